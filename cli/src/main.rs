@@ -1,0 +1,2 @@
+//! The `fieldsales` command line.
+fn main() {}

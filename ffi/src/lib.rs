@@ -1,0 +1,1 @@
+//! The uniffi surface over `fieldsales-core`: the only crate that knows uniffi.

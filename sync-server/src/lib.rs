@@ -1,0 +1,1 @@
+//! The sync server: the authority over every record a device pushes.

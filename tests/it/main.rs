@@ -1,0 +1,1 @@
+//! End-to-end scenarios: one test binary, one module per story.
