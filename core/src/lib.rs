@@ -1,1 +1,15 @@
-//! Fieldsales core.
+//! Fieldsales core: records, rules, the local store, the sync client and dashboards.
+//!
+//! This crate knows nothing of uniffi, axum or HTTP server types: the phone (through `ffi`),
+//! the server and the command line all run the same record and rule code from here.
+
+pub mod codec;
+pub mod id;
+pub mod money;
+pub mod place;
+pub mod time;
+
+pub use id::RecordId;
+pub use money::{BasisPoints, Currency, Money};
+pub use place::GeoPoint;
+pub use time::{Clock, LocalDate, Timestamp, Zone};
