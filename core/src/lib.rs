@@ -4,11 +4,19 @@
 //! the server and the command line all run the same record and rule code from here.
 
 pub mod codec;
+pub mod dedup;
+pub mod doc;
+pub mod error;
 pub mod id;
 pub mod money;
 pub mod place;
+pub mod record;
+pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 
+pub use error::{Error, Result};
 pub use id::RecordId;
 pub use money::{BasisPoints, Currency, Money};
 pub use place::GeoPoint;

@@ -1,0 +1,304 @@
+//! One record's Automerge document: creating, loading, hydrating, changing, exchanging changes.
+//!
+//! The phone's store and the server both go through [`RecordDoc`], so both read and write
+//! documents the same way. Changes move between them as raw Automerge change bytes (or a
+//! whole saved document), which [`RecordDoc::apply`] accepts alike; applying the same bytes
+//! twice is harmless because changes are addressed by their hash.
+
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ReadDoc, ScalarValue, Value, transaction::CommitOptions,
+};
+
+use crate::record::{AnyRecord, Kind, Record};
+use crate::{RecordId, Timestamp};
+
+/// The longest document accepted from outside, in bytes. A record is a few kilobytes; a
+/// report with long text and history tens of kilobytes. Anything near this limit is an error
+/// or an attack.
+pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
+
+/// An Automerge document holding one record.
+pub struct RecordDoc {
+    doc: AutoCommit,
+}
+
+/// What can go wrong with a document's bytes or shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocError {
+    /// The bytes are not an Automerge document or change set.
+    #[error("corrupt document: {0}")]
+    Corrupt(String),
+    /// The document is larger than [`MAX_DOCUMENT_BYTES`].
+    #[error("document of {0} bytes exceeds the limit")]
+    TooLarge(usize),
+    /// The document's root has no `kind`.
+    #[error("document has no kind")]
+    MissingKind,
+    /// The document's kind is not one this version knows.
+    #[error("unknown record kind `{0}`")]
+    UnknownKind(String),
+    /// The document holds another kind than the caller expected.
+    #[error("document is a {found}, not a {expected}")]
+    WrongKind {
+        /// What the caller expected.
+        expected: Kind,
+        /// What the document holds.
+        found: String,
+    },
+    /// The document's fields do not hydrate into its kind's struct.
+    #[error("document does not match its kind: {0}")]
+    Shape(String),
+    /// The changes depend on changes the document does not have.
+    #[error("changes depend on {0} changes this document does not have")]
+    MissingDependencies(usize),
+}
+
+fn corrupt(e: impl std::fmt::Display) -> DocError {
+    DocError::Corrupt(e.to_string())
+}
+
+/// A change hash as raw bytes, for storage and the wire.
+pub fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    let mut sorted: Vec<&ChangeHash> = heads.iter().collect();
+    sorted.sort();
+    sorted.iter().flat_map(|h| h.0).collect()
+}
+
+/// Reads hashes written by [`encode_heads`].
+pub fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>, DocError> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(DocError::Corrupt(format!(
+            "heads of {} bytes are not whole hashes",
+            bytes.len()
+        )));
+    }
+    bytes
+        .chunks_exact(32)
+        .map(|c| ChangeHash::try_from(c).map_err(corrupt))
+        .collect()
+}
+
+impl RecordDoc {
+    /// A new document for `record`, written by `actor` at `at`.
+    pub fn create(record: &AnyRecord, actor: &ActorId, at: Timestamp) -> Result<Self, DocError> {
+        let mut doc = RecordDoc {
+            doc: AutoCommit::new().with_actor(actor.clone()),
+        };
+        doc.write(record, at)?;
+        Ok(doc)
+    }
+
+    /// An empty document, to apply a record's first changes received from elsewhere.
+    pub fn empty(actor: &ActorId) -> Self {
+        RecordDoc {
+            doc: AutoCommit::new().with_actor(actor.clone()),
+        }
+    }
+
+    /// Loads saved bytes, as written by [`RecordDoc::save`].
+    pub fn load(bytes: &[u8], actor: &ActorId) -> Result<Self, DocError> {
+        if bytes.len() > MAX_DOCUMENT_BYTES {
+            return Err(DocError::TooLarge(bytes.len()));
+        }
+        let doc = AutoCommit::load(bytes).map_err(corrupt)?;
+        Ok(RecordDoc {
+            doc: doc.with_actor(actor.clone()),
+        })
+    }
+
+    /// The kind code in the document's root, as written.
+    pub fn kind_code(&self) -> Result<String, DocError> {
+        match self.doc.get(automerge::ROOT, "kind").map_err(corrupt)? {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Str(k) => Ok(k.to_string()),
+                _ => Err(DocError::MissingKind),
+            },
+            _ => Err(DocError::MissingKind),
+        }
+    }
+
+    /// The kind, when this version knows it.
+    pub fn kind(&self) -> Result<Kind, DocError> {
+        let code = self.kind_code()?;
+        code.parse().map_err(|_| DocError::UnknownKind(code))
+    }
+
+    /// The schema version the document was last written with (0 when absent).
+    pub fn schema_version(&self) -> u64 {
+        match self.doc.get(automerge::ROOT, "schema_version") {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                ScalarValue::Uint(v) => *v,
+                ScalarValue::Int(v) => u64::try_from(*v).unwrap_or(0),
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+
+    /// The record inside, whatever its kind.
+    pub fn hydrate(&self) -> Result<AnyRecord, DocError> {
+        let kind = self.kind()?;
+        AnyRecord::hydrate_as(kind, &self.doc).map_err(|e| DocError::Shape(e.to_string()))
+    }
+
+    /// The record inside, which must be an `R`.
+    pub fn hydrate_as<R: Record>(&self) -> Result<R, DocError> {
+        let code = self.kind_code()?;
+        if code != R::KIND.as_str() {
+            return Err(DocError::WrongKind {
+                expected: R::KIND,
+                found: code,
+            });
+        }
+        autosurgeon::hydrate(&self.doc).map_err(|e| DocError::Shape(e.to_string()))
+    }
+
+    /// Writes `record` over the document's current state and commits one change.
+    ///
+    /// Returns whether anything changed. Keys this version does not know are left alone, and
+    /// `schema_version` is never lowered, so a newer version's data survives.
+    pub fn write(&mut self, record: &AnyRecord, at: Timestamp) -> Result<bool, DocError> {
+        use automerge::transaction::Transactable;
+        let kind = record.kind();
+        match self.kind_code() {
+            Ok(code) if code != kind.as_str() => {
+                return Err(DocError::WrongKind {
+                    expected: kind,
+                    found: code,
+                });
+            }
+            Ok(_) => {}
+            Err(_) => {
+                self.doc
+                    .put(automerge::ROOT, "kind", kind.as_str())
+                    .map_err(corrupt)?;
+            }
+        }
+        let version = record.schema_version().max(self.schema_version());
+        if version != self.schema_version() {
+            self.doc
+                .put(automerge::ROOT, "schema_version", version)
+                .map_err(corrupt)?;
+        }
+        record
+            .reconcile_into(&mut self.doc)
+            .map_err(|e| DocError::Shape(e.to_string()))?;
+        let committed = self
+            .doc
+            .commit_with(CommitOptions::default().with_time(at.millis() / 1000));
+        Ok(committed.is_some())
+    }
+
+    /// Applies changes or a saved document received from elsewhere.
+    ///
+    /// Fails (and leaves the document as it was) when the bytes are corrupt or depend on
+    /// changes this document lacks.
+    pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        if bytes.len() > MAX_DOCUMENT_BYTES {
+            return Err(DocError::TooLarge(bytes.len()));
+        }
+        let mut trial = self.doc.fork();
+        trial.load_incremental(bytes).map_err(corrupt)?;
+        let missing = trial.get_missing_deps(&[]);
+        if !missing.is_empty() {
+            return Err(DocError::MissingDependencies(missing.len()));
+        }
+        let actor = self.doc.get_actor().clone();
+        self.doc = trial.with_actor(actor);
+        Ok(())
+    }
+
+    /// The document's current heads.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Whether the document contains the change `hash`.
+    pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_by_hash(hash).is_some()
+    }
+
+    /// The changes made after `heads`, as concatenated raw change bytes. Hashes this
+    /// document does not know are ignored.
+    pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        let known: Vec<ChangeHash> = heads
+            .iter()
+            .copied()
+            .filter(|h| self.doc.get_change_by_hash(h).is_some())
+            .collect();
+        self.doc
+            .get_changes(&known)
+            .into_iter()
+            .flat_map(|c| c.raw_bytes().to_vec())
+            .collect()
+    }
+
+    /// How many changes were made after `heads` (hashes the document lacks are ignored).
+    pub fn count_changes_since(&mut self, heads: &[ChangeHash]) -> usize {
+        let known: Vec<ChangeHash> = heads
+            .iter()
+            .copied()
+            .filter(|h| self.doc.get_change_by_hash(h).is_some())
+            .collect();
+        self.doc.get_changes(&known).len()
+    }
+
+    /// The actors of the changes made after `heads`.
+    pub fn actors_since(&mut self, heads: &[ChangeHash]) -> Vec<ActorId> {
+        let known: Vec<ChangeHash> = heads
+            .iter()
+            .copied()
+            .filter(|h| self.doc.get_change_by_hash(h).is_some())
+            .collect();
+        let mut actors: Vec<ActorId> = self
+            .doc
+            .get_changes(&known)
+            .iter()
+            .map(|c| c.actor_id().clone())
+            .collect();
+        actors.sort();
+        actors.dedup();
+        actors
+    }
+
+    /// The whole document, compressed.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The record ID stored in the header, if the document has one.
+    pub fn record_id(&self) -> Option<RecordId> {
+        let header = match self.doc.get(automerge::ROOT, "header") {
+            Ok(Some((Value::Object(_), id))) => id,
+            _ => return None,
+        };
+        match self.doc.get(&header, "id") {
+            Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+                ScalarValue::Str(s) => s.parse().ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The underlying Automerge document, for reads the wrapper does not cover.
+    pub fn automerge(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    /// Gives up uncommitted state and returns a copy that writes as `actor`.
+    pub fn fork_as(&mut self, actor: &ActorId) -> RecordDoc {
+        RecordDoc {
+            doc: self.doc.fork().with_actor(actor.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for RecordDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordDoc")
+            .field("kind", &self.kind_code().ok())
+            .field("id", &self.record_id())
+            .finish()
+    }
+}

@@ -1,0 +1,164 @@
+//! Orders and contracts, their payments (回款) and delivery.
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::{Header, Index, InvalidRecord, Kind, check, impl_record};
+use crate::{BasisPoints, Money, RecordId, Timestamp, string_enum};
+
+string_enum! {
+    /// Where an order stands.
+    pub enum OrderStatus {
+        /// Being prepared.
+        Draft = "draft",
+        /// Waiting for its approval.
+        PendingApproval = "pending_approval",
+        /// Confirmed: counts as won business.
+        Confirmed = "confirmed",
+        /// Cancelled.
+        Cancelled = "cancelled",
+    }
+}
+
+string_enum! {
+    /// Delivery progress.
+    pub enum DeliveryStatus {
+        /// Nothing delivered.
+        Pending = "pending",
+        /// Partly delivered.
+        Partial = "partial",
+        /// Fully delivered.
+        Delivered = "delivered",
+    }
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct OrderLine {
+    /// The product.
+    pub product_id: RecordId,
+    /// Its code at the time of the order.
+    pub product_code: String,
+    /// How many units.
+    pub quantity: i64,
+    /// The price per unit before the line's discount (tier, volume and promotion applied).
+    pub unit_price: Money,
+    /// The discount the rep gave on this line.
+    pub discount: BasisPoints,
+    /// The line total after discount.
+    pub amount: Money,
+}
+
+/// A payment collected.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Payment {
+    /// An ID for the payment within the order.
+    pub id: RecordId,
+    /// How much.
+    pub amount: Money,
+    /// When it was received.
+    pub received_at: Timestamp,
+    /// Bank transfer, cash, ...
+    pub method: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+}
+
+/// An order or contract; `owner_id` is the rep.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Order {
+    /// Common fields.
+    pub header: Header,
+    /// The customer.
+    pub customer_id: RecordId,
+    /// The opportunity it closes, if any.
+    pub opportunity_id: Option<RecordId>,
+    /// Order or contract number.
+    pub number: String,
+    /// The lines.
+    pub lines: Vec<OrderLine>,
+    /// The total of the lines.
+    pub total: Money,
+    /// Where it stands.
+    pub status: OrderStatus,
+    /// The approval it waits for, if one was needed.
+    pub approval_id: Option<RecordId>,
+    /// When it was confirmed.
+    pub confirmed_at: Option<Timestamp>,
+    /// Whether the customer is new business (commission bonus).
+    pub new_customer: bool,
+    /// Payments collected.
+    #[autosurgeon(missing = "Vec::new")]
+    pub payments: Vec<Payment>,
+    /// Delivery progress.
+    pub delivery: DeliveryStatus,
+}
+
+impl Order {
+    /// The sum of payments collected.
+    pub fn collected(&self) -> Money {
+        self.payments
+            .iter()
+            .fold(Money::zero(self.total.currency), |acc, p| {
+                acc.checked_add(p.amount).unwrap_or(acc)
+            })
+    }
+
+    fn check(&self) -> Result<(), InvalidRecord> {
+        check::required(Kind::Order, "number", &self.number)?;
+        if self.lines.is_empty() {
+            return Err(InvalidRecord::Missing {
+                kind: Kind::Order,
+                field: "lines",
+            });
+        }
+        let mut sum = Money::zero(self.total.currency);
+        for line in &self.lines {
+            if line.quantity <= 0 {
+                return Err(InvalidRecord::Invalid {
+                    kind: Kind::Order,
+                    field: "lines.quantity",
+                    detail: "quantities must be positive".into(),
+                });
+            }
+            check::non_negative(Kind::Order, "lines.unit_price", &line.unit_price)?;
+            check::non_negative(Kind::Order, "lines.amount", &line.amount)?;
+            if line.discount.0 > 10_000 {
+                return Err(InvalidRecord::Invalid {
+                    kind: Kind::Order,
+                    field: "lines.discount",
+                    detail: "a discount is at most 100%".into(),
+                });
+            }
+            sum = sum
+                .checked_add(line.amount)
+                .map_err(|e| InvalidRecord::Invalid {
+                    kind: Kind::Order,
+                    field: "lines.amount",
+                    detail: e.to_string(),
+                })?;
+        }
+        if sum != self.total {
+            return Err(InvalidRecord::Invalid {
+                kind: Kind::Order,
+                field: "total",
+                detail: format!("the lines add up to {sum}, not {}", self.total),
+            });
+        }
+        for p in &self.payments {
+            check::non_negative(Kind::Order, "payments.amount", &p.amount)?;
+        }
+        Ok(())
+    }
+
+    fn index_row(&self) -> Index {
+        Index {
+            title: self.number.clone(),
+            customer_id: Some(self.customer_id),
+            status: Some(self.status.to_string()),
+            occurred_at: self.confirmed_at.or(Some(self.header.created_at)),
+            search_text: Some(self.number.clone()),
+            ..Index::default()
+        }
+    }
+}
+impl_record!(Order, Order);

@@ -1,0 +1,109 @@
+//! The product catalogue.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::{Header, Index, InvalidRecord, Kind, check, impl_record};
+use crate::{BasisPoints, Money, Timestamp};
+
+/// A volume break: from `min_quantity` units on, this discount applies.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct VolumeBreak {
+    /// The smallest quantity the break applies to.
+    pub min_quantity: i64,
+    /// The discount off the list price.
+    pub discount: BasisPoints,
+}
+
+/// A time-limited promotion.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Promotion {
+    /// Name of the promotion.
+    pub name: String,
+    /// The discount off the list price.
+    pub discount: BasisPoints,
+    /// From when.
+    pub starts_at: Timestamp,
+    /// Until when (exclusive).
+    pub ends_at: Timestamp,
+}
+
+/// A product of the catalogue. Products have no owner: every user of the tenant sees them.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Product {
+    /// Common fields.
+    pub header: Header,
+    /// Unique product code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Specification.
+    pub spec: Option<String>,
+    /// Unit of sale.
+    pub unit: Option<String>,
+    /// List price per unit.
+    pub list_price: Money,
+    /// Cost per unit.
+    pub cost: Option<Money>,
+    /// Category.
+    pub category: Option<String>,
+    /// Product line.
+    pub product_line: Option<String>,
+    /// Prices per customer tier, by tier code.
+    #[autosurgeon(missing = "BTreeMap::new")]
+    pub tier_prices: BTreeMap<String, Money>,
+    /// Volume breaks, by ascending quantity.
+    #[autosurgeon(missing = "Vec::new")]
+    pub volume_breaks: Vec<VolumeBreak>,
+    /// Promotions.
+    #[autosurgeon(missing = "Vec::new")]
+    pub promotions: Vec<Promotion>,
+    /// Whether it can be sold.
+    pub active: bool,
+}
+
+impl Product {
+    fn check(&self) -> Result<(), InvalidRecord> {
+        check::required(Kind::Product, "code", &self.code)?;
+        check::required(Kind::Product, "name", &self.name)?;
+        check::non_negative(Kind::Product, "list_price", &self.list_price)?;
+        if let Some(c) = &self.cost {
+            check::non_negative(Kind::Product, "cost", c)?;
+        }
+        for p in self.tier_prices.values() {
+            check::non_negative(Kind::Product, "tier_prices", p)?;
+        }
+        if self.volume_breaks.iter().any(|b| b.min_quantity <= 0)
+            || self.volume_breaks.iter().any(|b| b.discount.0 > 10_000)
+        {
+            return Err(InvalidRecord::Invalid {
+                kind: Kind::Product,
+                field: "volume_breaks",
+                detail: "quantities must be positive and discounts at most 100%".into(),
+            });
+        }
+        if self
+            .promotions
+            .iter()
+            .any(|p| p.ends_at <= p.starts_at || p.discount.0 > 10_000)
+        {
+            return Err(InvalidRecord::Invalid {
+                kind: Kind::Product,
+                field: "promotions",
+                detail: "a promotion must end after it starts and give at most 100%".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn index_row(&self) -> Index {
+        Index {
+            title: self.name.clone(),
+            status: Some(if self.active { "active" } else { "inactive" }.into()),
+            search_text: Some(format!("{} {}", self.code, self.name)),
+            ..Index::default()
+        }
+    }
+}
+impl_record!(Product, Product);

@@ -1,0 +1,657 @@
+//! The local store: one SQLite file per signed-in user.
+//!
+//! The saved Automerge document of each record is the truth. Every write updates, **in the
+//! same SQLite transaction**, the document, its projections (the `records` index, the kind
+//! table, the search index, the duplicate-check names) and the outbox (records with changes the
+//! server has not acknowledged). A crash at any point leaves a write either fully there or not
+//! at all; [`Store::check_consistency`] proves it after the fact.
+//!
+//! Documents are loaded one at a time when asked for; listing, search and dashboards run in
+//! SQL over the projections, so memory does not grow with the number of records.
+//!
+//! ```
+//! use fieldsales_core::record::{Customer, Header};
+//! use fieldsales_core::store::Store;
+//! use fieldsales_core::{RecordId, Timestamp};
+//!
+//! # fn main() -> Result<(), fieldsales_core::Error> {
+//! let mut store = Store::open_in_memory()?;
+//! let rep = RecordId::new();
+//! let customer = Customer::new(Header::new(rep, Timestamp::now()), "华为技术有限公司");
+//! let id = store.create(customer)?.header.id;
+//! let hits = store.search("华为", &[], 10)?;
+//! assert_eq!(hits[0].id, id);
+//! assert_eq!(store.pending()?, vec![id], "not yet acknowledged by the server");
+//! # Ok(()) }
+//! ```
+
+mod consistency;
+mod customers;
+mod projection;
+mod query;
+mod schema;
+mod sql;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use automerge::{ActorId, ChangeHash};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+
+pub use consistency::ConsistencyReport;
+pub use customers::DEFAULT_NEAR_THRESHOLD;
+pub use query::{
+    DeletedFilter, DuplicateReport, ListFilter, NearDuplicate, RecordSummary, SearchHit,
+};
+pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+
+use crate::doc::{DocError, RecordDoc, decode_heads, encode_heads};
+use crate::error::{Error, Result};
+use crate::record::{AnyRecord, Record, Tombstone};
+use crate::time::{Clock, SystemClock};
+use crate::{RecordId, Timestamp};
+
+const META_ACTOR: &str = "actor";
+
+/// The local store.
+pub struct Store {
+    conn: Connection,
+    actor: ActorId,
+    clock: Arc<dyn Clock>,
+    path: Option<PathBuf>,
+}
+
+/// What applying received changes did to a record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// The record is stored and projected; `pending` when local changes still await upload.
+    Record {
+        /// The record after the changes.
+        record: Box<AnyRecord>,
+        /// Whether local changes remain unacknowledged.
+        pending: bool,
+    },
+    /// The document is of a kind this version does not know: kept as is, not projected.
+    UnknownKind(String),
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Self::open_with_clock(path, Arc::new(SystemClock))
+    }
+
+    /// Opens the store with a clock of the caller's (tests, simulations).
+    pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Store> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Self::init(conn, clock, Some(path.to_path_buf()))
+    }
+
+    /// A store in memory, gone when dropped.
+    pub fn open_in_memory() -> Result<Store> {
+        Self::init(Connection::open_in_memory()?, Arc::new(SystemClock), None)
+    }
+
+    /// A store in memory with the caller's clock.
+    pub fn open_in_memory_with_clock(clock: Arc<dyn Clock>) -> Result<Store> {
+        Self::init(Connection::open_in_memory()?, clock, None)
+    }
+
+    fn init(mut conn: Connection, clock: Arc<dyn Clock>, path: Option<PathBuf>) -> Result<Store> {
+        // WAL: readers never block the writer. synchronous=NORMAL: a crash of the app never
+        // loses a committed write; an OS crash may lose the last few, never corrupts.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.set_prepared_statement_cache_capacity(128);
+        schema::migrate(&mut conn)?;
+        let actor = match meta_get(&conn, META_ACTOR)? {
+            Some(bytes) if !bytes.is_empty() => ActorId::from(bytes),
+            _ => {
+                let actor = ActorId::random();
+                meta_set(&conn, META_ACTOR, actor.to_bytes().to_vec())?;
+                actor
+            }
+        };
+        Ok(Store {
+            conn,
+            actor,
+            clock,
+            path,
+        })
+    }
+
+    /// The Automerge actor this store writes changes as.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    /// Switches the actor for future changes (the server assigns one per device at sign-in).
+    pub fn set_actor(&mut self, actor: ActorId) -> Result<()> {
+        meta_set(&self.conn, META_ACTOR, actor.to_bytes().to_vec())?;
+        self.actor = actor;
+        Ok(())
+    }
+
+    /// The clock the store stamps writes with.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The file behind the store, if it has one.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs `f` in one write transaction: every write inside commits together or not at all.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let now = self.clock.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut wrapped = Tx {
+            tx,
+            actor: &self.actor,
+            now,
+        };
+        let out = f(&mut wrapped)?;
+        wrapped.tx.commit()?;
+        Ok(out)
+    }
+
+    /// Creates a record.
+    pub fn create<R: Record>(&mut self, record: R) -> Result<R> {
+        self.transaction(|tx| tx.create(record))
+    }
+
+    /// Creates many records in one transaction (imports).
+    pub fn create_batch(&mut self, records: Vec<AnyRecord>) -> Result<usize> {
+        self.transaction(|tx| {
+            let n = records.len();
+            for r in records {
+                tx.create_any(r)?;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Changes a record through a closure over its typed value.
+    pub fn update<R: Record>(
+        &mut self,
+        id: RecordId,
+        f: impl FnOnce(&mut R) -> Result<()>,
+    ) -> Result<R> {
+        self.transaction(|tx| tx.update(id, f))
+    }
+
+    /// Deletes a record by writing a tombstone.
+    pub fn delete(
+        &mut self,
+        id: RecordId,
+        by: Option<RecordId>,
+        reason: Option<String>,
+    ) -> Result<()> {
+        self.transaction(|tx| tx.delete(id, by, reason))
+    }
+
+    /// Reads a record of a known kind.
+    pub fn get<R: Record>(&self, id: RecordId) -> Result<R> {
+        let doc =
+            load_doc(&self.conn, id, &self.actor)?.ok_or_else(|| Error::not_found(R::KIND, id))?;
+        doc.hydrate_as::<R>().map_err(|e| Error::document(id, e))
+    }
+
+    /// Reads a record of any kind.
+    pub fn get_any(&self, id: RecordId) -> Result<AnyRecord> {
+        let doc =
+            load_doc(&self.conn, id, &self.actor)?.ok_or_else(|| Error::not_found(None, id))?;
+        doc.hydrate().map_err(|e| Error::document(id, e))
+    }
+
+    /// The kind code stored for `id`, if the record exists.
+    pub fn kind_of(&self, id: RecordId) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT kind FROM documents WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The current heads of `id`'s document.
+    pub fn heads(&self, id: RecordId) -> Result<Vec<ChangeHash>> {
+        let heads: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let heads = heads.ok_or_else(|| Error::not_found(None, id))?;
+        decode_heads(&heads).map_err(|e| Error::document(id, e))
+    }
+
+    /// The saved document of `id`, as stored.
+    pub fn document_bytes(&self, id: RecordId) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT doc FROM documents WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Applies changes (or a whole document) received from the server and records the
+    /// server's heads as acknowledged.
+    pub fn apply_remote(
+        &mut self,
+        id: RecordId,
+        bytes: &[u8],
+        server_heads: &[ChangeHash],
+    ) -> Result<Applied> {
+        self.transaction(|tx| tx.apply_remote(id, bytes, server_heads))
+    }
+
+    /// Records with changes the server has not acknowledged, oldest first.
+    pub fn pending(&self) -> Result<Vec<RecordId>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM outbox ORDER BY queued_at, id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The changes of `id` the server has not acknowledged, as concatenated change bytes.
+    pub fn unacked_changes(&self, id: RecordId) -> Result<Vec<u8>> {
+        let (mut doc, acked) = load_doc_with_acked(&self.conn, id, &self.actor)?
+            .ok_or_else(|| Error::not_found(None, id))?;
+        Ok(doc.changes_since(&acked))
+    }
+
+    /// Records that the server holds `heads` of `id`; the record leaves the outbox when the
+    /// server has every local change.
+    pub fn mark_acked(&mut self, id: RecordId, heads: &[ChangeHash]) -> Result<()> {
+        self.transaction(|tx| tx.mark_acked(id, heads))
+    }
+
+    /// Removes a record and everything derived from it from this device (it left the user's
+    /// scope). Not a delete: nothing is sent to the server.
+    pub fn forget(&mut self, id: RecordId) -> Result<bool> {
+        self.transaction(|tx| tx.forget(id))
+    }
+
+    /// A value of the store's own settings.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        meta_get(&self.conn, key)
+    }
+
+    /// Sets a value of the store's own settings.
+    pub fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<()> {
+        meta_set(&self.conn, key, value.to_vec())
+    }
+
+    /// Read access to the database for the query modules (dashboards, rules).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Recreates every projection from the documents (after a projection schema change, or
+    /// to repair). Returns how many records were projected.
+    pub fn rebuild_projections(&mut self) -> Result<usize> {
+        let actor = self.actor.clone();
+        self.transaction(|tx| {
+            let ids: Vec<(RecordId, String)> = {
+                let mut stmt = tx.tx.prepare("SELECT id, kind FROM documents")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut n = 0;
+            for (id, kind) in ids {
+                projection::remove(&tx.tx, id, &kind)?;
+                let Some(doc) = load_doc(&tx.tx, id, &actor)? else {
+                    continue;
+                };
+                match doc.hydrate() {
+                    Ok(record) => {
+                        projection::write(&tx.tx, &record)?;
+                        n += 1;
+                    }
+                    Err(DocError::UnknownKind(_)) => {}
+                    Err(e) => return Err(Error::document(id, e)),
+                }
+            }
+            Ok(n)
+        })
+    }
+}
+
+/// One write transaction over the store. Everything done through it commits together.
+pub struct Tx<'a> {
+    tx: Transaction<'a>,
+    actor: &'a ActorId,
+    now: Timestamp,
+}
+
+impl Tx<'_> {
+    /// The instant this transaction stamps its changes with.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Creates a record; its ID must be new.
+    pub fn create<R: Record>(&mut self, record: R) -> Result<R> {
+        let any: AnyRecord = record.into();
+        let any = self.create_any(any)?;
+        R::try_from(any).map_err(|other| Error::WrongKind {
+            id: other.header().id,
+            expected: R::KIND,
+            found: other.kind().to_string(),
+        })
+    }
+
+    /// Creates a record of any kind.
+    pub fn create_any(&mut self, record: AnyRecord) -> Result<AnyRecord> {
+        record.validate()?;
+        let id = record.header().id;
+        if exists(&self.tx, id)? {
+            return Err(Error::InvalidInput {
+                field: "id",
+                detail: format!("record {id} exists already"),
+            });
+        }
+        let mut doc =
+            RecordDoc::create(&record, self.actor, self.now).map_err(|e| Error::document(id, e))?;
+        self.store_doc(id, &mut doc, &record, None)?;
+        self.enqueue(id)?;
+        Ok(record)
+    }
+
+    /// Reads a record within the transaction.
+    pub fn get<R: Record>(&self, id: RecordId) -> Result<R> {
+        let doc =
+            load_doc(&self.tx, id, self.actor)?.ok_or_else(|| Error::not_found(R::KIND, id))?;
+        doc.hydrate_as::<R>().map_err(|e| Error::document(id, e))
+    }
+
+    /// Reads a record of any kind within the transaction.
+    pub fn get_any(&self, id: RecordId) -> Result<AnyRecord> {
+        let doc = load_doc(&self.tx, id, self.actor)?.ok_or_else(|| Error::not_found(None, id))?;
+        doc.hydrate().map_err(|e| Error::document(id, e))
+    }
+
+    /// Changes a record through a closure over its typed value.
+    pub fn update<R: Record>(
+        &mut self,
+        id: RecordId,
+        f: impl FnOnce(&mut R) -> Result<()>,
+    ) -> Result<R> {
+        let mut doc =
+            load_doc(&self.tx, id, self.actor)?.ok_or_else(|| Error::not_found(R::KIND, id))?;
+        let mut record: R = doc.hydrate_as().map_err(|e| Error::document(id, e))?;
+        let before_id = record.header().id;
+        f(&mut record)?;
+        if record.header().id != before_id {
+            return Err(Error::InvalidInput {
+                field: "header.id",
+                detail: "a record's ID never changes".into(),
+            });
+        }
+        record.validate()?;
+        let any: AnyRecord = record.clone().into();
+        let changed = doc
+            .write(&any, self.now)
+            .map_err(|e| Error::document(id, e))?;
+        if changed {
+            self.store_doc(id, &mut doc, &any, None)?;
+            self.enqueue(id)?;
+        }
+        Ok(record)
+    }
+
+    /// Writes a tombstone on any record.
+    pub fn delete(
+        &mut self,
+        id: RecordId,
+        by: Option<RecordId>,
+        reason: Option<String>,
+    ) -> Result<()> {
+        let mut doc =
+            load_doc(&self.tx, id, self.actor)?.ok_or_else(|| Error::not_found(None, id))?;
+        let mut record = doc.hydrate().map_err(|e| Error::document(id, e))?;
+        if record.header().is_deleted() {
+            return Ok(());
+        }
+        let tomb = Tombstone {
+            at: self.now,
+            by,
+            reason,
+        };
+        set_tombstone(&mut record, tomb);
+        doc.write(&record, self.now)
+            .map_err(|e| Error::document(id, e))?;
+        self.store_doc(id, &mut doc, &record, None)?;
+        self.enqueue(id)
+    }
+
+    /// Applies changes received from the server; see [`Store::apply_remote`].
+    pub fn apply_remote(
+        &mut self,
+        id: RecordId,
+        bytes: &[u8],
+        server_heads: &[ChangeHash],
+    ) -> Result<Applied> {
+        let mut doc = match load_doc(&self.tx, id, self.actor)? {
+            Some(doc) => doc,
+            None => RecordDoc::empty(self.actor),
+        };
+        doc.apply(bytes).map_err(|e| Error::document(id, e))?;
+        if let Some(found) = doc.record_id()
+            && found != id
+        {
+            return Err(Error::InvalidInput {
+                field: "record id",
+                detail: format!("changes for {id} hold record {found}"),
+            });
+        }
+        let pending = doc.count_changes_since(server_heads) > 0;
+        let outcome = match doc.hydrate() {
+            Ok(record) => {
+                self.store_doc(id, &mut doc, &record, Some(server_heads))?;
+                Applied::Record {
+                    record: Box::new(record),
+                    pending,
+                }
+            }
+            Err(DocError::UnknownKind(code)) => {
+                self.store_raw(id, &code, &mut doc, Some(server_heads))?;
+                Applied::UnknownKind(code)
+            }
+            Err(e) => return Err(Error::document(id, e)),
+        };
+        if pending {
+            self.enqueue(id)?;
+        } else {
+            self.tx
+                .prepare_cached("DELETE FROM outbox WHERE id = ?1")?
+                .execute([id])?;
+        }
+        Ok(outcome)
+    }
+
+    /// See [`Store::mark_acked`].
+    pub fn mark_acked(&mut self, id: RecordId, heads: &[ChangeHash]) -> Result<()> {
+        let Some(mut doc) = load_doc(&self.tx, id, self.actor)? else {
+            return Ok(());
+        };
+        self.tx
+            .prepare_cached("UPDATE documents SET acked_heads = ?2 WHERE id = ?1")?
+            .execute(params![id, encode_heads(heads)])?;
+        if doc.count_changes_since(heads) == 0 {
+            self.tx
+                .prepare_cached("DELETE FROM outbox WHERE id = ?1")?
+                .execute([id])?;
+        }
+        Ok(())
+    }
+
+    /// See [`Store::forget`].
+    pub fn forget(&mut self, id: RecordId) -> Result<bool> {
+        let Some(kind): Option<String> = self
+            .tx
+            .prepare_cached("SELECT kind FROM documents WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        projection::remove(&self.tx, id, &kind)?;
+        self.tx
+            .prepare_cached("DELETE FROM outbox WHERE id = ?1")?
+            .execute([id])?;
+        self.tx
+            .prepare_cached("DELETE FROM documents WHERE id = ?1")?
+            .execute([id])?;
+        Ok(true)
+    }
+
+    /// Raw access for the sync and rule modules that keep their own tables.
+    pub fn connection(&self) -> &Connection {
+        &self.tx
+    }
+
+    fn enqueue(&mut self, id: RecordId) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT OR IGNORE INTO outbox (id, queued_at) VALUES (?1, ?2)")?
+            .execute(params![id, self.now])?;
+        Ok(())
+    }
+
+    fn store_doc(
+        &mut self,
+        id: RecordId,
+        doc: &mut RecordDoc,
+        record: &AnyRecord,
+        acked: Option<&[ChangeHash]>,
+    ) -> Result<()> {
+        self.store_raw(id, record.kind().as_str(), doc, acked)?;
+        projection::write(&self.tx, record)?;
+        Ok(())
+    }
+
+    fn store_raw(
+        &mut self,
+        id: RecordId,
+        kind: &str,
+        doc: &mut RecordDoc,
+        acked: Option<&[ChangeHash]>,
+    ) -> Result<()> {
+        let bytes = doc.save();
+        let heads = encode_heads(&doc.heads());
+        self.tx
+            .prepare_cached(
+                "INSERT INTO documents (id, kind, doc, heads, acked_heads, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, doc = excluded.doc,
+                     heads = excluded.heads,
+                     acked_heads = COALESCE(excluded.acked_heads, documents.acked_heads),
+                     updated_at = excluded.updated_at",
+            )?
+            .execute(params![
+                id,
+                kind,
+                bytes,
+                heads,
+                acked.map(encode_heads),
+                self.now
+            ])?;
+        Ok(())
+    }
+}
+
+fn set_tombstone(record: &mut AnyRecord, tomb: Tombstone) {
+    macro_rules! tomb {
+        ($($v:ident),+) => {
+            match record { $( AnyRecord::$v(r) => r.header.deleted = Some(tomb), )+ }
+        };
+    }
+    tomb!(
+        OrgUnit,
+        UserProfile,
+        Role,
+        Customer,
+        Contact,
+        FollowUp,
+        Lead,
+        Opportunity,
+        Visit,
+        VisitPlan,
+        DailyReport,
+        Task,
+        Approval,
+        Product,
+        Order,
+        Target,
+        ProcessConfig
+    );
+}
+
+fn exists(conn: &Connection, id: RecordId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn load_doc(conn: &Connection, id: RecordId, actor: &ActorId) -> Result<Option<RecordDoc>> {
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT doc FROM documents WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    bytes
+        .map(|b| RecordDoc::load(&b, actor).map_err(|e| Error::document(id, e)))
+        .transpose()
+}
+
+fn load_doc_with_acked(
+    conn: &Connection,
+    id: RecordId,
+    actor: &ActorId,
+) -> Result<Option<(RecordDoc, Vec<ChangeHash>)>> {
+    let row: Option<(Vec<u8>, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT doc, acked_heads FROM documents WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((bytes, acked)) = row else {
+        return Ok(None);
+    };
+    let doc = RecordDoc::load(&bytes, actor).map_err(|e| Error::document(id, e))?;
+    let acked = match acked {
+        Some(a) => decode_heads(&a).map_err(|e| Error::document(id, e))?,
+        None => Vec::new(),
+    };
+    Ok(Some((doc, acked)))
+}
+
+fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+fn meta_set(conn: &Connection, key: &str, value: Vec<u8>) -> Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+        .execute(params![key, value])?;
+    Ok(())
+}

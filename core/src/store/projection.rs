@@ -1,0 +1,488 @@
+//! Projections: the typed rows derived from each document, written in the same transaction.
+//!
+//! [`write`] replaces everything derived from one record; [`remove`] drops it (used when a
+//! record leaves the user's scope). Neither reads other records, so the projection of a
+//! record depends only on its document, and [`super::Store::rebuild_projections`] can rebuild
+//! every table from the documents alone.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::RecordId;
+use crate::dedup::{fold_width_and_case, name_grams, normalize_company_name};
+use crate::record::{AnyRecord, Kind};
+
+/// The kind tables keyed by `id`.
+const KIND_TABLES: &[(Kind, &str)] = &[
+    (Kind::OrgUnit, "org_units"),
+    (Kind::UserProfile, "users"),
+    (Kind::Role, "roles"),
+    (Kind::Customer, "customers"),
+    (Kind::Contact, "contacts"),
+    (Kind::FollowUp, "follow_ups"),
+    (Kind::Lead, "leads"),
+    (Kind::Opportunity, "opportunities"),
+    (Kind::Visit, "visits"),
+    (Kind::DailyReport, "daily_reports"),
+    (Kind::Task, "tasks"),
+    (Kind::Approval, "approvals"),
+    (Kind::Product, "products"),
+    (Kind::Order, "orders"),
+    (Kind::Target, "targets"),
+];
+
+/// Child tables keyed by another column.
+const CHILD_TABLES: &[(Kind, &str, &str)] = &[
+    (Kind::Customer, "customer_names", "customer_id"),
+    (Kind::Customer, "customer_grams", "customer_id"),
+    (Kind::Opportunity, "stage_history", "opportunity_id"),
+    (Kind::Visit, "visit_photos", "visit_id"),
+    (Kind::VisitPlan, "visit_plan_items", "plan_id"),
+    (Kind::Order, "payments", "order_id"),
+];
+
+fn b(v: bool) -> i64 {
+    i64::from(v)
+}
+
+/// Drops every row derived from record `id` of `kind`.
+pub fn remove(conn: &Connection, id: RecordId, kind: &str) -> rusqlite::Result<()> {
+    if let Some(rid) = conn
+        .prepare_cached("SELECT rid FROM records WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, i64>(0))
+        .optional()?
+    {
+        conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
+            .execute([rid])?;
+    }
+    conn.prepare_cached("DELETE FROM records WHERE id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("DELETE FROM record_shares WHERE record_id = ?1")?
+        .execute([id])?;
+    if let Ok(kind) = kind.parse::<Kind>() {
+        for (k, table) in KIND_TABLES {
+            if *k == kind {
+                conn.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?
+                    .execute([id])?;
+            }
+        }
+        for (k, table, column) in CHILD_TABLES {
+            if *k == kind {
+                conn.prepare_cached(&format!("DELETE FROM {table} WHERE {column} = ?1"))?
+                    .execute([id])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replaces every row derived from `record`.
+pub fn write(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
+    let header = record.header();
+    let id = header.id;
+    let kind = record.kind();
+    remove(conn, id, kind.as_str())?;
+    let deleted = header.is_deleted();
+    let index = record.index();
+    let search_text = index.search_text.as_deref().map(fold_width_and_case);
+
+    conn.prepare_cached(
+        "INSERT INTO records (id, kind, owner_id, org_unit_id, customer_id, status, occurred_at,
+             local_date, title, search_text, created_at, deleted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        id,
+        kind.as_str(),
+        header.owner_id,
+        header.org_unit_id,
+        index.customer_id,
+        index.status,
+        index.occurred_at,
+        index.local_date,
+        index.title,
+        search_text,
+        header.created_at,
+        b(deleted),
+    ])?;
+    let rid = conn.last_insert_rowid();
+    if let Some(text) = &search_text
+        && !deleted
+    {
+        conn.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?
+            .execute(params![rid, text])?;
+    }
+    {
+        let mut share = conn.prepare_cached(
+            "INSERT OR IGNORE INTO record_shares (record_id, user_id) VALUES (?1, ?2)",
+        )?;
+        for user in header.shared_with.iter() {
+            share.execute(params![id, user])?;
+        }
+    }
+    write_kind(conn, record, deleted)
+}
+
+fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite::Result<()> {
+    let d = b(deleted);
+    match record {
+        AnyRecord::OrgUnit(u) => {
+            conn.prepare_cached(
+                "INSERT INTO org_units (id, name, level, parent_id, manager_id, zone, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                u.header.id,
+                u.name,
+                u.level.as_str(),
+                u.parent_id,
+                u.manager_id,
+                u.zone.as_ref().map(|z| z.name()),
+                d
+            ])?;
+        }
+        AnyRecord::UserProfile(u) => {
+            let roles: Vec<&str> = u.roles.iter().map(String::as_str).collect();
+            conn.prepare_cached(
+                "INSERT INTO users (id, name, employee_no, unit_id, roles, zone, active, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                u.header.id,
+                u.name,
+                u.employee_no,
+                u.unit_id,
+                roles.join(" "),
+                u.zone.name(),
+                b(u.active),
+                d
+            ])?;
+        }
+        AnyRecord::Role(r) => {
+            conn.prepare_cached(
+                "INSERT INTO roles (id, code, name, data_scope, deleted) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![r.header.id, r.code, r.name, r.data_scope.as_str(), d])?;
+        }
+        AnyRecord::Customer(c) => {
+            conn.prepare_cached(
+                "INSERT INTO customers (id, owner_id, legal_name, short_name, english_name,
+                     industry, tier, lat, lon, pending_location, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                c.header.id,
+                c.header.owner_id,
+                c.legal_name,
+                c.short_name,
+                c.english_name,
+                c.industry,
+                c.tier,
+                c.location.map(|p| p.lat),
+                c.location.map(|p| p.lon),
+                b(c.location_proposal.as_ref().is_some_and(|p| {
+                    p.status == crate::record::customer::ProposalStatus::Pending
+                })),
+                d
+            ])?;
+            // The duplicate check keeps deleted (voided) customers too.
+            let mut names = conn.prepare_cached(
+                "INSERT OR REPLACE INTO customer_names (customer_id, norm, source) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut grams = conn.prepare_cached(
+                "INSERT OR IGNORE INTO customer_grams (gram, customer_id) VALUES (?1, ?2)",
+            )?;
+            for (source, name) in [
+                ("legal", Some(c.legal_name.as_str())),
+                ("short", c.short_name.as_deref()),
+                ("english", c.english_name.as_deref()),
+            ] {
+                let Some(name) = name else { continue };
+                let norm = normalize_company_name(name);
+                if norm.is_empty() {
+                    continue;
+                }
+                names.execute(params![c.header.id, norm, source])?;
+                for gram in name_grams(&norm) {
+                    grams.execute(params![gram, c.header.id])?;
+                }
+            }
+        }
+        AnyRecord::Contact(c) => {
+            conn.prepare_cached(
+                "INSERT INTO contacts (id, customer_id, owner_id, name, title, phone, email,
+                     decision_role, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                c.header.id,
+                c.customer_id,
+                c.header.owner_id,
+                c.name,
+                c.title,
+                c.phone,
+                c.email,
+                c.decision_role.as_str(),
+                d
+            ])?;
+        }
+        AnyRecord::FollowUp(f) => {
+            conn.prepare_cached(
+                "INSERT INTO follow_ups (id, owner_id, customer_id, subject_kind, subject_id,
+                     method, occurred_at, visit_id, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                f.header.id,
+                f.header.owner_id,
+                record.index().customer_id,
+                f.subject.kind.as_str(),
+                f.subject.id,
+                f.method.as_str(),
+                f.occurred_at,
+                f.visit_id,
+                d
+            ])?;
+        }
+        AnyRecord::Lead(l) => {
+            conn.prepare_cached(
+                "INSERT INTO leads (id, owner_id, org_unit_id, company_name, status, source,
+                     assigned_at, last_follow_up_at, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                l.header.id,
+                l.header.owner_id,
+                l.header.org_unit_id,
+                l.company_name,
+                l.status.as_str(),
+                l.source,
+                l.assigned_at,
+                l.last_follow_up_at,
+                d
+            ])?;
+        }
+        AnyRecord::Opportunity(o) => {
+            conn.prepare_cached(
+                "INSERT INTO opportunities (id, owner_id, customer_id, name, amount_minor, currency,
+                     stage, stage_entered_at, expected_close, outcome, outcome_at, created_at, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                o.header.id,
+                o.header.owner_id,
+                o.customer_id,
+                o.name,
+                o.amount.minor,
+                o.amount.currency.code(),
+                o.stage,
+                o.stage_entered_at(),
+                o.expected_close,
+                o.outcome.as_ref().map(|x| x.kind.as_str()),
+                o.outcome.as_ref().map(|x| x.at),
+                o.header.created_at,
+                d
+            ])?;
+            let mut history = conn.prepare_cached(
+                "INSERT INTO stage_history (opportunity_id, seq, stage, entered_at, left_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (seq, e) in o.stage_history.iter().enumerate() {
+                history.execute(params![
+                    o.header.id,
+                    seq as i64,
+                    e.stage,
+                    e.entered_at,
+                    e.left_at
+                ])?;
+            }
+        }
+        AnyRecord::Visit(v) => {
+            let p = &v.check_in.position;
+            conn.prepare_cached(
+                "INSERT INTO visits (id, owner_id, customer_id, plan_id, check_in_at, local_date,
+                     zone, lat, lon, accuracy_m, is_mock, check_out_at, duration_s, photo_count,
+                     deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                v.header.id,
+                v.header.owner_id,
+                v.customer_id,
+                v.plan_id,
+                v.check_in.at,
+                v.check_in.at.local_date(&v.check_in.zone),
+                v.check_in.zone.name(),
+                p.lat,
+                p.lon,
+                p.accuracy_m,
+                b(p.is_mock),
+                v.check_out.as_ref().map(|c| c.at),
+                v.duration_secs(),
+                v.photos.len() as i64,
+                d
+            ])?;
+            let mut photos = conn.prepare_cached(
+                "INSERT OR IGNORE INTO visit_photos (sha256, visit_id) VALUES (?1, ?2)",
+            )?;
+            for photo in &v.photos {
+                photos.execute(params![photo.sha256, v.header.id])?;
+            }
+        }
+        AnyRecord::VisitPlan(plan) => {
+            let mut items = conn.prepare_cached(
+                "INSERT OR REPLACE INTO visit_plan_items (plan_id, owner_id, date, customer_id, planned_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            if !deleted {
+                for item in &plan.items {
+                    items.execute(params![
+                        plan.header.id,
+                        plan.header.owner_id,
+                        plan.date,
+                        item.customer_id,
+                        item.planned_at
+                    ])?;
+                }
+            }
+        }
+        AnyRecord::DailyReport(r) => {
+            conn.prepare_cached(
+                "INSERT INTO daily_reports (id, owner_id, date, zone, state, submitted_at,
+                     clock_offset_ms, received_at, marked_false, comment_count, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                r.header.id,
+                r.header.owner_id,
+                r.date,
+                r.zone.name(),
+                r.state.as_str(),
+                r.submitted_at,
+                r.submitted_clock_offset_ms,
+                r.received_at,
+                b(r.marked_false.is_some()),
+                r.comments.len() as i64,
+                d
+            ])?;
+        }
+        AnyRecord::Task(t) => {
+            conn.prepare_cached(
+                "INSERT INTO tasks (id, owner_id, assigner_id, kind, title, status, due_at,
+                     start_at, end_at, reminder_at, completed_at, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                t.header.id,
+                t.header.owner_id,
+                t.assigner_id,
+                t.kind.as_str(),
+                t.title,
+                t.status.as_str(),
+                t.due_at,
+                t.start_at,
+                t.end_at,
+                t.reminder_at,
+                t.completed_at,
+                d
+            ])?;
+        }
+        AnyRecord::Approval(a) => {
+            use crate::record::approval::ApprovalStatus;
+            let waiting = (a.status == ApprovalStatus::Pending)
+                .then(|| {
+                    a.steps
+                        .iter()
+                        .position(|s| !crate::record::approval::step_is_decided(s))
+                })
+                .flatten();
+            let roles = waiting.map(|i| a.steps[i].roles.join(" "));
+            conn.prepare_cached(
+                "INSERT INTO approvals (id, owner_id, subject_kind, subject_id, rule, status,
+                     amount_minor, step_index, step_roles, created_at, decided_at, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                a.header.id,
+                a.header.owner_id,
+                a.subject.kind.as_str(),
+                a.subject.id,
+                a.rule,
+                a.status.as_str(),
+                a.amount.map(|m| m.minor),
+                waiting.map(|i| i as i64),
+                roles,
+                a.header.created_at,
+                a.decided_at,
+                d
+            ])?;
+        }
+        AnyRecord::Product(p) => {
+            conn.prepare_cached(
+                "INSERT INTO products (id, code, name, list_price_minor, currency, category,
+                     product_line, active, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                p.header.id,
+                p.code,
+                p.name,
+                p.list_price.minor,
+                p.list_price.currency.code(),
+                p.category,
+                p.product_line,
+                b(p.active),
+                d
+            ])?;
+        }
+        AnyRecord::Order(o) => {
+            conn.prepare_cached(
+                "INSERT INTO orders (id, owner_id, customer_id, opportunity_id, number, total_minor,
+                     currency, status, confirmed_at, new_customer, collected_minor, delivery, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                o.header.id,
+                o.header.owner_id,
+                o.customer_id,
+                o.opportunity_id,
+                o.number,
+                o.total.minor,
+                o.total.currency.code(),
+                o.status.as_str(),
+                o.confirmed_at,
+                b(o.new_customer),
+                o.collected().minor,
+                o.delivery.as_str(),
+                d
+            ])?;
+            let mut payments = conn.prepare_cached(
+                "INSERT OR REPLACE INTO payments (order_id, payment_id, amount_minor, received_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for p in &o.payments {
+                payments.execute(params![o.header.id, p.id, p.amount.minor, p.received_at])?;
+            }
+        }
+        AnyRecord::Target(t) => {
+            conn.prepare_cached(
+                "INSERT INTO targets (id, subject, subject_id, period, period_start, period_end,
+                     metric, amount_minor, currency, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                t.header.id,
+                t.subject.as_str(),
+                t.subject_id,
+                t.period.as_str(),
+                t.period_start,
+                t.period_end(),
+                t.metric.as_str(),
+                t.amount.minor,
+                t.amount.currency.code(),
+                d
+            ])?;
+        }
+        AnyRecord::ProcessConfig(_) => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,411 @@
+//! Test-data builders: realistic records of every kind, so tests read as field scenarios
+//! instead of pages of setup. Compiled for this crate's tests and, with the `testing` feature,
+//! for other crates' tests.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::Text;
+
+use crate::record::approval::{ApprovalStatus, ApprovalStep, StepMode};
+use crate::record::contact::DecisionRole;
+use crate::record::daily_report::ReportState;
+use crate::record::follow_up::FollowUpMethod;
+use crate::record::lead::{LeadEvent, LeadEventKind, LeadStatus};
+use crate::record::opportunity::StageEntry;
+use crate::record::order::{DeliveryStatus, OrderLine, OrderStatus, Payment};
+use crate::record::org::{DataScope, OrgLevel};
+use crate::record::target::{PeriodKind, TargetMetric, TargetSubject};
+use crate::record::task::{TaskKind, TaskStatus};
+use crate::record::visit::{CheckIn, ReportedPosition};
+use crate::record::visit_plan::PlannedVisit;
+use crate::record::*;
+use crate::{BasisPoints, Currency, GeoPoint, LocalDate, Money, RecordId, Timestamp, Zone};
+
+/// 2026-03-10 09:00 in Shanghai: the morning of a working day.
+pub fn morning() -> Timestamp {
+    Timestamp::parse_rfc3339("2026-03-10T09:00:00+08:00").unwrap_or_default()
+}
+
+/// A header owned by `owner`, created in the morning.
+pub fn header(owner: RecordId) -> Header {
+    Header::new(owner, morning())
+}
+
+/// ¥ in whole yuan.
+pub fn yuan(units: i64) -> Money {
+    Money::major(units, Currency::CNY)
+}
+
+/// The Shanghai office of a customer, at People's Square.
+pub fn shanghai() -> GeoPoint {
+    GeoPoint {
+        lat: 31.2304,
+        lon: 121.4737,
+    }
+}
+
+/// An org unit.
+pub fn org_unit(name: &str, level: OrgLevel, parent: Option<RecordId>) -> OrgUnit {
+    OrgUnit {
+        header: Header::unowned(None, morning()),
+        name: name.into(),
+        level,
+        parent_id: parent,
+        manager_id: None,
+        zone: Some(Zone::SHANGHAI),
+    }
+}
+
+/// A rep's profile in `unit`.
+pub fn user(name: &str, unit: RecordId, role: &str) -> UserProfile {
+    UserProfile {
+        header: Header::unowned(None, morning()),
+        name: name.into(),
+        employee_no: format!("E{:05}", name.len() * 7919 % 100_000),
+        unit_id: unit,
+        roles: StringSet::from_iter([role.to_string()]),
+        phone: Some("+86 138 0000 0000".into()),
+        email: Some("rep@example.com".into()),
+        title: Some("销售代表".into()),
+        zone: Zone::SHANGHAI,
+        active: true,
+    }
+}
+
+/// A role.
+pub fn role(code: &str, scope: DataScope) -> Role {
+    Role {
+        header: Header::unowned(None, morning()),
+        code: code.into(),
+        name: code.replace('_', " "),
+        data_scope: scope,
+        permissions: StringSet::from_iter(["view".to_string()]),
+        hidden_fields: StringSet::new(),
+    }
+}
+
+/// A customer owned by `owner`, located in Shanghai.
+pub fn customer(owner: RecordId, legal_name: &str) -> Customer {
+    let mut c = Customer::new(header(owner), legal_name);
+    c.industry = Some("电子".into());
+    c.tier = Some("A".into());
+    c.location = Some(shanghai());
+    c.address = Some("上海市黄浦区人民大道".into());
+    c.tags = StringSet::from_iter(["重点".to_string()]);
+    c.custom_fields = BTreeMap::from([("erp_code".to_string(), "C-0001".to_string())]);
+    c
+}
+
+/// A contact at `customer`.
+pub fn contact(owner: RecordId, customer: RecordId, name: &str) -> Contact {
+    Contact {
+        header: header(owner),
+        customer_id: customer,
+        name: name.into(),
+        title: Some("采购经理".into()),
+        phone: Some("+86 21 5555 0101".into()),
+        email: Some("buyer@example.com".into()),
+        decision_role: DecisionRole::DecisionMaker,
+    }
+}
+
+/// A follow-up call about `customer`.
+pub fn follow_up(owner: RecordId, customer: RecordId, text: &str) -> FollowUp {
+    FollowUp {
+        header: header(owner),
+        subject: RecordRef {
+            kind: Kind::Customer,
+            id: customer,
+        },
+        customer_id: Some(customer),
+        method: FollowUpMethod::Call,
+        occurred_at: morning().plus_secs(3600),
+        text: Text::with_value(text),
+        next_step: Some("send quotation".into()),
+        visit_id: None,
+    }
+}
+
+/// A lead assigned to `owner`.
+pub fn lead(owner: RecordId, company: &str) -> Lead {
+    Lead {
+        header: header(owner),
+        company_name: company.into(),
+        contact_name: Some("王经理".into()),
+        phone: Some("13800000000".into()),
+        email: None,
+        source: Some("trade_show".into()),
+        status: LeadStatus::Assigned,
+        assigned_at: Some(morning()),
+        last_follow_up_at: None,
+        events: vec![LeadEvent {
+            kind: LeadEventKind::Assigned,
+            rep_id: Some(owner),
+            by: None,
+            at: morning(),
+        }],
+        conversion: None,
+        notes: Text::default(),
+    }
+}
+
+/// An opportunity in its first stage.
+pub fn opportunity(owner: RecordId, customer: RecordId, name: &str, amount: Money) -> Opportunity {
+    Opportunity {
+        header: header(owner),
+        customer_id: customer,
+        name: name.into(),
+        amount,
+        expected_close: LocalDate::from_ymd(2026, 6, 30),
+        stage: "opportunity".into(),
+        stage_history: vec![StageEntry {
+            stage: "opportunity".into(),
+            entered_at: morning(),
+            left_at: None,
+            by: Some(owner),
+            reason: None,
+        }],
+        fields: BTreeMap::from([("budget".to_string(), "500000".to_string())]),
+        products: Vec::new(),
+        outcome: None,
+        notes: Text::with_value("客户关注交付周期"),
+    }
+}
+
+/// A position as a phone reports it, `metres_north` of the Shanghai office.
+pub fn position_near_shanghai(metres_north: f64, accuracy_m: f64) -> ReportedPosition {
+    ReportedPosition {
+        lat: shanghai().lat + metres_north / 111_195.0,
+        lon: shanghai().lon,
+        accuracy_m,
+        fix_at: morning(),
+        is_mock: false,
+        integrity: None,
+    }
+}
+
+/// A visit checked in at `customer` in the morning, 20 m from its office.
+pub fn visit(owner: RecordId, customer: RecordId) -> Visit {
+    Visit {
+        header: header(owner),
+        customer_id: customer,
+        plan_id: None,
+        check_in: CheckIn {
+            at: morning(),
+            position: position_near_shanghai(20.0, 8.0),
+            zone: Zone::SHANGHAI,
+            clock_offset_ms: Some(120),
+        },
+        check_out: None,
+        note: Text::with_value("见了采购经理"),
+        photos: Vec::new(),
+    }
+}
+
+/// A plan to visit `customers` on the morning's day.
+pub fn visit_plan(owner: RecordId, customers: &[RecordId]) -> VisitPlan {
+    VisitPlan {
+        header: header(owner),
+        date: morning().local_date(&Zone::SHANGHAI),
+        zone: Zone::SHANGHAI,
+        planned_by: owner,
+        items: customers
+            .iter()
+            .map(|c| PlannedVisit {
+                customer_id: *c,
+                planned_at: None,
+                purpose: Some("拜访".into()),
+            })
+            .collect(),
+    }
+}
+
+/// A draft daily report for the morning's day.
+pub fn daily_report(owner: RecordId) -> DailyReport {
+    DailyReport {
+        header: header(owner),
+        date: morning().local_date(&Zone::SHANGHAI),
+        zone: Zone::SHANGHAI,
+        summary: Text::with_value("拜访两家客户"),
+        results: Text::default(),
+        problems: Text::with_value("交付周期偏长"),
+        plan_tomorrow: Text::with_value("准备报价"),
+        visit_ids: Vec::new(),
+        follow_up_ids: Vec::new(),
+        task_ids: Vec::new(),
+        state: ReportState::Draft,
+        submitted_at: None,
+        submitted_clock_offset_ms: None,
+        received_at: None,
+        comments: Vec::new(),
+        read_by: IdSet::new(),
+        marked_false: None,
+    }
+}
+
+/// A task `assigner` gives `assignee`, due in the afternoon.
+pub fn task(assignee: RecordId, assigner: RecordId, title: &str) -> Task {
+    let mut h = header(assignee);
+    if assigner != assignee {
+        h.shared_with.insert(assigner);
+    }
+    Task {
+        header: h,
+        kind: TaskKind::Task,
+        title: title.into(),
+        description: Text::default(),
+        assigner_id: assigner,
+        due_at: Some(morning().plus_secs(8 * 3600)),
+        start_at: None,
+        end_at: None,
+        reminder_at: Some(morning().plus_secs(7 * 3600)),
+        status: if assigner == assignee {
+            TaskStatus::Open
+        } else {
+            TaskStatus::Proposed
+        },
+        reject_reason: None,
+        completed_at: None,
+        postponements: Vec::new(),
+        related: None,
+    }
+}
+
+/// A pending approval for an order of `amount`.
+pub fn approval(requester: RecordId, order: RecordId, amount: Money) -> Approval {
+    Approval {
+        header: header(requester),
+        subject: RecordRef {
+            kind: Kind::Order,
+            id: order,
+        },
+        rule: "amount_over_50000".into(),
+        title: format!("Order of {amount}"),
+        amount: Some(amount),
+        discount: None,
+        steps: vec![ApprovalStep {
+            roles: vec!["sales_manager".into()],
+            mode: StepMode::Serial,
+            decisions: Vec::new(),
+        }],
+        status: ApprovalStatus::Pending,
+        decided_at: None,
+    }
+}
+
+/// A product of the catalogue.
+pub fn product(code: &str, name: &str, list_price: Money) -> Product {
+    Product {
+        header: Header::unowned(None, morning()),
+        code: code.into(),
+        name: name.into(),
+        spec: Some("标准版".into()),
+        unit: Some("套".into()),
+        list_price,
+        cost: Some(Money::new(list_price.minor / 2, list_price.currency)),
+        category: Some("软件".into()),
+        product_line: Some("CRM".into()),
+        tier_prices: BTreeMap::from([(
+            "A".to_string(),
+            Money::new(list_price.minor * 95 / 100, list_price.currency),
+        )]),
+        volume_breaks: Vec::new(),
+        promotions: Vec::new(),
+        active: true,
+    }
+}
+
+/// A confirmed order of one product line.
+pub fn order(owner: RecordId, customer: RecordId, product: &Product, quantity: i64) -> Order {
+    let unit_price = product.list_price;
+    let discount = BasisPoints(500);
+    let amount = unit_price
+        .times(quantity)
+        .map(|gross| {
+            Money::new(
+                gross.minor - gross.apply_rate(discount).minor,
+                gross.currency,
+            )
+        })
+        .unwrap_or(unit_price);
+    Order {
+        header: header(owner),
+        customer_id: customer,
+        opportunity_id: None,
+        number: "SO-2026-0001".into(),
+        lines: vec![OrderLine {
+            product_id: product.header.id,
+            product_code: product.code.clone(),
+            quantity,
+            unit_price,
+            discount,
+            amount,
+        }],
+        total: amount,
+        status: OrderStatus::Confirmed,
+        approval_id: None,
+        confirmed_at: Some(morning()),
+        new_customer: false,
+        payments: vec![Payment {
+            id: RecordId::new(),
+            amount: Money::new(amount.minor / 2, amount.currency),
+            received_at: morning().plus_secs(86_400),
+            method: Some("bank_transfer".into()),
+            note: None,
+        }],
+        delivery: DeliveryStatus::Pending,
+    }
+}
+
+/// A quarterly target for a rep.
+pub fn target(rep: RecordId, amount: Money) -> Target {
+    Target {
+        header: header(rep),
+        period: PeriodKind::Quarter,
+        period_start: LocalDate::from_ymd(2026, 1, 1)
+            .unwrap_or(LocalDate::from_naive(chrono::NaiveDate::MIN)),
+        subject: TargetSubject::Rep,
+        subject_id: rep,
+        metric: TargetMetric::WonAmount,
+        amount,
+    }
+}
+
+/// The tenant's process configuration.
+pub fn process_config() -> ProcessConfig {
+    ProcessConfig {
+        header: Header::unowned(None, morning()),
+        name: "default".into(),
+        revision: 1,
+    }
+}
+
+/// One record of every kind, related to each other as in real life.
+pub fn one_of_each(rep: RecordId) -> Vec<AnyRecord> {
+    let hq = org_unit("总部", OrgLevel::Hq, None);
+    let region = org_unit("华东大区", OrgLevel::Region, Some(hq.header.id));
+    let profile = user("张伟", region.header.id, "sales_rep");
+    let c = customer(rep, "华为技术有限公司");
+    let p = product("CRM-STD", "CRM 标准版", yuan(20_000));
+    let o = order(rep, c.header.id, &p, 3);
+    vec![
+        hq.into(),
+        region.into(),
+        profile.into(),
+        role("sales_rep", DataScope::Own).into(),
+        contact(rep, c.header.id, "李娜").into(),
+        follow_up(rep, c.header.id, "电话沟通需求").into(),
+        lead(rep, "深圳某科技公司").into(),
+        opportunity(rep, c.header.id, "华为 CRM 项目", yuan(800_000)).into(),
+        visit(rep, c.header.id).into(),
+        visit_plan(rep, &[c.header.id]).into(),
+        daily_report(rep).into(),
+        task(rep, rep, "准备报价单").into(),
+        approval(rep, o.header.id, yuan(57_000)).into(),
+        o.into(),
+        p.into(),
+        target(rep, yuan(1_000_000)).into(),
+        process_config().into(),
+        c.into(),
+    ]
+}

@@ -1,0 +1,77 @@
+//! The duplicate check (查重) when a rep creates a customer.
+
+use fieldsales_core::record::Customer;
+use fieldsales_core::store::{DEFAULT_NEAR_THRESHOLD, Store};
+use fieldsales_core::{Error, RecordId, testing};
+
+fn store_with_huawei() -> (Store, RecordId, RecordId) {
+    let rep = RecordId::new();
+    let mut store = Store::open_in_memory().unwrap();
+    let mut huawei = testing::customer(rep, "华为技术有限公司");
+    huawei.english_name = Some("HUAWEI".into());
+    let (huawei, warnings) = store
+        .create_customer(huawei, DEFAULT_NEAR_THRESHOLD)
+        .unwrap();
+    assert!(warnings.is_empty());
+    (store, huawei.header.id, rep)
+}
+
+fn attempt(
+    store: &mut Store,
+    rep: RecordId,
+    name: &str,
+) -> Result<(Customer, Vec<fieldsales_core::store::NearDuplicate>), Error> {
+    store.create_customer(testing::customer(rep, name), DEFAULT_NEAR_THRESHOLD)
+}
+
+#[test]
+fn variants_of_an_existing_name_are_refused_naming_the_existing_record() {
+    let (mut store, huawei, rep) = store_with_huawei();
+    for variant in [
+        "华为技术有限公司",
+        "华为技术（有限公司）",
+        "华为技术(有限公司)",
+        "华为技术股份有限公司",
+        " 华为 技术 有限公司",
+        "ＨＵＡＷＥＩ",
+        "Huawei Co., Ltd.",
+    ] {
+        match attempt(&mut store, rep, variant) {
+            Err(Error::DuplicateCustomer { existing_id, score }) => {
+                assert_eq!(existing_id, huawei, "{variant}");
+                assert_eq!(score, 1.0);
+            }
+            other => panic!("{variant}: expected a duplicate, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_near_name_is_a_warning_not_a_refusal() {
+    let (mut store, huawei, rep) = store_with_huawei();
+    let (created, warnings) = attempt(&mut store, rep, "华为终端有限公司").unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].id, huawei);
+    assert!(warnings[0].score >= DEFAULT_NEAR_THRESHOLD && warnings[0].score < 1.0);
+    assert_eq!(warnings[0].legal_name, "华为技术有限公司");
+    assert!(store.get::<Customer>(created.header.id).is_ok());
+}
+
+#[test]
+fn an_unrelated_name_passes_silently() {
+    let (mut store, _, rep) = store_with_huawei();
+    let (_, warnings) = attempt(&mut store, rep, "中兴通讯股份有限公司").unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn a_deleted_customer_still_blocks_its_name() {
+    let (mut store, huawei, rep) = store_with_huawei();
+    store
+        .delete(huawei, Some(rep), Some("作废".into()))
+        .unwrap();
+    match attempt(&mut store, rep, "华为技术有限公司") {
+        Err(Error::DuplicateCustomer { existing_id, .. }) => assert_eq!(existing_id, huawei),
+        other => panic!("expected a duplicate of the voided record, got {other:?}"),
+    }
+}

@@ -1,0 +1,88 @@
+//! A rep searching before a visit: any part of a name, Chinese or Latin, any width or case.
+
+use fieldsales_core::RecordId;
+use fieldsales_core::record::Kind;
+use fieldsales_core::store::Store;
+use fieldsales_core::testing;
+
+fn store_with_customers() -> (Store, RecordId, RecordId) {
+    let (rep, colleague) = (RecordId::new(), RecordId::new());
+    let mut store = Store::open_in_memory().unwrap();
+    let huawei = store
+        .create(testing::customer(rep, "华为技术有限公司"))
+        .unwrap();
+    let acme = store
+        .create(testing::customer(colleague, "Acme Trading Co., Ltd."))
+        .unwrap();
+    store
+        .create(testing::customer(rep, "中兴通讯股份有限公司"))
+        .unwrap();
+    store
+        .create(testing::contact(rep, huawei.header.id, "李娜"))
+        .unwrap();
+    store
+        .create(testing::opportunity(
+            rep,
+            acme.header.id,
+            "Acme 仓储系统",
+            testing::yuan(90_000),
+        ))
+        .unwrap();
+    (store, huawei.header.id, acme.header.id)
+}
+
+fn ids(store: &Store, q: &str) -> Vec<RecordId> {
+    store
+        .search(q, &[Kind::Customer], 10)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+}
+
+#[test]
+fn chinese_names_are_found_by_any_part() {
+    let (store, huawei, _) = store_with_customers();
+    assert_eq!(ids(&store, "华为"), vec![huawei], "two characters");
+    assert_eq!(ids(&store, "技术"), vec![huawei], "a middle part");
+    assert_eq!(
+        ids(&store, "为技术有"),
+        vec![huawei],
+        "longer parts use the trigram index"
+    );
+    assert!(ids(&store, "阿里").is_empty());
+}
+
+#[test]
+fn latin_names_are_found_in_any_case_and_width() {
+    let (store, _, acme) = store_with_customers();
+    assert_eq!(ids(&store, "acme"), vec![acme]);
+    assert_eq!(ids(&store, "ACME trading"), vec![acme]);
+    assert_eq!(ids(&store, "ＡＣＭＥ"), vec![acme], "full-width input");
+    assert_eq!(ids(&store, "co"), vec![acme], "short Latin queries too");
+}
+
+#[test]
+fn search_spans_customers_contacts_and_opportunities_and_tells_the_owner() {
+    let (store, _, acme) = store_with_customers();
+    let hits = store.search("李娜", &[], 10).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].kind, Kind::Contact);
+
+    let hits = store.search("acme", &[], 10).unwrap();
+    let kinds: Vec<Kind> = hits.iter().map(|h| h.kind).collect();
+    assert!(kinds.contains(&Kind::Customer) && kinds.contains(&Kind::Opportunity));
+    let customer = hits.iter().find(|h| h.id == acme).unwrap();
+    assert!(
+        customer.owner_id.is_some(),
+        "a rep learns a colleague follows it"
+    );
+}
+
+#[test]
+fn odd_queries_are_harmless() {
+    let (store, _, _) = store_with_customers();
+    for q in ["", "   ", "\"", "%", "_", "a\"b OR c", "NEAR(", "*", "\\"] {
+        store.search(q, &[], 10).unwrap();
+    }
+}
