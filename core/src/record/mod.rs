@@ -11,6 +11,7 @@
 //! app version wrote survive a round trip through this one; enumerations hydrate unknown codes
 //! into `Other` (see [`crate::codec`]); and `schema_version` is never lowered on write.
 
+mod envelope;
 mod sets;
 
 pub mod approval;
@@ -192,12 +193,18 @@ macro_rules! kinds {
                 })
             }
 
-            /// Writes the record's fields into a document.
+            /// Writes the record's fields, with `kind` and `schema_version`, into a document.
             pub(crate) fn reconcile_into(
                 &self,
                 doc: &mut automerge::AutoCommit,
+                schema_version: u64,
             ) -> Result<(), autosurgeon::ReconcileError> {
-                match self { $( AnyRecord::$variant(r) => autosurgeon::reconcile(doc, r), )+ }
+                match self {
+                    $( AnyRecord::$variant(r) => autosurgeon::reconcile(
+                        doc,
+                        envelope::Enveloped { record: r, kind: Kind::$variant, schema_version },
+                    ), )+
+                }
             }
 
             /// The schema version this build writes for the record's kind.

@@ -39,7 +39,6 @@ const TABLES: &[(&str, &str)] = &[
     ("records", "rid"),
     ("record_shares", ""),
     ("customer_names", ""),
-    ("customer_grams", ""),
     ("org_units", ""),
     ("users", ""),
     ("roles", ""),
@@ -188,6 +187,12 @@ impl Store {
             report
                 .problems
                 .push("search: index differs from the documents".into());
+        }
+        let grams_sql = "SELECT r.id FROM customer_grams g JOIN records r ON r.rid = g.rowid";
+        if rows(&self.conn, grams_sql)? != rows(&fresh, grams_sql)? {
+            report
+                .problems
+                .push("customer_grams: index differs from the documents".into());
         }
         let orphans: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM search WHERE rowid NOT IN (SELECT rid FROM records)",

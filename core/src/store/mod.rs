@@ -116,6 +116,8 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Up to 16 MiB of page cache, filled only as pages are read.
+        conn.pragma_update(None, "cache_size", -2_000)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(128);
         schema::migrate(&mut conn)?;
@@ -178,14 +180,81 @@ impl Store {
         self.transaction(|tx| tx.create(record))
     }
 
-    /// Creates many records in one transaction (imports).
+    /// Creates many records in one transaction (imports): all of them or none.
+    ///
+    /// Building and saving the documents is CPU work independent per record, so worker threads
+    /// prepare chunks on every core while this thread inserts the chunks already prepared, in
+    /// their original order, inside the one transaction.
     pub fn create_batch(&mut self, records: Vec<AnyRecord>) -> Result<usize> {
-        self.transaction(|tx| {
-            let n = records.len();
-            for r in records {
-                tx.create_any(r)?;
+        const CHUNK: usize = 64;
+        let n = records.len();
+        let now = self.clock.now();
+        let actor = self.actor.clone();
+        let workers = std::thread::available_parallelism()
+            .map(|p| p.get())
+            .unwrap_or(1)
+            .min(n / CHUNK);
+        if workers < 1 || n < 2 * CHUNK {
+            return self.transaction(|tx| {
+                for r in records {
+                    tx.create_any(r)?;
+                }
+                Ok(n)
+            });
+        }
+        let mut chunks = Vec::with_capacity(n.div_ceil(CHUNK));
+        let mut rest = records.into_iter();
+        loop {
+            let chunk: Vec<AnyRecord> = rest.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                break;
             }
-            Ok(n)
+            chunks.push(chunk);
+        }
+        let total = chunks.len();
+        let queue = std::sync::Mutex::new(chunks.into_iter().enumerate());
+        let abort = std::sync::atomic::AtomicBool::new(false);
+        let (send, receive) = std::sync::mpsc::channel::<(usize, Result<Vec<Prepared>>)>();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let send = send.clone();
+                let (queue, abort, actor) = (&queue, &abort, &actor);
+                scope.spawn(move || {
+                    while !abort.load(std::sync::atomic::Ordering::Relaxed) {
+                        let next = queue.lock().ok().and_then(|mut q| q.next());
+                        let Some((index, chunk)) = next else { break };
+                        let prepared = chunk.into_iter().map(|r| prepare(r, actor, now)).collect();
+                        if send.send((index, prepared)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(send);
+            let result = self.transaction(|tx| {
+                let mut waiting = std::collections::BTreeMap::new();
+                let mut next = 0;
+                while next < total {
+                    let Ok((index, prepared)) = receive.recv() else {
+                        return Err(Error::InvalidInput {
+                            field: "records",
+                            detail: "a preparing thread stopped".into(),
+                        });
+                    };
+                    waiting.insert(index, prepared?);
+                    while let Some(ready) = waiting.remove(&next) {
+                        for p in ready {
+                            tx.insert_prepared(p)?;
+                        }
+                        next += 1;
+                    }
+                }
+                Ok(n)
+            });
+            if result.is_err() {
+                abort.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            result
         })
     }
 
@@ -361,19 +430,40 @@ impl Tx<'_> {
 
     /// Creates a record of any kind.
     pub fn create_any(&mut self, record: AnyRecord) -> Result<AnyRecord> {
-        record.validate()?;
-        let id = record.header().id;
-        if exists(&self.tx, id)? {
-            return Err(Error::InvalidInput {
-                field: "id",
-                detail: format!("record {id} exists already"),
-            });
-        }
-        let mut doc =
-            RecordDoc::create(&record, self.actor, self.now).map_err(|e| Error::document(id, e))?;
-        self.store_doc(id, &mut doc, &record, None)?;
-        self.enqueue(id)?;
+        let prepared = prepare(record, self.actor, self.now)?;
+        let record = prepared.record.clone();
+        self.insert_prepared(prepared)?;
         Ok(record)
+    }
+
+    fn insert_prepared(&mut self, p: Prepared) -> Result<()> {
+        let id = p.record.header().id;
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO documents (id, kind, doc, heads, acked_heads, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+            )?
+            .execute(params![
+                id,
+                p.record.kind().as_str(),
+                p.bytes,
+                p.heads,
+                self.now
+            ]);
+        match inserted {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                return Err(Error::InvalidInput {
+                    field: "id",
+                    detail: format!("record {id} exists already"),
+                });
+            }
+            other => other?,
+        };
+        projection::insert(&self.tx, &p.record)?;
+        self.enqueue(id)
     }
 
     /// Reads a record within the transaction.
@@ -578,6 +668,24 @@ impl Tx<'_> {
     }
 }
 
+/// A new record's document, built and saved, ready to insert.
+struct Prepared {
+    record: AnyRecord,
+    bytes: Vec<u8>,
+    heads: Vec<u8>,
+}
+
+fn prepare(record: AnyRecord, actor: &ActorId, now: Timestamp) -> Result<Prepared> {
+    record.validate()?;
+    let id = record.header().id;
+    let mut doc = RecordDoc::create(&record, actor, now).map_err(|e| Error::document(id, e))?;
+    Ok(Prepared {
+        bytes: doc.save(),
+        heads: encode_heads(&doc.heads()),
+        record,
+    })
+}
+
 fn set_tombstone(record: &mut AnyRecord, tomb: Tombstone) {
     macro_rules! tomb {
         ($($v:ident),+) => {
@@ -603,14 +711,6 @@ fn set_tombstone(record: &mut AnyRecord, tomb: Tombstone) {
         Target,
         ProcessConfig
     );
-}
-
-fn exists(conn: &Connection, id: RecordId) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?
-        .query_row([id], |_| Ok(()))
-        .optional()?
-        .is_some())
 }
 
 fn load_doc(conn: &Connection, id: RecordId, actor: &ActorId) -> Result<Option<RecordDoc>> {

@@ -33,7 +33,6 @@ const KIND_TABLES: &[(Kind, &str)] = &[
 /// Child tables keyed by another column.
 const CHILD_TABLES: &[(Kind, &str, &str)] = &[
     (Kind::Customer, "customer_names", "customer_id"),
-    (Kind::Customer, "customer_grams", "customer_id"),
     (Kind::Opportunity, "stage_history", "opportunity_id"),
     (Kind::Visit, "visit_photos", "visit_id"),
     (Kind::VisitPlan, "visit_plan_items", "plan_id"),
@@ -52,6 +51,8 @@ pub fn remove(conn: &Connection, id: RecordId, kind: &str) -> rusqlite::Result<(
         .optional()?
     {
         conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
+            .execute([rid])?;
+        conn.prepare_cached("DELETE FROM customer_grams WHERE rowid = ?1")?
             .execute([rid])?;
     }
     conn.prepare_cached("DELETE FROM records WHERE id = ?1")?
@@ -77,10 +78,15 @@ pub fn remove(conn: &Connection, id: RecordId, kind: &str) -> rusqlite::Result<(
 
 /// Replaces every row derived from `record`.
 pub fn write(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
+    remove(conn, record.header().id, record.kind().as_str())?;
+    insert(conn, record)
+}
+
+/// Writes the rows of a record that has none yet.
+pub fn insert(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
     let header = record.header();
     let id = header.id;
     let kind = record.kind();
-    remove(conn, id, kind.as_str())?;
     let deleted = header.is_deleted();
     let index = record.index();
     let search_text = index.search_text.as_deref().map(fold_width_and_case);
@@ -119,10 +125,15 @@ pub fn write(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
             share.execute(params![id, user])?;
         }
     }
-    write_kind(conn, record, deleted)
+    write_kind(conn, record, rid, deleted)
 }
 
-fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite::Result<()> {
+fn write_kind(
+    conn: &Connection,
+    record: &AnyRecord,
+    rid: i64,
+    deleted: bool,
+) -> rusqlite::Result<()> {
     let d = b(deleted);
     match record {
         AnyRecord::OrgUnit(u) => {
@@ -188,9 +199,7 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
             let mut names = conn.prepare_cached(
                 "INSERT OR REPLACE INTO customer_names (customer_id, norm, source) VALUES (?1, ?2, ?3)",
             )?;
-            let mut grams = conn.prepare_cached(
-                "INSERT OR IGNORE INTO customer_grams (gram, customer_id) VALUES (?1, ?2)",
-            )?;
+            let mut grams: Vec<String> = Vec::new();
             for (source, name) in [
                 ("legal", Some(c.legal_name.as_str())),
                 ("short", c.short_name.as_deref()),
@@ -202,10 +211,12 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
                     continue;
                 }
                 names.execute(params![c.header.id, norm, source])?;
-                for gram in name_grams(&norm) {
-                    grams.execute(params![gram, c.header.id])?;
-                }
+                grams.extend(name_grams(&norm));
             }
+            grams.sort();
+            grams.dedup();
+            conn.prepare_cached("INSERT INTO customer_grams (rowid, grams) VALUES (?1, ?2)")?
+                .execute(params![rid, grams.join(" ")])?;
         }
         AnyRecord::Contact(c) => {
             conn.prepare_cached(

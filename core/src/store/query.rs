@@ -292,17 +292,17 @@ impl Store {
         if grams.is_empty() {
             return Ok(report);
         }
-        let placeholders = (1..=grams.len())
-            .map(|i| format!("?{i}"))
+        let query = grams
+            .iter()
+            .map(|g| format!("\"{}\"", g.replace('"', "\"\"")))
             .collect::<Vec<_>>()
-            .join(",");
-        let sql = format!(
-            "SELECT customer_id, COUNT(*) AS shared FROM customer_grams
-             WHERE gram IN ({placeholders}) GROUP BY customer_id ORDER BY shared DESC LIMIT 200"
-        );
+            .join(" OR ");
         let candidates: Vec<RecordId> = {
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params_from_iter(grams.iter()), |r| r.get(0))?;
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT r.id FROM customer_grams g JOIN records r ON r.rid = g.rowid
+                 WHERE customer_grams MATCH ?1 ORDER BY g.rank LIMIT 200",
+            )?;
+            let rows = stmt.query_map([query], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut names_stmt = self

@@ -178,3 +178,18 @@ fn a_database_from_a_newer_app_is_refused() {
         Err(Error::NewerDatabase { found: 999, .. })
     ));
 }
+
+#[test]
+fn creating_a_record_whose_id_exists_is_refused() {
+    let rep = RecordId::new();
+    let mut store = Store::open_in_memory().unwrap();
+    let c = store.create(testing::customer(rep, "太原某公司")).unwrap();
+    let mut again = testing::customer(rep, "太原另一家公司");
+    again.header.id = c.header.id;
+    assert!(matches!(
+        store.create(again),
+        Err(Error::InvalidInput { field: "id", .. })
+    ));
+    let back: Customer = store.get(c.header.id).unwrap();
+    assert_eq!(back.legal_name, "太原某公司");
+}

@@ -15,7 +15,7 @@ fn projection_rows(store: &Store, id: RecordId) -> Vec<Vec<Value>> {
         "SELECT * FROM customers WHERE id = ?1",
         "SELECT id, kind, owner_id, customer_id, status, title, search_text, deleted FROM records WHERE id = ?1",
         "SELECT norm, source FROM customer_names WHERE customer_id = ?1 ORDER BY source",
-        "SELECT gram FROM customer_grams WHERE customer_id = ?1 ORDER BY gram",
+        "SELECT r.id FROM customer_grams g JOIN records r ON r.rid = g.rowid WHERE r.id = ?1",
     ] {
         let mut stmt = conn.prepare(sql).unwrap();
         let n = stmt.column_count();

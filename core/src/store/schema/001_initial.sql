@@ -70,7 +70,10 @@ CREATE INDEX record_shares_user ON record_shares(user_id);
 -- Fuzzy search over customers, contacts, opportunities, leads, products and orders.
 -- rowid = records.rid. The trigram tokenizer matches any substring of three or more
 -- characters, Chinese included; shorter queries scan records.search_text instead.
-CREATE VIRTUAL TABLE search USING fts5(text, tokenize = 'trigram');
+-- Contentless: the indexed text is records.search_text, not stored twice.
+CREATE VIRTUAL TABLE search USING fts5(
+    text, content = '', contentless_delete = 1, tokenize = 'trigram'
+);
 
 -- The duplicate check: normalised customer names and their bigrams.
 CREATE TABLE customer_names (
@@ -80,12 +83,11 @@ CREATE TABLE customer_names (
     PRIMARY KEY (customer_id, source)
 ) WITHOUT ROWID;
 CREATE INDEX customer_names_norm ON customer_names(norm);
-CREATE TABLE customer_grams (
-    gram        TEXT NOT NULL,
-    customer_id BLOB NOT NULL,
-    PRIMARY KEY (gram, customer_id)
-) WITHOUT ROWID;
-CREATE INDEX customer_grams_customer ON customer_grams(customer_id);
+-- Near-duplicate candidates: the bigrams of a customer's normalised names as space-separated
+-- tokens (rowid = records.rid). Contentless: only the compact index is kept.
+CREATE VIRTUAL TABLE customer_grams USING fts5(
+    grams, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0'
+);
 
 -- Kind projections: typed columns for dashboards and rules.
 CREATE TABLE org_units (

@@ -1,0 +1,315 @@
+//! Local-store benchmarks, run with `cargo bench -p fieldsales-core --bench store`.
+//!
+//! Prints medians and p99 next to the goals. The baseline for a single write is plain SQLite
+//! inserting the same visit projection row alone, in the same kind of transaction, on the
+//! same kind of file, so the ratio shows what the document, the common index, the search
+//! index and the outbox cost on top. Opening a large store is measured in a fresh child
+//! process so its resident memory is not inflated by the benchmark that filled the store.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use fieldsales_core::record::{AnyRecord, Customer};
+use fieldsales_core::store::Store;
+use fieldsales_core::{RecordId, testing};
+
+const OPEN_CHILD_ENV: &str = "FIELDSALES_BENCH_OPEN";
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+/// Resident and peak resident memory of this process in MiB (Linux).
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+const PREFIXES: &[&str] = &[
+    "北京", "上海", "深圳", "杭州", "成都", "武汉", "南京", "西安", "苏州", "广州",
+];
+const CORES: &[&str] = &[
+    "华", "兴", "盛", "达", "泰", "宏", "信", "联", "科", "创", "通", "远", "恒", "瑞", "嘉", "明",
+    "新", "中", "天", "海", "金", "安", "立", "德", "鑫", "博", "智", "云", "光", "源",
+];
+const TRADES: &[&str] = &[
+    "科技", "贸易", "电子", "机械", "物流", "医疗", "软件", "建设", "能源", "食品",
+];
+const LATIN: &[&str] = &[
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Hooli",
+    "Vandelay",
+    "Tyrell",
+    "Cyberdyne",
+];
+
+/// A realistic, unique company name for customer `i`.
+fn company(i: usize) -> String {
+    if i % 10 == 7 {
+        format!(
+            "{} {} Trading Co., Ltd. {i}",
+            LATIN[i % LATIN.len()],
+            LATIN[(i / 10) % LATIN.len()]
+        )
+    } else {
+        let a = CORES[i % CORES.len()];
+        let b = CORES[(i / CORES.len()) % CORES.len()];
+        let c = CORES[(i / (CORES.len() * CORES.len())) % CORES.len()];
+        // a, b, c and the city together are unique for the first 270,000 numbers.
+        format!(
+            "{}{a}{b}{c}{}有限公司",
+            PREFIXES[(i / 27_000) % PREFIXES.len()],
+            TRADES[i % TRADES.len()],
+        )
+    }
+}
+
+fn bench_single_visit(dir: &std::path::Path) {
+    const N: usize = 2_000;
+    let mut store = Store::open(dir.join("single.sqlite")).unwrap();
+    let rep = RecordId::new();
+    let customer = store
+        .create(testing::customer(rep, "华为技术有限公司"))
+        .unwrap();
+    let mut times = Vec::with_capacity(N);
+    for _ in 0..N {
+        let visit = testing::visit(rep, customer.header.id);
+        let t = Instant::now();
+        store.create(visit).unwrap();
+        times.push(t.elapsed());
+    }
+    times.sort();
+
+    // Baseline: the same projection row, alone, in its own transaction.
+    let mut conn = rusqlite::Connection::open(dir.join("baseline.sqlite")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE visits (id BLOB PRIMARY KEY, owner_id BLOB, customer_id BLOB NOT NULL,
+            plan_id BLOB, check_in_at INTEGER NOT NULL, local_date TEXT NOT NULL, zone TEXT NOT NULL,
+            lat REAL NOT NULL, lon REAL NOT NULL, accuracy_m REAL NOT NULL, is_mock INTEGER NOT NULL,
+            check_out_at INTEGER, duration_s INTEGER, photo_count INTEGER NOT NULL,
+            deleted INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE INDEX visits_owner_date ON visits(owner_id, local_date);
+         CREATE INDEX visits_customer_time ON visits(customer_id, check_in_at);
+         CREATE INDEX visits_date ON visits(local_date);",
+    )
+    .unwrap();
+    let mut base = Vec::with_capacity(N);
+    for _ in 0..N {
+        let v = testing::visit(rep, customer.header.id);
+        let t = Instant::now();
+        let tx = conn.transaction().unwrap();
+        tx.prepare_cached(
+            "INSERT INTO visits VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7, ?8, ?9, 0, NULL, NULL, 0, 0)",
+        )
+        .unwrap()
+        .execute(rusqlite::params![
+            v.header.id.as_bytes().to_vec(),
+            rep.as_bytes().to_vec(),
+            customer.header.id.as_bytes().to_vec(),
+            v.check_in.at.millis(),
+            "2026-03-10",
+            "Asia/Shanghai",
+            v.check_in.position.lat,
+            v.check_in.position.lon,
+            v.check_in.position.accuracy_m
+        ])
+        .unwrap();
+        tx.commit().unwrap();
+        base.push(t.elapsed());
+    }
+    base.sort();
+    let (m, b) = (percentile(&times, 0.5), percentile(&base, 0.5));
+    println!("create one visit (document + projection + search + outbox), {N} runs");
+    println!(
+        "  store   median {}  p99 {}    goal: median ≤ 1 ms",
+        ms(m),
+        ms(percentile(&times, 0.99))
+    );
+    println!(
+        "  plain   median {}  p99 {}    (the visit row alone)",
+        ms(b),
+        ms(percentile(&base, 0.99))
+    );
+    println!(
+        "  ratio   {:.1}× the plain-SQLite median    goal: ≤ 10×",
+        m.as_secs_f64() / b.as_secs_f64()
+    );
+}
+
+fn fill(path: &std::path::Path, n: usize, batch: usize) -> Duration {
+    let mut store = Store::open(path).unwrap();
+    let reps: Vec<RecordId> = (0..12).map(|_| RecordId::new()).collect();
+    let start = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let end = (i + batch).min(n);
+        let records: Vec<AnyRecord> = (i..end)
+            .map(|k| {
+                let mut c: Customer = testing::customer(reps[k % reps.len()], &company(k));
+                c.short_name = None;
+                c.into()
+            })
+            .collect();
+        store.create_batch(records).unwrap();
+        i = end;
+    }
+    start.elapsed()
+}
+
+fn bench_bulk_and_search(dir: &std::path::Path) -> std::path::PathBuf {
+    const N: usize = 100_000;
+    const BATCH: usize = 1_000;
+    const RUNS: usize = 3;
+    let mut rates = Vec::new();
+    let mut path = dir.join("bulk-0.sqlite");
+    for run in 0..RUNS {
+        path = dir.join(format!("bulk-{run}.sqlite"));
+        let took = fill(&path, N, BATCH);
+        rates.push(N as f64 / took.as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    println!("bulk import of {N} customers in batches of {BATCH}, {RUNS} fresh stores");
+    println!(
+        "  median {:.0} records/s (runs: {})    goal: ≥ 20,000 records/s",
+        rates[RUNS / 2],
+        rates
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    let store = Store::open(&path).unwrap();
+    let queries = [
+        "华为",
+        "科技",
+        "盛达",
+        "贸易有限",
+        "acme",
+        "globex trading",
+        "北京华兴",
+        "源智云",
+        "tyrell",
+        "医疗",
+    ];
+    let mut times = Vec::new();
+    for round in 0..30 {
+        for q in queries {
+            let t = Instant::now();
+            let hits = store.search(q, &[], 20).unwrap();
+            times.push(t.elapsed());
+            if round == 0 && hits.is_empty() && q != "华为" {
+                println!("  (no hit for {q})");
+            }
+        }
+    }
+    times.sort();
+    println!(
+        "fuzzy search over {N} customers ({} queries, 2–14 characters)",
+        times.len()
+    );
+    println!(
+        "  median {}  p99 {}    goal: median ≤ 20 ms",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99))
+    );
+    let mut dups = Vec::new();
+    for k in (0..N).step_by(N / 50) {
+        let c = testing::customer(RecordId::new(), &format!("{}分公司", company(k)));
+        let t = Instant::now();
+        let report = store.find_duplicates(&c, 0.7).unwrap();
+        dups.push(t.elapsed());
+        assert!(report.exact.is_some() || !report.near.is_empty());
+    }
+    dups.sort();
+    println!(
+        "duplicate check against {N} customers: median {}  p99 {}",
+        ms(percentile(&dups, 0.5)),
+        ms(percentile(&dups, 0.99))
+    );
+    path
+}
+
+fn bench_open(path: &std::path::Path) {
+    let mut times = Vec::new();
+    let mut peak = 0.0_f64;
+    for _ in 0..5 {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(OPEN_CHILD_ENV, path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut parts = text.split_whitespace();
+        let micros: f64 = parts
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        let hwm: f64 = parts
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        times.push(Duration::from_secs_f64(micros / 1e6));
+        peak = peak.max(hwm);
+    }
+    times.sort();
+    println!("open a store holding 100,000 records (fresh process, 5 runs)");
+    println!(
+        "  median {}    peak resident memory {:.1} MiB    goals: ≤ 100 ms, ≤ 60 MB",
+        ms(percentile(&times, 0.5)),
+        peak
+    );
+}
+
+/// The child of `bench_open`: open, run the first query a screen would, report.
+fn open_child(path: &str) {
+    let t = Instant::now();
+    let store = Store::open(path).unwrap();
+    let hits = store.search("科技", &[], 20).unwrap();
+    let took = t.elapsed();
+    assert!(!hits.is_empty());
+    let (_, hwm) = memory_mib();
+    println!("{} {hwm}", took.as_secs_f64() * 1e6);
+}
+
+fn main() {
+    if let Ok(path) = std::env::var(OPEN_CHILD_ENV) {
+        open_child(&path);
+        return;
+    }
+    if std::env::args().any(|a| a == "--list") {
+        // `cargo test --benches` asks the harness for its tests: there are none.
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    println!(
+        "fieldsales-core store benchmarks ({} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    bench_single_visit(dir.path());
+    let bulk = bench_bulk_and_search(dir.path());
+    bench_open(&bulk);
+}
