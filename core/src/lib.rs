@@ -7,6 +7,7 @@ pub mod codec;
 pub mod id;
 pub mod money;
 pub mod place;
+pub mod process;
 pub mod time;
 
 pub use id::RecordId;
