@@ -22,6 +22,9 @@ pub mod stage;
 pub mod text;
 pub mod validate;
 
+#[cfg(test)]
+mod tests;
+
 pub use approval::{
     ApprovalChain, ApprovalDecision, ApprovalRule, ApprovalRules, ApprovalState, ApprovalStatus,
     ApprovalStep, ApprovalSubject, Decider, DecisionRefused, StepMode, Verdict, required_approval,
