@@ -382,3 +382,94 @@ fn write_standard_fixture() {
     )
     .unwrap();
 }
+
+/// The standard process with one stage changed.
+fn standard_with(key: &str, change: impl FnOnce(&mut crate::process::StageRule)) -> SalesProcess {
+    let mut p = SalesProcess::standard();
+    let stage = p.stages.iter_mut().find(|s| s.key == key).expect("stage");
+    change(stage);
+    p
+}
+
+fn problems_of(p: &SalesProcess) -> Vec<(String, ConfigProblem)> {
+    p.validate()
+        .unwrap_err()
+        .into_iter()
+        .map(|pr| (pr.path.to_string(), pr.problem))
+        .collect()
+}
+
+#[test]
+fn broken_chains_are_named_precisely() {
+    // `next` naming a stage that does not exist.
+    let p = standard_with("initiation", |s| s.next = Some("formal".into()));
+    let got = problems_of(&p);
+    assert_eq!(got[0].0, "stages[2].next");
+    assert!(matches!(&got[0].1, ConfigProblem::UnknownStage { key, .. } if key == "formal"));
+
+    // An outcome with a `next`.
+    let p = standard_with("won", |s| s.next = Some("lead".into()));
+    assert_eq!(
+        problems_of(&p),
+        [(
+            "stages[5].next".to_string(),
+            ConfigProblem::MisplacedNext { key: "won".into() }
+        )]
+    );
+
+    // No lost outcome.
+    let mut p = SalesProcess::standard();
+    p.stages.retain(|s| s.key != "lost");
+    assert_eq!(
+        problems_of(&p),
+        [(
+            "stages".to_string(),
+            ConfigProblem::MissingOutcome {
+                outcome: "lost".into()
+            }
+        )]
+    );
+
+    // A second open stage nobody leads to.
+    let mut p = SalesProcess::standard();
+    p.stages.push(crate::process::StageRule::open(
+        "side", "旁支", None, None, 10,
+    ));
+    assert_eq!(
+        problems_of(&p),
+        [(
+            "stages[7].key".to_string(),
+            ConfigProblem::DisconnectedStage {
+                key: "side".into(),
+                start: "lead".into()
+            }
+        )]
+    );
+
+    // The lead stage in the middle of the chain.
+    let p = standard_with("initiation", |s| s.lead_stage = true);
+    assert_eq!(
+        problems_of(&p),
+        [(
+            "stages[2].lead_stage".to_string(),
+            ConfigProblem::LeadStageNotFirst {
+                key: "initiation".into()
+            }
+        )]
+    );
+
+    // A zero time limit and an unknown role in a rollout step.
+    let p = standard_with("lead", |s| {
+        s.max_days = Some(0);
+        s.steps[0].actor_role = "intern".into();
+    });
+    let got = problems_of(&p);
+    assert_eq!(
+        got[0],
+        (
+            "stages[0].max_days".to_string(),
+            ConfigProblem::MustBePositive
+        )
+    );
+    assert_eq!(got[1].0, "stages[0].steps[0].actor_role");
+}
