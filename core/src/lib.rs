@@ -10,6 +10,7 @@ pub mod error;
 pub mod id;
 pub mod money;
 pub mod place;
+pub mod process;
 pub mod record;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
