@@ -4,6 +4,7 @@
 //! the server and the command line all run the same record and rule code from here.
 
 pub mod codec;
+pub mod fieldwork;
 pub mod id;
 pub mod money;
 pub mod place;
