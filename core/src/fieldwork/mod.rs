@@ -12,15 +12,23 @@
 //! read "312 km/h from the previous check-in (limit 120)" and decide; only the configured hard
 //! geofence mode refuses on the spot.
 
+pub mod check_in;
 pub mod clock;
 pub mod geofence;
+pub mod proposal;
 pub mod settings;
 
 #[cfg(test)]
 mod tests;
 
+pub use check_in::{
+    CheckFlag, CheckInError, CheckInFacts, CheckInJudgement, CheckInVerdict, CheckOutError,
+    CheckOutFacts, CheckOutVerdict, DeviceIntegrity, DevicePosition, EarlierVisit, FlagKind,
+    RefusalReason, judge_check_in, judge_check_out,
+};
 pub use clock::{ClockOffset, ClockOffsetError, credible_offset};
 pub use geofence::{FenceStatus, distance_m};
+pub use proposal::{LocationProposal, ProposalError, ProposalStatus};
 pub use settings::{
     ClockSettings, DailyReportSettings, FenceMode, FieldworkSettings, GeofenceSettings,
     InvalidSetting, InvalidSettings, Setting, SettingProblem, TimeOfDay, VisitSettings,
