@@ -15,7 +15,9 @@
 pub mod check_in;
 pub mod clock;
 pub mod geofence;
+pub mod plan;
 pub mod proposal;
+pub mod report;
 pub mod settings;
 
 #[cfg(test)]
@@ -28,7 +30,12 @@ pub use check_in::{
 };
 pub use clock::{ClockOffset, ClockOffsetError, credible_offset};
 pub use geofence::{FenceStatus, distance_m};
+pub use plan::{ActualVisit, PlanLine, PlanOutcome, PlanVsActual, compare_plan};
 pub use proposal::{LocationProposal, ProposalError, ProposalStatus};
+pub use report::{
+    FalseMark, ReportDay, ReportError, ReportFacts, ReportState, ReportSubmission, ReportVerdict,
+    ReportWindow, SubmissionBasis, judge_report, report_day_status,
+};
 pub use settings::{
     ClockSettings, DailyReportSettings, FenceMode, FieldworkSettings, GeofenceSettings,
     InvalidSetting, InvalidSettings, Setting, SettingProblem, TimeOfDay, VisitSettings,

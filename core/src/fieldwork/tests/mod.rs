@@ -2,16 +2,28 @@
 //! matters to it.
 
 mod check_in;
+mod plan;
+mod properties;
+mod report;
 mod settings;
+mod stored;
 
 use super::*;
 use crate::id::RecordId;
 use crate::place::GeoPoint;
-use crate::time::Timestamp;
+use crate::time::{LocalDate, Timestamp, Zone};
 
 /// An instant written as RFC 3339.
 pub(super) fn t(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).unwrap()
+}
+
+pub(super) fn date(s: &str) -> LocalDate {
+    s.parse().unwrap()
+}
+
+pub(super) fn zone(s: &str) -> Zone {
+    s.parse().unwrap()
 }
 
 /// A customer's site in Shanghai's Pudong district.
@@ -142,5 +154,103 @@ impl CheckIn {
     /// Judges, expecting the check-in to be accepted.
     pub fn verdict(&self) -> CheckInVerdict {
         self.judge().expect("check-in accepted").verdict
+    }
+}
+
+/// A daily report, built up from one filed in Shanghai on 2026-03-10, submitted and received
+/// at the same moment from a phone whose clock is right.
+pub(super) struct Report {
+    pub facts: ReportFacts,
+    pub settings: FieldworkSettings,
+    pub now: Timestamp,
+}
+
+impl Report {
+    pub fn for_day(day: &str, tz: &str) -> Self {
+        let date = date(day);
+        let zone = zone(tz);
+        let noon = date.at(chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap(), &zone);
+        Report {
+            facts: ReportFacts {
+                date,
+                zone,
+                submission: ReportSubmission {
+                    submitted_at: noon,
+                    received_at: Some(noon),
+                    device_clock: Some(offset(0, noon)),
+                },
+                false_mark: None,
+            },
+            settings: FieldworkSettings::default(),
+            now: noon,
+        }
+    }
+
+    /// Submitted and received at `local` wall-clock time (`HH:MM:SS`) on the report's day,
+    /// with a correct clock measured on receipt.
+    pub fn submitted_at_local(self, local: &str) -> Self {
+        let at = self.local(local);
+        self.submitted_at(at)
+            .received_at(at)
+            .device_clock_off_secs(0)
+    }
+
+    pub fn local(&self, local: &str) -> Timestamp {
+        let time = chrono::NaiveTime::parse_from_str(local, "%H:%M:%S").unwrap();
+        self.facts.date.at(time, &self.facts.zone)
+    }
+
+    /// Submitted when the *device's* clock read `at`.
+    pub fn submitted_at(mut self, at: Timestamp) -> Self {
+        self.facts.submission.submitted_at = at;
+        self
+    }
+
+    /// Received by the server at `at`; the judgement happens then too.
+    pub fn received_at(mut self, at: Timestamp) -> Self {
+        self.facts.submission.received_at = Some(at);
+        self.now = self.now.max(at);
+        if let Some(o) = &mut self.facts.submission.device_clock {
+            *o = offset(o.offset_ms / 1000, at);
+        }
+        self
+    }
+
+    /// Not yet received: the phone judges on its own at `now`.
+    pub fn not_yet_synced(mut self, now: Timestamp) -> Self {
+        self.facts.submission.received_at = None;
+        self.now = now;
+        self
+    }
+
+    /// The device clock, as measured on delivery, is `secs` ahead of the server.
+    pub fn device_clock_off_secs(mut self, secs: i64) -> Self {
+        let at = self.facts.submission.received_at.unwrap_or(self.now);
+        self.facts.submission.device_clock = Some(offset(secs, at));
+        self
+    }
+
+    pub fn clock_never_measured(mut self) -> Self {
+        self.facts.submission.device_clock = None;
+        self
+    }
+
+    pub fn marked_false(mut self, reason: &str) -> Self {
+        self.facts.false_mark = Some(FalseMark::new(RecordId::new(), self.now, reason).unwrap());
+        self
+    }
+
+    pub fn judge(&self) -> Result<ReportVerdict, ReportError> {
+        judge_report(
+            &self.facts,
+            &self.settings.daily_report,
+            &self.settings.device_clock,
+            self.now,
+            Judge::Server,
+        )
+    }
+
+    pub fn verdict(&self) -> ReportVerdict {
+        self.judge().expect("report judged")
     }
 }
