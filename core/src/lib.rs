@@ -7,6 +7,7 @@ pub mod codec;
 pub mod dedup;
 pub mod doc;
 pub mod error;
+pub mod fieldwork;
 pub mod id;
 pub mod money;
 pub mod place;

@@ -1,0 +1,564 @@
+//! Judging a check-in and a check-out.
+//!
+//! The phone judges at once, offline, so the rep sees what a manager will see; the server
+//! judges again from the same facts when the visit arrives, and its verdict is the one that
+//! counts. Nothing here refuses a visit for a *suspicion*: suspicions (a poor fix, a mock
+//! location, a rooted phone, a dash across the province) become flags with their numbers, for
+//! a manager to weigh. Only hard mode refuses, and only for what a rep can fix on the spot:
+//! walking into the fence, waiting for a better fix, turning off a location faker.
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use crate::id::RecordId;
+use crate::place::{GeoPoint, InvalidCoordinates};
+use crate::string_enum;
+use crate::time::Timestamp;
+
+use super::Judge;
+use super::clock::ClockOffset;
+use super::geofence::{self, FenceStatus};
+use super::proposal::LocationProposal;
+use super::settings::{ClockSettings, FenceMode, GeofenceSettings, VisitSettings};
+
+/// A position as the phone's operating system reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct DevicePosition {
+    /// Where.
+    pub point: GeoPoint,
+    /// Horizontal accuracy, metres: the radius the OS says the true position lies within.
+    pub accuracy_m: f64,
+    /// When the fix was taken, on the device's clock. Platform code derives it from the fix's
+    /// elapsed-realtime stamp, so a cached fix shows its true age even if the wall clock jumps.
+    pub fix_time: Timestamp,
+    /// The OS marked the fix as mock or simulated (Android `isMock`, iOS
+    /// `isSimulatedBySoftware`).
+    pub mock: bool,
+    /// What the app's integrity check said about the device, when it ran one.
+    #[autosurgeon(missing = "Option::default")]
+    pub integrity: Option<DeviceIntegrity>,
+}
+
+/// The app's own signal about a device that can fake positions easily.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile, Hydrate,
+)]
+pub struct DeviceIntegrity {
+    /// The device is rooted or jailbroken.
+    pub rooted: bool,
+    /// The app runs in an emulator.
+    pub emulator: bool,
+}
+
+/// The rep's last visit at the same customer, for the repeat check-in rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierVisit {
+    /// When it began.
+    pub checked_in_at: Timestamp,
+    /// When it was closed; `None` while it is still open.
+    pub checked_out_at: Option<Timestamp>,
+}
+
+/// Everything a check-in is judged on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckInFacts {
+    /// The customer visited.
+    pub customer_id: RecordId,
+    /// The customer's registered location, if it has one.
+    pub customer_location: Option<GeoPoint>,
+    /// The fix taken for this check-in.
+    pub position: DevicePosition,
+    /// When the rep checked in, on the device's clock.
+    pub checked_in_at: Timestamp,
+    /// The fix of the rep's previous check-in (at any customer), for the travel-speed rule.
+    pub previous_check_in: Option<DevicePosition>,
+    /// The rep's latest earlier visit at this customer.
+    pub last_visit_here: Option<EarlierVisit>,
+    /// The device's clock offset, once a sync has measured it.
+    pub device_clock: Option<ClockOffset>,
+}
+
+/// Everything a check-out is judged on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckOutFacts {
+    /// When the visit began, on the device's clock.
+    pub checked_in_at: Timestamp,
+    /// When it was closed, on the device's clock.
+    pub checked_out_at: Timestamp,
+    /// The device's clock offset, once a sync has measured it.
+    pub device_clock: Option<ClockOffset>,
+}
+
+string_enum! {
+    /// Why a check-in or check-out deserves a manager's look. The unit of a flag's numbers
+    /// is given by [`FlagKind::unit`].
+    pub enum FlagKind {
+        /// The fix's accuracy is worse than the limit (metres).
+        PoorAccuracy = "poor_accuracy",
+        /// The OS said the position is mock or simulated.
+        MockLocation = "mock_location",
+        /// The device is rooted or jailbroken.
+        RootedDevice = "rooted_device",
+        /// The app runs in an emulator.
+        Emulator = "emulator",
+        /// The fix was older than allowed when the rep checked in (seconds).
+        StaleFix = "stale_fix",
+        /// Faster travel from the previous check-in than allowed (km/h). No observed speed
+        /// means the rep moved with no time passing, or with time running backwards.
+        ImpossibleTravel = "impossible_travel",
+        /// A new check-in at the same customer soon after checking out (minutes). No observed
+        /// value means the earlier visit is still open.
+        RepeatCheckIn = "repeat_check_in",
+        /// The device clock is further from server time than allowed (seconds).
+        DeviceClockOff = "device_clock_off",
+        /// The visit was closed sooner than the minimum duration (minutes).
+        ShortVisit = "short_visit",
+    }
+}
+
+impl FlagKind {
+    /// The unit of `observed` and `limit` for this kind, empty when it has no numbers.
+    pub fn unit(&self) -> &'static str {
+        match self {
+            FlagKind::PoorAccuracy => "m",
+            FlagKind::ImpossibleTravel => "km/h",
+            FlagKind::StaleFix | FlagKind::DeviceClockOff => "s",
+            FlagKind::RepeatCheckIn | FlagKind::ShortVisit => "min",
+            FlagKind::MockLocation
+            | FlagKind::RootedDevice
+            | FlagKind::Emulator
+            | FlagKind::Other(_) => "",
+        }
+    }
+}
+
+/// One reason for suspicion, with the number measured and the limit it broke.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct CheckFlag {
+    /// Which rule.
+    pub kind: FlagKind,
+    /// What was measured, in the kind's unit.
+    #[autosurgeon(missing = "Option::default")]
+    pub observed: Option<f64>,
+    /// The configured limit, in the kind's unit.
+    #[autosurgeon(missing = "Option::default")]
+    pub limit: Option<f64>,
+}
+
+impl CheckFlag {
+    fn bare(kind: FlagKind) -> Self {
+        CheckFlag {
+            kind,
+            observed: None,
+            limit: None,
+        }
+    }
+
+    fn measured(kind: FlagKind, observed: Option<f64>, limit: f64) -> Self {
+        CheckFlag {
+            kind,
+            observed,
+            limit: Some(limit),
+        }
+    }
+}
+
+/// The judgement stored with a visit's check-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct CheckInVerdict {
+    /// Against the customer's geofence.
+    pub fence: FenceStatus,
+    /// Metres from the customer's registered location; `None` when it has none.
+    #[autosurgeon(missing = "Option::default")]
+    pub distance_m: Option<f64>,
+    /// The fix's accuracy, metres.
+    pub accuracy_m: f64,
+    /// The fence radius applied, metres (settings may change later).
+    pub radius_m: f64,
+    /// Every reason for suspicion, in a fixed order.
+    pub flags: Vec<CheckFlag>,
+    /// Who judged.
+    pub judged_by: Judge,
+    /// When, on the judge's clock.
+    pub judged_at: Timestamp,
+}
+
+impl CheckInVerdict {
+    /// Whether a flag of `kind` was raised.
+    pub fn has_flag(&self, kind: &FlagKind) -> bool {
+        self.flags.iter().any(|f| &f.kind == kind)
+    }
+
+    /// The flag of `kind`, if raised.
+    pub fn flag(&self, kind: &FlagKind) -> Option<&CheckFlag> {
+        self.flags.iter().find(|f| &f.kind == kind)
+    }
+}
+
+/// A check-in that was accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckInJudgement {
+    /// The verdict to store with the visit.
+    pub verdict: CheckInVerdict,
+    /// When the customer had no location and this fix is trustworthy: a proposal to register
+    /// it, for a manager to approve.
+    pub proposal: Option<LocationProposal>,
+}
+
+/// Why hard mode refuses a check-in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefusalReason {
+    /// The whole accuracy circle lies outside the fence.
+    OutsideGeofence {
+        /// Metres from the customer's location.
+        distance_m: f64,
+        /// The fix's accuracy, metres.
+        accuracy_m: f64,
+        /// The fence radius, metres.
+        radius_m: f64,
+    },
+    /// The fix is too poor to judge; waiting for a better one helps.
+    AccuracyTooPoor {
+        /// The fix's accuracy, metres.
+        accuracy_m: f64,
+        /// The limit, metres.
+        limit_m: f64,
+    },
+    /// The OS reported a mock location.
+    MockLocation,
+}
+
+impl std::fmt::Display for RefusalReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RefusalReason::OutsideGeofence {
+                distance_m,
+                accuracy_m,
+                radius_m,
+            } => write!(
+                f,
+                "{distance_m:.0} m from the customer (accuracy {accuracy_m:.0} m) is outside \
+                 the {radius_m:.0} m geofence"
+            ),
+            RefusalReason::AccuracyTooPoor {
+                accuracy_m,
+                limit_m,
+            } => write!(
+                f,
+                "position accuracy {accuracy_m:.0} m is worse than the {limit_m:.0} m limit; \
+                 wait for a better fix"
+            ),
+            RefusalReason::MockLocation => {
+                f.write_str("the phone reports a mock location; turn off location faking")
+            }
+        }
+    }
+}
+
+/// A check-in that cannot be accepted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CheckInError {
+    /// Hard mode refused it; the verdict says everything that was found.
+    #[error("check-in refused: {reason}")]
+    Refused {
+        /// The first reason that refused it.
+        reason: RefusalReason,
+        /// The full judgement, for the rep's screen and the audit log.
+        verdict: Box<CheckInVerdict>,
+    },
+    /// The check-in's own fix is not on the earth.
+    #[error("the check-in position is invalid: {0}")]
+    InvalidPosition(InvalidCoordinates),
+    /// The previous check-in's fix is not on the earth.
+    #[error("the previous check-in position is invalid: {0}")]
+    InvalidPreviousPosition(InvalidCoordinates),
+    /// The customer's registered location is not on the earth.
+    #[error("the customer's registered location is invalid: {0}")]
+    InvalidCustomerLocation(InvalidCoordinates),
+    /// An accuracy that is negative or not a number.
+    #[error("invalid position accuracy {accuracy_m} m: expected a finite number of metres ≥ 0")]
+    InvalidAccuracy {
+        /// The value given.
+        accuracy_m: f64,
+    },
+}
+
+/// A check-out that cannot be right.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckOutError {
+    /// The visit would end before it began.
+    #[error("check-out at {checked_out_at} is before the check-in at {checked_in_at}")]
+    BeforeCheckIn {
+        /// When the visit began.
+        checked_in_at: Timestamp,
+        /// When it was closed.
+        checked_out_at: Timestamp,
+    },
+}
+
+/// Judges a check-in: the fence, the flags, and in hard mode whether to refuse it.
+pub fn judge_check_in(
+    facts: &CheckInFacts,
+    fence: &GeofenceSettings,
+    visit: &VisitSettings,
+    clock: &ClockSettings,
+    now: Timestamp,
+    judged_by: Judge,
+) -> Result<CheckInJudgement, CheckInError> {
+    validate(facts)?;
+    let position = &facts.position;
+    let radius_m = f64::from(fence.radius_m);
+    let distance_m = facts
+        .customer_location
+        .map(|c| geofence::distance_m(c, position.point));
+    let status = match distance_m {
+        Some(d) => geofence::classify(d, position.accuracy_m, radius_m),
+        None => FenceStatus::UnableToVerify,
+    };
+
+    let verdict = CheckInVerdict {
+        fence: status,
+        distance_m,
+        accuracy_m: position.accuracy_m,
+        radius_m,
+        flags: check_in_flags(facts, fence, visit, clock),
+        judged_by,
+        judged_at: now,
+    };
+
+    if fence.mode == FenceMode::Hard
+        && let Some(reason) = refusal(&verdict, position, fence)
+    {
+        return Err(CheckInError::Refused {
+            reason,
+            verdict: Box::new(verdict),
+        });
+    }
+
+    let proposal = (verdict.fence == FenceStatus::UnableToVerify && trustworthy(&verdict))
+        .then(|| LocationProposal::new(facts.customer_id, position, facts.checked_in_at));
+    Ok(CheckInJudgement { verdict, proposal })
+}
+
+/// Judges a check-out: the visit's duration and whether it was too short.
+pub fn judge_check_out(
+    facts: &CheckOutFacts,
+    visit: &VisitSettings,
+    clock: &ClockSettings,
+    now: Timestamp,
+    judged_by: Judge,
+) -> Result<CheckOutVerdict, CheckOutError> {
+    let duration_ms = facts.checked_out_at.millis_since(facts.checked_in_at);
+    if duration_ms < 0 {
+        return Err(CheckOutError::BeforeCheckIn {
+            checked_in_at: facts.checked_in_at,
+            checked_out_at: facts.checked_out_at,
+        });
+    }
+    let mut flags = Vec::new();
+    let min_ms = i64::from(visit.min_duration_minutes) * 60_000;
+    if duration_ms < min_ms {
+        flags.push(CheckFlag::measured(
+            FlagKind::ShortVisit,
+            Some(duration_ms as f64 / 60_000.0),
+            f64::from(visit.min_duration_minutes),
+        ));
+    }
+    flags.extend(clock_flag(facts.device_clock.as_ref(), clock));
+    Ok(CheckOutVerdict {
+        duration_seconds: duration_ms / 1000,
+        flags,
+        judged_by,
+        judged_at: now,
+    })
+}
+
+/// The judgement stored with a visit's check-out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+pub struct CheckOutVerdict {
+    /// How long the visit lasted, whole seconds.
+    pub duration_seconds: i64,
+    /// Reasons for suspicion.
+    pub flags: Vec<CheckFlag>,
+    /// Who judged.
+    pub judged_by: Judge,
+    /// When, on the judge's clock.
+    pub judged_at: Timestamp,
+}
+
+impl CheckOutVerdict {
+    /// Whether a flag of `kind` was raised.
+    pub fn has_flag(&self, kind: &FlagKind) -> bool {
+        self.flags.iter().any(|f| &f.kind == kind)
+    }
+}
+
+fn validate(facts: &CheckInFacts) -> Result<(), CheckInError> {
+    facts
+        .position
+        .point
+        .validate()
+        .map_err(CheckInError::InvalidPosition)?;
+    valid_accuracy(facts.position.accuracy_m)?;
+    if let Some(prev) = &facts.previous_check_in {
+        prev.point
+            .validate()
+            .map_err(CheckInError::InvalidPreviousPosition)?;
+        valid_accuracy(prev.accuracy_m)?;
+    }
+    if let Some(c) = &facts.customer_location {
+        c.validate()
+            .map_err(CheckInError::InvalidCustomerLocation)?;
+    }
+    Ok(())
+}
+
+fn valid_accuracy(accuracy_m: f64) -> Result<(), CheckInError> {
+    if accuracy_m.is_finite() && accuracy_m >= 0.0 {
+        Ok(())
+    } else {
+        Err(CheckInError::InvalidAccuracy { accuracy_m })
+    }
+}
+
+fn check_in_flags(
+    facts: &CheckInFacts,
+    fence: &GeofenceSettings,
+    visit: &VisitSettings,
+    clock: &ClockSettings,
+) -> Vec<CheckFlag> {
+    let position = &facts.position;
+    let mut flags = Vec::new();
+
+    let max_accuracy = f64::from(fence.max_accuracy_m);
+    if position.accuracy_m > max_accuracy {
+        flags.push(CheckFlag::measured(
+            FlagKind::PoorAccuracy,
+            Some(position.accuracy_m),
+            max_accuracy,
+        ));
+    }
+    if position.mock {
+        flags.push(CheckFlag::bare(FlagKind::MockLocation));
+    }
+    let integrity = position.integrity.unwrap_or_default();
+    if integrity.rooted {
+        flags.push(CheckFlag::bare(FlagKind::RootedDevice));
+    }
+    if integrity.emulator {
+        flags.push(CheckFlag::bare(FlagKind::Emulator));
+    }
+
+    let fix_age_ms = facts.checked_in_at.millis_since(position.fix_time);
+    let max_age_ms = i64::from(visit.max_fix_age_seconds) * 1000;
+    if fix_age_ms > max_age_ms {
+        flags.push(CheckFlag::measured(
+            FlagKind::StaleFix,
+            Some(fix_age_ms as f64 / 1000.0),
+            f64::from(visit.max_fix_age_seconds),
+        ));
+    }
+
+    if let Some(prev) = &facts.previous_check_in {
+        flags.extend(travel_flag(prev, position, visit));
+    }
+    if let Some(earlier) = &facts.last_visit_here {
+        flags.extend(repeat_flag(earlier, facts.checked_in_at, visit));
+    }
+    flags.extend(clock_flag(facts.device_clock.as_ref(), clock));
+    flags
+}
+
+/// Speed from the previous check-in, giving the rep the benefit of both fixes' accuracy: only
+/// the distance beyond the two accuracy circles counts as travelled.
+fn travel_flag(
+    prev: &DevicePosition,
+    now: &DevicePosition,
+    visit: &VisitSettings,
+) -> Option<CheckFlag> {
+    let distance = geofence::distance_m(prev.point, now.point);
+    let travelled_m = (distance - prev.accuracy_m - now.accuracy_m).max(0.0);
+    if travelled_m == 0.0 {
+        return None;
+    }
+    let limit = f64::from(visit.max_travel_speed_kmh);
+    let gap_ms = now.fix_time.millis_since(prev.fix_time);
+    if gap_ms <= 0 {
+        return Some(CheckFlag::measured(FlagKind::ImpossibleTravel, None, limit));
+    }
+    let speed_kmh = (travelled_m / 1000.0) / (gap_ms as f64 / 3_600_000.0);
+    (speed_kmh > limit)
+        .then(|| CheckFlag::measured(FlagKind::ImpossibleTravel, Some(speed_kmh), limit))
+}
+
+fn repeat_flag(
+    earlier: &EarlierVisit,
+    checked_in_at: Timestamp,
+    visit: &VisitSettings,
+) -> Option<CheckFlag> {
+    if visit.repeat_cooldown_minutes == 0 {
+        return None;
+    }
+    let limit = f64::from(visit.repeat_cooldown_minutes);
+    let Some(out) = earlier.checked_out_at else {
+        return Some(CheckFlag::measured(FlagKind::RepeatCheckIn, None, limit));
+    };
+    let gap_ms = checked_in_at.millis_since(out).max(0);
+    (gap_ms < i64::from(visit.repeat_cooldown_minutes) * 60_000).then(|| {
+        CheckFlag::measured(
+            FlagKind::RepeatCheckIn,
+            Some(gap_ms as f64 / 60_000.0),
+            limit,
+        )
+    })
+}
+
+fn clock_flag(offset: Option<&ClockOffset>, clock: &ClockSettings) -> Option<CheckFlag> {
+    let offset = offset?;
+    (!offset.is_credible(clock)).then(|| {
+        CheckFlag::measured(
+            FlagKind::DeviceClockOff,
+            Some(offset.offset_ms as f64 / 1000.0),
+            f64::from(clock.tolerance_seconds),
+        )
+    })
+}
+
+fn refusal(
+    verdict: &CheckInVerdict,
+    position: &DevicePosition,
+    fence: &GeofenceSettings,
+) -> Option<RefusalReason> {
+    if position.mock {
+        return Some(RefusalReason::MockLocation);
+    }
+    if verdict.has_flag(&FlagKind::PoorAccuracy) {
+        return Some(RefusalReason::AccuracyTooPoor {
+            accuracy_m: position.accuracy_m,
+            limit_m: f64::from(fence.max_accuracy_m),
+        });
+    }
+    match (&verdict.fence, verdict.distance_m) {
+        (FenceStatus::Outside, Some(distance_m)) => Some(RefusalReason::OutsideGeofence {
+            distance_m,
+            accuracy_m: position.accuracy_m,
+            radius_m: verdict.radius_m,
+        }),
+        _ => None,
+    }
+}
+
+/// A fix good enough to become a customer's location: precise, real, from an honest device.
+fn trustworthy(verdict: &CheckInVerdict) -> bool {
+    !verdict.flags.iter().any(|f| {
+        matches!(
+            f.kind,
+            FlagKind::PoorAccuracy
+                | FlagKind::MockLocation
+                | FlagKind::RootedDevice
+                | FlagKind::Emulator
+                | FlagKind::StaleFix
+                | FlagKind::ImpossibleTravel
+        )
+    })
+}

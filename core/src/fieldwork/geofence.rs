@@ -1,0 +1,102 @@
+//! Distance on the earth, and whether a fix is inside a customer's fence.
+//!
+//! Distances are geodesic on the WGS-84 ellipsoid (Karney's algorithm, through `geo`), not
+//! haversine on a sphere: the spherical error reaches about 0.5 %, which is 2.5 m at a 500 m
+//! fence — enough to turn a 499 m check-in into a 501 m one. A check-in is judged a few times
+//! a day per rep, so the microseconds the exact method costs do not matter.
+//!
+//! A phone's accuracy is the radius of a circle the true position lies in; the fence is only
+//! judged when that whole circle is inside it or outside it. Anything else is "cannot tell",
+//! which is honest, and lets a rep on the edge of a factory site be treated fairly.
+
+use geo::{Destination, Distance, Geodesic, Point};
+
+use crate::place::GeoPoint;
+use crate::string_enum;
+
+string_enum! {
+    /// Where a check-in stands against the customer's geofence.
+    pub enum FenceStatus {
+        /// The whole accuracy circle is inside the fence.
+        Inside = "inside",
+        /// The whole accuracy circle is outside the fence.
+        Outside = "outside",
+        /// The accuracy circle straddles the fence.
+        CannotTell = "cannot_tell",
+        /// The customer has no registered location to compare with.
+        UnableToVerify = "unable_to_verify",
+    }
+}
+
+/// The geodesic distance between two points, in metres.
+pub fn distance_m(a: GeoPoint, b: GeoPoint) -> f64 {
+    Geodesic.distance(to_point(a), to_point(b))
+}
+
+/// The point `distance_m` metres from `from` along `bearing_deg` (0 = north, 90 = east).
+///
+/// Used by simulators and tests to stand a rep at an exact distance from a customer.
+pub fn destination(from: GeoPoint, bearing_deg: f64, distance_m: f64) -> GeoPoint {
+    let p = Geodesic.destination(to_point(from), bearing_deg, distance_m);
+    GeoPoint {
+        lat: p.y(),
+        lon: p.x(),
+    }
+}
+
+/// Judges a fix `distance_m` from the fence centre with an accuracy circle of `accuracy_m`.
+pub fn classify(distance_m: f64, accuracy_m: f64, radius_m: f64) -> FenceStatus {
+    if distance_m + accuracy_m <= radius_m {
+        FenceStatus::Inside
+    } else if distance_m - accuracy_m > radius_m {
+        FenceStatus::Outside
+    } else {
+        FenceStatus::CannotTell
+    }
+}
+
+fn to_point(p: GeoPoint) -> Point<f64> {
+    Point::new(p.lon, p.lat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shanghai_to_beijing_is_about_1067_km() {
+        // People's Square to Tiananmen Square, a well-known 1,067 km.
+        let shanghai = GeoPoint::new(31.2304, 121.4737).unwrap();
+        let beijing = GeoPoint::new(39.9042, 116.4074).unwrap();
+        let d = distance_m(shanghai, beijing);
+        assert!((1_060_000.0..1_075_000.0).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn destination_stands_at_the_distance_asked() {
+        let origin = GeoPoint::new(22.5431, 114.0579).unwrap();
+        for bearing in [0.0, 45.0, 90.0, 200.0, 315.0] {
+            let p = destination(origin, bearing, 499.0);
+            assert!((distance_m(origin, p) - 499.0).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn a_site_on_the_date_line_stays_on_the_earth() {
+        // Taveuni, Fiji, straddles 180°: walking east crosses from +180 to −180.
+        let site = GeoPoint::new(-16.8, 179.9995).unwrap();
+        let east = destination(site, 90.0, 2_000.0);
+        assert!(east.validate().is_ok(), "{east:?}");
+        assert!(east.lon < -179.9, "{east:?}");
+        assert!((distance_m(site, east) - 2_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_accuracy_circle_decides_the_edges() {
+        assert_eq!(classify(495.0, 5.0, 500.0), FenceStatus::Inside);
+        assert_eq!(classify(495.1, 5.0, 500.0), FenceStatus::CannotTell);
+        assert_eq!(classify(505.0, 5.0, 500.0), FenceStatus::CannotTell);
+        assert_eq!(classify(505.1, 5.0, 500.0), FenceStatus::Outside);
+        assert_eq!(classify(0.0, 0.0, 500.0), FenceStatus::Inside);
+    }
+}
