@@ -10,6 +10,7 @@ mod admin;
 mod auth;
 mod bodies;
 mod config;
+mod logs;
 mod ops;
 mod shutdown;
 mod store_conformance;
