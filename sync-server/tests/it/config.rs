@@ -190,3 +190,10 @@ fn a_named_config_file_that_is_missing_is_an_error_not_an_empty_file() {
     assert!(matches!(err, ConfigError::Unreadable { .. }), "{err}");
     assert!(err.to_string().contains("/nonexistent/fieldsales.toml"));
 }
+
+#[test]
+fn the_example_file_shipped_with_the_server_states_the_defaults() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fieldsales-server.example.toml");
+    let config = Config::load(Some(&example), Vec::new()).unwrap();
+    assert_eq!(config, Config::defaults());
+}

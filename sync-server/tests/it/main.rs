@@ -8,6 +8,7 @@
 
 mod admin;
 mod auth;
+mod binary;
 mod bodies;
 mod config;
 mod logs;
