@@ -291,3 +291,43 @@ pub async fn method_not_allowed() -> ApiError {
         "this endpoint does not take that method",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(response: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_internal_failure_is_an_opaque_500_whatever_its_cause_says() {
+        let cause = std::io::Error::other("SELECT password_hash FROM account: disk I/O error");
+        let response = ApiError::internal(cause).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = body_of(response).await;
+        assert_eq!(body["code"], "internal");
+        assert_eq!(body["detail"], "internal server error");
+        assert!(!body.to_string().contains("password_hash"));
+    }
+
+    #[tokio::test]
+    async fn storage_failures_that_are_not_the_callers_fault_are_internal() {
+        let err: ApiError = StoreError::Corrupt {
+            detail: "account 1 login".to_owned(),
+        }
+        .into();
+        assert_eq!(err.code(), ErrorCode::Internal);
+        let err: ApiError = StoreError::LoginTaken {
+            login: crate::model::Login::parse("li.na").unwrap(),
+        }
+        .into();
+        assert_eq!(err.status(), StatusCode::CONFLICT);
+        let body = body_of(err.into_response()).await;
+        assert_eq!(body["code"], "login_taken");
+        assert_eq!(body["field"], "login");
+    }
+}

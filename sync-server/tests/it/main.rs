@@ -11,7 +11,6 @@ mod auth;
 mod binary;
 mod bodies;
 mod config;
-mod logs;
 mod ops;
 mod shutdown;
 mod store_conformance;
