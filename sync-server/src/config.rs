@@ -402,7 +402,14 @@ impl Config {
     pub fn load_from_process(file: Option<&Path>) -> Result<Config, ConfigError> {
         let env_file = std::env::var_os(format!("{ENV_PREFIX}CONFIG")).map(PathBuf::from);
         let file = file.map(Path::to_path_buf).or(env_file);
-        Config::load(file.as_deref(), std::env::vars())
+        // `vars_os`: `vars` panics on any variable that is not UTF-8, even one of another
+        // program's; ours that are not UTF-8 arrive mangled and fail their checks.
+        let env = std::env::vars_os().filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            name.starts_with(ENV_PREFIX)
+                .then(|| (name, value.to_string_lossy().into_owned()))
+        });
+        Config::load(file.as_deref(), env)
     }
 }
 
