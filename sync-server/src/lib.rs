@@ -1,1 +1,92 @@
 //! The sync server: the authority over every record a device pushes.
+//!
+//! This first layer knows who is calling: tenants, accounts, devices and their tokens, the
+//! Automerge actors registered to each device, and the admin API over them; with the
+//! operations a real deployment needs (layered configuration checked at start, structured
+//! logs without secrets, health, metrics, request limits, graceful shutdown, TLS).
+//!
+//! Entry points: [`run`] serves a [`Config`] on a bound listener; tests assemble the parts
+//! themselves ([`AppState::new`], [`app`], [`serve()`]) to stand the clock still or add
+//! routes. Storage sits behind [`store::Store`].
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod serve;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use fieldsales_core::time::SystemClock;
+use tokio::net::TcpListener;
+
+pub use api::{app, openapi};
+pub use config::{Config, ConfigError};
+pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use serve::{ServeError, serve, shutdown_signal, tls_acceptor};
+pub use state::AppState;
+pub use store::{SqliteOptions, SqliteStore, Store, StoreError};
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Storage could not be opened.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The password hasher could not start.
+    #[error(transparent)]
+    Passwords(#[from] auth::PasswordError),
+    /// Serving failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+/// Creates the data directory (owner-only on Unix: it holds password hashes).
+pub fn create_data_dir(path: &std::path::Path) -> Result<(), RunError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path).map_err(|source| RunError::DataDir {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Opens the SQLite store the configuration names, creating it on first start.
+pub async fn open_store(config: &Config) -> Result<SqliteStore, RunError> {
+    create_data_dir(&config.data_dir)?;
+    let options = SqliteOptions {
+        readers: config.storage.sqlite_readers,
+        ..SqliteOptions::default()
+    };
+    Ok(SqliteStore::open(config.database_path(), options).await?)
+}
+
+/// Runs the server on `listener` until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let tls = config.tls.as_ref().map(tls_acceptor).transpose()?;
+    let store = open_store(&config).await?;
+    let grace = config.shutdown_grace;
+    let state = AppState::new(config, Arc::new(store), Arc::new(SystemClock)).await?;
+    serve(app(state), listener, tls, grace, shutdown).await?;
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! Sign-in, sign-out and "who am I" for devices.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use fieldsales_core::{RecordId, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{BearerToken, Session};
+use crate::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
+use crate::model::{
+    AccountId, ActorId, DeviceId, DisplayName, Login, Password, TenantId, TenantSlug,
+};
+use crate::state::AppState;
+use crate::store::{NewSession, SessionDevice};
+
+/// A sign-in from a device.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// The tenant's short name.
+    #[schema(example = "acme")]
+    pub tenant: String,
+    /// The person's login (compared without case).
+    #[schema(example = "zhang.wei")]
+    pub login: String,
+    /// The password, in clear over TLS; never stored or logged.
+    #[schema(value_type = String, format = Password)]
+    pub password: Password,
+    /// A name for this device, shown to admins.
+    #[schema(example = "Zhang Wei's phone")]
+    pub device_name: String,
+    /// The id this server gave the device at an earlier sign-in, to keep the same device.
+    #[schema(format = Uuid)]
+    #[serde(default)]
+    pub device_id: Option<String>,
+}
+
+/// A successful sign-in.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    /// The bearer token for this device; shown once, keep it in the platform's secure store.
+    pub token: String,
+    /// When the token stops being accepted (UTC milliseconds).
+    #[schema(value_type = i64)]
+    pub expires_at: Timestamp,
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The account signed in.
+    pub account_id: AccountId,
+    /// The person's profile record.
+    #[schema(value_type = String, format = Uuid)]
+    pub profile_id: RecordId,
+    /// The device: new, or the one named in the request.
+    pub device_id: DeviceId,
+    /// A fresh Automerge actor for this device: make every change with it. The server
+    /// refuses changes from actors that are not the pushing device's.
+    pub actor_id: ActorId,
+    /// Whether the account may use the admin API.
+    pub is_admin: bool,
+    /// The server's clock (UTC milliseconds), for the device's clock offset.
+    #[schema(value_type = i64)]
+    pub server_time: Timestamp,
+}
+
+/// The caller's session.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SessionResponse {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The account.
+    pub account_id: AccountId,
+    /// The person's profile record.
+    #[schema(value_type = String, format = Uuid)]
+    pub profile_id: RecordId,
+    /// The device.
+    pub device_id: DeviceId,
+    /// Whether the account may use the admin API.
+    pub is_admin: bool,
+    /// When the token stops being accepted (UTC milliseconds).
+    #[schema(value_type = i64)]
+    pub expires_at: Timestamp,
+    /// The server's clock (UTC milliseconds).
+    #[schema(value_type = i64)]
+    pub server_time: Timestamp,
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::client(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::BadCredentials,
+        "unknown tenant or login, or wrong password",
+    )
+}
+
+fn field<T>(name: &str, parsed: Result<T, crate::model::InvalidValue>) -> Result<T, ApiError> {
+    parsed.map_err(|e| ApiError::invalid_field(name, &e))
+}
+
+/// Signs a device in and hands it a token and a fresh actor.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = LoginResponse),
+        (status = 400, description = "Malformed body or invalid field", body = ErrorBody),
+        (status = 401, description = "`bad_credentials`, `account_revoked` or `device_revoked`", body = ErrorBody),
+        (status = 403, description = "`device_not_yours`: the device belongs to another account", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<ApiJson<LoginResponse>, ApiError> {
+    let slug = field("tenant", TenantSlug::parse(&request.tenant))?;
+    let login = field("login", Login::parse(&request.login))?;
+    let device_name = field("device_name", DisplayName::parse(&request.device_name))?;
+    let requested_device = request
+        .device_id
+        .as_deref()
+        .map(|s| field("device_id", s.parse::<DeviceId>()))
+        .transpose()?;
+    if request.password.expose().len() > Password::MAX_BYTES {
+        return Err(bad_credentials());
+    }
+
+    let Some(tenant) = state.store.tenant_by_slug(&slug).await? else {
+        state
+            .passwords
+            .verify(&request.password, None)
+            .await
+            .map_err(ApiError::internal)?;
+        tracing::info!(tenant = %slug, reason = "unknown tenant", "sign-in refused");
+        return Err(bad_credentials());
+    };
+    let credentials = state.store.credentials(tenant.id, &login).await?;
+    let matched = state
+        .passwords
+        .verify(
+            &request.password,
+            credentials.as_ref().map(|c| &c.password_hash),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    let account = match credentials {
+        Some(c) if matched => c.account,
+        Some(c) => {
+            tracing::info!(tenant = %slug, account = %c.account.id, reason = "wrong password", "sign-in refused");
+            return Err(bad_credentials());
+        }
+        None => {
+            tracing::info!(tenant = %slug, reason = "unknown login", "sign-in refused");
+            return Err(bad_credentials());
+        }
+    };
+    if account.revoked_at.is_some() {
+        return Err(ApiError::client(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::AccountRevoked,
+            "this account was revoked: wipe local data",
+        ));
+    }
+
+    let device = match requested_device {
+        None => SessionDevice::New(DeviceId::new()),
+        Some(id) => match state.store.device(tenant.id, id).await? {
+            // Unknown here (a restored server, another tenant's id): start a new device.
+            None => SessionDevice::New(DeviceId::new()),
+            Some(d) if d.account_id != account.id => {
+                return Err(ApiError::client(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::DeviceNotYours,
+                    "this device is signed in to another account: sign in without device_id",
+                ));
+            }
+            Some(d) if d.revoked_at.is_some() => {
+                return Err(ApiError::client(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::DeviceRevoked,
+                    "this device was revoked: wipe local data and sign in without device_id",
+                ));
+            }
+            Some(d) => SessionDevice::Existing(d.id),
+        },
+    };
+
+    let now = state.clock.now();
+    let lifetime = i64::try_from(state.config.auth.token_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let token = BearerToken::generate().map_err(|e| ApiError::internal(RandomFailed(e)))?;
+    let actor = ActorId::random().map_err(|e| ApiError::internal(RandomFailed(e)))?;
+    let expires_at = now.plus_millis(lifetime);
+    let device = state
+        .store
+        .start_session(NewSession {
+            tenant_id: tenant.id,
+            account_id: account.id,
+            device,
+            device_name,
+            token_hash: token.hash(),
+            actor,
+            issued_at: now,
+            expires_at,
+        })
+        .await?;
+    tracing::info!(tenant = %slug, account = %account.id, device = %device.id, actor = %actor, "signed in");
+    Ok(ApiJson(LoginResponse {
+        token: token.expose().to_owned(),
+        expires_at,
+        tenant_id: tenant.id,
+        account_id: account.id,
+        profile_id: account.profile_id,
+        device_id: device.id,
+        actor_id: actor,
+        is_admin: account.is_admin,
+        server_time: now,
+    }))
+}
+
+/// The operating system's random source failed.
+#[derive(Debug, thiserror::Error)]
+#[error("random source failed: {0}")]
+struct RandomFailed(getrandom::Error);
+
+/// Signs the calling device out: its token stops working at once.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "No live token", body = ErrorBody),
+    )
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .revoke_token(session.token_hash, state.clock.now())
+        .await?;
+    tracing::info!(account = %session.account_id, device = %session.device_id, "signed out");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who the caller is; also a cheap way for an app to check its token.
+#[utoipa::path(
+    get,
+    path = "/v1/auth/session",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's session", body = SessionResponse),
+        (status = 401, description = "`token_missing`, `token_malformed`, `token_invalid`, `token_expired`, `token_revoked`, `device_revoked` or `account_revoked`", body = ErrorBody),
+    )
+)]
+pub async fn session(State(state): State<AppState>, session: Session) -> ApiJson<SessionResponse> {
+    ApiJson(SessionResponse {
+        tenant_id: session.tenant_id,
+        account_id: session.account_id,
+        profile_id: session.profile_id,
+        device_id: session.device_id,
+        is_admin: session.is_admin,
+        expires_at: session.expires_at,
+        server_time: state.clock.now(),
+    })
+}

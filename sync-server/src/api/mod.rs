@@ -1,0 +1,159 @@
+//! The HTTP API: every route is registered together with its OpenAPI description
+//! (`utoipa_axum::routes!`), so the served `/openapi.json` cannot leave a route out.
+
+mod admin;
+mod auth;
+mod ops;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use admin::{AccountView, CreateAccountRequest, DeviceView, SetPasswordRequest};
+pub use auth::{LoginRequest, LoginResponse, SessionResponse};
+pub use ops::{HealthResponse, OpenApiDocument};
+
+use crate::error::{self, ApiError, ErrorBody, ErrorCode};
+use crate::state::AppState;
+use crate::telemetry;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Fieldsales sync server",
+        description = "Sign-in, device tokens and administration of the Fieldsales sync server. \
+            Every error answer is an `ErrorBody` whose `code` is stable. Instants are UTC \
+            milliseconds since the Unix epoch."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody, ErrorCode)),
+    tags(
+        (name = "auth", description = "Device sign-in and tokens"),
+        (name = "admin", description = "Accounts and devices of the admin's tenant"),
+        (name = "ops", description = "Health, metrics and this description"),
+    )
+)]
+struct ApiDoc;
+
+/// The router with its description, before state and middleware.
+fn described_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::session))
+        .routes(routes!(admin::create_account, admin::list_accounts))
+        .routes(routes!(admin::get_account))
+        .routes(routes!(admin::set_password))
+        .routes(routes!(admin::revoke_account))
+        .routes(routes!(admin::list_devices))
+        .routes(routes!(admin::revoke_device))
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi))
+}
+
+/// The OpenAPI description of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    described_routes().into_openapi()
+}
+
+/// The whole application: routes, middleware and state. Serve it with [`crate::serve`].
+pub fn app(state: AppState) -> Router {
+    let (router, spec) = described_routes().split_for_parts();
+    let spec = Arc::new(OpenApiDocument::new(&spec));
+    let limits = state.config.limits.clone();
+    let x_request_id = HeaderName::from_static("x-request-id");
+
+    router
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(limits.json_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            limits.request_timeout,
+            time_limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state.metrics),
+            telemetry::track,
+        ))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(MatchedPath::as_str)
+                        .unwrap_or("unmatched");
+                    let id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        route,
+                        request_id = id,
+                        device = tracing::field::Empty,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_panic| {
+            tracing::error!("a request handler panicked");
+            ApiError::internal(Panicked).into_response()
+        }))
+        .layer(axum::Extension(spec))
+        .with_state(state)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("handler panicked")]
+struct Panicked;
+
+/// Answers `503 timeout` when a request runs longer than the configured limit.
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Timeout,
+            format!(
+                "the request took longer than {}",
+                humantime::format_duration(limit)
+            ),
+        )
+        .into_response(),
+    }
+}

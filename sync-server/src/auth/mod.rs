@@ -1,0 +1,16 @@
+//! Who is calling: passwords at sign-in, then a per-device bearer token on every request.
+//!
+//! A token is 32 random bytes handed to the device once; the store keeps only its SHA-256
+//! (a slow hash is pointless for 256 bits of randomness, and a fast one keeps every request
+//! cheap). Passwords are hashed with argon2id; hashing is costly on purpose, so it runs on
+//! the blocking pool behind a semaphore that bounds how many run at once. A sign-in for an
+//! unknown login still verifies against a decoy hash, so response time does not tell which
+//! logins exist.
+
+mod passwords;
+mod session;
+mod token;
+
+pub use passwords::{PasswordError, Passwords};
+pub use session::{AdminSession, Session, judge};
+pub use token::{BearerToken, TOKEN_PREFIX};

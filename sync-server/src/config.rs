@@ -1,0 +1,580 @@
+//! Server configuration: defaults, then a TOML file, then `FIELDSALES_*` environment
+//! variables, each layer overriding the one before; checked whole at start.
+//!
+//! A server that starts with a bad setting fails later, at the worst moment; so every value
+//! is parsed and checked here, and a refusal names the key, where it came from (file or
+//! variable) and why. Unknown keys are refused too: a typo must not silently fall back to a
+//! default. Loading is a pure function of a file and a list of variables, so tests never
+//! touch the process environment.
+//!
+//! Environment variables name keys with `__` between sections:
+//! `FIELDSALES_LISTEN=0.0.0.0:8443`, `FIELDSALES_AUTH__TOKEN_LIFETIME=14d`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Format, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::Deserialize;
+
+/// The prefix of every environment variable read.
+pub const ENV_PREFIX: &str = "FIELDSALES_";
+
+/// Variables with the prefix that are not settings (read elsewhere, or by the command line).
+const NOT_SETTINGS: &[&str] = &["CONFIG", "BOOTSTRAP_PASSWORD"];
+
+/// The server's configuration, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where the database lives; created on first start.
+    pub data_dir: PathBuf,
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Certificate and key for HTTPS; plain HTTP when absent (behind a TLS-terminating proxy).
+    pub tls: Option<TlsFiles>,
+    /// Sign-in settings.
+    pub auth: AuthConfig,
+    /// Request limits.
+    pub limits: Limits,
+    /// Logging.
+    pub log: LogConfig,
+    /// Storage tuning.
+    pub storage: StorageConfig,
+    /// Whether `/metrics` is served.
+    pub metrics_enabled: bool,
+    /// How long shutdown waits for in-flight requests before dropping them.
+    pub shutdown_grace: Duration,
+}
+
+/// PEM files for TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// Sign-in settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// How long a device token is accepted after sign-in.
+    pub token_lifetime: Duration,
+    /// Shortest password an admin may set.
+    pub min_password_length: usize,
+    /// Password hashes computed at once; argon2 is deliberately costly in memory and CPU.
+    pub max_concurrent_hashes: usize,
+}
+
+/// Request limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest JSON body of the auth and admin API, in bytes.
+    pub json_body_bytes: usize,
+    /// Largest sync body, in bytes (for the sync endpoint).
+    pub sync_body_bytes: usize,
+    /// Longest a request may take before it is answered with a timeout.
+    pub request_timeout: Duration,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// Line format.
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `info,fieldsales_server=debug`.
+    pub level: String,
+}
+
+/// Storage tuning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageConfig {
+    /// Read-only SQLite connections.
+    pub sqlite_readers: usize,
+}
+
+impl Config {
+    /// The defaults alone (no file, no environment).
+    pub fn defaults() -> Config {
+        // `Config::load` with no layers only runs the checks over the defaults, which the
+        // `defaults_are_valid` test proves pass.
+        match Config::load(None, Vec::new()) {
+            Ok(config) => config,
+            Err(e) => panic!("built-in defaults are invalid: {e}"),
+        }
+    }
+
+    /// The database file inside the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("server.sqlite3")
+    }
+}
+
+// ---- the raw layers --------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Raw {
+    data_dir: PathBuf,
+    listen: String,
+    tls: RawTls,
+    auth: RawAuth,
+    limits: RawLimits,
+    log: RawLog,
+    storage: RawStorage,
+    metrics: RawMetrics,
+    shutdown_grace: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawTls {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawAuth {
+    token_lifetime: String,
+    min_password_length: i64,
+    max_concurrent_hashes: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawLimits {
+    json_body_bytes: i64,
+    sync_body_bytes: i64,
+    request_timeout: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawLog {
+    format: LogFormat,
+    level: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawStorage {
+    sqlite_readers: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawMetrics {
+    enabled: bool,
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Raw {
+            data_dir: PathBuf::from("data"),
+            listen: "127.0.0.1:8080".to_owned(),
+            tls: RawTls::default(),
+            auth: RawAuth::default(),
+            limits: RawLimits::default(),
+            log: RawLog::default(),
+            storage: RawStorage::default(),
+            metrics: RawMetrics::default(),
+            shutdown_grace: "30s".to_owned(),
+        }
+    }
+}
+
+impl Default for RawAuth {
+    fn default() -> Self {
+        RawAuth {
+            token_lifetime: "30d".to_owned(),
+            min_password_length: 10,
+            max_concurrent_hashes: 2,
+        }
+    }
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        RawLimits {
+            json_body_bytes: 64 * 1024,
+            sync_body_bytes: 32 * 1024 * 1024,
+            request_timeout: "60s".to_owned(),
+        }
+    }
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawStorage { sqlite_readers: 4 }
+    }
+}
+
+impl Default for RawMetrics {
+    fn default() -> Self {
+        RawMetrics { enabled: true }
+    }
+}
+
+// ---- errors ----------------------------------------------------------------------------------
+
+/// One setting refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The key, dotted (`auth.token_lifetime`).
+    pub key: String,
+    /// Where the value came from (`default`, a file, an environment variable).
+    pub origin: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` (from {}): {}", self.key, self.origin, self.reason)
+    }
+}
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file named could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A layer could not be parsed into settings (bad TOML, unknown key, wrong type).
+    #[error("configuration refused: {0}")]
+    Parse(Box<figment::Error>),
+    /// Settings parsed but some values are not acceptable; all of them are listed.
+    #[error("configuration refused:\n{}", list(.0))]
+    Invalid(Vec<Invalid>),
+}
+
+fn list(items: &[Invalid]) -> String {
+    items
+        .iter()
+        .map(|i| format!("  - {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---- loading ---------------------------------------------------------------------------------
+
+/// An environment layer built from given variables, so loading is testable without touching
+/// the process environment.
+struct EnvLayer {
+    /// Dotted key → (variable name, value).
+    vars: BTreeMap<String, (String, String)>,
+}
+
+impl EnvLayer {
+    fn new(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        let vars = vars
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let rest = name.strip_prefix(ENV_PREFIX)?;
+                if rest.is_empty() || NOT_SETTINGS.contains(&rest) {
+                    return None;
+                }
+                let key = rest.to_ascii_lowercase().replace("__", ".");
+                Some((key, (name, value)))
+            })
+            .collect();
+        EnvLayer { vars }
+    }
+}
+
+impl Provider for EnvLayer {
+    fn metadata(&self) -> Metadata {
+        let names: BTreeMap<String, String> = self
+            .vars
+            .iter()
+            .map(|(key, (name, _))| (key.clone(), name.clone()))
+            .collect();
+        Metadata::named("environment variable").interpolater(move |_: &Profile, k: &[&str]| {
+            let key = k.join(".");
+            names.get(&key).cloned().unwrap_or(key)
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut root = Dict::new();
+        for (key, (_, value)) in &self.vars {
+            let parsed: Value = value.parse().unwrap_or_else(|_| Value::from(value.clone()));
+            insert(
+                &mut root,
+                key.split('.').collect::<Vec<_>>().as_slice(),
+                parsed,
+            );
+        }
+        Ok(Profile::Default.collect(root))
+    }
+}
+
+fn insert(dict: &mut Dict, path: &[&str], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            dict.insert((*last).to_owned(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = dict
+                .entry((*first).to_owned())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if let Value::Dict(_, inner) = entry {
+                insert(inner, rest, value);
+            } else {
+                let mut inner = Dict::new();
+                insert(&mut inner, rest, value);
+                *entry = Value::from(inner);
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the `FIELDSALES_*` variables among `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            // Figment treats a missing file as empty; a named file that is missing is an error.
+            std::fs::metadata(path).map_err(|source| ConfigError::Unreadable {
+                path: path.to_owned(),
+                source,
+            })?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(EnvLayer::new(env));
+        let raw: Raw = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        let origin = |key: &str| {
+            figment.find_metadata(key).map(|m| {
+                let place = m
+                    .source
+                    .as_ref()
+                    .map(|s| format!(" {s}"))
+                    .unwrap_or_default();
+                let var = if m.name == "environment variable" {
+                    let parts: Vec<&str> = key.split('.').collect();
+                    format!(" {}", m.interpolate(&Profile::Default, &parts))
+                } else {
+                    String::new()
+                };
+                format!("{}{place}{var}", m.name)
+            })
+        };
+        check(raw, &origin).map_err(ConfigError::Invalid)
+    }
+
+    /// Loads from the process: the file named by `--config` or `FIELDSALES_CONFIG`, then the
+    /// process environment.
+    pub fn load_from_process(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env_file = std::env::var_os(format!("{ENV_PREFIX}CONFIG")).map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(env_file);
+        // `vars_os`: `vars` panics on any variable that is not UTF-8, even one of another
+        // program's; ours that are not UTF-8 arrive mangled and fail their checks.
+        let env = std::env::vars_os().filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            name.starts_with(ENV_PREFIX)
+                .then(|| (name, value.to_string_lossy().into_owned()))
+        });
+        Config::load(file.as_deref(), env)
+    }
+}
+
+fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Vec<Invalid>> {
+    let mut errors = Vec::new();
+    let mut refuse = |key: &str, reason: String| {
+        errors.push(Invalid {
+            key: key.to_owned(),
+            origin: origin(key).unwrap_or_else(|| "default".to_owned()),
+            reason,
+        });
+    };
+
+    if raw.data_dir.as_os_str().is_empty() {
+        refuse("data_dir", "must name a directory".to_owned());
+    }
+    let listen = raw.listen.trim().parse::<SocketAddr>().map_err(|_| {
+        format!(
+            "`{}` is not an address and port such as 0.0.0.0:8443 or [::]:8443",
+            raw.listen
+        )
+    });
+    let listen = listen.unwrap_or_else(|reason| {
+        refuse("listen", reason);
+        SocketAddr::from(([127, 0, 0, 1], 0))
+    });
+
+    let tls = match (raw.tls.cert, raw.tls.key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => {
+            for (k, path) in [("tls.cert", &cert), ("tls.key", &key)] {
+                if !path.is_file() {
+                    refuse(k, format!("{} is not a readable file", path.display()));
+                }
+            }
+            Some(TlsFiles { cert, key })
+        }
+        (Some(_), None) => {
+            refuse("tls.key", "is required when tls.cert is set".to_owned());
+            None
+        }
+        (None, Some(_)) => {
+            refuse("tls.cert", "is required when tls.key is set".to_owned());
+            None
+        }
+    };
+
+    let mut duration =
+        |key: &str, text: &str, min: Duration, max: Duration| match humantime::parse_duration(
+            text.trim(),
+        ) {
+            Ok(d) if d >= min && d <= max => d,
+            Ok(_) => {
+                refuse(
+                    key,
+                    format!(
+                        "`{text}` is outside {} to {}",
+                        humantime::format_duration(min),
+                        humantime::format_duration(max)
+                    ),
+                );
+                min
+            }
+            Err(_) => {
+                refuse(
+                    key,
+                    format!("`{text}` is not a duration such as \"30s\", \"12h\" or \"30d\""),
+                );
+                min
+            }
+        };
+    let day = Duration::from_secs(86_400);
+    let token_lifetime = duration(
+        "auth.token_lifetime",
+        &raw.auth.token_lifetime,
+        Duration::from_secs(60),
+        365 * day,
+    );
+    let request_timeout = duration(
+        "limits.request_timeout",
+        &raw.limits.request_timeout,
+        Duration::from_secs(1),
+        Duration::from_secs(3600),
+    );
+    let shutdown_grace = duration(
+        "shutdown_grace",
+        &raw.shutdown_grace,
+        Duration::ZERO,
+        Duration::from_secs(3600),
+    );
+
+    let mut count = |key: &str, value: i64, min: i64, max: i64| -> usize {
+        if value < min || value > max {
+            refuse(key, format!("{value} is outside {min} to {max}"));
+        }
+        usize::try_from(value.clamp(min, max)).unwrap_or(1)
+    };
+    let min_password_length = count(
+        "auth.min_password_length",
+        raw.auth.min_password_length,
+        8,
+        128,
+    );
+    let max_concurrent_hashes = count(
+        "auth.max_concurrent_hashes",
+        raw.auth.max_concurrent_hashes,
+        1,
+        256,
+    );
+    let json_body_bytes = count(
+        "limits.json_body_bytes",
+        raw.limits.json_body_bytes,
+        1024,
+        16 * 1024 * 1024,
+    );
+    let sync_body_bytes = count(
+        "limits.sync_body_bytes",
+        raw.limits.sync_body_bytes,
+        64 * 1024,
+        1024 * 1024 * 1024,
+    );
+    let sqlite_readers = count("storage.sqlite_readers", raw.storage.sqlite_readers, 1, 64);
+
+    if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&raw.log.level) {
+        refuse(
+            "log.level",
+            format!("`{}` is not a log filter: {e}", raw.log.level),
+        );
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Config {
+        data_dir: raw.data_dir,
+        listen,
+        tls,
+        auth: AuthConfig {
+            token_lifetime,
+            min_password_length,
+            max_concurrent_hashes,
+        },
+        limits: Limits {
+            json_body_bytes,
+            sync_body_bytes,
+            request_timeout,
+        },
+        log: LogConfig {
+            format: raw.log.format,
+            level: raw.log.level,
+        },
+        storage: StorageConfig { sqlite_readers },
+        metrics_enabled: raw.metrics.enabled,
+        shutdown_grace,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = check(Raw::default(), &|_| None).expect("defaults must pass their own checks");
+        assert_eq!(config.auth.token_lifetime, Duration::from_secs(30 * 86_400));
+        assert_eq!(config, Config::defaults());
+    }
+}

@@ -1,0 +1,199 @@
+//! Configuration layering (defaults → file → environment) and refusals that name the key.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fieldsales_server::config::{Config, ConfigError, LogFormat};
+
+fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+    vars.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+struct ConfigFile {
+    dir: tempfile::TempDir,
+}
+
+impl ConfigFile {
+    fn with(toml: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("server.toml"), toml).unwrap();
+        ConfigFile { dir }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("server.toml")
+    }
+}
+
+fn invalid(err: ConfigError) -> Vec<fieldsales_server::config::Invalid> {
+    match err {
+        ConfigError::Invalid(items) => items,
+        other => panic!("expected invalid values, got {other}"),
+    }
+}
+
+#[test]
+fn with_nothing_set_the_defaults_apply() {
+    let config = Config::load(None, env(&[("PATH", "/usr/bin"), ("HOME", "/root")])).unwrap();
+    assert_eq!(config, Config::defaults());
+    assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.auth.token_lifetime, Duration::from_secs(30 * 86_400));
+    assert_eq!(config.limits.json_body_bytes, 64 * 1024);
+    assert_eq!(config.tls, None);
+    assert_eq!(config.database_path(), PathBuf::from("data/server.sqlite3"));
+}
+
+#[test]
+fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
+    let file = ConfigFile::with(
+        r#"
+        data_dir = "/srv/fieldsales"
+        listen = "0.0.0.0:8443"
+        [auth]
+        token_lifetime = "7d"
+        min_password_length = 12
+        [log]
+        format = "json"
+        "#,
+    );
+    let config = Config::load(
+        Some(&file.path()),
+        env(&[
+            ("FIELDSALES_AUTH__TOKEN_LIFETIME", "14d"),
+            ("FIELDSALES_LIMITS__JSON_BODY_BYTES", "131072"),
+            (
+                "FIELDSALES_CONFIG",
+                "ignored: names the file, is not a setting",
+            ),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.data_dir, PathBuf::from("/srv/fieldsales"));
+    assert_eq!(config.listen.to_string(), "0.0.0.0:8443");
+    assert_eq!(config.auth.token_lifetime, Duration::from_secs(14 * 86_400));
+    assert_eq!(config.auth.min_password_length, 12);
+    assert_eq!(config.limits.json_body_bytes, 131_072);
+    assert_eq!(config.log.format, LogFormat::Json);
+    assert_eq!(
+        config.log.level, "info",
+        "untouched keys keep their defaults"
+    );
+}
+
+#[test]
+fn every_bad_value_is_listed_with_its_key_origin_and_reason() {
+    let file = ConfigFile::with(
+        r#"
+        [auth]
+        token_lifetime = "soon"
+        "#,
+    );
+    let errors = invalid(
+        Config::load(
+            Some(&file.path()),
+            env(&[
+                ("FIELDSALES_LISTEN", "port 80 please"),
+                ("FIELDSALES_STORAGE__SQLITE_READERS", "0"),
+                ("FIELDSALES_LOG__LEVEL", "info,=][="),
+            ]),
+        )
+        .unwrap_err(),
+    );
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "listen",
+            "auth.token_lifetime",
+            "storage.sqlite_readers",
+            "log.level"
+        ]
+    );
+
+    let listen = &errors[0];
+    assert!(listen.origin.contains("FIELDSALES_LISTEN"), "{listen}");
+    assert!(listen.reason.contains("port 80 please"), "{listen}");
+    let lifetime = &errors[1];
+    assert!(lifetime.origin.contains("server.toml"), "{lifetime}");
+    assert!(lifetime.reason.contains("not a duration"), "{lifetime}");
+    assert!(
+        errors[2].reason.contains("outside 1 to 64"),
+        "{}",
+        errors[2]
+    );
+}
+
+#[test]
+fn an_unknown_key_in_the_file_is_refused_by_name() {
+    let file = ConfigFile::with("[auth]\ntoken_lifetme = \"7d\"\n");
+    let err = Config::load(Some(&file.path()), Vec::new()).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ConfigError::Parse(_)));
+    assert!(text.contains("token_lifetme"), "{text}");
+}
+
+#[test]
+fn an_unknown_variable_with_the_prefix_is_refused_by_name() {
+    let err = Config::load(None, env(&[("FIELDSALES_LISTEN_ADDR", "0.0.0.0:1")])).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("listen_addr"), "{text}");
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_key() {
+    let err =
+        Config::load(None, env(&[("FIELDSALES_LIMITS__JSON_BODY_BYTES", "lots")])).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("FIELDSALES_LIMITS__JSON_BODY_BYTES"),
+        "{text}"
+    );
+    assert!(text.contains("\"lots\""), "{text}");
+}
+
+#[test]
+fn tls_needs_both_a_certificate_and_a_key_that_exist() {
+    let errors = invalid(
+        Config::load(
+            None,
+            env(&[("FIELDSALES_TLS__CERT", "/nonexistent/cert.pem")]),
+        )
+        .unwrap_err(),
+    );
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].key, "tls.key");
+
+    let errors = invalid(
+        Config::load(
+            None,
+            env(&[
+                ("FIELDSALES_TLS__CERT", "/nonexistent/cert.pem"),
+                ("FIELDSALES_TLS__KEY", "/nonexistent/key.pem"),
+            ]),
+        )
+        .unwrap_err(),
+    );
+    let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["tls.cert", "tls.key"]);
+    assert!(errors[0].reason.contains("/nonexistent/cert.pem"));
+}
+
+#[test]
+fn a_named_config_file_that_is_missing_is_an_error_not_an_empty_file() {
+    let err = Config::load(
+        Some(std::path::Path::new("/nonexistent/fieldsales.toml")),
+        Vec::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ConfigError::Unreadable { .. }), "{err}");
+    assert!(err.to_string().contains("/nonexistent/fieldsales.toml"));
+}
+
+#[test]
+fn the_example_file_shipped_with_the_server_states_the_defaults() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fieldsales-server.example.toml");
+    let config = Config::load(Some(&example), Vec::new()).unwrap();
+    assert_eq!(config, Config::defaults());
+}
