@@ -23,7 +23,7 @@ val cargoTargetDir: File = System.getenv("CARGO_TARGET_DIR")?.let(::File) ?: wor
 val minApi = 26
 
 /** cargo-ndk writes the .so files here, one folder per ABI, as jniLibs expects. */
-val rustJniLibs = layout.buildDirectory.dir("rustJniLibs")
+val rustJniLibs: File = layout.buildDirectory.dir("rustJniLibs").get().asFile
 
 /** The Rust library for every Android ABI, stripped and size-optimised. */
 val cargoNdkBuild by tasks.registering(Exec::class) {
@@ -34,7 +34,7 @@ val cargoNdkBuild by tasks.registering(Exec::class) {
         "cargo", "ndk",
         "-t", "arm64-v8a", "-t", "armeabi-v7a", "-t", "x86_64", "-t", "x86",
         "--platform", minApi.toString(),
-        "-o", rustJniLibs.get().asFile.absolutePath,
+        "-o", rustJniLibs.absolutePath,
         "build", "--profile", "mobile", "-p", "fieldsales-ffi", "--lib",
     )
     inputs.files(fileTree(workspaceDir) {
