@@ -1,1 +1,36 @@
 //! The uniffi surface over `fieldsales-core`: the only crate that knows uniffi.
+//!
+//! The Android and iOS apps are thin shells; every rule, every zone computation and every
+//! check of input lives in Rust once, so the two platforms cannot drift apart. This crate
+//! therefore holds no logic of its own: it mirrors core types as uniffi records, checks what
+//! the apps send, converts every core error into the one [`FieldsalesError`] the apps act on,
+//! and hands long-running work out as a [`TaskHandle`].
+//!
+//! Generated bindings are committed under `android/` and `ios/`; `scripts/generate-bindings.sh`
+//! regenerates them and `tests/bindings.rs` fails when they drift.
+
+mod error;
+mod id;
+mod local_clock;
+mod money;
+mod place;
+mod task;
+mod time;
+
+pub use error::FieldsalesError;
+pub use id::{new_record_id, parse_record_id};
+pub use local_clock::{
+    LocalTimeEvent, LocalTimeListener, next_local_time_events, watch_local_times,
+};
+pub use money::{Money, apply_rate, format_money};
+pub use place::{GeoPoint, validate_coordinates};
+pub use task::TaskHandle;
+pub use time::{local_date_of, local_time_on, start_of_local_day, validate_zone};
+
+uniffi::setup_scaffolding!("fieldsales");
+
+/// The version of this library, for bug reports and the about screen.
+#[uniffi::export]
+pub fn library_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

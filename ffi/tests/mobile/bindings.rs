@@ -1,0 +1,89 @@
+//! The committed Kotlin and Swift bindings are what `scripts/generate-bindings.sh` would write
+//! now.
+//!
+//! The script runs the in-tree `uniffi-bindgen generate --library <host cdylib> --no-format`
+//! once per language into the two folders below; this test makes the same call of the same
+//! uniffi version (`uniffi::generate`, which is all that command does) into a temporary folder
+//! and compares every file, both ways.
+
+use std::path::{Path, PathBuf};
+
+use uniffi::{GenerateOptions, TargetLanguage};
+
+use crate::support::{files_under, host_cdylib, project_root};
+
+/// Output folders of the script, per language. Keep in step with scripts/generate-bindings.sh.
+const OUTPUTS: [(TargetLanguage, &str); 2] = [
+    (
+        TargetLanguage::Kotlin,
+        "android/fieldsales/src/generated/kotlin",
+    ),
+    (TargetLanguage::Swift, "ios/Sources/FieldsalesBindings"),
+];
+
+fn generate(language: TargetLanguage, out_dir: &Path) {
+    let library = host_cdylib();
+    uniffi::generate(GenerateOptions {
+        languages: vec![language],
+        source: library.to_str().expect("a UTF-8 target path").into(),
+        out_dir: out_dir.to_str().expect("a UTF-8 temporary path").into(),
+        config_override: None,
+        format: false,
+        crate_filter: None,
+        metadata_no_deps: false,
+    })
+    .expect("uniffi-bindgen reads the host library");
+}
+
+fn differences(committed: &Path, fresh: &Path) -> Vec<String> {
+    let committed_files = files_under(committed, None);
+    let fresh_files = files_under(fresh, None);
+    let mut found = Vec::new();
+    for file in &fresh_files {
+        let now = std::fs::read_to_string(fresh.join(file)).unwrap_or_default();
+        match std::fs::read_to_string(committed.join(file)) {
+            Err(_) => found.push(format!("{} is not committed", file.display())),
+            Ok(old) if old != now => {
+                let line = old
+                    .lines()
+                    .zip(now.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or_else(|| old.lines().count().min(now.lines().count()));
+                found.push(format!("{} differs from line {}", file.display(), line + 1));
+            }
+            Ok(_) => {}
+        }
+    }
+    let stale: Vec<&PathBuf> = committed_files
+        .iter()
+        .filter(|f| !fresh_files.contains(f))
+        .collect();
+    for file in stale {
+        found.push(format!("{} is no longer generated", file.display()));
+    }
+    found
+}
+
+#[test]
+fn committed_bindings_match_what_the_generator_writes_now() {
+    let root = project_root();
+    let scratch = tempfile::tempdir().expect("a temporary folder");
+    let mut drift = Vec::new();
+    for (language, folder) in OUTPUTS {
+        let fresh = scratch.path().join(folder);
+        generate(language, &fresh);
+        assert!(
+            !files_under(&fresh, None).is_empty(),
+            "the generator wrote nothing for {folder}"
+        );
+        for d in differences(&root.join(folder), &fresh) {
+            drift.push(format!("{folder}: {d}"));
+        }
+    }
+    assert!(
+        drift.is_empty(),
+        "the committed bindings are out of date; run scripts/generate-bindings.sh and commit \
+         the result:\n  {}",
+        drift.join("\n  ")
+    );
+}

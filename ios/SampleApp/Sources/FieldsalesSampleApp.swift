@@ -1,0 +1,10 @@
+import SwiftUI
+
+@main
+struct FieldsalesSampleApp: App {
+    var body: some Scene {
+        WindowGroup {
+            TodayView()
+        }
+    }
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs what the JVM tests of the Kotlin bindings need on a fresh Debian machine, and nothing
+# that is already there. Safe to run again: every step checks first and says what it did.
+#
+#   kotlinc  npm package `kotlin-compiler` (ships the coroutines, kotlin-test and stdlib jars),
+#            into the project-local, git-ignored .tools/npm
+#   JNA      Debian `libjna-java`  (/usr/share/java/jna.jar)
+#   JUnit 4  Debian `junit4`       (/usr/share/java/junit4.jar, with hamcrest)
+#   java     Debian `default-jre-headless`, only when no `java` is on PATH
+#   npm      Debian `npm`, only when no `npm` is on PATH
+#
+# The test that uses them is ffi/tests/kotlin.rs; ffi/README.md explains the whole set-up.
+set -euo pipefail
+
+KOTLIN_VERSION="2.4.20"
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+npm_prefix="$root/.tools/npm"
+did=0
+
+say() { printf 'install-test-tools: %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        say "need root (or sudo) to run: $*" >&2
+        exit 1
+    fi
+}
+
+apt_wanted=()
+command -v java >/dev/null 2>&1 || apt_wanted+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || apt_wanted+=(npm)
+[ -f /usr/share/java/jna.jar ] || apt_wanted+=(libjna-java)
+[ -f /usr/share/java/junit4.jar ] || apt_wanted+=(junit4)
+
+if [ "${#apt_wanted[@]}" -gt 0 ]; then
+    say "apt-get install ${apt_wanted[*]}"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "${apt_wanted[@]}"
+    did=1
+else
+    say "java, npm, JNA and JUnit 4 already installed"
+fi
+
+kotlin_pkg="$npm_prefix/node_modules/kotlin-compiler/package.json"
+have_kotlin=""
+if [ -f "$kotlin_pkg" ]; then
+    have_kotlin="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$kotlin_pkg" | head -n 1)"
+fi
+if [ "$have_kotlin" != "$KOTLIN_VERSION" ]; then
+    say "npm install kotlin-compiler@$KOTLIN_VERSION into .tools/npm (had: ${have_kotlin:-none})"
+    mkdir -p "$npm_prefix"
+    npm install --prefix "$npm_prefix" --no-save --no-package-lock --no-audit --no-fund \
+        --loglevel=error "kotlin-compiler@$KOTLIN_VERSION"
+    did=1
+else
+    say "kotlin-compiler $KOTLIN_VERSION already in .tools/npm"
+fi
+
+kotlinc="$npm_prefix/node_modules/kotlin-compiler/bin/kotlinc"
+chmod +x "$npm_prefix"/node_modules/kotlin-compiler/bin/* 2>/dev/null || true
+for needed in "$kotlinc" /usr/share/java/jna.jar /usr/share/java/junit4.jar; do
+    if [ ! -e "$needed" ]; then
+        say "still missing after install: $needed" >&2
+        exit 1
+    fi
+done
+
+if [ "$did" -eq 1 ]; then
+    say "done; java: $(java -version 2>&1 | head -n 1)"
+else
+    say "nothing to do"
+fi
