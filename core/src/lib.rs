@@ -6,6 +6,7 @@
 pub mod codec;
 pub mod dedup;
 pub mod doc;
+pub mod engine;
 pub mod error;
 pub mod fieldwork;
 pub mod id;

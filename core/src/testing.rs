@@ -373,10 +373,12 @@ pub fn target(rep: RecordId, amount: Money) -> Target {
 
 /// The tenant's process configuration.
 pub fn process_config() -> ProcessConfig {
+    let mut header = Header::unowned(None, morning());
+    header.id = ProcessConfig::id_for("test-tenant");
     ProcessConfig {
-        header: Header::unowned(None, morning()),
-        name: "default".into(),
+        header,
         revision: 1,
+        process: crate::process::SalesProcess::standard(),
     }
 }
 

@@ -9,6 +9,7 @@
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
+use crate::fieldwork::FieldworkSettings;
 use crate::money::{Currency, Money};
 
 use super::approval::{ApprovalRule, ApprovalRules, ApprovalStep};
@@ -17,7 +18,7 @@ use super::fields::{FieldType, StageField};
 use super::lead::LeadRules;
 use super::pricing::{DiscountRules, PriceRules};
 use super::stage::{StageOutcome, StageRule, StageStep, ordered_open_stages, validate_stages};
-use super::validate::{ConfigSection, FieldPath, Known, Problem, Problems};
+use super::validate::{ConfigProblem, ConfigSection, FieldPath, Known, Problem, Problems};
 
 /// A role users may hold. Roles are data: an admin adds one here and may then name it in
 /// approval steps and discount limits.
@@ -64,6 +65,10 @@ pub struct SalesProcess {
     /// Commission rules.
     #[serde(default)]
     pub commission: CommissionRules,
+    /// Field work: geofence, visits, daily reports, device clock (`[fieldwork.geofence]`...).
+    #[serde(default)]
+    #[autosurgeon(missing = "FieldworkSettings::default")]
+    pub fieldwork: FieldworkSettings,
 }
 
 impl ApprovalRules {
@@ -236,6 +241,7 @@ impl SalesProcess {
             discounts: DiscountRules::default(),
             pricing: PriceRules::default(),
             commission: CommissionRules::default(),
+            fieldwork: FieldworkSettings::default(),
         }
     }
 
@@ -274,12 +280,13 @@ impl SalesProcess {
                 .map(|(i, r)| (root.key("roles").index(i).key("code"), r.code.as_str())),
         );
         validate_stages(&self.stages, &root.key("stages"), &known, &mut out);
-        let sections: [(&'static str, &dyn ConfigSection); 5] = [
+        let sections: [(&'static str, &dyn ConfigSection); 6] = [
             ("leads", &self.leads),
             ("approvals", &self.approvals),
             ("discounts", &self.discounts),
             ("pricing", &self.pricing),
             ("commission", &self.commission),
+            ("fieldwork", &self.fieldwork),
         ];
         for (key, section) in sections {
             section.validate(&root.key(key), &known, &mut out);
@@ -295,6 +302,26 @@ impl SalesProcess {
             Ok(())
         } else {
             Err(problems)
+        }
+    }
+}
+
+impl ConfigSection for FieldworkSettings {
+    fn validate(&self, at: &FieldPath, _known: &Known, out: &mut Problems) {
+        let Err(invalid) = FieldworkSettings::validate(self) else {
+            return;
+        };
+        for bad in invalid.problems {
+            let mut path = at.clone();
+            for part in bad.setting.key().split('.') {
+                path = path.key(part);
+            }
+            out.push(
+                path,
+                ConfigProblem::Invalid {
+                    message: bad.to_string(),
+                },
+            );
         }
     }
 }

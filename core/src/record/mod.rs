@@ -44,7 +44,7 @@ pub use follow_up::FollowUp;
 pub use lead::Lead;
 pub use opportunity::Opportunity;
 pub use order::Order;
-pub use org::{OrgUnit, Role, UserProfile};
+pub use org::{DataScope, OrgLevel, OrgUnit, Role, UserProfile};
 pub use process_config::ProcessConfig;
 pub use product::Product;
 pub use sets::{IdSet, StringSet};

@@ -1,0 +1,142 @@
+//! The engine: one signed-in user's view of their local store.
+//!
+//! A phone app, the command-line device simulator and the tests all act through an [`Engine`]:
+//! it knows who is acting ([`Me`]), reads the tenant's process configuration from the synced
+//! record, and runs every operation's rules before it writes. Domain operations live in their
+//! own modules as `impl Engine` blocks, so the engine stays one type the FFI can wrap whole.
+//!
+//! Rules are pure functions elsewhere in `core` (`process`, `fieldwork`); the engine's job is
+//! to gather their inputs from the store, call them with `now`, and write the result in one
+//! transaction. The server calls the same rule functions on what devices push.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fieldwork::{ClockOffset, FieldworkSettings};
+use crate::process::SalesProcess;
+use crate::record::{DataScope, Kind, ProcessConfig};
+use crate::store::{ListFilter, Store};
+use crate::{Error, RecordId, Result, Timestamp, Zone};
+
+/// Meta key under which the signed-in user is kept (JSON of [`Me`]).
+pub const META_ME: &str = "engine.me";
+/// Meta key of the last measured device clock offset (JSON of [`ClockOffset`]).
+pub const META_CLOCK_OFFSET: &str = "engine.clock_offset";
+
+/// Who is acting on this device: what the server said at sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// The user's profile record.
+    pub user_id: RecordId,
+    /// The org unit the user belongs to.
+    pub unit_id: RecordId,
+    /// Role codes (`sales_rep`, `sales_manager`, ...).
+    pub roles: Vec<String>,
+    /// How much of the org the user sees.
+    pub scope: DataScope,
+    /// The user's own time zone: "today" and report deadlines follow it.
+    pub zone: Zone,
+}
+
+impl Me {
+    /// Whether the user holds a role.
+    pub fn has_role(&self, code: &str) -> bool {
+        self.roles.iter().any(|r| r == code)
+    }
+}
+
+/// One signed-in user's engine over their local store.
+pub struct Engine {
+    store: Store,
+    me: Me,
+}
+
+impl Engine {
+    /// An engine acting as `me` over `store`; `me` is remembered in the store.
+    pub fn new(mut store: Store, me: Me) -> Result<Engine> {
+        let json = serde_json::to_vec(&me).map_err(|e| Error::InvalidInput {
+            field: "me",
+            detail: e.to_string(),
+        })?;
+        store.set_meta(META_ME, &json)?;
+        Ok(Engine { store, me })
+    }
+
+    /// Reopens the engine of the user last signed in on this store, if any.
+    pub fn resume(store: Store) -> Result<Option<Engine>> {
+        let Some(bytes) = store.meta(META_ME)? else {
+            return Ok(None);
+        };
+        let me: Me = serde_json::from_slice(&bytes).map_err(|e| Error::InvalidInput {
+            field: "stored user",
+            detail: e.to_string(),
+        })?;
+        Ok(Some(Engine { store, me }))
+    }
+
+    /// The signed-in user.
+    pub fn me(&self) -> &Me {
+        &self.me
+    }
+
+    /// The local store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The local store, for writes.
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// Gives the store back (sign-out wipes it; tests inspect it).
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
+    /// Now, on the store's clock.
+    pub fn now(&self) -> Timestamp {
+        self.store.clock().now()
+    }
+
+    /// The tenant's process configuration: the synced record if this device has one, else
+    /// the standard preset (a device that never synced still works offline by the defaults).
+    pub fn process(&self) -> Result<SalesProcess> {
+        Ok(self
+            .process_record()?
+            .map(|c| c.process)
+            .unwrap_or_else(SalesProcess::standard))
+    }
+
+    /// The field-work settings of the process configuration.
+    pub fn fieldwork_settings(&self) -> Result<FieldworkSettings> {
+        Ok(self.process()?.fieldwork)
+    }
+
+    /// The synced process configuration record, if any.
+    pub fn process_record(&self) -> Result<Option<ProcessConfig>> {
+        let found = self.store.list(&ListFilter {
+            kind: Some(Kind::ProcessConfig),
+            limit: Some(1),
+            ..ListFilter::default()
+        })?;
+        match found.first() {
+            Some(row) => Ok(Some(self.store.get(row.id)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The device clock offset measured at the last sync, if any.
+    pub fn clock_offset(&self) -> Result<Option<ClockOffset>> {
+        match self.store.meta(META_CLOCK_OFFSET)? {
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| Error::InvalidInput {
+                        field: "stored clock offset",
+                        detail: e.to_string(),
+                    })
+            }
+            None => Ok(None),
+        }
+    }
+}
