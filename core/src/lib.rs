@@ -3,6 +3,7 @@
 //! This crate knows nothing of uniffi, axum or HTTP server types: the phone (through `ffi`),
 //! the server and the command line all run the same record and rule code from here.
 
+pub mod authority;
 pub mod codec;
 pub mod dedup;
 pub mod doc;
@@ -14,6 +15,7 @@ pub mod money;
 pub mod place;
 pub mod process;
 pub mod record;
+pub mod scope;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

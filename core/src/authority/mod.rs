@@ -1,0 +1,141 @@
+//! The server's review of what a device pushed: the same rule code the phone ran, run again
+//! where the device cannot tamper with it.
+//!
+//! The sync endpoint merges a pushed record into its copy, hydrates the result and calls
+//! [`review`] with the record as it was before the push. The review either accepts it, amends
+//! it (the server recomputes what a device only claims, such as a check-in verdict; the server
+//! writes the amendment with its own actor and it reaches every device by pull), or rejects
+//! it with a machine-readable [`Rejection`] that travels back to the device, which keeps the
+//! user's edit as a listed rejected change.
+//!
+//! Kind-specific reviews live in sibling modules and are dispatched from [`review`]; they
+//! receive everything they need through [`Context`] and never touch storage themselves, so
+//! the phone can run them too before it writes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Me;
+use crate::fieldwork::ClockOffset;
+use crate::process::SalesProcess;
+use crate::record::{AnyRecord, Header, Visit};
+use crate::scope::OrgTree;
+use crate::{RecordId, Result, Timestamp};
+
+/// Why a pushed record was refused; sent to the device as is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{rule}: {detail}")]
+pub struct Rejection {
+    /// Stable, machine-readable code (`scope.not_visible`, `immutable.check_in`, ...).
+    pub rule: String,
+    /// The field concerned, when there is one (`check_in.position`).
+    pub field: Option<String>,
+    /// What to tell the user.
+    pub detail: String,
+}
+
+impl Rejection {
+    /// A rejection by `rule`.
+    pub fn new(rule: impl Into<String>, detail: impl Into<String>) -> Self {
+        Rejection {
+            rule: rule.into(),
+            field: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// The same rejection, naming the field.
+    pub fn at(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+/// Records the review may read besides the one under review. The server implements it over
+/// its storage, the phone over its local store.
+pub trait Lookup {
+    /// A record by ID, if this storage has it.
+    fn record(&self, id: RecordId) -> Result<Option<AnyRecord>>;
+    /// The latest visit `user` checked in to before `before`, other than `except`.
+    fn last_visit_before(
+        &self,
+        user: RecordId,
+        before: Timestamp,
+        except: RecordId,
+    ) -> Result<Option<Visit>>;
+}
+
+/// What the review knows about the push.
+pub struct Context<'a> {
+    /// The user whose device pushed.
+    pub author: &'a Me,
+    /// The tenant's org tree.
+    pub tree: &'a OrgTree,
+    /// The tenant's process configuration.
+    pub process: &'a SalesProcess,
+    /// Now, on the reviewer's clock (the server's).
+    pub now: Timestamp,
+    /// The pushing device's clock offset, when measured.
+    pub clock_offset: Option<ClockOffset>,
+    /// Other records.
+    pub lookup: &'a dyn Lookup,
+}
+
+/// What the review decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The record stands as pushed.
+    Accept,
+    /// The record stands with the reviewer's corrections (its own verdicts, derived fields).
+    Amend(Box<AnyRecord>),
+}
+
+/// Reviews a pushed record: `before` is the reviewer's copy before the push (`None` for a new
+/// record), `after` the merged result.
+pub fn review(
+    ctx: &Context<'_>,
+    before: Option<&AnyRecord>,
+    after: &AnyRecord,
+) -> std::result::Result<Outcome, Rejection> {
+    if let Some(before) = before {
+        if before.kind() != after.kind() {
+            return Err(Rejection::new(
+                "record.kind_changed",
+                format!("a {} cannot become a {}", before.kind(), after.kind()),
+            ));
+        }
+        header_unchanged(before.header(), after.header())?;
+        if !ctx.tree.can_see(ctx.author, before.header()) {
+            return Err(Rejection::new(
+                "scope.not_visible",
+                "the record is outside your data scope",
+            ));
+        }
+    }
+    if !ctx.tree.can_see(ctx.author, after.header()) {
+        return Err(Rejection::new(
+            "scope.not_visible",
+            "the record would be outside your data scope",
+        ));
+    }
+    if let Err(invalid) = after.validate() {
+        return Err(Rejection::new("record.invalid", invalid.to_string()));
+    }
+    Ok(Outcome::Accept)
+}
+
+fn header_unchanged(before: &Header, after: &Header) -> std::result::Result<(), Rejection> {
+    if before.id != after.id {
+        return Err(Rejection::new("immutable.header", "the record's id cannot change").at("id"));
+    }
+    if before.created_at != after.created_at {
+        return Err(
+            Rejection::new("immutable.header", "the creation time cannot change").at("created_at"),
+        );
+    }
+    if before.created_by != after.created_by {
+        return Err(
+            Rejection::new("immutable.header", "the creator cannot change").at("created_by"),
+        );
+    }
+    Ok(())
+}

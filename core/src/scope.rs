@@ -1,0 +1,141 @@
+//! Who may see which record: the data scopes of REQUIREMENTS.md §1, as one pure function.
+//!
+//! The server filters every pull through [`OrgTree::can_see`], dashboards limit their SQL to
+//! [`OrgTree::visible_units`], and the engine uses the same answer before it shows anything, so
+//! a region-isolation bug cannot hide in one of three copies of the rule.
+//!
+//! A record is attributed to an org unit (`header.org_unit_id`, which the server derives from
+//! the owner). A user sees:
+//! - records they own, were shared with, or created;
+//! - records of units their scope covers: their own unit's subtree (`subtree`), their
+//!   region's subtree (`region`), everything (`all`);
+//! - pool records (no owner) of their own unit or any unit above it: the team's and the
+//!   region's public pool;
+//! - records attributed to nobody at all (the product catalogue, the org tree, roles, the
+//!   process configuration), which every member of the tenant needs to work offline.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::RecordId;
+use crate::engine::Me;
+use crate::record::{DataScope, Header, OrgLevel, OrgUnit};
+
+/// The org tree of a tenant: each unit's parent and level.
+#[derive(Debug, Clone, Default)]
+pub struct OrgTree {
+    units: HashMap<RecordId, (Option<RecordId>, OrgLevel)>,
+}
+
+/// The units a user sees the records of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every unit.
+    All,
+    /// These units (a subtree).
+    Units(BTreeSet<RecordId>),
+}
+
+impl Visibility {
+    /// Whether records of `unit` are visible.
+    pub fn covers(&self, unit: RecordId) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Units(set) => set.contains(&unit),
+        }
+    }
+}
+
+impl OrgTree {
+    /// The tree made of these units (deleted units included: their records still belong
+    /// somewhere).
+    pub fn from_units<'a>(units: impl IntoIterator<Item = &'a OrgUnit>) -> OrgTree {
+        OrgTree {
+            units: units
+                .into_iter()
+                .map(|u| (u.header.id, (u.parent_id, u.level.clone())))
+                .collect(),
+        }
+    }
+
+    /// Adds or replaces one unit.
+    pub fn insert(&mut self, id: RecordId, parent: Option<RecordId>, level: OrgLevel) {
+        self.units.insert(id, (parent, level));
+    }
+
+    /// Whether the tree knows this unit.
+    pub fn contains(&self, unit: RecordId) -> bool {
+        self.units.contains_key(&unit)
+    }
+
+    /// The unit followed by its ancestors up to the root. Stops at an unknown unit or a cycle
+    /// (a bad tree must not hang the server).
+    pub fn ancestors(&self, unit: RecordId) -> Vec<RecordId> {
+        let mut out = vec![unit];
+        let mut at = unit;
+        while let Some((Some(parent), _)) = self.units.get(&at) {
+            if out.contains(parent) {
+                break;
+            }
+            out.push(*parent);
+            at = *parent;
+        }
+        out
+    }
+
+    /// Whether `unit` is `root` or below it.
+    pub fn is_within(&self, unit: RecordId, root: RecordId) -> bool {
+        self.ancestors(unit).contains(&root)
+    }
+
+    /// The region `unit` belongs to (the unit itself when it is a region), if any.
+    pub fn region_of(&self, unit: RecordId) -> Option<RecordId> {
+        self.ancestors(unit)
+            .into_iter()
+            .find(|u| matches!(self.units.get(u), Some((_, OrgLevel::Region))))
+    }
+
+    /// `root` and every unit below it.
+    pub fn subtree(&self, root: RecordId) -> BTreeSet<RecordId> {
+        let mut out: BTreeSet<RecordId> = self
+            .units
+            .keys()
+            .copied()
+            .filter(|u| self.is_within(*u, root))
+            .collect();
+        out.insert(root);
+        out
+    }
+
+    /// The units whose records `me` sees by scope (records they own or were shared come on
+    /// top of this).
+    pub fn visible_units(&self, me: &Me) -> Visibility {
+        match &me.scope {
+            DataScope::All => Visibility::All,
+            DataScope::Region => match self.region_of(me.unit_id) {
+                Some(region) => Visibility::Units(self.subtree(region)),
+                // A director placed outside any region sees their own subtree, never more.
+                None => Visibility::Units(self.subtree(me.unit_id)),
+            },
+            DataScope::Subtree => Visibility::Units(self.subtree(me.unit_id)),
+            // Own, and any scope a newer version invented: the narrowest.
+            _ => Visibility::Units(BTreeSet::new()),
+        }
+    }
+
+    /// Whether `me` may see the record with this header.
+    pub fn can_see(&self, me: &Me, header: &Header) -> bool {
+        if header.owner_id == Some(me.user_id)
+            || header.created_by == Some(me.user_id)
+            || header.shared_with.contains(&me.user_id)
+        {
+            return true;
+        }
+        match (header.owner_id, header.org_unit_id) {
+            (None, None) => true,
+            (_, Some(unit)) if self.visible_units(me).covers(unit) => true,
+            // The public pool of my team, my region, HQ.
+            (None, Some(unit)) => self.is_within(me.unit_id, unit),
+            _ => false,
+        }
+    }
+}
