@@ -199,6 +199,7 @@ pub fn visit(owner: RecordId, customer: RecordId) -> Visit {
         check_out: None,
         note: Text::with_value("见了采购经理"),
         photos: Vec::new(),
+        verdict: None,
     }
 }
 
@@ -240,6 +241,7 @@ pub fn daily_report(owner: RecordId) -> DailyReport {
         comments: Vec::new(),
         read_by: IdSet::new(),
         marked_false: None,
+        verdict: None,
     }
 }
 

@@ -75,6 +75,10 @@ pub struct DailyReport {
     pub read_by: IdSet,
     /// Set by a manager who found the report false, with the reason.
     pub marked_false: Option<ReportComment>,
+    /// Compliance with the deadline: the device's judgement at first, the server's once it
+    /// reviewed.
+    #[autosurgeon(missing = "Option::default")]
+    pub verdict: Option<crate::fieldwork::ReportVerdict>,
 }
 
 impl DailyReport {

@@ -115,6 +115,9 @@ pub struct Visit {
     /// Photos.
     #[autosurgeon(missing = "Vec::new")]
     pub photos: Vec<AttachmentRef>,
+    /// The judgement of the check-in: the device's at first, the server's once it reviewed.
+    #[autosurgeon(missing = "Option::default")]
+    pub verdict: Option<crate::fieldwork::CheckInVerdict>,
 }
 
 impl Visit {

@@ -312,8 +312,9 @@ fn write_kind(
             conn.prepare_cached(
                 "INSERT INTO visits (id, owner_id, customer_id, plan_id, check_in_at, local_date,
                      zone, lat, lon, accuracy_m, is_mock, check_out_at, duration_s, photo_count,
-                     deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                     deleted, fence, flags, judged_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18)",
             )?
             .execute(params![
                 v.header.id,
@@ -330,7 +331,15 @@ fn write_kind(
                 v.check_out.as_ref().map(|c| c.at),
                 v.duration_secs(),
                 v.photos.len() as i64,
-                d
+                d,
+                v.verdict.as_ref().map(|j| j.fence.as_str().to_string()),
+                v.verdict.as_ref().map(|j| j
+                    .flags
+                    .iter()
+                    .map(|f| f.kind.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")),
+                v.verdict.as_ref().map(|j| j.judged_by.as_str().to_string()),
             ])?;
             let mut photos = conn.prepare_cached(
                 "INSERT OR IGNORE INTO visit_photos (sha256, visit_id) VALUES (?1, ?2)",
@@ -359,8 +368,9 @@ fn write_kind(
         AnyRecord::DailyReport(r) => {
             conn.prepare_cached(
                 "INSERT INTO daily_reports (id, owner_id, date, zone, state, submitted_at,
-                     clock_offset_ms, received_at, marked_false, comment_count, deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     clock_offset_ms, received_at, marked_false, comment_count, deleted,
+                     compliance, penalty_minor, judged_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 r.header.id,
@@ -373,7 +383,10 @@ fn write_kind(
                 r.received_at,
                 b(r.marked_false.is_some()),
                 r.comments.len() as i64,
-                d
+                d,
+                r.verdict.as_ref().map(|j| j.state.as_str().to_string()),
+                r.verdict.as_ref().map(|j| j.penalty.minor),
+                r.verdict.as_ref().map(|j| j.judged_by.as_str().to_string()),
             ])?;
         }
         AnyRecord::Task(t) => {
