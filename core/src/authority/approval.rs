@@ -111,5 +111,24 @@ pub fn review_approval(
         }
         accepted.push(d.clone());
     }
+    // The status is what the decisions say, counted in the order the server accepted them.
+    if after.status != ApprovalStatus::Withdrawn {
+        let state = ApprovalState {
+            requester: after.requester(),
+            chain: &after.chain,
+            decisions: &accepted,
+        };
+        let standing = state.status();
+        let status = ApprovalStatus::of(&standing);
+        if status != after.status || accepted != after.decisions {
+            let mut amended = after.clone();
+            amended.status = status;
+            amended.decisions = accepted;
+            if standing.is_decided() && amended.decided_at.is_none() {
+                amended.decided_at = Some(ctx.now);
+            }
+            return Ok(Outcome::Amend(Box::new(amended.into())));
+        }
+    }
     Ok(Outcome::Accept)
 }

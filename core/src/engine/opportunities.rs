@@ -190,7 +190,7 @@ impl Engine {
                         return Err(Error::rule("stage.approval", "no approver for the stage"));
                     };
                     let approval = Approval {
-                        header: Header::new(me, now),
+                        header: self.owned_header(now),
                         subject: RecordRef {
                             kind: Kind::Opportunity,
                             id,

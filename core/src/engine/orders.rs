@@ -149,7 +149,7 @@ impl Engine {
                 }
                 _ => {
                     let approval = Approval {
-                        header: Header::new(self.me().user_id, now),
+                        header: self.owned_header(now),
                         subject: RecordRef {
                             kind: Kind::Order,
                             id,

@@ -110,6 +110,14 @@ impl Engine {
         )
     }
 
+    /// A header for a new record owned by the signed-in user and attributed to their unit (as
+    /// the server derives it from the owner).
+    pub(crate) fn owned_header(&self, at: crate::Timestamp) -> Header {
+        let mut h = Header::new(self.me().user_id, at);
+        h.org_unit_id = Some(self.me().unit_id);
+        h
+    }
+
     /// Refuses unless the signed-in user manages others.
     pub(crate) fn require_manager(&self, what: &str) -> Result<()> {
         if self.manages() {
