@@ -55,6 +55,21 @@ pub enum Error {
     /// The user may not do this.
     #[error("not allowed: {0}")]
     NotAllowed(String),
+    /// A process file was refused; the running configuration is unchanged.
+    #[error("the process configuration was not imported:\n{0}")]
+    ProcessConfig(#[from] crate::process::ConfigErrors),
+    /// An opportunity's stage move was refused.
+    #[error(transparent)]
+    StageMove(#[from] crate::process::StageMoveRefused),
+    /// An approval decision was refused.
+    #[error(transparent)]
+    Decision(#[from] crate::process::DecisionRefused),
+    /// A lead claim was refused.
+    #[error(transparent)]
+    Claim(#[from] crate::process::ClaimRefused),
+    /// A line could not be priced.
+    #[error(transparent)]
+    Pricing(#[from] crate::process::PricingRefused),
     /// A document's bytes or shape are wrong.
     #[error("record {id:?}: {source}")]
     Document {

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod fieldwork;
 pub mod id;
+pub mod jobs;
 pub mod money;
 pub mod place;
 pub mod process;

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use autosurgeon::Text;
 
-use crate::record::approval::{ApprovalStatus, ApprovalStep, StepMode};
+use crate::process::{ApprovalChain, ApprovalStep, FieldValue, MoveKind, StageChange};
+use crate::record::approval::ApprovalStatus;
 use crate::record::contact::DecisionRole;
 use crate::record::daily_report::ReportState;
 use crate::record::follow_up::FollowUpMethod;
 use crate::record::lead::{LeadEvent, LeadEventKind, LeadStatus};
-use crate::record::opportunity::StageEntry;
-use crate::record::order::{DeliveryStatus, OrderLine, OrderStatus, Payment};
+use crate::record::order::{DeliveryStatus, OrderStatus, Payment};
 use crate::record::org::{DataScope, OrgLevel};
 use crate::record::target::{PeriodKind, TargetMetric, TargetSubject};
 use crate::record::task::{TaskKind, TaskStatus};
@@ -144,6 +144,7 @@ pub fn lead(owner: RecordId, company: &str) -> Lead {
             by: None,
             at: morning(),
         }],
+        releases: Vec::new(),
         conversion: None,
         notes: Text::default(),
     }
@@ -158,17 +159,19 @@ pub fn opportunity(owner: RecordId, customer: RecordId, name: &str, amount: Mone
         amount,
         expected_close: LocalDate::from_ymd(2026, 6, 30),
         stage: "opportunity".into(),
-        stage_history: vec![StageEntry {
-            stage: "opportunity".into(),
-            entered_at: morning(),
-            left_at: None,
-            by: Some(owner),
+        stage_history: vec![StageChange {
+            from: None,
+            to: "opportunity".into(),
+            kind: MoveKind::Open,
+            at: morning(),
+            by: owner,
             reason: None,
         }],
-        fields: BTreeMap::from([("budget".to_string(), "500000".to_string())]),
+        fields: BTreeMap::from([("budget".to_string(), FieldValue::Money(yuan(500_000)))]),
         products: Vec::new(),
         outcome: None,
         notes: Text::with_value("客户关注交付周期"),
+        overdue_reminded_at: None,
     }
 }
 
@@ -285,11 +288,11 @@ pub fn approval(requester: RecordId, order: RecordId, amount: Money) -> Approval
         title: format!("Order of {amount}"),
         amount: Some(amount),
         discount: None,
-        steps: vec![ApprovalStep {
-            roles: vec!["sales_manager".into()],
-            mode: StepMode::Serial,
-            decisions: Vec::new(),
-        }],
+        chain: ApprovalChain {
+            steps: vec![ApprovalStep::single("sales_manager")],
+            because: vec!["contract over 50,000".into()],
+        },
+        decisions: Vec::new(),
         status: ApprovalStatus::Pending,
         decided_at: None,
     }
@@ -317,40 +320,41 @@ pub fn product(code: &str, name: &str, list_price: Money) -> Product {
     }
 }
 
-/// A confirmed order of one product line.
-pub fn order(owner: RecordId, customer: RecordId, product: &Product, quantity: i64) -> Order {
-    let unit_price = product.list_price;
-    let discount = BasisPoints(500);
-    let amount = unit_price
-        .times(quantity)
-        .map(|gross| {
-            Money::new(
-                gross.minor - gross.apply_rate(discount).minor,
-                gross.currency,
-            )
-        })
-        .unwrap_or(unit_price);
+/// A confirmed order of one product line at the rep's 5% discount.
+pub fn order(owner: RecordId, customer: RecordId, product: &Product, quantity: u32) -> Order {
+    let line = crate::process::price_line(
+        &crate::process::PriceRules::default(),
+        &crate::process::LineRequest {
+            product: crate::process::ProductFacts {
+                code: &product.code,
+                list_price: product.list_price,
+            },
+            quantity,
+            customer_tier: None,
+            on: morning().local_date(&Zone::SHANGHAI),
+            manual_discount: BasisPoints(500),
+        },
+    );
+    let lines: Vec<crate::process::OrderLine> = line.into_iter().collect();
+    let total = lines
+        .iter()
+        .fold(Money::zero(product.list_price.currency), |sum, l| {
+            sum.checked_add(l.amount).unwrap_or(sum)
+        });
     Order {
         header: header(owner),
         customer_id: customer,
         opportunity_id: None,
         number: "SO-2026-0001".into(),
-        lines: vec![OrderLine {
-            product_id: product.header.id,
-            product_code: product.code.clone(),
-            quantity,
-            unit_price,
-            discount,
-            amount,
-        }],
-        total: amount,
+        lines,
+        total,
         status: OrderStatus::Confirmed,
         approval_id: None,
         confirmed_at: Some(morning()),
         new_customer: false,
         payments: vec![Payment {
             id: RecordId::new(),
-            amount: Money::new(amount.minor / 2, amount.currency),
+            amount: Money::new(total.minor / 2, total.currency),
             received_at: morning().plus_secs(86_400),
             method: Some("bank_transfer".into()),
             note: None,

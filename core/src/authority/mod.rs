@@ -12,6 +12,10 @@
 //! receive everything they need through [`Context`] and never touch storage themselves, so
 //! the phone can run them too before it writes.
 
+pub mod approval;
+pub mod opportunity;
+pub mod order;
+
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Me;
@@ -62,6 +66,17 @@ pub trait Lookup {
         before: Timestamp,
         except: RecordId,
     ) -> Result<Option<Visit>>;
+    /// A live opportunity of `customer` whose name is `name` (trimmed, case and width folded),
+    /// other than `except`. A storage that cannot search by name answers `None`, and names
+    /// are then only checked on the devices.
+    fn opportunity_named(
+        &self,
+        _customer: RecordId,
+        _name: &str,
+        _except: RecordId,
+    ) -> Result<Option<RecordId>> {
+        Ok(None)
+    }
 }
 
 /// What the review knows about the push.
@@ -120,7 +135,33 @@ pub fn review(
     if let Err(invalid) = after.validate() {
         return Err(Rejection::new("record.invalid", invalid.to_string()));
     }
-    Ok(Outcome::Accept)
+    match (before, after) {
+        (b, AnyRecord::Opportunity(a)) => opportunity::review_opportunity(
+            ctx,
+            b.and_then(|b| match b {
+                AnyRecord::Opportunity(o) => Some(o),
+                _ => None,
+            }),
+            a,
+        ),
+        (b, AnyRecord::Approval(a)) => approval::review_approval(
+            ctx,
+            b.and_then(|b| match b {
+                AnyRecord::Approval(o) => Some(o),
+                _ => None,
+            }),
+            a,
+        ),
+        (b, AnyRecord::Order(a)) => order::review_order(
+            ctx,
+            b.and_then(|b| match b {
+                AnyRecord::Order(o) => Some(o),
+                _ => None,
+            }),
+            a,
+        ),
+        _ => Ok(Outcome::Accept),
+    }
 }
 
 fn header_unchanged(before: &Header, after: &Header) -> std::result::Result<(), Rejection> {

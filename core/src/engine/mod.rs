@@ -9,6 +9,25 @@
 //! to gather their inputs from the store, call them with `now`, and write the result in one
 //! transaction. The server calls the same rule functions on what devices push.
 
+mod approvals;
+mod catalogue;
+mod config;
+mod customers;
+mod leads;
+mod opportunities;
+mod orders;
+mod people;
+mod targets;
+
+pub use catalogue::PriceQuote;
+pub use customers::{DuplicateCheck, DuplicateHit};
+pub(crate) use leads::release as leads_release;
+pub use leads::{ConvertedLead, LeadConversionRequest, NewLead};
+pub use opportunities::{NewOpportunity, StageMoveResult};
+pub use orders::{ConfirmOutcome, NewOrder, NewOrderLine};
+pub use people::manager_of;
+pub use targets::Attainment;
+
 use serde::{Deserialize, Serialize};
 
 use crate::fieldwork::{ClockOffset, FieldworkSettings};

@@ -14,6 +14,7 @@ use crate::money::{Currency, Money};
 
 use super::approval::{ApprovalRule, ApprovalRules, ApprovalStep};
 use super::commission::CommissionRules;
+use super::customer::CustomerRules;
 use super::fields::{FieldType, StageField};
 use super::lead::LeadRules;
 use super::pricing::{DiscountRules, PriceRules};
@@ -65,6 +66,10 @@ pub struct SalesProcess {
     /// Commission rules.
     #[serde(default)]
     pub commission: CommissionRules,
+    /// Customer rules: what a duplicate hit shows.
+    #[serde(default)]
+    #[autosurgeon(missing = "CustomerRules::default")]
+    pub customers: CustomerRules,
     /// Field work: geofence, visits, daily reports, device clock (`[fieldwork.geofence]`...).
     #[serde(default)]
     #[autosurgeon(missing = "FieldworkSettings::default")]
@@ -241,6 +246,7 @@ impl SalesProcess {
             discounts: DiscountRules::default(),
             pricing: PriceRules::default(),
             commission: CommissionRules::default(),
+            customers: CustomerRules::default(),
             fieldwork: FieldworkSettings::default(),
         }
     }
@@ -280,12 +286,13 @@ impl SalesProcess {
                 .map(|(i, r)| (root.key("roles").index(i).key("code"), r.code.as_str())),
         );
         validate_stages(&self.stages, &root.key("stages"), &known, &mut out);
-        let sections: [(&'static str, &dyn ConfigSection); 6] = [
+        let sections: [(&'static str, &dyn ConfigSection); 7] = [
             ("leads", &self.leads),
             ("approvals", &self.approvals),
             ("discounts", &self.discounts),
             ("pricing", &self.pricing),
             ("commission", &self.commission),
+            ("customers", &self.customers),
             ("fieldwork", &self.fieldwork),
         ];
         for (key, section) in sections {

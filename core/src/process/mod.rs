@@ -13,6 +13,7 @@
 pub mod approval;
 pub mod commission;
 pub mod config;
+pub mod customer;
 pub mod fields;
 pub mod file;
 pub mod lead;
@@ -34,6 +35,7 @@ pub use commission::{
     DealFacts, Period, PeriodKind, SalesBasis, achieved, attainment, commission,
 };
 pub use config::{RoleDef, SalesProcess};
+pub use customer::CustomerRules;
 pub use fields::{FieldGap, FieldType, FieldValue, FieldValues, MissingField, StageField};
 pub use file::{ConfigError, ConfigErrors, ExportError};
 pub use lead::{

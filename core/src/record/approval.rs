@@ -1,36 +1,18 @@
 //! Approval requests (审批): a discount beyond a role's limit, a large contract, a proposed
-//! customer location. Steps and their approver roles are copied from the configuration's rule
-//! when the request is made, so a later configuration change does not move a running request.
+//! customer location. The chain is copied from the configuration's rules when the request is
+//! made, so a later configuration change does not move a running request; decisions are kept
+//! in the order the server accepted them, which is the order that counts (see
+//! [`crate::process::approval`]).
 
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::{Header, Index, InvalidRecord, Kind, RecordRef, impl_record};
-use crate::{BasisPoints, Money, RecordId, Timestamp, string_enum};
+use crate::process::approval::ApprovalStatus as Standing;
+use crate::process::{ApprovalChain, ApprovalDecision, ApprovalState};
+use crate::{BasisPoints, Money, Timestamp, string_enum};
 
 string_enum! {
-    /// How a step's approvers decide.
-    pub enum StepMode {
-        /// One approver after the other, in the order of `roles`.
-        Serial = "serial",
-        /// Every approver must approve.
-        AllOf = "all_of",
-        /// One approval is enough.
-        AnyOf = "any_of",
-    }
-}
-
-string_enum! {
-    /// An approver's answer.
-    pub enum DecisionKind {
-        /// Approve.
-        Approve = "approve",
-        /// Reject.
-        Reject = "reject",
-    }
-}
-
-string_enum! {
-    /// Where a request stands.
+    /// Where a request stands, as stored for listing.
     pub enum ApprovalStatus {
         /// Waiting for decisions.
         Pending = "pending",
@@ -43,30 +25,15 @@ string_enum! {
     }
 }
 
-/// One approver's decision.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-pub struct Decision {
-    /// Who decided.
-    pub by: RecordId,
-    /// The role they decided in.
-    pub role: String,
-    /// Approve or reject.
-    pub kind: DecisionKind,
-    /// Their comment.
-    pub comment: Option<String>,
-    /// When (device time).
-    pub at: Timestamp,
-}
-
-/// One step of the chain.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-pub struct ApprovalStep {
-    /// The approver roles of the step, in order (the order matters for serial steps).
-    pub roles: Vec<String>,
-    /// How they decide.
-    pub mode: StepMode,
-    /// Decisions taken in this step.
-    pub decisions: Vec<Decision>,
+impl ApprovalStatus {
+    /// The stored status of a standing computed by the rules.
+    pub fn of(standing: &Standing) -> Self {
+        match standing {
+            Standing::Pending { .. } => ApprovalStatus::Pending,
+            Standing::Approved => ApprovalStatus::Approved,
+            Standing::Rejected { .. } => ApprovalStatus::Rejected,
+        }
+    }
 }
 
 /// An approval request; `owner_id` is the requester.
@@ -76,7 +43,7 @@ pub struct Approval {
     pub header: Header,
     /// The record awaiting approval.
     pub subject: RecordRef,
-    /// The configured rule that required it.
+    /// The configured rules that required it, joined for display.
     pub rule: String,
     /// A short description for the approver's list.
     pub title: String,
@@ -84,26 +51,60 @@ pub struct Approval {
     pub amount: Option<Money>,
     /// The discount concerned, if any.
     pub discount: Option<BasisPoints>,
-    /// The chain.
-    pub steps: Vec<ApprovalStep>,
-    /// Where it stands.
+    /// The chain: serial steps, each with roles deciding all-of or any-of.
+    #[autosurgeon(missing = "empty_chain")]
+    pub chain: ApprovalChain,
+    /// Decisions in the order the server accepted them.
+    #[autosurgeon(missing = "Vec::new")]
+    pub decisions: Vec<ApprovalDecision>,
+    /// Where it stands, as the deciding device computed it; the server recomputes it from
+    /// the decisions in the order it accepted them.
     pub status: ApprovalStatus,
     /// When it was finally decided.
     pub decided_at: Option<Timestamp>,
 }
 
+fn empty_chain() -> ApprovalChain {
+    ApprovalChain {
+        steps: Vec::new(),
+        because: Vec::new(),
+    }
+}
+
 impl Approval {
+    /// The request as the rules see it.
+    pub fn state(&self) -> ApprovalState<'_> {
+        ApprovalState {
+            requester: self.requester(),
+            chain: &self.chain,
+            decisions: &self.decisions,
+        }
+    }
+
+    /// Who asked: the owner, or the creator of an unowned request.
+    pub fn requester(&self) -> crate::RecordId {
+        self.header
+            .owner_id
+            .or(self.header.created_by)
+            .unwrap_or_default()
+    }
+
+    /// Where the request stands by its decisions.
+    pub fn standing(&self) -> Standing {
+        self.state().status()
+    }
+
     fn check(&self) -> Result<(), InvalidRecord> {
-        if self.steps.is_empty() {
+        if self.chain.steps.is_empty() {
             return Err(InvalidRecord::Missing {
                 kind: Kind::Approval,
-                field: "steps",
+                field: "chain.steps",
             });
         }
-        if self.steps.iter().any(|s| s.roles.is_empty()) {
+        if self.chain.steps.iter().any(|s| s.roles.is_empty()) {
             return Err(InvalidRecord::Invalid {
                 kind: Kind::Approval,
-                field: "steps",
+                field: "chain.steps",
                 detail: "every step needs at least one approver role".into(),
             });
         }
@@ -123,23 +124,3 @@ impl Approval {
     }
 }
 impl_record!(Approval, Approval);
-
-/// Whether a step has reached its outcome: a rejection, or enough approvals for its mode.
-pub fn step_is_decided(step: &ApprovalStep) -> bool {
-    if step
-        .decisions
-        .iter()
-        .any(|d| d.kind == DecisionKind::Reject)
-    {
-        return true;
-    }
-    let approved = |role: &String| {
-        step.decisions
-            .iter()
-            .any(|d| d.kind == DecisionKind::Approve && &d.role == role)
-    };
-    match step.mode {
-        StepMode::AnyOf => step.roles.iter().any(approved),
-        _ => step.roles.iter().all(approved),
-    }
-}

@@ -46,7 +46,8 @@ pub struct LocationProposal {
 /// Which ownership rule settled a conflict between reps following the same company.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct OwnershipDecision {
-    /// The rule that decided (`registered_name`, `first_follow_up`, `first_opportunity`).
+    /// The rule that decided: an [`crate::process::OwnershipRule`] code
+    /// (`registered_full_name`, `first_follow_up`, `first_opportunity`).
     pub rule: String,
     /// The rep who won.
     pub winner_id: RecordId,

@@ -6,6 +6,7 @@
 use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::{Header, Index, InvalidRecord, Kind, check, impl_record};
+use crate::process::{LeadFacts, LeadRelease};
 use crate::{RecordId, Timestamp, string_enum};
 
 string_enum! {
@@ -92,6 +93,10 @@ pub struct Lead {
     /// Ownership history, oldest first.
     #[autosurgeon(missing = "Vec::new")]
     pub events: Vec<LeadEvent>,
+    /// Every time the lead left a rep (returned or reclaimed): a rep may not claim again a
+    /// lead they let go within the configured waiting period.
+    #[autosurgeon(missing = "Vec::new")]
+    pub releases: Vec<LeadRelease>,
     /// What it became, once converted.
     pub conversion: Option<LeadConversion>,
     /// Notes.
@@ -100,6 +105,26 @@ pub struct Lead {
 }
 
 impl Lead {
+    /// The lead as the pool rules see it.
+    pub fn facts(&self) -> LeadFacts {
+        LeadFacts {
+            owner: self.header.owner_id,
+            assigned_at: self.assigned_at,
+            last_follow_up_at: self.last_follow_up_at,
+            converted: self.status == LeadStatus::Converted,
+        }
+    }
+
+    /// Whether the lead counts against its rep's cap of open leads.
+    pub fn is_open(&self) -> bool {
+        self.header.owner_id.is_some()
+            && !self.header.is_deleted()
+            && matches!(
+                self.status,
+                LeadStatus::New | LeadStatus::Assigned | LeadStatus::Following
+            )
+    }
+
     fn check(&self) -> Result<(), InvalidRecord> {
         check::required(Kind::Lead, "company_name", &self.company_name)?;
         if self.status == LeadStatus::Converted && self.conversion.is_none() {

@@ -1,31 +1,16 @@
 //! Opportunities (商机) and their path through the configured stages.
 //!
 //! The stage codes and which fields each stage requires come from the process configuration;
-//! the record only keeps what happened. Stage-specific values (budget, bid dates, archived
-//! documents) sit in `fields` as text keyed by the configured field key: the configuration's
-//! field type says how to read each one, so a new required field needs no schema change.
-
-use std::collections::BTreeMap;
+//! the record only keeps what happened: the stage history as the rules' [`StageChange`]
+//! entries (so the server re-checks each move with the same code), and stage-specific values
+//! (budget, bid dates, archived documents) as typed [`FieldValues`] keyed by the configured
+//! field key, so a new required field needs no schema change.
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::{Header, Index, InvalidRecord, Kind, check, impl_record};
+use crate::process::{FieldValues, StageChange};
 use crate::{LocalDate, Money, RecordId, Timestamp, string_enum};
-
-/// One stay in a stage.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-pub struct StageEntry {
-    /// The stage code.
-    pub stage: String,
-    /// When the opportunity entered it.
-    pub entered_at: Timestamp,
-    /// When it left, once it did.
-    pub left_at: Option<Timestamp>,
-    /// Who moved it in.
-    pub by: Option<RecordId>,
-    /// Why, for a move back or a terminal stage.
-    pub reason: Option<String>,
-}
 
 string_enum! {
     /// How an opportunity ended.
@@ -72,11 +57,12 @@ pub struct Opportunity {
     pub expected_close: Option<LocalDate>,
     /// The current stage code.
     pub stage: String,
-    /// Every stay in a stage, oldest first; the last one is the current stage.
-    pub stage_history: Vec<StageEntry>,
+    /// Every move, oldest first; the last one entered the current stage.
+    #[autosurgeon(missing = "Vec::new")]
+    pub stage_history: Vec<StageChange>,
     /// Stage-specific values by configured field key.
-    #[autosurgeon(missing = "BTreeMap::new")]
-    pub fields: BTreeMap<String, String>,
+    #[autosurgeon(missing = "FieldValues::new")]
+    pub fields: FieldValues,
     /// Products concerned.
     #[autosurgeon(missing = "Vec::new")]
     pub products: Vec<OpportunityProduct>,
@@ -85,12 +71,31 @@ pub struct Opportunity {
     /// Notes.
     #[autosurgeon(missing = "Text::default")]
     pub notes: Text,
+    /// When the last overdue-stage reminder went out, so reminders repeat at the configured
+    /// interval rather than on every run.
+    #[autosurgeon(missing = "Option::default")]
+    pub overdue_reminded_at: Option<Timestamp>,
 }
 
 impl Opportunity {
     /// When the current stage was entered.
     pub fn stage_entered_at(&self) -> Option<Timestamp> {
-        self.stage_history.last().map(|e| e.entered_at)
+        self.stage_history.last().map(|e| e.at)
+    }
+
+    /// Each stay in a stage: the stage, when it was entered and when it was left.
+    pub fn stays(&self) -> Vec<(&str, Timestamp, Option<Timestamp>)> {
+        self.stage_history
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    c.to.as_str(),
+                    c.at,
+                    self.stage_history.get(i + 1).map(|n| n.at),
+                )
+            })
+            .collect()
     }
 
     fn check(&self) -> Result<(), InvalidRecord> {
@@ -98,7 +103,7 @@ impl Opportunity {
         check::required(Kind::Opportunity, "stage", &self.stage)?;
         check::non_negative(Kind::Opportunity, "amount", &self.amount)?;
         match self.stage_history.last() {
-            Some(last) if last.stage == self.stage => {}
+            Some(last) if last.to == self.stage => {}
             _ => {
                 return Err(InvalidRecord::Invalid {
                     kind: Kind::Opportunity,

@@ -1,9 +1,15 @@
 //! Orders and contracts, their payments (回款) and delivery.
+//!
+//! Lines are the pricing rules' [`OrderLine`]: list price, the tier / volume / promotion
+//! discount, the manual discount and the result, so an approver and the server see exactly
+//! what was given by hand and can price the line again.
 
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::{Header, Index, InvalidRecord, Kind, check, impl_record};
-use crate::{BasisPoints, Money, RecordId, Timestamp, string_enum};
+use crate::process::OrderLine;
+use crate::process::validate::FULL;
+use crate::{Money, RecordId, Timestamp, string_enum};
 
 string_enum! {
     /// Where an order stands.
@@ -29,23 +35,6 @@ string_enum! {
         /// Fully delivered.
         Delivered = "delivered",
     }
-}
-
-/// One line of an order.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-pub struct OrderLine {
-    /// The product.
-    pub product_id: RecordId,
-    /// Its code at the time of the order.
-    pub product_code: String,
-    /// How many units.
-    pub quantity: i64,
-    /// The price per unit before the line's discount (tier, volume and promotion applied).
-    pub unit_price: Money,
-    /// The discount the rep gave on this line.
-    pub discount: BasisPoints,
-    /// The line total after discount.
-    pub amount: Money,
 }
 
 /// A payment collected.
@@ -94,6 +83,11 @@ pub struct Order {
 }
 
 impl Order {
+    /// The largest manual discount of any line: what the discount rules look at.
+    pub fn largest_manual_discount(&self) -> crate::BasisPoints {
+        crate::process::pricing::largest_manual_discount(&self.lines)
+    }
+
     /// The sum of payments collected.
     pub fn collected(&self) -> Money {
         self.payments
@@ -113,20 +107,32 @@ impl Order {
         }
         let mut sum = Money::zero(self.total.currency);
         for line in &self.lines {
-            if line.quantity <= 0 {
+            check::required(Kind::Order, "lines.product_code", &line.product_code)?;
+            if line.quantity == 0 {
                 return Err(InvalidRecord::Invalid {
                     kind: Kind::Order,
                     field: "lines.quantity",
                     detail: "quantities must be positive".into(),
                 });
             }
+            check::non_negative(Kind::Order, "lines.list_price", &line.list_price)?;
             check::non_negative(Kind::Order, "lines.unit_price", &line.unit_price)?;
             check::non_negative(Kind::Order, "lines.amount", &line.amount)?;
-            if line.discount.0 > 10_000 {
+            if line.manual_discount > FULL || line.rule_discount > FULL {
                 return Err(InvalidRecord::Invalid {
                     kind: Kind::Order,
-                    field: "lines.discount",
+                    field: "lines.manual_discount",
                     detail: "a discount is at most 100%".into(),
+                });
+            }
+            if line.unit_price.times(i64::from(line.quantity)).ok() != Some(line.amount) {
+                return Err(InvalidRecord::Invalid {
+                    kind: Kind::Order,
+                    field: "lines.amount",
+                    detail: format!(
+                        "{} × {} is not {}",
+                        line.unit_price, line.quantity, line.amount
+                    ),
                 });
             }
             sum = sum

@@ -1,33 +1,17 @@
 //! The product catalogue.
+//!
+//! A product may carry its own tier prices, volume breaks and promotions on top of the
+//! configuration's: they use the pricing rules' types, so pricing a line merges both into one
+//! [`crate::process::PriceRules`].
 
 use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::{Header, Index, InvalidRecord, Kind, check, impl_record};
-use crate::{BasisPoints, Money, Timestamp};
-
-/// A volume break: from `min_quantity` units on, this discount applies.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-pub struct VolumeBreak {
-    /// The smallest quantity the break applies to.
-    pub min_quantity: i64,
-    /// The discount off the list price.
-    pub discount: BasisPoints,
-}
-
-/// A time-limited promotion.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-pub struct Promotion {
-    /// Name of the promotion.
-    pub name: String,
-    /// The discount off the list price.
-    pub discount: BasisPoints,
-    /// From when.
-    pub starts_at: Timestamp,
-    /// Until when (exclusive).
-    pub ends_at: Timestamp,
-}
+use crate::Money;
+use crate::process::validate::FULL;
+use crate::process::{Promotion, VolumeBreak};
 
 /// A product of the catalogue. Products have no owner: every user of the tenant sees them.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -74,8 +58,10 @@ impl Product {
         for p in self.tier_prices.values() {
             check::non_negative(Kind::Product, "tier_prices", p)?;
         }
-        if self.volume_breaks.iter().any(|b| b.min_quantity <= 0)
-            || self.volume_breaks.iter().any(|b| b.discount.0 > 10_000)
+        if self
+            .volume_breaks
+            .iter()
+            .any(|b| b.min_quantity == 0 || b.discount > FULL)
         {
             return Err(InvalidRecord::Invalid {
                 kind: Kind::Product,
@@ -86,12 +72,13 @@ impl Product {
         if self
             .promotions
             .iter()
-            .any(|p| p.ends_at <= p.starts_at || p.discount.0 > 10_000)
+            .any(|p| p.until < p.from || p.discount > FULL || p.code.trim().is_empty())
         {
             return Err(InvalidRecord::Invalid {
                 kind: Kind::Product,
                 field: "promotions",
-                detail: "a promotion must end after it starts and give at most 100%".into(),
+                detail: "a promotion needs a code, must end after it starts and give at most 100%"
+                    .into(),
             });
         }
         Ok(())

@@ -5,17 +5,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use super::{Header, Index, InvalidRecord, Kind, check, impl_record};
 use crate::{LocalDate, Money, RecordId, string_enum};
 
-string_enum! {
-    /// The length of a target period.
-    pub enum PeriodKind {
-        /// A calendar month.
-        Month = "month",
-        /// A calendar quarter.
-        Quarter = "quarter",
-        /// A calendar year.
-        Year = "year",
-    }
-}
+pub use crate::process::PeriodKind;
 
 string_enum! {
     /// Whom a target is for.
@@ -59,21 +49,17 @@ pub struct Target {
 }
 
 impl Target {
+    /// The period as the commission rules see it.
+    pub fn as_period(&self) -> crate::process::Period {
+        crate::process::Period {
+            kind: self.period.clone(),
+            start: self.period_start,
+        }
+    }
+
     /// The first day after the period.
     pub fn period_end(&self) -> LocalDate {
-        use chrono::{Datelike, Months};
-        let months = match self.period {
-            PeriodKind::Month => 1,
-            PeriodKind::Quarter => 3,
-            _ => 12,
-        };
-        let start = self.period_start.naive();
-        LocalDate::from_naive(
-            start
-                .with_day(1)
-                .and_then(|d| d.checked_add_months(Months::new(months)))
-                .unwrap_or(start),
-        )
+        self.as_period().end_exclusive()
     }
 
     fn check(&self) -> Result<(), InvalidRecord> {

@@ -297,14 +297,8 @@ fn write_kind(
                 "INSERT INTO stage_history (opportunity_id, seq, stage, entered_at, left_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for (seq, e) in o.stage_history.iter().enumerate() {
-                history.execute(params![
-                    o.header.id,
-                    seq as i64,
-                    e.stage,
-                    e.entered_at,
-                    e.left_at
-                ])?;
+            for (seq, (stage, entered_at, left_at)) in o.stays().into_iter().enumerate() {
+                history.execute(params![o.header.id, seq as i64, stage, entered_at, left_at])?;
             }
         }
         AnyRecord::Visit(v) => {
@@ -411,15 +405,15 @@ fn write_kind(
             ])?;
         }
         AnyRecord::Approval(a) => {
-            use crate::record::approval::ApprovalStatus;
-            let waiting = (a.status == ApprovalStatus::Pending)
-                .then(|| {
-                    a.steps
-                        .iter()
-                        .position(|s| !crate::record::approval::step_is_decided(s))
-                })
-                .flatten();
-            let roles = waiting.map(|i| a.steps[i].roles.join(" "));
+            use crate::process::approval::ApprovalStatus as Standing;
+            let (waiting, roles) = match a.standing() {
+                Standing::Pending { step, waiting_for }
+                    if a.status == crate::record::approval::ApprovalStatus::Pending =>
+                {
+                    (Some(step), Some(waiting_for.join(" ")))
+                }
+                _ => (None, None),
+            };
             conn.prepare_cached(
                 "INSERT INTO approvals (id, owner_id, subject_kind, subject_id, rule, status,
                      amount_minor, step_index, step_roles, created_at, decided_at, deleted)

@@ -9,6 +9,14 @@ mod crash;
 mod dedup;
 mod forward_compat;
 mod roundtrip;
+mod sales_approvals;
+mod sales_commission;
+mod sales_config;
+mod sales_customers;
+mod sales_leads;
+mod sales_opportunities;
+mod sales_orders;
+mod sales_world;
 mod search;
 
 use fieldsales_core::RecordId;

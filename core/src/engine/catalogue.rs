@@ -1,0 +1,135 @@
+//! The product catalogue and the price a customer gets.
+//!
+//! Codes are unique across the catalogue (orders keep the code, so two products with one code
+//! would make an order ambiguous). A line's price merges the configuration's price rules with
+//! the product's own: a product's tier price replaces the list price for that tier (and the
+//! configuration's tier discount then does not apply on top of it); the product's volume
+//! breaks and promotions compete with the configuration's, the best one winning as usual.
+
+use super::Engine;
+use super::people::all_of;
+use crate::process::{LineRequest, OrderLine, PriceRules, ProductFacts, price_line};
+use crate::record::{Customer, Kind, Product};
+use crate::{BasisPoints, Error, LocalDate, RecordId, Result};
+
+/// A priced line and the product it is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceQuote {
+    /// The product.
+    pub product_id: RecordId,
+    /// The priced line.
+    pub line: OrderLine,
+}
+
+impl Engine {
+    /// Adds a product to the catalogue (admins); its code must be unused.
+    pub fn create_product(&mut self, product: Product) -> Result<Product> {
+        self.require_admin("edit the catalogue")?;
+        if let Some(other) = self.product_by_code(&product.code)? {
+            return Err(Error::rule(
+                "product.code_taken",
+                format!("product code {} is used by {}", product.code, other.name),
+            ));
+        }
+        self.store_mut().create(product)
+    }
+
+    /// Changes a product (admins); a new code must be unused.
+    pub fn update_product(&mut self, product: Product) -> Result<Product> {
+        self.require_admin("edit the catalogue")?;
+        if let Some(other) = self.product_by_code(&product.code)?
+            && other.header.id != product.header.id
+        {
+            return Err(Error::rule(
+                "product.code_taken",
+                format!("product code {} is used by {}", product.code, other.name),
+            ));
+        }
+        self.store_mut().update::<Product>(product.header.id, |p| {
+            *p = product;
+            Ok(())
+        })
+    }
+
+    /// The live product with `code`, if any.
+    pub fn product_by_code(&self, code: &str) -> Result<Option<Product>> {
+        let code = code.trim();
+        Ok(all_of::<Product>(self.store())?
+            .into_iter()
+            .find(|p| p.code.trim().eq_ignore_ascii_case(code)))
+    }
+
+    /// Prices `quantity` of the product `code` for `customer` on `on`, with the manual
+    /// discount asked for.
+    pub fn price_quote(
+        &self,
+        code: &str,
+        customer: RecordId,
+        quantity: u32,
+        manual_discount: BasisPoints,
+        on: LocalDate,
+    ) -> Result<PriceQuote> {
+        let product = self
+            .product_by_code(code)?
+            .ok_or_else(|| Error::rule("product.unknown", format!("no product {code}")))?;
+        if !product.active {
+            return Err(Error::rule(
+                "product.inactive",
+                format!("{} is no longer sold", product.code),
+            ));
+        }
+        let tier = match self.store().kind_of(customer)? {
+            Some(k) if k == Kind::Customer.as_str() => self.store().get::<Customer>(customer)?.tier,
+            _ => return Err(Error::not_found(Kind::Customer, customer)),
+        };
+        let (rules, list_price) =
+            product_rules(&self.process()?.pricing, &product, tier.as_deref());
+        let line = price_line(
+            &rules,
+            &LineRequest {
+                product: ProductFacts {
+                    code: &product.code,
+                    list_price,
+                },
+                quantity,
+                customer_tier: tier.as_deref(),
+                on,
+                manual_discount,
+            },
+        )?;
+        Ok(PriceQuote {
+            product_id: product.header.id,
+            line,
+        })
+    }
+}
+
+/// The price rules for one product and the list price to start from.
+pub fn product_rules(
+    config: &PriceRules,
+    product: &Product,
+    tier: Option<&str>,
+) -> (PriceRules, crate::Money) {
+    let mut rules = config.clone();
+    let mut list_price = product.list_price;
+    if let Some(price) = tier.and_then(|t| product.tier_prices.get(t)) {
+        list_price = *price;
+        rules.tiers.retain(|d| Some(d.tier.as_str()) != tier);
+    }
+    for b in &product.volume_breaks {
+        match rules
+            .volume_breaks
+            .iter_mut()
+            .find(|v| v.min_quantity == b.min_quantity)
+        {
+            Some(v) => v.discount = v.discount.max(b.discount),
+            None => rules.volume_breaks.push(b.clone()),
+        }
+    }
+    for p in &product.promotions {
+        let mut p = p.clone();
+        p.products = vec![product.code.clone()];
+        rules.promotions.push(p);
+    }
+    (rules, list_price)
+}

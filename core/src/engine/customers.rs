@@ -1,0 +1,210 @@
+//! Customers on the device: creation behind the duplicate check, sharing with collaborators,
+//! and settling which rep owns a company several follow under different names.
+//!
+//! The duplicate check looks at voided (deleted) customers too: a company deleted by mistake
+//! must be restored, not created again beside its history. A hit on a customer the user may
+//! not see shows only the fields the configuration allows ([`DuplicateHit::redacted`]), so the
+//! check tells a rep whom to ask for a share without letting them read the customer.
+
+use super::Engine;
+use super::people::{all_of, of_customer};
+use crate::process::{CustomerRules, OwnershipClaim, OwnershipVerdict, resolve_ownership};
+use crate::record::customer::OwnershipDecision;
+use crate::record::{Customer, FollowUp, Opportunity};
+use crate::store::{DEFAULT_NEAR_THRESHOLD, NearDuplicate};
+use crate::{Error, RecordId, Result, Timestamp};
+
+/// An existing customer found by the duplicate check, with only what the user may read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateHit {
+    /// The existing customer.
+    pub id: RecordId,
+    /// How alike the names are (1.0: the same normalised name).
+    pub score: f64,
+    /// Whether it was voided (deleted).
+    pub voided: bool,
+    /// Whether the user may open it; when not, the fields below are limited by the
+    /// configuration's `customers.duplicate_hit_fields`.
+    pub visible: bool,
+    /// Legal name, when shown.
+    pub legal_name: Option<String>,
+    /// Short name, when shown.
+    pub short_name: Option<String>,
+    /// The owner (to ask for a share), when shown.
+    pub owner_id: Option<RecordId>,
+    /// Industry, when shown.
+    pub industry: Option<String>,
+    /// Tier, when shown.
+    pub tier: Option<String>,
+    /// Address, when shown.
+    pub address: Option<String>,
+    /// Creation time, when shown.
+    pub created_at: Option<Timestamp>,
+}
+
+impl DuplicateHit {
+    /// The hit on `customer`: whole when `visible`, else only the configured fields.
+    /// The server builds its hits with this too.
+    pub fn redacted(customer: &Customer, score: f64, visible: bool, rules: &CustomerRules) -> Self {
+        let shows = |f: &str| visible || rules.shows(f);
+        DuplicateHit {
+            id: customer.header.id,
+            score,
+            voided: customer.header.is_deleted(),
+            visible,
+            legal_name: shows("legal_name").then(|| customer.legal_name.clone()),
+            short_name: shows("short_name")
+                .then(|| customer.short_name.clone())
+                .flatten(),
+            owner_id: shows("owner").then_some(customer.header.owner_id).flatten(),
+            industry: shows("industry")
+                .then(|| customer.industry.clone())
+                .flatten(),
+            tier: shows("tier").then(|| customer.tier.clone()).flatten(),
+            address: shows("address").then(|| customer.address.clone()).flatten(),
+            created_at: shows("created_at").then_some(customer.header.created_at),
+        }
+    }
+}
+
+/// What the duplicate check found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DuplicateCheck {
+    /// A customer with the same normalised name: creation is refused.
+    pub exact: Option<DuplicateHit>,
+    /// Customers with close names: a warning.
+    pub near: Vec<DuplicateHit>,
+}
+
+impl Engine {
+    /// Runs the duplicate check for a customer about to be created.
+    pub fn check_customer_duplicates(&self, customer: &Customer) -> Result<DuplicateCheck> {
+        let report = self
+            .store()
+            .find_duplicates(customer, DEFAULT_NEAR_THRESHOLD)?;
+        let rules = self.process()?.customers;
+        let tree = self.org_tree()?;
+        let hit = |n: &NearDuplicate| -> Result<DuplicateHit> {
+            let existing: Customer = self.store().get(n.id)?;
+            let visible = tree.can_see(self.me(), &existing.header);
+            Ok(DuplicateHit::redacted(&existing, n.score, visible, &rules))
+        };
+        Ok(DuplicateCheck {
+            exact: report.exact.as_ref().map(&hit).transpose()?,
+            near: report.near.iter().map(hit).collect::<Result<_>>()?,
+        })
+    }
+
+    /// Creates a customer owned by the signed-in user unless the duplicate check finds the
+    /// same company (voided ones included); returns the near duplicates as warnings.
+    pub fn create_customer(
+        &mut self,
+        mut customer: Customer,
+    ) -> Result<(Customer, Vec<DuplicateHit>)> {
+        let me = self.me().user_id;
+        customer.header.owner_id = Some(me);
+        customer.header.created_by = Some(me);
+        customer.header.org_unit_id = Some(self.me().unit_id);
+        let check = self.check_customer_duplicates(&customer)?;
+        if let Some(existing) = check.exact {
+            return Err(Error::DuplicateCustomer {
+                existing_id: existing.id,
+                score: existing.score,
+            });
+        }
+        let created = self.store_mut().create(customer)?;
+        Ok((created, check.near))
+    }
+
+    /// The owner (or a manager above them) shares a customer with a collaborator.
+    pub fn share_customer(&mut self, id: RecordId, with: RecordId) -> Result<Customer> {
+        self.change_sharing(id, with, true)
+    }
+
+    /// Takes a collaborator off a customer.
+    pub fn unshare_customer(&mut self, id: RecordId, with: RecordId) -> Result<Customer> {
+        self.change_sharing(id, with, false)
+    }
+
+    fn change_sharing(&mut self, id: RecordId, with: RecordId, share: bool) -> Result<Customer> {
+        let customer: Customer = self.store().get(id)?;
+        let me = self.me().user_id;
+        let is_owner = customer.header.owner_id == Some(me);
+        let may = is_owner || (self.manages() && self.can_see(&customer.header)?);
+        if !may {
+            return Err(Error::NotAllowed(
+                "only the owner or their manager shares a customer".into(),
+            ));
+        }
+        self.store_mut().update::<Customer>(id, |c| {
+            if share {
+                c.header.shared_with.insert(with);
+            } else {
+                c.header.shared_with.remove(&with);
+            }
+            Ok(())
+        })
+    }
+
+    /// A manager settles who owns a company that several reps follow as `contenders` (their
+    /// customer records): registered full name, then first follow-up, then first opportunity.
+    /// The decision, with the rule that made it, is written on every contending record.
+    pub fn resolve_customer_ownership(
+        &mut self,
+        registered_full_name: Option<&str>,
+        contenders: &[RecordId],
+    ) -> Result<OwnershipVerdict> {
+        self.require_manager("settle ownership conflicts")?;
+        let mut claims = Vec::new();
+        for id in contenders {
+            let c: Customer = self.store().get(*id)?;
+            self.require_visible(&c.header)?;
+            let rep = c.header.owner_id.ok_or_else(|| {
+                Error::rule("ownership.no_owner", "a contending customer has no owner")
+            })?;
+            let first_follow_up_at = of_customer::<FollowUp>(self.store(), *id)?
+                .iter()
+                .map(|f| f.occurred_at)
+                .min();
+            let first_opportunity_at = of_customer::<Opportunity>(self.store(), *id)?
+                .iter()
+                .map(|o| o.header.created_at)
+                .min();
+            claims.push(OwnershipClaim {
+                rep,
+                customer: *id,
+                recorded_name: c.legal_name.clone(),
+                first_follow_up_at,
+                first_opportunity_at,
+            });
+        }
+        let verdict = resolve_ownership(registered_full_name, &claims)
+            .map_err(|e| Error::rule("ownership.undecided", e.to_string()))?;
+        let now = self.now();
+        let decision = OwnershipDecision {
+            rule: verdict.rule.to_string(),
+            winner_id: verdict.owner,
+            contenders: contenders.to_vec(),
+            decided_at: now,
+        };
+        self.store_mut().transaction(|tx| {
+            for id in contenders {
+                tx.update::<Customer>(*id, |c| {
+                    c.ownership = Some(decision.clone());
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+        Ok(verdict)
+    }
+
+    /// Every customer on this device the signed-in user may see.
+    pub fn visible_customers(&self) -> Result<Vec<Customer>> {
+        let tree = self.org_tree()?;
+        Ok(all_of::<Customer>(self.store())?
+            .into_iter()
+            .filter(|c| tree.can_see(self.me(), &c.header))
+            .collect())
+    }
+}
