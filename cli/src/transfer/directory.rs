@@ -189,22 +189,35 @@ pub(crate) fn customer_names(store: &Store) -> Result<HashMap<RecordId, String>>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// A live contact of `customer` with this name and phone.
+/// A live contact of `customer` with this name and phone (phones compared by their digits,
+/// so `138 0013 8000` is `13800138000`).
 pub(crate) fn existing_contact(
     store: &Store,
     customer: RecordId,
     name: &str,
     phone: Option<&str>,
 ) -> Result<Option<RecordId>> {
-    Ok(store
-        .connection()
-        .prepare_cached(
-            "SELECT id FROM contacts
-             WHERE customer_id = ?1 AND name = ?2 AND phone IS ?3 AND deleted = 0
-             ORDER BY id LIMIT 1",
-        )?
-        .query_row(rusqlite::params![customer, name, phone], |r| r.get(0))
-        .optional()?)
+    let digits = |p: Option<&str>| -> String {
+        p.unwrap_or_default()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect()
+    };
+    let wanted = digits(phone);
+    let mut stmt = store.connection().prepare_cached(
+        "SELECT id, phone FROM contacts
+         WHERE customer_id = ?1 AND name = ?2 AND deleted = 0 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![customer, name], |r| {
+        Ok((r.get::<_, RecordId>(0)?, r.get::<_, Option<String>>(1)?))
+    })?;
+    for row in rows {
+        let (id, stored) = row?;
+        if digits(stored.as_deref()) == wanted {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 /// A live product with this code (codes compare without regard to case).

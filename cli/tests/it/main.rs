@@ -3,6 +3,7 @@
 
 mod admin;
 mod bad_files;
+mod contacts_and_products;
 mod import_customers;
 mod round_trip;
 mod server;
