@@ -11,6 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
+mod dashboards;
+
 use crate::fieldwork::{ClockOffset, FieldworkSettings};
 use crate::process::SalesProcess;
 use crate::record::{DataScope, Kind, ProcessConfig};
