@@ -12,7 +12,8 @@
 //!    day is missing with no report filed (`missing_unfiled`), with the configured missing
 //!    penalty. A draft is not a report.
 //!
-//! Two reports of one rep for one day (two phones, offline) count as one day.
+//! Two reports of one rep for one day with the same verdict (two phones, offline) count as
+//! one day; with different verdicts each counts under its own.
 
 use std::collections::HashMap;
 
