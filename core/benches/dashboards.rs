@@ -109,7 +109,7 @@ fn org() -> Org {
     }
 }
 
-fn seed(org: &Org) -> Store {
+fn seed(org: &Org) -> (Store, tempfile::TempDir) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut records = org.records.clone();
     let customers: Vec<Vec<RecordId>> = org
@@ -284,9 +284,7 @@ fn seed(org: &Org) -> Store {
         "seeded {n} records ({VISITS} visits, {DEALS} deals, {REPORTS} reports) in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    // Keep the folder for the store's lifetime.
-    std::mem::forget(dir);
-    store
+    (store, dir)
 }
 
 /// CPU time this thread has run, from the scheduler (Linux); wall-clock medians on a shared
@@ -325,7 +323,7 @@ fn time(name: &str, mut f: impl FnMut()) {
 
 fn main() {
     let org = org();
-    let store = seed(&org);
+    let (store, _dir) = seed(&org);
     let viewer = Viewer::load(store.connection(), org.director.clone()).unwrap();
     let process = SalesProcess::standard();
     let settings = DashboardSettings::default();
