@@ -229,7 +229,7 @@ fn seed(org: &Org) -> (Store, tempfile::TempDir) {
                 at,
             });
         }
-        o.stage = history.last().unwrap().stage.clone();
+        o.stage = history.last().unwrap().to.clone();
         o.stage_history = history;
         records.push(o.into());
     }
