@@ -312,7 +312,12 @@ pub fn judge_check_in(
         .customer_location
         .map(|c| geofence::distance_m(c, position.point));
     let status = match distance_m {
-        Some(d) => geofence::classify(d, position.accuracy_m, radius_m),
+        Some(d) => geofence::classify(
+            d,
+            position.accuracy_m,
+            radius_m,
+            f64::from(fence.decisive_accuracy_m),
+        ),
         None => FenceStatus::UnableToVerify,
     };
 
