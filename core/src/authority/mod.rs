@@ -12,6 +12,8 @@
 //! receive everything they need through [`Context`] and never touch storage themselves, so
 //! the phone can run them too before it writes.
 
+pub mod fieldwork;
+
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Me;
@@ -62,6 +64,12 @@ pub trait Lookup {
         before: Timestamp,
         except: RecordId,
     ) -> Result<Option<Visit>>;
+    /// The live visits that hold a photo with this SHA-256, or `None` when this storage
+    /// cannot tell (then the device's own reused-photo finding is kept).
+    fn visits_with_photo(&self, sha256: &str) -> Result<Option<Vec<RecordId>>> {
+        let _ = sha256;
+        Ok(None)
+    }
 }
 
 /// What the review knows about the push.
@@ -120,7 +128,28 @@ pub fn review(
     if let Err(invalid) = after.validate() {
         return Err(Rejection::new("record.invalid", invalid.to_string()));
     }
-    Ok(Outcome::Accept)
+    let amended = match after {
+        // The sync review's immutable check-in rule (`visit::review_visit`) runs here once merged.
+        AnyRecord::Visit(v) => {
+            let before = match before {
+                Some(AnyRecord::Visit(b)) => Some(b),
+                _ => None,
+            };
+            fieldwork::review_visit_verdict(ctx, before, v)?.map(AnyRecord::from)
+        }
+        AnyRecord::DailyReport(r) => {
+            let before = match before {
+                Some(AnyRecord::DailyReport(b)) => Some(b),
+                _ => None,
+            };
+            fieldwork::rejudge_report(ctx, before, r)?.map(AnyRecord::from)
+        }
+        _ => None,
+    };
+    Ok(match amended {
+        Some(record) => Outcome::Amend(Box::new(record)),
+        None => Outcome::Accept,
+    })
 }
 
 fn header_unchanged(before: &Header, after: &Header) -> std::result::Result<(), Rejection> {

@@ -9,6 +9,12 @@
 //! to gather their inputs from the store, call them with `now`, and write the result in one
 //! transaction. The server calls the same rule functions on what devices push.
 
+mod follow_ups;
+mod plans;
+mod reports;
+mod tasks;
+mod visits;
+
 use serde::{Deserialize, Serialize};
 
 use crate::fieldwork::{ClockOffset, FieldworkSettings};
