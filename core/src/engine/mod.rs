@@ -9,11 +9,11 @@
 //! to gather their inputs from the store, call them with `now`, and write the result in one
 //! transaction. The server calls the same rule functions on what devices push.
 
-mod follow_ups;
-mod plans;
-mod reports;
-mod tasks;
-mod visits;
+pub mod follow_ups;
+pub mod plans;
+pub mod reports;
+pub mod tasks;
+pub mod visits;
 
 use serde::{Deserialize, Serialize};
 

@@ -95,11 +95,12 @@ impl Engine {
             return Ok(existing);
         }
         let (from, until) = day_window(date, &me.zone);
-        let visits: Vec<Visit> = self
+        let mut visits: Vec<Visit> = self
             .list_full::<Visit>(Kind::Visit, me.user_id, from, until)?
             .into_iter()
             .filter(|v| v.check_in.at >= from && v.check_in.at < until)
             .collect();
+        visits.sort_by_key(|v| (v.check_in.at, v.header.id));
         let follow_ups = self.follow_ups_between(me.user_id, from, until)?;
         let tasks = self.tasks_completed_between(me.user_id, from, until)?;
         let stages = self.stage_changes_between(me.user_id, from, until)?;
