@@ -13,6 +13,7 @@
 //! the phone can run them too before it writes.
 
 pub mod approval;
+pub mod fieldwork;
 pub mod opportunity;
 pub mod order;
 
@@ -75,6 +76,12 @@ pub trait Lookup {
         _name: &str,
         _except: RecordId,
     ) -> Result<Option<RecordId>> {
+        Ok(None)
+    }
+    /// The live visits that hold a photo with this SHA-256, or `None` when this storage
+    /// cannot tell (then the device's own reused-photo finding is kept).
+    fn visits_with_photo(&self, sha256: &str) -> Result<Option<Vec<RecordId>>> {
+        let _ = sha256;
         Ok(None)
     }
 }
@@ -160,7 +167,29 @@ pub fn review(
             }),
             a,
         ),
+        (b, AnyRecord::Visit(v)) => {
+            let before = match b {
+                Some(AnyRecord::Visit(b)) => Some(b),
+                _ => None,
+            };
+            Ok(amend(fieldwork::review_visit_verdict(ctx, before, v)?))
+        }
+        (b, AnyRecord::DailyReport(r)) => {
+            let before = match b {
+                Some(AnyRecord::DailyReport(b)) => Some(b),
+                _ => None,
+            };
+            Ok(amend(fieldwork::rejudge_report(ctx, before, r)?))
+        }
         _ => Ok(Outcome::Accept),
+    }
+}
+
+/// Accept as is, or amend with the reviewer's version.
+fn amend<R: Into<AnyRecord>>(amended: Option<R>) -> Outcome {
+    match amended {
+        Some(record) => Outcome::Amend(Box::new(record.into())),
+        None => Outcome::Accept,
     }
 }
 

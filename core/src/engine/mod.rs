@@ -27,6 +27,11 @@ pub use opportunities::{NewOpportunity, StageMoveResult};
 pub use orders::{ConfirmOutcome, NewOrder, NewOrderLine};
 pub use people::manager_of;
 pub use targets::Attainment;
+pub mod follow_ups;
+pub mod plans;
+pub mod reports;
+pub mod tasks;
+pub mod visits;
 
 use serde::{Deserialize, Serialize};
 

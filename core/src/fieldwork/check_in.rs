@@ -113,6 +113,9 @@ string_enum! {
         DeviceClockOff = "device_clock_off",
         /// The visit was closed sooner than the minimum duration (minutes).
         ShortVisit = "short_visit",
+        /// A photo of this visit is also attached to another visit (a photo taken once and
+        /// shown twice proves neither visit).
+        ReusedPhoto = "reused_photo",
     }
 }
 
@@ -125,6 +128,7 @@ impl FlagKind {
             FlagKind::StaleFix | FlagKind::DeviceClockOff => "s",
             FlagKind::RepeatCheckIn | FlagKind::ShortVisit => "min",
             FlagKind::MockLocation
+            | FlagKind::ReusedPhoto
             | FlagKind::RootedDevice
             | FlagKind::Emulator
             | FlagKind::Other(_) => "",
@@ -146,7 +150,8 @@ pub struct CheckFlag {
 }
 
 impl CheckFlag {
-    fn bare(kind: FlagKind) -> Self {
+    /// A flag with no numbers.
+    pub fn bare(kind: FlagKind) -> Self {
         CheckFlag {
             kind,
             observed: None,
@@ -312,7 +317,12 @@ pub fn judge_check_in(
         .customer_location
         .map(|c| geofence::distance_m(c, position.point));
     let status = match distance_m {
-        Some(d) => geofence::classify(d, position.accuracy_m, radius_m),
+        Some(d) => geofence::classify(
+            d,
+            position.accuracy_m,
+            radius_m,
+            f64::from(fence.decisive_accuracy_m),
+        ),
         None => FenceStatus::UnableToVerify,
     };
 

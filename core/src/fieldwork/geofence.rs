@@ -8,6 +8,11 @@
 //! A phone's accuracy is the radius of a circle the true position lies in; the fence is only
 //! judged when that whole circle is inside it or outside it. Anything else is "cannot tell",
 //! which is honest, and lets a rep on the edge of a factory site be treated fairly.
+//!
+//! A fix at least as accurate as the configured decisive accuracy (a few metres: open sky,
+//! dual-frequency GNSS) is judged by its measured distance alone. Otherwise a rep 499 m from
+//! the customer with a 5 m fix, and one 501 m away, would both be "cannot tell", and a fence
+//! edge that good a fix cannot decide would be no edge at all.
 
 use geo::{Destination, Distance, Geodesic, Point};
 
@@ -45,8 +50,22 @@ pub fn destination(from: GeoPoint, bearing_deg: f64, distance_m: f64) -> GeoPoin
 }
 
 /// Judges a fix `distance_m` from the fence centre with an accuracy circle of `accuracy_m`.
-pub fn classify(distance_m: f64, accuracy_m: f64, radius_m: f64) -> FenceStatus {
-    if distance_m + accuracy_m <= radius_m {
+///
+/// A fix whose accuracy is `decisive_accuracy_m` or better is judged by its distance alone
+/// (inside when at most `radius_m`); a poorer one by its whole accuracy circle.
+pub fn classify(
+    distance_m: f64,
+    accuracy_m: f64,
+    radius_m: f64,
+    decisive_accuracy_m: f64,
+) -> FenceStatus {
+    if accuracy_m <= decisive_accuracy_m {
+        if distance_m <= radius_m {
+            FenceStatus::Inside
+        } else {
+            FenceStatus::Outside
+        }
+    } else if distance_m + accuracy_m <= radius_m {
         FenceStatus::Inside
     } else if distance_m - accuracy_m > radius_m {
         FenceStatus::Outside
@@ -92,11 +111,22 @@ mod tests {
     }
 
     #[test]
-    fn the_accuracy_circle_decides_the_edges() {
-        assert_eq!(classify(495.0, 5.0, 500.0), FenceStatus::Inside);
-        assert_eq!(classify(495.1, 5.0, 500.0), FenceStatus::CannotTell);
-        assert_eq!(classify(505.0, 5.0, 500.0), FenceStatus::CannotTell);
-        assert_eq!(classify(505.1, 5.0, 500.0), FenceStatus::Outside);
-        assert_eq!(classify(0.0, 0.0, 500.0), FenceStatus::Inside);
+    fn the_accuracy_circle_decides_the_edges_of_a_poor_fix() {
+        // With no decisive accuracy (0 m), every fix is judged by its whole circle.
+        assert_eq!(classify(495.0, 5.0, 500.0, 0.0), FenceStatus::Inside);
+        assert_eq!(classify(495.1, 5.0, 500.0, 0.0), FenceStatus::CannotTell);
+        assert_eq!(classify(505.0, 5.0, 500.0, 0.0), FenceStatus::CannotTell);
+        assert_eq!(classify(505.1, 5.0, 500.0, 0.0), FenceStatus::Outside);
+        assert_eq!(classify(0.0, 0.0, 500.0, 0.0), FenceStatus::Inside);
+        // A 20 m fix is poorer than a 10 m decisive accuracy: still judged by its circle.
+        assert_eq!(classify(490.0, 20.0, 500.0, 10.0), FenceStatus::CannotTell);
+    }
+
+    #[test]
+    fn a_decisive_fix_is_judged_by_its_distance() {
+        assert_eq!(classify(499.0, 5.0, 500.0, 10.0), FenceStatus::Inside);
+        assert_eq!(classify(500.0, 10.0, 500.0, 10.0), FenceStatus::Inside);
+        assert_eq!(classify(501.0, 5.0, 500.0, 10.0), FenceStatus::Outside);
+        assert_eq!(classify(500.01, 10.0, 500.0, 10.0), FenceStatus::Outside);
     }
 }

@@ -108,6 +108,15 @@ mod defaults {
     pub fn max_accuracy_m() -> u32 {
         100
     }
+    /// Open sky with a modern phone gives 3–5 m; at 10 m or better the measured distance is
+    /// trusted on its own, so 499 m and 501 m are told apart.
+    pub fn decisive_accuracy_m() -> u32 {
+        10
+    }
+    /// The largest photo a visit takes: a full-resolution phone photo is 3–8 MB.
+    pub fn max_photo_bytes() -> u64 {
+        20 * 1024 * 1024
+    }
     pub fn max_travel_speed_kmh() -> u32 {
         120
     }
@@ -160,6 +169,10 @@ pub struct GeofenceSettings {
     /// A fix whose accuracy is worse than this, metres, is flagged (and refused in hard mode).
     #[autosurgeon(missing = "defaults::max_accuracy_m")]
     pub max_accuracy_m: u32,
+    /// A fix at least this accurate, metres, is judged by its measured distance alone; a
+    /// poorer one by its whole accuracy circle. 0 judges every fix by its circle.
+    #[autosurgeon(missing = "defaults::decisive_accuracy_m")]
+    pub decisive_accuracy_m: u32,
     /// Soft (record and flag) or hard (refuse).
     #[autosurgeon(missing = "FenceMode::default")]
     pub mode: FenceMode,
@@ -170,6 +183,7 @@ impl Default for GeofenceSettings {
         GeofenceSettings {
             radius_m: defaults::radius_m(),
             max_accuracy_m: defaults::max_accuracy_m(),
+            decisive_accuracy_m: defaults::decisive_accuracy_m(),
             mode: FenceMode::default(),
         }
     }
@@ -192,6 +206,9 @@ pub struct VisitSettings {
     /// A position fix older than this many seconds at check-in is flagged.
     #[autosurgeon(missing = "defaults::max_fix_age_seconds")]
     pub max_fix_age_seconds: u32,
+    /// The largest photo or attachment accepted, bytes.
+    #[autosurgeon(missing = "defaults::max_photo_bytes")]
+    pub max_photo_bytes: u64,
 }
 
 impl Default for VisitSettings {
@@ -201,6 +218,7 @@ impl Default for VisitSettings {
             repeat_cooldown_minutes: defaults::repeat_cooldown_minutes(),
             min_duration_minutes: defaults::min_duration_minutes(),
             max_fix_age_seconds: defaults::max_fix_age_seconds(),
+            max_photo_bytes: defaults::max_photo_bytes(),
         }
     }
 }
@@ -303,6 +321,8 @@ pub enum Setting {
     GeofenceRadius,
     /// `geofence.max_accuracy_m`
     GeofenceMaxAccuracy,
+    /// `geofence.decisive_accuracy_m`
+    GeofenceDecisiveAccuracy,
     /// `geofence.mode`
     GeofenceMode,
     /// `visit.max_travel_speed_kmh`
@@ -313,6 +333,8 @@ pub enum Setting {
     VisitMinDuration,
     /// `visit.max_fix_age_seconds`
     VisitMaxFixAge,
+    /// `visit.max_photo_bytes`
+    VisitMaxPhotoBytes,
     /// `daily_report.missing_after_days`
     ReportMissingAfterDays,
     /// `daily_report.missing_after_time`
@@ -333,11 +355,13 @@ impl Setting {
         match self {
             Setting::GeofenceRadius => "geofence.radius_m",
             Setting::GeofenceMaxAccuracy => "geofence.max_accuracy_m",
+            Setting::GeofenceDecisiveAccuracy => "geofence.decisive_accuracy_m",
             Setting::GeofenceMode => "geofence.mode",
             Setting::VisitMaxTravelSpeed => "visit.max_travel_speed_kmh",
             Setting::VisitRepeatCooldown => "visit.repeat_cooldown_minutes",
             Setting::VisitMinDuration => "visit.min_duration_minutes",
             Setting::VisitMaxFixAge => "visit.max_fix_age_seconds",
+            Setting::VisitMaxPhotoBytes => "visit.max_photo_bytes",
             Setting::ReportMissingAfterDays => "daily_report.missing_after_days",
             Setting::ReportMissingAfterTime => "daily_report.missing_after_time",
             Setting::ReportLatePenalty => "daily_report.late_penalty",
@@ -456,6 +480,9 @@ fn range(problems: &mut Vec<InvalidSetting>, setting: Setting, value: u32, min: 
 /// to catch a value typed in fen instead of yuan.
 const MAX_PENALTY: u32 = 100_000;
 
+/// The largest attachment size an admin may allow: a phone uploads it over a mobile network.
+const MAX_PHOTO_BYTES: u64 = 1024 * 1024 * 1024;
+
 impl GeofenceSettings {
     /// Checks every setting of the section.
     pub fn validate(&self) -> Result<(), InvalidSettings> {
@@ -473,6 +500,14 @@ impl GeofenceSettings {
             self.max_accuracy_m,
             1,
             10_000,
+        );
+        // Beyond 100 m a "decisive" fix could be inside with most of its circle outside.
+        range(
+            &mut problems,
+            Setting::GeofenceDecisiveAccuracy,
+            self.decisive_accuracy_m,
+            0,
+            100,
         );
         if let FenceMode::Other(value) = &self.mode {
             problems.push(InvalidSetting {
@@ -519,6 +554,16 @@ impl VisitSettings {
             1,
             24 * 3600,
         );
+        if !(1..=MAX_PHOTO_BYTES).contains(&self.max_photo_bytes) {
+            problems.push(InvalidSetting {
+                setting: Setting::VisitMaxPhotoBytes,
+                problem: SettingProblem::OutOfRange {
+                    value: self.max_photo_bytes,
+                    min: 1,
+                    max: MAX_PHOTO_BYTES,
+                },
+            });
+        }
         InvalidSettings::check(problems)
     }
 }

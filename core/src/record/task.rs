@@ -34,6 +34,10 @@ string_enum! {
     }
 }
 
+fn default_task_kind() -> TaskKind {
+    TaskKind::Task
+}
+
 /// A postponement.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Postponement {
@@ -50,7 +54,9 @@ pub struct Postponement {
 pub struct Task {
     /// Common fields.
     pub header: Header,
-    /// Task or schedule entry.
+    /// Task or schedule entry. Stored as `task_kind`: the document root's `kind` key names the
+    /// record kind.
+    #[autosurgeon(rename = "task_kind", missing = "default_task_kind")]
     pub kind: TaskKind,
     /// Title.
     pub title: String,

@@ -7,27 +7,46 @@ fn flag(v: &CheckInVerdict, kind: FlagKind) -> CheckFlag {
 }
 
 #[test]
-fn a_rep_499_m_away_with_5_m_accuracy_straddles_a_500_m_fence() {
-    // 499 + 5 > 500: part of the accuracy circle is outside, so the engine cannot tell.
+fn a_rep_499_m_away_with_5_m_accuracy_is_inside_a_500_m_fence() {
+    // A 5 m fix is decisive (10 m by default): its measured distance decides on its own.
     let v = CheckIn::at_the_customer()
         .metres_away(499.0)
         .accuracy(5.0)
         .verdict();
-    assert_eq!(v.fence, FenceStatus::CannotTell);
+    assert_eq!(v.fence, FenceStatus::Inside);
     assert!((v.distance_m.unwrap() - 499.0).abs() < 0.01);
     assert_eq!(v.radius_m, 500.0);
     assert_eq!(v.accuracy_m, 5.0);
 }
 
 #[test]
-fn a_rep_501_m_away_with_5_m_accuracy_straddles_a_500_m_fence_too() {
-    // 501 − 5 ≤ 500: part of the circle is inside, so this is not "clearly outside" either.
+fn a_rep_501_m_away_with_5_m_accuracy_is_outside_a_500_m_fence() {
     let v = CheckIn::at_the_customer()
         .metres_away(501.0)
         .accuracy(5.0)
         .verdict();
-    assert_eq!(v.fence, FenceStatus::CannotTell);
+    assert_eq!(v.fence, FenceStatus::Outside);
     assert!((v.distance_m.unwrap() - 501.0).abs() < 0.01);
+}
+
+#[test]
+fn without_a_decisive_accuracy_499_m_and_501_m_with_5_m_straddle_the_fence() {
+    // An admin who sets decisive_accuracy_m = 0 asks for the literal accuracy-circle rule:
+    // 499 + 5 > 500 and 501 − 5 ≤ 500, so neither can be told.
+    for metres in [499.0, 501.0] {
+        let mut c = CheckIn::at_the_customer().metres_away(metres).accuracy(5.0);
+        c.settings.geofence.decisive_accuracy_m = 0;
+        assert_eq!(c.verdict().fence, FenceStatus::CannotTell, "{metres} m");
+    }
+}
+
+#[test]
+fn a_fix_just_poorer_than_decisive_is_judged_by_its_circle() {
+    let v = CheckIn::at_the_customer()
+        .metres_away(495.0)
+        .accuracy(10.5)
+        .verdict();
+    assert_eq!(v.fence, FenceStatus::CannotTell);
 }
 
 #[test]

@@ -31,7 +31,14 @@ proptest! {
         let measured = v.distance_m.unwrap();
         prop_assert!((measured - distance).abs() < 1e-3, "{} vs {}", measured, distance);
         let margin = 1e-3;
-        if distance + accuracy <= r - margin {
+        let decisive = f64::from(c.settings.geofence.decisive_accuracy_m);
+        if accuracy <= decisive {
+            // A decisive fix: the measured distance alone.
+            if (distance - r).abs() > margin {
+                let expected = if distance <= r { FenceStatus::Inside } else { FenceStatus::Outside };
+                prop_assert_eq!(v.fence, expected);
+            }
+        } else if distance + accuracy <= r - margin {
             prop_assert_eq!(v.fence, FenceStatus::Inside);
         } else if distance - accuracy > r + margin {
             prop_assert_eq!(v.fence, FenceStatus::Outside);

@@ -6,6 +6,8 @@ fn the_defaults_are_the_numbers_of_the_requirements() {
     let s = FieldworkSettings::default();
     assert_eq!(s.geofence.radius_m, 500);
     assert_eq!(s.geofence.max_accuracy_m, 100);
+    assert_eq!(s.geofence.decisive_accuracy_m, 10);
+    assert_eq!(s.visit.max_photo_bytes, 20 * 1024 * 1024);
     assert_eq!(s.geofence.mode, FenceMode::Soft);
     assert_eq!(s.visit.max_travel_speed_kmh, 120);
     assert_eq!(s.daily_report.deadline, TimeOfDay::hm(18, 0).unwrap());
@@ -152,4 +154,19 @@ fn times_of_day_read_and_print_as_hh_mm() {
         "17:59:30"
     );
     assert!("noon".parse::<TimeOfDay>().is_err());
+}
+
+#[test]
+fn a_decisive_accuracy_beyond_100_m_and_a_zero_photo_limit_are_refused() {
+    let mut s = FieldworkSettings::default();
+    s.geofence.decisive_accuracy_m = 101;
+    s.visit.max_photo_bytes = 0;
+    let err = s.validate().unwrap_err();
+    assert!(err.names(Setting::GeofenceDecisiveAccuracy), "{err}");
+    assert!(err.names(Setting::VisitMaxPhotoBytes), "{err}");
+    assert!(
+        err.to_string()
+            .contains("geofence.decisive_accuracy_m: 101 is out of range"),
+        "{err}"
+    );
 }

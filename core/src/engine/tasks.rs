@@ -1,0 +1,315 @@
+//! Tasks and schedule entries (任务 / 日程), the day's agenda, and the reminders the app
+//! hands to the phone's notification scheduler.
+//!
+//! A task given to someone else is owned by the assignee and shared with the assigner, so it
+//! reaches both through sync; the assignee's acceptance or refusal travels back the same way.
+//! The phone schedules OS notifications from [`Engine::reminders_due`] because a reminder must
+//! fire with the app closed and no signal.
+
+use autosurgeon::Text;
+use rusqlite::params;
+
+use crate::record::task::{Postponement, TaskKind, TaskStatus};
+use crate::record::visit_plan::PlannedVisit;
+use crate::record::{Header, RecordRef, Task, UserProfile};
+use crate::{Error, LocalDate, RecordId, Result, Timestamp};
+
+use super::Engine;
+
+/// The longest rejection reason kept, in characters.
+pub const MAX_REJECT_REASON_CHARS: usize = 500;
+
+/// A task or schedule entry to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    /// Who does it: the signed-in user or someone else.
+    pub assignee: RecordId,
+    /// A to-do or a calendar entry.
+    pub kind: TaskKind,
+    /// Title.
+    pub title: String,
+    /// Details.
+    pub description: String,
+    /// Due time (tasks).
+    pub due_at: Option<Timestamp>,
+    /// Start (schedule entries).
+    pub start_at: Option<Timestamp>,
+    /// End (schedule entries).
+    pub end_at: Option<Timestamp>,
+    /// When to remind the assignee.
+    pub reminder_at: Option<Timestamp>,
+    /// The record it is about.
+    pub related: Option<RecordRef>,
+}
+
+/// A user's day, in their own zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agenda {
+    /// The local day.
+    pub date: LocalDate,
+    /// Calendar entries touching the day, by start.
+    pub schedule: Vec<Task>,
+    /// Open or proposed tasks due during the day, by due time.
+    pub tasks_due: Vec<Task>,
+    /// Open or proposed tasks due before the day and not done, by due time.
+    pub overdue: Vec<Task>,
+    /// The visits planned for the day.
+    pub planned_visits: Vec<PlannedVisit>,
+}
+
+/// A reminder the phone should raise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder {
+    /// The task.
+    pub task_id: RecordId,
+    /// Its title, for the notification.
+    pub title: String,
+    /// When to raise it.
+    pub remind_at: Timestamp,
+    /// When the task is due (or the entry starts).
+    pub due_at: Option<Timestamp>,
+}
+
+fn is_active(status: &TaskStatus) -> bool {
+    matches!(status, TaskStatus::Open | TaskStatus::Proposed)
+}
+
+impl Engine {
+    /// Creates a task or schedule entry for oneself (open at once) or for someone else
+    /// (proposed, until the assignee accepts or rejects it).
+    pub fn create_task(&mut self, new: NewTask) -> Result<Task> {
+        let me = self.me().clone();
+        let now = self.now();
+        let unit = if new.assignee == me.user_id {
+            me.unit_id
+        } else {
+            self.store().get::<UserProfile>(new.assignee)?.unit_id
+        };
+        let mut header = Header::new(me.user_id, now);
+        header.owner_id = Some(new.assignee);
+        header.org_unit_id = Some(unit);
+        if new.assignee != me.user_id {
+            header.shared_with.insert(me.user_id);
+        }
+        let task = Task {
+            header,
+            kind: new.kind,
+            title: new.title.trim().to_string(),
+            description: Text::with_value(new.description),
+            assigner_id: me.user_id,
+            due_at: new.due_at,
+            start_at: new.start_at,
+            end_at: new.end_at,
+            reminder_at: new.reminder_at,
+            status: if new.assignee == me.user_id {
+                TaskStatus::Open
+            } else {
+                TaskStatus::Proposed
+            },
+            reject_reason: None,
+            completed_at: None,
+            postponements: Vec::new(),
+            related: new.related,
+        };
+        self.store_mut().create(task)
+    }
+
+    /// The assignee accepts a task someone gave them.
+    pub fn accept_task(&mut self, id: RecordId) -> Result<Task> {
+        let me = self.me().user_id;
+        self.store_mut().update::<Task>(id, |t| {
+            answerable(t, me)?;
+            t.status = TaskStatus::Open;
+            Ok(())
+        })
+    }
+
+    /// The assignee refuses a task someone gave them, saying why.
+    pub fn reject_task(&mut self, id: RecordId, reason: &str) -> Result<Task> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::rule(
+                "task.reason_required",
+                "a rejection needs a reason",
+            ));
+        }
+        let chars = reason.chars().count();
+        if chars > MAX_REJECT_REASON_CHARS {
+            return Err(Error::InvalidInput {
+                field: "reason",
+                detail: format!("{chars} characters; at most {MAX_REJECT_REASON_CHARS} are kept"),
+            });
+        }
+        let me = self.me().user_id;
+        self.store_mut().update::<Task>(id, |t| {
+            answerable(t, me)?;
+            t.status = TaskStatus::Rejected;
+            t.reject_reason = Some(reason.to_string());
+            Ok(())
+        })
+    }
+
+    /// The assignee completes an open task.
+    pub fn complete_task(&mut self, id: RecordId) -> Result<Task> {
+        let (me, now) = (self.me().user_id, self.now());
+        self.store_mut().update::<Task>(id, |t| {
+            assignee_only(t, me)?;
+            if t.status != TaskStatus::Open {
+                return Err(Error::rule(
+                    "task.not_open",
+                    format!("a {} task cannot be completed; accept it first", t.status),
+                ));
+            }
+            t.status = TaskStatus::Completed;
+            t.completed_at = Some(now);
+            Ok(())
+        })
+    }
+
+    /// The assignee moves an open task (or a schedule entry) to a later time; its reminder
+    /// moves by the same amount.
+    pub fn postpone_task(&mut self, id: RecordId, to: Timestamp) -> Result<Task> {
+        let (me, now) = (self.me().user_id, self.now());
+        if to <= now {
+            return Err(Error::rule(
+                "task.postpone_to_past",
+                format!("{to} is not in the future"),
+            ));
+        }
+        self.store_mut().update::<Task>(id, |t| {
+            assignee_only(t, me)?;
+            if !is_active(&t.status) {
+                return Err(Error::rule(
+                    "task.not_open",
+                    format!("a {} task cannot be postponed", t.status),
+                ));
+            }
+            let from = t.when();
+            let shift = from.map(|f| to.millis_since(f));
+            match t.kind {
+                TaskKind::Schedule => {
+                    t.start_at = Some(to);
+                    if let (Some(end), Some(shift)) = (t.end_at, shift) {
+                        t.end_at = Some(end.plus_millis(shift));
+                    }
+                }
+                _ => t.due_at = Some(to),
+            }
+            if let (Some(r), Some(shift)) = (t.reminder_at, shift) {
+                t.reminder_at = Some(r.plus_millis(shift));
+            }
+            t.postponements.push(Postponement { from, to, at: now });
+            Ok(())
+        })
+    }
+
+    /// Deletes a task: one's own, or one the signed-in user gave someone else (an assignee
+    /// rejects a task instead of deleting it).
+    pub fn delete_task(&mut self, id: RecordId) -> Result<()> {
+        let me = self.me().user_id;
+        let t: Task = self.store().get(id)?;
+        if t.assigner_id != me {
+            return Err(Error::NotAllowed(
+                "only who gave a task deletes it; the assignee rejects it".into(),
+            ));
+        }
+        self.store_mut().delete(id, Some(me), None)
+    }
+
+    /// The signed-in user's day (`date` in their own zone): schedule entries, tasks due and
+    /// overdue, and planned visits.
+    pub fn agenda(&self, date: LocalDate) -> Result<Agenda> {
+        let me = self.me().clone();
+        let (from, until) = super::reports::day_window(date, &me.zone);
+        let ids: Vec<RecordId> = {
+            let mut stmt = self.store().connection().prepare_cached(
+                "SELECT id FROM tasks
+                 WHERE owner_id = ?1 AND deleted = 0 AND status IN ('open', 'proposed')
+                   AND ((kind = 'schedule' AND start_at < ?3
+                             AND COALESCE(end_at, start_at) >= ?2)
+                        OR (kind <> 'schedule' AND due_at < ?3))",
+            )?;
+            let rows = stmt.query_map(params![me.user_id, from, until], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut agenda = Agenda {
+            date,
+            schedule: Vec::new(),
+            tasks_due: Vec::new(),
+            overdue: Vec::new(),
+            planned_visits: self
+                .plan_for(me.user_id, date)?
+                .map(|p| p.items)
+                .unwrap_or_default(),
+        };
+        for id in ids {
+            let t: Task = self.store().get(id)?;
+            match (&t.kind, t.when()) {
+                (TaskKind::Schedule, _) => agenda.schedule.push(t),
+                (_, Some(due)) if due >= from => agenda.tasks_due.push(t),
+                _ => agenda.overdue.push(t),
+            }
+        }
+        for list in [
+            &mut agenda.schedule,
+            &mut agenda.tasks_due,
+            &mut agenda.overdue,
+        ] {
+            list.sort_by_key(|t| (t.when(), t.header.id));
+        }
+        Ok(agenda)
+    }
+
+    /// Today's agenda, "today" being the signed-in user's local day now.
+    pub fn today(&self) -> Result<Agenda> {
+        self.agenda(self.now().local_date(&self.me().zone))
+    }
+
+    /// The reminders of the signed-in user's open and proposed tasks that fall in
+    /// `[from, until)`, earliest first.
+    pub fn reminders_due(&self, from: Timestamp, until: Timestamp) -> Result<Vec<Reminder>> {
+        let me = self.me().user_id;
+        let ids: Vec<RecordId> = {
+            let mut stmt = self.store().connection().prepare_cached(
+                "SELECT id FROM tasks
+                 WHERE owner_id = ?1 AND deleted = 0 AND status IN ('open', 'proposed')
+                   AND reminder_at >= ?2 AND reminder_at < ?3
+                 ORDER BY reminder_at, id",
+            )?;
+            let rows = stmt.query_map(params![me, from, until], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        ids.into_iter()
+            .map(|id| {
+                let t: Task = self.store().get(id)?;
+                Ok(Reminder {
+                    task_id: t.header.id,
+                    title: t.title.clone(),
+                    remind_at: t.reminder_at.unwrap_or(from),
+                    due_at: t.when(),
+                })
+            })
+            .collect()
+    }
+}
+
+fn assignee_only(t: &Task, me: RecordId) -> Result<()> {
+    if t.header.owner_id != Some(me) {
+        return Err(Error::NotAllowed("only the assignee acts on a task".into()));
+    }
+    if t.header.is_deleted() {
+        return Err(Error::rule("task.deleted", "the task was deleted"));
+    }
+    Ok(())
+}
+
+fn answerable(t: &Task, me: RecordId) -> Result<()> {
+    assignee_only(t, me)?;
+    if t.status != TaskStatus::Proposed {
+        return Err(Error::rule(
+            "task.not_proposed",
+            format!("the task is {} already", t.status),
+        ));
+    }
+    Ok(())
+}

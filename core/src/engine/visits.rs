@@ -1,0 +1,525 @@
+//! Checking in and out at a customer site, and the customer locations check-ins propose.
+//!
+//! The phone judges a check-in at once, offline, with exactly the code the server runs on
+//! receipt ([`crate::authority::fieldwork`]), reading the records around it through the same
+//! [`Lookup`] the server implements over its storage. So what the rep sees on the spot is what
+//! the manager will see, unless the phone was lying; then the server's verdict replaces it.
+
+use autosurgeon::Text;
+use rusqlite::OptionalExtension;
+
+use crate::authority::Lookup;
+use crate::authority::fieldwork::{add_visit_flags, check_in_facts, integrity_signal};
+use crate::fieldwork::{
+    CheckFlag, CheckInError, CheckInVerdict, DevicePosition, FenceMode, FlagKind, Judge,
+    ProposalError, RefusalReason, judge_check_in,
+};
+use crate::record::customer::{LocationProposal, ProposalStatus};
+use crate::record::visit::{AttachmentRef, CheckIn, CheckOut, ReportedPosition};
+use crate::record::{AnyRecord, Customer, DataScope, Header, Kind, Visit, VisitPlan};
+use crate::store::{ListFilter, Store};
+use crate::{Error, RecordId, Result, Timestamp};
+
+use super::Engine;
+
+/// The longest visit note kept, in characters.
+pub const MAX_NOTE_CHARS: usize = 10_000;
+
+/// What a rep's phone sends to check in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckInRequest {
+    /// The customer visited.
+    pub customer_id: RecordId,
+    /// The fix as the OS reported it.
+    pub position: DevicePosition,
+    /// A first note.
+    pub note: String,
+    /// Photos already put in the attachment store.
+    pub photos: Vec<AttachmentRef>,
+}
+
+/// A check-in that was recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedIn {
+    /// The new visit, with the phone's verdict.
+    pub visit: Visit,
+    /// Whether the fix was proposed as the customer's location, for a manager to approve.
+    pub proposed_location: bool,
+}
+
+/// The rule codes of a hard-mode refusal, for the app to act on.
+pub fn refusal_rule(reason: &RefusalReason) -> &'static str {
+    match reason {
+        RefusalReason::OutsideGeofence { .. } => "geofence.outside",
+        RefusalReason::AccuracyTooPoor { .. } => "geofence.poor_accuracy",
+        RefusalReason::MockLocation => "geofence.mock_location",
+    }
+}
+
+/// The rules' view of the local store: the same questions the server answers over its own.
+pub struct StoreLookup<'a>(pub &'a Store);
+
+impl Lookup for StoreLookup<'_> {
+    fn record(&self, id: RecordId) -> Result<Option<AnyRecord>> {
+        match self.0.get_any(id) {
+            Ok(r) => Ok(Some(r)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn last_visit_before(
+        &self,
+        user: RecordId,
+        before: Timestamp,
+        except: RecordId,
+    ) -> Result<Option<Visit>> {
+        let id: Option<RecordId> = self
+            .0
+            .connection()
+            .prepare_cached(
+                "SELECT id FROM visits
+                 WHERE owner_id = ?1 AND check_in_at < ?2 AND id <> ?3 AND deleted = 0
+                 ORDER BY check_in_at DESC, id DESC LIMIT 1",
+            )?
+            .query_row(rusqlite::params![user, before, except], |r| r.get(0))
+            .optional()?;
+        id.map(|id| self.0.get::<Visit>(id)).transpose()
+    }
+
+    fn visits_with_photo(&self, sha256: &str) -> Result<Option<Vec<RecordId>>> {
+        let mut stmt = self.0.connection().prepare_cached(
+            "SELECT p.visit_id FROM visit_photos p JOIN visits v ON v.id = p.visit_id
+             WHERE p.sha256 = ?1 AND v.deleted = 0",
+        )?;
+        let rows = stmt.query_map([sha256], |r| r.get(0))?;
+        Ok(Some(rows.collect::<rusqlite::Result<_>>()?))
+    }
+}
+
+/// A position as a visit records it.
+pub fn reported_position(p: &DevicePosition) -> ReportedPosition {
+    ReportedPosition {
+        lat: p.point.lat,
+        lon: p.point.lon,
+        accuracy_m: p.accuracy_m,
+        fix_at: p.fix_time,
+        is_mock: p.mock,
+        integrity: integrity_signal(p.integrity),
+    }
+}
+
+fn note_text(note: &str) -> Result<Text> {
+    let chars = note.chars().count();
+    if chars > MAX_NOTE_CHARS {
+        return Err(Error::InvalidInput {
+            field: "note",
+            detail: format!("{chars} characters; at most {MAX_NOTE_CHARS} are kept"),
+        });
+    }
+    Ok(Text::with_value(note))
+}
+
+impl Engine {
+    /// Checks in at a customer: judges the fix against the customer's fence and the rep's
+    /// earlier check-ins, refuses it in hard mode when the rules say so (`geofence.outside`,
+    /// `geofence.poor_accuracy`, `geofence.mock_location`), and records the visit with its
+    /// verdict. A trustworthy fix at a customer with no location is proposed as its location.
+    pub fn check_in(&mut self, request: CheckInRequest) -> Result<CheckedIn> {
+        let settings = self.fieldwork_settings()?;
+        let now = self.now();
+        let clock = self.clock_offset()?;
+        let customer: Customer = self.store().get(request.customer_id)?;
+        if customer.header.is_deleted() {
+            return Err(Error::rule(
+                "visit.customer_deleted",
+                "the customer was deleted; a visit cannot be recorded against it",
+            ));
+        }
+        let settings_max = settings.visit.max_photo_bytes;
+        for p in &request.photos {
+            p.check(Kind::Visit)?;
+            if u64::try_from(p.size).unwrap_or(u64::MAX) > settings_max {
+                return Err(Error::rule(
+                    "attachment.too_large",
+                    format!(
+                        "a photo of {} bytes is over the {settings_max} limit",
+                        p.size
+                    ),
+                ));
+            }
+        }
+        let me = self.me().clone();
+        let mut header = Header::new(me.user_id, now);
+        header.org_unit_id = Some(me.unit_id);
+        let mut visit = Visit {
+            header,
+            customer_id: request.customer_id,
+            plan_id: self.plan_covering(me.user_id, request.customer_id, now)?,
+            check_in: CheckIn {
+                at: now,
+                position: reported_position(&request.position),
+                zone: me.zone.clone(),
+                clock_offset_ms: clock.map(|c| c.offset_ms),
+            },
+            check_out: None,
+            note: note_text(&request.note)?,
+            photos: request.photos,
+            verdict: None,
+        };
+        let lookup = StoreLookup(self.store());
+        let facts = check_in_facts(&lookup, &visit, &settings, clock)?;
+        let reused = reused_photo(&lookup, &visit)?;
+        let judgement = match judge_check_in(
+            &facts,
+            &settings.geofence,
+            &settings.visit,
+            &settings.device_clock,
+            now,
+            Judge::Device,
+        ) {
+            Ok(j) => j,
+            Err(CheckInError::Refused { reason, .. }) => {
+                return Err(Error::rule(refusal_rule(&reason), reason.to_string()));
+            }
+            Err(e) => {
+                return Err(Error::InvalidInput {
+                    field: "position",
+                    detail: e.to_string(),
+                });
+            }
+        };
+        let mut verdict = judgement.verdict;
+        add_visit_flags(&mut verdict, &visit, &settings, reused, now, Judge::Device);
+        visit.verdict = Some(verdict);
+
+        let propose = judgement.proposal.filter(|_| {
+            customer.location.is_none()
+                && customer
+                    .location_proposal
+                    .as_ref()
+                    .is_none_or(|p| p.status != ProposalStatus::Pending)
+        });
+        let proposed_location = propose.is_some();
+        let visit = self.store_mut().transaction(|tx| {
+            let visit = tx.create(visit)?;
+            if let Some(p) = propose {
+                tx.update::<Customer>(request.customer_id, |c| {
+                    c.location_proposal = Some(LocationProposal {
+                        point: p.point,
+                        accuracy_m: p.accuracy_m,
+                        visit_id: Some(visit.header.id),
+                        proposed_by: me.user_id,
+                        proposed_at: now,
+                        status: ProposalStatus::Pending,
+                        decided_by: None,
+                        decided_at: None,
+                    });
+                    Ok(())
+                })?;
+            }
+            Ok(visit)
+        })?;
+        Ok(CheckedIn {
+            visit,
+            proposed_location,
+        })
+    }
+
+    /// What a check-in here and now would be judged, without recording it: the app shows it
+    /// before the rep confirms, and in hard mode says why it would be refused.
+    pub fn preview_check_in(
+        &self,
+        customer_id: RecordId,
+        position: &DevicePosition,
+    ) -> Result<(CheckInVerdict, Option<RefusalReason>)> {
+        let settings = self.fieldwork_settings()?;
+        let now = self.now();
+        let clock = self.clock_offset()?;
+        let me = self.me();
+        let visit = Visit {
+            header: Header::new(me.user_id, now),
+            customer_id,
+            plan_id: None,
+            check_in: CheckIn {
+                at: now,
+                position: reported_position(position),
+                zone: me.zone.clone(),
+                clock_offset_ms: clock.map(|c| c.offset_ms),
+            },
+            check_out: None,
+            note: Text::default(),
+            photos: Vec::new(),
+            verdict: None,
+        };
+        let facts = check_in_facts(&StoreLookup(self.store()), &visit, &settings, clock)?;
+        match judge_check_in(
+            &facts,
+            &settings.geofence,
+            &settings.visit,
+            &settings.device_clock,
+            now,
+            Judge::Device,
+        ) {
+            Ok(j) => Ok((j.verdict, None)),
+            Err(CheckInError::Refused { reason, verdict }) => Ok((*verdict, Some(reason))),
+            Err(e) => Err(Error::InvalidInput {
+                field: "position",
+                detail: e.to_string(),
+            }),
+        }
+    }
+
+    /// Closes the rep's own open visit; its verdict gains the short-visit flag when it was
+    /// closed sooner than the configured minimum.
+    pub fn check_out(
+        &mut self,
+        visit_id: RecordId,
+        position: Option<DevicePosition>,
+    ) -> Result<Visit> {
+        let settings = self.fieldwork_settings()?;
+        let now = self.now();
+        let me = self.me().user_id;
+        self.store_mut().update::<Visit>(visit_id, |v| {
+            if v.header.owner_id != Some(me) {
+                return Err(Error::NotAllowed(
+                    "only the rep who checked in checks out".into(),
+                ));
+            }
+            if v.check_out.is_some() {
+                return Err(Error::rule(
+                    "visit.already_checked_out",
+                    "the visit was already checked out",
+                ));
+            }
+            if now < v.check_in.at {
+                return Err(Error::rule(
+                    "visit.check_out_before_check_in",
+                    format!(
+                        "check-out at {now} is before the check-in at {}",
+                        v.check_in.at
+                    ),
+                ));
+            }
+            v.check_out = Some(CheckOut {
+                at: now,
+                position: position.as_ref().map(reported_position),
+            });
+            let snapshot = v.clone();
+            if let Some(verdict) = &mut v.verdict {
+                verdict.flags.retain(|f| f.kind != FlagKind::ShortVisit);
+                let reused = verdict.has_flag(&FlagKind::ReusedPhoto);
+                verdict.flags.retain(|f| f.kind != FlagKind::ReusedPhoto);
+                add_visit_flags(verdict, &snapshot, &settings, reused, now, Judge::Device);
+                verdict.judged_by = Judge::Device;
+                verdict.judged_at = now;
+            }
+            Ok(())
+        })
+    }
+
+    /// Attaches a photo (already in the attachment store) to the rep's own visit; a photo
+    /// another visit already holds raises the reused-photo flag.
+    pub fn add_visit_photo(&mut self, visit_id: RecordId, photo: AttachmentRef) -> Result<Visit> {
+        photo.check(Kind::Visit)?;
+        let settings = self.fieldwork_settings()?;
+        let limit = settings.visit.max_photo_bytes;
+        if u64::try_from(photo.size).unwrap_or(u64::MAX) > limit {
+            return Err(Error::rule(
+                "attachment.too_large",
+                format!("a photo of {} bytes is over the {limit} limit", photo.size),
+            ));
+        }
+        let reused = StoreLookup(self.store())
+            .visits_with_photo(&photo.sha256)?
+            .unwrap_or_default()
+            .into_iter()
+            .any(|id| id != visit_id);
+        let me = self.me().user_id;
+        let now = self.now();
+        self.store_mut().update::<Visit>(visit_id, |v| {
+            if v.header.owner_id != Some(me) {
+                return Err(Error::NotAllowed(
+                    "only the rep of a visit adds its photos".into(),
+                ));
+            }
+            if v.photos.iter().any(|p| p.sha256 == photo.sha256) {
+                return Ok(());
+            }
+            v.photos.push(photo);
+            if reused
+                && let Some(verdict) = &mut v.verdict
+                && !verdict.has_flag(&FlagKind::ReusedPhoto)
+            {
+                verdict.flags.push(CheckFlag::bare(FlagKind::ReusedPhoto));
+                verdict.judged_by = Judge::Device;
+                verdict.judged_at = now;
+            }
+            Ok(())
+        })
+    }
+
+    /// Whether the configured fence mode refuses check-ins outside the fence.
+    pub fn fence_is_hard(&self) -> Result<bool> {
+        Ok(self.fieldwork_settings()?.geofence.mode == FenceMode::Hard)
+    }
+
+    /// Customers with a location proposal waiting for a manager.
+    pub fn pending_location_proposals(&self) -> Result<Vec<Customer>> {
+        let rows = self.store().list(&ListFilter {
+            kind: Some(Kind::Customer),
+            limit: Some(usize::MAX >> 1),
+            ..ListFilter::default()
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let c: Customer = self.store().get(row.id)?;
+            if c.location_proposal
+                .as_ref()
+                .is_some_and(|p| p.status == ProposalStatus::Pending)
+            {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A manager accepts a customer's proposed location: it becomes the fence centre.
+    pub fn approve_location(&mut self, customer_id: RecordId) -> Result<Customer> {
+        let (me, now) = (self.me().clone(), self.now());
+        let tree = super::reports::load_org_tree(self.store())?;
+        self.store_mut().update::<Customer>(customer_id, |c| {
+            may_decide_location(&tree, &me, c)?;
+            let p = pending_proposal(c)?;
+            p.status = ProposalStatus::Approved;
+            p.decided_by = Some(me.user_id);
+            p.decided_at = Some(now);
+            c.location = Some(p.point);
+            Ok(())
+        })
+    }
+
+    /// A manager refuses a customer's proposed location, saying why (kept in the customer's
+    /// notes; the proposal itself only records the decision).
+    pub fn reject_location(&mut self, customer_id: RecordId, reason: &str) -> Result<Customer> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(proposal_error(ProposalError::EmptyReason));
+        }
+        let chars = reason.chars().count();
+        if chars > crate::fieldwork::proposal::MAX_REASON_CHARS {
+            return Err(proposal_error(ProposalError::ReasonTooLong { chars }));
+        }
+        let (me, now) = (self.me().clone(), self.now());
+        let tree = super::reports::load_org_tree(self.store())?;
+        self.store_mut().update::<Customer>(customer_id, |c| {
+            may_decide_location(&tree, &me, c)?;
+            let p = pending_proposal(c)?;
+            p.status = ProposalStatus::Rejected;
+            p.decided_by = Some(me.user_id);
+            p.decided_at = Some(now);
+            let mut notes = c.notes.as_str().to_string();
+            if !notes.is_empty() {
+                notes.push('\n');
+            }
+            notes.push_str(&format!("Proposed location rejected: {reason}"));
+            c.notes.update(notes);
+            Ok(())
+        })
+    }
+
+    /// The visits of a rep on a local day in the visit's own zone, in check-in order.
+    pub fn visits_on(&self, rep: RecordId, date: crate::LocalDate) -> Result<Vec<Visit>> {
+        let rows = self.store().list(&ListFilter {
+            kind: Some(Kind::Visit),
+            owner: Some(rep),
+            from_date: Some(date),
+            to_date: Some(date),
+            limit: Some(10_000),
+            ..ListFilter::default()
+        })?;
+        let mut visits = rows
+            .iter()
+            .map(|r| self.store().get::<Visit>(r.id))
+            .collect::<Result<Vec<_>>>()?;
+        visits.sort_by_key(|v| (v.check_in.at, v.header.id));
+        Ok(visits)
+    }
+
+    /// The rep's plan for the day of `at` that lists `customer`, if any.
+    fn plan_covering(
+        &self,
+        rep: RecordId,
+        customer: RecordId,
+        at: Timestamp,
+    ) -> Result<Option<RecordId>> {
+        let date = at.local_date(&self.me().zone);
+        Ok(self
+            .plan_for(rep, date)?
+            .filter(|p: &VisitPlan| p.items.iter().any(|i| i.customer_id == customer))
+            .map(|p| p.header.id))
+    }
+}
+
+fn reused_photo(lookup: &StoreLookup<'_>, visit: &Visit) -> Result<bool> {
+    for p in &visit.photos {
+        let holders = lookup.visits_with_photo(&p.sha256)?.unwrap_or_default();
+        if holders.iter().any(|id| *id != visit.header.id) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn may_decide_location(
+    tree: &crate::scope::OrgTree,
+    me: &super::Me,
+    customer: &Customer,
+) -> Result<()> {
+    if matches!(me.scope, DataScope::Own) || !tree.can_see(me, &customer.header) {
+        return Err(Error::NotAllowed(
+            "only a manager who sees the customer decides its location".into(),
+        ));
+    }
+    if customer
+        .location_proposal
+        .as_ref()
+        .is_some_and(|p| p.proposed_by == me.user_id)
+    {
+        return Err(Error::NotAllowed(
+            "a location is approved by someone other than the rep who proposed it".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn pending_proposal(c: &mut Customer) -> Result<&mut LocationProposal> {
+    let status = match &c.location_proposal {
+        None => {
+            return Err(Error::rule(
+                "location.no_proposal",
+                "the customer has no proposed location",
+            ));
+        }
+        Some(p) => p.status.clone(),
+    };
+    match (&mut c.location_proposal, status) {
+        (Some(p), ProposalStatus::Pending) => Ok(p),
+        (_, decided) => Err(proposal_error(ProposalError::AlreadyDecided {
+            status: match decided {
+                ProposalStatus::Approved => crate::fieldwork::ProposalStatus::Approved,
+                ProposalStatus::Rejected => crate::fieldwork::ProposalStatus::Rejected,
+                other => crate::fieldwork::ProposalStatus::Other(other.to_string()),
+            },
+        })),
+    }
+}
+
+fn proposal_error(e: ProposalError) -> Error {
+    let rule = match e {
+        ProposalError::AlreadyDecided { .. } => "location.already_decided",
+        ProposalError::EmptyReason => "location.reason_required",
+        ProposalError::ReasonTooLong { .. } => "location.reason_too_long",
+    };
+    Error::rule(rule, e.to_string())
+}
