@@ -1,2 +1,73 @@
-//! The `fieldsales` command line.
-fn main() {}
+//! The `fieldsales` command line: run the sync server, administer it, move data through
+//! spreadsheets.
+//!
+//! Every command prints a human summary, or with `--json` one JSON object on standard output
+//! for scripts (errors included: `{"error": {"code", "message", "exit_code"}}`); the exit
+//! code tells the kind of failure (see [`fieldsales_cli::exit`]).
+
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use fieldsales_cli::ExitKind;
+
+use crate::output::{Failure, Output};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done
+  1  any other failure (I/O, a damaged database)
+  2  usage: unknown command or option, missing argument, unsupported file type
+  3  refused input: bad rows in an import, a duplicate, a weak password, an unknown tenant,
+     a process file with errors
+  4  authentication refused, or the account or device revoked
+  5  network: an address could not be listened on, a server could not be reached";
+
+/// Fieldsales: offline-first field sales.
+#[derive(Debug, Parser)]
+#[command(name = "fieldsales", version, after_help = EXIT_CODES)]
+struct Cli {
+    /// Print one JSON object on standard output instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the sync server.
+    Server(cmd::server::ServerArgs),
+    /// Administer the server's tenants, accounts and devices on the server host, and check
+    /// process configuration files.
+    #[command(subcommand)]
+    Admin(cmd::admin::AdminCommand),
+    /// Import customers, contacts or products from a .csv or .xlsx file into a local store.
+    Import(cmd::transfer::ImportArgs),
+    /// Export customers, contacts or products from a local store to a .csv or .xlsx file.
+    Export(cmd::transfer::ExportArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    let result = match cli.command {
+        Command::Server(args) => cmd::server::run(args, &out),
+        Command::Admin(command) => cmd::admin::run(command, &out),
+        Command::Import(args) => cmd::transfer::import(args, &out),
+        Command::Export(args) => cmd::transfer::export(args, &out),
+    };
+    match result {
+        Ok(kind) => kind.into(),
+        Err(failure) => {
+            out.failure(&failure);
+            failure.kind.into()
+        }
+    }
+}
+
+/// What every command returns: the exit kind of a finished run (an import with refused rows
+/// finishes, yet exits with [`ExitKind::Refused`]), or a failure.
+type CommandResult = Result<ExitKind, Failure>;

@@ -1,0 +1,11 @@
+//! The library half of the `fieldsales` command line.
+//!
+//! What the command line does that another front end could want too (moving customers,
+//! contacts and products between spreadsheets and a local store) lives here rather than in
+//! the binary, so the phone bindings can reuse it without a process in between. The binary
+//! keeps only argument parsing, terminal output and the choice of exit code.
+
+pub mod exit;
+pub mod transfer;
+
+pub use exit::ExitKind;

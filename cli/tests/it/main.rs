@@ -1,0 +1,10 @@
+//! The `fieldsales` command line, run as an admin would run it: the real binary for the
+//! commands, the library for the finer points of an import.
+
+mod admin;
+mod bad_files;
+mod contacts_and_products;
+mod import_customers;
+mod round_trip;
+mod server;
+mod support;
