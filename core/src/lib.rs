@@ -5,6 +5,7 @@
 
 pub mod authority;
 pub mod codec;
+pub mod dashboard;
 pub mod dedup;
 pub mod doc;
 pub mod engine;

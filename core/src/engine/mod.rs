@@ -32,6 +32,8 @@ pub use targets::Attainment;
 
 use serde::{Deserialize, Serialize};
 
+mod dashboards;
+
 use crate::fieldwork::{ClockOffset, FieldworkSettings};
 use crate::process::SalesProcess;
 use crate::record::{DataScope, Kind, ProcessConfig};

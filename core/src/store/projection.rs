@@ -255,10 +255,14 @@ fn write_kind(
             ])?;
         }
         AnyRecord::Lead(l) => {
+            let reclaimed = l
+                .events
+                .iter()
+                .rfind(|e| e.kind == crate::record::lead::LeadEventKind::Reclaimed);
             conn.prepare_cached(
                 "INSERT INTO leads (id, owner_id, org_unit_id, company_name, status, source,
-                     assigned_at, last_follow_up_at, deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     assigned_at, last_follow_up_at, deleted, reclaimed_from, reclaimed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 l.header.id,
@@ -269,7 +273,9 @@ fn write_kind(
                 l.source,
                 l.assigned_at,
                 l.last_follow_up_at,
-                d
+                d,
+                reclaimed.and_then(|e| e.rep_id),
+                reclaimed.map(|e| e.at),
             ])?;
         }
         AnyRecord::Opportunity(o) => {
@@ -416,8 +422,9 @@ fn write_kind(
             };
             conn.prepare_cached(
                 "INSERT INTO approvals (id, owner_id, subject_kind, subject_id, rule, status,
-                     amount_minor, step_index, step_roles, created_at, decided_at, deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     amount_minor, step_index, step_roles, created_at, decided_at, deleted,
+                     currency)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 a.header.id,
@@ -431,7 +438,8 @@ fn write_kind(
                 roles,
                 a.header.created_at,
                 a.decided_at,
-                d
+                d,
+                a.amount.map(|m| m.currency.code().to_string()),
             ])?;
         }
         AnyRecord::Product(p) => {

@@ -6,6 +6,13 @@
 mod bad_input;
 mod concurrent;
 mod crash;
+mod dashboard_attention;
+mod dashboard_funnel;
+mod dashboard_reports;
+mod dashboard_scope;
+mod dashboard_targets;
+mod dashboard_visits;
+mod dashboard_world;
 mod dedup;
 mod forward_compat;
 mod roundtrip;

@@ -1,0 +1,219 @@
+//! Visits as a team manager reads them: plan against actual, verdicts, time on site, the map,
+//! and the local day a late-evening check-in counts on.
+
+use fieldsales_core::dashboard::visits::{Granularity, VisitFigures, visits};
+use fieldsales_core::dashboard::{DateRange, GroupBy};
+use fieldsales_core::engine::Me;
+use fieldsales_core::fieldwork::{FenceStatus, FlagKind};
+use fieldsales_core::{RecordId, Zone};
+
+use crate::dashboard_world::{Desk, World, ask, march, sh, week};
+
+struct Seeded {
+    w: World,
+    late_evening: RecordId,
+    after_midnight: RecordId,
+}
+
+/// Alice planned customers 1 and 2 on 10 March; she checked in at 1 (inside, 30 min) and at 3
+/// (outside, mock location, 10 min), then at 1 again at 23:30 on the 11th (cannot tell, still
+/// open) and at 00:30 on the 12th (no customer location). Bob checked in once, not judged yet,
+/// 20 min. Carol (team A2) and Dan (South) checked in once each.
+fn seeded() -> Seeded {
+    let mut w = World::new();
+    let (alice, bob, carol, dan) = (w.alice, w.bob, w.carol, w.dan);
+    let c1 = w.customer(alice, "一号客户");
+    let c2 = w.customer(alice, "二号客户");
+    let c3 = w.customer(alice, "三号客户");
+    let c4 = w.customer(bob, "四号客户");
+    let c5 = w.customer(carol, "五号客户");
+    let c6 = w.customer(dan, "六号客户");
+    w.plan(alice, march(10), &[c1, c2]);
+    use FenceStatus::*;
+    w.check_in(alice, c1, "2026-03-10 10:00", Some(Inside), &[], Some(30));
+    w.check_in(
+        alice,
+        c3,
+        "2026-03-10 14:00",
+        Some(Outside),
+        &[FlagKind::MockLocation],
+        Some(10),
+    );
+    let late_evening = w.check_in(alice, c1, "2026-03-11 23:30", Some(CannotTell), &[], None);
+    let after_midnight = w.check_in(
+        alice,
+        c2,
+        "2026-03-12 00:30",
+        Some(UnableToVerify),
+        &[],
+        None,
+    );
+    w.check_in(bob, c4, "2026-03-10 11:00", None, &[], Some(20));
+    w.check_in(carol, c5, "2026-03-10 11:00", Some(Inside), &[], Some(45));
+    w.check_in(dan, c6, "2026-03-10 11:00", Some(Inside), &[], Some(60));
+    Seeded {
+        w,
+        late_evening,
+        after_midnight,
+    }
+}
+
+#[test]
+fn a_team_manager_sees_plan_against_actual_and_verdicts_per_rep_per_day() {
+    let Seeded { w, .. } = seeded();
+    let server = w.server();
+    let desk = Desk::new(&w, &server, w.mia, sh("2026-03-16 10:00"));
+    let d = visits(
+        &desk.ctx(&server),
+        &ask(week(), GroupBy::Rep),
+        Granularity::Day,
+    )
+    .unwrap();
+
+    let rows: Vec<(&str, String, u64)> = d
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.group.name.as_str(),
+                r.period.to_string(),
+                r.figures.check_ins,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("Alice", "2026-03-10".to_string(), 2),
+            ("Alice", "2026-03-11".to_string(), 1),
+            ("Alice", "2026-03-12".to_string(), 1),
+            ("Bob", "2026-03-10".to_string(), 1),
+        ],
+        "team A1 only: no Carol, no Dan"
+    );
+    assert_eq!(
+        d.rows[0].figures,
+        VisitFigures {
+            planned: 2,
+            planned_done: 1,
+            unplanned: 1,
+            check_ins: 2,
+            inside: 1,
+            outside: 1,
+            cannot_tell: 0,
+            unable_to_verify: 0,
+            unjudged: 0,
+            flagged: 1,
+            checked_out: 2,
+            total_duration_s: 40 * 60,
+            average_duration_s: Some(20 * 60),
+        }
+    );
+    assert_eq!(d.rows[1].figures.cannot_tell, 1);
+    assert_eq!(d.rows[1].figures.average_duration_s, None, "still on site");
+    assert_eq!(d.rows[2].figures.unable_to_verify, 1);
+    assert_eq!(d.rows[3].figures.unjudged, 1);
+
+    let t = &d.total;
+    assert_eq!((t.planned, t.planned_done, t.unplanned), (2, 1, 4));
+    assert_eq!(t.check_ins, 5);
+    assert_eq!((t.checked_out, t.total_duration_s), (3, 60 * 60));
+    assert_eq!(t.average_duration_s, Some(20 * 60));
+
+    assert_eq!(d.points.len(), 5);
+    assert!(!d.points_truncated);
+    let newest = &d.points[0];
+    assert_eq!(newest.at, sh("2026-03-12 00:30"));
+    assert_eq!(newest.fence, Some(FenceStatus::UnableToVerify));
+    let mocked = d
+        .points
+        .iter()
+        .find(|p| p.at == sh("2026-03-10 14:00"))
+        .unwrap();
+    assert_eq!(mocked.flags, ["mock_location"]);
+    assert_eq!(mocked.rep.name, "Alice");
+    assert_eq!(d.data_as_of, Some(sh("2026-03-16 09:55")));
+}
+
+#[test]
+fn a_check_in_at_half_past_eleven_at_night_in_shanghai_counts_on_that_shanghai_day() {
+    let Seeded {
+        w,
+        late_evening,
+        after_midnight,
+    } = seeded();
+    let server = w.server();
+    // A director reading from Berlin, or in UTC, sees the rep's own day.
+    for zone in [Zone::SHANGHAI, Zone::UTC, "Europe/Berlin".parse().unwrap()] {
+        let mut desk = Desk::new(&w, &server, w.eve, sh("2026-03-16 10:00"));
+        desk.viewer.me = Me {
+            zone: zone.clone(),
+            ..desk.viewer.me.clone()
+        };
+        let ids_on = |day: u32| -> Vec<RecordId> {
+            visits(
+                &desk.ctx(&server),
+                &ask(DateRange::day(march(day)), GroupBy::Rep),
+                Granularity::Day,
+            )
+            .unwrap()
+            .points
+            .into_iter()
+            .map(|p| p.visit_id)
+            .collect()
+        };
+        // 23:30 on the 11th in Shanghai is 15:30 UTC on the 11th; 00:30 on the 12th in
+        // Shanghai is 16:30 UTC on the 11th, yet counts on the 12th.
+        assert_eq!(ids_on(11), [late_evening], "viewer in {zone}");
+        assert_eq!(ids_on(12), [after_midnight], "viewer in {zone}");
+    }
+}
+
+#[test]
+fn weekly_rows_per_team_start_on_monday() {
+    let Seeded { w, .. } = seeded();
+    let server = w.server();
+    let desk = Desk::new(&w, &server, w.eve, sh("2026-03-16 10:00"));
+    let range = DateRange::new(march(11), march(17)).unwrap();
+    let d = visits(
+        &desk.ctx(&server),
+        &ask(range, GroupBy::Team),
+        Granularity::Week,
+    )
+    .unwrap();
+    let rows: Vec<(&str, String, u64)> = d
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.group.name.as_str(),
+                r.period.to_string(),
+                r.figures.check_ins,
+            )
+        })
+        .collect();
+    // From the 11th on only Alice's two late check-ins remain; the week is named by Monday
+    // the 9th although the range starts on the 11th.
+    assert_eq!(rows, [("上海一组", "2026-03-09".to_string(), 2)]);
+}
+
+#[test]
+fn the_map_is_cut_at_the_configured_number_of_points() {
+    let Seeded { w, .. } = seeded();
+    let server = w.server();
+    let mut desk = Desk::new(&w, &server, w.hank, sh("2026-03-16 10:00"));
+    desk.settings.map_point_limit = 2;
+    let d = visits(
+        &desk.ctx(&server),
+        &ask(week(), GroupBy::Region),
+        Granularity::Day,
+    )
+    .unwrap();
+    assert_eq!(d.total.check_ins, 7, "HQ sees every check-in");
+    assert_eq!(d.points.len(), 2);
+    assert!(d.points_truncated);
+    assert_eq!(
+        d.points.iter().map(|p| p.at).collect::<Vec<_>>(),
+        [sh("2026-03-12 00:30"), sh("2026-03-11 23:30")]
+    );
+}
