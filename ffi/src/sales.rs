@@ -188,8 +188,8 @@ pub enum FieldValue {
         /// The references.
         value: Vec<String>,
     },
-    /// Names.
-    List {
+    /// Names (units, people).
+    Names {
         /// The names.
         value: Vec<String>,
     },
@@ -210,7 +210,7 @@ impl From<CoreFieldValue> for FieldValue {
                 value: d.to_string(),
             },
             CoreFieldValue::Attachments(value) => FieldValue::Attachments { value },
-            CoreFieldValue::List(value) => FieldValue::List { value },
+            CoreFieldValue::List(value) => FieldValue::Names { value },
             CoreFieldValue::Flag(value) => FieldValue::Flag { value },
         }
     }
@@ -229,7 +229,7 @@ fn field_values(values: HashMap<String, FieldValue>) -> Result<FieldValues, Fiel
                     CoreFieldValue::Date(crate::time::date(&field, &value)?)
                 }
                 FieldValue::Attachments { value } => CoreFieldValue::Attachments(value),
-                FieldValue::List { value } => CoreFieldValue::List(value),
+                FieldValue::Names { value } => CoreFieldValue::List(value),
                 FieldValue::Flag { value } => CoreFieldValue::Flag(value),
             };
             Ok((key, v))

@@ -369,7 +369,7 @@ async fn a_rep_works_a_lead_from_the_pool_to_a_deal_and_moves_it_by_the_rules() 
         other => panic!("expected RuleViolated, got {other:?}"),
     }
 
-    let list = |v: &[&str]| FieldValue::List {
+    let list = |v: &[&str]| FieldValue::Names {
         value: v.iter().map(|s| s.to_string()).collect(),
     };
     let fields = HashMap::from([
