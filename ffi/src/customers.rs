@@ -114,7 +114,6 @@ impl CustomerDraft {
     /// The location, checked: the one field of a draft the FFI must convert.
     fn location(&self) -> Result<Option<CoreGeoPoint>, FieldsalesError> {
         self.location
-            .clone()
             .map(|p| p.checked("customer.location"))
             .transpose()
     }

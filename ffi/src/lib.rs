@@ -10,6 +10,7 @@
 //! regenerates them and `tests/bindings.rs` fails when they drift.
 
 mod customers;
+mod dashboards;
 mod engine;
 mod error;
 mod id;
@@ -24,6 +25,7 @@ pub use customers::{
     Contact, ContactDraft, CreatedCustomer, Customer, CustomerDraft, DuplicateCheck, DuplicateHit,
     SearchHit,
 };
+pub use dashboards::{FunnelDashboard, FunnelFigures, FunnelRow, StageFigures, StageName};
 pub use engine::{
     ChangeEvent, ChangeListener, ChangeSubscription, ChangedRecord, Engine, SignedInUser,
     open_engine, resume_engine,

@@ -624,3 +624,58 @@ async fn an_app_restarted_offline_finds_the_user_it_had() {
         created
     );
 }
+
+#[tokio::test]
+async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
+    let team = Team::new();
+    let manager = team.user(&["sales_manager"], DataScope::Subtree);
+    let rep = team.user(&["sales_rep"], DataScope::Own);
+    let rep_id: RecordId = rep.user_id.parse().unwrap();
+    let unit: RecordId = rep.unit_id.parse().unwrap();
+    // What sync would have brought: the team, the rep's profile, a customer and a deal.
+    {
+        let mut store = Store::open(team.path(&manager)).unwrap();
+        use fieldsales_core::record::OrgLevel;
+        let hq = store
+            .create(testing::org_unit("总部", OrgLevel::Hq, None))
+            .unwrap();
+        let mut team_unit = testing::org_unit("华东一组", OrgLevel::Team, Some(hq.header.id));
+        team_unit.header.id = unit;
+        store.create(team_unit).unwrap();
+        let mut profile = testing::user("张伟", unit, "sales_rep");
+        profile.header.id = rep_id;
+        store.create(profile).unwrap();
+        let mut customer = testing::customer(rep_id, "南京紫金电子有限公司");
+        customer.header.org_unit_id = Some(unit);
+        let customer = store.create(customer).unwrap();
+        let mut deal = testing::opportunity(
+            rep_id,
+            customer.header.id,
+            "门禁系统",
+            testing::yuan(300_000),
+        );
+        deal.header.org_unit_id = Some(unit);
+        store.create(deal).unwrap();
+    }
+    let boss = team.phone(&manager).await;
+    let funnel = boss
+        .clone()
+        .funnel_dashboard("2026-01-01".into(), "2026-12-31".into(), "rep".into())
+        .await
+        .unwrap();
+    assert_eq!(funnel.data_as_of_ms, None, "never synced");
+    assert_eq!(funnel.total.pipeline, yuan(300_000));
+    assert_eq!(funnel.rows.len(), 1);
+    assert_eq!(funnel.rows[0].group_name, "张伟");
+    assert!(matches!(
+        boss.clone()
+            .funnel_dashboard("2026-01-01".into(), "2026-12-31".into(), "galaxy".into())
+            .await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "group_by"
+    ));
+    assert!(matches!(
+        boss.funnel_dashboard("2026-12-31".into(), "2026-01-01".into(), "team".into())
+            .await,
+        Err(FieldsalesError::InvalidInput { .. })
+    ));
+}

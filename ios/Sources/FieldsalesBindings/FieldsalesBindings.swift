@@ -1009,6 +1009,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func updateCustomer(id: String, draft: CustomerDraft) async throws  -> Customer
     
     /**
+     * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
+     * one row per `rep`, `team` or `region`.
+     */
+    func funnelDashboard(from: String, to: String, groupBy: String) async throws  -> FunnelDashboard
+    
+    /**
      * The signed-in user.
      */
     func me() async throws  -> SignedInUser
@@ -1374,6 +1380,26 @@ open func updateCustomer(id: String, draft: CustomerDraft)async throws  -> Custo
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
+     * one row per `rep`, `team` or `region`.
+     */
+open func funnelDashboard(from: String, to: String, groupBy: String)async throws  -> FunnelDashboard  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterString.lower(groupBy)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFunnelDashboard_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -3694,6 +3720,313 @@ public func FfiConverterTypeFollowUp_lower(_ value: FollowUp) -> RustBuffer {
 
 
 /**
+ * The sales funnel of the user's scope.
+ */
+public struct FunnelDashboard: Equatable, Hashable {
+    /**
+     * When the data was last brought up to date by a sync, epoch ms; none if never.
+     */
+    public let dataAsOfMs: Int64?
+    /**
+     * The currency of the amounts; deals in another are left out and counted below.
+     */
+    public let currency: String
+    /**
+     * The stages as configured: code and name.
+     */
+    public let stageNames: [StageName]
+    /**
+     * One row per group.
+     */
+    public let rows: [FunnelRow]
+    /**
+     * The whole scope.
+     */
+    public let total: FunnelFigures
+    /**
+     * Deals left out because their currency differs.
+     */
+    public let excludedOtherCurrency: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the data was last brought up to date by a sync, epoch ms; none if never.
+         */dataAsOfMs: Int64?, 
+        /**
+         * The currency of the amounts; deals in another are left out and counted below.
+         */currency: String, 
+        /**
+         * The stages as configured: code and name.
+         */stageNames: [StageName], 
+        /**
+         * One row per group.
+         */rows: [FunnelRow], 
+        /**
+         * The whole scope.
+         */total: FunnelFigures, 
+        /**
+         * Deals left out because their currency differs.
+         */excludedOtherCurrency: UInt64) {
+        self.dataAsOfMs = dataAsOfMs
+        self.currency = currency
+        self.stageNames = stageNames
+        self.rows = rows
+        self.total = total
+        self.excludedOtherCurrency = excludedOtherCurrency
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FunnelDashboard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunnelDashboard {
+        return
+            try FunnelDashboard(
+                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                currency: FfiConverterString.read(from: &buf), 
+                stageNames: FfiConverterSequenceTypeStageName.read(from: &buf), 
+                rows: FfiConverterSequenceTypeFunnelRow.read(from: &buf), 
+                total: FfiConverterTypeFunnelFigures.read(from: &buf), 
+                excludedOtherCurrency: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FunnelDashboard, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterSequenceTypeStageName.write(value.stageNames, into: &buf)
+        FfiConverterSequenceTypeFunnelRow.write(value.rows, into: &buf)
+        FfiConverterTypeFunnelFigures.write(value.total, into: &buf)
+        FfiConverterUInt64.write(value.excludedOtherCurrency, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelDashboard_lift(_ buf: RustBuffer) throws -> FunnelDashboard {
+    return try FfiConverterTypeFunnelDashboard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelDashboard_lower(_ value: FunnelDashboard) -> RustBuffer {
+    return FfiConverterTypeFunnelDashboard.lower(value)
+}
+
+
+/**
+ * The funnel figures of one group, or of the whole scope.
+ */
+public struct FunnelFigures: Equatable, Hashable {
+    /**
+     * Per stage, in the process's order.
+     */
+    public let stages: [StageFigures]
+    /**
+     * Open amount over all stages.
+     */
+    public let pipeline: Money
+    /**
+     * Weighted forecast.
+     */
+    public let weightedForecast: Money
+    /**
+     * Deals won within the range.
+     */
+    public let won: UInt64
+    /**
+     * Their amount.
+     */
+    public let wonAmount: Money
+    /**
+     * Deals lost within the range.
+     */
+    public let lost: UInt64
+    /**
+     * Won over closed, in basis points; none when nothing closed.
+     */
+    public let winRateBp: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Per stage, in the process's order.
+         */stages: [StageFigures], 
+        /**
+         * Open amount over all stages.
+         */pipeline: Money, 
+        /**
+         * Weighted forecast.
+         */weightedForecast: Money, 
+        /**
+         * Deals won within the range.
+         */won: UInt64, 
+        /**
+         * Their amount.
+         */wonAmount: Money, 
+        /**
+         * Deals lost within the range.
+         */lost: UInt64, 
+        /**
+         * Won over closed, in basis points; none when nothing closed.
+         */winRateBp: UInt32?) {
+        self.stages = stages
+        self.pipeline = pipeline
+        self.weightedForecast = weightedForecast
+        self.won = won
+        self.wonAmount = wonAmount
+        self.lost = lost
+        self.winRateBp = winRateBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FunnelFigures: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFunnelFigures: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunnelFigures {
+        return
+            try FunnelFigures(
+                stages: FfiConverterSequenceTypeStageFigures.read(from: &buf), 
+                pipeline: FfiConverterTypeMoney.read(from: &buf), 
+                weightedForecast: FfiConverterTypeMoney.read(from: &buf), 
+                won: FfiConverterUInt64.read(from: &buf), 
+                wonAmount: FfiConverterTypeMoney.read(from: &buf), 
+                lost: FfiConverterUInt64.read(from: &buf), 
+                winRateBp: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FunnelFigures, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeStageFigures.write(value.stages, into: &buf)
+        FfiConverterTypeMoney.write(value.pipeline, into: &buf)
+        FfiConverterTypeMoney.write(value.weightedForecast, into: &buf)
+        FfiConverterUInt64.write(value.won, into: &buf)
+        FfiConverterTypeMoney.write(value.wonAmount, into: &buf)
+        FfiConverterUInt64.write(value.lost, into: &buf)
+        FfiConverterOptionUInt32.write(value.winRateBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelFigures_lift(_ buf: RustBuffer) throws -> FunnelFigures {
+    return try FfiConverterTypeFunnelFigures.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelFigures_lower(_ value: FunnelFigures) -> RustBuffer {
+    return FfiConverterTypeFunnelFigures.lower(value)
+}
+
+
+/**
+ * One row of the funnel: a rep, a team or a region.
+ */
+public struct FunnelRow: Equatable, Hashable {
+    /**
+     * The rep's, team's or region's ID.
+     */
+    public let groupId: String
+    /**
+     * Its name.
+     */
+    public let groupName: String
+    /**
+     * Its figures.
+     */
+    public let figures: FunnelFigures
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The rep's, team's or region's ID.
+         */groupId: String, 
+        /**
+         * Its name.
+         */groupName: String, 
+        /**
+         * Its figures.
+         */figures: FunnelFigures) {
+        self.groupId = groupId
+        self.groupName = groupName
+        self.figures = figures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FunnelRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFunnelRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunnelRow {
+        return
+            try FunnelRow(
+                groupId: FfiConverterString.read(from: &buf), 
+                groupName: FfiConverterString.read(from: &buf), 
+                figures: FfiConverterTypeFunnelFigures.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FunnelRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.groupId, into: &buf)
+        FfiConverterString.write(value.groupName, into: &buf)
+        FfiConverterTypeFunnelFigures.write(value.figures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelRow_lift(_ buf: RustBuffer) throws -> FunnelRow {
+    return try FfiConverterTypeFunnelRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelRow_lower(_ value: FunnelRow) -> RustBuffer {
+    return FfiConverterTypeFunnelRow.lower(value)
+}
+
+
+/**
  * A WGS-84 position in degrees, as GPS reports it.
  */
 public struct GeoPoint: Equatable, Hashable {
@@ -4611,6 +4944,204 @@ public func FfiConverterTypeSignedInUser_lift(_ buf: RustBuffer) throws -> Signe
 #endif
 public func FfiConverterTypeSignedInUser_lower(_ value: SignedInUser) -> RustBuffer {
     return FfiConverterTypeSignedInUser.lower(value)
+}
+
+
+/**
+ * One stage of the funnel, for one group or the total.
+ */
+public struct StageFigures: Equatable, Hashable {
+    /**
+     * The stage's code.
+     */
+    public let stage: String
+    /**
+     * Open deals in the stage now.
+     */
+    public let `open`: UInt64
+    /**
+     * Their amount.
+     */
+    public let openAmount: Money
+    /**
+     * Their amount times the stage's win probability.
+     */
+    public let weightedAmount: Money
+    /**
+     * Entries into the stage within the range.
+     */
+    public let entered: UInt64
+    /**
+     * Of those, how many moved on to a later stage or were won.
+     */
+    public let advanced: UInt64
+    /**
+     * Advanced over entered, in basis points (25% is 2500); none when nothing entered.
+     */
+    public let conversionBp: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The stage's code.
+         */stage: String, 
+        /**
+         * Open deals in the stage now.
+         */`open`: UInt64, 
+        /**
+         * Their amount.
+         */openAmount: Money, 
+        /**
+         * Their amount times the stage's win probability.
+         */weightedAmount: Money, 
+        /**
+         * Entries into the stage within the range.
+         */entered: UInt64, 
+        /**
+         * Of those, how many moved on to a later stage or were won.
+         */advanced: UInt64, 
+        /**
+         * Advanced over entered, in basis points (25% is 2500); none when nothing entered.
+         */conversionBp: UInt32?) {
+        self.stage = stage
+        self.`open` = `open`
+        self.openAmount = openAmount
+        self.weightedAmount = weightedAmount
+        self.entered = entered
+        self.advanced = advanced
+        self.conversionBp = conversionBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StageFigures: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStageFigures: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StageFigures {
+        return
+            try StageFigures(
+                stage: FfiConverterString.read(from: &buf), 
+                open: FfiConverterUInt64.read(from: &buf), 
+                openAmount: FfiConverterTypeMoney.read(from: &buf), 
+                weightedAmount: FfiConverterTypeMoney.read(from: &buf), 
+                entered: FfiConverterUInt64.read(from: &buf), 
+                advanced: FfiConverterUInt64.read(from: &buf), 
+                conversionBp: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StageFigures, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.stage, into: &buf)
+        FfiConverterUInt64.write(value.`open`, into: &buf)
+        FfiConverterTypeMoney.write(value.openAmount, into: &buf)
+        FfiConverterTypeMoney.write(value.weightedAmount, into: &buf)
+        FfiConverterUInt64.write(value.entered, into: &buf)
+        FfiConverterUInt64.write(value.advanced, into: &buf)
+        FfiConverterOptionUInt32.write(value.conversionBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageFigures_lift(_ buf: RustBuffer) throws -> StageFigures {
+    return try FfiConverterTypeStageFigures.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageFigures_lower(_ value: StageFigures) -> RustBuffer {
+    return FfiConverterTypeStageFigures.lower(value)
+}
+
+
+/**
+ * A stage's code and display name.
+ */
+public struct StageName: Equatable, Hashable {
+    /**
+     * Code.
+     */
+    public let key: String
+    /**
+     * Name to show.
+     */
+    public let name: String
+    /**
+     * Configured win probability, basis points.
+     */
+    public let winProbabilityBp: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Code.
+         */key: String, 
+        /**
+         * Name to show.
+         */name: String, 
+        /**
+         * Configured win probability, basis points.
+         */winProbabilityBp: UInt32) {
+        self.key = key
+        self.name = name
+        self.winProbabilityBp = winProbabilityBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StageName: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStageName: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StageName {
+        return
+            try StageName(
+                key: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                winProbabilityBp: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StageName, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.key, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt32.write(value.winProbabilityBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageName_lift(_ buf: RustBuffer) throws -> StageName {
+    return try FfiConverterTypeStageName.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageName_lower(_ value: StageName) -> RustBuffer {
+    return FfiConverterTypeStageName.lower(value)
 }
 
 
@@ -5553,6 +6084,31 @@ fileprivate struct FfiConverterSequenceTypeDuplicateHit: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFunnelRow: FfiConverterRustBuffer {
+    typealias SwiftType = [FunnelRow]
+
+    public static func write(_ value: [FunnelRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFunnelRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FunnelRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FunnelRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFunnelRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLead: FfiConverterRustBuffer {
     typealias SwiftType = [Lead]
 
@@ -5620,6 +6176,56 @@ fileprivate struct FfiConverterSequenceTypeSearchHit: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSearchHit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStageFigures: FfiConverterRustBuffer {
+    typealias SwiftType = [StageFigures]
+
+    public static func write(_ value: [StageFigures], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStageFigures.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StageFigures] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StageFigures]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStageFigures.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStageName: FfiConverterRustBuffer {
+    typealias SwiftType = [StageName]
+
+    public static func write(_ value: [StageName], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStageName.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StageName] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StageName]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStageName.read(from: &buf))
         }
         return seq
     }
@@ -6023,6 +6629,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_update_customer() != 41072) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() != 39916) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_me() != 49635) {

@@ -375,6 +375,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_update_contact(uint64_t ptr, Rus
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_update_customer(uint64_t ptr, RustBuffer id, RustBuffer draft
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_FUNNEL_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_FUNNEL_DASHBOARD
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ME
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ME
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_me(uint64_t ptr
@@ -1001,6 +1006,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_update_contact(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_UPDATE_CUSTOMER
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_UPDATE_CUSTOMER
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_update_customer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_FUNNEL_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_FUNNEL_DASHBOARD
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard(void
     
 );
 #endif

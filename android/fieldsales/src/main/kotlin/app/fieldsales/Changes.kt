@@ -20,8 +20,12 @@ import kotlinx.coroutines.flow.filter
  *
  * Events are buffered without limit so none is lost while the collector is busy; a screen that
  * only redraws should `conflate()` it.
+ *
+ * @param onRegistered called once the listener is registered, on the collecting coroutine: a
+ *   screen loads its first snapshot from here, so no change falls between the load and the
+ *   listening.
  */
-fun Engine.changes(): Flow<ChangeEvent> =
+fun Engine.changes(onRegistered: () -> Unit = {}): Flow<ChangeEvent> =
     callbackFlow {
         val subscription =
             observeChanges(
@@ -32,6 +36,7 @@ fun Engine.changes(): Flow<ChangeEvent> =
                     }
                 },
             )
+        onRegistered()
         awaitClose {
             subscription.cancel()
             subscription.close()
@@ -39,4 +44,7 @@ fun Engine.changes(): Flow<ChangeEvent> =
     }.buffer(Channel.UNLIMITED)
 
 /** The changes that touch records of [kinds] (`customer`, `visit`, ...): what a list screen refreshes on. */
-fun Engine.changesOf(vararg kinds: String): Flow<ChangeEvent> = changes().filter { event -> event.kinds.any { it in kinds } }
+fun Engine.changesOf(
+    vararg kinds: String,
+    onRegistered: () -> Unit = {},
+): Flow<ChangeEvent> = changes(onRegistered).filter { event -> event.kinds.any { it in kinds } }

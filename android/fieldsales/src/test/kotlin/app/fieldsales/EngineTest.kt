@@ -15,7 +15,7 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.async
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
@@ -68,7 +68,9 @@ class EngineTest {
     fun `a customer screen hears about a contact added on another screen`() =
         withEngine { engine ->
             val customerId = engine.createCustomer(customer("杭州云栖科技有限公司")).customer.id
-            val heard = async(start = CoroutineStart.UNDISPATCHED) { engine.changesOf("contact").first() }
+            val listening = CompletableDeferred<Unit>()
+            val heard = async { engine.changesOf("contact", onRegistered = { listening.complete(Unit) }).first() }
+            withTimeout(5_000) { listening.await() }
             val contact =
                 engine.createContact(customerId, ContactDraft("李娜", "采购经理", "0571-8888 6666", null, "decision_maker"))
             val event = withTimeout(5_000) { heard.await() }

@@ -780,6 +780,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_update_customer(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_me(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_observe_changes(
@@ -885,6 +887,8 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_update_contact(`ptr`: Long,`id`: RustBuffer.ByValue,`draft`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_update_customer(`ptr`: Long,`id`: RustBuffer.ByValue,`draft`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_me(`ptr`: Long,
     ): Long
@@ -1166,6 +1170,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_update_customer() and 0xFFFF) != 41072) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() and 0xFFFF) != 39916) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_me() and 0xFFFF) != 49635) {
@@ -2385,6 +2392,12 @@ public interface EngineInterface {
     suspend fun `updateCustomer`(`id`: kotlin.String, `draft`: CustomerDraft): Customer
     
     /**
+     * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
+     * one row per `rep`, `team` or `region`.
+     */
+    suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): FunnelDashboard
+    
+    /**
      * The signed-in user.
      */
     suspend fun `me`(): SignedInUser
@@ -2871,6 +2884,34 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
+     * one row per `rep`, `team` or `region`.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String) : FunnelDashboard {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`from`),
+        FfiConverterString.lower(`to`),
+        FfiConverterString.lower(`groupBy`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFunnelDashboard.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -5140,6 +5181,227 @@ public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
 
 
 /**
+ * The sales funnel of the user's scope.
+ */
+data class FunnelDashboard (
+    /**
+     * When the data was last brought up to date by a sync, epoch ms; none if never.
+     */
+    val `dataAsOfMs`: kotlin.Long?
+    , 
+    /**
+     * The currency of the amounts; deals in another are left out and counted below.
+     */
+    val `currency`: kotlin.String
+    , 
+    /**
+     * The stages as configured: code and name.
+     */
+    val `stageNames`: List<StageName>
+    , 
+    /**
+     * One row per group.
+     */
+    val `rows`: List<FunnelRow>
+    , 
+    /**
+     * The whole scope.
+     */
+    val `total`: FunnelFigures
+    , 
+    /**
+     * Deals left out because their currency differs.
+     */
+    val `excludedOtherCurrency`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer<FunnelDashboard> {
+    override fun read(buf: ByteBuffer): FunnelDashboard {
+        return FunnelDashboard(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeStageName.read(buf),
+            FfiConverterSequenceTypeFunnelRow.read(buf),
+            FfiConverterTypeFunnelFigures.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FunnelDashboard) = (
+            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterString.allocationSize(value.`currency`) +
+            FfiConverterSequenceTypeStageName.allocationSize(value.`stageNames`) +
+            FfiConverterSequenceTypeFunnelRow.allocationSize(value.`rows`) +
+            FfiConverterTypeFunnelFigures.allocationSize(value.`total`) +
+            FfiConverterULong.allocationSize(value.`excludedOtherCurrency`)
+    )
+
+    override fun write(value: FunnelDashboard, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterString.write(value.`currency`, buf)
+            FfiConverterSequenceTypeStageName.write(value.`stageNames`, buf)
+            FfiConverterSequenceTypeFunnelRow.write(value.`rows`, buf)
+            FfiConverterTypeFunnelFigures.write(value.`total`, buf)
+            FfiConverterULong.write(value.`excludedOtherCurrency`, buf)
+    }
+}
+
+
+
+/**
+ * The funnel figures of one group, or of the whole scope.
+ */
+data class FunnelFigures (
+    /**
+     * Per stage, in the process's order.
+     */
+    val `stages`: List<StageFigures>
+    , 
+    /**
+     * Open amount over all stages.
+     */
+    val `pipeline`: Money
+    , 
+    /**
+     * Weighted forecast.
+     */
+    val `weightedForecast`: Money
+    , 
+    /**
+     * Deals won within the range.
+     */
+    val `won`: kotlin.ULong
+    , 
+    /**
+     * Their amount.
+     */
+    val `wonAmount`: Money
+    , 
+    /**
+     * Deals lost within the range.
+     */
+    val `lost`: kotlin.ULong
+    , 
+    /**
+     * Won over closed, in basis points; none when nothing closed.
+     */
+    val `winRateBp`: kotlin.UInt?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigures> {
+    override fun read(buf: ByteBuffer): FunnelFigures {
+        return FunnelFigures(
+            FfiConverterSequenceTypeStageFigures.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FunnelFigures) = (
+            FfiConverterSequenceTypeStageFigures.allocationSize(value.`stages`) +
+            FfiConverterTypeMoney.allocationSize(value.`pipeline`) +
+            FfiConverterTypeMoney.allocationSize(value.`weightedForecast`) +
+            FfiConverterULong.allocationSize(value.`won`) +
+            FfiConverterTypeMoney.allocationSize(value.`wonAmount`) +
+            FfiConverterULong.allocationSize(value.`lost`) +
+            FfiConverterOptionalUInt.allocationSize(value.`winRateBp`)
+    )
+
+    override fun write(value: FunnelFigures, buf: ByteBuffer) {
+            FfiConverterSequenceTypeStageFigures.write(value.`stages`, buf)
+            FfiConverterTypeMoney.write(value.`pipeline`, buf)
+            FfiConverterTypeMoney.write(value.`weightedForecast`, buf)
+            FfiConverterULong.write(value.`won`, buf)
+            FfiConverterTypeMoney.write(value.`wonAmount`, buf)
+            FfiConverterULong.write(value.`lost`, buf)
+            FfiConverterOptionalUInt.write(value.`winRateBp`, buf)
+    }
+}
+
+
+
+/**
+ * One row of the funnel: a rep, a team or a region.
+ */
+data class FunnelRow (
+    /**
+     * The rep's, team's or region's ID.
+     */
+    val `groupId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    val `groupName`: kotlin.String
+    , 
+    /**
+     * Its figures.
+     */
+    val `figures`: FunnelFigures
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFunnelRow: FfiConverterRustBuffer<FunnelRow> {
+    override fun read(buf: ByteBuffer): FunnelRow {
+        return FunnelRow(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeFunnelFigures.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FunnelRow) = (
+            FfiConverterString.allocationSize(value.`groupId`) +
+            FfiConverterString.allocationSize(value.`groupName`) +
+            FfiConverterTypeFunnelFigures.allocationSize(value.`figures`)
+    )
+
+    override fun write(value: FunnelRow, buf: ByteBuffer) {
+            FfiConverterString.write(value.`groupId`, buf)
+            FfiConverterString.write(value.`groupName`, buf)
+            FfiConverterTypeFunnelFigures.write(value.`figures`, buf)
+    }
+}
+
+
+
+/**
  * A WGS-84 position in degrees, as GPS reports it.
  */
 data class GeoPoint (
@@ -5797,6 +6059,148 @@ public object FfiConverterTypeSignedInUser: FfiConverterRustBuffer<SignedInUser>
             FfiConverterSequenceString.write(value.`roles`, buf)
             FfiConverterString.write(value.`scope`, buf)
             FfiConverterString.write(value.`zone`, buf)
+    }
+}
+
+
+
+/**
+ * One stage of the funnel, for one group or the total.
+ */
+data class StageFigures (
+    /**
+     * The stage's code.
+     */
+    val `stage`: kotlin.String
+    , 
+    /**
+     * Open deals in the stage now.
+     */
+    val `open`: kotlin.ULong
+    , 
+    /**
+     * Their amount.
+     */
+    val `openAmount`: Money
+    , 
+    /**
+     * Their amount times the stage's win probability.
+     */
+    val `weightedAmount`: Money
+    , 
+    /**
+     * Entries into the stage within the range.
+     */
+    val `entered`: kotlin.ULong
+    , 
+    /**
+     * Of those, how many moved on to a later stage or were won.
+     */
+    val `advanced`: kotlin.ULong
+    , 
+    /**
+     * Advanced over entered, in basis points (25% is 2500); none when nothing entered.
+     */
+    val `conversionBp`: kotlin.UInt?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStageFigures: FfiConverterRustBuffer<StageFigures> {
+    override fun read(buf: ByteBuffer): StageFigures {
+        return StageFigures(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StageFigures) = (
+            FfiConverterString.allocationSize(value.`stage`) +
+            FfiConverterULong.allocationSize(value.`open`) +
+            FfiConverterTypeMoney.allocationSize(value.`openAmount`) +
+            FfiConverterTypeMoney.allocationSize(value.`weightedAmount`) +
+            FfiConverterULong.allocationSize(value.`entered`) +
+            FfiConverterULong.allocationSize(value.`advanced`) +
+            FfiConverterOptionalUInt.allocationSize(value.`conversionBp`)
+    )
+
+    override fun write(value: StageFigures, buf: ByteBuffer) {
+            FfiConverterString.write(value.`stage`, buf)
+            FfiConverterULong.write(value.`open`, buf)
+            FfiConverterTypeMoney.write(value.`openAmount`, buf)
+            FfiConverterTypeMoney.write(value.`weightedAmount`, buf)
+            FfiConverterULong.write(value.`entered`, buf)
+            FfiConverterULong.write(value.`advanced`, buf)
+            FfiConverterOptionalUInt.write(value.`conversionBp`, buf)
+    }
+}
+
+
+
+/**
+ * A stage's code and display name.
+ */
+data class StageName (
+    /**
+     * Code.
+     */
+    val `key`: kotlin.String
+    , 
+    /**
+     * Name to show.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Configured win probability, basis points.
+     */
+    val `winProbabilityBp`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStageName: FfiConverterRustBuffer<StageName> {
+    override fun read(buf: ByteBuffer): StageName {
+        return StageName(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StageName) = (
+            FfiConverterString.allocationSize(value.`key`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterUInt.allocationSize(value.`winProbabilityBp`)
+    )
+
+    override fun write(value: StageName, buf: ByteBuffer) {
+            FfiConverterString.write(value.`key`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterUInt.write(value.`winProbabilityBp`, buf)
     }
 }
 
@@ -7020,6 +7424,34 @@ public object FfiConverterSequenceTypeDuplicateHit: FfiConverterRustBuffer<List<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeFunnelRow: FfiConverterRustBuffer<List<FunnelRow>> {
+    override fun read(buf: ByteBuffer): List<FunnelRow> {
+        val len = buf.getInt()
+        return List<FunnelRow>(len) {
+            FfiConverterTypeFunnelRow.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FunnelRow>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFunnelRow.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FunnelRow>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFunnelRow.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeLead: FfiConverterRustBuffer<List<Lead>> {
     override fun read(buf: ByteBuffer): List<Lead> {
         val len = buf.getInt()
@@ -7094,6 +7526,62 @@ public object FfiConverterSequenceTypeSearchHit: FfiConverterRustBuffer<List<Sea
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeSearchHit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStageFigures: FfiConverterRustBuffer<List<StageFigures>> {
+    override fun read(buf: ByteBuffer): List<StageFigures> {
+        val len = buf.getInt()
+        return List<StageFigures>(len) {
+            FfiConverterTypeStageFigures.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StageFigures>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStageFigures.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StageFigures>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStageFigures.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStageName: FfiConverterRustBuffer<List<StageName>> {
+    override fun read(buf: ByteBuffer): List<StageName> {
+        val len = buf.getInt()
+        return List<StageName>(len) {
+            FfiConverterTypeStageName.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StageName>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStageName.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StageName>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStageName.write(it, buf)
         }
     }
 }
