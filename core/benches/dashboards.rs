@@ -20,8 +20,9 @@ use fieldsales_core::fieldwork::{
     ReportVerdict, SubmissionBasis,
 };
 use fieldsales_core::process::SalesProcess;
+use fieldsales_core::process::{MoveKind, StageChange};
 use fieldsales_core::record::daily_report::ReportState;
-use fieldsales_core::record::opportunity::{Outcome, OutcomeKind, StageEntry};
+use fieldsales_core::record::opportunity::{Outcome, OutcomeKind};
 use fieldsales_core::record::target::TargetSubject;
 use fieldsales_core::record::visit::CheckOut;
 use fieldsales_core::record::{AnyRecord, DataScope, OrgLevel};
@@ -190,14 +191,21 @@ fn seed(org: &Org) -> (Store, tempfile::TempDir) {
         let reached = rng.below(stages.len()) + 1;
         let mut history = Vec::new();
         let mut at = start;
+        let mut from: Option<String> = None;
         for s in stages.iter().take(reached) {
-            history.push(StageEntry {
-                stage: s.to_string(),
-                entered_at: at,
-                left_at: None,
-                by: Some(rep),
+            history.push(StageChange {
+                from: from.clone(),
+                to: s.to_string(),
+                kind: if from.is_none() {
+                    MoveKind::Open
+                } else {
+                    MoveKind::Forward
+                },
+                at,
+                by: rep,
                 reason: None,
             });
+            from = Some(s.to_string());
             at = at.plus_millis((1 + rng.below(20) as i64) * DAY_MS);
         }
         let close = rng.below(10);
@@ -207,12 +215,13 @@ fn seed(org: &Org) -> (Store, tempfile::TempDir) {
             } else {
                 OutcomeKind::Won
             };
-            history.push(StageEntry {
-                stage: kind.as_str().to_string(),
-                entered_at: at,
-                left_at: None,
-                by: Some(rep),
-                reason: None,
+            history.push(StageChange {
+                from: from.clone(),
+                to: kind.as_str().to_string(),
+                kind: MoveKind::Close,
+                at,
+                by: rep,
+                reason: Some("结果".into()),
             });
             o.outcome = Some(Outcome {
                 kind,
@@ -220,10 +229,7 @@ fn seed(org: &Org) -> (Store, tempfile::TempDir) {
                 at,
             });
         }
-        for i in 0..history.len().saturating_sub(1) {
-            history[i].left_at = Some(history[i + 1].entered_at);
-        }
-        o.stage = history.last().unwrap().stage.clone();
+        o.stage = history.last().unwrap().to.clone();
         o.stage_history = history;
         records.push(o.into());
     }

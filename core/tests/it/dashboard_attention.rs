@@ -1,7 +1,7 @@
 //! A team manager's attention list on Monday 16 March at 10:00.
 
 use fieldsales_core::dashboard::attention::attention;
-use fieldsales_core::record::approval::{ApprovalStep, StepMode};
+use fieldsales_core::process::ApprovalStep;
 use fieldsales_core::record::lead::{LeadEvent, LeadEventKind, LeadStatus};
 use fieldsales_core::testing;
 use fieldsales_core::{RecordId, Timestamp};
@@ -86,11 +86,7 @@ fn seeded() -> Seeded {
     let order = RecordId::new();
     let bobs_approval = w.put(testing::approval(bob, order, cny(57_000)));
     let mut for_director = testing::approval(alice, order, cny(150_000));
-    for_director.steps = vec![ApprovalStep {
-        roles: vec!["regional_director".into()],
-        mode: StepMode::Serial,
-        decisions: Vec::new(),
-    }];
+    for_director.chain.steps = vec![ApprovalStep::single("regional_director")];
     w.put(for_director);
     w.put(testing::approval(dan, order, cny(60_000)));
     Seeded {

@@ -12,8 +12,9 @@ use fieldsales_core::engine::Me;
 use fieldsales_core::fieldwork::{CheckFlag, CheckInVerdict, FenceStatus, FlagKind, Judge};
 use fieldsales_core::fieldwork::{ReportState as Compliance, ReportVerdict, SubmissionBasis};
 use fieldsales_core::process::SalesProcess;
+use fieldsales_core::process::{MoveKind, StageChange};
 use fieldsales_core::record::daily_report::ReportState;
-use fieldsales_core::record::opportunity::{Outcome, OutcomeKind, StageEntry};
+use fieldsales_core::record::opportunity::{Outcome, OutcomeKind};
 use fieldsales_core::record::visit::CheckOut;
 use fieldsales_core::record::*;
 use fieldsales_core::scope::OrgTree;
@@ -188,12 +189,21 @@ impl World {
         o.stage_history = history
             .iter()
             .enumerate()
-            .map(|(i, (stage, at))| StageEntry {
-                stage: stage.to_string(),
-                entered_at: sh(at),
-                left_at: history.get(i + 1).map(|(_, next)| sh(next)),
-                by: Some(owner),
-                reason: None,
+            .map(|(i, (stage, at))| {
+                let from = i.checked_sub(1).map(|p| history[p].0.to_string());
+                let terminal = outcome.is_some() && i + 1 == history.len();
+                StageChange {
+                    kind: match (&from, terminal) {
+                        (None, _) => MoveKind::Open,
+                        (Some(_), true) => MoveKind::Close,
+                        (Some(_), false) => MoveKind::Forward,
+                    },
+                    from,
+                    to: stage.to_string(),
+                    at: sh(at),
+                    by: owner,
+                    reason: terminal.then(|| "客户决定".to_string()),
+                }
             })
             .collect();
         let (last_stage, last_at) = history.last().unwrap();
