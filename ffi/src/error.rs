@@ -6,10 +6,13 @@
 //! that names the situation. The text never repeats the value that was refused: an address, a
 //! phone number or a position is personal data, and error text ends up in crash reports.
 
+use fieldsales_core::Error as CoreError;
 use fieldsales_core::codec::UnknownCode;
 use fieldsales_core::id::MalformedId;
 use fieldsales_core::money::InvalidMoney;
 use fieldsales_core::place::InvalidCoordinates;
+use fieldsales_core::process::{ClaimRefused, PricingRefused};
+use fieldsales_core::record::InvalidRecord;
 use fieldsales_core::time::InvalidTime;
 
 /// Why a call into Fieldsales failed, as something the app can act on.
@@ -42,7 +45,7 @@ pub enum FieldsalesError {
     /// The signed-in user may not do this.
     #[error("not allowed: {action}")]
     NotAllowed {
-        /// A stable code of the refused action, such as `customer.edit`.
+        /// What was refused and who may do it, in words (`only a manager may assign leads`).
         action: String,
     },
     /// This needs the server and the device has no connection; nothing was changed.
@@ -139,6 +142,100 @@ impl InputProblem for UnknownCode {
     }
 }
 
+impl From<CoreError> for FieldsalesError {
+    /// The one place a core error becomes what the app sees.
+    fn from(e: CoreError) -> Self {
+        use FieldsalesError as F;
+        let rule = |rule: &str, detail: String| F::RuleViolated {
+            rule: rule.to_string(),
+            detail,
+        };
+        let storage = |detail: String| {
+            tracing::warn!(%detail, "local storage failed");
+            F::Storage { detail }
+        };
+        match e {
+            CoreError::NotFound { kind, id } => F::NotFound {
+                kind: kind.to_string(),
+                id: id.to_string(),
+            },
+            CoreError::WrongKind { id, expected, .. } => F::NotFound {
+                kind: expected.as_str().to_string(),
+                id: id.to_string(),
+            },
+            CoreError::Invalid(invalid) => invalid_record(&invalid),
+            CoreError::DuplicateCustomer { existing_id, score } => F::Duplicate {
+                existing_id: existing_id.to_string(),
+                score,
+            },
+            CoreError::RuleViolated { rule: code, detail } => rule(&code, detail),
+            CoreError::NotAllowed(action) => F::NotAllowed { action },
+            CoreError::ProcessConfig(errors) => rule("process.invalid", errors.to_string()),
+            CoreError::StageMove(refused) => rule(
+                fieldsales_core::authority::opportunity::refusal_code(&refused),
+                refused.to_string(),
+            ),
+            CoreError::Decision(refused) => rule(
+                fieldsales_core::authority::approval::refusal_code(&refused),
+                refused.to_string(),
+            ),
+            CoreError::Claim(refused) => rule(claim_code(&refused), refused.to_string()),
+            CoreError::Pricing(PricingRefused::ZeroQuantity) => F::InvalidInput {
+                field: "quantity".into(),
+                detail: "must be at least 1".into(),
+            },
+            CoreError::Pricing(PricingRefused::DiscountOverFull(_)) => F::InvalidInput {
+                field: "manual_discount".into(),
+                detail: "must not exceed 100% (10000 basis points)".into(),
+            },
+            CoreError::Pricing(refused) => rule("pricing.refused", refused.to_string()),
+            CoreError::InvalidInput { field, detail } => F::InvalidInput {
+                field: field.to_string(),
+                detail,
+            },
+            CoreError::Document { .. } | CoreError::UnknownKind(_) => {
+                storage(format!("a stored record cannot be read: {e}"))
+            }
+            CoreError::NewerDatabase { .. } => storage(e.to_string()),
+            CoreError::Storage(sqlite) => storage(sqlite.to_string()),
+            CoreError::Io(io) => storage(io.to_string()),
+            other => F::Internal {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+/// A record field the record's own rules refuse, named `kind.field`.
+fn invalid_record(invalid: &InvalidRecord) -> FieldsalesError {
+    let (kind, field, detail) = match invalid {
+        InvalidRecord::Missing { kind, field } => (kind, field, "is required".to_string()),
+        InvalidRecord::Negative { kind, field } => (kind, field, "must not be negative".into()),
+        InvalidRecord::Invalid {
+            kind,
+            field,
+            detail,
+        } => (kind, field, detail.clone()),
+        InvalidRecord::TooLong { kind, field, max } => {
+            (kind, field, format!("must be at most {max} characters"))
+        }
+    };
+    FieldsalesError::InvalidInput {
+        field: format!("{kind}.{field}"),
+        detail,
+    }
+}
+
+/// The rule code of a refused lead claim.
+fn claim_code(refused: &ClaimRefused) -> &'static str {
+    match refused {
+        ClaimRefused::NotInPool { .. } => "lead.not_in_pool",
+        ClaimRefused::Converted => "lead.converted",
+        ClaimRefused::LimitReached { .. } => "lead.limit_reached",
+        ClaimRefused::WaitingPeriod { .. } => "lead.waiting_period",
+    }
+}
+
 /// Turns a core result about one input into the app's error, naming the input.
 pub(crate) trait OrInvalid<T> {
     /// Maps the error to [`FieldsalesError::InvalidInput`] for `field`.
@@ -194,5 +291,82 @@ mod tests {
             expected: &["call", "meeting"],
         };
         assert_eq!(err.detail(), "expected one of: call, meeting");
+    }
+
+    #[test]
+    fn each_core_refusal_becomes_the_variant_and_rule_code_an_app_branches_on() {
+        use fieldsales_core::RecordId;
+        use fieldsales_core::process::{DecisionRefused, StageMoveRefused};
+        use fieldsales_core::record::Kind;
+        let id = RecordId::new();
+        let rule_of = |e: CoreError| match FieldsalesError::from(e) {
+            FieldsalesError::RuleViolated { rule, .. } => rule,
+            other => panic!("expected RuleViolated, got {other:?}"),
+        };
+        assert_eq!(
+            rule_of(
+                StageMoveRefused::AlreadyThere {
+                    stage: "bidding".into()
+                }
+                .into()
+            ),
+            "stage.already_there"
+        );
+        assert_eq!(
+            rule_of(DecisionRefused::OwnRequest.into()),
+            "approval.own_request"
+        );
+        assert_eq!(
+            rule_of(
+                ClaimRefused::LimitReached {
+                    limit: 50,
+                    open: 50
+                }
+                .into()
+            ),
+            "lead.limit_reached"
+        );
+        assert_eq!(rule_of(ClaimRefused::Converted.into()), "lead.converted");
+        assert_eq!(
+            rule_of(CoreError::rule("order.cancelled", "cancelled")),
+            "order.cancelled"
+        );
+        assert_eq!(
+            FieldsalesError::from(CoreError::from(PricingRefused::ZeroQuantity)),
+            FieldsalesError::InvalidInput {
+                field: "quantity".into(),
+                detail: "must be at least 1".into()
+            }
+        );
+        assert_eq!(
+            FieldsalesError::from(CoreError::WrongKind {
+                id,
+                expected: Kind::Customer,
+                found: "lead".into()
+            }),
+            FieldsalesError::NotFound {
+                kind: "customer".into(),
+                id: id.to_string()
+            }
+        );
+        assert!(matches!(
+            FieldsalesError::from(CoreError::Io(std::io::Error::other("disk full"))),
+            FieldsalesError::Storage { .. }
+        ));
+        assert!(matches!(
+            FieldsalesError::from(CoreError::NewerDatabase {
+                found: 9,
+                supported: 2
+            }),
+            FieldsalesError::Storage { .. }
+        ));
+        assert_eq!(
+            FieldsalesError::from(CoreError::NotAllowed(
+                "only a manager may set targets".into()
+            )),
+            FieldsalesError::NotAllowed {
+                action: "only a manager may set targets".into()
+            }
+        );
     }
 }

@@ -9,14 +9,27 @@
 //! Generated bindings are committed under `android/` and `ios/`; `scripts/generate-bindings.sh`
 //! regenerates them and `tests/bindings.rs` fails when they drift.
 
+mod customers;
+mod dashboards;
+mod engine;
 mod error;
 mod id;
 mod local_clock;
 mod money;
 mod place;
+mod sales;
 mod task;
 mod time;
 
+pub use customers::{
+    Contact, ContactDraft, CreatedCustomer, Customer, CustomerDraft, DuplicateCheck, DuplicateHit,
+    SearchHit,
+};
+pub use dashboards::{FunnelDashboard, FunnelFigures, FunnelRow, StageFigures, StageName};
+pub use engine::{
+    ChangeEvent, ChangeListener, ChangeSubscription, ChangedRecord, Engine, SignedInUser,
+    open_engine, resume_engine,
+};
 pub use error::FieldsalesError;
 pub use id::{new_record_id, parse_record_id};
 pub use local_clock::{
@@ -24,6 +37,10 @@ pub use local_clock::{
 };
 pub use money::{Money, apply_rate, format_money};
 pub use place::{GeoPoint, validate_coordinates};
+pub use sales::{
+    Approval, ApprovalDecision, ConvertedLead, FieldValue, FollowUp, Lead, LeadConversion, NewLead,
+    NewOpportunity, Opportunity, StageMove,
+};
 pub use task::TaskHandle;
 pub use time::{local_date_of, local_time_on, start_of_local_day, validate_zone};
 

@@ -11,6 +11,7 @@
 
 mod approvals;
 mod catalogue;
+mod changes;
 mod config;
 mod customers;
 mod leads;
@@ -20,6 +21,7 @@ mod people;
 mod targets;
 
 pub use catalogue::PriceQuote;
+pub use changes::ChangedRecord;
 pub use customers::{DuplicateCheck, DuplicateHit};
 pub(crate) use leads::release as leads_release;
 pub use leads::{ConvertedLead, LeadConversionRequest, NewLead};

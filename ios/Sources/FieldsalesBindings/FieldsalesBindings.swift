@@ -487,6 +487,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     typealias FfiType = Int64
     typealias SwiftType = Int64
@@ -585,6 +601,1216 @@ fileprivate struct FfiConverterString: FfiConverter {
         writeBytes(&buf, value.utf8)
     }
 }
+
+
+
+
+/**
+ * Told what changed after each write and each applied sync page. Called on a library
+ * thread; hand the event to the UI thread and return quickly. It may call the engine.
+ */
+public protocol ChangeListener: AnyObject, Sendable {
+    
+    /**
+     * Records changed.
+     */
+    func onChange(event: ChangeEvent) 
+    
+}
+/**
+ * Told what changed after each write and each applied sync page. Called on a library
+ * thread; hand the event to the UI thread and return quickly. It may call the engine.
+ */
+open class ChangeListenerImpl: ChangeListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_fieldsales_ffi_fn_clone_changelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_fieldsales_ffi_fn_free_changelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Records changed.
+     */
+open func onChange(event: ChangeEvent)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_changelistener_on_change(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeChangeEvent_lower(event),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceChangeListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceChangeListener = UniffiVTableCallbackInterfaceChangeListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeChangeListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ChangeListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeChangeListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ChangeListener: handle missing in uniffiClone")
+            }
+        },
+        onChange: { (
+            uniffiHandle: UInt64,
+            event: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeChangeListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onChange(
+                     event: try FfiConverterTypeChangeEvent_lift(event)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceChangeListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceChangeListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitChangeListener() {
+    uniffi_fieldsales_ffi_fn_init_callback_vtable_changelistener(UniffiCallbackInterfaceChangeListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangeListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ChangeListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ChangeListener
+
+    public static func lift(_ handle: UInt64) throws -> ChangeListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ChangeListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ChangeListener) -> UInt64 {
+         if let rustImpl = value as? ChangeListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ChangeListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeListener_lift(_ handle: UInt64) throws -> ChangeListener {
+    return try FfiConverterTypeChangeListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeListener_lower(_ value: ChangeListener) -> UInt64 {
+    return FfiConverterTypeChangeListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A registered [`ChangeListener`]: it is told of changes until this is cancelled or dropped.
+ */
+public protocol ChangeSubscriptionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the listener being told; cancelling twice does nothing.
+     */
+    func cancel() 
+    
+}
+/**
+ * A registered [`ChangeListener`]: it is told of changes until this is cancelled or dropped.
+ */
+open class ChangeSubscription: ChangeSubscriptionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_fieldsales_ffi_fn_clone_changesubscription(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_fieldsales_ffi_fn_free_changesubscription(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the listener being told; cancelling twice does nothing.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_changesubscription_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangeSubscription: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ChangeSubscription
+
+    public static func lift(_ handle: UInt64) throws -> ChangeSubscription {
+        return ChangeSubscription(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ChangeSubscription) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeSubscription {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ChangeSubscription, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeSubscription_lift(_ handle: UInt64) throws -> ChangeSubscription {
+    return try FfiConverterTypeChangeSubscription.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeSubscription_lower(_ value: ChangeSubscription) -> UInt64 {
+    return FfiConverterTypeChangeSubscription.lower(value)
+}
+
+
+
+
+
+
+/**
+ * One signed-in user's engine over their local store.
+ */
+public protocol EngineProtocol: AnyObject, Sendable {
+    
+    /**
+     * Runs the duplicate check on a draft without saving it (as the rep types the name).
+     */
+    func checkCustomerDuplicates(draft: CustomerDraft) async throws  -> DuplicateCheck
+    
+    /**
+     * The contacts of a customer the user may see.
+     */
+    func contactsOf(customerId: String) async throws  -> [Contact]
+    
+    /**
+     * Adds a contact to a customer the user may see.
+     */
+    func createContact(customerId: String, draft: ContactDraft) async throws  -> Contact
+    
+    /**
+     * Creates a customer owned by the signed-in user; refused with `Duplicate` (carrying the
+     * existing customer's ID) when the same company exists, deleted ones included.
+     */
+    func createCustomer(draft: CustomerDraft) async throws  -> CreatedCustomer
+    
+    /**
+     * Every customer on the device the user may see.
+     */
+    func customers() async throws  -> [Customer]
+    
+    /**
+     * A customer the user may see.
+     */
+    func getCustomer(id: String) async throws  -> Customer
+    
+    /**
+     * Searches names and titles (any three characters of a Chinese name match) over
+     * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
+     * first, only records the user may see.
+     */
+    func search(query: String, kinds: [String], limit: UInt32) async throws  -> [SearchHit]
+    
+    /**
+     * Shares a customer with a collaborator (its owner, or a manager above them).
+     */
+    func shareCustomer(id: String, withUserId: String) async throws  -> Customer
+    
+    /**
+     * Takes a collaborator off a customer.
+     */
+    func unshareCustomer(id: String, withUserId: String) async throws  -> Customer
+    
+    /**
+     * Replaces a contact's fields with the draft's.
+     */
+    func updateContact(id: String, draft: ContactDraft) async throws  -> Contact
+    
+    /**
+     * Replaces a customer's fields with the draft's (the record's own rules apply).
+     */
+    func updateCustomer(id: String, draft: CustomerDraft) async throws  -> Customer
+    
+    /**
+     * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
+     * one row per `rep`, `team` or `region`.
+     */
+    func funnelDashboard(from: String, to: String, groupBy: String) async throws  -> FunnelDashboard
+    
+    /**
+     * The signed-in user.
+     */
+    func me() async throws  -> SignedInUser
+    
+    /**
+     * Registers a listener told of every change from now on; keep the subscription for as
+     * long as it should be told.
+     */
+    func observeChanges(listener: ChangeListener)  -> ChangeSubscription
+    
+    /**
+     * How many records have changes the server has not acknowledged yet (the "not synced"
+     * badge).
+     */
+    func pendingCount() async throws  -> UInt64
+    
+    /**
+     * Pending approvals waiting for one of the user's roles (not their own requests).
+     */
+    func approvalsWaitingForMe() async throws  -> [Approval]
+    
+    /**
+     * A manager assigns a lead to a rep (the rep's cap still holds).
+     */
+    func assignLead(leadId: String, repId: String) async throws  -> Lead
+    
+    /**
+     * Claims a lead from the pool, within the rep's cap and after any waiting period.
+     */
+    func claimLead(leadId: String) async throws  -> Lead
+    
+    /**
+     * Converts a held lead into a customer (behind the duplicate check), a contact and an
+     * opportunity in the opening stage, all in one write.
+     */
+    func convertLead(leadId: String, conversion: LeadConversion) async throws  -> ConvertedLead
+    
+    /**
+     * Creates a lead: into the pool of the unit `pool_unit_id` when given, otherwise held by
+     * the signed-in user.
+     */
+    func createLead(lead: NewLead, poolUnitId: String?) async throws  -> Lead
+    
+    /**
+     * Creates an opportunity in the process's opening stage.
+     */
+    func createOpportunity(opportunity: NewOpportunity) async throws  -> Opportunity
+    
+    /**
+     * Approves (`approve = true`) or rejects the current step of an approval.
+     */
+    func decideApproval(id: String, approve: Bool, comment: String?) async throws  -> Approval
+    
+    /**
+     * Logs a follow-up on a held lead (`method`: `visit`, `call`, `message`, `meeting`); the
+     * reclaim timer starts again.
+     */
+    func followUpLead(leadId: String, method: String, text: String) async throws  -> FollowUp
+    
+    /**
+     * An opportunity the user may see.
+     */
+    func getOpportunity(id: String) async throws  -> Opportunity
+    
+    /**
+     * The leads in the pools the user sees.
+     */
+    func leadPool() async throws  -> [Lead]
+    
+    /**
+     * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
+     * closing one (with a reason).
+     */
+    func moveOpportunity(id: String, to: String, reason: String?) async throws  -> StageMove
+    
+    /**
+     * The leads the signed-in user holds.
+     */
+    func myLeads() async throws  -> [Lead]
+    
+    /**
+     * The opportunities of a customer that the user may see.
+     */
+    func opportunitiesOf(customerId: String) async throws  -> [Opportunity]
+    
+    /**
+     * Gives a held lead back to its team's pool.
+     */
+    func returnLead(leadId: String) async throws  -> Lead
+    
+    /**
+     * Fills stage fields (merged into the values there).
+     */
+    func setOpportunityFields(id: String, fields: [String: FieldValue]) async throws  -> Opportunity
+    
+    /**
+     * The requester withdraws a pending request.
+     */
+    func withdrawApproval(id: String) async throws  -> Approval
+    
+}
+/**
+ * One signed-in user's engine over their local store.
+ */
+open class Engine: EngineProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_fieldsales_ffi_fn_clone_engine(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_fieldsales_ffi_fn_free_engine(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Runs the duplicate check on a draft without saving it (as the rep types the name).
+     */
+open func checkCustomerDuplicates(draft: CustomerDraft)async throws  -> DuplicateCheck  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_check_customer_duplicates(
+                        self.uniffiCloneHandle(),FfiConverterTypeCustomerDraft_lower(draft)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDuplicateCheck_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The contacts of a customer the user may see.
+     */
+open func contactsOf(customerId: String)async throws  -> [Contact]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_contacts_of(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(customerId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeContact.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Adds a contact to a customer the user may see.
+     */
+open func createContact(customerId: String, draft: ContactDraft)async throws  -> Contact  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_create_contact(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(customerId),FfiConverterTypeContactDraft_lower(draft)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeContact_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Creates a customer owned by the signed-in user; refused with `Duplicate` (carrying the
+     * existing customer's ID) when the same company exists, deleted ones included.
+     */
+open func createCustomer(draft: CustomerDraft)async throws  -> CreatedCustomer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_create_customer(
+                        self.uniffiCloneHandle(),FfiConverterTypeCustomerDraft_lower(draft)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCreatedCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Every customer on the device the user may see.
+     */
+open func customers()async throws  -> [Customer]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_customers(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeCustomer.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A customer the user may see.
+     */
+open func getCustomer(id: String)async throws  -> Customer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_get_customer(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Searches names and titles (any three characters of a Chinese name match) over
+     * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
+     * first, only records the user may see.
+     */
+open func search(query: String, kinds: [String], limit: UInt32)async throws  -> [SearchHit]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_search(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(query),FfiConverterSequenceString.lower(kinds),FfiConverterUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeSearchHit.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Shares a customer with a collaborator (its owner, or a manager above them).
+     */
+open func shareCustomer(id: String, withUserId: String)async throws  -> Customer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_share_customer(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(withUserId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Takes a collaborator off a customer.
+     */
+open func unshareCustomer(id: String, withUserId: String)async throws  -> Customer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_unshare_customer(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(withUserId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Replaces a contact's fields with the draft's.
+     */
+open func updateContact(id: String, draft: ContactDraft)async throws  -> Contact  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_update_contact(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeContactDraft_lower(draft)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeContact_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Replaces a customer's fields with the draft's (the record's own rules apply).
+     */
+open func updateCustomer(id: String, draft: CustomerDraft)async throws  -> Customer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_update_customer(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCustomerDraft_lower(draft)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
+     * one row per `rep`, `team` or `region`.
+     */
+open func funnelDashboard(from: String, to: String, groupBy: String)async throws  -> FunnelDashboard  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterString.lower(groupBy)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFunnelDashboard_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The signed-in user.
+     */
+open func me()async throws  -> SignedInUser  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_me(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSignedInUser_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Registers a listener told of every change from now on; keep the subscription for as
+     * long as it should be told.
+     */
+open func observeChanges(listener: ChangeListener) -> ChangeSubscription  {
+    return try!  FfiConverterTypeChangeSubscription_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_engine_observe_changes(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeChangeListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * How many records have changes the server has not acknowledged yet (the "not synced"
+     * badge).
+     */
+open func pendingCount()async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_pending_count(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_u64,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_u64,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Pending approvals waiting for one of the user's roles (not their own requests).
+     */
+open func approvalsWaitingForMe()async throws  -> [Approval]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_approvals_waiting_for_me(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeApproval.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A manager assigns a lead to a rep (the rep's cap still holds).
+     */
+open func assignLead(leadId: String, repId: String)async throws  -> Lead  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_assign_lead(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(leadId),FfiConverterString.lower(repId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLead_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Claims a lead from the pool, within the rep's cap and after any waiting period.
+     */
+open func claimLead(leadId: String)async throws  -> Lead  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_claim_lead(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(leadId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLead_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Converts a held lead into a customer (behind the duplicate check), a contact and an
+     * opportunity in the opening stage, all in one write.
+     */
+open func convertLead(leadId: String, conversion: LeadConversion)async throws  -> ConvertedLead  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_convert_lead(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(leadId),FfiConverterTypeLeadConversion_lower(conversion)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeConvertedLead_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Creates a lead: into the pool of the unit `pool_unit_id` when given, otherwise held by
+     * the signed-in user.
+     */
+open func createLead(lead: NewLead, poolUnitId: String?)async throws  -> Lead  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_create_lead(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewLead_lower(lead),FfiConverterOptionString.lower(poolUnitId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLead_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Creates an opportunity in the process's opening stage.
+     */
+open func createOpportunity(opportunity: NewOpportunity)async throws  -> Opportunity  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_create_opportunity(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewOpportunity_lower(opportunity)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOpportunity_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Approves (`approve = true`) or rejects the current step of an approval.
+     */
+open func decideApproval(id: String, approve: Bool, comment: String?)async throws  -> Approval  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_decide_approval(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterBool.lower(approve),FfiConverterOptionString.lower(comment)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeApproval_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Logs a follow-up on a held lead (`method`: `visit`, `call`, `message`, `meeting`); the
+     * reclaim timer starts again.
+     */
+open func followUpLead(leadId: String, method: String, text: String)async throws  -> FollowUp  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_follow_up_lead(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(leadId),FfiConverterString.lower(method),FfiConverterString.lower(text)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFollowUp_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * An opportunity the user may see.
+     */
+open func getOpportunity(id: String)async throws  -> Opportunity  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_get_opportunity(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOpportunity_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The leads in the pools the user sees.
+     */
+open func leadPool()async throws  -> [Lead]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_lead_pool(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeLead.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
+     * closing one (with a reason).
+     */
+open func moveOpportunity(id: String, to: String, reason: String?)async throws  -> StageMove  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_move_opportunity(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(to),FfiConverterOptionString.lower(reason)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeStageMove_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The leads the signed-in user holds.
+     */
+open func myLeads()async throws  -> [Lead]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_my_leads(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeLead.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The opportunities of a customer that the user may see.
+     */
+open func opportunitiesOf(customerId: String)async throws  -> [Opportunity]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_opportunities_of(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(customerId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOpportunity.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Gives a held lead back to its team's pool.
+     */
+open func returnLead(leadId: String)async throws  -> Lead  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_return_lead(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(leadId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLead_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Fills stage fields (merged into the values there).
+     */
+open func setOpportunityFields(id: String, fields: [String: FieldValue])async throws  -> Opportunity  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_set_opportunity_fields(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterDictionaryStringTypeFieldValue.lower(fields)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOpportunity_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The requester withdraws a pending request.
+     */
+open func withdrawApproval(id: String)async throws  -> Approval  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_withdraw_approval(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeApproval_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEngine: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Engine
+
+    public static func lift(_ handle: UInt64) throws -> Engine {
+        return Engine(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Engine) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Engine {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Engine, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngine_lift(_ handle: UInt64) throws -> Engine {
+    return try FfiConverterTypeEngine.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngine_lower(_ value: Engine) -> UInt64 {
+    return FfiConverterTypeEngine.lower(value)
+}
+
+
 
 
 
@@ -953,6 +2179,1854 @@ public func FfiConverterTypeTaskHandle_lower(_ value: TaskHandle) -> UInt64 {
 
 
 /**
+ * An approval request.
+ */
+public struct Approval: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * Who asked.
+     */
+    public let requesterId: String
+    /**
+     * The kind of the record it is about (`order`, `opportunity`, `customer`).
+     */
+    public let subjectKind: String
+    /**
+     * The record it is about.
+     */
+    public let subjectId: String
+    /**
+     * Why it is needed, as a rule code.
+     */
+    public let rule: String
+    /**
+     * A title for the list.
+     */
+    public let title: String
+    /**
+     * The amount at stake.
+     */
+    public let amount: Money?
+    /**
+     * The deepest discount asked, in basis points (10% is 1000).
+     */
+    public let discountBp: UInt32?
+    /**
+     * `pending`, `approved`, `rejected` or `withdrawn`.
+     */
+    public let status: String
+    /**
+     * While pending: the roles the current step waits for.
+     */
+    public let waitingFor: [String]
+    /**
+     * The decisions so far, in the order the server accepted them.
+     */
+    public let decisions: [ApprovalDecision]
+    /**
+     * When it was decided, epoch ms.
+     */
+    public let decidedAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * Who asked.
+         */requesterId: String, 
+        /**
+         * The kind of the record it is about (`order`, `opportunity`, `customer`).
+         */subjectKind: String, 
+        /**
+         * The record it is about.
+         */subjectId: String, 
+        /**
+         * Why it is needed, as a rule code.
+         */rule: String, 
+        /**
+         * A title for the list.
+         */title: String, 
+        /**
+         * The amount at stake.
+         */amount: Money?, 
+        /**
+         * The deepest discount asked, in basis points (10% is 1000).
+         */discountBp: UInt32?, 
+        /**
+         * `pending`, `approved`, `rejected` or `withdrawn`.
+         */status: String, 
+        /**
+         * While pending: the roles the current step waits for.
+         */waitingFor: [String], 
+        /**
+         * The decisions so far, in the order the server accepted them.
+         */decisions: [ApprovalDecision], 
+        /**
+         * When it was decided, epoch ms.
+         */decidedAtMs: Int64?) {
+        self.id = id
+        self.requesterId = requesterId
+        self.subjectKind = subjectKind
+        self.subjectId = subjectId
+        self.rule = rule
+        self.title = title
+        self.amount = amount
+        self.discountBp = discountBp
+        self.status = status
+        self.waitingFor = waitingFor
+        self.decisions = decisions
+        self.decidedAtMs = decidedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Approval: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApproval: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Approval {
+        return
+            try Approval(
+                id: FfiConverterString.read(from: &buf), 
+                requesterId: FfiConverterString.read(from: &buf), 
+                subjectKind: FfiConverterString.read(from: &buf), 
+                subjectId: FfiConverterString.read(from: &buf), 
+                rule: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterOptionTypeMoney.read(from: &buf), 
+                discountBp: FfiConverterOptionUInt32.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                waitingFor: FfiConverterSequenceString.read(from: &buf), 
+                decisions: FfiConverterSequenceTypeApprovalDecision.read(from: &buf), 
+                decidedAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Approval, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.requesterId, into: &buf)
+        FfiConverterString.write(value.subjectKind, into: &buf)
+        FfiConverterString.write(value.subjectId, into: &buf)
+        FfiConverterString.write(value.rule, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
+        FfiConverterOptionUInt32.write(value.discountBp, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterSequenceString.write(value.waitingFor, into: &buf)
+        FfiConverterSequenceTypeApprovalDecision.write(value.decisions, into: &buf)
+        FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApproval_lift(_ buf: RustBuffer) throws -> Approval {
+    return try FfiConverterTypeApproval.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApproval_lower(_ value: Approval) -> RustBuffer {
+    return FfiConverterTypeApproval.lower(value)
+}
+
+
+/**
+ * One approver's decision.
+ */
+public struct ApprovalDecision: Equatable, Hashable {
+    /**
+     * The step decided (0-based).
+     */
+    public let step: UInt32
+    /**
+     * The approver.
+     */
+    public let by: String
+    /**
+     * The role they decided as.
+     */
+    public let role: String
+    /**
+     * `approve` or `reject`.
+     */
+    public let verdict: String
+    /**
+     * Their comment.
+     */
+    public let comment: String?
+    /**
+     * When, epoch ms.
+     */
+    public let atMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The step decided (0-based).
+         */step: UInt32, 
+        /**
+         * The approver.
+         */by: String, 
+        /**
+         * The role they decided as.
+         */role: String, 
+        /**
+         * `approve` or `reject`.
+         */verdict: String, 
+        /**
+         * Their comment.
+         */comment: String?, 
+        /**
+         * When, epoch ms.
+         */atMs: Int64) {
+        self.step = step
+        self.by = by
+        self.role = role
+        self.verdict = verdict
+        self.comment = comment
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ApprovalDecision: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApprovalDecision: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApprovalDecision {
+        return
+            try ApprovalDecision(
+                step: FfiConverterUInt32.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                role: FfiConverterString.read(from: &buf), 
+                verdict: FfiConverterString.read(from: &buf), 
+                comment: FfiConverterOptionString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ApprovalDecision, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.step, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.role, into: &buf)
+        FfiConverterString.write(value.verdict, into: &buf)
+        FfiConverterOptionString.write(value.comment, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApprovalDecision_lift(_ buf: RustBuffer) throws -> ApprovalDecision {
+    return try FfiConverterTypeApprovalDecision.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApprovalDecision_lower(_ value: ApprovalDecision) -> RustBuffer {
+    return FfiConverterTypeApprovalDecision.lower(value)
+}
+
+
+/**
+ * What one operation or one applied sync page changed.
+ */
+public struct ChangeEvent: Equatable, Hashable {
+    /**
+     * Every record changed, each once.
+     */
+    public let records: [ChangedRecord]
+    /**
+     * The kinds among them, sorted, each once: a list screen refreshes when its kind is here.
+     */
+    public let kinds: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Every record changed, each once.
+         */records: [ChangedRecord], 
+        /**
+         * The kinds among them, sorted, each once: a list screen refreshes when its kind is here.
+         */kinds: [String]) {
+        self.records = records
+        self.kinds = kinds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChangeEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangeEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeEvent {
+        return
+            try ChangeEvent(
+                records: FfiConverterSequenceTypeChangedRecord.read(from: &buf), 
+                kinds: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChangeEvent, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeChangedRecord.write(value.records, into: &buf)
+        FfiConverterSequenceString.write(value.kinds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeEvent_lift(_ buf: RustBuffer) throws -> ChangeEvent {
+    return try FfiConverterTypeChangeEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeEvent_lower(_ value: ChangeEvent) -> RustBuffer {
+    return FfiConverterTypeChangeEvent.lower(value)
+}
+
+
+/**
+ * One record a write or a sync changed.
+ */
+public struct ChangedRecord: Equatable, Hashable {
+    /**
+     * The record.
+     */
+    public let id: String
+    /**
+     * Its kind: `customer`, `contact`, `lead`, `opportunity`, `visit`...
+     */
+    public let kind: String
+    /**
+     * Whether it left the device (out of the user's scope, or signed out). A deleted record
+     * stays, marked deleted.
+     */
+    public let removed: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The record.
+         */id: String, 
+        /**
+         * Its kind: `customer`, `contact`, `lead`, `opportunity`, `visit`...
+         */kind: String, 
+        /**
+         * Whether it left the device (out of the user's scope, or signed out). A deleted record
+         * stays, marked deleted.
+         */removed: Bool) {
+        self.id = id
+        self.kind = kind
+        self.removed = removed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChangedRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangedRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangedRecord {
+        return
+            try ChangedRecord(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                removed: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChangedRecord, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterBool.write(value.removed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangedRecord_lift(_ buf: RustBuffer) throws -> ChangedRecord {
+    return try FfiConverterTypeChangedRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangedRecord_lower(_ value: ChangedRecord) -> RustBuffer {
+    return FfiConverterTypeChangedRecord.lower(value)
+}
+
+
+/**
+ * A person at a customer.
+ */
+public struct Contact: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * The customer.
+     */
+    public let customerId: String
+    /**
+     * Name.
+     */
+    public let name: String
+    /**
+     * Job title.
+     */
+    public let title: String?
+    /**
+     * Phone.
+     */
+    public let phone: String?
+    /**
+     * E-mail.
+     */
+    public let email: String?
+    /**
+     * Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
+     */
+    public let decisionRole: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * The customer.
+         */customerId: String, 
+        /**
+         * Name.
+         */name: String, 
+        /**
+         * Job title.
+         */title: String?, 
+        /**
+         * Phone.
+         */phone: String?, 
+        /**
+         * E-mail.
+         */email: String?, 
+        /**
+         * Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
+         */decisionRole: String) {
+        self.id = id
+        self.customerId = customerId
+        self.name = name
+        self.title = title
+        self.phone = phone
+        self.email = email
+        self.decisionRole = decisionRole
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Contact: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeContact: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Contact {
+        return
+            try Contact(
+                id: FfiConverterString.read(from: &buf), 
+                customerId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                decisionRole: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Contact, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterString.write(value.decisionRole, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContact_lift(_ buf: RustBuffer) throws -> Contact {
+    return try FfiConverterTypeContact.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContact_lower(_ value: Contact) -> RustBuffer {
+    return FfiConverterTypeContact.lower(value)
+}
+
+
+/**
+ * What the user typed for a contact.
+ */
+public struct ContactDraft: Equatable, Hashable {
+    /**
+     * Name (required).
+     */
+    public let name: String
+    /**
+     * Job title.
+     */
+    public let title: String?
+    /**
+     * Phone: digits, spaces and `+ - ( ) #`.
+     */
+    public let phone: String?
+    /**
+     * E-mail.
+     */
+    public let email: String?
+    /**
+     * Decision role code (see [`Contact::decision_role`]).
+     */
+    public let decisionRole: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Name (required).
+         */name: String, 
+        /**
+         * Job title.
+         */title: String?, 
+        /**
+         * Phone: digits, spaces and `+ - ( ) #`.
+         */phone: String?, 
+        /**
+         * E-mail.
+         */email: String?, 
+        /**
+         * Decision role code (see [`Contact::decision_role`]).
+         */decisionRole: String) {
+        self.name = name
+        self.title = title
+        self.phone = phone
+        self.email = email
+        self.decisionRole = decisionRole
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ContactDraft: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeContactDraft: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ContactDraft {
+        return
+            try ContactDraft(
+                name: FfiConverterString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                decisionRole: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ContactDraft, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterString.write(value.decisionRole, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContactDraft_lift(_ buf: RustBuffer) throws -> ContactDraft {
+    return try FfiConverterTypeContactDraft.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContactDraft_lower(_ value: ContactDraft) -> RustBuffer {
+    return FfiConverterTypeContactDraft.lower(value)
+}
+
+
+/**
+ * What a conversion created, in one write.
+ */
+public struct ConvertedLead: Equatable, Hashable {
+    /**
+     * The lead, now converted.
+     */
+    public let lead: Lead
+    /**
+     * The new customer.
+     */
+    public let customer: Customer
+    /**
+     * The contact, when the lead named one.
+     */
+    public let contact: Contact?
+    /**
+     * The opportunity, in the opening stage.
+     */
+    public let opportunity: Opportunity
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The lead, now converted.
+         */lead: Lead, 
+        /**
+         * The new customer.
+         */customer: Customer, 
+        /**
+         * The contact, when the lead named one.
+         */contact: Contact?, 
+        /**
+         * The opportunity, in the opening stage.
+         */opportunity: Opportunity) {
+        self.lead = lead
+        self.customer = customer
+        self.contact = contact
+        self.opportunity = opportunity
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConvertedLead: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConvertedLead: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConvertedLead {
+        return
+            try ConvertedLead(
+                lead: FfiConverterTypeLead.read(from: &buf), 
+                customer: FfiConverterTypeCustomer.read(from: &buf), 
+                contact: FfiConverterOptionTypeContact.read(from: &buf), 
+                opportunity: FfiConverterTypeOpportunity.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConvertedLead, into buf: inout [UInt8]) {
+        FfiConverterTypeLead.write(value.lead, into: &buf)
+        FfiConverterTypeCustomer.write(value.customer, into: &buf)
+        FfiConverterOptionTypeContact.write(value.contact, into: &buf)
+        FfiConverterTypeOpportunity.write(value.opportunity, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConvertedLead_lift(_ buf: RustBuffer) throws -> ConvertedLead {
+    return try FfiConverterTypeConvertedLead.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConvertedLead_lower(_ value: ConvertedLead) -> RustBuffer {
+    return FfiConverterTypeConvertedLead.lower(value)
+}
+
+
+/**
+ * A customer just created, and the close names the rep should have a look at.
+ */
+public struct CreatedCustomer: Equatable, Hashable {
+    /**
+     * The new customer, owned by the signed-in user.
+     */
+    public let customer: Customer
+    /**
+     * Customers with close names.
+     */
+    public let nearDuplicates: [DuplicateHit]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The new customer, owned by the signed-in user.
+         */customer: Customer, 
+        /**
+         * Customers with close names.
+         */nearDuplicates: [DuplicateHit]) {
+        self.customer = customer
+        self.nearDuplicates = nearDuplicates
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreatedCustomer: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreatedCustomer: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreatedCustomer {
+        return
+            try CreatedCustomer(
+                customer: FfiConverterTypeCustomer.read(from: &buf), 
+                nearDuplicates: FfiConverterSequenceTypeDuplicateHit.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreatedCustomer, into buf: inout [UInt8]) {
+        FfiConverterTypeCustomer.write(value.customer, into: &buf)
+        FfiConverterSequenceTypeDuplicateHit.write(value.nearDuplicates, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedCustomer_lift(_ buf: RustBuffer) throws -> CreatedCustomer {
+    return try FfiConverterTypeCreatedCustomer.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedCustomer_lower(_ value: CreatedCustomer) -> RustBuffer {
+    return FfiConverterTypeCreatedCustomer.lower(value)
+}
+
+
+/**
+ * A customer company as a screen shows it.
+ */
+public struct Customer: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * The owning rep, if any.
+     */
+    public let ownerId: String?
+    /**
+     * Users it is shared with (collaborators).
+     */
+    public let sharedWith: [String]
+    /**
+     * Legal full name.
+     */
+    public let legalName: String
+    /**
+     * Short name used day to day.
+     */
+    public let shortName: String?
+    /**
+     * English name.
+     */
+    public let englishName: String?
+    /**
+     * Customer type code.
+     */
+    public let customerType: String?
+    /**
+     * Industry.
+     */
+    public let industry: String?
+    /**
+     * Scale band.
+     */
+    public let scale: String?
+    /**
+     * Postal address.
+     */
+    public let address: String?
+    /**
+     * Registered location: the centre of the check-in geofence.
+     */
+    public let location: GeoPoint?
+    /**
+     * Tier (A/B/C).
+     */
+    public let tier: String?
+    /**
+     * Where it came from.
+     */
+    public let source: String?
+    /**
+     * Free tags.
+     */
+    public let tags: [String]
+    /**
+     * Longer notes.
+     */
+    public let notes: String
+    /**
+     * Created, epoch ms.
+     */
+    public let createdAtMs: Int64
+    /**
+     * Whether it was deleted (voided).
+     */
+    public let deleted: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * The owning rep, if any.
+         */ownerId: String?, 
+        /**
+         * Users it is shared with (collaborators).
+         */sharedWith: [String], 
+        /**
+         * Legal full name.
+         */legalName: String, 
+        /**
+         * Short name used day to day.
+         */shortName: String?, 
+        /**
+         * English name.
+         */englishName: String?, 
+        /**
+         * Customer type code.
+         */customerType: String?, 
+        /**
+         * Industry.
+         */industry: String?, 
+        /**
+         * Scale band.
+         */scale: String?, 
+        /**
+         * Postal address.
+         */address: String?, 
+        /**
+         * Registered location: the centre of the check-in geofence.
+         */location: GeoPoint?, 
+        /**
+         * Tier (A/B/C).
+         */tier: String?, 
+        /**
+         * Where it came from.
+         */source: String?, 
+        /**
+         * Free tags.
+         */tags: [String], 
+        /**
+         * Longer notes.
+         */notes: String, 
+        /**
+         * Created, epoch ms.
+         */createdAtMs: Int64, 
+        /**
+         * Whether it was deleted (voided).
+         */deleted: Bool) {
+        self.id = id
+        self.ownerId = ownerId
+        self.sharedWith = sharedWith
+        self.legalName = legalName
+        self.shortName = shortName
+        self.englishName = englishName
+        self.customerType = customerType
+        self.industry = industry
+        self.scale = scale
+        self.address = address
+        self.location = location
+        self.tier = tier
+        self.source = source
+        self.tags = tags
+        self.notes = notes
+        self.createdAtMs = createdAtMs
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Customer: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Customer {
+        return
+            try Customer(
+                id: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                sharedWith: FfiConverterSequenceString.read(from: &buf), 
+                legalName: FfiConverterString.read(from: &buf), 
+                shortName: FfiConverterOptionString.read(from: &buf), 
+                englishName: FfiConverterOptionString.read(from: &buf), 
+                customerType: FfiConverterOptionString.read(from: &buf), 
+                industry: FfiConverterOptionString.read(from: &buf), 
+                scale: FfiConverterOptionString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                location: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
+                tier: FfiConverterOptionString.read(from: &buf), 
+                source: FfiConverterOptionString.read(from: &buf), 
+                tags: FfiConverterSequenceString.read(from: &buf), 
+                notes: FfiConverterString.read(from: &buf), 
+                createdAtMs: FfiConverterInt64.read(from: &buf), 
+                deleted: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Customer, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterSequenceString.write(value.sharedWith, into: &buf)
+        FfiConverterString.write(value.legalName, into: &buf)
+        FfiConverterOptionString.write(value.shortName, into: &buf)
+        FfiConverterOptionString.write(value.englishName, into: &buf)
+        FfiConverterOptionString.write(value.customerType, into: &buf)
+        FfiConverterOptionString.write(value.industry, into: &buf)
+        FfiConverterOptionString.write(value.scale, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.location, into: &buf)
+        FfiConverterOptionString.write(value.tier, into: &buf)
+        FfiConverterOptionString.write(value.source, into: &buf)
+        FfiConverterSequenceString.write(value.tags, into: &buf)
+        FfiConverterString.write(value.notes, into: &buf)
+        FfiConverterInt64.write(value.createdAtMs, into: &buf)
+        FfiConverterBool.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomer_lift(_ buf: RustBuffer) throws -> Customer {
+    return try FfiConverterTypeCustomer.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomer_lower(_ value: Customer) -> RustBuffer {
+    return FfiConverterTypeCustomer.lower(value)
+}
+
+
+/**
+ * What the user typed for a new customer, or the edited fields of one.
+ */
+public struct CustomerDraft: Equatable, Hashable {
+    /**
+     * Legal full name (required).
+     */
+    public let legalName: String
+    /**
+     * Short name.
+     */
+    public let shortName: String?
+    /**
+     * English name.
+     */
+    public let englishName: String?
+    /**
+     * Customer type code.
+     */
+    public let customerType: String?
+    /**
+     * Industry.
+     */
+    public let industry: String?
+    /**
+     * Scale band.
+     */
+    public let scale: String?
+    /**
+     * Postal address.
+     */
+    public let address: String?
+    /**
+     * Location; a rep's first check-in proposes one when this is empty.
+     */
+    public let location: GeoPoint?
+    /**
+     * Tier.
+     */
+    public let tier: String?
+    /**
+     * Source.
+     */
+    public let source: String?
+    /**
+     * Tags.
+     */
+    public let tags: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Legal full name (required).
+         */legalName: String, 
+        /**
+         * Short name.
+         */shortName: String?, 
+        /**
+         * English name.
+         */englishName: String?, 
+        /**
+         * Customer type code.
+         */customerType: String?, 
+        /**
+         * Industry.
+         */industry: String?, 
+        /**
+         * Scale band.
+         */scale: String?, 
+        /**
+         * Postal address.
+         */address: String?, 
+        /**
+         * Location; a rep's first check-in proposes one when this is empty.
+         */location: GeoPoint?, 
+        /**
+         * Tier.
+         */tier: String?, 
+        /**
+         * Source.
+         */source: String?, 
+        /**
+         * Tags.
+         */tags: [String]) {
+        self.legalName = legalName
+        self.shortName = shortName
+        self.englishName = englishName
+        self.customerType = customerType
+        self.industry = industry
+        self.scale = scale
+        self.address = address
+        self.location = location
+        self.tier = tier
+        self.source = source
+        self.tags = tags
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CustomerDraft: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCustomerDraft: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomerDraft {
+        return
+            try CustomerDraft(
+                legalName: FfiConverterString.read(from: &buf), 
+                shortName: FfiConverterOptionString.read(from: &buf), 
+                englishName: FfiConverterOptionString.read(from: &buf), 
+                customerType: FfiConverterOptionString.read(from: &buf), 
+                industry: FfiConverterOptionString.read(from: &buf), 
+                scale: FfiConverterOptionString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                location: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
+                tier: FfiConverterOptionString.read(from: &buf), 
+                source: FfiConverterOptionString.read(from: &buf), 
+                tags: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CustomerDraft, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.legalName, into: &buf)
+        FfiConverterOptionString.write(value.shortName, into: &buf)
+        FfiConverterOptionString.write(value.englishName, into: &buf)
+        FfiConverterOptionString.write(value.customerType, into: &buf)
+        FfiConverterOptionString.write(value.industry, into: &buf)
+        FfiConverterOptionString.write(value.scale, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.location, into: &buf)
+        FfiConverterOptionString.write(value.tier, into: &buf)
+        FfiConverterOptionString.write(value.source, into: &buf)
+        FfiConverterSequenceString.write(value.tags, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerDraft_lift(_ buf: RustBuffer) throws -> CustomerDraft {
+    return try FfiConverterTypeCustomerDraft.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerDraft_lower(_ value: CustomerDraft) -> RustBuffer {
+    return FfiConverterTypeCustomerDraft.lower(value)
+}
+
+
+/**
+ * What the duplicate check found for a draft.
+ */
+public struct DuplicateCheck: Equatable, Hashable {
+    /**
+     * The same company: creating the draft would be refused.
+     */
+    public let exact: DuplicateHit?
+    /**
+     * Close names: a warning to show before saving.
+     */
+    public let near: [DuplicateHit]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The same company: creating the draft would be refused.
+         */exact: DuplicateHit?, 
+        /**
+         * Close names: a warning to show before saving.
+         */near: [DuplicateHit]) {
+        self.exact = exact
+        self.near = near
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DuplicateCheck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDuplicateCheck: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DuplicateCheck {
+        return
+            try DuplicateCheck(
+                exact: FfiConverterOptionTypeDuplicateHit.read(from: &buf), 
+                near: FfiConverterSequenceTypeDuplicateHit.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DuplicateCheck, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeDuplicateHit.write(value.exact, into: &buf)
+        FfiConverterSequenceTypeDuplicateHit.write(value.near, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateCheck_lift(_ buf: RustBuffer) throws -> DuplicateCheck {
+    return try FfiConverterTypeDuplicateCheck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateCheck_lower(_ value: DuplicateCheck) -> RustBuffer {
+    return FfiConverterTypeDuplicateCheck.lower(value)
+}
+
+
+/**
+ * An existing customer the duplicate check found, with what the user may read of it.
+ */
+public struct DuplicateHit: Equatable, Hashable {
+    /**
+     * The existing customer.
+     */
+    public let id: String
+    /**
+     * How alike the names are, 0.0 to 1.0 (1.0: the same normalised name).
+     */
+    public let score: Double
+    /**
+     * Whether it was deleted: restore it rather than create it again.
+     */
+    public let voided: Bool
+    /**
+     * Whether the user may open it; when not, only the fields the process configuration
+     * shows are filled, so the rep knows whom to ask.
+     */
+    public let visible: Bool
+    /**
+     * Legal name, when shown.
+     */
+    public let legalName: String?
+    /**
+     * Short name, when shown.
+     */
+    public let shortName: String?
+    /**
+     * Owner, when shown.
+     */
+    public let ownerId: String?
+    /**
+     * Industry, when shown.
+     */
+    public let industry: String?
+    /**
+     * Tier, when shown.
+     */
+    public let tier: String?
+    /**
+     * Address, when shown.
+     */
+    public let address: String?
+    /**
+     * Created, epoch ms, when shown.
+     */
+    public let createdAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The existing customer.
+         */id: String, 
+        /**
+         * How alike the names are, 0.0 to 1.0 (1.0: the same normalised name).
+         */score: Double, 
+        /**
+         * Whether it was deleted: restore it rather than create it again.
+         */voided: Bool, 
+        /**
+         * Whether the user may open it; when not, only the fields the process configuration
+         * shows are filled, so the rep knows whom to ask.
+         */visible: Bool, 
+        /**
+         * Legal name, when shown.
+         */legalName: String?, 
+        /**
+         * Short name, when shown.
+         */shortName: String?, 
+        /**
+         * Owner, when shown.
+         */ownerId: String?, 
+        /**
+         * Industry, when shown.
+         */industry: String?, 
+        /**
+         * Tier, when shown.
+         */tier: String?, 
+        /**
+         * Address, when shown.
+         */address: String?, 
+        /**
+         * Created, epoch ms, when shown.
+         */createdAtMs: Int64?) {
+        self.id = id
+        self.score = score
+        self.voided = voided
+        self.visible = visible
+        self.legalName = legalName
+        self.shortName = shortName
+        self.ownerId = ownerId
+        self.industry = industry
+        self.tier = tier
+        self.address = address
+        self.createdAtMs = createdAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DuplicateHit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDuplicateHit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DuplicateHit {
+        return
+            try DuplicateHit(
+                id: FfiConverterString.read(from: &buf), 
+                score: FfiConverterDouble.read(from: &buf), 
+                voided: FfiConverterBool.read(from: &buf), 
+                visible: FfiConverterBool.read(from: &buf), 
+                legalName: FfiConverterOptionString.read(from: &buf), 
+                shortName: FfiConverterOptionString.read(from: &buf), 
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                industry: FfiConverterOptionString.read(from: &buf), 
+                tier: FfiConverterOptionString.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                createdAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DuplicateHit, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterDouble.write(value.score, into: &buf)
+        FfiConverterBool.write(value.voided, into: &buf)
+        FfiConverterBool.write(value.visible, into: &buf)
+        FfiConverterOptionString.write(value.legalName, into: &buf)
+        FfiConverterOptionString.write(value.shortName, into: &buf)
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterOptionString.write(value.industry, into: &buf)
+        FfiConverterOptionString.write(value.tier, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterOptionInt64.write(value.createdAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateHit_lift(_ buf: RustBuffer) throws -> DuplicateHit {
+    return try FfiConverterTypeDuplicateHit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateHit_lower(_ value: DuplicateHit) -> RustBuffer {
+    return FfiConverterTypeDuplicateHit.lower(value)
+}
+
+
+/**
+ * A follow-up: a call, a message, a meeting or a visit with a customer, lead or deal.
+ */
+public struct FollowUp: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * What it is about: `customer`, `lead` or `opportunity`.
+     */
+    public let subjectKind: String
+    /**
+     * The record it is about.
+     */
+    public let subjectId: String
+    /**
+     * The customer, when known.
+     */
+    public let customerId: String?
+    /**
+     * `visit`, `call`, `message` or `meeting`.
+     */
+    public let method: String
+    /**
+     * When it happened, epoch ms.
+     */
+    public let occurredAtMs: Int64
+    /**
+     * What was said.
+     */
+    public let text: String
+    /**
+     * The next step agreed.
+     */
+    public let nextStep: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * What it is about: `customer`, `lead` or `opportunity`.
+         */subjectKind: String, 
+        /**
+         * The record it is about.
+         */subjectId: String, 
+        /**
+         * The customer, when known.
+         */customerId: String?, 
+        /**
+         * `visit`, `call`, `message` or `meeting`.
+         */method: String, 
+        /**
+         * When it happened, epoch ms.
+         */occurredAtMs: Int64, 
+        /**
+         * What was said.
+         */text: String, 
+        /**
+         * The next step agreed.
+         */nextStep: String?) {
+        self.id = id
+        self.subjectKind = subjectKind
+        self.subjectId = subjectId
+        self.customerId = customerId
+        self.method = method
+        self.occurredAtMs = occurredAtMs
+        self.text = text
+        self.nextStep = nextStep
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FollowUp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFollowUp: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FollowUp {
+        return
+            try FollowUp(
+                id: FfiConverterString.read(from: &buf), 
+                subjectKind: FfiConverterString.read(from: &buf), 
+                subjectId: FfiConverterString.read(from: &buf), 
+                customerId: FfiConverterOptionString.read(from: &buf), 
+                method: FfiConverterString.read(from: &buf), 
+                occurredAtMs: FfiConverterInt64.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                nextStep: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FollowUp, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.subjectKind, into: &buf)
+        FfiConverterString.write(value.subjectId, into: &buf)
+        FfiConverterOptionString.write(value.customerId, into: &buf)
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterInt64.write(value.occurredAtMs, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterOptionString.write(value.nextStep, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUp_lift(_ buf: RustBuffer) throws -> FollowUp {
+    return try FfiConverterTypeFollowUp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUp_lower(_ value: FollowUp) -> RustBuffer {
+    return FfiConverterTypeFollowUp.lower(value)
+}
+
+
+/**
+ * The sales funnel of the user's scope.
+ */
+public struct FunnelDashboard: Equatable, Hashable {
+    /**
+     * When the data was last brought up to date by a sync, epoch ms; none if never.
+     */
+    public let dataAsOfMs: Int64?
+    /**
+     * The currency of the amounts; deals in another are left out and counted below.
+     */
+    public let currency: String
+    /**
+     * The stages as configured: code and name.
+     */
+    public let stageNames: [StageName]
+    /**
+     * One row per group.
+     */
+    public let rows: [FunnelRow]
+    /**
+     * The whole scope.
+     */
+    public let total: FunnelFigures
+    /**
+     * Deals left out because their currency differs.
+     */
+    public let excludedOtherCurrency: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the data was last brought up to date by a sync, epoch ms; none if never.
+         */dataAsOfMs: Int64?, 
+        /**
+         * The currency of the amounts; deals in another are left out and counted below.
+         */currency: String, 
+        /**
+         * The stages as configured: code and name.
+         */stageNames: [StageName], 
+        /**
+         * One row per group.
+         */rows: [FunnelRow], 
+        /**
+         * The whole scope.
+         */total: FunnelFigures, 
+        /**
+         * Deals left out because their currency differs.
+         */excludedOtherCurrency: UInt64) {
+        self.dataAsOfMs = dataAsOfMs
+        self.currency = currency
+        self.stageNames = stageNames
+        self.rows = rows
+        self.total = total
+        self.excludedOtherCurrency = excludedOtherCurrency
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FunnelDashboard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunnelDashboard {
+        return
+            try FunnelDashboard(
+                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                currency: FfiConverterString.read(from: &buf), 
+                stageNames: FfiConverterSequenceTypeStageName.read(from: &buf), 
+                rows: FfiConverterSequenceTypeFunnelRow.read(from: &buf), 
+                total: FfiConverterTypeFunnelFigures.read(from: &buf), 
+                excludedOtherCurrency: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FunnelDashboard, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterSequenceTypeStageName.write(value.stageNames, into: &buf)
+        FfiConverterSequenceTypeFunnelRow.write(value.rows, into: &buf)
+        FfiConverterTypeFunnelFigures.write(value.total, into: &buf)
+        FfiConverterUInt64.write(value.excludedOtherCurrency, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelDashboard_lift(_ buf: RustBuffer) throws -> FunnelDashboard {
+    return try FfiConverterTypeFunnelDashboard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelDashboard_lower(_ value: FunnelDashboard) -> RustBuffer {
+    return FfiConverterTypeFunnelDashboard.lower(value)
+}
+
+
+/**
+ * The funnel figures of one group, or of the whole scope.
+ */
+public struct FunnelFigures: Equatable, Hashable {
+    /**
+     * Per stage, in the process's order.
+     */
+    public let stages: [StageFigures]
+    /**
+     * Open amount over all stages.
+     */
+    public let pipeline: Money
+    /**
+     * Weighted forecast.
+     */
+    public let weightedForecast: Money
+    /**
+     * Deals won within the range.
+     */
+    public let won: UInt64
+    /**
+     * Their amount.
+     */
+    public let wonAmount: Money
+    /**
+     * Deals lost within the range.
+     */
+    public let lost: UInt64
+    /**
+     * Won over closed, in basis points; none when nothing closed.
+     */
+    public let winRateBp: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Per stage, in the process's order.
+         */stages: [StageFigures], 
+        /**
+         * Open amount over all stages.
+         */pipeline: Money, 
+        /**
+         * Weighted forecast.
+         */weightedForecast: Money, 
+        /**
+         * Deals won within the range.
+         */won: UInt64, 
+        /**
+         * Their amount.
+         */wonAmount: Money, 
+        /**
+         * Deals lost within the range.
+         */lost: UInt64, 
+        /**
+         * Won over closed, in basis points; none when nothing closed.
+         */winRateBp: UInt32?) {
+        self.stages = stages
+        self.pipeline = pipeline
+        self.weightedForecast = weightedForecast
+        self.won = won
+        self.wonAmount = wonAmount
+        self.lost = lost
+        self.winRateBp = winRateBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FunnelFigures: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFunnelFigures: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunnelFigures {
+        return
+            try FunnelFigures(
+                stages: FfiConverterSequenceTypeStageFigures.read(from: &buf), 
+                pipeline: FfiConverterTypeMoney.read(from: &buf), 
+                weightedForecast: FfiConverterTypeMoney.read(from: &buf), 
+                won: FfiConverterUInt64.read(from: &buf), 
+                wonAmount: FfiConverterTypeMoney.read(from: &buf), 
+                lost: FfiConverterUInt64.read(from: &buf), 
+                winRateBp: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FunnelFigures, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeStageFigures.write(value.stages, into: &buf)
+        FfiConverterTypeMoney.write(value.pipeline, into: &buf)
+        FfiConverterTypeMoney.write(value.weightedForecast, into: &buf)
+        FfiConverterUInt64.write(value.won, into: &buf)
+        FfiConverterTypeMoney.write(value.wonAmount, into: &buf)
+        FfiConverterUInt64.write(value.lost, into: &buf)
+        FfiConverterOptionUInt32.write(value.winRateBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelFigures_lift(_ buf: RustBuffer) throws -> FunnelFigures {
+    return try FfiConverterTypeFunnelFigures.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelFigures_lower(_ value: FunnelFigures) -> RustBuffer {
+    return FfiConverterTypeFunnelFigures.lower(value)
+}
+
+
+/**
+ * One row of the funnel: a rep, a team or a region.
+ */
+public struct FunnelRow: Equatable, Hashable {
+    /**
+     * The rep's, team's or region's ID.
+     */
+    public let groupId: String
+    /**
+     * Its name.
+     */
+    public let groupName: String
+    /**
+     * Its figures.
+     */
+    public let figures: FunnelFigures
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The rep's, team's or region's ID.
+         */groupId: String, 
+        /**
+         * Its name.
+         */groupName: String, 
+        /**
+         * Its figures.
+         */figures: FunnelFigures) {
+        self.groupId = groupId
+        self.groupName = groupName
+        self.figures = figures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FunnelRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFunnelRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunnelRow {
+        return
+            try FunnelRow(
+                groupId: FfiConverterString.read(from: &buf), 
+                groupName: FfiConverterString.read(from: &buf), 
+                figures: FfiConverterTypeFunnelFigures.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FunnelRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.groupId, into: &buf)
+        FfiConverterString.write(value.groupName, into: &buf)
+        FfiConverterTypeFunnelFigures.write(value.figures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelRow_lift(_ buf: RustBuffer) throws -> FunnelRow {
+    return try FfiConverterTypeFunnelRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunnelRow_lower(_ value: FunnelRow) -> RustBuffer {
+    return FfiConverterTypeFunnelRow.lower(value)
+}
+
+
+/**
  * A WGS-84 position in degrees, as GPS reports it.
  */
 public struct GeoPoint: Equatable, Hashable {
@@ -1018,6 +4092,244 @@ public func FfiConverterTypeGeoPoint_lift(_ buf: RustBuffer) throws -> GeoPoint 
 #endif
 public func FfiConverterTypeGeoPoint_lower(_ value: GeoPoint) -> RustBuffer {
     return FfiConverterTypeGeoPoint.lower(value)
+}
+
+
+/**
+ * A sales lead.
+ */
+public struct Lead: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * The rep holding it; none while it is in a pool.
+     */
+    public let ownerId: String?
+    /**
+     * The company as the lead names it.
+     */
+    public let companyName: String
+    /**
+     * The person to talk to.
+     */
+    public let contactName: String?
+    /**
+     * Their phone.
+     */
+    public let phone: String?
+    /**
+     * Their e-mail.
+     */
+    public let email: String?
+    /**
+     * Where it came from.
+     */
+    public let source: String?
+    /**
+     * `new`, `assigned`, `following`, `converted`, `pooled` or `closed`.
+     */
+    public let status: String
+    /**
+     * When the current holder got it, epoch ms.
+     */
+    public let assignedAtMs: Int64?
+    /**
+     * The last follow-up, epoch ms: the reclaim timer runs from here.
+     */
+    public let lastFollowUpAtMs: Int64?
+    /**
+     * The customer it became, once converted.
+     */
+    public let convertedCustomerId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * The rep holding it; none while it is in a pool.
+         */ownerId: String?, 
+        /**
+         * The company as the lead names it.
+         */companyName: String, 
+        /**
+         * The person to talk to.
+         */contactName: String?, 
+        /**
+         * Their phone.
+         */phone: String?, 
+        /**
+         * Their e-mail.
+         */email: String?, 
+        /**
+         * Where it came from.
+         */source: String?, 
+        /**
+         * `new`, `assigned`, `following`, `converted`, `pooled` or `closed`.
+         */status: String, 
+        /**
+         * When the current holder got it, epoch ms.
+         */assignedAtMs: Int64?, 
+        /**
+         * The last follow-up, epoch ms: the reclaim timer runs from here.
+         */lastFollowUpAtMs: Int64?, 
+        /**
+         * The customer it became, once converted.
+         */convertedCustomerId: String?) {
+        self.id = id
+        self.ownerId = ownerId
+        self.companyName = companyName
+        self.contactName = contactName
+        self.phone = phone
+        self.email = email
+        self.source = source
+        self.status = status
+        self.assignedAtMs = assignedAtMs
+        self.lastFollowUpAtMs = lastFollowUpAtMs
+        self.convertedCustomerId = convertedCustomerId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Lead: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLead: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Lead {
+        return
+            try Lead(
+                id: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                companyName: FfiConverterString.read(from: &buf), 
+                contactName: FfiConverterOptionString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                source: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                assignedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                lastFollowUpAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                convertedCustomerId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Lead, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.companyName, into: &buf)
+        FfiConverterOptionString.write(value.contactName, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterOptionString.write(value.source, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionInt64.write(value.assignedAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.lastFollowUpAtMs, into: &buf)
+        FfiConverterOptionString.write(value.convertedCustomerId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLead_lift(_ buf: RustBuffer) throws -> Lead {
+    return try FfiConverterTypeLead.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLead_lower(_ value: Lead) -> RustBuffer {
+    return FfiConverterTypeLead.lower(value)
+}
+
+
+/**
+ * What converting a lead should create.
+ */
+public struct LeadConversion: Equatable, Hashable {
+    /**
+     * The customer's legal name; blank takes the lead's company name.
+     */
+    public let legalName: String
+    /**
+     * The opportunity's name.
+     */
+    public let opportunityName: String
+    /**
+     * The opportunity's expected amount.
+     */
+    public let amount: Money
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The customer's legal name; blank takes the lead's company name.
+         */legalName: String, 
+        /**
+         * The opportunity's name.
+         */opportunityName: String, 
+        /**
+         * The opportunity's expected amount.
+         */amount: Money) {
+        self.legalName = legalName
+        self.opportunityName = opportunityName
+        self.amount = amount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LeadConversion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLeadConversion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LeadConversion {
+        return
+            try LeadConversion(
+                legalName: FfiConverterString.read(from: &buf), 
+                opportunityName: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LeadConversion, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.legalName, into: &buf)
+        FfiConverterString.write(value.opportunityName, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLeadConversion_lift(_ buf: RustBuffer) throws -> LeadConversion {
+    return try FfiConverterTypeLeadConversion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLeadConversion_lower(_ value: LeadConversion) -> RustBuffer {
+    return FfiConverterTypeLeadConversion.lower(value)
 }
 
 
@@ -1091,6 +4403,916 @@ public func FfiConverterTypeMoney_lower(_ value: Money) -> RustBuffer {
 
 
 /**
+ * What a new lead says.
+ */
+public struct NewLead: Equatable, Hashable {
+    /**
+     * The company (required).
+     */
+    public let companyName: String
+    /**
+     * The person to talk to.
+     */
+    public let contactName: String?
+    /**
+     * Their phone.
+     */
+    public let phone: String?
+    /**
+     * Their e-mail.
+     */
+    public let email: String?
+    /**
+     * Where it came from.
+     */
+    public let source: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The company (required).
+         */companyName: String, 
+        /**
+         * The person to talk to.
+         */contactName: String?, 
+        /**
+         * Their phone.
+         */phone: String?, 
+        /**
+         * Their e-mail.
+         */email: String?, 
+        /**
+         * Where it came from.
+         */source: String?) {
+        self.companyName = companyName
+        self.contactName = contactName
+        self.phone = phone
+        self.email = email
+        self.source = source
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewLead: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewLead: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewLead {
+        return
+            try NewLead(
+                companyName: FfiConverterString.read(from: &buf), 
+                contactName: FfiConverterOptionString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                source: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewLead, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.companyName, into: &buf)
+        FfiConverterOptionString.write(value.contactName, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterOptionString.write(value.source, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewLead_lift(_ buf: RustBuffer) throws -> NewLead {
+    return try FfiConverterTypeNewLead.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewLead_lower(_ value: NewLead) -> RustBuffer {
+    return FfiConverterTypeNewLead.lower(value)
+}
+
+
+/**
+ * What a new opportunity says.
+ */
+public struct NewOpportunity: Equatable, Hashable {
+    /**
+     * The customer.
+     */
+    public let customerId: String
+    /**
+     * Name, unique within the customer.
+     */
+    public let name: String
+    /**
+     * Expected amount.
+     */
+    public let amount: Money
+    /**
+     * Expected close day, `YYYY-MM-DD`.
+     */
+    public let expectedClose: String?
+    /**
+     * Values of the opening stage's fields.
+     */
+    public let fields: [String: FieldValue]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The customer.
+         */customerId: String, 
+        /**
+         * Name, unique within the customer.
+         */name: String, 
+        /**
+         * Expected amount.
+         */amount: Money, 
+        /**
+         * Expected close day, `YYYY-MM-DD`.
+         */expectedClose: String?, 
+        /**
+         * Values of the opening stage's fields.
+         */fields: [String: FieldValue]) {
+        self.customerId = customerId
+        self.name = name
+        self.amount = amount
+        self.expectedClose = expectedClose
+        self.fields = fields
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewOpportunity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewOpportunity: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewOpportunity {
+        return
+            try NewOpportunity(
+                customerId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
+                expectedClose: FfiConverterOptionString.read(from: &buf), 
+                fields: FfiConverterDictionaryStringTypeFieldValue.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewOpportunity, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+        FfiConverterOptionString.write(value.expectedClose, into: &buf)
+        FfiConverterDictionaryStringTypeFieldValue.write(value.fields, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewOpportunity_lift(_ buf: RustBuffer) throws -> NewOpportunity {
+    return try FfiConverterTypeNewOpportunity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewOpportunity_lower(_ value: NewOpportunity) -> RustBuffer {
+    return FfiConverterTypeNewOpportunity.lower(value)
+}
+
+
+/**
+ * A sales opportunity (deal).
+ */
+public struct Opportunity: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * The owning rep.
+     */
+    public let ownerId: String?
+    /**
+     * The customer.
+     */
+    public let customerId: String
+    /**
+     * Name, unique within the customer.
+     */
+    public let name: String
+    /**
+     * Expected amount.
+     */
+    public let amount: Money
+    /**
+     * Expected close day, `YYYY-MM-DD`.
+     */
+    public let expectedClose: String?
+    /**
+     * The current stage's code.
+     */
+    public let stage: String
+    /**
+     * When the current stage was entered, epoch ms.
+     */
+    public let stageEnteredAtMs: Int64?
+    /**
+     * Stage field values, by field key.
+     */
+    public let fields: [String: FieldValue]
+    /**
+     * `won` or `lost` once closed.
+     */
+    public let outcome: String?
+    /**
+     * Why it was won or lost.
+     */
+    public let outcomeReason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * The owning rep.
+         */ownerId: String?, 
+        /**
+         * The customer.
+         */customerId: String, 
+        /**
+         * Name, unique within the customer.
+         */name: String, 
+        /**
+         * Expected amount.
+         */amount: Money, 
+        /**
+         * Expected close day, `YYYY-MM-DD`.
+         */expectedClose: String?, 
+        /**
+         * The current stage's code.
+         */stage: String, 
+        /**
+         * When the current stage was entered, epoch ms.
+         */stageEnteredAtMs: Int64?, 
+        /**
+         * Stage field values, by field key.
+         */fields: [String: FieldValue], 
+        /**
+         * `won` or `lost` once closed.
+         */outcome: String?, 
+        /**
+         * Why it was won or lost.
+         */outcomeReason: String?) {
+        self.id = id
+        self.ownerId = ownerId
+        self.customerId = customerId
+        self.name = name
+        self.amount = amount
+        self.expectedClose = expectedClose
+        self.stage = stage
+        self.stageEnteredAtMs = stageEnteredAtMs
+        self.fields = fields
+        self.outcome = outcome
+        self.outcomeReason = outcomeReason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Opportunity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpportunity: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Opportunity {
+        return
+            try Opportunity(
+                id: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                customerId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
+                expectedClose: FfiConverterOptionString.read(from: &buf), 
+                stage: FfiConverterString.read(from: &buf), 
+                stageEnteredAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                fields: FfiConverterDictionaryStringTypeFieldValue.read(from: &buf), 
+                outcome: FfiConverterOptionString.read(from: &buf), 
+                outcomeReason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Opportunity, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+        FfiConverterOptionString.write(value.expectedClose, into: &buf)
+        FfiConverterString.write(value.stage, into: &buf)
+        FfiConverterOptionInt64.write(value.stageEnteredAtMs, into: &buf)
+        FfiConverterDictionaryStringTypeFieldValue.write(value.fields, into: &buf)
+        FfiConverterOptionString.write(value.outcome, into: &buf)
+        FfiConverterOptionString.write(value.outcomeReason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpportunity_lift(_ buf: RustBuffer) throws -> Opportunity {
+    return try FfiConverterTypeOpportunity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpportunity_lower(_ value: Opportunity) -> RustBuffer {
+    return FfiConverterTypeOpportunity.lower(value)
+}
+
+
+/**
+ * A search result.
+ */
+public struct SearchHit: Equatable, Hashable {
+    /**
+     * The record.
+     */
+    public let id: String
+    /**
+     * Its kind.
+     */
+    public let kind: String
+    /**
+     * Its title (name, subject).
+     */
+    public let title: String
+    /**
+     * Its owner.
+     */
+    public let ownerId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The record.
+         */id: String, 
+        /**
+         * Its kind.
+         */kind: String, 
+        /**
+         * Its title (name, subject).
+         */title: String, 
+        /**
+         * Its owner.
+         */ownerId: String?) {
+        self.id = id
+        self.kind = kind
+        self.title = title
+        self.ownerId = ownerId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SearchHit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSearchHit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SearchHit {
+        return
+            try SearchHit(
+                id: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SearchHit, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchHit_lift(_ buf: RustBuffer) throws -> SearchHit {
+    return try FfiConverterTypeSearchHit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchHit_lower(_ value: SearchHit) -> RustBuffer {
+    return FfiConverterTypeSearchHit.lower(value)
+}
+
+
+/**
+ * Who is signed in on this device, as the server said at sign-in.
+ */
+public struct SignedInUser: Equatable, Hashable {
+    /**
+     * The user's profile record.
+     */
+    public let userId: String
+    /**
+     * The org unit (team) the user belongs to.
+     */
+    public let unitId: String
+    /**
+     * Role codes such as `sales_rep` or `sales_manager`.
+     */
+    public let roles: [String]
+    /**
+     * How much of the org the user sees: `own`, `subtree`, `region` or `all`.
+     */
+    public let scope: String
+    /**
+     * The user's IANA time zone: "today" and the report deadline follow it.
+     */
+    public let zone: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The user's profile record.
+         */userId: String, 
+        /**
+         * The org unit (team) the user belongs to.
+         */unitId: String, 
+        /**
+         * Role codes such as `sales_rep` or `sales_manager`.
+         */roles: [String], 
+        /**
+         * How much of the org the user sees: `own`, `subtree`, `region` or `all`.
+         */scope: String, 
+        /**
+         * The user's IANA time zone: "today" and the report deadline follow it.
+         */zone: String) {
+        self.userId = userId
+        self.unitId = unitId
+        self.roles = roles
+        self.scope = scope
+        self.zone = zone
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SignedInUser: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignedInUser: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignedInUser {
+        return
+            try SignedInUser(
+                userId: FfiConverterString.read(from: &buf), 
+                unitId: FfiConverterString.read(from: &buf), 
+                roles: FfiConverterSequenceString.read(from: &buf), 
+                scope: FfiConverterString.read(from: &buf), 
+                zone: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SignedInUser, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.unitId, into: &buf)
+        FfiConverterSequenceString.write(value.roles, into: &buf)
+        FfiConverterString.write(value.scope, into: &buf)
+        FfiConverterString.write(value.zone, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignedInUser_lift(_ buf: RustBuffer) throws -> SignedInUser {
+    return try FfiConverterTypeSignedInUser.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignedInUser_lower(_ value: SignedInUser) -> RustBuffer {
+    return FfiConverterTypeSignedInUser.lower(value)
+}
+
+
+/**
+ * One stage of the funnel, for one group or the total.
+ */
+public struct StageFigures: Equatable, Hashable {
+    /**
+     * The stage's code.
+     */
+    public let stage: String
+    /**
+     * Open deals in the stage now.
+     */
+    public let `open`: UInt64
+    /**
+     * Their amount.
+     */
+    public let openAmount: Money
+    /**
+     * Their amount times the stage's win probability.
+     */
+    public let weightedAmount: Money
+    /**
+     * Entries into the stage within the range.
+     */
+    public let entered: UInt64
+    /**
+     * Of those, how many moved on to a later stage or were won.
+     */
+    public let advanced: UInt64
+    /**
+     * Advanced over entered, in basis points (25% is 2500); none when nothing entered.
+     */
+    public let conversionBp: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The stage's code.
+         */stage: String, 
+        /**
+         * Open deals in the stage now.
+         */`open`: UInt64, 
+        /**
+         * Their amount.
+         */openAmount: Money, 
+        /**
+         * Their amount times the stage's win probability.
+         */weightedAmount: Money, 
+        /**
+         * Entries into the stage within the range.
+         */entered: UInt64, 
+        /**
+         * Of those, how many moved on to a later stage or were won.
+         */advanced: UInt64, 
+        /**
+         * Advanced over entered, in basis points (25% is 2500); none when nothing entered.
+         */conversionBp: UInt32?) {
+        self.stage = stage
+        self.`open` = `open`
+        self.openAmount = openAmount
+        self.weightedAmount = weightedAmount
+        self.entered = entered
+        self.advanced = advanced
+        self.conversionBp = conversionBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StageFigures: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStageFigures: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StageFigures {
+        return
+            try StageFigures(
+                stage: FfiConverterString.read(from: &buf), 
+                open: FfiConverterUInt64.read(from: &buf), 
+                openAmount: FfiConverterTypeMoney.read(from: &buf), 
+                weightedAmount: FfiConverterTypeMoney.read(from: &buf), 
+                entered: FfiConverterUInt64.read(from: &buf), 
+                advanced: FfiConverterUInt64.read(from: &buf), 
+                conversionBp: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StageFigures, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.stage, into: &buf)
+        FfiConverterUInt64.write(value.`open`, into: &buf)
+        FfiConverterTypeMoney.write(value.openAmount, into: &buf)
+        FfiConverterTypeMoney.write(value.weightedAmount, into: &buf)
+        FfiConverterUInt64.write(value.entered, into: &buf)
+        FfiConverterUInt64.write(value.advanced, into: &buf)
+        FfiConverterOptionUInt32.write(value.conversionBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageFigures_lift(_ buf: RustBuffer) throws -> StageFigures {
+    return try FfiConverterTypeStageFigures.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageFigures_lower(_ value: StageFigures) -> RustBuffer {
+    return FfiConverterTypeStageFigures.lower(value)
+}
+
+
+/**
+ * A stage's code and display name.
+ */
+public struct StageName: Equatable, Hashable {
+    /**
+     * Code.
+     */
+    public let key: String
+    /**
+     * Name to show.
+     */
+    public let name: String
+    /**
+     * Configured win probability, basis points.
+     */
+    public let winProbabilityBp: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Code.
+         */key: String, 
+        /**
+         * Name to show.
+         */name: String, 
+        /**
+         * Configured win probability, basis points.
+         */winProbabilityBp: UInt32) {
+        self.key = key
+        self.name = name
+        self.winProbabilityBp = winProbabilityBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StageName: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStageName: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StageName {
+        return
+            try StageName(
+                key: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                winProbabilityBp: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StageName, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.key, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt32.write(value.winProbabilityBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageName_lift(_ buf: RustBuffer) throws -> StageName {
+    return try FfiConverterTypeStageName.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageName_lower(_ value: StageName) -> RustBuffer {
+    return FfiConverterTypeStageName.lower(value)
+}
+
+
+/**
+ * A value of an opportunity's stage field.
+ */
+
+public enum FieldValue: Equatable, Hashable {
+    
+    /**
+     * Text.
+     */
+    case text(
+        /**
+         * The text.
+         */value: String
+    )
+    /**
+     * A whole number.
+     */
+    case number(
+        /**
+         * The number.
+         */value: Int64
+    )
+    /**
+     * An amount.
+     */
+    case amount(
+        /**
+         * The amount.
+         */value: Money
+    )
+    /**
+     * A local day, `YYYY-MM-DD`.
+     */
+    case date(
+        /**
+         * The day.
+         */value: String
+    )
+    /**
+     * References of archived documents.
+     */
+    case attachments(
+        /**
+         * The references.
+         */value: [String]
+    )
+    /**
+     * Names (units, people).
+     */
+    case names(
+        /**
+         * The names.
+         */value: [String]
+    )
+    /**
+     * A tick.
+     */
+    case flag(
+        /**
+         * Ticked or not.
+         */value: Bool
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FieldValue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldValue: FfiConverterRustBuffer {
+    typealias SwiftType = FieldValue
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldValue {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .text(value: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .number(value: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 3: return .amount(value: try FfiConverterTypeMoney.read(from: &buf)
+        )
+        
+        case 4: return .date(value: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .attachments(value: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 6: return .names(value: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 7: return .flag(value: try FfiConverterBool.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FieldValue, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .text(value):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(value, into: &buf)
+            
+        
+        case let .number(value):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(value, into: &buf)
+            
+        
+        case let .amount(value):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeMoney.write(value, into: &buf)
+            
+        
+        case let .date(value):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(value, into: &buf)
+            
+        
+        case let .attachments(value):
+            writeInt(&buf, Int32(5))
+            FfiConverterSequenceString.write(value, into: &buf)
+            
+        
+        case let .names(value):
+            writeInt(&buf, Int32(6))
+            FfiConverterSequenceString.write(value, into: &buf)
+            
+        
+        case let .flag(value):
+            writeInt(&buf, Int32(7))
+            FfiConverterBool.write(value, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldValue_lift(_ buf: RustBuffer) throws -> FieldValue {
+    return try FfiConverterTypeFieldValue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldValue_lower(_ value: FieldValue) -> RustBuffer {
+    return FfiConverterTypeFieldValue.lower(value)
+}
+
+
+
+/**
  * Why a call into Fieldsales failed, as something the app can act on.
  */
 public 
@@ -1136,7 +5358,7 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
      */
     case NotAllowed(
         /**
-         * A stable code of the refused action, such as `customer.edit`.
+         * What was refused and who may do it, in words (`only a manager may assign leads`).
          */action: String
     )
     /**
@@ -1404,6 +5626,286 @@ public func FfiConverterTypeLocalTimeEvent_lower(_ value: LocalTimeEvent) -> Rus
 }
 
 
+
+/**
+ * What a stage move did.
+ */
+
+public enum StageMove: Equatable, Hashable {
+    
+    /**
+     * The opportunity is in the new stage.
+     */
+    case moved(
+        /**
+         * The opportunity after the move.
+         */opportunity: Opportunity
+    )
+    /**
+     * The stage needs an approval first: it was requested (or was already pending); move
+     * again once it is approved.
+     */
+    case awaitingApproval(
+        /**
+         * The request.
+         */approval: Approval
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StageMove: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStageMove: FfiConverterRustBuffer {
+    typealias SwiftType = StageMove
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StageMove {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .moved(opportunity: try FfiConverterTypeOpportunity.read(from: &buf)
+        )
+        
+        case 2: return .awaitingApproval(approval: try FfiConverterTypeApproval.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StageMove, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .moved(opportunity):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeOpportunity.write(opportunity, into: &buf)
+            
+        
+        case let .awaitingApproval(approval):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeApproval.write(approval, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageMove_lift(_ buf: RustBuffer) throws -> StageMove {
+    return try FfiConverterTypeStageMove.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStageMove_lower(_ value: StageMove) -> RustBuffer {
+    return FfiConverterTypeStageMove.lower(value)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEngine: FfiConverterRustBuffer {
+    typealias SwiftType = Engine?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEngine.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEngine.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeContact: FfiConverterRustBuffer {
+    typealias SwiftType = Contact?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeContact.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeContact.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDuplicateHit: FfiConverterRustBuffer {
+    typealias SwiftType = DuplicateHit?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDuplicateHit.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDuplicateHit.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeGeoPoint: FfiConverterRustBuffer {
+    typealias SwiftType = GeoPoint?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGeoPoint.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGeoPoint.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMoney: FfiConverterRustBuffer {
+    typealias SwiftType = Money?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMoney.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMoney.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -1432,6 +5934,306 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeApproval: FfiConverterRustBuffer {
+    typealias SwiftType = [Approval]
+
+    public static func write(_ value: [Approval], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeApproval.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Approval] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Approval]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeApproval.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeApprovalDecision: FfiConverterRustBuffer {
+    typealias SwiftType = [ApprovalDecision]
+
+    public static func write(_ value: [ApprovalDecision], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeApprovalDecision.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ApprovalDecision] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ApprovalDecision]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeApprovalDecision.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeChangedRecord: FfiConverterRustBuffer {
+    typealias SwiftType = [ChangedRecord]
+
+    public static func write(_ value: [ChangedRecord], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChangedRecord.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ChangedRecord] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ChangedRecord]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChangedRecord.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeContact: FfiConverterRustBuffer {
+    typealias SwiftType = [Contact]
+
+    public static func write(_ value: [Contact], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeContact.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Contact] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Contact]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeContact.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer {
+    typealias SwiftType = [Customer]
+
+    public static func write(_ value: [Customer], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCustomer.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Customer] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Customer]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCustomer.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDuplicateHit: FfiConverterRustBuffer {
+    typealias SwiftType = [DuplicateHit]
+
+    public static func write(_ value: [DuplicateHit], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDuplicateHit.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DuplicateHit] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DuplicateHit]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDuplicateHit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFunnelRow: FfiConverterRustBuffer {
+    typealias SwiftType = [FunnelRow]
+
+    public static func write(_ value: [FunnelRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFunnelRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FunnelRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FunnelRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFunnelRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeLead: FfiConverterRustBuffer {
+    typealias SwiftType = [Lead]
+
+    public static func write(_ value: [Lead], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLead.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Lead] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Lead]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLead.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer {
+    typealias SwiftType = [Opportunity]
+
+    public static func write(_ value: [Opportunity], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOpportunity.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Opportunity] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Opportunity]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOpportunity.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSearchHit: FfiConverterRustBuffer {
+    typealias SwiftType = [SearchHit]
+
+    public static func write(_ value: [SearchHit], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSearchHit.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SearchHit] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SearchHit]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSearchHit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStageFigures: FfiConverterRustBuffer {
+    typealias SwiftType = [StageFigures]
+
+    public static func write(_ value: [StageFigures], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStageFigures.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StageFigures] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StageFigures]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStageFigures.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStageName: FfiConverterRustBuffer {
+    typealias SwiftType = [StageName]
+
+    public static func write(_ value: [StageName], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStageName.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StageName] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StageName]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStageName.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLocalTimeEvent: FfiConverterRustBuffer {
     typealias SwiftType = [LocalTimeEvent]
 
@@ -1451,6 +6253,32 @@ fileprivate struct FfiConverterSequenceTypeLocalTimeEvent: FfiConverterRustBuffe
             seq.append(try FfiConverterTypeLocalTimeEvent.read(from: &buf))
         }
         return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringTypeFieldValue: FfiConverterRustBuffer {
+    public static func write(_ value: [String: FieldValue], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterTypeFieldValue.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: FieldValue] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: FieldValue]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterTypeFieldValue.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
     }
 }
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
@@ -1510,6 +6338,43 @@ public func libraryVersion() -> String  {
     uniffi_fieldsales_ffi_fn_func_library_version(uniffiCallStatus
     )
 })
+}
+/**
+ * Opens (or creates) the local store at `path` for `user`, without the server: for a user
+ * whose identity the app already holds, and for tests. Signing in through the server is the
+ * usual way to get an engine.
+ */
+public func openEngine(path: String, user: SignedInUser)async throws  -> Engine  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_func_open_engine(FfiConverterString.lower(path),FfiConverterTypeSignedInUser_lower(user)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_u64,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_u64,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeEngine_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+/**
+ * Reopens the store at `path` as the user last signed in on it, or `None` when nobody is
+ * (a first start, or after sign-out): the app then shows the sign-in screen.
+ */
+public func resumeEngine(path: String)async throws  -> Engine?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_func_resume_engine(FfiConverterString.lower(path)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeEngine.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
 }
 /**
  * A new record ID (UUID v7: IDs made later sort later), in its canonical text form.
@@ -1688,6 +6553,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_func_library_version() != 51253) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_func_open_engine() != 40195) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_func_resume_engine() != 29444) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_func_new_record_id() != 34790) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1721,6 +6592,105 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_func_validate_zone() != 52274) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_changelistener_on_change() != 57546) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_changesubscription_cancel() != 13784) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_check_customer_duplicates() != 6032) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_contacts_of() != 35211) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_create_contact() != 37232) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_create_customer() != 18711) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_customers() != 28775) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_get_customer() != 32597) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_search() != 47587) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_share_customer() != 41644) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_unshare_customer() != 15019) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_update_contact() != 32472) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_update_customer() != 41072) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() != 39916) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_me() != 49635) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_observe_changes() != 63675) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_pending_count() != 41816) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me() != 35060) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_assign_lead() != 45950) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_claim_lead() != 55888) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_convert_lead() != 65391) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_create_lead() != 45382) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_create_opportunity() != 59923) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_decide_approval() != 1404) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_follow_up_lead() != 60698) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_get_opportunity() != 46591) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_lead_pool() != 48113) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_move_opportunity() != 64730) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_my_leads() != 56759) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_opportunities_of() != 39939) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_return_lead() != 51158) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_set_opportunity_fields() != 54944) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval() != 26752) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time() != 6191) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1731,6 +6701,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitChangeListener()
     uniffiCallbackInitLocalTimeListener()
     return InitializationResult.ok
 }()

@@ -657,8 +657,30 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceChangeListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceLocalTimeListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onChange")
+internal open class UniffiVTableCallbackInterfaceChangeListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onChange`: UniffiCallbackInterfaceChangeListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onChange`: UniffiCallbackInterfaceChangeListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceChangeListener(`uniffiFree`,`uniffiClone`,`onChange`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceChangeListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onChange` = other.`onChange`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onLocalTime")
 internal open class UniffiVTableCallbackInterfaceLocalTimeListener(
@@ -706,6 +728,10 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_fieldsales_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_func_open_engine(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_func_resume_engine(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_new_record_id(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_parse_record_id(
@@ -727,6 +753,72 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldsales_ffi_checksum_func_start_of_local_day(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_validate_zone(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_changelistener_on_change(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_changesubscription_cancel(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_check_customer_duplicates(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_contacts_of(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_create_contact(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_create_customer(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_customers(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_get_customer(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_search(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_share_customer(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_unshare_customer(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_update_contact(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_update_customer(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_me(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_observe_changes(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_pending_count(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_assign_lead(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_claim_lead(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_convert_lead(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_create_lead(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_create_opportunity(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_decide_approval(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_follow_up_lead(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_get_opportunity(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_lead_pool(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_move_opportunity(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_my_leads(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_opportunities_of(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_return_lead(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_set_opportunity_fields(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time(
     ): Int
@@ -750,11 +842,92 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "fieldsales"))
+        uniffiCallbackInterfaceChangeListener.register(this)
         uniffiCallbackInterfaceLocalTimeListener.register(this)
         
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_fieldsales_ffi_fn_clone_changelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_free_changelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_init_callback_vtable_changelistener(`vtable`: UniffiVTableCallbackInterfaceChangeListener,
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_method_changelistener_on_change(`ptr`: Long,`event`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_clone_changesubscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_free_changesubscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_method_changesubscription_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_clone_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_free_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_method_engine_check_customer_duplicates(`ptr`: Long,`draft`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_contacts_of(`ptr`: Long,`customerId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_create_contact(`ptr`: Long,`customerId`: RustBuffer.ByValue,`draft`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_create_customer(`ptr`: Long,`draft`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_customers(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_get_customer(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_search(`ptr`: Long,`query`: RustBuffer.ByValue,`kinds`: RustBuffer.ByValue,`limit`: Int,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_share_customer(`ptr`: Long,`id`: RustBuffer.ByValue,`withUserId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_unshare_customer(`ptr`: Long,`id`: RustBuffer.ByValue,`withUserId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_update_contact(`ptr`: Long,`id`: RustBuffer.ByValue,`draft`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_update_customer(`ptr`: Long,`id`: RustBuffer.ByValue,`draft`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_me(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_observe_changes(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_pending_count(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_approvals_waiting_for_me(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_assign_lead(`ptr`: Long,`leadId`: RustBuffer.ByValue,`repId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_claim_lead(`ptr`: Long,`leadId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_convert_lead(`ptr`: Long,`leadId`: RustBuffer.ByValue,`conversion`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_create_lead(`ptr`: Long,`lead`: RustBuffer.ByValue,`poolUnitId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_create_opportunity(`ptr`: Long,`opportunity`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_decide_approval(`ptr`: Long,`id`: RustBuffer.ByValue,`approve`: Byte,`comment`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_follow_up_lead(`ptr`: Long,`leadId`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_get_opportunity(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_lead_pool(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_move_opportunity(`ptr`: Long,`id`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_my_leads(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_opportunities_of(`ptr`: Long,`customerId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_return_lead(`ptr`: Long,`leadId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_set_opportunity_fields(`ptr`: Long,`id`: RustBuffer.ByValue,`fields`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_withdraw_approval(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_clone_localtimelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_fieldsales_ffi_fn_free_localtimelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -773,6 +946,10 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_fieldsales_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_fieldsales_ffi_fn_func_open_engine(`path`: RustBuffer.ByValue,`user`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_func_resume_engine(`path`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_func_new_record_id(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldsales_ffi_fn_func_parse_record_id(`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -917,6 +1094,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_func_library_version() and 0xFFFF) != 51253) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_open_engine() and 0xFFFF) != 40195) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_resume_engine() and 0xFFFF) != 29444) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_func_new_record_id() and 0xFFFF) != 34790) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -948,6 +1131,105 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_func_validate_zone() and 0xFFFF) != 52274) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_changelistener_on_change() and 0xFFFF) != 57546) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_changesubscription_cancel() and 0xFFFF) != 13784) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_customer_duplicates() and 0xFFFF) != 6032) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_contacts_of() and 0xFFFF) != 35211) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_create_contact() and 0xFFFF) != 37232) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_create_customer() and 0xFFFF) != 18711) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_customers() and 0xFFFF) != 28775) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_get_customer() and 0xFFFF) != 32597) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_search() and 0xFFFF) != 47587) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_share_customer() and 0xFFFF) != 41644) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_unshare_customer() and 0xFFFF) != 15019) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_update_contact() and 0xFFFF) != 32472) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_update_customer() and 0xFFFF) != 41072) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() and 0xFFFF) != 39916) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_me() and 0xFFFF) != 49635) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_observe_changes() and 0xFFFF) != 63675) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_pending_count() and 0xFFFF) != 41816) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me() and 0xFFFF) != 35060) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_assign_lead() and 0xFFFF) != 45950) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_claim_lead() and 0xFFFF) != 55888) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_convert_lead() and 0xFFFF) != 65391) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_create_lead() and 0xFFFF) != 45382) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_create_opportunity() and 0xFFFF) != 59923) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_decide_approval() and 0xFFFF) != 1404) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_follow_up_lead() and 0xFFFF) != 60698) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_get_opportunity() and 0xFFFF) != 46591) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_lead_pool() and 0xFFFF) != 48113) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_move_opportunity() and 0xFFFF) != 64730) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_my_leads() and 0xFFFF) != 56759) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_opportunities_of() and 0xFFFF) != 39939) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_return_lead() and 0xFFFF) != 51158) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_set_opportunity_fields() and 0xFFFF) != 54944) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval() and 0xFFFF) != 26752) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time() and 0xFFFF) != 6191) {
@@ -1213,6 +1495,29 @@ public object FfiConverterUInt: FfiConverter<UInt, Int> {
 /**
  * @suppress
  */
+public object FfiConverterULong: FfiConverter<ULong, Long> {
+    override fun lift(value: Long): ULong {
+        return value.toULong()
+    }
+
+    override fun read(buf: ByteBuffer): ULong {
+        return lift(buf.getLong())
+    }
+
+    override fun lower(value: ULong): Long {
+        return value.toLong()
+    }
+
+    override fun allocationSize(value: ULong) = 8UL
+
+    override fun write(value: ULong, buf: ByteBuffer) {
+        buf.putLong(value.toLong())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterLong: FfiConverter<Long, Long> {
     override fun lift(value: Long): Long {
         return value
@@ -1333,6 +1638,1798 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
         val byteBuf = toUtf8(value)
         buf.putInt(byteBuf.limit())
         buf.put(byteBuf)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Told what changed after each write and each applied sync page. Called on a library
+ * thread; hand the event to the UI thread and return quickly. It may call the engine.
+ */
+public interface ChangeListener {
+    
+    /**
+     * Records changed.
+     */
+    fun `onChange`(`event`: ChangeEvent)
+    
+    companion object
+}
+
+/**
+ * Told what changed after each write and each applied sync page. Called on a library
+ * thread; hand the event to the UI thread and return quickly. It may call the engine.
+ */
+open class ChangeListenerImpl: Disposable, AutoCloseable, ChangeListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_fieldsales_ffi_fn_free_changelistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_clone_changelistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * Records changed.
+     */override fun `onChange`(`event`: ChangeEvent)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_changelistener_on_change(
+        it,
+        
+        FfiConverterTypeChangeEvent.lower(`event`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceChangeListener {
+    internal object `onChange`: UniffiCallbackInterfaceChangeListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeChangeListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onChange`(
+                    FfiConverterTypeChangeEvent.lift(`event`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeChangeListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeChangeListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceChangeListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onChange`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_fieldsales_ffi_fn_init_callback_vtable_changelistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChangeListener: FfiConverter<ChangeListener, Long> {
+    internal val handleMap = UniffiHandleMap<ChangeListener>()
+
+    override fun lower(value: ChangeListener): Long {
+        if (value is ChangeListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): ChangeListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ChangeListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): ChangeListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ChangeListener) = 8UL
+
+    override fun write(value: ChangeListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A registered [`ChangeListener`]: it is told of changes until this is cancelled or dropped.
+ */
+public interface ChangeSubscriptionInterface {
+    
+    /**
+     * Stops the listener being told; cancelling twice does nothing.
+     */
+    fun `cancel`()
+    
+    companion object
+}
+
+/**
+ * A registered [`ChangeListener`]: it is told of changes until this is cancelled or dropped.
+ */
+open class ChangeSubscription: Disposable, AutoCloseable, ChangeSubscriptionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_fieldsales_ffi_fn_free_changesubscription(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_clone_changesubscription(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the listener being told; cancelling twice does nothing.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_changesubscription_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChangeSubscription: FfiConverter<ChangeSubscription, Long> {
+    override fun lower(value: ChangeSubscription): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ChangeSubscription {
+        return ChangeSubscription(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ChangeSubscription {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ChangeSubscription) = 8UL
+
+    override fun write(value: ChangeSubscription, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * One signed-in user's engine over their local store.
+ */
+public interface EngineInterface {
+    
+    /**
+     * Runs the duplicate check on a draft without saving it (as the rep types the name).
+     */
+    suspend fun `checkCustomerDuplicates`(`draft`: CustomerDraft): DuplicateCheck
+    
+    /**
+     * The contacts of a customer the user may see.
+     */
+    suspend fun `contactsOf`(`customerId`: kotlin.String): List<Contact>
+    
+    /**
+     * Adds a contact to a customer the user may see.
+     */
+    suspend fun `createContact`(`customerId`: kotlin.String, `draft`: ContactDraft): Contact
+    
+    /**
+     * Creates a customer owned by the signed-in user; refused with `Duplicate` (carrying the
+     * existing customer's ID) when the same company exists, deleted ones included.
+     */
+    suspend fun `createCustomer`(`draft`: CustomerDraft): CreatedCustomer
+    
+    /**
+     * Every customer on the device the user may see.
+     */
+    suspend fun `customers`(): List<Customer>
+    
+    /**
+     * A customer the user may see.
+     */
+    suspend fun `getCustomer`(`id`: kotlin.String): Customer
+    
+    /**
+     * Searches names and titles (any three characters of a Chinese name match) over
+     * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
+     * first, only records the user may see.
+     */
+    suspend fun `search`(`query`: kotlin.String, `kinds`: List<kotlin.String>, `limit`: kotlin.UInt): List<SearchHit>
+    
+    /**
+     * Shares a customer with a collaborator (its owner, or a manager above them).
+     */
+    suspend fun `shareCustomer`(`id`: kotlin.String, `withUserId`: kotlin.String): Customer
+    
+    /**
+     * Takes a collaborator off a customer.
+     */
+    suspend fun `unshareCustomer`(`id`: kotlin.String, `withUserId`: kotlin.String): Customer
+    
+    /**
+     * Replaces a contact's fields with the draft's.
+     */
+    suspend fun `updateContact`(`id`: kotlin.String, `draft`: ContactDraft): Contact
+    
+    /**
+     * Replaces a customer's fields with the draft's (the record's own rules apply).
+     */
+    suspend fun `updateCustomer`(`id`: kotlin.String, `draft`: CustomerDraft): Customer
+    
+    /**
+     * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
+     * one row per `rep`, `team` or `region`.
+     */
+    suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): FunnelDashboard
+    
+    /**
+     * The signed-in user.
+     */
+    suspend fun `me`(): SignedInUser
+    
+    /**
+     * Registers a listener told of every change from now on; keep the subscription for as
+     * long as it should be told.
+     */
+    fun `observeChanges`(`listener`: ChangeListener): ChangeSubscription
+    
+    /**
+     * How many records have changes the server has not acknowledged yet (the "not synced"
+     * badge).
+     */
+    suspend fun `pendingCount`(): kotlin.ULong
+    
+    /**
+     * Pending approvals waiting for one of the user's roles (not their own requests).
+     */
+    suspend fun `approvalsWaitingForMe`(): List<Approval>
+    
+    /**
+     * A manager assigns a lead to a rep (the rep's cap still holds).
+     */
+    suspend fun `assignLead`(`leadId`: kotlin.String, `repId`: kotlin.String): Lead
+    
+    /**
+     * Claims a lead from the pool, within the rep's cap and after any waiting period.
+     */
+    suspend fun `claimLead`(`leadId`: kotlin.String): Lead
+    
+    /**
+     * Converts a held lead into a customer (behind the duplicate check), a contact and an
+     * opportunity in the opening stage, all in one write.
+     */
+    suspend fun `convertLead`(`leadId`: kotlin.String, `conversion`: LeadConversion): ConvertedLead
+    
+    /**
+     * Creates a lead: into the pool of the unit `pool_unit_id` when given, otherwise held by
+     * the signed-in user.
+     */
+    suspend fun `createLead`(`lead`: NewLead, `poolUnitId`: kotlin.String?): Lead
+    
+    /**
+     * Creates an opportunity in the process's opening stage.
+     */
+    suspend fun `createOpportunity`(`opportunity`: NewOpportunity): Opportunity
+    
+    /**
+     * Approves (`approve = true`) or rejects the current step of an approval.
+     */
+    suspend fun `decideApproval`(`id`: kotlin.String, `approve`: kotlin.Boolean, `comment`: kotlin.String?): Approval
+    
+    /**
+     * Logs a follow-up on a held lead (`method`: `visit`, `call`, `message`, `meeting`); the
+     * reclaim timer starts again.
+     */
+    suspend fun `followUpLead`(`leadId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String): FollowUp
+    
+    /**
+     * An opportunity the user may see.
+     */
+    suspend fun `getOpportunity`(`id`: kotlin.String): Opportunity
+    
+    /**
+     * The leads in the pools the user sees.
+     */
+    suspend fun `leadPool`(): List<Lead>
+    
+    /**
+     * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
+     * closing one (with a reason).
+     */
+    suspend fun `moveOpportunity`(`id`: kotlin.String, `to`: kotlin.String, `reason`: kotlin.String?): StageMove
+    
+    /**
+     * The leads the signed-in user holds.
+     */
+    suspend fun `myLeads`(): List<Lead>
+    
+    /**
+     * The opportunities of a customer that the user may see.
+     */
+    suspend fun `opportunitiesOf`(`customerId`: kotlin.String): List<Opportunity>
+    
+    /**
+     * Gives a held lead back to its team's pool.
+     */
+    suspend fun `returnLead`(`leadId`: kotlin.String): Lead
+    
+    /**
+     * Fills stage fields (merged into the values there).
+     */
+    suspend fun `setOpportunityFields`(`id`: kotlin.String, `fields`: Map<kotlin.String, FieldValue>): Opportunity
+    
+    /**
+     * The requester withdraws a pending request.
+     */
+    suspend fun `withdrawApproval`(`id`: kotlin.String): Approval
+    
+    companion object
+}
+
+/**
+ * One signed-in user's engine over their local store.
+ */
+open class Engine: Disposable, AutoCloseable, EngineInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_fieldsales_ffi_fn_free_engine(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_clone_engine(handle, status)
+        }
+    }
+
+    
+    /**
+     * Runs the duplicate check on a draft without saving it (as the rep types the name).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `checkCustomerDuplicates`(`draft`: CustomerDraft) : DuplicateCheck {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_check_customer_duplicates(
+                uniffiHandle,
+                
+        FfiConverterTypeCustomerDraft.lower(`draft`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDuplicateCheck.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The contacts of a customer the user may see.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `contactsOf`(`customerId`: kotlin.String) : List<Contact> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_contacts_of(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`customerId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeContact.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Adds a contact to a customer the user may see.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createContact`(`customerId`: kotlin.String, `draft`: ContactDraft) : Contact {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_create_contact(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`customerId`),
+        FfiConverterTypeContactDraft.lower(`draft`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeContact.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Creates a customer owned by the signed-in user; refused with `Duplicate` (carrying the
+     * existing customer's ID) when the same company exists, deleted ones included.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createCustomer`(`draft`: CustomerDraft) : CreatedCustomer {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_create_customer(
+                uniffiHandle,
+                
+        FfiConverterTypeCustomerDraft.lower(`draft`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCreatedCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Every customer on the device the user may see.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `customers`() : List<Customer> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_customers(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A customer the user may see.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `getCustomer`(`id`: kotlin.String) : Customer {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_get_customer(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Searches names and titles (any three characters of a Chinese name match) over
+     * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
+     * first, only records the user may see.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `search`(`query`: kotlin.String, `kinds`: List<kotlin.String>, `limit`: kotlin.UInt) : List<SearchHit> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_search(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`query`),
+        FfiConverterSequenceString.lower(`kinds`),
+        FfiConverterUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeSearchHit.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Shares a customer with a collaborator (its owner, or a manager above them).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `shareCustomer`(`id`: kotlin.String, `withUserId`: kotlin.String) : Customer {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_share_customer(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`withUserId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Takes a collaborator off a customer.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unshareCustomer`(`id`: kotlin.String, `withUserId`: kotlin.String) : Customer {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_unshare_customer(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`withUserId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Replaces a contact's fields with the draft's.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `updateContact`(`id`: kotlin.String, `draft`: ContactDraft) : Contact {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_update_contact(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterTypeContactDraft.lower(`draft`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeContact.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Replaces a customer's fields with the draft's (the record's own rules apply).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `updateCustomer`(`id`: kotlin.String, `draft`: CustomerDraft) : Customer {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_update_customer(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterTypeCustomerDraft.lower(`draft`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
+     * one row per `rep`, `team` or `region`.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String) : FunnelDashboard {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`from`),
+        FfiConverterString.lower(`to`),
+        FfiConverterString.lower(`groupBy`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFunnelDashboard.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The signed-in user.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `me`() : SignedInUser {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_me(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSignedInUser.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Registers a listener told of every change from now on; keep the subscription for as
+     * long as it should be told.
+     */override fun `observeChanges`(`listener`: ChangeListener): ChangeSubscription {
+            return FfiConverterTypeChangeSubscription.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_observe_changes(
+        it,
+        
+        FfiConverterTypeChangeListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * How many records have changes the server has not acknowledged yet (the "not synced"
+     * badge).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pendingCount`() : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_pending_count(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Pending approvals waiting for one of the user's roles (not their own requests).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `approvalsWaitingForMe`() : List<Approval> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_approvals_waiting_for_me(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeApproval.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A manager assigns a lead to a rep (the rep's cap still holds).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `assignLead`(`leadId`: kotlin.String, `repId`: kotlin.String) : Lead {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_assign_lead(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`leadId`),
+        FfiConverterString.lower(`repId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeLead.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Claims a lead from the pool, within the rep's cap and after any waiting period.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `claimLead`(`leadId`: kotlin.String) : Lead {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_claim_lead(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`leadId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeLead.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Converts a held lead into a customer (behind the duplicate check), a contact and an
+     * opportunity in the opening stage, all in one write.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `convertLead`(`leadId`: kotlin.String, `conversion`: LeadConversion) : ConvertedLead {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_convert_lead(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`leadId`),
+        FfiConverterTypeLeadConversion.lower(`conversion`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeConvertedLead.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Creates a lead: into the pool of the unit `pool_unit_id` when given, otherwise held by
+     * the signed-in user.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createLead`(`lead`: NewLead, `poolUnitId`: kotlin.String?) : Lead {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_create_lead(
+                uniffiHandle,
+                
+        FfiConverterTypeNewLead.lower(`lead`),
+        FfiConverterOptionalString.lower(`poolUnitId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeLead.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Creates an opportunity in the process's opening stage.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createOpportunity`(`opportunity`: NewOpportunity) : Opportunity {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_create_opportunity(
+                uniffiHandle,
+                
+        FfiConverterTypeNewOpportunity.lower(`opportunity`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOpportunity.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Approves (`approve = true`) or rejects the current step of an approval.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `decideApproval`(`id`: kotlin.String, `approve`: kotlin.Boolean, `comment`: kotlin.String?) : Approval {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_decide_approval(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterBoolean.lower(`approve`),
+        FfiConverterOptionalString.lower(`comment`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeApproval.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Logs a follow-up on a held lead (`method`: `visit`, `call`, `message`, `meeting`); the
+     * reclaim timer starts again.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `followUpLead`(`leadId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String) : FollowUp {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_follow_up_lead(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`leadId`),
+        FfiConverterString.lower(`method`),
+        FfiConverterString.lower(`text`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFollowUp.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * An opportunity the user may see.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `getOpportunity`(`id`: kotlin.String) : Opportunity {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_get_opportunity(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOpportunity.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The leads in the pools the user sees.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `leadPool`() : List<Lead> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_lead_pool(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeLead.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
+     * closing one (with a reason).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `moveOpportunity`(`id`: kotlin.String, `to`: kotlin.String, `reason`: kotlin.String?) : StageMove {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_move_opportunity(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`to`),
+        FfiConverterOptionalString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeStageMove.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The leads the signed-in user holds.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `myLeads`() : List<Lead> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_my_leads(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeLead.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The opportunities of a customer that the user may see.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `opportunitiesOf`(`customerId`: kotlin.String) : List<Opportunity> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_opportunities_of(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`customerId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeOpportunity.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Gives a held lead back to its team's pool.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `returnLead`(`leadId`: kotlin.String) : Lead {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_return_lead(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`leadId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeLead.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Fills stage fields (merged into the values there).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setOpportunityFields`(`id`: kotlin.String, `fields`: Map<kotlin.String, FieldValue>) : Opportunity {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_set_opportunity_fields(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterMapStringTypeFieldValue.lower(`fields`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOpportunity.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The requester withdraws a pending request.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `withdrawApproval`(`id`: kotlin.String) : Approval {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_withdraw_approval(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeApproval.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEngine: FfiConverter<Engine, Long> {
+    override fun lower(value: Engine): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Engine {
+        return Engine(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Engine {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Engine) = 8UL
+
+    override fun write(value: Engine, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -1959,6 +4056,1352 @@ public object FfiConverterTypeTaskHandle: FfiConverter<TaskHandle, Long> {
 
 
 /**
+ * An approval request.
+ */
+data class Approval (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Who asked.
+     */
+    val `requesterId`: kotlin.String
+    , 
+    /**
+     * The kind of the record it is about (`order`, `opportunity`, `customer`).
+     */
+    val `subjectKind`: kotlin.String
+    , 
+    /**
+     * The record it is about.
+     */
+    val `subjectId`: kotlin.String
+    , 
+    /**
+     * Why it is needed, as a rule code.
+     */
+    val `rule`: kotlin.String
+    , 
+    /**
+     * A title for the list.
+     */
+    val `title`: kotlin.String
+    , 
+    /**
+     * The amount at stake.
+     */
+    val `amount`: Money?
+    , 
+    /**
+     * The deepest discount asked, in basis points (10% is 1000).
+     */
+    val `discountBp`: kotlin.UInt?
+    , 
+    /**
+     * `pending`, `approved`, `rejected` or `withdrawn`.
+     */
+    val `status`: kotlin.String
+    , 
+    /**
+     * While pending: the roles the current step waits for.
+     */
+    val `waitingFor`: List<kotlin.String>
+    , 
+    /**
+     * The decisions so far, in the order the server accepted them.
+     */
+    val `decisions`: List<ApprovalDecision>
+    , 
+    /**
+     * When it was decided, epoch ms.
+     */
+    val `decidedAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
+    override fun read(buf: ByteBuffer): Approval {
+        return Approval(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeApprovalDecision.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Approval) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`requesterId`) +
+            FfiConverterString.allocationSize(value.`subjectKind`) +
+            FfiConverterString.allocationSize(value.`subjectId`) +
+            FfiConverterString.allocationSize(value.`rule`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterOptionalUInt.allocationSize(value.`discountBp`) +
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterSequenceString.allocationSize(value.`waitingFor`) +
+            FfiConverterSequenceTypeApprovalDecision.allocationSize(value.`decisions`) +
+            FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`)
+    )
+
+    override fun write(value: Approval, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`requesterId`, buf)
+            FfiConverterString.write(value.`subjectKind`, buf)
+            FfiConverterString.write(value.`subjectId`, buf)
+            FfiConverterString.write(value.`rule`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
+            FfiConverterOptionalUInt.write(value.`discountBp`, buf)
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterSequenceString.write(value.`waitingFor`, buf)
+            FfiConverterSequenceTypeApprovalDecision.write(value.`decisions`, buf)
+            FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * One approver's decision.
+ */
+data class ApprovalDecision (
+    /**
+     * The step decided (0-based).
+     */
+    val `step`: kotlin.UInt
+    , 
+    /**
+     * The approver.
+     */
+    val `by`: kotlin.String
+    , 
+    /**
+     * The role they decided as.
+     */
+    val `role`: kotlin.String
+    , 
+    /**
+     * `approve` or `reject`.
+     */
+    val `verdict`: kotlin.String
+    , 
+    /**
+     * Their comment.
+     */
+    val `comment`: kotlin.String?
+    , 
+    /**
+     * When, epoch ms.
+     */
+    val `atMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalDecision> {
+    override fun read(buf: ByteBuffer): ApprovalDecision {
+        return ApprovalDecision(
+            FfiConverterUInt.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ApprovalDecision) = (
+            FfiConverterUInt.allocationSize(value.`step`) +
+            FfiConverterString.allocationSize(value.`by`) +
+            FfiConverterString.allocationSize(value.`role`) +
+            FfiConverterString.allocationSize(value.`verdict`) +
+            FfiConverterOptionalString.allocationSize(value.`comment`) +
+            FfiConverterLong.allocationSize(value.`atMs`)
+    )
+
+    override fun write(value: ApprovalDecision, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`step`, buf)
+            FfiConverterString.write(value.`by`, buf)
+            FfiConverterString.write(value.`role`, buf)
+            FfiConverterString.write(value.`verdict`, buf)
+            FfiConverterOptionalString.write(value.`comment`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+    }
+}
+
+
+
+/**
+ * What one operation or one applied sync page changed.
+ */
+data class ChangeEvent (
+    /**
+     * Every record changed, each once.
+     */
+    val `records`: List<ChangedRecord>
+    , 
+    /**
+     * The kinds among them, sorted, each once: a list screen refreshes when its kind is here.
+     */
+    val `kinds`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChangeEvent: FfiConverterRustBuffer<ChangeEvent> {
+    override fun read(buf: ByteBuffer): ChangeEvent {
+        return ChangeEvent(
+            FfiConverterSequenceTypeChangedRecord.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ChangeEvent) = (
+            FfiConverterSequenceTypeChangedRecord.allocationSize(value.`records`) +
+            FfiConverterSequenceString.allocationSize(value.`kinds`)
+    )
+
+    override fun write(value: ChangeEvent, buf: ByteBuffer) {
+            FfiConverterSequenceTypeChangedRecord.write(value.`records`, buf)
+            FfiConverterSequenceString.write(value.`kinds`, buf)
+    }
+}
+
+
+
+/**
+ * One record a write or a sync changed.
+ */
+data class ChangedRecord (
+    /**
+     * The record.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its kind: `customer`, `contact`, `lead`, `opportunity`, `visit`...
+     */
+    val `kind`: kotlin.String
+    , 
+    /**
+     * Whether it left the device (out of the user's scope, or signed out). A deleted record
+     * stays, marked deleted.
+     */
+    val `removed`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChangedRecord: FfiConverterRustBuffer<ChangedRecord> {
+    override fun read(buf: ByteBuffer): ChangedRecord {
+        return ChangedRecord(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ChangedRecord) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterBoolean.allocationSize(value.`removed`)
+    )
+
+    override fun write(value: ChangedRecord, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterBoolean.write(value.`removed`, buf)
+    }
+}
+
+
+
+/**
+ * A person at a customer.
+ */
+data class Contact (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * The customer.
+     */
+    val `customerId`: kotlin.String
+    , 
+    /**
+     * Name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Job title.
+     */
+    val `title`: kotlin.String?
+    , 
+    /**
+     * Phone.
+     */
+    val `phone`: kotlin.String?
+    , 
+    /**
+     * E-mail.
+     */
+    val `email`: kotlin.String?
+    , 
+    /**
+     * Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
+     */
+    val `decisionRole`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeContact: FfiConverterRustBuffer<Contact> {
+    override fun read(buf: ByteBuffer): Contact {
+        return Contact(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Contact) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`title`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterString.allocationSize(value.`decisionRole`)
+    )
+
+    override fun write(value: Contact, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`title`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterString.write(value.`decisionRole`, buf)
+    }
+}
+
+
+
+/**
+ * What the user typed for a contact.
+ */
+data class ContactDraft (
+    /**
+     * Name (required).
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Job title.
+     */
+    val `title`: kotlin.String?
+    , 
+    /**
+     * Phone: digits, spaces and `+ - ( ) #`.
+     */
+    val `phone`: kotlin.String?
+    , 
+    /**
+     * E-mail.
+     */
+    val `email`: kotlin.String?
+    , 
+    /**
+     * Decision role code (see [`Contact::decision_role`]).
+     */
+    val `decisionRole`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeContactDraft: FfiConverterRustBuffer<ContactDraft> {
+    override fun read(buf: ByteBuffer): ContactDraft {
+        return ContactDraft(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ContactDraft) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`title`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterString.allocationSize(value.`decisionRole`)
+    )
+
+    override fun write(value: ContactDraft, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`title`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterString.write(value.`decisionRole`, buf)
+    }
+}
+
+
+
+/**
+ * What a conversion created, in one write.
+ */
+data class ConvertedLead (
+    /**
+     * The lead, now converted.
+     */
+    val `lead`: Lead
+    , 
+    /**
+     * The new customer.
+     */
+    val `customer`: Customer
+    , 
+    /**
+     * The contact, when the lead named one.
+     */
+    val `contact`: Contact?
+    , 
+    /**
+     * The opportunity, in the opening stage.
+     */
+    val `opportunity`: Opportunity
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConvertedLead: FfiConverterRustBuffer<ConvertedLead> {
+    override fun read(buf: ByteBuffer): ConvertedLead {
+        return ConvertedLead(
+            FfiConverterTypeLead.read(buf),
+            FfiConverterTypeCustomer.read(buf),
+            FfiConverterOptionalTypeContact.read(buf),
+            FfiConverterTypeOpportunity.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConvertedLead) = (
+            FfiConverterTypeLead.allocationSize(value.`lead`) +
+            FfiConverterTypeCustomer.allocationSize(value.`customer`) +
+            FfiConverterOptionalTypeContact.allocationSize(value.`contact`) +
+            FfiConverterTypeOpportunity.allocationSize(value.`opportunity`)
+    )
+
+    override fun write(value: ConvertedLead, buf: ByteBuffer) {
+            FfiConverterTypeLead.write(value.`lead`, buf)
+            FfiConverterTypeCustomer.write(value.`customer`, buf)
+            FfiConverterOptionalTypeContact.write(value.`contact`, buf)
+            FfiConverterTypeOpportunity.write(value.`opportunity`, buf)
+    }
+}
+
+
+
+/**
+ * A customer just created, and the close names the rep should have a look at.
+ */
+data class CreatedCustomer (
+    /**
+     * The new customer, owned by the signed-in user.
+     */
+    val `customer`: Customer
+    , 
+    /**
+     * Customers with close names.
+     */
+    val `nearDuplicates`: List<DuplicateHit>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreatedCustomer: FfiConverterRustBuffer<CreatedCustomer> {
+    override fun read(buf: ByteBuffer): CreatedCustomer {
+        return CreatedCustomer(
+            FfiConverterTypeCustomer.read(buf),
+            FfiConverterSequenceTypeDuplicateHit.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CreatedCustomer) = (
+            FfiConverterTypeCustomer.allocationSize(value.`customer`) +
+            FfiConverterSequenceTypeDuplicateHit.allocationSize(value.`nearDuplicates`)
+    )
+
+    override fun write(value: CreatedCustomer, buf: ByteBuffer) {
+            FfiConverterTypeCustomer.write(value.`customer`, buf)
+            FfiConverterSequenceTypeDuplicateHit.write(value.`nearDuplicates`, buf)
+    }
+}
+
+
+
+/**
+ * A customer company as a screen shows it.
+ */
+data class Customer (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * The owning rep, if any.
+     */
+    val `ownerId`: kotlin.String?
+    , 
+    /**
+     * Users it is shared with (collaborators).
+     */
+    val `sharedWith`: List<kotlin.String>
+    , 
+    /**
+     * Legal full name.
+     */
+    val `legalName`: kotlin.String
+    , 
+    /**
+     * Short name used day to day.
+     */
+    val `shortName`: kotlin.String?
+    , 
+    /**
+     * English name.
+     */
+    val `englishName`: kotlin.String?
+    , 
+    /**
+     * Customer type code.
+     */
+    val `customerType`: kotlin.String?
+    , 
+    /**
+     * Industry.
+     */
+    val `industry`: kotlin.String?
+    , 
+    /**
+     * Scale band.
+     */
+    val `scale`: kotlin.String?
+    , 
+    /**
+     * Postal address.
+     */
+    val `address`: kotlin.String?
+    , 
+    /**
+     * Registered location: the centre of the check-in geofence.
+     */
+    val `location`: GeoPoint?
+    , 
+    /**
+     * Tier (A/B/C).
+     */
+    val `tier`: kotlin.String?
+    , 
+    /**
+     * Where it came from.
+     */
+    val `source`: kotlin.String?
+    , 
+    /**
+     * Free tags.
+     */
+    val `tags`: List<kotlin.String>
+    , 
+    /**
+     * Longer notes.
+     */
+    val `notes`: kotlin.String
+    , 
+    /**
+     * Created, epoch ms.
+     */
+    val `createdAtMs`: kotlin.Long
+    , 
+    /**
+     * Whether it was deleted (voided).
+     */
+    val `deleted`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
+    override fun read(buf: ByteBuffer): Customer {
+        return Customer(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Customer) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterSequenceString.allocationSize(value.`sharedWith`) +
+            FfiConverterString.allocationSize(value.`legalName`) +
+            FfiConverterOptionalString.allocationSize(value.`shortName`) +
+            FfiConverterOptionalString.allocationSize(value.`englishName`) +
+            FfiConverterOptionalString.allocationSize(value.`customerType`) +
+            FfiConverterOptionalString.allocationSize(value.`industry`) +
+            FfiConverterOptionalString.allocationSize(value.`scale`) +
+            FfiConverterOptionalString.allocationSize(value.`address`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`location`) +
+            FfiConverterOptionalString.allocationSize(value.`tier`) +
+            FfiConverterOptionalString.allocationSize(value.`source`) +
+            FfiConverterSequenceString.allocationSize(value.`tags`) +
+            FfiConverterString.allocationSize(value.`notes`) +
+            FfiConverterLong.allocationSize(value.`createdAtMs`) +
+            FfiConverterBoolean.allocationSize(value.`deleted`)
+    )
+
+    override fun write(value: Customer, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterSequenceString.write(value.`sharedWith`, buf)
+            FfiConverterString.write(value.`legalName`, buf)
+            FfiConverterOptionalString.write(value.`shortName`, buf)
+            FfiConverterOptionalString.write(value.`englishName`, buf)
+            FfiConverterOptionalString.write(value.`customerType`, buf)
+            FfiConverterOptionalString.write(value.`industry`, buf)
+            FfiConverterOptionalString.write(value.`scale`, buf)
+            FfiConverterOptionalString.write(value.`address`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`location`, buf)
+            FfiConverterOptionalString.write(value.`tier`, buf)
+            FfiConverterOptionalString.write(value.`source`, buf)
+            FfiConverterSequenceString.write(value.`tags`, buf)
+            FfiConverterString.write(value.`notes`, buf)
+            FfiConverterLong.write(value.`createdAtMs`, buf)
+            FfiConverterBoolean.write(value.`deleted`, buf)
+    }
+}
+
+
+
+/**
+ * What the user typed for a new customer, or the edited fields of one.
+ */
+data class CustomerDraft (
+    /**
+     * Legal full name (required).
+     */
+    val `legalName`: kotlin.String
+    , 
+    /**
+     * Short name.
+     */
+    val `shortName`: kotlin.String?
+    , 
+    /**
+     * English name.
+     */
+    val `englishName`: kotlin.String?
+    , 
+    /**
+     * Customer type code.
+     */
+    val `customerType`: kotlin.String?
+    , 
+    /**
+     * Industry.
+     */
+    val `industry`: kotlin.String?
+    , 
+    /**
+     * Scale band.
+     */
+    val `scale`: kotlin.String?
+    , 
+    /**
+     * Postal address.
+     */
+    val `address`: kotlin.String?
+    , 
+    /**
+     * Location; a rep's first check-in proposes one when this is empty.
+     */
+    val `location`: GeoPoint?
+    , 
+    /**
+     * Tier.
+     */
+    val `tier`: kotlin.String?
+    , 
+    /**
+     * Source.
+     */
+    val `source`: kotlin.String?
+    , 
+    /**
+     * Tags.
+     */
+    val `tags`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCustomerDraft: FfiConverterRustBuffer<CustomerDraft> {
+    override fun read(buf: ByteBuffer): CustomerDraft {
+        return CustomerDraft(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CustomerDraft) = (
+            FfiConverterString.allocationSize(value.`legalName`) +
+            FfiConverterOptionalString.allocationSize(value.`shortName`) +
+            FfiConverterOptionalString.allocationSize(value.`englishName`) +
+            FfiConverterOptionalString.allocationSize(value.`customerType`) +
+            FfiConverterOptionalString.allocationSize(value.`industry`) +
+            FfiConverterOptionalString.allocationSize(value.`scale`) +
+            FfiConverterOptionalString.allocationSize(value.`address`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`location`) +
+            FfiConverterOptionalString.allocationSize(value.`tier`) +
+            FfiConverterOptionalString.allocationSize(value.`source`) +
+            FfiConverterSequenceString.allocationSize(value.`tags`)
+    )
+
+    override fun write(value: CustomerDraft, buf: ByteBuffer) {
+            FfiConverterString.write(value.`legalName`, buf)
+            FfiConverterOptionalString.write(value.`shortName`, buf)
+            FfiConverterOptionalString.write(value.`englishName`, buf)
+            FfiConverterOptionalString.write(value.`customerType`, buf)
+            FfiConverterOptionalString.write(value.`industry`, buf)
+            FfiConverterOptionalString.write(value.`scale`, buf)
+            FfiConverterOptionalString.write(value.`address`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`location`, buf)
+            FfiConverterOptionalString.write(value.`tier`, buf)
+            FfiConverterOptionalString.write(value.`source`, buf)
+            FfiConverterSequenceString.write(value.`tags`, buf)
+    }
+}
+
+
+
+/**
+ * What the duplicate check found for a draft.
+ */
+data class DuplicateCheck (
+    /**
+     * The same company: creating the draft would be refused.
+     */
+    val `exact`: DuplicateHit?
+    , 
+    /**
+     * Close names: a warning to show before saving.
+     */
+    val `near`: List<DuplicateHit>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDuplicateCheck: FfiConverterRustBuffer<DuplicateCheck> {
+    override fun read(buf: ByteBuffer): DuplicateCheck {
+        return DuplicateCheck(
+            FfiConverterOptionalTypeDuplicateHit.read(buf),
+            FfiConverterSequenceTypeDuplicateHit.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DuplicateCheck) = (
+            FfiConverterOptionalTypeDuplicateHit.allocationSize(value.`exact`) +
+            FfiConverterSequenceTypeDuplicateHit.allocationSize(value.`near`)
+    )
+
+    override fun write(value: DuplicateCheck, buf: ByteBuffer) {
+            FfiConverterOptionalTypeDuplicateHit.write(value.`exact`, buf)
+            FfiConverterSequenceTypeDuplicateHit.write(value.`near`, buf)
+    }
+}
+
+
+
+/**
+ * An existing customer the duplicate check found, with what the user may read of it.
+ */
+data class DuplicateHit (
+    /**
+     * The existing customer.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * How alike the names are, 0.0 to 1.0 (1.0: the same normalised name).
+     */
+    val `score`: kotlin.Double
+    , 
+    /**
+     * Whether it was deleted: restore it rather than create it again.
+     */
+    val `voided`: kotlin.Boolean
+    , 
+    /**
+     * Whether the user may open it; when not, only the fields the process configuration
+     * shows are filled, so the rep knows whom to ask.
+     */
+    val `visible`: kotlin.Boolean
+    , 
+    /**
+     * Legal name, when shown.
+     */
+    val `legalName`: kotlin.String?
+    , 
+    /**
+     * Short name, when shown.
+     */
+    val `shortName`: kotlin.String?
+    , 
+    /**
+     * Owner, when shown.
+     */
+    val `ownerId`: kotlin.String?
+    , 
+    /**
+     * Industry, when shown.
+     */
+    val `industry`: kotlin.String?
+    , 
+    /**
+     * Tier, when shown.
+     */
+    val `tier`: kotlin.String?
+    , 
+    /**
+     * Address, when shown.
+     */
+    val `address`: kotlin.String?
+    , 
+    /**
+     * Created, epoch ms, when shown.
+     */
+    val `createdAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDuplicateHit: FfiConverterRustBuffer<DuplicateHit> {
+    override fun read(buf: ByteBuffer): DuplicateHit {
+        return DuplicateHit(
+            FfiConverterString.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DuplicateHit) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterDouble.allocationSize(value.`score`) +
+            FfiConverterBoolean.allocationSize(value.`voided`) +
+            FfiConverterBoolean.allocationSize(value.`visible`) +
+            FfiConverterOptionalString.allocationSize(value.`legalName`) +
+            FfiConverterOptionalString.allocationSize(value.`shortName`) +
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterOptionalString.allocationSize(value.`industry`) +
+            FfiConverterOptionalString.allocationSize(value.`tier`) +
+            FfiConverterOptionalString.allocationSize(value.`address`) +
+            FfiConverterOptionalLong.allocationSize(value.`createdAtMs`)
+    )
+
+    override fun write(value: DuplicateHit, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterDouble.write(value.`score`, buf)
+            FfiConverterBoolean.write(value.`voided`, buf)
+            FfiConverterBoolean.write(value.`visible`, buf)
+            FfiConverterOptionalString.write(value.`legalName`, buf)
+            FfiConverterOptionalString.write(value.`shortName`, buf)
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterOptionalString.write(value.`industry`, buf)
+            FfiConverterOptionalString.write(value.`tier`, buf)
+            FfiConverterOptionalString.write(value.`address`, buf)
+            FfiConverterOptionalLong.write(value.`createdAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * A follow-up: a call, a message, a meeting or a visit with a customer, lead or deal.
+ */
+data class FollowUp (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * What it is about: `customer`, `lead` or `opportunity`.
+     */
+    val `subjectKind`: kotlin.String
+    , 
+    /**
+     * The record it is about.
+     */
+    val `subjectId`: kotlin.String
+    , 
+    /**
+     * The customer, when known.
+     */
+    val `customerId`: kotlin.String?
+    , 
+    /**
+     * `visit`, `call`, `message` or `meeting`.
+     */
+    val `method`: kotlin.String
+    , 
+    /**
+     * When it happened, epoch ms.
+     */
+    val `occurredAtMs`: kotlin.Long
+    , 
+    /**
+     * What was said.
+     */
+    val `text`: kotlin.String
+    , 
+    /**
+     * The next step agreed.
+     */
+    val `nextStep`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
+    override fun read(buf: ByteBuffer): FollowUp {
+        return FollowUp(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FollowUp) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`subjectKind`) +
+            FfiConverterString.allocationSize(value.`subjectId`) +
+            FfiConverterOptionalString.allocationSize(value.`customerId`) +
+            FfiConverterString.allocationSize(value.`method`) +
+            FfiConverterLong.allocationSize(value.`occurredAtMs`) +
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterOptionalString.allocationSize(value.`nextStep`)
+    )
+
+    override fun write(value: FollowUp, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`subjectKind`, buf)
+            FfiConverterString.write(value.`subjectId`, buf)
+            FfiConverterOptionalString.write(value.`customerId`, buf)
+            FfiConverterString.write(value.`method`, buf)
+            FfiConverterLong.write(value.`occurredAtMs`, buf)
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterOptionalString.write(value.`nextStep`, buf)
+    }
+}
+
+
+
+/**
+ * The sales funnel of the user's scope.
+ */
+data class FunnelDashboard (
+    /**
+     * When the data was last brought up to date by a sync, epoch ms; none if never.
+     */
+    val `dataAsOfMs`: kotlin.Long?
+    , 
+    /**
+     * The currency of the amounts; deals in another are left out and counted below.
+     */
+    val `currency`: kotlin.String
+    , 
+    /**
+     * The stages as configured: code and name.
+     */
+    val `stageNames`: List<StageName>
+    , 
+    /**
+     * One row per group.
+     */
+    val `rows`: List<FunnelRow>
+    , 
+    /**
+     * The whole scope.
+     */
+    val `total`: FunnelFigures
+    , 
+    /**
+     * Deals left out because their currency differs.
+     */
+    val `excludedOtherCurrency`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer<FunnelDashboard> {
+    override fun read(buf: ByteBuffer): FunnelDashboard {
+        return FunnelDashboard(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeStageName.read(buf),
+            FfiConverterSequenceTypeFunnelRow.read(buf),
+            FfiConverterTypeFunnelFigures.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FunnelDashboard) = (
+            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterString.allocationSize(value.`currency`) +
+            FfiConverterSequenceTypeStageName.allocationSize(value.`stageNames`) +
+            FfiConverterSequenceTypeFunnelRow.allocationSize(value.`rows`) +
+            FfiConverterTypeFunnelFigures.allocationSize(value.`total`) +
+            FfiConverterULong.allocationSize(value.`excludedOtherCurrency`)
+    )
+
+    override fun write(value: FunnelDashboard, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterString.write(value.`currency`, buf)
+            FfiConverterSequenceTypeStageName.write(value.`stageNames`, buf)
+            FfiConverterSequenceTypeFunnelRow.write(value.`rows`, buf)
+            FfiConverterTypeFunnelFigures.write(value.`total`, buf)
+            FfiConverterULong.write(value.`excludedOtherCurrency`, buf)
+    }
+}
+
+
+
+/**
+ * The funnel figures of one group, or of the whole scope.
+ */
+data class FunnelFigures (
+    /**
+     * Per stage, in the process's order.
+     */
+    val `stages`: List<StageFigures>
+    , 
+    /**
+     * Open amount over all stages.
+     */
+    val `pipeline`: Money
+    , 
+    /**
+     * Weighted forecast.
+     */
+    val `weightedForecast`: Money
+    , 
+    /**
+     * Deals won within the range.
+     */
+    val `won`: kotlin.ULong
+    , 
+    /**
+     * Their amount.
+     */
+    val `wonAmount`: Money
+    , 
+    /**
+     * Deals lost within the range.
+     */
+    val `lost`: kotlin.ULong
+    , 
+    /**
+     * Won over closed, in basis points; none when nothing closed.
+     */
+    val `winRateBp`: kotlin.UInt?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigures> {
+    override fun read(buf: ByteBuffer): FunnelFigures {
+        return FunnelFigures(
+            FfiConverterSequenceTypeStageFigures.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FunnelFigures) = (
+            FfiConverterSequenceTypeStageFigures.allocationSize(value.`stages`) +
+            FfiConverterTypeMoney.allocationSize(value.`pipeline`) +
+            FfiConverterTypeMoney.allocationSize(value.`weightedForecast`) +
+            FfiConverterULong.allocationSize(value.`won`) +
+            FfiConverterTypeMoney.allocationSize(value.`wonAmount`) +
+            FfiConverterULong.allocationSize(value.`lost`) +
+            FfiConverterOptionalUInt.allocationSize(value.`winRateBp`)
+    )
+
+    override fun write(value: FunnelFigures, buf: ByteBuffer) {
+            FfiConverterSequenceTypeStageFigures.write(value.`stages`, buf)
+            FfiConverterTypeMoney.write(value.`pipeline`, buf)
+            FfiConverterTypeMoney.write(value.`weightedForecast`, buf)
+            FfiConverterULong.write(value.`won`, buf)
+            FfiConverterTypeMoney.write(value.`wonAmount`, buf)
+            FfiConverterULong.write(value.`lost`, buf)
+            FfiConverterOptionalUInt.write(value.`winRateBp`, buf)
+    }
+}
+
+
+
+/**
+ * One row of the funnel: a rep, a team or a region.
+ */
+data class FunnelRow (
+    /**
+     * The rep's, team's or region's ID.
+     */
+    val `groupId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    val `groupName`: kotlin.String
+    , 
+    /**
+     * Its figures.
+     */
+    val `figures`: FunnelFigures
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFunnelRow: FfiConverterRustBuffer<FunnelRow> {
+    override fun read(buf: ByteBuffer): FunnelRow {
+        return FunnelRow(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeFunnelFigures.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FunnelRow) = (
+            FfiConverterString.allocationSize(value.`groupId`) +
+            FfiConverterString.allocationSize(value.`groupName`) +
+            FfiConverterTypeFunnelFigures.allocationSize(value.`figures`)
+    )
+
+    override fun write(value: FunnelRow, buf: ByteBuffer) {
+            FfiConverterString.write(value.`groupId`, buf)
+            FfiConverterString.write(value.`groupName`, buf)
+            FfiConverterTypeFunnelFigures.write(value.`figures`, buf)
+    }
+}
+
+
+
+/**
  * A WGS-84 position in degrees, as GPS reports it.
  */
 data class GeoPoint (
@@ -2000,6 +5443,180 @@ public object FfiConverterTypeGeoPoint: FfiConverterRustBuffer<GeoPoint> {
     override fun write(value: GeoPoint, buf: ByteBuffer) {
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`lon`, buf)
+    }
+}
+
+
+
+/**
+ * A sales lead.
+ */
+data class Lead (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * The rep holding it; none while it is in a pool.
+     */
+    val `ownerId`: kotlin.String?
+    , 
+    /**
+     * The company as the lead names it.
+     */
+    val `companyName`: kotlin.String
+    , 
+    /**
+     * The person to talk to.
+     */
+    val `contactName`: kotlin.String?
+    , 
+    /**
+     * Their phone.
+     */
+    val `phone`: kotlin.String?
+    , 
+    /**
+     * Their e-mail.
+     */
+    val `email`: kotlin.String?
+    , 
+    /**
+     * Where it came from.
+     */
+    val `source`: kotlin.String?
+    , 
+    /**
+     * `new`, `assigned`, `following`, `converted`, `pooled` or `closed`.
+     */
+    val `status`: kotlin.String
+    , 
+    /**
+     * When the current holder got it, epoch ms.
+     */
+    val `assignedAtMs`: kotlin.Long?
+    , 
+    /**
+     * The last follow-up, epoch ms: the reclaim timer runs from here.
+     */
+    val `lastFollowUpAtMs`: kotlin.Long?
+    , 
+    /**
+     * The customer it became, once converted.
+     */
+    val `convertedCustomerId`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLead: FfiConverterRustBuffer<Lead> {
+    override fun read(buf: ByteBuffer): Lead {
+        return Lead(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Lead) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`companyName`) +
+            FfiConverterOptionalString.allocationSize(value.`contactName`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterOptionalString.allocationSize(value.`source`) +
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterOptionalLong.allocationSize(value.`assignedAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`lastFollowUpAtMs`) +
+            FfiConverterOptionalString.allocationSize(value.`convertedCustomerId`)
+    )
+
+    override fun write(value: Lead, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`companyName`, buf)
+            FfiConverterOptionalString.write(value.`contactName`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterOptionalString.write(value.`source`, buf)
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterOptionalLong.write(value.`assignedAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`lastFollowUpAtMs`, buf)
+            FfiConverterOptionalString.write(value.`convertedCustomerId`, buf)
+    }
+}
+
+
+
+/**
+ * What converting a lead should create.
+ */
+data class LeadConversion (
+    /**
+     * The customer's legal name; blank takes the lead's company name.
+     */
+    val `legalName`: kotlin.String
+    , 
+    /**
+     * The opportunity's name.
+     */
+    val `opportunityName`: kotlin.String
+    , 
+    /**
+     * The opportunity's expected amount.
+     */
+    val `amount`: Money
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLeadConversion: FfiConverterRustBuffer<LeadConversion> {
+    override fun read(buf: ByteBuffer): LeadConversion {
+        return LeadConversion(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LeadConversion) = (
+            FfiConverterString.allocationSize(value.`legalName`) +
+            FfiConverterString.allocationSize(value.`opportunityName`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`)
+    )
+
+    override fun write(value: LeadConversion, buf: ByteBuffer) {
+            FfiConverterString.write(value.`legalName`, buf)
+            FfiConverterString.write(value.`opportunityName`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
     }
 }
 
@@ -2049,6 +5666,791 @@ public object FfiConverterTypeMoney: FfiConverterRustBuffer<Money> {
             FfiConverterString.write(value.`currency`, buf)
     }
 }
+
+
+
+/**
+ * What a new lead says.
+ */
+data class NewLead (
+    /**
+     * The company (required).
+     */
+    val `companyName`: kotlin.String
+    , 
+    /**
+     * The person to talk to.
+     */
+    val `contactName`: kotlin.String?
+    , 
+    /**
+     * Their phone.
+     */
+    val `phone`: kotlin.String?
+    , 
+    /**
+     * Their e-mail.
+     */
+    val `email`: kotlin.String?
+    , 
+    /**
+     * Where it came from.
+     */
+    val `source`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewLead: FfiConverterRustBuffer<NewLead> {
+    override fun read(buf: ByteBuffer): NewLead {
+        return NewLead(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewLead) = (
+            FfiConverterString.allocationSize(value.`companyName`) +
+            FfiConverterOptionalString.allocationSize(value.`contactName`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterOptionalString.allocationSize(value.`source`)
+    )
+
+    override fun write(value: NewLead, buf: ByteBuffer) {
+            FfiConverterString.write(value.`companyName`, buf)
+            FfiConverterOptionalString.write(value.`contactName`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterOptionalString.write(value.`source`, buf)
+    }
+}
+
+
+
+/**
+ * What a new opportunity says.
+ */
+data class NewOpportunity (
+    /**
+     * The customer.
+     */
+    val `customerId`: kotlin.String
+    , 
+    /**
+     * Name, unique within the customer.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Expected amount.
+     */
+    val `amount`: Money
+    , 
+    /**
+     * Expected close day, `YYYY-MM-DD`.
+     */
+    val `expectedClose`: kotlin.String?
+    , 
+    /**
+     * Values of the opening stage's fields.
+     */
+    val `fields`: Map<kotlin.String, FieldValue>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewOpportunity: FfiConverterRustBuffer<NewOpportunity> {
+    override fun read(buf: ByteBuffer): NewOpportunity {
+        return NewOpportunity(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterMapStringTypeFieldValue.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewOpportunity) = (
+            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterOptionalString.allocationSize(value.`expectedClose`) +
+            FfiConverterMapStringTypeFieldValue.allocationSize(value.`fields`)
+    )
+
+    override fun write(value: NewOpportunity, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+            FfiConverterOptionalString.write(value.`expectedClose`, buf)
+            FfiConverterMapStringTypeFieldValue.write(value.`fields`, buf)
+    }
+}
+
+
+
+/**
+ * A sales opportunity (deal).
+ */
+data class Opportunity (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * The owning rep.
+     */
+    val `ownerId`: kotlin.String?
+    , 
+    /**
+     * The customer.
+     */
+    val `customerId`: kotlin.String
+    , 
+    /**
+     * Name, unique within the customer.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Expected amount.
+     */
+    val `amount`: Money
+    , 
+    /**
+     * Expected close day, `YYYY-MM-DD`.
+     */
+    val `expectedClose`: kotlin.String?
+    , 
+    /**
+     * The current stage's code.
+     */
+    val `stage`: kotlin.String
+    , 
+    /**
+     * When the current stage was entered, epoch ms.
+     */
+    val `stageEnteredAtMs`: kotlin.Long?
+    , 
+    /**
+     * Stage field values, by field key.
+     */
+    val `fields`: Map<kotlin.String, FieldValue>
+    , 
+    /**
+     * `won` or `lost` once closed.
+     */
+    val `outcome`: kotlin.String?
+    , 
+    /**
+     * Why it was won or lost.
+     */
+    val `outcomeReason`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
+    override fun read(buf: ByteBuffer): Opportunity {
+        return Opportunity(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterMapStringTypeFieldValue.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Opportunity) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterOptionalString.allocationSize(value.`expectedClose`) +
+            FfiConverterString.allocationSize(value.`stage`) +
+            FfiConverterOptionalLong.allocationSize(value.`stageEnteredAtMs`) +
+            FfiConverterMapStringTypeFieldValue.allocationSize(value.`fields`) +
+            FfiConverterOptionalString.allocationSize(value.`outcome`) +
+            FfiConverterOptionalString.allocationSize(value.`outcomeReason`)
+    )
+
+    override fun write(value: Opportunity, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+            FfiConverterOptionalString.write(value.`expectedClose`, buf)
+            FfiConverterString.write(value.`stage`, buf)
+            FfiConverterOptionalLong.write(value.`stageEnteredAtMs`, buf)
+            FfiConverterMapStringTypeFieldValue.write(value.`fields`, buf)
+            FfiConverterOptionalString.write(value.`outcome`, buf)
+            FfiConverterOptionalString.write(value.`outcomeReason`, buf)
+    }
+}
+
+
+
+/**
+ * A search result.
+ */
+data class SearchHit (
+    /**
+     * The record.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its kind.
+     */
+    val `kind`: kotlin.String
+    , 
+    /**
+     * Its title (name, subject).
+     */
+    val `title`: kotlin.String
+    , 
+    /**
+     * Its owner.
+     */
+    val `ownerId`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSearchHit: FfiConverterRustBuffer<SearchHit> {
+    override fun read(buf: ByteBuffer): SearchHit {
+        return SearchHit(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SearchHit) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterOptionalString.allocationSize(value.`ownerId`)
+    )
+
+    override fun write(value: SearchHit, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+    }
+}
+
+
+
+/**
+ * Who is signed in on this device, as the server said at sign-in.
+ */
+data class SignedInUser (
+    /**
+     * The user's profile record.
+     */
+    val `userId`: kotlin.String
+    , 
+    /**
+     * The org unit (team) the user belongs to.
+     */
+    val `unitId`: kotlin.String
+    , 
+    /**
+     * Role codes such as `sales_rep` or `sales_manager`.
+     */
+    val `roles`: List<kotlin.String>
+    , 
+    /**
+     * How much of the org the user sees: `own`, `subtree`, `region` or `all`.
+     */
+    val `scope`: kotlin.String
+    , 
+    /**
+     * The user's IANA time zone: "today" and the report deadline follow it.
+     */
+    val `zone`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignedInUser: FfiConverterRustBuffer<SignedInUser> {
+    override fun read(buf: ByteBuffer): SignedInUser {
+        return SignedInUser(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SignedInUser) = (
+            FfiConverterString.allocationSize(value.`userId`) +
+            FfiConverterString.allocationSize(value.`unitId`) +
+            FfiConverterSequenceString.allocationSize(value.`roles`) +
+            FfiConverterString.allocationSize(value.`scope`) +
+            FfiConverterString.allocationSize(value.`zone`)
+    )
+
+    override fun write(value: SignedInUser, buf: ByteBuffer) {
+            FfiConverterString.write(value.`userId`, buf)
+            FfiConverterString.write(value.`unitId`, buf)
+            FfiConverterSequenceString.write(value.`roles`, buf)
+            FfiConverterString.write(value.`scope`, buf)
+            FfiConverterString.write(value.`zone`, buf)
+    }
+}
+
+
+
+/**
+ * One stage of the funnel, for one group or the total.
+ */
+data class StageFigures (
+    /**
+     * The stage's code.
+     */
+    val `stage`: kotlin.String
+    , 
+    /**
+     * Open deals in the stage now.
+     */
+    val `open`: kotlin.ULong
+    , 
+    /**
+     * Their amount.
+     */
+    val `openAmount`: Money
+    , 
+    /**
+     * Their amount times the stage's win probability.
+     */
+    val `weightedAmount`: Money
+    , 
+    /**
+     * Entries into the stage within the range.
+     */
+    val `entered`: kotlin.ULong
+    , 
+    /**
+     * Of those, how many moved on to a later stage or were won.
+     */
+    val `advanced`: kotlin.ULong
+    , 
+    /**
+     * Advanced over entered, in basis points (25% is 2500); none when nothing entered.
+     */
+    val `conversionBp`: kotlin.UInt?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStageFigures: FfiConverterRustBuffer<StageFigures> {
+    override fun read(buf: ByteBuffer): StageFigures {
+        return StageFigures(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StageFigures) = (
+            FfiConverterString.allocationSize(value.`stage`) +
+            FfiConverterULong.allocationSize(value.`open`) +
+            FfiConverterTypeMoney.allocationSize(value.`openAmount`) +
+            FfiConverterTypeMoney.allocationSize(value.`weightedAmount`) +
+            FfiConverterULong.allocationSize(value.`entered`) +
+            FfiConverterULong.allocationSize(value.`advanced`) +
+            FfiConverterOptionalUInt.allocationSize(value.`conversionBp`)
+    )
+
+    override fun write(value: StageFigures, buf: ByteBuffer) {
+            FfiConverterString.write(value.`stage`, buf)
+            FfiConverterULong.write(value.`open`, buf)
+            FfiConverterTypeMoney.write(value.`openAmount`, buf)
+            FfiConverterTypeMoney.write(value.`weightedAmount`, buf)
+            FfiConverterULong.write(value.`entered`, buf)
+            FfiConverterULong.write(value.`advanced`, buf)
+            FfiConverterOptionalUInt.write(value.`conversionBp`, buf)
+    }
+}
+
+
+
+/**
+ * A stage's code and display name.
+ */
+data class StageName (
+    /**
+     * Code.
+     */
+    val `key`: kotlin.String
+    , 
+    /**
+     * Name to show.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Configured win probability, basis points.
+     */
+    val `winProbabilityBp`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStageName: FfiConverterRustBuffer<StageName> {
+    override fun read(buf: ByteBuffer): StageName {
+        return StageName(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StageName) = (
+            FfiConverterString.allocationSize(value.`key`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterUInt.allocationSize(value.`winProbabilityBp`)
+    )
+
+    override fun write(value: StageName, buf: ByteBuffer) {
+            FfiConverterString.write(value.`key`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterUInt.write(value.`winProbabilityBp`, buf)
+    }
+}
+
+
+
+/**
+ * A value of an opportunity's stage field.
+ */
+sealed class FieldValue {
+    
+    /**
+     * Text.
+     */
+    data class Text(
+        /**
+         * The text.
+         */
+        val `value`: kotlin.String) : FieldValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A whole number.
+     */
+    data class Number(
+        /**
+         * The number.
+         */
+        val `value`: kotlin.Long) : FieldValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * An amount.
+     */
+    data class Amount(
+        /**
+         * The amount.
+         */
+        val `value`: app.fieldsales.ffi.Money) : FieldValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A local day, `YYYY-MM-DD`.
+     */
+    data class Date(
+        /**
+         * The day.
+         */
+        val `value`: kotlin.String) : FieldValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * References of archived documents.
+     */
+    data class Attachments(
+        /**
+         * The references.
+         */
+        val `value`: List<kotlin.String>) : FieldValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Names (units, people).
+     */
+    data class Names(
+        /**
+         * The names.
+         */
+        val `value`: List<kotlin.String>) : FieldValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A tick.
+     */
+    data class Flag(
+        /**
+         * Ticked or not.
+         */
+        val `value`: kotlin.Boolean) : FieldValue()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFieldValue : FfiConverterRustBuffer<FieldValue>{
+    override fun read(buf: ByteBuffer): FieldValue {
+        return when(buf.getInt()) {
+            1 -> FieldValue.Text(
+                FfiConverterString.read(buf),
+                )
+            2 -> FieldValue.Number(
+                FfiConverterLong.read(buf),
+                )
+            3 -> FieldValue.Amount(
+                FfiConverterTypeMoney.read(buf),
+                )
+            4 -> FieldValue.Date(
+                FfiConverterString.read(buf),
+                )
+            5 -> FieldValue.Attachments(
+                FfiConverterSequenceString.read(buf),
+                )
+            6 -> FieldValue.Names(
+                FfiConverterSequenceString.read(buf),
+                )
+            7 -> FieldValue.Flag(
+                FfiConverterBoolean.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: FieldValue): ULong = when(value) {
+        is FieldValue.Text -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`value`)
+            )
+        }
+        is FieldValue.Number -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`value`)
+            )
+        }
+        is FieldValue.Amount -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeMoney.allocationSize(value.`value`)
+            )
+        }
+        is FieldValue.Date -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`value`)
+            )
+        }
+        is FieldValue.Attachments -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceString.allocationSize(value.`value`)
+            )
+        }
+        is FieldValue.Names -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceString.allocationSize(value.`value`)
+            )
+        }
+        is FieldValue.Flag -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterBoolean.allocationSize(value.`value`)
+            )
+        }
+    }
+
+    override fun write(value: FieldValue, buf: ByteBuffer) {
+        when(value) {
+            is FieldValue.Text -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`value`, buf)
+                Unit
+            }
+            is FieldValue.Number -> {
+                buf.putInt(2)
+                FfiConverterLong.write(value.`value`, buf)
+                Unit
+            }
+            is FieldValue.Amount -> {
+                buf.putInt(3)
+                FfiConverterTypeMoney.write(value.`value`, buf)
+                Unit
+            }
+            is FieldValue.Date -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`value`, buf)
+                Unit
+            }
+            is FieldValue.Attachments -> {
+                buf.putInt(5)
+                FfiConverterSequenceString.write(value.`value`, buf)
+                Unit
+            }
+            is FieldValue.Names -> {
+                buf.putInt(6)
+                FfiConverterSequenceString.write(value.`value`, buf)
+                Unit
+            }
+            is FieldValue.Flag -> {
+                buf.putInt(7)
+                FfiConverterBoolean.write(value.`value`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
@@ -2122,7 +6524,7 @@ sealed class FieldsalesException: kotlin.Exception() {
     class NotAllowed(
         
         /**
-         * A stable code of the refused action, such as `customer.edit`.
+         * What was refused and who may do it, in words (`only a manager may assign leads`).
          */
         val `action`: kotlin.String
         ) : FieldsalesException() {
@@ -2467,6 +6869,361 @@ public object FfiConverterTypeLocalTimeEvent : FfiConverterRustBuffer<LocalTimeE
 
 
 
+/**
+ * What a stage move did.
+ */
+sealed class StageMove {
+    
+    /**
+     * The opportunity is in the new stage.
+     */
+    data class Moved(
+        /**
+         * The opportunity after the move.
+         */
+        val `opportunity`: app.fieldsales.ffi.Opportunity) : StageMove()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The stage needs an approval first: it was requested (or was already pending); move
+     * again once it is approved.
+     */
+    data class AwaitingApproval(
+        /**
+         * The request.
+         */
+        val `approval`: app.fieldsales.ffi.Approval) : StageMove()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStageMove : FfiConverterRustBuffer<StageMove>{
+    override fun read(buf: ByteBuffer): StageMove {
+        return when(buf.getInt()) {
+            1 -> StageMove.Moved(
+                FfiConverterTypeOpportunity.read(buf),
+                )
+            2 -> StageMove.AwaitingApproval(
+                FfiConverterTypeApproval.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: StageMove): ULong = when(value) {
+        is StageMove.Moved -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeOpportunity.allocationSize(value.`opportunity`)
+            )
+        }
+        is StageMove.AwaitingApproval -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeApproval.allocationSize(value.`approval`)
+            )
+        }
+    }
+
+    override fun write(value: StageMove, buf: ByteBuffer) {
+        when(value) {
+            is StageMove.Moved -> {
+                buf.putInt(1)
+                FfiConverterTypeOpportunity.write(value.`opportunity`, buf)
+                Unit
+            }
+            is StageMove.AwaitingApproval -> {
+                buf.putInt(2)
+                FfiConverterTypeApproval.write(value.`approval`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
+    override fun read(buf: ByteBuffer): kotlin.UInt? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUInt.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UInt?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUInt.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUInt.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
+    override fun read(buf: ByteBuffer): kotlin.Long? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterLong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Long?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterLong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Long?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterLong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
+    override fun read(buf: ByteBuffer): kotlin.String? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterString.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.String?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.String?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeEngine: FfiConverterRustBuffer<Engine?> {
+    override fun read(buf: ByteBuffer): Engine? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeEngine.read(buf)
+    }
+
+    override fun allocationSize(value: Engine?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeEngine.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Engine?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeEngine.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeContact: FfiConverterRustBuffer<Contact?> {
+    override fun read(buf: ByteBuffer): Contact? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeContact.read(buf)
+    }
+
+    override fun allocationSize(value: Contact?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeContact.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Contact?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeContact.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDuplicateHit: FfiConverterRustBuffer<DuplicateHit?> {
+    override fun read(buf: ByteBuffer): DuplicateHit? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDuplicateHit.read(buf)
+    }
+
+    override fun allocationSize(value: DuplicateHit?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDuplicateHit.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DuplicateHit?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDuplicateHit.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeGeoPoint: FfiConverterRustBuffer<GeoPoint?> {
+    override fun read(buf: ByteBuffer): GeoPoint? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeGeoPoint.read(buf)
+    }
+
+    override fun allocationSize(value: GeoPoint?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeGeoPoint.allocationSize(value)
+        }
+    }
+
+    override fun write(value: GeoPoint?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeGeoPoint.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeMoney: FfiConverterRustBuffer<Money?> {
+    override fun read(buf: ByteBuffer): Money? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMoney.read(buf)
+    }
+
+    override fun allocationSize(value: Money?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMoney.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Money?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMoney.write(value, buf)
+        }
+    }
+}
+
+
+
 
 /**
  * @suppress
@@ -2489,6 +7246,342 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeApproval: FfiConverterRustBuffer<List<Approval>> {
+    override fun read(buf: ByteBuffer): List<Approval> {
+        val len = buf.getInt()
+        return List<Approval>(len) {
+            FfiConverterTypeApproval.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Approval>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeApproval.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Approval>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeApproval.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeApprovalDecision: FfiConverterRustBuffer<List<ApprovalDecision>> {
+    override fun read(buf: ByteBuffer): List<ApprovalDecision> {
+        val len = buf.getInt()
+        return List<ApprovalDecision>(len) {
+            FfiConverterTypeApprovalDecision.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ApprovalDecision>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeApprovalDecision.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ApprovalDecision>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeApprovalDecision.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeChangedRecord: FfiConverterRustBuffer<List<ChangedRecord>> {
+    override fun read(buf: ByteBuffer): List<ChangedRecord> {
+        val len = buf.getInt()
+        return List<ChangedRecord>(len) {
+            FfiConverterTypeChangedRecord.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ChangedRecord>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeChangedRecord.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ChangedRecord>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeChangedRecord.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeContact: FfiConverterRustBuffer<List<Contact>> {
+    override fun read(buf: ByteBuffer): List<Contact> {
+        val len = buf.getInt()
+        return List<Contact>(len) {
+            FfiConverterTypeContact.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Contact>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeContact.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Contact>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeContact.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCustomer: FfiConverterRustBuffer<List<Customer>> {
+    override fun read(buf: ByteBuffer): List<Customer> {
+        val len = buf.getInt()
+        return List<Customer>(len) {
+            FfiConverterTypeCustomer.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Customer>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCustomer.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Customer>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCustomer.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDuplicateHit: FfiConverterRustBuffer<List<DuplicateHit>> {
+    override fun read(buf: ByteBuffer): List<DuplicateHit> {
+        val len = buf.getInt()
+        return List<DuplicateHit>(len) {
+            FfiConverterTypeDuplicateHit.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DuplicateHit>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDuplicateHit.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DuplicateHit>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDuplicateHit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFunnelRow: FfiConverterRustBuffer<List<FunnelRow>> {
+    override fun read(buf: ByteBuffer): List<FunnelRow> {
+        val len = buf.getInt()
+        return List<FunnelRow>(len) {
+            FfiConverterTypeFunnelRow.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FunnelRow>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFunnelRow.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FunnelRow>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFunnelRow.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeLead: FfiConverterRustBuffer<List<Lead>> {
+    override fun read(buf: ByteBuffer): List<Lead> {
+        val len = buf.getInt()
+        return List<Lead>(len) {
+            FfiConverterTypeLead.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Lead>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeLead.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Lead>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeLead.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer<List<Opportunity>> {
+    override fun read(buf: ByteBuffer): List<Opportunity> {
+        val len = buf.getInt()
+        return List<Opportunity>(len) {
+            FfiConverterTypeOpportunity.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Opportunity>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOpportunity.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Opportunity>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOpportunity.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSearchHit: FfiConverterRustBuffer<List<SearchHit>> {
+    override fun read(buf: ByteBuffer): List<SearchHit> {
+        val len = buf.getInt()
+        return List<SearchHit>(len) {
+            FfiConverterTypeSearchHit.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SearchHit>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSearchHit.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SearchHit>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSearchHit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStageFigures: FfiConverterRustBuffer<List<StageFigures>> {
+    override fun read(buf: ByteBuffer): List<StageFigures> {
+        val len = buf.getInt()
+        return List<StageFigures>(len) {
+            FfiConverterTypeStageFigures.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StageFigures>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStageFigures.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StageFigures>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStageFigures.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStageName: FfiConverterRustBuffer<List<StageName>> {
+    override fun read(buf: ByteBuffer): List<StageName> {
+        val len = buf.getInt()
+        return List<StageName>(len) {
+            FfiConverterTypeStageName.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StageName>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStageName.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StageName>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStageName.write(it, buf)
         }
     }
 }
@@ -2524,6 +7617,45 @@ public object FfiConverterSequenceTypeLocalTimeEvent: FfiConverterRustBuffer<Lis
 
 
 
+/**
+ * @suppress
+ */
+public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<kotlin.String, FieldValue>> {
+    override fun read(buf: ByteBuffer): Map<kotlin.String, FieldValue> {
+        val len = buf.getInt()
+        return buildMap<kotlin.String, FieldValue>(len) {
+            repeat(len) {
+                val k = FfiConverterString.read(buf)
+                val v = FfiConverterTypeFieldValue.read(buf)
+                this[k] = v
+            }
+        }
+    }
+
+    override fun allocationSize(value: Map<kotlin.String, FieldValue>): ULong {
+        val spaceForMapSize = 4UL
+        val spaceForChildren = value.map { (k, v) ->
+            FfiConverterString.allocationSize(k) +
+            FfiConverterTypeFieldValue.allocationSize(v)
+        }.sum()
+        return spaceForMapSize + spaceForChildren
+    }
+
+    override fun write(value: Map<kotlin.String, FieldValue>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        // The parens on `(k, v)` here ensure we're calling the right method,
+        // which is important for compatibility with older android devices.
+        // Ref https://blog.danlew.net/2017/03/16/kotlin-puzzler-whose-line-is-it-anyways/
+        value.forEach { (k, v) ->
+            FfiConverterString.write(k, buf)
+            FfiConverterTypeFieldValue.write(v, buf)
+        }
+    }
+}
+
+
+
+
 
 
 
@@ -2540,6 +7672,48 @@ public object FfiConverterSequenceTypeLocalTimeEvent: FfiConverterRustBuffer<Lis
     )
     }
     
+
+        /**
+         * Opens (or creates) the local store at `path` for `user`, without the server: for a user
+         * whose identity the app already holds, and for tests. Signing in through the server is the
+         * usual way to get an engine.
+         */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `openEngine`(`path`: kotlin.String, `user`: SignedInUser) : Engine {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_fieldsales_ffi_fn_func_open_engine(
+        FfiConverterString.lower(`path`),
+        FfiConverterTypeSignedInUser.lower(`user`),),
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeEngine.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+        /**
+         * Reopens the store at `path` as the user last signed in on it, or `None` when nobody is
+         * (a first start, or after sign-out): the app then shows the sign-in screen.
+         */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `resumeEngine`(`path`: kotlin.String) : Engine? {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_fieldsales_ffi_fn_func_resume_engine(
+        FfiConverterString.lower(`path`),),
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeEngine.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
 
         /**
          * A new record ID (UUID v7: IDs made later sort later), in its canonical text form.

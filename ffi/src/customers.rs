@@ -1,0 +1,497 @@
+//! Customers and their contacts on the phone: create behind the duplicate check, find, open,
+//! edit, share with a collaborator.
+//!
+//! The duplicate check runs in core, offline, the same way the server runs it; a refused
+//! creation is [`FieldsalesError::Duplicate`] with the existing customer's ID, so the app can
+//! open it (or, when the user may not see it, show whom to ask for a share from
+//! [`DuplicateHit`]).
+
+use std::sync::Arc;
+
+use fieldsales_core::GeoPoint as CoreGeoPoint;
+use fieldsales_core::engine::{DuplicateHit as CoreHit, Engine as CoreEngine};
+use fieldsales_core::record::contact::DecisionRole;
+use fieldsales_core::record::{
+    Contact as CoreContact, Customer as CoreCustomer, Header, Kind, StringSet,
+};
+use fieldsales_core::store::ListFilter;
+
+use crate::engine::{Engine, ms, record_id};
+use crate::error::{FieldsalesError, OrInvalid};
+use crate::place::GeoPoint;
+
+/// A customer company as a screen shows it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Customer {
+    /// Record ID.
+    pub id: String,
+    /// The owning rep, if any.
+    pub owner_id: Option<String>,
+    /// Users it is shared with (collaborators).
+    pub shared_with: Vec<String>,
+    /// Legal full name.
+    pub legal_name: String,
+    /// Short name used day to day.
+    pub short_name: Option<String>,
+    /// English name.
+    pub english_name: Option<String>,
+    /// Customer type code.
+    pub customer_type: Option<String>,
+    /// Industry.
+    pub industry: Option<String>,
+    /// Scale band.
+    pub scale: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Registered location: the centre of the check-in geofence.
+    pub location: Option<GeoPoint>,
+    /// Tier (A/B/C).
+    pub tier: Option<String>,
+    /// Where it came from.
+    pub source: Option<String>,
+    /// Free tags.
+    pub tags: Vec<String>,
+    /// Longer notes.
+    pub notes: String,
+    /// Created, epoch ms.
+    pub created_at_ms: i64,
+    /// Whether it was deleted (voided).
+    pub deleted: bool,
+}
+
+impl From<CoreCustomer> for Customer {
+    fn from(c: CoreCustomer) -> Self {
+        Customer {
+            id: c.header.id.to_string(),
+            owner_id: c.header.owner_id.map(|o| o.to_string()),
+            shared_with: c.header.shared_with.iter().map(|u| u.to_string()).collect(),
+            deleted: c.header.is_deleted(),
+            created_at_ms: c.header.created_at.millis(),
+            legal_name: c.legal_name,
+            short_name: c.short_name,
+            english_name: c.english_name,
+            customer_type: c.customer_type,
+            industry: c.industry,
+            scale: c.scale,
+            address: c.address,
+            location: c.location.map(GeoPoint::from),
+            tier: c.tier,
+            source: c.source,
+            tags: c.tags.iter().cloned().collect(),
+            notes: c.notes.as_str().to_string(),
+        }
+    }
+}
+
+/// What the user typed for a new customer, or the edited fields of one.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CustomerDraft {
+    /// Legal full name (required).
+    pub legal_name: String,
+    /// Short name.
+    pub short_name: Option<String>,
+    /// English name.
+    pub english_name: Option<String>,
+    /// Customer type code.
+    pub customer_type: Option<String>,
+    /// Industry.
+    pub industry: Option<String>,
+    /// Scale band.
+    pub scale: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Location; a rep's first check-in proposes one when this is empty.
+    pub location: Option<GeoPoint>,
+    /// Tier.
+    pub tier: Option<String>,
+    /// Source.
+    pub source: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+impl CustomerDraft {
+    /// The location, checked: the one field of a draft the FFI must convert.
+    fn location(&self) -> Result<Option<CoreGeoPoint>, FieldsalesError> {
+        self.location
+            .map(|p| p.checked("customer.location"))
+            .transpose()
+    }
+
+    /// Writes the draft's fields onto `c` (the notes and the sharing are left alone).
+    fn apply(self, location: Option<CoreGeoPoint>, c: &mut CoreCustomer) {
+        c.location = location;
+        c.legal_name = self.legal_name;
+        c.short_name = self.short_name;
+        c.english_name = self.english_name;
+        c.customer_type = self.customer_type;
+        c.industry = self.industry;
+        c.scale = self.scale;
+        c.address = self.address;
+        c.tier = self.tier;
+        c.source = self.source;
+        c.tags = self.tags.into_iter().collect::<StringSet>();
+    }
+
+    fn new_customer(self, core: &CoreEngine) -> Result<CoreCustomer, FieldsalesError> {
+        let location = self.location()?;
+        let mut c = CoreCustomer::new(Header::new(core.me().user_id, core.now()), String::new());
+        self.apply(location, &mut c);
+        Ok(c)
+    }
+}
+
+/// An existing customer the duplicate check found, with what the user may read of it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DuplicateHit {
+    /// The existing customer.
+    pub id: String,
+    /// How alike the names are, 0.0 to 1.0 (1.0: the same normalised name).
+    pub score: f64,
+    /// Whether it was deleted: restore it rather than create it again.
+    pub voided: bool,
+    /// Whether the user may open it; when not, only the fields the process configuration
+    /// shows are filled, so the rep knows whom to ask.
+    pub visible: bool,
+    /// Legal name, when shown.
+    pub legal_name: Option<String>,
+    /// Short name, when shown.
+    pub short_name: Option<String>,
+    /// Owner, when shown.
+    pub owner_id: Option<String>,
+    /// Industry, when shown.
+    pub industry: Option<String>,
+    /// Tier, when shown.
+    pub tier: Option<String>,
+    /// Address, when shown.
+    pub address: Option<String>,
+    /// Created, epoch ms, when shown.
+    pub created_at_ms: Option<i64>,
+}
+
+impl From<CoreHit> for DuplicateHit {
+    fn from(h: CoreHit) -> Self {
+        DuplicateHit {
+            id: h.id.to_string(),
+            score: h.score,
+            voided: h.voided,
+            visible: h.visible,
+            legal_name: h.legal_name,
+            short_name: h.short_name,
+            owner_id: h.owner_id.map(|o| o.to_string()),
+            industry: h.industry,
+            tier: h.tier,
+            address: h.address,
+            created_at_ms: ms(h.created_at),
+        }
+    }
+}
+
+/// What the duplicate check found for a draft.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DuplicateCheck {
+    /// The same company: creating the draft would be refused.
+    pub exact: Option<DuplicateHit>,
+    /// Close names: a warning to show before saving.
+    pub near: Vec<DuplicateHit>,
+}
+
+/// A customer just created, and the close names the rep should have a look at.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CreatedCustomer {
+    /// The new customer, owned by the signed-in user.
+    pub customer: Customer,
+    /// Customers with close names.
+    pub near_duplicates: Vec<DuplicateHit>,
+}
+
+/// A search result.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SearchHit {
+    /// The record.
+    pub id: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its title (name, subject).
+    pub title: String,
+    /// Its owner.
+    pub owner_id: Option<String>,
+}
+
+/// A person at a customer.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Contact {
+    /// Record ID.
+    pub id: String,
+    /// The customer.
+    pub customer_id: String,
+    /// Name.
+    pub name: String,
+    /// Job title.
+    pub title: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
+    pub decision_role: String,
+}
+
+impl From<CoreContact> for Contact {
+    fn from(c: CoreContact) -> Self {
+        Contact {
+            id: c.header.id.to_string(),
+            customer_id: c.customer_id.to_string(),
+            name: c.name,
+            title: c.title,
+            phone: c.phone,
+            email: c.email,
+            decision_role: c.decision_role.as_str().to_string(),
+        }
+    }
+}
+
+/// What the user typed for a contact.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ContactDraft {
+    /// Name (required).
+    pub name: String,
+    /// Job title.
+    pub title: Option<String>,
+    /// Phone: digits, spaces and `+ - ( ) #`.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Decision role code (see [`Contact::decision_role`]).
+    pub decision_role: String,
+}
+
+impl ContactDraft {
+    fn role(&self) -> Result<DecisionRole, FieldsalesError> {
+        self.decision_role
+            .parse::<DecisionRole>()
+            .or_invalid("contact.decision_role")
+    }
+
+    fn apply(self, role: DecisionRole, c: &mut CoreContact) {
+        c.decision_role = role;
+        c.name = self.name;
+        c.title = self.title;
+        c.phone = self.phone;
+        c.email = self.email;
+    }
+}
+
+/// A customer the user may see, or `NotFound`.
+fn visible_customer(core: &CoreEngine, id: &str) -> Result<CoreCustomer, FieldsalesError> {
+    let id = record_id("customer_id", id)?;
+    let c: CoreCustomer = core.store().get(id)?;
+    if core.can_see(&c.header)? {
+        Ok(c)
+    } else {
+        Err(FieldsalesError::NotFound {
+            kind: Kind::Customer.as_str().into(),
+            id: id.to_string(),
+        })
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Engine {
+    /// Runs the duplicate check on a draft without saving it (as the rep types the name).
+    pub async fn check_customer_duplicates(
+        self: Arc<Self>,
+        draft: CustomerDraft,
+    ) -> Result<DuplicateCheck, FieldsalesError> {
+        self.read(move |e| {
+            let check = e.check_customer_duplicates(&draft.new_customer(e)?)?;
+            Ok(DuplicateCheck {
+                exact: check.exact.map(DuplicateHit::from),
+                near: check.near.into_iter().map(DuplicateHit::from).collect(),
+            })
+        })
+        .await
+    }
+
+    /// Creates a customer owned by the signed-in user; refused with `Duplicate` (carrying the
+    /// existing customer's ID) when the same company exists, deleted ones included.
+    pub async fn create_customer(
+        self: Arc<Self>,
+        draft: CustomerDraft,
+    ) -> Result<CreatedCustomer, FieldsalesError> {
+        self.write(move |e| {
+            let (customer, near) = e.create_customer(draft.new_customer(e)?)?;
+            Ok(CreatedCustomer {
+                customer: customer.into(),
+                near_duplicates: near.into_iter().map(DuplicateHit::from).collect(),
+            })
+        })
+        .await
+    }
+
+    /// A customer the user may see.
+    pub async fn get_customer(self: Arc<Self>, id: String) -> Result<Customer, FieldsalesError> {
+        self.read(move |e| Ok(visible_customer(e, &id)?.into()))
+            .await
+    }
+
+    /// Replaces a customer's fields with the draft's (the record's own rules apply).
+    pub async fn update_customer(
+        self: Arc<Self>,
+        id: String,
+        draft: CustomerDraft,
+    ) -> Result<Customer, FieldsalesError> {
+        self.write(move |e| {
+            let id = visible_customer(e, &id)?.header.id;
+            let location = draft.location()?;
+            let updated = e.store_mut().update::<CoreCustomer>(id, |c| {
+                draft.apply(location, c);
+                Ok(())
+            })?;
+            Ok(updated.into())
+        })
+        .await
+    }
+
+    /// Shares a customer with a collaborator (its owner, or a manager above them).
+    pub async fn share_customer(
+        self: Arc<Self>,
+        id: String,
+        with_user_id: String,
+    ) -> Result<Customer, FieldsalesError> {
+        self.write(move |e| {
+            let id = record_id("customer_id", &id)?;
+            let with = record_id("with_user_id", &with_user_id)?;
+            Ok(e.share_customer(id, with)?.into())
+        })
+        .await
+    }
+
+    /// Takes a collaborator off a customer.
+    pub async fn unshare_customer(
+        self: Arc<Self>,
+        id: String,
+        with_user_id: String,
+    ) -> Result<Customer, FieldsalesError> {
+        self.write(move |e| {
+            let id = record_id("customer_id", &id)?;
+            let with = record_id("with_user_id", &with_user_id)?;
+            Ok(e.unshare_customer(id, with)?.into())
+        })
+        .await
+    }
+
+    /// Every customer on the device the user may see.
+    pub async fn customers(self: Arc<Self>) -> Result<Vec<Customer>, FieldsalesError> {
+        self.read(|e| {
+            Ok(e.visible_customers()?
+                .into_iter()
+                .map(Customer::from)
+                .collect())
+        })
+        .await
+    }
+
+    /// Searches names and titles (any three characters of a Chinese name match) over
+    /// `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
+    /// first, only records the user may see.
+    pub async fn search(
+        self: Arc<Self>,
+        query: String,
+        kinds: Vec<String>,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>, FieldsalesError> {
+        self.read(move |e| {
+            let kinds = kinds
+                .iter()
+                .map(|k| k.parse::<Kind>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| FieldsalesError::InvalidInput {
+                    field: "kinds".into(),
+                    detail: "expected record kinds such as customer, contact, lead".into(),
+                })?;
+            let tree = e.org_tree()?;
+            let mut out = Vec::new();
+            for hit in e.store().search(&query, &kinds, limit as usize)? {
+                let record = e.store().get_any(hit.id)?;
+                if tree.can_see(e.me(), record.header()) {
+                    out.push(SearchHit {
+                        id: hit.id.to_string(),
+                        kind: hit.kind.as_str().to_string(),
+                        title: hit.title,
+                        owner_id: hit.owner_id.map(|o| o.to_string()),
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Adds a contact to a customer the user may see.
+    pub async fn create_contact(
+        self: Arc<Self>,
+        customer_id: String,
+        draft: ContactDraft,
+    ) -> Result<Contact, FieldsalesError> {
+        self.write(move |e| {
+            let customer = visible_customer(e, &customer_id)?;
+            let mut header = Header::new(e.me().user_id, e.now());
+            header.org_unit_id = Some(e.me().unit_id);
+            let mut contact = CoreContact {
+                header,
+                customer_id: customer.header.id,
+                name: String::new(),
+                title: None,
+                phone: None,
+                email: None,
+                decision_role: DecisionRole::Unknown,
+            };
+            let role = draft.role()?;
+            draft.apply(role, &mut contact);
+            Ok(e.store_mut().create(contact)?.into())
+        })
+        .await
+    }
+
+    /// Replaces a contact's fields with the draft's.
+    pub async fn update_contact(
+        self: Arc<Self>,
+        id: String,
+        draft: ContactDraft,
+    ) -> Result<Contact, FieldsalesError> {
+        self.write(move |e| {
+            let id = record_id("contact_id", &id)?;
+            let contact: CoreContact = e.store().get(id)?;
+            visible_customer(e, &contact.customer_id.to_string())?;
+            let role = draft.role()?;
+            let updated = e.store_mut().update::<CoreContact>(id, |c| {
+                draft.apply(role, c);
+                Ok(())
+            })?;
+            Ok(updated.into())
+        })
+        .await
+    }
+
+    /// The contacts of a customer the user may see.
+    pub async fn contacts_of(
+        self: Arc<Self>,
+        customer_id: String,
+    ) -> Result<Vec<Contact>, FieldsalesError> {
+        self.read(move |e| {
+            let customer = visible_customer(e, &customer_id)?;
+            e.store()
+                .list(&ListFilter {
+                    kind: Some(Kind::Contact),
+                    customer: Some(customer.header.id),
+                    limit: Some(10_000),
+                    ..ListFilter::default()
+                })?
+                .into_iter()
+                .map(|row| Ok(e.store().get::<CoreContact>(row.id)?.into()))
+                .collect()
+        })
+        .await
+    }
+}
