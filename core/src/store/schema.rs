@@ -17,6 +17,8 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("schema/001_initial.sql"),
     include_str!("schema/002_verdicts.sql"),
+    // Numbered 004: 003 is another migration in flight; renumbered when both have landed.
+    include_str!("schema/004_attachments.sql"),
 ];
 
 /// The schema version this build writes.
