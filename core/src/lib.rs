@@ -3,6 +3,7 @@
 //! This crate knows nothing of uniffi, axum or HTTP server types: the phone (through `ffi`),
 //! the server and the command line all run the same record and rule code from here.
 
+pub mod attachments;
 pub mod authority;
 pub mod codec;
 pub mod dashboard;

@@ -77,6 +77,8 @@ pub struct Limits {
     pub json_body_bytes: usize,
     /// Largest sync body, in bytes (for the sync endpoint).
     pub sync_body_bytes: usize,
+    /// Largest attachment (a visit photo, a file), in bytes.
+    pub attachment_bytes: usize,
     /// Longest a request may take before it is answered with a timeout.
     pub request_timeout: Duration,
 }
@@ -160,6 +162,7 @@ struct RawAuth {
 struct RawLimits {
     json_body_bytes: i64,
     sync_body_bytes: i64,
+    attachment_bytes: i64,
     request_timeout: String,
 }
 
@@ -213,6 +216,7 @@ impl Default for RawLimits {
         RawLimits {
             json_body_bytes: 64 * 1024,
             sync_body_bytes: 32 * 1024 * 1024,
+            attachment_bytes: 20 * 1024 * 1024,
             request_timeout: "60s".to_owned(),
         }
     }
@@ -531,6 +535,12 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         64 * 1024,
         1024 * 1024 * 1024,
     );
+    let attachment_bytes = count(
+        "limits.attachment_bytes",
+        raw.limits.attachment_bytes,
+        1024,
+        1024 * 1024 * 1024,
+    );
     let sqlite_readers = count("storage.sqlite_readers", raw.storage.sqlite_readers, 1, 64);
 
     if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&raw.log.level) {
@@ -555,6 +565,7 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         limits: Limits {
             json_body_bytes,
             sync_body_bytes,
+            attachment_bytes,
             request_timeout,
         },
         log: LogConfig {

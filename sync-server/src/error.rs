@@ -65,6 +65,15 @@ pub enum ErrorCode {
     NotFound,
     /// The endpoint exists but not with this method.
     MethodNotAllowed,
+    /// No attachment with this hash is held whole.
+    AttachmentNotFound,
+    /// An upload chunk does not start where the server's copy ends; `upload-offset` says
+    /// where it does.
+    UploadOffsetMismatch,
+    /// The uploaded content does not hash to its name; it was discarded.
+    AttachmentHashMismatch,
+    /// A `Range` or `Content-Range` header that cannot be used.
+    InvalidRange,
     /// Storage does not answer.
     StorageUnavailable,
     /// The server is busy; retry later.

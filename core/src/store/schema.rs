@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/001_initial.sql"),
     include_str!("schema/002_verdicts.sql"),
     include_str!("schema/003_dashboards.sql"),
+    include_str!("schema/004_attachments.sql"),
 ];
 
 /// The schema version this build writes.

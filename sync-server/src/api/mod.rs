@@ -2,6 +2,7 @@
 //! (`utoipa_axum::routes!`), so the served `/openapi.json` cannot leave a route out.
 
 mod admin;
+mod attachments;
 mod auth;
 mod ops;
 
@@ -23,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use admin::{AccountView, CreateAccountRequest, DeviceView, SetPasswordRequest};
+pub use attachments::{UPLOAD_COMPLETE, UPLOAD_OFFSET, UploadState};
 pub use auth::{LoginRequest, LoginResponse, SessionResponse};
 pub use ops::{HealthResponse, OpenApiDocument};
 
@@ -55,6 +57,7 @@ impl Modify for BearerAuth {
     tags(
         (name = "auth", description = "Device sign-in and tokens"),
         (name = "admin", description = "Accounts and devices of the admin's tenant"),
+        (name = "attachments", description = "Photos and files by SHA-256, resumable"),
         (name = "ops", description = "Health, metrics and this description"),
     )
 )]
@@ -72,6 +75,11 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::revoke_account))
         .routes(routes!(admin::list_devices))
         .routes(routes!(admin::revoke_device))
+        .routes(routes!(
+            attachments::put_attachment,
+            attachments::get_attachment,
+            attachments::head_attachment
+        ))
         .routes(routes!(ops::health))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))

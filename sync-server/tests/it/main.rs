@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod attachments;
 mod auth;
 mod binary;
 mod bodies;

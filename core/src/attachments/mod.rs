@@ -1,0 +1,417 @@
+//! Photos and files, kept outside the Automerge documents by the SHA-256 of their content.
+//!
+//! A visit photo is megabytes; a record document is kilobytes and is synced, merged and kept
+//! forever with its whole history. So a record only holds an [`AttachmentRef`] (hash, size,
+//! type), and the bytes live in a folder beside the store file, one file per hash, uploaded
+//! and downloaded on their own schedule (Wi-Fi, resumable) by [`client`]. Naming files by
+//! their hash makes a copy verifiable, deduplicates the same photo attached twice, and lets
+//! the reused-photo rule find a photo shown for two visits.
+//!
+//! Writes go to a temporary file first and are renamed into place, so a crash never leaves a
+//! file whose content does not match its name.
+
+pub mod client;
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::record::visit::AttachmentRef;
+use crate::store::Store;
+use crate::{Error, Result, Timestamp};
+
+/// The longest MIME type kept.
+const MAX_MIME_CHARS: usize = 100;
+
+/// The content-addressed files of one store.
+#[derive(Debug, Clone)]
+pub struct Attachments {
+    dir: PathBuf,
+    max_bytes: u64,
+}
+
+/// An attachment this device holds whose upload has not finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingUpload {
+    /// The attachment.
+    pub attachment: AttachmentRef,
+    /// Bytes the server is known to hold.
+    pub uploaded_bytes: u64,
+}
+
+/// Whether `s` is a SHA-256 in lower-case hex, as attachment names are.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn bad_hash(sha256: &str) -> Error {
+    Error::InvalidInput {
+        field: "sha256",
+        detail: format!(
+            "`{}` is not a SHA-256 in lower-case hex",
+            sha256.chars().take(80).collect::<String>()
+        ),
+    }
+}
+
+impl Attachments {
+    /// The attachment folder beside `store`'s file (`<file>.attachments`), created if needed;
+    /// files larger than `max_bytes` are refused.
+    pub fn beside(store: &Store, max_bytes: u64) -> Result<Attachments> {
+        let Some(path) = store.path() else {
+            return Err(Error::InvalidInput {
+                field: "store",
+                detail: "an in-memory store has no folder for attachments".into(),
+            });
+        };
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".attachments");
+        Self::open(path.with_file_name(name), max_bytes)
+    }
+
+    /// The attachment folder at `dir`, created if needed.
+    pub fn open(dir: impl Into<PathBuf>, max_bytes: u64) -> Result<Attachments> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir)?;
+        Ok(Attachments { dir, max_bytes })
+    }
+
+    /// The largest attachment accepted, bytes.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Where the content of `sha256` lives (whether or not it is there).
+    pub fn path_of(&self, sha256: &str) -> Result<PathBuf> {
+        if !is_sha256_hex(sha256) {
+            return Err(bad_hash(sha256));
+        }
+        Ok(self.dir.join(&sha256[..2]).join(sha256))
+    }
+
+    /// Where a download of `sha256` collects its bytes until it is verified.
+    pub(crate) fn partial_path_of(&self, sha256: &str) -> Result<PathBuf> {
+        let mut p = self.path_of(sha256)?.into_os_string();
+        p.push(".part");
+        Ok(PathBuf::from(p))
+    }
+
+    /// Whether the content of `sha256` is on this device.
+    pub fn has(&self, sha256: &str) -> Result<bool> {
+        Ok(self.path_of(sha256)?.is_file())
+    }
+
+    /// Stores `bytes` and records it for upload; the same content stored twice is kept once.
+    pub fn put(&self, store: &mut Store, bytes: &[u8], mime: &str) -> Result<AttachmentRef> {
+        let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        self.check_size(size)?;
+        let mime = check_mime(mime)?;
+        let sha256 = sha256_hex(bytes);
+        let path = self.path_of(&sha256)?;
+        if !path.is_file() {
+            write_atomically(&path, |f| f.write_all(bytes))?;
+        }
+        let attachment = AttachmentRef {
+            sha256,
+            size: i64::try_from(size).unwrap_or(i64::MAX),
+            mime,
+        };
+        record(store, &attachment)?;
+        Ok(attachment)
+    }
+
+    /// Stores the file at `source` (a photo the camera wrote), reading it once.
+    pub fn put_file(&self, store: &mut Store, source: &Path, mime: &str) -> Result<AttachmentRef> {
+        let size = fs::metadata(source)?.len();
+        self.check_size(size)?;
+        let mime = check_mime(mime)?;
+        let tmp = self
+            .dir
+            .join(format!(".incoming-{}", crate::RecordId::new()));
+        let mut hasher = Sha256::new();
+        let copied = (|| -> Result<u64> {
+            let mut input = fs::File::open(source)?;
+            let mut out = fs::File::create(&tmp)?;
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut total = 0u64;
+            loop {
+                let n = input.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                total += n as u64;
+                self.check_size(total)?;
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n])?;
+            }
+            out.sync_all()?;
+            Ok(total)
+        })();
+        let total = match copied {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        let sha256 = hex::encode(hasher.finalize());
+        let path = self.path_of(&sha256)?;
+        if path.is_file() {
+            fs::remove_file(&tmp)?;
+        } else {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir)?;
+            }
+            fs::rename(&tmp, &path)?;
+        }
+        let attachment = AttachmentRef {
+            sha256,
+            size: i64::try_from(total).unwrap_or(i64::MAX),
+            mime,
+        };
+        record(store, &attachment)?;
+        Ok(attachment)
+    }
+
+    /// The content of `sha256`, if this device holds it; a file whose content no longer
+    /// matches its hash (a damaged disk) is removed and reported.
+    pub fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.path_of(sha256)?;
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if sha256_hex(&bytes) != sha256 {
+            fs::remove_file(&path)?;
+            return Err(Error::rule(
+                "attachment.damaged",
+                format!("the stored copy of {sha256} was damaged and has been removed"),
+            ));
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Attachments this device stored whose upload has not finished, oldest first.
+    pub fn pending_uploads(&self, store: &Store) -> Result<Vec<PendingUpload>> {
+        let mut stmt = store.connection().prepare_cached(
+            "SELECT sha256, size, mime, uploaded_bytes FROM attachments
+             WHERE uploaded_at IS NULL ORDER BY stored_at, sha256",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PendingUpload {
+                attachment: AttachmentRef {
+                    sha256: r.get(0)?,
+                    size: r.get(1)?,
+                    mime: r.get(2)?,
+                },
+                uploaded_bytes: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records how much of `sha256` the server holds; `complete` once it has all of it.
+    pub fn mark_uploaded(
+        &self,
+        store: &mut Store,
+        sha256: &str,
+        bytes: u64,
+        complete: bool,
+    ) -> Result<()> {
+        if !is_sha256_hex(sha256) {
+            return Err(bad_hash(sha256));
+        }
+        let now = store.clock().now();
+        store.transaction(|tx| {
+            tx.connection()
+                .prepare_cached(
+                    "UPDATE attachments SET uploaded_bytes = ?2,
+                         uploaded_at = CASE WHEN ?3 THEN ?4 ELSE NULL END
+                     WHERE sha256 = ?1",
+                )?
+                .execute(params![
+                    sha256,
+                    i64::try_from(bytes).unwrap_or(i64::MAX),
+                    complete,
+                    now
+                ])?;
+            Ok(())
+        })
+    }
+
+    /// The recorded attachment of `sha256`, if this device stored or downloaded it.
+    pub fn known(&self, store: &Store, sha256: &str) -> Result<Option<AttachmentRef>> {
+        Ok(store
+            .connection()
+            .prepare_cached("SELECT size, mime FROM attachments WHERE sha256 = ?1")?
+            .query_row([sha256], |r| {
+                Ok(AttachmentRef {
+                    sha256: sha256.to_string(),
+                    size: r.get(0)?,
+                    mime: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn check_size(&self, size: u64) -> Result<()> {
+        if size > self.max_bytes {
+            return Err(Error::rule(
+                "attachment.too_large",
+                format!("{size} bytes is over the {} byte limit", self.max_bytes),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Records a stored attachment; one downloaded from the server is already uploaded.
+fn record(store: &mut Store, a: &AttachmentRef) -> Result<()> {
+    record_with(store, a, None)
+}
+
+pub(crate) fn record_with(
+    store: &mut Store,
+    a: &AttachmentRef,
+    uploaded_at: Option<Timestamp>,
+) -> Result<()> {
+    let now = store.clock().now();
+    store.transaction(|tx| {
+        tx.connection()
+            .prepare_cached(
+                "INSERT INTO attachments (sha256, size, mime, stored_at, uploaded_bytes, uploaded_at)
+                 VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 IS NULL THEN 0 ELSE ?2 END, ?5)
+                 ON CONFLICT(sha256) DO NOTHING",
+            )?
+            .execute(params![a.sha256, a.size, a.mime, now, uploaded_at])?;
+        Ok(())
+    })
+}
+
+fn check_mime(mime: &str) -> Result<String> {
+    let mime = mime.trim();
+    let ok = !mime.is_empty()
+        && mime.chars().count() <= MAX_MIME_CHARS
+        && mime.contains('/')
+        && mime.chars().all(|c| c.is_ascii_graphic());
+    if !ok {
+        return Err(Error::InvalidInput {
+            field: "mime",
+            detail: format!(
+                "`{}` is not a MIME type such as image/jpeg",
+                mime.chars().take(MAX_MIME_CHARS).collect::<String>()
+            ),
+        });
+    }
+    Ok(mime.to_ascii_lowercase())
+}
+
+/// Writes a file through a temporary beside it and a rename.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = path.parent().ok_or_else(|| Error::InvalidInput {
+        field: "path",
+        detail: "an attachment path has a folder".into(),
+    })?;
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".incoming-{}", crate::RecordId::new()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        write(&mut f)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    Ok(result?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_in(dir: &Path) -> Store {
+        Store::open(dir.join("rep.sqlite")).unwrap()
+    }
+
+    #[test]
+    fn a_photo_is_kept_once_by_its_hash_beside_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_in(dir.path());
+        let files = Attachments::beside(&store, 1_000).unwrap();
+        let a = files.put(&mut store, b"jpeg bytes", "image/JPEG").unwrap();
+        assert_eq!(a.sha256, sha256_hex(b"jpeg bytes"));
+        assert_eq!((a.size, a.mime.as_str()), (10, "image/jpeg"));
+        assert!(
+            files
+                .path_of(&a.sha256)
+                .unwrap()
+                .starts_with(dir.path().join("rep.sqlite.attachments"))
+        );
+        let again = files.put(&mut store, b"jpeg bytes", "image/jpeg").unwrap();
+        assert_eq!(again, a);
+        assert_eq!(files.get(&a.sha256).unwrap().unwrap(), b"jpeg bytes");
+        assert_eq!(files.pending_uploads(&store).unwrap().len(), 1);
+        files
+            .mark_uploaded(&mut store, &a.sha256, 10, true)
+            .unwrap();
+        assert!(files.pending_uploads(&store).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_photo_over_the_limit_and_a_bad_hash_or_type_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_in(dir.path());
+        let files = Attachments::beside(&store, 4).unwrap();
+        let err = files.put(&mut store, b"12345", "image/jpeg").unwrap_err();
+        assert!(matches!(&err, Error::RuleViolated { rule, .. } if rule == "attachment.too_large"));
+        assert!(matches!(
+            files.path_of("../../etc/passwd").unwrap_err(),
+            Error::InvalidInput {
+                field: "sha256",
+                ..
+            }
+        ));
+        assert!(matches!(
+            files.put(&mut store, b"1", "jpeg").unwrap_err(),
+            Error::InvalidInput { field: "mime", .. }
+        ));
+    }
+
+    #[test]
+    fn a_damaged_copy_is_removed_not_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_in(dir.path());
+        let files = Attachments::beside(&store, 1_000).unwrap();
+        let a = files
+            .put_file(
+                &mut store,
+                &{
+                    let p = dir.path().join("photo.jpg");
+                    fs::write(&p, b"camera output").unwrap();
+                    p
+                },
+                "image/jpeg",
+            )
+            .unwrap();
+        assert_eq!(a.sha256, sha256_hex(b"camera output"));
+        fs::write(files.path_of(&a.sha256).unwrap(), b"bit rot").unwrap();
+        let err = files.get(&a.sha256).unwrap_err();
+        assert!(matches!(&err, Error::RuleViolated { rule, .. } if rule == "attachment.damaged"));
+        assert!(!files.has(&a.sha256).unwrap());
+    }
+}
