@@ -12,6 +12,8 @@
 //! receive everything they need through [`Context`] and never touch storage themselves, so
 //! the phone can run them too before it writes.
 
+pub mod visit;
+
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Me;
@@ -91,6 +93,10 @@ pub enum Outcome {
 
 /// Reviews a pushed record: `before` is the reviewer's copy before the push (`None` for a new
 /// record), `after` the merged result.
+///
+/// Common checks first (kind and header immutable, data scope before and after, the record's
+/// own validation), with an owned record attributed to its owner's org unit: devices may
+/// leave `org_unit_id` empty or stale, the server derives it. Then the kind's own review.
 pub fn review(
     ctx: &Context<'_>,
     before: Option<&AnyRecord>,
@@ -111,16 +117,73 @@ pub fn review(
             ));
         }
     }
-    if !ctx.tree.can_see(ctx.author, after.header()) {
+    let mut amended = attributed_to_owner_unit(ctx, after);
+    let current = amended.as_ref().unwrap_or(after);
+    if !ctx.tree.can_see(ctx.author, current.header()) {
         return Err(Rejection::new(
             "scope.not_visible",
             "the record would be outside your data scope",
         ));
     }
-    if let Err(invalid) = after.validate() {
+    if let Err(invalid) = current.validate() {
         return Err(Rejection::new("record.invalid", invalid.to_string()));
     }
-    Ok(Outcome::Accept)
+    if let AnyRecord::Visit(visit) = current {
+        let before = match before {
+            Some(AnyRecord::Visit(v)) => Some(v),
+            _ => None,
+        };
+        if let Some(changed) = visit::review_visit(ctx, before, visit)? {
+            amended = Some(AnyRecord::Visit(changed));
+        }
+    }
+    Ok(match amended {
+        Some(record) if &record != after => Outcome::Amend(Box::new(record)),
+        _ => Outcome::Accept,
+    })
+}
+
+/// The record attributed to its owner's unit, when the owner's profile is known and the
+/// record says otherwise.
+fn attributed_to_owner_unit(ctx: &Context<'_>, record: &AnyRecord) -> Option<AnyRecord> {
+    let owner = record.header().owner_id?;
+    let unit = match ctx.lookup.record(owner) {
+        Ok(Some(AnyRecord::UserProfile(profile))) => profile.unit_id,
+        _ => return None,
+    };
+    if record.header().org_unit_id == Some(unit) {
+        return None;
+    }
+    let mut amended = record.clone();
+    header_mut(&mut amended).org_unit_id = Some(unit);
+    Some(amended)
+}
+
+fn header_mut(record: &mut AnyRecord) -> &mut Header {
+    macro_rules! header {
+        ($($v:ident),+) => {
+            match record { $( AnyRecord::$v(r) => &mut r.header, )+ }
+        };
+    }
+    header!(
+        OrgUnit,
+        UserProfile,
+        Role,
+        Customer,
+        Contact,
+        FollowUp,
+        Lead,
+        Opportunity,
+        Visit,
+        VisitPlan,
+        DailyReport,
+        Task,
+        Approval,
+        Product,
+        Order,
+        Target,
+        ProcessConfig
+    )
 }
 
 fn header_unchanged(before: &Header, after: &Header) -> std::result::Result<(), Rejection> {

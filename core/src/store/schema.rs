@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("schema/001_initial.sql"),
     include_str!("schema/002_verdicts.sql"),
+    include_str!("schema/003_sync.sql"),
 ];
 
 /// The schema version this build writes.

@@ -4,6 +4,8 @@
 mod admin;
 mod auth;
 mod ops;
+mod records;
+mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +27,7 @@ use utoipa_axum::routes;
 pub use admin::{AccountView, CreateAccountRequest, DeviceView, SetPasswordRequest};
 pub use auth::{LoginRequest, LoginResponse, SessionResponse};
 pub use ops::{HealthResponse, OpenApiDocument};
+pub use records::{AdminRecord, WrittenRecord};
 
 use crate::error::{self, ApiError, ErrorBody, ErrorCode};
 use crate::state::AppState;
@@ -55,6 +58,7 @@ impl Modify for BearerAuth {
     tags(
         (name = "auth", description = "Device sign-in and tokens"),
         (name = "admin", description = "Accounts and devices of the admin's tenant"),
+        (name = "sync", description = "Push and pull of records"),
         (name = "ops", description = "Health, metrics and this description"),
     )
 )]
@@ -72,6 +76,8 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::revoke_account))
         .routes(routes!(admin::list_devices))
         .routes(routes!(admin::revoke_device))
+        .routes(routes!(records::put_record))
+        .routes(routes!(sync::sync))
         .routes(routes!(ops::health))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
