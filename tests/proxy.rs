@@ -83,14 +83,22 @@ async fn relay(
     let up = tokio::spawn(async move {
         let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
     });
-    let mut stream = Vec::new();
+    let index = match received.lock() {
+        Ok(mut all) => {
+            all.push(Vec::new());
+            all.len() - 1
+        }
+        Err(_) => return,
+    };
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match server_read.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        stream.extend_from_slice(&buf[..n]);
+        if let Ok(mut all) = received.lock() {
+            all[index].extend_from_slice(&buf[..n]);
+        }
         if doom {
             // The server answered, so it committed; the device gets a dead connection.
             break;
@@ -101,9 +109,6 @@ async fn relay(
     }
     up.abort();
     let _ = client_write.shutdown().await;
-    if let Ok(mut all) = received.lock() {
-        all.push(stream);
-    }
 }
 
 /// Splits an HTTP/1.1 byte stream into response bodies (Content-Length framed).
