@@ -417,3 +417,70 @@ pub fn records(store: &Store) -> std::collections::BTreeMap<RecordId, AnyRecord>
         .map(|id| (id, store.get_any(id).expect("hydrates")))
         .collect()
 }
+
+/// The bearer token a signed-in device keeps.
+pub fn token_of(engine: &Engine) -> String {
+    let bytes = engine
+        .store()
+        .meta(fieldsales_core::sync::client::META_SESSION)
+        .expect("meta")
+        .expect("signed in");
+    let session: Value = serde_json::from_slice(&bytes).expect("session JSON");
+    session["token"].as_str().expect("token").to_owned()
+}
+
+/// Posts a raw sync body; returns the status and the body as received.
+pub async fn post_sync(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>) {
+    let response = http
+        .post(format!(
+            "{base}{}",
+            fieldsales_core::sync::protocol::SYNC_PATH
+        ))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .header("content-encoding", "gzip")
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    (status, response.bytes().await.expect("body").to_vec())
+}
+
+/// Posts a sync request as a device would; returns the decoded answer.
+pub async fn raw_sync(
+    world: &World,
+    token: &str,
+    request: &fieldsales_core::sync::protocol::SyncRequest,
+) -> fieldsales_core::sync::protocol::SyncResponse {
+    use fieldsales_core::sync::protocol;
+    let body = protocol::encode(request).expect("encodes");
+    let (status, bytes) = post_sync(
+        &world.http,
+        &world.base,
+        token,
+        protocol::CONTENT_TYPE,
+        body,
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    protocol::decode(&bytes, 1 << 26).expect("decodes")
+}
+
+/// A device's push of one record, as its client would build it.
+pub fn push_of(engine: &Engine, id: RecordId) -> fieldsales_core::sync::protocol::PushRecord {
+    use fieldsales_core::sync::protocol::{Bytes, PushRecord};
+    PushRecord {
+        id,
+        changes: Bytes(engine.store().unacked_changes(id).expect("changes")),
+        heads: Bytes(fieldsales_core::doc::encode_heads(
+            &engine.store().heads(id).expect("heads"),
+        )),
+    }
+}
