@@ -211,6 +211,14 @@ impl World {
         }
     }
 
+    /// The server process's id (0 when the server runs in this process).
+    pub fn server_pid(&self) -> u32 {
+        match &self.running {
+            Running::Process(child) => child.id(),
+            _ => 0,
+        }
+    }
+
     /// Kills the server process at once (SIGKILL): no graceful anything.
     pub fn kill(&mut self) {
         if let Running::Process(child) = &mut self.running {
@@ -482,5 +490,12 @@ pub fn push_of(engine: &Engine, id: RecordId) -> fieldsales_core::sync::protocol
         heads: Bytes(fieldsales_core::doc::encode_heads(
             &engine.store().heads(id).expect("heads"),
         )),
+    }
+}
+
+/// Sends SIGKILL to a process this test started (from inside a progress callback).
+pub fn kill_pid(pid: u32) {
+    if pid != 0 {
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
     }
 }
