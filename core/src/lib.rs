@@ -20,6 +20,7 @@ pub mod process;
 pub mod record;
 pub mod scope;
 pub mod store;
+pub mod sync;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;

@@ -6,7 +6,7 @@
 //!
 //! A record is attributed to an org unit (`header.org_unit_id`, which the server derives from
 //! the owner). A user sees:
-//! - records they own, were shared with, or created;
+//! - records they own or were shared with, and unowned records they created;
 //! - records of units their scope covers: their own unit's subtree (`subtree`), their
 //!   region's subtree (`region`), everything (`all`);
 //! - pool records (no owner) of their own unit or any unit above it: the team's and the
@@ -124,10 +124,12 @@ impl OrgTree {
 
     /// Whether `me` may see the record with this header.
     pub fn can_see(&self, me: &Me, header: &Header) -> bool {
-        if header.owner_id == Some(me.user_id)
-            || header.created_by == Some(me.user_id)
-            || header.shared_with.contains(&me.user_id)
-        {
+        if header.owner_id == Some(me.user_id) || header.shared_with.contains(&me.user_id) {
+            return true;
+        }
+        // The creator keeps sight of what they made only while nobody owns it (a lead they
+        // put in the pool): a customer reassigned away from its creator leaves their device.
+        if header.owner_id.is_none() && header.created_by == Some(me.user_id) {
             return true;
         }
         match (header.owner_id, header.org_unit_id) {
@@ -137,5 +139,112 @@ impl OrgTree {
             (None, Some(unit)) => self.is_within(me.unit_id, unit),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Zone;
+    use crate::record::Header;
+    use crate::testing::{morning, org_unit};
+
+    /// HQ → regions East and North → one team each.
+    struct Org {
+        tree: OrgTree,
+        hq: RecordId,
+        east: RecordId,
+        east_team: RecordId,
+        north_team: RecordId,
+    }
+
+    fn org() -> Org {
+        let hq = org_unit("HQ", OrgLevel::Hq, None);
+        let east = org_unit("East", OrgLevel::Region, Some(hq.header.id));
+        let north = org_unit("North", OrgLevel::Region, Some(hq.header.id));
+        let east_team = org_unit("East team", OrgLevel::Team, Some(east.header.id));
+        let north_team = org_unit("North team", OrgLevel::Team, Some(north.header.id));
+        Org {
+            hq: hq.header.id,
+            east: east.header.id,
+            east_team: east_team.header.id,
+            north_team: north_team.header.id,
+            tree: OrgTree::from_units([&hq, &east, &north, &east_team, &north_team]),
+        }
+    }
+
+    fn person(unit: RecordId, scope: DataScope) -> Me {
+        Me {
+            user_id: RecordId::new(),
+            unit_id: unit,
+            roles: vec!["sales_rep".into()],
+            scope,
+            zone: Zone::SHANGHAI,
+        }
+    }
+
+    fn owned_in(owner: &Me) -> Header {
+        let mut h = Header::new(owner.user_id, morning());
+        h.org_unit_id = Some(owner.unit_id);
+        h
+    }
+
+    #[test]
+    fn a_rep_of_the_north_never_sees_an_east_record_whatever_its_scope_says() {
+        let o = org();
+        let east_rep = person(o.east_team, DataScope::Own);
+        let north_rep = person(o.north_team, DataScope::Own);
+        let north_director = person(o.north_team, DataScope::Region);
+        let record = owned_in(&east_rep);
+        assert!(o.tree.can_see(&east_rep, &record));
+        assert!(!o.tree.can_see(&north_rep, &record));
+        assert!(!o.tree.can_see(&north_director, &record));
+    }
+
+    #[test]
+    fn a_manager_sees_the_team_subtree_and_a_director_the_region_and_hq_everything() {
+        let o = org();
+        let rep = person(o.east_team, DataScope::Own);
+        let other_rep = person(o.east_team, DataScope::Own);
+        let manager = person(o.east_team, DataScope::Subtree);
+        let director = person(o.east, DataScope::Region);
+        let hq = person(o.hq, DataScope::All);
+        let record = owned_in(&rep);
+        assert!(!o.tree.can_see(&other_rep, &record));
+        assert!(o.tree.can_see(&manager, &record));
+        assert!(o.tree.can_see(&director, &record));
+        assert!(o.tree.can_see(&hq, &record));
+    }
+
+    #[test]
+    fn the_pool_of_a_region_is_seen_by_its_teams_and_not_by_other_regions() {
+        let o = org();
+        let mut pool_lead = Header::unowned(None, morning());
+        pool_lead.org_unit_id = Some(o.east);
+        assert!(
+            o.tree
+                .can_see(&person(o.east_team, DataScope::Own), &pool_lead)
+        );
+        assert!(
+            !o.tree
+                .can_see(&person(o.north_team, DataScope::Own), &pool_lead)
+        );
+    }
+
+    #[test]
+    fn a_customer_reassigned_away_from_the_rep_who_created_it_leaves_their_view() {
+        let o = org();
+        let a = person(o.east_team, DataScope::Own);
+        let b = person(o.east_team, DataScope::Own);
+        let mut customer = owned_in(&a);
+        customer.owner_id = Some(b.user_id);
+        assert_eq!(customer.created_by, Some(a.user_id));
+        assert!(!o.tree.can_see(&a, &customer));
+        assert!(o.tree.can_see(&b, &customer));
+        customer.shared_with.insert(a.user_id);
+        assert!(
+            o.tree.can_see(&a, &customer),
+            "shared back with the creator"
+        );
     }
 }

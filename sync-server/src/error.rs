@@ -61,6 +61,12 @@ pub enum ErrorCode {
     ProfileTaken,
     /// An admin may not revoke their own account.
     CannotRevokeSelf,
+    /// The sync request speaks a protocol version this server does not.
+    UnsupportedVersion,
+    /// The account has no live user profile record: nothing to sync as.
+    ProfileMissing,
+    /// A record written through the admin API is invalid.
+    InvalidRecord,
     /// No such endpoint.
     NotFound,
     /// The endpoint exists but not with this method.

@@ -15,6 +15,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod model;
+pub mod records;
 pub mod serve;
 pub mod state;
 pub mod store;

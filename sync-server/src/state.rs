@@ -6,6 +6,7 @@ use fieldsales_core::Clock;
 
 use crate::auth::{PasswordError, Passwords};
 use crate::config::Config;
+use crate::records::{RecordStore, SqliteRecords};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -14,6 +15,8 @@ use crate::telemetry::Metrics;
 pub struct AppState {
     /// Storage.
     pub store: Arc<dyn Store>,
+    /// The tenants' records.
+    pub records: Arc<dyn RecordStore>,
     /// Where "now" comes from; tests stand it still.
     pub clock: Arc<dyn Clock>,
     /// The checked configuration.
@@ -32,8 +35,10 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, PasswordError> {
         let passwords = Passwords::new(config.auth.max_concurrent_hashes).await?;
+        let records = Arc::new(SqliteRecords::new(config.data_dir.join("tenants")));
         Ok(AppState {
             store,
+            records,
             clock,
             config: Arc::new(config),
             passwords,

@@ -1,1 +1,8 @@
-//! End-to-end scenarios: one test binary, one module per story.
+//! End-to-end scenarios: one test binary, one module per story. A real server listens on a
+//! loopback port; each device is a real store signed in through the sync client.
+
+mod auth;
+mod convergence;
+mod faults;
+mod rejection;
+mod scope;

@@ -224,11 +224,6 @@ pub fn review_visit_verdict(
     before: Option<&Visit>,
     visit: &Visit,
 ) -> Result<Option<Visit>, Rejection> {
-    if let Some(before) = before {
-        // The sync review's immutable check-in rule covers this too; it is repeated here so
-        // that a verdict is never recomputed from edited facts.
-        check_in_unchanged(before, visit)?;
-    }
     let settings = &ctx.process.fieldwork;
     let earlier = before
         .and_then(|b| b.verdict.as_ref())
@@ -297,39 +292,6 @@ pub fn review_visit_verdict(
         verdict: Some(verdict),
         ..visit.clone()
     }))
-}
-
-fn check_in_unchanged(before: &Visit, after: &Visit) -> Result<(), Rejection> {
-    let (b, a) = (&before.check_in, &after.check_in);
-    if b.at != a.at {
-        return Err(Rejection::new(
-            "immutable.check_in",
-            "the check-in time cannot change after the check-in",
-        )
-        .at("check_in.at"));
-    }
-    if b.position != a.position {
-        return Err(Rejection::new(
-            "immutable.check_in",
-            "the check-in position cannot change after the check-in",
-        )
-        .at("check_in.position"));
-    }
-    if b.zone != a.zone || b.clock_offset_ms != a.clock_offset_ms {
-        return Err(Rejection::new(
-            "immutable.check_in",
-            "the check-in cannot change after the check-in",
-        )
-        .at("check_in"));
-    }
-    if before.customer_id != after.customer_id {
-        return Err(Rejection::new(
-            "immutable.check_in",
-            "the customer of a visit cannot change",
-        )
-        .at("customer_id"));
-    }
-    Ok(())
 }
 
 /// Equal but for when it was judged, and both the server's.

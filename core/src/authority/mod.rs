@@ -16,6 +16,7 @@ pub mod approval;
 pub mod fieldwork;
 pub mod opportunity;
 pub mod order;
+pub mod visit;
 
 use serde::{Deserialize, Serialize};
 
@@ -113,6 +114,10 @@ pub enum Outcome {
 
 /// Reviews a pushed record: `before` is the reviewer's copy before the push (`None` for a new
 /// record), `after` the merged result.
+///
+/// Common checks first (kind and header immutable, data scope before and after, the record's
+/// own validation), with an owned record attributed to its owner's org unit: devices may
+/// leave `org_unit_id` empty or stale, the server derives it. Then the kind's own review.
 pub fn review(
     ctx: &Context<'_>,
     before: Option<&AnyRecord>,
@@ -133,16 +138,18 @@ pub fn review(
             ));
         }
     }
-    if !ctx.tree.can_see(ctx.author, after.header()) {
+    let mut amended = attributed_to_owner_unit(ctx, after);
+    let current = amended.as_ref().unwrap_or(after);
+    if !ctx.tree.can_see(ctx.author, current.header()) {
         return Err(Rejection::new(
             "scope.not_visible",
             "the record would be outside your data scope",
         ));
     }
-    if let Err(invalid) = after.validate() {
+    if let Err(invalid) = current.validate() {
         return Err(Rejection::new("record.invalid", invalid.to_string()));
     }
-    match (before, after) {
+    let kind_review = match (before, current) {
         (b, AnyRecord::Opportunity(a)) => opportunity::review_opportunity(
             ctx,
             b.and_then(|b| match b {
@@ -150,7 +157,7 @@ pub fn review(
                 _ => None,
             }),
             a,
-        ),
+        )?,
         (b, AnyRecord::Approval(a)) => approval::review_approval(
             ctx,
             b.and_then(|b| match b {
@@ -158,7 +165,7 @@ pub fn review(
                 _ => None,
             }),
             a,
-        ),
+        )?,
         (b, AnyRecord::Order(a)) => order::review_order(
             ctx,
             b.and_then(|b| match b {
@@ -166,23 +173,30 @@ pub fn review(
                 _ => None,
             }),
             a,
-        ),
+        )?,
         (b, AnyRecord::Visit(v)) => {
             let before = match b {
                 Some(AnyRecord::Visit(b)) => Some(b),
                 _ => None,
             };
-            Ok(amend(fieldwork::review_visit_verdict(ctx, before, v)?))
+            amend(visit::review_visit(ctx, before, v)?)
         }
         (b, AnyRecord::DailyReport(r)) => {
             let before = match b {
                 Some(AnyRecord::DailyReport(b)) => Some(b),
                 _ => None,
             };
-            Ok(amend(fieldwork::rejudge_report(ctx, before, r)?))
+            amend(fieldwork::rejudge_report(ctx, before, r)?)
         }
-        _ => Ok(Outcome::Accept),
+        _ => Outcome::Accept,
+    };
+    if let Outcome::Amend(record) = kind_review {
+        amended = Some(*record);
     }
+    Ok(match amended {
+        Some(record) if &record != after => Outcome::Amend(Box::new(record)),
+        _ => Outcome::Accept,
+    })
 }
 
 /// Accept as is, or amend with the reviewer's version.
@@ -191,6 +205,49 @@ fn amend<R: Into<AnyRecord>>(amended: Option<R>) -> Outcome {
         Some(record) => Outcome::Amend(Box::new(record.into())),
         None => Outcome::Accept,
     }
+}
+
+/// The record attributed to its owner's unit, when the owner's profile is known and the
+/// record says otherwise.
+fn attributed_to_owner_unit(ctx: &Context<'_>, record: &AnyRecord) -> Option<AnyRecord> {
+    let owner = record.header().owner_id?;
+    let unit = match ctx.lookup.record(owner) {
+        Ok(Some(AnyRecord::UserProfile(profile))) => profile.unit_id,
+        _ => return None,
+    };
+    if record.header().org_unit_id == Some(unit) {
+        return None;
+    }
+    let mut amended = record.clone();
+    header_mut(&mut amended).org_unit_id = Some(unit);
+    Some(amended)
+}
+
+fn header_mut(record: &mut AnyRecord) -> &mut Header {
+    macro_rules! header {
+        ($($v:ident),+) => {
+            match record { $( AnyRecord::$v(r) => &mut r.header, )+ }
+        };
+    }
+    header!(
+        OrgUnit,
+        UserProfile,
+        Role,
+        Customer,
+        Contact,
+        FollowUp,
+        Lead,
+        Opportunity,
+        Visit,
+        VisitPlan,
+        DailyReport,
+        Task,
+        Approval,
+        Product,
+        Order,
+        Target,
+        ProcessConfig
+    )
 }
 
 fn header_unchanged(before: &Header, after: &Header) -> std::result::Result<(), Rejection> {

@@ -31,6 +31,7 @@ mod projection;
 mod query;
 mod schema;
 mod sql;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub use query::{
     DeletedFilter, DuplicateReport, ListFilter, NearDuplicate, RecordSummary, SearchHit,
 };
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+pub use sync::{RejectedChange, SetAside};
 
 use crate::doc::{DocError, RecordDoc, decode_heads, encode_heads};
 use crate::error::{Error, Result};

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/002_verdicts.sql"),
     include_str!("schema/003_dashboards.sql"),
     include_str!("schema/004_attachments.sql"),
+    include_str!("schema/005_sync.sql"),
 ];
 
 /// The schema version this build writes.

@@ -60,6 +60,11 @@ pub struct LoginResponse {
     /// The server's clock (UTC milliseconds), for the device's clock offset.
     #[schema(value_type = i64)]
     pub server_time: Timestamp,
+    /// Who the user is to the rules (profile, unit, roles, widest data scope, zone); absent
+    /// when the account has no live profile record yet.
+    #[schema(value_type = Option<Object>)]
+    #[serde(default)]
+    pub me: Option<fieldsales_core::engine::Me>,
 }
 
 /// The caller's session.
@@ -205,6 +210,7 @@ pub async fn login(
             expires_at,
         })
         .await?;
+    let me = state.records.me(tenant.id, account.profile_id).await?;
     tracing::info!(tenant = %slug, account = %account.id, device = %device.id, actor = %actor, "signed in");
     Ok(ApiJson(LoginResponse {
         token: token.expose().to_owned(),
@@ -216,6 +222,7 @@ pub async fn login(
         actor_id: actor,
         is_admin: account.is_admin,
         server_time: now,
+        me,
     }))
 }
 

@@ -5,6 +5,8 @@ mod admin;
 mod attachments;
 mod auth;
 mod ops;
+mod records;
+mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +29,7 @@ pub use admin::{AccountView, CreateAccountRequest, DeviceView, SetPasswordReques
 pub use attachments::{UPLOAD_COMPLETE, UPLOAD_OFFSET, UploadState};
 pub use auth::{LoginRequest, LoginResponse, SessionResponse};
 pub use ops::{HealthResponse, OpenApiDocument};
+pub use records::{AdminRecord, WrittenRecord};
 
 use crate::error::{self, ApiError, ErrorBody, ErrorCode};
 use crate::state::AppState;
@@ -58,6 +61,7 @@ impl Modify for BearerAuth {
         (name = "auth", description = "Device sign-in and tokens"),
         (name = "admin", description = "Accounts and devices of the admin's tenant"),
         (name = "attachments", description = "Photos and files by SHA-256, resumable"),
+        (name = "sync", description = "Push and pull of records"),
         (name = "ops", description = "Health, metrics and this description"),
     )
 )]
@@ -80,6 +84,8 @@ fn described_routes() -> OpenApiRouter<AppState> {
             attachments::get_attachment,
             attachments::head_attachment
         ))
+        .routes(routes!(records::put_record))
+        .routes(routes!(sync::sync))
         .routes(routes!(ops::health))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))

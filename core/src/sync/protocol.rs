@@ -1,0 +1,298 @@
+//! The sync wire format: one request carries a device's unacknowledged changes and its pull
+//! cursor; one response carries the verdict on every pushed record and the next page of
+//! records the user may see.
+//!
+//! Bodies are CBOR (compact, binary: Automerge change bytes travel as byte strings, not
+//! base64) compressed with gzip as a whole, since a page repeats the same keys thousands of
+//! times. Inflating is bounded by the receiver's limit, so a small body that inflates to
+//! gigabytes is refused instead of exhausting memory.
+//!
+//! ```
+//! use fieldsales_core::sync::protocol::{SyncRequest, decode, encode, PROTOCOL_VERSION};
+//! let request = SyncRequest::new(0);
+//! let body = encode(&request).unwrap();
+//! let back: SyncRequest = decode(&body, 1 << 20).unwrap();
+//! assert_eq!(back.version, PROTOCOL_VERSION);
+//! ```
+
+use std::io::{Read, Write};
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::fieldwork::ClockOffset;
+use crate::{RecordId, Timestamp};
+
+/// The protocol version this build speaks; a request of another version is refused.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The media type of sync bodies (before compression).
+pub const CONTENT_TYPE: &str = "application/vnd.fieldsales.sync+cbor";
+/// The one sync path.
+pub const SYNC_PATH: &str = "/v1/sync";
+
+/// Raw bytes that travel as a CBOR byte string (serde's default would be an array of
+/// integers, nearly twice the size).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Bytes(pub Vec<u8>);
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a byte string")
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
+                Ok(Bytes(v))
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+/// One sync round trip from a device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// Must equal [`PROTOCOL_VERSION`].
+    pub version: u32,
+    /// The sequence number of the last page this device committed (0: never pulled).
+    pub cursor: u64,
+    /// Records with changes the server has not acknowledged.
+    pub push: Vec<PushRecord>,
+    /// The most records the device wants in this page (the server caps it).
+    pub page_limit: u32,
+    /// The device's clock offset, when it has measured one: the server's rules use it.
+    pub clock_offset: Option<ClockOffset>,
+}
+
+impl SyncRequest {
+    /// An empty request at `cursor`.
+    pub fn new(cursor: u64) -> Self {
+        SyncRequest {
+            version: PROTOCOL_VERSION,
+            cursor,
+            push: Vec::new(),
+            page_limit: 1_000,
+            clock_offset: None,
+        }
+    }
+}
+
+/// A record's changes the server has not acknowledged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRecord {
+    /// The record.
+    pub id: RecordId,
+    /// Concatenated Automerge changes since the heads the server last acknowledged.
+    pub changes: Bytes,
+    /// The device's heads of the document after these changes (sorted 32-byte hashes).
+    pub heads: Bytes,
+}
+
+/// The server's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// The server's clock when it answered.
+    pub server_time: Timestamp,
+    /// Pushed records the server now holds, with the device heads it holds.
+    pub acks: Vec<Ack>,
+    /// Pushed records the server refused.
+    pub rejected: Vec<RejectedRecord>,
+    /// Records to merge, whole saved documents.
+    pub records: Vec<PulledRecord>,
+    /// Records the device must delete: they left the user's view.
+    pub removed: Vec<RecordId>,
+    /// The cursor to send next time, once this page is committed.
+    pub cursor: u64,
+    /// Whether more pages wait beyond `cursor`.
+    pub has_more: bool,
+}
+
+/// A pushed record the server accepted (possibly with its own amendments, which arrive
+/// by pull).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ack {
+    /// The record.
+    pub id: RecordId,
+    /// The device's heads the server now holds.
+    pub heads: Bytes,
+}
+
+/// A pushed record the server refused, with its own version for the device to adopt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedRecord {
+    /// The record.
+    pub id: RecordId,
+    /// Stable reason code (`immutable.check_in`, `sync.foreign_actor`, ...).
+    pub rule: String,
+    /// The field concerned, if any.
+    pub field: Option<String>,
+    /// What to tell the user.
+    pub detail: String,
+    /// The server's whole document; `None` when the server has no such record.
+    pub server_doc: Option<Bytes>,
+    /// The server's heads.
+    pub server_heads: Bytes,
+}
+
+/// A record pulled from the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PulledRecord {
+    /// The record.
+    pub id: RecordId,
+    /// The saved Automerge document.
+    pub doc: Bytes,
+    /// Its heads.
+    pub heads: Bytes,
+}
+
+/// Why a body could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// The body inflates beyond the limit.
+    #[error("the body inflates beyond {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not gzip, or is cut short.
+    #[error("the body is not complete gzip: {0}")]
+    Compression(String),
+    /// The inflated body is not the expected CBOR.
+    #[error("the body is not a valid sync message: {0}")]
+    Shape(String),
+}
+
+/// CBOR-encodes and gzips a message.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, WireError> {
+    let mut cbor = Vec::new();
+    ciborium::into_writer(message, &mut cbor).map_err(|e| WireError::Shape(e.to_string()))?;
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(cbor.len() / 3 + 64),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&cbor)
+        .map_err(|e| WireError::Compression(e.to_string()))?;
+    gz.finish()
+        .map_err(|e| WireError::Compression(e.to_string()))
+}
+
+/// Inflates (at most `limit` bytes) and decodes a message.
+pub fn decode<T: for<'de> Deserialize<'de>>(body: &[u8], limit: usize) -> Result<T, WireError> {
+    let cbor = inflate(body, limit)?;
+    ciborium::from_reader(cbor.as_slice()).map_err(|e| WireError::Shape(e.to_string()))
+}
+
+/// Inflates a gzip body, refusing to produce more than `limit` bytes.
+pub fn inflate(body: &[u8], limit: usize) -> Result<Vec<u8>, WireError> {
+    let decoder = flate2::read::GzDecoder::new(body);
+    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    let read = decoder
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| WireError::Compression(e.to_string()))?;
+    if read > limit {
+        return Err(WireError::TooLarge { limit });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> SyncResponse {
+        SyncResponse {
+            server_time: Timestamp::from_millis(1_773_018_000_000),
+            acks: vec![Ack {
+                id: RecordId::new(),
+                heads: Bytes(vec![7; 32]),
+            }],
+            rejected: vec![RejectedRecord {
+                id: RecordId::new(),
+                rule: "immutable.check_in".into(),
+                field: Some("check_in.position".into()),
+                detail: "a check-in cannot move".into(),
+                server_doc: Some(Bytes(vec![1, 2, 3])),
+                server_heads: Bytes(vec![9; 32]),
+            }],
+            records: vec![PulledRecord {
+                id: RecordId::new(),
+                doc: Bytes(vec![200; 300]),
+                heads: Bytes(vec![3; 32]),
+            }],
+            removed: vec![RecordId::new()],
+            cursor: 42,
+            has_more: true,
+        }
+    }
+
+    #[test]
+    fn a_response_survives_the_wire_unchanged() {
+        let response = sample();
+        let body = encode(&response).expect("encodes");
+        let back: SyncResponse = decode(&body, 1 << 20).expect("decodes");
+        assert_eq!(back, response);
+    }
+
+    #[test]
+    fn change_bytes_travel_as_byte_strings_not_integer_arrays() {
+        let mut cbor = Vec::new();
+        ciborium::into_writer(&Bytes(vec![250; 1000]), &mut cbor).expect("encodes");
+        assert!(cbor.len() < 1010, "{} bytes", cbor.len());
+    }
+
+    #[test]
+    fn a_body_that_inflates_beyond_the_limit_is_refused() {
+        let huge = SyncRequest {
+            push: vec![PushRecord {
+                id: RecordId::new(),
+                changes: Bytes(vec![0; 2_000_000]),
+                heads: Bytes(Vec::new()),
+            }],
+            ..SyncRequest::new(0)
+        };
+        let body = encode(&huge).expect("encodes");
+        assert!(body.len() < 20_000, "zeros compress well: {}", body.len());
+        assert!(matches!(
+            decode::<SyncRequest>(&body, 1_000_000),
+            Err(WireError::TooLarge { limit: 1_000_000 })
+        ));
+    }
+
+    #[test]
+    fn a_truncated_or_foreign_body_is_an_error_not_a_panic() {
+        let body = encode(&sample()).expect("encodes");
+        for cut in [0, 1, 10, body.len() / 2, body.len() - 1] {
+            assert!(
+                decode::<SyncResponse>(&body[..cut], 1 << 20).is_err(),
+                "cut at {cut}"
+            );
+        }
+        assert!(matches!(
+            decode::<SyncResponse>(b"{\"json\": true}", 1 << 20),
+            Err(WireError::Compression(_))
+        ));
+        let not_a_response = encode(&SyncRequest::new(3)).expect("encodes");
+        assert!(matches!(
+            decode::<SyncResponse>(&not_a_response, 1 << 20),
+            Err(WireError::Shape(_))
+        ));
+    }
+}

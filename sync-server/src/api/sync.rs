@@ -1,0 +1,181 @@
+//! The one sync endpoint: push and pull in a single round trip.
+//!
+//! The body is CBOR compressed with gzip (see `fieldsales_core::sync::protocol`), read up to
+//! the configured limit and inflated up to the same limit, so neither a huge body nor a small
+//! one that inflates hugely can exhaust memory. The push is applied and committed before
+//! the page is read, so the page already holds the server's amendments to what was pushed.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fieldsales_core::sync::protocol::{
+    self, CONTENT_TYPE, PROTOCOL_VERSION, SyncRequest, SyncResponse, WireError,
+};
+
+use crate::auth::Session;
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::records::{Pull, Push, Verdict};
+use crate::state::AppState;
+
+/// Most records a page carries, whatever the device asks for.
+const MAX_PAGE_RECORDS: usize = 5_000;
+/// Document bytes a page carries at most (a larger single record still goes alone).
+const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Sequence entries one page examines at most.
+const MAX_PAGE_SCAN: usize = 50_000;
+
+fn bad_body(detail: impl Into<String>) -> ApiError {
+    ApiError::client(StatusCode::BAD_REQUEST, ErrorCode::MalformedBody, detail)
+}
+
+/// Pushes the device's unacknowledged changes and pulls the next page of records.
+#[utoipa::path(
+    post,
+    path = "/v1/sync",
+    tag = "sync",
+    security(("bearer" = [])),
+    request_body(
+        content = Vec<u8>,
+        content_type = "application/vnd.fieldsales.sync+cbor",
+        description = "A gzip-compressed CBOR `SyncRequest` (`Content-Encoding: gzip`)"
+    ),
+    responses(
+        (status = 200, description = "A gzip-compressed CBOR `SyncResponse`", content_type = "application/vnd.fieldsales.sync+cbor"),
+        (status = 400, description = "`malformed_body` or `unsupported_version`", body = ErrorBody),
+        (status = 401, description = "No live token; `device_revoked` / `account_revoked` mean: wipe local data", body = ErrorBody),
+        (status = 403, description = "`profile_missing`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+    )
+)]
+pub async fn sync(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let limit = state.config.limits.sync_body_bytes;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gzip"));
+    if !content_type.starts_with(CONTENT_TYPE) || !gzip {
+        return Err(ApiError::client(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            format!("send `Content-Type: {CONTENT_TYPE}` with `Content-Encoding: gzip`"),
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BodyTooLarge,
+            format!("a sync body may be at most {limit} bytes"),
+        )
+    })?;
+    let request: SyncRequest = protocol::decode(&bytes, limit).map_err(|e| match e {
+        WireError::TooLarge { .. } => ApiError::client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BodyTooLarge,
+            e.to_string(),
+        ),
+        other => bad_body(other.to_string()),
+    })?;
+    if request.version != PROTOCOL_VERSION {
+        return Err(ApiError::client(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::UnsupportedVersion,
+            format!(
+                "this server speaks sync protocol version {PROTOCOL_VERSION}, not {}",
+                request.version
+            ),
+        ));
+    }
+    let author = state
+        .records
+        .me(session.tenant_id, session.profile_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::client(
+                StatusCode::FORBIDDEN,
+                ErrorCode::ProfileMissing,
+                "this account has no active user profile: an admin must create one",
+            )
+        })?;
+
+    let mut acks = Vec::new();
+    let mut rejected = Vec::new();
+    if !request.push.is_empty() {
+        let actors = state
+            .store
+            .device_actors(session.tenant_id, session.device_id)
+            .await?
+            .into_iter()
+            .map(|a| automerge::ActorId::from(a.actor.as_bytes().as_slice()))
+            .collect();
+        let pushed = request.push.len();
+        let verdicts = state
+            .records
+            .push(
+                session.tenant_id,
+                Push {
+                    device: session.device_id,
+                    actors,
+                    author: author.clone(),
+                    clock_offset: request.clock_offset,
+                    records: request.push,
+                    now: state.clock.now(),
+                },
+            )
+            .await?;
+        for verdict in verdicts {
+            match verdict {
+                Verdict::Accepted(ack) => acks.push(ack),
+                Verdict::Rejected(r) => {
+                    tracing::info!(record = %r.id, rule = %r.rule, "pushed record refused");
+                    rejected.push(r);
+                }
+            }
+        }
+        tracing::debug!(
+            pushed,
+            accepted = acks.len(),
+            refused = rejected.len(),
+            "push"
+        );
+    }
+    let page = state
+        .records
+        .pull(
+            session.tenant_id,
+            Pull {
+                device: session.device_id,
+                viewer: author,
+                cursor: request.cursor,
+                limit: (request.page_limit as usize).clamp(1, MAX_PAGE_RECORDS),
+                max_bytes: MAX_PAGE_BYTES,
+                max_scan: MAX_PAGE_SCAN,
+            },
+        )
+        .await?;
+    let response = SyncResponse {
+        server_time: state.clock.now(),
+        acks,
+        rejected,
+        records: page.records,
+        removed: page.removed,
+        cursor: page.cursor,
+        has_more: page.has_more,
+    };
+    let body = protocol::encode(&response).map_err(ApiError::internal)?;
+    let mut answer = (StatusCode::OK, body).into_response();
+    let headers = answer.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    Ok(answer)
+}

@@ -1,0 +1,128 @@
+//! The tenants' records: what devices push and pull, behind one async trait.
+//!
+//! Each tenant's records live in a store with the phone's own schema (the same documents and
+//! projection tables), so dashboards run the same SQL on the server as on the phone, plus
+//! two tables of sync's own: a change sequence (one row per record, renumbered whenever the
+//! record's heads change, which makes the pull cursor a plain number) and, per device, the
+//! records it holds and which heads it was sent. That second table answers exactly the two
+//! questions a scoped pull must: is this record new to the device (send it whole), and did
+//! the device hold a record it may no longer see (tell it to delete).
+//!
+//! The trait is coarse (one call per push, one per page) so that a PostgreSQL backend can
+//! run each as one transaction; the review of a pushed record is core's rule code, called by
+//! the backend inside its transaction.
+
+mod review;
+mod sqlite;
+
+use async_trait::async_trait;
+use fieldsales_core::engine::Me;
+use fieldsales_core::fieldwork::ClockOffset;
+use fieldsales_core::record::AnyRecord;
+use fieldsales_core::sync::protocol::{Ack, PulledRecord, PushRecord, RejectedRecord};
+use fieldsales_core::{RecordId, Timestamp};
+
+pub use sqlite::SqliteRecords;
+
+use crate::model::{DeviceId, TenantId};
+use crate::store::StoreError;
+
+/// A device's push, with what the server knows of the device.
+#[derive(Debug, Clone)]
+pub struct Push {
+    /// The pushing device.
+    pub device: DeviceId,
+    /// Every actor registered to the device: the only authors its changes may have.
+    pub actors: Vec<automerge::ActorId>,
+    /// The user signed in on it.
+    pub author: Me,
+    /// The device's clock offset, as it reported it.
+    pub clock_offset: Option<ClockOffset>,
+    /// The records.
+    pub records: Vec<PushRecord>,
+    /// Now, on the server's clock.
+    pub now: Timestamp,
+}
+
+/// The server's verdict on one pushed record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Held (as pushed or amended).
+    Accepted(Ack),
+    /// Refused, with the server's version.
+    Rejected(RejectedRecord),
+}
+
+/// A request for the next page.
+#[derive(Debug, Clone)]
+pub struct Pull {
+    /// The pulling device.
+    pub device: DeviceId,
+    /// Whose view.
+    pub viewer: Me,
+    /// The device's committed cursor.
+    pub cursor: u64,
+    /// Records at most.
+    pub limit: usize,
+    /// Document bytes at most (one record larger than this still goes, alone).
+    pub max_bytes: usize,
+    /// Sequence entries examined at most (a user who sees little of a large tenant gets
+    /// empty pages that still advance the cursor instead of one endless scan).
+    pub max_scan: usize,
+}
+
+/// One page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// Records to merge.
+    pub records: Vec<PulledRecord>,
+    /// Records the device must delete.
+    pub removed: Vec<RecordId>,
+    /// The cursor after this page.
+    pub cursor: u64,
+    /// Whether more entries wait beyond the cursor.
+    pub has_more: bool,
+}
+
+/// Why an admin write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminWriteError {
+    /// The record is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// A record with this id exists with another kind.
+    #[error("record {id} is a {found}")]
+    WrongKind {
+        /// The id.
+        id: RecordId,
+        /// Its stored kind.
+        found: String,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Tenants' records. See the module documentation.
+#[async_trait]
+pub trait RecordStore: Send + Sync + std::fmt::Debug + 'static {
+    /// The user whose profile record is `profile`, with the widest data scope of their roles;
+    /// `None` when the tenant has no such (live) profile.
+    async fn me(&self, tenant: TenantId, profile: RecordId) -> Result<Option<Me>, StoreError>;
+
+    /// Merges, reviews and stores each pushed record; one verdict per record, in order.
+    /// Pushing the same changes again changes nothing and is acknowledged again.
+    async fn push(&self, tenant: TenantId, push: Push) -> Result<Vec<Verdict>, StoreError>;
+
+    /// The next page of what `pull.viewer` may see, and what the device must delete.
+    async fn pull(&self, tenant: TenantId, pull: Pull) -> Result<Page, StoreError>;
+
+    /// Writes a record as the server (admin: org units, profiles, roles, configuration),
+    /// replacing the fields of an existing one.
+    async fn put(
+        &self,
+        tenant: TenantId,
+        record: AnyRecord,
+        now: Timestamp,
+    ) -> Result<RecordId, AdminWriteError>;
+}

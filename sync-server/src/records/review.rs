@@ -1,0 +1,296 @@
+//! One pushed record: merge into the server's copy, check who wrote it, hydrate, run core's
+//! review, store. Storage-neutral apart from the core store transaction it runs in.
+
+use automerge::ChangeHash;
+use fieldsales_core::authority::{self, Context, Lookup, Outcome};
+use fieldsales_core::doc::{RecordDoc, decode_heads, encode_heads};
+use fieldsales_core::process::SalesProcess;
+use fieldsales_core::record::{AnyRecord, Kind, OrgUnit, ProcessConfig, Visit};
+use fieldsales_core::scope::OrgTree;
+use fieldsales_core::store::Tx;
+use fieldsales_core::sync::protocol::{Ack, Bytes, PushRecord, RejectedRecord};
+use fieldsales_core::{Error, RecordId, Timestamp};
+use rusqlite::OptionalExtension;
+
+use super::Push;
+
+/// What the tenant looks like to the rules: its org tree and process configuration.
+pub(super) struct TenantView {
+    pub tree: OrgTree,
+    pub process: SalesProcess,
+}
+
+impl TenantView {
+    pub fn load(tx: &Tx<'_>) -> Result<TenantView, Error> {
+        Ok(TenantView {
+            tree: org_tree(tx)?,
+            process: process(tx)?,
+        })
+    }
+}
+
+/// The tenant's org tree, from the org-unit documents.
+pub(super) fn org_tree(tx: &Tx<'_>) -> Result<OrgTree, Error> {
+    let ids: Vec<RecordId> = {
+        let mut stmt = tx
+            .connection()
+            .prepare_cached("SELECT id FROM documents WHERE kind = 'org_unit'")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut units = Vec::with_capacity(ids.len());
+    for id in ids {
+        units.push(tx.get::<OrgUnit>(id)?);
+    }
+    Ok(OrgTree::from_units(&units))
+}
+
+fn process(tx: &Tx<'_>) -> Result<SalesProcess, Error> {
+    let id: Option<RecordId> = tx
+        .connection()
+        .prepare_cached("SELECT id FROM documents WHERE kind = 'process_config' LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(match id {
+        Some(id) => tx.get::<ProcessConfig>(id)?.process,
+        None => SalesProcess::standard(),
+    })
+}
+
+/// The review's window on other records, inside the push's transaction.
+struct TxLookup<'t, 'c> {
+    tx: &'t Tx<'c>,
+}
+
+impl Lookup for TxLookup<'_, '_> {
+    fn record(&self, id: RecordId) -> fieldsales_core::Result<Option<AnyRecord>> {
+        match self.tx.get_any(id) {
+            Ok(record) => Ok(Some(record)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn last_visit_before(
+        &self,
+        user: RecordId,
+        before: Timestamp,
+        except: RecordId,
+    ) -> fieldsales_core::Result<Option<Visit>> {
+        let id: Option<RecordId> = self
+            .tx
+            .connection()
+            .prepare_cached(
+                "SELECT id FROM records WHERE kind = 'visit' AND owner_id = ?1
+                   AND occurred_at < ?2 AND id <> ?3 AND deleted = 0
+                 ORDER BY occurred_at DESC LIMIT 1",
+            )?
+            .query_row(rusqlite::params![user, before, except], |r| r.get(0))
+            .optional()?;
+        id.map(|id| self.tx.get::<Visit>(id)).transpose()
+    }
+
+    fn visits_with_photo(&self, sha256: &str) -> fieldsales_core::Result<Option<Vec<RecordId>>> {
+        let mut stmt = self.tx.connection().prepare_cached(
+            "SELECT p.visit_id FROM visit_photos p JOIN visits v ON v.id = p.visit_id
+             WHERE p.sha256 = ?1 AND v.deleted = 0",
+        )?;
+        let ids = stmt
+            .query_map([sha256], |r| r.get::<_, RecordId>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(ids))
+    }
+
+    fn opportunity_named(
+        &self,
+        customer: RecordId,
+        name: &str,
+        except: RecordId,
+    ) -> fieldsales_core::Result<Option<RecordId>> {
+        let wanted = fieldsales_core::dedup::fold_width_and_case(name.trim());
+        let mut stmt = self.tx.connection().prepare_cached(
+            "SELECT id, name FROM opportunities WHERE customer_id = ?1 AND id <> ?2 AND deleted = 0",
+        )?;
+        let rows = stmt
+            .query_map(rusqlite::params![customer, except], |r| {
+                Ok((r.get::<_, RecordId>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows
+            .into_iter()
+            .find(|(_, n)| fieldsales_core::dedup::fold_width_and_case(n.trim()) == wanted)
+            .map(|(id, _)| id))
+    }
+}
+
+/// What happened to one pushed record.
+pub(super) enum Merged {
+    /// Nothing new (a replay): acknowledged again, nothing written.
+    Unchanged { ack: Ack, device_current: bool },
+    /// Stored; the sequence must be bumped.
+    Stored {
+        ack: Ack,
+        record: Box<AnyRecord>,
+        heads: Vec<ChangeHash>,
+        device_current: bool,
+    },
+    /// Refused.
+    Rejected(RejectedRecord),
+}
+
+fn reject(
+    id: RecordId,
+    rule: &str,
+    field: Option<String>,
+    detail: String,
+    before: Option<(Vec<u8>, Vec<u8>)>,
+) -> Merged {
+    let (server_doc, server_heads) = match before {
+        Some((doc, heads)) => (Some(Bytes(doc)), Bytes(heads)),
+        None => (None, Bytes(Vec::new())),
+    };
+    Merged::Rejected(RejectedRecord {
+        id,
+        rule: rule.to_owned(),
+        field,
+        detail,
+        server_doc,
+        server_heads,
+    })
+}
+
+/// Kinds only an admin writes, through the admin API: a device may never change the org
+/// tree, people's roles or the process configuration.
+const ADMIN_KINDS: &[Kind] = &[
+    Kind::OrgUnit,
+    Kind::UserProfile,
+    Kind::Role,
+    Kind::ProcessConfig,
+];
+
+/// Merges, checks and (when accepted) stores one pushed record.
+pub(super) fn merge(
+    tx: &mut Tx<'_>,
+    view: &TenantView,
+    push: &Push,
+    pushed: &PushRecord,
+) -> Result<Merged, Error> {
+    let id = pushed.id;
+    let before_row: Option<(Vec<u8>, Vec<u8>)> = tx
+        .connection()
+        .prepare_cached("SELECT doc, heads FROM documents WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let rejected = |rule: &str, field: Option<String>, detail: String| {
+        Ok(reject(id, rule, field, detail, before_row.clone()))
+    };
+    let device_heads = match decode_heads(&pushed.heads.0) {
+        Ok(h) => h,
+        Err(e) => return rejected("sync.malformed", Some("heads".into()), e.to_string()),
+    };
+    let mut doc = match &before_row {
+        Some((bytes, _)) => {
+            RecordDoc::load(bytes, tx.actor()).map_err(|e| Error::document(id, e))?
+        }
+        None => RecordDoc::empty(tx.actor()),
+    };
+    let before_heads = doc.heads();
+    let before = match &before_row {
+        Some(_) => Some(doc.hydrate().map_err(|e| Error::document(id, e))?),
+        None => None,
+    };
+    if let Err(e) = doc.apply(&pushed.changes.0) {
+        return rejected("sync.unusable_changes", None, e.to_string());
+    }
+    let ack_heads: Vec<ChangeHash> = device_heads
+        .iter()
+        .copied()
+        .filter(|h| doc.has_change(h))
+        .collect();
+    let ack = Ack {
+        id,
+        heads: Bytes(encode_heads(&ack_heads)),
+    };
+    let mut after_heads = doc.heads();
+    after_heads.sort();
+    let mut sorted_device = device_heads.clone();
+    sorted_device.sort();
+    if after_heads == {
+        let mut b = before_heads.clone();
+        b.sort();
+        b
+    } {
+        return Ok(Merged::Unchanged {
+            device_current: after_heads == sorted_device,
+            ack,
+        });
+    }
+    let foreign: Vec<String> = doc
+        .actors_since(&before_heads)
+        .into_iter()
+        .filter(|a| !push.actors.contains(a))
+        .map(|a| a.to_hex_string())
+        .collect();
+    if !foreign.is_empty() {
+        return rejected(
+            "sync.foreign_actor",
+            None,
+            format!(
+                "changes by actors not registered to this device: {}",
+                foreign.join(", ")
+            ),
+        );
+    }
+    if doc.record_id() != Some(id) {
+        return rejected(
+            "sync.wrong_record",
+            Some("header.id".into()),
+            format!("the changes do not hold record {id}"),
+        );
+    }
+    let after = match doc.hydrate() {
+        Ok(r) => r,
+        Err(e) => return rejected("record.invalid", None, e.to_string()),
+    };
+    if ADMIN_KINDS.contains(&after.kind()) {
+        return rejected(
+            "scope.admin_only",
+            None,
+            format!(
+                "a {} is written by an admin, not synced from a device",
+                after.kind()
+            ),
+        );
+    }
+    let outcome = {
+        let lookup = TxLookup { tx };
+        let ctx = Context {
+            author: &push.author,
+            tree: &view.tree,
+            process: &view.process,
+            now: push.now,
+            clock_offset: push.clock_offset,
+            lookup: &lookup,
+        };
+        authority::review(&ctx, before.as_ref(), &after)
+    };
+    let (record, amended) = match outcome {
+        Err(rejection) => return rejected(&rejection.rule, rejection.field, rejection.detail),
+        Ok(Outcome::Accept) => (after, false),
+        Ok(Outcome::Amend(record)) => {
+            doc.write(&record, push.now)
+                .map_err(|e| Error::document(id, e))?;
+            (*record, true)
+        }
+    };
+    let heads = doc.heads();
+    tx.save_document(id, &mut doc, Some(&heads))?;
+    let mut sorted = heads.clone();
+    sorted.sort();
+    Ok(Merged::Stored {
+        ack,
+        record: Box::new(record),
+        device_current: !amended && sorted == sorted_device,
+        heads,
+    })
+}

@@ -1,0 +1,477 @@
+//! Tenants' records in SQLite: one file per tenant, in the phone's schema plus sync's tables.
+//!
+//! One writer per tenant: pushes and pulls of a tenant run one at a time on the blocking
+//! pool (SQLite has one writer anyway, and a pull writes what it sent to the device), while
+//! tenants never wait on each other. `synchronous = FULL`: an acknowledged push survives a
+//! power cut.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use automerge::ChangeHash;
+use fieldsales_core::doc::{RecordDoc, encode_heads};
+use fieldsales_core::engine::Me;
+use fieldsales_core::record::{AnyRecord, DataScope, Header, IdSet, UserProfile};
+use fieldsales_core::store::{Store as CoreStore, Tx};
+use fieldsales_core::sync::protocol::{Bytes, PulledRecord};
+use fieldsales_core::{Error, RecordId, Timestamp};
+use rusqlite::{OptionalExtension, params};
+
+use super::review::{self, Merged, TenantView};
+use super::{AdminWriteError, Page, Pull, Push, RecordStore, Verdict};
+use crate::model::{DeviceId, TenantId};
+use crate::store::StoreError;
+
+const SYNC_TABLES: &str = "
+CREATE TABLE IF NOT EXISTS sync_counter (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO sync_counter (id, seq) VALUES (1, 0);
+-- One row per record: its place in the change sequence and who may see it.
+CREATE TABLE IF NOT EXISTS sync_log (
+    record_id   BLOB PRIMARY KEY,
+    seq         INTEGER NOT NULL UNIQUE,
+    heads       BLOB NOT NULL,
+    owner_id    BLOB,
+    org_unit_id BLOB,
+    created_by  BLOB,
+    shared_with BLOB                -- concatenated 16-byte ids
+) WITHOUT ROWID;
+-- What each device holds: the heads it was sent (at which page cursor; 0 = it pushed them),
+-- or when it was told to delete the record.
+CREATE TABLE IF NOT EXISTS device_records (
+    device_id      BLOB NOT NULL,
+    record_id      BLOB NOT NULL,
+    held           INTEGER NOT NULL,
+    heads          BLOB,
+    heads_cursor   INTEGER NOT NULL DEFAULT 0,
+    removed_cursor INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device_id, record_id)
+) WITHOUT ROWID;
+";
+
+/// Tenants' records in SQLite files under one directory.
+#[derive(Clone)]
+pub struct SqliteRecords {
+    dir: PathBuf,
+    tenants: Arc<Mutex<HashMap<TenantId, Arc<Mutex<CoreStore>>>>>,
+}
+
+impl std::fmt::Debug for SqliteRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteRecords")
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+impl SqliteRecords {
+    /// Records under `dir` (one `<tenant>.sqlite3` each), created on first use.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        SqliteRecords {
+            dir: dir.into(),
+            tenants: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    fn tenant_store(&self, tenant: TenantId) -> Result<Arc<Mutex<CoreStore>>, StoreError> {
+        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(store) = tenants.get(&tenant) {
+            return Ok(Arc::clone(store));
+        }
+        crate::create_data_dir(&self.dir).map_err(backend)?;
+        let store = CoreStore::open(self.dir.join(format!("{tenant}.sqlite3"))).map_err(backend)?;
+        store
+            .connection()
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(backend)?;
+        store
+            .connection()
+            .execute_batch(SYNC_TABLES)
+            .map_err(backend)?;
+        let store = Arc::new(Mutex::new(store));
+        tenants.insert(tenant, Arc::clone(&store));
+        Ok(store)
+    }
+
+    /// Runs `f` on the tenant's store on the blocking pool.
+    pub async fn with_tenant<T, F>(&self, tenant: TenantId, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut CoreStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let store = this.tenant_store(tenant)?;
+            let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut store)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+/// Renumbers a record in the change sequence and records who may see it.
+fn bump(tx: &Tx<'_>, record: &AnyRecord, heads: &[ChangeHash]) -> Result<u64, Error> {
+    let conn = tx.connection();
+    let seq: i64 = conn
+        .prepare_cached("UPDATE sync_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq")?
+        .query_row([], |r| r.get(0))?;
+    let h = record.header();
+    let shared: Vec<u8> = h
+        .shared_with
+        .iter()
+        .flat_map(|id| id.as_uuid().as_bytes().to_vec())
+        .collect();
+    conn.prepare_cached(
+        "INSERT INTO sync_log (record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(record_id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads,
+             owner_id = excluded.owner_id, org_unit_id = excluded.org_unit_id,
+             created_by = excluded.created_by, shared_with = excluded.shared_with",
+    )?
+    .execute(params![
+        h.id,
+        seq,
+        encode_heads(heads),
+        h.owner_id,
+        h.org_unit_id,
+        h.created_by,
+        shared
+    ])?;
+    Ok(seq as u64)
+}
+
+fn mark_held(
+    tx: &Tx<'_>,
+    device: DeviceId,
+    id: RecordId,
+    heads: Option<&[u8]>,
+    heads_cursor: u64,
+) -> Result<(), Error> {
+    let conn = tx.connection();
+    match heads {
+        Some(heads) => conn
+            .prepare_cached(
+                "INSERT INTO device_records (device_id, record_id, held, heads, heads_cursor)
+                 VALUES (?1, ?2, 1, ?3, ?4)
+                 ON CONFLICT(device_id, record_id) DO UPDATE SET held = 1,
+                     heads = excluded.heads, heads_cursor = excluded.heads_cursor",
+            )?
+            .execute(params![
+                device.as_bytes().as_slice(),
+                id,
+                heads,
+                heads_cursor as i64
+            ])?,
+        None => conn
+            .prepare_cached(
+                "INSERT INTO device_records (device_id, record_id, held) VALUES (?1, ?2, 1)
+                 ON CONFLICT(device_id, record_id) DO UPDATE SET held = 1",
+            )?
+            .execute(params![device.as_bytes().as_slice(), id])?,
+    };
+    Ok(())
+}
+
+fn push_blocking(store: &mut CoreStore, push: &Push) -> Result<Vec<Verdict>, Error> {
+    store.transaction(|tx| {
+        let view = TenantView::load(tx)?;
+        let mut verdicts = Vec::with_capacity(push.records.len());
+        for pushed in &push.records {
+            match review::merge(tx, &view, push, pushed)? {
+                Merged::Unchanged {
+                    ack,
+                    device_current,
+                } => {
+                    if device_current {
+                        let heads: Option<Vec<u8>> = tx
+                            .connection()
+                            .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
+                            .query_row([pushed.id], |r| r.get(0))
+                            .optional()?;
+                        mark_held(tx, push.device, pushed.id, heads.as_deref(), 0)?;
+                    }
+                    verdicts.push(Verdict::Accepted(ack));
+                }
+                Merged::Stored {
+                    ack,
+                    record,
+                    heads,
+                    device_current,
+                } => {
+                    bump(tx, &record, &heads)?;
+                    let encoded = encode_heads(&heads);
+                    mark_held(
+                        tx,
+                        push.device,
+                        pushed.id,
+                        device_current.then_some(encoded.as_slice()),
+                        0,
+                    )?;
+                    verdicts.push(Verdict::Accepted(ack));
+                }
+                Merged::Rejected(rejected) => {
+                    if rejected.server_doc.is_some() {
+                        mark_held(tx, push.device, pushed.id, None, 0)?;
+                    }
+                    verdicts.push(Verdict::Rejected(rejected));
+                }
+            }
+        }
+        Ok(verdicts)
+    })
+}
+
+struct LogRow {
+    id: RecordId,
+    seq: u64,
+    heads: Vec<u8>,
+    owner: Option<RecordId>,
+    unit: Option<RecordId>,
+    created_by: Option<RecordId>,
+    shared: Option<Vec<u8>>,
+}
+
+struct HeldRow {
+    held: bool,
+    heads: Option<Vec<u8>>,
+    heads_cursor: u64,
+    removed_cursor: u64,
+}
+
+fn pull_blocking(store: &mut CoreStore, pull: &Pull) -> Result<Page, Error> {
+    const BATCH: i64 = 512;
+    store.transaction(|tx| {
+        let tree = review::org_tree(tx)?;
+        let conn = tx.connection();
+        let device = pull.device.as_bytes().as_slice();
+        let mut page = Page {
+            cursor: pull.cursor,
+            ..Page::default()
+        };
+        let mut sent: Vec<(RecordId, Vec<u8>)> = Vec::new();
+        let mut scanned = 0usize;
+        let mut bytes = 0usize;
+        'scan: loop {
+            let rows: Vec<LogRow> = {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with
+                     FROM sync_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![page.cursor as i64, BATCH], |r| {
+                    Ok(LogRow {
+                        id: r.get(0)?,
+                        seq: r.get::<_, i64>(1)? as u64,
+                        heads: r.get(2)?,
+                        owner: r.get(3)?,
+                        unit: r.get(4)?,
+                        created_by: r.get(5)?,
+                        shared: r.get(6)?,
+                    })
+                })?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let full = rows.len() as i64 == BATCH;
+            for row in rows {
+                if page.records.len() >= pull.limit
+                    || (bytes >= pull.max_bytes && !page.records.is_empty())
+                    || scanned >= pull.max_scan
+                {
+                    page.has_more = true;
+                    break 'scan;
+                }
+                scanned += 1;
+                page.cursor = row.seq;
+                let held: Option<HeldRow> = conn
+                    .prepare_cached(
+                        "SELECT held, heads, heads_cursor, removed_cursor FROM device_records
+                         WHERE device_id = ?1 AND record_id = ?2",
+                    )?
+                    .query_row(params![device, row.id], |r| {
+                        Ok(HeldRow {
+                            held: r.get(0)?,
+                            heads: r.get(1)?,
+                            heads_cursor: r.get::<_, i64>(2)? as u64,
+                            removed_cursor: r.get::<_, i64>(3)? as u64,
+                        })
+                    })
+                    .optional()?;
+                let mut shared_with = IdSet::new();
+                for chunk in row.shared.as_deref().unwrap_or_default().chunks_exact(16) {
+                    if let Ok(uuid) = uuid::Uuid::from_slice(chunk) {
+                        shared_with.insert(RecordId::from_uuid(uuid));
+                    }
+                }
+                let header = Header {
+                    id: row.id,
+                    owner_id: row.owner,
+                    org_unit_id: row.unit,
+                    shared_with,
+                    created_at: Timestamp::default(),
+                    created_by: row.created_by,
+                    deleted: None,
+                };
+                if tree.can_see(&pull.viewer, &header) {
+                    let current = held.as_ref().is_some_and(|h| {
+                        h.held
+                            && h.heads.as_deref() == Some(row.heads.as_slice())
+                            && h.heads_cursor <= pull.cursor
+                    });
+                    if current {
+                        continue;
+                    }
+                    let doc: Option<Vec<u8>> = conn
+                        .prepare_cached("SELECT doc FROM documents WHERE id = ?1")?
+                        .query_row([row.id], |r| r.get(0))
+                        .optional()?;
+                    let Some(doc) = doc else { continue };
+                    bytes += doc.len();
+                    sent.push((row.id, row.heads.clone()));
+                    page.records.push(PulledRecord {
+                        id: row.id,
+                        doc: Bytes(doc),
+                        heads: Bytes(row.heads),
+                    });
+                } else if held
+                    .as_ref()
+                    .is_some_and(|h| h.held || h.removed_cursor > pull.cursor)
+                {
+                    page.removed.push(row.id);
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        for (id, heads) in &sent {
+            mark_held(tx, pull.device, *id, Some(heads), page.cursor)?;
+        }
+        for id in &page.removed {
+            tx.connection()
+                .prepare_cached(
+                    "UPDATE device_records SET held = 0, heads = NULL, removed_cursor = ?3
+                     WHERE device_id = ?1 AND record_id = ?2",
+                )?
+                .execute(params![device, id, page.cursor as i64])?;
+        }
+        Ok(page)
+    })
+}
+
+fn me_blocking(store: &CoreStore, profile: RecordId) -> Result<Option<Me>, Error> {
+    let user: UserProfile = match store.get(profile) {
+        Ok(u) => u,
+        Err(Error::NotFound { .. } | Error::WrongKind { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if user.header.is_deleted() || !user.active {
+        return Ok(None);
+    }
+    let roles: Vec<String> = user.roles.iter().cloned().collect();
+    let mut scope = DataScope::Own;
+    {
+        let mut stmt = store
+            .connection()
+            .prepare_cached("SELECT code, data_scope FROM roles WHERE deleted = 0")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (code, data_scope) = row?;
+            if roles.contains(&code) {
+                let candidate = DataScope::from_code(&data_scope);
+                if breadth(&candidate) > breadth(&scope) {
+                    scope = candidate;
+                }
+            }
+        }
+    }
+    Ok(Some(Me {
+        user_id: profile,
+        unit_id: user.unit_id,
+        roles,
+        scope,
+        zone: user.zone,
+    }))
+}
+
+/// How much a scope shows; a scope this version does not know shows the least.
+fn breadth(scope: &DataScope) -> u8 {
+    match scope {
+        DataScope::All => 3,
+        DataScope::Region => 2,
+        DataScope::Subtree => 1,
+        _ => 0,
+    }
+}
+
+fn put_blocking(
+    store: &mut CoreStore,
+    record: AnyRecord,
+    now: Timestamp,
+) -> Result<Result<RecordId, AdminWriteError>, Error> {
+    if let Err(invalid) = record.validate() {
+        return Ok(Err(AdminWriteError::Invalid(invalid.to_string())));
+    }
+    let id = record.header().id;
+    store.transaction(|tx| {
+        let mut doc = match tx.load_document(id)? {
+            Some(doc) => {
+                let found = doc.kind_code().unwrap_or_default();
+                if found != record.kind().as_str() {
+                    return Ok(Err(AdminWriteError::WrongKind { id, found }));
+                }
+                doc
+            }
+            None => RecordDoc::empty(tx.actor()),
+        };
+        doc.write(&record, now)
+            .map_err(|e| Error::document(id, e))?;
+        let heads = doc.heads();
+        tx.save_document(id, &mut doc, Some(&heads))?;
+        bump(tx, &record, &heads)?;
+        Ok(Ok(id))
+    })
+}
+
+#[async_trait]
+impl RecordStore for SqliteRecords {
+    async fn me(&self, tenant: TenantId, profile: RecordId) -> Result<Option<Me>, StoreError> {
+        self.with_tenant(tenant, move |store| {
+            me_blocking(store, profile).map_err(backend)
+        })
+        .await
+    }
+
+    async fn push(&self, tenant: TenantId, push: Push) -> Result<Vec<Verdict>, StoreError> {
+        self.with_tenant(tenant, move |store| {
+            push_blocking(store, &push).map_err(backend)
+        })
+        .await
+    }
+
+    async fn pull(&self, tenant: TenantId, pull: Pull) -> Result<Page, StoreError> {
+        self.with_tenant(tenant, move |store| {
+            pull_blocking(store, &pull).map_err(backend)
+        })
+        .await
+    }
+
+    async fn put(
+        &self,
+        tenant: TenantId,
+        record: AnyRecord,
+        now: Timestamp,
+    ) -> Result<RecordId, AdminWriteError> {
+        self.with_tenant(tenant, move |store| {
+            put_blocking(store, record, now).map_err(backend)
+        })
+        .await?
+    }
+}

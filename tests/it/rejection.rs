@@ -1,0 +1,96 @@
+//! The server refuses what a device may not do; the device adopts the server's version and
+//! keeps the user's refused edit where the user can see it.
+
+use fieldsales_core::record::Visit;
+use fieldsales_core::sync::protocol::SyncRequest;
+use fieldsales_core::testing::{customer, position_near_shanghai, visit};
+use fieldsales_tests::{World, push_of, raw_sync, sync, token_of};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_carrying_another_devices_changes_is_refused() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let phone = world.device(&li).await;
+    let tablet = {
+        let mut t = world.device(&li).await;
+        t.store_mut()
+            .create(customer(li.profile, "无锡新纪元电子有限公司"))
+            .expect("created");
+        t
+    };
+    let id = tablet.store().pending().expect("outbox")[0];
+    let mut request = SyncRequest::new(0);
+    request.push.push(push_of(&tablet, id));
+    let answer = raw_sync(&world, &token_of(&phone), &request).await;
+    assert!(answer.acks.is_empty());
+    assert_eq!(answer.rejected.len(), 1);
+    assert_eq!(answer.rejected[0].rule, "sync.foreign_actor");
+    assert!(
+        answer.rejected[0].server_doc.is_none(),
+        "the server never stored it"
+    );
+    assert!(world.server_records().get_any(id).is_err());
+
+    // The tablet's own push of the same changes is accepted.
+    let answer = raw_sync(&world, &token_of(&tablet), &request).await;
+    assert_eq!(answer.acks.len(), 1, "{:?}", answer.rejected);
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_a_check_in_after_the_visit_is_refused_and_the_edit_is_kept_as_rejected() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let mut phone = world.device(&li).await;
+    let c = phone
+        .store_mut()
+        .create(customer(li.profile, "常州天宁纺织有限公司"))
+        .expect("created");
+    let recorded = phone
+        .store_mut()
+        .create(visit(li.profile, c.header.id))
+        .expect("checked in");
+    let id = recorded.header.id;
+    sync(&mut phone).await;
+
+    let moved = position_near_shanghai(900.0, 5.0);
+    phone
+        .store_mut()
+        .update::<Visit>(id, |v| {
+            v.check_in.position = moved.clone();
+            Ok(())
+        })
+        .expect("edited locally");
+    let report = sync(&mut phone).await;
+
+    assert_eq!(
+        report.rejected,
+        vec![(id, "immutable.check_in".to_string())]
+    );
+    let kept: Visit = phone.store().get(id).expect("the server's version");
+    assert_eq!(kept.check_in.position, recorded.check_in.position);
+    let server: Visit = world.server_records().get(id).expect("on the server");
+    assert_eq!(server.check_in.position, recorded.check_in.position);
+    assert!(phone.store().pending().expect("outbox").is_empty());
+
+    let rejected = phone.store().rejected_changes().expect("listed");
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].record_id, id);
+    assert_eq!(rejected[0].rule, "immutable.check_in");
+    assert_eq!(rejected[0].field.as_deref(), Some("check_in.position"));
+    assert!(!rejected[0].changes.is_empty());
+    match rejected[0].attempted_record() {
+        Some(fieldsales_core::record::AnyRecord::Visit(v)) => {
+            assert_eq!(v.check_in.position, moved, "the user's edit is kept")
+        }
+        other => panic!("the attempted visit: {other:?}"),
+    }
+
+    // Syncing again changes nothing and refuses nothing.
+    let again = sync(&mut phone).await;
+    assert!(again.rejected.is_empty());
+    assert_eq!(phone.store().rejected_changes().expect("listed").len(), 1);
+    world.stop().await;
+}

@@ -1,0 +1,172 @@
+//! Who receives what: a reassigned customer moves whole from one rep's device to another's,
+//! and a region never receives another region's records, not even in the raw sync bodies.
+
+use fieldsales_core::record::Customer;
+use fieldsales_core::testing::{customer, daily_report, visit};
+use fieldsales_tests::proxy::{Proxy, contains};
+use fieldsales_tests::{World, sync};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let a = world.person("rep.a", org.east_team, "sales_rep").await;
+    let b = world.person("rep.b", org.east_team, "sales_rep").await;
+    let m = world
+        .person("manager", org.east_team, "sales_manager")
+        .await;
+    let mut rep_a = world.device(&a).await;
+    let mut rep_b = world.device(&b).await;
+    let mut manager = world.device(&m).await;
+
+    let id = rep_a
+        .store_mut()
+        .create(customer(a.profile, "南京金陵制药有限公司"))
+        .expect("created")
+        .header
+        .id;
+    for tier in ["B", "A", "A+"] {
+        rep_a
+            .store_mut()
+            .update::<Customer>(id, |c| {
+                c.tier = Some(tier.into());
+                Ok(())
+            })
+            .expect("edited");
+    }
+    sync(&mut rep_a).await;
+    sync(&mut rep_b).await;
+    assert!(rep_b.store().get::<Customer>(id).is_err(), "not B's yet");
+
+    sync(&mut manager).await;
+    manager
+        .store_mut()
+        .update::<Customer>(id, |c| {
+            c.header.owner_id = Some(b.profile);
+            Ok(())
+        })
+        .expect("reassigned");
+    sync(&mut manager).await;
+
+    sync(&mut rep_b).await;
+    let received: Customer = rep_b.store().get(id).expect("B holds it");
+    assert_eq!(received.header.owner_id, Some(b.profile));
+    assert_eq!(received.tier.as_deref(), Some("A+"));
+    let server = world.server_records();
+    let full_history = |bytes: Vec<u8>| {
+        automerge::AutoCommit::load(&bytes)
+            .expect("loads")
+            .get_changes(&[])
+            .len()
+    };
+    let on_b = full_history(
+        rep_b
+            .store()
+            .document_bytes(id)
+            .expect("doc")
+            .expect("some"),
+    );
+    let on_server = full_history(server.document_bytes(id).expect("doc").expect("some"));
+    assert_eq!(on_b, on_server, "B received every change since creation");
+    assert!(on_b >= 5, "creation, three edits, the reassignment: {on_b}");
+
+    let report = sync(&mut rep_a).await;
+    assert!(report.progress.records_removed >= 1);
+    assert!(
+        rep_a.store().get::<Customer>(id).is_err(),
+        "A no longer holds it"
+    );
+    assert!(rep_a.store().document_bytes(id).expect("query").is_none());
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_north_rep_never_receives_an_east_record_in_any_sync_body() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let east_rep = world.person("east.rep", org.east_team, "sales_rep").await;
+    let east_director = world
+        .person("east.director", org.east, "regional_director")
+        .await;
+    let north_rep = world.person("north.rep", org.north_team, "sales_rep").await;
+    let north_manager = world
+        .person("north.manager", org.north_team, "sales_manager")
+        .await;
+    let mut east = world.device(&east_rep).await;
+    let mut director = world.device(&east_director).await;
+    let proxy = Proxy::start(world.addr).await;
+    let mut north = world.device_via(&north_rep, &proxy.base).await;
+    let mut north_boss = world.device_via(&north_manager, &proxy.base).await;
+
+    let east_name = "杭州东方明珠贸易有限公司";
+    let c = east
+        .store_mut()
+        .create(customer(east_rep.profile, east_name))
+        .expect("created");
+    let v = east
+        .store_mut()
+        .create(visit(east_rep.profile, c.header.id))
+        .expect("created");
+    let r = east
+        .store_mut()
+        .create(daily_report(east_rep.profile))
+        .expect("created");
+    let north_customer = north
+        .store_mut()
+        .create(customer(north_rep.profile, "北京燕山石化有限公司"))
+        .expect("created")
+        .header
+        .id;
+    sync(&mut east).await;
+    sync(&mut director).await;
+    // The director edits the east customer: it changes again on the server.
+    director
+        .store_mut()
+        .update::<Customer>(c.header.id, |c| {
+            c.tier = Some("A".into());
+            Ok(())
+        })
+        .expect("edited");
+    sync(&mut director).await;
+    for _ in 0..2 {
+        sync(&mut north).await;
+        sync(&mut north_boss).await;
+    }
+
+    let east_ids = [c.header.id, v.header.id, r.header.id];
+    for id in east_ids {
+        assert!(
+            director.store().get_any(id).is_ok(),
+            "the east director sees {id}"
+        );
+        assert!(north.store().get_any(id).is_err());
+        assert!(north_boss.store().get_any(id).is_err());
+    }
+    assert!(
+        north_boss.store().get_any(north_customer).is_ok(),
+        "sanity: the north pulls"
+    );
+    let bodies = proxy.response_bodies();
+    assert!(bodies.len() >= 4, "{} responses", bodies.len());
+    assert!(
+        bodies
+            .iter()
+            .any(|b| contains(b, north_customer.as_uuid().as_bytes())),
+        "the raw bodies are readable: the north customer's id is in them"
+    );
+    for body in &bodies {
+        for id in east_ids {
+            assert!(!contains(body, id.as_uuid().as_bytes()), "raw id of {id}");
+            assert!(
+                !contains(body, id.to_string().as_bytes()),
+                "text id of {id}"
+            );
+        }
+        assert!(!contains(body, east_name.as_bytes()));
+        assert!(
+            !contains(body, "见了采购经理".as_bytes()),
+            "the east visit's note"
+        );
+    }
+    world.stop().await;
+}

@@ -1,0 +1,148 @@
+//! A TCP proxy between devices and the server that keeps every byte the server sent, and can
+//! cut a connection once the server has answered but before the device sees the answer.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A running proxy.
+pub struct Proxy {
+    /// `http://127.0.0.1:port` of the proxy.
+    pub base: String,
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
+    doomed: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Forwards to `upstream`.
+    pub async fn start(upstream: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let doomed = Arc::new(AtomicUsize::new(0));
+        let (r, d) = (Arc::clone(&received), Arc::clone(&doomed));
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    continue;
+                };
+                let doom = d
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+                let r = Arc::clone(&r);
+                tokio::spawn(relay(client, server, r, doom));
+            }
+        });
+        Proxy {
+            base,
+            received,
+            doomed,
+            task,
+        }
+    }
+
+    /// The next `n` connections are cut right after the server's first answer bytes arrive:
+    /// the server has done the work, the device never hears of it.
+    pub fn cut_next_connections(&self, n: usize) {
+        self.doomed.store(n, Ordering::SeqCst);
+    }
+
+    /// Every HTTP response body the server sent through this proxy, inflated when gzip.
+    pub fn response_bodies(&self) -> Vec<Vec<u8>> {
+        let streams = self.received.lock().map(|s| s.clone()).unwrap_or_default();
+        streams.iter().flat_map(|s| split_responses(s)).collect()
+    }
+
+    /// Total bytes the server sent through the proxy.
+    pub fn bytes_from_server(&self) -> usize {
+        self.received
+            .lock()
+            .map(|s| s.iter().map(Vec::len).sum())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
+    doom: bool,
+) {
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let up = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+    });
+    let index = match received.lock() {
+        Ok(mut all) => {
+            all.push(Vec::new());
+            all.len() - 1
+        }
+        Err(_) => return,
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match server_read.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if let Ok(mut all) = received.lock() {
+            all[index].extend_from_slice(&buf[..n]);
+        }
+        if doom {
+            // The server answered, so it committed; the device gets a dead connection.
+            break;
+        }
+        if client_write.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    up.abort();
+    let _ = client_write.shutdown().await;
+}
+
+/// Splits an HTTP/1.1 byte stream into response bodies (Content-Length framed).
+fn split_responses(mut stream: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(end) = find(stream, b"\r\n\r\n") {
+        let head = String::from_utf8_lossy(&stream[..end]).to_ascii_lowercase();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        let start = end + 4;
+        let stop = (start + length).min(stream.len());
+        let body = &stream[start..stop];
+        let gzip = head.contains("content-encoding: gzip");
+        out.push(if gzip {
+            let mut inflated = Vec::new();
+            let _ =
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut inflated);
+            inflated
+        } else {
+            body.to_vec()
+        });
+        stream = &stream[stop..];
+    }
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    find(haystack, needle).is_some()
+}
