@@ -10,6 +10,7 @@
 #   npm      Debian `npm`, only when no `npm` is on PATH
 #   chromium Debian `chromium` and `chromium-driver`, only when missing: the headless browser
 #            test of the server's web dashboard (tests/it/web_dashboard.rs) drives them
+#   CJK font Debian `fonts-wqy-microhei`, so its screenshot shows Chinese names, not boxes
 #
 # The test that uses them is ffi/tests/kotlin.rs; ffi/README.md explains the whole set-up.
 set -euo pipefail
@@ -40,6 +41,7 @@ command -v npm >/dev/null 2>&1 || apt_wanted+=(npm)
 [ -f /usr/share/java/junit4.jar ] || apt_wanted+=(junit4)
 command -v chromium >/dev/null 2>&1 || apt_wanted+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_wanted+=(chromium-driver)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_wanted+=(fonts-wqy-microhei)
 
 if [ "${#apt_wanted[@]}" -gt 0 ]; then
     say "apt-get install ${apt_wanted[*]}"

@@ -193,7 +193,19 @@ function showSignedIn() {
   $("signed-in-as").textContent = signedIn ? sessionStorage.getItem(WHO) || "" : "";
 }
 
+// Forgets everything drawn for the previous user, so the next one never glimpses it.
+function clearDashboard() {
+  const main = $("dashboard");
+  main.dataset.state = "idle";
+  for (const e of main.querySelectorAll("strong")) e.textContent = "";
+  for (const id of ["funnel-chart", "visits-chart", "reports-chart", "map", "map-legend", "data-as-of", "status"]) {
+    $(id).replaceChildren();
+  }
+  $("reps").tBodies[0].replaceChildren();
+}
+
 function signOut() {
+  clearDashboard();
   const token = sessionStorage.getItem(TOKEN);
   sessionStorage.removeItem(TOKEN);
   sessionStorage.removeItem(WHO);
