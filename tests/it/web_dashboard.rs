@@ -705,7 +705,16 @@ async fn a_manager_reads_the_dashboard_in_a_browser_and_a_rep_of_another_region_
     // The manager's team only, in the same browser after signing out.
     browser.click("#sign-out").await;
     sign_in_on_page(&browser, &manager).await;
-    assert_eq!(browser.text("#funnel-total").await, "1");
+    let token = login(&world, &manager).await;
+    let team = server_dashboards(&world, &token).await;
+    let open: u64 = team.funnel.total.stages.iter().map(|s| s.open).sum();
+    assert_eq!(open, 1, "the team's one open deal");
+    assert_eq!(browser.text("#funnel-total").await, open.to_string());
+    assert_eq!(team.reports.total.late, 1);
+    assert_eq!(
+        browser.text("#late-count").await,
+        team.reports.total.late.to_string()
+    );
     let reps = browser.text("#reps").await;
     assert!(reps.contains("張偉") && !reps.contains("张伟"), "{reps}");
 
