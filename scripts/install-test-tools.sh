@@ -8,6 +8,9 @@
 #   JUnit 4  Debian `junit4`       (/usr/share/java/junit4.jar, with hamcrest)
 #   java     Debian `default-jre-headless`, only when no `java` is on PATH
 #   npm      Debian `npm`, only when no `npm` is on PATH
+#   chromium Debian `chromium` and `chromium-driver`, only when missing: the headless browser
+#            test of the server's web dashboard (tests/it/web_dashboard.rs) drives them
+#   CJK font Debian `fonts-wqy-microhei`, so its screenshot shows Chinese names, not boxes
 #
 # The test that uses them is ffi/tests/kotlin.rs; ffi/README.md explains the whole set-up.
 set -euo pipefail
@@ -36,6 +39,9 @@ command -v java >/dev/null 2>&1 || apt_wanted+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || apt_wanted+=(npm)
 [ -f /usr/share/java/jna.jar ] || apt_wanted+=(libjna-java)
 [ -f /usr/share/java/junit4.jar ] || apt_wanted+=(junit4)
+command -v chromium >/dev/null 2>&1 || apt_wanted+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || apt_wanted+=(chromium-driver)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_wanted+=(fonts-wqy-microhei)
 
 if [ "${#apt_wanted[@]}" -gt 0 ]; then
     say "apt-get install ${apt_wanted[*]}"
@@ -44,7 +50,7 @@ if [ "${#apt_wanted[@]}" -gt 0 ]; then
         apt-get install -y -q --no-install-recommends "${apt_wanted[@]}"
     did=1
 else
-    say "java, npm, JNA and JUnit 4 already installed"
+    say "java, npm, JNA, JUnit 4 and chromium already installed"
 fi
 
 kotlin_pkg="$npm_prefix/node_modules/kotlin-compiler/package.json"
@@ -64,7 +70,8 @@ fi
 
 kotlinc="$npm_prefix/node_modules/kotlin-compiler/bin/kotlinc"
 chmod +x "$npm_prefix"/node_modules/kotlin-compiler/bin/* 2>/dev/null || true
-for needed in "$kotlinc" /usr/share/java/jna.jar /usr/share/java/junit4.jar; do
+for needed in "$kotlinc" /usr/share/java/jna.jar /usr/share/java/junit4.jar \
+    "$(command -v chromium || echo chromium)" "$(command -v chromedriver || echo chromedriver)"; do
     if [ ! -e "$needed" ]; then
         say "still missing after install: $needed" >&2
         exit 1

@@ -6,3 +6,4 @@ mod convergence;
 mod faults;
 mod rejection;
 mod scope;
+mod web_dashboard;

@@ -4,9 +4,11 @@
 mod admin;
 mod attachments;
 mod auth;
+mod dashboards;
 mod ops;
 mod records;
 mod sync;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,6 +64,7 @@ impl Modify for BearerAuth {
         (name = "admin", description = "Accounts and devices of the admin's tenant"),
         (name = "attachments", description = "Photos and files by SHA-256, resumable"),
         (name = "sync", description = "Push and pull of records"),
+        (name = "dashboards", description = "Manager dashboards of the caller's scope"),
         (name = "ops", description = "Health, metrics and this description"),
     )
 )]
@@ -86,6 +89,11 @@ fn described_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(records::put_record))
         .routes(routes!(sync::sync))
+        .routes(routes!(dashboards::funnel))
+        .routes(routes!(dashboards::visits))
+        .routes(routes!(dashboards::reports))
+        .routes(routes!(dashboards::targets))
+        .routes(routes!(dashboards::attention))
         .routes(routes!(ops::health))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
@@ -104,6 +112,7 @@ pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
 
     router
+        .merge(web::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.json_body_bytes))

@@ -12,6 +12,7 @@
 //! run each as one transaction; the review of a pushed record is core's rule code, called by
 //! the backend inside its transaction.
 
+mod dashboards;
 mod review;
 mod sqlite;
 
@@ -22,6 +23,7 @@ use fieldsales_core::record::AnyRecord;
 use fieldsales_core::sync::protocol::{Ack, PulledRecord, PushRecord, RejectedRecord};
 use fieldsales_core::{RecordId, Timestamp};
 
+pub use dashboards::{Dashboard, DashboardQuery};
 pub use sqlite::SqliteRecords;
 
 use crate::model::{DeviceId, TenantId};
@@ -116,6 +118,16 @@ pub trait RecordStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// The next page of what `pull.viewer` may see, and what the device must delete.
     async fn pull(&self, tenant: TenantId, pull: Pull) -> Result<Page, StoreError>;
+
+    /// One dashboard of `viewer`'s scope, computed by core's dashboard code over the tenant's
+    /// records, as of `now` (also its `data_as_of`: the server's data is always current).
+    async fn dashboard(
+        &self,
+        tenant: TenantId,
+        viewer: Me,
+        query: DashboardQuery,
+        now: Timestamp,
+    ) -> Result<Dashboard, StoreError>;
 
     /// Writes a record as the server (admin: org units, profiles, roles, configuration),
     /// replacing the fields of an existing one.

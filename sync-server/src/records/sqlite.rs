@@ -20,7 +20,7 @@ use fieldsales_core::{Error, RecordId, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
 use super::review::{self, Merged, TenantView};
-use super::{AdminWriteError, Page, Pull, Push, RecordStore, Verdict};
+use super::{AdminWriteError, Dashboard, DashboardQuery, Page, Pull, Push, RecordStore, Verdict};
 use crate::model::{DeviceId, TenantId};
 use crate::store::StoreError;
 
@@ -459,6 +459,19 @@ impl RecordStore for SqliteRecords {
     async fn pull(&self, tenant: TenantId, pull: Pull) -> Result<Page, StoreError> {
         self.with_tenant(tenant, move |store| {
             pull_blocking(store, &pull).map_err(backend)
+        })
+        .await
+    }
+
+    async fn dashboard(
+        &self,
+        tenant: TenantId,
+        viewer: Me,
+        query: DashboardQuery,
+        now: Timestamp,
+    ) -> Result<Dashboard, StoreError> {
+        self.with_tenant(tenant, move |store| {
+            super::dashboards::compute(store, viewer, &query, now).map_err(backend)
         })
         .await
     }

@@ -1,0 +1,257 @@
+//! The manager dashboards as JSON, for the web dashboard and any other client.
+//!
+//! Each answer is computed by the same core code the phone runs over its local store, with the
+//! signed-in user's scope: a request can narrow the days and choose the rows, never widen
+//! whose numbers it sees. The JSON is the core result type as it serializes (`Funnel`,
+//! `VisitsDashboard`, `ReportCompliance`, `TargetBoard`, `AttentionList`), so a phone's
+//! dashboard after a sync and the server's answer compare field for field.
+
+use axum::Json;
+use axum::extract::{Query, State, rejection::QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use fieldsales_core::LocalDate;
+use fieldsales_core::dashboard::{DashboardRequest, DateRange, Granularity, GroupBy};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Session;
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::records::{Dashboard, DashboardQuery};
+use crate::state::AppState;
+
+/// The days and rows of a dashboard.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardParams {
+    /// The first day, `YYYY-MM-DD`.
+    #[param(example = "2026-03-01")]
+    pub from: Option<String>,
+    /// The last day (included), `YYYY-MM-DD`.
+    #[param(example = "2026-03-31")]
+    pub to: Option<String>,
+    /// `rep` (the default), `team` or `region`.
+    pub group_by: Option<String>,
+    /// Visits only: `day` (the default) or `week`.
+    pub granularity: Option<String>,
+}
+
+fn bad(field: &str, detail: String) -> ApiError {
+    ApiError::Client {
+        status: StatusCode::BAD_REQUEST,
+        code: ErrorCode::InvalidField,
+        detail: format!("{field}: {detail}"),
+        field: Some(field.to_owned()),
+    }
+}
+
+fn day(field: &str, value: Option<&str>) -> Result<LocalDate, ApiError> {
+    let text = value.ok_or_else(|| bad(field, "required, as YYYY-MM-DD".to_owned()))?;
+    text.trim().parse().map_err(|_| {
+        bad(
+            field,
+            format!("`{text}` is not a date of the form YYYY-MM-DD"),
+        )
+    })
+}
+
+impl DashboardParams {
+    fn range(&self) -> Result<DateRange, ApiError> {
+        let from = day("from", self.from.as_deref())?;
+        let to = day("to", self.to.as_deref())?;
+        DateRange::new(from, to).map_err(|e| match e {
+            fieldsales_core::Error::InvalidInput { detail, .. } => bad("to", detail),
+            other => bad("to", other.to_string()),
+        })
+    }
+
+    fn request(&self) -> Result<DashboardRequest, ApiError> {
+        let group_by = match self.group_by.as_deref().map(str::trim) {
+            None | Some("rep") => GroupBy::Rep,
+            Some("team") => GroupBy::Team,
+            Some("region") => GroupBy::Region,
+            Some(other) => {
+                return Err(bad(
+                    "group_by",
+                    format!("`{other}` is not one of rep, team, region"),
+                ));
+            }
+        };
+        Ok(DashboardRequest {
+            range: self.range()?,
+            group_by,
+        })
+    }
+
+    fn granularity(&self) -> Result<Granularity, ApiError> {
+        match self.granularity.as_deref().map(str::trim) {
+            None | Some("day") => Ok(Granularity::Day),
+            Some("week") => Ok(Granularity::Week),
+            Some(other) => Err(bad(
+                "granularity",
+                format!("`{other}` is not one of day, week"),
+            )),
+        }
+    }
+}
+
+fn params(
+    query: Result<Query<DashboardParams>, QueryRejection>,
+) -> Result<DashboardParams, ApiError> {
+    query.map(|Query(p)| p).map_err(|rejection| {
+        ApiError::client(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidField,
+            rejection.body_text(),
+        )
+    })
+}
+
+async fn answer(
+    state: &AppState,
+    session: &Session,
+    query: DashboardQuery,
+) -> Result<Response, ApiError> {
+    let viewer = state
+        .records
+        .me(session.tenant_id, session.profile_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::client(
+                StatusCode::FORBIDDEN,
+                ErrorCode::ProfileMissing,
+                "this account has no active user profile: an admin must create one",
+            )
+        })?;
+    let now = state.clock.now();
+    let dashboard = state
+        .records
+        .dashboard(session.tenant_id, viewer, query, now)
+        .await?;
+    Ok(match dashboard {
+        Dashboard::Funnel(d) => Json(d).into_response(),
+        Dashboard::Visits(d) => Json(d).into_response(),
+        Dashboard::Reports(d) => Json(d).into_response(),
+        Dashboard::Targets(d) => Json(d).into_response(),
+        Dashboard::Attention(d) => Json(d).into_response(),
+    })
+}
+
+/// The sales funnel of the caller's scope: open deals and amounts per stage, conversion,
+/// won and lost.
+#[utoipa::path(
+    get,
+    path = "/v1/dashboards/funnel",
+    tag = "dashboards",
+    security(("bearer" = [])),
+    params(DashboardParams),
+    responses(
+        (status = 200, description = "A `Funnel` (core type), as JSON", content_type = "application/json"),
+        (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`profile_missing`", body = ErrorBody),
+    )
+)]
+pub async fn funnel(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<DashboardParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = params(query)?;
+    answer(&state, &session, DashboardQuery::Funnel(p.request()?)).await
+}
+
+/// Visits of the caller's scope: planned and done, check-ins by geofence verdict, durations,
+/// and the check-in points for the map.
+#[utoipa::path(
+    get,
+    path = "/v1/dashboards/visits",
+    tag = "dashboards",
+    security(("bearer" = [])),
+    params(DashboardParams),
+    responses(
+        (status = 200, description = "A `VisitsDashboard` (core type), as JSON", content_type = "application/json"),
+        (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`profile_missing`", body = ErrorBody),
+    )
+)]
+pub async fn visits(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<DashboardParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = params(query)?;
+    let q = DashboardQuery::Visits(p.request()?, p.granularity()?);
+    answer(&state, &session, q).await
+}
+
+/// Daily-report compliance of the caller's scope: on time, late, missing, false, penalties.
+#[utoipa::path(
+    get,
+    path = "/v1/dashboards/reports",
+    tag = "dashboards",
+    security(("bearer" = [])),
+    params(DashboardParams),
+    responses(
+        (status = 200, description = "A `ReportCompliance` (core type), as JSON", content_type = "application/json"),
+        (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`profile_missing`", body = ErrorBody),
+    )
+)]
+pub async fn reports(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<DashboardParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = params(query)?;
+    answer(&state, &session, DashboardQuery::Reports(p.request()?)).await
+}
+
+/// Target attainment of the caller's scope, as a leaderboard.
+#[utoipa::path(
+    get,
+    path = "/v1/dashboards/targets",
+    tag = "dashboards",
+    security(("bearer" = [])),
+    params(DashboardParams),
+    responses(
+        (status = 200, description = "A `TargetBoard` (core type), as JSON", content_type = "application/json"),
+        (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`profile_missing`", body = ErrorBody),
+    )
+)]
+pub async fn targets(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<DashboardParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = params(query)?;
+    answer(&state, &session, DashboardQuery::Targets(p.request()?)).await
+}
+
+/// What needs the caller's attention: overdue deals, leads about to be reclaimed, reports
+/// to read. `group_by` is ignored.
+#[utoipa::path(
+    get,
+    path = "/v1/dashboards/attention",
+    tag = "dashboards",
+    security(("bearer" = [])),
+    params(DashboardParams),
+    responses(
+        (status = 200, description = "An `AttentionList` (core type), as JSON", content_type = "application/json"),
+        (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`profile_missing`", body = ErrorBody),
+    )
+)]
+pub async fn attention(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<DashboardParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = params(query)?;
+    answer(&state, &session, DashboardQuery::Attention(p.range()?)).await
+}

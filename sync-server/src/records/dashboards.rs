@@ -1,0 +1,92 @@
+//! Dashboards over a tenant's records: the phone's own dashboard code run on the server's copy
+//! of the same tables, so a manager's browser and phone show the same numbers for the same
+//! scope. The scope is the signed-in viewer's, never anything the request says.
+
+use fieldsales_core::dashboard::{
+    self, AttentionList, Context, DashboardRequest, DashboardSettings, DateRange, Funnel,
+    Granularity, ReportCompliance, TargetBoard, Viewer, VisitsDashboard,
+};
+use fieldsales_core::engine::Me;
+use fieldsales_core::process::SalesProcess;
+use fieldsales_core::record::{Kind, ProcessConfig};
+use fieldsales_core::store::{ListFilter, Store as CoreStore};
+use fieldsales_core::{Error, Timestamp};
+
+/// Which dashboard, for which days and rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DashboardQuery {
+    /// The sales funnel.
+    Funnel(DashboardRequest),
+    /// Visits, with rows per day or week.
+    Visits(DashboardRequest, Granularity),
+    /// Daily-report compliance.
+    Reports(DashboardRequest),
+    /// Target attainment.
+    Targets(DashboardRequest),
+    /// What needs attention; the range selects reclaimed leads.
+    Attention(DateRange),
+}
+
+/// A computed dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dashboard {
+    /// The sales funnel.
+    Funnel(Funnel),
+    /// Visits.
+    Visits(VisitsDashboard),
+    /// Daily-report compliance.
+    Reports(ReportCompliance),
+    /// Target attainment.
+    Targets(TargetBoard),
+    /// What needs attention.
+    Attention(AttentionList),
+}
+
+/// The tenant's process configuration, found as the phone finds it (the standard preset when
+/// the tenant has none).
+fn process(store: &CoreStore) -> Result<SalesProcess, Error> {
+    let found = store.list(&ListFilter {
+        kind: Some(Kind::ProcessConfig),
+        limit: Some(1),
+        ..ListFilter::default()
+    })?;
+    match found.first() {
+        Some(row) => Ok(store.get::<ProcessConfig>(row.id)?.process),
+        None => Ok(SalesProcess::standard()),
+    }
+}
+
+/// Computes `query` for `me` over `store` at `now`.
+pub(super) fn compute(
+    store: &CoreStore,
+    me: Me,
+    query: &DashboardQuery,
+    now: Timestamp,
+) -> Result<Dashboard, Error> {
+    let conn = store.connection();
+    let viewer = Viewer::load(conn, me)?;
+    let process = process(store)?;
+    let settings = DashboardSettings {
+        currency: process.fieldwork.daily_report.currency,
+        ..DashboardSettings::default()
+    };
+    let ctx = Context {
+        conn,
+        viewer: &viewer,
+        process: &process,
+        settings: &settings,
+        now,
+        data_as_of: Some(now),
+    };
+    Ok(match query {
+        DashboardQuery::Funnel(req) => Dashboard::Funnel(dashboard::funnel::funnel(&ctx, req)?),
+        DashboardQuery::Visits(req, g) => {
+            Dashboard::Visits(dashboard::visits::visits(&ctx, req, *g)?)
+        }
+        DashboardQuery::Reports(req) => Dashboard::Reports(dashboard::reports::reports(&ctx, req)?),
+        DashboardQuery::Targets(req) => Dashboard::Targets(dashboard::targets::targets(&ctx, req)?),
+        DashboardQuery::Attention(range) => {
+            Dashboard::Attention(dashboard::attention::attention(&ctx, *range)?)
+        }
+    })
+}
