@@ -149,7 +149,10 @@ mod tests {
             },
             other => panic!("expected the server's verdict, got {other:?}"),
         };
-        let verdict = judged.verdict.clone().expect("the server judged the check-in");
+        let verdict = judged
+            .verdict
+            .clone()
+            .expect("the server judged the check-in");
         assert_eq!(verdict.judged_by, crate::fieldwork::Judge::Server);
         assert_eq!(judged.check_in, new.check_in);
 
