@@ -30,11 +30,8 @@ impl Proxy {
                 let Ok(server) = TcpStream::connect(upstream).await else {
                     continue;
                 };
-                let doom = d
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok();
-                let r = Arc::clone(&r);
-                tokio::spawn(relay(client, server, r, doom));
+                let (r, d) = (Arc::clone(&r), Arc::clone(&d));
+                tokio::spawn(relay(client, server, r, d));
             }
         });
         Proxy {
@@ -45,9 +42,9 @@ impl Proxy {
         }
     }
 
-    /// The next `n` connections are cut right after the server's first answer bytes arrive:
-    /// the server has done the work, the device never hears of it.
-    pub fn cut_next_connections(&self, n: usize) {
+    /// The next `n` answers are cut: their connection closes as the server's first answer
+    /// bytes arrive, so the server has done the work and the device never hears of it.
+    pub fn cut_next_answers(&self, n: usize) {
         self.doomed.store(n, Ordering::SeqCst);
     }
 
@@ -76,7 +73,7 @@ async fn relay(
     client: TcpStream,
     server: TcpStream,
     received: Arc<Mutex<Vec<Vec<u8>>>>,
-    doom: bool,
+    doomed: Arc<AtomicUsize>,
 ) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
@@ -99,6 +96,9 @@ async fn relay(
         if let Ok(mut all) = received.lock() {
             all[index].extend_from_slice(&buf[..n]);
         }
+        let doom = doomed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
         if doom {
             // The server answered, so it committed; the device gets a dead connection.
             break;

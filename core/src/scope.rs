@@ -124,6 +124,37 @@ impl OrgTree {
 
     /// Whether `me` may see the record with this header.
     pub fn can_see(&self, me: &Me, header: &Header) -> bool {
+        self.viewer(me).can_see(header)
+    }
+
+    /// `me`'s view computed once, to judge many records (a pull page).
+    pub fn viewer<'a>(&self, me: &'a Me) -> Viewer<'a> {
+        Viewer {
+            me,
+            visible: self.visible_units(me),
+            pools: self.ancestors(me.unit_id).into_iter().collect(),
+        }
+    }
+}
+
+/// One user's view of the tenant, precomputed: the rule of [`OrgTree::can_see`].
+#[derive(Debug, Clone)]
+pub struct Viewer<'a> {
+    me: &'a Me,
+    visible: Visibility,
+    /// The user's unit and every unit above it: whose public pools they see.
+    pools: BTreeSet<RecordId>,
+}
+
+impl Viewer<'_> {
+    /// The units whose records the user sees by scope.
+    pub fn visible_units(&self) -> &Visibility {
+        &self.visible
+    }
+
+    /// Whether the user may see the record with this header.
+    pub fn can_see(&self, header: &Header) -> bool {
+        let me = self.me;
         if header.owner_id == Some(me.user_id) || header.shared_with.contains(&me.user_id) {
             return true;
         }
@@ -134,9 +165,9 @@ impl OrgTree {
         }
         match (header.owner_id, header.org_unit_id) {
             (None, None) => true,
-            (_, Some(unit)) if self.visible_units(me).covers(unit) => true,
+            (_, Some(unit)) if self.visible.covers(unit) => true,
             // The public pool of my team, my region, HQ.
-            (None, Some(unit)) => self.is_within(me.unit_id, unit),
+            (None, Some(unit)) => self.pools.contains(&unit),
             _ => false,
         }
     }

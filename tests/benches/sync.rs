@@ -1,1 +1,250 @@
-fn main() {}
+//! Whole-system sync benchmarks against a real server on loopback.
+//!
+//! 1. Initial sync of a manager's device: 10k customers, 50k visits, 5k daily reports of
+//!    their team: wall time, bytes on the wire, requests, against the saved documents' size.
+//! 2. Incremental sync of 100 changed records: round trips and wall time.
+//! 3. 200 devices each pushing 50 changed records at once: accepted changes/s, p99 latency.
+//!
+//! Run: `cargo bench -p fieldsales-tests --bench sync` (sizes scale with `SYNC_BENCH_SCALE`,
+//! a fraction, default 1).
+
+use std::time::{Duration, Instant};
+
+use fieldsales_core::engine::Engine;
+use fieldsales_core::record::{AnyRecord, Customer};
+use fieldsales_core::sync::protocol::{self, SyncRequest, SyncResponse};
+use fieldsales_core::sync::{self, CancelToken, SyncOptions, SyncReport};
+use fieldsales_core::testing::{customer, daily_report, visit};
+use fieldsales_tests::{World, post_sync, push_of, quick, token_of};
+
+fn options() -> SyncOptions {
+    SyncOptions {
+        push_records: 5_000,
+        page_limit: 5_000,
+        ..quick()
+    }
+}
+
+async fn run(engine: &mut Engine) -> (SyncReport, Duration) {
+    let started = Instant::now();
+    let report = sync::sync_now(engine, &options(), &|_| {}, &CancelToken::new())
+        .await
+        .expect("sync");
+    (report, started.elapsed())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let scale: f64 = std::env::var("SYNC_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let n = |x: f64| ((x * scale) as usize).max(1);
+    let (customers, visits, reports, reps) = (n(10_000.0), n(50_000.0), n(5_000.0), 10);
+    // `SYNC_BENCH_ONLY=throughput` runs the third part alone.
+    if std::env::var("SYNC_BENCH_ONLY").as_deref() != Ok("throughput") {
+        initial_and_incremental(customers, visits, reports, reps).await;
+    }
+    throughput(n(200.0)).await;
+}
+
+async fn initial_and_incremental(customers: usize, visits: usize, reports: usize, reps: usize) {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let boss = world
+        .person("manager", org.east_team, "sales_manager")
+        .await;
+    let mut team = Vec::new();
+    for r in 0..reps {
+        let person = world
+            .person(&format!("rep{r}"), org.east_team, "sales_rep")
+            .await;
+        let device = world.device(&person).await;
+        team.push((person, device));
+    }
+
+    // Seeding: each rep creates their share offline and pushes it.
+    let seed = Instant::now();
+    for (r, (person, device)) in team.iter_mut().enumerate() {
+        let mut batch: Vec<AnyRecord> = Vec::new();
+        let mut own_customers = Vec::new();
+        for i in 0..customers / reps {
+            let c = customer(person.profile, &format!("客户{r}-{i}号有限公司"));
+            own_customers.push(c.header.id);
+            batch.push(c.into());
+        }
+        for i in 0..visits / reps {
+            batch.push(visit(person.profile, own_customers[i % own_customers.len()]).into());
+        }
+        for _ in 0..reports / reps {
+            batch.push(daily_report(person.profile).into());
+        }
+        device.store_mut().create_batch(batch).expect("seeded");
+        run(device).await;
+    }
+    let seeded = seed.elapsed();
+    let total = (customers / reps + visits / reps + reports / reps) * reps;
+    println!(
+        "seeding: {total} records pushed by {reps} reps in {:.1} s ({:.0} records/s)",
+        seeded.as_secs_f64(),
+        total as f64 / seeded.as_secs_f64()
+    );
+
+    // 1. Initial sync of the manager's device.
+    let server = world.server_records();
+    let doc_bytes: i64 = server
+        .connection()
+        .query_row(
+            "SELECT sum(length(doc)) FROM documents WHERE kind IN ('customer','visit','daily_report')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("sum");
+    let mut initial = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let mut manager = world.device(&boss).await;
+        let (report, took) = run(&mut manager).await;
+        initial.push(took);
+        last = Some((report, manager));
+    }
+    let (report, mut manager) = last.expect("ran");
+    let wire = report.progress.bytes_up + report.progress.bytes_down;
+    println!(
+        "initial sync, manager: {customers} customers + {visits} visits + {reports} reports: \
+         median {:.2} s (runs {:?}); {} requests, {} pages; {} bytes on the wire \
+         ({:.2}x the {} bytes of saved documents)",
+        median(initial.clone()).as_secs_f64(),
+        initial
+            .iter()
+            .map(|d| format!("{:.2}s", d.as_secs_f64()))
+            .collect::<Vec<_>>(),
+        report.progress.requests,
+        report.progress.pages,
+        wire,
+        wire as f64 / doc_bytes as f64,
+        doc_bytes
+    );
+
+    // 2. Incremental: a rep changes 100 records; their push, then the manager's pull.
+    let mut pushes = Vec::new();
+    let mut pulls = Vec::new();
+    let mut rounds = Vec::new();
+    let (person, rep) = &mut team[0];
+    let ids: Vec<_> = fieldsales_tests::records(rep.store())
+        .into_iter()
+        .filter(|(_, r)| matches!(r, AnyRecord::Customer(c) if c.header.owner_id == Some(person.profile)))
+        .map(|(id, _)| id)
+        .take(100)
+        .collect();
+    for round in 0..7 {
+        for id in &ids {
+            rep.store_mut()
+                .update::<Customer>(*id, |c| {
+                    c.tier = Some(format!("T{round}"));
+                    Ok(())
+                })
+                .expect("edited");
+        }
+        let (push, took) = run(rep).await;
+        assert_eq!(push.progress.records_up, ids.len() as u64);
+        pushes.push((took, push.progress.rounds));
+        let (pull, took) = run(&mut manager).await;
+        assert_eq!(pull.progress.records_down, ids.len() as u64);
+        pulls.push(took);
+        rounds.push(pull.progress.rounds);
+    }
+    println!(
+        "incremental, {} changed records: push median {:.1} ms in {:?} round trips; \
+         manager pull median {:.1} ms in {:?} round trips",
+        ids.len(),
+        ms(median(pushes.iter().map(|p| p.0).collect())),
+        pushes.iter().map(|p| p.1).collect::<Vec<_>>(),
+        ms(median(pulls)),
+        rounds
+    );
+    world.stop().await;
+}
+
+/// 3. 200 devices pushing 50 changed records each, at once. The devices' requests are built
+///    beforehand, so the figure is the server's alone.
+async fn throughput(devices: usize) {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let mut bodies = Vec::new();
+    for d in 0..devices {
+        let person = world
+            .person(&format!("field{d}"), org.north_team, "sales_rep")
+            .await;
+        let mut device = world.device(&person).await;
+        let mut ids = Vec::new();
+        for i in 0..50 {
+            let mut c = customer(person.profile, &format!("北方客户{d}-{i}"));
+            c.header.org_unit_id = Some(org.north_team);
+            ids.push(device.store_mut().create(c).expect("created").header.id);
+        }
+        run(&mut device).await;
+        for id in &ids {
+            device
+                .store_mut()
+                .update::<Customer>(*id, |c| {
+                    c.tier = Some("B".into());
+                    Ok(())
+                })
+                .expect("edited");
+        }
+        let mut request = SyncRequest::new(sync::cursor(device.store()).expect("cursor"));
+        for id in &ids {
+            request.push.push(push_of(&device, *id));
+        }
+        bodies.push((
+            token_of(&device),
+            protocol::encode(&request).expect("encodes"),
+        ));
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|(token, body)| {
+            let http = world.http.clone();
+            let base = world.base.clone();
+            tokio::spawn(async move {
+                let sent = Instant::now();
+                let (status, answer) =
+                    post_sync(&http, &base, &token, protocol::CONTENT_TYPE, body).await;
+                let took = sent.elapsed();
+                assert_eq!(status, 200);
+                let answer: SyncResponse = protocol::decode(&answer, 1 << 26).expect("decodes");
+                (answer.acks.len() as u64, took)
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    let mut latencies = Vec::new();
+    for t in tasks {
+        let (n, took) = t.await.expect("device task");
+        accepted += n;
+        latencies.push(took);
+    }
+    let wall = started.elapsed();
+    latencies.sort();
+    let p99 = latencies[(latencies.len() * 99).div_ceil(100).saturating_sub(1)];
+    println!(
+        "throughput: {devices} devices x 50 changed records at once: {accepted} accepted in \
+         {:.2} s = {:.0} changes/s; request latency p50 {:.0} ms, p99 {:.0} ms",
+        wall.as_secs_f64(),
+        accepted as f64 / wall.as_secs_f64(),
+        ms(latencies[latencies.len() / 2]),
+        ms(p99)
+    );
+    world.stop().await;
+}

@@ -4,8 +4,9 @@
 use fieldsales_core::engine::Engine;
 use fieldsales_core::record::{AnyRecord, Customer};
 use fieldsales_core::scope::OrgTree;
+use fieldsales_core::sync::{CancelToken, SyncError, SyncOptions};
 use fieldsales_core::testing::customer;
-use fieldsales_tests::{World, records, sync};
+use fieldsales_tests::{World, quick, records, sync};
 
 fn server_tree(world: &World) -> OrgTree {
     let server = world.server_records();
@@ -133,5 +134,73 @@ async fn three_reps_and_a_manager_edit_offline_and_converge_whatever_the_sync_or
         manager.store().heads(shared_id).expect("heads"),
         rep1.store().heads(shared_id).expect("heads")
     );
+    for device in [&rep1, &rep2, &rep3, &manager] {
+        let offset = device.clock_offset().expect("stored").expect("measured");
+        assert!(offset.uncertainty_ms >= 0);
+        let last = device
+            .store()
+            .meta(fieldsales_core::sync::META_LAST_SUCCESS)
+            .expect("meta")
+            .expect("the time of the data is known");
+        let at: fieldsales_core::Timestamp = serde_json::from_slice(&last).expect("a timestamp");
+        assert_eq!(
+            at,
+            fieldsales_core::Clock::now(&world.clock),
+            "the server's time, not the phone's"
+        );
+    }
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_first_sync_resumes_from_the_last_committed_page() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let chen = world
+        .person("chen.jing", org.east_team, "sales_manager")
+        .await;
+    let mut rep = world.device(&li).await;
+    let batch: Vec<AnyRecord> = (0..120)
+        .map(|i| customer(li.profile, &format!("嘉兴南湖纺织{i}号有限公司")).into())
+        .collect();
+    rep.store_mut().create_batch(batch).expect("created");
+    sync(&mut rep).await;
+
+    let mut manager = world.device(&chen).await;
+    let small_pages = SyncOptions {
+        page_limit: 25,
+        ..quick()
+    };
+    let cancel = CancelToken::new();
+    let stop = cancel.clone();
+    let outcome = fieldsales_core::sync::sync_now(
+        &mut manager,
+        &small_pages,
+        &move |p| {
+            if p.pages == 2 {
+                stop.cancel();
+            }
+        },
+        &cancel,
+    )
+    .await;
+    assert!(matches!(outcome, Err(SyncError::Cancelled)), "{outcome:?}");
+    let committed = fieldsales_core::sync::cursor(manager.store()).expect("cursor");
+    assert!(committed > 0, "two pages stay committed");
+    let held_before = records(manager.store()).len();
+    assert!(held_before >= 50);
+
+    let report =
+        fieldsales_core::sync::sync_now(&mut manager, &small_pages, &|_| {}, &CancelToken::new())
+            .await
+            .expect("resumed");
+    let held = records(manager.store()).len();
+    assert_eq!(
+        report.progress.records_down as usize,
+        held - held_before,
+        "nothing already committed was sent again"
+    );
+    assert_converged(&world, &[&manager]);
     world.stop().await;
 }

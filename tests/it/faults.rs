@@ -33,7 +33,7 @@ async fn the_answer_is_lost_after_the_server_committed_and_the_retry_duplicates_
         .iter()
         .map(|id| phone.store().heads(*id).expect("heads"))
         .collect();
-    proxy.cut_next_connections(1);
+    proxy.cut_next_answers(1);
     let report = sync(&mut phone).await;
     assert!(
         report.progress.requests >= 2,

@@ -162,6 +162,25 @@ impl Tx<'_> {
         }
     }
 
+    /// Stores a document together with the record the caller already hydrated from it
+    /// (saves hydrating twice on the server's hot path). The caller vouches that `record`
+    /// is what `doc` holds.
+    pub fn save_hydrated(
+        &mut self,
+        id: RecordId,
+        doc: &mut RecordDoc,
+        record: &AnyRecord,
+        acked: Option<&[ChangeHash]>,
+    ) -> Result<()> {
+        if record.header().id != id {
+            return Err(Error::InvalidInput {
+                field: "record id",
+                detail: format!("document for {id} holds {}", record.header().id),
+            });
+        }
+        self.store_doc(id, doc, record, acked)
+    }
+
     /// Sets the local copy of `id` aside as a refused edit (changes not acknowledged and the
     /// whole document as the user had it), then removes it. Does nothing when the record is
     /// not here. Returns whether a copy was kept.

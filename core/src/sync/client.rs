@@ -355,6 +355,7 @@ pub async fn sync_now(
         if cancel.is_cancelled() {
             return Err(SyncError::Cancelled);
         }
+        let pending_before = engine.store().pending()?.len();
         let request = build_request(engine, options)?;
         let pushed = request.push.len();
         let body = protocol::encode(&request).map_err(|e| SyncError::Protocol(e.to_string()))?;
@@ -390,8 +391,13 @@ pub async fn sync_now(
         last_offset = offset.or(last_offset);
         server_time = Some(response.server_time);
         progress(&totals);
-        let pushed_progress = outcome.acked + outcome.rejected.len();
-        if !response.has_more && (pushed == 0 || pushed_progress == 0) {
+        // Done when no page waits and the outbox is empty; also when a push settled
+        // nothing (a server that keeps a record unacknowledged must not spin the loop).
+        let pending_after = engine.store().pending()?.len();
+        let settled = outcome.acked + outcome.rejected.len();
+        if !response.has_more
+            && (pending_after == 0 || settled == 0 || pending_after >= pending_before)
+        {
             break;
         }
     }

@@ -1,6 +1,9 @@
 //! One pushed record: merge into the server's copy, check who wrote it, hydrate, run core's
 //! review, store. Storage-neutral apart from the core store transaction it runs in.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use automerge::ChangeHash;
 use fieldsales_core::authority::{self, Context, Lookup, Outcome};
 use fieldsales_core::doc::{RecordDoc, decode_heads, encode_heads};
@@ -18,6 +21,9 @@ use super::Push;
 pub(super) struct TenantView {
     pub tree: OrgTree,
     pub process: SalesProcess,
+    /// People's profiles read during this push (admin-only records: a push cannot change
+    /// them, so they stay valid for the whole push).
+    profiles: RefCell<HashMap<RecordId, Option<AnyRecord>>>,
 }
 
 impl TenantView {
@@ -25,6 +31,7 @@ impl TenantView {
         Ok(TenantView {
             tree: org_tree(tx)?,
             process: process(tx)?,
+            profiles: RefCell::new(HashMap::new()),
         })
     }
 }
@@ -60,15 +67,23 @@ fn process(tx: &Tx<'_>) -> Result<SalesProcess, Error> {
 /// The review's window on other records, inside the push's transaction.
 struct TxLookup<'t, 'c> {
     tx: &'t Tx<'c>,
+    view: &'t TenantView,
 }
 
 impl Lookup for TxLookup<'_, '_> {
     fn record(&self, id: RecordId) -> fieldsales_core::Result<Option<AnyRecord>> {
-        match self.tx.get_any(id) {
-            Ok(record) => Ok(Some(record)),
-            Err(Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
+        if let Some(found) = self.view.profiles.borrow().get(&id) {
+            return Ok(found.clone());
         }
+        let found = match self.tx.get_any(id) {
+            Ok(record) => Some(record),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(AnyRecord::UserProfile(_)) = &found {
+            self.view.profiles.borrow_mut().insert(id, found.clone());
+        }
+        Ok(found)
     }
 
     fn last_visit_before(
@@ -263,7 +278,7 @@ pub(super) fn merge(
         );
     }
     let outcome = {
-        let lookup = TxLookup { tx };
+        let lookup = TxLookup { tx, view };
         let ctx = Context {
             author: &push.author,
             tree: &view.tree,
@@ -284,7 +299,7 @@ pub(super) fn merge(
         }
     };
     let heads = doc.heads();
-    tx.save_document(id, &mut doc, Some(&heads))?;
+    tx.save_hydrated(id, &mut doc, &record, Some(&heads))?;
     let mut sorted = heads.clone();
     sorted.sort();
     Ok(Merged::Stored {

@@ -14,6 +14,7 @@ use automerge::ChangeHash;
 use fieldsales_core::doc::{RecordDoc, encode_heads};
 use fieldsales_core::engine::Me;
 use fieldsales_core::record::{AnyRecord, DataScope, Header, IdSet, UserProfile};
+use fieldsales_core::scope::Visibility;
 use fieldsales_core::store::{Store as CoreStore, Tx};
 use fieldsales_core::sync::protocol::{Bytes, PulledRecord};
 use fieldsales_core::{Error, RecordId, Timestamp};
@@ -248,11 +249,46 @@ struct HeldRow {
 }
 
 fn pull_blocking(store: &mut CoreStore, pull: &Pull) -> Result<Page, Error> {
-    const BATCH: i64 = 512;
+    const BATCH: i64 = 1024;
     store.transaction(|tx| {
         let tree = review::org_tree(tx)?;
+        let viewer = tree.viewer(&pull.viewer);
         let conn = tx.connection();
         let device = pull.device.as_bytes().as_slice();
+        // What the device holds or was told to delete, read once for the page.
+        let held: HashMap<RecordId, HeldRow> = {
+            let mut stmt = conn.prepare_cached(
+                "SELECT record_id, held, heads, heads_cursor, removed_cursor FROM device_records
+                 WHERE device_id = ?1",
+            )?;
+            let rows = stmt.query_map([device], |r| {
+                Ok((
+                    r.get(0)?,
+                    HeldRow {
+                        held: r.get(1)?,
+                        heads: r.get(2)?,
+                        heads_cursor: r.get::<_, i64>(3)? as u64,
+                        removed_cursor: r.get::<_, i64>(4)? as u64,
+                    },
+                ))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        // SQL narrows the scan to rows the user might see or the device knows of; the rule
+        // itself is applied below, in Rust, by the one `can_see`.
+        let (all, units) = match viewer.visible_units() {
+            Visibility::All => (true, String::from("[]")),
+            Visibility::Units(set) => (
+                false,
+                format!(
+                    "[{}]",
+                    set.iter()
+                        .map(|u| format!("\"{}\"", hex::encode_upper(u.as_uuid().as_bytes())))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            ),
+        };
         let mut page = Page {
             cursor: pull.cursor,
             ..Page::default()
@@ -260,23 +296,39 @@ fn pull_blocking(store: &mut CoreStore, pull: &Pull) -> Result<Page, Error> {
         let mut sent: Vec<(RecordId, Vec<u8>)> = Vec::new();
         let mut scanned = 0usize;
         let mut bytes = 0usize;
+        let mut reached_end = false;
         'scan: loop {
             let rows: Vec<LogRow> = {
                 let mut stmt = conn.prepare_cached(
                     "SELECT record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with
-                     FROM sync_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                     FROM sync_log
+                     WHERE seq > ?1 AND (?2 OR owner_id = ?3 OR owner_id IS NULL
+                         OR length(shared_with) > 0
+                         OR hex(org_unit_id) IN (SELECT value FROM json_each(?4))
+                         OR record_id IN (SELECT record_id FROM device_records WHERE device_id = ?5))
+                     ORDER BY seq LIMIT ?6",
                 )?;
-                let rows = stmt.query_map(params![page.cursor as i64, BATCH], |r| {
-                    Ok(LogRow {
-                        id: r.get(0)?,
-                        seq: r.get::<_, i64>(1)? as u64,
-                        heads: r.get(2)?,
-                        owner: r.get(3)?,
-                        unit: r.get(4)?,
-                        created_by: r.get(5)?,
-                        shared: r.get(6)?,
-                    })
-                })?;
+                let rows = stmt.query_map(
+                    params![
+                        page.cursor as i64,
+                        all,
+                        pull.viewer.user_id,
+                        units,
+                        device,
+                        BATCH
+                    ],
+                    |r| {
+                        Ok(LogRow {
+                            id: r.get(0)?,
+                            seq: r.get::<_, i64>(1)? as u64,
+                            heads: r.get(2)?,
+                            owner: r.get(3)?,
+                            unit: r.get(4)?,
+                            created_by: r.get(5)?,
+                            shared: r.get(6)?,
+                        })
+                    },
+                )?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
             let full = rows.len() as i64 == BATCH;
@@ -290,20 +342,7 @@ fn pull_blocking(store: &mut CoreStore, pull: &Pull) -> Result<Page, Error> {
                 }
                 scanned += 1;
                 page.cursor = row.seq;
-                let held: Option<HeldRow> = conn
-                    .prepare_cached(
-                        "SELECT held, heads, heads_cursor, removed_cursor FROM device_records
-                         WHERE device_id = ?1 AND record_id = ?2",
-                    )?
-                    .query_row(params![device, row.id], |r| {
-                        Ok(HeldRow {
-                            held: r.get(0)?,
-                            heads: r.get(1)?,
-                            heads_cursor: r.get::<_, i64>(2)? as u64,
-                            removed_cursor: r.get::<_, i64>(3)? as u64,
-                        })
-                    })
-                    .optional()?;
+                let held = held.get(&row.id);
                 let mut shared_with = IdSet::new();
                 for chunk in row.shared.as_deref().unwrap_or_default().chunks_exact(16) {
                     if let Ok(uuid) = uuid::Uuid::from_slice(chunk) {
@@ -319,8 +358,8 @@ fn pull_blocking(store: &mut CoreStore, pull: &Pull) -> Result<Page, Error> {
                     created_by: row.created_by,
                     deleted: None,
                 };
-                if tree.can_see(&pull.viewer, &header) {
-                    let current = held.as_ref().is_some_and(|h| {
+                if viewer.can_see(&header) {
+                    let current = held.is_some_and(|h| {
                         h.held
                             && h.heads.as_deref() == Some(row.heads.as_slice())
                             && h.heads_cursor <= pull.cursor
@@ -340,16 +379,21 @@ fn pull_blocking(store: &mut CoreStore, pull: &Pull) -> Result<Page, Error> {
                         doc: Bytes(doc),
                         heads: Bytes(row.heads),
                     });
-                } else if held
-                    .as_ref()
-                    .is_some_and(|h| h.held || h.removed_cursor > pull.cursor)
-                {
+                } else if held.is_some_and(|h| h.held || h.removed_cursor > pull.cursor) {
                     page.removed.push(row.id);
                 }
             }
             if !full {
+                reached_end = true;
                 break;
             }
+        }
+        if reached_end {
+            // Rows the filter skipped are behind the cursor too: nothing for this device.
+            let last: i64 = conn
+                .prepare_cached("SELECT seq FROM sync_counter WHERE id = 1")?
+                .query_row([], |r| r.get(0))?;
+            page.cursor = page.cursor.max(last as u64);
         }
         for (id, heads) in &sent {
             mark_held(tx, pull.device, *id, Some(heads), page.cursor)?;
