@@ -219,36 +219,10 @@ fn attributed_to_owner_unit(ctx: &Context<'_>, record: &AnyRecord) -> Option<Any
         return None;
     }
     let mut amended = record.clone();
-    header_mut(&mut amended).org_unit_id = Some(unit);
+    amended.header_mut().org_unit_id = Some(unit);
     Some(amended)
 }
 
-fn header_mut(record: &mut AnyRecord) -> &mut Header {
-    macro_rules! header {
-        ($($v:ident),+) => {
-            match record { $( AnyRecord::$v(r) => &mut r.header, )+ }
-        };
-    }
-    header!(
-        OrgUnit,
-        UserProfile,
-        Role,
-        Customer,
-        Contact,
-        FollowUp,
-        Lead,
-        Opportunity,
-        Visit,
-        VisitPlan,
-        DailyReport,
-        Task,
-        Approval,
-        Product,
-        Order,
-        Target,
-        ProcessConfig
-    )
-}
 
 fn header_unchanged(before: &Header, after: &Header) -> std::result::Result<(), Rejection> {
     if before.id != after.id {

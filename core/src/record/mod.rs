@@ -173,6 +173,11 @@ macro_rules! kinds {
                 match self { $( AnyRecord::$variant(r) => r.header(), )+ }
             }
 
+            /// The common header, for changes.
+            pub fn header_mut(&mut self) -> &mut Header {
+                match self { $( AnyRecord::$variant(r) => r.header_mut(), )+ }
+            }
+
             /// Checks the record's own fields.
             pub fn validate(&self) -> Result<(), InvalidRecord> {
                 match self { $( AnyRecord::$variant(r) => r.validate(), )+ }

@@ -431,11 +431,31 @@ impl Tx<'_> {
     }
 
     /// Creates a record of any kind.
-    pub fn create_any(&mut self, record: AnyRecord) -> Result<AnyRecord> {
+    pub fn create_any(&mut self, mut record: AnyRecord) -> Result<AnyRecord> {
+        self.attribute_to_owner_unit(&mut record)?;
         let prepared = prepare(record, self.actor, self.now)?;
         let record = prepared.record.clone();
         self.insert_prepared(prepared)?;
         Ok(record)
+    }
+
+    /// Attributes a new owned record to its owner's org unit when the record names none and
+    /// the owner's profile is known here: the server derives the same, so the record does not
+    /// come back amended after its first push.
+    fn attribute_to_owner_unit(&self, record: &mut AnyRecord) -> Result<()> {
+        let header = record.header();
+        let (None, Some(owner)) = (header.org_unit_id, header.owner_id) else {
+            return Ok(());
+        };
+        let unit: Option<RecordId> = self
+            .tx
+            .prepare_cached("SELECT unit_id FROM users WHERE id = ?1 AND deleted = 0")?
+            .query_row([owner], |row| row.get(0))
+            .optional()?;
+        if unit.is_some() {
+            record.header_mut().org_unit_id = unit;
+        }
+        Ok(())
     }
 
     fn insert_prepared(&mut self, p: Prepared) -> Result<()> {
