@@ -4,6 +4,7 @@
 mod admin;
 mod attachments;
 mod auth;
+mod jobs;
 mod ops;
 mod records;
 mod sync;
@@ -85,6 +86,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
             attachments::head_attachment
         ))
         .routes(routes!(records::put_record))
+        .routes(routes!(jobs::run_jobs))
         .routes(routes!(sync::sync))
         .routes(routes!(ops::health))
         .routes(routes!(ops::metrics))
