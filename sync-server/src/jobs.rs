@@ -20,7 +20,7 @@ use fieldsales_core::fieldwork::report::ReportDay;
 use fieldsales_core::fieldwork::{Judge, report_day_status};
 use fieldsales_core::jobs::reclaim_leads;
 use fieldsales_core::record::daily_report::ReportState;
-use fieldsales_core::record::{AnyRecord, DailyReport, Header, IdSet, Lead, UserProfile};
+use fieldsales_core::record::{AnyRecord, DailyReport, Header, IdSet, Kind, Lead, UserProfile};
 use fieldsales_core::store::{Store as CoreStore, Tx};
 use fieldsales_core::{Error, LocalDate, RecordId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -200,7 +200,11 @@ fn held_leads(tx: &Tx<'_>) -> Result<Vec<Lead>, Error> {
 }
 
 fn profiles(tx: &Tx<'_>) -> Result<Vec<UserProfile>, Error> {
-    ids(tx, "SELECT id FROM documents WHERE kind = 'user_profile'")?
+    let sql = format!(
+        "SELECT id FROM documents WHERE kind = '{}'",
+        Kind::UserProfile.as_str()
+    );
+    ids(tx, &sql)?
         .into_iter()
         .map(|id| tx.get::<UserProfile>(id))
         .collect()
