@@ -355,6 +355,28 @@ impl World {
         .expect("sign-in")
     }
 
+    /// Signs `person` in on a new device whose clock the test sets (it can run wrong).
+    pub async fn device_on_clock(&mut self, person: &Person, clock: &ManualClock) -> Engine {
+        let signed_in = self.device(person).await;
+        let path = signed_in
+            .store()
+            .path()
+            .expect("a store on disk")
+            .to_path_buf();
+        drop(signed_in);
+        let store = Store::open_with_clock(&path, Arc::new(clock.clone())).expect("reopened");
+        Engine::resume(store)
+            .expect("resumes")
+            .expect("the user stays signed in")
+    }
+
+    /// Runs the server's scheduled jobs now, on its clock; returns what they wrote.
+    pub async fn run_jobs(&self) -> Value {
+        let (status, body) = self.admin("/v1/admin/jobs/run", json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
     /// The server's copy of the tenant's records (read beside the running server).
     pub fn server_records(&self) -> Store {
         let dir = self.dir.path().join("data").join("tenants");

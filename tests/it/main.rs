@@ -4,5 +4,6 @@
 mod auth;
 mod convergence;
 mod faults;
+mod jobs;
 mod rejection;
 mod scope;
