@@ -4,6 +4,7 @@
 mod auth;
 mod convergence;
 mod faults;
+mod field_sync;
 mod jobs;
 mod rejection;
 mod scope;
