@@ -7,4 +7,5 @@ mod faults;
 mod field_sync;
 mod jobs;
 mod rejection;
+mod sales_sync;
 mod scope;
