@@ -141,6 +141,16 @@ fn free_port() -> SocketAddr {
 impl World {
     /// A server in this process, on a clock the test controls.
     pub async fn start() -> World {
+        Self::start_in_process(None).await
+    }
+
+    /// A server in this process that also runs its scheduled jobs every `every`, as a
+    /// deployed server does.
+    pub async fn start_with_jobs(every: Duration) -> World {
+        Self::start_in_process(Some(every)).await
+    }
+
+    async fn start_in_process(jobs_every: Option<Duration>) -> World {
         install_crypto_provider();
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -154,10 +164,14 @@ impl World {
             .expect("state");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
+            let jobs = jobs_every.map(|every| fieldsales_server::jobs::spawn(state.clone(), every));
             let _ = serve(app(state), listener, None, grace, async move {
                 let _ = stopped.await;
             })
             .await;
+            if let Some(jobs) = jobs {
+                jobs.abort();
+            }
         });
         Self::finish(dir, addr, clock, Running::InProcess { stop, handle }).await
     }

@@ -11,7 +11,7 @@ use fieldsales_core::record::lead::LeadStatus;
 use fieldsales_core::record::{DailyReport, Lead};
 use fieldsales_core::time::ManualClock;
 use fieldsales_core::{Clock, Currency, LocalDate, Money, RecordId, Timestamp};
-use fieldsales_tests::{World, records, sync};
+use fieldsales_tests::{World, records, sync, token_of};
 use serde_json::Value;
 
 const HOUR: i64 = 3_600_000;
@@ -202,5 +202,53 @@ async fn a_rep_without_a_report_gets_a_missing_report_with_the_penalty_that_the_
     let li_reports = reports_of(&manager, li.profile);
     assert_eq!(li_reports.len(), 1);
     assert_eq!(li_reports[0].state, ReportState::Submitted);
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_reclaims_on_its_own_schedule_without_anyone_asking() {
+    let mut world = World::start_with_jobs(std::time::Duration::from_millis(50)).await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let clock = ManualClock::new(world.clock.now());
+    let mut phone = world.device_on_clock(&li, &clock).await;
+    let lead = phone
+        .create_lead(new_lead("舟山远洋渔业有限公司"), None)
+        .expect("lead created");
+    let taken = lead.assigned_at.expect("held");
+    sync(&mut phone).await;
+
+    at(&world, &clock, taken.plus_millis(14 * DAY));
+    let mut pooled = false;
+    for _ in 0..200 {
+        sync(&mut phone).await;
+        let held: Lead = phone.store().get(lead.header.id).expect("visible");
+        if held.status == LeadStatus::Pooled {
+            assert_eq!(held.header.owner_id, None);
+            pooled = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(pooled, "the scheduled run took the lead back within 10 s");
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_admin_runs_the_jobs_on_demand() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let phone = world.device(&li).await;
+    let response = world
+        .http
+        .post(format!("{}/v1/admin/jobs/run", world.base))
+        .bearer_auth(token_of(&phone))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 403);
+    let body: Value = response.json().await.expect("error body");
+    assert_eq!(body["code"], "admin_required");
     world.stop().await;
 }
