@@ -10,6 +10,9 @@
 //! The jobs run on a schedule ([`spawn`], interval from `[jobs]` in the configuration) and on
 //! demand (`POST /v1/admin/jobs/run`, for tests and the command line). Both are idempotent: a
 //! reclaimed lead is no longer held, and a day with a report (of any state) gets no second.
+//! A report written offline before the cut-off may reach the server after its day was marked
+//! missing; the next run withdraws (tombstones) that missing report, and the report that
+//! arrived is judged on its own merits by the push review.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -20,7 +23,9 @@ use fieldsales_core::fieldwork::report::ReportDay;
 use fieldsales_core::fieldwork::{Judge, report_day_status};
 use fieldsales_core::jobs::reclaim_leads;
 use fieldsales_core::record::daily_report::ReportState;
-use fieldsales_core::record::{AnyRecord, DailyReport, Header, IdSet, Kind, Lead, UserProfile};
+use fieldsales_core::record::{
+    AnyRecord, DailyReport, Header, IdSet, Kind, Lead, Tombstone, UserProfile,
+};
 use fieldsales_core::store::{Store as CoreStore, Tx};
 use fieldsales_core::{Error, LocalDate, RecordId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -41,6 +46,10 @@ pub struct JobReport {
     /// Missing daily reports written.
     #[schema(value_type = Vec<String>)]
     pub missing_reports: Vec<RecordId>,
+    /// Missing reports withdrawn because the rep's report for the day arrived after all
+    /// (written offline before the cut-off, synced after it; the report is judged on its own).
+    #[schema(value_type = Vec<String>)]
+    pub withdrawn_missing: Vec<RecordId>,
 }
 
 /// What a run needs besides the tenant's records.
@@ -164,6 +173,17 @@ pub(crate) fn run_blocking(store: &mut CoreStore, params: JobParams) -> Result<J
                     .push(write(tx, &missing, params.now)?);
             }
         }
+        for id in superseded_missing(tx)? {
+            let mut missing: DailyReport = tx.get(id)?;
+            missing.header.deleted = Some(Tombstone {
+                at: params.now,
+                by: None,
+                reason: Some("the rep's report for the day arrived".into()),
+            });
+            report
+                .withdrawn_missing
+                .push(write(tx, &AnyRecord::DailyReport(missing), params.now)?);
+        }
         Ok(report)
     })
 }
@@ -208,6 +228,18 @@ fn profiles(tx: &Tx<'_>) -> Result<Vec<UserProfile>, Error> {
         .into_iter()
         .map(|id| tx.get::<UserProfile>(id))
         .collect()
+}
+
+/// Live missing reports of a day the rep has a live submitted report for.
+fn superseded_missing(tx: &Tx<'_>) -> Result<Vec<RecordId>, Error> {
+    ids(
+        tx,
+        "SELECT m.id FROM daily_reports m
+         WHERE m.state = 'missing' AND m.deleted = 0 AND EXISTS (
+             SELECT 1 FROM daily_reports s
+             WHERE s.owner_id = m.owner_id AND s.date = m.date
+               AND s.state = 'submitted' AND s.deleted = 0)",
+    )
 }
 
 /// The days a rep has a live report for, in any state.
