@@ -252,3 +252,49 @@ async fn only_an_admin_runs_the_jobs_on_demand() {
     assert_eq!(body["code"], "admin_required");
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_written_before_the_deadline_but_synced_after_the_cut_off_withdraws_the_missing_one()
+ {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let zone = "Asia/Shanghai".parse().expect("zone");
+    let day: LocalDate = world.clock.now().local_date(&zone).succ();
+    let at_local = |d: LocalDate, hour: i64, minute: i64| {
+        d.start(&zone).plus_millis(hour * HOUR + minute * 60_000)
+    };
+    let clock = ManualClock::new(at_local(day, 9, 0));
+    world.clock.set(at_local(day, 9, 0));
+    let mut phone = world.device_on_clock(&li, &clock).await;
+    sync(&mut phone).await; // the phone's clock is measured: right
+
+    // Offline: the report is submitted at 17:55; signal only returns the next morning.
+    clock.set(at_local(day, 17, 55));
+    let draft = phone.report_draft(day).expect("draft");
+    phone.submit_report(draft.header.id).expect("submitted");
+    at(&world, &clock, at_local(day.succ(), 9, 0));
+    let run = world.run_jobs().await;
+    let mut marked = Vec::new();
+    for id in ids(&run, "missing_reports") {
+        let r: DailyReport = world.server_records().get(id).expect("written");
+        if r.date == day {
+            marked.push(id);
+        }
+    }
+    assert_eq!(marked.len(), 1, "the day looked missing: {run}");
+
+    sync(&mut phone).await;
+    let filed: DailyReport = phone.store().get(draft.header.id).expect("judged");
+    let verdict = filed.verdict.expect("the server's verdict");
+    assert_eq!(verdict.judged_by, Judge::Server);
+    assert_eq!(verdict.state, Compliance::OnTime);
+
+    let run = world.run_jobs().await;
+    assert_eq!(ids(&run, "withdrawn_missing"), marked, "{run}");
+    sync(&mut phone).await;
+    let withdrawn: DailyReport = phone.store().get(marked[0]).expect("tombstone");
+    assert!(withdrawn.header.is_deleted());
+    assert!(ids(&world.run_jobs().await, "missing_reports").is_empty());
+    world.stop().await;
+}
