@@ -9,7 +9,8 @@
 //!
 //! The jobs run on a schedule ([`spawn`], interval from `[jobs]` in the configuration) and on
 //! demand (`POST /v1/admin/jobs/run`, for tests and the command line). Both are idempotent: a
-//! reclaimed lead is no longer held, and a day with a report (of any state) gets no second.
+//! reclaimed lead is no longer held, and a day with a submitted or missing report gets no
+//! second (a draft alone does not settle a day).
 //! A report written offline before the cut-off may reach the server after its day was marked
 //! missing; the next run withdraws (tombstones) that missing report, and the report that
 //! arrived is judged on its own merits by the push review.
@@ -242,11 +243,13 @@ fn superseded_missing(tx: &Tx<'_>) -> Result<Vec<RecordId>, Error> {
     )
 }
 
-/// The days a rep has a live report for, in any state.
+/// The days a rep has a live report for that settles the day: submitted, or marked missing
+/// already. A draft does not: a day with only a draft past its cut-off is missing, and if the
+/// draft is submitted after all the missing report is withdrawn (see the module docs).
 fn report_dates(tx: &Tx<'_>, rep: RecordId) -> Result<BTreeSet<LocalDate>, Error> {
-    let mut stmt = tx
-        .connection()
-        .prepare_cached("SELECT date FROM daily_reports WHERE owner_id = ?1 AND deleted = 0")?;
+    let mut stmt = tx.connection().prepare_cached(
+        "SELECT date FROM daily_reports WHERE owner_id = ?1 AND deleted = 0 AND state <> 'draft'",
+    )?;
     let rows = stmt.query_map([rep], |r| r.get::<_, String>(0))?;
     let mut dates = BTreeSet::new();
     for row in rows {
