@@ -145,6 +145,7 @@ async fn a_rep_without_a_report_gets_a_missing_report_with_the_penalty_that_the_
     let org = world.org().await;
     let li = world.person("li.na", org.east_team, "sales_rep").await;
     let zhang = world.person("zhang.wei", org.east_team, "sales_rep").await;
+    let chen = world.person("chen.jie", org.east_team, "sales_rep").await;
     let wang = world
         .person("wang.qiang", org.east_team, "sales_manager")
         .await;
@@ -154,10 +155,16 @@ async fn a_rep_without_a_report_gets_a_missing_report_with_the_penalty_that_the_
     let mut li_phone = world.device_on_clock(&li, &clock).await;
     let mut manager = world.device(&wang).await;
 
-    // Li files the day's report; Zhang files nothing.
+    // Li files the day's report; Chen starts one and never submits it; Zhang files nothing.
     let draft = li_phone.report_draft(day).expect("draft");
     li_phone.submit_report(draft.header.id).expect("submitted");
     sync(&mut li_phone).await;
+    let mut chen_phone = world.device_on_clock(&chen, &clock).await;
+    sync(&mut chen_phone).await;
+    chen_phone
+        .report_draft(day)
+        .expect("a draft, never submitted");
+    sync(&mut chen_phone).await;
 
     // Late in the evening the day is overdue, not missing yet.
     world
@@ -171,7 +178,7 @@ async fn a_rep_without_a_report_gets_a_missing_report_with_the_penalty_that_the_
     world.clock.set(cut_off.plus_millis(30 * 60_000));
     let run = world.run_jobs().await;
     let missing = ids(&run, "missing_reports");
-    assert_eq!(missing.len(), 1, "{run}");
+    assert_eq!(missing.len(), 2, "Zhang's day and Chen's: {run}");
     assert!(
         ids(&world.run_jobs().await, "missing_reports").is_empty(),
         "a day gets one missing report"
@@ -181,7 +188,7 @@ async fn a_rep_without_a_report_gets_a_missing_report_with_the_penalty_that_the_
     let seen = reports_of(&manager, zhang.profile);
     assert_eq!(seen.len(), 1);
     let report = &seen[0];
-    assert_eq!(report.header.id, missing[0]);
+    assert!(missing.contains(&report.header.id));
     assert_eq!(report.date, day);
     assert_eq!(report.state, ReportState::Missing);
     let verdict = report.verdict.as_ref().expect("judged");
@@ -195,8 +202,15 @@ async fn a_rep_without_a_report_gets_a_missing_report_with_the_penalty_that_the_
             .iter()
             .map(|u| u.user_id)
             .collect::<Vec<_>>(),
-        vec![zhang.profile],
-        "Li filed; Zhang is listed"
+        vec![chen.profile, zhang.profile],
+        "Li filed; Chen (a draft only) and Zhang are listed"
+    );
+    let chen_reports = reports_of(&manager, chen.profile);
+    assert_eq!(chen_reports.len(), 2, "the draft and the missing report");
+    assert!(
+        chen_reports
+            .iter()
+            .any(|r| r.state == ReportState::Missing && r.date == day)
     );
     // Li's own day has her report only.
     let li_reports = reports_of(&manager, li.profile);
