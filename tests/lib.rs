@@ -141,6 +141,16 @@ fn free_port() -> SocketAddr {
 impl World {
     /// A server in this process, on a clock the test controls.
     pub async fn start() -> World {
+        Self::start_in_process(None).await
+    }
+
+    /// A server in this process that also runs its scheduled jobs every `every`, as a
+    /// deployed server does.
+    pub async fn start_with_jobs(every: Duration) -> World {
+        Self::start_in_process(Some(every)).await
+    }
+
+    async fn start_in_process(jobs_every: Option<Duration>) -> World {
         install_crypto_provider();
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -154,10 +164,14 @@ impl World {
             .expect("state");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
+            let jobs = jobs_every.map(|every| fieldsales_server::jobs::spawn(state.clone(), every));
             let _ = serve(app(state), listener, None, grace, async move {
                 let _ = stopped.await;
             })
             .await;
+            if let Some(jobs) = jobs {
+                jobs.abort();
+            }
         });
         Self::finish(dir, addr, clock, Running::InProcess { stop, handle }).await
     }
@@ -353,6 +367,28 @@ impl World {
         )
         .await
         .expect("sign-in")
+    }
+
+    /// Signs `person` in on a new device whose clock the test sets (it can run wrong).
+    pub async fn device_on_clock(&mut self, person: &Person, clock: &ManualClock) -> Engine {
+        let signed_in = self.device(person).await;
+        let path = signed_in
+            .store()
+            .path()
+            .expect("a store on disk")
+            .to_path_buf();
+        drop(signed_in);
+        let store = Store::open_with_clock(&path, Arc::new(clock.clone())).expect("reopened");
+        Engine::resume(store)
+            .expect("resumes")
+            .expect("the user stays signed in")
+    }
+
+    /// Runs the server's scheduled jobs now, on its clock; returns what they wrote.
+    pub async fn run_jobs(&self) -> Value {
+        let (status, body) = self.admin("/v1/admin/jobs/run", json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        body
     }
 
     /// The server's copy of the tenant's records (read beside the running server).

@@ -48,6 +48,19 @@ pub struct Config {
     pub metrics_enabled: bool,
     /// How long shutdown waits for in-flight requests before dropping them.
     pub shutdown_grace: Duration,
+    /// The server's scheduled jobs.
+    pub jobs: JobsConfig,
+}
+
+/// The scheduled jobs over every tenant's records (lead reclaim, missing daily reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobsConfig {
+    /// Whether the server runs them on its own schedule (the admin endpoint runs them anyway).
+    pub enabled: bool,
+    /// How often they run.
+    pub interval: Duration,
+    /// How many past days are checked for a missing daily report.
+    pub report_lookback_days: u32,
 }
 
 /// PEM files for TLS.
@@ -140,6 +153,25 @@ struct Raw {
     storage: RawStorage,
     metrics: RawMetrics,
     shutdown_grace: String,
+    jobs: RawJobs,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawJobs {
+    enabled: bool,
+    interval: String,
+    report_lookback_days: i64,
+}
+
+impl Default for RawJobs {
+    fn default() -> Self {
+        RawJobs {
+            enabled: true,
+            interval: "1m".to_owned(),
+            report_lookback_days: 7,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -197,6 +229,7 @@ impl Default for Raw {
             storage: RawStorage::default(),
             metrics: RawMetrics::default(),
             shutdown_grace: "30s".to_owned(),
+            jobs: RawJobs::default(),
         }
     }
 }
@@ -504,6 +537,12 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         Duration::ZERO,
         Duration::from_secs(3600),
     );
+    let jobs_interval = duration(
+        "jobs.interval",
+        &raw.jobs.interval,
+        Duration::from_secs(1),
+        day,
+    );
 
     let mut count = |key: &str, value: i64, min: i64, max: i64| -> usize {
         if value < min || value > max {
@@ -542,6 +581,12 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         1024 * 1024 * 1024,
     );
     let sqlite_readers = count("storage.sqlite_readers", raw.storage.sqlite_readers, 1, 64);
+    let report_lookback_days = count(
+        "jobs.report_lookback_days",
+        raw.jobs.report_lookback_days,
+        1,
+        366,
+    );
 
     if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&raw.log.level) {
         refuse(
@@ -575,6 +620,11 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         storage: StorageConfig { sqlite_readers },
         metrics_enabled: raw.metrics.enabled,
         shutdown_grace,
+        jobs: JobsConfig {
+            enabled: raw.jobs.enabled,
+            interval: jobs_interval,
+            report_lookback_days: u32::try_from(report_lookback_days).unwrap_or(7),
+        },
     })
 }
 

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
+pub mod jobs;
 pub mod model;
 pub mod records;
 pub mod serve;
@@ -88,6 +89,15 @@ pub async fn run(
     let store = open_store(&config).await?;
     let grace = config.shutdown_grace;
     let state = AppState::new(config, Arc::new(store), Arc::new(SystemClock)).await?;
-    serve(app(state), listener, tls, grace, shutdown).await?;
+    let jobs = state
+        .config
+        .jobs
+        .enabled
+        .then(|| jobs::spawn(state.clone(), state.config.jobs.interval));
+    let served = serve(app(state), listener, tls, grace, shutdown).await;
+    if let Some(jobs) = jobs {
+        jobs.abort();
+    }
+    served?;
     Ok(())
 }

@@ -4,6 +4,9 @@
 mod auth;
 mod convergence;
 mod faults;
+mod field_sync;
+mod jobs;
 mod rejection;
+mod sales_sync;
 mod scope;
 mod web_dashboard;

@@ -223,7 +223,6 @@ fn attributed_to_owner_unit(ctx: &Context<'_>, record: &AnyRecord) -> Option<Any
     Some(amended)
 }
 
-
 fn header_unchanged(before: &Header, after: &Header) -> std::result::Result<(), Rejection> {
     if before.id != after.id {
         return Err(Rejection::new("immutable.header", "the record's id cannot change").at("id"));

@@ -5,6 +5,7 @@ mod admin;
 mod attachments;
 mod auth;
 mod dashboards;
+mod jobs;
 mod ops;
 mod records;
 mod sync;
@@ -88,6 +89,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
             attachments::head_attachment
         ))
         .routes(routes!(records::put_record))
+        .routes(routes!(jobs::run_jobs))
         .routes(routes!(sync::sync))
         .routes(routes!(dashboards::funnel))
         .routes(routes!(dashboards::visits))

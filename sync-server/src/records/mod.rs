@@ -24,8 +24,11 @@ use fieldsales_core::sync::protocol::{Ack, PulledRecord, PushRecord, RejectedRec
 use fieldsales_core::{RecordId, Timestamp};
 
 pub use dashboards::{Dashboard, DashboardQuery};
+pub(crate) use review::process as tenant_process;
 pub use sqlite::SqliteRecords;
+pub(crate) use sqlite::bump;
 
+use crate::jobs::{JobParams, JobReport};
 use crate::model::{DeviceId, TenantId};
 use crate::store::StoreError;
 
@@ -137,4 +140,10 @@ pub trait RecordStore: Send + Sync + std::fmt::Debug + 'static {
         record: AnyRecord,
         now: Timestamp,
     ) -> Result<RecordId, AdminWriteError>;
+
+    /// Every tenant that has records.
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+
+    /// Runs the scheduled jobs over one tenant's records (see [`crate::jobs`]).
+    async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError>;
 }

@@ -52,7 +52,8 @@ pub(super) fn org_tree(tx: &Tx<'_>) -> Result<OrgTree, Error> {
     Ok(OrgTree::from_units(&units))
 }
 
-fn process(tx: &Tx<'_>) -> Result<SalesProcess, Error> {
+/// The tenant's sales process: its stored configuration, or the standard one.
+pub(crate) fn process(tx: &Tx<'_>) -> Result<SalesProcess, Error> {
     let id: Option<RecordId> = tx
         .connection()
         .prepare_cached("SELECT id FROM documents WHERE kind = 'process_config' LIMIT 1")?

@@ -22,6 +22,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::review::{self, Merged, TenantView};
 use super::{AdminWriteError, Dashboard, DashboardQuery, Page, Pull, Push, RecordStore, Verdict};
+use crate::jobs::{JobParams, JobReport};
 use crate::model::{DeviceId, TenantId};
 use crate::store::StoreError;
 
@@ -120,7 +121,7 @@ impl SqliteRecords {
 }
 
 /// Renumbers a record in the change sequence and records who may see it.
-fn bump(tx: &Tx<'_>, record: &AnyRecord, heads: &[ChangeHash]) -> Result<u64, Error> {
+pub(crate) fn bump(tx: &Tx<'_>, record: &AnyRecord, heads: &[ChangeHash]) -> Result<u64, Error> {
     let conn = tx.connection();
     let seq: i64 = conn
         .prepare_cached("UPDATE sync_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq")?
@@ -530,5 +531,36 @@ impl RecordStore for SqliteRecords {
             put_blocking(store, record, now).map_err(backend)
         })
         .await?
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(backend(e)),
+            };
+            let mut tenants = Vec::new();
+            for entry in entries {
+                let name = entry.map_err(backend)?.file_name();
+                let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".sqlite3")) else {
+                    continue;
+                };
+                if let Ok(tenant) = stem.parse::<TenantId>() {
+                    tenants.push(tenant);
+                }
+            }
+            Ok(tenants)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError> {
+        self.with_tenant(tenant, move |store| {
+            crate::jobs::run_blocking(store, params).map_err(backend)
+        })
+        .await
     }
 }

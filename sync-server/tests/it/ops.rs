@@ -178,6 +178,7 @@ async fn every_described_operation_is_routed_and_every_routed_operation_is_descr
         ("POST", "/v1/admin/accounts"),
         ("POST", "/v1/admin/accounts/{account_id}/revoke"),
         ("POST", "/v1/admin/devices/{device_id}/revoke"),
+        ("POST", "/v1/admin/jobs/run"),
         ("POST", "/v1/admin/records"),
         ("POST", "/v1/auth/login"),
         ("POST", "/v1/auth/logout"),
