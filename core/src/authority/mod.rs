@@ -13,6 +13,7 @@
 //! the phone can run them too before it writes.
 
 pub mod approval;
+pub mod customer;
 pub mod fieldwork;
 pub mod opportunity;
 pub mod order;
@@ -150,6 +151,14 @@ pub fn review(
         return Err(Rejection::new("record.invalid", invalid.to_string()));
     }
     let kind_review = match (before, current) {
+        (b, AnyRecord::Customer(a)) => customer::review_customer(
+            ctx,
+            b.and_then(|b| match b {
+                AnyRecord::Customer(o) => Some(o),
+                _ => None,
+            }),
+            a,
+        )?,
         (b, AnyRecord::Opportunity(a)) => opportunity::review_opportunity(
             ctx,
             b.and_then(|b| match b {

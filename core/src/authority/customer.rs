@@ -1,0 +1,118 @@
+//! The server's review of a customer: where a customer is can only be decided by a manager.
+//!
+//! A rep's first check-in may *propose* a customer's location; it becomes the registered
+//! location once a manager approves it. Without this review a rep's device could write the
+//! location directly and every later check-in at that spot would be "inside".
+
+use super::{Context, Outcome, Rejection};
+use crate::record::{Customer, DataScope};
+
+/// Reviews a pushed customer. A new customer may carry the location its creator registered;
+/// afterwards only a manager who sees the customer changes the location or decides a
+/// proposal, and never on their own proposal.
+pub fn review_customer(
+    ctx: &Context<'_>,
+    before: Option<&Customer>,
+    after: &Customer,
+) -> Result<Outcome, Rejection> {
+    let Some(before) = before else {
+        return Ok(Outcome::Accept);
+    };
+    let manager = !matches!(ctx.author.scope, DataScope::Own)
+        && ctx.tree.can_see(ctx.author, &before.header);
+    if before.location != after.location && !manager {
+        return Err(Rejection::new(
+            "customer.location_needs_approval",
+            "a customer's location changes only when a manager approves a proposed location",
+        )
+        .at("location"));
+    }
+    if let (Some(held), Some(new)) = (&before.location_proposal, &after.location_proposal)
+        && held.status != new.status
+        && (!manager || new.proposed_by == ctx.author.user_id)
+    {
+        return Err(Rejection::new(
+            "customer.location_decision",
+            "a proposed location is decided by a manager other than the rep who proposed it",
+        )
+        .at("location_proposal"));
+    }
+    Ok(Outcome::Accept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authority::Lookup;
+    use crate::engine::Me;
+    use crate::process::SalesProcess;
+    use crate::record::{AnyRecord, OrgLevel, Visit};
+    use crate::scope::OrgTree;
+    use crate::testing::{customer, morning, org_unit};
+    use crate::{GeoPoint, RecordId, Timestamp, Zone};
+
+    struct Nothing;
+
+    impl Lookup for Nothing {
+        fn record(&self, _: RecordId) -> crate::Result<Option<AnyRecord>> {
+            Ok(None)
+        }
+        fn last_visit_before(
+            &self,
+            _: RecordId,
+            _: Timestamp,
+            _: RecordId,
+        ) -> crate::Result<Option<Visit>> {
+            Ok(None)
+        }
+    }
+
+    fn person(unit: RecordId, scope: DataScope) -> Me {
+        Me {
+            user_id: RecordId::new(),
+            unit_id: unit,
+            roles: vec![],
+            scope,
+            zone: Zone::SHANGHAI,
+        }
+    }
+
+    fn review_by(
+        author: &Me,
+        tree: &OrgTree,
+        before: &Customer,
+        after: &Customer,
+    ) -> Result<Outcome, Rejection> {
+        let process = SalesProcess::standard();
+        let ctx = Context {
+            author,
+            tree,
+            process: &process,
+            now: morning(),
+            clock_offset: None,
+            lookup: &Nothing,
+        };
+        review_customer(&ctx, Some(before), after)
+    }
+
+    #[test]
+    fn a_rep_cannot_move_their_customer_but_their_manager_can() {
+        let team = org_unit("华东一组", OrgLevel::Team, None);
+        let tree = OrgTree::from_units([&team]);
+        let rep = person(team.header.id, DataScope::Own);
+        let manager = person(team.header.id, DataScope::Subtree);
+        let mut held = customer(rep.user_id, "上海远景贸易有限公司");
+        held.header.org_unit_id = Some(team.header.id);
+        let mut moved = held.clone();
+        moved.location = Some(GeoPoint::new(31.1, 121.3).expect("a point"));
+
+        let refused = review_by(&rep, &tree, &held, &moved).expect_err("refused");
+        assert_eq!(refused.rule, "customer.location_needs_approval");
+        assert_eq!(refused.field.as_deref(), Some("location"));
+        assert_eq!(review_by(&manager, &tree, &held, &moved), Ok(Outcome::Accept));
+
+        let mut renamed = held.clone();
+        renamed.short_name = Some("远景".into());
+        assert_eq!(review_by(&rep, &tree, &held, &renamed), Ok(Outcome::Accept));
+    }
+}
