@@ -80,9 +80,19 @@ fn print(
         t.reports_late,
         t.reports_missing,
     )?;
+    writeln!(
+        w,
+        "{} discount(s) over a rep's limit went for approval; the managers approved {} on their phones.",
+        t.approvals_requested, t.approvals_approved
+    )?;
     for d in &report.dashboards {
         writeln!(w)?;
         dashboard(w, d)?;
+        writeln!(
+            w,
+            "  approvals: {} waiting at sync, {} after deciding",
+            d.approvals_waiting, d.approvals_waiting_after
+        )?;
     }
     writeln!(w)?;
     writeln!(w, "Sync server:   {}", report.server)?;

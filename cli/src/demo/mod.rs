@@ -25,17 +25,20 @@ use std::sync::Arc;
 use fieldsales_core::dashboard::reports::ReportCompliance;
 use fieldsales_core::dashboard::visits::{Granularity, VisitsDashboard};
 use fieldsales_core::dashboard::{DashboardRequest, DateRange, GroupBy};
-use fieldsales_core::engine::Engine;
 use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::reports::ReportSections;
 use fieldsales_core::engine::visits::CheckInRequest;
+use fieldsales_core::engine::{ConfirmOutcome, Engine, NewOrder, NewOrderLine};
 use fieldsales_core::fieldwork::check_in::DevicePosition;
 use fieldsales_core::fieldwork::geofence::destination;
+use fieldsales_core::process::approval::Verdict;
+use fieldsales_core::record::Product;
 use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::{Customer, Header, Kind, RecordRef};
 use fieldsales_core::store::Store;
 use fieldsales_core::sync::{self, CancelToken, SignIn, SyncError, SyncOptions};
 use fieldsales_core::time::ManualClock;
+use fieldsales_core::{BasisPoints, Currency, Money};
 use fieldsales_core::{Clock, GeoPoint, LocalDate, RecordId, Timestamp, Zone};
 use fieldsales_server::auth::Passwords;
 use fieldsales_server::bootstrap::{BootstrapTenant, bootstrap_tenant};
@@ -62,6 +65,17 @@ pub const DEFAULT_SEED: u64 = 20_260_101;
 pub const CUSTOMERS: usize = 300;
 /// Reps per team.
 pub const REPS_PER_TEAM: usize = 3;
+/// The HQ admin who keeps the product catalogue.
+pub const HQ_LOGIN: &str = "hq01";
+/// The catalogue: code, name, list price in yuan.
+const PRODUCTS: [(&str, &str, i64); 4] = [
+    ("P-100", "工业传感器 S1", 1_200),
+    ("P-200", "智能网关 G2", 4_800),
+    ("P-300", "控制模块 C3", 2_600),
+    ("P-400", "年度维保服务", 9_900),
+];
+/// A rep's manual discount on the orders that need approval (above the default 10% limit).
+const BIG_DISCOUNT_PERCENT: u32 = 15;
 
 const HOUR_MS: i64 = 3_600_000;
 /// How long before the simulated day the org is set up.
@@ -169,6 +183,10 @@ pub struct Tally {
     pub reports_late: u64,
     /// Reps who filed no report.
     pub reports_missing: u64,
+    /// Orders whose discount is over the rep's limit, sent for approval.
+    pub approvals_requested: u64,
+    /// Those approvals the team's manager approved on their phone.
+    pub approvals_approved: u64,
 }
 
 impl Tally {
@@ -185,6 +203,8 @@ impl Tally {
         self.reports_on_time += o.reports_on_time;
         self.reports_late += o.reports_late;
         self.reports_missing += o.reports_missing;
+        self.approvals_requested += o.approvals_requested;
+        self.approvals_approved += o.approvals_approved;
     }
 }
 
@@ -214,6 +234,10 @@ pub struct ManagerDashboard {
     pub visits: VisitsDashboard,
     /// Daily-report compliance of the day, one row per rep.
     pub reports: ReportCompliance,
+    /// Approvals that were waiting for the manager when their phone synced.
+    pub approvals_waiting: u64,
+    /// Approvals still waiting after they decided and synced again.
+    pub approvals_waiting_after: u64,
 }
 
 /// What the demo shows.
@@ -458,6 +482,10 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         .iter()
         .flat_map(|t| std::iter::once(&t.manager).chain(&t.reps))
         .collect();
+    progress.start("catalogue", None);
+    catalogue(&base, &options.data_dir).await?;
+    progress.finish();
+
     progress.start("sign in", Some(people.len() as u64));
     for person in &people {
         let mut engine = sync::sign_in(
@@ -532,6 +560,23 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         let person = &team.manager;
         let mut engine = open(&person.store, &person.login, None)?;
         sync_once(&mut engine, &person.login).await?;
+        let waiting = engine
+            .approvals_waiting_for_me()
+            .map_err(engine_error(&person.login, "list approvals"))?;
+        for approval in &waiting {
+            engine
+                .decide_approval(approval.header.id, Verdict::Approve, Some("同意，下不为例"))
+                .map_err(engine_error(&person.login, "approve"))?;
+            if let Some(t) = simulated.teams.get_mut(&team.name) {
+                t.approvals_approved += 1;
+            }
+            simulated.total.approvals_approved += 1;
+        }
+        sync_once(&mut engine, &person.login).await?;
+        let waiting_after = engine
+            .approvals_waiting_for_me()
+            .map_err(engine_error(&person.login, "list approvals"))?
+            .len();
         let visits = engine
             .visits_dashboard(&request, Granularity::Day)
             .map_err(engine_error(&person.login, "visits dashboard"))?;
@@ -544,7 +589,18 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
             team: team.name.clone(),
             visits,
             reports,
+            approvals_waiting: waiting.len() as u64,
+            approvals_waiting_after: waiting_after as u64,
         });
+        progress.advance(1);
+    }
+    progress.finish();
+
+    // The reps' phones pull the managers' decisions.
+    progress.start("sync again", Some(reps.len() as u64));
+    for (_, _, rep) in &reps {
+        let mut engine = open(&rep.store, &rep.login, None)?;
+        sync_once(&mut engine, &rep.login).await?;
         progress.advance(1);
     }
     progress.finish();
@@ -567,6 +623,49 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         stop,
         server,
     })
+}
+
+/// The HQ admin signs in and adds the product catalogue, which every phone then pulls.
+async fn catalogue(base: &str, dir: &Path) -> Result<(), DemoError> {
+    let mut engine = sync::sign_in(
+        &SignIn {
+            server_url: base.to_owned(),
+            tenant: TENANT.into(),
+            login: HQ_LOGIN.into(),
+            password: PASSWORD.into(),
+            device_name: "总部电脑".into(),
+        },
+        &dir.join("devices").join(format!("{HQ_LOGIN}.sqlite3")),
+    )
+    .await
+    .map_err(sync_error(HQ_LOGIN))?;
+    sync_once(&mut engine, HQ_LOGIN).await?;
+    let me = engine.me().user_id;
+    for (code, name, price) in PRODUCTS {
+        // The catalogue is attributed to nobody, so every member of the tenant pulls it.
+        let mut header = Header::new(me, engine.now());
+        header.owner_id = None;
+        header.org_unit_id = None;
+        let product = Product {
+            header,
+            code: code.into(),
+            name: name.into(),
+            spec: None,
+            unit: Some("台".into()),
+            list_price: Money::major(price, Currency::CNY),
+            cost: None,
+            category: Some("工业自动化".into()),
+            product_line: None,
+            tier_prices: BTreeMap::new(),
+            volume_breaks: Vec::new(),
+            promotions: Vec::new(),
+            active: true,
+        };
+        engine
+            .create_product(product)
+            .map_err(engine_error(HQ_LOGIN, "add a product"))?;
+    }
+    sync_once(&mut engine, HQ_LOGIN).await
 }
 
 async fn bootstrap(config: &Config, now: Timestamp) -> Result<(), DemoError> {
@@ -615,6 +714,8 @@ async fn seed_org(
     };
     let hq = admin.record(unit("总部", "hq", None)).await?;
     let store = |login: &str| dir.join("devices").join(format!("{login}.sqlite3"));
+    let hq_name = data::person_name(rng);
+    admin.person(HQ_LOGIN, &hq_name, hq, "hq_admin").await?;
     let mut teams = Vec::new();
     let mut rep_no = 0;
     for (r, (region_name, region_teams)) in data::REGIONS.iter().enumerate() {
@@ -818,6 +919,33 @@ impl RepDay {
                 })
                 .map_err(engine_error(login, "log a follow-up"))?;
             tally.follow_ups += 1;
+        }
+
+        // Two reps offer a discount over their limit: the order waits for the manager.
+        if matches!(self.index, 1 | 5)
+            && let Some(&(customer_id, _)) = customers.first()
+        {
+            clock.set(self.at(16, 30));
+            let order = engine
+                .create_order(NewOrder {
+                    customer_id,
+                    opportunity_id: None,
+                    number: format!("SO-{}-{:03}", self.date, self.index + 1),
+                    lines: vec![NewOrderLine {
+                        product_code: PRODUCTS[1].0.into(),
+                        quantity: 20,
+                        manual_discount: BasisPoints::percent(BIG_DISCOUNT_PERCENT),
+                    }],
+                    on: self.date,
+                })
+                .map_err(engine_error(login, "create an order"))?;
+            match engine
+                .confirm_order(order.header.id)
+                .map_err(engine_error(login, "confirm the order"))?
+            {
+                ConfirmOutcome::AwaitingApproval(_) => tally.approvals_requested += 1,
+                ConfirmOutcome::Confirmed(_) => {}
+            }
         }
 
         // The last rep files nothing; two file after the deadline; the rest before it.

@@ -73,6 +73,21 @@ fn the_managers_dashboards_count_what_the_simulated_day_did() {
             n(&sim["reports_missing"]),
             "{team} unfiled"
         );
+        // The discounts over a rep's limit waited for this manager, who approved them all.
+        assert_eq!(
+            n(&d["approvals_waiting"]),
+            n(&sim["approvals_requested"]),
+            "{team} approvals waiting"
+        );
+        assert_eq!(
+            n(&sim["approvals_approved"]),
+            n(&sim["approvals_requested"])
+        );
+        assert_eq!(
+            n(&d["approvals_waiting_after"]),
+            0,
+            "{team} nothing left waiting"
+        );
         check_ins += n(&visits["check_ins"]);
         // A team manager sees their own team's three reps and no one else's.
         let reps = d["reports"]["groups"]
@@ -93,6 +108,13 @@ fn the_managers_dashboards_count_what_the_simulated_day_did() {
     assert_eq!(n(&total["reports_on_time"]), 9);
     assert_eq!(n(&total["reports_late"]), 2);
     assert_eq!(n(&total["reports_missing"]), 1);
+    assert_eq!(n(&total["approvals_requested"]), 2);
+    assert_eq!(n(&total["approvals_approved"]), 2);
+    assert_eq!(
+        n(&total["follow_ups"]),
+        n(&total["check_ins"]),
+        "a follow-up per visit"
+    );
     assert!(
         report["dashboard_url"]
             .as_str()
