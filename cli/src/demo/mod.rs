@@ -34,6 +34,7 @@ use fieldsales_core::fieldwork::geofence::destination;
 use fieldsales_core::process::approval::Verdict;
 use fieldsales_core::record::Product;
 use fieldsales_core::record::follow_up::FollowUpMethod;
+use fieldsales_core::record::visit_plan::PlannedVisit;
 use fieldsales_core::record::{Customer, Header, Kind, RecordRef};
 use fieldsales_core::store::Store;
 use fieldsales_core::sync::{self, CancelToken, SignIn, SyncError, SyncOptions};
@@ -161,6 +162,10 @@ pub struct DemoOptions {
 pub struct Tally {
     /// Customers created.
     pub customers: u64,
+    /// Visits planned in the morning.
+    pub planned: u64,
+    /// Visits made without a plan.
+    pub unplanned: u64,
     /// Check-ins recorded.
     pub check_ins: u64,
     /// Check-ins made standing inside the fence with a good fix.
@@ -192,6 +197,8 @@ pub struct Tally {
 impl Tally {
     fn add(&mut self, o: &Tally) {
         self.customers += o.customers;
+        self.planned += o.planned;
+        self.unplanned += o.unplanned;
         self.check_ins += o.check_ins;
         self.inside += o.inside;
         self.outside += o.outside;
@@ -871,9 +878,28 @@ impl RepDay {
             clock.advance_millis(1_000);
         }
 
+        // The morning's plan: every visit but the last, which comes up during the day.
         let visits = 4 + rng.usize(..3);
-        for v in 0..visits {
-            let (customer_id, location) = customers[(v * 5 + rng.usize(..5)) % customers.len()];
+        let day: Vec<(RecordId, GeoPoint)> = (0..visits)
+            // Distinct customers: one in each run of four.
+            .map(|v| customers[(v * 4 + rng.usize(..4)) % customers.len()])
+            .collect();
+        let planned: Vec<PlannedVisit> = day[..visits - 1]
+            .iter()
+            .enumerate()
+            .map(|(v, (customer_id, _))| PlannedVisit {
+                customer_id: *customer_id,
+                planned_at: Some(self.at(9 + (v as i64 * 8) / 5, 0)),
+                purpose: Some("拜访".into()),
+            })
+            .collect();
+        tally.planned = planned.len() as u64;
+        tally.unplanned = 1;
+        let me = engine.me().user_id;
+        engine
+            .plan_visits(me, self.date, planned)
+            .map_err(engine_error(login, "plan the day"))?;
+        for (v, &(customer_id, location)) in day.iter().enumerate() {
             clock.set(self.at(9 + (v as i64 * 8) / 5, rng.i64(0..20)));
             let stand = self.stand(v);
             let position = position(location, stand, clock.now(), rng);

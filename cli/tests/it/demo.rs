@@ -34,6 +34,17 @@ fn the_managers_dashboards_count_what_the_simulated_day_did() {
             "{team} check-ins"
         );
         assert_eq!(n(&visits["outside"]), n(&sim["outside"]), "{team} outside");
+        assert_eq!(n(&visits["planned"]), n(&sim["planned"]), "{team} planned");
+        assert_eq!(
+            n(&visits["planned_done"]),
+            n(&sim["planned"]),
+            "{team} plans kept"
+        );
+        assert_eq!(
+            n(&visits["unplanned"]),
+            n(&sim["unplanned"]),
+            "{team} unplanned"
+        );
         assert_eq!(
             n(&visits["checked_out"]),
             n(&sim["checked_out"]),
@@ -101,6 +112,9 @@ fn the_managers_dashboards_count_what_the_simulated_day_did() {
     let total = &simulated["total"];
     assert_eq!(check_ins, n(&total["check_ins"]));
     assert_eq!(n(&total["customers"]), 300);
+    assert_eq!(n(&total["check_ins"]), 59);
+    assert_eq!(n(&total["planned"]), 47);
+    assert_eq!(n(&total["unplanned"]), 12, "one visit off the plan per rep");
     assert_eq!(n(&total["outside"]), 3);
     assert_eq!(n(&total["mock_location"]), 1);
     assert_eq!(n(&total["poor_accuracy"]), 1);
