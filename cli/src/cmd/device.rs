@@ -12,13 +12,16 @@ use fieldsales_core::dashboard::{DashboardRequest, DateRange, GroupBy};
 use fieldsales_core::engine::Engine;
 use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::reports::ReportSections;
+use fieldsales_core::engine::tasks::NewTask;
 use fieldsales_core::engine::visits::CheckInRequest;
 use fieldsales_core::fieldwork::check_in::DevicePosition;
+use fieldsales_core::process::approval::Verdict;
 use fieldsales_core::record::follow_up::FollowUpMethod;
+use fieldsales_core::record::task::TaskKind;
 use fieldsales_core::record::{Customer, Header, Kind, RecordRef};
 use fieldsales_core::store::Store;
 use fieldsales_core::sync::{self, CancelToken, SignIn, SyncError, SyncOptions};
-use fieldsales_core::{GeoPoint, LocalDate, RecordId};
+use fieldsales_core::{GeoPoint, LocalDate, RecordId, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
@@ -95,6 +98,22 @@ pub enum DeviceCommand {
     /// The daily report.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Tasks.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// Approvals waiting for the signed-in user, or a decision on one.
+    Approve {
+        /// The approval to decide; lists the waiting ones when absent.
+        id: Option<RecordId>,
+        /// Reject instead of approving.
+        #[arg(long, requires = "id")]
+        reject: bool,
+        /// A comment.
+        #[arg(long, requires = "id")]
+        comment: Option<String>,
+    },
+    /// Edits the server refused, which the user has not dismissed.
+    Rejected,
     /// The visits and report dashboards of the user's scope for a day.
     Dashboard {
         /// The day (YYYY-MM-DD); today in the user's zone when absent.
@@ -159,6 +178,26 @@ pub enum CustomerCommand {
         /// The colleague's profile.
         #[arg(long)]
         with: RecordId,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// A task for the signed-in user.
+    Add {
+        /// The title.
+        #[arg(long)]
+        title: String,
+        /// Due by (RFC 3339).
+        #[arg(long)]
+        due: Option<String>,
+    },
+    /// Today's agenda.
+    List,
+    /// Mark a task done.
+    Done {
+        /// The task.
+        id: RecordId,
     },
 }
 
@@ -472,6 +511,64 @@ pub fn run(args: DeviceArgs, out: &Output) -> CommandResult {
                 );
                 Ok(ExitKind::Ok)
             }
+            DeviceCommand::Task(command) => task(&args.store, command, out),
+            DeviceCommand::Approve {
+                id,
+                reject,
+                comment,
+            } => {
+                let mut engine = resume(&args.store)?;
+                match id {
+                    None => {
+                        let waiting: Vec<_> = engine
+                            .approvals_waiting_for_me()
+                            .map_err(engine_failure)?
+                            .iter()
+                            .map(|a| json!({"id": a.header.id, "subject": a.subject.id,
+                                            "requester": a.requester()}))
+                            .collect();
+                        out.result(&json!({ "waiting": waiting }), |w| {
+                            for a in &waiting {
+                                writeln!(w, "{a}")?;
+                            }
+                            Ok(())
+                        });
+                    }
+                    Some(id) => {
+                        let verdict = if reject {
+                            Verdict::Reject
+                        } else {
+                            Verdict::Approve
+                        };
+                        let a = engine
+                            .decide_approval(id, verdict, comment.as_deref())
+                            .map_err(engine_failure)?;
+                        out.result(&json!({"id": a.header.id, "status": a.status}), |w| {
+                            writeln!(w, "approval {}: {:?}", a.header.id, a.status)
+                        });
+                    }
+                }
+                Ok(ExitKind::Ok)
+            }
+            DeviceCommand::Rejected => {
+                let engine = resume(&args.store)?;
+                let rejected: Vec<_> = engine
+                    .store()
+                    .rejected_changes()
+                    .map_err(engine_failure)?
+                    .iter()
+                    .map(|r| json!({"record_id": r.record_id, "kind": r.kind, "rule": r.rule,
+                                    "field": r.field, "detail": r.detail,
+                                    "rejected_at": r.rejected_at}))
+                    .collect();
+                out.result(&json!({ "rejected": rejected }), |w| {
+                    for r in &rejected {
+                        writeln!(w, "{r}")?;
+                    }
+                    Ok(())
+                });
+                Ok(ExitKind::Ok)
+            }
             DeviceCommand::Dashboard { date } => {
                 let engine = resume(&args.store)?;
                 let date = date.unwrap_or_else(|| engine.now().local_date(&engine.me().zone));
@@ -515,6 +612,64 @@ async fn sync_now(engine: &mut Engine) -> Result<sync::SyncReport, Failure> {
     )
     .await
     .map_err(sync_failure)
+}
+
+fn task(path: &Path, command: TaskCommand, out: &Output) -> CommandResult {
+    let mut engine = resume(path)?;
+    match command {
+        TaskCommand::Add { title, due } => {
+            let due_at = due
+                .map(|d| {
+                    Timestamp::parse_rfc3339(&d).map_err(|e| {
+                        Failure::new(ExitKind::Usage, "bad_time", anyhow::anyhow!("--due: {e}"))
+                    })
+                })
+                .transpose()?;
+            let me = engine.me().user_id;
+            let t = engine
+                .create_task(NewTask {
+                    assignee: me,
+                    kind: TaskKind::Task,
+                    title,
+                    description: String::new(),
+                    due_at,
+                    start_at: None,
+                    end_at: None,
+                    reminder_at: None,
+                    related: None,
+                })
+                .map_err(engine_failure)?;
+            out.result(&json!({"id": t.header.id}), |w| {
+                writeln!(w, "task {} added", t.header.id)
+            });
+        }
+        TaskCommand::List => {
+            let agenda = engine.today().map_err(engine_failure)?;
+            let rows: Vec<_> = agenda
+                .tasks_due
+                .iter()
+                .chain(&agenda.overdue)
+                .chain(&agenda.schedule)
+                .map(|t| {
+                    json!({"id": t.header.id, "title": t.title, "status": t.status,
+                                "due_at": t.due_at})
+                })
+                .collect();
+            out.result(&json!({ "tasks": rows }), |w| {
+                for r in &rows {
+                    writeln!(w, "{r}")?;
+                }
+                Ok(())
+            });
+        }
+        TaskCommand::Done { id } => {
+            let t = engine.complete_task(id).map_err(engine_failure)?;
+            out.result(&json!({"id": t.header.id, "status": t.status}), |w| {
+                writeln!(w, "task {} done", t.header.id)
+            });
+        }
+    }
+    Ok(ExitKind::Ok)
 }
 
 fn customer(path: &Path, command: CustomerCommand, out: &Output) -> CommandResult {

@@ -172,12 +172,42 @@ fn two_reps_edit_a_shared_customer_offline_and_both_see_the_merged_record() {
         "one record on both phones"
     );
 
+    // Nothing was refused on either phone, and no approval waits for a rep.
+    for phone in [&wang, &li] {
+        assert_eq!(phone.ok(&["rejected"])["rejected"], json!([]));
+        assert_eq!(phone.ok(&["approve"])["waiting"], json!([]));
+    }
+
+    // A task for later today: on the agenda until done.
+    let due = an_hour_from_now();
+    let task = wang.ok(&["task", "add", "--title", "给华鑫发报价", "--due", &due]);
+    let task_id = task["id"].as_str().expect("task id").to_owned();
+    let listed = wang.ok(&["task", "list"]);
+    assert!(
+        listed["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .any(|t| t["id"] == task_id.as_str()),
+        "{listed}"
+    );
+    assert_eq!(wang.ok(&["task", "done", &task_id])["status"], "completed");
+    wang.run(&["task", "add", "--title", "x", "--due", "tomorrow"])
+        .expect_code(2);
+
     // A device that never signed in is an authentication failure; a bad option a usage one.
     Phone::new(dir.path(), "nobody")
         .run(&["sync"])
         .expect_code(4);
     wang.run(&["customer", "edit", &id]).expect_code(2);
     assert_eq!(server.stop("TERM"), 0);
+}
+
+/// An hour from now, RFC 3339 in UTC (today in Shanghai unless run just before midnight
+/// there; the agenda lists overdue tasks too, so either way it is listed).
+fn an_hour_from_now() -> String {
+    let in_an_hour = fieldsales_core::Timestamp::now().plus_millis(3_600_000);
+    in_an_hour.to_utc().to_rfc3339()
 }
 
 #[test]
