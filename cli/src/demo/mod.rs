@@ -33,6 +33,7 @@ use fieldsales_core::fieldwork::check_in::DevicePosition;
 use fieldsales_core::fieldwork::geofence::destination;
 use fieldsales_core::process::approval::Verdict;
 use fieldsales_core::record::Product;
+use fieldsales_core::record::contact::{Contact, DecisionRole};
 use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::visit_plan::PlannedVisit;
 use fieldsales_core::record::{Customer, Header, Kind, RecordRef};
@@ -162,6 +163,8 @@ pub struct DemoOptions {
 pub struct Tally {
     /// Customers created.
     pub customers: u64,
+    /// Contacts added (one per customer).
+    pub contacts: u64,
     /// Visits planned in the morning.
     pub planned: u64,
     /// Visits made without a plan.
@@ -197,6 +200,7 @@ pub struct Tally {
 impl Tally {
     fn add(&mut self, o: &Tally) {
         self.customers += o.customers;
+        self.contacts += o.contacts;
         self.planned += o.planned;
         self.unplanned += o.unplanned;
         self.check_ins += o.check_ins;
@@ -875,6 +879,22 @@ impl RepDay {
                 .map_err(engine_error(login, "create a customer"))?;
             customers.push((created.header.id, seed.location));
             tally.customers += 1;
+            let mut header = Header::new(engine.me().user_id, clock.now());
+            header.org_unit_id = Some(engine.me().unit_id);
+            let contact = Contact {
+                header,
+                customer_id: created.header.id,
+                name: data::person_name(rng),
+                title: Some(["采购经理", "总经理", "技术总监", "设备主管"][rng.usize(..4)].into()),
+                phone: Some(format!("+86 13{:09}", rng.u32(..1_000_000_000))),
+                email: None,
+                decision_role: DecisionRole::DecisionMaker,
+            };
+            engine
+                .store_mut()
+                .create(contact)
+                .map_err(engine_error(login, "add a contact"))?;
+            tally.contacts += 1;
             clock.advance_millis(1_000);
         }
 
