@@ -27,6 +27,7 @@ use fieldsales_core::dashboard::visits::{Granularity, VisitsDashboard};
 use fieldsales_core::dashboard::{DashboardRequest, DateRange, GroupBy};
 use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::reports::ReportSections;
+use fieldsales_core::engine::tasks::NewTask;
 use fieldsales_core::engine::visits::CheckInRequest;
 use fieldsales_core::engine::{ConfirmOutcome, Engine, NewOrder, NewOrderLine};
 use fieldsales_core::fieldwork::check_in::DevicePosition;
@@ -35,6 +36,7 @@ use fieldsales_core::process::approval::Verdict;
 use fieldsales_core::record::Product;
 use fieldsales_core::record::contact::{Contact, DecisionRole};
 use fieldsales_core::record::follow_up::FollowUpMethod;
+use fieldsales_core::record::task::TaskKind;
 use fieldsales_core::record::visit_plan::PlannedVisit;
 use fieldsales_core::record::{Customer, Header, Kind, RecordRef};
 use fieldsales_core::store::Store;
@@ -185,6 +187,8 @@ pub struct Tally {
     pub checked_out: u64,
     /// Follow-ups logged.
     pub follow_ups: u64,
+    /// Tasks added for the next day.
+    pub tasks: u64,
     /// Reports submitted before the deadline.
     pub reports_on_time: u64,
     /// Reports submitted after the deadline on the same day.
@@ -211,6 +215,7 @@ impl Tally {
         self.refused += o.refused;
         self.checked_out += o.checked_out;
         self.follow_ups += o.follow_ups;
+        self.tasks += o.tasks;
         self.reports_on_time += o.reports_on_time;
         self.reports_late += o.reports_late;
         self.reports_missing += o.reports_missing;
@@ -966,6 +971,26 @@ impl RepDay {
                 .map_err(engine_error(login, "log a follow-up"))?;
             tally.follow_ups += 1;
         }
+
+        // A task for tomorrow morning from the day's last visit.
+        let me = engine.me().user_id;
+        engine
+            .create_task(NewTask {
+                assignee: me,
+                kind: TaskKind::Task,
+                title: "把报价单发给客户".into(),
+                description: String::new(),
+                due_at: Some(self.date.succ().start(&self.zone).plus_millis(10 * HOUR_MS)),
+                start_at: None,
+                end_at: None,
+                reminder_at: None,
+                related: day.last().map(|&(id, _)| RecordRef {
+                    kind: Kind::Customer,
+                    id,
+                }),
+            })
+            .map_err(engine_error(login, "add a task"))?;
+        tally.tasks += 1;
 
         // Two reps offer a discount over their limit: the order waits for the manager.
         if matches!(self.index, 1 | 5)

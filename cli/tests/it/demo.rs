@@ -113,6 +113,7 @@ fn the_managers_dashboards_count_what_the_simulated_day_did() {
     assert_eq!(check_ins, n(&total["check_ins"]));
     assert_eq!(n(&total["customers"]), 300);
     assert_eq!(n(&total["contacts"]), 300);
+    assert_eq!(n(&total["tasks"]), 12, "a task for tomorrow per rep");
     assert_eq!(n(&total["check_ins"]), 64);
     assert_eq!(n(&total["planned"]), 52);
     assert_eq!(n(&total["unplanned"]), 12, "one visit off the plan per rep");
