@@ -48,6 +48,11 @@ enum Command {
     Import(cmd::transfer::ImportArgs),
     /// Export customers, contacts or products from a local store to a .csv or .xlsx file.
     Export(cmd::transfer::ExportArgs),
+    /// Run a sales org's working day on this machine: a sync server on loopback, every
+    /// rep's phone offline, then sync, and print the managers' dashboards.
+    Demo(cmd::demo::DemoArgs),
+    /// A device simulator on the real engine: sign in, work offline, sync.
+    Device(cmd::device::DeviceArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +63,8 @@ fn main() -> ExitCode {
         Command::Admin(command) => cmd::admin::run(command, &out),
         Command::Import(args) => cmd::transfer::import(args, &out),
         Command::Export(args) => cmd::transfer::export(args, &out),
+        Command::Demo(args) => cmd::demo::run(args, &out),
+        Command::Device(args) => cmd::device::run(args, &out),
     };
     match result {
         Ok(kind) => kind.into(),

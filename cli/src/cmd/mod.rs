@@ -1,7 +1,8 @@
-//! One module per command. The device simulator and the demo join here as `device` and
-//! `demo` once the sync client exists.
+//! One module per command.
 
 pub mod admin;
+pub mod demo;
+pub mod device;
 pub mod server;
 pub mod transfer;
 

@@ -4,6 +4,8 @@
 mod admin;
 mod bad_files;
 mod contacts_and_products;
+mod demo;
+mod device;
 mod import_customers;
 mod round_trip;
 mod server;

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 
 use crate::support::{fieldsales, path_str};
 
-struct Server {
+pub struct Server {
     child: Child,
-    address: SocketAddr,
+    pub address: SocketAddr,
 }
 
 impl Server {
-    fn start(data: &std::path::Path) -> Server {
+    pub fn start(data: &std::path::Path) -> Server {
         let mut child = fieldsales()
             .args([
                 "server",
@@ -75,7 +75,7 @@ impl Server {
     }
 
     /// Sends `signal` and waits for the exit code.
-    fn stop(mut self, signal: &str) -> i32 {
+    pub fn stop(mut self, signal: &str) -> i32 {
         let status = std::process::Command::new("kill")
             .args([format!("-{signal}"), self.child.id().to_string()])
             .status()

@@ -1,0 +1,237 @@
+//! `fieldsales device` against `fieldsales server` on loopback, as a script would drive two
+//! phones: both reps edit the same customer with no signal, sync, and both see one record
+//! holding both edits.
+
+use std::path::{Path, PathBuf};
+
+use fieldsales_cli::demo::{Admin, PASSWORD};
+use serde_json::{Value, json};
+
+use crate::server::Server;
+use crate::support::{fieldsales, path_str, run, run_with};
+
+const ADMIN_PASSWORD: &str = "correct horse battery";
+
+struct Phone {
+    store: PathBuf,
+}
+
+impl Phone {
+    fn new(dir: &Path, login: &str) -> Phone {
+        Phone {
+            store: dir.join(format!("{login}.sqlite3")),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> crate::support::Run {
+        let mut all = vec!["device", "--store", path_str(&self.store), "--json"];
+        all.extend_from_slice(args);
+        run(&all, "")
+    }
+
+    fn ok(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        out.expect_code(0);
+        out.json()
+    }
+
+    fn login(&self, base: &str, login: &str) -> Value {
+        let out = run_with(
+            fieldsales().args([
+                "device",
+                "--store",
+                path_str(&self.store),
+                "--json",
+                "login",
+                "--server",
+                base,
+                "--tenant",
+                "acme",
+                "--login",
+                login,
+            ]),
+            &format!("{PASSWORD}\n"),
+        );
+        out.expect_code(0);
+        out.json()
+    }
+
+    fn customer(&self, id: &str) -> Value {
+        self.ok(&["customer", "show", id])["customers"][0].clone()
+    }
+}
+
+/// A tenant with one team and two reps in it; returns the reps' profile ids.
+fn team(base: &str) -> (String, String) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let admin = Admin::sign_in(base, "acme", "admin", ADMIN_PASSWORD)
+            .await
+            .expect("admin signs in");
+        admin
+            .record(json!({"kind": "role", "code": "sales_rep", "name": "销售代表", "data_scope": "own"}))
+            .await
+            .expect("role");
+        let hq = admin
+            .record(json!({"kind": "org_unit", "name": "总部", "level": "hq", "zone": "Asia/Shanghai"}))
+            .await
+            .expect("hq");
+        let team = admin
+            .record(json!({"kind": "org_unit", "name": "上海一组", "level": "team",
+                           "parent_id": hq.to_string(), "zone": "Asia/Shanghai"}))
+            .await
+            .expect("team");
+        let wang = admin
+            .person("wangfang", "王芳", team, "sales_rep")
+            .await
+            .expect("王芳");
+        let li = admin
+            .person("liqiang", "李强", team, "sales_rep")
+            .await
+            .expect("李强");
+        (wang.to_string(), li.to_string())
+    })
+}
+
+#[test]
+fn two_reps_edit_a_shared_customer_offline_and_both_see_the_merged_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("server");
+    run_with(
+        fieldsales()
+            .args([
+                "admin",
+                "tenant",
+                "create",
+                "--slug",
+                "acme",
+                "--name",
+                "Acme",
+                "--admin-login",
+                "admin",
+                "--data",
+            ])
+            .arg(&data)
+            .env("FIELDSALES_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD),
+        "",
+    )
+    .expect_code(0);
+    let server = Server::start(&data);
+    let base = format!("http://{}", server.address);
+    let (_wang_id, li_id) = team(&base);
+
+    let wang = Phone::new(dir.path(), "wangfang");
+    let li = Phone::new(dir.path(), "liqiang");
+    wang.login(&base, "wangfang");
+    li.login(&base, "liqiang");
+
+    // 王芳 adds a customer and shares it with 李强; both phones sync.
+    let added = wang.ok(&[
+        "customer",
+        "add",
+        "--name",
+        "上海华鑫电子科技有限公司",
+        "--address",
+        "上海市黄浦区人民大道1号",
+        "--tier",
+        "B",
+    ]);
+    let id = added["id"].as_str().expect("id").to_owned();
+    wang.ok(&["customer", "share", &id, "--with", &li_id]);
+    wang.ok(&["sync"]);
+    li.ok(&["sync"]);
+    assert_eq!(
+        li.customer(&id)["tier"],
+        "B",
+        "李强 sees the shared customer"
+    );
+
+    // No signal: each edits a different field.
+    wang.ok(&[
+        "customer",
+        "edit",
+        &id,
+        "--address",
+        "上海市浦东新区世纪大道100号",
+    ]);
+    li.ok(&["customer", "edit", &id, "--tier", "A", "--tag", "重点"]);
+
+    // Signal again: both sync, 王芳 once more to pull 李强's edit.
+    wang.ok(&["sync"]);
+    li.ok(&["sync"]);
+    wang.ok(&["sync"]);
+    for phone in [&wang, &li] {
+        let c = phone.customer(&id);
+        assert_eq!(c["address"], "上海市浦东新区世纪大道100号", "{c}");
+        assert_eq!(c["tier"], "A", "{c}");
+        assert_eq!(c["tags"], json!(["重点"]), "{c}");
+    }
+    assert_eq!(
+        wang.customer(&id),
+        li.customer(&id),
+        "one record on both phones"
+    );
+
+    // Nothing was refused on either phone, and no approval waits for a rep.
+    for phone in [&wang, &li] {
+        assert_eq!(phone.ok(&["rejected"])["rejected"], json!([]));
+        assert_eq!(phone.ok(&["approve"])["waiting"], json!([]));
+    }
+
+    // A task for later today: on the agenda until done.
+    let due = an_hour_from_now();
+    let task = wang.ok(&["task", "add", "--title", "给华鑫发报价", "--due", &due]);
+    let task_id = task["id"].as_str().expect("task id").to_owned();
+    let listed = wang.ok(&["task", "list"]);
+    assert!(
+        listed["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .any(|t| t["id"] == task_id.as_str()),
+        "{listed}"
+    );
+    assert_eq!(wang.ok(&["task", "done", &task_id])["status"], "completed");
+    wang.run(&["task", "add", "--title", "x", "--due", "tomorrow"])
+        .expect_code(2);
+
+    // A device that never signed in is an authentication failure; a bad option a usage one.
+    Phone::new(dir.path(), "nobody")
+        .run(&["sync"])
+        .expect_code(4);
+    wang.run(&["customer", "edit", &id]).expect_code(2);
+    assert_eq!(server.stop("TERM"), 0);
+}
+
+/// An hour from now, RFC 3339 in UTC (today in Shanghai unless run just before midnight
+/// there; the agenda lists overdue tasks too, so either way it is listed).
+fn an_hour_from_now() -> String {
+    let in_an_hour = fieldsales_core::Timestamp::now().plus_millis(3_600_000);
+    in_an_hour.to_utc().to_rfc3339()
+}
+
+#[test]
+fn a_device_whose_server_is_unreachable_fails_with_the_network_code() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = closed.local_addr().expect("address");
+    drop(closed);
+    let out = run_with(
+        fieldsales().args([
+            "device",
+            "--store",
+            path_str(&dir.path().join("phone.sqlite3")),
+            "--json",
+            "login",
+            "--server",
+            &format!("http://{address}"),
+            "--tenant",
+            "acme",
+            "--login",
+            "wangfang",
+        ]),
+        "password\n",
+    );
+    out.expect_code(5);
+    assert_eq!(out.json()["error"]["code"], "offline");
+}
