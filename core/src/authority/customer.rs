@@ -18,8 +18,8 @@ pub fn review_customer(
     let Some(before) = before else {
         return Ok(Outcome::Accept);
     };
-    let manager = !matches!(ctx.author.scope, DataScope::Own)
-        && ctx.tree.can_see(ctx.author, &before.header);
+    let manager =
+        !matches!(ctx.author.scope, DataScope::Own) && ctx.tree.can_see(ctx.author, &before.header);
     if before.location != after.location && !manager {
         return Err(Rejection::new(
             "customer.location_needs_approval",
@@ -109,7 +109,10 @@ mod tests {
         let refused = review_by(&rep, &tree, &held, &moved).expect_err("refused");
         assert_eq!(refused.rule, "customer.location_needs_approval");
         assert_eq!(refused.field.as_deref(), Some("location"));
-        assert_eq!(review_by(&manager, &tree, &held, &moved), Ok(Outcome::Accept));
+        assert_eq!(
+            review_by(&manager, &tree, &held, &moved),
+            Ok(Outcome::Accept)
+        );
 
         let mut renamed = held.clone();
         renamed.short_name = Some("远景".into());
