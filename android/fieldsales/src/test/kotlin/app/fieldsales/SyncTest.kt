@@ -46,7 +46,7 @@ private fun newStore(name: String): String = Files.createTempDirectory("fieldsal
 class SyncTest {
     @Test
     fun `a rep checks in offline and reports, and the manager's dashboard shows the visit once both sync`() =
-        runBlocking {
+        runBlocking<Unit> {
             signIn(phoneOf(env("FIELDSALES_TEST_REP")), newStore("rep")).use { rep ->
                 val customer =
                     rep.createCustomer(
@@ -94,7 +94,7 @@ class SyncTest {
 
     @Test
     fun `a sync waiting on a server that never answers stops when its collector is cancelled`() =
-        runBlocking {
+        runBlocking<Unit> {
             val engine = assertNotNull(resumeEngine(env("FIELDSALES_TEST_SILENT_STORE")), "the harness signed this store in")
             engine.use {
                 val running = async { engine.syncNow(quick.copy(requestTimeoutMs = 120_000u)) }
@@ -116,9 +116,8 @@ class SyncTest {
 
     @Test
     fun `a wrong password is refused as bad credentials`() =
-        runBlocking {
+        runBlocking<Unit> {
             val request = phoneOf(env("FIELDSALES_TEST_REP")).copy(password = "not-the-password")
             assertFailsWith<FieldsalesException.BadCredentials> { signIn(request, newStore("wrong")) }
-            Unit
         }
 }
