@@ -1,5 +1,5 @@
 // The Android side of Fieldsales: a Kotlin library over the uniffi bindings of the Rust core.
-// The sample app will be a second module here, depending on :fieldsales.
+// The sample app (:sample, Jetpack Compose) depends on :fieldsales.
 
 pluginManagement {
     repositories {
@@ -19,3 +19,4 @@ dependencyResolutionManagement {
 
 rootProject.name = "fieldsales-android"
 include(":fieldsales")
+include(":sample")

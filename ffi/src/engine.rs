@@ -153,14 +153,15 @@ impl Drop for ChangeSubscription {
 
 /// A lock that a panic elsewhere did not make unusable: every write is one SQLite transaction,
 /// so a panic mid-write left the store as it was before it.
-fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One signed-in user's engine over their local store.
 #[derive(uniffi::Object)]
 pub struct Engine {
-    core: Mutex<CoreEngine>,
+    /// `None` once the user signed out: every later call fails with `NotSignedIn`.
+    pub(crate) core: Mutex<Option<CoreEngine>>,
     listeners: Arc<Listeners>,
     next_listener: Mutex<u64>,
 }
@@ -169,7 +170,7 @@ impl Engine {
     pub(crate) fn wrap(core: CoreEngine) -> Result<Arc<Engine>, FieldsalesError> {
         core.track_changes()?;
         Ok(Arc::new(Engine {
-            core: Mutex::new(core),
+            core: Mutex::new(Some(core)),
             listeners: Arc::new(Mutex::new(BTreeMap::new())),
             next_listener: Mutex::new(0),
         }))
@@ -182,7 +183,11 @@ impl Engine {
         F: FnOnce(&CoreEngine) -> Result<T, FieldsalesError> + Send + 'static,
     {
         let this = Arc::clone(self);
-        blocking(move || f(&lock(&this.core))).await
+        blocking(move || match lock(&this.core).as_ref() {
+            Some(core) => f(core),
+            None => Err(FieldsalesError::NotSignedIn),
+        })
+        .await
     }
 
     /// Runs a write over the engine on the blocking pool, then tells the listeners what it
@@ -202,8 +207,11 @@ impl Engine {
         f: impl FnOnce(&mut CoreEngine) -> Result<T, FieldsalesError>,
     ) -> Result<T, FieldsalesError> {
         let (out, changes) = {
-            let mut core = lock(&self.core);
-            let out = f(&mut core);
+            let mut guard = lock(&self.core);
+            let Some(core) = guard.as_mut() else {
+                return Err(FieldsalesError::NotSignedIn);
+            };
+            let out = f(core);
             (out, core.take_changes())
         };
         match changes {

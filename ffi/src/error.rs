@@ -13,6 +13,7 @@ use fieldsales_core::money::InvalidMoney;
 use fieldsales_core::place::InvalidCoordinates;
 use fieldsales_core::process::{ClaimRefused, PricingRefused};
 use fieldsales_core::record::InvalidRecord;
+use fieldsales_core::sync::SyncError;
 use fieldsales_core::time::InvalidTime;
 
 /// Why a call into Fieldsales failed, as something the app can act on.
@@ -54,6 +55,32 @@ pub enum FieldsalesError {
     /// The server no longer accepts this device's session; the user must sign in again.
     #[error("the session has expired")]
     AuthExpired,
+    /// An admin revoked this device or account; the local store has already been wiped and
+    /// the app goes back to the sign-in screen.
+    #[error("this {code} was revoked; local data was wiped")]
+    Revoked {
+        /// `device_revoked` or `account_revoked`.
+        code: String,
+    },
+    /// Unknown tenant or login, or wrong password.
+    #[error("wrong tenant, login or password")]
+    BadCredentials,
+    /// Nobody is signed in on this store; sign in first.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// The caller cancelled the work; what had been committed stays committed.
+    #[error("cancelled")]
+    Cancelled,
+    /// The server refused the request for a reason the app shows as it is.
+    #[error("the server refused the request ({status} {code}): {detail}")]
+    ServerRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The server's stable code, for the app to branch on.
+        code: String,
+        /// The server's sentence.
+        detail: String,
+    },
     /// The local database failed (disk full, file damaged...).
     #[error("local storage failed: {detail}")]
     Storage {
@@ -202,6 +229,40 @@ impl From<CoreError> for FieldsalesError {
             other => F::Internal {
                 detail: other.to_string(),
             },
+        }
+    }
+}
+
+impl From<SyncError> for FieldsalesError {
+    /// The one place a sync or sign-in failure becomes what the app sees.
+    fn from(e: SyncError) -> Self {
+        use FieldsalesError as F;
+        match e {
+            SyncError::Offline { attempts, detail } => {
+                tracing::info!(attempts, %detail, "the server cannot be reached");
+                F::Offline
+            }
+            SyncError::BadCredentials => F::BadCredentials,
+            SyncError::AuthExpired { code } => {
+                tracing::info!(%code, "the session ended");
+                F::AuthExpired
+            }
+            SyncError::Revoked { code } => F::Revoked { code },
+            SyncError::Refused {
+                status,
+                code,
+                detail,
+            } => F::ServerRefused {
+                status,
+                code,
+                detail,
+            },
+            SyncError::Protocol(detail) => F::Internal {
+                detail: format!("the server's answer broke the protocol: {detail}"),
+            },
+            SyncError::NotSignedIn => F::NotSignedIn,
+            SyncError::Cancelled => F::Cancelled,
+            SyncError::Store(core) => core.into(),
         }
     }
 }
@@ -368,5 +429,62 @@ mod tests {
                 action: "only a manager may set targets".into()
             }
         );
+    }
+
+    #[test]
+    fn each_sync_failure_becomes_what_the_app_does_next() {
+        use FieldsalesError as F;
+        let cases: Vec<(SyncError, F)> = vec![
+            (
+                SyncError::Offline {
+                    attempts: 5,
+                    detail: "connection refused".into(),
+                },
+                F::Offline,
+            ),
+            (SyncError::BadCredentials, F::BadCredentials),
+            (
+                SyncError::AuthExpired {
+                    code: "token_expired".into(),
+                },
+                F::AuthExpired,
+            ),
+            (
+                SyncError::Revoked {
+                    code: "account_revoked".into(),
+                },
+                F::Revoked {
+                    code: "account_revoked".into(),
+                },
+            ),
+            (
+                SyncError::Refused {
+                    status: 413,
+                    code: "too_large".into(),
+                    detail: "the push is too large".into(),
+                },
+                F::ServerRefused {
+                    status: 413,
+                    code: "too_large".into(),
+                    detail: "the push is too large".into(),
+                },
+            ),
+            (SyncError::NotSignedIn, F::NotSignedIn),
+            (SyncError::Cancelled, F::Cancelled),
+            (
+                SyncError::Store(CoreError::rule("visit.outside_geofence", "too far")),
+                F::RuleViolated {
+                    rule: "visit.outside_geofence".into(),
+                    detail: "too far".into(),
+                },
+            ),
+        ];
+        for (sync, expected) in cases {
+            assert_eq!(FieldsalesError::from(sync), expected);
+        }
+        assert!(matches!(
+            FieldsalesError::from(SyncError::Protocol("bad frame".into())),
+            F::Internal { .. }
+        ));
     }
 }

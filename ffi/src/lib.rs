@@ -13,11 +13,13 @@ mod customers;
 mod dashboards;
 mod engine;
 mod error;
+mod fieldwork;
 mod id;
 mod local_clock;
 mod money;
 mod place;
 mod sales;
+mod sync;
 mod task;
 mod time;
 
@@ -25,12 +27,19 @@ pub use customers::{
     Contact, ContactDraft, CreatedCustomer, Customer, CustomerDraft, DuplicateCheck, DuplicateHit,
     SearchHit,
 };
-pub use dashboards::{FunnelDashboard, FunnelFigures, FunnelRow, StageFigures, StageName};
+pub use dashboards::{
+    CheckInPoint, FunnelDashboard, FunnelFigures, FunnelRow, ReportDashboard, ReportFigures,
+    ReportRow, StageFigures, StageName, VisitFigures, VisitRow, VisitsDashboard,
+};
 pub use engine::{
     ChangeEvent, ChangeListener, ChangeSubscription, ChangedRecord, Engine, SignedInUser,
     open_engine, resume_engine,
 };
 pub use error::FieldsalesError;
+pub use fieldwork::{
+    Agenda, Attachment, CheckedIn, DailyReport, DeviceIntegritySignal, DevicePosition,
+    PlannedVisit, Reminder, ReportEdit, Task, TaskDraft, VerdictFlag, Visit, VisitVerdict,
+};
 pub use id::{new_record_id, parse_record_id};
 pub use local_clock::{
     LocalTimeEvent, LocalTimeListener, next_local_time_events, watch_local_times,
@@ -40,6 +49,10 @@ pub use place::{GeoPoint, validate_coordinates};
 pub use sales::{
     Approval, ApprovalDecision, ConvertedLead, FieldValue, FollowUp, Lead, LeadConversion, NewLead,
     NewOpportunity, Opportunity, StageMove,
+};
+pub use sync::{
+    RefusedRecord, RejectedChange, SignInRequest, SyncCancel, SyncOptions, SyncProgress,
+    SyncProgressListener, SyncSummary, default_sync_options, sign_in,
 };
 pub use task::TaskHandle;
 pub use time::{local_date_of, local_time_on, start_of_local_day, validate_zone};

@@ -256,6 +256,7 @@ fn kotlin_library_passes_its_jvm_tests_against_the_host_library() {
     let tests = test_classes(&classes);
     assert!(!tests.is_empty(), "no *Test classes were compiled");
 
+    let servers = crate::server::start();
     let mut run_classpath = vec![classes.clone()];
     run_classpath.extend(tools.run_classpath.iter().cloned());
     let mut java = Command::new(&tools.java);
@@ -269,12 +270,14 @@ fn kotlin_library_passes_its_jvm_tests_against_the_host_library() {
     .arg("-classpath")
     .arg(classpath(&run_classpath))
     .arg("org.junit.runner.JUnitCore")
-    .args(&tests);
+    .args(&tests)
+    .envs(servers.env.iter().map(|(k, v)| (k, v)));
     let log = classes
         .parent()
         .expect("classes sit in the cache folder")
         .join("junit.log");
     let (status, output) = run_logged(java, &log, RUN_TIMEOUT);
+    drop(servers);
     println!("{output}");
 
     assert!(

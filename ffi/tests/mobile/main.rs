@@ -5,4 +5,5 @@
 
 mod bindings;
 mod kotlin;
+mod server;
 mod support;

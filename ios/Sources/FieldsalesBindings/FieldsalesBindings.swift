@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -1015,6 +1031,17 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func funnelDashboard(from: String, to: String, groupBy: String) async throws  -> FunnelDashboard
     
     /**
+     * Daily-report compliance of the user's scope between two local days.
+     */
+    func reportDashboard(from: String, to: String, groupBy: String) async throws  -> ReportDashboard
+    
+    /**
+     * The visits of the user's scope between two local days, one row per group and
+     * `day` or `week`, with the check-in points for a map.
+     */
+    func visitsDashboard(from: String, to: String, groupBy: String, granularity: String) async throws  -> VisitsDashboard
+    
+    /**
      * The signed-in user.
      */
     func me() async throws  -> SignedInUser
@@ -1030,6 +1057,71 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * badge).
      */
     func pendingCount() async throws  -> UInt64
+    
+    /**
+     * Adds a photo from a file the camera wrote: it is copied into the device's attachment
+     * store under its content hash (the same photo twice is kept once) and uploaded by a
+     * later sync. Files larger than `max_bytes` are refused.
+     */
+    func addVisitPhoto(visitId: String, filePath: String, mime: String, maxBytes: UInt64) async throws  -> Visit
+    
+    /**
+     * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
+     * hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
+     * `visit.accuracy_too_poor`...).
+     */
+    func checkIn(customerId: String, position: DevicePosition, note: String) async throws  -> CheckedIn
+    
+    /**
+     * Closes the rep's open visit; `position` is `None` when no fix is available.
+     */
+    func checkOut(visitId: String, position: DevicePosition?) async throws  -> Visit
+    
+    /**
+     * Marks a task done.
+     */
+    func completeTask(taskId: String) async throws  -> Task
+    
+    /**
+     * Creates a task or calendar entry.
+     */
+    func createTask(draft: TaskDraft) async throws  -> Task
+    
+    /**
+     * Changes sections of a report not yet submitted.
+     */
+    func editReport(reportId: String, edit: ReportEdit) async throws  -> DailyReport
+    
+    /**
+     * Logs a follow-up (call, visit, message...) about a customer, lead or opportunity.
+     */
+    func logFollowUp(subjectKind: String, subjectId: String, method: String, text: String, nextStep: String?, visitId: String?) async throws  -> FollowUp
+    
+    /**
+     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+     */
+    func remindersDue(fromMs: Int64, untilMs: Int64) async throws  -> [Reminder]
+    
+    /**
+     * The user's report of a local day (`YYYY-MM-DD`), created as a draft gathering the
+     * day's visits and follow-ups when there is none yet.
+     */
+    func reportDraft(date: String) async throws  -> DailyReport
+    
+    /**
+     * Submits a report; its on-time judgement follows the user's zone and deadline.
+     */
+    func submitReport(reportId: String) async throws  -> DailyReport
+    
+    /**
+     * Today's agenda in the user's zone.
+     */
+    func today() async throws  -> Agenda
+    
+    /**
+     * A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
+     */
+    func visitsOn(repId: String, date: String) async throws  -> [Visit]
     
     /**
      * Pending approvals waiting for one of the user's roles (not their own requests).
@@ -1114,6 +1206,29 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The requester withdraws a pending request.
      */
     func withdrawApproval(id: String) async throws  -> Approval
+    
+    /**
+     * Marks a refused change as seen; false when there is no such change.
+     */
+    func dismissRejectedChange(seq: Int64) async throws  -> Bool
+    
+    /**
+     * The user's changes the server refused and the user has not dismissed yet.
+     */
+    func rejectedChanges() async throws  -> [RejectedChange]
+    
+    /**
+     * Signs out: the server forgets this device's session when it can be reached, and the
+     * local store's files are deleted. Every later call on this engine fails with
+     * `NotSignedIn`.
+     */
+    func signOut() async throws 
+    
+    /**
+     * Pushes this device's changes and pulls what the server has for the user, until both
+     * sides agree. Progress goes to `listener`; `cancel` stops it.
+     */
+    func sync(options: SyncOptions, listener: SyncProgressListener?, cancel: SyncCancel) async throws  -> SyncSummary
     
 }
 /**
@@ -1405,6 +1520,45 @@ open func funnelDashboard(from: String, to: String, groupBy: String)async throws
 }
     
     /**
+     * Daily-report compliance of the user's scope between two local days.
+     */
+open func reportDashboard(from: String, to: String, groupBy: String)async throws  -> ReportDashboard  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterString.lower(groupBy)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeReportDashboard_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The visits of the user's scope between two local days, one row per group and
+     * `day` or `week`, with the check-in points for a map.
+     */
+open func visitsDashboard(from: String, to: String, groupBy: String, granularity: String)async throws  -> VisitsDashboard  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterString.lower(groupBy),FfiConverterString.lower(granularity)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVisitsDashboard_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * The signed-in user.
      */
 open func me()async throws  -> SignedInUser  {
@@ -1453,6 +1607,239 @@ open func pendingCount()async throws  -> UInt64  {
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_u64,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_u64,
             liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Adds a photo from a file the camera wrote: it is copied into the device's attachment
+     * store under its content hash (the same photo twice is kept once) and uploaded by a
+     * later sync. Files larger than `max_bytes` are refused.
+     */
+open func addVisitPhoto(visitId: String, filePath: String, mime: String, maxBytes: UInt64)async throws  -> Visit  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(visitId),FfiConverterString.lower(filePath),FfiConverterString.lower(mime),FfiConverterUInt64.lower(maxBytes)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVisit_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
+     * hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
+     * `visit.accuracy_too_poor`...).
+     */
+open func checkIn(customerId: String, position: DevicePosition, note: String)async throws  -> CheckedIn  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_check_in(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(customerId),FfiConverterTypeDevicePosition_lower(position),FfiConverterString.lower(note)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCheckedIn_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Closes the rep's open visit; `position` is `None` when no fix is available.
+     */
+open func checkOut(visitId: String, position: DevicePosition?)async throws  -> Visit  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_check_out(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(visitId),FfiConverterOptionTypeDevicePosition.lower(position)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVisit_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Marks a task done.
+     */
+open func completeTask(taskId: String)async throws  -> Task  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_complete_task(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(taskId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTask_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Creates a task or calendar entry.
+     */
+open func createTask(draft: TaskDraft)async throws  -> Task  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_create_task(
+                        self.uniffiCloneHandle(),FfiConverterTypeTaskDraft_lower(draft)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTask_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Changes sections of a report not yet submitted.
+     */
+open func editReport(reportId: String, edit: ReportEdit)async throws  -> DailyReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_edit_report(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(reportId),FfiConverterTypeReportEdit_lower(edit)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDailyReport_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Logs a follow-up (call, visit, message...) about a customer, lead or opportunity.
+     */
+open func logFollowUp(subjectKind: String, subjectId: String, method: String, text: String, nextStep: String?, visitId: String?)async throws  -> FollowUp  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(subjectKind),FfiConverterString.lower(subjectId),FfiConverterString.lower(method),FfiConverterString.lower(text),FfiConverterOptionString.lower(nextStep),FfiConverterOptionString.lower(visitId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFollowUp_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+     */
+open func remindersDue(fromMs: Int64, untilMs: Int64)async throws  -> [Reminder]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_reminders_due(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(fromMs),FfiConverterInt64.lower(untilMs)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeReminder.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The user's report of a local day (`YYYY-MM-DD`), created as a draft gathering the
+     * day's visits and follow-ups when there is none yet.
+     */
+open func reportDraft(date: String)async throws  -> DailyReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_report_draft(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(date)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDailyReport_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Submits a report; its on-time judgement follows the user's zone and deadline.
+     */
+open func submitReport(reportId: String)async throws  -> DailyReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_submit_report(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(reportId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDailyReport_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Today's agenda in the user's zone.
+     */
+open func today()async throws  -> Agenda  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_today(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAgenda_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
+     */
+open func visitsOn(repId: String, date: String)async throws  -> [Visit]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_visits_on(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeVisit.lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -1765,6 +2152,85 @@ open func withdrawApproval(id: String)async throws  -> Approval  {
         )
 }
     
+    /**
+     * Marks a refused change as seen; false when there is no such change.
+     */
+open func dismissRejectedChange(seq: Int64)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_dismiss_rejected_change(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(seq)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_i8,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_i8,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The user's changes the server refused and the user has not dismissed yet.
+     */
+open func rejectedChanges()async throws  -> [RejectedChange]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_rejected_changes(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeRejectedChange.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Signs out: the server forgets this device's session when it can be reached, and the
+     * local store's files are deleted. Every later call on this engine fails with
+     * `NotSignedIn`.
+     */
+open func signOut()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_sign_out(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_void,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_void,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Pushes this device's changes and pulls what the server has for the user, until both
+     * sides agree. Progress goes to `listener`; `cancel` stops it.
+     */
+open func sync(options: SyncOptions, listener: SyncProgressListener?, cancel: SyncCancel)async throws  -> SyncSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_sync(
+                        self.uniffiCloneHandle(),FfiConverterTypeSyncOptions_lower(options),FfiConverterOptionTypeSyncProgressListener.lower(listener),FfiConverterTypeSyncCancel_lower(cancel)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncSummary_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
 
     
 }
@@ -2028,6 +2494,374 @@ public func FfiConverterTypeLocalTimeListener_lower(_ value: LocalTimeListener) 
 
 
 /**
+ * Stops a running sync: pass a fresh one to each `sync` call and call `cancel()` from
+ * anywhere. Cancelling the coroutine or Swift task that awaits the sync does the same.
+ */
+public protocol SyncCancelProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the sync at once; pages already committed stay. Cancelling twice does nothing.
+     */
+    func cancel() 
+    
+    /**
+     * Whether `cancel()` was called.
+     */
+    func isCancelled()  -> Bool
+    
+}
+/**
+ * Stops a running sync: pass a fresh one to each `sync` call and call `cancel()` from
+ * anywhere. Cancelling the coroutine or Swift task that awaits the sync does the same.
+ */
+open class SyncCancel: SyncCancelProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_fieldsales_ffi_fn_clone_synccancel(self.handle, $0) }
+    }
+    /**
+     * A handle not yet cancelled.
+     */
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_constructor_synccancel_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_fieldsales_ffi_fn_free_synccancel(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the sync at once; pages already committed stay. Cancelling twice does nothing.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_synccancel_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether `cancel()` was called.
+     */
+open func isCancelled() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_synccancel_is_cancelled(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncCancel: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncCancel
+
+    public static func lift(_ handle: UInt64) throws -> SyncCancel {
+        return SyncCancel(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SyncCancel) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncCancel {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncCancel, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncCancel_lift(_ handle: UInt64) throws -> SyncCancel {
+    return try FfiConverterTypeSyncCancel.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncCancel_lower(_ value: SyncCancel) -> UInt64 {
+    return FfiConverterTypeSyncCancel.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Told how a running sync progresses, on a library thread.
+ */
+public protocol SyncProgressListener: AnyObject, Sendable {
+    
+    /**
+     * A page was committed.
+     */
+    func onProgress(progress: SyncProgress) 
+    
+}
+/**
+ * Told how a running sync progresses, on a library thread.
+ */
+open class SyncProgressListenerImpl: SyncProgressListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_fieldsales_ffi_fn_clone_syncprogresslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_fieldsales_ffi_fn_free_syncprogresslistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A page was committed.
+     */
+open func onProgress(progress: SyncProgress)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_syncprogresslistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncProgress_lower(progress),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncProgressListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncProgressListener = UniffiVTableCallbackInterfaceSyncProgressListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncProgressListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncProgressListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncProgressListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncProgressListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            progress: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncProgressListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onProgress(
+                     progress: try FfiConverterTypeSyncProgress_lift(progress)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncProgressListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncProgressListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncProgressListener() {
+    uniffi_fieldsales_ffi_fn_init_callback_vtable_syncprogresslistener(UniffiCallbackInterfaceSyncProgressListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncProgressListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncProgressListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncProgressListener
+
+    public static func lift(_ handle: UInt64) throws -> SyncProgressListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncProgressListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncProgressListener) -> UInt64 {
+         if let rustImpl = value as? SyncProgressListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncProgressListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncProgressListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgressListener_lift(_ handle: UInt64) throws -> SyncProgressListener {
+    return try FfiConverterTypeSyncProgressListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgressListener_lower(_ value: SyncProgressListener) -> UInt64 {
+    return FfiConverterTypeSyncProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * Work running in the background on behalf of the app.
  *
  * Keep the handle for as long as the work should go on: the work stops when the handle is
@@ -2176,6 +3010,105 @@ public func FfiConverterTypeTaskHandle_lower(_ value: TaskHandle) -> UInt64 {
 }
 
 
+
+
+/**
+ * The home screen's day.
+ */
+public struct Agenda: Equatable, Hashable {
+    /**
+     * The local day, `YYYY-MM-DD`.
+     */
+    public let date: String
+    /**
+     * Calendar entries of the day.
+     */
+    public let schedule: [Task]
+    /**
+     * Tasks due that day.
+     */
+    public let tasksDue: [Task]
+    /**
+     * Open tasks already overdue.
+     */
+    public let overdue: [Task]
+    /**
+     * Planned visits.
+     */
+    public let plannedVisits: [PlannedVisit]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The local day, `YYYY-MM-DD`.
+         */date: String, 
+        /**
+         * Calendar entries of the day.
+         */schedule: [Task], 
+        /**
+         * Tasks due that day.
+         */tasksDue: [Task], 
+        /**
+         * Open tasks already overdue.
+         */overdue: [Task], 
+        /**
+         * Planned visits.
+         */plannedVisits: [PlannedVisit]) {
+        self.date = date
+        self.schedule = schedule
+        self.tasksDue = tasksDue
+        self.overdue = overdue
+        self.plannedVisits = plannedVisits
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Agenda: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAgenda: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Agenda {
+        return
+            try Agenda(
+                date: FfiConverterString.read(from: &buf), 
+                schedule: FfiConverterSequenceTypeTask.read(from: &buf), 
+                tasksDue: FfiConverterSequenceTypeTask.read(from: &buf), 
+                overdue: FfiConverterSequenceTypeTask.read(from: &buf), 
+                plannedVisits: FfiConverterSequenceTypePlannedVisit.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Agenda, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterSequenceTypeTask.write(value.schedule, into: &buf)
+        FfiConverterSequenceTypeTask.write(value.tasksDue, into: &buf)
+        FfiConverterSequenceTypeTask.write(value.overdue, into: &buf)
+        FfiConverterSequenceTypePlannedVisit.write(value.plannedVisits, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgenda_lift(_ buf: RustBuffer) throws -> Agenda {
+    return try FfiConverterTypeAgenda.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgenda_lower(_ value: Agenda) -> RustBuffer {
+    return FfiConverterTypeAgenda.lower(value)
+}
 
 
 /**
@@ -2457,6 +3390,85 @@ public func FfiConverterTypeApprovalDecision_lower(_ value: ApprovalDecision) ->
 
 
 /**
+ * A photo kept by content hash.
+ */
+public struct Attachment: Equatable, Hashable {
+    /**
+     * SHA-256 of the content, lower-case hex.
+     */
+    public let sha256: String
+    /**
+     * Bytes.
+     */
+    public let size: Int64
+    /**
+     * MIME type.
+     */
+    public let mime: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SHA-256 of the content, lower-case hex.
+         */sha256: String, 
+        /**
+         * Bytes.
+         */size: Int64, 
+        /**
+         * MIME type.
+         */mime: String) {
+        self.sha256 = sha256
+        self.size = size
+        self.mime = mime
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Attachment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Attachment {
+        return
+            try Attachment(
+                sha256: FfiConverterString.read(from: &buf), 
+                size: FfiConverterInt64.read(from: &buf), 
+                mime: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Attachment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterInt64.write(value.size, into: &buf)
+        FfiConverterString.write(value.mime, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachment_lift(_ buf: RustBuffer) throws -> Attachment {
+    return try FfiConverterTypeAttachment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachment_lower(_ value: Attachment) -> RustBuffer {
+    return FfiConverterTypeAttachment.lower(value)
+}
+
+
+/**
  * What one operation or one applied sync page changed.
  */
 public struct ChangeEvent: Equatable, Hashable {
@@ -2603,6 +3615,214 @@ public func FfiConverterTypeChangedRecord_lift(_ buf: RustBuffer) throws -> Chan
 #endif
 public func FfiConverterTypeChangedRecord_lower(_ value: ChangedRecord) -> RustBuffer {
     return FfiConverterTypeChangedRecord.lower(value)
+}
+
+
+/**
+ * A check-in on the team map.
+ */
+public struct CheckInPoint: Equatable, Hashable {
+    /**
+     * The visit.
+     */
+    public let visitId: String
+    /**
+     * The rep.
+     */
+    public let repId: String
+    /**
+     * The rep's name.
+     */
+    public let repName: String
+    /**
+     * The customer.
+     */
+    public let customerId: String
+    /**
+     * When, ms.
+     */
+    public let atMs: Int64
+    /**
+     * Where.
+     */
+    public let lat: Double
+    /**
+     * Where.
+     */
+    public let lon: Double
+    /**
+     * The fence verdict, when judged.
+     */
+    public let fence: String?
+    /**
+     * Flag codes.
+     */
+    public let flags: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The visit.
+         */visitId: String, 
+        /**
+         * The rep.
+         */repId: String, 
+        /**
+         * The rep's name.
+         */repName: String, 
+        /**
+         * The customer.
+         */customerId: String, 
+        /**
+         * When, ms.
+         */atMs: Int64, 
+        /**
+         * Where.
+         */lat: Double, 
+        /**
+         * Where.
+         */lon: Double, 
+        /**
+         * The fence verdict, when judged.
+         */fence: String?, 
+        /**
+         * Flag codes.
+         */flags: [String]) {
+        self.visitId = visitId
+        self.repId = repId
+        self.repName = repName
+        self.customerId = customerId
+        self.atMs = atMs
+        self.lat = lat
+        self.lon = lon
+        self.fence = fence
+        self.flags = flags
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CheckInPoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckInPoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckInPoint {
+        return
+            try CheckInPoint(
+                visitId: FfiConverterString.read(from: &buf), 
+                repId: FfiConverterString.read(from: &buf), 
+                repName: FfiConverterString.read(from: &buf), 
+                customerId: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                fence: FfiConverterOptionString.read(from: &buf), 
+                flags: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CheckInPoint, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.visitId, into: &buf)
+        FfiConverterString.write(value.repId, into: &buf)
+        FfiConverterString.write(value.repName, into: &buf)
+        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterOptionString.write(value.fence, into: &buf)
+        FfiConverterSequenceString.write(value.flags, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckInPoint_lift(_ buf: RustBuffer) throws -> CheckInPoint {
+    return try FfiConverterTypeCheckInPoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckInPoint_lower(_ value: CheckInPoint) -> RustBuffer {
+    return FfiConverterTypeCheckInPoint.lower(value)
+}
+
+
+/**
+ * A recorded check-in.
+ */
+public struct CheckedIn: Equatable, Hashable {
+    /**
+     * The new visit, with the phone's verdict.
+     */
+    public let visit: Visit
+    /**
+     * The fix was proposed as the customer's location, for a manager to approve.
+     */
+    public let proposedLocation: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The new visit, with the phone's verdict.
+         */visit: Visit, 
+        /**
+         * The fix was proposed as the customer's location, for a manager to approve.
+         */proposedLocation: Bool) {
+        self.visit = visit
+        self.proposedLocation = proposedLocation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CheckedIn: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckedIn: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckedIn {
+        return
+            try CheckedIn(
+                visit: FfiConverterTypeVisit.read(from: &buf), 
+                proposedLocation: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CheckedIn, into buf: inout [UInt8]) {
+        FfiConverterTypeVisit.write(value.visit, into: &buf)
+        FfiConverterBool.write(value.proposedLocation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckedIn_lift(_ buf: RustBuffer) throws -> CheckedIn {
+    return try FfiConverterTypeCheckedIn.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckedIn_lower(_ value: CheckedIn) -> RustBuffer {
+    return FfiConverterTypeCheckedIn.lower(value)
 }
 
 
@@ -3357,6 +4577,355 @@ public func FfiConverterTypeCustomerDraft_lift(_ buf: RustBuffer) throws -> Cust
 #endif
 public func FfiConverterTypeCustomerDraft_lower(_ value: CustomerDraft) -> RustBuffer {
     return FfiConverterTypeCustomerDraft.lower(value)
+}
+
+
+/**
+ * A daily report.
+ */
+public struct DailyReport: Equatable, Hashable {
+    /**
+     * The report.
+     */
+    public let id: String
+    /**
+     * Its author.
+     */
+    public let ownerId: String?
+    /**
+     * The local day, `YYYY-MM-DD`.
+     */
+    public let date: String
+    /**
+     * `draft`, `submitted` or `missing`.
+     */
+    public let state: String
+    /**
+     * Today's work.
+     */
+    public let summary: String
+    /**
+     * Results.
+     */
+    public let results: String
+    /**
+     * Problems met.
+     */
+    public let problems: String
+    /**
+     * Tomorrow's plan.
+     */
+    public let planTomorrow: String
+    /**
+     * Visits of the day, gathered automatically.
+     */
+    public let visitIds: [String]
+    /**
+     * Follow-ups of the day.
+     */
+    public let followUpIds: [String]
+    /**
+     * When submitted, ms.
+     */
+    public let submittedAtMs: Int64?
+    /**
+     * Comments by managers, oldest first.
+     */
+    public let comments: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The report.
+         */id: String, 
+        /**
+         * Its author.
+         */ownerId: String?, 
+        /**
+         * The local day, `YYYY-MM-DD`.
+         */date: String, 
+        /**
+         * `draft`, `submitted` or `missing`.
+         */state: String, 
+        /**
+         * Today's work.
+         */summary: String, 
+        /**
+         * Results.
+         */results: String, 
+        /**
+         * Problems met.
+         */problems: String, 
+        /**
+         * Tomorrow's plan.
+         */planTomorrow: String, 
+        /**
+         * Visits of the day, gathered automatically.
+         */visitIds: [String], 
+        /**
+         * Follow-ups of the day.
+         */followUpIds: [String], 
+        /**
+         * When submitted, ms.
+         */submittedAtMs: Int64?, 
+        /**
+         * Comments by managers, oldest first.
+         */comments: [String]) {
+        self.id = id
+        self.ownerId = ownerId
+        self.date = date
+        self.state = state
+        self.summary = summary
+        self.results = results
+        self.problems = problems
+        self.planTomorrow = planTomorrow
+        self.visitIds = visitIds
+        self.followUpIds = followUpIds
+        self.submittedAtMs = submittedAtMs
+        self.comments = comments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DailyReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DailyReport {
+        return
+            try DailyReport(
+                id: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                date: FfiConverterString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                summary: FfiConverterString.read(from: &buf), 
+                results: FfiConverterString.read(from: &buf), 
+                problems: FfiConverterString.read(from: &buf), 
+                planTomorrow: FfiConverterString.read(from: &buf), 
+                visitIds: FfiConverterSequenceString.read(from: &buf), 
+                followUpIds: FfiConverterSequenceString.read(from: &buf), 
+                submittedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                comments: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DailyReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterString.write(value.summary, into: &buf)
+        FfiConverterString.write(value.results, into: &buf)
+        FfiConverterString.write(value.problems, into: &buf)
+        FfiConverterString.write(value.planTomorrow, into: &buf)
+        FfiConverterSequenceString.write(value.visitIds, into: &buf)
+        FfiConverterSequenceString.write(value.followUpIds, into: &buf)
+        FfiConverterOptionInt64.write(value.submittedAtMs, into: &buf)
+        FfiConverterSequenceString.write(value.comments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDailyReport_lift(_ buf: RustBuffer) throws -> DailyReport {
+    return try FfiConverterTypeDailyReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDailyReport_lower(_ value: DailyReport) -> RustBuffer {
+    return FfiConverterTypeDailyReport.lower(value)
+}
+
+
+/**
+ * What the app's integrity check said about the device.
+ */
+public struct DeviceIntegritySignal: Equatable, Hashable {
+    /**
+     * Rooted or jailbroken.
+     */
+    public let rooted: Bool
+    /**
+     * Running in an emulator.
+     */
+    public let emulator: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Rooted or jailbroken.
+         */rooted: Bool, 
+        /**
+         * Running in an emulator.
+         */emulator: Bool) {
+        self.rooted = rooted
+        self.emulator = emulator
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceIntegritySignal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceIntegritySignal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceIntegritySignal {
+        return
+            try DeviceIntegritySignal(
+                rooted: FfiConverterBool.read(from: &buf), 
+                emulator: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceIntegritySignal, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.rooted, into: &buf)
+        FfiConverterBool.write(value.emulator, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceIntegritySignal_lift(_ buf: RustBuffer) throws -> DeviceIntegritySignal {
+    return try FfiConverterTypeDeviceIntegritySignal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceIntegritySignal_lower(_ value: DeviceIntegritySignal) -> RustBuffer {
+    return FfiConverterTypeDeviceIntegritySignal.lower(value)
+}
+
+
+/**
+ * A position exactly as the phone's OS gave it.
+ */
+public struct DevicePosition: Equatable, Hashable {
+    /**
+     * Latitude, degrees.
+     */
+    public let lat: Double
+    /**
+     * Longitude, degrees.
+     */
+    public let lon: Double
+    /**
+     * Horizontal accuracy, metres.
+     */
+    public let accuracyM: Double
+    /**
+     * When the OS took the fix, ms on the device clock (derived from the fix's
+     * elapsed-realtime stamp, so a cached fix shows its true age).
+     */
+    public let fixTimeMs: Int64
+    /**
+     * The OS marked the fix as mock or simulated.
+     */
+    public let isMock: Bool
+    /**
+     * The app's integrity check: `None` when none ran.
+     */
+    public let integrity: DeviceIntegritySignal?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Latitude, degrees.
+         */lat: Double, 
+        /**
+         * Longitude, degrees.
+         */lon: Double, 
+        /**
+         * Horizontal accuracy, metres.
+         */accuracyM: Double, 
+        /**
+         * When the OS took the fix, ms on the device clock (derived from the fix's
+         * elapsed-realtime stamp, so a cached fix shows its true age).
+         */fixTimeMs: Int64, 
+        /**
+         * The OS marked the fix as mock or simulated.
+         */isMock: Bool, 
+        /**
+         * The app's integrity check: `None` when none ran.
+         */integrity: DeviceIntegritySignal?) {
+        self.lat = lat
+        self.lon = lon
+        self.accuracyM = accuracyM
+        self.fixTimeMs = fixTimeMs
+        self.isMock = isMock
+        self.integrity = integrity
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DevicePosition: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDevicePosition: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DevicePosition {
+        return
+            try DevicePosition(
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                accuracyM: FfiConverterDouble.read(from: &buf), 
+                fixTimeMs: FfiConverterInt64.read(from: &buf), 
+                isMock: FfiConverterBool.read(from: &buf), 
+                integrity: FfiConverterOptionTypeDeviceIntegritySignal.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DevicePosition, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterDouble.write(value.accuracyM, into: &buf)
+        FfiConverterInt64.write(value.fixTimeMs, into: &buf)
+        FfiConverterBool.write(value.isMock, into: &buf)
+        FfiConverterOptionTypeDeviceIntegritySignal.write(value.integrity, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDevicePosition_lift(_ buf: RustBuffer) throws -> DevicePosition {
+    return try FfiConverterTypeDevicePosition.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDevicePosition_lower(_ value: DevicePosition) -> RustBuffer {
+    return FfiConverterTypeDevicePosition.lower(value)
 }
 
 
@@ -4760,6 +6329,749 @@ public func FfiConverterTypeOpportunity_lower(_ value: Opportunity) -> RustBuffe
 
 
 /**
+ * A visit planned for the day.
+ */
+public struct PlannedVisit: Equatable, Hashable {
+    /**
+     * The customer.
+     */
+    public let customerId: String
+    /**
+     * When, ms.
+     */
+    public let plannedAtMs: Int64?
+    /**
+     * Why.
+     */
+    public let purpose: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The customer.
+         */customerId: String, 
+        /**
+         * When, ms.
+         */plannedAtMs: Int64?, 
+        /**
+         * Why.
+         */purpose: String?) {
+        self.customerId = customerId
+        self.plannedAtMs = plannedAtMs
+        self.purpose = purpose
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlannedVisit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlannedVisit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlannedVisit {
+        return
+            try PlannedVisit(
+                customerId: FfiConverterString.read(from: &buf), 
+                plannedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                purpose: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlannedVisit, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterOptionInt64.write(value.plannedAtMs, into: &buf)
+        FfiConverterOptionString.write(value.purpose, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlannedVisit_lift(_ buf: RustBuffer) throws -> PlannedVisit {
+    return try FfiConverterTypePlannedVisit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlannedVisit_lower(_ value: PlannedVisit) -> RustBuffer {
+    return FfiConverterTypePlannedVisit.lower(value)
+}
+
+
+/**
+ * A record the server refused in a sync, by the rule that refused it.
+ */
+public struct RefusedRecord: Equatable, Hashable {
+    /**
+     * The record.
+     */
+    public let recordId: String
+    /**
+     * The rule's stable code.
+     */
+    public let rule: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The record.
+         */recordId: String, 
+        /**
+         * The rule's stable code.
+         */rule: String) {
+        self.recordId = recordId
+        self.rule = rule
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RefusedRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRefusedRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefusedRecord {
+        return
+            try RefusedRecord(
+                recordId: FfiConverterString.read(from: &buf), 
+                rule: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RefusedRecord, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.recordId, into: &buf)
+        FfiConverterString.write(value.rule, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedRecord_lift(_ buf: RustBuffer) throws -> RefusedRecord {
+    return try FfiConverterTypeRefusedRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedRecord_lower(_ value: RefusedRecord) -> RustBuffer {
+    return FfiConverterTypeRefusedRecord.lower(value)
+}
+
+
+/**
+ * A change of the user that the server refused, kept so the user can see what was lost
+ * and why.
+ */
+public struct RejectedChange: Equatable, Hashable {
+    /**
+     * Its number, for `dismiss_rejected_change`.
+     */
+    public let seq: Int64
+    /**
+     * The record.
+     */
+    public let recordId: String
+    /**
+     * Its kind.
+     */
+    public let kind: String
+    /**
+     * The rule's stable code.
+     */
+    public let rule: String
+    /**
+     * The field at fault, when one is.
+     */
+    public let field: String?
+    /**
+     * Why, in words.
+     */
+    public let detail: String
+    /**
+     * When it was refused, ms.
+     */
+    public let rejectedAtMs: Int64
+    /**
+     * When the user dismissed it, ms.
+     */
+    public let resolvedAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its number, for `dismiss_rejected_change`.
+         */seq: Int64, 
+        /**
+         * The record.
+         */recordId: String, 
+        /**
+         * Its kind.
+         */kind: String, 
+        /**
+         * The rule's stable code.
+         */rule: String, 
+        /**
+         * The field at fault, when one is.
+         */field: String?, 
+        /**
+         * Why, in words.
+         */detail: String, 
+        /**
+         * When it was refused, ms.
+         */rejectedAtMs: Int64, 
+        /**
+         * When the user dismissed it, ms.
+         */resolvedAtMs: Int64?) {
+        self.seq = seq
+        self.recordId = recordId
+        self.kind = kind
+        self.rule = rule
+        self.field = field
+        self.detail = detail
+        self.rejectedAtMs = rejectedAtMs
+        self.resolvedAtMs = resolvedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RejectedChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRejectedChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RejectedChange {
+        return
+            try RejectedChange(
+                seq: FfiConverterInt64.read(from: &buf), 
+                recordId: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                rule: FfiConverterString.read(from: &buf), 
+                field: FfiConverterOptionString.read(from: &buf), 
+                detail: FfiConverterString.read(from: &buf), 
+                rejectedAtMs: FfiConverterInt64.read(from: &buf), 
+                resolvedAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RejectedChange, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterString.write(value.recordId, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.rule, into: &buf)
+        FfiConverterOptionString.write(value.field, into: &buf)
+        FfiConverterString.write(value.detail, into: &buf)
+        FfiConverterInt64.write(value.rejectedAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.resolvedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectedChange_lift(_ buf: RustBuffer) throws -> RejectedChange {
+    return try FfiConverterTypeRejectedChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectedChange_lower(_ value: RejectedChange) -> RustBuffer {
+    return FfiConverterTypeRejectedChange.lower(value)
+}
+
+
+/**
+ * A reminder that falls due.
+ */
+public struct Reminder: Equatable, Hashable {
+    /**
+     * The task.
+     */
+    public let taskId: String
+    /**
+     * Its title.
+     */
+    public let title: String
+    /**
+     * When to remind, ms.
+     */
+    public let remindAtMs: Int64
+    /**
+     * When it is due, ms.
+     */
+    public let dueAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The task.
+         */taskId: String, 
+        /**
+         * Its title.
+         */title: String, 
+        /**
+         * When to remind, ms.
+         */remindAtMs: Int64, 
+        /**
+         * When it is due, ms.
+         */dueAtMs: Int64?) {
+        self.taskId = taskId
+        self.title = title
+        self.remindAtMs = remindAtMs
+        self.dueAtMs = dueAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Reminder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reminder {
+        return
+            try Reminder(
+                taskId: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                remindAtMs: FfiConverterInt64.read(from: &buf), 
+                dueAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Reminder, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.taskId, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterInt64.write(value.remindAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminder_lift(_ buf: RustBuffer) throws -> Reminder {
+    return try FfiConverterTypeReminder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminder_lower(_ value: Reminder) -> RustBuffer {
+    return FfiConverterTypeReminder.lower(value)
+}
+
+
+/**
+ * The team's daily-report compliance.
+ */
+public struct ReportDashboard: Equatable, Hashable {
+    /**
+     * When the data was last synced, ms.
+     */
+    public let dataAsOfMs: Int64?
+    /**
+     * One row per group.
+     */
+    public let rows: [ReportRow]
+    /**
+     * The whole scope.
+     */
+    public let total: ReportFigures
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the data was last synced, ms.
+         */dataAsOfMs: Int64?, 
+        /**
+         * One row per group.
+         */rows: [ReportRow], 
+        /**
+         * The whole scope.
+         */total: ReportFigures) {
+        self.dataAsOfMs = dataAsOfMs
+        self.rows = rows
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportDashboard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportDashboard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportDashboard {
+        return
+            try ReportDashboard(
+                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                rows: FfiConverterSequenceTypeReportRow.read(from: &buf), 
+                total: FfiConverterTypeReportFigures.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportDashboard, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterSequenceTypeReportRow.write(value.rows, into: &buf)
+        FfiConverterTypeReportFigures.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportDashboard_lift(_ buf: RustBuffer) throws -> ReportDashboard {
+    return try FfiConverterTypeReportDashboard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportDashboard_lower(_ value: ReportDashboard) -> RustBuffer {
+    return FfiConverterTypeReportDashboard.lower(value)
+}
+
+
+/**
+ * The sections of a report to change; `None` leaves a section as it is.
+ */
+public struct ReportEdit: Equatable, Hashable {
+    /**
+     * Today's work.
+     */
+    public let summary: String?
+    /**
+     * Results.
+     */
+    public let results: String?
+    /**
+     * Problems met.
+     */
+    public let problems: String?
+    /**
+     * Tomorrow's plan.
+     */
+    public let planTomorrow: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Today's work.
+         */summary: String?, 
+        /**
+         * Results.
+         */results: String?, 
+        /**
+         * Problems met.
+         */problems: String?, 
+        /**
+         * Tomorrow's plan.
+         */planTomorrow: String?) {
+        self.summary = summary
+        self.results = results
+        self.problems = problems
+        self.planTomorrow = planTomorrow
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportEdit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportEdit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportEdit {
+        return
+            try ReportEdit(
+                summary: FfiConverterOptionString.read(from: &buf), 
+                results: FfiConverterOptionString.read(from: &buf), 
+                problems: FfiConverterOptionString.read(from: &buf), 
+                planTomorrow: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportEdit, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.summary, into: &buf)
+        FfiConverterOptionString.write(value.results, into: &buf)
+        FfiConverterOptionString.write(value.problems, into: &buf)
+        FfiConverterOptionString.write(value.planTomorrow, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportEdit_lift(_ buf: RustBuffer) throws -> ReportEdit {
+    return try FfiConverterTypeReportEdit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportEdit_lower(_ value: ReportEdit) -> RustBuffer {
+    return FfiConverterTypeReportEdit.lower(value)
+}
+
+
+/**
+ * Report compliance of one group, or of the whole scope.
+ */
+public struct ReportFigures: Equatable, Hashable {
+    /**
+     * Reports submitted on time.
+     */
+    public let onTime: UInt64
+    /**
+     * Reports submitted late.
+     */
+    public let late: UInt64
+    /**
+     * Days without a report.
+     */
+    public let missing: UInt64
+    /**
+     * Of those, days where not even a draft exists.
+     */
+    public let missingUnfiled: UInt64
+    /**
+     * Reports a manager marked false.
+     */
+    public let falseReports: UInt64
+    /**
+     * Submitted reports the server has not received yet.
+     */
+    public let awaitingReceipt: UInt64
+    /**
+     * Days not judged yet.
+     */
+    public let unjudged: UInt64
+    /**
+     * Penalties under the configured rules.
+     */
+    public let penalties: Money
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Reports submitted on time.
+         */onTime: UInt64, 
+        /**
+         * Reports submitted late.
+         */late: UInt64, 
+        /**
+         * Days without a report.
+         */missing: UInt64, 
+        /**
+         * Of those, days where not even a draft exists.
+         */missingUnfiled: UInt64, 
+        /**
+         * Reports a manager marked false.
+         */falseReports: UInt64, 
+        /**
+         * Submitted reports the server has not received yet.
+         */awaitingReceipt: UInt64, 
+        /**
+         * Days not judged yet.
+         */unjudged: UInt64, 
+        /**
+         * Penalties under the configured rules.
+         */penalties: Money) {
+        self.onTime = onTime
+        self.late = late
+        self.missing = missing
+        self.missingUnfiled = missingUnfiled
+        self.falseReports = falseReports
+        self.awaitingReceipt = awaitingReceipt
+        self.unjudged = unjudged
+        self.penalties = penalties
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportFigures: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportFigures: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportFigures {
+        return
+            try ReportFigures(
+                onTime: FfiConverterUInt64.read(from: &buf), 
+                late: FfiConverterUInt64.read(from: &buf), 
+                missing: FfiConverterUInt64.read(from: &buf), 
+                missingUnfiled: FfiConverterUInt64.read(from: &buf), 
+                falseReports: FfiConverterUInt64.read(from: &buf), 
+                awaitingReceipt: FfiConverterUInt64.read(from: &buf), 
+                unjudged: FfiConverterUInt64.read(from: &buf), 
+                penalties: FfiConverterTypeMoney.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportFigures, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.onTime, into: &buf)
+        FfiConverterUInt64.write(value.late, into: &buf)
+        FfiConverterUInt64.write(value.missing, into: &buf)
+        FfiConverterUInt64.write(value.missingUnfiled, into: &buf)
+        FfiConverterUInt64.write(value.falseReports, into: &buf)
+        FfiConverterUInt64.write(value.awaitingReceipt, into: &buf)
+        FfiConverterUInt64.write(value.unjudged, into: &buf)
+        FfiConverterTypeMoney.write(value.penalties, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportFigures_lift(_ buf: RustBuffer) throws -> ReportFigures {
+    return try FfiConverterTypeReportFigures.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportFigures_lower(_ value: ReportFigures) -> RustBuffer {
+    return FfiConverterTypeReportFigures.lower(value)
+}
+
+
+/**
+ * One group's report compliance.
+ */
+public struct ReportRow: Equatable, Hashable {
+    /**
+     * The rep, team or region.
+     */
+    public let groupId: String
+    /**
+     * Its name.
+     */
+    public let groupName: String
+    /**
+     * The counts.
+     */
+    public let figures: ReportFigures
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The rep, team or region.
+         */groupId: String, 
+        /**
+         * Its name.
+         */groupName: String, 
+        /**
+         * The counts.
+         */figures: ReportFigures) {
+        self.groupId = groupId
+        self.groupName = groupName
+        self.figures = figures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportRow {
+        return
+            try ReportRow(
+                groupId: FfiConverterString.read(from: &buf), 
+                groupName: FfiConverterString.read(from: &buf), 
+                figures: FfiConverterTypeReportFigures.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.groupId, into: &buf)
+        FfiConverterString.write(value.groupName, into: &buf)
+        FfiConverterTypeReportFigures.write(value.figures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportRow_lift(_ buf: RustBuffer) throws -> ReportRow {
+    return try FfiConverterTypeReportRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportRow_lower(_ value: ReportRow) -> RustBuffer {
+    return FfiConverterTypeReportRow.lower(value)
+}
+
+
+/**
  * A search result.
  */
 public struct SearchHit: Equatable, Hashable {
@@ -4845,6 +7157,105 @@ public func FfiConverterTypeSearchHit_lift(_ buf: RustBuffer) throws -> SearchHi
 #endif
 public func FfiConverterTypeSearchHit_lower(_ value: SearchHit) -> RustBuffer {
     return FfiConverterTypeSearchHit.lower(value)
+}
+
+
+/**
+ * What a user signs in with.
+ */
+public struct SignInRequest: Equatable, Hashable {
+    /**
+     * The server's base URL, such as `https://sync.example.com`.
+     */
+    public let serverUrl: String
+    /**
+     * The company's short name on the server.
+     */
+    public let tenant: String
+    /**
+     * The user's login.
+     */
+    public let login: String
+    /**
+     * The password; it is sent once and never stored.
+     */
+    public let password: String
+    /**
+     * A name for this device, shown to admins (`Model of phone`).
+     */
+    public let deviceName: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The server's base URL, such as `https://sync.example.com`.
+         */serverUrl: String, 
+        /**
+         * The company's short name on the server.
+         */tenant: String, 
+        /**
+         * The user's login.
+         */login: String, 
+        /**
+         * The password; it is sent once and never stored.
+         */password: String, 
+        /**
+         * A name for this device, shown to admins (`Model of phone`).
+         */deviceName: String) {
+        self.serverUrl = serverUrl
+        self.tenant = tenant
+        self.login = login
+        self.password = password
+        self.deviceName = deviceName
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SignInRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignInRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignInRequest {
+        return
+            try SignInRequest(
+                serverUrl: FfiConverterString.read(from: &buf), 
+                tenant: FfiConverterString.read(from: &buf), 
+                login: FfiConverterString.read(from: &buf), 
+                password: FfiConverterString.read(from: &buf), 
+                deviceName: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SignInRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.serverUrl, into: &buf)
+        FfiConverterString.write(value.tenant, into: &buf)
+        FfiConverterString.write(value.login, into: &buf)
+        FfiConverterString.write(value.password, into: &buf)
+        FfiConverterString.write(value.deviceName, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignInRequest_lift(_ buf: RustBuffer) throws -> SignInRequest {
+    return try FfiConverterTypeSignInRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignInRequest_lower(_ value: SignInRequest) -> RustBuffer {
+    return FfiConverterTypeSignInRequest.lower(value)
 }
 
 
@@ -5146,6 +7557,1285 @@ public func FfiConverterTypeStageName_lower(_ value: StageName) -> RustBuffer {
 
 
 /**
+ * How a sync retries; [`default_sync_options`] suits a phone.
+ */
+public struct SyncOptions: Equatable, Hashable {
+    /**
+     * Attempts of one request before the sync gives up as offline.
+     */
+    public let maxAttempts: UInt32
+    /**
+     * The first wait between attempts, ms; doubled after each failure, with jitter.
+     */
+    public let initialBackoffMs: UInt64
+    /**
+     * The longest wait between attempts, ms.
+     */
+    public let maxBackoffMs: UInt64
+    /**
+     * How long one request may take, ms.
+     */
+    public let requestTimeoutMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Attempts of one request before the sync gives up as offline.
+         */maxAttempts: UInt32, 
+        /**
+         * The first wait between attempts, ms; doubled after each failure, with jitter.
+         */initialBackoffMs: UInt64, 
+        /**
+         * The longest wait between attempts, ms.
+         */maxBackoffMs: UInt64, 
+        /**
+         * How long one request may take, ms.
+         */requestTimeoutMs: UInt64) {
+        self.maxAttempts = maxAttempts
+        self.initialBackoffMs = initialBackoffMs
+        self.maxBackoffMs = maxBackoffMs
+        self.requestTimeoutMs = requestTimeoutMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncOptions {
+        return
+            try SyncOptions(
+                maxAttempts: FfiConverterUInt32.read(from: &buf), 
+                initialBackoffMs: FfiConverterUInt64.read(from: &buf), 
+                maxBackoffMs: FfiConverterUInt64.read(from: &buf), 
+                requestTimeoutMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncOptions, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.maxAttempts, into: &buf)
+        FfiConverterUInt64.write(value.initialBackoffMs, into: &buf)
+        FfiConverterUInt64.write(value.maxBackoffMs, into: &buf)
+        FfiConverterUInt64.write(value.requestTimeoutMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncOptions_lift(_ buf: RustBuffer) throws -> SyncOptions {
+    return try FfiConverterTypeSyncOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncOptions_lower(_ value: SyncOptions) -> RustBuffer {
+    return FfiConverterTypeSyncOptions.lower(value)
+}
+
+
+/**
+ * How far a running sync got, after each committed page.
+ */
+public struct SyncProgress: Equatable, Hashable {
+    /**
+     * Round trips completed.
+     */
+    public let rounds: UInt32
+    /**
+     * Pages committed to the store.
+     */
+    public let pages: UInt32
+    /**
+     * HTTP requests sent, retries included.
+     */
+    public let requests: UInt32
+    /**
+     * Records pushed.
+     */
+    public let recordsUp: UInt64
+    /**
+     * Records received.
+     */
+    public let recordsDown: UInt64
+    /**
+     * Records removed because they left the user's view.
+     */
+    public let recordsRemoved: UInt64
+    /**
+     * Bytes sent, as on the wire.
+     */
+    public let bytesUp: UInt64
+    /**
+     * Bytes received, as on the wire.
+     */
+    public let bytesDown: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Round trips completed.
+         */rounds: UInt32, 
+        /**
+         * Pages committed to the store.
+         */pages: UInt32, 
+        /**
+         * HTTP requests sent, retries included.
+         */requests: UInt32, 
+        /**
+         * Records pushed.
+         */recordsUp: UInt64, 
+        /**
+         * Records received.
+         */recordsDown: UInt64, 
+        /**
+         * Records removed because they left the user's view.
+         */recordsRemoved: UInt64, 
+        /**
+         * Bytes sent, as on the wire.
+         */bytesUp: UInt64, 
+        /**
+         * Bytes received, as on the wire.
+         */bytesDown: UInt64) {
+        self.rounds = rounds
+        self.pages = pages
+        self.requests = requests
+        self.recordsUp = recordsUp
+        self.recordsDown = recordsDown
+        self.recordsRemoved = recordsRemoved
+        self.bytesUp = bytesUp
+        self.bytesDown = bytesDown
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncProgress {
+        return
+            try SyncProgress(
+                rounds: FfiConverterUInt32.read(from: &buf), 
+                pages: FfiConverterUInt32.read(from: &buf), 
+                requests: FfiConverterUInt32.read(from: &buf), 
+                recordsUp: FfiConverterUInt64.read(from: &buf), 
+                recordsDown: FfiConverterUInt64.read(from: &buf), 
+                recordsRemoved: FfiConverterUInt64.read(from: &buf), 
+                bytesUp: FfiConverterUInt64.read(from: &buf), 
+                bytesDown: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncProgress, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.rounds, into: &buf)
+        FfiConverterUInt32.write(value.pages, into: &buf)
+        FfiConverterUInt32.write(value.requests, into: &buf)
+        FfiConverterUInt64.write(value.recordsUp, into: &buf)
+        FfiConverterUInt64.write(value.recordsDown, into: &buf)
+        FfiConverterUInt64.write(value.recordsRemoved, into: &buf)
+        FfiConverterUInt64.write(value.bytesUp, into: &buf)
+        FfiConverterUInt64.write(value.bytesDown, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgress_lift(_ buf: RustBuffer) throws -> SyncProgress {
+    return try FfiConverterTypeSyncProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncProgress_lower(_ value: SyncProgress) -> RustBuffer {
+    return FfiConverterTypeSyncProgress.lower(value)
+}
+
+
+/**
+ * What a finished sync did.
+ */
+public struct SyncSummary: Equatable, Hashable {
+    /**
+     * The totals.
+     */
+    public let progress: SyncProgress
+    /**
+     * Records the server refused; the user's versions are in `rejected_changes()`.
+     */
+    public let refused: [RefusedRecord]
+    /**
+     * The server's time at the end, ms.
+     */
+    public let serverTimeMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The totals.
+         */progress: SyncProgress, 
+        /**
+         * Records the server refused; the user's versions are in `rejected_changes()`.
+         */refused: [RefusedRecord], 
+        /**
+         * The server's time at the end, ms.
+         */serverTimeMs: Int64) {
+        self.progress = progress
+        self.refused = refused
+        self.serverTimeMs = serverTimeMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncSummary {
+        return
+            try SyncSummary(
+                progress: FfiConverterTypeSyncProgress.read(from: &buf), 
+                refused: FfiConverterSequenceTypeRefusedRecord.read(from: &buf), 
+                serverTimeMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncSummary, into buf: inout [UInt8]) {
+        FfiConverterTypeSyncProgress.write(value.progress, into: &buf)
+        FfiConverterSequenceTypeRefusedRecord.write(value.refused, into: &buf)
+        FfiConverterInt64.write(value.serverTimeMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSummary_lift(_ buf: RustBuffer) throws -> SyncSummary {
+    return try FfiConverterTypeSyncSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSummary_lower(_ value: SyncSummary) -> RustBuffer {
+    return FfiConverterTypeSyncSummary.lower(value)
+}
+
+
+/**
+ * A task or a calendar entry.
+ */
+public struct Task: Equatable, Hashable {
+    /**
+     * The task.
+     */
+    public let id: String
+    /**
+     * Who does it.
+     */
+    public let ownerId: String?
+    /**
+     * `task` or `schedule`.
+     */
+    public let kind: String
+    /**
+     * Title.
+     */
+    public let title: String
+    /**
+     * `proposed`, `open`, `rejected`, `completed` or `cancelled`.
+     */
+    public let status: String
+    /**
+     * Due, ms.
+     */
+    public let dueAtMs: Int64?
+    /**
+     * A schedule entry's start, ms.
+     */
+    public let startAtMs: Int64?
+    /**
+     * A schedule entry's end, ms.
+     */
+    public let endAtMs: Int64?
+    /**
+     * When to remind, ms.
+     */
+    public let reminderAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The task.
+         */id: String, 
+        /**
+         * Who does it.
+         */ownerId: String?, 
+        /**
+         * `task` or `schedule`.
+         */kind: String, 
+        /**
+         * Title.
+         */title: String, 
+        /**
+         * `proposed`, `open`, `rejected`, `completed` or `cancelled`.
+         */status: String, 
+        /**
+         * Due, ms.
+         */dueAtMs: Int64?, 
+        /**
+         * A schedule entry's start, ms.
+         */startAtMs: Int64?, 
+        /**
+         * A schedule entry's end, ms.
+         */endAtMs: Int64?, 
+        /**
+         * When to remind, ms.
+         */reminderAtMs: Int64?) {
+        self.id = id
+        self.ownerId = ownerId
+        self.kind = kind
+        self.title = title
+        self.status = status
+        self.dueAtMs = dueAtMs
+        self.startAtMs = startAtMs
+        self.endAtMs = endAtMs
+        self.reminderAtMs = reminderAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Task: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTask: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Task {
+        return
+            try Task(
+                id: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                dueAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                startAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                endAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                reminderAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Task, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.startAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.endAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.reminderAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTask_lift(_ buf: RustBuffer) throws -> Task {
+    return try FfiConverterTypeTask.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTask_lower(_ value: Task) -> RustBuffer {
+    return FfiConverterTypeTask.lower(value)
+}
+
+
+/**
+ * A new task for oneself or, for a manager, for a rep.
+ */
+public struct TaskDraft: Equatable, Hashable {
+    /**
+     * Who does it.
+     */
+    public let assigneeId: String
+    /**
+     * `task` or `schedule`.
+     */
+    public let kind: String
+    /**
+     * Title.
+     */
+    public let title: String
+    /**
+     * Details.
+     */
+    public let description: String
+    /**
+     * Due, ms.
+     */
+    public let dueAtMs: Int64?
+    /**
+     * A schedule entry's start, ms.
+     */
+    public let startAtMs: Int64?
+    /**
+     * A schedule entry's end, ms.
+     */
+    public let endAtMs: Int64?
+    /**
+     * When to remind, ms.
+     */
+    public let reminderAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Who does it.
+         */assigneeId: String, 
+        /**
+         * `task` or `schedule`.
+         */kind: String, 
+        /**
+         * Title.
+         */title: String, 
+        /**
+         * Details.
+         */description: String, 
+        /**
+         * Due, ms.
+         */dueAtMs: Int64?, 
+        /**
+         * A schedule entry's start, ms.
+         */startAtMs: Int64?, 
+        /**
+         * A schedule entry's end, ms.
+         */endAtMs: Int64?, 
+        /**
+         * When to remind, ms.
+         */reminderAtMs: Int64?) {
+        self.assigneeId = assigneeId
+        self.kind = kind
+        self.title = title
+        self.description = description
+        self.dueAtMs = dueAtMs
+        self.startAtMs = startAtMs
+        self.endAtMs = endAtMs
+        self.reminderAtMs = reminderAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TaskDraft: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskDraft: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskDraft {
+        return
+            try TaskDraft(
+                assigneeId: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf), 
+                dueAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                startAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                endAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                reminderAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TaskDraft, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.assigneeId, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+        FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.startAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.endAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.reminderAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskDraft_lift(_ buf: RustBuffer) throws -> TaskDraft {
+    return try FfiConverterTypeTaskDraft.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskDraft_lower(_ value: TaskDraft) -> RustBuffer {
+    return FfiConverterTypeTaskDraft.lower(value)
+}
+
+
+/**
+ * One reason a check-in looks suspicious.
+ */
+public struct VerdictFlag: Equatable, Hashable {
+    /**
+     * The rule's code, such as `poor_accuracy` or `mock_location`.
+     */
+    public let kind: String
+    /**
+     * What was measured, in the rule's unit.
+     */
+    public let observed: Double?
+    /**
+     * The configured limit.
+     */
+    public let limit: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The rule's code, such as `poor_accuracy` or `mock_location`.
+         */kind: String, 
+        /**
+         * What was measured, in the rule's unit.
+         */observed: Double?, 
+        /**
+         * The configured limit.
+         */limit: Double?) {
+        self.kind = kind
+        self.observed = observed
+        self.limit = limit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerdictFlag: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerdictFlag: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerdictFlag {
+        return
+            try VerdictFlag(
+                kind: FfiConverterString.read(from: &buf), 
+                observed: FfiConverterOptionDouble.read(from: &buf), 
+                limit: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerdictFlag, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionDouble.write(value.observed, into: &buf)
+        FfiConverterOptionDouble.write(value.limit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdictFlag_lift(_ buf: RustBuffer) throws -> VerdictFlag {
+    return try FfiConverterTypeVerdictFlag.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdictFlag_lower(_ value: VerdictFlag) -> RustBuffer {
+    return FfiConverterTypeVerdictFlag.lower(value)
+}
+
+
+/**
+ * A customer visit.
+ */
+public struct Visit: Equatable, Hashable {
+    /**
+     * The visit.
+     */
+    public let id: String
+    /**
+     * The rep.
+     */
+    public let ownerId: String?
+    /**
+     * The customer.
+     */
+    public let customerId: String
+    /**
+     * When the rep checked in, ms.
+     */
+    public let checkedInAtMs: Int64
+    /**
+     * Where, as reported.
+     */
+    public let lat: Double
+    /**
+     * Where, as reported.
+     */
+    public let lon: Double
+    /**
+     * When the rep checked out, ms.
+     */
+    public let checkedOutAtMs: Int64?
+    /**
+     * The note.
+     */
+    public let note: String
+    /**
+     * Photos.
+     */
+    public let photos: [Attachment]
+    /**
+     * The verdict, from the phone until the server's arrives by sync.
+     */
+    public let verdict: VisitVerdict?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The visit.
+         */id: String, 
+        /**
+         * The rep.
+         */ownerId: String?, 
+        /**
+         * The customer.
+         */customerId: String, 
+        /**
+         * When the rep checked in, ms.
+         */checkedInAtMs: Int64, 
+        /**
+         * Where, as reported.
+         */lat: Double, 
+        /**
+         * Where, as reported.
+         */lon: Double, 
+        /**
+         * When the rep checked out, ms.
+         */checkedOutAtMs: Int64?, 
+        /**
+         * The note.
+         */note: String, 
+        /**
+         * Photos.
+         */photos: [Attachment], 
+        /**
+         * The verdict, from the phone until the server's arrives by sync.
+         */verdict: VisitVerdict?) {
+        self.id = id
+        self.ownerId = ownerId
+        self.customerId = customerId
+        self.checkedInAtMs = checkedInAtMs
+        self.lat = lat
+        self.lon = lon
+        self.checkedOutAtMs = checkedOutAtMs
+        self.note = note
+        self.photos = photos
+        self.verdict = verdict
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Visit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Visit {
+        return
+            try Visit(
+                id: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                customerId: FfiConverterString.read(from: &buf), 
+                checkedInAtMs: FfiConverterInt64.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                checkedOutAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                note: FfiConverterString.read(from: &buf), 
+                photos: FfiConverterSequenceTypeAttachment.read(from: &buf), 
+                verdict: FfiConverterOptionTypeVisitVerdict.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Visit, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterInt64.write(value.checkedInAtMs, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterOptionInt64.write(value.checkedOutAtMs, into: &buf)
+        FfiConverterString.write(value.note, into: &buf)
+        FfiConverterSequenceTypeAttachment.write(value.photos, into: &buf)
+        FfiConverterOptionTypeVisitVerdict.write(value.verdict, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisit_lift(_ buf: RustBuffer) throws -> Visit {
+    return try FfiConverterTypeVisit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisit_lower(_ value: Visit) -> RustBuffer {
+    return FfiConverterTypeVisit.lower(value)
+}
+
+
+/**
+ * Visit counts of one group and period, or of the whole scope.
+ */
+public struct VisitFigures: Equatable, Hashable {
+    /**
+     * Planned visits.
+     */
+    public let planned: UInt64
+    /**
+     * Planned visits that happened.
+     */
+    public let plannedDone: UInt64
+    /**
+     * Visits without a plan.
+     */
+    public let unplanned: UInt64
+    /**
+     * Check-ins.
+     */
+    public let checkIns: UInt64
+    /**
+     * Check-ins inside the fence.
+     */
+    public let inside: UInt64
+    /**
+     * Check-ins outside the fence.
+     */
+    public let outside: UInt64
+    /**
+     * Check-ins whose accuracy straddled the fence.
+     */
+    public let cannotTell: UInt64
+    /**
+     * Check-ins at customers with no location.
+     */
+    public let unableToVerify: UInt64
+    /**
+     * Check-ins not judged yet.
+     */
+    public let unjudged: UInt64
+    /**
+     * Check-ins with at least one flag.
+     */
+    public let flagged: UInt64
+    /**
+     * Visits checked out.
+     */
+    public let checkedOut: UInt64
+    /**
+     * Time at customers, seconds.
+     */
+    public let totalDurationS: UInt64
+    /**
+     * Average visit, seconds.
+     */
+    public let averageDurationS: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Planned visits.
+         */planned: UInt64, 
+        /**
+         * Planned visits that happened.
+         */plannedDone: UInt64, 
+        /**
+         * Visits without a plan.
+         */unplanned: UInt64, 
+        /**
+         * Check-ins.
+         */checkIns: UInt64, 
+        /**
+         * Check-ins inside the fence.
+         */inside: UInt64, 
+        /**
+         * Check-ins outside the fence.
+         */outside: UInt64, 
+        /**
+         * Check-ins whose accuracy straddled the fence.
+         */cannotTell: UInt64, 
+        /**
+         * Check-ins at customers with no location.
+         */unableToVerify: UInt64, 
+        /**
+         * Check-ins not judged yet.
+         */unjudged: UInt64, 
+        /**
+         * Check-ins with at least one flag.
+         */flagged: UInt64, 
+        /**
+         * Visits checked out.
+         */checkedOut: UInt64, 
+        /**
+         * Time at customers, seconds.
+         */totalDurationS: UInt64, 
+        /**
+         * Average visit, seconds.
+         */averageDurationS: UInt64?) {
+        self.planned = planned
+        self.plannedDone = plannedDone
+        self.unplanned = unplanned
+        self.checkIns = checkIns
+        self.inside = inside
+        self.outside = outside
+        self.cannotTell = cannotTell
+        self.unableToVerify = unableToVerify
+        self.unjudged = unjudged
+        self.flagged = flagged
+        self.checkedOut = checkedOut
+        self.totalDurationS = totalDurationS
+        self.averageDurationS = averageDurationS
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitFigures: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitFigures: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitFigures {
+        return
+            try VisitFigures(
+                planned: FfiConverterUInt64.read(from: &buf), 
+                plannedDone: FfiConverterUInt64.read(from: &buf), 
+                unplanned: FfiConverterUInt64.read(from: &buf), 
+                checkIns: FfiConverterUInt64.read(from: &buf), 
+                inside: FfiConverterUInt64.read(from: &buf), 
+                outside: FfiConverterUInt64.read(from: &buf), 
+                cannotTell: FfiConverterUInt64.read(from: &buf), 
+                unableToVerify: FfiConverterUInt64.read(from: &buf), 
+                unjudged: FfiConverterUInt64.read(from: &buf), 
+                flagged: FfiConverterUInt64.read(from: &buf), 
+                checkedOut: FfiConverterUInt64.read(from: &buf), 
+                totalDurationS: FfiConverterUInt64.read(from: &buf), 
+                averageDurationS: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitFigures, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.planned, into: &buf)
+        FfiConverterUInt64.write(value.plannedDone, into: &buf)
+        FfiConverterUInt64.write(value.unplanned, into: &buf)
+        FfiConverterUInt64.write(value.checkIns, into: &buf)
+        FfiConverterUInt64.write(value.inside, into: &buf)
+        FfiConverterUInt64.write(value.outside, into: &buf)
+        FfiConverterUInt64.write(value.cannotTell, into: &buf)
+        FfiConverterUInt64.write(value.unableToVerify, into: &buf)
+        FfiConverterUInt64.write(value.unjudged, into: &buf)
+        FfiConverterUInt64.write(value.flagged, into: &buf)
+        FfiConverterUInt64.write(value.checkedOut, into: &buf)
+        FfiConverterUInt64.write(value.totalDurationS, into: &buf)
+        FfiConverterOptionUInt64.write(value.averageDurationS, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitFigures_lift(_ buf: RustBuffer) throws -> VisitFigures {
+    return try FfiConverterTypeVisitFigures.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitFigures_lower(_ value: VisitFigures) -> RustBuffer {
+    return FfiConverterTypeVisitFigures.lower(value)
+}
+
+
+/**
+ * One group's visits in one period.
+ */
+public struct VisitRow: Equatable, Hashable {
+    /**
+     * The rep, team or region.
+     */
+    public let groupId: String
+    /**
+     * Its name.
+     */
+    public let groupName: String
+    /**
+     * The first day of the period, `YYYY-MM-DD`.
+     */
+    public let period: String
+    /**
+     * The counts.
+     */
+    public let figures: VisitFigures
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The rep, team or region.
+         */groupId: String, 
+        /**
+         * Its name.
+         */groupName: String, 
+        /**
+         * The first day of the period, `YYYY-MM-DD`.
+         */period: String, 
+        /**
+         * The counts.
+         */figures: VisitFigures) {
+        self.groupId = groupId
+        self.groupName = groupName
+        self.period = period
+        self.figures = figures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitRow {
+        return
+            try VisitRow(
+                groupId: FfiConverterString.read(from: &buf), 
+                groupName: FfiConverterString.read(from: &buf), 
+                period: FfiConverterString.read(from: &buf), 
+                figures: FfiConverterTypeVisitFigures.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.groupId, into: &buf)
+        FfiConverterString.write(value.groupName, into: &buf)
+        FfiConverterString.write(value.period, into: &buf)
+        FfiConverterTypeVisitFigures.write(value.figures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitRow_lift(_ buf: RustBuffer) throws -> VisitRow {
+    return try FfiConverterTypeVisitRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitRow_lower(_ value: VisitRow) -> RustBuffer {
+    return FfiConverterTypeVisitRow.lower(value)
+}
+
+
+/**
+ * How a check-in was judged.
+ */
+public struct VisitVerdict: Equatable, Hashable {
+    /**
+     * `inside`, `outside`, `cannot_tell` or `unable_to_verify`.
+     */
+    public let fence: String
+    /**
+     * Metres from the customer's location, when it has one.
+     */
+    public let distanceM: Double?
+    /**
+     * The fix's accuracy, metres.
+     */
+    public let accuracyM: Double
+    /**
+     * The fence radius applied, metres.
+     */
+    public let radiusM: Double
+    /**
+     * Every reason for suspicion.
+     */
+    public let flags: [VerdictFlag]
+    /**
+     * `device` (this phone, offline) or `server` (the judgement that counts).
+     */
+    public let judgedBy: String
+    /**
+     * When.
+     */
+    public let judgedAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `inside`, `outside`, `cannot_tell` or `unable_to_verify`.
+         */fence: String, 
+        /**
+         * Metres from the customer's location, when it has one.
+         */distanceM: Double?, 
+        /**
+         * The fix's accuracy, metres.
+         */accuracyM: Double, 
+        /**
+         * The fence radius applied, metres.
+         */radiusM: Double, 
+        /**
+         * Every reason for suspicion.
+         */flags: [VerdictFlag], 
+        /**
+         * `device` (this phone, offline) or `server` (the judgement that counts).
+         */judgedBy: String, 
+        /**
+         * When.
+         */judgedAtMs: Int64) {
+        self.fence = fence
+        self.distanceM = distanceM
+        self.accuracyM = accuracyM
+        self.radiusM = radiusM
+        self.flags = flags
+        self.judgedBy = judgedBy
+        self.judgedAtMs = judgedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitVerdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitVerdict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitVerdict {
+        return
+            try VisitVerdict(
+                fence: FfiConverterString.read(from: &buf), 
+                distanceM: FfiConverterOptionDouble.read(from: &buf), 
+                accuracyM: FfiConverterDouble.read(from: &buf), 
+                radiusM: FfiConverterDouble.read(from: &buf), 
+                flags: FfiConverterSequenceTypeVerdictFlag.read(from: &buf), 
+                judgedBy: FfiConverterString.read(from: &buf), 
+                judgedAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitVerdict, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.fence, into: &buf)
+        FfiConverterOptionDouble.write(value.distanceM, into: &buf)
+        FfiConverterDouble.write(value.accuracyM, into: &buf)
+        FfiConverterDouble.write(value.radiusM, into: &buf)
+        FfiConverterSequenceTypeVerdictFlag.write(value.flags, into: &buf)
+        FfiConverterString.write(value.judgedBy, into: &buf)
+        FfiConverterInt64.write(value.judgedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitVerdict_lift(_ buf: RustBuffer) throws -> VisitVerdict {
+    return try FfiConverterTypeVisitVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitVerdict_lower(_ value: VisitVerdict) -> RustBuffer {
+    return FfiConverterTypeVisitVerdict.lower(value)
+}
+
+
+/**
+ * The team's visits.
+ */
+public struct VisitsDashboard: Equatable, Hashable {
+    /**
+     * When the data was last synced, ms.
+     */
+    public let dataAsOfMs: Int64?
+    /**
+     * Rows per group and period.
+     */
+    public let rows: [VisitRow]
+    /**
+     * The whole scope.
+     */
+    public let total: VisitFigures
+    /**
+     * Check-ins for the map.
+     */
+    public let points: [CheckInPoint]
+    /**
+     * Whether points were left out to keep the map readable.
+     */
+    public let pointsTruncated: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the data was last synced, ms.
+         */dataAsOfMs: Int64?, 
+        /**
+         * Rows per group and period.
+         */rows: [VisitRow], 
+        /**
+         * The whole scope.
+         */total: VisitFigures, 
+        /**
+         * Check-ins for the map.
+         */points: [CheckInPoint], 
+        /**
+         * Whether points were left out to keep the map readable.
+         */pointsTruncated: Bool) {
+        self.dataAsOfMs = dataAsOfMs
+        self.rows = rows
+        self.total = total
+        self.points = points
+        self.pointsTruncated = pointsTruncated
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitsDashboard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitsDashboard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitsDashboard {
+        return
+            try VisitsDashboard(
+                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                rows: FfiConverterSequenceTypeVisitRow.read(from: &buf), 
+                total: FfiConverterTypeVisitFigures.read(from: &buf), 
+                points: FfiConverterSequenceTypeCheckInPoint.read(from: &buf), 
+                pointsTruncated: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitsDashboard, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterSequenceTypeVisitRow.write(value.rows, into: &buf)
+        FfiConverterTypeVisitFigures.write(value.total, into: &buf)
+        FfiConverterSequenceTypeCheckInPoint.write(value.points, into: &buf)
+        FfiConverterBool.write(value.pointsTruncated, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitsDashboard_lift(_ buf: RustBuffer) throws -> VisitsDashboard {
+    return try FfiConverterTypeVisitsDashboard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitsDashboard_lower(_ value: VisitsDashboard) -> RustBuffer {
+    return FfiConverterTypeVisitsDashboard.lower(value)
+}
+
+
+/**
  * A value of an opportunity's stage field.
  */
 
@@ -5370,6 +9060,41 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
      */
     case AuthExpired
     /**
+     * An admin revoked this device or account; the local store has already been wiped and
+     * the app goes back to the sign-in screen.
+     */
+    case Revoked(
+        /**
+         * `device_revoked` or `account_revoked`.
+         */code: String
+    )
+    /**
+     * Unknown tenant or login, or wrong password.
+     */
+    case BadCredentials
+    /**
+     * Nobody is signed in on this store; sign in first.
+     */
+    case NotSignedIn
+    /**
+     * The caller cancelled the work; what had been committed stays committed.
+     */
+    case Cancelled
+    /**
+     * The server refused the request for a reason the app shows as it is.
+     */
+    case ServerRefused(
+        /**
+         * The HTTP status.
+         */status: UInt16, 
+        /**
+         * The server's stable code, for the app to branch on.
+         */code: String, 
+        /**
+         * The server's sentence.
+         */detail: String
+    )
+    /**
      * The local database failed (disk full, file damaged...).
      */
     case Storage(
@@ -5443,14 +9168,25 @@ public struct FfiConverterTypeFieldsalesError: FfiConverterRustBuffer {
             )
         case 5: return .Offline
         case 6: return .AuthExpired
-        case 7: return .Storage(
+        case 7: return .Revoked(
+            code: try FfiConverterString.read(from: &buf)
+            )
+        case 8: return .BadCredentials
+        case 9: return .NotSignedIn
+        case 10: return .Cancelled
+        case 11: return .ServerRefused(
+            status: try FfiConverterUInt16.read(from: &buf), 
+            code: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .InvalidInput(
+        case 12: return .Storage(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .InvalidInput(
             field: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Internal(
+        case 14: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -5496,19 +9232,43 @@ public struct FfiConverterTypeFieldsalesError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(6))
         
         
-        case let .Storage(detail):
+        case let .Revoked(code):
             writeInt(&buf, Int32(7))
+            FfiConverterString.write(code, into: &buf)
+            
+        
+        case .BadCredentials:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .NotSignedIn:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .Cancelled:
+            writeInt(&buf, Int32(10))
+        
+        
+        case let .ServerRefused(status,code,detail):
+            writeInt(&buf, Int32(11))
+            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Storage(detail):
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .InvalidInput(field,detail):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(field, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -5741,6 +9501,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
     typealias SwiftType = Int64?
 
@@ -5757,6 +9541,30 @@ fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5813,6 +9621,30 @@ fileprivate struct FfiConverterOptionTypeEngine: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSyncProgressListener: FfiConverterRustBuffer {
+    typealias SwiftType = SyncProgressListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncProgressListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncProgressListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeContact: FfiConverterRustBuffer {
     typealias SwiftType = Contact?
 
@@ -5829,6 +9661,54 @@ fileprivate struct FfiConverterOptionTypeContact: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeContact.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDeviceIntegritySignal: FfiConverterRustBuffer {
+    typealias SwiftType = DeviceIntegritySignal?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDeviceIntegritySignal.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDeviceIntegritySignal.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDevicePosition: FfiConverterRustBuffer {
+    typealias SwiftType = DevicePosition?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDevicePosition.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDevicePosition.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5901,6 +9781,30 @@ fileprivate struct FfiConverterOptionTypeMoney: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeMoney.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeVisitVerdict: FfiConverterRustBuffer {
+    typealias SwiftType = VisitVerdict?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeVisitVerdict.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeVisitVerdict.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5984,6 +9888,31 @@ fileprivate struct FfiConverterSequenceTypeApprovalDecision: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeAttachment: FfiConverterRustBuffer {
+    typealias SwiftType = [Attachment]
+
+    public static func write(_ value: [Attachment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAttachment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Attachment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Attachment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAttachment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeChangedRecord: FfiConverterRustBuffer {
     typealias SwiftType = [ChangedRecord]
 
@@ -6001,6 +9930,31 @@ fileprivate struct FfiConverterSequenceTypeChangedRecord: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeChangedRecord.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCheckInPoint: FfiConverterRustBuffer {
+    typealias SwiftType = [CheckInPoint]
+
+    public static func write(_ value: [CheckInPoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCheckInPoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CheckInPoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CheckInPoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCheckInPoint.read(from: &buf))
         }
         return seq
     }
@@ -6159,6 +10113,131 @@ fileprivate struct FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer {
+    typealias SwiftType = [PlannedVisit]
+
+    public static func write(_ value: [PlannedVisit], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePlannedVisit.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PlannedVisit] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PlannedVisit]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePlannedVisit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRefusedRecord: FfiConverterRustBuffer {
+    typealias SwiftType = [RefusedRecord]
+
+    public static func write(_ value: [RefusedRecord], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRefusedRecord.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RefusedRecord] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RefusedRecord]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRefusedRecord.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRejectedChange: FfiConverterRustBuffer {
+    typealias SwiftType = [RejectedChange]
+
+    public static func write(_ value: [RejectedChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRejectedChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RejectedChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RejectedChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRejectedChange.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
+    typealias SwiftType = [Reminder]
+
+    public static func write(_ value: [Reminder], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReminder.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reminder] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Reminder]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReminder.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReportRow: FfiConverterRustBuffer {
+    typealias SwiftType = [ReportRow]
+
+    public static func write(_ value: [ReportRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReportRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReportRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReportRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReportRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSearchHit: FfiConverterRustBuffer {
     typealias SwiftType = [SearchHit]
 
@@ -6226,6 +10305,106 @@ fileprivate struct FfiConverterSequenceTypeStageName: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeStageName.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTask: FfiConverterRustBuffer {
+    typealias SwiftType = [Task]
+
+    public static func write(_ value: [Task], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTask.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Task] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Task]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTask.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeVerdictFlag: FfiConverterRustBuffer {
+    typealias SwiftType = [VerdictFlag]
+
+    public static func write(_ value: [VerdictFlag], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVerdictFlag.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VerdictFlag] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VerdictFlag]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVerdictFlag.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeVisit: FfiConverterRustBuffer {
+    typealias SwiftType = [Visit]
+
+    public static func write(_ value: [Visit], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVisit.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Visit] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Visit]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVisit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeVisitRow: FfiConverterRustBuffer {
+    typealias SwiftType = [VisitRow]
+
+    public static func write(_ value: [VisitRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVisitRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VisitRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VisitRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVisitRow.read(from: &buf))
         }
         return seq
     }
@@ -6481,6 +10660,34 @@ public func validateCoordinates(lat: Double, lon: Double)throws  -> GeoPoint  {
 })
 }
 /**
+ * The retry settings a phone uses unless the app has reason to change them.
+ */
+public func defaultSyncOptions() -> SyncOptions  {
+    return try!  FfiConverterTypeSyncOptions_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_func_default_sync_options(uniffiCallStatus
+    )
+})
+}
+/**
+ * Signs in through the server and opens (or creates) the store at `store_path` for this
+ * user. A store that belonged to another user is wiped first.
+ */
+public func signIn(request: SignInRequest, storePath: String)async throws  -> Engine  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_func_sign_in(FfiConverterTypeSignInRequest_lower(request),FfiConverterString.lower(storePath)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_u64,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_u64,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeEngine_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+/**
  * The local calendar day (`YYYY-MM-DD`) of the instant `at_ms` in `zone`: the day a visit is
  * counted on, the day a daily report belongs to.
  */
@@ -6580,6 +10787,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_func_validate_coordinates() != 38098) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_func_default_sync_options() != 36072) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_func_sign_in() != 58935) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_func_local_date_of() != 20503) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6634,6 +10847,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() != 39916) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() != 64798) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 63408) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_me() != 49635) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6641,6 +10860,42 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_pending_count() != 41816) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() != 12668) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_check_in() != 64356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_check_out() != 57011) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_complete_task() != 40015) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_create_task() != 40150) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_edit_report() != 11129) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() != 12905) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() != 6426) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_draft() != 46814) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_submit_report() != 34537) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_today() != 57105) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_on() != 8684) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me() != 35060) {
@@ -6691,7 +10946,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval() != 26752) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_dismiss_rejected_change() != 51437) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_rejected_changes() != 8524) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_sign_out() != 1044) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_sync() != 34371) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time() != 6191) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_synccancel_cancel() != 11102) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_synccancel_is_cancelled() != 37) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_syncprogresslistener_on_progress() != 45279) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_taskhandle_cancel() != 41155) {
@@ -6700,9 +10976,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_taskhandle_is_finished() != 27616) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_constructor_synccancel_new() != 5043) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
     uniffiCallbackInitChangeListener()
     uniffiCallbackInitLocalTimeListener()
+    uniffiCallbackInitSyncProgressListener()
     return InitializationResult.ok
 }()
 

@@ -257,6 +257,13 @@ typedef void (*UniffiCallbackInterfaceLocalTimeListenerMethod0)(uint64_t, RustBu
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_PROGRESS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_PROGRESS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncProgressListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceChangeListener {
@@ -273,6 +280,15 @@ typedef struct UniffiVTableCallbackInterfaceLocalTimeListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceLocalTimeListenerMethod0 _Nonnull onLocalTime;
 } UniffiVTableCallbackInterfaceLocalTimeListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_PROGRESS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_PROGRESS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSyncProgressListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncProgressListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceSyncProgressListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_CHANGELISTENER
@@ -380,6 +396,16 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_update_customer(uint64_t ptr, Ru
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DASHBOARD
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_DASHBOARD
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by, RustBuffer granularity
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ME
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ME
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_me(uint64_t ptr
@@ -393,6 +419,66 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_observe_changes(uint64_t ptr, ui
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PENDING_COUNT
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PENDING_COUNT
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_pending_count(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ADD_VISIT_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ADD_VISIT_PHOTO
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(uint64_t ptr, RustBuffer visit_id, RustBuffer file_path, RustBuffer mime, uint64_t max_bytes
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHECK_IN
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHECK_IN
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_check_in(uint64_t ptr, RustBuffer customer_id, RustBuffer position, RustBuffer note
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHECK_OUT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHECK_OUT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_check_out(uint64_t ptr, RustBuffer visit_id, RustBuffer position
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COMPLETE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COMPLETE_TASK
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_complete_task(uint64_t ptr, RustBuffer task_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CREATE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CREATE_TASK
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_create_task(uint64_t ptr, RustBuffer draft
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_EDIT_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_EDIT_REPORT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_edit_report(uint64_t ptr, RustBuffer report_id, RustBuffer edit
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_LOG_FOLLOW_UP
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_LOG_FOLLOW_UP
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(uint64_t ptr, RustBuffer subject_kind, RustBuffer subject_id, RustBuffer method, RustBuffer text, RustBuffer next_step, RustBuffer visit_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REMINDERS_DUE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REMINDERS_DUE
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_reminders_due(uint64_t ptr, int64_t from_ms, int64_t until_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DRAFT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DRAFT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_draft(uint64_t ptr, RustBuffer date
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SUBMIT_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SUBMIT_REPORT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_submit_report(uint64_t ptr, RustBuffer report_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_TODAY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_TODAY
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_today(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_ON
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_ON
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_visits_on(uint64_t ptr, RustBuffer rep_id, RustBuffer date
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_APPROVALS_WAITING_FOR_ME
@@ -475,6 +561,26 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_set_opportunity_fields(uint64_t 
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_withdraw_approval(uint64_t ptr, RustBuffer id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DISMISS_REJECTED_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DISMISS_REJECTED_CHANGE
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_dismiss_rejected_change(uint64_t ptr, int64_t seq
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REJECTED_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REJECTED_CHANGES
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_rejected_changes(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SIGN_OUT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SIGN_OUT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_sign_out(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SYNC
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_sync(uint64_t ptr, RustBuffer options, RustBuffer listener, uint64_t cancel
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_LOCALTIMELISTENER
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_LOCALTIMELISTENER
 uint64_t uniffi_fieldsales_ffi_fn_clone_localtimelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -493,6 +599,52 @@ void uniffi_fieldsales_ffi_fn_init_callback_vtable_localtimelistener(const Uniff
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_LOCALTIMELISTENER_ON_LOCAL_TIME
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_LOCALTIMELISTENER_ON_LOCAL_TIME
 void uniffi_fieldsales_ffi_fn_method_localtimelistener_on_local_time(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_SYNCCANCEL
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_SYNCCANCEL
+uint64_t uniffi_fieldsales_ffi_fn_clone_synccancel(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FREE_SYNCCANCEL
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FREE_SYNCCANCEL
+void uniffi_fieldsales_ffi_fn_free_synccancel(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CONSTRUCTOR_SYNCCANCEL_NEW
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CONSTRUCTOR_SYNCCANCEL_NEW
+uint64_t uniffi_fieldsales_ffi_fn_constructor_synccancel_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCANCEL_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCANCEL_CANCEL
+void uniffi_fieldsales_ffi_fn_method_synccancel_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCANCEL_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCANCEL_IS_CANCELLED
+int8_t uniffi_fieldsales_ffi_fn_method_synccancel_is_cancelled(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_SYNCPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_SYNCPROGRESSLISTENER
+uint64_t uniffi_fieldsales_ffi_fn_clone_syncprogresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FREE_SYNCPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FREE_SYNCPROGRESSLISTENER
+void uniffi_fieldsales_ffi_fn_free_syncprogresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_INIT_CALLBACK_VTABLE_SYNCPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_INIT_CALLBACK_VTABLE_SYNCPROGRESSLISTENER
+void uniffi_fieldsales_ffi_fn_init_callback_vtable_syncprogresslistener(const UniffiVTableCallbackInterfaceSyncProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
+void uniffi_fieldsales_ffi_fn_method_syncprogresslistener_on_progress(uint64_t ptr, RustBuffer progress, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_TASKHANDLE
@@ -565,6 +717,17 @@ RustBuffer uniffi_fieldsales_ffi_fn_func_format_money(RustBuffer amount, RustCal
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_VALIDATE_COORDINATES
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_VALIDATE_COORDINATES
 RustBuffer uniffi_fieldsales_ffi_fn_func_validate_coordinates(double lat, double lon, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_DEFAULT_SYNC_OPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_DEFAULT_SYNC_OPTIONS
+RustBuffer uniffi_fieldsales_ffi_fn_func_default_sync_options(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_SIGN_IN
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_SIGN_IN
+uint64_t uniffi_fieldsales_ffi_fn_func_sign_in(RustBuffer request, RustBuffer store_path
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_LOCAL_DATE_OF
@@ -907,6 +1070,18 @@ uint16_t uniffi_fieldsales_ffi_checksum_func_validate_coordinates(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_DEFAULT_SYNC_OPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_DEFAULT_SYNC_OPTIONS
+uint16_t uniffi_fieldsales_ffi_checksum_func_default_sync_options(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_SIGN_IN
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_SIGN_IN
+uint16_t uniffi_fieldsales_ffi_checksum_func_sign_in(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_LOCAL_DATE_OF
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_LOCAL_DATE_OF
 uint16_t uniffi_fieldsales_ffi_checksum_func_local_date_of(void
@@ -1015,6 +1190,18 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DASHBOARD
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISITS_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISITS_DASHBOARD
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ME
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ME
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_me(void
@@ -1030,6 +1217,78 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_observe_changes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PENDING_COUNT
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PENDING_COUNT
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_pending_count(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ADD_VISIT_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ADD_VISIT_PHOTO
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHECK_IN
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHECK_IN
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_check_in(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHECK_OUT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHECK_OUT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_check_out(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COMPLETE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COMPLETE_TASK
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_complete_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CREATE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CREATE_TASK
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_create_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_EDIT_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_EDIT_REPORT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_edit_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_LOG_FOLLOW_UP
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_LOG_FOLLOW_UP
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REMINDERS_DUE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REMINDERS_DUE
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_reminders_due(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DRAFT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DRAFT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_draft(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SUBMIT_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SUBMIT_REPORT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_submit_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TODAY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TODAY
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_today(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISITS_ON
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISITS_ON
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_visits_on(void
     
 );
 #endif
@@ -1129,9 +1388,51 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DISMISS_REJECTED_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DISMISS_REJECTED_CHANGE
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_dismiss_rejected_change(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REJECTED_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REJECTED_CHANGES
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_rejected_changes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SIGN_OUT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SIGN_OUT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_sign_out(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SYNC
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_sync(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_LOCALTIMELISTENER_ON_LOCAL_TIME
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_LOCALTIMELISTENER_ON_LOCAL_TIME
 uint16_t uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCANCEL_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCANCEL_CANCEL
+uint16_t uniffi_fieldsales_ffi_checksum_method_synccancel_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCANCEL_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCANCEL_IS_CANCELLED
+uint16_t uniffi_fieldsales_ffi_checksum_method_synccancel_is_cancelled(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCPROGRESSLISTENER_ON_PROGRESS
+uint16_t uniffi_fieldsales_ffi_checksum_method_syncprogresslistener_on_progress(void
     
 );
 #endif
@@ -1144,6 +1445,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_taskhandle_cancel(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_TASKHANDLE_IS_FINISHED
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_TASKHANDLE_IS_FINISHED
 uint16_t uniffi_fieldsales_ffi_checksum_method_taskhandle_is_finished(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_CONSTRUCTOR_SYNCCANCEL_NEW
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_CONSTRUCTOR_SYNCCANCEL_NEW
+uint16_t uniffi_fieldsales_ffi_checksum_constructor_synccancel_new(void
     
 );
 #endif

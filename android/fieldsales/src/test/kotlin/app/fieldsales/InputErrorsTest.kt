@@ -57,6 +57,11 @@ class InputErrorsTest {
                 is FieldsalesException.NotAllowed -> "hide ${e.action}"
                 is FieldsalesException.Offline -> "queue and retry"
                 is FieldsalesException.AuthExpired -> "sign in again"
+                is FieldsalesException.Revoked -> "show sign-in: local data was wiped"
+                is FieldsalesException.BadCredentials -> "ask for the password again"
+                is FieldsalesException.NotSignedIn -> "show sign-in"
+                is FieldsalesException.Cancelled -> "nothing to show"
+                is FieldsalesException.ServerRefused -> "show ${e.code}"
                 is FieldsalesException.Storage -> "report storage"
                 is FieldsalesException.Internal -> "report bug"
             }

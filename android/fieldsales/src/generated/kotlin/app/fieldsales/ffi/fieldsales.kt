@@ -663,6 +663,9 @@ internal interface UniffiCallbackInterfaceChangeListenerMethod0 : com.sun.jna.Ca
 internal interface UniffiCallbackInterfaceLocalTimeListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceSyncProgressListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onChange")
 internal open class UniffiVTableCallbackInterfaceChangeListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -698,6 +701,25 @@ internal open class UniffiVTableCallbackInterfaceLocalTimeListener(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onLocalTime` = other.`onLocalTime`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
+internal open class UniffiVTableCallbackInterfaceSyncProgressListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onProgress`: UniffiCallbackInterfaceSyncProgressListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onProgress`: UniffiCallbackInterfaceSyncProgressListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceSyncProgressListener(`uniffiFree`,`uniffiClone`,`onProgress`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSyncProgressListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onProgress` = other.`onProgress`
     }
 
 }
@@ -746,6 +768,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_validate_coordinates(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_func_default_sync_options(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_func_sign_in(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_local_date_of(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_local_time_on(
@@ -782,11 +808,39 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_me(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_observe_changes(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_pending_count(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_check_in(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_check_out(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_complete_task(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_create_task(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_edit_report(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_reminders_due(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_report_draft(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_submit_report(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_today(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_visits_on(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me(
     ): Int
@@ -820,11 +874,27 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_dismiss_rejected_change(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_rejected_changes(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_sign_out(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_sync(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_synccancel_cancel(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_synccancel_is_cancelled(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_syncprogresslistener_on_progress(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_taskhandle_cancel(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_taskhandle_is_finished(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_constructor_synccancel_new(
     ): Int
     external fun ffi_fieldsales_ffi_uniffi_contract_version(
     ): Int
@@ -844,6 +914,7 @@ internal object UniffiLib {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "fieldsales"))
         uniffiCallbackInterfaceChangeListener.register(this)
         uniffiCallbackInterfaceLocalTimeListener.register(this)
+        uniffiCallbackInterfaceSyncProgressListener.register(this)
         
     }
 
@@ -890,11 +961,39 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,`granularity`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_me(`ptr`: Long,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_observe_changes(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_pending_count(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(`ptr`: Long,`visitId`: RustBuffer.ByValue,`filePath`: RustBuffer.ByValue,`mime`: RustBuffer.ByValue,`maxBytes`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_check_in(`ptr`: Long,`customerId`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_check_out(`ptr`: Long,`visitId`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_complete_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_create_task(`ptr`: Long,`draft`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_edit_report(`ptr`: Long,`reportId`: RustBuffer.ByValue,`edit`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(`ptr`: Long,`subjectKind`: RustBuffer.ByValue,`subjectId`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,`nextStep`: RustBuffer.ByValue,`visitId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_reminders_due(`ptr`: Long,`fromMs`: Long,`untilMs`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_report_draft(`ptr`: Long,`date`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_submit_report(`ptr`: Long,`reportId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_today(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_visits_on(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_approvals_waiting_for_me(`ptr`: Long,
     ): Long
@@ -928,6 +1027,14 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_withdraw_approval(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_dismiss_rejected_change(`ptr`: Long,`seq`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_rejected_changes(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_sign_out(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_sync(`ptr`: Long,`options`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancel`: Long,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_clone_localtimelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_fieldsales_ffi_fn_free_localtimelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -935,6 +1042,24 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_init_callback_vtable_localtimelistener(`vtable`: UniffiVTableCallbackInterfaceLocalTimeListener,
     ): Unit
     external fun uniffi_fieldsales_ffi_fn_method_localtimelistener_on_local_time(`ptr`: Long,`event`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_clone_synccancel(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_free_synccancel(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_constructor_synccancel_new(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_synccancel_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_method_synccancel_is_cancelled(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_fieldsales_ffi_fn_clone_syncprogresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_free_syncprogresslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_init_callback_vtable_syncprogresslistener(`vtable`: UniffiVTableCallbackInterfaceSyncProgressListener,
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_method_syncprogresslistener_on_progress(`ptr`: Long,`progress`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_fieldsales_ffi_fn_clone_taskhandle(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -964,6 +1089,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldsales_ffi_fn_func_validate_coordinates(`lat`: Double,`lon`: Double,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_fieldsales_ffi_fn_func_default_sync_options(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldsales_ffi_fn_func_sign_in(`request`: RustBuffer.ByValue,`storePath`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_func_local_date_of(`atMs`: Long,`zone`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldsales_ffi_fn_func_local_time_on(`date`: RustBuffer.ByValue,`timeOfDay`: RustBuffer.ByValue,`zone`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1121,6 +1250,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_func_validate_coordinates() and 0xFFFF) != 38098) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_default_sync_options() and 0xFFFF) != 36072) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_sign_in() and 0xFFFF) != 58935) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_func_local_date_of() and 0xFFFF) != 20503) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1175,6 +1310,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() and 0xFFFF) != 39916) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() and 0xFFFF) != 64798) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 63408) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_me() and 0xFFFF) != 49635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1182,6 +1323,42 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_pending_count() and 0xFFFF) != 41816) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() and 0xFFFF) != 12668) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_in() and 0xFFFF) != 64356) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_out() and 0xFFFF) != 57011) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_complete_task() and 0xFFFF) != 40015) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_create_task() and 0xFFFF) != 40150) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_edit_report() and 0xFFFF) != 11129) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() and 0xFFFF) != 12905) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() and 0xFFFF) != 6426) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_draft() and 0xFFFF) != 46814) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_submit_report() and 0xFFFF) != 34537) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_today() and 0xFFFF) != 57105) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_on() and 0xFFFF) != 8684) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me() and 0xFFFF) != 35060) {
@@ -1232,13 +1409,37 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval() and 0xFFFF) != 26752) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_dismiss_rejected_change() and 0xFFFF) != 51437) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_rejected_changes() and 0xFFFF) != 8524) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_sign_out() and 0xFFFF) != 1044) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_sync() and 0xFFFF) != 34371) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time() and 0xFFFF) != 6191) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_synccancel_cancel() and 0xFFFF) != 11102) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_synccancel_is_cancelled() and 0xFFFF) != 37) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_syncprogresslistener_on_progress() and 0xFFFF) != 45279) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_taskhandle_cancel() and 0xFFFF) != 41155) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_taskhandle_is_finished() and 0xFFFF) != 27616) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_constructor_synccancel_new() and 0xFFFF) != 5043) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1467,6 +1668,33 @@ private class JavaLangRefCleanable(
     val cleanable: java.lang.ref.Cleaner.Cleanable
 ) : UniffiCleaner.Cleanable {
     override fun clean() = cleanable.clean()
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
 }
 
 /**
@@ -2398,6 +2626,17 @@ public interface EngineInterface {
     suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): FunnelDashboard
     
     /**
+     * Daily-report compliance of the user's scope between two local days.
+     */
+    suspend fun `reportDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): ReportDashboard
+    
+    /**
+     * The visits of the user's scope between two local days, one row per group and
+     * `day` or `week`, with the check-in points for a map.
+     */
+    suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String, `granularity`: kotlin.String): VisitsDashboard
+    
+    /**
      * The signed-in user.
      */
     suspend fun `me`(): SignedInUser
@@ -2413,6 +2652,71 @@ public interface EngineInterface {
      * badge).
      */
     suspend fun `pendingCount`(): kotlin.ULong
+    
+    /**
+     * Adds a photo from a file the camera wrote: it is copied into the device's attachment
+     * store under its content hash (the same photo twice is kept once) and uploaded by a
+     * later sync. Files larger than `max_bytes` are refused.
+     */
+    suspend fun `addVisitPhoto`(`visitId`: kotlin.String, `filePath`: kotlin.String, `mime`: kotlin.String, `maxBytes`: kotlin.ULong): Visit
+    
+    /**
+     * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
+     * hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
+     * `visit.accuracy_too_poor`...).
+     */
+    suspend fun `checkIn`(`customerId`: kotlin.String, `position`: DevicePosition, `note`: kotlin.String): CheckedIn
+    
+    /**
+     * Closes the rep's open visit; `position` is `None` when no fix is available.
+     */
+    suspend fun `checkOut`(`visitId`: kotlin.String, `position`: DevicePosition?): Visit
+    
+    /**
+     * Marks a task done.
+     */
+    suspend fun `completeTask`(`taskId`: kotlin.String): Task
+    
+    /**
+     * Creates a task or calendar entry.
+     */
+    suspend fun `createTask`(`draft`: TaskDraft): Task
+    
+    /**
+     * Changes sections of a report not yet submitted.
+     */
+    suspend fun `editReport`(`reportId`: kotlin.String, `edit`: ReportEdit): DailyReport
+    
+    /**
+     * Logs a follow-up (call, visit, message...) about a customer, lead or opportunity.
+     */
+    suspend fun `logFollowUp`(`subjectKind`: kotlin.String, `subjectId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String, `nextStep`: kotlin.String?, `visitId`: kotlin.String?): FollowUp
+    
+    /**
+     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+     */
+    suspend fun `remindersDue`(`fromMs`: kotlin.Long, `untilMs`: kotlin.Long): List<Reminder>
+    
+    /**
+     * The user's report of a local day (`YYYY-MM-DD`), created as a draft gathering the
+     * day's visits and follow-ups when there is none yet.
+     */
+    suspend fun `reportDraft`(`date`: kotlin.String): DailyReport
+    
+    /**
+     * Submits a report; its on-time judgement follows the user's zone and deadline.
+     */
+    suspend fun `submitReport`(`reportId`: kotlin.String): DailyReport
+    
+    /**
+     * Today's agenda in the user's zone.
+     */
+    suspend fun `today`(): Agenda
+    
+    /**
+     * A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
+     */
+    suspend fun `visitsOn`(`repId`: kotlin.String, `date`: kotlin.String): List<Visit>
     
     /**
      * Pending approvals waiting for one of the user's roles (not their own requests).
@@ -2497,6 +2801,29 @@ public interface EngineInterface {
      * The requester withdraws a pending request.
      */
     suspend fun `withdrawApproval`(`id`: kotlin.String): Approval
+    
+    /**
+     * Marks a refused change as seen; false when there is no such change.
+     */
+    suspend fun `dismissRejectedChange`(`seq`: kotlin.Long): kotlin.Boolean
+    
+    /**
+     * The user's changes the server refused and the user has not dismissed yet.
+     */
+    suspend fun `rejectedChanges`(): List<RejectedChange>
+    
+    /**
+     * Signs out: the server forgets this device's session when it can be reached, and the
+     * local store's files are deleted. Every later call on this engine fails with
+     * `NotSignedIn`.
+     */
+    suspend fun `signOut`()
+    
+    /**
+     * Pushes this device's changes and pulls what the server has for the user, until both
+     * sides agree. Progress goes to `listener`; `cancel` stops it.
+     */
+    suspend fun `sync`(`options`: SyncOptions, `listener`: SyncProgressListener?, `cancel`: SyncCancel): SyncSummary
     
     companion object
 }
@@ -2919,6 +3246,62 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * Daily-report compliance of the user's scope between two local days.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reportDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String) : ReportDashboard {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`from`),
+        FfiConverterString.lower(`to`),
+        FfiConverterString.lower(`groupBy`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeReportDashboard.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The visits of the user's scope between two local days, one row per group and
+     * `day` or `week`, with the check-in points for a map.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String, `granularity`: kotlin.String) : VisitsDashboard {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`from`),
+        FfiConverterString.lower(`to`),
+        FfiConverterString.lower(`groupBy`),
+        FfiConverterString.lower(`granularity`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVisitsDashboard.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The signed-in user.
      */
     @Throws(FieldsalesException::class)
@@ -2979,6 +3362,324 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_u64(future) },
         // lift function
         { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Adds a photo from a file the camera wrote: it is copied into the device's attachment
+     * store under its content hash (the same photo twice is kept once) and uploaded by a
+     * later sync. Files larger than `max_bytes` are refused.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `addVisitPhoto`(`visitId`: kotlin.String, `filePath`: kotlin.String, `mime`: kotlin.String, `maxBytes`: kotlin.ULong) : Visit {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`visitId`),
+        FfiConverterString.lower(`filePath`),
+        FfiConverterString.lower(`mime`),
+        FfiConverterULong.lower(`maxBytes`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVisit.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
+     * hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
+     * `visit.accuracy_too_poor`...).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `checkIn`(`customerId`: kotlin.String, `position`: DevicePosition, `note`: kotlin.String) : CheckedIn {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_check_in(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`customerId`),
+        FfiConverterTypeDevicePosition.lower(`position`),
+        FfiConverterString.lower(`note`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCheckedIn.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Closes the rep's open visit; `position` is `None` when no fix is available.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `checkOut`(`visitId`: kotlin.String, `position`: DevicePosition?) : Visit {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_check_out(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`visitId`),
+        FfiConverterOptionalTypeDevicePosition.lower(`position`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVisit.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Marks a task done.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `completeTask`(`taskId`: kotlin.String) : Task {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_complete_task(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`taskId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTask.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Creates a task or calendar entry.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createTask`(`draft`: TaskDraft) : Task {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_create_task(
+                uniffiHandle,
+                
+        FfiConverterTypeTaskDraft.lower(`draft`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTask.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Changes sections of a report not yet submitted.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `editReport`(`reportId`: kotlin.String, `edit`: ReportEdit) : DailyReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_edit_report(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`reportId`),
+        FfiConverterTypeReportEdit.lower(`edit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDailyReport.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Logs a follow-up (call, visit, message...) about a customer, lead or opportunity.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `logFollowUp`(`subjectKind`: kotlin.String, `subjectId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String, `nextStep`: kotlin.String?, `visitId`: kotlin.String?) : FollowUp {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`subjectKind`),
+        FfiConverterString.lower(`subjectId`),
+        FfiConverterString.lower(`method`),
+        FfiConverterString.lower(`text`),
+        FfiConverterOptionalString.lower(`nextStep`),
+        FfiConverterOptionalString.lower(`visitId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFollowUp.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `remindersDue`(`fromMs`: kotlin.Long, `untilMs`: kotlin.Long) : List<Reminder> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_reminders_due(
+                uniffiHandle,
+                
+        FfiConverterLong.lower(`fromMs`),
+        FfiConverterLong.lower(`untilMs`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeReminder.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The user's report of a local day (`YYYY-MM-DD`), created as a draft gathering the
+     * day's visits and follow-ups when there is none yet.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reportDraft`(`date`: kotlin.String) : DailyReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_draft(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`date`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDailyReport.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Submits a report; its on-time judgement follows the user's zone and deadline.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `submitReport`(`reportId`: kotlin.String) : DailyReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_submit_report(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`reportId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDailyReport.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Today's agenda in the user's zone.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `today`() : Agenda {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_today(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAgenda.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `visitsOn`(`repId`: kotlin.String, `date`: kotlin.String) : List<Visit> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_visits_on(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`repId`),
+        FfiConverterString.lower(`date`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeVisit.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -3390,6 +4091,110 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeApproval.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Marks a refused change as seen; false when there is no such change.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `dismissRejectedChange`(`seq`: kotlin.Long) : kotlin.Boolean {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_dismiss_rejected_change(
+                uniffiHandle,
+                
+        FfiConverterLong.lower(`seq`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_i8(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_i8(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_i8(future) },
+        // lift function
+        { FfiConverterBoolean.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The user's changes the server refused and the user has not dismissed yet.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `rejectedChanges`() : List<RejectedChange> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_rejected_changes(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeRejectedChange.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Signs out: the server forgets this device's session when it can be reached, and the
+     * local store's files are deleted. Every later call on this engine fails with
+     * `NotSignedIn`.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `signOut`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_sign_out(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Pushes this device's changes and pulls what the server has for the user, until both
+     * sides agree. Progress goes to `listener`; `cancel` stops it.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sync`(`options`: SyncOptions, `listener`: SyncProgressListener?, `cancel`: SyncCancel) : SyncSummary {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_sync(
+                uniffiHandle,
+                
+        FfiConverterTypeSyncOptions.lower(`options`),
+        FfiConverterOptionalTypeSyncProgressListener.lower(`listener`),
+        FfiConverterTypeSyncCancel.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncSummary.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -3855,6 +4660,629 @@ public object FfiConverterTypeLocalTimeListener: FfiConverter<LocalTimeListener,
 
 
 /**
+ * Stops a running sync: pass a fresh one to each `sync` call and call `cancel()` from
+ * anywhere. Cancelling the coroutine or Swift task that awaits the sync does the same.
+ */
+public interface SyncCancelInterface {
+    
+    /**
+     * Stops the sync at once; pages already committed stay. Cancelling twice does nothing.
+     */
+    fun `cancel`()
+    
+    /**
+     * Whether `cancel()` was called.
+     */
+    fun `isCancelled`(): kotlin.Boolean
+    
+    companion object
+}
+
+/**
+ * Stops a running sync: pass a fresh one to each `sync` call and call `cancel()` from
+ * anywhere. Cancelling the coroutine or Swift task that awaits the sync does the same.
+ */
+open class SyncCancel: Disposable, AutoCloseable, SyncCancelInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A handle not yet cancelled.
+     */
+    constructor() :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_constructor_synccancel_new(
+    
+        _status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_fieldsales_ffi_fn_free_synccancel(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_clone_synccancel(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the sync at once; pages already committed stay. Cancelling twice does nothing.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_synccancel_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Whether `cancel()` was called.
+     */override fun `isCancelled`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_synccancel_is_cancelled(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncCancel: FfiConverter<SyncCancel, Long> {
+    override fun lower(value: SyncCancel): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): SyncCancel {
+        return SyncCancel(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): SyncCancel {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SyncCancel) = 8UL
+
+    override fun write(value: SyncCancel, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Told how a running sync progresses, on a library thread.
+ */
+public interface SyncProgressListener {
+    
+    /**
+     * A page was committed.
+     */
+    fun `onProgress`(`progress`: SyncProgress)
+    
+    companion object
+}
+
+/**
+ * Told how a running sync progresses, on a library thread.
+ */
+open class SyncProgressListenerImpl: Disposable, AutoCloseable, SyncProgressListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_fieldsales_ffi_fn_free_syncprogresslistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_clone_syncprogresslistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * A page was committed.
+     */override fun `onProgress`(`progress`: SyncProgress)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_syncprogresslistener_on_progress(
+        it,
+        
+        FfiConverterTypeSyncProgress.lower(`progress`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceSyncProgressListener {
+    internal object `onProgress`: UniffiCallbackInterfaceSyncProgressListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSyncProgressListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onProgress`(
+                    FfiConverterTypeSyncProgress.lift(`progress`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeSyncProgressListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeSyncProgressListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceSyncProgressListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onProgress`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_fieldsales_ffi_fn_init_callback_vtable_syncprogresslistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncProgressListener: FfiConverter<SyncProgressListener, Long> {
+    internal val handleMap = UniffiHandleMap<SyncProgressListener>()
+
+    override fun lower(value: SyncProgressListener): Long {
+        if (value is SyncProgressListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): SyncProgressListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncProgressListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): SyncProgressListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SyncProgressListener) = 8UL
+
+    override fun write(value: SyncProgressListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Work running in the background on behalf of the app.
  *
  * Keep the handle for as long as the work should go on: the work stops when the handle is
@@ -4050,6 +5478,77 @@ public object FfiConverterTypeTaskHandle: FfiConverter<TaskHandle, Long> {
 
     override fun write(value: TaskHandle, buf: ByteBuffer) {
         buf.putLong(lower(value))
+    }
+}
+
+
+
+/**
+ * The home screen's day.
+ */
+data class Agenda (
+    /**
+     * The local day, `YYYY-MM-DD`.
+     */
+    val `date`: kotlin.String
+    , 
+    /**
+     * Calendar entries of the day.
+     */
+    val `schedule`: List<Task>
+    , 
+    /**
+     * Tasks due that day.
+     */
+    val `tasksDue`: List<Task>
+    , 
+    /**
+     * Open tasks already overdue.
+     */
+    val `overdue`: List<Task>
+    , 
+    /**
+     * Planned visits.
+     */
+    val `plannedVisits`: List<PlannedVisit>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAgenda: FfiConverterRustBuffer<Agenda> {
+    override fun read(buf: ByteBuffer): Agenda {
+        return Agenda(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeTask.read(buf),
+            FfiConverterSequenceTypeTask.read(buf),
+            FfiConverterSequenceTypeTask.read(buf),
+            FfiConverterSequenceTypePlannedVisit.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Agenda) = (
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterSequenceTypeTask.allocationSize(value.`schedule`) +
+            FfiConverterSequenceTypeTask.allocationSize(value.`tasksDue`) +
+            FfiConverterSequenceTypeTask.allocationSize(value.`overdue`) +
+            FfiConverterSequenceTypePlannedVisit.allocationSize(value.`plannedVisits`)
+    )
+
+    override fun write(value: Agenda, buf: ByteBuffer) {
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterSequenceTypeTask.write(value.`schedule`, buf)
+            FfiConverterSequenceTypeTask.write(value.`tasksDue`, buf)
+            FfiConverterSequenceTypeTask.write(value.`overdue`, buf)
+            FfiConverterSequenceTypePlannedVisit.write(value.`plannedVisits`, buf)
     }
 }
 
@@ -4262,6 +5761,61 @@ public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalD
 
 
 /**
+ * A photo kept by content hash.
+ */
+data class Attachment (
+    /**
+     * SHA-256 of the content, lower-case hex.
+     */
+    val `sha256`: kotlin.String
+    , 
+    /**
+     * Bytes.
+     */
+    val `size`: kotlin.Long
+    , 
+    /**
+     * MIME type.
+     */
+    val `mime`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachment: FfiConverterRustBuffer<Attachment> {
+    override fun read(buf: ByteBuffer): Attachment {
+        return Attachment(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Attachment) = (
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterLong.allocationSize(value.`size`) +
+            FfiConverterString.allocationSize(value.`mime`)
+    )
+
+    override fun write(value: Attachment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterLong.write(value.`size`, buf)
+            FfiConverterString.write(value.`mime`, buf)
+    }
+}
+
+
+
+/**
  * What one operation or one applied sync page changed.
  */
 data class ChangeEvent (
@@ -4359,6 +5913,156 @@ public object FfiConverterTypeChangedRecord: FfiConverterRustBuffer<ChangedRecor
             FfiConverterString.write(value.`id`, buf)
             FfiConverterString.write(value.`kind`, buf)
             FfiConverterBoolean.write(value.`removed`, buf)
+    }
+}
+
+
+
+/**
+ * A check-in on the team map.
+ */
+data class CheckInPoint (
+    /**
+     * The visit.
+     */
+    val `visitId`: kotlin.String
+    , 
+    /**
+     * The rep.
+     */
+    val `repId`: kotlin.String
+    , 
+    /**
+     * The rep's name.
+     */
+    val `repName`: kotlin.String
+    , 
+    /**
+     * The customer.
+     */
+    val `customerId`: kotlin.String
+    , 
+    /**
+     * When, ms.
+     */
+    val `atMs`: kotlin.Long
+    , 
+    /**
+     * Where.
+     */
+    val `lat`: kotlin.Double
+    , 
+    /**
+     * Where.
+     */
+    val `lon`: kotlin.Double
+    , 
+    /**
+     * The fence verdict, when judged.
+     */
+    val `fence`: kotlin.String?
+    , 
+    /**
+     * Flag codes.
+     */
+    val `flags`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckInPoint: FfiConverterRustBuffer<CheckInPoint> {
+    override fun read(buf: ByteBuffer): CheckInPoint {
+        return CheckInPoint(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CheckInPoint) = (
+            FfiConverterString.allocationSize(value.`visitId`) +
+            FfiConverterString.allocationSize(value.`repId`) +
+            FfiConverterString.allocationSize(value.`repName`) +
+            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalString.allocationSize(value.`fence`) +
+            FfiConverterSequenceString.allocationSize(value.`flags`)
+    )
+
+    override fun write(value: CheckInPoint, buf: ByteBuffer) {
+            FfiConverterString.write(value.`visitId`, buf)
+            FfiConverterString.write(value.`repId`, buf)
+            FfiConverterString.write(value.`repName`, buf)
+            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterOptionalString.write(value.`fence`, buf)
+            FfiConverterSequenceString.write(value.`flags`, buf)
+    }
+}
+
+
+
+/**
+ * A recorded check-in.
+ */
+data class CheckedIn (
+    /**
+     * The new visit, with the phone's verdict.
+     */
+    val `visit`: Visit
+    , 
+    /**
+     * The fix was proposed as the customer's location, for a manager to approve.
+     */
+    val `proposedLocation`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckedIn: FfiConverterRustBuffer<CheckedIn> {
+    override fun read(buf: ByteBuffer): CheckedIn {
+        return CheckedIn(
+            FfiConverterTypeVisit.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CheckedIn) = (
+            FfiConverterTypeVisit.allocationSize(value.`visit`) +
+            FfiConverterBoolean.allocationSize(value.`proposedLocation`)
+    )
+
+    override fun write(value: CheckedIn, buf: ByteBuffer) {
+            FfiConverterTypeVisit.write(value.`visit`, buf)
+            FfiConverterBoolean.write(value.`proposedLocation`, buf)
     }
 }
 
@@ -4913,6 +6617,260 @@ public object FfiConverterTypeCustomerDraft: FfiConverterRustBuffer<CustomerDraf
             FfiConverterOptionalString.write(value.`tier`, buf)
             FfiConverterOptionalString.write(value.`source`, buf)
             FfiConverterSequenceString.write(value.`tags`, buf)
+    }
+}
+
+
+
+/**
+ * A daily report.
+ */
+data class DailyReport (
+    /**
+     * The report.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its author.
+     */
+    val `ownerId`: kotlin.String?
+    , 
+    /**
+     * The local day, `YYYY-MM-DD`.
+     */
+    val `date`: kotlin.String
+    , 
+    /**
+     * `draft`, `submitted` or `missing`.
+     */
+    val `state`: kotlin.String
+    , 
+    /**
+     * Today's work.
+     */
+    val `summary`: kotlin.String
+    , 
+    /**
+     * Results.
+     */
+    val `results`: kotlin.String
+    , 
+    /**
+     * Problems met.
+     */
+    val `problems`: kotlin.String
+    , 
+    /**
+     * Tomorrow's plan.
+     */
+    val `planTomorrow`: kotlin.String
+    , 
+    /**
+     * Visits of the day, gathered automatically.
+     */
+    val `visitIds`: List<kotlin.String>
+    , 
+    /**
+     * Follow-ups of the day.
+     */
+    val `followUpIds`: List<kotlin.String>
+    , 
+    /**
+     * When submitted, ms.
+     */
+    val `submittedAtMs`: kotlin.Long?
+    , 
+    /**
+     * Comments by managers, oldest first.
+     */
+    val `comments`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
+    override fun read(buf: ByteBuffer): DailyReport {
+        return DailyReport(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DailyReport) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterString.allocationSize(value.`state`) +
+            FfiConverterString.allocationSize(value.`summary`) +
+            FfiConverterString.allocationSize(value.`results`) +
+            FfiConverterString.allocationSize(value.`problems`) +
+            FfiConverterString.allocationSize(value.`planTomorrow`) +
+            FfiConverterSequenceString.allocationSize(value.`visitIds`) +
+            FfiConverterSequenceString.allocationSize(value.`followUpIds`) +
+            FfiConverterOptionalLong.allocationSize(value.`submittedAtMs`) +
+            FfiConverterSequenceString.allocationSize(value.`comments`)
+    )
+
+    override fun write(value: DailyReport, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterString.write(value.`state`, buf)
+            FfiConverterString.write(value.`summary`, buf)
+            FfiConverterString.write(value.`results`, buf)
+            FfiConverterString.write(value.`problems`, buf)
+            FfiConverterString.write(value.`planTomorrow`, buf)
+            FfiConverterSequenceString.write(value.`visitIds`, buf)
+            FfiConverterSequenceString.write(value.`followUpIds`, buf)
+            FfiConverterOptionalLong.write(value.`submittedAtMs`, buf)
+            FfiConverterSequenceString.write(value.`comments`, buf)
+    }
+}
+
+
+
+/**
+ * What the app's integrity check said about the device.
+ */
+data class DeviceIntegritySignal (
+    /**
+     * Rooted or jailbroken.
+     */
+    val `rooted`: kotlin.Boolean
+    , 
+    /**
+     * Running in an emulator.
+     */
+    val `emulator`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceIntegritySignal: FfiConverterRustBuffer<DeviceIntegritySignal> {
+    override fun read(buf: ByteBuffer): DeviceIntegritySignal {
+        return DeviceIntegritySignal(
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeviceIntegritySignal) = (
+            FfiConverterBoolean.allocationSize(value.`rooted`) +
+            FfiConverterBoolean.allocationSize(value.`emulator`)
+    )
+
+    override fun write(value: DeviceIntegritySignal, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`rooted`, buf)
+            FfiConverterBoolean.write(value.`emulator`, buf)
+    }
+}
+
+
+
+/**
+ * A position exactly as the phone's OS gave it.
+ */
+data class DevicePosition (
+    /**
+     * Latitude, degrees.
+     */
+    val `lat`: kotlin.Double
+    , 
+    /**
+     * Longitude, degrees.
+     */
+    val `lon`: kotlin.Double
+    , 
+    /**
+     * Horizontal accuracy, metres.
+     */
+    val `accuracyM`: kotlin.Double
+    , 
+    /**
+     * When the OS took the fix, ms on the device clock (derived from the fix's
+     * elapsed-realtime stamp, so a cached fix shows its true age).
+     */
+    val `fixTimeMs`: kotlin.Long
+    , 
+    /**
+     * The OS marked the fix as mock or simulated.
+     */
+    val `isMock`: kotlin.Boolean
+    , 
+    /**
+     * The app's integrity check: `None` when none ran.
+     */
+    val `integrity`: DeviceIntegritySignal?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosition> {
+    override fun read(buf: ByteBuffer): DevicePosition {
+        return DevicePosition(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalTypeDeviceIntegritySignal.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DevicePosition) = (
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterDouble.allocationSize(value.`accuracyM`) +
+            FfiConverterLong.allocationSize(value.`fixTimeMs`) +
+            FfiConverterBoolean.allocationSize(value.`isMock`) +
+            FfiConverterOptionalTypeDeviceIntegritySignal.allocationSize(value.`integrity`)
+    )
+
+    override fun write(value: DevicePosition, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterDouble.write(value.`accuracyM`, buf)
+            FfiConverterLong.write(value.`fixTimeMs`, buf)
+            FfiConverterBoolean.write(value.`isMock`, buf)
+            FfiConverterOptionalTypeDeviceIntegritySignal.write(value.`integrity`, buf)
     }
 }
 
@@ -5931,6 +7889,535 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
 
 
 /**
+ * A visit planned for the day.
+ */
+data class PlannedVisit (
+    /**
+     * The customer.
+     */
+    val `customerId`: kotlin.String
+    , 
+    /**
+     * When, ms.
+     */
+    val `plannedAtMs`: kotlin.Long?
+    , 
+    /**
+     * Why.
+     */
+    val `purpose`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlannedVisit: FfiConverterRustBuffer<PlannedVisit> {
+    override fun read(buf: ByteBuffer): PlannedVisit {
+        return PlannedVisit(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PlannedVisit) = (
+            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterOptionalLong.allocationSize(value.`plannedAtMs`) +
+            FfiConverterOptionalString.allocationSize(value.`purpose`)
+    )
+
+    override fun write(value: PlannedVisit, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterOptionalLong.write(value.`plannedAtMs`, buf)
+            FfiConverterOptionalString.write(value.`purpose`, buf)
+    }
+}
+
+
+
+/**
+ * A record the server refused in a sync, by the rule that refused it.
+ */
+data class RefusedRecord (
+    /**
+     * The record.
+     */
+    val `recordId`: kotlin.String
+    , 
+    /**
+     * The rule's stable code.
+     */
+    val `rule`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRefusedRecord: FfiConverterRustBuffer<RefusedRecord> {
+    override fun read(buf: ByteBuffer): RefusedRecord {
+        return RefusedRecord(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RefusedRecord) = (
+            FfiConverterString.allocationSize(value.`recordId`) +
+            FfiConverterString.allocationSize(value.`rule`)
+    )
+
+    override fun write(value: RefusedRecord, buf: ByteBuffer) {
+            FfiConverterString.write(value.`recordId`, buf)
+            FfiConverterString.write(value.`rule`, buf)
+    }
+}
+
+
+
+/**
+ * A change of the user that the server refused, kept so the user can see what was lost
+ * and why.
+ */
+data class RejectedChange (
+    /**
+     * Its number, for `dismiss_rejected_change`.
+     */
+    val `seq`: kotlin.Long
+    , 
+    /**
+     * The record.
+     */
+    val `recordId`: kotlin.String
+    , 
+    /**
+     * Its kind.
+     */
+    val `kind`: kotlin.String
+    , 
+    /**
+     * The rule's stable code.
+     */
+    val `rule`: kotlin.String
+    , 
+    /**
+     * The field at fault, when one is.
+     */
+    val `field`: kotlin.String?
+    , 
+    /**
+     * Why, in words.
+     */
+    val `detail`: kotlin.String
+    , 
+    /**
+     * When it was refused, ms.
+     */
+    val `rejectedAtMs`: kotlin.Long
+    , 
+    /**
+     * When the user dismissed it, ms.
+     */
+    val `resolvedAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRejectedChange: FfiConverterRustBuffer<RejectedChange> {
+    override fun read(buf: ByteBuffer): RejectedChange {
+        return RejectedChange(
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RejectedChange) = (
+            FfiConverterLong.allocationSize(value.`seq`) +
+            FfiConverterString.allocationSize(value.`recordId`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`rule`) +
+            FfiConverterOptionalString.allocationSize(value.`field`) +
+            FfiConverterString.allocationSize(value.`detail`) +
+            FfiConverterLong.allocationSize(value.`rejectedAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`resolvedAtMs`)
+    )
+
+    override fun write(value: RejectedChange, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`seq`, buf)
+            FfiConverterString.write(value.`recordId`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`rule`, buf)
+            FfiConverterOptionalString.write(value.`field`, buf)
+            FfiConverterString.write(value.`detail`, buf)
+            FfiConverterLong.write(value.`rejectedAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`resolvedAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * A reminder that falls due.
+ */
+data class Reminder (
+    /**
+     * The task.
+     */
+    val `taskId`: kotlin.String
+    , 
+    /**
+     * Its title.
+     */
+    val `title`: kotlin.String
+    , 
+    /**
+     * When to remind, ms.
+     */
+    val `remindAtMs`: kotlin.Long
+    , 
+    /**
+     * When it is due, ms.
+     */
+    val `dueAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
+    override fun read(buf: ByteBuffer): Reminder {
+        return Reminder(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Reminder) = (
+            FfiConverterString.allocationSize(value.`taskId`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterLong.allocationSize(value.`remindAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`dueAtMs`)
+    )
+
+    override fun write(value: Reminder, buf: ByteBuffer) {
+            FfiConverterString.write(value.`taskId`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterLong.write(value.`remindAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * The team's daily-report compliance.
+ */
+data class ReportDashboard (
+    /**
+     * When the data was last synced, ms.
+     */
+    val `dataAsOfMs`: kotlin.Long?
+    , 
+    /**
+     * One row per group.
+     */
+    val `rows`: List<ReportRow>
+    , 
+    /**
+     * The whole scope.
+     */
+    val `total`: ReportFigures
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportDashboard: FfiConverterRustBuffer<ReportDashboard> {
+    override fun read(buf: ByteBuffer): ReportDashboard {
+        return ReportDashboard(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterSequenceTypeReportRow.read(buf),
+            FfiConverterTypeReportFigures.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReportDashboard) = (
+            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterSequenceTypeReportRow.allocationSize(value.`rows`) +
+            FfiConverterTypeReportFigures.allocationSize(value.`total`)
+    )
+
+    override fun write(value: ReportDashboard, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterSequenceTypeReportRow.write(value.`rows`, buf)
+            FfiConverterTypeReportFigures.write(value.`total`, buf)
+    }
+}
+
+
+
+/**
+ * The sections of a report to change; `None` leaves a section as it is.
+ */
+data class ReportEdit (
+    /**
+     * Today's work.
+     */
+    val `summary`: kotlin.String?
+    , 
+    /**
+     * Results.
+     */
+    val `results`: kotlin.String?
+    , 
+    /**
+     * Problems met.
+     */
+    val `problems`: kotlin.String?
+    , 
+    /**
+     * Tomorrow's plan.
+     */
+    val `planTomorrow`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportEdit: FfiConverterRustBuffer<ReportEdit> {
+    override fun read(buf: ByteBuffer): ReportEdit {
+        return ReportEdit(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReportEdit) = (
+            FfiConverterOptionalString.allocationSize(value.`summary`) +
+            FfiConverterOptionalString.allocationSize(value.`results`) +
+            FfiConverterOptionalString.allocationSize(value.`problems`) +
+            FfiConverterOptionalString.allocationSize(value.`planTomorrow`)
+    )
+
+    override fun write(value: ReportEdit, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`summary`, buf)
+            FfiConverterOptionalString.write(value.`results`, buf)
+            FfiConverterOptionalString.write(value.`problems`, buf)
+            FfiConverterOptionalString.write(value.`planTomorrow`, buf)
+    }
+}
+
+
+
+/**
+ * Report compliance of one group, or of the whole scope.
+ */
+data class ReportFigures (
+    /**
+     * Reports submitted on time.
+     */
+    val `onTime`: kotlin.ULong
+    , 
+    /**
+     * Reports submitted late.
+     */
+    val `late`: kotlin.ULong
+    , 
+    /**
+     * Days without a report.
+     */
+    val `missing`: kotlin.ULong
+    , 
+    /**
+     * Of those, days where not even a draft exists.
+     */
+    val `missingUnfiled`: kotlin.ULong
+    , 
+    /**
+     * Reports a manager marked false.
+     */
+    val `falseReports`: kotlin.ULong
+    , 
+    /**
+     * Submitted reports the server has not received yet.
+     */
+    val `awaitingReceipt`: kotlin.ULong
+    , 
+    /**
+     * Days not judged yet.
+     */
+    val `unjudged`: kotlin.ULong
+    , 
+    /**
+     * Penalties under the configured rules.
+     */
+    val `penalties`: Money
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportFigures: FfiConverterRustBuffer<ReportFigures> {
+    override fun read(buf: ByteBuffer): ReportFigures {
+        return ReportFigures(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeMoney.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReportFigures) = (
+            FfiConverterULong.allocationSize(value.`onTime`) +
+            FfiConverterULong.allocationSize(value.`late`) +
+            FfiConverterULong.allocationSize(value.`missing`) +
+            FfiConverterULong.allocationSize(value.`missingUnfiled`) +
+            FfiConverterULong.allocationSize(value.`falseReports`) +
+            FfiConverterULong.allocationSize(value.`awaitingReceipt`) +
+            FfiConverterULong.allocationSize(value.`unjudged`) +
+            FfiConverterTypeMoney.allocationSize(value.`penalties`)
+    )
+
+    override fun write(value: ReportFigures, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`onTime`, buf)
+            FfiConverterULong.write(value.`late`, buf)
+            FfiConverterULong.write(value.`missing`, buf)
+            FfiConverterULong.write(value.`missingUnfiled`, buf)
+            FfiConverterULong.write(value.`falseReports`, buf)
+            FfiConverterULong.write(value.`awaitingReceipt`, buf)
+            FfiConverterULong.write(value.`unjudged`, buf)
+            FfiConverterTypeMoney.write(value.`penalties`, buf)
+    }
+}
+
+
+
+/**
+ * One group's report compliance.
+ */
+data class ReportRow (
+    /**
+     * The rep, team or region.
+     */
+    val `groupId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    val `groupName`: kotlin.String
+    , 
+    /**
+     * The counts.
+     */
+    val `figures`: ReportFigures
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportRow: FfiConverterRustBuffer<ReportRow> {
+    override fun read(buf: ByteBuffer): ReportRow {
+        return ReportRow(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeReportFigures.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReportRow) = (
+            FfiConverterString.allocationSize(value.`groupId`) +
+            FfiConverterString.allocationSize(value.`groupName`) +
+            FfiConverterTypeReportFigures.allocationSize(value.`figures`)
+    )
+
+    override fun write(value: ReportRow, buf: ByteBuffer) {
+            FfiConverterString.write(value.`groupId`, buf)
+            FfiConverterString.write(value.`groupName`, buf)
+            FfiConverterTypeReportFigures.write(value.`figures`, buf)
+    }
+}
+
+
+
+/**
  * A search result.
  */
 data class SearchHit (
@@ -5988,6 +8475,77 @@ public object FfiConverterTypeSearchHit: FfiConverterRustBuffer<SearchHit> {
             FfiConverterString.write(value.`kind`, buf)
             FfiConverterString.write(value.`title`, buf)
             FfiConverterOptionalString.write(value.`ownerId`, buf)
+    }
+}
+
+
+
+/**
+ * What a user signs in with.
+ */
+data class SignInRequest (
+    /**
+     * The server's base URL, such as `https://sync.example.com`.
+     */
+    val `serverUrl`: kotlin.String
+    , 
+    /**
+     * The company's short name on the server.
+     */
+    val `tenant`: kotlin.String
+    , 
+    /**
+     * The user's login.
+     */
+    val `login`: kotlin.String
+    , 
+    /**
+     * The password; it is sent once and never stored.
+     */
+    val `password`: kotlin.String
+    , 
+    /**
+     * A name for this device, shown to admins (`Model of phone`).
+     */
+    val `deviceName`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignInRequest: FfiConverterRustBuffer<SignInRequest> {
+    override fun read(buf: ByteBuffer): SignInRequest {
+        return SignInRequest(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SignInRequest) = (
+            FfiConverterString.allocationSize(value.`serverUrl`) +
+            FfiConverterString.allocationSize(value.`tenant`) +
+            FfiConverterString.allocationSize(value.`login`) +
+            FfiConverterString.allocationSize(value.`password`) +
+            FfiConverterString.allocationSize(value.`deviceName`)
+    )
+
+    override fun write(value: SignInRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`serverUrl`, buf)
+            FfiConverterString.write(value.`tenant`, buf)
+            FfiConverterString.write(value.`login`, buf)
+            FfiConverterString.write(value.`password`, buf)
+            FfiConverterString.write(value.`deviceName`, buf)
     }
 }
 
@@ -6201,6 +8759,939 @@ public object FfiConverterTypeStageName: FfiConverterRustBuffer<StageName> {
             FfiConverterString.write(value.`key`, buf)
             FfiConverterString.write(value.`name`, buf)
             FfiConverterUInt.write(value.`winProbabilityBp`, buf)
+    }
+}
+
+
+
+/**
+ * How a sync retries; [`default_sync_options`] suits a phone.
+ */
+data class SyncOptions (
+    /**
+     * Attempts of one request before the sync gives up as offline.
+     */
+    val `maxAttempts`: kotlin.UInt
+    , 
+    /**
+     * The first wait between attempts, ms; doubled after each failure, with jitter.
+     */
+    val `initialBackoffMs`: kotlin.ULong
+    , 
+    /**
+     * The longest wait between attempts, ms.
+     */
+    val `maxBackoffMs`: kotlin.ULong
+    , 
+    /**
+     * How long one request may take, ms.
+     */
+    val `requestTimeoutMs`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncOptions: FfiConverterRustBuffer<SyncOptions> {
+    override fun read(buf: ByteBuffer): SyncOptions {
+        return SyncOptions(
+            FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncOptions) = (
+            FfiConverterUInt.allocationSize(value.`maxAttempts`) +
+            FfiConverterULong.allocationSize(value.`initialBackoffMs`) +
+            FfiConverterULong.allocationSize(value.`maxBackoffMs`) +
+            FfiConverterULong.allocationSize(value.`requestTimeoutMs`)
+    )
+
+    override fun write(value: SyncOptions, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`maxAttempts`, buf)
+            FfiConverterULong.write(value.`initialBackoffMs`, buf)
+            FfiConverterULong.write(value.`maxBackoffMs`, buf)
+            FfiConverterULong.write(value.`requestTimeoutMs`, buf)
+    }
+}
+
+
+
+/**
+ * How far a running sync got, after each committed page.
+ */
+data class SyncProgress (
+    /**
+     * Round trips completed.
+     */
+    val `rounds`: kotlin.UInt
+    , 
+    /**
+     * Pages committed to the store.
+     */
+    val `pages`: kotlin.UInt
+    , 
+    /**
+     * HTTP requests sent, retries included.
+     */
+    val `requests`: kotlin.UInt
+    , 
+    /**
+     * Records pushed.
+     */
+    val `recordsUp`: kotlin.ULong
+    , 
+    /**
+     * Records received.
+     */
+    val `recordsDown`: kotlin.ULong
+    , 
+    /**
+     * Records removed because they left the user's view.
+     */
+    val `recordsRemoved`: kotlin.ULong
+    , 
+    /**
+     * Bytes sent, as on the wire.
+     */
+    val `bytesUp`: kotlin.ULong
+    , 
+    /**
+     * Bytes received, as on the wire.
+     */
+    val `bytesDown`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncProgress: FfiConverterRustBuffer<SyncProgress> {
+    override fun read(buf: ByteBuffer): SyncProgress {
+        return SyncProgress(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncProgress) = (
+            FfiConverterUInt.allocationSize(value.`rounds`) +
+            FfiConverterUInt.allocationSize(value.`pages`) +
+            FfiConverterUInt.allocationSize(value.`requests`) +
+            FfiConverterULong.allocationSize(value.`recordsUp`) +
+            FfiConverterULong.allocationSize(value.`recordsDown`) +
+            FfiConverterULong.allocationSize(value.`recordsRemoved`) +
+            FfiConverterULong.allocationSize(value.`bytesUp`) +
+            FfiConverterULong.allocationSize(value.`bytesDown`)
+    )
+
+    override fun write(value: SyncProgress, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`rounds`, buf)
+            FfiConverterUInt.write(value.`pages`, buf)
+            FfiConverterUInt.write(value.`requests`, buf)
+            FfiConverterULong.write(value.`recordsUp`, buf)
+            FfiConverterULong.write(value.`recordsDown`, buf)
+            FfiConverterULong.write(value.`recordsRemoved`, buf)
+            FfiConverterULong.write(value.`bytesUp`, buf)
+            FfiConverterULong.write(value.`bytesDown`, buf)
+    }
+}
+
+
+
+/**
+ * What a finished sync did.
+ */
+data class SyncSummary (
+    /**
+     * The totals.
+     */
+    val `progress`: SyncProgress
+    , 
+    /**
+     * Records the server refused; the user's versions are in `rejected_changes()`.
+     */
+    val `refused`: List<RefusedRecord>
+    , 
+    /**
+     * The server's time at the end, ms.
+     */
+    val `serverTimeMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
+    override fun read(buf: ByteBuffer): SyncSummary {
+        return SyncSummary(
+            FfiConverterTypeSyncProgress.read(buf),
+            FfiConverterSequenceTypeRefusedRecord.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncSummary) = (
+            FfiConverterTypeSyncProgress.allocationSize(value.`progress`) +
+            FfiConverterSequenceTypeRefusedRecord.allocationSize(value.`refused`) +
+            FfiConverterLong.allocationSize(value.`serverTimeMs`)
+    )
+
+    override fun write(value: SyncSummary, buf: ByteBuffer) {
+            FfiConverterTypeSyncProgress.write(value.`progress`, buf)
+            FfiConverterSequenceTypeRefusedRecord.write(value.`refused`, buf)
+            FfiConverterLong.write(value.`serverTimeMs`, buf)
+    }
+}
+
+
+
+/**
+ * A task or a calendar entry.
+ */
+data class Task (
+    /**
+     * The task.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Who does it.
+     */
+    val `ownerId`: kotlin.String?
+    , 
+    /**
+     * `task` or `schedule`.
+     */
+    val `kind`: kotlin.String
+    , 
+    /**
+     * Title.
+     */
+    val `title`: kotlin.String
+    , 
+    /**
+     * `proposed`, `open`, `rejected`, `completed` or `cancelled`.
+     */
+    val `status`: kotlin.String
+    , 
+    /**
+     * Due, ms.
+     */
+    val `dueAtMs`: kotlin.Long?
+    , 
+    /**
+     * A schedule entry's start, ms.
+     */
+    val `startAtMs`: kotlin.Long?
+    , 
+    /**
+     * A schedule entry's end, ms.
+     */
+    val `endAtMs`: kotlin.Long?
+    , 
+    /**
+     * When to remind, ms.
+     */
+    val `reminderAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
+    override fun read(buf: ByteBuffer): Task {
+        return Task(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Task) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterOptionalLong.allocationSize(value.`dueAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`startAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`endAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`reminderAtMs`)
+    )
+
+    override fun write(value: Task, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`startAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`endAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`reminderAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * A new task for oneself or, for a manager, for a rep.
+ */
+data class TaskDraft (
+    /**
+     * Who does it.
+     */
+    val `assigneeId`: kotlin.String
+    , 
+    /**
+     * `task` or `schedule`.
+     */
+    val `kind`: kotlin.String
+    , 
+    /**
+     * Title.
+     */
+    val `title`: kotlin.String
+    , 
+    /**
+     * Details.
+     */
+    val `description`: kotlin.String
+    , 
+    /**
+     * Due, ms.
+     */
+    val `dueAtMs`: kotlin.Long?
+    , 
+    /**
+     * A schedule entry's start, ms.
+     */
+    val `startAtMs`: kotlin.Long?
+    , 
+    /**
+     * A schedule entry's end, ms.
+     */
+    val `endAtMs`: kotlin.Long?
+    , 
+    /**
+     * When to remind, ms.
+     */
+    val `reminderAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTaskDraft: FfiConverterRustBuffer<TaskDraft> {
+    override fun read(buf: ByteBuffer): TaskDraft {
+        return TaskDraft(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TaskDraft) = (
+            FfiConverterString.allocationSize(value.`assigneeId`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterString.allocationSize(value.`description`) +
+            FfiConverterOptionalLong.allocationSize(value.`dueAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`startAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`endAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`reminderAtMs`)
+    )
+
+    override fun write(value: TaskDraft, buf: ByteBuffer) {
+            FfiConverterString.write(value.`assigneeId`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterString.write(value.`description`, buf)
+            FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`startAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`endAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`reminderAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * One reason a check-in looks suspicious.
+ */
+data class VerdictFlag (
+    /**
+     * The rule's code, such as `poor_accuracy` or `mock_location`.
+     */
+    val `kind`: kotlin.String
+    , 
+    /**
+     * What was measured, in the rule's unit.
+     */
+    val `observed`: kotlin.Double?
+    , 
+    /**
+     * The configured limit.
+     */
+    val `limit`: kotlin.Double?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerdictFlag: FfiConverterRustBuffer<VerdictFlag> {
+    override fun read(buf: ByteBuffer): VerdictFlag {
+        return VerdictFlag(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VerdictFlag) = (
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterOptionalDouble.allocationSize(value.`observed`) +
+            FfiConverterOptionalDouble.allocationSize(value.`limit`)
+    )
+
+    override fun write(value: VerdictFlag, buf: ByteBuffer) {
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterOptionalDouble.write(value.`observed`, buf)
+            FfiConverterOptionalDouble.write(value.`limit`, buf)
+    }
+}
+
+
+
+/**
+ * A customer visit.
+ */
+data class Visit (
+    /**
+     * The visit.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * The rep.
+     */
+    val `ownerId`: kotlin.String?
+    , 
+    /**
+     * The customer.
+     */
+    val `customerId`: kotlin.String
+    , 
+    /**
+     * When the rep checked in, ms.
+     */
+    val `checkedInAtMs`: kotlin.Long
+    , 
+    /**
+     * Where, as reported.
+     */
+    val `lat`: kotlin.Double
+    , 
+    /**
+     * Where, as reported.
+     */
+    val `lon`: kotlin.Double
+    , 
+    /**
+     * When the rep checked out, ms.
+     */
+    val `checkedOutAtMs`: kotlin.Long?
+    , 
+    /**
+     * The note.
+     */
+    val `note`: kotlin.String
+    , 
+    /**
+     * Photos.
+     */
+    val `photos`: List<Attachment>
+    , 
+    /**
+     * The verdict, from the phone until the server's arrives by sync.
+     */
+    val `verdict`: VisitVerdict?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisit: FfiConverterRustBuffer<Visit> {
+    override fun read(buf: ByteBuffer): Visit {
+        return Visit(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeAttachment.read(buf),
+            FfiConverterOptionalTypeVisitVerdict.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Visit) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterLong.allocationSize(value.`checkedInAtMs`) +
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterOptionalLong.allocationSize(value.`checkedOutAtMs`) +
+            FfiConverterString.allocationSize(value.`note`) +
+            FfiConverterSequenceTypeAttachment.allocationSize(value.`photos`) +
+            FfiConverterOptionalTypeVisitVerdict.allocationSize(value.`verdict`)
+    )
+
+    override fun write(value: Visit, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterLong.write(value.`checkedInAtMs`, buf)
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterOptionalLong.write(value.`checkedOutAtMs`, buf)
+            FfiConverterString.write(value.`note`, buf)
+            FfiConverterSequenceTypeAttachment.write(value.`photos`, buf)
+            FfiConverterOptionalTypeVisitVerdict.write(value.`verdict`, buf)
+    }
+}
+
+
+
+/**
+ * Visit counts of one group and period, or of the whole scope.
+ */
+data class VisitFigures (
+    /**
+     * Planned visits.
+     */
+    val `planned`: kotlin.ULong
+    , 
+    /**
+     * Planned visits that happened.
+     */
+    val `plannedDone`: kotlin.ULong
+    , 
+    /**
+     * Visits without a plan.
+     */
+    val `unplanned`: kotlin.ULong
+    , 
+    /**
+     * Check-ins.
+     */
+    val `checkIns`: kotlin.ULong
+    , 
+    /**
+     * Check-ins inside the fence.
+     */
+    val `inside`: kotlin.ULong
+    , 
+    /**
+     * Check-ins outside the fence.
+     */
+    val `outside`: kotlin.ULong
+    , 
+    /**
+     * Check-ins whose accuracy straddled the fence.
+     */
+    val `cannotTell`: kotlin.ULong
+    , 
+    /**
+     * Check-ins at customers with no location.
+     */
+    val `unableToVerify`: kotlin.ULong
+    , 
+    /**
+     * Check-ins not judged yet.
+     */
+    val `unjudged`: kotlin.ULong
+    , 
+    /**
+     * Check-ins with at least one flag.
+     */
+    val `flagged`: kotlin.ULong
+    , 
+    /**
+     * Visits checked out.
+     */
+    val `checkedOut`: kotlin.ULong
+    , 
+    /**
+     * Time at customers, seconds.
+     */
+    val `totalDurationS`: kotlin.ULong
+    , 
+    /**
+     * Average visit, seconds.
+     */
+    val `averageDurationS`: kotlin.ULong?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitFigures: FfiConverterRustBuffer<VisitFigures> {
+    override fun read(buf: ByteBuffer): VisitFigures {
+        return VisitFigures(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitFigures) = (
+            FfiConverterULong.allocationSize(value.`planned`) +
+            FfiConverterULong.allocationSize(value.`plannedDone`) +
+            FfiConverterULong.allocationSize(value.`unplanned`) +
+            FfiConverterULong.allocationSize(value.`checkIns`) +
+            FfiConverterULong.allocationSize(value.`inside`) +
+            FfiConverterULong.allocationSize(value.`outside`) +
+            FfiConverterULong.allocationSize(value.`cannotTell`) +
+            FfiConverterULong.allocationSize(value.`unableToVerify`) +
+            FfiConverterULong.allocationSize(value.`unjudged`) +
+            FfiConverterULong.allocationSize(value.`flagged`) +
+            FfiConverterULong.allocationSize(value.`checkedOut`) +
+            FfiConverterULong.allocationSize(value.`totalDurationS`) +
+            FfiConverterOptionalULong.allocationSize(value.`averageDurationS`)
+    )
+
+    override fun write(value: VisitFigures, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`planned`, buf)
+            FfiConverterULong.write(value.`plannedDone`, buf)
+            FfiConverterULong.write(value.`unplanned`, buf)
+            FfiConverterULong.write(value.`checkIns`, buf)
+            FfiConverterULong.write(value.`inside`, buf)
+            FfiConverterULong.write(value.`outside`, buf)
+            FfiConverterULong.write(value.`cannotTell`, buf)
+            FfiConverterULong.write(value.`unableToVerify`, buf)
+            FfiConverterULong.write(value.`unjudged`, buf)
+            FfiConverterULong.write(value.`flagged`, buf)
+            FfiConverterULong.write(value.`checkedOut`, buf)
+            FfiConverterULong.write(value.`totalDurationS`, buf)
+            FfiConverterOptionalULong.write(value.`averageDurationS`, buf)
+    }
+}
+
+
+
+/**
+ * One group's visits in one period.
+ */
+data class VisitRow (
+    /**
+     * The rep, team or region.
+     */
+    val `groupId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    val `groupName`: kotlin.String
+    , 
+    /**
+     * The first day of the period, `YYYY-MM-DD`.
+     */
+    val `period`: kotlin.String
+    , 
+    /**
+     * The counts.
+     */
+    val `figures`: VisitFigures
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitRow: FfiConverterRustBuffer<VisitRow> {
+    override fun read(buf: ByteBuffer): VisitRow {
+        return VisitRow(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeVisitFigures.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitRow) = (
+            FfiConverterString.allocationSize(value.`groupId`) +
+            FfiConverterString.allocationSize(value.`groupName`) +
+            FfiConverterString.allocationSize(value.`period`) +
+            FfiConverterTypeVisitFigures.allocationSize(value.`figures`)
+    )
+
+    override fun write(value: VisitRow, buf: ByteBuffer) {
+            FfiConverterString.write(value.`groupId`, buf)
+            FfiConverterString.write(value.`groupName`, buf)
+            FfiConverterString.write(value.`period`, buf)
+            FfiConverterTypeVisitFigures.write(value.`figures`, buf)
+    }
+}
+
+
+
+/**
+ * How a check-in was judged.
+ */
+data class VisitVerdict (
+    /**
+     * `inside`, `outside`, `cannot_tell` or `unable_to_verify`.
+     */
+    val `fence`: kotlin.String
+    , 
+    /**
+     * Metres from the customer's location, when it has one.
+     */
+    val `distanceM`: kotlin.Double?
+    , 
+    /**
+     * The fix's accuracy, metres.
+     */
+    val `accuracyM`: kotlin.Double
+    , 
+    /**
+     * The fence radius applied, metres.
+     */
+    val `radiusM`: kotlin.Double
+    , 
+    /**
+     * Every reason for suspicion.
+     */
+    val `flags`: List<VerdictFlag>
+    , 
+    /**
+     * `device` (this phone, offline) or `server` (the judgement that counts).
+     */
+    val `judgedBy`: kotlin.String
+    , 
+    /**
+     * When.
+     */
+    val `judgedAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitVerdict: FfiConverterRustBuffer<VisitVerdict> {
+    override fun read(buf: ByteBuffer): VisitVerdict {
+        return VisitVerdict(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterSequenceTypeVerdictFlag.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitVerdict) = (
+            FfiConverterString.allocationSize(value.`fence`) +
+            FfiConverterOptionalDouble.allocationSize(value.`distanceM`) +
+            FfiConverterDouble.allocationSize(value.`accuracyM`) +
+            FfiConverterDouble.allocationSize(value.`radiusM`) +
+            FfiConverterSequenceTypeVerdictFlag.allocationSize(value.`flags`) +
+            FfiConverterString.allocationSize(value.`judgedBy`) +
+            FfiConverterLong.allocationSize(value.`judgedAtMs`)
+    )
+
+    override fun write(value: VisitVerdict, buf: ByteBuffer) {
+            FfiConverterString.write(value.`fence`, buf)
+            FfiConverterOptionalDouble.write(value.`distanceM`, buf)
+            FfiConverterDouble.write(value.`accuracyM`, buf)
+            FfiConverterDouble.write(value.`radiusM`, buf)
+            FfiConverterSequenceTypeVerdictFlag.write(value.`flags`, buf)
+            FfiConverterString.write(value.`judgedBy`, buf)
+            FfiConverterLong.write(value.`judgedAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * The team's visits.
+ */
+data class VisitsDashboard (
+    /**
+     * When the data was last synced, ms.
+     */
+    val `dataAsOfMs`: kotlin.Long?
+    , 
+    /**
+     * Rows per group and period.
+     */
+    val `rows`: List<VisitRow>
+    , 
+    /**
+     * The whole scope.
+     */
+    val `total`: VisitFigures
+    , 
+    /**
+     * Check-ins for the map.
+     */
+    val `points`: List<CheckInPoint>
+    , 
+    /**
+     * Whether points were left out to keep the map readable.
+     */
+    val `pointsTruncated`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitsDashboard: FfiConverterRustBuffer<VisitsDashboard> {
+    override fun read(buf: ByteBuffer): VisitsDashboard {
+        return VisitsDashboard(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterSequenceTypeVisitRow.read(buf),
+            FfiConverterTypeVisitFigures.read(buf),
+            FfiConverterSequenceTypeCheckInPoint.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitsDashboard) = (
+            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterSequenceTypeVisitRow.allocationSize(value.`rows`) +
+            FfiConverterTypeVisitFigures.allocationSize(value.`total`) +
+            FfiConverterSequenceTypeCheckInPoint.allocationSize(value.`points`) +
+            FfiConverterBoolean.allocationSize(value.`pointsTruncated`)
+    )
+
+    override fun write(value: VisitsDashboard, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterSequenceTypeVisitRow.write(value.`rows`, buf)
+            FfiConverterTypeVisitFigures.write(value.`total`, buf)
+            FfiConverterSequenceTypeCheckInPoint.write(value.`points`, buf)
+            FfiConverterBoolean.write(value.`pointsTruncated`, buf)
     }
 }
 
@@ -6551,6 +10042,72 @@ sealed class FieldsalesException: kotlin.Exception() {
     }
     
     /**
+     * An admin revoked this device or account; the local store has already been wiped and
+     * the app goes back to the sign-in screen.
+     */
+    class Revoked(
+        
+        /**
+         * `device_revoked` or `account_revoked`.
+         */
+        val `code`: kotlin.String
+        ) : FieldsalesException() {
+        override val message
+            get() = "code=${ `code` }"
+    }
+    
+    /**
+     * Unknown tenant or login, or wrong password.
+     */
+    class BadCredentials(
+        ) : FieldsalesException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * Nobody is signed in on this store; sign in first.
+     */
+    class NotSignedIn(
+        ) : FieldsalesException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The caller cancelled the work; what had been committed stays committed.
+     */
+    class Cancelled(
+        ) : FieldsalesException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
+     * The server refused the request for a reason the app shows as it is.
+     */
+    class ServerRefused(
+        
+        /**
+         * The HTTP status.
+         */
+        val `status`: kotlin.UShort, 
+        
+        /**
+         * The server's stable code, for the app to branch on.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * The server's sentence.
+         */
+        val `detail`: kotlin.String
+        ) : FieldsalesException() {
+        override val message
+            get() = "status=${ `status` }, code=${ `code` }, detail=${ `detail` }"
+    }
+    
+    /**
      * The local database failed (disk full, file damaged...).
      */
     class Storage(
@@ -6634,14 +10191,25 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
                 )
             5 -> FieldsalesException.Offline()
             6 -> FieldsalesException.AuthExpired()
-            7 -> FieldsalesException.Storage(
+            7 -> FieldsalesException.Revoked(
                 FfiConverterString.read(buf),
                 )
-            8 -> FieldsalesException.InvalidInput(
+            8 -> FieldsalesException.BadCredentials()
+            9 -> FieldsalesException.NotSignedIn()
+            10 -> FieldsalesException.Cancelled()
+            11 -> FieldsalesException.ServerRefused(
+                FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            9 -> FieldsalesException.Internal(
+            12 -> FieldsalesException.Storage(
+                FfiConverterString.read(buf),
+                )
+            13 -> FieldsalesException.InvalidInput(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            14 -> FieldsalesException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -6680,6 +10248,30 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
             is FieldsalesException.AuthExpired -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+            )
+            is FieldsalesException.Revoked -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`code`)
+            )
+            is FieldsalesException.BadCredentials -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldsalesException.NotSignedIn -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldsalesException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is FieldsalesException.ServerRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUShort.allocationSize(value.`status`)
+                + FfiConverterString.allocationSize(value.`code`)
+                + FfiConverterString.allocationSize(value.`detail`)
             )
             is FieldsalesException.Storage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -6733,19 +10325,43 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
                 buf.putInt(6)
                 Unit
             }
-            is FieldsalesException.Storage -> {
+            is FieldsalesException.Revoked -> {
                 buf.putInt(7)
+                FfiConverterString.write(value.`code`, buf)
+                Unit
+            }
+            is FieldsalesException.BadCredentials -> {
+                buf.putInt(8)
+                Unit
+            }
+            is FieldsalesException.NotSignedIn -> {
+                buf.putInt(9)
+                Unit
+            }
+            is FieldsalesException.Cancelled -> {
+                buf.putInt(10)
+                Unit
+            }
+            is FieldsalesException.ServerRefused -> {
+                buf.putInt(11)
+                FfiConverterUShort.write(value.`status`, buf)
+                FfiConverterString.write(value.`code`, buf)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is FieldsalesException.Storage -> {
+                buf.putInt(12)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is FieldsalesException.InvalidInput -> {
-                buf.putInt(8)
+                buf.putInt(13)
                 FfiConverterString.write(value.`field`, buf)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is FieldsalesException.Internal -> {
-                buf.putInt(9)
+                buf.putInt(14)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -7004,6 +10620,38 @@ public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
+    override fun read(buf: ByteBuffer): kotlin.ULong? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterULong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ULong?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterULong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterULong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
     override fun read(buf: ByteBuffer): kotlin.Long? {
         if (buf.get().toInt() == 0) {
@@ -7026,6 +10674,38 @@ public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
         } else {
             buf.put(1)
             FfiConverterLong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?> {
+    override fun read(buf: ByteBuffer): kotlin.Double? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDouble.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Double?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDouble.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Double?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDouble.write(value, buf)
         }
     }
 }
@@ -7100,6 +10780,38 @@ public object FfiConverterOptionalTypeEngine: FfiConverterRustBuffer<Engine?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeSyncProgressListener: FfiConverterRustBuffer<SyncProgressListener?> {
+    override fun read(buf: ByteBuffer): SyncProgressListener? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSyncProgressListener.read(buf)
+    }
+
+    override fun allocationSize(value: SyncProgressListener?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSyncProgressListener.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SyncProgressListener?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSyncProgressListener.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeContact: FfiConverterRustBuffer<Contact?> {
     override fun read(buf: ByteBuffer): Contact? {
         if (buf.get().toInt() == 0) {
@@ -7122,6 +10834,70 @@ public object FfiConverterOptionalTypeContact: FfiConverterRustBuffer<Contact?> 
         } else {
             buf.put(1)
             FfiConverterTypeContact.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDeviceIntegritySignal: FfiConverterRustBuffer<DeviceIntegritySignal?> {
+    override fun read(buf: ByteBuffer): DeviceIntegritySignal? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDeviceIntegritySignal.read(buf)
+    }
+
+    override fun allocationSize(value: DeviceIntegritySignal?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDeviceIntegritySignal.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DeviceIntegritySignal?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDeviceIntegritySignal.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDevicePosition: FfiConverterRustBuffer<DevicePosition?> {
+    override fun read(buf: ByteBuffer): DevicePosition? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDevicePosition.read(buf)
+    }
+
+    override fun allocationSize(value: DevicePosition?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDevicePosition.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DevicePosition?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDevicePosition.write(value, buf)
         }
     }
 }
@@ -7228,6 +11004,38 @@ public object FfiConverterOptionalTypeMoney: FfiConverterRustBuffer<Money?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeVisitVerdict: FfiConverterRustBuffer<VisitVerdict?> {
+    override fun read(buf: ByteBuffer): VisitVerdict? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeVisitVerdict.read(buf)
+    }
+
+    override fun allocationSize(value: VisitVerdict?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeVisitVerdict.allocationSize(value)
+        }
+    }
+
+    override fun write(value: VisitVerdict?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeVisitVerdict.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
     override fun read(buf: ByteBuffer): List<kotlin.String> {
         val len = buf.getInt()
@@ -7312,6 +11120,34 @@ public object FfiConverterSequenceTypeApprovalDecision: FfiConverterRustBuffer<L
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeAttachment: FfiConverterRustBuffer<List<Attachment>> {
+    override fun read(buf: ByteBuffer): List<Attachment> {
+        val len = buf.getInt()
+        return List<Attachment>(len) {
+            FfiConverterTypeAttachment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Attachment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAttachment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Attachment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAttachment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeChangedRecord: FfiConverterRustBuffer<List<ChangedRecord>> {
     override fun read(buf: ByteBuffer): List<ChangedRecord> {
         val len = buf.getInt()
@@ -7330,6 +11166,34 @@ public object FfiConverterSequenceTypeChangedRecord: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeChangedRecord.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCheckInPoint: FfiConverterRustBuffer<List<CheckInPoint>> {
+    override fun read(buf: ByteBuffer): List<CheckInPoint> {
+        val len = buf.getInt()
+        return List<CheckInPoint>(len) {
+            FfiConverterTypeCheckInPoint.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CheckInPoint>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCheckInPoint.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CheckInPoint>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCheckInPoint.write(it, buf)
         }
     }
 }
@@ -7508,6 +11372,146 @@ public object FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer<List<O
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer<List<PlannedVisit>> {
+    override fun read(buf: ByteBuffer): List<PlannedVisit> {
+        val len = buf.getInt()
+        return List<PlannedVisit>(len) {
+            FfiConverterTypePlannedVisit.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PlannedVisit>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePlannedVisit.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PlannedVisit>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePlannedVisit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRefusedRecord: FfiConverterRustBuffer<List<RefusedRecord>> {
+    override fun read(buf: ByteBuffer): List<RefusedRecord> {
+        val len = buf.getInt()
+        return List<RefusedRecord>(len) {
+            FfiConverterTypeRefusedRecord.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RefusedRecord>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRefusedRecord.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RefusedRecord>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRefusedRecord.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRejectedChange: FfiConverterRustBuffer<List<RejectedChange>> {
+    override fun read(buf: ByteBuffer): List<RejectedChange> {
+        val len = buf.getInt()
+        return List<RejectedChange>(len) {
+            FfiConverterTypeRejectedChange.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RejectedChange>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRejectedChange.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RejectedChange>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRejectedChange.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReminder: FfiConverterRustBuffer<List<Reminder>> {
+    override fun read(buf: ByteBuffer): List<Reminder> {
+        val len = buf.getInt()
+        return List<Reminder>(len) {
+            FfiConverterTypeReminder.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Reminder>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReminder.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Reminder>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReminder.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReportRow: FfiConverterRustBuffer<List<ReportRow>> {
+    override fun read(buf: ByteBuffer): List<ReportRow> {
+        val len = buf.getInt()
+        return List<ReportRow>(len) {
+            FfiConverterTypeReportRow.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ReportRow>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReportRow.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ReportRow>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReportRow.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeSearchHit: FfiConverterRustBuffer<List<SearchHit>> {
     override fun read(buf: ByteBuffer): List<SearchHit> {
         val len = buf.getInt()
@@ -7582,6 +11586,118 @@ public object FfiConverterSequenceTypeStageName: FfiConverterRustBuffer<List<Sta
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeStageName.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeTask: FfiConverterRustBuffer<List<Task>> {
+    override fun read(buf: ByteBuffer): List<Task> {
+        val len = buf.getInt()
+        return List<Task>(len) {
+            FfiConverterTypeTask.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Task>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTask.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Task>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTask.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeVerdictFlag: FfiConverterRustBuffer<List<VerdictFlag>> {
+    override fun read(buf: ByteBuffer): List<VerdictFlag> {
+        val len = buf.getInt()
+        return List<VerdictFlag>(len) {
+            FfiConverterTypeVerdictFlag.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<VerdictFlag>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVerdictFlag.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<VerdictFlag>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVerdictFlag.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeVisit: FfiConverterRustBuffer<List<Visit>> {
+    override fun read(buf: ByteBuffer): List<Visit> {
+        val len = buf.getInt()
+        return List<Visit>(len) {
+            FfiConverterTypeVisit.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Visit>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVisit.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Visit>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVisit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeVisitRow: FfiConverterRustBuffer<List<VisitRow>> {
+    override fun read(buf: ByteBuffer): List<VisitRow> {
+        val len = buf.getInt()
+        return List<VisitRow>(len) {
+            FfiConverterTypeVisitRow.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<VisitRow>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVisitRow.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<VisitRow>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVisitRow.write(it, buf)
         }
     }
 }
@@ -7845,6 +11961,40 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
     )
     }
     
+
+        /**
+         * The retry settings a phone uses unless the app has reason to change them.
+         */ fun `defaultSyncOptions`(): SyncOptions {
+            return FfiConverterTypeSyncOptions.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_func_default_sync_options(
+    
+        _status)
+}
+    )
+    }
+    
+
+        /**
+         * Signs in through the server and opens (or creates) the store at `store_path` for this
+         * user. A store that belonged to another user is wiped first.
+         */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `signIn`(`request`: SignInRequest, `storePath`: kotlin.String) : Engine {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_fieldsales_ffi_fn_func_sign_in(
+        FfiConverterTypeSignInRequest.lower(`request`),
+        FfiConverterString.lower(`storePath`),),
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeEngine.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
 
         /**
          * The local calendar day (`YYYY-MM-DD`) of the instant `at_ms` in `zone`: the day a visit is

@@ -1,0 +1,163 @@
+package app.fieldsales.sample
+
+import android.location.Location
+import android.os.Build
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.material3.Button
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import app.fieldsales.SyncState
+import app.fieldsales.changesOf
+import app.fieldsales.ffi.Agenda
+import app.fieldsales.ffi.CheckedIn
+import app.fieldsales.ffi.DailyReport
+import app.fieldsales.ffi.DevicePosition
+import app.fieldsales.ffi.Engine
+import app.fieldsales.ffi.FieldsalesException
+import app.fieldsales.ffi.ReportEdit
+import app.fieldsales.ffi.VisitsDashboard
+import app.fieldsales.syncing
+import kotlinx.coroutines.launch
+
+// Four screens of the sample: check-in, today, the daily report and the team's visits. They
+// call the library and show what it says; nothing is judged or computed here.
+
+/** The fix exactly as the OS gave it; the library judges it. */
+fun Location.asDevicePosition(): DevicePosition =
+    DevicePosition(
+        lat = latitude,
+        lon = longitude,
+        accuracyM = accuracy.toDouble(),
+        // Wall-clock time of the fix, from its elapsed-realtime stamp so a cached fix shows its age.
+        fixTimeMs = System.currentTimeMillis() - (android.os.SystemClock.elapsedRealtimeNanos() - elapsedRealtimeNanos) / 1_000_000,
+        isMock = if (Build.VERSION.SDK_INT >= 31) isMock else @Suppress("DEPRECATION") isFromMockProvider,
+        integrity = null,
+    )
+
+@Composable
+fun CheckInScreen(engine: Engine, customerId: String, location: Location?) {
+    val scope = rememberCoroutineScope()
+    var note by remember { mutableStateOf("") }
+    var checkedIn by remember { mutableStateOf<CheckedIn?>(null) }
+    var problem by remember { mutableStateOf<String?>(null) }
+    Column(Modifier.padding(16.dp)) {
+        OutlinedTextField(value = note, onValueChange = { note = it }, label = { Text("Note") })
+        Button(
+            enabled = location != null && checkedIn == null,
+            onClick = {
+                scope.launch {
+                    try {
+                        checkedIn = engine.checkIn(customerId, location!!.asDevicePosition(), note)
+                    } catch (e: FieldsalesException.RuleViolated) {
+                        problem = "${e.rule}: ${e.detail}"
+                    } catch (e: FieldsalesException) {
+                        problem = e.message
+                    }
+                }
+            },
+        ) { Text("Check in") }
+        checkedIn?.visit?.verdict?.let { v ->
+            Text("Geofence: ${v.fence} (judged by ${v.judgedBy})")
+            v.distanceM?.let { Text("Distance: ${it.toInt()} m ± ${v.accuracyM.toInt()} m") }
+            v.flags.forEach { Text("Flag: ${it.kind}") }
+        }
+        problem?.let { Text(it) }
+    }
+}
+
+@Composable
+fun TodayScreen(engine: Engine) {
+    val scope = rememberCoroutineScope()
+    var agenda by remember { mutableStateOf<Agenda?>(null) }
+    var status by remember { mutableStateOf<String?>(null) }
+    LaunchedEffect(engine) {
+        agenda = engine.today()
+        engine.changesOf("task").collect { agenda = engine.today() }
+    }
+    Column(Modifier.padding(16.dp)) {
+        agenda?.let { a ->
+            Text("Today ${a.date}")
+            LazyColumn { items(a.schedule + a.tasksDue + a.overdue) { task -> Text(task.title) } }
+        }
+        Button(onClick = {
+            scope.launch {
+                try {
+                    engine.syncing().collect { state ->
+                        status =
+                            when (state) {
+                                is SyncState.Running -> "Syncing… ${state.progress.recordsDown} received"
+                                is SyncState.Done -> "Synced; ${state.summary.refused.size} refused"
+                            }
+                    }
+                } catch (e: FieldsalesException.Offline) {
+                    status = "No connection: your changes are kept and sync later"
+                } catch (e: FieldsalesException.AuthExpired) {
+                    status = "Please sign in again"
+                } catch (e: FieldsalesException) {
+                    status = e.message
+                }
+            }
+        }) { Text("Sync") }
+        status?.let { Text(it) }
+    }
+}
+
+@Composable
+fun DailyReportScreen(engine: Engine, date: String) {
+    val scope = rememberCoroutineScope()
+    var report by remember { mutableStateOf<DailyReport?>(null) }
+    var summary by remember { mutableStateOf("") }
+    var plan by remember { mutableStateOf("") }
+    var problem by remember { mutableStateOf<String?>(null) }
+    LaunchedEffect(date) {
+        val draft = engine.reportDraft(date)
+        report = draft
+        summary = draft.summary
+        plan = draft.planTomorrow
+    }
+    Column(Modifier.padding(16.dp)) {
+        report?.let { r ->
+            Text("${r.date} · ${r.state} · ${r.visitIds.size} visits, ${r.followUpIds.size} follow-ups")
+            OutlinedTextField(value = summary, onValueChange = { summary = it }, label = { Text("Summary") })
+            OutlinedTextField(value = plan, onValueChange = { plan = it }, label = { Text("Plan for tomorrow") })
+            Button(enabled = r.state == "draft", onClick = {
+                scope.launch {
+                    try {
+                        engine.editReport(r.id, ReportEdit(summary, null, null, plan))
+                        report = engine.submitReport(r.id)
+                    } catch (e: FieldsalesException) {
+                        problem = e.message
+                    }
+                }
+            }) { Text("Submit") }
+        }
+        problem?.let { Text(it) }
+    }
+}
+
+@Composable
+fun TeamDashboardScreen(engine: Engine, from: String, to: String) {
+    var board by remember { mutableStateOf<VisitsDashboard?>(null) }
+    LaunchedEffect(from, to) {
+        board = engine.visitsDashboard(from, to, "rep", "day")
+        engine.changesOf("visit").collect { board = engine.visitsDashboard(from, to, "rep", "day") }
+    }
+    board?.let { b ->
+        LazyColumn(Modifier.padding(16.dp)) {
+            item { Text("Check-ins ${b.total.checkIns} · outside ${b.total.outside} · flagged ${b.total.flagged}") }
+            items(b.rows) { row -> Text("${row.period} ${row.groupName}: ${row.figures.checkIns} check-ins") }
+        }
+    }
+}

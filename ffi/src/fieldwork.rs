@@ -1,0 +1,590 @@
+//! A rep's day in the field: check-in and check-out at a customer, photos, follow-ups, the
+//! daily report, tasks and today's agenda.
+//!
+//! The phone judges a check-in at once and offline with the same rules the server re-runs on
+//! receipt, so the rep sees the verdict and its reasons before any sync. Positions cross the
+//! boundary exactly as the OS reported them (accuracy, fix time, mock flag, integrity signal):
+//! judging them is core's work, not the app's.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use fieldsales_core::attachments::Attachments;
+use fieldsales_core::engine::follow_ups::NewFollowUp;
+use fieldsales_core::engine::reports::ReportSections;
+use fieldsales_core::engine::tasks::NewTask;
+use fieldsales_core::engine::visits::CheckInRequest;
+use fieldsales_core::fieldwork::{CheckInVerdict, DeviceIntegrity, DevicePosition as CorePosition};
+use fieldsales_core::record::daily_report::DailyReport as CoreReport;
+use fieldsales_core::record::follow_up::FollowUpMethod;
+use fieldsales_core::record::task::{Task as CoreTask, TaskKind};
+use fieldsales_core::record::visit::Visit as CoreVisit;
+use fieldsales_core::record::{Kind, RecordRef};
+
+use crate::engine::{Engine, ms, optional_id, record_id};
+use crate::error::{FieldsalesError, OrInvalid};
+use crate::place::GeoPoint;
+use crate::sales::FollowUp;
+use crate::time::instant;
+
+/// A position exactly as the phone's OS gave it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DevicePosition {
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Horizontal accuracy, metres.
+    pub accuracy_m: f64,
+    /// When the OS took the fix, ms on the device clock (derived from the fix's
+    /// elapsed-realtime stamp, so a cached fix shows its true age).
+    pub fix_time_ms: i64,
+    /// The OS marked the fix as mock or simulated.
+    pub is_mock: bool,
+    /// The app's integrity check: `None` when none ran.
+    pub integrity: Option<DeviceIntegritySignal>,
+}
+
+/// What the app's integrity check said about the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceIntegritySignal {
+    /// Rooted or jailbroken.
+    pub rooted: bool,
+    /// Running in an emulator.
+    pub emulator: bool,
+}
+
+impl DevicePosition {
+    fn checked(&self, field: &str) -> Result<CorePosition, FieldsalesError> {
+        let point = GeoPoint {
+            lat: self.lat,
+            lon: self.lon,
+        }
+        .checked(field)?;
+        if !self.accuracy_m.is_finite() || self.accuracy_m < 0.0 {
+            return Err(FieldsalesError::InvalidInput {
+                field: format!("{field}.accuracy_m"),
+                detail: "expected a finite number of metres, at least 0".into(),
+            });
+        }
+        Ok(CorePosition {
+            point,
+            accuracy_m: self.accuracy_m,
+            fix_time: instant(&format!("{field}.fix_time_ms"), self.fix_time_ms)?,
+            mock: self.is_mock,
+            integrity: self.integrity.map(|i| DeviceIntegrity {
+                rooted: i.rooted,
+                emulator: i.emulator,
+            }),
+        })
+    }
+}
+
+/// One reason a check-in looks suspicious.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VerdictFlag {
+    /// The rule's code, such as `poor_accuracy` or `mock_location`.
+    pub kind: String,
+    /// What was measured, in the rule's unit.
+    pub observed: Option<f64>,
+    /// The configured limit.
+    pub limit: Option<f64>,
+}
+
+/// How a check-in was judged.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VisitVerdict {
+    /// `inside`, `outside`, `cannot_tell` or `unable_to_verify`.
+    pub fence: String,
+    /// Metres from the customer's location, when it has one.
+    pub distance_m: Option<f64>,
+    /// The fix's accuracy, metres.
+    pub accuracy_m: f64,
+    /// The fence radius applied, metres.
+    pub radius_m: f64,
+    /// Every reason for suspicion.
+    pub flags: Vec<VerdictFlag>,
+    /// `device` (this phone, offline) or `server` (the judgement that counts).
+    pub judged_by: String,
+    /// When.
+    pub judged_at_ms: i64,
+}
+
+impl From<CheckInVerdict> for VisitVerdict {
+    fn from(v: CheckInVerdict) -> Self {
+        VisitVerdict {
+            fence: v.fence.as_str().to_string(),
+            distance_m: v.distance_m,
+            accuracy_m: v.accuracy_m,
+            radius_m: v.radius_m,
+            flags: v
+                .flags
+                .into_iter()
+                .map(|f| VerdictFlag {
+                    kind: f.kind.as_str().to_string(),
+                    observed: f.observed,
+                    limit: f.limit,
+                })
+                .collect(),
+            judged_by: v.judged_by.as_str().to_string(),
+            judged_at_ms: v.judged_at.millis(),
+        }
+    }
+}
+
+/// A photo kept by content hash.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Attachment {
+    /// SHA-256 of the content, lower-case hex.
+    pub sha256: String,
+    /// Bytes.
+    pub size: i64,
+    /// MIME type.
+    pub mime: String,
+}
+
+/// A customer visit.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Visit {
+    /// The visit.
+    pub id: String,
+    /// The rep.
+    pub owner_id: Option<String>,
+    /// The customer.
+    pub customer_id: String,
+    /// When the rep checked in, ms.
+    pub checked_in_at_ms: i64,
+    /// Where, as reported.
+    pub lat: f64,
+    /// Where, as reported.
+    pub lon: f64,
+    /// When the rep checked out, ms.
+    pub checked_out_at_ms: Option<i64>,
+    /// The note.
+    pub note: String,
+    /// Photos.
+    pub photos: Vec<Attachment>,
+    /// The verdict, from the phone until the server's arrives by sync.
+    pub verdict: Option<VisitVerdict>,
+}
+
+impl From<CoreVisit> for Visit {
+    fn from(v: CoreVisit) -> Self {
+        Visit {
+            id: v.header.id.to_string(),
+            owner_id: v.header.owner_id.map(|o| o.to_string()),
+            customer_id: v.customer_id.to_string(),
+            checked_in_at_ms: v.check_in.at.millis(),
+            lat: v.check_in.position.lat,
+            lon: v.check_in.position.lon,
+            checked_out_at_ms: v.check_out.as_ref().map(|c| c.at.millis()),
+            note: v.note.as_str().to_string(),
+            photos: v
+                .photos
+                .into_iter()
+                .map(|p| Attachment {
+                    sha256: p.sha256,
+                    size: p.size,
+                    mime: p.mime,
+                })
+                .collect(),
+            verdict: v.verdict.map(VisitVerdict::from),
+        }
+    }
+}
+
+/// A recorded check-in.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CheckedIn {
+    /// The new visit, with the phone's verdict.
+    pub visit: Visit,
+    /// The fix was proposed as the customer's location, for a manager to approve.
+    pub proposed_location: bool,
+}
+
+/// A daily report.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DailyReport {
+    /// The report.
+    pub id: String,
+    /// Its author.
+    pub owner_id: Option<String>,
+    /// The local day, `YYYY-MM-DD`.
+    pub date: String,
+    /// `draft`, `submitted` or `missing`.
+    pub state: String,
+    /// Today's work.
+    pub summary: String,
+    /// Results.
+    pub results: String,
+    /// Problems met.
+    pub problems: String,
+    /// Tomorrow's plan.
+    pub plan_tomorrow: String,
+    /// Visits of the day, gathered automatically.
+    pub visit_ids: Vec<String>,
+    /// Follow-ups of the day.
+    pub follow_up_ids: Vec<String>,
+    /// When submitted, ms.
+    pub submitted_at_ms: Option<i64>,
+    /// Comments by managers, oldest first.
+    pub comments: Vec<String>,
+}
+
+impl From<CoreReport> for DailyReport {
+    fn from(r: CoreReport) -> Self {
+        let ids = |v: Vec<fieldsales_core::RecordId>| v.iter().map(ToString::to_string).collect();
+        DailyReport {
+            id: r.header.id.to_string(),
+            owner_id: r.header.owner_id.map(|o| o.to_string()),
+            date: r.date.to_string(),
+            state: r.state.as_str().to_string(),
+            summary: r.summary.as_str().to_string(),
+            results: r.results.as_str().to_string(),
+            problems: r.problems.as_str().to_string(),
+            plan_tomorrow: r.plan_tomorrow.as_str().to_string(),
+            visit_ids: ids(r.visit_ids),
+            follow_up_ids: ids(r.follow_up_ids),
+            submitted_at_ms: ms(r.submitted_at),
+            comments: r.comments.into_iter().map(|c| c.text).collect(),
+        }
+    }
+}
+
+/// The sections of a report to change; `None` leaves a section as it is.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReportEdit {
+    /// Today's work.
+    pub summary: Option<String>,
+    /// Results.
+    pub results: Option<String>,
+    /// Problems met.
+    pub problems: Option<String>,
+    /// Tomorrow's plan.
+    pub plan_tomorrow: Option<String>,
+}
+
+/// A task or a calendar entry.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Task {
+    /// The task.
+    pub id: String,
+    /// Who does it.
+    pub owner_id: Option<String>,
+    /// `task` or `schedule`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// `proposed`, `open`, `rejected`, `completed` or `cancelled`.
+    pub status: String,
+    /// Due, ms.
+    pub due_at_ms: Option<i64>,
+    /// A schedule entry's start, ms.
+    pub start_at_ms: Option<i64>,
+    /// A schedule entry's end, ms.
+    pub end_at_ms: Option<i64>,
+    /// When to remind, ms.
+    pub reminder_at_ms: Option<i64>,
+}
+
+impl From<CoreTask> for Task {
+    fn from(t: CoreTask) -> Self {
+        Task {
+            id: t.header.id.to_string(),
+            owner_id: t.header.owner_id.map(|o| o.to_string()),
+            kind: t.kind.as_str().to_string(),
+            title: t.title,
+            status: t.status.as_str().to_string(),
+            due_at_ms: ms(t.due_at),
+            start_at_ms: ms(t.start_at),
+            end_at_ms: ms(t.end_at),
+            reminder_at_ms: ms(t.reminder_at),
+        }
+    }
+}
+
+/// A new task for oneself or, for a manager, for a rep.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TaskDraft {
+    /// Who does it.
+    pub assignee_id: String,
+    /// `task` or `schedule`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Details.
+    pub description: String,
+    /// Due, ms.
+    pub due_at_ms: Option<i64>,
+    /// A schedule entry's start, ms.
+    pub start_at_ms: Option<i64>,
+    /// A schedule entry's end, ms.
+    pub end_at_ms: Option<i64>,
+    /// When to remind, ms.
+    pub reminder_at_ms: Option<i64>,
+}
+
+/// A visit planned for the day.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PlannedVisit {
+    /// The customer.
+    pub customer_id: String,
+    /// When, ms.
+    pub planned_at_ms: Option<i64>,
+    /// Why.
+    pub purpose: Option<String>,
+}
+
+/// The home screen's day.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Agenda {
+    /// The local day, `YYYY-MM-DD`.
+    pub date: String,
+    /// Calendar entries of the day.
+    pub schedule: Vec<Task>,
+    /// Tasks due that day.
+    pub tasks_due: Vec<Task>,
+    /// Open tasks already overdue.
+    pub overdue: Vec<Task>,
+    /// Planned visits.
+    pub planned_visits: Vec<PlannedVisit>,
+}
+
+/// A reminder that falls due.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Reminder {
+    /// The task.
+    pub task_id: String,
+    /// Its title.
+    pub title: String,
+    /// When to remind, ms.
+    pub remind_at_ms: i64,
+    /// When it is due, ms.
+    pub due_at_ms: Option<i64>,
+}
+
+fn optional_instant(
+    field: &str,
+    at: Option<i64>,
+) -> Result<Option<fieldsales_core::Timestamp>, FieldsalesError> {
+    at.map(|t| instant(field, t)).transpose()
+}
+
+fn tasks(v: Vec<CoreTask>) -> Vec<Task> {
+    v.into_iter().map(Task::from).collect()
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Engine {
+    /// Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
+    /// hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
+    /// `visit.accuracy_too_poor`...).
+    pub async fn check_in(
+        self: Arc<Self>,
+        customer_id: String,
+        position: DevicePosition,
+        note: String,
+    ) -> Result<CheckedIn, FieldsalesError> {
+        let request = CheckInRequest {
+            customer_id: record_id("customer_id", &customer_id)?,
+            position: position.checked("position")?,
+            note,
+            photos: Vec::new(),
+        };
+        self.write(move |e| {
+            let done = e.check_in(request)?;
+            Ok(CheckedIn {
+                visit: done.visit.into(),
+                proposed_location: done.proposed_location,
+            })
+        })
+        .await
+    }
+
+    /// Closes the rep's open visit; `position` is `None` when no fix is available.
+    pub async fn check_out(
+        self: Arc<Self>,
+        visit_id: String,
+        position: Option<DevicePosition>,
+    ) -> Result<Visit, FieldsalesError> {
+        let id = record_id("visit_id", &visit_id)?;
+        let position = position.map(|p| p.checked("position")).transpose()?;
+        self.write(move |e| Ok(e.check_out(id, position)?.into()))
+            .await
+    }
+
+    /// Adds a photo from a file the camera wrote: it is copied into the device's attachment
+    /// store under its content hash (the same photo twice is kept once) and uploaded by a
+    /// later sync. Files larger than `max_bytes` are refused.
+    pub async fn add_visit_photo(
+        self: Arc<Self>,
+        visit_id: String,
+        file_path: String,
+        mime: String,
+        max_bytes: u64,
+    ) -> Result<Visit, FieldsalesError> {
+        let id = record_id("visit_id", &visit_id)?;
+        let source = PathBuf::from(file_path);
+        self.write(move |e| {
+            let files = Attachments::beside(e.store(), max_bytes)?;
+            let photo = files.put_file(e.store_mut(), &source, &mime)?;
+            Ok(e.add_visit_photo(id, photo)?.into())
+        })
+        .await
+    }
+
+    /// A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
+    pub async fn visits_on(
+        self: Arc<Self>,
+        rep_id: String,
+        date: String,
+    ) -> Result<Vec<Visit>, FieldsalesError> {
+        let rep = record_id("rep_id", &rep_id)?;
+        let date = crate::time::date("date", &date)?;
+        self.read(move |e| {
+            Ok(e.visits_on(rep, date)?
+                .into_iter()
+                .map(Visit::from)
+                .collect())
+        })
+        .await
+    }
+
+    /// Logs a follow-up (call, visit, message...) about a customer, lead or opportunity.
+    pub async fn log_follow_up(
+        self: Arc<Self>,
+        subject_kind: String,
+        subject_id: String,
+        method: String,
+        text: String,
+        next_step: Option<String>,
+        visit_id: Option<String>,
+    ) -> Result<FollowUp, FieldsalesError> {
+        let kind = match subject_kind.as_str() {
+            "customer" => Kind::Customer,
+            "lead" => Kind::Lead,
+            "opportunity" => Kind::Opportunity,
+            _ => {
+                return Err(FieldsalesError::InvalidInput {
+                    field: "subject_kind".into(),
+                    detail: "expected one of: customer, lead, opportunity".into(),
+                });
+            }
+        };
+        let new = NewFollowUp {
+            subject: RecordRef {
+                kind,
+                id: record_id("subject_id", &subject_id)?,
+            },
+            method: method.parse::<FollowUpMethod>().or_invalid("method")?,
+            occurred_at: None,
+            text,
+            next_step,
+            visit_id: optional_id("visit_id", visit_id.as_deref())?,
+        };
+        self.write(move |e| Ok(e.log_follow_up(new)?.into())).await
+    }
+
+    /// The user's report of a local day (`YYYY-MM-DD`), created as a draft gathering the
+    /// day's visits and follow-ups when there is none yet.
+    pub async fn report_draft(
+        self: Arc<Self>,
+        date: String,
+    ) -> Result<DailyReport, FieldsalesError> {
+        let date = crate::time::date("date", &date)?;
+        self.write(move |e| Ok(e.report_draft(date)?.into())).await
+    }
+
+    /// Changes sections of a report not yet submitted.
+    pub async fn edit_report(
+        self: Arc<Self>,
+        report_id: String,
+        edit: ReportEdit,
+    ) -> Result<DailyReport, FieldsalesError> {
+        let id = record_id("report_id", &report_id)?;
+        let sections = ReportSections {
+            summary: edit.summary,
+            results: edit.results,
+            problems: edit.problems,
+            plan_tomorrow: edit.plan_tomorrow,
+        };
+        self.write(move |e| Ok(e.edit_report(id, sections)?.into()))
+            .await
+    }
+
+    /// Submits a report; its on-time judgement follows the user's zone and deadline.
+    pub async fn submit_report(
+        self: Arc<Self>,
+        report_id: String,
+    ) -> Result<DailyReport, FieldsalesError> {
+        let id = record_id("report_id", &report_id)?;
+        self.write(move |e| Ok(e.submit_report(id)?.into())).await
+    }
+
+    /// Creates a task or calendar entry.
+    pub async fn create_task(self: Arc<Self>, draft: TaskDraft) -> Result<Task, FieldsalesError> {
+        let new = NewTask {
+            assignee: record_id("draft.assignee_id", &draft.assignee_id)?,
+            kind: draft.kind.parse::<TaskKind>().or_invalid("draft.kind")?,
+            title: draft.title,
+            description: draft.description,
+            due_at: optional_instant("draft.due_at_ms", draft.due_at_ms)?,
+            start_at: optional_instant("draft.start_at_ms", draft.start_at_ms)?,
+            end_at: optional_instant("draft.end_at_ms", draft.end_at_ms)?,
+            reminder_at: optional_instant("draft.reminder_at_ms", draft.reminder_at_ms)?,
+            related: None,
+        };
+        self.write(move |e| Ok(e.create_task(new)?.into())).await
+    }
+
+    /// Marks a task done.
+    pub async fn complete_task(self: Arc<Self>, task_id: String) -> Result<Task, FieldsalesError> {
+        let id = record_id("task_id", &task_id)?;
+        self.write(move |e| Ok(e.complete_task(id)?.into())).await
+    }
+
+    /// Today's agenda in the user's zone.
+    pub async fn today(self: Arc<Self>) -> Result<Agenda, FieldsalesError> {
+        self.read(|e| {
+            let a = e.today()?;
+            Ok(Agenda {
+                date: a.date.to_string(),
+                schedule: tasks(a.schedule),
+                tasks_due: tasks(a.tasks_due),
+                overdue: tasks(a.overdue),
+                planned_visits: a
+                    .planned_visits
+                    .into_iter()
+                    .map(|p| PlannedVisit {
+                        customer_id: p.customer_id.to_string(),
+                        planned_at_ms: ms(p.planned_at),
+                        purpose: p.purpose,
+                    })
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    /// Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+    pub async fn reminders_due(
+        self: Arc<Self>,
+        from_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<Reminder>, FieldsalesError> {
+        let from = instant("from_ms", from_ms)?;
+        let until = instant("until_ms", until_ms)?;
+        self.read(move |e| {
+            Ok(e.reminders_due(from, until)?
+                .into_iter()
+                .map(|r| Reminder {
+                    task_id: r.task_id.to_string(),
+                    title: r.title,
+                    remind_at_ms: r.remind_at.millis(),
+                    due_at_ms: ms(r.due_at),
+                })
+                .collect())
+        })
+        .await
+    }
+}

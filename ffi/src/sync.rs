@@ -1,0 +1,361 @@
+//! Signing in, syncing and signing out.
+//!
+//! A sync holds the engine for its whole run: it applies pages to the store between network
+//! round trips, and one writer keeps a screen from reading half a page. Calls made meanwhile
+//! wait for it, on the library's threads, never on the caller's. The network part runs on the
+//! blocking pool's thread through the runtime, so a cancelled sync is dropped mid-request
+//! instead of waiting out a server that does not answer: what was committed stays committed,
+//! and the next sync resumes from the last committed page.
+//!
+//! What a sync applied reaches the change listeners exactly like a screen's write: the change
+//! journal watches the store's connection, which the sync writes through.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fieldsales_core::sync::{self as core_sync, CancelToken, SignIn, SyncOptions as CoreOptions};
+use tokio::sync::Notify;
+
+use crate::engine::{Engine, blocking, lock};
+use crate::error::FieldsalesError;
+use crate::task;
+
+/// What a user signs in with.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SignInRequest {
+    /// The server's base URL, such as `https://sync.example.com`.
+    pub server_url: String,
+    /// The company's short name on the server.
+    pub tenant: String,
+    /// The user's login.
+    pub login: String,
+    /// The password; it is sent once and never stored.
+    pub password: String,
+    /// A name for this device, shown to admins (`Model of phone`).
+    pub device_name: String,
+}
+
+/// How a sync retries; [`default_sync_options`] suits a phone.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncOptions {
+    /// Attempts of one request before the sync gives up as offline.
+    pub max_attempts: u32,
+    /// The first wait between attempts, ms; doubled after each failure, with jitter.
+    pub initial_backoff_ms: u64,
+    /// The longest wait between attempts, ms.
+    pub max_backoff_ms: u64,
+    /// How long one request may take, ms.
+    pub request_timeout_ms: u64,
+}
+
+impl SyncOptions {
+    fn checked(&self) -> Result<CoreOptions, FieldsalesError> {
+        let invalid = |field: &str, detail: &str| FieldsalesError::InvalidInput {
+            field: field.into(),
+            detail: detail.into(),
+        };
+        if self.max_attempts == 0 {
+            return Err(invalid("options.max_attempts", "must be at least 1"));
+        }
+        if self.request_timeout_ms == 0 {
+            return Err(invalid(
+                "options.request_timeout_ms",
+                "must be at least 1 ms",
+            ));
+        }
+        if self.max_backoff_ms < self.initial_backoff_ms {
+            return Err(invalid(
+                "options.max_backoff_ms",
+                "must not be less than initial_backoff_ms",
+            ));
+        }
+        Ok(CoreOptions {
+            max_attempts: self.max_attempts,
+            initial_backoff: Duration::from_millis(self.initial_backoff_ms),
+            max_backoff: Duration::from_millis(self.max_backoff_ms),
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            ..CoreOptions::default()
+        })
+    }
+}
+
+/// The retry settings a phone uses unless the app has reason to change them.
+#[uniffi::export]
+pub fn default_sync_options() -> SyncOptions {
+    let d = CoreOptions::default();
+    SyncOptions {
+        max_attempts: d.max_attempts,
+        initial_backoff_ms: u64::try_from(d.initial_backoff.as_millis()).unwrap_or(u64::MAX),
+        max_backoff_ms: u64::try_from(d.max_backoff.as_millis()).unwrap_or(u64::MAX),
+        request_timeout_ms: u64::try_from(d.request_timeout.as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+/// How far a running sync got, after each committed page.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncProgress {
+    /// Round trips completed.
+    pub rounds: u32,
+    /// Pages committed to the store.
+    pub pages: u32,
+    /// HTTP requests sent, retries included.
+    pub requests: u32,
+    /// Records pushed.
+    pub records_up: u64,
+    /// Records received.
+    pub records_down: u64,
+    /// Records removed because they left the user's view.
+    pub records_removed: u64,
+    /// Bytes sent, as on the wire.
+    pub bytes_up: u64,
+    /// Bytes received, as on the wire.
+    pub bytes_down: u64,
+}
+
+impl From<&core_sync::SyncProgress> for SyncProgress {
+    fn from(p: &core_sync::SyncProgress) -> Self {
+        SyncProgress {
+            rounds: p.rounds,
+            pages: p.pages,
+            requests: p.requests,
+            records_up: p.records_up,
+            records_down: p.records_down,
+            records_removed: p.records_removed,
+            bytes_up: p.bytes_up,
+            bytes_down: p.bytes_down,
+        }
+    }
+}
+
+/// A record the server refused in a sync, by the rule that refused it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RefusedRecord {
+    /// The record.
+    pub record_id: String,
+    /// The rule's stable code.
+    pub rule: String,
+}
+
+/// What a finished sync did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncSummary {
+    /// The totals.
+    pub progress: SyncProgress,
+    /// Records the server refused; the user's versions are in `rejected_changes()`.
+    pub refused: Vec<RefusedRecord>,
+    /// The server's time at the end, ms.
+    pub server_time_ms: i64,
+}
+
+/// A change of the user that the server refused, kept so the user can see what was lost
+/// and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RejectedChange {
+    /// Its number, for `dismiss_rejected_change`.
+    pub seq: i64,
+    /// The record.
+    pub record_id: String,
+    /// Its kind.
+    pub kind: String,
+    /// The rule's stable code.
+    pub rule: String,
+    /// The field at fault, when one is.
+    pub field: Option<String>,
+    /// Why, in words.
+    pub detail: String,
+    /// When it was refused, ms.
+    pub rejected_at_ms: i64,
+    /// When the user dismissed it, ms.
+    pub resolved_at_ms: Option<i64>,
+}
+
+/// Told how a running sync progresses, on a library thread.
+#[uniffi::export(foreign)]
+pub trait SyncProgressListener: Send + Sync {
+    /// A page was committed.
+    fn on_progress(&self, progress: SyncProgress);
+}
+
+/// Stops a running sync: pass a fresh one to each `sync` call and call `cancel()` from
+/// anywhere. Cancelling the coroutine or Swift task that awaits the sync does the same.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct SyncCancel {
+    token: CancelToken,
+    wake: Notify,
+}
+
+#[uniffi::export]
+impl SyncCancel {
+    /// A handle not yet cancelled.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Stops the sync at once; pages already committed stay. Cancelling twice does nothing.
+    pub fn cancel(&self) {
+        self.token.cancel();
+        self.wake.notify_one();
+    }
+
+    /// Whether `cancel()` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+}
+
+/// Cancels the sync when the awaiting future is dropped before it finished.
+struct CancelOnDrop(Option<Arc<SyncCancel>>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            c.cancel();
+        }
+    }
+}
+
+/// Signs in through the server and opens (or creates) the store at `store_path` for this
+/// user. A store that belonged to another user is wiped first.
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn sign_in(
+    request: SignInRequest,
+    store_path: String,
+) -> Result<Arc<Engine>, FieldsalesError> {
+    if request.server_url.trim().is_empty() {
+        return Err(FieldsalesError::InvalidInput {
+            field: "request.server_url".into(),
+            detail: "expected the server's URL such as https://sync.example.com".into(),
+        });
+    }
+    let sign_in = SignIn {
+        server_url: request.server_url,
+        tenant: request.tenant,
+        login: request.login,
+        password: request.password,
+        device_name: request.device_name,
+    };
+    let path = PathBuf::from(store_path);
+    let core = core_sync::sign_in(&sign_in, &path).await?;
+    blocking(move || Engine::wrap(core)).await
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Engine {
+    /// Pushes this device's changes and pulls what the server has for the user, until both
+    /// sides agree. Progress goes to `listener`; `cancel` stops it.
+    pub async fn sync(
+        self: Arc<Self>,
+        options: SyncOptions,
+        listener: Option<Arc<dyn SyncProgressListener>>,
+        cancel: Arc<SyncCancel>,
+    ) -> Result<SyncSummary, FieldsalesError> {
+        let options = options.checked()?;
+        let runtime = tokio::runtime::Handle::current();
+        let mut on_drop = CancelOnDrop(Some(Arc::clone(&cancel)));
+        let this = Arc::clone(&self);
+        let out = blocking(move || this.sync_here(&runtime, &options, listener, &cancel)).await;
+        on_drop.0 = None;
+        out
+    }
+
+    /// Signs out: the server forgets this device's session when it can be reached, and the
+    /// local store's files are deleted. Every later call on this engine fails with
+    /// `NotSignedIn`.
+    pub async fn sign_out(self: Arc<Self>) -> Result<(), FieldsalesError> {
+        let core = lock(&self.core)
+            .take()
+            .ok_or(FieldsalesError::NotSignedIn)?;
+        core_sync::sign_out(core).await?;
+        Ok(())
+    }
+
+    /// The user's changes the server refused and the user has not dismissed yet.
+    pub async fn rejected_changes(self: Arc<Self>) -> Result<Vec<RejectedChange>, FieldsalesError> {
+        self.read(|e| {
+            Ok(e.store()
+                .rejected_changes()?
+                .into_iter()
+                .map(|r| RejectedChange {
+                    seq: r.seq,
+                    record_id: r.record_id.to_string(),
+                    kind: r.kind,
+                    rule: r.rule,
+                    field: r.field,
+                    detail: r.detail,
+                    rejected_at_ms: r.rejected_at.millis(),
+                    resolved_at_ms: r.resolved_at.map(|t| t.millis()),
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Marks a refused change as seen; false when there is no such change.
+    pub async fn dismiss_rejected_change(
+        self: Arc<Self>,
+        seq: i64,
+    ) -> Result<bool, FieldsalesError> {
+        self.write(move |e| Ok(e.store_mut().dismiss_rejected_change(seq)?))
+            .await
+    }
+}
+
+impl Engine {
+    /// Runs the sync on this (blocking-pool) thread, then announces what it applied, also
+    /// when it failed or was cancelled after some pages were committed.
+    fn sync_here(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        options: &CoreOptions,
+        listener: Option<Arc<dyn SyncProgressListener>>,
+        cancel: &SyncCancel,
+    ) -> Result<SyncSummary, FieldsalesError> {
+        let report = {
+            let mut guard = lock(&self.core);
+            let core = guard.as_mut().ok_or(FieldsalesError::NotSignedIn)?;
+            let progress = move |p: &core_sync::SyncProgress| {
+                if let Some(l) = &listener {
+                    let l = Arc::clone(l);
+                    let p = SyncProgress::from(p);
+                    task::deliver("sync progress listener", move || l.on_progress(p));
+                }
+            };
+            let token = cancel.token.clone();
+            let report = runtime.block_on(async {
+                let run = core_sync::sync_now(core, options, &progress, &token);
+                tokio::select! {
+                    r = run => r,
+                    () = cancelled(cancel) => Err(core_sync::SyncError::Cancelled),
+                }
+            });
+            let changes = core.take_changes();
+            drop(guard);
+            match changes {
+                Ok(changes) => self.announce(changes),
+                Err(e) => tracing::warn!(error = %e, "the change journal could not be read"),
+            }
+            report?
+        };
+        Ok(SyncSummary {
+            progress: SyncProgress::from(&report.progress),
+            refused: report
+                .rejected
+                .into_iter()
+                .map(|(id, rule)| RefusedRecord {
+                    record_id: id.to_string(),
+                    rule,
+                })
+                .collect(),
+            server_time_ms: report.server_time.millis(),
+        })
+    }
+}
+
+/// Resolves once `cancel` was cancelled (also if that happened before it was awaited).
+async fn cancelled(cancel: &SyncCancel) {
+    while !cancel.is_cancelled() {
+        cancel.wake.notified().await;
+    }
+}

@@ -1,0 +1,499 @@
+//! A rep's day in the field and its sync, through the uniffi surface the apps call, against a
+//! real server on loopback: check-in offline, a photo, a follow-up, a task, the daily report,
+//! then the rep's sync and the manager's, whose dashboards show the rep's visit; a sync
+//! cancelled against a server that never answers; every sign-in and sync failure an app meets.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fieldsales_ffi::{
+    ChangeEvent, ChangeListener, CustomerDraft, DeviceIntegritySignal, DevicePosition, Engine,
+    FieldsalesError, GeoPoint, ReportEdit, SignInRequest, SyncCancel, SyncOptions, SyncProgress,
+    SyncProgressListener, TaskDraft, default_sync_options, sign_in,
+};
+use fieldsales_tests::{PASSWORD, Person, TENANT, World};
+
+/// Where the rep's customer is: People's Square, Shanghai.
+const SITE: (f64, f64) = (31.2304, 121.4737);
+
+fn quick() -> SyncOptions {
+    SyncOptions {
+        max_attempts: 2,
+        initial_backoff_ms: 20,
+        max_backoff_ms: 100,
+        request_timeout_ms: 30_000,
+    }
+}
+
+fn login(base: &str, who: &str, password: &str) -> SignInRequest {
+    SignInRequest {
+        server_url: base.to_string(),
+        tenant: TENANT.into(),
+        login: who.into(),
+        password: password.into(),
+        device_name: format!("{who}'s phone"),
+    }
+}
+
+fn path_of(dir: &tempfile::TempDir, person: &Person) -> std::path::PathBuf {
+    dir.path().join(format!("{}.sqlite", person.login))
+}
+
+async fn phone(base: &str, person: &Person, dir: &tempfile::TempDir) -> Arc<Engine> {
+    sign_in(
+        login(base, &person.login, PASSWORD),
+        path_of(dir, person).to_string_lossy().into_owned(),
+    )
+    .await
+    .expect("the sign-in succeeds")
+}
+
+/// A fix the OS gave `metres_north` of the site, `age_ms` old.
+fn fix(metres_north: f64, accuracy_m: f64, age_ms: i64) -> DevicePosition {
+    let now = fieldsales_core::Timestamp::now().millis();
+    DevicePosition {
+        lat: SITE.0 + metres_north / 111_320.0,
+        lon: SITE.1,
+        accuracy_m,
+        fix_time_ms: now - age_ms,
+        is_mock: false,
+        integrity: Some(DeviceIntegritySignal {
+            rooted: false,
+            emulator: false,
+        }),
+    }
+}
+
+fn customer(name: &str) -> CustomerDraft {
+    CustomerDraft {
+        legal_name: name.into(),
+        short_name: None,
+        english_name: None,
+        customer_type: None,
+        industry: Some("制造业".into()),
+        scale: None,
+        address: Some("上海市黄浦区人民大道200号".into()),
+        location: Some(GeoPoint {
+            lat: SITE.0,
+            lon: SITE.1,
+        }),
+        tier: Some("A".into()),
+        source: None,
+        tags: Vec::new(),
+    }
+}
+
+#[derive(Default)]
+struct Heard(Mutex<Vec<ChangeEvent>>);
+
+impl ChangeListener for Heard {
+    fn on_change(&self, event: ChangeEvent) {
+        self.0.lock().expect("lock").push(event);
+    }
+}
+
+impl Heard {
+    fn kinds(&self) -> Vec<String> {
+        let events = self.0.lock().expect("lock");
+        events.iter().flat_map(|e| e.kinds.clone()).collect()
+    }
+}
+
+#[derive(Default)]
+struct Progress(Mutex<Vec<SyncProgress>>);
+
+impl SyncProgressListener for Progress {
+    fn on_progress(&self, progress: SyncProgress) {
+        self.0.lock().expect("lock").push(progress);
+    }
+}
+
+/// Listener calls are delivered on library threads; wait a little for them to land.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
+    let world = World::start().await;
+    let org = world.org().await;
+    let rep = world.person("li.na", org.east_team, "sales_rep").await;
+    let manager = world
+        .person("zhou.min", org.east_team, "sales_manager")
+        .await;
+    let devices = tempfile::tempdir().expect("temp dir");
+
+    let li = phone(&world.base, &rep, &devices).await;
+    let me = li.clone().me().await.expect("me");
+    assert_eq!(me.user_id, rep.profile.to_string());
+
+    // At the customer's gate, with no signal: everything below is local.
+    let created = li
+        .clone()
+        .create_customer(customer("上海华通电子有限公司"))
+        .await
+        .expect("a new customer");
+    let customer_id = created.customer.id.clone();
+    let checked = li
+        .clone()
+        .check_in(
+            customer_id.clone(),
+            fix(40.0, 8.0, 5_000),
+            "初次拜访".into(),
+        )
+        .await
+        .expect("the check-in is recorded offline");
+    let verdict = checked.visit.verdict.clone().expect("the phone judged it");
+    assert_eq!(verdict.fence, "inside", "{verdict:?}");
+    assert_eq!(verdict.judged_by, "device");
+    let visit_id = checked.visit.id.clone();
+
+    let photo = devices.path().join("gate.jpg");
+    std::fs::write(&photo, b"\xFF\xD8\xFF\xE0 a photo of the gate").expect("photo written");
+    let with_photo = li
+        .clone()
+        .add_visit_photo(
+            visit_id.clone(),
+            photo.to_string_lossy().into_owned(),
+            "image/jpeg".into(),
+            10 * 1024 * 1024,
+        )
+        .await
+        .expect("the photo is kept");
+    assert_eq!(with_photo.photos.len(), 1);
+    assert_eq!(with_photo.photos[0].sha256.len(), 64);
+
+    let follow_up = li
+        .clone()
+        .log_follow_up(
+            "customer".into(),
+            customer_id.clone(),
+            "visit".into(),
+            "介绍了新产品线".into(),
+            Some("下周报价".into()),
+            Some(visit_id.clone()),
+        )
+        .await
+        .expect("the follow-up is logged");
+    assert_eq!(follow_up.subject_id, customer_id);
+
+    let now = fieldsales_core::Timestamp::now().millis();
+    let task = li
+        .clone()
+        .create_task(TaskDraft {
+            assignee_id: me.user_id.clone(),
+            kind: "task".into(),
+            title: "发送报价单".into(),
+            description: String::new(),
+            due_at_ms: Some(now + 3_600_000),
+            start_at_ms: None,
+            end_at_ms: None,
+            reminder_at_ms: Some(now + 600_000),
+        })
+        .await
+        .expect("a task for myself");
+    let reminders = li
+        .clone()
+        .reminders_due(now, now + 3_600_000)
+        .await
+        .expect("reminders");
+    assert!(
+        reminders.iter().any(|r| r.task_id == task.id),
+        "{reminders:?}"
+    );
+    let today = li.clone().today().await.expect("today");
+    assert!(today.tasks_due.iter().any(|t| t.id == task.id), "{today:?}");
+    let done = li
+        .clone()
+        .complete_task(task.id.clone())
+        .await
+        .expect("done");
+    assert_eq!(done.status, "completed");
+
+    let visits = li
+        .clone()
+        .visits_on(me.user_id.clone(), today.date.clone())
+        .await
+        .expect("my visits today");
+    assert_eq!(visits.len(), 1);
+    let out = li
+        .clone()
+        .check_out(visit_id.clone(), Some(fix(10.0, 6.0, 1_000)))
+        .await
+        .expect("checked out");
+    assert!(out.checked_out_at_ms.is_some());
+
+    let draft = li
+        .clone()
+        .report_draft(today.date.clone())
+        .await
+        .expect("a draft of today's report");
+    assert_eq!(draft.state, "draft");
+    assert!(draft.visit_ids.contains(&visit_id), "{draft:?}");
+    let edited = li
+        .clone()
+        .edit_report(
+            draft.id.clone(),
+            ReportEdit {
+                summary: Some("拜访上海华通，介绍新产品线".into()),
+                results: None,
+                problems: None,
+                plan_tomorrow: Some("发送报价".into()),
+            },
+        )
+        .await
+        .expect("edited");
+    assert_eq!(edited.plan_tomorrow, "发送报价");
+    let submitted = li
+        .clone()
+        .submit_report(draft.id.clone())
+        .await
+        .expect("submitted offline");
+    assert_eq!(submitted.state, "submitted");
+    assert!(li.clone().pending_count().await.expect("pending") > 0);
+
+    // Back in signal: the rep's phone syncs.
+    let progress = Arc::new(Progress::default());
+    let summary = li
+        .clone()
+        .sync(quick(), Some(progress.clone()), SyncCancel::new())
+        .await
+        .expect("the rep's sync");
+    assert!(summary.progress.records_up >= 4, "{summary:?}");
+    assert!(summary.refused.is_empty(), "{summary:?}");
+    settle().await;
+    assert!(!progress.0.lock().expect("lock").is_empty());
+    assert_eq!(li.clone().pending_count().await.expect("pending"), 0);
+    assert!(
+        li.clone()
+            .rejected_changes()
+            .await
+            .expect("rejected")
+            .is_empty()
+    );
+    assert!(
+        !li.clone()
+            .dismiss_rejected_change(1)
+            .await
+            .expect("dismiss")
+    );
+
+    // The manager's phone: what sync applies reaches the listener.
+    let zhou = phone(&world.base, &manager, &devices).await;
+    let heard = Arc::new(Heard::default());
+    let _subscription = zhou.observe_changes(heard.clone());
+    let summary = zhou
+        .clone()
+        .sync(default_sync_options(), None, SyncCancel::new())
+        .await
+        .expect("the manager's sync");
+    assert!(summary.progress.records_down >= 4, "{summary:?}");
+    settle().await;
+    let kinds = heard.kinds();
+    for kind in ["customer", "visit", "daily_report"] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} not heard: {kinds:?}"
+        );
+    }
+
+    let board = zhou
+        .clone()
+        .visits_dashboard(
+            today.date.clone(),
+            today.date.clone(),
+            "rep".into(),
+            "day".into(),
+        )
+        .await
+        .expect("the team's visits");
+    assert!(board.data_as_of_ms.is_some());
+    assert_eq!(board.total.check_ins, 1, "{board:?}");
+    assert!(
+        board
+            .points
+            .iter()
+            .any(|p| p.visit_id == visit_id && p.rep_id == me.user_id),
+        "{board:?}"
+    );
+    let reports = zhou
+        .clone()
+        .report_dashboard(today.date.clone(), today.date.clone(), "rep".into())
+        .await
+        .expect("the team's reports");
+    assert!(
+        reports.total.on_time + reports.total.late >= 1,
+        "{reports:?}"
+    );
+
+    // Signing out deletes the store; the engine refuses further calls.
+    zhou.clone().sign_out().await.expect("signed out");
+    assert_eq!(zhou.clone().me().await, Err(FieldsalesError::NotSignedIn));
+    assert_eq!(
+        zhou.clone().sign_out().await,
+        Err(FieldsalesError::NotSignedIn)
+    );
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_against_a_server_that_never_answers_stops_when_cancelled() {
+    let world = World::start().await;
+    let org = world.org().await;
+    let rep = world.person("wang.wei", org.east_team, "sales_rep").await;
+    let devices = tempfile::tempdir().expect("temp dir");
+    let wang = phone(&world.base, &rep, &devices).await;
+    let addr = world.addr;
+    world.stop().await;
+    // The server's port now accepts connections and never answers.
+    let silent = std::net::TcpListener::bind(addr).expect("the port is free again");
+
+    let cancel = SyncCancel::new();
+    let running = tokio::spawn({
+        let wang = wang.clone();
+        let cancel = cancel.clone();
+        async move {
+            wang.sync(
+                SyncOptions {
+                    request_timeout_ms: 120_000,
+                    ..quick()
+                },
+                None,
+                cancel,
+            )
+            .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !running.is_finished(),
+        "the sync should be waiting on the server"
+    );
+    cancel.cancel();
+    assert!(cancel.is_cancelled());
+    let outcome = tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("the cancelled sync ends")
+        .expect("the task ran");
+    assert_eq!(outcome, Err(FieldsalesError::Cancelled));
+
+    // A handle cancelled before the sync starts stops it before any request.
+    let cancelled = SyncCancel::new();
+    cancelled.cancel();
+    assert_eq!(
+        wang.clone().sync(quick(), None, cancelled).await,
+        Err(FieldsalesError::Cancelled)
+    );
+    // The engine is still usable after a cancelled sync.
+    assert!(wang.clone().me().await.is_ok());
+    drop(silent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_sign_in_and_sync_failure_is_one_an_app_can_act_on() {
+    let world = World::start().await;
+    let org = world.org().await;
+    let rep = world.person("zhao.lei", org.east_team, "sales_rep").await;
+    let devices = tempfile::tempdir().expect("temp dir");
+    let path = |n: &str| devices.path().join(n).to_string_lossy().into_owned();
+
+    assert_eq!(
+        sign_in(
+            login(&world.base, &rep.login, "not-the-password"),
+            path("a")
+        )
+        .await
+        .err(),
+        Some(FieldsalesError::BadCredentials)
+    );
+    assert!(matches!(
+        sign_in(login("", &rep.login, PASSWORD), path("b")).await.err(),
+        Some(FieldsalesError::InvalidInput { field, .. }) if field == "request.server_url"
+    ));
+    // Nothing listens on a port just freed.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", l.local_addr().expect("addr"))
+    };
+    assert_eq!(
+        sign_in(login(&closed, &rep.login, PASSWORD), path("c"))
+            .await
+            .err(),
+        Some(FieldsalesError::Offline)
+    );
+
+    let zhao = phone(&world.base, &rep, &devices).await;
+    let bad = SyncOptions {
+        max_attempts: 0,
+        ..quick()
+    };
+    assert!(matches!(
+        zhao.clone().sync(bad, None, SyncCancel::new()).await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "options.max_attempts"
+    ));
+    assert!(matches!(
+        zhao.clone().check_in(
+            "not-an-id".into(),
+            fix(0.0, 5.0, 0),
+            String::new()
+        )
+        .await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "customer_id"
+    ));
+    let customer = zhao
+        .clone()
+        .create_customer(customer("杭州云图科技有限公司"))
+        .await
+        .expect("customer");
+    let mut nowhere = fix(0.0, 5.0, 0);
+    nowhere.accuracy_m = f64::NAN;
+    assert!(matches!(
+        zhao.clone().check_in(customer.customer.id.clone(), nowhere, String::new()).await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "position.accuracy_m"
+    ));
+
+    // An admin revokes the phone: the next sync wipes it and says so.
+    let token = {
+        let store = fieldsales_core::store::Store::open(path_of(&devices, &rep))
+            .expect("the store opens beside the engine");
+        let session = store
+            .meta(fieldsales_core::sync::client::META_SESSION)
+            .expect("meta")
+            .expect("a saved session");
+        let session: serde_json::Value = serde_json::from_slice(&session).expect("json");
+        session["token"].as_str().expect("token").to_owned()
+    };
+    let session: serde_json::Value = world
+        .http
+        .get(format!("{}/v1/auth/session", world.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    let device = session["device_id"].as_str().expect("device id");
+    let (status, body) = world
+        .admin(
+            &format!("/v1/admin/devices/{device}/revoke"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        zhao.clone().sync(quick(), None, SyncCancel::new()).await,
+        Err(FieldsalesError::Revoked {
+            code: "device_revoked".into()
+        })
+    );
+    assert!(
+        zhao.clone()
+            .customers()
+            .await
+            .expect("customers")
+            .is_empty(),
+        "wiped"
+    );
+    world.stop().await;
+}

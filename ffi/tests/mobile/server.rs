@@ -1,0 +1,77 @@
+//! The servers the Kotlin sync tests talk to, started by this test process: a real server on
+//! loopback with a team (a rep and a manager), and a store signed in to a second server that
+//! was then replaced by a listener that accepts connections and never answers. The JVM learns
+//! where they are from environment variables.
+
+use std::net::TcpListener;
+
+use fieldsales_core::sync::{SignIn, sign_in};
+use fieldsales_tests::{PASSWORD, TENANT, World};
+
+/// Keeps the servers up while the JVM runs.
+pub struct Servers {
+    _runtime: tokio::runtime::Runtime,
+    _world: World,
+    _silent: TcpListener,
+    _stores: tempfile::TempDir,
+    /// `FIELDSALES_TEST_*` variables for the JVM.
+    pub env: Vec<(String, String)>,
+}
+
+/// Starts both and seeds the team.
+pub fn start() -> Servers {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime for the test servers");
+    let stores = tempfile::tempdir().expect("temp dir");
+    let silent_store = stores.path().join("silent.sqlite");
+    let (world, silent) = runtime.block_on(async {
+        let world = World::start().await;
+        let org = world.org().await;
+        world.person("li.na", org.east_team, "sales_rep").await;
+        world
+            .person("zhou.min", org.east_team, "sales_manager")
+            .await;
+
+        let gone = World::start().await;
+        let org = gone.org().await;
+        gone.person("wang.wei", org.east_team, "sales_rep").await;
+        let engine = sign_in(
+            &SignIn {
+                server_url: gone.base.clone(),
+                tenant: TENANT.into(),
+                login: "wang.wei".into(),
+                password: PASSWORD.into(),
+                device_name: "wang.wei's phone".into(),
+            },
+            &silent_store,
+        )
+        .await
+        .expect("sign-in of the store left for the silent server");
+        drop(engine);
+        let addr = gone.addr;
+        gone.stop().await;
+        let silent = TcpListener::bind(addr).expect("the stopped server's port is free");
+        (world, silent)
+    });
+    let env = vec![
+        ("FIELDSALES_TEST_SERVER_URL".into(), world.base.clone()),
+        ("FIELDSALES_TEST_TENANT".into(), TENANT.into()),
+        ("FIELDSALES_TEST_PASSWORD".into(), PASSWORD.into()),
+        ("FIELDSALES_TEST_REP".into(), "li.na".into()),
+        ("FIELDSALES_TEST_MANAGER".into(), "zhou.min".into()),
+        (
+            "FIELDSALES_TEST_SILENT_STORE".into(),
+            silent_store.display().to_string(),
+        ),
+    ];
+    Servers {
+        _runtime: runtime,
+        _world: world,
+        _silent: silent,
+        _stores: stores,
+        env,
+    }
+}

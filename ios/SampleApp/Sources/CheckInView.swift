@@ -1,0 +1,53 @@
+// A rep checks in at a customer: the position exactly as Core Location gave it goes to the
+// library, which judges it offline and says why a check-in looks doubtful.
+
+import CoreLocation
+import Fieldsales
+import SwiftUI
+
+struct CheckInView: View {
+    let engine: Engine
+    let customerId: String
+    /// The latest fix from the app's CLLocationManager delegate.
+    let location: CLLocation?
+    @State private var note = ""
+    @State private var checkedIn: CheckedIn?
+    @State private var problem: String?
+
+    var body: some View {
+        Form {
+            TextField("Note", text: $note)
+            Button("Check in") { Task { await checkIn() } }
+                .disabled(location == nil || checkedIn != nil)
+            if let verdict = checkedIn?.visit.verdict {
+                Section("Verdict (\(verdict.judgedBy))") {
+                    Text("Geofence: \(verdict.fence)")
+                    if let d = verdict.distanceM { Text("Distance: \(Int(d)) m ± \(Int(verdict.accuracyM)) m") }
+                    ForEach(verdict.flags, id: \.kind) { flag in
+                        Text("Flag: \(flag.kind)").foregroundColor(.orange)
+                    }
+                }
+            }
+            if let problem { Text(problem).foregroundColor(.red) }
+        }
+    }
+
+    private func checkIn() async {
+        guard let location else { return }
+        let position = DevicePosition(
+            lat: location.coordinate.latitude,
+            lon: location.coordinate.longitude,
+            accuracyM: location.horizontalAccuracy,
+            fixTimeMs: Int64(location.timestamp.timeIntervalSince1970 * 1000),
+            isMock: location.sourceInformation?.isSimulatedBySoftware ?? false,
+            integrity: nil
+        )
+        do {
+            checkedIn = try await engine.checkIn(customerId: customerId, position: position, note: note)
+        } catch FieldsalesError.RuleViolated(let rule, let detail) {
+            problem = "\(rule): \(detail)"
+        } catch {
+            problem = "\(error)"
+        }
+    }
+}
