@@ -31,10 +31,13 @@ pub fn host_cdylib() -> PathBuf {
     );
     // Built as a dependency of this test the library stays in `deps/`; cargo copies it up to
     // the profile folder only when the library itself is built, so that copy may be stale.
-    let newest = [profile_dir().join("deps").join(&name), profile_dir().join(&name)]
-        .into_iter()
-        .filter(|p| p.is_file())
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok());
+    let newest = [
+        profile_dir().join("deps").join(&name),
+        profile_dir().join(&name),
+    ]
+    .into_iter()
+    .filter(|p| p.is_file())
+    .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok());
     let lib = newest.unwrap_or_else(|| profile_dir().join(&name));
     assert!(
         lib.is_file(),
