@@ -16,9 +16,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::RecordId;
+use rusqlite::Connection;
+
 use crate::engine::Me;
 use crate::record::{DataScope, Header, OrgLevel, OrgUnit};
+use crate::{RecordId, Result};
 
 /// The org tree of a tenant: each unit's parent and level.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +48,36 @@ impl Visibility {
 }
 
 impl OrgTree {
+    /// The tree as the `org_units` projection of a store holds it (deleted units included:
+    /// their records still belong somewhere). Works on the phone's store and on the server's
+    /// copy of a tenant alike, without loading a document.
+    pub fn load(conn: &Connection) -> Result<OrgTree> {
+        let mut tree = OrgTree::default();
+        let mut stmt = conn.prepare_cached("SELECT id, parent_id, level FROM org_units")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, RecordId>(0)?,
+                r.get::<_, Option<RecordId>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, parent, level) = row?;
+            tree.insert(id, parent, OrgLevel::from_code(&level));
+        }
+        Ok(tree)
+    }
+
+    /// Whether `me` manages the record with this header: their scope reaches beyond their own
+    /// records and covers the unit the record is attributed to. Managers decide locations,
+    /// mark reports false and plan visits for others.
+    pub fn manages(&self, me: &Me, header: &Header) -> bool {
+        me.manages_others()
+            && header
+                .org_unit_id
+                .is_some_and(|unit| self.visible_units(me).covers(unit))
+    }
+
     /// The tree made of these units (deleted units included: their records still belong
     /// somewhere).
     pub fn from_units<'a>(units: impl IntoIterator<Item = &'a OrgUnit>) -> OrgTree {

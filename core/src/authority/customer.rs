@@ -5,7 +5,7 @@
 //! location directly and every later check-in at that spot would be "inside".
 
 use super::{Context, Outcome, Rejection};
-use crate::record::{Customer, DataScope};
+use crate::record::Customer;
 
 /// Reviews a pushed customer. A new customer may carry the location its creator registered;
 /// afterwards only a manager who sees the customer changes the location or decides a
@@ -18,8 +18,7 @@ pub fn review_customer(
     let Some(before) = before else {
         return Ok(Outcome::Accept);
     };
-    let manager =
-        !matches!(ctx.author.scope, DataScope::Own) && ctx.tree.can_see(ctx.author, &before.header);
+    let manager = ctx.tree.manages(ctx.author, &before.header);
     if before.location != after.location && !manager {
         return Err(Rejection::new(
             "customer.location_needs_approval",
@@ -46,7 +45,7 @@ mod tests {
     use crate::authority::Lookup;
     use crate::engine::Me;
     use crate::process::SalesProcess;
-    use crate::record::{AnyRecord, OrgLevel, Visit};
+    use crate::record::{AnyRecord, DataScope, OrgLevel, Visit};
     use crate::scope::OrgTree;
     use crate::testing::{customer, morning, org_unit};
     use crate::{GeoPoint, RecordId, Timestamp, Zone};

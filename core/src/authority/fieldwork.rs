@@ -20,7 +20,7 @@ use crate::fieldwork::{
 };
 use crate::record::daily_report::ReportState as Lifecycle;
 use crate::record::visit::ReportedPosition;
-use crate::record::{AnyRecord, DailyReport, DataScope, Header, InvalidRecord, Kind, Visit};
+use crate::record::{AnyRecord, DailyReport, Header, InvalidRecord, Kind, Visit};
 use crate::scope::OrgTree;
 use crate::{GeoPoint, RecordId};
 
@@ -321,15 +321,10 @@ fn lookup_failed(e: crate::Error) -> Rejection {
     }
 }
 
-/// Whether `me` manages the owner of a record: it is someone else's, attributed to a unit
-/// `me`'s scope covers, and `me`'s scope is wider than their own records.
+/// Whether `me` manages the owner of a record: it is someone else's and [`OrgTree::manages`]
+/// holds (a manager does not judge their own report).
 pub fn manages(tree: &OrgTree, me: &crate::engine::Me, header: &Header) -> bool {
-    if header.owner_id == Some(me.user_id) || matches!(me.scope, DataScope::Own) {
-        return false;
-    }
-    header
-        .org_unit_id
-        .is_some_and(|unit| tree.visible_units(me).covers(unit))
+    header.owner_id != Some(me.user_id) && tree.manages(me, header)
 }
 
 /// The manager's finding stored in a report, as the rules take it.

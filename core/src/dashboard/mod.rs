@@ -46,7 +46,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Me;
 use crate::process::SalesProcess;
-use crate::record::OrgLevel;
 use crate::scope::{OrgTree, Visibility};
 use crate::{Currency, Error, LocalDate, RecordId, Result, Timestamp, Zone};
 
@@ -191,28 +190,9 @@ impl Viewer {
     pub fn load(conn: &Connection, me: Me) -> Result<Viewer> {
         Ok(Viewer {
             me,
-            tree: org_tree(conn)?,
+            tree: OrgTree::load(conn)?,
         })
     }
-}
-
-/// The org tree as the `org_units` projection holds it (deleted units included: their
-/// records still belong somewhere).
-pub fn org_tree(conn: &Connection) -> Result<OrgTree> {
-    let mut tree = OrgTree::default();
-    let mut stmt = conn.prepare_cached("SELECT id, parent_id, level FROM org_units")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, RecordId>(0)?,
-            r.get::<_, Option<RecordId>>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (id, parent, level) = row?;
-        tree.insert(id, parent, OrgLevel::from_code(&level));
-    }
-    Ok(tree)
 }
 
 /// The last successful sync recorded in the store's meta table, if any.

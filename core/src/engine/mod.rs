@@ -41,8 +41,8 @@ mod dashboards;
 
 use crate::fieldwork::{ClockOffset, FieldworkSettings};
 use crate::process::SalesProcess;
-use crate::record::{DataScope, Kind, ProcessConfig};
-use crate::store::{ListFilter, Store};
+use crate::record::{DataScope, ProcessConfig};
+use crate::store::Store;
 use crate::{Error, RecordId, Result, Timestamp, Zone};
 
 /// Meta key under which the signed-in user is kept (JSON of [`Me`]).
@@ -66,6 +66,15 @@ pub struct Me {
 }
 
 impl Me {
+    /// Whether the user's scope reaches beyond their own records (a manager, a director, an
+    /// admin). A scope this version does not know counts as the narrowest.
+    pub fn manages_others(&self) -> bool {
+        matches!(
+            self.scope,
+            DataScope::Subtree | DataScope::Region | DataScope::All
+        )
+    }
+
     /// Whether the user holds a role.
     pub fn has_role(&self, code: &str) -> bool {
         self.roles.iter().any(|r| r == code)
@@ -129,10 +138,7 @@ impl Engine {
     /// The tenant's process configuration: the synced record if this device has one, else
     /// the standard preset (a device that never synced still works offline by the defaults).
     pub fn process(&self) -> Result<SalesProcess> {
-        Ok(self
-            .process_record()?
-            .map(|c| c.process)
-            .unwrap_or_else(SalesProcess::standard))
+        self.store.sales_process()
     }
 
     /// The field-work settings of the process configuration.
@@ -142,15 +148,7 @@ impl Engine {
 
     /// The synced process configuration record, if any.
     pub fn process_record(&self) -> Result<Option<ProcessConfig>> {
-        let found = self.store.list(&ListFilter {
-            kind: Some(Kind::ProcessConfig),
-            limit: Some(1),
-            ..ListFilter::default()
-        })?;
-        match found.first() {
-            Some(row) => Ok(Some(self.store.get(row.id)?)),
-            None => Ok(None),
-        }
+        self.store.process_config()
     }
 
     /// The device clock offset measured at the last sync, if any.

@@ -73,8 +73,7 @@ pub fn manager_of(
 impl Engine {
     /// The org tree as synced to this device.
     pub fn org_tree(&self) -> Result<OrgTree> {
-        let units: Vec<OrgUnit> = all_of(self.store())?;
-        Ok(OrgTree::from_units(&units))
+        OrgTree::load(self.store().connection())
     }
 
     /// A user's profile, if synced.
@@ -104,10 +103,7 @@ impl Engine {
     /// Whether the signed-in user manages others (any scope wider than their own records):
     /// managers assign leads, settle ownership conflicts and set targets.
     pub fn manages(&self) -> bool {
-        matches!(
-            self.me().scope,
-            DataScope::Subtree | DataScope::Region | DataScope::All
-        )
+        self.me().manages_others()
     }
 
     /// A header for a new record owned by the signed-in user and attributed to their unit (as

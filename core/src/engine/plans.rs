@@ -36,10 +36,8 @@ impl Engine {
             (me.unit_id, me.zone.clone())
         } else {
             let profile: UserProfile = self.store().get(rep)?;
-            let tree = super::reports::load_org_tree(self.store())?;
-            if matches!(me.scope, crate::record::DataScope::Own)
-                || !tree.visible_units(&me).covers(profile.unit_id)
-            {
+            let tree = crate::scope::OrgTree::load(self.store().connection())?;
+            if !me.manages_others() || !tree.visible_units(&me).covers(profile.unit_id) {
                 return Err(Error::NotAllowed(
                     "a manager plans visits only for reps in their scope".into(),
                 ));

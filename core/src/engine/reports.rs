@@ -19,33 +19,16 @@ use crate::fieldwork::{
 };
 use crate::record::daily_report::{ReportComment, ReportState};
 use crate::record::{
-    Customer, DailyReport, FollowUp, Header, IdSet, Kind, Opportunity, OrgUnit, Task, UserProfile,
-    Visit,
+    Customer, DailyReport, FollowUp, Header, IdSet, Kind, Opportunity, Task, UserProfile, Visit,
 };
 use crate::scope::OrgTree;
-use crate::store::{DeletedFilter, ListFilter, Store};
+use crate::store::ListFilter;
 use crate::{Error, LocalDate, RecordId, Result, Timestamp, Zone};
 
 use super::Engine;
 
 /// The longest comment kept, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2_000;
-
-/// The org tree as this device holds it (every unit, deleted ones included: their records
-/// still belong somewhere).
-pub(crate) fn load_org_tree(store: &Store) -> Result<OrgTree> {
-    let rows = store.list(&ListFilter {
-        kind: Some(Kind::OrgUnit),
-        deleted: DeletedFilter::Include,
-        limit: Some(100_000),
-        ..ListFilter::default()
-    })?;
-    let units = rows
-        .iter()
-        .map(|r| store.get::<OrgUnit>(r.id))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(OrgTree::from_units(&units))
-}
 
 /// New text for a report's sections; `None` leaves a section as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -265,7 +248,7 @@ impl Engine {
             });
         }
         let (me, now) = (self.me().clone(), self.now());
-        let tree = load_org_tree(self.store())?;
+        let tree = OrgTree::load(self.store().connection())?;
         self.store_mut().update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
@@ -285,7 +268,7 @@ impl Engine {
     /// A manager marks a report of a rep in their scope as read.
     pub fn mark_report_read(&mut self, id: RecordId) -> Result<DailyReport> {
         let me = self.me().clone();
-        let tree = load_org_tree(self.store())?;
+        let tree = OrgTree::load(self.store().connection())?;
         self.store_mut().update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
@@ -302,7 +285,7 @@ impl Engine {
         let settings = self.fieldwork_settings()?;
         let (me, now) = (self.me().clone(), self.now());
         let mark = FalseMark::new(me.user_id, now, reason).map_err(report_rule)?;
-        let tree = load_org_tree(self.store())?;
+        let tree = OrgTree::load(self.store().connection())?;
         self.store_mut().update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
@@ -355,7 +338,7 @@ impl Engine {
         let settings = self.fieldwork_settings()?;
         let now = self.now();
         let me = self.me().clone();
-        let tree = load_org_tree(self.store())?;
+        let tree = OrgTree::load(self.store().connection())?;
         let visible = tree.visible_units(&me);
         let filed: BTreeSet<RecordId> = {
             let mut stmt = self.store().connection().prepare_cached(

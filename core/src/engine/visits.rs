@@ -16,7 +16,7 @@ use crate::fieldwork::{
 };
 use crate::record::customer::{LocationProposal, ProposalStatus};
 use crate::record::visit::{AttachmentRef, CheckIn, CheckOut, ReportedPosition};
-use crate::record::{AnyRecord, Customer, DataScope, Header, Kind, Visit, VisitPlan};
+use crate::record::{AnyRecord, Customer, Header, Kind, Visit, VisitPlan};
 use crate::store::{ListFilter, Store};
 use crate::{Error, RecordId, Result, Timestamp};
 
@@ -387,7 +387,7 @@ impl Engine {
     /// A manager accepts a customer's proposed location: it becomes the fence centre.
     pub fn approve_location(&mut self, customer_id: RecordId) -> Result<Customer> {
         let (me, now) = (self.me().clone(), self.now());
-        let tree = super::reports::load_org_tree(self.store())?;
+        let tree = crate::scope::OrgTree::load(self.store().connection())?;
         self.store_mut().update::<Customer>(customer_id, |c| {
             may_decide_location(&tree, &me, c)?;
             let p = pending_proposal(c)?;
@@ -411,7 +411,7 @@ impl Engine {
             return Err(proposal_error(ProposalError::ReasonTooLong { chars }));
         }
         let (me, now) = (self.me().clone(), self.now());
-        let tree = super::reports::load_org_tree(self.store())?;
+        let tree = crate::scope::OrgTree::load(self.store().connection())?;
         self.store_mut().update::<Customer>(customer_id, |c| {
             may_decide_location(&tree, &me, c)?;
             let p = pending_proposal(c)?;
@@ -476,7 +476,7 @@ fn may_decide_location(
     me: &super::Me,
     customer: &Customer,
 ) -> Result<()> {
-    if matches!(me.scope, DataScope::Own) || !tree.can_see(me, &customer.header) {
+    if !tree.manages(me, &customer.header) {
         return Err(Error::NotAllowed(
             "only a manager who sees the customer decides its location".into(),
         ));

@@ -51,7 +51,8 @@ pub use sync::{RejectedChange, SetAside};
 
 use crate::doc::{DocError, RecordDoc, decode_heads, encode_heads};
 use crate::error::{Error, Result};
-use crate::record::{AnyRecord, Record, Tombstone};
+use crate::process::SalesProcess;
+use crate::record::{AnyRecord, Kind, ProcessConfig, Record, Tombstone};
 use crate::time::{Clock, SystemClock};
 use crate::{RecordId, Timestamp};
 
@@ -286,6 +287,21 @@ impl Store {
         doc.hydrate_as::<R>().map_err(|e| Error::document(id, e))
     }
 
+    /// The tenant's sales process: the synced configuration record, or the standard preset
+    /// when this store holds none (a device that never synced works offline by the defaults).
+    pub fn sales_process(&self) -> Result<SalesProcess> {
+        Ok(self
+            .process_config()?
+            .map_or_else(SalesProcess::standard, |c| c.process))
+    }
+
+    /// The tenant's process configuration record, if this store holds one.
+    pub fn process_config(&self) -> Result<Option<ProcessConfig>> {
+        process_config_id(&self.conn)?
+            .map(|id| self.get::<ProcessConfig>(id))
+            .transpose()
+    }
+
     /// Reads a record of any kind.
     pub fn get_any(&self, id: RecordId) -> Result<AnyRecord> {
         let doc =
@@ -493,6 +509,21 @@ impl Tx<'_> {
         let doc =
             load_doc(&self.tx, id, self.actor)?.ok_or_else(|| Error::not_found(R::KIND, id))?;
         doc.hydrate_as::<R>().map_err(|e| Error::document(id, e))
+    }
+
+    /// The tenant's sales process: the synced configuration record, or the standard preset
+    /// when this store holds none (a device that never synced works offline by the defaults).
+    pub fn sales_process(&self) -> Result<SalesProcess> {
+        Ok(self
+            .process_config()?
+            .map_or_else(SalesProcess::standard, |c| c.process))
+    }
+
+    /// The tenant's process configuration record, if this store holds one.
+    pub fn process_config(&self) -> Result<Option<ProcessConfig>> {
+        process_config_id(&self.tx)?
+            .map(|id| self.get::<ProcessConfig>(id))
+            .transpose()
     }
 
     /// Reads a record of any kind within the transaction.
@@ -776,4 +807,16 @@ fn meta_set(conn: &Connection, key: &str, value: Vec<u8>) -> Result<()> {
     conn.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
         .execute(params![key, value])?;
     Ok(())
+}
+
+/// The live process configuration record of the tenant (there is one per tenant; the most
+/// recently updated wins should a store ever hold two).
+fn process_config_id(conn: &Connection) -> Result<Option<RecordId>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT r.id FROM records r JOIN documents d ON d.id = r.id
+             WHERE r.kind = ?1 AND r.deleted = 0 ORDER BY d.updated_at DESC LIMIT 1",
+        )?
+        .query_row([Kind::ProcessConfig.as_str()], |row| row.get(0))
+        .optional()?)
 }

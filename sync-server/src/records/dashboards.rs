@@ -7,9 +7,7 @@ use fieldsales_core::dashboard::{
     Granularity, ReportCompliance, TargetBoard, Viewer, VisitsDashboard,
 };
 use fieldsales_core::engine::Me;
-use fieldsales_core::process::SalesProcess;
-use fieldsales_core::record::{Kind, ProcessConfig};
-use fieldsales_core::store::{ListFilter, Store as CoreStore};
+use fieldsales_core::store::Store as CoreStore;
 use fieldsales_core::{Error, Timestamp};
 
 /// Which dashboard, for which days and rows.
@@ -42,20 +40,6 @@ pub enum Dashboard {
     Attention(AttentionList),
 }
 
-/// The tenant's process configuration, found as the phone finds it (the standard preset when
-/// the tenant has none).
-fn process(store: &CoreStore) -> Result<SalesProcess, Error> {
-    let found = store.list(&ListFilter {
-        kind: Some(Kind::ProcessConfig),
-        limit: Some(1),
-        ..ListFilter::default()
-    })?;
-    match found.first() {
-        Some(row) => Ok(store.get::<ProcessConfig>(row.id)?.process),
-        None => Ok(SalesProcess::standard()),
-    }
-}
-
 /// Computes `query` for `me` over `store` at `now`.
 pub(super) fn compute(
     store: &CoreStore,
@@ -65,7 +49,7 @@ pub(super) fn compute(
 ) -> Result<Dashboard, Error> {
     let conn = store.connection();
     let viewer = Viewer::load(conn, me)?;
-    let process = process(store)?;
+    let process = store.sales_process()?;
     let settings = DashboardSettings {
         currency: process.fieldwork.daily_report.currency,
         ..DashboardSettings::default()

@@ -8,7 +8,7 @@ use automerge::ChangeHash;
 use fieldsales_core::authority::{self, Context, Lookup, Outcome};
 use fieldsales_core::doc::{RecordDoc, decode_heads, encode_heads};
 use fieldsales_core::process::SalesProcess;
-use fieldsales_core::record::{AnyRecord, Kind, OrgUnit, ProcessConfig, Visit};
+use fieldsales_core::record::{AnyRecord, Kind, Visit};
 use fieldsales_core::scope::OrgTree;
 use fieldsales_core::store::Tx;
 use fieldsales_core::sync::protocol::{Ack, Bytes, PushRecord, RejectedRecord};
@@ -29,40 +29,16 @@ pub(super) struct TenantView {
 impl TenantView {
     pub fn load(tx: &Tx<'_>) -> Result<TenantView, Error> {
         Ok(TenantView {
-            tree: org_tree(tx)?,
+            tree: OrgTree::load(tx.connection())?,
             process: process(tx)?,
             profiles: RefCell::new(HashMap::new()),
         })
     }
 }
 
-/// The tenant's org tree, from the org-unit documents.
-pub(super) fn org_tree(tx: &Tx<'_>) -> Result<OrgTree, Error> {
-    let ids: Vec<RecordId> = {
-        let mut stmt = tx
-            .connection()
-            .prepare_cached("SELECT id FROM documents WHERE kind = 'org_unit'")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    let mut units = Vec::with_capacity(ids.len());
-    for id in ids {
-        units.push(tx.get::<OrgUnit>(id)?);
-    }
-    Ok(OrgTree::from_units(&units))
-}
-
 /// The tenant's sales process: its stored configuration, or the standard one.
 pub(crate) fn process(tx: &Tx<'_>) -> Result<SalesProcess, Error> {
-    let id: Option<RecordId> = tx
-        .connection()
-        .prepare_cached("SELECT id FROM documents WHERE kind = 'process_config' LIMIT 1")?
-        .query_row([], |r| r.get(0))
-        .optional()?;
-    Ok(match id {
-        Some(id) => tx.get::<ProcessConfig>(id)?.process,
-        None => SalesProcess::standard(),
-    })
+    tx.sales_process()
 }
 
 /// The review's window on other records, inside the push's transaction.

@@ -252,7 +252,7 @@ struct HeldRow {
 fn pull_blocking(store: &mut CoreStore, pull: &Pull) -> Result<Page, Error> {
     const BATCH: i64 = 1024;
     store.transaction(|tx| {
-        let tree = review::org_tree(tx)?;
+        let tree = fieldsales_core::scope::OrgTree::load(tx.connection())?;
         let viewer = tree.viewer(&pull.viewer);
         let conn = tx.connection();
         let device = pull.device.as_bytes().as_slice();
