@@ -284,16 +284,7 @@ impl ContactDraft {
 
 /// A customer the user may see, or `NotFound`.
 fn visible_customer(core: &CoreEngine, id: &str) -> Result<CoreCustomer, FieldsalesError> {
-    let id = record_id("customer_id", id)?;
-    let c: CoreCustomer = core.store().get(id)?;
-    if core.can_see(&c.header)? {
-        Ok(c)
-    } else {
-        Err(FieldsalesError::NotFound {
-            kind: Kind::Customer.as_str().into(),
-            id: id.to_string(),
-        })
-    }
+    Ok(core.customer(record_id("customer_id", id)?)?)
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -342,13 +333,9 @@ impl Engine {
         draft: CustomerDraft,
     ) -> Result<Customer, FieldsalesError> {
         self.write(move |e| {
-            let id = visible_customer(e, &id)?.header.id;
+            let id = record_id("customer_id", &id)?;
             let location = draft.location()?;
-            let updated = e.store_mut().update::<CoreCustomer>(id, |c| {
-                draft.apply(location, c);
-                Ok(())
-            })?;
-            Ok(updated.into())
+            Ok(e.update_customer(id, |c| draft.apply(location, c))?.into())
         })
         .await
     }
@@ -410,20 +397,15 @@ impl Engine {
                     field: "kinds".into(),
                     detail: "expected record kinds such as customer, contact, lead".into(),
                 })?;
-            let tree = e.org_tree()?;
-            let mut out = Vec::new();
-            for hit in e.store().search(&query, &kinds, limit as usize)? {
-                let record = e.store().get_any(hit.id)?;
-                if tree.can_see(e.me(), record.header()) {
-                    out.push(SearchHit {
-                        id: hit.id.to_string(),
-                        kind: hit.kind.as_str().to_string(),
-                        title: hit.title,
-                        owner_id: hit.owner_id.map(|o| o.to_string()),
-                    });
-                }
-            }
-            Ok(out)
+            Ok(e.search_visible(&query, &kinds, limit as usize)?
+                .into_iter()
+                .map(|hit| SearchHit {
+                    id: hit.id.to_string(),
+                    kind: hit.kind.as_str().to_string(),
+                    title: hit.title,
+                    owner_id: hit.owner_id.map(|o| o.to_string()),
+                })
+                .collect())
         })
         .await
     }
@@ -435,12 +417,10 @@ impl Engine {
         draft: ContactDraft,
     ) -> Result<Contact, FieldsalesError> {
         self.write(move |e| {
-            let customer = visible_customer(e, &customer_id)?;
-            let mut header = Header::new(e.me().user_id, e.now());
-            header.org_unit_id = Some(e.me().unit_id);
+            let customer_id = record_id("customer_id", &customer_id)?;
             let mut contact = CoreContact {
-                header,
-                customer_id: customer.header.id,
+                header: Header::new(e.me().user_id, e.now()),
+                customer_id,
                 name: String::new(),
                 title: None,
                 phone: None,
@@ -449,7 +429,7 @@ impl Engine {
             };
             let role = draft.role()?;
             draft.apply(role, &mut contact);
-            Ok(e.store_mut().create(contact)?.into())
+            Ok(e.add_contact(contact)?.into())
         })
         .await
     }
@@ -462,14 +442,8 @@ impl Engine {
     ) -> Result<Contact, FieldsalesError> {
         self.write(move |e| {
             let id = record_id("contact_id", &id)?;
-            let contact: CoreContact = e.store().get(id)?;
-            visible_customer(e, &contact.customer_id.to_string())?;
             let role = draft.role()?;
-            let updated = e.store_mut().update::<CoreContact>(id, |c| {
-                draft.apply(role, c);
-                Ok(())
-            })?;
-            Ok(updated.into())
+            Ok(e.update_contact(id, |c| draft.apply(role, c))?.into())
         })
         .await
     }

@@ -708,18 +708,17 @@ fn customer(path: &Path, command: CustomerCommand, out: &Output) -> CommandResul
         }
         CustomerCommand::Search { text } => {
             let hits = engine
-                .store()
-                .search(&text, &[Kind::Customer], 50)
+                .search_visible(&text, &[Kind::Customer], 50)
                 .map_err(engine_failure)?;
             let mut rows = Vec::new();
             for hit in hits {
-                let c: Customer = engine.store().get(hit.id).map_err(engine_failure)?;
+                let c = engine.customer(hit.id).map_err(engine_failure)?;
                 rows.push(CustomerRow::from(&c));
             }
             print_customers(out, &rows);
         }
         CustomerCommand::Show { id } => {
-            let c: Customer = engine.store().get(id).map_err(engine_failure)?;
+            let c = engine.customer(id).map_err(engine_failure)?;
             print_customers(out, &[CustomerRow::from(&c)]);
         }
         CustomerCommand::Edit {
@@ -737,8 +736,7 @@ fn customer(path: &Path, command: CustomerCommand, out: &Output) -> CommandResul
                 ));
             }
             let c = engine
-                .store_mut()
-                .update::<Customer>(id, |c| {
+                .update_customer(id, |c| {
                     if address.is_some() {
                         c.address = address;
                     }
@@ -751,7 +749,6 @@ fn customer(path: &Path, command: CustomerCommand, out: &Output) -> CommandResul
                     if let Some(tag) = tag {
                         c.tags.insert(tag);
                     }
-                    Ok(())
                 })
                 .map_err(engine_failure)?;
             print_customers(out, &[CustomerRow::from(&c)]);

@@ -884,10 +884,8 @@ impl RepDay {
                 .map_err(engine_error(login, "create a customer"))?;
             customers.push((created.header.id, seed.location));
             tally.customers += 1;
-            let mut header = Header::new(engine.me().user_id, clock.now());
-            header.org_unit_id = Some(engine.me().unit_id);
             let contact = Contact {
-                header,
+                header: Header::new(engine.me().user_id, clock.now()),
                 customer_id: created.header.id,
                 name: data::person_name(rng),
                 title: Some(["采购经理", "总经理", "技术总监", "设备主管"][rng.usize(..4)].into()),
@@ -896,8 +894,7 @@ impl RepDay {
                 decision_role: DecisionRole::DecisionMaker,
             };
             engine
-                .store_mut()
-                .create(contact)
+                .add_contact(contact)
                 .map_err(engine_error(login, "add a contact"))?;
             tally.contacts += 1;
             clock.advance_millis(1_000);

@@ -5,7 +5,9 @@
 //! location directly and every later check-in at that spot would be "inside".
 
 use super::{Context, Outcome, Rejection};
+use crate::engine::Me;
 use crate::record::Customer;
+use crate::scope::OrgTree;
 
 /// Reviews a pushed customer. A new customer may carry the location its creator registered;
 /// afterwards only a manager who sees the customer changes the location or decides a
@@ -18,7 +20,20 @@ pub fn review_customer(
     let Some(before) = before else {
         return Ok(Outcome::Accept);
     };
-    let manager = ctx.tree.manages(ctx.author, &before.header);
+    location_unchanged_unless_managed(ctx.tree, ctx.author, before, after)?;
+    Ok(Outcome::Accept)
+}
+
+/// The location rule on its own, for the phone to run before it writes: a customer's
+/// location, and the decision on a proposed one, belong to a manager of the customer (never
+/// the rep who proposed it).
+pub fn location_unchanged_unless_managed(
+    tree: &OrgTree,
+    author: &Me,
+    before: &Customer,
+    after: &Customer,
+) -> Result<(), Rejection> {
+    let manager = tree.manages(author, &before.header);
     if before.location != after.location && !manager {
         return Err(Rejection::new(
             "customer.location_needs_approval",
@@ -28,7 +43,7 @@ pub fn review_customer(
     }
     if let (Some(held), Some(new)) = (&before.location_proposal, &after.location_proposal)
         && held.status != new.status
-        && (!manager || new.proposed_by == ctx.author.user_id)
+        && (!manager || new.proposed_by == author.user_id)
     {
         return Err(Rejection::new(
             "customer.location_decision",
@@ -36,14 +51,13 @@ pub fn review_customer(
         )
         .at("location_proposal"));
     }
-    Ok(Outcome::Accept)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::authority::Lookup;
-    use crate::engine::Me;
     use crate::process::SalesProcess;
     use crate::record::{AnyRecord, DataScope, OrgLevel, Visit};
     use crate::scope::OrgTree;

@@ -8,9 +8,11 @@
 
 use super::Engine;
 use super::people::{all_of, of_customer};
+use crate::authority::customer::location_unchanged_unless_managed;
 use crate::process::{CustomerRules, OwnershipClaim, OwnershipVerdict, resolve_ownership};
 use crate::record::customer::OwnershipDecision;
-use crate::record::{Customer, FollowUp, Opportunity};
+use crate::record::{Contact, Customer, FollowUp, Kind, Opportunity};
+use crate::store::SearchHit;
 use crate::store::{DEFAULT_NEAR_THRESHOLD, NearDuplicate};
 use crate::{Error, RecordId, Result, Timestamp};
 
@@ -197,6 +199,72 @@ impl Engine {
             Ok(())
         })?;
         Ok(verdict)
+    }
+
+    /// A customer the signed-in user may see; `NotFound` otherwise, so a screen cannot tell
+    /// a hidden customer from a missing one.
+    pub fn customer(&self, id: RecordId) -> Result<Customer> {
+        let customer: Customer = self.store().get(id)?;
+        if self.can_see(&customer.header)? {
+            Ok(customer)
+        } else {
+            Err(Error::not_found(Kind::Customer, id))
+        }
+    }
+
+    /// Edits a customer the user may see. The location follows the server's rule, run here
+    /// first so the rep hears it at once: only a manager of the customer moves it.
+    pub fn update_customer(
+        &mut self,
+        id: RecordId,
+        edit: impl FnOnce(&mut Customer),
+    ) -> Result<Customer> {
+        let before = self.customer(id)?;
+        let (tree, me) = (self.org_tree()?, self.me().clone());
+        self.store_mut().update::<Customer>(id, |c| {
+            edit(c);
+            location_unchanged_unless_managed(&tree, &me, &before, c)
+                .map_err(|r| Error::rule(r.rule, r.detail))
+        })
+    }
+
+    /// Adds a contact, owned by the signed-in user, to a customer they may see.
+    pub fn add_contact(&mut self, mut contact: Contact) -> Result<Contact> {
+        self.customer(contact.customer_id)?;
+        contact.header = self.owned_header(self.now());
+        self.store_mut().create(contact)
+    }
+
+    /// Edits a contact of a customer the user may see.
+    pub fn update_contact(
+        &mut self,
+        id: RecordId,
+        edit: impl FnOnce(&mut Contact),
+    ) -> Result<Contact> {
+        let contact: Contact = self.store().get(id)?;
+        self.customer(contact.customer_id)?;
+        self.store_mut().update::<Contact>(id, |c| {
+            edit(c);
+            Ok(())
+        })
+    }
+
+    /// Searches names and titles over `kinds`, best first, keeping only what the user may
+    /// see (a device may hold records it shows only in part, such as duplicate hits).
+    pub fn search_visible(
+        &self,
+        query: &str,
+        kinds: &[Kind],
+        limit: usize,
+    ) -> Result<Vec<SearchHit>> {
+        let tree = self.org_tree()?;
+        let mut out = Vec::new();
+        for hit in self.store().search(query, kinds, limit)? {
+            if tree.can_see(self.me(), self.store().get_any(hit.id)?.header()) {
+                out.push(hit);
+            }
+        }
+        Ok(out)
     }
 
     /// Every customer on this device the signed-in user may see.

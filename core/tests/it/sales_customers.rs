@@ -171,3 +171,35 @@ fn a_rep_cannot_settle_an_ownership_conflict() {
         Err(Error::NotAllowed(_))
     ));
 }
+
+#[test]
+fn a_rep_edits_a_customer_but_only_a_manager_moves_its_location() {
+    let world = World::new();
+    let mut li = world.phone(Who::RepLi);
+    let (c, _) = li
+        .create_customer(Customer::new(
+            world.header(Who::RepLi),
+            "苏州精工机械有限公司",
+        ))
+        .unwrap();
+    let edited = li
+        .update_customer(c.header.id, |c| c.tier = Some("A".into()))
+        .unwrap();
+    assert_eq!(edited.tier.as_deref(), Some("A"));
+
+    let elsewhere = fieldsales_core::GeoPoint::new(31.30, 120.60).unwrap();
+    match li.update_customer(c.header.id, |c| c.location = Some(elsewhere)) {
+        Err(Error::RuleViolated { rule, .. }) => {
+            assert_eq!(rule, "customer.location_needs_approval")
+        }
+        other => panic!("a rep moved the customer: {other:?}"),
+    }
+    assert_eq!(li.customer(c.header.id).unwrap().location, c.location);
+
+    let mut wang = world.phone(Who::ManagerWang);
+    sync(&li, &mut wang, c.header.id);
+    let moved = wang
+        .update_customer(c.header.id, |c| c.location = Some(elsewhere))
+        .unwrap();
+    assert_eq!(moved.location, Some(elsewhere));
+}
