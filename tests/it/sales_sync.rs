@@ -116,12 +116,16 @@ fn today() -> LocalDate {
     Timestamp::now().local_date(&Zone::SHANGHAI)
 }
 
-/// The rep's catalogue: one product at ¥10,000, synced to every device.
-async fn catalogue(phone: &mut Engine) {
-    phone
-        .store_mut()
-        .create(product("CRM-PRO", "销售云专业版", yuan(10_000)))
+/// The catalogue: one product at ¥10,000, added by an HQ admin on their own device (the
+/// server refuses products from anyone else) and pulled by the rep's phone.
+async fn catalogue(world: &mut World, org: &Org, phone: &mut Engine) {
+    let admin = world.person("admin.hq", org.hq, "hq_admin").await;
+    let mut desk = world.device(&admin).await;
+    sync(&mut desk).await;
+    desk.create_product(product("CRM-PRO", "销售云专业版", yuan(10_000)))
         .expect("product");
+    let report = sync(&mut desk).await;
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     sync(phone).await;
 }
 
@@ -173,7 +177,7 @@ async fn an_order_with_15_percent_off_is_not_confirmed_until_a_manager_approves(
     let mut phone = world.device(&li).await;
     let mut manager = world.device(&wang).await;
     sync(&mut phone).await;
-    catalogue(&mut phone).await;
+    catalogue(&mut world, &org, &mut phone).await;
     let c = customer_of(&mut phone, &li, &org, "宁波东海港口物流有限公司").await;
 
     // 15% off: over the rep's 10%. A phone that confirms anyway, without any approval.
@@ -234,7 +238,7 @@ async fn a_manager_approving_their_own_request_is_refused() {
         .await;
     let mut phone = world.device(&wang).await;
     sync(&mut phone).await;
-    catalogue(&mut phone).await;
+    catalogue(&mut world, &org, &mut phone).await;
     let c = customer_of(&mut phone, &wang, &org, "绍兴柯桥纺织城有限公司").await;
 
     // ¥60,000 with no discount: over 50,000, so a sales manager approves; the manager
@@ -292,7 +296,7 @@ async fn two_managers_deciding_offline_the_first_the_server_hears_wins_and_the_o
     let mut wang_phone = world.device(&wang).await;
     let mut zhao_phone = world.device(&zhao).await;
     sync(&mut phone).await;
-    catalogue(&mut phone).await;
+    catalogue(&mut world, &org, &mut phone).await;
     let c = customer_of(&mut phone, &li, &org, "台州黄岩模塑有限公司").await;
     let order = draft_order(&mut phone, c.header.id, 1, 15);
     let approval = request_approval(&mut phone, order.header.id);

@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Me;
 use crate::fieldwork::ClockOffset;
 use crate::process::SalesProcess;
-use crate::record::{AnyRecord, Header, Visit};
+use crate::record::DataScope;
+use crate::record::{AnyRecord, Header, Product, Visit};
 use crate::scope::OrgTree;
 use crate::{RecordId, Result, Timestamp};
 
@@ -86,6 +87,38 @@ pub trait Lookup {
         let _ = sha256;
         Ok(None)
     }
+    /// The live catalogue product whose code is `code` (trimmed, case folded), or
+    /// [`Known::Unknowable`] when this storage has no catalogue to ask (then prices are only
+    /// checked on the devices).
+    fn product_by_code(&self, code: &str) -> Result<Known<Product>> {
+        let _ = code;
+        Ok(Known::Unknowable)
+    }
+}
+
+/// An answer from a [`Lookup`] that may not be able to tell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Known<T> {
+    /// There is one.
+    Found(T),
+    /// There is none.
+    Missing,
+    /// This storage cannot tell.
+    Unknowable,
+}
+
+/// The ID of the live product whose code is `code` in a store's `products` projection: the
+/// one query both the phone's and the server's lookups answer [`Lookup::product_by_code`]
+/// with.
+pub fn product_id_by_code(conn: &rusqlite::Connection, code: &str) -> Result<Option<RecordId>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM products WHERE code = ?1 COLLATE NOCASE AND deleted = 0
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row([code.trim()], |r| r.get(0))
+        .optional()?)
 }
 
 /// What the review knows about the push.
@@ -196,6 +229,15 @@ pub fn review(
                 _ => None,
             };
             amend(fieldwork::rejudge_report(ctx, before, r)?)
+        }
+        (_, AnyRecord::Product(_)) => {
+            if !matches!(ctx.author.scope, DataScope::All) {
+                return Err(Rejection::new(
+                    "scope.admin_only",
+                    "only an admin edits the product catalogue",
+                ));
+            }
+            Outcome::Accept
         }
         _ => Outcome::Accept,
     };

@@ -5,13 +5,24 @@
 //! decisions, hold every step the rules now require, and be for at least the order's total and
 //! its deepest manual discount. Otherwise a device could attach an approval for a smaller
 //! amount, or raise the discount after the manager said yes.
+//!
+//! The lines are checked too: each is priced again from the server's catalogue and price
+//! rules, so a device cannot lower a list price or claim a promotion to stay under the
+//! discount limits. Promotions run by day and the order does not store the day its lines were
+//! priced, so a line stands when it matches the price on any day from the day before the
+//! order was created to the day after it is reviewed (time zones and a day's drift).
 
-use super::{Context, Outcome, Rejection};
+use super::{Context, Known, Outcome, Rejection};
+use crate::engine::product_rules;
 use crate::money::InvalidMoney;
 use crate::process::approval::ApprovalStatus as Standing;
-use crate::process::{ApprovalChain, ApprovalSubject, SalesProcess, required_approval};
+use crate::process::{
+    ApprovalChain, ApprovalSubject, LineRequest, OrderLine, ProductFacts, SalesProcess, price_line,
+    required_approval,
+};
 use crate::record::order::OrderStatus;
 use crate::record::{AnyRecord, Approval, Order};
+use crate::{LocalDate, Zone};
 
 /// The chain the rules require for `order` when its owner holds `owner_roles`.
 pub fn needed_approval(
@@ -71,6 +82,7 @@ pub fn review_order(
     if after.status != OrderStatus::Confirmed {
         return Ok(Outcome::Accept);
     }
+    check_prices(ctx, after)?;
     let owner_roles = owner_roles(ctx, after)?;
     let needed = needed_approval(ctx.process, after, &owner_roles)
         .map_err(|e| Rejection::new("order.amount", e.to_string()).at("total"))?;
@@ -118,4 +130,78 @@ fn owner_roles(ctx: &Context<'_>, order: &Order) -> Result<Vec<String>, Rejectio
         Ok(_) => Ok(Vec::new()),
         Err(e) => Err(Rejection::new("server.lookup", e.to_string())),
     }
+}
+
+/// Each line priced again from the reviewer's catalogue and rules (that the total is the sum of
+/// the lines is the order's own validation).
+fn check_prices(ctx: &Context<'_>, order: &Order) -> Result<(), Rejection> {
+    let tier = match ctx.lookup.record(order.customer_id) {
+        Ok(Some(AnyRecord::Customer(c))) => c.tier,
+        Ok(_) => None,
+        Err(e) => return Err(Rejection::new("server.lookup", e.to_string())),
+    };
+    let days = pricing_days(order, ctx);
+    for (index, line) in order.lines.iter().enumerate() {
+        let product = match ctx.lookup.product_by_code(&line.product_code) {
+            Ok(Known::Found(p)) => p,
+            Ok(Known::Missing) => {
+                return Err(Rejection::new(
+                    "product.unknown",
+                    format!("no product {} in the catalogue", line.product_code),
+                )
+                .at(format!("lines[{index}].product_code")));
+            }
+            Ok(Known::Unknowable) => return Ok(()),
+            Err(e) => return Err(Rejection::new("server.lookup", e.to_string())),
+        };
+        let (rules, list_price) = product_rules(&ctx.process.pricing, &product, tier.as_deref());
+        let priced_on = |on: LocalDate| -> Option<OrderLine> {
+            price_line(
+                &rules,
+                &LineRequest {
+                    product: ProductFacts {
+                        code: &line.product_code,
+                        list_price,
+                    },
+                    quantity: line.quantity,
+                    customer_tier: tier.as_deref(),
+                    on,
+                    manual_discount: line.manual_discount,
+                },
+            )
+            .ok()
+        };
+        let priced: Vec<OrderLine> = days.iter().filter_map(|on| priced_on(*on)).collect();
+        if priced.iter().any(|p| p == line) {
+            continue;
+        }
+        let detail = match priced.last() {
+            Some(p) => format!(
+                "line {}: the catalogue prices it at {} per unit ({} list), the order says {} \
+                 ({} list)",
+                line.product_code, p.unit_price, p.list_price, line.unit_price, line.list_price
+            ),
+            None => format!("line {} cannot be priced as sent", line.product_code),
+        };
+        return Err(Rejection::new("order.price_mismatch", detail).at(format!("lines[{index}]")));
+    }
+    Ok(())
+}
+
+/// The days a line's promotions may have been read on: from the day before the order was
+/// created to the day after the review, in UTC (a day's margin covers every time zone).
+fn pricing_days(order: &Order, ctx: &Context<'_>) -> Vec<LocalDate> {
+    let first = order.header.created_at.local_date(&Zone::UTC).pred();
+    let last = ctx.now.local_date(&Zone::UTC).succ();
+    let mut days = Vec::new();
+    let mut day = first;
+    // A month at most: an order drafted long ago is priced on its first and last days only.
+    while day <= last && days.len() < 31 {
+        days.push(day);
+        day = day.succ();
+    }
+    if days.last() != Some(&last) {
+        days.extend([last.pred(), last]);
+    }
+    days
 }

@@ -20,7 +20,7 @@ mod orders;
 mod people;
 mod targets;
 
-pub use catalogue::PriceQuote;
+pub use catalogue::{PriceQuote, product_rules};
 pub use changes::ChangedRecord;
 pub use customers::{DuplicateCheck, DuplicateHit};
 pub(crate) use leads::release as leads_release;

@@ -8,15 +8,15 @@
 use autosurgeon::Text;
 use rusqlite::OptionalExtension;
 
-use crate::authority::Lookup;
 use crate::authority::fieldwork::{add_visit_flags, check_in_facts, integrity_signal};
+use crate::authority::{Known, Lookup};
 use crate::fieldwork::{
     CheckFlag, CheckInError, CheckInVerdict, DevicePosition, FenceMode, FlagKind, Judge,
     ProposalError, RefusalReason, judge_check_in,
 };
 use crate::record::customer::{LocationProposal, ProposalStatus};
 use crate::record::visit::{AttachmentRef, CheckIn, CheckOut, ReportedPosition};
-use crate::record::{AnyRecord, Customer, Header, Kind, Visit, VisitPlan};
+use crate::record::{AnyRecord, Customer, Header, Kind, Product, Visit, VisitPlan};
 use crate::store::{ListFilter, Store};
 use crate::{Error, RecordId, Result, Timestamp};
 
@@ -94,6 +94,15 @@ impl Lookup for StoreLookup<'_> {
         )?;
         let rows = stmt.query_map([sha256], |r| r.get(0))?;
         Ok(Some(rows.collect::<rusqlite::Result<_>>()?))
+    }
+
+    fn product_by_code(&self, code: &str) -> Result<Known<Product>> {
+        Ok(
+            match crate::authority::product_id_by_code(self.0.connection(), code)? {
+                Some(id) => Known::Found(self.0.get(id)?),
+                None => Known::Missing,
+            },
+        )
     }
 }
 

@@ -4,7 +4,7 @@
 use fieldsales_core::engine::{ConfirmOutcome, Engine, NewOrder, NewOrderLine};
 use fieldsales_core::process::{ApprovalStep, Verdict};
 use fieldsales_core::record::order::OrderStatus;
-use fieldsales_core::record::{Customer, Order};
+use fieldsales_core::record::{Customer, Order, Product};
 use fieldsales_core::{BasisPoints, Error, RecordId, testing};
 
 use crate::sales_world::{Server, Who, World, sync};
@@ -178,7 +178,7 @@ fn the_server_refuses_a_confirmed_order_whose_discount_was_never_approved() {
     // The phone's own check bypassed: the order claims to be confirmed.
     order.status = OrderStatus::Confirmed;
     order.confirmed_at = Some(world.now());
-    let mut server = Server::new(&world);
+    let mut server = server_with_catalogue_of(&world, &li);
     let rejection = server.push(&world, Who::RepLi, &order).unwrap_err();
     assert_eq!(rejection.rule, "order.approval_required");
     assert_eq!(rejection.field.as_deref(), Some("approval_id"));
@@ -193,7 +193,7 @@ fn the_server_refuses_an_order_confirmed_on_a_pending_approval() {
     else {
         panic!("60,000 needs approval");
     };
-    let mut server = Server::new(&world);
+    let mut server = server_with_catalogue_of(&world, &li);
     server.store.create(approval.as_ref().clone()).unwrap();
     let mut forged: Order = li.store().get(order.header.id).unwrap();
     forged.status = OrderStatus::Confirmed;
@@ -223,9 +223,74 @@ fn the_server_accepts_an_order_confirmed_on_its_approved_approval() {
     let ConfirmOutcome::Confirmed(confirmed) = li.confirm_order(order.header.id).unwrap() else {
         panic!("approved");
     };
-    let mut server = Server::new(&world);
+    let mut server = server_with_catalogue_of(&world, &li);
     server.store.create(approved).unwrap();
     assert!(server.push(&world, Who::RepLi, confirmed.as_ref()).is_ok());
+}
+
+/// The server's copy holding the same catalogue as `phone`.
+fn server_with_catalogue_of(world: &World, phone: &Engine) -> Server {
+    let mut server = Server::new(world);
+    let product = phone.product_by_code("CRM-STD").unwrap().unwrap();
+    server.store.create(product).unwrap();
+    server
+}
+
+#[test]
+fn the_server_refuses_a_confirmed_order_whose_list_price_was_lowered_on_the_phone() {
+    let world = World::new();
+    let (mut li, customer) = phone_with_catalogue(&world, Who::RepLi, 10_000);
+    let server = server_with_catalogue_of(&world, &li);
+    // The phone's catalogue edited behind the rules: 10,000 becomes 1,000, so a 10% order
+    // needs no approval.
+    let product = li.product_by_code("CRM-STD").unwrap().unwrap();
+    li.store_mut()
+        .update::<Product>(product.header.id, |p| {
+            p.list_price = testing::yuan(1_000);
+            Ok(())
+        })
+        .unwrap();
+    let order = order_of(&mut li, customer, 1, 10);
+    let ConfirmOutcome::Confirmed(confirmed) = li.confirm_order(order.header.id).unwrap() else {
+        panic!("10% is within a rep's allowance");
+    };
+    let mut server = server;
+    let rejection = server
+        .push(&world, Who::RepLi, confirmed.as_ref())
+        .unwrap_err();
+    assert_eq!(rejection.rule, "order.price_mismatch");
+    assert_eq!(rejection.field.as_deref(), Some("lines[0]"));
+    assert!(
+        rejection.detail.contains("10000.00"),
+        "{}",
+        rejection.detail
+    );
+}
+
+#[test]
+fn the_server_refuses_an_order_for_a_product_not_in_its_catalogue() {
+    let world = World::new();
+    let (mut li, customer) = phone_with_catalogue(&world, Who::RepLi, 10_000);
+    let mut server = Server::new(&world);
+    let order = order_of(&mut li, customer, 1, 0);
+    let ConfirmOutcome::Confirmed(confirmed) = li.confirm_order(order.header.id).unwrap() else {
+        panic!("10,000 needs no approval");
+    };
+    let rejection = server
+        .push(&world, Who::RepLi, confirmed.as_ref())
+        .unwrap_err();
+    assert_eq!(rejection.rule, "product.unknown");
+    assert_eq!(rejection.field.as_deref(), Some("lines[0].product_code"));
+}
+
+#[test]
+fn only_an_admin_pushes_a_product() {
+    let world = World::new();
+    let mut server = Server::new(&world);
+    let product = testing::product("CRM-PRO", "CRM 专业版", testing::yuan(90_000));
+    let rejection = server.push(&world, Who::RepLi, &product).unwrap_err();
+    assert_eq!(rejection.rule, "scope.admin_only");
+    assert!(server.push(&world, Who::Admin, &product).is_ok());
 }
 
 #[test]

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use fieldsales_core::authority::{self, Context, Lookup, Outcome, Rejection};
+use fieldsales_core::authority::{self, Context, Known, Lookup, Outcome, Rejection};
 use fieldsales_core::engine::{Engine, Me};
 use fieldsales_core::record::{
-    AnyRecord, DataScope, OrgLevel, OrgUnit, Record, UserProfile, Visit,
+    AnyRecord, DataScope, OrgLevel, OrgUnit, Product, Record, UserProfile, Visit,
 };
 use fieldsales_core::scope::OrgTree;
 use fieldsales_core::store::{ListFilter, Store};
@@ -164,6 +164,15 @@ impl Lookup for StoreLookup<'_> {
             .into_iter()
             .find(|r| r.id != except && fold(&r.title) == fold(name))
             .map(|r| r.id))
+    }
+
+    fn product_by_code(&self, code: &str) -> Result<Known<Product>> {
+        Ok(
+            match authority::product_id_by_code(self.0.connection(), code)? {
+                Some(id) => Known::Found(self.0.get(id)?),
+                None => Known::Missing,
+            },
+        )
     }
 }
 

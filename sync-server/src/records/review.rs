@@ -5,10 +5,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use automerge::ChangeHash;
-use fieldsales_core::authority::{self, Context, Lookup, Outcome};
+use fieldsales_core::authority::{self, Context, Known, Lookup, Outcome};
 use fieldsales_core::doc::{RecordDoc, decode_heads, encode_heads};
 use fieldsales_core::process::SalesProcess;
-use fieldsales_core::record::{AnyRecord, Kind, Visit};
+use fieldsales_core::record::{AnyRecord, Kind, Product, Visit};
 use fieldsales_core::scope::OrgTree;
 use fieldsales_core::store::Tx;
 use fieldsales_core::sync::protocol::{Ack, Bytes, PushRecord, RejectedRecord};
@@ -112,6 +112,15 @@ impl Lookup for TxLookup<'_, '_> {
             .into_iter()
             .find(|(_, n)| fieldsales_core::dedup::fold_width_and_case(n.trim()) == wanted)
             .map(|(id, _)| id))
+    }
+
+    fn product_by_code(&self, code: &str) -> fieldsales_core::Result<Known<Product>> {
+        Ok(
+            match authority::product_id_by_code(self.tx.connection(), code)? {
+                Some(id) => Known::Found(self.tx.get(id)?),
+                None => Known::Missing,
+            },
+        )
     }
 }
 
