@@ -7,6 +7,7 @@ mod contacts_and_products;
 mod demo;
 mod device;
 mod import_customers;
+mod opportunities;
 mod round_trip;
 mod server;
 mod support;
