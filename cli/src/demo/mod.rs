@@ -58,6 +58,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::admin_api::{AdminApiError, AdminClient};
 use crate::transfer::Progress;
 
 /// The demo tenant.
@@ -388,9 +389,20 @@ struct Region {
 /// An admin signed in to the admin API: how the demo (and tests) shape a tenant the way an
 /// admin console would.
 pub struct Admin {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+    client: AdminClient,
+}
+
+fn admin_error(e: AdminApiError) -> DemoError {
+    let path = match &e {
+        AdminApiError::Unreachable { url, .. } => url.clone(),
+        AdminApiError::Auth { path, .. }
+        | AdminApiError::Refused { path, .. }
+        | AdminApiError::BadAnswer { path, .. } => path.clone(),
+    };
+    DemoError::Admin {
+        path,
+        detail: e.to_string(),
+    }
 }
 
 impl Admin {
@@ -401,62 +413,21 @@ impl Admin {
         login: &str,
         password: &str,
     ) -> Result<Admin, DemoError> {
-        // reqwest is built without a crypto provider; the sync client installs ring the same way.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut admin = Admin {
-            http: reqwest::Client::new(),
-            base: base.to_owned(),
-            token: String::new(),
-        };
-        let answer = admin
-            .post(
-                "/v1/auth/login",
-                json!({"tenant": tenant, "login": login, "password": password,
-                       "device_name": "admin console"}),
-            )
-            .await?;
-        admin.token = answer["token"]
-            .as_str()
-            .ok_or_else(|| DemoError::Admin {
-                path: "/v1/auth/login".into(),
-                detail: format!("no token in {answer}"),
-            })?
-            .to_owned();
-        Ok(admin)
+        Ok(Admin {
+            client: AdminClient::sign_in(base, tenant, login, password)
+                .await
+                .map_err(admin_error)?,
+        })
     }
 
     /// Posts `body` to an admin endpoint; the answer's JSON.
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, DemoError> {
-        let failed = |detail: String| DemoError::Admin {
-            path: path.to_owned(),
-            detail,
-        };
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(failed(format!("{status}: {answer}")));
-        }
-        Ok(answer)
+        self.client.post(path, body).await.map_err(admin_error)
     }
 
     /// Writes a record through `/v1/admin/records`; its id.
     pub async fn record(&self, record: Value) -> Result<RecordId, DemoError> {
-        let answer = self.post("/v1/admin/records", record).await?;
-        answer["id"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| DemoError::Admin {
-                path: "/v1/admin/records".into(),
-                detail: format!("no record id in {answer}"),
-            })
+        self.client.record(record).await.map_err(admin_error)
     }
 
     /// A person in `unit` with `role`: a profile and an account with the demo password.

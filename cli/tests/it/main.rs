@@ -2,6 +2,7 @@
 //! commands, the library for the finer points of an import.
 
 mod admin;
+mod admin_api;
 mod bad_files;
 mod contacts_and_products;
 mod demo;

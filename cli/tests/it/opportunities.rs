@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::device::{ADMIN_PASSWORD, Phone, acme_server};
 
 /// A team with a rep (`wangfang`) and their manager (`zhaomin`).
-fn rep_and_manager(base: &str) {
+pub fn rep_and_manager(base: &str) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let admin = Admin::sign_in(base, "acme", "admin", ADMIN_PASSWORD)
