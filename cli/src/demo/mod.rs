@@ -11,9 +11,9 @@
 //! The day simulated is yesterday in the reps' zone: the reps' phones run on a manual clock
 //! set to that day while the server keeps real time, so "late" (after the deadline, before
 //! the day closed) and "missing" (no report once the day closed) are judged by the server as
-//! they would be for a real yesterday. The org itself is set up a few days earlier on the
-//! server's clock ([`SetUpEarlier`]): a rep owes reports only from the day their profile
-//! exists, and a rep who joined today would owe none for yesterday.
+//! they would be for a real yesterday. The people joined a week earlier (the profile's
+//! `created_at`, which the admin API accepts): a rep owes reports only from the day they
+//! joined, and a rep who joined today would owe none for yesterday.
 
 pub mod data;
 mod pipeline;
@@ -46,7 +46,7 @@ use fieldsales_core::record::visit_plan::PlannedVisit;
 use fieldsales_core::record::{Customer, Header, Kind, RecordRef};
 use fieldsales_core::store::Store;
 use fieldsales_core::sync::{self, CancelToken, SignIn, SyncError, SyncOptions};
-use fieldsales_core::time::ManualClock;
+use fieldsales_core::time::{ManualClock, SystemClock};
 use fieldsales_core::{BasisPoints, Currency, Money};
 use fieldsales_core::{Clock, GeoPoint, LocalDate, RecordId, Timestamp, Zone};
 use fieldsales_server::auth::Passwords;
@@ -88,28 +88,9 @@ const PRODUCTS: [(&str, &str, i64); 4] = [
 const BIG_DISCOUNT_PERCENT: u32 = 15;
 
 const HOUR_MS: i64 = 3_600_000;
-/// How long before the simulated day the org is set up.
-const SET_UP_DAYS_BEFORE: i64 = 7;
+/// How many days before now the demo's people joined the company.
+const JOINED_DAYS_BEFORE: i64 = 7;
 
-/// The server's clock: the system clock, running `behind_ms` behind while the org is set up
-/// and on time once the phones sign in.
-#[derive(Debug, Default)]
-pub struct SetUpEarlier {
-    behind_ms: std::sync::atomic::AtomicI64,
-}
-
-impl SetUpEarlier {
-    fn set_behind(&self, ms: i64) {
-        self.behind_ms
-            .store(ms, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Clock for SetUpEarlier {
-    fn now(&self) -> Timestamp {
-        Timestamp::now().plus_millis(-self.behind_ms.load(std::sync::atomic::Ordering::SeqCst))
-    }
-}
 const MINUTE_MS: i64 = 60_000;
 
 /// What went wrong; each says which step.
@@ -438,10 +419,24 @@ impl Admin {
         unit: RecordId,
         role: &str,
     ) -> Result<RecordId, DemoError> {
+        self.person_since(login, name, unit, role, None).await
+    }
+
+    /// A person who joined at `joined` (now when `None`): a rep owes daily reports from the
+    /// day they joined, so the demo's people join before the day it simulates.
+    pub async fn person_since(
+        &self,
+        login: &str,
+        name: &str,
+        unit: RecordId,
+        role: &str,
+        joined: Option<Timestamp>,
+    ) -> Result<RecordId, DemoError> {
         let profile = self
             .record(
                 json!({"kind": "user_profile", "name": name, "employee_no": login,
-                           "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai"}),
+                           "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai",
+                           "created_at": joined}),
             )
             .await?;
         self.post(
@@ -511,8 +506,7 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         ],
     )
     .map_err(|e| DemoError::Server(e.to_string()))?;
-    let clock = Arc::new(SetUpEarlier::default());
-    clock.set_behind(SET_UP_DAYS_BEFORE * 24 * HOUR_MS);
+    let clock = Arc::new(SystemClock);
     bootstrap(&config, clock.now()).await?;
     let store = fieldsales_server::open_store(&config)
         .await
@@ -537,7 +531,6 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
 
     progress.start("org", None);
     let (regions, teams) = seed_org(&admin, &mut rng, &options.data_dir).await?;
-    clock.set_behind(0);
     progress.finish();
 
     let people: Vec<&Person> = teams
@@ -821,9 +814,12 @@ async fn seed_org(
                "parent_id": parent.map(|p| p.to_string()), "zone": "Asia/Shanghai"})
     };
     let hq = admin.record(unit("总部", "hq", None)).await?;
+    let joined = Some(Timestamp::now().plus_millis(-JOINED_DAYS_BEFORE * 24 * HOUR_MS));
     let store = |login: &str| dir.join("devices").join(format!("{login}.sqlite3"));
     let hq_name = data::person_name(rng);
-    admin.person(HQ_LOGIN, &hq_name, hq, "hq_admin").await?;
+    admin
+        .person_since(HQ_LOGIN, &hq_name, hq, "hq_admin", joined)
+        .await?;
     let mut teams = Vec::new();
     let mut regions = Vec::new();
     let mut rep_no = 0;
@@ -832,7 +828,13 @@ async fn seed_org(
         let director = format!("director{}", r + 1);
         let director_name = data::person_name(rng);
         admin
-            .person(&director, &director_name, region, "regional_director")
+            .person_since(
+                &director,
+                &director_name,
+                region,
+                "regional_director",
+                joined,
+            )
             .await?;
         regions.push(Region {
             name: (*region_name).to_owned(),
@@ -847,7 +849,13 @@ async fn seed_org(
             let manager_login = format!("manager{}", teams.len() + 1);
             let manager_name = data::person_name(rng);
             let manager_id = admin
-                .person(&manager_login, &manager_name, team_id, "sales_manager")
+                .person_since(
+                    &manager_login,
+                    &manager_name,
+                    team_id,
+                    "sales_manager",
+                    joined,
+                )
                 .await?;
             // The team names its manager, so approvals route to them.
             admin
@@ -862,7 +870,9 @@ async fn seed_org(
                 rep_no += 1;
                 let login = format!("rep{rep_no:02}");
                 let name = data::person_name(rng);
-                admin.person(&login, &name, team_id, "sales_rep").await?;
+                admin
+                    .person_since(&login, &name, team_id, "sales_rep", joined)
+                    .await?;
                 reps.push(Person {
                     store: store(&login),
                     login,

@@ -2,6 +2,8 @@
 //! units and people that then sign in on a phone, and a process file that reaches every
 //! device at its next sync (or, with a problem in it, reaches nothing).
 
+use fieldsales_cli::admin_api::{AdminApiError, AdminClient};
+use fieldsales_core::Timestamp;
 use serde_json::Value;
 
 use crate::device::{ADMIN_PASSWORD, Phone, acme_server};
@@ -139,6 +141,34 @@ fn an_admin_adds_a_team_and_a_rep_who_signs_in_on_a_phone_and_syncs() {
         "{}",
         again.stdout
     );
+
+    // A person may be recorded as having joined earlier (an org moved in from another
+    // system), never later than the server's now.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let client = AdminClient::sign_in(&base, "acme", "admin", ADMIN_PASSWORD)
+            .await
+            .expect("admin signs in");
+        let person = |at: Timestamp| {
+            serde_json::json!({"kind": "user_profile", "name": "李强", "employee_no": "E1002",
+                               "unit_id": team, "roles": ["sales_rep"], "zone": "Asia/Shanghai",
+                               "created_at": at})
+        };
+        let day_ms = 24 * 3_600_000;
+        client
+            .record(person(Timestamp::now().plus_millis(-30 * day_ms)))
+            .await
+            .expect("a month ago is fine");
+        match client
+            .record(person(Timestamp::now().plus_millis(day_ms)))
+            .await
+        {
+            Err(AdminApiError::Refused { status, code, .. }) => {
+                assert_eq!((status, code.as_str()), (400, "invalid_field"));
+            }
+            other => panic!("a join date tomorrow must be refused, got {other:?}"),
+        }
+    });
 
     // A level that does not exist is a usage error; a wrong admin password an
     // authentication one.
