@@ -1282,7 +1282,7 @@ impl RepDay {
         // (deal, target, reason, forms filled first)
         let mut plan: Vec<(usize, Option<String>, Option<&str>, bool)> = vec![
             (0, chain.get(1).cloned(), None, true),
-            (1, chain.get(2).cloned(), None, self.index % 2 == 0),
+            (1, chain.get(2).cloned(), None, self.index.is_multiple_of(2)),
             (2, chain.get(3).cloned(), None, third != 2),
         ];
         match third {
