@@ -117,7 +117,7 @@ pub enum DeviceCommand {
     },
     /// Edits the server refused, which the user has not dismissed.
     Rejected,
-    /// The visits and report dashboards of the user's scope for a day.
+    /// The visits, report and funnel dashboards of the user's scope for a day.
     Dashboard {
         /// The day (YYYY-MM-DD); today in the user's zone when absent.
         #[arg(long)]
@@ -597,20 +597,34 @@ pub fn run(args: DeviceArgs, out: &Output) -> CommandResult {
                     .visits_dashboard(&request, Granularity::Day)
                     .map_err(engine_failure)?;
                 let reports = engine.report_dashboard(&request).map_err(engine_failure)?;
-                out.result(&json!({"visits": visits, "reports": reports}), |w| {
-                    let t = &visits.total;
-                    let r = &reports.total;
-                    writeln!(
-                        w,
-                        "{date}: {} check-ins ({} outside, {} flagged); reports {} on time, {} late, {} missing",
-                        t.check_ins,
-                        t.outside,
-                        t.flagged,
-                        r.on_time,
-                        r.late,
-                        r.missing
-                    )
-                });
+                let funnel = engine.funnel_dashboard(&request).map_err(engine_failure)?;
+                out.result(
+                    &json!({"visits": visits, "reports": reports, "funnel": funnel}),
+                    |w| {
+                        let t = &visits.total;
+                        let r = &reports.total;
+                        let f = &funnel.total;
+                        writeln!(
+                            w,
+                            "{date}: {} check-ins ({} outside, {} flagged); reports {} on time, {} late, {} missing",
+                            t.check_ins,
+                            t.outside,
+                            t.flagged,
+                            r.on_time,
+                            r.late,
+                            r.missing
+                        )?;
+                        writeln!(
+                            w,
+                            "pipeline {} open over {} stages; {} won ({}), {} lost",
+                            f.pipeline,
+                            f.stages.iter().filter(|s| s.open > 0).count(),
+                            f.won,
+                            f.won_amount,
+                            f.lost
+                        )
+                    },
+                );
                 Ok(ExitKind::Ok)
             }
         }

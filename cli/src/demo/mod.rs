@@ -1235,14 +1235,17 @@ impl RepDay {
             tally.opportunities += 1;
             for to in &chain[1..=k] {
                 clock.advance_millis(20 * MINUTE_MS);
-                if let pipeline::Moved::Refused { rule, detail } =
-                    pipeline::move_to(engine, login, &mut deal, to, None, true, on)?
-                {
-                    return Err(DemoError::Engine {
-                        login: login.to_owned(),
-                        step: "build the pipeline",
-                        source: fieldsales_core::Error::RuleViolated { rule, detail },
-                    });
+                match pipeline::move_to(engine, login, &mut deal, to, None, true, on)? {
+                    pipeline::Moved::Done => {}
+                    // A process whose stage waits for an approver: the deal stays here.
+                    pipeline::Moved::AwaitingApproval => break,
+                    pipeline::Moved::Refused { rule, detail } => {
+                        return Err(DemoError::Engine {
+                            login: login.to_owned(),
+                            step: "build the pipeline",
+                            source: fieldsales_core::Error::RuleViolated { rule, detail },
+                        });
+                    }
                 }
             }
             deals.push(deal);
@@ -1313,6 +1316,7 @@ impl RepDay {
                         *tally.entered_by_stage.entry(to.clone()).or_default() += 1;
                     }
                 }
+                pipeline::Moved::AwaitingApproval => {}
                 pipeline::Moved::Refused { rule, detail } => {
                     tally.stage_moves_refused += 1;
                     refused.push(RefusedMove {

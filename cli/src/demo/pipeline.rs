@@ -30,6 +30,8 @@ pub(super) struct Deal {
 pub(super) enum Moved {
     /// The deal is in the new stage.
     Done,
+    /// The stage asks for an approval first; the request is made and the deal stays.
+    AwaitingApproval,
     /// The phone refused the move: the rule's code and what the rep was told.
     Refused { rule: String, detail: String },
 }
@@ -151,10 +153,7 @@ pub(super) fn move_to(
             deal.stage = o.stage;
             Ok(Moved::Done)
         }
-        Ok(StageMoveResult::AwaitingApproval(_)) => Ok(Moved::Refused {
-            rule: "stage.approval".into(),
-            detail: format!("entering {to} waits for an approval"),
-        }),
+        Ok(StageMoveResult::AwaitingApproval(_)) => Ok(Moved::AwaitingApproval),
         Err(Error::StageMove(refused)) => Ok(Moved::Refused {
             rule: fieldsales_core::authority::opportunity::refusal_code(&refused).into(),
             detail: refused.to_string(),

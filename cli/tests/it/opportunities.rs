@@ -128,6 +128,12 @@ fn a_rep_moves_a_deal_offline_and_the_manager_sees_it_after_sync() {
         manager.ok(&["opportunity", "show", &deal])["outcome"]["reason"],
         "客户预算冻结"
     );
+    let funnel = &manager.ok(&["dashboard"])["funnel"]["total"];
+    assert_eq!(funnel["lost"], 1, "{funnel}");
+    assert_eq!(
+        funnel["pipeline"]["minor"], 0,
+        "nothing left open: {funnel}"
+    );
     assert_eq!(server.stop("TERM"), 0);
 }
 
