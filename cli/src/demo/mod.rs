@@ -35,9 +35,9 @@ use fieldsales_core::engine::visits::CheckInRequest;
 use fieldsales_core::engine::{ConfirmOutcome, Engine, NewOrder, NewOrderLine};
 use fieldsales_core::fieldwork::check_in::DevicePosition;
 use fieldsales_core::fieldwork::geofence::destination;
-use fieldsales_core::process::StageOutcome;
 use fieldsales_core::process::approval::Verdict;
 use fieldsales_core::process::stage::ordered_open_stages;
+use fieldsales_core::process::{SalesProcess, StageOutcome};
 use fieldsales_core::record::Product;
 use fieldsales_core::record::contact::{Contact, DecisionRole};
 use fieldsales_core::record::follow_up::FollowUpMethod;
@@ -799,6 +799,13 @@ async fn seed_org(
     rng: &mut fastrand::Rng,
     dir: &Path,
 ) -> Result<(Vec<Region>, Vec<Team>), DemoError> {
+    // The standard process, loaded as an admin loads a process file: every phone pulls it.
+    let process = SalesProcess::standard()
+        .to_toml()
+        .map_err(|e| DemoError::Server(format!("the standard process: {e}")))?;
+    admin
+        .record(json!({"kind": "process_config", "toml": process, "revision": 1}))
+        .await?;
     for (code, name, scope) in [
         ("sales_rep", "销售代表", "own"),
         ("sales_manager", "销售经理", "subtree"),
