@@ -5,6 +5,7 @@
 //! the binary, so the phone bindings can reuse it without a process in between. The binary
 //! keeps only argument parsing, terminal output and the choice of exit code.
 
+pub mod admin_api;
 pub mod demo;
 pub mod exit;
 pub mod transfer;

@@ -18,6 +18,8 @@ pub struct Failure {
     pub code: &'static str,
     /// What to tell the person.
     pub error: anyhow::Error,
+    /// The business rule that refused, when one did (`stage.skip`).
+    pub rule: Option<String>,
 }
 
 impl Failure {
@@ -27,6 +29,17 @@ impl Failure {
             kind,
             code,
             error: error.into(),
+            rule: None,
+        }
+    }
+
+    /// A refusal by the business rule `rule`.
+    pub fn rule(rule: &str, detail: impl std::fmt::Display) -> Self {
+        Failure {
+            kind: ExitKind::Refused,
+            code: "rule_violated",
+            error: anyhow::anyhow!("rule {rule} refused: {detail}"),
+            rule: Some(rule.to_owned()),
         }
     }
 }
@@ -62,13 +75,16 @@ impl Output {
     /// Prints a failure: on standard error as text, or on standard output as JSON.
     pub fn failure(&self, failure: &Failure) {
         if self.json {
-            let value = serde_json::json!({
+            let mut value = serde_json::json!({
                 "error": {
                     "code": failure.code,
                     "message": format!("{:#}", failure.error),
                     "exit_code": failure.kind.code(),
                 }
             });
+            if let Some(rule) = &failure.rule {
+                value["error"]["rule"] = serde_json::Value::from(rule.as_str());
+            }
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{value}");
         } else {

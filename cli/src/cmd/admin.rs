@@ -7,14 +7,18 @@
 //! server is serving. Passwords are read from standard input (first line), never from an
 //! argument, where they would show in the process list and the shell history.
 //!
-//! Org units, user profiles, roles and the process configuration are records, written
-//! through the sync path; their commands arrive with it.
+//! Org units, user profiles, roles and the process configuration are records every device
+//! pulls, so their commands go through a running server's admin API instead, as an admin
+//! console would: the server writes them with its own actor and the devices get them at
+//! their next sync. A process file is checked here first, so a file with problems is listed
+//! and never sent.
 
 use std::io::BufRead;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use fieldsales_cli::ExitKind;
+use fieldsales_cli::admin_api::{AdminApiError, AdminClient};
 use fieldsales_core::process::SalesProcess;
 use fieldsales_core::{RecordId, Timestamp};
 use fieldsales_server::auth::Passwords;
@@ -52,9 +56,131 @@ pub enum AdminCommand {
     /// Devices signed in with an account.
     #[command(subcommand)]
     Device(DeviceCommand),
-    /// Sales-process configuration files.
+    /// Sales-process configuration files: check one, or load it into a tenant.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Org units (HQ, regions, districts, teams), through the server's admin API.
+    #[command(subcommand)]
+    Unit(UnitCommand),
+    /// Roles and their data scope, through the server's admin API.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// People: a user profile (name, unit, roles) and their sign-in account, through the
+    /// server's admin API.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// How to reach a running server's admin API. The admin's password is
+/// $FIELDSALES_ADMIN_PASSWORD, else the first line of standard input.
+#[derive(Debug, Args)]
+pub struct ApiAccess {
+    /// The server's base URL (`http://127.0.0.1:8080`).
+    #[arg(long, value_name = "URL")]
+    server: String,
+    /// The tenant's slug.
+    #[arg(long)]
+    tenant: String,
+    /// The admin's login.
+    #[arg(long, value_name = "LOGIN")]
+    admin_login: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnitCommand {
+    /// Create an org unit, or replace the one named by `--id` (to name its manager, say).
+    Create {
+        /// Its name (`上海一组`).
+        #[arg(long)]
+        name: String,
+        /// `hq`, `region`, `district` or `team`.
+        #[arg(long)]
+        level: String,
+        /// The unit above it.
+        #[arg(long, value_name = "UUID")]
+        parent: Option<RecordId>,
+        /// Its manager's user profile (approvals route to them).
+        #[arg(long, value_name = "UUID")]
+        manager: Option<RecordId>,
+        /// Its IANA time zone.
+        #[arg(long, default_value = "Asia/Shanghai")]
+        zone: String,
+        /// The unit to replace; a new one when absent.
+        #[arg(long, value_name = "UUID")]
+        id: Option<RecordId>,
+        #[command(flatten)]
+        api: ApiAccess,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Create a role, or replace the one named by `--id`.
+    Create {
+        /// Its code, as user profiles and the process configuration name it (`sales_rep`).
+        #[arg(long)]
+        code: String,
+        /// What people see (`销售代表`).
+        #[arg(long)]
+        name: String,
+        /// Whose records it sees: `own`, `subtree`, `region` or `all`.
+        #[arg(long)]
+        scope: String,
+        /// A permission code (repeatable).
+        #[arg(long = "permission", value_name = "CODE")]
+        permissions: Vec<String>,
+        /// A field hidden from the role (repeatable).
+        #[arg(long = "hidden-field", value_name = "FIELD")]
+        hidden_fields: Vec<String>,
+        /// The role to replace; a new one when absent.
+        #[arg(long, value_name = "UUID")]
+        id: Option<RecordId>,
+        #[command(flatten)]
+        api: ApiAccess,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a person: their profile record, then their account. The new user's password
+    /// is the next line of standard input (after the admin's, when that comes from there).
+    Create {
+        /// What they sign in with.
+        #[arg(long, value_name = "LOGIN")]
+        login: String,
+        /// Their full name.
+        #[arg(long)]
+        name: String,
+        /// Their employee number; the login when absent.
+        #[arg(long)]
+        employee_no: Option<String>,
+        /// Their org unit.
+        #[arg(long, value_name = "UUID")]
+        unit: RecordId,
+        /// A role code (repeatable, at least one).
+        #[arg(long = "role", value_name = "CODE", required = true)]
+        roles: Vec<String>,
+        /// Their IANA time zone.
+        #[arg(long, default_value = "Asia/Shanghai")]
+        zone: String,
+        /// Job title.
+        #[arg(long)]
+        title: Option<String>,
+        /// Phone.
+        #[arg(long)]
+        phone: Option<String>,
+        /// E-mail.
+        #[arg(long)]
+        email: Option<String>,
+        /// The account may use the admin API.
+        #[arg(long)]
+        admin: bool,
+        /// Reuse this profile record (after an earlier run wrote it and the account failed).
+        #[arg(long, value_name = "UUID")]
+        profile_id: Option<RecordId>,
+        #[command(flatten)]
+        api: ApiAccess,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,11 +278,32 @@ pub enum ConfigCommand {
         /// The file.
         file: PathBuf,
     },
+    /// Check a sales-process TOML file and, when it is valid, make it the tenant's process
+    /// configuration; every device picks it up at its next sync. A file with problems is
+    /// listed as `check` lists it and nothing is sent.
+    Load {
+        /// The file.
+        file: PathBuf,
+        /// The configuration's revision number; the load time (seconds since 1970) when
+        /// absent, so a later load has a higher one.
+        #[arg(long)]
+        revision: Option<i64>,
+        #[command(flatten)]
+        api: ApiAccess,
+    },
 }
 
 pub fn run(command: AdminCommand, out: &Output) -> CommandResult {
     match command {
         AdminCommand::Config(ConfigCommand::Check { file }) => check_config(&file, out),
+        AdminCommand::Config(ConfigCommand::Load {
+            file,
+            revision,
+            api,
+        }) => load_config(&file, revision, &api, out),
+        AdminCommand::Unit(command) => unit(command, out),
+        AdminCommand::Role(command) => role(command, out),
+        AdminCommand::User(command) => user(command, out),
         AdminCommand::Tenant(TenantCommand::Create {
             slug,
             name,
@@ -367,13 +514,7 @@ pub fn run(command: AdminCommand, out: &Output) -> CommandResult {
 }
 
 fn check_config(file: &std::path::Path, out: &Output) -> CommandResult {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        Failure::new(
-            ExitKind::Other,
-            "io",
-            anyhow::anyhow!("{}: {e}", file.display()),
-        )
-    })?;
+    let text = read_config(file)?;
     match SalesProcess::from_toml(&text) {
         Ok(process) => {
             let view = serde_json::json!({
@@ -395,36 +536,302 @@ fn check_config(file: &std::path::Path, out: &Output) -> CommandResult {
             Ok(ExitKind::Ok)
         }
         Err(errors) => {
-            let listed: Vec<serde_json::Value> = errors
-                .0
-                .iter()
-                .map(|e| {
-                    serde_json::json!({
-                        "line": e.line,
-                        "column": e.column,
-                        "field": e.field.to_string(),
-                        "problem": e.problem.to_string(),
-                    })
-                })
-                .collect();
-            let view = serde_json::json!({ "ok": false, "errors": listed });
-            out.result(&view, |w| {
-                for e in &errors.0 {
-                    writeln!(
-                        w,
-                        "{}:{}:{}: {}: {}",
-                        file.display(),
-                        e.line,
-                        e.column,
-                        e.field,
-                        e.problem
-                    )?;
-                }
-                writeln!(w, "{} problem(s); the file is refused", errors.0.len())
-            });
+            print_config_errors(out, file, &errors);
             Ok(ExitKind::Refused)
         }
     }
+}
+
+fn read_config(file: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(file).map_err(|e| {
+        Failure::new(
+            ExitKind::Other,
+            "io",
+            anyhow::anyhow!("{}: {e}", file.display()),
+        )
+    })
+}
+
+fn print_config_errors(
+    out: &Output,
+    file: &std::path::Path,
+    errors: &fieldsales_core::process::ConfigErrors,
+) {
+    let listed: Vec<serde_json::Value> = errors
+        .0
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "line": e.line,
+                "column": e.column,
+                "field": e.field.to_string(),
+                "problem": e.problem.to_string(),
+            })
+        })
+        .collect();
+    let view = serde_json::json!({ "ok": false, "errors": listed });
+    out.result(&view, |w| {
+        for e in &errors.0 {
+            writeln!(
+                w,
+                "{}:{}:{}: {}: {}",
+                file.display(),
+                e.line,
+                e.column,
+                e.field,
+                e.problem
+            )?;
+        }
+        writeln!(w, "{} problem(s); the file is refused", errors.0.len())
+    });
+}
+
+/// Checks the file here, then loads it: a file with problems never reaches the server.
+fn load_config(
+    file: &std::path::Path,
+    revision: Option<i64>,
+    api: &ApiAccess,
+    out: &Output,
+) -> CommandResult {
+    let text = read_config(file)?;
+    let process = match SalesProcess::from_toml(&text) {
+        Ok(p) => p,
+        Err(errors) => {
+            print_config_errors(out, file, &errors);
+            return Ok(ExitKind::Refused);
+        }
+    };
+    let revision = revision.unwrap_or_else(|| Timestamp::now().millis() / 1000);
+    if revision < 0 {
+        return Err(Failure::new(
+            ExitKind::Usage,
+            "invalid_argument",
+            anyhow::anyhow!("--revision: must not be negative"),
+        ));
+    }
+    let password = admin_password(&mut StdinLines::default())?;
+    with_api(api, password, |admin| async move {
+        let id = admin
+            .record(serde_json::json!({"kind": "process_config", "toml": text,
+                                       "revision": revision}))
+            .await
+            .map_err(api_failure)?;
+        let view = serde_json::json!({
+            "id": id,
+            "name": process.name,
+            "revision": revision,
+            "stages": process.stages.len(),
+        });
+        out.result(&view, |w| {
+            writeln!(
+                w,
+                "process `{}` (revision {revision}, {} stages) loaded as {id}; devices pick it up at their next sync",
+                process.name,
+                process.stages.len()
+            )
+        });
+        Ok(ExitKind::Ok)
+    })
+}
+
+/// Lines of standard input, read as asked for: the admin's password, then a new user's.
+#[derive(Default)]
+struct StdinLines {
+    read: usize,
+}
+
+impl StdinLines {
+    fn next(&mut self, what: &str) -> Result<String, Failure> {
+        self.read += 1;
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            Failure::new(
+                ExitKind::Other,
+                "io",
+                anyhow::anyhow!("cannot read {what} from standard input: {e}"),
+            )
+        })?;
+        let text = line.trim_end_matches(['\r', '\n']).to_owned();
+        if text.is_empty() {
+            return Err(Failure::new(
+                ExitKind::Usage,
+                "no_password",
+                anyhow::anyhow!("no {what}: give it as line {} of standard input", self.read),
+            ));
+        }
+        Ok(text)
+    }
+}
+
+/// The admin's password: $FIELDSALES_ADMIN_PASSWORD, else the next line of standard input.
+fn admin_password(stdin: &mut StdinLines) -> Result<String, Failure> {
+    match std::env::var(format!("{ENV_PREFIX}ADMIN_PASSWORD")) {
+        Ok(p) if !p.is_empty() => Ok(p),
+        _ => stdin.next("the admin's password"),
+    }
+}
+
+/// Signs in to the admin API and runs `f` with the client.
+fn with_api<F, Fut>(api: &ApiAccess, password: String, f: F) -> CommandResult
+where
+    F: FnOnce(AdminClient) -> Fut,
+    Fut: std::future::Future<Output = CommandResult>,
+{
+    let runtime = super::runtime()?;
+    runtime.block_on(async move {
+        let admin = AdminClient::sign_in(&api.server, &api.tenant, &api.admin_login, &password)
+            .await
+            .map_err(api_failure)?;
+        f(admin).await
+    })
+}
+
+fn api_failure(e: AdminApiError) -> Failure {
+    let (kind, code) = match &e {
+        AdminApiError::Unreachable { .. } => (ExitKind::Network, "offline"),
+        AdminApiError::Auth { code, .. } => (ExitKind::Auth, known_code(code, "auth_refused")),
+        AdminApiError::Refused { code, .. } => (ExitKind::Refused, known_code(code, "refused")),
+        AdminApiError::BadAnswer { .. } => (ExitKind::Other, "protocol"),
+    };
+    Failure::new(kind, code, e)
+}
+
+/// The server's error code as a stable code of this command line, when it is one a script
+/// may branch on.
+fn known_code(code: &str, otherwise: &'static str) -> &'static str {
+    [
+        "invalid_field",
+        "invalid_record",
+        "login_taken",
+        "profile_taken",
+        "admin_required",
+        "bad_credentials",
+        "tenant_not_found",
+    ]
+    .into_iter()
+    .find(|k| *k == code)
+    .unwrap_or(otherwise)
+}
+
+fn one_of(flag: &str, value: &str, allowed: &[&str]) -> Result<(), Failure> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            ExitKind::Usage,
+            "invalid_argument",
+            anyhow::anyhow!("{flag}: `{value}` is not one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+fn written(out: &Output, what: &str, id: RecordId, name: &str) {
+    out.result(
+        &serde_json::json!({"id": id, "kind": what, "name": name}),
+        |w| writeln!(w, "{what} `{name}` written as {id}"),
+    );
+}
+
+fn unit(command: UnitCommand, out: &Output) -> CommandResult {
+    let UnitCommand::Create {
+        name,
+        level,
+        parent,
+        manager,
+        zone,
+        id,
+        api,
+    } = command;
+    one_of("--level", &level, &["hq", "region", "district", "team"])?;
+    let password = admin_password(&mut StdinLines::default())?;
+    with_api(&api, password, |admin| async move {
+        let id = admin
+            .record(serde_json::json!({
+                "kind": "org_unit", "id": id, "name": name, "level": level,
+                "parent_id": parent, "manager_id": manager, "zone": zone,
+            }))
+            .await
+            .map_err(api_failure)?;
+        written(out, "org_unit", id, &name);
+        Ok(ExitKind::Ok)
+    })
+}
+
+fn role(command: RoleCommand, out: &Output) -> CommandResult {
+    let RoleCommand::Create {
+        code,
+        name,
+        scope,
+        permissions,
+        hidden_fields,
+        id,
+        api,
+    } = command;
+    one_of("--scope", &scope, &["own", "subtree", "region", "all"])?;
+    let password = admin_password(&mut StdinLines::default())?;
+    with_api(&api, password, |admin| async move {
+        let id = admin
+            .record(serde_json::json!({
+                "kind": "role", "id": id, "code": code, "name": name, "data_scope": scope,
+                "permissions": permissions, "hidden_fields": hidden_fields,
+            }))
+            .await
+            .map_err(api_failure)?;
+        written(out, "role", id, &code);
+        Ok(ExitKind::Ok)
+    })
+}
+
+fn user(command: UserCommand, out: &Output) -> CommandResult {
+    let UserCommand::Create {
+        login,
+        name,
+        employee_no,
+        unit,
+        roles,
+        zone,
+        title,
+        phone,
+        email,
+        admin: is_admin,
+        profile_id,
+        api,
+    } = command;
+    parse("--login", Login::parse(&login))?;
+    let mut stdin = StdinLines::default();
+    let admin_password = admin_password(&mut stdin)?;
+    let password = stdin.next("the new user's password")?;
+    with_api(&api, admin_password, |admin| async move {
+        let profile = admin
+            .record(serde_json::json!({
+                "kind": "user_profile", "id": profile_id, "name": name,
+                "employee_no": employee_no.unwrap_or_else(|| login.clone()),
+                "unit_id": unit, "roles": roles, "zone": zone,
+                "title": title, "phone": phone, "email": email,
+            }))
+            .await
+            .map_err(api_failure)?;
+        let account = admin
+            .account(&login, &password, profile, is_admin)
+            .await
+            .map_err(|e| {
+                let mut failure = api_failure(e);
+                failure.error = failure.error.context(format!(
+                    "the profile of `{login}` was written as {profile} but the account was \
+                     not created; run again with --profile-id {profile} once fixed"
+                ));
+                failure
+            })?;
+        let view = serde_json::json!({"profile_id": profile, "account": account});
+        out.result(&view, |w| {
+            writeln!(
+                w,
+                "user `{login}` ({name}) created: profile {profile}, account {}",
+                account["id"].as_str().unwrap_or("?")
+            )
+        });
+        Ok(ExitKind::Ok)
+    })
 }
 
 /// Opens the server's store and runs `f` on it.

@@ -101,6 +101,9 @@ pub enum DeviceCommand {
     /// Tasks.
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Deals and their stage moves.
+    #[command(subcommand)]
+    Opportunity(super::opportunity::OpportunityCommand),
     /// Approvals waiting for the signed-in user, or a decision on one.
     Approve {
         /// The approval to decide; lists the waiting ones when absent.
@@ -114,7 +117,7 @@ pub enum DeviceCommand {
     },
     /// Edits the server refused, which the user has not dismissed.
     Rejected,
-    /// The visits and report dashboards of the user's scope for a day.
+    /// The visits, report and funnel dashboards of the user's scope for a day.
     Dashboard {
         /// The day (YYYY-MM-DD); today in the user's zone when absent.
         #[arg(long)]
@@ -219,10 +222,18 @@ pub enum ReportCommand {
     },
 }
 
-fn engine_failure(e: fieldsales_core::Error) -> Failure {
+pub(super) fn engine_failure(e: fieldsales_core::Error) -> Failure {
     use fieldsales_core::Error as E;
+    use fieldsales_core::authority;
     let (kind, code) = match &e {
-        E::RuleViolated { .. } => (ExitKind::Refused, "rule_violated"),
+        E::RuleViolated { rule, detail } => return Failure::rule(rule, detail),
+        E::StageMove(refused) => {
+            return Failure::rule(authority::opportunity::refusal_code(refused), refused);
+        }
+        E::Decision(refused) => {
+            return Failure::rule(authority::approval::refusal_code(refused), refused);
+        }
+        E::ProcessConfig(_) | E::Claim(_) | E::Pricing(_) => (ExitKind::Refused, "rule_violated"),
         E::DuplicateCustomer { .. } => (ExitKind::Refused, "duplicate"),
         E::Invalid(_) | E::InvalidInput { .. } => (ExitKind::Refused, "invalid"),
         E::NotAllowed(_) => (ExitKind::Refused, "not_allowed"),
@@ -254,7 +265,7 @@ fn sync_failure(e: SyncError) -> Failure {
     Failure::new(kind, code, e)
 }
 
-fn resume(path: &Path) -> Result<Engine, Failure> {
+pub(super) fn resume(path: &Path) -> Result<Engine, Failure> {
     if !path.exists() {
         return Err(Failure::new(
             ExitKind::Auth,
@@ -512,6 +523,9 @@ pub fn run(args: DeviceArgs, out: &Output) -> CommandResult {
                 Ok(ExitKind::Ok)
             }
             DeviceCommand::Task(command) => task(&args.store, command, out),
+            DeviceCommand::Opportunity(command) => {
+                super::opportunity::run(&args.store, command, out)
+            }
             DeviceCommand::Approve {
                 id,
                 reject,
@@ -583,20 +597,34 @@ pub fn run(args: DeviceArgs, out: &Output) -> CommandResult {
                     .visits_dashboard(&request, Granularity::Day)
                     .map_err(engine_failure)?;
                 let reports = engine.report_dashboard(&request).map_err(engine_failure)?;
-                out.result(&json!({"visits": visits, "reports": reports}), |w| {
-                    let t = &visits.total;
-                    let r = &reports.total;
-                    writeln!(
-                        w,
-                        "{date}: {} check-ins ({} outside, {} flagged); reports {} on time, {} late, {} missing",
-                        t.check_ins,
-                        t.outside,
-                        t.flagged,
-                        r.on_time,
-                        r.late,
-                        r.missing
-                    )
-                });
+                let funnel = engine.funnel_dashboard(&request).map_err(engine_failure)?;
+                out.result(
+                    &json!({"visits": visits, "reports": reports, "funnel": funnel}),
+                    |w| {
+                        let t = &visits.total;
+                        let r = &reports.total;
+                        let f = &funnel.total;
+                        writeln!(
+                            w,
+                            "{date}: {} check-ins ({} outside, {} flagged); reports {} on time, {} late, {} missing",
+                            t.check_ins,
+                            t.outside,
+                            t.flagged,
+                            r.on_time,
+                            r.late,
+                            r.missing
+                        )?;
+                        writeln!(
+                            w,
+                            "pipeline {} open over {} stages; {} won ({}), {} lost",
+                            f.pipeline,
+                            f.stages.iter().filter(|s| s.open > 0).count(),
+                            f.won,
+                            f.won_amount,
+                            f.lost
+                        )
+                    },
+                );
                 Ok(ExitKind::Ok)
             }
         }

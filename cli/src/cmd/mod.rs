@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod demo;
 pub mod device;
+pub mod opportunity;
 pub mod server;
 pub mod transfer;
 

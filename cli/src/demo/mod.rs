@@ -11,17 +11,20 @@
 //! The day simulated is yesterday in the reps' zone: the reps' phones run on a manual clock
 //! set to that day while the server keeps real time, so "late" (after the deadline, before
 //! the day closed) and "missing" (no report once the day closed) are judged by the server as
-//! they would be for a real yesterday. The org itself is set up a few days earlier on the
-//! server's clock ([`SetUpEarlier`]): a rep owes reports only from the day their profile
-//! exists, and a rep who joined today would owe none for yesterday.
+//! they would be for a real yesterday. The people joined a week earlier (the profile's
+//! `created_at`, which the admin API accepts): a rep owes reports only from the day they
+//! joined, and a rep who joined today would owe none for yesterday.
 
 pub mod data;
+mod pipeline;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use fieldsales_core::dashboard::attention::AttentionList;
+use fieldsales_core::dashboard::funnel::Funnel;
 use fieldsales_core::dashboard::reports::ReportCompliance;
 use fieldsales_core::dashboard::visits::{Granularity, VisitsDashboard};
 use fieldsales_core::dashboard::{DashboardRequest, DateRange, GroupBy};
@@ -33,6 +36,8 @@ use fieldsales_core::engine::{ConfirmOutcome, Engine, NewOrder, NewOrderLine};
 use fieldsales_core::fieldwork::check_in::DevicePosition;
 use fieldsales_core::fieldwork::geofence::destination;
 use fieldsales_core::process::approval::Verdict;
+use fieldsales_core::process::stage::ordered_open_stages;
+use fieldsales_core::process::{SalesProcess, StageOutcome};
 use fieldsales_core::record::Product;
 use fieldsales_core::record::contact::{Contact, DecisionRole};
 use fieldsales_core::record::follow_up::FollowUpMethod;
@@ -41,7 +46,7 @@ use fieldsales_core::record::visit_plan::PlannedVisit;
 use fieldsales_core::record::{Customer, Header, Kind, RecordRef};
 use fieldsales_core::store::Store;
 use fieldsales_core::sync::{self, CancelToken, SignIn, SyncError, SyncOptions};
-use fieldsales_core::time::ManualClock;
+use fieldsales_core::time::{ManualClock, SystemClock};
 use fieldsales_core::{BasisPoints, Currency, Money};
 use fieldsales_core::{Clock, GeoPoint, LocalDate, RecordId, Timestamp, Zone};
 use fieldsales_server::auth::Passwords;
@@ -53,6 +58,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::admin_api::{AdminApiError, AdminClient};
 use crate::transfer::Progress;
 
 /// The demo tenant.
@@ -82,28 +88,9 @@ const PRODUCTS: [(&str, &str, i64); 4] = [
 const BIG_DISCOUNT_PERCENT: u32 = 15;
 
 const HOUR_MS: i64 = 3_600_000;
-/// How long before the simulated day the org is set up.
-const SET_UP_DAYS_BEFORE: i64 = 7;
+/// How many days before now the demo's people joined the company.
+const JOINED_DAYS_BEFORE: i64 = 7;
 
-/// The server's clock: the system clock, running `behind_ms` behind while the org is set up
-/// and on time once the phones sign in.
-#[derive(Debug, Default)]
-pub struct SetUpEarlier {
-    behind_ms: std::sync::atomic::AtomicI64,
-}
-
-impl SetUpEarlier {
-    fn set_behind(&self, ms: i64) {
-        self.behind_ms
-            .store(ms, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Clock for SetUpEarlier {
-    fn now(&self) -> Timestamp {
-        Timestamp::now().plus_millis(-self.behind_ms.load(std::sync::atomic::Ordering::SeqCst))
-    }
-}
 const MINUTE_MS: i64 = 60_000;
 
 /// What went wrong; each says which step.
@@ -199,6 +186,24 @@ pub struct Tally {
     pub approvals_requested: u64,
     /// Those approvals the team's manager approved on their phone.
     pub approvals_approved: u64,
+    /// Deals opened, the carried-in pipeline and the day's new ones.
+    pub opportunities: u64,
+    /// Stage moves the phones made on the day (closing a deal included).
+    pub stage_moves: u64,
+    /// Stage moves the phones refused on the day.
+    pub stage_moves_refused: u64,
+    /// Deals won on the day.
+    pub won: u64,
+    /// Their amount, minor units of yuan.
+    pub won_amount_minor: i64,
+    /// Deals lost on the day.
+    pub lost: u64,
+    /// Deals open at the end of the day, by stage key.
+    pub open_by_stage: BTreeMap<String, u64>,
+    /// Their amount, minor units of yuan, by stage key.
+    pub open_amount_by_stage: BTreeMap<String, i64>,
+    /// Stages entered on the day (a new deal entering its first stage included), by stage key.
+    pub entered_by_stage: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -221,7 +226,41 @@ impl Tally {
         self.reports_missing += o.reports_missing;
         self.approvals_requested += o.approvals_requested;
         self.approvals_approved += o.approvals_approved;
+        self.opportunities += o.opportunities;
+        self.stage_moves += o.stage_moves;
+        self.stage_moves_refused += o.stage_moves_refused;
+        self.won += o.won;
+        self.won_amount_minor += o.won_amount_minor;
+        self.lost += o.lost;
+        for (mine, theirs) in [
+            (&mut self.open_by_stage, &o.open_by_stage),
+            (&mut self.entered_by_stage, &o.entered_by_stage),
+        ] {
+            for (stage, n) in theirs {
+                *mine.entry(stage.clone()).or_default() += n;
+            }
+        }
+        for (stage, n) in &o.open_amount_by_stage {
+            *self.open_amount_by_stage.entry(stage.clone()).or_default() += n;
+        }
     }
+}
+
+/// A stage move the phone refused, as the rep saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefusedMove {
+    /// The rep.
+    pub login: String,
+    /// The deal.
+    pub opportunity: String,
+    /// The stage it is in.
+    pub from: String,
+    /// The stage asked for.
+    pub to: String,
+    /// The rule's code (`stage.skip`).
+    pub rule: String,
+    /// What the phone said.
+    pub detail: String,
 }
 
 /// The simulation's own record: the day, and the tally per team and in all.
@@ -235,6 +274,10 @@ pub struct Simulated {
     pub total: Tally,
     /// By team name.
     pub teams: BTreeMap<String, Tally>,
+    /// By region name.
+    pub regions: BTreeMap<String, Tally>,
+    /// The stage moves the phones refused.
+    pub refused_moves: Vec<RefusedMove>,
 }
 
 /// One manager's dashboards after the day synced.
@@ -244,12 +287,20 @@ pub struct ManagerDashboard {
     pub login: String,
     /// Their name.
     pub name: String,
-    /// The team they manage.
-    pub team: String,
-    /// Visits of the day, one row per rep.
+    /// The team or region they manage.
+    pub unit: String,
+    /// `team` for a team manager, `region` for a regional director.
+    pub level: String,
+    /// How the rows are grouped: by rep for a team, by team for a region.
+    pub group_by: GroupBy,
+    /// The pipeline: open deals now, stages entered and deals closed on the day.
+    pub funnel: Funnel,
+    /// Visits of the day.
     pub visits: VisitsDashboard,
-    /// Daily-report compliance of the day, one row per rep.
+    /// Daily-report compliance of the day.
     pub reports: ReportCompliance,
+    /// What needs the manager: overdue deals, leads about to be reclaimed, approvals.
+    pub attention: AttentionList,
     /// Approvals that were waiting for the manager when their phone synced.
     pub approvals_waiting: u64,
     /// Approvals still waiting after they decided and synced again.
@@ -273,7 +324,7 @@ pub struct DemoReport {
     pub data_dir: PathBuf,
     /// What the simulation did.
     pub simulated: Simulated,
-    /// Every team manager's dashboards.
+    /// Every team manager's dashboards, then every regional director's.
     pub dashboards: Vec<ManagerDashboard>,
 }
 
@@ -305,17 +356,34 @@ struct Person {
 
 struct Team {
     name: String,
+    region: String,
     city: &'static data::City,
     manager: Person,
     reps: Vec<Person>,
 }
 
+struct Region {
+    name: String,
+    director: Person,
+}
+
 /// An admin signed in to the admin API: how the demo (and tests) shape a tenant the way an
 /// admin console would.
 pub struct Admin {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+    client: AdminClient,
+}
+
+fn admin_error(e: AdminApiError) -> DemoError {
+    let path = match &e {
+        AdminApiError::Unreachable { url, .. } => url.clone(),
+        AdminApiError::Auth { path, .. }
+        | AdminApiError::Refused { path, .. }
+        | AdminApiError::BadAnswer { path, .. } => path.clone(),
+    };
+    DemoError::Admin {
+        path,
+        detail: e.to_string(),
+    }
 }
 
 impl Admin {
@@ -326,62 +394,21 @@ impl Admin {
         login: &str,
         password: &str,
     ) -> Result<Admin, DemoError> {
-        // reqwest is built without a crypto provider; the sync client installs ring the same way.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut admin = Admin {
-            http: reqwest::Client::new(),
-            base: base.to_owned(),
-            token: String::new(),
-        };
-        let answer = admin
-            .post(
-                "/v1/auth/login",
-                json!({"tenant": tenant, "login": login, "password": password,
-                       "device_name": "admin console"}),
-            )
-            .await?;
-        admin.token = answer["token"]
-            .as_str()
-            .ok_or_else(|| DemoError::Admin {
-                path: "/v1/auth/login".into(),
-                detail: format!("no token in {answer}"),
-            })?
-            .to_owned();
-        Ok(admin)
+        Ok(Admin {
+            client: AdminClient::sign_in(base, tenant, login, password)
+                .await
+                .map_err(admin_error)?,
+        })
     }
 
     /// Posts `body` to an admin endpoint; the answer's JSON.
     pub async fn post(&self, path: &str, body: Value) -> Result<Value, DemoError> {
-        let failed = |detail: String| DemoError::Admin {
-            path: path.to_owned(),
-            detail,
-        };
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        let status = response.status();
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(failed(format!("{status}: {answer}")));
-        }
-        Ok(answer)
+        self.client.post(path, body).await.map_err(admin_error)
     }
 
     /// Writes a record through `/v1/admin/records`; its id.
     pub async fn record(&self, record: Value) -> Result<RecordId, DemoError> {
-        let answer = self.post("/v1/admin/records", record).await?;
-        answer["id"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| DemoError::Admin {
-                path: "/v1/admin/records".into(),
-                detail: format!("no record id in {answer}"),
-            })
+        self.client.record(record).await.map_err(admin_error)
     }
 
     /// A person in `unit` with `role`: a profile and an account with the demo password.
@@ -392,10 +419,24 @@ impl Admin {
         unit: RecordId,
         role: &str,
     ) -> Result<RecordId, DemoError> {
+        self.person_since(login, name, unit, role, None).await
+    }
+
+    /// A person who joined at `joined` (now when `None`): a rep owes daily reports from the
+    /// day they joined, so the demo's people join before the day it simulates.
+    pub async fn person_since(
+        &self,
+        login: &str,
+        name: &str,
+        unit: RecordId,
+        role: &str,
+        joined: Option<Timestamp>,
+    ) -> Result<RecordId, DemoError> {
         let profile = self
             .record(
                 json!({"kind": "user_profile", "name": name, "employee_no": login,
-                           "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai"}),
+                           "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai",
+                           "created_at": joined}),
             )
             .await?;
         self.post(
@@ -465,8 +506,7 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         ],
     )
     .map_err(|e| DemoError::Server(e.to_string()))?;
-    let clock = Arc::new(SetUpEarlier::default());
-    clock.set_behind(SET_UP_DAYS_BEFORE * 24 * HOUR_MS);
+    let clock = Arc::new(SystemClock);
     bootstrap(&config, clock.now()).await?;
     let store = fieldsales_server::open_store(&config)
         .await
@@ -490,13 +530,13 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
     progress.finish();
 
     progress.start("org", None);
-    let teams = seed_org(&admin, &mut rng, &options.data_dir).await?;
-    clock.set_behind(0);
+    let (regions, teams) = seed_org(&admin, &mut rng, &options.data_dir).await?;
     progress.finish();
 
     let people: Vec<&Person> = teams
         .iter()
         .flat_map(|t| std::iter::once(&t.manager).chain(&t.reps))
+        .chain(regions.iter().map(|r| &r.director))
         .collect();
     progress.start("catalogue", None);
     catalogue(&base, &options.data_dir).await?;
@@ -533,6 +573,8 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         seed: options.seed,
         total: Tally::default(),
         teams: BTreeMap::new(),
+        regions: BTreeMap::new(),
+        refused_moves: Vec::new(),
     };
     progress.start("working day", Some(reps.len() as u64));
     for (index, team, rep) in &reps {
@@ -543,14 +585,17 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
             zone: zone.clone(),
             customers: per_rep,
             first_customer: index * per_rep,
+            seed: options.seed,
         };
-        let tally = day.simulate(rep, team.city, &mut rng)?;
+        let (tally, refused) = day.simulate(rep, team.city, &mut rng)?;
         simulated.total.add(&tally);
-        simulated
-            .teams
-            .entry(team.name.clone())
-            .or_default()
-            .add(&tally);
+        for (by, name) in [
+            (&mut simulated.teams, &team.name),
+            (&mut simulated.regions, &team.region),
+        ] {
+            by.entry(name.clone()).or_default().add(&tally);
+        }
+        simulated.refused_moves.extend(refused);
         progress.advance(1);
     }
     progress.finish();
@@ -563,17 +608,20 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
     }
     progress.finish();
 
-    progress.start("dashboards", Some(teams.len() as u64));
-    let request = DashboardRequest {
-        range: DateRange {
-            from: date,
-            to: date,
-        },
-        group_by: GroupBy::Rep,
-    };
+    // Every manager's phone: the team managers approve what waits for them; then the
+    // regional directors look at their regions.
+    let managers: Vec<(&Person, &str, &str, GroupBy)> = teams
+        .iter()
+        .map(|t| (&t.manager, t.name.as_str(), "team", GroupBy::Rep))
+        .chain(
+            regions
+                .iter()
+                .map(|r| (&r.director, r.name.as_str(), "region", GroupBy::Team)),
+        )
+        .collect();
+    progress.start("dashboards", Some(managers.len() as u64));
     let mut dashboards = Vec::new();
-    for team in &teams {
-        let person = &team.manager;
+    for (person, unit, level, group_by) in managers {
         let mut engine = open(&person.store, &person.login, None)?;
         sync_once(&mut engine, &person.login).await?;
         let waiting = engine
@@ -583,7 +631,12 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
             engine
                 .decide_approval(approval.header.id, Verdict::Approve, Some("同意，下不为例"))
                 .map_err(engine_error(&person.login, "approve"))?;
-            if let Some(t) = simulated.teams.get_mut(&team.name) {
+            let by = if level == "team" {
+                &mut simulated.teams
+            } else {
+                &mut simulated.regions
+            };
+            if let Some(t) = by.get_mut(unit) {
                 t.approvals_approved += 1;
             }
             simulated.total.approvals_approved += 1;
@@ -593,20 +646,15 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
             .approvals_waiting_for_me()
             .map_err(engine_error(&person.login, "list approvals"))?
             .len();
-        let visits = engine
-            .visits_dashboard(&request, Granularity::Day)
-            .map_err(engine_error(&person.login, "visits dashboard"))?;
-        let reports = engine
-            .report_dashboard(&request)
-            .map_err(engine_error(&person.login, "report dashboard"))?;
         dashboards.push(ManagerDashboard {
             login: person.login.clone(),
             name: person.name.clone(),
-            team: team.name.clone(),
-            visits,
-            reports,
+            unit: unit.to_owned(),
+            level: level.to_owned(),
+            group_by,
             approvals_waiting: waiting.len() as u64,
             approvals_waiting_after: waiting_after as u64,
+            ..read_dashboards(&engine, &person.login, date, group_by)?
         });
         progress.advance(1);
     }
@@ -638,6 +686,43 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         },
         stop,
         server,
+    })
+}
+
+/// One manager's dashboards of `date`, read on their phone.
+fn read_dashboards(
+    engine: &Engine,
+    login: &str,
+    date: LocalDate,
+    group_by: GroupBy,
+) -> Result<ManagerDashboard, DemoError> {
+    let request = DashboardRequest {
+        range: DateRange {
+            from: date,
+            to: date,
+        },
+        group_by,
+    };
+    Ok(ManagerDashboard {
+        login: login.to_owned(),
+        name: String::new(),
+        unit: String::new(),
+        level: String::new(),
+        group_by,
+        funnel: engine
+            .funnel_dashboard(&request)
+            .map_err(engine_error(login, "funnel dashboard"))?,
+        visits: engine
+            .visits_dashboard(&request, Granularity::Day)
+            .map_err(engine_error(login, "visits dashboard"))?,
+        reports: engine
+            .report_dashboard(&request)
+            .map_err(engine_error(login, "report dashboard"))?,
+        attention: engine
+            .attention_list(request.range)
+            .map_err(engine_error(login, "attention list"))?,
+        approvals_waiting: 0,
+        approvals_waiting_after: 0,
     })
 }
 
@@ -713,7 +798,14 @@ async fn seed_org(
     admin: &Admin,
     rng: &mut fastrand::Rng,
     dir: &Path,
-) -> Result<Vec<Team>, DemoError> {
+) -> Result<(Vec<Region>, Vec<Team>), DemoError> {
+    // The standard process, loaded as an admin loads a process file: every phone pulls it.
+    let process = SalesProcess::standard()
+        .to_toml()
+        .map_err(|e| DemoError::Server(format!("the standard process: {e}")))?;
+    admin
+        .record(json!({"kind": "process_config", "toml": process, "revision": 1}))
+        .await?;
     for (code, name, scope) in [
         ("sales_rep", "销售代表", "own"),
         ("sales_manager", "销售经理", "subtree"),
@@ -729,24 +821,48 @@ async fn seed_org(
                "parent_id": parent.map(|p| p.to_string()), "zone": "Asia/Shanghai"})
     };
     let hq = admin.record(unit("总部", "hq", None)).await?;
+    let joined = Some(Timestamp::now().plus_millis(-JOINED_DAYS_BEFORE * 24 * HOUR_MS));
     let store = |login: &str| dir.join("devices").join(format!("{login}.sqlite3"));
     let hq_name = data::person_name(rng);
-    admin.person(HQ_LOGIN, &hq_name, hq, "hq_admin").await?;
+    admin
+        .person_since(HQ_LOGIN, &hq_name, hq, "hq_admin", joined)
+        .await?;
     let mut teams = Vec::new();
+    let mut regions = Vec::new();
     let mut rep_no = 0;
     for (r, (region_name, region_teams)) in data::REGIONS.iter().enumerate() {
         let region = admin.record(unit(region_name, "region", Some(hq))).await?;
         let director = format!("director{}", r + 1);
         let director_name = data::person_name(rng);
         admin
-            .person(&director, &director_name, region, "regional_director")
+            .person_since(
+                &director,
+                &director_name,
+                region,
+                "regional_director",
+                joined,
+            )
             .await?;
+        regions.push(Region {
+            name: (*region_name).to_owned(),
+            director: Person {
+                store: store(&director),
+                login: director,
+                name: director_name,
+            },
+        });
         for (team_name, city) in region_teams {
             let team_id = admin.record(unit(team_name, "team", Some(region))).await?;
             let manager_login = format!("manager{}", teams.len() + 1);
             let manager_name = data::person_name(rng);
             let manager_id = admin
-                .person(&manager_login, &manager_name, team_id, "sales_manager")
+                .person_since(
+                    &manager_login,
+                    &manager_name,
+                    team_id,
+                    "sales_manager",
+                    joined,
+                )
                 .await?;
             // The team names its manager, so approvals route to them.
             admin
@@ -761,7 +877,9 @@ async fn seed_org(
                 rep_no += 1;
                 let login = format!("rep{rep_no:02}");
                 let name = data::person_name(rng);
-                admin.person(&login, &name, team_id, "sales_rep").await?;
+                admin
+                    .person_since(&login, &name, team_id, "sales_rep", joined)
+                    .await?;
                 reps.push(Person {
                     store: store(&login),
                     login,
@@ -770,6 +888,7 @@ async fn seed_org(
             }
             teams.push(Team {
                 name: (*team_name).to_owned(),
+                region: (*region_name).to_owned(),
                 city,
                 manager: Person {
                     store: store(&manager_login),
@@ -780,7 +899,7 @@ async fn seed_org(
             });
         }
     }
-    Ok(teams)
+    Ok((regions, teams))
 }
 
 /// Opens a signed-in device store; on `clock` when given (the simulated day), else on
@@ -829,6 +948,9 @@ struct RepDay {
     zone: Zone,
     customers: usize,
     first_customer: usize,
+    /// The run's seed: the pipeline draws from its own generator derived from it, so adding
+    /// deals does not change the visits a seed gives.
+    seed: u64,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -860,11 +982,15 @@ impl RepDay {
         rep: &Person,
         city: &data::City,
         rng: &mut fastrand::Rng,
-    ) -> Result<Tally, DemoError> {
-        let clock = ManualClock::new(self.at(8, 0));
+    ) -> Result<(Tally, Vec<RefusedMove>), DemoError> {
+        // The customers and the pipeline the rep carries into the day date from a few days
+        // before it.
+        let clock = ManualClock::new(self.at(9 - 24 * PIPELINE_DAYS_BEFORE, 0));
         let mut engine = open(&rep.store, &rep.login, Some(clock.clone()))?;
         let login = rep.login.as_str();
         let mut tally = Tally::default();
+        let mut refused = Vec::new();
+        let mut names = Vec::new();
 
         let mut customers = Vec::new();
         for n in 0..self.customers {
@@ -883,6 +1009,7 @@ impl RepDay {
                 .create_customer(c)
                 .map_err(engine_error(login, "create a customer"))?;
             customers.push((created.header.id, seed.location));
+            names.push(created.legal_name.clone());
             tally.customers += 1;
             let contact = Contact {
                 header: Header::new(engine.me().user_id, clock.now()),
@@ -899,6 +1026,10 @@ impl RepDay {
             tally.contacts += 1;
             clock.advance_millis(1_000);
         }
+
+        let mut deals =
+            self.seed_pipeline(&mut engine, login, &clock, &customers, &names, &mut tally)?;
+        clock.set(self.at(8, 0));
 
         // The morning's plan: every visit but the last, which comes up during the day.
         let visits = 4 + rng.usize(..3);
@@ -969,6 +1100,23 @@ impl RepDay {
             tally.follow_ups += 1;
         }
 
+        if let Some(&(last, _)) = day.last() {
+            let name = names
+                .iter()
+                .zip(&customers)
+                .find(|(_, (id, _))| *id == last)
+                .map_or("", |(n, _)| n.as_str());
+            self.work_pipeline(
+                &mut engine,
+                login,
+                &clock,
+                &mut deals,
+                (last, name),
+                &mut tally,
+                &mut refused,
+            )?;
+        }
+
         // A task for tomorrow morning from the day's last visit.
         let me = engine.me().user_id;
         engine
@@ -1019,7 +1167,7 @@ impl RepDay {
         // The last rep files nothing; two file after the deadline; the rest before it.
         if self.index + 1 == self.reps {
             tally.reports_missing += 1;
-            return Ok(tally);
+            return Ok((tally, refused));
         }
         let late = matches!(self.index, 2 | 7);
         clock.set(if late {
@@ -1049,9 +1197,229 @@ impl RepDay {
         } else {
             tally.reports_on_time += 1;
         }
-        Ok(tally)
+        Ok((tally, refused))
+    }
+
+    /// The deals the rep carries into the day: one in each open stage, each moved there
+    /// stage by stage with the forms filled, over the days before.
+    fn seed_pipeline(
+        &self,
+        engine: &mut Engine,
+        login: &str,
+        clock: &ManualClock,
+        customers: &[(RecordId, GeoPoint)],
+        names: &[String],
+        tally: &mut Tally,
+    ) -> Result<Vec<pipeline::Deal>, DemoError> {
+        let mut rng = fastrand::Rng::with_seed(
+            self.seed ^ (self.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        let mut catalogue = Vec::new();
+        for (code, _, _) in PRODUCTS {
+            if let Some(p) = engine
+                .product_by_code(code)
+                .map_err(engine_error(login, "read the catalogue"))?
+            {
+                catalogue.push((p.header.id, p.list_price));
+            }
+        }
+        let chain = open_chain(engine, login)?;
+        let on = clock.now().local_date(&self.zone);
+        let mut deals = Vec::new();
+        for (k, deal_name) in DEALS.iter().enumerate().take(chain.len()) {
+            // The deals sit on the rep's last customers; the day's visits are spread over all.
+            let c = customers.len().saturating_sub(DEALS.len()) + k;
+            let (Some(&(customer, _)), Some(name)) = (customers.get(c), names.get(c)) else {
+                continue;
+            };
+            let products: Vec<(RecordId, i64, Money)> = catalogue
+                .get(k % catalogue.len().max(1))
+                .map(|&(id, price)| (id, 5 + rng.i64(0..40), price))
+                .into_iter()
+                .collect();
+            let mut deal =
+                pipeline::open(engine, login, (customer, name), deal_name, &products, on)?;
+            tally.opportunities += 1;
+            for to in &chain[1..=k] {
+                clock.advance_millis(20 * MINUTE_MS);
+                match pipeline::move_to(engine, login, &mut deal, to, None, true, on)? {
+                    pipeline::Moved::Done => {}
+                    // A process whose stage waits for an approver: the deal stays here.
+                    pipeline::Moved::AwaitingApproval => break,
+                    pipeline::Moved::Refused { rule, detail } => {
+                        return Err(DemoError::Engine {
+                            login: login.to_owned(),
+                            step: "build the pipeline",
+                            source: fieldsales_core::Error::RuleViolated { rule, detail },
+                        });
+                    }
+                }
+            }
+            deals.push(deal);
+        }
+        Ok(deals)
+    }
+
+    /// The day's work on the pipeline, after the visits: deals move on, one is won or lost,
+    /// a new one is opened at the last customer visited, and a rep or two tries a move the
+    /// stage rules refuse.
+    #[allow(clippy::too_many_arguments)]
+    fn work_pipeline(
+        &self,
+        engine: &mut Engine,
+        login: &str,
+        clock: &ManualClock,
+        deals: &mut Vec<pipeline::Deal>,
+        last_visited: (RecordId, &str),
+        tally: &mut Tally,
+        refused: &mut Vec<RefusedMove>,
+    ) -> Result<(), DemoError> {
+        let chain = open_chain(engine, login)?;
+        let process = engine
+            .process()
+            .map_err(engine_error(login, "read the process"))?;
+        let outcome = |o: StageOutcome| {
+            process
+                .stages
+                .iter()
+                .find(|s| s.outcome.as_ref() == Some(&o))
+                .map(|s| s.key.clone())
+        };
+        let (won, lost) = (outcome(StageOutcome::Won), outcome(StageOutcome::Lost));
+        clock.set(self.at(16, 0));
+        let on = self.date;
+        let third = self.index % 3;
+        // (deal, target, reason, forms filled first)
+        let mut plan: Vec<(usize, Option<String>, Option<&str>, bool)> = vec![
+            (0, chain.get(1).cloned(), None, true),
+            (1, chain.get(2).cloned(), None, self.index.is_multiple_of(2)),
+            (2, chain.get(3).cloned(), None, third != 2),
+        ];
+        match third {
+            0 => plan.push((3, won.clone(), Some("技术评分第一，客户发来中标通知"), true)),
+            1 => plan.push((3, lost.clone(), Some("客户选择了报价更低的竞争对手"), true)),
+            _ => {}
+        }
+        for (d, to, reason, prepared) in plan {
+            let (Some(deal), Some(to)) = (deals.get_mut(d), to) else {
+                continue;
+            };
+            // A rep who has not filled the next stage's form leaves the deal where it is,
+            // except one who presses on and hears why not.
+            if !prepared && self.index != MISSING_FIELDS_REP {
+                continue;
+            }
+            clock.advance_millis(7 * MINUTE_MS);
+            let from = deal.stage.clone();
+            match pipeline::move_to(engine, login, deal, &to, reason, prepared, on)? {
+                pipeline::Moved::Done => {
+                    tally.stage_moves += 1;
+                    if Some(&to) == won.as_ref() {
+                        tally.won += 1;
+                        tally.won_amount_minor += deal.amount.minor;
+                    } else if Some(&to) == lost.as_ref() {
+                        tally.lost += 1;
+                    } else {
+                        *tally.entered_by_stage.entry(to.clone()).or_default() += 1;
+                    }
+                }
+                pipeline::Moved::AwaitingApproval => {}
+                pipeline::Moved::Refused { rule, detail } => {
+                    tally.stage_moves_refused += 1;
+                    refused.push(RefusedMove {
+                        login: login.to_owned(),
+                        opportunity: deal.name.clone(),
+                        from,
+                        to,
+                        rule,
+                        detail,
+                    });
+                }
+            }
+        }
+
+        // A new deal from the last visit of the day.
+        clock.advance_millis(7 * MINUTE_MS);
+        let catalogue = engine
+            .product_by_code(PRODUCTS[3].0)
+            .map_err(engine_error(login, "read the catalogue"))?;
+        let products: Vec<(RecordId, i64, Money)> = catalogue
+            .map(|p| (p.header.id, 1 + (self.index as i64 % 3), p.list_price))
+            .into_iter()
+            .collect();
+        let mut fresh = pipeline::open(engine, login, last_visited, NEW_DEAL, &products, on)?;
+        tally.opportunities += 1;
+        *tally
+            .entered_by_stage
+            .entry(fresh.stage.clone())
+            .or_default() += 1;
+        // One rep wants the new deal in the last open stage at once: a skip, refused.
+        if self.index == SKIPPING_REP
+            && let Some(last) = chain.last()
+        {
+            clock.advance_millis(3 * MINUTE_MS);
+            let from = fresh.stage.clone();
+            if let pipeline::Moved::Refused { rule, detail } =
+                pipeline::move_to(engine, login, &mut fresh, last, None, false, on)?
+            {
+                tally.stage_moves_refused += 1;
+                refused.push(RefusedMove {
+                    login: login.to_owned(),
+                    opportunity: fresh.name.clone(),
+                    from,
+                    to: last.clone(),
+                    rule,
+                    detail,
+                });
+            }
+        }
+        deals.push(fresh);
+
+        let terminal = |key: &str| {
+            process
+                .stages
+                .iter()
+                .any(|s| s.key == key && s.is_terminal())
+        };
+        for deal in deals.iter().filter(|d| !terminal(&d.stage)) {
+            *tally.open_by_stage.entry(deal.stage.clone()).or_default() += 1;
+            *tally
+                .open_amount_by_stage
+                .entry(deal.stage.clone())
+                .or_default() += deal.amount.minor;
+        }
+        Ok(())
     }
 }
+
+/// The open stages an opportunity moves along, in order (the lead stage left out).
+fn open_chain(engine: &Engine, login: &str) -> Result<Vec<String>, DemoError> {
+    let process = engine
+        .process()
+        .map_err(engine_error(login, "read the process"))?;
+    Ok(ordered_open_stages(&process.stages)
+        .into_iter()
+        .filter(|s| !s.lead_stage)
+        .map(|s| s.key.clone())
+        .collect())
+}
+
+/// The deals a rep carries into the day, the first in the opening stage, each next one a
+/// stage further.
+const DEALS: [&str; 4] = [
+    "产线传感器改造",
+    "智能网关升级",
+    "控制系统扩容",
+    "新厂区自动化项目",
+];
+/// The deal a rep opens after the day's last visit.
+const NEW_DEAL: &str = "年度维保合同";
+/// The rep who tries to move a deal on without filling the next stage's form.
+const MISSING_FIELDS_REP: usize = 3;
+/// The rep who tries to take a new deal straight to the last open stage.
+const SKIPPING_REP: usize = 10;
+/// How many days before the simulated day the pipeline was opened.
+const PIPELINE_DAYS_BEFORE: i64 = 3;
 
 const FOLLOW_UPS: [&str; 5] = [
     "介绍了新一代产品，客户对价格敏感。",

@@ -10,32 +10,32 @@ use serde_json::{Value, json};
 use crate::server::Server;
 use crate::support::{fieldsales, path_str, run, run_with};
 
-const ADMIN_PASSWORD: &str = "correct horse battery";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
-struct Phone {
-    store: PathBuf,
+pub struct Phone {
+    pub store: PathBuf,
 }
 
 impl Phone {
-    fn new(dir: &Path, login: &str) -> Phone {
+    pub fn new(dir: &Path, login: &str) -> Phone {
         Phone {
             store: dir.join(format!("{login}.sqlite3")),
         }
     }
 
-    fn run(&self, args: &[&str]) -> crate::support::Run {
+    pub fn run(&self, args: &[&str]) -> crate::support::Run {
         let mut all = vec!["device", "--store", path_str(&self.store), "--json"];
         all.extend_from_slice(args);
         run(&all, "")
     }
 
-    fn ok(&self, args: &[&str]) -> Value {
+    pub fn ok(&self, args: &[&str]) -> Value {
         let out = self.run(args);
         out.expect_code(0);
         out.json()
     }
 
-    fn login(&self, base: &str, login: &str) -> Value {
+    pub fn login(&self, base: &str, login: &str) -> Value {
         let out = run_with(
             fieldsales().args([
                 "device",
@@ -56,13 +56,13 @@ impl Phone {
         out.json()
     }
 
-    fn customer(&self, id: &str) -> Value {
+    pub fn customer(&self, id: &str) -> Value {
         self.ok(&["customer", "show", id])["customers"][0].clone()
     }
 }
 
 /// A tenant with one team and two reps in it; returns the reps' profile ids.
-fn team(base: &str) -> (String, String) {
+pub fn team(base: &str) -> (String, String) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let admin = Admin::sign_in(base, "acme", "admin", ADMIN_PASSWORD)
@@ -93,10 +93,10 @@ fn team(base: &str) -> (String, String) {
     })
 }
 
-#[test]
-fn two_reps_edit_a_shared_customer_offline_and_both_see_the_merged_record() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("server");
+/// `fieldsales server` on loopback over a fresh data folder in `dir` holding the tenant
+/// `acme` with its first admin.
+pub fn acme_server(dir: &Path) -> (Server, String) {
+    let data = dir.join("server");
     run_with(
         fieldsales()
             .args([
@@ -118,6 +118,13 @@ fn two_reps_edit_a_shared_customer_offline_and_both_see_the_merged_record() {
     .expect_code(0);
     let server = Server::start(&data);
     let base = format!("http://{}", server.address);
+    (server, base)
+}
+
+#[test]
+fn two_reps_edit_a_shared_customer_offline_and_both_see_the_merged_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, base) = acme_server(dir.path());
     let (_wang_id, li_id) = team(&base);
 
     let wang = Phone::new(dir.path(), "wangfang");

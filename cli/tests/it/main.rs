@@ -2,11 +2,13 @@
 //! commands, the library for the finer points of an import.
 
 mod admin;
+mod admin_api;
 mod bad_files;
 mod contacts_and_products;
 mod demo;
 mod device;
 mod import_customers;
+mod opportunities;
 mod round_trip;
 mod server;
 mod support;

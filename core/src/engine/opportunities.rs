@@ -11,7 +11,7 @@ use crate::process::{
     FieldValues, StageMoveRequest, StageOutcome, check_stage_move, open_opportunity,
 };
 use crate::record::approval::ApprovalStatus;
-use crate::record::opportunity::{Outcome, OutcomeKind};
+use crate::record::opportunity::{OpportunityProduct, Outcome, OutcomeKind};
 use crate::record::{Approval, Header, Kind, Opportunity, RecordRef};
 use crate::{Error, LocalDate, Money, RecordId, Result};
 
@@ -135,6 +135,33 @@ impl Engine {
         self.require_visible(&o.header)?;
         self.store_mut().update::<Opportunity>(id, |o| {
             o.fields.extend(values);
+            Ok(())
+        })
+    }
+
+    /// Replaces the products an opportunity is about. Every product must be one this device
+    /// holds and every quantity positive, so a deal never names a product nobody can price.
+    pub fn set_opportunity_products(
+        &mut self,
+        id: RecordId,
+        products: Vec<OpportunityProduct>,
+    ) -> Result<Opportunity> {
+        let o: Opportunity = self.store().get(id)?;
+        self.require_visible(&o.header)?;
+        for p in &products {
+            if p.quantity <= 0 {
+                return Err(Error::InvalidInput {
+                    field: "quantity",
+                    detail: format!("must be at least 1, got {}", p.quantity),
+                });
+            }
+            match self.store().kind_of(p.product_id)? {
+                Some(k) if k == Kind::Product.as_str() => {}
+                _ => return Err(Error::not_found(Kind::Product, p.product_id)),
+            }
+        }
+        self.store_mut().update::<Opportunity>(id, |o| {
+            o.products = products;
             Ok(())
         })
     }

@@ -4,7 +4,7 @@
 
 use fieldsales_core::engine::{Engine, NewOpportunity, StageMoveResult};
 use fieldsales_core::process::{FieldValue, FieldValues, MoveKind, StageChange, StageMoveRefused};
-use fieldsales_core::record::opportunity::OutcomeKind;
+use fieldsales_core::record::opportunity::{OpportunityProduct, OutcomeKind};
 use fieldsales_core::record::{Customer, Opportunity};
 use fieldsales_core::{Error, LocalDate, RecordId, testing};
 
@@ -261,4 +261,58 @@ fn the_server_refuses_a_rewritten_history_and_a_second_deal_of_the_same_name() {
         server.push(&world, Who::RepLi, &twin).unwrap_err().rule,
         "opportunity.name_taken"
     );
+}
+
+#[test]
+fn a_deal_names_the_products_it_is_about_and_only_ones_the_phone_holds() {
+    let world = World::new();
+    let (mut li, _, deal) = li_with_deal(&world);
+    let gateway = li
+        .store_mut()
+        .create(testing::product(
+            "P-200",
+            "智能网关 G2",
+            testing::yuan(4_800),
+        ))
+        .unwrap();
+    let twenty = vec![OpportunityProduct {
+        product_id: gateway.header.id,
+        quantity: 20,
+    }];
+    let o = li
+        .set_opportunity_products(deal.header.id, twenty.clone())
+        .unwrap();
+    assert_eq!(o.products, twenty);
+
+    let unknown = li
+        .set_opportunity_products(
+            deal.header.id,
+            vec![OpportunityProduct {
+                product_id: RecordId::new(),
+                quantity: 1,
+            }],
+        )
+        .unwrap_err();
+    assert!(matches!(unknown, Error::NotFound { .. }), "{unknown:?}");
+    let none = li
+        .set_opportunity_products(
+            deal.header.id,
+            vec![OpportunityProduct {
+                product_id: gateway.header.id,
+                quantity: 0,
+            }],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            none,
+            Error::InvalidInput {
+                field: "quantity",
+                ..
+            }
+        ),
+        "{none:?}"
+    );
+    let held: Opportunity = li.store().get(deal.header.id).unwrap();
+    assert_eq!(held.products, twenty, "a refused list changes nothing");
 }

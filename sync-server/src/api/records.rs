@@ -70,6 +70,12 @@ pub enum AdminRecord {
         /// Whether they work here now.
         #[serde(default = "yes")]
         active: bool,
+        /// When they joined (UTC milliseconds); now when absent, never later than now. They
+        /// owe daily reports from that day, so an org moved in from another system keeps
+        /// its people's history.
+        #[schema(value_type = Option<i64>)]
+        #[serde(default)]
+        created_at: Option<fieldsales_core::Timestamp>,
     },
     /// A role.
     Role {
@@ -186,8 +192,21 @@ pub async fn put_record(
             email,
             title,
             active,
+            created_at,
         } => AnyRecord::UserProfile(UserProfile {
-            header: header(id, by, now),
+            header: {
+                let mut h = header(id, by, now);
+                if let Some(at) = created_at {
+                    if at > now {
+                        return Err(invalid(
+                            "created_at",
+                            format!("{at} is in the future; the server's time is {now}"),
+                        ));
+                    }
+                    h.created_at = at;
+                }
+                h
+            },
             name,
             employee_no,
             unit_id,
