@@ -1016,7 +1016,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .approve_location(customer.id.clone())
         .await
         .unwrap();
-    assert_eq!(placed.location, Some(proposal.point.clone()));
+    assert_eq!(placed.location, Some(proposal.point));
     match boss
         .clone()
         .reject_location(customer.id.clone(), "站在地铁站".into())
