@@ -49,7 +49,8 @@ pub struct SyncOptions {
     /// How long one request may take, ms.
     pub request_timeout_ms: u64,
     /// Whether the sync also uploads pending photos and files after the records (false on a
-    /// metered connection; `upload_attachments` sends them later).
+    /// metered connection; `upload_attachments` sends them later). Defaults to true.
+    #[uniffi(default = true)]
     pub upload_attachments: bool,
 }
 

@@ -9112,7 +9112,7 @@ public struct SyncOptions: Equatable, Hashable {
     public let requestTimeoutMs: UInt64
     /**
      * Whether the sync also uploads pending photos and files after the records (false on a
-     * metered connection; `upload_attachments` sends them later).
+     * metered connection; `upload_attachments` sends them later). Defaults to true.
      */
     public let uploadAttachments: Bool
 
@@ -9133,8 +9133,8 @@ public struct SyncOptions: Equatable, Hashable {
          */requestTimeoutMs: UInt64, 
         /**
          * Whether the sync also uploads pending photos and files after the records (false on a
-         * metered connection; `upload_attachments` sends them later).
-         */uploadAttachments: Bool) {
+         * metered connection; `upload_attachments` sends them later). Defaults to true.
+         */uploadAttachments: Bool = true) {
         self.maxAttempts = maxAttempts
         self.initialBackoffMs = initialBackoffMs
         self.maxBackoffMs = maxBackoffMs

@@ -33,7 +33,7 @@ internal fun env(name: String): String =
     assertNotNull(System.getenv(name), "$name is set by the Rust harness (ffi/tests/mobile/kotlin.rs)")
 
 internal val quick =
-    SyncOptions(maxAttempts = 2u, initialBackoffMs = 20u, maxBackoffMs = 100u, requestTimeoutMs = 30_000u, uploadAttachments = true)
+    SyncOptions(maxAttempts = 2u, initialBackoffMs = 20u, maxBackoffMs = 100u, requestTimeoutMs = 30_000u)
 
 // People's Square, Shanghai.
 internal const val SITE_LAT = 31.2304

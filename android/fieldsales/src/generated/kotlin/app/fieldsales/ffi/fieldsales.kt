@@ -10252,9 +10252,9 @@ data class SyncOptions (
     , 
     /**
      * Whether the sync also uploads pending photos and files after the records (false on a
-     * metered connection; `upload_attachments` sends them later).
+     * metered connection; `upload_attachments` sends them later). Defaults to true.
      */
-    val `uploadAttachments`: kotlin.Boolean
+    val `uploadAttachments`: kotlin.Boolean = true 
     
 ){
     
