@@ -1,15 +1,16 @@
 //! Photos and files on the phone: queued offline under their content hash, uploaded after a
 //! record sync or when the app asks (on Wi-Fi, say), each with a state a screen can show.
 //!
-//! The upload runs like a sync: it holds the engine, resumes each file where the server
-//! stopped, and stops at once when its [`SyncCancel`] is cancelled or its future dropped.
+//! The upload resumes each file where the server stopped and stops at once when its
+//! [`SyncCancel`] is cancelled or its future dropped. Unlike a record sync it does not hold the
+//! engine while bytes travel: a photo takes long on a poor connection, and the rep keeps
+//! working meanwhile.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use fieldsales_core::attachments::AttachmentStatus;
 use fieldsales_core::attachments::session::{self, UploadReport};
-use fieldsales_core::engine::Engine as CoreEngine;
 use fieldsales_core::sync::SyncError;
 
 use crate::engine::{Engine, blocking, lock, ms};
@@ -89,19 +90,34 @@ impl From<UploadReport> for AttachmentUploads {
     }
 }
 
-/// Uploads the pending attachments on this (blocking-pool) thread through `runtime`.
+/// Uploads the pending attachments on this (blocking-pool) thread through `runtime`. The
+/// engine is held only to read the plan and to record each file's progress, never while bytes
+/// travel, so screens keep working during a long upload.
 pub(crate) fn upload_here(
-    core: &mut CoreEngine,
+    engine: &Engine,
     runtime: &tokio::runtime::Handle,
     cancel: &SyncCancel,
-) -> Result<UploadReport, SyncError> {
-    let token = cancel.token.clone();
-    runtime.block_on(async {
-        tokio::select! {
-            r = session::upload_pending(core, &token) => r,
-            () = cancelled(cancel) => Err(SyncError::Cancelled),
+) -> Result<UploadReport, FieldsalesError> {
+    let plan = {
+        let guard = lock(&engine.core);
+        session::plan(guard.as_ref().ok_or(FieldsalesError::NotSignedIn)?)?
+    };
+    let mut report = UploadReport::default();
+    for pending in &plan.pending {
+        if cancel.is_cancelled() {
+            return Err(FieldsalesError::Cancelled);
         }
-    })
+        let sent = runtime.block_on(async {
+            tokio::select! {
+                r = plan.send(pending) => r,
+                () = cancelled(cancel) => Err(SyncError::Cancelled),
+            }
+        })?;
+        engine.write_now(|core| Ok(plan.record(core, pending, sent, &mut report)?))?;
+    }
+    let guard = lock(&engine.core);
+    let core = guard.as_ref().ok_or(FieldsalesError::NotSignedIn)?;
+    Ok(plan.finish(core, report)?)
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -159,12 +175,7 @@ impl Engine {
         let runtime = tokio::runtime::Handle::current();
         let mut on_drop = CancelOnDrop(Some(Arc::clone(&cancel)));
         let this = Arc::clone(&self);
-        let out = blocking(move || {
-            let mut guard = lock(&this.core);
-            let core = guard.as_mut().ok_or(FieldsalesError::NotSignedIn)?;
-            Ok(upload_here(core, &runtime, &cancel)?.into())
-        })
-        .await;
+        let out = blocking(move || Ok(upload_here(&this, &runtime, &cancel)?.into())).await;
         on_drop.0 = None;
         out
     }

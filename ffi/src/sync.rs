@@ -325,7 +325,7 @@ impl Engine {
         listener: Option<Arc<dyn SyncProgressListener>>,
         cancel: &SyncCancel,
     ) -> Result<SyncSummary, FieldsalesError> {
-        let (report, attachments) = {
+        let report = {
             let mut guard = lock(&self.core);
             let core = guard.as_mut().ok_or(FieldsalesError::NotSignedIn)?;
             let progress = move |p: &core_sync::SyncProgress| {
@@ -343,23 +343,25 @@ impl Engine {
                     () = cancelled(cancel) => Err(core_sync::SyncError::Cancelled),
                 }
             });
-            let attachments = match (&report, upload) {
-                (Ok(_), true) => match upload_here(core, runtime, cancel) {
-                    Ok(done) => Some(AttachmentUploads::from(done)),
-                    Err(e) => {
-                        tracing::info!(error = %e, "attachments stay pending until the next upload");
-                        None
-                    }
-                },
-                _ => None,
-            };
             let changes = core.take_changes();
             drop(guard);
             match changes {
                 Ok(changes) => self.announce(changes),
                 Err(e) => tracing::warn!(error = %e, "the change journal could not be read"),
             }
-            (report?, attachments)
+            report?
+        };
+        // The files go after the records, without holding the engine while they travel.
+        let attachments = if upload {
+            match upload_here(self, runtime, cancel) {
+                Ok(done) => Some(AttachmentUploads::from(done)),
+                Err(e) => {
+                    tracing::info!(error = %e, "attachments stay pending until the next upload");
+                    None
+                }
+            }
+        } else {
+            None
         };
         Ok(SyncSummary {
             progress: SyncProgress::from(&report.progress),

@@ -1193,12 +1193,13 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_the_server_gone_a_sync_is_offline_and_a_cancelled_upload_stops() {
+async fn with_the_server_gone_a_sync_is_offline_and_a_waiting_upload_holds_no_screen_back() {
     let world = World::start().await;
     let org = world.org().await;
     let wang = world.person("wang.wei", org.east_team, "sales_rep").await;
     let devices = tempfile::tempdir().expect("temp dir");
     let phone = signed_in(&world, &wang.login, &devices).await;
+    let addr = world.addr;
     world.stop().await;
 
     let photo = devices.path().join("shelf.jpg");
@@ -1224,6 +1225,30 @@ async fn with_the_server_gone_a_sync_is_offline_and_a_cancelled_upload_stops() {
             .unwrap_err(),
         FieldsalesError::Offline
     );
+
+    // The server's port now accepts connections and never answers: the upload waits on it,
+    // and the rep's screens keep working meanwhile (the engine is not held while bytes travel).
+    let silent = std::net::TcpListener::bind(addr).expect("the port is free again");
+    let cancel = SyncCancel::new();
+    let running = tokio::spawn({
+        let phone = phone.clone();
+        let cancel = cancel.clone();
+        async move { phone.upload_attachments(cancel).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!running.is_finished(), "the upload waits on the server");
+    let me = tokio::time::timeout(std::time::Duration::from_secs(2), phone.clone().me())
+        .await
+        .expect("the engine answers during an upload");
+    assert_eq!(me.unwrap().user_id, wang.profile.to_string());
+    cancel.cancel();
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), running)
+        .await
+        .expect("the cancelled upload ends")
+        .expect("the task ran");
+    assert_eq!(outcome.unwrap_err(), FieldsalesError::Cancelled);
+    drop(silent);
+
     let cancel = SyncCancel::new();
     cancel.cancel();
     assert!(cancel.is_cancelled());

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::Attachments;
 use super::client::{self, DEFAULT_CHUNK_BYTES, TransferError};
+use super::{Attachments, PendingUpload};
 use crate::engine::Engine;
 use crate::sync::client::META_SESSION;
 use crate::sync::{CancelToken, SyncError};
@@ -72,72 +72,146 @@ pub fn files_of(engine: &Engine) -> crate::Result<Attachments> {
     Attachments::beside(engine.store(), max_bytes)
 }
 
-/// Uploads every pending attachment of the signed-in user, recording the progress of each in
-/// the store as it goes; `cancel` stops between chunks of work.
-pub async fn upload_pending(
-    engine: &mut Engine,
-    cancel: &CancelToken,
-) -> Result<UploadReport, SyncError> {
+/// What an upload run needs, read from the engine at its start. The network part then runs
+/// without the engine, so an app can let its screens use the store while megabytes travel and
+/// take the engine back only to record each file's progress.
+pub struct UploadPlan {
+    credentials: Credentials,
+    files: Attachments,
+    http: reqwest::Client,
+    /// The attachments to send, oldest first.
+    pub pending: Vec<PendingUpload>,
+}
+
+/// How sending one attachment ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// The server holds `bytes` of it; `complete` once it holds the whole, verified content.
+    Held {
+        /// Bytes the server holds.
+        bytes: u64,
+        /// Whether that is all of it.
+        complete: bool,
+    },
+    /// The server would not take it (too large, say); it stays pending.
+    Refused(RefusedUpload),
+}
+
+/// Reads what an upload run needs: the session, the attachment folder and the pending list.
+pub fn plan(engine: &Engine) -> Result<UploadPlan, SyncError> {
     let credentials: Credentials = match engine.store().meta(META_SESSION)? {
         None => return Err(SyncError::NotSignedIn),
         Some(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| SyncError::Protocol(format!("stored session: {e}")))?,
     };
     let files = files_of(engine)?;
-    let http = http()?;
-    let mut report = UploadReport::default();
-    for pending in files.pending_uploads(engine.store())? {
-        if cancel.is_cancelled() {
-            return Err(SyncError::Cancelled);
-        }
+    let pending = files.pending_uploads(engine.store())?;
+    Ok(UploadPlan {
+        credentials,
+        files,
+        http: http()?,
+        pending,
+    })
+}
+
+impl UploadPlan {
+    /// Sends one attachment, resuming where the server stopped. A lost connection is
+    /// `Offline`, an ended session `AuthExpired` (the next record sync handles a revoked
+    /// device, wiping the store when the server says so).
+    pub async fn send(&self, pending: &PendingUpload) -> Result<Sent, SyncError> {
         let a = &pending.attachment;
         let sent = client::upload(
-            &http,
-            &credentials.server_url,
-            &credentials.token,
-            &files,
+            &self.http,
+            &self.credentials.server_url,
+            &self.credentials.token,
+            &self.files,
             a,
             DEFAULT_CHUNK_BYTES,
         )
         .await;
         match sent {
-            Ok(held) => {
-                let complete = held == u64::try_from(a.size).unwrap_or(0);
-                files.mark_uploaded(engine.store_mut(), &a.sha256, held, complete)?;
-                report.uploaded += u32::from(complete);
-            }
+            Ok(bytes) => Ok(Sent::Held {
+                bytes,
+                complete: bytes == u64::try_from(a.size).unwrap_or(0),
+            }),
             Err(TransferError::Server { status, body }) => {
                 let code = serde_json::from_str::<ErrorAnswer>(&body)
                     .map(|a| a.code)
                     .unwrap_or_default();
                 if status == 401 || status == 403 {
-                    // The session ended (or the device was revoked): the next record sync
-                    // handles it, wiping the store when the server says so.
                     return Err(SyncError::AuthExpired { code });
                 }
                 tracing::info!(status, %code, "the server refused an attachment");
-                report.refused.push(RefusedUpload {
+                Ok(Sent::Refused(RefusedUpload {
                     sha256: a.sha256.clone(),
                     status,
                     code,
-                });
+                }))
             }
-            Err(TransferError::Network(e)) => {
-                return Err(SyncError::Offline {
-                    attempts: 1,
-                    detail: e.to_string(),
-                });
-            }
-            Err(TransferError::Local(e)) => return Err(e.into()),
-            Err(TransferError::Io(e)) => return Err(crate::Error::Io(e).into()),
+            Err(TransferError::Network(e)) => Err(SyncError::Offline {
+                attempts: 1,
+                detail: e.to_string(),
+            }),
+            Err(TransferError::Local(e)) => Err(e.into()),
+            Err(TransferError::Io(e)) => Err(crate::Error::Io(e).into()),
             Err(other @ (TransferError::NotOnServer(_) | TransferError::HashMismatch(_))) => {
-                return Err(SyncError::Protocol(other.to_string()));
+                Err(SyncError::Protocol(other.to_string()))
             }
         }
     }
-    report.still_pending =
-        u32::try_from(files.pending_uploads(engine.store())?.len()).unwrap_or(u32::MAX);
-    Ok(report)
+
+    /// Records how sending `pending` ended, in the store and in `report`.
+    pub fn record(
+        &self,
+        engine: &mut Engine,
+        pending: &PendingUpload,
+        sent: Sent,
+        report: &mut UploadReport,
+    ) -> Result<(), SyncError> {
+        match sent {
+            Sent::Held { bytes, complete } => {
+                self.files.mark_uploaded(
+                    engine.store_mut(),
+                    &pending.attachment.sha256,
+                    bytes,
+                    complete,
+                )?;
+                report.uploaded += u32::from(complete);
+            }
+            Sent::Refused(refused) => report.refused.push(refused),
+        }
+        Ok(())
+    }
+
+    /// Completes `report` with what is still pending.
+    pub fn finish(
+        &self,
+        engine: &Engine,
+        mut report: UploadReport,
+    ) -> Result<UploadReport, SyncError> {
+        report.still_pending =
+            u32::try_from(self.files.pending_uploads(engine.store())?.len()).unwrap_or(u32::MAX);
+        Ok(report)
+    }
+}
+
+/// Uploads every pending attachment of the signed-in user, recording the progress of each in
+/// the store as it goes; `cancel` stops it between files. One the server refuses is reported
+/// and skipped; a lost connection stops the run.
+pub async fn upload_pending(
+    engine: &mut Engine,
+    cancel: &CancelToken,
+) -> Result<UploadReport, SyncError> {
+    let plan = plan(engine)?;
+    let mut report = UploadReport::default();
+    for pending in &plan.pending {
+        if cancel.is_cancelled() {
+            return Err(SyncError::Cancelled);
+        }
+        let sent = plan.send(pending).await?;
+        plan.record(engine, pending, sent, &mut report)?;
+    }
+    plan.finish(engine, report)
 }
 
 #[cfg(test)]
