@@ -45,6 +45,8 @@ pub struct Customer {
     pub address: Option<String>,
     /// Registered location: the centre of the check-in geofence.
     pub location: Option<GeoPoint>,
+    /// The latest location a rep proposed, and what a manager decided.
+    pub location_proposal: Option<LocationProposal>,
     /// Tier (A/B/C).
     pub tier: Option<String>,
     /// Where it came from.
@@ -75,12 +77,43 @@ impl From<CoreCustomer> for Customer {
             scale: c.scale,
             address: c.address,
             location: c.location.map(GeoPoint::from),
+            location_proposal: c.location_proposal.map(|p| LocationProposal {
+                point: GeoPoint::from(p.point),
+                accuracy_m: p.accuracy_m,
+                visit_id: p.visit_id.map(|v| v.to_string()),
+                proposed_by_id: p.proposed_by.to_string(),
+                proposed_at_ms: p.proposed_at.millis(),
+                status: p.status.as_str().to_string(),
+                decided_by_id: p.decided_by.map(|d| d.to_string()),
+                decided_at_ms: ms(p.decided_at),
+            }),
             tier: c.tier,
             source: c.source,
             tags: c.tags.iter().cloned().collect(),
             notes: c.notes.as_str().to_string(),
         }
     }
+}
+
+/// A customer location a rep's check-in proposed, waiting for (or decided by) a manager.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LocationProposal {
+    /// The proposed point.
+    pub point: GeoPoint,
+    /// The accuracy of the fix that proposed it, metres.
+    pub accuracy_m: f64,
+    /// The visit whose check-in proposed it.
+    pub visit_id: Option<String>,
+    /// The rep who proposed it.
+    pub proposed_by_id: String,
+    /// When, ms.
+    pub proposed_at_ms: i64,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    /// The manager who decided.
+    pub decided_by_id: Option<String>,
+    /// When it was decided, ms.
+    pub decided_at_ms: Option<i64>,
 }
 
 /// What the user typed for a new customer, or the edited fields of one.
@@ -289,6 +322,55 @@ fn visible_customer(core: &CoreEngine, id: &str) -> Result<CoreCustomer, Fieldsa
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Engine {
+    /// Proposes the position of one of the rep's own check-ins as its customer's location
+    /// (the customer moved, or its location was wrong). The fix must have been judged
+    /// trustworthy (`location.fix_untrustworthy` otherwise), and only one proposal waits at a
+    /// time (`location.already_proposed`). Nothing moves until a manager approves.
+    pub async fn propose_location(
+        self: Arc<Self>,
+        visit_id: String,
+    ) -> Result<Customer, FieldsalesError> {
+        let id = record_id("visit_id", &visit_id)?;
+        self.write(move |e| Ok(e.propose_location(id)?.into()))
+            .await
+    }
+
+    /// Customers in the manager's view with a proposed location waiting for a decision.
+    pub async fn pending_location_proposals(
+        self: Arc<Self>,
+    ) -> Result<Vec<Customer>, FieldsalesError> {
+        self.read(|e| {
+            Ok(e.pending_location_proposals()?
+                .into_iter()
+                .map(Customer::from)
+                .collect())
+        })
+        .await
+    }
+
+    /// A manager approves a proposed location: it becomes the customer's geofence centre.
+    /// The rep who proposed it cannot approve it (`NotAllowed`).
+    pub async fn approve_location(
+        self: Arc<Self>,
+        customer_id: String,
+    ) -> Result<Customer, FieldsalesError> {
+        let id = record_id("customer_id", &customer_id)?;
+        self.write(move |e| Ok(e.approve_location(id)?.into()))
+            .await
+    }
+
+    /// A manager rejects a proposed location, saying why (the reason goes to the customer's
+    /// notes for the rep to read).
+    pub async fn reject_location(
+        self: Arc<Self>,
+        customer_id: String,
+        reason: String,
+    ) -> Result<Customer, FieldsalesError> {
+        let id = record_id("customer_id", &customer_id)?;
+        self.write(move |e| Ok(e.reject_location(id, &reason)?.into()))
+            .await
+    }
+
     /// Runs the duplicate check on a draft without saving it (as the rep types the name).
     pub async fn check_customer_duplicates(
         self: Arc<Self>,

@@ -1,4 +1,5 @@
-//! The manager's team dashboard on the phone: the sales funnel of their scope.
+//! The manager's team dashboards on the phone: the funnel, visits, report compliance, target
+//! attainment and what needs attention, over their scope.
 //!
 //! Computed in core over the local store, from the data of the last sync, with the same
 //! functions the server's dashboard API runs; each result says how fresh it is
@@ -6,8 +7,10 @@
 
 use std::sync::Arc;
 
+use fieldsales_core::dashboard::attention::AttentionList;
 use fieldsales_core::dashboard::funnel::{FunnelFigures as CoreFigures, StageFigures as CoreStage};
 use fieldsales_core::dashboard::reports::{ReportCompliance, ReportFigures as CoreReportFigures};
+use fieldsales_core::dashboard::targets::TargetBoard;
 use fieldsales_core::dashboard::visits::{
     Granularity, VisitFigures as CoreVisitFigures, VisitsDashboard as CoreVisits,
 };
@@ -430,5 +433,300 @@ impl From<ReportCompliance> for ReportDashboard {
                 .collect(),
             total: r.total.into(),
         }
+    }
+}
+
+/// One target on the leaderboard.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TargetRow {
+    /// Place on the board, 1 first.
+    pub rank: u32,
+    /// The target record.
+    pub target_id: String,
+    /// The rep, team or region it is for.
+    pub subject_id: String,
+    /// Its name.
+    pub subject_name: String,
+    /// `month`, `quarter` or `year`.
+    pub period: String,
+    /// The period's first day, `YYYY-MM-DD`.
+    pub period_start: String,
+    /// The period's last day, `YYYY-MM-DD`.
+    pub period_end: String,
+    /// `won_amount` or `collected_amount`.
+    pub metric: String,
+    /// The goal.
+    pub target: Money,
+    /// What was achieved so far.
+    pub achieved: Money,
+    /// Achieved over the goal, basis points (85% is 8500); none for a zero goal.
+    pub attainment_bp: Option<u32>,
+}
+
+/// Target attainment of the user's scope, as a leaderboard.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TargetDashboard {
+    /// When the data was last synced, ms.
+    pub data_as_of_ms: Option<i64>,
+    /// The currency of the amounts; targets in another are left out and counted below.
+    pub currency: String,
+    /// Best first.
+    pub leaderboard: Vec<TargetRow>,
+    /// Targets left out because their currency differs.
+    pub excluded_other_currency: u64,
+}
+
+impl From<TargetBoard> for TargetDashboard {
+    fn from(b: TargetBoard) -> Self {
+        TargetDashboard {
+            data_as_of_ms: ms(b.data_as_of),
+            currency: b.currency.code().to_string(),
+            leaderboard: b
+                .leaderboard
+                .into_iter()
+                .map(|r| TargetRow {
+                    rank: r.rank,
+                    target_id: r.target_id.to_string(),
+                    subject_id: r.subject.id.to_string(),
+                    subject_name: r.subject.name,
+                    period: r.period.as_str().to_string(),
+                    period_start: r.period_start.to_string(),
+                    period_end: r.period_end.to_string(),
+                    metric: r.metric.as_str().to_string(),
+                    target: r.target.into(),
+                    achieved: r.achieved.into(),
+                    attainment_bp: r.attainment.map(|b| b.0),
+                })
+                .collect(),
+            excluded_other_currency: b.excluded_other_currency,
+        }
+    }
+}
+
+/// A deal past its stage's allowed time.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OverdueDeal {
+    /// The opportunity.
+    pub opportunity_id: String,
+    /// Its name.
+    pub name: String,
+    /// The owning rep.
+    pub owner_id: String,
+    /// The rep's name.
+    pub owner_name: String,
+    /// Its stage's code.
+    pub stage: String,
+    /// When it was due to move on, ms.
+    pub due_at_ms: i64,
+    /// How long overdue, ms.
+    pub overdue_ms: i64,
+    /// Its amount.
+    pub amount: Money,
+}
+
+/// A lead about to go back to the pool for lack of follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LeadAtRisk {
+    /// The lead.
+    pub lead_id: String,
+    /// Its company.
+    pub company_name: String,
+    /// The rep holding it.
+    pub owner_id: String,
+    /// The rep's name.
+    pub owner_name: String,
+    /// Last followed up, ms.
+    pub idle_since_ms: i64,
+    /// When it goes back to the pool, ms.
+    pub due_at_ms: i64,
+    /// Whether it is due already (the next reclaim run takes it).
+    pub due_now: bool,
+}
+
+/// A lead that went back to the pool within the range.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReclaimedLead {
+    /// The lead.
+    pub lead_id: String,
+    /// Its company.
+    pub company_name: String,
+    /// The rep it was taken from.
+    pub from_id: String,
+    /// The rep's name.
+    pub from_name: String,
+    /// When, ms.
+    pub at_ms: i64,
+    /// Its status now.
+    pub status: String,
+}
+
+/// An approval waiting for the user's decision.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WaitingApproval {
+    /// The approval.
+    pub approval_id: String,
+    /// What it is about, in words.
+    pub title: String,
+    /// Who asked.
+    pub requester_id: String,
+    /// Their name.
+    pub requester_name: String,
+    /// The kind of record it is about.
+    pub subject_kind: String,
+    /// The record.
+    pub subject_id: String,
+    /// The rule that asked for it.
+    pub rule: String,
+    /// The amount at stake, if any.
+    pub amount: Option<Money>,
+    /// The roles of its steps, in order.
+    pub step_roles: Vec<String>,
+    /// When it was asked for, ms.
+    pub created_at_ms: i64,
+}
+
+/// One of the user's own changes the server refused.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RefusedChange {
+    /// The record.
+    pub record_id: String,
+    /// Its kind.
+    pub kind: String,
+    /// The rule's stable code.
+    pub reason_code: String,
+    /// Why, in words.
+    pub detail: String,
+    /// When, ms.
+    pub rejected_at_ms: i64,
+}
+
+/// What needs the manager's attention now.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AttentionDashboard {
+    /// When the data was last synced, ms.
+    pub data_as_of_ms: Option<i64>,
+    /// Deals stuck past their stage's time, most overdue first (cut at the configured limit).
+    pub overdue_opportunities: Vec<OverdueDeal>,
+    /// How many there are in all.
+    pub overdue_opportunities_total: u64,
+    /// Leads about to go back to the pool.
+    pub leads_due_for_reclaim: Vec<LeadAtRisk>,
+    /// How many there are in all.
+    pub leads_due_for_reclaim_total: u64,
+    /// Leads that went back to the pool within the range.
+    pub reclaimed_leads: Vec<ReclaimedLead>,
+    /// How many there are in all.
+    pub reclaimed_leads_total: u64,
+    /// Approvals waiting for the user.
+    pub approvals_waiting: Vec<WaitingApproval>,
+    /// The user's own changes the server refused.
+    pub rejected_changes: Vec<RefusedChange>,
+}
+
+impl From<AttentionList> for AttentionDashboard {
+    fn from(a: AttentionList) -> Self {
+        AttentionDashboard {
+            data_as_of_ms: ms(a.data_as_of),
+            overdue_opportunities: a
+                .overdue_opportunities
+                .into_iter()
+                .map(|o| OverdueDeal {
+                    opportunity_id: o.opportunity_id.to_string(),
+                    name: o.name,
+                    owner_id: o.owner.id.to_string(),
+                    owner_name: o.owner.name,
+                    stage: o.stage,
+                    due_at_ms: o.due_at.millis(),
+                    overdue_ms: o.overdue_ms,
+                    amount: o.amount.into(),
+                })
+                .collect(),
+            overdue_opportunities_total: a.overdue_opportunities_total,
+            leads_due_for_reclaim: a
+                .leads_due_for_reclaim
+                .into_iter()
+                .map(|l| LeadAtRisk {
+                    lead_id: l.lead_id.to_string(),
+                    company_name: l.company_name,
+                    owner_id: l.owner.id.to_string(),
+                    owner_name: l.owner.name,
+                    idle_since_ms: l.idle_since.millis(),
+                    due_at_ms: l.due_at.millis(),
+                    due_now: l.due_now,
+                })
+                .collect(),
+            leads_due_for_reclaim_total: a.leads_due_for_reclaim_total,
+            reclaimed_leads: a
+                .reclaimed_leads
+                .into_iter()
+                .map(|l| ReclaimedLead {
+                    lead_id: l.lead_id.to_string(),
+                    company_name: l.company_name,
+                    from_id: l.from.id.to_string(),
+                    from_name: l.from.name,
+                    at_ms: l.at.millis(),
+                    status: l.status,
+                })
+                .collect(),
+            reclaimed_leads_total: a.reclaimed_leads_total,
+            approvals_waiting: a
+                .approvals_waiting
+                .into_iter()
+                .map(|w| WaitingApproval {
+                    approval_id: w.approval_id.to_string(),
+                    title: w.title,
+                    requester_id: w.requester.id.to_string(),
+                    requester_name: w.requester.name,
+                    subject_kind: w.subject_kind,
+                    subject_id: w.subject_id.to_string(),
+                    rule: w.rule,
+                    amount: w.amount.map(Money::from),
+                    step_roles: w.step_roles,
+                    created_at_ms: w.created_at.millis(),
+                })
+                .collect(),
+            rejected_changes: a
+                .rejected_changes
+                .into_iter()
+                .map(|r| RefusedChange {
+                    record_id: r.record_id.to_string(),
+                    kind: r.kind,
+                    reason_code: r.reason_code,
+                    detail: r.detail,
+                    rejected_at_ms: r.rejected_at.millis(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Engine {
+    /// Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
+    /// leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
+    /// `region`.
+    pub async fn target_dashboard(
+        self: Arc<Self>,
+        from: String,
+        to: String,
+        group_by: String,
+    ) -> Result<TargetDashboard, FieldsalesError> {
+        let req = request(&from, &to, &group_by)?;
+        self.read(move |e| Ok(e.target_dashboard(&req)?.into()))
+            .await
+    }
+
+    /// What needs the user's attention now; `from`..`to` (local days) selects the leads
+    /// that went back to the pool.
+    pub async fn attention_dashboard(
+        self: Arc<Self>,
+        from: String,
+        to: String,
+    ) -> Result<AttentionDashboard, FieldsalesError> {
+        let from = crate::time::date("from", &from)?;
+        let to = crate::time::date("to", &to)?;
+        let range = DateRange::new(from, to)?;
+        self.read(move |e| Ok(e.attention_list(range)?.into()))
+            .await
     }
 }

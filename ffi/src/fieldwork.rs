@@ -9,7 +9,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use fieldsales_core::attachments::Attachments;
 use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::reports::ReportSections;
 use fieldsales_core::engine::tasks::NewTask;
@@ -228,7 +227,18 @@ pub struct DailyReport {
     /// When submitted, ms.
     pub submitted_at_ms: Option<i64>,
     /// Comments by managers, oldest first.
-    pub comments: Vec<String>,
+    pub comments: Vec<ReportComment>,
+}
+
+/// A manager's comment on a daily report.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReportComment {
+    /// The manager.
+    pub by_id: String,
+    /// When, ms.
+    pub at_ms: i64,
+    /// What they said.
+    pub text: String,
 }
 
 impl From<CoreReport> for DailyReport {
@@ -246,7 +256,15 @@ impl From<CoreReport> for DailyReport {
             visit_ids: ids(r.visit_ids),
             follow_up_ids: ids(r.follow_up_ids),
             submitted_at_ms: ms(r.submitted_at),
-            comments: r.comments.into_iter().map(|c| c.text).collect(),
+            comments: r
+                .comments
+                .into_iter()
+                .map(|c| ReportComment {
+                    by_id: c.by.to_string(),
+                    at_ms: c.at.millis(),
+                    text: c.text,
+                })
+                .collect(),
         }
     }
 }
@@ -275,8 +293,12 @@ pub struct Task {
     pub kind: String,
     /// Title.
     pub title: String,
+    /// Who gave it (the owner for one's own tasks).
+    pub assigner_id: String,
     /// `proposed`, `open`, `rejected`, `completed` or `cancelled`.
     pub status: String,
+    /// Why the assignee rejected it.
+    pub reject_reason: Option<String>,
     /// Due, ms.
     pub due_at_ms: Option<i64>,
     /// A schedule entry's start, ms.
@@ -294,7 +316,9 @@ impl From<CoreTask> for Task {
             owner_id: t.header.owner_id.map(|o| o.to_string()),
             kind: t.kind.as_str().to_string(),
             title: t.title,
+            assigner_id: t.assigner_id.to_string(),
             status: t.status.as_str().to_string(),
+            reject_reason: t.reject_reason,
             due_at_ms: ms(t.due_at),
             start_at_ms: ms(t.start_at),
             end_at_ms: ms(t.end_at),
@@ -413,21 +437,19 @@ impl Engine {
             .await
     }
 
-    /// Adds a photo from a file the camera wrote: it is copied into the device's attachment
-    /// store under its content hash (the same photo twice is kept once) and uploaded by a
-    /// later sync. Files larger than `max_bytes` are refused.
+    /// Adds a photo from a file the camera wrote: it is queued like `queue_attachment` (kept
+    /// once under its content hash, refused over the configured `visit.max_photo_bytes`) and
+    /// uploaded by a later sync.
     pub async fn add_visit_photo(
         self: Arc<Self>,
         visit_id: String,
         file_path: String,
         mime: String,
-        max_bytes: u64,
     ) -> Result<Visit, FieldsalesError> {
         let id = record_id("visit_id", &visit_id)?;
         let source = PathBuf::from(file_path);
         self.write(move |e| {
-            let files = Attachments::beside(e.store(), max_bytes)?;
-            let photo = files.put_file(e.store_mut(), &source, &mime)?;
+            let photo = e.queue_attachment(&source, &mime)?;
             Ok(e.add_visit_photo(id, photo)?.into())
         })
         .await
@@ -521,6 +543,41 @@ impl Engine {
         self.write(move |e| Ok(e.submit_report(id)?.into())).await
     }
 
+    /// A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
+    /// opens it from the team's list to read and comment.
+    pub async fn report_of(
+        self: Arc<Self>,
+        rep_id: String,
+        date: String,
+    ) -> Result<Option<DailyReport>, FieldsalesError> {
+        let rep = record_id("rep_id", &rep_id)?;
+        let date = crate::time::date("date", &date)?;
+        self.read(move |e| Ok(e.report_of(rep, date)?.map(DailyReport::from)))
+            .await
+    }
+
+    /// A manager comments on a report of a rep they manage; the report counts as read by
+    /// them.
+    pub async fn comment_report(
+        self: Arc<Self>,
+        report_id: String,
+        text: String,
+    ) -> Result<DailyReport, FieldsalesError> {
+        let id = record_id("report_id", &report_id)?;
+        self.write(move |e| Ok(e.comment_report(id, &text)?.into()))
+            .await
+    }
+
+    /// A manager marks a report of a rep they manage as read.
+    pub async fn mark_report_read(
+        self: Arc<Self>,
+        report_id: String,
+    ) -> Result<DailyReport, FieldsalesError> {
+        let id = record_id("report_id", &report_id)?;
+        self.write(move |e| Ok(e.mark_report_read(id)?.into()))
+            .await
+    }
+
     /// Creates a task or calendar entry.
     pub async fn create_task(self: Arc<Self>, draft: TaskDraft) -> Result<Task, FieldsalesError> {
         let new = NewTask {
@@ -535,6 +592,44 @@ impl Engine {
             related: None,
         };
         self.write(move |e| Ok(e.create_task(new)?.into())).await
+    }
+
+    /// The assignee accepts a task someone gave them: it becomes `open`.
+    pub async fn accept_task(self: Arc<Self>, task_id: String) -> Result<Task, FieldsalesError> {
+        let id = record_id("task_id", &task_id)?;
+        self.write(move |e| Ok(e.accept_task(id)?.into())).await
+    }
+
+    /// The assignee rejects a task someone gave them, saying why (`task.reason_required`
+    /// when the reason is blank).
+    pub async fn reject_task(
+        self: Arc<Self>,
+        task_id: String,
+        reason: String,
+    ) -> Result<Task, FieldsalesError> {
+        let id = record_id("task_id", &task_id)?;
+        self.write(move |e| Ok(e.reject_task(id, &reason)?.into()))
+            .await
+    }
+
+    /// The assignee moves an open task or schedule entry to a later time, ms; its reminder
+    /// moves with it (`task.postpone_to_past` when the time is not in the future).
+    pub async fn postpone_task(
+        self: Arc<Self>,
+        task_id: String,
+        to_ms: i64,
+    ) -> Result<Task, FieldsalesError> {
+        let id = record_id("task_id", &task_id)?;
+        let to = instant("to_ms", to_ms)?;
+        self.write(move |e| Ok(e.postpone_task(id, to)?.into()))
+            .await
+    }
+
+    /// Deletes a task the user created (for themselves or someone else); an assignee rejects
+    /// instead (`NotAllowed`).
+    pub async fn delete_task(self: Arc<Self>, task_id: String) -> Result<(), FieldsalesError> {
+        let id = record_id("task_id", &task_id)?;
+        self.write(move |e| Ok(e.delete_task(id)?)).await
     }
 
     /// Marks a task done.

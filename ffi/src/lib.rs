@@ -9,6 +9,7 @@
 //! Generated bindings are committed under `android/` and `ios/`; `scripts/generate-bindings.sh`
 //! regenerates them and `tests/bindings.rs` fails when they drift.
 
+mod attachments;
 mod customers;
 mod dashboards;
 mod engine;
@@ -23,13 +24,16 @@ mod sync;
 mod task;
 mod time;
 
+pub use attachments::{AttachmentState, AttachmentUploads, RefusedAttachment};
 pub use customers::{
     Contact, ContactDraft, CreatedCustomer, Customer, CustomerDraft, DuplicateCheck, DuplicateHit,
-    SearchHit,
+    LocationProposal, SearchHit,
 };
 pub use dashboards::{
-    CheckInPoint, FunnelDashboard, FunnelFigures, FunnelRow, ReportDashboard, ReportFigures,
-    ReportRow, StageFigures, StageName, VisitFigures, VisitRow, VisitsDashboard,
+    AttentionDashboard, CheckInPoint, FunnelDashboard, FunnelFigures, FunnelRow, LeadAtRisk,
+    OverdueDeal, ReclaimedLead, RefusedChange, ReportDashboard, ReportFigures, ReportRow,
+    StageFigures, StageName, TargetDashboard, TargetRow, VisitFigures, VisitRow, VisitsDashboard,
+    WaitingApproval,
 };
 pub use engine::{
     ChangeEvent, ChangeListener, ChangeSubscription, ChangedRecord, Engine, SignedInUser,
@@ -38,7 +42,8 @@ pub use engine::{
 pub use error::FieldsalesError;
 pub use fieldwork::{
     Agenda, Attachment, CheckedIn, DailyReport, DeviceIntegritySignal, DevicePosition,
-    PlannedVisit, Reminder, ReportEdit, Task, TaskDraft, VerdictFlag, Visit, VisitVerdict,
+    PlannedVisit, Reminder, ReportComment, ReportEdit, Task, TaskDraft, VerdictFlag, Visit,
+    VisitVerdict,
 };
 pub use id::{new_record_id, parse_record_id};
 pub use local_clock::{

@@ -17,6 +17,7 @@ use std::time::Duration;
 use fieldsales_core::sync::{self as core_sync, CancelToken, SignIn, SyncOptions as CoreOptions};
 use tokio::sync::Notify;
 
+use crate::attachments::{AttachmentUploads, upload_here};
 use crate::engine::{Engine, blocking, lock};
 use crate::error::FieldsalesError;
 use crate::task;
@@ -47,6 +48,10 @@ pub struct SyncOptions {
     pub max_backoff_ms: u64,
     /// How long one request may take, ms.
     pub request_timeout_ms: u64,
+    /// Whether the sync also uploads pending photos and files after the records (false on a
+    /// metered connection; `upload_attachments` sends them later). Defaults to true.
+    #[uniffi(default = true)]
+    pub upload_attachments: bool,
 }
 
 impl SyncOptions {
@@ -89,6 +94,7 @@ pub fn default_sync_options() -> SyncOptions {
         initial_backoff_ms: u64::try_from(d.initial_backoff.as_millis()).unwrap_or(u64::MAX),
         max_backoff_ms: u64::try_from(d.max_backoff.as_millis()).unwrap_or(u64::MAX),
         request_timeout_ms: u64::try_from(d.request_timeout.as_millis()).unwrap_or(u64::MAX),
+        upload_attachments: true,
     }
 }
 
@@ -146,6 +152,10 @@ pub struct SyncSummary {
     pub refused: Vec<RefusedRecord>,
     /// The server's time at the end, ms.
     pub server_time_ms: i64,
+    /// What the attachment upload after the records did; `None` when it was not asked for
+    /// or stopped early (offline, cancelled...): the attachments stay pending for the next
+    /// sync or `upload_attachments`, which reports why.
+    pub attachments: Option<AttachmentUploads>,
 }
 
 /// A change of the user that the server refused, kept so the user can see what was lost
@@ -181,7 +191,7 @@ pub trait SyncProgressListener: Send + Sync {
 /// anywhere. Cancelling the coroutine or Swift task that awaits the sync does the same.
 #[derive(Debug, Default, uniffi::Object)]
 pub struct SyncCancel {
-    token: CancelToken,
+    pub(crate) token: CancelToken,
     wake: Notify,
 }
 
@@ -206,7 +216,7 @@ impl SyncCancel {
 }
 
 /// Cancels the sync when the awaiting future is dropped before it finished.
-struct CancelOnDrop(Option<Arc<SyncCancel>>);
+pub(crate) struct CancelOnDrop(pub(crate) Option<Arc<SyncCancel>>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
@@ -251,11 +261,13 @@ impl Engine {
         listener: Option<Arc<dyn SyncProgressListener>>,
         cancel: Arc<SyncCancel>,
     ) -> Result<SyncSummary, FieldsalesError> {
+        let upload = options.upload_attachments;
         let options = options.checked()?;
         let runtime = tokio::runtime::Handle::current();
         let mut on_drop = CancelOnDrop(Some(Arc::clone(&cancel)));
         let this = Arc::clone(&self);
-        let out = blocking(move || this.sync_here(&runtime, &options, listener, &cancel)).await;
+        let out =
+            blocking(move || this.sync_here(&runtime, &options, upload, listener, &cancel)).await;
         on_drop.0 = None;
         out
     }
@@ -309,6 +321,7 @@ impl Engine {
         &self,
         runtime: &tokio::runtime::Handle,
         options: &CoreOptions,
+        upload: bool,
         listener: Option<Arc<dyn SyncProgressListener>>,
         cancel: &SyncCancel,
     ) -> Result<SyncSummary, FieldsalesError> {
@@ -338,6 +351,18 @@ impl Engine {
             }
             report?
         };
+        // The files go after the records, without holding the engine while they travel.
+        let attachments = if upload {
+            match upload_here(self, runtime, cancel) {
+                Ok(done) => Some(AttachmentUploads::from(done)),
+                Err(e) => {
+                    tracing::info!(error = %e, "attachments stay pending until the next upload");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(SyncSummary {
             progress: SyncProgress::from(&report.progress),
             refused: report
@@ -349,12 +374,13 @@ impl Engine {
                 })
                 .collect(),
             server_time_ms: report.server_time.millis(),
+            attachments,
         })
     }
 }
 
 /// Resolves once `cancel` was cancelled (also if that happened before it was awaited).
-async fn cancelled(cancel: &SyncCancel) {
+pub(crate) async fn cancelled(cancel: &SyncCancel) {
     while !cancel.is_cancelled() {
         cancel.wake.notified().await;
     }

@@ -22,6 +22,7 @@ fn quick() -> SyncOptions {
         initial_backoff_ms: 20,
         max_backoff_ms: 100,
         request_timeout_ms: 30_000,
+        upload_attachments: true,
     }
 }
 
@@ -156,7 +157,6 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
             visit_id.clone(),
             photo.to_string_lossy().into_owned(),
             "image/jpeg".into(),
-            10 * 1024 * 1024,
         )
         .await
         .expect("the photo is kept");

@@ -1,6 +1,14 @@
 //! The engine's uniffi surface, called from Rust the way the apps call it: every exported
-//! engine function at least once, and every error variant an app can meet from it, as field
-//! scenarios of a rep and a manager on their phones.
+//! function at least once, and every error variant an app can meet from it, as field
+//! scenarios of a rep and a manager on their phones (offline, and through a real server on
+//! loopback). `every_exported_function_is_called_in_this_file` reads the exports from the
+//! library's sources, so a new export without a call here fails the build's tests.
+//!
+//! Error variants reached by real calls here: `NotFound`, `Duplicate`, `RuleViolated`,
+//! `NotAllowed`, `Offline`, `AuthExpired`, `BadCredentials`, `NotSignedIn`, `Cancelled`,
+//! `Storage`, `InvalidInput`; `Revoked` in `field_sync.rs` (an admin revokes the device).
+//! `ServerRefused` and `Internal` need a misbehaving server or a failing OS; their mapping
+//! is covered by the unit tests of `error.rs`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,10 +17,15 @@ use fieldsales_core::record::DataScope;
 use fieldsales_core::store::Store;
 use fieldsales_core::{RecordId, testing};
 use fieldsales_ffi::{
-    ChangeEvent, ChangeListener, ContactDraft, CustomerDraft, Engine, FieldValue, FieldsalesError,
-    GeoPoint, LeadConversion, Money, NewLead, NewOpportunity, SignedInUser, StageMove, open_engine,
-    resume_engine,
+    ChangeEvent, ChangeListener, ContactDraft, CustomerDraft, DeviceIntegritySignal,
+    DevicePosition, Engine, FieldValue, FieldsalesError, GeoPoint, LeadConversion, LocalTimeEvent,
+    LocalTimeListener, Money, NewLead, NewOpportunity, ReportEdit, SignInRequest, SignedInUser,
+    StageMove, SyncCancel, SyncOptions, TaskDraft, apply_rate, default_sync_options, format_money,
+    library_version, local_date_of, local_time_on, new_record_id, next_local_time_events,
+    open_engine, parse_record_id, resume_engine, sign_in, start_of_local_day, validate_coordinates,
+    validate_zone, watch_local_times,
 };
+use fieldsales_tests::{PASSWORD, TENANT, World};
 
 /// A rep or a manager of one team, each with their own store file.
 struct Team {
@@ -656,6 +669,9 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
         );
         deal.header.org_unit_id = Some(unit);
         store.create(deal).unwrap();
+        let mut target = testing::target(rep_id, testing::yuan(500_000));
+        target.header.org_unit_id = Some(unit);
+        store.create(target).unwrap();
     }
     let boss = team.phone(&manager).await;
     let funnel = boss
@@ -674,8 +690,745 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
         Err(FieldsalesError::InvalidInput { field, .. }) if field == "group_by"
     ));
     assert!(matches!(
-        boss.funnel_dashboard("2026-12-31".into(), "2026-01-01".into(), "team".into())
+        boss.clone()
+            .funnel_dashboard("2026-12-31".into(), "2026-01-01".into(), "team".into())
             .await,
         Err(FieldsalesError::InvalidInput { .. })
     ));
+
+    // The quarter's target of the rep, set by the manager before: nothing won yet.
+    let board = boss
+        .clone()
+        .target_dashboard("2026-01-01".into(), "2026-03-31".into(), "rep".into())
+        .await
+        .unwrap();
+    assert_eq!(board.leaderboard.len(), 1, "{board:?}");
+    let row = &board.leaderboard[0];
+    assert_eq!(
+        (row.rank, row.subject_name.as_str(), row.period.as_str()),
+        (1, "张伟", "quarter")
+    );
+    assert_eq!(row.target, yuan(500_000));
+    assert_eq!(row.achieved, yuan(0));
+    assert_eq!(row.attainment_bp, Some(0));
+    assert!(matches!(
+        boss.clone()
+            .target_dashboard("2026-01-01".into(), "2026-03-31".into(), "galaxy".into())
+            .await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "group_by"
+    ));
+
+    let attention = boss
+        .clone()
+        .attention_dashboard("2026-01-01".into(), "2026-12-31".into())
+        .await
+        .unwrap();
+    assert_eq!(attention.data_as_of_ms, None);
+    assert!(attention.approvals_waiting.is_empty(), "{attention:?}");
+    assert_eq!(
+        attention.overdue_opportunities_total,
+        attention.overdue_opportunities.len() as u64
+    );
+    assert!(matches!(
+        boss.attention_dashboard("2026-13-01".into(), "2026-12-31".into())
+            .await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "from"
+    ));
+}
+
+/// A fix as the OS gives it, `metres_north` of People's Square, taken just now.
+fn fix_near_square(metres_north: f64, accuracy_m: f64) -> DevicePosition {
+    DevicePosition {
+        lat: 31.2304 + metres_north / 111_320.0,
+        lon: 121.4737,
+        accuracy_m,
+        fix_time_ms: fieldsales_core::Timestamp::now().millis() - 2_000,
+        is_mock: false,
+        integrity: Some(DeviceIntegritySignal {
+            rooted: false,
+            emulator: false,
+        }),
+    }
+}
+
+fn quick_sync() -> SyncOptions {
+    SyncOptions {
+        max_attempts: 2,
+        initial_backoff_ms: 20,
+        max_backoff_ms: 100,
+        request_timeout_ms: 30_000,
+        upload_attachments: true,
+    }
+}
+
+async fn signed_in(world: &World, login: &str, dir: &tempfile::TempDir) -> Arc<Engine> {
+    sign_in(
+        SignInRequest {
+            server_url: world.base.clone(),
+            tenant: TENANT.into(),
+            login: login.into(),
+            password: PASSWORD.into(),
+            device_name: format!("{login}'s phone"),
+        },
+        dir.path()
+            .join(format!("{login}.sqlite"))
+            .to_string_lossy()
+            .into_owned(),
+    )
+    .await
+    .expect("the sign-in succeeds")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
+    let world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let zhou = world
+        .person("zhou.min", org.east_team, "sales_manager")
+        .await;
+    let devices = tempfile::tempdir().expect("temp dir");
+
+    // A wrong password is refused as such.
+    let refused = sign_in(
+        SignInRequest {
+            server_url: world.base.clone(),
+            tenant: TENANT.into(),
+            login: li.login.clone(),
+            password: "not-the-password".into(),
+            device_name: "phone".into(),
+        },
+        devices
+            .path()
+            .join("wrong.sqlite")
+            .to_string_lossy()
+            .into_owned(),
+    )
+    .await;
+    assert_eq!(refused.err(), Some(FieldsalesError::BadCredentials));
+
+    let rep = signed_in(&world, &li.login, &devices).await;
+    let boss = signed_in(&world, &zhou.login, &devices).await;
+    let me = rep.clone().me().await.unwrap();
+    let today = rep.clone().today().await.unwrap();
+
+    // A customer with no location yet: the first check-in proposes one.
+    let customer = rep
+        .clone()
+        .create_customer(CustomerDraft {
+            location: None,
+            ..draft("上海华通电子有限公司")
+        })
+        .await
+        .unwrap()
+        .customer;
+    let checked = rep
+        .clone()
+        .check_in(
+            customer.id.clone(),
+            fix_near_square(0.0, 8.0),
+            "初次拜访".into(),
+        )
+        .await
+        .unwrap();
+    assert!(checked.proposed_location);
+    assert_eq!(
+        checked.visit.verdict.as_ref().unwrap().fence,
+        "unable_to_verify"
+    );
+    let visit_id = checked.visit.id.clone();
+    // One proposal waits at a time.
+    match rep
+        .clone()
+        .propose_location(visit_id.clone())
+        .await
+        .unwrap_err()
+    {
+        FieldsalesError::RuleViolated { rule, .. } => assert_eq!(rule, "location.already_proposed"),
+        other => panic!("expected RuleViolated, got {other:?}"),
+    }
+
+    // A photo of the shop front and a scanned contract, queued offline.
+    let photo = devices.path().join("front.jpg");
+    std::fs::write(&photo, b"\xFF\xD8\xFF\xE0 the shop front").unwrap();
+    let with_photo = rep
+        .clone()
+        .add_visit_photo(
+            visit_id.clone(),
+            photo.to_string_lossy().into_owned(),
+            "image/jpeg".into(),
+        )
+        .await
+        .unwrap();
+    let photo_sha = with_photo.photos[0].sha256.clone();
+    let contract = devices.path().join("contract.pdf");
+    std::fs::write(&contract, b"%PDF-1.7 signed contract").unwrap();
+    let queued = rep
+        .clone()
+        .queue_attachment(
+            contract.to_string_lossy().into_owned(),
+            "application/pdf".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (queued.upload.as_str(), queued.uploaded_bytes),
+        ("pending", 0)
+    );
+    assert_eq!(rep.clone().attachment_states().await.unwrap().len(), 2);
+    let bad_type = rep
+        .clone()
+        .queue_attachment(contract.to_string_lossy().into_owned(), "pdf".into())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&bad_type, FieldsalesError::InvalidInput { field, .. } if field == "mime"),
+        "{bad_type:?}"
+    );
+
+    let follow_up = rep
+        .clone()
+        .log_follow_up(
+            "customer".into(),
+            customer.id.clone(),
+            "visit".into(),
+            "介绍了新产品线".into(),
+            Some("下周报价".into()),
+            Some(visit_id.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(follow_up.customer_id.as_deref(), Some(customer.id.as_str()));
+    assert_eq!(
+        rep.clone()
+            .visits_on(me.user_id.clone(), today.date.clone())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let out = rep
+        .clone()
+        .check_out(visit_id.clone(), Some(fix_near_square(5.0, 6.0)))
+        .await
+        .unwrap();
+    assert!(out.checked_out_at_ms.is_some());
+
+    let report = rep.clone().report_draft(today.date.clone()).await.unwrap();
+    assert!(report.visit_ids.contains(&visit_id));
+    rep.clone()
+        .edit_report(
+            report.id.clone(),
+            ReportEdit {
+                summary: Some("拜访上海华通".into()),
+                results: None,
+                problems: None,
+                plan_tomorrow: Some("发送报价".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let submitted = rep.clone().submit_report(report.id.clone()).await.unwrap();
+    assert_eq!(submitted.state, "submitted");
+
+    // Back in signal: records first, then the two files.
+    let summary = rep
+        .clone()
+        .sync(quick_sync(), None, SyncCancel::new())
+        .await
+        .unwrap();
+    assert!(summary.refused.is_empty(), "{summary:?}");
+    let uploads = summary
+        .attachments
+        .expect("the files went after the records");
+    assert_eq!(
+        (uploads.uploaded, uploads.still_pending),
+        (2, 0),
+        "{uploads:?}"
+    );
+    let state = rep
+        .clone()
+        .attachment_state(photo_sha.clone())
+        .await
+        .unwrap()
+        .expect("the photo is on the phone");
+    assert_eq!(state.upload, "uploaded");
+    assert!(state.uploaded_at_ms.is_some());
+    let nothing_left = rep
+        .clone()
+        .upload_attachments(SyncCancel::new())
+        .await
+        .unwrap();
+    assert_eq!((nothing_left.uploaded, nothing_left.still_pending), (0, 0));
+    assert!(matches!(
+        rep.clone().attachment_state("IMG_0001".into()).await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "sha256"
+    ));
+
+    // The manager's phone: the proposal, the report, and a task for the rep.
+    boss.clone()
+        .sync(quick_sync(), None, SyncCancel::new())
+        .await
+        .unwrap();
+    let visits = boss
+        .clone()
+        .visits_dashboard(
+            today.date.clone(),
+            today.date.clone(),
+            "rep".into(),
+            "day".into(),
+        )
+        .await
+        .unwrap();
+    assert!(visits.data_as_of_ms.is_some());
+    assert_eq!(visits.total.check_ins, 1, "{visits:?}");
+    assert!(matches!(
+        boss.clone()
+            .visits_dashboard(
+                today.date.clone(),
+                today.date.clone(),
+                "rep".into(),
+                "hour".into()
+            )
+            .await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "granularity"
+    ));
+    let reports = boss
+        .clone()
+        .report_dashboard(today.date.clone(), today.date.clone(), "rep".into())
+        .await
+        .unwrap();
+    assert_eq!(reports.total.on_time + reports.total.late, 1, "{reports:?}");
+    let proposals = boss.clone().pending_location_proposals().await.unwrap();
+    assert_eq!(proposals.len(), 1, "{proposals:?}");
+    let proposal = proposals[0].location_proposal.clone().unwrap();
+    assert_eq!(
+        (proposal.status.as_str(), proposal.visit_id.as_deref()),
+        ("pending", Some(visit_id.as_str()))
+    );
+    // The rep cannot approve their own proposal.
+    assert!(matches!(
+        rep.clone().approve_location(customer.id.clone()).await,
+        Err(FieldsalesError::NotAllowed { .. })
+    ));
+    let placed = boss
+        .clone()
+        .approve_location(customer.id.clone())
+        .await
+        .unwrap();
+    assert_eq!(placed.location, Some(proposal.point));
+    match boss
+        .clone()
+        .reject_location(customer.id.clone(), "站在地铁站".into())
+        .await
+        .unwrap_err()
+    {
+        FieldsalesError::RuleViolated { rule, .. } => assert_eq!(rule, "location.already_decided"),
+        other => panic!("expected RuleViolated, got {other:?}"),
+    }
+
+    let their_report = boss
+        .clone()
+        .report_of(me.user_id.clone(), today.date.clone())
+        .await
+        .unwrap()
+        .expect("the rep's report reached the manager");
+    let read = boss
+        .clone()
+        .mark_report_read(their_report.id.clone())
+        .await
+        .unwrap();
+    assert_eq!(read.id, their_report.id);
+    let commented = boss
+        .clone()
+        .comment_report(their_report.id.clone(), "报价要抄送我".into())
+        .await
+        .unwrap();
+    assert_eq!(commented.comments.len(), 1);
+    assert_eq!(commented.comments[0].text, "报价要抄送我");
+    assert!(matches!(
+        boss.clone().comment_report(their_report.id.clone(), "  ".into()).await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "comment"
+    ));
+    // A rep does not comment on reports.
+    assert!(matches!(
+        rep.clone()
+            .comment_report(report.id.clone(), "好".into())
+            .await,
+        Err(FieldsalesError::NotAllowed { .. })
+    ));
+
+    let now = fieldsales_core::Timestamp::now().millis();
+    let given = |title: &str| TaskDraft {
+        assignee_id: me.user_id.clone(),
+        kind: "task".into(),
+        title: title.into(),
+        description: String::new(),
+        due_at_ms: Some(now + 86_400_000),
+        start_at_ms: None,
+        end_at_ms: None,
+        reminder_at_ms: Some(now + 82_800_000),
+    };
+    let quote = boss.clone().create_task(given("发送报价单")).await.unwrap();
+    let survey = boss.clone().create_task(given("做竞品调研")).await.unwrap();
+    let stale = boss.clone().create_task(given("旧任务")).await.unwrap();
+    assert_eq!(quote.status, "proposed");
+    assert_eq!(quote.assigner_id, zhou.profile.to_string());
+    boss.clone().delete_task(stale.id.clone()).await.unwrap();
+    boss.clone()
+        .sync(quick_sync(), None, SyncCancel::new())
+        .await
+        .unwrap();
+
+    // The rep's phone hears the decision, the comment and the tasks.
+    rep.clone()
+        .sync(quick_sync(), None, SyncCancel::new())
+        .await
+        .unwrap();
+    let mine = rep.clone().get_customer(customer.id.clone()).await.unwrap();
+    assert_eq!(mine.location, Some(proposal.point));
+    let back = rep
+        .clone()
+        .report_of(me.user_id.clone(), today.date.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.comments[0].by_id, zhou.profile.to_string());
+    let accepted = rep.clone().accept_task(quote.id.clone()).await.unwrap();
+    assert_eq!(accepted.status, "open");
+    let later = now + 2 * 86_400_000;
+    let postponed = rep
+        .clone()
+        .postpone_task(quote.id.clone(), later)
+        .await
+        .unwrap();
+    assert_eq!(postponed.due_at_ms, Some(later));
+    assert_eq!(
+        postponed.reminder_at_ms,
+        Some(now + 82_800_000 + 86_400_000),
+        "the reminder moves with the task"
+    );
+    match rep
+        .clone()
+        .postpone_task(quote.id.clone(), now - 1_000)
+        .await
+        .unwrap_err()
+    {
+        FieldsalesError::RuleViolated { rule, .. } => assert_eq!(rule, "task.postpone_to_past"),
+        other => panic!("expected RuleViolated, got {other:?}"),
+    }
+    match rep
+        .clone()
+        .reject_task(survey.id.clone(), " ".into())
+        .await
+        .unwrap_err()
+    {
+        FieldsalesError::RuleViolated { rule, .. } => assert_eq!(rule, "task.reason_required"),
+        other => panic!("expected RuleViolated, got {other:?}"),
+    }
+    let rejected = rep
+        .clone()
+        .reject_task(survey.id.clone(), "本周在外地".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        (rejected.status.as_str(), rejected.reject_reason.as_deref()),
+        ("rejected", Some("本周在外地"))
+    );
+    // The assignee rejects; only who gave a task deletes it.
+    assert!(matches!(
+        rep.clone().delete_task(survey.id.clone()).await,
+        Err(FieldsalesError::NotAllowed { .. })
+    ));
+    assert!(matches!(
+        rep.clone().get_customer(RecordId::new().to_string()).await,
+        Err(FieldsalesError::NotFound { .. })
+    ));
+    assert!(
+        rep.clone()
+            .reminders_due(now, later + 86_400_000)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.task_id == quote.id)
+    );
+    let done = rep.clone().complete_task(quote.id.clone()).await.unwrap();
+    assert_eq!(done.status, "completed");
+    assert!(rep.clone().rejected_changes().await.unwrap().is_empty());
+    assert!(!rep.clone().dismiss_rejected_change(1).await.unwrap());
+
+    // The server forgets the rep's session: the next sync says to sign in again.
+    let token = {
+        let store = Store::open(devices.path().join(format!("{}.sqlite", li.login))).unwrap();
+        let session = store
+            .meta(fieldsales_core::sync::client::META_SESSION)
+            .unwrap()
+            .unwrap();
+        let session: serde_json::Value = serde_json::from_slice(&session).unwrap();
+        session["token"].as_str().unwrap().to_owned()
+    };
+    let logout = world
+        .http
+        .post(format!("{}/v1/auth/logout", world.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(logout.status().is_success(), "{}", logout.status());
+    assert_eq!(
+        rep.clone()
+            .sync(quick_sync(), None, SyncCancel::new())
+            .await
+            .unwrap_err(),
+        FieldsalesError::AuthExpired
+    );
+
+    // Signed out, the engine refuses every call.
+    boss.clone().sign_out().await.unwrap();
+    assert_eq!(
+        boss.clone().today().await.unwrap_err(),
+        FieldsalesError::NotSignedIn
+    );
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_server_gone_a_sync_is_offline_and_a_waiting_upload_holds_no_screen_back() {
+    let world = World::start().await;
+    let org = world.org().await;
+    let wang = world.person("wang.wei", org.east_team, "sales_rep").await;
+    let devices = tempfile::tempdir().expect("temp dir");
+    let phone = signed_in(&world, &wang.login, &devices).await;
+    let addr = world.addr;
+    world.stop().await;
+
+    let photo = devices.path().join("shelf.jpg");
+    std::fs::write(&photo, b"\xFF\xD8 shelf").unwrap();
+    phone
+        .clone()
+        .queue_attachment(photo.to_string_lossy().into_owned(), "image/jpeg".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        phone
+            .clone()
+            .sync(quick_sync(), None, SyncCancel::new())
+            .await
+            .unwrap_err(),
+        FieldsalesError::Offline
+    );
+    assert_eq!(
+        phone
+            .clone()
+            .upload_attachments(SyncCancel::new())
+            .await
+            .unwrap_err(),
+        FieldsalesError::Offline
+    );
+
+    // The server's port now accepts connections and never answers: the upload waits on it,
+    // and the rep's screens keep working meanwhile (the engine is not held while bytes travel).
+    let silent = std::net::TcpListener::bind(addr).expect("the port is free again");
+    let cancel = SyncCancel::new();
+    let running = tokio::spawn({
+        let phone = phone.clone();
+        let cancel = cancel.clone();
+        async move { phone.upload_attachments(cancel).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!running.is_finished(), "the upload waits on the server");
+    let me = tokio::time::timeout(std::time::Duration::from_secs(2), phone.clone().me())
+        .await
+        .expect("the engine answers during an upload");
+    assert_eq!(me.unwrap().user_id, wang.profile.to_string());
+    cancel.cancel();
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), running)
+        .await
+        .expect("the cancelled upload ends")
+        .expect("the task ran");
+    assert_eq!(outcome.unwrap_err(), FieldsalesError::Cancelled);
+    drop(silent);
+
+    let cancel = SyncCancel::new();
+    cancel.cancel();
+    assert!(cancel.is_cancelled());
+    assert_eq!(
+        phone.clone().upload_attachments(cancel).await.unwrap_err(),
+        FieldsalesError::Cancelled
+    );
+    let states = phone.attachment_states().await.unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].upload, "pending", "it waits for the next upload");
+}
+
+/// Keeps the local-time events it is told of.
+#[derive(Default)]
+struct Clockwatch(Mutex<Vec<LocalTimeEvent>>);
+
+impl LocalTimeListener for Clockwatch {
+    fn on_local_time(&self, event: LocalTimeEvent) {
+        self.0.lock().expect("clockwatch").push(event);
+    }
+}
+
+#[tokio::test]
+async fn the_helpers_a_screen_formats_and_checks_with_answer_without_a_store() {
+    assert!(!library_version().is_empty());
+    let id = new_record_id();
+    assert_eq!(parse_record_id(id.to_uppercase()).unwrap(), id);
+    assert!(matches!(
+        parse_record_id("42".into()),
+        Err(FieldsalesError::InvalidInput { .. })
+    ));
+    assert_eq!(
+        validate_zone("Asia/Shanghai".into()).unwrap(),
+        "Asia/Shanghai"
+    );
+    let deadline =
+        local_time_on("2026-03-10".into(), "18:00".into(), "Asia/Shanghai".into()).unwrap();
+    let midnight = start_of_local_day("2026-03-10".into(), "Asia/Shanghai".into()).unwrap();
+    assert_eq!(deadline - midnight, 18 * 3_600_000);
+    assert_eq!(
+        local_date_of(midnight - 1, "Asia/Shanghai".into()).unwrap(),
+        "2026-03-09"
+    );
+    assert_eq!(format_money(yuan(1_234)).unwrap(), "1234.00 CNY");
+    assert_eq!(apply_rate(yuan(1_000), 1_000).unwrap(), yuan(100));
+    assert!(matches!(
+        validate_coordinates(91.0, 0.0),
+        Err(FieldsalesError::InvalidInput { .. })
+    ));
+    let options = default_sync_options();
+    assert!(options.max_attempts >= 1 && options.upload_attachments);
+
+    // The report screen waits for 18:00 with a clock that is 300 ms short of it.
+    let now = fieldsales_core::Timestamp::now().millis();
+    let tomorrow = local_date_of(now + 86_400_000, "Asia/Shanghai".into()).unwrap();
+    let due = local_time_on(tomorrow.clone(), "18:00".into(), "Asia/Shanghai".into()).unwrap();
+    let offset = due - now - 300;
+    let events = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        next_local_time_events("Asia/Shanghai".into(), vec!["18:00".into()], offset),
+    )
+    .await
+    .expect("18:00 comes")
+    .unwrap();
+    assert!(
+        events.iter().any(|e| matches!(e,
+            LocalTimeEvent::TimeReached { date, time_of_day, .. }
+                if *date == tomorrow && time_of_day == "18:00")),
+        "{events:?}"
+    );
+    let heard = Arc::new(Clockwatch::default());
+    let now = fieldsales_core::Timestamp::now().millis();
+    let watch = watch_local_times(
+        "Asia/Shanghai".into(),
+        vec!["18:00".into()],
+        due - now - 300,
+        heard.clone(),
+    )
+    .unwrap();
+    for _ in 0..100 {
+        if !heard.0.lock().expect("clockwatch").is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!heard.0.lock().expect("clockwatch").is_empty());
+    watch.cancel();
+    for _ in 0..100 {
+        if watch.is_finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(watch.is_finished());
+}
+
+/// Every function and method the library exports, read from its sources.
+fn exported_names() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut names = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("ffi sources")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("source");
+        let lines: Vec<&str> = text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i].trim();
+            i += 1;
+            // A foreign trait is implemented by the app, not called by it.
+            if !line.starts_with("#[uniffi::export") || line.contains("foreign") {
+                continue;
+            }
+            let mut j = i;
+            while lines[j].trim().starts_with("#[") || lines[j].trim().starts_with("///") {
+                j += 1;
+            }
+            if lines[j].starts_with("impl") {
+                // Every `pub fn` of the block, up to its closing brace.
+                let mut k = j + 1;
+                while k < lines.len() && lines[k] != "}" {
+                    if let Some(name) = fn_name(lines[k].strip_prefix("    ").unwrap_or("")) {
+                        names.push(name);
+                    }
+                    k += 1;
+                }
+            } else if let Some(name) = fn_name(lines[j]) {
+                names.push(name);
+            } else {
+                panic!(
+                    "{}: an export this check cannot read: {}",
+                    file.display(),
+                    lines[j]
+                );
+            }
+        }
+    }
+    names
+}
+
+/// The name of `pub fn name(` or `pub async fn name(` at the start of `line`.
+fn fn_name(line: &str) -> Option<String> {
+    let rest = line
+        .strip_prefix("pub async fn ")
+        .or_else(|| line.strip_prefix("pub fn "))?;
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+#[test]
+fn every_exported_function_is_called_in_this_file() {
+    let names = exported_names();
+    assert!(names.len() > 80, "the sources were not read: {names:?}");
+    for expected in ["open_engine", "sync", "queue_attachment", "cancel", "new"] {
+        assert!(names.iter().any(|n| n == expected), "{expected} not found");
+    }
+    let this = include_str!("surface.rs");
+    // Calls only: comments do not count.
+    let code: String = this
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let called = |name: &str| {
+        code.match_indices(name).any(|(at, _)| {
+            let before = code[..at].chars().next_back();
+            let after = code[at + name.len()..].trim_start().chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && after == Some('(')
+        })
+    };
+    let missing: Vec<&String> = names.iter().filter(|n| !called(n)).collect();
+    assert!(
+        missing.is_empty(),
+        "exported but never called in ffi/tests/surface.rs: {missing:?}"
+    );
 }

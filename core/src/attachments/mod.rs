@@ -11,6 +11,7 @@
 //! file whose content does not match its name.
 
 pub mod client;
+pub mod session;
 
 use std::fs;
 use std::io::{Read, Write};
@@ -40,6 +41,43 @@ pub struct PendingUpload {
     pub attachment: AttachmentRef,
     /// Bytes the server is known to hold.
     pub uploaded_bytes: u64,
+}
+
+/// Where one attachment of this device stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentStatus {
+    /// The attachment.
+    pub attachment: AttachmentRef,
+    /// Whether its bytes still have to reach the server.
+    pub upload: UploadState,
+    /// Bytes the server is known to hold.
+    pub uploaded_bytes: u64,
+    /// When this device stored it.
+    pub stored_at: Timestamp,
+    /// When the server confirmed the whole content (or when it was downloaded from it).
+    pub uploaded_at: Option<Timestamp>,
+}
+
+/// How far an attachment's upload got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadState {
+    /// Nothing sent yet.
+    Pending,
+    /// Part sent; the next upload continues from there.
+    Partial,
+    /// The server holds the whole, verified content.
+    Uploaded,
+}
+
+impl UploadState {
+    /// The state's stable code: `pending`, `partial` or `uploaded`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadState::Pending => "pending",
+            UploadState::Partial => "partial",
+            UploadState::Uploaded => "uploaded",
+        }
+    }
 }
 
 /// Whether `s` is a SHA-256 in lower-case hex, as attachment names are.
@@ -265,6 +303,27 @@ impl Attachments {
             .optional()?)
     }
 
+    /// Every attachment this device holds, with its upload state, oldest first.
+    pub fn statuses(&self, store: &Store) -> Result<Vec<AttachmentStatus>> {
+        let mut stmt = store
+            .connection()
+            .prepare_cached(&format!("{STATUS_SELECT} ORDER BY stored_at, sha256"))?;
+        let rows = stmt.query_map([], status_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Where the attachment `sha256` stands, if this device holds it.
+    pub fn status(&self, store: &Store, sha256: &str) -> Result<Option<AttachmentStatus>> {
+        if !is_sha256_hex(sha256) {
+            return Err(bad_hash(sha256));
+        }
+        Ok(store
+            .connection()
+            .prepare_cached(&format!("{STATUS_SELECT} WHERE sha256 = ?1"))?
+            .query_row([sha256], status_row)
+            .optional()?)
+    }
+
     fn check_size(&self, size: u64) -> Result<()> {
         if size > self.max_bytes {
             return Err(Error::rule(
@@ -274,6 +333,30 @@ impl Attachments {
         }
         Ok(())
     }
+}
+
+const STATUS_SELECT: &str =
+    "SELECT sha256, size, mime, uploaded_bytes, stored_at, uploaded_at FROM attachments";
+
+fn status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentStatus> {
+    let uploaded_bytes = u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0);
+    let uploaded_at: Option<Timestamp> = r.get(5)?;
+    let upload = match (uploaded_at, uploaded_bytes) {
+        (Some(_), _) => UploadState::Uploaded,
+        (None, 0) => UploadState::Pending,
+        (None, _) => UploadState::Partial,
+    };
+    Ok(AttachmentStatus {
+        attachment: AttachmentRef {
+            sha256: r.get(0)?,
+            size: r.get(1)?,
+            mime: r.get(2)?,
+        },
+        upload,
+        uploaded_bytes,
+        stored_at: r.get(4)?,
+        uploaded_at,
+    })
 }
 
 /// Records a stored attachment; one downloaded from the server is already uploaded.
@@ -370,6 +453,50 @@ mod tests {
             .mark_uploaded(&mut store, &a.sha256, 10, true)
             .unwrap();
         assert!(files.pending_uploads(&store).unwrap().is_empty());
+    }
+
+    #[test]
+    fn each_photo_shows_whether_its_upload_is_pending_partial_or_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_in(dir.path());
+        let files = Attachments::beside(&store, 1_000).unwrap();
+        let shelf = files.put(&mut store, b"shelf photo", "image/jpeg").unwrap();
+        let door = files
+            .put(&mut store, b"shop door photo", "image/jpeg")
+            .unwrap();
+        let receipt = files.put(&mut store, b"receipt", "image/png").unwrap();
+        files
+            .mark_uploaded(&mut store, &door.sha256, 4, false)
+            .unwrap();
+        files
+            .mark_uploaded(&mut store, &receipt.sha256, 7, true)
+            .unwrap();
+        let state = |sha: &str| {
+            let s = files.status(&store, sha).unwrap().unwrap();
+            (s.upload, s.uploaded_bytes, s.uploaded_at.is_some())
+        };
+        assert_eq!(state(&shelf.sha256), (UploadState::Pending, 0, false));
+        assert_eq!(state(&door.sha256), (UploadState::Partial, 4, false));
+        assert_eq!(state(&receipt.sha256), (UploadState::Uploaded, 7, true));
+        let all = files.statuses(&store).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(
+            all.iter()
+                .filter(|s| s.upload == UploadState::Uploaded)
+                .count(),
+            1
+        );
+        assert_eq!(
+            files.status(&store, &sha256_hex(b"never stored")).unwrap(),
+            None
+        );
+        assert!(matches!(
+            files.status(&store, "not-a-hash").unwrap_err(),
+            Error::InvalidInput {
+                field: "sha256",
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub fn location_unchanged_unless_managed(
     }
     if let (Some(held), Some(new)) = (&before.location_proposal, &after.location_proposal)
         && held.status != new.status
+        && !fresh_proposal(author, held, new)
         && (!manager || new.proposed_by == author.user_id)
     {
         return Err(Rejection::new(
@@ -52,6 +53,21 @@ pub fn location_unchanged_unless_managed(
         .at("location_proposal"));
     }
     Ok(())
+}
+
+/// A new pending proposal by its author replacing a decided one: the customer moved again.
+/// It decides nothing, so anyone who may edit the customer may make it.
+fn fresh_proposal(
+    author: &Me,
+    held: &crate::record::customer::LocationProposal,
+    new: &crate::record::customer::LocationProposal,
+) -> bool {
+    use crate::record::customer::ProposalStatus;
+    held.status != ProposalStatus::Pending
+        && new.status == ProposalStatus::Pending
+        && new.proposed_by == author.user_id
+        && new.proposed_at != held.proposed_at
+        && new.decided_by.is_none()
 }
 
 #[cfg(test)]
@@ -130,5 +146,49 @@ mod tests {
         let mut renamed = held.clone();
         renamed.short_name = Some("远景".into());
         assert_eq!(review_by(&rep, &tree, &held, &renamed), Ok(Outcome::Accept));
+    }
+
+    #[test]
+    fn a_rep_may_propose_anew_after_a_decision_but_not_decide_their_own_proposal() {
+        use crate::record::customer::{LocationProposal, ProposalStatus};
+        let team = org_unit("华东一组", OrgLevel::Team, None);
+        let tree = OrgTree::from_units([&team]);
+        let rep = person(team.header.id, DataScope::Own);
+        let manager = person(team.header.id, DataScope::Subtree);
+        let mut held = customer(rep.user_id, "上海远景贸易有限公司");
+        held.header.org_unit_id = Some(team.header.id);
+        let proposal = |status: ProposalStatus, at: Timestamp| LocationProposal {
+            point: GeoPoint::new(31.2, 121.4).expect("a point"),
+            accuracy_m: 8.0,
+            visit_id: None,
+            proposed_by: rep.user_id,
+            proposed_at: at,
+            status,
+            decided_by: None,
+            decided_at: None,
+        };
+        let first = morning();
+        held.location_proposal = Some(LocationProposal {
+            decided_by: Some(manager.user_id),
+            decided_at: Some(first.plus_millis(3_600_000)),
+            ..proposal(ProposalStatus::Rejected, first)
+        });
+
+        // The customer moved: the rep proposes again, a day later.
+        let mut again = held.clone();
+        again.location_proposal = Some(proposal(
+            ProposalStatus::Pending,
+            first.plus_millis(86_400_000),
+        ));
+        assert_eq!(review_by(&rep, &tree, &held, &again), Ok(Outcome::Accept));
+
+        // A rep's device cannot turn its own pending proposal into an approval.
+        let mut approved_by_self = again.clone();
+        approved_by_self.location_proposal = Some(LocationProposal {
+            decided_by: Some(rep.user_id),
+            ..proposal(ProposalStatus::Approved, first.plus_millis(86_400_000))
+        });
+        let refused = review_by(&rep, &tree, &again, &approved_by_self).expect_err("refused");
+        assert_eq!(refused.rule, "customer.location_decision");
     }
 }

@@ -10,6 +10,7 @@
 //! transaction. The server calls the same rule functions on what devices push.
 
 mod approvals;
+mod attachments;
 mod catalogue;
 mod changes;
 mod config;

@@ -393,6 +393,65 @@ impl Engine {
         Ok(out)
     }
 
+    /// A rep proposes the position of one of their check-ins as the customer's location: the
+    /// customer moved, or its registered location was wrong. The fix must have been judged
+    /// trustworthy (precise, not mocked, from an honest device); the proposal waits for a
+    /// manager like the one a first check-in makes, and replaces an earlier decided one.
+    pub fn propose_location(&mut self, visit_id: RecordId) -> Result<Customer> {
+        let (me, now) = (self.me().clone(), self.now());
+        let visit: Visit = self.store().get(visit_id)?;
+        if visit.header.owner_id != Some(me.user_id) || visit.header.is_deleted() {
+            return Err(Error::NotAllowed(
+                "a location is proposed from one's own check-in".into(),
+            ));
+        }
+        let trusted = visit
+            .verdict
+            .as_ref()
+            .is_some_and(crate::fieldwork::trustworthy);
+        if !trusted {
+            return Err(Error::rule(
+                "location.fix_untrustworthy",
+                "the check-in's fix was too imprecise or not genuine to place a customer",
+            ));
+        }
+        let fix = visit.check_in.position.clone();
+        self.store_mut().update::<Customer>(visit.customer_id, |c| {
+            if c.header.is_deleted() {
+                return Err(Error::rule(
+                    "visit.customer_deleted",
+                    "the customer was deleted; its location cannot change",
+                ));
+            }
+            if c.location_proposal
+                .as_ref()
+                .is_some_and(|p| p.status == ProposalStatus::Pending)
+            {
+                return Err(Error::rule(
+                    "location.already_proposed",
+                    "a proposed location is already waiting for a manager",
+                ));
+            }
+            let point = crate::GeoPoint::new(fix.lat, fix.lon).map_err(|_| {
+                Error::rule(
+                    "location.fix_untrustworthy",
+                    "the check-in's position is not a valid point",
+                )
+            })?;
+            c.location_proposal = Some(LocationProposal {
+                point,
+                accuracy_m: fix.accuracy_m,
+                visit_id: Some(visit_id),
+                proposed_by: me.user_id,
+                proposed_at: now,
+                status: ProposalStatus::Pending,
+                decided_by: None,
+                decided_at: None,
+            });
+            Ok(())
+        })
+    }
+
     /// A manager accepts a customer's proposed location: it becomes the fence centre.
     pub fn approve_location(&mut self, customer_id: RecordId) -> Result<Customer> {
         let (me, now) = (self.me().clone(), self.now());

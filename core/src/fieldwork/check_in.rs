@@ -559,7 +559,7 @@ fn refusal(
 }
 
 /// A fix good enough to become a customer's location: precise, real, from an honest device.
-fn trustworthy(verdict: &CheckInVerdict) -> bool {
+pub fn trustworthy(verdict: &CheckInVerdict) -> bool {
     !verdict.flags.iter().any(|f| {
         matches!(
             f.kind,

@@ -26,7 +26,7 @@ mod tests;
 pub use check_in::{
     CheckFlag, CheckInError, CheckInFacts, CheckInJudgement, CheckInVerdict, CheckOutError,
     CheckOutFacts, CheckOutVerdict, DeviceIntegrity, DevicePosition, EarlierVisit, FlagKind,
-    RefusalReason, judge_check_in, judge_check_out,
+    RefusalReason, judge_check_in, judge_check_out, trustworthy,
 };
 pub use clock::{ClockOffset, ClockOffsetError, credible_offset};
 pub use geofence::{FenceStatus, distance_m};

@@ -367,3 +367,61 @@ fn the_server_flags_a_device_clock_it_measured_far_off() {
     let kept = Field::kept(outcome, visit);
     assert!(kept.verdict.unwrap().has_flag(&FlagKind::DeviceClockOff));
 }
+
+#[test]
+fn a_rep_finds_the_customer_moved_and_proposes_the_new_site_for_a_manager() {
+    let mut field = Field::at(MORNING);
+    let c = field.customer("华为技术有限公司", Some(shanghai()));
+    let new_site = destination(shanghai(), 90.0, 2_000.0);
+    let visit = field.check_in(c, new_site, 0.0, 8.0).unwrap().visit;
+    assert_eq!(visit.verdict.clone().unwrap().fence, FenceStatus::Outside);
+
+    let proposed = field.rep.propose_location(visit.header.id).unwrap();
+    assert_eq!(
+        proposed.location,
+        Some(shanghai()),
+        "nothing moves before approval"
+    );
+    let p = proposed.location_proposal.clone().unwrap();
+    assert_eq!(
+        (p.status, p.visit_id, p.proposed_by),
+        (
+            ProposalStatus::Pending,
+            Some(visit.header.id),
+            field.rep.me().user_id
+        )
+    );
+    let twice = field.rep.propose_location(visit.header.id).unwrap_err();
+    assert!(
+        matches!(&twice, Error::RuleViolated { rule, .. } if rule == "location.already_proposed"),
+        "{twice:?}"
+    );
+
+    crate::send(field.rep.store(), field.manager.store_mut(), c);
+    let approved = field.manager.approve_location(c).unwrap();
+    assert_eq!(approved.location, Some(p.point));
+    crate::send(field.manager.store(), field.rep.store_mut(), c);
+    field.clock.advance_millis(3 * 3600 * 1000);
+    let next = field.check_in(c, new_site, 30.0, 8.0).unwrap();
+    assert_eq!(next.visit.verdict.unwrap().fence, FenceStatus::Inside);
+}
+
+#[test]
+fn a_fix_too_imprecise_to_place_a_customer_cannot_be_proposed() {
+    let mut field = Field::at(MORNING);
+    let c = field.customer("华为技术有限公司", Some(shanghai()));
+    let visit = field
+        .check_in(c, destination(shanghai(), 90.0, 2_000.0), 0.0, 150.0)
+        .unwrap()
+        .visit;
+    let err = field.rep.propose_location(visit.header.id).unwrap_err();
+    assert!(
+        matches!(&err, Error::RuleViolated { rule, .. } if rule == "location.fix_untrustworthy"),
+        "{err:?}"
+    );
+    let err = field.manager.propose_location(visit.header.id).unwrap_err();
+    assert!(
+        matches!(err, Error::NotAllowed(_) | Error::NotFound { .. }),
+        "{err:?}"
+    );
+}

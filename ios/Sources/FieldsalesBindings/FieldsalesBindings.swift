@@ -967,6 +967,37 @@ public func FfiConverterTypeChangeSubscription_lower(_ value: ChangeSubscription
 public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
+     * Where one attachment stands; `None` when this device does not hold it.
+     */
+    func attachmentState(sha256: String) async throws  -> AttachmentState?
+    
+    /**
+     * Every attachment on this device with its upload state, oldest first.
+     */
+    func attachmentStates() async throws  -> [AttachmentState]
+    
+    /**
+     * Queues a photo or file the app wrote (the camera's output, a scanned contract): it is
+     * copied into the device's attachment store under its content hash and uploaded by a
+     * later sync or `upload_attachments`. Files over the configured `visit.max_photo_bytes`
+     * are refused (`attachment.too_large`).
+     */
+    func queueAttachment(filePath: String, mime: String) async throws  -> AttachmentState
+    
+    /**
+     * Uploads every pending attachment now (the app calls it on Wi-Fi, or from a "send
+     * photos" button), resuming each where the server stopped. Offline it fails with
+     * `Offline` and the attachments stay pending; `cancel` stops it.
+     */
+    func uploadAttachments(cancel: SyncCancel) async throws  -> AttachmentUploads
+    
+    /**
+     * A manager approves a proposed location: it becomes the customer's geofence centre.
+     * The rep who proposed it cannot approve it (`NotAllowed`).
+     */
+    func approveLocation(customerId: String) async throws  -> Customer
+    
+    /**
      * Runs the duplicate check on a draft without saving it (as the rep types the name).
      */
     func checkCustomerDuplicates(draft: CustomerDraft) async throws  -> DuplicateCheck
@@ -998,6 +1029,25 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func getCustomer(id: String) async throws  -> Customer
     
     /**
+     * Customers in the manager's view with a proposed location waiting for a decision.
+     */
+    func pendingLocationProposals() async throws  -> [Customer]
+    
+    /**
+     * Proposes the position of one of the rep's own check-ins as its customer's location
+     * (the customer moved, or its location was wrong). The fix must have been judged
+     * trustworthy (`location.fix_untrustworthy` otherwise), and only one proposal waits at a
+     * time (`location.already_proposed`). Nothing moves until a manager approves.
+     */
+    func proposeLocation(visitId: String) async throws  -> Customer
+    
+    /**
+     * A manager rejects a proposed location, saying why (the reason goes to the customer's
+     * notes for the rep to read).
+     */
+    func rejectLocation(customerId: String, reason: String) async throws  -> Customer
+    
+    /**
      * Searches names and titles (any three characters of a Chinese name match) over
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
@@ -1025,6 +1075,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func updateCustomer(id: String, draft: CustomerDraft) async throws  -> Customer
     
     /**
+     * What needs the user's attention now; `from`..`to` (local days) selects the leads
+     * that went back to the pool.
+     */
+    func attentionDashboard(from: String, to: String) async throws  -> AttentionDashboard
+    
+    /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
      * one row per `rep`, `team` or `region`.
      */
@@ -1034,6 +1090,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * Daily-report compliance of the user's scope between two local days.
      */
     func reportDashboard(from: String, to: String, groupBy: String) async throws  -> ReportDashboard
+    
+    /**
+     * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
+     * leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
+     * `region`.
+     */
+    func targetDashboard(from: String, to: String, groupBy: String) async throws  -> TargetDashboard
     
     /**
      * The visits of the user's scope between two local days, one row per group and
@@ -1059,11 +1122,16 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func pendingCount() async throws  -> UInt64
     
     /**
-     * Adds a photo from a file the camera wrote: it is copied into the device's attachment
-     * store under its content hash (the same photo twice is kept once) and uploaded by a
-     * later sync. Files larger than `max_bytes` are refused.
+     * The assignee accepts a task someone gave them: it becomes `open`.
      */
-    func addVisitPhoto(visitId: String, filePath: String, mime: String, maxBytes: UInt64) async throws  -> Visit
+    func acceptTask(taskId: String) async throws  -> Task
+    
+    /**
+     * Adds a photo from a file the camera wrote: it is queued like `queue_attachment` (kept
+     * once under its content hash, refused over the configured `visit.max_photo_bytes`) and
+     * uploaded by a later sync.
+     */
+    func addVisitPhoto(visitId: String, filePath: String, mime: String) async throws  -> Visit
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
@@ -1078,6 +1146,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func checkOut(visitId: String, position: DevicePosition?) async throws  -> Visit
     
     /**
+     * A manager comments on a report of a rep they manage; the report counts as read by
+     * them.
+     */
+    func commentReport(reportId: String, text: String) async throws  -> DailyReport
+    
+    /**
      * Marks a task done.
      */
     func completeTask(taskId: String) async throws  -> Task
@@ -1086,6 +1160,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * Creates a task or calendar entry.
      */
     func createTask(draft: TaskDraft) async throws  -> Task
+    
+    /**
+     * Deletes a task the user created (for themselves or someone else); an assignee rejects
+     * instead (`NotAllowed`).
+     */
+    func deleteTask(taskId: String) async throws 
     
     /**
      * Changes sections of a report not yet submitted.
@@ -1098,6 +1178,23 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func logFollowUp(subjectKind: String, subjectId: String, method: String, text: String, nextStep: String?, visitId: String?) async throws  -> FollowUp
     
     /**
+     * A manager marks a report of a rep they manage as read.
+     */
+    func markReportRead(reportId: String) async throws  -> DailyReport
+    
+    /**
+     * The assignee moves an open task or schedule entry to a later time, ms; its reminder
+     * moves with it (`task.postpone_to_past` when the time is not in the future).
+     */
+    func postponeTask(taskId: String, toMs: Int64) async throws  -> Task
+    
+    /**
+     * The assignee rejects a task someone gave them, saying why (`task.reason_required`
+     * when the reason is blank).
+     */
+    func rejectTask(taskId: String, reason: String) async throws  -> Task
+    
+    /**
      * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
      */
     func remindersDue(fromMs: Int64, untilMs: Int64) async throws  -> [Reminder]
@@ -1107,6 +1204,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * day's visits and follow-ups when there is none yet.
      */
     func reportDraft(date: String) async throws  -> DailyReport
+    
+    /**
+     * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
+     * opens it from the team's list to read and comment.
+     */
+    func reportOf(repId: String, date: String) async throws  -> DailyReport?
     
     /**
      * Submits a report; its on-time judgement follows the user's zone and deadline.
@@ -1288,6 +1391,107 @@ open class Engine: EngineProtocol, @unchecked Sendable {
 
     
     /**
+     * Where one attachment stands; `None` when this device does not hold it.
+     */
+open func attachmentState(sha256: String)async throws  -> AttachmentState?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_attachment_state(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sha256)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeAttachmentState.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Every attachment on this device with its upload state, oldest first.
+     */
+open func attachmentStates()async throws  -> [AttachmentState]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_attachment_states(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeAttachmentState.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Queues a photo or file the app wrote (the camera's output, a scanned contract): it is
+     * copied into the device's attachment store under its content hash and uploaded by a
+     * later sync or `upload_attachments`. Files over the configured `visit.max_photo_bytes`
+     * are refused (`attachment.too_large`).
+     */
+open func queueAttachment(filePath: String, mime: String)async throws  -> AttachmentState  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_queue_attachment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(filePath),FfiConverterString.lower(mime)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAttachmentState_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Uploads every pending attachment now (the app calls it on Wi-Fi, or from a "send
+     * photos" button), resuming each where the server stopped. Offline it fails with
+     * `Offline` and the attachments stay pending; `cancel` stops it.
+     */
+open func uploadAttachments(cancel: SyncCancel)async throws  -> AttachmentUploads  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_upload_attachments(
+                        self.uniffiCloneHandle(),FfiConverterTypeSyncCancel_lower(cancel)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAttachmentUploads_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A manager approves a proposed location: it becomes the customer's geofence centre.
+     * The rep who proposed it cannot approve it (`NotAllowed`).
+     */
+open func approveLocation(customerId: String)async throws  -> Customer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_approve_location(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(customerId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * Runs the duplicate check on a draft without saving it (as the rep types the name).
      */
 open func checkCustomerDuplicates(draft: CustomerDraft)async throws  -> DuplicateCheck  {
@@ -1403,6 +1607,67 @@ open func getCustomer(id: String)async throws  -> Customer  {
 }
     
     /**
+     * Customers in the manager's view with a proposed location waiting for a decision.
+     */
+open func pendingLocationProposals()async throws  -> [Customer]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_pending_location_proposals(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeCustomer.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Proposes the position of one of the rep's own check-ins as its customer's location
+     * (the customer moved, or its location was wrong). The fix must have been judged
+     * trustworthy (`location.fix_untrustworthy` otherwise), and only one proposal waits at a
+     * time (`location.already_proposed`). Nothing moves until a manager approves.
+     */
+open func proposeLocation(visitId: String)async throws  -> Customer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_propose_location(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(visitId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A manager rejects a proposed location, saying why (the reason goes to the customer's
+     * notes for the rep to read).
+     */
+open func rejectLocation(customerId: String, reason: String)async throws  -> Customer  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_reject_location(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(customerId),FfiConverterString.lower(reason)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * Searches names and titles (any three characters of a Chinese name match) over
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
@@ -1500,6 +1765,26 @@ open func updateCustomer(id: String, draft: CustomerDraft)async throws  -> Custo
 }
     
     /**
+     * What needs the user's attention now; `from`..`to` (local days) selects the leads
+     * that went back to the pool.
+     */
+open func attentionDashboard(from: String, to: String)async throws  -> AttentionDashboard  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_attention_dashboard(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAttentionDashboard_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
      * one row per `rep`, `team` or `region`.
      */
@@ -1534,6 +1819,27 @@ open func reportDashboard(from: String, to: String, groupBy: String)async throws
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeReportDashboard_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
+     * leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
+     * `region`.
+     */
+open func targetDashboard(from: String, to: String, groupBy: String)async throws  -> TargetDashboard  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterString.lower(groupBy)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTargetDashboard_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -1612,16 +1918,35 @@ open func pendingCount()async throws  -> UInt64  {
 }
     
     /**
-     * Adds a photo from a file the camera wrote: it is copied into the device's attachment
-     * store under its content hash (the same photo twice is kept once) and uploaded by a
-     * later sync. Files larger than `max_bytes` are refused.
+     * The assignee accepts a task someone gave them: it becomes `open`.
      */
-open func addVisitPhoto(visitId: String, filePath: String, mime: String, maxBytes: UInt64)async throws  -> Visit  {
+open func acceptTask(taskId: String)async throws  -> Task  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_accept_task(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(taskId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTask_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Adds a photo from a file the camera wrote: it is queued like `queue_attachment` (kept
+     * once under its content hash, refused over the configured `visit.max_photo_bytes`) and
+     * uploaded by a later sync.
+     */
+open func addVisitPhoto(visitId: String, filePath: String, mime: String)async throws  -> Visit  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(visitId),FfiConverterString.lower(filePath),FfiConverterString.lower(mime),FfiConverterUInt64.lower(maxBytes)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(visitId),FfiConverterString.lower(filePath),FfiConverterString.lower(mime)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -1673,6 +1998,26 @@ open func checkOut(visitId: String, position: DevicePosition?)async throws  -> V
 }
     
     /**
+     * A manager comments on a report of a rep they manage; the report counts as read by
+     * them.
+     */
+open func commentReport(reportId: String, text: String)async throws  -> DailyReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_comment_report(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(reportId),FfiConverterString.lower(text)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDailyReport_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * Marks a task done.
      */
 open func completeTask(taskId: String)async throws  -> Task  {
@@ -1706,6 +2051,26 @@ open func createTask(draft: TaskDraft)async throws  -> Task  {
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeTask_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Deletes a task the user created (for themselves or someone else); an assignee rejects
+     * instead (`NotAllowed`).
+     */
+open func deleteTask(taskId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_delete_task(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(taskId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_void,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_void,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_void,
+            liftFunc: { $0 },
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -1749,6 +2114,65 @@ open func logFollowUp(subjectKind: String, subjectId: String, method: String, te
 }
     
     /**
+     * A manager marks a report of a rep they manage as read.
+     */
+open func markReportRead(reportId: String)async throws  -> DailyReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_mark_report_read(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(reportId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDailyReport_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The assignee moves an open task or schedule entry to a later time, ms; its reminder
+     * moves with it (`task.postpone_to_past` when the time is not in the future).
+     */
+open func postponeTask(taskId: String, toMs: Int64)async throws  -> Task  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_postpone_task(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(taskId),FfiConverterInt64.lower(toMs)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTask_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The assignee rejects a task someone gave them, saying why (`task.reason_required`
+     * when the reason is blank).
+     */
+open func rejectTask(taskId: String, reason: String)async throws  -> Task  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_reject_task(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(taskId),FfiConverterString.lower(reason)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTask_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
      */
 open func remindersDue(fromMs: Int64, untilMs: Int64)async throws  -> [Reminder]  {
@@ -1783,6 +2207,26 @@ open func reportDraft(date: String)async throws  -> DailyReport  {
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeDailyReport_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
+     * opens it from the team's list to read and comment.
+     */
+open func reportOf(repId: String, date: String)async throws  -> DailyReport?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_report_of(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDailyReport.lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -3469,6 +3913,343 @@ public func FfiConverterTypeAttachment_lower(_ value: Attachment) -> RustBuffer 
 
 
 /**
+ * One attachment on this device and how far its upload got.
+ */
+public struct AttachmentState: Equatable, Hashable {
+    /**
+     * SHA-256 of the content, lower-case hex: its name everywhere.
+     */
+    public let sha256: String
+    /**
+     * Bytes.
+     */
+    public let size: Int64
+    /**
+     * MIME type.
+     */
+    public let mime: String
+    /**
+     * `pending` (nothing sent), `partial` (the next upload continues) or `uploaded`.
+     */
+    public let upload: String
+    /**
+     * Bytes the server is known to hold.
+     */
+    public let uploadedBytes: UInt64
+    /**
+     * When this device stored it, ms.
+     */
+    public let storedAtMs: Int64
+    /**
+     * When the server confirmed the whole content, ms.
+     */
+    public let uploadedAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * SHA-256 of the content, lower-case hex: its name everywhere.
+         */sha256: String, 
+        /**
+         * Bytes.
+         */size: Int64, 
+        /**
+         * MIME type.
+         */mime: String, 
+        /**
+         * `pending` (nothing sent), `partial` (the next upload continues) or `uploaded`.
+         */upload: String, 
+        /**
+         * Bytes the server is known to hold.
+         */uploadedBytes: UInt64, 
+        /**
+         * When this device stored it, ms.
+         */storedAtMs: Int64, 
+        /**
+         * When the server confirmed the whole content, ms.
+         */uploadedAtMs: Int64?) {
+        self.sha256 = sha256
+        self.size = size
+        self.mime = mime
+        self.upload = upload
+        self.uploadedBytes = uploadedBytes
+        self.storedAtMs = storedAtMs
+        self.uploadedAtMs = uploadedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AttachmentState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentState: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentState {
+        return
+            try AttachmentState(
+                sha256: FfiConverterString.read(from: &buf), 
+                size: FfiConverterInt64.read(from: &buf), 
+                mime: FfiConverterString.read(from: &buf), 
+                upload: FfiConverterString.read(from: &buf), 
+                uploadedBytes: FfiConverterUInt64.read(from: &buf), 
+                storedAtMs: FfiConverterInt64.read(from: &buf), 
+                uploadedAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AttachmentState, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterInt64.write(value.size, into: &buf)
+        FfiConverterString.write(value.mime, into: &buf)
+        FfiConverterString.write(value.upload, into: &buf)
+        FfiConverterUInt64.write(value.uploadedBytes, into: &buf)
+        FfiConverterInt64.write(value.storedAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.uploadedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentState_lift(_ buf: RustBuffer) throws -> AttachmentState {
+    return try FfiConverterTypeAttachmentState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentState_lower(_ value: AttachmentState) -> RustBuffer {
+    return FfiConverterTypeAttachmentState.lower(value)
+}
+
+
+/**
+ * What an upload run did.
+ */
+public struct AttachmentUploads: Equatable, Hashable {
+    /**
+     * Attachments the server now holds whole.
+     */
+    public let uploaded: UInt32
+    /**
+     * Attachments still to upload (refused ones included).
+     */
+    public let stillPending: UInt32
+    /**
+     * Attachments the server refused.
+     */
+    public let refused: [RefusedAttachment]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Attachments the server now holds whole.
+         */uploaded: UInt32, 
+        /**
+         * Attachments still to upload (refused ones included).
+         */stillPending: UInt32, 
+        /**
+         * Attachments the server refused.
+         */refused: [RefusedAttachment]) {
+        self.uploaded = uploaded
+        self.stillPending = stillPending
+        self.refused = refused
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AttachmentUploads: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentUploads: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentUploads {
+        return
+            try AttachmentUploads(
+                uploaded: FfiConverterUInt32.read(from: &buf), 
+                stillPending: FfiConverterUInt32.read(from: &buf), 
+                refused: FfiConverterSequenceTypeRefusedAttachment.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AttachmentUploads, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.uploaded, into: &buf)
+        FfiConverterUInt32.write(value.stillPending, into: &buf)
+        FfiConverterSequenceTypeRefusedAttachment.write(value.refused, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentUploads_lift(_ buf: RustBuffer) throws -> AttachmentUploads {
+    return try FfiConverterTypeAttachmentUploads.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentUploads_lower(_ value: AttachmentUploads) -> RustBuffer {
+    return FfiConverterTypeAttachmentUploads.lower(value)
+}
+
+
+/**
+ * What needs the manager's attention now.
+ */
+public struct AttentionDashboard: Equatable, Hashable {
+    /**
+     * When the data was last synced, ms.
+     */
+    public let dataAsOfMs: Int64?
+    /**
+     * Deals stuck past their stage's time, most overdue first (cut at the configured limit).
+     */
+    public let overdueOpportunities: [OverdueDeal]
+    /**
+     * How many there are in all.
+     */
+    public let overdueOpportunitiesTotal: UInt64
+    /**
+     * Leads about to go back to the pool.
+     */
+    public let leadsDueForReclaim: [LeadAtRisk]
+    /**
+     * How many there are in all.
+     */
+    public let leadsDueForReclaimTotal: UInt64
+    /**
+     * Leads that went back to the pool within the range.
+     */
+    public let reclaimedLeads: [ReclaimedLead]
+    /**
+     * How many there are in all.
+     */
+    public let reclaimedLeadsTotal: UInt64
+    /**
+     * Approvals waiting for the user.
+     */
+    public let approvalsWaiting: [WaitingApproval]
+    /**
+     * The user's own changes the server refused.
+     */
+    public let rejectedChanges: [RefusedChange]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the data was last synced, ms.
+         */dataAsOfMs: Int64?, 
+        /**
+         * Deals stuck past their stage's time, most overdue first (cut at the configured limit).
+         */overdueOpportunities: [OverdueDeal], 
+        /**
+         * How many there are in all.
+         */overdueOpportunitiesTotal: UInt64, 
+        /**
+         * Leads about to go back to the pool.
+         */leadsDueForReclaim: [LeadAtRisk], 
+        /**
+         * How many there are in all.
+         */leadsDueForReclaimTotal: UInt64, 
+        /**
+         * Leads that went back to the pool within the range.
+         */reclaimedLeads: [ReclaimedLead], 
+        /**
+         * How many there are in all.
+         */reclaimedLeadsTotal: UInt64, 
+        /**
+         * Approvals waiting for the user.
+         */approvalsWaiting: [WaitingApproval], 
+        /**
+         * The user's own changes the server refused.
+         */rejectedChanges: [RefusedChange]) {
+        self.dataAsOfMs = dataAsOfMs
+        self.overdueOpportunities = overdueOpportunities
+        self.overdueOpportunitiesTotal = overdueOpportunitiesTotal
+        self.leadsDueForReclaim = leadsDueForReclaim
+        self.leadsDueForReclaimTotal = leadsDueForReclaimTotal
+        self.reclaimedLeads = reclaimedLeads
+        self.reclaimedLeadsTotal = reclaimedLeadsTotal
+        self.approvalsWaiting = approvalsWaiting
+        self.rejectedChanges = rejectedChanges
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AttentionDashboard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttentionDashboard {
+        return
+            try AttentionDashboard(
+                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                overdueOpportunities: FfiConverterSequenceTypeOverdueDeal.read(from: &buf), 
+                overdueOpportunitiesTotal: FfiConverterUInt64.read(from: &buf), 
+                leadsDueForReclaim: FfiConverterSequenceTypeLeadAtRisk.read(from: &buf), 
+                leadsDueForReclaimTotal: FfiConverterUInt64.read(from: &buf), 
+                reclaimedLeads: FfiConverterSequenceTypeReclaimedLead.read(from: &buf), 
+                reclaimedLeadsTotal: FfiConverterUInt64.read(from: &buf), 
+                approvalsWaiting: FfiConverterSequenceTypeWaitingApproval.read(from: &buf), 
+                rejectedChanges: FfiConverterSequenceTypeRefusedChange.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AttentionDashboard, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterSequenceTypeOverdueDeal.write(value.overdueOpportunities, into: &buf)
+        FfiConverterUInt64.write(value.overdueOpportunitiesTotal, into: &buf)
+        FfiConverterSequenceTypeLeadAtRisk.write(value.leadsDueForReclaim, into: &buf)
+        FfiConverterUInt64.write(value.leadsDueForReclaimTotal, into: &buf)
+        FfiConverterSequenceTypeReclaimedLead.write(value.reclaimedLeads, into: &buf)
+        FfiConverterUInt64.write(value.reclaimedLeadsTotal, into: &buf)
+        FfiConverterSequenceTypeWaitingApproval.write(value.approvalsWaiting, into: &buf)
+        FfiConverterSequenceTypeRefusedChange.write(value.rejectedChanges, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttentionDashboard_lift(_ buf: RustBuffer) throws -> AttentionDashboard {
+    return try FfiConverterTypeAttentionDashboard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttentionDashboard_lower(_ value: AttentionDashboard) -> RustBuffer {
+    return FfiConverterTypeAttentionDashboard.lower(value)
+}
+
+
+/**
  * What one operation or one applied sync page changed.
  */
 public struct ChangeEvent: Equatable, Hashable {
@@ -4251,6 +5032,10 @@ public struct Customer: Equatable, Hashable {
      */
     public let location: GeoPoint?
     /**
+     * The latest location a rep proposed, and what a manager decided.
+     */
+    public let locationProposal: LocationProposal?
+    /**
      * Tier (A/B/C).
      */
     public let tier: String?
@@ -4312,6 +5097,9 @@ public struct Customer: Equatable, Hashable {
          * Registered location: the centre of the check-in geofence.
          */location: GeoPoint?, 
         /**
+         * The latest location a rep proposed, and what a manager decided.
+         */locationProposal: LocationProposal?, 
+        /**
          * Tier (A/B/C).
          */tier: String?, 
         /**
@@ -4340,6 +5128,7 @@ public struct Customer: Equatable, Hashable {
         self.scale = scale
         self.address = address
         self.location = location
+        self.locationProposal = locationProposal
         self.tier = tier
         self.source = source
         self.tags = tags
@@ -4375,6 +5164,7 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
                 scale: FfiConverterOptionString.read(from: &buf), 
                 address: FfiConverterOptionString.read(from: &buf), 
                 location: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
+                locationProposal: FfiConverterOptionTypeLocationProposal.read(from: &buf), 
                 tier: FfiConverterOptionString.read(from: &buf), 
                 source: FfiConverterOptionString.read(from: &buf), 
                 tags: FfiConverterSequenceString.read(from: &buf), 
@@ -4396,6 +5186,7 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.scale, into: &buf)
         FfiConverterOptionString.write(value.address, into: &buf)
         FfiConverterOptionTypeGeoPoint.write(value.location, into: &buf)
+        FfiConverterOptionTypeLocationProposal.write(value.locationProposal, into: &buf)
         FfiConverterOptionString.write(value.tier, into: &buf)
         FfiConverterOptionString.write(value.source, into: &buf)
         FfiConverterSequenceString.write(value.tags, into: &buf)
@@ -4631,7 +5422,7 @@ public struct DailyReport: Equatable, Hashable {
     /**
      * Comments by managers, oldest first.
      */
-    public let comments: [String]
+    public let comments: [ReportComment]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4671,7 +5462,7 @@ public struct DailyReport: Equatable, Hashable {
          */submittedAtMs: Int64?, 
         /**
          * Comments by managers, oldest first.
-         */comments: [String]) {
+         */comments: [ReportComment]) {
         self.id = id
         self.ownerId = ownerId
         self.date = date
@@ -4713,7 +5504,7 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
                 visitIds: FfiConverterSequenceString.read(from: &buf), 
                 followUpIds: FfiConverterSequenceString.read(from: &buf), 
                 submittedAtMs: FfiConverterOptionInt64.read(from: &buf), 
-                comments: FfiConverterSequenceString.read(from: &buf)
+                comments: FfiConverterSequenceTypeReportComment.read(from: &buf)
         )
     }
 
@@ -4729,7 +5520,7 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.visitIds, into: &buf)
         FfiConverterSequenceString.write(value.followUpIds, into: &buf)
         FfiConverterOptionInt64.write(value.submittedAtMs, into: &buf)
-        FfiConverterSequenceString.write(value.comments, into: &buf)
+        FfiConverterSequenceTypeReportComment.write(value.comments, into: &buf)
     }
 }
 
@@ -5824,6 +6615,125 @@ public func FfiConverterTypeLead_lower(_ value: Lead) -> RustBuffer {
 
 
 /**
+ * A lead about to go back to the pool for lack of follow-up.
+ */
+public struct LeadAtRisk: Equatable, Hashable {
+    /**
+     * The lead.
+     */
+    public let leadId: String
+    /**
+     * Its company.
+     */
+    public let companyName: String
+    /**
+     * The rep holding it.
+     */
+    public let ownerId: String
+    /**
+     * The rep's name.
+     */
+    public let ownerName: String
+    /**
+     * Last followed up, ms.
+     */
+    public let idleSinceMs: Int64
+    /**
+     * When it goes back to the pool, ms.
+     */
+    public let dueAtMs: Int64
+    /**
+     * Whether it is due already (the next reclaim run takes it).
+     */
+    public let dueNow: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The lead.
+         */leadId: String, 
+        /**
+         * Its company.
+         */companyName: String, 
+        /**
+         * The rep holding it.
+         */ownerId: String, 
+        /**
+         * The rep's name.
+         */ownerName: String, 
+        /**
+         * Last followed up, ms.
+         */idleSinceMs: Int64, 
+        /**
+         * When it goes back to the pool, ms.
+         */dueAtMs: Int64, 
+        /**
+         * Whether it is due already (the next reclaim run takes it).
+         */dueNow: Bool) {
+        self.leadId = leadId
+        self.companyName = companyName
+        self.ownerId = ownerId
+        self.ownerName = ownerName
+        self.idleSinceMs = idleSinceMs
+        self.dueAtMs = dueAtMs
+        self.dueNow = dueNow
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LeadAtRisk: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLeadAtRisk: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LeadAtRisk {
+        return
+            try LeadAtRisk(
+                leadId: FfiConverterString.read(from: &buf), 
+                companyName: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterString.read(from: &buf), 
+                ownerName: FfiConverterString.read(from: &buf), 
+                idleSinceMs: FfiConverterInt64.read(from: &buf), 
+                dueAtMs: FfiConverterInt64.read(from: &buf), 
+                dueNow: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LeadAtRisk, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.leadId, into: &buf)
+        FfiConverterString.write(value.companyName, into: &buf)
+        FfiConverterString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.ownerName, into: &buf)
+        FfiConverterInt64.write(value.idleSinceMs, into: &buf)
+        FfiConverterInt64.write(value.dueAtMs, into: &buf)
+        FfiConverterBool.write(value.dueNow, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLeadAtRisk_lift(_ buf: RustBuffer) throws -> LeadAtRisk {
+    return try FfiConverterTypeLeadAtRisk.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLeadAtRisk_lower(_ value: LeadAtRisk) -> RustBuffer {
+    return FfiConverterTypeLeadAtRisk.lower(value)
+}
+
+
+/**
  * What converting a lead should create.
  */
 public struct LeadConversion: Equatable, Hashable {
@@ -5899,6 +6809,135 @@ public func FfiConverterTypeLeadConversion_lift(_ buf: RustBuffer) throws -> Lea
 #endif
 public func FfiConverterTypeLeadConversion_lower(_ value: LeadConversion) -> RustBuffer {
     return FfiConverterTypeLeadConversion.lower(value)
+}
+
+
+/**
+ * A customer location a rep's check-in proposed, waiting for (or decided by) a manager.
+ */
+public struct LocationProposal: Equatable, Hashable {
+    /**
+     * The proposed point.
+     */
+    public let point: GeoPoint
+    /**
+     * The accuracy of the fix that proposed it, metres.
+     */
+    public let accuracyM: Double
+    /**
+     * The visit whose check-in proposed it.
+     */
+    public let visitId: String?
+    /**
+     * The rep who proposed it.
+     */
+    public let proposedById: String
+    /**
+     * When, ms.
+     */
+    public let proposedAtMs: Int64
+    /**
+     * `pending`, `approved` or `rejected`.
+     */
+    public let status: String
+    /**
+     * The manager who decided.
+     */
+    public let decidedById: String?
+    /**
+     * When it was decided, ms.
+     */
+    public let decidedAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The proposed point.
+         */point: GeoPoint, 
+        /**
+         * The accuracy of the fix that proposed it, metres.
+         */accuracyM: Double, 
+        /**
+         * The visit whose check-in proposed it.
+         */visitId: String?, 
+        /**
+         * The rep who proposed it.
+         */proposedById: String, 
+        /**
+         * When, ms.
+         */proposedAtMs: Int64, 
+        /**
+         * `pending`, `approved` or `rejected`.
+         */status: String, 
+        /**
+         * The manager who decided.
+         */decidedById: String?, 
+        /**
+         * When it was decided, ms.
+         */decidedAtMs: Int64?) {
+        self.point = point
+        self.accuracyM = accuracyM
+        self.visitId = visitId
+        self.proposedById = proposedById
+        self.proposedAtMs = proposedAtMs
+        self.status = status
+        self.decidedById = decidedById
+        self.decidedAtMs = decidedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LocationProposal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLocationProposal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LocationProposal {
+        return
+            try LocationProposal(
+                point: FfiConverterTypeGeoPoint.read(from: &buf), 
+                accuracyM: FfiConverterDouble.read(from: &buf), 
+                visitId: FfiConverterOptionString.read(from: &buf), 
+                proposedById: FfiConverterString.read(from: &buf), 
+                proposedAtMs: FfiConverterInt64.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                decidedById: FfiConverterOptionString.read(from: &buf), 
+                decidedAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LocationProposal, into buf: inout [UInt8]) {
+        FfiConverterTypeGeoPoint.write(value.point, into: &buf)
+        FfiConverterDouble.write(value.accuracyM, into: &buf)
+        FfiConverterOptionString.write(value.visitId, into: &buf)
+        FfiConverterString.write(value.proposedById, into: &buf)
+        FfiConverterInt64.write(value.proposedAtMs, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.decidedById, into: &buf)
+        FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocationProposal_lift(_ buf: RustBuffer) throws -> LocationProposal {
+    return try FfiConverterTypeLocationProposal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocationProposal_lower(_ value: LocationProposal) -> RustBuffer {
+    return FfiConverterTypeLocationProposal.lower(value)
 }
 
 
@@ -6329,6 +7368,135 @@ public func FfiConverterTypeOpportunity_lower(_ value: Opportunity) -> RustBuffe
 
 
 /**
+ * A deal past its stage's allowed time.
+ */
+public struct OverdueDeal: Equatable, Hashable {
+    /**
+     * The opportunity.
+     */
+    public let opportunityId: String
+    /**
+     * Its name.
+     */
+    public let name: String
+    /**
+     * The owning rep.
+     */
+    public let ownerId: String
+    /**
+     * The rep's name.
+     */
+    public let ownerName: String
+    /**
+     * Its stage's code.
+     */
+    public let stage: String
+    /**
+     * When it was due to move on, ms.
+     */
+    public let dueAtMs: Int64
+    /**
+     * How long overdue, ms.
+     */
+    public let overdueMs: Int64
+    /**
+     * Its amount.
+     */
+    public let amount: Money
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The opportunity.
+         */opportunityId: String, 
+        /**
+         * Its name.
+         */name: String, 
+        /**
+         * The owning rep.
+         */ownerId: String, 
+        /**
+         * The rep's name.
+         */ownerName: String, 
+        /**
+         * Its stage's code.
+         */stage: String, 
+        /**
+         * When it was due to move on, ms.
+         */dueAtMs: Int64, 
+        /**
+         * How long overdue, ms.
+         */overdueMs: Int64, 
+        /**
+         * Its amount.
+         */amount: Money) {
+        self.opportunityId = opportunityId
+        self.name = name
+        self.ownerId = ownerId
+        self.ownerName = ownerName
+        self.stage = stage
+        self.dueAtMs = dueAtMs
+        self.overdueMs = overdueMs
+        self.amount = amount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OverdueDeal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOverdueDeal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OverdueDeal {
+        return
+            try OverdueDeal(
+                opportunityId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterString.read(from: &buf), 
+                ownerName: FfiConverterString.read(from: &buf), 
+                stage: FfiConverterString.read(from: &buf), 
+                dueAtMs: FfiConverterInt64.read(from: &buf), 
+                overdueMs: FfiConverterInt64.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OverdueDeal, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.opportunityId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.ownerName, into: &buf)
+        FfiConverterString.write(value.stage, into: &buf)
+        FfiConverterInt64.write(value.dueAtMs, into: &buf)
+        FfiConverterInt64.write(value.overdueMs, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverdueDeal_lift(_ buf: RustBuffer) throws -> OverdueDeal {
+    return try FfiConverterTypeOverdueDeal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverdueDeal_lower(_ value: OverdueDeal) -> RustBuffer {
+    return FfiConverterTypeOverdueDeal.lower(value)
+}
+
+
+/**
  * A visit planned for the day.
  */
 public struct PlannedVisit: Equatable, Hashable {
@@ -6404,6 +7572,293 @@ public func FfiConverterTypePlannedVisit_lift(_ buf: RustBuffer) throws -> Plann
 #endif
 public func FfiConverterTypePlannedVisit_lower(_ value: PlannedVisit) -> RustBuffer {
     return FfiConverterTypePlannedVisit.lower(value)
+}
+
+
+/**
+ * A lead that went back to the pool within the range.
+ */
+public struct ReclaimedLead: Equatable, Hashable {
+    /**
+     * The lead.
+     */
+    public let leadId: String
+    /**
+     * Its company.
+     */
+    public let companyName: String
+    /**
+     * The rep it was taken from.
+     */
+    public let fromId: String
+    /**
+     * The rep's name.
+     */
+    public let fromName: String
+    /**
+     * When, ms.
+     */
+    public let atMs: Int64
+    /**
+     * Its status now.
+     */
+    public let status: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The lead.
+         */leadId: String, 
+        /**
+         * Its company.
+         */companyName: String, 
+        /**
+         * The rep it was taken from.
+         */fromId: String, 
+        /**
+         * The rep's name.
+         */fromName: String, 
+        /**
+         * When, ms.
+         */atMs: Int64, 
+        /**
+         * Its status now.
+         */status: String) {
+        self.leadId = leadId
+        self.companyName = companyName
+        self.fromId = fromId
+        self.fromName = fromName
+        self.atMs = atMs
+        self.status = status
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReclaimedLead: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReclaimedLead: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReclaimedLead {
+        return
+            try ReclaimedLead(
+                leadId: FfiConverterString.read(from: &buf), 
+                companyName: FfiConverterString.read(from: &buf), 
+                fromId: FfiConverterString.read(from: &buf), 
+                fromName: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReclaimedLead, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.leadId, into: &buf)
+        FfiConverterString.write(value.companyName, into: &buf)
+        FfiConverterString.write(value.fromId, into: &buf)
+        FfiConverterString.write(value.fromName, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReclaimedLead_lift(_ buf: RustBuffer) throws -> ReclaimedLead {
+    return try FfiConverterTypeReclaimedLead.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReclaimedLead_lower(_ value: ReclaimedLead) -> RustBuffer {
+    return FfiConverterTypeReclaimedLead.lower(value)
+}
+
+
+/**
+ * An attachment the server would not take; it stays on the phone, pending.
+ */
+public struct RefusedAttachment: Equatable, Hashable {
+    /**
+     * The attachment.
+     */
+    public let sha256: String
+    /**
+     * The HTTP status.
+     */
+    public let status: UInt16
+    /**
+     * The server's stable code (`too_large`...), empty when it gave none.
+     */
+    public let code: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The attachment.
+         */sha256: String, 
+        /**
+         * The HTTP status.
+         */status: UInt16, 
+        /**
+         * The server's stable code (`too_large`...), empty when it gave none.
+         */code: String) {
+        self.sha256 = sha256
+        self.status = status
+        self.code = code
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RefusedAttachment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRefusedAttachment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefusedAttachment {
+        return
+            try RefusedAttachment(
+                sha256: FfiConverterString.read(from: &buf), 
+                status: FfiConverterUInt16.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RefusedAttachment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedAttachment_lift(_ buf: RustBuffer) throws -> RefusedAttachment {
+    return try FfiConverterTypeRefusedAttachment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedAttachment_lower(_ value: RefusedAttachment) -> RustBuffer {
+    return FfiConverterTypeRefusedAttachment.lower(value)
+}
+
+
+/**
+ * One of the user's own changes the server refused.
+ */
+public struct RefusedChange: Equatable, Hashable {
+    /**
+     * The record.
+     */
+    public let recordId: String
+    /**
+     * Its kind.
+     */
+    public let kind: String
+    /**
+     * The rule's stable code.
+     */
+    public let reasonCode: String
+    /**
+     * Why, in words.
+     */
+    public let detail: String
+    /**
+     * When, ms.
+     */
+    public let rejectedAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The record.
+         */recordId: String, 
+        /**
+         * Its kind.
+         */kind: String, 
+        /**
+         * The rule's stable code.
+         */reasonCode: String, 
+        /**
+         * Why, in words.
+         */detail: String, 
+        /**
+         * When, ms.
+         */rejectedAtMs: Int64) {
+        self.recordId = recordId
+        self.kind = kind
+        self.reasonCode = reasonCode
+        self.detail = detail
+        self.rejectedAtMs = rejectedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RefusedChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRefusedChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefusedChange {
+        return
+            try RefusedChange(
+                recordId: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                reasonCode: FfiConverterString.read(from: &buf), 
+                detail: FfiConverterString.read(from: &buf), 
+                rejectedAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RefusedChange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.recordId, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.reasonCode, into: &buf)
+        FfiConverterString.write(value.detail, into: &buf)
+        FfiConverterInt64.write(value.rejectedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedChange_lift(_ buf: RustBuffer) throws -> RefusedChange {
+    return try FfiConverterTypeRefusedChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedChange_lower(_ value: RefusedChange) -> RustBuffer {
+    return FfiConverterTypeRefusedChange.lower(value)
 }
 
 
@@ -6692,6 +8147,85 @@ public func FfiConverterTypeReminder_lift(_ buf: RustBuffer) throws -> Reminder 
 #endif
 public func FfiConverterTypeReminder_lower(_ value: Reminder) -> RustBuffer {
     return FfiConverterTypeReminder.lower(value)
+}
+
+
+/**
+ * A manager's comment on a daily report.
+ */
+public struct ReportComment: Equatable, Hashable {
+    /**
+     * The manager.
+     */
+    public let byId: String
+    /**
+     * When, ms.
+     */
+    public let atMs: Int64
+    /**
+     * What they said.
+     */
+    public let text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The manager.
+         */byId: String, 
+        /**
+         * When, ms.
+         */atMs: Int64, 
+        /**
+         * What they said.
+         */text: String) {
+        self.byId = byId
+        self.atMs = atMs
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportComment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportComment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportComment {
+        return
+            try ReportComment(
+                byId: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportComment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.byId, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportComment_lift(_ buf: RustBuffer) throws -> ReportComment {
+    return try FfiConverterTypeReportComment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportComment_lower(_ value: ReportComment) -> RustBuffer {
+    return FfiConverterTypeReportComment.lower(value)
 }
 
 
@@ -7576,6 +9110,11 @@ public struct SyncOptions: Equatable, Hashable {
      * How long one request may take, ms.
      */
     public let requestTimeoutMs: UInt64
+    /**
+     * Whether the sync also uploads pending photos and files after the records (false on a
+     * metered connection; `upload_attachments` sends them later). Defaults to true.
+     */
+    public let uploadAttachments: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7591,11 +9130,16 @@ public struct SyncOptions: Equatable, Hashable {
          */maxBackoffMs: UInt64, 
         /**
          * How long one request may take, ms.
-         */requestTimeoutMs: UInt64) {
+         */requestTimeoutMs: UInt64, 
+        /**
+         * Whether the sync also uploads pending photos and files after the records (false on a
+         * metered connection; `upload_attachments` sends them later). Defaults to true.
+         */uploadAttachments: Bool = true) {
         self.maxAttempts = maxAttempts
         self.initialBackoffMs = initialBackoffMs
         self.maxBackoffMs = maxBackoffMs
         self.requestTimeoutMs = requestTimeoutMs
+        self.uploadAttachments = uploadAttachments
     }
 
     
@@ -7617,7 +9161,8 @@ public struct FfiConverterTypeSyncOptions: FfiConverterRustBuffer {
                 maxAttempts: FfiConverterUInt32.read(from: &buf), 
                 initialBackoffMs: FfiConverterUInt64.read(from: &buf), 
                 maxBackoffMs: FfiConverterUInt64.read(from: &buf), 
-                requestTimeoutMs: FfiConverterUInt64.read(from: &buf)
+                requestTimeoutMs: FfiConverterUInt64.read(from: &buf), 
+                uploadAttachments: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -7626,6 +9171,7 @@ public struct FfiConverterTypeSyncOptions: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.initialBackoffMs, into: &buf)
         FfiConverterUInt64.write(value.maxBackoffMs, into: &buf)
         FfiConverterUInt64.write(value.requestTimeoutMs, into: &buf)
+        FfiConverterBool.write(value.uploadAttachments, into: &buf)
     }
 }
 
@@ -7790,6 +9336,12 @@ public struct SyncSummary: Equatable, Hashable {
      * The server's time at the end, ms.
      */
     public let serverTimeMs: Int64
+    /**
+     * What the attachment upload after the records did; `None` when it was not asked for
+     * or stopped early (offline, cancelled...): the attachments stay pending for the next
+     * sync or `upload_attachments`, which reports why.
+     */
+    public let attachments: AttachmentUploads?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7802,10 +9354,16 @@ public struct SyncSummary: Equatable, Hashable {
          */refused: [RefusedRecord], 
         /**
          * The server's time at the end, ms.
-         */serverTimeMs: Int64) {
+         */serverTimeMs: Int64, 
+        /**
+         * What the attachment upload after the records did; `None` when it was not asked for
+         * or stopped early (offline, cancelled...): the attachments stay pending for the next
+         * sync or `upload_attachments`, which reports why.
+         */attachments: AttachmentUploads?) {
         self.progress = progress
         self.refused = refused
         self.serverTimeMs = serverTimeMs
+        self.attachments = attachments
     }
 
     
@@ -7826,7 +9384,8 @@ public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
             try SyncSummary(
                 progress: FfiConverterTypeSyncProgress.read(from: &buf), 
                 refused: FfiConverterSequenceTypeRefusedRecord.read(from: &buf), 
-                serverTimeMs: FfiConverterInt64.read(from: &buf)
+                serverTimeMs: FfiConverterInt64.read(from: &buf), 
+                attachments: FfiConverterOptionTypeAttachmentUploads.read(from: &buf)
         )
     }
 
@@ -7834,6 +9393,7 @@ public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
         FfiConverterTypeSyncProgress.write(value.progress, into: &buf)
         FfiConverterSequenceTypeRefusedRecord.write(value.refused, into: &buf)
         FfiConverterInt64.write(value.serverTimeMs, into: &buf)
+        FfiConverterOptionTypeAttachmentUploads.write(value.attachments, into: &buf)
     }
 }
 
@@ -7850,6 +9410,254 @@ public func FfiConverterTypeSyncSummary_lift(_ buf: RustBuffer) throws -> SyncSu
 #endif
 public func FfiConverterTypeSyncSummary_lower(_ value: SyncSummary) -> RustBuffer {
     return FfiConverterTypeSyncSummary.lower(value)
+}
+
+
+/**
+ * Target attainment of the user's scope, as a leaderboard.
+ */
+public struct TargetDashboard: Equatable, Hashable {
+    /**
+     * When the data was last synced, ms.
+     */
+    public let dataAsOfMs: Int64?
+    /**
+     * The currency of the amounts; targets in another are left out and counted below.
+     */
+    public let currency: String
+    /**
+     * Best first.
+     */
+    public let leaderboard: [TargetRow]
+    /**
+     * Targets left out because their currency differs.
+     */
+    public let excludedOtherCurrency: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the data was last synced, ms.
+         */dataAsOfMs: Int64?, 
+        /**
+         * The currency of the amounts; targets in another are left out and counted below.
+         */currency: String, 
+        /**
+         * Best first.
+         */leaderboard: [TargetRow], 
+        /**
+         * Targets left out because their currency differs.
+         */excludedOtherCurrency: UInt64) {
+        self.dataAsOfMs = dataAsOfMs
+        self.currency = currency
+        self.leaderboard = leaderboard
+        self.excludedOtherCurrency = excludedOtherCurrency
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TargetDashboard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTargetDashboard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TargetDashboard {
+        return
+            try TargetDashboard(
+                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                currency: FfiConverterString.read(from: &buf), 
+                leaderboard: FfiConverterSequenceTypeTargetRow.read(from: &buf), 
+                excludedOtherCurrency: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TargetDashboard, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterString.write(value.currency, into: &buf)
+        FfiConverterSequenceTypeTargetRow.write(value.leaderboard, into: &buf)
+        FfiConverterUInt64.write(value.excludedOtherCurrency, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTargetDashboard_lift(_ buf: RustBuffer) throws -> TargetDashboard {
+    return try FfiConverterTypeTargetDashboard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTargetDashboard_lower(_ value: TargetDashboard) -> RustBuffer {
+    return FfiConverterTypeTargetDashboard.lower(value)
+}
+
+
+/**
+ * One target on the leaderboard.
+ */
+public struct TargetRow: Equatable, Hashable {
+    /**
+     * Place on the board, 1 first.
+     */
+    public let rank: UInt32
+    /**
+     * The target record.
+     */
+    public let targetId: String
+    /**
+     * The rep, team or region it is for.
+     */
+    public let subjectId: String
+    /**
+     * Its name.
+     */
+    public let subjectName: String
+    /**
+     * `month`, `quarter` or `year`.
+     */
+    public let period: String
+    /**
+     * The period's first day, `YYYY-MM-DD`.
+     */
+    public let periodStart: String
+    /**
+     * The period's last day, `YYYY-MM-DD`.
+     */
+    public let periodEnd: String
+    /**
+     * `won_amount` or `collected_amount`.
+     */
+    public let metric: String
+    /**
+     * The goal.
+     */
+    public let target: Money
+    /**
+     * What was achieved so far.
+     */
+    public let achieved: Money
+    /**
+     * Achieved over the goal, basis points (85% is 8500); none for a zero goal.
+     */
+    public let attainmentBp: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Place on the board, 1 first.
+         */rank: UInt32, 
+        /**
+         * The target record.
+         */targetId: String, 
+        /**
+         * The rep, team or region it is for.
+         */subjectId: String, 
+        /**
+         * Its name.
+         */subjectName: String, 
+        /**
+         * `month`, `quarter` or `year`.
+         */period: String, 
+        /**
+         * The period's first day, `YYYY-MM-DD`.
+         */periodStart: String, 
+        /**
+         * The period's last day, `YYYY-MM-DD`.
+         */periodEnd: String, 
+        /**
+         * `won_amount` or `collected_amount`.
+         */metric: String, 
+        /**
+         * The goal.
+         */target: Money, 
+        /**
+         * What was achieved so far.
+         */achieved: Money, 
+        /**
+         * Achieved over the goal, basis points (85% is 8500); none for a zero goal.
+         */attainmentBp: UInt32?) {
+        self.rank = rank
+        self.targetId = targetId
+        self.subjectId = subjectId
+        self.subjectName = subjectName
+        self.period = period
+        self.periodStart = periodStart
+        self.periodEnd = periodEnd
+        self.metric = metric
+        self.target = target
+        self.achieved = achieved
+        self.attainmentBp = attainmentBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TargetRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTargetRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TargetRow {
+        return
+            try TargetRow(
+                rank: FfiConverterUInt32.read(from: &buf), 
+                targetId: FfiConverterString.read(from: &buf), 
+                subjectId: FfiConverterString.read(from: &buf), 
+                subjectName: FfiConverterString.read(from: &buf), 
+                period: FfiConverterString.read(from: &buf), 
+                periodStart: FfiConverterString.read(from: &buf), 
+                periodEnd: FfiConverterString.read(from: &buf), 
+                metric: FfiConverterString.read(from: &buf), 
+                target: FfiConverterTypeMoney.read(from: &buf), 
+                achieved: FfiConverterTypeMoney.read(from: &buf), 
+                attainmentBp: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TargetRow, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.rank, into: &buf)
+        FfiConverterString.write(value.targetId, into: &buf)
+        FfiConverterString.write(value.subjectId, into: &buf)
+        FfiConverterString.write(value.subjectName, into: &buf)
+        FfiConverterString.write(value.period, into: &buf)
+        FfiConverterString.write(value.periodStart, into: &buf)
+        FfiConverterString.write(value.periodEnd, into: &buf)
+        FfiConverterString.write(value.metric, into: &buf)
+        FfiConverterTypeMoney.write(value.target, into: &buf)
+        FfiConverterTypeMoney.write(value.achieved, into: &buf)
+        FfiConverterOptionUInt32.write(value.attainmentBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTargetRow_lift(_ buf: RustBuffer) throws -> TargetRow {
+    return try FfiConverterTypeTargetRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTargetRow_lower(_ value: TargetRow) -> RustBuffer {
+    return FfiConverterTypeTargetRow.lower(value)
 }
 
 
@@ -7874,9 +9682,17 @@ public struct Task: Equatable, Hashable {
      */
     public let title: String
     /**
+     * Who gave it (the owner for one's own tasks).
+     */
+    public let assignerId: String
+    /**
      * `proposed`, `open`, `rejected`, `completed` or `cancelled`.
      */
     public let status: String
+    /**
+     * Why the assignee rejected it.
+     */
+    public let rejectReason: String?
     /**
      * Due, ms.
      */
@@ -7910,8 +9726,14 @@ public struct Task: Equatable, Hashable {
          * Title.
          */title: String, 
         /**
+         * Who gave it (the owner for one's own tasks).
+         */assignerId: String, 
+        /**
          * `proposed`, `open`, `rejected`, `completed` or `cancelled`.
          */status: String, 
+        /**
+         * Why the assignee rejected it.
+         */rejectReason: String?, 
         /**
          * Due, ms.
          */dueAtMs: Int64?, 
@@ -7928,7 +9750,9 @@ public struct Task: Equatable, Hashable {
         self.ownerId = ownerId
         self.kind = kind
         self.title = title
+        self.assignerId = assignerId
         self.status = status
+        self.rejectReason = rejectReason
         self.dueAtMs = dueAtMs
         self.startAtMs = startAtMs
         self.endAtMs = endAtMs
@@ -7955,7 +9779,9 @@ public struct FfiConverterTypeTask: FfiConverterRustBuffer {
                 ownerId: FfiConverterOptionString.read(from: &buf), 
                 kind: FfiConverterString.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
+                assignerId: FfiConverterString.read(from: &buf), 
                 status: FfiConverterString.read(from: &buf), 
+                rejectReason: FfiConverterOptionString.read(from: &buf), 
                 dueAtMs: FfiConverterOptionInt64.read(from: &buf), 
                 startAtMs: FfiConverterOptionInt64.read(from: &buf), 
                 endAtMs: FfiConverterOptionInt64.read(from: &buf), 
@@ -7968,7 +9794,9 @@ public struct FfiConverterTypeTask: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.ownerId, into: &buf)
         FfiConverterString.write(value.kind, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.assignerId, into: &buf)
         FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.rejectReason, into: &buf)
         FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
         FfiConverterOptionInt64.write(value.startAtMs, into: &buf)
         FfiConverterOptionInt64.write(value.endAtMs, into: &buf)
@@ -8836,6 +10664,155 @@ public func FfiConverterTypeVisitsDashboard_lower(_ value: VisitsDashboard) -> R
 
 
 /**
+ * An approval waiting for the user's decision.
+ */
+public struct WaitingApproval: Equatable, Hashable {
+    /**
+     * The approval.
+     */
+    public let approvalId: String
+    /**
+     * What it is about, in words.
+     */
+    public let title: String
+    /**
+     * Who asked.
+     */
+    public let requesterId: String
+    /**
+     * Their name.
+     */
+    public let requesterName: String
+    /**
+     * The kind of record it is about.
+     */
+    public let subjectKind: String
+    /**
+     * The record.
+     */
+    public let subjectId: String
+    /**
+     * The rule that asked for it.
+     */
+    public let rule: String
+    /**
+     * The amount at stake, if any.
+     */
+    public let amount: Money?
+    /**
+     * The roles of its steps, in order.
+     */
+    public let stepRoles: [String]
+    /**
+     * When it was asked for, ms.
+     */
+    public let createdAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The approval.
+         */approvalId: String, 
+        /**
+         * What it is about, in words.
+         */title: String, 
+        /**
+         * Who asked.
+         */requesterId: String, 
+        /**
+         * Their name.
+         */requesterName: String, 
+        /**
+         * The kind of record it is about.
+         */subjectKind: String, 
+        /**
+         * The record.
+         */subjectId: String, 
+        /**
+         * The rule that asked for it.
+         */rule: String, 
+        /**
+         * The amount at stake, if any.
+         */amount: Money?, 
+        /**
+         * The roles of its steps, in order.
+         */stepRoles: [String], 
+        /**
+         * When it was asked for, ms.
+         */createdAtMs: Int64) {
+        self.approvalId = approvalId
+        self.title = title
+        self.requesterId = requesterId
+        self.requesterName = requesterName
+        self.subjectKind = subjectKind
+        self.subjectId = subjectId
+        self.rule = rule
+        self.amount = amount
+        self.stepRoles = stepRoles
+        self.createdAtMs = createdAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WaitingApproval: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWaitingApproval: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WaitingApproval {
+        return
+            try WaitingApproval(
+                approvalId: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                requesterId: FfiConverterString.read(from: &buf), 
+                requesterName: FfiConverterString.read(from: &buf), 
+                subjectKind: FfiConverterString.read(from: &buf), 
+                subjectId: FfiConverterString.read(from: &buf), 
+                rule: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterOptionTypeMoney.read(from: &buf), 
+                stepRoles: FfiConverterSequenceString.read(from: &buf), 
+                createdAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WaitingApproval, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.approvalId, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.requesterId, into: &buf)
+        FfiConverterString.write(value.requesterName, into: &buf)
+        FfiConverterString.write(value.subjectKind, into: &buf)
+        FfiConverterString.write(value.subjectId, into: &buf)
+        FfiConverterString.write(value.rule, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
+        FfiConverterSequenceString.write(value.stepRoles, into: &buf)
+        FfiConverterInt64.write(value.createdAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaitingApproval_lift(_ buf: RustBuffer) throws -> WaitingApproval {
+    return try FfiConverterTypeWaitingApproval.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaitingApproval_lower(_ value: WaitingApproval) -> RustBuffer {
+    return FfiConverterTypeWaitingApproval.lower(value)
+}
+
+
+/**
  * A value of an opportunity's stage field.
  */
 
@@ -9645,6 +11622,54 @@ fileprivate struct FfiConverterOptionTypeSyncProgressListener: FfiConverterRustB
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeAttachmentState: FfiConverterRustBuffer {
+    typealias SwiftType = AttachmentState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAttachmentState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAttachmentState.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeAttachmentUploads: FfiConverterRustBuffer {
+    typealias SwiftType = AttachmentUploads?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAttachmentUploads.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAttachmentUploads.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeContact: FfiConverterRustBuffer {
     typealias SwiftType = Contact?
 
@@ -9661,6 +11686,30 @@ fileprivate struct FfiConverterOptionTypeContact: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeContact.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDailyReport: FfiConverterRustBuffer {
+    typealias SwiftType = DailyReport?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDailyReport.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDailyReport.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -9757,6 +11806,30 @@ fileprivate struct FfiConverterOptionTypeGeoPoint: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeGeoPoint.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLocationProposal: FfiConverterRustBuffer {
+    typealias SwiftType = LocationProposal?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLocationProposal.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLocationProposal.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -9905,6 +11978,31 @@ fileprivate struct FfiConverterSequenceTypeAttachment: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeAttachment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAttachmentState: FfiConverterRustBuffer {
+    typealias SwiftType = [AttachmentState]
+
+    public static func write(_ value: [AttachmentState], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAttachmentState.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AttachmentState] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AttachmentState]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAttachmentState.read(from: &buf))
         }
         return seq
     }
@@ -10088,6 +12186,31 @@ fileprivate struct FfiConverterSequenceTypeLead: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeLeadAtRisk: FfiConverterRustBuffer {
+    typealias SwiftType = [LeadAtRisk]
+
+    public static func write(_ value: [LeadAtRisk], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLeadAtRisk.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LeadAtRisk] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [LeadAtRisk]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLeadAtRisk.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer {
     typealias SwiftType = [Opportunity]
 
@@ -10113,6 +12236,31 @@ fileprivate struct FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeOverdueDeal: FfiConverterRustBuffer {
+    typealias SwiftType = [OverdueDeal]
+
+    public static func write(_ value: [OverdueDeal], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOverdueDeal.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OverdueDeal] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OverdueDeal]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOverdueDeal.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer {
     typealias SwiftType = [PlannedVisit]
 
@@ -10130,6 +12278,81 @@ fileprivate struct FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePlannedVisit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReclaimedLead: FfiConverterRustBuffer {
+    typealias SwiftType = [ReclaimedLead]
+
+    public static func write(_ value: [ReclaimedLead], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReclaimedLead.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReclaimedLead] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReclaimedLead]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReclaimedLead.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRefusedAttachment: FfiConverterRustBuffer {
+    typealias SwiftType = [RefusedAttachment]
+
+    public static func write(_ value: [RefusedAttachment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRefusedAttachment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RefusedAttachment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RefusedAttachment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRefusedAttachment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRefusedChange: FfiConverterRustBuffer {
+    typealias SwiftType = [RefusedChange]
+
+    public static func write(_ value: [RefusedChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRefusedChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RefusedChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RefusedChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRefusedChange.read(from: &buf))
         }
         return seq
     }
@@ -10205,6 +12428,31 @@ fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeReminder.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReportComment: FfiConverterRustBuffer {
+    typealias SwiftType = [ReportComment]
+
+    public static func write(_ value: [ReportComment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReportComment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReportComment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReportComment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReportComment.read(from: &buf))
         }
         return seq
     }
@@ -10313,6 +12561,31 @@ fileprivate struct FfiConverterSequenceTypeStageName: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeTargetRow: FfiConverterRustBuffer {
+    typealias SwiftType = [TargetRow]
+
+    public static func write(_ value: [TargetRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTargetRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TargetRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TargetRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTargetRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeTask: FfiConverterRustBuffer {
     typealias SwiftType = [Task]
 
@@ -10405,6 +12678,31 @@ fileprivate struct FfiConverterSequenceTypeVisitRow: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeVisitRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeWaitingApproval: FfiConverterRustBuffer {
+    typealias SwiftType = [WaitingApproval]
+
+    public static func write(_ value: [WaitingApproval], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWaitingApproval.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WaitingApproval] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WaitingApproval]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWaitingApproval.read(from: &buf))
         }
         return seq
     }
@@ -10811,6 +13109,21 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_changesubscription_cancel() != 13784) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_attachment_state() != 5298) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_attachment_states() != 35296) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_queue_attachment() != 64553) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_upload_attachments() != 56223) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_approve_location() != 64732) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_check_customer_duplicates() != 6032) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10829,6 +13142,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_get_customer() != 32597) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_pending_location_proposals() != 26446) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_propose_location() != 41596) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_reject_location() != 50176) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_search() != 47587) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10844,10 +13166,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_update_customer() != 41072) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard() != 32600) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() != 39916) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() != 64798) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() != 35200) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 63408) {
@@ -10862,7 +13190,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_pending_count() != 41816) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() != 12668) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_accept_task() != 42710) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() != 46917) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_check_in() != 64356) {
@@ -10871,10 +13202,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_check_out() != 57011) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_comment_report() != 8171) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_complete_task() != 40015) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_create_task() != 40150) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_delete_task() != 30035) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_edit_report() != 11129) {
@@ -10883,10 +13220,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() != 12905) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read() != 37370) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_postpone_task() != 45048) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_reject_task() != 467) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() != 6426) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_report_draft() != 46814) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_of() != 65451) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_submit_report() != 34537) {

@@ -336,6 +336,31 @@ uint64_t uniffi_fieldsales_ffi_fn_clone_engine(uint64_t handle, RustCallStatus *
 void uniffi_fieldsales_ffi_fn_free_engine(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ATTACHMENT_STATE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ATTACHMENT_STATE
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_attachment_state(uint64_t ptr, RustBuffer sha256
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ATTACHMENT_STATES
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ATTACHMENT_STATES
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_attachment_states(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_QUEUE_ATTACHMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_QUEUE_ATTACHMENT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_queue_attachment(uint64_t ptr, RustBuffer file_path, RustBuffer mime
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_UPLOAD_ATTACHMENTS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_UPLOAD_ATTACHMENTS
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_upload_attachments(uint64_t ptr, uint64_t cancel
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_APPROVE_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_APPROVE_LOCATION
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_approve_location(uint64_t ptr, RustBuffer customer_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHECK_CUSTOMER_DUPLICATES
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHECK_CUSTOMER_DUPLICATES
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_check_customer_duplicates(uint64_t ptr, RustBuffer draft
@@ -366,6 +391,21 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_customers(uint64_t ptr
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_get_customer(uint64_t ptr, RustBuffer id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PENDING_LOCATION_PROPOSALS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PENDING_LOCATION_PROPOSALS
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_pending_location_proposals(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PROPOSE_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PROPOSE_LOCATION
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_propose_location(uint64_t ptr, RustBuffer visit_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REJECT_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REJECT_LOCATION
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_reject_location(uint64_t ptr, RustBuffer customer_id, RustBuffer reason
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SEARCH
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SEARCH
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_search(uint64_t ptr, RustBuffer query, RustBuffer kinds, uint32_t limit
@@ -391,6 +431,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_update_contact(uint64_t ptr, Rus
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_update_customer(uint64_t ptr, RustBuffer id, RustBuffer draft
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ATTENTION_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ATTENTION_DASHBOARD
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_attention_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_FUNNEL_DASHBOARD
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_FUNNEL_DASHBOARD
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by
@@ -399,6 +444,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DASHBOARD
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DASHBOARD
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_TARGET_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_TARGET_DASHBOARD
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_DASHBOARD
@@ -421,9 +471,14 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_observe_changes(uint64_t ptr, ui
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_pending_count(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ACCEPT_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ACCEPT_TASK
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_accept_task(uint64_t ptr, RustBuffer task_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ADD_VISIT_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ADD_VISIT_PHOTO
-uint64_t uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(uint64_t ptr, RustBuffer visit_id, RustBuffer file_path, RustBuffer mime, uint64_t max_bytes
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(uint64_t ptr, RustBuffer visit_id, RustBuffer file_path, RustBuffer mime
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHECK_IN
@@ -436,6 +491,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_check_in(uint64_t ptr, RustBuffe
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_check_out(uint64_t ptr, RustBuffer visit_id, RustBuffer position
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COMMENT_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COMMENT_REPORT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_comment_report(uint64_t ptr, RustBuffer report_id, RustBuffer text
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COMPLETE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COMPLETE_TASK
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_complete_task(uint64_t ptr, RustBuffer task_id
@@ -444,6 +504,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_complete_task(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CREATE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CREATE_TASK
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_create_task(uint64_t ptr, RustBuffer draft
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DELETE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DELETE_TASK
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_delete_task(uint64_t ptr, RustBuffer task_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_EDIT_REPORT
@@ -456,6 +521,21 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_edit_report(uint64_t ptr, RustBu
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(uint64_t ptr, RustBuffer subject_kind, RustBuffer subject_id, RustBuffer method, RustBuffer text, RustBuffer next_step, RustBuffer visit_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MARK_REPORT_READ
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MARK_REPORT_READ
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_mark_report_read(uint64_t ptr, RustBuffer report_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_POSTPONE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_POSTPONE_TASK
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_postpone_task(uint64_t ptr, RustBuffer task_id, int64_t to_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REJECT_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REJECT_TASK
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_reject_task(uint64_t ptr, RustBuffer task_id, RustBuffer reason
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REMINDERS_DUE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REMINDERS_DUE
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_reminders_due(uint64_t ptr, int64_t from_ms, int64_t until_ms
@@ -464,6 +544,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_reminders_due(uint64_t ptr, int6
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DRAFT
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DRAFT
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_draft(uint64_t ptr, RustBuffer date
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_OF
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_OF
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_of(uint64_t ptr, RustBuffer rep_id, RustBuffer date
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SUBMIT_REPORT
@@ -1118,6 +1203,36 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_changesubscription_cancel(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ATTACHMENT_STATE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ATTACHMENT_STATE
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_attachment_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ATTACHMENT_STATES
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ATTACHMENT_STATES
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_attachment_states(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_QUEUE_ATTACHMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_QUEUE_ATTACHMENT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_queue_attachment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_UPLOAD_ATTACHMENTS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_UPLOAD_ATTACHMENTS
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_upload_attachments(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_APPROVE_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_APPROVE_LOCATION
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_approve_location(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHECK_CUSTOMER_DUPLICATES
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHECK_CUSTOMER_DUPLICATES
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_check_customer_duplicates(void
@@ -1154,6 +1269,24 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_get_customer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PENDING_LOCATION_PROPOSALS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PENDING_LOCATION_PROPOSALS
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_pending_location_proposals(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PROPOSE_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PROPOSE_LOCATION
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_propose_location(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REJECT_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REJECT_LOCATION
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_reject_location(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SEARCH
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SEARCH
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_search(void
@@ -1184,6 +1317,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_update_customer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ATTENTION_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ATTENTION_DASHBOARD
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_FUNNEL_DASHBOARD
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_FUNNEL_DASHBOARD
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard(void
@@ -1193,6 +1332,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DASHBOARD
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DASHBOARD
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TARGET_DASHBOARD
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TARGET_DASHBOARD
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard(void
     
 );
 #endif
@@ -1220,6 +1365,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_pending_count(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ACCEPT_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ACCEPT_TASK
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_accept_task(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ADD_VISIT_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ADD_VISIT_PHOTO
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo(void
@@ -1238,6 +1389,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_check_out(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COMMENT_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COMMENT_REPORT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_comment_report(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COMPLETE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COMPLETE_TASK
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_complete_task(void
@@ -1247,6 +1404,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_complete_task(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CREATE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CREATE_TASK
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_create_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DELETE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DELETE_TASK
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_delete_task(void
     
 );
 #endif
@@ -1262,6 +1425,24 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MARK_REPORT_READ
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MARK_REPORT_READ
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_POSTPONE_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_POSTPONE_TASK
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_postpone_task(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REJECT_TASK
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REJECT_TASK
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_reject_task(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REMINDERS_DUE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REMINDERS_DUE
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_reminders_due(void
@@ -1271,6 +1452,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_reminders_due(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DRAFT
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DRAFT
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_draft(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_OF
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_OF
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_of(void
     
 );
 #endif

@@ -29,19 +29,20 @@ import org.junit.Test
 // an org with a rep and a manager of one team, and left a store signed in to a server that now
 // accepts connections and never answers. Their coordinates come in environment variables.
 
-private fun env(name: String): String =
+internal fun env(name: String): String =
     assertNotNull(System.getenv(name), "$name is set by the Rust harness (ffi/tests/mobile/kotlin.rs)")
 
-private val quick = SyncOptions(maxAttempts = 2u, initialBackoffMs = 20u, maxBackoffMs = 100u, requestTimeoutMs = 30_000u)
+internal val quick =
+    SyncOptions(maxAttempts = 2u, initialBackoffMs = 20u, maxBackoffMs = 100u, requestTimeoutMs = 30_000u)
 
 // People's Square, Shanghai.
-private const val SITE_LAT = 31.2304
-private const val SITE_LON = 121.4737
+internal const val SITE_LAT = 31.2304
+internal const val SITE_LON = 121.4737
 
-private fun phoneOf(login: String): SignInRequest =
+internal fun phoneOf(login: String): SignInRequest =
     SignInRequest(env("FIELDSALES_TEST_SERVER_URL"), env("FIELDSALES_TEST_TENANT"), login, env("FIELDSALES_TEST_PASSWORD"), "$login's phone")
 
-private fun newStore(name: String): String = Files.createTempDirectory("fieldsales-sync").resolve("$name.sqlite").toString()
+internal fun newStore(name: String): String = Files.createTempDirectory("fieldsales-sync").resolve("$name.sqlite").toString()
 
 class SyncTest {
     @Test
@@ -84,7 +85,8 @@ class SyncTest {
                     assertTrue(event.records.any { it.id == visit.id }, "$event")
 
                     val board = manager.visitsDashboard(today, today, "rep", "day")
-                    assertEquals(1UL, board.total.checkIns)
+                    // Other tests of this run check the same rep in on the same server.
+                    assertTrue(board.total.checkIns >= 1UL, "$board")
                     assertTrue(board.points.any { it.visitId == visit.id && it.repId == rep.me().userId }, "$board")
                     val reports = manager.reportDashboard(today, today, "rep")
                     assertTrue(reports.total.onTime + reports.total.late >= 1UL, "$reports")

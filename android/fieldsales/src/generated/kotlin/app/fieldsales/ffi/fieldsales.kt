@@ -784,6 +784,16 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_changesubscription_cancel(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_attachment_state(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_attachment_states(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_queue_attachment(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_upload_attachments(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_approve_location(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_check_customer_duplicates(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_contacts_of(
@@ -796,6 +806,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_get_customer(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_pending_location_proposals(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_propose_location(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_reject_location(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_search(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_share_customer(
@@ -806,9 +822,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_update_customer(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard(
     ): Int
@@ -818,23 +838,37 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_pending_count(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_accept_task(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_check_in(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_check_out(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_comment_report(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_complete_task(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_create_task(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_delete_task(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_edit_report(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_postpone_task(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_reject_task(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_reminders_due(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_report_draft(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_report_of(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_submit_report(
     ): Int
@@ -937,6 +971,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_free_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_fieldsales_ffi_fn_method_engine_attachment_state(`ptr`: Long,`sha256`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_attachment_states(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_queue_attachment(`ptr`: Long,`filePath`: RustBuffer.ByValue,`mime`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_upload_attachments(`ptr`: Long,`cancel`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_approve_location(`ptr`: Long,`customerId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_check_customer_duplicates(`ptr`: Long,`draft`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_contacts_of(`ptr`: Long,`customerId`: RustBuffer.ByValue,
@@ -949,6 +993,12 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_get_customer(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_pending_location_proposals(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_propose_location(`ptr`: Long,`visitId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_reject_location(`ptr`: Long,`customerId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_search(`ptr`: Long,`query`: RustBuffer.ByValue,`kinds`: RustBuffer.ByValue,`limit`: Int,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_share_customer(`ptr`: Long,`id`: RustBuffer.ByValue,`withUserId`: RustBuffer.ByValue,
@@ -959,9 +1009,13 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_update_customer(`ptr`: Long,`id`: RustBuffer.ByValue,`draft`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_attention_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,`granularity`: RustBuffer.ByValue,
     ): Long
@@ -971,23 +1025,37 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_pending_count(`ptr`: Long,
     ): Long
-    external fun uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(`ptr`: Long,`visitId`: RustBuffer.ByValue,`filePath`: RustBuffer.ByValue,`mime`: RustBuffer.ByValue,`maxBytes`: Long,
+    external fun uniffi_fieldsales_ffi_fn_method_engine_accept_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(`ptr`: Long,`visitId`: RustBuffer.ByValue,`filePath`: RustBuffer.ByValue,`mime`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_check_in(`ptr`: Long,`customerId`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_check_out(`ptr`: Long,`visitId`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_comment_report(`ptr`: Long,`reportId`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_complete_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_create_task(`ptr`: Long,`draft`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_delete_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_edit_report(`ptr`: Long,`reportId`: RustBuffer.ByValue,`edit`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(`ptr`: Long,`subjectKind`: RustBuffer.ByValue,`subjectId`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,`nextStep`: RustBuffer.ByValue,`visitId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_mark_report_read(`ptr`: Long,`reportId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_postpone_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,`toMs`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_reject_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_reminders_due(`ptr`: Long,`fromMs`: Long,`untilMs`: Long,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_report_draft(`ptr`: Long,`date`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_report_of(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_submit_report(`ptr`: Long,`reportId`: RustBuffer.ByValue,
     ): Long
@@ -1274,6 +1342,21 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_changesubscription_cancel() and 0xFFFF) != 13784) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_attachment_state() and 0xFFFF) != 5298) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_attachment_states() and 0xFFFF) != 35296) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_queue_attachment() and 0xFFFF) != 64553) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_upload_attachments() and 0xFFFF) != 56223) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_approve_location() and 0xFFFF) != 64732) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_customer_duplicates() and 0xFFFF) != 6032) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1292,6 +1375,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_get_customer() and 0xFFFF) != 32597) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_pending_location_proposals() and 0xFFFF) != 26446) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_propose_location() and 0xFFFF) != 41596) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reject_location() and 0xFFFF) != 50176) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_search() and 0xFFFF) != 47587) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1307,10 +1399,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_update_customer() and 0xFFFF) != 41072) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard() and 0xFFFF) != 32600) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() and 0xFFFF) != 39916) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() and 0xFFFF) != 64798) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() and 0xFFFF) != 35200) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 63408) {
@@ -1325,7 +1423,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_pending_count() and 0xFFFF) != 41816) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() and 0xFFFF) != 12668) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_accept_task() and 0xFFFF) != 42710) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() and 0xFFFF) != 46917) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_in() and 0xFFFF) != 64356) {
@@ -1334,10 +1435,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_out() and 0xFFFF) != 57011) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_comment_report() and 0xFFFF) != 8171) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_complete_task() and 0xFFFF) != 40015) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_create_task() and 0xFFFF) != 40150) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_delete_task() and 0xFFFF) != 30035) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_edit_report() and 0xFFFF) != 11129) {
@@ -1346,10 +1453,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() and 0xFFFF) != 12905) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read() and 0xFFFF) != 37370) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_postpone_task() and 0xFFFF) != 45048) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reject_task() and 0xFFFF) != 467) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() and 0xFFFF) != 6426) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_draft() and 0xFFFF) != 46814) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_of() and 0xFFFF) != 65451) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_submit_report() and 0xFFFF) != 34537) {
@@ -2562,6 +2681,37 @@ public object FfiConverterTypeChangeSubscription: FfiConverter<ChangeSubscriptio
 public interface EngineInterface {
     
     /**
+     * Where one attachment stands; `None` when this device does not hold it.
+     */
+    suspend fun `attachmentState`(`sha256`: kotlin.String): AttachmentState?
+    
+    /**
+     * Every attachment on this device with its upload state, oldest first.
+     */
+    suspend fun `attachmentStates`(): List<AttachmentState>
+    
+    /**
+     * Queues a photo or file the app wrote (the camera's output, a scanned contract): it is
+     * copied into the device's attachment store under its content hash and uploaded by a
+     * later sync or `upload_attachments`. Files over the configured `visit.max_photo_bytes`
+     * are refused (`attachment.too_large`).
+     */
+    suspend fun `queueAttachment`(`filePath`: kotlin.String, `mime`: kotlin.String): AttachmentState
+    
+    /**
+     * Uploads every pending attachment now (the app calls it on Wi-Fi, or from a "send
+     * photos" button), resuming each where the server stopped. Offline it fails with
+     * `Offline` and the attachments stay pending; `cancel` stops it.
+     */
+    suspend fun `uploadAttachments`(`cancel`: SyncCancel): AttachmentUploads
+    
+    /**
+     * A manager approves a proposed location: it becomes the customer's geofence centre.
+     * The rep who proposed it cannot approve it (`NotAllowed`).
+     */
+    suspend fun `approveLocation`(`customerId`: kotlin.String): Customer
+    
+    /**
      * Runs the duplicate check on a draft without saving it (as the rep types the name).
      */
     suspend fun `checkCustomerDuplicates`(`draft`: CustomerDraft): DuplicateCheck
@@ -2593,6 +2743,25 @@ public interface EngineInterface {
     suspend fun `getCustomer`(`id`: kotlin.String): Customer
     
     /**
+     * Customers in the manager's view with a proposed location waiting for a decision.
+     */
+    suspend fun `pendingLocationProposals`(): List<Customer>
+    
+    /**
+     * Proposes the position of one of the rep's own check-ins as its customer's location
+     * (the customer moved, or its location was wrong). The fix must have been judged
+     * trustworthy (`location.fix_untrustworthy` otherwise), and only one proposal waits at a
+     * time (`location.already_proposed`). Nothing moves until a manager approves.
+     */
+    suspend fun `proposeLocation`(`visitId`: kotlin.String): Customer
+    
+    /**
+     * A manager rejects a proposed location, saying why (the reason goes to the customer's
+     * notes for the rep to read).
+     */
+    suspend fun `rejectLocation`(`customerId`: kotlin.String, `reason`: kotlin.String): Customer
+    
+    /**
      * Searches names and titles (any three characters of a Chinese name match) over
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
@@ -2620,6 +2789,12 @@ public interface EngineInterface {
     suspend fun `updateCustomer`(`id`: kotlin.String, `draft`: CustomerDraft): Customer
     
     /**
+     * What needs the user's attention now; `from`..`to` (local days) selects the leads
+     * that went back to the pool.
+     */
+    suspend fun `attentionDashboard`(`from`: kotlin.String, `to`: kotlin.String): AttentionDashboard
+    
+    /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
      * one row per `rep`, `team` or `region`.
      */
@@ -2629,6 +2804,13 @@ public interface EngineInterface {
      * Daily-report compliance of the user's scope between two local days.
      */
     suspend fun `reportDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): ReportDashboard
+    
+    /**
+     * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
+     * leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
+     * `region`.
+     */
+    suspend fun `targetDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): TargetDashboard
     
     /**
      * The visits of the user's scope between two local days, one row per group and
@@ -2654,11 +2836,16 @@ public interface EngineInterface {
     suspend fun `pendingCount`(): kotlin.ULong
     
     /**
-     * Adds a photo from a file the camera wrote: it is copied into the device's attachment
-     * store under its content hash (the same photo twice is kept once) and uploaded by a
-     * later sync. Files larger than `max_bytes` are refused.
+     * The assignee accepts a task someone gave them: it becomes `open`.
      */
-    suspend fun `addVisitPhoto`(`visitId`: kotlin.String, `filePath`: kotlin.String, `mime`: kotlin.String, `maxBytes`: kotlin.ULong): Visit
+    suspend fun `acceptTask`(`taskId`: kotlin.String): Task
+    
+    /**
+     * Adds a photo from a file the camera wrote: it is queued like `queue_attachment` (kept
+     * once under its content hash, refused over the configured `visit.max_photo_bytes`) and
+     * uploaded by a later sync.
+     */
+    suspend fun `addVisitPhoto`(`visitId`: kotlin.String, `filePath`: kotlin.String, `mime`: kotlin.String): Visit
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
@@ -2673,6 +2860,12 @@ public interface EngineInterface {
     suspend fun `checkOut`(`visitId`: kotlin.String, `position`: DevicePosition?): Visit
     
     /**
+     * A manager comments on a report of a rep they manage; the report counts as read by
+     * them.
+     */
+    suspend fun `commentReport`(`reportId`: kotlin.String, `text`: kotlin.String): DailyReport
+    
+    /**
      * Marks a task done.
      */
     suspend fun `completeTask`(`taskId`: kotlin.String): Task
@@ -2681,6 +2874,12 @@ public interface EngineInterface {
      * Creates a task or calendar entry.
      */
     suspend fun `createTask`(`draft`: TaskDraft): Task
+    
+    /**
+     * Deletes a task the user created (for themselves or someone else); an assignee rejects
+     * instead (`NotAllowed`).
+     */
+    suspend fun `deleteTask`(`taskId`: kotlin.String)
     
     /**
      * Changes sections of a report not yet submitted.
@@ -2693,6 +2892,23 @@ public interface EngineInterface {
     suspend fun `logFollowUp`(`subjectKind`: kotlin.String, `subjectId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String, `nextStep`: kotlin.String?, `visitId`: kotlin.String?): FollowUp
     
     /**
+     * A manager marks a report of a rep they manage as read.
+     */
+    suspend fun `markReportRead`(`reportId`: kotlin.String): DailyReport
+    
+    /**
+     * The assignee moves an open task or schedule entry to a later time, ms; its reminder
+     * moves with it (`task.postpone_to_past` when the time is not in the future).
+     */
+    suspend fun `postponeTask`(`taskId`: kotlin.String, `toMs`: kotlin.Long): Task
+    
+    /**
+     * The assignee rejects a task someone gave them, saying why (`task.reason_required`
+     * when the reason is blank).
+     */
+    suspend fun `rejectTask`(`taskId`: kotlin.String, `reason`: kotlin.String): Task
+    
+    /**
      * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
      */
     suspend fun `remindersDue`(`fromMs`: kotlin.Long, `untilMs`: kotlin.Long): List<Reminder>
@@ -2702,6 +2918,12 @@ public interface EngineInterface {
      * day's visits and follow-ups when there is none yet.
      */
     suspend fun `reportDraft`(`date`: kotlin.String): DailyReport
+    
+    /**
+     * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
+     * opens it from the team's list to read and comment.
+     */
+    suspend fun `reportOf`(`repId`: kotlin.String, `date`: kotlin.String): DailyReport?
     
     /**
      * Submits a report; its on-time judgement follows the user's zone and deadline.
@@ -2934,6 +3156,137 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * Where one attachment stands; `None` when this device does not hold it.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attachmentState`(`sha256`: kotlin.String) : AttachmentState? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_attachment_state(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`sha256`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeAttachmentState.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Every attachment on this device with its upload state, oldest first.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attachmentStates`() : List<AttachmentState> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_attachment_states(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeAttachmentState.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Queues a photo or file the app wrote (the camera's output, a scanned contract): it is
+     * copied into the device's attachment store under its content hash and uploaded by a
+     * later sync or `upload_attachments`. Files over the configured `visit.max_photo_bytes`
+     * are refused (`attachment.too_large`).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `queueAttachment`(`filePath`: kotlin.String, `mime`: kotlin.String) : AttachmentState {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_queue_attachment(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`filePath`),
+        FfiConverterString.lower(`mime`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAttachmentState.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Uploads every pending attachment now (the app calls it on Wi-Fi, or from a "send
+     * photos" button), resuming each where the server stopped. Offline it fails with
+     * `Offline` and the attachments stay pending; `cancel` stops it.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `uploadAttachments`(`cancel`: SyncCancel) : AttachmentUploads {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_upload_attachments(
+                uniffiHandle,
+                
+        FfiConverterTypeSyncCancel.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAttachmentUploads.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A manager approves a proposed location: it becomes the customer's geofence centre.
+     * The rep who proposed it cannot approve it (`NotAllowed`).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `approveLocation`(`customerId`: kotlin.String) : Customer {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_approve_location(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`customerId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Runs the duplicate check on a draft without saving it (as the rep types the name).
      */
     @Throws(FieldsalesException::class)
@@ -3085,6 +3438,85 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * Customers in the manager's view with a proposed location waiting for a decision.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pendingLocationProposals`() : List<Customer> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_pending_location_proposals(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Proposes the position of one of the rep's own check-ins as its customer's location
+     * (the customer moved, or its location was wrong). The fix must have been judged
+     * trustworthy (`location.fix_untrustworthy` otherwise), and only one proposal waits at a
+     * time (`location.already_proposed`). Nothing moves until a manager approves.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `proposeLocation`(`visitId`: kotlin.String) : Customer {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_propose_location(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`visitId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A manager rejects a proposed location, saying why (the reason goes to the customer's
+     * notes for the rep to read).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `rejectLocation`(`customerId`: kotlin.String, `reason`: kotlin.String) : Customer {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_reject_location(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`customerId`),
+        FfiConverterString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Searches names and titles (any three characters of a Chinese name match) over
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
@@ -3218,6 +3650,33 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * What needs the user's attention now; `from`..`to` (local days) selects the leads
+     * that went back to the pool.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attentionDashboard`(`from`: kotlin.String, `to`: kotlin.String) : AttentionDashboard {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_attention_dashboard(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`from`),
+        FfiConverterString.lower(`to`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAttentionDashboard.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
      * one row per `rep`, `team` or `region`.
      */
@@ -3266,6 +3725,35 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeReportDashboard.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
+     * leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
+     * `region`.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `targetDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String) : TargetDashboard {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`from`),
+        FfiConverterString.lower(`to`),
+        FfiConverterString.lower(`groupBy`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTargetDashboard.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -3369,13 +3857,38 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
-     * Adds a photo from a file the camera wrote: it is copied into the device's attachment
-     * store under its content hash (the same photo twice is kept once) and uploaded by a
-     * later sync. Files larger than `max_bytes` are refused.
+     * The assignee accepts a task someone gave them: it becomes `open`.
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `addVisitPhoto`(`visitId`: kotlin.String, `filePath`: kotlin.String, `mime`: kotlin.String, `maxBytes`: kotlin.ULong) : Visit {
+    override suspend fun `acceptTask`(`taskId`: kotlin.String) : Task {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_accept_task(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`taskId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTask.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Adds a photo from a file the camera wrote: it is queued like `queue_attachment` (kept
+     * once under its content hash, refused over the configured `visit.max_photo_bytes`) and
+     * uploaded by a later sync.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `addVisitPhoto`(`visitId`: kotlin.String, `filePath`: kotlin.String, `mime`: kotlin.String) : Visit {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(
@@ -3384,7 +3897,6 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         FfiConverterString.lower(`visitId`),
         FfiConverterString.lower(`filePath`),
         FfiConverterString.lower(`mime`),
-        FfiConverterULong.lower(`maxBytes`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -3454,6 +3966,33 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * A manager comments on a report of a rep they manage; the report counts as read by
+     * them.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `commentReport`(`reportId`: kotlin.String, `text`: kotlin.String) : DailyReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_comment_report(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`reportId`),
+        FfiConverterString.lower(`text`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDailyReport.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Marks a task done.
      */
     @Throws(FieldsalesException::class)
@@ -3497,6 +4036,33 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeTask.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Deletes a task the user created (for themselves or someone else); an assignee rejects
+     * instead (`NotAllowed`).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteTask`(`taskId`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_delete_task(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`taskId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -3560,6 +4126,85 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * A manager marks a report of a rep they manage as read.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `markReportRead`(`reportId`: kotlin.String) : DailyReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_mark_report_read(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`reportId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDailyReport.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The assignee moves an open task or schedule entry to a later time, ms; its reminder
+     * moves with it (`task.postpone_to_past` when the time is not in the future).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `postponeTask`(`taskId`: kotlin.String, `toMs`: kotlin.Long) : Task {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_postpone_task(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`taskId`),
+        FfiConverterLong.lower(`toMs`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTask.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The assignee rejects a task someone gave them, saying why (`task.reason_required`
+     * when the reason is blank).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `rejectTask`(`taskId`: kotlin.String, `reason`: kotlin.String) : Task {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_reject_task(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`taskId`),
+        FfiConverterString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTask.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
      */
     @Throws(FieldsalesException::class)
@@ -3605,6 +4250,33 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeDailyReport.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
+     * opens it from the team's list to read and comment.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reportOf`(`repId`: kotlin.String, `date`: kotlin.String) : DailyReport? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_of(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`repId`),
+        FfiConverterString.lower(`date`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDailyReport.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -5816,6 +6488,251 @@ public object FfiConverterTypeAttachment: FfiConverterRustBuffer<Attachment> {
 
 
 /**
+ * One attachment on this device and how far its upload got.
+ */
+data class AttachmentState (
+    /**
+     * SHA-256 of the content, lower-case hex: its name everywhere.
+     */
+    val `sha256`: kotlin.String
+    , 
+    /**
+     * Bytes.
+     */
+    val `size`: kotlin.Long
+    , 
+    /**
+     * MIME type.
+     */
+    val `mime`: kotlin.String
+    , 
+    /**
+     * `pending` (nothing sent), `partial` (the next upload continues) or `uploaded`.
+     */
+    val `upload`: kotlin.String
+    , 
+    /**
+     * Bytes the server is known to hold.
+     */
+    val `uploadedBytes`: kotlin.ULong
+    , 
+    /**
+     * When this device stored it, ms.
+     */
+    val `storedAtMs`: kotlin.Long
+    , 
+    /**
+     * When the server confirmed the whole content, ms.
+     */
+    val `uploadedAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<AttachmentState> {
+    override fun read(buf: ByteBuffer): AttachmentState {
+        return AttachmentState(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AttachmentState) = (
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterLong.allocationSize(value.`size`) +
+            FfiConverterString.allocationSize(value.`mime`) +
+            FfiConverterString.allocationSize(value.`upload`) +
+            FfiConverterULong.allocationSize(value.`uploadedBytes`) +
+            FfiConverterLong.allocationSize(value.`storedAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`uploadedAtMs`)
+    )
+
+    override fun write(value: AttachmentState, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterLong.write(value.`size`, buf)
+            FfiConverterString.write(value.`mime`, buf)
+            FfiConverterString.write(value.`upload`, buf)
+            FfiConverterULong.write(value.`uploadedBytes`, buf)
+            FfiConverterLong.write(value.`storedAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`uploadedAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * What an upload run did.
+ */
+data class AttachmentUploads (
+    /**
+     * Attachments the server now holds whole.
+     */
+    val `uploaded`: kotlin.UInt
+    , 
+    /**
+     * Attachments still to upload (refused ones included).
+     */
+    val `stillPending`: kotlin.UInt
+    , 
+    /**
+     * Attachments the server refused.
+     */
+    val `refused`: List<RefusedAttachment>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachmentUploads: FfiConverterRustBuffer<AttachmentUploads> {
+    override fun read(buf: ByteBuffer): AttachmentUploads {
+        return AttachmentUploads(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceTypeRefusedAttachment.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AttachmentUploads) = (
+            FfiConverterUInt.allocationSize(value.`uploaded`) +
+            FfiConverterUInt.allocationSize(value.`stillPending`) +
+            FfiConverterSequenceTypeRefusedAttachment.allocationSize(value.`refused`)
+    )
+
+    override fun write(value: AttachmentUploads, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`uploaded`, buf)
+            FfiConverterUInt.write(value.`stillPending`, buf)
+            FfiConverterSequenceTypeRefusedAttachment.write(value.`refused`, buf)
+    }
+}
+
+
+
+/**
+ * What needs the manager's attention now.
+ */
+data class AttentionDashboard (
+    /**
+     * When the data was last synced, ms.
+     */
+    val `dataAsOfMs`: kotlin.Long?
+    , 
+    /**
+     * Deals stuck past their stage's time, most overdue first (cut at the configured limit).
+     */
+    val `overdueOpportunities`: List<OverdueDeal>
+    , 
+    /**
+     * How many there are in all.
+     */
+    val `overdueOpportunitiesTotal`: kotlin.ULong
+    , 
+    /**
+     * Leads about to go back to the pool.
+     */
+    val `leadsDueForReclaim`: List<LeadAtRisk>
+    , 
+    /**
+     * How many there are in all.
+     */
+    val `leadsDueForReclaimTotal`: kotlin.ULong
+    , 
+    /**
+     * Leads that went back to the pool within the range.
+     */
+    val `reclaimedLeads`: List<ReclaimedLead>
+    , 
+    /**
+     * How many there are in all.
+     */
+    val `reclaimedLeadsTotal`: kotlin.ULong
+    , 
+    /**
+     * Approvals waiting for the user.
+     */
+    val `approvalsWaiting`: List<WaitingApproval>
+    , 
+    /**
+     * The user's own changes the server refused.
+     */
+    val `rejectedChanges`: List<RefusedChange>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<AttentionDashboard> {
+    override fun read(buf: ByteBuffer): AttentionDashboard {
+        return AttentionDashboard(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterSequenceTypeOverdueDeal.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypeLeadAtRisk.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypeReclaimedLead.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypeWaitingApproval.read(buf),
+            FfiConverterSequenceTypeRefusedChange.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AttentionDashboard) = (
+            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterSequenceTypeOverdueDeal.allocationSize(value.`overdueOpportunities`) +
+            FfiConverterULong.allocationSize(value.`overdueOpportunitiesTotal`) +
+            FfiConverterSequenceTypeLeadAtRisk.allocationSize(value.`leadsDueForReclaim`) +
+            FfiConverterULong.allocationSize(value.`leadsDueForReclaimTotal`) +
+            FfiConverterSequenceTypeReclaimedLead.allocationSize(value.`reclaimedLeads`) +
+            FfiConverterULong.allocationSize(value.`reclaimedLeadsTotal`) +
+            FfiConverterSequenceTypeWaitingApproval.allocationSize(value.`approvalsWaiting`) +
+            FfiConverterSequenceTypeRefusedChange.allocationSize(value.`rejectedChanges`)
+    )
+
+    override fun write(value: AttentionDashboard, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterSequenceTypeOverdueDeal.write(value.`overdueOpportunities`, buf)
+            FfiConverterULong.write(value.`overdueOpportunitiesTotal`, buf)
+            FfiConverterSequenceTypeLeadAtRisk.write(value.`leadsDueForReclaim`, buf)
+            FfiConverterULong.write(value.`leadsDueForReclaimTotal`, buf)
+            FfiConverterSequenceTypeReclaimedLead.write(value.`reclaimedLeads`, buf)
+            FfiConverterULong.write(value.`reclaimedLeadsTotal`, buf)
+            FfiConverterSequenceTypeWaitingApproval.write(value.`approvalsWaiting`, buf)
+            FfiConverterSequenceTypeRefusedChange.write(value.`rejectedChanges`, buf)
+    }
+}
+
+
+
+/**
  * What one operation or one applied sync page changed.
  */
 data class ChangeEvent (
@@ -6396,6 +7313,11 @@ data class Customer (
     val `location`: GeoPoint?
     , 
     /**
+     * The latest location a rep proposed, and what a manager decided.
+     */
+    val `locationProposal`: LocationProposal?
+    , 
+    /**
      * Tier (A/B/C).
      */
     val `tier`: kotlin.String?
@@ -6451,6 +7373,7 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeGeoPoint.read(buf),
+            FfiConverterOptionalTypeLocationProposal.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceString.read(buf),
@@ -6472,6 +7395,7 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterOptionalString.allocationSize(value.`scale`) +
             FfiConverterOptionalString.allocationSize(value.`address`) +
             FfiConverterOptionalTypeGeoPoint.allocationSize(value.`location`) +
+            FfiConverterOptionalTypeLocationProposal.allocationSize(value.`locationProposal`) +
             FfiConverterOptionalString.allocationSize(value.`tier`) +
             FfiConverterOptionalString.allocationSize(value.`source`) +
             FfiConverterSequenceString.allocationSize(value.`tags`) +
@@ -6492,6 +7416,7 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterOptionalString.write(value.`scale`, buf)
             FfiConverterOptionalString.write(value.`address`, buf)
             FfiConverterOptionalTypeGeoPoint.write(value.`location`, buf)
+            FfiConverterOptionalTypeLocationProposal.write(value.`locationProposal`, buf)
             FfiConverterOptionalString.write(value.`tier`, buf)
             FfiConverterOptionalString.write(value.`source`, buf)
             FfiConverterSequenceString.write(value.`tags`, buf)
@@ -6684,7 +7609,7 @@ data class DailyReport (
     /**
      * Comments by managers, oldest first.
      */
-    val `comments`: List<kotlin.String>
+    val `comments`: List<ReportComment>
     
 ){
     
@@ -6712,7 +7637,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterSequenceString.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterOptionalLong.read(buf),
-            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeReportComment.read(buf),
         )
     }
 
@@ -6728,7 +7653,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterSequenceString.allocationSize(value.`visitIds`) +
             FfiConverterSequenceString.allocationSize(value.`followUpIds`) +
             FfiConverterOptionalLong.allocationSize(value.`submittedAtMs`) +
-            FfiConverterSequenceString.allocationSize(value.`comments`)
+            FfiConverterSequenceTypeReportComment.allocationSize(value.`comments`)
     )
 
     override fun write(value: DailyReport, buf: ByteBuffer) {
@@ -6743,7 +7668,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterSequenceString.write(value.`visitIds`, buf)
             FfiConverterSequenceString.write(value.`followUpIds`, buf)
             FfiConverterOptionalLong.write(value.`submittedAtMs`, buf)
-            FfiConverterSequenceString.write(value.`comments`, buf)
+            FfiConverterSequenceTypeReportComment.write(value.`comments`, buf)
     }
 }
 
@@ -7526,6 +8451,93 @@ public object FfiConverterTypeLead: FfiConverterRustBuffer<Lead> {
 
 
 /**
+ * A lead about to go back to the pool for lack of follow-up.
+ */
+data class LeadAtRisk (
+    /**
+     * The lead.
+     */
+    val `leadId`: kotlin.String
+    , 
+    /**
+     * Its company.
+     */
+    val `companyName`: kotlin.String
+    , 
+    /**
+     * The rep holding it.
+     */
+    val `ownerId`: kotlin.String
+    , 
+    /**
+     * The rep's name.
+     */
+    val `ownerName`: kotlin.String
+    , 
+    /**
+     * Last followed up, ms.
+     */
+    val `idleSinceMs`: kotlin.Long
+    , 
+    /**
+     * When it goes back to the pool, ms.
+     */
+    val `dueAtMs`: kotlin.Long
+    , 
+    /**
+     * Whether it is due already (the next reclaim run takes it).
+     */
+    val `dueNow`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLeadAtRisk: FfiConverterRustBuffer<LeadAtRisk> {
+    override fun read(buf: ByteBuffer): LeadAtRisk {
+        return LeadAtRisk(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LeadAtRisk) = (
+            FfiConverterString.allocationSize(value.`leadId`) +
+            FfiConverterString.allocationSize(value.`companyName`) +
+            FfiConverterString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`ownerName`) +
+            FfiConverterLong.allocationSize(value.`idleSinceMs`) +
+            FfiConverterLong.allocationSize(value.`dueAtMs`) +
+            FfiConverterBoolean.allocationSize(value.`dueNow`)
+    )
+
+    override fun write(value: LeadAtRisk, buf: ByteBuffer) {
+            FfiConverterString.write(value.`leadId`, buf)
+            FfiConverterString.write(value.`companyName`, buf)
+            FfiConverterString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`ownerName`, buf)
+            FfiConverterLong.write(value.`idleSinceMs`, buf)
+            FfiConverterLong.write(value.`dueAtMs`, buf)
+            FfiConverterBoolean.write(value.`dueNow`, buf)
+    }
+}
+
+
+
+/**
  * What converting a lead should create.
  */
 data class LeadConversion (
@@ -7575,6 +8587,101 @@ public object FfiConverterTypeLeadConversion: FfiConverterRustBuffer<LeadConvers
             FfiConverterString.write(value.`legalName`, buf)
             FfiConverterString.write(value.`opportunityName`, buf)
             FfiConverterTypeMoney.write(value.`amount`, buf)
+    }
+}
+
+
+
+/**
+ * A customer location a rep's check-in proposed, waiting for (or decided by) a manager.
+ */
+data class LocationProposal (
+    /**
+     * The proposed point.
+     */
+    val `point`: GeoPoint
+    , 
+    /**
+     * The accuracy of the fix that proposed it, metres.
+     */
+    val `accuracyM`: kotlin.Double
+    , 
+    /**
+     * The visit whose check-in proposed it.
+     */
+    val `visitId`: kotlin.String?
+    , 
+    /**
+     * The rep who proposed it.
+     */
+    val `proposedById`: kotlin.String
+    , 
+    /**
+     * When, ms.
+     */
+    val `proposedAtMs`: kotlin.Long
+    , 
+    /**
+     * `pending`, `approved` or `rejected`.
+     */
+    val `status`: kotlin.String
+    , 
+    /**
+     * The manager who decided.
+     */
+    val `decidedById`: kotlin.String?
+    , 
+    /**
+     * When it was decided, ms.
+     */
+    val `decidedAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLocationProposal: FfiConverterRustBuffer<LocationProposal> {
+    override fun read(buf: ByteBuffer): LocationProposal {
+        return LocationProposal(
+            FfiConverterTypeGeoPoint.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LocationProposal) = (
+            FfiConverterTypeGeoPoint.allocationSize(value.`point`) +
+            FfiConverterDouble.allocationSize(value.`accuracyM`) +
+            FfiConverterOptionalString.allocationSize(value.`visitId`) +
+            FfiConverterString.allocationSize(value.`proposedById`) +
+            FfiConverterLong.allocationSize(value.`proposedAtMs`) +
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`decidedById`) +
+            FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`)
+    )
+
+    override fun write(value: LocationProposal, buf: ByteBuffer) {
+            FfiConverterTypeGeoPoint.write(value.`point`, buf)
+            FfiConverterDouble.write(value.`accuracyM`, buf)
+            FfiConverterOptionalString.write(value.`visitId`, buf)
+            FfiConverterString.write(value.`proposedById`, buf)
+            FfiConverterLong.write(value.`proposedAtMs`, buf)
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`decidedById`, buf)
+            FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
     }
 }
 
@@ -7889,6 +8996,101 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
 
 
 /**
+ * A deal past its stage's allowed time.
+ */
+data class OverdueDeal (
+    /**
+     * The opportunity.
+     */
+    val `opportunityId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * The owning rep.
+     */
+    val `ownerId`: kotlin.String
+    , 
+    /**
+     * The rep's name.
+     */
+    val `ownerName`: kotlin.String
+    , 
+    /**
+     * Its stage's code.
+     */
+    val `stage`: kotlin.String
+    , 
+    /**
+     * When it was due to move on, ms.
+     */
+    val `dueAtMs`: kotlin.Long
+    , 
+    /**
+     * How long overdue, ms.
+     */
+    val `overdueMs`: kotlin.Long
+    , 
+    /**
+     * Its amount.
+     */
+    val `amount`: Money
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOverdueDeal: FfiConverterRustBuffer<OverdueDeal> {
+    override fun read(buf: ByteBuffer): OverdueDeal {
+        return OverdueDeal(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeMoney.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OverdueDeal) = (
+            FfiConverterString.allocationSize(value.`opportunityId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`ownerName`) +
+            FfiConverterString.allocationSize(value.`stage`) +
+            FfiConverterLong.allocationSize(value.`dueAtMs`) +
+            FfiConverterLong.allocationSize(value.`overdueMs`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`)
+    )
+
+    override fun write(value: OverdueDeal, buf: ByteBuffer) {
+            FfiConverterString.write(value.`opportunityId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`ownerName`, buf)
+            FfiConverterString.write(value.`stage`, buf)
+            FfiConverterLong.write(value.`dueAtMs`, buf)
+            FfiConverterLong.write(value.`overdueMs`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+    }
+}
+
+
+
+/**
  * A visit planned for the day.
  */
 data class PlannedVisit (
@@ -7938,6 +9140,211 @@ public object FfiConverterTypePlannedVisit: FfiConverterRustBuffer<PlannedVisit>
             FfiConverterString.write(value.`customerId`, buf)
             FfiConverterOptionalLong.write(value.`plannedAtMs`, buf)
             FfiConverterOptionalString.write(value.`purpose`, buf)
+    }
+}
+
+
+
+/**
+ * A lead that went back to the pool within the range.
+ */
+data class ReclaimedLead (
+    /**
+     * The lead.
+     */
+    val `leadId`: kotlin.String
+    , 
+    /**
+     * Its company.
+     */
+    val `companyName`: kotlin.String
+    , 
+    /**
+     * The rep it was taken from.
+     */
+    val `fromId`: kotlin.String
+    , 
+    /**
+     * The rep's name.
+     */
+    val `fromName`: kotlin.String
+    , 
+    /**
+     * When, ms.
+     */
+    val `atMs`: kotlin.Long
+    , 
+    /**
+     * Its status now.
+     */
+    val `status`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReclaimedLead: FfiConverterRustBuffer<ReclaimedLead> {
+    override fun read(buf: ByteBuffer): ReclaimedLead {
+        return ReclaimedLead(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReclaimedLead) = (
+            FfiConverterString.allocationSize(value.`leadId`) +
+            FfiConverterString.allocationSize(value.`companyName`) +
+            FfiConverterString.allocationSize(value.`fromId`) +
+            FfiConverterString.allocationSize(value.`fromName`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterString.allocationSize(value.`status`)
+    )
+
+    override fun write(value: ReclaimedLead, buf: ByteBuffer) {
+            FfiConverterString.write(value.`leadId`, buf)
+            FfiConverterString.write(value.`companyName`, buf)
+            FfiConverterString.write(value.`fromId`, buf)
+            FfiConverterString.write(value.`fromName`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterString.write(value.`status`, buf)
+    }
+}
+
+
+
+/**
+ * An attachment the server would not take; it stays on the phone, pending.
+ */
+data class RefusedAttachment (
+    /**
+     * The attachment.
+     */
+    val `sha256`: kotlin.String
+    , 
+    /**
+     * The HTTP status.
+     */
+    val `status`: kotlin.UShort
+    , 
+    /**
+     * The server's stable code (`too_large`...), empty when it gave none.
+     */
+    val `code`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRefusedAttachment: FfiConverterRustBuffer<RefusedAttachment> {
+    override fun read(buf: ByteBuffer): RefusedAttachment {
+        return RefusedAttachment(
+            FfiConverterString.read(buf),
+            FfiConverterUShort.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RefusedAttachment) = (
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterUShort.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`code`)
+    )
+
+    override fun write(value: RefusedAttachment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterUShort.write(value.`status`, buf)
+            FfiConverterString.write(value.`code`, buf)
+    }
+}
+
+
+
+/**
+ * One of the user's own changes the server refused.
+ */
+data class RefusedChange (
+    /**
+     * The record.
+     */
+    val `recordId`: kotlin.String
+    , 
+    /**
+     * Its kind.
+     */
+    val `kind`: kotlin.String
+    , 
+    /**
+     * The rule's stable code.
+     */
+    val `reasonCode`: kotlin.String
+    , 
+    /**
+     * Why, in words.
+     */
+    val `detail`: kotlin.String
+    , 
+    /**
+     * When, ms.
+     */
+    val `rejectedAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRefusedChange: FfiConverterRustBuffer<RefusedChange> {
+    override fun read(buf: ByteBuffer): RefusedChange {
+        return RefusedChange(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RefusedChange) = (
+            FfiConverterString.allocationSize(value.`recordId`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`reasonCode`) +
+            FfiConverterString.allocationSize(value.`detail`) +
+            FfiConverterLong.allocationSize(value.`rejectedAtMs`)
+    )
+
+    override fun write(value: RefusedChange, buf: ByteBuffer) {
+            FfiConverterString.write(value.`recordId`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`reasonCode`, buf)
+            FfiConverterString.write(value.`detail`, buf)
+            FfiConverterLong.write(value.`rejectedAtMs`, buf)
     }
 }
 
@@ -8144,6 +9551,61 @@ public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
             FfiConverterString.write(value.`title`, buf)
             FfiConverterLong.write(value.`remindAtMs`, buf)
             FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * A manager's comment on a daily report.
+ */
+data class ReportComment (
+    /**
+     * The manager.
+     */
+    val `byId`: kotlin.String
+    , 
+    /**
+     * When, ms.
+     */
+    val `atMs`: kotlin.Long
+    , 
+    /**
+     * What they said.
+     */
+    val `text`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportComment: FfiConverterRustBuffer<ReportComment> {
+    override fun read(buf: ByteBuffer): ReportComment {
+        return ReportComment(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReportComment) = (
+            FfiConverterString.allocationSize(value.`byId`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterString.allocationSize(value.`text`)
+    )
+
+    override fun write(value: ReportComment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`byId`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterString.write(value.`text`, buf)
     }
 }
 
@@ -8787,6 +10249,12 @@ data class SyncOptions (
      * How long one request may take, ms.
      */
     val `requestTimeoutMs`: kotlin.ULong
+    , 
+    /**
+     * Whether the sync also uploads pending photos and files after the records (false on a
+     * metered connection; `upload_attachments` sends them later). Defaults to true.
+     */
+    val `uploadAttachments`: kotlin.Boolean = true 
     
 ){
     
@@ -8807,6 +10275,7 @@ public object FfiConverterTypeSyncOptions: FfiConverterRustBuffer<SyncOptions> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -8814,7 +10283,8 @@ public object FfiConverterTypeSyncOptions: FfiConverterRustBuffer<SyncOptions> {
             FfiConverterUInt.allocationSize(value.`maxAttempts`) +
             FfiConverterULong.allocationSize(value.`initialBackoffMs`) +
             FfiConverterULong.allocationSize(value.`maxBackoffMs`) +
-            FfiConverterULong.allocationSize(value.`requestTimeoutMs`)
+            FfiConverterULong.allocationSize(value.`requestTimeoutMs`) +
+            FfiConverterBoolean.allocationSize(value.`uploadAttachments`)
     )
 
     override fun write(value: SyncOptions, buf: ByteBuffer) {
@@ -8822,6 +10292,7 @@ public object FfiConverterTypeSyncOptions: FfiConverterRustBuffer<SyncOptions> {
             FfiConverterULong.write(value.`initialBackoffMs`, buf)
             FfiConverterULong.write(value.`maxBackoffMs`, buf)
             FfiConverterULong.write(value.`requestTimeoutMs`, buf)
+            FfiConverterBoolean.write(value.`uploadAttachments`, buf)
     }
 }
 
@@ -8940,6 +10411,13 @@ data class SyncSummary (
      * The server's time at the end, ms.
      */
     val `serverTimeMs`: kotlin.Long
+    , 
+    /**
+     * What the attachment upload after the records did; `None` when it was not asked for
+     * or stopped early (offline, cancelled...): the attachments stay pending for the next
+     * sync or `upload_attachments`, which reports why.
+     */
+    val `attachments`: AttachmentUploads?
     
 ){
     
@@ -8959,19 +10437,204 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
             FfiConverterTypeSyncProgress.read(buf),
             FfiConverterSequenceTypeRefusedRecord.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterOptionalTypeAttachmentUploads.read(buf),
         )
     }
 
     override fun allocationSize(value: SyncSummary) = (
             FfiConverterTypeSyncProgress.allocationSize(value.`progress`) +
             FfiConverterSequenceTypeRefusedRecord.allocationSize(value.`refused`) +
-            FfiConverterLong.allocationSize(value.`serverTimeMs`)
+            FfiConverterLong.allocationSize(value.`serverTimeMs`) +
+            FfiConverterOptionalTypeAttachmentUploads.allocationSize(value.`attachments`)
     )
 
     override fun write(value: SyncSummary, buf: ByteBuffer) {
             FfiConverterTypeSyncProgress.write(value.`progress`, buf)
             FfiConverterSequenceTypeRefusedRecord.write(value.`refused`, buf)
             FfiConverterLong.write(value.`serverTimeMs`, buf)
+            FfiConverterOptionalTypeAttachmentUploads.write(value.`attachments`, buf)
+    }
+}
+
+
+
+/**
+ * Target attainment of the user's scope, as a leaderboard.
+ */
+data class TargetDashboard (
+    /**
+     * When the data was last synced, ms.
+     */
+    val `dataAsOfMs`: kotlin.Long?
+    , 
+    /**
+     * The currency of the amounts; targets in another are left out and counted below.
+     */
+    val `currency`: kotlin.String
+    , 
+    /**
+     * Best first.
+     */
+    val `leaderboard`: List<TargetRow>
+    , 
+    /**
+     * Targets left out because their currency differs.
+     */
+    val `excludedOtherCurrency`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTargetDashboard: FfiConverterRustBuffer<TargetDashboard> {
+    override fun read(buf: ByteBuffer): TargetDashboard {
+        return TargetDashboard(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeTargetRow.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TargetDashboard) = (
+            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterString.allocationSize(value.`currency`) +
+            FfiConverterSequenceTypeTargetRow.allocationSize(value.`leaderboard`) +
+            FfiConverterULong.allocationSize(value.`excludedOtherCurrency`)
+    )
+
+    override fun write(value: TargetDashboard, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterString.write(value.`currency`, buf)
+            FfiConverterSequenceTypeTargetRow.write(value.`leaderboard`, buf)
+            FfiConverterULong.write(value.`excludedOtherCurrency`, buf)
+    }
+}
+
+
+
+/**
+ * One target on the leaderboard.
+ */
+data class TargetRow (
+    /**
+     * Place on the board, 1 first.
+     */
+    val `rank`: kotlin.UInt
+    , 
+    /**
+     * The target record.
+     */
+    val `targetId`: kotlin.String
+    , 
+    /**
+     * The rep, team or region it is for.
+     */
+    val `subjectId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    val `subjectName`: kotlin.String
+    , 
+    /**
+     * `month`, `quarter` or `year`.
+     */
+    val `period`: kotlin.String
+    , 
+    /**
+     * The period's first day, `YYYY-MM-DD`.
+     */
+    val `periodStart`: kotlin.String
+    , 
+    /**
+     * The period's last day, `YYYY-MM-DD`.
+     */
+    val `periodEnd`: kotlin.String
+    , 
+    /**
+     * `won_amount` or `collected_amount`.
+     */
+    val `metric`: kotlin.String
+    , 
+    /**
+     * The goal.
+     */
+    val `target`: Money
+    , 
+    /**
+     * What was achieved so far.
+     */
+    val `achieved`: Money
+    , 
+    /**
+     * Achieved over the goal, basis points (85% is 8500); none for a zero goal.
+     */
+    val `attainmentBp`: kotlin.UInt?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
+    override fun read(buf: ByteBuffer): TargetRow {
+        return TargetRow(
+            FfiConverterUInt.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TargetRow) = (
+            FfiConverterUInt.allocationSize(value.`rank`) +
+            FfiConverterString.allocationSize(value.`targetId`) +
+            FfiConverterString.allocationSize(value.`subjectId`) +
+            FfiConverterString.allocationSize(value.`subjectName`) +
+            FfiConverterString.allocationSize(value.`period`) +
+            FfiConverterString.allocationSize(value.`periodStart`) +
+            FfiConverterString.allocationSize(value.`periodEnd`) +
+            FfiConverterString.allocationSize(value.`metric`) +
+            FfiConverterTypeMoney.allocationSize(value.`target`) +
+            FfiConverterTypeMoney.allocationSize(value.`achieved`) +
+            FfiConverterOptionalUInt.allocationSize(value.`attainmentBp`)
+    )
+
+    override fun write(value: TargetRow, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`rank`, buf)
+            FfiConverterString.write(value.`targetId`, buf)
+            FfiConverterString.write(value.`subjectId`, buf)
+            FfiConverterString.write(value.`subjectName`, buf)
+            FfiConverterString.write(value.`period`, buf)
+            FfiConverterString.write(value.`periodStart`, buf)
+            FfiConverterString.write(value.`periodEnd`, buf)
+            FfiConverterString.write(value.`metric`, buf)
+            FfiConverterTypeMoney.write(value.`target`, buf)
+            FfiConverterTypeMoney.write(value.`achieved`, buf)
+            FfiConverterOptionalUInt.write(value.`attainmentBp`, buf)
     }
 }
 
@@ -9002,9 +10665,19 @@ data class Task (
     val `title`: kotlin.String
     , 
     /**
+     * Who gave it (the owner for one's own tasks).
+     */
+    val `assignerId`: kotlin.String
+    , 
+    /**
      * `proposed`, `open`, `rejected`, `completed` or `cancelled`.
      */
     val `status`: kotlin.String
+    , 
+    /**
+     * Why the assignee rejected it.
+     */
+    val `rejectReason`: kotlin.String?
     , 
     /**
      * Due, ms.
@@ -9046,6 +10719,8 @@ public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -9058,7 +10733,9 @@ public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
             FfiConverterOptionalString.allocationSize(value.`ownerId`) +
             FfiConverterString.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterString.allocationSize(value.`assignerId`) +
             FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`rejectReason`) +
             FfiConverterOptionalLong.allocationSize(value.`dueAtMs`) +
             FfiConverterOptionalLong.allocationSize(value.`startAtMs`) +
             FfiConverterOptionalLong.allocationSize(value.`endAtMs`) +
@@ -9070,7 +10747,9 @@ public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
             FfiConverterOptionalString.write(value.`ownerId`, buf)
             FfiConverterString.write(value.`kind`, buf)
             FfiConverterString.write(value.`title`, buf)
+            FfiConverterString.write(value.`assignerId`, buf)
             FfiConverterString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`rejectReason`, buf)
             FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
             FfiConverterOptionalLong.write(value.`startAtMs`, buf)
             FfiConverterOptionalLong.write(value.`endAtMs`, buf)
@@ -9692,6 +11371,117 @@ public object FfiConverterTypeVisitsDashboard: FfiConverterRustBuffer<VisitsDash
             FfiConverterTypeVisitFigures.write(value.`total`, buf)
             FfiConverterSequenceTypeCheckInPoint.write(value.`points`, buf)
             FfiConverterBoolean.write(value.`pointsTruncated`, buf)
+    }
+}
+
+
+
+/**
+ * An approval waiting for the user's decision.
+ */
+data class WaitingApproval (
+    /**
+     * The approval.
+     */
+    val `approvalId`: kotlin.String
+    , 
+    /**
+     * What it is about, in words.
+     */
+    val `title`: kotlin.String
+    , 
+    /**
+     * Who asked.
+     */
+    val `requesterId`: kotlin.String
+    , 
+    /**
+     * Their name.
+     */
+    val `requesterName`: kotlin.String
+    , 
+    /**
+     * The kind of record it is about.
+     */
+    val `subjectKind`: kotlin.String
+    , 
+    /**
+     * The record.
+     */
+    val `subjectId`: kotlin.String
+    , 
+    /**
+     * The rule that asked for it.
+     */
+    val `rule`: kotlin.String
+    , 
+    /**
+     * The amount at stake, if any.
+     */
+    val `amount`: Money?
+    , 
+    /**
+     * The roles of its steps, in order.
+     */
+    val `stepRoles`: List<kotlin.String>
+    , 
+    /**
+     * When it was asked for, ms.
+     */
+    val `createdAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWaitingApproval: FfiConverterRustBuffer<WaitingApproval> {
+    override fun read(buf: ByteBuffer): WaitingApproval {
+        return WaitingApproval(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WaitingApproval) = (
+            FfiConverterString.allocationSize(value.`approvalId`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterString.allocationSize(value.`requesterId`) +
+            FfiConverterString.allocationSize(value.`requesterName`) +
+            FfiConverterString.allocationSize(value.`subjectKind`) +
+            FfiConverterString.allocationSize(value.`subjectId`) +
+            FfiConverterString.allocationSize(value.`rule`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterSequenceString.allocationSize(value.`stepRoles`) +
+            FfiConverterLong.allocationSize(value.`createdAtMs`)
+    )
+
+    override fun write(value: WaitingApproval, buf: ByteBuffer) {
+            FfiConverterString.write(value.`approvalId`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterString.write(value.`requesterId`, buf)
+            FfiConverterString.write(value.`requesterName`, buf)
+            FfiConverterString.write(value.`subjectKind`, buf)
+            FfiConverterString.write(value.`subjectId`, buf)
+            FfiConverterString.write(value.`rule`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
+            FfiConverterSequenceString.write(value.`stepRoles`, buf)
+            FfiConverterLong.write(value.`createdAtMs`, buf)
     }
 }
 
@@ -10812,6 +12602,70 @@ public object FfiConverterOptionalTypeSyncProgressListener: FfiConverterRustBuff
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeAttachmentState: FfiConverterRustBuffer<AttachmentState?> {
+    override fun read(buf: ByteBuffer): AttachmentState? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeAttachmentState.read(buf)
+    }
+
+    override fun allocationSize(value: AttachmentState?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeAttachmentState.allocationSize(value)
+        }
+    }
+
+    override fun write(value: AttachmentState?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeAttachmentState.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeAttachmentUploads: FfiConverterRustBuffer<AttachmentUploads?> {
+    override fun read(buf: ByteBuffer): AttachmentUploads? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeAttachmentUploads.read(buf)
+    }
+
+    override fun allocationSize(value: AttachmentUploads?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeAttachmentUploads.allocationSize(value)
+        }
+    }
+
+    override fun write(value: AttachmentUploads?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeAttachmentUploads.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeContact: FfiConverterRustBuffer<Contact?> {
     override fun read(buf: ByteBuffer): Contact? {
         if (buf.get().toInt() == 0) {
@@ -10834,6 +12688,38 @@ public object FfiConverterOptionalTypeContact: FfiConverterRustBuffer<Contact?> 
         } else {
             buf.put(1)
             FfiConverterTypeContact.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDailyReport: FfiConverterRustBuffer<DailyReport?> {
+    override fun read(buf: ByteBuffer): DailyReport? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDailyReport.read(buf)
+    }
+
+    override fun allocationSize(value: DailyReport?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDailyReport.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DailyReport?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDailyReport.write(value, buf)
         }
     }
 }
@@ -10962,6 +12848,38 @@ public object FfiConverterOptionalTypeGeoPoint: FfiConverterRustBuffer<GeoPoint?
         } else {
             buf.put(1)
             FfiConverterTypeGeoPoint.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLocationProposal: FfiConverterRustBuffer<LocationProposal?> {
+    override fun read(buf: ByteBuffer): LocationProposal? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLocationProposal.read(buf)
+    }
+
+    override fun allocationSize(value: LocationProposal?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLocationProposal.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LocationProposal?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLocationProposal.write(value, buf)
         }
     }
 }
@@ -11138,6 +13056,34 @@ public object FfiConverterSequenceTypeAttachment: FfiConverterRustBuffer<List<At
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeAttachment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeAttachmentState: FfiConverterRustBuffer<List<AttachmentState>> {
+    override fun read(buf: ByteBuffer): List<AttachmentState> {
+        val len = buf.getInt()
+        return List<AttachmentState>(len) {
+            FfiConverterTypeAttachmentState.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<AttachmentState>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAttachmentState.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<AttachmentState>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAttachmentState.write(it, buf)
         }
     }
 }
@@ -11344,6 +13290,34 @@ public object FfiConverterSequenceTypeLead: FfiConverterRustBuffer<List<Lead>> {
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeLeadAtRisk: FfiConverterRustBuffer<List<LeadAtRisk>> {
+    override fun read(buf: ByteBuffer): List<LeadAtRisk> {
+        val len = buf.getInt()
+        return List<LeadAtRisk>(len) {
+            FfiConverterTypeLeadAtRisk.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<LeadAtRisk>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeLeadAtRisk.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<LeadAtRisk>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeLeadAtRisk.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer<List<Opportunity>> {
     override fun read(buf: ByteBuffer): List<Opportunity> {
         val len = buf.getInt()
@@ -11372,6 +13346,34 @@ public object FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer<List<O
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeOverdueDeal: FfiConverterRustBuffer<List<OverdueDeal>> {
+    override fun read(buf: ByteBuffer): List<OverdueDeal> {
+        val len = buf.getInt()
+        return List<OverdueDeal>(len) {
+            FfiConverterTypeOverdueDeal.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OverdueDeal>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOverdueDeal.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OverdueDeal>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOverdueDeal.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer<List<PlannedVisit>> {
     override fun read(buf: ByteBuffer): List<PlannedVisit> {
         val len = buf.getInt()
@@ -11390,6 +13392,90 @@ public object FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer<List<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypePlannedVisit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReclaimedLead: FfiConverterRustBuffer<List<ReclaimedLead>> {
+    override fun read(buf: ByteBuffer): List<ReclaimedLead> {
+        val len = buf.getInt()
+        return List<ReclaimedLead>(len) {
+            FfiConverterTypeReclaimedLead.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ReclaimedLead>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReclaimedLead.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ReclaimedLead>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReclaimedLead.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRefusedAttachment: FfiConverterRustBuffer<List<RefusedAttachment>> {
+    override fun read(buf: ByteBuffer): List<RefusedAttachment> {
+        val len = buf.getInt()
+        return List<RefusedAttachment>(len) {
+            FfiConverterTypeRefusedAttachment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RefusedAttachment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRefusedAttachment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RefusedAttachment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRefusedAttachment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRefusedChange: FfiConverterRustBuffer<List<RefusedChange>> {
+    override fun read(buf: ByteBuffer): List<RefusedChange> {
+        val len = buf.getInt()
+        return List<RefusedChange>(len) {
+            FfiConverterTypeRefusedChange.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RefusedChange>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRefusedChange.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RefusedChange>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRefusedChange.write(it, buf)
         }
     }
 }
@@ -11474,6 +13560,34 @@ public object FfiConverterSequenceTypeReminder: FfiConverterRustBuffer<List<Remi
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeReminder.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReportComment: FfiConverterRustBuffer<List<ReportComment>> {
+    override fun read(buf: ByteBuffer): List<ReportComment> {
+        val len = buf.getInt()
+        return List<ReportComment>(len) {
+            FfiConverterTypeReportComment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ReportComment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReportComment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ReportComment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReportComment.write(it, buf)
         }
     }
 }
@@ -11596,6 +13710,34 @@ public object FfiConverterSequenceTypeStageName: FfiConverterRustBuffer<List<Sta
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeTargetRow: FfiConverterRustBuffer<List<TargetRow>> {
+    override fun read(buf: ByteBuffer): List<TargetRow> {
+        val len = buf.getInt()
+        return List<TargetRow>(len) {
+            FfiConverterTypeTargetRow.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<TargetRow>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTargetRow.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<TargetRow>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTargetRow.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeTask: FfiConverterRustBuffer<List<Task>> {
     override fun read(buf: ByteBuffer): List<Task> {
         val len = buf.getInt()
@@ -11698,6 +13840,34 @@ public object FfiConverterSequenceTypeVisitRow: FfiConverterRustBuffer<List<Visi
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeVisitRow.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeWaitingApproval: FfiConverterRustBuffer<List<WaitingApproval>> {
+    override fun read(buf: ByteBuffer): List<WaitingApproval> {
+        val len = buf.getInt()
+        return List<WaitingApproval>(len) {
+            FfiConverterTypeWaitingApproval.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<WaitingApproval>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeWaitingApproval.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<WaitingApproval>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeWaitingApproval.write(it, buf)
         }
     }
 }

@@ -1,14 +1,30 @@
 package app.fieldsales.sample
 
+import android.annotation.SuppressLint
+import android.location.Location
+import android.location.LocationManager
 import android.os.Bundle
 import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
+import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.material3.NavigationBar
+import androidx.compose.material3.NavigationBarItem
+import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import app.fieldsales.changesOf
+import app.fieldsales.ffi.Customer
 import app.fieldsales.ffi.Engine
 import app.fieldsales.ffi.resumeEngine
 
@@ -22,8 +38,69 @@ class MainActivity : ComponentActivity() {
             LaunchedEffect(Unit) { engine = resumeEngine(storePath) }
             when (val e = engine) {
                 null -> Text("Sign in to start")
-                else -> TodayScreen(e)
+                else -> MainTabs(e, lastFix = ::lastKnownFix)
             }
         }
+    }
+
+    /** The freshest fix the OS holds; the library judges its age and accuracy. */
+    @SuppressLint("MissingPermission") // The sample asks for ACCESS_FINE_LOCATION in its manifest.
+    private fun lastKnownFix(): Location? {
+        val locations = getSystemService(LocationManager::class.java) ?: return null
+        return runCatching { locations.getLastKnownLocation(LocationManager.GPS_PROVIDER) }.getOrNull()
+    }
+}
+
+private enum class Tab(val title: String) { CheckIn("Check in"), Today("Today"), Report("Report"), Team("Team") }
+
+/**
+ * Check-in at a customer, today's agenda, the daily report and the team dashboard. The local day
+ * the screens work on is the library's `today()`, in the user's zone, never the phone's guess.
+ */
+@Composable
+fun MainTabs(engine: Engine, lastFix: () -> Location?) {
+    var tab by remember { mutableStateOf(Tab.Today) }
+    var today by remember { mutableStateOf<String?>(null) }
+    LaunchedEffect(engine) { today = engine.today().date }
+    Scaffold(
+        bottomBar = {
+            NavigationBar {
+                Tab.entries.forEach { t ->
+                    NavigationBarItem(selected = tab == t, onClick = { tab = t }, icon = {}, label = { Text(t.title) })
+                }
+            }
+        },
+    ) { padding ->
+        Column(Modifier.padding(padding)) {
+            val day = today
+            when {
+                tab == Tab.CheckIn -> CustomerPicker(engine, lastFix)
+                tab == Tab.Today -> TodayScreen(engine)
+                day == null -> Text("…")
+                tab == Tab.Report -> DailyReportScreen(engine, day)
+                // The month so far: "YYYY-MM-01" through the library's today.
+                else -> TeamDashboardScreen(engine, day.take(8) + "01", day)
+            }
+        }
+    }
+}
+
+/** The rep's customers; tapping one opens its check-in screen with the latest fix. */
+@Composable
+fun CustomerPicker(engine: Engine, lastFix: () -> Location?) {
+    var customers by remember { mutableStateOf<List<Customer>>(emptyList()) }
+    var chosen by remember { mutableStateOf<Customer?>(null) }
+    LaunchedEffect(engine) {
+        customers = engine.customers()
+        engine.changesOf("customer").collect { customers = engine.customers() }
+    }
+    when (val c = chosen) {
+        null ->
+            LazyColumn(Modifier.padding(16.dp)) {
+                items(customers) { customer ->
+                    Text(customer.shortName ?: customer.legalName, Modifier.clickable { chosen = customer }.padding(8.dp))
+                }
+            }
+        else -> CheckInScreen(engine, c.id, lastFix())
     }
 }

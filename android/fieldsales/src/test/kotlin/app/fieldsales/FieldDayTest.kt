@@ -1,0 +1,113 @@
+package app.fieldsales
+
+import app.fieldsales.ffi.CustomerDraft
+import app.fieldsales.ffi.DeviceIntegritySignal
+import app.fieldsales.ffi.DevicePosition
+import app.fieldsales.ffi.FieldsalesException
+import app.fieldsales.ffi.TaskDraft
+import app.fieldsales.ffi.signIn
+import java.nio.file.Files
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+import kotlinx.coroutines.runBlocking
+import org.junit.Test
+
+// A rep and their manager answering each other through the real server the Rust harness
+// started: a location proposal and its approval, a photo uploaded after the records, tasks given
+// and answered. Every rule runs in Rust; these tests only drive the calls an app makes.
+
+private const val HOUR_MS = 3_600_000L
+
+/** A clean fix taken 2 s ago, [metresNorth] of the site. */
+private fun fixNorth(metresNorth: Double): DevicePosition =
+    DevicePosition(
+        SITE_LAT + metresNorth / 111_320.0, SITE_LON, 8.0, System.currentTimeMillis() - 2_000, false,
+        DeviceIntegritySignal(rooted = false, emulator = false),
+    )
+
+private fun newCompany(name: String): CustomerDraft = CustomerDraft(name, null, null, null, "零售", null, null, null, "B", null, emptyList())
+
+class FieldDayTest {
+    @Test
+    fun `a first check-in proposes the customer's location, its photo goes up, and the manager approves it`() =
+        runBlocking<Unit> {
+            signIn(phoneOf(env("FIELDSALES_TEST_REP")), newStore("rep-photo")).use { rep ->
+                val customer = rep.createCustomer(newCompany("杭州新远贸易有限公司")).customer
+                val checked = rep.checkIn(customer.id, fixNorth(0.0), "初次拜访")
+                assertTrue(checked.proposedLocation, "a customer without a location gets a proposal")
+
+                val photo = Files.createTempFile("shop-front", ".jpg")
+                Files.write(photo, "\u00FF\u00D8 the shop front".toByteArray())
+                val visit = rep.addVisitPhoto(checked.visit.id, photo.toString(), "image/jpeg")
+                val sha = visit.photos.single().sha256
+                assertEquals("pending", rep.attachmentState(sha)?.upload)
+
+                val summary = rep.syncNow(quick)
+                assertEquals(1u, assertNotNull(summary.attachments, "$summary").uploaded)
+                assertEquals("uploaded", rep.attachmentState(sha)?.upload)
+                assertEquals(0u, rep.uploadAttachmentsNow().stillPending)
+
+                signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager-location")).use { manager ->
+                    manager.syncNow(quick)
+                    val waiting = manager.pendingLocationProposals().single { it.id == customer.id }
+                    val proposal = assertNotNull(waiting.locationProposal)
+                    assertEquals(checked.visit.id, proposal.visitId)
+                    val placed = manager.approveLocation(customer.id)
+                    assertEquals(proposal.point, placed.location)
+                    val again = assertFailsWith<FieldsalesException.RuleViolated> { manager.rejectLocation(customer.id, "站在地铁站") }
+                    assertEquals("location.already_decided", again.rule)
+                }
+            }
+        }
+
+    @Test
+    fun `a rep accepts and postpones one task the manager gave and rejects another with a reason`() =
+        runBlocking<Unit> {
+            signIn(phoneOf(env("FIELDSALES_TEST_REP")), newStore("rep-tasks")).use { rep ->
+                val repId = rep.me().userId
+                val now = System.currentTimeMillis()
+                val (quoteId, surveyId) =
+                    signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager-tasks")).use { manager ->
+                        // The rep's profile reaches the manager's new phone by sync.
+                        manager.syncNow(quick)
+                        fun given(title: String) = TaskDraft(repId, "task", title, "", now + 24 * HOUR_MS, null, null, now + 23 * HOUR_MS)
+                        val quote = manager.createTask(given("发送报价单"))
+                        val survey = manager.createTask(given("做竞品调研"))
+                        val stale = manager.createTask(given("旧任务"))
+                        assertEquals("proposed", stale.status)
+                        manager.deleteTask(stale.id)
+                        manager.syncNow(quick)
+                        Pair(quote.id, survey.id)
+                    }
+                rep.syncNow(quick)
+                assertEquals("open", rep.acceptTask(quoteId).status)
+                val later = now + 48 * HOUR_MS
+                val moved = rep.postponeTask(quoteId, later)
+                assertEquals(later, moved.dueAtMs)
+                assertEquals(now + 47 * HOUR_MS, moved.reminderAtMs, "the reminder moves with the task")
+
+                val blank = assertFailsWith<FieldsalesException.RuleViolated> { rep.rejectTask(surveyId, " ") }
+                assertEquals("task.reason_required", blank.rule)
+                val rejected = rep.rejectTask(surveyId, "本周在外地")
+                assertEquals("本周在外地", rejected.rejectReason)
+                assertFailsWith<FieldsalesException.NotAllowed> { rep.deleteTask(surveyId) }
+            }
+        }
+
+    @Test
+    fun `the manager's target and attention dashboards answer offline from the phone`() =
+        runBlocking<Unit> {
+            signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager-boards")).use { manager ->
+                manager.syncNow(quick)
+                val today = manager.today().date
+                val targets = manager.targetDashboard(today, today, "rep")
+                assertNotNull(targets.dataAsOfMs, "synced once")
+                val attention = manager.attentionDashboard(today, today)
+                assertEquals(attention.overdueOpportunities.size.toULong(), attention.overdueOpportunitiesTotal)
+                val bad = assertFailsWith<FieldsalesException.InvalidInput> { manager.targetDashboard(today, today, "galaxy") }
+                assertEquals("group_by", bad.field)
+            }
+        }
+}
