@@ -37,6 +37,8 @@ val cargoNdkBuild by tasks.registering(Exec::class) {
         "-o", rustJniLibs.absolutePath,
         "build", "--profile", "mobile", "-p", "fieldsales-ffi", "--lib",
     )
+    // Packed relocations (loaded since API level 23): about 1.3 MB less per ABI.
+    environment("RUSTFLAGS", "-C link-arg=-Wl,--pack-dyn-relocs=android")
     inputs.files(fileTree(workspaceDir) {
         include("Cargo.toml", "Cargo.lock", "core/**", "ffi/**")
         exclude("**/target/**")
