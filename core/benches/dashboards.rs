@@ -343,7 +343,10 @@ fn main() {
             .connection()
             .execute("VACUUM INTO ?1", [&path])
             .unwrap();
-        println!("kept a copy in {path}; the director is {}", org.director.user_id);
+        println!(
+            "kept a copy in {path}; the director is {}",
+            org.director.user_id
+        );
     }
     let viewer = Viewer::load(store.connection(), org.director.clone()).unwrap();
     let process = SalesProcess::standard();

@@ -129,7 +129,6 @@ pub struct CheckInPoint {
     pub flags: Vec<String>,
 }
 
-
 /// Where a page of map points ends: the last point handed out. The next page starts at the
 /// next older check-in, so pages neither skip nor repeat a point while check-ins arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

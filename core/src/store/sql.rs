@@ -76,7 +76,13 @@ mod tests {
             assert_eq!(fast, day.parse().ok(), "{day}");
             assert_eq!(fast.map(|d| d.to_string()).as_deref(), Some(day));
         }
-        for not_plain in ["2026-02-30", "2026-3-11", "2026/03/11", "+2026-03-1", "20260311xx"] {
+        for not_plain in [
+            "2026-02-30",
+            "2026-3-11",
+            "2026/03/11",
+            "+2026-03-1",
+            "20260311xx",
+        ] {
             assert_eq!(plain_date(not_plain.as_bytes()), None, "{not_plain}");
         }
     }

@@ -167,7 +167,11 @@ fn a_check_in_at_half_past_eleven_at_night_in_shanghai_counts_on_that_shanghai_d
                 .into_iter()
                 .map(|p| p.visit_id)
                 .collect();
-            assert_eq!(counted.total.check_ins, ids.len() as u64, "viewer in {zone}");
+            assert_eq!(
+                counted.total.check_ins,
+                ids.len() as u64,
+                "viewer in {zone}"
+            );
             ids
         };
         // 23:30 on the 11th in Shanghai is 15:30 UTC on the 11th; 00:30 on the 12th in
@@ -226,7 +230,10 @@ fn the_map_is_read_a_page_at_a_time_newest_first_without_gaps_or_repeats() {
     while let Some(cursor) = next {
         let page = visit_map_points(&ctx, week(), 2, Some(cursor)).unwrap();
         assert!(page.points.len() <= 2);
-        assert!(!page.points.is_empty(), "a cursor never leads to an empty page");
+        assert!(
+            !page.points.is_empty(),
+            "a cursor never leads to an empty page"
+        );
         seen.extend(page.points.iter().map(|p| p.visit_id));
         times.extend(page.points.iter().map(|p| p.at));
         next = page.next;
@@ -249,8 +256,13 @@ fn a_team_managers_map_holds_their_team_only_in_each_verdicts_colour() {
     let map = visit_map_points(&desk.ctx(&server), week(), 100, None).unwrap();
     let mut reps: Vec<&str> = map.points.iter().map(|p| p.rep.name.as_str()).collect();
     reps.sort();
-    assert_eq!(reps, ["Alice", "Alice", "Alice", "Alice", "Bob"], "no Carol, no Dan");
-    let mut verdicts: Vec<Option<FenceStatus>> = map.points.iter().map(|p| p.fence.clone()).collect();
+    assert_eq!(
+        reps,
+        ["Alice", "Alice", "Alice", "Alice", "Bob"],
+        "no Carol, no Dan"
+    );
+    let mut verdicts: Vec<Option<FenceStatus>> =
+        map.points.iter().map(|p| p.fence.clone()).collect();
     verdicts.sort_by_key(|v| v.as_ref().map(|f| f.as_str().to_string()));
     use FenceStatus::*;
     assert_eq!(
@@ -295,4 +307,69 @@ fn a_page_larger_than_configured_or_empty_is_refused() {
             .len(),
         2
     );
+}
+
+#[test]
+fn a_check_in_judged_after_the_first_look_then_deleted_moves_between_the_counts() {
+    let Seeded { w, .. } = seeded();
+    let mut server = w.server();
+    let bobs = |store: &fieldsales_core::store::Store| {
+        let desk = Desk::new(&w, store, w.mia, sh("2026-03-16 10:00"));
+        let d = visits(
+            &desk.ctx(store),
+            &ask(DateRange::day(march(10)), GroupBy::Rep),
+            Granularity::Day,
+        )
+        .unwrap();
+        d.rows
+            .into_iter()
+            .find(|r| r.group.id == w.bob)
+            .map(|r| r.figures)
+    };
+    let before = bobs(&server).expect("Bob checked in on the 10th");
+    assert_eq!(
+        (before.check_ins, before.unjudged, before.outside),
+        (1, 1, 0)
+    );
+    assert_eq!((before.checked_out, before.total_duration_s), (1, 20 * 60));
+
+    // The server judges Bob's check-in outside the fence, with a mock location, and he
+    // checks out later than the phone first said.
+    let visit: RecordId = server
+        .connection()
+        .query_row("SELECT id FROM visits WHERE owner_id = ?1", [w.bob], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    server
+        .update::<fieldsales_core::record::Visit>(visit, |v| {
+            v.verdict = Some(fieldsales_core::fieldwork::CheckInVerdict {
+                fence: FenceStatus::Outside,
+                distance_m: Some(900.0),
+                accuracy_m: 8.0,
+                radius_m: 200.0,
+                flags: vec![fieldsales_core::fieldwork::CheckFlag {
+                    kind: FlagKind::MockLocation,
+                    observed: None,
+                    limit: None,
+                }],
+                judged_by: fieldsales_core::fieldwork::Judge::Server,
+                judged_at: sh("2026-03-10 12:00"),
+            });
+            if let Some(out) = v.check_out.as_mut() {
+                out.at = out.at.plus_secs(10 * 60);
+            }
+            Ok(())
+        })
+        .unwrap();
+    let judged = bobs(&server).expect("still one check-in");
+    assert_eq!(judged.check_ins, 1);
+    assert_eq!((judged.unjudged, judged.outside, judged.flagged), (0, 1, 1));
+    assert_eq!(judged.total_duration_s, 30 * 60);
+
+    server.delete(visit, Some(w.bob), None).unwrap();
+    assert_eq!(bobs(&server), None, "a deleted check-in counts nowhere");
+    let desk = Desk::new(&w, &server, w.mia, sh("2026-03-16 10:00"));
+    let map = visit_map_points(&desk.ctx(&server), DateRange::day(march(10)), 100, None).unwrap();
+    assert!(map.points.iter().all(|p| p.visit_id != visit));
 }
