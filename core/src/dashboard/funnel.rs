@@ -329,13 +329,13 @@ pub fn funnel(ctx: &Context<'_>, req: &DashboardRequest) -> Result<Funnel> {
             };
             let mut higher_after: Option<usize> = None;
             for (rank, in_range) in history.iter().rev() {
-                if let (Some(rank), true) = (rank, in_range) {
-                    if *rank < won_rank {
-                        let e = &mut entered[owner][*rank];
-                        e.0 += 1;
-                        if higher_after.is_some_and(|h| h > *rank) {
-                            e.1 += 1;
-                        }
+                if let (Some(rank), true) = (rank, in_range)
+                    && *rank < won_rank
+                {
+                    let e = &mut entered[owner][*rank];
+                    e.0 += 1;
+                    if higher_after.is_some_and(|h| h > *rank) {
+                        e.1 += 1;
                     }
                 }
                 if let Some(rank) = rank {
