@@ -182,7 +182,9 @@ const PLANS_SQL: &str = "
 /// The Monday of `day`'s week.
 fn monday_of(day: LocalDate) -> LocalDate {
     let back = day.naive().weekday().num_days_from_monday();
-    LocalDate::from_naive(day.naive() - chrono::Days::new(u64::from(back)))
+    day.naive()
+        .checked_sub_days(chrono::Days::new(u64::from(back)))
+        .map_or(day, LocalDate::from_naive)
 }
 
 /// The visits of the viewer's scope.
