@@ -373,3 +373,45 @@ fn a_check_in_judged_after_the_first_look_then_deleted_moves_between_the_counts(
     let map = visit_map_points(&desk.ctx(&server), DateRange::day(march(10)), 100, None).unwrap();
     assert!(map.points.iter().all(|p| p.visit_id != visit));
 }
+
+#[test]
+fn a_store_from_before_the_day_sums_counts_its_existing_check_ins_after_the_upgrade() {
+    let Seeded { w, .. } = seeded();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("phone.sqlite");
+    let expected = {
+        let mut store = fieldsales_core::store::Store::open(&path).unwrap();
+        store.create_batch(w.records.clone()).unwrap();
+        let desk = Desk::new(&w, &store, w.hank, sh("2026-03-16 10:00"));
+        let d = visits(
+            &desk.ctx(&store),
+            &ask(week(), GroupBy::Rep),
+            Granularity::Day,
+        )
+        .unwrap();
+        // Back to the schema before this migration, check-ins and all.
+        store
+            .connection()
+            .execute_batch(
+                "DROP TRIGGER visit_days_insert; DROP TRIGGER visit_days_delete;
+                 DROP TRIGGER visit_days_update; DROP TABLE visit_days;
+                 DROP INDEX visits_map; DROP INDEX stage_history_entered;
+                 PRAGMA user_version = 5;",
+            )
+            .unwrap();
+        d
+    };
+    assert_eq!(expected.total.check_ins, 7);
+    let store = fieldsales_core::store::Store::open(&path).unwrap();
+    let desk = Desk::new(&w, &store, w.hank, sh("2026-03-16 10:00"));
+    let upgraded = visits(
+        &desk.ctx(&store),
+        &ask(week(), GroupBy::Rep),
+        Granularity::Day,
+    )
+    .unwrap();
+    assert_eq!(
+        upgraded, expected,
+        "the upgrade sums the check-ins already there"
+    );
+}
