@@ -304,6 +304,13 @@ fn thread_cpu() -> Duration {
 }
 
 fn time(name: &str, mut f: impl FnMut()) {
+    // `DASHBOARDS_BENCH_ONLY=visits,funnel` times only the dashboards whose name holds one
+    // of those words.
+    if std::env::var("DASHBOARDS_BENCH_ONLY")
+        .is_ok_and(|only| !only.split(',').any(|word| name.contains(word)))
+    {
+        return;
+    }
     for _ in 0..3 {
         f();
     }
@@ -330,6 +337,17 @@ fn time(name: &str, mut f: impl FnMut()) {
 fn main() {
     let org = org();
     let (store, _dir) = seed(&org);
+    // A copy of the seeded store to look into (query plans), when asked for.
+    if let Ok(path) = std::env::var("DASHBOARDS_BENCH_KEEP") {
+        store
+            .connection()
+            .execute("VACUUM INTO ?1", [&path])
+            .unwrap();
+        println!(
+            "kept a copy in {path}; the director is {}",
+            org.director.user_id
+        );
+    }
     let viewer = Viewer::load(store.connection(), org.director.clone()).unwrap();
     let process = SalesProcess::standard();
     let settings = DashboardSettings::default();
@@ -370,6 +388,12 @@ fn main() {
                 targets::targets(&ctx, &req).unwrap();
             });
         }
+        time("map points, page of 500", || {
+            visits::visit_map_points(&ctx, range, 500, None).unwrap();
+        });
+        time("map points, page of 5,000", || {
+            visits::visit_map_points(&ctx, range, 5_000, None).unwrap();
+        });
         time("attention list", || {
             attention::attention(&ctx, range).unwrap();
         });

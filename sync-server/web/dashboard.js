@@ -70,6 +70,9 @@ const VERDICTS = [
   ["unjudged", "未判定 Unjudged"],
 ];
 
+// The newest check-ins the map draws: one page of the points call (the counts above cover all).
+const MAP_POINTS = 5000;
+
 // The check-ins as dots over their own bounding box (no map tiles: the network may be closed).
 function drawMap(points) {
   const box = $("map");
@@ -140,10 +143,12 @@ async function load() {
   status.textContent = "加载中 Loading…";
   const q = new URLSearchParams({ from: $("from").value, to: $("to").value, group_by: "rep" });
   try {
-    const [funnel, visits, reports] = await Promise.all([
+    const days = new URLSearchParams({ from: $("from").value, to: $("to").value, limit: String(MAP_POINTS) });
+    const [funnel, visits, reports, map] = await Promise.all([
       api(`/v1/dashboards/funnel?${q}`),
       api(`/v1/dashboards/visits?${q}`),
       api(`/v1/dashboards/reports?${q}`),
+      api(`/v1/dashboards/visits/points?${days}`),
     ]);
     const open = funnel.total.stages.reduce((n, s) => n + s.open, 0);
     $("funnel-total").textContent = String(open);
@@ -157,7 +162,7 @@ async function load() {
     $("visits-planned-done").textContent = String(v.planned_done);
     $("visits-planned").textContent = String(v.planned);
     barChart($("visits-chart"), VERDICTS.map(([k, label]) => [label, v[k] || 0, k]), { cls: (k) => `verdict-${k}` });
-    drawMap(visits.points);
+    drawMap(map.points);
 
     const r = reports.total;
     $("on-time-count").textContent = String(r.on_time);

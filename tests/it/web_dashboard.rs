@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fieldsales_core::dashboard::{
-    AttentionList, DashboardRequest, DateRange, Funnel, Granularity, GroupBy, ReportCompliance,
-    TargetBoard, VisitsDashboard,
+    AttentionList, DashboardRequest, DateRange, Funnel, Granularity, GroupBy, MapPoints,
+    ReportCompliance, TargetBoard, VisitsDashboard,
 };
 use fieldsales_core::engine::Engine;
 use fieldsales_core::store::Store;
@@ -113,10 +113,11 @@ async fn login(world: &World, person: &Person) -> String {
     answer["token"].as_str().expect("token").to_owned()
 }
 
-/// The server's five dashboards for `token`, by rep, over [`range`].
+/// The server's five dashboards and the map's points for `token`, by rep, over [`range`].
 struct ServerDashboards {
     funnel: Funnel,
     visits: VisitsDashboard,
+    map: MapPoints,
     reports: ReportCompliance,
     targets: TargetBoard,
     attention: AttentionList,
@@ -131,6 +132,12 @@ async fn server_dashboards(world: &World, token: &str) -> ServerDashboards {
             world,
             token,
             &format!("/v1/dashboards/visits?{q}&granularity=day"),
+        )
+        .await,
+        map: get_json(
+            world,
+            token,
+            &format!("/v1/dashboards/visits/points?from={}&to={}", r.from, r.to),
         )
         .await,
         reports: get_json(world, token, &format!("/v1/dashboards/reports?{q}")).await,
@@ -148,7 +155,7 @@ fn names(d: &ServerDashboards) -> Vec<String> {
         .map(|g| g.group.name.clone())
         .chain(d.reports.groups.iter().map(|g| g.group.name.clone()))
         .chain(d.visits.rows.iter().map(|r| r.group.name.clone()))
-        .chain(d.visits.points.iter().map(|p| p.rep.name.clone()))
+        .chain(d.map.points.iter().map(|p| p.rep.name.clone()))
         .collect();
     names.sort();
     names.dedup();
@@ -211,6 +218,12 @@ async fn phone_equals_server(world: &mut World, person: &Person) -> ServerDashbo
         .expect("phone visits");
     visits.data_as_of = server.visits.data_as_of;
     assert_eq!(visits, server.visits, "visits of {}", person.login);
+
+    let mut map = phone
+        .visit_map_points(req.range, 5_000, None)
+        .expect("phone map");
+    map.data_as_of = server.map.data_as_of;
+    assert_eq!(map, server.map, "map of {}", person.login);
 
     let mut reports = phone.report_dashboard(&req).expect("phone reports");
     reports.data_as_of = server.reports.data_as_of;
@@ -298,7 +311,8 @@ async fn each_viewer_sees_the_same_numbers_on_phone_and_server_within_their_own_
         "the team's one late report: {:?}",
         m.reports
     );
-    assert_eq!(m.visits.points.len(), 1);
+    assert_eq!(m.map.points.len(), 1);
+    assert_eq!(m.map.next, None);
 
     let d = phone_equals_server(&mut world, &director).await;
     assert_eq!(
@@ -334,25 +348,51 @@ async fn bad_dashboard_parameters_are_answered_400_naming_the_parameter() {
     let manager = named(&world, "li.na", "李娜", org.east_team, "sales_manager").await;
     let _phone = world.device(&manager).await;
     let token = login(&world, &manager).await;
-    for (query, field) in [
-        ("to=2026-03-31", "from"),
-        ("from=March&to=2026-03-31", "from"),
-        ("from=2026-02-30&to=2026-03-31", "from"),
-        ("from=2026-03-31&to=2026-03-01", "to"),
-        ("from=2000-01-01&to=2026-03-01", "to"),
-        ("from=2026-03-01&to=2026-03-31&group_by=planet", "group_by"),
+    let march = "from=2026-03-01&to=2026-03-31";
+    let id = RecordId::new();
+    for (path, query, field) in [
+        ("funnel", "to=2026-03-31".to_owned(), "from"),
+        ("funnel", "from=March&to=2026-03-31".to_owned(), "from"),
+        ("funnel", "from=2026-02-30&to=2026-03-31".to_owned(), "from"),
+        ("funnel", "from=2026-03-31&to=2026-03-01".to_owned(), "to"),
+        ("funnel", "from=2000-01-01&to=2026-03-01".to_owned(), "to"),
+        ("funnel", format!("{march}&group_by=planet"), "group_by"),
+        ("visits/points", "to=2026-03-31".to_owned(), "from"),
+        ("visits/points", format!("{march}&limit=0"), "limit"),
+        ("visits/points", format!("{march}&limit=5001"), "limit"),
+        ("visits/points", format!("{march}&limit=ten"), "limit"),
+        (
+            "visits/points",
+            format!("{march}&after_at=1773100000000"),
+            "after_id",
+        ),
+        (
+            "visits/points",
+            format!("{march}&after_id={id}"),
+            "after_at",
+        ),
+        (
+            "visits/points",
+            format!("{march}&after_at=noon&after_id={id}"),
+            "after_at",
+        ),
+        (
+            "visits/points",
+            format!("{march}&after_at=1773100000000&after_id=v1"),
+            "after_id",
+        ),
     ] {
         let response = world
             .http
-            .get(format!("{}/v1/dashboards/funnel?{query}", world.base))
+            .get(format!("{}/v1/dashboards/{path}?{query}", world.base))
             .bearer_auth(&token)
             .send()
             .await
             .expect("call");
-        assert_eq!(response.status(), 400, "{query}");
+        assert_eq!(response.status(), 400, "{path}?{query}");
         let body: Value = response.json().await.expect("JSON");
-        assert_eq!(body["code"], "invalid_field", "{query}: {body}");
-        assert_eq!(body["field"], field, "{query}: {body}");
+        assert_eq!(body["code"], "invalid_field", "{path}?{query}: {body}");
+        assert_eq!(body["field"], field, "{path}?{query}: {body}");
         assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
     }
     let anonymous = world
@@ -671,7 +711,7 @@ async fn a_manager_reads_the_dashboard_in_a_browser_and_a_rep_of_another_region_
         .script("return [...document.querySelectorAll('#map circle.point')].map(c => c.dataset.verdict)")
         .await;
     let mut expected: Vec<String> = api
-        .visits
+        .map
         .points
         .iter()
         .map(|p| {

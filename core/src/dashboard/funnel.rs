@@ -259,52 +259,125 @@ pub fn funnel(ctx: &Context<'_>, req: &DashboardRequest) -> Result<Funnel> {
         }
     }
 
-    // Stage entries in the range, and whether each led further.
+    // Stage entries in the range, and whether each led further: an entry of a stage led
+    // further when a later entry of the same deal ranks higher (a later stage of the chain,
+    // or won). Stages not in `stages` and not won (lost, unknown closed ones) neither count
+    // nor lead further.
     let won_rank = stages.len();
-    let mut ranks: serde_json::Map<String, serde_json::Value> = stages
+    let mut ranks: HashMap<&str, usize> = stages
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.key.clone(), serde_json::Value::from(i)))
+        .map(|(i, s)| (s.key.as_str(), i))
         .collect();
     for s in process.stages.iter() {
         if s.outcome == Some(StageOutcome::Won) {
-            ranks.insert(s.key.clone(), serde_json::Value::from(won_rank));
+            ranks.insert(s.key.as_str(), won_rank);
         }
     }
-    let ranks = serde_json::Value::Object(ranks).to_string();
-    let mut stmt = ctx.conn.prepare_cached(
-        "WITH scope(owner_id) AS (SELECT unhex(value) FROM json_each(?1)),
-              ranks(stage, rank) AS (SELECT key, value FROM json_each(?2))
-         SELECT o.owner_id, h.stage, COUNT(*),
-                COUNT(CASE WHEN EXISTS (
-                    SELECT 1 FROM stage_history l JOIN ranks lr ON lr.stage = l.stage
-                    WHERE l.opportunity_id = h.opportunity_id AND l.seq > h.seq
-                      AND lr.rank > r.rank) THEN 1 END)
-         FROM stage_history h
-         JOIN ranks r ON r.stage = h.stage
-         JOIN opportunities o ON o.id = h.opportunity_id
-         WHERE o.deleted = 0 AND h.entered_at >= ?3 AND h.entered_at < ?4
-           AND r.rank < ?5 AND o.owner_id IN (SELECT owner_id FROM scope)
-         GROUP BY o.owner_id, h.stage",
-    )?;
-    let rows = stmt.query_map(params![owners, ranks, start, end, won_rank as i64], |r| {
-        Ok((
-            r.get::<_, RecordId>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-        ))
-    })?;
-    for row in rows {
-        let (owner, stage, entered, advanced) = row?;
-        let e = per_owner
-            .entry(owner)
-            .or_default()
-            .entered
-            .entry(stage)
-            .or_default();
-        e.0 += count(entered);
-        e.1 += count(advanced);
+    // The live deals of the scope, and whose they are.
+    let mut deal_owner: HashMap<RecordId, usize> = HashMap::new();
+    let mut owners_seen: Vec<RecordId> = Vec::new();
+    {
+        let mut stmt = ctx.conn.prepare_cached(
+            "WITH scope(owner_id) AS (SELECT unhex(value) FROM json_each(?1))
+             SELECT o.id, o.owner_id
+             FROM scope s JOIN opportunities o ON o.owner_id = s.owner_id
+             WHERE o.deleted = 0",
+        )?;
+        let mut rows = stmt.query([&owners])?;
+        let mut last: Option<(RecordId, usize)> = None;
+        while let Some(row) = rows.next()? {
+            let deal: RecordId = row.get(0)?;
+            let owner: RecordId = row.get(1)?;
+            let index = match last {
+                Some((o, i)) if o == owner => i,
+                _ => {
+                    let i = owners_seen
+                        .iter()
+                        .position(|o| *o == owner)
+                        .unwrap_or_else(|| {
+                            owners_seen.push(owner);
+                            owners_seen.len() - 1
+                        });
+                    last = Some((owner, i));
+                    i
+                }
+            };
+            deal_owner.insert(deal, index);
+        }
+    }
+    // Per owner and rank: (entered, advanced).
+    let mut entered = vec![vec![(0u64, 0u64); won_rank]; owners_seen.len()];
+    {
+        // Each deal with an entry in the range, its whole history in order, read once: whether
+        // an entry led further is the highest rank after it, a running maximum from the end.
+        let mut stmt = ctx.conn.prepare_cached(
+            "SELECT h.opportunity_id, h.stage, h.entered_at
+             FROM stage_history h
+             WHERE h.opportunity_id IN (
+                 SELECT opportunity_id FROM stage_history
+                 WHERE entered_at >= ?1 AND entered_at < ?2)
+             ORDER BY h.opportunity_id, h.seq",
+        )?;
+        let mut rows = stmt.query(params![start, end])?;
+        // The current deal's entries: (rank, in the range).
+        let mut history: Vec<(Option<usize>, bool)> = Vec::new();
+        let mut current: Option<Option<usize>> = None;
+        let mut tally = |owner: Option<usize>, history: &[(Option<usize>, bool)]| {
+            let Some(owner) = owner else {
+                return;
+            };
+            let mut higher_after: Option<usize> = None;
+            for (rank, in_range) in history.iter().rev() {
+                if let (Some(rank), true) = (rank, in_range)
+                    && *rank < won_rank
+                {
+                    let e = &mut entered[owner][*rank];
+                    e.0 += 1;
+                    if higher_after.is_some_and(|h| h > *rank) {
+                        e.1 += 1;
+                    }
+                }
+                if let Some(rank) = rank {
+                    higher_after = Some(higher_after.map_or(*rank, |h| h.max(*rank)));
+                }
+            }
+        };
+        let mut deal: Option<RecordId> = None;
+        while let Some(row) = rows.next()? {
+            let id: RecordId = row.get(0)?;
+            if deal != Some(id) {
+                if let Some(owner) = current {
+                    tally(owner, &history);
+                }
+                history.clear();
+                deal = Some(id);
+                current = Some(deal_owner.get(&id).copied());
+            }
+            let rank = ranks
+                .get(row.get_ref(1)?.as_str().unwrap_or_default())
+                .copied();
+            let at: Timestamp = row.get(2)?;
+            history.push((rank, at >= start && at < end));
+        }
+        if let Some(owner) = current {
+            tally(owner, &history);
+        }
+    }
+    for (owner, per_rank) in owners_seen.iter().zip(entered) {
+        for (rank, (n, advanced)) in per_rank.into_iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let e = per_owner
+                .entry(*owner)
+                .or_default()
+                .entered
+                .entry(stages[rank].key.clone())
+                .or_default();
+            e.0 += n;
+            e.1 += advanced;
+        }
     }
 
     let mut groups: HashMap<Group, Acc> = HashMap::new();

@@ -53,7 +53,7 @@ pub use attention::AttentionList;
 pub use funnel::Funnel;
 pub use reports::ReportCompliance;
 pub use targets::TargetBoard;
-pub use visits::{Granularity, VisitsDashboard};
+pub use visits::{Granularity, MapPoints, PointCursor, VisitsDashboard};
 
 /// Meta key the sync client writes after every successful sync (JSON of [`Timestamp`]).
 pub const META_LAST_SYNC: &str = "sync.last_success_at";
@@ -158,7 +158,8 @@ pub struct DashboardSettings {
     pub reporting_roles: Vec<String>,
     /// A held lead shows on the attention list this many days before the pool takes it back.
     pub reclaim_warning_days: u32,
-    /// The most check-in points a visits dashboard hands out for its map (newest first).
+    /// The most check-in points one page of a map may hold
+    /// ([`visits::visit_map_points`]).
     pub map_point_limit: u32,
     /// The most items per section of the attention list (oldest problem first).
     pub attention_limit: u32,

@@ -193,7 +193,9 @@ pub fn reports(ctx: &Context<'_>, req: &DashboardRequest) -> Result<ReportCompli
     .unwrap_or_else(|_| "[]".to_string());
     let mut accounted: HashMap<RecordId, u64> = HashMap::new();
     let mut stmt = ctx.conn.prepare_cached(
-        "WITH owed(owner_id, first, last) AS (
+        // Materialized: read in place, each report row would take its owner's first and last
+        // day out of the JSON again.
+        "WITH owed(owner_id, first, last) AS MATERIALIZED (
                 SELECT unhex(value ->> 0), value ->> 1, value ->> 2 FROM json_each(?1))
          SELECT o.owner_id, COUNT(DISTINCT r.date)
          FROM owed o JOIN daily_reports r ON r.owner_id = o.owner_id

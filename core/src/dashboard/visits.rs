@@ -8,14 +8,16 @@
 //! "Flagged" counts check-ins with at least one suspicion flag, whatever their fence verdict;
 //! "unjudged" those with no verdict yet.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
+use chrono::Datelike;
+
 use super::{Context, DashboardRequest, DateRange, Group, GroupBy, Scope, count};
 use crate::fieldwork::FenceStatus;
-use crate::{LocalDate, RecordId, Result, Timestamp};
+use crate::{Error, LocalDate, RecordId, Result, Timestamp, Zone};
 
 /// The period each row covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,11 +44,6 @@ pub struct VisitsDashboard {
     pub rows: Vec<VisitRow>,
     /// The whole scope and range.
     pub total: VisitFigures,
-    /// Check-in points for a map, newest first, at most the configured limit.
-    pub points: Vec<CheckInPoint>,
-    /// Whether points were left out because of the limit (`total.check_ins` says how many
-    /// there are).
-    pub points_truncated: bool,
 }
 
 /// One group in one period.
@@ -132,17 +129,68 @@ pub struct CheckInPoint {
     pub flags: Vec<String>,
 }
 
-/// The SQL expression of a row's period for a date column.
-fn period_sql(g: Granularity, column: &str) -> String {
-    match g {
-        Granularity::Day => column.to_string(),
-        Granularity::Week => format!(
-            "date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 6) % 7) || ' days')"
-        ),
-    }
+/// Where a page of map points ends: the last point handed out. The next page starts at the
+/// next older check-in, so pages neither skip nor repeat a point while check-ins arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointCursor {
+    /// The check-in time of the last point.
+    pub at: Timestamp,
+    /// Its visit.
+    pub visit_id: RecordId,
+}
+
+/// One page of check-in points for a map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapPoints {
+    /// The last successful sync the points are read from.
+    pub data_as_of: Option<Timestamp>,
+    /// The days asked for.
+    pub range: DateRange,
+    /// The points, newest check-in first (ties by visit, descending).
+    pub points: Vec<CheckInPoint>,
+    /// Where the next page starts; `None` when this page holds the last point.
+    pub next: Option<PointCursor>,
+}
+
+/// Per owner and local day, from the sums the store keeps as check-ins are written
+/// (`visit_days`): a year of a region is read as tens of thousands of rep-days instead of a
+/// hundred thousand check-ins. Whether a check-in matched a plan is counted from the plan
+/// side ([`PLANS_SQL`]): plans are few, check-ins many.
+const CHECK_INS_SQL: &str = "
+    WITH scope(owner_id) AS (SELECT unhex(value) FROM json_each(?1))
+    SELECT d.owner_id, d.local_date, d.check_ins, d.inside, d.outside, d.cannot_tell,
+           d.unable_to_verify, d.unjudged, d.flagged, d.checked_out, d.duration_s
+    FROM scope s JOIN visit_days d ON d.owner_id = s.owner_id
+    WHERE d.local_date BETWEEN ?2 AND ?3 AND d.check_ins > 0";
+
+/// Per planned rep, day and customer: how many plan items name it, and how many live
+/// check-ins of that rep at that customer on that day there are. One look-up per planned
+/// visit gives both plan against actual and which check-ins were planned.
+const PLANS_SQL: &str = "
+    WITH scope(owner_id) AS (SELECT unhex(value) FROM json_each(?1)),
+         items AS (
+           SELECT p.owner_id, p.date, p.customer_id, COUNT(*) AS n
+           FROM scope s JOIN visit_plan_items p ON p.owner_id = s.owner_id
+           WHERE p.date BETWEEN ?2 AND ?3
+           GROUP BY p.owner_id, p.date, p.customer_id)
+    SELECT i.owner_id, i.date, i.n,
+           (SELECT COUNT(*) FROM visits v
+            WHERE v.owner_id = i.owner_id AND v.local_date = i.date AND v.deleted = 0
+              AND v.customer_id = i.customer_id)
+    FROM items i";
+
+/// The Monday of `day`'s week.
+fn monday_of(day: LocalDate) -> LocalDate {
+    let back = day.naive().weekday().num_days_from_monday();
+    day.naive()
+        .checked_sub_days(chrono::Days::new(u64::from(back)))
+        .map_or(day, LocalDate::from_naive)
 }
 
 /// The visits of the viewer's scope.
+///
+/// The check-ins themselves, for a map, are paged by [`visit_map_points`]: a year of a
+/// region is far more than a phone should draw or carry in one answer.
 pub fn visits(
     ctx: &Context<'_>,
     req: &DashboardRequest,
@@ -151,29 +199,24 @@ pub fn visits(
     let scope = Scope::load(ctx.conn, ctx.viewer)?;
     let owners = scope.owners_json();
     let (from, to) = (req.range.from, req.range.to);
-    let mut per_owner: HashMap<(RecordId, LocalDate), VisitFigures> = HashMap::new();
+    let period = |day: LocalDate| match granularity {
+        Granularity::Day => day,
+        Granularity::Week => monday_of(day),
+    };
+    // Per owner, per local day in date order; weeks are folded from days below. A year of
+    // a region is tens of thousands of rep-days, so they are kept in ordered maps per owner
+    // and sorted once per group rather than hashed and sorted one by one.
+    let mut owner_index: HashMap<RecordId, usize> = HashMap::new();
+    let mut per_owner: Vec<(RecordId, BTreeMap<LocalDate, VisitFigures>)> = Vec::new();
+    let mut days_of = |owner: RecordId| -> usize {
+        *owner_index.entry(owner).or_insert_with(|| {
+            per_owner.push((owner, BTreeMap::new()));
+            per_owner.len() - 1
+        })
+    };
+    let mut day_rows: Vec<(usize, LocalDate, VisitFigures)> = Vec::new();
 
-    let sql = format!(
-        "WITH scope(owner_id) AS (SELECT unhex(value) FROM json_each(?1))
-         SELECT v.owner_id, {period} AS period, COUNT(*),
-                COUNT(CASE WHEN v.fence = 'inside' THEN 1 END),
-                COUNT(CASE WHEN v.fence = 'outside' THEN 1 END),
-                COUNT(CASE WHEN v.fence = 'cannot_tell' THEN 1 END),
-                COUNT(CASE WHEN v.fence = 'unable_to_verify' THEN 1 END),
-                COUNT(CASE WHEN v.fence IS NULL THEN 1 END),
-                COUNT(CASE WHEN v.flags <> '' THEN 1 END),
-                COUNT(v.duration_s), COALESCE(SUM(v.duration_s), 0),
-                COUNT(CASE WHEN NOT EXISTS (
-                    SELECT 1 FROM visit_plan_items p
-                    WHERE p.owner_id = v.owner_id AND p.date = v.local_date
-                      AND p.customer_id = v.customer_id) THEN 1 END)
-         FROM visits v
-         WHERE v.deleted = 0 AND v.local_date BETWEEN ?2 AND ?3
-           AND v.owner_id IN (SELECT owner_id FROM scope)
-         GROUP BY v.owner_id, period",
-        period = period_sql(granularity, "v.local_date")
-    );
-    let mut stmt = ctx.conn.prepare_cached(&sql)?;
+    let mut stmt = ctx.conn.prepare_cached(CHECK_INS_SQL)?;
     let rows = stmt.query_map(params![owners, from, to], |r| {
         let c = |i: usize| r.get::<_, i64>(i).map(count);
         Ok((
@@ -189,29 +232,18 @@ pub fn visits(
                 flagged: c(8)?,
                 checked_out: c(9)?,
                 total_duration_s: c(10)?,
-                unplanned: c(11)?,
+                // Every check-in until the plans say otherwise.
+                unplanned: c(2)?,
                 ..VisitFigures::default()
             },
         ))
     })?;
     for row in rows {
-        let (owner, period, f) = row?;
-        per_owner.entry((owner, period)).or_default().add(&f);
+        let (owner, day, f) = row?;
+        day_rows.push((days_of(owner), day, f));
     }
 
-    let sql = format!(
-        "WITH scope(owner_id) AS (SELECT unhex(value) FROM json_each(?1))
-         SELECT p.owner_id, {period} AS period, COUNT(*),
-                COUNT(CASE WHEN EXISTS (
-                    SELECT 1 FROM visits v
-                    WHERE v.owner_id = p.owner_id AND v.local_date = p.date
-                      AND v.customer_id = p.customer_id AND v.deleted = 0) THEN 1 END)
-         FROM visit_plan_items p
-         WHERE p.date BETWEEN ?2 AND ?3 AND p.owner_id IN (SELECT owner_id FROM scope)
-         GROUP BY p.owner_id, period",
-        period = period_sql(granularity, "p.date")
-    );
-    let mut stmt = ctx.conn.prepare_cached(&sql)?;
+    let mut stmt = ctx.conn.prepare_cached(PLANS_SQL)?;
     let rows = stmt.query_map(params![owners, from, to], |r| {
         Ok((
             r.get::<_, RecordId>(0)?,
@@ -220,57 +252,125 @@ pub fn visits(
             count(r.get(3)?),
         ))
     })?;
+    // (owner, day, plan items, of those visited, check-ins that were planned)
+    let mut planned: Vec<(usize, LocalDate, u64, u64, u64)> = Vec::new();
     for row in rows {
-        let (owner, period, planned, done) = row?;
-        let f = per_owner.entry((owner, period)).or_default();
-        f.planned += planned;
-        f.planned_done += done;
+        let (owner, day, items, check_ins) = row?;
+        let done = if check_ins > 0 { items } else { 0 };
+        planned.push((days_of(owner), day, items, done, check_ins));
     }
 
-    let mut grouped: HashMap<(Group, LocalDate), VisitFigures> = HashMap::new();
+    for (i, day, f) in day_rows {
+        per_owner[i].1.insert(day, f);
+    }
+    for (i, day, items, done, check_ins) in planned {
+        let f = per_owner[i].1.entry(day).or_default();
+        f.planned += items;
+        f.planned_done += done;
+        f.unplanned = f.unplanned.saturating_sub(check_ins);
+    }
+
+    let mut grouped: HashMap<Group, BTreeMap<LocalDate, VisitFigures>> = HashMap::new();
     let mut total = VisitFigures::default();
-    for ((owner, period), f) in &per_owner {
-        if let Some(g) = scope.group_of(*owner, req.group_by) {
-            grouped.entry((g, *period)).or_default().add(f);
-            total.add(f);
+    for (owner, days) in per_owner {
+        let Some(g) = scope.group_of(owner, req.group_by) else {
+            continue;
+        };
+        let periods = grouped.entry(g).or_default();
+        for (day, f) in days {
+            total.add(&f);
+            periods.entry(period(day)).or_default().add(&f);
         }
     }
-    let mut rows: Vec<VisitRow> = grouped
-        .into_iter()
-        .map(|((group, period), figures)| VisitRow {
-            group,
-            period,
-            figures,
-        })
-        .collect();
-    rows.sort_by(|a, b| (&a.group, a.period).cmp(&(&b.group, b.period)));
+    let mut groups: Vec<(Group, BTreeMap<LocalDate, VisitFigures>)> = grouped.into_iter().collect();
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rows = Vec::with_capacity(groups.iter().map(|g| g.1.len()).sum());
+    for (group, periods) in groups {
+        for (period, figures) in periods {
+            rows.push(VisitRow {
+                group: group.clone(),
+                period,
+                figures,
+            });
+        }
+    }
+    Ok(VisitsDashboard {
+        data_as_of: ctx.data_as_of,
+        range: req.range,
+        group_by: req.group_by,
+        granularity,
+        rows,
+        total,
+    })
+}
 
-    let limit = ctx.settings.map_point_limit;
+/// A page of the check-ins of the viewer's scope in `range`, for a map: at most `limit`
+/// points (which must lie between 1 and [`super::DashboardSettings::map_point_limit`]),
+/// newest first, starting after `after` (the previous page's
+/// [`MapPoints::next`]). The days and the scope are those of [`visits`], so the points of
+/// all pages are exactly the check-ins it counts.
+pub fn visit_map_points(
+    ctx: &Context<'_>,
+    range: DateRange,
+    limit: u32,
+    after: Option<PointCursor>,
+) -> Result<MapPoints> {
+    let most = ctx.settings.map_point_limit.max(1);
+    if limit == 0 || limit > most {
+        return Err(Error::InvalidInput {
+            field: "limit",
+            detail: format!("{limit} points: a page holds 1 to {most}"),
+        });
+    }
+    let scope = Scope::load(ctx.conn, ctx.viewer)?;
+    let owners = scope.owners_json();
+    // A local day lies within 14 hours of the same UTC day (the widest offsets on Earth are
+    // -12 and +14 hours), so this window holds every check-in of the range whatever its
+    // zone and lets the newest-first index stop early. A day of slack on each side.
+    let lo = range.from.pred().start(&Zone::UTC);
+    let hi = range.to.succ().succ().start(&Zone::UTC);
+    let (after_at, after_id): (Timestamp, [u8; 16]) = match after {
+        Some(c) => (c.at, *c.visit_id.as_bytes()),
+        // Past any check-in of the range, and past any ID at that instant.
+        None => (hi, [0xff; 16]),
+    };
+    // One more than the page, to know whether another page follows.
+    let fetch = i64::from(limit) + 1;
     let mut stmt = ctx.conn.prepare_cached(
         "WITH scope(owner_id) AS (SELECT unhex(value) FROM json_each(?1))
-         SELECT id, owner_id, customer_id, check_in_at, local_date, lat, lon, fence, flags
-         FROM visits
-         WHERE deleted = 0 AND local_date BETWEEN ?2 AND ?3
-           AND owner_id IN (SELECT owner_id FROM scope)
-         ORDER BY check_in_at DESC, id
-         LIMIT ?4",
+         SELECT v.id, v.owner_id, v.customer_id, v.check_in_at, v.local_date, v.lat, v.lon,
+                v.fence, v.flags
+         FROM visits v INDEXED BY visits_map
+         WHERE v.check_in_at >= ?4 AND (v.check_in_at, v.id) < (?5, ?6)
+           AND v.local_date BETWEEN ?2 AND ?3 AND v.deleted = 0
+           AND v.owner_id IN (SELECT owner_id FROM scope)
+         ORDER BY v.check_in_at DESC, v.id DESC
+         LIMIT ?7",
     )?;
-    let rows_iter = stmt.query_map(params![owners, from, to, limit], |r| {
-        Ok((
-            r.get::<_, RecordId>(0)?,
-            r.get::<_, RecordId>(1)?,
-            r.get::<_, RecordId>(2)?,
-            r.get::<_, Timestamp>(3)?,
-            r.get::<_, LocalDate>(4)?,
-            r.get::<_, f64>(5)?,
-            r.get::<_, f64>(6)?,
-            r.get::<_, Option<String>>(7)?,
-            r.get::<_, Option<String>>(8)?,
-        ))
-    })?;
+    let rows = stmt.query_map(
+        params![owners, range.from, range.to, lo, after_at, after_id, fetch],
+        |r| {
+            Ok((
+                r.get::<_, RecordId>(0)?,
+                r.get::<_, RecordId>(1)?,
+                r.get::<_, RecordId>(2)?,
+                r.get::<_, Timestamp>(3)?,
+                r.get::<_, LocalDate>(4)?,
+                r.get::<_, f64>(5)?,
+                r.get::<_, f64>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<String>>(8)?,
+            ))
+        },
+    )?;
     let mut points = Vec::new();
-    for row in rows_iter {
+    let mut more = false;
+    for row in rows {
         let (visit_id, owner, customer_id, at, date, lat, lon, fence, flags) = row?;
+        if points.len() as u64 >= u64::from(limit) {
+            more = true;
+            break;
+        }
         let Some(rep) = scope.rep(owner) else {
             continue;
         };
@@ -291,14 +391,18 @@ pub fn visits(
                 .collect(),
         });
     }
-    Ok(VisitsDashboard {
+    let next = if more {
+        points.last().map(|p| PointCursor {
+            at: p.at,
+            visit_id: p.visit_id,
+        })
+    } else {
+        None
+    };
+    Ok(MapPoints {
         data_as_of: ctx.data_as_of,
-        range: req.range,
-        group_by: req.group_by,
-        granularity,
-        points_truncated: (points.len() as u64) < total.check_ins,
-        rows,
-        total,
+        range,
         points,
+        next,
     })
 }

@@ -8,7 +8,7 @@ use crate::Result;
 use crate::Timestamp;
 use crate::dashboard::{
     self, AttentionList, Context, DashboardRequest, DashboardSettings, DateRange, Funnel,
-    Granularity, ReportCompliance, TargetBoard, Viewer, VisitsDashboard,
+    Granularity, MapPoints, PointCursor, ReportCompliance, TargetBoard, Viewer, VisitsDashboard,
 };
 
 impl Engine {
@@ -54,6 +54,17 @@ impl Engine {
         granularity: Granularity,
     ) -> Result<VisitsDashboard> {
         self.with_dashboard(|ctx| dashboard::visits::visits(ctx, req, granularity))
+    }
+
+    /// A page of my scope's check-ins in `range` for a map, newest first: at most `limit`
+    /// (1 to [`DashboardSettings::map_point_limit`]), after the previous page's `next`.
+    pub fn visit_map_points(
+        &self,
+        range: DateRange,
+        limit: u32,
+        after: Option<PointCursor>,
+    ) -> Result<MapPoints> {
+        self.with_dashboard(|ctx| dashboard::visits::visit_map_points(ctx, range, limit, after))
     }
 
     /// Daily-report compliance of my scope.

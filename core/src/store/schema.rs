@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/003_dashboards.sql"),
     include_str!("schema/004_attachments.sql"),
     include_str!("schema/005_sync.sql"),
+    include_str!("schema/006_dashboard_indexes.sql"),
 ];
 
 /// The schema version this build writes.

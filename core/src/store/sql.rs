@@ -41,9 +41,49 @@ impl ToSql for LocalDate {
 
 impl FromSql for LocalDate {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        value
-            .as_str()?
-            .parse()
-            .map_err(|e| FromSqlError::Other(Box::new(e)))
+        let text = value.as_str()?;
+        // Dashboards read tens of thousands of dates per answer: the exact form the store
+        // writes is read digit by digit, anything else by the general parser.
+        if let Some(date) = plain_date(text.as_bytes()) {
+            return Ok(date);
+        }
+        text.parse().map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// `YYYY-MM-DD` exactly, as [`ToSql`] writes it; `None` for anything else.
+fn plain_date(b: &[u8]) -> Option<LocalDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |digits: &[u8]| -> Option<u32> {
+        digits.iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(num(&b[0..4])?).ok()?;
+    LocalDate::from_ymd(year, num(&b[5..7])?, num(&b[8..10])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_date_reads_back_as_the_same_day_by_either_path() {
+        for day in ["2026-03-11", "2024-02-29", "0001-01-01", "9999-12-31"] {
+            let fast = plain_date(day.as_bytes());
+            assert_eq!(fast, day.parse().ok(), "{day}");
+            assert_eq!(fast.map(|d| d.to_string()).as_deref(), Some(day));
+        }
+        for not_plain in [
+            "2026-02-30",
+            "2026-3-11",
+            "2026/03/11",
+            "+2026-03-1",
+            "20260311xx",
+        ] {
+            assert_eq!(plain_date(not_plain.as_bytes()), None, "{not_plain}");
+        }
     }
 }

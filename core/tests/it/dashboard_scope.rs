@@ -7,7 +7,7 @@ use fieldsales_core::dashboard::attention::attention;
 use fieldsales_core::dashboard::funnel::funnel;
 use fieldsales_core::dashboard::reports::reports;
 use fieldsales_core::dashboard::targets::targets;
-use fieldsales_core::dashboard::visits::{Granularity, visits};
+use fieldsales_core::dashboard::visits::{Granularity, visit_map_points, visits};
 use fieldsales_core::dashboard::{DashboardRequest, DateRange, GroupBy, META_LAST_SYNC};
 use fieldsales_core::engine::Engine;
 use fieldsales_core::fieldwork::{FenceStatus, ReportState as Compliance};
@@ -81,6 +81,10 @@ fn all_dashboards(w: &World, store: &Store, user: RecordId) -> Value {
         );
     }
     out.insert("attention".into(), json!(attention(&ctx, week()).unwrap()));
+    out.insert(
+        "map".into(),
+        json!(visit_map_points(&ctx, week(), 1_000, None).unwrap()),
+    );
     Value::Object(out)
 }
 
@@ -174,7 +178,7 @@ fn the_json_is_snake_case_with_minor_units_and_epoch_milliseconds() {
         funnel["total"]["won_amount"],
         json!({"minor": 3_000_000, "currency": "CNY"})
     );
-    let point = &all["visits \"rep\""]["points"][0];
+    let point = &all["map"]["points"][0];
     assert_eq!(point["fence"], json!("inside"));
     assert_eq!(point["at"], json!(sh("2026-03-10 10:00").millis()));
     // A request as a browser sends it.
@@ -220,6 +224,8 @@ fn the_engine_states_the_time_of_the_last_sync() {
     assert_eq!(f.total.pipeline, cny(300_000));
     let v = engine.visits_dashboard(&req, Granularity::Week).unwrap();
     assert_eq!((v.data_as_of, v.total.check_ins), (Some(synced), 2));
+    let map = engine.visit_map_points(week(), 10, None).unwrap();
+    assert_eq!((map.data_as_of, map.points.len()), (Some(synced), 2));
     let r = engine.report_dashboard(&req).unwrap();
     assert_eq!(r.data_as_of, Some(synced));
     // Monday on time; Tuesday to Sunday missing for Alice and Bob: 6 days × 2 × ¥30.

@@ -3,15 +3,17 @@
 //! Each answer is computed by the same core code the phone runs over its local store, with the
 //! signed-in user's scope: a request can narrow the days and choose the rows, never widen
 //! whose numbers it sees. The JSON is the core result type as it serializes (`Funnel`,
-//! `VisitsDashboard`, `ReportCompliance`, `TargetBoard`, `AttentionList`), so a phone's
-//! dashboard after a sync and the server's answer compare field for field.
+//! `VisitsDashboard`, `ReportCompliance`, `TargetBoard`, `AttentionList`, `MapPoints`), so a
+//! phone's dashboard after a sync and the server's answer compare field for field.
 
 use axum::Json;
 use axum::extract::{Query, State, rejection::QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use fieldsales_core::LocalDate;
-use fieldsales_core::dashboard::{DashboardRequest, DateRange, Granularity, GroupBy};
+use fieldsales_core::dashboard::{
+    DashboardRequest, DashboardSettings, DateRange, Granularity, GroupBy, PointCursor,
+};
+use fieldsales_core::{LocalDate, RecordId, Timestamp};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -34,6 +36,78 @@ pub struct DashboardParams {
     pub group_by: Option<String>,
     /// Visits only: `day` (the default) or `week`.
     pub granularity: Option<String>,
+}
+
+/// The days of a map and where its page starts.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MapPointParams {
+    /// The first day, `YYYY-MM-DD`.
+    #[param(example = "2026-03-01")]
+    pub from: Option<String>,
+    /// The last day (included), `YYYY-MM-DD`.
+    #[param(example = "2026-03-31")]
+    pub to: Option<String>,
+    /// The most points in this page, 1 to 5,000 (the default).
+    pub limit: Option<String>,
+    /// The previous page's `next.at`: this page starts after it. Give with `after_id`.
+    pub after_at: Option<String>,
+    /// The previous page's `next.visit_id`. Give with `after_at`.
+    pub after_id: Option<String>,
+}
+
+impl MapPointParams {
+    fn query(&self) -> Result<DashboardQuery, ApiError> {
+        let days = DashboardParams {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            ..DashboardParams::default()
+        };
+        let most = DashboardSettings::default().map_point_limit;
+        let limit = match self.limit.as_deref().map(str::trim) {
+            None => most,
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if (1..=most).contains(&n) => n,
+                _ => {
+                    return Err(bad(
+                        "limit",
+                        format!("`{text}` is not a whole number from 1 to {most}"),
+                    ));
+                }
+            },
+        };
+        let after = match (self.after_at.as_deref(), self.after_id.as_deref()) {
+            (None, None) => None,
+            (Some(at), Some(id)) => Some(PointCursor {
+                at: at
+                    .trim()
+                    .parse::<i64>()
+                    .map(Timestamp::from_millis)
+                    .map_err(|_| {
+                        bad(
+                            "after_at",
+                            format!("`{at}` is not a time in epoch milliseconds"),
+                        )
+                    })?,
+                visit_id: id
+                    .parse::<RecordId>()
+                    .map_err(|_| bad("after_id", format!("`{id}` is not a visit ID")))?,
+            }),
+            (Some(_), None) => {
+                return Err(bad(
+                    "after_id",
+                    "required with after_at: give both from the previous page's next".to_owned(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "after_at",
+                    "required with after_id: give both from the previous page's next".to_owned(),
+                ));
+            }
+        };
+        Ok(DashboardQuery::MapPoints(days.range()?, limit, after))
+    }
 }
 
 fn bad(field: &str, detail: String) -> ApiError {
@@ -134,6 +208,7 @@ async fn answer(
         Dashboard::Reports(d) => Json(d).into_response(),
         Dashboard::Targets(d) => Json(d).into_response(),
         Dashboard::Attention(d) => Json(d).into_response(),
+        Dashboard::MapPoints(d) => Json(d).into_response(),
     })
 }
 
@@ -161,8 +236,8 @@ pub async fn funnel(
     answer(&state, &session, DashboardQuery::Funnel(p.request()?)).await
 }
 
-/// Visits of the caller's scope: planned and done, check-ins by geofence verdict, durations,
-/// and the check-in points for the map.
+/// Visits of the caller's scope: planned and done, check-ins by geofence verdict, durations.
+/// The check-ins themselves, for a map, come from `/v1/dashboards/visits/points`.
 #[utoipa::path(
     get,
     path = "/v1/dashboards/visits",
@@ -184,6 +259,39 @@ pub async fn visits(
     let p = params(query)?;
     let q = DashboardQuery::Visits(p.request()?, p.granularity()?);
     answer(&state, &session, q).await
+}
+
+/// The check-ins of the caller's scope over the days, for a map, a page at a time, newest
+/// first: each point with its rep, place, local day, geofence verdict and suspicion flags.
+/// The next page starts after the previous page's `next` (`after_at`, `after_id`); `next`
+/// is null on the last page. The points of all pages are the check-ins
+/// `/v1/dashboards/visits` counts for the same days.
+#[utoipa::path(
+    get,
+    path = "/v1/dashboards/visits/points",
+    tag = "dashboards",
+    security(("bearer" = [])),
+    params(MapPointParams),
+    responses(
+        (status = 200, description = "A `MapPoints` (core type), as JSON", content_type = "application/json"),
+        (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`profile_missing`", body = ErrorBody),
+    )
+)]
+pub async fn visit_points(
+    State(state): State<AppState>,
+    session: Session,
+    query: Result<Query<MapPointParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = query.map(|Query(p)| p).map_err(|rejection| {
+        ApiError::client(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidField,
+            rejection.body_text(),
+        )
+    })?;
+    answer(&state, &session, p.query()?).await
 }
 
 /// Daily-report compliance of the caller's scope: on time, late, missing, false, penalties.

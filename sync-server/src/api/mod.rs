@@ -93,6 +93,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sync::sync))
         .routes(routes!(dashboards::funnel))
         .routes(routes!(dashboards::visits))
+        .routes(routes!(dashboards::visit_points))
         .routes(routes!(dashboards::reports))
         .routes(routes!(dashboards::targets))
         .routes(routes!(dashboards::attention))

@@ -4,7 +4,7 @@
 
 use fieldsales_core::dashboard::{
     self, AttentionList, Context, DashboardRequest, DashboardSettings, DateRange, Funnel,
-    Granularity, ReportCompliance, TargetBoard, Viewer, VisitsDashboard,
+    Granularity, MapPoints, PointCursor, ReportCompliance, TargetBoard, Viewer, VisitsDashboard,
 };
 use fieldsales_core::engine::Me;
 use fieldsales_core::store::Store as CoreStore;
@@ -23,6 +23,8 @@ pub enum DashboardQuery {
     Targets(DashboardRequest),
     /// What needs attention; the range selects reclaimed leads.
     Attention(DateRange),
+    /// A page of check-in points for the map: days, page size, where the page starts.
+    MapPoints(DateRange, u32, Option<PointCursor>),
 }
 
 /// A computed dashboard.
@@ -38,6 +40,8 @@ pub enum Dashboard {
     Targets(TargetBoard),
     /// What needs attention.
     Attention(AttentionList),
+    /// A page of check-in points.
+    MapPoints(MapPoints),
 }
 
 /// Computes `query` for `me` over `store` at `now`.
@@ -72,5 +76,8 @@ pub(super) fn compute(
         DashboardQuery::Attention(range) => {
             Dashboard::Attention(dashboard::attention::attention(&ctx, *range)?)
         }
+        DashboardQuery::MapPoints(range, limit, after) => Dashboard::MapPoints(
+            dashboard::visits::visit_map_points(&ctx, *range, *limit, *after)?,
+        ),
     })
 }

@@ -174,6 +174,7 @@ async fn every_described_operation_is_routed_and_every_routed_operation_is_descr
         ("GET", "/v1/dashboards/reports"),
         ("GET", "/v1/dashboards/targets"),
         ("GET", "/v1/dashboards/visits"),
+        ("GET", "/v1/dashboards/visits/points"),
         ("HEAD", "/v1/attachments/{sha256}"),
         ("POST", "/v1/admin/accounts"),
         ("POST", "/v1/admin/accounts/{account_id}/revoke"),
