@@ -12,7 +12,8 @@ use fieldsales_core::dashboard::funnel::{FunnelFigures as CoreFigures, StageFigu
 use fieldsales_core::dashboard::reports::{ReportCompliance, ReportFigures as CoreReportFigures};
 use fieldsales_core::dashboard::targets::TargetBoard;
 use fieldsales_core::dashboard::visits::{
-    Granularity, VisitFigures as CoreVisitFigures, VisitsDashboard as CoreVisits,
+    CheckInPoint as CorePoint, Granularity, MapPoints as CoreMapPoints, PointCursor,
+    VisitFigures as CoreVisitFigures, VisitsDashboard as CoreVisits,
 };
 use fieldsales_core::dashboard::{DashboardRequest, DateRange, Funnel, GroupBy};
 
@@ -168,7 +169,8 @@ impl Engine {
     }
 
     /// The visits of the user's scope between two local days, one row per group and
-    /// `day` or `week`, with the check-in points for a map.
+    /// `day` or `week`; the check-ins for a map come page by page from
+    /// [`Engine::visit_map_points`].
     pub async fn visits_dashboard(
         self: Arc<Self>,
         from: String,
@@ -188,6 +190,32 @@ impl Engine {
             }
         };
         self.read(move |e| Ok(e.visits_dashboard(&req, granularity)?.into()))
+            .await
+    }
+
+    /// One page of the check-ins between two local days for the team map, newest first, at
+    /// most `limit` (1 to the configured page size); pass the previous page's `next` to read
+    /// on.
+    pub async fn visit_map_points(
+        self: Arc<Self>,
+        from: String,
+        to: String,
+        limit: u32,
+        after: Option<MapPointsCursor>,
+    ) -> Result<MapPointsPage, FieldsalesError> {
+        let range = DateRange::new(
+            crate::time::date("from", &from)?,
+            crate::time::date("to", &to)?,
+        )?;
+        let after = after
+            .map(|c| -> Result<PointCursor, FieldsalesError> {
+                Ok(PointCursor {
+                    at: fieldsales_core::Timestamp::from_millis(c.at_ms),
+                    visit_id: crate::engine::record_id("after.visit_id", &c.visit_id)?,
+                })
+            })
+            .transpose()?;
+        self.read(move |e| Ok(e.visit_map_points(range, limit, after)?.into()))
             .await
     }
 
@@ -319,10 +347,55 @@ pub struct VisitsDashboard {
     pub rows: Vec<VisitRow>,
     /// The whole scope.
     pub total: VisitFigures,
-    /// Check-ins for the map.
+}
+
+/// One page of check-ins for the team map, newest first.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct MapPointsPage {
+    /// When the data was last synced, ms.
+    pub data_as_of_ms: Option<i64>,
+    /// The check-ins of this page.
     pub points: Vec<CheckInPoint>,
-    /// Whether points were left out to keep the map readable.
-    pub points_truncated: bool,
+    /// Where the next page starts (pass both to the next call); none on the last page.
+    pub next: Option<MapPointsCursor>,
+}
+
+/// Where a page of map points ends.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MapPointsCursor {
+    /// The check-in time of the page's last point, ms.
+    pub at_ms: i64,
+    /// Its visit.
+    pub visit_id: String,
+}
+
+impl From<CorePoint> for CheckInPoint {
+    fn from(p: CorePoint) -> Self {
+        CheckInPoint {
+            visit_id: p.visit_id.to_string(),
+            rep_id: p.rep.id.to_string(),
+            rep_name: p.rep.name,
+            customer_id: p.customer_id.to_string(),
+            at_ms: p.at.millis(),
+            lat: p.lat,
+            lon: p.lon,
+            fence: p.fence.map(|f| f.as_str().to_string()),
+            flags: p.flags,
+        }
+    }
+}
+
+impl From<CoreMapPoints> for MapPointsPage {
+    fn from(m: CoreMapPoints) -> Self {
+        MapPointsPage {
+            data_as_of_ms: ms(m.data_as_of),
+            points: m.points.into_iter().map(CheckInPoint::from).collect(),
+            next: m.next.map(|c| MapPointsCursor {
+                at_ms: c.at.millis(),
+                visit_id: c.visit_id.to_string(),
+            }),
+        }
+    }
 }
 
 impl From<CoreVisits> for VisitsDashboard {
@@ -340,22 +413,6 @@ impl From<CoreVisits> for VisitsDashboard {
                 })
                 .collect(),
             total: v.total.into(),
-            points: v
-                .points
-                .into_iter()
-                .map(|p| CheckInPoint {
-                    visit_id: p.visit_id.to_string(),
-                    rep_id: p.rep.id.to_string(),
-                    rep_name: p.rep.name,
-                    customer_id: p.customer_id.to_string(),
-                    at_ms: p.at.millis(),
-                    lat: p.lat,
-                    lon: p.lon,
-                    fence: p.fence.map(|f| f.as_str().to_string()),
-                    flags: p.flags,
-                })
-                .collect(),
-            points_truncated: v.points_truncated,
         }
     }
 }

@@ -309,12 +309,16 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .expect("the team's visits");
     assert!(board.data_as_of_ms.is_some());
     assert_eq!(board.total.check_ins, 1, "{board:?}");
+    let map = zhou
+        .clone()
+        .visit_map_points(today.date.clone(), today.date.clone(), 100, None)
+        .await
+        .expect("the team's map");
     assert!(
-        board
-            .points
+        map.points
             .iter()
             .any(|p| p.visit_id == visit_id && p.rep_id == me.user_id),
-        "{board:?}"
+        "{map:?}"
     );
     let reports = zhou
         .clone()

@@ -993,6 +993,20 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
             .await,
         Err(FieldsalesError::InvalidInput { field, .. }) if field == "granularity"
     ));
+    let map = boss
+        .clone()
+        .visit_map_points(today.date.clone(), today.date.clone(), 50, None)
+        .await
+        .unwrap();
+    assert_eq!(map.points.len(), 1, "{map:?}");
+    assert_eq!(map.points[0].visit_id, visit_id);
+    assert!(map.next.is_none(), "one check-in fits one page");
+    assert!(matches!(
+        boss.clone()
+            .visit_map_points(today.date.clone(), today.date.clone(), 0, None)
+            .await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "limit"
+    ));
     let reports = boss
         .clone()
         .report_dashboard(today.date.clone(), today.date.clone(), "rep".into())

@@ -1099,8 +1099,16 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func targetDashboard(from: String, to: String, groupBy: String) async throws  -> TargetDashboard
     
     /**
+     * One page of the check-ins between two local days for the team map, newest first, at
+     * most `limit` (1 to the configured page size); pass the previous page's `next` to read
+     * on.
+     */
+    func visitMapPoints(from: String, to: String, limit: UInt32, after: MapPointsCursor?) async throws  -> MapPointsPage
+    
+    /**
      * The visits of the user's scope between two local days, one row per group and
-     * `day` or `week`, with the check-in points for a map.
+     * `day` or `week`; the check-ins for a map come page by page from
+     * [`Engine::visit_map_points`].
      */
     func visitsDashboard(from: String, to: String, groupBy: String, granularity: String) async throws  -> VisitsDashboard
     
@@ -1845,8 +1853,30 @@ open func targetDashboard(from: String, to: String, groupBy: String)async throws
 }
     
     /**
+     * One page of the check-ins between two local days for the team map, newest first, at
+     * most `limit` (1 to the configured page size); pass the previous page's `next` to read
+     * on.
+     */
+open func visitMapPoints(from: String, to: String, limit: UInt32, after: MapPointsCursor?)async throws  -> MapPointsPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterUInt32.lower(limit),FfiConverterOptionTypeMapPointsCursor.lower(after)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMapPointsPage_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * The visits of the user's scope between two local days, one row per group and
-     * `day` or `week`, with the check-in points for a map.
+     * `day` or `week`; the check-ins for a map come page by page from
+     * [`Engine::visit_map_points`].
      */
 open func visitsDashboard(from: String, to: String, groupBy: String, granularity: String)async throws  -> VisitsDashboard  {
     return
@@ -6942,6 +6972,154 @@ public func FfiConverterTypeLocationProposal_lower(_ value: LocationProposal) ->
 
 
 /**
+ * Where a page of map points ends.
+ */
+public struct MapPointsCursor: Equatable, Hashable {
+    /**
+     * The check-in time of the page's last point, ms.
+     */
+    public let atMs: Int64
+    /**
+     * Its visit.
+     */
+    public let visitId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The check-in time of the page's last point, ms.
+         */atMs: Int64, 
+        /**
+         * Its visit.
+         */visitId: String) {
+        self.atMs = atMs
+        self.visitId = visitId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MapPointsCursor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMapPointsCursor: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MapPointsCursor {
+        return
+            try MapPointsCursor(
+                atMs: FfiConverterInt64.read(from: &buf), 
+                visitId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MapPointsCursor, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterString.write(value.visitId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapPointsCursor_lift(_ buf: RustBuffer) throws -> MapPointsCursor {
+    return try FfiConverterTypeMapPointsCursor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapPointsCursor_lower(_ value: MapPointsCursor) -> RustBuffer {
+    return FfiConverterTypeMapPointsCursor.lower(value)
+}
+
+
+/**
+ * One page of check-ins for the team map, newest first.
+ */
+public struct MapPointsPage: Equatable, Hashable {
+    /**
+     * When the data was last synced, ms.
+     */
+    public let dataAsOfMs: Int64?
+    /**
+     * The check-ins of this page.
+     */
+    public let points: [CheckInPoint]
+    /**
+     * Where the next page starts (pass both to the next call); none on the last page.
+     */
+    public let next: MapPointsCursor?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the data was last synced, ms.
+         */dataAsOfMs: Int64?, 
+        /**
+         * The check-ins of this page.
+         */points: [CheckInPoint], 
+        /**
+         * Where the next page starts (pass both to the next call); none on the last page.
+         */next: MapPointsCursor?) {
+        self.dataAsOfMs = dataAsOfMs
+        self.points = points
+        self.next = next
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MapPointsPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMapPointsPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MapPointsPage {
+        return
+            try MapPointsPage(
+                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                points: FfiConverterSequenceTypeCheckInPoint.read(from: &buf), 
+                next: FfiConverterOptionTypeMapPointsCursor.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MapPointsPage, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterSequenceTypeCheckInPoint.write(value.points, into: &buf)
+        FfiConverterOptionTypeMapPointsCursor.write(value.next, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapPointsPage_lift(_ buf: RustBuffer) throws -> MapPointsPage {
+    return try FfiConverterTypeMapPointsPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMapPointsPage_lower(_ value: MapPointsPage) -> RustBuffer {
+    return FfiConverterTypeMapPointsPage.lower(value)
+}
+
+
+/**
  * An amount of money.
  */
 public struct Money: Equatable, Hashable {
@@ -10580,14 +10758,6 @@ public struct VisitsDashboard: Equatable, Hashable {
      * The whole scope.
      */
     public let total: VisitFigures
-    /**
-     * Check-ins for the map.
-     */
-    public let points: [CheckInPoint]
-    /**
-     * Whether points were left out to keep the map readable.
-     */
-    public let pointsTruncated: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -10600,18 +10770,10 @@ public struct VisitsDashboard: Equatable, Hashable {
          */rows: [VisitRow], 
         /**
          * The whole scope.
-         */total: VisitFigures, 
-        /**
-         * Check-ins for the map.
-         */points: [CheckInPoint], 
-        /**
-         * Whether points were left out to keep the map readable.
-         */pointsTruncated: Bool) {
+         */total: VisitFigures) {
         self.dataAsOfMs = dataAsOfMs
         self.rows = rows
         self.total = total
-        self.points = points
-        self.pointsTruncated = pointsTruncated
     }
 
     
@@ -10632,9 +10794,7 @@ public struct FfiConverterTypeVisitsDashboard: FfiConverterRustBuffer {
             try VisitsDashboard(
                 dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
                 rows: FfiConverterSequenceTypeVisitRow.read(from: &buf), 
-                total: FfiConverterTypeVisitFigures.read(from: &buf), 
-                points: FfiConverterSequenceTypeCheckInPoint.read(from: &buf), 
-                pointsTruncated: FfiConverterBool.read(from: &buf)
+                total: FfiConverterTypeVisitFigures.read(from: &buf)
         )
     }
 
@@ -10642,8 +10802,6 @@ public struct FfiConverterTypeVisitsDashboard: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
         FfiConverterSequenceTypeVisitRow.write(value.rows, into: &buf)
         FfiConverterTypeVisitFigures.write(value.total, into: &buf)
-        FfiConverterSequenceTypeCheckInPoint.write(value.points, into: &buf)
-        FfiConverterBool.write(value.pointsTruncated, into: &buf)
     }
 }
 
@@ -11830,6 +11988,30 @@ fileprivate struct FfiConverterOptionTypeLocationProposal: FfiConverterRustBuffe
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLocationProposal.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMapPointsCursor: FfiConverterRustBuffer {
+    typealias SwiftType = MapPointsCursor?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMapPointsCursor.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMapPointsCursor.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -13178,7 +13360,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() != 35200) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 63408) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() != 25650) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 29179) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_me() != 49635) {

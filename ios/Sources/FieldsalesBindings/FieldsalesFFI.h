@@ -451,6 +451,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(uint64_t ptr, R
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISIT_MAP_POINTS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISIT_MAP_POINTS
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(uint64_t ptr, RustBuffer from, RustBuffer to, uint32_t limit, RustBuffer after
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_DASHBOARD
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_DASHBOARD
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by, RustBuffer granularity
@@ -1338,6 +1343,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TARGET_DASHBOARD
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TARGET_DASHBOARD
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISIT_MAP_POINTS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISIT_MAP_POINTS
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points(void
     
 );
 #endif

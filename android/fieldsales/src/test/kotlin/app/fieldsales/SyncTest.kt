@@ -87,7 +87,8 @@ class SyncTest {
                     val board = manager.visitsDashboard(today, today, "rep", "day")
                     // Other tests of this run check the same rep in on the same server.
                     assertTrue(board.total.checkIns >= 1UL, "$board")
-                    assertTrue(board.points.any { it.visitId == visit.id && it.repId == rep.me().userId }, "$board")
+                    val map = manager.visitMapPoints(today, today, 500u, null)
+                    assertTrue(map.points.any { it.visitId == visit.id && it.repId == rep.me().userId }, "$map")
                     val reports = manager.reportDashboard(today, today, "rep")
                     assertTrue(reports.total.onTime + reports.total.late >= 1UL, "$reports")
                 }

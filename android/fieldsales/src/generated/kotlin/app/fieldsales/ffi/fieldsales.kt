@@ -830,6 +830,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_me(
@@ -1016,6 +1018,8 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`limit`: Int,`after`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,`granularity`: RustBuffer.ByValue,
     ): Long
@@ -1411,7 +1415,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() and 0xFFFF) != 35200) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 63408) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() and 0xFFFF) != 25650) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 29179) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_me() and 0xFFFF) != 49635) {
@@ -2813,8 +2820,16 @@ public interface EngineInterface {
     suspend fun `targetDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): TargetDashboard
     
     /**
+     * One page of the check-ins between two local days for the team map, newest first, at
+     * most `limit` (1 to the configured page size); pass the previous page's `next` to read
+     * on.
+     */
+    suspend fun `visitMapPoints`(`from`: kotlin.String, `to`: kotlin.String, `limit`: kotlin.UInt, `after`: MapPointsCursor?): MapPointsPage
+    
+    /**
      * The visits of the user's scope between two local days, one row per group and
-     * `day` or `week`, with the check-in points for a map.
+     * `day` or `week`; the check-ins for a map come page by page from
+     * [`Engine::visit_map_points`].
      */
     suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String, `granularity`: kotlin.String): VisitsDashboard
     
@@ -3761,8 +3776,39 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * One page of the check-ins between two local days for the team map, newest first, at
+     * most `limit` (1 to the configured page size); pass the previous page's `next` to read
+     * on.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `visitMapPoints`(`from`: kotlin.String, `to`: kotlin.String, `limit`: kotlin.UInt, `after`: MapPointsCursor?) : MapPointsPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`from`),
+        FfiConverterString.lower(`to`),
+        FfiConverterUInt.lower(`limit`),
+        FfiConverterOptionalTypeMapPointsCursor.lower(`after`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMapPointsPage.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The visits of the user's scope between two local days, one row per group and
-     * `day` or `week`, with the check-in points for a map.
+     * `day` or `week`; the check-ins for a map come page by page from
+     * [`Engine::visit_map_points`].
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -8688,6 +8734,108 @@ public object FfiConverterTypeLocationProposal: FfiConverterRustBuffer<LocationP
 
 
 /**
+ * Where a page of map points ends.
+ */
+data class MapPointsCursor (
+    /**
+     * The check-in time of the page's last point, ms.
+     */
+    val `atMs`: kotlin.Long
+    , 
+    /**
+     * Its visit.
+     */
+    val `visitId`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMapPointsCursor: FfiConverterRustBuffer<MapPointsCursor> {
+    override fun read(buf: ByteBuffer): MapPointsCursor {
+        return MapPointsCursor(
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MapPointsCursor) = (
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterString.allocationSize(value.`visitId`)
+    )
+
+    override fun write(value: MapPointsCursor, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterString.write(value.`visitId`, buf)
+    }
+}
+
+
+
+/**
+ * One page of check-ins for the team map, newest first.
+ */
+data class MapPointsPage (
+    /**
+     * When the data was last synced, ms.
+     */
+    val `dataAsOfMs`: kotlin.Long?
+    , 
+    /**
+     * The check-ins of this page.
+     */
+    val `points`: List<CheckInPoint>
+    , 
+    /**
+     * Where the next page starts (pass both to the next call); none on the last page.
+     */
+    val `next`: MapPointsCursor?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMapPointsPage: FfiConverterRustBuffer<MapPointsPage> {
+    override fun read(buf: ByteBuffer): MapPointsPage {
+        return MapPointsPage(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterSequenceTypeCheckInPoint.read(buf),
+            FfiConverterOptionalTypeMapPointsCursor.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MapPointsPage) = (
+            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterSequenceTypeCheckInPoint.allocationSize(value.`points`) +
+            FfiConverterOptionalTypeMapPointsCursor.allocationSize(value.`next`)
+    )
+
+    override fun write(value: MapPointsPage, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterSequenceTypeCheckInPoint.write(value.`points`, buf)
+            FfiConverterOptionalTypeMapPointsCursor.write(value.`next`, buf)
+    }
+}
+
+
+
+/**
  * An amount of money.
  */
 data class Money (
@@ -11323,16 +11471,6 @@ data class VisitsDashboard (
      * The whole scope.
      */
     val `total`: VisitFigures
-    , 
-    /**
-     * Check-ins for the map.
-     */
-    val `points`: List<CheckInPoint>
-    , 
-    /**
-     * Whether points were left out to keep the map readable.
-     */
-    val `pointsTruncated`: kotlin.Boolean
     
 ){
     
@@ -11352,25 +11490,19 @@ public object FfiConverterTypeVisitsDashboard: FfiConverterRustBuffer<VisitsDash
             FfiConverterOptionalLong.read(buf),
             FfiConverterSequenceTypeVisitRow.read(buf),
             FfiConverterTypeVisitFigures.read(buf),
-            FfiConverterSequenceTypeCheckInPoint.read(buf),
-            FfiConverterBoolean.read(buf),
         )
     }
 
     override fun allocationSize(value: VisitsDashboard) = (
             FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
             FfiConverterSequenceTypeVisitRow.allocationSize(value.`rows`) +
-            FfiConverterTypeVisitFigures.allocationSize(value.`total`) +
-            FfiConverterSequenceTypeCheckInPoint.allocationSize(value.`points`) +
-            FfiConverterBoolean.allocationSize(value.`pointsTruncated`)
+            FfiConverterTypeVisitFigures.allocationSize(value.`total`)
     )
 
     override fun write(value: VisitsDashboard, buf: ByteBuffer) {
             FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
             FfiConverterSequenceTypeVisitRow.write(value.`rows`, buf)
             FfiConverterTypeVisitFigures.write(value.`total`, buf)
-            FfiConverterSequenceTypeCheckInPoint.write(value.`points`, buf)
-            FfiConverterBoolean.write(value.`pointsTruncated`, buf)
     }
 }
 
@@ -12880,6 +13012,38 @@ public object FfiConverterOptionalTypeLocationProposal: FfiConverterRustBuffer<L
         } else {
             buf.put(1)
             FfiConverterTypeLocationProposal.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeMapPointsCursor: FfiConverterRustBuffer<MapPointsCursor?> {
+    override fun read(buf: ByteBuffer): MapPointsCursor? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMapPointsCursor.read(buf)
+    }
+
+    override fun allocationSize(value: MapPointsCursor?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMapPointsCursor.allocationSize(value)
+        }
+    }
+
+    override fun write(value: MapPointsCursor?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMapPointsCursor.write(value, buf)
         }
     }
 }
