@@ -1,10 +1,12 @@
 //! Who receives what: a reassigned customer moves whole from one rep's device to another's,
-//! and a region never receives another region's records, not even in the raw sync bodies.
+//! a manager moved to another team swaps teams at the next sync though no record changed, and
+//! a region never receives another region's records, not even in the raw sync bodies.
 
 use fieldsales_core::record::Customer;
 use fieldsales_core::testing::{customer, daily_report, visit};
 use fieldsales_tests::proxy::{Proxy, contains};
 use fieldsales_tests::{World, sync};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history() {
@@ -77,6 +79,80 @@ async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history(
         "A no longer holds it"
     );
     assert!(rep_a.store().document_bytes(id).expect("query").is_none());
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_moved_to_another_team_swaps_teams_at_the_next_sync_though_no_record_changed() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let zhang = world.person("zhang.wei", org.north_team, "sales_rep").await;
+    let wang = world
+        .person("wang.qiang", org.east_team, "sales_manager")
+        .await;
+    let mut east = world.device(&li).await;
+    let mut north = world.device(&zhang).await;
+    let mut manager = world.device(&wang).await;
+    let owned = |phone: &mut fieldsales_core::engine::Engine, owner, unit, name: &str| {
+        let mut c = customer(owner, name);
+        c.header.org_unit_id = Some(unit);
+        phone.store_mut().create(c).expect("created").header.id
+    };
+    let shanghai = owned(&mut east, li.profile, org.east_team, "上海浦东机电有限公司");
+    let beijing = owned(
+        &mut north,
+        zhang.profile,
+        org.north_team,
+        "北京海淀软件有限公司",
+    );
+    sync(&mut east).await;
+    sync(&mut north).await;
+    sync(&mut manager).await;
+    assert!(manager.store().get::<Customer>(shanghai).is_ok());
+    assert!(manager.store().get::<Customer>(beijing).is_err());
+    sync(&mut east).await;
+
+    // An admin moves the manager to the North team; no customer changes.
+    world
+        .put(
+            json!({"kind": "user_profile", "id": wang.profile.to_string(),
+                    "name": "wang.qiang", "employee_no": "wang.qiang",
+                    "unit_id": org.north_team.to_string(), "roles": ["sales_manager"],
+                    "zone": "Asia/Shanghai"}),
+        )
+        .await;
+    let report = sync(&mut manager).await;
+    assert!(
+        report.progress.records_removed >= 1,
+        "{:?}",
+        report.progress
+    );
+    assert!(
+        manager.store().get::<Customer>(shanghai).is_err(),
+        "the East customer left the manager's phone"
+    );
+    assert!(
+        manager
+            .store()
+            .document_bytes(shanghai)
+            .expect("query")
+            .is_none()
+    );
+    let received: Customer = manager
+        .store()
+        .get(beijing)
+        .expect("the North customer arrived");
+    assert_eq!(received.header.owner_id, Some(zhang.profile));
+
+    // A rep whose view did not change is sent nothing again.
+    let report = sync(&mut east).await;
+    assert!(
+        report.progress.records_down <= 1,
+        "at most the manager's moved profile: {:?}",
+        report.progress
+    );
+    assert!(east.store().get::<Customer>(shanghai).is_ok());
     world.stop().await;
 }
 

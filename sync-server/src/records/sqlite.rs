@@ -476,13 +476,59 @@ fn put_blocking(
             }
             None => RecordDoc::empty(tx.actor()),
         };
+        let before = match tx.get_any(id) {
+            Ok(before) => Some(before),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
         doc.write(&record, now)
             .map_err(|e| Error::document(id, e))?;
         let heads = doc.heads();
         tx.save_document(id, &mut doc, Some(&heads))?;
+        if before.is_some_and(|before| changes_visibility(&before, &record)) {
+            relog_all(tx)?;
+        }
         bump(tx, &record, &heads)?;
         Ok(Ok(id))
     })
+}
+
+/// Whether replacing `before` by `after` can change who sees which records: a unit moved in
+/// the tree, a person moved or given other roles, a role given another data scope.
+fn changes_visibility(before: &AnyRecord, after: &AnyRecord) -> bool {
+    match (before, after) {
+        (AnyRecord::OrgUnit(b), AnyRecord::OrgUnit(a)) => {
+            b.parent_id != a.parent_id || b.level != a.level
+        }
+        (AnyRecord::UserProfile(b), AnyRecord::UserProfile(a)) => {
+            b.unit_id != a.unit_id || b.roles != a.roles || b.active != a.active
+        }
+        (AnyRecord::Role(b), AnyRecord::Role(a)) => b.data_scope != a.data_scope,
+        _ => false,
+    }
+}
+
+/// Moves every record to the end of the change sequence, in its order, so that every
+/// device's next pull judges them all again against the new org tree and roles: records now
+/// visible arrive whole, records no longer visible are removed, and those a device already
+/// holds at the same heads are skipped (its holdings are kept per device). No record changed,
+/// so nothing else would bring them back into a pull.
+fn relog_all(tx: &Tx<'_>) -> Result<(), Error> {
+    let conn = tx.connection();
+    let last: i64 = conn
+        .prepare_cached("SELECT seq FROM sync_counter WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    // Every new number is above every old one, so the UNIQUE sequence never collides midway.
+    conn.execute("UPDATE sync_log SET seq = seq + ?1", [last])?;
+    conn.execute(
+        "UPDATE sync_counter SET seq = seq + ?1 WHERE id = 1",
+        [last],
+    )?;
+    tracing::info!(
+        sequence = last,
+        "org tree or roles changed: every record relogged"
+    );
+    Ok(())
 }
 
 #[async_trait]
