@@ -1,12 +1,12 @@
 //! Tenants' records in SQLite: one file per tenant, in the phone's schema plus sync's tables.
 //!
 //! One writer per tenant, with group commit: the sync calls of a tenant (who is asking,
-//! pushes, pulls) queue up, and whichever blocking thread takes the tenant's store runs every
-//! call queued at that moment in one write transaction, each call in its own savepoint (a
-//! failing call undoes only itself), commits once and only then answers each caller. Two
-//! hundred devices pushing at once thus share a handful of commits instead of waiting for
-//! two hundred disk syncs one after another, and a pushing device still hears "accepted"
-//! only once its records are on disk. Tenants never wait on each other.
+//! pushes, pulls) queue up, and whichever blocking thread takes the tenant's store runs the
+//! calls queued at that moment (up to [`MAX_GROUP`]) in one write transaction, each call in
+//! its own savepoint (a failing call undoes only itself), commits once and only then answers
+//! each caller. Two hundred devices pushing at once thus share a handful of commits instead
+//! of waiting for two hundred disk syncs one after another, and a pushing device still hears
+//! "accepted" only once its records are on disk. Tenants never wait on each other.
 //!
 //! `synchronous = FULL`: an acknowledged push survives a power cut, not only a crash of the
 //! server; group commit is what makes that affordable.
@@ -76,6 +76,11 @@ type Answer = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// be closed, which dooms the whole batch.
 type Job = Box<dyn FnOnce(&mut Tx<'_>) -> (Answer, bool) + Send>;
 
+/// Calls one commit takes at most, oldest first: enough to share a disk sync widely, few
+/// enough that the first callers are not held for everyone's work. Calls left queued are run
+/// by the threads that queued them (each thread that queues a call drains the queue once).
+const MAX_GROUP: usize = 32;
+
 /// One tenant's store and the calls waiting for it.
 struct Tenant {
     store: Mutex<CoreStore>,
@@ -87,7 +92,11 @@ impl Tenant {
     /// another thread already ran them.
     fn run_queued(&self) {
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
+        let jobs: Vec<Job> = {
+            let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let n = queue.len().min(MAX_GROUP);
+            queue.drain(..n).collect()
+        };
         if jobs.is_empty() {
             return;
         }
