@@ -686,3 +686,62 @@ impl RecordStore for SqliteRecords {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused() -> Error {
+        Error::InvalidInput {
+            field: "test",
+            detail: "refused".into(),
+        }
+    }
+
+    async fn count_rows(records: &SqliteRecords, tenant: TenantId) -> i64 {
+        records
+            .in_group_commit(tenant, |tx| {
+                Ok(tx
+                    .connection()
+                    .query_row("SELECT count(*) FROM sync_log", [], |r| r.get(0))?)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Forty devices' calls arrive at once and are queued into group commits: every caller
+    /// gets its own answer, and the calls that fail leave nothing behind while the others'
+    /// writes in the same transaction stay.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_calls_hear_their_own_answers_and_a_failing_call_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = SqliteRecords::new(dir.path());
+        let tenant = TenantId::new();
+        let calls: Vec<_> = (0..40u8)
+            .map(|n| {
+                let records = records.clone();
+                tokio::spawn(async move {
+                    records
+                        .in_group_commit(tenant, move |tx| {
+                            tx.connection().execute(
+                                "INSERT INTO sync_log (record_id, seq, heads) VALUES (?1, ?2, x'')",
+                                params![vec![n; 16], i64::from(n)],
+                            )?;
+                            if n % 4 == 0 { Err(refused()) } else { Ok(n) }
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for (n, call) in calls.into_iter().enumerate() {
+            match call.await.unwrap() {
+                Ok(answered) => {
+                    assert_ne!(n % 4, 0);
+                    assert_eq!(usize::from(answered), n, "each caller hears its own answer");
+                }
+                Err(_) => assert_eq!(n % 4, 0, "call {n} failed"),
+            }
+        }
+        assert_eq!(count_rows(&records, tenant).await, 30);
+    }
+}
