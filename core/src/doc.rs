@@ -106,6 +106,19 @@ impl RecordDoc {
         })
     }
 
+    /// Loads bytes received from elsewhere as a whole document: like [`RecordDoc::load`],
+    /// and also refuses bytes whose changes depend on changes they do not hold. Bytes that
+    /// pass load again by [`RecordDoc::load`] into the same document, so they can be stored
+    /// as they came.
+    pub fn load_complete(bytes: &[u8], actor: &ActorId) -> Result<Self, DocError> {
+        let doc = Self::load(bytes, actor)?;
+        let missing = doc.doc.get_missing_deps(&[]);
+        if !missing.is_empty() {
+            return Err(DocError::MissingDependencies(missing.len()));
+        }
+        Ok(doc)
+    }
+
     /// The kind code in the document's root, as written.
     pub fn kind_code(&self) -> Result<String, DocError> {
         match self.doc.get(automerge::ROOT, "kind").map_err(corrupt)? {
@@ -193,6 +206,22 @@ impl RecordDoc {
         }
         let actor = self.doc.get_actor().clone();
         self.doc = trial.with_actor(actor);
+        Ok(())
+    }
+
+    /// Applies changes like [`RecordDoc::apply`], without first copying the document: on an
+    /// error the document is left partly changed. For callers that throw it away then (the
+    /// server's merge of a push, which refuses the push on any error; a device's merge of a
+    /// pulled record, whose transaction fails on any error).
+    pub fn apply_or_discard(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        if bytes.len() > MAX_DOCUMENT_BYTES {
+            return Err(DocError::TooLarge(bytes.len()));
+        }
+        self.doc.load_incremental(bytes).map_err(corrupt)?;
+        let missing = self.doc.get_missing_deps(&[]);
+        if !missing.is_empty() {
+            return Err(DocError::MissingDependencies(missing.len()));
+        }
         Ok(())
     }
 

@@ -92,6 +92,14 @@ pub struct Limits {
     pub sync_body_bytes: usize,
     /// Largest attachment (a visit photo, a file), in bytes.
     pub attachment_bytes: usize,
+    /// Most records one sync page carries, whatever the device asks for.
+    pub sync_page_records: usize,
+    /// Document bytes one sync page carries at most (a larger single record still goes,
+    /// alone).
+    pub sync_page_bytes: usize,
+    /// Change-sequence entries one sync page examines at most (a user who sees little of a
+    /// large tenant gets empty pages that advance the cursor instead of one endless scan).
+    pub sync_page_scan: usize,
     /// Longest a request may take before it is answered with a timeout.
     pub request_timeout: Duration,
 }
@@ -195,6 +203,9 @@ struct RawLimits {
     json_body_bytes: i64,
     sync_body_bytes: i64,
     attachment_bytes: i64,
+    sync_page_records: i64,
+    sync_page_bytes: i64,
+    sync_page_scan: i64,
     request_timeout: String,
 }
 
@@ -250,6 +261,9 @@ impl Default for RawLimits {
             json_body_bytes: 64 * 1024,
             sync_body_bytes: 32 * 1024 * 1024,
             attachment_bytes: 20 * 1024 * 1024,
+            sync_page_records: 5_000,
+            sync_page_bytes: 8 * 1024 * 1024,
+            sync_page_scan: 50_000,
             request_timeout: "60s".to_owned(),
         }
     }
@@ -580,6 +594,24 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         1024,
         1024 * 1024 * 1024,
     );
+    let sync_page_records = count(
+        "limits.sync_page_records",
+        raw.limits.sync_page_records,
+        1,
+        100_000,
+    );
+    let sync_page_bytes = count(
+        "limits.sync_page_bytes",
+        raw.limits.sync_page_bytes,
+        64 * 1024,
+        1024 * 1024 * 1024,
+    );
+    let sync_page_scan = count(
+        "limits.sync_page_scan",
+        raw.limits.sync_page_scan,
+        1,
+        10_000_000,
+    );
     let sqlite_readers = count("storage.sqlite_readers", raw.storage.sqlite_readers, 1, 64);
     let report_lookback_days = count(
         "jobs.report_lookback_days",
@@ -611,6 +643,9 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
             json_body_bytes,
             sync_body_bytes,
             attachment_bytes,
+            sync_page_records,
+            sync_page_bytes,
+            sync_page_scan,
             request_timeout,
         },
         log: LogConfig {

@@ -593,11 +593,18 @@ impl Tx<'_> {
         bytes: &[u8],
         server_heads: &[ChangeHash],
     ) -> Result<Applied> {
-        let mut doc = match load_doc(&self.tx, id, self.actor)? {
-            Some(doc) => doc,
-            None => RecordDoc::empty(self.actor),
+        let (mut doc, first) = match load_doc(&self.tx, id, self.actor)? {
+            Some(mut doc) => {
+                // On an error the half-merged copy is dropped with the transaction's work.
+                doc.apply_or_discard(bytes)
+                    .map_err(|e| Error::document(id, e))?;
+                (doc, false)
+            }
+            None => (
+                RecordDoc::load_complete(bytes, self.actor).map_err(|e| Error::document(id, e))?,
+                true,
+            ),
         };
-        doc.apply(bytes).map_err(|e| Error::document(id, e))?;
         if let Some(found) = doc.record_id()
             && found != id
         {
@@ -608,6 +615,16 @@ impl Tx<'_> {
         }
         let pending = doc.count_changes_since(server_heads) > 0;
         let outcome = match doc.hydrate() {
+            Ok(record) if first => {
+                // A record new to this device (most of an initial sync): the received bytes
+                // load on their own into exactly this document, so they are stored as they
+                // came instead of re-encoded, and there are no old projection rows to drop.
+                self.insert_received(id, bytes, &mut doc, &record, server_heads)?;
+                Applied::Record {
+                    record: Box::new(record),
+                    pending,
+                }
+            }
             Ok(record) => {
                 self.store_doc(id, &mut doc, &record, Some(server_heads))?;
                 Applied::Record {
@@ -633,13 +650,26 @@ impl Tx<'_> {
 
     /// See [`Store::mark_acked`].
     pub fn mark_acked(&mut self, id: RecordId, heads: &[ChangeHash]) -> Result<()> {
-        let Some(mut doc) = load_doc(&self.tx, id, self.actor)? else {
+        let acked = encode_heads(heads);
+        let Some(stored): Option<Vec<u8>> = self
+            .tx
+            .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+        else {
             return Ok(());
         };
         self.tx
             .prepare_cached("UPDATE documents SET acked_heads = ?2 WHERE id = ?1")?
-            .execute(params![id, encode_heads(heads)])?;
-        if doc.count_changes_since(heads) == 0 {
+            .execute(params![id, acked])?;
+        // The usual case (nothing edited since the push) is settled by the heads alone;
+        // only a record edited meanwhile is loaded to count what the server lacks.
+        let settled = stored == acked
+            || match load_doc(&self.tx, id, self.actor)? {
+                Some(mut doc) => doc.count_changes_since(heads) == 0,
+                None => false,
+            };
+        if settled {
             self.tx
                 .prepare_cached("DELETE FROM outbox WHERE id = ?1")?
                 .execute([id])?;
@@ -688,6 +718,32 @@ impl Tx<'_> {
     ) -> Result<()> {
         self.store_raw(id, record.kind().as_str(), doc, acked)?;
         projection::write(&self.tx, record)?;
+        Ok(())
+    }
+
+    /// Inserts a record this store did not hold, its document as the received `bytes`.
+    fn insert_received(
+        &mut self,
+        id: RecordId,
+        bytes: &[u8],
+        doc: &mut RecordDoc,
+        record: &AnyRecord,
+        acked: &[ChangeHash],
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO documents (id, kind, doc, heads, acked_heads, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                id,
+                record.kind().as_str(),
+                bytes,
+                encode_heads(&doc.heads()),
+                encode_heads(acked),
+                self.now
+            ])?;
+        projection::insert(&self.tx, record)?;
         Ok(())
     }
 

@@ -18,13 +18,6 @@ use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::records::{Pull, Push, Verdict};
 use crate::state::AppState;
 
-/// Most records a page carries, whatever the device asks for.
-const MAX_PAGE_RECORDS: usize = 5_000;
-/// Document bytes a page carries at most (a larger single record still goes alone).
-const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
-/// Sequence entries one page examines at most.
-const MAX_PAGE_SCAN: usize = 50_000;
-
 fn bad_body(detail: impl Into<String>) -> ApiError {
     ApiError::client(StatusCode::BAD_REQUEST, ErrorCode::MalformedBody, detail)
 }
@@ -157,9 +150,10 @@ pub async fn sync(
                 device: session.device_id,
                 viewer: author,
                 cursor: request.cursor,
-                limit: (request.page_limit as usize).clamp(1, MAX_PAGE_RECORDS),
-                max_bytes: MAX_PAGE_BYTES,
-                max_scan: MAX_PAGE_SCAN,
+                limit: (request.page_limit as usize)
+                    .clamp(1, state.config.limits.sync_page_records),
+                max_bytes: state.config.limits.sync_page_bytes,
+                max_scan: state.config.limits.sync_page_scan,
             },
         )
         .await?;

@@ -200,7 +200,7 @@ pub(super) fn merge(
         Some(_) => Some(doc.hydrate().map_err(|e| Error::document(id, e))?),
         None => None,
     };
-    if let Err(e) = doc.apply(&pushed.changes.0) {
+    if let Err(e) = doc.apply_or_discard(&pushed.changes.0) {
         return rejected("sync.unusable_changes", None, e.to_string());
     }
     let ack_heads: Vec<ChangeHash> = device_heads

@@ -1,9 +1,15 @@
 //! Tenants' records in SQLite: one file per tenant, in the phone's schema plus sync's tables.
 //!
-//! One writer per tenant: pushes and pulls of a tenant run one at a time on the blocking
-//! pool (SQLite has one writer anyway, and a pull writes what it sent to the device), while
-//! tenants never wait on each other. `synchronous = FULL`: an acknowledged push survives a
-//! power cut.
+//! One writer per tenant, with group commit: the sync calls of a tenant (who is asking,
+//! pushes, pulls) queue up, and whichever blocking thread takes the tenant's store runs the
+//! calls queued at that moment (up to [`MAX_GROUP`]) in one write transaction, each call in
+//! its own savepoint (a failing call undoes only itself), commits once and only then answers
+//! each caller. Two hundred devices pushing at once thus share a handful of commits instead
+//! of waiting for two hundred disk syncs one after another, and a pushing device still hears
+//! "accepted" only once its records are on disk. Tenants never wait on each other.
+//!
+//! `synchronous = FULL`: an acknowledged push survives a power cut, not only a crash of the
+//! server; group commit is what makes that affordable.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,6 +25,7 @@ use fieldsales_core::store::{Store as CoreStore, Tx};
 use fieldsales_core::sync::protocol::{Bytes, PulledRecord};
 use fieldsales_core::{Error, RecordId, Timestamp};
 use rusqlite::{OptionalExtension, params};
+use tokio::sync::oneshot;
 
 use super::review::{self, Merged, TenantView};
 use super::{AdminWriteError, Dashboard, DashboardQuery, Page, Pull, Push, RecordStore, Verdict};
@@ -59,7 +66,86 @@ CREATE TABLE IF NOT EXISTS device_records (
 #[derive(Clone)]
 pub struct SqliteRecords {
     dir: PathBuf,
-    tenants: Arc<Mutex<HashMap<TenantId, Arc<Mutex<CoreStore>>>>>,
+    tenants: Arc<Mutex<HashMap<TenantId, Arc<Tenant>>>>,
+}
+
+/// What a queued call hands back once it ran: it answers its caller with the commit's
+/// outcome (`Err` carries why the shared commit failed).
+type Answer = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A queued call: runs inside the shared transaction; `false` when its savepoint could not
+/// be closed, which dooms the whole batch.
+type Job = Box<dyn FnOnce(&mut Tx<'_>) -> (Answer, bool) + Send>;
+
+/// Calls one commit takes at most, oldest first: enough to share a disk sync widely, few
+/// enough that the first callers are not held for everyone's work. Calls left queued are run
+/// by the threads that queued them (each thread that queues a call drains the queue once).
+const MAX_GROUP: usize = 32;
+
+/// One tenant's store and the calls waiting for it.
+struct Tenant {
+    store: Mutex<CoreStore>,
+    queue: Mutex<Vec<Job>>,
+}
+
+impl Tenant {
+    /// Takes the store and runs every queued call in one transaction; returns at once when
+    /// another thread already ran them.
+    fn run_queued(&self) {
+        let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let jobs: Vec<Job> = {
+            let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let n = queue.len().min(MAX_GROUP);
+            queue.drain(..n).collect()
+        };
+        if jobs.is_empty() {
+            return;
+        }
+        let mut answers = Vec::with_capacity(jobs.len());
+        let committed = store.transaction(|tx| {
+            let mut intact = true;
+            for job in jobs {
+                let (answer, ok) = job(tx);
+                answers.push(answer);
+                intact &= ok;
+            }
+            if intact {
+                Ok(())
+            } else {
+                Err(Error::InvalidInput {
+                    field: "transaction",
+                    detail: "a savepoint could not be closed; the batch is rolled back".into(),
+                })
+            }
+        });
+        let committed = committed.map_err(|e| e.to_string());
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, calls = answers.len(), "a tenant's group commit failed");
+        }
+        for answer in answers {
+            answer(committed.clone());
+        }
+    }
+}
+
+/// Runs `f` in a savepoint of `tx`: its writes are undone when it fails. The flag says
+/// whether the savepoint was closed.
+fn in_savepoint<T>(
+    tx: &mut Tx<'_>,
+    f: impl FnOnce(&mut Tx<'_>) -> Result<T, Error>,
+) -> (Result<T, Error>, bool) {
+    if let Err(e) = tx.connection().execute_batch("SAVEPOINT call") {
+        return (Err(e.into()), true);
+    }
+    let out = f(tx);
+    let close = if out.is_ok() {
+        "RELEASE call"
+    } else {
+        "ROLLBACK TO call; RELEASE call"
+    };
+    match tx.connection().execute_batch(close) {
+        Ok(()) => (out, true),
+        Err(e) => (Err(e.into()), false),
+    }
 }
 
 impl std::fmt::Debug for SqliteRecords {
@@ -83,10 +169,10 @@ impl SqliteRecords {
         }
     }
 
-    fn tenant_store(&self, tenant: TenantId) -> Result<Arc<Mutex<CoreStore>>, StoreError> {
+    fn tenant(&self, tenant: TenantId) -> Result<Arc<Tenant>, StoreError> {
         let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(store) = tenants.get(&tenant) {
-            return Ok(Arc::clone(store));
+        if let Some(found) = tenants.get(&tenant) {
+            return Ok(Arc::clone(found));
         }
         crate::create_data_dir(&self.dir).map_err(backend)?;
         let store = CoreStore::open(self.dir.join(format!("{tenant}.sqlite3"))).map_err(backend)?;
@@ -98,12 +184,16 @@ impl SqliteRecords {
             .connection()
             .execute_batch(SYNC_TABLES)
             .map_err(backend)?;
-        let store = Arc::new(Mutex::new(store));
-        tenants.insert(tenant, Arc::clone(&store));
-        Ok(store)
+        let found = Arc::new(Tenant {
+            store: Mutex::new(store),
+            queue: Mutex::new(Vec::new()),
+        });
+        tenants.insert(tenant, Arc::clone(&found));
+        Ok(found)
     }
 
-    /// Runs `f` on the tenant's store on the blocking pool.
+    /// Runs `f` on the tenant's store on the blocking pool, alone (long reads, admin writes
+    /// and jobs that open their own transaction).
     pub async fn with_tenant<T, F>(&self, tenant: TenantId, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -111,12 +201,50 @@ impl SqliteRecords {
     {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
-            let store = this.tenant_store(tenant)?;
-            let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+            let found = this.tenant(tenant)?;
+            let mut store = found.store.lock().unwrap_or_else(PoisonError::into_inner);
             f(&mut store)
         })
         .await
         .map_err(backend)?
+    }
+
+    /// Runs `f` in the tenant's next group commit (see the module documentation); answers
+    /// once the transaction `f` ran in is committed.
+    pub async fn in_group_commit<T, F>(&self, tenant: TenantId, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T, Error> + Send + 'static,
+    {
+        let (send, receive) = oneshot::channel::<Result<T, StoreError>>();
+        let job: Job = Box::new(move |tx| {
+            let (out, intact) = in_savepoint(tx, f);
+            let answer: Answer = Box::new(move |committed| {
+                let result = match committed {
+                    Ok(()) => out.map_err(backend),
+                    Err(why) => Err(backend(std::io::Error::other(why))),
+                };
+                // The caller may have gone (a dropped request); nothing to tell then.
+                let _ = send.send(result);
+            });
+            (answer, intact)
+        });
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let found = this.tenant(tenant)?;
+            found
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(job);
+            found.run_queued();
+            Ok::<(), StoreError>(())
+        })
+        .await
+        .map_err(backend)??;
+        receive
+            .await
+            .map_err(|_| backend(std::io::Error::other("the tenant's writer stopped")))?
     }
 }
 
@@ -183,8 +311,8 @@ fn mark_held(
     Ok(())
 }
 
-fn push_blocking(store: &mut CoreStore, push: &Push) -> Result<Vec<Verdict>, Error> {
-    store.transaction(|tx| {
+fn push_blocking(tx: &mut Tx<'_>, push: &Push) -> Result<Vec<Verdict>, Error> {
+    {
         let view = TenantView::load(tx)?;
         let mut verdicts = Vec::with_capacity(push.records.len());
         for pushed in &push.records {
@@ -229,7 +357,7 @@ fn push_blocking(store: &mut CoreStore, push: &Push) -> Result<Vec<Verdict>, Err
             }
         }
         Ok(verdicts)
-    })
+    }
 }
 
 struct LogRow {
@@ -249,9 +377,9 @@ struct HeldRow {
     removed_cursor: u64,
 }
 
-fn pull_blocking(store: &mut CoreStore, pull: &Pull) -> Result<Page, Error> {
+fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error> {
     const BATCH: i64 = 1024;
-    store.transaction(|tx| {
+    {
         let tree = fieldsales_core::scope::OrgTree::load(tx.connection())?;
         let viewer = tree.viewer(&pull.viewer);
         let conn = tx.connection();
@@ -408,11 +536,11 @@ fn pull_blocking(store: &mut CoreStore, pull: &Pull) -> Result<Page, Error> {
                 .execute(params![device, id, page.cursor as i64])?;
         }
         Ok(page)
-    })
+    }
 }
 
-fn me_blocking(store: &CoreStore, profile: RecordId) -> Result<Option<Me>, Error> {
-    let user: UserProfile = match store.get(profile) {
+fn me_blocking(tx: &Tx<'_>, profile: RecordId) -> Result<Option<Me>, Error> {
+    let user: UserProfile = match tx.get(profile) {
         Ok(u) => u,
         Err(Error::NotFound { .. } | Error::WrongKind { .. }) => return Ok(None),
         Err(e) => return Err(e),
@@ -423,7 +551,7 @@ fn me_blocking(store: &CoreStore, profile: RecordId) -> Result<Option<Me>, Error
     let roles: Vec<String> = user.roles.iter().cloned().collect();
     let mut scope = DataScope::Own;
     {
-        let mut stmt = store
+        let mut stmt = tx
             .connection()
             .prepare_cached("SELECT code, data_scope FROM roles WHERE deleted = 0")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
@@ -534,24 +662,18 @@ fn relog_all(tx: &Tx<'_>) -> Result<(), Error> {
 #[async_trait]
 impl RecordStore for SqliteRecords {
     async fn me(&self, tenant: TenantId, profile: RecordId) -> Result<Option<Me>, StoreError> {
-        self.with_tenant(tenant, move |store| {
-            me_blocking(store, profile).map_err(backend)
-        })
-        .await
+        self.in_group_commit(tenant, move |tx| me_blocking(tx, profile))
+            .await
     }
 
     async fn push(&self, tenant: TenantId, push: Push) -> Result<Vec<Verdict>, StoreError> {
-        self.with_tenant(tenant, move |store| {
-            push_blocking(store, &push).map_err(backend)
-        })
-        .await
+        self.in_group_commit(tenant, move |tx| push_blocking(tx, &push))
+            .await
     }
 
     async fn pull(&self, tenant: TenantId, pull: Pull) -> Result<Page, StoreError> {
-        self.with_tenant(tenant, move |store| {
-            pull_blocking(store, &pull).map_err(backend)
-        })
-        .await
+        self.in_group_commit(tenant, move |tx| pull_blocking(tx, &pull))
+            .await
     }
 
     async fn dashboard(
@@ -608,5 +730,64 @@ impl RecordStore for SqliteRecords {
             crate::jobs::run_blocking(store, params).map_err(backend)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused() -> Error {
+        Error::InvalidInput {
+            field: "test",
+            detail: "refused".into(),
+        }
+    }
+
+    async fn count_rows(records: &SqliteRecords, tenant: TenantId) -> i64 {
+        records
+            .in_group_commit(tenant, |tx| {
+                Ok(tx
+                    .connection()
+                    .query_row("SELECT count(*) FROM sync_log", [], |r| r.get(0))?)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Forty devices' calls arrive at once and are queued into group commits: every caller
+    /// gets its own answer, and the calls that fail leave nothing behind while the others'
+    /// writes in the same transaction stay.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_calls_hear_their_own_answers_and_a_failing_call_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = SqliteRecords::new(dir.path());
+        let tenant = TenantId::new();
+        let calls: Vec<_> = (0..40u8)
+            .map(|n| {
+                let records = records.clone();
+                tokio::spawn(async move {
+                    records
+                        .in_group_commit(tenant, move |tx| {
+                            tx.connection().execute(
+                                "INSERT INTO sync_log (record_id, seq, heads) VALUES (?1, ?2, x'')",
+                                params![vec![n; 16], i64::from(n)],
+                            )?;
+                            if n % 4 == 0 { Err(refused()) } else { Ok(n) }
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for (n, call) in calls.into_iter().enumerate() {
+            match call.await.unwrap() {
+                Ok(answered) => {
+                    assert_ne!(n % 4, 0);
+                    assert_eq!(usize::from(answered), n, "each caller hears its own answer");
+                }
+                Err(_) => assert_eq!(n % 4, 0, "call {n} failed"),
+            }
+        }
+        assert_eq!(count_rows(&records, tenant).await, 30);
     }
 }
