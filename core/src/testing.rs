@@ -27,6 +27,17 @@ pub fn morning() -> Timestamp {
 }
 
 /// A header owned by `owner`, created in the morning.
+/// A rep of their own unit who sees only their own records, in Shanghai.
+pub fn rep() -> crate::engine::Me {
+    crate::engine::Me {
+        user_id: RecordId::new(),
+        unit_id: RecordId::new(),
+        roles: vec!["sales_rep".into()],
+        scope: DataScope::Own,
+        zone: Zone::SHANGHAI,
+    }
+}
+
 pub fn header(owner: RecordId) -> Header {
     Header::new(owner, morning())
 }

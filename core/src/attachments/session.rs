@@ -217,21 +217,11 @@ pub async fn upload_pending(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Me;
-    use crate::record::DataScope;
     use crate::store::Store;
-    use crate::{RecordId, Zone};
 
     fn rep_engine(dir: &std::path::Path) -> Engine {
         let store = Store::open(dir.join("rep.sqlite")).unwrap();
-        let me = Me {
-            user_id: RecordId::new(),
-            unit_id: RecordId::new(),
-            roles: vec!["sales_rep".into()],
-            scope: DataScope::Own,
-            zone: Zone::SHANGHAI,
-        };
-        Engine::new(store, me).unwrap()
+        Engine::new(store, crate::testing::rep()).unwrap()
     }
 
     fn run<T>(f: impl std::future::Future<Output = T>) -> T {

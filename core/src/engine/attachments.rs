@@ -35,20 +35,15 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::attachments::UploadState;
-    use crate::engine::Me;
-    use crate::record::DataScope;
+    use crate::Error;
     use crate::store::Store;
-    use crate::{Error, RecordId, Zone};
 
     fn rep_in(dir: &Path) -> Engine {
-        let me = Me {
-            user_id: RecordId::new(),
-            unit_id: RecordId::new(),
-            roles: vec!["sales_rep".into()],
-            scope: DataScope::Own,
-            zone: Zone::SHANGHAI,
-        };
-        Engine::new(Store::open(dir.join("rep.sqlite")).unwrap(), me).unwrap()
+        Engine::new(
+            Store::open(dir.join("rep.sqlite")).unwrap(),
+            crate::testing::rep(),
+        )
+        .unwrap()
     }
 
     #[test]

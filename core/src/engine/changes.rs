@@ -99,15 +99,8 @@ mod tests {
     use crate::testing;
 
     fn rep_engine() -> Engine {
-        let me = Me {
-            user_id: RecordId::new(),
-            unit_id: RecordId::new(),
-            roles: vec!["sales_rep".into()],
-            scope: DataScope::Own,
-            zone: Zone::SHANGHAI,
-        };
         let store = Store::open_in_memory().unwrap();
-        let engine = Engine::new(store, me).unwrap();
+        let engine = Engine::new(store, testing::rep()).unwrap();
         engine.track_changes().unwrap();
         engine
     }

@@ -214,16 +214,13 @@ impl Engine {
             let visit = tx.create(visit)?;
             if let Some(p) = propose {
                 tx.update::<Customer>(request.customer_id, |c| {
-                    c.location_proposal = Some(LocationProposal {
-                        point: p.point,
-                        accuracy_m: p.accuracy_m,
-                        visit_id: Some(visit.header.id),
-                        proposed_by: me.user_id,
-                        proposed_at: now,
-                        status: ProposalStatus::Pending,
-                        decided_by: None,
-                        decided_at: None,
-                    });
+                    c.location_proposal = Some(LocationProposal::pending(
+                        p.point,
+                        p.accuracy_m,
+                        Some(visit.header.id),
+                        me.user_id,
+                        now,
+                    ));
                     Ok(())
                 })?;
             }
@@ -438,16 +435,13 @@ impl Engine {
                     "the check-in's position is not a valid point",
                 )
             })?;
-            c.location_proposal = Some(LocationProposal {
+            c.location_proposal = Some(LocationProposal::pending(
                 point,
-                accuracy_m: fix.accuracy_m,
-                visit_id: Some(visit_id),
-                proposed_by: me.user_id,
-                proposed_at: now,
-                status: ProposalStatus::Pending,
-                decided_by: None,
-                decided_at: None,
-            });
+                fix.accuracy_m,
+                Some(visit_id),
+                me.user_id,
+                now,
+            ));
             Ok(())
         })
     }

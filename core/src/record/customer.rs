@@ -43,6 +43,29 @@ pub struct LocationProposal {
     pub decided_at: Option<Timestamp>,
 }
 
+impl LocationProposal {
+    /// A proposal waiting for a manager: `point` as fixed with `accuracy_m` at the check-in
+    /// of `visit_id`, by `by` at `at`.
+    pub fn pending(
+        point: GeoPoint,
+        accuracy_m: f64,
+        visit_id: Option<RecordId>,
+        by: RecordId,
+        at: Timestamp,
+    ) -> Self {
+        LocationProposal {
+            point,
+            accuracy_m,
+            visit_id,
+            proposed_by: by,
+            proposed_at: at,
+            status: ProposalStatus::Pending,
+            decided_by: None,
+            decided_at: None,
+        }
+    }
+}
+
 /// Which ownership rule settled a conflict between reps following the same company.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct OwnershipDecision {
