@@ -230,19 +230,40 @@ impl RecordDoc {
         self.doc.get_heads()
     }
 
+    /// Whether `heads` (in any order, duplicates allowed) are exactly the document's heads.
+    pub fn same_heads(&mut self, heads: &[ChangeHash]) -> bool {
+        let mut theirs = heads.to_vec();
+        theirs.sort_unstable();
+        theirs.dedup();
+        theirs == self.doc.get_heads()
+    }
+
     /// Whether the document contains the change `hash`.
+    ///
+    /// Asked of the change graph (what `get_missing_deps` walks), not by rebuilding the change
+    /// from the operations as `get_change_by_hash` does: a document never keeps changes
+    /// queued for missing dependencies (loading and applying refuse them), so a hash the graph
+    /// does not miss is a change the document holds (a queued change's hash is missed through
+    /// its own missing dependencies).
     pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
-        self.doc.get_change_by_hash(hash).is_some()
+        self.doc
+            .get_missing_deps(std::slice::from_ref(hash))
+            .is_empty()
+    }
+
+    /// The hashes of `heads` this document holds.
+    fn known(&mut self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        heads
+            .iter()
+            .copied()
+            .filter(|h| self.has_change(h))
+            .collect()
     }
 
     /// The changes made after `heads`, as concatenated raw change bytes. Hashes this
     /// document does not know are ignored.
     pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
-        let known: Vec<ChangeHash> = heads
-            .iter()
-            .copied()
-            .filter(|h| self.doc.get_change_by_hash(h).is_some())
-            .collect();
+        let known = self.known(heads);
         self.doc
             .get_changes(&known)
             .into_iter()
@@ -252,21 +273,18 @@ impl RecordDoc {
 
     /// How many changes were made after `heads` (hashes the document lacks are ignored).
     pub fn count_changes_since(&mut self, heads: &[ChangeHash]) -> usize {
-        let known: Vec<ChangeHash> = heads
-            .iter()
-            .copied()
-            .filter(|h| self.doc.get_change_by_hash(h).is_some())
-            .collect();
+        // The usual answer (the other side has exactly this document) costs no change
+        // rebuilding: nothing comes after a document's own heads.
+        if self.same_heads(heads) {
+            return 0;
+        }
+        let known = self.known(heads);
         self.doc.get_changes(&known).len()
     }
 
     /// The actors of the changes made after `heads`.
     pub fn actors_since(&mut self, heads: &[ChangeHash]) -> Vec<ActorId> {
-        let known: Vec<ChangeHash> = heads
-            .iter()
-            .copied()
-            .filter(|h| self.doc.get_change_by_hash(h).is_some())
-            .collect();
+        let known = self.known(heads);
         let mut actors: Vec<ActorId> = self
             .doc
             .get_changes(&known)

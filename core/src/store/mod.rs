@@ -593,17 +593,90 @@ impl Tx<'_> {
         bytes: &[u8],
         server_heads: &[ChangeHash],
     ) -> Result<Applied> {
-        let (mut doc, first) = match load_doc(&self.tx, id, self.actor)? {
-            Some(mut doc) => {
-                // On an error the half-merged copy is dropped with the transaction's work.
-                doc.apply_or_discard(bytes)
-                    .map_err(|e| Error::document(id, e))?;
-                (doc, false)
+        self.apply_remote_decoded(id, bytes, server_heads, None)
+    }
+
+    /// Applies many received records in order, like [`Tx::apply_remote`] on each.
+    ///
+    /// Decoding and hydrating a received document is CPU work that needs no database (and
+    /// costs several times what writing it does), while writing it is database work that
+    /// needs no decoding: worker threads, one per core, decode the records ahead (worker `k`
+    /// takes every `k`-th record) while this thread writes the ones already decoded, in their
+    /// order. What is written, and in which order, is exactly what applying the records one
+    /// by one writes.
+    pub fn apply_remote_all(&mut self, records: &[Received<'_>]) -> Result<usize> {
+        const AHEAD: usize = 32;
+        let workers = std::thread::available_parallelism()
+            .map(|p| p.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        if records.len() < 8 {
+            for r in records {
+                self.apply_remote(r.id, r.bytes, r.heads)?;
             }
-            None => (
-                RecordDoc::load_complete(bytes, self.actor).map_err(|e| Error::document(id, e))?,
-                true,
-            ),
+            return Ok(records.len());
+        }
+        let actor = self.actor.clone();
+        std::thread::scope(|scope| {
+            let mut decoded = Vec::with_capacity(workers);
+            for k in 0..workers {
+                let (send, receive) = std::sync::mpsc::sync_channel::<Decoded>(AHEAD);
+                let actor = &actor;
+                std::thread::Builder::new()
+                    .name(format!("decode-{k}"))
+                    .spawn_scoped(scope, move || {
+                        for r in records.iter().skip(k).step_by(workers) {
+                            if send.send(Decoded::of(r.bytes, actor)).is_err() {
+                                break;
+                            }
+                        }
+                    })?;
+                decoded.push(receive);
+            }
+            for (i, r) in records.iter().enumerate() {
+                let next = decoded[i % workers]
+                    .recv()
+                    .map_err(|_| Error::InvalidInput {
+                        field: "records",
+                        detail: "a decoding thread stopped".into(),
+                    })?;
+                self.apply_remote_decoded(r.id, r.bytes, r.heads, Some(next))?;
+            }
+            // On an early error, leaving the scope drops the receivers first, which stops
+            // each worker at its next record.
+            Ok(records.len())
+        })
+    }
+
+    fn apply_remote_decoded(
+        &mut self,
+        id: RecordId,
+        bytes: &[u8],
+        server_heads: &[ChangeHash],
+        decoded: Option<Decoded>,
+    ) -> Result<Applied> {
+        let local_heads: Option<Vec<u8>> = self
+            .tx
+            .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let decoded = decoded.unwrap_or_else(|| Decoded::of(bytes, self.actor));
+        let (mut doc, source, hydrated) = match local_heads {
+            None => {
+                let (doc, hydrated) = decoded.0.map_err(|e| Error::document(id, e))?;
+                (doc, Source::New, Some(hydrated))
+            }
+            Some(local_heads) => match covering(decoded, &local_heads) {
+                Some((doc, hydrated)) => (doc, Source::Covering, Some(hydrated)),
+                None => {
+                    let mut doc = load_doc(&self.tx, id, self.actor)?
+                        .ok_or_else(|| Error::not_found(None, id))?;
+                    // On an error the half-merged copy is dropped with the transaction's work.
+                    doc.apply_or_discard(bytes)
+                        .map_err(|e| Error::document(id, e))?;
+                    (doc, Source::Merged, None)
+                }
+            },
         };
         if let Some(found) = doc.record_id()
             && found != id
@@ -614,19 +687,34 @@ impl Tx<'_> {
             });
         }
         let pending = doc.count_changes_since(server_heads) > 0;
-        let outcome = match doc.hydrate() {
-            Ok(record) if first => {
-                // A record new to this device (most of an initial sync): the received bytes
-                // load on their own into exactly this document, so they are stored as they
-                // came instead of re-encoded, and there are no old projection rows to drop.
-                self.insert_received(id, bytes, &mut doc, &record, server_heads)?;
-                Applied::Record {
-                    record: Box::new(record),
-                    pending,
-                }
-            }
+        let outcome = match hydrated.unwrap_or_else(|| doc.hydrate()) {
             Ok(record) => {
-                self.store_doc(id, &mut doc, &record, Some(server_heads))?;
+                match source {
+                    // A record new to this device (most of an initial sync): the received
+                    // bytes load on their own into exactly this document, so they are stored
+                    // as they came instead of re-encoded, and there are no old projection
+                    // rows to drop.
+                    Source::New => {
+                        self.insert_received(id, bytes, &mut doc, &record, server_heads)?;
+                    }
+                    // The received document already holds every local change (the usual
+                    // incremental pull): the merge would give back exactly it, so it replaces
+                    // the stored one as it came.
+                    Source::Covering => {
+                        let heads = encode_heads(&doc.heads());
+                        self.store_bytes(
+                            id,
+                            record.kind().as_str(),
+                            bytes,
+                            &heads,
+                            Some(server_heads),
+                        )?;
+                        projection::write(&self.tx, &record)?;
+                    }
+                    Source::Merged => {
+                        self.store_doc(id, &mut doc, &record, Some(server_heads))?;
+                    }
+                }
                 Applied::Record {
                     record: Box::new(record),
                     pending,
@@ -756,6 +844,17 @@ impl Tx<'_> {
     ) -> Result<()> {
         let bytes = doc.save();
         let heads = encode_heads(&doc.heads());
+        self.store_bytes(id, kind, &bytes, &heads, acked)
+    }
+
+    fn store_bytes(
+        &mut self,
+        id: RecordId,
+        kind: &str,
+        bytes: &[u8],
+        heads: &[u8],
+        acked: Option<&[ChangeHash]>,
+    ) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO documents (id, kind, doc, heads, acked_heads, updated_at)
@@ -775,6 +874,56 @@ impl Tx<'_> {
             ])?;
         Ok(())
     }
+}
+
+/// A received record, as [`Tx::apply_remote_all`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// The record.
+    pub id: RecordId,
+    /// Its changes or whole document, as received.
+    pub bytes: &'a [u8],
+    /// The server's heads of it.
+    pub heads: &'a [ChangeHash],
+}
+
+/// Received bytes loaded as a whole document of their own, and the record inside.
+struct Decoded(
+    std::result::Result<(RecordDoc, std::result::Result<AnyRecord, DocError>), DocError>,
+);
+
+impl Decoded {
+    fn of(bytes: &[u8], actor: &ActorId) -> Decoded {
+        Decoded(RecordDoc::load_complete(bytes, actor).map(|doc| {
+            let record = doc.hydrate();
+            (doc, record)
+        }))
+    }
+}
+
+/// The received document, when it is whole and holds every change behind the stored heads
+/// `local_heads`: then merging it into the stored document gives exactly it (the same set of
+/// changes), so the stored one need not be loaded.
+fn covering(
+    decoded: Decoded,
+    local_heads: &[u8],
+) -> Option<(RecordDoc, std::result::Result<AnyRecord, DocError>)> {
+    let local_heads = decode_heads(local_heads).ok()?;
+    let (mut doc, record) = decoded.0.ok()?;
+    local_heads
+        .iter()
+        .all(|h| doc.has_change(h))
+        .then_some((doc, record))
+}
+
+/// Where the document of a received record came from.
+enum Source {
+    /// The device did not hold the record: the received bytes alone.
+    New,
+    /// The received bytes alone, holding every change the device had.
+    Covering,
+    /// The stored document merged with the received bytes.
+    Merged,
 }
 
 /// A new record's document, built and saved, ready to insert.

@@ -8,7 +8,7 @@ use crate::RecordId;
 use crate::doc::decode_heads;
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::{SetAside, Tx};
+use crate::store::{Received, SetAside, Tx};
 use crate::sync::protocol::SyncResponse;
 
 /// Meta key of the pull cursor (decimal text).
@@ -70,14 +70,22 @@ pub fn apply_page(tx: &mut Tx<'_>, page: &SyncResponse) -> Result<PageOutcome> {
         }
         outcome.rejected.push((refused.id, refused.rule.clone()));
     }
-    for record in &page.records {
-        tx.apply_remote(
-            record.id,
-            &record.doc.0,
-            &heads(record.id, &record.heads.0)?,
-        )?;
-        outcome.received += 1;
-    }
+    let server_heads = page
+        .records
+        .iter()
+        .map(|r| heads(r.id, &r.heads.0))
+        .collect::<Result<Vec<_>>>()?;
+    let received: Vec<Received<'_>> = page
+        .records
+        .iter()
+        .zip(&server_heads)
+        .map(|(r, h)| Received {
+            id: r.id,
+            bytes: &r.doc.0,
+            heads: h,
+        })
+        .collect();
+    outcome.received += tx.apply_remote_all(&received)?;
     for &id in &page.removed {
         if tx.is_pending(id)? {
             // The user's unsent edit of a record they may no longer see: kept, listed.

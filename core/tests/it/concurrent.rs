@@ -135,3 +135,95 @@ fn acknowledged_records_leave_the_outbox_and_new_edits_return_to_it() {
         "only the new change is exported"
     );
 }
+
+#[test]
+fn a_pulled_page_of_new_held_and_locally_edited_records_lands_as_one_by_one() {
+    // The server's copy holds 20 customers; the manager's phone already holds 5 of them
+    // unchanged and has an unsent edit on 1 more. The page then arrives with the server's
+    // newer version of all 20.
+    let rep = RecordId::new();
+    let mut server = Store::open_in_memory().unwrap();
+    let mut phone = Store::open_in_memory().unwrap();
+    let ids: Vec<RecordId> = (0..20)
+        .map(|i| {
+            server
+                .create(testing::customer(rep, &format!("杭州第{i}贸易有限公司")))
+                .unwrap()
+                .header
+                .id
+        })
+        .collect();
+    for &id in &ids[..6] {
+        send(&server, &mut phone, id);
+    }
+    phone
+        .update::<Customer>(ids[5], |c| {
+            c.tier = Some("战略".into());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(phone.pending().unwrap(), vec![ids[5]]);
+    for &id in &ids {
+        server
+            .update::<Customer>(id, |c| {
+                c.industry = Some("纺织".into());
+                Ok(())
+            })
+            .unwrap();
+    }
+    let page: Vec<(RecordId, Vec<u8>, Vec<automerge::ChangeHash>)> = ids
+        .iter()
+        .map(|&id| {
+            (
+                id,
+                server.document_bytes(id).unwrap().unwrap(),
+                server.heads(id).unwrap(),
+            )
+        })
+        .collect();
+    let received: Vec<fieldsales_core::store::Received<'_>> = page
+        .iter()
+        .map(|(id, bytes, heads)| fieldsales_core::store::Received {
+            id: *id,
+            bytes,
+            heads,
+        })
+        .collect();
+    let applied = phone
+        .transaction(|tx| tx.apply_remote_all(&received))
+        .unwrap();
+
+    assert_eq!(applied, 20);
+    let rows: Vec<_> = ids.iter().map(|&id| projection_rows(&phone, id)).collect();
+    for &id in &ids {
+        let c: Customer = phone.get(id).unwrap();
+        assert_eq!(c.industry.as_deref(), Some("纺织"), "server's edit of {id}");
+    }
+    let edited: Customer = phone.get(ids[5]).unwrap();
+    assert_eq!(
+        edited.tier.as_deref(),
+        Some("战略"),
+        "the unsent edit is kept"
+    );
+    assert_eq!(
+        phone.pending().unwrap(),
+        vec![ids[5]],
+        "only the unsent edit waits"
+    );
+    for &id in &ids {
+        if id != ids[5] {
+            assert_eq!(
+                phone.document_bytes(id).unwrap(),
+                server.document_bytes(id).unwrap()
+            );
+        }
+    }
+    assert!(phone.check_consistency().unwrap().is_consistent());
+    phone.rebuild_projections().unwrap();
+    let rebuilt: Vec<_> = ids.iter().map(|&id| projection_rows(&phone, id)).collect();
+    assert_eq!(
+        rows, rebuilt,
+        "the projections are what the documents alone give"
+    );
+    assert_eq!(phone.search("杭州第7", &[], 10).unwrap()[0].id, ids[7]);
+}
