@@ -34,8 +34,8 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attachments::UploadState;
     use crate::Error;
+    use crate::attachments::UploadState;
     use crate::store::Store;
 
     fn rep_in(dir: &Path) -> Engine {
