@@ -316,11 +316,22 @@ impl World {
         }
     }
 
-    /// A person: profile record and account.
+    /// A person named by their login: profile record and account.
     pub async fn person(&self, login: &str, unit: RecordId, role: &str) -> Person {
+        self.named_person(login, login, unit, role).await
+    }
+
+    /// A person with a display name of their own: profile record and account.
+    pub async fn named_person(
+        &self,
+        login: &str,
+        name: &str,
+        unit: RecordId,
+        role: &str,
+    ) -> Person {
         let profile = self
             .put(
-                json!({"kind": "user_profile", "name": login, "employee_no": login,
+                json!({"kind": "user_profile", "name": name, "employee_no": login,
                         "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai"}),
             )
             .await;

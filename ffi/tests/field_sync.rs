@@ -7,24 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fieldsales_ffi::{
-    ChangeEvent, ChangeListener, CustomerDraft, DeviceIntegritySignal, DevicePosition, Engine,
-    FieldsalesError, GeoPoint, ReportEdit, SignInRequest, SyncCancel, SyncOptions, SyncProgress,
+    Engine, FieldsalesError, ReportEdit, SignInRequest, SyncCancel, SyncOptions, SyncProgress,
     SyncProgressListener, TaskDraft, default_sync_options, sign_in,
 };
 use fieldsales_tests::{PASSWORD, Person, TENANT, World};
 
-/// Where the rep's customer is: People's Square, Shanghai.
-const SITE: (f64, f64) = (31.2304, 121.4737);
-
-fn quick() -> SyncOptions {
-    SyncOptions {
-        max_attempts: 2,
-        initial_backoff_ms: 20,
-        max_backoff_ms: 100,
-        request_timeout_ms: 30_000,
-        upload_attachments: true,
-    }
-}
+mod common;
+use common::{Recorder, customer_at_site, fix, quick_sync};
 
 fn login(base: &str, who: &str, password: &str) -> SignInRequest {
     SignInRequest {
@@ -47,57 +36,6 @@ async fn phone(base: &str, person: &Person, dir: &tempfile::TempDir) -> Arc<Engi
     )
     .await
     .expect("the sign-in succeeds")
-}
-
-/// A fix the OS gave `metres_north` of the site, `age_ms` old.
-fn fix(metres_north: f64, accuracy_m: f64, age_ms: i64) -> DevicePosition {
-    let now = fieldsales_core::Timestamp::now().millis();
-    DevicePosition {
-        lat: SITE.0 + metres_north / 111_320.0,
-        lon: SITE.1,
-        accuracy_m,
-        fix_time_ms: now - age_ms,
-        is_mock: false,
-        integrity: Some(DeviceIntegritySignal {
-            rooted: false,
-            emulator: false,
-        }),
-    }
-}
-
-fn customer(name: &str) -> CustomerDraft {
-    CustomerDraft {
-        legal_name: name.into(),
-        short_name: None,
-        english_name: None,
-        customer_type: None,
-        industry: Some("制造业".into()),
-        scale: None,
-        address: Some("上海市黄浦区人民大道200号".into()),
-        location: Some(GeoPoint {
-            lat: SITE.0,
-            lon: SITE.1,
-        }),
-        tier: Some("A".into()),
-        source: None,
-        tags: Vec::new(),
-    }
-}
-
-#[derive(Default)]
-struct Heard(Mutex<Vec<ChangeEvent>>);
-
-impl ChangeListener for Heard {
-    fn on_change(&self, event: ChangeEvent) {
-        self.0.lock().expect("lock").push(event);
-    }
-}
-
-impl Heard {
-    fn kinds(&self) -> Vec<String> {
-        let events = self.0.lock().expect("lock");
-        events.iter().flat_map(|e| e.kinds.clone()).collect()
-    }
 }
 
 #[derive(Default)]
@@ -131,7 +69,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
     // At the customer's gate, with no signal: everything below is local.
     let created = li
         .clone()
-        .create_customer(customer("上海华通电子有限公司"))
+        .create_customer(customer_at_site("上海华通电子有限公司", &[]))
         .await
         .expect("a new customer");
     let customer_id = created.customer.id.clone();
@@ -256,7 +194,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
     let progress = Arc::new(Progress::default());
     let summary = li
         .clone()
-        .sync(quick(), Some(progress.clone()), SyncCancel::new())
+        .sync(quick_sync(), Some(progress.clone()), SyncCancel::new())
         .await
         .expect("the rep's sync");
     assert!(summary.progress.records_up >= 4, "{summary:?}");
@@ -280,7 +218,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
 
     // The manager's phone: what sync applies reaches the listener.
     let zhou = phone(&world.base, &manager, &devices).await;
-    let heard = Arc::new(Heard::default());
+    let heard = Arc::new(Recorder::default());
     let _subscription = zhou.observe_changes(heard.clone());
     let summary = zhou
         .clone()
@@ -360,7 +298,7 @@ async fn a_sync_against_a_server_that_never_answers_stops_when_cancelled() {
             wang.sync(
                 SyncOptions {
                     request_timeout_ms: 120_000,
-                    ..quick()
+                    ..quick_sync()
                 },
                 None,
                 cancel,
@@ -385,7 +323,7 @@ async fn a_sync_against_a_server_that_never_answers_stops_when_cancelled() {
     let cancelled = SyncCancel::new();
     cancelled.cancel();
     assert_eq!(
-        wang.clone().sync(quick(), None, cancelled).await,
+        wang.clone().sync(quick_sync(), None, cancelled).await,
         Err(FieldsalesError::Cancelled)
     );
     // The engine is still usable after a cancelled sync.
@@ -429,7 +367,7 @@ async fn each_sign_in_and_sync_failure_is_one_an_app_can_act_on() {
     let zhao = phone(&world.base, &rep, &devices).await;
     let bad = SyncOptions {
         max_attempts: 0,
-        ..quick()
+        ..quick_sync()
     };
     assert!(matches!(
         zhao.clone().sync(bad, None, SyncCancel::new()).await,
@@ -446,7 +384,7 @@ async fn each_sign_in_and_sync_failure_is_one_an_app_can_act_on() {
     ));
     let customer = zhao
         .clone()
-        .create_customer(customer("杭州云图科技有限公司"))
+        .create_customer(customer_at_site("杭州云图科技有限公司", &[]))
         .await
         .expect("customer");
     let mut nowhere = fix(0.0, 5.0, 0);
@@ -486,7 +424,9 @@ async fn each_sign_in_and_sync_failure_is_one_an_app_can_act_on() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        zhao.clone().sync(quick(), None, SyncCancel::new()).await,
+        zhao.clone()
+            .sync(quick_sync(), None, SyncCancel::new())
+            .await,
         Err(FieldsalesError::Revoked {
             code: "device_revoked".into()
         })

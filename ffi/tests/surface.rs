@@ -17,15 +17,17 @@ use fieldsales_core::record::DataScope;
 use fieldsales_core::store::Store;
 use fieldsales_core::{RecordId, testing};
 use fieldsales_ffi::{
-    ChangeEvent, ChangeListener, ContactDraft, CustomerDraft, DeviceIntegritySignal,
-    DevicePosition, Engine, FieldValue, FieldsalesError, GeoPoint, LeadConversion, LocalTimeEvent,
-    LocalTimeListener, Money, NewLead, NewOpportunity, ReportEdit, SignInRequest, SignedInUser,
-    StageMove, SyncCancel, SyncOptions, TaskDraft, apply_rate, default_sync_options, format_money,
+    ContactDraft, CustomerDraft, Engine, FieldValue, FieldsalesError, LeadConversion,
+    LocalTimeEvent, LocalTimeListener, Money, NewLead, NewOpportunity, ReportEdit, SignInRequest,
+    SignedInUser, StageMove, SyncCancel, TaskDraft, apply_rate, default_sync_options, format_money,
     library_version, local_date_of, local_time_on, new_record_id, next_local_time_events,
     open_engine, parse_record_id, resume_engine, sign_in, start_of_local_day, validate_coordinates,
     validate_zone, watch_local_times,
 };
 use fieldsales_tests::{PASSWORD, TENANT, World};
+
+mod common;
+use common::{Recorder, customer_at_site, fix, quick_sync};
 
 /// A rep or a manager of one team, each with their own store file.
 struct Team {
@@ -66,45 +68,10 @@ impl Team {
     }
 }
 
-fn draft(legal_name: &str) -> CustomerDraft {
-    CustomerDraft {
-        legal_name: legal_name.into(),
-        short_name: None,
-        english_name: None,
-        customer_type: None,
-        industry: Some("制造业".into()),
-        scale: None,
-        address: Some("上海市黄浦区人民大道200号".into()),
-        location: Some(GeoPoint {
-            lat: 31.2304,
-            lon: 121.4737,
-        }),
-        tier: Some("A".into()),
-        source: None,
-        tags: vec!["展会".into()],
-    }
-}
-
 fn yuan(units: i64) -> Money {
     Money {
         minor: units * 100,
         currency: "CNY".into(),
-    }
-}
-
-/// Keeps every change event it is told of.
-#[derive(Default)]
-struct Recorder(Mutex<Vec<ChangeEvent>>);
-
-impl ChangeListener for Recorder {
-    fn on_change(&self, event: ChangeEvent) {
-        self.0.lock().expect("recorder").push(event);
-    }
-}
-
-impl Recorder {
-    fn take(&self) -> Vec<ChangeEvent> {
-        std::mem::take(&mut *self.0.lock().expect("recorder"))
     }
 }
 
@@ -117,14 +84,14 @@ async fn a_rep_creates_a_customer_offline_and_the_second_try_names_the_existing_
 
     let check = phone
         .clone()
-        .check_customer_duplicates(draft("上海明远贸易有限公司"))
+        .check_customer_duplicates(customer_at_site("上海明远贸易有限公司", &["展会"]))
         .await
         .unwrap();
     assert!(check.exact.is_none() && check.near.is_empty());
 
     let created = phone
         .clone()
-        .create_customer(draft("上海明远贸易有限公司"))
+        .create_customer(customer_at_site("上海明远贸易有限公司", &["展会"]))
         .await
         .unwrap();
     assert_eq!(
@@ -137,7 +104,7 @@ async fn a_rep_creates_a_customer_offline_and_the_second_try_names_the_existing_
     // The same company typed in full-width with spaces is the same company.
     let again = phone
         .clone()
-        .create_customer(draft(" 上海明远贸易有限公司 "))
+        .create_customer(customer_at_site(" 上海明远贸易有限公司 ", &["展会"]))
         .await
         .unwrap_err();
     match again {
@@ -149,7 +116,7 @@ async fn a_rep_creates_a_customer_offline_and_the_second_try_names_the_existing_
     }
     let check = phone
         .clone()
-        .check_customer_duplicates(draft("上海明远贸易有限公司"))
+        .check_customer_duplicates(customer_at_site("上海明远贸易有限公司", &["展会"]))
         .await
         .unwrap();
     assert_eq!(check.exact.map(|h| h.id), Some(created.customer.id.clone()));
@@ -158,7 +125,7 @@ async fn a_rep_creates_a_customer_offline_and_the_second_try_names_the_existing_
     let got = phone.clone().get_customer(id.clone()).await.unwrap();
     assert_eq!(got, created.customer);
 
-    let mut edited = draft("上海明远贸易有限公司");
+    let mut edited = customer_at_site("上海明远贸易有限公司", &["展会"]);
     edited.tier = Some("B".into());
     edited.short_name = Some("明远".into());
     let updated = phone
@@ -278,7 +245,7 @@ async fn a_listener_hears_which_records_a_write_changed_until_it_is_cancelled() 
     assert!(
         phone
             .clone()
-            .create_customer(draft("杭州云栖科技有限公司"))
+            .create_customer(customer_at_site("杭州云栖科技有限公司", &["展会"]))
             .await
             .is_err()
     );
@@ -287,7 +254,7 @@ async fn a_listener_hears_which_records_a_write_changed_until_it_is_cancelled() 
     subscription.cancel();
     phone
         .clone()
-        .create_customer(draft("北京华信咨询有限公司"))
+        .create_customer(customer_at_site("北京华信咨询有限公司", &["展会"]))
         .await
         .unwrap();
     assert!(recorder.take().is_empty(), "cancelled");
@@ -350,7 +317,7 @@ async fn a_rep_works_a_lead_from_the_pool_to_a_deal_and_moves_it_by_the_rules() 
 
     let customer = phone
         .clone()
-        .create_customer(draft("苏州恒通机电有限公司"))
+        .create_customer(customer_at_site("苏州恒通机电有限公司", &["展会"]))
         .await
         .unwrap()
         .customer;
@@ -525,7 +492,7 @@ async fn every_error_an_app_meets_from_the_engine_is_one_it_can_act_on() {
     );
     let blank = phone
         .clone()
-        .create_customer(draft("  "))
+        .create_customer(customer_at_site("  ", &["展会"]))
         .await
         .unwrap_err();
     assert!(
@@ -534,7 +501,7 @@ async fn every_error_an_app_meets_from_the_engine_is_one_it_can_act_on() {
     );
     let customer = phone
         .clone()
-        .create_customer(draft("广州天河电子有限公司"))
+        .create_customer(customer_at_site("广州天河电子有限公司", &["展会"]))
         .await
         .unwrap()
         .customer;
@@ -618,7 +585,7 @@ async fn an_app_restarted_offline_finds_the_user_it_had() {
         let phone = team.phone(&rep).await;
         phone
             .clone()
-            .create_customer(draft("成都锦江酒店管理有限公司"))
+            .create_customer(customer_at_site("成都锦江酒店管理有限公司", &["展会"]))
             .await
             .unwrap()
             .customer
@@ -737,30 +704,6 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
 }
 
 /// A fix as the OS gives it, `metres_north` of People's Square, taken just now.
-fn fix_near_square(metres_north: f64, accuracy_m: f64) -> DevicePosition {
-    DevicePosition {
-        lat: 31.2304 + metres_north / 111_320.0,
-        lon: 121.4737,
-        accuracy_m,
-        fix_time_ms: fieldsales_core::Timestamp::now().millis() - 2_000,
-        is_mock: false,
-        integrity: Some(DeviceIntegritySignal {
-            rooted: false,
-            emulator: false,
-        }),
-    }
-}
-
-fn quick_sync() -> SyncOptions {
-    SyncOptions {
-        max_attempts: 2,
-        initial_backoff_ms: 20,
-        max_backoff_ms: 100,
-        request_timeout_ms: 30_000,
-        upload_attachments: true,
-    }
-}
-
 async fn signed_in(world: &World, login: &str, dir: &tempfile::TempDir) -> Arc<Engine> {
     sign_in(
         SignInRequest {
@@ -817,18 +760,14 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .clone()
         .create_customer(CustomerDraft {
             location: None,
-            ..draft("上海华通电子有限公司")
+            ..customer_at_site("上海华通电子有限公司", &["展会"])
         })
         .await
         .unwrap()
         .customer;
     let checked = rep
         .clone()
-        .check_in(
-            customer.id.clone(),
-            fix_near_square(0.0, 8.0),
-            "初次拜访".into(),
-        )
+        .check_in(customer.id.clone(), fix(0.0, 8.0, 2_000), "初次拜访".into())
         .await
         .unwrap();
     assert!(checked.proposed_location);
@@ -909,7 +848,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     );
     let out = rep
         .clone()
-        .check_out(visit_id.clone(), Some(fix_near_square(5.0, 6.0)))
+        .check_out(visit_id.clone(), Some(fix(5.0, 6.0, 2_000)))
         .await
         .unwrap();
     assert!(out.checked_out_at_ms.is_some());

@@ -27,27 +27,6 @@ use fieldsales_tests::{PASSWORD, Person, TENANT, World, sync};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-/// A person with a display name of their own (the shared helper names people by login).
-async fn named(world: &World, login: &str, name: &str, unit: RecordId, role: &str) -> Person {
-    let profile = world
-        .put(
-            json!({"kind": "user_profile", "name": name, "employee_no": login,
-                    "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai"}),
-        )
-        .await;
-    let (status, body) = world
-        .admin(
-            "/v1/admin/accounts",
-            json!({"login": login, "password": PASSWORD, "profile_id": profile.to_string()}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    Person {
-        login: login.to_owned(),
-        profile,
-    }
-}
-
 /// A rep's day on their own phone: a customer, a deal, a check-in `metres_away` from the
 /// customer's office, and the day's report filed an hour after the deadline.
 async fn field_week(rep: &mut Engine, company: &str, metres_away: f64) {
@@ -260,18 +239,21 @@ async fn seeded() -> Seeded {
                     "parent_id": org.east.to_string(), "zone": "Asia/Shanghai"}),
         )
         .await;
-    let rep = named(&world, "zhang.wei", "張偉", org.east_team, "sales_rep").await;
-    let taipei_rep = named(&world, "zhang.wei.tp", "张伟", taipei, "sales_rep").await;
-    let manager = named(&world, "li.na", "李娜", org.east_team, "sales_manager").await;
-    let director = named(
-        &world,
-        "chen.jianguo",
-        "陳建國",
-        org.east,
-        "regional_director",
-    )
-    .await;
-    let north_rep = named(&world, "wang.fang", "王芳", org.north_team, "sales_rep").await;
+    let rep = world
+        .named_person("zhang.wei", "張偉", org.east_team, "sales_rep")
+        .await;
+    let taipei_rep = world
+        .named_person("zhang.wei.tp", "张伟", taipei, "sales_rep")
+        .await;
+    let manager = world
+        .named_person("li.na", "李娜", org.east_team, "sales_manager")
+        .await;
+    let director = world
+        .named_person("chen.jianguo", "陳建國", org.east, "regional_director")
+        .await;
+    let north_rep = world
+        .named_person("wang.fang", "王芳", org.north_team, "sales_rep")
+        .await;
 
     let mut p = phone(&mut world, &rep).await;
     field_week(&mut p, "上海浦東精密機械有限公司", 20.0).await;
@@ -345,7 +327,9 @@ async fn each_viewer_sees_the_same_numbers_on_phone_and_server_within_their_own_
 async fn bad_dashboard_parameters_are_answered_400_naming_the_parameter() {
     let mut world = World::start().await;
     let org = world.org().await;
-    let manager = named(&world, "li.na", "李娜", org.east_team, "sales_manager").await;
+    let manager = world
+        .named_person("li.na", "李娜", org.east_team, "sales_manager")
+        .await;
     let _phone = world.device(&manager).await;
     let token = login(&world, &manager).await;
     let march = "from=2026-03-01&to=2026-03-31";

@@ -186,17 +186,7 @@ async fn answer(
     session: &Session,
     query: DashboardQuery,
 ) -> Result<Response, ApiError> {
-    let viewer = state
-        .records
-        .me(session.tenant_id, session.profile_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::client(
-                StatusCode::FORBIDDEN,
-                ErrorCode::ProfileMissing,
-                "this account has no active user profile: an admin must create one",
-            )
-        })?;
+    let viewer = super::signed_in_user(state, session).await?;
     let now = state.clock.now();
     let dashboard = state
         .records

@@ -183,3 +183,22 @@ async fn time_limit(
         .into_response(),
     }
 }
+
+/// The signed-in caller as the rules see them (user, unit, roles, scope, zone), read from the
+/// tenant's records: a 403 when the account has no active profile.
+async fn signed_in_user(
+    state: &crate::state::AppState,
+    session: &crate::auth::Session,
+) -> Result<fieldsales_core::engine::Me, ApiError> {
+    state
+        .records
+        .me(session.tenant_id, session.profile_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::client(
+                StatusCode::FORBIDDEN,
+                ErrorCode::ProfileMissing,
+                "this account has no active user profile: an admin must create one",
+            )
+        })
+}

@@ -89,17 +89,7 @@ pub async fn sync(
             ),
         ));
     }
-    let author = state
-        .records
-        .me(session.tenant_id, session.profile_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::client(
-                StatusCode::FORBIDDEN,
-                ErrorCode::ProfileMissing,
-                "this account has no active user profile: an admin must create one",
-            )
-        })?;
+    let author = super::signed_in_user(&state, &session).await?;
 
     let mut acks = Vec::new();
     let mut rejected = Vec::new();
