@@ -107,14 +107,14 @@ pub enum Known<T> {
     Unknowable,
 }
 
-/// The ID of the live product whose code is `code` in a store's `products` projection: the
-/// one query both the phone's and the server's lookups answer [`Lookup::product_by_code`]
-/// with.
+/// The ID of the live product whose code is `code` (trimmed, ASCII case folded) in a store's
+/// `products` projection: the one query the engine's catalogue and both the phone's and the
+/// server's [`Lookup::product_by_code`] answer with.
 pub fn product_id_by_code(conn: &rusqlite::Connection, code: &str) -> Result<Option<RecordId>> {
     use rusqlite::OptionalExtension;
     Ok(conn
         .prepare_cached(
-            "SELECT id FROM products WHERE code = ?1 COLLATE NOCASE AND deleted = 0
+            "SELECT id FROM products WHERE trim(code) = ?1 COLLATE NOCASE AND deleted = 0
              ORDER BY id LIMIT 1",
         )?
         .query_row([code.trim()], |r| r.get(0))

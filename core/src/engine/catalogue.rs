@@ -7,7 +7,6 @@
 //! breaks and promotions compete with the configuration's, the best one winning as usual.
 
 use super::Engine;
-use super::people::all_of;
 use crate::process::{LineRequest, OrderLine, PriceRules, ProductFacts, price_line};
 use crate::record::{Customer, Kind, Product};
 use crate::{BasisPoints, Error, LocalDate, RecordId, Result};
@@ -53,10 +52,9 @@ impl Engine {
 
     /// The live product with `code`, if any.
     pub fn product_by_code(&self, code: &str) -> Result<Option<Product>> {
-        let code = code.trim();
-        Ok(all_of::<Product>(self.store())?
-            .into_iter()
-            .find(|p| p.code.trim().eq_ignore_ascii_case(code)))
+        crate::authority::product_id_by_code(self.store().connection(), code)?
+            .map(|id| self.store().get(id))
+            .transpose()
     }
 
     /// Prices `quantity` of the product `code` for `customer` on `on`, with the manual
