@@ -10,6 +10,9 @@ use automerge::{
 };
 
 use crate::record::{AnyRecord, Kind, Record};
+use reader::OnePass;
+
+mod reader;
 use crate::{RecordId, Timestamp};
 
 /// The longest document accepted from outside, in bytes. A record is a few kilobytes; a
@@ -151,7 +154,8 @@ impl RecordDoc {
     /// The record inside, whatever its kind.
     pub fn hydrate(&self) -> Result<AnyRecord, DocError> {
         let kind = self.kind()?;
-        AnyRecord::hydrate_as(kind, &self.doc).map_err(|e| DocError::Shape(e.to_string()))
+        AnyRecord::hydrate_as(kind, &OnePass::new(&self.doc))
+            .map_err(|e| DocError::Shape(e.to_string()))
     }
 
     /// The record inside, which must be an `R`.
@@ -163,7 +167,7 @@ impl RecordDoc {
                 found: code,
             });
         }
-        autosurgeon::hydrate(&self.doc).map_err(|e| DocError::Shape(e.to_string()))
+        autosurgeon::hydrate(&OnePass::new(&self.doc)).map_err(|e| DocError::Shape(e.to_string()))
     }
 
     /// Writes `record` over the document's current state and commits one change.

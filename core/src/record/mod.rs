@@ -191,7 +191,7 @@ macro_rules! kinds {
             /// Hydrates a document whose root says it holds a `kind`.
             pub(crate) fn hydrate_as(
                 kind: Kind,
-                doc: &automerge::AutoCommit,
+                doc: &impl autosurgeon::ReadDoc,
             ) -> Result<Self, autosurgeon::HydrateError> {
                 Ok(match kind {
                     $( Kind::$variant => AnyRecord::$variant(autosurgeon::hydrate(doc)?), )+
