@@ -199,7 +199,7 @@ fn write(tx: &mut Tx<'_>, record: &AnyRecord, now: Timestamp) -> Result<RecordId
     doc.write(record, now).map_err(|e| Error::document(id, e))?;
     let heads = doc.heads();
     tx.save_document(id, &mut doc, Some(&heads))?;
-    bump(tx, record, &heads)?;
+    bump(tx, record, &heads, false)?;
     Ok(id)
 }
 

@@ -82,6 +82,62 @@ async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history(
     world.stop().await;
 }
 
+/// The pull reads the change sequence along indexes of who may see each record, so a record
+/// that left a rep's view must still be found by that rep's next pull when it changed again
+/// afterwards (its place in the sequence is then the later edit's, not the reassignment's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_reassigned_and_edited_again_while_its_old_rep_is_offline_still_leaves_their_device()
+ {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let a = world.person("rep.a", org.east_team, "sales_rep").await;
+    let b = world.person("rep.b", org.east_team, "sales_rep").await;
+    let m = world
+        .person("manager", org.east_team, "sales_manager")
+        .await;
+    let mut rep_a = world.device(&a).await;
+    let mut rep_b = world.device(&b).await;
+    let mut manager = world.device(&m).await;
+    let id = rep_a
+        .store_mut()
+        .create(customer(a.profile, "杭州西湖茶业有限公司"))
+        .expect("created")
+        .header
+        .id;
+    sync(&mut rep_a).await;
+
+    sync(&mut manager).await;
+    manager
+        .store_mut()
+        .update::<Customer>(id, |c| {
+            c.header.owner_id = Some(b.profile);
+            Ok(())
+        })
+        .expect("reassigned");
+    sync(&mut manager).await;
+    sync(&mut rep_b).await;
+    for tier in ["B", "C"] {
+        rep_b
+            .store_mut()
+            .update::<Customer>(id, |c| {
+                c.tier = Some(tier.into());
+                Ok(())
+            })
+            .expect("edited by B");
+        sync(&mut rep_b).await;
+    }
+
+    let report = sync(&mut rep_a).await;
+    assert_eq!(report.progress.records_removed, 1);
+    assert!(rep_a.store().document_bytes(id).expect("query").is_none());
+    // The manager still sees it, at B's last edit.
+    sync(&mut manager).await;
+    let held: Customer = manager.store().get(id).expect("manager holds it");
+    assert_eq!(held.tier.as_deref(), Some("C"));
+    assert_eq!(held.header.owner_id, Some(b.profile));
+    world.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_moved_to_another_team_swaps_teams_at_the_next_sync_though_no_record_changed() {
     let mut world = World::start().await;

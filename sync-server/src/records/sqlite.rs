@@ -35,8 +35,11 @@ use crate::store::StoreError;
 
 const SYNC_TABLES: &str = "
 CREATE TABLE IF NOT EXISTS sync_counter (
-    id  INTEGER PRIMARY KEY CHECK (id = 1),
-    seq INTEGER NOT NULL
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    seq         INTEGER NOT NULL,
+    -- The sequence number after the last renumbering of every record (an org tree or role
+    -- change): a cursor below it is judged against every record again.
+    relogged_at INTEGER NOT NULL DEFAULT 0
 );
 INSERT OR IGNORE INTO sync_counter (id, seq) VALUES (1, 0);
 -- One row per record: its place in the change sequence and who may see it.
@@ -47,7 +50,11 @@ CREATE TABLE IF NOT EXISTS sync_log (
     owner_id    BLOB,
     org_unit_id BLOB,
     created_by  BLOB,
-    shared_with BLOB                -- concatenated 16-byte ids
+    shared_with BLOB,               -- concatenated 16-byte ids
+    -- The sequence number at which the record last changed who may see it (or may have
+    -- left a device that cannot see it); 0 when never. A device whose cursor is below it may
+    -- hold the record without seeing it any more.
+    moved_at    INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 -- What each device holds: the heads it was sent (at which page cursor; 0 = it pushed them),
 -- or when it was told to delete the record.
@@ -61,6 +68,38 @@ CREATE TABLE IF NOT EXISTS device_records (
     PRIMARY KEY (device_id, record_id)
 ) WITHOUT ROWID;
 ";
+
+/// Added after the first release: brings an older tenant file up to [`SYNC_TABLES`]. Its
+/// records carry no `moved_at`, so every cursor it already handed out is judged against
+/// every record once more (`relogged_at`), as before.
+const SYNC_UPGRADE_MOVED_AT: &str = "
+ALTER TABLE sync_log ADD COLUMN moved_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_counter ADD COLUMN relogged_at INTEGER NOT NULL DEFAULT 0;
+UPDATE sync_counter SET relogged_at = seq;
+";
+
+/// A pull reads the sequence along these: a user's own records, the unowned ones, each unit
+/// they see, records shared with someone, records that moved.
+const SYNC_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS sync_log_owner ON sync_log(owner_id, seq);
+CREATE INDEX IF NOT EXISTS sync_log_unit ON sync_log(org_unit_id, seq);
+CREATE INDEX IF NOT EXISTS sync_log_shared ON sync_log(seq) WHERE length(shared_with) > 0;
+CREATE INDEX IF NOT EXISTS sync_log_moved ON sync_log(moved_at) WHERE moved_at > 0;
+";
+
+/// Creates or upgrades the sync tables of a tenant's store.
+fn prepare_sync_tables(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SYNC_TABLES)?;
+    let has_moved_at: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('sync_log') WHERE name = 'moved_at'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_moved_at {
+        conn.execute_batch(&format!("BEGIN; {SYNC_UPGRADE_MOVED_AT} COMMIT;"))?;
+    }
+    conn.execute_batch(SYNC_INDEXES)
+}
 
 /// Tenants' records in SQLite files under one directory.
 #[derive(Clone)]
@@ -180,10 +219,7 @@ impl SqliteRecords {
             .connection()
             .pragma_update(None, "synchronous", "FULL")
             .map_err(backend)?;
-        store
-            .connection()
-            .execute_batch(SYNC_TABLES)
-            .map_err(backend)?;
+        prepare_sync_tables(store.connection()).map_err(backend)?;
         let found = Arc::new(Tenant {
             store: Mutex::new(store),
             queue: Mutex::new(Vec::new()),
@@ -248,35 +284,102 @@ impl SqliteRecords {
     }
 }
 
-/// Renumbers a record in the change sequence and records who may see it.
-pub(crate) fn bump(tx: &Tx<'_>, record: &AnyRecord, heads: &[ChangeHash]) -> Result<u64, Error> {
-    let conn = tx.connection();
+/// The next number of the change sequence (read, then written: a statement with
+/// `RETURNING` opens a statement journal, which makes the search index flush its pending
+/// entries once per record instead of once per call).
+fn next_seq(conn: &rusqlite::Connection) -> Result<i64, Error> {
     let seq: i64 = conn
-        .prepare_cached("UPDATE sync_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq")?
-        .query_row([], |r| r.get(0))?;
+        .prepare_cached("SELECT seq FROM sync_counter WHERE id = 1")?
+        .query_row([], |r| r.get::<_, i64>(0))?
+        + 1;
+    conn.prepare_cached("UPDATE sync_counter SET seq = ?1 WHERE id = 1")?
+        .execute([seq])?;
+    Ok(seq)
+}
+
+/// Who may see a record, as the sequence keeps it.
+#[derive(PartialEq)]
+struct Reach {
+    owner: Option<RecordId>,
+    unit: Option<RecordId>,
+    created_by: Option<RecordId>,
+    shared: Vec<u8>,
+}
+
+/// Renumbers a record in the change sequence and records who may see it. `left_holder`:
+/// a device holds the record that may not see it (a device pushed a record it cannot see).
+pub(crate) fn bump(
+    tx: &Tx<'_>,
+    record: &AnyRecord,
+    heads: &[ChangeHash],
+    left_holder: bool,
+) -> Result<u64, Error> {
+    let conn = tx.connection();
+    let seq = next_seq(conn)?;
     let h = record.header();
-    let shared: Vec<u8> = h
-        .shared_with
-        .iter()
-        .flat_map(|id| id.as_uuid().as_bytes().to_vec())
-        .collect();
+    let reach = Reach {
+        owner: h.owner_id,
+        unit: h.org_unit_id,
+        created_by: h.created_by,
+        shared: h
+            .shared_with
+            .iter()
+            .flat_map(|id| id.as_uuid().as_bytes().to_vec())
+            .collect(),
+    };
+    let before: Option<(Reach, i64)> = conn
+        .prepare_cached(
+            "SELECT owner_id, org_unit_id, created_by, shared_with, moved_at FROM sync_log
+             WHERE record_id = ?1",
+        )?
+        .query_row([h.id], |r| {
+            Ok((
+                Reach {
+                    owner: r.get(0)?,
+                    unit: r.get(1)?,
+                    created_by: r.get(2)?,
+                    shared: r.get::<_, Option<Vec<u8>>>(3)?.unwrap_or_default(),
+                },
+                r.get(4)?,
+            ))
+        })
+        .optional()?;
+    let moved_at = match &before {
+        _ if left_holder => seq,
+        Some((was, _)) if *was != reach => seq,
+        Some((_, moved_at)) => *moved_at,
+        None => 0,
+    };
     conn.prepare_cached(
-        "INSERT INTO sync_log (record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO sync_log
+             (record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with, moved_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(record_id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads,
              owner_id = excluded.owner_id, org_unit_id = excluded.org_unit_id,
-             created_by = excluded.created_by, shared_with = excluded.shared_with",
+             created_by = excluded.created_by, shared_with = excluded.shared_with,
+             moved_at = excluded.moved_at",
     )?
     .execute(params![
         h.id,
         seq,
         encode_heads(heads),
-        h.owner_id,
-        h.org_unit_id,
-        h.created_by,
-        shared
+        reach.owner,
+        reach.unit,
+        reach.created_by,
+        reach.shared,
+        moved_at
     ])?;
     Ok(seq as u64)
+}
+
+/// Moves a record to the end of the change sequence as having left someone's view, though
+/// it did not change: a device holds it that may not see it.
+fn relog_moved(tx: &Tx<'_>, id: RecordId) -> Result<(), Error> {
+    let conn = tx.connection();
+    let seq = next_seq(conn)?;
+    conn.prepare_cached("UPDATE sync_log SET seq = ?2, moved_at = ?2 WHERE record_id = ?1")?
+        .execute(params![id, seq])?;
+    Ok(())
 }
 
 fn mark_held(
@@ -314,6 +417,7 @@ fn mark_held(
 fn push_blocking(tx: &mut Tx<'_>, push: &Push) -> Result<Vec<Verdict>, Error> {
     {
         let view = TenantView::load(tx)?;
+        let author = view.tree.viewer(&push.author);
         let mut verdicts = Vec::with_capacity(push.records.len());
         for pushed in &push.records {
             match review::merge(tx, &view, push, pushed)? {
@@ -337,7 +441,7 @@ fn push_blocking(tx: &mut Tx<'_>, push: &Push) -> Result<Vec<Verdict>, Error> {
                     heads,
                     device_current,
                 } => {
-                    bump(tx, &record, &heads)?;
+                    bump(tx, &record, &heads, !author.can_see(record.header()))?;
                     let encoded = encode_heads(&heads);
                     mark_held(
                         tx,
@@ -350,7 +454,13 @@ fn push_blocking(tx: &mut Tx<'_>, push: &Push) -> Result<Vec<Verdict>, Error> {
                 }
                 Merged::Rejected(rejected) => {
                     if rejected.server_doc.is_some() {
+                        // The device adopts the server's version; when it may not see the
+                        // record, its next pull must find the record and remove it.
                         mark_held(tx, push.device, pushed.id, None, 0)?;
+                        if logged(tx, pushed.id)?.is_some_and(|row| !author.can_see(&row.header()))
+                        {
+                            relog_moved(tx, pushed.id)?;
+                        }
                     }
                     verdicts.push(Verdict::Rejected(rejected));
                 }
@@ -360,6 +470,7 @@ fn push_blocking(tx: &mut Tx<'_>, push: &Push) -> Result<Vec<Verdict>, Error> {
     }
 }
 
+/// A record's row in the change sequence.
 struct LogRow {
     id: RecordId,
     seq: u64,
@@ -370,6 +481,52 @@ struct LogRow {
     shared: Option<Vec<u8>>,
 }
 
+const LOG_COLUMNS: &str = "record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with";
+
+impl LogRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<LogRow> {
+        Ok(LogRow {
+            id: r.get(0)?,
+            seq: r.get::<_, i64>(1)? as u64,
+            heads: r.get(2)?,
+            owner: r.get(3)?,
+            unit: r.get(4)?,
+            created_by: r.get(5)?,
+            shared: r.get(6)?,
+        })
+    }
+
+    /// What the visibility rule reads of the record.
+    fn header(&self) -> Header {
+        let mut shared_with = IdSet::new();
+        for chunk in self.shared.as_deref().unwrap_or_default().chunks_exact(16) {
+            if let Ok(uuid) = uuid::Uuid::from_slice(chunk) {
+                shared_with.insert(RecordId::from_uuid(uuid));
+            }
+        }
+        Header {
+            id: self.id,
+            owner_id: self.owner,
+            org_unit_id: self.unit,
+            shared_with,
+            created_at: Timestamp::default(),
+            created_by: self.created_by,
+            deleted: None,
+        }
+    }
+}
+
+/// The record's row in the change sequence, if it has one.
+fn logged(tx: &Tx<'_>, id: RecordId) -> Result<Option<LogRow>, Error> {
+    Ok(tx
+        .connection()
+        .prepare_cached(&format!(
+            "SELECT {LOG_COLUMNS} FROM sync_log WHERE record_id = ?1"
+        ))?
+        .query_row([id], LogRow::read)
+        .optional()?)
+}
+
 struct HeldRow {
     held: bool,
     heads: Option<Vec<u8>>,
@@ -377,166 +534,159 @@ struct HeldRow {
     removed_cursor: u64,
 }
 
+/// What the device holds of a record or was told to delete.
+fn held_row(tx: &Tx<'_>, device: &[u8], id: RecordId) -> Result<Option<HeldRow>, Error> {
+    Ok(tx
+        .connection()
+        .prepare_cached(
+            "SELECT held, heads, heads_cursor, removed_cursor FROM device_records
+             WHERE device_id = ?1 AND record_id = ?2",
+        )?
+        .query_row(params![device, id], |r| {
+            Ok(HeldRow {
+                held: r.get(0)?,
+                heads: r.get(1)?,
+                heads_cursor: r.get::<_, i64>(2)? as u64,
+                removed_cursor: r.get::<_, i64>(3)? as u64,
+            })
+        })
+        .optional()?)
+}
+
+/// The SQL of the next rows of the change sequence a pull must judge, after `?1`, at most
+/// `?2`, in order: the whole sequence when `everything`; otherwise only the rows the user
+/// might see (their own, the unowned, those shared with someone, those of each unit they
+/// see: `?3` is the user, `?4`… the units) and the rows that moved after the cursor (a
+/// device may hold them without seeing them any more). Each part is read along its own
+/// index and stops at `?2` rows; the first `?2` of their union are the first `?2` of the
+/// sequence one filter over the whole sequence would give.
+fn scan_sql(everything: bool, units: usize) -> String {
+    if everything {
+        return format!("SELECT {LOG_COLUMNS} FROM sync_log WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    }
+    let part = |filter: &str| {
+        format!(
+            "SELECT * FROM (SELECT {LOG_COLUMNS} FROM sync_log WHERE {filter} ORDER BY seq LIMIT ?2)"
+        )
+    };
+    let mut parts = vec![
+        part("owner_id = ?3 AND seq > ?1"),
+        part("owner_id IS NULL AND seq > ?1"),
+        part("length(shared_with) > 0 AND seq > ?1"),
+        part("moved_at > ?1"),
+    ];
+    for u in 0..units {
+        parts.push(part(&format!("org_unit_id = ?{} AND seq > ?1", u + 4)));
+    }
+    format!("{} ORDER BY seq LIMIT ?2", parts.join(" UNION "))
+}
+
+/// Whether a pull reads the whole sequence after the cursor: for a user who sees everything,
+/// or from a cursor older than the last renumbering (whose moves are not recorded per row).
+fn scans_everything(visible: &Visibility, cursor: u64, relogged_at: i64) -> bool {
+    matches!(visible, Visibility::All) || (cursor as i64) < relogged_at
+}
+
 fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error> {
     const BATCH: i64 = 1024;
-    {
-        let tree = fieldsales_core::scope::OrgTree::load(tx.connection())?;
-        let viewer = tree.viewer(&pull.viewer);
-        let conn = tx.connection();
-        let device = pull.device.as_bytes().as_slice();
-        // What the device holds or was told to delete, read once for the page.
-        let held: HashMap<RecordId, HeldRow> = {
-            let mut stmt = conn.prepare_cached(
-                "SELECT record_id, held, heads, heads_cursor, removed_cursor FROM device_records
-                 WHERE device_id = ?1",
-            )?;
-            let rows = stmt.query_map([device], |r| {
-                Ok((
-                    r.get(0)?,
-                    HeldRow {
-                        held: r.get(1)?,
-                        heads: r.get(2)?,
-                        heads_cursor: r.get::<_, i64>(3)? as u64,
-                        removed_cursor: r.get::<_, i64>(4)? as u64,
-                    },
-                ))
-            })?;
+    let tree = fieldsales_core::scope::OrgTree::load(tx.connection())?;
+    let viewer = tree.viewer(&pull.viewer);
+    let device = pull.device.as_bytes().as_slice();
+    let relogged_at: i64 = tx
+        .connection()
+        .prepare_cached("SELECT relogged_at FROM sync_counter WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    // SQL narrows the scan to rows the user might see or the device might hold; the rule
+    // itself is applied below, in Rust, by the one `can_see`.
+    let everything = scans_everything(viewer.visible_units(), pull.cursor, relogged_at);
+    let units: Vec<RecordId> = match viewer.visible_units() {
+        Visibility::Units(set) if !everything => set.iter().copied().collect(),
+        _ => Vec::new(),
+    };
+    let sql = scan_sql(everything, units.len());
+    let mut page = Page {
+        cursor: pull.cursor,
+        ..Page::default()
+    };
+    let mut sent: Vec<(RecordId, Vec<u8>)> = Vec::new();
+    let mut scanned = 0usize;
+    let mut bytes = 0usize;
+    let mut reached_end = false;
+    'scan: loop {
+        let rows: Vec<LogRow> = {
+            let mut stmt = tx.connection().prepare_cached(&sql)?;
+            let mut values: Vec<rusqlite::types::Value> =
+                vec![(page.cursor as i64).into(), BATCH.into()];
+            if !everything {
+                values.push(pull.viewer.user_id.as_bytes().to_vec().into());
+                values.extend(units.iter().map(|u| u.as_bytes().to_vec().into()));
+            }
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), LogRow::read)?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        // SQL narrows the scan to rows the user might see or the device knows of; the rule
-        // itself is applied below, in Rust, by the one `can_see`.
-        let (all, units) = match viewer.visible_units() {
-            Visibility::All => (true, String::from("[]")),
-            Visibility::Units(set) => (
-                false,
-                format!(
-                    "[{}]",
-                    set.iter()
-                        .map(|u| format!("\"{}\"", hex::encode_upper(u.as_uuid().as_bytes())))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                ),
-            ),
-        };
-        let mut page = Page {
-            cursor: pull.cursor,
-            ..Page::default()
-        };
-        let mut sent: Vec<(RecordId, Vec<u8>)> = Vec::new();
-        let mut scanned = 0usize;
-        let mut bytes = 0usize;
-        let mut reached_end = false;
-        'scan: loop {
-            let rows: Vec<LogRow> = {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with
-                     FROM sync_log
-                     WHERE seq > ?1 AND (?2 OR owner_id = ?3 OR owner_id IS NULL
-                         OR length(shared_with) > 0
-                         OR hex(org_unit_id) IN (SELECT value FROM json_each(?4))
-                         OR record_id IN (SELECT record_id FROM device_records WHERE device_id = ?5))
-                     ORDER BY seq LIMIT ?6",
-                )?;
-                let rows = stmt.query_map(
-                    params![
-                        page.cursor as i64,
-                        all,
-                        pull.viewer.user_id,
-                        units,
-                        device,
-                        BATCH
-                    ],
-                    |r| {
-                        Ok(LogRow {
-                            id: r.get(0)?,
-                            seq: r.get::<_, i64>(1)? as u64,
-                            heads: r.get(2)?,
-                            owner: r.get(3)?,
-                            unit: r.get(4)?,
-                            created_by: r.get(5)?,
-                            shared: r.get(6)?,
-                        })
-                    },
-                )?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            let full = rows.len() as i64 == BATCH;
-            for row in rows {
-                if page.records.len() >= pull.limit
-                    || (bytes >= pull.max_bytes && !page.records.is_empty())
-                    || scanned >= pull.max_scan
-                {
-                    page.has_more = true;
-                    break 'scan;
+        let full = rows.len() as i64 == BATCH;
+        for row in rows {
+            if page.records.len() >= pull.limit
+                || (bytes >= pull.max_bytes && !page.records.is_empty())
+                || scanned >= pull.max_scan
+            {
+                page.has_more = true;
+                break 'scan;
+            }
+            scanned += 1;
+            page.cursor = row.seq;
+            let held = held_row(tx, device, row.id)?;
+            if viewer.can_see(&row.header()) {
+                let current = held.as_ref().is_some_and(|h| {
+                    h.held
+                        && h.heads.as_deref() == Some(row.heads.as_slice())
+                        && h.heads_cursor <= pull.cursor
+                });
+                if current {
+                    continue;
                 }
-                scanned += 1;
-                page.cursor = row.seq;
-                let held = held.get(&row.id);
-                let mut shared_with = IdSet::new();
-                for chunk in row.shared.as_deref().unwrap_or_default().chunks_exact(16) {
-                    if let Ok(uuid) = uuid::Uuid::from_slice(chunk) {
-                        shared_with.insert(RecordId::from_uuid(uuid));
-                    }
-                }
-                let header = Header {
+                let doc: Option<Vec<u8>> = tx
+                    .connection()
+                    .prepare_cached("SELECT doc FROM documents WHERE id = ?1")?
+                    .query_row([row.id], |r| r.get(0))
+                    .optional()?;
+                let Some(doc) = doc else { continue };
+                bytes += doc.len();
+                sent.push((row.id, row.heads.clone()));
+                page.records.push(PulledRecord {
                     id: row.id,
-                    owner_id: row.owner,
-                    org_unit_id: row.unit,
-                    shared_with,
-                    created_at: Timestamp::default(),
-                    created_by: row.created_by,
-                    deleted: None,
-                };
-                if viewer.can_see(&header) {
-                    let current = held.is_some_and(|h| {
-                        h.held
-                            && h.heads.as_deref() == Some(row.heads.as_slice())
-                            && h.heads_cursor <= pull.cursor
-                    });
-                    if current {
-                        continue;
-                    }
-                    let doc: Option<Vec<u8>> = conn
-                        .prepare_cached("SELECT doc FROM documents WHERE id = ?1")?
-                        .query_row([row.id], |r| r.get(0))
-                        .optional()?;
-                    let Some(doc) = doc else { continue };
-                    bytes += doc.len();
-                    sent.push((row.id, row.heads.clone()));
-                    page.records.push(PulledRecord {
-                        id: row.id,
-                        doc: Bytes(doc),
-                        heads: Bytes(row.heads),
-                    });
-                } else if held.is_some_and(|h| h.held || h.removed_cursor > pull.cursor) {
-                    page.removed.push(row.id);
-                }
-            }
-            if !full {
-                reached_end = true;
-                break;
+                    doc: Bytes(doc),
+                    heads: Bytes(row.heads),
+                });
+            } else if held.is_some_and(|h| h.held || h.removed_cursor > pull.cursor) {
+                page.removed.push(row.id);
             }
         }
-        if reached_end {
-            // Rows the filter skipped are behind the cursor too: nothing for this device.
-            let last: i64 = conn
-                .prepare_cached("SELECT seq FROM sync_counter WHERE id = 1")?
-                .query_row([], |r| r.get(0))?;
-            page.cursor = page.cursor.max(last as u64);
+        if !full {
+            reached_end = true;
+            break;
         }
-        for (id, heads) in &sent {
-            mark_held(tx, pull.device, *id, Some(heads), page.cursor)?;
-        }
-        for id in &page.removed {
-            tx.connection()
-                .prepare_cached(
-                    "UPDATE device_records SET held = 0, heads = NULL, removed_cursor = ?3
-                     WHERE device_id = ?1 AND record_id = ?2",
-                )?
-                .execute(params![device, id, page.cursor as i64])?;
-        }
-        Ok(page)
     }
+    if reached_end {
+        // Rows the filter skipped are behind the cursor too: nothing for this device.
+        let last: i64 = tx
+            .connection()
+            .prepare_cached("SELECT seq FROM sync_counter WHERE id = 1")?
+            .query_row([], |r| r.get(0))?;
+        page.cursor = page.cursor.max(last as u64);
+    }
+    for (id, heads) in &sent {
+        mark_held(tx, pull.device, *id, Some(heads), page.cursor)?;
+    }
+    for id in &page.removed {
+        tx.connection()
+            .prepare_cached(
+                "UPDATE device_records SET held = 0, heads = NULL, removed_cursor = ?3
+                 WHERE device_id = ?1 AND record_id = ?2",
+            )?
+            .execute(params![device, id, page.cursor as i64])?;
+    }
+    Ok(page)
 }
 
 fn me_blocking(tx: &Tx<'_>, profile: RecordId) -> Result<Option<Me>, Error> {
@@ -616,7 +766,7 @@ fn put_blocking(
         if before.is_some_and(|before| changes_visibility(&before, &record)) {
             relog_all(tx)?;
         }
-        bump(tx, &record, &heads)?;
+        bump(tx, &record, &heads, false)?;
         Ok(Ok(id))
     })
 }
@@ -649,7 +799,7 @@ fn relog_all(tx: &Tx<'_>) -> Result<(), Error> {
     // Every new number is above every old one, so the UNIQUE sequence never collides midway.
     conn.execute("UPDATE sync_log SET seq = seq + ?1", [last])?;
     conn.execute(
-        "UPDATE sync_counter SET seq = seq + ?1 WHERE id = 1",
+        "UPDATE sync_counter SET seq = seq + ?1, relogged_at = seq + ?1 WHERE id = 1",
         [last],
     )?;
     tracing::info!(
@@ -789,5 +939,53 @@ mod tests {
             }
         }
         assert_eq!(count_rows(&records, tenant).await, 30);
+    }
+
+    /// A tenant file from before `moved_at`: upgraded on open, and every cursor handed out
+    /// before is judged against the whole sequence again (as the old pull did), so a record
+    /// that left someone's view before the upgrade still leaves their device.
+    #[test]
+    fn an_older_tenant_file_is_upgraded_and_older_cursors_rescan_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let tenant = TenantId::new();
+        {
+            let store = CoreStore::open(dir.path().join(format!("{tenant}.sqlite3"))).unwrap();
+            store
+                .connection()
+                .execute_batch(
+                    "CREATE TABLE sync_counter (id INTEGER PRIMARY KEY CHECK (id = 1),
+                         seq INTEGER NOT NULL);
+                     INSERT INTO sync_counter (id, seq) VALUES (1, 42);
+                     CREATE TABLE sync_log (record_id BLOB PRIMARY KEY,
+                         seq INTEGER NOT NULL UNIQUE, heads BLOB NOT NULL, owner_id BLOB,
+                         org_unit_id BLOB, created_by BLOB, shared_with BLOB) WITHOUT ROWID;
+                     INSERT INTO sync_log (record_id, seq, heads) VALUES (x'01', 42, x'');",
+                )
+                .unwrap();
+        }
+        let records = SqliteRecords::new(dir.path());
+        let found = records.tenant(tenant).unwrap();
+        let store = found.store.lock().unwrap();
+        let (seq, relogged_at): (i64, i64) = store
+            .connection()
+            .query_row("SELECT seq, relogged_at FROM sync_counter", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((seq, relogged_at), (42, 42));
+        let moved_at: i64 = store
+            .connection()
+            .query_row("SELECT moved_at FROM sync_log", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(moved_at, 0);
+        let team = Visibility::Units([RecordId::new()].into_iter().collect());
+        assert!(scans_everything(&team, 41, relogged_at));
+        assert!(!scans_everything(&team, 42, relogged_at));
+        assert!(scans_everything(&Visibility::All, 42, relogged_at));
+        // Opening again does not upgrade twice.
+        drop(store);
+        drop(found);
+        let again = SqliteRecords::new(dir.path());
+        again.tenant(tenant).unwrap();
     }
 }
