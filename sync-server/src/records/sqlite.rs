@@ -564,19 +564,25 @@ fn scan_sql(everything: bool, units: usize) -> String {
     if everything {
         return format!("SELECT {LOG_COLUMNS} FROM sync_log WHERE seq > ?1 ORDER BY seq LIMIT ?2");
     }
-    let part = |filter: &str| {
+    // Each part names its index: ordered by `seq` with a limit, the planner would otherwise
+    // rather walk the whole sequence in order than sort a few rows found by an index.
+    let part = |index: &str, filter: &str| {
         format!(
-            "SELECT * FROM (SELECT {LOG_COLUMNS} FROM sync_log WHERE {filter} ORDER BY seq LIMIT ?2)"
+            "SELECT * FROM (SELECT {LOG_COLUMNS} FROM sync_log INDEXED BY {index}
+                 WHERE {filter} ORDER BY seq LIMIT ?2)"
         )
     };
     let mut parts = vec![
-        part("owner_id = ?3 AND seq > ?1"),
-        part("owner_id IS NULL AND seq > ?1"),
-        part("length(shared_with) > 0 AND seq > ?1"),
-        part("moved_at > ?1"),
+        part("sync_log_owner", "owner_id = ?3 AND seq > ?1"),
+        part("sync_log_owner", "owner_id IS NULL AND seq > ?1"),
+        part("sync_log_shared", "length(shared_with) > 0 AND seq > ?1"),
+        part("sync_log_moved", "moved_at > 0 AND moved_at > ?1"),
     ];
     for u in 0..units {
-        parts.push(part(&format!("org_unit_id = ?{} AND seq > ?1", u + 4)));
+        parts.push(part(
+            "sync_log_unit",
+            &format!("org_unit_id = ?{} AND seq > ?1", u + 4),
+        ));
     }
     format!("{} ORDER BY seq LIMIT ?2", parts.join(" UNION "))
 }
