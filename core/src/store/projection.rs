@@ -57,29 +57,161 @@ pub fn remove(conn: &Connection, id: RecordId, kind: &str) -> rusqlite::Result<(
     }
     conn.prepare_cached("DELETE FROM records WHERE id = ?1")?
         .execute([id])?;
-    conn.prepare_cached("DELETE FROM record_shares WHERE record_id = ?1")?
-        .execute([id])?;
-    if let Ok(kind) = kind.parse::<Kind>() {
-        for (k, table) in KIND_TABLES {
-            if *k == kind {
-                conn.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?
-                    .execute([id])?;
-            }
+    match kind.parse::<Kind>() {
+        Ok(kind) => remove_derived(conn, id, kind),
+        Err(_) => {
+            conn.prepare_cached("DELETE FROM record_shares WHERE record_id = ?1")?
+                .execute([id])?;
+            Ok(())
         }
-        for (k, table, column) in CHILD_TABLES {
-            if *k == kind {
-                conn.prepare_cached(&format!("DELETE FROM {table} WHERE {column} = ?1"))?
-                    .execute([id])?;
-            }
+    }
+}
+
+/// Replaces every row derived from `record`.
+///
+/// A record already here keeps its row id, and its entries in the two full-text indexes stay
+/// as they are when the text they index did not change: every entry deleted from a
+/// contentless FTS5 index first flushes the index's pending entries into a new segment, so an
+/// edit that touches no name (most edits) would otherwise cost two index writes and their
+/// merging.
+pub fn write(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
+    let header = record.header();
+    let id = header.id;
+    let kind = record.kind();
+    let old: Option<(i64, String, Option<String>, bool)> = conn
+        .prepare_cached("SELECT rid, kind, search_text, deleted FROM records WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let Some((rid, old_kind, old_text, old_deleted)) = old else {
+        return insert(conn, record);
+    };
+    if old_kind != kind.as_str() {
+        remove(conn, id, &old_kind)?;
+        return insert(conn, record);
+    }
+    let old_grams = match record {
+        AnyRecord::Customer(_) => Some(stored_grams(conn, id)?),
+        _ => None,
+    };
+    remove_derived(conn, id, kind)?;
+
+    let deleted = header.is_deleted();
+    let index = record.index();
+    let search_text = index.search_text.as_deref().map(fold_width_and_case);
+    conn.prepare_cached(
+        "UPDATE records SET owner_id = ?2, org_unit_id = ?3, customer_id = ?4, status = ?5,
+             occurred_at = ?6, local_date = ?7, title = ?8, search_text = ?9, created_at = ?10,
+             deleted = ?11
+         WHERE rid = ?1",
+    )?
+    .execute(params![
+        rid,
+        header.owner_id,
+        header.org_unit_id,
+        index.customer_id,
+        index.status,
+        index.occurred_at,
+        index.local_date,
+        index.title,
+        search_text,
+        header.created_at,
+        b(deleted),
+    ])?;
+    let indexed = |text: Option<String>, deleted: bool| text.filter(|_| !deleted);
+    let (was, now) = (
+        indexed(old_text, old_deleted),
+        indexed(search_text, deleted),
+    );
+    if was != now {
+        if was.is_some() {
+            conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
+                .execute([rid])?;
+        }
+        if let Some(text) = &now {
+            conn.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?
+                .execute(params![rid, text])?;
+        }
+    }
+    insert_shares(conn, record)?;
+    write_kind(conn, record, deleted)?;
+    if let AnyRecord::Customer(c) = record {
+        let grams = grams_of(customer_norms(c).iter().map(|(_, norm)| norm.as_str()));
+        if old_grams.as_ref() != Some(&grams) {
+            conn.prepare_cached("DELETE FROM customer_grams WHERE rowid = ?1")?
+                .execute([rid])?;
+            insert_grams(conn, rid, &grams)?;
         }
     }
     Ok(())
 }
 
-/// Replaces every row derived from `record`.
-pub fn write(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
-    remove(conn, record.header().id, record.kind().as_str())?;
-    insert(conn, record)
+/// Drops the rows derived from record `id` other than its `records` row and its full-text
+/// entries: who it is shared with, its kind's row and child rows.
+fn remove_derived(conn: &Connection, id: RecordId, kind: Kind) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM record_shares WHERE record_id = ?1")?
+        .execute([id])?;
+    for (k, table) in KIND_TABLES {
+        if *k == kind {
+            conn.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?
+                .execute([id])?;
+        }
+    }
+    for (k, table, column) in CHILD_TABLES {
+        if *k == kind {
+            conn.prepare_cached(&format!("DELETE FROM {table} WHERE {column} = ?1"))?
+                .execute([id])?;
+        }
+    }
+    Ok(())
+}
+
+/// A customer's normalised names, by source (the duplicate check's `customer_names`).
+fn customer_norms(c: &crate::record::Customer) -> Vec<(&'static str, String)> {
+    [
+        ("legal", Some(c.legal_name.as_str())),
+        ("short", c.short_name.as_deref()),
+        ("english", c.english_name.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(source, name)| {
+        let norm = normalize_company_name(name?);
+        (!norm.is_empty()).then_some((source, norm))
+    })
+    .collect()
+}
+
+/// What `customer_grams` indexes for a customer with these normalised names.
+fn grams_of<'a>(norms: impl Iterator<Item = &'a str>) -> String {
+    let mut grams: Vec<String> = norms.flat_map(name_grams).collect();
+    grams.sort();
+    grams.dedup();
+    grams.join(" ")
+}
+
+/// What `customer_grams` holds for customer `id`, from its stored normalised names.
+fn stored_grams(conn: &Connection, id: RecordId) -> rusqlite::Result<String> {
+    let mut stmt = conn.prepare_cached("SELECT norm FROM customer_names WHERE customer_id = ?1")?;
+    let norms = stmt
+        .query_map([id], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(grams_of(norms.iter().map(String::as_str)))
+}
+
+fn insert_grams(conn: &Connection, rid: i64, grams: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO customer_grams (rowid, grams) VALUES (?1, ?2)")?
+        .execute(params![rid, grams])?;
+    Ok(())
+}
+
+fn insert_shares(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
+    let header = record.header();
+    let mut share = conn.prepare_cached(
+        "INSERT OR IGNORE INTO record_shares (record_id, user_id) VALUES (?1, ?2)",
+    )?;
+    for user in header.shared_with.iter() {
+        share.execute(params![header.id, user])?;
+    }
+    Ok(())
 }
 
 /// Writes the rows of a record that has none yet.
@@ -117,23 +249,16 @@ pub fn insert(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
         conn.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?
             .execute(params![rid, text])?;
     }
-    {
-        let mut share = conn.prepare_cached(
-            "INSERT OR IGNORE INTO record_shares (record_id, user_id) VALUES (?1, ?2)",
-        )?;
-        for user in header.shared_with.iter() {
-            share.execute(params![id, user])?;
-        }
+    insert_shares(conn, record)?;
+    write_kind(conn, record, deleted)?;
+    if let AnyRecord::Customer(c) = record {
+        let grams = grams_of(customer_norms(c).iter().map(|(_, norm)| norm.as_str()));
+        insert_grams(conn, rid, &grams)?;
     }
-    write_kind(conn, record, rid, deleted)
+    Ok(())
 }
 
-fn write_kind(
-    conn: &Connection,
-    record: &AnyRecord,
-    rid: i64,
-    deleted: bool,
-) -> rusqlite::Result<()> {
+fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite::Result<()> {
     let d = b(deleted);
     match record {
         AnyRecord::OrgUnit(u) => {
@@ -195,28 +320,14 @@ fn write_kind(
                 })),
                 d
             ])?;
-            // The duplicate check keeps deleted (voided) customers too.
+            // The duplicate check keeps deleted (voided) customers too. (Their bigrams go to
+            // `customer_grams` in `insert` and `write`, which know whether they changed.)
             let mut names = conn.prepare_cached(
                 "INSERT OR REPLACE INTO customer_names (customer_id, norm, source) VALUES (?1, ?2, ?3)",
             )?;
-            let mut grams: Vec<String> = Vec::new();
-            for (source, name) in [
-                ("legal", Some(c.legal_name.as_str())),
-                ("short", c.short_name.as_deref()),
-                ("english", c.english_name.as_deref()),
-            ] {
-                let Some(name) = name else { continue };
-                let norm = normalize_company_name(name);
-                if norm.is_empty() {
-                    continue;
-                }
+            for (source, norm) in customer_norms(c) {
                 names.execute(params![c.header.id, norm, source])?;
-                grams.extend(name_grams(&norm));
             }
-            grams.sort();
-            grams.dedup();
-            conn.prepare_cached("INSERT INTO customer_grams (rowid, grams) VALUES (?1, ?2)")?
-                .execute(params![rid, grams.join(" ")])?;
         }
         AnyRecord::Contact(c) => {
             conn.prepare_cached(

@@ -86,3 +86,66 @@ fn odd_queries_are_harmless() {
         store.search(q, &[], 10).unwrap();
     }
 }
+
+/// An edit keeps a record's search entries unless it changes what they index: the search and
+/// the duplicate check follow renames and deletions, and the indexes equal a rebuild from the
+/// documents after each step.
+#[test]
+fn edits_renames_and_deletions_keep_search_and_the_duplicate_check_exact() {
+    use fieldsales_core::record::Customer;
+    let (mut store, huawei, _) = store_with_customers();
+    let consistent = |store: &Store| {
+        let report = store.check_consistency().unwrap();
+        assert!(report.is_consistent(), "{report:?}");
+    };
+    let near = |store: &Store, name: &str| -> Vec<RecordId> {
+        let probe = testing::customer(RecordId::new(), name);
+        let report = store.find_duplicates(&probe, 0.3).unwrap();
+        report
+            .exact
+            .into_iter()
+            .chain(report.near)
+            .map(|n| n.id)
+            .collect()
+    };
+    assert!(near(&store, "华为技术股份公司").contains(&huawei));
+
+    store
+        .update::<Customer>(huawei, |c| {
+            c.tier = Some("B".into());
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        ids(&store, "华为"),
+        vec![huawei],
+        "an edit elsewhere keeps the entry"
+    );
+    consistent(&store);
+
+    store
+        .update::<Customer>(huawei, |c| {
+            c.legal_name = "鸿蒙智能科技有限公司".into();
+            Ok(())
+        })
+        .unwrap();
+    assert!(ids(&store, "华为").is_empty(), "the old name is gone");
+    assert_eq!(ids(&store, "鸿蒙智能"), vec![huawei]);
+    assert!(!near(&store, "华为技术股份公司").contains(&huawei));
+    assert!(
+        near(&store, "鸿蒙智能电子有限公司").contains(&huawei),
+        "a close new name is found by the new name's bigrams"
+    );
+    consistent(&store);
+
+    store.delete(huawei, None, Some("合并".into())).unwrap();
+    assert!(
+        ids(&store, "鸿蒙智能").is_empty(),
+        "a deleted customer is not found"
+    );
+    assert!(
+        near(&store, "鸿蒙智能科技公司").contains(&huawei),
+        "the duplicate check keeps deleted customers"
+    );
+    consistent(&store);
+}
