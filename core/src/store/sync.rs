@@ -181,6 +181,25 @@ impl Tx<'_> {
         self.store_doc(id, doc, record, acked)
     }
 
+    /// Stores `record` whose document was already saved as `bytes` at `heads` (encoded
+    /// elsewhere, off the writing thread), with its projections; the heads count as
+    /// acknowledged.
+    pub fn save_encoded(
+        &mut self,
+        id: RecordId,
+        bytes: &[u8],
+        heads: &[ChangeHash],
+        record: &AnyRecord,
+    ) -> Result<()> {
+        if record.header().id != id {
+            return Err(Error::InvalidInput {
+                field: "record id",
+                detail: format!("document for {id} holds {}", record.header().id),
+            });
+        }
+        self.store_encoded(id, bytes, heads, record)
+    }
+
     /// Sets the local copy of `id` aside as a refused edit (changes not acknowledged and the
     /// whole document as the user had it), then removes it. Does nothing when the record is
     /// not here. Returns whether a copy was kept.

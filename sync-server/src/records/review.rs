@@ -169,31 +169,74 @@ const ADMIN_KINDS: &[Kind] = &[
     Kind::ProcessConfig,
 ];
 
-/// Merges, checks and (when accepted) stores one pushed record.
-pub(super) fn merge(
-    tx: &mut Tx<'_>,
-    view: &TenantView,
-    push: &Push,
-    pushed: &PushRecord,
-) -> Result<Merged, Error> {
-    let id = pushed.id;
-    let before_row: Option<(Vec<u8>, Vec<u8>)> = tx
-        .connection()
+/// The part of a merge that reads nothing but the stored document and the pushed changes:
+/// loading, applying, checking who wrote the changes, hydrating before and after. It may run
+/// before the push takes the tenant's writer, on another thread, from a read of the stored
+/// document; [`merge`] uses it only when the stored document is still the one it started
+/// from (same heads), and does it again itself otherwise. The outcome depends on nothing
+/// else, so either way the result is the same.
+pub(super) struct Prepared {
+    /// The stored heads it started from (`None`: no stored document).
+    base: Option<Vec<u8>>,
+    stage: Stage,
+}
+
+enum Stage {
+    /// Decided without the rules: a replay or a refusal.
+    Done(Merged),
+    /// For the rules to judge.
+    Review(Box<Reviewing>),
+}
+
+struct Reviewing {
+    /// The merged document, saved (encoding it is the writer's biggest cost otherwise).
+    saved: Vec<u8>,
+    heads: Vec<ChangeHash>,
+    before: Option<AnyRecord>,
+    after: AnyRecord,
+    ack: Ack,
+    sorted_device: Vec<ChangeHash>,
+    before_row: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The stored document and heads of `id`, if any.
+pub(super) fn stored(
+    conn: &rusqlite::Connection,
+    id: RecordId,
+) -> Result<Option<(Vec<u8>, Vec<u8>)>, Error> {
+    Ok(conn
         .prepare_cached("SELECT doc, heads FROM documents WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+        .optional()?)
+}
+
+/// Loads the stored document (`before_row`, as read), applies the pushed changes, checks who
+/// made them and hydrates the record before and after. `actor` is the server's own actor;
+/// `actors` the pushing device's.
+pub(super) fn prepare(
+    actor: &automerge::ActorId,
+    actors: &[automerge::ActorId],
+    pushed: &PushRecord,
+    before_row: Option<(Vec<u8>, Vec<u8>)>,
+) -> Result<Prepared, Error> {
+    let id = pushed.id;
+    let base = before_row.as_ref().map(|(_, heads)| heads.clone());
+    let done = |merged: Merged| {
+        Ok(Prepared {
+            base: base.clone(),
+            stage: Stage::Done(merged),
+        })
+    };
     let rejected = |rule: &str, field: Option<String>, detail: String| {
-        Ok(reject(id, rule, field, detail, before_row.clone()))
+        done(reject(id, rule, field, detail, before_row.clone()))
     };
     let device_heads = match decode_heads(&pushed.heads.0) {
         Ok(h) => h,
         Err(e) => return rejected("sync.malformed", Some("heads".into()), e.to_string()),
     };
     let mut doc = match &before_row {
-        Some((bytes, _)) => {
-            RecordDoc::load(bytes, tx.actor()).map_err(|e| Error::document(id, e))?
-        }
-        None => RecordDoc::empty(tx.actor()),
+        Some((bytes, _)) => RecordDoc::load(bytes, actor).map_err(|e| Error::document(id, e))?,
+        None => RecordDoc::empty(actor),
     };
     let before_heads = doc.heads();
     let before = match &before_row {
@@ -221,7 +264,7 @@ pub(super) fn merge(
         b.sort();
         b
     } {
-        return Ok(Merged::Unchanged {
+        return done(Merged::Unchanged {
             device_current: after_heads == sorted_device,
             ack,
         });
@@ -229,7 +272,7 @@ pub(super) fn merge(
     let foreign: Vec<String> = doc
         .actors_since(&before_heads)
         .into_iter()
-        .filter(|a| !push.actors.contains(a))
+        .filter(|a| !actors.contains(a))
         .map(|a| a.to_hex_string())
         .collect();
     if !foreign.is_empty() {
@@ -263,6 +306,59 @@ pub(super) fn merge(
             ),
         );
     }
+    let heads = doc.heads();
+    let saved = doc.save();
+    Ok(Prepared {
+        base,
+        stage: Stage::Review(Box::new(Reviewing {
+            saved,
+            heads,
+            before,
+            after,
+            ack,
+            sorted_device,
+            before_row,
+        })),
+    })
+}
+
+/// Merges, checks and (when accepted) stores one pushed record, starting from `prepared`
+/// when it was prepared from the document stored now.
+pub(super) fn merge(
+    tx: &mut Tx<'_>,
+    view: &TenantView,
+    push: &Push,
+    pushed: &PushRecord,
+    prepared: Option<Prepared>,
+) -> Result<Merged, Error> {
+    let id = pushed.id;
+    let stored_heads: Option<Vec<u8>> = tx
+        .connection()
+        .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let prepared = match prepared {
+        Some(p) if p.base == stored_heads => p,
+        _ => prepare(
+            tx.actor(),
+            &push.actors,
+            pushed,
+            stored(tx.connection(), id)?,
+        )?,
+    };
+    let r = match prepared.stage {
+        Stage::Done(merged) => return Ok(merged),
+        Stage::Review(r) => *r,
+    };
+    let Reviewing {
+        saved,
+        heads,
+        before,
+        after,
+        ack,
+        sorted_device,
+        before_row,
+    } = r;
     let outcome = {
         let lookup = TxLookup { tx, view };
         let ctx = Context {
@@ -275,17 +371,30 @@ pub(super) fn merge(
         };
         authority::review(&ctx, before.as_ref(), &after)
     };
-    let (record, amended) = match outcome {
-        Err(rejection) => return rejected(&rejection.rule, rejection.field, rejection.detail),
-        Ok(Outcome::Accept) => (after, false),
+    let (record, heads, amended) = match outcome {
+        Err(rejection) => {
+            return Ok(reject(
+                id,
+                &rejection.rule,
+                rejection.field,
+                rejection.detail,
+                before_row,
+            ));
+        }
+        Ok(Outcome::Accept) => {
+            tx.save_encoded(id, &saved, &heads, &after)?;
+            (after, heads, false)
+        }
         Ok(Outcome::Amend(record)) => {
+            let mut doc =
+                RecordDoc::load(&saved, tx.actor()).map_err(|e| Error::document(id, e))?;
             doc.write(&record, push.now)
                 .map_err(|e| Error::document(id, e))?;
-            (*record, true)
+            let heads = doc.heads();
+            tx.save_hydrated(id, &mut doc, &record, Some(&heads))?;
+            (*record, heads, true)
         }
     };
-    let heads = doc.heads();
-    tx.save_hydrated(id, &mut doc, &record, Some(&heads))?;
     let mut sorted = heads.clone();
     sorted.sort();
     Ok(Merged::Stored {

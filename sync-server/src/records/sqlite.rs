@@ -22,7 +22,7 @@ use fieldsales_core::engine::Me;
 use fieldsales_core::record::{AnyRecord, DataScope, Header, IdSet, UserProfile};
 use fieldsales_core::scope::Visibility;
 use fieldsales_core::store::{Store as CoreStore, Tx};
-use fieldsales_core::sync::protocol::{Bytes, PulledRecord};
+use fieldsales_core::sync::protocol::{Bytes, PulledRecord, PushRecord};
 use fieldsales_core::{Error, RecordId, Timestamp};
 use rusqlite::{OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -106,6 +106,10 @@ fn prepare_sync_tables(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
 pub struct SqliteRecords {
     dir: PathBuf,
     tenants: Arc<Mutex<HashMap<TenantId, Arc<Tenant>>>>,
+    /// Pushes being prepared at once, one per core: a burst of pushes is then prepared in
+    /// turn and reaches the writer in turn, instead of all finishing together at the end
+    /// while the writer waits.
+    preparing: Arc<tokio::sync::Semaphore>,
 }
 
 /// What a queued call hands back once it ran: it answers its caller with the commit's
@@ -124,6 +128,82 @@ const MAX_GROUP: usize = 32;
 struct Tenant {
     store: Mutex<CoreStore>,
     queue: Mutex<Vec<Job>>,
+    /// The file, for reading connections beside the writer.
+    path: PathBuf,
+    /// The server's Automerge actor in this tenant.
+    actor: automerge::ActorId,
+    /// Read-only connections not in use (WAL: they read the last commit while the writer
+    /// writes).
+    readers: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// Read-only connections a tenant keeps for later.
+const MAX_IDLE_READERS: usize = 4;
+
+impl Tenant {
+    /// Runs `f` with a read-only connection to the tenant's file.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => rusqlite::Connection::open_with_flags(
+                &self.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?,
+        };
+        let out = f(&conn);
+        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        if readers.len() < MAX_IDLE_READERS {
+            readers.push(conn);
+        }
+        out
+    }
+
+    /// Prepares each pushed record from a read of its stored document (see
+    /// [`review::Prepared`]), the records split among the cores. A record whose preparation
+    /// fails is left to the writer, which prepares it again and reports what went wrong.
+    fn prepare_push(&self, push: &Push) -> Vec<Option<review::Prepared>> {
+        const MIN_CHUNK: usize = 16;
+        let workers = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, push.records.len().div_ceil(MIN_CHUNK).max(1));
+        let chunk = push.records.len().div_ceil(workers).max(1);
+        let prepare_chunk = |records: &[PushRecord]| -> Vec<Option<review::Prepared>> {
+            self.read(|conn| {
+                Ok(records
+                    .iter()
+                    .map(|pushed| {
+                        review::stored(conn, pushed.id)
+                            .and_then(|row| review::prepare(&self.actor, &push.actors, pushed, row))
+                            .ok()
+                    })
+                    .collect())
+            })
+            .unwrap_or_else(|_| records.iter().map(|_| None).collect())
+        };
+        if workers == 1 {
+            return prepare_chunk(&push.records);
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = push
+                .records
+                .chunks(chunk)
+                .map(|records| scope.spawn(move || prepare_chunk(records)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
 }
 
 impl Tenant {
@@ -202,9 +282,11 @@ fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
 impl SqliteRecords {
     /// Records under `dir` (one `<tenant>.sqlite3` each), created on first use.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         SqliteRecords {
             dir: dir.into(),
             tenants: Arc::new(Mutex::new(HashMap::new())),
+            preparing: Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))),
         }
     }
 
@@ -221,8 +303,11 @@ impl SqliteRecords {
             .map_err(backend)?;
         prepare_sync_tables(store.connection()).map_err(backend)?;
         let found = Arc::new(Tenant {
+            actor: store.actor().clone(),
             store: Mutex::new(store),
             queue: Mutex::new(Vec::new()),
+            path: self.dir.join(format!("{tenant}.sqlite3")),
+            readers: Mutex::new(Vec::new()),
         });
         tenants.insert(tenant, Arc::clone(&found));
         Ok(found)
@@ -414,13 +499,19 @@ fn mark_held(
     Ok(())
 }
 
-fn push_blocking(tx: &mut Tx<'_>, push: &Push) -> Result<Vec<Verdict>, Error> {
+fn push_blocking(
+    tx: &mut Tx<'_>,
+    push: &Push,
+    prepared: Vec<Option<review::Prepared>>,
+) -> Result<Vec<Verdict>, Error> {
     {
         let view = TenantView::load(tx)?;
         let author = view.tree.viewer(&push.author);
         let mut verdicts = Vec::with_capacity(push.records.len());
+        let mut prepared = prepared.into_iter();
         for pushed in &push.records {
-            match review::merge(tx, &view, push, pushed)? {
+            let ready = prepared.next().flatten();
+            match review::merge(tx, &view, push, pushed, ready)? {
                 Merged::Unchanged {
                     ack,
                     device_current,
@@ -823,7 +914,24 @@ impl RecordStore for SqliteRecords {
     }
 
     async fn push(&self, tenant: TenantId, push: Push) -> Result<Vec<Verdict>, StoreError> {
-        self.in_group_commit(tenant, move |tx| push_blocking(tx, &push))
+        // The records are prepared beside the writer, on every core, and the writer then
+        // only judges and stores them: the writer's time is what bounds a tenant's pushes.
+        let this = self.clone();
+        let slot = Arc::clone(&self.preparing)
+            .acquire_owned()
+            .await
+            .map_err(backend)?;
+        let (push, prepared) = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let prepared = match this.tenant(tenant) {
+                Ok(found) => found.prepare_push(&push),
+                Err(_) => Vec::new(),
+            };
+            (push, prepared)
+        })
+        .await
+        .map_err(backend)?;
+        self.in_group_commit(tenant, move |tx| push_blocking(tx, &push, prepared))
             .await
     }
 
