@@ -196,14 +196,17 @@ struct Reviewing {
     after: AnyRecord,
     ack: Ack,
     sorted_device: Vec<ChangeHash>,
-    before_row: Option<(Vec<u8>, Vec<u8>)>,
+    before_row: Option<StoredRow>,
 }
+
+/// A stored document and its encoded heads.
+pub(super) type StoredRow = (Vec<u8>, Vec<u8>);
 
 /// The stored document and heads of `id`, if any.
 pub(super) fn stored(
     conn: &rusqlite::Connection,
     id: RecordId,
-) -> Result<Option<(Vec<u8>, Vec<u8>)>, Error> {
+) -> Result<Option<StoredRow>, Error> {
     Ok(conn
         .prepare_cached("SELECT doc, heads FROM documents WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -217,7 +220,7 @@ pub(super) fn prepare(
     actor: &automerge::ActorId,
     actors: &[automerge::ActorId],
     pushed: &PushRecord,
-    before_row: Option<(Vec<u8>, Vec<u8>)>,
+    before_row: Option<StoredRow>,
 ) -> Result<Prepared, Error> {
     let id = pushed.id;
     let base = before_row.as_ref().map(|(_, heads)| heads.clone());

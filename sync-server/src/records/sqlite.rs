@@ -1102,4 +1102,99 @@ mod tests {
         let again = SqliteRecords::new(dir.path());
         again.tenant(tenant).unwrap();
     }
+
+    /// A push prepared beside the writer from a stored document that another push changed
+    /// before the writer got to it: the writer sees the stored heads moved, merges again
+    /// from what is stored now, and neither edit is lost.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_push_prepared_from_a_document_that_moved_on_is_merged_again() {
+        use fieldsales_core::Zone;
+        use fieldsales_core::record::{Customer, DataScope};
+        use fieldsales_core::sync::protocol::PushRecord;
+
+        let dir = tempfile::tempdir().unwrap();
+        let records = SqliteRecords::new(dir.path());
+        let tenant = TenantId::new();
+        let rep = RecordId::new();
+        let device_actor = automerge::ActorId::random();
+        // The device's second actor (a second app install's, say): two concurrent edits.
+        let other_actor = automerge::ActorId::random();
+        let push_of = |doc: &mut RecordDoc, since: &[ChangeHash]| Push {
+            device: DeviceId::new(),
+            actors: vec![device_actor.clone(), other_actor.clone()],
+            author: Me {
+                user_id: rep,
+                unit_id: RecordId::new(),
+                roles: vec!["sales_rep".into()],
+                scope: DataScope::Own,
+                zone: Zone::SHANGHAI,
+            },
+            clock_offset: None,
+            records: vec![PushRecord {
+                id: doc.record_id().unwrap(),
+                changes: Bytes(doc.changes_since(since)),
+                heads: Bytes(encode_heads(&doc.heads())),
+            }],
+            now: Timestamp::now(),
+        };
+        let accepted = |verdicts: Vec<Verdict>| {
+            assert!(
+                verdicts.iter().all(|v| matches!(v, Verdict::Accepted(_))),
+                "{verdicts:?}"
+            );
+        };
+        let created = fieldsales_core::testing::customer(rep, "苏州园林建设有限公司");
+        let id = created.header.id;
+        let mut doc = RecordDoc::create(
+            &AnyRecord::Customer(created.clone()),
+            &device_actor,
+            Timestamp::now(),
+        )
+        .unwrap();
+        accepted(records.push(tenant, push_of(&mut doc, &[])).await.unwrap());
+        let base = doc.heads();
+
+        // Two edits from the same base: the tier, then the industry.
+        let mut tier = doc.fork_as(&device_actor);
+        let mut edited = created.clone();
+        edited.tier = Some("B".into());
+        tier.write(&AnyRecord::Customer(edited), Timestamp::now())
+            .unwrap();
+        let mut industry = doc.fork_as(&other_actor);
+        let mut edited = created;
+        edited.industry = Some("园林".into());
+        industry
+            .write(&AnyRecord::Customer(edited), Timestamp::now())
+            .unwrap();
+        let industry_push = push_of(&mut industry, &base);
+        let prepared = records.tenant(tenant).unwrap().prepare_push(&industry_push);
+        assert!(
+            prepared.iter().all(Option::is_some),
+            "prepared beside the writer"
+        );
+
+        accepted(
+            records
+                .push(tenant, push_of(&mut tier, &base))
+                .await
+                .unwrap(),
+        );
+        let verdicts = records
+            .in_group_commit(tenant, move |tx| {
+                push_blocking(tx, &industry_push, prepared)
+            })
+            .await
+            .unwrap();
+        accepted(verdicts);
+        let stored: Customer = records
+            .in_group_commit(tenant, move |tx| tx.get(id))
+            .await
+            .unwrap();
+        assert_eq!(stored.tier.as_deref(), Some("B"), "the first edit is kept");
+        assert_eq!(
+            stored.industry.as_deref(),
+            Some("园林"),
+            "the second is merged in"
+        );
+    }
 }
