@@ -38,6 +38,39 @@ async fn a_push_carrying_another_devices_changes_is_refused() {
     world.stop().await;
 }
 
+/// Changes pushed under another record's id are refused, whether the document they make
+/// hydrates or not, and nothing is stored under either id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_pushed_under_another_records_id_are_refused() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let mut phone = world.device(&li).await;
+    let id = phone
+        .store_mut()
+        .create(customer(li.profile, "南通江海船舶有限公司"))
+        .expect("created")
+        .header
+        .id;
+    let elsewhere = fieldsales_core::RecordId::new();
+    let mut pushed = push_of(&phone, id);
+    pushed.id = elsewhere;
+    let mut request = SyncRequest::new(0);
+    request.push.push(pushed);
+    let answer = raw_sync(&world, &token_of(&phone), &request).await;
+    assert!(answer.acks.is_empty());
+    assert_eq!(answer.rejected.len(), 1);
+    assert_eq!(answer.rejected[0].rule, "sync.wrong_record");
+    assert_eq!(answer.rejected[0].field.as_deref(), Some("header.id"));
+    assert!(world.server_records().get_any(elsewhere).is_err());
+    assert!(world.server_records().get_any(id).is_err());
+
+    // Its own push under its own id goes through.
+    sync(&mut phone).await;
+    assert!(world.server_records().get_any(id).is_ok());
+    world.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_a_check_in_after_the_visit_is_refused_and_the_edit_is_kept_as_rejected() {
     let mut world = World::start().await;

@@ -288,14 +288,21 @@ pub(super) fn prepare(
             ),
         );
     }
-    if doc.record_id() != Some(id) {
+    // Which record the document holds: from its hydration when it hydrates (one pass over
+    // the document instead of two more seeks), from the document itself otherwise.
+    let hydrated = doc.hydrate();
+    let holds = match &hydrated {
+        Ok(record) => Some(record.header().id),
+        Err(_) => doc.record_id(),
+    };
+    if holds != Some(id) {
         return rejected(
             "sync.wrong_record",
             Some("header.id".into()),
             format!("the changes do not hold record {id}"),
         );
     }
-    let after = match doc.hydrate() {
+    let after = match hydrated {
         Ok(r) => r,
         Err(e) => return rejected("record.invalid", None, e.to_string()),
     };
