@@ -2,8 +2,9 @@
 //!
 //! The body is CBOR compressed with gzip (see `fieldsales_core::sync::protocol`), read up to
 //! the configured limit and inflated up to the same limit, so neither a huge body nor a small
-//! one that inflates hugely can exhaust memory. The push is applied and committed before
-//! the page is read, so the page already holds the server's amendments to what was pushed.
+//! one that inflates hugely can exhaust memory. The push is applied before the page is read,
+//! in the same transaction, so the page already holds the server's amendments to what was
+//! pushed; the answer leaves once both are committed.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -91,9 +92,9 @@ pub async fn sync(
     }
     let author = super::signed_in_user(&state, &session).await?;
 
-    let mut acks = Vec::new();
-    let mut rejected = Vec::new();
-    if !request.push.is_empty() {
+    let push = if request.push.is_empty() {
+        None
+    } else {
         let actors = state
             .store
             .device_actors(session.tenant_id, session.device_id)
@@ -101,30 +102,40 @@ pub async fn sync(
             .into_iter()
             .map(|a| automerge::ActorId::from(a.actor.as_bytes().as_slice()))
             .collect();
-        let pushed = request.push.len();
-        let verdicts = state
-            .records
-            .push(
-                session.tenant_id,
-                Push {
-                    device: session.device_id,
-                    actors,
-                    author: author.clone(),
-                    clock_offset: request.clock_offset,
-                    records: request.push,
-                    now: state.clock.now(),
-                },
-            )
-            .await?;
-        for verdict in verdicts {
-            match verdict {
-                Verdict::Accepted(ack) => acks.push(ack),
-                Verdict::Rejected(r) => {
-                    tracing::info!(record = %r.id, rule = %r.rule, "pushed record refused");
-                    rejected.push(r);
-                }
+        Some(Push {
+            device: session.device_id,
+            actors,
+            author: author.clone(),
+            clock_offset: request.clock_offset,
+            records: request.push,
+            now: state.clock.now(),
+        })
+    };
+    let pushed = push.as_ref().map_or(0, |p| p.records.len());
+    let pull = Pull {
+        device: session.device_id,
+        viewer: author,
+        cursor: request.cursor,
+        limit: (request.page_limit as usize).clamp(1, state.config.limits.sync_page_records),
+        max_bytes: state.config.limits.sync_page_bytes,
+        max_scan: state.config.limits.sync_page_scan,
+    };
+    let (verdicts, page) = state
+        .records
+        .push_and_pull(session.tenant_id, push, pull)
+        .await?;
+    let mut acks = Vec::new();
+    let mut rejected = Vec::new();
+    for verdict in verdicts {
+        match verdict {
+            Verdict::Accepted(ack) => acks.push(ack),
+            Verdict::Rejected(r) => {
+                tracing::info!(record = %r.id, rule = %r.rule, "pushed record refused");
+                rejected.push(r);
             }
         }
+    }
+    if pushed > 0 {
         tracing::debug!(
             pushed,
             accepted = acks.len(),
@@ -132,21 +143,6 @@ pub async fn sync(
             "push"
         );
     }
-    let page = state
-        .records
-        .pull(
-            session.tenant_id,
-            Pull {
-                device: session.device_id,
-                viewer: author,
-                cursor: request.cursor,
-                limit: (request.page_limit as usize)
-                    .clamp(1, state.config.limits.sync_page_records),
-                max_bytes: state.config.limits.sync_page_bytes,
-                max_scan: state.config.limits.sync_page_scan,
-            },
-        )
-        .await?;
     let response = SyncResponse {
         server_time: state.clock.now(),
         acks,

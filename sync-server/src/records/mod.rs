@@ -122,6 +122,22 @@ pub trait RecordStore: Send + Sync + std::fmt::Debug + 'static {
     /// The next page of what `pull.viewer` may see, and what the device must delete.
     async fn pull(&self, tenant: TenantId, pull: Pull) -> Result<Page, StoreError>;
 
+    /// One sync call: the push (if any), then the page after it, so the page holds what the
+    /// push stored. A backend may run both in one transaction (one disk sync per call); the
+    /// default runs them one after the other.
+    async fn push_and_pull(
+        &self,
+        tenant: TenantId,
+        push: Option<Push>,
+        pull: Pull,
+    ) -> Result<(Vec<Verdict>, Page), StoreError> {
+        let verdicts = match push {
+            Some(push) => self.push(tenant, push).await?,
+            None => Vec::new(),
+        };
+        Ok((verdicts, self.pull(tenant, pull).await?))
+    }
+
     /// One dashboard of `viewer`'s scope, computed by core's dashboard code over the tenant's
     /// records, as of `now` (also its `data_as_of`: the server's data is always current).
     async fn dashboard(

@@ -10,6 +10,14 @@
 //!
 //! `synchronous = FULL`: an acknowledged push survives a power cut, not only a crash of the
 //! server; group commit is what makes that affordable.
+//!
+//! The writer's time bounds a tenant's pushes, so it does as little as it can: each pushed
+//! record is prepared beforehand on a read-only connection, on the other cores (loaded,
+//! merged with the pushed changes, hydrated, encoded: see [`review::Prepared`]), and the
+//! writer only checks that the stored document did not move on meanwhile, judges and
+//! stores. A pull reads the change sequence along indexes of who may see each record
+//! instead of scanning it all: a rep's pull reads their own rows and the unowned ones, not
+//! their colleagues'.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -334,6 +342,30 @@ impl SqliteRecords {
         })
         .await
         .map_err(backend)?
+    }
+
+    /// Prepares a push's records beside the writer (see [`Tenant::prepare_push`]), one push
+    /// at a time per spare core.
+    async fn prepare(
+        &self,
+        tenant: TenantId,
+        push: Push,
+    ) -> Result<(Push, Vec<Option<review::Prepared>>), StoreError> {
+        let this = self.clone();
+        let slot = Arc::clone(&self.preparing)
+            .acquire_owned()
+            .await
+            .map_err(backend)?;
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let prepared = match this.tenant(tenant) {
+                Ok(found) => found.prepare_push(&push),
+                Err(_) => Vec::new(),
+            };
+            (push, prepared)
+        })
+        .await
+        .map_err(backend)
     }
 
     /// Runs `f` in the tenant's next group commit (see the module documentation); answers
@@ -920,25 +952,31 @@ impl RecordStore for SqliteRecords {
     }
 
     async fn push(&self, tenant: TenantId, push: Push) -> Result<Vec<Verdict>, StoreError> {
-        // The records are prepared beside the writer, on every core, and the writer then
-        // only judges and stores them: the writer's time is what bounds a tenant's pushes.
-        let this = self.clone();
-        let slot = Arc::clone(&self.preparing)
-            .acquire_owned()
-            .await
-            .map_err(backend)?;
-        let (push, prepared) = tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            let prepared = match this.tenant(tenant) {
-                Ok(found) => found.prepare_push(&push),
-                Err(_) => Vec::new(),
-            };
-            (push, prepared)
-        })
-        .await
-        .map_err(backend)?;
+        let (push, prepared) = self.prepare(tenant, push).await?;
         self.in_group_commit(tenant, move |tx| push_blocking(tx, &push, prepared))
             .await
+    }
+
+    async fn push_and_pull(
+        &self,
+        tenant: TenantId,
+        push: Option<Push>,
+        pull: Pull,
+    ) -> Result<(Vec<Verdict>, Page), StoreError> {
+        let push = match push {
+            Some(push) => Some(self.prepare(tenant, push).await?),
+            None => None,
+        };
+        // One call of the group commit: the page is read after the push's writes, in the
+        // same transaction, and one disk sync covers both.
+        self.in_group_commit(tenant, move |tx| {
+            let verdicts = match push {
+                Some((push, prepared)) => push_blocking(tx, &push, prepared)?,
+                None => Vec::new(),
+            };
+            Ok((verdicts, pull_blocking(tx, &pull)?))
+        })
+        .await
     }
 
     async fn pull(&self, tenant: TenantId, pull: Pull) -> Result<Page, StoreError> {
