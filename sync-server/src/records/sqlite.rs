@@ -178,11 +178,9 @@ impl Tenant {
     /// Prepares each pushed record from a read of its stored document (see
     /// [`review::Prepared`]), the records split among the cores. A record whose preparation
     /// fails is left to the writer, which prepares it again and reports what went wrong.
-    fn prepare_push(&self, push: &Push) -> Vec<Option<review::Prepared>> {
+    fn prepare_push(&self, push: &Push, threads: usize) -> Vec<Option<review::Prepared>> {
         const MIN_CHUNK: usize = 16;
-        let workers = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .clamp(1, push.records.len().div_ceil(MIN_CHUNK).max(1));
+        let workers = threads.clamp(1, push.records.len().div_ceil(MIN_CHUNK).max(1));
         let chunk = push.records.len().div_ceil(workers).max(1);
         let prepare_chunk = |records: &[PushRecord]| -> Vec<Option<review::Prepared>> {
             self.read(|conn| {
@@ -294,7 +292,7 @@ impl SqliteRecords {
         SqliteRecords {
             dir: dir.into(),
             tenants: Arc::new(Mutex::new(HashMap::new())),
-            preparing: Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))),
+            preparing: Arc::new(tokio::sync::Semaphore::new(cores)),
         }
     }
 
@@ -356,10 +354,12 @@ impl SqliteRecords {
             .acquire_owned()
             .await
             .map_err(backend)?;
+        // A push prepared alone takes the idle cores too (a lone device's large push).
+        let threads = 1 + self.preparing.available_permits();
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
             let prepared = match this.tenant(tenant) {
-                Ok(found) => found.prepare_push(&push),
+                Ok(found) => found.prepare_push(&push, threads),
                 Err(_) => Vec::new(),
             };
             (push, prepared)
@@ -1211,7 +1211,10 @@ mod tests {
             .write(&AnyRecord::Customer(edited), Timestamp::now())
             .unwrap();
         let industry_push = push_of(&mut industry, &base);
-        let prepared = records.tenant(tenant).unwrap().prepare_push(&industry_push);
+        let prepared = records
+            .tenant(tenant)
+            .unwrap()
+            .prepare_push(&industry_push, 2);
         assert!(
             prepared.iter().all(Option::is_some),
             "prepared beside the writer"
