@@ -75,37 +75,71 @@ pub fn remove(conn: &Connection, id: RecordId, kind: &str) -> rusqlite::Result<(
 /// edit that touches no name (most edits) would otherwise cost two index writes and their
 /// merging.
 pub fn write(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
-    let header = record.header();
-    let id = header.id;
+    let id = record.header().id;
     let kind = record.kind();
     let old: Option<(i64, String, Option<String>, bool)> = conn
         .prepare_cached("SELECT rid, kind, search_text, deleted FROM records WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
     let Some((rid, old_kind, old_text, old_deleted)) = old else {
-        return insert(conn, record);
+        return put(conn, record, None);
     };
     if old_kind != kind.as_str() {
         remove(conn, id, &old_kind)?;
-        return insert(conn, record);
+        return put(conn, record, None);
     }
-    let old_grams = match record {
-        AnyRecord::Customer(_) => Some(stored_grams(conn, id)?),
-        _ => None,
+    let held = Held {
+        rid,
+        search: old_text.filter(|_| !old_deleted),
+        grams: match record {
+            AnyRecord::Customer(_) => Some(stored_grams(conn, id)?),
+            _ => None,
+        },
     };
     remove_derived(conn, id, kind)?;
+    put(conn, record, Some(held))
+}
 
+/// Writes the rows of a record that has none yet.
+pub fn insert(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
+    put(conn, record, None)
+}
+
+/// What a record already here has in the `records` row and the full-text indexes.
+struct Held {
+    rid: i64,
+    /// The text in `search` (none for a deleted record).
+    search: Option<String>,
+    /// The text in `customer_grams` (customers only).
+    grams: Option<String>,
+}
+
+/// Writes the rows of `record`: its `records` row (in place when `held`), its full-text
+/// entries where they differ from what is held, who it is shared with, its kind's rows.
+fn put(conn: &Connection, record: &AnyRecord, held: Option<Held>) -> rusqlite::Result<()> {
+    let header = record.header();
     let deleted = header.is_deleted();
     let index = record.index();
     let search_text = index.search_text.as_deref().map(fold_width_and_case);
-    conn.prepare_cached(
-        "UPDATE records SET owner_id = ?2, org_unit_id = ?3, customer_id = ?4, status = ?5,
-             occurred_at = ?6, local_date = ?7, title = ?8, search_text = ?9, created_at = ?10,
-             deleted = ?11
-         WHERE rid = ?1",
-    )?
-    .execute(params![
-        rid,
+    // One parameter list for both: a new row gets its row id from SQLite (`?1` is NULL);
+    // an update keeps the row, its id and its kind (`?2`, `?3` unused).
+    let sql = match held {
+        None => {
+            "INSERT INTO records (rid, id, kind, owner_id, org_unit_id, customer_id, status,
+                 occurred_at, local_date, title, search_text, created_at, deleted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        }
+        Some(_) => {
+            "UPDATE records SET owner_id = ?4, org_unit_id = ?5, customer_id = ?6, status = ?7,
+                 occurred_at = ?8, local_date = ?9, title = ?10, search_text = ?11,
+                 created_at = ?12, deleted = ?13
+             WHERE rid = ?1"
+        }
+    };
+    conn.prepare_cached(sql)?.execute(params![
+        held.as_ref().map(|h| h.rid),
+        header.id,
+        record.kind().as_str(),
         header.owner_id,
         header.org_unit_id,
         index.customer_id,
@@ -117,12 +151,13 @@ pub fn write(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
         header.created_at,
         b(deleted),
     ])?;
-    let indexed = |text: Option<String>, deleted: bool| text.filter(|_| !deleted);
-    let (was, now) = (
-        indexed(old_text, old_deleted),
-        indexed(search_text, deleted),
-    );
-    if was != now {
+    let rid = held
+        .as_ref()
+        .map_or_else(|| conn.last_insert_rowid(), |h| h.rid);
+
+    let was = held.as_ref().and_then(|h| h.search.as_ref());
+    let now = search_text.filter(|_| !deleted);
+    if was != now.as_ref() {
         if was.is_some() {
             conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
                 .execute([rid])?;
@@ -136,10 +171,14 @@ pub fn write(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
     write_kind(conn, record, deleted)?;
     if let AnyRecord::Customer(c) = record {
         let grams = grams_of(customer_norms(c).iter().map(|(_, norm)| norm.as_str()));
-        if old_grams.as_ref() != Some(&grams) {
-            conn.prepare_cached("DELETE FROM customer_grams WHERE rowid = ?1")?
-                .execute([rid])?;
-            insert_grams(conn, rid, &grams)?;
+        let was = held.as_ref().and_then(|h| h.grams.as_ref());
+        if was != Some(&grams) {
+            if was.is_some() {
+                conn.prepare_cached("DELETE FROM customer_grams WHERE rowid = ?1")?
+                    .execute([rid])?;
+            }
+            conn.prepare_cached("INSERT INTO customer_grams (rowid, grams) VALUES (?1, ?2)")?
+                .execute(params![rid, grams])?;
         }
     }
     Ok(())
@@ -197,12 +236,6 @@ fn stored_grams(conn: &Connection, id: RecordId) -> rusqlite::Result<String> {
     Ok(grams_of(norms.iter().map(String::as_str)))
 }
 
-fn insert_grams(conn: &Connection, rid: i64, grams: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO customer_grams (rowid, grams) VALUES (?1, ?2)")?
-        .execute(params![rid, grams])?;
-    Ok(())
-}
-
 fn insert_shares(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
     let header = record.header();
     let mut share = conn.prepare_cached(
@@ -210,50 +243,6 @@ fn insert_shares(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> 
     )?;
     for user in header.shared_with.iter() {
         share.execute(params![header.id, user])?;
-    }
-    Ok(())
-}
-
-/// Writes the rows of a record that has none yet.
-pub fn insert(conn: &Connection, record: &AnyRecord) -> rusqlite::Result<()> {
-    let header = record.header();
-    let id = header.id;
-    let kind = record.kind();
-    let deleted = header.is_deleted();
-    let index = record.index();
-    let search_text = index.search_text.as_deref().map(fold_width_and_case);
-
-    conn.prepare_cached(
-        "INSERT INTO records (id, kind, owner_id, org_unit_id, customer_id, status, occurred_at,
-             local_date, title, search_text, created_at, deleted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        id,
-        kind.as_str(),
-        header.owner_id,
-        header.org_unit_id,
-        index.customer_id,
-        index.status,
-        index.occurred_at,
-        index.local_date,
-        index.title,
-        search_text,
-        header.created_at,
-        b(deleted),
-    ])?;
-    let rid = conn.last_insert_rowid();
-    if let Some(text) = &search_text
-        && !deleted
-    {
-        conn.prepare_cached("INSERT INTO search (rowid, text) VALUES (?1, ?2)")?
-            .execute(params![rid, text])?;
-    }
-    insert_shares(conn, record)?;
-    write_kind(conn, record, deleted)?;
-    if let AnyRecord::Customer(c) = record {
-        let grams = grams_of(customer_norms(c).iter().map(|(_, norm)| norm.as_str()));
-        insert_grams(conn, rid, &grams)?;
     }
     Ok(())
 }
