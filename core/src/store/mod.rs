@@ -819,25 +819,6 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Stores a record whose document is already encoded, and its projections.
-    fn store_encoded(
-        &mut self,
-        id: RecordId,
-        bytes: &[u8],
-        heads: &[ChangeHash],
-        record: &AnyRecord,
-    ) -> Result<()> {
-        self.store_bytes(
-            id,
-            record.kind().as_str(),
-            bytes,
-            &encode_heads(heads),
-            Some(heads),
-        )?;
-        projection::write(&self.tx, record)?;
-        Ok(())
-    }
-
     /// Inserts a record this store did not hold, its document as the received `bytes`.
     fn insert_received(
         &mut self,

@@ -9,8 +9,8 @@
 use automerge::ChangeHash;
 use rusqlite::{OptionalExtension, params};
 
-use super::{Applied, Store, Tx, load_doc, load_doc_with_acked, meta_set};
-use crate::doc::{DocError, RecordDoc, decode_heads};
+use super::{Applied, Store, Tx, load_doc, load_doc_with_acked, meta_set, projection};
+use crate::doc::{DocError, RecordDoc, decode_heads, encode_heads};
 use crate::error::{Error, Result};
 use crate::record::AnyRecord;
 use crate::{RecordId, Timestamp};
@@ -162,28 +162,9 @@ impl Tx<'_> {
         }
     }
 
-    /// Stores a document together with the record the caller already hydrated from it
-    /// (saves hydrating twice on the server's hot path). The caller vouches that `record`
-    /// is what `doc` holds.
-    pub fn save_hydrated(
-        &mut self,
-        id: RecordId,
-        doc: &mut RecordDoc,
-        record: &AnyRecord,
-        acked: Option<&[ChangeHash]>,
-    ) -> Result<()> {
-        if record.header().id != id {
-            return Err(Error::InvalidInput {
-                field: "record id",
-                detail: format!("document for {id} holds {}", record.header().id),
-            });
-        }
-        self.store_doc(id, doc, record, acked)
-    }
-
-    /// Stores `record` whose document was already saved as `bytes` at `heads` (encoded
-    /// elsewhere, off the writing thread), with its projections; the heads count as
-    /// acknowledged.
+    /// Stores `record` whose document was saved as `bytes` at `heads` (the server encodes it
+    /// off its writing thread), with its projections; the heads count as acknowledged. The
+    /// caller vouches that `record` is what the document holds.
     pub fn save_encoded(
         &mut self,
         id: RecordId,
@@ -197,7 +178,15 @@ impl Tx<'_> {
                 detail: format!("document for {id} holds {}", record.header().id),
             });
         }
-        self.store_encoded(id, bytes, heads, record)
+        self.store_bytes(
+            id,
+            record.kind().as_str(),
+            bytes,
+            &encode_heads(heads),
+            Some(heads),
+        )?;
+        projection::write(&self.tx, record)?;
+        Ok(())
     }
 
     /// Sets the local copy of `id` aside as a refused edit (changes not acknowledged and the

@@ -401,7 +401,7 @@ pub(super) fn merge(
             doc.write(&record, push.now)
                 .map_err(|e| Error::document(id, e))?;
             let heads = doc.heads();
-            tx.save_hydrated(id, &mut doc, &record, Some(&heads))?;
+            tx.save_encoded(id, &doc.save(), &heads, &record)?;
             (*record, heads, true)
         }
     };
