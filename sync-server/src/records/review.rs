@@ -127,7 +127,12 @@ impl Lookup for TxLookup<'_, '_> {
 /// What happened to one pushed record.
 pub(super) enum Merged {
     /// Nothing new (a replay): acknowledged again, nothing written.
-    Unchanged { ack: Ack, device_current: bool },
+    Unchanged {
+        ack: Ack,
+        device_current: bool,
+        /// The stored heads, encoded (`None`: nothing stored).
+        heads: Option<Vec<u8>>,
+    },
     /// Stored; the sequence must be bumped.
     Stored {
         ack: Ack,
@@ -176,9 +181,16 @@ const ADMIN_KINDS: &[Kind] = &[
 /// from (same heads), and does it again itself otherwise. The outcome depends on nothing
 /// else, so either way the result is the same.
 pub(super) struct Prepared {
-    /// The stored heads it started from (`None`: no stored document).
-    base: Option<Vec<u8>>,
+    /// The stored document and heads it started from (`None`: none stored).
+    before_row: Option<StoredRow>,
     stage: Stage,
+}
+
+impl Prepared {
+    /// The stored heads it started from.
+    fn base(&self) -> Option<&[u8]> {
+        self.before_row.as_ref().map(|(_, heads)| heads.as_slice())
+    }
 }
 
 enum Stage {
@@ -196,7 +208,6 @@ struct Reviewing {
     after: AnyRecord,
     ack: Ack,
     sorted_device: Vec<ChangeHash>,
-    before_row: Option<StoredRow>,
 }
 
 /// A stored document and its encoded heads.
@@ -222,14 +233,18 @@ pub(super) fn prepare(
     pushed: &PushRecord,
     before_row: Option<StoredRow>,
 ) -> Result<Prepared, Error> {
+    let stage = stage_of(actor, actors, pushed, &before_row)?;
+    Ok(Prepared { before_row, stage })
+}
+
+fn stage_of(
+    actor: &automerge::ActorId,
+    actors: &[automerge::ActorId],
+    pushed: &PushRecord,
+    before_row: &Option<StoredRow>,
+) -> Result<Stage, Error> {
     let id = pushed.id;
-    let base = before_row.as_ref().map(|(_, heads)| heads.clone());
-    let done = |merged: Merged| {
-        Ok(Prepared {
-            base: base.clone(),
-            stage: Stage::Done(merged),
-        })
-    };
+    let done = |merged: Merged| Ok(Stage::Done(merged));
     let rejected = |rule: &str, field: Option<String>, detail: String| {
         done(reject(id, rule, field, detail, before_row.clone()))
     };
@@ -237,12 +252,12 @@ pub(super) fn prepare(
         Ok(h) => h,
         Err(e) => return rejected("sync.malformed", Some("heads".into()), e.to_string()),
     };
-    let mut doc = match &before_row {
+    let mut doc = match before_row {
         Some((bytes, _)) => RecordDoc::load(bytes, actor).map_err(|e| Error::document(id, e))?,
         None => RecordDoc::empty(actor),
     };
     let before_heads = doc.heads();
-    let before = match &before_row {
+    let before = match before_row {
         Some(_) => Some(doc.hydrate().map_err(|e| Error::document(id, e))?),
         None => None,
     };
@@ -270,6 +285,7 @@ pub(super) fn prepare(
         return done(Merged::Unchanged {
             device_current: after_heads == sorted_device,
             ack,
+            heads: before_row.as_ref().map(|(_, heads)| heads.clone()),
         });
     }
     let foreign: Vec<String> = doc
@@ -318,18 +334,14 @@ pub(super) fn prepare(
     }
     let heads = doc.heads();
     let saved = doc.save();
-    Ok(Prepared {
-        base,
-        stage: Stage::Review(Box::new(Reviewing {
-            saved,
-            heads,
-            before,
-            after,
-            ack,
-            sorted_device,
-            before_row,
-        })),
-    })
+    Ok(Stage::Review(Box::new(Reviewing {
+        saved,
+        heads,
+        before,
+        after,
+        ack,
+        sorted_device,
+    })))
 }
 
 /// Merges, checks and (when accepted) stores one pushed record, starting from `prepared`
@@ -348,7 +360,7 @@ pub(super) fn merge(
         .query_row([id], |r| r.get(0))
         .optional()?;
     let prepared = match prepared {
-        Some(p) if p.base == stored_heads => p,
+        Some(p) if p.base() == stored_heads.as_deref() => p,
         _ => prepare(
             tx.actor(),
             &push.actors,
@@ -356,6 +368,7 @@ pub(super) fn merge(
             stored(tx.connection(), id)?,
         )?,
     };
+    let before_row = prepared.before_row;
     let r = match prepared.stage {
         Stage::Done(merged) => return Ok(merged),
         Stage::Review(r) => *r,
@@ -367,7 +380,6 @@ pub(super) fn merge(
         after,
         ack,
         sorted_device,
-        before_row,
     } = r;
     let outcome = {
         let lookup = TxLookup { tx, view };

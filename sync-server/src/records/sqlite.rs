@@ -302,7 +302,8 @@ impl SqliteRecords {
             return Ok(Arc::clone(found));
         }
         crate::create_data_dir(&self.dir).map_err(backend)?;
-        let store = CoreStore::open(self.dir.join(format!("{tenant}.sqlite3"))).map_err(backend)?;
+        let path = self.dir.join(format!("{tenant}.sqlite3"));
+        let store = CoreStore::open(&path).map_err(backend)?;
         store
             .connection()
             .pragma_update(None, "synchronous", "FULL")
@@ -318,7 +319,7 @@ impl SqliteRecords {
             actor: store.actor().clone(),
             store: Mutex::new(store),
             queue: Mutex::new(Vec::new()),
-            path: self.dir.join(format!("{tenant}.sqlite3")),
+            path,
             readers: Mutex::new(Vec::new()),
         });
         tenants.insert(tenant, Arc::clone(&found));
@@ -553,13 +554,9 @@ fn push_blocking(
                 Merged::Unchanged {
                     ack,
                     device_current,
+                    heads,
                 } => {
                     if device_current {
-                        let heads: Option<Vec<u8>> = tx
-                            .connection()
-                            .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
-                            .query_row([pushed.id], |r| r.get(0))
-                            .optional()?;
                         mark_held(tx, push.device, pushed.id, heads.as_deref(), 0)?;
                     }
                     verdicts.push(Verdict::Accepted(ack));
