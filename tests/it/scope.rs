@@ -2,14 +2,26 @@
 //! a manager moved to another team swaps teams at the next sync though no record changed, and
 //! a region never receives another region's records, not even in the raw sync bodies.
 
+use fieldsales_core::RecordId;
+use fieldsales_core::engine::Engine;
 use fieldsales_core::record::Customer;
 use fieldsales_core::testing::{customer, daily_report, visit};
 use fieldsales_tests::proxy::{Proxy, contains};
-use fieldsales_tests::{World, sync};
+use fieldsales_tests::{Person, World, sync};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history() {
+/// Reps A and B and their manager in the East team, each with a device; A has created one
+/// customer (not yet synced).
+struct EastTeam {
+    world: World,
+    b: Person,
+    rep_a: Engine,
+    rep_b: Engine,
+    manager: Engine,
+    customer: RecordId,
+}
+
+async fn east_team_with_a_customer_of_a(name: &str) -> EastTeam {
     let mut world = World::start().await;
     let org = world.org().await;
     let a = world.person("rep.a", org.east_team, "sales_rep").await;
@@ -18,15 +30,47 @@ async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history(
         .person("manager", org.east_team, "sales_manager")
         .await;
     let mut rep_a = world.device(&a).await;
-    let mut rep_b = world.device(&b).await;
-    let mut manager = world.device(&m).await;
-
-    let id = rep_a
+    let rep_b = world.device(&b).await;
+    let manager = world.device(&m).await;
+    let customer = rep_a
         .store_mut()
-        .create(customer(a.profile, "南京金陵制药有限公司"))
+        .create(customer(a.profile, name))
         .expect("created")
         .header
         .id;
+    EastTeam {
+        world,
+        b,
+        rep_a,
+        rep_b,
+        manager,
+        customer,
+    }
+}
+
+/// The manager syncs, gives customer `id` to `to`, and syncs again.
+async fn reassign(manager: &mut Engine, id: RecordId, to: RecordId) {
+    sync(manager).await;
+    manager
+        .store_mut()
+        .update::<Customer>(id, |c| {
+            c.header.owner_id = Some(to);
+            Ok(())
+        })
+        .expect("reassigned");
+    sync(manager).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history() {
+    let EastTeam {
+        world,
+        b,
+        mut rep_a,
+        mut rep_b,
+        mut manager,
+        customer: id,
+    } = east_team_with_a_customer_of_a("南京金陵制药有限公司").await;
     for tier in ["B", "A", "A+"] {
         rep_a
             .store_mut()
@@ -40,15 +84,7 @@ async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history(
     sync(&mut rep_b).await;
     assert!(rep_b.store().get::<Customer>(id).is_err(), "not B's yet");
 
-    sync(&mut manager).await;
-    manager
-        .store_mut()
-        .update::<Customer>(id, |c| {
-            c.header.owner_id = Some(b.profile);
-            Ok(())
-        })
-        .expect("reassigned");
-    sync(&mut manager).await;
+    reassign(&mut manager, id, b.profile).await;
 
     sync(&mut rep_b).await;
     let received: Customer = rep_b.store().get(id).expect("B holds it");
@@ -88,33 +124,17 @@ async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_reassigned_and_edited_again_while_its_old_rep_is_offline_still_leaves_their_device()
  {
-    let mut world = World::start().await;
-    let org = world.org().await;
-    let a = world.person("rep.a", org.east_team, "sales_rep").await;
-    let b = world.person("rep.b", org.east_team, "sales_rep").await;
-    let m = world
-        .person("manager", org.east_team, "sales_manager")
-        .await;
-    let mut rep_a = world.device(&a).await;
-    let mut rep_b = world.device(&b).await;
-    let mut manager = world.device(&m).await;
-    let id = rep_a
-        .store_mut()
-        .create(customer(a.profile, "杭州西湖茶业有限公司"))
-        .expect("created")
-        .header
-        .id;
+    let EastTeam {
+        world,
+        b,
+        mut rep_a,
+        mut rep_b,
+        mut manager,
+        customer: id,
+    } = east_team_with_a_customer_of_a("杭州西湖茶业有限公司").await;
     sync(&mut rep_a).await;
 
-    sync(&mut manager).await;
-    manager
-        .store_mut()
-        .update::<Customer>(id, |c| {
-            c.header.owner_id = Some(b.profile);
-            Ok(())
-        })
-        .expect("reassigned");
-    sync(&mut manager).await;
+    reassign(&mut manager, id, b.profile).await;
     sync(&mut rep_b).await;
     for tier in ["B", "C"] {
         rep_b
