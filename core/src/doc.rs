@@ -309,6 +309,15 @@ impl RecordDoc {
         self.doc.save_nocompress()
     }
 
+    /// The record ID stored in the header, taken from `hydrated` (this document's record,
+    /// when it hydrated) instead of looking it up again: the lookup seeks two fields.
+    pub fn record_id_given(&self, hydrated: Option<&AnyRecord>) -> Option<RecordId> {
+        match hydrated {
+            Some(record) => Some(record.header().id),
+            None => self.record_id(),
+        }
+    }
+
     /// The record ID stored in the header, if the document has one.
     pub fn record_id(&self) -> Option<RecordId> {
         let header = match self.doc.get(automerge::ROOT, "header") {

@@ -682,13 +682,7 @@ impl Tx<'_> {
                 }
             },
         };
-        // The id the document holds: read from the hydrated record when there is one (the
-        // document's own lookup costs two seeks on this, the writing, thread).
-        let holds = match &hydrated {
-            Some(Ok(record)) => Some(record.header().id),
-            _ => doc.record_id(),
-        };
-        if let Some(found) = holds
+        if let Some(found) = doc.record_id_given(hydrated.as_ref().and_then(|h| h.as_ref().ok()))
             && found != id
         {
             return Err(Error::InvalidInput {

@@ -304,14 +304,8 @@ fn stage_of(
             ),
         );
     }
-    // Which record the document holds: from its hydration when it hydrates (one pass over
-    // the document instead of two more seeks), from the document itself otherwise.
     let hydrated = doc.hydrate();
-    let holds = match &hydrated {
-        Ok(record) => Some(record.header().id),
-        Err(_) => doc.record_id(),
-    };
-    if holds != Some(id) {
+    if doc.record_id_given(hydrated.as_ref().ok()) != Some(id) {
         return rejected(
             "sync.wrong_record",
             Some("header.id".into()),
