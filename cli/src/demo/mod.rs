@@ -1250,7 +1250,10 @@ impl RepDay {
                         return Err(DemoError::Engine {
                             login: login.to_owned(),
                             step: "build the pipeline",
-                            source: fieldsales_core::Error::RuleViolated { rule, detail },
+                            source: fieldsales_core::Error::RuleViolated {
+                                rule: fieldsales_core::rule::RuleCode::from_code(&rule),
+                                detail,
+                            },
                         });
                     }
                 }

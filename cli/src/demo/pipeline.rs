@@ -155,10 +155,13 @@ pub(super) fn move_to(
         }
         Ok(StageMoveResult::AwaitingApproval(_)) => Ok(Moved::AwaitingApproval),
         Err(Error::StageMove(refused)) => Ok(Moved::Refused {
-            rule: fieldsales_core::authority::opportunity::refusal_code(&refused).into(),
+            rule: fieldsales_core::authority::opportunity::refusal_code(&refused).to_string(),
             detail: refused.to_string(),
         }),
-        Err(Error::RuleViolated { rule, detail }) => Ok(Moved::Refused { rule, detail }),
+        Err(Error::RuleViolated { rule, detail }) => Ok(Moved::Refused {
+            rule: rule.to_string(),
+            detail,
+        }),
         Err(e) => Err(engine_error(e)),
     }
 }

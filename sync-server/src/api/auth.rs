@@ -64,7 +64,7 @@ pub struct LoginResponse {
     /// when the account has no live profile record yet.
     #[schema(value_type = Option<Object>)]
     #[serde(default)]
-    pub me: Option<fieldsales_core::engine::Me>,
+    pub me: Option<fieldsales_core::me::Me>,
 }
 
 /// The caller's session.
