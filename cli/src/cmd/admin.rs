@@ -339,7 +339,7 @@ pub fn run(command: AdminCommand, out: &Output) -> CommandResult {
                         Failure::new(ExitKind::Refused, "weak_password", e)
                     }
                     BootstrapError::Store(e) => store_failure(e),
-                    BootstrapError::Password(_) => other(e),
+                    _ => other(e),
                 })?;
                 let view = serde_json::json!({
                     "tenant": TenantView::from(&tenant),

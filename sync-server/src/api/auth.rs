@@ -14,8 +14,8 @@ use crate::model::{
 use crate::state::AppState;
 use crate::store::{NewSession, SessionDevice};
 
-/// A sign-in from a device.
-#[derive(Debug, Deserialize, ToSchema)]
+/// A sign-in from a device (or from the command line's admin client, which sends this type).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// The tenant's short name.
     #[schema(example = "acme")]
@@ -25,13 +25,14 @@ pub struct LoginRequest {
     pub login: String,
     /// The password, in clear over TLS; never stored or logged.
     #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "super::send_password")]
     pub password: Password,
     /// A name for this device, shown to admins.
     #[schema(example = "Zhang Wei's phone")]
     pub device_name: String,
     /// The id this server gave the device at an earlier sign-in, to keep the same device.
     #[schema(format = Uuid)]
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
 }
 

@@ -19,7 +19,10 @@ use crate::state::AppState;
 
 /// A record an admin writes, by kind. `id` names an existing record to replace its fields;
 /// a new id is chosen when absent.
-#[derive(Debug, Deserialize, ToSchema)]
+///
+/// The one definition of this request: the server's handler reads it and the command line's
+/// admin client (`fieldsales admin`, the demo) sends it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AdminRecord {
     /// A node of the org tree.
@@ -30,7 +33,8 @@ pub enum AdminRecord {
         /// Its name.
         name: String,
         /// `hq`, `region`, `district` or `team`.
-        level: String,
+        #[schema(value_type = String)]
+        level: OrgLevel,
         /// The unit above.
         #[schema(value_type = Option<String>, format = Uuid)]
         parent_id: Option<RecordId>,
@@ -87,7 +91,8 @@ pub enum AdminRecord {
         /// Its name.
         name: String,
         /// `own`, `subtree`, `region` or `all`.
-        data_scope: String,
+        #[schema(value_type = String)]
+        data_scope: DataScope,
         /// Permission codes.
         #[serde(default)]
         permissions: Vec<String>,
@@ -176,7 +181,7 @@ pub async fn put_record(
         } => AnyRecord::OrgUnit(OrgUnit {
             header: header(id, by, now),
             name,
-            level: OrgLevel::from_code(&level),
+            level,
             parent_id,
             manager_id,
             zone: z.map(|z| zone("zone", &z)).transpose()?,
@@ -228,7 +233,7 @@ pub async fn put_record(
             header: header(id, by, now),
             code,
             name,
-            data_scope: DataScope::from_code(&data_scope),
+            data_scope,
             permissions: strings(permissions),
             hidden_fields: strings(hidden_fields),
         }),

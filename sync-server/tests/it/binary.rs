@@ -299,3 +299,68 @@ async fn a_days_sign_ins_are_logged_at_trace_level_without_a_password_or_token()
         assert!(!log.contains(secret), "a secret reached the log: {secret}");
     }
 }
+
+fn exit_code_and_stderr(out: &std::process::Output) -> (Option<i32>, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_names_every_command_and_a_mistyped_argument_is_a_usage_error() {
+    let dir = DataDir::new();
+    let help = dir.command(&["--help"]).output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for command in [
+        "serve",
+        "check-config",
+        "bootstrap",
+        "--config",
+        "FIELDSALES_",
+    ] {
+        assert!(text.contains(command), "{command} missing from:\n{text}");
+    }
+    let bootstrap = dir.command(&["bootstrap", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&bootstrap.stdout);
+    for option in [
+        "--tenant",
+        "--name",
+        "--login",
+        "--profile-id",
+        "BOOTSTRAP_PASSWORD",
+    ] {
+        assert!(text.contains(option), "{option} missing from:\n{text}");
+    }
+
+    let (code, stderr) = exit_code_and_stderr(
+        &dir.command(&["serve", "--confg", "x.toml"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--config"), "a suggestion: {stderr}");
+    let (code, stderr) = exit_code_and_stderr(
+        &dir.command(&["bootstrap", "--tenant", "acme"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--name"), "{stderr}");
+    let (code, stderr) = exit_code_and_stderr(
+        &dir.command(&[
+            "bootstrap",
+            "--tenant",
+            "acme corp",
+            "--name",
+            "Acme",
+            "--login",
+            "admin",
+        ])
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--tenant"), "{stderr}");
+}
