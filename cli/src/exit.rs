@@ -8,8 +8,8 @@
 //! | 0 | done |
 //! | 1 | any other failure (I/O, a damaged database, a bug) |
 //! | 2 | usage: unknown command or option, missing argument, unsupported file type |
-//! | 3 | refused input: a validation or business rule said no (bad rows in an import, a duplicate, a weak password, an unknown tenant, a process file with errors, a stage move the rules refuse: the JSON error names the `rule`) |
-//! | 4 | authentication: the server refused the credentials, or the account or device is revoked |
+//! | 3 | refused input: a validation or business rule said no (bad rows in an import, a duplicate, a weak password, a tenant that exists, an unknown account or device, a process file with errors, a stage move the rules refuse: the JSON error names the `rule`) |
+//! | 4 | authentication: the server refused the credentials or the caller is not an admin, or the account or device is revoked |
 //! | 5 | network: an address could not be listened on or a server could not be reached |
 
 use std::process::ExitCode;

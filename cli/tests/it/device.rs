@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use fieldsales_cli::demo::{Admin, PASSWORD};
+use fieldsales_core::record::{DataScope, OrgLevel};
 use serde_json::{Value, json};
 
 use crate::server::Server;
@@ -69,16 +70,12 @@ pub fn team(base: &str) -> (String, String) {
             .await
             .expect("admin signs in");
         admin
-            .record(json!({"kind": "role", "code": "sales_rep", "name": "销售代表", "data_scope": "own"}))
+            .role("sales_rep", "销售代表", DataScope::Own)
             .await
             .expect("role");
-        let hq = admin
-            .record(json!({"kind": "org_unit", "name": "总部", "level": "hq", "zone": "Asia/Shanghai"}))
-            .await
-            .expect("hq");
+        let hq = admin.unit("总部", OrgLevel::Hq, None).await.expect("hq");
         let team = admin
-            .record(json!({"kind": "org_unit", "name": "上海一组", "level": "team",
-                           "parent_id": hq.to_string(), "zone": "Asia/Shanghai"}))
+            .unit("上海一组", OrgLevel::Team, Some(hq))
             .await
             .expect("team");
         let wang = admin
@@ -100,16 +97,8 @@ pub fn acme_server(dir: &Path) -> (Server, String) {
     run_with(
         fieldsales()
             .args([
-                "admin",
-                "tenant",
-                "create",
-                "--slug",
-                "acme",
-                "--name",
-                "Acme",
-                "--admin-login",
-                "admin",
-                "--data",
+                "admin", "tenant", "create", "--tenant", "acme", "--name", "Acme", "--login",
+                "admin", "--data",
             ])
             .arg(&data)
             .env("FIELDSALES_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD),
