@@ -15,6 +15,8 @@ pub mod fieldwork;
 pub mod id;
 pub mod jobs;
 pub mod money;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod place;
 pub mod process;
 pub mod record;
