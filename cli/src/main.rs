@@ -15,21 +15,9 @@ use fieldsales_cli::ExitKind;
 
 use crate::output::{Failure, Output};
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  done
-  1  any other failure (I/O, a damaged database)
-  2  usage: unknown command or option, missing argument, unsupported file type
-  3  refused input: bad rows in an import, a duplicate, a weak password, a tenant that
-     exists, an unknown account or device, a process file with errors, a business rule (a
-     stage move, a discount; the rule's code is in the message and in the JSON error's
-     `rule`), a login taken
-  4  authentication refused, not an admin, or the account or device revoked
-  5  network: an address could not be listened on, a server could not be reached";
-
 /// Fieldsales: offline-first field sales.
 #[derive(Debug, Parser)]
-#[command(name = "fieldsales", version, after_help = EXIT_CODES)]
+#[command(name = "fieldsales", version, after_help = fieldsales_server::exit::EXIT_CODES_HELP)]
 struct Cli {
     /// Print one JSON object on standard output instead of text.
     #[arg(long, global = true)]

@@ -117,22 +117,6 @@ pub enum BootstrapError {
     Store(#[from] StoreError),
 }
 
-impl BootstrapError {
-    /// Whether the operator's input was refused (a weak password, a tenant or login that
-    /// exists), as opposed to the host failing.
-    pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
-            BootstrapError::WeakPassword(_)
-                | BootstrapError::Store(
-                    StoreError::TenantExists { .. }
-                        | StoreError::LoginTaken { .. }
-                        | StoreError::ProfileTaken { .. }
-                )
-        )
-    }
-}
-
 /// A tenant as the bootstrap command reports it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TenantView {

@@ -1,22 +1,25 @@
 //! `fieldsales-server`: serve, check a configuration, or bootstrap a tenant's first admin.
+//!
+//! Exit codes follow the scheme both programs share ([`fieldsales_server::exit`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use fieldsales_server::bootstrap::{BootstrapArgs, bootstrap_on_host};
+use fieldsales_server::exit::{EXIT_CODES_HELP, ExitKind};
 use fieldsales_server::{Config, run, shutdown_signal};
-
-const AFTER_HELP: &str = "\
-Configuration: built-in defaults, then the TOML file of --config (or $FIELDSALES_CONFIG), then
-FIELDSALES_* variables, each overriding the one before; sections are joined with `__`
-(FIELDSALES_LISTEN=0.0.0.0:8443, FIELDSALES_AUTH__TOKEN_LIFETIME=14d). Every value is checked
-at start; `check-config` shows the result.";
 
 /// The Fieldsales sync server: the authority over every record the phones push, its admin
 /// API and the managers' web dashboard.
+///
+/// Configuration: built-in defaults, then the TOML file of --config (or
+/// $FIELDSALES_CONFIG), then FIELDSALES_* variables, each overriding the one before; sections
+/// are joined with `__` (FIELDSALES_LISTEN=0.0.0.0:8443,
+/// FIELDSALES_AUTH__TOKEN_LIFETIME=14d). Every value is checked at start; `check-config`
+/// prints the result.
 #[derive(Debug, Parser)]
-#[command(name = "fieldsales-server", version, after_help = AFTER_HELP)]
+#[command(name = "fieldsales-server", version, after_help = EXIT_CODES_HELP)]
 struct Cli {
     /// Configuration file (TOML); `$FIELDSALES_CONFIG` when absent.
     #[arg(long, value_name = "FILE", global = true)]
@@ -30,16 +33,17 @@ struct Cli {
 enum Command {
     /// Serve the API and the web dashboard until SIGTERM or Ctrl-C (the default command).
     Serve,
-    /// Check the configuration and exit.
+    /// Check the configuration and print the one in effect as TOML, every key with the value
+    /// it takes from the defaults, the file or the environment.
     CheckConfig,
     /// Create a tenant and its first admin, on the server host. The password is
     /// $FIELDSALES_BOOTSTRAP_PASSWORD, else the first line of standard input.
     Bootstrap(BootstrapArgs),
 }
 
-fn fail(message: impl std::fmt::Display) -> ExitCode {
+fn fail(kind: ExitKind, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("fieldsales-server: {message}");
-    ExitCode::FAILURE
+    kind.into()
 }
 
 #[tokio::main]
@@ -47,25 +51,31 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load_from_process(cli.config.as_deref()) {
         Ok(config) => config,
-        Err(e) => return fail(e),
+        Err(e) => return fail(ExitKind::Refused, e),
     };
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::CheckConfig => {
-            println!("configuration accepted:\n{config:#?}");
-            ExitCode::SUCCESS
-        }
+        Command::CheckConfig => match config.to_toml() {
+            Ok(text) => {
+                print!("{text}");
+                ExitKind::Ok.into()
+            }
+            Err(e) => fail(
+                ExitKind::Other,
+                format!("cannot write the configuration: {e}"),
+            ),
+        },
         Command::Bootstrap(args) => {
             let request = match args.into_request() {
                 Ok(request) => request,
-                Err(e) => return fail(e),
+                Err(e) => return fail(ExitKind::of_bootstrap(&e), e),
             };
             match bootstrap_on_host(&config, request, fieldsales_core::Timestamp::now()).await {
                 Ok(made) => {
                     println!("{made}");
-                    ExitCode::SUCCESS
+                    ExitKind::Ok.into()
                 }
-                Err(e) => fail(e),
+                Err(e) => fail(ExitKind::of_bootstrap(&e), e),
             }
         }
     }
@@ -73,17 +83,22 @@ async fn main() -> ExitCode {
 
 async fn serve(config: Config) -> ExitCode {
     if let Err(e) = fieldsales_server::telemetry::init_logging(&config.log) {
-        return fail(format!("cannot start logging: {e}"));
+        return fail(ExitKind::Other, format!("cannot start logging: {e}"));
     }
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(l) => l,
-        Err(e) => return fail(format!("cannot listen on {}: {e}", config.listen)),
+        Err(e) => {
+            return fail(
+                ExitKind::Network,
+                format!("cannot listen on {}: {e}", config.listen),
+            );
+        }
     };
     match run(config, listener, shutdown_signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitKind::Ok.into(),
         Err(e) => {
             tracing::error!(error = %e, "server stopped");
-            fail(e)
+            fail(ExitKind::of_run(&e), e)
         }
     }
 }

@@ -63,9 +63,27 @@ pub struct LoginResponse {
     pub server_time: Timestamp,
     /// Who the user is to the rules (profile, unit, roles, widest data scope, zone); absent
     /// when the account has no live profile record yet.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<MeSchema>)]
     #[serde(default)]
     pub me: Option<fieldsales_core::engine::Me>,
+}
+
+/// The description of `fieldsales_core::engine::Me` as it serializes, for the API
+/// description only (core's `Me` is not an API type); a test keeps the two the same shape.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Me)]
+struct MeSchema {
+    /// The user's profile record.
+    user_id: RecordId,
+    /// Their org unit.
+    unit_id: RecordId,
+    /// Their role codes.
+    roles: Vec<String>,
+    /// The widest data scope of their roles.
+    scope: fieldsales_core::record::DataScope,
+    /// Their time zone: "today" and report deadlines follow it.
+    zone: fieldsales_core::Zone,
 }
 
 /// The caller's session.
@@ -276,4 +294,33 @@ pub async fn session(State(state): State<AppState>, session: Session) -> ApiJson
         expires_at: session.expires_at,
         server_time: state.clock.now(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use fieldsales_core::engine::Me;
+    use fieldsales_core::record::DataScope;
+    use fieldsales_core::{RecordId, Zone};
+
+    use super::MeSchema;
+
+    /// The API description of `me` is the shape core's `Me` serializes to: a field added to,
+    /// renamed in or removed from `Me` fails here until the description follows.
+    #[test]
+    fn the_described_me_is_the_shape_core_writes() {
+        let me = Me {
+            user_id: RecordId::new(),
+            unit_id: RecordId::new(),
+            roles: vec!["sales_manager".to_owned()],
+            scope: DataScope::Subtree,
+            zone: Zone::SHANGHAI,
+        };
+        let written = serde_json::to_value(&me).expect("serializes");
+        let described: MeSchema =
+            serde_json::from_value(written.clone()).expect("every field of Me is described");
+        assert_eq!(
+            serde_json::to_value(&described).expect("serializes"),
+            written
+        );
+    }
 }

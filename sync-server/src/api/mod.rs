@@ -35,13 +35,29 @@ use utoipa_axum::routes;
 pub use admin::{AccountFilter, AccountView, CreateAccountRequest, DeviceView, SetPasswordRequest};
 pub use attachments::{UPLOAD_COMPLETE, UPLOAD_OFFSET, UploadState};
 pub use auth::{LoginRequest, LoginResponse, SessionResponse};
-pub use ops::{HealthResponse, OpenApiDocument};
-pub use records::{AdminRecord, WrittenRecord};
+pub use ops::{HealthResponse, HealthStatus, METRICS_CONTENT_TYPE, OpenApiDocument};
+pub use records::{AdminRecord, AdminRecordKind, WrittenRecord};
 
 use crate::error::{self, ApiError, ErrorBody, ErrorCode};
 use crate::model::Password;
 use crate::state::AppState;
 use crate::telemetry;
+
+/// A body of bytes (an attachment, a compressed sync message), for the API description.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("Bytes, as the content type says"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
 
 /// Writes a request's password for a client that sends the request (the command line's
 /// admin client). `Password` has no `Serialize` of its own, so no answer and no log line can

@@ -54,14 +54,14 @@ pub fn run(command: TenantCommand, out: &Output) -> CommandResult {
 }
 
 fn failure(e: BootstrapError) -> Failure {
-    let (kind, code) = match &e {
-        BootstrapError::NoPassword => (ExitKind::Usage, "no_password"),
-        BootstrapError::WeakPassword(_) => (ExitKind::Refused, "weak_password"),
+    let code = match &e {
+        BootstrapError::NoPassword => "no_password",
+        BootstrapError::WeakPassword(_) => "weak_password",
         BootstrapError::Store(fieldsales_server::StoreError::TenantExists { .. }) => {
-            (ExitKind::Refused, "tenant_exists")
+            "tenant_exists"
         }
-        _ if e.is_refusal() => (ExitKind::Refused, "refused"),
-        _ => (ExitKind::Other, "cannot_bootstrap"),
+        BootstrapError::Store(fieldsales_server::StoreError::LoginTaken { .. }) => "login_taken",
+        _ => "cannot_bootstrap",
     };
-    Failure::new(kind, code, e)
+    Failure::new(ExitKind::of_bootstrap(&e), code, e)
 }

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use fieldsales_cli::ExitKind;
 use fieldsales_core::RecordId;
 use fieldsales_core::record::{DataScope, OrgLevel};
-use fieldsales_server::api::{AdminRecord, CreateAccountRequest, WrittenRecord};
+use fieldsales_server::api::{AdminRecord, AdminRecordKind, CreateAccountRequest, WrittenRecord};
 use fieldsales_server::model::{Login, Password};
 use serde::Serialize;
 
@@ -114,14 +114,14 @@ pub enum UserCommand {
 #[derive(Serialize)]
 struct Written<'a> {
     id: RecordId,
-    kind: &'a str,
+    kind: AdminRecordKind,
     name: &'a str,
 }
 
 fn written(out: &Output, record: &WrittenRecord, name: &str) {
     let view = Written {
         id: record.id,
-        kind: &record.kind,
+        kind: record.kind,
         name,
     };
     out.result(&view, |w| {
