@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use fieldsales_core::{Currency, Money, Timestamp};
+use fieldsales_core::{Currency, Money, Timestamp, Zone};
 
 /// An amount with its currency's sign, thousands separated and two decimals: `¥1,234.00`,
 /// `-$12.50`; a currency without a sign here is written after the number (`12.00 EUR`).
@@ -40,6 +40,15 @@ pub fn grouped(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// An instant as a wall-clock time in `zone` (the user's own, for what they did): `2026-03-09
+/// 09:05`.
+pub fn local_time(at: Timestamp, zone: &Zone) -> String {
+    at.to_utc()
+        .with_timezone(&zone.tz())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// An instant as a wall-clock time on this machine, with its offset: `2026-03-09 09:05 +08:00`
@@ -177,6 +186,14 @@ mod tests {
         );
         let chf: Currency = "CHF".parse().expect("a currency");
         assert_eq!(money(Money::new(1_200, chf)), "12.00 CHF");
+    }
+
+    #[test]
+    fn times_are_the_wall_clock_of_the_zone() {
+        // 2026-03-09 01:00 UTC is 09:00 in Shanghai.
+        let at = Timestamp::from_millis(1_773_018_000_000);
+        assert_eq!(local_time(at, &Zone::SHANGHAI), "2026-03-09 09:00");
+        assert_eq!(local_time(at, &Zone::UTC), "2026-03-09 01:00");
     }
 
     #[test]

@@ -57,8 +57,9 @@ impl Phone {
         out.json()
     }
 
+    /// The whole customer as `customer show --json` gives it.
     pub fn customer(&self, id: &str) -> Value {
-        self.ok(&["customer", "show", id])["customers"][0].clone()
+        self.ok(&["customer", "show", id])
     }
 }
 
@@ -201,7 +202,7 @@ fn two_reps_edit_a_shared_customer_offline_and_both_see_the_merged_record() {
 
 /// An hour from now, RFC 3339 in UTC (today in Shanghai unless run just before midnight
 /// there; the agenda lists overdue tasks too, so either way it is listed).
-fn an_hour_from_now() -> String {
+pub fn an_hour_from_now() -> String {
     let in_an_hour = fieldsales_core::Timestamp::now().plus_millis(3_600_000);
     in_an_hour.to_utc().to_rfc3339()
 }
