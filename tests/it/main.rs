@@ -7,7 +7,7 @@ mod faults;
 mod field_sync;
 mod jobs;
 mod rejection;
-mod sales_sync;
 mod same_facts;
+mod sales_sync;
 mod scope;
 mod web_dashboard;
