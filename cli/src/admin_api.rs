@@ -78,11 +78,13 @@ impl AdminApiError {
     }
 }
 
-/// An error code as the API writes it (`login_taken`).
+/// An error code as the API writes it (`login_taken`): its serialized name, the one the
+/// server answers with.
 pub fn code_name(code: ErrorCode) -> String {
     match serde_json::to_value(code) {
         Ok(serde_json::Value::String(name)) => name,
-        _ => format!("{code:?}"),
+        // A unit variant always serializes to its name; nothing else can come back.
+        _ => "unknown".to_owned(),
     }
 }
 
