@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use fieldsales_core::record::DataScope;
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{RecordId, testing};
 use fieldsales_ffi::{
     ContactDraft, CustomerDraft, Engine, FieldValue, FieldsalesError, LeadConversion,

@@ -8,6 +8,7 @@ use fieldsales_core::process::{ApprovalDecision, FieldValues, MoveKind, StageCha
 use fieldsales_core::record::approval::ApprovalStatus;
 use fieldsales_core::record::order::OrderStatus;
 use fieldsales_core::record::{Approval, Customer, Opportunity, Order};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing::{customer, product, yuan};
 use fieldsales_core::{BasisPoints, LocalDate, RecordId, Timestamp, Zone};
 use fieldsales_tests::{Org, Person, World, sync};

@@ -5,6 +5,7 @@
 use fieldsales_core::engine::visits::CheckInRequest;
 use fieldsales_core::fieldwork::{CheckInVerdict, DevicePosition};
 use fieldsales_core::record::{Customer, Visit};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing::{customer, morning, position_near_shanghai, visit};
 use fieldsales_core::time::ManualClock;
 use fieldsales_core::{Clock, GeoPoint, RecordId};
@@ -26,7 +27,13 @@ fn customer_at(rep: &Person, org: &Org, name: &str, metres_north: f64) -> Custom
 
 /// A visit of `rep`'s at `customer`, checked in at `metres_north` of People's Square in the
 /// morning, under the given id.
-fn visit_at(rep: &Person, org: &Org, customer: &Customer, metres_north: f64, id: RecordId) -> Visit {
+fn visit_at(
+    rep: &Person,
+    org: &Org,
+    customer: &Customer,
+    metres_north: f64,
+    id: RecordId,
+) -> Visit {
     let mut v = visit(rep.profile, customer.header.id);
     v.header.id = id;
     v.header.org_unit_id = Some(org.east_team);
@@ -95,14 +102,25 @@ async fn a_tie_between_two_earlier_check_ins_is_broken_the_same_way_on_phone_and
             photos: Vec::new(),
         })
         .expect("checked in");
-    let on_the_phone = judged(checked_in.visit.verdict.as_ref().expect("judged on the phone"));
+    let on_the_phone = judged(
+        checked_in
+            .visit
+            .verdict
+            .as_ref()
+            .expect("judged on the phone"),
+    );
     sync(&mut phone).await;
 
     let on_the_server = world
         .server_records()
         .get::<Visit>(checked_in.visit.header.id)
         .expect("on the server");
-    let on_the_server = judged(on_the_server.verdict.as_ref().expect("judged by the server"));
+    let on_the_server = judged(
+        on_the_server
+            .verdict
+            .as_ref()
+            .expect("judged by the server"),
+    );
     assert_eq!(
         on_the_phone, on_the_server,
         "the phone and the server judged the same check-in on the same history differently"

@@ -161,10 +161,13 @@ pub(super) fn move_to(
         }
         Ok(StageMoveResult::AwaitingApproval(_)) => Ok(Moved::AwaitingApproval),
         Err(Error::StageMove(refused)) => Ok(Moved::Refused {
-            rule: fieldsales_core::authority::opportunity::refusal_code(&refused).into(),
+            rule: fieldsales_core::authority::opportunity::refusal_code(&refused).to_string(),
             detail: refused.to_string(),
         }),
-        Err(Error::RuleViolated { rule, detail }) => Ok(Moved::Refused { rule, detail }),
+        Err(Error::RuleViolated { rule, detail }) => Ok(Moved::Refused {
+            rule: rule.to_string(),
+            detail,
+        }),
         Err(e) => Err(engine_error(e)),
     }
 }
@@ -220,7 +223,10 @@ impl RepDay {
                         return Err(DemoError::Engine {
                             login: login.to_owned(),
                             step: "build the pipeline",
-                            source: fieldsales_core::Error::RuleViolated { rule, detail },
+                            source: fieldsales_core::Error::RuleViolated {
+                                rule: fieldsales_core::rule::RuleCode::from_code(&rule),
+                                detail,
+                            },
                         });
                     }
                 }

@@ -25,6 +25,7 @@ use crate::scope::OrgTree;
 use crate::{GeoPoint, RecordId};
 
 use super::{Context, Lookup, Rejection};
+use crate::rule::RuleCode;
 
 /// How many earlier visits the repeat-check-in rule walks back through at most.
 const MAX_VISITS_WALKED: usize = 200;
@@ -261,9 +262,8 @@ pub fn review_visit_verdict(
         Ok(v) => v,
         Err(CheckInError::Refused { reason, verdict }) => {
             if earlier.is_none() {
-                return Err(
-                    Rejection::new("check_in.refused", reason.to_string()).at("check_in.position")
-                );
+                return Err(Rejection::new(RuleCode::CheckInRefused, reason.to_string())
+                    .at("check_in.position"));
             }
             // Accepted on its first receipt (soft mode then): a later edit is not refused.
             let mut verdict = *verdict;
@@ -278,7 +278,9 @@ pub fn review_visit_verdict(
             verdict
         }
         Err(e) => {
-            return Err(Rejection::new("record.invalid", e.to_string()).at("check_in.position"));
+            return Err(
+                Rejection::new(RuleCode::RecordInvalid, e.to_string()).at("check_in.position")
+            );
         }
     };
     if visit
@@ -313,9 +315,11 @@ fn same_report_verdict(held: &ReportVerdict, new: &ReportVerdict) -> bool {
 
 fn lookup_failed(e: crate::Error) -> Rejection {
     match e {
-        crate::Error::Invalid(invalid) => Rejection::new("record.invalid", invalid.to_string()),
+        crate::Error::Invalid(invalid) => {
+            Rejection::new(RuleCode::RecordInvalid, invalid.to_string())
+        }
         other => Rejection::new(
-            "review.unavailable",
+            RuleCode::ReviewUnavailable,
             format!("the record could not be judged now; the push is retried: {other}"),
         ),
     }
@@ -323,7 +327,7 @@ fn lookup_failed(e: crate::Error) -> Rejection {
 
 /// Whether `me` manages the owner of a record: it is someone else's and [`OrgTree::manages`]
 /// holds (a manager does not judge their own report).
-pub fn manages(tree: &OrgTree, me: &crate::engine::Me, header: &Header) -> bool {
+pub fn manages(tree: &OrgTree, me: &crate::me::Me, header: &Header) -> bool {
     header.owner_id != Some(me.user_id) && tree.manages(me, header)
 }
 
@@ -349,7 +353,7 @@ pub fn rejudge_report(
     if before_mark != after.marked_false.as_ref() {
         if !manages(ctx.tree, ctx.author, &after.header) {
             return Err(Rejection::new(
-                "report.false_mark_not_allowed",
+                RuleCode::ReportFalseMarkNotAllowed,
                 "only a manager of the rep can mark a report false or withdraw the mark",
             )
             .at("marked_false"));
@@ -357,14 +361,14 @@ pub fn rejudge_report(
         if let Some(mark) = &after.marked_false {
             if mark.by != ctx.author.user_id {
                 return Err(Rejection::new(
-                    "report.false_mark_author",
+                    RuleCode::ReportFalseMarkAuthor,
                     "a false mark carries the manager who set it",
                 )
                 .at("marked_false.by"));
             }
             if after.state != Lifecycle::Submitted {
                 return Err(Rejection::new(
-                    "report.not_submitted",
+                    RuleCode::ReportNotSubmitted,
                     "only a submitted report can be marked false",
                 )
                 .at("marked_false"));
@@ -378,7 +382,7 @@ pub fn rejudge_report(
             || after.state != Lifecycle::Submitted)
     {
         return Err(Rejection::new(
-            "immutable.report_submission",
+            RuleCode::ImmutableReportSubmission,
             "a submitted report the server has received cannot be withdrawn or resubmitted",
         )
         .at("submitted_at"));
@@ -386,7 +390,7 @@ pub fn rejudge_report(
     let was_missing = before.is_some_and(|b| b.state == Lifecycle::Missing);
     if after.state == Lifecycle::Missing && !was_missing {
         return Err(Rejection::new(
-            "report.missing_is_server_only",
+            RuleCode::ReportMissingIsServerOnly,
             "a report is marked missing by the server once its day has passed",
         )
         .at("state"));
@@ -402,7 +406,7 @@ pub fn rejudge_report(
         Lifecycle::Submitted => {
             let Some(submitted_at) = after.submitted_at else {
                 return Err(Rejection::new(
-                    "record.invalid",
+                    RuleCode::RecordInvalid,
                     "a submitted report needs submitted_at",
                 )
                 .at("submitted_at"));
@@ -459,7 +463,7 @@ pub fn rejudge_report(
             ReportDay::Missing(v) => Some(v),
             ReportDay::Open { .. } | ReportDay::Overdue { .. } => {
                 return Err(Rejection::new(
-                    "report.not_missing_yet",
+                    RuleCode::ReportNotMissingYet,
                     "the report's day has not passed its missing cut-off",
                 )
                 .at("state"));
@@ -480,5 +484,5 @@ fn report_rejection(e: ReportError) -> Rejection {
         ReportError::SubmittedBeforeReportDay { .. } => "submitted_at",
         ReportError::EmptyFalseReason | ReportError::FalseReasonTooLong { .. } => "marked_false",
     };
-    Rejection::new("report.invalid", e.to_string()).at(field)
+    Rejection::new(RuleCode::ReportInvalid, e.to_string()).at(field)
 }

@@ -174,10 +174,13 @@ pub fn reports(ctx: &Context<'_>, req: &DashboardRequest) -> Result<ReportCompli
     // day whose cut-off has passed.
     let mut owed: HashMap<RecordId, (LocalDate, LocalDate)> = HashMap::new();
     for (id, m) in &scope.members {
-        let reports = m
-            .roles
-            .iter()
-            .any(|r| ctx.settings.reporting_roles.contains(r));
+        let reports = m.roles.iter().any(|r| {
+            ctx.process
+                .fieldwork
+                .daily_report
+                .reporting_roles
+                .contains(r)
+        });
         if !reports || !m.working {
             continue;
         }

@@ -93,7 +93,8 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::Zone;
-    use crate::engine::{LeadConversionRequest, Me, NewLead};
+    use crate::engine::{LeadConversionRequest, NewLead};
+    use crate::me::Me;
     use crate::record::DataScope;
     use crate::store::Store;
     use crate::testing;

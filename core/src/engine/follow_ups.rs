@@ -10,6 +10,7 @@ use autosurgeon::Text;
 use crate::record::follow_up::FollowUpMethod;
 use crate::record::{FollowUp, Header, Kind, Lead, Opportunity, RecordRef};
 use crate::store::ListFilter;
+use crate::store::StoreRead;
 use crate::{Error, RecordId, Result, Timestamp};
 
 use super::Engine;

@@ -12,6 +12,8 @@ use crate::process::ApprovalChain;
 use crate::record::approval::ApprovalStatus;
 use crate::record::order::{DeliveryStatus, OrderStatus, Payment};
 use crate::record::{Approval, Header, Kind, Order, RecordRef};
+use crate::rule::RuleCode;
+use crate::store::StoreRead;
 use crate::{BasisPoints, Error, LocalDate, Money, RecordId, Result, Timestamp};
 
 /// One line asked for.
@@ -128,7 +130,10 @@ impl Engine {
             return Ok(ConfirmOutcome::Confirmed(Box::new(order)));
         }
         if order.status == OrderStatus::Cancelled {
-            return Err(Error::rule("order.cancelled", "the order was cancelled"));
+            return Err(Error::rule(
+                RuleCode::OrderCancelled,
+                "the order was cancelled",
+            ));
         }
         let now = self.now();
         if let Some(chain) = self.order_approval_needed(&order)? {
@@ -143,7 +148,7 @@ impl Engine {
                 }
                 Some(a) if a.status == ApprovalStatus::Rejected => {
                     return Err(Error::rule(
-                        "order.approval_rejected",
+                        RuleCode::OrderApprovalRejected,
                         "the order's approval was rejected; change the order and ask again",
                     ));
                 }
@@ -196,7 +201,7 @@ impl Engine {
         self.require_visible(&order.header)?;
         if order.status != OrderStatus::Confirmed {
             return Err(Error::rule(
-                "order.not_confirmed",
+                RuleCode::OrderNotConfirmed,
                 "payments are collected on confirmed orders",
             ));
         }
@@ -224,7 +229,7 @@ impl Engine {
         self.require_visible(&order.header)?;
         if order.status != OrderStatus::Confirmed {
             return Err(Error::rule(
-                "order.not_confirmed",
+                RuleCode::OrderNotConfirmed,
                 "only a confirmed order is delivered",
             ));
         }

@@ -5,6 +5,7 @@ use crate::fieldwork::{ActualVisit, PlanVsActual, compare_plan};
 use crate::record::visit_plan::PlannedVisit;
 use crate::record::{Header, Kind, UserProfile, VisitPlan};
 use crate::store::ListFilter;
+use crate::store::StoreRead;
 use crate::{Error, LocalDate, RecordId, Result};
 
 use super::Engine;

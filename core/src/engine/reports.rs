@@ -23,9 +23,11 @@ use crate::record::{
 };
 use crate::scope::OrgTree;
 use crate::store::ListFilter;
+use crate::store::StoreRead;
 use crate::{Error, LocalDate, RecordId, Result, Timestamp, Zone};
 
 use super::Engine;
+use crate::rule::RuleCode;
 
 /// The longest comment kept, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2_000;
@@ -61,9 +63,9 @@ pub(crate) fn day_window(date: LocalDate, zone: &Zone) -> (Timestamp, Timestamp)
 
 fn report_rule(e: ReportError) -> Error {
     let rule = match e {
-        ReportError::SubmittedBeforeReportDay { .. } => "report.before_its_day",
-        ReportError::EmptyFalseReason => "report.reason_required",
-        ReportError::FalseReasonTooLong { .. } => "report.reason_too_long",
+        ReportError::SubmittedBeforeReportDay { .. } => RuleCode::ReportBeforeItsDay,
+        ReportError::EmptyFalseReason => RuleCode::ReportReasonRequired,
+        ReportError::FalseReasonTooLong { .. } => RuleCode::ReportReasonTooLong,
     };
     Error::rule(rule, e.to_string())
 }
@@ -167,7 +169,7 @@ impl Engine {
             }
             if r.state != ReportState::Draft {
                 return Err(Error::rule(
-                    "report.not_draft",
+                    RuleCode::ReportNotDraft,
                     "a submitted report is no longer edited",
                 ));
             }
@@ -201,7 +203,7 @@ impl Engine {
             }
             if r.state != ReportState::Draft {
                 return Err(Error::rule(
-                    "report.not_draft",
+                    RuleCode::ReportNotDraft,
                     format!("the report is {} already", r.state),
                 ));
             }
@@ -295,7 +297,7 @@ impl Engine {
             let Some(submitted_at) = r.submitted_at.filter(|_| r.state == ReportState::Submitted)
             else {
                 return Err(Error::rule(
-                    "report.not_submitted",
+                    RuleCode::ReportNotSubmitted,
                     "only a submitted report can be marked false",
                 ));
             };

@@ -12,9 +12,11 @@ use rusqlite::params;
 use crate::record::task::{Postponement, TaskKind, TaskStatus};
 use crate::record::visit_plan::PlannedVisit;
 use crate::record::{Header, RecordRef, Task, UserProfile};
+use crate::store::StoreRead;
 use crate::{Error, LocalDate, RecordId, Result, Timestamp};
 
 use super::Engine;
+use crate::rule::RuleCode;
 
 /// The longest rejection reason kept, in characters.
 pub const MAX_REJECT_REASON_CHARS: usize = 500;
@@ -129,7 +131,7 @@ impl Engine {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(Error::rule(
-                "task.reason_required",
+                RuleCode::TaskReasonRequired,
                 "a rejection needs a reason",
             ));
         }
@@ -156,7 +158,7 @@ impl Engine {
             assignee_only(t, me)?;
             if t.status != TaskStatus::Open {
                 return Err(Error::rule(
-                    "task.not_open",
+                    RuleCode::TaskNotOpen,
                     format!("a {} task cannot be completed; accept it first", t.status),
                 ));
             }
@@ -172,7 +174,7 @@ impl Engine {
         let (me, now) = (self.me().user_id, self.now());
         if to <= now {
             return Err(Error::rule(
-                "task.postpone_to_past",
+                RuleCode::TaskPostponeToPast,
                 format!("{to} is not in the future"),
             ));
         }
@@ -180,7 +182,7 @@ impl Engine {
             assignee_only(t, me)?;
             if !is_active(&t.status) {
                 return Err(Error::rule(
-                    "task.not_open",
+                    RuleCode::TaskNotOpen,
                     format!("a {} task cannot be postponed", t.status),
                 ));
             }
@@ -298,7 +300,7 @@ fn assignee_only(t: &Task, me: RecordId) -> Result<()> {
         return Err(Error::NotAllowed("only the assignee acts on a task".into()));
     }
     if t.header.is_deleted() {
-        return Err(Error::rule("task.deleted", "the task was deleted"));
+        return Err(Error::rule(RuleCode::TaskDeleted, "the task was deleted"));
     }
     Ok(())
 }
@@ -307,7 +309,7 @@ fn answerable(t: &Task, me: RecordId) -> Result<()> {
     assignee_only(t, me)?;
     if t.status != TaskStatus::Proposed {
         return Err(Error::rule(
-            "task.not_proposed",
+            RuleCode::TaskNotProposed,
             format!("the task is {} already", t.status),
         ));
     }

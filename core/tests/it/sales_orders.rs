@@ -5,6 +5,7 @@ use fieldsales_core::engine::{ConfirmOutcome, Engine, NewOrder, NewOrderLine};
 use fieldsales_core::process::{ApprovalStep, Verdict};
 use fieldsales_core::record::order::OrderStatus;
 use fieldsales_core::record::{Customer, Order, Product};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{BasisPoints, Error, RecordId, testing};
 
 use crate::sales_world::{Server, Who, World, sync};

@@ -65,10 +65,10 @@ pub struct LoginResponse {
     /// when the account has no live profile record yet.
     #[schema(value_type = Option<MeSchema>)]
     #[serde(default)]
-    pub me: Option<fieldsales_core::engine::Me>,
+    pub me: Option<fieldsales_core::me::Me>,
 }
 
-/// The description of `fieldsales_core::engine::Me` as it serializes, for the API
+/// The description of `fieldsales_core::me::Me` as it serializes, for the API
 /// description only (core's `Me` is not an API type); a test keeps the two the same shape.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -298,7 +298,7 @@ pub async fn session(State(state): State<AppState>, session: Session) -> ApiJson
 
 #[cfg(test)]
 mod tests {
-    use fieldsales_core::engine::Me;
+    use fieldsales_core::me::Me;
     use fieldsales_core::record::DataScope;
     use fieldsales_core::{RecordId, Zone};
 

@@ -220,7 +220,7 @@ async fn time_limit(
 async fn signed_in_user(
     state: &crate::state::AppState,
     session: &crate::auth::Session,
-) -> Result<fieldsales_core::engine::Me, ApiError> {
+) -> Result<fieldsales_core::me::Me, ApiError> {
     state
         .records
         .me(session.tenant_id, session.profile_id)

@@ -7,7 +7,7 @@ use std::path::Path;
 use fieldsales_cli::ExitKind;
 use fieldsales_core::engine::Engine;
 use fieldsales_core::record::{Contact, Customer, Header, Kind, Opportunity, UserProfile};
-use fieldsales_core::store::ListFilter;
+use fieldsales_core::store::{ListFilter, StoreRead};
 use fieldsales_core::{GeoPoint, Money, RecordId, Timestamp};
 use serde::Serialize;
 

@@ -18,6 +18,7 @@ use fieldsales_core::process::approval::Verdict;
 use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::task::TaskKind;
 use fieldsales_core::record::{Customer, Kind, RecordRef, UserProfile};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{GeoPoint, Money, RecordId, Timestamp, Zone};
 use serde::Serialize;
 

@@ -218,12 +218,15 @@ pub(super) fn engine_failure(e: fieldsales_core::Error) -> Failure {
     use fieldsales_core::Error as E;
     use fieldsales_core::authority;
     let (kind, code) = match &e {
-        E::RuleViolated { rule, detail } => return Failure::rule(rule, detail),
+        E::RuleViolated { rule, detail } => return Failure::rule(rule.as_str(), detail),
         E::StageMove(refused) => {
-            return Failure::rule(authority::opportunity::refusal_code(refused), refused);
+            return Failure::rule(
+                authority::opportunity::refusal_code(refused).as_str(),
+                refused,
+            );
         }
         E::Decision(refused) => {
-            return Failure::rule(authority::approval::refusal_code(refused), refused);
+            return Failure::rule(authority::approval::refusal_code(refused).as_str(), refused);
         }
         E::ProcessConfig(_) | E::Claim(_) | E::Pricing(_) => (ExitKind::Refused, "rule_violated"),
         E::DuplicateCustomer { .. } => (ExitKind::Refused, "duplicate"),

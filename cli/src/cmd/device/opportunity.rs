@@ -16,6 +16,7 @@ use fieldsales_core::process::{FieldType, FieldValue, FieldValues, SalesProcess,
 use fieldsales_core::record::opportunity::OpportunityProduct;
 use fieldsales_core::record::{Kind, Opportunity, UserProfile};
 use fieldsales_core::store::ListFilter;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{Currency, LocalDate, Money, RecordId};
 use serde_json::{Value, json};
 
