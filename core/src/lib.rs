@@ -16,6 +16,8 @@ pub mod id;
 pub mod jobs;
 pub mod me;
 pub mod money;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod pipeline;
 pub mod place;
 pub mod process;

@@ -58,7 +58,9 @@ impl JobParams {
 
 /// Runs the jobs over one tenant now.
 pub async fn run_tenant(state: &AppState, tenant: TenantId) -> Result<JobReport, StoreError> {
-    let report = state.records.run_jobs(tenant, JobParams::of(state)).await?;
+    let run = state.records.run_jobs(tenant, JobParams::of(state)).await;
+    state.metrics.observe_job_run(run.as_ref());
+    let report = run?;
     if !report.reclaimed_leads.is_empty() || !report.missing_reports.is_empty() {
         tracing::info!(
             %tenant,

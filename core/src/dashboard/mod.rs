@@ -68,6 +68,7 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Calendar days from `from` to `to`, both included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawRange")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DateRange {
     /// The first day.
     pub from: LocalDate,
@@ -131,6 +132,7 @@ impl DateRange {
 /// How a dashboard's rows are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum GroupBy {
     /// One row per rep.
     Rep,
@@ -313,6 +315,7 @@ pub fn compute<S: StoreRead>(
 
 /// A row's group: a rep, a team or a region.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     /// What people see.
     pub name: String,

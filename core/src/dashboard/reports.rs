@@ -26,6 +26,7 @@ use crate::{Currency, LocalDate, Money, RecordId, Result, Timestamp, Zone};
 
 /// The report-compliance dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportCompliance {
     /// The last successful sync the numbers are built from.
     pub data_as_of: Option<Timestamp>,
@@ -43,6 +44,7 @@ pub struct ReportCompliance {
 
 /// One group's compliance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportRow {
     /// The rep, team or region.
     pub group: Group,
@@ -52,6 +54,7 @@ pub struct ReportRow {
 
 /// Rep-days by how their report complied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportFigures {
     /// Filed before the deadline.
     pub on_time: u64,
