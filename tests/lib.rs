@@ -303,7 +303,7 @@ impl World {
             ("sales_rep", "own"),
             ("sales_manager", "subtree"),
             ("regional_director", "region"),
-            ("hq_admin", "all"),
+            ("admin", "all"),
         ] {
             self.put(json!({"kind": "role", "code": code, "name": code, "data_scope": scope}))
                 .await;

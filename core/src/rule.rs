@@ -183,6 +183,14 @@ string_enum! {
         TaskPostponeToPast = "task.postpone_to_past",
         /// Rejecting a task needs a reason.
         TaskReasonRequired = "task.reason_required",
+        // Permissions.
+        /// The user's roles do not grant the operation over this record; `field` names the
+        /// permission (`customer.reassign`, `record_payments`).
+        PermissionDenied = "permission.denied",
+        /// A new record names someone else as its creator.
+        PermissionCreator = "permission.creator",
+        /// A record nobody owns names no unit: it would be tenant-wide.
+        PermissionNoUnit = "permission.no_unit",
         // Records, scope and sync.
         /// The record breaks its own rules.
         RecordInvalid = "record.invalid",

@@ -190,7 +190,13 @@ impl OrgTree {
     /// The units whose records `me` sees by scope (records they own or were shared come on
     /// top of this).
     pub fn visible_units(&self, me: &Me) -> Visibility {
-        match &me.scope {
+        self.units_within(me, &me.scope)
+    }
+
+    /// The units `scope` reaches from `me`'s unit: everything (`all`), their region's
+    /// subtree, their unit's subtree, none (`own`: their own records only).
+    pub fn units_within(&self, me: &Me, scope: &DataScope) -> Visibility {
+        match scope {
             DataScope::All => Visibility::All,
             DataScope::Region => match self.region_of(me.unit_id) {
                 Some(region) => Visibility::Units(self.subtree(region)),

@@ -301,11 +301,8 @@ impl Metrics {
         self.pulled.inc_by(pulled as u64);
     }
 
-    /// Hook for the group commit: how many sync calls of a tenant one transaction committed.
-    ///
-    /// Only the record store sees a group; `records::sqlite` must call this once per
-    /// committed group (where the writer commits the transaction holding the group's
-    /// savepoints), with the number of calls in it. Until it does, the histogram stays empty.
+    /// How many sync calls of a tenant one transaction committed: the record store's group
+    /// commit calls this once per committed group.
     pub fn observe_group_commit(&self, calls: usize) {
         self.group_commit.observe(calls as f64);
     }

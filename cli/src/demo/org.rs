@@ -180,7 +180,7 @@ pub(super) async fn seed(
         ("sales_rep", "销售代表", DataScope::Own),
         ("sales_manager", "销售经理", DataScope::Subtree),
         ("regional_director", "大区总监", DataScope::Region),
-        ("hq_admin", "总部管理员", DataScope::All),
+        ("admin", "总部管理员", DataScope::All),
     ] {
         admin.role(code, name, scope).await?;
     }
@@ -189,7 +189,7 @@ pub(super) async fn seed(
     let store = |login: &str| dir.join("devices").join(format!("{login}.sqlite3"));
     let hq_name = data::person_name(rng);
     admin
-        .person_since(HQ_LOGIN, &hq_name, hq, "hq_admin", joined)
+        .person_since(HQ_LOGIN, &hq_name, hq, "admin", joined)
         .await?;
     let mut teams = Vec::new();
     let mut regions = Vec::new();

@@ -17,6 +17,7 @@ pub mod customer;
 pub mod fieldwork;
 pub mod opportunity;
 pub mod order;
+pub mod permission;
 pub mod visit;
 
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,6 @@ use serde::{Deserialize, Serialize};
 use crate::fieldwork::ClockOffset;
 use crate::me::Me;
 use crate::process::SalesProcess;
-use crate::record::DataScope;
 use crate::record::{AnyRecord, Header, Product, Visit};
 use crate::rule::RuleCode;
 use crate::scope::OrgTree;
@@ -137,9 +137,11 @@ pub enum Outcome {
 /// Reviews a pushed record: `before` is the reviewer's copy before the push (`None` for a new
 /// record), `after` the merged result.
 ///
-/// Common checks first (kind and header immutable, data scope before and after, the record's
-/// own validation), with an owned record attributed to its owner's org unit: devices may
-/// leave `org_unit_id` empty or stale, the server derives it. Then the kind's own review.
+/// Common checks first (kind and header immutable, the record readable before the change,
+/// the permission check of every operation the change makes — [`permission::check_change`],
+/// creation and header changes included — and the record's own validation), with an owned
+/// record attributed to its owner's org unit: devices may leave `org_unit_id` empty or stale,
+/// the server derives it. Then the kind's own review.
 pub fn review(
     ctx: &Context<'_>,
     before: Option<&AnyRecord>,
@@ -153,21 +155,25 @@ pub fn review(
             ));
         }
         header_unchanged(before.header(), after.header())?;
-        if !ctx.tree.can_see(ctx.author, before.header()) {
-            return Err(Rejection::new(
-                RuleCode::ScopeNotVisible,
-                "the record is outside your data scope",
-            ));
-        }
+    }
+    let grants = permission::Grants::of(ctx.author, ctx.process);
+    let vantage = permission::Vantage::new(ctx.tree, ctx.author);
+    if let Some(before) = before
+        && !grants.covers(
+            &vantage,
+            before.kind(),
+            &crate::process::permissions::Operation::Read,
+            before.header(),
+        )
+    {
+        return Err(Rejection::new(
+            RuleCode::ScopeNotVisible,
+            "the record is outside your data scope",
+        ));
     }
     let mut amended = attributed_to_owner_unit(ctx, after);
     let current = amended.as_ref().unwrap_or(after);
-    if !ctx.tree.can_see(ctx.author, current.header()) {
-        return Err(Rejection::new(
-            RuleCode::ScopeNotVisible,
-            "the record would be outside your data scope",
-        ));
-    }
+    permission::check_change(&grants, &vantage, before, current)?;
     if let Err(invalid) = current.validate() {
         return Err(Rejection::new(RuleCode::RecordInvalid, invalid.to_string()));
     }
@@ -217,15 +223,6 @@ pub fn review(
                 _ => None,
             };
             amend(fieldwork::rejudge_report(ctx, before, r)?)
-        }
-        (_, AnyRecord::Product(_)) => {
-            if !matches!(ctx.author.scope, DataScope::All) {
-                return Err(Rejection::new(
-                    RuleCode::ScopeAdminOnly,
-                    "only an admin edits the product catalogue",
-                ));
-            }
-            Outcome::Accept
         }
         _ => Outcome::Accept,
     };

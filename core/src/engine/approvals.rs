@@ -48,7 +48,7 @@ impl Engine {
             comment,
             now,
         )?;
-        self.store_mut().update::<Approval>(id, |a| {
+        self.guarded()?.update::<Approval>(id, |a| {
             a.decisions.push(decision);
             let standing = a.standing();
             a.status = ApprovalStatus::of(&standing);
@@ -62,7 +62,7 @@ impl Engine {
     /// The requester withdraws a pending request.
     pub fn withdraw_approval(&mut self, id: RecordId) -> Result<Approval> {
         let me = self.me().user_id;
-        self.store_mut().update::<Approval>(id, |a| {
+        self.guarded()?.update::<Approval>(id, |a| {
             if a.requester() != me {
                 return Err(Error::NotAllowed(
                     "only the requester withdraws a request".into(),

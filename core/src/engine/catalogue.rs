@@ -33,7 +33,7 @@ impl Engine {
                 format!("product code {} is used by {}", product.code, other.name),
             ));
         }
-        self.store_mut().create(product)
+        self.guarded()?.create(product)
     }
 
     /// Changes a product (admins); a new code must be unused.
@@ -47,7 +47,7 @@ impl Engine {
                 format!("product code {} is used by {}", product.code, other.name),
             ));
         }
-        self.store_mut().update::<Product>(product.header.id, |p| {
+        self.guarded()?.update::<Product>(product.header.id, |p| {
             *p = product;
             Ok(())
         })

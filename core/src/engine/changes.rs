@@ -171,7 +171,7 @@ mod tests {
         let me = Me {
             user_id: RecordId::new(),
             unit_id: RecordId::new(),
-            roles: vec![],
+            roles: vec!["sales_rep".into()],
             scope: DataScope::Own,
             zone: Zone::SHANGHAI,
         };

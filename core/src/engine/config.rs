@@ -39,8 +39,9 @@ impl Engine {
         let id = ProcessConfig::id_for(tenant);
         let me = self.me().user_id;
         let now = self.now();
-        let store = self.store_mut();
-        if store.kind_of(id)?.is_some() {
+        let exists = self.store().kind_of(id)?.is_some();
+        let store = self.guarded()?;
+        if exists {
             store.update::<ProcessConfig>(id, |c| {
                 c.revision += 1;
                 c.process = process;

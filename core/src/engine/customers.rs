@@ -116,7 +116,7 @@ impl Engine {
                 score: existing.score,
             });
         }
-        let created = self.store_mut().create(customer)?;
+        let created = self.guarded()?.create(customer)?;
         Ok((created, check.near))
     }
 
@@ -140,7 +140,7 @@ impl Engine {
                 "only the owner or their manager shares a customer".into(),
             ));
         }
-        self.store_mut().update::<Customer>(id, |c| {
+        self.guarded()?.update::<Customer>(id, |c| {
             if share {
                 c.header.shared_with.insert(with);
             } else {
@@ -194,7 +194,7 @@ impl Engine {
             contenders: contenders.to_vec(),
             decided_at: now,
         };
-        self.store_mut().transaction(|tx| {
+        self.guarded()?.transaction(|tx| {
             for id in contenders {
                 tx.update::<Customer>(*id, |c| {
                     c.ownership = Some(decision.clone());
@@ -226,7 +226,7 @@ impl Engine {
     ) -> Result<Customer> {
         let before = self.customer(id)?;
         let (tree, me) = (self.org_tree()?, self.me().clone());
-        self.store_mut().update::<Customer>(id, |c| {
+        self.guarded()?.update::<Customer>(id, |c| {
             edit(c);
             location_unchanged_unless_managed(&tree, &me, &before, c)
                 .map_err(|r| Error::rule(r.rule, r.detail))
@@ -237,7 +237,7 @@ impl Engine {
     pub fn add_contact(&mut self, mut contact: Contact) -> Result<Contact> {
         self.customer(contact.customer_id)?;
         contact.header = self.owned_header(self.now());
-        self.store_mut().create(contact)
+        self.guarded()?.create(contact)
     }
 
     /// Edits a contact of a customer the user may see.
@@ -248,7 +248,7 @@ impl Engine {
     ) -> Result<Contact> {
         let contact: Contact = self.store().get(id)?;
         self.customer(contact.customer_id)?;
-        self.store_mut().update::<Contact>(id, |c| {
+        self.guarded()?.update::<Contact>(id, |c| {
             edit(c);
             Ok(())
         })

@@ -91,7 +91,7 @@ impl Engine {
             next_step: new.next_step.filter(|s| !s.trim().is_empty()),
             visit_id: new.visit_id,
         };
-        self.store_mut().transaction(|tx| {
+        self.guarded()?.transaction(|tx| {
             let created = tx.create(follow_up)?;
             if new.subject.kind == Kind::Lead {
                 tx.update::<Lead>(new.subject.id, |lead| {

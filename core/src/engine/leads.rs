@@ -100,7 +100,7 @@ impl Engine {
             conversion: None,
             notes: Text::default(),
         };
-        self.store_mut().create(lead)
+        self.guarded()?.create(lead)
     }
 
     /// How many open leads `rep` holds, by this device's copy.
@@ -173,7 +173,7 @@ impl Engine {
         let me = self.me().user_id;
         let unit = self.user_profile(rep)?.map(|p| p.unit_id);
         let now = self.now();
-        self.store_mut().update::<Lead>(lead_id, |l| {
+        self.guarded()?.update::<Lead>(lead_id, |l| {
             if l.status == LeadStatus::Converted {
                 return Err(crate::process::ClaimRefused::Converted.into());
             }
@@ -223,7 +223,7 @@ impl Engine {
             next_step: None,
             visit_id: None,
         };
-        self.store_mut().transaction(|tx| {
+        self.guarded()?.transaction(|tx| {
             let follow_up = tx.create(follow_up)?;
             let lead = tx.update::<Lead>(lead_id, |l| {
                 l.last_follow_up_at = Some(now);
@@ -238,7 +238,7 @@ impl Engine {
     pub fn return_lead(&mut self, lead_id: RecordId) -> Result<Lead> {
         let me = self.me().user_id;
         let now = self.now();
-        self.store_mut().update::<Lead>(lead_id, |l| {
+        self.guarded()?.update::<Lead>(lead_id, |l| {
             if l.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
                     "only the rep holding a lead returns it".into(),
@@ -296,7 +296,7 @@ impl Engine {
             request.amount,
             Default::default(),
         )?;
-        self.store_mut().transaction(|tx| {
+        self.guarded()?.transaction(|tx| {
             let customer = tx.create(customer)?;
             let contact = match contact {
                 Some(c) => Some(tx.create(c)?),

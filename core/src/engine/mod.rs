@@ -15,6 +15,7 @@ mod catalogue;
 mod changes;
 mod config;
 mod customers;
+mod guard;
 mod leads;
 mod opportunities;
 mod orders;

@@ -94,7 +94,7 @@ impl Engine {
             self.new_opportunity_value(new.customer_id, &new.name, new.amount, new.fields)?;
         self.require_unique_name(o.customer_id, &o.name, o.header.id)?;
         o.expected_close = new.expected_close;
-        self.store_mut().create(o)
+        self.guarded()?.create(o)
     }
 
     /// Refuses a name another live opportunity of the customer has (trimmed, case and width
@@ -118,7 +118,7 @@ impl Engine {
         self.require_visible(&o.header)?;
         self.require_unique_name(o.customer_id, name, id)?;
         let name = name.trim().to_string();
-        self.store_mut().update::<Opportunity>(id, |o| {
+        self.guarded()?.update::<Opportunity>(id, |o| {
             o.name = name;
             Ok(())
         })
@@ -132,7 +132,7 @@ impl Engine {
     ) -> Result<Opportunity> {
         let o: Opportunity = self.store().get(id)?;
         self.require_visible(&o.header)?;
-        self.store_mut().update::<Opportunity>(id, |o| {
+        self.guarded()?.update::<Opportunity>(id, |o| {
             o.fields.extend(values);
             Ok(())
         })
@@ -159,7 +159,7 @@ impl Engine {
                 _ => return Err(Error::not_found(Kind::Product, p.product_id)),
             }
         }
-        self.store_mut().update::<Opportunity>(id, |o| {
+        self.guarded()?.update::<Opportunity>(id, |o| {
             o.products = products;
             Ok(())
         })
@@ -238,7 +238,7 @@ impl Engine {
                         status: ApprovalStatus::Pending,
                         decided_at: None,
                     };
-                    let approval = self.store_mut().create(approval)?;
+                    let approval = self.guarded()?.create(approval)?;
                     return Ok(StageMoveResult::AwaitingApproval(Box::new(approval)));
                 }
             }
@@ -254,7 +254,7 @@ impl Engine {
                 reason: moved.change.reason.clone().unwrap_or_default(),
                 at: now,
             });
-        let updated = self.store_mut().update::<Opportunity>(id, |o| {
+        let updated = self.guarded()?.update::<Opportunity>(id, |o| {
             o.stage = moved.change.to.clone();
             o.stage_history.push(moved.change);
             o.outcome = outcome;

@@ -85,7 +85,7 @@ impl Engine {
         let me = self.me().user_id;
         let mut header = Header::new(me, self.now());
         header.org_unit_id = Some(self.me().unit_id);
-        self.store_mut().create(Order {
+        self.guarded()?.create(Order {
             header,
             customer_id: new.customer_id,
             opportunity_id: new.opportunity_id,
@@ -168,7 +168,7 @@ impl Engine {
                         status: ApprovalStatus::Pending,
                         decided_at: None,
                     };
-                    let approval = self.store_mut().transaction(|tx| {
+                    let approval = self.guarded()?.transaction(|tx| {
                         let approval = tx.create(approval)?;
                         tx.update::<Order>(id, |o| {
                             o.status = OrderStatus::PendingApproval;
@@ -181,7 +181,7 @@ impl Engine {
                 }
             }
         }
-        let order = self.store_mut().update::<Order>(id, |o| {
+        let order = self.guarded()?.update::<Order>(id, |o| {
             o.status = OrderStatus::Confirmed;
             o.confirmed_at = Some(now);
             Ok(())
@@ -211,7 +211,7 @@ impl Engine {
                 detail: format!("a payment is a positive amount in {}", order.total.currency),
             });
         }
-        self.store_mut().update::<Order>(id, |o| {
+        self.guarded()?.update::<Order>(id, |o| {
             o.payments.push(Payment {
                 id: RecordId::new(),
                 amount,
@@ -233,7 +233,7 @@ impl Engine {
                 "only a confirmed order is delivered",
             ));
         }
-        self.store_mut().update::<Order>(id, |o| {
+        self.guarded()?.update::<Order>(id, |o| {
             o.delivery = delivery;
             Ok(())
         })

@@ -113,7 +113,7 @@ impl Engine {
             marked_false: None,
             verdict: None,
         };
-        self.store_mut().create(report)
+        self.guarded()?.create(report)
     }
 
     /// `rep`'s report for `date`, if this device holds one (the earliest, when two devices
@@ -163,7 +163,7 @@ impl Engine {
             }
         }
         let me = self.me().user_id;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if r.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed("only the rep edits their report".into()));
             }
@@ -195,7 +195,7 @@ impl Engine {
         let now = self.now();
         let clock = self.clock_offset()?;
         let me = self.me().user_id;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if r.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
                     "only the rep submits their report".into(),
@@ -251,7 +251,7 @@ impl Engine {
         }
         let (me, now) = (self.me().clone(), self.now());
         let tree = OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
                     "only a manager of the rep comments on a report".into(),
@@ -271,7 +271,7 @@ impl Engine {
     pub fn mark_report_read(&mut self, id: RecordId) -> Result<DailyReport> {
         let me = self.me().clone();
         let tree = OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
                     "only a manager of the rep marks a report read".into(),
@@ -288,7 +288,7 @@ impl Engine {
         let (me, now) = (self.me().clone(), self.now());
         let mark = FalseMark::new(me.user_id, now, reason).map_err(report_rule)?;
         let tree = OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
                     "only a manager of the rep marks a report false".into(),

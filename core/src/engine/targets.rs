@@ -32,7 +32,7 @@ impl Engine {
     /// Sets a target for a rep, team or region (managers).
     pub fn set_target(&mut self, target: Target) -> Result<Target> {
         self.require_manager("set targets")?;
-        self.store_mut().create(target)
+        self.guarded()?.create(target)
     }
 
     /// The deals of the reps `reps` as the commission rules see them: their confirmed orders.

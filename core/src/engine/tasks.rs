@@ -113,13 +113,13 @@ impl Engine {
             postponements: Vec::new(),
             related: new.related,
         };
-        self.store_mut().create(task)
+        self.guarded()?.create(task)
     }
 
     /// The assignee accepts a task someone gave them.
     pub fn accept_task(&mut self, id: RecordId) -> Result<Task> {
         let me = self.me().user_id;
-        self.store_mut().update::<Task>(id, |t| {
+        self.guarded()?.update::<Task>(id, |t| {
             answerable(t, me)?;
             t.status = TaskStatus::Open;
             Ok(())
@@ -143,7 +143,7 @@ impl Engine {
             });
         }
         let me = self.me().user_id;
-        self.store_mut().update::<Task>(id, |t| {
+        self.guarded()?.update::<Task>(id, |t| {
             answerable(t, me)?;
             t.status = TaskStatus::Rejected;
             t.reject_reason = Some(reason.to_string());
@@ -154,7 +154,7 @@ impl Engine {
     /// The assignee completes an open task.
     pub fn complete_task(&mut self, id: RecordId) -> Result<Task> {
         let (me, now) = (self.me().user_id, self.now());
-        self.store_mut().update::<Task>(id, |t| {
+        self.guarded()?.update::<Task>(id, |t| {
             assignee_only(t, me)?;
             if t.status != TaskStatus::Open {
                 return Err(Error::rule(
@@ -178,7 +178,7 @@ impl Engine {
                 format!("{to} is not in the future"),
             ));
         }
-        self.store_mut().update::<Task>(id, |t| {
+        self.guarded()?.update::<Task>(id, |t| {
             assignee_only(t, me)?;
             if !is_active(&t.status) {
                 return Err(Error::rule(
@@ -215,7 +215,7 @@ impl Engine {
                 "only who gave a task deletes it; the assignee rejects it".into(),
             ));
         }
-        self.store_mut().delete(id, Some(me), None)
+        self.guarded()?.delete(id, Some(me), None)
     }
 
     /// The signed-in user's day (`date` in their own zone): schedule entries, tasks due and

@@ -161,7 +161,7 @@ impl Engine {
                     .is_none_or(|p| p.status != ProposalStatus::Pending)
         });
         let proposed_location = propose.is_some();
-        let visit = self.store_mut().transaction(|tx| {
+        let visit = self.guarded()?.transaction(|tx| {
             let visit = tx.create(visit)?;
             if let Some(p) = propose {
                 tx.update::<Customer>(request.customer_id, |c| {
@@ -237,7 +237,7 @@ impl Engine {
         let settings = self.fieldwork_settings()?;
         let now = self.now();
         let me = self.me().user_id;
-        self.store_mut().update::<Visit>(visit_id, |v| {
+        self.guarded()?.update::<Visit>(visit_id, |v| {
             if v.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
                     "only the rep who checked in checks out".into(),
@@ -294,7 +294,7 @@ impl Engine {
             .any(|id| id != visit_id);
         let me = self.me().user_id;
         let now = self.now();
-        self.store_mut().update::<Visit>(visit_id, |v| {
+        self.guarded()?.update::<Visit>(visit_id, |v| {
             if v.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
                     "only the rep of a visit adds its photos".into(),
@@ -364,7 +364,7 @@ impl Engine {
             ));
         }
         let fix = visit.check_in.position.clone();
-        self.store_mut().update::<Customer>(visit.customer_id, |c| {
+        self.guarded()?.update::<Customer>(visit.customer_id, |c| {
             if c.header.is_deleted() {
                 return Err(Error::rule(
                     RuleCode::VisitCustomerDeleted,
@@ -401,7 +401,7 @@ impl Engine {
     pub fn approve_location(&mut self, customer_id: RecordId) -> Result<Customer> {
         let (me, now) = (self.me().clone(), self.now());
         let tree = crate::scope::OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<Customer>(customer_id, |c| {
+        self.guarded()?.update::<Customer>(customer_id, |c| {
             may_decide_location(&tree, &me, c)?;
             let p = pending_proposal(c)?;
             p.status = ProposalStatus::Approved;
@@ -425,7 +425,7 @@ impl Engine {
         }
         let (me, now) = (self.me().clone(), self.now());
         let tree = crate::scope::OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<Customer>(customer_id, |c| {
+        self.guarded()?.update::<Customer>(customer_id, |c| {
             may_decide_location(&tree, &me, c)?;
             let p = pending_proposal(c)?;
             p.status = ProposalStatus::Rejected;

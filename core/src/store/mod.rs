@@ -423,19 +423,13 @@ impl Tx<'_> {
     /// the owner's profile is known here: the server derives the same, so the record does not
     /// come back amended after its first push.
     fn attribute_to_owner_unit(&self, record: &mut AnyRecord) -> Result<()> {
-        let header = record.header();
-        let (None, Some(owner)) = (header.org_unit_id, header.owner_id) else {
-            return Ok(());
-        };
-        let unit: Option<RecordId> = self
-            .tx
-            .prepare_cached("SELECT unit_id FROM users WHERE id = ?1 AND deleted = 0")?
-            .query_row([owner], |row| row.get(0))
-            .optional()?;
-        if unit.is_some() {
-            record.header_mut().org_unit_id = unit;
-        }
-        Ok(())
+        attribute_to_owner_unit(&self.tx, record)
+    }
+
+    /// `record` as [`Tx::create_any`] would store it (attributed to its owner's unit).
+    pub(crate) fn attributed(&self, mut record: AnyRecord) -> Result<AnyRecord> {
+        self.attribute_to_owner_unit(&mut record)?;
+        Ok(record)
     }
 
     fn insert_prepared(&mut self, p: Prepared) -> Result<()> {
@@ -822,6 +816,22 @@ impl Tx<'_> {
             ])?;
         Ok(())
     }
+}
+
+/// See [`Tx::attributed`].
+fn attribute_to_owner_unit(conn: &Connection, record: &mut AnyRecord) -> Result<()> {
+    let header = record.header();
+    let (None, Some(owner)) = (header.org_unit_id, header.owner_id) else {
+        return Ok(());
+    };
+    let unit: Option<RecordId> = conn
+        .prepare_cached("SELECT unit_id FROM users WHERE id = ?1 AND deleted = 0")?
+        .query_row([owner], |row| row.get(0))
+        .optional()?;
+    if unit.is_some() {
+        record.header_mut().org_unit_id = unit;
+    }
+    Ok(())
 }
 
 /// A received record, as [`Tx::apply_remote_all`] takes it.

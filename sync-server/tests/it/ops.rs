@@ -504,4 +504,13 @@ async fn metrics_are_openmetrics_with_the_build_sync_jobs_and_database_a_standar
         families["fieldsales_sync_group_commit_calls"]["type"],
         "histogram"
     );
+    assert!(
+        sample(
+            &families,
+            "fieldsales_sync_group_commit_calls",
+            "fieldsales_sync_group_commit_calls_count",
+            serde_json::json!({})
+        ) > 0.0,
+        "the phone's sync calls were committed in groups"
+    );
 }

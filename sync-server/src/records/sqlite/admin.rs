@@ -52,7 +52,8 @@ pub(super) fn put_blocking(
 }
 
 /// Whether replacing `before` by `after` can change who sees which records: a unit moved in
-/// the tree, a person moved or given other roles, a role given another data scope.
+/// the tree, a person moved or given other roles, a role given another data scope or the
+/// permission matrix changed.
 fn changes_visibility(before: &AnyRecord, after: &AnyRecord) -> bool {
     match (before, after) {
         (AnyRecord::OrgUnit(b), AnyRecord::OrgUnit(a)) => {
@@ -62,6 +63,10 @@ fn changes_visibility(before: &AnyRecord, after: &AnyRecord) -> bool {
             b.unit_id != a.unit_id || b.roles != a.roles || b.active != a.active
         }
         (AnyRecord::Role(b), AnyRecord::Role(a)) => b.data_scope != a.data_scope,
+        // The permission matrix decides who reads which kind.
+        (AnyRecord::ProcessConfig(b), AnyRecord::ProcessConfig(a)) => {
+            b.process.roles != a.process.roles
+        }
         _ => false,
     }
 }

@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 use super::{SqliteRecords, Tenant, backend};
 use crate::model::TenantId;
 use crate::store::StoreError;
+use crate::telemetry::Metrics;
 
 /// What a queued call hands back once it ran: it answers its caller with the commit's
 /// outcome (`Err` carries why the shared commit failed).
@@ -32,8 +33,8 @@ const MAX_GROUP: usize = 32;
 
 impl Tenant {
     /// Takes the store and runs every queued call in one transaction; returns at once when
-    /// another thread already ran them.
-    fn run_queued(&self) {
+    /// another thread already ran them. The size of a committed group goes to `metrics`.
+    fn run_queued(&self, metrics: Option<&Metrics>) {
         let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         let jobs: Vec<Job> = {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -60,8 +61,15 @@ impl Tenant {
             }
         });
         let committed = committed.map_err(|e| e.to_string());
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, calls = answers.len(), "a tenant's group commit failed");
+        match &committed {
+            Ok(()) => {
+                if let Some(metrics) = metrics {
+                    metrics.observe_group_commit(answers.len());
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, calls = answers.len(), "a tenant's group commit failed");
+            }
         }
         for answer in answers {
             answer(committed.clone());
@@ -98,7 +106,7 @@ impl SqliteRecords {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(job);
-            found.run_queued();
+            found.run_queued(this.metrics.as_deref());
             Ok::<(), StoreError>(())
         })
         .await

@@ -40,6 +40,7 @@ use super::{AdminWriteError, Page, Pull, Push, RecordStore, Verdict};
 use crate::jobs::{JobParams, JobReport};
 use crate::model::TenantId;
 use crate::store::StoreError;
+use crate::telemetry::Metrics;
 use commit::Job;
 
 /// Tenants' records in SQLite files under one directory.
@@ -51,6 +52,8 @@ pub struct SqliteRecords {
     /// turn and reaches the writer in turn, instead of all finishing together at the end
     /// while the writer waits.
     preparing: Arc<tokio::sync::Semaphore>,
+    /// Where group-commit sizes are counted, when served.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// One tenant's store and the calls waiting for it.
@@ -94,6 +97,15 @@ impl SqliteRecords {
             dir: dir.into(),
             tenants: Arc::new(Mutex::new(HashMap::new())),
             preparing: Arc::new(tokio::sync::Semaphore::new(cores)),
+            metrics: None,
+        }
+    }
+
+    /// The same, counting each group commit's size in `metrics`.
+    pub fn with_metrics(dir: impl Into<PathBuf>, metrics: Arc<Metrics>) -> Self {
+        SqliteRecords {
+            metrics: Some(metrics),
+            ..SqliteRecords::new(dir)
         }
     }
 

@@ -1,7 +1,11 @@
 //! A page of what a user may see: the change sequence read along indexes of who may see each
-//! record, each row judged by core's one visibility rule, the device's holdings consulted to
-//! send a record whole only when new to the device and to tell it what to delete.
+//! record, each row judged by core's one permission rule (the user's read grant on the
+//! record's kind), the device's holdings consulted to send a record whole only when new to
+//! the device and to tell it what to delete.
 
+use fieldsales_core::authority::permission::{Grants, Vantage};
+use fieldsales_core::process::permissions::Operation;
+use fieldsales_core::record::DataScope;
 use fieldsales_core::scope::Visibility;
 use fieldsales_core::store::{StoreRead, Tx};
 use fieldsales_core::sync::protocol::{Bytes, PulledRecord};
@@ -54,12 +58,15 @@ pub(super) fn scans_everything(visible: &Visibility, cursor: u64, relogged_at: i
 pub(super) fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error> {
     const BATCH: i64 = 1024;
     let tree = tx.org_tree()?;
-    let viewer = tree.viewer(&pull.viewer);
+    let grants = Grants::of(&pull.viewer, &tx.sales_process()?);
+    let at = Vantage::new(&tree, &pull.viewer);
+    // The widest reach of any read grant: the units whose rows the scan must look at.
+    let visible = at.units(&grants.widest_read().unwrap_or(DataScope::Own));
     let relogged_at = sequence::relogged_at(tx)?;
     // SQL narrows the scan to rows the user might see or the device might hold; the rule
-    // itself is applied below, in Rust, by the one `can_see`.
-    let everything = scans_everything(viewer.visible_units(), pull.cursor, relogged_at);
-    let units: Vec<RecordId> = match viewer.visible_units() {
+    // itself is applied below, in Rust, by the one permission check.
+    let everything = scans_everything(&visible, pull.cursor, relogged_at);
+    let units: Vec<RecordId> = match &visible {
         Visibility::Units(set) if !everything => set.iter().copied().collect(),
         _ => Vec::new(),
     };
@@ -96,7 +103,10 @@ pub(super) fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error>
             scanned += 1;
             page.cursor = row.seq;
             let held = sequence::held_row(tx, pull.device, row.id)?;
-            if viewer.can_see(&row.header()) {
+            let readable = row
+                .kind(tx)?
+                .is_some_and(|kind| grants.covers(&at, kind, &Operation::Read, &row.header()));
+            if readable {
                 let current = held.as_ref().is_some_and(|h| {
                     h.held
                         && h.heads.as_deref() == Some(row.heads.as_slice())

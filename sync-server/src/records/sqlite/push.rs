@@ -6,7 +6,10 @@
 use std::sync::PoisonError;
 
 use fieldsales_core::Error;
+use fieldsales_core::authority::permission::{Grants, Vantage};
 use fieldsales_core::doc::encode_heads;
+use fieldsales_core::process::permissions::Operation;
+use fieldsales_core::record::AnyRecord;
 use fieldsales_core::store::{Reader, StoreRead, Tx};
 use fieldsales_core::sync::protocol::PushRecord;
 use rayon::prelude::*;
@@ -76,7 +79,10 @@ pub(super) fn push_blocking(
     prepared: Vec<Option<review::Prepared>>,
 ) -> Result<Vec<Verdict>, Error> {
     let view = TenantView::load(tx)?;
-    let author = view.tree.viewer(&push.author);
+    let grants = Grants::of(&push.author, &view.process);
+    let at = Vantage::new(&view.tree, &push.author);
+    let can_read =
+        |record: &AnyRecord| grants.covers(&at, record.kind(), &Operation::Read, record.header());
     let mut verdicts = Vec::with_capacity(push.records.len());
     let mut prepared = prepared.into_iter();
     for pushed in &push.records {
@@ -98,7 +104,7 @@ pub(super) fn push_blocking(
                 heads,
                 device_current,
             } => {
-                bump(tx, &record, &heads, !author.can_see(record.header()))?;
+                bump(tx, &record, &heads, !can_read(&record))?;
                 let encoded = encode_heads(&heads);
                 mark_held(
                     tx,
@@ -114,7 +120,11 @@ pub(super) fn push_blocking(
                     // The device adopts the server's version; when it may not see the
                     // record, its next pull must find the record and remove it.
                     mark_held(tx, push.device, pushed.id, None, 0)?;
-                    if logged(tx, pushed.id)?.is_some_and(|row| !author.can_see(&row.header())) {
+                    if let Some(row) = logged(tx, pushed.id)?
+                        && !row.kind(tx)?.is_some_and(|kind| {
+                            grants.covers(&at, kind, &Operation::Read, &row.header())
+                        })
+                    {
                         relog_moved(tx, pushed.id)?;
                     }
                 }

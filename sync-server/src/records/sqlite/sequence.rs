@@ -11,9 +11,9 @@
 
 use automerge::ChangeHash;
 use fieldsales_core::doc::encode_heads;
-use fieldsales_core::record::{AnyRecord, Header, IdSet};
-use fieldsales_core::store::Tx;
+use fieldsales_core::record::{AnyRecord, Header, IdSet, Kind};
 use fieldsales_core::store::migrate::{Migrations, Step, VersionSlot};
+use fieldsales_core::store::{StoreRead, Tx};
 use fieldsales_core::{Error, RecordId, Timestamp};
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -22,7 +22,14 @@ use crate::model::DeviceId;
 /// The sync schema, in the tenant's file beside core's (its version in `schema_versions`).
 pub(super) const SYNC_SCHEMA: Migrations = Migrations {
     schema: "sync",
-    steps: &[Step::Code(first_release), Step::Sql(PULL_INDEXES)],
+    steps: &[
+        Step::Code(first_release),
+        Step::Sql(PULL_INDEXES),
+        // The record's kind: who may read a record depends on its kind (finance reads every
+        // order, nothing of visits). Rows written before it are read with the kind core
+        // stores.
+        Step::Sql("ALTER TABLE sync_log ADD COLUMN kind TEXT"),
+    ],
     slot: VersionSlot::Named,
 };
 
@@ -177,12 +184,13 @@ pub(crate) fn bump(
     };
     conn.prepare_cached(
         "INSERT INTO sync_log
-             (record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with, moved_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             (record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with, moved_at,
+              kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT(record_id) DO UPDATE SET seq = excluded.seq, heads = excluded.heads,
              owner_id = excluded.owner_id, org_unit_id = excluded.org_unit_id,
              created_by = excluded.created_by, shared_with = excluded.shared_with,
-             moved_at = excluded.moved_at",
+             moved_at = excluded.moved_at, kind = excluded.kind",
     )?
     .execute(params![
         h.id,
@@ -192,7 +200,8 @@ pub(crate) fn bump(
         reach.unit,
         reach.created_by,
         reach.shared,
-        moved_at
+        moved_at,
+        record.kind().as_str()
     ])?;
     Ok(seq as u64)
 }
@@ -237,10 +246,11 @@ pub(super) struct LogRow {
     unit: Option<RecordId>,
     created_by: Option<RecordId>,
     shared: Option<Vec<u8>>,
+    kind: Option<String>,
 }
 
 pub(super) const LOG_COLUMNS: &str =
-    "record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with";
+    "record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with, kind";
 
 impl LogRow {
     pub fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<LogRow> {
@@ -252,7 +262,17 @@ impl LogRow {
             unit: r.get(4)?,
             created_by: r.get(5)?,
             shared: r.get(6)?,
+            kind: r.get(7)?,
         })
+    }
+
+    /// The record's kind: as logged, or as core stores it for a row logged before kinds were.
+    pub fn kind(&self, tx: &Tx<'_>) -> Result<Option<Kind>, Error> {
+        let code = match &self.kind {
+            Some(code) => Some(code.clone()),
+            None => tx.kind_of(self.id)?,
+        };
+        Ok(code.and_then(|c| c.parse().ok()))
     }
 
     /// What the visibility rule reads of the record.
