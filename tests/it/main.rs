@@ -2,6 +2,7 @@
 //! loopback port; each device is a real store signed in through the sync client.
 
 mod auth;
+mod authority;
 mod convergence;
 mod faults;
 mod field_sync;
