@@ -8,6 +8,7 @@ mod faults;
 mod field_sync;
 mod jobs;
 mod layering;
+mod matrix;
 mod rejection;
 mod sales_sync;
 mod same_facts;
