@@ -81,6 +81,12 @@ pub struct AuthConfig {
     pub min_password_length: usize,
     /// Password hashes computed at once; argon2 is deliberately costly in memory and CPU.
     pub max_concurrent_hashes: usize,
+    /// Wrong passwords in a row for one login before its sign-ins are slowed (429).
+    pub lockout_after: u32,
+    /// Wrong passwords in a row from one address before its sign-ins are slowed (429).
+    pub address_lockout_after: u32,
+    /// The longest wait a slowed login or address is given; waits double from one second.
+    pub lockout_max: Duration,
 }
 
 /// Request limits.
@@ -165,6 +171,9 @@ impl Config {
                 token_lifetime: duration(self.auth.token_lifetime),
                 min_password_length: self.auth.min_password_length,
                 max_concurrent_hashes: self.auth.max_concurrent_hashes,
+                lockout_after: self.auth.lockout_after,
+                address_lockout_after: self.auth.address_lockout_after,
+                lockout_max: duration(self.auth.lockout_max),
             },
             limits: EffectiveLimits {
                 json_body_bytes: self.limits.json_body_bytes,
@@ -222,6 +231,9 @@ struct EffectiveAuth {
     token_lifetime: String,
     min_password_length: usize,
     max_concurrent_hashes: usize,
+    lockout_after: u32,
+    address_lockout_after: u32,
+    lockout_max: String,
 }
 
 #[derive(Serialize)]
@@ -306,6 +318,9 @@ struct RawAuth {
     token_lifetime: String,
     min_password_length: i64,
     max_concurrent_hashes: i64,
+    lockout_after: i64,
+    address_lockout_after: i64,
+    lockout_max: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -362,6 +377,9 @@ impl Default for RawAuth {
             token_lifetime: "30d".to_owned(),
             min_password_length: 10,
             max_concurrent_hashes: 2,
+            lockout_after: 5,
+            address_lockout_after: 30,
+            lockout_max: "15m".to_owned(),
         }
     }
 }
@@ -650,6 +668,12 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         Duration::from_secs(60),
         365 * day,
     );
+    let lockout_max = duration(
+        "auth.lockout_max",
+        &raw.auth.lockout_max,
+        Duration::from_secs(1),
+        day,
+    );
     let request_timeout = duration(
         "limits.request_timeout",
         &raw.limits.request_timeout,
@@ -687,6 +711,13 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         1,
         256,
     );
+    let lockout_after = count("auth.lockout_after", raw.auth.lockout_after, 1, 1_000) as u32;
+    let address_lockout_after = count(
+        "auth.address_lockout_after",
+        raw.auth.address_lockout_after,
+        1,
+        100_000,
+    ) as u32;
     let json_body_bytes = count(
         "limits.json_body_bytes",
         raw.limits.json_body_bytes,
@@ -749,6 +780,9 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
             token_lifetime,
             min_password_length,
             max_concurrent_hashes,
+            lockout_after,
+            address_lockout_after,
+            lockout_max,
         },
         limits: Limits {
             json_body_bytes,

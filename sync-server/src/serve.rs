@@ -141,6 +141,27 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
+/// The address a connection came from, for the handlers that slow down repeated failures
+/// per address (`ConnectInfo<PeerAddr>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TcpListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TcpListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
 /// Serves `router` on `listener` (TLS when `tls` is given) until `shutdown` completes, then
 /// waits for in-flight requests for at most `grace`. Connections still open when the grace
 /// period ends are not aborted here: they end when the process exits.
@@ -165,7 +186,7 @@ pub async fn serve(
             std::future::pending::<()>().await;
         }
     };
-    let app = router.into_make_service();
+    let app = router.into_make_service_with_connect_info::<PeerAddr>();
     let drained = match tls {
         None => {
             tracing::info!(address = %local, "serving HTTP");

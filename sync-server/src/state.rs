@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use fieldsales_core::Clock;
 
-use crate::auth::{PasswordError, Passwords};
+use crate::auth::{PasswordError, Passwords, Throttle};
 use crate::config::Config;
 use crate::records::{RecordStore, SqliteRecords};
 use crate::store::Store;
@@ -25,6 +25,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// Wrong passwords slowing further sign-ins.
+    pub throttle: Arc<Throttle>,
 }
 
 impl AppState {
@@ -36,6 +38,11 @@ impl AppState {
     ) -> Result<Self, PasswordError> {
         let passwords = Passwords::new(config.auth.max_concurrent_hashes).await?;
         let metrics = Arc::new(Metrics::new());
+        let throttle = Arc::new(Throttle::new(
+            config.auth.lockout_after,
+            config.auth.address_lockout_after,
+            config.auth.lockout_max,
+        ));
         let records = Arc::new(SqliteRecords::with_metrics(
             config.data_dir.join("tenants"),
             Arc::clone(&metrics),
@@ -45,6 +52,7 @@ impl AppState {
             records,
             clock,
             config: Arc::new(config),
+            throttle,
             passwords,
             metrics,
         })
