@@ -108,6 +108,19 @@ pub struct Limits {
     pub sync_page_scan: usize,
     /// Longest a request may take before it is answered with a timeout.
     pub request_timeout: Duration,
+    /// Connections open at once; beyond it new ones wait in the listen backlog.
+    pub connections: usize,
+    /// Longest a client may take to send a request's headers (and an idle keep-alive
+    /// connection stays open).
+    pub header_read_timeout: Duration,
+    /// Syncs worked on at once; more wait up to `sync_wait`, then get 503 `overloaded`. It
+    /// bounds the memory of syncs: each holds at most its body and the body inflated, both
+    /// at most `sync_body_bytes`.
+    pub sync_concurrent: usize,
+    /// Longest a sync waits for its turn before it is shed with 503 `overloaded`.
+    pub sync_wait: Duration,
+    /// Most records one push may carry (the phone sends 500 at most by default).
+    pub push_records: usize,
 }
 
 /// How logs are written.
@@ -183,6 +196,11 @@ impl Config {
                 sync_page_bytes: self.limits.sync_page_bytes,
                 sync_page_scan: self.limits.sync_page_scan,
                 request_timeout: duration(self.limits.request_timeout),
+                connections: self.limits.connections,
+                header_read_timeout: duration(self.limits.header_read_timeout),
+                sync_concurrent: self.limits.sync_concurrent,
+                sync_wait: duration(self.limits.sync_wait),
+                push_records: self.limits.push_records,
             },
             log: EffectiveLog {
                 format: self.log.format,
@@ -245,6 +263,11 @@ struct EffectiveLimits {
     sync_page_bytes: usize,
     sync_page_scan: usize,
     request_timeout: String,
+    connections: usize,
+    header_read_timeout: String,
+    sync_concurrent: usize,
+    sync_wait: String,
+    push_records: usize,
 }
 
 #[derive(Serialize)]
@@ -333,6 +356,11 @@ struct RawLimits {
     sync_page_bytes: i64,
     sync_page_scan: i64,
     request_timeout: String,
+    connections: i64,
+    header_read_timeout: String,
+    sync_concurrent: i64,
+    sync_wait: String,
+    push_records: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -394,6 +422,11 @@ impl Default for RawLimits {
             sync_page_bytes: 8 * 1024 * 1024,
             sync_page_scan: 50_000,
             request_timeout: "60s".to_owned(),
+            connections: 4_096,
+            header_read_timeout: "10s".to_owned(),
+            sync_concurrent: 16,
+            sync_wait: "5s".to_owned(),
+            push_records: 2_000,
         }
     }
 }
@@ -680,6 +713,18 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         Duration::from_secs(1),
         Duration::from_secs(3600),
     );
+    let header_read_timeout = duration(
+        "limits.header_read_timeout",
+        &raw.limits.header_read_timeout,
+        Duration::from_secs(1),
+        Duration::from_secs(600),
+    );
+    let sync_wait = duration(
+        "limits.sync_wait",
+        &raw.limits.sync_wait,
+        Duration::ZERO,
+        Duration::from_secs(600),
+    );
     let shutdown_grace = duration(
         "shutdown_grace",
         &raw.shutdown_grace,
@@ -754,6 +799,14 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         1,
         10_000_000,
     );
+    let connections = count("limits.connections", raw.limits.connections, 1, 1_000_000);
+    let sync_concurrent = count(
+        "limits.sync_concurrent",
+        raw.limits.sync_concurrent,
+        1,
+        10_000,
+    );
+    let push_records = count("limits.push_records", raw.limits.push_records, 1, 100_000);
     let sqlite_readers = count("storage.sqlite_readers", raw.storage.sqlite_readers, 1, 64);
     let report_lookback_days = count(
         "jobs.report_lookback_days",
@@ -792,6 +845,11 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
             sync_page_bytes,
             sync_page_scan,
             request_timeout,
+            connections,
+            header_read_timeout,
+            sync_concurrent,
+            sync_wait,
+            push_records,
         },
         log: LogConfig {
             format: raw.log.format,

@@ -27,6 +27,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Wrong passwords slowing further sign-ins.
     pub throttle: Arc<Throttle>,
+    /// Turns to work on a sync (`limits.sync_concurrent`): a flood of syncs waits here
+    /// before any body is read, and is shed with 503 when no turn comes in time.
+    pub sync_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -47,7 +50,9 @@ impl AppState {
             config.data_dir.join("tenants"),
             Arc::clone(&metrics),
         ));
+        let sync_turns = Arc::new(tokio::sync::Semaphore::new(config.limits.sync_concurrent));
         Ok(AppState {
+            sync_turns,
             store,
             records,
             clock,

@@ -82,8 +82,8 @@ fn hash_blocking(clear: &str) -> Result<PasswordHash, PasswordError> {
 /// Checks `clear` against the PHC string `stored` with the worker's own `blocks`.
 fn verify_with(blocks: &mut Vec<Block>, clear: &str, stored: &str) -> Result<bool, PasswordError> {
     let parsed = Phc::new(stored).map_err(|_| PasswordError::StoredHashDamaged)?;
-    let algorithm = Algorithm::new(parsed.algorithm)
-        .map_err(|_| PasswordError::StoredHashDamaged)?;
+    let algorithm =
+        Algorithm::new(parsed.algorithm).map_err(|_| PasswordError::StoredHashDamaged)?;
     let version = parsed
         .version
         .map(Version::try_from)
