@@ -65,6 +65,12 @@ impl<K: Hash + Eq + Clone> Counts<K> {
         Some(wait)
     }
 
+    /// Whether `key` failed within `max` before `now`.
+    fn failed_lately(&self, key: &K, now: Timestamp, max: Duration) -> bool {
+        let horizon = now.plus_millis(-i64::try_from(max.as_millis()).unwrap_or(i64::MAX));
+        self.entries.get(key).is_some_and(|f| f.last > horizon)
+    }
+
     fn clear(&mut self, key: &K) {
         self.entries.remove(key);
     }
@@ -160,6 +166,30 @@ impl Throttle {
         by_login.max(by_address)
     }
 
+    /// Whether neither the login nor the address failed lately (within `auth.lockout_max`):
+    /// such a sign-in is checked before those of clients that did, so a flood of wrong
+    /// passwords does not hold up the people who know theirs.
+    pub fn clean(
+        &self,
+        tenant: &str,
+        login: &str,
+        address: Option<IpAddr>,
+        now: Timestamp,
+    ) -> bool {
+        let login_failed = self
+            .logins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .failed_lately(&Self::key(tenant, login), now, self.lockout_max);
+        let address_failed = address.is_some_and(|a| {
+            self.addresses
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .failed_lately(&a, now, self.lockout_max)
+        });
+        !login_failed && !address_failed
+    }
+
     /// A successful sign-in: the login's count starts again.
     pub fn succeeded(&self, tenant: &str, login: &str) {
         self.logins
@@ -240,5 +270,29 @@ mod tests {
             t.failed("acme", &format!("user{n}"), None, at(n / 1_000));
         }
         assert!(t.logins.lock().unwrap().entries.len() <= MAX_ENTRIES);
+    }
+
+    #[test]
+    fn a_login_or_address_that_failed_lately_is_not_clean_until_the_longest_wait_has_passed() {
+        let t = Throttle::new(5, 30, Duration::from_secs(60));
+        let office: IpAddr = "10.0.0.1".parse().unwrap();
+        let other: IpAddr = "10.0.0.2".parse().unwrap();
+        assert!(t.clean("acme", "li.na", Some(office), at(0)));
+        t.failed("acme", "wang.fang", Some(office), at(0));
+        assert!(
+            !t.clean("acme", "li.na", Some(office), at(1)),
+            "the address failed"
+        );
+        assert!(
+            !t.clean("acme", "wang.fang", Some(other), at(1)),
+            "the login failed"
+        );
+        assert!(t.clean("acme", "li.na", Some(other), at(1)));
+        t.succeeded("acme", "wang.fang");
+        assert!(t.clean("acme", "wang.fang", Some(other), at(2)));
+        assert!(
+            t.clean("acme", "li.na", Some(office), at(61)),
+            "a typo older than the longest wait is forgiven"
+        );
     }
 }
