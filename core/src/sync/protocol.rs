@@ -212,8 +212,10 @@ pub fn decode_metered<T: for<'de> Deserialize<'de>>(
     reserve: &mut dyn FnMut(usize) -> bool,
 ) -> Result<T, WireError> {
     const CHUNK: usize = 64 * 1024;
+    // Chunks of their exact size, never reallocated: what was reserved is what is held.
     let mut decoder = flate2::read::GzDecoder::new(body);
-    let mut out: Vec<u8> = Vec::new();
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    let mut total = 0usize;
     let read = |decoder: &mut flate2::read::GzDecoder<&[u8]>, into: &mut [u8]| loop {
         match decoder.read(into) {
             Ok(n) => return Ok(n),
@@ -222,8 +224,7 @@ pub fn decode_metered<T: for<'de> Deserialize<'de>>(
         }
     };
     loop {
-        let start = out.len();
-        let room = limit - start;
+        let room = limit - total;
         if room == 0 {
             // Full: one more byte means the body is larger than it may be.
             if read(&mut decoder, &mut [0u8; 1])? > 0 {
@@ -235,14 +236,54 @@ pub fn decode_metered<T: for<'de> Deserialize<'de>>(
         if !reserve(want) {
             return Err(WireError::OverBudget);
         }
-        out.resize(start + want, 0);
-        let n = read(&mut decoder, &mut out[start..])?;
-        out.truncate(start + n);
-        if n == 0 {
+        let mut chunk = vec![0u8; want];
+        let mut filled = 0;
+        while filled < want {
+            let n = read(&mut decoder, &mut chunk[filled..])?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        chunk.truncate(filled);
+        total += filled;
+        let ended = filled < want;
+        chunks.push(chunk);
+        if ended {
             break;
         }
     }
-    ciborium::from_reader(out.as_slice()).map_err(|e| WireError::Shape(e.to_string()))
+    ciborium::from_reader(Chunks {
+        chunks: &chunks,
+        at: 0,
+        offset: 0,
+    })
+    .map_err(|e| WireError::Shape(e.to_string()))
+}
+
+/// Reads a list of chunks as one stream.
+struct Chunks<'a> {
+    chunks: &'a [Vec<u8>],
+    at: usize,
+    offset: usize,
+}
+
+impl Read for Chunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some(chunk) = self.chunks.get(self.at) {
+            let rest = &chunk[self.offset..];
+            if rest.is_empty() {
+                self.at += 1;
+                self.offset = 0;
+                continue;
+            }
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.offset += n;
+            return Ok(n);
+        }
+        Ok(0)
+    }
 }
 
 /// Inflates a gzip body, refusing to produce more than `limit` bytes.

@@ -179,7 +179,7 @@ pub async fn login(
     }
     let lane = if state
         .throttle
-        .clean(tenant_key, login_key, address, state.clock.now())
+        .trusted(tenant_key, login_key, state.clock.now())
     {
         Lane::Clean
     } else {
@@ -223,7 +223,9 @@ pub async fn login(
             return Err(refused("unknown login"));
         }
     };
-    state.throttle.succeeded(tenant_key, login_key);
+    state
+        .throttle
+        .succeeded(tenant_key, login_key, state.clock.now());
     if account.revoked_at.is_some() {
         return Err(ApiError::client(
             StatusCode::UNAUTHORIZED,

@@ -121,9 +121,15 @@ pub async fn sync(
         )
     })?;
     let budget = state.inflate_budget.clone();
-    let decoded = tokio::task::spawn_blocking(move || decode_within(&bytes, limit, &budget))
+    // On rayon's fixed pool, not tokio's blocking pool: a flood would spread the inflated
+    // bytes over ever new threads, each keeping freed memory of its own.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = tx.send(decode_within(&bytes, limit, &budget));
+    });
+    let decoded = rx
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(|_| ApiError::internal(std::io::Error::other("the sync decoder stopped")))?;
     let (request, _inflated) = match decoded {
         Ok(pair) => pair,
         Err(WireError::TooLarge { limit }) => {

@@ -7,9 +7,9 @@
 //! memory is the workers' count times one buffer, whatever the load; and the queue in front of
 //! them is bounded, so a flood beyond it is told "busy" at once instead of piling up.
 //!
-//! The queue has two lanes. Sign-ins whose login and address have not failed lately
-//! ([`Lane::Clean`]) are checked before the others ([`Lane::Suspect`]), so a flood of wrong
-//! passwords waits behind the people who know theirs instead of in front of them.
+//! The queue has two lanes. Sign-ins of logins that signed in lately and have not failed
+//! since ([`Lane::Clean`]) are checked before the others ([`Lane::Suspect`]), so a flood of
+//! wrong passwords waits behind the people who know theirs instead of in front of them.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -61,9 +61,9 @@ enum Job {
 /// Which lane of the queue a check waits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lane {
-    /// Neither the login nor the address failed lately: checked first.
+    /// A login that signed in lately and has not failed since: checked first.
     Clean,
-    /// Failed lately (or unknown): checked when no clean check waits.
+    /// Any other: checked when no clean check waits.
     Suspect,
 }
 
