@@ -4,6 +4,7 @@
 mod auth;
 mod authority;
 mod convergence;
+mod crash_loop;
 mod faults;
 mod field_sync;
 mod jobs;
