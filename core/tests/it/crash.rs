@@ -125,10 +125,9 @@ fn crash_writer_child() {
     }
 }
 
-#[test]
-fn a_writer_killed_mid_batch_leaves_a_consistent_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crash.sqlite");
+/// Starts the writer child on `path` and kills it (SIGKILL: no cleanup runs) once it has
+/// committed `batches` batches and slept `ms` more milliseconds inside the next ones.
+fn write_until_killed(path: &std::path::Path, batches: usize, ms: u64) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -137,7 +136,7 @@ fn a_writer_killed_mid_batch_leaves_a_consistent_store() {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(CHILD_ENV, &path)
+        .env(CHILD_ENV, path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -148,33 +147,64 @@ fn a_writer_killed_mid_batch_leaves_a_consistent_store() {
         let line = line.unwrap();
         if line.starts_with("committed ") {
             committed += 1;
-            if committed == 8 {
+            if committed == batches {
                 break;
             }
         }
     }
-    assert_eq!(committed, 8, "the child wrote before being killed");
-    // Kill it while it is inside its next batches (SIGKILL: no cleanup runs).
-    std::thread::sleep(std::time::Duration::from_millis(7));
+    assert_eq!(committed, batches, "the child wrote before being killed");
+    std::thread::sleep(std::time::Duration::from_millis(ms));
     child.kill().unwrap();
     child.wait().unwrap();
+}
 
-    let store = Store::open(&path).unwrap();
-    let report = store.check_consistency().unwrap();
-    assert!(report.is_consistent(), "{report:?}");
-    let records = count(&store, "SELECT COUNT(*) FROM documents") as usize;
-    assert!(records >= 8 * BATCH, "committed batches survive: {records}");
-    assert_eq!(
-        records % BATCH,
-        0,
-        "a batch is all there or not at all: {records}"
-    );
-    let customers = store
-        .list(&ListFilter {
-            kind: Some(Kind::Customer),
-            limit: Some(1_000_000),
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(customers.len() * 2, records);
+/// A phone's store killed mid-write again and again (`DEVICE_CRASH_CYCLES`, 8 here): after
+/// every kill the store passes SQLite's integrity check and its projections equal the
+/// documents, a batch is all there or not at all, and every record waits in the outbox
+/// exactly once, so it goes out once.
+#[test]
+fn a_writer_killed_mid_batch_again_and_again_leaves_a_consistent_store() {
+    let cycles: u64 = std::env::var("DEVICE_CRASH_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let mut rng = fastrand::Rng::with_seed(1205);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crash.sqlite");
+    let mut before = 0;
+    for cycle in 0..cycles {
+        let batches = rng.usize(1..=6);
+        write_until_killed(&path, batches, rng.u64(0..12));
+
+        let store = Store::open(&path).unwrap();
+        let report = store.check_consistency().unwrap();
+        assert!(report.is_consistent(), "cycle {cycle}: {report:?}");
+        let records = count(&store, "SELECT COUNT(*) FROM documents") as usize;
+        assert!(
+            records >= before + batches * BATCH,
+            "cycle {cycle}: committed batches survive: {records}"
+        );
+        assert_eq!(
+            records % BATCH,
+            0,
+            "cycle {cycle}: a batch is all there or not at all: {records}"
+        );
+        let customers = store
+            .list(&ListFilter {
+                kind: Some(Kind::Customer),
+                limit: Some(10_000_000),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(customers.len() * 2, records, "cycle {cycle}");
+        let pending = store.pending().unwrap();
+        let distinct: std::collections::BTreeSet<_> = pending.iter().collect();
+        assert_eq!(
+            pending.len(),
+            records,
+            "cycle {cycle}: every record waits to go out"
+        );
+        assert_eq!(distinct.len(), records, "cycle {cycle}: each once");
+        before = records;
+    }
 }
