@@ -22,7 +22,7 @@ fn server_tree(world: &World) -> OrgTree {
 }
 
 /// Every device holds exactly what the server says it may see, hydrated identically.
-fn assert_converged(world: &World, devices: &[&Engine]) {
+pub(crate) fn assert_converged(world: &World, devices: &[&Engine]) {
     let server = records(&world.server_records());
     let tree = server_tree(world);
     for device in devices {

@@ -10,6 +10,7 @@ mod field_sync;
 mod jobs;
 mod layering;
 mod matrix;
+mod property;
 mod rejection;
 mod sales_sync;
 mod same_facts;
