@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::Text;
 
+use crate::fieldwork::DevicePosition;
 use crate::process::{ApprovalChain, ApprovalStep, FieldValue, MoveKind, StageChange};
 use crate::record::approval::ApprovalStatus;
 use crate::record::contact::DecisionRole;
@@ -16,7 +17,7 @@ use crate::record::order::{DeliveryStatus, OrderStatus, Payment};
 use crate::record::org::{DataScope, OrgLevel};
 use crate::record::target::{PeriodKind, TargetMetric, TargetSubject};
 use crate::record::task::{TaskKind, TaskStatus};
-use crate::record::visit::{CheckIn, ReportedPosition};
+use crate::record::visit::CheckIn;
 use crate::record::visit_plan::PlannedVisit;
 use crate::record::*;
 use crate::{BasisPoints, Currency, GeoPoint, LocalDate, Money, RecordId, Timestamp, Zone};
@@ -187,13 +188,15 @@ pub fn opportunity(owner: RecordId, customer: RecordId, name: &str, amount: Mone
 }
 
 /// A position as a phone reports it, `metres_north` of the Shanghai office.
-pub fn position_near_shanghai(metres_north: f64, accuracy_m: f64) -> ReportedPosition {
-    ReportedPosition {
-        lat: shanghai().lat + metres_north / 111_195.0,
-        lon: shanghai().lon,
+pub fn position_near_shanghai(metres_north: f64, accuracy_m: f64) -> DevicePosition {
+    DevicePosition {
+        point: GeoPoint {
+            lat: shanghai().lat + metres_north / 111_195.0,
+            lon: shanghai().lon,
+        },
         accuracy_m,
-        fix_at: morning(),
-        is_mock: false,
+        fix_time: morning(),
+        mock: false,
         integrity: None,
     }
 }

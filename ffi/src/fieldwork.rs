@@ -174,8 +174,8 @@ impl From<CoreVisit> for Visit {
             owner_id: v.header.owner_id.map(|o| o.to_string()),
             customer_id: v.customer_id.to_string(),
             checked_in_at_ms: v.check_in.at.millis(),
-            lat: v.check_in.position.lat,
-            lon: v.check_in.position.lon,
+            lat: v.check_in.position.point.lat,
+            lon: v.check_in.position.point.lon,
             checked_out_at_ms: v.check_out.as_ref().map(|c| c.at.millis()),
             note: v.note.as_str().to_string(),
             photos: v

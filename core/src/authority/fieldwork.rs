@@ -11,66 +11,22 @@
 //! note typed on the visit, a manager's comment on the report) is judged with the facts of the
 //! first receipt, so a verdict does not change because a different device happened to push.
 
+use crate::RecordId;
 use crate::fieldwork::report::ReportDay;
 use crate::fieldwork::{
     CheckFlag, CheckInError, CheckInFacts, CheckInVerdict, CheckOutFacts, ClockOffset,
-    DeviceIntegrity, DevicePosition, EarlierVisit, FalseMark, FieldworkSettings, FlagKind, Judge,
-    ReportError, ReportFacts, ReportSubmission, ReportVerdict, SubmissionBasis, judge_check_in,
-    judge_check_out, judge_report, report_day_status,
+    EarlierVisit, FalseMark, FieldworkSettings, FlagKind, Judge, ReportError, ReportFacts,
+    ReportSubmission, ReportVerdict, SubmissionBasis, judge_check_in, judge_check_out,
+    judge_report, report_day_status,
 };
 use crate::record::daily_report::ReportState as Lifecycle;
-use crate::record::visit::ReportedPosition;
 use crate::record::{AnyRecord, DailyReport, Header, InvalidRecord, Kind, Visit};
 use crate::scope::OrgTree;
-use crate::{GeoPoint, RecordId};
 
 use super::{Context, Lookup, Rejection};
 
 /// How many earlier visits the repeat-check-in rule walks back through at most.
 const MAX_VISITS_WALKED: usize = 200;
-
-/// The raw fix a visit records, as the rules take it.
-pub fn device_position(p: &ReportedPosition) -> Result<DevicePosition, InvalidRecord> {
-    let point = GeoPoint::new(p.lat, p.lon).map_err(|e| InvalidRecord::Invalid {
-        kind: Kind::Visit,
-        field: "check_in.position",
-        detail: e.to_string(),
-    })?;
-    Ok(DevicePosition {
-        point,
-        accuracy_m: p.accuracy_m,
-        fix_time: p.fix_at,
-        mock: p.is_mock,
-        integrity: p.integrity.as_deref().map(parse_integrity),
-    })
-}
-
-/// The integrity signal as a visit stores it: `rooted`, `emulator`, both, or `ok`.
-pub fn integrity_signal(integrity: Option<DeviceIntegrity>) -> Option<String> {
-    integrity.map(|i| match (i.rooted, i.emulator) {
-        (false, false) => "ok".to_string(),
-        (true, false) => "rooted".to_string(),
-        (false, true) => "emulator".to_string(),
-        (true, true) => "rooted emulator".to_string(),
-    })
-}
-
-/// Reads the signal tolerantly: any word naming a rooted / jailbroken device or an emulator.
-fn parse_integrity(signal: &str) -> DeviceIntegrity {
-    let words: Vec<String> = signal
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    DeviceIntegrity {
-        rooted: words
-            .iter()
-            .any(|w| matches!(w.as_str(), "rooted" | "root" | "jailbroken" | "jailbreak")),
-        emulator: words
-            .iter()
-            .any(|w| matches!(w.as_str(), "emulator" | "simulator")),
-    }
-}
 
 /// Gathers what a visit's check-in is judged on from the record and the records around it.
 pub fn check_in_facts(
@@ -79,7 +35,7 @@ pub fn check_in_facts(
     settings: &FieldworkSettings,
     device_clock: Option<ClockOffset>,
 ) -> crate::Result<CheckInFacts> {
-    let position = device_position(&visit.check_in.position)?;
+    let position = visit.check_in.position;
     let customer_location = match lookup.record(visit.customer_id)? {
         Some(AnyRecord::Customer(c)) if !c.header.is_deleted() => c.location,
         // A customer this storage does not hold (pushed later in the same sync) has no
@@ -96,7 +52,8 @@ pub fn check_in_facts(
     let previous = lookup.last_visit_before(rep, visit.check_in.at, visit.header.id)?;
     let previous_check_in = previous
         .as_ref()
-        .and_then(|v| device_position(&v.check_in.position).ok());
+        .map(|v| v.check_in.position)
+        .filter(|p| p.validate().is_ok());
     let last_visit_here = last_visit_here(lookup, rep, visit, previous, settings)?;
     Ok(CheckInFacts {
         customer_id: visit.customer_id,

@@ -8,14 +8,14 @@
 use autosurgeon::Text;
 use rusqlite::OptionalExtension;
 
-use crate::authority::fieldwork::{add_visit_flags, check_in_facts, integrity_signal};
+use crate::authority::fieldwork::{add_visit_flags, check_in_facts};
 use crate::authority::{Known, Lookup};
 use crate::fieldwork::{
     CheckFlag, CheckInError, CheckInVerdict, DevicePosition, FenceMode, FlagKind, Judge,
     ProposalError, RefusalReason, judge_check_in,
 };
 use crate::record::customer::{LocationProposal, ProposalStatus};
-use crate::record::visit::{AttachmentRef, CheckIn, CheckOut, ReportedPosition};
+use crate::record::visit::{AttachmentRef, CheckIn, CheckOut};
 use crate::record::{AnyRecord, Customer, Header, Kind, Product, Visit, VisitPlan};
 use crate::store::{ListFilter, Store};
 use crate::{Error, RecordId, Result, Timestamp};
@@ -106,18 +106,6 @@ impl Lookup for StoreLookup<'_> {
     }
 }
 
-/// A position as a visit records it.
-pub fn reported_position(p: &DevicePosition) -> ReportedPosition {
-    ReportedPosition {
-        lat: p.point.lat,
-        lon: p.point.lon,
-        accuracy_m: p.accuracy_m,
-        fix_at: p.fix_time,
-        is_mock: p.mock,
-        integrity: integrity_signal(p.integrity),
-    }
-}
-
 fn note_text(note: &str) -> Result<Text> {
     let chars = note.chars().count();
     if chars > MAX_NOTE_CHARS {
@@ -167,7 +155,7 @@ impl Engine {
             plan_id: self.plan_covering(me.user_id, request.customer_id, now)?,
             check_in: CheckIn {
                 at: now,
-                position: reported_position(&request.position),
+                position: request.position,
                 zone: me.zone.clone(),
                 clock_offset_ms: clock.map(|c| c.offset_ms),
             },
@@ -249,7 +237,7 @@ impl Engine {
             plan_id: None,
             check_in: CheckIn {
                 at: now,
-                position: reported_position(position),
+                position: *position,
                 zone: me.zone.clone(),
                 clock_offset_ms: clock.map(|c| c.offset_ms),
             },
@@ -307,10 +295,7 @@ impl Engine {
                     ),
                 ));
             }
-            v.check_out = Some(CheckOut {
-                at: now,
-                position: position.as_ref().map(reported_position),
-            });
+            v.check_out = Some(CheckOut { at: now, position });
             let snapshot = v.clone();
             if let Some(verdict) = &mut v.verdict {
                 verdict.flags.retain(|f| f.kind != FlagKind::ShortVisit);
@@ -412,7 +397,7 @@ impl Engine {
                 "the check-in's fix was too imprecise or not genuine to place a customer",
             ));
         }
-        let fix = visit.check_in.position.clone();
+        let fix = visit.check_in.position;
         self.store_mut().update::<Customer>(visit.customer_id, |c| {
             if c.header.is_deleted() {
                 return Err(Error::rule(
@@ -429,14 +414,14 @@ impl Engine {
                     "a proposed location is already waiting for a manager",
                 ));
             }
-            let point = crate::GeoPoint::new(fix.lat, fix.lon).map_err(|_| {
+            fix.point.validate().map_err(|_| {
                 Error::rule(
                     "location.fix_untrustworthy",
                     "the check-in's position is not a valid point",
                 )
             })?;
             c.location_proposal = Some(LocationProposal::pending(
-                point,
+                fix.point,
                 fix.accuracy_m,
                 Some(visit_id),
                 me.user_id,

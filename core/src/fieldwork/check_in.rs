@@ -7,7 +7,8 @@
 //! a manager to weigh. Only hard mode refuses, and only for what a rep can fix on the spot:
 //! walking into the fence, waiting for a better fix, turning off a location faker.
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::reconcile::{MapReconciler, NoKey};
+use autosurgeon::{Hydrate, HydrateError, ReadDoc, Reconcile, Reconciler, hydrate_prop};
 use serde::{Deserialize, Serialize};
 
 use crate::id::RecordId;
@@ -22,7 +23,12 @@ use super::proposal::LocationProposal;
 use super::settings::{ClockSettings, FenceMode, GeofenceSettings, VisitSettings};
 
 /// A position as the phone's operating system reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+///
+/// This one type carries a fix from the app through the FFI, into the visit record and into
+/// the server's review: the rules judge exactly what the phone stored. In a document it is a
+/// map with the keys `lat`, `lon`, `accuracy_m`, `fix_at`, `is_mock` and `integrity` (see
+/// [`DeviceIntegrity`] for how older documents' integrity strings are read).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DevicePosition {
     /// Where.
     pub point: GeoPoint,
@@ -35,19 +41,122 @@ pub struct DevicePosition {
     /// `isSimulatedBySoftware`).
     pub mock: bool,
     /// What the app's integrity check said about the device, when it ran one.
-    #[autosurgeon(missing = "Option::default")]
     pub integrity: Option<DeviceIntegrity>,
 }
 
+impl DevicePosition {
+    /// Checks values that came from outside (a phone, a document): a point on the earth and
+    /// an accuracy that is a finite number of metres ≥ 0.
+    pub fn validate(&self) -> Result<(), InvalidPosition> {
+        self.point
+            .validate()
+            .map_err(InvalidPosition::Coordinates)?;
+        if self.accuracy_m.is_finite() && self.accuracy_m >= 0.0 {
+            Ok(())
+        } else {
+            Err(InvalidPosition::Accuracy {
+                accuracy_m: self.accuracy_m,
+            })
+        }
+    }
+}
+
+/// A reported position that cannot be a fix.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvalidPosition {
+    /// The point is not on the earth.
+    #[error(transparent)]
+    Coordinates(InvalidCoordinates),
+    /// An accuracy that is negative or not a number.
+    #[error("invalid position accuracy {accuracy_m} m: expected a finite number of metres ≥ 0")]
+    Accuracy {
+        /// The value given.
+        accuracy_m: f64,
+    },
+}
+
+impl Reconcile for DevicePosition {
+    type Key<'a> = NoKey;
+
+    fn reconcile<R: Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        let mut map = reconciler.map()?;
+        map.put("lat", self.point.lat)?;
+        map.put("lon", self.point.lon)?;
+        map.put("accuracy_m", self.accuracy_m)?;
+        map.put("fix_at", self.fix_time)?;
+        map.put("is_mock", self.mock)?;
+        map.put("integrity", self.integrity)?;
+        Ok(())
+    }
+}
+
+impl Hydrate for DevicePosition {
+    fn hydrate_map<D: ReadDoc>(doc: &D, obj: &automerge::ObjId) -> Result<Self, HydrateError> {
+        Ok(DevicePosition {
+            point: GeoPoint {
+                lat: hydrate_prop(doc, obj, "lat")?,
+                lon: hydrate_prop(doc, obj, "lon")?,
+            },
+            accuracy_m: hydrate_prop(doc, obj, "accuracy_m")?,
+            fix_time: hydrate_prop(doc, obj, "fix_at")?,
+            mock: hydrate_prop(doc, obj, "is_mock")?,
+            integrity: match doc.get(obj, "integrity")? {
+                None => None,
+                Some(_) => hydrate_prop(doc, obj, "integrity")?,
+            },
+        })
+    }
+}
+
 /// The app's own signal about a device that can fake positions easily.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile, Hydrate,
-)]
+///
+/// Stored as a map `{rooted, emulator}`. Visits written before this shape stored the signal as
+/// a word list (`"ok"`, `"rooted"`, `"emulator"`, `"rooted emulator"`, or what an app sent,
+/// such as `"jailbroken"`); those strings still hydrate, read tolerantly word by word, so a
+/// visit a phone or the server stored then judges the same now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile)]
 pub struct DeviceIntegrity {
     /// The device is rooted or jailbroken.
     pub rooted: bool,
     /// The app runs in an emulator.
     pub emulator: bool,
+}
+
+impl DeviceIntegrity {
+    /// Reads a signal stored as words by older versions.
+    pub fn from_words(signal: &str) -> Self {
+        let mut integrity = DeviceIntegrity::default();
+        for word in signal
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .map(str::to_ascii_lowercase)
+        {
+            match word.as_str() {
+                "rooted" | "root" | "jailbroken" | "jailbreak" => integrity.rooted = true,
+                "emulator" | "simulator" => integrity.emulator = true,
+                _ => {}
+            }
+        }
+        integrity
+    }
+}
+
+impl Hydrate for DeviceIntegrity {
+    fn hydrate_map<D: ReadDoc>(doc: &D, obj: &automerge::ObjId) -> Result<Self, HydrateError> {
+        let flag = |key: &str| -> Result<bool, HydrateError> {
+            Ok(match doc.get(obj, key)? {
+                None => false,
+                Some(_) => hydrate_prop(doc, obj, key)?,
+            })
+        };
+        Ok(DeviceIntegrity {
+            rooted: flag("rooted")?,
+            emulator: flag("emulator")?,
+        })
+    }
+
+    fn hydrate_string(signal: &str) -> Result<Self, HydrateError> {
+        Ok(DeviceIntegrity::from_words(signal))
+    }
 }
 
 /// The rep's last visit at the same customer, for the repeat check-in rule.

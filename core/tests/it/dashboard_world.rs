@@ -229,7 +229,7 @@ impl World {
     ) -> RecordId {
         let mut v = testing::visit(owner, customer);
         v.check_in.at = sh(at);
-        v.check_in.position.fix_at = sh(at);
+        v.check_in.position.fix_time = sh(at);
         v.check_out = minutes.map(|m| CheckOut {
             at: sh(at).plus_secs(m * 60),
             position: None,

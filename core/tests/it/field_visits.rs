@@ -314,8 +314,7 @@ fn the_server_rejects_an_edited_check_in_position_or_time() {
     let rep = field.rep.me().clone();
 
     let mut moved = visit.clone();
-    moved.check_in.position.lat = shanghai().lat;
-    moved.check_in.position.lon = shanghai().lon;
+    moved.check_in.position.point = shanghai();
     let err = field
         .review_as(&rep, None, Some(visit.clone().into()), moved)
         .unwrap_err();

@@ -19,6 +19,7 @@ mod field_tasks;
 mod field_visits;
 mod field_world;
 mod forward_compat;
+mod old_documents;
 mod roundtrip;
 mod sales_approvals;
 mod sales_commission;
