@@ -9,11 +9,14 @@
 //! the two agreeing is the point.
 //!
 //! The day simulated is yesterday in the reps' zone: the reps' phones run on a manual clock
-//! set to that day while the server keeps real time, so "late" (after the deadline, before
+//! set to that day, and sync today on the right time, so "late" (after the deadline, before
 //! the day closed) and "missing" (no report once the day closed) are judged by the server as
-//! they would be for a real yesterday. The people joined a week earlier (the profile's
-//! `created_at`, which the admin API accepts): a rep owes reports only from the day they
-//! joined, and a rep who joined today would owe none for yesterday.
+//! they would be for a real yesterday. The server's clock follows the phones (it reads the
+//! days before when they first sync, today when they sync the simulated day), since it
+//! measures every phone's clock and would find a day recorded after its syncs backdated.
+//! The people joined a week earlier (the profile's `created_at`, which the admin API
+//! accepts): a rep owes reports only from the day they joined, and a rep who joined today
+//! would owe none for yesterday.
 
 pub mod data;
 mod pipeline;
@@ -46,7 +49,7 @@ use fieldsales_core::record::visit_plan::PlannedVisit;
 use fieldsales_core::record::{Customer, Header, Kind, RecordRef};
 use fieldsales_core::store::Store;
 use fieldsales_core::sync::{self, CancelToken, SignIn, SyncError, SyncOptions};
-use fieldsales_core::time::{ManualClock, SystemClock};
+use fieldsales_core::time::ManualClock;
 use fieldsales_core::{BasisPoints, Currency, Money};
 use fieldsales_core::{Clock, GeoPoint, LocalDate, RecordId, Timestamp, Zone};
 use fieldsales_server::auth::Passwords;
@@ -506,7 +509,13 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         ],
     )
     .map_err(|e| DemoError::Server(e.to_string()))?;
-    let clock = Arc::new(SystemClock);
+    // The server's clock follows the phones: it reads the morning the reps' pipeline starts
+    // while they sign in and sync, and today when they sync the simulated day. A server that
+    // received its first syncs today would see visits dated before them: backdated.
+    let clock = Arc::new(ManualClock::new(
+        date.start(&zone)
+            .plus_millis(8 * HOUR_MS - 24 * PIPELINE_DAYS_BEFORE * HOUR_MS),
+    ));
     bootstrap(&config, clock.now()).await?;
     let store = fieldsales_server::open_store(&config)
         .await
@@ -544,7 +553,7 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
 
     progress.start("sign in", Some(people.len() as u64));
     for person in &people {
-        let mut engine = sync::sign_in(
+        let engine = sync::sign_in(
             &SignIn {
                 server_url: base.clone(),
                 tenant: TENANT.into(),
@@ -556,6 +565,12 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         )
         .await
         .map_err(sync_error(&person.login))?;
+        drop(engine);
+        let mut engine = open(
+            &person.store,
+            &person.login,
+            Some(ManualClock::new(clock.now())),
+        )?;
         sync_once(&mut engine, &person.login).await?;
         progress.advance(1);
     }
@@ -600,6 +615,7 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
     }
     progress.finish();
 
+    clock.set(Timestamp::now());
     progress.start("sync", Some(reps.len() as u64));
     for (_, _, rep) in &reps {
         let mut engine = open(&rep.store, &rep.login, None)?;
