@@ -212,11 +212,14 @@ pub fn visit(owner: RecordId, customer: RecordId) -> Visit {
             position: position_near_shanghai(20.0, 8.0),
             zone: Zone::SHANGHAI,
             clock_offset_ms: Some(120),
+            synced_at: None,
+            recorded_after: None,
         },
         check_out: None,
         note: Text::with_value("见了采购经理"),
         photos: Vec::new(),
         verdict: None,
+        received_at: None,
     }
 }
 

@@ -6,9 +6,8 @@
 //! the manager will see, unless the phone was lying; then the server's verdict replaces it.
 
 use autosurgeon::Text;
-use rusqlite::OptionalExtension;
 
-use crate::authority::fieldwork::{add_visit_flags, check_in_facts};
+use crate::authority::fieldwork::{AfterCheckIn, add_visit_flags, check_in_facts, visit_ids_near};
 use crate::authority::{Known, Lookup};
 use crate::fieldwork::{
     CheckFlag, CheckInError, CheckInVerdict, DevicePosition, FenceMode, FlagKind, Judge,
@@ -68,23 +67,18 @@ impl Lookup for StoreLookup<'_> {
         }
     }
 
-    fn last_visit_before(
+    fn visits_near(
         &self,
-        user: RecordId,
-        before: Timestamp,
+        rep: RecordId,
+        at: Timestamp,
+        window_ms: i64,
         except: RecordId,
-    ) -> Result<Option<Visit>> {
-        let id: Option<RecordId> = self
-            .0
-            .connection()
-            .prepare_cached(
-                "SELECT id FROM visits
-                 WHERE owner_id = ?1 AND check_in_at < ?2 AND id <> ?3 AND deleted = 0
-                 ORDER BY check_in_at DESC, id DESC LIMIT 1",
-            )?
-            .query_row(rusqlite::params![user, before, except], |r| r.get(0))
-            .optional()?;
-        id.map(|id| self.0.get::<Visit>(id)).transpose()
+        per_side: usize,
+    ) -> Result<Vec<Visit>> {
+        visit_ids_near(self.0.connection(), rep, at, window_ms, except, per_side)?
+            .into_iter()
+            .map(|id| self.0.get::<Visit>(id))
+            .collect()
     }
 
     fn visits_with_photo(&self, sha256: &str) -> Result<Option<Vec<RecordId>>> {
@@ -125,7 +119,6 @@ impl Engine {
     pub fn check_in(&mut self, request: CheckInRequest) -> Result<CheckedIn> {
         let settings = self.fieldwork_settings()?;
         let now = self.now();
-        let clock = self.clock_offset()?;
         let customer: Customer = self.store().get(request.customer_id)?;
         if customer.header.is_deleted() {
             return Err(Error::rule(
@@ -153,28 +146,17 @@ impl Engine {
             header,
             customer_id: request.customer_id,
             plan_id: self.plan_covering(me.user_id, request.customer_id, now)?,
-            check_in: CheckIn {
-                at: now,
-                position: request.position,
-                zone: me.zone.clone(),
-                clock_offset_ms: clock.map(|c| c.offset_ms),
-            },
+            check_in: self.check_in_record(request.position, now)?,
             check_out: None,
             note: note_text(&request.note)?,
             photos: request.photos,
             verdict: None,
+            received_at: None,
         };
         let lookup = StoreLookup(self.store());
-        let facts = check_in_facts(&lookup, &visit, &settings, clock)?;
+        let facts = check_in_facts(&lookup, &visit, &settings, None)?;
         let reused = reused_photo(&lookup, &visit)?;
-        let judgement = match judge_check_in(
-            &facts,
-            &settings.geofence,
-            &settings.visit,
-            &settings.device_clock,
-            now,
-            Judge::Device,
-        ) {
+        let judgement = match judge_check_in(&facts, &settings, now, Judge::Device) {
             Ok(j) => j,
             Err(CheckInError::Refused { reason, .. }) => {
                 return Err(Error::rule(refusal_rule(&reason), reason.to_string()));
@@ -187,7 +169,11 @@ impl Engine {
             }
         };
         let mut verdict = judgement.verdict;
-        add_visit_flags(&mut verdict, &visit, &settings, reused, now, Judge::Device);
+        let after = AfterCheckIn {
+            customer_location: customer.location,
+            reused_photo: reused,
+        };
+        add_visit_flags(&mut verdict, &visit, &after, &settings, now, Judge::Device);
         visit.verdict = Some(verdict);
 
         let propose = judgement.proposal.filter(|_| {
@@ -229,32 +215,19 @@ impl Engine {
     ) -> Result<(CheckInVerdict, Option<RefusalReason>)> {
         let settings = self.fieldwork_settings()?;
         let now = self.now();
-        let clock = self.clock_offset()?;
-        let me = self.me();
         let visit = Visit {
-            header: Header::new(me.user_id, now),
+            header: Header::new(self.me().user_id, now),
             customer_id,
             plan_id: None,
-            check_in: CheckIn {
-                at: now,
-                position: *position,
-                zone: me.zone.clone(),
-                clock_offset_ms: clock.map(|c| c.offset_ms),
-            },
+            check_in: self.check_in_record(*position, now)?,
             check_out: None,
             note: Text::default(),
             photos: Vec::new(),
             verdict: None,
+            received_at: None,
         };
-        let facts = check_in_facts(&StoreLookup(self.store()), &visit, &settings, clock)?;
-        match judge_check_in(
-            &facts,
-            &settings.geofence,
-            &settings.visit,
-            &settings.device_clock,
-            now,
-            Judge::Device,
-        ) {
+        let facts = check_in_facts(&StoreLookup(self.store()), &visit, &settings, None)?;
+        match judge_check_in(&facts, &settings, now, Judge::Device) {
             Ok(j) => Ok((j.verdict, None)),
             Err(CheckInError::Refused { reason, verdict }) => Ok((*verdict, Some(reason))),
             Err(e) => Err(Error::InvalidInput {
@@ -274,6 +247,18 @@ impl Engine {
         let settings = self.fieldwork_settings()?;
         let now = self.now();
         let me = self.me().user_id;
+        if let Some(p) = &position {
+            p.validate().map_err(|e| Error::InvalidInput {
+                field: "position",
+                detail: e.to_string(),
+            })?;
+        }
+        let visit: Visit = self.store().get(visit_id)?;
+        let customer_location = match self.store().get::<Customer>(visit.customer_id) {
+            Ok(c) => c.location,
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
         self.store_mut().update::<Visit>(visit_id, |v| {
             if v.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
@@ -298,10 +283,11 @@ impl Engine {
             v.check_out = Some(CheckOut { at: now, position });
             let snapshot = v.clone();
             if let Some(verdict) = &mut v.verdict {
-                verdict.flags.retain(|f| f.kind != FlagKind::ShortVisit);
-                let reused = verdict.has_flag(&FlagKind::ReusedPhoto);
-                verdict.flags.retain(|f| f.kind != FlagKind::ReusedPhoto);
-                add_visit_flags(verdict, &snapshot, &settings, reused, now, Judge::Device);
+                let after = AfterCheckIn {
+                    customer_location,
+                    reused_photo: verdict.has_flag(&FlagKind::ReusedPhoto),
+                };
+                add_visit_flags(verdict, &snapshot, &after, &settings, now, Judge::Device);
                 verdict.judged_by = Judge::Device;
                 verdict.judged_at = now;
             }
@@ -491,6 +477,29 @@ impl Engine {
             .collect::<Result<Vec<_>>>()?;
         visits.sort_by_key(|v| (v.check_in.at, v.header.id));
         Ok(visits)
+    }
+
+    /// A check-in at `now` from `position`, with what this device knows of its own clock (the
+    /// offset and the sync that measured it) and of the rep's latest visit it holds, so a
+    /// judge can tell a clock set back after the fact.
+    fn check_in_record(&self, position: DevicePosition, now: Timestamp) -> Result<CheckIn> {
+        let clock = self.clock_offset()?;
+        let me = self.me();
+        let recorded_after: Option<Timestamp> = self
+            .store()
+            .connection()
+            .prepare_cached(
+                "SELECT max(check_in_at) FROM visits WHERE owner_id = ?1 AND deleted = 0",
+            )?
+            .query_row([me.user_id], |r| r.get(0))?;
+        Ok(CheckIn {
+            at: now,
+            position,
+            zone: me.zone.clone(),
+            clock_offset_ms: clock.map(|c| c.offset_ms),
+            synced_at: clock.map(|c| c.measured_at),
+            recorded_after,
+        })
     }
 
     /// The rep's plan for the day of `at` that lists `customer`, if any.

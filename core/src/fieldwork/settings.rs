@@ -1,7 +1,8 @@
 //! The numbers field-work rules run on, as an admin configures them.
 //!
 //! Each section here becomes one table of the process configuration (`[geofence]`, `[visit]`,
-//! `[daily_report]`, `[device_clock]`); a section left out, or a key left out of a section,
+//! `[travel]`, `[day]`, `[daily_report]`, `[device_clock]`); a section left out, or a key left
+//! out of a section,
 //! takes the value the source documents use. Unknown keys in a TOML import are refused, so a
 //! typo such as `radius = 300` is reported instead of silently keeping 500 m. The same
 //! structs are stored in the configuration document, where a key missing from an older
@@ -117,8 +118,73 @@ mod defaults {
     pub fn max_photo_bytes() -> u64 {
         20 * 1024 * 1024
     }
+    /// Straight-line, door to door: an expressway at 120 km/h with the road's detours and the
+    /// walk to and from the car stays below it.
     pub fn max_travel_speed_kmh() -> u32 {
         120
+    }
+    /// High-speed rail covers 1,068 km Beijing–Shanghai in 4 h 18 min, about 250 km/h in a
+    /// straight line; 300 leaves room for the fastest lines.
+    pub fn rail_kmh() -> u32 {
+        300
+    }
+    /// The least a rail journey adds door to door: reaching the station, boarding, leaving it.
+    /// A rep whose customers sit beside both stations needs about half an hour.
+    pub fn rail_overhead_minutes() -> u32 {
+        30
+    }
+    /// Airliners cruise at 800–900 km/h; in a straight line between cities a flight averages
+    /// less, so 800 is a ceiling.
+    pub fn air_kmh() -> u32 {
+        800
+    }
+    /// The least a flight adds door to door: to the airport, boarding, taxiing, leaving.
+    pub fn air_overhead_minutes() -> u32 {
+        90
+    }
+    /// Distance granted on every journey on top of the accuracy circles: registered points sit
+    /// at a site's gate while the rep stands across a campus.
+    pub fn travel_allowance_m() -> u32 {
+        1_000
+    }
+    /// A fix is taken at or just before the check-in on the same clock; one stamped later than
+    /// the check-in by more than a GNSS-to-phone clock difference was not taken then.
+    pub fn fix_ahead_seconds() -> u32 {
+        30
+    }
+    /// Reps often check out from the car park or the road; beyond this many metres outside the
+    /// fence the check-out was made somewhere else.
+    pub fn check_out_leeway_m() -> u32 {
+        2_000
+    }
+    /// A real fix lands within a metre of a geocoded point by chance about once in thousands;
+    /// location fakers place it there exactly.
+    pub fn on_point_m() -> u32 {
+        1
+    }
+    /// A fix on the registered point this precise (metres or better) is flagged at once; a
+    /// poorer one only when another of the day's fixes also sits on its customer's point.
+    pub fn on_point_accuracy_m() -> u32 {
+        10
+    }
+    /// Check-ins at different customers from within this many metres count as one spot.
+    pub fn cluster_radius_m() -> u32 {
+        150
+    }
+    /// From this many different customers' check-ins at one spot on one day, the spot is
+    /// suspect when it is far from every one of them. Two customers share a building often;
+    /// three far from all of them is a rep at home or at the office.
+    pub fn cluster_min_customers() -> u32 {
+        3
+    }
+    /// "Far" for the spot: further than this from each claimed customer's registered point.
+    pub fn cluster_far_m() -> u32 {
+        1_000
+    }
+    /// A whole offline day synced the next morning arrives within a day; two days later is an
+    /// upload a manager should know about.
+    pub fn max_upload_delay_hours() -> u32 {
+        48
     }
     /// A real second meeting at the same customer within the hour after leaving is rare;
     /// checking out and straight back in is how visit counts get inflated.
@@ -129,10 +195,11 @@ mod defaults {
     pub fn min_duration_minutes() -> u32 {
         5
     }
-    /// A phone may hand out a cached position from long ago; a fresh fix takes well under two
-    /// minutes outdoors.
+    /// A phone may hand out a cached position from long ago. Indoors the freshest fix a phone
+    /// has can be minutes old (the sample apps accept one up to five minutes old and then wait
+    /// for a new one), so ten minutes leaves an honest rep room.
     pub fn max_fix_age_seconds() -> u32 {
-        120
+        600
     }
     pub fn deadline() -> TimeOfDay {
         TimeOfDay(NaiveTime::from_hms_opt(18, 0, 0).unwrap_or(NaiveTime::MIN))
@@ -190,10 +257,13 @@ impl Default for GeofenceSettings {
 }
 
 /// Plausibility of visits beyond the fence itself (`[visit]`).
+///
+/// `max_travel_speed_kmh` is the road part of the travel envelope: journeys faster than it are
+/// judged against rail and air in [`TravelSettings`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(default, deny_unknown_fields)]
 pub struct VisitSettings {
-    /// Faster than this between two check-ins, km/h, is impossible travel.
+    /// The fastest straight-line speed by road, door to door, km/h.
     #[autosurgeon(missing = "defaults::max_travel_speed_kmh")]
     pub max_travel_speed_kmh: u32,
     /// A new check-in at the same customer within this many minutes of checking out is flagged;
@@ -209,6 +279,12 @@ pub struct VisitSettings {
     /// The largest photo or attachment accepted, bytes.
     #[autosurgeon(missing = "defaults::max_photo_bytes")]
     pub max_photo_bytes: u64,
+    /// A fix stamped more than this many seconds after the check-in is flagged.
+    #[autosurgeon(missing = "defaults::fix_ahead_seconds")]
+    pub fix_ahead_seconds: u32,
+    /// A check-out fix further than this many metres outside the fence is flagged.
+    #[autosurgeon(missing = "defaults::check_out_leeway_m")]
+    pub check_out_leeway_m: u32,
 }
 
 impl Default for VisitSettings {
@@ -219,6 +295,83 @@ impl Default for VisitSettings {
             min_duration_minutes: defaults::min_duration_minutes(),
             max_fix_age_seconds: defaults::max_fix_age_seconds(),
             max_photo_bytes: defaults::max_photo_bytes(),
+            fix_ahead_seconds: defaults::fix_ahead_seconds(),
+            check_out_leeway_m: defaults::check_out_leeway_m(),
+        }
+    }
+}
+
+/// What a rep can cover between two places by rail or air (`[travel]`); the road's speed is
+/// `visit.max_travel_speed_kmh`.
+///
+/// A journey is possible when any way of travelling covers it: by road at the road's speed, by
+/// rail once the rail overhead is spent, by air once the air overhead is spent, each measured
+/// in a straight line beyond the two fixes' accuracy circles and the allowance. One flat speed
+/// cap either lets a 150 km/h dash across a city pass or flags every flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(default, deny_unknown_fields)]
+pub struct TravelSettings {
+    /// Straight-line speed of high-speed rail, km/h.
+    #[autosurgeon(missing = "defaults::rail_kmh")]
+    pub rail_kmh: u32,
+    /// Minutes a rail journey adds door to door.
+    #[autosurgeon(missing = "defaults::rail_overhead_minutes")]
+    pub rail_overhead_minutes: u32,
+    /// Straight-line speed of a flight, km/h.
+    #[autosurgeon(missing = "defaults::air_kmh")]
+    pub air_kmh: u32,
+    /// Minutes a flight adds door to door.
+    #[autosurgeon(missing = "defaults::air_overhead_minutes")]
+    pub air_overhead_minutes: u32,
+    /// Metres granted on every journey besides the accuracy circles.
+    #[autosurgeon(missing = "defaults::travel_allowance_m")]
+    pub allowance_m: u32,
+}
+
+impl Default for TravelSettings {
+    fn default() -> Self {
+        TravelSettings {
+            rail_kmh: defaults::rail_kmh(),
+            rail_overhead_minutes: defaults::rail_overhead_minutes(),
+            air_kmh: defaults::air_kmh(),
+            air_overhead_minutes: defaults::air_overhead_minutes(),
+            allowance_m: defaults::travel_allowance_m(),
+        }
+    }
+}
+
+/// What a rep's whole day reveals that one check-in cannot (`[day]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaySettings {
+    /// A fix within this many metres of its customer's registered point is "on the point";
+    /// 0 turns the rule off.
+    #[autosurgeon(missing = "defaults::on_point_m")]
+    pub on_point_m: u32,
+    /// An on-point fix with an accuracy this good (metres) is flagged on its own.
+    #[autosurgeon(missing = "defaults::on_point_accuracy_m")]
+    pub on_point_accuracy_m: u32,
+    /// Check-ins within this many metres of each other count as made from one spot.
+    #[autosurgeon(missing = "defaults::cluster_radius_m")]
+    pub cluster_radius_m: u32,
+    /// Different customers checked in from one spot in a day before the spot is judged; 0
+    /// turns the rule off.
+    #[autosurgeon(missing = "defaults::cluster_min_customers")]
+    pub cluster_min_customers: u32,
+    /// The spot is suspect when every claimed customer's registered point is further than this
+    /// many metres from it.
+    #[autosurgeon(missing = "defaults::cluster_far_m")]
+    pub cluster_far_m: u32,
+}
+
+impl Default for DaySettings {
+    fn default() -> Self {
+        DaySettings {
+            on_point_m: defaults::on_point_m(),
+            on_point_accuracy_m: defaults::on_point_accuracy_m(),
+            cluster_radius_m: defaults::cluster_radius_m(),
+            cluster_min_customers: defaults::cluster_min_customers(),
+            cluster_far_m: defaults::cluster_far_m(),
         }
     }
 }
@@ -276,15 +429,20 @@ impl DailyReportSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClockSettings {
-    /// Seconds.
+    /// Seconds. Also how far the device's times may disagree with each other, with the
+    /// server's receipt, and with the order the device recorded and uploaded its visits.
     #[autosurgeon(missing = "defaults::clock_tolerance_seconds")]
     pub tolerance_seconds: u32,
+    /// A visit received this many hours after its check-in is flagged as uploaded late.
+    #[autosurgeon(missing = "defaults::max_upload_delay_hours")]
+    pub max_upload_delay_hours: u32,
 }
 
 impl Default for ClockSettings {
     fn default() -> Self {
         ClockSettings {
             tolerance_seconds: defaults::clock_tolerance_seconds(),
+            max_upload_delay_hours: defaults::max_upload_delay_hours(),
         }
     }
 }
@@ -306,6 +464,12 @@ pub struct FieldworkSettings {
     /// `[visit]`
     #[autosurgeon(missing = "VisitSettings::default")]
     pub visit: VisitSettings,
+    /// `[travel]`
+    #[autosurgeon(missing = "TravelSettings::default")]
+    pub travel: TravelSettings,
+    /// `[day]`
+    #[autosurgeon(missing = "DaySettings::default")]
+    pub day: DaySettings,
     /// `[daily_report]`
     #[autosurgeon(missing = "DailyReportSettings::default")]
     pub daily_report: DailyReportSettings,
@@ -335,6 +499,30 @@ pub enum Setting {
     VisitMaxFixAge,
     /// `visit.max_photo_bytes`
     VisitMaxPhotoBytes,
+    /// `visit.fix_ahead_seconds`
+    VisitFixAhead,
+    /// `visit.check_out_leeway_m`
+    VisitCheckOutLeeway,
+    /// `travel.rail_kmh`
+    TravelRailSpeed,
+    /// `travel.rail_overhead_minutes`
+    TravelRailOverhead,
+    /// `travel.air_kmh`
+    TravelAirSpeed,
+    /// `travel.air_overhead_minutes`
+    TravelAirOverhead,
+    /// `travel.allowance_m`
+    TravelAllowance,
+    /// `day.on_point_m`
+    DayOnPoint,
+    /// `day.on_point_accuracy_m`
+    DayOnPointAccuracy,
+    /// `day.cluster_radius_m`
+    DayClusterRadius,
+    /// `day.cluster_min_customers`
+    DayClusterMinCustomers,
+    /// `day.cluster_far_m`
+    DayClusterFar,
     /// `daily_report.missing_after_days`
     ReportMissingAfterDays,
     /// `daily_report.missing_after_time`
@@ -347,6 +535,8 @@ pub enum Setting {
     ReportFalsePenalty,
     /// `device_clock.tolerance_seconds`
     ClockTolerance,
+    /// `device_clock.max_upload_delay_hours`
+    ClockMaxUploadDelay,
 }
 
 impl Setting {
@@ -362,12 +552,25 @@ impl Setting {
             Setting::VisitMinDuration => "visit.min_duration_minutes",
             Setting::VisitMaxFixAge => "visit.max_fix_age_seconds",
             Setting::VisitMaxPhotoBytes => "visit.max_photo_bytes",
+            Setting::VisitFixAhead => "visit.fix_ahead_seconds",
+            Setting::VisitCheckOutLeeway => "visit.check_out_leeway_m",
+            Setting::TravelRailSpeed => "travel.rail_kmh",
+            Setting::TravelRailOverhead => "travel.rail_overhead_minutes",
+            Setting::TravelAirSpeed => "travel.air_kmh",
+            Setting::TravelAirOverhead => "travel.air_overhead_minutes",
+            Setting::TravelAllowance => "travel.allowance_m",
+            Setting::DayOnPoint => "day.on_point_m",
+            Setting::DayOnPointAccuracy => "day.on_point_accuracy_m",
+            Setting::DayClusterRadius => "day.cluster_radius_m",
+            Setting::DayClusterMinCustomers => "day.cluster_min_customers",
+            Setting::DayClusterFar => "day.cluster_far_m",
             Setting::ReportMissingAfterDays => "daily_report.missing_after_days",
             Setting::ReportMissingAfterTime => "daily_report.missing_after_time",
             Setting::ReportLatePenalty => "daily_report.late_penalty",
             Setting::ReportMissingPenalty => "daily_report.missing_penalty",
             Setting::ReportFalsePenalty => "daily_report.false_penalty",
             Setting::ClockTolerance => "device_clock.tolerance_seconds",
+            Setting::ClockMaxUploadDelay => "device_clock.max_upload_delay_hours",
         }
     }
 }
@@ -554,6 +757,20 @@ impl VisitSettings {
             1,
             24 * 3600,
         );
+        range(
+            &mut problems,
+            Setting::VisitFixAhead,
+            self.fix_ahead_seconds,
+            0,
+            3_600,
+        );
+        range(
+            &mut problems,
+            Setting::VisitCheckOutLeeway,
+            self.check_out_leeway_m,
+            0,
+            100_000,
+        );
         if !(1..=MAX_PHOTO_BYTES).contains(&self.max_photo_bytes) {
             problems.push(InvalidSetting {
                 setting: Setting::VisitMaxPhotoBytes,
@@ -563,6 +780,60 @@ impl VisitSettings {
                     max: MAX_PHOTO_BYTES,
                 },
             });
+        }
+        InvalidSettings::check(problems)
+    }
+}
+
+impl TravelSettings {
+    /// Checks every setting of the section.
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        let mut problems = Vec::new();
+        for (setting, value, min, max) in [
+            (Setting::TravelRailSpeed, self.rail_kmh, 1, 1_000),
+            (
+                Setting::TravelRailOverhead,
+                self.rail_overhead_minutes,
+                0,
+                600,
+            ),
+            (Setting::TravelAirSpeed, self.air_kmh, 1, 1_200),
+            (
+                Setting::TravelAirOverhead,
+                self.air_overhead_minutes,
+                0,
+                600,
+            ),
+            (Setting::TravelAllowance, self.allowance_m, 0, 50_000),
+        ] {
+            range(&mut problems, setting, value, min, max);
+        }
+        InvalidSettings::check(problems)
+    }
+}
+
+impl DaySettings {
+    /// Checks every setting of the section.
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        let mut problems = Vec::new();
+        for (setting, value, min, max) in [
+            (Setting::DayOnPoint, self.on_point_m, 0, 100),
+            (
+                Setting::DayOnPointAccuracy,
+                self.on_point_accuracy_m,
+                0,
+                1_000,
+            ),
+            (Setting::DayClusterRadius, self.cluster_radius_m, 1, 5_000),
+            (
+                Setting::DayClusterMinCustomers,
+                self.cluster_min_customers,
+                0,
+                50,
+            ),
+            (Setting::DayClusterFar, self.cluster_far_m, 0, 100_000),
+        ] {
+            range(&mut problems, setting, value, min, max);
         }
         InvalidSettings::check(problems)
     }
@@ -611,6 +882,13 @@ impl ClockSettings {
             1,
             24 * 3600,
         );
+        range(
+            &mut problems,
+            Setting::ClockMaxUploadDelay,
+            self.max_upload_delay_hours,
+            1,
+            24 * 365,
+        );
         InvalidSettings::check(problems)
     }
 }
@@ -621,6 +899,8 @@ impl FieldworkSettings {
         let problems = [
             self.geofence.validate(),
             self.visit.validate(),
+            self.travel.validate(),
+            self.day.validate(),
             self.daily_report.validate(),
             self.device_clock.validate(),
         ]

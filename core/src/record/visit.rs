@@ -31,6 +31,15 @@ pub struct CheckIn {
     pub zone: Zone,
     /// The device's known offset to server time at check-in, in ms, if it had synced.
     pub clock_offset_ms: Option<i64>,
+    /// When the sync that measured `clock_offset_ms` happened, on the server's clock: the
+    /// device recorded the check-in after it, so the check-in cannot honestly claim an earlier
+    /// time.
+    #[autosurgeon(missing = "Option::default")]
+    pub synced_at: Option<Timestamp>,
+    /// The latest check-in time of the rep's visits this device held when it recorded this
+    /// one (device clock): a check-in recorded after a later visit was not made when it claims.
+    #[autosurgeon(missing = "Option::default")]
+    pub recorded_after: Option<Timestamp>,
 }
 
 /// The check-out.
@@ -93,6 +102,10 @@ pub struct Visit {
     /// The judgement of the check-in: the device's at first, the server's once it reviewed.
     #[autosurgeon(missing = "Option::default")]
     pub verdict: Option<crate::fieldwork::CheckInVerdict>,
+    /// When the server first received the visit, on its clock. Written by the server only (a
+    /// device's value is replaced); the upload-order and receipt rules read it.
+    #[autosurgeon(missing = "Option::default")]
+    pub received_at: Option<Timestamp>,
 }
 
 impl Visit {

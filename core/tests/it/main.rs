@@ -16,6 +16,7 @@ mod dashboard_world;
 mod dedup;
 mod field_reports;
 mod field_tasks;
+mod field_truth;
 mod field_visits;
 mod field_world;
 mod forward_compat;

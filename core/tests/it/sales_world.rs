@@ -139,13 +139,25 @@ impl Lookup for StoreLookup<'_> {
         }
     }
 
-    fn last_visit_before(
+    fn visits_near(
         &self,
-        _user: RecordId,
-        _before: Timestamp,
-        _except: RecordId,
-    ) -> Result<Option<Visit>> {
-        Ok(None)
+        rep: RecordId,
+        at: Timestamp,
+        window_ms: i64,
+        except: RecordId,
+        per_side: usize,
+    ) -> Result<Vec<Visit>> {
+        fieldsales_core::authority::fieldwork::visit_ids_near(
+            self.0.connection(),
+            rep,
+            at,
+            window_ms,
+            except,
+            per_side,
+        )?
+        .into_iter()
+        .map(|id| self.0.get::<Visit>(id))
+        .collect()
     }
 
     fn opportunity_named(

@@ -63,23 +63,25 @@ impl Lookup for TxLookup<'_, '_> {
         Ok(found)
     }
 
-    fn last_visit_before(
+    fn visits_near(
         &self,
-        user: RecordId,
-        before: Timestamp,
+        rep: RecordId,
+        at: Timestamp,
+        window_ms: i64,
         except: RecordId,
-    ) -> fieldsales_core::Result<Option<Visit>> {
-        let id: Option<RecordId> = self
-            .tx
-            .connection()
-            .prepare_cached(
-                "SELECT id FROM records WHERE kind = 'visit' AND owner_id = ?1
-                   AND occurred_at < ?2 AND id <> ?3 AND deleted = 0
-                 ORDER BY occurred_at DESC LIMIT 1",
-            )?
-            .query_row(rusqlite::params![user, before, except], |r| r.get(0))
-            .optional()?;
-        id.map(|id| self.tx.get::<Visit>(id)).transpose()
+        per_side: usize,
+    ) -> fieldsales_core::Result<Vec<Visit>> {
+        authority::fieldwork::visit_ids_near(
+            self.tx.connection(),
+            rep,
+            at,
+            window_ms,
+            except,
+            per_side,
+        )?
+        .into_iter()
+        .map(|id| self.tx.get::<Visit>(id))
+        .collect()
     }
 
     fn visits_with_photo(&self, sha256: &str) -> fieldsales_core::Result<Option<Vec<RecordId>>> {
