@@ -8,5 +8,6 @@ mod field_sync;
 mod jobs;
 mod rejection;
 mod sales_sync;
+mod same_facts;
 mod scope;
 mod web_dashboard;
