@@ -198,6 +198,7 @@ pub fn position_near_shanghai(metres_north: f64, accuracy_m: f64) -> DevicePosit
         fix_time: morning(),
         mock: false,
         integrity: None,
+        since_boot_ms: None,
     }
 }
 

@@ -42,6 +42,11 @@ pub struct DevicePosition {
     pub is_mock: bool,
     /// The app's integrity check: `None` when none ran.
     pub integrity: Option<DeviceIntegritySignal>,
+    /// The phone's monotonic clock at the fix, ms since boot, counting sleep (Android: the
+    /// fix's `elapsedRealtimeNanos`; iOS: `CLOCK_MONOTONIC` less the fix's age). Setting the
+    /// wall clock does not move it, so the server can tell a clock wound back between two
+    /// visits. `None` when the platform cannot give it.
+    pub since_boot_ms: Option<i64>,
 }
 
 /// What the app's integrity check said about the device.
@@ -66,6 +71,12 @@ impl DevicePosition {
                 detail: "expected a finite number of metres, at least 0".into(),
             });
         }
+        if self.since_boot_ms.is_some_and(|ms| ms < 0) {
+            return Err(FieldsalesError::InvalidInput {
+                field: format!("{field}.since_boot_ms"),
+                detail: "expected milliseconds since boot, at least 0".into(),
+            });
+        }
         Ok(CorePosition {
             point,
             accuracy_m: self.accuracy_m,
@@ -75,6 +86,7 @@ impl DevicePosition {
                 rooted: i.rooted,
                 emulator: i.emulator,
             }),
+            since_boot_ms: self.since_boot_ms,
         })
     }
 }

@@ -433,6 +433,7 @@ pub fn run(args: DeviceArgs, out: &Output) -> CommandResult {
                             fix_time: now,
                             mock,
                             integrity: None,
+                            since_boot_ms: None,
                         },
                         note,
                         photos: Vec::new(),

@@ -1471,6 +1471,7 @@ fn position(
         fix_time: now.plus_millis(-4_000),
         mock,
         integrity: None,
+        since_boot_ms: None,
     }
 }
 

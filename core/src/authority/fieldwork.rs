@@ -135,6 +135,15 @@ pub fn check_in_facts(
             .map(|v| v.check_in.at)
             .max()
     });
+    let booted_before = earlier
+        .iter()
+        .filter_map(|v| v.check_in.position.booted_at())
+        .max();
+    let booted_after = near
+        .iter()
+        .filter(|v| v.check_in.at > at)
+        .filter_map(|v| v.check_in.position.booted_at())
+        .min();
     let zone = &visit.check_in.zone;
     let today = at.local_date(zone);
     let day = near
@@ -161,6 +170,9 @@ pub fn check_in_facts(
             recorded_after: visit.check_in.recorded_after,
             receipt,
             uploaded_after,
+            booted_at: visit.check_in.position.booted_at(),
+            booted_before,
+            booted_after,
         },
         day,
     })

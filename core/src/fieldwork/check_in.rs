@@ -31,8 +31,9 @@ use super::travel::{Waypoint, travel_flag};
 ///
 /// This one type carries a fix from the app through the FFI, into the visit record and into
 /// the server's review: the rules judge exactly what the phone stored. In a document it is a
-/// map with the keys `lat`, `lon`, `accuracy_m`, `fix_at`, `is_mock` and `integrity` (see
-/// [`DeviceIntegrity`] for how older documents' integrity strings are read).
+/// map with the keys `lat`, `lon`, `accuracy_m`, `fix_at`, `is_mock`, `integrity` (see
+/// [`DeviceIntegrity`] for how older documents' integrity strings are read) and
+/// `since_boot_ms` (absent from older documents).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DevicePosition {
     /// Where.
@@ -47,9 +48,21 @@ pub struct DevicePosition {
     pub mock: bool,
     /// What the app's integrity check said about the device, when it ran one.
     pub integrity: Option<DeviceIntegrity>,
+    /// The phone's monotonic clock at the fix, ms since boot (Android `elapsedRealtimeNanos`,
+    /// iOS system uptime), when the app sent it. Winding the wall clock does not move it, so
+    /// `fix_time` minus this is the moment of boot by the wall clock, which only moves when
+    /// someone sets the clock.
+    pub since_boot_ms: Option<i64>,
 }
 
 impl DevicePosition {
+    /// When the phone booted, by its wall clock at this fix; `None` without `since_boot_ms`.
+    pub fn booted_at(&self) -> Option<Timestamp> {
+        self.since_boot_ms
+            .filter(|ms| *ms >= 0)
+            .map(|ms| self.fix_time.plus_millis(ms.saturating_neg()))
+    }
+
     /// Checks values that came from outside (a phone, a document): a point on the earth and
     /// an accuracy that is a finite number of metres ≥ 0.
     pub fn validate(&self) -> Result<(), InvalidPosition> {
@@ -91,6 +104,7 @@ impl Reconcile for DevicePosition {
         map.put("fix_at", self.fix_time)?;
         map.put("is_mock", self.mock)?;
         map.put("integrity", self.integrity)?;
+        map.put("since_boot_ms", self.since_boot_ms)?;
         Ok(())
     }
 }
@@ -108,6 +122,10 @@ impl Hydrate for DevicePosition {
             integrity: match doc.get(obj, "integrity")? {
                 None => None,
                 Some(_) => hydrate_prop(doc, obj, "integrity")?,
+            },
+            since_boot_ms: match doc.get(obj, "since_boot_ms")? {
+                None => None,
+                Some(_) => hydrate_prop(doc, obj, "since_boot_ms")?,
             },
         })
     }
@@ -250,6 +268,9 @@ string_enum! {
         /// The device recorded this check-in after a visit it holds with a later time
         /// (minutes earlier than that visit).
         RecordedOutOfOrder = "recorded_out_of_order",
+        /// The phone's clock, against its own time since boot, was set back after an earlier
+        /// visit of the rep or forward before a later one (minutes it moved).
+        ClockMovedAgainstUptime = "clock_moved_against_uptime",
         /// The server had already received a visit of the rep with a later time when this one
         /// arrived (minutes earlier than that visit).
         UploadedOutOfOrder = "uploaded_out_of_order",
@@ -260,6 +281,9 @@ string_enum! {
         /// The fix lies on the customer's registered point, precise or repeated across the
         /// day's customers, as location fakers place it (metres from the point).
         FixOnRegisteredPoint = "fix_on_registered_point",
+        /// This many different customers' fixes of the day reported the same precise accuracy
+        /// to the centimetre, as a location faker set to one value does (fixes).
+        RepeatedAccuracy = "repeated_accuracy",
         /// The day's check-ins at this many different customers were made from one spot, far
         /// from every one of them (customers).
         ClusteredAwayFromCustomers = "clustered_away_from_customers",
@@ -289,9 +313,11 @@ impl FlagKind {
             | FlagKind::ShortVisit
             | FlagKind::ClaimedBeforeSync
             | FlagKind::RecordedOutOfOrder
+            | FlagKind::ClockMovedAgainstUptime
             | FlagKind::UploadedOutOfOrder => "min",
             FlagKind::UploadedLate => "h",
             FlagKind::ClusteredAwayFromCustomers => "customers",
+            FlagKind::RepeatedAccuracy => "fixes",
             FlagKind::MockLocation
             | FlagKind::ReusedPhoto
             | FlagKind::RootedDevice
@@ -328,6 +354,7 @@ impl FlagKind {
                 | FlagKind::FixAfterCheckIn
                 | FlagKind::ImpossibleTravel
                 | FlagKind::FixOnRegisteredPoint
+                | FlagKind::RepeatedAccuracy
                 | FlagKind::ClusteredAwayFromCustomers
         )
     }
@@ -536,12 +563,7 @@ pub fn judge_check_in(
         .customer_location
         .map(|c| geofence::distance_m(c, position.point));
     let status = match distance_m {
-        Some(d) => geofence::classify(
-            d,
-            position.accuracy_m,
-            radius_m,
-            f64::from(fence.decisive_accuracy_m),
-        ),
+        Some(d) => geofence::classify(d, position.accuracy_m, fence),
         None => FenceStatus::UnableToVerify,
     };
 

@@ -1,12 +1,15 @@
 //! What a rep's whole day shows that one check-in cannot.
 //!
-//! Two patterns give a faked day away. A location faker places each fix exactly on the
+//! Three patterns give a faked day away. A location faker places each fix exactly on the
 //! customer's registered point (the geocoded point the CRM itself shows), usually with a small
 //! accuracy it makes up; a real fix lands within a metre of that point about once in
-//! thousands. And a rep checking in from home or the office leaves several customers' check-ins
-//! at one spot, far from every one of them, where a real day moves from site to site. Two
-//! customers in one building minutes apart are ordinary, so the spot needs more customers than
-//! that, and at least one of them registered far away.
+//! thousands. A faker that moves the fix off the point still reports the accuracy it was set
+//! to, the same to the centimetre at customer after customer, where a real receiver's estimate
+//! changes with every sky and building. And a rep checking in from home or the office leaves
+//! several customers' check-ins at one spot, far from every one of them, where a real day
+//! moves from site to site. Two customers in one building minutes apart are ordinary, and
+//! they are registered there: the spot is suspect only when none of its customers is
+//! registered near it and at least one is registered far away.
 //!
 //! The day is judged as far as the judge holds it: each check-in against the day's check-ins
 //! recorded before it. The earlier fixes' distances to their own customers are read from their
@@ -38,6 +41,7 @@ pub struct DayFix {
 pub fn day_flags(fix: &DayFix, others: &[DayFix], day: &DaySettings) -> Vec<CheckFlag> {
     let mut flags = Vec::new();
     flags.extend(on_point_flag(fix, others, day));
+    flags.extend(repeated_accuracy_flag(fix, others, day));
     flags.extend(cluster_flag(fix, others, day));
     flags
 }
@@ -64,6 +68,27 @@ fn on_point_flag(fix: &DayFix, others: &[DayFix], day: &DaySettings) -> Option<C
             FlagKind::FixOnRegisteredPoint,
             fix.customer_distance_m,
             f64::from(day.on_point_m),
+        )
+    })
+}
+
+/// The same precise accuracy, to the centimetre, at enough different customers' check-ins.
+fn repeated_accuracy_flag(fix: &DayFix, others: &[DayFix], day: &DaySettings) -> Option<CheckFlag> {
+    if day.repeated_accuracy_fixes == 0 || fix.accuracy_m > f64::from(day.repeated_accuracy_max_m) {
+        return None;
+    }
+    let mut customers: Vec<RecordId> = std::iter::once(fix)
+        .chain(others)
+        .filter(|o| (o.accuracy_m - fix.accuracy_m).abs() < 0.005)
+        .map(|o| o.customer_id)
+        .collect();
+    customers.sort();
+    customers.dedup();
+    (customers.len() >= day.repeated_accuracy_fixes as usize).then(|| {
+        CheckFlag::measured(
+            FlagKind::RepeatedAccuracy,
+            Some(customers.len() as f64),
+            f64::from(day.repeated_accuracy_fixes),
         )
     })
 }

@@ -49,6 +49,14 @@ pub struct Timeline {
     pub receipt: Option<Receipt>,
     /// The latest check-in among the rep's visits the server had received before this one.
     pub uploaded_after: Option<Timestamp>,
+    /// When the phone booted by its wall clock at this check-in's fix
+    /// ([`super::DevicePosition::booted_at`]).
+    pub booted_at: Option<Timestamp>,
+    /// The latest boot moment of the rep's visits that claim an earlier time: boots only move
+    /// forward, so this one's cannot be earlier unless the clock was set back since.
+    pub booted_before: Option<Timestamp>,
+    /// The earliest boot moment of the rep's visits that claim a later time.
+    pub booted_after: Option<Timestamp>,
 }
 
 impl Timeline {
@@ -131,6 +139,25 @@ pub fn timeline_flags(
             tolerance_ms,
             clock,
         ));
+    }
+    // Against the phone's own time since boot: a boot moment earlier than an earlier visit's
+    // (or later than a later visit's) is a wall clock someone moved in between.
+    if let Some(booted) = timeline.booted_at {
+        let moved_ms = [
+            timeline.booted_before.map(|b| b.millis_since(booted)),
+            timeline.booted_after.map(|a| booted.millis_since(a)),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0);
+        if moved_ms > tolerance_ms {
+            flags.push(CheckFlag::measured(
+                FlagKind::ClockMovedAgainstUptime,
+                Some(moved_ms as f64 / MINUTE_MS),
+                f64::from(clock.tolerance_seconds) / 60.0,
+            ));
+        }
     }
     if let Some(after) = timeline.uploaded_after {
         flags.extend(order_flag(

@@ -8,17 +8,18 @@ use fieldsales_core::testing::shanghai;
 
 use crate::field_world::{Field, t};
 
-/// The rep checks in at `customer` (`site`, 30 m off on a 10 m fix) at `at` and returns the
-/// visit's id.
+/// The rep checks in at `customer` (`site`, 30 m off, on a fix of `accuracy_m`: a real
+/// receiver's estimate changes from fix to fix) at `at` and returns the visit's id.
 fn check_in_at(
     field: &mut Field,
     customer: fieldsales_core::RecordId,
     site: fieldsales_core::GeoPoint,
     at: &str,
+    accuracy_m: f64,
 ) -> fieldsales_core::RecordId {
     field.set_time(at);
     field
-        .check_in(customer, site, 30.0, 10.0)
+        .check_in(customer, site, 30.0, accuracy_m)
         .unwrap()
         .visit
         .header
@@ -54,12 +55,18 @@ fn a_long_meeting_is_not_travelling_time_the_journey_counts_from_the_check_out()
     let near = field.customer("上海联华超市股份有限公司", Some(near_site));
     let far = field.customer("苏州昆山精密机械有限公司", Some(far_site));
 
-    let first = check_in_at(&mut field, near, near_site, "2026-03-10T09:00:00+08:00");
+    let first = check_in_at(
+        &mut field,
+        near,
+        near_site,
+        "2026-03-10T09:00:00+08:00",
+        7.4,
+    );
     field.push_visit(first, 0);
     check_out_at(&mut field, first, near_site, "2026-03-10T11:40:00+08:00");
     field.push_visit(first, 0);
     // Three hours after the first check-in, but twenty minutes after leaving: 60 km.
-    let second = check_in_at(&mut field, far, far_site, "2026-03-10T12:00:00+08:00");
+    let second = check_in_at(&mut field, far, far_site, "2026-03-10T12:00:00+08:00", 11.2);
     let judged = field.push_visit(second, 0);
     let travel = judged
         .verdict
@@ -81,11 +88,17 @@ fn a_visit_faked_between_real_ones_is_flagged_and_the_real_one_after_it_is_not()
     let faked = field.customer("杭州娃哈哈集团有限公司", Some(hangzhou));
     let c = field.customer("上海家化联合股份有限公司", Some(across_town));
 
-    let real = check_in_at(&mut field, a, office_park, "2026-03-10T09:00:00+08:00");
+    let real = check_in_at(&mut field, a, office_park, "2026-03-10T09:00:00+08:00", 8.9);
     check_out_at(&mut field, real, office_park, "2026-03-10T10:00:00+08:00");
     field.push_visit(real, 0);
     // "In Hangzhou" half an hour after leaving a customer in Shanghai.
-    let fake = check_in_at(&mut field, faked, hangzhou, "2026-03-10T10:30:00+08:00");
+    let fake = check_in_at(
+        &mut field,
+        faked,
+        hangzhou,
+        "2026-03-10T10:30:00+08:00",
+        6.3,
+    );
     check_out_at(&mut field, fake, hangzhou, "2026-03-10T11:00:00+08:00");
     let fake = field.push_visit(fake, 0);
     assert!(
@@ -96,7 +109,13 @@ fn a_visit_faked_between_real_ones_is_flagged_and_the_real_one_after_it_is_not()
     assert!(fake.verdict.as_ref().unwrap().suspicious());
     // Back in Shanghai at 11:10: measured from the last trusted place (the first customer,
     // 12 km and 70 minutes away), not from the faked one.
-    let next = check_in_at(&mut field, c, across_town, "2026-03-10T11:10:00+08:00");
+    let next = check_in_at(
+        &mut field,
+        c,
+        across_town,
+        "2026-03-10T11:10:00+08:00",
+        12.7,
+    );
     let next = field.push_visit(next, 0);
     assert_eq!(flags(&next), vec![]);
 }
@@ -106,7 +125,7 @@ fn the_server_judges_the_check_in_once_on_receipt_and_the_check_out_when_it_come
     let mut field = Field::at("2026-03-10T09:00:00+08:00");
     let site = shanghai();
     let c = field.customer("上海联华超市股份有限公司", Some(site));
-    let id = check_in_at(&mut field, c, site, "2026-03-10T09:00:00+08:00");
+    let id = check_in_at(&mut field, c, site, "2026-03-10T09:00:00+08:00", 9.6);
     field.set_time("2026-03-10T09:02:00+08:00");
     let first = field.push_visit(id, 0);
     assert_eq!(first.received_at, Some(t("2026-03-10T09:02:00+08:00")));
@@ -135,7 +154,7 @@ fn a_clock_wound_back_to_slot_in_a_visit_is_caught_on_the_phone_and_by_the_serve
     );
     // The phone synced at 16:00 and its clock was right.
     field.rep_clock_measured(0);
-    let real = check_in_at(&mut field, c, site, "2026-03-10T16:10:00+08:00");
+    let real = check_in_at(&mut field, c, site, "2026-03-10T16:10:00+08:00", 5.8);
     check_out_at(&mut field, real, site, "2026-03-10T16:50:00+08:00");
     field.push_visit(real, 0);
 
@@ -145,6 +164,7 @@ fn a_clock_wound_back_to_slot_in_a_visit_is_caught_on_the_phone_and_by_the_serve
         other,
         destination(site, 0.0, 3_000.0),
         "2026-03-10T14:00:00+08:00",
+        10.4,
     );
     let on_phone: Visit = field.rep.store().get(slotted).unwrap();
     let phone_flags = flags(&on_phone);
@@ -192,6 +212,7 @@ fn a_whole_offline_day_uploaded_in_the_evening_raises_nothing() {
             c,
             *site,
             &format!("2026-03-10T{arrive}:00+08:00"),
+            6.0 + 2.7 * i as f64,
         );
         check_out_at(
             &mut field,

@@ -164,6 +164,7 @@ impl Field {
             fix_time: self.now(),
             mock: false,
             integrity: None,
+            since_boot_ms: None,
         }
     }
 

@@ -5668,6 +5668,13 @@ public struct DevicePosition: Equatable, Hashable {
      * The app's integrity check: `None` when none ran.
      */
     public let integrity: DeviceIntegritySignal?
+    /**
+     * The phone's monotonic clock at the fix, ms since boot, counting sleep (Android: the
+     * fix's `elapsedRealtimeNanos`; iOS: `CLOCK_MONOTONIC` less the fix's age). Setting the
+     * wall clock does not move it, so the server can tell a clock wound back between two
+     * visits. `None` when the platform cannot give it.
+     */
+    public let sinceBootMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5690,13 +5697,20 @@ public struct DevicePosition: Equatable, Hashable {
          */isMock: Bool, 
         /**
          * The app's integrity check: `None` when none ran.
-         */integrity: DeviceIntegritySignal?) {
+         */integrity: DeviceIntegritySignal?, 
+        /**
+         * The phone's monotonic clock at the fix, ms since boot, counting sleep (Android: the
+         * fix's `elapsedRealtimeNanos`; iOS: `CLOCK_MONOTONIC` less the fix's age). Setting the
+         * wall clock does not move it, so the server can tell a clock wound back between two
+         * visits. `None` when the platform cannot give it.
+         */sinceBootMs: Int64?) {
         self.lat = lat
         self.lon = lon
         self.accuracyM = accuracyM
         self.fixTimeMs = fixTimeMs
         self.isMock = isMock
         self.integrity = integrity
+        self.sinceBootMs = sinceBootMs
     }
 
     
@@ -5720,7 +5734,8 @@ public struct FfiConverterTypeDevicePosition: FfiConverterRustBuffer {
                 accuracyM: FfiConverterDouble.read(from: &buf), 
                 fixTimeMs: FfiConverterInt64.read(from: &buf), 
                 isMock: FfiConverterBool.read(from: &buf), 
-                integrity: FfiConverterOptionTypeDeviceIntegritySignal.read(from: &buf)
+                integrity: FfiConverterOptionTypeDeviceIntegritySignal.read(from: &buf), 
+                sinceBootMs: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
@@ -5731,6 +5746,7 @@ public struct FfiConverterTypeDevicePosition: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.fixTimeMs, into: &buf)
         FfiConverterBool.write(value.isMock, into: &buf)
         FfiConverterOptionTypeDeviceIntegritySignal.write(value.integrity, into: &buf)
+        FfiConverterOptionInt64.write(value.sinceBootMs, into: &buf)
     }
 }
 

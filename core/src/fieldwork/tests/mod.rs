@@ -63,6 +63,7 @@ impl CheckIn {
                     fix_time: at,
                     mock: false,
                     integrity: Some(DeviceIntegrity::default()),
+                    since_boot_ms: None,
                 },
                 checked_in_at: at,
                 departure: None,

@@ -32,6 +32,8 @@ proptest! {
         prop_assert!((measured - distance).abs() < 1e-3, "{} vs {}", measured, distance);
         let margin = 1e-3;
         let decisive = f64::from(c.settings.geofence.decisive_accuracy_m);
+        // A fix beyond the accuracy limit must miss by two radii to be outside.
+        let circles = if accuracy > f64::from(c.settings.geofence.max_accuracy_m) { 2.0 } else { 1.0 };
         if accuracy <= decisive {
             // A decisive fix: the measured distance alone.
             if (distance - r).abs() > margin {
@@ -40,9 +42,11 @@ proptest! {
             }
         } else if distance + accuracy <= r - margin {
             prop_assert_eq!(v.fence, FenceStatus::Inside);
-        } else if distance - accuracy > r + margin {
+        } else if distance - accuracy * circles > r + margin {
             prop_assert_eq!(v.fence, FenceStatus::Outside);
-        } else if (distance + accuracy - r).abs() > margin && (distance - accuracy - r).abs() > margin {
+        } else if (distance + accuracy - r).abs() > margin
+            && (distance - accuracy * circles - r).abs() > margin
+        {
             prop_assert_eq!(v.fence, FenceStatus::CannotTell);
         }
     }

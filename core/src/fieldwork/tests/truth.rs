@@ -187,6 +187,29 @@ fn a_check_in_dated_after_the_server_received_it_was_stamped_by_a_clock_set_forw
 }
 
 #[test]
+fn a_clock_wound_back_since_an_earlier_visit_disagrees_with_the_phones_uptime() {
+    // The phone booted at 07:00 by its clock when it recorded an 08:30 visit; this check-in
+    // claims 10:00 with an uptime that puts the boot at 05:30: the clock went back 90 minutes.
+    let mut c = CheckIn::at_the_customer();
+    let fix = c.facts.position.fix_time;
+    c.facts.position.since_boot_ms = Some(fix.millis_since(t("2026-03-10T05:30:00+08:00")));
+    c.facts.timeline.booted_at = c.facts.position.booted_at();
+    c.facts.timeline.booted_before = Some(t("2026-03-10T07:00:00+08:00"));
+    let v = c.verdict();
+    let f = flag(&v, FlagKind::ClockMovedAgainstUptime);
+    assert_eq!((f.observed, f.limit), (Some(90.0), Some(5.0)));
+    assert!(v.suspicious());
+
+    // Rebooted at 09:10: the boot moved forward, as boots do.
+    c.facts.position.since_boot_ms = Some(fix.millis_since(t("2026-03-10T09:10:00+08:00")));
+    c.facts.timeline.booted_at = c.facts.position.booted_at();
+    assert!(!c.verdict().has_flag(&FlagKind::ClockMovedAgainstUptime));
+    // A later visit booted before this one claims to have: the clock went forward here.
+    c.facts.timeline.booted_after = Some(t("2026-03-10T07:00:00+08:00"));
+    assert!(c.verdict().has_flag(&FlagKind::ClockMovedAgainstUptime));
+}
+
+#[test]
 fn an_upload_three_days_late_is_a_caution() {
     let v = CheckIn::at_the_customer()
         .received_minutes_later(72 * 60)
@@ -233,6 +256,35 @@ fn one_indoor_fix_repeating_the_registered_point_is_honest_two_customers_so_are_
 }
 
 #[test]
+fn the_same_precise_accuracy_at_three_customers_is_a_value_someone_set() {
+    let v = CheckIn::at_the_customer()
+        .accuracy(5.0)
+        .also_checked_in_today(9_000.0, 5.0, Some(12.0))
+        .also_checked_in_today(15_000.0, 5.0, Some(40.0))
+        .verdict();
+    let f = flag(&v, FlagKind::RepeatedAccuracy);
+    assert_eq!((f.observed, f.limit), (Some(3.0), Some(3.0)));
+    // Two is chance; 65 m (iOS on Wi-Fi) repeats honestly; 5.01 m is another value.
+    let two = CheckIn::at_the_customer()
+        .accuracy(5.0)
+        .also_checked_in_today(9_000.0, 5.0, Some(12.0))
+        .verdict();
+    assert!(!two.has_flag(&FlagKind::RepeatedAccuracy));
+    let coarse = CheckIn::at_the_customer()
+        .accuracy(65.0)
+        .also_checked_in_today(9_000.0, 65.0, Some(12.0))
+        .also_checked_in_today(15_000.0, 65.0, Some(40.0))
+        .verdict();
+    assert!(!coarse.has_flag(&FlagKind::RepeatedAccuracy));
+    let varied = CheckIn::at_the_customer()
+        .accuracy(5.01)
+        .also_checked_in_today(9_000.0, 5.0, Some(12.0))
+        .also_checked_in_today(15_000.0, 5.0, Some(40.0))
+        .verdict();
+    assert!(!varied.has_flag(&FlagKind::RepeatedAccuracy));
+}
+
+#[test]
 fn three_customers_checked_in_from_one_spot_far_from_all_of_them_are_flagged() {
     let v = CheckIn::at_the_customer()
         .metres_away(9_000.0)
@@ -240,8 +292,21 @@ fn three_customers_checked_in_from_one_spot_far_from_all_of_them_are_flagged() {
         .also_checked_in_today(60.0, 15.0, None)
         .verdict();
     let f = flag(&v, FlagKind::ClusteredAwayFromCustomers);
-    assert_eq!((f.observed, f.limit), (Some(3.0), Some(3.0)));
+    assert_eq!((f.observed, f.limit), (Some(3.0), Some(2.0)));
     assert_eq!(f.kind.unit(), "customers");
+}
+
+#[test]
+fn a_customer_with_no_location_checked_in_from_where_another_is_far_away_is_flagged() {
+    // From home: a new customer with no registered point, beside one registered 9 km away.
+    let v = CheckIn::at_the_customer()
+        .customer_without_location()
+        .also_checked_in_today(30.0, 20.0, Some(9_000.0))
+        .verdict();
+    assert_eq!(
+        flag(&v, FlagKind::ClusteredAwayFromCustomers).observed,
+        Some(2.0)
+    );
 }
 
 #[test]
@@ -277,6 +342,7 @@ fn check_out_at(metres_from_customer: f64, mock: bool) -> CheckOutVerdict {
         fix_time: start.plus_secs(3600),
         mock,
         integrity: None,
+        since_boot_ms: None,
     };
     judge_check_out(
         &CheckOutFacts {

@@ -7801,6 +7801,14 @@ data class DevicePosition (
      * The app's integrity check: `None` when none ran.
      */
     val `integrity`: DeviceIntegritySignal?
+    , 
+    /**
+     * The phone's monotonic clock at the fix, ms since boot, counting sleep (Android: the
+     * fix's `elapsedRealtimeNanos`; iOS: `CLOCK_MONOTONIC` less the fix's age). Setting the
+     * wall clock does not move it, so the server can tell a clock wound back between two
+     * visits. `None` when the platform cannot give it.
+     */
+    val `sinceBootMs`: kotlin.Long?
     
 ){
     
@@ -7823,6 +7831,7 @@ public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosit
             FfiConverterLong.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalTypeDeviceIntegritySignal.read(buf),
+            FfiConverterOptionalLong.read(buf),
         )
     }
 
@@ -7832,7 +7841,8 @@ public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosit
             FfiConverterDouble.allocationSize(value.`accuracyM`) +
             FfiConverterLong.allocationSize(value.`fixTimeMs`) +
             FfiConverterBoolean.allocationSize(value.`isMock`) +
-            FfiConverterOptionalTypeDeviceIntegritySignal.allocationSize(value.`integrity`)
+            FfiConverterOptionalTypeDeviceIntegritySignal.allocationSize(value.`integrity`) +
+            FfiConverterOptionalLong.allocationSize(value.`sinceBootMs`)
     )
 
     override fun write(value: DevicePosition, buf: ByteBuffer) {
@@ -7842,6 +7852,7 @@ public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosit
             FfiConverterLong.write(value.`fixTimeMs`, buf)
             FfiConverterBoolean.write(value.`isMock`, buf)
             FfiConverterOptionalTypeDeviceIntegritySignal.write(value.`integrity`, buf)
+            FfiConverterOptionalLong.write(value.`sinceBootMs`, buf)
     }
 }
 
