@@ -2,6 +2,7 @@ package app.fieldsales.sample
 
 import android.location.Location
 import android.os.Build
+import android.os.SystemClock
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
@@ -34,17 +35,28 @@ import kotlinx.coroutines.launch
 // Four screens of the sample: check-in, today, the daily report and the team's visits. They
 // call the library and show what it says; nothing is judged or computed here.
 
-/** The fix exactly as the OS gave it; the library judges it. */
-fun Location.asDevicePosition(): DevicePosition =
-    DevicePosition(
+/**
+ * The fix exactly as the OS gave it; the library judges it. Its time comes from the fix itself:
+ * `elapsedRealtimeNanos` (the monotonic clock, counting sleep) says how long ago it was taken,
+ * never `Location.time` or the wall clock at the tap, so a cached fix shows its true age. The
+ * same stamp goes along as time since boot, which lets the server see a wall clock wound back
+ * between two visits.
+ */
+fun Location.asDevicePosition(): DevicePosition {
+    // One reading of each clock, so the age and the fix time agree.
+    val nowElapsedNanos = SystemClock.elapsedRealtimeNanos()
+    val nowWallMs = System.currentTimeMillis()
+    val ageMs = (nowElapsedNanos - elapsedRealtimeNanos) / 1_000_000
+    return DevicePosition(
         lat = latitude,
         lon = longitude,
         accuracyM = accuracy.toDouble(),
-        // Wall-clock time of the fix, from its elapsed-realtime stamp so a cached fix shows its age.
-        fixTimeMs = System.currentTimeMillis() - (android.os.SystemClock.elapsedRealtimeNanos() - elapsedRealtimeNanos) / 1_000_000,
+        fixTimeMs = nowWallMs - ageMs,
         isMock = if (Build.VERSION.SDK_INT >= 31) isMock else @Suppress("DEPRECATION") isFromMockProvider,
         integrity = null,
+        sinceBootMs = elapsedRealtimeNanos / 1_000_000,
     )
+}
 
 @Composable
 fun CheckInScreen(engine: Engine, customerId: String, location: Location?) {
