@@ -11,8 +11,12 @@
 #   chromium Debian `chromium` and `chromium-driver`, only when missing: the headless browser
 #            test of the server's web dashboard (tests/it/web_dashboard.rs) drives them
 #   CJK font Debian `fonts-wqy-microhei`, so its screenshot shows Chinese names, not boxes
+#   Python   PyPI `openapi-spec-validator` (validates the server's OpenAPI document) and
+#            `prometheus-client` (its OpenMetrics parser reads the server's /metrics), for
+#            sync-server/tests/it/ops.rs; Debian `python3` and `python3-pip` only when missing
 #
-# The test that uses them is ffi/tests/kotlin.rs; ffi/README.md explains the whole set-up.
+# The test that uses the JVM tools is ffi/tests/kotlin.rs; ffi/README.md explains the whole
+# set-up.
 set -euo pipefail
 
 KOTLIN_VERSION="2.4.20"
@@ -41,6 +45,7 @@ command -v npm >/dev/null 2>&1 || apt_wanted+=(npm)
 [ -f /usr/share/java/junit4.jar ] || apt_wanted+=(junit4)
 command -v chromium >/dev/null 2>&1 || apt_wanted+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_wanted+=(chromium-driver)
+command -v python3 >/dev/null 2>&1 || apt_wanted+=(python3 python3-pip)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_wanted+=(fonts-wqy-microhei)
 
 if [ "${#apt_wanted[@]}" -gt 0 ]; then
@@ -67,6 +72,27 @@ if [ "$have_kotlin" != "$KOTLIN_VERSION" ]; then
 else
     say "kotlin-compiler $KOTLIN_VERSION already in .tools/npm"
 fi
+
+py_wanted=()
+python3 -c "import openapi_spec_validator" 2>/dev/null || py_wanted+=(openapi-spec-validator)
+python3 -c "import prometheus_client.openmetrics.parser" 2>/dev/null ||
+    py_wanted+=(prometheus-client)
+if [ "${#py_wanted[@]}" -gt 0 ]; then
+    say "pip install ${py_wanted[*]}"
+    # A Debian-managed Python refuses a plain install (PEP 668); these are test tools only.
+    python3 -m pip install --quiet --disable-pip-version-check "${py_wanted[@]}" ||
+        python3 -m pip install --quiet --disable-pip-version-check --break-system-packages \
+            "${py_wanted[@]}"
+    did=1
+else
+    say "openapi-spec-validator and prometheus-client already installed"
+fi
+for module in openapi_spec_validator prometheus_client.openmetrics.parser; do
+    if ! python3 -c "import $module" 2>/dev/null; then
+        say "still missing after install: python module $module" >&2
+        exit 1
+    fi
+done
 
 kotlinc="$npm_prefix/node_modules/kotlin-compiler/bin/kotlinc"
 chmod +x "$npm_prefix"/node_modules/kotlin-compiler/bin/* 2>/dev/null || true

@@ -13,6 +13,7 @@ use std::time::Duration;
 use fieldsales_core::engine::Engine;
 use fieldsales_core::record::AnyRecord;
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::{self, SignIn, SyncError, SyncOptions, SyncReport};
 use fieldsales_core::time::ManualClock;
 use fieldsales_core::{RecordId, Timestamp};
@@ -302,7 +303,7 @@ impl World {
             ("sales_rep", "own"),
             ("sales_manager", "subtree"),
             ("regional_director", "region"),
-            ("hq_admin", "all"),
+            ("admin", "all"),
         ] {
             self.put(json!({"kind": "role", "code": code, "name": code, "data_scope": scope}))
                 .await;
@@ -458,17 +459,10 @@ pub async fn try_sync(engine: &mut Engine) -> Result<SyncReport, SyncError> {
 
 /// Every live record a store holds, by id.
 pub fn records(store: &Store) -> std::collections::BTreeMap<RecordId, AnyRecord> {
-    let ids: Vec<RecordId> = {
-        let mut stmt = store
-            .connection()
-            .prepare("SELECT id FROM documents")
-            .expect("query");
-        stmt.query_map([], |r| r.get(0))
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("ids")
-    };
-    ids.into_iter()
+    store
+        .document_ids()
+        .expect("ids")
+        .into_iter()
         .map(|id| (id, store.get_any(id).expect("hydrates")))
         .collect()
 }

@@ -7,7 +7,7 @@
 
 pub mod admin_api;
 pub mod demo;
-pub mod exit;
 pub mod transfer;
 
-pub use exit::ExitKind;
+/// Exit codes: one scheme for this command line and the server program.
+pub use fieldsales_server::exit::{self, ExitKind};

@@ -15,20 +15,9 @@ use fieldsales_cli::ExitKind;
 
 use crate::output::{Failure, Output};
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  done
-  1  any other failure (I/O, a damaged database)
-  2  usage: unknown command or option, missing argument, unsupported file type
-  3  refused input: bad rows in an import, a duplicate, a weak password, an unknown tenant,
-     a process file with errors, a business rule (a stage move, a discount; the rule's code
-     is in the message and in the JSON error's `rule`), a login taken
-  4  authentication refused, or the account or device revoked
-  5  network: an address could not be listened on, a server could not be reached";
-
 /// Fieldsales: offline-first field sales.
 #[derive(Debug, Parser)]
-#[command(name = "fieldsales", version, after_help = EXIT_CODES)]
+#[command(name = "fieldsales", version, after_help = fieldsales_server::exit::EXIT_CODES_HELP)]
 struct Cli {
     /// Print one JSON object on standard output instead of text.
     #[arg(long, global = true)]
@@ -41,8 +30,8 @@ struct Cli {
 enum Command {
     /// Run the sync server.
     Server(cmd::server::ServerArgs),
-    /// Administer the server: tenants, accounts and devices on the server host; org units,
-    /// roles, users and the process configuration through its admin API.
+    /// Administer the server through its admin API: accounts, devices, org units, roles,
+    /// users and the process configuration; a tenant's first admin on the server host.
     #[command(subcommand)]
     Admin(cmd::admin::AdminCommand),
     /// Import customers, contacts or products from a .csv or .xlsx file into a local store.

@@ -14,11 +14,11 @@ use fieldsales_core::dashboard::{
     Context, DashboardRequest, DashboardSettings, DateRange, GroupBy, Viewer, attention, funnel,
     reports, targets, visits,
 };
-use fieldsales_core::engine::Me;
 use fieldsales_core::fieldwork::{
     CheckFlag, CheckInVerdict, FenceStatus, FlagKind, Judge, ReportState as Compliance,
     ReportVerdict, SubmissionBasis,
 };
+use fieldsales_core::me::Me;
 use fieldsales_core::process::SalesProcess;
 use fieldsales_core::process::{MoveKind, StageChange};
 use fieldsales_core::record::daily_report::ReportState;
@@ -27,6 +27,7 @@ use fieldsales_core::record::target::TargetSubject;
 use fieldsales_core::record::visit::CheckOut;
 use fieldsales_core::record::{AnyRecord, DataScope, OrgLevel};
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{LocalDate, RecordId, Timestamp, Zone, testing};
 
 const REPS_PER_TEAM: usize = 10;
@@ -340,7 +341,7 @@ fn main() {
     // A copy of the seeded store to look into (query plans), when asked for.
     if let Ok(path) = std::env::var("DASHBOARDS_BENCH_KEEP") {
         store
-            .connection()
+            .test_connection()
             .execute("VACUUM INTO ?1", [&path])
             .unwrap();
         println!(
@@ -348,18 +349,11 @@ fn main() {
             org.director.user_id
         );
     }
-    let viewer = Viewer::load(store.connection(), org.director.clone()).unwrap();
+    let viewer = Viewer::of(&store, org.director.clone()).unwrap();
     let process = SalesProcess::standard();
     let settings = DashboardSettings::default();
     let now = Timestamp::parse_rfc3339("2026-03-16T10:00:00+08:00").unwrap();
-    let ctx = Context {
-        conn: store.connection(),
-        viewer: &viewer,
-        process: &process,
-        settings: &settings,
-        now,
-        data_as_of: Some(now),
-    };
+    let ctx = Context::new(&store, &viewer, &process, &settings, now, Some(now));
     for (label, days) in [("last 30 days", 29), ("last 365 days", 364)] {
         let range = DateRange::new(day_back(days), today()).unwrap();
         println!(

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use fieldsales_core::record::{AnyRecord, Customer};
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{RecordId, testing};
 
 const OPEN_CHILD_ENV: &str = "FIELDSALES_BENCH_OPEN";

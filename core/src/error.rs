@@ -7,6 +7,7 @@
 use crate::RecordId;
 use crate::doc::DocError;
 use crate::record::{InvalidRecord, Kind, UnknownKind};
+use crate::rule::RuleCode;
 
 /// A core result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -47,8 +48,8 @@ pub enum Error {
     /// A business rule refused the operation.
     #[error("rule {rule} refused: {detail}")]
     RuleViolated {
-        /// The rule's stable code (`stage.skip`, `discount.limit`, ...).
-        rule: String,
+        /// The rule's stable code (`stage.skip`, `order.price_mismatch`, ...).
+        rule: RuleCode,
         /// What to tell the user.
         detail: String,
     },
@@ -103,6 +104,10 @@ pub enum Error {
     /// A file could not be read or written.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// Something inside failed that no input explains (a worker thread stopped): not the
+    /// caller's fault, and worth reporting.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 /// A kind name for messages; `record` when the caller did not say.
@@ -149,9 +154,9 @@ impl Error {
     }
 
     /// A refused business rule.
-    pub fn rule(rule: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn rule(rule: RuleCode, detail: impl Into<String>) -> Self {
         Error::RuleViolated {
-            rule: rule.into(),
+            rule,
             detail: detail.into(),
         }
     }

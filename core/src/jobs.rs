@@ -1,22 +1,130 @@
 //! Jobs the server runs on a schedule over its copy of a tenant's records.
 //!
-//! They are pure: the caller passes the records and `now`, and gets back the records to write
-//! (with the server's actor, so the change reaches every device by pull). A phone never runs
-//! them: a rep who stays offline must not keep a lead by never learning it is due.
+//! They decide; the server writes: [`due`] reads the tenant's facts and returns the records
+//! to write (with the server's actor, so the change reaches every device by pull). A phone
+//! never runs them: a rep who stays offline must not keep a lead, or escape a penalty, by
+//! never learning it is due.
 //!
-//! The server calls [`reclaim_leads`] every few minutes per tenant with the tenant's live
-//! leads held by a rep (the projection `leads` with `owner_id IS NOT NULL` and an open status
-//! gives them), the tenant's [`crate::process::LeadRules`] and its clock's `now`; it writes
-//! each returned [`Reclaimed::lead`] through its normal record update. [`overdue_stages`]
-//! works the same way for stage reminders.
+//! - A lead nobody followed up goes back to the pool ([`reclaim_leads`], by the tenant's
+//!   [`crate::process::LeadRules`]).
+//! - A day that passed without a daily report becomes a missing report with its penalty, for
+//!   each person holding a role that owes reports (the field-work settings'
+//!   `daily_report.reporting_roles`), from the day their profile was created. A day with a
+//!   submitted or missing report gets no second (a draft alone does not settle a day).
+//! - A report written offline before the cut-off may reach the server after its day was
+//!   marked missing; the next run withdraws (tombstones) that missing report, and the report
+//!   that arrived is judged on its own merits by the push review.
+//!
+//! Each is idempotent: a reclaimed lead is no longer held, a settled day is not settled
+//! again. [`overdue_stages`] works the same way for stage reminders.
 
-use crate::engine::leads_release;
+use std::collections::BTreeSet;
+
+use crate::fieldwork::report::ReportDay;
+use crate::fieldwork::{Judge, report_day_status};
 use crate::process::{LeadRules, ReclaimDue, ReleaseCause, StageClock, StageOverdue, StageRule};
 use crate::process::{reclaim_due, stage_overdue};
-use crate::record::Lead;
-use crate::record::Opportunity;
+use crate::record::daily_report::ReportState;
 use crate::record::lead::LeadStatus;
-use crate::{RecordId, Timestamp};
+use crate::record::{DailyReport, Header, IdSet, Lead, Opportunity, Tombstone};
+use crate::store::read::sql;
+use crate::store::{StoreRead, directory};
+use crate::{LocalDate, RecordId, Result, Timestamp};
+
+/// What a run of the jobs must write now, as the server writes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Due {
+    /// Leads taken back into the pool.
+    pub reclaimed_leads: Vec<Lead>,
+    /// Missing daily reports to write, with their verdict and penalty.
+    pub missing_reports: Vec<DailyReport>,
+    /// Missing reports withdrawn (tombstoned) because the rep's report for the day arrived.
+    pub withdrawn_missing: Vec<DailyReport>,
+}
+
+/// Everything due in the tenant `store` holds at `now`, looking back `report_lookback_days`
+/// days for missing reports.
+pub fn due<S: StoreRead>(store: &S, now: Timestamp, report_lookback_days: u32) -> Result<Due> {
+    let process = store.sales_process()?;
+    let held = directory::held_leads(sql(store))?
+        .into_iter()
+        .map(|id| store.get::<Lead>(id))
+        .collect::<Result<Vec<_>>>()?;
+    let reclaimed_leads = reclaim_leads(&held, &process.leads, now, None)
+        .into_iter()
+        .map(|r| r.lead)
+        .collect();
+    let settings = &process.fieldwork.daily_report;
+    let mut missing_reports = Vec::new();
+    for person in store.people()? {
+        if !person.active
+            || !person
+                .roles
+                .iter()
+                .any(|r| settings.reporting_roles.contains(r))
+        {
+            continue;
+        }
+        let today = now.local_date(&person.zone);
+        let joined = person.since.local_date(&person.zone);
+        let settled: BTreeSet<LocalDate> = directory::settled_report_days(sql(store), person.id)?
+            .into_iter()
+            .collect();
+        let mut date = today;
+        for _ in 0..report_lookback_days {
+            date = date.pred();
+            if date < joined {
+                break;
+            }
+            if settled.contains(&date) {
+                continue;
+            }
+            let ReportDay::Missing(verdict) =
+                report_day_status(date, &person.zone, settings, now, Judge::Server)
+            else {
+                continue;
+            };
+            let mut header = Header::new(person.id, now);
+            header.created_by = None;
+            header.org_unit_id = Some(person.unit_id);
+            missing_reports.push(DailyReport {
+                header,
+                date,
+                zone: person.zone.clone(),
+                summary: Default::default(),
+                results: Default::default(),
+                problems: Default::default(),
+                plan_tomorrow: Default::default(),
+                visit_ids: Vec::new(),
+                follow_up_ids: Vec::new(),
+                task_ids: Vec::new(),
+                state: ReportState::Missing,
+                submitted_at: None,
+                submitted_clock_offset_ms: None,
+                received_at: None,
+                comments: Vec::new(),
+                read_by: IdSet::new(),
+                marked_false: None,
+                verdict: Some(verdict),
+            });
+        }
+    }
+    let mut withdrawn_missing = Vec::new();
+    for id in directory::superseded_missing_reports(sql(store))? {
+        let mut missing: DailyReport = store.get(id)?;
+        missing.header.deleted = Some(Tombstone {
+            at: now,
+            by: None,
+            reason: Some("the rep's report for the day arrived".into()),
+        });
+        withdrawn_missing.push(missing);
+    }
+    Ok(Due {
+        reclaimed_leads,
+        missing_reports,
+        withdrawn_missing,
+    })
+}
 
 /// A lead the job took back into the pool.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +155,7 @@ pub fn reclaim_leads(
         .filter_map(|l| {
             let due = reclaim_due(&l.facts(), rules, now)?;
             let mut lead = l.clone();
-            leads_release(&mut lead, due.owner, by, now, ReleaseCause::Reclaimed);
+            lead.release(due.owner, by, now, ReleaseCause::Reclaimed);
             Some(Reclaimed { due, lead })
         })
         .collect()

@@ -14,10 +14,15 @@ pub mod error;
 pub mod fieldwork;
 pub mod id;
 pub mod jobs;
+pub mod me;
 pub mod money;
+#[cfg(feature = "openapi")]
+pub mod openapi;
+mod pipeline;
 pub mod place;
 pub mod process;
 pub mod record;
+pub mod rule;
 pub mod scope;
 pub mod store;
 pub mod sync;

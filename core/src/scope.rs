@@ -18,14 +18,21 @@ use std::collections::{BTreeSet, HashMap};
 
 use rusqlite::Connection;
 
-use crate::engine::Me;
+use crate::me::Me;
 use crate::record::{DataScope, Header, OrgLevel, OrgUnit};
 use crate::{RecordId, Result};
 
-/// The org tree of a tenant: each unit's parent and level.
+/// The org tree of a tenant: each unit's parent, level and manager.
 #[derive(Debug, Clone, Default)]
 pub struct OrgTree {
-    units: HashMap<RecordId, (Option<RecordId>, OrgLevel)>,
+    units: HashMap<RecordId, Node>,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    parent: Option<RecordId>,
+    level: OrgLevel,
+    manager: Option<RecordId>,
 }
 
 /// The units a user sees the records of.
@@ -51,19 +58,22 @@ impl OrgTree {
     /// The tree as the `org_units` projection of a store holds it (deleted units included:
     /// their records still belong somewhere). Works on the phone's store and on the server's
     /// copy of a tenant alike, without loading a document.
-    pub fn load(conn: &Connection) -> Result<OrgTree> {
+    pub(crate) fn load(conn: &Connection) -> Result<OrgTree> {
         let mut tree = OrgTree::default();
-        let mut stmt = conn.prepare_cached("SELECT id, parent_id, level FROM org_units")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT id, parent_id, level, manager_id FROM org_units")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, RecordId>(0)?,
                 r.get::<_, Option<RecordId>>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, Option<RecordId>>(3)?,
             ))
         })?;
         for row in rows {
-            let (id, parent, level) = row?;
+            let (id, parent, level, manager) = row?;
             tree.insert(id, parent, OrgLevel::from_code(&level));
+            tree.set_manager(id, manager);
         }
         Ok(tree)
     }
@@ -84,14 +94,47 @@ impl OrgTree {
         OrgTree {
             units: units
                 .into_iter()
-                .map(|u| (u.header.id, (u.parent_id, u.level.clone())))
+                .map(|u| {
+                    let node = Node {
+                        parent: u.parent_id,
+                        level: u.level.clone(),
+                        manager: u.manager_id,
+                    };
+                    (u.header.id, node)
+                })
                 .collect(),
         }
     }
 
     /// Adds or replaces one unit.
     pub fn insert(&mut self, id: RecordId, parent: Option<RecordId>, level: OrgLevel) {
-        self.units.insert(id, (parent, level));
+        let manager = self.units.get(&id).and_then(|n| n.manager);
+        self.units.insert(
+            id,
+            Node {
+                parent,
+                level,
+                manager,
+            },
+        );
+    }
+
+    /// Names the manager of a unit the tree knows.
+    pub fn set_manager(&mut self, unit: RecordId, manager: Option<RecordId>) {
+        if let Some(node) = self.units.get_mut(&unit) {
+            node.manager = manager;
+        }
+    }
+
+    /// The manager of `user`, whose unit is `unit`: the head of that unit, or of the nearest
+    /// unit above when the user heads their own.
+    pub fn manager_of(&self, user: RecordId, unit: RecordId) -> Option<RecordId> {
+        self.ancestors(unit).into_iter().find_map(|u| {
+            self.units
+                .get(&u)
+                .and_then(|n| n.manager)
+                .filter(|m| *m != user)
+        })
     }
 
     /// Whether the tree knows this unit.
@@ -104,7 +147,11 @@ impl OrgTree {
     pub fn ancestors(&self, unit: RecordId) -> Vec<RecordId> {
         let mut out = vec![unit];
         let mut at = unit;
-        while let Some((Some(parent), _)) = self.units.get(&at) {
+        while let Some(Node {
+            parent: Some(parent),
+            ..
+        }) = self.units.get(&at)
+        {
             if out.contains(parent) {
                 break;
             }
@@ -121,9 +168,11 @@ impl OrgTree {
 
     /// The region `unit` belongs to (the unit itself when it is a region), if any.
     pub fn region_of(&self, unit: RecordId) -> Option<RecordId> {
-        self.ancestors(unit)
-            .into_iter()
-            .find(|u| matches!(self.units.get(u), Some((_, OrgLevel::Region))))
+        self.ancestors(unit).into_iter().find(|u| {
+            self.units
+                .get(u)
+                .is_some_and(|n| matches!(n.level, OrgLevel::Region))
+        })
     }
 
     /// `root` and every unit below it.
@@ -141,7 +190,13 @@ impl OrgTree {
     /// The units whose records `me` sees by scope (records they own or were shared come on
     /// top of this).
     pub fn visible_units(&self, me: &Me) -> Visibility {
-        match &me.scope {
+        self.units_within(me, &me.scope)
+    }
+
+    /// The units `scope` reaches from `me`'s unit: everything (`all`), their region's
+    /// subtree, their unit's subtree, none (`own`: their own records only).
+    pub fn units_within(&self, me: &Me, scope: &DataScope) -> Visibility {
+        match scope {
             DataScope::All => Visibility::All,
             DataScope::Region => match self.region_of(me.unit_id) {
                 Some(region) => Visibility::Units(self.subtree(region)),

@@ -29,8 +29,8 @@ pub fn morning() -> Timestamp {
 
 /// A header owned by `owner`, created in the morning.
 /// A rep of their own unit who sees only their own records, in Shanghai.
-pub fn rep() -> crate::engine::Me {
-    crate::engine::Me {
+pub fn rep() -> crate::me::Me {
+    crate::me::Me {
         user_id: RecordId::new(),
         unit_id: RecordId::new(),
         roles: vec!["sales_rep".into()],

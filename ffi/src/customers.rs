@@ -15,6 +15,7 @@ use fieldsales_core::record::{
     Contact as CoreContact, Customer as CoreCustomer, Header, Kind, StringSet,
 };
 use fieldsales_core::store::ListFilter;
+use fieldsales_core::store::StoreRead;
 
 use crate::engine::{Engine, ms, record_id};
 use crate::error::{FieldsalesError, OrInvalid};

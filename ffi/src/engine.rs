@@ -15,7 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use fieldsales_core::engine::{ChangedRecord as CoreChange, Engine as CoreEngine, Me};
+use fieldsales_core::engine::{ChangedRecord as CoreChange, Engine as CoreEngine};
+use fieldsales_core::me::Me;
 use fieldsales_core::record::DataScope;
 use fieldsales_core::store::Store;
 use fieldsales_core::{RecordId, Timestamp};

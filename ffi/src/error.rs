@@ -13,6 +13,7 @@ use fieldsales_core::money::InvalidMoney;
 use fieldsales_core::place::InvalidCoordinates;
 use fieldsales_core::process::{ClaimRefused, PricingRefused};
 use fieldsales_core::record::InvalidRecord;
+use fieldsales_core::rule::RuleCode;
 use fieldsales_core::sync::SyncError;
 use fieldsales_core::time::InvalidTime;
 
@@ -173,7 +174,7 @@ impl From<CoreError> for FieldsalesError {
     /// The one place a core error becomes what the app sees.
     fn from(e: CoreError) -> Self {
         use FieldsalesError as F;
-        let rule = |rule: &str, detail: String| F::RuleViolated {
+        let rule = |rule: RuleCode, detail: String| F::RuleViolated {
             rule: rule.to_string(),
             detail,
         };
@@ -195,9 +196,9 @@ impl From<CoreError> for FieldsalesError {
                 existing_id: existing_id.to_string(),
                 score,
             },
-            CoreError::RuleViolated { rule: code, detail } => rule(&code, detail),
+            CoreError::RuleViolated { rule: code, detail } => rule(code, detail),
             CoreError::NotAllowed(action) => F::NotAllowed { action },
-            CoreError::ProcessConfig(errors) => rule("process.invalid", errors.to_string()),
+            CoreError::ProcessConfig(errors) => rule(RuleCode::ProcessInvalid, errors.to_string()),
             CoreError::StageMove(refused) => rule(
                 fieldsales_core::authority::opportunity::refusal_code(&refused),
                 refused.to_string(),
@@ -215,7 +216,7 @@ impl From<CoreError> for FieldsalesError {
                 field: "manual_discount".into(),
                 detail: "must not exceed 100% (10000 basis points)".into(),
             },
-            CoreError::Pricing(refused) => rule("pricing.refused", refused.to_string()),
+            CoreError::Pricing(refused) => rule(RuleCode::PricingRefused, refused.to_string()),
             CoreError::InvalidInput { field, detail } => F::InvalidInput {
                 field: field.to_string(),
                 detail,
@@ -288,12 +289,12 @@ fn invalid_record(invalid: &InvalidRecord) -> FieldsalesError {
 }
 
 /// The rule code of a refused lead claim.
-fn claim_code(refused: &ClaimRefused) -> &'static str {
+fn claim_code(refused: &ClaimRefused) -> RuleCode {
     match refused {
-        ClaimRefused::NotInPool { .. } => "lead.not_in_pool",
-        ClaimRefused::Converted => "lead.converted",
-        ClaimRefused::LimitReached { .. } => "lead.limit_reached",
-        ClaimRefused::WaitingPeriod { .. } => "lead.waiting_period",
+        ClaimRefused::NotInPool { .. } => RuleCode::LeadNotInPool,
+        ClaimRefused::Converted => RuleCode::LeadConverted,
+        ClaimRefused::LimitReached { .. } => RuleCode::LeadLimitReached,
+        ClaimRefused::WaitingPeriod { .. } => RuleCode::LeadWaitingPeriod,
     }
 }
 
@@ -389,7 +390,7 @@ mod tests {
         );
         assert_eq!(rule_of(ClaimRefused::Converted.into()), "lead.converted");
         assert_eq!(
-            rule_of(CoreError::rule("order.cancelled", "cancelled")),
+            rule_of(CoreError::rule(RuleCode::OrderCancelled, "cancelled")),
             "order.cancelled"
         );
         assert_eq!(
@@ -472,9 +473,9 @@ mod tests {
             (SyncError::NotSignedIn, F::NotSignedIn),
             (SyncError::Cancelled, F::Cancelled),
             (
-                SyncError::Store(CoreError::rule("visit.outside_geofence", "too far")),
+                SyncError::Store(CoreError::rule(RuleCode::GeofenceOutside, "too far")),
                 F::RuleViolated {
-                    rule: "visit.outside_geofence".into(),
+                    rule: "geofence.outside".into(),
                     detail: "too far".into(),
                 },
             ),

@@ -413,8 +413,8 @@ fn tasks(v: Vec<CoreTask>) -> Vec<Task> {
 #[uniffi::export(async_runtime = "tokio")]
 impl Engine {
     /// Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
-    /// hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
-    /// `visit.accuracy_too_poor`...).
+    /// hard-fence mode a refused check-in fails with `RuleViolated` (`geofence.outside`,
+    /// `geofence.poor_accuracy`, `geofence.mock_location`).
     pub async fn check_in(
         self: Arc<Self>,
         customer_id: String,

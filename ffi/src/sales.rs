@@ -23,6 +23,7 @@ use fieldsales_core::record::{
     Opportunity as CoreOpportunity,
 };
 use fieldsales_core::store::ListFilter;
+use fieldsales_core::store::StoreRead;
 
 use crate::customers::{Contact, Customer};
 use crate::engine::{Engine, ms, optional_id, record_id};

@@ -3,6 +3,7 @@
 //! then the rep's sync and the manager's, whose dashboards show the rep's visit; a sync
 //! cancelled against a server that never answers; every sign-in and sync failure an app meets.
 
+use fieldsales_core::store::StoreRead;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use fieldsales_core::record::DataScope;
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{RecordId, testing};
 use fieldsales_ffi::{
     ContactDraft, CustomerDraft, Engine, FieldValue, FieldsalesError, LeadConversion,
@@ -415,8 +416,10 @@ async fn a_manager_decides_an_approval_and_a_rep_withdraws_their_own() {
     let manager = team.user(&["sales_manager"], DataScope::Subtree);
     let rep_id: RecordId = rep.user_id.parse().unwrap();
     let order = RecordId::new();
-    // What sync would have brought: the rep's request on both phones.
-    let request = testing::approval(rep_id, order, testing::yuan(80_000));
+    // What sync would have brought: the rep's request, attributed to the rep's team (as the
+    // server attributes it), on both phones.
+    let mut request = testing::approval(rep_id, order, testing::yuan(80_000));
+    request.header.org_unit_id = Some(team.unit);
     for who in [&rep, &manager] {
         let mut store = Store::open(team.path(who)).unwrap();
         store.create(request.clone()).unwrap();

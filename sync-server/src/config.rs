@@ -19,7 +19,7 @@ use std::time::Duration;
 use figment::providers::{Format, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The prefix of every environment variable read.
 pub const ENV_PREFIX: &str = "FIELDSALES_";
@@ -105,7 +105,7 @@ pub struct Limits {
 }
 
 /// How logs are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -145,6 +145,117 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("server.sqlite3")
     }
+
+    /// The configuration in effect, as a TOML file with the keys of the configuration file:
+    /// every setting, whichever layer it came from, so loading the text gives this same
+    /// configuration back. It holds no secret to mask: passwords are never settings (the
+    /// bootstrap and admin passwords come from standard input or their own variables) and
+    /// the TLS key is named by its path, never its content.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        let duration = |d: Duration| humantime::format_duration(d).to_string();
+        toml::to_string(&Effective {
+            data_dir: &self.data_dir,
+            listen: self.listen.to_string(),
+            shutdown_grace: duration(self.shutdown_grace),
+            tls: self.tls.as_ref().map(|t| EffectiveTls {
+                cert: &t.cert,
+                key: &t.key,
+            }),
+            auth: EffectiveAuth {
+                token_lifetime: duration(self.auth.token_lifetime),
+                min_password_length: self.auth.min_password_length,
+                max_concurrent_hashes: self.auth.max_concurrent_hashes,
+            },
+            limits: EffectiveLimits {
+                json_body_bytes: self.limits.json_body_bytes,
+                sync_body_bytes: self.limits.sync_body_bytes,
+                attachment_bytes: self.limits.attachment_bytes,
+                sync_page_records: self.limits.sync_page_records,
+                sync_page_bytes: self.limits.sync_page_bytes,
+                sync_page_scan: self.limits.sync_page_scan,
+                request_timeout: duration(self.limits.request_timeout),
+            },
+            log: EffectiveLog {
+                format: self.log.format,
+                level: &self.log.level,
+            },
+            storage: EffectiveStorage {
+                sqlite_readers: self.storage.sqlite_readers,
+            },
+            metrics: EffectiveMetrics {
+                enabled: self.metrics_enabled,
+            },
+            jobs: EffectiveJobs {
+                enabled: self.jobs.enabled,
+                interval: duration(self.jobs.interval),
+                report_lookback_days: self.jobs.report_lookback_days,
+            },
+        })
+    }
+}
+
+// ---- the effective configuration, written back ------------------------------------------------
+
+#[derive(Serialize)]
+struct Effective<'a> {
+    data_dir: &'a Path,
+    listen: String,
+    shutdown_grace: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls: Option<EffectiveTls<'a>>,
+    auth: EffectiveAuth,
+    limits: EffectiveLimits,
+    log: EffectiveLog<'a>,
+    storage: EffectiveStorage,
+    metrics: EffectiveMetrics,
+    jobs: EffectiveJobs,
+}
+
+#[derive(Serialize)]
+struct EffectiveTls<'a> {
+    cert: &'a Path,
+    key: &'a Path,
+}
+
+#[derive(Serialize)]
+struct EffectiveAuth {
+    token_lifetime: String,
+    min_password_length: usize,
+    max_concurrent_hashes: usize,
+}
+
+#[derive(Serialize)]
+struct EffectiveLimits {
+    json_body_bytes: usize,
+    sync_body_bytes: usize,
+    attachment_bytes: usize,
+    sync_page_records: usize,
+    sync_page_bytes: usize,
+    sync_page_scan: usize,
+    request_timeout: String,
+}
+
+#[derive(Serialize)]
+struct EffectiveLog<'a> {
+    format: LogFormat,
+    level: &'a str,
+}
+
+#[derive(Serialize)]
+struct EffectiveStorage {
+    sqlite_readers: usize,
+}
+
+#[derive(Serialize)]
+struct EffectiveMetrics {
+    enabled: bool,
+}
+
+#[derive(Serialize)]
+struct EffectiveJobs {
+    enabled: bool,
+    interval: String,
+    report_lookback_days: u32,
 }
 
 // ---- the raw layers --------------------------------------------------------------------------

@@ -35,14 +35,18 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, PasswordError> {
         let passwords = Passwords::new(config.auth.max_concurrent_hashes).await?;
-        let records = Arc::new(SqliteRecords::new(config.data_dir.join("tenants")));
+        let metrics = Arc::new(Metrics::new());
+        let records = Arc::new(SqliteRecords::with_metrics(
+            config.data_dir.join("tenants"),
+            Arc::clone(&metrics),
+        ));
         Ok(AppState {
             store,
             records,
             clock,
             config: Arc::new(config),
             passwords,
-            metrics: Arc::new(Metrics::new()),
+            metrics,
         })
     }
 }

@@ -11,7 +11,8 @@
 use std::time::{Duration, Instant};
 
 use fieldsales_core::engine::Engine;
-use fieldsales_core::record::{AnyRecord, Customer};
+use fieldsales_core::record::{AnyRecord, Customer, Kind};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::protocol::{self, SyncRequest, SyncResponse};
 use fieldsales_core::sync::{self, CancelToken, SyncOptions, SyncReport};
 use fieldsales_core::testing::{customer, daily_report, visit};
@@ -101,14 +102,9 @@ async fn initial_and_incremental(customers: usize, visits: usize, reports: usize
 
     // 1. Initial sync of the manager's device.
     let server = world.server_records();
-    let doc_bytes: i64 = server
-        .connection()
-        .query_row(
-            "SELECT sum(length(doc)) FROM documents WHERE kind IN ('customer','visit','daily_report')",
-            [],
-            |r| r.get(0),
-        )
-        .expect("sum");
+    let doc_bytes = server
+        .documents_size(&[Kind::Customer, Kind::Visit, Kind::DailyReport])
+        .expect("sum") as i64;
     let mut initial = Vec::new();
     let mut last = None;
     for _ in 0..3 {

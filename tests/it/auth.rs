@@ -1,5 +1,6 @@
 //! Revocation, bad credentials, expired tokens and bad bodies: clear answers, never a 500.
 
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::protocol::{self, CONTENT_TYPE, SyncRequest};
 use fieldsales_core::sync::{self, SignIn, SyncError};
 use fieldsales_core::testing::customer;

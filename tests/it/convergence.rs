@@ -4,6 +4,7 @@
 use fieldsales_core::engine::Engine;
 use fieldsales_core::record::{AnyRecord, Customer};
 use fieldsales_core::scope::OrgTree;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::{CancelToken, SyncError, SyncOptions};
 use fieldsales_core::testing::customer;
 use fieldsales_tests::{World, quick, records, sync};

@@ -2,6 +2,7 @@
 //! pushes: after retrying, nothing is lost and nothing is duplicated.
 
 use fieldsales_core::record::Customer;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::protocol::SyncRequest;
 use fieldsales_core::sync::{self, CancelToken, SyncError, SyncOptions};
 use fieldsales_core::testing::customer;

@@ -10,6 +10,7 @@ use fieldsales_core::fieldwork::{
 use fieldsales_core::record::daily_report::ReportState;
 use fieldsales_core::record::task::{TaskKind, TaskStatus};
 use fieldsales_core::record::{Customer, DailyReport, Task, Visit};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing::{customer, morning, position_near_shanghai, visit};
 use fieldsales_core::time::ManualClock;
 use fieldsales_core::{Currency, LocalDate, Money, Timestamp, Zone};

@@ -9,6 +9,7 @@ use fieldsales_core::record::daily_report::ReportState;
 use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::lead::LeadStatus;
 use fieldsales_core::record::{DailyReport, Lead};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::time::ManualClock;
 use fieldsales_core::{Clock, Currency, LocalDate, Money, RecordId, Timestamp};
 use fieldsales_tests::{World, records, sync, token_of};

@@ -6,6 +6,7 @@ mod convergence;
 mod faults;
 mod field_sync;
 mod jobs;
+mod layering;
 mod rejection;
 mod sales_sync;
 mod same_facts;

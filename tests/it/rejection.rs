@@ -2,6 +2,7 @@
 //! keeps the user's refused edit where the user can see it.
 
 use fieldsales_core::record::Visit;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::protocol::SyncRequest;
 use fieldsales_core::testing::{customer, position_near_shanghai, visit};
 use fieldsales_tests::{World, push_of, raw_sync, sync, token_of};

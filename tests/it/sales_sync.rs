@@ -8,6 +8,7 @@ use fieldsales_core::process::{ApprovalDecision, FieldValues, MoveKind, StageCha
 use fieldsales_core::record::approval::ApprovalStatus;
 use fieldsales_core::record::order::OrderStatus;
 use fieldsales_core::record::{Approval, Customer, Opportunity, Order};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing::{customer, product, yuan};
 use fieldsales_core::{BasisPoints, LocalDate, RecordId, Timestamp, Zone};
 use fieldsales_tests::{Org, Person, World, sync};
@@ -119,7 +120,7 @@ fn today() -> LocalDate {
 /// The catalogue: one product at ¥10,000, added by an HQ admin on their own device (the
 /// server refuses products from anyone else) and pulled by the rep's phone.
 async fn catalogue(world: &mut World, org: &Org, phone: &mut Engine) {
-    let admin = world.person("admin.hq", org.hq, "hq_admin").await;
+    let admin = world.person("admin.hq", org.hq, "admin").await;
     let mut desk = world.device(&admin).await;
     sync(&mut desk).await;
     desk.create_product(product("CRM-PRO", "销售云专业版", yuan(10_000)))

@@ -5,6 +5,7 @@
 use fieldsales_core::engine::visits::CheckInRequest;
 use fieldsales_core::fieldwork::{CheckInVerdict, DevicePosition};
 use fieldsales_core::record::{Customer, Visit};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing::{customer, morning, position_near_shanghai, visit};
 use fieldsales_core::time::ManualClock;
 use fieldsales_core::{Clock, RecordId};

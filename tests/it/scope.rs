@@ -5,6 +5,7 @@
 use fieldsales_core::RecordId;
 use fieldsales_core::engine::Engine;
 use fieldsales_core::record::Customer;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing::{customer, daily_report, visit};
 use fieldsales_tests::proxy::{Proxy, contains};
 use fieldsales_tests::{Person, World, sync};

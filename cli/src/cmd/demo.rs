@@ -7,9 +7,11 @@ use clap::Args;
 use fieldsales_cli::ExitKind;
 use fieldsales_cli::demo::{self, DemoError, DemoOptions, DemoReport, ManagerDashboard};
 use fieldsales_core::dashboard::GroupBy;
+use fieldsales_core::{Currency, Money};
 use fieldsales_server::shutdown_signal;
 
 use crate::CommandResult;
+use crate::output::text::{Table, money};
 use crate::output::{Failure, Output};
 
 #[derive(Debug, Args)]
@@ -92,7 +94,7 @@ fn print(
         t.opportunities,
         t.stage_moves,
         t.won,
-        yuan(t.won_amount_minor),
+        money(Money::new(t.won_amount_minor, Currency::CNY)),
         t.lost,
         t.stage_moves_refused,
     )?;
@@ -149,37 +151,34 @@ fn dashboard(w: &mut dyn Write, d: &ManagerDashboard) -> std::io::Result<()> {
 fn funnel(w: &mut dyn Write, d: &ManagerDashboard) -> std::io::Result<()> {
     let f = &d.funnel;
     let t = &f.total;
-    let mut rows = Vec::new();
+    let mut table =
+        Table::new(&["stage", "open", "amount", "weighted", "entered", "advanced"]).indent(2);
     for (info, figures) in f.stages.iter().zip(&t.stages) {
-        rows.push(vec![
+        table.row(vec![
             info.name.clone(),
             figures.open.to_string(),
-            yuan(figures.open_amount.minor),
-            yuan(figures.weighted_amount.minor),
+            money(figures.open_amount),
+            money(figures.weighted_amount),
             figures.entered.to_string(),
             figures.advanced.to_string(),
         ]);
     }
-    rows.push(vec![
+    table.row(vec![
         "total".into(),
         t.stages.iter().map(|s| s.open).sum::<u64>().to_string(),
-        yuan(t.pipeline.minor),
-        yuan(t.weighted_forecast.minor),
+        money(t.pipeline),
+        money(t.weighted_forecast),
         t.stages.iter().map(|s| s.entered).sum::<u64>().to_string(),
         t.stages.iter().map(|s| s.advanced).sum::<u64>().to_string(),
     ]);
-    table(
-        w,
-        &["stage", "open", "amount", "weighted", "entered", "advanced"],
-        &rows,
-    )?;
+    table.write(w)?;
     writeln!(
         w,
         "  closed on the day: {} won ({}), {} lost; win rate {}",
         t.won,
-        yuan(t.won_amount.minor),
+        money(t.won_amount),
         t.lost,
-        t.win_rate.map_or("-".into(), |r| format!("{}%", r.0 / 100))
+        t.win_rate.map_or("-".into(), |r| r.to_string())
     )
 }
 
@@ -199,7 +198,7 @@ fn visits_and_reports(w: &mut dyn Write, d: &ManagerDashboard) -> std::io::Resul
         "avg min",
         "reports",
     ];
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut table = Table::new(&header).left(&[7]).indent(2);
     let report_of = |id| {
         d.reports
             .groups
@@ -223,7 +222,7 @@ fn visits_and_reports(w: &mut dyn Write, d: &ManagerDashboard) -> std::io::Resul
     };
     for row in &d.visits.rows {
         let f = &row.figures;
-        rows.push(vec![
+        table.row(vec![
             row.group.name.clone(),
             f.check_ins.to_string(),
             f.inside.to_string(),
@@ -242,12 +241,12 @@ fn visits_and_reports(w: &mut dyn Write, d: &ManagerDashboard) -> std::io::Resul
             row[0] = g.group.name.clone();
             row[6] = "-".into();
             row[7] = report_of(g.group.id);
-            rows.push(row);
+            table.row(row);
         }
     }
     let t = &d.visits.total;
     let r = &d.reports.total;
-    rows.push(vec![
+    table.row(vec![
         "total".into(),
         t.check_ins.to_string(),
         t.inside.to_string(),
@@ -261,65 +260,5 @@ fn visits_and_reports(w: &mut dyn Write, d: &ManagerDashboard) -> std::io::Resul
             r.on_time, r.late, r.missing
         ),
     ]);
-    table(w, &header, &rows)
-}
-
-/// A table indented under its heading: the first column left-aligned, numbers right-aligned,
-/// the last column left as it is.
-fn table(w: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .filter_map(|row| row.get(i))
-                .map(|c| width(c))
-                .chain(std::iter::once(width(header[i])))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |w: &mut dyn Write, cells: &[&str]| -> std::io::Result<()> {
-        let mut text = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            let pad = widths
-                .get(i)
-                .copied()
-                .unwrap_or(0)
-                .saturating_sub(width(cell));
-            if i == 0 {
-                text.push_str(cell);
-                text.push_str(&" ".repeat(pad));
-            } else {
-                text.push_str("  ");
-                text.push_str(&" ".repeat(if i == cells.len() - 1 { 0 } else { pad }));
-                text.push_str(cell);
-            }
-        }
-        writeln!(w, "  {}", text.trim_end())
-    };
-    line(w, header)?;
-    for row in rows {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        line(w, &cells)?;
-    }
-    Ok(())
-}
-
-/// An amount of yuan, whole, with thousands separated: `¥1,234,500`.
-fn yuan(minor: i64) -> String {
-    let whole = (minor / 100).unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{}¥{grouped}", if minor < 0 { "-" } else { "" })
-}
-
-/// Columns on a terminal: a CJK character takes two.
-fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum()
+    table.write(w)
 }

@@ -3,7 +3,6 @@
 pub mod admin;
 pub mod demo;
 pub mod device;
-pub mod opportunity;
 pub mod server;
 pub mod transfer;
 

@@ -79,14 +79,10 @@ pub fn run(args: ServerArgs, out: &Output) -> CommandResult {
 }
 
 fn run_failure(e: RunError) -> Failure {
-    let (kind, code) = match &e {
-        RunError::Serve(_) => (ExitKind::Network, "serve_failed"),
-        RunError::Store(fieldsales_server::StoreError::SchemaTooNew { .. }) => {
-            (ExitKind::Refused, "database_too_new")
-        }
-        RunError::DataDir { .. } | RunError::Store(_) | RunError::Passwords(_) => {
-            (ExitKind::Other, "cannot_start")
-        }
+    let code = match &e {
+        RunError::Serve(_) => "serve_failed",
+        RunError::Store(fieldsales_server::StoreError::SchemaTooNew { .. }) => "database_too_new",
+        RunError::DataDir { .. } | RunError::Store(_) | RunError::Passwords(_) => "cannot_start",
     };
-    Failure::new(kind, code, e)
+    Failure::new(ExitKind::of_run(&e), code, e)
 }

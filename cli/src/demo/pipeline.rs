@@ -5,11 +5,17 @@
 //! of known keys, so the demo keeps working when an admin adds a required field.
 
 use fieldsales_core::engine::{Engine, NewOpportunity, StageMoveResult};
-use fieldsales_core::process::{FieldType, FieldValue, FieldValues, SalesProcess};
+use fieldsales_core::process::stage::ordered_open_stages;
+use fieldsales_core::process::{FieldType, FieldValue, FieldValues, SalesProcess, StageOutcome};
 use fieldsales_core::record::opportunity::OpportunityProduct;
-use fieldsales_core::{Error, LocalDate, Money, RecordId};
+use fieldsales_core::time::ManualClock;
+use fieldsales_core::{Clock, Error, GeoPoint, LocalDate, Money, RecordId};
 
 use super::DemoError;
+use super::catalogue::PRODUCTS;
+use super::day::{MINUTE_MS, RepDay};
+use super::error::engine_error;
+use super::report::{RefusedMove, Tally};
 
 /// A deal on a rep's phone, as the simulation last left it.
 #[derive(Debug, Clone)]
@@ -83,7 +89,7 @@ pub(super) fn open(
     products: &[(RecordId, i64, Money)],
     on: LocalDate,
 ) -> Result<Deal, DemoError> {
-    let engine_error = super::engine_error(login, "open a deal");
+    let engine_error = engine_error(login, "open a deal");
     let process = engine.process().map_err(&engine_error)?;
     let currency = products
         .first()
@@ -138,7 +144,7 @@ pub(super) fn move_to(
     prepared: bool,
     on: LocalDate,
 ) -> Result<Moved, DemoError> {
-    let engine_error = super::engine_error(login, "move a deal");
+    let engine_error = engine_error(login, "move a deal");
     if prepared {
         let process = engine.process().map_err(&engine_error)?;
         let values = fill(&process, to, deal.amount, &deal.customer, on);
@@ -155,10 +161,238 @@ pub(super) fn move_to(
         }
         Ok(StageMoveResult::AwaitingApproval(_)) => Ok(Moved::AwaitingApproval),
         Err(Error::StageMove(refused)) => Ok(Moved::Refused {
-            rule: fieldsales_core::authority::opportunity::refusal_code(&refused).into(),
+            rule: fieldsales_core::authority::opportunity::refusal_code(&refused).to_string(),
             detail: refused.to_string(),
         }),
-        Err(Error::RuleViolated { rule, detail }) => Ok(Moved::Refused { rule, detail }),
+        Err(Error::RuleViolated { rule, detail }) => Ok(Moved::Refused {
+            rule: rule.to_string(),
+            detail,
+        }),
         Err(e) => Err(engine_error(e)),
     }
 }
+
+/// The deals a rep carries into the day and the moves they make on it.
+impl RepDay {
+    /// The deals the rep carries into the day: one in each open stage, each moved there
+    /// stage by stage with the forms filled, over the days before.
+    pub(super) fn seed_pipeline(
+        &self,
+        engine: &mut Engine,
+        login: &str,
+        clock: &ManualClock,
+        customers: &[(RecordId, GeoPoint)],
+        names: &[String],
+        tally: &mut Tally,
+    ) -> Result<Vec<Deal>, DemoError> {
+        let mut rng = fastrand::Rng::with_seed(
+            self.seed ^ (self.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        let mut catalogue = Vec::new();
+        for (code, _, _) in PRODUCTS {
+            if let Some(p) = engine
+                .product_by_code(code)
+                .map_err(engine_error(login, "read the catalogue"))?
+            {
+                catalogue.push((p.header.id, p.list_price));
+            }
+        }
+        let chain = open_chain(engine, login)?;
+        let on = clock.now().local_date(&self.zone);
+        let mut deals = Vec::new();
+        for (k, deal_name) in DEALS.iter().enumerate().take(chain.len()) {
+            // The deals sit on the rep's last customers; the day's visits are spread over all.
+            let c = customers.len().saturating_sub(DEALS.len()) + k;
+            let (Some(&(customer, _)), Some(name)) = (customers.get(c), names.get(c)) else {
+                continue;
+            };
+            let products: Vec<(RecordId, i64, Money)> = catalogue
+                .get(k % catalogue.len().max(1))
+                .map(|&(id, price)| (id, 5 + rng.i64(0..40), price))
+                .into_iter()
+                .collect();
+            let mut deal = open(engine, login, (customer, name), deal_name, &products, on)?;
+            tally.opportunities += 1;
+            for to in &chain[1..=k] {
+                clock.advance_millis(20 * MINUTE_MS);
+                match move_to(engine, login, &mut deal, to, None, true, on)? {
+                    Moved::Done => {}
+                    // A process whose stage waits for an approver: the deal stays here.
+                    Moved::AwaitingApproval => break,
+                    Moved::Refused { rule, detail } => {
+                        return Err(DemoError::Engine {
+                            login: login.to_owned(),
+                            step: "build the pipeline",
+                            source: fieldsales_core::Error::RuleViolated {
+                                rule: fieldsales_core::rule::RuleCode::from_code(&rule),
+                                detail,
+                            },
+                        });
+                    }
+                }
+            }
+            deals.push(deal);
+        }
+        Ok(deals)
+    }
+
+    /// The day's work on the pipeline, after the visits: deals move on, one is won or lost,
+    /// a new one is opened at the last customer visited, and a rep or two tries a move the
+    /// stage rules refuse.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn work_pipeline(
+        &self,
+        engine: &mut Engine,
+        login: &str,
+        clock: &ManualClock,
+        deals: &mut Vec<Deal>,
+        last_visited: (RecordId, &str),
+        tally: &mut Tally,
+        refused: &mut Vec<RefusedMove>,
+    ) -> Result<(), DemoError> {
+        let chain = open_chain(engine, login)?;
+        let process = engine
+            .process()
+            .map_err(engine_error(login, "read the process"))?;
+        let outcome = |o: StageOutcome| {
+            process
+                .stages
+                .iter()
+                .find(|s| s.outcome.as_ref() == Some(&o))
+                .map(|s| s.key.clone())
+        };
+        let (won, lost) = (outcome(StageOutcome::Won), outcome(StageOutcome::Lost));
+        clock.set(self.at(16, 0));
+        let on = self.date;
+        let third = self.index % 3;
+        // (deal, target, reason, forms filled first)
+        let mut plan: Vec<(usize, Option<String>, Option<&str>, bool)> = vec![
+            (0, chain.get(1).cloned(), None, true),
+            (1, chain.get(2).cloned(), None, self.index.is_multiple_of(2)),
+            (2, chain.get(3).cloned(), None, third != 2),
+        ];
+        match third {
+            0 => plan.push((3, won.clone(), Some("技术评分第一，客户发来中标通知"), true)),
+            1 => plan.push((3, lost.clone(), Some("客户选择了报价更低的竞争对手"), true)),
+            _ => {}
+        }
+        for (d, to, reason, prepared) in plan {
+            let (Some(deal), Some(to)) = (deals.get_mut(d), to) else {
+                continue;
+            };
+            // A rep who has not filled the next stage's form leaves the deal where it is,
+            // except one who presses on and hears why not.
+            if !prepared && self.index != MISSING_FIELDS_REP {
+                continue;
+            }
+            clock.advance_millis(7 * MINUTE_MS);
+            let from = deal.stage.clone();
+            match move_to(engine, login, deal, &to, reason, prepared, on)? {
+                Moved::Done => {
+                    tally.stage_moves += 1;
+                    if Some(&to) == won.as_ref() {
+                        tally.won += 1;
+                        tally.won_amount_minor += deal.amount.minor;
+                    } else if Some(&to) == lost.as_ref() {
+                        tally.lost += 1;
+                    } else {
+                        *tally.entered_by_stage.entry(to.clone()).or_default() += 1;
+                    }
+                }
+                Moved::AwaitingApproval => {}
+                Moved::Refused { rule, detail } => {
+                    tally.stage_moves_refused += 1;
+                    refused.push(RefusedMove {
+                        login: login.to_owned(),
+                        opportunity: deal.name.clone(),
+                        from,
+                        to,
+                        rule,
+                        detail,
+                    });
+                }
+            }
+        }
+
+        // A new deal from the last visit of the day.
+        clock.advance_millis(7 * MINUTE_MS);
+        let catalogue = engine
+            .product_by_code(PRODUCTS[3].0)
+            .map_err(engine_error(login, "read the catalogue"))?;
+        let products: Vec<(RecordId, i64, Money)> = catalogue
+            .map(|p| (p.header.id, 1 + (self.index as i64 % 3), p.list_price))
+            .into_iter()
+            .collect();
+        let mut fresh = open(engine, login, last_visited, NEW_DEAL, &products, on)?;
+        tally.opportunities += 1;
+        *tally
+            .entered_by_stage
+            .entry(fresh.stage.clone())
+            .or_default() += 1;
+        // One rep wants the new deal in the last open stage at once: a skip, refused.
+        if self.index == SKIPPING_REP
+            && let Some(last) = chain.last()
+        {
+            clock.advance_millis(3 * MINUTE_MS);
+            let from = fresh.stage.clone();
+            if let Moved::Refused { rule, detail } =
+                move_to(engine, login, &mut fresh, last, None, false, on)?
+            {
+                tally.stage_moves_refused += 1;
+                refused.push(RefusedMove {
+                    login: login.to_owned(),
+                    opportunity: fresh.name.clone(),
+                    from,
+                    to: last.clone(),
+                    rule,
+                    detail,
+                });
+            }
+        }
+        deals.push(fresh);
+
+        let terminal = |key: &str| {
+            process
+                .stages
+                .iter()
+                .any(|s| s.key == key && s.is_terminal())
+        };
+        for deal in deals.iter().filter(|d| !terminal(&d.stage)) {
+            *tally.open_by_stage.entry(deal.stage.clone()).or_default() += 1;
+            *tally
+                .open_amount_by_stage
+                .entry(deal.stage.clone())
+                .or_default() += deal.amount.minor;
+        }
+        Ok(())
+    }
+}
+
+/// The open stages an opportunity moves along, in order (the lead stage left out).
+fn open_chain(engine: &Engine, login: &str) -> Result<Vec<String>, DemoError> {
+    let process = engine
+        .process()
+        .map_err(engine_error(login, "read the process"))?;
+    Ok(ordered_open_stages(&process.stages)
+        .into_iter()
+        .filter(|s| !s.lead_stage)
+        .map(|s| s.key.clone())
+        .collect())
+}
+
+/// The deals a rep carries into the day, the first in the opening stage, each next one a
+/// stage further.
+const DEALS: [&str; 4] = [
+    "产线传感器改造",
+    "智能网关升级",
+    "控制系统扩容",
+    "新厂区自动化项目",
+];
+/// The deal a rep opens after the day's last visit.
+const NEW_DEAL: &str = "年度维保合同";
+/// The rep who tries to move a deal on without filling the next stage's form.
+const MISSING_FIELDS_REP: usize = 3;
+/// The rep who tries to take a new deal straight to the last open stage.
+const SKIPPING_REP: usize = 10;
+/// How many days before the simulated day the pipeline was opened.
+pub(super) const PIPELINE_DAYS_BEFORE: i64 = 3;

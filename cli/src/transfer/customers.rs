@@ -3,6 +3,7 @@
 use fieldsales_core::dedup::normalize_company_name;
 use fieldsales_core::record::{Customer, Header, IdSet, Record};
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{GeoPoint, RecordId, Result};
 
 use super::columns::Field;

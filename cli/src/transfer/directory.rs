@@ -1,16 +1,15 @@
 //! Looking up what rows refer to: owners (users) and customers, by what a spreadsheet holds.
 //!
 //! A spreadsheet names an owner by employee number or name and a customer by name; records
-//! hold IDs. These lookups read the store's projections (the `users`, `customers`,
-//! `customer_names`, `contacts` and `products` tables), which the store keeps in step with
-//! the documents in every write.
+//! hold IDs. These lookups are core's typed queries over the store's projections, which the
+//! store keeps in step with the documents in every write.
 
 use std::collections::HashMap;
 
+use fieldsales_core::authority::{Known, Lookup};
 use fieldsales_core::dedup::normalize_company_name;
-use fieldsales_core::store::Store;
+use fieldsales_core::store::{Facts, Store, StoreRead};
 use fieldsales_core::{RecordId, Result};
-use rusqlite::OptionalExtension;
 
 use super::Reason;
 
@@ -33,20 +32,10 @@ pub(crate) struct Directory {
 impl Directory {
     /// Reads every live user of the store.
     pub(crate) fn load(store: &Store) -> Result<Directory> {
-        let mut stmt = store.connection().prepare(
-            "SELECT id, name, employee_no, active FROM users WHERE deleted = 0 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, RecordId>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, bool>(3)?,
-            ))
-        })?;
         let mut directory = Directory::default();
-        for row in rows {
-            let (id, name, employee_no, active) = row?;
+        for person in store.people()? {
+            let (id, name, employee_no, active) =
+                (person.id, person.name, person.employee_no, person.active);
             let index = directory.users.len();
             directory.by_id.insert(id, index);
             directory
@@ -137,12 +126,9 @@ impl Customers {
         if let Some(hit) = self.cache.get(value) {
             return Ok(hit.clone());
         }
-        let conn = store.connection();
         let by_id = match value.parse::<RecordId>() {
-            Ok(id) => conn
-                .prepare_cached("SELECT owner_id FROM customers WHERE id = ?1 AND deleted = 0")?
-                .query_row([id], |r| r.get::<_, Option<RecordId>>(0))
-                .optional()?
+            Ok(id) => store
+                .customer_owner(id)?
                 .map(|owner_id| CustomerRef { id, owner_id }),
             Err(_) => None,
         };
@@ -150,19 +136,11 @@ impl Customers {
             Some(hit) => Ok(hit),
             None => {
                 let norm = normalize_company_name(value);
-                let mut stmt = conn.prepare_cached(
-                    "SELECT DISTINCT c.id, c.owner_id FROM customer_names n
-                     JOIN customers c ON c.id = n.customer_id
-                     WHERE n.norm = ?1 AND c.deleted = 0 ORDER BY c.id",
-                )?;
-                let hits: Vec<CustomerRef> = stmt
-                    .query_map([norm], |r| {
-                        Ok(CustomerRef {
-                            id: r.get(0)?,
-                            owner_id: r.get(1)?,
-                        })
-                    })?
-                    .collect::<rusqlite::Result<_>>()?;
+                let hits: Vec<CustomerRef> = store
+                    .customers_named(&norm)?
+                    .into_iter()
+                    .map(|(id, owner_id)| CustomerRef { id, owner_id })
+                    .collect();
                 match hits.as_slice() {
                     [one] => Ok(*one),
                     [] => Err(Reason::UnknownCustomer {
@@ -182,11 +160,7 @@ impl Customers {
 
 /// Legal names of customers by id, for exporting contacts.
 pub(crate) fn customer_names(store: &Store) -> Result<HashMap<RecordId, String>> {
-    let mut stmt = store
-        .connection()
-        .prepare("SELECT id, legal_name FROM customers")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    store.customer_legal_names()
 }
 
 /// A live contact of `customer` with this name and phone (phones compared by their digits,
@@ -204,15 +178,7 @@ pub(crate) fn existing_contact(
             .collect()
     };
     let wanted = digits(phone);
-    let mut stmt = store.connection().prepare_cached(
-        "SELECT id, phone FROM contacts
-         WHERE customer_id = ?1 AND name = ?2 AND deleted = 0 ORDER BY id",
-    )?;
-    let rows = stmt.query_map(rusqlite::params![customer, name], |r| {
-        Ok((r.get::<_, RecordId>(0)?, r.get::<_, Option<String>>(1)?))
-    })?;
-    for row in rows {
-        let (id, stored) = row?;
+    for (id, stored) in store.contacts_named(customer, name)? {
         if digits(stored.as_deref()) == wanted {
             return Ok(Some(id));
         }
@@ -220,14 +186,11 @@ pub(crate) fn existing_contact(
     Ok(None)
 }
 
-/// A live product with this code (codes compare without regard to case).
+/// A live product with this code (codes compare trimmed and without regard to case, as the
+/// rules compare them).
 pub(crate) fn product_by_code(store: &Store, code: &str) -> Result<Option<(RecordId, String)>> {
-    Ok(store
-        .connection()
-        .prepare_cached(
-            "SELECT id, name FROM products WHERE code = ?1 COLLATE NOCASE AND deleted = 0
-             ORDER BY id LIMIT 1",
-        )?
-        .query_row([code], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+    Ok(match Facts::new(store).product_by_code(code)? {
+        Known::Found(product) => Some((product.header.id, product.name)),
+        Known::Missing | Known::Unknowable => None,
+    })
 }

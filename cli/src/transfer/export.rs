@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use fieldsales_core::RecordId;
 use fieldsales_core::record::{Contact, Customer, Kind, Product};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::store::{ListFilter, Store};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Serialize;

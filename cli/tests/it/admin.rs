@@ -1,121 +1,38 @@
-//! An admin on the server host: a tenant with its first admin, accounts, revoking a rep and
-//! a lost phone, and checking a process file before loading it.
+//! An admin with a terminal: a tenant and its first admin made on the server host, then
+//! accounts and devices through the running server's admin API — creating an account,
+//! revoking a rep and a lost phone, which are then refused at their next sync — and checking
+//! a process file before loading it.
 
-use fieldsales_core::Timestamp;
-use fieldsales_server::model::{ActorId, DeviceId, DisplayName, TenantSlug};
-use fieldsales_server::store::{NewSession, SessionDevice, Store, TokenHash};
-use fieldsales_server::{SqliteOptions, SqliteStore};
+use fieldsales_server::model::DeviceId;
 
-use crate::support::{Run, fieldsales, path_str, run, run_with};
+use crate::admin_api::admin;
+use crate::device::{ADMIN_PASSWORD, Phone, acme_server, team};
+use crate::support::{fieldsales, path_str, run, run_with};
 
-struct Host {
-    dir: tempfile::TempDir,
-}
+const REP_PASSWORD: &str = "a long enough password";
 
-impl Host {
-    fn new() -> Host {
-        Host {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn data(&self) -> &str {
-        path_str(self.dir.path())
-    }
-
-    fn admin(&self, args: &[&str], stdin: &str) -> Run {
-        let mut all = vec!["admin"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&["--data", self.data(), "--json"]);
-        run(&all, stdin)
-    }
-
-    fn with_tenant(&self) -> &Host {
-        let out = run_with(
-            fieldsales()
-                .args([
-                    "admin",
-                    "tenant",
-                    "create",
-                    "--slug",
-                    "acme",
-                    "--name",
-                    "Acme 华东",
-                    "--admin-login",
-                    "admin",
-                    "--data",
-                    self.data(),
-                ])
-                .env("FIELDSALES_BOOTSTRAP_PASSWORD", "correct horse battery"),
-            "",
-        );
-        out.expect_code(0);
-        assert!(out.stdout.contains("tenant `acme`"), "{}", out.stdout);
-        self
-    }
-
-    /// A phone the rep signed in on, written as the sign-in endpoint writes it.
-    fn sign_in(&self, login: &str) -> DeviceId {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let store = SqliteStore::open(
-                self.dir.path().join("server.sqlite3"),
-                SqliteOptions::default(),
-            )
-            .await
-            .expect("store");
-            let tenant = store
-                .tenant_by_slug(&TenantSlug::parse("acme").expect("slug"))
-                .await
-                .expect("tenant")
-                .expect("exists");
-            let account = store
-                .credentials(
-                    tenant.id,
-                    &fieldsales_server::model::Login::parse(login).expect("login"),
-                )
-                .await
-                .expect("lookup")
-                .expect("account")
-                .account;
-            let device = DeviceId::new();
-            let now = Timestamp::now();
-            store
-                .start_session(NewSession {
-                    tenant_id: tenant.id,
-                    account_id: account.id,
-                    device: SessionDevice::New(device),
-                    device_name: DisplayName::parse("王芳的手机").expect("name"),
-                    token_hash: TokenHash([7; 32]),
-                    actor: ActorId::random().expect("actor"),
-                    issued_at: now,
-                    expires_at: Timestamp::from_millis(now.millis() + 3_600_000),
-                })
-                .await
-                .expect("session");
-            device
-        })
-    }
+/// `fieldsales admin account create --login LOGIN` with the admin's password from the
+/// environment and the new one on standard input.
+fn create_account(base: &str, login: &str, password: &str) -> crate::support::Run {
+    admin(
+        base,
+        &["account", "create", "--login", login],
+        &format!("{password}\n"),
+        false,
+    )
 }
 
 #[test]
-fn an_admin_creates_a_tenant_and_accounts_then_revokes_a_rep() {
-    let host = Host::new();
-    host.with_tenant();
-    let created = host.admin(
-        &[
-            "account", "create", "--tenant", "acme", "--login", "wangfang",
-        ],
-        "a long enough password\n",
-    );
+fn an_admin_creates_accounts_through_the_api_then_revokes_a_rep() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, base) = acme_server(dir.path());
+
+    let created = create_account(&base, "wangfang", REP_PASSWORD);
     created.expect_code(0);
     assert_eq!(created.json()["login"], "wangfang");
     assert_eq!(created.json()["is_admin"], false);
 
-    let listed = host.admin(&["account", "list", "--tenant", "acme"], "");
+    let listed = admin(&base, &["account", "list"], "", false);
     listed.expect_code(0);
     let logins: Vec<String> = listed
         .json()
@@ -126,79 +43,89 @@ fn an_admin_creates_a_tenant_and_accounts_then_revokes_a_rep() {
         .collect();
     assert_eq!(logins, vec!["admin", "wangfang"]);
 
-    let revoked = host.admin(
-        &[
-            "account", "revoke", "--tenant", "acme", "--login", "wangfang",
-        ],
+    let revoked = admin(
+        &base,
+        &["account", "revoke", "--login", "wangfang"],
         "",
+        false,
     );
     revoked.expect_code(0);
     assert!(revoked.json()["revoked_at"].is_i64());
+    let listed = admin(&base, &["account", "list"], "", false);
+    assert!(listed.json()[1]["revoked_at"].is_i64(), "{}", listed.stdout);
+    assert_eq!(server.stop("TERM"), 0);
 }
 
 #[test]
-fn a_lost_phone_is_revoked_by_its_device_id() {
-    let host = Host::new();
-    host.with_tenant();
-    host.admin(
-        &[
-            "account", "create", "--tenant", "acme", "--login", "wangfang",
-        ],
-        "a long enough password\n",
+fn a_revoked_reps_phone_is_told_to_wipe_itself_at_its_next_sync() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, base) = acme_server(dir.path());
+    team(&base);
+    let phone = Phone::new(dir.path(), "wangfang");
+    phone.login(&base, "wangfang");
+    phone.ok(&["sync"]);
+
+    admin(
+        &base,
+        &["account", "revoke", "--login", "wangfang"],
+        "",
+        false,
     )
     .expect_code(0);
-    let phone = host.sign_in("wangfang");
+    let sync = phone.run(&["sync"]);
+    sync.expect_code(4);
+    assert_eq!(sync.json()["error"]["code"], "revoked", "{}", sync.stdout);
+    assert_eq!(server.stop("TERM"), 0);
+}
 
-    let devices = host.admin(
-        &["device", "list", "--tenant", "acme", "--login", "wangfang"],
-        "",
-    );
+#[test]
+fn a_lost_phone_is_revoked_by_its_device_id_and_stops_syncing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, base) = acme_server(dir.path());
+    team(&base);
+    let phone = Phone::new(dir.path(), "wangfang");
+    phone.login(&base, "wangfang");
+
+    let devices = admin(&base, &["device", "list", "--login", "wangfang"], "", false);
     devices.expect_code(0);
-    assert_eq!(devices.json()[0]["id"], phone.to_string());
-    assert!(devices.json()[0]["revoked_at"].is_null());
+    let listed = devices.json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert!(listed[0]["revoked_at"].is_null());
+    let id = listed[0]["id"].as_str().expect("device id").to_owned();
 
-    let revoked = host.admin(
-        &["device", "revoke", "--tenant", "acme", &phone.to_string()],
-        "",
-    );
+    let revoked = admin(&base, &["device", "revoke", &id], "", false);
     revoked.expect_code(0);
     assert!(revoked.json()["revoked_at"].is_i64());
+    phone.run(&["sync"]).expect_code(4);
 
-    let unknown = host.admin(
-        &[
-            "device",
-            "revoke",
-            "--tenant",
-            "acme",
-            &DeviceId::new().to_string(),
-        ],
+    let unknown = admin(
+        &base,
+        &["device", "revoke", &DeviceId::new().to_string()],
         "",
+        false,
     );
     unknown.expect_code(3);
     assert_eq!(unknown.json()["error"]["code"], "device_not_found");
-    host.admin(&["device", "revoke", "--tenant", "acme", "not-a-uuid"], "")
-        .expect_code(2);
+    admin(&base, &["device", "revoke", "not-a-uuid"], "", false).expect_code(2);
+    let nobody = admin(&base, &["device", "list", "--login", "nobody"], "", false);
+    nobody.expect_code(3);
+    assert_eq!(nobody.json()["error"]["code"], "account_not_found");
+    assert_eq!(server.stop("TERM"), 0);
 }
 
 #[test]
-fn refusals_exit_with_code_three_and_say_why() {
-    let host = Host::new();
-    host.with_tenant();
+fn refusals_say_why_with_the_servers_code_and_exit_code() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, base) = acme_server(dir.path());
+
+    // The tenant exists already: the bootstrap refuses on the host.
     let again = run_with(
         fieldsales()
             .args([
-                "admin",
-                "tenant",
-                "create",
-                "--slug",
-                "acme",
-                "--name",
-                "Acme",
-                "--admin-login",
-                "root",
-                "--data",
-                host.data(),
+                "admin", "tenant", "create", "--tenant", "acme", "--name", "Acme", "--login",
+                "root", "--data",
             ])
+            .arg(dir.path().join("server"))
             .env("FIELDSALES_BOOTSTRAP_PASSWORD", "correct horse battery"),
         "",
     );
@@ -208,30 +135,86 @@ fn refusals_exit_with_code_three_and_say_why() {
         "{}",
         again.stderr
     );
-
-    let weak = host.admin(
-        &["account", "create", "--tenant", "acme", "--login", "lq"],
-        "123\n",
-    );
-    weak.expect_code(3);
-    assert_eq!(weak.json()["error"]["code"], "weak_password");
-
-    let taken = host.admin(
-        &["account", "create", "--tenant", "acme", "--login", "admin"],
-        "a long enough password\n",
-    );
-    taken.expect_code(3);
-    assert_eq!(taken.json()["error"]["code"], "login_taken");
-
-    let nowhere = host.admin(&["account", "list", "--tenant", "globex"], "");
-    nowhere.expect_code(3);
-    assert_eq!(nowhere.json()["error"]["code"], "tenant_not_found");
-
-    host.admin(
-        &["account", "create", "--tenant", "acme", "--login", "nopass"],
+    // No password anywhere: a usage error, nothing created.
+    run_with(
+        fieldsales().args([
+            "admin",
+            "tenant",
+            "create",
+            "--tenant",
+            "globex",
+            "--name",
+            "Globex",
+            "--login",
+            "root",
+            "--data",
+            path_str(&dir.path().join("server")),
+        ]),
         "",
     )
     .expect_code(2);
+
+    let weak = create_account(&base, "lq", "123");
+    weak.expect_code(3);
+    assert_eq!(weak.json()["error"]["code"], "invalid_field");
+    assert!(
+        weak.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("password") && !m.contains("123")),
+        "{}",
+        weak.stdout
+    );
+
+    let taken = create_account(&base, "admin", REP_PASSWORD);
+    taken.expect_code(3);
+    assert_eq!(taken.json()["error"]["code"], "login_taken");
+
+    // An unknown tenant and a wrong password look the same from outside: credentials refused.
+    let mut elsewhere = fieldsales();
+    elsewhere
+        .args([
+            "admin",
+            "account",
+            "list",
+            "--server",
+            &base,
+            "--tenant",
+            "globex",
+            "--admin-login",
+            "admin",
+            "--json",
+        ])
+        .env("FIELDSALES_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    let nowhere = run_with(&mut elsewhere, "");
+    nowhere.expect_code(4);
+    assert_eq!(nowhere.json()["error"]["code"], "bad_credentials");
+
+    // The new account's password is missing from standard input.
+    admin(
+        &base,
+        &["account", "create", "--login", "nopass"],
+        "",
+        false,
+    )
+    .expect_code(2);
+    // Nothing listens there.
+    let offline = run(
+        &[
+            "admin",
+            "account",
+            "list",
+            "--server",
+            "http://127.0.0.1:9",
+            "--tenant",
+            "acme",
+            "--admin-login",
+            "admin",
+            "--json",
+        ],
+        &format!("{ADMIN_PASSWORD}\n"),
+    );
+    offline.expect_code(5);
+    assert_eq!(server.stop("TERM"), 0);
 }
 
 #[test]

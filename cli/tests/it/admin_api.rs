@@ -4,6 +4,8 @@
 
 use fieldsales_cli::admin_api::{AdminApiError, AdminClient};
 use fieldsales_core::Timestamp;
+use fieldsales_server::ErrorCode;
+use fieldsales_server::api::AdminRecord;
 use serde_json::Value;
 
 use crate::device::{ADMIN_PASSWORD, Phone, acme_server};
@@ -12,7 +14,7 @@ use crate::support::{Run, fieldsales, path_str, run_with};
 
 /// `fieldsales admin ARGS` against `base` as the tenant's first admin; `stdin` as given (the
 /// admin's password comes from the environment unless `password_on_stdin`).
-fn admin(base: &str, args: &[&str], stdin: &str, password_on_stdin: bool) -> Run {
+pub fn admin(base: &str, args: &[&str], stdin: &str, password_on_stdin: bool) -> Run {
     let mut command = fieldsales();
     command.arg("admin").args(args).args([
         "--server",
@@ -29,7 +31,7 @@ fn admin(base: &str, args: &[&str], stdin: &str, password_on_stdin: bool) -> Run
     run_with(&mut command, stdin)
 }
 
-fn written_id(out: &Run) -> String {
+pub fn written_id(out: &Run) -> String {
     out.expect_code(0);
     out.json()["id"].as_str().expect("a record id").to_owned()
 }
@@ -149,22 +151,32 @@ fn an_admin_adds_a_team_and_a_rep_who_signs_in_on_a_phone_and_syncs() {
         let client = AdminClient::sign_in(&base, "acme", "admin", ADMIN_PASSWORD)
             .await
             .expect("admin signs in");
-        let person = |at: Timestamp| {
-            serde_json::json!({"kind": "user_profile", "name": "李强", "employee_no": "E1002",
-                               "unit_id": team, "roles": ["sales_rep"], "zone": "Asia/Shanghai",
-                               "created_at": at})
+        let person = |at: Timestamp| AdminRecord::UserProfile {
+            id: None,
+            name: "李强".into(),
+            employee_no: "E1002".into(),
+            unit_id: team.parse().expect("the team's id"),
+            roles: vec!["sales_rep".into()],
+            zone: "Asia/Shanghai".into(),
+            phone: None,
+            email: None,
+            title: None,
+            active: true,
+            created_at: Some(at),
         };
         let day_ms = 24 * 3_600_000;
         client
-            .record(person(Timestamp::now().plus_millis(-30 * day_ms)))
+            .write_record(&person(Timestamp::now().plus_millis(-30 * day_ms)))
             .await
             .expect("a month ago is fine");
         match client
-            .record(person(Timestamp::now().plus_millis(day_ms)))
+            .write_record(&person(Timestamp::now().plus_millis(day_ms)))
             .await
         {
-            Err(AdminApiError::Refused { status, code, .. }) => {
-                assert_eq!((status, code.as_str()), (400, "invalid_field"));
+            Err(AdminApiError::Refused { status, body, .. }) => {
+                assert_eq!(status, 400);
+                assert_eq!(body.code, ErrorCode::InvalidField);
+                assert_eq!(body.field.as_deref(), Some("created_at"));
             }
             other => panic!("a join date tomorrow must be refused, got {other:?}"),
         }

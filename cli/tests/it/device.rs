@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use fieldsales_cli::demo::{Admin, PASSWORD};
+use fieldsales_core::record::{DataScope, OrgLevel};
 use serde_json::{Value, json};
 
 use crate::server::Server;
@@ -56,8 +57,9 @@ impl Phone {
         out.json()
     }
 
+    /// The whole customer as `customer show --json` gives it.
     pub fn customer(&self, id: &str) -> Value {
-        self.ok(&["customer", "show", id])["customers"][0].clone()
+        self.ok(&["customer", "show", id])
     }
 }
 
@@ -69,16 +71,12 @@ pub fn team(base: &str) -> (String, String) {
             .await
             .expect("admin signs in");
         admin
-            .record(json!({"kind": "role", "code": "sales_rep", "name": "销售代表", "data_scope": "own"}))
+            .role("sales_rep", "销售代表", DataScope::Own)
             .await
             .expect("role");
-        let hq = admin
-            .record(json!({"kind": "org_unit", "name": "总部", "level": "hq", "zone": "Asia/Shanghai"}))
-            .await
-            .expect("hq");
+        let hq = admin.unit("总部", OrgLevel::Hq, None).await.expect("hq");
         let team = admin
-            .record(json!({"kind": "org_unit", "name": "上海一组", "level": "team",
-                           "parent_id": hq.to_string(), "zone": "Asia/Shanghai"}))
+            .unit("上海一组", OrgLevel::Team, Some(hq))
             .await
             .expect("team");
         let wang = admin
@@ -100,16 +98,8 @@ pub fn acme_server(dir: &Path) -> (Server, String) {
     run_with(
         fieldsales()
             .args([
-                "admin",
-                "tenant",
-                "create",
-                "--slug",
-                "acme",
-                "--name",
-                "Acme",
-                "--admin-login",
-                "admin",
-                "--data",
+                "admin", "tenant", "create", "--tenant", "acme", "--name", "Acme", "--login",
+                "admin", "--data",
             ])
             .arg(&data)
             .env("FIELDSALES_BOOTSTRAP_PASSWORD", ADMIN_PASSWORD),
@@ -212,7 +202,7 @@ fn two_reps_edit_a_shared_customer_offline_and_both_see_the_merged_record() {
 
 /// An hour from now, RFC 3339 in UTC (today in Shanghai unless run just before midnight
 /// there; the agenda lists overdue tasks too, so either way it is listed).
-fn an_hour_from_now() -> String {
+pub fn an_hour_from_now() -> String {
     let in_an_hour = fieldsales_core::Timestamp::now().plus_millis(3_600_000);
     in_an_hour.to_utc().to_rfc3339()
 }

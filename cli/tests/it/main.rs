@@ -9,6 +9,7 @@ mod demo;
 mod device;
 mod import_customers;
 mod opportunities;
+mod readable;
 mod round_trip;
 mod server;
 mod support;

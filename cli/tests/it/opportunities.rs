@@ -3,6 +3,7 @@
 //! rules refuse fails on the phone with exit code 3 and the rule's code.
 
 use fieldsales_cli::demo::Admin;
+use fieldsales_core::record::{DataScope, OrgLevel};
 use serde_json::{Value, json};
 
 use crate::device::{ADMIN_PASSWORD, Phone, acme_server};
@@ -15,25 +16,14 @@ pub fn rep_and_manager(base: &str) {
             .await
             .expect("admin signs in");
         for (code, name, scope) in [
-            ("sales_rep", "销售代表", "own"),
-            ("sales_manager", "销售经理", "subtree"),
+            ("sales_rep", "销售代表", DataScope::Own),
+            ("sales_manager", "销售经理", DataScope::Subtree),
         ] {
-            admin
-                .record(json!({"kind": "role", "code": code, "name": name, "data_scope": scope}))
-                .await
-                .expect("role");
+            admin.role(code, name, scope).await.expect("role");
         }
-        let hq = admin
-            .record(
-                json!({"kind": "org_unit", "name": "总部", "level": "hq", "zone": "Asia/Shanghai"}),
-            )
-            .await
-            .expect("hq");
+        let hq = admin.unit("总部", OrgLevel::Hq, None).await.expect("hq");
         let team = admin
-            .record(
-                json!({"kind": "org_unit", "name": "上海一组", "level": "team",
-                           "parent_id": hq.to_string(), "zone": "Asia/Shanghai"}),
-            )
+            .unit("上海一组", OrgLevel::Team, Some(hq))
             .await
             .expect("team");
         admin

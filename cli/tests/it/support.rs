@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 
 use fieldsales_core::record::org::OrgLevel;
 use fieldsales_core::record::{AnyRecord, Customer};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::store::{ListFilter, Store};
 use fieldsales_core::{RecordId, testing};
 use rust_xlsxwriter::Workbook;

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::{Attachments, is_sha256_hex, record_with, sha256_hex};
 use crate::record::visit::AttachmentRef;
+use crate::rule::RuleCode;
 use crate::store::Store;
 
 /// The header in which the server says how many bytes of an upload it holds.
@@ -263,7 +264,7 @@ pub async fn download(
             drop(out);
             std::fs::remove_file(&part)?;
             return Err(TransferError::Local(crate::Error::rule(
-                "attachment.too_large",
+                RuleCode::AttachmentTooLarge,
                 format!("the download of {sha256} exceeds the {limit} byte limit"),
             )));
         }

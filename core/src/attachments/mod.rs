@@ -21,6 +21,7 @@ use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::record::visit::AttachmentRef;
+use crate::rule::RuleCode;
 use crate::store::Store;
 use crate::{Error, Result, Timestamp};
 
@@ -233,7 +234,7 @@ impl Attachments {
         if sha256_hex(&bytes) != sha256 {
             fs::remove_file(&path)?;
             return Err(Error::rule(
-                "attachment.damaged",
+                RuleCode::AttachmentDamaged,
                 format!("the stored copy of {sha256} was damaged and has been removed"),
             ));
         }
@@ -327,7 +328,7 @@ impl Attachments {
     fn check_size(&self, size: u64) -> Result<()> {
         if size > self.max_bytes {
             return Err(Error::rule(
-                "attachment.too_large",
+                RuleCode::AttachmentTooLarge,
                 format!("{size} bytes is over the {} byte limit", self.max_bytes),
             ));
         }

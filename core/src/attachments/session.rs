@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::client::{self, DEFAULT_CHUNK_BYTES, TransferError};
 use super::{Attachments, PendingUpload};
 use crate::engine::Engine;
+use crate::store::StoreRead;
 use crate::sync::client::META_SESSION;
 use crate::sync::{CancelToken, SyncError};
 

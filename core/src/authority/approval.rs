@@ -11,15 +11,16 @@ use super::{Context, Outcome, Rejection};
 use crate::process::{ApprovalDecision, ApprovalState, Decider, DecisionRefused};
 use crate::record::Approval;
 use crate::record::approval::ApprovalStatus;
+use crate::rule::RuleCode;
 
 /// The rule code a refused decision travels back with.
-pub fn refusal_code(refused: &DecisionRefused) -> &'static str {
+pub fn refusal_code(refused: &DecisionRefused) -> RuleCode {
     match refused {
-        DecisionRefused::OwnRequest => "approval.own_request",
-        DecisionRefused::AlreadyDecided { .. } => "approval.already_decided",
-        DecisionRefused::NotAnApprover { .. } => "approval.not_an_approver",
-        DecisionRefused::NotCurrentStep { .. } => "approval.not_current_step",
-        DecisionRefused::AlreadyDecidedByYou => "approval.decided_twice",
+        DecisionRefused::OwnRequest => RuleCode::ApprovalOwnRequest,
+        DecisionRefused::AlreadyDecided { .. } => RuleCode::ApprovalAlreadyDecided,
+        DecisionRefused::NotAnApprover { .. } => RuleCode::ApprovalNotAnApprover,
+        DecisionRefused::NotCurrentStep { .. } => RuleCode::ApprovalNotCurrentStep,
+        DecisionRefused::AlreadyDecidedByYou => RuleCode::ApprovalDecidedTwice,
     }
 }
 
@@ -34,21 +35,21 @@ pub fn review_approval(
     if let Some(b) = before {
         if b.chain != after.chain || b.subject != after.subject {
             return Err(Rejection::new(
-                "immutable.approval",
+                RuleCode::ImmutableApproval,
                 "the chain and subject of a request cannot change",
             )
             .at("chain"));
         }
         if b.header.owner_id != after.header.owner_id {
             return Err(Rejection::new(
-                "immutable.approval",
+                RuleCode::ImmutableApproval,
                 "the requester of a request cannot change",
             )
             .at("owner_id"));
         }
         if let Some(lost) = held.iter().find(|d| !after.decisions.contains(d)) {
             return Err(Rejection::new(
-                "approval.decision_removed",
+                RuleCode::ApprovalDecisionRemoved,
                 format!("the decision of step {} cannot be taken back", lost.step),
             )
             .at("decisions"));
@@ -56,14 +57,14 @@ pub fn review_approval(
         if after.status == ApprovalStatus::Withdrawn && b.status != ApprovalStatus::Withdrawn {
             if ctx.author.user_id != after.requester() {
                 return Err(Rejection::new(
-                    "approval.withdraw",
+                    RuleCode::ApprovalWithdraw,
                     "only the requester withdraws a request",
                 )
                 .at("status"));
             }
             if b.standing().is_decided() {
                 return Err(Rejection::new(
-                    "approval.already_decided",
+                    RuleCode::ApprovalAlreadyDecided,
                     "a decided request cannot be withdrawn",
                 )
                 .at("status"));
@@ -79,14 +80,14 @@ pub fn review_approval(
     for d in fresh {
         if d.by != ctx.author.user_id {
             return Err(Rejection::new(
-                "approval.decided_for_another",
+                RuleCode::ApprovalDecidedForAnother,
                 "a decision must be made by the user who pushes it",
             )
             .at("decisions"));
         }
         if !ctx.author.roles.contains(&d.role) {
             return Err(Rejection::new(
-                "approval.not_an_approver",
+                RuleCode::ApprovalNotAnApprover,
                 format!("you do not hold the role {}", d.role),
             )
             .at("decisions"));

@@ -5,8 +5,9 @@
 //! location directly and every later check-in at that spot would be "inside".
 
 use super::{Context, Outcome, Rejection};
-use crate::engine::Me;
+use crate::me::Me;
 use crate::record::Customer;
+use crate::rule::RuleCode;
 use crate::scope::OrgTree;
 
 /// Reviews a pushed customer. A new customer may carry the location its creator registered;
@@ -36,7 +37,7 @@ pub fn location_unchanged_unless_managed(
     let manager = tree.manages(author, &before.header);
     if before.location != after.location && !manager {
         return Err(Rejection::new(
-            "customer.location_needs_approval",
+            RuleCode::CustomerLocationNeedsApproval,
             "a customer's location changes only when a manager approves a proposed location",
         )
         .at("location"));
@@ -47,7 +48,7 @@ pub fn location_unchanged_unless_managed(
         && (!manager || new.proposed_by == author.user_id)
     {
         return Err(Rejection::new(
-            "customer.location_decision",
+            RuleCode::CustomerLocationDecision,
             "a proposed location is decided by a manager other than the rep who proposed it",
         )
         .at("location_proposal"));

@@ -21,9 +21,10 @@ use crate::fieldwork::{
 use crate::record::daily_report::ReportState as Lifecycle;
 use crate::record::{AnyRecord, DailyReport, Header, InvalidRecord, Kind, Visit};
 use crate::scope::OrgTree;
-use crate::{GeoPoint, RecordId, Timestamp};
+use crate::{GeoPoint, Timestamp};
 
 use super::{Context, Lookup, Rejection};
+use crate::rule::RuleCode;
 
 /// How far either side of a check-in the judge reads the rep's other visits: a day and a half
 /// covers the whole local day in any zone, the repeat cooldown (at most a day) and the journey
@@ -32,54 +33,6 @@ const NEAR_WINDOW_MS: i64 = 36 * 3_600_000;
 
 /// The most visits read on each side of a check-in (a busy rep makes about a dozen a day).
 const NEAR_PER_SIDE: usize = 24;
-
-/// The rep's live visits whose check-in lies within `window_ms` of `at`, other than `except`:
-/// at most `per_side` on each side of `at`, the nearest in time. The one query both the
-/// phone's and the server's [`Lookup::visits_near`] answer with, over a store's `visits`
-/// projection (read along its per-rep, per-day index).
-pub fn visit_ids_near(
-    conn: &rusqlite::Connection,
-    rep: RecordId,
-    at: Timestamp,
-    window_ms: i64,
-    except: RecordId,
-    per_side: usize,
-) -> crate::Result<Vec<RecordId>> {
-    let (from, until) = (at.plus_millis(-window_ms), at.plus_millis(window_ms));
-    // Local days of any zone lie within a day of the UTC day.
-    let utc_day = |t: Timestamp| crate::LocalDate::from_naive(t.to_utc().date_naive());
-    let (first_day, last_day) = (utc_day(from).pred(), utc_day(until).succ());
-    let limit = i64::try_from(per_side).unwrap_or(i64::MAX);
-    let mut ids = Vec::new();
-    for (sql, low, high) in [
-        (
-            "SELECT id FROM visits
-             WHERE owner_id = ?1 AND local_date BETWEEN ?2 AND ?3 AND deleted = 0
-               AND check_in_at >= ?4 AND check_in_at <= ?5 AND id <> ?6
-             ORDER BY check_in_at DESC, id DESC LIMIT ?7",
-            from,
-            at,
-        ),
-        (
-            "SELECT id FROM visits
-             WHERE owner_id = ?1 AND local_date BETWEEN ?2 AND ?3 AND deleted = 0
-               AND check_in_at > ?4 AND check_in_at <= ?5 AND id <> ?6
-             ORDER BY check_in_at, id LIMIT ?7",
-            at,
-            until,
-        ),
-    ] {
-        let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(
-            rusqlite::params![rep, first_day, last_day, low, high, except, limit],
-            |r| r.get::<_, RecordId>(0),
-        )?;
-        for id in rows {
-            ids.push(id?);
-        }
-    }
-    Ok(ids)
-}
 
 /// Gathers what a visit's check-in is judged on from the record and the records around it.
 ///
@@ -363,13 +316,12 @@ pub fn review_visit_verdict(
             match judge_visit(&facts, visit, settings, reused, ctx.now, Judge::Server) {
                 Ok(v) => (v, Some(ctx.now)),
                 Err(CheckInError::Refused { reason, .. }) => {
-                    return Err(Rejection::new("check_in.refused", reason.to_string())
+                    return Err(Rejection::new(RuleCode::CheckInRefused, reason.to_string())
                         .at("check_in.position"));
                 }
                 Err(e) => {
-                    return Err(
-                        Rejection::new("record.invalid", e.to_string()).at("check_in.position")
-                    );
+                    return Err(Rejection::new(RuleCode::RecordInvalid, e.to_string())
+                        .at("check_in.position"));
                 }
             }
         }
@@ -407,9 +359,11 @@ fn same_report_verdict(held: &ReportVerdict, new: &ReportVerdict) -> bool {
 
 fn lookup_failed(e: crate::Error) -> Rejection {
     match e {
-        crate::Error::Invalid(invalid) => Rejection::new("record.invalid", invalid.to_string()),
+        crate::Error::Invalid(invalid) => {
+            Rejection::new(RuleCode::RecordInvalid, invalid.to_string())
+        }
         other => Rejection::new(
-            "review.unavailable",
+            RuleCode::ReviewUnavailable,
             format!("the record could not be judged now; the push is retried: {other}"),
         ),
     }
@@ -417,7 +371,7 @@ fn lookup_failed(e: crate::Error) -> Rejection {
 
 /// Whether `me` manages the owner of a record: it is someone else's and [`OrgTree::manages`]
 /// holds (a manager does not judge their own report).
-pub fn manages(tree: &OrgTree, me: &crate::engine::Me, header: &Header) -> bool {
+pub fn manages(tree: &OrgTree, me: &crate::me::Me, header: &Header) -> bool {
     header.owner_id != Some(me.user_id) && tree.manages(me, header)
 }
 
@@ -443,7 +397,7 @@ pub fn rejudge_report(
     if before_mark != after.marked_false.as_ref() {
         if !manages(ctx.tree, ctx.author, &after.header) {
             return Err(Rejection::new(
-                "report.false_mark_not_allowed",
+                RuleCode::ReportFalseMarkNotAllowed,
                 "only a manager of the rep can mark a report false or withdraw the mark",
             )
             .at("marked_false"));
@@ -451,14 +405,14 @@ pub fn rejudge_report(
         if let Some(mark) = &after.marked_false {
             if mark.by != ctx.author.user_id {
                 return Err(Rejection::new(
-                    "report.false_mark_author",
+                    RuleCode::ReportFalseMarkAuthor,
                     "a false mark carries the manager who set it",
                 )
                 .at("marked_false.by"));
             }
             if after.state != Lifecycle::Submitted {
                 return Err(Rejection::new(
-                    "report.not_submitted",
+                    RuleCode::ReportNotSubmitted,
                     "only a submitted report can be marked false",
                 )
                 .at("marked_false"));
@@ -472,7 +426,7 @@ pub fn rejudge_report(
             || after.state != Lifecycle::Submitted)
     {
         return Err(Rejection::new(
-            "immutable.report_submission",
+            RuleCode::ImmutableReportSubmission,
             "a submitted report the server has received cannot be withdrawn or resubmitted",
         )
         .at("submitted_at"));
@@ -480,7 +434,7 @@ pub fn rejudge_report(
     let was_missing = before.is_some_and(|b| b.state == Lifecycle::Missing);
     if after.state == Lifecycle::Missing && !was_missing {
         return Err(Rejection::new(
-            "report.missing_is_server_only",
+            RuleCode::ReportMissingIsServerOnly,
             "a report is marked missing by the server once its day has passed",
         )
         .at("state"));
@@ -496,7 +450,7 @@ pub fn rejudge_report(
         Lifecycle::Submitted => {
             let Some(submitted_at) = after.submitted_at else {
                 return Err(Rejection::new(
-                    "record.invalid",
+                    RuleCode::RecordInvalid,
                     "a submitted report needs submitted_at",
                 )
                 .at("submitted_at"));
@@ -553,7 +507,7 @@ pub fn rejudge_report(
             ReportDay::Missing(v) => Some(v),
             ReportDay::Open { .. } | ReportDay::Overdue { .. } => {
                 return Err(Rejection::new(
-                    "report.not_missing_yet",
+                    RuleCode::ReportNotMissingYet,
                     "the report's day has not passed its missing cut-off",
                 )
                 .at("state"));
@@ -574,5 +528,5 @@ fn report_rejection(e: ReportError) -> Rejection {
         ReportError::SubmittedBeforeReportDay { .. } => "submitted_at",
         ReportError::EmptyFalseReason | ReportError::FalseReasonTooLong { .. } => "marked_false",
     };
-    Rejection::new("report.invalid", e.to_string()).at(field)
+    Rejection::new(RuleCode::ReportInvalid, e.to_string()).at(field)
 }

@@ -17,15 +17,16 @@ pub mod customer;
 pub mod fieldwork;
 pub mod opportunity;
 pub mod order;
+pub mod permission;
 pub mod visit;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Me;
 use crate::fieldwork::ClockOffset;
+use crate::me::Me;
 use crate::process::SalesProcess;
-use crate::record::DataScope;
 use crate::record::{AnyRecord, Header, Product, Visit};
+use crate::rule::RuleCode;
 use crate::scope::OrgTree;
 use crate::{RecordId, Result, Timestamp};
 
@@ -34,7 +35,7 @@ use crate::{RecordId, Result, Timestamp};
 #[error("{rule}: {detail}")]
 pub struct Rejection {
     /// Stable, machine-readable code (`scope.not_visible`, `immutable.check_in`, ...).
-    pub rule: String,
+    pub rule: RuleCode,
     /// The field concerned, when there is one (`check_in.position`).
     pub field: Option<String>,
     /// What to tell the user.
@@ -43,9 +44,9 @@ pub struct Rejection {
 
 impl Rejection {
     /// A rejection by `rule`.
-    pub fn new(rule: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn new(rule: RuleCode, detail: impl Into<String>) -> Self {
         Rejection {
-            rule: rule.into(),
+            rule,
             field: None,
             detail: detail.into(),
         }
@@ -58,8 +59,9 @@ impl Rejection {
     }
 }
 
-/// Records the review may read besides the one under review. The server implements it over
-/// its storage, the phone over its local store.
+/// Records the review may read besides the one under review: the facts the rules read.
+/// [`crate::store::Facts`] answers them over any store, the phone's and the server's alike;
+/// tests may answer them from memory.
 pub trait Lookup {
     /// A record by ID, if this storage has it.
     fn record(&self, id: RecordId) -> Result<Option<AnyRecord>>;
@@ -111,20 +113,6 @@ pub enum Known<T> {
     Unknowable,
 }
 
-/// The ID of the live product whose code is `code` (trimmed, ASCII case folded) in a store's
-/// `products` projection: the one query the engine's catalogue and both the phone's and the
-/// server's [`Lookup::product_by_code`] answer with.
-pub fn product_id_by_code(conn: &rusqlite::Connection, code: &str) -> Result<Option<RecordId>> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
-        .prepare_cached(
-            "SELECT id FROM products WHERE trim(code) = ?1 COLLATE NOCASE AND deleted = 0
-             ORDER BY id LIMIT 1",
-        )?
-        .query_row([code.trim()], |r| r.get(0))
-        .optional()?)
-}
-
 /// What the review knows about the push.
 pub struct Context<'a> {
     /// The user whose device pushed.
@@ -154,9 +142,11 @@ pub enum Outcome {
 /// Reviews a pushed record: `before` is the reviewer's copy before the push (`None` for a new
 /// record), `after` the merged result.
 ///
-/// Common checks first (kind and header immutable, data scope before and after, the record's
-/// own validation), with an owned record attributed to its owner's org unit: devices may
-/// leave `org_unit_id` empty or stale, the server derives it. Then the kind's own review.
+/// Common checks first (kind and header immutable, the record readable before the change,
+/// the permission check of every operation the change makes — [`permission::check_change`],
+/// creation and header changes included — and the record's own validation), with an owned
+/// record attributed to its owner's org unit: devices may leave `org_unit_id` empty or stale,
+/// the server derives it. Then the kind's own review.
 pub fn review(
     ctx: &Context<'_>,
     before: Option<&AnyRecord>,
@@ -165,28 +155,32 @@ pub fn review(
     if let Some(before) = before {
         if before.kind() != after.kind() {
             return Err(Rejection::new(
-                "record.kind_changed",
+                RuleCode::RecordKindChanged,
                 format!("a {} cannot become a {}", before.kind(), after.kind()),
             ));
         }
         header_unchanged(before.header(), after.header())?;
-        if !ctx.tree.can_see(ctx.author, before.header()) {
-            return Err(Rejection::new(
-                "scope.not_visible",
-                "the record is outside your data scope",
-            ));
-        }
+    }
+    let grants = permission::Grants::of(ctx.author, ctx.process);
+    let vantage = permission::Vantage::new(ctx.tree, ctx.author);
+    if let Some(before) = before
+        && !grants.covers(
+            &vantage,
+            before.kind(),
+            &crate::process::permissions::Operation::Read,
+            before.header(),
+        )
+    {
+        return Err(Rejection::new(
+            RuleCode::ScopeNotVisible,
+            "the record is outside your data scope",
+        ));
     }
     let mut amended = attributed_to_owner_unit(ctx, after);
     let current = amended.as_ref().unwrap_or(after);
-    if !ctx.tree.can_see(ctx.author, current.header()) {
-        return Err(Rejection::new(
-            "scope.not_visible",
-            "the record would be outside your data scope",
-        ));
-    }
+    permission::check_change(&grants, &vantage, before, current)?;
     if let Err(invalid) = current.validate() {
-        return Err(Rejection::new("record.invalid", invalid.to_string()));
+        return Err(Rejection::new(RuleCode::RecordInvalid, invalid.to_string()));
     }
     let kind_review = match (before, current) {
         (b, AnyRecord::Customer(a)) => customer::review_customer(
@@ -235,15 +229,6 @@ pub fn review(
             };
             amend(fieldwork::rejudge_report(ctx, before, r)?)
         }
-        (_, AnyRecord::Product(_)) => {
-            if !matches!(ctx.author.scope, DataScope::All) {
-                return Err(Rejection::new(
-                    "scope.admin_only",
-                    "only an admin edits the product catalogue",
-                ));
-            }
-            Outcome::Accept
-        }
         _ => Outcome::Accept,
     };
     if let Outcome::Amend(record) = kind_review {
@@ -281,16 +266,19 @@ fn attributed_to_owner_unit(ctx: &Context<'_>, record: &AnyRecord) -> Option<Any
 
 fn header_unchanged(before: &Header, after: &Header) -> std::result::Result<(), Rejection> {
     if before.id != after.id {
-        return Err(Rejection::new("immutable.header", "the record's id cannot change").at("id"));
+        return Err(
+            Rejection::new(RuleCode::ImmutableHeader, "the record's id cannot change").at("id"),
+        );
     }
     if before.created_at != after.created_at {
         return Err(
-            Rejection::new("immutable.header", "the creation time cannot change").at("created_at"),
+            Rejection::new(RuleCode::ImmutableHeader, "the creation time cannot change")
+                .at("created_at"),
         );
     }
     if before.created_by != after.created_by {
         return Err(
-            Rejection::new("immutable.header", "the creator cannot change").at("created_by"),
+            Rejection::new(RuleCode::ImmutableHeader, "the creator cannot change").at("created_by"),
         );
     }
     Ok(())

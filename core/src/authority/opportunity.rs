@@ -12,18 +12,19 @@ use crate::process::{
 };
 use crate::record::Opportunity;
 use crate::record::opportunity::OutcomeKind;
+use crate::rule::RuleCode;
 
 /// The rule code a refused move travels back with.
-pub fn refusal_code(refused: &StageMoveRefused) -> &'static str {
+pub fn refusal_code(refused: &StageMoveRefused) -> RuleCode {
     match refused {
-        StageMoveRefused::UnknownStage { .. } => "stage.unknown",
-        StageMoveRefused::AlreadyThere { .. } => "stage.already_there",
-        StageMoveRefused::Skips { .. } => "stage.skip",
-        StageMoveRefused::AlreadyClosed { .. } => "stage.closed",
-        StageMoveRefused::LeadStage { .. } => "stage.lead_stage",
-        StageMoveRefused::NoOpeningStage => "stage.no_opening_stage",
-        StageMoveRefused::MissingFields { .. } => "stage.required_fields",
-        StageMoveRefused::ReasonRequired { .. } => "stage.reason_required",
+        StageMoveRefused::UnknownStage { .. } => RuleCode::StageUnknown,
+        StageMoveRefused::AlreadyThere { .. } => RuleCode::StageAlreadyThere,
+        StageMoveRefused::Skips { .. } => RuleCode::StageSkip,
+        StageMoveRefused::AlreadyClosed { .. } => RuleCode::StageClosed,
+        StageMoveRefused::LeadStage { .. } => RuleCode::StageLeadStage,
+        StageMoveRefused::NoOpeningStage => RuleCode::StageNoOpeningStage,
+        StageMoveRefused::MissingFields { .. } => RuleCode::StageRequiredFields,
+        StageMoveRefused::ReasonRequired { .. } => RuleCode::StageReasonRequired,
     }
 }
 
@@ -41,7 +42,7 @@ pub fn review_opportunity(
     let held: &[StageChange] = before.map_or(&[], |b| b.stage_history.as_slice());
     if after.stage_history.len() < held.len() || after.stage_history[..held.len()] != *held {
         return Err(Rejection::new(
-            "stage.history_rewritten",
+            RuleCode::StageHistoryRewritten,
             "the stage history cannot be rewritten",
         )
         .at("stage_history"));
@@ -51,7 +52,7 @@ pub fn review_opportunity(
     for change in fresh {
         if change.by != ctx.author.user_id {
             return Err(Rejection::new(
-                "stage.moved_for_another",
+                RuleCode::StageMovedForAnother,
                 "a move must be made by the user who pushes it",
             )
             .at("stage_history"));
@@ -87,7 +88,7 @@ pub fn review_opportunity(
                     check_stage_move(stages, from, &after.fields, &request).map_err(refused)?;
                 if moved.change.kind != change.kind {
                     return Err(Rejection::new(
-                        "stage.kind_mismatch",
+                        RuleCode::StageKindMismatch,
                         format!(
                             "a move to {} is a {}, not a {}",
                             change.to, moved.change.kind, change.kind
@@ -112,7 +113,7 @@ pub fn review_opportunity(
     };
     if !outcome_ok && (!fresh.is_empty() || before.is_none_or(|b| b.outcome != after.outcome)) {
         return Err(Rejection::new(
-            "stage.outcome_mismatch",
+            RuleCode::StageOutcomeMismatch,
             "a won or lost deal carries its outcome and reason, an open one none",
         )
         .at("outcome"));
@@ -125,13 +126,13 @@ pub fn review_opportunity(
         {
             Ok(Some(_)) => {
                 return Err(Rejection::new(
-                    "opportunity.name_taken",
+                    RuleCode::OpportunityNameTaken,
                     "the customer already has an opportunity of this name",
                 )
                 .at("name"));
             }
             Ok(None) => {}
-            Err(e) => return Err(Rejection::new("server.lookup", e.to_string())),
+            Err(e) => return Err(Rejection::new(RuleCode::ServerLookup, e.to_string())),
         }
     }
     Ok(Outcome::Accept)

@@ -13,7 +13,6 @@
 //! order was created to the day after it is reviewed (time zones and a day's drift).
 
 use super::{Context, Known, Outcome, Rejection};
-use crate::engine::product_rules;
 use crate::money::InvalidMoney;
 use crate::process::approval::ApprovalStatus as Standing;
 use crate::process::{
@@ -22,6 +21,7 @@ use crate::process::{
 };
 use crate::record::order::OrderStatus;
 use crate::record::{AnyRecord, Approval, Order};
+use crate::rule::RuleCode;
 use crate::{LocalDate, Zone};
 
 /// The chain the rules require for `order` when its owner holds `owner_roles`.
@@ -72,7 +72,7 @@ pub fn review_order(
             && (b.lines != after.lines || b.total != after.total)
         {
             return Err(Rejection::new(
-                "order.confirmed_immutable",
+                RuleCode::OrderConfirmedImmutable,
                 "the lines of a confirmed order cannot change",
             )
             .at("lines"));
@@ -85,13 +85,13 @@ pub fn review_order(
     check_prices(ctx, after)?;
     let owner_roles = owner_roles(ctx, after)?;
     let needed = needed_approval(ctx.process, after, &owner_roles)
-        .map_err(|e| Rejection::new("order.amount", e.to_string()).at("total"))?;
+        .map_err(|e| Rejection::new(RuleCode::OrderAmount, e.to_string()).at("total"))?;
     let Some(needed) = needed else {
         return Ok(Outcome::Accept);
     };
     let missing = || {
         Rejection::new(
-            "order.approval_required",
+            RuleCode::OrderApprovalRequired,
             format!(
                 "the order needs approval ({}) before it is confirmed",
                 needed.because.join("; ")
@@ -103,13 +103,13 @@ pub fn review_order(
     let approval = match ctx.lookup.record(approval_id) {
         Ok(Some(AnyRecord::Approval(a))) => a,
         Ok(_) => return Err(missing()),
-        Err(e) => return Err(Rejection::new("server.lookup", e.to_string())),
+        Err(e) => return Err(Rejection::new(RuleCode::ServerLookup, e.to_string())),
     };
     if approval_covers(&approval, after, &needed) {
         Ok(Outcome::Accept)
     } else {
         Err(Rejection::new(
-            "order.approval_not_approved",
+            RuleCode::OrderApprovalNotApproved,
             "the order's approval is not approved for this amount and discount",
         )
         .at("approval_id"))
@@ -128,7 +128,7 @@ fn owner_roles(ctx: &Context<'_>, order: &Order) -> Result<Vec<String>, Rejectio
     match ctx.lookup.record(owner) {
         Ok(Some(AnyRecord::UserProfile(p))) => Ok(p.roles.iter().cloned().collect()),
         Ok(_) => Ok(Vec::new()),
-        Err(e) => Err(Rejection::new("server.lookup", e.to_string())),
+        Err(e) => Err(Rejection::new(RuleCode::ServerLookup, e.to_string())),
     }
 }
 
@@ -138,7 +138,7 @@ fn check_prices(ctx: &Context<'_>, order: &Order) -> Result<(), Rejection> {
     let tier = match ctx.lookup.record(order.customer_id) {
         Ok(Some(AnyRecord::Customer(c))) => c.tier,
         Ok(_) => None,
-        Err(e) => return Err(Rejection::new("server.lookup", e.to_string())),
+        Err(e) => return Err(Rejection::new(RuleCode::ServerLookup, e.to_string())),
     };
     let days = pricing_days(order, ctx);
     for (index, line) in order.lines.iter().enumerate() {
@@ -146,15 +146,15 @@ fn check_prices(ctx: &Context<'_>, order: &Order) -> Result<(), Rejection> {
             Ok(Known::Found(p)) => p,
             Ok(Known::Missing) => {
                 return Err(Rejection::new(
-                    "product.unknown",
+                    RuleCode::ProductUnknown,
                     format!("no product {} in the catalogue", line.product_code),
                 )
                 .at(format!("lines[{index}].product_code")));
             }
             Ok(Known::Unknowable) => return Ok(()),
-            Err(e) => return Err(Rejection::new("server.lookup", e.to_string())),
+            Err(e) => return Err(Rejection::new(RuleCode::ServerLookup, e.to_string())),
         };
-        let (rules, list_price) = product_rules(&ctx.process.pricing, &product, tier.as_deref());
+        let (rules, list_price) = product.price_rules(&ctx.process.pricing, tier.as_deref());
         let priced_on = |on: LocalDate| -> Option<OrderLine> {
             price_line(
                 &rules,
@@ -183,7 +183,9 @@ fn check_prices(ctx: &Context<'_>, order: &Order) -> Result<(), Rejection> {
             ),
             None => format!("line {} cannot be priced as sent", line.product_code),
         };
-        return Err(Rejection::new("order.price_mismatch", detail).at(format!("lines[{index}]")));
+        return Err(
+            Rejection::new(RuleCode::OrderPriceMismatch, detail).at(format!("lines[{index}]"))
+        );
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use super::{Context, Rejection};
 use crate::record::Visit;
+use crate::rule::RuleCode;
 
 /// Reviews a pushed visit. `Ok(Some(visit))` amends it, `Ok(None)` accepts it as pushed.
 ///
@@ -25,14 +26,14 @@ pub fn check_in_unchanged(before: &Visit, after: &Visit) -> Result<(), Rejection
     let (b, a) = (&before.check_in, &after.check_in);
     if b.at != a.at {
         return Err(Rejection::new(
-            "immutable.check_in",
+            RuleCode::ImmutableCheckIn,
             "the check-in time cannot change after the check-in",
         )
         .at("check_in.at"));
     }
     if b.position != a.position {
         return Err(Rejection::new(
-            "immutable.check_in",
+            RuleCode::ImmutableCheckIn,
             "the check-in position cannot change after the check-in",
         )
         .at("check_in.position"));
@@ -43,14 +44,14 @@ pub fn check_in_unchanged(before: &Visit, after: &Visit) -> Result<(), Rejection
         || b.recorded_after != a.recorded_after
     {
         return Err(Rejection::new(
-            "immutable.check_in",
+            RuleCode::ImmutableCheckIn,
             "the check-in cannot change after the check-in",
         )
         .at("check_in"));
     }
     if before.customer_id != after.customer_id {
         return Err(Rejection::new(
-            "immutable.check_in",
+            RuleCode::ImmutableCheckIn,
             "the customer of a visit cannot change",
         )
         .at("customer_id"));
@@ -62,7 +63,7 @@ pub fn check_in_unchanged(before: &Visit, after: &Visit) -> Result<(), Rejection
 mod tests {
     use super::*;
     use crate::authority::{Lookup, Outcome, review};
-    use crate::engine::Me;
+    use crate::me::Me;
     use crate::process::SalesProcess;
     use crate::record::{AnyRecord, DataScope, OrgLevel};
     use crate::scope::OrgTree;

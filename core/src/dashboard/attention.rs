@@ -16,6 +16,7 @@ use crate::{Currency, Money, RecordId, Result, Timestamp};
 
 /// The attention list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttentionList {
     /// The last successful sync the list is built from.
     pub data_as_of: Option<Timestamp>,
@@ -41,6 +42,7 @@ pub struct AttentionList {
 
 /// A deal stuck in its stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OverdueOpportunity {
     /// The deal.
     pub opportunity_id: RecordId,
@@ -60,6 +62,7 @@ pub struct OverdueOpportunity {
 
 /// A held lead close to reclaim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeadAtRisk {
     /// The lead.
     pub lead_id: RecordId,
@@ -77,6 +80,7 @@ pub struct LeadAtRisk {
 
 /// A lead the pool took back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReclaimedLead {
     /// The lead.
     pub lead_id: RecordId,
@@ -92,6 +96,7 @@ pub struct ReclaimedLead {
 
 /// An approval waiting for the viewer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitingApproval {
     /// The approval.
     pub approval_id: RecordId,
@@ -115,6 +120,7 @@ pub struct WaitingApproval {
 
 /// An edit the server refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RejectedChange {
     /// The record edited.
     pub record_id: RecordId,

@@ -20,6 +20,7 @@ use crate::{BasisPoints, Currency, Money, RecordId, Result, Timestamp};
 
 /// The funnel dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Funnel {
     /// The last successful sync the numbers are built from.
     pub data_as_of: Option<Timestamp>,
@@ -41,6 +42,7 @@ pub struct Funnel {
 
 /// A stage as configured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageInfo {
     /// The stage key.
     pub key: String,
@@ -53,6 +55,7 @@ pub struct StageInfo {
 
 /// One group's funnel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FunnelRow {
     /// The rep, team or region.
     pub group: Group,
@@ -62,6 +65,7 @@ pub struct FunnelRow {
 
 /// The figures of a funnel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FunnelFigures {
     /// Per stage, in the order of [`Funnel::stages`].
     pub stages: Vec<StageFigures>,
@@ -81,6 +85,7 @@ pub struct FunnelFigures {
 
 /// One stage's figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageFigures {
     /// The stage key.
     pub stage: String,

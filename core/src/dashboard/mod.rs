@@ -41,12 +41,14 @@ pub mod visits;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Me;
+use crate::me::Me;
 use crate::process::SalesProcess;
 use crate::scope::{OrgTree, Visibility};
+use crate::store::StoreRead;
+use crate::store::read::sql;
 use crate::{Currency, Error, LocalDate, RecordId, Result, Timestamp, Zone};
 
 pub use attention::AttentionList;
@@ -66,6 +68,7 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Calendar days from `from` to `to`, both included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawRange")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DateRange {
     /// The first day.
     pub from: LocalDate,
@@ -129,6 +132,7 @@ impl DateRange {
 /// How a dashboard's rows are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum GroupBy {
     /// One row per rep.
     Rep,
@@ -154,8 +158,6 @@ pub struct DashboardRequest {
 pub struct DashboardSettings {
     /// The currency amounts are summed in.
     pub currency: Currency,
-    /// Roles whose holders owe a daily report every day (a day without one is missing).
-    pub reporting_roles: Vec<String>,
     /// A held lead shows on the attention list this many days before the pool takes it back.
     pub reclaim_warning_days: u32,
     /// The most check-in points one page of a map may hold
@@ -169,7 +171,6 @@ impl Default for DashboardSettings {
     fn default() -> Self {
         DashboardSettings {
             currency: Currency::default(),
-            reporting_roles: vec!["sales_rep".to_string()],
             reclaim_warning_days: 3,
             map_point_limit: 5_000,
             attention_limit: 200,
@@ -187,22 +188,18 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    /// The viewer `me`, with the org tree read from the `org_units` projection.
-    pub fn load(conn: &Connection, me: Me) -> Result<Viewer> {
+    /// The viewer `me`, with the org tree `store` holds.
+    pub fn of<S: StoreRead>(store: &S, me: Me) -> Result<Viewer> {
         Ok(Viewer {
             me,
-            tree: OrgTree::load(conn)?,
+            tree: store.org_tree()?,
         })
     }
 }
 
-/// The last successful sync recorded in the store's meta table, if any.
-pub fn last_sync(conn: &Connection) -> Result<Option<Timestamp>> {
-    let bytes: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
-        .query_row([META_LAST_SYNC], |r| r.get(0))
-        .optional()?;
-    match bytes {
+/// The last successful sync recorded in the store's settings, if any.
+pub fn last_sync<S: StoreRead>(store: &S) -> Result<Option<Timestamp>> {
+    match store.meta(META_LAST_SYNC)? {
         None => Ok(None),
         Some(b) => serde_json::from_slice(&b)
             .map(Some)
@@ -216,8 +213,8 @@ pub fn last_sync(conn: &Connection) -> Result<Option<Timestamp>> {
 /// Everything a dashboard is computed from besides the request.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
-    /// A connection to the projection tables (read only).
-    pub conn: &'a Connection,
+    /// The projection tables, read only.
+    pub(crate) conn: &'a Connection,
     /// Who is looking.
     pub viewer: &'a Viewer,
     /// The sales process: stage order, probabilities, time limits, report deadline.
@@ -230,8 +227,95 @@ pub struct Context<'a> {
     pub data_as_of: Option<Timestamp>,
 }
 
+impl<'a> Context<'a> {
+    /// The context of a dashboard over `store`.
+    pub fn new<S: StoreRead>(
+        store: &'a S,
+        viewer: &'a Viewer,
+        process: &'a SalesProcess,
+        settings: &'a DashboardSettings,
+        now: Timestamp,
+        data_as_of: Option<Timestamp>,
+    ) -> Self {
+        Context {
+            conn: sql(store),
+            viewer,
+            process,
+            settings,
+            now,
+            data_as_of,
+        }
+    }
+}
+
+/// Which dashboard, for which days and rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DashboardQuery {
+    /// The sales funnel.
+    Funnel(DashboardRequest),
+    /// Visits, with rows per day or week.
+    Visits(DashboardRequest, Granularity),
+    /// Daily-report compliance.
+    Reports(DashboardRequest),
+    /// Target attainment.
+    Targets(DashboardRequest),
+    /// What needs attention; the range selects reclaimed leads.
+    Attention(DateRange),
+    /// A page of check-in points for the map: days, page size, where the page starts.
+    MapPoints(DateRange, u32, Option<PointCursor>),
+}
+
+/// A computed dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dashboard {
+    /// The sales funnel.
+    Funnel(Funnel),
+    /// Visits.
+    Visits(VisitsDashboard),
+    /// Daily-report compliance.
+    Reports(ReportCompliance),
+    /// Target attainment.
+    Targets(TargetBoard),
+    /// What needs attention.
+    Attention(AttentionList),
+    /// A page of check-in points.
+    MapPoints(MapPoints),
+}
+
+/// Computes `query` for `me` over `store` at `now`, with the tenant's process and the
+/// default settings in its currency; the data is as of `data_as_of`. The server answers the
+/// browser with this over its copy; the phone's engine runs the same dashboards.
+pub fn compute<S: StoreRead>(
+    store: &S,
+    me: Me,
+    query: &DashboardQuery,
+    now: Timestamp,
+    data_as_of: Option<Timestamp>,
+) -> Result<Dashboard> {
+    let viewer = Viewer::of(store, me)?;
+    let process = store.sales_process()?;
+    let settings = DashboardSettings {
+        currency: process.fieldwork.daily_report.currency,
+        ..DashboardSettings::default()
+    };
+    let ctx = Context::new(store, &viewer, &process, &settings, now, data_as_of);
+    Ok(match query {
+        DashboardQuery::Funnel(req) => Dashboard::Funnel(funnel::funnel(&ctx, req)?),
+        DashboardQuery::Visits(req, g) => Dashboard::Visits(visits::visits(&ctx, req, *g)?),
+        DashboardQuery::Reports(req) => Dashboard::Reports(reports::reports(&ctx, req)?),
+        DashboardQuery::Targets(req) => Dashboard::Targets(targets::targets(&ctx, req)?),
+        DashboardQuery::Attention(range) => {
+            Dashboard::Attention(attention::attention(&ctx, *range)?)
+        }
+        DashboardQuery::MapPoints(range, limit, after) => {
+            Dashboard::MapPoints(visits::visit_map_points(&ctx, *range, *limit, *after)?)
+        }
+    })
+}
+
 /// A row's group: a rep, a team or a region.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     /// What people see.
     pub name: String,

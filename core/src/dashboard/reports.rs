@@ -26,6 +26,7 @@ use crate::{Currency, LocalDate, Money, RecordId, Result, Timestamp, Zone};
 
 /// The report-compliance dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportCompliance {
     /// The last successful sync the numbers are built from.
     pub data_as_of: Option<Timestamp>,
@@ -43,6 +44,7 @@ pub struct ReportCompliance {
 
 /// One group's compliance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportRow {
     /// The rep, team or region.
     pub group: Group,
@@ -52,6 +54,7 @@ pub struct ReportRow {
 
 /// Rep-days by how their report complied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportFigures {
     /// Filed before the deadline.
     pub on_time: u64,
@@ -171,10 +174,13 @@ pub fn reports(ctx: &Context<'_>, req: &DashboardRequest) -> Result<ReportCompli
     // day whose cut-off has passed.
     let mut owed: HashMap<RecordId, (LocalDate, LocalDate)> = HashMap::new();
     for (id, m) in &scope.members {
-        let reports = m
-            .roles
-            .iter()
-            .any(|r| ctx.settings.reporting_roles.contains(r));
+        let reports = m.roles.iter().any(|r| {
+            ctx.process
+                .fieldwork
+                .daily_report
+                .reporting_roles
+                .contains(r)
+        });
         if !reports || !m.working {
             continue;
         }

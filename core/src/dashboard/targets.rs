@@ -22,6 +22,7 @@ use crate::{BasisPoints, Currency, LocalDate, Money, RecordId, Result, Timestamp
 
 /// The target dashboard: the leaderboard of one level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetBoard {
     /// The last successful sync the numbers are built from.
     pub data_as_of: Option<Timestamp>,
@@ -39,6 +40,7 @@ pub struct TargetBoard {
 
 /// One target and how far it is met.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetRow {
     /// 1 for the best.
     pub rank: u32,
@@ -46,13 +48,15 @@ pub struct TargetRow {
     pub target_id: RecordId,
     /// The rep, team or region.
     pub subject: Group,
-    /// Month, quarter or year.
+    /// Month, quarter or year (`month`, `quarter`, `year`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub period: PeriodKind,
     /// The period's first day.
     pub period_start: LocalDate,
     /// The day after the period.
     pub period_end: LocalDate,
-    /// What is counted.
+    /// What is counted (`won_amount`, `collected_amount`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub metric: TargetMetric,
     /// The target amount.
     pub target: Money,

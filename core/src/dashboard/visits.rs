@@ -22,6 +22,7 @@ use crate::{Error, LocalDate, RecordId, Result, Timestamp, Zone};
 /// The period each row covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Granularity {
     /// A day.
     Day,
@@ -31,6 +32,7 @@ pub enum Granularity {
 
 /// The visits dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitsDashboard {
     /// The last successful sync the numbers are built from.
     pub data_as_of: Option<Timestamp>,
@@ -48,6 +50,7 @@ pub struct VisitsDashboard {
 
 /// One group in one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitRow {
     /// The rep, team or region.
     pub group: Group,
@@ -59,6 +62,7 @@ pub struct VisitRow {
 
 /// Visit figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitFigures {
     /// Planned visits.
     pub planned: u64,
@@ -108,6 +112,7 @@ impl VisitFigures {
 
 /// One check-in for the map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckInPoint {
     /// The visit.
     pub visit_id: RecordId,
@@ -123,7 +128,9 @@ pub struct CheckInPoint {
     pub lat: f64,
     /// Where the phone said it was.
     pub lon: f64,
-    /// The fence verdict; `None` before judgement.
+    /// The fence verdict (`inside`, `outside`, `cannot_tell`, `unable_to_verify`; a newer
+    /// server may know more); `None` before judgement.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub fence: Option<FenceStatus>,
     /// The suspicion flags' codes.
     pub flags: Vec<String>,
@@ -132,6 +139,7 @@ pub struct CheckInPoint {
 /// Where a page of map points ends: the last point handed out. The next page starts at the
 /// next older check-in, so pages neither skip nor repeat a point while check-ins arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PointCursor {
     /// The check-in time of the last point.
     pub at: Timestamp,
@@ -141,6 +149,7 @@ pub struct PointCursor {
 
 /// One page of check-in points for a map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MapPoints {
     /// The last successful sync the points are read from.
     pub data_as_of: Option<Timestamp>,

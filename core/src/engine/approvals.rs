@@ -7,11 +7,12 @@
 //! shows the outcome that stands.
 
 use super::Engine;
-use super::people::all_of;
 use crate::process::approval::ApprovalStatus as Standing;
 use crate::process::{Decider, Verdict};
 use crate::record::Approval;
 use crate::record::approval::ApprovalStatus;
+use crate::rule::RuleCode;
+use crate::store::StoreRead;
 use crate::{Error, RecordId, Result};
 
 impl Engine {
@@ -25,7 +26,7 @@ impl Engine {
         let approval: Approval = self.store().get(id)?;
         if approval.status == ApprovalStatus::Withdrawn {
             return Err(Error::rule(
-                "approval.withdrawn",
+                RuleCode::ApprovalWithdrawn,
                 "the request was withdrawn",
             ));
         }
@@ -47,7 +48,7 @@ impl Engine {
             comment,
             now,
         )?;
-        self.store_mut().update::<Approval>(id, |a| {
+        self.guarded()?.update::<Approval>(id, |a| {
             a.decisions.push(decision);
             let standing = a.standing();
             a.status = ApprovalStatus::of(&standing);
@@ -61,14 +62,17 @@ impl Engine {
     /// The requester withdraws a pending request.
     pub fn withdraw_approval(&mut self, id: RecordId) -> Result<Approval> {
         let me = self.me().user_id;
-        self.store_mut().update::<Approval>(id, |a| {
+        self.guarded()?.update::<Approval>(id, |a| {
             if a.requester() != me {
                 return Err(Error::NotAllowed(
                     "only the requester withdraws a request".into(),
                 ));
             }
             if a.status != ApprovalStatus::Pending {
-                return Err(Error::rule("approval.decided", "the request is decided"));
+                return Err(Error::rule(
+                    RuleCode::ApprovalDecided,
+                    "the request is decided",
+                ));
             }
             a.status = ApprovalStatus::Withdrawn;
             Ok(())
@@ -79,7 +83,13 @@ impl Engine {
     /// that they did not request.
     pub fn approvals_waiting_for_me(&self) -> Result<Vec<Approval>> {
         let me = self.me().clone();
-        Ok(all_of::<Approval>(self.store())?
+        let pending = self
+            .store()
+            .approvals_in(ApprovalStatus::Pending.as_str())?;
+        Ok(pending
+            .into_iter()
+            .map(|id| self.store().get::<Approval>(id))
+            .collect::<Result<Vec<_>>>()?
             .into_iter()
             .filter(|a| a.status == ApprovalStatus::Pending && a.requester() != me.user_id)
             .filter(|a| match a.standing() {

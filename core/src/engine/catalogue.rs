@@ -7,8 +7,11 @@
 //! breaks and promotions compete with the configuration's, the best one winning as usual.
 
 use super::Engine;
-use crate::process::{LineRequest, OrderLine, PriceRules, ProductFacts, price_line};
+use crate::authority::{Known, Lookup};
+use crate::process::{LineRequest, OrderLine, ProductFacts, price_line};
 use crate::record::{Customer, Kind, Product};
+use crate::rule::RuleCode;
+use crate::store::{Facts, StoreRead};
 use crate::{BasisPoints, Error, LocalDate, RecordId, Result};
 
 /// A priced line and the product it is for.
@@ -26,11 +29,11 @@ impl Engine {
         self.require_admin("edit the catalogue")?;
         if let Some(other) = self.product_by_code(&product.code)? {
             return Err(Error::rule(
-                "product.code_taken",
+                RuleCode::ProductCodeTaken,
                 format!("product code {} is used by {}", product.code, other.name),
             ));
         }
-        self.store_mut().create(product)
+        self.guarded()?.create(product)
     }
 
     /// Changes a product (admins); a new code must be unused.
@@ -40,11 +43,11 @@ impl Engine {
             && other.header.id != product.header.id
         {
             return Err(Error::rule(
-                "product.code_taken",
+                RuleCode::ProductCodeTaken,
                 format!("product code {} is used by {}", product.code, other.name),
             ));
         }
-        self.store_mut().update::<Product>(product.header.id, |p| {
+        self.guarded()?.update::<Product>(product.header.id, |p| {
             *p = product;
             Ok(())
         })
@@ -52,9 +55,10 @@ impl Engine {
 
     /// The live product with `code`, if any.
     pub fn product_by_code(&self, code: &str) -> Result<Option<Product>> {
-        crate::authority::product_id_by_code(self.store().connection(), code)?
-            .map(|id| self.store().get(id))
-            .transpose()
+        Ok(match Facts::new(self.store()).product_by_code(code)? {
+            Known::Found(product) => Some(product),
+            Known::Missing | Known::Unknowable => None,
+        })
     }
 
     /// Prices `quantity` of the product `code` for `customer` on `on`, with the manual
@@ -69,10 +73,10 @@ impl Engine {
     ) -> Result<PriceQuote> {
         let product = self
             .product_by_code(code)?
-            .ok_or_else(|| Error::rule("product.unknown", format!("no product {code}")))?;
+            .ok_or_else(|| Error::rule(RuleCode::ProductUnknown, format!("no product {code}")))?;
         if !product.active {
             return Err(Error::rule(
-                "product.inactive",
+                RuleCode::ProductInactive,
                 format!("{} is no longer sold", product.code),
             ));
         }
@@ -80,8 +84,7 @@ impl Engine {
             Some(k) if k == Kind::Customer.as_str() => self.store().get::<Customer>(customer)?.tier,
             _ => return Err(Error::not_found(Kind::Customer, customer)),
         };
-        let (rules, list_price) =
-            product_rules(&self.process()?.pricing, &product, tier.as_deref());
+        let (rules, list_price) = product.price_rules(&self.process()?.pricing, tier.as_deref());
         let line = price_line(
             &rules,
             &LineRequest {
@@ -100,34 +103,4 @@ impl Engine {
             line,
         })
     }
-}
-
-/// The price rules for one product and the list price to start from.
-pub fn product_rules(
-    config: &PriceRules,
-    product: &Product,
-    tier: Option<&str>,
-) -> (PriceRules, crate::Money) {
-    let mut rules = config.clone();
-    let mut list_price = product.list_price;
-    if let Some(price) = tier.and_then(|t| product.tier_prices.get(t)) {
-        list_price = *price;
-        rules.tiers.retain(|d| Some(d.tier.as_str()) != tier);
-    }
-    for b in &product.volume_breaks {
-        match rules
-            .volume_breaks
-            .iter_mut()
-            .find(|v| v.min_quantity == b.min_quantity)
-        {
-            Some(v) => v.discount = v.discount.max(b.discount),
-            None => rules.volume_breaks.push(b.clone()),
-        }
-    }
-    for p in &product.promotions {
-        let mut p = p.clone();
-        p.products = vec![product.code.clone()];
-        rules.promotions.push(p);
-    }
-    (rules, list_price)
 }

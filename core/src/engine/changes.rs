@@ -93,7 +93,8 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::Zone;
-    use crate::engine::{LeadConversionRequest, Me, NewLead};
+    use crate::engine::{LeadConversionRequest, NewLead};
+    use crate::me::Me;
     use crate::record::DataScope;
     use crate::store::Store;
     use crate::testing;
@@ -170,7 +171,7 @@ mod tests {
         let me = Me {
             user_id: RecordId::new(),
             unit_id: RecordId::new(),
-            roles: vec![],
+            roles: vec!["sales_rep".into()],
             scope: DataScope::Own,
             zone: Zone::SHANGHAI,
         };

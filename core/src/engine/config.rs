@@ -8,6 +8,8 @@
 use super::Engine;
 use crate::process::SalesProcess;
 use crate::record::{Header, ProcessConfig};
+use crate::rule::RuleCode;
+use crate::store::StoreRead;
 use crate::{Error, Result};
 
 impl Engine {
@@ -32,13 +34,14 @@ impl Engine {
                 .map(|p| p.to_string())
                 .collect::<Vec<_>>()
                 .join("; ");
-            return Err(Error::rule("process.invalid", detail));
+            return Err(Error::rule(RuleCode::ProcessInvalid, detail));
         }
         let id = ProcessConfig::id_for(tenant);
         let me = self.me().user_id;
         let now = self.now();
-        let store = self.store_mut();
-        if store.kind_of(id)?.is_some() {
+        let exists = self.store().kind_of(id)?.is_some();
+        let store = self.guarded()?;
+        if exists {
             store.update::<ProcessConfig>(id, |c| {
                 c.revision += 1;
                 c.process = process;
@@ -59,6 +62,6 @@ impl Engine {
     pub fn export_process_toml(&self) -> Result<String> {
         self.process()?
             .to_toml()
-            .map_err(|e| Error::rule("process.export", e.to_string()))
+            .map_err(|e| Error::rule(RuleCode::ProcessExport, e.to_string()))
     }
 }

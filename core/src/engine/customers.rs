@@ -7,13 +7,15 @@
 //! check tells a rep whom to ask for a share without letting them read the customer.
 
 use super::Engine;
-use super::people::{all_of, of_customer};
+use super::people::of_customer;
 use crate::authority::customer::location_unchanged_unless_managed;
 use crate::process::{CustomerRules, OwnershipClaim, OwnershipVerdict, resolve_ownership};
 use crate::record::customer::OwnershipDecision;
 use crate::record::{Contact, Customer, FollowUp, Kind, Opportunity};
-use crate::store::SearchHit;
+use crate::rule::RuleCode;
+use crate::store::StoreRead;
 use crate::store::{DEFAULT_NEAR_THRESHOLD, NearDuplicate};
+use crate::store::{ListFilter, SearchHit};
 use crate::{Error, RecordId, Result, Timestamp};
 
 /// An existing customer found by the duplicate check, with only what the user may read.
@@ -114,7 +116,7 @@ impl Engine {
                 score: existing.score,
             });
         }
-        let created = self.store_mut().create(customer)?;
+        let created = self.guarded()?.create(customer)?;
         Ok((created, check.near))
     }
 
@@ -138,7 +140,7 @@ impl Engine {
                 "only the owner or their manager shares a customer".into(),
             ));
         }
-        self.store_mut().update::<Customer>(id, |c| {
+        self.guarded()?.update::<Customer>(id, |c| {
             if share {
                 c.header.shared_with.insert(with);
             } else {
@@ -162,7 +164,10 @@ impl Engine {
             let c: Customer = self.store().get(*id)?;
             self.require_visible(&c.header)?;
             let rep = c.header.owner_id.ok_or_else(|| {
-                Error::rule("ownership.no_owner", "a contending customer has no owner")
+                Error::rule(
+                    RuleCode::OwnershipNoOwner,
+                    "a contending customer has no owner",
+                )
             })?;
             let first_follow_up_at = of_customer::<FollowUp>(self.store(), *id)?
                 .iter()
@@ -181,7 +186,7 @@ impl Engine {
             });
         }
         let verdict = resolve_ownership(registered_full_name, &claims)
-            .map_err(|e| Error::rule("ownership.undecided", e.to_string()))?;
+            .map_err(|e| Error::rule(RuleCode::OwnershipUndecided, e.to_string()))?;
         let now = self.now();
         let decision = OwnershipDecision {
             rule: verdict.rule.to_string(),
@@ -189,7 +194,7 @@ impl Engine {
             contenders: contenders.to_vec(),
             decided_at: now,
         };
-        self.store_mut().transaction(|tx| {
+        self.guarded()?.transaction(|tx| {
             for id in contenders {
                 tx.update::<Customer>(*id, |c| {
                     c.ownership = Some(decision.clone());
@@ -221,7 +226,7 @@ impl Engine {
     ) -> Result<Customer> {
         let before = self.customer(id)?;
         let (tree, me) = (self.org_tree()?, self.me().clone());
-        self.store_mut().update::<Customer>(id, |c| {
+        self.guarded()?.update::<Customer>(id, |c| {
             edit(c);
             location_unchanged_unless_managed(&tree, &me, &before, c)
                 .map_err(|r| Error::rule(r.rule, r.detail))
@@ -232,7 +237,7 @@ impl Engine {
     pub fn add_contact(&mut self, mut contact: Contact) -> Result<Contact> {
         self.customer(contact.customer_id)?;
         contact.header = self.owned_header(self.now());
-        self.store_mut().create(contact)
+        self.guarded()?.create(contact)
     }
 
     /// Edits a contact of a customer the user may see.
@@ -243,7 +248,7 @@ impl Engine {
     ) -> Result<Contact> {
         let contact: Contact = self.store().get(id)?;
         self.customer(contact.customer_id)?;
-        self.store_mut().update::<Contact>(id, |c| {
+        self.guarded()?.update::<Contact>(id, |c| {
             edit(c);
             Ok(())
         })
@@ -270,9 +275,18 @@ impl Engine {
     /// Every customer on this device the signed-in user may see.
     pub fn visible_customers(&self) -> Result<Vec<Customer>> {
         let tree = self.org_tree()?;
-        Ok(all_of::<Customer>(self.store())?
-            .into_iter()
-            .filter(|c| tree.can_see(self.me(), &c.header))
-            .collect())
+        let rows = self.store().list(&ListFilter {
+            kind: Some(Kind::Customer),
+            limit: Some(usize::MAX >> 1),
+            ..ListFilter::default()
+        })?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let c: Customer = self.store().get(row.id)?;
+            if tree.can_see(self.me(), &c.header) {
+                out.push(c);
+            }
+        }
+        Ok(out)
     }
 }

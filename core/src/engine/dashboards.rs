@@ -14,7 +14,7 @@ use crate::dashboard::{
 impl Engine {
     /// When the data on this device was last brought up to date by a sync; `None` if never.
     pub fn data_as_of(&self) -> Result<Option<Timestamp>> {
-        dashboard::last_sync(self.store().connection())
+        dashboard::last_sync(self.store())
     }
 
     /// The dashboard settings: defaults, with amounts and penalties in the currency of the
@@ -27,18 +27,17 @@ impl Engine {
     }
 
     fn with_dashboard<T>(&self, f: impl FnOnce(&Context<'_>) -> Result<T>) -> Result<T> {
-        let conn = self.store().connection();
-        let viewer = Viewer::load(conn, self.me().clone())?;
+        let viewer = Viewer::of(self.store(), self.me().clone())?;
         let process = self.process()?;
         let settings = self.dashboard_settings()?;
-        let ctx = Context {
-            conn,
-            viewer: &viewer,
-            process: &process,
-            settings: &settings,
-            now: self.now(),
-            data_as_of: self.data_as_of()?,
-        };
+        let ctx = Context::new(
+            self.store(),
+            &viewer,
+            &process,
+            &settings,
+            self.now(),
+            self.data_as_of()?,
+        );
         f(&ctx)
     }
 

@@ -10,6 +10,7 @@ use autosurgeon::Text;
 use crate::record::follow_up::FollowUpMethod;
 use crate::record::{FollowUp, Header, Kind, Lead, Opportunity, RecordRef};
 use crate::store::ListFilter;
+use crate::store::StoreRead;
 use crate::{Error, RecordId, Result, Timestamp};
 
 use super::Engine;
@@ -90,7 +91,7 @@ impl Engine {
             next_step: new.next_step.filter(|s| !s.trim().is_empty()),
             visit_id: new.visit_id,
         };
-        self.store_mut().transaction(|tx| {
+        self.guarded()?.transaction(|tx| {
             let created = tx.create(follow_up)?;
             if new.subject.kind == Kind::Lead {
                 tx.update::<Lead>(new.subject.id, |lead| {

@@ -9,15 +9,14 @@
 use autosurgeon::Text;
 
 use super::Engine;
-use super::people::all_of;
-use crate::process::{LeadRelease, ReleaseCause, RepLoad, check_claim, pick_assignee};
+use crate::process::{ReleaseCause, RepLoad, check_claim, pick_assignee};
 use crate::record::contact::DecisionRole;
 use crate::record::follow_up::FollowUpMethod;
 use crate::record::lead::{LeadConversion, LeadEvent, LeadEventKind, LeadStatus};
-use crate::record::{
-    Contact, Customer, FollowUp, Header, Kind, Lead, Opportunity, RecordRef, UserProfile,
-};
+use crate::record::{Contact, Customer, FollowUp, Header, Kind, Lead, Opportunity, RecordRef};
+use crate::rule::RuleCode;
 use crate::store::ListFilter;
+use crate::store::StoreRead;
 use crate::{Error, Money, RecordId, Result};
 
 /// What a new lead says.
@@ -101,7 +100,7 @@ impl Engine {
             conversion: None,
             notes: Text::default(),
         };
-        self.store_mut().create(lead)
+        self.guarded()?.create(lead)
     }
 
     /// How many open leads `rep` holds, by this device's copy.
@@ -141,20 +140,18 @@ impl Engine {
     pub fn auto_assign_lead(&mut self, lead_id: RecordId, team: RecordId) -> Result<Lead> {
         self.require_manager("assign leads")?;
         let rules = self.process()?.leads;
-        let reps: Vec<UserProfile> = all_of(self.store())?;
         let mut loads = Vec::new();
-        for p in reps
-            .iter()
-            .filter(|p| p.unit_id == team && p.active && p.roles.contains(&"sales_rep".into()))
-        {
-            loads.push(RepLoad {
-                rep: p.header.id,
-                open_leads: self.open_leads_of(p.header.id)?,
-            });
+        for p in self.store().people_of_unit(team)? {
+            if p.active && p.has_role("sales_rep") {
+                loads.push(RepLoad {
+                    rep: p.id,
+                    open_leads: self.open_leads_of(p.id)?,
+                });
+            }
         }
         let rep = pick_assignee(&loads, &rules).ok_or_else(|| {
             Error::rule(
-                "lead.no_assignee",
+                RuleCode::LeadNoAssignee,
                 "no rep of the team can take another lead",
             )
         })?;
@@ -176,7 +173,7 @@ impl Engine {
         let me = self.me().user_id;
         let unit = self.user_profile(rep)?.map(|p| p.unit_id);
         let now = self.now();
-        self.store_mut().update::<Lead>(lead_id, |l| {
+        self.guarded()?.update::<Lead>(lead_id, |l| {
             if l.status == LeadStatus::Converted {
                 return Err(crate::process::ClaimRefused::Converted.into());
             }
@@ -226,7 +223,7 @@ impl Engine {
             next_step: None,
             visit_id: None,
         };
-        self.store_mut().transaction(|tx| {
+        self.guarded()?.transaction(|tx| {
             let follow_up = tx.create(follow_up)?;
             let lead = tx.update::<Lead>(lead_id, |l| {
                 l.last_follow_up_at = Some(now);
@@ -241,13 +238,13 @@ impl Engine {
     pub fn return_lead(&mut self, lead_id: RecordId) -> Result<Lead> {
         let me = self.me().user_id;
         let now = self.now();
-        self.store_mut().update::<Lead>(lead_id, |l| {
+        self.guarded()?.update::<Lead>(lead_id, |l| {
             if l.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
                     "only the rep holding a lead returns it".into(),
                 ));
             }
-            release(l, me, Some(me), now, ReleaseCause::Returned);
+            l.release(me, Some(me), now, ReleaseCause::Returned);
             Ok(())
         })
     }
@@ -299,7 +296,7 @@ impl Engine {
             request.amount,
             Default::default(),
         )?;
-        self.store_mut().transaction(|tx| {
+        self.guarded()?.transaction(|tx| {
             let customer = tx.create(customer)?;
             let contact = match contact {
                 Some(c) => Some(tx.create(c)?),
@@ -330,28 +327,4 @@ impl Engine {
             })
         })
     }
-}
-
-/// Puts a lead back into its team's pool: no owner, the release remembered for the waiting
-/// period. Shared by a rep's return and the server's reclaim.
-pub(crate) fn release(
-    lead: &mut Lead,
-    rep: RecordId,
-    by: Option<RecordId>,
-    at: crate::Timestamp,
-    cause: ReleaseCause,
-) {
-    lead.header.owner_id = None;
-    lead.status = LeadStatus::Pooled;
-    lead.assigned_at = None;
-    lead.events.push(LeadEvent {
-        kind: match cause {
-            ReleaseCause::Reclaimed => LeadEventKind::Reclaimed,
-            _ => LeadEventKind::Returned,
-        },
-        rep_id: Some(rep),
-        by,
-        at,
-    });
-    lead.releases.push(LeadRelease { rep, at, cause });
 }

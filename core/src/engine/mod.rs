@@ -15,20 +15,19 @@ mod catalogue;
 mod changes;
 mod config;
 mod customers;
+mod guard;
 mod leads;
 mod opportunities;
 mod orders;
 mod people;
 mod targets;
 
-pub use catalogue::{PriceQuote, product_rules};
+pub use catalogue::PriceQuote;
 pub use changes::ChangedRecord;
 pub use customers::{DuplicateCheck, DuplicateHit};
-pub(crate) use leads::release as leads_release;
 pub use leads::{ConvertedLead, LeadConversionRequest, NewLead};
 pub use opportunities::{NewOpportunity, StageMoveResult};
 pub use orders::{ConfirmOutcome, NewOrder, NewOrderLine};
-pub use people::manager_of;
 pub use targets::Attainment;
 pub mod follow_ups;
 pub mod plans;
@@ -36,51 +35,20 @@ pub mod reports;
 pub mod tasks;
 pub mod visits;
 
-use serde::{Deserialize, Serialize};
-
 mod dashboards;
 
 use crate::fieldwork::{ClockOffset, FieldworkSettings};
+use crate::me::Me;
 use crate::process::SalesProcess;
-use crate::record::{DataScope, ProcessConfig};
+use crate::record::ProcessConfig;
 use crate::store::Store;
-use crate::{Error, RecordId, Result, Timestamp, Zone};
+use crate::store::StoreRead;
+use crate::{Error, Result, Timestamp};
 
 /// Meta key under which the signed-in user is kept (JSON of [`Me`]).
 pub const META_ME: &str = "engine.me";
 /// Meta key of the last measured device clock offset (JSON of [`ClockOffset`]).
 pub const META_CLOCK_OFFSET: &str = "engine.clock_offset";
-
-/// Who is acting on this device: what the server said at sign-in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
-    /// The user's profile record.
-    pub user_id: RecordId,
-    /// The org unit the user belongs to.
-    pub unit_id: RecordId,
-    /// Role codes (`sales_rep`, `sales_manager`, ...).
-    pub roles: Vec<String>,
-    /// How much of the org the user sees.
-    pub scope: DataScope,
-    /// The user's own time zone: "today" and report deadlines follow it.
-    pub zone: Zone,
-}
-
-impl Me {
-    /// Whether the user's scope reaches beyond their own records (a manager, a director, an
-    /// admin). A scope this version does not know counts as the narrowest.
-    pub fn manages_others(&self) -> bool {
-        matches!(
-            self.scope,
-            DataScope::Subtree | DataScope::Region | DataScope::All
-        )
-    }
-
-    /// Whether the user holds a role.
-    pub fn has_role(&self, code: &str) -> bool {
-        self.roles.iter().any(|r| r == code)
-    }
-}
 
 /// One signed-in user's engine over their local store.
 pub struct Engine {

@@ -3,16 +3,18 @@
 //! with a reason. The server re-checks every move from the history
 //! ([`crate::authority::opportunity`]); the phone checks first so the rep hears it at once.
 
+use crate::authority::Lookup;
+use crate::store::{Facts, StoreRead};
 use autosurgeon::Text;
 
 use super::Engine;
-use super::people::{all_of, of_customer};
 use crate::process::{
     FieldValues, StageMoveRequest, StageOutcome, check_stage_move, open_opportunity,
 };
 use crate::record::approval::ApprovalStatus;
 use crate::record::opportunity::{OpportunityProduct, Outcome, OutcomeKind};
 use crate::record::{Approval, Header, Kind, Opportunity, RecordRef};
+use crate::rule::RuleCode;
 use crate::{Error, LocalDate, Money, RecordId, Result};
 
 /// What a new opportunity says.
@@ -88,26 +90,23 @@ impl Engine {
             }
             .into());
         }
-        self.require_unique_name(new.customer_id, &new.name, None)?;
         let mut o =
             self.new_opportunity_value(new.customer_id, &new.name, new.amount, new.fields)?;
+        self.require_unique_name(o.customer_id, &o.name, o.header.id)?;
         o.expected_close = new.expected_close;
-        self.store_mut().create(o)
+        self.guarded()?.create(o)
     }
 
-    fn require_unique_name(
-        &self,
-        customer: RecordId,
-        name: &str,
-        except: Option<RecordId>,
-    ) -> Result<()> {
-        let taken = of_customer::<Opportunity>(self.store(), customer)?
-            .into_iter()
-            .find(|o| Some(o.header.id) != except && same_name(&o.name, name));
-        match taken {
-            Some(o) => Err(Error::rule(
-                "opportunity.name_taken",
-                format!("the customer already has an opportunity named {}", o.name),
+    /// Refuses a name another live opportunity of the customer has (trimmed, case and width
+    /// folded): the same fact the server's review asks.
+    fn require_unique_name(&self, customer: RecordId, name: &str, except: RecordId) -> Result<()> {
+        match Facts::new(self.store()).opportunity_named(customer, name, except)? {
+            Some(_) => Err(Error::rule(
+                RuleCode::OpportunityNameTaken,
+                format!(
+                    "the customer already has an opportunity named {}",
+                    name.trim()
+                ),
             )),
             None => Ok(()),
         }
@@ -117,9 +116,9 @@ impl Engine {
     pub fn rename_opportunity(&mut self, id: RecordId, name: &str) -> Result<Opportunity> {
         let o: Opportunity = self.store().get(id)?;
         self.require_visible(&o.header)?;
-        self.require_unique_name(o.customer_id, name, Some(id))?;
+        self.require_unique_name(o.customer_id, name, id)?;
         let name = name.trim().to_string();
-        self.store_mut().update::<Opportunity>(id, |o| {
+        self.guarded()?.update::<Opportunity>(id, |o| {
             o.name = name;
             Ok(())
         })
@@ -133,7 +132,7 @@ impl Engine {
     ) -> Result<Opportunity> {
         let o: Opportunity = self.store().get(id)?;
         self.require_visible(&o.header)?;
-        self.store_mut().update::<Opportunity>(id, |o| {
+        self.guarded()?.update::<Opportunity>(id, |o| {
             o.fields.extend(values);
             Ok(())
         })
@@ -160,7 +159,7 @@ impl Engine {
                 _ => return Err(Error::not_found(Kind::Product, p.product_id)),
             }
         }
-        self.store_mut().update::<Opportunity>(id, |o| {
+        self.guarded()?.update::<Opportunity>(id, |o| {
             o.products = products;
             Ok(())
         })
@@ -189,7 +188,12 @@ impl Engine {
         let moved = check_stage_move(&process.stages, &o.stage, &o.fields, &request)?;
         if !moved.approvals.is_empty() {
             let rule = stage_approval_rule(to);
-            let existing = all_of::<Approval>(self.store())?
+            let existing = self
+                .store()
+                .approvals_of(id)?
+                .into_iter()
+                .map(|a| self.store().get::<Approval>(a))
+                .collect::<Result<Vec<_>>>()?
                 .into_iter()
                 .filter(|a| a.subject.id == id && a.rule == rule)
                 .filter(|a| a.status != ApprovalStatus::Withdrawn)
@@ -214,7 +218,10 @@ impl Engine {
                     )
                     .map_err(super::people::money_error("amount"))?;
                     let Some(chain) = chain else {
-                        return Err(Error::rule("stage.approval", "no approver for the stage"));
+                        return Err(Error::rule(
+                            RuleCode::StageApproval,
+                            "no approver for the stage",
+                        ));
                     };
                     let approval = Approval {
                         header: self.owned_header(now),
@@ -231,7 +238,7 @@ impl Engine {
                         status: ApprovalStatus::Pending,
                         decided_at: None,
                     };
-                    let approval = self.store_mut().create(approval)?;
+                    let approval = self.guarded()?.create(approval)?;
                     return Ok(StageMoveResult::AwaitingApproval(Box::new(approval)));
                 }
             }
@@ -247,7 +254,7 @@ impl Engine {
                 reason: moved.change.reason.clone().unwrap_or_default(),
                 at: now,
             });
-        let updated = self.store_mut().update::<Opportunity>(id, |o| {
+        let updated = self.guarded()?.update::<Opportunity>(id, |o| {
             o.stage = moved.change.to.clone();
             o.stage_history.push(moved.change);
             o.outcome = outcome;
@@ -262,20 +269,26 @@ impl Engine {
     pub fn overdue_opportunities(&self) -> Result<Vec<crate::jobs::StageReminder>> {
         let process = self.process()?;
         let tree = self.org_tree()?;
-        let units: Vec<crate::record::OrgUnit> = all_of(self.store())?;
-        let profiles: Vec<crate::record::UserProfile> = all_of(self.store())?;
-        let opportunities: Vec<Opportunity> = all_of::<Opportunity>(self.store())?
+        let mut opportunities = Vec::new();
+        for id in self.store().open_opportunities()? {
+            let o: Opportunity = self.store().get(id)?;
+            if tree.can_see(self.me(), &o.header) {
+                opportunities.push(o);
+            }
+        }
+        let units: std::collections::HashMap<RecordId, RecordId> = self
+            .store()
+            .people()?
             .into_iter()
-            .filter(|o| tree.can_see(self.me(), &o.header))
+            .map(|p| (p.id, p.unit_id))
             .collect();
         let me = self.me().clone();
         let manager = |user: RecordId| {
-            let unit = profiles
-                .iter()
-                .find(|p| p.header.id == user)
-                .map(|p| p.unit_id)
+            let unit = units
+                .get(&user)
+                .copied()
                 .or((user == me.user_id).then_some(me.unit_id))?;
-            super::people::manager_of(&tree, &units, user, unit)
+            tree.manager_of(user, unit)
         };
         Ok(crate::jobs::overdue_stages(
             &opportunities,
@@ -284,9 +297,4 @@ impl Engine {
             self.now(),
         ))
     }
-}
-
-/// Whether two opportunity names are the same for uniqueness: trimmed, case folded.
-pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    crate::dedup::fold_width_and_case(a.trim()) == crate::dedup::fold_width_and_case(b.trim())
 }

@@ -12,6 +12,8 @@ use crate::process::ApprovalChain;
 use crate::record::approval::ApprovalStatus;
 use crate::record::order::{DeliveryStatus, OrderStatus, Payment};
 use crate::record::{Approval, Header, Kind, Order, RecordRef};
+use crate::rule::RuleCode;
+use crate::store::StoreRead;
 use crate::{BasisPoints, Error, LocalDate, Money, RecordId, Result, Timestamp};
 
 /// One line asked for.
@@ -83,7 +85,7 @@ impl Engine {
         let me = self.me().user_id;
         let mut header = Header::new(me, self.now());
         header.org_unit_id = Some(self.me().unit_id);
-        self.store_mut().create(Order {
+        self.guarded()?.create(Order {
             header,
             customer_id: new.customer_id,
             opportunity_id: new.opportunity_id,
@@ -128,7 +130,10 @@ impl Engine {
             return Ok(ConfirmOutcome::Confirmed(Box::new(order)));
         }
         if order.status == OrderStatus::Cancelled {
-            return Err(Error::rule("order.cancelled", "the order was cancelled"));
+            return Err(Error::rule(
+                RuleCode::OrderCancelled,
+                "the order was cancelled",
+            ));
         }
         let now = self.now();
         if let Some(chain) = self.order_approval_needed(&order)? {
@@ -143,7 +148,7 @@ impl Engine {
                 }
                 Some(a) if a.status == ApprovalStatus::Rejected => {
                     return Err(Error::rule(
-                        "order.approval_rejected",
+                        RuleCode::OrderApprovalRejected,
                         "the order's approval was rejected; change the order and ask again",
                     ));
                 }
@@ -163,7 +168,7 @@ impl Engine {
                         status: ApprovalStatus::Pending,
                         decided_at: None,
                     };
-                    let approval = self.store_mut().transaction(|tx| {
+                    let approval = self.guarded()?.transaction(|tx| {
                         let approval = tx.create(approval)?;
                         tx.update::<Order>(id, |o| {
                             o.status = OrderStatus::PendingApproval;
@@ -176,7 +181,7 @@ impl Engine {
                 }
             }
         }
-        let order = self.store_mut().update::<Order>(id, |o| {
+        let order = self.guarded()?.update::<Order>(id, |o| {
             o.status = OrderStatus::Confirmed;
             o.confirmed_at = Some(now);
             Ok(())
@@ -196,7 +201,7 @@ impl Engine {
         self.require_visible(&order.header)?;
         if order.status != OrderStatus::Confirmed {
             return Err(Error::rule(
-                "order.not_confirmed",
+                RuleCode::OrderNotConfirmed,
                 "payments are collected on confirmed orders",
             ));
         }
@@ -206,7 +211,7 @@ impl Engine {
                 detail: format!("a payment is a positive amount in {}", order.total.currency),
             });
         }
-        self.store_mut().update::<Order>(id, |o| {
+        self.guarded()?.update::<Order>(id, |o| {
             o.payments.push(Payment {
                 id: RecordId::new(),
                 amount,
@@ -224,11 +229,11 @@ impl Engine {
         self.require_visible(&order.header)?;
         if order.status != OrderStatus::Confirmed {
             return Err(Error::rule(
-                "order.not_confirmed",
+                RuleCode::OrderNotConfirmed,
                 "only a confirmed order is delivered",
             ));
         }
-        self.store_mut().update::<Order>(id, |o| {
+        self.guarded()?.update::<Order>(id, |o| {
             o.delivery = delivery;
             Ok(())
         })

@@ -4,32 +4,11 @@
 
 use super::Engine;
 use crate::money::InvalidMoney;
-use crate::record::{DataScope, Header, Kind, OrgUnit, Record, UserProfile};
+use crate::record::{DataScope, Header, Kind, Record, UserProfile};
 use crate::scope::OrgTree;
+use crate::store::StoreRead;
 use crate::store::{ListFilter, Store};
 use crate::{Error, RecordId, Result};
-
-/// Every live record of one kind in the store, hydrated.
-pub(crate) fn all_of<R: Record>(store: &Store) -> Result<Vec<R>> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    loop {
-        let page = store.list(&ListFilter {
-            kind: Some(R::KIND),
-            limit: Some(500),
-            offset,
-            ..ListFilter::default()
-        })?;
-        let n = page.len();
-        for row in page {
-            out.push(store.get::<R>(row.id)?);
-        }
-        if n < 500 {
-            return Ok(out);
-        }
-        offset += n;
-    }
-}
 
 /// Live records of one kind about one customer.
 pub(crate) fn of_customer<R: Record>(store: &Store, customer: RecordId) -> Result<Vec<R>> {
@@ -53,27 +32,10 @@ pub(crate) fn money_error(field: &'static str) -> impl Fn(InvalidMoney) -> Error
     }
 }
 
-/// The manager of `user` in `units`: the head of the user's unit, or of the nearest unit
-/// above when the user heads their own.
-pub fn manager_of(
-    tree: &OrgTree,
-    units: &[OrgUnit],
-    user: RecordId,
-    unit: RecordId,
-) -> Option<RecordId> {
-    tree.ancestors(unit).into_iter().find_map(|u| {
-        units
-            .iter()
-            .find(|x| x.header.id == u)
-            .and_then(|x| x.manager_id)
-            .filter(|m| *m != user)
-    })
-}
-
 impl Engine {
     /// The org tree as synced to this device.
     pub fn org_tree(&self) -> Result<OrgTree> {
-        OrgTree::load(self.store().connection())
+        self.store().org_tree()
     }
 
     /// A user's profile, if synced.
@@ -91,8 +53,7 @@ impl Engine {
             None if user == self.me().user_id => self.me().unit_id,
             None => return Ok(None),
         };
-        let units: Vec<OrgUnit> = all_of(self.store())?;
-        Ok(manager_of(&OrgTree::from_units(&units), &units, user, unit))
+        Ok(self.org_tree()?.manager_of(user, unit))
     }
 
     /// Whether the signed-in user may see a record with this header.

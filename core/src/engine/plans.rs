@@ -5,6 +5,7 @@ use crate::fieldwork::{ActualVisit, PlanVsActual, compare_plan};
 use crate::record::visit_plan::PlannedVisit;
 use crate::record::{Header, Kind, UserProfile, VisitPlan};
 use crate::store::ListFilter;
+use crate::store::StoreRead;
 use crate::{Error, LocalDate, RecordId, Result};
 
 use super::Engine;
@@ -51,7 +52,7 @@ impl Engine {
             }
         }
         match self.plan_for(rep, date)? {
-            Some(plan) => self.store_mut().update::<VisitPlan>(plan.header.id, |p| {
+            Some(plan) => self.guarded()?.update::<VisitPlan>(plan.header.id, |p| {
                 p.items = items;
                 p.planned_by = me.user_id;
                 if rep != me.user_id {
@@ -66,7 +67,7 @@ impl Engine {
                 if rep != me.user_id {
                     header.shared_with.insert(me.user_id);
                 }
-                self.store_mut().create(VisitPlan {
+                self.guarded()?.create(VisitPlan {
                     header,
                     date,
                     zone,

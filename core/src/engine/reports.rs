@@ -23,9 +23,11 @@ use crate::record::{
 };
 use crate::scope::OrgTree;
 use crate::store::ListFilter;
+use crate::store::StoreRead;
 use crate::{Error, LocalDate, RecordId, Result, Timestamp, Zone};
 
 use super::Engine;
+use crate::rule::RuleCode;
 
 /// The longest comment kept, in characters.
 pub const MAX_COMMENT_CHARS: usize = 2_000;
@@ -61,9 +63,9 @@ pub(crate) fn day_window(date: LocalDate, zone: &Zone) -> (Timestamp, Timestamp)
 
 fn report_rule(e: ReportError) -> Error {
     let rule = match e {
-        ReportError::SubmittedBeforeReportDay { .. } => "report.before_its_day",
-        ReportError::EmptyFalseReason => "report.reason_required",
-        ReportError::FalseReasonTooLong { .. } => "report.reason_too_long",
+        ReportError::SubmittedBeforeReportDay { .. } => RuleCode::ReportBeforeItsDay,
+        ReportError::EmptyFalseReason => RuleCode::ReportReasonRequired,
+        ReportError::FalseReasonTooLong { .. } => RuleCode::ReportReasonTooLong,
     };
     Error::rule(rule, e.to_string())
 }
@@ -111,7 +113,7 @@ impl Engine {
             marked_false: None,
             verdict: None,
         };
-        self.store_mut().create(report)
+        self.guarded()?.create(report)
     }
 
     /// `rep`'s report for `date`, if this device holds one (the earliest, when two devices
@@ -161,13 +163,13 @@ impl Engine {
             }
         }
         let me = self.me().user_id;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if r.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed("only the rep edits their report".into()));
             }
             if r.state != ReportState::Draft {
                 return Err(Error::rule(
-                    "report.not_draft",
+                    RuleCode::ReportNotDraft,
                     "a submitted report is no longer edited",
                 ));
             }
@@ -193,7 +195,7 @@ impl Engine {
         let now = self.now();
         let clock = self.clock_offset()?;
         let me = self.me().user_id;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if r.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
                     "only the rep submits their report".into(),
@@ -201,7 +203,7 @@ impl Engine {
             }
             if r.state != ReportState::Draft {
                 return Err(Error::rule(
-                    "report.not_draft",
+                    RuleCode::ReportNotDraft,
                     format!("the report is {} already", r.state),
                 ));
             }
@@ -249,7 +251,7 @@ impl Engine {
         }
         let (me, now) = (self.me().clone(), self.now());
         let tree = OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
                     "only a manager of the rep comments on a report".into(),
@@ -269,7 +271,7 @@ impl Engine {
     pub fn mark_report_read(&mut self, id: RecordId) -> Result<DailyReport> {
         let me = self.me().clone();
         let tree = OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
                     "only a manager of the rep marks a report read".into(),
@@ -286,7 +288,7 @@ impl Engine {
         let (me, now) = (self.me().clone(), self.now());
         let mark = FalseMark::new(me.user_id, now, reason).map_err(report_rule)?;
         let tree = OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<DailyReport>(id, |r| {
+        self.guarded()?.update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
                     "only a manager of the rep marks a report false".into(),
@@ -295,7 +297,7 @@ impl Engine {
             let Some(submitted_at) = r.submitted_at.filter(|_| r.state == ReportState::Submitted)
             else {
                 return Err(Error::rule(
-                    "report.not_submitted",
+                    RuleCode::ReportNotSubmitted,
                     "only a submitted report can be marked false",
                 ));
             };

@@ -6,13 +6,15 @@
 //! explanation, so a rep can check every yuan.
 
 use super::Engine;
-use super::people::{all_of, money_error};
+use super::people::money_error;
 use crate::process::{
     CommissionStatement, DealFacts, SalesBasis, achieved, attainment, commission,
 };
 use crate::record::order::OrderStatus;
 use crate::record::target::{TargetMetric, TargetSubject};
-use crate::record::{Order, Target, UserProfile};
+use crate::record::{Order, Target};
+use crate::rule::RuleCode;
+use crate::store::StoreRead;
 use crate::{BasisPoints, Error, LocalDate, Money, RecordId, Result, Zone};
 
 /// Where a target stands.
@@ -30,20 +32,28 @@ impl Engine {
     /// Sets a target for a rep, team or region (managers).
     pub fn set_target(&mut self, target: Target) -> Result<Target> {
         self.require_manager("set targets")?;
-        self.store_mut().create(target)
+        self.guarded()?.create(target)
     }
 
     /// The deals of the reps `reps` as the commission rules see them: their confirmed orders.
     fn deals_of(&self, reps: &dyn Fn(RecordId) -> bool) -> Result<Vec<DealFacts>> {
-        let profiles: Vec<UserProfile> = all_of(self.store())?;
+        let zones: std::collections::HashMap<RecordId, Zone> = self
+            .store()
+            .people()?
+            .into_iter()
+            .map(|p| (p.id, p.zone))
+            .collect();
         let zone_of = |rep: RecordId| -> Zone {
-            profiles
-                .iter()
-                .find(|p| p.header.id == rep)
-                .map(|p| p.zone.clone())
+            zones
+                .get(&rep)
+                .cloned()
                 .unwrap_or_else(|| self.me().zone.clone())
         };
-        Ok(all_of::<Order>(self.store())?
+        let confirmed = self.store().orders_in(OrderStatus::Confirmed.as_str())?;
+        Ok(confirmed
+            .into_iter()
+            .map(|id| self.store().get::<Order>(id))
+            .collect::<Result<Vec<_>>>()?
             .into_iter()
             .filter(|o| o.status == OrderStatus::Confirmed)
             .filter_map(|o| {
@@ -72,20 +82,24 @@ impl Engine {
         let target: Target = self.store().get(target_id)?;
         self.require_visible(&target.header)?;
         let tree = self.org_tree()?;
-        let profiles: Vec<UserProfile> = all_of(self.store())?;
+        let units: std::collections::HashMap<RecordId, RecordId> = self
+            .store()
+            .people()?
+            .into_iter()
+            .map(|p| (p.id, p.unit_id))
+            .collect();
         let subject = target.subject_id;
         let in_unit = |rep: RecordId| {
-            profiles
-                .iter()
-                .find(|p| p.header.id == rep)
-                .is_some_and(|p| tree.is_within(p.unit_id, subject))
+            units
+                .get(&rep)
+                .is_some_and(|unit| tree.is_within(*unit, subject))
         };
         let deals = match target.subject {
             TargetSubject::Rep => self.deals_of(&|rep| rep == subject)?,
             TargetSubject::Team | TargetSubject::Region => self.deals_of(&in_unit)?,
             TargetSubject::Other(ref s) => {
                 return Err(Error::rule(
-                    "target.unknown_subject",
+                    RuleCode::TargetUnknownSubject,
                     format!("this version cannot count a target for `{s}`"),
                 ));
             }
@@ -122,7 +136,12 @@ impl Engine {
             SalesBasis::Collected => TargetMetric::CollectedAmount,
             _ => TargetMetric::WonAmount,
         };
-        let target = all_of::<Target>(self.store())?
+        let target = self
+            .store()
+            .targets_of(rep)?
+            .into_iter()
+            .map(|id| self.store().get::<Target>(id))
+            .collect::<Result<Vec<_>>>()?
             .into_iter()
             .filter(|t| t.subject == TargetSubject::Rep && t.subject_id == rep)
             .filter(|t| t.as_period() == period && t.metric == metric)

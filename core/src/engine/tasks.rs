@@ -12,9 +12,11 @@ use rusqlite::params;
 use crate::record::task::{Postponement, TaskKind, TaskStatus};
 use crate::record::visit_plan::PlannedVisit;
 use crate::record::{Header, RecordRef, Task, UserProfile};
+use crate::store::StoreRead;
 use crate::{Error, LocalDate, RecordId, Result, Timestamp};
 
 use super::Engine;
+use crate::rule::RuleCode;
 
 /// The longest rejection reason kept, in characters.
 pub const MAX_REJECT_REASON_CHARS: usize = 500;
@@ -111,13 +113,13 @@ impl Engine {
             postponements: Vec::new(),
             related: new.related,
         };
-        self.store_mut().create(task)
+        self.guarded()?.create(task)
     }
 
     /// The assignee accepts a task someone gave them.
     pub fn accept_task(&mut self, id: RecordId) -> Result<Task> {
         let me = self.me().user_id;
-        self.store_mut().update::<Task>(id, |t| {
+        self.guarded()?.update::<Task>(id, |t| {
             answerable(t, me)?;
             t.status = TaskStatus::Open;
             Ok(())
@@ -129,7 +131,7 @@ impl Engine {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(Error::rule(
-                "task.reason_required",
+                RuleCode::TaskReasonRequired,
                 "a rejection needs a reason",
             ));
         }
@@ -141,7 +143,7 @@ impl Engine {
             });
         }
         let me = self.me().user_id;
-        self.store_mut().update::<Task>(id, |t| {
+        self.guarded()?.update::<Task>(id, |t| {
             answerable(t, me)?;
             t.status = TaskStatus::Rejected;
             t.reject_reason = Some(reason.to_string());
@@ -152,11 +154,11 @@ impl Engine {
     /// The assignee completes an open task.
     pub fn complete_task(&mut self, id: RecordId) -> Result<Task> {
         let (me, now) = (self.me().user_id, self.now());
-        self.store_mut().update::<Task>(id, |t| {
+        self.guarded()?.update::<Task>(id, |t| {
             assignee_only(t, me)?;
             if t.status != TaskStatus::Open {
                 return Err(Error::rule(
-                    "task.not_open",
+                    RuleCode::TaskNotOpen,
                     format!("a {} task cannot be completed; accept it first", t.status),
                 ));
             }
@@ -172,15 +174,15 @@ impl Engine {
         let (me, now) = (self.me().user_id, self.now());
         if to <= now {
             return Err(Error::rule(
-                "task.postpone_to_past",
+                RuleCode::TaskPostponeToPast,
                 format!("{to} is not in the future"),
             ));
         }
-        self.store_mut().update::<Task>(id, |t| {
+        self.guarded()?.update::<Task>(id, |t| {
             assignee_only(t, me)?;
             if !is_active(&t.status) {
                 return Err(Error::rule(
-                    "task.not_open",
+                    RuleCode::TaskNotOpen,
                     format!("a {} task cannot be postponed", t.status),
                 ));
             }
@@ -213,7 +215,7 @@ impl Engine {
                 "only who gave a task deletes it; the assignee rejects it".into(),
             ));
         }
-        self.store_mut().delete(id, Some(me), None)
+        self.guarded()?.delete(id, Some(me), None)
     }
 
     /// The signed-in user's day (`date` in their own zone): schedule entries, tasks due and
@@ -298,7 +300,7 @@ fn assignee_only(t: &Task, me: RecordId) -> Result<()> {
         return Err(Error::NotAllowed("only the assignee acts on a task".into()));
     }
     if t.header.is_deleted() {
-        return Err(Error::rule("task.deleted", "the task was deleted"));
+        return Err(Error::rule(RuleCode::TaskDeleted, "the task was deleted"));
     }
     Ok(())
 }
@@ -307,7 +309,7 @@ fn answerable(t: &Task, me: RecordId) -> Result<()> {
     assignee_only(t, me)?;
     if t.status != TaskStatus::Proposed {
         return Err(Error::rule(
-            "task.not_proposed",
+            RuleCode::TaskNotProposed,
             format!("the task is {} already", t.status),
         ));
     }

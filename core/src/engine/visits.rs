@@ -2,24 +2,27 @@
 //!
 //! The phone judges a check-in at once, offline, with exactly the code the server runs on
 //! receipt ([`crate::authority::fieldwork`]), reading the records around it through the same
-//! [`Lookup`] the server implements over its storage. So what the rep sees on the spot is what
-//! the manager will see, unless the phone was lying; then the server's verdict replaces it.
+//! [`Lookup`] ([`Facts`]) the server's review reads over its copy. So what the rep sees on the
+//! spot is what the manager will see, unless the phone was lying; then the server's verdict
+//! replaces it.
 
 use autosurgeon::Text;
 
-use crate::authority::fieldwork::{AfterCheckIn, add_visit_flags, check_in_facts, visit_ids_near};
-use crate::authority::{Known, Lookup};
+use crate::authority::Lookup;
+use crate::authority::fieldwork::{AfterCheckIn, add_visit_flags, check_in_facts};
 use crate::fieldwork::{
     CheckFlag, CheckInError, CheckInVerdict, DevicePosition, FenceMode, FlagKind, Judge,
     ProposalError, RefusalReason, judge_check_in,
 };
 use crate::record::customer::{LocationProposal, ProposalStatus};
 use crate::record::visit::{AttachmentRef, CheckIn, CheckOut};
-use crate::record::{AnyRecord, Customer, Header, Kind, Product, Visit, VisitPlan};
-use crate::store::{ListFilter, Store};
+use crate::record::{Customer, Header, Kind, Visit, VisitPlan};
+use crate::store::StoreRead;
+use crate::store::{Facts, ListFilter};
 use crate::{Error, RecordId, Result, Timestamp};
 
 use super::Engine;
+use crate::rule::RuleCode;
 
 /// The longest visit note kept, in characters.
 pub const MAX_NOTE_CHARS: usize = 10_000;
@@ -47,56 +50,11 @@ pub struct CheckedIn {
 }
 
 /// The rule codes of a hard-mode refusal, for the app to act on.
-pub fn refusal_rule(reason: &RefusalReason) -> &'static str {
+pub fn refusal_rule(reason: &RefusalReason) -> RuleCode {
     match reason {
-        RefusalReason::OutsideGeofence { .. } => "geofence.outside",
-        RefusalReason::AccuracyTooPoor { .. } => "geofence.poor_accuracy",
-        RefusalReason::MockLocation => "geofence.mock_location",
-    }
-}
-
-/// The rules' view of the local store: the same questions the server answers over its own.
-pub struct StoreLookup<'a>(pub &'a Store);
-
-impl Lookup for StoreLookup<'_> {
-    fn record(&self, id: RecordId) -> Result<Option<AnyRecord>> {
-        match self.0.get_any(id) {
-            Ok(r) => Ok(Some(r)),
-            Err(Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn visits_near(
-        &self,
-        rep: RecordId,
-        at: Timestamp,
-        window_ms: i64,
-        except: RecordId,
-        per_side: usize,
-    ) -> Result<Vec<Visit>> {
-        visit_ids_near(self.0.connection(), rep, at, window_ms, except, per_side)?
-            .into_iter()
-            .map(|id| self.0.get::<Visit>(id))
-            .collect()
-    }
-
-    fn visits_with_photo(&self, sha256: &str) -> Result<Option<Vec<RecordId>>> {
-        let mut stmt = self.0.connection().prepare_cached(
-            "SELECT p.visit_id FROM visit_photos p JOIN visits v ON v.id = p.visit_id
-             WHERE p.sha256 = ?1 AND v.deleted = 0",
-        )?;
-        let rows = stmt.query_map([sha256], |r| r.get(0))?;
-        Ok(Some(rows.collect::<rusqlite::Result<_>>()?))
-    }
-
-    fn product_by_code(&self, code: &str) -> Result<Known<Product>> {
-        Ok(
-            match crate::authority::product_id_by_code(self.0.connection(), code)? {
-                Some(id) => Known::Found(self.0.get(id)?),
-                None => Known::Missing,
-            },
-        )
+        RefusalReason::OutsideGeofence { .. } => RuleCode::GeofenceOutside,
+        RefusalReason::AccuracyTooPoor { .. } => RuleCode::GeofencePoorAccuracy,
+        RefusalReason::MockLocation => RuleCode::GeofenceMockLocation,
     }
 }
 
@@ -122,7 +80,7 @@ impl Engine {
         let customer: Customer = self.store().get(request.customer_id)?;
         if customer.header.is_deleted() {
             return Err(Error::rule(
-                "visit.customer_deleted",
+                RuleCode::VisitCustomerDeleted,
                 "the customer was deleted; a visit cannot be recorded against it",
             ));
         }
@@ -131,7 +89,7 @@ impl Engine {
             p.check(Kind::Visit)?;
             if u64::try_from(p.size).unwrap_or(u64::MAX) > settings_max {
                 return Err(Error::rule(
-                    "attachment.too_large",
+                    RuleCode::AttachmentTooLarge,
                     format!(
                         "a photo of {} bytes is over the {settings_max} limit",
                         p.size
@@ -153,7 +111,7 @@ impl Engine {
             verdict: None,
             received_at: None,
         };
-        let lookup = StoreLookup(self.store());
+        let lookup = Facts::new(self.store());
         let facts = check_in_facts(&lookup, &visit, &settings, None)?;
         let reused = reused_photo(&lookup, &visit)?;
         let judgement = match judge_check_in(&facts, &settings, now, Judge::Device) {
@@ -184,7 +142,7 @@ impl Engine {
                     .is_none_or(|p| p.status != ProposalStatus::Pending)
         });
         let proposed_location = propose.is_some();
-        let visit = self.store_mut().transaction(|tx| {
+        let visit = self.guarded()?.transaction(|tx| {
             let visit = tx.create(visit)?;
             if let Some(p) = propose {
                 tx.update::<Customer>(request.customer_id, |c| {
@@ -226,7 +184,7 @@ impl Engine {
             verdict: None,
             received_at: None,
         };
-        let facts = check_in_facts(&StoreLookup(self.store()), &visit, &settings, None)?;
+        let facts = check_in_facts(&Facts::new(self.store()), &visit, &settings, None)?;
         match judge_check_in(&facts, &settings, now, Judge::Device) {
             Ok(j) => Ok((j.verdict, None)),
             Err(CheckInError::Refused { reason, verdict }) => Ok((*verdict, Some(reason))),
@@ -259,7 +217,7 @@ impl Engine {
             Err(Error::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
-        self.store_mut().update::<Visit>(visit_id, |v| {
+        self.guarded()?.update::<Visit>(visit_id, |v| {
             if v.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
                     "only the rep who checked in checks out".into(),
@@ -267,13 +225,13 @@ impl Engine {
             }
             if v.check_out.is_some() {
                 return Err(Error::rule(
-                    "visit.already_checked_out",
+                    RuleCode::VisitAlreadyCheckedOut,
                     "the visit was already checked out",
                 ));
             }
             if now < v.check_in.at {
                 return Err(Error::rule(
-                    "visit.check_out_before_check_in",
+                    RuleCode::VisitCheckOutBeforeCheckIn,
                     format!(
                         "check-out at {now} is before the check-in at {}",
                         v.check_in.at
@@ -303,18 +261,18 @@ impl Engine {
         let limit = settings.visit.max_photo_bytes;
         if u64::try_from(photo.size).unwrap_or(u64::MAX) > limit {
             return Err(Error::rule(
-                "attachment.too_large",
+                RuleCode::AttachmentTooLarge,
                 format!("a photo of {} bytes is over the {limit} limit", photo.size),
             ));
         }
-        let reused = StoreLookup(self.store())
+        let reused = Facts::new(self.store())
             .visits_with_photo(&photo.sha256)?
             .unwrap_or_default()
             .into_iter()
             .any(|id| id != visit_id);
         let me = self.me().user_id;
         let now = self.now();
-        self.store_mut().update::<Visit>(visit_id, |v| {
+        self.guarded()?.update::<Visit>(visit_id, |v| {
             if v.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
                     "only the rep of a visit adds its photos".into(),
@@ -379,15 +337,15 @@ impl Engine {
             .is_some_and(crate::fieldwork::trustworthy);
         if !trusted {
             return Err(Error::rule(
-                "location.fix_untrustworthy",
+                RuleCode::LocationFixUntrustworthy,
                 "the check-in's fix was too imprecise or not genuine to place a customer",
             ));
         }
         let fix = visit.check_in.position;
-        self.store_mut().update::<Customer>(visit.customer_id, |c| {
+        self.guarded()?.update::<Customer>(visit.customer_id, |c| {
             if c.header.is_deleted() {
                 return Err(Error::rule(
-                    "visit.customer_deleted",
+                    RuleCode::VisitCustomerDeleted,
                     "the customer was deleted; its location cannot change",
                 ));
             }
@@ -396,13 +354,13 @@ impl Engine {
                 .is_some_and(|p| p.status == ProposalStatus::Pending)
             {
                 return Err(Error::rule(
-                    "location.already_proposed",
+                    RuleCode::LocationAlreadyProposed,
                     "a proposed location is already waiting for a manager",
                 ));
             }
             fix.point.validate().map_err(|_| {
                 Error::rule(
-                    "location.fix_untrustworthy",
+                    RuleCode::LocationFixUntrustworthy,
                     "the check-in's position is not a valid point",
                 )
             })?;
@@ -421,7 +379,7 @@ impl Engine {
     pub fn approve_location(&mut self, customer_id: RecordId) -> Result<Customer> {
         let (me, now) = (self.me().clone(), self.now());
         let tree = crate::scope::OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<Customer>(customer_id, |c| {
+        self.guarded()?.update::<Customer>(customer_id, |c| {
             may_decide_location(&tree, &me, c)?;
             let p = pending_proposal(c)?;
             p.status = ProposalStatus::Approved;
@@ -445,7 +403,7 @@ impl Engine {
         }
         let (me, now) = (self.me().clone(), self.now());
         let tree = crate::scope::OrgTree::load(self.store().connection())?;
-        self.store_mut().update::<Customer>(customer_id, |c| {
+        self.guarded()?.update::<Customer>(customer_id, |c| {
             may_decide_location(&tree, &me, c)?;
             let p = pending_proposal(c)?;
             p.status = ProposalStatus::Rejected;
@@ -485,13 +443,7 @@ impl Engine {
     fn check_in_record(&self, position: DevicePosition, now: Timestamp) -> Result<CheckIn> {
         let clock = self.clock_offset()?;
         let me = self.me();
-        let recorded_after: Option<Timestamp> = self
-            .store()
-            .connection()
-            .prepare_cached(
-                "SELECT max(check_in_at) FROM visits WHERE owner_id = ?1 AND deleted = 0",
-            )?
-            .query_row([me.user_id], |r| r.get(0))?;
+        let recorded_after = self.store().latest_check_in(me.user_id)?;
         Ok(CheckIn {
             at: now,
             position,
@@ -517,7 +469,7 @@ impl Engine {
     }
 }
 
-fn reused_photo(lookup: &StoreLookup<'_>, visit: &Visit) -> Result<bool> {
+fn reused_photo(lookup: &dyn Lookup, visit: &Visit) -> Result<bool> {
     for p in &visit.photos {
         let holders = lookup.visits_with_photo(&p.sha256)?.unwrap_or_default();
         if holders.iter().any(|id| *id != visit.header.id) {
@@ -553,7 +505,7 @@ fn pending_proposal(c: &mut Customer) -> Result<&mut LocationProposal> {
     let status = match &c.location_proposal {
         None => {
             return Err(Error::rule(
-                "location.no_proposal",
+                RuleCode::LocationNoProposal,
                 "the customer has no proposed location",
             ));
         }
@@ -573,9 +525,9 @@ fn pending_proposal(c: &mut Customer) -> Result<&mut LocationProposal> {
 
 fn proposal_error(e: ProposalError) -> Error {
     let rule = match e {
-        ProposalError::AlreadyDecided { .. } => "location.already_decided",
-        ProposalError::EmptyReason => "location.reason_required",
-        ProposalError::ReasonTooLong { .. } => "location.reason_too_long",
+        ProposalError::AlreadyDecided { .. } => RuleCode::LocationAlreadyDecided,
+        ProposalError::EmptyReason => RuleCode::LocationReasonRequired,
+        ProposalError::ReasonTooLong { .. } => RuleCode::LocationReasonTooLong,
     };
     Error::rule(rule, e.to_string())
 }

@@ -225,6 +225,9 @@ mod defaults {
     pub fn deadline() -> TimeOfDay {
         TimeOfDay(NaiveTime::from_hms_opt(18, 0, 0).unwrap_or(NaiveTime::MIN))
     }
+    pub fn reporting_roles() -> Vec<String> {
+        vec!["sales_rep".to_string()]
+    }
     pub fn missing_after_days() -> u32 {
         1
     }
@@ -437,6 +440,10 @@ pub struct DailyReportSettings {
     /// Penalty for a report a manager found false, in whole units of `currency`.
     #[autosurgeon(missing = "defaults::false_penalty")]
     pub false_penalty: u32,
+    /// Roles whose holders owe a daily report on every working day: the missing-report job,
+    /// the compliance dashboards and the phone's reminders all read who owes one from here.
+    #[autosurgeon(missing = "defaults::reporting_roles")]
+    pub reporting_roles: Vec<String>,
 }
 
 impl Default for DailyReportSettings {
@@ -449,6 +456,7 @@ impl Default for DailyReportSettings {
             late_penalty: defaults::late_penalty(),
             missing_penalty: defaults::missing_penalty(),
             false_penalty: defaults::false_penalty(),
+            reporting_roles: defaults::reporting_roles(),
         }
     }
 }

@@ -6,6 +6,8 @@
 //! sees it. Further sections (field work: geofence, daily report) join as fields that implement
 //! [`ConfigSection`].
 
+use std::borrow::Cow;
+
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
@@ -17,26 +19,51 @@ use super::commission::CommissionRules;
 use super::customer::CustomerRules;
 use super::fields::{FieldType, StageField};
 use super::lead::LeadRules;
+use super::permissions::{RolePermissions, default_permissions};
 use super::pricing::{DiscountRules, PriceRules};
 use super::stage::{StageOutcome, StageRule, StageStep, ordered_open_stages, validate_stages};
 use super::validate::{ConfigProblem, ConfigSection, FieldPath, Known, Problem, Problems};
 
-/// A role users may hold. Roles are data: an admin adds one here and may then name it in
-/// approval steps and discount limits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+/// A role users may hold. Roles are data: an admin adds one here, gives it a permission
+/// matrix, and may then name it in approval steps and discount limits. Two roles are equal
+/// when they grant the same: one without a matrix equals one with its code's defaults.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
 #[serde(deny_unknown_fields)]
 pub struct RoleDef {
     /// Stable code (`sales_manager`).
     pub code: String,
     /// What people see (`销售经理`).
     pub name: String,
+    /// What the role may do with each kind of record and its rights; `None` (a configuration
+    /// written before matrices existed) takes the defaults of the role's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[autosurgeon(missing = "Option::default")]
+    pub permissions: Option<RolePermissions>,
+}
+
+impl PartialEq for RoleDef {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+            && self.name == other.name
+            && self.permissions() == other.permissions()
+    }
 }
 
 impl RoleDef {
-    fn new(code: &str, name: &str) -> Self {
+    /// A role with the default permissions of its code.
+    pub fn new(code: &str, name: &str) -> Self {
         RoleDef {
             code: code.to_string(),
             name: name.to_string(),
+            permissions: Some(default_permissions(code)),
+        }
+    }
+
+    /// The role's permission matrix: its own, or the defaults of its code.
+    pub fn permissions(&self) -> Cow<'_, RolePermissions> {
+        match &self.permissions {
+            Some(p) => Cow::Borrowed(p),
+            None => Cow::Owned(default_permissions(&self.code)),
         }
     }
 }
@@ -278,6 +305,9 @@ impl SalesProcess {
         for (i, r) in self.roles.iter().enumerate() {
             out.non_blank(&r.code, root.key("roles").index(i).key("code"));
             out.non_blank(&r.name, root.key("roles").index(i).key("name"));
+            if let Some(p) = &r.permissions {
+                p.validate(&root.key("roles").index(i).key("permissions"), &mut out);
+            }
         }
         out.unique_keys(
             self.roles

@@ -18,6 +18,7 @@ pub mod fields;
 pub mod file;
 pub mod lead;
 pub mod ownership;
+pub mod permissions;
 pub mod pricing;
 pub mod stage;
 pub mod text;

@@ -6,7 +6,7 @@
 use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::{Header, Index, InvalidRecord, Kind, check, impl_record};
-use crate::process::{LeadFacts, LeadRelease};
+use crate::process::{LeadFacts, LeadRelease, ReleaseCause};
 use crate::{RecordId, Timestamp, string_enum};
 
 string_enum! {
@@ -105,6 +105,30 @@ pub struct Lead {
 }
 
 impl Lead {
+    /// Puts the lead back into its team's pool: no owner, the release remembered for the
+    /// waiting period. Shared by a rep's return and the server's reclaim.
+    pub fn release(
+        &mut self,
+        rep: RecordId,
+        by: Option<RecordId>,
+        at: Timestamp,
+        cause: ReleaseCause,
+    ) {
+        self.header.owner_id = None;
+        self.status = LeadStatus::Pooled;
+        self.assigned_at = None;
+        self.events.push(LeadEvent {
+            kind: match cause {
+                ReleaseCause::Reclaimed => LeadEventKind::Reclaimed,
+                _ => LeadEventKind::Returned,
+            },
+            rep_id: Some(rep),
+            by,
+            at,
+        });
+        self.releases.push(LeadRelease { rep, at, cause });
+    }
+
     /// The lead as the pool rules see it.
     pub fn facts(&self) -> LeadFacts {
         LeadFacts {

@@ -36,6 +36,32 @@ string_enum! {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for OrgLevel {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::known_codes(
+            "The level of an org unit in the tree.",
+            OrgLevel::KNOWN.iter().map(OrgLevel::as_str),
+        )
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for OrgLevel {}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for DataScope {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::openapi::known_codes(
+            "How much of the org a role sees.",
+            DataScope::KNOWN.iter().map(DataScope::as_str),
+        )
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for DataScope {}
+
 /// A node of the org tree.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct OrgUnit {

@@ -11,7 +11,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use super::{Header, Index, InvalidRecord, Kind, check, impl_record};
 use crate::Money;
 use crate::process::validate::FULL;
-use crate::process::{Promotion, VolumeBreak};
+use crate::process::{PriceRules, Promotion, VolumeBreak};
 
 /// A product of the catalogue. Products have no owner: every user of the tenant sees them.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -48,6 +48,35 @@ pub struct Product {
 }
 
 impl Product {
+    /// The tenant's price rules as they apply to this product, and the list price to start
+    /// from: the customer tier's own price when the product has one (the tier's discount then
+    /// no longer applies), the product's volume breaks (the larger discount wins at a shared
+    /// quantity) and its promotions.
+    pub fn price_rules(&self, config: &PriceRules, tier: Option<&str>) -> (PriceRules, Money) {
+        let mut rules = config.clone();
+        let mut list_price = self.list_price;
+        if let Some(price) = tier.and_then(|t| self.tier_prices.get(t)) {
+            list_price = *price;
+            rules.tiers.retain(|d| Some(d.tier.as_str()) != tier);
+        }
+        for b in &self.volume_breaks {
+            match rules
+                .volume_breaks
+                .iter_mut()
+                .find(|v| v.min_quantity == b.min_quantity)
+            {
+                Some(v) => v.discount = v.discount.max(b.discount),
+                None => rules.volume_breaks.push(b.clone()),
+            }
+        }
+        for p in &self.promotions {
+            let mut p = p.clone();
+            p.products = vec![self.code.clone()];
+            rules.promotions.push(p);
+        }
+        (rules, list_price)
+    }
+
     fn check(&self) -> Result<(), InvalidRecord> {
         check::required(Kind::Product, "code", &self.code)?;
         check::required(Kind::Product, "name", &self.name)?;

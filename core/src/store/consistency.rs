@@ -119,7 +119,7 @@ impl Store {
         };
 
         let mut fresh = Connection::open_in_memory()?;
-        schema::migrate(&mut fresh)?;
+        schema::migrate(&mut fresh, &[])?;
         let docs: Vec<(RecordId, String, Vec<u8>)> = {
             let mut stmt = self.conn.prepare("SELECT id, kind, heads FROM documents")?;
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?

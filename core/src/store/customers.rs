@@ -3,6 +3,7 @@
 use super::{NearDuplicate, Store};
 use crate::error::{Error, Result};
 use crate::record::Customer;
+use crate::store::StoreRead;
 
 /// The default score from which a close name is reported as a near duplicate.
 pub const DEFAULT_NEAR_THRESHOLD: f64 = 0.7;

@@ -9,9 +9,17 @@
 //! Documents are loaded one at a time when asked for; listing, search and dashboards run in
 //! SQL over the projections, so memory does not grow with the number of records.
 //!
+//! This module is core's fact layer: only core speaks core's SQL. Reads are the typed
+//! queries of [`StoreRead`], implemented alike by a [`Store`], a write transaction ([`Tx`])
+//! and a read-only [`Reader`]; the rules' facts are [`Facts`], the one implementation of
+//! [`crate::authority::Lookup`]; writes go through [`Store::transaction`]. Another crate may
+//! keep tables of its own in a store's file ([`StoreOptions::extensions`], migrated by the
+//! workspace's one mechanism, [`migrate`]) and write them in the same transaction through
+//! [`Tx::extension_sql`], but never reads or writes core's.
+//!
 //! ```
 //! use fieldsales_core::record::{Customer, Header};
-//! use fieldsales_core::store::Store;
+//! use fieldsales_core::store::{Store, StoreRead};
 //! use fieldsales_core::{RecordId, Timestamp};
 //!
 //! # fn main() -> Result<(), fieldsales_core::Error> {
@@ -27,8 +35,12 @@
 
 mod consistency;
 mod customers;
+pub(crate) mod directory;
+mod facts;
+pub mod migrate;
 mod projection;
 mod query;
+pub(crate) mod read;
 mod schema;
 mod sql;
 mod sync;
@@ -43,16 +55,18 @@ use rusqlite::{
 
 pub use consistency::ConsistencyReport;
 pub use customers::DEFAULT_NEAR_THRESHOLD;
+pub use directory::PersonRow;
+pub use facts::{Facts, ProfileCache};
 pub use query::{
     DeletedFilter, DuplicateReport, ListFilter, NearDuplicate, RecordSummary, SearchHit,
 };
+pub use read::{Reader, StoreRead, StoredDocument};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 pub use sync::{RejectedChange, SetAside};
 
 use crate::doc::{DocError, RecordDoc, decode_heads, encode_heads};
 use crate::error::{Error, Result};
-use crate::process::SalesProcess;
-use crate::record::{AnyRecord, Kind, ProcessConfig, Record, Tombstone};
+use crate::record::{AnyRecord, Kind, Record, Tombstone};
 use crate::time::{Clock, SystemClock};
 use crate::{RecordId, Timestamp};
 
@@ -64,6 +78,30 @@ pub struct Store {
     actor: ActorId,
     clock: Arc<dyn Clock>,
     path: Option<PathBuf>,
+}
+
+/// How a store file is opened, beyond the phone's defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// `synchronous = FULL`: a committed write survives a power cut, not only a crash of the
+    /// process (the server, which acknowledges pushes). The phone's default, `NORMAL`, may lose
+    /// the last commits to an OS crash and never corrupts.
+    pub durable: bool,
+    /// Page cache, KiB, filled only as pages are read (the phone's 2,000 by default).
+    pub cache_kib: u32,
+    /// Schemas of other crates kept in the same file, migrated after core's (the server's sync
+    /// tables). Their SQL goes through [`Tx::extension_sql`].
+    pub extensions: &'static [&'static migrate::Migrations],
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durable: false,
+            cache_kib: 2_000,
+            extensions: &[],
+        }
+    }
 }
 
 /// What applying received changes did to a record.
@@ -88,6 +126,15 @@ impl Store {
 
     /// Opens the store with a clock of the caller's (tests, simulations).
     pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Store> {
+        Self::open_with_options(path, clock, StoreOptions::default())
+    }
+
+    /// Opens the store with a clock and options of the caller's (the server's tenants).
+    pub fn open_with_options(
+        path: impl AsRef<Path>,
+        clock: Arc<dyn Clock>,
+        options: StoreOptions,
+    ) -> Result<Store> {
         let path = path.as_ref();
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
@@ -100,34 +147,48 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Self::init(conn, clock, Some(path.to_path_buf()))
+        Self::init(conn, clock, Some(path.to_path_buf()), options)
     }
 
     /// A store in memory, gone when dropped.
     pub fn open_in_memory() -> Result<Store> {
-        Self::init(Connection::open_in_memory()?, Arc::new(SystemClock), None)
+        Self::init(
+            Connection::open_in_memory()?,
+            Arc::new(SystemClock),
+            None,
+            StoreOptions::default(),
+        )
     }
 
     /// A store in memory with the caller's clock.
     pub fn open_in_memory_with_clock(clock: Arc<dyn Clock>) -> Result<Store> {
-        Self::init(Connection::open_in_memory()?, clock, None)
+        Self::init(
+            Connection::open_in_memory()?,
+            clock,
+            None,
+            StoreOptions::default(),
+        )
     }
 
-    fn init(mut conn: Connection, clock: Arc<dyn Clock>, path: Option<PathBuf>) -> Result<Store> {
-        // WAL: readers never block the writer. synchronous=NORMAL: a crash of the app never
-        // loses a committed write; an OS crash may lose the last few, never corrupts.
+    fn init(
+        mut conn: Connection,
+        clock: Arc<dyn Clock>,
+        path: Option<PathBuf>,
+        options: StoreOptions,
+    ) -> Result<Store> {
+        // WAL: readers never block the writer. See `StoreOptions::durable` for `synchronous`.
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let synchronous = if options.durable { "FULL" } else { "NORMAL" };
+        conn.pragma_update(None, "synchronous", synchronous)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // Up to about 2 MB of page cache (2,000 KiB), filled only as pages are read.
-        conn.pragma_update(None, "cache_size", -2_000)?;
+        conn.pragma_update(None, "cache_size", -i64::from(options.cache_kib))?;
         // Statement journals in memory: an insert that fires triggers or touches many
         // indexes keeps its undo pages in memory instead of spilling them to a temporary
         // file, page by page, on every write.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(128);
-        schema::migrate(&mut conn)?;
+        schema::migrate(&mut conn, options.extensions)?;
         let actor = match meta_get(&conn, META_ACTOR)? {
             Some(bytes) if !bytes.is_empty() => ActorId::from(bytes),
             _ => {
@@ -189,19 +250,15 @@ impl Store {
 
     /// Creates many records in one transaction (imports): all of them or none.
     ///
-    /// Building and saving the documents is CPU work independent per record, so worker threads
-    /// prepare chunks on every core while this thread inserts the chunks already prepared, in
-    /// their original order, inside the one transaction.
+    /// Building and saving the documents is CPU work independent per record, so it runs in
+    /// chunks on the pool while this thread inserts the chunks already prepared, in their
+    /// original order, inside the one transaction.
     pub fn create_batch(&mut self, records: Vec<AnyRecord>) -> Result<usize> {
         const CHUNK: usize = 64;
         let n = records.len();
         let now = self.clock.now();
         let actor = self.actor.clone();
-        let workers = std::thread::available_parallelism()
-            .map(|p| p.get())
-            .unwrap_or(1)
-            .min(n / CHUNK);
-        if workers < 1 || n < 2 * CHUNK {
+        if n < 2 * CHUNK {
             return self.transaction(|tx| {
                 for r in records {
                     tx.create_any(r)?;
@@ -209,59 +266,25 @@ impl Store {
                 Ok(n)
             });
         }
-        let mut chunks = Vec::with_capacity(n.div_ceil(CHUNK));
-        let mut rest = records.into_iter();
-        loop {
-            let chunk: Vec<AnyRecord> = rest.by_ref().take(CHUNK).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            chunks.push(chunk);
-        }
-        let total = chunks.len();
-        let queue = std::sync::Mutex::new(chunks.into_iter().enumerate());
-        let abort = std::sync::atomic::AtomicBool::new(false);
-        let (send, receive) = std::sync::mpsc::channel::<(usize, Result<Vec<Prepared>>)>();
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                let send = send.clone();
-                let (queue, abort, actor) = (&queue, &abort, &actor);
-                scope.spawn(move || {
-                    while !abort.load(std::sync::atomic::Ordering::Relaxed) {
-                        let next = queue.lock().ok().and_then(|mut q| q.next());
-                        let Some((index, chunk)) = next else { break };
-                        let prepared = chunk.into_iter().map(|r| prepare(r, actor, now)).collect();
-                        if send.send((index, prepared)).is_err() {
-                            break;
-                        }
+        self.transaction(|tx| {
+            crate::pipeline::ordered(
+                records,
+                CHUNK,
+                2 * rayon::current_num_threads(),
+                |chunk| {
+                    chunk
+                        .into_iter()
+                        .map(|r| prepare(r, &actor, now))
+                        .collect::<Vec<_>>()
+                },
+                |prepared| {
+                    for p in prepared {
+                        tx.insert_prepared(p?)?;
                     }
-                });
-            }
-            drop(send);
-            let result = self.transaction(|tx| {
-                let mut waiting = std::collections::BTreeMap::new();
-                let mut next = 0;
-                while next < total {
-                    let Ok((index, prepared)) = receive.recv() else {
-                        return Err(Error::InvalidInput {
-                            field: "records",
-                            detail: "a preparing thread stopped".into(),
-                        });
-                    };
-                    waiting.insert(index, prepared?);
-                    while let Some(ready) = waiting.remove(&next) {
-                        for p in ready {
-                            tx.insert_prepared(p)?;
-                        }
-                        next += 1;
-                    }
-                }
-                Ok(n)
-            });
-            if result.is_err() {
-                abort.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
-            result
+                    Ok(())
+                },
+            )?;
+            Ok(n)
         })
     }
 
@@ -282,64 +305,6 @@ impl Store {
         reason: Option<String>,
     ) -> Result<()> {
         self.transaction(|tx| tx.delete(id, by, reason))
-    }
-
-    /// Reads a record of a known kind.
-    pub fn get<R: Record>(&self, id: RecordId) -> Result<R> {
-        let doc =
-            load_doc(&self.conn, id, &self.actor)?.ok_or_else(|| Error::not_found(R::KIND, id))?;
-        doc.hydrate_as::<R>().map_err(|e| Error::document(id, e))
-    }
-
-    /// The tenant's sales process: the synced configuration record, or the standard preset
-    /// when this store holds none (a device that never synced works offline by the defaults).
-    pub fn sales_process(&self) -> Result<SalesProcess> {
-        Ok(self
-            .process_config()?
-            .map_or_else(SalesProcess::standard, |c| c.process))
-    }
-
-    /// The tenant's process configuration record, if this store holds one.
-    pub fn process_config(&self) -> Result<Option<ProcessConfig>> {
-        process_config_id(&self.conn)?
-            .map(|id| self.get::<ProcessConfig>(id))
-            .transpose()
-    }
-
-    /// Reads a record of any kind.
-    pub fn get_any(&self, id: RecordId) -> Result<AnyRecord> {
-        let doc =
-            load_doc(&self.conn, id, &self.actor)?.ok_or_else(|| Error::not_found(None, id))?;
-        doc.hydrate().map_err(|e| Error::document(id, e))
-    }
-
-    /// The kind code stored for `id`, if the record exists.
-    pub fn kind_of(&self, id: RecordId) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT kind FROM documents WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?)
-    }
-
-    /// The current heads of `id`'s document.
-    pub fn heads(&self, id: RecordId) -> Result<Vec<ChangeHash>> {
-        let heads: Option<Vec<u8>> = self
-            .conn
-            .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?;
-        let heads = heads.ok_or_else(|| Error::not_found(None, id))?;
-        decode_heads(&heads).map_err(|e| Error::document(id, e))
-    }
-
-    /// The saved document of `id`, as stored.
-    pub fn document_bytes(&self, id: RecordId) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT doc FROM documents WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?)
     }
 
     /// Applies changes (or a whole document) received from the server and records the
@@ -381,18 +346,13 @@ impl Store {
         self.transaction(|tx| tx.forget(id))
     }
 
-    /// A value of the store's own settings.
-    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        meta_get(&self.conn, key)
-    }
-
     /// Sets a value of the store's own settings.
     pub fn set_meta(&mut self, key: &str, value: &[u8]) -> Result<()> {
         meta_set(&self.conn, key, value.to_vec())
     }
 
-    /// Read access to the database for the query modules (dashboards, rules).
-    pub fn connection(&self) -> &Connection {
+    /// Core's own SQL over the store (the fact layer); no other crate speaks it.
+    pub(crate) fn connection(&self) -> &Connection {
         &self.conn
     }
 
@@ -463,19 +423,13 @@ impl Tx<'_> {
     /// the owner's profile is known here: the server derives the same, so the record does not
     /// come back amended after its first push.
     fn attribute_to_owner_unit(&self, record: &mut AnyRecord) -> Result<()> {
-        let header = record.header();
-        let (None, Some(owner)) = (header.org_unit_id, header.owner_id) else {
-            return Ok(());
-        };
-        let unit: Option<RecordId> = self
-            .tx
-            .prepare_cached("SELECT unit_id FROM users WHERE id = ?1 AND deleted = 0")?
-            .query_row([owner], |row| row.get(0))
-            .optional()?;
-        if unit.is_some() {
-            record.header_mut().org_unit_id = unit;
-        }
-        Ok(())
+        attribute_to_owner_unit(&self.tx, record)
+    }
+
+    /// `record` as [`Tx::create_any`] would store it (attributed to its owner's unit).
+    pub(crate) fn attributed(&self, mut record: AnyRecord) -> Result<AnyRecord> {
+        self.attribute_to_owner_unit(&mut record)?;
+        Ok(record)
     }
 
     fn insert_prepared(&mut self, p: Prepared) -> Result<()> {
@@ -506,34 +460,6 @@ impl Tx<'_> {
         };
         projection::insert(&self.tx, &p.record)?;
         self.enqueue(id)
-    }
-
-    /// Reads a record within the transaction.
-    pub fn get<R: Record>(&self, id: RecordId) -> Result<R> {
-        let doc =
-            load_doc(&self.tx, id, self.actor)?.ok_or_else(|| Error::not_found(R::KIND, id))?;
-        doc.hydrate_as::<R>().map_err(|e| Error::document(id, e))
-    }
-
-    /// The tenant's sales process: the synced configuration record, or the standard preset
-    /// when this store holds none (a device that never synced works offline by the defaults).
-    pub fn sales_process(&self) -> Result<SalesProcess> {
-        Ok(self
-            .process_config()?
-            .map_or_else(SalesProcess::standard, |c| c.process))
-    }
-
-    /// The tenant's process configuration record, if this store holds one.
-    pub fn process_config(&self) -> Result<Option<ProcessConfig>> {
-        process_config_id(&self.tx)?
-            .map(|id| self.get::<ProcessConfig>(id))
-            .transpose()
-    }
-
-    /// Reads a record of any kind within the transaction.
-    pub fn get_any(&self, id: RecordId) -> Result<AnyRecord> {
-        let doc = load_doc(&self.tx, id, self.actor)?.ok_or_else(|| Error::not_found(None, id))?;
-        doc.hydrate().map_err(|e| Error::document(id, e))
     }
 
     /// Changes a record through a closure over its typed value.
@@ -604,52 +530,36 @@ impl Tx<'_> {
     ///
     /// Decoding and hydrating a received document is CPU work that needs no database (and
     /// costs several times what writing it does), while writing it is database work that
-    /// needs no decoding: worker threads, one per core, decode the records ahead (worker `k`
-    /// takes every `k`-th record) while this thread writes the ones already decoded, in their
-    /// order. What is written, and in which order, is exactly what applying the records one
-    /// by one writes.
+    /// needs no decoding: the pool decodes chunks ahead while this thread writes the ones
+    /// already decoded, in their order. What is written, and in which order, is exactly what
+    /// applying the records one by one writes.
     pub fn apply_remote_all(&mut self, records: &[Received<'_>]) -> Result<usize> {
-        const AHEAD: usize = 32;
-        let workers = std::thread::available_parallelism()
-            .map(|p| p.get())
-            .unwrap_or(1)
-            .clamp(1, 8);
-        if records.len() < 8 {
+        const CHUNK: usize = 8;
+        if records.len() < CHUNK {
             for r in records {
                 self.apply_remote(r.id, r.bytes, r.heads)?;
             }
             return Ok(records.len());
         }
         let actor = self.actor.clone();
-        std::thread::scope(|scope| {
-            let mut decoded = Vec::with_capacity(workers);
-            for k in 0..workers {
-                let (send, receive) = std::sync::mpsc::sync_channel::<Decoded>(AHEAD);
-                let actor = &actor;
-                std::thread::Builder::new()
-                    .name(format!("decode-{k}"))
-                    .spawn_scoped(scope, move || {
-                        for r in records.iter().skip(k).step_by(workers) {
-                            if send.send(Decoded::of(r.bytes, actor)).is_err() {
-                                break;
-                            }
-                        }
-                    })?;
-                decoded.push(receive);
-            }
-            for (i, r) in records.iter().enumerate() {
-                let next = decoded[i % workers]
-                    .recv()
-                    .map_err(|_| Error::InvalidInput {
-                        field: "records",
-                        detail: "a decoding thread stopped".into(),
-                    })?;
-                self.apply_remote_decoded(r.id, r.bytes, r.heads, Some(next))?;
-            }
-            // On an early error, leaving the scope drops the receivers first, which stops
-            // each worker at its next record.
-            Ok(records.len())
-        })
+        crate::pipeline::ordered(
+            records.to_vec(),
+            CHUNK,
+            4 * rayon::current_num_threads(),
+            |chunk| {
+                chunk
+                    .into_iter()
+                    .map(|r| (r, Decoded::of(r.bytes, &actor)))
+                    .collect::<Vec<_>>()
+            },
+            |decoded| {
+                for (r, d) in decoded {
+                    self.apply_remote_decoded(r.id, r.bytes, r.heads, Some(d))?;
+                }
+                Ok(())
+            },
+        )?;
+        Ok(records.len())
     }
 
     fn apply_remote_decoded(
@@ -789,9 +699,37 @@ impl Tx<'_> {
         Ok(true)
     }
 
-    /// Raw access for the sync and rule modules that keep their own tables.
-    pub fn connection(&self) -> &Connection {
+    /// Core's own SQL within the transaction (the fact layer); no other crate speaks it.
+    pub(crate) fn connection(&self) -> &Connection {
         &self.tx
+    }
+
+    /// SQL over the tables of an extension schema kept in this file beside core's (see
+    /// [`StoreOptions::extensions`]): the server's change sequence and device holdings, written
+    /// in the same transaction as the records they describe. Core's own tables are not for
+    /// it: only core speaks core's SQL, and the workspace's layering test fails on any other
+    /// crate naming one.
+    pub fn extension_sql(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// Runs `f` in a savepoint: its writes are undone when it fails, the transaction's other
+    /// writes stay. The flag says whether the savepoint could be closed (when not, the whole
+    /// transaction must be rolled back).
+    pub fn savepoint<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> (Result<T>, bool) {
+        if let Err(e) = self.tx.execute_batch("SAVEPOINT call") {
+            return (Err(e.into()), true);
+        }
+        let out = f(self);
+        let close = if out.is_ok() {
+            "RELEASE call"
+        } else {
+            "ROLLBACK TO call; RELEASE call"
+        };
+        match self.tx.execute_batch(close) {
+            Ok(()) => (out, true),
+            Err(e) => (Err(e.into()), false),
+        }
     }
 
     fn enqueue(&mut self, id: RecordId) -> Result<()> {
@@ -878,6 +816,22 @@ impl Tx<'_> {
             ])?;
         Ok(())
     }
+}
+
+/// See [`Tx::attributed`].
+fn attribute_to_owner_unit(conn: &Connection, record: &mut AnyRecord) -> Result<()> {
+    let header = record.header();
+    let (None, Some(owner)) = (header.org_unit_id, header.owner_id) else {
+        return Ok(());
+    };
+    let unit: Option<RecordId> = conn
+        .prepare_cached("SELECT unit_id FROM users WHERE id = ?1 AND deleted = 0")?
+        .query_row([owner], |row| row.get(0))
+        .optional()?;
+    if unit.is_some() {
+        record.header_mut().org_unit_id = unit;
+    }
+    Ok(())
 }
 
 /// A received record, as [`Tx::apply_remote_all`] takes it.

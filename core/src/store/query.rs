@@ -3,9 +3,8 @@
 use std::collections::BTreeMap;
 
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
-use super::Store;
 use crate::dedup::{fold_width_and_case, name_grams, normalize_company_name, similarity};
 use crate::error::Result;
 use crate::record::{Customer, Kind};
@@ -23,7 +22,7 @@ pub enum DeletedFilter {
     Only,
 }
 
-/// Filters of [`Store::list`]. Every set field narrows the result.
+/// Filters of [`super::StoreRead::list`]. Every set field narrows the result.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     /// Only this kind.
@@ -114,241 +113,242 @@ pub struct DuplicateReport {
 pub const DEFAULT_SEARCH_KINDS: &[Kind] =
     &[Kind::Customer, Kind::Contact, Kind::Opportunity, Kind::Lead];
 
-impl Store {
-    /// Lists records by the common index.
-    pub fn list(&self, filter: &ListFilter) -> Result<Vec<RecordSummary>> {
-        let mut sql = String::from(
-            "SELECT id, kind, title, owner_id, customer_id, status, occurred_at, local_date, deleted
-             FROM records WHERE 1 = 1",
+/// Lists records by the common index.
+pub(crate) fn list(conn: &Connection, filter: &ListFilter) -> Result<Vec<RecordSummary>> {
+    let mut sql = String::from(
+        "SELECT id, kind, title, owner_id, customer_id, status, occurred_at, local_date, deleted
+         FROM records WHERE 1 = 1",
+    );
+    let mut args: Vec<Value> = Vec::new();
+    let mut add = |clause: &str, v: Value| {
+        args.push(v);
+        sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+    };
+    if let Some(k) = filter.kind {
+        add("kind =", Value::Text(k.as_str().into()));
+    }
+    if let Some(o) = filter.owner {
+        add("owner_id =", Value::Blob(o.as_bytes().to_vec()));
+    }
+    if let Some(c) = filter.customer {
+        add("customer_id =", Value::Blob(c.as_bytes().to_vec()));
+    }
+    if let Some(s) = &filter.status {
+        add("status =", Value::Text(s.clone()));
+    }
+    if let Some(t) = filter.from {
+        add("occurred_at >=", Value::Integer(t.millis()));
+    }
+    if let Some(t) = filter.until {
+        add("occurred_at <", Value::Integer(t.millis()));
+    }
+    if let Some(d) = filter.from_date {
+        add("local_date >=", Value::Text(d.to_string()));
+    }
+    if let Some(d) = filter.to_date {
+        add("local_date <=", Value::Text(d.to_string()));
+    }
+    match filter.deleted {
+        DeletedFilter::Exclude => sql.push_str(" AND deleted = 0"),
+        DeletedFilter::Only => sql.push_str(" AND deleted = 1"),
+        DeletedFilter::Include => {}
+    }
+    sql.push_str(" ORDER BY occurred_at IS NULL, occurred_at DESC, id");
+    sql.push_str(&format!(
+        " LIMIT {} OFFSET {}",
+        filter.limit.unwrap_or(500),
+        filter.offset
+    ));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), |r| {
+        Ok(RecordSummary {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            title: r.get(2)?,
+            owner_id: r.get(3)?,
+            customer_id: r.get(4)?,
+            status: r.get(5)?,
+            occurred_at: r.get(6)?,
+            local_date: r.get(7)?,
+            deleted: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Fuzzy search by any substring of a name, Chinese or Latin, width- and case-insensitive.
+///
+/// Queries of three characters or more use the trigram index; shorter ones (华为) scan the
+/// folded names. Deleted records are not found. `kinds` empty means customers, contacts,
+/// opportunities and leads.
+pub(crate) fn search(
+    conn: &Connection,
+    query: &str,
+    kinds: &[Kind],
+    limit: usize,
+) -> Result<Vec<SearchHit>> {
+    let q = fold_width_and_case(query.trim());
+    if q.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let kinds = if kinds.is_empty() {
+        DEFAULT_SEARCH_KINDS
+    } else {
+        kinds
+    };
+    let kind_list = kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let limit = limit.min(1000) as i64;
+    let rows: Vec<(RecordId, String, String, Option<RecordId>)> = if q.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        let sql = format!(
+            "SELECT r.id, r.kind, r.title, r.owner_id FROM search s
+             JOIN records r ON r.rid = s.rowid
+             WHERE search MATCH ?1 AND r.kind IN ({kind_list}) AND r.deleted = 0
+             ORDER BY s.rank LIMIT ?2"
         );
-        let mut args: Vec<Value> = Vec::new();
-        let mut add = |clause: &str, v: Value| {
-            args.push(v);
-            sql.push_str(&format!(" AND {clause} ?{}", args.len()));
-        };
-        if let Some(k) = filter.kind {
-            add("kind =", Value::Text(k.as_str().into()));
-        }
-        if let Some(o) = filter.owner {
-            add("owner_id =", Value::Blob(o.as_bytes().to_vec()));
-        }
-        if let Some(c) = filter.customer {
-            add("customer_id =", Value::Blob(c.as_bytes().to_vec()));
-        }
-        if let Some(s) = &filter.status {
-            add("status =", Value::Text(s.clone()));
-        }
-        if let Some(t) = filter.from {
-            add("occurred_at >=", Value::Integer(t.millis()));
-        }
-        if let Some(t) = filter.until {
-            add("occurred_at <", Value::Integer(t.millis()));
-        }
-        if let Some(d) = filter.from_date {
-            add("local_date >=", Value::Text(d.to_string()));
-        }
-        if let Some(d) = filter.to_date {
-            add("local_date <=", Value::Text(d.to_string()));
-        }
-        match filter.deleted {
-            DeletedFilter::Exclude => sql.push_str(" AND deleted = 0"),
-            DeletedFilter::Only => sql.push_str(" AND deleted = 1"),
-            DeletedFilter::Include => {}
-        }
-        sql.push_str(" ORDER BY occurred_at IS NULL, occurred_at DESC, id");
-        sql.push_str(&format!(
-            " LIMIT {} OFFSET {}",
-            filter.limit.unwrap_or(500),
-            filter.offset
-        ));
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), |r| {
-            Ok(RecordSummary {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                title: r.get(2)?,
-                owner_id: r.get(3)?,
-                customer_id: r.get(4)?,
-                status: r.get(5)?,
-                occurred_at: r.get(6)?,
-                local_date: r.get(7)?,
-                deleted: r.get(8)?,
-            })
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params![phrase, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Fuzzy search by any substring of a name, Chinese or Latin, width- and case-insensitive.
-    ///
-    /// Queries of three characters or more use the trigram index; shorter ones (华为) scan the
-    /// folded names. Deleted records are not found. `kinds` empty means customers, contacts,
-    /// opportunities and leads.
-    pub fn search(&self, query: &str, kinds: &[Kind], limit: usize) -> Result<Vec<SearchHit>> {
-        let q = fold_width_and_case(query.trim());
-        if q.is_empty() || limit == 0 {
-            return Ok(Vec::new());
-        }
-        let kinds = if kinds.is_empty() {
-            DEFAULT_SEARCH_KINDS
-        } else {
-            kinds
-        };
-        let kind_list = kinds
-            .iter()
-            .map(|k| format!("'{}'", k.as_str()))
-            .collect::<Vec<_>>()
-            .join(",");
-        let limit = limit.min(1000) as i64;
-        let rows: Vec<(RecordId, String, String, Option<RecordId>)> = if q.chars().count() >= 3 {
-            let phrase = format!("\"{}\"", q.replace('"', "\"\""));
-            let sql = format!(
-                "SELECT r.id, r.kind, r.title, r.owner_id FROM search s
-                 JOIN records r ON r.rid = s.rowid
-                 WHERE search MATCH ?1 AND r.kind IN ({kind_list}) AND r.deleted = 0
-                 ORDER BY s.rank LIMIT ?2"
-            );
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params![phrase, limit], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        } else {
-            let pattern = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            let sql = format!(
-                "SELECT id, kind, title, owner_id FROM records
-                 WHERE search_text LIKE ?1 ESCAPE '\\' AND kind IN ({kind_list}) AND deleted = 0
-                 ORDER BY instr(search_text, ?2) > 1, length(search_text), id LIMIT ?3"
-            );
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params![pattern, q, limit], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, kind, title, owner_id)| {
-                Some(SearchHit {
-                    id,
-                    kind: kind.parse().ok()?,
-                    title,
-                    owner_id,
-                })
-            })
-            .collect())
-    }
-
-    /// The duplicate check for a customer about to be created (deleted customers included).
-    ///
-    /// `exact` is a customer whose legal or English name normalises to the same key as the new
-    /// one's legal or English name; `near` lists customers whose names score at least
-    /// `near_threshold` on [`similarity`]. The customer itself (same ID) is never reported.
-    pub fn find_duplicates(
-        &self,
-        customer: &Customer,
-        near_threshold: f64,
-    ) -> Result<DuplicateReport> {
-        let own_id = customer.header.id;
-        let strong: Vec<String> = [
-            Some(customer.legal_name.as_str()),
-            customer.english_name.as_deref(),
-        ]
+        rows.collect::<rusqlite::Result<_>>()?
+    } else {
+        let pattern = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let sql = format!(
+            "SELECT id, kind, title, owner_id FROM records
+             WHERE search_text LIKE ?1 ESCAPE '\\' AND kind IN ({kind_list}) AND deleted = 0
+             ORDER BY instr(search_text, ?2) > 1, length(search_text), id LIMIT ?3"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params![pattern, q, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    Ok(rows
         .into_iter()
-        .flatten()
+        .filter_map(|(id, kind, title, owner_id)| {
+            Some(SearchHit {
+                id,
+                kind: kind.parse().ok()?,
+                title,
+                owner_id,
+            })
+        })
+        .collect())
+}
+
+/// The duplicate check for a customer about to be created (deleted customers included).
+///
+/// `exact` is a customer whose legal or English name normalises to the same key as the new
+/// one's legal or English name; `near` lists customers whose names score at least
+/// `near_threshold` on [`similarity`]. The customer itself (same ID) is never reported.
+pub(crate) fn find_duplicates(
+    conn: &Connection,
+    customer: &Customer,
+    near_threshold: f64,
+) -> Result<DuplicateReport> {
+    let own_id = customer.header.id;
+    let strong: Vec<String> = [
+        Some(customer.legal_name.as_str()),
+        customer.english_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(normalize_company_name)
+    .filter(|n| !n.is_empty())
+    .collect();
+    let all: Vec<String> = customer
+        .names()
         .map(normalize_company_name)
         .filter(|n| !n.is_empty())
         .collect();
-        let all: Vec<String> = customer
-            .names()
-            .map(normalize_company_name)
-            .filter(|n| !n.is_empty())
-            .collect();
-        let mut report = DuplicateReport::default();
+    let mut report = DuplicateReport::default();
 
-        let mut exact_stmt = self.conn.prepare_cached(
-            "SELECT n.customer_id FROM customer_names n
-             WHERE n.norm = ?1 AND n.source IN ('legal', 'english') AND n.customer_id != ?2
-             ORDER BY n.customer_id LIMIT 1",
+    let mut exact_stmt = conn.prepare_cached(
+        "SELECT n.customer_id FROM customer_names n
+         WHERE n.norm = ?1 AND n.source IN ('legal', 'english') AND n.customer_id != ?2
+         ORDER BY n.customer_id LIMIT 1",
+    )?;
+    for norm in &strong {
+        if let Some(id) = exact_stmt
+            .query_row(rusqlite::params![norm, own_id], |r| r.get::<_, RecordId>(0))
+            .optional()?
+        {
+            report.exact = near_duplicate(conn, id, 1.0)?;
+            break;
+        }
+    }
+
+    // Candidates share at least one name bigram; score them on their names.
+    let mut grams: Vec<String> = all.iter().flat_map(|n| name_grams(n)).collect();
+    grams.sort();
+    grams.dedup();
+    if grams.is_empty() {
+        return Ok(report);
+    }
+    let query = grams
+        .iter()
+        .map(|g| format!("\"{}\"", g.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let candidates: Vec<RecordId> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT r.id FROM customer_grams g JOIN records r ON r.rid = g.rowid
+             WHERE customer_grams MATCH ?1 ORDER BY g.rank LIMIT 200",
         )?;
-        for norm in &strong {
-            if let Some(id) = exact_stmt
-                .query_row(rusqlite::params![norm, own_id], |r| r.get::<_, RecordId>(0))
-                .optional()?
-            {
-                report.exact = self.near_duplicate(id, 1.0)?;
-                break;
-            }
+        let rows = stmt.query_map([query], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut names_stmt =
+        conn.prepare_cached("SELECT norm FROM customer_names WHERE customer_id = ?1")?;
+    let mut scored: BTreeMap<RecordId, f64> = BTreeMap::new();
+    for id in candidates {
+        if id == own_id || report.exact.as_ref().is_some_and(|e| e.id == id) {
+            continue;
         }
-
-        // Candidates share at least one name bigram; score them on their names.
-        let mut grams: Vec<String> = all.iter().flat_map(|n| name_grams(n)).collect();
-        grams.sort();
-        grams.dedup();
-        if grams.is_empty() {
-            return Ok(report);
-        }
-        let query = grams
+        let norms: Vec<String> = names_stmt
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let best = all
             .iter()
-            .map(|g| format!("\"{}\"", g.replace('"', "\"\"")))
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let candidates: Vec<RecordId> = {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT r.id FROM customer_grams g JOIN records r ON r.rid = g.rowid
-                 WHERE customer_grams MATCH ?1 ORDER BY g.rank LIMIT 200",
-            )?;
-            let rows = stmt.query_map([query], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let mut names_stmt = self
-            .conn
-            .prepare_cached("SELECT norm FROM customer_names WHERE customer_id = ?1")?;
-        let mut scored: BTreeMap<RecordId, f64> = BTreeMap::new();
-        for id in candidates {
-            if id == own_id || report.exact.as_ref().is_some_and(|e| e.id == id) {
-                continue;
-            }
-            let norms: Vec<String> = names_stmt
-                .query_map([id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            let best = all
-                .iter()
-                .flat_map(|a| norms.iter().map(move |b| similarity(a, b)))
-                .fold(0.0_f64, f64::max);
-            if best >= near_threshold {
-                scored.insert(id, best);
-            }
+            .flat_map(|a| norms.iter().map(move |b| similarity(a, b)))
+            .fold(0.0_f64, f64::max);
+        if best >= near_threshold {
+            scored.insert(id, best);
         }
-        let mut near: Vec<NearDuplicate> = Vec::new();
-        for (id, score) in scored {
-            if let Some(n) = self.near_duplicate(id, score)? {
-                near.push(n);
-            }
-        }
-        near.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-        near.truncate(20);
-        report.near = near;
-        Ok(report)
     }
+    let mut near: Vec<NearDuplicate> = Vec::new();
+    for (id, score) in scored {
+        if let Some(n) = near_duplicate(conn, id, score)? {
+            near.push(n);
+        }
+    }
+    near.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    near.truncate(20);
+    report.near = near;
+    Ok(report)
+}
 
-    fn near_duplicate(&self, id: RecordId, score: f64) -> Result<Option<NearDuplicate>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT legal_name, owner_id, deleted FROM customers WHERE id = ?1")?
-            .query_row([id], |r| {
-                Ok(NearDuplicate {
-                    id,
-                    legal_name: r.get(0)?,
-                    owner_id: r.get(1)?,
-                    score,
-                    deleted: r.get(2)?,
-                })
+fn near_duplicate(conn: &Connection, id: RecordId, score: f64) -> Result<Option<NearDuplicate>> {
+    Ok(conn
+        .prepare_cached("SELECT legal_name, owner_id, deleted FROM customers WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok(NearDuplicate {
+                id,
+                legal_name: r.get(0)?,
+                owner_id: r.get(1)?,
+                score,
+                deleted: r.get(2)?,
             })
-            .optional()?)
-    }
+        })
+        .optional()?)
 }

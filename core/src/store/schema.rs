@@ -1,47 +1,46 @@
 //! The local database's schema and its migrations.
 //!
-//! The schema version lives in `PRAGMA user_version`. Each migration runs in its own
-//! transaction together with the version bump, so a crash mid-migration leaves the previous
-//! version intact. A database newer than this code is refused rather than guessed at
-//! (application-services' habit): an older app must not write into a schema it does not know.
+//! The schema version lives in `PRAGMA user_version` and is brought up to date by the
+//! workspace's one migration mechanism ([`super::migrate`]): each migration in its own
+//! transaction together with the version bump; a database newer than this code is refused.
 //!
 //! Only the `documents` table is the truth. Everything else (`records`, the kind tables,
 //! `search`, `customer_names`) is a projection that [`super::Store::rebuild_projections`] can
 //! recreate from the documents at any time.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
+use super::migrate::{MigrationError, Migrations, Step, VersionSlot};
 use crate::error::{Error, Result};
 
-/// The migrations, in order; migration *n* brings the schema to version *n*.
-const MIGRATIONS: &[&str] = &[
-    include_str!("schema/001_initial.sql"),
-    include_str!("schema/002_verdicts.sql"),
-    include_str!("schema/003_dashboards.sql"),
-    include_str!("schema/004_attachments.sql"),
-    include_str!("schema/005_sync.sql"),
-    include_str!("schema/006_dashboard_indexes.sql"),
-];
+/// Core's schema: migration *n* brings it to version *n*.
+pub const CORE: Migrations = Migrations {
+    schema: "core",
+    steps: &[
+        Step::Sql(include_str!("schema/001_initial.sql")),
+        Step::Sql(include_str!("schema/002_verdicts.sql")),
+        Step::Sql(include_str!("schema/003_dashboards.sql")),
+        Step::Sql(include_str!("schema/004_attachments.sql")),
+        Step::Sql(include_str!("schema/005_sync.sql")),
+        Step::Sql(include_str!("schema/006_dashboard_indexes.sql")),
+        Step::Sql(include_str!("schema/007_fact_indexes.sql")),
+    ],
+    slot: VersionSlot::UserVersion,
+};
 
 /// The schema version this build writes.
-pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+pub const CURRENT_VERSION: i64 = CORE.steps.len() as i64;
 
-/// Brings the database to [`CURRENT_VERSION`], refusing one that is newer.
-pub fn migrate(conn: &mut Connection) -> Result<()> {
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > CURRENT_VERSION {
-        return Err(Error::NewerDatabase {
-            found,
-            supported: CURRENT_VERSION,
-        });
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let version = index as i64 + 1;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version)?;
-        tx.commit()?;
-        tracing::info!(version, "local database migrated");
+/// Brings `conn` to [`CURRENT_VERSION`] and then each of `extensions` to theirs, refusing a
+/// database that is newer.
+pub fn migrate(conn: &mut Connection, extensions: &[&Migrations]) -> Result<()> {
+    for schema in std::iter::once(&CORE).chain(extensions.iter().copied()) {
+        schema.apply(conn).map_err(|e| match e {
+            MigrationError::Newer {
+                found, supported, ..
+            } => Error::NewerDatabase { found, supported },
+            MigrationError::Storage { source, .. } => Error::Storage(source),
+        })?;
     }
     Ok(())
 }

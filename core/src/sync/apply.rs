@@ -7,7 +7,9 @@
 use crate::RecordId;
 use crate::doc::decode_heads;
 use crate::error::{Error, Result};
+use crate::rule::RuleCode;
 use crate::store::Store;
+use crate::store::StoreRead;
 use crate::store::{Received, SetAside, Tx};
 use crate::sync::protocol::SyncResponse;
 
@@ -15,9 +17,6 @@ use crate::sync::protocol::SyncResponse;
 pub const META_CURSOR: &str = "sync.cursor";
 /// Meta key of the server time of the last successful sync (JSON of a `Timestamp`).
 pub const META_LAST_SUCCESS: &str = "sync.last_success_at";
-
-/// The rule code of local changes set aside because their record left the user's view.
-pub const RULE_LEFT_SCOPE: &str = "scope.removed";
 
 /// What committing a page did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,7 +91,7 @@ pub fn apply_page(tx: &mut Tx<'_>, page: &SyncResponse) -> Result<PageOutcome> {
             tx.set_aside(
                 id,
                 SetAside {
-                    rule: RULE_LEFT_SCOPE,
+                    rule: RuleCode::ScopeRemoved.as_str(),
                     field: None,
                     detail: "the record left your data scope before your edit was sent",
                 },

@@ -23,9 +23,12 @@ use super::protocol::{
     self, Bytes, CONTENT_TYPE, PushRecord, SYNC_PATH, SyncRequest, SyncResponse,
 };
 use crate::doc::encode_heads;
-use crate::engine::{Engine, META_CLOCK_OFFSET, Me};
+use crate::engine::{Engine, META_CLOCK_OFFSET};
 use crate::fieldwork::ClockOffset;
+use crate::me::Me;
 use crate::store::Store;
+use crate::store::StoreRead;
+use crate::sync::ErrorCode;
 use crate::{RecordId, Timestamp};
 
 /// Meta key of the signed-in session (JSON of the private `SavedSession`).
@@ -277,7 +280,7 @@ pub async fn sign_in(request: &SignIn, store_path: &Path) -> Result<Engine, Sync
         .map_err(|e| SyncError::Protocol(format!("sign-in answer: {e}")))?;
     let me = answer.me.ok_or_else(|| SyncError::Refused {
         status: status.as_u16(),
-        code: "profile_missing".into(),
+        code: ErrorCode::ProfileMissing.as_str(),
         detail: "this account has no user profile: an admin must create one".into(),
     })?;
     if !same_user {
@@ -543,12 +546,17 @@ fn refusal(status: u16, body: &[u8]) -> SyncError {
             detail: String::from_utf8_lossy(body).chars().take(200).collect(),
         };
     };
-    match answer.code.as_str() {
-        "bad_credentials" => SyncError::BadCredentials,
-        "device_revoked" | "account_revoked" => SyncError::Revoked { code: answer.code },
-        "token_expired" | "token_revoked" | "token_invalid" | "token_missing" => {
-            SyncError::AuthExpired { code: answer.code }
+    match ErrorCode::from_wire(&answer.code) {
+        Some(ErrorCode::BadCredentials) => SyncError::BadCredentials,
+        Some(ErrorCode::DeviceRevoked | ErrorCode::AccountRevoked) => {
+            SyncError::Revoked { code: answer.code }
         }
+        Some(
+            ErrorCode::TokenExpired
+            | ErrorCode::TokenRevoked
+            | ErrorCode::TokenInvalid
+            | ErrorCode::TokenMissing,
+        ) => SyncError::AuthExpired { code: answer.code },
         _ => SyncError::Refused {
             status,
             code: answer.code,

@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod client;
+mod error_code;
 pub mod protocol;
 
 pub use apply::{META_CURSOR, META_LAST_SUCCESS, PageOutcome, apply_page, cursor};
@@ -15,3 +16,4 @@ pub use client::{
     CancelToken, SignIn, SyncError, SyncOptions, SyncProgress, SyncReport, sign_in, sign_out,
     sync_now,
 };
+pub use error_code::ErrorCode;

@@ -4,6 +4,7 @@ use automerge::transaction::Transactable;
 use fieldsales_core::doc::DocError;
 use fieldsales_core::id::MalformedId;
 use fieldsales_core::record::{Customer, InvalidRecord, Kind, Visit};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::store::{Applied, Store};
 use fieldsales_core::{Error, RecordId, testing};
 
@@ -30,7 +31,7 @@ fn a_corrupted_file_row_is_an_error_on_read_not_a_panic() {
     let mut store = Store::open_in_memory().unwrap();
     let c = store.create(testing::customer(rep, "西安某公司")).unwrap();
     store
-        .connection()
+        .test_connection()
         .execute(
             "UPDATE documents SET doc = x'00ff00ff' WHERE id = ?1",
             [c.header.id],

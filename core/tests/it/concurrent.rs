@@ -3,13 +3,14 @@
 use fieldsales_core::RecordId;
 use fieldsales_core::record::Customer;
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing;
 use rusqlite::types::Value;
 
 use crate::{send, send_unacked};
 
 fn projection_rows(store: &Store, id: RecordId) -> Vec<Vec<Value>> {
-    let conn = store.connection();
+    let conn = store.test_connection();
     let mut out = Vec::new();
     for sql in [
         "SELECT * FROM customers WHERE id = ?1",

@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use fieldsales_core::record::{AnyRecord, Kind};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::store::{ListFilter, Store};
 use fieldsales_core::{Error, RecordId, testing};
 
@@ -13,7 +14,10 @@ const BATCH: usize = 40;
 const CHILD_ENV: &str = "FIELDSALES_CRASH_TEST_DB";
 
 fn count(store: &Store, sql: &str) -> i64 {
-    store.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+    store
+        .test_connection()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
 }
 
 fn totals(store: &Store) -> [i64; 5] {
@@ -87,7 +91,10 @@ fn an_error_inside_an_update_closure_writes_nothing() {
     let err = store
         .update::<fieldsales_core::record::Customer>(c.header.id, |c| {
             c.tier = Some("Z".into());
-            Err(Error::rule("test.refuse", "the rule refused"))
+            Err(Error::rule(
+                fieldsales_core::rule::RuleCode::Other("test.refuse".into()),
+                "the rule refused",
+            ))
         })
         .unwrap_err();
     assert!(matches!(err, Error::RuleViolated { .. }));

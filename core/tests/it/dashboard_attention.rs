@@ -3,6 +3,7 @@
 use fieldsales_core::dashboard::attention::attention;
 use fieldsales_core::process::ApprovalStep;
 use fieldsales_core::record::lead::{LeadEvent, LeadEventKind, LeadStatus};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing;
 use fieldsales_core::{RecordId, Timestamp};
 
@@ -195,7 +196,7 @@ fn the_viewers_refused_edits_wait_for_him_until_resolved() {
     let server = s.w.server();
     let record = RecordId::new();
     server
-        .connection()
+        .test_connection()
         .execute(
             "INSERT INTO rejected_changes (record_id, kind, reason_code, detail, rejected_at,
                  changes, resolved_at)

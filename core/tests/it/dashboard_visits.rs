@@ -3,8 +3,9 @@
 
 use fieldsales_core::dashboard::visits::{Granularity, VisitFigures, visit_map_points, visits};
 use fieldsales_core::dashboard::{DateRange, GroupBy};
-use fieldsales_core::engine::Me;
 use fieldsales_core::fieldwork::{FenceStatus, FlagKind};
+use fieldsales_core::me::Me;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{RecordId, Zone};
 
 use crate::dashboard_world::{Desk, World, ask, march, sh, week};
@@ -336,7 +337,7 @@ fn a_check_in_judged_after_the_first_look_then_deleted_moves_between_the_counts(
     // The server judges Bob's check-in outside the fence, with a mock location, and he
     // checks out later than the phone first said.
     let visit: RecordId = server
-        .connection()
+        .test_connection()
         .query_row("SELECT id FROM visits WHERE owner_id = ?1", [w.bob], |r| {
             r.get(0)
         })
@@ -391,11 +392,12 @@ fn a_store_from_before_the_day_sums_counts_its_existing_check_ins_after_the_upgr
         .unwrap();
         // Back to the schema before this migration, check-ins and all.
         store
-            .connection()
+            .test_connection()
             .execute_batch(
                 "DROP TRIGGER visit_days_insert; DROP TRIGGER visit_days_delete;
                  DROP TRIGGER visit_days_update; DROP TABLE visit_days;
                  DROP INDEX visits_map; DROP INDEX stage_history_entered;
+                 DROP INDEX visits_owner_time;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use fieldsales_core::dashboard::{
     Context, DashboardRequest, DashboardSettings, DateRange, GroupBy, Viewer,
 };
-use fieldsales_core::engine::Me;
 use fieldsales_core::fieldwork::{CheckFlag, CheckInVerdict, FenceStatus, FlagKind, Judge};
 use fieldsales_core::fieldwork::{ReportState as Compliance, ReportVerdict, SubmissionBasis};
+use fieldsales_core::me::Me;
 use fieldsales_core::process::SalesProcess;
 use fieldsales_core::process::{MoveKind, StageChange};
 use fieldsales_core::record::daily_report::ReportState;
@@ -301,7 +301,7 @@ pub struct Desk {
 impl Desk {
     pub fn new(world: &World, store: &Store, user: RecordId, now: Timestamp) -> Desk {
         Desk {
-            viewer: Viewer::load(store.connection(), world.me(user)).unwrap(),
+            viewer: Viewer::of(store, world.me(user)).unwrap(),
             process: SalesProcess::standard(),
             settings: DashboardSettings::default(),
             now,
@@ -310,14 +310,14 @@ impl Desk {
     }
 
     pub fn ctx<'a>(&'a self, store: &'a Store) -> Context<'a> {
-        Context {
-            conn: store.connection(),
-            viewer: &self.viewer,
-            process: &self.process,
-            settings: &self.settings,
-            now: self.now,
-            data_as_of: self.as_of,
-        }
+        Context::new(
+            store,
+            &self.viewer,
+            &self.process,
+            &self.settings,
+            self.now,
+            self.as_of,
+        )
     }
 }
 

@@ -1,6 +1,7 @@
 //! The duplicate check (查重) when a rep creates a customer.
 
 use fieldsales_core::record::Customer;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::store::{DEFAULT_NEAR_THRESHOLD, Store};
 use fieldsales_core::{Error, RecordId, testing};
 

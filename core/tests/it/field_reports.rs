@@ -256,13 +256,15 @@ fn a_manager_comments_reads_and_marks_a_report_false_and_only_a_manager_can() {
     let err = field
         .review_as(&rep, None, Some(received.into()), self_marked)
         .unwrap_err();
-    assert_eq!(err.rule, "report.false_mark_not_allowed");
+    assert_eq!(err.rule, "permission.denied");
+    assert_eq!(err.field.as_deref(), Some("mark_report_false"));
     let mut lifted = kept.clone();
     lifted.marked_false = None;
     let err = field
         .review_as(&rep, None, Some(kept.into()), lifted)
         .unwrap_err();
-    assert_eq!(err.rule, "report.false_mark_not_allowed");
+    assert_eq!(err.rule, "permission.denied");
+    assert_eq!(err.field.as_deref(), Some("mark_report_false"));
 
     // A rep cannot comment as a manager either.
     let err = field.rep.comment_report(id, "看起来不错").unwrap_err();

@@ -8,6 +8,7 @@ use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::task::{TaskKind, TaskStatus};
 use fieldsales_core::record::visit_plan::PlannedVisit;
 use fieldsales_core::record::{Kind, Lead, RecordRef, Task};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing::{self, shanghai};
 use fieldsales_core::{Error, LocalDate, RecordId, Timestamp};
 

@@ -4,6 +4,7 @@
 use fieldsales_core::fieldwork::geofence::destination;
 use fieldsales_core::fieldwork::{FlagKind, Judge};
 use fieldsales_core::record::Visit;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing::shanghai;
 
 use crate::field_world::{Field, t};

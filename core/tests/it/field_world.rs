@@ -5,14 +5,17 @@
 use std::sync::Arc;
 
 use fieldsales_core::authority::{self, Context, Outcome, Rejection};
-use fieldsales_core::engine::visits::{CheckInRequest, CheckedIn, StoreLookup};
-use fieldsales_core::engine::{Engine, META_CLOCK_OFFSET, Me};
+use fieldsales_core::engine::visits::{CheckInRequest, CheckedIn};
+use fieldsales_core::engine::{Engine, META_CLOCK_OFFSET};
 use fieldsales_core::fieldwork::geofence::destination;
 use fieldsales_core::fieldwork::{ClockOffset, DevicePosition, FieldworkSettings};
+use fieldsales_core::me::Me;
 use fieldsales_core::process::SalesProcess;
 use fieldsales_core::record::{AnyRecord, Customer, DataScope, OrgLevel, Record, Visit};
 use fieldsales_core::scope::OrgTree;
+use fieldsales_core::store::Facts;
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing;
 use fieldsales_core::time::ManualClock;
 use fieldsales_core::{GeoPoint, RecordId, Timestamp, Zone};
@@ -184,7 +187,7 @@ impl Field {
     ) -> Result<Outcome, Rejection> {
         let mut process = SalesProcess::standard();
         process.fieldwork = self.settings.clone();
-        let lookup = StoreLookup(&self.server);
+        let lookup = Facts::new(&self.server);
         let ctx = Context {
             author,
             tree: &self.tree,

@@ -5,6 +5,7 @@ use automerge::{ActorId, AutoCommit, ObjType, ReadDoc, ScalarValue, Value};
 use fieldsales_core::record::Contact;
 use fieldsales_core::record::contact::DecisionRole;
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{RecordId, testing};
 
 use crate::send;

@@ -34,6 +34,7 @@ mod search;
 
 use fieldsales_core::RecordId;
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 
 /// A store in a fresh temporary folder, kept alive with the folder.
 pub struct TempStore {

@@ -9,7 +9,7 @@ use automerge::ActorId;
 use fieldsales_core::doc::RecordDoc;
 use fieldsales_core::fieldwork::DeviceIntegrity;
 use fieldsales_core::record::{AnyRecord, Visit};
-use fieldsales_core::store::Store;
+use fieldsales_core::store::{Store, StoreRead};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(

@@ -2,6 +2,7 @@
 
 use fieldsales_core::RecordId;
 use fieldsales_core::record::{AnyRecord, Customer, Kind};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::store::{ListFilter, Store};
 use fieldsales_core::testing;
 

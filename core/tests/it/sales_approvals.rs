@@ -6,6 +6,7 @@ use fieldsales_core::engine::Engine;
 use fieldsales_core::process::{ApprovalChain, ApprovalStep, DecisionRefused, StepMode, Verdict};
 use fieldsales_core::record::Approval;
 use fieldsales_core::record::approval::ApprovalStatus;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{Error, RecordId, testing};
 
 use crate::sales_world::{Server, Who, World, sync};

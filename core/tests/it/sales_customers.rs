@@ -3,6 +3,7 @@
 
 use fieldsales_core::process::OwnershipRule;
 use fieldsales_core::record::Customer;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{Error, testing};
 
 use crate::sales_world::{Who, World, sync};

@@ -8,6 +8,7 @@ use fieldsales_core::process::{ClaimRefused, LeadRules, SalesProcess};
 use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::lead::{LeadEventKind, LeadStatus};
 use fieldsales_core::record::{Header, Lead, ProcessConfig};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{Error, RecordId, testing};
 
 use crate::sales_world::{Server, Who, World, sync};

@@ -6,6 +6,7 @@ use fieldsales_core::engine::{Engine, NewOpportunity, StageMoveResult};
 use fieldsales_core::process::{FieldValue, FieldValues, MoveKind, StageChange, StageMoveRefused};
 use fieldsales_core::record::opportunity::{OpportunityProduct, OutcomeKind};
 use fieldsales_core::record::{Customer, Opportunity};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{Error, LocalDate, RecordId, testing};
 
 use crate::sales_world::{Server, Who, World};

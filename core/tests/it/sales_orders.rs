@@ -5,6 +5,7 @@ use fieldsales_core::engine::{ConfirmOutcome, Engine, NewOrder, NewOrderLine};
 use fieldsales_core::process::{ApprovalStep, Verdict};
 use fieldsales_core::record::order::OrderStatus;
 use fieldsales_core::record::{Customer, Order, Product};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{BasisPoints, Error, RecordId, testing};
 
 use crate::sales_world::{Server, Who, World, sync};
@@ -289,7 +290,8 @@ fn only_an_admin_pushes_a_product() {
     let mut server = Server::new(&world);
     let product = testing::product("CRM-PRO", "CRM 专业版", testing::yuan(90_000));
     let rejection = server.push(&world, Who::RepLi, &product).unwrap_err();
-    assert_eq!(rejection.rule, "scope.admin_only");
+    assert_eq!(rejection.rule, "permission.denied");
+    assert_eq!(rejection.field.as_deref(), Some("manage_catalogue"));
     assert!(server.push(&world, Who::Admin, &product).is_ok());
 }
 
@@ -304,14 +306,27 @@ fn payments_and_delivery_are_recorded_on_a_confirmed_order() {
         "a draft collects nothing"
     );
     li.confirm_order(order.header.id).unwrap();
-    li.record_payment(
-        order.header.id,
-        testing::yuan(5_000),
-        world.now(),
-        Some("bank".into()),
-    )
-    .unwrap();
-    let o = li
+    let refused = li
+        .record_payment(order.header.id, testing::yuan(5_000), world.now(), None)
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Error::NotAllowed(p) if p.starts_with("record_payments")),
+        "a rep does not record payments: {refused:?}"
+    );
+    // The admin's phone, holding the order, records the payment and the delivery.
+    let mut admin = world.phone(Who::Admin);
+    for id in [customer, order.header.id] {
+        sync(&li, &mut admin, id);
+    }
+    admin
+        .record_payment(
+            order.header.id,
+            testing::yuan(5_000),
+            world.now(),
+            Some("bank".into()),
+        )
+        .unwrap();
+    let o = admin
         .set_delivery(
             order.header.id,
             fieldsales_core::record::order::DeliveryStatus::Partial,

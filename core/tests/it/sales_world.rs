@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use fieldsales_core::authority::{self, Context, Known, Lookup, Outcome, Rejection};
-use fieldsales_core::engine::{Engine, Me};
-use fieldsales_core::record::{
-    AnyRecord, DataScope, OrgLevel, OrgUnit, Product, Record, UserProfile, Visit,
-};
+use fieldsales_core::authority::{self, Context, Lookup, Outcome, Rejection};
+use fieldsales_core::engine::Engine;
+use fieldsales_core::me::Me;
+use fieldsales_core::record::{AnyRecord, DataScope, OrgLevel, OrgUnit, Record, UserProfile};
 use fieldsales_core::scope::OrgTree;
-use fieldsales_core::store::{ListFilter, Store};
+use fieldsales_core::store::StoreRead;
+use fieldsales_core::store::{Facts, Store};
 use fieldsales_core::time::ManualClock;
-use fieldsales_core::{RecordId, Result, Timestamp, Zone, testing};
+use fieldsales_core::{RecordId, Timestamp, Zone, testing};
 
 /// Who is who.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,66 +128,6 @@ pub struct Server {
     pub store: Store,
 }
 
-/// A [`Lookup`] over a store, as the server implements it over its own storage.
-pub struct StoreLookup<'a>(pub &'a Store);
-
-impl Lookup for StoreLookup<'_> {
-    fn record(&self, id: RecordId) -> Result<Option<AnyRecord>> {
-        match self.0.kind_of(id)? {
-            Some(_) => Ok(Some(self.0.get_any(id)?)),
-            None => Ok(None),
-        }
-    }
-
-    fn visits_near(
-        &self,
-        rep: RecordId,
-        at: Timestamp,
-        window_ms: i64,
-        except: RecordId,
-        per_side: usize,
-    ) -> Result<Vec<Visit>> {
-        fieldsales_core::authority::fieldwork::visit_ids_near(
-            self.0.connection(),
-            rep,
-            at,
-            window_ms,
-            except,
-            per_side,
-        )?
-        .into_iter()
-        .map(|id| self.0.get::<Visit>(id))
-        .collect()
-    }
-
-    fn opportunity_named(
-        &self,
-        customer: RecordId,
-        name: &str,
-        except: RecordId,
-    ) -> Result<Option<RecordId>> {
-        let rows = self.0.list(&ListFilter {
-            kind: Some(fieldsales_core::record::Kind::Opportunity),
-            customer: Some(customer),
-            ..ListFilter::default()
-        })?;
-        let fold = |s: &str| fieldsales_core::dedup::fold_width_and_case(s.trim());
-        Ok(rows
-            .into_iter()
-            .find(|r| r.id != except && fold(&r.title) == fold(name))
-            .map(|r| r.id))
-    }
-
-    fn product_by_code(&self, code: &str) -> Result<Known<Product>> {
-        Ok(
-            match authority::product_id_by_code(self.0.connection(), code)? {
-                Some(id) => Known::Found(self.0.get(id)?),
-                None => Known::Missing,
-            },
-        )
-    }
-}
-
 impl Server {
     pub fn new(world: &World) -> Server {
         Server {
@@ -214,7 +154,7 @@ impl Server {
         phone: &Engine,
         id: RecordId,
     ) -> std::result::Result<Outcome, Rejection> {
-        let before = StoreLookup(&self.store).record(id).unwrap();
+        let before = Facts::new(&self.store).record(id).unwrap();
         let mut trial = self.store_copy_with(id);
         crate::send(phone.store(), &mut trial, id);
         let after = trial.get_any(id).unwrap();
@@ -239,7 +179,7 @@ impl Server {
     ) -> std::result::Result<Outcome, Rejection> {
         let after = make(&self.store);
         let id = after.header().id;
-        let before = StoreLookup(&self.store).record(id).unwrap();
+        let before = Facts::new(&self.store).record(id).unwrap();
         let outcome = self.review(world, who, before.as_ref(), &after)?;
         Ok(outcome)
     }
@@ -254,7 +194,7 @@ impl Server {
         let me = world.me(who);
         let tree = world.tree();
         let process = fieldsales_core::process::SalesProcess::standard();
-        let lookup = StoreLookup(&self.store);
+        let lookup = Facts::new(&self.store);
         let ctx = Context {
             author: &me,
             tree: &tree,

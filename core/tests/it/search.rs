@@ -3,6 +3,7 @@
 use fieldsales_core::RecordId;
 use fieldsales_core::record::Kind;
 use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing;
 
 fn store_with_customers() -> (Store, RecordId, RecordId) {

@@ -5,5 +5,6 @@
 
 mod bindings;
 mod kotlin;
+mod rule_codes;
 mod server;
 mod support;

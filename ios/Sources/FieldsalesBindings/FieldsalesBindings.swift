@@ -1143,8 +1143,8 @@ public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
-     * hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
-     * `visit.accuracy_too_poor`...).
+     * hard-fence mode a refused check-in fails with `RuleViolated` (`geofence.outside`,
+     * `geofence.poor_accuracy`, `geofence.mock_location`).
      */
     func checkIn(customerId: String, position: DevicePosition, note: String) async throws  -> CheckedIn
     
@@ -1989,8 +1989,8 @@ open func addVisitPhoto(visitId: String, filePath: String, mime: String)async th
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
-     * hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
-     * `visit.accuracy_too_poor`...).
+     * hard-fence mode a refused check-in fails with `RuleViolated` (`geofence.outside`,
+     * `geofence.poor_accuracy`, `geofence.mock_location`).
      */
 open func checkIn(customerId: String, position: DevicePosition, note: String)async throws  -> CheckedIn  {
     return
@@ -13397,7 +13397,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() != 46917) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_check_in() != 64356) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_check_in() != 2403) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_check_out() != 57011) {

@@ -3,11 +3,12 @@
 //! Only what authentication needs lives here; a person's name, org unit and roles are
 //! records edited through sync like any other.
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use fieldsales_core::{RecordId, Timestamp};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AdminSession;
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody, ErrorCode};
@@ -16,18 +17,19 @@ use crate::state::AppState;
 use crate::store::NewAccount;
 
 /// A new account.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateAccountRequest {
     /// What the person signs in with (compared without case).
     #[schema(example = "li.na")]
     pub login: String,
     /// The first password; the admin hands it over out of band.
     #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "super::send_password")]
     pub password: Password,
     /// The person's profile record; a fresh id is chosen when absent, for the admin tool to
     /// create the profile record under.
     #[schema(format = Uuid)]
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile_id: Option<String>,
     /// Whether the account may use the admin API.
     #[serde(default)]
@@ -102,10 +104,11 @@ fn device_view(d: Device, actors: Vec<ActorId>) -> DeviceView {
 }
 
 /// A new password.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SetPasswordRequest {
     /// The new password.
     #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "super::send_password")]
     pub password: Password,
 }
 
@@ -166,14 +169,28 @@ pub async fn create_account(
     Ok((StatusCode::CREATED, ApiJson(account.into())))
 }
 
-/// Lists the accounts of the admin's tenant, by login.
+/// Which accounts to list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountFilter {
+    /// Only the account signing in with this login (compared without case): how an admin
+    /// tool finds the account a person names.
+    #[param(example = "wang.fang")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+}
+
+/// Lists the accounts of the admin's tenant, by login; with `login`, the one account
+/// signing in with it (none when no account does).
 #[utoipa::path(
     get,
     path = "/v1/admin/accounts",
     tag = "admin",
     security(("bearer" = [])),
+    params(AccountFilter),
     responses(
         (status = 200, description = "Accounts", body = [AccountView]),
+        (status = 400, description = "`invalid_field`: not a login", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`admin_required`", body = ErrorBody),
     )
@@ -181,8 +198,28 @@ pub async fn create_account(
 pub async fn list_accounts(
     State(state): State<AppState>,
     AdminSession(admin): AdminSession,
+    filter: Result<Query<AccountFilter>, QueryRejection>,
 ) -> Result<ApiJson<Vec<AccountView>>, ApiError> {
-    let accounts = state.store.accounts(admin.tenant_id).await?;
+    let Query(filter) = filter.map_err(|rejection| {
+        ApiError::client(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidField,
+            rejection.body_text(),
+        )
+    })?;
+    let accounts = match filter.login.as_deref() {
+        None => state.store.accounts(admin.tenant_id).await?,
+        Some(text) => {
+            let login = Login::parse(text).map_err(|e| ApiError::invalid_field("login", &e))?;
+            state
+                .store
+                .credentials(admin.tenant_id, &login)
+                .await?
+                .map(|c| c.account)
+                .into_iter()
+                .collect()
+        }
+    };
     Ok(ApiJson(
         accounts.into_iter().map(AccountView::from).collect(),
     ))

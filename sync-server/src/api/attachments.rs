@@ -105,7 +105,10 @@ fn offset_headers(received: u64, complete: bool) -> [(&'static str, HeaderValue)
     params(("sha256" = String, Path, description = "SHA-256 of the content, lower-case hex")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Held, whole or in part: see the `upload-offset` and `upload-complete` headers"),
+        (status = 200, description = "Held, whole or in part (no body: this is HEAD)", headers(
+            ("upload-offset" = u64, description = "Bytes the server holds"),
+            ("upload-complete" = bool, description = "Whether the content is complete and verified"),
+        )),
         (status = 404, description = "Nothing of it is held"),
     )
 )]
@@ -174,7 +177,7 @@ fn parse_content_range(headers: &HeaderMap) -> Result<Option<(u64, Option<u64>, 
         ("sha256" = String, Path, description = "SHA-256 of the content, lower-case hex"),
         ("content-range" = Option<String>, Header, description = "`bytes start-end/total` of this chunk"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = super::Binary, content_type = "application/octet-stream"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Chunk stored (or the content was complete already)", body = UploadState),
@@ -384,8 +387,8 @@ fn parse_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ApiE
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The content", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The content", content_type = "application/octet-stream", body = super::Binary),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream", body = super::Binary),
         (status = 404, description = "Not held whole", body = ErrorBody),
         (status = 416, description = "The range lies outside the content", body = ErrorBody),
     )

@@ -14,8 +14,8 @@ use crate::model::{
 use crate::state::AppState;
 use crate::store::{NewSession, SessionDevice};
 
-/// A sign-in from a device.
-#[derive(Debug, Deserialize, ToSchema)]
+/// A sign-in from a device (or from the command line's admin client, which sends this type).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// The tenant's short name.
     #[schema(example = "acme")]
@@ -25,13 +25,14 @@ pub struct LoginRequest {
     pub login: String,
     /// The password, in clear over TLS; never stored or logged.
     #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "super::send_password")]
     pub password: Password,
     /// A name for this device, shown to admins.
     #[schema(example = "Zhang Wei's phone")]
     pub device_name: String,
     /// The id this server gave the device at an earlier sign-in, to keep the same device.
     #[schema(format = Uuid)]
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
 }
 
@@ -62,9 +63,27 @@ pub struct LoginResponse {
     pub server_time: Timestamp,
     /// Who the user is to the rules (profile, unit, roles, widest data scope, zone); absent
     /// when the account has no live profile record yet.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<MeSchema>)]
     #[serde(default)]
-    pub me: Option<fieldsales_core::engine::Me>,
+    pub me: Option<fieldsales_core::me::Me>,
+}
+
+/// The description of `fieldsales_core::me::Me` as it serializes, for the API
+/// description only (core's `Me` is not an API type); a test keeps the two the same shape.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Me)]
+struct MeSchema {
+    /// The user's profile record.
+    user_id: RecordId,
+    /// Their org unit.
+    unit_id: RecordId,
+    /// Their role codes.
+    roles: Vec<String>,
+    /// The widest data scope of their roles.
+    scope: fieldsales_core::record::DataScope,
+    /// Their time zone: "today" and report deadlines follow it.
+    zone: fieldsales_core::Zone,
 }
 
 /// The caller's session.
@@ -275,4 +294,33 @@ pub async fn session(State(state): State<AppState>, session: Session) -> ApiJson
         expires_at: session.expires_at,
         server_time: state.clock.now(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use fieldsales_core::me::Me;
+    use fieldsales_core::record::DataScope;
+    use fieldsales_core::{RecordId, Zone};
+
+    use super::MeSchema;
+
+    /// The API description of `me` is the shape core's `Me` serializes to: a field added to,
+    /// renamed in or removed from `Me` fails here until the description follows.
+    #[test]
+    fn the_described_me_is_the_shape_core_writes() {
+        let me = Me {
+            user_id: RecordId::new(),
+            unit_id: RecordId::new(),
+            roles: vec!["sales_manager".to_owned()],
+            scope: DataScope::Subtree,
+            zone: Zone::SHANGHAI,
+        };
+        let written = serde_json::to_value(&me).expect("serializes");
+        let described: MeSchema =
+            serde_json::from_value(written.clone()).expect("every field of Me is described");
+        assert_eq!(
+            serde_json::to_value(&described).expect("serializes"),
+            written
+        );
+    }
 }

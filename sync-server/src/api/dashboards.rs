@@ -10,6 +10,11 @@ use axum::Json;
 use axum::extract::{Query, State, rejection::QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use fieldsales_core::dashboard::attention::AttentionList;
+use fieldsales_core::dashboard::funnel::Funnel;
+use fieldsales_core::dashboard::reports::ReportCompliance;
+use fieldsales_core::dashboard::targets::TargetBoard;
+use fieldsales_core::dashboard::visits::{MapPoints, VisitsDashboard};
 use fieldsales_core::dashboard::{
     DashboardRequest, DashboardSettings, DateRange, Granularity, GroupBy, PointCursor,
 };
@@ -27,14 +32,16 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct DashboardParams {
     /// The first day, `YYYY-MM-DD`.
-    #[param(example = "2026-03-01")]
+    #[param(required = true, value_type = Option<LocalDate>, example = "2026-03-01")]
     pub from: Option<String>,
     /// The last day (included), `YYYY-MM-DD`.
-    #[param(example = "2026-03-31")]
+    #[param(required = true, value_type = Option<LocalDate>, example = "2026-03-31")]
     pub to: Option<String>,
     /// `rep` (the default), `team` or `region`.
+    #[param(value_type = Option<GroupBy>)]
     pub group_by: Option<String>,
     /// Visits only: `day` (the default) or `week`.
+    #[param(value_type = Option<Granularity>)]
     pub granularity: Option<String>,
 }
 
@@ -43,16 +50,19 @@ pub struct DashboardParams {
 #[into_params(parameter_in = Query)]
 pub struct MapPointParams {
     /// The first day, `YYYY-MM-DD`.
-    #[param(example = "2026-03-01")]
+    #[param(required = true, value_type = Option<LocalDate>, example = "2026-03-01")]
     pub from: Option<String>,
     /// The last day (included), `YYYY-MM-DD`.
-    #[param(example = "2026-03-31")]
+    #[param(required = true, value_type = Option<LocalDate>, example = "2026-03-31")]
     pub to: Option<String>,
     /// The most points in this page, 1 to 5,000 (the default).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 5000)]
     pub limit: Option<String>,
     /// The previous page's `next.at`: this page starts after it. Give with `after_id`.
+    #[param(value_type = Option<Timestamp>)]
     pub after_at: Option<String>,
     /// The previous page's `next.visit_id`. Give with `after_at`.
+    #[param(value_type = Option<RecordId>)]
     pub after_id: Option<String>,
 }
 
@@ -211,7 +221,7 @@ async fn answer(
     security(("bearer" = [])),
     params(DashboardParams),
     responses(
-        (status = 200, description = "A `Funnel` (core type), as JSON", content_type = "application/json"),
+        (status = 200, description = "A `Funnel` (core type)", body = Funnel),
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
@@ -235,7 +245,7 @@ pub async fn funnel(
     security(("bearer" = [])),
     params(DashboardParams),
     responses(
-        (status = 200, description = "A `VisitsDashboard` (core type), as JSON", content_type = "application/json"),
+        (status = 200, description = "A `VisitsDashboard` (core type)", body = VisitsDashboard),
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
@@ -263,7 +273,7 @@ pub async fn visits(
     security(("bearer" = [])),
     params(MapPointParams),
     responses(
-        (status = 200, description = "A `MapPoints` (core type), as JSON", content_type = "application/json"),
+        (status = 200, description = "A `MapPoints` (core type)", body = MapPoints),
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
@@ -292,7 +302,7 @@ pub async fn visit_points(
     security(("bearer" = [])),
     params(DashboardParams),
     responses(
-        (status = 200, description = "A `ReportCompliance` (core type), as JSON", content_type = "application/json"),
+        (status = 200, description = "A `ReportCompliance` (core type)", body = ReportCompliance),
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
@@ -315,7 +325,7 @@ pub async fn reports(
     security(("bearer" = [])),
     params(DashboardParams),
     responses(
-        (status = 200, description = "A `TargetBoard` (core type), as JSON", content_type = "application/json"),
+        (status = 200, description = "A `TargetBoard` (core type)", body = TargetBoard),
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
@@ -339,7 +349,7 @@ pub async fn targets(
     security(("bearer" = [])),
     params(DashboardParams),
     responses(
-        (status = 200, description = "An `AttentionList` (core type), as JSON", content_type = "application/json"),
+        (status = 200, description = "An `AttentionList` (core type)", body = AttentionList),
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),

@@ -1,5 +1,9 @@
 //! The HTTP API: every route is registered together with its OpenAPI description
 //! (`utoipa_axum::routes!`), so the served `/openapi.json` cannot leave a route out.
+//!
+//! The request and answer types of each endpoint are public and re-exported here: they are
+//! the one definition of the wire format, read and written by the handlers and by the
+//! command line's admin client alike, so the two cannot drift apart.
 
 mod admin;
 mod attachments;
@@ -28,15 +32,42 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use admin::{AccountView, CreateAccountRequest, DeviceView, SetPasswordRequest};
+pub use admin::{AccountFilter, AccountView, CreateAccountRequest, DeviceView, SetPasswordRequest};
 pub use attachments::{UPLOAD_COMPLETE, UPLOAD_OFFSET, UploadState};
 pub use auth::{LoginRequest, LoginResponse, SessionResponse};
-pub use ops::{HealthResponse, OpenApiDocument};
-pub use records::{AdminRecord, WrittenRecord};
+pub use ops::{HealthResponse, HealthStatus, METRICS_CONTENT_TYPE, OpenApiDocument};
+pub use records::{AdminRecord, AdminRecordKind, WrittenRecord};
 
 use crate::error::{self, ApiError, ErrorBody, ErrorCode};
+use crate::model::Password;
 use crate::state::AppState;
 use crate::telemetry;
+
+/// A body of bytes (an attachment, a compressed sync message), for the API description.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("Bytes, as the content type says"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
+
+/// Writes a request's password for a client that sends the request (the command line's
+/// admin client). `Password` has no `Serialize` of its own, so no answer and no log line can
+/// carry one; only the request fields that name this function write it.
+fn send_password<S: serde::Serializer>(
+    password: &Password,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(password.expose())
+}
 
 struct BearerAuth;
 
@@ -189,7 +220,7 @@ async fn time_limit(
 async fn signed_in_user(
     state: &crate::state::AppState,
     session: &crate::auth::Session,
-) -> Result<fieldsales_core::engine::Me, ApiError> {
+) -> Result<fieldsales_core::me::Me, ApiError> {
     state
         .records
         .me(session.tenant_id, session.profile_id)

@@ -12,15 +12,24 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
 use crate::state::AppState;
+use crate::telemetry;
 
 /// The server is up and its storage answers.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HealthResponse {
-    /// Always `ok`.
-    pub status: String,
+    /// Always `ok` (an unhealthy server answers 503 with an error body).
+    pub status: HealthStatus,
     /// The server's clock (UTC milliseconds).
     #[schema(value_type = i64)]
     pub server_time: Timestamp,
+}
+
+/// The health of a server that answers 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Serving, with storage that answers.
+    Ok,
 }
 
 /// Whether the server can serve: checks that storage answers reads and writes.
@@ -36,7 +45,7 @@ pub struct HealthResponse {
 pub async fn health(State(state): State<AppState>) -> Result<ApiJson<HealthResponse>, ApiError> {
     match state.store.health().await {
         Ok(()) => Ok(ApiJson(HealthResponse {
-            status: "ok".to_owned(),
+            status: HealthStatus::Ok,
             server_time: state.clock.now(),
         })),
         Err(e) => {
@@ -50,13 +59,19 @@ pub async fn health(State(state): State<AppState>) -> Result<ApiJson<HealthRespo
     }
 }
 
-/// Request counters and latencies in the Prometheus text format.
+/// The content type of `/metrics`: the OpenMetrics text format, which is what the encoder
+/// writes (`_total` counters, `# EOF`), so parsers read it as what it is.
+pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The server's metrics in the OpenMetrics text format: build, HTTP requests and latencies,
+/// sync (records pushed, accepted, refused by rule, pulled), scheduled job runs and the
+/// size of the database files.
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "ops",
     responses(
-        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
+        (status = 200, description = "OpenMetrics text exposition", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
         (status = 404, description = "`not_found`: metrics are disabled", body = ErrorBody),
     )
 )]
@@ -68,20 +83,42 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             "metrics are disabled",
         ));
     }
+    let data_dir = state.config.data_dir.clone();
+    let sizes = tokio::task::spawn_blocking(move || telemetry::database_sizes(&data_dir))
+        .await
+        .map_err(ApiError::internal)?;
+    state.metrics.set_database_sizes(&sizes);
     let text = state.metrics.encode().map_err(ApiError::internal)?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], text).into_response())
 }
 
 /// The OpenAPI document, serialised once at start.
 #[derive(Debug)]
 pub struct OpenApiDocument(String);
+
+impl utoipa::PartialSchema for OpenApiDocument {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0)",
+            ))
+            .property(
+                "openapi",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .examples(["3.1.0"]),
+            )
+            .required("openapi")
+            .property("info", ObjectBuilder::new().schema_type(Type::Object))
+            .required("info")
+            .property("paths", ObjectBuilder::new().schema_type(Type::Object))
+            .into()
+    }
+}
+
+impl ToSchema for OpenApiDocument {}
 
 impl OpenApiDocument {
     /// Serialises the description.
@@ -97,7 +134,7 @@ impl OpenApiDocument {
     get,
     path = "/openapi.json",
     tag = "ops",
-    responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
+    responses((status = 200, description = "The OpenAPI document", body = OpenApiDocument, content_type = "application/json"))
 )]
 pub async fn openapi(Extension(doc): Extension<Arc<OpenApiDocument>>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], doc.0.clone()).into_response()

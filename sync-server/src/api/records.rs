@@ -19,7 +19,10 @@ use crate::state::AppState;
 
 /// A record an admin writes, by kind. `id` names an existing record to replace its fields;
 /// a new id is chosen when absent.
-#[derive(Debug, Deserialize, ToSchema)]
+///
+/// The one definition of this request: the server's handler reads it and the command line's
+/// admin client (`fieldsales admin`, the demo) sends it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AdminRecord {
     /// A node of the org tree.
@@ -30,7 +33,7 @@ pub enum AdminRecord {
         /// Its name.
         name: String,
         /// `hq`, `region`, `district` or `team`.
-        level: String,
+        level: OrgLevel,
         /// The unit above.
         #[schema(value_type = Option<String>, format = Uuid)]
         parent_id: Option<RecordId>,
@@ -87,7 +90,7 @@ pub enum AdminRecord {
         /// Its name.
         name: String,
         /// `own`, `subtree`, `region` or `all`.
-        data_scope: String,
+        data_scope: DataScope,
         /// Permission codes.
         #[serde(default)]
         permissions: Vec<String>,
@@ -108,14 +111,57 @@ fn yes() -> bool {
     true
 }
 
+/// The kinds of record an admin writes through this endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminRecordKind {
+    /// A node of the org tree.
+    OrgUnit,
+    /// A person.
+    UserProfile,
+    /// A role.
+    Role,
+    /// The tenant's process configuration.
+    ProcessConfig,
+}
+
+impl AdminRecordKind {
+    /// The kind's code, as records name it (`org_unit`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminRecordKind::OrgUnit => "org_unit",
+            AdminRecordKind::UserProfile => "user_profile",
+            AdminRecordKind::Role => "role",
+            AdminRecordKind::ProcessConfig => "process_config",
+        }
+    }
+}
+
+impl std::fmt::Display for AdminRecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AdminRecord {
+    /// Its kind.
+    pub fn kind(&self) -> AdminRecordKind {
+        match self {
+            AdminRecord::OrgUnit { .. } => AdminRecordKind::OrgUnit,
+            AdminRecord::UserProfile { .. } => AdminRecordKind::UserProfile,
+            AdminRecord::Role { .. } => AdminRecordKind::Role,
+            AdminRecord::ProcessConfig { .. } => AdminRecordKind::ProcessConfig,
+        }
+    }
+}
+
 /// The record written.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WrittenRecord {
     /// Its id.
-    #[schema(value_type = String, format = Uuid)]
     pub id: RecordId,
-    /// Its kind code.
-    pub kind: String,
+    /// Its kind.
+    pub kind: AdminRecordKind,
 }
 
 fn invalid(field: &str, detail: String) -> ApiError {
@@ -165,6 +211,7 @@ pub async fn put_record(
 ) -> Result<(StatusCode, ApiJson<WrittenRecord>), ApiError> {
     let now = state.clock.now();
     let by = admin.profile_id;
+    let kind = request.kind();
     let record = match request {
         AdminRecord::OrgUnit {
             id,
@@ -176,7 +223,7 @@ pub async fn put_record(
         } => AnyRecord::OrgUnit(OrgUnit {
             header: header(id, by, now),
             name,
-            level: OrgLevel::from_code(&level),
+            level,
             parent_id,
             manager_id,
             zone: z.map(|z| zone("zone", &z)).transpose()?,
@@ -228,7 +275,7 @@ pub async fn put_record(
             header: header(id, by, now),
             code,
             name,
-            data_scope: DataScope::from_code(&data_scope),
+            data_scope,
             permissions: strings(permissions),
             hidden_fields: strings(hidden_fields),
         }),
@@ -244,7 +291,6 @@ pub async fn put_record(
             })
         }
     };
-    let kind = record.kind().as_str().to_owned();
     let id = state
         .records
         .put(admin.tenant_id, record, now)
@@ -260,6 +306,6 @@ pub async fn put_record(
             ),
             AdminWriteError::Store(s) => s.into(),
         })?;
-    tracing::info!(by = %admin.account_id, record = %id, kind, "record written by admin");
+    tracing::info!(by = %admin.account_id, record = %id, %kind, "record written by admin");
     Ok((StatusCode::CREATED, ApiJson(WrittenRecord { id, kind })))
 }

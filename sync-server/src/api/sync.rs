@@ -31,12 +31,12 @@ fn bad_body(detail: impl Into<String>) -> ApiError {
     tag = "sync",
     security(("bearer" = [])),
     request_body(
-        content = Vec<u8>,
+        content = super::Binary,
         content_type = "application/vnd.fieldsales.sync+cbor",
         description = "A gzip-compressed CBOR `SyncRequest` (`Content-Encoding: gzip`)"
     ),
     responses(
-        (status = 200, description = "A gzip-compressed CBOR `SyncResponse`", content_type = "application/vnd.fieldsales.sync+cbor"),
+        (status = 200, description = "A gzip-compressed CBOR `SyncResponse`", body = super::Binary, content_type = "application/vnd.fieldsales.sync+cbor"),
         (status = 400, description = "`malformed_body` or `unsupported_version`", body = ErrorBody),
         (status = 401, description = "No live token; `device_revoked` / `account_revoked` mean: wipe local data", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
@@ -140,6 +140,12 @@ pub async fn sync(
             }
         }
     }
+    state.metrics.observe_sync(
+        pushed,
+        acks.len(),
+        rejected.iter().map(|r| r.rule.as_str()),
+        page.records.len(),
+    );
     if pushed > 0 {
         tracing::debug!(
             pushed,

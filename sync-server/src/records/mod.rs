@@ -1,32 +1,30 @@
 //! The tenants' records: what devices push and pull, behind one async trait.
 //!
-//! Each tenant's records live in a store with the phone's own schema (the same documents and
-//! projection tables), so dashboards run the same SQL on the server as on the phone, plus
-//! two tables of sync's own: a change sequence (one row per record, renumbered whenever the
-//! record's heads change, which makes the pull cursor a plain number) and, per device, the
-//! records it holds and which heads it was sent. That second table answers exactly the two
-//! questions a scoped pull must: is this record new to the device (send it whole), and did
-//! the device hold a record it may no longer see (tell it to delete).
+//! Each tenant's records live in a core store (the phone's own schema: the same documents and
+//! projection tables, read only through core's typed queries), so the rules' facts and the
+//! dashboards are the phone's own code, plus two tables of sync's own: a change sequence (one
+//! row per record, renumbered whenever the record's heads change, which makes the pull
+//! cursor a plain number) and, per device, the records it holds and which heads it was sent.
+//! That second table answers exactly the two questions a scoped pull must: is this record new
+//! to the device (send it whole), and did the device hold a record it may no longer see (tell
+//! it to delete).
 //!
 //! The trait is coarse (one call per push, one per page) so that a PostgreSQL backend can
 //! run each as one transaction; the review of a pushed record is core's rule code, called by
 //! the backend inside its transaction.
 
-mod dashboards;
 mod review;
 mod sqlite;
 
 use async_trait::async_trait;
-use fieldsales_core::engine::Me;
 use fieldsales_core::fieldwork::ClockOffset;
+use fieldsales_core::me::Me;
 use fieldsales_core::record::AnyRecord;
 use fieldsales_core::sync::protocol::{Ack, PulledRecord, PushRecord, RejectedRecord};
 use fieldsales_core::{RecordId, Timestamp};
 
-pub use dashboards::{Dashboard, DashboardQuery};
-pub(crate) use review::process as tenant_process;
+pub use fieldsales_core::dashboard::{Dashboard, DashboardQuery};
 pub use sqlite::SqliteRecords;
-pub(crate) use sqlite::bump;
 
 use crate::jobs::{JobParams, JobReport};
 use crate::model::{DeviceId, TenantId};

@@ -1,128 +1,35 @@
 //! One pushed record: merge into the server's copy, check who wrote it, hydrate, run core's
-//! review, store. Storage-neutral apart from the core store transaction it runs in.
-
-use std::cell::RefCell;
-use std::collections::HashMap;
+//! review over core's facts, store. Storage-neutral apart from the core store transaction it
+//! runs in.
 
 use automerge::ChangeHash;
-use fieldsales_core::authority::{self, Context, Known, Lookup, Outcome};
+use fieldsales_core::authority::{self, Context, Outcome};
 use fieldsales_core::doc::{RecordDoc, decode_heads, encode_heads};
 use fieldsales_core::process::SalesProcess;
-use fieldsales_core::record::{AnyRecord, Kind, Product, Visit};
+use fieldsales_core::record::{AnyRecord, Kind};
+use fieldsales_core::rule::RuleCode;
 use fieldsales_core::scope::OrgTree;
-use fieldsales_core::store::Tx;
+use fieldsales_core::store::{Facts, ProfileCache, StoreRead, StoredDocument, Tx};
 use fieldsales_core::sync::protocol::{Ack, Bytes, PushRecord, RejectedRecord};
-use fieldsales_core::{Error, RecordId, Timestamp};
-use rusqlite::OptionalExtension;
+use fieldsales_core::{Error, RecordId};
 
 use super::Push;
 
-/// What the tenant looks like to the rules: its org tree and process configuration.
+/// What the tenant looks like to the rules during one push: its org tree, its process
+/// configuration and the people's profiles read so far.
 pub(super) struct TenantView {
     pub tree: OrgTree,
     pub process: SalesProcess,
-    /// People's profiles read during this push (admin-only records: a push cannot change
-    /// them, so they stay valid for the whole push).
-    profiles: RefCell<HashMap<RecordId, Option<AnyRecord>>>,
+    profiles: ProfileCache,
 }
 
 impl TenantView {
     pub fn load(tx: &Tx<'_>) -> Result<TenantView, Error> {
         Ok(TenantView {
-            tree: OrgTree::load(tx.connection())?,
-            process: process(tx)?,
-            profiles: RefCell::new(HashMap::new()),
+            tree: tx.org_tree()?,
+            process: tx.sales_process()?,
+            profiles: ProfileCache::default(),
         })
-    }
-}
-
-/// The tenant's sales process: its stored configuration, or the standard one.
-pub(crate) fn process(tx: &Tx<'_>) -> Result<SalesProcess, Error> {
-    tx.sales_process()
-}
-
-/// The review's window on other records, inside the push's transaction.
-struct TxLookup<'t, 'c> {
-    tx: &'t Tx<'c>,
-    view: &'t TenantView,
-}
-
-impl Lookup for TxLookup<'_, '_> {
-    fn record(&self, id: RecordId) -> fieldsales_core::Result<Option<AnyRecord>> {
-        if let Some(found) = self.view.profiles.borrow().get(&id) {
-            return Ok(found.clone());
-        }
-        let found = match self.tx.get_any(id) {
-            Ok(record) => Some(record),
-            Err(Error::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        if let Some(AnyRecord::UserProfile(_)) = &found {
-            self.view.profiles.borrow_mut().insert(id, found.clone());
-        }
-        Ok(found)
-    }
-
-    fn visits_near(
-        &self,
-        rep: RecordId,
-        at: Timestamp,
-        window_ms: i64,
-        except: RecordId,
-        per_side: usize,
-    ) -> fieldsales_core::Result<Vec<Visit>> {
-        authority::fieldwork::visit_ids_near(
-            self.tx.connection(),
-            rep,
-            at,
-            window_ms,
-            except,
-            per_side,
-        )?
-        .into_iter()
-        .map(|id| self.tx.get::<Visit>(id))
-        .collect()
-    }
-
-    fn visits_with_photo(&self, sha256: &str) -> fieldsales_core::Result<Option<Vec<RecordId>>> {
-        let mut stmt = self.tx.connection().prepare_cached(
-            "SELECT p.visit_id FROM visit_photos p JOIN visits v ON v.id = p.visit_id
-             WHERE p.sha256 = ?1 AND v.deleted = 0",
-        )?;
-        let ids = stmt
-            .query_map([sha256], |r| r.get::<_, RecordId>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(ids))
-    }
-
-    fn opportunity_named(
-        &self,
-        customer: RecordId,
-        name: &str,
-        except: RecordId,
-    ) -> fieldsales_core::Result<Option<RecordId>> {
-        let wanted = fieldsales_core::dedup::fold_width_and_case(name.trim());
-        let mut stmt = self.tx.connection().prepare_cached(
-            "SELECT id, name FROM opportunities WHERE customer_id = ?1 AND id <> ?2 AND deleted = 0",
-        )?;
-        let rows = stmt
-            .query_map(rusqlite::params![customer, except], |r| {
-                Ok((r.get::<_, RecordId>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows
-            .into_iter()
-            .find(|(_, n)| fieldsales_core::dedup::fold_width_and_case(n.trim()) == wanted)
-            .map(|(id, _)| id))
-    }
-
-    fn product_by_code(&self, code: &str) -> fieldsales_core::Result<Known<Product>> {
-        Ok(
-            match authority::product_id_by_code(self.tx.connection(), code)? {
-                Some(id) => Known::Found(self.tx.get(id)?),
-                None => Known::Missing,
-            },
-        )
     }
 }
 
@@ -148,18 +55,21 @@ pub(super) enum Merged {
 
 fn reject(
     id: RecordId,
-    rule: &str,
+    rule: RuleCode,
     field: Option<String>,
     detail: String,
-    before: Option<(Vec<u8>, Vec<u8>)>,
+    before: Option<StoredDocument>,
 ) -> Merged {
     let (server_doc, server_heads) = match before {
-        Some((doc, heads)) => (Some(Bytes(doc)), Bytes(heads)),
+        Some(stored) => (
+            Some(Bytes(stored.bytes)),
+            Bytes(encode_heads(&stored.heads)),
+        ),
         None => (None, Bytes(Vec::new())),
     };
     Merged::Rejected(RejectedRecord {
         id,
-        rule: rule.to_owned(),
+        rule: rule.to_string(),
         field,
         detail,
         server_doc,
@@ -184,14 +94,16 @@ const ADMIN_KINDS: &[Kind] = &[
 /// else, so either way the result is the same.
 pub(super) struct Prepared {
     /// The stored document and heads it started from (`None`: none stored).
-    before_row: Option<StoredRow>,
+    before_row: Option<StoredDocument>,
     stage: Stage,
 }
 
 impl Prepared {
     /// The stored heads it started from.
-    fn base(&self) -> Option<&[u8]> {
-        self.before_row.as_ref().map(|(_, heads)| heads.as_slice())
+    fn base(&self) -> Option<&[ChangeHash]> {
+        self.before_row
+            .as_ref()
+            .map(|stored| stored.heads.as_slice())
     }
 }
 
@@ -212,20 +124,6 @@ struct Reviewing {
     sorted_device: Vec<ChangeHash>,
 }
 
-/// A stored document and its encoded heads.
-pub(super) type StoredRow = (Vec<u8>, Vec<u8>);
-
-/// The stored document and heads of `id`, if any.
-pub(super) fn stored(
-    conn: &rusqlite::Connection,
-    id: RecordId,
-) -> Result<Option<StoredRow>, Error> {
-    Ok(conn
-        .prepare_cached("SELECT doc, heads FROM documents WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
-}
-
 /// Loads the stored document (`before_row`, as read), applies the pushed changes, checks who
 /// made them and hydrates the record before and after. `actor` is the server's own actor;
 /// `actors` the pushing device's.
@@ -233,7 +131,7 @@ pub(super) fn prepare(
     actor: &automerge::ActorId,
     actors: &[automerge::ActorId],
     pushed: &PushRecord,
-    before_row: Option<StoredRow>,
+    before_row: Option<StoredDocument>,
 ) -> Result<Prepared, Error> {
     let stage = stage_of(actor, actors, pushed, &before_row)?;
     Ok(Prepared { before_row, stage })
@@ -243,19 +141,21 @@ fn stage_of(
     actor: &automerge::ActorId,
     actors: &[automerge::ActorId],
     pushed: &PushRecord,
-    before_row: &Option<StoredRow>,
+    before_row: &Option<StoredDocument>,
 ) -> Result<Stage, Error> {
     let id = pushed.id;
     let done = |merged: Merged| Ok(Stage::Done(merged));
-    let rejected = |rule: &str, field: Option<String>, detail: String| {
+    let rejected = |rule: RuleCode, field: Option<String>, detail: String| {
         done(reject(id, rule, field, detail, before_row.clone()))
     };
     let device_heads = match decode_heads(&pushed.heads.0) {
         Ok(h) => h,
-        Err(e) => return rejected("sync.malformed", Some("heads".into()), e.to_string()),
+        Err(e) => return rejected(RuleCode::SyncMalformed, Some("heads".into()), e.to_string()),
     };
     let mut doc = match before_row {
-        Some((bytes, _)) => RecordDoc::load(bytes, actor).map_err(|e| Error::document(id, e))?,
+        Some(stored) => {
+            RecordDoc::load(&stored.bytes, actor).map_err(|e| Error::document(id, e))?
+        }
         None => RecordDoc::empty(actor),
     };
     let before_heads = doc.heads();
@@ -264,7 +164,7 @@ fn stage_of(
         None => None,
     };
     if let Err(e) = doc.apply_or_discard(&pushed.changes.0) {
-        return rejected("sync.unusable_changes", None, e.to_string());
+        return rejected(RuleCode::SyncUnusableChanges, None, e.to_string());
     }
     let ack_heads: Vec<ChangeHash> = device_heads
         .iter()
@@ -287,7 +187,9 @@ fn stage_of(
         return done(Merged::Unchanged {
             device_current: after_heads == sorted_device,
             ack,
-            heads: before_row.as_ref().map(|(_, heads)| heads.clone()),
+            heads: before_row
+                .as_ref()
+                .map(|stored| encode_heads(&stored.heads)),
         });
     }
     let foreign: Vec<String> = doc
@@ -298,7 +200,7 @@ fn stage_of(
         .collect();
     if !foreign.is_empty() {
         return rejected(
-            "sync.foreign_actor",
+            RuleCode::SyncForeignActor,
             None,
             format!(
                 "changes by actors not registered to this device: {}",
@@ -309,18 +211,18 @@ fn stage_of(
     let hydrated = doc.hydrate();
     if doc.record_id_given(hydrated.as_ref().ok()) != Some(id) {
         return rejected(
-            "sync.wrong_record",
+            RuleCode::SyncWrongRecord,
             Some("header.id".into()),
             format!("the changes do not hold record {id}"),
         );
     }
     let after = match hydrated {
         Ok(r) => r,
-        Err(e) => return rejected("record.invalid", None, e.to_string()),
+        Err(e) => return rejected(RuleCode::RecordInvalid, None, e.to_string()),
     };
     if ADMIN_KINDS.contains(&after.kind()) {
         return rejected(
-            "scope.admin_only",
+            RuleCode::ScopeAdminOnly,
             None,
             format!(
                 "a {} is written by an admin, not synced from a device",
@@ -350,19 +252,10 @@ pub(super) fn merge(
     prepared: Option<Prepared>,
 ) -> Result<Merged, Error> {
     let id = pushed.id;
-    let stored_heads: Option<Vec<u8>> = tx
-        .connection()
-        .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
+    let stored_heads = tx.stored_heads(id)?;
     let prepared = match prepared {
         Some(p) if p.base() == stored_heads.as_deref() => p,
-        _ => prepare(
-            tx.actor(),
-            &push.actors,
-            pushed,
-            stored(tx.connection(), id)?,
-        )?,
+        _ => prepare(tx.actor(), &push.actors, pushed, tx.stored_document(id)?)?,
     };
     let before_row = prepared.before_row;
     let r = match prepared.stage {
@@ -378,7 +271,7 @@ pub(super) fn merge(
         sorted_device,
     } = r;
     let outcome = {
-        let lookup = TxLookup { tx, view };
+        let lookup = Facts::sharing(&*tx, &view.profiles);
         let ctx = Context {
             author: &push.author,
             tree: &view.tree,
@@ -393,7 +286,7 @@ pub(super) fn merge(
         Err(rejection) => {
             return Ok(reject(
                 id,
-                &rejection.rule,
+                rejection.rule,
                 rejection.field,
                 rejection.detail,
                 before_row,

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use fieldsales_core::store::migrate::{MigrationError, Migrations, Step, VersionSlot};
 use fieldsales_core::{RecordId, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
 
@@ -22,11 +23,14 @@ use crate::model::{
     Account, AccountId, ActorId, Device, DeviceId, DisplayName, Login, Tenant, TenantId, TenantSlug,
 };
 
-/// Schema migrations, in order; entry `i` takes the database from version `i` to `i + 1`.
-/// Never edit a shipped entry: append a new one.
-const MIGRATIONS: &[&str] = &[
-    // 1: tenants, accounts, devices, their tokens and actors.
-    "CREATE TABLE tenant (
+/// The accounts schema, migrated by the workspace's one mechanism: step *n* brings it to
+/// version *n*. Never edit a shipped step: append a new one.
+const MIGRATIONS: Migrations = Migrations {
+    schema: "accounts",
+    steps: &[
+        // 1: tenants, accounts, devices, their tokens and actors.
+        Step::Sql(
+            "CREATE TABLE tenant (
         id BLOB PRIMARY KEY NOT NULL,
         slug TEXT NOT NULL UNIQUE,
         name TEXT NOT NULL,
@@ -68,10 +72,13 @@ const MIGRATIONS: &[&str] = &[
         registered_at INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX device_actor_by_device ON device_actor (device_id, registered_at);",
-];
+        ),
+    ],
+    slot: VersionSlot::UserVersion,
+};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.steps.len() as i64;
 
 /// Tuning of the SQLite store.
 #[derive(Debug, Clone)]
@@ -213,24 +220,12 @@ fn configure(conn: &Connection, options: &SqliteOptions) -> Result<(), StoreErro
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let found: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(backend)?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew {
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
-        let version = index as i64 + 1;
-        let tx = conn.transaction().map_err(backend)?;
-        tx.execute_batch(sql).map_err(backend)?;
-        tx.pragma_update(None, "user_version", version)
-            .map_err(backend)?;
-        tx.commit().map_err(backend)?;
-        tracing::info!(version, "storage schema migrated");
-    }
+    MIGRATIONS.apply(conn).map_err(|e| match e {
+        MigrationError::Newer {
+            found, supported, ..
+        } => StoreError::SchemaTooNew { found, supported },
+        other => backend(other),
+    })?;
     Ok(())
 }
 

@@ -23,6 +23,11 @@ async fn a_rep_is_refused_every_admin_endpoint() {
             Some(json!({"login": "x", "password": REP_PASSWORD})),
         ),
         (Method::GET, "/v1/admin/accounts".to_owned(), None),
+        (
+            Method::GET,
+            "/v1/admin/accounts?login=zhang.wei".to_owned(),
+            None,
+        ),
         (Method::GET, format!("/v1/admin/accounts/{}", rep.id), None),
         (
             Method::PUT,
@@ -286,4 +291,39 @@ async fn an_admin_cannot_revoke_their_own_account() {
         )
         .await
         .assert_error(StatusCode::CONFLICT, ErrorCode::CannotRevokeSelf);
+}
+
+#[tokio::test]
+async fn an_admin_tool_finds_the_account_a_person_names_by_login() {
+    let server = TestServer::start().await;
+    let acme = server.tenant("acme").await;
+    let admin = server.admin_token(&acme).await;
+    let rep = server.create_rep(&admin, "zhang.wei").await;
+    server.create_rep(&admin, "li.na").await;
+
+    let found: Vec<AccountView> = server
+        .get("/v1/admin/accounts?login=Zhang.Wei", Some(&admin))
+        .await
+        .json();
+    assert_eq!(found.len(), 1, "logins compare without case");
+    assert_eq!(found[0].id, rep.id);
+    let none: Vec<AccountView> = server
+        .get("/v1/admin/accounts?login=wang.fang", Some(&admin))
+        .await
+        .json();
+    assert!(none.is_empty(), "{none:?}");
+    let bad = server
+        .get("/v1/admin/accounts?login=%20", Some(&admin))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidField);
+    assert_eq!(bad.field.as_deref(), Some("login"));
+
+    // Another tenant's admin does not find acme's rep.
+    let globex = server.tenant("globex").await;
+    let globex_admin = server.admin_token(&globex).await;
+    let elsewhere: Vec<AccountView> = server
+        .get("/v1/admin/accounts?login=zhang.wei", Some(&globex_admin))
+        .await
+        .json();
+    assert!(elsewhere.is_empty());
 }

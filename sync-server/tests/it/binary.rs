@@ -299,3 +299,168 @@ async fn a_days_sign_ins_are_logged_at_trace_level_without_a_password_or_token()
         assert!(!log.contains(secret), "a secret reached the log: {secret}");
     }
 }
+
+fn exit_code_and_stderr(out: &std::process::Output) -> (Option<i32>, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_names_every_command_and_a_mistyped_argument_is_a_usage_error() {
+    let dir = DataDir::new();
+    let help = dir.command(&["--help"]).output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for command in [
+        "serve",
+        "check-config",
+        "bootstrap",
+        "--config",
+        "FIELDSALES_",
+    ] {
+        assert!(text.contains(command), "{command} missing from:\n{text}");
+    }
+    let bootstrap = dir.command(&["bootstrap", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&bootstrap.stdout);
+    for option in [
+        "--tenant",
+        "--name",
+        "--login",
+        "--profile-id",
+        "BOOTSTRAP_PASSWORD",
+    ] {
+        assert!(text.contains(option), "{option} missing from:\n{text}");
+    }
+
+    let (code, stderr) = exit_code_and_stderr(
+        &dir.command(&["serve", "--confg", "x.toml"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--config"), "a suggestion: {stderr}");
+    let (code, stderr) = exit_code_and_stderr(
+        &dir.command(&["bootstrap", "--tenant", "acme"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--name"), "{stderr}");
+    let (code, stderr) = exit_code_and_stderr(
+        &dir.command(&[
+            "bootstrap",
+            "--tenant",
+            "acme corp",
+            "--name",
+            "Acme",
+            "--login",
+            "admin",
+        ])
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--tenant"), "{stderr}");
+}
+
+#[test]
+fn check_config_prints_the_configuration_in_effect_as_toml_without_secrets() {
+    let dir = DataDir::new();
+    let out = dir
+        .command(&["check-config"])
+        .env("FIELDSALES_AUTH__TOKEN_LIFETIME", "14d")
+        .env("FIELDSALES_BOOTSTRAP_PASSWORD", "an-operator-password")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("an-operator-password"), "{text}");
+    let file = dir.0.path().join("effective.toml");
+    std::fs::write(&file, text.as_bytes()).unwrap();
+    let written = fieldsales_server::Config::load(Some(&file), Vec::new())
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let expected = fieldsales_server::Config::load(
+        None,
+        [
+            (
+                "FIELDSALES_DATA_DIR",
+                dir.0.path().join("data").display().to_string(),
+            ),
+            ("FIELDSALES_LISTEN", "127.0.0.1:0".to_owned()),
+            ("FIELDSALES_LOG__FORMAT", "json".to_owned()),
+            ("FIELDSALES_AUTH__TOKEN_LIFETIME", "14d".to_owned()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    )
+    .unwrap();
+    assert_eq!(written, expected, "{text}");
+}
+
+#[test]
+fn both_programs_exit_codes_say_what_kind_of_failure() {
+    let dir = DataDir::new();
+    let code = |command: &mut Command| command.output().unwrap().status.code();
+    // A bad configuration is refused (3), whatever the command.
+    assert_eq!(
+        code(dir.command(&["serve"]).env("FIELDSALES_LISTEN", "nowhere")),
+        Some(3)
+    );
+    // A port that is taken is a network failure (5).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    assert_eq!(
+        code(dir.command(&["serve"]).env("FIELDSALES_LISTEN", &address)),
+        Some(5)
+    );
+    // No password for the first admin is a usage error (2); a weak one is refused (3).
+    let bootstrap = [
+        "bootstrap",
+        "--tenant",
+        "acme",
+        "--name",
+        "Acme",
+        "--login",
+        "admin",
+    ];
+    assert_eq!(code(dir.command(&bootstrap).stdin(Stdio::null())), Some(2));
+    assert_eq!(
+        code(
+            dir.command(&bootstrap)
+                .env("FIELDSALES_BOOTSTRAP_PASSWORD", "short")
+        ),
+        Some(3)
+    );
+    // The scheme is in the help.
+    let help = dir.command(&["--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Exit codes") && text.contains("5  network"),
+        "{text}"
+    );
+}
+
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let dir = DataDir::new();
+    let mut child = Running(
+        dir.command(&["serve"])
+            .env("FIELDSALES_LOG__FORMAT", "text")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
+        let serving = line.contains("serving HTTP");
+        seen.push(line);
+        if serving {
+            return;
+        }
+    }
+    panic!("no `serving HTTP` line: {seen:#?}");
+}

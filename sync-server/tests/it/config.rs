@@ -197,3 +197,53 @@ fn the_example_file_shipped_with_the_server_states_the_defaults() {
     let config = Config::load(Some(&example), Vec::new()).unwrap();
     assert_eq!(config, Config::defaults());
 }
+
+#[test]
+fn the_effective_configuration_written_as_toml_loads_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, "cert").unwrap();
+    std::fs::write(&key, "key").unwrap();
+    let file = ConfigFile::with(
+        r#"
+        listen = "0.0.0.0:8443"
+        shutdown_grace = "90s"
+        [auth]
+        token_lifetime = "14d"
+        [jobs]
+        interval = "5m"
+        "#,
+    );
+    let cert_var = cert.display().to_string();
+    let key_var = key.display().to_string();
+    let config = Config::load(
+        Some(&file.path()),
+        env(&[
+            ("FIELDSALES_LIMITS__SYNC_PAGE_RECORDS", "200"),
+            ("FIELDSALES_LOG__LEVEL", "info,fieldsales_server=debug"),
+            ("FIELDSALES_METRICS__ENABLED", "false"),
+            ("FIELDSALES_TLS__CERT", &cert_var),
+            ("FIELDSALES_TLS__KEY", &key_var),
+        ]),
+    )
+    .unwrap();
+
+    let text = config.to_toml().unwrap();
+    let written = ConfigFile::with(&text);
+    let again =
+        Config::load(Some(&written.path()), Vec::new()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(again, config, "{text}");
+    // Every section is written out, with the values from every layer.
+    for line in [
+        "listen = \"0.0.0.0:8443\"",
+        "[auth]",
+        "token_lifetime = \"14days\"",
+        "sync_page_records = 200",
+        "[metrics]",
+        "enabled = false",
+        "[tls]",
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+}

@@ -360,3 +360,101 @@ pub fn profile() -> RecordId {
 pub fn sqlite_options() -> SqliteOptions {
     SqliteOptions::default()
 }
+
+/// Runs `script` with the Python of the standard test tools (`openapi-spec-validator`,
+/// `prometheus-client`, installed by `scripts/install-test-tools.sh`), with `input` on its
+/// standard input; its standard output. Panics with Python's error when the script fails.
+pub fn python(script: &str, input: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 cannot run ({e}): run scripts/install-test-tools.sh"));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("python reads its input");
+    let out = child.wait_with_output().expect("python ran");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("ModuleNotFoundError"),
+        "a test tool is missing: run scripts/install-test-tools.sh\n{stderr}"
+    );
+    assert!(out.status.success(), "python said:\n{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A rep with a user profile in a team of the admin's tenant (as an admin console makes one,
+/// through the admin API with the API's own request types), who can sign in and sync.
+pub async fn rep_with_profile(server: &TestServer, admin_token: &str, login: &str) -> RecordId {
+    use fieldsales_core::record::{DataScope, OrgLevel};
+    use fieldsales_server::api::{AdminRecord, CreateAccountRequest, WrittenRecord};
+
+    let write = |record: AdminRecord| async move {
+        let answer = server
+            .post(
+                "/v1/admin/records",
+                Some(admin_token),
+                Some(serde_json::to_value(&record).expect("a request")),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+        answer.json::<WrittenRecord>().id
+    };
+    write(AdminRecord::Role {
+        id: None,
+        code: "sales_rep".into(),
+        name: "销售代表".into(),
+        data_scope: DataScope::Own,
+        permissions: Vec::new(),
+        hidden_fields: Vec::new(),
+    })
+    .await;
+    let unit = |name: &str, level, parent| AdminRecord::OrgUnit {
+        id: None,
+        name: name.into(),
+        level,
+        parent_id: parent,
+        manager_id: None,
+        zone: Some("Asia/Shanghai".into()),
+    };
+    let hq = write(unit("总部", OrgLevel::Hq, None)).await;
+    let team = write(unit("上海一组", OrgLevel::Team, Some(hq))).await;
+    let profile = write(AdminRecord::UserProfile {
+        id: None,
+        name: "张伟".into(),
+        employee_no: login.into(),
+        unit_id: team,
+        roles: vec!["sales_rep".into()],
+        zone: "Asia/Shanghai".into(),
+        phone: None,
+        email: None,
+        title: None,
+        active: true,
+        created_at: None,
+    })
+    .await;
+    let account = server
+        .post(
+            "/v1/admin/accounts",
+            Some(admin_token),
+            Some(
+                serde_json::to_value(CreateAccountRequest {
+                    login: login.into(),
+                    password: Password::new(REP_PASSWORD),
+                    profile_id: Some(profile.to_string()),
+                    is_admin: false,
+                })
+                .expect("a request"),
+            ),
+        )
+        .await;
+    assert_eq!(account.status, StatusCode::CREATED, "{account:?}");
+    profile
+}

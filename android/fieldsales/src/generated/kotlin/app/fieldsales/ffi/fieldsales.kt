@@ -1436,7 +1436,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() and 0xFFFF) != 46917) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_in() and 0xFFFF) != 64356) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_in() and 0xFFFF) != 2403) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_out() and 0xFFFF) != 57011) {
@@ -2864,8 +2864,8 @@ public interface EngineInterface {
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
-     * hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
-     * `visit.accuracy_too_poor`...).
+     * hard-fence mode a refused check-in fails with `RuleViolated` (`geofence.outside`,
+     * `geofence.poor_accuracy`, `geofence.mock_location`).
      */
     suspend fun `checkIn`(`customerId`: kotlin.String, `position`: DevicePosition, `note`: kotlin.String): CheckedIn
     
@@ -3958,8 +3958,8 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
-     * hard-fence mode a refused check-in fails with `RuleViolated` (`visit.outside_geofence`,
-     * `visit.accuracy_too_poor`...).
+     * hard-fence mode a refused check-in fails with `RuleViolated` (`geofence.outside`,
+     * `geofence.poor_accuracy`, `geofence.mock_location`).
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")

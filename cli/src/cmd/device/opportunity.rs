@@ -14,13 +14,15 @@ use fieldsales_core::engine::{Engine, NewOpportunity, StageMoveResult};
 use fieldsales_core::process::text::parse_money;
 use fieldsales_core::process::{FieldType, FieldValue, FieldValues, SalesProcess, StageOutcome};
 use fieldsales_core::record::opportunity::OpportunityProduct;
-use fieldsales_core::record::{Kind, Opportunity};
+use fieldsales_core::record::{Kind, Opportunity, UserProfile};
 use fieldsales_core::store::ListFilter;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{Currency, LocalDate, Money, RecordId};
 use serde_json::{Value, json};
 
-use super::device::{engine_failure, resume};
+use super::{engine_failure, resume};
 use crate::CommandResult;
+use crate::output::text::{Table, local_time, money, or_dash};
 use crate::output::{Failure, Output};
 
 #[derive(Debug, Subcommand)]
@@ -221,25 +223,116 @@ fn view(o: &Opportunity, process: &SalesProcess) -> Value {
     })
 }
 
-fn line(w: &mut dyn std::io::Write, o: &Value) -> std::io::Result<()> {
+fn stage_name<'a>(process: &'a SalesProcess, key: &'a str) -> &'a str {
+    process
+        .stages
+        .iter()
+        .find(|s| s.key == key)
+        .map_or(key, |s| s.name.as_str())
+}
+
+/// A stage-field value as people read it.
+fn field_text(value: &FieldValue) -> String {
+    match value {
+        FieldValue::Text(s) => s.clone(),
+        FieldValue::Number(n) => n.to_string(),
+        FieldValue::Money(m) => money(*m),
+        FieldValue::Date(d) => d.to_string(),
+        FieldValue::Attachments(items) | FieldValue::List(items) => items.join(", "),
+        FieldValue::Flag(true) => "yes".into(),
+        FieldValue::Flag(false) => "no".into(),
+    }
+}
+
+/// One deal in one line: name, stage, amount, outcome.
+fn line(
+    w: &mut dyn std::io::Write,
+    o: &Opportunity,
+    process: &SalesProcess,
+) -> std::io::Result<()> {
     writeln!(
         w,
-        "{}  {}  {} ({})  {}.{:02} {}{}",
-        o["id"].as_str().unwrap_or_default(),
-        o["name"].as_str().unwrap_or_default(),
-        o["stage_name"].as_str().unwrap_or_default(),
-        o["stage"].as_str().unwrap_or_default(),
-        o["amount"]["minor"].as_i64().unwrap_or_default() / 100,
-        o["amount"]["minor"]
-            .as_i64()
+        "{}: {}, {}{}",
+        o.name,
+        stage_name(process, &o.stage),
+        money(o.amount),
+        o.outcome
+            .as_ref()
+            .map(|x| format!(", {}", x.kind))
             .unwrap_or_default()
-            .rem_euclid(100),
-        o["amount"]["currency"].as_str().unwrap_or_default(),
-        o["outcome"]["kind"]
-            .as_str()
-            .map(|k| format!("  {k}"))
-            .unwrap_or_default(),
     )
+}
+
+/// The whole deal: its customer, owner, amount, dates, stage fields, products and history.
+fn whole(
+    w: &mut dyn std::io::Write,
+    engine: &Engine,
+    o: &Opportunity,
+    process: &SalesProcess,
+) -> std::io::Result<()> {
+    let zone = &engine.me().zone;
+    let customer = engine
+        .customer(o.customer_id)
+        .map(|c| c.legal_name)
+        .unwrap_or_else(|_| o.customer_id.to_string());
+    let person = |id: RecordId| {
+        engine
+            .store()
+            .get::<UserProfile>(id)
+            .map(|p| p.name)
+            .unwrap_or_else(|_| id.to_string())
+    };
+    writeln!(w, "{}", o.name)?;
+    let field = |w: &mut dyn std::io::Write, label: &str, value: String| {
+        writeln!(w, "  {label:<15} {value}")
+    };
+    field(w, "customer", customer)?;
+    field(w, "owner", or_dash(o.header.owner_id.map(person)))?;
+    field(
+        w,
+        "stage",
+        format!("{} ({})", stage_name(process, &o.stage), o.stage),
+    )?;
+    field(w, "amount", money(o.amount))?;
+    field(w, "expected close", or_dash(o.expected_close))?;
+    if let Some(x) = &o.outcome {
+        field(
+            w,
+            "outcome",
+            format!("{} on {}: {}", x.kind, local_time(x.at, zone), x.reason),
+        )?;
+    }
+    for (key, value) in &o.fields {
+        field(w, key, field_text(value))?;
+    }
+    for p in &o.products {
+        let name = engine
+            .store()
+            .get::<fieldsales_core::record::Product>(p.product_id)
+            .map(|p| format!("{} {}", p.code, p.name))
+            .unwrap_or_else(|_| p.product_id.to_string());
+        field(w, "product", format!("{name} × {}", p.quantity))?;
+    }
+    field(w, "id", o.header.id.to_string())?;
+    if o.stage_history.is_empty() {
+        return Ok(());
+    }
+    let mut history = Table::new(&["when", "move", "from", "to", "by", "reason"])
+        .left(&[1, 2, 3, 4, 5])
+        .indent(2);
+    for c in &o.stage_history {
+        history.row(vec![
+            local_time(c.at, zone),
+            c.kind.to_string(),
+            c.from
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), |f| stage_name(process, f).to_owned()),
+            stage_name(process, &c.to).to_owned(),
+            person(c.by),
+            or_dash(c.reason.as_deref()),
+        ]);
+    }
+    history.write(w)
 }
 
 fn process(engine: &Engine) -> Result<SalesProcess, Failure> {
@@ -355,7 +448,7 @@ pub fn run(path: &Path, command: OpportunityCommand, out: &Output) -> CommandRes
                     .map_err(engine_failure)?
             };
             let v = view(&o, &process);
-            out.result(&v, |w| line(w, &v));
+            out.result(&v, |w| line(w, &o, &process));
         }
         OpportunityCommand::List { customer, stage } => {
             let tree = engine.org_tree().map_err(engine_failure)?;
@@ -373,37 +466,34 @@ pub fn run(path: &Path, command: OpportunityCommand, out: &Output) -> CommandRes
             for row in rows {
                 let o: Opportunity = engine.store().get(row.id).map_err(engine_failure)?;
                 if tree.can_see(engine.me(), &o.header) {
-                    deals.push(view(&o, &process));
+                    deals.push(o);
                 }
             }
-            out.result(&json!({ "opportunities": deals }), |w| {
-                for d in &deals {
-                    line(w, d)?;
+            let views: Vec<Value> = deals.iter().map(|o| view(o, &process)).collect();
+            out.result(&json!({ "opportunities": views }), |w| {
+                if deals.is_empty() {
+                    return writeln!(w, "no deals");
                 }
-                Ok(())
+                let mut table =
+                    Table::new(&["deal", "stage", "amount", "expected close", "outcome", "id"])
+                        .left(&[1, 3, 4, 5]);
+                for o in &deals {
+                    table.row(vec![
+                        o.name.clone(),
+                        stage_name(&process, &o.stage).to_owned(),
+                        money(o.amount),
+                        or_dash(o.expected_close),
+                        or_dash(o.outcome.as_ref().map(|x| x.kind.to_string())),
+                        o.header.id.to_string(),
+                    ]);
+                }
+                table.write(w)
             });
         }
         OpportunityCommand::Show { id } => {
             let o = visible(&engine, id)?;
             let v = view(&o, &process);
-            out.result(&v, |w| {
-                line(w, &v)?;
-                for c in &o.stage_history {
-                    writeln!(
-                        w,
-                        "  {}  {} {} → {}{}",
-                        c.at,
-                        c.kind,
-                        c.from.as_deref().unwrap_or("-"),
-                        c.to,
-                        c.reason
-                            .as_deref()
-                            .map(|r| format!("  ({r})"))
-                            .unwrap_or_default()
-                    )?;
-                }
-                Ok(())
-            });
+            out.result(&v, |w| whole(w, &engine, &o, &process));
         }
         OpportunityCommand::Stages => {
             let stages: Vec<Value> = process
@@ -454,7 +544,7 @@ pub fn run(path: &Path, command: OpportunityCommand, out: &Output) -> CommandRes
                 .set_opportunity_fields(id, values)
                 .map_err(engine_failure)?;
             let v = view(&o, &process);
-            out.result(&v, |w| line(w, &v));
+            out.result(&v, |w| line(w, &o, &process));
         }
         OpportunityCommand::Move {
             id,
@@ -508,7 +598,7 @@ fn move_to(
     {
         StageMoveResult::Moved(o) => {
             let v = view(&o, process);
-            out.result(&v, |w| line(w, &v));
+            out.result(&v, |w| line(w, &o, process));
         }
         StageMoveResult::AwaitingApproval(a) => {
             let v = json!({"awaiting_approval": a.header.id, "opportunity_id": id, "to": to});

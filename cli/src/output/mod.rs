@@ -1,5 +1,8 @@
 //! Printing results as text or JSON, failures with their exit kind, and progress bars.
 
+pub mod text;
+
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -14,8 +17,8 @@ use serde::Serialize;
 pub struct Failure {
     /// The exit kind.
     pub kind: ExitKind,
-    /// A stable code for scripts.
-    pub code: &'static str,
+    /// A stable code for scripts (the server's own code when it refused).
+    pub code: Cow<'static, str>,
     /// What to tell the person.
     pub error: anyhow::Error,
     /// The business rule that refused, when one did (`stage.skip`).
@@ -24,10 +27,14 @@ pub struct Failure {
 
 impl Failure {
     /// A failure of `kind`.
-    pub fn new(kind: ExitKind, code: &'static str, error: impl Into<anyhow::Error>) -> Self {
+    pub fn new(
+        kind: ExitKind,
+        code: impl Into<Cow<'static, str>>,
+        error: impl Into<anyhow::Error>,
+    ) -> Self {
         Failure {
             kind,
-            code,
+            code: code.into(),
             error: error.into(),
             rule: None,
         }
@@ -37,7 +44,7 @@ impl Failure {
     pub fn rule(rule: &str, detail: impl std::fmt::Display) -> Self {
         Failure {
             kind: ExitKind::Refused,
-            code: "rule_violated",
+            code: Cow::Borrowed("rule_violated"),
             error: anyhow::anyhow!("rule {rule} refused: {detail}"),
             rule: Some(rule.to_owned()),
         }

@@ -1,0 +1,184 @@
+//! The facts the rules read, over a store: the one implementation of [`Lookup`].
+//!
+//! The phone's engine asks these before it writes, and the server's review asks them inside
+//! the write transaction of a push, over its copy of the tenant — the same queries, the same
+//! ties broken the same way, so a rep sees on the spot the verdict the server will write.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::StoreRead;
+use super::read::sql;
+use crate::authority::{Known, Lookup};
+use crate::dedup::fold_width_and_case;
+use crate::record::{AnyRecord, Product, Visit};
+use crate::{RecordId, Result, Timestamp};
+
+/// The rules' window on a store (a phone's store, a transaction, a reader).
+pub struct Facts<'s, S: StoreRead> {
+    store: &'s S,
+    profiles: Profiles<'s>,
+}
+
+/// People's profiles read through [`Facts`], kept: the review of a push asks for the owner's
+/// profile of every pushed record, and a push cannot change a profile (only an admin writes
+/// them), so one read serves the whole push.
+#[derive(Debug, Default)]
+pub struct ProfileCache(RefCell<HashMap<RecordId, Option<AnyRecord>>>);
+
+enum Profiles<'s> {
+    Own(ProfileCache),
+    Shared(&'s ProfileCache),
+}
+
+impl Profiles<'_> {
+    fn cache(&self) -> &ProfileCache {
+        match self {
+            Profiles::Own(c) => c,
+            Profiles::Shared(c) => c,
+        }
+    }
+}
+
+impl<'s, S: StoreRead> Facts<'s, S> {
+    /// The facts of `store`.
+    pub fn new(store: &'s S) -> Self {
+        Facts {
+            store,
+            profiles: Profiles::Own(ProfileCache::default()),
+        }
+    }
+
+    /// The facts of `store`, keeping profiles in `cache` (which may outlive these facts: one
+    /// cache for every record of a push).
+    pub fn sharing(store: &'s S, cache: &'s ProfileCache) -> Self {
+        Facts {
+            store,
+            profiles: Profiles::Shared(cache),
+        }
+    }
+}
+
+impl<S: StoreRead> Lookup for Facts<'_, S> {
+    fn record(&self, id: RecordId) -> Result<Option<AnyRecord>> {
+        let cache = &self.profiles.cache().0;
+        if let Some(found) = cache.borrow().get(&id) {
+            return Ok(found.clone());
+        }
+        let found = self.store.find_any(id)?;
+        if let Some(AnyRecord::UserProfile(_)) = &found {
+            cache.borrow_mut().insert(id, found.clone());
+        }
+        Ok(found)
+    }
+
+    fn visits_near(
+        &self,
+        rep: RecordId,
+        at: Timestamp,
+        window_ms: i64,
+        except: RecordId,
+        per_side: usize,
+    ) -> Result<Vec<Visit>> {
+        visits_near(sql(self.store), rep, at, window_ms, except, per_side)?
+            .into_iter()
+            .map(|id| self.store.get::<Visit>(id))
+            .collect()
+    }
+
+    fn opportunity_named(
+        &self,
+        customer: RecordId,
+        name: &str,
+        except: RecordId,
+    ) -> Result<Option<RecordId>> {
+        let wanted = fold_width_and_case(name.trim());
+        let mut stmt = sql(self.store).prepare_cached(
+            "SELECT id, name FROM opportunities
+             WHERE customer_id = ?1 AND id <> ?2 AND deleted = 0 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![customer, except], |r| {
+            Ok((r.get::<_, RecordId>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, other) = row?;
+            if fold_width_and_case(other.trim()) == wanted {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
+    fn visits_with_photo(&self, sha256: &str) -> Result<Option<Vec<RecordId>>> {
+        let mut stmt = sql(self.store).prepare_cached(
+            "SELECT p.visit_id FROM visit_photos p JOIN visits v ON v.id = p.visit_id
+             WHERE p.sha256 = ?1 AND v.deleted = 0 ORDER BY p.visit_id",
+        )?;
+        let rows = stmt.query_map([sha256], |r| r.get(0))?;
+        Ok(Some(rows.collect::<rusqlite::Result<_>>()?))
+    }
+
+    fn product_by_code(&self, code: &str) -> Result<Known<Product>> {
+        Ok(match product_id_by_code(sql(self.store), code)? {
+            Some(id) => Known::Found(self.store.get(id)?),
+            None => Known::Missing,
+        })
+    }
+}
+
+/// The ids of `rep`'s live visits whose check-in lies within `window_ms` of `at`, other than
+/// `except`: at most `per_side` on each side, the nearest in time; of two checked in at the
+/// same instant, the one with the larger id counts as the later (ids are UUID v7), so every
+/// store breaks ties the same way.
+fn visits_near(
+    conn: &Connection,
+    rep: RecordId,
+    at: Timestamp,
+    window_ms: i64,
+    except: RecordId,
+    per_side: usize,
+) -> Result<Vec<RecordId>> {
+    let limit = i64::try_from(per_side).unwrap_or(i64::MAX);
+    let mut ids = Vec::new();
+    for (sql, low, high) in [
+        (
+            "SELECT id FROM visits INDEXED BY visits_owner_time
+             WHERE owner_id = ?1 AND check_in_at >= ?2 AND check_in_at <= ?3 AND id <> ?4
+               AND deleted = 0
+             ORDER BY check_in_at DESC, id DESC LIMIT ?5",
+            at.plus_millis(-window_ms),
+            at,
+        ),
+        (
+            "SELECT id FROM visits INDEXED BY visits_owner_time
+             WHERE owner_id = ?1 AND check_in_at > ?2 AND check_in_at <= ?3 AND id <> ?4
+               AND deleted = 0
+             ORDER BY check_in_at, id LIMIT ?5",
+            at,
+            at.plus_millis(window_ms),
+        ),
+    ] {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(rusqlite::params![rep, low, high, except, limit], |r| {
+            r.get::<_, RecordId>(0)
+        })?;
+        for id in rows {
+            ids.push(id?);
+        }
+    }
+    Ok(ids)
+}
+
+/// The id of the live product whose code is `code` (trimmed, ASCII case folded); of two, the
+/// smaller id.
+pub(crate) fn product_id_by_code(conn: &Connection, code: &str) -> Result<Option<RecordId>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM products WHERE trim(code) = ?1 COLLATE NOCASE AND deleted = 0
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row([code.trim()], |r| r.get(0))
+        .optional()?)
+}

@@ -1,0 +1,487 @@
+//! Tenants' records in SQLite: one file per tenant, in the phone's schema plus sync's own
+//! tables, with one writer per tenant.
+//!
+//! - [`commit`]: group commit — the sync calls of a tenant share write transactions, each in
+//!   its own savepoint, one disk sync before any is answered.
+//! - [`sequence`]: the server's own tables (change sequence, device holdings) and their
+//!   migrations, in the tenant's file beside core's.
+//! - [`push`]: pushed records prepared on the other cores from read-only connections, then
+//!   judged by core's review and stored by the writer.
+//! - [`pull`]: a page of what a user may see, read along indexes of who may see each record.
+//! - [`admin`]: what the server writes itself (an admin's records, the scheduled jobs).
+//!
+//! Who a signed-in user is comes from [`fieldsales_core::me::resolve`] over the tenant's
+//! records, the dashboards from [`fieldsales_core::dashboard::compute`]: core speaks core's
+//! SQL, this module only its own.
+//!
+//! `synchronous = FULL`: an acknowledged push survives a power cut, not only a crash of the
+//! server; group commit is what makes that affordable.
+
+mod admin;
+mod commit;
+mod pull;
+mod push;
+mod sequence;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use fieldsales_core::dashboard::{self, Dashboard, DashboardQuery};
+use fieldsales_core::me::Me;
+use fieldsales_core::record::AnyRecord;
+use fieldsales_core::store::{Reader, Store as CoreStore, StoreOptions};
+use fieldsales_core::time::SystemClock;
+use fieldsales_core::{RecordId, Timestamp};
+
+use super::review;
+use super::{AdminWriteError, Page, Pull, Push, RecordStore, Verdict};
+use crate::jobs::{JobParams, JobReport};
+use crate::model::TenantId;
+use crate::store::StoreError;
+use crate::telemetry::Metrics;
+use commit::Job;
+
+/// Tenants' records in SQLite files under one directory.
+#[derive(Clone)]
+pub struct SqliteRecords {
+    dir: PathBuf,
+    tenants: Arc<Mutex<HashMap<TenantId, Arc<Tenant>>>>,
+    /// Pushes being prepared at once, one per core: a burst of pushes is then prepared in
+    /// turn and reaches the writer in turn, instead of all finishing together at the end
+    /// while the writer waits.
+    preparing: Arc<tokio::sync::Semaphore>,
+    /// Where group-commit sizes are counted, when served.
+    metrics: Option<Arc<Metrics>>,
+}
+
+/// One tenant's store and the calls waiting for it.
+struct Tenant {
+    store: Mutex<CoreStore>,
+    queue: Mutex<Vec<Job>>,
+    /// The file, for reading connections beside the writer.
+    path: PathBuf,
+    /// The server's Automerge actor in this tenant.
+    actor: automerge::ActorId,
+    /// Read-only connections not in use (WAL: they read the last commit while the writer
+    /// writes).
+    readers: Mutex<Vec<Reader>>,
+}
+
+/// How a tenant's file is opened: durable, a page cache of up to 64 MiB (a server's tenant is
+/// read and written all day; the phone's stays 2 MB), with the sync tables beside core's.
+const TENANT_FILE: StoreOptions = StoreOptions {
+    durable: true,
+    cache_kib: 65_536,
+    extensions: &[&sequence::SYNC_SCHEMA],
+};
+
+impl std::fmt::Debug for SqliteRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteRecords")
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+impl SqliteRecords {
+    /// Records under `dir` (one `<tenant>.sqlite3` each), created on first use.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        SqliteRecords {
+            dir: dir.into(),
+            tenants: Arc::new(Mutex::new(HashMap::new())),
+            preparing: Arc::new(tokio::sync::Semaphore::new(cores)),
+            metrics: None,
+        }
+    }
+
+    /// The same, counting each group commit's size in `metrics`.
+    pub fn with_metrics(dir: impl Into<PathBuf>, metrics: Arc<Metrics>) -> Self {
+        SqliteRecords {
+            metrics: Some(metrics),
+            ..SqliteRecords::new(dir)
+        }
+    }
+
+    fn tenant(&self, tenant: TenantId) -> Result<Arc<Tenant>, StoreError> {
+        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = tenants.get(&tenant) {
+            return Ok(Arc::clone(found));
+        }
+        crate::create_data_dir(&self.dir).map_err(backend)?;
+        let path = self.dir.join(format!("{tenant}.sqlite3"));
+        let store = CoreStore::open_with_options(&path, Arc::new(SystemClock), TENANT_FILE)
+            .map_err(backend)?;
+        let found = Arc::new(Tenant {
+            actor: store.actor().clone(),
+            store: Mutex::new(store),
+            queue: Mutex::new(Vec::new()),
+            path,
+            readers: Mutex::new(Vec::new()),
+        });
+        tenants.insert(tenant, Arc::clone(&found));
+        Ok(found)
+    }
+
+    /// Runs `f` on the tenant's store on the blocking pool, alone (long reads, admin writes
+    /// and jobs that open their own transaction).
+    pub async fn with_tenant<T, F>(&self, tenant: TenantId, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut CoreStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let found = this.tenant(tenant)?;
+            let mut store = found.store.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut store)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    /// Prepares a push's records beside the writer (see [`push`]), one push at a time per
+    /// core.
+    async fn prepare(
+        &self,
+        tenant: TenantId,
+        push: Push,
+    ) -> Result<(Push, Vec<Option<review::Prepared>>), StoreError> {
+        let this = self.clone();
+        let slot = Arc::clone(&self.preparing)
+            .acquire_owned()
+            .await
+            .map_err(backend)?;
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let prepared = match this.tenant(tenant) {
+                Ok(found) => found.prepare_push(&push),
+                Err(_) => Vec::new(),
+            };
+            (push, prepared)
+        })
+        .await
+        .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl RecordStore for SqliteRecords {
+    async fn me(&self, tenant: TenantId, profile: RecordId) -> Result<Option<Me>, StoreError> {
+        self.in_group_commit(tenant, move |tx| fieldsales_core::me::resolve(tx, profile))
+            .await
+    }
+
+    async fn push(&self, tenant: TenantId, push: Push) -> Result<Vec<Verdict>, StoreError> {
+        let (push, prepared) = self.prepare(tenant, push).await?;
+        self.in_group_commit(tenant, move |tx| push::push_blocking(tx, &push, prepared))
+            .await
+    }
+
+    async fn push_and_pull(
+        &self,
+        tenant: TenantId,
+        push: Option<Push>,
+        pull: Pull,
+    ) -> Result<(Vec<Verdict>, Page), StoreError> {
+        let push = match push {
+            Some(push) => Some(self.prepare(tenant, push).await?),
+            None => None,
+        };
+        // One call of the group commit: the page is read after the push's writes, in the
+        // same transaction, and one disk sync covers both.
+        self.in_group_commit(tenant, move |tx| {
+            let verdicts = match push {
+                Some((push, prepared)) => push::push_blocking(tx, &push, prepared)?,
+                None => Vec::new(),
+            };
+            Ok((verdicts, pull::pull_blocking(tx, &pull)?))
+        })
+        .await
+    }
+
+    async fn pull(&self, tenant: TenantId, pull: Pull) -> Result<Page, StoreError> {
+        self.in_group_commit(tenant, move |tx| pull::pull_blocking(tx, &pull))
+            .await
+    }
+
+    async fn dashboard(
+        &self,
+        tenant: TenantId,
+        viewer: Me,
+        query: DashboardQuery,
+        now: Timestamp,
+    ) -> Result<Dashboard, StoreError> {
+        self.with_tenant(tenant, move |store| {
+            dashboard::compute(&*store, viewer, &query, now, Some(now)).map_err(backend)
+        })
+        .await
+    }
+
+    async fn put(
+        &self,
+        tenant: TenantId,
+        record: AnyRecord,
+        now: Timestamp,
+    ) -> Result<RecordId, AdminWriteError> {
+        self.with_tenant(tenant, move |store| {
+            admin::put_blocking(store, record, now).map_err(backend)
+        })
+        .await?
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(backend(e)),
+            };
+            let mut tenants = Vec::new();
+            for entry in entries {
+                let name = entry.map_err(backend)?.file_name();
+                let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".sqlite3")) else {
+                    continue;
+                };
+                if let Ok(tenant) = stem.parse::<TenantId>() {
+                    tenants.push(tenant);
+                }
+            }
+            Ok(tenants)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError> {
+        self.with_tenant(tenant, move |store| {
+            admin::run_jobs_blocking(store, params).map_err(backend)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::ChangeHash;
+    use fieldsales_core::Error;
+    use fieldsales_core::doc::{RecordDoc, encode_heads};
+    use fieldsales_core::scope::Visibility;
+    use fieldsales_core::store::StoreRead;
+    use fieldsales_core::sync::protocol::Bytes;
+    use rusqlite::params;
+
+    use crate::model::DeviceId;
+
+    fn refused() -> Error {
+        Error::InvalidInput {
+            field: "test",
+            detail: "refused".into(),
+        }
+    }
+
+    async fn count_rows(records: &SqliteRecords, tenant: TenantId) -> i64 {
+        records
+            .in_group_commit(tenant, |tx| {
+                Ok(tx
+                    .extension_sql()
+                    .query_row("SELECT count(*) FROM sync_log", [], |r| r.get(0))?)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Forty devices' calls arrive at once and are queued into group commits: every caller
+    /// gets its own answer, and the calls that fail leave nothing behind while the others'
+    /// writes in the same transaction stay.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_calls_hear_their_own_answers_and_a_failing_call_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = SqliteRecords::new(dir.path());
+        let tenant = TenantId::new();
+        let calls: Vec<_> = (0..40u8)
+            .map(|n| {
+                let records = records.clone();
+                tokio::spawn(async move {
+                    records
+                        .in_group_commit(tenant, move |tx| {
+                            tx.extension_sql().execute(
+                                "INSERT INTO sync_log (record_id, seq, heads) VALUES (?1, ?2, x'')",
+                                params![vec![n; 16], i64::from(n)],
+                            )?;
+                            if n % 4 == 0 { Err(refused()) } else { Ok(n) }
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for (n, call) in calls.into_iter().enumerate() {
+            match call.await.unwrap() {
+                Ok(answered) => {
+                    assert_ne!(n % 4, 0);
+                    assert_eq!(usize::from(answered), n, "each caller hears its own answer");
+                }
+                Err(_) => assert_eq!(n % 4, 0, "call {n} failed"),
+            }
+        }
+        assert_eq!(count_rows(&records, tenant).await, 30);
+    }
+
+    /// A tenant file from before `moved_at`: upgraded on open, and every cursor handed out
+    /// before is judged against the whole sequence again (as the old pull did), so a record
+    /// that left someone's view before the upgrade still leaves their device.
+    #[test]
+    fn an_older_tenant_file_is_upgraded_and_older_cursors_rescan_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let tenant = TenantId::new();
+        let file = dir.path().join(format!("{tenant}.sqlite3"));
+        drop(CoreStore::open(&file).unwrap());
+        {
+            rusqlite::Connection::open(&file)
+                .unwrap()
+                .execute_batch(
+                    "CREATE TABLE sync_counter (id INTEGER PRIMARY KEY CHECK (id = 1),
+                         seq INTEGER NOT NULL);
+                     INSERT INTO sync_counter (id, seq) VALUES (1, 42);
+                     CREATE TABLE sync_log (record_id BLOB PRIMARY KEY,
+                         seq INTEGER NOT NULL UNIQUE, heads BLOB NOT NULL, owner_id BLOB,
+                         org_unit_id BLOB, created_by BLOB, shared_with BLOB) WITHOUT ROWID;
+                     INSERT INTO sync_log (record_id, seq, heads) VALUES (x'01', 42, x'');",
+                )
+                .unwrap();
+        }
+        let records = SqliteRecords::new(dir.path());
+        let found = records.tenant(tenant).unwrap();
+        let check = rusqlite::Connection::open(&file).unwrap();
+        let (seq, relogged_at): (i64, i64) = check
+            .query_row("SELECT seq, relogged_at FROM sync_counter", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((seq, relogged_at), (42, 42));
+        let moved_at: i64 = check
+            .query_row("SELECT moved_at FROM sync_log", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(moved_at, 0);
+        let version: i64 = check
+            .query_row(
+                "SELECT version FROM schema_versions WHERE schema = 'sync'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(version, sequence::SYNC_SCHEMA.latest());
+        let team = Visibility::Units([RecordId::new()].into_iter().collect());
+        assert!(pull::scans_everything(&team, 41, relogged_at));
+        assert!(!pull::scans_everything(&team, 42, relogged_at));
+        assert!(pull::scans_everything(&Visibility::All, 42, relogged_at));
+        // Opening again does not upgrade twice.
+        drop(check);
+        drop(found);
+        let again = SqliteRecords::new(dir.path());
+        again.tenant(tenant).unwrap();
+    }
+
+    /// A push prepared beside the writer from a stored document that another push changed
+    /// before the writer got to it: the writer sees the stored heads moved, merges again
+    /// from what is stored now, and neither edit is lost.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_push_prepared_from_a_document_that_moved_on_is_merged_again() {
+        use fieldsales_core::Zone;
+        use fieldsales_core::record::{Customer, DataScope};
+        use fieldsales_core::sync::protocol::PushRecord;
+
+        let dir = tempfile::tempdir().unwrap();
+        let records = SqliteRecords::new(dir.path());
+        let tenant = TenantId::new();
+        let rep = RecordId::new();
+        let device_actor = automerge::ActorId::random();
+        // The device's second actor (a second app install's, say): two concurrent edits.
+        let other_actor = automerge::ActorId::random();
+        let push_of = |doc: &mut RecordDoc, since: &[ChangeHash]| Push {
+            device: DeviceId::new(),
+            actors: vec![device_actor.clone(), other_actor.clone()],
+            author: Me {
+                user_id: rep,
+                unit_id: RecordId::new(),
+                roles: vec!["sales_rep".into()],
+                scope: DataScope::Own,
+                zone: Zone::SHANGHAI,
+            },
+            clock_offset: None,
+            records: vec![PushRecord {
+                id: doc.record_id().unwrap(),
+                changes: Bytes(doc.changes_since(since)),
+                heads: Bytes(encode_heads(&doc.heads())),
+            }],
+            now: Timestamp::now(),
+        };
+        let accepted = |verdicts: Vec<Verdict>| {
+            assert!(
+                verdicts.iter().all(|v| matches!(v, Verdict::Accepted(_))),
+                "{verdicts:?}"
+            );
+        };
+        let created = fieldsales_core::testing::customer(rep, "苏州园林建设有限公司");
+        let id = created.header.id;
+        let mut doc = RecordDoc::create(
+            &AnyRecord::Customer(created.clone()),
+            &device_actor,
+            Timestamp::now(),
+        )
+        .unwrap();
+        accepted(records.push(tenant, push_of(&mut doc, &[])).await.unwrap());
+        let base = doc.heads();
+
+        // Two edits from the same base: the tier, then the industry.
+        let mut tier = doc.fork_as(&device_actor);
+        let mut edited = created.clone();
+        edited.tier = Some("B".into());
+        tier.write(&AnyRecord::Customer(edited), Timestamp::now())
+            .unwrap();
+        let mut industry = doc.fork_as(&other_actor);
+        let mut edited = created;
+        edited.industry = Some("园林".into());
+        industry
+            .write(&AnyRecord::Customer(edited), Timestamp::now())
+            .unwrap();
+        let industry_push = push_of(&mut industry, &base);
+        let prepared = records.tenant(tenant).unwrap().prepare_push(&industry_push);
+        assert!(
+            prepared.iter().all(Option::is_some),
+            "prepared beside the writer"
+        );
+
+        accepted(
+            records
+                .push(tenant, push_of(&mut tier, &base))
+                .await
+                .unwrap(),
+        );
+        let verdicts = records
+            .in_group_commit(tenant, move |tx| {
+                push::push_blocking(tx, &industry_push, prepared)
+            })
+            .await
+            .unwrap();
+        accepted(verdicts);
+        let stored: Customer = records
+            .in_group_commit(tenant, move |tx| tx.get(id))
+            .await
+            .unwrap();
+        assert_eq!(stored.tier.as_deref(), Some("B"), "the first edit is kept");
+        assert_eq!(
+            stored.industry.as_deref(),
+            Some("园林"),
+            "the second is merged in"
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! A device's push: each record prepared beside the writer on read-only connections (loaded,
+//! merged with the pushed changes, checked for foreign actors, hydrated, encoded), then
+//! judged and stored by the tenant's writer, which only checks that the stored document did
+//! not move on meanwhile (else it merges again from what is stored).
+
+use std::sync::PoisonError;
+
+use fieldsales_core::Error;
+use fieldsales_core::authority::permission::{Grants, Vantage};
+use fieldsales_core::doc::encode_heads;
+use fieldsales_core::process::permissions::Operation;
+use fieldsales_core::record::AnyRecord;
+use fieldsales_core::store::{Reader, StoreRead, Tx};
+use fieldsales_core::sync::protocol::PushRecord;
+use rayon::prelude::*;
+
+use super::Tenant;
+use super::sequence::{bump, logged, mark_held, relog_moved};
+use crate::records::review::{self, Merged, TenantView};
+use crate::records::{Push, Verdict};
+
+/// Read-only connections a tenant keeps for later.
+const MAX_IDLE_READERS: usize = 4;
+
+/// Records prepared per task: small pushes stay on one core, large ones spread.
+const MIN_CHUNK: usize = 16;
+
+impl Tenant {
+    /// Runs `f` with a read-only connection to the tenant's file.
+    fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T, Error>) -> Result<T, Error> {
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let reader = match idle {
+            Some(reader) => reader,
+            None => Reader::open(&self.path)?,
+        };
+        let out = f(&reader);
+        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
+        if readers.len() < MAX_IDLE_READERS {
+            readers.push(reader);
+        }
+        out
+    }
+
+    /// Prepares each pushed record from a read of its stored document (see
+    /// [`review::Prepared`]), the records split among the pool's threads. A record whose
+    /// preparation fails is left to the writer, which prepares it again and reports what went
+    /// wrong.
+    pub(super) fn prepare_push(&self, push: &Push) -> Vec<Option<review::Prepared>> {
+        let prepare_chunk = |records: &[PushRecord]| -> Vec<Option<review::Prepared>> {
+            self.read(|reader| {
+                Ok(records
+                    .iter()
+                    .map(|pushed| {
+                        reader
+                            .stored_document(pushed.id)
+                            .and_then(|row| review::prepare(&self.actor, &push.actors, pushed, row))
+                            .ok()
+                    })
+                    .collect())
+            })
+            .unwrap_or_else(|_| records.iter().map(|_| None).collect())
+        };
+        push.records
+            .par_chunks(MIN_CHUNK)
+            .flat_map_iter(prepare_chunk)
+            .collect()
+    }
+}
+
+/// Judges and stores a push's records in order, in the caller's transaction; one verdict per
+/// record.
+pub(super) fn push_blocking(
+    tx: &mut Tx<'_>,
+    push: &Push,
+    prepared: Vec<Option<review::Prepared>>,
+) -> Result<Vec<Verdict>, Error> {
+    let view = TenantView::load(tx)?;
+    let grants = Grants::of(&push.author, &view.process);
+    let at = Vantage::new(&view.tree, &push.author);
+    let can_read =
+        |record: &AnyRecord| grants.covers(&at, record.kind(), &Operation::Read, record.header());
+    let mut verdicts = Vec::with_capacity(push.records.len());
+    let mut prepared = prepared.into_iter();
+    for pushed in &push.records {
+        let ready = prepared.next().flatten();
+        match review::merge(tx, &view, push, pushed, ready)? {
+            Merged::Unchanged {
+                ack,
+                device_current,
+                heads,
+            } => {
+                if device_current {
+                    mark_held(tx, push.device, pushed.id, heads.as_deref(), 0)?;
+                }
+                verdicts.push(Verdict::Accepted(ack));
+            }
+            Merged::Stored {
+                ack,
+                record,
+                heads,
+                device_current,
+            } => {
+                bump(tx, &record, &heads, !can_read(&record))?;
+                let encoded = encode_heads(&heads);
+                mark_held(
+                    tx,
+                    push.device,
+                    pushed.id,
+                    device_current.then_some(encoded.as_slice()),
+                    0,
+                )?;
+                verdicts.push(Verdict::Accepted(ack));
+            }
+            Merged::Rejected(rejected) => {
+                if rejected.server_doc.is_some() {
+                    // The device adopts the server's version; when it may not see the
+                    // record, its next pull must find the record and remove it.
+                    mark_held(tx, push.device, pushed.id, None, 0)?;
+                    if let Some(row) = logged(tx, pushed.id)?
+                        && !row.kind(tx)?.is_some_and(|kind| {
+                            grants.covers(&at, kind, &Operation::Read, &row.header())
+                        })
+                    {
+                        relog_moved(tx, pushed.id)?;
+                    }
+                }
+                verdicts.push(Verdict::Rejected(rejected));
+            }
+        }
+    }
+    Ok(verdicts)
+}
