@@ -540,3 +540,22 @@ pub fn kill_pid(pid: u32) {
         let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
     }
 }
+
+/// The first working day on or after `date` by the default work calendar (Monday to Friday):
+/// a scenario about a working day must not land on a weekend because of the day it runs.
+pub fn working_day_from(date: fieldsales_core::LocalDate) -> fieldsales_core::LocalDate {
+    use fieldsales_core::fieldwork::{Employment, WorkCalendar};
+    let calendar = WorkCalendar::default();
+    let mut day = date;
+    while !calendar.owes_report(
+        day,
+        &Employment {
+            started_on: date,
+            left_on: None,
+            leave: &[],
+        },
+    ) {
+        day = day.succ();
+    }
+    day
+}

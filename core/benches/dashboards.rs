@@ -258,6 +258,7 @@ fn seed(org: &Org) -> (Store, tempfile::TempDir) {
                 effective_submitted_at: Some(at),
                 deadline: at,
                 penalty: testing::yuan(penalty),
+                day_off: None,
                 judged_by: Judge::Server,
                 judged_at: at,
             });

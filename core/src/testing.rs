@@ -81,6 +81,9 @@ pub fn user(name: &str, unit: RecordId, role: &str) -> UserProfile {
         title: Some("销售代表".into()),
         zone: Zone::SHANGHAI,
         active: true,
+        started_on: None,
+        left_on: None,
+        leave: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@ use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::reports::ReportSections;
 use fieldsales_core::engine::tasks::NewTask;
 use fieldsales_core::engine::visits::CheckInRequest;
+use fieldsales_core::fieldwork::report::ReportDay;
 use fieldsales_core::fieldwork::{CheckInVerdict, DeviceIntegrity, DevicePosition as CorePosition};
 use fieldsales_core::record::daily_report::DailyReport as CoreReport;
 use fieldsales_core::record::follow_up::FollowUpMethod;
@@ -240,6 +241,67 @@ pub struct DailyReport {
     pub submitted_at_ms: Option<i64>,
     /// Comments by managers, oldest first.
     pub comments: Vec<ReportComment>,
+}
+
+/// Where the signed-in rep's report of a day stands, for the app's reminder. A day off by the
+/// work calendar (a weekend, a public holiday, leave, before starting or after leaving) owes
+/// nothing: the app reminds no one and nobody is fined.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReportDue {
+    /// `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+    pub status: String,
+    /// The deadline, ms, when open or overdue.
+    pub deadline_ms: Option<i64>,
+    /// When the day becomes missing, ms, when overdue.
+    pub missing_at_ms: Option<i64>,
+    /// The penalty owed, in minor units of `currency`, when missing.
+    pub penalty_minor: Option<i64>,
+    /// The penalty's currency, when missing.
+    pub currency: Option<String>,
+    /// Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
+    /// or `left`.
+    pub day_off: Option<String>,
+}
+
+impl ReportDue {
+    fn of(day: Option<ReportDay>) -> Self {
+        let none = ReportDue {
+            status: "submitted".into(),
+            deadline_ms: None,
+            missing_at_ms: None,
+            penalty_minor: None,
+            currency: None,
+            day_off: None,
+        };
+        match day {
+            None => none,
+            Some(ReportDay::Open { deadline }) => ReportDue {
+                status: "open".into(),
+                deadline_ms: Some(deadline.millis()),
+                ..none
+            },
+            Some(ReportDay::Overdue {
+                deadline,
+                missing_at,
+            }) => ReportDue {
+                status: "overdue".into(),
+                deadline_ms: Some(deadline.millis()),
+                missing_at_ms: Some(missing_at.millis()),
+                ..none
+            },
+            Some(ReportDay::Missing(verdict)) => ReportDue {
+                status: "missing".into(),
+                penalty_minor: Some(verdict.penalty.minor),
+                currency: Some(verdict.penalty.currency.code().to_string()),
+                ..none
+            },
+            Some(ReportDay::DayOff(why)) => ReportDue {
+                status: "day_off".into(),
+                day_off: Some(why.as_str().to_string()),
+                ..none
+            },
+        }
+    }
 }
 
 /// A manager's comment on a daily report.
@@ -553,6 +615,14 @@ impl Engine {
     ) -> Result<DailyReport, FieldsalesError> {
         let id = record_id("report_id", &report_id)?;
         self.write(move |e| Ok(e.submit_report(id)?.into())).await
+    }
+
+    /// The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+    /// overdue, missing, submitted, or a day off when nothing is owed.
+    pub async fn report_due(self: Arc<Self>, date: String) -> Result<ReportDue, FieldsalesError> {
+        let date = crate::time::date("date", &date)?;
+        self.read(move |e| Ok(ReportDue::of(e.report_due(date)?)))
+            .await
     }
 
     /// A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager

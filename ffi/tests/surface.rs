@@ -870,8 +870,17 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         )
         .await
         .unwrap();
+    // Before submitting, the reminder says what is owed (nothing on a weekend); after, nothing.
+    let due = rep.clone().report_due(today.date.clone()).await.unwrap();
+    assert!(
+        matches!(due.status.as_str(), "open" | "overdue" | "day_off"),
+        "{due:?}"
+    );
+    assert_eq!(due.day_off.is_some(), due.status == "day_off", "{due:?}");
     let submitted = rep.clone().submit_report(report.id.clone()).await.unwrap();
     assert_eq!(submitted.state, "submitted");
+    let due = rep.clone().report_due(today.date.clone()).await.unwrap();
+    assert_eq!(due.status, "submitted");
 
     // Back in signal: records first, then the two files.
     let summary = rep

@@ -14,9 +14,9 @@
 use crate::fieldwork::report::ReportDay;
 use crate::fieldwork::{
     CheckFlag, CheckInError, CheckInFacts, CheckInVerdict, CheckOutFacts, ClockOffset, DayFix,
-    EarlierVisit, FalseMark, FieldworkSettings, FlagKind, Judge, Receipt, ReportError, ReportFacts,
-    ReportSubmission, ReportVerdict, SubmissionBasis, Timeline, Waypoint, judge_check_in,
-    judge_check_out, judge_report, report_day_status,
+    DayOff, EarlierVisit, Employment, FalseMark, FieldworkSettings, FlagKind, Judge, Receipt,
+    ReportError, ReportFacts, ReportSubmission, ReportVerdict, SubmissionBasis, Timeline, Waypoint,
+    WorkCalendar, judge_check_in, judge_check_out, judge_report, report_day_status,
 };
 use crate::record::daily_report::ReportState as Lifecycle;
 use crate::record::{AnyRecord, DailyReport, Header, InvalidRecord, Kind, Visit};
@@ -375,6 +375,37 @@ pub fn manages(tree: &OrgTree, me: &crate::me::Me, header: &Header) -> bool {
     header.owner_id != Some(me.user_id) && tree.manages(me, header)
 }
 
+/// Why the rep of `report` owed no report for its day, if so: the tenant's work calendar with
+/// the rep's own start and end dates and leave. A rep this storage holds no profile of owes
+/// as the calendar's working week and holidays say.
+pub fn report_day_off(
+    lookup: &dyn Lookup,
+    report: &DailyReport,
+    calendar: &WorkCalendar,
+) -> crate::Result<Option<DayOff>> {
+    let profile = match report.header.owner_id {
+        Some(owner) => match lookup.record(owner)? {
+            Some(AnyRecord::UserProfile(p)) => Some(p),
+            _ => None,
+        },
+        None => None,
+    };
+    Ok(match profile {
+        Some(p) => {
+            let joined = p.header.created_at.local_date(&p.zone);
+            calendar.day_off(report.date, &p.employment(joined))
+        }
+        None => calendar.day_off(
+            report.date,
+            &Employment {
+                started_on: report.date,
+                left_on: None,
+                leave: &[],
+            },
+        ),
+    })
+}
+
 /// The manager's finding stored in a report, as the rules take it.
 pub fn false_mark(report: &DailyReport) -> Option<FalseMark> {
     report.marked_false.as_ref().map(|c| FalseMark {
@@ -485,6 +516,8 @@ pub fn rejudge_report(
                 zone: after.zone.clone(),
                 submission,
                 false_mark: false_mark(after),
+                day_off: report_day_off(ctx.lookup, after, &settings.calendar)
+                    .map_err(lookup_failed)?,
             };
             Some(
                 judge_report(
@@ -500,11 +533,19 @@ pub fn rejudge_report(
         Lifecycle::Missing => match report_day_status(
             after.date,
             &after.zone,
+            report_day_off(ctx.lookup, after, &settings.calendar).map_err(lookup_failed)?,
             &settings.daily_report,
             ctx.now,
             Judge::Server,
         ) {
             ReportDay::Missing(v) => Some(v),
+            ReportDay::DayOff(off) => {
+                return Err(Rejection::new(
+                    RuleCode::ReportDayOff,
+                    format!("nobody owes a report for a day off ({off})"),
+                )
+                .at("state"));
+            }
             ReportDay::Open { .. } | ReportDay::Overdue { .. } => {
                 return Err(Rejection::new(
                     RuleCode::ReportNotMissingYet,

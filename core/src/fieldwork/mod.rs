@@ -16,6 +16,7 @@
 //! and upload ([`timeline`]), and on the rep's whole day ([`day`]). Flags are suspicions or
 //! cautions ([`FlagKind::is_suspicion`]): a poor indoor fix is worth knowing, not an accusation.
 
+pub mod calendar;
 pub mod check_in;
 pub mod clock;
 pub mod day;
@@ -30,6 +31,7 @@ pub mod travel;
 #[cfg(test)]
 mod tests;
 
+pub use calendar::{DayOff, DaySpan, Employment, WorkCalendar, WorkWeekday};
 pub use check_in::{
     CheckFlag, CheckInError, CheckInFacts, CheckInJudgement, CheckInVerdict, CheckOutError,
     CheckOutFacts, CheckOutVerdict, DeviceIntegrity, DevicePosition, EarlierVisit, FlagKind,

@@ -1,8 +1,8 @@
 //! The numbers field-work rules run on, as an admin configures them.
 //!
 //! Each section here becomes one table of the process configuration (`[geofence]`, `[visit]`,
-//! `[travel]`, `[day]`, `[daily_report]`, `[device_clock]`); a section left out, or a key left
-//! out of a section,
+//! `[travel]`, `[day]`, `[daily_report]`, `[device_clock]`, `[calendar]`); a section left out,
+//! or a key left out of a section,
 //! takes the value the source documents use. Unknown keys in a TOML import are refused, so a
 //! typo such as `radius = 300` is reported instead of silently keeping 500 m. The same
 //! structs are stored in the configuration document, where a key missing from an older
@@ -15,6 +15,7 @@ use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler, reconcile::NoKey
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 
+use super::calendar::{InvalidCalendar, WorkCalendar};
 use crate::money::{Currency, Money};
 use crate::string_enum;
 use crate::time::{InvalidTime, parse_time_of_day};
@@ -519,6 +520,9 @@ pub struct FieldworkSettings {
     /// `[device_clock]`
     #[autosurgeon(missing = "ClockSettings::default")]
     pub device_clock: ClockSettings,
+    /// `[calendar]`: which days reports are owed.
+    #[autosurgeon(missing = "WorkCalendar::default")]
+    pub calendar: WorkCalendar,
 }
 
 /// One setting of the field-work sections, named as in the configuration file.
@@ -584,6 +588,10 @@ pub enum Setting {
     ReportFalsePenalty,
     /// `device_clock.tolerance_seconds`
     ClockTolerance,
+    /// `calendar.working_weekdays`
+    CalendarWorkingWeekdays,
+    /// `calendar.make_up_working_days`
+    CalendarMakeUpWorkingDays,
     /// `device_clock.max_upload_delay_hours`
     ClockMaxUploadDelay,
 }
@@ -622,6 +630,8 @@ impl Setting {
             Setting::ReportMissingPenalty => "daily_report.missing_penalty",
             Setting::ReportFalsePenalty => "daily_report.false_penalty",
             Setting::ClockTolerance => "device_clock.tolerance_seconds",
+            Setting::CalendarWorkingWeekdays => "calendar.working_weekdays",
+            Setting::CalendarMakeUpWorkingDays => "calendar.make_up_working_days",
             Setting::ClockMaxUploadDelay => "device_clock.max_upload_delay_hours",
         }
     }
@@ -652,6 +662,8 @@ pub enum SettingProblem {
         /// The values accepted.
         expected: &'static [&'static str],
     },
+    /// A day both a public holiday and a make-up working day.
+    HolidayAndWorkday(crate::time::LocalDate),
     /// The moment a report becomes missing is not after its deadline.
     MissingBeforeDeadline {
         /// The deadline on the report's day.
@@ -683,6 +695,9 @@ fn describe(problem: &SettingProblem) -> String {
                 "unknown value `{value}`; expected one of: {}",
                 expected.join(", ")
             )
+        }
+        SettingProblem::HolidayAndWorkday(date) => {
+            format!("{date} is both a public holiday and a make-up working day")
         }
         SettingProblem::MissingBeforeDeadline {
             deadline,
@@ -964,6 +979,28 @@ impl ClockSettings {
     }
 }
 
+/// The calendar's problems as settings problems.
+fn calendar_problems(calendar: &WorkCalendar) -> Result<(), InvalidSettings> {
+    let problems = calendar
+        .problems()
+        .into_iter()
+        .map(|p| match p {
+            InvalidCalendar::UnknownWeekday(value) => InvalidSetting {
+                setting: Setting::CalendarWorkingWeekdays,
+                problem: SettingProblem::UnknownValue {
+                    value,
+                    expected: &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                },
+            },
+            InvalidCalendar::HolidayAndWorkday(date) => InvalidSetting {
+                setting: Setting::CalendarMakeUpWorkingDays,
+                problem: SettingProblem::HolidayAndWorkday(date),
+            },
+        })
+        .collect();
+    InvalidSettings::check(problems)
+}
+
 impl FieldworkSettings {
     /// Checks every section, reporting every problem at once.
     pub fn validate(&self) -> Result<(), InvalidSettings> {
@@ -974,6 +1011,7 @@ impl FieldworkSettings {
             self.day.validate(),
             self.daily_report.validate(),
             self.device_clock.validate(),
+            calendar_problems(&self.calendar),
         ]
         .into_iter()
         .filter_map(Result::err)

@@ -267,9 +267,11 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
         }
         AnyRecord::UserProfile(u) => {
             let roles: Vec<&str> = u.roles.iter().map(String::as_str).collect();
+            let leave: Vec<String> = u.leave.iter().map(ToString::to_string).collect();
             conn.prepare_cached(
-                "INSERT INTO users (id, name, employee_no, unit_id, roles, zone, active, deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO users (id, name, employee_no, unit_id, roles, zone, active, deleted,
+                     started_on, left_on, leave)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 u.header.id,
@@ -279,7 +281,10 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
                 roles.join(" "),
                 u.zone.name(),
                 b(u.active),
-                d
+                d,
+                u.started_on,
+                u.left_on,
+                leave.join(" ")
             ])?;
         }
         AnyRecord::Role(r) => {

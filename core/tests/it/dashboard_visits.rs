@@ -398,6 +398,9 @@ fn a_store_from_before_the_day_sums_counts_its_existing_check_ins_after_the_upgr
                  DROP TRIGGER visit_days_update; DROP TABLE visit_days;
                  DROP INDEX visits_map; DROP INDEX stage_history_entered;
                  DROP INDEX visits_owner_time;
+                 ALTER TABLE users DROP COLUMN started_on;
+                 ALTER TABLE users DROP COLUMN left_on;
+                 ALTER TABLE users DROP COLUMN leave;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

@@ -282,6 +282,7 @@ impl World {
             effective_submitted_at: Some(submitted),
             deadline: submitted.plus_secs(3600),
             penalty: testing::yuan(penalty),
+            day_off: None,
             judged_by: Judge::Server,
             judged_at: submitted.plus_secs(60),
         });

@@ -1214,6 +1214,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func reportDraft(date: String) async throws  -> DailyReport
     
     /**
+     * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+     * overdue, missing, submitted, or a day off when nothing is owed.
+     */
+    func reportDue(date: String) async throws  -> ReportDue
+    
+    /**
      * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
      * opens it from the team's list to read and comment.
      */
@@ -2237,6 +2243,26 @@ open func reportDraft(date: String)async throws  -> DailyReport  {
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeDailyReport_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+     * overdue, missing, submitted, or a day off when nothing is owed.
+     */
+open func reportDue(date: String)async throws  -> ReportDue  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_report_due(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(date)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeReportDue_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -8503,6 +8529,119 @@ public func FfiConverterTypeReportDashboard_lower(_ value: ReportDashboard) -> R
 
 
 /**
+ * Where the signed-in rep's report of a day stands, for the app's reminder. A day off by the
+ * work calendar (a weekend, a public holiday, leave, before starting or after leaving) owes
+ * nothing: the app reminds no one and nobody is fined.
+ */
+public struct ReportDue: Equatable, Hashable {
+    /**
+     * `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+     */
+    public let status: String
+    /**
+     * The deadline, ms, when open or overdue.
+     */
+    public let deadlineMs: Int64?
+    /**
+     * When the day becomes missing, ms, when overdue.
+     */
+    public let missingAtMs: Int64?
+    /**
+     * The penalty owed, in minor units of `currency`, when missing.
+     */
+    public let penaltyMinor: Int64?
+    /**
+     * The penalty's currency, when missing.
+     */
+    public let currency: String?
+    /**
+     * Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
+     * or `left`.
+     */
+    public let dayOff: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+         */status: String, 
+        /**
+         * The deadline, ms, when open or overdue.
+         */deadlineMs: Int64?, 
+        /**
+         * When the day becomes missing, ms, when overdue.
+         */missingAtMs: Int64?, 
+        /**
+         * The penalty owed, in minor units of `currency`, when missing.
+         */penaltyMinor: Int64?, 
+        /**
+         * The penalty's currency, when missing.
+         */currency: String?, 
+        /**
+         * Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
+         * or `left`.
+         */dayOff: String?) {
+        self.status = status
+        self.deadlineMs = deadlineMs
+        self.missingAtMs = missingAtMs
+        self.penaltyMinor = penaltyMinor
+        self.currency = currency
+        self.dayOff = dayOff
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportDue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportDue: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportDue {
+        return
+            try ReportDue(
+                status: FfiConverterString.read(from: &buf), 
+                deadlineMs: FfiConverterOptionInt64.read(from: &buf), 
+                missingAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                penaltyMinor: FfiConverterOptionInt64.read(from: &buf), 
+                currency: FfiConverterOptionString.read(from: &buf), 
+                dayOff: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportDue, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionInt64.write(value.deadlineMs, into: &buf)
+        FfiConverterOptionInt64.write(value.missingAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.penaltyMinor, into: &buf)
+        FfiConverterOptionString.write(value.currency, into: &buf)
+        FfiConverterOptionString.write(value.dayOff, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportDue_lift(_ buf: RustBuffer) throws -> ReportDue {
+    return try FfiConverterTypeReportDue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportDue_lower(_ value: ReportDue) -> RustBuffer {
+    return FfiConverterTypeReportDue.lower(value)
+}
+
+
+/**
  * The sections of a report to change; `None` leaves a section as it is.
  */
 public struct ReportEdit: Equatable, Hashable {
@@ -13434,6 +13573,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_report_draft() != 46814) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_due() != 32074) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_report_of() != 65451) {

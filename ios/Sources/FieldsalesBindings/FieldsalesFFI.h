@@ -551,6 +551,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_reminders_due(uint64_t ptr, int6
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_draft(uint64_t ptr, RustBuffer date
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DUE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DUE
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_due(uint64_t ptr, RustBuffer date
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_OF
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_OF
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_of(uint64_t ptr, RustBuffer rep_id, RustBuffer date
@@ -1463,6 +1468,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_reminders_due(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DRAFT
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DRAFT
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_draft(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DUE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DUE
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_due(void
     
 );
 #endif

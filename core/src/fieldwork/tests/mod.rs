@@ -1,6 +1,7 @@
 //! Field scenarios for the field-work rules, with builders so each test states only what
 //! matters to it.
 
+mod calendar;
 mod check_in;
 mod plan;
 mod properties;
@@ -265,6 +266,7 @@ impl Report {
                     device_clock: Some(offset(0, noon)),
                 },
                 false_mark: None,
+                day_off: None,
             },
             settings: FieldworkSettings::default(),
             now: noon,
@@ -317,6 +319,12 @@ impl Report {
 
     pub fn clock_never_measured(mut self) -> Self {
         self.facts.submission.device_clock = None;
+        self
+    }
+
+    /// The rep owed no report that day.
+    pub fn on_a_day_off(mut self, why: DayOff) -> Self {
+        self.facts.day_off = Some(why);
         self
     }
 

@@ -870,6 +870,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_report_draft(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_report_due(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_report_of(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_submit_report(
@@ -1058,6 +1060,8 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_reminders_due(`ptr`: Long,`fromMs`: Long,`untilMs`: Long,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_report_draft(`ptr`: Long,`date`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_report_due(`ptr`: Long,`date`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_report_of(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
     ): Long
@@ -1473,6 +1477,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_draft() and 0xFFFF) != 46814) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_due() and 0xFFFF) != 32074) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_of() and 0xFFFF) != 65451) {
@@ -2935,6 +2942,12 @@ public interface EngineInterface {
     suspend fun `reportDraft`(`date`: kotlin.String): DailyReport
     
     /**
+     * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+     * overdue, missing, submitted, or a day off when nothing is owed.
+     */
+    suspend fun `reportDue`(`date`: kotlin.String): ReportDue
+    
+    /**
      * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
      * opens it from the team's list to read and comment.
      */
@@ -4296,6 +4309,32 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeDailyReport.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+     * overdue, missing, submitted, or a day off when nothing is owed.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reportDue`(`date`: kotlin.String) : ReportDue {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_due(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`date`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeReportDue.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -9820,6 +9859,88 @@ public object FfiConverterTypeReportDashboard: FfiConverterRustBuffer<ReportDash
             FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
             FfiConverterSequenceTypeReportRow.write(value.`rows`, buf)
             FfiConverterTypeReportFigures.write(value.`total`, buf)
+    }
+}
+
+
+
+/**
+ * Where the signed-in rep's report of a day stands, for the app's reminder. A day off by the
+ * work calendar (a weekend, a public holiday, leave, before starting or after leaving) owes
+ * nothing: the app reminds no one and nobody is fined.
+ */
+data class ReportDue (
+    /**
+     * `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+     */
+    val `status`: kotlin.String
+    , 
+    /**
+     * The deadline, ms, when open or overdue.
+     */
+    val `deadlineMs`: kotlin.Long?
+    , 
+    /**
+     * When the day becomes missing, ms, when overdue.
+     */
+    val `missingAtMs`: kotlin.Long?
+    , 
+    /**
+     * The penalty owed, in minor units of `currency`, when missing.
+     */
+    val `penaltyMinor`: kotlin.Long?
+    , 
+    /**
+     * The penalty's currency, when missing.
+     */
+    val `currency`: kotlin.String?
+    , 
+    /**
+     * Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
+     * or `left`.
+     */
+    val `dayOff`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportDue: FfiConverterRustBuffer<ReportDue> {
+    override fun read(buf: ByteBuffer): ReportDue {
+        return ReportDue(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReportDue) = (
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterOptionalLong.allocationSize(value.`deadlineMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`missingAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`penaltyMinor`) +
+            FfiConverterOptionalString.allocationSize(value.`currency`) +
+            FfiConverterOptionalString.allocationSize(value.`dayOff`)
+    )
+
+    override fun write(value: ReportDue, buf: ByteBuffer) {
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterOptionalLong.write(value.`deadlineMs`, buf)
+            FfiConverterOptionalLong.write(value.`missingAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`penaltyMinor`, buf)
+            FfiConverterOptionalString.write(value.`currency`, buf)
+            FfiConverterOptionalString.write(value.`dayOff`, buf)
     }
 }
 
