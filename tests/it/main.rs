@@ -5,6 +5,7 @@ mod auth;
 mod convergence;
 mod faults;
 mod field_sync;
+mod field_truth;
 mod jobs;
 mod layering;
 mod rejection;

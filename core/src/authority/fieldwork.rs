@@ -13,10 +13,10 @@
 
 use crate::fieldwork::report::ReportDay;
 use crate::fieldwork::{
-    CheckFlag, CheckInError, CheckInFacts, CheckInVerdict, CheckOutFacts, ClockOffset, DayFix,
-    DayOff, EarlierVisit, Employment, FalseMark, FieldworkSettings, FlagKind, Judge, Receipt,
-    ReportError, ReportFacts, ReportSubmission, ReportVerdict, SubmissionBasis, Timeline, Waypoint,
-    WorkCalendar, judge_check_in, judge_check_out, judge_report, report_day_status,
+    BootMark, CheckFlag, CheckInError, CheckInFacts, CheckInVerdict, CheckOutFacts, ClockOffset,
+    DayFix, DayOff, EarlierVisit, Employment, FalseMark, FieldworkSettings, FlagKind, Judge,
+    Receipt, ReportError, ReportFacts, ReportSubmission, ReportVerdict, SubmissionBasis, Timeline,
+    Waypoint, WorkCalendar, judge_check_in, judge_check_out, judge_report, report_day_status,
 };
 use crate::record::daily_report::ReportState as Lifecycle;
 use crate::record::{AnyRecord, DailyReport, Header, InvalidRecord, Kind, Visit};
@@ -88,15 +88,23 @@ pub fn check_in_facts(
             .map(|v| v.check_in.at)
             .max()
     });
-    let booted_before = earlier
-        .iter()
-        .filter_map(|v| v.check_in.position.booted_at())
-        .max();
-    let booted_after = near
+    // A visit whose own times are in doubt (a clock moved for it) says nothing of the phone's
+    // clock: the honest visits around it are compared with each other only.
+    let boot = |v: &Visit| {
+        if !v.verdict.as_ref().is_none_or(CheckInVerdict::time_trusted) {
+            return None;
+        }
+        v.check_in.position.booted_at().map(|booted_at| BootMark {
+            at: v.check_in.at,
+            booted_at,
+        })
+    };
+    let earlier_boots = earlier.iter().filter_map(|v| boot(v)).collect();
+    let later_boots = near
         .iter()
         .filter(|v| v.check_in.at > at)
-        .filter_map(|v| v.check_in.position.booted_at())
-        .min();
+        .filter_map(boot)
+        .collect();
     let zone = &visit.check_in.zone;
     let today = at.local_date(zone);
     let day = near
@@ -124,8 +132,8 @@ pub fn check_in_facts(
             receipt,
             uploaded_after,
             booted_at: visit.check_in.position.booted_at(),
-            booted_before,
-            booted_after,
+            earlier_boots,
+            later_boots,
         },
         day,
     })

@@ -359,6 +359,21 @@ impl FlagKind {
         )
     }
 
+    /// Whether the flag questions the check-in's time, so its clock readings cannot stand for
+    /// the phone's (for the next visit's comparison against the phone's time since boot).
+    pub fn doubts_time(&self) -> bool {
+        matches!(
+            self,
+            FlagKind::FixAfterCheckIn
+                | FlagKind::ClockChanged
+                | FlagKind::ClaimedBeforeSync
+                | FlagKind::RecordedOutOfOrder
+                | FlagKind::UploadedOutOfOrder
+                | FlagKind::ClockMovedAgainstUptime
+                | FlagKind::CheckedInAfterReceipt
+        )
+    }
+
     /// Whether the flag judges the check-out or the photos, which may change after the
     /// check-in was judged; every other flag belongs to the check-in.
     pub fn judged_after_check_in(&self) -> bool {
@@ -429,6 +444,11 @@ impl CheckInVerdict {
     /// benchmark count.
     pub fn suspicious(&self) -> bool {
         self.fence == FenceStatus::Outside || self.flags.iter().any(|f| f.kind.is_suspicion())
+    }
+
+    /// Whether the check-in's times can stand for the phone's clock.
+    pub fn time_trusted(&self) -> bool {
+        !self.flags.iter().any(|f| f.kind.doubts_time())
     }
 
     /// Whether the check-in's fix can stand for where the rep was.

@@ -51,7 +51,7 @@ pub use settings::{
     GeofenceSettings, InvalidSetting, InvalidSettings, Setting, SettingProblem, TimeOfDay,
     TravelSettings, VisitSettings,
 };
-pub use timeline::{Receipt, Timeline, timeline_flags};
+pub use timeline::{BootMark, Receipt, Timeline, timeline_flags};
 pub use travel::{Journey, Waypoint, reach_m, travel_flag};
 
 crate::string_enum! {

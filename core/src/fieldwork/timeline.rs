@@ -37,7 +37,7 @@ pub struct Receipt {
 }
 
 /// The times a check-in is judged on besides its own.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Timeline {
     /// The clock offset the device knew when it recorded the visit, from its last sync.
     pub recorded_offset_ms: Option<i64>,
@@ -52,11 +52,35 @@ pub struct Timeline {
     /// When the phone booted by its wall clock at this check-in's fix
     /// ([`super::DevicePosition::booted_at`]).
     pub booted_at: Option<Timestamp>,
-    /// The latest boot moment of the rep's visits that claim an earlier time: boots only move
-    /// forward, so this one's cannot be earlier unless the clock was set back since.
-    pub booted_before: Option<Timestamp>,
-    /// The earliest boot moment of the rep's visits that claim a later time.
-    pub booted_after: Option<Timestamp>,
+    /// The boot moments of the rep's visits that claim an earlier time.
+    pub earlier_boots: Vec<BootMark>,
+    /// The boot moments of the rep's visits that claim a later time.
+    pub later_boots: Vec<BootMark>,
+}
+
+/// Another check-in of the rep: when it claims to be, and when its phone booted by the same
+/// wall clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootMark {
+    /// The check-in's time, on the device's clock.
+    pub at: Timestamp,
+    /// When its phone booted, by the wall clock at its fix.
+    pub booted_at: Timestamp,
+}
+
+/// How far two check-ins' boots contradict their order, ms (0: they agree).
+///
+/// Of two check-ins on one phone, recorded in the order they claim, the later one either ran
+/// in the same boot session (the same boot moment, give or take the clock's corrections) or in
+/// a session that began after the earlier one (a reboot in between). Anything else means the
+/// wall clock was moved between them: a boot moment cannot go back, and a session that began
+/// before the earlier check-in would have held it.
+fn boot_contradiction(earlier: BootMark, later_booted_at: Timestamp) -> i64 {
+    let same_session = later_booted_at
+        .millis_since(earlier.booted_at)
+        .saturating_abs();
+    let began_before = earlier.at.millis_since(later_booted_at).max(0);
+    same_session.min(began_before)
 }
 
 impl Timeline {
@@ -140,17 +164,25 @@ pub fn timeline_flags(
             clock,
         ));
     }
-    // Against the phone's own time since boot: a boot moment earlier than an earlier visit's
-    // (or later than a later visit's) is a wall clock someone moved in between.
+    // Against the phone's own time since boot: boots that contradict the order the visits
+    // claim are a wall clock someone moved in between.
     if let Some(booted) = timeline.booted_at {
-        let moved_ms = [
-            timeline.booted_before.map(|b| b.millis_since(booted)),
-            timeline.booted_after.map(|a| booted.millis_since(a)),
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(0);
+        let this = BootMark {
+            at: checked_in_at,
+            booted_at: booted,
+        };
+        let moved_ms = timeline
+            .earlier_boots
+            .iter()
+            .map(|earlier| boot_contradiction(*earlier, booted))
+            .chain(
+                timeline
+                    .later_boots
+                    .iter()
+                    .map(|later| boot_contradiction(this, later.booted_at)),
+            )
+            .max()
+            .unwrap_or(0);
         if moved_ms > tolerance_ms {
             flags.push(CheckFlag::measured(
                 FlagKind::ClockMovedAgainstUptime,

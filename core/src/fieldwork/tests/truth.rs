@@ -192,21 +192,44 @@ fn a_clock_wound_back_since_an_earlier_visit_disagrees_with_the_phones_uptime() 
     // claims 10:00 with an uptime that puts the boot at 05:30: the clock went back 90 minutes.
     let mut c = CheckIn::at_the_customer();
     let fix = c.facts.position.fix_time;
-    c.facts.position.since_boot_ms = Some(fix.millis_since(t("2026-03-10T05:30:00+08:00")));
-    c.facts.timeline.booted_at = c.facts.position.booted_at();
-    c.facts.timeline.booted_before = Some(t("2026-03-10T07:00:00+08:00"));
+    let booted = |c: &mut CheckIn, at: &str| {
+        c.facts.position.since_boot_ms = Some(fix.millis_since(t(at)));
+        c.facts.timeline.booted_at = c.facts.position.booted_at();
+    };
+    booted(&mut c, "2026-03-10T05:30:00+08:00");
+    c.facts.timeline.earlier_boots = vec![BootMark {
+        at: t("2026-03-10T08:30:00+08:00"),
+        booted_at: t("2026-03-10T07:00:00+08:00"),
+    }];
     let v = c.verdict();
     let f = flag(&v, FlagKind::ClockMovedAgainstUptime);
     assert_eq!((f.observed, f.limit), (Some(90.0), Some(5.0)));
     assert!(v.suspicious());
 
-    // Rebooted at 09:10: the boot moved forward, as boots do.
-    c.facts.position.since_boot_ms = Some(fix.millis_since(t("2026-03-10T09:10:00+08:00")));
-    c.facts.timeline.booted_at = c.facts.position.booted_at();
+    // Rebooted at 09:10, after the 08:30 visit: a new session, as boots go.
+    booted(&mut c, "2026-03-10T09:10:00+08:00");
     assert!(!c.verdict().has_flag(&FlagKind::ClockMovedAgainstUptime));
-    // A later visit booted before this one claims to have: the clock went forward here.
-    c.facts.timeline.booted_after = Some(t("2026-03-10T07:00:00+08:00"));
-    assert!(c.verdict().has_flag(&FlagKind::ClockMovedAgainstUptime));
+    // The same session a few seconds apart (the clock corrected by the network): fine.
+    booted(&mut c, "2026-03-10T07:00:04+08:00");
+    assert!(!c.verdict().has_flag(&FlagKind::ClockMovedAgainstUptime));
+}
+
+#[test]
+fn a_visit_claiming_an_earlier_slot_than_one_recorded_before_it_disagrees_with_uptime() {
+    // Recorded at 19:00 with the clock wound back to 10:00: by the wound clock the phone
+    // booted at 01:00, five hours before the boot the 16:10 visit saw. Claiming to come first,
+    // it would share that visit's session (it does not) or the visit's session would have
+    // begun after it, at 10:00 or later (it began at 06:00): four hours off.
+    let mut c = CheckIn::at_the_customer();
+    let fix = c.facts.position.fix_time;
+    c.facts.position.since_boot_ms = Some(fix.millis_since(t("2026-03-10T01:00:00+08:00")));
+    c.facts.timeline.booted_at = c.facts.position.booted_at();
+    c.facts.timeline.later_boots = vec![BootMark {
+        at: t("2026-03-10T16:10:00+08:00"),
+        booted_at: t("2026-03-10T06:00:00+08:00"),
+    }];
+    let f = flag(&c.verdict(), FlagKind::ClockMovedAgainstUptime);
+    assert_eq!(f.observed, Some(240.0));
 }
 
 #[test]
