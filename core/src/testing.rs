@@ -187,6 +187,7 @@ pub fn opportunity(owner: RecordId, customer: RecordId, name: &str, amount: Mone
         outcome: None,
         notes: Text::with_value("客户关注交付周期"),
         overdue_reminded_at: None,
+        marked_false: None,
     }
 }
 

@@ -386,8 +386,9 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
         AnyRecord::Opportunity(o) => {
             conn.prepare_cached(
                 "INSERT INTO opportunities (id, owner_id, customer_id, name, amount_minor, currency,
-                     stage, stage_entered_at, expected_close, outcome, outcome_at, created_at, deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     stage, stage_entered_at, expected_close, outcome, outcome_at, created_at, deleted,
+                     false_progress_at, false_progress_penalty_minor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 o.header.id,
@@ -402,7 +403,9 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
                 o.outcome.as_ref().map(|x| x.kind.as_str()),
                 o.outcome.as_ref().map(|x| x.at),
                 o.header.created_at,
-                d
+                d,
+                o.marked_false.as_ref().map(|m| m.at),
+                o.marked_false.as_ref().map(|m| m.penalty.minor)
             ])?;
             let mut history = conn.prepare_cached(
                 "INSERT INTO stage_history (opportunity_id, seq, stage, entered_at, left_at)
