@@ -330,12 +330,26 @@ impl World {
         unit: RecordId,
         role: &str,
     ) -> Person {
-        let profile = self
-            .put(
-                json!({"kind": "user_profile", "name": name, "employee_no": login,
-                        "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai"}),
-            )
-            .await;
+        self.person_with(login, name, unit, role, json!({})).await
+    }
+
+    /// A person whose profile carries `more` fields besides the usual ones (their first and
+    /// last working day, their leave, …): profile record and account.
+    pub async fn person_with(
+        &self,
+        login: &str,
+        name: &str,
+        unit: RecordId,
+        role: &str,
+        more: Value,
+    ) -> Person {
+        let mut profile = json!({"kind": "user_profile", "name": name, "employee_no": login,
+                                 "unit_id": unit.to_string(), "roles": [role],
+                                 "zone": "Asia/Shanghai"});
+        if let (Some(fields), Some(extra)) = (profile.as_object_mut(), more.as_object()) {
+            fields.extend(extra.clone());
+        }
+        let profile = self.put(profile).await;
         let (status, body) = self
             .admin(
                 "/v1/admin/accounts",

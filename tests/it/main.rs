@@ -3,6 +3,7 @@
 
 mod auth;
 mod convergence;
+mod fair_fines;
 mod faults;
 mod field_sync;
 mod field_truth;
