@@ -322,6 +322,39 @@ impl World {
         self.named_person(login, login, unit, role).await
     }
 
+    /// A person who joined at `joined` (their profile's creation): days before it they owed
+    /// no daily report.
+    pub async fn person_since(
+        &self,
+        login: &str,
+        unit: RecordId,
+        role: &str,
+        joined: Timestamp,
+    ) -> Person {
+        let profile = self
+            .put(
+                json!({"kind": "user_profile", "name": login, "employee_no": login,
+                        "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai",
+                        "created_at": joined.millis()}),
+            )
+            .await;
+        self.account(login, profile).await
+    }
+
+    async fn account(&self, login: &str, profile: RecordId) -> Person {
+        let (status, body) = self
+            .admin(
+                "/v1/admin/accounts",
+                json!({"login": login, "password": PASSWORD, "profile_id": profile.to_string()}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        Person {
+            login: login.to_owned(),
+            profile,
+        }
+    }
+
     /// A person with a display name of their own: profile record and account.
     pub async fn named_person(
         &self,
@@ -350,17 +383,7 @@ impl World {
             fields.extend(extra.clone());
         }
         let profile = self.put(profile).await;
-        let (status, body) = self
-            .admin(
-                "/v1/admin/accounts",
-                json!({"login": login, "password": PASSWORD, "profile_id": profile.to_string()}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        Person {
-            login: login.to_owned(),
-            profile,
-        }
+        self.account(login, profile).await
     }
 
     /// A path for a new device store.

@@ -2,6 +2,7 @@
 //! loopback port; each device is a real store signed in through the sync client.
 
 mod auth;
+mod authority;
 mod convergence;
 mod fair_fines;
 mod faults;
@@ -9,6 +10,7 @@ mod field_sync;
 mod field_truth;
 mod jobs;
 mod layering;
+mod matrix;
 mod rejection;
 mod sales_sync;
 mod same_facts;

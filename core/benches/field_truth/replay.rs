@@ -99,6 +99,28 @@ impl Lookup for Server {
     fn visits_with_photo(&self, sha256: &str) -> fieldsales_core::Result<Option<Vec<RecordId>>> {
         Ok(Some(self.photos.get(sha256).cloned().unwrap_or_default()))
     }
+
+    // The replay reviews visits only: its customers are registered once (never pushed, so
+    // never checked for duplicates), and its world has no leads or approvals.
+    fn duplicates(
+        &self,
+        _: &Customer,
+        _: f64,
+    ) -> fieldsales_core::Result<fieldsales_core::store::DuplicateReport> {
+        Ok(Default::default())
+    }
+
+    fn open_leads_of(&self, _: RecordId, _: RecordId) -> fieldsales_core::Result<u32> {
+        Ok(0)
+    }
+
+    fn approval_for(
+        &self,
+        _: RecordId,
+        _: &str,
+    ) -> fieldsales_core::Result<Option<fieldsales_core::record::Approval>> {
+        Ok(None)
+    }
 }
 
 /// A rep's phone: its visits, its outbox, what it knows of its clock.
