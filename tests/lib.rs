@@ -159,14 +159,14 @@ impl World {
         let config = bootstrap(&dir.path().join("data"), addr).await;
         let clock = ManualClock::new(Timestamp::now());
         let store = Arc::new(fieldsales_server::open_store(&config).await.expect("store"));
-        let grace = config.shutdown_grace;
+        let options = fieldsales_server::ServeOptions::from_config(&config);
         let state = AppState::new(config, store, Arc::new(clock.clone()))
             .await
             .expect("state");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             let jobs = jobs_every.map(|every| fieldsales_server::jobs::spawn(state.clone(), every));
-            let _ = serve(app(state), listener, None, grace, async move {
+            let _ = serve(app(state), listener, None, options, async move {
                 let _ = stopped.await;
             })
             .await;

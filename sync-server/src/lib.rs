@@ -33,7 +33,7 @@ pub use api::{app, openapi};
 pub use config::{Config, ConfigError};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use exit::ExitKind;
-pub use serve::{ServeError, serve, shutdown_signal, tls_acceptor};
+pub use serve::{ServeError, ServeOptions, serve, shutdown_signal, tls_acceptor};
 pub use state::AppState;
 pub use store::{SqliteOptions, SqliteStore, Store, StoreError};
 
@@ -89,14 +89,14 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let tls = config.tls.as_ref().map(tls_acceptor).transpose()?;
     let store = open_store(&config).await?;
-    let grace = config.shutdown_grace;
+    let options = ServeOptions::from_config(&config);
     let state = AppState::new(config, Arc::new(store), Arc::new(SystemClock)).await?;
     let jobs = state
         .config
         .jobs
         .enabled
         .then(|| jobs::spawn(state.clone(), state.config.jobs.interval));
-    let served = serve(app(state), listener, tls, grace, shutdown).await;
+    let served = serve(app(state), listener, tls, options, shutdown).await;
     if let Some(jobs) = jobs {
         jobs.abort();
     }

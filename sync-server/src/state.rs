@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use fieldsales_core::Clock;
 
-use crate::auth::{PasswordError, Passwords};
+use crate::auth::{PasswordError, Passwords, Throttle};
 use crate::config::Config;
 use crate::records::{RecordStore, SqliteRecords};
 use crate::store::Store;
@@ -25,6 +25,11 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// Wrong passwords slowing further sign-ins.
+    pub throttle: Arc<Throttle>,
+    /// Turns to work on a sync (`limits.sync_concurrent`): a flood of syncs waits here
+    /// before any body is read, and is shed with 503 when no turn comes in time.
+    pub sync_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -36,15 +41,23 @@ impl AppState {
     ) -> Result<Self, PasswordError> {
         let passwords = Passwords::new(config.auth.max_concurrent_hashes).await?;
         let metrics = Arc::new(Metrics::new());
+        let throttle = Arc::new(Throttle::new(
+            config.auth.lockout_after,
+            config.auth.address_lockout_after,
+            config.auth.lockout_max,
+        ));
         let records = Arc::new(SqliteRecords::with_metrics(
             config.data_dir.join("tenants"),
             Arc::clone(&metrics),
         ));
+        let sync_turns = Arc::new(tokio::sync::Semaphore::new(config.limits.sync_concurrent));
         Ok(AppState {
+            sync_turns,
             store,
             records,
             clock,
             config: Arc::new(config),
+            throttle,
             passwords,
             metrics,
         })

@@ -55,7 +55,7 @@ impl DemoServer {
         let store = fieldsales_server::open_store(&config)
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
-        let grace = config.shutdown_grace;
+        let options = fieldsales_server::ServeOptions::from_config(&config);
         let state = AppState::new(config, Arc::new(store), Arc::new(clock.clone()))
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
@@ -64,7 +64,7 @@ impl DemoServer {
             fieldsales_server::app(state),
             listener,
             None,
-            grace,
+            options,
             async move {
                 let _ = stopped.await;
             },

@@ -511,9 +511,16 @@ async fn send(
             .body(body)
             .send()
             .await;
+        let mut retry_after = None;
         let retry = match result {
             Ok(response) => {
                 let status = response.status();
+                retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
                 match read_limited(response, options.max_response_bytes).await {
                     Ok(bytes) if status.is_success() => {
                         let received_at = engine.now();
@@ -547,7 +554,13 @@ async fn send(
         tracing::info!(attempt, failure = %last_failure, "sync request failed");
         if attempt < attempts {
             let jitter = 0.5 + fastrand::f64();
-            tokio::time::sleep(backoff.mul_f64(jitter)).await;
+            // A busy server says when to come back; never sooner, never beyond the longest
+            // backoff.
+            let wait = match retry_after {
+                Some(after) => backoff.mul_f64(jitter).max(after.min(options.max_backoff)),
+                None => backoff.mul_f64(jitter),
+            };
+            tokio::time::sleep(wait).await;
             backoff = (backoff * 2).min(options.max_backoff);
         }
     }

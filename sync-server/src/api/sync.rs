@@ -2,7 +2,11 @@
 //!
 //! The body is CBOR compressed with gzip (see `fieldsales_core::sync::protocol`), read up to
 //! the configured limit and inflated up to the same limit, so neither a huge body nor a small
-//! one that inflates hugely can exhaust memory. The push is applied before the page is read,
+//! one that inflates hugely can exhaust memory. At most `limits.sync_concurrent` syncs are
+//! worked on at once: the others wait for a turn before their body is read, and one that
+//! gets no turn within `limits.sync_wait` is answered 503 `overloaded` with `Retry-After`, so
+//! a flood of syncs neither holds unbounded memory nor queues without end. A push carries at
+//! most `limits.push_records` records. The push is applied before the page is read,
 //! in the same transaction, so the page already holds the server's amendments to what was
 //! pushed; the answer leaves once both are committed.
 
@@ -42,6 +46,7 @@ fn bad_body(detail: impl Into<String>) -> ApiError {
         (status = 403, description = "`profile_missing`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 503, description = "`overloaded`: too many syncs at once; retry after `Retry-After` seconds", body = ErrorBody),
     )
 )]
 pub async fn sync(
@@ -66,6 +71,21 @@ pub async fn sync(
             format!("send `Content-Type: {CONTENT_TYPE}` with `Content-Encoding: gzip`"),
         ));
     }
+    let wait = state.config.limits.sync_wait;
+    let _turn = match tokio::time::timeout(wait, state.sync_turns.clone().acquire_owned()).await {
+        Ok(Ok(turn)) => turn,
+        Ok(Err(_)) | Err(_) => {
+            state.metrics.observe_shed();
+            tracing::warn!(
+                limit = state.config.limits.sync_concurrent,
+                "sync shed: every turn taken"
+            );
+            return Err(ApiError::overloaded(
+                "the server is working on as many syncs as it can: try again shortly",
+                wait.as_secs().max(1),
+            ));
+        }
+    };
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::client(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,6 +108,17 @@ pub async fn sync(
             format!(
                 "this server speaks sync protocol version {PROTOCOL_VERSION}, not {}",
                 request.version
+            ),
+        ));
+    }
+    let most = state.config.limits.push_records;
+    if request.push.len() > most {
+        return Err(ApiError::client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BodyTooLarge,
+            format!(
+                "a push may carry at most {most} records, not {}: send them in several syncs",
+                request.push.len()
             ),
         ));
     }
@@ -130,15 +161,35 @@ pub async fn sync(
         .push_and_pull(session.tenant_id, push, pull)
         .await?;
     let mut acks = Vec::new();
-    let mut rejected = Vec::new();
+    let mut rejected: Vec<protocol::RejectedRecord> = Vec::new();
     for verdict in verdicts {
         match verdict {
             Verdict::Accepted(ack) => acks.push(ack),
-            Verdict::Rejected(r) => {
-                tracing::info!(record = %r.id, rule = %r.rule, "pushed record refused");
-                rejected.push(r);
+            Verdict::Rejected(r) => rejected.push(r),
+        }
+    }
+    if !rejected.is_empty() {
+        // One line per push, however many records a modified phone sends to be refused.
+        let mut rules: Vec<(&str, usize)> = Vec::new();
+        for r in &rejected {
+            match rules.iter_mut().find(|(rule, _)| *rule == r.rule.as_str()) {
+                Some((_, n)) => *n += 1,
+                None => rules.push((r.rule.as_str(), 1)),
             }
         }
+        let rules = rules
+            .iter()
+            .take(8)
+            .map(|(rule, n)| format!("{rule}×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        tracing::info!(
+            device = %session.device_id,
+            refused = rejected.len(),
+            first = %rejected[0].id,
+            %rules,
+            "pushed records refused"
+        );
     }
     state.metrics.observe_sync(
         pushed,

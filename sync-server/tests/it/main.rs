@@ -12,6 +12,7 @@ mod auth;
 mod binary;
 mod bodies;
 mod config;
+mod flood;
 mod ops;
 mod shutdown;
 mod store_conformance;
