@@ -373,7 +373,8 @@ async fn a_manager_finds_a_deals_progress_false_and_the_rep_can_neither_undo_nor
     let report = sync(&mut rep_phone).await;
     assert_eq!(
         report.rejected,
-        vec![(id, "opportunity.false_progress_not_allowed".to_string())]
+        vec![(id, "permission.denied".to_string())],
+        "a rep's role holds no right to mark progress false"
     );
 
     // The manager finds the progress false; their tampered phone writes a penalty of ¥1.
@@ -406,16 +407,16 @@ async fn a_manager_finds_a_deals_progress_false_and_the_rep_can_neither_undo_nor
     sync(&mut rep_phone).await;
     let seen: Opportunity = rep_phone.store().get(id).expect("pulled");
     assert_eq!(seen.marked_false, held.marked_false);
-    // Removing the mark or deleting the deal is refused; a lowered fine is put back.
+    // Removing the mark, lowering its fine or deleting the deal is refused.
     let edits: [(&str, Option<&str>, Edit); 3] = [
         (
             "unmark",
-            Some("opportunity.false_progress_not_allowed"),
+            Some("permission.denied"),
             Box::new(|o| o.marked_false = None),
         ),
         (
             "lower the fine",
-            None,
+            Some("permission.denied"),
             Box::new(|o| {
                 if let Some(m) = o.marked_false.as_mut() {
                     m.penalty = cny(0);
@@ -477,5 +478,54 @@ async fn a_manager_finds_a_deals_progress_false_and_the_rep_can_neither_undo_nor
     sync(&mut manager).await;
     let cleared: Opportunity = world.server_records().get(id).expect("on the server");
     assert_eq!(cleared.marked_false, None);
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_whose_role_lacks_the_right_cannot_mark_progress_false() {
+    // A tenant whose sales managers do not judge deals: the right is not in their matrix.
+    let (mut world, org) = tenant(|p| {
+        let manager = p
+            .roles
+            .iter_mut()
+            .find(|r| r.code == "sales_manager")
+            .expect("the standard manager role");
+        let mut grants = manager.permissions().into_owned();
+        assert!(grants.rights.remove("mark_progress_false").is_some());
+        manager.permissions = Some(grants);
+    })
+    .await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let wang = world
+        .person("wang.qiang", org.east_team, "sales_manager")
+        .await;
+    let mut rep_phone = world.device(&li).await;
+    sync(&mut rep_phone).await;
+    let deal = deal_of(&mut rep_phone, &li, &org, "苏州工业园区华芯电子有限公司").await;
+    let id = deal.header.id;
+
+    let mut manager = world.device(&wang).await;
+    sync(&mut manager).await;
+    let err = manager
+        .mark_progress_false(id, "阶段是补填的")
+        .expect_err("the phone refuses");
+    assert!(err.to_string().contains("mark_progress_false"), "{err}");
+    // Written straight into the manager's store, the server refuses it.
+    manager
+        .store_mut()
+        .update::<Opportunity>(id, |o| {
+            o.marked_false = Some(FalseProgress {
+                by: wang.profile,
+                at: Timestamp::now(),
+                reason: "阶段是补填的".into(),
+                penalty: cny(100),
+            });
+            Ok(())
+        })
+        .expect("written in the manager's own store");
+    let report = sync(&mut manager).await;
+    assert_eq!(report.rejected, vec![(id, "permission.denied".to_string())]);
+    let held: Opportunity = world.server_records().get(id).expect("on the server");
+    assert_eq!(held.marked_false, None);
     world.stop().await;
 }

@@ -5,10 +5,12 @@
 //! History is append-only: moves the server holds cannot be rewritten, and each new move must
 //! be one [`check_stage_move`] accepts from the stage before it, made by the pushing user.
 //!
-//! A manager's finding that the deal's progress was false (虚假推进) is the manager's alone:
-//! only a manager over the deal's rep sets, changes or withdraws it, in their own name; a rep
-//! can neither mark nor unmark it, nor delete the deal to be rid of it. The penalty it carries
-//! is the server's configured one, fixed when the server receives the mark.
+//! A manager's finding that the deal's progress was false (虚假推进) is the manager's alone: the
+//! permission check asks the right to mark progress false (`mark_progress_false`) of any
+//! change to the mark, and this review asks that whoever holds it manages the deal's rep and
+//! sets, changes or withdraws it in their own name; a rep can neither mark nor unmark it, nor
+//! delete the deal to be rid of it. The penalty it carries is the server's configured one,
+//! fixed when the server receives the mark.
 
 use super::fieldwork::manages;
 use super::{Context, Outcome, Rejection};
