@@ -5,6 +5,7 @@
 
 use fieldsales_core::dashboard::{DashboardRequest, DateRange, GroupBy};
 use fieldsales_core::engine::{Engine, NewOpportunity};
+use fieldsales_core::fieldwork::report::ReportDay;
 use fieldsales_core::fieldwork::{DayOff, DaySpan, Employment, WorkCalendar};
 use fieldsales_core::process::{FieldValues, SalesProcess};
 use fieldsales_core::record::daily_report::ReportState;
@@ -226,6 +227,41 @@ async fn a_rep_who_joined_on_wednesday_owes_nothing_for_monday() {
         .expect("Zhou's row");
     assert_eq!(row.figures.missing, 3, "{row:?}");
     assert_eq!(row.figures.penalties, cny(90));
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reps_phone_reminds_her_only_of_the_days_she_owes_a_report() {
+    let week = Week::ahead();
+    let (mut world, org) = tenant(|p| {
+        p.fieldwork.calendar.public_holidays = vec![DaySpan::day(week.day(THU))];
+    })
+    .await;
+    // Zhou starts on Wednesday and takes Friday off; Thursday is a public holiday.
+    let zhou = rep(&world, &org, "zhou.xin", week.day(WED), &[week.day(FRI)]).await;
+    world.clock.set(week.at(WED, 9));
+    let clock = ManualClock::new(week.at(WED, 9));
+    let mut phone = world.device_on_clock(&zhou, &clock).await;
+    sync(&mut phone).await;
+    let reminder = |n: usize| phone.report_due(week.day(n)).expect("reminder");
+    assert_eq!(
+        reminder(MON),
+        Some(ReportDay::DayOff(DayOff::NotStarted)),
+        "before she started"
+    );
+    assert_eq!(
+        reminder(THU),
+        Some(ReportDay::DayOff(DayOff::PublicHoliday))
+    );
+    assert_eq!(reminder(FRI), Some(ReportDay::DayOff(DayOff::Leave)));
+    assert_eq!(reminder(SAT), Some(ReportDay::DayOff(DayOff::RestDay)));
+    // Her first day is owed, by the deadline of the standard process.
+    match reminder(WED) {
+        Some(ReportDay::Open { deadline }) => {
+            assert_eq!(deadline, week.at(WED, 18));
+        }
+        other => panic!("Wednesday is owed: {other:?}"),
+    }
     world.stop().await;
 }
 
