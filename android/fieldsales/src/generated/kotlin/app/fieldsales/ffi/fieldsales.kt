@@ -900,6 +900,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_lead_pool(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_mark_progress_false(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_move_opportunity(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_my_leads(
@@ -911,6 +913,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldsales_ffi_checksum_method_engine_set_opportunity_fields(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_withdraw_false_progress(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_dismiss_rejected_change(
     ): Int
@@ -1091,6 +1095,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_lead_pool(`ptr`: Long,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_mark_progress_false(`ptr`: Long,`id`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_move_opportunity(`ptr`: Long,`id`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_my_leads(`ptr`: Long,
@@ -1102,6 +1108,8 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_set_opportunity_fields(`ptr`: Long,`id`: RustBuffer.ByValue,`fields`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_withdraw_approval(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_withdraw_false_progress(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_dismiss_rejected_change(`ptr`: Long,`seq`: Long,
     ): Long
@@ -1524,6 +1532,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_lead_pool() and 0xFFFF) != 48113) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_mark_progress_false() and 0xFFFF) != 7526) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_move_opportunity() and 0xFFFF) != 64730) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1540,6 +1551,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval() and 0xFFFF) != 26752) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_withdraw_false_progress() and 0xFFFF) != 44570) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_dismiss_rejected_change() and 0xFFFF) != 51437) {
@@ -3022,6 +3036,13 @@ public interface EngineInterface {
     suspend fun `leadPool`(): List<Lead>
     
     /**
+     * A manager over the deal's rep finds its progress false (虚假推进), saying why; the
+     * tenant's penalty applies. Refused for a rep, and for a role without the right to mark
+     * progress false.
+     */
+    suspend fun `markProgressFalse`(`id`: kotlin.String, `reason`: kotlin.String): Opportunity
+    
+    /**
      * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
      * closing one (with a reason).
      */
@@ -3051,6 +3072,11 @@ public interface EngineInterface {
      * The requester withdraws a pending request.
      */
     suspend fun `withdrawApproval`(`id`: kotlin.String): Approval
+    
+    /**
+     * A manager over the deal's rep withdraws a false-progress mark, and its fine with it.
+     */
+    suspend fun `withdrawFalseProgress`(`id`: kotlin.String): Opportunity
     
     /**
      * Marks a refused change as seen; false when there is no such change.
@@ -4702,6 +4728,34 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * A manager over the deal's rep finds its progress false (虚假推进), saying why; the
+     * tenant's penalty applies. Refused for a rep, and for a role without the right to mark
+     * progress false.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `markProgressFalse`(`id`: kotlin.String, `reason`: kotlin.String) : Opportunity {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_mark_progress_false(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOpportunity.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
      * closing one (with a reason).
      */
@@ -4848,6 +4902,31 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeApproval.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A manager over the deal's rep withdraws a false-progress mark, and its fine with it.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `withdrawFalseProgress`(`id`: kotlin.String) : Opportunity {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_withdraw_false_progress(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOpportunity.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -6762,6 +6841,17 @@ data class AttentionDashboard (
      * The user's own changes the server refused.
      */
     val `rejectedChanges`: List<RefusedChange>
+    , 
+    /**
+     * Deals whose progress a manager marked false (虚假推进) within the range, in the order
+     * they were marked (cut at the configured limit).
+     */
+    val `falseProgress`: List<FalselyProgressedDeal>
+    , 
+    /**
+     * How many there are in all.
+     */
+    val `falseProgressTotal`: kotlin.ULong
     
 ){
     
@@ -6787,6 +6877,8 @@ public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<Attenti
             FfiConverterULong.read(buf),
             FfiConverterSequenceTypeWaitingApproval.read(buf),
             FfiConverterSequenceTypeRefusedChange.read(buf),
+            FfiConverterSequenceTypeFalselyProgressedDeal.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -6799,7 +6891,9 @@ public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<Attenti
             FfiConverterSequenceTypeReclaimedLead.allocationSize(value.`reclaimedLeads`) +
             FfiConverterULong.allocationSize(value.`reclaimedLeadsTotal`) +
             FfiConverterSequenceTypeWaitingApproval.allocationSize(value.`approvalsWaiting`) +
-            FfiConverterSequenceTypeRefusedChange.allocationSize(value.`rejectedChanges`)
+            FfiConverterSequenceTypeRefusedChange.allocationSize(value.`rejectedChanges`) +
+            FfiConverterSequenceTypeFalselyProgressedDeal.allocationSize(value.`falseProgress`) +
+            FfiConverterULong.allocationSize(value.`falseProgressTotal`)
     )
 
     override fun write(value: AttentionDashboard, buf: ByteBuffer) {
@@ -6812,6 +6906,8 @@ public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<Attenti
             FfiConverterULong.write(value.`reclaimedLeadsTotal`, buf)
             FfiConverterSequenceTypeWaitingApproval.write(value.`approvalsWaiting`, buf)
             FfiConverterSequenceTypeRefusedChange.write(value.`rejectedChanges`, buf)
+            FfiConverterSequenceTypeFalselyProgressedDeal.write(value.`falseProgress`, buf)
+            FfiConverterULong.write(value.`falseProgressTotal`, buf)
     }
 }
 
@@ -8065,6 +8161,156 @@ public object FfiConverterTypeDuplicateHit: FfiConverterRustBuffer<DuplicateHit>
 
 
 /**
+ * A manager's finding that a deal's progress was false (虚假推进).
+ */
+data class FalseProgress (
+    /**
+     * The manager who marked it.
+     */
+    val `byId`: kotlin.String
+    , 
+    /**
+     * When, epoch ms.
+     */
+    val `atMs`: kotlin.Long
+    , 
+    /**
+     * What was false.
+     */
+    val `reason`: kotlin.String
+    , 
+    /**
+     * The fine the rep owes for it (the tenant's configured penalty, fixed by the server).
+     */
+    val `penalty`: Money
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFalseProgress: FfiConverterRustBuffer<FalseProgress> {
+    override fun read(buf: ByteBuffer): FalseProgress {
+        return FalseProgress(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FalseProgress) = (
+            FfiConverterString.allocationSize(value.`byId`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterTypeMoney.allocationSize(value.`penalty`)
+    )
+
+    override fun write(value: FalseProgress, buf: ByteBuffer) {
+            FfiConverterString.write(value.`byId`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterTypeMoney.write(value.`penalty`, buf)
+    }
+}
+
+
+
+/**
+ * A deal whose progress a manager marked false.
+ */
+data class FalselyProgressedDeal (
+    /**
+     * The deal.
+     */
+    val `opportunityId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * The rep's ID.
+     */
+    val `ownerId`: kotlin.String
+    , 
+    /**
+     * The rep's name.
+     */
+    val `ownerName`: kotlin.String
+    , 
+    /**
+     * Its stage.
+     */
+    val `stage`: kotlin.String
+    , 
+    /**
+     * When the manager marked it, ms.
+     */
+    val `markedAtMs`: kotlin.Long
+    , 
+    /**
+     * The fine, in minor units of the deal's currency.
+     */
+    val `penaltyMinor`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFalselyProgressedDeal: FfiConverterRustBuffer<FalselyProgressedDeal> {
+    override fun read(buf: ByteBuffer): FalselyProgressedDeal {
+        return FalselyProgressedDeal(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FalselyProgressedDeal) = (
+            FfiConverterString.allocationSize(value.`opportunityId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`ownerName`) +
+            FfiConverterString.allocationSize(value.`stage`) +
+            FfiConverterLong.allocationSize(value.`markedAtMs`) +
+            FfiConverterLong.allocationSize(value.`penaltyMinor`)
+    )
+
+    override fun write(value: FalselyProgressedDeal, buf: ByteBuffer) {
+            FfiConverterString.write(value.`opportunityId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`ownerName`, buf)
+            FfiConverterString.write(value.`stage`, buf)
+            FfiConverterLong.write(value.`markedAtMs`, buf)
+            FfiConverterLong.write(value.`penaltyMinor`, buf)
+    }
+}
+
+
+
+/**
  * A follow-up: a call, a message, a meeting or a visit with a customer, lead or deal.
  */
 data class FollowUp (
@@ -8276,6 +8522,16 @@ data class FunnelFigures (
      * Won over closed, in basis points; none when nothing closed.
      */
     val `winRateBp`: kotlin.UInt?
+    , 
+    /**
+     * Deals whose progress a manager marked false (虚假推进) within the range.
+     */
+    val `falseProgress`: kotlin.ULong
+    , 
+    /**
+     * The fines of those marks.
+     */
+    val `falseProgressPenalties`: Money
     
 ){
     
@@ -8299,6 +8555,8 @@ public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigure
             FfiConverterTypeMoney.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
@@ -8309,7 +8567,9 @@ public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigure
             FfiConverterULong.allocationSize(value.`won`) +
             FfiConverterTypeMoney.allocationSize(value.`wonAmount`) +
             FfiConverterULong.allocationSize(value.`lost`) +
-            FfiConverterOptionalUInt.allocationSize(value.`winRateBp`)
+            FfiConverterOptionalUInt.allocationSize(value.`winRateBp`) +
+            FfiConverterULong.allocationSize(value.`falseProgress`) +
+            FfiConverterTypeMoney.allocationSize(value.`falseProgressPenalties`)
     )
 
     override fun write(value: FunnelFigures, buf: ByteBuffer) {
@@ -8320,6 +8580,8 @@ public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigure
             FfiConverterTypeMoney.write(value.`wonAmount`, buf)
             FfiConverterULong.write(value.`lost`, buf)
             FfiConverterOptionalUInt.write(value.`winRateBp`, buf)
+            FfiConverterULong.write(value.`falseProgress`, buf)
+            FfiConverterTypeMoney.write(value.`falseProgressPenalties`, buf)
     }
 }
 
@@ -9132,6 +9394,11 @@ data class Opportunity (
      * Why it was won or lost.
      */
     val `outcomeReason`: kotlin.String?
+    , 
+    /**
+     * A manager's finding that its progress was false (虚假推进), with the fine.
+     */
+    val `markedFalse`: FalseProgress?
     
 ){
     
@@ -9159,6 +9426,7 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterMapStringTypeFieldValue.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeFalseProgress.read(buf),
         )
     }
 
@@ -9173,7 +9441,8 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterOptionalLong.allocationSize(value.`stageEnteredAtMs`) +
             FfiConverterMapStringTypeFieldValue.allocationSize(value.`fields`) +
             FfiConverterOptionalString.allocationSize(value.`outcome`) +
-            FfiConverterOptionalString.allocationSize(value.`outcomeReason`)
+            FfiConverterOptionalString.allocationSize(value.`outcomeReason`) +
+            FfiConverterOptionalTypeFalseProgress.allocationSize(value.`markedFalse`)
     )
 
     override fun write(value: Opportunity, buf: ByteBuffer) {
@@ -9188,6 +9457,7 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterMapStringTypeFieldValue.write(value.`fields`, buf)
             FfiConverterOptionalString.write(value.`outcome`, buf)
             FfiConverterOptionalString.write(value.`outcomeReason`, buf)
+            FfiConverterOptionalTypeFalseProgress.write(value.`markedFalse`, buf)
     }
 }
 
@@ -13090,6 +13360,38 @@ public object FfiConverterOptionalTypeDuplicateHit: FfiConverterRustBuffer<Dupli
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeFalseProgress: FfiConverterRustBuffer<FalseProgress?> {
+    override fun read(buf: ByteBuffer): FalseProgress? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFalseProgress.read(buf)
+    }
+
+    override fun allocationSize(value: FalseProgress?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFalseProgress.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FalseProgress?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFalseProgress.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeGeoPoint: FfiConverterRustBuffer<GeoPoint?> {
     override fun read(buf: ByteBuffer): GeoPoint? {
         if (buf.get().toInt() == 0) {
@@ -13520,6 +13822,34 @@ public object FfiConverterSequenceTypeDuplicateHit: FfiConverterRustBuffer<List<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeDuplicateHit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFalselyProgressedDeal: FfiConverterRustBuffer<List<FalselyProgressedDeal>> {
+    override fun read(buf: ByteBuffer): List<FalselyProgressedDeal> {
+        val len = buf.getInt()
+        return List<FalselyProgressedDeal>(len) {
+            FfiConverterTypeFalselyProgressedDeal.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FalselyProgressedDeal>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFalselyProgressedDeal.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FalselyProgressedDeal>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFalselyProgressedDeal.write(it, buf)
         }
     }
 }
