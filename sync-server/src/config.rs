@@ -119,6 +119,9 @@ pub struct Limits {
     pub sync_concurrent: usize,
     /// Longest a sync waits for its turn before it is shed with 503 `overloaded`.
     pub sync_wait: Duration,
+    /// Inflated sync bytes held by all syncs together; a sync whose body would pass it is
+    /// shed with 503 `overloaded` (each body alone is bounded by `sync_body_bytes`).
+    pub inflate_bytes_in_flight: usize,
     /// Most records one push may carry (the phone sends 500 at most by default).
     pub push_records: usize,
 }
@@ -200,6 +203,7 @@ impl Config {
                 header_read_timeout: duration(self.limits.header_read_timeout),
                 sync_concurrent: self.limits.sync_concurrent,
                 sync_wait: duration(self.limits.sync_wait),
+                inflate_bytes_in_flight: self.limits.inflate_bytes_in_flight,
                 push_records: self.limits.push_records,
             },
             log: EffectiveLog {
@@ -267,6 +271,7 @@ struct EffectiveLimits {
     header_read_timeout: String,
     sync_concurrent: usize,
     sync_wait: String,
+    inflate_bytes_in_flight: usize,
     push_records: usize,
 }
 
@@ -360,6 +365,7 @@ struct RawLimits {
     header_read_timeout: String,
     sync_concurrent: i64,
     sync_wait: String,
+    inflate_bytes_in_flight: i64,
     push_records: i64,
 }
 
@@ -426,6 +432,7 @@ impl Default for RawLimits {
             header_read_timeout: "10s".to_owned(),
             sync_concurrent: 16,
             sync_wait: "5s".to_owned(),
+            inflate_bytes_in_flight: 256 * 1024 * 1024,
             push_records: 2_000,
         }
     }
@@ -806,6 +813,12 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         1,
         10_000,
     );
+    let inflate_bytes_in_flight = count(
+        "limits.inflate_bytes_in_flight",
+        raw.limits.inflate_bytes_in_flight,
+        64 * 1024,
+        1 << 40,
+    );
     let push_records = count("limits.push_records", raw.limits.push_records, 1, 100_000);
     let sqlite_readers = count("storage.sqlite_readers", raw.storage.sqlite_readers, 1, 64);
     let report_lookback_days = count(
@@ -815,6 +828,15 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         366,
     );
 
+    if inflate_bytes_in_flight < sync_body_bytes {
+        refuse(
+            "limits.inflate_bytes_in_flight",
+            format!(
+                "{inflate_bytes_in_flight} is below limits.sync_body_bytes ({sync_body_bytes}): \
+                 the largest sync body could never be read"
+            ),
+        );
+    }
     if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&raw.log.level) {
         refuse(
             "log.level",
@@ -849,6 +871,7 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
             header_read_timeout,
             sync_concurrent,
             sync_wait,
+            inflate_bytes_in_flight,
             push_records,
         },
         log: LogConfig {

@@ -30,6 +30,9 @@ pub struct AppState {
     /// Turns to work on a sync (`limits.sync_concurrent`): a flood of syncs waits here
     /// before any body is read, and is shed with 503 when no turn comes in time.
     pub sync_turns: Arc<tokio::sync::Semaphore>,
+    /// Inflated sync bytes all syncs may hold together (`limits.inflate_bytes_in_flight`), in
+    /// KiB permits.
+    pub inflate_budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -51,8 +54,12 @@ impl AppState {
             Arc::clone(&metrics),
         ));
         let sync_turns = Arc::new(tokio::sync::Semaphore::new(config.limits.sync_concurrent));
+        let inflate_budget = Arc::new(tokio::sync::Semaphore::new(
+            config.limits.inflate_bytes_in_flight.div_ceil(1024),
+        ));
         Ok(AppState {
             sync_turns,
+            inflate_budget,
             store,
             records,
             clock,

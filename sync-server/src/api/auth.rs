@@ -7,7 +7,7 @@ use fieldsales_core::{RecordId, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{BearerToken, Session};
+use crate::auth::{BearerToken, Lane, Session};
 use crate::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
 use crate::model::{
     AccountId, ActorId, DeviceId, DisplayName, Login, Password, TenantId, TenantSlug,
@@ -177,6 +177,14 @@ pub async fn login(
     {
         return Err(too_many_attempts(wait));
     }
+    let lane = if state
+        .throttle
+        .trusted(tenant_key, login_key, state.clock.now())
+    {
+        Lane::Clean
+    } else {
+        Lane::Suspect
+    };
     let refused = |reason: &'static str| {
         if let Some(wait) = state
             .throttle
@@ -188,14 +196,18 @@ pub async fn login(
         bad_credentials()
     };
     let Some(tenant) = state.store.tenant_by_slug(&slug).await? else {
-        state.passwords.verify(&request.password, None).await?;
+        state
+            .passwords
+            .verify_in(lane, &request.password, None)
+            .await?;
         tracing::info!(tenant = %slug, reason = "unknown tenant", "sign-in refused");
         return Err(refused("unknown tenant"));
     };
     let credentials = state.store.credentials(tenant.id, &login).await?;
     let matched = state
         .passwords
-        .verify(
+        .verify_in(
+            lane,
             &request.password,
             credentials.as_ref().map(|c| &c.password_hash),
         )
@@ -211,7 +223,9 @@ pub async fn login(
             return Err(refused("unknown login"));
         }
     };
-    state.throttle.succeeded(tenant_key, login_key);
+    state
+        .throttle
+        .succeeded(tenant_key, login_key, state.clock.now());
     if account.revoked_at.is_some() {
         return Err(ApiError::client(
             StatusCode::UNAUTHORIZED,

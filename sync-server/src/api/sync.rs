@@ -10,6 +10,8 @@
 //! in the same transaction, so the page already holds the server's amendments to what was
 //! pushed; the answer leaves once both are committed.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,10 +21,36 @@ use fieldsales_core::sync::protocol::{
     self, CONTENT_TYPE, PROTOCOL_VERSION, SyncRequest, SyncResponse, WireError,
 };
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
 use crate::auth::Session;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::records::{Pull, Push, Verdict};
 use crate::state::AppState;
+
+/// Inflates and decodes a body, holding budget permits (KiB) for every chunk it inflates;
+/// the permits go back when the request is done.
+fn decode_within(
+    body: &[u8],
+    limit: usize,
+    budget: &Arc<Semaphore>,
+) -> Result<(SyncRequest, Option<OwnedSemaphorePermit>), WireError> {
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    let request = protocol::decode_metered(body, limit, &mut |bytes| {
+        let permits = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+        match budget.clone().try_acquire_many_owned(permits) {
+            Ok(permit) => {
+                match held.as_mut() {
+                    Some(h) => h.merge(permit),
+                    None => held = Some(permit),
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    })?;
+    Ok((request, held))
+}
 
 fn bad_body(detail: impl Into<String>) -> ApiError {
     ApiError::client(StatusCode::BAD_REQUEST, ErrorCode::MalformedBody, detail)
@@ -93,14 +121,38 @@ pub async fn sync(
             format!("a sync body may be at most {limit} bytes"),
         )
     })?;
-    let request: SyncRequest = protocol::decode(&bytes, limit).map_err(|e| match e {
-        WireError::TooLarge { .. } => ApiError::client(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::BodyTooLarge,
-            e.to_string(),
-        ),
-        other => bad_body(other.to_string()),
-    })?;
+    let budget = state.inflate_budget.clone();
+    // On rayon's fixed pool, not tokio's blocking pool: a flood would spread the inflated
+    // bytes over ever new threads, each keeping freed memory of its own.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = tx.send(decode_within(&bytes, limit, &budget));
+    });
+    let decoded = rx
+        .await
+        .map_err(|_| ApiError::internal(std::io::Error::other("the sync decoder stopped")))?;
+    let (request, _inflated) = match decoded {
+        Ok(pair) => pair,
+        Err(WireError::TooLarge { limit }) => {
+            return Err(ApiError::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::BodyTooLarge,
+                format!("the body inflates beyond {limit} bytes"),
+            ));
+        }
+        Err(WireError::OverBudget) => {
+            state.metrics.observe_shed();
+            tracing::warn!(
+                budget = state.config.limits.inflate_bytes_in_flight,
+                "sync shed: inflated bytes in flight at the limit"
+            );
+            return Err(ApiError::overloaded(
+                "the server holds as many sync bytes as it may: try again shortly",
+                1,
+            ));
+        }
+        Err(other) => return Err(bad_body(other.to_string())),
+    };
     if request.version != PROTOCOL_VERSION {
         return Err(ApiError::client(
             StatusCode::BAD_REQUEST,

@@ -13,7 +13,7 @@ mod session;
 mod throttle;
 mod token;
 
-pub use passwords::{PasswordError, Passwords};
+pub use passwords::{Lane, PasswordError, Passwords};
 pub use session::{AdminSession, Session, judge};
 pub use throttle::Throttle;
 pub use token::{BearerToken, TOKEN_PREFIX};

@@ -6,9 +6,13 @@
 //! (`auth.max_concurrent_hashes`) each own one block buffer, reused for every check, so the
 //! memory is the workers' count times one buffer, whatever the load; and the queue in front of
 //! them is bounded, so a flood beyond it is told "busy" at once instead of piling up.
+//!
+//! The queue has two lanes. Sign-ins of logins that signed in lately and have not failed
+//! since ([`Lane::Clean`]) are checked before the others ([`Lane::Suspect`]), so a flood of
+//! wrong passwords waits behind the people who know theirs instead of in front of them.
 
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::PasswordHash as Phc;
@@ -54,10 +58,93 @@ enum Job {
     },
 }
 
+/// Which lane of the queue a check waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// A login that signed in lately and has not failed since: checked first.
+    Clean,
+    /// Any other: checked when no clean check waits.
+    Suspect,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    clean: VecDeque<Job>,
+    suspect: VecDeque<Job>,
+    closed: bool,
+}
+
+/// The bounded two-lane queue in front of the workers.
+#[derive(Debug)]
+struct Queue {
+    waiting: Mutex<Waiting>,
+    ready: Condvar,
+    per_lane: usize,
+}
+
+impl Queue {
+    fn push(&self, lane: Lane, job: Job) -> Result<(), PasswordError> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        if waiting.closed {
+            return Err(PasswordError::Closed);
+        }
+        let line = match lane {
+            Lane::Clean => &mut waiting.clean,
+            Lane::Suspect => &mut waiting.suspect,
+        };
+        if line.len() >= self.per_lane {
+            return Err(PasswordError::Busy);
+        }
+        line.push_back(job);
+        drop(waiting);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// The next job, clean lane first; `None` once closed.
+    fn pop(&self) -> Option<Job> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(job) = waiting.clean.pop_front() {
+                return Some(job);
+            }
+            if let Some(job) = waiting.suspect.pop_front() {
+                return Some(job);
+            }
+            if waiting.closed {
+                return None;
+            }
+            waiting = self
+                .ready
+                .wait(waiting)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn close(&self) {
+        self.waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .closed = true;
+        self.ready.notify_all();
+    }
+}
+
+/// Stops the workers when the last handle goes.
+#[derive(Debug)]
+struct Closer(Arc<Queue>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 /// Hashes and verifies passwords on a fixed set of worker threads.
 #[derive(Debug, Clone)]
 pub struct Passwords {
-    jobs: SyncSender<Job>,
+    queue: Arc<Queue>,
+    _closer: Arc<Closer>,
     decoy: Arc<PasswordHash>,
 }
 
@@ -115,18 +202,16 @@ fn verify_with(blocks: &mut Vec<Block>, clear: &str, stored: &str) -> Result<boo
         == 0)
 }
 
-fn work(jobs: Arc<Mutex<Receiver<Job>>>) {
+fn work(queue: Arc<Queue>) {
     let mut blocks: Vec<Block> = vec![Block::default(); Params::default().block_count()];
-    loop {
-        let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        match next {
-            Ok(Job::Verify { clear, hash, reply }) => {
+    while let Some(job) = queue.pop() {
+        match job {
+            Job::Verify { clear, hash, reply } => {
                 let _ = reply.send(verify_with(&mut blocks, &clear, &hash));
             }
-            Ok(Job::Hash { clear, reply }) => {
+            Job::Hash { clear, reply } => {
                 let _ = reply.send(hash_blocking(&clear));
             }
-            Err(_) => return,
         }
     }
 }
@@ -135,8 +220,11 @@ impl Passwords {
     /// A hasher with `workers` worker threads. Computes the decoy hash.
     pub async fn new(workers: usize) -> Result<Self, PasswordError> {
         let workers = workers.max(1);
-        let (jobs, queue) = std::sync::mpsc::sync_channel(workers * QUEUE_PER_WORKER);
-        let queue = Arc::new(Mutex::new(queue));
+        let queue = Arc::new(Queue {
+            waiting: Mutex::new(Waiting::default()),
+            ready: Condvar::new(),
+            per_lane: workers * QUEUE_PER_WORKER,
+        });
         for n in 0..workers {
             let queue = Arc::clone(&queue);
             std::thread::Builder::new()
@@ -145,7 +233,8 @@ impl Passwords {
                 .map_err(|e| PasswordError::Hash(e.to_string()))?;
         }
         let mut passwords = Passwords {
-            jobs,
+            _closer: Arc::new(Closer(Arc::clone(&queue))),
+            queue,
             decoy: Arc::new(PasswordHash(String::new())),
         };
         passwords.decoy = Arc::new(
@@ -156,37 +245,47 @@ impl Passwords {
         Ok(passwords)
     }
 
-    fn submit(&self, job: Job) -> Result<(), PasswordError> {
-        self.jobs.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => PasswordError::Busy,
-            TrySendError::Disconnected(_) => PasswordError::Closed,
-        })
-    }
-
     /// Hashes a new password.
     pub async fn hash(&self, password: &Password) -> Result<PasswordHash, PasswordError> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Hash {
-            clear: password.expose().to_owned(),
-            reply,
-        })?;
+        self.queue.push(
+            Lane::Clean,
+            Job::Hash {
+                clear: password.expose().to_owned(),
+                reply,
+            },
+        )?;
         answer.await.map_err(|_| PasswordError::Closed)?
     }
 
-    /// Whether `password` matches `stored`. With no stored hash (unknown login) it checks a
-    /// decoy and answers `false`, taking the same time as a real check.
+    /// Whether `password` matches `stored`, checked in the clean lane. With no stored hash
+    /// (unknown login) it checks a decoy and answers `false`, taking the same time as a real
+    /// check.
     pub async fn verify(
         &self,
         password: &Password,
         stored: Option<&PasswordHash>,
     ) -> Result<bool, PasswordError> {
+        self.verify_in(Lane::Clean, password, stored).await
+    }
+
+    /// [`Passwords::verify`], waiting in `lane`.
+    pub async fn verify_in(
+        &self,
+        lane: Lane,
+        password: &Password,
+        stored: Option<&PasswordHash>,
+    ) -> Result<bool, PasswordError> {
         let real = stored.is_some();
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Verify {
-            clear: password.expose().to_owned(),
-            hash: stored.unwrap_or(&self.decoy).0.clone(),
-            reply,
-        })?;
+        self.queue.push(
+            lane,
+            Job::Verify {
+                clear: password.expose().to_owned(),
+                hash: stored.unwrap_or(&self.decoy).0.clone(),
+                reply,
+            },
+        )?;
         let matched = answer.await.map_err(|_| PasswordError::Closed)??;
         Ok(real && matched)
     }
@@ -274,5 +373,40 @@ mod tests {
             }
         }
         assert!(busy > 0, "the queue is bounded");
+    }
+
+    #[tokio::test]
+    async fn a_clean_check_goes_before_every_suspect_one_waiting() {
+        let passwords = Passwords::new(1).await.unwrap();
+        let stored = passwords.hash(&Password::new("a password")).await.unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let call = |lane: Lane, tag: &'static str| {
+            let (passwords, stored, order) =
+                (passwords.clone(), stored.clone(), Arc::clone(&order));
+            tokio::spawn(async move {
+                let r = passwords
+                    .verify_in(lane, &Password::new("wrong"), Some(&stored))
+                    .await;
+                order.lock().unwrap().push(tag);
+                r
+            })
+        };
+        // The one worker is kept busy while suspects queue, then a clean check arrives.
+        let mut calls = vec![call(Lane::Suspect, "first suspect")];
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        for _ in 0..5 {
+            calls.push(call(Lane::Suspect, "suspect"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        calls.push(call(Lane::Clean, "clean"));
+        for c in calls {
+            assert!(!c.await.unwrap().unwrap());
+        }
+        let order = order.lock().unwrap().clone();
+        let clean_at = order.iter().position(|t| *t == "clean").unwrap();
+        assert!(
+            clean_at <= 2,
+            "the clean check waited only for the checks already running: {order:?}"
+        );
     }
 }

@@ -84,10 +84,14 @@ impl<K: Hash + Eq + Clone> Counts<K> {
     }
 }
 
+/// How long a login that signed in stays trusted (checked first under a flood).
+const TRUSTED_FOR_MS: i64 = 30 * 24 * 3_600_000;
+
 /// The sign-in throttle of one server instance.
 #[derive(Debug)]
 pub struct Throttle {
     logins: Mutex<Counts<(String, String)>>,
+    signed_in: Mutex<HashMap<(String, String), Timestamp>>,
     addresses: Mutex<Counts<IpAddr>>,
     lockout_after: u32,
     address_lockout_after: u32,
@@ -99,6 +103,7 @@ impl Throttle {
     pub fn new(lockout_after: u32, address_lockout_after: u32, lockout_max: Duration) -> Self {
         Throttle {
             logins: Mutex::new(Counts::default()),
+            signed_in: Mutex::new(HashMap::new()),
             addresses: Mutex::new(Counts::default()),
             lockout_after: lockout_after.max(1),
             address_lockout_after: address_lockout_after.max(1),
@@ -160,12 +165,45 @@ impl Throttle {
         by_login.max(by_address)
     }
 
+    /// Whether the login signed in successfully within the last 30 days and has not failed
+    /// since: such a sign-in is checked before the others, so a flood of wrong passwords
+    /// (from logins that never succeed) waits behind the people who know theirs.
+    pub fn trusted(&self, tenant: &str, login: &str, now: Timestamp) -> bool {
+        let key = Self::key(tenant, login);
+        let failed = self
+            .logins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entries
+            .contains_key(&key);
+        let recent = self
+            .signed_in
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .is_some_and(|at| at.millis() + TRUSTED_FOR_MS > now.millis());
+        recent && !failed
+    }
+
     /// A successful sign-in: the login's count starts again.
-    pub fn succeeded(&self, tenant: &str, login: &str) {
+    pub fn succeeded(&self, tenant: &str, login: &str, now: Timestamp) {
+        let key = Self::key(tenant, login);
         self.logins
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clear(&Self::key(tenant, login));
+            .clear(&key);
+        let mut signed_in = self
+            .signed_in
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if signed_in.len() >= MAX_ENTRIES && !signed_in.contains_key(&key) {
+            // Bounded: the older half goes.
+            let mut ages: Vec<Timestamp> = signed_in.values().copied().collect();
+            ages.sort();
+            let cut = ages[ages.len() / 2];
+            signed_in.retain(|_, at| *at > cut);
+        }
+        signed_in.insert(key, now);
     }
 }
 
@@ -215,7 +253,7 @@ mod tests {
         );
         // Another login of the tenant is not slowed; a success clears the count.
         assert_eq!(t.wait("acme", "zhao.min", None, at(19)), None);
-        t.succeeded("acme", "li.na");
+        t.succeeded("acme", "li.na", at(0));
         assert_eq!(t.wait("acme", "li.na", None, at(19)), None);
         assert_eq!(t.failed("acme", "li.na", None, at(20)), None);
     }
@@ -240,5 +278,22 @@ mod tests {
             t.failed("acme", &format!("user{n}"), None, at(n / 1_000));
         }
         assert!(t.logins.lock().unwrap().entries.len() <= MAX_ENTRIES);
+    }
+
+    #[test]
+    fn a_login_is_trusted_after_signing_in_until_it_fails_or_thirty_days_pass() {
+        let t = Throttle::new(5, 30, Duration::from_secs(60));
+        assert!(!t.trusted("acme", "li.na", at(0)), "never signed in");
+        t.succeeded("acme", "li.na", at(0));
+        assert!(t.trusted("acme", "LI.NA", at(1)));
+        assert!(!t.trusted("acme", "wang.fang", at(1)));
+        t.failed("acme", "li.na", None, at(2));
+        assert!(!t.trusted("acme", "li.na", at(3)), "failed since");
+        t.succeeded("acme", "li.na", at(4));
+        assert!(t.trusted("acme", "li.na", at(5)));
+        assert!(
+            !t.trusted("acme", "li.na", at(4 + 30 * 24 * 3600)),
+            "thirty days later"
+        );
     }
 }

@@ -256,6 +256,7 @@ fn the_flood_limits_default_sensibly_and_refuse_values_that_would_disable_them()
     assert_eq!(config.limits.sync_concurrent, 16);
     assert_eq!(config.limits.sync_wait, Duration::from_secs(5));
     assert_eq!(config.limits.push_records, 2000);
+    assert_eq!(config.limits.inflate_bytes_in_flight, 256 * 1024 * 1024);
 
     let errors = invalid(
         Config::load(
@@ -266,6 +267,7 @@ fn the_flood_limits_default_sensibly_and_refuse_values_that_would_disable_them()
                 ("FIELDSALES_LIMITS__SYNC_CONCURRENT", "0"),
                 ("FIELDSALES_LIMITS__SYNC_WAIT", "1h"),
                 ("FIELDSALES_LIMITS__PUSH_RECORDS", "-5"),
+                ("FIELDSALES_LIMITS__INFLATE_BYTES_IN_FLIGHT", "1048576"),
             ]),
         )
         .unwrap_err(),
@@ -277,6 +279,7 @@ fn the_flood_limits_default_sensibly_and_refuse_values_that_would_disable_them()
         [
             "limits.connections",
             "limits.header_read_timeout",
+            "limits.inflate_bytes_in_flight",
             "limits.push_records",
             "limits.sync_concurrent",
             "limits.sync_wait",

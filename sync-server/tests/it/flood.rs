@@ -224,3 +224,54 @@ async fn a_push_of_more_records_than_the_limit_is_a_413_naming_the_limit() {
     assert_eq!(page.rejected.len(), 3, "{:?}", page.rejected);
     assert!(page.acks.is_empty());
 }
+
+#[tokio::test]
+async fn a_sync_that_would_pass_the_inflated_bytes_in_flight_is_shed_and_served_once_there_is_room()
+{
+    let server = TestServer::builder()
+        .setting("LIMITS__SYNC_BODY_BYTES", "1048576")
+        .setting("LIMITS__INFLATE_BYTES_IN_FLIGHT", "2097152")
+        .start()
+        .await;
+    let acme = server.tenant("acme").await;
+    let admin = server.admin_token(&acme).await;
+    rep_with_profile(&server, &admin, "zhang.wei").await;
+    let token = server.sign_in(&SignIn::rep(&acme, "zhang.wei")).await.token;
+    // 600 KiB of records' bytes, compressing to almost nothing.
+    let body = sync_body(vec![PushRecord {
+        id: RecordId::new(),
+        changes: Bytes(vec![0; 600 * 1024]),
+        heads: Bytes(Vec::new()),
+    }]);
+    assert!(body.len() < 8 * 1024);
+
+    // Other syncs hold all but 512 KiB of the 2 MiB budget.
+    let budget = &server.state.inflate_budget;
+    assert_eq!(budget.available_permits(), 2048);
+    let others = budget.clone().try_acquire_many_owned(1536).unwrap();
+    let shed = sync(&server, &token, body.clone()).await;
+    assert!(shed.headers().contains_key("retry-after"));
+    TestServer::answer(shed)
+        .await
+        .assert_error(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Overloaded);
+    assert_eq!(
+        budget.available_permits(),
+        512,
+        "the shed sync gave back what it took"
+    );
+
+    drop(others);
+    let served = sync(&server, &token, body).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    let page: SyncResponse = protocol::decode(&served.bytes().await.unwrap(), 64 << 20).unwrap();
+    assert_eq!(
+        page.rejected.len(),
+        1,
+        "an unreadable record, refused on its own"
+    );
+    assert_eq!(
+        budget.available_permits(),
+        2048,
+        "all given back after the answer"
+    );
+}
