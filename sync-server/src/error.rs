@@ -114,6 +114,33 @@ impl ApiError {
     }
 }
 
+/// When a device should come back after a full disk.
+const STORAGE_FULL_RETRY_SECS: u64 = 30;
+
+/// Whether a failure is, anywhere along its causes, a full disk: SQLite's `SQLITE_FULL`, an
+/// I/O error `ENOSPC`, or (where a layer kept only the text) their messages.
+pub fn disk_full(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(sqlite) = e.downcast_ref::<rusqlite::Error>()
+            && sqlite.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+        {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
+        {
+            return true;
+        }
+        let text = e.to_string();
+        if text.contains("database or disk is full") || text.contains("No space left on device") {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
@@ -159,6 +186,25 @@ impl IntoResponse for ApiError {
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
                     HeaderValue::from(retry_after_secs.max(1)),
+                );
+                response
+            }
+            ApiError::Internal(source) if disk_full(&*source) => {
+                tracing::error!(error = %source, "storage full: nothing written, answered 503");
+                let mut response = (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(ErrorBody {
+                        code: ErrorCode::StorageFull,
+                        detail:
+                            "the server's storage is full: nothing was written; try again later"
+                                .to_owned(),
+                        field: None,
+                    }),
+                )
+                    .into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(STORAGE_FULL_RETRY_SECS),
                 );
                 response
             }

@@ -72,6 +72,9 @@ pub enum ErrorCode {
     InvalidRange,
     /// Storage does not answer.
     StorageUnavailable,
+    /// The server's disk is full: nothing was written; retry after the answer's
+    /// `Retry-After`.
+    StorageFull,
     /// The server is busy; retry after the answer's `Retry-After`.
     Overloaded,
     /// Too many wrong passwords for this login or from this address: retry after the

@@ -15,6 +15,7 @@ mod config;
 mod flood;
 mod ops;
 mod shutdown;
+mod storage;
 mod store_conformance;
 mod support;
 mod tls;
