@@ -439,3 +439,88 @@ pub fn one_of_each(rep: RecordId) -> Vec<AnyRecord> {
         c.into(),
     ]
 }
+
+/// A mutation fuzzer for decoders of outside input: each case takes a seed from a corpus and
+/// flips, inserts, deletes, repeats or splices bytes, or cuts it short, with a seeded random
+/// source so a failing case is reproduced from its number.
+pub mod fuzz {
+    /// How many cases a fuzz test runs: `FUZZ_CASES` from the environment, else `default`.
+    pub fn cases(default: u64) -> u64 {
+        std::env::var("FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// The input of case `case` over `corpus` (reproducible: the same case, the same bytes).
+    pub fn input(corpus: &[Vec<u8>], case: u64) -> Vec<u8> {
+        let mut rng = fastrand::Rng::with_seed(case.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xF5);
+        if corpus.is_empty() || rng.u8(..) < 8 {
+            let len = rng.usize(..512);
+            return (0..len).map(|_| rng.u8(..)).collect();
+        }
+        let mut bytes = corpus[rng.usize(..corpus.len())].clone();
+        for _ in 0..rng.usize(1..8) {
+            mutate(&mut bytes, corpus, &mut rng);
+        }
+        bytes
+    }
+
+    fn mutate(bytes: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut fastrand::Rng) {
+        let at = |rng: &mut fastrand::Rng, len: usize| if len == 0 { 0 } else { rng.usize(..len) };
+        match rng.u8(..8) {
+            0 if !bytes.is_empty() => {
+                let i = at(rng, bytes.len());
+                bytes[i] ^= 1 << rng.u8(..8);
+            }
+            1 => {
+                let i = at(rng, bytes.len() + 1).min(bytes.len());
+                let interesting = [0u8, 0xff, 0x7f, 0x80, b'"', b'[', b'=', b'\n', 0x1f, 0x8b];
+                bytes.insert(i, interesting[rng.usize(..interesting.len())]);
+            }
+            2 if !bytes.is_empty() => {
+                let i = at(rng, bytes.len());
+                let n = rng.usize(1..=16).min(bytes.len() - i);
+                bytes.drain(i..i + n);
+            }
+            3 if !bytes.is_empty() => {
+                let i = at(rng, bytes.len());
+                let n = rng.usize(1..=32).min(bytes.len() - i);
+                let piece: Vec<u8> = bytes[i..i + n].to_vec();
+                let times = rng.usize(1..64);
+                for _ in 0..times {
+                    bytes.splice(i..i, piece.iter().copied());
+                }
+            }
+            4 if !bytes.is_empty() => {
+                let cut = at(rng, bytes.len());
+                bytes.truncate(cut);
+            }
+            5 if !corpus.is_empty() => {
+                let other = &corpus[rng.usize(..corpus.len())];
+                if !other.is_empty() {
+                    let from = at(rng, other.len());
+                    let n = rng.usize(1..=64).min(other.len() - from);
+                    let i = at(rng, bytes.len() + 1).min(bytes.len());
+                    bytes.splice(i..i, other[from..from + n].iter().copied());
+                }
+            }
+            6 if !bytes.is_empty() => {
+                let i = at(rng, bytes.len());
+                bytes[i] = rng.u8(..);
+            }
+            _ => {
+                let i = at(rng, bytes.len() + 1).min(bytes.len());
+                let digits = [
+                    "-1",
+                    "0",
+                    "4294967296",
+                    "9999999999999999999",
+                    "1e308",
+                    "NaN",
+                ];
+                bytes.splice(i..i, digits[rng.usize(..digits.len())].bytes());
+            }
+        }
+    }
+}

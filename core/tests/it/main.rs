@@ -20,6 +20,7 @@ mod field_truth;
 mod field_visits;
 mod field_world;
 mod forward_compat;
+mod fuzz;
 mod old_documents;
 mod roundtrip;
 mod sales_approvals;

@@ -287,3 +287,31 @@ fn the_flood_limits_default_sensibly_and_refuse_values_that_would_disable_them()
         "{errors:?}"
     );
 }
+
+#[test]
+fn mutated_configuration_files_load_or_are_refused_with_a_reason_never_a_panic() {
+    use fieldsales_core::testing::fuzz;
+    let corpus = vec![
+        include_bytes!("../../fieldsales-server.example.toml").to_vec(),
+        b"[limits]\nsync_body_bytes = 65536\n[auth]\ntoken_lifetime = \"12h\"\n".to_vec(),
+    ];
+    let file = ConfigFile::with("");
+    let mut loaded = 0;
+    for case in 0..fuzz::cases(600) {
+        let input = fuzz::input(&corpus, case);
+        std::fs::write(file.path(), &input).unwrap();
+        let result = std::panic::catch_unwind(|| Config::load(Some(&file.path()), Vec::new()));
+        match result {
+            Ok(Ok(_)) => loaded += 1,
+            Ok(Err(e)) => assert!(!e.to_string().is_empty(), "case {case}"),
+            Err(_) => panic!(
+                "case {case} panicked on {:?}",
+                String::from_utf8_lossy(&input)
+            ),
+        }
+    }
+    assert!(
+        loaded > 0,
+        "some mutations still load (the corpus is a real file)"
+    );
+}
