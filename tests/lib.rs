@@ -363,12 +363,26 @@ impl World {
         unit: RecordId,
         role: &str,
     ) -> Person {
-        let profile = self
-            .put(
-                json!({"kind": "user_profile", "name": name, "employee_no": login,
-                        "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai"}),
-            )
-            .await;
+        self.person_with(login, name, unit, role, json!({})).await
+    }
+
+    /// A person whose profile carries `more` fields besides the usual ones (their first and
+    /// last working day, their leave, …): profile record and account.
+    pub async fn person_with(
+        &self,
+        login: &str,
+        name: &str,
+        unit: RecordId,
+        role: &str,
+        more: Value,
+    ) -> Person {
+        let mut profile = json!({"kind": "user_profile", "name": name, "employee_no": login,
+                                 "unit_id": unit.to_string(), "roles": [role],
+                                 "zone": "Asia/Shanghai"});
+        if let (Some(fields), Some(extra)) = (profile.as_object_mut(), more.as_object()) {
+            fields.extend(extra.clone());
+        }
+        let profile = self.put(profile).await;
         self.account(login, profile).await
     }
 
@@ -562,4 +576,23 @@ pub fn kill_pid(pid: u32) {
     if pid != 0 {
         let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
     }
+}
+
+/// The first working day on or after `date` by the default work calendar (Monday to Friday):
+/// a scenario about a working day must not land on a weekend because of the day it runs.
+pub fn working_day_from(date: fieldsales_core::LocalDate) -> fieldsales_core::LocalDate {
+    use fieldsales_core::fieldwork::{Employment, WorkCalendar};
+    let calendar = WorkCalendar::default();
+    let mut day = date;
+    while !calendar.owes_report(
+        day,
+        &Employment {
+            started_on: date,
+            left_on: None,
+            leave: &[],
+        },
+    ) {
+        day = day.succ();
+    }
+    day
 }

@@ -137,7 +137,7 @@ fn seed(org: &Org) -> (Store, tempfile::TempDir) {
             .plus_millis(8 * 3_600_000 + (rng.below(600) as i64) * 60_000);
         let mut v = testing::visit(rep, customer);
         v.check_in.at = at;
-        v.check_in.position.fix_at = at;
+        v.check_in.position.fix_time = at;
         if rng.below(10) < 8 {
             v.check_out = Some(CheckOut {
                 at: at.plus_secs(600 + rng.below(3600) as i64),
@@ -258,6 +258,7 @@ fn seed(org: &Org) -> (Store, tempfile::TempDir) {
                 effective_submitted_at: Some(at),
                 deadline: at,
                 penalty: testing::yuan(penalty),
+                day_off: None,
                 judged_by: Judge::Server,
                 judged_at: at,
             });

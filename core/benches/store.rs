@@ -132,8 +132,8 @@ fn bench_single_visit(dir: &std::path::Path) {
             v.check_in.at.millis(),
             "2026-03-10",
             "Asia/Shanghai",
-            v.check_in.position.lat,
-            v.check_in.position.lon,
+            v.check_in.position.point.lat,
+            v.check_in.position.point.lon,
             v.check_in.position.accuracy_m
         ])
         .unwrap();

@@ -9,8 +9,11 @@
 //!   [`crate::process::LeadRules`]).
 //! - A day that passed without a daily report becomes a missing report with its penalty, for
 //!   each person holding a role that owes reports (the field-work settings'
-//!   `daily_report.reporting_roles`), from the day their profile was created. A day with a
-//!   submitted or missing report gets no second (a draft alone does not settle a day).
+//!   `daily_report.reporting_roles`), on the days they owed one by the tenant's work calendar
+//!   (`calendar`: working week, public holidays, make-up working days) and their own profile
+//!   (first and last working day, leave). A day with a submitted or missing report gets no
+//!   second (a draft alone does not settle a day). A missing report of a day that turns out to
+//!   be a day off (a holiday or leave entered after the fact) is withdrawn.
 //! - A report written offline before the cut-off may reach the server after its day was
 //!   marked missing; the next run withdraws (tombstones) that missing report, and the report
 //!   that arrived is judged on its own merits by the push review.
@@ -55,7 +58,9 @@ pub fn due<S: StoreRead>(store: &S, now: Timestamp, report_lookback_days: u32) -
         .map(|r| r.lead)
         .collect();
     let settings = &process.fieldwork.daily_report;
+    let calendar = &process.fieldwork.calendar;
     let mut missing_reports = Vec::new();
+    let mut withdrawn_missing = Vec::new();
     for person in store.people()? {
         if !person.active
             || !person
@@ -66,21 +71,33 @@ pub fn due<S: StoreRead>(store: &S, now: Timestamp, report_lookback_days: u32) -
             continue;
         }
         let today = now.local_date(&person.zone);
-        let joined = person.since.local_date(&person.zone);
+        let employment = person.employment();
         let settled: BTreeSet<LocalDate> = directory::settled_report_days(sql(store), person.id)?
             .into_iter()
             .collect();
+        for (id, date) in directory::missing_reports_of(sql(store), person.id)? {
+            if let Some(off) = calendar.day_off(date, &employment) {
+                let mut missing: DailyReport = store.get(id)?;
+                missing.header.deleted = Some(Tombstone {
+                    at: now,
+                    by: None,
+                    reason: Some(format!("nobody owes a report for a day off ({off})")),
+                });
+                withdrawn_missing.push(missing);
+            }
+        }
         let mut date = today;
         for _ in 0..report_lookback_days {
             date = date.pred();
-            if date < joined {
+            if date < employment.started_on {
                 break;
             }
             if settled.contains(&date) {
                 continue;
             }
+            let day_off = calendar.day_off(date, &employment);
             let ReportDay::Missing(verdict) =
-                report_day_status(date, &person.zone, settings, now, Judge::Server)
+                report_day_status(date, &person.zone, day_off, settings, now, Judge::Server)
             else {
                 continue;
             };
@@ -109,8 +126,13 @@ pub fn due<S: StoreRead>(store: &S, now: Timestamp, report_lookback_days: u32) -
             });
         }
     }
-    let mut withdrawn_missing = Vec::new();
     for id in directory::superseded_missing_reports(sql(store))? {
+        if withdrawn_missing
+            .iter()
+            .any(|w: &DailyReport| w.header.id == id)
+        {
+            continue;
+        }
         let mut missing: DailyReport = store.get(id)?;
         missing.header.deleted = Some(Tombstone {
             at: now,

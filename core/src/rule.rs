@@ -90,6 +90,14 @@ string_enum! {
         // Deals and the sales process.
         /// Another live opportunity of the customer has this name.
         OpportunityNameTaken = "opportunity.name_taken",
+        /// Only a manager over the rep marks a deal's progress false or withdraws the mark.
+        OpportunityFalseProgressNotAllowed = "opportunity.false_progress_not_allowed",
+        /// A false-progress mark carries the manager who set it.
+        OpportunityFalseProgressAuthor = "opportunity.false_progress_author",
+        /// Marking a deal's progress false needs a reason (at most 1,000 characters).
+        OpportunityFalseProgressReason = "opportunity.false_progress_reason",
+        /// A deal marked false is deleted only by a manager over its rep.
+        OpportunityFalseProgressDelete = "opportunity.false_progress_delete",
         /// The stage needs an approval before it is entered.
         StageApproval = "stage.approval",
         /// The deal is in this stage already.
@@ -164,6 +172,9 @@ string_enum! {
         ReportNotDraft = "report.not_draft",
         /// The day is not yet missing.
         ReportNotMissingYet = "report.not_missing_yet",
+        /// Nobody owes a report for a day off (weekend, holiday, leave, before starting or
+        /// after leaving).
+        ReportDayOff = "report.day_off",
         /// The report is not submitted.
         ReportNotSubmitted = "report.not_submitted",
         /// Marking a report false needs a reason.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::Text;
 
+use crate::fieldwork::DevicePosition;
 use crate::process::{ApprovalChain, ApprovalStep, FieldValue, MoveKind, StageChange};
 use crate::record::approval::ApprovalStatus;
 use crate::record::contact::DecisionRole;
@@ -16,7 +17,7 @@ use crate::record::order::{DeliveryStatus, OrderStatus, Payment};
 use crate::record::org::{DataScope, OrgLevel};
 use crate::record::target::{PeriodKind, TargetMetric, TargetSubject};
 use crate::record::task::{TaskKind, TaskStatus};
-use crate::record::visit::{CheckIn, ReportedPosition};
+use crate::record::visit::CheckIn;
 use crate::record::visit_plan::PlannedVisit;
 use crate::record::*;
 use crate::{BasisPoints, Currency, GeoPoint, LocalDate, Money, RecordId, Timestamp, Zone};
@@ -80,6 +81,9 @@ pub fn user(name: &str, unit: RecordId, role: &str) -> UserProfile {
         title: Some("销售代表".into()),
         zone: Zone::SHANGHAI,
         active: true,
+        started_on: None,
+        left_on: None,
+        leave: Vec::new(),
     }
 }
 
@@ -183,18 +187,22 @@ pub fn opportunity(owner: RecordId, customer: RecordId, name: &str, amount: Mone
         outcome: None,
         notes: Text::with_value("客户关注交付周期"),
         overdue_reminded_at: None,
+        marked_false: None,
     }
 }
 
 /// A position as a phone reports it, `metres_north` of the Shanghai office.
-pub fn position_near_shanghai(metres_north: f64, accuracy_m: f64) -> ReportedPosition {
-    ReportedPosition {
-        lat: shanghai().lat + metres_north / 111_195.0,
-        lon: shanghai().lon,
+pub fn position_near_shanghai(metres_north: f64, accuracy_m: f64) -> DevicePosition {
+    DevicePosition {
+        point: GeoPoint {
+            lat: shanghai().lat + metres_north / 111_195.0,
+            lon: shanghai().lon,
+        },
         accuracy_m,
-        fix_at: morning(),
-        is_mock: false,
+        fix_time: morning(),
+        mock: false,
         integrity: None,
+        since_boot_ms: None,
     }
 }
 
@@ -209,11 +217,14 @@ pub fn visit(owner: RecordId, customer: RecordId) -> Visit {
             position: position_near_shanghai(20.0, 8.0),
             zone: Zone::SHANGHAI,
             clock_offset_ms: Some(120),
+            synced_at: None,
+            recorded_after: None,
         },
         check_out: None,
         note: Text::with_value("见了采购经理"),
         photos: Vec::new(),
         verdict: None,
+        received_at: None,
     }
 }
 

@@ -57,6 +57,10 @@ pub struct FunnelFigures {
     pub lost: u64,
     /// Won over closed, in basis points; none when nothing closed.
     pub win_rate_bp: Option<u32>,
+    /// Deals whose progress a manager marked false (虚假推进) within the range.
+    pub false_progress: u64,
+    /// The fines of those marks.
+    pub false_progress_penalties: Money,
 }
 
 impl From<CoreFigures> for FunnelFigures {
@@ -81,6 +85,8 @@ impl From<CoreFigures> for FunnelFigures {
             won_amount: f.won_amount.into(),
             lost: f.lost,
             win_rate_bp: f.win_rate.map(|b| b.0),
+            false_progress: f.false_progress,
+            false_progress_penalties: f.false_progress_penalties.into(),
         }
     }
 }
@@ -678,6 +684,30 @@ pub struct AttentionDashboard {
     pub approvals_waiting: Vec<WaitingApproval>,
     /// The user's own changes the server refused.
     pub rejected_changes: Vec<RefusedChange>,
+    /// Deals whose progress a manager marked false (虚假推进) within the range, in the order
+    /// they were marked (cut at the configured limit).
+    pub false_progress: Vec<FalselyProgressedDeal>,
+    /// How many there are in all.
+    pub false_progress_total: u64,
+}
+
+/// A deal whose progress a manager marked false.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FalselyProgressedDeal {
+    /// The deal.
+    pub opportunity_id: String,
+    /// Its name.
+    pub name: String,
+    /// The rep's ID.
+    pub owner_id: String,
+    /// The rep's name.
+    pub owner_name: String,
+    /// Its stage.
+    pub stage: String,
+    /// When the manager marked it, ms.
+    pub marked_at_ms: i64,
+    /// The fine, in minor units of the deal's currency.
+    pub penalty_minor: i64,
 }
 
 impl From<AttentionList> for AttentionDashboard {
@@ -753,6 +783,20 @@ impl From<AttentionList> for AttentionDashboard {
                     rejected_at_ms: r.rejected_at.millis(),
                 })
                 .collect(),
+            false_progress: a
+                .false_progress
+                .into_iter()
+                .map(|f| FalselyProgressedDeal {
+                    opportunity_id: f.opportunity_id.to_string(),
+                    name: f.name,
+                    owner_id: f.owner.id.to_string(),
+                    owner_name: f.owner.name,
+                    stage: f.stage,
+                    marked_at_ms: f.marked_at.millis(),
+                    penalty_minor: f.penalty_minor,
+                })
+                .collect(),
+            false_progress_total: a.false_progress_total,
         }
     }
 }

@@ -13,6 +13,7 @@ use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::reports::ReportSections;
 use fieldsales_core::engine::tasks::NewTask;
 use fieldsales_core::engine::visits::CheckInRequest;
+use fieldsales_core::fieldwork::report::ReportDay;
 use fieldsales_core::fieldwork::{CheckInVerdict, DeviceIntegrity, DevicePosition as CorePosition};
 use fieldsales_core::record::daily_report::DailyReport as CoreReport;
 use fieldsales_core::record::follow_up::FollowUpMethod;
@@ -42,6 +43,11 @@ pub struct DevicePosition {
     pub is_mock: bool,
     /// The app's integrity check: `None` when none ran.
     pub integrity: Option<DeviceIntegritySignal>,
+    /// The phone's monotonic clock at the fix, ms since boot, counting sleep (Android: the
+    /// fix's `elapsedRealtimeNanos`; iOS: `CLOCK_MONOTONIC` less the fix's age). Setting the
+    /// wall clock does not move it, so the server can tell a clock wound back between two
+    /// visits. `None` when the platform cannot give it.
+    pub since_boot_ms: Option<i64>,
 }
 
 /// What the app's integrity check said about the device.
@@ -66,6 +72,12 @@ impl DevicePosition {
                 detail: "expected a finite number of metres, at least 0".into(),
             });
         }
+        if self.since_boot_ms.is_some_and(|ms| ms < 0) {
+            return Err(FieldsalesError::InvalidInput {
+                field: format!("{field}.since_boot_ms"),
+                detail: "expected milliseconds since boot, at least 0".into(),
+            });
+        }
         Ok(CorePosition {
             point,
             accuracy_m: self.accuracy_m,
@@ -75,6 +87,7 @@ impl DevicePosition {
                 rooted: i.rooted,
                 emulator: i.emulator,
             }),
+            since_boot_ms: self.since_boot_ms,
         })
     }
 }
@@ -174,8 +187,8 @@ impl From<CoreVisit> for Visit {
             owner_id: v.header.owner_id.map(|o| o.to_string()),
             customer_id: v.customer_id.to_string(),
             checked_in_at_ms: v.check_in.at.millis(),
-            lat: v.check_in.position.lat,
-            lon: v.check_in.position.lon,
+            lat: v.check_in.position.point.lat,
+            lon: v.check_in.position.point.lon,
             checked_out_at_ms: v.check_out.as_ref().map(|c| c.at.millis()),
             note: v.note.as_str().to_string(),
             photos: v
@@ -228,6 +241,67 @@ pub struct DailyReport {
     pub submitted_at_ms: Option<i64>,
     /// Comments by managers, oldest first.
     pub comments: Vec<ReportComment>,
+}
+
+/// Where the signed-in rep's report of a day stands, for the app's reminder. A day off by the
+/// work calendar (a weekend, a public holiday, leave, before starting or after leaving) owes
+/// nothing: the app reminds no one and nobody is fined.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReportDue {
+    /// `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+    pub status: String,
+    /// The deadline, ms, when open or overdue.
+    pub deadline_ms: Option<i64>,
+    /// When the day becomes missing, ms, when overdue.
+    pub missing_at_ms: Option<i64>,
+    /// The penalty owed, in minor units of `currency`, when missing.
+    pub penalty_minor: Option<i64>,
+    /// The penalty's currency, when missing.
+    pub currency: Option<String>,
+    /// Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
+    /// or `left`.
+    pub day_off: Option<String>,
+}
+
+impl ReportDue {
+    fn of(day: Option<ReportDay>) -> Self {
+        let none = ReportDue {
+            status: "submitted".into(),
+            deadline_ms: None,
+            missing_at_ms: None,
+            penalty_minor: None,
+            currency: None,
+            day_off: None,
+        };
+        match day {
+            None => none,
+            Some(ReportDay::Open { deadline }) => ReportDue {
+                status: "open".into(),
+                deadline_ms: Some(deadline.millis()),
+                ..none
+            },
+            Some(ReportDay::Overdue {
+                deadline,
+                missing_at,
+            }) => ReportDue {
+                status: "overdue".into(),
+                deadline_ms: Some(deadline.millis()),
+                missing_at_ms: Some(missing_at.millis()),
+                ..none
+            },
+            Some(ReportDay::Missing(verdict)) => ReportDue {
+                status: "missing".into(),
+                penalty_minor: Some(verdict.penalty.minor),
+                currency: Some(verdict.penalty.currency.code().to_string()),
+                ..none
+            },
+            Some(ReportDay::DayOff(why)) => ReportDue {
+                status: "day_off".into(),
+                day_off: Some(why.as_str().to_string()),
+                ..none
+            },
+        }
+    }
 }
 
 /// A manager's comment on a daily report.
@@ -541,6 +615,14 @@ impl Engine {
     ) -> Result<DailyReport, FieldsalesError> {
         let id = record_id("report_id", &report_id)?;
         self.write(move |e| Ok(e.submit_report(id)?.into())).await
+    }
+
+    /// The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+    /// overdue, missing, submitted, or a day off when nothing is owed.
+    pub async fn report_due(self: Arc<Self>, date: String) -> Result<ReportDue, FieldsalesError> {
+        let date = crate::time::date("date", &date)?;
+        self.read(move |e| Ok(ReportDue::of(e.report_due(date)?)))
+            .await
     }
 
     /// A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager

@@ -263,6 +263,21 @@ pub struct Opportunity {
     pub outcome: Option<String>,
     /// Why it was won or lost.
     pub outcome_reason: Option<String>,
+    /// A manager's finding that its progress was false (虚假推进), with the fine.
+    pub marked_false: Option<FalseProgress>,
+}
+
+/// A manager's finding that a deal's progress was false (虚假推进).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FalseProgress {
+    /// The manager who marked it.
+    pub by_id: String,
+    /// When, epoch ms.
+    pub at_ms: i64,
+    /// What was false.
+    pub reason: String,
+    /// The fine the rep owes for it (the tenant's configured penalty, fixed by the server).
+    pub penalty: Money,
 }
 
 impl From<CoreOpportunity> for Opportunity {
@@ -279,6 +294,12 @@ impl From<CoreOpportunity> for Opportunity {
             fields: o.fields.into_iter().map(|(k, v)| (k, v.into())).collect(),
             outcome: o.outcome.as_ref().map(|x| x.kind.as_str().to_string()),
             outcome_reason: o.outcome.map(|x| x.reason),
+            marked_false: o.marked_false.map(|m| FalseProgress {
+                by_id: m.by.to_string(),
+                at_ms: m.at.millis(),
+                reason: m.reason,
+                penalty: m.penalty.into(),
+            }),
         }
     }
 }
@@ -624,6 +645,33 @@ impl Engine {
                     approval: (*a).into(),
                 },
             })
+        })
+        .await
+    }
+
+    /// A manager over the deal's rep finds its progress false (虚假推进), saying why; the
+    /// tenant's penalty applies. Refused for a rep, and for a role without the right to mark
+    /// progress false.
+    pub async fn mark_progress_false(
+        self: Arc<Self>,
+        id: String,
+        reason: String,
+    ) -> Result<Opportunity, FieldsalesError> {
+        self.write(move |e| {
+            let id = record_id("opportunity_id", &id)?;
+            Ok(e.mark_progress_false(id, &reason)?.into())
+        })
+        .await
+    }
+
+    /// A manager over the deal's rep withdraws a false-progress mark, and its fine with it.
+    pub async fn withdraw_false_progress(
+        self: Arc<Self>,
+        id: String,
+    ) -> Result<Opportunity, FieldsalesError> {
+        self.write(move |e| {
+            let id = record_id("opportunity_id", &id)?;
+            Ok(e.withdraw_false_progress(id)?.into())
         })
         .await
     }

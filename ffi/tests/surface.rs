@@ -616,6 +616,7 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     let rep_id: RecordId = rep.user_id.parse().unwrap();
     let unit: RecordId = rep.unit_id.parse().unwrap();
     // What sync would have brought: the team, the rep's profile, a customer and a deal.
+    let deal_id;
     {
         let mut store = Store::open(team.path(&manager)).unwrap();
         use fieldsales_core::record::OrgLevel;
@@ -638,7 +639,8 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
             testing::yuan(300_000),
         );
         deal.header.org_unit_id = Some(unit);
-        store.create(deal).unwrap();
+        store.create(deal.clone()).unwrap();
+        deal_id = deal.header.id.to_string();
         let mut target = testing::target(rep_id, testing::yuan(500_000));
         target.header.org_unit_id = Some(unit);
         store.create(target).unwrap();
@@ -700,10 +702,54 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
         attention.overdue_opportunities.len() as u64
     );
     assert!(matches!(
-        boss.attention_dashboard("2026-13-01".into(), "2026-12-31".into())
+        boss.clone().attention_dashboard("2026-13-01".into(), "2026-12-31".into())
             .await,
         Err(FieldsalesError::InvalidInput { field, .. }) if field == "from"
     ));
+
+    // The manager finds the deal's progress false: the standard penalty, on both boards.
+    assert!(matches!(
+        boss.clone()
+            .mark_progress_false(deal_id.clone(), "  ".into())
+            .await,
+        Err(FieldsalesError::RuleViolated { .. })
+    ));
+    let marked = boss
+        .clone()
+        .mark_progress_false(deal_id.clone(), "报价单是补填的".into())
+        .await
+        .unwrap();
+    let mark = marked.marked_false.expect("marked");
+    assert_eq!(mark.by_id, manager.user_id);
+    assert_eq!(mark.penalty, yuan(100));
+    let today = boss.clone().today().await.unwrap().date;
+    let funnel = boss
+        .clone()
+        .funnel_dashboard(today.clone(), today.clone(), "rep".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            funnel.total.false_progress,
+            funnel.total.false_progress_penalties
+        ),
+        (1, yuan(100))
+    );
+    let attention = boss
+        .clone()
+        .attention_dashboard(today.clone(), today.clone())
+        .await
+        .unwrap();
+    assert_eq!(attention.false_progress_total, 1);
+    assert_eq!(attention.false_progress[0].opportunity_id, deal_id);
+    assert_eq!(attention.false_progress[0].owner_name, "张伟");
+    assert_eq!(attention.false_progress[0].penalty_minor, 10_000);
+    let withdrawn = boss
+        .clone()
+        .withdraw_false_progress(deal_id.clone())
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.marked_false, None);
 }
 
 /// A fix as the OS gives it, `metres_north` of People's Square, taken just now.
@@ -870,8 +916,17 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         )
         .await
         .unwrap();
+    // Before submitting, the reminder says what is owed (nothing on a weekend); after, nothing.
+    let due = rep.clone().report_due(today.date.clone()).await.unwrap();
+    assert!(
+        matches!(due.status.as_str(), "open" | "overdue" | "day_off"),
+        "{due:?}"
+    );
+    assert_eq!(due.day_off.is_some(), due.status == "day_off", "{due:?}");
     let submitted = rep.clone().submit_report(report.id.clone()).await.unwrap();
     assert_eq!(submitted.state, "submitted");
+    let due = rep.clone().report_due(today.date.clone()).await.unwrap();
+    assert_eq!(due.status, "submitted");
 
     // Back in signal: records first, then the two files.
     let summary = rep

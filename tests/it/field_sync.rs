@@ -128,7 +128,10 @@ async fn retiming_a_check_in_after_the_visit_is_refused_at_the_endpoint() {
 /// A working day after today, in Shanghai, and a local time on it.
 fn shanghai_day() -> (LocalDate, Zone) {
     let zone = Zone::SHANGHAI;
-    (Timestamp::now().local_date(&zone).succ(), zone)
+    (
+        fieldsales_tests::working_day_from(Timestamp::now().local_date(&zone).succ()),
+        zone,
+    )
 }
 
 fn local(day: LocalDate, zone: &Zone, hour: u32, minute: u32) -> Timestamp {

@@ -12,7 +12,7 @@ use fieldsales_core::record::{DailyReport, Lead};
 use fieldsales_core::store::StoreRead;
 use fieldsales_core::time::ManualClock;
 use fieldsales_core::{Clock, Currency, LocalDate, Money, RecordId, Timestamp};
-use fieldsales_tests::{World, records, sync, token_of};
+use fieldsales_tests::{World, records, sync, token_of, working_day_from};
 use serde_json::Value;
 
 const HOUR: i64 = 3_600_000;
@@ -151,7 +151,14 @@ async fn a_rep_without_a_report_gets_a_missing_report_with_the_penalty_that_the_
         .person("wang.qiang", org.east_team, "sales_manager")
         .await;
     let zone = "Asia/Shanghai".parse().expect("zone");
-    let day: LocalDate = world.clock.now().local_date(&zone);
+    // A working day (today, or the next one when the tests run on a weekend), from 10:00.
+    let day: LocalDate = working_day_from(world.clock.now().local_date(&zone));
+    world.clock.set(
+        world
+            .clock
+            .now()
+            .max(day.start(&zone).plus_millis(10 * HOUR)),
+    );
     let clock = ManualClock::new(world.clock.now());
     let mut li_phone = world.device_on_clock(&li, &clock).await;
     let mut manager = world.device(&wang).await;
@@ -275,7 +282,7 @@ async fn a_report_written_before_the_deadline_but_synced_after_the_cut_off_withd
     let org = world.org().await;
     let li = world.person("li.na", org.east_team, "sales_rep").await;
     let zone = "Asia/Shanghai".parse().expect("zone");
-    let day: LocalDate = world.clock.now().local_date(&zone).succ();
+    let day: LocalDate = working_day_from(world.clock.now().local_date(&zone).succ());
     let at_local = |d: LocalDate, hour: i64, minute: i64| {
         d.start(&zone).plus_millis(hour * HOUR + minute * 60_000)
     };

@@ -93,7 +93,7 @@ async fn moving_a_check_in_after_the_visit_is_refused_and_the_edit_is_kept_as_re
     phone
         .store_mut()
         .update::<Visit>(id, |v| {
-            v.check_in.position = moved.clone();
+            v.check_in.position = moved;
             Ok(())
         })
         .expect("edited locally");

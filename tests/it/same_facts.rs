@@ -8,7 +8,7 @@ use fieldsales_core::record::{Customer, Visit};
 use fieldsales_core::store::StoreRead;
 use fieldsales_core::testing::{customer, morning, position_near_shanghai, visit};
 use fieldsales_core::time::ManualClock;
-use fieldsales_core::{Clock, GeoPoint, RecordId};
+use fieldsales_core::{Clock, RecordId};
 use fieldsales_tests::{Org, Person, World, sync};
 
 const MINUTE: i64 = 60_000;
@@ -17,11 +17,7 @@ const MINUTE: i64 = 60_000;
 fn customer_at(rep: &Person, org: &Org, name: &str, metres_north: f64) -> Customer {
     let mut c = customer(rep.profile, name);
     c.header.org_unit_id = Some(org.east_team);
-    let p = position_near_shanghai(metres_north, 5.0);
-    c.location = Some(GeoPoint {
-        lat: p.lat,
-        lon: p.lon,
-    });
+    c.location = Some(position_near_shanghai(metres_north, 5.0).point);
     c
 }
 
@@ -57,7 +53,9 @@ async fn a_tie_between_two_earlier_check_ins_is_broken_the_same_way_on_phone_and
     let mut world = World::start().await;
     let org = world.org().await;
     let li = world.person("li.na", org.east_team, "sales_rep").await;
+    // The server's clock moves with the phone's: it measures the phone's clock on every push.
     let clock = ManualClock::new(morning());
+    world.clock.set(morning());
     let mut phone = world.device_on_clock(&li, &clock).await;
 
     let far = customer_at(&li, &org, "徐州远方机械有限公司", 300_000.0);
@@ -84,19 +82,14 @@ async fn a_tie_between_two_earlier_check_ins_is_broken_the_same_way_on_phone_and
     sync(&mut phone).await;
 
     clock.set(morning().plus_millis(10 * MINUTE));
+    world.clock.set(morning().plus_millis(10 * MINUTE));
     let fix = position_near_shanghai(100.0, 8.0);
     let checked_in = phone
         .check_in(CheckInRequest {
             customer_id: here.header.id,
             position: DevicePosition {
-                point: GeoPoint {
-                    lat: fix.lat,
-                    lon: fix.lon,
-                },
-                accuracy_m: fix.accuracy_m,
                 fix_time: Clock::now(&clock),
-                mock: false,
-                integrity: None,
+                ..fix
             },
             note: String::new(),
             photos: Vec::new(),

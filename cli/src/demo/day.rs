@@ -153,8 +153,14 @@ impl RepDay {
         engine
             .plan_visits(me, self.date, planned)
             .map_err(engine_error(login, "plan the day"))?;
+        // Where and when the rep left the last customer: the next check-in comes after the
+        // drive (the server judges the journey from the check-out).
+        let mut left: Option<(Timestamp, GeoPoint)> = None;
         for (v, &(customer_id, location)) in day.iter().enumerate() {
-            clock.set(self.at(9 + (v as i64 * 8) / 5, rng.i64(0..20)));
+            let slot = self.at(9 + (v as i64 * 8) / 5, rng.i64(0..20));
+            clock.set(left.map_or(slot, |(at, from)| {
+                slot.max(at.plus_millis(drive_ms(from, location)))
+            }));
             let stand = self.stand(v);
             let position = position(location, stand, clock.now(), rng);
             let checked = engine.check_in(CheckInRequest {
@@ -183,6 +189,7 @@ impl RepDay {
             engine
                 .check_out(visit.header.id, Some(out))
                 .map_err(engine_error(login, "check out"))?;
+            left = Some((clock.now(), location));
             tally.checked_out += 1;
             clock.advance_millis(5 * MINUTE_MS);
             engine
@@ -331,10 +338,17 @@ fn position(
         fix_time: now.plus_millis(-4_000),
         mock,
         integrity: None,
+        since_boot_ms: None,
     }
 }
 
 /// A good fix near `location`.
+/// Driving across a city: 30 km/h door to door, and ten minutes to park and walk in.
+fn drive_ms(from: GeoPoint, to: GeoPoint) -> i64 {
+    let km = fieldsales_core::fieldwork::geofence::distance_m(from, to) / 1000.0;
+    (km / 30.0 * HOUR_MS as f64) as i64 + 10 * MINUTE_MS
+}
+
 fn position_near(location: GeoPoint, now: Timestamp, rng: &mut fastrand::Rng) -> DevicePosition {
     position(location, Stand::Inside, now, rng)
 }

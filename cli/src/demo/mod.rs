@@ -8,12 +8,16 @@
 //! would show, and the `simulated` tally beside them is the demo's own record of what it did:
 //! the two agreeing is the point.
 //!
-//! The day simulated is yesterday in the reps' zone: the reps' phones run on a manual clock
-//! set to that day while the server keeps real time, so "late" (after the deadline, before
-//! the day closed) and "missing" (no report once the day closed) are judged by the server as
-//! they would be for a real yesterday. The people joined a week earlier (the profile's
-//! `created_at`, which the admin API accepts): a rep owes reports only from the day they
-//! joined, and a rep who joined today would owe none for yesterday.
+//! The day simulated is the last working day before today in the reps' zone (yesterday, or
+//! Friday on a weekend or a Monday: nobody owes a report for a weekend). The reps' phones run
+//! on a manual clock set to that day and sync today on the right time, so "late" (after the
+//! deadline, before the day closed) and "missing" (no report once the day closed) are judged
+//! by the server as they would be for a real working day. The server's clock follows the
+//! phones (it reads the days before when they first sync, today when they sync the simulated
+//! day), since it measures every phone's clock and would find a day recorded after its syncs
+//! backdated. The people joined a week earlier (the profile's `created_at`, which the admin
+//! API accepts): a rep owes reports only from the day they joined, and a rep who joined today
+//! would owe none for yesterday.
 //!
 //! This module runs the steps in order ([`run`]); each step is a module of its own:
 //! [`server`] (the server's lifecycle), [`org`] (seeding the org through the admin API),
@@ -37,7 +41,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use fieldsales_core::dashboard::GroupBy;
-use fieldsales_core::{Timestamp, Zone};
+use fieldsales_core::fieldwork::{Employment, WorkCalendar};
+use fieldsales_core::time::ManualClock;
+use fieldsales_core::{Clock, LocalDate, Timestamp, Zone};
 
 pub use error::DemoError;
 pub use org::Admin;
@@ -46,8 +52,9 @@ pub use server::DemoServer;
 
 use crate::transfer::Progress;
 use dashboards::Manager;
-use day::RepDay;
+use day::{HOUR_MS, RepDay};
 use org::Person;
+use pipeline::PIPELINE_DAYS_BEFORE;
 
 /// The demo tenant.
 pub const TENANT: &str = "demo";
@@ -89,14 +96,40 @@ impl Demo {
     }
 }
 
+/// The working day before `today` by the default work calendar (Monday to Friday): the demo's
+/// day must be one the reps owed a report for, whatever day the demo runs.
+fn last_working_day_before(today: LocalDate) -> LocalDate {
+    let calendar = WorkCalendar::default();
+    let mut day = today.pred();
+    while calendar
+        .day_off(
+            day,
+            &Employment {
+                started_on: day,
+                left_on: None,
+                leave: &[],
+            },
+        )
+        .is_some()
+    {
+        day = day.pred();
+    }
+    day
+}
+
 /// Starts the server, seeds the org, simulates the day, syncs, and reads the dashboards.
 pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo, DemoError> {
     let zone = Zone::SHANGHAI;
-    let date = Timestamp::now().local_date(&zone).pred();
+    let date = last_working_day_before(Timestamp::now().local_date(&zone));
     let mut rng = fastrand::Rng::with_seed(options.seed);
 
     progress.start("server", None);
-    let server = DemoServer::start(&options.data_dir).await?;
+    let server = DemoServer::start(
+        &options.data_dir,
+        date.start(&zone)
+            .plus_millis(8 * HOUR_MS - 24 * PIPELINE_DAYS_BEFORE * HOUR_MS),
+    )
+    .await?;
     let base = server.base.clone();
     let admin = Admin::sign_in(&base, TENANT, ADMIN_LOGIN, ADMIN_PASSWORD).await?;
     progress.finish();
@@ -116,7 +149,7 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
 
     progress.start("sign in", Some(people.len() as u64));
     for person in &people {
-        phones::sign_in(&base, person).await?;
+        phones::sign_in(&base, person, ManualClock::new(server.clock.now())).await?;
         progress.advance(1);
     }
     progress.finish();
@@ -160,6 +193,7 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
     }
     progress.finish();
 
+    server.clock.set(Timestamp::now());
     progress.start("sync", Some(reps.len() as u64));
     for (_, _, rep) in &reps {
         phones::open_and_sync(rep).await?;

@@ -127,6 +127,9 @@ impl Admin {
                 title: None,
                 active: true,
                 created_at: joined,
+                started_on: None,
+                left_on: None,
+                leave: Vec::new(),
             })
             .await?;
         self.client

@@ -13,9 +13,14 @@ use super::error::{engine_error, sync_error};
 use super::org::Person;
 use super::{DemoError, PASSWORD, TENANT};
 
-/// Signs `person` in on a new phone at `base` and pulls what they may see.
-pub(super) async fn sign_in(base: &str, person: &Person) -> Result<(), DemoError> {
-    let mut engine = sync::sign_in(
+/// Signs `person` in on a new phone at `base` and pulls what they may see, the phone's clock
+/// reading `clock` (the server's time then).
+pub(super) async fn sign_in(
+    base: &str,
+    person: &Person,
+    clock: ManualClock,
+) -> Result<(), DemoError> {
+    let signed_in = sync::sign_in(
         &SignIn {
             server_url: base.to_owned(),
             tenant: TENANT.into(),
@@ -27,6 +32,8 @@ pub(super) async fn sign_in(base: &str, person: &Person) -> Result<(), DemoError
     )
     .await
     .map_err(sync_error(&person.login))?;
+    drop(signed_in);
+    let mut engine = open(&person.store, &person.login, Some(clock))?;
     sync_once(&mut engine, &person.login).await
 }
 

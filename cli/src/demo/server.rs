@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use fieldsales_core::Clock;
-use fieldsales_core::time::SystemClock;
+use fieldsales_core::time::ManualClock;
+use fieldsales_core::{Clock, Timestamp};
 use fieldsales_server::bootstrap::{BootstrapTenant, bootstrap_on_host};
 use fieldsales_server::model::{DisplayName, Login, Password, TenantSlug};
 use fieldsales_server::{AppState, Config, ServeError};
@@ -19,14 +19,19 @@ use super::{ADMIN_LOGIN, ADMIN_PASSWORD, DemoError, TENANT};
 pub struct DemoServer {
     /// Its base URL (`http://127.0.0.1:PORT`).
     pub base: String,
+    /// The server's clock. It follows the phones: it reads the days before the simulated day
+    /// while they sign in and first sync, and today when they sync that day. The server
+    /// measures every phone's clock, so a day recorded after syncs it had already made would
+    /// look backdated.
+    pub clock: ManualClock,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<Result<(), ServeError>>,
 }
 
 impl DemoServer {
     /// Empties the demo's folders in `data_dir`, bootstraps the demo tenant with its admin
-    /// and starts serving on a free loopback port.
-    pub async fn start(data_dir: &Path) -> Result<DemoServer, DemoError> {
+    /// and starts serving on a free loopback port, its clock reading `starts_at`.
+    pub async fn start(data_dir: &Path, starts_at: Timestamp) -> Result<DemoServer, DemoError> {
         prepare(data_dir)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -45,13 +50,13 @@ impl DemoServer {
             ],
         )
         .map_err(|e| DemoError::Server(e.to_string()))?;
-        let clock = Arc::new(SystemClock);
+        let clock = ManualClock::new(starts_at);
         bootstrap(&config, clock.now()).await?;
         let store = fieldsales_server::open_store(&config)
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
         let options = fieldsales_server::ServeOptions::from_config(&config);
-        let state = AppState::new(config, Arc::new(store), clock)
+        let state = AppState::new(config, Arc::new(store), Arc::new(clock.clone()))
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -66,6 +71,7 @@ impl DemoServer {
         ));
         Ok(DemoServer {
             base: format!("http://{addr}"),
+            clock,
             stop,
             serving,
         })

@@ -163,6 +163,9 @@ fn an_admin_adds_a_team_and_a_rep_who_signs_in_on_a_phone_and_syncs() {
             title: None,
             active: true,
             created_at: Some(at),
+            started_on: None,
+            left_on: None,
+            leave: Vec::new(),
         };
         let day_ms = 24 * 3_600_000;
         client

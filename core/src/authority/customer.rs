@@ -237,13 +237,15 @@ mod tests {
         fn record(&self, _: RecordId) -> crate::Result<Option<AnyRecord>> {
             Ok(None)
         }
-        fn last_visit_before(
+        fn visits_near(
             &self,
             _: RecordId,
             _: Timestamp,
+            _: i64,
             _: RecordId,
-        ) -> crate::Result<Option<Visit>> {
-            Ok(None)
+            _: usize,
+        ) -> crate::Result<Vec<Visit>> {
+            Ok(Vec::new())
         }
         fn duplicates(
             &self,

@@ -3,9 +3,9 @@
 //! A phone judges a check-in and a report at once so the rep sees the outcome offline, but a
 //! phone can be rooted, its clock wound back, its verdict edited. So on every push the server
 //! rebuilds the facts from the raw data the record holds (the OS fix, the customer's
-//! registered location, the rep's previous check-in, the clock offset it measured itself) and
-//! runs the same pure rules; where its verdict differs from what the device wrote, the server's
-//! wins and reaches every device as an amendment.
+//! registered location, the rep's visits around it, the clock offset it measured itself on
+//! that push, its own receipt time) and runs the same pure rules; where its verdict differs
+//! from what the device wrote, the server's wins and reaches every device as an amendment.
 //!
 //! The rules are stable across pushes: once the server has judged a record, a later push (a
 //! note typed on the visit, a manager's comment on the report) is judged with the facts of the
@@ -13,80 +13,37 @@
 
 use crate::fieldwork::report::ReportDay;
 use crate::fieldwork::{
-    CheckFlag, CheckInError, CheckInFacts, CheckInVerdict, CheckOutFacts, ClockOffset,
-    DeviceIntegrity, DevicePosition, EarlierVisit, FalseMark, FieldworkSettings, FlagKind, Judge,
-    ReportError, ReportFacts, ReportSubmission, ReportVerdict, SubmissionBasis, judge_check_in,
-    judge_check_out, judge_report, report_day_status,
+    BootMark, CheckFlag, CheckInError, CheckInFacts, CheckInVerdict, CheckOutFacts, ClockOffset,
+    DayFix, DayOff, EarlierVisit, Employment, FalseMark, FieldworkSettings, FlagKind, Judge,
+    Receipt, ReportError, ReportFacts, ReportSubmission, ReportVerdict, SubmissionBasis, Timeline,
+    Waypoint, WorkCalendar, judge_check_in, judge_check_out, judge_report, report_day_status,
 };
 use crate::record::daily_report::ReportState as Lifecycle;
-use crate::record::visit::ReportedPosition;
 use crate::record::{AnyRecord, DailyReport, Header, InvalidRecord, Kind, Visit};
 use crate::scope::OrgTree;
-use crate::{GeoPoint, RecordId};
+use crate::{GeoPoint, Timestamp};
 
 use super::{Context, Lookup, Rejection};
 use crate::rule::RuleCode;
 
-/// How many earlier visits the repeat-check-in rule walks back through at most.
-const MAX_VISITS_WALKED: usize = 200;
+/// How far either side of a check-in the judge reads the rep's other visits: a day and a half
+/// covers the whole local day in any zone, the repeat cooldown (at most a day) and the journey
+/// from the previous visit.
+const NEAR_WINDOW_MS: i64 = 36 * 3_600_000;
 
-/// The raw fix a visit records, as the rules take it.
-pub fn device_position(p: &ReportedPosition) -> Result<DevicePosition, InvalidRecord> {
-    let point = GeoPoint::new(p.lat, p.lon).map_err(|e| InvalidRecord::Invalid {
-        kind: Kind::Visit,
-        field: "check_in.position",
-        detail: e.to_string(),
-    })?;
-    Ok(DevicePosition {
-        point,
-        accuracy_m: p.accuracy_m,
-        fix_time: p.fix_at,
-        mock: p.is_mock,
-        integrity: p.integrity.as_deref().map(parse_integrity),
-    })
-}
-
-/// The integrity signal as a visit stores it: `rooted`, `emulator`, both, or `ok`.
-pub fn integrity_signal(integrity: Option<DeviceIntegrity>) -> Option<String> {
-    integrity.map(|i| match (i.rooted, i.emulator) {
-        (false, false) => "ok".to_string(),
-        (true, false) => "rooted".to_string(),
-        (false, true) => "emulator".to_string(),
-        (true, true) => "rooted emulator".to_string(),
-    })
-}
-
-/// Reads the signal tolerantly: any word naming a rooted / jailbroken device or an emulator.
-fn parse_integrity(signal: &str) -> DeviceIntegrity {
-    let words: Vec<String> = signal
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    DeviceIntegrity {
-        rooted: words
-            .iter()
-            .any(|w| matches!(w.as_str(), "rooted" | "root" | "jailbroken" | "jailbreak")),
-        emulator: words
-            .iter()
-            .any(|w| matches!(w.as_str(), "emulator" | "simulator")),
-    }
-}
+/// The most visits read on each side of a check-in (a busy rep makes about a dozen a day).
+const NEAR_PER_SIDE: usize = 24;
 
 /// Gathers what a visit's check-in is judged on from the record and the records around it.
+///
+/// `receipt` is the server's, on the first receipt; the phone judges without one.
 pub fn check_in_facts(
     lookup: &dyn Lookup,
     visit: &Visit,
     settings: &FieldworkSettings,
-    device_clock: Option<ClockOffset>,
+    receipt: Option<Receipt>,
 ) -> crate::Result<CheckInFacts> {
-    let position = device_position(&visit.check_in.position)?;
-    let customer_location = match lookup.record(visit.customer_id)? {
-        Some(AnyRecord::Customer(c)) if !c.header.is_deleted() => c.location,
-        // A customer this storage does not hold (pushed later in the same sync) has no
-        // location to compare with yet: "unable to verify", judged again on the next push.
-        _ => None,
-    };
+    let customer_location = customer_location(lookup, visit)?;
     let Some(rep) = visit.header.owner_id else {
         return Err(InvalidRecord::Missing {
             kind: Kind::Visit,
@@ -94,104 +51,198 @@ pub fn check_in_facts(
         }
         .into());
     };
-    let previous = lookup.last_visit_before(rep, visit.check_in.at, visit.header.id)?;
-    let previous_check_in = previous
-        .as_ref()
-        .and_then(|v| device_position(&v.check_in.position).ok());
-    let last_visit_here = last_visit_here(lookup, rep, visit, previous, settings)?;
+    let at = visit.check_in.at;
+    let mut near: Vec<Visit> = lookup
+        .visits_near(rep, at, NEAR_WINDOW_MS, visit.header.id, NEAR_PER_SIDE)?
+        .into_iter()
+        .filter(|v| !v.header.is_deleted() && v.check_in.position.validate().is_ok())
+        .collect();
+    near.sort_by_key(|v| (v.check_in.at, v.header.id));
+    let earlier: Vec<&Visit> = near.iter().filter(|v| v.check_in.at < at).collect();
+    let later = near.iter().filter(|v| v.check_in.at > at);
+
+    let departure = earlier
+        .iter()
+        .rev()
+        .find(|v| trusted(v))
+        .map(|v| departure_from(v, at));
+    let next_arrival = later.clone().find(|v| trusted(v)).map(|v| Waypoint {
+        point: v.check_in.position.point,
+        accuracy_m: v.check_in.position.accuracy_m,
+        at: v.check_in.at,
+    });
+    let cooldown_ms = i64::from(settings.visit.repeat_cooldown_minutes) * 60_000;
+    let window_start = at.plus_millis(-cooldown_ms);
+    let last_visit_here = earlier
+        .iter()
+        .rev()
+        .find(|v| v.customer_id == visit.customer_id)
+        .filter(|v| v.check_out.as_ref().map_or(v.check_in.at, |c| c.at) >= window_start)
+        .map(|v| EarlierVisit {
+            checked_in_at: v.check_in.at,
+            checked_out_at: v.check_out.as_ref().map(|c| c.at),
+        });
+    let uploaded_after = receipt.and_then(|r| {
+        near.iter()
+            .filter(|v| v.received_at.is_some_and(|t| t < r.received_at))
+            .map(|v| v.check_in.at)
+            .max()
+    });
+    // A visit whose own times are in doubt (a clock moved for it) says nothing of the phone's
+    // clock: the honest visits around it are compared with each other only.
+    let boot = |v: &Visit| {
+        if !v.verdict.as_ref().is_none_or(CheckInVerdict::time_trusted) {
+            return None;
+        }
+        v.check_in.position.booted_at().map(|booted_at| BootMark {
+            at: v.check_in.at,
+            booted_at,
+        })
+    };
+    let earlier_boots = earlier.iter().filter_map(|v| boot(v)).collect();
+    let later_boots = near
+        .iter()
+        .filter(|v| v.check_in.at > at)
+        .filter_map(boot)
+        .collect();
+    let zone = &visit.check_in.zone;
+    let today = at.local_date(zone);
+    let day = near
+        .iter()
+        .filter(|v| v.check_in.at.local_date(zone) == today)
+        .map(|v| DayFix {
+            customer_id: v.customer_id,
+            point: v.check_in.position.point,
+            accuracy_m: v.check_in.position.accuracy_m,
+            customer_distance_m: v.verdict.as_ref().and_then(|j| j.distance_m),
+        })
+        .collect();
     Ok(CheckInFacts {
         customer_id: visit.customer_id,
         customer_location,
-        position,
-        checked_in_at: visit.check_in.at,
-        previous_check_in,
+        position: visit.check_in.position,
+        checked_in_at: at,
+        departure,
+        next_arrival,
         last_visit_here,
-        device_clock,
+        timeline: Timeline {
+            recorded_offset_ms: visit.check_in.clock_offset_ms,
+            synced_at: visit.check_in.synced_at,
+            recorded_after: visit.check_in.recorded_after,
+            receipt,
+            uploaded_after,
+            booted_at: visit.check_in.position.booted_at(),
+            earlier_boots,
+            later_boots,
+        },
+        day,
     })
 }
 
-/// The rep's latest earlier visit at the same customer that the repeat rule could concern:
-/// walks back through the rep's visits until one is at this customer or ended before the
-/// cooldown began.
-fn last_visit_here(
-    lookup: &dyn Lookup,
-    rep: RecordId,
-    visit: &Visit,
-    mut candidate: Option<Visit>,
-    settings: &FieldworkSettings,
-) -> crate::Result<Option<EarlierVisit>> {
-    let cooldown_ms = i64::from(settings.visit.repeat_cooldown_minutes) * 60_000;
-    let window_start = visit.check_in.at.plus_millis(-cooldown_ms);
-    for _ in 0..MAX_VISITS_WALKED {
-        let Some(v) = candidate else {
-            return Ok(None);
-        };
-        if !v.header.is_deleted() && v.customer_id == visit.customer_id {
-            return Ok(Some(EarlierVisit {
-                checked_in_at: v.check_in.at,
-                checked_out_at: v.check_out.as_ref().map(|c| c.at),
-            }));
+/// The customer's registered location, when this storage holds the customer and it has one.
+fn customer_location(lookup: &dyn Lookup, visit: &Visit) -> crate::Result<Option<GeoPoint>> {
+    Ok(match lookup.record(visit.customer_id)? {
+        Some(AnyRecord::Customer(c)) if !c.header.is_deleted() => c.location,
+        // A customer this storage does not hold (pushed later in the same sync) has no
+        // location to compare with yet: "unable to verify".
+        _ => None,
+    })
+}
+
+/// A visit whose check-in fix stands for where the rep was (no verdict yet counts: nothing
+/// speaks against it).
+fn trusted(v: &Visit) -> bool {
+    v.verdict
+        .as_ref()
+        .is_none_or(CheckInVerdict::position_trusted)
+}
+
+/// Where and when the rep left `v`, seen from a check-in at `at`: its check-out when it came
+/// before, at the check-out's own fix when that one is usable, else the check-in's; otherwise
+/// the check-in itself.
+fn departure_from(v: &Visit, at: Timestamp) -> Waypoint {
+    let check_in = v.check_in.position;
+    match v.check_out.as_ref().filter(|out| out.at <= at) {
+        Some(out) => {
+            let fix = out
+                .position
+                .filter(|p| !p.mock && p.validate().is_ok())
+                .unwrap_or(check_in);
+            Waypoint {
+                point: fix.point,
+                accuracy_m: fix.accuracy_m,
+                at: out.at,
+            }
         }
-        let ended = v.check_out.as_ref().map_or(v.check_in.at, |c| c.at);
-        if ended < window_start {
-            return Ok(None);
-        }
-        candidate = lookup.last_visit_before(rep, v.check_in.at, v.header.id)?;
+        None => Waypoint {
+            point: check_in.point,
+            accuracy_m: check_in.accuracy_m,
+            at: v.check_in.at,
+        },
     }
-    Ok(None)
 }
 
 /// Everything judged about a visit, check-in and check-out together, as stored in the visit:
-/// the check-in verdict with the check-out's short-visit flag and the reused-photo flag
-/// appended. `Err` carries a refusal from hard mode (with the full verdict inside).
+/// the check-in verdict with the check-out's and the photos' flags appended. `Err` carries a
+/// refusal from hard mode (with the full verdict inside).
 pub fn judge_visit(
     facts: &CheckInFacts,
     visit: &Visit,
     settings: &FieldworkSettings,
     reused_photo: bool,
-    now: crate::Timestamp,
+    now: Timestamp,
     judged_by: Judge,
 ) -> Result<CheckInVerdict, CheckInError> {
-    let judgement = judge_check_in(
-        facts,
-        &settings.geofence,
-        &settings.visit,
-        &settings.device_clock,
-        now,
-        judged_by.clone(),
-    )?;
+    let judgement = judge_check_in(facts, settings, now, judged_by.clone())?;
     let mut verdict = judgement.verdict;
-    add_visit_flags(&mut verdict, visit, settings, reused_photo, now, judged_by);
+    let after = AfterCheckIn {
+        customer_location: facts.customer_location,
+        reused_photo,
+    };
+    add_visit_flags(&mut verdict, visit, &after, settings, now, judged_by);
     Ok(verdict)
 }
 
-/// Appends the flags of the check-out and of the photos to a check-in verdict.
+/// What the flags judged after the check-in are judged on besides the visit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AfterCheckIn {
+    /// The customer's registered location, for the check-out fix.
+    pub customer_location: Option<GeoPoint>,
+    /// Whether another visit holds one of this visit's photos.
+    pub reused_photo: bool,
+}
+
+/// Replaces the flags judged after the check-in (check-out and photos,
+/// [`FlagKind::judged_after_check_in`]) with the ones the visit earns now; the check-in's own
+/// flags stay as they were judged.
 pub fn add_visit_flags(
     verdict: &mut CheckInVerdict,
     visit: &Visit,
+    after: &AfterCheckIn,
     settings: &FieldworkSettings,
-    reused_photo: bool,
-    now: crate::Timestamp,
+    now: Timestamp,
     judged_by: Judge,
 ) {
+    verdict.flags.retain(|f| !f.kind.judged_after_check_in());
     if let Some(out) = &visit.check_out {
         let facts = CheckOutFacts {
             checked_in_at: visit.check_in.at,
             checked_out_at: out.at,
             // The clock was judged at check-in already; one flag for it is enough.
             device_clock: None,
+            customer_location: after.customer_location,
+            check_in_position: visit.check_in.position,
+            position: out.position,
         };
-        if let Ok(v) = judge_check_out(
-            &facts,
-            &settings.visit,
-            &settings.device_clock,
-            now,
-            judged_by,
-        ) {
-            verdict.flags.extend(v.flags);
+        if let Ok(v) = judge_check_out(&facts, settings, now, judged_by) {
+            for flag in v.flags {
+                if !verdict.has_flag(&flag.kind) {
+                    verdict.flags.push(flag);
+                }
+            }
         }
     }
-    if reused_photo {
+    if after.reused_photo {
         verdict.flags.push(CheckFlag::bare(FlagKind::ReusedPhoto));
     }
 }
@@ -219,7 +270,13 @@ pub fn rejudge_visit(ctx: &Context<'_>, visit: &Visit) -> Result<Option<Visit>, 
     review_visit_verdict(ctx, None, visit)
 }
 
-/// The push review of a visit: the check-in is immutable, and the verdict is the server's.
+/// The push review of a visit: the verdict is the server's, and so is the receipt time.
+///
+/// On the first receipt the server judges the check-in with everything it knows then: the
+/// device's clock measured on this push, the receipt time, the visits it already holds. A
+/// later push (a note, the check-out, a photo) keeps that judgement of the check-in and judges
+/// again only what came after it, so a verdict does not drift as other visits arrive or as a
+/// different device pushes.
 pub fn review_visit_verdict(
     ctx: &Context<'_>,
     before: Option<&Visit>,
@@ -229,27 +286,6 @@ pub fn review_visit_verdict(
     let earlier = before
         .and_then(|b| b.verdict.as_ref())
         .filter(|v| v.judged_by == Judge::Server);
-    let device_clock = match earlier {
-        // Judged before: the clock as the first receipt found it.
-        Some(v) => v.flag(&FlagKind::DeviceClockOff).map(|f| ClockOffset {
-            offset_ms: f.observed.map_or(0, |s| (s * 1000.0).round() as i64),
-            uncertainty_ms: 0,
-            measured_at: v.judged_at,
-        }),
-        None => {
-            let recorded = visit.check_in.clock_offset_ms.map(|ms| ClockOffset {
-                offset_ms: ms,
-                uncertainty_ms: 0,
-                measured_at: visit.check_in.at,
-            });
-            if visit.header.owner_id == Some(ctx.author.user_id) {
-                ctx.clock_offset.or(recorded)
-            } else {
-                recorded
-            }
-        }
-    };
-    let facts = check_in_facts(ctx.lookup, visit, settings, device_clock).map_err(lookup_failed)?;
     let reused = match photo_reused(ctx.lookup, visit).map_err(lookup_failed)? {
         Some(r) => r,
         // This storage cannot tell: keep what the device found.
@@ -258,40 +294,56 @@ pub fn review_visit_verdict(
             .as_ref()
             .is_some_and(|v| v.has_flag(&FlagKind::ReusedPhoto)),
     };
-    let verdict = match judge_visit(&facts, visit, settings, reused, ctx.now, Judge::Server) {
-        Ok(v) => v,
-        Err(CheckInError::Refused { reason, verdict }) => {
-            if earlier.is_none() {
-                return Err(Rejection::new(RuleCode::CheckInRefused, reason.to_string())
-                    .at("check_in.position"));
-            }
-            // Accepted on its first receipt (soft mode then): a later edit is not refused.
-            let mut verdict = *verdict;
+    let (verdict, received_at) = match earlier {
+        Some(held) => {
+            let mut verdict = held.clone();
+            let after = AfterCheckIn {
+                customer_location: customer_location(ctx.lookup, visit).map_err(lookup_failed)?,
+                reused_photo: reused,
+            };
             add_visit_flags(
                 &mut verdict,
                 visit,
+                &after,
                 settings,
-                reused,
                 ctx.now,
                 Judge::Server,
             );
-            verdict
+            (verdict, before.and_then(|b| b.received_at))
         }
-        Err(e) => {
-            return Err(
-                Rejection::new(RuleCode::RecordInvalid, e.to_string()).at("check_in.position")
-            );
+        None => {
+            let receipt = Receipt {
+                received_at: ctx.now,
+                // Only the rep's own device vouches for the clock that stamped the check-in.
+                device_clock: ctx
+                    .clock_offset
+                    .filter(|_| visit.header.owner_id == Some(ctx.author.user_id)),
+            };
+            let facts = check_in_facts(ctx.lookup, visit, settings, Some(receipt))
+                .map_err(lookup_failed)?;
+            match judge_visit(&facts, visit, settings, reused, ctx.now, Judge::Server) {
+                Ok(v) => (v, Some(ctx.now)),
+                Err(CheckInError::Refused { reason, .. }) => {
+                    return Err(Rejection::new(RuleCode::CheckInRefused, reason.to_string())
+                        .at("check_in.position"));
+                }
+                Err(e) => {
+                    return Err(Rejection::new(RuleCode::RecordInvalid, e.to_string())
+                        .at("check_in.position"));
+                }
+            }
         }
     };
-    if visit
-        .verdict
-        .as_ref()
-        .is_some_and(|held| same_check_in_verdict(held, &verdict))
-    {
+    let verdict = match &visit.verdict {
+        Some(held) if same_check_in_verdict(held, &verdict) => held.clone(),
+        _ => verdict,
+    };
+    if visit.verdict.as_ref() == Some(&verdict) && visit.received_at == received_at {
         return Ok(None);
     }
     Ok(Some(Visit {
         verdict: Some(verdict),
+        received_at,
         ..visit.clone()
     }))
 }
@@ -329,6 +381,37 @@ fn lookup_failed(e: crate::Error) -> Rejection {
 /// holds (a manager does not judge their own report).
 pub fn manages(tree: &OrgTree, me: &crate::me::Me, header: &Header) -> bool {
     header.owner_id != Some(me.user_id) && tree.manages(me, header)
+}
+
+/// Why the rep of `report` owed no report for its day, if so: the tenant's work calendar with
+/// the rep's own start and end dates and leave. A rep this storage holds no profile of owes
+/// as the calendar's working week and holidays say.
+pub fn report_day_off(
+    lookup: &dyn Lookup,
+    report: &DailyReport,
+    calendar: &WorkCalendar,
+) -> crate::Result<Option<DayOff>> {
+    let profile = match report.header.owner_id {
+        Some(owner) => match lookup.record(owner)? {
+            Some(AnyRecord::UserProfile(p)) => Some(p),
+            _ => None,
+        },
+        None => None,
+    };
+    Ok(match profile {
+        Some(p) => {
+            let joined = p.header.created_at.local_date(&p.zone);
+            calendar.day_off(report.date, &p.employment(joined))
+        }
+        None => calendar.day_off(
+            report.date,
+            &Employment {
+                started_on: report.date,
+                left_on: None,
+                leave: &[],
+            },
+        ),
+    })
 }
 
 /// The manager's finding stored in a report, as the rules take it.
@@ -441,6 +524,8 @@ pub fn rejudge_report(
                 zone: after.zone.clone(),
                 submission,
                 false_mark: false_mark(after),
+                day_off: report_day_off(ctx.lookup, after, &settings.calendar)
+                    .map_err(lookup_failed)?,
             };
             Some(
                 judge_report(
@@ -456,11 +541,19 @@ pub fn rejudge_report(
         Lifecycle::Missing => match report_day_status(
             after.date,
             &after.zone,
+            report_day_off(ctx.lookup, after, &settings.calendar).map_err(lookup_failed)?,
             &settings.daily_report,
             ctx.now,
             Judge::Server,
         ) {
             ReportDay::Missing(v) => Some(v),
+            ReportDay::DayOff(off) => {
+                return Err(Rejection::new(
+                    RuleCode::ReportDayOff,
+                    format!("nobody owes a report for a day off ({off})"),
+                )
+                .at("state"));
+            }
             ReportDay::Open { .. } | ReportDay::Overdue { .. } => {
                 return Err(Rejection::new(
                     RuleCode::ReportNotMissingYet,

@@ -70,13 +70,17 @@ impl Rejection {
 pub trait Lookup {
     /// A record by ID, if this storage has it.
     fn record(&self, id: RecordId) -> Result<Option<AnyRecord>>;
-    /// The latest visit `user` checked in to before `before`, other than `except`.
-    fn last_visit_before(
+    /// The rep's live visits whose check-in lies within `window_ms` of `at` (either side),
+    /// other than `except`: at most `per_side` on each side, the nearest in time. The phone and
+    /// the server answer with [`fieldwork::visit_ids_near`].
+    fn visits_near(
         &self,
-        user: RecordId,
-        before: Timestamp,
+        rep: RecordId,
+        at: Timestamp,
+        window_ms: i64,
         except: RecordId,
-    ) -> Result<Option<Visit>>;
+        per_side: usize,
+    ) -> Result<Vec<Visit>>;
     /// A live opportunity of `customer` whose name is `name` (trimmed, case and width folded),
     /// other than `except`. A storage that cannot search by name answers `None`, and names
     /// are then only checked on the devices.
@@ -131,7 +135,8 @@ pub struct Context<'a> {
     pub process: &'a SalesProcess,
     /// Now, on the reviewer's clock (the server's).
     pub now: Timestamp,
-    /// The pushing device's clock offset, when measured.
+    /// The pushing device's clock offset as the reviewer measured it on this push (the
+    /// request's send time against its receive time), when the request carried a send time.
     pub clock_offset: Option<ClockOffset>,
     /// Other records.
     pub lookup: &'a dyn Lookup,

@@ -4,15 +4,23 @@
 //!
 //! History is append-only: moves the server holds cannot be rewritten, and each new move must
 //! be one [`check_stage_move`] accepts from the stage before it, made by the pushing user.
+//!
+//! A manager's finding that the deal's progress was false (虚假推进) is the manager's alone: the
+//! permission check asks the right to mark progress false (`mark_progress_false`) of any
+//! change to the mark, and this review asks that whoever holds it manages the deal's rep and
+//! sets, changes or withdraws it in their own name; a rep can neither mark nor unmark it, nor
+//! delete the deal to be rid of it. The penalty it carries is the server's configured one,
+//! fixed when the server receives the mark.
 
+use super::fieldwork::manages;
 use super::{Context, Outcome, Rejection};
 use crate::process::stage::{approval_rule, opening_stage};
 use crate::process::{
     MoveKind, StageChange, StageMoveRefused, StageMoveRequest, StageOutcome, check_stage_move,
 };
-use crate::record::Opportunity;
 use crate::record::approval::ApprovalStatus;
-use crate::record::opportunity::OutcomeKind;
+use crate::record::opportunity::{FalseProgress, OutcomeKind};
+use crate::record::{AnyRecord, Opportunity};
 use crate::rule::RuleCode;
 
 /// The rule code a refused move travels back with.
@@ -154,5 +162,72 @@ pub fn review_opportunity(
             Err(e) => return Err(Rejection::new(RuleCode::ServerLookup, e.to_string())),
         }
     }
-    Ok(Outcome::Accept)
+    Ok(match review_false_progress(ctx, before, after)? {
+        Some(amended) => Outcome::Amend(Box::new(AnyRecord::Opportunity(amended))),
+        None => Outcome::Accept,
+    })
+}
+
+/// The push review of a false-progress mark: who may set, change or withdraw it, and its
+/// penalty. `Some` with the server's penalty when the mark needs it.
+pub fn review_false_progress(
+    ctx: &Context<'_>,
+    before: Option<&Opportunity>,
+    after: &Opportunity,
+) -> Result<Option<Opportunity>, Rejection> {
+    let held = before.and_then(|b| b.marked_false.as_ref());
+    let pushed = after.marked_false.as_ref();
+    let same = |a: &FalseProgress, b: &FalseProgress| {
+        (a.by, a.at, a.reason.as_str()) == (b.by, b.at, b.reason.as_str())
+    };
+    let manager = manages(ctx.tree, ctx.author, &after.header);
+    let marked = held.is_some() || pushed.is_some();
+    let newly_deleted = after.header.is_deleted() && before.is_none_or(|b| !b.header.is_deleted());
+    if marked && newly_deleted && !manager {
+        return Err(Rejection::new(
+            RuleCode::OpportunityFalseProgressDelete,
+            "a deal whose progress a manager found false is deleted only by a manager of its rep",
+        )
+        .at("header.deleted"));
+    }
+    let changed = match (held, pushed) {
+        (None, None) => false,
+        (Some(h), Some(p)) => !same(h, p),
+        _ => true,
+    };
+    if !changed {
+        // The mark stands as the server received it, penalty and all.
+        return Ok(match (held, pushed) {
+            (Some(h), Some(p)) if h.penalty != p.penalty => Some(Opportunity {
+                marked_false: Some(h.clone()),
+                ..after.clone()
+            }),
+            _ => None,
+        });
+    }
+    if !manager {
+        return Err(Rejection::new(
+            RuleCode::OpportunityFalseProgressNotAllowed,
+            "only a manager of the rep can mark a deal's progress false or withdraw the mark",
+        )
+        .at("marked_false"));
+    }
+    let Some(mark) = pushed else {
+        return Ok(None);
+    };
+    if mark.by != ctx.author.user_id {
+        return Err(Rejection::new(
+            RuleCode::OpportunityFalseProgressAuthor,
+            "a false-progress mark carries the manager who set it",
+        )
+        .at("marked_false.by"));
+    }
+    let fine = ctx.process.deals.false_progress_fine();
+    Ok((mark.penalty != fine).then(|| Opportunity {
+        marked_false: Some(FalseProgress {
+            penalty: fine,
+            ..mark.clone()
+        }),
+        ..after.clone()
+    }))
 }

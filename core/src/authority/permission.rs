@@ -8,8 +8,9 @@
 //! a reassignment; another shared-with list a share; any other field an edit — and refuses
 //! the first one not granted over the record, naming the permission (`customer.reassign`).
 //! Some changes are another operation than an edit by nature: a decision on an approval is
-//! an approval, a payment or a delivery recorded on an order and a report marked false need
-//! their rights, a lead taken from the pool is a claim and one given back a release, and the
+//! an approval, a payment or a delivery recorded on an order, a report marked false and a
+//! deal's false-progress mark (set, changed or withdrawn, its penalty included) need their
+//! rights, a lead taken from the pool is a claim and one given back a release, and the
 //! tenant-wide records (catalogue, process, org tree, people, roles) are written with the
 //! right to manage them. The kinds' own reviews check their rules on top (who may decide
 //! which step, the claim cap, which fields of a judged visit a rep may touch).
@@ -217,6 +218,7 @@ struct Content {
     payments: bool,
     delivery: bool,
     false_mark: bool,
+    false_progress: bool,
 }
 
 /// Reads what changed in a record's fields, `before` → `after`, headers aside.
@@ -250,6 +252,13 @@ fn content(before: &AnyRecord, after: &AnyRecord) -> Content {
             rest.header = b.header.clone();
             rest.marked_false = b.marked_false.clone();
             c.false_mark = a.marked_false != b.marked_false;
+            c.edit = &rest != b;
+        }
+        (AnyRecord::Opportunity(b), AnyRecord::Opportunity(a)) => {
+            let mut rest = a.clone();
+            rest.header = b.header.clone();
+            rest.marked_false = b.marked_false.clone();
+            c.false_progress = a.marked_false != b.marked_false;
             c.edit = &rest != b;
         }
         _ => {
@@ -323,6 +332,17 @@ pub fn check_change(
         if !h.shared_with.is_empty() {
             need(Operation::Share, h)?;
         }
+        // A record born marked false carries a finding, which needs its right as much as a
+        // mark set later.
+        match after {
+            AnyRecord::DailyReport(r) if r.marked_false.is_some() => {
+                need_right(Right::MarkReportFalse, h)?;
+            }
+            AnyRecord::Opportunity(o) if o.marked_false.is_some() => {
+                need_right(Right::MarkProgressFalse, h)?;
+            }
+            _ => {}
+        }
         return Ok(());
     };
     let b = before.header();
@@ -358,6 +378,9 @@ pub fn check_change(
     }
     if c.false_mark {
         need_right(Right::MarkReportFalse, b)?;
+    }
+    if c.false_progress {
+        need_right(Right::MarkProgressFalse, b)?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The server's review of visits: the check-in is a fact recorded at the customer site, so
-//! its time and position can never change once the server holds the visit.
+//! its time, position and what the device knew when it recorded it (its clock, its last sync,
+//! its latest visit) can never change once the server holds the visit.
 
 use super::{Context, Rejection};
 use crate::record::Visit;
@@ -37,7 +38,11 @@ pub fn check_in_unchanged(before: &Visit, after: &Visit) -> Result<(), Rejection
         )
         .at("check_in.position"));
     }
-    if b.zone != a.zone || b.clock_offset_ms != a.clock_offset_ms {
+    if b.zone != a.zone
+        || b.clock_offset_ms != a.clock_offset_ms
+        || b.synced_at != a.synced_at
+        || b.recorded_after != a.recorded_after
+    {
         return Err(Rejection::new(
             RuleCode::ImmutableCheckIn,
             "the check-in cannot change after the check-in",
@@ -71,13 +76,15 @@ mod tests {
         fn record(&self, id: RecordId) -> crate::Result<Option<AnyRecord>> {
             Ok(self.0.iter().find(|r| r.header().id == id).cloned())
         }
-        fn last_visit_before(
+        fn visits_near(
             &self,
             _: RecordId,
             _: Timestamp,
+            _: i64,
             _: RecordId,
-        ) -> crate::Result<Option<Visit>> {
-            Ok(None)
+            _: usize,
+        ) -> crate::Result<Vec<Visit>> {
+            Ok(Vec::new())
         }
         fn duplicates(
             &self,

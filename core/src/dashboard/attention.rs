@@ -1,6 +1,7 @@
 //! What needs a manager's attention now: deals stuck past their stage's time, leads about to
-//! go back to the pool or gone back in the range, approvals waiting for the viewer, and the
-//! viewer's own edits the server refused.
+//! go back to the pool or gone back in the range, deals whose progress a manager found false
+//! in the range, approvals waiting for the viewer, and the viewer's own edits the server
+//! refused.
 //!
 //! Whether a deal is overdue and whether a lead is due for reclaim are decided by the same
 //! rule functions the reminders and the reclaim job run ([`stage_overdue`], [`reclaim_due`]);
@@ -34,6 +35,12 @@ pub struct AttentionList {
     pub reclaimed_leads: Vec<ReclaimedLead>,
     /// How many there are.
     pub reclaimed_leads_total: u64,
+    /// Deals whose progress a manager marked false (虚假推进) during the range.
+    #[serde(default)]
+    pub false_progress: Vec<FalselyProgressed>,
+    /// How many there are.
+    #[serde(default)]
+    pub false_progress_total: u64,
     /// Pending approvals whose current step waits for one of the viewer's roles.
     pub approvals_waiting: Vec<WaitingApproval>,
     /// The viewer's edits the server refused and nobody has resolved (this device only).
@@ -58,6 +65,24 @@ pub struct OverdueOpportunity {
     pub overdue_ms: i64,
     /// Its amount.
     pub amount: Money,
+}
+
+/// A deal a manager found falsely progressed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FalselyProgressed {
+    /// The deal.
+    pub opportunity_id: RecordId,
+    /// Its name.
+    pub name: String,
+    /// Its owner.
+    pub owner: Group,
+    /// Its stage.
+    pub stage: String,
+    /// When the manager marked it.
+    pub marked_at: Timestamp,
+    /// The penalty, in minor units of its currency (the configured one when marked).
+    pub penalty_minor: i64,
 }
 
 /// A held lead close to reclaim.
@@ -307,6 +332,46 @@ pub fn attention(ctx: &Context<'_>, range: DateRange) -> Result<AttentionList> {
         }
     }
 
+    // Deals marked falsely progressed in the range.
+    let false_from = "FROM opportunities
+         WHERE deleted = 0 AND false_progress_at >= ?2 AND false_progress_at < ?3
+           AND owner_id IN (SELECT owner_id FROM scope)";
+    let false_progress_total: i64 = ctx
+        .conn
+        .prepare_cached(&format!("{SCOPE_CTE} SELECT COUNT(*) {false_from}"))?
+        .query_row(params![owners, start, end], |r| r.get(0))?;
+    let mut stmt = ctx.conn.prepare_cached(&format!(
+        "{SCOPE_CTE}
+         SELECT id, name, owner_id, stage, false_progress_at,
+                COALESCE(false_progress_penalty_minor, 0)
+         {false_from}
+         ORDER BY false_progress_at, id LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(params![owners, start, end, limit], |r| {
+        Ok((
+            r.get::<_, RecordId>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, RecordId>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Timestamp>(4)?,
+            r.get::<_, i64>(5)?,
+        ))
+    })?;
+    let mut false_progress = Vec::new();
+    for row in rows {
+        let (opportunity_id, name, owner, stage, marked_at, penalty_minor) = row?;
+        if let Some(owner) = scope.rep(owner) {
+            false_progress.push(FalselyProgressed {
+                opportunity_id,
+                name,
+                owner,
+                stage,
+                marked_at,
+                penalty_minor,
+            });
+        }
+    }
+
     // Approvals waiting for one of my roles, asked by someone else in my scope.
     let mut stmt = ctx.conn.prepare_cached(
         "WITH scope(owner_id) AS (SELECT unhex(value) FROM json_each(?1))
@@ -390,6 +455,8 @@ pub fn attention(ctx: &Context<'_>, range: DateRange) -> Result<AttentionList> {
         leads_due_for_reclaim_total: count(leads_total),
         reclaimed_leads,
         reclaimed_leads_total: count(reclaimed_total),
+        false_progress,
+        false_progress_total: count(false_progress_total),
         approvals_waiting,
         rejected_changes,
     })

@@ -81,6 +81,16 @@ pub struct FunnelFigures {
     pub lost: u64,
     /// Won over closed in the range; `None` when nothing closed.
     pub win_rate: Option<BasisPoints>,
+    /// Deals whose progress a manager marked false (虚假推进) in the range.
+    #[serde(default)]
+    pub false_progress: u64,
+    /// The penalties those marks carry.
+    #[serde(default = "zero_penalties")]
+    pub false_progress_penalties: Money,
+}
+
+fn zero_penalties() -> Money {
+    Money::zero(Currency::default())
 }
 
 /// One stage's figures.
@@ -110,6 +120,8 @@ struct Acc {
     won: u64,
     won_amount: i64,
     lost: u64,
+    false_progress: u64,
+    false_progress_penalties: i64,
 }
 
 impl Acc {
@@ -127,6 +139,8 @@ impl Acc {
         self.won += other.won;
         self.won_amount += other.won_amount;
         self.lost += other.lost;
+        self.false_progress += other.false_progress;
+        self.false_progress_penalties += other.false_progress_penalties;
     }
 
     fn figures(&self, stages: &[StageInfo], currency: Currency) -> FunnelFigures {
@@ -160,6 +174,8 @@ impl Acc {
             won_amount: Money::new(self.won_amount, currency),
             lost: self.lost,
             win_rate: share(self.won, self.won + self.lost),
+            false_progress: self.false_progress,
+            false_progress_penalties: Money::new(self.false_progress_penalties, currency),
         }
     }
 }
@@ -262,6 +278,29 @@ pub fn funnel(ctx: &Context<'_>, req: &DashboardRequest) -> Result<Funnel> {
         } else {
             acc.lost += count(n);
         }
+    }
+
+    // Deals a manager found falsely progressed in the range, with their fines.
+    let mut stmt = ctx.conn.prepare_cached(
+        "WITH scope(owner_id) AS (SELECT unhex(value) FROM json_each(?1))
+         SELECT owner_id, COUNT(*), COALESCE(SUM(false_progress_penalty_minor), 0)
+         FROM opportunities
+         WHERE deleted = 0 AND false_progress_at >= ?2 AND false_progress_at < ?3
+           AND owner_id IN (SELECT owner_id FROM scope)
+         GROUP BY owner_id",
+    )?;
+    let rows = stmt.query_map(params![owners, start, end], |r| {
+        Ok((
+            r.get::<_, RecordId>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (owner, n, penalties) = row?;
+        let acc = per_owner.entry(owner).or_default();
+        acc.false_progress += count(n);
+        acc.false_progress_penalties += penalties;
     }
 
     // Stage entries in the range, and whether each led further: an entry of a stage led

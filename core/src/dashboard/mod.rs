@@ -44,6 +44,7 @@ use std::fmt::Write as _;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+use crate::fieldwork::{DaySpan, Employment};
 use crate::me::Me;
 use crate::process::SalesProcess;
 use crate::scope::{OrgTree, Visibility};
@@ -335,6 +336,24 @@ pub(crate) struct Member {
     pub working: bool,
     /// The local day the user's profile was created: no report was owed before it.
     pub since: Option<LocalDate>,
+    /// Their first working day, when set on the profile (it wins over `since`).
+    pub started_on: Option<LocalDate>,
+    /// Their last working day, once they left.
+    pub left_on: Option<LocalDate>,
+    /// Their approved leave.
+    pub leave: Vec<DaySpan>,
+}
+
+impl Member {
+    /// Their own working days for the work calendar, from `fallback` when neither a start
+    /// date nor the profile's creation is known.
+    pub fn employment(&self, fallback: LocalDate) -> Employment<'_> {
+        Employment {
+            started_on: self.started_on.or(self.since).unwrap_or(fallback),
+            left_on: self.left_on,
+            leave: &self.leave,
+        }
+    }
 }
 
 /// The users in a viewer's scope, and the names of the units they belong to.
@@ -351,7 +370,8 @@ impl Scope {
         let visible = viewer.tree.visible_units(&viewer.me);
         let mut members = HashMap::new();
         let mut stmt = conn.prepare_cached(
-            "SELECT u.id, u.name, u.unit_id, u.roles, u.zone, u.active, u.deleted, r.created_at
+            "SELECT u.id, u.name, u.unit_id, u.roles, u.zone, u.active, u.deleted, r.created_at,
+                    u.started_on, u.left_on, u.leave
              FROM users u LEFT JOIN records r ON r.id = u.id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -364,10 +384,16 @@ impl Scope {
                 r.get::<_, bool>(5)?,
                 r.get::<_, bool>(6)?,
                 r.get::<_, Option<Timestamp>>(7)?,
+                (
+                    r.get::<_, Option<LocalDate>>(8)?,
+                    r.get::<_, Option<LocalDate>>(9)?,
+                    r.get::<_, String>(10)?,
+                ),
             ))
         })?;
         for row in rows {
-            let (id, name, unit, roles, zone, active, deleted, created) = row?;
+            let (id, name, unit, roles, zone, active, deleted, created, (started, left, leave)) =
+                row?;
             if id != viewer.me.user_id && !visible.covers(unit) {
                 continue;
             }
@@ -382,6 +408,12 @@ impl Scope {
                     zone,
                     roles: roles.split_whitespace().map(str::to_string).collect(),
                     working: active && !deleted,
+                    started_on: started,
+                    left_on: left,
+                    leave: leave
+                        .split_whitespace()
+                        .filter_map(|s| s.parse().ok())
+                        .collect(),
                 },
             );
         }

@@ -6,16 +6,17 @@
 //! 2. a submitted report with no verdict yet counts as unjudged (no penalty yet);
 //! 3. a report in state `missing` with no verdict (the server's missing-report job) counts as
 //!    missing, with the configured missing penalty;
-//! 4. otherwise, when the rep holds a reporting role ([`super::DashboardSettings`]), is
-//!    active, had a profile on that day, and the day's missing cut-off
-//!    (`fieldwork.daily_report.missing_after_*`, in the rep's zone) has passed by `now`, the
-//!    day is missing with no report filed (`missing_unfiled`), with the configured missing
-//!    penalty. A draft is not a report.
+//! 4. otherwise, when the rep holds a reporting role (`fieldwork.daily_report.reporting_roles`),
+//!    is active, owed a report that day by the work calendar (a working day of the tenant's
+//!    `fieldwork.calendar`, on or after their first working day, not after their last, not on
+//!    leave) and the day's missing cut-off (`fieldwork.daily_report.missing_after_*`, in the
+//!    rep's zone) has passed by `now`, the day is missing with no report filed
+//!    (`missing_unfiled`), with the configured missing penalty. A draft is not a report.
 //!
 //! Two reports of one rep for one day with the same verdict (two phones, offline) count as
 //! one day; with different verdicts each counts under its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -170,8 +171,10 @@ pub fn reports(ctx: &Context<'_>, req: &DashboardRequest) -> Result<ReportCompli
         f.penalties.minor = f.penalties.minor.saturating_add(penalty);
     }
 
-    // Days owed: per reporting rep, the days of the range from their first day to the last
-    // day whose cut-off has passed.
+    // Days owed: per reporting rep, the working days of the range (by the tenant's calendar
+    // and their own start, end and leave) from their first day to the last day whose cut-off
+    // has passed.
+    let calendar = &ctx.process.fieldwork.calendar;
     let mut owed: HashMap<RecordId, (LocalDate, LocalDate)> = HashMap::new();
     for (id, m) in &scope.members {
         let reports = m.roles.iter().any(|r| {
@@ -184,8 +187,12 @@ pub fn reports(ctx: &Context<'_>, req: &DashboardRequest) -> Result<ReportCompli
         if !reports || !m.working {
             continue;
         }
-        let first = m.since.map_or(range.from, |s| s.max(range.from));
-        let last = last_due_day(&m.zone, settings, ctx.now).min(range.to);
+        let employment = m.employment(range.from);
+        let first = employment.started_on.max(range.from);
+        let mut last = last_due_day(&m.zone, settings, ctx.now).min(range.to);
+        if let Some(left) = employment.left_on {
+            last = last.min(left);
+        }
         if first <= last {
             owed.insert(*id, (first, last));
         }
@@ -197,27 +204,39 @@ pub fn reports(ctx: &Context<'_>, req: &DashboardRequest) -> Result<ReportCompli
             .collect::<Vec<_>>(),
     )
     .unwrap_or_else(|_| "[]".to_string());
-    let mut accounted: HashMap<RecordId, u64> = HashMap::new();
+    // The days in each rep's window that a report settles.
+    let mut settled: HashMap<RecordId, HashSet<LocalDate>> = HashMap::new();
     let mut stmt = ctx.conn.prepare_cached(
         // Materialized: read in place, each report row would take its owner's first and last
         // day out of the JSON again.
         "WITH owed(owner_id, first, last) AS MATERIALIZED (
                 SELECT unhex(value ->> 0), value ->> 1, value ->> 2 FROM json_each(?1))
-         SELECT o.owner_id, COUNT(DISTINCT r.date)
+         SELECT DISTINCT o.owner_id, r.date
          FROM owed o JOIN daily_reports r ON r.owner_id = o.owner_id
          WHERE r.deleted = 0 AND r.date BETWEEN o.first AND o.last
-           AND (r.compliance IS NOT NULL OR r.state IN ('submitted', 'missing'))
-         GROUP BY o.owner_id",
+           AND (r.compliance IS NOT NULL OR r.state IN ('submitted', 'missing'))",
     )?;
     for row in stmt.query_map([owed_json], |r| {
-        Ok((r.get::<_, RecordId>(0)?, count(r.get(1)?)))
+        Ok((r.get::<_, RecordId>(0)?, r.get::<_, LocalDate>(1)?))
     })? {
-        let (owner, days) = row?;
-        accounted.insert(owner, days);
+        let (owner, date) = row?;
+        settled.entry(owner).or_default().insert(date);
     }
     for (owner, (first, last)) in &owed {
-        let days = count(last.days_since(*first) + 1);
-        let unfiled = days.saturating_sub(accounted.get(owner).copied().unwrap_or(0));
+        let Some(member) = scope.members.get(owner) else {
+            continue;
+        };
+        let employment = member.employment(range.from);
+        let none = HashSet::new();
+        let settled = settled.get(owner).unwrap_or(&none);
+        let mut unfiled = 0u64;
+        let mut day = *first;
+        while day <= *last {
+            if !settled.contains(&day) && calendar.owes_report(day, &employment) {
+                unfiled += 1;
+            }
+            day = day.succ();
+        }
         if unfiled > 0 {
             let f = per_owner
                 .entry(*owner)

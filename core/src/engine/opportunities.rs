@@ -8,11 +8,14 @@ use crate::store::{Facts, StoreRead};
 use autosurgeon::Text;
 
 use super::Engine;
+use crate::authority::fieldwork::manages;
 use crate::process::{
     FieldValues, StageMoveRequest, StageOutcome, check_stage_move, open_opportunity,
 };
 use crate::record::approval::ApprovalStatus;
-use crate::record::opportunity::{OpportunityProduct, Outcome, OutcomeKind};
+use crate::record::opportunity::{
+    FalseProgress, MAX_FALSE_PROGRESS_REASON_CHARS, OpportunityProduct, Outcome, OutcomeKind,
+};
 use crate::record::{Approval, Header, Kind, Opportunity, RecordRef};
 use crate::rule::RuleCode;
 use crate::{Error, LocalDate, Money, RecordId, Result};
@@ -69,6 +72,7 @@ impl Engine {
             outcome: None,
             notes: Text::default(),
             overdue_reminded_at: None,
+            marked_false: None,
         })
     }
 
@@ -105,6 +109,56 @@ impl Engine {
             )),
             None => Ok(()),
         }
+    }
+
+    /// A manager over the deal's rep finds its progress false (虚假推进), saying why; the
+    /// configured penalty applies (the server fixes it on receipt). A rep cannot, and no one
+    /// marks their own deal.
+    pub fn mark_progress_false(&mut self, id: RecordId, reason: &str) -> Result<Opportunity> {
+        let reason = reason.trim();
+        let chars = reason.chars().count();
+        if reason.is_empty() || chars > MAX_FALSE_PROGRESS_REASON_CHARS {
+            return Err(Error::rule(
+                RuleCode::OpportunityFalseProgressReason,
+                format!(
+                    "say what was false, in at most {MAX_FALSE_PROGRESS_REASON_CHARS} characters"
+                ),
+            ));
+        }
+        let fine = self.process()?.deals.false_progress_fine();
+        let (me, now) = (self.me().clone(), self.now());
+        let tree = self.store().org_tree()?;
+        self.guarded()?.update::<Opportunity>(id, |o| {
+            if !manages(&tree, &me, &o.header) {
+                return Err(Error::rule(
+                    RuleCode::OpportunityFalseProgressNotAllowed,
+                    "only a manager of the rep marks a deal's progress false",
+                ));
+            }
+            o.marked_false = Some(FalseProgress {
+                by: me.user_id,
+                at: now,
+                reason: reason.to_string(),
+                penalty: fine,
+            });
+            Ok(())
+        })
+    }
+
+    /// A manager over the deal's rep withdraws a false-progress mark (the fine with it).
+    pub fn withdraw_false_progress(&mut self, id: RecordId) -> Result<Opportunity> {
+        let me = self.me().clone();
+        let tree = self.store().org_tree()?;
+        self.guarded()?.update::<Opportunity>(id, |o| {
+            if !manages(&tree, &me, &o.header) {
+                return Err(Error::rule(
+                    RuleCode::OpportunityFalseProgressNotAllowed,
+                    "only a manager of the rep withdraws a false-progress mark",
+                ));
+            }
+            o.marked_false = None;
+            Ok(())
+        })
     }
 
     /// Renames an opportunity (unique within its customer).

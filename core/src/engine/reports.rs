@@ -11,19 +11,20 @@ use std::collections::BTreeSet;
 use autosurgeon::Text;
 use rusqlite::params;
 
-use crate::authority::fieldwork::{false_mark, manages};
+use crate::authority::fieldwork::{false_mark, manages, report_day_off};
 use crate::fieldwork::report::ReportDay;
 use crate::fieldwork::{
-    FalseMark, Judge, ReportError, ReportFacts, ReportSubmission, ReportVerdict, judge_report,
-    report_day_status,
+    DayOff, FalseMark, Judge, ReportError, ReportFacts, ReportSubmission, ReportVerdict,
+    WorkCalendar, judge_report, report_day_status,
 };
 use crate::record::daily_report::{ReportComment, ReportState};
 use crate::record::{
-    Customer, DailyReport, FollowUp, Header, IdSet, Kind, Opportunity, Task, UserProfile, Visit,
+    AnyRecord, Customer, DailyReport, FollowUp, Header, IdSet, Kind, Opportunity, Task,
+    UserProfile, Visit,
 };
 use crate::scope::OrgTree;
-use crate::store::ListFilter;
 use crate::store::StoreRead;
+use crate::store::{Facts, ListFilter};
 use crate::{Error, LocalDate, RecordId, Result, Timestamp, Zone};
 
 use super::Engine;
@@ -195,6 +196,7 @@ impl Engine {
         let now = self.now();
         let clock = self.clock_offset()?;
         let me = self.me().user_id;
+        let day_off = self.day_off_of(id, &settings.calendar)?;
         self.guarded()?.update::<DailyReport>(id, |r| {
             if r.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
@@ -216,6 +218,7 @@ impl Engine {
                     device_clock: clock,
                 },
                 false_mark: None,
+                day_off,
             };
             let verdict = judge_report(
                 &facts,
@@ -288,6 +291,7 @@ impl Engine {
         let (me, now) = (self.me().clone(), self.now());
         let mark = FalseMark::new(me.user_id, now, reason).map_err(report_rule)?;
         let tree = OrgTree::load(self.store().connection())?;
+        let day_off = self.day_off_of(id, &settings.calendar)?;
         self.guarded()?.update::<DailyReport>(id, |r| {
             if !manages(&tree, &me, &r.header) {
                 return Err(Error::NotAllowed(
@@ -320,6 +324,7 @@ impl Engine {
                     device_clock: None,
                 },
                 false_mark: false_mark(r),
+                day_off,
             };
             let verdict: ReportVerdict = judge_report(
                 &facts,
@@ -371,6 +376,10 @@ impl Engine {
                 day: report_day_status(
                     date,
                     &user.zone,
+                    settings.calendar.day_off(
+                        date,
+                        &user.employment(user.header.created_at.local_date(&user.zone)),
+                    ),
                     &settings.daily_report,
                     now,
                     Judge::Device,
@@ -379,6 +388,41 @@ impl Engine {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name).then(a.user_id.cmp(&b.user_id)));
         Ok(out)
+    }
+
+    /// The signed-in rep's own report for `date`, as a reminder: `None` once it is submitted;
+    /// otherwise open (with its deadline), overdue, missing with the penalty owed, or a day
+    /// off by the work calendar, when nothing is owed and no reminder is due.
+    pub fn report_due(&self, date: LocalDate) -> Result<Option<ReportDay>> {
+        if self
+            .report_of(self.me().user_id, date)?
+            .is_some_and(|r| r.state == ReportState::Submitted)
+        {
+            return Ok(None);
+        }
+        let settings = self.fieldwork_settings()?;
+        let me = self.me();
+        let day_off = match self.store().find_any(me.user_id)? {
+            Some(AnyRecord::UserProfile(p)) => {
+                let joined = p.header.created_at.local_date(&p.zone);
+                settings.calendar.day_off(date, &p.employment(joined))
+            }
+            _ => None,
+        };
+        Ok(Some(report_day_status(
+            date,
+            &me.zone,
+            day_off,
+            &settings.daily_report,
+            self.now(),
+            Judge::Device,
+        )))
+    }
+
+    /// Why the rep of report `id` owed no report for its day, by `calendar` and their profile.
+    fn day_off_of(&self, id: RecordId, calendar: &WorkCalendar) -> Result<Option<DayOff>> {
+        let report: DailyReport = self.store().get(id)?;
+        report_day_off(&Facts::new(self.store()), &report, calendar)
     }
 
     fn list_full<R: crate::record::Record>(

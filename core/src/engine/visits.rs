@@ -2,19 +2,20 @@
 //!
 //! The phone judges a check-in at once, offline, with exactly the code the server runs on
 //! receipt ([`crate::authority::fieldwork`]), reading the records around it through the same
-//! [`Lookup`] ([`Facts`]) the server's review reads over its copy. So what the rep sees on the spot is what
-//! the manager will see, unless the phone was lying; then the server's verdict replaces it.
+//! [`Lookup`] ([`Facts`]) the server's review reads over its copy. So what the rep sees on the
+//! spot is what the manager will see, unless the phone was lying; then the server's verdict
+//! replaces it.
 
 use autosurgeon::Text;
 
 use crate::authority::Lookup;
-use crate::authority::fieldwork::{add_visit_flags, check_in_facts, integrity_signal};
+use crate::authority::fieldwork::{AfterCheckIn, add_visit_flags, check_in_facts};
 use crate::fieldwork::{
     CheckFlag, CheckInError, CheckInVerdict, DevicePosition, FenceMode, FlagKind, Judge,
     ProposalError, RefusalReason, judge_check_in,
 };
 use crate::record::customer::{LocationProposal, ProposalStatus};
-use crate::record::visit::{AttachmentRef, CheckIn, CheckOut, ReportedPosition};
+use crate::record::visit::{AttachmentRef, CheckIn, CheckOut};
 use crate::record::{Customer, Header, Kind, Visit, VisitPlan};
 use crate::store::StoreRead;
 use crate::store::{Facts, ListFilter};
@@ -57,18 +58,6 @@ pub fn refusal_rule(reason: &RefusalReason) -> RuleCode {
     }
 }
 
-/// A position as a visit records it.
-pub fn reported_position(p: &DevicePosition) -> ReportedPosition {
-    ReportedPosition {
-        lat: p.point.lat,
-        lon: p.point.lon,
-        accuracy_m: p.accuracy_m,
-        fix_at: p.fix_time,
-        is_mock: p.mock,
-        integrity: integrity_signal(p.integrity),
-    }
-}
-
 fn note_text(note: &str) -> Result<Text> {
     let chars = note.chars().count();
     if chars > MAX_NOTE_CHARS {
@@ -88,7 +77,6 @@ impl Engine {
     pub fn check_in(&mut self, request: CheckInRequest) -> Result<CheckedIn> {
         let settings = self.fieldwork_settings()?;
         let now = self.now();
-        let clock = self.clock_offset()?;
         let customer: Customer = self.store().get(request.customer_id)?;
         if customer.header.is_deleted() {
             return Err(Error::rule(
@@ -116,28 +104,17 @@ impl Engine {
             header,
             customer_id: request.customer_id,
             plan_id: self.plan_covering(me.user_id, request.customer_id, now)?,
-            check_in: CheckIn {
-                at: now,
-                position: reported_position(&request.position),
-                zone: me.zone.clone(),
-                clock_offset_ms: clock.map(|c| c.offset_ms),
-            },
+            check_in: self.check_in_record(request.position, now)?,
             check_out: None,
             note: note_text(&request.note)?,
             photos: request.photos,
             verdict: None,
+            received_at: None,
         };
         let lookup = Facts::new(self.store());
-        let facts = check_in_facts(&lookup, &visit, &settings, clock)?;
+        let facts = check_in_facts(&lookup, &visit, &settings, None)?;
         let reused = reused_photo(&lookup, &visit)?;
-        let judgement = match judge_check_in(
-            &facts,
-            &settings.geofence,
-            &settings.visit,
-            &settings.device_clock,
-            now,
-            Judge::Device,
-        ) {
+        let judgement = match judge_check_in(&facts, &settings, now, Judge::Device) {
             Ok(j) => j,
             Err(CheckInError::Refused { reason, .. }) => {
                 return Err(Error::rule(refusal_rule(&reason), reason.to_string()));
@@ -150,7 +127,11 @@ impl Engine {
             }
         };
         let mut verdict = judgement.verdict;
-        add_visit_flags(&mut verdict, &visit, &settings, reused, now, Judge::Device);
+        let after = AfterCheckIn {
+            customer_location: customer.location,
+            reused_photo: reused,
+        };
+        add_visit_flags(&mut verdict, &visit, &after, &settings, now, Judge::Device);
         visit.verdict = Some(verdict);
 
         let propose = judgement.proposal.filter(|_| {
@@ -192,32 +173,19 @@ impl Engine {
     ) -> Result<(CheckInVerdict, Option<RefusalReason>)> {
         let settings = self.fieldwork_settings()?;
         let now = self.now();
-        let clock = self.clock_offset()?;
-        let me = self.me();
         let visit = Visit {
-            header: Header::new(me.user_id, now),
+            header: Header::new(self.me().user_id, now),
             customer_id,
             plan_id: None,
-            check_in: CheckIn {
-                at: now,
-                position: reported_position(position),
-                zone: me.zone.clone(),
-                clock_offset_ms: clock.map(|c| c.offset_ms),
-            },
+            check_in: self.check_in_record(*position, now)?,
             check_out: None,
             note: Text::default(),
             photos: Vec::new(),
             verdict: None,
+            received_at: None,
         };
-        let facts = check_in_facts(&Facts::new(self.store()), &visit, &settings, clock)?;
-        match judge_check_in(
-            &facts,
-            &settings.geofence,
-            &settings.visit,
-            &settings.device_clock,
-            now,
-            Judge::Device,
-        ) {
+        let facts = check_in_facts(&Facts::new(self.store()), &visit, &settings, None)?;
+        match judge_check_in(&facts, &settings, now, Judge::Device) {
             Ok(j) => Ok((j.verdict, None)),
             Err(CheckInError::Refused { reason, verdict }) => Ok((*verdict, Some(reason))),
             Err(e) => Err(Error::InvalidInput {
@@ -237,6 +205,18 @@ impl Engine {
         let settings = self.fieldwork_settings()?;
         let now = self.now();
         let me = self.me().user_id;
+        if let Some(p) = &position {
+            p.validate().map_err(|e| Error::InvalidInput {
+                field: "position",
+                detail: e.to_string(),
+            })?;
+        }
+        let visit: Visit = self.store().get(visit_id)?;
+        let customer_location = match self.store().get::<Customer>(visit.customer_id) {
+            Ok(c) => c.location,
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
         self.guarded()?.update::<Visit>(visit_id, |v| {
             if v.header.owner_id != Some(me) {
                 return Err(Error::NotAllowed(
@@ -258,16 +238,14 @@ impl Engine {
                     ),
                 ));
             }
-            v.check_out = Some(CheckOut {
-                at: now,
-                position: position.as_ref().map(reported_position),
-            });
+            v.check_out = Some(CheckOut { at: now, position });
             let snapshot = v.clone();
             if let Some(verdict) = &mut v.verdict {
-                verdict.flags.retain(|f| f.kind != FlagKind::ShortVisit);
-                let reused = verdict.has_flag(&FlagKind::ReusedPhoto);
-                verdict.flags.retain(|f| f.kind != FlagKind::ReusedPhoto);
-                add_visit_flags(verdict, &snapshot, &settings, reused, now, Judge::Device);
+                let after = AfterCheckIn {
+                    customer_location,
+                    reused_photo: verdict.has_flag(&FlagKind::ReusedPhoto),
+                };
+                add_visit_flags(verdict, &snapshot, &after, &settings, now, Judge::Device);
                 verdict.judged_by = Judge::Device;
                 verdict.judged_at = now;
             }
@@ -363,7 +341,7 @@ impl Engine {
                 "the check-in's fix was too imprecise or not genuine to place a customer",
             ));
         }
-        let fix = visit.check_in.position.clone();
+        let fix = visit.check_in.position;
         self.guarded()?.update::<Customer>(visit.customer_id, |c| {
             if c.header.is_deleted() {
                 return Err(Error::rule(
@@ -380,14 +358,14 @@ impl Engine {
                     "a proposed location is already waiting for a manager",
                 ));
             }
-            let point = crate::GeoPoint::new(fix.lat, fix.lon).map_err(|_| {
+            fix.point.validate().map_err(|_| {
                 Error::rule(
                     RuleCode::LocationFixUntrustworthy,
                     "the check-in's position is not a valid point",
                 )
             })?;
             c.location_proposal = Some(LocationProposal::pending(
-                point,
+                fix.point,
                 fix.accuracy_m,
                 Some(visit_id),
                 me.user_id,
@@ -457,6 +435,23 @@ impl Engine {
             .collect::<Result<Vec<_>>>()?;
         visits.sort_by_key(|v| (v.check_in.at, v.header.id));
         Ok(visits)
+    }
+
+    /// A check-in at `now` from `position`, with what this device knows of its own clock (the
+    /// offset and the sync that measured it) and of the rep's latest visit it holds, so a
+    /// judge can tell a clock set back after the fact.
+    fn check_in_record(&self, position: DevicePosition, now: Timestamp) -> Result<CheckIn> {
+        let clock = self.clock_offset()?;
+        let me = self.me();
+        let recorded_after = self.store().latest_check_in(me.user_id)?;
+        Ok(CheckIn {
+            at: now,
+            position,
+            zone: me.zone.clone(),
+            clock_offset_ms: clock.map(|c| c.offset_ms),
+            synced_at: clock.map(|c| c.measured_at),
+            recorded_after,
+        })
     }
 
     /// The rep's plan for the day of `at` that lists `customer`, if any.

@@ -7,7 +7,8 @@
 //! a manager to weigh. Only hard mode refuses, and only for what a rep can fix on the spot:
 //! walking into the fence, waiting for a better fix, turning off a location faker.
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::reconcile::{MapReconciler, NoKey};
+use autosurgeon::{Hydrate, HydrateError, ReadDoc, Reconcile, Reconciler, hydrate_prop};
 use serde::{Deserialize, Serialize};
 
 use crate::id::RecordId;
@@ -17,12 +18,23 @@ use crate::time::Timestamp;
 
 use super::Judge;
 use super::clock::ClockOffset;
+use super::day::{DayFix, day_flags};
 use super::geofence::{self, FenceStatus};
 use super::proposal::LocationProposal;
-use super::settings::{ClockSettings, FenceMode, GeofenceSettings, VisitSettings};
+use super::settings::{
+    ClockSettings, FenceMode, FieldworkSettings, GeofenceSettings, VisitSettings,
+};
+use super::timeline::{Timeline, timeline_flags};
+use super::travel::{Waypoint, travel_flag};
 
 /// A position as the phone's operating system reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+///
+/// This one type carries a fix from the app through the FFI, into the visit record and into
+/// the server's review: the rules judge exactly what the phone stored. In a document it is a
+/// map with the keys `lat`, `lon`, `accuracy_m`, `fix_at`, `is_mock`, `integrity` (see
+/// [`DeviceIntegrity`] for how older documents' integrity strings are read) and
+/// `since_boot_ms` (absent from older documents).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DevicePosition {
     /// Where.
     pub point: GeoPoint,
@@ -35,19 +47,139 @@ pub struct DevicePosition {
     /// `isSimulatedBySoftware`).
     pub mock: bool,
     /// What the app's integrity check said about the device, when it ran one.
-    #[autosurgeon(missing = "Option::default")]
     pub integrity: Option<DeviceIntegrity>,
+    /// The phone's monotonic clock at the fix, ms since boot (Android `elapsedRealtimeNanos`,
+    /// iOS system uptime), when the app sent it. Winding the wall clock does not move it, so
+    /// `fix_time` minus this is the moment of boot by the wall clock, which only moves when
+    /// someone sets the clock.
+    pub since_boot_ms: Option<i64>,
+}
+
+impl DevicePosition {
+    /// When the phone booted, by its wall clock at this fix; `None` without `since_boot_ms`.
+    pub fn booted_at(&self) -> Option<Timestamp> {
+        self.since_boot_ms
+            .filter(|ms| *ms >= 0)
+            .map(|ms| self.fix_time.plus_millis(ms.saturating_neg()))
+    }
+
+    /// Checks values that came from outside (a phone, a document): a point on the earth and
+    /// an accuracy that is a finite number of metres ≥ 0.
+    pub fn validate(&self) -> Result<(), InvalidPosition> {
+        self.point
+            .validate()
+            .map_err(InvalidPosition::Coordinates)?;
+        if self.accuracy_m.is_finite() && self.accuracy_m >= 0.0 {
+            Ok(())
+        } else {
+            Err(InvalidPosition::Accuracy {
+                accuracy_m: self.accuracy_m,
+            })
+        }
+    }
+}
+
+/// A reported position that cannot be a fix.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvalidPosition {
+    /// The point is not on the earth.
+    #[error(transparent)]
+    Coordinates(InvalidCoordinates),
+    /// An accuracy that is negative or not a number.
+    #[error("invalid position accuracy {accuracy_m} m: expected a finite number of metres ≥ 0")]
+    Accuracy {
+        /// The value given.
+        accuracy_m: f64,
+    },
+}
+
+impl Reconcile for DevicePosition {
+    type Key<'a> = NoKey;
+
+    fn reconcile<R: Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        let mut map = reconciler.map()?;
+        map.put("lat", self.point.lat)?;
+        map.put("lon", self.point.lon)?;
+        map.put("accuracy_m", self.accuracy_m)?;
+        map.put("fix_at", self.fix_time)?;
+        map.put("is_mock", self.mock)?;
+        map.put("integrity", self.integrity)?;
+        map.put("since_boot_ms", self.since_boot_ms)?;
+        Ok(())
+    }
+}
+
+impl Hydrate for DevicePosition {
+    fn hydrate_map<D: ReadDoc>(doc: &D, obj: &automerge::ObjId) -> Result<Self, HydrateError> {
+        Ok(DevicePosition {
+            point: GeoPoint {
+                lat: hydrate_prop(doc, obj, "lat")?,
+                lon: hydrate_prop(doc, obj, "lon")?,
+            },
+            accuracy_m: hydrate_prop(doc, obj, "accuracy_m")?,
+            fix_time: hydrate_prop(doc, obj, "fix_at")?,
+            mock: hydrate_prop(doc, obj, "is_mock")?,
+            integrity: match doc.get(obj, "integrity")? {
+                None => None,
+                Some(_) => hydrate_prop(doc, obj, "integrity")?,
+            },
+            since_boot_ms: match doc.get(obj, "since_boot_ms")? {
+                None => None,
+                Some(_) => hydrate_prop(doc, obj, "since_boot_ms")?,
+            },
+        })
+    }
 }
 
 /// The app's own signal about a device that can fake positions easily.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile, Hydrate,
-)]
+///
+/// Stored as a map `{rooted, emulator}`. Visits written before this shape stored the signal as
+/// a word list (`"ok"`, `"rooted"`, `"emulator"`, `"rooted emulator"`, or what an app sent,
+/// such as `"jailbroken"`); those strings still hydrate, read tolerantly word by word, so a
+/// visit a phone or the server stored then judges the same now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Reconcile)]
 pub struct DeviceIntegrity {
     /// The device is rooted or jailbroken.
     pub rooted: bool,
     /// The app runs in an emulator.
     pub emulator: bool,
+}
+
+impl DeviceIntegrity {
+    /// Reads a signal stored as words by older versions.
+    pub fn from_words(signal: &str) -> Self {
+        let mut integrity = DeviceIntegrity::default();
+        for word in signal
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .map(str::to_ascii_lowercase)
+        {
+            match word.as_str() {
+                "rooted" | "root" | "jailbroken" | "jailbreak" => integrity.rooted = true,
+                "emulator" | "simulator" => integrity.emulator = true,
+                _ => {}
+            }
+        }
+        integrity
+    }
+}
+
+impl Hydrate for DeviceIntegrity {
+    fn hydrate_map<D: ReadDoc>(doc: &D, obj: &automerge::ObjId) -> Result<Self, HydrateError> {
+        let flag = |key: &str| -> Result<bool, HydrateError> {
+            Ok(match doc.get(obj, key)? {
+                None => false,
+                Some(_) => hydrate_prop(doc, obj, key)?,
+            })
+        };
+        Ok(DeviceIntegrity {
+            rooted: flag("rooted")?,
+            emulator: flag("emulator")?,
+        })
+    }
+
+    fn hydrate_string(signal: &str) -> Result<Self, HydrateError> {
+        Ok(DeviceIntegrity::from_words(signal))
+    }
 }
 
 /// The rep's last visit at the same customer, for the repeat check-in rule.
@@ -70,12 +202,18 @@ pub struct CheckInFacts {
     pub position: DevicePosition,
     /// When the rep checked in, on the device's clock.
     pub checked_in_at: Timestamp,
-    /// The fix of the rep's previous check-in (at any customer), for the travel-speed rule.
-    pub previous_check_in: Option<DevicePosition>,
+    /// Where the rep was last on a position the judge trusts, and when they left it (the
+    /// previous visit's check-out, or its check-in when it has no check-out before this one).
+    pub departure: Option<Waypoint>,
+    /// The rep's next check-in the judge already holds, when this one arrives after it.
+    pub next_arrival: Option<Waypoint>,
     /// The rep's latest earlier visit at this customer.
     pub last_visit_here: Option<EarlierVisit>,
-    /// The device's clock offset, once a sync has measured it.
-    pub device_clock: Option<ClockOffset>,
+    /// The check-in's times against the device's clock, the server's and the orders of
+    /// recording and upload.
+    pub timeline: Timeline,
+    /// The rep's other check-ins of the same local day the judge holds.
+    pub day: Vec<DayFix>,
 }
 
 /// Everything a check-out is judged on.
@@ -87,6 +225,12 @@ pub struct CheckOutFacts {
     pub checked_out_at: Timestamp,
     /// The device's clock offset, once a sync has measured it.
     pub device_clock: Option<ClockOffset>,
+    /// The customer's registered location, if it has one.
+    pub customer_location: Option<GeoPoint>,
+    /// The check-in's fix.
+    pub check_in_position: DevicePosition,
+    /// The check-out's fix, when the phone had one.
+    pub position: Option<DevicePosition>,
 }
 
 string_enum! {
@@ -103,14 +247,49 @@ string_enum! {
         Emulator = "emulator",
         /// The fix was older than allowed when the rep checked in (seconds).
         StaleFix = "stale_fix",
-        /// Faster travel from the previous check-in than allowed (km/h). No observed speed
-        /// means the rep moved with no time passing, or with time running backwards.
+        /// The fix is stamped later than the check-in it was taken for (seconds).
+        FixAfterCheckIn = "fix_after_check_in",
+        /// No way of travelling (road, rail, air) covers the journey from where the rep was
+        /// last seen on a trusted fix, or to the next check-in (km/h needed against the best
+        /// the envelope allows over that time). No observed speed means the rep moved with no
+        /// time passing, or with time running backwards.
         ImpossibleTravel = "impossible_travel",
         /// A new check-in at the same customer soon after checking out (minutes). No observed
         /// value means the earlier visit is still open.
         RepeatCheckIn = "repeat_check_in",
         /// The device clock is further from server time than allowed (seconds).
         DeviceClockOff = "device_clock_off",
+        /// The device's clock moved between the sync before the check-in and the push that
+        /// delivered it (seconds of change).
+        ClockChanged = "clock_changed",
+        /// The check-in claims a time before the sync the device had already made when it
+        /// recorded it (minutes before that sync).
+        ClaimedBeforeSync = "claimed_before_sync",
+        /// The device recorded this check-in after a visit it holds with a later time
+        /// (minutes earlier than that visit).
+        RecordedOutOfOrder = "recorded_out_of_order",
+        /// The phone's clock, against its own time since boot, was set back after an earlier
+        /// visit of the rep or forward before a later one (minutes it moved).
+        ClockMovedAgainstUptime = "clock_moved_against_uptime",
+        /// The server had already received a visit of the rep with a later time when this one
+        /// arrived (minutes earlier than that visit).
+        UploadedOutOfOrder = "uploaded_out_of_order",
+        /// The check-in, on the server's clock, is later than the server received it (seconds).
+        CheckedInAfterReceipt = "checked_in_after_receipt",
+        /// The visit reached the server long after its check-in (hours).
+        UploadedLate = "uploaded_late",
+        /// The fix lies on the customer's registered point, precise or repeated across the
+        /// day's customers, as location fakers place it (metres from the point).
+        FixOnRegisteredPoint = "fix_on_registered_point",
+        /// This many different customers' fixes of the day reported the same precise accuracy
+        /// to the centimetre, as a location faker set to one value does (fixes).
+        RepeatedAccuracy = "repeated_accuracy",
+        /// The day's check-ins at this many different customers were made from one spot, far
+        /// from every one of them (customers).
+        ClusteredAwayFromCustomers = "clustered_away_from_customers",
+        /// The check-out fix lies far outside the fence (metres from the customer, or from the
+        /// check-in when the customer has no location).
+        CheckOutAway = "check_out_away",
         /// The visit was closed sooner than the minimum duration (minutes).
         ShortVisit = "short_visit",
         /// A photo of this visit is also attached to another visit (a photo taken once and
@@ -123,16 +302,85 @@ impl FlagKind {
     /// The unit of `observed` and `limit` for this kind, empty when it has no numbers.
     pub fn unit(&self) -> &'static str {
         match self {
-            FlagKind::PoorAccuracy => "m",
+            FlagKind::PoorAccuracy | FlagKind::FixOnRegisteredPoint | FlagKind::CheckOutAway => "m",
             FlagKind::ImpossibleTravel => "km/h",
-            FlagKind::StaleFix | FlagKind::DeviceClockOff => "s",
-            FlagKind::RepeatCheckIn | FlagKind::ShortVisit => "min",
+            FlagKind::StaleFix
+            | FlagKind::FixAfterCheckIn
+            | FlagKind::DeviceClockOff
+            | FlagKind::ClockChanged
+            | FlagKind::CheckedInAfterReceipt => "s",
+            FlagKind::RepeatCheckIn
+            | FlagKind::ShortVisit
+            | FlagKind::ClaimedBeforeSync
+            | FlagKind::RecordedOutOfOrder
+            | FlagKind::ClockMovedAgainstUptime
+            | FlagKind::UploadedOutOfOrder => "min",
+            FlagKind::UploadedLate => "h",
+            FlagKind::ClusteredAwayFromCustomers => "customers",
+            FlagKind::RepeatedAccuracy => "fixes",
             FlagKind::MockLocation
             | FlagKind::ReusedPhoto
             | FlagKind::RootedDevice
             | FlagKind::Emulator
             | FlagKind::Other(_) => "",
         }
+    }
+
+    /// Whether the flag says the visit may not have happened as recorded, rather than noting
+    /// a condition a manager should know of.
+    ///
+    /// A poor fix, a rooted phone, a phone clock that is simply wrong (its times are corrected
+    /// by the measured offset) and an upload days later happen to honest reps: they are
+    /// cautions. Everything else is a suspicion. A flag kind this version does not know (a
+    /// newer app wrote it) counts as a suspicion, so nothing is waved through by an old judge.
+    pub fn is_suspicion(&self) -> bool {
+        !matches!(
+            self,
+            FlagKind::PoorAccuracy
+                | FlagKind::RootedDevice
+                | FlagKind::DeviceClockOff
+                | FlagKind::UploadedLate
+        )
+    }
+
+    /// Whether the flag questions the fix itself, so the position cannot be used as where the
+    /// rep really was (for the next visit's journey, or as a customer's location).
+    pub fn doubts_position(&self) -> bool {
+        matches!(
+            self,
+            FlagKind::MockLocation
+                | FlagKind::Emulator
+                | FlagKind::StaleFix
+                | FlagKind::FixAfterCheckIn
+                | FlagKind::ImpossibleTravel
+                | FlagKind::FixOnRegisteredPoint
+                | FlagKind::RepeatedAccuracy
+                | FlagKind::ClusteredAwayFromCustomers
+        )
+    }
+
+    /// Whether the flag questions the check-in's time, so its clock readings cannot stand for
+    /// the phone's (for the next visit's comparison against the phone's time since boot).
+    pub fn doubts_time(&self) -> bool {
+        matches!(
+            self,
+            FlagKind::FixAfterCheckIn
+                | FlagKind::ClockChanged
+                | FlagKind::ClaimedBeforeSync
+                | FlagKind::RecordedOutOfOrder
+                | FlagKind::UploadedOutOfOrder
+                | FlagKind::ClockMovedAgainstUptime
+                | FlagKind::CheckedInAfterReceipt
+        )
+    }
+
+    /// Whether the flag judges the check-out or the photos, which may change after the
+    /// check-in was judged; every other flag belongs to the check-in.
+    pub fn judged_after_check_in(&self) -> bool {
+        matches!(
+            self,
+            FlagKind::ShortVisit | FlagKind::CheckOutAway | FlagKind::ReusedPhoto
+        )
     }
 }
 
@@ -159,7 +407,9 @@ impl CheckFlag {
         }
     }
 
-    fn measured(kind: FlagKind, observed: Option<f64>, limit: f64) -> Self {
+    /// A flag with the number measured (`None` when there is no number to give) and the
+    /// limit it broke.
+    pub fn measured(kind: FlagKind, observed: Option<f64>, limit: f64) -> Self {
         CheckFlag {
             kind,
             observed,
@@ -189,6 +439,23 @@ pub struct CheckInVerdict {
 }
 
 impl CheckInVerdict {
+    /// Whether the visit is in doubt: outside the fence, or with a suspicion among its flags
+    /// ([`FlagKind::is_suspicion`]). This is what a manager's attention and the field-truth
+    /// benchmark count.
+    pub fn suspicious(&self) -> bool {
+        self.fence == FenceStatus::Outside || self.flags.iter().any(|f| f.kind.is_suspicion())
+    }
+
+    /// Whether the check-in's times can stand for the phone's clock.
+    pub fn time_trusted(&self) -> bool {
+        !self.flags.iter().any(|f| f.kind.doubts_time())
+    }
+
+    /// Whether the check-in's fix can stand for where the rep was.
+    pub fn position_trusted(&self) -> bool {
+        !self.flags.iter().any(|f| f.kind.doubts_position())
+    }
+
     /// Whether a flag of `kind` was raised.
     pub fn has_flag(&self, kind: &FlagKind) -> bool {
         self.flags.iter().any(|f| &f.kind == kind)
@@ -304,12 +571,11 @@ pub enum CheckOutError {
 /// Judges a check-in: the fence, the flags, and in hard mode whether to refuse it.
 pub fn judge_check_in(
     facts: &CheckInFacts,
-    fence: &GeofenceSettings,
-    visit: &VisitSettings,
-    clock: &ClockSettings,
+    settings: &FieldworkSettings,
     now: Timestamp,
     judged_by: Judge,
 ) -> Result<CheckInJudgement, CheckInError> {
+    let fence = &settings.geofence;
     validate(facts)?;
     let position = &facts.position;
     let radius_m = f64::from(fence.radius_m);
@@ -317,12 +583,7 @@ pub fn judge_check_in(
         .customer_location
         .map(|c| geofence::distance_m(c, position.point));
     let status = match distance_m {
-        Some(d) => geofence::classify(
-            d,
-            position.accuracy_m,
-            radius_m,
-            f64::from(fence.decisive_accuracy_m),
-        ),
+        Some(d) => geofence::classify(d, position.accuracy_m, fence),
         None => FenceStatus::UnableToVerify,
     };
 
@@ -331,7 +592,7 @@ pub fn judge_check_in(
         distance_m,
         accuracy_m: position.accuracy_m,
         radius_m,
-        flags: check_in_flags(facts, fence, visit, clock),
+        flags: check_in_flags(facts, distance_m, settings),
         judged_by,
         judged_at: now,
     };
@@ -350,14 +611,16 @@ pub fn judge_check_in(
     Ok(CheckInJudgement { verdict, proposal })
 }
 
-/// Judges a check-out: the visit's duration and whether it was too short.
+/// Judges a check-out: the visit's duration and whether it was too short, and the check-out
+/// fix (mock, or far outside the fence: a faked check-in is often closed from wherever the
+/// rep really is).
 pub fn judge_check_out(
     facts: &CheckOutFacts,
-    visit: &VisitSettings,
-    clock: &ClockSettings,
+    settings: &FieldworkSettings,
     now: Timestamp,
     judged_by: Judge,
 ) -> Result<CheckOutVerdict, CheckOutError> {
+    let (visit, clock) = (&settings.visit, &settings.device_clock);
     let duration_ms = facts.checked_out_at.millis_since(facts.checked_in_at);
     if duration_ms < 0 {
         return Err(CheckOutError::BeforeCheckIn {
@@ -373,6 +636,12 @@ pub fn judge_check_out(
             Some(duration_ms as f64 / 60_000.0),
             f64::from(visit.min_duration_minutes),
         ));
+    }
+    if let Some(out) = facts.position.filter(|p| p.validate().is_ok()) {
+        if out.mock {
+            flags.push(CheckFlag::bare(FlagKind::MockLocation));
+        }
+        flags.extend(check_out_away(facts, &out, settings));
     }
     flags.extend(clock_flag(facts.device_clock.as_ref(), clock));
     Ok(CheckOutVerdict {
@@ -410,11 +679,12 @@ fn validate(facts: &CheckInFacts) -> Result<(), CheckInError> {
         .validate()
         .map_err(CheckInError::InvalidPosition)?;
     valid_accuracy(facts.position.accuracy_m)?;
-    if let Some(prev) = &facts.previous_check_in {
-        prev.point
+    for waypoint in facts.departure.iter().chain(&facts.next_arrival) {
+        waypoint
+            .point
             .validate()
             .map_err(CheckInError::InvalidPreviousPosition)?;
-        valid_accuracy(prev.accuracy_m)?;
+        valid_accuracy(waypoint.accuracy_m)?;
     }
     if let Some(c) = &facts.customer_location {
         c.validate()
@@ -433,10 +703,10 @@ fn valid_accuracy(accuracy_m: f64) -> Result<(), CheckInError> {
 
 fn check_in_flags(
     facts: &CheckInFacts,
-    fence: &GeofenceSettings,
-    visit: &VisitSettings,
-    clock: &ClockSettings,
+    distance_m: Option<f64>,
+    settings: &FieldworkSettings,
 ) -> Vec<CheckFlag> {
+    let (fence, visit) = (&settings.geofence, &settings.visit);
     let position = &facts.position;
     let mut flags = Vec::new();
 
@@ -459,46 +729,65 @@ fn check_in_flags(
         flags.push(CheckFlag::bare(FlagKind::Emulator));
     }
 
-    let fix_age_ms = facts.checked_in_at.millis_since(position.fix_time);
-    let max_age_ms = i64::from(visit.max_fix_age_seconds) * 1000;
-    if fix_age_ms > max_age_ms {
-        flags.push(CheckFlag::measured(
-            FlagKind::StaleFix,
-            Some(fix_age_ms as f64 / 1000.0),
-            f64::from(visit.max_fix_age_seconds),
-        ));
-    }
+    let timeline = timeline_flags(
+        facts.checked_in_at,
+        position.fix_time,
+        &facts.timeline,
+        visit,
+        &settings.device_clock,
+    );
+    let (fix_times, clock_and_order): (Vec<CheckFlag>, Vec<CheckFlag>) = timeline
+        .into_iter()
+        .partition(|f| matches!(f.kind, FlagKind::StaleFix | FlagKind::FixAfterCheckIn));
+    flags.extend(fix_times);
 
-    if let Some(prev) = &facts.previous_check_in {
-        flags.extend(travel_flag(prev, position, visit));
-    }
+    let here = Waypoint {
+        point: position.point,
+        accuracy_m: position.accuracy_m,
+        at: facts.checked_in_at,
+    };
+    let travel = facts
+        .departure
+        .and_then(|from| travel_flag(&from, &here, visit, &settings.travel))
+        .or_else(|| {
+            facts
+                .next_arrival
+                .and_then(|to| travel_flag(&here, &to, visit, &settings.travel))
+        });
+    flags.extend(travel);
     if let Some(earlier) = &facts.last_visit_here {
         flags.extend(repeat_flag(earlier, facts.checked_in_at, visit));
     }
-    flags.extend(clock_flag(facts.device_clock.as_ref(), clock));
+    let fix = DayFix {
+        customer_id: facts.customer_id,
+        point: position.point,
+        accuracy_m: position.accuracy_m,
+        customer_distance_m: distance_m,
+    };
+    flags.extend(day_flags(&fix, &facts.day, &settings.day));
+    flags.extend(clock_and_order);
     flags
 }
 
-/// Speed from the previous check-in, giving the rep the benefit of both fixes' accuracy: only
-/// the distance beyond the two accuracy circles counts as travelled.
-fn travel_flag(
-    prev: &DevicePosition,
-    now: &DevicePosition,
-    visit: &VisitSettings,
+/// The check-out fix far outside the fence: further from the customer (or, with no customer
+/// location, from the check-in) than the radius, the leeway and both accuracy circles allow.
+fn check_out_away(
+    facts: &CheckOutFacts,
+    out: &DevicePosition,
+    settings: &FieldworkSettings,
 ) -> Option<CheckFlag> {
-    let distance = geofence::distance_m(prev.point, now.point);
-    let travelled_m = (distance - prev.accuracy_m - now.accuracy_m).max(0.0);
-    if travelled_m == 0.0 {
-        return None;
-    }
-    let limit = f64::from(visit.max_travel_speed_kmh);
-    let gap_ms = now.fix_time.millis_since(prev.fix_time);
-    if gap_ms <= 0 {
-        return Some(CheckFlag::measured(FlagKind::ImpossibleTravel, None, limit));
-    }
-    let speed_kmh = (travelled_m / 1000.0) / (gap_ms as f64 / 3_600_000.0);
-    (speed_kmh > limit)
-        .then(|| CheckFlag::measured(FlagKind::ImpossibleTravel, Some(speed_kmh), limit))
+    let (reference, reference_accuracy) = match facts.customer_location {
+        Some(c) => (c, 0.0),
+        None => (
+            facts.check_in_position.point,
+            facts.check_in_position.accuracy_m,
+        ),
+    };
+    let distance = geofence::distance_m(reference, out.point);
+    let limit =
+        f64::from(settings.geofence.radius_m) + f64::from(settings.visit.check_out_leeway_m);
+    (distance - out.accuracy_m - reference_accuracy > limit)
+        .then(|| CheckFlag::measured(FlagKind::CheckOutAway, Some(distance), limit))
 }
 
 fn repeat_flag(
@@ -560,15 +849,9 @@ fn refusal(
 
 /// A fix good enough to become a customer's location: precise, real, from an honest device.
 pub fn trustworthy(verdict: &CheckInVerdict) -> bool {
-    !verdict.flags.iter().any(|f| {
-        matches!(
-            f.kind,
-            FlagKind::PoorAccuracy
-                | FlagKind::MockLocation
-                | FlagKind::RootedDevice
-                | FlagKind::Emulator
-                | FlagKind::StaleFix
-                | FlagKind::ImpossibleTravel
-        )
-    })
+    verdict.position_trusted()
+        && !verdict
+            .flags
+            .iter()
+            .any(|f| matches!(f.kind, FlagKind::PoorAccuracy | FlagKind::RootedDevice))
 }

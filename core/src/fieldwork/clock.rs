@@ -141,6 +141,7 @@ mod tests {
     fn credibility_counts_the_uncertainty() {
         let settings = ClockSettings {
             tolerance_seconds: 60,
+            ..ClockSettings::default()
         };
         let close = ClockOffset {
             offset_ms: -59_000,

@@ -19,6 +19,8 @@ use geo::{Destination, Distance, Geodesic, Point};
 use crate::place::GeoPoint;
 use crate::string_enum;
 
+use super::settings::GeofenceSettings;
+
 string_enum! {
     /// Where a check-in stands against the customer's geofence.
     pub enum FenceStatus {
@@ -52,22 +54,28 @@ pub fn destination(from: GeoPoint, bearing_deg: f64, distance_m: f64) -> GeoPoin
 /// Judges a fix `distance_m` from the fence centre with an accuracy circle of `accuracy_m`.
 ///
 /// A fix whose accuracy is `decisive_accuracy_m` or better is judged by its distance alone
-/// (inside when at most `radius_m`); a poorer one by its whole accuracy circle.
-pub fn classify(
-    distance_m: f64,
-    accuracy_m: f64,
-    radius_m: f64,
-    decisive_accuracy_m: f64,
-) -> FenceStatus {
-    if accuracy_m <= decisive_accuracy_m {
-        if distance_m <= radius_m {
+/// (inside when at most the radius); a poorer one by its whole accuracy circle. A phone's
+/// accuracy is the radius the true position lies within two times in three, and a fix poorer
+/// than `max_accuracy_m` (Wi-Fi or a cell tower, indoors) misses by far more than that now and
+/// then: such a fix counts as outside only when the fence lies beyond `poor_fix_circles` of its
+/// accuracy radii, so an honest rep in a basement is not placed outside by a bad fix.
+pub fn classify(distance_m: f64, accuracy_m: f64, fence: &GeofenceSettings) -> FenceStatus {
+    let radius_m = f64::from(fence.radius_m);
+    if accuracy_m <= f64::from(fence.decisive_accuracy_m) {
+        return if distance_m <= radius_m {
             FenceStatus::Inside
         } else {
             FenceStatus::Outside
-        }
-    } else if distance_m + accuracy_m <= radius_m {
+        };
+    }
+    let circles = if accuracy_m > f64::from(fence.max_accuracy_m) {
+        f64::from(fence.poor_fix_circles)
+    } else {
+        1.0
+    };
+    if distance_m + accuracy_m <= radius_m {
         FenceStatus::Inside
-    } else if distance_m - accuracy_m > radius_m {
+    } else if distance_m - accuracy_m * circles > radius_m {
         FenceStatus::Outside
     } else {
         FenceStatus::CannotTell
@@ -110,23 +118,43 @@ mod tests {
         assert!((distance_m(site, east) - 2_000.0).abs() < 1e-6);
     }
 
+    fn fence(decisive_accuracy_m: u32) -> GeofenceSettings {
+        GeofenceSettings {
+            decisive_accuracy_m,
+            ..GeofenceSettings::default()
+        }
+    }
+
     #[test]
     fn the_accuracy_circle_decides_the_edges_of_a_poor_fix() {
         // With no decisive accuracy (0 m), every fix is judged by its whole circle.
-        assert_eq!(classify(495.0, 5.0, 500.0, 0.0), FenceStatus::Inside);
-        assert_eq!(classify(495.1, 5.0, 500.0, 0.0), FenceStatus::CannotTell);
-        assert_eq!(classify(505.0, 5.0, 500.0, 0.0), FenceStatus::CannotTell);
-        assert_eq!(classify(505.1, 5.0, 500.0, 0.0), FenceStatus::Outside);
-        assert_eq!(classify(0.0, 0.0, 500.0, 0.0), FenceStatus::Inside);
+        let f = fence(0);
+        assert_eq!(classify(495.0, 5.0, &f), FenceStatus::Inside);
+        assert_eq!(classify(495.1, 5.0, &f), FenceStatus::CannotTell);
+        assert_eq!(classify(505.0, 5.0, &f), FenceStatus::CannotTell);
+        assert_eq!(classify(505.1, 5.0, &f), FenceStatus::Outside);
+        assert_eq!(classify(0.0, 0.0, &f), FenceStatus::Inside);
         // A 20 m fix is poorer than a 10 m decisive accuracy: still judged by its circle.
-        assert_eq!(classify(490.0, 20.0, 500.0, 10.0), FenceStatus::CannotTell);
+        assert_eq!(classify(490.0, 20.0, &fence(10)), FenceStatus::CannotTell);
     }
 
     #[test]
     fn a_decisive_fix_is_judged_by_its_distance() {
-        assert_eq!(classify(499.0, 5.0, 500.0, 10.0), FenceStatus::Inside);
-        assert_eq!(classify(500.0, 10.0, 500.0, 10.0), FenceStatus::Inside);
-        assert_eq!(classify(501.0, 5.0, 500.0, 10.0), FenceStatus::Outside);
-        assert_eq!(classify(500.01, 10.0, 500.0, 10.0), FenceStatus::Outside);
+        let f = fence(10);
+        assert_eq!(classify(499.0, 5.0, &f), FenceStatus::Inside);
+        assert_eq!(classify(500.0, 10.0, &f), FenceStatus::Inside);
+        assert_eq!(classify(501.0, 5.0, &f), FenceStatus::Outside);
+        assert_eq!(classify(500.01, 10.0, &f), FenceStatus::Outside);
+    }
+
+    #[test]
+    fn a_cell_tower_fix_counts_as_outside_only_well_beyond_its_circles() {
+        // 1,414 m (iOS on cell towers) at 2 km: the circle misses the 500 m fence, but a fix
+        // that poor misses by that much one time in ten; only beyond two radii is it outside.
+        let f = fence(10);
+        assert_eq!(classify(2_000.0, 1_414.0, &f), FenceStatus::CannotTell);
+        assert_eq!(classify(3_400.0, 1_414.0, &f), FenceStatus::Outside);
+        // A 60 m fix is within the accuracy limit: one circle decides, as before.
+        assert_eq!(classify(561.0, 60.0, &f), FenceStatus::Outside);
     }
 }

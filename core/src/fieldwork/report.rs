@@ -20,6 +20,7 @@ use crate::string_enum;
 use crate::time::{LocalDate, Timestamp, Zone};
 
 use super::Judge;
+use super::calendar::DayOff;
 use super::clock::{ClockOffset, credible_offset};
 use super::settings::{ClockSettings, DailyReportSettings};
 
@@ -108,6 +109,9 @@ pub struct ReportFacts {
     pub submission: ReportSubmission,
     /// A manager's finding that it is false.
     pub false_mark: Option<FalseMark>,
+    /// Why the rep owed no report that day ([`super::WorkCalendar::day_off`]), if so: a
+    /// report filed anyway is judged, but costs no penalty for lateness.
+    pub day_off: Option<DayOff>,
 }
 
 /// The judgement stored with a daily report.
@@ -124,6 +128,10 @@ pub struct ReportVerdict {
     pub deadline: Timestamp,
     /// The penalty owed (zero when none).
     pub penalty: Money,
+    /// The day was a day off for the rep (no report owed, no lateness fined).
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub day_off: Option<DayOff>,
     /// Who judged.
     pub judged_by: Judge,
     /// When, on the judge's clock.
@@ -198,6 +206,9 @@ pub enum ReportDay {
     },
     /// The day passed with no report.
     Missing(ReportVerdict),
+    /// Nobody owed a report for the day: a weekend, a holiday, leave, before starting or
+    /// after leaving.
+    DayOff(DayOff),
 }
 
 /// Judges a submitted report.
@@ -231,8 +242,13 @@ pub fn judge_report(
             Some(_) => ReportState::Missing,
         }
     };
+    let penalty = match (&facts.day_off, &state) {
+        (Some(_), ReportState::Late | ReportState::Missing) => settings.penalty(0),
+        _ => penalty(&state, settings),
+    };
     Ok(ReportVerdict {
-        penalty: penalty(&state, settings),
+        penalty,
+        day_off: facts.day_off.clone(),
         state,
         basis,
         effective_submitted_at: effective,
@@ -242,14 +258,19 @@ pub fn judge_report(
     })
 }
 
-/// Where `date` stands for a rep in `zone` who has filed no report by `now`.
+/// Where `date` stands for a rep in `zone` who has filed no report by `now`; `day_off` says
+/// why they owed none, if so ([`super::WorkCalendar::day_off`]).
 pub fn report_day_status(
     date: LocalDate,
     zone: &Zone,
+    day_off: Option<DayOff>,
     settings: &DailyReportSettings,
     now: Timestamp,
     judged_by: Judge,
 ) -> ReportDay {
+    if let Some(off) = day_off {
+        return ReportDay::DayOff(off);
+    }
     let window = ReportWindow::of(date, zone, settings);
     if now < window.deadline {
         ReportDay::Open {
@@ -267,6 +288,7 @@ pub fn report_day_status(
             effective_submitted_at: None,
             deadline: window.deadline,
             penalty: settings.penalty(settings.missing_penalty),
+            day_off: None,
             judged_by,
             judged_at: now,
         })

@@ -17,6 +17,7 @@ use crate::money::{Currency, Money};
 use super::approval::{ApprovalRule, ApprovalRules, ApprovalStep};
 use super::commission::CommissionRules;
 use super::customer::CustomerRules;
+use super::deal::DealRules;
 use super::fields::{FieldType, StageField};
 use super::lead::LeadRules;
 use super::permissions::{RolePermissions, default_permissions};
@@ -101,6 +102,10 @@ pub struct SalesProcess {
     #[serde(default)]
     #[autosurgeon(missing = "FieldworkSettings::default")]
     pub fieldwork: FieldworkSettings,
+    /// Deal rules: the fine for progress a manager finds false (`[deals]`).
+    #[serde(default)]
+    #[autosurgeon(missing = "DealRules::default")]
+    pub deals: DealRules,
 }
 
 impl ApprovalRules {
@@ -275,6 +280,7 @@ impl SalesProcess {
             commission: CommissionRules::default(),
             customers: CustomerRules::default(),
             fieldwork: FieldworkSettings::default(),
+            deals: DealRules::default(),
         }
     }
 
@@ -316,7 +322,7 @@ impl SalesProcess {
                 .map(|(i, r)| (root.key("roles").index(i).key("code"), r.code.as_str())),
         );
         validate_stages(&self.stages, &root.key("stages"), &known, &mut out);
-        let sections: [(&'static str, &dyn ConfigSection); 7] = [
+        let sections: [(&'static str, &dyn ConfigSection); 8] = [
             ("leads", &self.leads),
             ("approvals", &self.approvals),
             ("discounts", &self.discounts),
@@ -324,6 +330,7 @@ impl SalesProcess {
             ("commission", &self.commission),
             ("customers", &self.customers),
             ("fieldwork", &self.fieldwork),
+            ("deals", &self.deals),
         ];
         for (key, section) in sections {
             section.validate(&root.key(key), &known, &mut out);

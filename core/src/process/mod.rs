@@ -14,6 +14,7 @@ pub mod approval;
 pub mod commission;
 pub mod config;
 pub mod customer;
+pub mod deal;
 pub mod fields;
 pub mod file;
 pub mod lead;
@@ -37,6 +38,7 @@ pub use commission::{
 };
 pub use config::{RoleDef, SalesProcess};
 pub use customer::CustomerRules;
+pub use deal::DealRules;
 pub use fields::{FieldGap, FieldType, FieldValue, FieldValues, MissingField, StageField};
 pub use file::{ConfigError, ConfigErrors, ExportError};
 pub use lead::{

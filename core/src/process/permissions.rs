@@ -57,6 +57,9 @@ string_enum! {
     pub enum Right {
         /// Mark a rep's daily report false (a manager over the rep).
         MarkReportFalse = "mark_report_false",
+        /// Mark a deal's progress false (虚假推进), change or withdraw the mark (a manager
+        /// over the deal's rep).
+        MarkProgressFalse = "mark_progress_false",
         /// Set targets for reps and units below one.
         SetTargets = "set_targets",
         /// Record payments collected on orders.
@@ -284,7 +287,8 @@ pub fn default_permissions(code: &str) -> RolePermissions {
         p.grant(Kind::Target, &[O::Read], scope);
     };
     // A manager's work over `scope`: everything a rep does there, plus reassigning, sharing,
-    // deleting, deciding and exporting, setting targets and marking reports false.
+    // deleting, deciding and exporting, setting targets and marking reports and deals' progress
+    // false.
     let management = |p: &mut RolePermissions, scope: &DataScope| {
         field_work(p, scope);
         for kind in [
@@ -313,6 +317,7 @@ pub fn default_permissions(code: &str) -> RolePermissions {
             scope,
         );
         p.right(Right::MarkReportFalse, scope);
+        p.right(Right::MarkProgressFalse, scope);
         p.right(Right::SetTargets, scope);
         p.right(Right::RecordDelivery, scope);
         p.right(Right::ClaimLeads, &DataScope::Own);

@@ -33,6 +33,25 @@ pub struct Outcome {
     pub at: Timestamp,
 }
 
+/// A manager's finding that a deal's progress was false (虚假推进): its stages moved on paper
+/// and not with the customer. Only a manager over the deal's rep sets or withdraws it (the
+/// server refuses anyone else); the penalty is the tenant's configured one, fixed by the
+/// server when it receives the mark.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct FalseProgress {
+    /// The manager.
+    pub by: RecordId,
+    /// When they marked it.
+    pub at: Timestamp,
+    /// What was false.
+    pub reason: String,
+    /// The penalty owed for it.
+    pub penalty: Money,
+}
+
+/// The longest false-progress reason kept, in characters.
+pub const MAX_FALSE_PROGRESS_REASON_CHARS: usize = 1_000;
+
 /// A product the opportunity is about.
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct OpportunityProduct {
@@ -75,6 +94,9 @@ pub struct Opportunity {
     /// interval rather than on every run.
     #[autosurgeon(missing = "Option::default")]
     pub overdue_reminded_at: Option<Timestamp>,
+    /// A manager's finding that the deal's progress was false, with its penalty.
+    #[autosurgeon(missing = "Option::default")]
+    pub marked_false: Option<FalseProgress>,
 }
 
 impl Opportunity {
@@ -118,6 +140,19 @@ impl Opportunity {
                 field: "products",
                 detail: "quantities must be positive".into(),
             });
+        }
+        if let Some(mark) = &self.marked_false {
+            let reason = mark.reason.trim();
+            if reason.is_empty() || reason.chars().count() > MAX_FALSE_PROGRESS_REASON_CHARS {
+                return Err(InvalidRecord::Invalid {
+                    kind: Kind::Opportunity,
+                    field: "marked_false.reason",
+                    detail: format!(
+                        "say what was false, in at most {MAX_FALSE_PROGRESS_REASON_CHARS} characters"
+                    ),
+                });
+            }
+            check::non_negative(Kind::Opportunity, "marked_false.penalty", &mark.penalty)?;
         }
         if let Some(o) = &self.outcome {
             check::known(Kind::Opportunity, "outcome", o.kind.is_known(), &o.kind)?;

@@ -6,7 +6,8 @@
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::{Header, Index, InvalidRecord, Kind, StringSet, check, impl_record};
-use crate::{RecordId, Zone, string_enum};
+use crate::fieldwork::{DaySpan, Employment};
+use crate::{LocalDate, RecordId, Zone, string_enum};
 
 string_enum! {
     /// The level of an org unit in the tree.
@@ -132,12 +133,41 @@ pub struct UserProfile {
     pub zone: Zone,
     /// Whether the account is active; a deactivated user keeps their history.
     pub active: bool,
+    /// Their first working day: reports are owed from it. `None`: the day the profile was
+    /// created.
+    #[autosurgeon(missing = "Option::default")]
+    pub started_on: Option<LocalDate>,
+    /// Their last working day, once they leave: nothing is owed after it.
+    #[autosurgeon(missing = "Option::default")]
+    pub left_on: Option<LocalDate>,
+    /// Approved leave: no report is owed, nobody is fined, on these days.
+    #[autosurgeon(missing = "Vec::new")]
+    pub leave: Vec<DaySpan>,
 }
 
 impl UserProfile {
+    /// Their own working days, `joined` being the day the profile was created in their zone
+    /// (the first day when no start date is set).
+    pub fn employment(&self, joined: LocalDate) -> Employment<'_> {
+        Employment {
+            started_on: self.started_on.unwrap_or(joined),
+            left_on: self.left_on,
+            leave: &self.leave,
+        }
+    }
+
     fn check(&self) -> Result<(), InvalidRecord> {
         check::required(Kind::UserProfile, "name", &self.name)?;
         check::required(Kind::UserProfile, "employee_no", &self.employee_no)?;
+        if let (Some(start), Some(left)) = (self.started_on, self.left_on)
+            && left < start
+        {
+            return Err(InvalidRecord::Invalid {
+                kind: Kind::UserProfile,
+                field: "left_on",
+                detail: format!("{left} is before the first working day {start}"),
+            });
+        }
         if let Some(phone) = &self.phone {
             check::short(Kind::UserProfile, "phone", phone)?;
         }

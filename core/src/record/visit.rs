@@ -2,47 +2,22 @@
 //!
 //! A check-in's time and position are facts recorded on the phone at the customer site; they
 //! never change after creation (the server refuses such an edit). Everything judged from them
-//! (inside the geofence or not, flags) is recomputed by the server.
+//! (inside the geofence or not, flags) is recomputed by the server. Positions are the rules'
+//! own [`DevicePosition`], so what the phone reported is what both judges read.
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::{Header, Index, InvalidRecord, Kind, impl_record};
+use crate::fieldwork::DevicePosition;
 use crate::{RecordId, Timestamp, Zone};
 
-/// A position as the phone's OS reported it.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-pub struct ReportedPosition {
-    /// Latitude in degrees.
-    pub lat: f64,
-    /// Longitude in degrees.
-    pub lon: f64,
-    /// Horizontal accuracy (radius of the 68% circle) in metres.
-    pub accuracy_m: f64,
-    /// When the OS took the fix.
-    pub fix_at: Timestamp,
-    /// Whether the OS marked the fix as mock / simulated.
-    pub is_mock: bool,
-    /// The app-reported device integrity signal (`rooted`, `emulator`), if any.
-    pub integrity: Option<String>,
-}
-
-impl ReportedPosition {
-    /// Checks the raw values a phone sent.
-    pub fn check(&self, field: &'static str) -> Result<(), InvalidRecord> {
-        crate::GeoPoint::new(self.lat, self.lon).map_err(|e| InvalidRecord::Invalid {
-            kind: Kind::Visit,
-            field,
-            detail: e.to_string(),
-        })?;
-        if !self.accuracy_m.is_finite() || self.accuracy_m < 0.0 {
-            return Err(InvalidRecord::Invalid {
-                kind: Kind::Visit,
-                field,
-                detail: "accuracy must be a finite number of metres ≥ 0".into(),
-            });
-        }
-        Ok(())
-    }
+/// Checks a position a phone sent, naming the field in the error.
+fn check_position(position: &DevicePosition, field: &'static str) -> Result<(), InvalidRecord> {
+    position.validate().map_err(|e| InvalidRecord::Invalid {
+        kind: Kind::Visit,
+        field,
+        detail: e.to_string(),
+    })
 }
 
 /// The check-in: immutable once written.
@@ -50,12 +25,21 @@ impl ReportedPosition {
 pub struct CheckIn {
     /// When the rep checked in (device time).
     pub at: Timestamp,
-    /// Where.
-    pub position: ReportedPosition,
+    /// Where, as the OS reported it.
+    pub position: DevicePosition,
     /// The rep's zone at check-in: the visit counts on this zone's local day.
     pub zone: Zone,
     /// The device's known offset to server time at check-in, in ms, if it had synced.
     pub clock_offset_ms: Option<i64>,
+    /// When the sync that measured `clock_offset_ms` happened, on the server's clock: the
+    /// device recorded the check-in after it, so the check-in cannot honestly claim an earlier
+    /// time.
+    #[autosurgeon(missing = "Option::default")]
+    pub synced_at: Option<Timestamp>,
+    /// The latest check-in time of the rep's visits this device held when it recorded this
+    /// one (device clock): a check-in recorded after a later visit was not made when it claims.
+    #[autosurgeon(missing = "Option::default")]
+    pub recorded_after: Option<Timestamp>,
 }
 
 /// The check-out.
@@ -64,7 +48,7 @@ pub struct CheckOut {
     /// When.
     pub at: Timestamp,
     /// Where, if a fix was available.
-    pub position: Option<ReportedPosition>,
+    pub position: Option<DevicePosition>,
 }
 
 /// A photo or file attached to a record, stored outside the documents by content hash.
@@ -118,6 +102,10 @@ pub struct Visit {
     /// The judgement of the check-in: the device's at first, the server's once it reviewed.
     #[autosurgeon(missing = "Option::default")]
     pub verdict: Option<crate::fieldwork::CheckInVerdict>,
+    /// When the server first received the visit, on its clock. Written by the server only (a
+    /// device's value is replaced); the upload-order and receipt rules read it.
+    #[autosurgeon(missing = "Option::default")]
+    pub received_at: Option<Timestamp>,
 }
 
 impl Visit {
@@ -129,7 +117,7 @@ impl Visit {
     }
 
     fn check(&self) -> Result<(), InvalidRecord> {
-        self.check_in.position.check("check_in.position")?;
+        check_position(&self.check_in.position, "check_in.position")?;
         if let Some(out) = &self.check_out {
             if out.at < self.check_in.at {
                 return Err(InvalidRecord::Invalid {
@@ -139,7 +127,7 @@ impl Visit {
                 });
             }
             if let Some(p) = &out.position {
-                p.check("check_out.position")?;
+                check_position(p, "check_out.position")?;
             }
         }
         for p in &self.photos {

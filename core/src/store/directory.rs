@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::fieldwork::{DaySpan, Employment};
 use crate::{Error, LocalDate, RecordId, Result, Timestamp, Zone};
 
 /// A person as the `users` projection holds them.
@@ -27,17 +28,35 @@ pub struct PersonRow {
     pub active: bool,
     /// When their profile was created (their first day of work as far as the records know).
     pub since: Timestamp,
+    /// Their first working day, when set on the profile.
+    pub started_on: Option<LocalDate>,
+    /// Their last working day, once they left.
+    pub left_on: Option<LocalDate>,
+    /// Their approved leave.
+    pub leave: Vec<DaySpan>,
 }
 
 impl PersonRow {
+    /// Their own working days, for the work calendar: from their start date (or the day their
+    /// profile was created, in their zone) to the day they left, less their leave.
+    pub fn employment(&self) -> Employment<'_> {
+        Employment {
+            started_on: self
+                .started_on
+                .unwrap_or_else(|| self.since.local_date(&self.zone)),
+            left_on: self.left_on,
+            leave: &self.leave,
+        }
+    }
+
     /// Whether they hold a role.
     pub fn has_role(&self, code: &str) -> bool {
         self.roles.iter().any(|r| r == code)
     }
 }
 
-const PERSON_COLUMNS: &str =
-    "u.id, u.name, u.employee_no, u.unit_id, u.roles, u.zone, u.active, r.created_at";
+const PERSON_COLUMNS: &str = "u.id, u.name, u.employee_no, u.unit_id, u.roles, u.zone, u.active,
+     r.created_at, u.started_on, u.left_on, u.leave";
 const PEOPLE: &str = "users u JOIN records r ON r.id = u.id";
 
 fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(PersonRow, String)> {
@@ -52,6 +71,13 @@ fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(PersonRow, String)> {
             zone: Zone::SHANGHAI,
             active: r.get(6)?,
             since: r.get(7)?,
+            started_on: r.get(8)?,
+            left_on: r.get(9)?,
+            leave: r
+                .get::<_, String>(10)?
+                .split_whitespace()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
         },
         r.get(5)?,
     ))
@@ -195,6 +221,16 @@ pub(crate) fn held_leads(conn: &Connection) -> Result<Vec<RecordId>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The latest check-in of `rep`'s live visits.
+pub(crate) fn latest_check_in(conn: &Connection, rep: RecordId) -> Result<Option<Timestamp>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT max(check_in_at) FROM visits INDEXED BY visits_owner_time
+             WHERE owner_id = ?1 AND deleted = 0",
+        )?
+        .query_row([rep], |r| r.get(0))?)
+}
+
 /// The days `rep` has a live report for that settles the day: submitted, or marked missing
 /// already. A draft does not settle a day.
 pub(crate) fn settled_report_days(conn: &Connection, rep: RecordId) -> Result<Vec<LocalDate>> {
@@ -203,6 +239,19 @@ pub(crate) fn settled_report_days(conn: &Connection, rep: RecordId) -> Result<Ve
          WHERE owner_id = ?1 AND deleted = 0 AND state <> 'draft' ORDER BY date",
     )?;
     let rows = stmt.query_map([rep], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// `rep`'s live missing reports and their days, by day.
+pub(crate) fn missing_reports_of(
+    conn: &Connection,
+    rep: RecordId,
+) -> Result<Vec<(RecordId, LocalDate)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, date FROM daily_reports
+         WHERE owner_id = ?1 AND deleted = 0 AND state = 'missing' ORDER BY date, id",
+    )?;
+    let rows = stmt.query_map([rep], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -75,15 +75,18 @@ impl<S: StoreRead> Lookup for Facts<'_, S> {
         Ok(found)
     }
 
-    fn last_visit_before(
+    fn visits_near(
         &self,
-        user: RecordId,
-        before: Timestamp,
+        rep: RecordId,
+        at: Timestamp,
+        window_ms: i64,
         except: RecordId,
-    ) -> Result<Option<Visit>> {
-        last_visit_before(sql(self.store), user, before, except)?
+        per_side: usize,
+    ) -> Result<Vec<Visit>> {
+        visits_near(sql(self.store), rep, at, window_ms, except, per_side)?
+            .into_iter()
             .map(|id| self.store.get::<Visit>(id))
-            .transpose()
+            .collect()
     }
 
     fn opportunity_named(
@@ -157,23 +160,47 @@ impl<S: StoreRead> Lookup for Facts<'_, S> {
     }
 }
 
-/// The latest live visit `user` checked in to before `before`, other than `except`; of two
-/// checked in at the same instant, the one with the larger id (the later created: ids are
-/// UUID v7), so every store breaks the tie the same way.
-fn last_visit_before(
+/// The ids of `rep`'s live visits whose check-in lies within `window_ms` of `at`, other than
+/// `except`: at most `per_side` on each side, the nearest in time; of two checked in at the
+/// same instant, the one with the larger id counts as the later (ids are UUID v7), so every
+/// store breaks ties the same way.
+fn visits_near(
     conn: &Connection,
-    user: RecordId,
-    before: Timestamp,
+    rep: RecordId,
+    at: Timestamp,
+    window_ms: i64,
     except: RecordId,
-) -> Result<Option<RecordId>> {
-    Ok(conn
-        .prepare_cached(
+    per_side: usize,
+) -> Result<Vec<RecordId>> {
+    let limit = i64::try_from(per_side).unwrap_or(i64::MAX);
+    let mut ids = Vec::new();
+    for (sql, low, high) in [
+        (
             "SELECT id FROM visits INDEXED BY visits_owner_time
-             WHERE owner_id = ?1 AND check_in_at < ?2 AND id <> ?3 AND deleted = 0
-             ORDER BY check_in_at DESC, id DESC LIMIT 1",
-        )?
-        .query_row(rusqlite::params![user, before, except], |r| r.get(0))
-        .optional()?)
+             WHERE owner_id = ?1 AND check_in_at >= ?2 AND check_in_at <= ?3 AND id <> ?4
+               AND deleted = 0
+             ORDER BY check_in_at DESC, id DESC LIMIT ?5",
+            at.plus_millis(-window_ms),
+            at,
+        ),
+        (
+            "SELECT id FROM visits INDEXED BY visits_owner_time
+             WHERE owner_id = ?1 AND check_in_at > ?2 AND check_in_at <= ?3 AND id <> ?4
+               AND deleted = 0
+             ORDER BY check_in_at, id LIMIT ?5",
+            at,
+            at.plus_millis(window_ms),
+        ),
+    ] {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(rusqlite::params![rep, low, high, except, limit], |r| {
+            r.get::<_, RecordId>(0)
+        })?;
+        for id in rows {
+            ids.push(id?);
+        }
+    }
+    Ok(ids)
 }
 
 /// The id of the live product whose code is `code` (trimmed, ASCII case folded); of two, the

@@ -267,9 +267,11 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
         }
         AnyRecord::UserProfile(u) => {
             let roles: Vec<&str> = u.roles.iter().map(String::as_str).collect();
+            let leave: Vec<String> = u.leave.iter().map(ToString::to_string).collect();
             conn.prepare_cached(
-                "INSERT INTO users (id, name, employee_no, unit_id, roles, zone, active, deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO users (id, name, employee_no, unit_id, roles, zone, active, deleted,
+                     started_on, left_on, leave)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 u.header.id,
@@ -279,7 +281,10 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
                 roles.join(" "),
                 u.zone.name(),
                 b(u.active),
-                d
+                d,
+                u.started_on,
+                u.left_on,
+                leave.join(" ")
             ])?;
         }
         AnyRecord::Role(r) => {
@@ -381,8 +386,9 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
         AnyRecord::Opportunity(o) => {
             conn.prepare_cached(
                 "INSERT INTO opportunities (id, owner_id, customer_id, name, amount_minor, currency,
-                     stage, stage_entered_at, expected_close, outcome, outcome_at, created_at, deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     stage, stage_entered_at, expected_close, outcome, outcome_at, created_at, deleted,
+                     false_progress_at, false_progress_penalty_minor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 o.header.id,
@@ -397,7 +403,9 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
                 o.outcome.as_ref().map(|x| x.kind.as_str()),
                 o.outcome.as_ref().map(|x| x.at),
                 o.header.created_at,
-                d
+                d,
+                o.marked_false.as_ref().map(|m| m.at),
+                o.marked_false.as_ref().map(|m| m.penalty.minor)
             ])?;
             let mut history = conn.prepare_cached(
                 "INSERT INTO stage_history (opportunity_id, seq, stage, entered_at, left_at)
@@ -424,10 +432,10 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
                 v.check_in.at,
                 v.check_in.at.local_date(&v.check_in.zone),
                 v.check_in.zone.name(),
-                p.lat,
-                p.lon,
+                p.point.lat,
+                p.point.lon,
                 p.accuracy_m,
-                b(p.is_mock),
+                b(p.mock),
                 v.check_out.as_ref().map(|c| c.at),
                 v.duration_secs(),
                 v.photos.len() as i64,

@@ -15,12 +15,12 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use super::directory::{self, PersonRow};
 use super::query::{self, DuplicateReport, ListFilter, RecordSummary, SearchHit};
 use super::{Store, Tx, load_doc, meta_get, process_config_id};
-use crate::RecordId;
 use crate::doc::{RecordDoc, decode_heads};
 use crate::error::{Error, Result};
 use crate::process::SalesProcess;
 use crate::record::{AnyRecord, Customer, Kind, ProcessConfig, Record};
 use crate::scope::OrgTree;
+use crate::{RecordId, Timestamp};
 
 pub(crate) mod sealed {
     /// Proof of being inside core: only core makes one, so only core reaches the connection
@@ -265,6 +265,12 @@ pub trait StoreRead: sealed::Sealed {
     /// The live targets set for `subject` (a rep, a team, a region), by id.
     fn targets_of(&self, subject: RecordId) -> Result<Vec<RecordId>> {
         directory::targets_of(sql(self), subject)
+    }
+
+    /// The latest check-in time of `rep`'s live visits this store holds (device clock), for
+    /// the next check-in to record what its device already held.
+    fn latest_check_in(&self, rep: RecordId) -> Result<Option<Timestamp>> {
+        directory::latest_check_in(sql(self), rep)
     }
 
     /// The raw connection, for core's own integration tests and benchmarks only.

@@ -24,6 +24,8 @@ pub const CORE: Migrations = Migrations {
         Step::Sql(include_str!("schema/005_sync.sql")),
         Step::Sql(include_str!("schema/006_dashboard_indexes.sql")),
         Step::Sql(include_str!("schema/007_fact_indexes.sql")),
+        Step::Sql(include_str!("schema/008_work_calendar.sql")),
+        Step::Sql(include_str!("schema/009_false_progress.sql")),
     ],
     slot: VersionSlot::UserVersion,
 };

@@ -395,20 +395,19 @@ pub async fn sync_now(
             return Err(SyncError::Cancelled);
         }
         let pending_before = engine.store().pending()?.len();
-        let request = build_request(engine, options)?;
+        let mut request = build_request(engine, options)?;
         let pushed = request.push.len();
-        let body = protocol::encode(&request).map_err(|e| SyncError::Protocol(e.to_string()))?;
-        let (response, bytes_down, offset) = send(
+        let (response, bytes_up, bytes_down, offset) = send(
             engine,
             &client,
             &session,
             options,
-            body.clone(),
+            &mut request,
             &mut totals,
             cancel,
         )
         .await?;
-        totals.bytes_up += body.len() as u64;
+        totals.bytes_up += bytes_up as u64;
         totals.bytes_down += bytes_down as u64;
         let outcome: PageOutcome = engine.store_mut().transaction(|tx| {
             let outcome = apply::apply_page(tx, &response)?;
@@ -479,17 +478,17 @@ fn build_request(engine: &Engine, options: &SyncOptions) -> Result<SyncRequest, 
     Ok(request)
 }
 
-/// Sends one request with retries; returns the decoded answer, its size and the clock
-/// offset measured from it.
+/// Sends one request with retries, each attempt stamped with the device's send time; returns
+/// the decoded answer, the sizes sent and received and the clock offset measured from it.
 async fn send(
     engine: &mut Engine,
     client: &reqwest::Client,
     session: &SavedSession,
     options: &SyncOptions,
-    body: Vec<u8>,
+    request: &mut SyncRequest,
     totals: &mut SyncProgress,
     cancel: &CancelToken,
-) -> Result<(SyncResponse, usize, Option<ClockOffset>), SyncError> {
+) -> Result<(SyncResponse, usize, usize, Option<ClockOffset>), SyncError> {
     let mut backoff = options.initial_backoff;
     let mut last_failure = String::new();
     let attempts = options.max_attempts.max(1);
@@ -498,6 +497,9 @@ async fn send(
             return Err(SyncError::Cancelled);
         }
         let sent_at = engine.now();
+        request.sent_at = Some(sent_at);
+        let body = protocol::encode(request).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let bytes_up = body.len();
         totals.requests += 1;
         let result = client
             .post(url(&session.server_url, SYNC_PATH))
@@ -506,7 +508,7 @@ async fn send(
             .header(reqwest::header::CONTENT_ENCODING, "gzip")
             .header(reqwest::header::ACCEPT, CONTENT_TYPE)
             .timeout(options.request_timeout)
-            .body(body.clone())
+            .body(body)
             .send()
             .await;
         let mut retry_after = None;
@@ -528,7 +530,7 @@ async fn send(
                         let offset =
                             ClockOffset::from_round_trip(sent_at, answer.server_time, received_at)
                                 .ok();
-                        return Ok((answer, bytes.len(), offset));
+                        return Ok((answer, bytes_up, bytes.len(), offset));
                     }
                     Ok(bytes) if status.is_server_error() || status.as_u16() == 429 => {
                         format!(

@@ -77,8 +77,15 @@ pub struct SyncRequest {
     pub push: Vec<PushRecord>,
     /// The most records the device wants in this page (the server caps it).
     pub page_limit: u32,
-    /// The device's clock offset, when it has measured one: the server's rules use it.
+    /// The device's clock offset, when it has measured one. Advice only: the server measures
+    /// the device's clock itself from `sent_at`.
     pub clock_offset: Option<ClockOffset>,
+    /// The device's clock when it sent this request (set again on every retry). The server
+    /// compares it with its own receive time, so every push measures the device's clock and a
+    /// clock wound back between two syncs cannot hide behind an older measurement. Absent
+    /// from older clients; their pushes are then judged with no measured clock.
+    #[serde(default)]
+    pub sent_at: Option<Timestamp>,
 }
 
 impl SyncRequest {
@@ -90,6 +97,7 @@ impl SyncRequest {
             push: Vec::new(),
             page_limit: 1_000,
             clock_offset: None,
+            sent_at: None,
         }
     }
 }

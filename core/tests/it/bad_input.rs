@@ -98,7 +98,7 @@ fn negative_amounts_and_empty_names_are_refused() {
         }))
     ));
     let mut far = testing::visit(rep, c.header.id);
-    far.check_in.position.lat = 95.0;
+    far.check_in.position.point.lat = 95.0;
     assert!(matches!(store.create(far), Err(Error::Invalid(_))));
     assert_eq!(
         store.pending().unwrap(),

@@ -228,10 +228,11 @@ fn the_engine_states_the_time_of_the_last_sync() {
     assert_eq!((map.data_as_of, map.points.len()), (Some(synced), 2));
     let r = engine.report_dashboard(&req).unwrap();
     assert_eq!(r.data_as_of, Some(synced));
-    // Monday on time; Tuesday to Sunday missing for Alice and Bob: 6 days × 2 × ¥30.
+    // Monday on time; Tuesday to Friday missing for Alice and Bob (the weekend is owed
+    // nothing): 4 days × 2 × ¥30.
     assert_eq!(r.total.on_time, 2);
-    assert_eq!(r.total.missing_unfiled, 12);
-    assert_eq!(r.total.penalties, cny(360));
+    assert_eq!(r.total.missing_unfiled, 8);
+    assert_eq!(r.total.penalties, cny(240));
     let t = engine.target_dashboard(&req).unwrap();
     assert_eq!((t.data_as_of, t.leaderboard.len()), (Some(synced), 2));
     let a = engine.attention_list(week()).unwrap();

@@ -398,6 +398,11 @@ fn a_store_from_before_the_day_sums_counts_its_existing_check_ins_after_the_upgr
                  DROP TRIGGER visit_days_update; DROP TABLE visit_days;
                  DROP INDEX visits_map; DROP INDEX stage_history_entered;
                  DROP INDEX visits_owner_time;
+                 ALTER TABLE users DROP COLUMN started_on;
+                 ALTER TABLE users DROP COLUMN left_on;
+                 ALTER TABLE users DROP COLUMN leave;
+                 ALTER TABLE opportunities DROP COLUMN false_progress_at;
+                 ALTER TABLE opportunities DROP COLUMN false_progress_penalty_minor;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

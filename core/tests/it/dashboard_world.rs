@@ -229,7 +229,7 @@ impl World {
     ) -> RecordId {
         let mut v = testing::visit(owner, customer);
         v.check_in.at = sh(at);
-        v.check_in.position.fix_at = sh(at);
+        v.check_in.position.fix_time = sh(at);
         v.check_out = minutes.map(|m| CheckOut {
             at: sh(at).plus_secs(m * 60),
             position: None,
@@ -282,6 +282,7 @@ impl World {
             effective_submitted_at: Some(submitted),
             deadline: submitted.plus_secs(3600),
             penalty: testing::yuan(penalty),
+            day_off: None,
             judged_by: Judge::Server,
             judged_at: submitted.plus_secs(60),
         });

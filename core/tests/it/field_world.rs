@@ -11,7 +11,7 @@ use fieldsales_core::fieldwork::geofence::destination;
 use fieldsales_core::fieldwork::{ClockOffset, DevicePosition, FieldworkSettings};
 use fieldsales_core::me::Me;
 use fieldsales_core::process::SalesProcess;
-use fieldsales_core::record::{AnyRecord, Customer, DataScope, OrgLevel, Record};
+use fieldsales_core::record::{AnyRecord, Customer, DataScope, OrgLevel, Record, Visit};
 use fieldsales_core::scope::OrgTree;
 use fieldsales_core::store::Facts;
 use fieldsales_core::store::Store;
@@ -167,6 +167,7 @@ impl Field {
             fix_time: self.now(),
             mock: false,
             integrity: None,
+            since_boot_ms: None,
         }
     }
 
@@ -196,6 +197,40 @@ impl Field {
             lookup: &lookup,
         };
         authority::review(&ctx, before.as_ref(), &after.into())
+    }
+
+    /// The rep's phone pushes its visit `id` now, its clock measured `offset_s` seconds
+    /// ahead on the push: the server reviews it against its copy and keeps what it decided.
+    /// Returns the server's copy.
+    pub fn push_visit(&mut self, id: RecordId, offset_s: i64) -> Visit {
+        let rep = self.rep.me().clone();
+        let pushed: Visit = self.rep.store().get(id).unwrap();
+        let before: Option<Visit> = match self.server.get::<Visit>(id) {
+            Ok(v) => Some(v),
+            Err(fieldsales_core::Error::NotFound { .. }) => None,
+            Err(e) => panic!("{e}"),
+        };
+        let outcome = self
+            .review_as(
+                &rep,
+                Some(measured(self.now(), offset_s)),
+                before.clone().map(Into::into),
+                pushed.clone(),
+            )
+            .unwrap_or_else(|r| panic!("refused: {r}"));
+        let kept = Self::kept(outcome, pushed);
+        // The server merges the phone's document, then writes what it decided.
+        crate::send(self.rep.store(), &mut self.server, id);
+        let decided = kept.clone();
+        self.server
+            .update::<Visit>(id, move |v| {
+                v.verdict = decided.verdict;
+                v.received_at = decided.received_at;
+                v.header.org_unit_id = decided.header.org_unit_id;
+                Ok(())
+            })
+            .unwrap();
+        kept
     }
 
     /// The record the server keeps after its review: amended, or as pushed.

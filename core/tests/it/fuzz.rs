@@ -43,6 +43,7 @@ fn sync_corpus() -> Vec<Vec<u8>> {
             uncertainty_ms: 12,
             measured_at: Timestamp::from_millis(1_773_018_000_000),
         }),
+        sent_at: Some(Timestamp::from_millis(1_773_018_000_250)),
     };
     let response = SyncResponse {
         server_time: Timestamp::from_millis(1_773_018_000_000),

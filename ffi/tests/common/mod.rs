@@ -27,6 +27,8 @@ pub fn fix(metres_north: f64, accuracy_m: f64, age_ms: i64) -> DevicePosition {
             rooted: false,
             emulator: false,
         }),
+        // Booted an hour before the fix.
+        since_boot_ms: Some(3_600_000 - age_ms),
     }
 }
 

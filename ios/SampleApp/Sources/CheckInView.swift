@@ -34,13 +34,20 @@ struct CheckInView: View {
 
     private func checkIn() async {
         guard let location else { return }
+        // A negative accuracy means Core Location has no position: no fix to check in with.
+        guard location.horizontalAccuracy >= 0 else {
+            problem = "waiting for a position"
+            return
+        }
         let position = DevicePosition(
             lat: location.coordinate.latitude,
             lon: location.coordinate.longitude,
             accuracyM: location.horizontalAccuracy,
+            // The fix's own time, as Core Location stamped it, never the time of the tap.
             fixTimeMs: Int64(location.timestamp.timeIntervalSince1970 * 1000),
             isMock: location.sourceInformation?.isSimulatedBySoftware ?? false,
-            integrity: nil
+            integrity: nil,
+            sinceBootMs: sinceBootMs(of: location)
         )
         do {
             checkedIn = try await engine.checkIn(customerId: customerId, position: position, note: note)
@@ -50,4 +57,14 @@ struct CheckInView: View {
             problem = "\(error)"
         }
     }
+}
+
+/// The monotonic clock at the fix, ms since boot: `CLOCK_MONOTONIC` counts sleep (the system
+/// uptime does not), less the fix's age on the wall clock a moment ago. Winding the wall clock
+/// leaves it be, so the server can tell a clock set back between two visits.
+func sinceBootMs(of location: CLLocation) -> Int64? {
+    let monotonicNow = Double(clock_gettime_nsec_np(CLOCK_MONOTONIC)) / 1_000_000_000
+    let age = Date().timeIntervalSince(location.timestamp)
+    let sinceBoot = monotonicNow - age
+    return sinceBoot >= 0 ? Int64(sinceBoot * 1000) : nil
 }

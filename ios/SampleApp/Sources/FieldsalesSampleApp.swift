@@ -56,7 +56,7 @@ struct MainTabs: View {
             .tabItem { Label("Check in", systemImage: "mappin.and.ellipse") }
 
             VStack {
-                TodayView()
+                TodayView(engine: engine)
                 AgendaView(engine: engine)
             }
             .tabItem { Label("Today", systemImage: "calendar") }

@@ -1,22 +1,27 @@
-// A rep's "today" header: the local day and the daily-report deadline, kept current by the
-// library's local-clock stream (a new day at midnight, the deadline passing at 18:00).
+// A rep's "today" header: the local day and the daily-report reminder, kept current by the
+// library's local-clock stream (a new day at midnight, the deadline passing at 18:00). Whether a
+// report is owed at all is the library's answer from the work calendar (weekends, public
+// holidays, leave, a rep's first and last day), never the phone's guess: no reminder on a day off.
 
 import Fieldsales
 import SwiftUI
 
 struct TodayView: View {
-    /// The report deadline of the sales process; the engine will read it from the configuration.
+    /// The signed-in user's engine; before sign-in the view shows the day alone.
+    var engine: Engine? = nil
+    /// When the reminder is read again besides midnight: the standard process's deadline.
     private let deadline = DateComponents(hour: 18, minute: 0)
     @State private var today: DateComponents?
-    @State private var deadlinePassed = false
+    @State private var reminder: String?
     @State private var problem: String?
 
     var body: some View {
         VStack(spacing: 12) {
             if let today {
                 Text(dayTitle(today)).font(.title)
-                Text(deadlinePassed ? "Daily report deadline has passed" : "Daily report due by 18:00")
-                    .foregroundColor(deadlinePassed ? .red : .secondary)
+            }
+            if let reminder {
+                Text(reminder).foregroundColor(.secondary)
             }
             if let problem {
                 Text(problem).foregroundColor(.red)
@@ -25,15 +30,18 @@ struct TodayView: View {
         }
         .padding()
         .task { await followTheClock() }
+        .task { await followTheRecords() }
     }
 
     private func followTheClock() async {
         let zone = TimeZone.current
         do {
-            refresh(try localDate(of: Date(), in: zone), zone: zone)
+            await refresh(try localDate(of: Date(), in: zone))
             for await event in try localTimeEvents(zone: zone, timesOfDay: [deadline]) {
                 if let day = event.localDay {
-                    refresh(day, zone: zone)
+                    await refresh(day)
+                } else if let today {
+                    await refresh(today)
                 }
             }
         } catch {
@@ -41,10 +49,45 @@ struct TodayView: View {
         }
     }
 
-    private func refresh(_ day: DateComponents, zone: TimeZone) {
+    /// A report written or judged, the calendar or the rep's leave changed: ask again.
+    private func followTheRecords() async {
+        guard let engine else { return }
+        for await _ in engine.changes(of: ["daily_report", "process_config", "user"]) {
+            if let today { await refresh(today) }
+        }
+    }
+
+    private func refresh(_ day: DateComponents) async {
         today = day
-        let due = try? localTime(deadline, on: day, in: zone)
-        deadlinePassed = due.map { $0 <= Date() } ?? false
+        guard let engine else { return }
+        do {
+            reminder = inWords(try await engine.reportDue(date: dayTitle(day)))
+        } catch {
+            problem = "\(error)"
+        }
+    }
+
+    /// The reminder as the library gives it.
+    private func inWords(_ due: ReportDue) -> String? {
+        switch due.status {
+        case "open":
+            return due.deadlineMs.map { "Daily report due by \(clockTime($0))" } ?? "Daily report due today"
+        case "overdue":
+            return "Daily report overdue"
+        case "missing":
+            return "Daily report missing"
+        case "day_off":
+            let why = (due.dayOff ?? "day off").replacingOccurrences(of: "_", with: " ")
+            return "No daily report due today (\(why))"
+        default:
+            return nil
+        }
+    }
+
+    private func clockTime(_ ms: Int64) -> String {
+        let format = DateFormatter()
+        format.dateFormat = "HH:mm"
+        return format.string(from: Date(timeIntervalSince1970: TimeInterval(ms) / 1000))
     }
 
     private func dayTitle(_ day: DateComponents) -> String {

@@ -1214,6 +1214,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func reportDraft(date: String) async throws  -> DailyReport
     
     /**
+     * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+     * overdue, missing, submitted, or a day off when nothing is owed.
+     */
+    func reportDue(date: String) async throws  -> ReportDue
+    
+    /**
      * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
      * opens it from the team's list to read and comment.
      */
@@ -1288,6 +1294,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func leadPool() async throws  -> [Lead]
     
     /**
+     * A manager over the deal's rep finds its progress false (虚假推进), saying why; the
+     * tenant's penalty applies. Refused for a rep, and for a role without the right to mark
+     * progress false.
+     */
+    func markProgressFalse(id: String, reason: String) async throws  -> Opportunity
+    
+    /**
      * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
      * closing one (with a reason).
      */
@@ -1317,6 +1330,11 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The requester withdraws a pending request.
      */
     func withdrawApproval(id: String) async throws  -> Approval
+    
+    /**
+     * A manager over the deal's rep withdraws a false-progress mark, and its fine with it.
+     */
+    func withdrawFalseProgress(id: String) async throws  -> Opportunity
     
     /**
      * Marks a refused change as seen; false when there is no such change.
@@ -2242,6 +2260,26 @@ open func reportDraft(date: String)async throws  -> DailyReport  {
 }
     
     /**
+     * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+     * overdue, missing, submitted, or a day off when nothing is owed.
+     */
+open func reportDue(date: String)async throws  -> ReportDue  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_report_due(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(date)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeReportDue_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
      * opens it from the team's list to read and comment.
      */
@@ -2512,6 +2550,27 @@ open func leadPool()async throws  -> [Lead]  {
 }
     
     /**
+     * A manager over the deal's rep finds its progress false (虚假推进), saying why; the
+     * tenant's penalty applies. Refused for a rep, and for a role without the right to mark
+     * progress false.
+     */
+open func markProgressFalse(id: String, reason: String)async throws  -> Opportunity  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_mark_progress_false(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(reason)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOpportunity_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
      * closing one (with a reason).
      */
@@ -2622,6 +2681,25 @@ open func withdrawApproval(id: String)async throws  -> Approval  {
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeApproval_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A manager over the deal's rep withdraws a false-progress mark, and its fine with it.
+     */
+open func withdrawFalseProgress(id: String)async throws  -> Opportunity  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_withdraw_false_progress(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOpportunity_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -4180,6 +4258,15 @@ public struct AttentionDashboard: Equatable, Hashable {
      * The user's own changes the server refused.
      */
     public let rejectedChanges: [RefusedChange]
+    /**
+     * Deals whose progress a manager marked false (虚假推进) within the range, in the order
+     * they were marked (cut at the configured limit).
+     */
+    public let falseProgress: [FalselyProgressedDeal]
+    /**
+     * How many there are in all.
+     */
+    public let falseProgressTotal: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4210,7 +4297,14 @@ public struct AttentionDashboard: Equatable, Hashable {
          */approvalsWaiting: [WaitingApproval], 
         /**
          * The user's own changes the server refused.
-         */rejectedChanges: [RefusedChange]) {
+         */rejectedChanges: [RefusedChange], 
+        /**
+         * Deals whose progress a manager marked false (虚假推进) within the range, in the order
+         * they were marked (cut at the configured limit).
+         */falseProgress: [FalselyProgressedDeal], 
+        /**
+         * How many there are in all.
+         */falseProgressTotal: UInt64) {
         self.dataAsOfMs = dataAsOfMs
         self.overdueOpportunities = overdueOpportunities
         self.overdueOpportunitiesTotal = overdueOpportunitiesTotal
@@ -4220,6 +4314,8 @@ public struct AttentionDashboard: Equatable, Hashable {
         self.reclaimedLeadsTotal = reclaimedLeadsTotal
         self.approvalsWaiting = approvalsWaiting
         self.rejectedChanges = rejectedChanges
+        self.falseProgress = falseProgress
+        self.falseProgressTotal = falseProgressTotal
     }
 
     
@@ -4246,7 +4342,9 @@ public struct FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer {
                 reclaimedLeads: FfiConverterSequenceTypeReclaimedLead.read(from: &buf), 
                 reclaimedLeadsTotal: FfiConverterUInt64.read(from: &buf), 
                 approvalsWaiting: FfiConverterSequenceTypeWaitingApproval.read(from: &buf), 
-                rejectedChanges: FfiConverterSequenceTypeRefusedChange.read(from: &buf)
+                rejectedChanges: FfiConverterSequenceTypeRefusedChange.read(from: &buf), 
+                falseProgress: FfiConverterSequenceTypeFalselyProgressedDeal.read(from: &buf), 
+                falseProgressTotal: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -4260,6 +4358,8 @@ public struct FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.reclaimedLeadsTotal, into: &buf)
         FfiConverterSequenceTypeWaitingApproval.write(value.approvalsWaiting, into: &buf)
         FfiConverterSequenceTypeRefusedChange.write(value.rejectedChanges, into: &buf)
+        FfiConverterSequenceTypeFalselyProgressedDeal.write(value.falseProgress, into: &buf)
+        FfiConverterUInt64.write(value.falseProgressTotal, into: &buf)
     }
 }
 
@@ -5668,6 +5768,13 @@ public struct DevicePosition: Equatable, Hashable {
      * The app's integrity check: `None` when none ran.
      */
     public let integrity: DeviceIntegritySignal?
+    /**
+     * The phone's monotonic clock at the fix, ms since boot, counting sleep (Android: the
+     * fix's `elapsedRealtimeNanos`; iOS: `CLOCK_MONOTONIC` less the fix's age). Setting the
+     * wall clock does not move it, so the server can tell a clock wound back between two
+     * visits. `None` when the platform cannot give it.
+     */
+    public let sinceBootMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5690,13 +5797,20 @@ public struct DevicePosition: Equatable, Hashable {
          */isMock: Bool, 
         /**
          * The app's integrity check: `None` when none ran.
-         */integrity: DeviceIntegritySignal?) {
+         */integrity: DeviceIntegritySignal?, 
+        /**
+         * The phone's monotonic clock at the fix, ms since boot, counting sleep (Android: the
+         * fix's `elapsedRealtimeNanos`; iOS: `CLOCK_MONOTONIC` less the fix's age). Setting the
+         * wall clock does not move it, so the server can tell a clock wound back between two
+         * visits. `None` when the platform cannot give it.
+         */sinceBootMs: Int64?) {
         self.lat = lat
         self.lon = lon
         self.accuracyM = accuracyM
         self.fixTimeMs = fixTimeMs
         self.isMock = isMock
         self.integrity = integrity
+        self.sinceBootMs = sinceBootMs
     }
 
     
@@ -5720,7 +5834,8 @@ public struct FfiConverterTypeDevicePosition: FfiConverterRustBuffer {
                 accuracyM: FfiConverterDouble.read(from: &buf), 
                 fixTimeMs: FfiConverterInt64.read(from: &buf), 
                 isMock: FfiConverterBool.read(from: &buf), 
-                integrity: FfiConverterOptionTypeDeviceIntegritySignal.read(from: &buf)
+                integrity: FfiConverterOptionTypeDeviceIntegritySignal.read(from: &buf), 
+                sinceBootMs: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
@@ -5731,6 +5846,7 @@ public struct FfiConverterTypeDevicePosition: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.fixTimeMs, into: &buf)
         FfiConverterBool.write(value.isMock, into: &buf)
         FfiConverterOptionTypeDeviceIntegritySignal.write(value.integrity, into: &buf)
+        FfiConverterOptionInt64.write(value.sinceBootMs, into: &buf)
     }
 }
 
@@ -5977,6 +6093,214 @@ public func FfiConverterTypeDuplicateHit_lift(_ buf: RustBuffer) throws -> Dupli
 #endif
 public func FfiConverterTypeDuplicateHit_lower(_ value: DuplicateHit) -> RustBuffer {
     return FfiConverterTypeDuplicateHit.lower(value)
+}
+
+
+/**
+ * A manager's finding that a deal's progress was false (虚假推进).
+ */
+public struct FalseProgress: Equatable, Hashable {
+    /**
+     * The manager who marked it.
+     */
+    public let byId: String
+    /**
+     * When, epoch ms.
+     */
+    public let atMs: Int64
+    /**
+     * What was false.
+     */
+    public let reason: String
+    /**
+     * The fine the rep owes for it (the tenant's configured penalty, fixed by the server).
+     */
+    public let penalty: Money
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The manager who marked it.
+         */byId: String, 
+        /**
+         * When, epoch ms.
+         */atMs: Int64, 
+        /**
+         * What was false.
+         */reason: String, 
+        /**
+         * The fine the rep owes for it (the tenant's configured penalty, fixed by the server).
+         */penalty: Money) {
+        self.byId = byId
+        self.atMs = atMs
+        self.reason = reason
+        self.penalty = penalty
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FalseProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFalseProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FalseProgress {
+        return
+            try FalseProgress(
+                byId: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                penalty: FfiConverterTypeMoney.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FalseProgress, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.byId, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterTypeMoney.write(value.penalty, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFalseProgress_lift(_ buf: RustBuffer) throws -> FalseProgress {
+    return try FfiConverterTypeFalseProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFalseProgress_lower(_ value: FalseProgress) -> RustBuffer {
+    return FfiConverterTypeFalseProgress.lower(value)
+}
+
+
+/**
+ * A deal whose progress a manager marked false.
+ */
+public struct FalselyProgressedDeal: Equatable, Hashable {
+    /**
+     * The deal.
+     */
+    public let opportunityId: String
+    /**
+     * Its name.
+     */
+    public let name: String
+    /**
+     * The rep's ID.
+     */
+    public let ownerId: String
+    /**
+     * The rep's name.
+     */
+    public let ownerName: String
+    /**
+     * Its stage.
+     */
+    public let stage: String
+    /**
+     * When the manager marked it, ms.
+     */
+    public let markedAtMs: Int64
+    /**
+     * The fine, in minor units of the deal's currency.
+     */
+    public let penaltyMinor: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The deal.
+         */opportunityId: String, 
+        /**
+         * Its name.
+         */name: String, 
+        /**
+         * The rep's ID.
+         */ownerId: String, 
+        /**
+         * The rep's name.
+         */ownerName: String, 
+        /**
+         * Its stage.
+         */stage: String, 
+        /**
+         * When the manager marked it, ms.
+         */markedAtMs: Int64, 
+        /**
+         * The fine, in minor units of the deal's currency.
+         */penaltyMinor: Int64) {
+        self.opportunityId = opportunityId
+        self.name = name
+        self.ownerId = ownerId
+        self.ownerName = ownerName
+        self.stage = stage
+        self.markedAtMs = markedAtMs
+        self.penaltyMinor = penaltyMinor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FalselyProgressedDeal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFalselyProgressedDeal: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FalselyProgressedDeal {
+        return
+            try FalselyProgressedDeal(
+                opportunityId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterString.read(from: &buf), 
+                ownerName: FfiConverterString.read(from: &buf), 
+                stage: FfiConverterString.read(from: &buf), 
+                markedAtMs: FfiConverterInt64.read(from: &buf), 
+                penaltyMinor: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FalselyProgressedDeal, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.opportunityId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.ownerName, into: &buf)
+        FfiConverterString.write(value.stage, into: &buf)
+        FfiConverterInt64.write(value.markedAtMs, into: &buf)
+        FfiConverterInt64.write(value.penaltyMinor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFalselyProgressedDeal_lift(_ buf: RustBuffer) throws -> FalselyProgressedDeal {
+    return try FfiConverterTypeFalselyProgressedDeal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFalselyProgressedDeal_lower(_ value: FalselyProgressedDeal) -> RustBuffer {
+    return FfiConverterTypeFalselyProgressedDeal.lower(value)
 }
 
 
@@ -6250,6 +6574,14 @@ public struct FunnelFigures: Equatable, Hashable {
      * Won over closed, in basis points; none when nothing closed.
      */
     public let winRateBp: UInt32?
+    /**
+     * Deals whose progress a manager marked false (虚假推进) within the range.
+     */
+    public let falseProgress: UInt64
+    /**
+     * The fines of those marks.
+     */
+    public let falseProgressPenalties: Money
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6274,7 +6606,13 @@ public struct FunnelFigures: Equatable, Hashable {
          */lost: UInt64, 
         /**
          * Won over closed, in basis points; none when nothing closed.
-         */winRateBp: UInt32?) {
+         */winRateBp: UInt32?, 
+        /**
+         * Deals whose progress a manager marked false (虚假推进) within the range.
+         */falseProgress: UInt64, 
+        /**
+         * The fines of those marks.
+         */falseProgressPenalties: Money) {
         self.stages = stages
         self.pipeline = pipeline
         self.weightedForecast = weightedForecast
@@ -6282,6 +6620,8 @@ public struct FunnelFigures: Equatable, Hashable {
         self.wonAmount = wonAmount
         self.lost = lost
         self.winRateBp = winRateBp
+        self.falseProgress = falseProgress
+        self.falseProgressPenalties = falseProgressPenalties
     }
 
     
@@ -6306,7 +6646,9 @@ public struct FfiConverterTypeFunnelFigures: FfiConverterRustBuffer {
                 won: FfiConverterUInt64.read(from: &buf), 
                 wonAmount: FfiConverterTypeMoney.read(from: &buf), 
                 lost: FfiConverterUInt64.read(from: &buf), 
-                winRateBp: FfiConverterOptionUInt32.read(from: &buf)
+                winRateBp: FfiConverterOptionUInt32.read(from: &buf), 
+                falseProgress: FfiConverterUInt64.read(from: &buf), 
+                falseProgressPenalties: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
@@ -6318,6 +6660,8 @@ public struct FfiConverterTypeFunnelFigures: FfiConverterRustBuffer {
         FfiConverterTypeMoney.write(value.wonAmount, into: &buf)
         FfiConverterUInt64.write(value.lost, into: &buf)
         FfiConverterOptionUInt32.write(value.winRateBp, into: &buf)
+        FfiConverterUInt64.write(value.falseProgress, into: &buf)
+        FfiConverterTypeMoney.write(value.falseProgressPenalties, into: &buf)
     }
 }
 
@@ -7434,6 +7778,10 @@ public struct Opportunity: Equatable, Hashable {
      * Why it was won or lost.
      */
     public let outcomeReason: String?
+    /**
+     * A manager's finding that its progress was false (虚假推进), with the fine.
+     */
+    public let markedFalse: FalseProgress?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7470,7 +7818,10 @@ public struct Opportunity: Equatable, Hashable {
          */outcome: String?, 
         /**
          * Why it was won or lost.
-         */outcomeReason: String?) {
+         */outcomeReason: String?, 
+        /**
+         * A manager's finding that its progress was false (虚假推进), with the fine.
+         */markedFalse: FalseProgress?) {
         self.id = id
         self.ownerId = ownerId
         self.customerId = customerId
@@ -7482,6 +7833,7 @@ public struct Opportunity: Equatable, Hashable {
         self.fields = fields
         self.outcome = outcome
         self.outcomeReason = outcomeReason
+        self.markedFalse = markedFalse
     }
 
     
@@ -7510,7 +7862,8 @@ public struct FfiConverterTypeOpportunity: FfiConverterRustBuffer {
                 stageEnteredAtMs: FfiConverterOptionInt64.read(from: &buf), 
                 fields: FfiConverterDictionaryStringTypeFieldValue.read(from: &buf), 
                 outcome: FfiConverterOptionString.read(from: &buf), 
-                outcomeReason: FfiConverterOptionString.read(from: &buf)
+                outcomeReason: FfiConverterOptionString.read(from: &buf), 
+                markedFalse: FfiConverterOptionTypeFalseProgress.read(from: &buf)
         )
     }
 
@@ -7526,6 +7879,7 @@ public struct FfiConverterTypeOpportunity: FfiConverterRustBuffer {
         FfiConverterDictionaryStringTypeFieldValue.write(value.fields, into: &buf)
         FfiConverterOptionString.write(value.outcome, into: &buf)
         FfiConverterOptionString.write(value.outcomeReason, into: &buf)
+        FfiConverterOptionTypeFalseProgress.write(value.markedFalse, into: &buf)
     }
 }
 
@@ -8483,6 +8837,119 @@ public func FfiConverterTypeReportDashboard_lift(_ buf: RustBuffer) throws -> Re
 #endif
 public func FfiConverterTypeReportDashboard_lower(_ value: ReportDashboard) -> RustBuffer {
     return FfiConverterTypeReportDashboard.lower(value)
+}
+
+
+/**
+ * Where the signed-in rep's report of a day stands, for the app's reminder. A day off by the
+ * work calendar (a weekend, a public holiday, leave, before starting or after leaving) owes
+ * nothing: the app reminds no one and nobody is fined.
+ */
+public struct ReportDue: Equatable, Hashable {
+    /**
+     * `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+     */
+    public let status: String
+    /**
+     * The deadline, ms, when open or overdue.
+     */
+    public let deadlineMs: Int64?
+    /**
+     * When the day becomes missing, ms, when overdue.
+     */
+    public let missingAtMs: Int64?
+    /**
+     * The penalty owed, in minor units of `currency`, when missing.
+     */
+    public let penaltyMinor: Int64?
+    /**
+     * The penalty's currency, when missing.
+     */
+    public let currency: String?
+    /**
+     * Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
+     * or `left`.
+     */
+    public let dayOff: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+         */status: String, 
+        /**
+         * The deadline, ms, when open or overdue.
+         */deadlineMs: Int64?, 
+        /**
+         * When the day becomes missing, ms, when overdue.
+         */missingAtMs: Int64?, 
+        /**
+         * The penalty owed, in minor units of `currency`, when missing.
+         */penaltyMinor: Int64?, 
+        /**
+         * The penalty's currency, when missing.
+         */currency: String?, 
+        /**
+         * Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
+         * or `left`.
+         */dayOff: String?) {
+        self.status = status
+        self.deadlineMs = deadlineMs
+        self.missingAtMs = missingAtMs
+        self.penaltyMinor = penaltyMinor
+        self.currency = currency
+        self.dayOff = dayOff
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReportDue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportDue: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportDue {
+        return
+            try ReportDue(
+                status: FfiConverterString.read(from: &buf), 
+                deadlineMs: FfiConverterOptionInt64.read(from: &buf), 
+                missingAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                penaltyMinor: FfiConverterOptionInt64.read(from: &buf), 
+                currency: FfiConverterOptionString.read(from: &buf), 
+                dayOff: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportDue, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionInt64.write(value.deadlineMs, into: &buf)
+        FfiConverterOptionInt64.write(value.missingAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.penaltyMinor, into: &buf)
+        FfiConverterOptionString.write(value.currency, into: &buf)
+        FfiConverterOptionString.write(value.dayOff, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportDue_lift(_ buf: RustBuffer) throws -> ReportDue {
+    return try FfiConverterTypeReportDue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportDue_lower(_ value: ReportDue) -> RustBuffer {
+    return FfiConverterTypeReportDue.lower(value)
 }
 
 
@@ -11948,6 +12415,30 @@ fileprivate struct FfiConverterOptionTypeDuplicateHit: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeFalseProgress: FfiConverterRustBuffer {
+    typealias SwiftType = FalseProgress?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFalseProgress.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFalseProgress.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGeoPoint: FfiConverterRustBuffer {
     typealias SwiftType = GeoPoint?
 
@@ -12310,6 +12801,31 @@ fileprivate struct FfiConverterSequenceTypeDuplicateHit: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeDuplicateHit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFalselyProgressedDeal: FfiConverterRustBuffer {
+    typealias SwiftType = [FalselyProgressedDeal]
+
+    public static func write(_ value: [FalselyProgressedDeal], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFalselyProgressedDeal.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FalselyProgressedDeal] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FalselyProgressedDeal]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFalselyProgressedDeal.read(from: &buf))
         }
         return seq
     }
@@ -13420,6 +13936,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_report_draft() != 46814) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_due() != 32074) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_report_of() != 65451) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -13462,6 +13981,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_lead_pool() != 48113) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_mark_progress_false() != 7526) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_move_opportunity() != 64730) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -13478,6 +14000,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval() != 26752) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_withdraw_false_progress() != 44570) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_dismiss_rejected_change() != 51437) {

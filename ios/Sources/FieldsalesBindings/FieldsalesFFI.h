@@ -551,6 +551,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_reminders_due(uint64_t ptr, int6
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_draft(uint64_t ptr, RustBuffer date
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DUE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DUE
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_due(uint64_t ptr, RustBuffer date
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_OF
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_OF
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_report_of(uint64_t ptr, RustBuffer rep_id, RustBuffer date
@@ -621,6 +626,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_get_opportunity(uint64_t ptr, Ru
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_lead_pool(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MARK_PROGRESS_FALSE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MARK_PROGRESS_FALSE
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_mark_progress_false(uint64_t ptr, RustBuffer id, RustBuffer reason
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MOVE_OPPORTUNITY
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MOVE_OPPORTUNITY
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_move_opportunity(uint64_t ptr, RustBuffer id, RustBuffer to, RustBuffer reason
@@ -649,6 +659,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_set_opportunity_fields(uint64_t 
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_WITHDRAW_APPROVAL
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_WITHDRAW_APPROVAL
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_withdraw_approval(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_WITHDRAW_FALSE_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_WITHDRAW_FALSE_PROGRESS
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_withdraw_false_progress(uint64_t ptr, RustBuffer id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DISMISS_REJECTED_CHANGE
@@ -1466,6 +1481,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_draft(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DUE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_DUE
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_due(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_OF
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REPORT_OF
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_report_of(void
@@ -1550,6 +1571,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_lead_pool(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MARK_PROGRESS_FALSE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MARK_PROGRESS_FALSE
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_mark_progress_false(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MOVE_OPPORTUNITY
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MOVE_OPPORTUNITY
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_move_opportunity(void
@@ -1583,6 +1610,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_set_opportunity_fields(voi
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_WITHDRAW_APPROVAL
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_WITHDRAW_APPROVAL
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_WITHDRAW_FALSE_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_WITHDRAW_FALSE_PROGRESS
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_withdraw_false_progress(void
     
 );
 #endif

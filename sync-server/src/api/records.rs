@@ -79,6 +79,19 @@ pub enum AdminRecord {
         #[schema(value_type = Option<i64>)]
         #[serde(default)]
         created_at: Option<fieldsales_core::Timestamp>,
+        /// Their first working day (`YYYY-MM-DD`): reports are owed from it. The day the
+        /// profile was created when absent.
+        #[schema(value_type = Option<String>, format = Date)]
+        #[serde(default)]
+        started_on: Option<fieldsales_core::LocalDate>,
+        /// Their last working day (`YYYY-MM-DD`), once they leave.
+        #[schema(value_type = Option<String>, format = Date)]
+        #[serde(default)]
+        left_on: Option<fieldsales_core::LocalDate>,
+        /// Approved leave: days (`2026-03-16`) or spans (`2026-03-16..2026-03-20`).
+        #[schema(value_type = Vec<String>)]
+        #[serde(default)]
+        leave: Vec<fieldsales_core::fieldwork::DaySpan>,
     },
     /// A role.
     Role {
@@ -240,6 +253,9 @@ pub async fn put_record(
             title,
             active,
             created_at,
+            started_on,
+            left_on,
+            leave,
         } => AnyRecord::UserProfile(UserProfile {
             header: {
                 let mut h = header(id, by, now);
@@ -263,6 +279,9 @@ pub async fn put_record(
             title,
             zone: zone("zone", &z)?,
             active,
+            started_on,
+            left_on,
+            leave,
         }),
         AdminRecord::Role {
             id,

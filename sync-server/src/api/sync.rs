@@ -16,6 +16,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fieldsales_core::fieldwork::ClockOffset;
 use fieldsales_core::sync::protocol::{
     self, CONTENT_TYPE, PROTOCOL_VERSION, SyncRequest, SyncResponse, WireError,
 };
@@ -185,13 +186,17 @@ pub async fn sync(
             .into_iter()
             .map(|a| automerge::ActorId::from(a.actor.as_bytes().as_slice()))
             .collect();
+        let now = state.clock.now();
         Some(Push {
             device: session.device_id,
             actors,
             author: author.clone(),
-            clock_offset: request.clock_offset,
+            // Measured here, on this push: the device's own measurement is only advice.
+            clock_offset: request
+                .sent_at
+                .map(|sent_at| ClockOffset::observed_by_server(sent_at, now)),
             records: request.push,
-            now: state.clock.now(),
+            now,
         })
     };
     let pushed = push.as_ref().map_or(0, |p| p.records.len());

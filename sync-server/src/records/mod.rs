@@ -39,7 +39,8 @@ pub struct Push {
     pub actors: Vec<automerge::ActorId>,
     /// The user signed in on it.
     pub author: Me,
-    /// The device's clock offset, as it reported it.
+    /// The device's clock offset as the server measured it on this push (the request's send
+    /// time against the server's receive time); `None` when the request carried no send time.
     pub clock_offset: Option<ClockOffset>,
     /// The records.
     pub records: Vec<PushRecord>,

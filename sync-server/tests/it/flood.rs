@@ -109,6 +109,7 @@ fn sync_body(push: Vec<PushRecord>) -> Vec<u8> {
         push,
         page_limit: 100,
         clock_offset: None,
+        sent_at: None,
     })
     .unwrap()
 }

@@ -438,6 +438,9 @@ pub async fn rep_with_profile(server: &TestServer, admin_token: &str, login: &st
         title: None,
         active: true,
         created_at: None,
+        started_on: None,
+        left_on: None,
+        leave: Vec::new(),
     })
     .await;
     let account = server

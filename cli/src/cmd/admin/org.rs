@@ -227,6 +227,9 @@ pub fn user(command: UserCommand, out: &Output) -> CommandResult {
                 title,
                 active: true,
                 created_at: None,
+                started_on: None,
+                left_on: None,
+                leave: Vec::new(),
             })
             .await
             .map_err(api_failure)?

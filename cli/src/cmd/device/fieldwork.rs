@@ -201,6 +201,7 @@ pub fn run(path: &Path, command: DeviceCommand, out: &Output) -> CommandResult {
                         fix_time: now,
                         mock,
                         integrity: None,
+                        since_boot_ms: None,
                     },
                     note,
                     photos: Vec::new(),

@@ -1,12 +1,14 @@
 //! Field scenarios for the field-work rules, with builders so each test states only what
 //! matters to it.
 
+mod calendar;
 mod check_in;
 mod plan;
 mod properties;
 mod report;
 mod settings;
 mod stored;
+mod truth;
 
 use super::*;
 use crate::id::RecordId;
@@ -36,12 +38,17 @@ pub(super) fn offset(offset_s: i64, at: Timestamp) -> ClockOffset {
     ClockOffset::observed_by_server(at.plus_secs(offset_s), at)
 }
 
-/// A rep's check-in, built up from a good one: on the customer's doorstep, 10 m accuracy,
-/// a fresh fix, an honest phone.
+/// A rep's check-in, built up from a good one: on the customer's doorstep at 10:00 Shanghai
+/// time, 10 m accuracy, a fresh fix, an honest phone; judged a second later, with nothing known
+/// of the device's clock or of the rep's other visits.
 pub(super) struct CheckIn {
     pub facts: CheckInFacts,
     pub settings: FieldworkSettings,
     pub now: Timestamp,
+    /// When the rep really checked in, on the server's clock.
+    pub true_at: Timestamp,
+    /// How far the device's clock runs ahead of the server's, seconds.
+    pub device_ahead_s: i64,
 }
 
 impl CheckIn {
@@ -52,19 +59,24 @@ impl CheckIn {
                 customer_id: RecordId::new(),
                 customer_location: Some(pudong_site()),
                 position: DevicePosition {
-                    point: pudong_site(),
+                    point: geofence::destination(pudong_site(), 200.0, 12.0),
                     accuracy_m: 10.0,
                     fix_time: at,
                     mock: false,
                     integrity: Some(DeviceIntegrity::default()),
+                    since_boot_ms: None,
                 },
                 checked_in_at: at,
-                previous_check_in: None,
+                departure: None,
+                next_arrival: None,
                 last_visit_here: None,
-                device_clock: None,
+                timeline: Timeline::default(),
+                day: Vec::new(),
             },
             settings: FieldworkSettings::default(),
             now: at.plus_secs(1),
+            true_at: at,
+            device_ahead_s: 0,
         }
     }
 
@@ -103,14 +115,24 @@ impl CheckIn {
         self
     }
 
-    /// The rep's previous check-in was `km` north of here, `minutes` earlier, 10 m accuracy.
-    pub fn previous_check_in_km_away(mut self, km: f64, minutes: i64) -> Self {
-        let here = self.facts.position;
-        self.facts.previous_check_in = Some(DevicePosition {
-            point: geofence::destination(here.point, 0.0, km * 1000.0),
+    /// The rep left the previous customer `km` north of here `minutes` before checking in,
+    /// on a 10 m fix.
+    pub fn left_previous_visit_km_away(mut self, km: f64, minutes: i64) -> Self {
+        self.facts.departure = Some(Waypoint {
+            point: geofence::destination(self.facts.position.point, 0.0, km * 1000.0),
             accuracy_m: 10.0,
-            fix_time: here.fix_time.plus_secs(-minutes * 60),
-            ..here
+            at: self.facts.checked_in_at.plus_secs(-minutes * 60),
+        });
+        self
+    }
+
+    /// The rep's next check-in the judge holds already is `km` south of here, `minutes` after
+    /// this one.
+    pub fn next_check_in_km_away(mut self, km: f64, minutes: i64) -> Self {
+        self.facts.next_arrival = Some(Waypoint {
+            point: geofence::destination(self.facts.position.point, 180.0, km * 1000.0),
+            accuracy_m: 10.0,
+            at: self.facts.checked_in_at.plus_secs(minutes * 60),
         });
         self
     }
@@ -125,8 +147,80 @@ impl CheckIn {
         self
     }
 
+    /// The device's clock runs `secs` ahead (negative: behind), as its last sync measured;
+    /// the check-in and the fix carry its times.
     pub fn device_clock_ahead_secs(mut self, secs: i64) -> Self {
-        self.facts.device_clock = Some(offset(secs, self.now));
+        let shift = secs - self.device_ahead_s;
+        self.device_ahead_s = secs;
+        self.facts.checked_in_at = self.facts.checked_in_at.plus_secs(shift);
+        self.facts.position.fix_time = self.facts.position.fix_time.plus_secs(shift);
+        self.facts.timeline.recorded_offset_ms = Some(secs * 1000);
+        if let Some(r) = &mut self.facts.timeline.receipt {
+            r.device_clock = Some(offset(secs, r.received_at));
+        }
+        self
+    }
+
+    /// The device's last sync before the check-in was `minutes` before it (server clock).
+    pub fn synced_minutes_before(mut self, minutes: i64) -> Self {
+        self.facts.timeline.synced_at = Some(self.true_at.plus_secs(-minutes * 60));
+        self.facts.timeline.recorded_offset_ms = Some(self.device_ahead_s * 1000);
+        self
+    }
+
+    /// The server received the visit `minutes` after it really happened, measuring the
+    /// device's clock on that push; the server judges then.
+    pub fn received_minutes_later(mut self, minutes: i64) -> Self {
+        let received_at = self.true_at.plus_secs(minutes * 60);
+        self.facts.timeline.receipt = Some(Receipt {
+            received_at,
+            device_clock: Some(offset(self.device_ahead_s, received_at)),
+        });
+        self.now = received_at;
+        self
+    }
+
+    /// On the push that delivered the visit the device's clock read `secs` ahead.
+    pub fn push_clock_ahead_secs(mut self, secs: i64) -> Self {
+        if let Some(r) = &mut self.facts.timeline.receipt {
+            r.device_clock = Some(offset(secs, r.received_at));
+        }
+        self
+    }
+
+    /// The device held a visit of the rep checked in `minutes` after this one's time when it
+    /// recorded this one.
+    pub fn recorded_after_a_visit_minutes_later(mut self, minutes: i64) -> Self {
+        self.facts.timeline.recorded_after = Some(self.facts.checked_in_at.plus_secs(minutes * 60));
+        self
+    }
+
+    /// The server had received a visit of the rep checked in `minutes` after this one.
+    pub fn uploaded_after_a_visit_minutes_later(mut self, minutes: i64) -> Self {
+        self.facts.timeline.uploaded_after = Some(self.facts.checked_in_at.plus_secs(minutes * 60));
+        self
+    }
+
+    /// Another check-in today at another customer, `metres` east of here with `accuracy_m`,
+    /// whose own customer was `customer_distance_m` away from its fix.
+    pub fn also_checked_in_today(
+        mut self,
+        metres: f64,
+        accuracy_m: f64,
+        customer_distance_m: Option<f64>,
+    ) -> Self {
+        self.facts.day.push(DayFix {
+            customer_id: RecordId::new(),
+            point: geofence::destination(self.facts.position.point, 90.0, metres),
+            accuracy_m,
+            customer_distance_m,
+        });
+        self
+    }
+
+    /// The fix lies `metres` from the customer's registered point.
+    pub fn on_the_point_within(mut self, metres: f64) -> Self {
+        self.facts.position.point = geofence::destination(pudong_site(), 45.0, metres);
         self
     }
 
@@ -136,15 +230,7 @@ impl CheckIn {
     }
 
     pub fn judge_as(&self, judge: Judge) -> Result<CheckInJudgement, CheckInError> {
-        let s = &self.settings;
-        judge_check_in(
-            &self.facts,
-            &s.geofence,
-            &s.visit,
-            &s.device_clock,
-            self.now,
-            judge,
-        )
+        judge_check_in(&self.facts, &self.settings, self.now, judge)
     }
 
     pub fn judge(&self) -> Result<CheckInJudgement, CheckInError> {
@@ -180,6 +266,7 @@ impl Report {
                     device_clock: Some(offset(0, noon)),
                 },
                 false_mark: None,
+                day_off: None,
             },
             settings: FieldworkSettings::default(),
             now: noon,
@@ -232,6 +319,12 @@ impl Report {
 
     pub fn clock_never_measured(mut self) -> Self {
         self.facts.submission.device_clock = None;
+        self
+    }
+
+    /// The rep owed no report that day.
+    pub fn on_a_day_off(mut self, why: DayOff) -> Self {
+        self.facts.day_off = Some(why);
         self
     }
 

@@ -32,6 +32,8 @@ proptest! {
         prop_assert!((measured - distance).abs() < 1e-3, "{} vs {}", measured, distance);
         let margin = 1e-3;
         let decisive = f64::from(c.settings.geofence.decisive_accuracy_m);
+        // A fix beyond the accuracy limit must miss by two radii to be outside.
+        let circles = if accuracy > f64::from(c.settings.geofence.max_accuracy_m) { 2.0 } else { 1.0 };
         if accuracy <= decisive {
             // A decisive fix: the measured distance alone.
             if (distance - r).abs() > margin {
@@ -40,9 +42,11 @@ proptest! {
             }
         } else if distance + accuracy <= r - margin {
             prop_assert_eq!(v.fence, FenceStatus::Inside);
-        } else if distance - accuracy > r + margin {
+        } else if distance - accuracy * circles > r + margin {
             prop_assert_eq!(v.fence, FenceStatus::Outside);
-        } else if (distance + accuracy - r).abs() > margin && (distance - accuracy - r).abs() > margin {
+        } else if (distance + accuracy - r).abs() > margin
+            && (distance - accuracy * circles - r).abs() > margin
+        {
             prop_assert_eq!(v.fence, FenceStatus::CannotTell);
         }
     }
@@ -64,15 +68,41 @@ proptest! {
         prop_assert_eq!(hard.is_err(), should_refuse);
     }
 
-    /// Going no faster than the limit never raises the travel flag, however far.
+    /// Going no faster than the road's limit never raises the travel flag, however far.
     #[test]
-    fn travel_within_the_speed_limit_is_never_flagged(
+    fn travel_within_the_road_speed_is_never_flagged(
         km in 0.0..2_000.0f64,
         kmh in 1.0..120.0f64,
     ) {
         let minutes = (km / kmh * 60.0).ceil() as i64 + 1;
-        let v = CheckIn::at_the_customer().previous_check_in_km_away(km, minutes).verdict();
+        let v = CheckIn::at_the_customer().left_previous_visit_km_away(km, minutes).verdict();
         prop_assert!(!v.has_flag(&FlagKind::ImpossibleTravel), "{:?}", v.flags);
+    }
+
+    /// A flight (airports' time plus the air speed) or a high-speed train (the stations' time
+    /// plus rail speed) is never impossible travel, however far; a journey faster than every
+    /// way of travelling always is.
+    #[test]
+    fn the_envelope_holds_every_way_of_travelling_and_nothing_faster(
+        km in 5.0..3_000.0f64,
+        air in any::<bool>(),
+        spare_minutes in 1i64..240,
+    ) {
+        let (kmh, overhead) = if air { (800.0, 90.0) } else { (300.0, 30.0) };
+        let minutes = (km / kmh * 60.0 + overhead).ceil() as i64 + spare_minutes;
+        let v = CheckIn::at_the_customer().left_previous_visit_km_away(km, minutes).verdict();
+        prop_assert!(!v.has_flag(&FlagKind::ImpossibleTravel), "{:?}", v.flags);
+
+        // The latest moment no way of travelling reaches 2 km short of the distance (the
+        // allowance is 1 km): judged impossible.
+        let hours = |m: i64| m as f64 / 60.0;
+        let reach_km = |m: i64| (120.0 * hours(m))
+            .max(300.0 * (hours(m) - 0.5).max(0.0))
+            .max(800.0 * (hours(m) - 1.5).max(0.0));
+        if let Some(m) = (1..minutes).rev().find(|m| reach_km(*m) + 2.0 < km) {
+            let v = CheckIn::at_the_customer().left_previous_visit_km_away(km, m).verdict();
+            prop_assert!(v.has_flag(&FlagKind::ImpossibleTravel), "{} km in {} min", km, m);
+        }
     }
 
     /// With a credible clock, the report is on time exactly when the corrected submission

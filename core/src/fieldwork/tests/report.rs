@@ -139,7 +139,7 @@ fn the_phone_cannot_judge_an_unsynced_report_from_a_doubtful_clock() {
 fn no_report_by_the_next_day_is_missing_and_costs_30() {
     let (day, tz) = (date("2026-03-10"), zone("Asia/Shanghai"));
     let s = DailyReportSettings::default();
-    let status = |now: &str| report_day_status(day, &tz, &s, t(now), Judge::Server);
+    let status = |now: &str| report_day_status(day, &tz, None, &s, t(now), Judge::Server);
 
     assert_eq!(
         status("2026-03-10T17:00:00+08:00"),
@@ -171,6 +171,7 @@ fn a_day_is_judged_in_the_reps_own_zone() {
     let shanghai = report_day_status(
         date("2026-03-10"),
         &zone("Asia/Shanghai"),
+        None,
         &s,
         now,
         Judge::Server,
@@ -178,6 +179,7 @@ fn a_day_is_judged_in_the_reps_own_zone() {
     let new_york = report_day_status(
         date("2026-03-10"),
         &zone("America/New_York"),
+        None,
         &s,
         now,
         Judge::Server,

@@ -31,7 +31,7 @@ fn a_flagged_visit_survives_the_document_and_the_wire() {
     let c = CheckIn::at_the_customer()
         .customer_without_location()
         .accuracy(150.0)
-        .previous_check_in_km_away(300.0, 60)
+        .left_previous_visit_km_away(300.0, 60)
         .device_clock_ahead_secs(-900);
     let judged = c.judge().unwrap();
     let mut proposal = CheckIn::at_the_customer()
@@ -48,7 +48,7 @@ fn a_flagged_visit_survives_the_document_and_the_wire() {
         check_in: judged.verdict.clone(),
         check_out: None,
         proposal: Some(proposal),
-        clock: c.facts.device_clock,
+        clock: Some(offset(-900, c.now)),
     };
     assert!(doc.check_in.flags.len() >= 3);
     assert_eq!(through_automerge(&doc), doc);

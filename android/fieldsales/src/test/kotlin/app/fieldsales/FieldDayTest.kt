@@ -25,6 +25,7 @@ private fun fixNorth(metresNorth: Double): DevicePosition =
     DevicePosition(
         SITE_LAT + metresNorth / 111_320.0, SITE_LON, 8.0, System.currentTimeMillis() - 2_000, false,
         DeviceIntegritySignal(rooted = false, emulator = false),
+        sinceBootMs = null,
     )
 
 private fun newCompany(name: String): CustomerDraft = CustomerDraft(name, null, null, null, "零售", null, null, null, "B", null, emptyList())

@@ -61,6 +61,7 @@ class SyncTest {
                     DevicePosition(
                         SITE_LAT + 40.0 / 111_320.0, SITE_LON, 8.0, System.currentTimeMillis() - 5_000, false,
                         DeviceIntegritySignal(rooted = false, emulator = false),
+                        sinceBootMs = null,
                     )
                 val visit = rep.checkIn(customer.id, fix, "初次拜访").visit
                 assertEquals("inside", visit.verdict?.fence)

@@ -870,6 +870,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_report_draft(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_report_due(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_report_of(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_submit_report(
@@ -898,6 +900,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_lead_pool(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_mark_progress_false(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_move_opportunity(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_my_leads(
@@ -909,6 +913,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldsales_ffi_checksum_method_engine_set_opportunity_fields(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_withdraw_false_progress(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_dismiss_rejected_change(
     ): Int
@@ -1059,6 +1065,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_report_draft(`ptr`: Long,`date`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_report_due(`ptr`: Long,`date`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_report_of(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_submit_report(`ptr`: Long,`reportId`: RustBuffer.ByValue,
@@ -1087,6 +1095,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_lead_pool(`ptr`: Long,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_mark_progress_false(`ptr`: Long,`id`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_move_opportunity(`ptr`: Long,`id`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_my_leads(`ptr`: Long,
@@ -1098,6 +1108,8 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_set_opportunity_fields(`ptr`: Long,`id`: RustBuffer.ByValue,`fields`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_withdraw_approval(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_withdraw_false_progress(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_dismiss_rejected_change(`ptr`: Long,`seq`: Long,
     ): Long
@@ -1475,6 +1487,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_draft() and 0xFFFF) != 46814) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_due() and 0xFFFF) != 32074) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_of() and 0xFFFF) != 65451) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1517,6 +1532,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_lead_pool() and 0xFFFF) != 48113) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_mark_progress_false() and 0xFFFF) != 7526) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_move_opportunity() and 0xFFFF) != 64730) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1533,6 +1551,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_withdraw_approval() and 0xFFFF) != 26752) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_withdraw_false_progress() and 0xFFFF) != 44570) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_dismiss_rejected_change() and 0xFFFF) != 51437) {
@@ -2935,6 +2956,12 @@ public interface EngineInterface {
     suspend fun `reportDraft`(`date`: kotlin.String): DailyReport
     
     /**
+     * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+     * overdue, missing, submitted, or a day off when nothing is owed.
+     */
+    suspend fun `reportDue`(`date`: kotlin.String): ReportDue
+    
+    /**
      * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
      * opens it from the team's list to read and comment.
      */
@@ -3009,6 +3036,13 @@ public interface EngineInterface {
     suspend fun `leadPool`(): List<Lead>
     
     /**
+     * A manager over the deal's rep finds its progress false (虚假推进), saying why; the
+     * tenant's penalty applies. Refused for a rep, and for a role without the right to mark
+     * progress false.
+     */
+    suspend fun `markProgressFalse`(`id`: kotlin.String, `reason`: kotlin.String): Opportunity
+    
+    /**
      * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
      * closing one (with a reason).
      */
@@ -3038,6 +3072,11 @@ public interface EngineInterface {
      * The requester withdraws a pending request.
      */
     suspend fun `withdrawApproval`(`id`: kotlin.String): Approval
+    
+    /**
+     * A manager over the deal's rep withdraws a false-progress mark, and its fine with it.
+     */
+    suspend fun `withdrawFalseProgress`(`id`: kotlin.String): Opportunity
     
     /**
      * Marks a refused change as seen; false when there is no such change.
@@ -4303,6 +4342,32 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
+     * overdue, missing, submitted, or a day off when nothing is owed.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reportDue`(`date`: kotlin.String) : ReportDue {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_due(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`date`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeReportDue.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
      * opens it from the team's list to read and comment.
      */
@@ -4663,6 +4728,34 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * A manager over the deal's rep finds its progress false (虚假推进), saying why; the
+     * tenant's penalty applies. Refused for a rep, and for a role without the right to mark
+     * progress false.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `markProgressFalse`(`id`: kotlin.String, `reason`: kotlin.String) : Opportunity {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_mark_progress_false(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOpportunity.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Moves an opportunity to stage `to`: the next one, an earlier one (with a reason) or a
      * closing one (with a reason).
      */
@@ -4809,6 +4902,31 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeApproval.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A manager over the deal's rep withdraws a false-progress mark, and its fine with it.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `withdrawFalseProgress`(`id`: kotlin.String) : Opportunity {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_withdraw_false_progress(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOpportunity.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -6723,6 +6841,17 @@ data class AttentionDashboard (
      * The user's own changes the server refused.
      */
     val `rejectedChanges`: List<RefusedChange>
+    , 
+    /**
+     * Deals whose progress a manager marked false (虚假推进) within the range, in the order
+     * they were marked (cut at the configured limit).
+     */
+    val `falseProgress`: List<FalselyProgressedDeal>
+    , 
+    /**
+     * How many there are in all.
+     */
+    val `falseProgressTotal`: kotlin.ULong
     
 ){
     
@@ -6748,6 +6877,8 @@ public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<Attenti
             FfiConverterULong.read(buf),
             FfiConverterSequenceTypeWaitingApproval.read(buf),
             FfiConverterSequenceTypeRefusedChange.read(buf),
+            FfiConverterSequenceTypeFalselyProgressedDeal.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -6760,7 +6891,9 @@ public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<Attenti
             FfiConverterSequenceTypeReclaimedLead.allocationSize(value.`reclaimedLeads`) +
             FfiConverterULong.allocationSize(value.`reclaimedLeadsTotal`) +
             FfiConverterSequenceTypeWaitingApproval.allocationSize(value.`approvalsWaiting`) +
-            FfiConverterSequenceTypeRefusedChange.allocationSize(value.`rejectedChanges`)
+            FfiConverterSequenceTypeRefusedChange.allocationSize(value.`rejectedChanges`) +
+            FfiConverterSequenceTypeFalselyProgressedDeal.allocationSize(value.`falseProgress`) +
+            FfiConverterULong.allocationSize(value.`falseProgressTotal`)
     )
 
     override fun write(value: AttentionDashboard, buf: ByteBuffer) {
@@ -6773,6 +6906,8 @@ public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<Attenti
             FfiConverterULong.write(value.`reclaimedLeadsTotal`, buf)
             FfiConverterSequenceTypeWaitingApproval.write(value.`approvalsWaiting`, buf)
             FfiConverterSequenceTypeRefusedChange.write(value.`rejectedChanges`, buf)
+            FfiConverterSequenceTypeFalselyProgressedDeal.write(value.`falseProgress`, buf)
+            FfiConverterULong.write(value.`falseProgressTotal`, buf)
     }
 }
 
@@ -7801,6 +7936,14 @@ data class DevicePosition (
      * The app's integrity check: `None` when none ran.
      */
     val `integrity`: DeviceIntegritySignal?
+    , 
+    /**
+     * The phone's monotonic clock at the fix, ms since boot, counting sleep (Android: the
+     * fix's `elapsedRealtimeNanos`; iOS: `CLOCK_MONOTONIC` less the fix's age). Setting the
+     * wall clock does not move it, so the server can tell a clock wound back between two
+     * visits. `None` when the platform cannot give it.
+     */
+    val `sinceBootMs`: kotlin.Long?
     
 ){
     
@@ -7823,6 +7966,7 @@ public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosit
             FfiConverterLong.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalTypeDeviceIntegritySignal.read(buf),
+            FfiConverterOptionalLong.read(buf),
         )
     }
 
@@ -7832,7 +7976,8 @@ public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosit
             FfiConverterDouble.allocationSize(value.`accuracyM`) +
             FfiConverterLong.allocationSize(value.`fixTimeMs`) +
             FfiConverterBoolean.allocationSize(value.`isMock`) +
-            FfiConverterOptionalTypeDeviceIntegritySignal.allocationSize(value.`integrity`)
+            FfiConverterOptionalTypeDeviceIntegritySignal.allocationSize(value.`integrity`) +
+            FfiConverterOptionalLong.allocationSize(value.`sinceBootMs`)
     )
 
     override fun write(value: DevicePosition, buf: ByteBuffer) {
@@ -7842,6 +7987,7 @@ public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosit
             FfiConverterLong.write(value.`fixTimeMs`, buf)
             FfiConverterBoolean.write(value.`isMock`, buf)
             FfiConverterOptionalTypeDeviceIntegritySignal.write(value.`integrity`, buf)
+            FfiConverterOptionalLong.write(value.`sinceBootMs`, buf)
     }
 }
 
@@ -8009,6 +8155,156 @@ public object FfiConverterTypeDuplicateHit: FfiConverterRustBuffer<DuplicateHit>
             FfiConverterOptionalString.write(value.`tier`, buf)
             FfiConverterOptionalString.write(value.`address`, buf)
             FfiConverterOptionalLong.write(value.`createdAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * A manager's finding that a deal's progress was false (虚假推进).
+ */
+data class FalseProgress (
+    /**
+     * The manager who marked it.
+     */
+    val `byId`: kotlin.String
+    , 
+    /**
+     * When, epoch ms.
+     */
+    val `atMs`: kotlin.Long
+    , 
+    /**
+     * What was false.
+     */
+    val `reason`: kotlin.String
+    , 
+    /**
+     * The fine the rep owes for it (the tenant's configured penalty, fixed by the server).
+     */
+    val `penalty`: Money
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFalseProgress: FfiConverterRustBuffer<FalseProgress> {
+    override fun read(buf: ByteBuffer): FalseProgress {
+        return FalseProgress(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FalseProgress) = (
+            FfiConverterString.allocationSize(value.`byId`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterTypeMoney.allocationSize(value.`penalty`)
+    )
+
+    override fun write(value: FalseProgress, buf: ByteBuffer) {
+            FfiConverterString.write(value.`byId`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterTypeMoney.write(value.`penalty`, buf)
+    }
+}
+
+
+
+/**
+ * A deal whose progress a manager marked false.
+ */
+data class FalselyProgressedDeal (
+    /**
+     * The deal.
+     */
+    val `opportunityId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * The rep's ID.
+     */
+    val `ownerId`: kotlin.String
+    , 
+    /**
+     * The rep's name.
+     */
+    val `ownerName`: kotlin.String
+    , 
+    /**
+     * Its stage.
+     */
+    val `stage`: kotlin.String
+    , 
+    /**
+     * When the manager marked it, ms.
+     */
+    val `markedAtMs`: kotlin.Long
+    , 
+    /**
+     * The fine, in minor units of the deal's currency.
+     */
+    val `penaltyMinor`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFalselyProgressedDeal: FfiConverterRustBuffer<FalselyProgressedDeal> {
+    override fun read(buf: ByteBuffer): FalselyProgressedDeal {
+        return FalselyProgressedDeal(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FalselyProgressedDeal) = (
+            FfiConverterString.allocationSize(value.`opportunityId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`ownerName`) +
+            FfiConverterString.allocationSize(value.`stage`) +
+            FfiConverterLong.allocationSize(value.`markedAtMs`) +
+            FfiConverterLong.allocationSize(value.`penaltyMinor`)
+    )
+
+    override fun write(value: FalselyProgressedDeal, buf: ByteBuffer) {
+            FfiConverterString.write(value.`opportunityId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`ownerName`, buf)
+            FfiConverterString.write(value.`stage`, buf)
+            FfiConverterLong.write(value.`markedAtMs`, buf)
+            FfiConverterLong.write(value.`penaltyMinor`, buf)
     }
 }
 
@@ -8226,6 +8522,16 @@ data class FunnelFigures (
      * Won over closed, in basis points; none when nothing closed.
      */
     val `winRateBp`: kotlin.UInt?
+    , 
+    /**
+     * Deals whose progress a manager marked false (虚假推进) within the range.
+     */
+    val `falseProgress`: kotlin.ULong
+    , 
+    /**
+     * The fines of those marks.
+     */
+    val `falseProgressPenalties`: Money
     
 ){
     
@@ -8249,6 +8555,8 @@ public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigure
             FfiConverterTypeMoney.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeMoney.read(buf),
         )
     }
 
@@ -8259,7 +8567,9 @@ public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigure
             FfiConverterULong.allocationSize(value.`won`) +
             FfiConverterTypeMoney.allocationSize(value.`wonAmount`) +
             FfiConverterULong.allocationSize(value.`lost`) +
-            FfiConverterOptionalUInt.allocationSize(value.`winRateBp`)
+            FfiConverterOptionalUInt.allocationSize(value.`winRateBp`) +
+            FfiConverterULong.allocationSize(value.`falseProgress`) +
+            FfiConverterTypeMoney.allocationSize(value.`falseProgressPenalties`)
     )
 
     override fun write(value: FunnelFigures, buf: ByteBuffer) {
@@ -8270,6 +8580,8 @@ public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigure
             FfiConverterTypeMoney.write(value.`wonAmount`, buf)
             FfiConverterULong.write(value.`lost`, buf)
             FfiConverterOptionalUInt.write(value.`winRateBp`, buf)
+            FfiConverterULong.write(value.`falseProgress`, buf)
+            FfiConverterTypeMoney.write(value.`falseProgressPenalties`, buf)
     }
 }
 
@@ -9082,6 +9394,11 @@ data class Opportunity (
      * Why it was won or lost.
      */
     val `outcomeReason`: kotlin.String?
+    , 
+    /**
+     * A manager's finding that its progress was false (虚假推进), with the fine.
+     */
+    val `markedFalse`: FalseProgress?
     
 ){
     
@@ -9109,6 +9426,7 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterMapStringTypeFieldValue.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeFalseProgress.read(buf),
         )
     }
 
@@ -9123,7 +9441,8 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterOptionalLong.allocationSize(value.`stageEnteredAtMs`) +
             FfiConverterMapStringTypeFieldValue.allocationSize(value.`fields`) +
             FfiConverterOptionalString.allocationSize(value.`outcome`) +
-            FfiConverterOptionalString.allocationSize(value.`outcomeReason`)
+            FfiConverterOptionalString.allocationSize(value.`outcomeReason`) +
+            FfiConverterOptionalTypeFalseProgress.allocationSize(value.`markedFalse`)
     )
 
     override fun write(value: Opportunity, buf: ByteBuffer) {
@@ -9138,6 +9457,7 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterMapStringTypeFieldValue.write(value.`fields`, buf)
             FfiConverterOptionalString.write(value.`outcome`, buf)
             FfiConverterOptionalString.write(value.`outcomeReason`, buf)
+            FfiConverterOptionalTypeFalseProgress.write(value.`markedFalse`, buf)
     }
 }
 
@@ -9809,6 +10129,88 @@ public object FfiConverterTypeReportDashboard: FfiConverterRustBuffer<ReportDash
             FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
             FfiConverterSequenceTypeReportRow.write(value.`rows`, buf)
             FfiConverterTypeReportFigures.write(value.`total`, buf)
+    }
+}
+
+
+
+/**
+ * Where the signed-in rep's report of a day stands, for the app's reminder. A day off by the
+ * work calendar (a weekend, a public holiday, leave, before starting or after leaving) owes
+ * nothing: the app reminds no one and nobody is fined.
+ */
+data class ReportDue (
+    /**
+     * `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+     */
+    val `status`: kotlin.String
+    , 
+    /**
+     * The deadline, ms, when open or overdue.
+     */
+    val `deadlineMs`: kotlin.Long?
+    , 
+    /**
+     * When the day becomes missing, ms, when overdue.
+     */
+    val `missingAtMs`: kotlin.Long?
+    , 
+    /**
+     * The penalty owed, in minor units of `currency`, when missing.
+     */
+    val `penaltyMinor`: kotlin.Long?
+    , 
+    /**
+     * The penalty's currency, when missing.
+     */
+    val `currency`: kotlin.String?
+    , 
+    /**
+     * Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
+     * or `left`.
+     */
+    val `dayOff`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportDue: FfiConverterRustBuffer<ReportDue> {
+    override fun read(buf: ByteBuffer): ReportDue {
+        return ReportDue(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReportDue) = (
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterOptionalLong.allocationSize(value.`deadlineMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`missingAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`penaltyMinor`) +
+            FfiConverterOptionalString.allocationSize(value.`currency`) +
+            FfiConverterOptionalString.allocationSize(value.`dayOff`)
+    )
+
+    override fun write(value: ReportDue, buf: ByteBuffer) {
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterOptionalLong.write(value.`deadlineMs`, buf)
+            FfiConverterOptionalLong.write(value.`missingAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`penaltyMinor`, buf)
+            FfiConverterOptionalString.write(value.`currency`, buf)
+            FfiConverterOptionalString.write(value.`dayOff`, buf)
     }
 }
 
@@ -12958,6 +13360,38 @@ public object FfiConverterOptionalTypeDuplicateHit: FfiConverterRustBuffer<Dupli
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeFalseProgress: FfiConverterRustBuffer<FalseProgress?> {
+    override fun read(buf: ByteBuffer): FalseProgress? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFalseProgress.read(buf)
+    }
+
+    override fun allocationSize(value: FalseProgress?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFalseProgress.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FalseProgress?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFalseProgress.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeGeoPoint: FfiConverterRustBuffer<GeoPoint?> {
     override fun read(buf: ByteBuffer): GeoPoint? {
         if (buf.get().toInt() == 0) {
@@ -13388,6 +13822,34 @@ public object FfiConverterSequenceTypeDuplicateHit: FfiConverterRustBuffer<List<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeDuplicateHit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFalselyProgressedDeal: FfiConverterRustBuffer<List<FalselyProgressedDeal>> {
+    override fun read(buf: ByteBuffer): List<FalselyProgressedDeal> {
+        val len = buf.getInt()
+        return List<FalselyProgressedDeal>(len) {
+            FfiConverterTypeFalselyProgressedDeal.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FalselyProgressedDeal>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFalselyProgressedDeal.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FalselyProgressedDeal>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFalselyProgressedDeal.write(it, buf)
         }
     }
 }

@@ -3,7 +3,9 @@ package app.fieldsales.sample
 import android.annotation.SuppressLint
 import android.location.Location
 import android.location.LocationManager
+import android.os.Build
 import android.os.Bundle
+import android.os.SystemClock
 import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
 import androidx.compose.foundation.clickable
@@ -43,11 +45,42 @@ class MainActivity : ComponentActivity() {
         }
     }
 
-    /** The freshest fix the OS holds; the library judges its age and accuracy. */
+    /** A fix the OS asked for when the cached one was too old; the next tap uses it. */
+    @Volatile private var requested: Location? = null
+
+    /**
+     * A fix at most five minutes old, by its own elapsed-realtime stamp: the cached one while it
+     * is fresh, else the one asked for (the button waits for it). The library judges its age and
+     * accuracy; a fix without an accuracy is no fix.
+     */
     @SuppressLint("MissingPermission") // The sample asks for ACCESS_FINE_LOCATION in its manifest.
     private fun lastKnownFix(): Location? {
         val locations = getSystemService(LocationManager::class.java) ?: return null
-        return runCatching { locations.getLastKnownLocation(LocationManager.GPS_PROVIDER) }.getOrNull()
+        val fresh = { fix: Location? ->
+            fix?.takeIf {
+                it.hasAccuracy() &&
+                    SystemClock.elapsedRealtimeNanos() - it.elapsedRealtimeNanos <= MAX_FIX_AGE_NANOS
+            }
+        }
+        fresh(runCatching { locations.getLastKnownLocation(LocationManager.GPS_PROVIDER) }.getOrNull())
+            ?.let { return it }
+        fresh(requested)?.let { return it }
+        if (Build.VERSION.SDK_INT >= 30) {
+            runCatching {
+                locations.getCurrentLocation(LocationManager.GPS_PROVIDER, null, mainExecutor) { requested = it }
+            }
+        } else {
+            @Suppress("DEPRECATION")
+            runCatching {
+                locations.requestSingleUpdate(LocationManager.GPS_PROVIDER, { requested = it }, mainLooper)
+            }
+        }
+        return null
+    }
+
+    private companion object {
+        /** Indoors the freshest fix can be minutes old; older than this, ask for a new one. */
+        const val MAX_FIX_AGE_NANOS = 5 * 60 * 1_000_000_000L
     }
 }
 

@@ -2,6 +2,7 @@ package app.fieldsales.sample
 
 import android.location.Location
 import android.os.Build
+import android.os.SystemClock
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
@@ -26,25 +27,40 @@ import app.fieldsales.ffi.DailyReport
 import app.fieldsales.ffi.DevicePosition
 import app.fieldsales.ffi.Engine
 import app.fieldsales.ffi.FieldsalesException
+import app.fieldsales.ffi.ReportDue
 import app.fieldsales.ffi.ReportEdit
 import app.fieldsales.ffi.VisitsDashboard
 import app.fieldsales.syncing
+import java.time.Instant
+import java.time.ZoneId
+import java.time.format.DateTimeFormatter
 import kotlinx.coroutines.launch
 
 // Four screens of the sample: check-in, today, the daily report and the team's visits. They
 // call the library and show what it says; nothing is judged or computed here.
 
-/** The fix exactly as the OS gave it; the library judges it. */
-fun Location.asDevicePosition(): DevicePosition =
-    DevicePosition(
+/**
+ * The fix exactly as the OS gave it; the library judges it. Its time comes from the fix itself:
+ * `elapsedRealtimeNanos` (the monotonic clock, counting sleep) says how long ago it was taken,
+ * never `Location.time` or the wall clock at the tap, so a cached fix shows its true age. The
+ * same stamp goes along as time since boot, which lets the server see a wall clock wound back
+ * between two visits.
+ */
+fun Location.asDevicePosition(): DevicePosition {
+    // One reading of each clock, so the age and the fix time agree.
+    val nowElapsedNanos = SystemClock.elapsedRealtimeNanos()
+    val nowWallMs = System.currentTimeMillis()
+    val ageMs = (nowElapsedNanos - elapsedRealtimeNanos) / 1_000_000
+    return DevicePosition(
         lat = latitude,
         lon = longitude,
         accuracyM = accuracy.toDouble(),
-        // Wall-clock time of the fix, from its elapsed-realtime stamp so a cached fix shows its age.
-        fixTimeMs = System.currentTimeMillis() - (android.os.SystemClock.elapsedRealtimeNanos() - elapsedRealtimeNanos) / 1_000_000,
+        fixTimeMs = nowWallMs - ageMs,
         isMock = if (Build.VERSION.SDK_INT >= 31) isMock else @Suppress("DEPRECATION") isFromMockProvider,
         integrity = null,
+        sinceBootMs = elapsedRealtimeNanos / 1_000_000,
     )
+}
 
 @Composable
 fun CheckInScreen(engine: Engine, customerId: String, location: Location?) {
@@ -81,14 +97,25 @@ fun CheckInScreen(engine: Engine, customerId: String, location: Location?) {
 fun TodayScreen(engine: Engine) {
     val scope = rememberCoroutineScope()
     var agenda by remember { mutableStateOf<Agenda?>(null) }
+    var reminder by remember { mutableStateOf<String?>(null) }
     var status by remember { mutableStateOf<String?>(null) }
     LaunchedEffect(engine) {
-        agenda = engine.today()
+        val today = engine.today()
+        agenda = today
+        reminder = engine.reportDue(today.date).inWords()
         engine.changesOf("task").collect { agenda = engine.today() }
+    }
+    LaunchedEffect(engine, agenda?.date) {
+        val day = agenda?.date ?: return@LaunchedEffect
+        // A report written or judged, the calendar or the rep's leave changed: ask again.
+        engine.changesOf("daily_report", "process_config", "user").collect {
+            reminder = engine.reportDue(day).inWords()
+        }
     }
     Column(Modifier.padding(16.dp)) {
         agenda?.let { a ->
             Text("Today ${a.date}")
+            reminder?.let { Text(it) }
             LazyColumn { items(a.schedule + a.tasksDue + a.overdue) { task -> Text(task.title) } }
         }
         Button(onClick = {
@@ -113,6 +140,23 @@ fun TodayScreen(engine: Engine) {
         status?.let { Text(it) }
     }
 }
+
+/**
+ * The daily-report reminder as the library gives it: whether a report is owed today is the work
+ * calendar's answer (weekends, public holidays, leave, a rep's first and last day), never the
+ * phone's guess, so a rep is not reminded on a day off.
+ */
+fun ReportDue.inWords(): String? =
+    when (status) {
+        "open" -> deadlineMs?.let { "Daily report due by ${clockTime(it)}" } ?: "Daily report due today"
+        "overdue" -> "Daily report overdue" + (missingAtMs?.let { "; missing from ${clockTime(it)}" } ?: "")
+        "missing" -> "Daily report missing"
+        "day_off" -> "No daily report due today (${dayOff?.replace('_', ' ') ?: "day off"})"
+        else -> null
+    }
+
+private fun clockTime(ms: Long): String =
+    Instant.ofEpochMilli(ms).atZone(ZoneId.systemDefault()).format(DateTimeFormatter.ofPattern("HH:mm"))
 
 @Composable
 fun DailyReportScreen(engine: Engine, date: String) {
