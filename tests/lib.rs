@@ -117,7 +117,7 @@ async fn bootstrap(data: &Path, listen: SocketAddr) -> Config {
         .await
         .expect("hasher");
     bootstrap_tenant(
-        &store,
+        &*store,
         &passwords,
         config.auth.min_password_length,
         BootstrapTenant {
@@ -158,7 +158,7 @@ impl World {
         let addr = listener.local_addr().expect("addr");
         let config = bootstrap(&dir.path().join("data"), addr).await;
         let clock = ManualClock::new(Timestamp::now());
-        let store = Arc::new(fieldsales_server::open_store(&config).await.expect("store"));
+        let store = fieldsales_server::open_store(&config).await.expect("store");
         let grace = config.shutdown_grace;
         let state = AppState::new(config, store, Arc::new(clock.clone()))
             .await

@@ -51,7 +51,7 @@ impl DemoServer {
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
         let grace = config.shutdown_grace;
-        let state = AppState::new(config, Arc::new(store), clock)
+        let state = AppState::new(config, store, clock)
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
         let (stop, stopped) = oneshot::channel::<()>();

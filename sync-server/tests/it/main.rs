@@ -13,6 +13,7 @@ mod binary;
 mod bodies;
 mod config;
 mod ops;
+mod postgres;
 mod shutdown;
 mod store_conformance;
 mod support;
