@@ -14,6 +14,7 @@ mod bodies;
 mod config;
 mod ops;
 mod postgres;
+mod sequence_race;
 mod shutdown;
 mod store_conformance;
 mod support;
