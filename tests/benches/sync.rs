@@ -5,8 +5,13 @@
 //! 2. Incremental sync of 100 changed records: round trips and wall time.
 //! 3. 200 devices each pushing 50 changed records at once: accepted changes/s, p99 latency.
 //!
+//! Parts 1 and 2 run on SQLite and on one PostgreSQL instance; part 3 on one SQLite server,
+//! one PostgreSQL instance and two PostgreSQL instances (the PostgreSQL instances behind the
+//! tests' round-robin balancer, in this process, over a local cluster that writes durably).
+//!
 //! Run: `cargo bench -p fieldsales-tests --bench sync` (sizes scale with `SYNC_BENCH_SCALE`,
-//! a fraction, default 1).
+//! a fraction, default 1; `SYNC_BENCH_ONLY=throughput` runs the third part alone;
+//! `SYNC_BENCH_BACKENDS=sqlite` or `=postgres` runs one storage only).
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +21,7 @@ use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::protocol::{self, SyncRequest, SyncResponse};
 use fieldsales_core::sync::{self, CancelToken, SyncOptions, SyncReport};
 use fieldsales_core::testing::{customer, daily_report, visit};
-use fieldsales_tests::{World, post_sync, push_of, quick, token_of};
+use fieldsales_tests::{Backend, World, post_sync, push_of, quick, token_of};
 
 fn options() -> SyncOptions {
     SyncOptions {
@@ -51,15 +56,45 @@ async fn main() {
         .unwrap_or(1.0);
     let n = |x: f64| ((x * scale) as usize).max(1);
     let (customers, visits, reports, reps) = (n(10_000.0), n(50_000.0), n(5_000.0), 10);
-    // `SYNC_BENCH_ONLY=throughput` runs the third part alone.
+    fieldsales_tests::durable_postgres();
+    let only = std::env::var("SYNC_BENCH_BACKENDS").ok();
+    let sqlite = only.as_deref() != Some("postgres");
+    let postgres = only.as_deref() != Some("sqlite");
     if std::env::var("SYNC_BENCH_ONLY").as_deref() != Ok("throughput") {
-        initial_and_incremental(customers, visits, reports, reps).await;
+        if sqlite {
+            initial_and_incremental(Backend::Sqlite, customers, visits, reports, reps).await;
+        }
+        if postgres {
+            let one = Backend::Postgres { instances: 1 };
+            initial_and_incremental(one, customers, visits, reports, reps).await;
+        }
     }
-    throughput(n(200.0)).await;
+    if sqlite {
+        throughput(Backend::Sqlite, n(200.0)).await;
+    }
+    if postgres {
+        throughput(Backend::Postgres { instances: 1 }, n(200.0)).await;
+        throughput(Backend::Postgres { instances: 2 }, n(200.0)).await;
+    }
 }
 
-async fn initial_and_incremental(customers: usize, visits: usize, reports: usize, reps: usize) {
-    let mut world = World::start().await;
+fn name(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => "SQLite, one server".into(),
+        Backend::Postgres { instances: 1 } => "PostgreSQL, one instance".into(),
+        Backend::Postgres { instances } => format!("PostgreSQL, {instances} instances"),
+    }
+}
+
+async fn initial_and_incremental(
+    backend: Backend,
+    customers: usize,
+    visits: usize,
+    reports: usize,
+    reps: usize,
+) {
+    println!("-- {}", name(backend));
+    let mut world = World::start_on(backend).await;
     let org = world.org().await;
     let boss = world
         .person("manager", org.east_team, "sales_manager")
@@ -173,8 +208,8 @@ async fn initial_and_incremental(customers: usize, visits: usize, reports: usize
 
 /// 3. 200 devices pushing 50 changed records each, at once. The devices' requests are built
 ///    beforehand, so the figure is the server's alone.
-async fn throughput(devices: usize) {
-    let mut world = World::start().await;
+async fn throughput(backend: Backend, devices: usize) {
+    let mut world = World::start_on(backend).await;
     let org = world.org().await;
     let mut bodies = Vec::new();
     for d in 0..devices {
@@ -235,8 +270,9 @@ async fn throughput(devices: usize) {
     latencies.sort();
     let p99 = latencies[(latencies.len() * 99).div_ceil(100).saturating_sub(1)];
     println!(
-        "throughput: {devices} devices x 50 changed records at once: {accepted} accepted in \
-         {:.2} s = {:.0} changes/s; request latency p50 {:.0} ms, p99 {:.0} ms",
+        "throughput, {}: {devices} devices x 50 changed records at once: {accepted} accepted \
+         in {:.2} s = {:.0} changes/s; request latency p50 {:.0} ms, p99 {:.0} ms",
+        name(backend),
         wall.as_secs_f64(),
         accepted as f64 / wall.as_secs_f64(),
         ms(latencies[latencies.len() / 2]),
