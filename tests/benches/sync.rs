@@ -253,7 +253,7 @@ async fn throughput(backend: Backend, devices: usize) {
                 let (status, answer) =
                     post_sync(&http, &base, &token, protocol::CONTENT_TYPE, body).await;
                 let took = sent.elapsed();
-                assert_eq!(status, 200);
+                assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
                 let answer: SyncResponse = protocol::decode(&answer, 1 << 26).expect("decodes");
                 (answer.acks.len() as u64, took)
             })

@@ -53,8 +53,11 @@ pub fn pool(options: &PgOptions) -> Result<Pool, StoreError> {
             recycling_method: RecyclingMethod::Fast,
         },
     );
+    // A connection is awaited at most this long: a request fails rather than hangs.
     Pool::builder(manager)
         .max_size(options.pool_size.max(1))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(std::time::Duration::from_secs(30)))
         .build()
         .map_err(backend)
 }

@@ -197,27 +197,29 @@ pub(super) fn catch_up_with(
 
 impl PostgresRecords {
     /// Brings the tenant's read model up to what PostgreSQL has committed. Blocking.
+    ///
+    /// Like every path that needs both, it takes a PostgreSQL connection before the read
+    /// model: a thread holding the read model never waits for a connection that threads
+    /// waiting for the read model hold.
     pub(super) fn catch_up(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        let handle = &self.inner.handle;
+        let pg = handle.block_on(super::client(&self.inner.pool))?;
         let mut store = tenant.model.lock().unwrap_or_else(PoisonError::into_inner);
-        self.catch_up_locked(tenant, &mut store)
+        catch_up_with(&mut store, &**pg, handle, uuid(tenant.id.as_bytes()))?;
+        Ok(())
     }
 
     /// The same, unless another thread is using the read model (a write catches it up under
     /// the counter's lock anyway). Blocking.
     pub(super) fn catch_up_if_idle(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        match tenant.model.try_lock() {
-            Ok(mut store) => self.catch_up_locked(tenant, &mut store),
-            Err(std::sync::TryLockError::Poisoned(p)) => {
-                self.catch_up_locked(tenant, &mut p.into_inner())
-            }
-            Err(std::sync::TryLockError::WouldBlock) => Ok(()),
-        }
-    }
-
-    fn catch_up_locked(&self, tenant: &Tenant, store: &mut CoreStore) -> Result<(), StoreError> {
         let handle = &self.inner.handle;
         let pg = handle.block_on(super::client(&self.inner.pool))?;
-        catch_up_with(store, &**pg, handle, uuid(tenant.id.as_bytes()))?;
+        let mut store = match tenant.model.try_lock() {
+            Ok(store) => store,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
+        };
+        catch_up_with(&mut store, &**pg, handle, uuid(tenant.id.as_bytes()))?;
         Ok(())
     }
 }
