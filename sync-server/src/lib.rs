@@ -75,6 +75,48 @@ pub fn create_data_dir(path: &std::path::Path) -> Result<(), RunError> {
     })
 }
 
+/// Makes the file at `path` the owner's only (0600), creating it empty when missing: called
+/// before SQLite opens a database there, whose `-wal` and `-shm` files SQLite then creates
+/// with the same mode. The server's files hold password hashes and customers' data.
+pub(crate) fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        let mut permissions = file.metadata()?.permissions();
+        if permissions.mode() & 0o077 != 0 {
+            permissions.set_mode(0o600);
+            file.set_permissions(permissions)?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    options.open(path).map(drop)
+}
+
+/// Warns when other users of the machine may read the data directory (created 0700, it may
+/// have been loosened by hand or made by someone else).
+pub fn warn_if_world_readable(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = std::fs::metadata(dir) {
+            let mode = metadata.permissions().mode() & 0o777;
+            if mode & 0o004 != 0 {
+                tracing::warn!(
+                    data_dir = %dir.display(),
+                    mode = format!("{mode:o}"),
+                    "the data directory is readable by every user of this machine; it holds \
+                     password hashes and customers' data: chmod 700 it"
+                );
+            }
+        }
+    }
+}
+
 /// Opens the accounts store the configuration names (`storage.engine`), creating the data
 /// directory and the database on first start and migrating it.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, RunError> {
@@ -106,6 +148,7 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let tls = config.tls.as_ref().map(tls_acceptor).transpose()?;
     let store = open_store(&config).await?;
+    warn_if_world_readable(&config.data_dir);
     let grace = config.shutdown_grace;
     let state = AppState::new(config, store, Arc::new(SystemClock)).await?;
     let jobs = state

@@ -178,8 +178,13 @@ pub async fn put_attachment(
     {
         return Err(too_large(limit));
     }
+    // From here to the answer this upload is the attachment's only one (see the store).
+    let _upload = store.lock(tenant, &sha256).await?;
     let held = match store.held(tenant, &sha256).await? {
         Held::Complete(len) => {
+            // Another phone sent the same content first: read this copy to its end so the
+            // connection stays usable, then say it is held.
+            drain(body, limit).await;
             return Ok(ApiJson(UploadState {
                 sha256,
                 received: len,
@@ -281,6 +286,21 @@ pub async fn put_attachment(
         complete: true,
     })
     .into_response())
+}
+
+/// Reads a body to its end (at most `limit` bytes), keeping nothing.
+async fn drain(mut body: Body, limit: u64) {
+    let mut read = 0u64;
+    while let Some(Ok(frame)) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        if let Ok(data) = frame.into_data() {
+            read += data.len() as u64;
+            if read > limit {
+                return;
+            }
+        }
+    }
 }
 
 fn too_large(limit: u64) -> ApiError {

@@ -1,13 +1,19 @@
 //! Attachments as files: `<dir>/<tenant>/<first two hex digits>/<sha256>`, an upload under
 //! way beside it as `<sha256>.part`, renamed once verified. Every write reaches the disk
-//! before it is acknowledged.
+//! before it is acknowledged. Files are the owner's only (0600, folders 0700): they are
+//! customers' photos.
+//!
+//! This store serves one server process, so an upload's lock is a mutex per attachment in
+//! memory.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use async_trait::async_trait;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use super::{AttachmentStore, Hasher, Held};
+use super::{AttachmentStore, Hasher, Held, UploadLock};
 use crate::model::TenantId;
 use crate::store::StoreError;
 
@@ -15,6 +21,8 @@ use crate::store::StoreError;
 #[derive(Debug, Clone)]
 pub struct FileAttachments {
     dir: PathBuf,
+    /// One mutex per attachment with an upload under way (entries die with their last guard).
+    uploads: Arc<Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>>,
 }
 
 fn io(e: std::io::Error) -> StoreError {
@@ -29,7 +37,23 @@ struct Paths {
 impl FileAttachments {
     /// Attachments under `dir` (created as needed).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        FileAttachments { dir: dir.into() }
+        FileAttachments {
+            dir: dir.into(),
+            uploads: Arc::default(),
+        }
+    }
+
+    /// The mutex of one attachment's uploads.
+    fn upload_mutex(&self, tenant: TenantId, sha256: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let key = format!("{tenant}/{sha256}");
+        let mut uploads = self.uploads.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(mutex) = uploads.get(&key).and_then(Weak::upgrade) {
+            return mutex;
+        }
+        uploads.retain(|_, m| m.strong_count() > 0);
+        let mutex = Arc::new(tokio::sync::Mutex::new(()));
+        uploads.insert(key, Arc::downgrade(&mutex));
+        mutex
     }
 
     fn paths(&self, tenant: TenantId, sha256: &str) -> Paths {
@@ -60,8 +84,22 @@ async fn remove(path: &PathBuf) -> Result<(), StoreError> {
     }
 }
 
+/// Creates `dir` and its parents, owner-only.
+async fn private_dir(dir: &std::path::Path) -> Result<(), StoreError> {
+    let mut builder = tokio::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    builder.mode(0o700);
+    builder.create(dir).await.map_err(io)
+}
+
 #[async_trait]
 impl AttachmentStore for FileAttachments {
+    async fn lock(&self, tenant: TenantId, sha256: &str) -> Result<UploadLock, StoreError> {
+        let guard = self.upload_mutex(tenant, sha256).lock_owned().await;
+        Ok(UploadLock::new(guard))
+    }
+
     async fn held(&self, tenant: TenantId, sha256: &str) -> Result<Held, StoreError> {
         let p = self.paths(tenant, sha256);
         if let Some(len) = len_of(&p.complete).await? {
@@ -82,15 +120,13 @@ impl AttachmentStore for FileAttachments {
     ) -> Result<(), StoreError> {
         let p = self.paths(tenant, sha256);
         if let Some(dir) = p.partial.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(io)?;
+            private_dir(dir).await?;
         }
-        let mut file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&p.partial)
-            .await
-            .map_err(io)?;
+        let mut options = tokio::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options.open(&p.partial).await.map_err(io)?;
         file.set_len(offset).await.map_err(io)?;
         file.seek(std::io::SeekFrom::Start(offset))
             .await

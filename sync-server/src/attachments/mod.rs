@@ -6,6 +6,12 @@
 //! download, the limit, verification against the name) is the same for both; a store keeps
 //! an upload's bytes as they arrive and makes them available only once they hash to their
 //! name. Nothing crosses tenants, even identical photos.
+//!
+//! An attachment has one upload under way at a time: the same photo sent by several phones
+//! (or by one phone retrying while its first attempt still runs) would otherwise write the
+//! same upload at once. Each upload holds [`AttachmentStore::lock`] for the attachment from
+//! its first look at what is held to its answer; the next one then finds the content
+//! complete and succeeds without writing.
 
 mod files;
 mod postgres;
@@ -30,9 +36,34 @@ pub enum Held {
     Complete(u64),
 }
 
+/// The right to write one attachment's upload: other uploads of it wait until it drops.
+#[must_use = "the lock is released when dropped"]
+pub struct UploadLock {
+    _held: Box<dyn Send + Sync>,
+}
+
+impl UploadLock {
+    /// A lock released when `held` drops.
+    pub fn new(held: impl Send + Sync + 'static) -> Self {
+        UploadLock {
+            _held: Box::new(held),
+        }
+    }
+}
+
+impl std::fmt::Debug for UploadLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UploadLock")
+    }
+}
+
 /// Attachment bytes. `sha256` is always 64 lower-case hex digits (checked by the caller).
 #[async_trait]
 pub trait AttachmentStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Waits until no other upload of the attachment is under way — through this instance or
+    /// any other sharing the store — and keeps the next one waiting until the lock drops.
+    async fn lock(&self, tenant: TenantId, sha256: &str) -> Result<UploadLock, StoreError>;
+
     /// What is held of an attachment.
     async fn held(&self, tenant: TenantId, sha256: &str) -> Result<Held, StoreError>;
 

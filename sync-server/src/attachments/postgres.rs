@@ -1,12 +1,18 @@
 //! Attachments in PostgreSQL: an attachment's bytes as parts (one per stored chunk, keyed by
 //! their offset), and a row saying how much is held and whether it is complete. Any instance
 //! serves what any other received.
+//!
+//! An upload's lock is a lease row (`attachment_upload`), not an advisory lock: the instance
+//! whose insert takes the row holds it, renews it while the upload runs and deletes it at the
+//! end; a lease left by an instance that died lapses after [`LEASE`].
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use uuid::Uuid;
 
-use super::{AttachmentStore, Hasher, Held};
+use super::{AttachmentStore, Hasher, Held, UploadLock};
 use crate::model::TenantId;
 use crate::postgres::migrate::PgMigrations;
 use crate::postgres::{backend, client, uuid};
@@ -33,8 +39,56 @@ pub const MIGRATIONS: PgMigrations = PgMigrations {
         );
         -- Photos are compressed already.
         ALTER TABLE attachment_part ALTER COLUMN bytes SET STORAGE EXTERNAL;",
+        // 2: the lease of the one upload under way per attachment.
+        "CREATE TABLE attachment_upload (
+            tenant_id uuid NOT NULL,
+            sha256    text NOT NULL,
+            holder    uuid NOT NULL,
+            until     timestamptz NOT NULL,
+            PRIMARY KEY (tenant_id, sha256)
+        );",
     ],
 };
+
+/// How long an upload's lease lasts unless renewed (it is renewed every third of it).
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// How long an upload waits for another one of the same attachment at most.
+const WAIT_AT_MOST: Duration = Duration::from_secs(600);
+
+/// A held lease: renewed until dropped, then deleted.
+struct Lease {
+    renewing: tokio::task::JoinHandle<()>,
+    pool: Pool,
+    tenant: Uuid,
+    sha256: String,
+    holder: Uuid,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.renewing.abort();
+        let (pool, tenant, sha256, holder) = (
+            self.pool.clone(),
+            self.tenant,
+            std::mem::take(&mut self.sha256),
+            self.holder,
+        );
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Ok(conn) = client(&pool).await {
+                    let _ = conn
+                        .execute(
+                            "DELETE FROM attachment_upload
+                             WHERE tenant_id = $1 AND sha256 = $2 AND holder = $3",
+                            &[&tenant, &sha256, &holder],
+                        )
+                        .await;
+                }
+            });
+        }
+    }
+}
 
 /// Attachments in PostgreSQL. Cheap to clone.
 #[derive(Clone)]
@@ -87,6 +141,62 @@ fn too_long(n: u64) -> StoreError {
 
 #[async_trait]
 impl AttachmentStore for PostgresAttachments {
+    async fn lock(&self, tenant: TenantId, sha256: &str) -> Result<UploadLock, StoreError> {
+        let tenant = uuid(tenant.as_bytes());
+        let holder = Uuid::now_v7();
+        let lease = format!("{} milliseconds", LEASE.as_millis());
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let conn = client(&self.pool).await?;
+            let taken = conn
+                .execute(
+                    "INSERT INTO attachment_upload (tenant_id, sha256, holder, until)
+                     VALUES ($1, $2, $3, now() + $4::text::interval)
+                     ON CONFLICT (tenant_id, sha256) DO UPDATE
+                     SET holder = excluded.holder, until = excluded.until
+                     WHERE attachment_upload.until < now()",
+                    &[&tenant, &sha256, &holder, &lease],
+                )
+                .await
+                .map_err(backend)?;
+            drop(conn);
+            if taken == 1 {
+                break;
+            }
+            if started.elapsed() > WAIT_AT_MOST {
+                return Err(StoreError::Backend(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "another upload of this attachment is still under way",
+                ))));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+        let (pool, key, every) = (self.pool.clone(), sha256.to_owned(), LEASE / 3);
+        let renewing = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Ok(conn) = client(&pool).await {
+                    let _ = conn
+                        .execute(
+                            "UPDATE attachment_upload SET until = now() + $4::text::interval
+                             WHERE tenant_id = $1 AND sha256 = $2 AND holder = $3",
+                            &[&tenant, &key, &holder, &lease],
+                        )
+                        .await;
+                }
+            }
+        });
+        Ok(UploadLock::new(Lease {
+            renewing,
+            pool: self.pool.clone(),
+            tenant,
+            sha256: sha256.to_owned(),
+            holder,
+        }))
+    }
+
     async fn held(&self, tenant: TenantId, sha256: &str) -> Result<Held, StoreError> {
         let conn = client(&self.pool).await?;
         let row = conn

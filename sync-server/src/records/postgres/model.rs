@@ -51,6 +51,7 @@ const READ_MODEL: StoreOptions = StoreOptions {
 pub(super) fn open(dir: &Path, identity: Uuid, tenant: TenantId) -> Result<Tenant, StoreError> {
     crate::create_data_dir(dir).map_err(backend)?;
     let path = dir.join(format!("{tenant}.sqlite3"));
+    crate::private_file(&path).map_err(backend)?;
     let opened = CoreStore::open_with_options(&path, std::sync::Arc::new(SystemClock), READ_MODEL)
         .map_err(backend)?;
     let copied_from = opened.meta(IDENTITY).map_err(backend)?;
@@ -69,6 +70,7 @@ pub(super) fn open(dir: &Path, identity: Uuid, tenant: TenantId) -> Result<Tenan
                     Err(e) => return Err(backend(e)),
                 }
             }
+            crate::private_file(&path).map_err(backend)?;
             let mut fresh =
                 CoreStore::open_with_options(&path, std::sync::Arc::new(SystemClock), READ_MODEL)
                     .map_err(backend)?;

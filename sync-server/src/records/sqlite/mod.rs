@@ -115,6 +115,7 @@ impl SqliteRecords {
         }
         crate::create_data_dir(&self.dir).map_err(backend)?;
         let path = self.dir.join(format!("{tenant}.sqlite3"));
+        crate::private_file(&path).map_err(backend)?;
         let store = CoreStore::open_with_options(&path, Arc::new(SystemClock), TENANT_FILE)
             .map_err(backend)?;
         let found = Arc::new(Tenant {
