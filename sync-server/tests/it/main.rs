@@ -8,12 +8,14 @@
 
 mod admin;
 mod attachments;
+mod attachments_conformance;
 mod auth;
 mod binary;
 mod bodies;
 mod config;
 mod ops;
 mod postgres;
+mod records_conformance;
 mod sequence_race;
 mod shutdown;
 mod store_conformance;
