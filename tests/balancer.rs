@@ -2,11 +2,13 @@
 //! to the next instance in turn, so a device's consecutive syncs land on different instances.
 //! Like a real one, it passes a request on to the next instance when one refuses the
 //! connection (it is down), and answers 502 when an instance fails mid-request (the request
-//! may have done its work: only the device may decide to retry).
+//! may have done its work: only the device may decide to retry). A test may arm it to kill an
+//! instance while that instance handles a request.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -30,6 +32,18 @@ struct Shared {
     /// Requests each instance answered.
     served: Vec<AtomicUsize>,
     client: reqwest::Client,
+    /// The next request to a path starting so goes to this instance, whose process is
+    /// killed this long after the request left.
+    armed: Mutex<Option<Armed>>,
+    /// Requests an armed kill cut while the instance handled them.
+    cut: AtomicUsize,
+}
+
+struct Armed {
+    path: String,
+    instance: usize,
+    pid: u32,
+    after: Duration,
 }
 
 /// Headers that belong to one hop.
@@ -50,6 +64,8 @@ impl Balancer {
             served: instances.iter().map(|_| AtomicUsize::new(0)).collect(),
             instances,
             next: AtomicUsize::new(0),
+            armed: Mutex::new(None),
+            cut: AtomicUsize::new(0),
             client: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(120))
                 .build()
@@ -67,6 +83,26 @@ impl Balancer {
             shared,
             task,
         }
+    }
+
+    /// Sends the next request whose path starts with `path` to `instance` and kills the
+    /// process `pid` (that instance) `after` the request left, while the instance handles it.
+    pub fn kill_during_next(&self, path: &str, instance: usize, pid: u32, after: Duration) {
+        *self
+            .shared
+            .armed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Armed {
+            path: path.to_owned(),
+            instance,
+            pid,
+            after,
+        });
+    }
+
+    /// How many requests an armed kill cut while the instance handled them.
+    pub fn cut(&self) -> usize {
+        self.shared.cut.load(Ordering::SeqCst)
     }
 
     /// How many requests each instance answered.
@@ -95,8 +131,23 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let first = shared.next.fetch_add(1, Ordering::SeqCst);
+    let mut first = shared.next.fetch_add(1, Ordering::SeqCst);
     let n = shared.instances.len();
+    let kill = {
+        let mut armed = shared.armed.lock().unwrap_or_else(PoisonError::into_inner);
+        match armed.as_ref() {
+            Some(a) if path.starts_with(&a.path) => armed.take(),
+            _ => None,
+        }
+    };
+    if let Some(kill) = &kill {
+        first = kill.instance;
+        let (pid, after) = (kill.pid, kill.after);
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            crate::kill_pid(pid);
+        });
+    }
     for i in 0..n {
         let which = (first + i) % n;
         let mut outgoing = shared.client.request(
@@ -126,8 +177,13 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                 return response;
             }
             // The instance is down: the next one takes the request.
-            Err(e) if e.is_connect() => continue,
-            Err(_) => return StatusCode::BAD_GATEWAY.into_response(),
+            Err(e) if e.is_connect() && kill.is_none() => continue,
+            Err(_) => {
+                if kill.is_some() {
+                    shared.cut.fetch_add(1, Ordering::SeqCst);
+                }
+                return StatusCode::BAD_GATEWAY.into_response();
+            }
         }
     }
     StatusCode::BAD_GATEWAY.into_response()

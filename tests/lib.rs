@@ -402,6 +402,16 @@ impl World {
         world
     }
 
+    /// The balancer in front of the instances, when there are several.
+    pub fn balancer(&self) -> Option<&balancer::Balancer> {
+        match &self.running {
+            Running::Instances { _balancer, .. } | Running::Processes { _balancer, .. } => {
+                Some(_balancer)
+            }
+            _ => None,
+        }
+    }
+
     /// The ids of the server processes (empty when the servers run in this process).
     pub fn server_pids(&self) -> Vec<u32> {
         match &self.running {
