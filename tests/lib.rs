@@ -268,14 +268,14 @@ impl World {
         let config = bootstrap(&dir.path().join("data"), addr, None).await;
         let clock = ManualClock::new(Timestamp::now());
         let store = fieldsales_server::open_store(&config).await.expect("store");
-        let grace = config.shutdown_grace;
+        let options = fieldsales_server::ServeOptions::from_config(&config);
         let state = AppState::new(config, store, Arc::new(clock.clone()))
             .await
             .expect("state");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             let jobs = jobs_every.map(|every| fieldsales_server::jobs::spawn(state.clone(), every));
-            let _ = serve(app(state), listener, None, grace, async move {
+            let _ = serve(app(state), listener, None, options, async move {
                 let _ = stopped.await;
             })
             .await;
@@ -332,7 +332,7 @@ impl World {
                 Config::load(None, config_env(&data, addr, Some(&url))).expect("configuration")
             };
             let store = fieldsales_server::open_store(&config).await.expect("store");
-            let grace = config.shutdown_grace;
+            let options = fieldsales_server::ServeOptions::from_config(&config);
             let state = AppState::new(config, store, Arc::new(clock.clone()))
                 .await
                 .expect("state");
@@ -340,7 +340,7 @@ impl World {
             handles.push(tokio::spawn(async move {
                 let jobs =
                     jobs_every.map(|every| fieldsales_server::jobs::spawn(state.clone(), every));
-                let _ = serve(app(state), listener, None, grace, async move {
+                let _ = serve(app(state), listener, None, options, async move {
                     let _ = stopped.await;
                 })
                 .await;
@@ -595,6 +595,39 @@ impl World {
         self.named_person(login, login, unit, role).await
     }
 
+    /// A person who joined at `joined` (their profile's creation): days before it they owed
+    /// no daily report.
+    pub async fn person_since(
+        &self,
+        login: &str,
+        unit: RecordId,
+        role: &str,
+        joined: Timestamp,
+    ) -> Person {
+        let profile = self
+            .put(
+                json!({"kind": "user_profile", "name": login, "employee_no": login,
+                        "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai",
+                        "created_at": joined.millis()}),
+            )
+            .await;
+        self.account(login, profile).await
+    }
+
+    async fn account(&self, login: &str, profile: RecordId) -> Person {
+        let (status, body) = self
+            .admin(
+                "/v1/admin/accounts",
+                json!({"login": login, "password": PASSWORD, "profile_id": profile.to_string()}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        Person {
+            login: login.to_owned(),
+            profile,
+        }
+    }
+
     /// A person with a display name of their own: profile record and account.
     pub async fn named_person(
         &self,
@@ -609,17 +642,7 @@ impl World {
                         "unit_id": unit.to_string(), "roles": [role], "zone": "Asia/Shanghai"}),
             )
             .await;
-        let (status, body) = self
-            .admin(
-                "/v1/admin/accounts",
-                json!({"login": login, "password": PASSWORD, "profile_id": profile.to_string()}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        Person {
-            login: login.to_owned(),
-            profile,
-        }
+        self.account(login, profile).await
     }
 
     /// A path for a new device store.

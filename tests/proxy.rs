@@ -1,9 +1,11 @@
 //! A TCP proxy between devices and the server that keeps every byte the server sent, and can
-//! cut a connection once the server has answered but before the device sees the answer.
+//! cut a connection once the server has answered but before the device sees the answer, or
+//! answer in the server's place that it is too busy (503 with `Retry-After`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -14,6 +16,10 @@ pub struct Proxy {
     pub base: String,
     received: Arc<Mutex<Vec<Vec<u8>>>>,
     doomed: Arc<AtomicUsize>,
+    busy: Arc<AtomicUsize>,
+    busy_retry_after: Arc<AtomicUsize>,
+    accepted: Arc<Mutex<Vec<Instant>>>,
+    relays: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -24,22 +30,69 @@ impl Proxy {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let received = Arc::new(Mutex::new(Vec::new()));
         let doomed = Arc::new(AtomicUsize::new(0));
+        let busy = Arc::new(AtomicUsize::new(0));
+        let busy_retry_after = Arc::new(AtomicUsize::new(1));
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let relays = Arc::new(Mutex::new(Vec::new()));
         let (r, d) = (Arc::clone(&received), Arc::clone(&doomed));
+        let running = Arc::clone(&relays);
+        let (b, after, a) = (
+            Arc::clone(&busy),
+            Arc::clone(&busy_retry_after),
+            Arc::clone(&accepted),
+        );
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                if let Ok(mut times) = a.lock() {
+                    times.push(Instant::now());
+                }
+                if b.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    tokio::spawn(answer_busy(client, after.load(Ordering::SeqCst)));
+                    continue;
+                }
                 let Ok(server) = TcpStream::connect(upstream).await else {
                     continue;
                 };
                 let (r, d) = (Arc::clone(&r), Arc::clone(&d));
-                tokio::spawn(relay(client, server, r, d));
+                let relay = tokio::spawn(relay(client, server, r, d));
+                if let Ok(mut running) = running.lock() {
+                    running.push(relay.abort_handle());
+                }
             }
         });
         Proxy {
             base,
             received,
             doomed,
+            busy,
+            busy_retry_after,
+            accepted,
+            relays,
             task,
         }
+    }
+
+    /// The next `n` connections are answered by the proxy itself: 503 `overloaded` with
+    /// `Retry-After: retry_after` seconds, as a server with every sync turn taken answers.
+    pub fn answer_busy_next(&self, n: usize, retry_after: usize) {
+        self.busy_retry_after.store(retry_after, Ordering::SeqCst);
+        self.busy.store(n, Ordering::SeqCst);
+    }
+
+    /// Closes every connection relayed so far (a device's next request opens a new one).
+    pub fn close_connections(&self) {
+        if let Ok(mut running) = self.relays.lock() {
+            for relay in running.drain(..) {
+                relay.abort();
+            }
+        }
+    }
+
+    /// When each connection through the proxy was accepted, in order.
+    pub fn connection_times(&self) -> Vec<Instant> {
+        self.accepted.lock().map(|t| t.clone()).unwrap_or_default()
     }
 
     /// The next `n` answers are cut: their connection closes as the server's first answer
@@ -109,6 +162,27 @@ async fn relay(
     }
     up.abort();
     let _ = client_write.shutdown().await;
+}
+
+/// Reads the request's head and answers 503 with `Retry-After`, then closes.
+async fn answer_busy(mut client: TcpStream, retry_after: usize) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while find(&head, b"\r\n\r\n").is_none() && head.len() < 64 * 1024 {
+        match client.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let body = br#"{"code":"overloaded","detail":"busy"}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         retry-after: {retry_after}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = client.write_all(answer.as_bytes()).await;
+    let _ = client.write_all(body).await;
+    let _ = client.shutdown().await;
 }
 
 /// Splits an HTTP/1.1 byte stream into response bodies (Content-Length framed).

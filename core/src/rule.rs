@@ -170,7 +170,19 @@ string_enum! {
         ReportReasonRequired = "report.reason_required",
         /// The reason is too long.
         ReportReasonTooLong = "report.reason_too_long",
+        // Follow-ups.
+        /// A follow-up recorded longer after it happened than the configured window allows.
+        FollowUpBackdated = "follow_up.backdated",
+        /// A follow-up dated after it was received.
+        FollowUpInFuture = "follow_up.in_future",
+        /// A follow-up's time or subject was changed.
+        ImmutableFollowUp = "immutable.follow_up",
+        // Customers.
+        /// Another customer of the tenant has the same normalised name; ask its owner to share.
+        CustomerDuplicate = "customer.duplicate",
         // Targets and tasks.
+        /// Nobody sets their own target.
+        TargetOwn = "target.own",
         /// The target's subject is of a kind this version cannot count.
         TargetUnknownSubject = "target.unknown_subject",
         /// The task was deleted.
@@ -183,6 +195,10 @@ string_enum! {
         TaskPostponeToPast = "task.postpone_to_past",
         /// Rejecting a task needs a reason.
         TaskReasonRequired = "task.reason_required",
+        /// Only the one who gave a task changes what it is.
+        TaskAssignerOnly = "task.assigner_only",
+        /// Only the one a task was given to answers it.
+        TaskAssigneeOnly = "task.assignee_only",
         // Permissions.
         /// The user's roles do not grant the operation over this record; `field` names the
         /// permission (`customer.reassign`, `record_payments`).

@@ -11,7 +11,7 @@ use fieldsales_core::codec::UnknownCode;
 use fieldsales_core::id::MalformedId;
 use fieldsales_core::money::InvalidMoney;
 use fieldsales_core::place::InvalidCoordinates;
-use fieldsales_core::process::{ClaimRefused, PricingRefused};
+use fieldsales_core::process::PricingRefused;
 use fieldsales_core::record::InvalidRecord;
 use fieldsales_core::rule::RuleCode;
 use fieldsales_core::sync::SyncError;
@@ -207,7 +207,10 @@ impl From<CoreError> for FieldsalesError {
                 fieldsales_core::authority::approval::refusal_code(&refused),
                 refused.to_string(),
             ),
-            CoreError::Claim(refused) => rule(claim_code(&refused), refused.to_string()),
+            CoreError::Claim(refused) => rule(
+                fieldsales_core::authority::lead::claim_code(&refused),
+                refused.to_string(),
+            ),
             CoreError::Pricing(PricingRefused::ZeroQuantity) => F::InvalidInput {
                 field: "quantity".into(),
                 detail: "must be at least 1".into(),
@@ -288,16 +291,6 @@ fn invalid_record(invalid: &InvalidRecord) -> FieldsalesError {
     }
 }
 
-/// The rule code of a refused lead claim.
-fn claim_code(refused: &ClaimRefused) -> RuleCode {
-    match refused {
-        ClaimRefused::NotInPool { .. } => RuleCode::LeadNotInPool,
-        ClaimRefused::Converted => RuleCode::LeadConverted,
-        ClaimRefused::LimitReached { .. } => RuleCode::LeadLimitReached,
-        ClaimRefused::WaitingPeriod { .. } => RuleCode::LeadWaitingPeriod,
-    }
-}
-
 /// Turns a core result about one input into the app's error, naming the input.
 pub(crate) trait OrInvalid<T> {
     /// Maps the error to [`FieldsalesError::InvalidInput`] for `field`.
@@ -313,6 +306,7 @@ impl<T, E: InputProblem> OrInvalid<T> for Result<T, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fieldsales_core::process::ClaimRefused;
     use fieldsales_core::{GeoPoint, Zone};
 
     #[test]

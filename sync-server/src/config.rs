@@ -81,6 +81,12 @@ pub struct AuthConfig {
     pub min_password_length: usize,
     /// Password hashes computed at once; argon2 is deliberately costly in memory and CPU.
     pub max_concurrent_hashes: usize,
+    /// Wrong passwords in a row for one login before its sign-ins are slowed (429).
+    pub lockout_after: u32,
+    /// Wrong passwords in a row from one address before its sign-ins are slowed (429).
+    pub address_lockout_after: u32,
+    /// The longest wait a slowed login or address is given; waits double from one second.
+    pub lockout_max: Duration,
 }
 
 /// Request limits.
@@ -102,6 +108,22 @@ pub struct Limits {
     pub sync_page_scan: usize,
     /// Longest a request may take before it is answered with a timeout.
     pub request_timeout: Duration,
+    /// Connections open at once; beyond it new ones wait in the listen backlog.
+    pub connections: usize,
+    /// Longest a client may take to send a request's headers (and an idle keep-alive
+    /// connection stays open).
+    pub header_read_timeout: Duration,
+    /// Syncs worked on at once; more wait up to `sync_wait`, then get 503 `overloaded`. It
+    /// bounds the memory of syncs: each holds at most its body and the body inflated, both
+    /// at most `sync_body_bytes`.
+    pub sync_concurrent: usize,
+    /// Longest a sync waits for its turn before it is shed with 503 `overloaded`.
+    pub sync_wait: Duration,
+    /// Inflated sync bytes held by all syncs together; a sync whose body would pass it is
+    /// shed with 503 `overloaded` (each body alone is bounded by `sync_body_bytes`).
+    pub inflate_bytes_in_flight: usize,
+    /// Most records one push may carry (the phone sends 500 at most by default).
+    pub push_records: usize,
 }
 
 /// How logs are written.
@@ -180,6 +202,9 @@ impl Config {
                 token_lifetime: duration(self.auth.token_lifetime),
                 min_password_length: self.auth.min_password_length,
                 max_concurrent_hashes: self.auth.max_concurrent_hashes,
+                lockout_after: self.auth.lockout_after,
+                address_lockout_after: self.auth.address_lockout_after,
+                lockout_max: duration(self.auth.lockout_max),
             },
             limits: EffectiveLimits {
                 json_body_bytes: self.limits.json_body_bytes,
@@ -189,6 +214,12 @@ impl Config {
                 sync_page_bytes: self.limits.sync_page_bytes,
                 sync_page_scan: self.limits.sync_page_scan,
                 request_timeout: duration(self.limits.request_timeout),
+                connections: self.limits.connections,
+                header_read_timeout: duration(self.limits.header_read_timeout),
+                sync_concurrent: self.limits.sync_concurrent,
+                sync_wait: duration(self.limits.sync_wait),
+                inflate_bytes_in_flight: self.limits.inflate_bytes_in_flight,
+                push_records: self.limits.push_records,
             },
             log: EffectiveLog {
                 format: self.log.format,
@@ -248,6 +279,9 @@ struct EffectiveAuth {
     token_lifetime: String,
     min_password_length: usize,
     max_concurrent_hashes: usize,
+    lockout_after: u32,
+    address_lockout_after: u32,
+    lockout_max: String,
 }
 
 #[derive(Serialize)]
@@ -259,6 +293,12 @@ struct EffectiveLimits {
     sync_page_bytes: usize,
     sync_page_scan: usize,
     request_timeout: String,
+    connections: usize,
+    header_read_timeout: String,
+    sync_concurrent: usize,
+    sync_wait: String,
+    inflate_bytes_in_flight: usize,
+    push_records: usize,
 }
 
 #[derive(Serialize)]
@@ -363,6 +403,9 @@ struct RawAuth {
     token_lifetime: String,
     min_password_length: i64,
     max_concurrent_hashes: i64,
+    lockout_after: i64,
+    address_lockout_after: i64,
+    lockout_max: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -375,6 +418,12 @@ struct RawLimits {
     sync_page_bytes: i64,
     sync_page_scan: i64,
     request_timeout: String,
+    connections: i64,
+    header_read_timeout: String,
+    sync_concurrent: i64,
+    sync_wait: String,
+    inflate_bytes_in_flight: i64,
+    push_records: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -422,6 +471,9 @@ impl Default for RawAuth {
             token_lifetime: "30d".to_owned(),
             min_password_length: 10,
             max_concurrent_hashes: 2,
+            lockout_after: 5,
+            address_lockout_after: 30,
+            lockout_max: "15m".to_owned(),
         }
     }
 }
@@ -436,6 +488,12 @@ impl Default for RawLimits {
             sync_page_bytes: 8 * 1024 * 1024,
             sync_page_scan: 50_000,
             request_timeout: "60s".to_owned(),
+            connections: 4_096,
+            header_read_timeout: "10s".to_owned(),
+            sync_concurrent: 16,
+            sync_wait: "5s".to_owned(),
+            inflate_bytes_in_flight: 256 * 1024 * 1024,
+            push_records: 2_000,
         }
     }
 }
@@ -715,11 +773,29 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         Duration::from_secs(60),
         365 * day,
     );
+    let lockout_max = duration(
+        "auth.lockout_max",
+        &raw.auth.lockout_max,
+        Duration::from_secs(1),
+        day,
+    );
     let request_timeout = duration(
         "limits.request_timeout",
         &raw.limits.request_timeout,
         Duration::from_secs(1),
         Duration::from_secs(3600),
+    );
+    let header_read_timeout = duration(
+        "limits.header_read_timeout",
+        &raw.limits.header_read_timeout,
+        Duration::from_secs(1),
+        Duration::from_secs(600),
+    );
+    let sync_wait = duration(
+        "limits.sync_wait",
+        &raw.limits.sync_wait,
+        Duration::ZERO,
+        Duration::from_secs(600),
     );
     let shutdown_grace = duration(
         "shutdown_grace",
@@ -752,6 +828,13 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         1,
         256,
     );
+    let lockout_after = count("auth.lockout_after", raw.auth.lockout_after, 1, 1_000) as u32;
+    let address_lockout_after = count(
+        "auth.address_lockout_after",
+        raw.auth.address_lockout_after,
+        1,
+        100_000,
+    ) as u32;
     let json_body_bytes = count(
         "limits.json_body_bytes",
         raw.limits.json_body_bytes,
@@ -788,6 +871,20 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         1,
         10_000_000,
     );
+    let connections = count("limits.connections", raw.limits.connections, 1, 1_000_000);
+    let sync_concurrent = count(
+        "limits.sync_concurrent",
+        raw.limits.sync_concurrent,
+        1,
+        10_000,
+    );
+    let inflate_bytes_in_flight = count(
+        "limits.inflate_bytes_in_flight",
+        raw.limits.inflate_bytes_in_flight,
+        64 * 1024,
+        1 << 40,
+    );
+    let push_records = count("limits.push_records", raw.limits.push_records, 1, 100_000);
     let sqlite_readers = count("storage.sqlite_readers", raw.storage.sqlite_readers, 1, 64);
     let postgres_pool = count("storage.postgres_pool", raw.storage.postgres_pool, 1, 1024);
     let report_lookback_days = count(
@@ -817,6 +914,15 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         (StorageEngine::Sqlite, None) => None,
     };
 
+    if inflate_bytes_in_flight < sync_body_bytes {
+        refuse(
+            "limits.inflate_bytes_in_flight",
+            format!(
+                "{inflate_bytes_in_flight} is below limits.sync_body_bytes ({sync_body_bytes}): \
+                 the largest sync body could never be read"
+            ),
+        );
+    }
     if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&raw.log.level) {
         refuse(
             "log.level",
@@ -835,6 +941,9 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
             token_lifetime,
             min_password_length,
             max_concurrent_hashes,
+            lockout_after,
+            address_lockout_after,
+            lockout_max,
         },
         limits: Limits {
             json_body_bytes,
@@ -844,6 +953,12 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
             sync_page_bytes,
             sync_page_scan,
             request_timeout,
+            connections,
+            header_read_timeout,
+            sync_concurrent,
+            sync_wait,
+            inflate_bytes_in_flight,
+            push_records,
         },
         log: LogConfig {
             format: raw.log.format,

@@ -44,6 +44,18 @@ pub enum ApiError {
         /// The field at fault.
         field: Option<String>,
     },
+    /// Not now: too many attempts (429) or too much load (503); `Retry-After` says when.
+    #[error("{code:?}: {detail} (retry after {retry_after_secs} s)")]
+    Later {
+        /// HTTP status.
+        status: StatusCode,
+        /// Machine-readable reason.
+        code: ErrorCode,
+        /// Human-readable sentence.
+        detail: String,
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
     /// A server failure: logged, answered opaquely.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -70,6 +82,16 @@ impl ApiError {
         }
     }
 
+    /// Too much load right now: 503 `overloaded`, retry after `secs`.
+    pub fn overloaded(detail: impl Into<String>, secs: u64) -> Self {
+        ApiError::Later {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: ErrorCode::Overloaded,
+            detail: detail.into(),
+            retry_after_secs: secs,
+        }
+    }
+
     /// A server failure.
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         ApiError::Internal(Box::new(e))
@@ -78,7 +100,7 @@ impl ApiError {
     /// The code answered.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Client { code, .. } => *code,
+            ApiError::Client { code, .. } | ApiError::Later { code, .. } => *code,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -86,7 +108,7 @@ impl ApiError {
     /// The status answered.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Client { status, .. } => *status,
+            ApiError::Client { status, .. } | ApiError::Later { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,6 +139,27 @@ impl IntoResponse for ApiError {
                         HeaderValue::from_static("Bearer realm=\"fieldsales\""),
                     );
                 }
+                response
+            }
+            ApiError::Later {
+                status,
+                code,
+                detail,
+                retry_after_secs,
+            } => {
+                let mut response = (
+                    status,
+                    Json(ErrorBody {
+                        code,
+                        detail,
+                        field: None,
+                    }),
+                )
+                    .into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after_secs.max(1)),
+                );
                 response
             }
             ApiError::Internal(source) => {
@@ -165,6 +208,17 @@ impl From<StoreError> for ApiError {
                 ErrorCode::DeviceRevoked,
                 format!("device {device_id} was revoked: wipe local data and sign in afresh"),
             ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<crate::auth::PasswordError> for ApiError {
+    fn from(e: crate::auth::PasswordError) -> Self {
+        match e {
+            crate::auth::PasswordError::Busy => {
+                ApiError::overloaded("too many sign-ins at once: try again in a moment", 1)
+            }
             other => ApiError::internal(other),
         }
     }

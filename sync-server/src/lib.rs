@@ -37,7 +37,7 @@ pub use api::{app, openapi};
 pub use config::{Config, ConfigError};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use exit::ExitKind;
-pub use serve::{ServeError, serve, shutdown_signal, tls_acceptor};
+pub use serve::{ServeError, ServeOptions, serve, shutdown_signal, tls_acceptor};
 pub use state::AppState;
 pub use store::{PostgresStore, SqliteOptions, SqliteStore, Store, StoreError};
 
@@ -149,14 +149,14 @@ pub async fn run(
     let tls = config.tls.as_ref().map(tls_acceptor).transpose()?;
     let store = open_store(&config).await?;
     warn_if_world_readable(&config.data_dir);
-    let grace = config.shutdown_grace;
+    let options = ServeOptions::from_config(&config);
     let state = AppState::new(config, store, Arc::new(SystemClock)).await?;
     let jobs = state
         .config
         .jobs
         .enabled
         .then(|| jobs::spawn(state.clone(), state.config.jobs.interval));
-    let served = serve(app(state), listener, tls, grace, shutdown).await;
+    let served = serve(app(state), listener, tls, options, shutdown).await;
     if let Some(jobs) = jobs {
         jobs.abort();
     }

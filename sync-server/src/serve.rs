@@ -7,6 +7,11 @@
 //!
 //! TLS is rustls on the `ring` provider. Handshakes run in their own tasks, so a slow or
 //! silent client cannot hold up accepting others.
+//!
+//! A flood of connections is bounded: at most `limits.connections` are open at once (then the
+//! server stops accepting until one closes), a client must send each request's headers within
+//! `limits.header_read_timeout` (an idle keep-alive connection is closed after as long), and
+//! an HTTP/2 connection carries a bounded number of requests at once.
 
 use std::future::Future;
 use std::io;
@@ -16,16 +21,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-use crate::config::TlsFiles;
+use crate::config::{Config, TlsFiles};
 
 /// Why serving could not start.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +58,9 @@ pub enum ServeError {
 
 /// How long a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Requests one HTTP/2 connection may have in flight at once.
+const MAX_STREAMS_PER_CONNECTION: u32 = 64;
 
 /// Loads the certificate chain and key into a rustls acceptor.
 pub fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, ServeError> {
@@ -81,12 +94,21 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    /// Wraps a bound listener.
-    pub fn new(listener: TcpListener, acceptor: TlsAcceptor) -> io::Result<Self> {
+    /// Wraps a bound listener; at most `max_handshakes` handshakes run at once (further
+    /// connections wait in the listen backlog).
+    pub fn new(
+        listener: TcpListener,
+        acceptor: TlsAcceptor,
+        max_handshakes: usize,
+    ) -> io::Result<Self> {
         let local = listener.local_addr()?;
         let (tx, ready) = mpsc::channel(64);
+        let handshakes = Arc::new(Semaphore::new(max_handshakes.max(1)));
         let acceptor_task = tokio::spawn(async move {
             loop {
+                let Ok(permit) = handshakes.clone().acquire_owned().await else {
+                    return;
+                };
                 let (tcp, peer) = match listener.accept().await {
                     Ok(pair) => pair,
                     Err(e) => {
@@ -106,6 +128,7 @@ impl TlsListener {
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
+                    drop(permit);
                 });
             }
         });
@@ -141,56 +164,145 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
+/// The address a connection came from, for the handlers that slow down repeated failures
+/// per address (`Extension<ConnectInfo<PeerAddr>>`; absent when a router is called without
+/// a connection, as in-process tests do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// How connections are served: the grace period on shutdown and the limits that keep a flood
+/// of connections from exhausting the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// How long in-flight requests may run after shutdown starts.
+    pub grace: Duration,
+    /// Connections held open at once; beyond it the server stops accepting until one closes
+    /// (the operating system queues the rest in the listen backlog).
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and how long an idle
+    /// keep-alive connection stays open waiting for the next request.
+    pub header_read_timeout: Duration,
+}
+
+impl ServeOptions {
+    /// The options a configuration asks for.
+    pub fn from_config(config: &Config) -> Self {
+        ServeOptions {
+            grace: config.shutdown_grace,
+            max_connections: config.limits.connections,
+            header_read_timeout: config.limits.header_read_timeout,
+        }
+    }
+}
+
 /// Serves `router` on `listener` (TLS when `tls` is given) until `shutdown` completes, then
-/// waits for in-flight requests for at most `grace`. Connections still open when the grace
-/// period ends are not aborted here: they end when the process exits.
+/// waits for in-flight requests for at most `options.grace`. Connections still open when the
+/// grace period ends are not aborted here: they end when the process exits.
 pub async fn serve(
     router: Router,
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
-    grace: Duration,
+    options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let local = listener.local_addr()?;
-    let (started_tx, started_rx) = oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutdown: no new connections; finishing requests in flight");
-        let _ = started_tx.send(());
-    };
-    let deadline = async move {
-        if started_rx.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    let app = router.into_make_service();
     let drained = match tls {
         None => {
             tracing::info!(address = %local, "serving HTTP");
-            let server = axum::serve(listener, app).with_graceful_shutdown(signal);
-            tokio::select! {
-                result = server => { result?; true }
-                () = deadline => false,
-            }
+            run(router, listener, options, shutdown).await
         }
         Some(acceptor) => {
             tracing::info!(address = %local, "serving HTTPS");
-            let listener = TlsListener::new(listener, acceptor)?;
-            let server = axum::serve(listener, app).with_graceful_shutdown(signal);
-            tokio::select! {
-                result = server => { result?; true }
-                () = deadline => false,
-            }
+            let listener = TlsListener::new(listener, acceptor, options.max_connections)?;
+            run(router, listener, options, shutdown).await
         }
     };
     if drained {
         tracing::info!("shutdown complete");
     } else {
-        tracing::warn!(grace = ?grace, "shutdown grace period over: requests still running end with the process");
+        tracing::warn!(grace = ?options.grace, "shutdown grace period over: requests still running end with the process");
     }
     Ok(())
+}
+
+/// The accept loop: one task per connection, each holding a permit of the connection limit,
+/// served by hyper with a timer so that the header read timeout applies. Returns whether
+/// every connection finished within the grace period.
+async fn run<L>(
+    router: Router,
+    mut listener: L,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> bool
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(options.header_read_timeout)
+        .keep_alive_timeout(options.header_read_timeout)
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
+    let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut full_since: Option<std::time::Instant> = None;
+    loop {
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                if full_since.is_none() {
+                    tracing::warn!(
+                        limit = options.max_connections,
+                        "connection limit reached: new connections wait in the backlog"
+                    );
+                    full_since = Some(std::time::Instant::now());
+                }
+                tokio::select! {
+                    slot = slots.clone().acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                }
+            }
+        };
+        if let Some(since) = full_since.take() {
+            tracing::info!(waited = ?since.elapsed(), "connection limit: accepting again");
+        }
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let service = tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(PeerAddr(peer)));
+                request
+            },
+        );
+        let connection = builder
+            .serve_connection(TokioIo::new(io), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutdown: no new connections; finishing requests in flight");
+    tokio::select! {
+        () = graceful.shutdown() => true,
+        () = tokio::time::sleep(options.grace) => false,
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM (what service managers and containers send).

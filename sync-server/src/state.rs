@@ -6,7 +6,7 @@ use fieldsales_core::Clock;
 
 use crate::RunError;
 use crate::attachments::{AttachmentStore, FileAttachments, PostgresAttachments};
-use crate::auth::Passwords;
+use crate::auth::{Passwords, Throttle};
 use crate::config::{Config, StorageEngine};
 use crate::records::{PostgresRecords, RecordStore, SqliteRecords};
 use crate::store::{Store, StoreError};
@@ -29,6 +29,14 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Request counters.
     pub metrics: Arc<Metrics>,
+    /// Wrong passwords slowing further sign-ins.
+    pub throttle: Arc<Throttle>,
+    /// Turns to work on a sync (`limits.sync_concurrent`): a flood of syncs waits here
+    /// before any body is read, and is shed with 503 when no turn comes in time.
+    pub sync_turns: Arc<tokio::sync::Semaphore>,
+    /// Inflated sync bytes all syncs may hold together (`limits.inflate_bytes_in_flight`), in
+    /// KiB permits.
+    pub inflate_budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -73,12 +81,24 @@ impl AppState {
                     ))));
                 }
             };
+        let throttle = Arc::new(Throttle::new(
+            config.auth.lockout_after,
+            config.auth.address_lockout_after,
+            config.auth.lockout_max,
+        ));
+        let sync_turns = Arc::new(tokio::sync::Semaphore::new(config.limits.sync_concurrent));
+        let inflate_budget = Arc::new(tokio::sync::Semaphore::new(
+            config.limits.inflate_bytes_in_flight.div_ceil(1024),
+        ));
         Ok(AppState {
+            sync_turns,
+            inflate_budget,
             store,
             records,
             attachments,
             clock,
             config: Arc::new(config),
+            throttle,
             passwords,
             metrics,
         })

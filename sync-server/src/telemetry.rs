@@ -168,6 +168,7 @@ pub struct Metrics {
     accepted: Counter,
     rejected: Family<RuleLabels, Counter>,
     pulled: Counter,
+    shed: Counter,
     group_commit: Histogram,
     job_runs: Family<RunLabels, Counter>,
     job_output: Family<JobOutputLabels, Counter>,
@@ -239,6 +240,12 @@ impl Metrics {
             "Records sent to devices in sync pages",
             pulled.clone(),
         );
+        let shed = Counter::default();
+        registry.register(
+            "sync_shed",
+            "Syncs answered 503 overloaded because no turn came within limits.sync_wait",
+            shed.clone(),
+        );
         let group_commit = group_commit_histogram();
         registry.register(
             "sync_group_commit_calls",
@@ -273,6 +280,7 @@ impl Metrics {
             accepted,
             rejected,
             pulled,
+            shed,
             group_commit,
             job_runs,
             job_output,
@@ -299,6 +307,11 @@ impl Metrics {
                 .inc();
         }
         self.pulled.inc_by(pulled as u64);
+    }
+
+    /// A sync shed because every turn was taken.
+    pub fn observe_shed(&self) {
+        self.shed.inc();
     }
 
     /// How many sync calls of a tenant one transaction committed: the record store's group

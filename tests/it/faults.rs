@@ -172,3 +172,41 @@ async fn the_server_is_killed_mid_sync_and_after_a_restart_nothing_is_lost_or_do
     assert_eq!(customers, 300, "none lost, none doubled");
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_server_is_left_alone_for_as_long_as_its_retry_after_says() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let proxy = Proxy::start(world.addr).await;
+    let mut phone = world.device_via(&li, &proxy.base).await;
+    phone
+        .store_mut()
+        .create(customer(li.profile, "宁波港口物流有限公司"))
+        .expect("created");
+    // Backoff alone would come back after 10 to 15 ms; the server asks for 2 s.
+    let options = SyncOptions {
+        max_attempts: 4,
+        initial_backoff: std::time::Duration::from_millis(10),
+        max_backoff: std::time::Duration::from_secs(5),
+        ..quick()
+    };
+    // The sign-in's kept-alive connection goes, so the sync opens a new one.
+    proxy.close_connections();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let before = proxy.connection_times().len();
+    proxy.answer_busy_next(1, 2);
+    let report = sync::sync_now(&mut phone, &options, &|_| {}, &CancelToken::new())
+        .await
+        .expect("synced after the busy answer");
+    assert!(report.progress.requests >= 2, "{report:?}");
+    assert!(phone.store().pending().expect("outbox").is_empty());
+    let times = proxy.connection_times();
+    let (busy, retry) = (times[before], times[before + 1]);
+    let waited = retry.duration_since(busy);
+    assert!(
+        waited >= std::time::Duration::from_millis(1_900),
+        "came back after {waited:?}, sooner than Retry-After"
+    );
+    world.stop().await;
+}

@@ -21,12 +21,14 @@ macro_rules! on_postgres {
 }
 
 mod auth;
+mod authority;
 mod convergence;
 mod faults;
 mod field_sync;
 mod instances;
 mod jobs;
 mod layering;
+mod matrix;
 mod rejection;
 mod sales_sync;
 mod same_facts;

@@ -50,7 +50,7 @@ impl DemoServer {
         let store = fieldsales_server::open_store(&config)
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
-        let grace = config.shutdown_grace;
+        let options = fieldsales_server::ServeOptions::from_config(&config);
         let state = AppState::new(config, store, clock)
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
@@ -59,7 +59,7 @@ impl DemoServer {
             fieldsales_server::app(state),
             listener,
             None,
-            grace,
+            options,
             async move {
                 let _ = stopped.await;
             },

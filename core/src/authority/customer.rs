@@ -1,23 +1,173 @@
-//! The server's review of a customer: where a customer is can only be decided by a manager.
+//! The server's review of a customer: one company is one customer across the whole tenant,
+//! and where a customer is can only be decided by a manager.
+//!
+//! 查重: a rep whose scope is their own records never holds a colleague's customers, so a
+//! duplicate check on the phone alone misses the main case — a colleague already follows the
+//! company. The server checks every new customer (and every renamed one) against the whole
+//! tenant: the same normalised name (width, case, punctuation, legal suffixes) as another
+//! customer, voided ones included, is refused as `customer.duplicate` with the existing
+//! customer shown only as far as the configuration allows ([`DuplicateHit::redacted`]) — enough
+//! to ask its owner for a share, never enough to read it.
 //!
 //! A rep's first check-in may *propose* a customer's location; it becomes the registered
 //! location once a manager approves it. Without this review a rep's device could write the
 //! location directly and every later check-in at that spot would be "inside".
 
-use super::{Context, Outcome, Rejection};
+use serde::{Deserialize, Serialize};
+
+use super::permission::{Grants, Vantage};
+use super::{Context, Lookup, Outcome, Rejection};
 use crate::me::Me;
-use crate::record::Customer;
+use crate::process::CustomerRules;
+use crate::process::permissions::Operation;
+use crate::record::{AnyRecord, Customer, Kind};
 use crate::rule::RuleCode;
 use crate::scope::OrgTree;
+use crate::store::DEFAULT_NEAR_THRESHOLD;
+use crate::{RecordId, Result, Timestamp};
+
+/// An existing customer found by the duplicate check, with only what the user may read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateHit {
+    /// The existing customer.
+    pub id: RecordId,
+    /// How alike the names are (1.0: the same normalised name).
+    pub score: f64,
+    /// Whether it was voided (deleted).
+    pub voided: bool,
+    /// Whether the user may open it; when not, the fields below are limited by the
+    /// configuration's `customers.duplicate_hit_fields`.
+    pub visible: bool,
+    /// Legal name, when shown.
+    pub legal_name: Option<String>,
+    /// Short name, when shown.
+    pub short_name: Option<String>,
+    /// The owner (to ask for a share), when shown.
+    pub owner_id: Option<RecordId>,
+    /// Industry, when shown.
+    pub industry: Option<String>,
+    /// Tier, when shown.
+    pub tier: Option<String>,
+    /// Address, when shown.
+    pub address: Option<String>,
+    /// Creation time, when shown.
+    pub created_at: Option<Timestamp>,
+}
+
+impl DuplicateHit {
+    /// The hit on `customer`: whole when `visible`, else only the configured fields.
+    /// The server builds its hits with this too.
+    pub fn redacted(customer: &Customer, score: f64, visible: bool, rules: &CustomerRules) -> Self {
+        let shows = |f: &str| visible || rules.shows(f);
+        DuplicateHit {
+            id: customer.header.id,
+            score,
+            voided: customer.header.is_deleted(),
+            visible,
+            legal_name: shows("legal_name").then(|| customer.legal_name.clone()),
+            short_name: shows("short_name")
+                .then(|| customer.short_name.clone())
+                .flatten(),
+            owner_id: shows("owner").then_some(customer.header.owner_id).flatten(),
+            industry: shows("industry")
+                .then(|| customer.industry.clone())
+                .flatten(),
+            tier: shows("tier").then(|| customer.tier.clone()).flatten(),
+            address: shows("address").then(|| customer.address.clone()).flatten(),
+            created_at: shows("created_at").then_some(customer.header.created_at),
+        }
+    }
+}
+
+/// What the duplicate check found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateCheck {
+    /// A customer with the same normalised name: creation is refused.
+    pub exact: Option<DuplicateHit>,
+    /// Customers with close names: a warning.
+    pub near: Vec<DuplicateHit>,
+}
+
+/// The duplicate check of `customer` over what `lookup` holds: each hit whole when the user
+/// may read it, else redacted to the configured fields.
+pub fn duplicate_check(
+    lookup: &dyn Lookup,
+    grants: &Grants,
+    at: &Vantage<'_>,
+    customer: &Customer,
+    rules: &CustomerRules,
+) -> Result<DuplicateCheck> {
+    let report = lookup.duplicates(customer, DEFAULT_NEAR_THRESHOLD)?;
+    let hit = |id: RecordId, score: f64| -> Result<Option<DuplicateHit>> {
+        let Some(AnyRecord::Customer(existing)) = lookup.record(id)? else {
+            return Ok(None);
+        };
+        let visible = grants.covers(at, Kind::Customer, &Operation::Read, &existing.header);
+        Ok(Some(DuplicateHit::redacted(
+            &existing, score, visible, rules,
+        )))
+    };
+    let exact = match &report.exact {
+        Some(n) => hit(n.id, n.score)?,
+        None => None,
+    };
+    let mut near = Vec::new();
+    for n in &report.near {
+        near.extend(hit(n.id, n.score)?);
+    }
+    Ok(DuplicateCheck { exact, near })
+}
+
+/// What a `customer.duplicate` refusal says, as its detail carries it: for people, and the
+/// existing customer as far as the user may see it, to ask its owner for a share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateNotice {
+    /// What to tell the user.
+    pub message: String,
+    /// The customer that exists.
+    pub existing: DuplicateHit,
+}
+
+impl DuplicateNotice {
+    /// Reads the notice back from a refusal's detail.
+    pub fn from_detail(detail: &str) -> Option<DuplicateNotice> {
+        serde_json::from_str(detail).ok()
+    }
+}
 
 /// Reviews a pushed customer. A new customer may carry the location its creator registered;
 /// afterwards only a manager who sees the customer changes the location or decides a
 /// proposal, and never on their own proposal.
 pub fn review_customer(
     ctx: &Context<'_>,
+    grants: &Grants,
+    at: &Vantage<'_>,
     before: Option<&Customer>,
     after: &Customer,
-) -> Result<Outcome, Rejection> {
+) -> std::result::Result<Outcome, Rejection> {
+    let renamed = before
+        .is_none_or(|b| b.legal_name != after.legal_name || b.english_name != after.english_name);
+    if renamed && !after.header.is_deleted() {
+        let check = duplicate_check(ctx.lookup, grants, at, after, &ctx.process.customers)
+            .map_err(|e| Rejection::new(RuleCode::ServerLookup, e.to_string()))?;
+        if let Some(existing) = check.exact {
+            let notice = DuplicateNotice {
+                message: format!(
+                    "this company exists already{}: ask its owner to share it",
+                    existing
+                        .legal_name
+                        .as_deref()
+                        .map(|n| format!(" as {n}"))
+                        .unwrap_or_default()
+                ),
+                existing,
+            };
+            let detail = serde_json::to_string(&notice).unwrap_or(notice.message);
+            return Err(Rejection::new(RuleCode::CustomerDuplicate, detail).at("legal_name"));
+        }
+    }
     let Some(before) = before else {
         return Ok(Outcome::Accept);
     };
@@ -33,7 +183,7 @@ pub fn location_unchanged_unless_managed(
     author: &Me,
     before: &Customer,
     after: &Customer,
-) -> Result<(), Rejection> {
+) -> std::result::Result<(), Rejection> {
     let manager = tree.manages(author, &before.header);
     if before.location != after.location && !manager {
         return Err(Rejection::new(
@@ -95,6 +245,23 @@ mod tests {
         ) -> crate::Result<Option<Visit>> {
             Ok(None)
         }
+        fn duplicates(
+            &self,
+            _: &crate::record::Customer,
+            _: f64,
+        ) -> crate::Result<crate::store::DuplicateReport> {
+            Ok(Default::default())
+        }
+        fn open_leads_of(&self, _: RecordId, _: RecordId) -> crate::Result<u32> {
+            Ok(0)
+        }
+        fn approval_for(
+            &self,
+            _: RecordId,
+            _: &str,
+        ) -> crate::Result<Option<crate::record::Approval>> {
+            Ok(None)
+        }
     }
 
     fn person(unit: RecordId, scope: DataScope) -> Me {
@@ -112,7 +279,7 @@ mod tests {
         tree: &OrgTree,
         before: &Customer,
         after: &Customer,
-    ) -> Result<Outcome, Rejection> {
+    ) -> std::result::Result<Outcome, Rejection> {
         let process = SalesProcess::standard();
         let ctx = Context {
             author,
@@ -122,7 +289,9 @@ mod tests {
             clock_offset: None,
             lookup: &Nothing,
         };
-        review_customer(&ctx, Some(before), after)
+        let grants = Grants::of(author, &process);
+        let at = Vantage::new(tree, author);
+        review_customer(&ctx, &grants, &at, Some(before), after)
     }
 
     #[test]

@@ -15,9 +15,13 @@
 pub mod approval;
 pub mod customer;
 pub mod fieldwork;
+pub mod follow_up;
+pub mod lead;
 pub mod opportunity;
 pub mod order;
 pub mod permission;
+pub mod target;
+pub mod task;
 pub mod visit;
 
 use serde::{Deserialize, Serialize};
@@ -25,9 +29,10 @@ use serde::{Deserialize, Serialize};
 use crate::fieldwork::ClockOffset;
 use crate::me::Me;
 use crate::process::SalesProcess;
-use crate::record::{AnyRecord, Header, Product, Visit};
+use crate::record::{AnyRecord, Approval, Customer, Header, Product, Visit};
 use crate::rule::RuleCode;
 use crate::scope::OrgTree;
+use crate::store::DuplicateReport;
 use crate::{RecordId, Result, Timestamp};
 
 /// Why a pushed record was refused; sent to the device as is.
@@ -96,6 +101,13 @@ pub trait Lookup {
         let _ = code;
         Ok(Known::Unknowable)
     }
+    /// The duplicate check's candidates for `customer` (the same normalised name; names that
+    /// score at least `near_threshold`), voided customers included, itself excluded.
+    fn duplicates(&self, customer: &Customer, near_threshold: f64) -> Result<DuplicateReport>;
+    /// How many open leads (new, assigned, followed up) `rep` holds, besides `except`.
+    fn open_leads_of(&self, rep: RecordId, except: RecordId) -> Result<u32>;
+    /// The latest live approval about `subject` under `rule` (`stage:initiation`), if any.
+    fn approval_for(&self, subject: RecordId, rule: &str) -> Result<Option<Approval>>;
 }
 
 /// An answer from a [`Lookup`] that may not be able to tell.
@@ -155,6 +167,9 @@ pub fn review(
             ));
         }
         header_unchanged(before.header(), after.header())?;
+        if let (AnyRecord::Lead(b), AnyRecord::Lead(a)) = (before, after) {
+            lead::taken_first(b, a, ctx.author.user_id)?;
+        }
     }
     let grants = permission::Grants::of(ctx.author, ctx.process);
     let vantage = permission::Vantage::new(ctx.tree, ctx.author);
@@ -177,53 +192,28 @@ pub fn review(
     if let Err(invalid) = current.validate() {
         return Err(Rejection::new(RuleCode::RecordInvalid, invalid.to_string()));
     }
-    let kind_review = match (before, current) {
-        (b, AnyRecord::Customer(a)) => customer::review_customer(
-            ctx,
-            b.and_then(|b| match b {
-                AnyRecord::Customer(o) => Some(o),
+    // The record before, as the kind under review.
+    macro_rules! was {
+        ($variant:ident) => {
+            before.and_then(|b| match b {
+                AnyRecord::$variant(o) => Some(o),
                 _ => None,
-            }),
-            a,
-        )?,
-        (b, AnyRecord::Opportunity(a)) => opportunity::review_opportunity(
-            ctx,
-            b.and_then(|b| match b {
-                AnyRecord::Opportunity(o) => Some(o),
-                _ => None,
-            }),
-            a,
-        )?,
-        (b, AnyRecord::Approval(a)) => approval::review_approval(
-            ctx,
-            b.and_then(|b| match b {
-                AnyRecord::Approval(o) => Some(o),
-                _ => None,
-            }),
-            a,
-        )?,
-        (b, AnyRecord::Order(a)) => order::review_order(
-            ctx,
-            b.and_then(|b| match b {
-                AnyRecord::Order(o) => Some(o),
-                _ => None,
-            }),
-            a,
-        )?,
-        (b, AnyRecord::Visit(v)) => {
-            let before = match b {
-                Some(AnyRecord::Visit(b)) => Some(b),
-                _ => None,
-            };
-            amend(visit::review_visit(ctx, before, v)?)
+            })
+        };
+    }
+    let kind_review = match current {
+        AnyRecord::Customer(a) => {
+            customer::review_customer(ctx, &grants, &vantage, was!(Customer), a)?
         }
-        (b, AnyRecord::DailyReport(r)) => {
-            let before = match b {
-                Some(AnyRecord::DailyReport(b)) => Some(b),
-                _ => None,
-            };
-            amend(fieldwork::rejudge_report(ctx, before, r)?)
-        }
+        AnyRecord::Opportunity(a) => opportunity::review_opportunity(ctx, was!(Opportunity), a)?,
+        AnyRecord::Approval(a) => approval::review_approval(ctx, was!(Approval), a)?,
+        AnyRecord::Order(a) => order::review_order(ctx, was!(Order), a)?,
+        AnyRecord::Lead(a) => lead::review_lead(ctx, was!(Lead), a)?,
+        AnyRecord::Target(a) => target::review_target(ctx, &grants, &vantage, was!(Target), a)?,
+        AnyRecord::Task(a) => task::review_task(ctx, was!(Task), a)?,
+        AnyRecord::FollowUp(a) => follow_up::review_follow_up(ctx, was!(FollowUp), a)?,
+        AnyRecord::Visit(v) => amend(visit::review_visit(ctx, was!(Visit), v)?),
+        AnyRecord::DailyReport(r) => amend(fieldwork::rejudge_report(ctx, was!(DailyReport), r)?),
         _ => Outcome::Accept,
     };
     if let Outcome::Amend(record) = kind_review {

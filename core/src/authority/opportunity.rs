@@ -6,11 +6,12 @@
 //! be one [`check_stage_move`] accepts from the stage before it, made by the pushing user.
 
 use super::{Context, Outcome, Rejection};
-use crate::process::stage::opening_stage;
+use crate::process::stage::{approval_rule, opening_stage};
 use crate::process::{
     MoveKind, StageChange, StageMoveRefused, StageMoveRequest, StageOutcome, check_stage_move,
 };
 use crate::record::Opportunity;
+use crate::record::approval::ApprovalStatus;
 use crate::record::opportunity::OutcomeKind;
 use crate::rule::RuleCode;
 
@@ -86,6 +87,24 @@ pub fn review_opportunity(
                 };
                 let moved =
                     check_stage_move(stages, from, &after.fields, &request).map_err(refused)?;
+                if !moved.approvals.is_empty() {
+                    // The step table names approvers for this stage: it is entered only once
+                    // its approval is approved.
+                    let rule = approval_rule(&change.to);
+                    match ctx.lookup.approval_for(after.header.id, &rule) {
+                        Ok(Some(a)) if a.status == ApprovalStatus::Approved => {}
+                        Ok(_) => {
+                            return Err(Rejection::new(
+                                RuleCode::StageApproval,
+                                format!("entering {} needs its approval first", change.to),
+                            )
+                            .at("stage"));
+                        }
+                        Err(e) => {
+                            return Err(Rejection::new(RuleCode::ServerLookup, e.to_string()));
+                        }
+                    }
+                }
                 if moved.change.kind != change.kind {
                     return Err(Rejection::new(
                         RuleCode::StageKindMismatch,

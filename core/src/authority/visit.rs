@@ -79,6 +79,23 @@ mod tests {
         ) -> crate::Result<Option<Visit>> {
             Ok(None)
         }
+        fn duplicates(
+            &self,
+            _: &crate::record::Customer,
+            _: f64,
+        ) -> crate::Result<crate::store::DuplicateReport> {
+            Ok(Default::default())
+        }
+        fn open_leads_of(&self, _: RecordId, _: RecordId) -> crate::Result<u32> {
+            Ok(0)
+        }
+        fn approval_for(
+            &self,
+            _: RecordId,
+            _: &str,
+        ) -> crate::Result<Option<crate::record::Approval>> {
+            Ok(None)
+        }
     }
 
     struct Scene {

@@ -8,95 +8,34 @@
 
 use super::Engine;
 use super::people::of_customer;
-use crate::authority::customer::location_unchanged_unless_managed;
-use crate::process::{CustomerRules, OwnershipClaim, OwnershipVerdict, resolve_ownership};
+use crate::authority::customer::{
+    DuplicateCheck, DuplicateHit, duplicate_check, location_unchanged_unless_managed,
+};
+use crate::authority::permission::{Grants, Vantage};
+use crate::process::{OwnershipClaim, OwnershipVerdict, resolve_ownership};
 use crate::record::customer::OwnershipDecision;
 use crate::record::{Contact, Customer, FollowUp, Kind, Opportunity};
 use crate::rule::RuleCode;
-use crate::store::StoreRead;
-use crate::store::{DEFAULT_NEAR_THRESHOLD, NearDuplicate};
+use crate::store::{Facts, StoreRead};
 use crate::store::{ListFilter, SearchHit};
-use crate::{Error, RecordId, Result, Timestamp};
-
-/// An existing customer found by the duplicate check, with only what the user may read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DuplicateHit {
-    /// The existing customer.
-    pub id: RecordId,
-    /// How alike the names are (1.0: the same normalised name).
-    pub score: f64,
-    /// Whether it was voided (deleted).
-    pub voided: bool,
-    /// Whether the user may open it; when not, the fields below are limited by the
-    /// configuration's `customers.duplicate_hit_fields`.
-    pub visible: bool,
-    /// Legal name, when shown.
-    pub legal_name: Option<String>,
-    /// Short name, when shown.
-    pub short_name: Option<String>,
-    /// The owner (to ask for a share), when shown.
-    pub owner_id: Option<RecordId>,
-    /// Industry, when shown.
-    pub industry: Option<String>,
-    /// Tier, when shown.
-    pub tier: Option<String>,
-    /// Address, when shown.
-    pub address: Option<String>,
-    /// Creation time, when shown.
-    pub created_at: Option<Timestamp>,
-}
-
-impl DuplicateHit {
-    /// The hit on `customer`: whole when `visible`, else only the configured fields.
-    /// The server builds its hits with this too.
-    pub fn redacted(customer: &Customer, score: f64, visible: bool, rules: &CustomerRules) -> Self {
-        let shows = |f: &str| visible || rules.shows(f);
-        DuplicateHit {
-            id: customer.header.id,
-            score,
-            voided: customer.header.is_deleted(),
-            visible,
-            legal_name: shows("legal_name").then(|| customer.legal_name.clone()),
-            short_name: shows("short_name")
-                .then(|| customer.short_name.clone())
-                .flatten(),
-            owner_id: shows("owner").then_some(customer.header.owner_id).flatten(),
-            industry: shows("industry")
-                .then(|| customer.industry.clone())
-                .flatten(),
-            tier: shows("tier").then(|| customer.tier.clone()).flatten(),
-            address: shows("address").then(|| customer.address.clone()).flatten(),
-            created_at: shows("created_at").then_some(customer.header.created_at),
-        }
-    }
-}
-
-/// What the duplicate check found.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DuplicateCheck {
-    /// A customer with the same normalised name: creation is refused.
-    pub exact: Option<DuplicateHit>,
-    /// Customers with close names: a warning.
-    pub near: Vec<DuplicateHit>,
-}
+use crate::{Error, RecordId, Result};
 
 impl Engine {
-    /// Runs the duplicate check for a customer about to be created.
+    /// Runs the duplicate check for a customer about to be created, over what this device
+    /// holds (the server runs the same check over the whole company on every push, and
+    /// answers it online: [`crate::sync::check_duplicates_online`]).
     pub fn check_customer_duplicates(&self, customer: &Customer) -> Result<DuplicateCheck> {
-        let report = self
-            .store()
-            .find_duplicates(customer, DEFAULT_NEAR_THRESHOLD)?;
-        let rules = self.process()?.customers;
+        let process = self.process()?;
+        let grants = Grants::of(self.me(), &process);
         let tree = self.org_tree()?;
-        let hit = |n: &NearDuplicate| -> Result<DuplicateHit> {
-            let existing: Customer = self.store().get(n.id)?;
-            let visible = tree.can_see(self.me(), &existing.header);
-            Ok(DuplicateHit::redacted(&existing, n.score, visible, &rules))
-        };
-        Ok(DuplicateCheck {
-            exact: report.exact.as_ref().map(&hit).transpose()?,
-            near: report.near.iter().map(hit).collect::<Result<_>>()?,
-        })
+        let at = Vantage::new(&tree, self.me());
+        duplicate_check(
+            &Facts::new(self.store()),
+            &grants,
+            &at,
+            customer,
+            &process.customers,
+        )
     }
 
     /// Creates a customer owned by the signed-in user unless the duplicate check finds the

@@ -146,3 +146,35 @@ impl GuardedTx<'_, '_> {
         self.tx.delete(id, by, reason)
     }
 }
+
+impl Engine {
+    /// Whether the signed-in user may make the change `before` → `after` (`before` `None`
+    /// for a new record): the permission check the server runs on the push, naming the
+    /// permission when it says no.
+    pub fn may(
+        &self,
+        before: Option<&AnyRecord>,
+        after: &AnyRecord,
+    ) -> std::result::Result<(), crate::authority::Rejection> {
+        let process = self.process().map_err(lookup_failed)?;
+        let tree = self.store().org_tree().map_err(lookup_failed)?;
+        let grants = Grants::of(self.me(), &process);
+        check_change(&grants, &Vantage::new(&tree, self.me()), before, after)
+    }
+
+    /// The operations the signed-in user may do on a record now (read, edit, delete,
+    /// reassign, share, approve, export), for an app to show only the buttons that work.
+    pub fn allowed_operations(
+        &self,
+        id: RecordId,
+    ) -> Result<Vec<crate::process::permissions::Operation>> {
+        let record = self.store().get_any(id)?;
+        let grants = Grants::of(self.me(), &self.process()?);
+        let tree = self.store().org_tree()?;
+        Ok(grants.allowed(&Vantage::new(&tree, self.me()), &record))
+    }
+}
+
+fn lookup_failed(e: Error) -> crate::authority::Rejection {
+    crate::authority::Rejection::new(crate::rule::RuleCode::ServerLookup, e.to_string())
+}

@@ -9,14 +9,14 @@
 use autosurgeon::Text;
 
 use super::Engine;
+use crate::authority::Lookup;
 use crate::process::{ReleaseCause, RepLoad, check_claim, pick_assignee};
 use crate::record::contact::DecisionRole;
 use crate::record::follow_up::FollowUpMethod;
 use crate::record::lead::{LeadConversion, LeadEvent, LeadEventKind, LeadStatus};
 use crate::record::{Contact, Customer, FollowUp, Header, Kind, Lead, Opportunity, RecordRef};
 use crate::rule::RuleCode;
-use crate::store::ListFilter;
-use crate::store::StoreRead;
+use crate::store::{Facts, StoreRead};
 use crate::{Error, Money, RecordId, Result};
 
 /// What a new lead says.
@@ -103,19 +103,10 @@ impl Engine {
         self.guarded()?.create(lead)
     }
 
-    /// How many open leads `rep` holds, by this device's copy.
-    pub fn open_leads_of(&self, rep: RecordId) -> Result<u32> {
-        let rows = self.store().list(&ListFilter {
-            kind: Some(Kind::Lead),
-            owner: Some(rep),
-            limit: Some(100_000),
-            ..ListFilter::default()
-        })?;
-        let open = rows
-            .iter()
-            .filter(|r| matches!(r.status.as_deref(), Some("new" | "assigned" | "following")))
-            .count();
-        Ok(u32::try_from(open).unwrap_or(u32::MAX))
+    /// How many open leads `rep` holds besides `except` (the lead about to change hands):
+    /// the same fact the server's review counts.
+    pub fn open_leads_of(&self, rep: RecordId, except: RecordId) -> Result<u32> {
+        Facts::new(self.store()).open_leads_of(rep, except)
     }
 
     /// A manager assigns a lead to `rep` by hand; the rep's cap still holds.
@@ -124,7 +115,7 @@ impl Engine {
         let lead: Lead = self.store().get(lead_id)?;
         self.require_visible(&lead.header)?;
         let rules = self.process()?.leads;
-        let open = self.open_leads_of(rep)?;
+        let open = self.open_leads_of(rep, lead_id)?;
         if open >= rules.max_open_leads_per_rep {
             return Err(crate::process::ClaimRefused::LimitReached {
                 limit: rules.max_open_leads_per_rep,
@@ -145,7 +136,7 @@ impl Engine {
             if p.active && p.has_role("sales_rep") {
                 loads.push(RepLoad {
                     rep: p.id,
-                    open_leads: self.open_leads_of(p.id)?,
+                    open_leads: self.open_leads_of(p.id, lead_id)?,
                 });
             }
         }
@@ -164,7 +155,7 @@ impl Engine {
         self.require_visible(&lead.header)?;
         let me = self.me().user_id;
         let rules = self.process()?.leads;
-        let open = self.open_leads_of(me)?;
+        let open = self.open_leads_of(me, lead_id)?;
         check_claim(&lead.facts(), &lead.releases, me, open, &rules, self.now())?;
         self.give_lead(lead_id, me, LeadEventKind::Claimed)
     }

@@ -22,9 +22,9 @@ mod orders;
 mod people;
 mod targets;
 
+pub use crate::authority::customer::{DuplicateCheck, DuplicateHit};
 pub use catalogue::PriceQuote;
 pub use changes::ChangedRecord;
-pub use customers::{DuplicateCheck, DuplicateHit};
 pub use leads::{ConvertedLead, LeadConversionRequest, NewLead};
 pub use opportunities::{NewOpportunity, StageMoveResult};
 pub use orders::{ConfirmOutcome, NewOrder, NewOrderLine};

@@ -42,11 +42,6 @@ pub enum StageMoveResult {
     AwaitingApproval(Box<Approval>),
 }
 
-/// The `rule` code of an approval for entering `stage`.
-fn stage_approval_rule(stage: &str) -> String {
-    format!("stage:{stage}")
-}
-
 impl Engine {
     pub(crate) fn new_opportunity_value(
         &self,
@@ -187,17 +182,8 @@ impl Engine {
         };
         let moved = check_stage_move(&process.stages, &o.stage, &o.fields, &request)?;
         if !moved.approvals.is_empty() {
-            let rule = stage_approval_rule(to);
-            let existing = self
-                .store()
-                .approvals_of(id)?
-                .into_iter()
-                .map(|a| self.store().get::<Approval>(a))
-                .collect::<Result<Vec<_>>>()?
-                .into_iter()
-                .filter(|a| a.subject.id == id && a.rule == rule)
-                .filter(|a| a.status != ApprovalStatus::Withdrawn)
-                .max_by_key(|a| a.header.created_at);
+            let rule = crate::process::stage::approval_rule(to);
+            let existing = Facts::new(self.store()).approval_for(id, &rule)?;
             match existing {
                 Some(a) if a.status == ApprovalStatus::Approved => {}
                 Some(a) if a.status == ApprovalStatus::Pending => {

@@ -29,12 +29,22 @@ pub struct CustomerRules {
     /// [`DUPLICATE_HIT_FIELDS`]). The default shows the name and the owner: enough to ask the
     /// owner for a share.
     pub duplicate_hit_fields: Vec<String>,
+    /// How long after it happened a follow-up may still be recorded, in hours: the first
+    /// follow-up decides ownership disputes, so one backdated further is refused. The default
+    /// leaves a phone three days offline.
+    #[autosurgeon(missing = "default_backdate_hours")]
+    pub follow_up_backdate_hours: u32,
+}
+
+fn default_backdate_hours() -> u32 {
+    72
 }
 
 impl Default for CustomerRules {
     fn default() -> Self {
         CustomerRules {
             duplicate_hit_fields: vec!["legal_name".to_string(), "owner".to_string()],
+            follow_up_backdate_hours: default_backdate_hours(),
         }
     }
 }
@@ -48,6 +58,10 @@ impl CustomerRules {
 
 impl ConfigSection for CustomerRules {
     fn validate(&self, at: &FieldPath, _known: &Known, out: &mut Problems) {
+        out.positive(
+            self.follow_up_backdate_hours,
+            at.key("follow_up_backdate_hours"),
+        );
         for (i, f) in self.duplicate_hit_fields.iter().enumerate() {
             if !DUPLICATE_HIT_FIELDS.contains(&f.as_str()) {
                 out.push(

@@ -410,6 +410,12 @@ pub struct StageMove {
     pub approvals: Vec<StepApproval>,
 }
 
+/// The rule an approval to enter `stage` is filed under (`stage:initiation`): how the phone
+/// files the request and the server finds it.
+pub fn approval_rule(stage: &str) -> String {
+    format!("stage:{stage}")
+}
+
 /// Why a move is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StageMoveRefused {

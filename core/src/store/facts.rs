@@ -9,11 +9,12 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::StoreRead;
 use super::read::sql;
+use super::{DuplicateReport, StoreRead};
 use crate::authority::{Known, Lookup};
 use crate::dedup::fold_width_and_case;
-use crate::record::{AnyRecord, Product, Visit};
+use crate::record::approval::ApprovalStatus;
+use crate::record::{AnyRecord, Approval, Customer, Product, Visit};
 use crate::{RecordId, Result, Timestamp};
 
 /// The rules' window on a store (a phone's store, a transaction, a reader).
@@ -122,6 +123,37 @@ impl<S: StoreRead> Lookup for Facts<'_, S> {
             Some(id) => Known::Found(self.store.get(id)?),
             None => Known::Missing,
         })
+    }
+
+    fn duplicates(&self, customer: &Customer, near_threshold: f64) -> Result<DuplicateReport> {
+        self.store.find_duplicates(customer, near_threshold)
+    }
+
+    fn open_leads_of(&self, rep: RecordId, except: RecordId) -> Result<u32> {
+        let n: i64 = sql(self.store)
+            .prepare_cached(
+                "SELECT count(*) FROM leads
+                 WHERE owner_id = ?1 AND id <> ?2 AND deleted = 0
+                   AND status IN ('new', 'assigned', 'following')",
+            )?
+            .query_row(rusqlite::params![rep, except], |r| r.get(0))?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    fn approval_for(&self, subject: RecordId, rule: &str) -> Result<Option<Approval>> {
+        let mut latest: Option<Approval> = None;
+        for id in self.store.approvals_of(subject)? {
+            let a: Approval = self.store.get(id)?;
+            if a.rule == rule
+                && a.status != ApprovalStatus::Withdrawn
+                && latest.as_ref().is_none_or(|l| {
+                    (a.header.created_at, a.header.id) > (l.header.created_at, l.header.id)
+                })
+            {
+                latest = Some(a);
+            }
+        }
+        Ok(latest)
     }
 }
 

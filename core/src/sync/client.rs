@@ -327,6 +327,42 @@ pub async fn sign_out(engine: Engine) -> Result<(), SyncError> {
     Ok(())
 }
 
+/// The duplicate check of a customer about to be created, asked of the server: it sees the
+/// whole company, where the phone's own check sees only what this device holds. Hits outside
+/// the user's scope come redacted to the fields the configuration allows. Offline, the app
+/// falls back on [`Engine::check_customer_duplicates`]; the server checks again at sync.
+pub async fn check_duplicates_online(
+    engine: &Engine,
+    customer: &crate::record::Customer,
+    timeout: Duration,
+) -> Result<crate::authority::customer::DuplicateCheck, SyncError> {
+    let session = saved_session(engine.store())?.ok_or(SyncError::NotSignedIn)?;
+    let body = serde_json::json!({
+        "legal_name": customer.legal_name,
+        "short_name": customer.short_name,
+        "english_name": customer.english_name,
+    });
+    let response = http()?
+        .post(url(&session.server_url, "/v1/customers/duplicates"))
+        .bearer_auth(&session.token)
+        .timeout(timeout)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| SyncError::Offline {
+            attempts: 1,
+            detail: e.to_string(),
+        })?;
+    let status = response.status().as_u16();
+    let bytes = read_limited(response, 4 << 20)
+        .await
+        .map_err(SyncError::Protocol)?;
+    if !(200..300).contains(&status) {
+        return Err(refusal(status, &bytes));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
 /// Deletes a store's database file and its WAL and shared-memory files.
 pub fn delete_store_files(path: &Path) -> Result<(), SyncError> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
@@ -473,9 +509,16 @@ async fn send(
             .body(body.clone())
             .send()
             .await;
+        let mut retry_after = None;
         let retry = match result {
             Ok(response) => {
                 let status = response.status();
+                retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs);
                 match read_limited(response, options.max_response_bytes).await {
                     Ok(bytes) if status.is_success() => {
                         let received_at = engine.now();
@@ -509,7 +552,13 @@ async fn send(
         tracing::info!(attempt, failure = %last_failure, "sync request failed");
         if attempt < attempts {
             let jitter = 0.5 + fastrand::f64();
-            tokio::time::sleep(backoff.mul_f64(jitter)).await;
+            // A busy server says when to come back; never sooner, never beyond the longest
+            // backoff.
+            let wait = match retry_after {
+                Some(after) => backoff.mul_f64(jitter).max(after.min(options.max_backoff)),
+                None => backoff.mul_f64(jitter),
+            };
+            tokio::time::sleep(wait).await;
             backoff = (backoff * 2).min(options.max_backoff);
         }
     }

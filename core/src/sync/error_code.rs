@@ -72,8 +72,11 @@ pub enum ErrorCode {
     InvalidRange,
     /// Storage does not answer.
     StorageUnavailable,
-    /// The server is busy; retry later.
+    /// The server is busy; retry after the answer's `Retry-After`.
     Overloaded,
+    /// Too many wrong passwords for this login or from this address: retry after the
+    /// answer's `Retry-After`.
+    TooManyAttempts,
     /// The request took longer than the configured limit.
     Timeout,
     /// Something failed on the server; details are in its log.

@@ -177,6 +177,9 @@ pub enum WireError {
     /// The inflated body is not the expected CBOR.
     #[error("the body is not a valid sync message: {0}")]
     Shape(String),
+    /// The caller's budget for inflated bytes refused a chunk (see [`decode_metered`]).
+    #[error("no room for the inflated body now")]
+    OverBudget,
 }
 
 /// CBOR-encodes and gzips a message.
@@ -199,6 +202,49 @@ pub fn decode<T: for<'de> Deserialize<'de>>(body: &[u8], limit: usize) -> Result
     ciborium::from_reader(cbor.as_slice()).map_err(|e| WireError::Shape(e.to_string()))
 }
 
+/// Inflates (at most `limit` bytes) and decodes a message, asking `reserve` for room before
+/// each chunk of inflated bytes is held: when it answers `false` the body is dropped with
+/// [`WireError::OverBudget`]. A server shares one budget among every request so that many
+/// small bodies that inflate hugely cannot exhaust its memory together.
+pub fn decode_metered<T: for<'de> Deserialize<'de>>(
+    body: &[u8],
+    limit: usize,
+    reserve: &mut dyn FnMut(usize) -> bool,
+) -> Result<T, WireError> {
+    const CHUNK: usize = 64 * 1024;
+    let mut decoder = flate2::read::GzDecoder::new(body);
+    let mut out: Vec<u8> = Vec::new();
+    let read = |decoder: &mut flate2::read::GzDecoder<&[u8]>, into: &mut [u8]| loop {
+        match decoder.read(into) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(WireError::Compression(e.to_string())),
+        }
+    };
+    loop {
+        let start = out.len();
+        let room = limit - start;
+        if room == 0 {
+            // Full: one more byte means the body is larger than it may be.
+            if read(&mut decoder, &mut [0u8; 1])? > 0 {
+                return Err(WireError::TooLarge { limit });
+            }
+            break;
+        }
+        let want = room.min(CHUNK);
+        if !reserve(want) {
+            return Err(WireError::OverBudget);
+        }
+        out.resize(start + want, 0);
+        let n = read(&mut decoder, &mut out[start..])?;
+        out.truncate(start + n);
+        if n == 0 {
+            break;
+        }
+    }
+    ciborium::from_reader(out.as_slice()).map_err(|e| WireError::Shape(e.to_string()))
+}
+
 /// Inflates a gzip body, refusing to produce more than `limit` bytes.
 pub fn inflate(body: &[u8], limit: usize) -> Result<Vec<u8>, WireError> {
     let decoder = flate2::read::GzDecoder::new(body);
@@ -216,6 +262,37 @@ pub fn inflate(body: &[u8], limit: usize) -> Result<Vec<u8>, WireError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_metered_decode_asks_for_every_chunk_and_stops_when_refused() {
+        let message = sample();
+        let body = encode(&message).unwrap();
+        let mut asked = 0;
+        let decoded: SyncResponse = decode_metered(&body, 1 << 20, &mut |n| {
+            asked += n;
+            true
+        })
+        .unwrap();
+        assert_eq!(decoded.acks.len(), message.acks.len());
+        assert!(asked >= 64 * 1024, "asked for {asked}");
+
+        let bomb = {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(&vec![0u8; 4 << 20]).unwrap();
+            gz.finish().unwrap()
+        };
+        let mut granted = 0;
+        let refused = decode_metered::<SyncResponse>(&bomb, 8 << 20, &mut |n| {
+            granted += n;
+            granted <= 1 << 20
+        });
+        assert!(matches!(refused, Err(WireError::OverBudget)), "{refused:?}");
+        let too_large = decode_metered::<SyncResponse>(&bomb, 1 << 20, &mut |_| true);
+        assert!(
+            matches!(too_large, Err(WireError::TooLarge { .. })),
+            "{too_large:?}"
+        );
+    }
 
     fn sample() -> SyncResponse {
         SyncResponse {

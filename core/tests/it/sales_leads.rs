@@ -80,7 +80,11 @@ fn a_lead_idle_for_14_days_goes_back_to_the_pool_and_the_phone_shows_it() {
         on_phone.events.last().unwrap().kind,
         LeadEventKind::Reclaimed
     );
-    assert_eq!(li.open_leads_of(world.id(Who::RepLi)).unwrap(), 0);
+    assert_eq!(
+        li.open_leads_of(world.id(Who::RepLi), RecordId::new())
+            .unwrap(),
+        0
+    );
 }
 
 #[test]

@@ -148,11 +148,7 @@ pub async fn create_account(
             )
         })?,
     };
-    let password_hash = state
-        .passwords
-        .hash(&request.password)
-        .await
-        .map_err(ApiError::internal)?;
+    let password_hash = state.passwords.hash(&request.password).await?;
     let account = state
         .store
         .create_account(NewAccount {
@@ -287,11 +283,7 @@ pub async fn set_password(
         .password
         .check_new(state.config.auth.min_password_length)
         .map_err(|e| ApiError::invalid_field("password", &e))?;
-    let hash = state
-        .passwords
-        .hash(&request.password)
-        .await
-        .map_err(ApiError::internal)?;
+    let hash = state.passwords.hash(&request.password).await?;
     state
         .store
         .set_password_hash(admin.tenant_id, account_id, hash)

@@ -1,16 +1,18 @@
 //! Sign-in, sign-out and "who am I" for devices.
 
-use axum::extract::State;
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use fieldsales_core::{RecordId, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{BearerToken, Session};
+use crate::auth::{BearerToken, Lane, Session};
 use crate::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
 use crate::model::{
     AccountId, ActorId, DeviceId, DisplayName, Login, Password, TenantId, TenantSlug,
 };
+use crate::serve::PeerAddr;
 use crate::state::AppState;
 use crate::store::{NewSession, SessionDevice};
 
@@ -116,6 +118,19 @@ fn bad_credentials() -> ApiError {
     )
 }
 
+/// 429: wrong passwords in a row slowed this login or address down.
+fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+    ApiError::Later {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        code: ErrorCode::TooManyAttempts,
+        detail: format!(
+            "too many wrong passwords: try again in {} s",
+            wait.as_secs().max(1)
+        ),
+        retry_after_secs: wait.as_secs().max(1),
+    }
+}
+
 fn field<T>(name: &str, parsed: Result<T, crate::model::InvalidValue>) -> Result<T, ApiError> {
     parsed.map_err(|e| ApiError::invalid_field(name, &e))
 }
@@ -130,6 +145,8 @@ fn field<T>(name: &str, parsed: Result<T, crate::model::InvalidValue>) -> Result
         (status = 200, description = "Signed in", body = LoginResponse),
         (status = 400, description = "Malformed body or invalid field", body = ErrorBody),
         (status = 401, description = "`bad_credentials`, `account_revoked` or `device_revoked`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: wrong passwords slowed this login or address; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`overloaded`: too many sign-ins at once; see `Retry-After`", body = ErrorBody),
         (status = 403, description = "`device_not_yours`: the device belongs to another account", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
@@ -137,8 +154,10 @@ fn field<T>(name: &str, parsed: Result<T, crate::model::InvalidValue>) -> Result
 )]
 pub async fn login(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<PeerAddr>>>,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<ApiJson<LoginResponse>, ApiError> {
+    let address = peer.map(|Extension(ConnectInfo(PeerAddr(addr)))| addr.ip());
     let slug = field("tenant", TenantSlug::parse(&request.tenant))?;
     let login = field("login", Login::parse(&request.login))?;
     let device_name = field("device_name", DisplayName::parse(&request.device_name))?;
@@ -151,35 +170,60 @@ pub async fn login(
         return Err(bad_credentials());
     }
 
+    let (tenant_key, login_key) = (request.tenant.trim(), request.login.trim());
+    if let Some(wait) = state
+        .throttle
+        .wait(tenant_key, login_key, address, state.clock.now())
+    {
+        return Err(too_many_attempts(wait));
+    }
+    let lane = if state
+        .throttle
+        .clean(tenant_key, login_key, address, state.clock.now())
+    {
+        Lane::Clean
+    } else {
+        Lane::Suspect
+    };
+    let refused = |reason: &'static str| {
+        if let Some(wait) = state
+            .throttle
+            .failed(tenant_key, login_key, address, state.clock.now())
+        {
+            tracing::warn!(tenant = %slug, login = %login_key, ?address, wait_secs = wait.as_secs(),
+                reason, "sign-ins slowed after repeated wrong passwords");
+        }
+        bad_credentials()
+    };
     let Some(tenant) = state.store.tenant_by_slug(&slug).await? else {
         state
             .passwords
-            .verify(&request.password, None)
-            .await
-            .map_err(ApiError::internal)?;
+            .verify_in(lane, &request.password, None)
+            .await?;
         tracing::info!(tenant = %slug, reason = "unknown tenant", "sign-in refused");
-        return Err(bad_credentials());
+        return Err(refused("unknown tenant"));
     };
     let credentials = state.store.credentials(tenant.id, &login).await?;
     let matched = state
         .passwords
-        .verify(
+        .verify_in(
+            lane,
             &request.password,
             credentials.as_ref().map(|c| &c.password_hash),
         )
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     let account = match credentials {
         Some(c) if matched => c.account,
         Some(c) => {
             tracing::info!(tenant = %slug, account = %c.account.id, reason = "wrong password", "sign-in refused");
-            return Err(bad_credentials());
+            return Err(refused("wrong password"));
         }
         None => {
             tracing::info!(tenant = %slug, reason = "unknown login", "sign-in refused");
-            return Err(bad_credentials());
+            return Err(refused("unknown login"));
         }
     };
+    state.throttle.succeeded(tenant_key, login_key);
     if account.revoked_at.is_some() {
         return Err(ApiError::client(
             StatusCode::UNAUTHORIZED,

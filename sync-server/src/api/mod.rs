@@ -8,6 +8,7 @@
 mod admin;
 mod attachments;
 mod auth;
+mod customers;
 mod dashboards;
 mod jobs;
 mod ops;
@@ -97,6 +98,7 @@ impl Modify for BearerAuth {
         (name = "attachments", description = "Photos and files by SHA-256, resumable"),
         (name = "sync", description = "Push and pull of records"),
         (name = "dashboards", description = "Manager dashboards of the caller's scope"),
+        (name = "customers", description = "The duplicate check across the whole company"),
         (name = "ops", description = "Health, metrics and this description"),
     )
 )]
@@ -122,6 +124,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(records::put_record))
         .routes(routes!(jobs::run_jobs))
         .routes(routes!(sync::sync))
+        .routes(routes!(customers::duplicates))
         .routes(routes!(dashboards::funnel))
         .routes(routes!(dashboards::visits))
         .routes(routes!(dashboards::visit_points))

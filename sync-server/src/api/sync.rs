@@ -2,9 +2,15 @@
 //!
 //! The body is CBOR compressed with gzip (see `fieldsales_core::sync::protocol`), read up to
 //! the configured limit and inflated up to the same limit, so neither a huge body nor a small
-//! one that inflates hugely can exhaust memory. The push is applied before the page is read,
+//! one that inflates hugely can exhaust memory. At most `limits.sync_concurrent` syncs are
+//! worked on at once: the others wait for a turn before their body is read, and one that
+//! gets no turn within `limits.sync_wait` is answered 503 `overloaded` with `Retry-After`, so
+//! a flood of syncs neither holds unbounded memory nor queues without end. A push carries at
+//! most `limits.push_records` records. The push is applied before the page is read,
 //! in the same transaction, so the page already holds the server's amendments to what was
 //! pushed; the answer leaves once both are committed.
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -14,10 +20,36 @@ use fieldsales_core::sync::protocol::{
     self, CONTENT_TYPE, PROTOCOL_VERSION, SyncRequest, SyncResponse, WireError,
 };
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
 use crate::auth::Session;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::records::{Pull, Push, Verdict};
 use crate::state::AppState;
+
+/// Inflates and decodes a body, holding budget permits (KiB) for every chunk it inflates;
+/// the permits go back when the request is done.
+fn decode_within(
+    body: &[u8],
+    limit: usize,
+    budget: &Arc<Semaphore>,
+) -> Result<(SyncRequest, Option<OwnedSemaphorePermit>), WireError> {
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    let request = protocol::decode_metered(body, limit, &mut |bytes| {
+        let permits = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+        match budget.clone().try_acquire_many_owned(permits) {
+            Ok(permit) => {
+                match held.as_mut() {
+                    Some(h) => h.merge(permit),
+                    None => held = Some(permit),
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    })?;
+    Ok((request, held))
+}
 
 fn bad_body(detail: impl Into<String>) -> ApiError {
     ApiError::client(StatusCode::BAD_REQUEST, ErrorCode::MalformedBody, detail)
@@ -41,6 +73,7 @@ fn bad_body(detail: impl Into<String>) -> ApiError {
         (status = 403, description = "`profile_missing`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 503, description = "`overloaded`: too many syncs at once; retry after `Retry-After` seconds", body = ErrorBody),
     )
 )]
 pub async fn sync(
@@ -65,6 +98,21 @@ pub async fn sync(
             format!("send `Content-Type: {CONTENT_TYPE}` with `Content-Encoding: gzip`"),
         ));
     }
+    let wait = state.config.limits.sync_wait;
+    let _turn = match tokio::time::timeout(wait, state.sync_turns.clone().acquire_owned()).await {
+        Ok(Ok(turn)) => turn,
+        Ok(Err(_)) | Err(_) => {
+            state.metrics.observe_shed();
+            tracing::warn!(
+                limit = state.config.limits.sync_concurrent,
+                "sync shed: every turn taken"
+            );
+            return Err(ApiError::overloaded(
+                "the server is working on as many syncs as it can: try again shortly",
+                wait.as_secs().max(1),
+            ));
+        }
+    };
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::client(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -72,14 +120,32 @@ pub async fn sync(
             format!("a sync body may be at most {limit} bytes"),
         )
     })?;
-    let request: SyncRequest = protocol::decode(&bytes, limit).map_err(|e| match e {
-        WireError::TooLarge { .. } => ApiError::client(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::BodyTooLarge,
-            e.to_string(),
-        ),
-        other => bad_body(other.to_string()),
-    })?;
+    let budget = state.inflate_budget.clone();
+    let decoded = tokio::task::spawn_blocking(move || decode_within(&bytes, limit, &budget))
+        .await
+        .map_err(ApiError::internal)?;
+    let (request, _inflated) = match decoded {
+        Ok(pair) => pair,
+        Err(WireError::TooLarge { limit }) => {
+            return Err(ApiError::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::BodyTooLarge,
+                format!("the body inflates beyond {limit} bytes"),
+            ));
+        }
+        Err(WireError::OverBudget) => {
+            state.metrics.observe_shed();
+            tracing::warn!(
+                budget = state.config.limits.inflate_bytes_in_flight,
+                "sync shed: inflated bytes in flight at the limit"
+            );
+            return Err(ApiError::overloaded(
+                "the server holds as many sync bytes as it may: try again shortly",
+                1,
+            ));
+        }
+        Err(other) => return Err(bad_body(other.to_string())),
+    };
     if request.version != PROTOCOL_VERSION {
         return Err(ApiError::client(
             StatusCode::BAD_REQUEST,
@@ -87,6 +153,17 @@ pub async fn sync(
             format!(
                 "this server speaks sync protocol version {PROTOCOL_VERSION}, not {}",
                 request.version
+            ),
+        ));
+    }
+    let most = state.config.limits.push_records;
+    if request.push.len() > most {
+        return Err(ApiError::client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BodyTooLarge,
+            format!(
+                "a push may carry at most {most} records, not {}: send them in several syncs",
+                request.push.len()
             ),
         ));
     }
@@ -125,15 +202,35 @@ pub async fn sync(
         .push_and_pull(session.tenant_id, push, pull)
         .await?;
     let mut acks = Vec::new();
-    let mut rejected = Vec::new();
+    let mut rejected: Vec<protocol::RejectedRecord> = Vec::new();
     for verdict in verdicts {
         match verdict {
             Verdict::Accepted(ack) => acks.push(ack),
-            Verdict::Rejected(r) => {
-                tracing::info!(record = %r.id, rule = %r.rule, "pushed record refused");
-                rejected.push(r);
+            Verdict::Rejected(r) => rejected.push(r),
+        }
+    }
+    if !rejected.is_empty() {
+        // One line per push, however many records a modified phone sends to be refused.
+        let mut rules: Vec<(&str, usize)> = Vec::new();
+        for r in &rejected {
+            match rules.iter_mut().find(|(rule, _)| *rule == r.rule.as_str()) {
+                Some((_, n)) => *n += 1,
+                None => rules.push((r.rule.as_str(), 1)),
             }
         }
+        let rules = rules
+            .iter()
+            .take(8)
+            .map(|(rule, n)| format!("{rule}×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        tracing::info!(
+            device = %session.device_id,
+            refused = rejected.len(),
+            first = %rejected[0].id,
+            %rules,
+            "pushed records refused"
+        );
     }
     state.metrics.observe_sync(
         pushed,

@@ -165,6 +165,15 @@ pub trait RecordStore: Send + Sync + std::fmt::Debug + 'static {
         now: Timestamp,
     ) -> Result<RecordId, AdminWriteError>;
 
+    /// The duplicate check of `customer` over the whole tenant, as `viewer` may see it: hits
+    /// outside their scope redacted to the configured fields.
+    async fn duplicates(
+        &self,
+        tenant: TenantId,
+        viewer: Me,
+        customer: fieldsales_core::record::Customer,
+    ) -> Result<fieldsales_core::authority::customer::DuplicateCheck, StoreError>;
+
     /// Every tenant that has records.
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
 

@@ -365,3 +365,102 @@ async fn sign_in_fields_are_checked_with_the_field_named() {
         assert_eq!(error.field.as_deref(), Some(field));
     }
 }
+
+#[tokio::test]
+async fn wrong_passwords_in_a_row_slow_that_login_with_429_and_retry_after_while_colleagues_sign_in()
+ {
+    let server = TestServer::start().await;
+    let acme = server.tenant("acme").await;
+    let admin = server.admin_token(&acme).await;
+    server.create_rep(&admin, "zhang.wei").await;
+    server.create_rep(&admin, "li.na").await;
+
+    // Four wrong passwords are still plain 401s: a rep mistyping is not an attack.
+    for n in 1..=4 {
+        server
+            .post(
+                "/v1/auth/login",
+                None,
+                Some(
+                    SignIn::rep(&acme, "zhang.wei")
+                        .password(&format!("guess-{n}"))
+                        .body(),
+                ),
+            )
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::BadCredentials);
+    }
+    // The fifth starts the wait: even the right password is now told to come back later,
+    // so a guesser cannot learn which guess was right.
+    server
+        .post(
+            "/v1/auth/login",
+            None,
+            Some(SignIn::rep(&acme, "zhang.wei").password("guess-5").body()),
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::BadCredentials);
+    let slowed = server
+        .post(
+            "/v1/auth/login",
+            None,
+            Some(SignIn::rep(&acme, "zhang.wei").body()),
+        )
+        .await;
+    slowed.assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyAttempts);
+    let retry_after: u64 = slowed.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry_after >= 1, "{slowed:?}");
+
+    // A colleague on the same network signs in as usual.
+    server.sign_in(&SignIn::rep(&acme, "li.na")).await;
+
+    // Once the wait is over the right password works and the count starts again.
+    server
+        .clock
+        .advance_millis(i64::try_from(retry_after).expect("small") * 1_000);
+    server.sign_in(&SignIn::rep(&acme, "zhang.wei")).await;
+    server
+        .post(
+            "/v1/auth/login",
+            None,
+            Some(SignIn::rep(&acme, "zhang.wei").password("typo").body()),
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::BadCredentials);
+}
+
+#[tokio::test]
+async fn one_address_guessing_across_many_logins_is_slowed_as_a_whole() {
+    let server = TestServer::builder()
+        .setting("AUTH__ADDRESS_LOCKOUT_AFTER", "6")
+        .start()
+        .await;
+    let acme = server.tenant("acme").await;
+    let admin = server.admin_token(&acme).await;
+    server.create_rep(&admin, "zhang.wei").await;
+
+    // Spraying one password over many logins never trips a single login's count...
+    for n in 0..6 {
+        server
+            .post(
+                "/v1/auth/login",
+                None,
+                Some(SignIn::rep(&acme, &format!("someone.{n}")).body()),
+            )
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, ErrorCode::BadCredentials);
+    }
+    // ...but the address is now slowed, for every login it tries.
+    server
+        .post(
+            "/v1/auth/login",
+            None,
+            Some(SignIn::rep(&acme, "zhang.wei").body()),
+        )
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyAttempts);
+}

@@ -247,3 +247,43 @@ fn the_effective_configuration_written_as_toml_loads_back_the_same() {
         assert!(text.contains(line), "{line} missing from\n{text}");
     }
 }
+
+#[test]
+fn the_flood_limits_default_sensibly_and_refuse_values_that_would_disable_them() {
+    let config = Config::load(None, Vec::new()).unwrap();
+    assert_eq!(config.limits.connections, 4096);
+    assert_eq!(config.limits.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(config.limits.sync_concurrent, 16);
+    assert_eq!(config.limits.sync_wait, Duration::from_secs(5));
+    assert_eq!(config.limits.push_records, 2000);
+    assert_eq!(config.limits.inflate_bytes_in_flight, 256 * 1024 * 1024);
+
+    let errors = invalid(
+        Config::load(
+            None,
+            env(&[
+                ("FIELDSALES_LIMITS__CONNECTIONS", "0"),
+                ("FIELDSALES_LIMITS__HEADER_READ_TIMEOUT", "0s"),
+                ("FIELDSALES_LIMITS__SYNC_CONCURRENT", "0"),
+                ("FIELDSALES_LIMITS__SYNC_WAIT", "1h"),
+                ("FIELDSALES_LIMITS__PUSH_RECORDS", "-5"),
+                ("FIELDSALES_LIMITS__INFLATE_BYTES_IN_FLIGHT", "1048576"),
+            ]),
+        )
+        .unwrap_err(),
+    );
+    let mut keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "limits.connections",
+            "limits.header_read_timeout",
+            "limits.inflate_bytes_in_flight",
+            "limits.push_records",
+            "limits.sync_concurrent",
+            "limits.sync_wait",
+        ],
+        "{errors:?}"
+    );
+}

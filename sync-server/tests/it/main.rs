@@ -13,6 +13,7 @@ mod auth;
 mod binary;
 mod bodies;
 mod config;
+mod flood;
 mod ops;
 mod postgres;
 mod records_conformance;

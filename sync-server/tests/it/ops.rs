@@ -183,6 +183,7 @@ async fn every_described_operation_is_routed_and_every_routed_operation_is_descr
         ("POST", "/v1/admin/records"),
         ("POST", "/v1/auth/login"),
         ("POST", "/v1/auth/logout"),
+        ("POST", "/v1/customers/duplicates"),
         ("POST", "/v1/sync"),
         ("PUT", "/v1/admin/accounts/{account_id}/password"),
         ("PUT", "/v1/attachments/{sha256}"),

@@ -95,7 +95,7 @@ impl ServerBuilder {
             .tls
             .as_ref()
             .map(|files| fieldsales_server::tls_acceptor(files).expect("TLS files load"));
-        let grace = config.shutdown_grace;
+        let options = fieldsales_server::ServeOptions::from_config(&config);
         let state = AppState::new(config, store.clone(), Arc::new(clock.clone()))
             .await
             .expect("state");
@@ -106,7 +106,7 @@ impl ServerBuilder {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let (stop, stopped) = oneshot::channel::<()>();
-        let handle = tokio::spawn(serve(router, listener, tls.clone(), grace, async move {
+        let handle = tokio::spawn(serve(router, listener, tls.clone(), options, async move {
             let _ = stopped.await;
         }));
         let scheme = if tls.is_some() { "https" } else { "http" };

@@ -473,3 +473,75 @@ fn broken_chains_are_named_precisely() {
     );
     assert_eq!(got[1].0, "stages[0].steps[0].actor_role");
 }
+
+/// The small file, its rep given a permission matrix whose lines the tests below break.
+fn small_with_matrix(kinds: &str, rights: &str) -> String {
+    let text = small_with(
+        r#"  { code = "sales_rep", name = "销售代表" },"#,
+        &format!(
+            r#"  {{ code = "sales_rep", name = "销售代表", permissions = {{ kinds = {{ {kinds} }}, rights = {{ {rights} }} }} }},"#
+        ),
+    );
+    assert!(text.contains("permissions"), "the small file names the rep");
+    text
+}
+
+#[test]
+fn a_permission_matrix_loads_and_grants_what_it_says() {
+    let text = small_with_matrix(
+        r#"customer = { create = "own", read = "subtree" }"#,
+        r#"claim_leads = "own""#,
+    );
+    let process = SalesProcess::from_toml(&text).expect("a good matrix");
+    let rep = process
+        .roles
+        .iter()
+        .find(|r| r.code == "sales_rep")
+        .unwrap();
+    let p = rep.permissions();
+    let customer = &p.kinds["customer"];
+    assert_eq!(customer.read, Some(crate::record::DataScope::Subtree));
+    assert_eq!(
+        customer.edit, None,
+        "what the matrix leaves out is not granted"
+    );
+    assert_eq!(p.rights["claim_leads"], crate::record::DataScope::Own);
+    // The manager, given no matrix, keeps the defaults of its code.
+    let manager = process
+        .roles
+        .iter()
+        .find(|r| r.code == "sales_manager")
+        .unwrap();
+    assert_eq!(
+        *manager.permissions(),
+        crate::process::permissions::default_permissions("sales_manager")
+    );
+}
+
+#[test]
+fn a_matrix_naming_an_unknown_kind_or_right_is_refused_at_its_field() {
+    let text = small_with_matrix(r#"custmer = { read = "own" }"#, r#"claim_leeds = "own""#);
+    let errors = import_errors(&text);
+    let fields: Vec<String> = errors.iter().map(|e| field(e).to_string()).collect();
+    assert!(
+        fields.contains(&"roles[0].permissions.kinds.custmer".to_string())
+            && fields.contains(&"roles[0].permissions.rights.claim_leeds".to_string()),
+        "{errors:?}"
+    );
+    for e in &errors {
+        assert_eq!(e.line, line_of(&text, "permissions"), "{e}");
+    }
+}
+
+#[test]
+fn a_matrix_with_an_unknown_operation_or_reach_is_refused_at_its_line() {
+    let text = small_with_matrix(r#"customer = { erase = "own" }"#, "");
+    let errors = import_errors(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].to_string().contains("erase"), "{}", errors[0]);
+    assert_eq!(errors[0].line, line_of(&text, "permissions"));
+    let text = small_with_matrix(r#"customer = { read = "everyone" }"#, "");
+    let errors = import_errors(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].to_string().contains("everyone"), "{}", errors[0]);
+}

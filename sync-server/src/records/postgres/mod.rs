@@ -340,6 +340,32 @@ impl RecordStore for PostgresRecords {
         .await?
     }
 
+    async fn duplicates(
+        &self,
+        tenant: TenantId,
+        viewer: Me,
+        customer: fieldsales_core::record::Customer,
+    ) -> Result<fieldsales_core::authority::customer::DuplicateCheck, StoreError> {
+        use fieldsales_core::authority::permission::{Grants, Vantage};
+        use fieldsales_core::store::{Facts, StoreRead};
+        // Over the read model brought up to what PostgreSQL has committed, as the phone's
+        // own check runs over its store.
+        self.read_current(tenant, move |reader| {
+            let process = reader.sales_process()?;
+            let tree = reader.org_tree()?;
+            let grants = Grants::of(&viewer, &process);
+            let at = Vantage::new(&tree, &viewer);
+            fieldsales_core::authority::customer::duplicate_check(
+                &Facts::new(reader),
+                &grants,
+                &at,
+                &customer,
+                &process.customers,
+            )
+        })
+        .await
+    }
+
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
         let conn = client(&self.inner.pool).await?;
         let rows = conn

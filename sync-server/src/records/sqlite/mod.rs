@@ -244,6 +244,37 @@ impl RecordStore for SqliteRecords {
         .await?
     }
 
+    async fn duplicates(
+        &self,
+        tenant: TenantId,
+        viewer: Me,
+        customer: fieldsales_core::record::Customer,
+    ) -> Result<fieldsales_core::authority::customer::DuplicateCheck, StoreError> {
+        use fieldsales_core::authority::permission::{Grants, Vantage};
+        use fieldsales_core::store::{Facts, StoreRead};
+        let found = self.tenant(tenant)?;
+        tokio::task::spawn_blocking(move || {
+            found
+                .readers
+                .read(|reader| {
+                    let process = reader.sales_process()?;
+                    let tree = reader.org_tree()?;
+                    let grants = Grants::of(&viewer, &process);
+                    let at = Vantage::new(&tree, &viewer);
+                    fieldsales_core::authority::customer::duplicate_check(
+                        &Facts::new(reader),
+                        &grants,
+                        &at,
+                        &customer,
+                        &process.customers,
+                    )
+                })
+                .map_err(backend)
+        })
+        .await
+        .map_err(backend)?
+    }
+
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
         let dir = self.dir.clone();
         tokio::task::spawn_blocking(move || {
