@@ -25,7 +25,8 @@ use fieldsales_tests::{Backend, World, post_sync, push_of, quick, token_of};
 
 fn options() -> SyncOptions {
     SyncOptions {
-        push_records: 5_000,
+        // The server takes at most 2,000 records a push (limits.push_records).
+        push_records: 2_000,
         page_limit: 5_000,
         ..quick()
     }
