@@ -11,6 +11,10 @@
 #   chromium Debian `chromium` and `chromium-driver`, only when missing: the headless browser
 #            test of the server's web dashboard (tests/it/web_dashboard.rs) drives them
 #   CJK font Debian `fonts-wqy-microhei`, so its screenshot shows Chinese names, not boxes
+#   PostgreSQL  Debian `postgresql-15` (server binaries only: initdb, pg_ctl, postgres), only
+#            when no /usr/lib/postgresql/<version>/bin/pg_ctl exists: the tests start a throwaway
+#            cluster of their own on a Unix socket (sync-server/src/postgres/testing.rs); the
+#            package's own cluster service is not needed and not started
 #   Python   PyPI `openapi-spec-validator` (validates the server's OpenAPI document) and
 #            `prometheus-client` (its OpenMetrics parser reads the server's /metrics), for
 #            sync-server/tests/it/ops.rs; Debian `python3` and `python3-pip` only when missing
@@ -47,6 +51,13 @@ command -v chromium >/dev/null 2>&1 || apt_wanted+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || apt_wanted+=(chromium-driver)
 command -v python3 >/dev/null 2>&1 || apt_wanted+=(python3 python3-pip)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_wanted+=(fonts-wqy-microhei)
+have_postgres() {
+    for pg_ctl in /usr/lib/postgresql/*/bin/pg_ctl; do
+        [ -x "$pg_ctl" ] && return 0
+    done
+    return 1
+}
+have_postgres || apt_wanted+=(postgresql-15)
 
 if [ "${#apt_wanted[@]}" -gt 0 ]; then
     say "apt-get install ${apt_wanted[*]}"
@@ -55,7 +66,7 @@ if [ "${#apt_wanted[@]}" -gt 0 ]; then
         apt-get install -y -q --no-install-recommends "${apt_wanted[@]}"
     did=1
 else
-    say "java, npm, JNA, JUnit 4 and chromium already installed"
+    say "java, npm, JNA, JUnit 4, chromium and the PostgreSQL server already installed"
 fi
 
 kotlin_pkg="$npm_prefix/node_modules/kotlin-compiler/package.json"
@@ -103,6 +114,11 @@ for needed in "$kotlinc" /usr/share/java/jna.jar /usr/share/java/junit4.jar \
         exit 1
     fi
 done
+
+if ! have_postgres; then
+    say "still missing after install: PostgreSQL server binaries (pg_ctl)" >&2
+    exit 1
+fi
 
 if [ "$did" -eq 1 ]; then
     say "done; java: $(java -version 2>&1 | head -n 1)"

@@ -1,9 +1,17 @@
 //! Shared helpers of the end-to-end tests: a real server on a loopback port (in this process,
 //! or as its own process to kill), a tenant with an org tree, people and their devices, and
 //! a TCP proxy that records or drops what the server answers.
+//!
+//! A world runs on SQLite (one server, the default) or on PostgreSQL: then several server
+//! instances share one database (a fresh one in the tests' own local cluster) behind a
+//! round-robin [`balancer::Balancer`], so a device's syncs and the admin's calls land on the
+//! instances in turn. A scenario written against [`World::start`] runs on either unchanged:
+//! [`on_backend`] runs it with PostgreSQL instances instead.
 
+pub mod balancer;
 pub mod proxy;
 
+use std::cell::Cell;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,6 +27,8 @@ use fieldsales_core::time::ManualClock;
 use fieldsales_core::{RecordId, Timestamp};
 use fieldsales_server::bootstrap::{BootstrapTenant, bootstrap_tenant};
 use fieldsales_server::model::{DisplayName, Login, Password, TenantSlug};
+use fieldsales_server::postgres::PgOptions;
+use fieldsales_server::postgres::testing::LocalCluster;
 use fieldsales_server::{AppState, Config, app, serve};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -49,12 +59,69 @@ pub fn quick() -> SyncOptions {
     }
 }
 
+/// What a world's server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One server over SQLite files: the default.
+    Sqlite,
+    /// This many server instances over one PostgreSQL database, behind a round-robin
+    /// balancer.
+    Postgres {
+        /// How many.
+        instances: usize,
+    },
+}
+
+thread_local! {
+    /// The backend [`World::start`] and its siblings use on this thread.
+    static BACKEND: Cell<Backend> = const { Cell::new(Backend::Sqlite) };
+    /// Worlds started on PostgreSQL on this thread.
+    static ON_POSTGRES: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Runs a test function (a `#[tokio::test]`, which builds its runtime and runs the scenario
+/// on the calling thread) with every world it starts on `backend`; fails if the scenario
+/// started no world there (it would then have proved nothing about `backend`).
+pub fn on_backend(backend: Backend, test: impl FnOnce()) {
+    struct Reset(Backend);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            BACKEND.with(|b| b.set(self.0));
+        }
+    }
+    let _reset = Reset(BACKEND.with(|b| b.replace(backend)));
+    let before = ON_POSTGRES.with(Cell::get);
+    test();
+    if matches!(backend, Backend::Postgres { .. }) {
+        assert!(
+            ON_POSTGRES.with(Cell::get) > before,
+            "the scenario started no world on PostgreSQL"
+        );
+    }
+}
+
+/// The backend worlds start on, on this thread.
+pub fn backend() -> Backend {
+    BACKEND.with(Cell::get)
+}
+
 enum Running {
     InProcess {
         stop: oneshot::Sender<()>,
         handle: JoinHandle<()>,
     },
+    /// Several instances in this process, behind a balancer.
+    Instances {
+        stops: Vec<oneshot::Sender<()>>,
+        handles: Vec<JoinHandle<()>>,
+        _balancer: balancer::Balancer,
+    },
     Process(Child),
+    /// Several server processes, behind a balancer.
+    Processes {
+        children: Vec<Child>,
+        _balancer: balancer::Balancer,
+    },
     Stopped,
 }
 
@@ -75,6 +142,12 @@ pub struct World {
     running: Running,
     devices: u32,
     bin: Option<String>,
+    /// The database, when the world runs on PostgreSQL.
+    postgres: Option<String>,
+    /// Copies of the server's records made so far.
+    copies: std::sync::atomic::AtomicUsize,
+    /// The instances behind the balancer, when there are several.
+    instances: Vec<SocketAddr>,
 }
 
 /// An org: HQ, regions East and North, a team in each, and the four roles.
@@ -101,23 +174,56 @@ pub struct Person {
     pub profile: RecordId,
 }
 
-fn config_env(data: &Path, listen: SocketAddr) -> Vec<(String, String)> {
-    vec![
+fn config_env(data: &Path, listen: SocketAddr, postgres: Option<&str>) -> Vec<(String, String)> {
+    let mut env = vec![
         ("FIELDSALES_DATA_DIR".into(), data.display().to_string()),
         ("FIELDSALES_LISTEN".into(), listen.to_string()),
         ("FIELDSALES_LOG__LEVEL".into(), "warn".into()),
         ("FIELDSALES_SHUTDOWN_GRACE".into(), "1s".into()),
-    ]
+    ];
+    if let Some(url) = postgres {
+        env.push(("FIELDSALES_STORAGE__ENGINE".into(), "postgres".into()));
+        env.push(("FIELDSALES_STORAGE__POSTGRES_URL".into(), url.to_owned()));
+        env.push(("FIELDSALES_STORAGE__POSTGRES_POOL".into(), "8".into()));
+    }
+    env
 }
 
-async fn bootstrap(data: &Path, listen: SocketAddr) -> Config {
-    let config = Config::load(None, config_env(data, listen)).expect("test configuration");
+static DURABLE_POSTGRES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Worlds started from now on use a local PostgreSQL that writes durably (`fsync` and
+/// synchronous commits on, as SQLite's `synchronous = FULL`): for benchmarks. Tests use a
+/// faster one that does not.
+pub fn durable_postgres() {
+    DURABLE_POSTGRES.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn cluster() -> &'static LocalCluster {
+    static DURABLE: std::sync::OnceLock<LocalCluster> = std::sync::OnceLock::new();
+    if DURABLE_POSTGRES.load(std::sync::atomic::Ordering::SeqCst) {
+        DURABLE.get_or_init(|| {
+            LocalCluster::start(fieldsales_server::postgres::testing::Durability::Durable)
+                .expect("a durable local PostgreSQL")
+        })
+    } else {
+        LocalCluster::shared()
+    }
+}
+
+/// A fresh database in the tests' local PostgreSQL.
+pub async fn fresh_database() -> String {
+    cluster().database().await.expect("a PostgreSQL database")
+}
+
+async fn bootstrap(data: &Path, listen: SocketAddr, postgres: Option<&str>) -> Config {
+    let config =
+        Config::load(None, config_env(data, listen, postgres)).expect("test configuration");
     let store = fieldsales_server::open_store(&config).await.expect("store");
     let passwords = fieldsales_server::auth::Passwords::new(1)
         .await
         .expect("hasher");
     bootstrap_tenant(
-        &store,
+        &*store,
         &passwords,
         config.auth.min_password_length,
         BootstrapTenant {
@@ -152,13 +258,16 @@ impl World {
     }
 
     async fn start_in_process(jobs_every: Option<Duration>) -> World {
+        if let Backend::Postgres { instances } = backend() {
+            return Self::start_instances(instances, jobs_every).await;
+        }
         install_crypto_provider();
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = bootstrap(&dir.path().join("data"), addr).await;
+        let config = bootstrap(&dir.path().join("data"), addr, None).await;
         let clock = ManualClock::new(Timestamp::now());
-        let store = Arc::new(fieldsales_server::open_store(&config).await.expect("store"));
+        let store = fieldsales_server::open_store(&config).await.expect("store");
         let options = fieldsales_server::ServeOptions::from_config(&config);
         let state = AppState::new(config, store, Arc::new(clock.clone()))
             .await
@@ -174,7 +283,142 @@ impl World {
                 jobs.abort();
             }
         });
-        Self::finish(dir, addr, clock, Running::InProcess { stop, handle }).await
+        Self::finish(dir, addr, clock, Running::InProcess { stop, handle }, None).await
+    }
+
+    /// A server in this process on `backend`, whatever [`backend`] says.
+    pub async fn start_on(backend: Backend) -> World {
+        match backend {
+            Backend::Sqlite => on_sqlite(World::start()).await,
+            Backend::Postgres { instances } => Self::start_instances(instances, None).await,
+        }
+    }
+
+    /// `n` server instances in this process over one fresh PostgreSQL database, behind a
+    /// round-robin balancer (whatever [`backend`] says).
+    pub async fn start_postgres(n: usize) -> World {
+        Self::start_instances(n, None).await
+    }
+
+    /// The same, each instance also running the scheduled jobs every `every`.
+    pub async fn start_postgres_with_jobs(n: usize, every: Duration) -> World {
+        Self::start_instances(n, Some(every)).await
+    }
+
+    /// `http://127.0.0.1:port` of each instance behind the balancer (empty for one server).
+    pub fn instance_bases(&self) -> Vec<String> {
+        self.instances
+            .iter()
+            .map(|addr| format!("http://{addr}"))
+            .collect()
+    }
+
+    /// `n` server instances in this process over one fresh PostgreSQL database, each with its
+    /// own data directory (its read models), behind a round-robin balancer; one clock.
+    async fn start_instances(n: usize, jobs_every: Option<Duration>) -> World {
+        install_crypto_provider();
+        ON_POSTGRES.with(|n| n.set(n.get() + 1));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database().await;
+        let clock = ManualClock::new(Timestamp::now());
+        let (mut stops, mut handles, mut addrs) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let data = dir.path().join(format!("instance-{i}"));
+            let config = if i == 0 {
+                bootstrap(&data, addr, Some(&url)).await
+            } else {
+                Config::load(None, config_env(&data, addr, Some(&url))).expect("configuration")
+            };
+            let store = fieldsales_server::open_store(&config).await.expect("store");
+            let options = fieldsales_server::ServeOptions::from_config(&config);
+            let state = AppState::new(config, store, Arc::new(clock.clone()))
+                .await
+                .expect("state");
+            let (stop, stopped) = oneshot::channel::<()>();
+            handles.push(tokio::spawn(async move {
+                let jobs =
+                    jobs_every.map(|every| fieldsales_server::jobs::spawn(state.clone(), every));
+                let _ = serve(app(state), listener, None, options, async move {
+                    let _ = stopped.await;
+                })
+                .await;
+                if let Some(jobs) = jobs {
+                    jobs.abort();
+                }
+            }));
+            stops.push(stop);
+            addrs.push(addr);
+        }
+        let balancer = balancer::Balancer::start(addrs.clone()).await;
+        let addr = balancer.addr;
+        let running = Running::Instances {
+            stops,
+            handles,
+            _balancer: balancer,
+        };
+        let mut world = Self::finish(dir, addr, clock, running, Some(url)).await;
+        world.instances = addrs;
+        world
+    }
+
+    /// `n` server processes over one fresh PostgreSQL database behind a round-robin balancer
+    /// (`bin`: the `fieldsales-test-server` binary), to be killed one by one.
+    pub async fn start_processes(bin: &str, n: usize) -> World {
+        install_crypto_provider();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database().await;
+        let mut children = Vec::new();
+        let mut addrs = Vec::new();
+        for i in 0..n {
+            let addr = free_port();
+            let data = dir.path().join(format!("instance-{i}"));
+            if i == 0 {
+                bootstrap(&data, addr, Some(&url)).await;
+            }
+            children.push(spawn_server(bin, &data, addr, Some(&url)));
+            addrs.push(addr);
+        }
+        for addr in &addrs {
+            wait_until_up(*addr).await;
+        }
+        let balancer = balancer::Balancer::start(addrs.clone()).await;
+        let addr = balancer.addr;
+        let running = Running::Processes {
+            children,
+            _balancer: balancer,
+        };
+        let mut world = Self::finish(
+            dir,
+            addr,
+            ManualClock::new(Timestamp::now()),
+            running,
+            Some(url),
+        )
+        .await;
+        world.bin = Some(bin.to_owned());
+        world.instances = addrs;
+        world
+    }
+
+    /// The balancer in front of the instances, when there are several.
+    pub fn balancer(&self) -> Option<&balancer::Balancer> {
+        match &self.running {
+            Running::Instances { _balancer, .. } | Running::Processes { _balancer, .. } => {
+                Some(_balancer)
+            }
+            _ => None,
+        }
+    }
+
+    /// The ids of the server processes (empty when the servers run in this process).
+    pub fn server_pids(&self) -> Vec<u32> {
+        match &self.running {
+            Running::Process(child) => vec![child.id()],
+            Running::Processes { children, .. } => children.iter().map(Child::id).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// A server as its own process (`bin`: the `fieldsales-test-server` binary, which only
@@ -183,21 +427,28 @@ impl World {
         install_crypto_provider();
         let dir = tempfile::tempdir().expect("temp dir");
         let addr = free_port();
-        bootstrap(&dir.path().join("data"), addr).await;
-        let child = spawn_server(bin, &dir.path().join("data"), addr);
+        bootstrap(&dir.path().join("data"), addr, None).await;
+        let child = spawn_server(bin, &dir.path().join("data"), addr, None);
         wait_until_up(addr).await;
         let mut world = Self::finish(
             dir,
             addr,
             ManualClock::new(Timestamp::now()),
             Running::Process(child),
+            None,
         )
         .await;
         world.bin = Some(bin.to_owned());
         world
     }
 
-    async fn finish(dir: TempDir, addr: SocketAddr, clock: ManualClock, running: Running) -> World {
+    async fn finish(
+        dir: TempDir,
+        addr: SocketAddr,
+        clock: ManualClock,
+        running: Running,
+        postgres: Option<String>,
+    ) -> World {
         let http = reqwest::Client::new();
         let base = format!("http://{addr}");
         let answer: Value = http
@@ -223,7 +474,15 @@ impl World {
             running,
             devices: 0,
             bin: None,
+            postgres,
+            copies: std::sync::atomic::AtomicUsize::new(0),
+            instances: Vec::new(),
         }
+    }
+
+    /// The PostgreSQL database the world runs on, if it does.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres.as_deref()
     }
 
     /// The server process's id (0 when the server runs in this process).
@@ -247,7 +506,7 @@ impl World {
     pub async fn restart(&mut self) {
         self.kill();
         let bin = self.bin.clone().expect("a server process");
-        let child = spawn_server(&bin, &self.dir.path().join("data"), self.addr);
+        let child = spawn_server(&bin, &self.dir.path().join("data"), self.addr, None);
         wait_until_up(self.addr).await;
         self.running = Running::Process(child);
     }
@@ -262,6 +521,20 @@ impl World {
             Running::Process(mut child) => {
                 let _ = child.kill();
                 let _ = child.wait();
+            }
+            Running::Instances { stops, handles, .. } => {
+                for stop in stops {
+                    let _ = stop.send(());
+                }
+                for handle in handles {
+                    let _ = handle.await;
+                }
+            }
+            Running::Processes { mut children, .. } => {
+                for child in &mut children {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
             }
             Running::Stopped => {}
         }
@@ -440,8 +713,21 @@ impl World {
         body
     }
 
-    /// The server's copy of the tenant's records (read beside the running server).
+    /// The server's copy of the tenant's records (read beside the running server). On
+    /// PostgreSQL: a fresh copy of what the database holds, made by the server's own read
+    /// model code.
     pub fn server_records(&self) -> Store {
+        if let Some(url) = &self.postgres {
+            let n = self
+                .copies
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let dir = self.dir.path().join(format!("copy-{n}"));
+            let url = url.clone();
+            let file = std::thread::spawn(move || copy_from_postgres(url, dir))
+                .join()
+                .expect("the copy finished");
+            return Store::open(file).expect("open the copy of the tenant's records");
+        }
         let dir = self.dir.path().join("data").join("tenants");
         let file = std::fs::read_dir(&dir)
             .expect("tenant records")
@@ -453,18 +739,61 @@ impl World {
     }
 }
 
+/// Runs `start` with worlds on SQLite.
+async fn on_sqlite<F: std::future::Future<Output = World>>(start: F) -> World {
+    let before = BACKEND.with(|b| b.replace(Backend::Sqlite));
+    let world = start.await;
+    BACKEND.with(|b| b.set(before));
+    world
+}
+
+/// The tenant's records in PostgreSQL, copied into a read model under `dir`; its file.
+fn copy_from_postgres(url: String, dir: PathBuf) -> PathBuf {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let options = PgOptions { url, pool_size: 2 };
+        let accounts = fieldsales_server::PostgresStore::open(&options)
+            .await
+            .expect("accounts");
+        let tenant = fieldsales_server::Store::tenant_by_slug(
+            &accounts,
+            &TenantSlug::parse(TENANT).expect("slug"),
+        )
+        .await
+        .expect("tenant lookup")
+        .expect("the tenant");
+        let records = fieldsales_server::records::PostgresRecords::open(&options, &dir, None)
+            .await
+            .expect("records");
+        records.caught_up_copy(tenant.id).await.expect("caught up")
+    })
+}
+
 impl Drop for World {
     fn drop(&mut self) {
-        if let Running::Process(child) = &mut self.running {
-            let _ = child.kill();
-            let _ = child.wait();
+        match &mut self.running {
+            Running::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Running::Processes { children, .. } => {
+                for child in children {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
+            _ => {}
         }
     }
 }
 
-fn spawn_server(bin: &str, data: &Path, addr: SocketAddr) -> Child {
+fn spawn_server(bin: &str, data: &Path, addr: SocketAddr, postgres: Option<&str>) -> Child {
     let mut command = Command::new(bin);
-    for (k, v) in config_env(data, addr) {
+    for (k, v) in config_env(data, addr, postgres) {
         command.env(k, v);
     }
     command

@@ -163,7 +163,7 @@ pub async fn bootstrap_on_host(
         .map_err(|e| BootstrapError::Open(Box::new(e)))?;
     let passwords = Passwords::new(1).await?;
     let (tenant, account) = bootstrap_tenant(
-        &store,
+        &*store,
         &passwords,
         config.auth.min_password_length,
         request,

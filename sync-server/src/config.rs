@@ -145,11 +145,26 @@ pub struct LogConfig {
     pub level: String,
 }
 
-/// Storage tuning.
+/// Where the server keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageEngine {
+    /// SQLite files in the data directory: one process, zero setup (the default).
+    Sqlite,
+    /// One PostgreSQL database shared by several stateless server instances; the data
+    /// directory then holds only each instance's read model, a cache rebuilt from PostgreSQL.
+    Postgres,
+}
+
+/// Storage: which engine, and its tuning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StorageConfig {
+    /// The engine.
+    pub engine: StorageEngine,
     /// Read-only SQLite connections.
     pub sqlite_readers: usize,
+    /// PostgreSQL: where (required when the engine is `postgres`) and how many connections.
+    pub postgres: Option<crate::postgres::PgOptions>,
 }
 
 impl Config {
@@ -211,7 +226,18 @@ impl Config {
                 level: &self.log.level,
             },
             storage: EffectiveStorage {
+                engine: self.storage.engine,
                 sqlite_readers: self.storage.sqlite_readers,
+                postgres_url: self
+                    .storage
+                    .postgres
+                    .as_ref()
+                    .map(|pg| masked_password(&pg.url)),
+                postgres_pool: self
+                    .storage
+                    .postgres
+                    .as_ref()
+                    .map_or(DEFAULT_POSTGRES_POOL, |pg| pg.pool_size),
             },
             metrics: EffectiveMetrics {
                 enabled: self.metrics_enabled,
@@ -283,7 +309,38 @@ struct EffectiveLog<'a> {
 
 #[derive(Serialize)]
 struct EffectiveStorage {
+    engine: StorageEngine,
     sqlite_readers: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    postgres_url: Option<String>,
+    postgres_pool: usize,
+}
+
+/// PostgreSQL connections an instance keeps at most, by default.
+const DEFAULT_POSTGRES_POOL: usize = 16;
+
+/// A connection string with its password (if it carries one) replaced by `***`, for the
+/// configuration printed back: the one setting that may hold a secret.
+fn masked_password(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, tail) = match rest.find(['/', '?']) {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        if let Some((userinfo, host)) = authority.rsplit_once('@')
+            && let Some((user, _)) = userinfo.split_once(':')
+        {
+            return format!("{scheme}://{user}:***@{host}{tail}");
+        }
+        return url.to_owned();
+    }
+    url.split_whitespace()
+        .map(|pair| match pair.split_once('=') {
+            Some(("password", _)) => "password=***".to_owned(),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[derive(Serialize)]
@@ -379,7 +436,10 @@ struct RawLog {
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct RawStorage {
+    engine: StorageEngine,
     sqlite_readers: i64,
+    postgres_url: Option<String>,
+    postgres_pool: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -449,7 +509,12 @@ impl Default for RawLog {
 
 impl Default for RawStorage {
     fn default() -> Self {
-        RawStorage { sqlite_readers: 4 }
+        RawStorage {
+            engine: StorageEngine::Sqlite,
+            sqlite_readers: 4,
+            postgres_url: None,
+            postgres_pool: DEFAULT_POSTGRES_POOL as i64,
+        }
     }
 }
 
@@ -821,12 +886,33 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
     );
     let push_records = count("limits.push_records", raw.limits.push_records, 1, 100_000);
     let sqlite_readers = count("storage.sqlite_readers", raw.storage.sqlite_readers, 1, 64);
+    let postgres_pool = count("storage.postgres_pool", raw.storage.postgres_pool, 1, 1024);
     let report_lookback_days = count(
         "jobs.report_lookback_days",
         raw.jobs.report_lookback_days,
         1,
         366,
     );
+
+    let postgres = match (raw.storage.engine, raw.storage.postgres_url) {
+        (StorageEngine::Postgres, None) => {
+            refuse(
+                "storage.postgres_url",
+                "is required when storage.engine is \"postgres\"".to_owned(),
+            );
+            None
+        }
+        (_, Some(url)) => {
+            if let Err(e) = crate::postgres::parse_url(&url) {
+                refuse("storage.postgres_url", e.to_string());
+            }
+            Some(crate::postgres::PgOptions {
+                url,
+                pool_size: postgres_pool,
+            })
+        }
+        (StorageEngine::Sqlite, None) => None,
+    };
 
     if inflate_bytes_in_flight < sync_body_bytes {
         refuse(
@@ -878,7 +964,11 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
             format: raw.log.format,
             level: raw.log.level,
         },
-        storage: StorageConfig { sqlite_readers },
+        storage: StorageConfig {
+            engine: raw.storage.engine,
+            sqlite_readers,
+            postgres,
+        },
         metrics_enabled: raw.metrics.enabled,
         shutdown_grace,
         jobs: JobsConfig {
@@ -892,6 +982,72 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_postgres_password_never_appears_in_the_printed_configuration() {
+        assert_eq!(
+            masked_password("postgresql://fs:s3cret@db.internal:5432/fieldsales?sslmode=disable"),
+            "postgresql://fs:***@db.internal:5432/fieldsales?sslmode=disable"
+        );
+        assert_eq!(
+            masked_password("host=/run/postgresql user=fs password=s3cret dbname=fs"),
+            "host=/run/postgresql user=fs password=*** dbname=fs"
+        );
+        assert_eq!(
+            masked_password("postgresql://fs@db/fieldsales"),
+            "postgresql://fs@db/fieldsales"
+        );
+    }
+
+    #[test]
+    fn the_postgres_engine_needs_a_url_it_can_read() {
+        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let Err(ConfigError::Invalid(refused)) =
+            Config::load(None, env(&[("FIELDSALES_STORAGE__ENGINE", "postgres")]))
+        else {
+            panic!("a postgres engine without a URL must be refused");
+        };
+        assert_eq!(refused[0].key, "storage.postgres_url");
+        let Err(ConfigError::Invalid(refused)) = Config::load(
+            None,
+            env(&[
+                ("FIELDSALES_STORAGE__ENGINE", "postgres"),
+                (
+                    "FIELDSALES_STORAGE__POSTGRES_URL",
+                    "postgresql://a:b:c@/x?port=nope",
+                ),
+            ]),
+        ) else {
+            panic!("an unreadable URL must be refused");
+        };
+        assert_eq!(refused[0].key, "storage.postgres_url");
+        let config = Config::load(
+            None,
+            env(&[
+                ("FIELDSALES_STORAGE__ENGINE", "postgres"),
+                (
+                    "FIELDSALES_STORAGE__POSTGRES_URL",
+                    "host=/run/postgresql dbname=fs",
+                ),
+                ("FIELDSALES_STORAGE__POSTGRES_POOL", "8"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.storage.engine, StorageEngine::Postgres);
+        assert_eq!(config.storage.postgres.as_ref().unwrap().pool_size, 8);
+        let text = config.to_toml().unwrap();
+        let raw: Raw = Figment::new().merge(Toml::string(&text)).extract().unwrap();
+        let back = check(raw, &|_| None).unwrap();
+        assert_eq!(
+            back, config,
+            "the printed configuration loads back the same:\n{text}"
+        );
+    }
 
     #[test]
     fn defaults_are_valid() {

@@ -72,9 +72,20 @@ pub async fn run_tenant(state: &AppState, tenant: TenantId) -> Result<JobReport,
     Ok(report)
 }
 
-/// Runs the jobs over every tenant; a tenant that fails is logged and the others still run.
-pub async fn run_all(state: &AppState) -> Result<(), StoreError> {
+/// The scheduled run of the jobs, due every `every`, over every tenant whose run this
+/// instance takes (with several instances over one database, one of them takes each run: see
+/// [`crate::records::RecordStore::claim_scheduled_run`]); a tenant that fails is logged and the
+/// others still run.
+pub async fn run_all(state: &AppState, every: Duration) -> Result<(), StoreError> {
     for tenant in state.records.tenants().await? {
+        match state.records.claim_scheduled_run(tenant, every).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::error!(%tenant, error = %e, "the scheduled jobs' lease failed");
+                continue;
+            }
+        }
         if let Err(e) = run_tenant(state, tenant).await {
             tracing::error!(%tenant, error = %e, "scheduled jobs failed");
         }
@@ -83,14 +94,15 @@ pub async fn run_all(state: &AppState) -> Result<(), StoreError> {
 }
 
 /// Runs the jobs every `interval` until the task is aborted. The first run is one interval
-/// after the start, so a restart loop does not hammer the store.
+/// after the start, so a restart loop does not hammer the store. Idempotent: even two runs
+/// over the same records write nothing twice (a run reads what the last one wrote).
 pub fn spawn(state: AppState, interval: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            if let Err(e) = run_all(&state).await {
+            if let Err(e) = run_all(&state, interval).await {
                 tracing::error!(error = %e, "scheduled jobs could not list the tenants");
             }
         }

@@ -7,9 +7,12 @@
 //!
 //! Entry points: [`run`] serves a [`Config`] on a bound listener; tests assemble the parts
 //! themselves ([`AppState::new`], [`app`], [`serve()`]) to stand the clock still or add
-//! routes. Storage sits behind [`store::Store`].
+//! routes. Storage sits behind [`store::Store`] (accounts), [`records::RecordStore`] (the
+//! tenants' records) and [`attachments::AttachmentStore`], each with a SQLite (or file)
+//! implementation and a PostgreSQL one, chosen by `storage.engine`.
 
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
@@ -17,6 +20,7 @@ pub mod error;
 pub mod exit;
 pub mod jobs;
 pub mod model;
+pub mod postgres;
 pub mod records;
 pub mod serve;
 pub mod state;
@@ -35,7 +39,7 @@ pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use exit::ExitKind;
 pub use serve::{ServeError, ServeOptions, serve, shutdown_signal, tls_acceptor};
 pub use state::AppState;
-pub use store::{SqliteOptions, SqliteStore, Store, StoreError};
+pub use store::{PostgresStore, SqliteOptions, SqliteStore, Store, StoreError};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -71,14 +75,69 @@ pub fn create_data_dir(path: &std::path::Path) -> Result<(), RunError> {
     })
 }
 
-/// Opens the SQLite store the configuration names, creating it on first start.
-pub async fn open_store(config: &Config) -> Result<SqliteStore, RunError> {
+/// Makes the file at `path` the owner's only (0600), creating it empty when missing: called
+/// before SQLite opens a database there, whose `-wal` and `-shm` files SQLite then creates
+/// with the same mode. The server's files hold password hashes and customers' data.
+pub(crate) fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        let mut permissions = file.metadata()?.permissions();
+        if permissions.mode() & 0o077 != 0 {
+            permissions.set_mode(0o600);
+            file.set_permissions(permissions)?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    options.open(path).map(drop)
+}
+
+/// Warns when other users of the machine may read the data directory (created 0700, it may
+/// have been loosened by hand or made by someone else).
+pub fn warn_if_world_readable(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = std::fs::metadata(dir) {
+            let mode = metadata.permissions().mode() & 0o777;
+            if mode & 0o004 != 0 {
+                tracing::warn!(
+                    data_dir = %dir.display(),
+                    mode = format!("{mode:o}"),
+                    "the data directory is readable by every user of this machine; it holds \
+                     password hashes and customers' data: chmod 700 it"
+                );
+            }
+        }
+    }
+}
+
+/// Opens the accounts store the configuration names (`storage.engine`), creating the data
+/// directory and the database on first start and migrating it.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, RunError> {
     create_data_dir(&config.data_dir)?;
-    let options = SqliteOptions {
-        readers: config.storage.sqlite_readers,
-        ..SqliteOptions::default()
-    };
-    Ok(SqliteStore::open(config.database_path(), options).await?)
+    match (config.storage.engine, &config.storage.postgres) {
+        (config::StorageEngine::Postgres, Some(pg)) => Ok(Arc::new(PostgresStore::open(pg).await?)),
+        (config::StorageEngine::Postgres, None) => Err(RunError::Store(StoreError::Backend(
+            Box::new(std::io::Error::other(
+                "storage.engine is postgres but no storage.postgres_url is set",
+            )),
+        ))),
+        (config::StorageEngine::Sqlite, _) => {
+            let options = SqliteOptions {
+                readers: config.storage.sqlite_readers,
+                ..SqliteOptions::default()
+            };
+            Ok(Arc::new(
+                SqliteStore::open(config.database_path(), options).await?,
+            ))
+        }
+    }
 }
 
 /// Runs the server on `listener` until `shutdown` completes.
@@ -89,8 +148,9 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let tls = config.tls.as_ref().map(tls_acceptor).transpose()?;
     let store = open_store(&config).await?;
+    warn_if_world_readable(&config.data_dir);
     let options = ServeOptions::from_config(&config);
-    let state = AppState::new(config, Arc::new(store), Arc::new(SystemClock)).await?;
+    let state = AppState::new(config, store, Arc::new(SystemClock)).await?;
     let jobs = state
         .config
         .jobs

@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use fieldsales_core::Clock;
 
-use crate::auth::{PasswordError, Passwords, Throttle};
-use crate::config::Config;
-use crate::records::{RecordStore, SqliteRecords};
-use crate::store::Store;
+use crate::RunError;
+use crate::attachments::{AttachmentStore, FileAttachments, PostgresAttachments};
+use crate::auth::{Passwords, Throttle};
+use crate::config::{Config, StorageEngine};
+use crate::records::{PostgresRecords, RecordStore, SqliteRecords};
+use crate::store::{Store, StoreError};
 use crate::telemetry::Metrics;
 
 /// The server's shared state.
@@ -17,6 +19,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The tenants' records.
     pub records: Arc<dyn RecordStore>,
+    /// Attachment bytes.
+    pub attachments: Arc<dyn AttachmentStore>,
     /// Where "now" comes from; tests stand it still.
     pub clock: Arc<dyn Clock>,
     /// The checked configuration.
@@ -36,22 +40,51 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Assembles the state (computes the decoy password hash, which takes a moment).
+    /// Assembles the state around the accounts store `store`, opening the records and the
+    /// attachments where `config.storage` says (computes the decoy password hash, which takes
+    /// a moment).
     pub async fn new(
         config: Config,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, PasswordError> {
+    ) -> Result<Self, RunError> {
         let passwords = Passwords::new(config.auth.max_concurrent_hashes).await?;
         let metrics = Arc::new(Metrics::new());
+        let (records, attachments): (Arc<dyn RecordStore>, Arc<dyn AttachmentStore>) =
+            match (config.storage.engine, &config.storage.postgres) {
+                (StorageEngine::Sqlite, _) => (
+                    Arc::new(SqliteRecords::with_metrics(
+                        config.data_dir.join("tenants"),
+                        Arc::clone(&metrics),
+                    )),
+                    Arc::new(FileAttachments::new(config.data_dir.join("attachments"))),
+                ),
+                (StorageEngine::Postgres, Some(pg)) => {
+                    let pool = crate::postgres::pool(pg)?;
+                    (
+                        Arc::new(
+                            PostgresRecords::with_pool(
+                                pool.clone(),
+                                config.data_dir.join("read-models"),
+                                Some(Arc::clone(&metrics)),
+                            )
+                            .await?,
+                        ),
+                        Arc::new(PostgresAttachments::open(pool).await?),
+                    )
+                }
+                (StorageEngine::Postgres, None) => {
+                    return Err(RunError::Store(StoreError::Backend(Box::new(
+                        std::io::Error::other(
+                            "storage.engine is postgres but no storage.postgres_url is set",
+                        ),
+                    ))));
+                }
+            };
         let throttle = Arc::new(Throttle::new(
             config.auth.lockout_after,
             config.auth.address_lockout_after,
             config.auth.lockout_max,
-        ));
-        let records = Arc::new(SqliteRecords::with_metrics(
-            config.data_dir.join("tenants"),
-            Arc::clone(&metrics),
         ));
         let sync_turns = Arc::new(tokio::sync::Semaphore::new(config.limits.sync_concurrent));
         let inflate_budget = Arc::new(tokio::sync::Semaphore::new(
@@ -62,6 +95,7 @@ impl AppState {
             inflate_budget,
             store,
             records,
+            attachments,
             clock,
             config: Arc::new(config),
             throttle,

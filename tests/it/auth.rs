@@ -206,3 +206,5 @@ async fn signing_out_deletes_the_store_files() {
     assert_eq!(status, 401, "the token was revoked");
     world.stop().await;
 }
+
+on_postgres!(a_revoked_device_is_wiped_at_its_next_sync);

@@ -205,3 +205,8 @@ async fn an_interrupted_first_sync_resumes_from_the_last_committed_page() {
     assert_converged(&world, &[&manager]);
     world.stop().await;
 }
+
+on_postgres!(
+    three_reps_and_a_manager_edit_offline_and_converge_whatever_the_sync_order,
+    an_interrupted_first_sync_resumes_from_the_last_committed_page,
+);

@@ -320,3 +320,9 @@ async fn a_report_written_before_the_deadline_but_synced_after_the_cut_off_withd
     assert!(ids(&world.run_jobs().await, "missing_reports").is_empty());
     world.stop().await;
 }
+
+on_postgres!(
+    a_lead_idle_13_days_23_hours_stays_and_at_14_days_it_is_back_in_the_pool_on_the_reps_phone,
+    the_server_reclaims_on_its_own_schedule_without_anyone_asking,
+    a_rep_without_a_report_gets_a_missing_report_with_the_penalty_that_the_manager_sees,
+);

@@ -323,3 +323,10 @@ async fn a_north_rep_never_receives_an_east_record_in_any_sync_body() {
     }
     world.stop().await;
 }
+
+on_postgres!(
+    a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history,
+    a_customer_reassigned_and_edited_again_while_its_old_rep_is_offline_still_leaves_their_device,
+    a_manager_moved_to_another_team_swaps_teams_at_the_next_sync_though_no_record_changed,
+    a_north_rep_never_receives_an_east_record_in_any_sync_body,
+);

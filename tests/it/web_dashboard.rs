@@ -800,3 +800,5 @@ async fn the_dashboard_page_is_served_by_the_server_under_a_strict_policy() {
     }
     world.stop().await;
 }
+
+on_postgres!(each_viewer_sees_the_same_numbers_on_phone_and_server_within_their_own_scope);

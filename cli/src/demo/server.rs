@@ -56,7 +56,7 @@ impl DemoServer {
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
         let options = fieldsales_server::ServeOptions::from_config(&config);
-        let state = AppState::new(config, Arc::new(store), Arc::new(clock.clone()))
+        let state = AppState::new(config, store, Arc::new(clock.clone()))
             .await
             .map_err(|e| DemoError::Server(e.to_string()))?;
         let (stop, stopped) = oneshot::channel::<()>();

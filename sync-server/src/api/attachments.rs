@@ -3,21 +3,19 @@
 //! A record names an attachment by the SHA-256 of its content. A device uploads the bytes in
 //! chunks with `Content-Range`, asking first with `HEAD` how much the server holds, so a
 //! photo cut off by a tunnel resumes instead of starting over; the server keeps the bytes
-//! under a temporary name and only makes them available once they hash to their name.
-//! Downloads take `Range` for the same reason. Files live in the data directory, one folder
-//! per tenant: nothing crosses tenants, even identical photos.
-
-use std::path::PathBuf;
+//! as an upload under way and only makes them available once they hash to their name.
+//! Downloads take `Range` for the same reason. Where the bytes live is the
+//! [`crate::attachments::AttachmentStore`]'s business (files in the data directory, or
+//! PostgreSQL for several instances): nothing crosses tenants, even identical photos.
 
 use axum::body::{Body, HttpBody};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use utoipa::ToSchema;
 
+use crate::attachments::Held;
 use crate::auth::Session;
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody, ErrorCode};
 use crate::state::AppState;
@@ -60,32 +58,8 @@ fn check_hash(sha256: &str) -> Result<(), ApiError> {
     }
 }
 
-struct Paths {
-    complete: PathBuf,
-    partial: PathBuf,
-}
-
-fn paths(state: &AppState, session: &Session, sha256: &str) -> Result<Paths, ApiError> {
-    check_hash(sha256)?;
-    let dir = state
-        .config
-        .data_dir
-        .join("attachments")
-        .join(session.tenant_id.to_string())
-        .join(&sha256[..2]);
-    Ok(Paths {
-        complete: dir.join(sha256),
-        partial: dir.join(format!("{sha256}.part")),
-    })
-}
-
-async fn len_of(path: &PathBuf) -> Result<Option<u64>, ApiError> {
-    match tokio::fs::metadata(path).await {
-        Ok(m) => Ok(Some(m.len())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ApiError::internal(e)),
-    }
-}
+/// Bytes of an upload kept in memory before they are handed to the store.
+const WRITE_CHUNK: usize = 1024 * 1024;
 
 fn offset_headers(received: u64, complete: bool) -> [(&'static str, HeaderValue); 2] {
     [
@@ -117,17 +91,17 @@ pub async fn head_attachment(
     session: Session,
     ApiPath(sha256): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let p = paths(&state, &session, &sha256)?;
-    if let Some(len) = len_of(&p.complete).await? {
-        let mut response = (StatusCode::OK, offset_headers(len, true)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        return Ok(response);
-    }
-    match len_of(&p.partial).await? {
-        Some(len) => Ok((StatusCode::OK, offset_headers(len, false)).into_response()),
-        None => Ok(StatusCode::NOT_FOUND.into_response()),
+    check_hash(&sha256)?;
+    match state.attachments.held(session.tenant_id, &sha256).await? {
+        Held::Complete(len) => {
+            let mut response = (StatusCode::OK, offset_headers(len, true)).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            Ok(response)
+        }
+        Held::Partial(len) => Ok((StatusCode::OK, offset_headers(len, false)).into_response()),
+        Held::Nothing => Ok(StatusCode::NOT_FOUND.into_response()),
     }
 }
 
@@ -194,7 +168,9 @@ pub async fn put_attachment(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let p = paths(&state, &session, &sha256)?;
+    check_hash(&sha256)?;
+    let store = &state.attachments;
+    let tenant = session.tenant_id;
     let limit = state.config.limits.attachment_bytes as u64;
     let range = parse_content_range(&headers)?;
     if let Some((_, _, total)) = range
@@ -202,21 +178,24 @@ pub async fn put_attachment(
     {
         return Err(too_large(limit));
     }
-    if let Some(len) = len_of(&p.complete).await? {
-        return Ok(ApiJson(UploadState {
-            sha256,
-            received: len,
-            total: Some(len),
-            complete: true,
-        })
-        .into_response());
-    }
-    if let Some(dir) = p.partial.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(ApiError::internal)?;
-    }
-    let held = len_of(&p.partial).await?.unwrap_or(0);
+    // From here to the answer this upload is the attachment's only one (see the store).
+    let _upload = store.lock(tenant, &sha256).await?;
+    let held = match store.held(tenant, &sha256).await? {
+        Held::Complete(len) => {
+            // Another phone sent the same content first: read this copy to its end so the
+            // connection stays usable, then say it is held.
+            drain(body, limit).await;
+            return Ok(ApiJson(UploadState {
+                sha256,
+                received: len,
+                total: Some(len),
+                complete: true,
+            })
+            .into_response());
+        }
+        Held::Partial(len) => len,
+        Held::Nothing => 0,
+    };
     let (start, total) = match range {
         Some((start, _, total)) => (start, Some(total)),
         // The whole content in one body: any earlier partial copy is replaced.
@@ -234,18 +213,14 @@ pub async fn put_attachment(
         }
         return Ok(response);
     }
-    let mut file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(range.is_none())
-        .open(&p.partial)
-        .await
-        .map_err(ApiError::internal)?;
-    file.seek(std::io::SeekFrom::Start(start))
-        .await
-        .map_err(ApiError::internal)?;
+    if range.is_none() {
+        store.discard(tenant, &sha256).await?;
+    }
     let chunk_end = range.and_then(|(_, end, _)| end.map(|e| e + 1));
     let mut written = start;
+    // Bytes received and not yet stored, which begin at `stored`.
+    let mut stored = start;
+    let mut pending: Vec<u8> = Vec::new();
     let mut body = body;
     while let Some(frame) =
         std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
@@ -262,25 +237,30 @@ pub async fn put_attachment(
         };
         written += data.len() as u64;
         if written > limit {
-            drop(file);
-            let _ = tokio::fs::remove_file(&p.partial).await;
+            store.discard(tenant, &sha256).await?;
             return Err(too_large(limit));
         }
         if chunk_end.is_some_and(|end| written > end) {
-            drop(file);
             // Keep what the range promised and no more.
-            truncate(&p.partial, start).await?;
+            if stored > start {
+                store.truncate(tenant, &sha256, start).await?;
+            }
             return Err(bad(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::InvalidRange,
                 "the body is longer than its Content-Range",
             ));
         }
-        file.write_all(&data).await.map_err(ApiError::internal)?;
+        pending.extend_from_slice(&data);
+        if pending.len() >= WRITE_CHUNK {
+            store.append(tenant, &sha256, stored, &pending).await?;
+            stored += pending.len() as u64;
+            pending.clear();
+        }
     }
-    file.flush().await.map_err(ApiError::internal)?;
-    file.sync_all().await.map_err(ApiError::internal)?;
-    drop(file);
+    if !pending.is_empty() || stored == 0 {
+        store.append(tenant, &sha256, stored, &pending).await?;
+    }
 
     let total = total.unwrap_or(written);
     if written < total {
@@ -292,17 +272,13 @@ pub async fn put_attachment(
         })
         .into_response());
     }
-    if hash_of(&p.partial).await? != sha256 {
-        let _ = tokio::fs::remove_file(&p.partial).await;
+    if !store.complete(tenant, &sha256).await? {
         return Err(bad(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::AttachmentHashMismatch,
             "the content does not hash to its name; it was discarded",
         ));
     }
-    tokio::fs::rename(&p.partial, &p.complete)
-        .await
-        .map_err(ApiError::internal)?;
     Ok(ApiJson(UploadState {
         sha256,
         received: total,
@@ -312,37 +288,27 @@ pub async fn put_attachment(
     .into_response())
 }
 
+/// Reads a body to its end (at most `limit` bytes), keeping nothing.
+async fn drain(mut body: Body, limit: u64) {
+    let mut read = 0u64;
+    while let Some(Ok(frame)) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        if let Ok(data) = frame.into_data() {
+            read += data.len() as u64;
+            if read > limit {
+                return;
+            }
+        }
+    }
+}
+
 fn too_large(limit: u64) -> ApiError {
     bad(
         StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::BodyTooLarge,
         format!("an attachment may be at most {limit} bytes"),
     )
-}
-
-async fn truncate(path: &PathBuf, len: u64) -> Result<(), ApiError> {
-    let f = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(path)
-        .await
-        .map_err(ApiError::internal)?;
-    f.set_len(len).await.map_err(ApiError::internal)
-}
-
-async fn hash_of(path: &PathBuf) -> Result<String, ApiError> {
-    let mut f = tokio::fs::File::open(path)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).await.map_err(ApiError::internal)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
 
 /// A `Range: bytes=start-` or `bytes=start-end` against content of `len` bytes.
@@ -399,8 +365,8 @@ pub async fn get_attachment(
     ApiPath(sha256): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let p = paths(&state, &session, &sha256)?;
-    let Some(len) = len_of(&p.complete).await? else {
+    check_hash(&sha256)?;
+    let Held::Complete(len) = state.attachments.held(session.tenant_id, &sha256).await? else {
         return Err(bad(
             StatusCode::NOT_FOUND,
             ErrorCode::AttachmentNotFound,
@@ -409,18 +375,11 @@ pub async fn get_attachment(
     };
     let range = parse_range(&headers, len)?;
     let (start, end) = range.unwrap_or((0, len.saturating_sub(1)));
-    let mut f = tokio::fs::File::open(&p.complete)
-        .await
-        .map_err(ApiError::internal)?;
-    f.seek(std::io::SeekFrom::Start(start))
-        .await
-        .map_err(ApiError::internal)?;
     let want = if len == 0 { 0 } else { end - start + 1 };
-    let mut bytes = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
-    f.take(want)
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(ApiError::internal)?;
+    let bytes = state
+        .attachments
+        .read(session.tenant_id, &sha256, start, want)
+        .await?;
     let mut response = Response::new(Body::from(bytes));
     let h = response.headers_mut();
     h.insert(

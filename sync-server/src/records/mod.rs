@@ -9,10 +9,19 @@
 //! to the device (send it whole), and did the device hold a record it may no longer see (tell
 //! it to delete).
 //!
-//! The trait is coarse (one call per push, one per page) so that a PostgreSQL backend can
-//! run each as one transaction; the review of a pushed record is core's rule code, called by
-//! the backend inside its transaction.
+//! The trait is coarse (one call per push, one per page) so that each backend runs each as
+//! one transaction. Two backends: [`SqliteRecords`] (a file per tenant, one process) and
+//! [`PostgresRecords`] (PostgreSQL holds the truth; several instances, each with a read model
+//! of its own). What a push does to a record ([`push`], [`review`]: core's rule code over
+//! core's facts), what the server writes itself ([`admin`]) and how a pull judges each row
+//! ([`page`]) are written once, storage-neutral; a backend supplies the transaction, the
+//! change sequence ([`ledger`]) and the scan.
 
+mod admin;
+mod ledger;
+mod page;
+mod postgres;
+mod push;
 mod review;
 mod sqlite;
 
@@ -24,6 +33,7 @@ use fieldsales_core::sync::protocol::{Ack, PulledRecord, PushRecord, RejectedRec
 use fieldsales_core::{RecordId, Timestamp};
 
 pub use fieldsales_core::dashboard::{Dashboard, DashboardQuery};
+pub use postgres::PostgresRecords;
 pub use sqlite::SqliteRecords;
 
 use crate::jobs::{JobParams, JobReport};
@@ -170,4 +180,16 @@ pub trait RecordStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Runs the scheduled jobs over one tenant's records (see [`crate::jobs`]).
     async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError>;
+
+    /// Whether this instance takes the tenant's next scheduled run of the jobs, due every
+    /// `every`: with several instances only one of them runs each (a lease); with one, it
+    /// always does.
+    async fn claim_scheduled_run(
+        &self,
+        tenant: TenantId,
+        every: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let _ = (tenant, every);
+        Ok(true)
+    }
 }

@@ -17,7 +17,7 @@ use super::Push;
 
 /// What the tenant looks like to the rules during one push: its org tree, its process
 /// configuration and the people's profiles read so far.
-pub(super) struct TenantView {
+pub(crate) struct TenantView {
     pub tree: OrgTree,
     pub process: SalesProcess,
     profiles: ProfileCache,
@@ -34,7 +34,7 @@ impl TenantView {
 }
 
 /// What happened to one pushed record.
-pub(super) enum Merged {
+pub(crate) enum Merged {
     /// Nothing new (a replay): acknowledged again, nothing written.
     Unchanged {
         ack: Ack,
@@ -92,7 +92,7 @@ const ADMIN_KINDS: &[Kind] = &[
 /// document; [`merge`] uses it only when the stored document is still the one it started
 /// from (same heads), and does it again itself otherwise. The outcome depends on nothing
 /// else, so either way the result is the same.
-pub(super) struct Prepared {
+pub(crate) struct Prepared {
     /// The stored document and heads it started from (`None`: none stored).
     before_row: Option<StoredDocument>,
     stage: Stage,
@@ -127,7 +127,7 @@ struct Reviewing {
 /// Loads the stored document (`before_row`, as read), applies the pushed changes, checks who
 /// made them and hydrates the record before and after. `actor` is the server's own actor;
 /// `actors` the pushing device's.
-pub(super) fn prepare(
+pub(crate) fn prepare(
     actor: &automerge::ActorId,
     actors: &[automerge::ActorId],
     pushed: &PushRecord,
@@ -244,7 +244,7 @@ fn stage_of(
 
 /// Merges, checks and (when accepted) stores one pushed record, starting from `prepared`
 /// when it was prepared from the document stored now.
-pub(super) fn merge(
+pub(crate) fn merge(
     tx: &mut Tx<'_>,
     view: &TenantView,
     push: &Push,

@@ -1,5 +1,5 @@
-//! Server storage behind one trait, so SQLite (one file, zero setup) and a later PostgreSQL
-//! backend (several stateless server instances) are interchangeable and pass one test suite.
+//! Server storage behind one trait, so SQLite (one file, zero setup) and PostgreSQL (several
+//! stateless server instances over one database) are interchangeable and pass one test suite.
 //!
 //! # Why the trait is async
 //!
@@ -17,6 +17,7 @@
 //! never reads the clock (callers pass instants) and never judges a token: whether a token
 //! is expired or revoked is decided in `auth`, the same way for every backend.
 
+mod postgres;
 mod sqlite;
 
 use std::fmt;
@@ -24,6 +25,7 @@ use std::fmt;
 use async_trait::async_trait;
 use fieldsales_core::{RecordId, Timestamp};
 
+pub use postgres::{MIGRATIONS as POSTGRES_MIGRATIONS, PostgresStore};
 pub use sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore};
 
 use crate::model::{

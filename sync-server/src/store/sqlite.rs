@@ -139,6 +139,7 @@ impl SqliteStore {
 
     /// The blocking half of [`SqliteStore::open`], for command-line tools.
     pub fn open_blocking(path: &Path, options: &SqliteOptions) -> Result<Self, StoreError> {
+        crate::private_file(path).map_err(backend)?;
         let mut writer = Connection::open(path).map_err(backend)?;
         configure(&writer, options)?;
         writer

@@ -345,3 +345,70 @@ async fn a_phone_that_cannot_reach_the_server_gets_a_network_error() {
     .unwrap_err();
     assert!(matches!(err, TransferError::Network(_)), "{err:?}");
 }
+
+/// Eight phones of a team send the same visit photo at the same moment (a shared shot of the
+/// shop front). Every upload succeeds, and the server keeps one intact file of it, with no
+/// upload left half-written beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_phones_uploading_the_same_photo_at_once_all_succeed_and_leave_one_intact_file() {
+    let server = TestServer::start().await;
+    let token = rep_token(&server, "acme").await;
+    let bytes = photo(3_000_000);
+    let sha = sha256_hex(&bytes);
+    let uploads: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, url, token, body) = (
+                server.client.clone(),
+                server.url(&format!("/v1/attachments/{sha}")),
+                token.clone(),
+                bytes.clone(),
+            );
+            tokio::spawn(async move {
+                let answer = client
+                    .put(url)
+                    .bearer_auth(token)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = answer.status();
+                (status, answer.json::<serde_json::Value>().await.unwrap())
+            })
+        })
+        .collect();
+    for upload in uploads {
+        let (status, state) = upload.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{state}");
+        assert_eq!(state["complete"], true, "{state}");
+        assert_eq!(state["received"], 3_000_000, "{state}");
+    }
+
+    let mut files = Vec::new();
+    let mut folders = vec![server.state.config.data_dir.join("attachments")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                folders.push(entry.path());
+            } else {
+                files.push(entry.path());
+            }
+        }
+    }
+    assert_eq!(
+        files.len(),
+        1,
+        "one file and nothing half-written: {files:?}"
+    );
+    assert_eq!(files[0].file_name().unwrap().to_str().unwrap(), sha);
+    assert_eq!(std::fs::read(&files[0]).unwrap(), bytes, "intact");
+    let downloaded = server
+        .client
+        .get(server.url(&format!("/v1/attachments/{sha}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(downloaded.status(), StatusCode::OK);
+    assert_eq!(downloaded.bytes().await.unwrap().as_ref(), bytes.as_slice());
+}

@@ -98,11 +98,19 @@ struct ServerProcess {
     child: Running,
     address: String,
     lines: std::sync::mpsc::Receiver<String>,
+    /// The log lines before `serving HTTP`.
+    early: Vec<String>,
 }
 
 impl ServerProcess {
     /// Bootstraps `acme` with an admin, then serves; waits for the `serving HTTP` line.
     fn start(dir: &DataDir, log_level: &str) -> Self {
+        Self::bootstrap(dir);
+        Self::serve(dir, log_level)
+    }
+
+    /// Bootstraps `acme` with an admin.
+    fn bootstrap(dir: &DataDir) {
         let bootstrap = dir
             .command(&[
                 "bootstrap",
@@ -121,7 +129,10 @@ impl ServerProcess {
             "{}",
             String::from_utf8_lossy(&bootstrap.stderr)
         );
+    }
 
+    /// Serves; waits for the `serving HTTP` line.
+    fn serve(dir: &DataDir, log_level: &str) -> Self {
         let mut child = Running(
             dir.command(&["serve"])
                 .env("FIELDSALES_LOG__LEVEL", log_level)
@@ -160,6 +171,7 @@ impl ServerProcess {
             child,
             address,
             lines,
+            early: seen,
         }
     }
 
@@ -463,4 +475,86 @@ fn logs_written_to_a_pipe_carry_no_colour_codes() {
         }
     }
     panic!("no `serving HTTP` line: {seen:#?}");
+}
+
+/// Every file the server writes (its accounts database, a tenant's records, a photo) is the
+/// owner's only, and a data directory someone made readable to every user is reported when
+/// the server starts.
+#[tokio::test]
+async fn the_servers_files_are_owner_only_and_a_world_readable_data_directory_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    install_crypto_provider();
+    let dir = DataDir::new();
+    let data = dir.0.path().join("data");
+    ServerProcess::bootstrap(&dir);
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "created owner-only");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let server = ServerProcess::serve(&dir, "info");
+    assert!(
+        server
+            .early
+            .iter()
+            .any(|l| l.contains("readable by every user") && l.contains("WARN")),
+        "{:#?}",
+        server.early
+    );
+    let client = reqwest::Client::new();
+    let admin: serde_json::Value = client
+        .post(server.url("/v1/auth/login"))
+        .json(&sign_in_body("admin", OPERATOR_PASSWORD))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = admin["token"].as_str().unwrap();
+    let photo = b"the shop front, 9:40".to_vec();
+    let sha = fieldsales_core::attachments::sha256_hex(&photo);
+    let stored = client
+        .put(server.url(&format!("/v1/attachments/{sha}")))
+        .bearer_auth(token)
+        .body(photo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), reqwest::StatusCode::OK);
+    // Who the admin is comes from the tenant's records: their file is opened (created).
+    let session = client
+        .get(server.url("/v1/auth/session"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), reqwest::StatusCode::OK);
+    let (status, _) = server.terminate();
+    assert!(status.success());
+
+    let (mut files, mut folders) = (Vec::new(), vec![data.clone()]);
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                assert_eq!(mode(&path), 0o700, "{}", path.display());
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let named = |suffix: &str| files.iter().any(|f| f.to_string_lossy().ends_with(suffix));
+    assert!(named("server.sqlite3"), "{files:?}");
+    assert!(named(&sha), "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.parent().unwrap().ends_with("tenants")),
+        "{files:?}"
+    );
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
 }

@@ -8,12 +8,16 @@
 
 mod admin;
 mod attachments;
+mod attachments_conformance;
 mod auth;
 mod binary;
 mod bodies;
 mod config;
 mod flood;
 mod ops;
+mod postgres;
+mod records_conformance;
+mod sequence_race;
 mod shutdown;
 mod storage;
 mod store_conformance;

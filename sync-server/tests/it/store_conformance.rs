@@ -1,6 +1,7 @@
 //! The storage conformance suite: what every `Store` backend must do, written once against
-//! `&dyn Store`. Each backend instantiates it with `store_conformance!(factory)`; SQLite does
-//! so below. A PostgreSQL backend adds one more invocation, with no change to the cases.
+//! `&dyn Store`. Each backend instantiates it with `store_conformance!(factory)`: SQLite and
+//! PostgreSQL (a real server, started by the tests on a Unix socket, a fresh database per
+//! case) do so below, with the same cases.
 
 use fieldsales_core::{RecordId, Timestamp};
 use fieldsales_server::model::{
@@ -52,6 +53,49 @@ mod sqlite {
         .await
         .expect("store opens");
         Fresh { store, _dir: dir }
+    }
+
+    store_conformance!(fresh();
+        a_fresh_store_is_healthy,
+        a_tenant_slug_is_taken_once,
+        logins_and_profiles_are_unique_within_a_tenant_only,
+        an_account_needs_an_existing_tenant,
+        lookups_never_cross_tenants,
+        accounts_are_listed_by_login,
+        a_password_hash_is_replaced_in_place,
+        a_first_sign_in_writes_device_token_and_actor_together,
+        a_new_sign_in_on_a_device_revokes_its_earlier_tokens_and_keeps_its_actors,
+        a_sign_in_on_a_revoked_or_foreign_device_writes_nothing,
+        revoking_an_account_revokes_its_devices_and_keeps_the_first_instant,
+        revoking_a_device_keeps_the_first_instant,
+        a_token_is_revoked_once,
+        devices_are_listed_oldest_first,
+    );
+}
+
+mod postgres {
+    use std::ops::Deref;
+
+    use fieldsales_server::postgres::PgOptions;
+    use fieldsales_server::postgres::testing::LocalCluster;
+    use fieldsales_server::{PostgresStore, Store};
+
+    /// A fresh PostgreSQL store in its own database.
+    pub struct Fresh(PostgresStore);
+
+    impl Deref for Fresh {
+        type Target = dyn Store;
+        fn deref(&self) -> &Self::Target {
+            &self.0
+        }
+    }
+
+    async fn fresh() -> Fresh {
+        let url = LocalCluster::shared().database().await.expect("a database");
+        let store = PostgresStore::open(&PgOptions { url, pool_size: 4 })
+            .await
+            .expect("store opens");
+        Fresh(store)
     }
 
     store_conformance!(fresh();

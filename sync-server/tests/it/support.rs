@@ -78,10 +78,17 @@ impl ServerBuilder {
         }
         env.extend(self.env);
         let config = Config::load(None, env).expect("test configuration");
+        fieldsales_server::create_data_dir(&config.data_dir).expect("data dir");
         let store = Arc::new(
-            fieldsales_server::open_store(&config)
-                .await
-                .expect("store opens"),
+            SqliteStore::open(
+                config.database_path(),
+                SqliteOptions {
+                    readers: config.storage.sqlite_readers,
+                    ..SqliteOptions::default()
+                },
+            )
+            .await
+            .expect("store opens"),
         );
         let clock = ManualClock::new(Timestamp::from_millis(MONDAY_MORNING));
         let tls = config

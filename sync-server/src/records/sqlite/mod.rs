@@ -5,10 +5,12 @@
 //!   its own savepoint, one disk sync before any is answered.
 //! - [`sequence`]: the server's own tables (change sequence, device holdings) and their
 //!   migrations, in the tenant's file beside core's.
-//! - [`push`]: pushed records prepared on the other cores from read-only connections, then
-//!   judged by core's review and stored by the writer.
 //! - [`pull`]: a page of what a user may see, read along indexes of who may see each record.
-//! - [`admin`]: what the server writes itself (an admin's records, the scheduled jobs).
+//!
+//! The push (records prepared on the other cores from read-only connections, then judged by
+//! core's review and stored by the writer) and the server's own writes (an admin's records,
+//! the scheduled jobs) are the storage-neutral [`crate::records::push`] and
+//! [`crate::records::admin`], over [`sequence::SqliteLedger`].
 //!
 //! Who a signed-in user is comes from [`fieldsales_core::me::resolve`] over the tenant's
 //! records, the dashboards from [`fieldsales_core::dashboard::compute`]: core speaks core's
@@ -17,10 +19,8 @@
 //! `synchronous = FULL`: an acknowledged push survives a power cut, not only a crash of the
 //! server; group commit is what makes that affordable.
 
-mod admin;
 mod commit;
 mod pull;
-mod push;
 mod sequence;
 
 use std::collections::HashMap;
@@ -31,17 +31,19 @@ use async_trait::async_trait;
 use fieldsales_core::dashboard::{self, Dashboard, DashboardQuery};
 use fieldsales_core::me::Me;
 use fieldsales_core::record::AnyRecord;
-use fieldsales_core::store::{Reader, Store as CoreStore, StoreOptions};
+use fieldsales_core::store::{Store as CoreStore, StoreOptions};
 use fieldsales_core::time::SystemClock;
 use fieldsales_core::{RecordId, Timestamp};
 
-use super::review;
+use super::push::{self, Readers};
 use super::{AdminWriteError, Page, Pull, Push, RecordStore, Verdict};
+use super::{admin, review};
 use crate::jobs::{JobParams, JobReport};
 use crate::model::TenantId;
 use crate::store::StoreError;
 use crate::telemetry::Metrics;
 use commit::Job;
+use sequence::SqliteLedger;
 
 /// Tenants' records in SQLite files under one directory.
 #[derive(Clone)]
@@ -60,13 +62,10 @@ pub struct SqliteRecords {
 struct Tenant {
     store: Mutex<CoreStore>,
     queue: Mutex<Vec<Job>>,
-    /// The file, for reading connections beside the writer.
-    path: PathBuf,
     /// The server's Automerge actor in this tenant.
     actor: automerge::ActorId,
-    /// Read-only connections not in use (WAL: they read the last commit while the writer
-    /// writes).
-    readers: Mutex<Vec<Reader>>,
+    /// Read-only connections beside the writer.
+    readers: Readers,
 }
 
 /// How a tenant's file is opened: durable, a page cache of up to 64 MiB (a server's tenant is
@@ -116,14 +115,14 @@ impl SqliteRecords {
         }
         crate::create_data_dir(&self.dir).map_err(backend)?;
         let path = self.dir.join(format!("{tenant}.sqlite3"));
+        crate::private_file(&path).map_err(backend)?;
         let store = CoreStore::open_with_options(&path, Arc::new(SystemClock), TENANT_FILE)
             .map_err(backend)?;
         let found = Arc::new(Tenant {
             actor: store.actor().clone(),
             store: Mutex::new(store),
             queue: Mutex::new(Vec::new()),
-            path,
-            readers: Mutex::new(Vec::new()),
+            readers: Readers::new(path),
         });
         tenants.insert(tenant, Arc::clone(&found));
         Ok(found)
@@ -161,7 +160,7 @@ impl SqliteRecords {
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
             let prepared = match this.tenant(tenant) {
-                Ok(found) => found.prepare_push(&push),
+                Ok(found) => found.readers.prepare_push(&found.actor, &push),
                 Err(_) => Vec::new(),
             };
             (push, prepared)
@@ -180,8 +179,10 @@ impl RecordStore for SqliteRecords {
 
     async fn push(&self, tenant: TenantId, push: Push) -> Result<Vec<Verdict>, StoreError> {
         let (push, prepared) = self.prepare(tenant, push).await?;
-        self.in_group_commit(tenant, move |tx| push::push_blocking(tx, &push, prepared))
-            .await
+        self.in_group_commit(tenant, move |tx| {
+            push::push_blocking(tx, &mut SqliteLedger, &push, prepared)
+        })
+        .await
     }
 
     async fn push_and_pull(
@@ -198,7 +199,9 @@ impl RecordStore for SqliteRecords {
         // same transaction, and one disk sync covers both.
         self.in_group_commit(tenant, move |tx| {
             let verdicts = match push {
-                Some((push, prepared)) => push::push_blocking(tx, &push, prepared)?,
+                Some((push, prepared)) => {
+                    push::push_blocking(tx, &mut SqliteLedger, &push, prepared)?
+                }
                 None => Vec::new(),
             };
             Ok((verdicts, pull::pull_blocking(tx, &pull)?))
@@ -230,8 +233,13 @@ impl RecordStore for SqliteRecords {
         record: AnyRecord,
         now: Timestamp,
     ) -> Result<RecordId, AdminWriteError> {
+        if let Err(invalid) = record.validate() {
+            return Err(AdminWriteError::Invalid(invalid.to_string()));
+        }
         self.with_tenant(tenant, move |store| {
-            admin::put_blocking(store, record, now).map_err(backend)
+            store
+                .transaction(|tx| admin::put_in(tx, &mut SqliteLedger, &record, now))
+                .map_err(backend)
         })
         .await?
     }
@@ -246,19 +254,22 @@ impl RecordStore for SqliteRecords {
         use fieldsales_core::store::{Facts, StoreRead};
         let found = self.tenant(tenant)?;
         tokio::task::spawn_blocking(move || {
-            let reader = Reader::open(&found.path).map_err(backend)?;
-            let process = reader.sales_process().map_err(backend)?;
-            let tree = reader.org_tree().map_err(backend)?;
-            let grants = Grants::of(&viewer, &process);
-            let at = Vantage::new(&tree, &viewer);
-            fieldsales_core::authority::customer::duplicate_check(
-                &Facts::new(&reader),
-                &grants,
-                &at,
-                &customer,
-                &process.customers,
-            )
-            .map_err(backend)
+            found
+                .readers
+                .read(|reader| {
+                    let process = reader.sales_process()?;
+                    let tree = reader.org_tree()?;
+                    let grants = Grants::of(&viewer, &process);
+                    let at = Vantage::new(&tree, &viewer);
+                    fieldsales_core::authority::customer::duplicate_check(
+                        &Facts::new(reader),
+                        &grants,
+                        &at,
+                        &customer,
+                        &process.customers,
+                    )
+                })
+                .map_err(backend)
         })
         .await
         .map_err(backend)?
@@ -290,7 +301,9 @@ impl RecordStore for SqliteRecords {
 
     async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError> {
         self.with_tenant(tenant, move |store| {
-            admin::run_jobs_blocking(store, params).map_err(backend)
+            store
+                .transaction(|tx| admin::run_jobs_in(tx, &mut SqliteLedger, params))
+                .map_err(backend)
         })
         .await
     }
@@ -308,6 +321,7 @@ mod tests {
     use rusqlite::params;
 
     use crate::model::DeviceId;
+    use crate::records::page::scans_everything;
 
     fn refused() -> Error {
         Error::InvalidInput {
@@ -408,9 +422,9 @@ mod tests {
             .unwrap();
         assert_eq!(version, sequence::SYNC_SCHEMA.latest());
         let team = Visibility::Units([RecordId::new()].into_iter().collect());
-        assert!(pull::scans_everything(&team, 41, relogged_at));
-        assert!(!pull::scans_everything(&team, 42, relogged_at));
-        assert!(pull::scans_everything(&Visibility::All, 42, relogged_at));
+        assert!(scans_everything(&team, 41, relogged_at));
+        assert!(!scans_everything(&team, 42, relogged_at));
+        assert!(scans_everything(&Visibility::All, 42, relogged_at));
         // Opening again does not upgrade twice.
         drop(check);
         drop(found);
@@ -482,7 +496,8 @@ mod tests {
             .write(&AnyRecord::Customer(edited), Timestamp::now())
             .unwrap();
         let industry_push = push_of(&mut industry, &base);
-        let prepared = records.tenant(tenant).unwrap().prepare_push(&industry_push);
+        let found = records.tenant(tenant).unwrap();
+        let prepared = found.readers.prepare_push(&found.actor, &industry_push);
         assert!(
             prepared.iter().all(Option::is_some),
             "prepared beside the writer"
@@ -496,7 +511,7 @@ mod tests {
         );
         let verdicts = records
             .in_group_commit(tenant, move |tx| {
-                push::push_blocking(tx, &industry_push, prepared)
+                push::push_blocking(tx, &mut SqliteLedger, &industry_push, prepared)
             })
             .await
             .unwrap();

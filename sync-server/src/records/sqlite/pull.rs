@@ -1,17 +1,15 @@
-//! A page of what a user may see: the change sequence read along indexes of who may see each
-//! record, each row judged by core's one permission rule (the user's read grant on the
-//! record's kind), the device's holdings consulted to send a record whole only when new to
-//! the device and to tell it what to delete.
+//! A page of what a user may see, from the tenant's file: the change sequence read along
+//! indexes of who may see each record, each row judged by the shared [`PageBuilder`] (core's
+//! one permission rule), the device's holdings consulted to send a record whole only when new
+//! to the device and to tell it what to delete.
 
-use fieldsales_core::authority::permission::{Grants, Vantage};
-use fieldsales_core::process::permissions::Operation;
-use fieldsales_core::record::DataScope;
 use fieldsales_core::scope::Visibility;
 use fieldsales_core::store::{StoreRead, Tx};
 use fieldsales_core::sync::protocol::{Bytes, PulledRecord};
 use fieldsales_core::{Error, RecordId};
 
-use super::sequence::{self, LOG_COLUMNS, LogRow};
+use super::sequence::{self, LOG_COLUMNS, Logged};
+use crate::records::page::{PageBuilder, RowVerdict, scans_everything};
 use crate::records::{Page, Pull};
 
 /// The SQL of the next rows of the change sequence a pull must judge, after `?1`, at most
@@ -48,85 +46,58 @@ fn scan_sql(everything: bool, units: usize) -> String {
     format!("{} ORDER BY seq LIMIT ?2", parts.join(" UNION "))
 }
 
-/// Whether a pull reads the whole sequence after the cursor: for a user who sees everything,
-/// or from a cursor older than the last renumbering (whose moves are not recorded per row).
-pub(super) fn scans_everything(visible: &Visibility, cursor: u64, relogged_at: i64) -> bool {
-    matches!(visible, Visibility::All) || (cursor as i64) < relogged_at
-}
-
 /// The next page of `pull`, its holdings recorded.
 pub(super) fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error> {
     const BATCH: i64 = 1024;
     let tree = tx.org_tree()?;
-    let grants = Grants::of(&pull.viewer, &tx.sales_process()?);
-    let at = Vantage::new(&tree, &pull.viewer);
-    // The widest reach of any read grant: the units whose rows the scan must look at.
-    let visible = at.units(&grants.widest_read().unwrap_or(DataScope::Own));
+    let process = tx.sales_process()?;
+    let mut builder = PageBuilder::new(pull, &tree, &process);
+    let visible = builder.visible();
     let relogged_at = sequence::relogged_at(tx)?;
     // SQL narrows the scan to rows the user might see or the device might hold; the rule
-    // itself is applied below, in Rust, by the one permission check.
+    // itself is applied by the page builder, in Rust, by the one permission check.
     let everything = scans_everything(&visible, pull.cursor, relogged_at);
     let units: Vec<RecordId> = match &visible {
         Visibility::Units(set) if !everything => set.iter().copied().collect(),
         _ => Vec::new(),
     };
     let sql = scan_sql(everything, units.len());
-    let mut page = Page {
-        cursor: pull.cursor,
-        ..Page::default()
-    };
     let mut sent: Vec<(RecordId, Vec<u8>)> = Vec::new();
-    let mut scanned = 0usize;
-    let mut bytes = 0usize;
     let mut reached_end = false;
     'scan: loop {
-        let rows: Vec<LogRow> = {
+        let rows: Vec<Logged> = {
             let mut stmt = tx.extension_sql().prepare_cached(&sql)?;
             let mut values: Vec<rusqlite::types::Value> =
-                vec![(page.cursor as i64).into(), BATCH.into()];
+                vec![(builder.cursor() as i64).into(), BATCH.into()];
             if !everything {
                 values.push(pull.viewer.user_id.as_bytes().to_vec().into());
                 values.extend(units.iter().map(|u| u.as_bytes().to_vec().into()));
             }
-            let rows = stmt.query_map(rusqlite::params_from_iter(values), LogRow::read)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), Logged::read)?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         let full = rows.len() as i64 == BATCH;
-        for row in rows {
-            if page.records.len() >= pull.limit
-                || (bytes >= pull.max_bytes && !page.records.is_empty())
-                || scanned >= pull.max_scan
-            {
-                page.has_more = true;
+        for logged in rows {
+            if builder.full() {
                 break 'scan;
             }
-            scanned += 1;
-            page.cursor = row.seq;
-            let held = sequence::held_row(tx, pull.device, row.id)?;
-            let readable = row
-                .kind(tx)?
-                .is_some_and(|kind| grants.covers(&at, kind, &Operation::Read, &row.header()));
-            if readable {
-                let current = held.as_ref().is_some_and(|h| {
-                    h.held
-                        && h.heads.as_deref() == Some(row.heads.as_slice())
-                        && h.heads_cursor <= pull.cursor
-                });
-                if current {
-                    continue;
-                }
+            let held = sequence::held_row(tx, pull.device, logged.row.id)?;
+            let kind = logged.kind(tx)?;
+            let row = logged.row;
+            if builder.judge(&row, kind, held.as_ref()) == RowVerdict::Send {
                 let Some(doc) = tx.document_bytes(row.id)? else {
                     continue;
                 };
-                bytes += doc.len();
+                let size = doc.len();
                 sent.push((row.id, row.heads.clone()));
-                page.records.push(PulledRecord {
-                    id: row.id,
-                    doc: Bytes(doc),
-                    heads: Bytes(row.heads),
-                });
-            } else if held.is_some_and(|h| h.held || h.removed_cursor > pull.cursor) {
-                page.removed.push(row.id);
+                builder.send(
+                    PulledRecord {
+                        id: row.id,
+                        doc: Bytes(doc),
+                        heads: Bytes(row.heads),
+                    },
+                    size,
+                );
             }
         }
         if !full {
@@ -134,10 +105,12 @@ pub(super) fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error>
             break;
         }
     }
-    if reached_end {
-        // Rows the filter skipped are behind the cursor too: nothing for this device.
-        page.cursor = page.cursor.max(sequence::last_seq(tx)?);
-    }
+    let end = if reached_end {
+        Some(sequence::last_seq(tx)?)
+    } else {
+        None
+    };
+    let page = builder.finish(end);
     for (id, heads) in &sent {
         sequence::mark_held(tx, pull.device, *id, Some(heads), page.cursor)?;
     }
@@ -145,17 +118,4 @@ pub(super) fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error>
         sequence::mark_removed(tx, pull.device, *id, page.cursor)?;
     }
     Ok(page)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_older_than_the_last_renumbering_scans_everything() {
-        let team = Visibility::Units([RecordId::new()].into_iter().collect());
-        assert!(scans_everything(&team, 41, 42));
-        assert!(!scans_everything(&team, 42, 42));
-        assert!(scans_everything(&Visibility::All, 42, 42));
-    }
 }

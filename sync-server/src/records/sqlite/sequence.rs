@@ -11,13 +11,15 @@
 
 use automerge::ChangeHash;
 use fieldsales_core::doc::encode_heads;
-use fieldsales_core::record::{AnyRecord, Header, IdSet, Kind};
+use fieldsales_core::record::{AnyRecord, Header, Kind};
 use fieldsales_core::store::migrate::{Migrations, Step, VersionSlot};
 use fieldsales_core::store::{StoreRead, Tx};
-use fieldsales_core::{Error, RecordId, Timestamp};
+use fieldsales_core::{Error, RecordId};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::model::DeviceId;
+use crate::records::ledger::Ledger;
+use crate::records::page::{HeldRow, LogRow, Reach};
 
 /// The sync schema, in the tenant's file beside core's (its version in `schema_versions`).
 pub(super) const SYNC_SCHEMA: Migrations = Migrations {
@@ -129,18 +131,9 @@ fn next_seq(tx: &Tx<'_>) -> Result<i64, Error> {
     Ok(seq)
 }
 
-/// Who may see a record, as the sequence keeps it.
-#[derive(PartialEq)]
-struct Reach {
-    owner: Option<RecordId>,
-    unit: Option<RecordId>,
-    created_by: Option<RecordId>,
-    shared: Vec<u8>,
-}
-
 /// Renumbers a record in the change sequence and records who may see it. `left_holder`:
 /// a device holds the record that may not see it (a device pushed a record it cannot see).
-pub(crate) fn bump(
+pub(super) fn bump(
     tx: &Tx<'_>,
     record: &AnyRecord,
     heads: &[ChangeHash],
@@ -149,16 +142,7 @@ pub(crate) fn bump(
     let conn = tx.extension_sql();
     let seq = next_seq(tx)?;
     let h = record.header();
-    let reach = Reach {
-        owner: h.owner_id,
-        unit: h.org_unit_id,
-        created_by: h.created_by,
-        shared: h
-            .shared_with
-            .iter()
-            .flat_map(|id| id.as_uuid().as_bytes().to_vec())
-            .collect(),
-    };
+    let reach = Reach::of(h);
     let before: Option<(Reach, i64)> = conn
         .prepare_cached(
             "SELECT owner_id, org_unit_id, created_by, shared_with, moved_at FROM sync_log
@@ -237,31 +221,28 @@ pub(super) fn relog_all(tx: &Tx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// A record's row in the change sequence.
-pub(super) struct LogRow {
-    pub id: RecordId,
-    pub seq: u64,
-    pub heads: Vec<u8>,
-    owner: Option<RecordId>,
-    unit: Option<RecordId>,
-    created_by: Option<RecordId>,
-    shared: Option<Vec<u8>>,
+/// A row of the change sequence as this file keeps it: the row, and its kind when logged
+/// (rows logged before kinds were carry none).
+pub(super) struct Logged {
+    pub row: LogRow,
     kind: Option<String>,
 }
 
 pub(super) const LOG_COLUMNS: &str =
     "record_id, seq, heads, owner_id, org_unit_id, created_by, shared_with, kind";
 
-impl LogRow {
-    pub fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<LogRow> {
-        Ok(LogRow {
-            id: r.get(0)?,
-            seq: r.get::<_, i64>(1)? as u64,
-            heads: r.get(2)?,
-            owner: r.get(3)?,
-            unit: r.get(4)?,
-            created_by: r.get(5)?,
-            shared: r.get(6)?,
+impl Logged {
+    pub fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Logged> {
+        Ok(Logged {
+            row: LogRow {
+                id: r.get(0)?,
+                seq: r.get::<_, i64>(1)? as u64,
+                heads: r.get(2)?,
+                owner: r.get(3)?,
+                unit: r.get(4)?,
+                created_by: r.get(5)?,
+                shared: r.get(6)?,
+            },
             kind: r.get(7)?,
         })
     }
@@ -270,48 +251,21 @@ impl LogRow {
     pub fn kind(&self, tx: &Tx<'_>) -> Result<Option<Kind>, Error> {
         let code = match &self.kind {
             Some(code) => Some(code.clone()),
-            None => tx.kind_of(self.id)?,
+            None => tx.kind_of(self.row.id)?,
         };
         Ok(code.and_then(|c| c.parse().ok()))
-    }
-
-    /// What the visibility rule reads of the record.
-    pub fn header(&self) -> Header {
-        let mut shared_with = IdSet::new();
-        for chunk in self.shared.as_deref().unwrap_or_default().chunks_exact(16) {
-            if let Ok(uuid) = uuid::Uuid::from_slice(chunk) {
-                shared_with.insert(RecordId::from_uuid(uuid));
-            }
-        }
-        Header {
-            id: self.id,
-            owner_id: self.owner,
-            org_unit_id: self.unit,
-            shared_with,
-            created_at: Timestamp::default(),
-            created_by: self.created_by,
-            deleted: None,
-        }
     }
 }
 
 /// The record's row in the change sequence, if it has one.
-pub(super) fn logged(tx: &Tx<'_>, id: RecordId) -> Result<Option<LogRow>, Error> {
+pub(super) fn logged(tx: &Tx<'_>, id: RecordId) -> Result<Option<Logged>, Error> {
     Ok(tx
         .extension_sql()
         .prepare_cached(&format!(
             "SELECT {LOG_COLUMNS} FROM sync_log WHERE record_id = ?1"
         ))?
-        .query_row([id], LogRow::read)
+        .query_row([id], Logged::read)
         .optional()?)
-}
-
-/// What a device holds of a record, or was told to delete.
-pub(super) struct HeldRow {
-    pub held: bool,
-    pub heads: Option<Vec<u8>>,
-    pub heads_cursor: u64,
-    pub removed_cursor: u64,
 }
 
 /// What the device holds of a record or was told to delete.
@@ -386,4 +340,49 @@ pub(super) fn mark_removed(
         )?
         .execute(params![device.as_bytes().as_slice(), id, cursor as i64])?;
     Ok(())
+}
+
+/// The sequence and holdings in the tenant's file, written at once in the caller's
+/// transaction.
+pub(super) struct SqliteLedger;
+
+impl Ledger for SqliteLedger {
+    fn stored(
+        &mut self,
+        tx: &Tx<'_>,
+        record: &AnyRecord,
+        heads: &[ChangeHash],
+        left_holder: bool,
+    ) -> Result<(), Error> {
+        bump(tx, record, heads, left_holder).map(|_| ())
+    }
+
+    fn held(
+        &mut self,
+        tx: &Tx<'_>,
+        device: DeviceId,
+        id: RecordId,
+        heads: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        mark_held(tx, device, id, heads, 0)
+    }
+
+    fn logged(
+        &mut self,
+        tx: &Tx<'_>,
+        id: RecordId,
+    ) -> Result<Option<(Option<Kind>, Header)>, Error> {
+        match logged(tx, id)? {
+            Some(found) => Ok(Some((found.kind(tx)?, found.row.header()))),
+            None => Ok(None),
+        }
+    }
+
+    fn relog_moved(&mut self, tx: &Tx<'_>, id: RecordId) -> Result<(), Error> {
+        relog_moved(tx, id)
+    }
+
+    fn relog_all(&mut self, tx: &Tx<'_>) -> Result<(), Error> {
+        relog_all(tx)
+    }
 }

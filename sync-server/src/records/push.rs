@@ -1,9 +1,11 @@
-//! A device's push: each record prepared beside the writer on read-only connections (loaded,
-//! merged with the pushed changes, checked for foreign actors, hydrated, encoded), then
-//! judged and stored by the tenant's writer, which only checks that the stored document did
-//! not move on meanwhile (else it merges again from what is stored).
+//! A device's push, written once for every backend: each record prepared beside the writer
+//! from a read-only connection to the core store (loaded, merged with the pushed changes,
+//! checked for foreign actors, hydrated, encoded), then judged and stored inside the write
+//! transaction, which only checks that the stored document did not move on meanwhile (else it
+//! merges again from what is stored). The sequence and holdings go through a [`Ledger`].
 
-use std::sync::PoisonError;
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 
 use fieldsales_core::Error;
 use fieldsales_core::authority::permission::{Grants, Vantage};
@@ -14,22 +16,41 @@ use fieldsales_core::store::{Reader, StoreRead, Tx};
 use fieldsales_core::sync::protocol::PushRecord;
 use rayon::prelude::*;
 
-use super::Tenant;
-use super::sequence::{bump, logged, mark_held, relog_moved};
-use crate::records::review::{self, Merged, TenantView};
-use crate::records::{Push, Verdict};
+use super::ledger::Ledger;
+use super::review::{self, Merged, TenantView};
+use super::{Push, Verdict};
 
-/// Read-only connections a tenant keeps for later.
+/// Read-only connections a store keeps for later.
 const MAX_IDLE_READERS: usize = 4;
 
 /// Records prepared per task: small pushes stay on one core, large ones spread.
 const MIN_CHUNK: usize = 16;
 
-impl Tenant {
-    /// Runs `f` with a read-only connection to the tenant's file.
-    fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T, Error>) -> Result<T, Error> {
+/// Read-only connections to a core store file (WAL: they read the last commit while the
+/// writer writes).
+pub(crate) struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Reader>>,
+}
+
+impl Readers {
+    /// Connections to the store at `path`, opened as needed.
+    pub fn new(path: PathBuf) -> Readers {
+        Readers {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The store file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Runs `f` with a read-only connection.
+    pub fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T, Error>) -> Result<T, Error> {
         let idle = self
-            .readers
+            .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
@@ -38,18 +59,22 @@ impl Tenant {
             None => Reader::open(&self.path)?,
         };
         let out = f(&reader);
-        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
-        if readers.len() < MAX_IDLE_READERS {
-            readers.push(reader);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(reader);
         }
         out
     }
 
     /// Prepares each pushed record from a read of its stored document (see
-    /// [`review::Prepared`]), the records split among the pool's threads. A record whose
-    /// preparation fails is left to the writer, which prepares it again and reports what went
-    /// wrong.
-    pub(super) fn prepare_push(&self, push: &Push) -> Vec<Option<review::Prepared>> {
+    /// [`review::Prepared`]), the records split among the pool's threads. `actor` is the
+    /// server's own. A record whose preparation fails is left to the writer, which prepares
+    /// it again and reports what went wrong.
+    pub fn prepare_push(
+        &self,
+        actor: &automerge::ActorId,
+        push: &Push,
+    ) -> Vec<Option<review::Prepared>> {
         let prepare_chunk = |records: &[PushRecord]| -> Vec<Option<review::Prepared>> {
             self.read(|reader| {
                 Ok(records
@@ -57,7 +82,7 @@ impl Tenant {
                     .map(|pushed| {
                         reader
                             .stored_document(pushed.id)
-                            .and_then(|row| review::prepare(&self.actor, &push.actors, pushed, row))
+                            .and_then(|row| review::prepare(actor, &push.actors, pushed, row))
                             .ok()
                     })
                     .collect())
@@ -73,8 +98,9 @@ impl Tenant {
 
 /// Judges and stores a push's records in order, in the caller's transaction; one verdict per
 /// record.
-pub(super) fn push_blocking(
+pub(crate) fn push_blocking(
     tx: &mut Tx<'_>,
+    ledger: &mut impl Ledger,
     push: &Push,
     prepared: Vec<Option<review::Prepared>>,
 ) -> Result<Vec<Verdict>, Error> {
@@ -94,7 +120,7 @@ pub(super) fn push_blocking(
                 heads,
             } => {
                 if device_current {
-                    mark_held(tx, push.device, pushed.id, heads.as_deref(), 0)?;
+                    ledger.held(tx, push.device, pushed.id, heads.as_deref())?;
                 }
                 verdicts.push(Verdict::Accepted(ack));
             }
@@ -104,14 +130,13 @@ pub(super) fn push_blocking(
                 heads,
                 device_current,
             } => {
-                bump(tx, &record, &heads, !can_read(&record))?;
+                ledger.stored(tx, &record, &heads, !can_read(&record))?;
                 let encoded = encode_heads(&heads);
-                mark_held(
+                ledger.held(
                     tx,
                     push.device,
                     pushed.id,
                     device_current.then_some(encoded.as_slice()),
-                    0,
                 )?;
                 verdicts.push(Verdict::Accepted(ack));
             }
@@ -119,13 +144,12 @@ pub(super) fn push_blocking(
                 if rejected.server_doc.is_some() {
                     // The device adopts the server's version; when it may not see the
                     // record, its next pull must find the record and remove it.
-                    mark_held(tx, push.device, pushed.id, None, 0)?;
-                    if let Some(row) = logged(tx, pushed.id)?
-                        && !row.kind(tx)?.is_some_and(|kind| {
-                            grants.covers(&at, kind, &Operation::Read, &row.header())
-                        })
+                    ledger.held(tx, push.device, pushed.id, None)?;
+                    if let Some((kind, header)) = ledger.logged(tx, pushed.id)?
+                        && !kind
+                            .is_some_and(|kind| grants.covers(&at, kind, &Operation::Read, &header))
                     {
-                        relog_moved(tx, pushed.id)?;
+                        ledger.relog_moved(tx, pushed.id)?;
                     }
                 }
                 verdicts.push(Verdict::Rejected(rejected));

@@ -1,0 +1,100 @@
+//! What the server writes itself, with its own actor: an admin's records (org units,
+//! profiles, roles, the process configuration) and the results of the scheduled jobs. Each
+//! is renumbered in the change sequence so every device in scope pulls it. Written once for
+//! every backend: the records through core's store transaction, the sequence through a
+//! [`Ledger`].
+
+use fieldsales_core::doc::RecordDoc;
+use fieldsales_core::record::AnyRecord;
+use fieldsales_core::store::{StoreRead, Tx};
+use fieldsales_core::{Error, RecordId, Timestamp};
+
+use super::AdminWriteError;
+use super::ledger::Ledger;
+use crate::jobs::{JobParams, JobReport};
+
+/// Writes `record` as the server, over the fields of the stored one, and renumbers it.
+fn write_as_server(
+    tx: &mut Tx<'_>,
+    ledger: &mut impl Ledger,
+    record: &AnyRecord,
+    now: Timestamp,
+) -> Result<RecordId, Error> {
+    let id = record.header().id;
+    let mut doc = match tx.load_document(id)? {
+        Some(doc) => doc,
+        None => RecordDoc::empty(tx.actor()),
+    };
+    doc.write(record, now).map_err(|e| Error::document(id, e))?;
+    let heads = doc.heads();
+    tx.save_document(id, &mut doc, Some(&heads))?;
+    ledger.stored(tx, record, &heads, false)?;
+    Ok(id)
+}
+
+/// An admin's write of an org unit, a profile, a role or the configuration, in the caller's
+/// transaction (`record` already validated). A change of who sees what (the tree, a person's
+/// unit or roles, a role's scope) renumbers every record.
+pub(crate) fn put_in(
+    tx: &mut Tx<'_>,
+    ledger: &mut impl Ledger,
+    record: &AnyRecord,
+    now: Timestamp,
+) -> Result<Result<RecordId, AdminWriteError>, Error> {
+    let id = record.header().id;
+    let before = tx.find_any(id)?;
+    if let Some(found) = tx.kind_of(id)?
+        && found != record.kind().as_str()
+    {
+        return Ok(Err(AdminWriteError::WrongKind { id, found }));
+    }
+    if before.is_some_and(|before| changes_visibility(&before, record)) {
+        ledger.relog_all(tx)?;
+    }
+    write_as_server(tx, ledger, record, now)?;
+    Ok(Ok(id))
+}
+
+/// Whether replacing `before` by `after` can change who sees which records: a unit moved in
+/// the tree, a person moved or given other roles, a role given another data scope or the
+/// permission matrix changed.
+fn changes_visibility(before: &AnyRecord, after: &AnyRecord) -> bool {
+    match (before, after) {
+        (AnyRecord::OrgUnit(b), AnyRecord::OrgUnit(a)) => {
+            b.parent_id != a.parent_id || b.level != a.level
+        }
+        (AnyRecord::UserProfile(b), AnyRecord::UserProfile(a)) => {
+            b.unit_id != a.unit_id || b.roles != a.roles || b.active != a.active
+        }
+        (AnyRecord::Role(b), AnyRecord::Role(a)) => b.data_scope != a.data_scope,
+        // The permission matrix decides who reads which kind.
+        (AnyRecord::ProcessConfig(b), AnyRecord::ProcessConfig(a)) => {
+            b.process.roles != a.process.roles
+        }
+        _ => false,
+    }
+}
+
+/// One run of the scheduled jobs over a tenant (see [`fieldsales_core::jobs`]), in the
+/// caller's transaction.
+pub(crate) fn run_jobs_in(
+    tx: &mut Tx<'_>,
+    ledger: &mut impl Ledger,
+    params: JobParams,
+) -> Result<JobReport, Error> {
+    let due = fieldsales_core::jobs::due(tx, params.now, params.report_lookback_days)?;
+    let mut report = JobReport::default();
+    for lead in due.reclaimed_leads {
+        let id = write_as_server(tx, ledger, &AnyRecord::Lead(lead), params.now)?;
+        report.reclaimed_leads.push(id);
+    }
+    for missing in due.missing_reports {
+        let id = write_as_server(tx, ledger, &AnyRecord::DailyReport(missing), params.now)?;
+        report.missing_reports.push(id);
+    }
+    for withdrawn in due.withdrawn_missing {
+        let id = write_as_server(tx, ledger, &AnyRecord::DailyReport(withdrawn), params.now)?;
+        report.withdrawn_missing.push(id);
+    }
+    Ok(report)
+}

@@ -1,0 +1,644 @@
+//! The accounts in PostgreSQL, for several server instances over one database.
+//!
+//! The same tables as the SQLite store, with `tenant_id` leading every key of a per-tenant
+//! table. A bearer token is looked up by its hash alone (the tenant is not known before the
+//! token is), so `device_token` is keyed by the hash and carries the tenant beside it. Every
+//! instance reads tokens from here on every request: revoking a device on one instance is
+//! refused by all at once.
+
+use async_trait::async_trait;
+use deadpool_postgres::Pool;
+use fieldsales_core::{RecordId, Timestamp};
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::{
+    ActorRecord, Credentials, NewAccount, NewSession, NewTenant, PasswordHash, SessionDevice,
+    Store, StoreError, TokenHash, TokenRecord,
+};
+use crate::model::{
+    Account, AccountId, ActorId, Device, DeviceId, DisplayName, Login, Tenant, TenantId, TenantSlug,
+};
+use crate::postgres::migrate::PgMigrations;
+use crate::postgres::{self, PgOptions, backend, client, unique_violation, uuid};
+
+/// The accounts schema in PostgreSQL. Never edit a shipped step: append a new one.
+pub const MIGRATIONS: PgMigrations = PgMigrations {
+    schema: "accounts",
+    steps: &[
+        // 1: tenants, accounts, devices, their tokens and actors.
+        "CREATE TABLE tenant (
+            id         uuid PRIMARY KEY,
+            slug       text NOT NULL UNIQUE,
+            name       text NOT NULL,
+            created_at bigint NOT NULL
+        );
+        CREATE TABLE account (
+            tenant_id     uuid NOT NULL REFERENCES tenant (id),
+            id            uuid NOT NULL,
+            login         text NOT NULL,
+            password_hash text NOT NULL,
+            profile_id    uuid NOT NULL,
+            is_admin      boolean NOT NULL,
+            created_at    bigint NOT NULL,
+            revoked_at    bigint,
+            PRIMARY KEY (tenant_id, id),
+            CONSTRAINT account_login UNIQUE (tenant_id, login),
+            CONSTRAINT account_profile UNIQUE (tenant_id, profile_id)
+        );
+        CREATE TABLE device (
+            tenant_id     uuid NOT NULL,
+            id            uuid NOT NULL,
+            account_id    uuid NOT NULL,
+            name          text NOT NULL,
+            registered_at bigint NOT NULL,
+            last_login_at bigint NOT NULL,
+            revoked_at    bigint,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, account_id) REFERENCES account (tenant_id, id)
+        );
+        CREATE INDEX device_by_account ON device (tenant_id, account_id, registered_at);
+        CREATE TABLE device_token (
+            hash       bytea PRIMARY KEY,
+            tenant_id  uuid NOT NULL,
+            device_id  uuid NOT NULL,
+            issued_at  bigint NOT NULL,
+            expires_at bigint NOT NULL,
+            revoked_at bigint,
+            FOREIGN KEY (tenant_id, device_id) REFERENCES device (tenant_id, id)
+        );
+        CREATE INDEX device_token_by_device ON device_token (tenant_id, device_id);
+        CREATE TABLE device_actor (
+            tenant_id     uuid NOT NULL,
+            actor         bytea NOT NULL,
+            device_id     uuid NOT NULL,
+            registered_at bigint NOT NULL,
+            PRIMARY KEY (tenant_id, actor),
+            FOREIGN KEY (tenant_id, device_id) REFERENCES device (tenant_id, id)
+        );
+        CREATE INDEX device_actor_by_device ON device_actor (tenant_id, device_id, registered_at);",
+    ],
+};
+
+/// The PostgreSQL accounts store. Cheap to clone.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+fn corrupt(detail: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        detail: detail.into(),
+    }
+}
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millis(ms)
+}
+
+const ACCOUNT_COLUMNS: &str = "a.id AS a_id, a.tenant_id AS a_tenant_id, a.login AS a_login, \
+     a.profile_id AS a_profile_id, a.is_admin AS a_is_admin, a.created_at AS a_created_at, \
+     a.revoked_at AS a_revoked_at";
+
+const DEVICE_COLUMNS: &str = "d.id AS d_id, d.tenant_id AS d_tenant_id, \
+     d.account_id AS d_account_id, d.name AS d_name, d.registered_at AS d_registered_at, \
+     d.last_login_at AS d_last_login_at, d.revoked_at AS d_revoked_at";
+
+fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    column: &str,
+) -> Result<T, StoreError> {
+    row.try_get(column)
+        .map_err(|e| corrupt(format!("column {column}: {e}")))
+}
+
+fn account_of(row: &Row) -> Result<Account, StoreError> {
+    let id = AccountId::from_uuid(get(row, "a_id")?);
+    let login: String = get(row, "a_login")?;
+    let profile: uuid::Uuid = get(row, "a_profile_id")?;
+    Ok(Account {
+        id,
+        tenant_id: TenantId::from_uuid(get(row, "a_tenant_id")?),
+        login: Login::parse(&login).map_err(|e| corrupt(format!("account {id} login: {e}")))?,
+        profile_id: RecordId::from_uuid(profile),
+        is_admin: get(row, "a_is_admin")?,
+        created_at: ts(get(row, "a_created_at")?),
+        revoked_at: get::<Option<i64>>(row, "a_revoked_at")?.map(ts),
+    })
+}
+
+fn device_of(row: &Row) -> Result<Device, StoreError> {
+    let id = DeviceId::from_uuid(get(row, "d_id")?);
+    let name: String = get(row, "d_name")?;
+    Ok(Device {
+        id,
+        tenant_id: TenantId::from_uuid(get(row, "d_tenant_id")?),
+        account_id: AccountId::from_uuid(get(row, "d_account_id")?),
+        name: DisplayName::parse(&name).map_err(|e| corrupt(format!("device {id} name: {e}")))?,
+        registered_at: ts(get(row, "d_registered_at")?),
+        last_login_at: ts(get(row, "d_last_login_at")?),
+        revoked_at: get::<Option<i64>>(row, "d_revoked_at")?.map(ts),
+    })
+}
+
+fn tenant_of(row: &Row) -> Result<Tenant, StoreError> {
+    let id = TenantId::from_uuid(get(row, "id")?);
+    let slug: String = get(row, "slug")?;
+    let name: String = get(row, "name")?;
+    Ok(Tenant {
+        id,
+        slug: TenantSlug::parse(&slug).map_err(|e| corrupt(format!("tenant {id} slug: {e}")))?,
+        name: DisplayName::parse(&name).map_err(|e| corrupt(format!("tenant {id} name: {e}")))?,
+        created_at: ts(get(row, "created_at")?),
+    })
+}
+
+fn actor_of(row: &Row) -> Result<ActorRecord, StoreError> {
+    let actor: Vec<u8> = get(row, "actor")?;
+    Ok(ActorRecord {
+        actor: ActorId::from_slice(&actor).map_err(|e| corrupt(format!("actor: {e}")))?,
+        device_id: DeviceId::from_uuid(get(row, "device_id")?),
+        account_id: AccountId::from_uuid(get(row, "account_id")?),
+        registered_at: ts(get(row, "registered_at")?),
+    })
+}
+
+impl PostgresStore {
+    /// Connects to the database `options` names and brings the accounts schema up to date
+    /// (several instances starting at once migrate it once); refuses a newer database.
+    pub async fn open(options: &PgOptions) -> Result<Self, StoreError> {
+        let pool = postgres::pool(options)?;
+        let mut conn = client(&pool).await?;
+        MIGRATIONS.apply(&mut conn).await?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// The pool, shared with the records store of the same database.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    async fn one<T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        decode: impl Fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let stmt = conn.prepare_cached(sql).await.map_err(backend)?;
+        conn.query_opt(&stmt, params)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn all<T>(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        decode: impl Fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let stmt = conn.prepare_cached(sql).await.map_err(backend)?;
+        conn.query(&stmt, params)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+}
+
+async fn device_in(
+    tx: &impl tokio_postgres::GenericClient,
+    tenant: TenantId,
+    device: DeviceId,
+) -> Result<Option<Device>, StoreError> {
+    tx.query_opt(
+        &format!("SELECT {DEVICE_COLUMNS} FROM device d WHERE d.tenant_id = $1 AND d.id = $2"),
+        &[&uuid(tenant.as_bytes()), &uuid(device.as_bytes())],
+    )
+    .await
+    .map_err(backend)?
+    .as_ref()
+    .map(device_of)
+    .transpose()
+}
+
+async fn account_in(
+    tx: &impl tokio_postgres::GenericClient,
+    tenant: TenantId,
+    account: AccountId,
+) -> Result<Option<Account>, StoreError> {
+    tx.query_opt(
+        &format!("SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.tenant_id = $1 AND a.id = $2"),
+        &[&uuid(tenant.as_bytes()), &uuid(account.as_bytes())],
+    )
+    .await
+    .map_err(backend)?
+    .as_ref()
+    .map(account_of)
+    .transpose()
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn health(&self) -> Result<(), StoreError> {
+        let conn = client(&self.pool).await?;
+        conn.query_one("SELECT count(*) FROM tenant", &[])
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn create_tenant(&self, new: NewTenant) -> Result<Tenant, StoreError> {
+        let conn = client(&self.pool).await?;
+        let inserted = conn
+            .execute(
+                "INSERT INTO tenant (id, slug, name, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (slug) DO NOTHING",
+                &[
+                    &uuid(new.id.as_bytes()),
+                    &new.slug.as_str(),
+                    &new.name.as_str(),
+                    &new.created_at.millis(),
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        if inserted == 0 {
+            return Err(StoreError::TenantExists { slug: new.slug });
+        }
+        Ok(Tenant {
+            id: new.id,
+            slug: new.slug,
+            name: new.name,
+            created_at: new.created_at,
+        })
+    }
+
+    async fn tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError> {
+        self.one(
+            "SELECT id, slug, name, created_at FROM tenant WHERE slug = $1",
+            &[&slug.as_str()],
+            tenant_of,
+        )
+        .await
+    }
+
+    async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
+        let conn = client(&self.pool).await?;
+        let inserted = conn
+            .execute(
+                "INSERT INTO account
+                    (tenant_id, id, login, password_hash, profile_id, is_admin, created_at)
+                 SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM tenant WHERE id = $1)",
+                &[
+                    &uuid(new.tenant_id.as_bytes()),
+                    &uuid(new.id.as_bytes()),
+                    &new.login.as_str(),
+                    &new.password_hash.0,
+                    &new.profile_id.as_uuid(),
+                    &new.is_admin,
+                    &new.created_at.millis(),
+                ],
+            )
+            .await;
+        match inserted {
+            Ok(0) => Err(StoreError::TenantNotFound {
+                tenant_id: new.tenant_id,
+            }),
+            Ok(_) => Ok(Account {
+                id: new.id,
+                tenant_id: new.tenant_id,
+                login: new.login,
+                profile_id: new.profile_id,
+                is_admin: new.is_admin,
+                created_at: new.created_at,
+                revoked_at: None,
+            }),
+            Err(e) => match unique_violation(&e) {
+                Some("account_login") => Err(StoreError::LoginTaken { login: new.login }),
+                Some("account_profile") => Err(StoreError::ProfileTaken {
+                    profile_id: new.profile_id,
+                }),
+                _ => Err(backend(e)),
+            },
+        }
+    }
+
+    async fn account(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+    ) -> Result<Option<Account>, StoreError> {
+        let conn = client(&self.pool).await?;
+        account_in(&**conn, tenant, account).await
+    }
+
+    async fn credentials(
+        &self,
+        tenant: TenantId,
+        login: &Login,
+    ) -> Result<Option<Credentials>, StoreError> {
+        self.one(
+            &format!(
+                "SELECT {ACCOUNT_COLUMNS}, a.password_hash AS a_password_hash
+                 FROM account a WHERE a.tenant_id = $1 AND a.login = $2"
+            ),
+            &[&uuid(tenant.as_bytes()), &login.as_str()],
+            |row| {
+                Ok(Credentials {
+                    account: account_of(row)?,
+                    password_hash: PasswordHash(get(row, "a_password_hash")?),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn accounts(&self, tenant: TenantId) -> Result<Vec<Account>, StoreError> {
+        self.all(
+            &format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.tenant_id = $1 ORDER BY a.login COLLATE \"C\""
+            ),
+            &[&uuid(tenant.as_bytes())],
+            account_of,
+        )
+        .await
+    }
+
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+        hash: PasswordHash,
+    ) -> Result<(), StoreError> {
+        let conn = client(&self.pool).await?;
+        let changed = conn
+            .execute(
+                "UPDATE account SET password_hash = $3 WHERE tenant_id = $1 AND id = $2",
+                &[&uuid(tenant.as_bytes()), &uuid(account.as_bytes()), &hash.0],
+            )
+            .await
+            .map_err(backend)?;
+        if changed == 0 {
+            return Err(StoreError::AccountNotFound {
+                account_id: account,
+            });
+        }
+        Ok(())
+    }
+
+    async fn revoke_account(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+        at: Timestamp,
+    ) -> Result<Account, StoreError> {
+        let mut conn = client(&self.pool).await?;
+        let tx = conn.transaction().await.map_err(backend)?;
+        let (t, a, at) = (
+            uuid(tenant.as_bytes()),
+            uuid(account.as_bytes()),
+            at.millis(),
+        );
+        let changed = tx
+            .execute(
+                "UPDATE account SET revoked_at = coalesce(revoked_at, $3)
+                 WHERE tenant_id = $1 AND id = $2",
+                &[&t, &a, &at],
+            )
+            .await
+            .map_err(backend)?;
+        if changed == 0 {
+            return Err(StoreError::AccountNotFound {
+                account_id: account,
+            });
+        }
+        tx.execute(
+            "UPDATE device SET revoked_at = $3
+             WHERE tenant_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+            &[&t, &a, &at],
+        )
+        .await
+        .map_err(backend)?;
+        let found = account_in(&*tx, tenant, account).await?;
+        tx.commit().await.map_err(backend)?;
+        found.ok_or(StoreError::AccountNotFound {
+            account_id: account,
+        })
+    }
+
+    async fn start_session(&self, s: NewSession) -> Result<Device, StoreError> {
+        let mut conn = client(&self.pool).await?;
+        let tx = conn.transaction().await.map_err(backend)?;
+        let tenant = uuid(s.tenant_id.as_bytes());
+        let account = uuid(s.account_id.as_bytes());
+        let issued = s.issued_at.millis();
+        let device_id = match s.device {
+            SessionDevice::Existing(id) => {
+                let changed = tx
+                    .execute(
+                        "UPDATE device SET name = $4, last_login_at = $5
+                         WHERE tenant_id = $1 AND id = $2 AND account_id = $3
+                           AND revoked_at IS NULL",
+                        &[
+                            &tenant,
+                            &uuid(id.as_bytes()),
+                            &account,
+                            &s.device_name.as_str(),
+                            &issued,
+                        ],
+                    )
+                    .await
+                    .map_err(backend)?;
+                if changed == 0 {
+                    return Err(StoreError::DeviceUnavailable { device_id: id });
+                }
+                tx.execute(
+                    "UPDATE device_token SET revoked_at = $3
+                     WHERE tenant_id = $1 AND device_id = $2 AND revoked_at IS NULL",
+                    &[&tenant, &uuid(id.as_bytes()), &issued],
+                )
+                .await
+                .map_err(backend)?;
+                id
+            }
+            SessionDevice::New(id) => {
+                tx.execute(
+                    "INSERT INTO device
+                        (tenant_id, id, account_id, name, registered_at, last_login_at)
+                     VALUES ($1, $2, $3, $4, $5, $5)",
+                    &[
+                        &tenant,
+                        &uuid(id.as_bytes()),
+                        &account,
+                        &s.device_name.as_str(),
+                        &issued,
+                    ],
+                )
+                .await
+                .map_err(backend)?;
+                id
+            }
+        };
+        let device = uuid(device_id.as_bytes());
+        tx.execute(
+            "INSERT INTO device_token (hash, tenant_id, device_id, issued_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &&s.token_hash.0[..],
+                &tenant,
+                &device,
+                &issued,
+                &s.expires_at.millis(),
+            ],
+        )
+        .await
+        .map_err(backend)?;
+        tx.execute(
+            "INSERT INTO device_actor (tenant_id, actor, device_id, registered_at)
+             VALUES ($1, $2, $3, $4)",
+            &[&tenant, &&s.actor.as_bytes()[..], &device, &issued],
+        )
+        .await
+        .map_err(backend)?;
+        let found = device_in(&*tx, s.tenant_id, device_id).await?;
+        tx.commit().await.map_err(backend)?;
+        found.ok_or(StoreError::DeviceNotFound { device_id })
+    }
+
+    async fn device(
+        &self,
+        tenant: TenantId,
+        device: DeviceId,
+    ) -> Result<Option<Device>, StoreError> {
+        let conn = client(&self.pool).await?;
+        device_in(&**conn, tenant, device).await
+    }
+
+    async fn devices(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+    ) -> Result<Vec<Device>, StoreError> {
+        self.all(
+            &format!(
+                "SELECT {DEVICE_COLUMNS} FROM device d
+                 WHERE d.tenant_id = $1 AND d.account_id = $2
+                 ORDER BY d.registered_at, d.id"
+            ),
+            &[&uuid(tenant.as_bytes()), &uuid(account.as_bytes())],
+            device_of,
+        )
+        .await
+    }
+
+    async fn revoke_device(
+        &self,
+        tenant: TenantId,
+        device: DeviceId,
+        at: Timestamp,
+    ) -> Result<Device, StoreError> {
+        let mut conn = client(&self.pool).await?;
+        let tx = conn.transaction().await.map_err(backend)?;
+        let changed = tx
+            .execute(
+                "UPDATE device SET revoked_at = coalesce(revoked_at, $3)
+                 WHERE tenant_id = $1 AND id = $2",
+                &[
+                    &uuid(tenant.as_bytes()),
+                    &uuid(device.as_bytes()),
+                    &at.millis(),
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        if changed == 0 {
+            return Err(StoreError::DeviceNotFound { device_id: device });
+        }
+        let found = device_in(&*tx, tenant, device).await?;
+        tx.commit().await.map_err(backend)?;
+        found.ok_or(StoreError::DeviceNotFound { device_id: device })
+    }
+
+    async fn token(&self, hash: TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        self.one(
+            &format!(
+                "SELECT {ACCOUNT_COLUMNS}, {DEVICE_COLUMNS},
+                        t.issued_at AS t_issued_at, t.expires_at AS t_expires_at,
+                        t.revoked_at AS t_revoked_at
+                 FROM device_token t
+                 JOIN device d ON d.tenant_id = t.tenant_id AND d.id = t.device_id
+                 JOIN account a ON a.tenant_id = d.tenant_id AND a.id = d.account_id
+                 WHERE t.hash = $1"
+            ),
+            &[&&hash.0[..]],
+            |row| {
+                Ok(TokenRecord {
+                    token_hash: hash,
+                    account: account_of(row)?,
+                    device: device_of(row)?,
+                    issued_at: ts(get(row, "t_issued_at")?),
+                    expires_at: ts(get(row, "t_expires_at")?),
+                    revoked_at: get::<Option<i64>>(row, "t_revoked_at")?.map(ts),
+                })
+            },
+        )
+        .await
+    }
+
+    async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<bool, StoreError> {
+        let conn = client(&self.pool).await?;
+        let changed = conn
+            .execute(
+                "UPDATE device_token SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL",
+                &[&&hash.0[..], &at.millis()],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(changed > 0)
+    }
+
+    async fn actor(
+        &self,
+        tenant: TenantId,
+        actor: ActorId,
+    ) -> Result<Option<ActorRecord>, StoreError> {
+        self.one(
+            "SELECT x.actor, x.device_id, d.account_id, x.registered_at
+             FROM device_actor x JOIN device d ON d.tenant_id = x.tenant_id AND d.id = x.device_id
+             WHERE x.tenant_id = $1 AND x.actor = $2",
+            &[&uuid(tenant.as_bytes()), &&actor.as_bytes()[..]],
+            actor_of,
+        )
+        .await
+    }
+
+    async fn device_actors(
+        &self,
+        tenant: TenantId,
+        device: DeviceId,
+    ) -> Result<Vec<ActorRecord>, StoreError> {
+        self.all(
+            "SELECT x.actor, x.device_id, d.account_id, x.registered_at
+             FROM device_actor x JOIN device d ON d.tenant_id = x.tenant_id AND d.id = x.device_id
+             WHERE x.tenant_id = $1 AND x.device_id = $2
+             ORDER BY x.registered_at, x.actor",
+            &[&uuid(tenant.as_bytes()), &uuid(device.as_bytes())],
+            actor_of,
+        )
+        .await
+    }
+}
