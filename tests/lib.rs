@@ -181,6 +181,8 @@ fn config_env(data: &Path, listen: SocketAddr, postgres: Option<&str>) -> Vec<(S
         ("FIELDSALES_LOG__LEVEL".into(), "warn".into()),
         ("FIELDSALES_SHUTDOWN_GRACE".into(), "1s".into()),
     ];
+    // A benchmark may try other limits: `FIELDSALES_LIMITS__*` of the environment pass on.
+    env.extend(std::env::vars().filter(|(k, _)| k.starts_with("FIELDSALES_LIMITS__")));
     if let Some(url) = postgres {
         env.push(("FIELDSALES_STORAGE__ENGINE".into(), "postgres".into()));
         env.push(("FIELDSALES_STORAGE__POSTGRES_URL".into(), url.to_owned()));
