@@ -206,8 +206,7 @@ pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, WireError> {
 
 /// Inflates (at most `limit` bytes) and decodes a message.
 pub fn decode<T: for<'de> Deserialize<'de>>(body: &[u8], limit: usize) -> Result<T, WireError> {
-    let cbor = inflate(body, limit)?;
-    ciborium::from_reader(cbor.as_slice()).map_err(|e| WireError::Shape(e.to_string()))
+    decode_metered(body, limit, &mut |_| true)
 }
 
 /// Inflates (at most `limit` bytes) and decodes a message, asking `reserve` for room before
@@ -292,20 +291,6 @@ impl Read for Chunks<'_> {
         }
         Ok(0)
     }
-}
-
-/// Inflates a gzip body, refusing to produce more than `limit` bytes.
-pub fn inflate(body: &[u8], limit: usize) -> Result<Vec<u8>, WireError> {
-    let decoder = flate2::read::GzDecoder::new(body);
-    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
-    let read = decoder
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| WireError::Compression(e.to_string()))?;
-    if read > limit {
-        return Err(WireError::TooLarge { limit });
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

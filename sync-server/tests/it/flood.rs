@@ -114,6 +114,14 @@ fn sync_body(push: Vec<PushRecord>) -> Vec<u8> {
     .unwrap()
 }
 
+/// A rep with a profile in a new tenant, signed in: the token of their phone.
+async fn rep_token(server: &TestServer) -> String {
+    let acme = server.tenant("acme").await;
+    let admin = server.admin_token(&acme).await;
+    rep_with_profile(server, &admin, "zhang.wei").await;
+    server.sign_in(&SignIn::rep(&acme, "zhang.wei")).await.token
+}
+
 async fn sync(server: &TestServer, token: &str, body: Vec<u8>) -> reqwest::Response {
     server
         .client
@@ -134,10 +142,7 @@ async fn syncs_beyond_the_turns_are_shed_with_503_and_retry_after_then_served_ag
         .setting("LIMITS__SYNC_WAIT", "200ms")
         .start()
         .await;
-    let acme = server.tenant("acme").await;
-    let admin = server.admin_token(&acme).await;
-    rep_with_profile(&server, &admin, "zhang.wei").await;
-    let token = server.sign_in(&SignIn::rep(&acme, "zhang.wei")).await.token;
+    let token = rep_token(&server).await;
 
     // A sync whose body trickles in holds the only turn.
     let mut slow = TcpStream::connect(server.addr).await.unwrap();
@@ -199,10 +204,7 @@ async fn a_push_of_more_records_than_the_limit_is_a_413_naming_the_limit() {
         .setting("LIMITS__PUSH_RECORDS", "3")
         .start()
         .await;
-    let acme = server.tenant("acme").await;
-    let admin = server.admin_token(&acme).await;
-    rep_with_profile(&server, &admin, "zhang.wei").await;
-    let token = server.sign_in(&SignIn::rep(&acme, "zhang.wei")).await.token;
+    let token = rep_token(&server).await;
     let records = |n: usize| {
         (0..n)
             .map(|_| PushRecord {
@@ -233,10 +235,7 @@ async fn a_sync_that_would_pass_the_inflated_bytes_in_flight_is_shed_and_served_
         .setting("LIMITS__INFLATE_BYTES_IN_FLIGHT", "2097152")
         .start()
         .await;
-    let acme = server.tenant("acme").await;
-    let admin = server.admin_token(&acme).await;
-    rep_with_profile(&server, &admin, "zhang.wei").await;
-    let token = server.sign_in(&SignIn::rep(&acme, "zhang.wei")).await.token;
+    let token = rep_token(&server).await;
     // 600 KiB of records' bytes, compressing to almost nothing.
     let body = sync_body(vec![PushRecord {
         id: RecordId::new(),
