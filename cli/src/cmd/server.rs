@@ -63,6 +63,8 @@ pub fn run(args: ServerArgs, out: &Output) -> CommandResult {
             listening: format!("{scheme}://{address}"),
             data_dir: config.data_dir.clone(),
         };
+        // Ctrl-C is taken over before the address is announced.
+        let shutdown = shutdown_signal();
         out.result(&listening, |w| {
             writeln!(
                 w,
@@ -71,7 +73,7 @@ pub fn run(args: ServerArgs, out: &Output) -> CommandResult {
                 listening.data_dir.display()
             )
         });
-        fieldsales_server::run(config, listener, shutdown_signal())
+        fieldsales_server::run(config, listener, shutdown)
             .await
             .map_err(run_failure)?;
         Ok(ExitKind::Ok)
