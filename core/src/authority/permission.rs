@@ -99,12 +99,21 @@ impl Grants {
         self.rights.get(right)
     }
 
-    /// The widest reach of reading any kind: which units a pull must look into.
-    pub fn widest_read(&self) -> Option<DataScope> {
-        self.kinds
-            .values()
-            .filter_map(|g| g.read.as_ref())
-            .fold(None, wider)
+    /// What a pull must look into: the kinds read company-wide (every record of them), and
+    /// the widest reach of reading any other kind (which units' records). Every role reads
+    /// the catalogue and the org tree company-wide; its own records reach much less, and a
+    /// pull that took the widest reach of all kinds would read the whole company's records.
+    pub fn read_reach(&self) -> (Vec<Kind>, Option<DataScope>) {
+        let mut company = Vec::new();
+        let mut others = None;
+        for (kind, grants) in &self.kinds {
+            match &grants.read {
+                Some(DataScope::All) => company.push(*kind),
+                Some(scope) => others = wider(others, scope),
+                None => {}
+            }
+        }
+        (company, others)
     }
 
     /// Whether `op` on a record of `kind` with this header is within the user's grants.

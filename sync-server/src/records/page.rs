@@ -124,10 +124,23 @@ impl<'a> PageBuilder<'a> {
         }
     }
 
-    /// The units whose rows the scan must look at: the widest reach of any read grant.
-    pub fn visible(&self) -> Visibility {
-        self.at
-            .units(&self.grants.widest_read().unwrap_or(DataScope::Own))
+    /// Which rows after the pull's cursor the scan must read, the last renumbering of the
+    /// sequence being at `relogged_at`.
+    pub fn scan(&self, relogged_at: i64) -> Scan {
+        if (self.pull.cursor as i64) < relogged_at {
+            return Scan::Everything;
+        }
+        let (company, others) = self.grants.read_reach();
+        if company.len() == Kind::ALL.len() {
+            return Scan::Everything;
+        }
+        match self.at.units(&others.unwrap_or(DataScope::Own)) {
+            Visibility::All => Scan::Everything,
+            Visibility::Units(units) => Scan::Narrowed {
+                units: units.into_iter().collect(),
+                kinds: company,
+            },
+        }
     }
 
     /// The cursor so far.
@@ -201,21 +214,99 @@ impl<'a> PageBuilder<'a> {
     }
 }
 
-/// Whether a pull reads the whole sequence after the cursor: for a user who sees everything,
-/// or from a cursor older than the last renumbering (whose moves are not recorded per row).
-pub(crate) fn scans_everything(visible: &Visibility, cursor: u64, relogged_at: i64) -> bool {
-    matches!(visible, Visibility::All) || (cursor as i64) < relogged_at
+/// Which rows of the sequence after a cursor a pull reads: a filter each backend turns into
+/// ranges of its indexes. Reading a row the user may not see costs only time (every row is
+/// judged); missing one the user may see would lose it, so a narrowed scan always covers
+/// every row a grant could reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// Every row: for a user who reads everything, or from a cursor older than the last
+    /// renumbering (whose moves are not recorded per row).
+    Everything,
+    /// The user's own rows, the unowned, the shared, those that moved after the cursor, those
+    /// of each of `units`, and every row of each of `kinds` (read company-wide) — with the
+    /// rows logged before the sequence kept kinds.
+    Narrowed {
+        units: Vec<RecordId>,
+        kinds: Vec<Kind>,
+    },
 }
 
 #[cfg(test)]
 mod tests {
+    use fieldsales_core::Zone;
+    use fieldsales_core::me::Me;
+    use fieldsales_core::record::OrgLevel;
+
     use super::*;
+    use crate::model::DeviceId;
+
+    /// A company with two teams; `roles` signed in on the first, at `cursor`.
+    fn scan_of(roles: &[&str], scope: DataScope, cursor: u64, relogged_at: i64) -> Scan {
+        let (company, team, other) = (RecordId::new(), RecordId::new(), RecordId::new());
+        let mut tree = OrgTree::default();
+        tree.insert(company, None, OrgLevel::Hq);
+        tree.insert(team, Some(company), OrgLevel::Team);
+        tree.insert(other, Some(company), OrgLevel::Team);
+        let pull = Pull {
+            device: DeviceId::new(),
+            viewer: Me {
+                user_id: RecordId::new(),
+                unit_id: team,
+                roles: roles.iter().map(|r| r.to_string()).collect(),
+                scope,
+                zone: Zone::default(),
+            },
+            cursor,
+            limit: 100,
+            max_bytes: 1 << 20,
+            max_scan: 1000,
+        };
+        let process = SalesProcess::standard();
+        PageBuilder::new(&pull, &tree, &process).scan(relogged_at)
+    }
 
     #[test]
     fn a_cursor_older_than_the_last_renumbering_scans_everything() {
-        let team = Visibility::Units([RecordId::new()].into_iter().collect());
-        assert!(scans_everything(&team, 41, 42));
-        assert!(!scans_everything(&team, 42, 42));
-        assert!(scans_everything(&Visibility::All, 42, 42));
+        assert_eq!(
+            scan_of(&["sales_rep"], DataScope::Own, 41, 42),
+            Scan::Everything
+        );
+        assert_ne!(
+            scan_of(&["sales_rep"], DataScope::Own, 42, 42),
+            Scan::Everything
+        );
+    }
+
+    /// Every role reads the catalogue and the org tree company-wide: a rep's pull reads
+    /// those kinds' rows wherever they are, but for everything else only the rep's own rows
+    /// (not the whole company's, which made each rep's pull read every colleague's change).
+    #[test]
+    fn a_rep_reads_the_company_wide_kinds_and_otherwise_only_their_own_rows() {
+        let Scan::Narrowed { units, kinds } = scan_of(&["sales_rep"], DataScope::Own, 0, 0) else {
+            panic!("a rep's pull must not read the whole sequence");
+        };
+        assert!(units.is_empty(), "{units:?}");
+        for kind in [Kind::Product, Kind::OrgUnit, Kind::UserProfile, Kind::Role] {
+            assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+        }
+        for kind in [Kind::Customer, Kind::Visit, Kind::Order] {
+            assert!(!kinds.contains(&kind), "{kind} read company-wide by a rep");
+        }
+    }
+
+    #[test]
+    fn a_manager_reads_their_team_and_finance_every_order_and_an_admin_everything() {
+        let Scan::Narrowed { units, .. } = scan_of(&["sales_manager"], DataScope::Subtree, 0, 0)
+        else {
+            panic!("a manager's pull must not read the whole sequence");
+        };
+        assert_eq!(units.len(), 1, "the manager's own team only");
+        let Scan::Narrowed { kinds, .. } = scan_of(&["finance"], DataScope::Own, 0, 0) else {
+            panic!("finance's pull must not read the whole sequence");
+        };
+        assert!(kinds.contains(&Kind::Order) && kinds.contains(&Kind::Customer));
+        assert!(!kinds.contains(&Kind::Visit));
+        assert_eq!(scan_of(&["admin"], DataScope::All, 0, 0), Scan::Everything);
     }
 }

@@ -119,6 +119,9 @@ pub const MIGRATIONS: PgMigrations = PgMigrations {
             runs        bigint NOT NULL,
             PRIMARY KEY (tenant_id, job)
         );",
+        // 2: a pull reads the kinds its user reads company-wide (the catalogue, the org
+        // tree) along this, not the whole sequence.
+        "CREATE INDEX record_kind ON record (tenant_id, kind, seq);",
     ],
 };
 

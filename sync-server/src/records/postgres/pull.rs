@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 
 use fieldsales_core::record::Kind;
-use fieldsales_core::scope::Visibility;
 use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::protocol::{Bytes, PulledRecord};
 use fieldsales_core::{RecordId, me};
@@ -26,7 +25,7 @@ use super::model::catch_up_with;
 use super::{PostgresRecords, backend, client, uuid};
 use crate::model::TenantId;
 use crate::postgres::retryable;
-use crate::records::page::{HeldRow, LogRow, PageBuilder, RowVerdict, scans_everything};
+use crate::records::page::{HeldRow, LogRow, PageBuilder, RowVerdict, Scan};
 use crate::records::{Page, Pull};
 use crate::store::StoreError;
 
@@ -40,15 +39,14 @@ const COLUMNS: &str = "id, seq, heads, owner_id, org_unit_id, created_by, shared
                        octet_length(doc)";
 
 /// The SQL of the next rows of the sequence a pull must judge, after `$2`, at most `$3`: the
-/// whole sequence when `everything`; otherwise the rows the user might see (`$4` the user,
-/// `$5`… the units) and those that moved after the cursor, each part along its own index
-/// (as the SQLite backend reads its own).
-fn scan_sql(everything: bool, units: usize) -> String {
-    if everything {
+/// whole sequence, or the rows `scan` narrows it to (`$4` the user, `$5`… the units), each
+/// part along its own index (as the SQLite backend reads its own).
+fn scan_sql(scan: &Scan) -> String {
+    let Scan::Narrowed { units, kinds } = scan else {
         return format!(
             "SELECT {COLUMNS} FROM record WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         );
-    }
+    };
     let part = |filter: &str| {
         format!(
             "(SELECT {COLUMNS} FROM record WHERE tenant_id = $1 AND {filter}
@@ -61,8 +59,12 @@ fn scan_sql(everything: bool, units: usize) -> String {
         part("shared_with <> '\\x' AND seq > $2"),
         part("moved_at > 0 AND moved_at > $2"),
     ];
-    for u in 0..units {
+    for u in 0..units.len() {
         parts.push(part(&format!("org_unit_id = ${} AND seq > $2", u + 5)));
+    }
+    // Kind codes are the product's own identifiers, never user input.
+    for kind in kinds {
+        parts.push(part(&format!("kind = '{}' AND seq > $2", kind.as_str())));
     }
     format!("{} ORDER BY seq LIMIT $3", parts.join(" UNION "))
 }
@@ -152,13 +154,12 @@ impl PostgresRecords {
             ..pull.clone()
         };
         let mut builder = PageBuilder::new(&pull, &tree, &process);
-        let visible = builder.visible();
-        let everything = scans_everything(&visible, pull.cursor, relogged_at);
-        let units: Vec<Uuid> = match &visible {
-            Visibility::Units(set) if !everything => set.iter().map(|u| *u.as_uuid()).collect(),
-            _ => Vec::new(),
+        let scan = builder.scan(relogged_at);
+        let units: Vec<Uuid> = match &scan {
+            Scan::Narrowed { units, .. } => units.iter().map(|u| *u.as_uuid()).collect(),
+            Scan::Everything => Vec::new(),
         };
-        let sql = scan_sql(everything, units.len());
+        let sql = scan_sql(&scan);
         let stmt = handle.block_on(tx.prepare_cached(&sql))?;
         let device = uuid(pull.device.as_bytes());
         let user = *pull.viewer.user_id.as_uuid();
@@ -167,7 +168,7 @@ impl PostgresRecords {
         'scan: loop {
             let cursor = builder.cursor() as i64;
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![&tenant_id, &cursor, &BATCH];
-            if !everything {
+            if matches!(scan, Scan::Narrowed { .. }) {
                 params.push(&user);
                 params.extend(units.iter().map(|u| u as &(dyn ToSql + Sync)));
             }

@@ -315,13 +315,11 @@ mod tests {
     use automerge::ChangeHash;
     use fieldsales_core::Error;
     use fieldsales_core::doc::{RecordDoc, encode_heads};
-    use fieldsales_core::scope::Visibility;
     use fieldsales_core::store::StoreRead;
     use fieldsales_core::sync::protocol::Bytes;
     use rusqlite::params;
 
     use crate::model::DeviceId;
-    use crate::records::page::scans_everything;
 
     fn refused() -> Error {
         Error::InvalidInput {
@@ -421,10 +419,6 @@ mod tests {
             )
             .unwrap();
         assert_eq!(version, sequence::SYNC_SCHEMA.latest());
-        let team = Visibility::Units([RecordId::new()].into_iter().collect());
-        assert!(scans_everything(&team, 41, relogged_at));
-        assert!(!scans_everything(&team, 42, relogged_at));
-        assert!(scans_everything(&Visibility::All, 42, relogged_at));
         // Opening again does not upgrade twice.
         drop(check);
         drop(found);

@@ -3,26 +3,23 @@
 //! one permission rule), the device's holdings consulted to send a record whole only when new
 //! to the device and to tell it what to delete.
 
-use fieldsales_core::scope::Visibility;
 use fieldsales_core::store::{StoreRead, Tx};
 use fieldsales_core::sync::protocol::{Bytes, PulledRecord};
 use fieldsales_core::{Error, RecordId};
 
 use super::sequence::{self, LOG_COLUMNS, Logged};
-use crate::records::page::{PageBuilder, RowVerdict, scans_everything};
+use crate::records::page::{PageBuilder, RowVerdict, Scan};
 use crate::records::{Page, Pull};
 
 /// The SQL of the next rows of the change sequence a pull must judge, after `?1`, at most
-/// `?2`, in order: the whole sequence when `everything`; otherwise only the rows the user
-/// might see (their own, the unowned, those shared with someone, those of each unit they
-/// see: `?3` is the user, `?4`… the units) and the rows that moved after the cursor (a
-/// device may hold them without seeing them any more). Each part is read along its own
-/// index and stops at `?2` rows; the first `?2` of their union are the first `?2` of the
-/// sequence one filter over the whole sequence would give.
-fn scan_sql(everything: bool, units: usize) -> String {
-    if everything {
+/// `?2`, in order: the whole sequence, or the rows `scan` narrows it to (`?3` is the user,
+/// `?4`… the units). Each part is read along its own index and stops at `?2` rows; the first
+/// `?2` of their union are the first `?2` of the sequence one filter over the whole sequence
+/// would give.
+fn scan_sql(scan: &Scan) -> String {
+    let Scan::Narrowed { units, kinds } = scan else {
         return format!("SELECT {LOG_COLUMNS} FROM sync_log WHERE seq > ?1 ORDER BY seq LIMIT ?2");
-    }
+    };
     // Each part names its index: ordered by `seq` with a limit, the planner would otherwise
     // rather walk the whole sequence in order than sort a few rows found by an index.
     let part = |index: &str, filter: &str| {
@@ -37,11 +34,21 @@ fn scan_sql(everything: bool, units: usize) -> String {
         part("sync_log_shared", "length(shared_with) > 0 AND seq > ?1"),
         part("sync_log_moved", "moved_at > 0 AND moved_at > ?1"),
     ];
-    for u in 0..units {
+    for u in 0..units.len() {
         parts.push(part(
             "sync_log_unit",
             &format!("org_unit_id = ?{} AND seq > ?1", u + 4),
         ));
+    }
+    if !kinds.is_empty() {
+        // Kind codes are the product's own identifiers, never user input.
+        for kind in kinds {
+            parts.push(part(
+                "sync_log_kind",
+                &format!("kind = '{}' AND seq > ?1", kind.as_str()),
+            ));
+        }
+        parts.push(part("sync_log_kind", "kind IS NULL AND seq > ?1"));
     }
     format!("{} ORDER BY seq LIMIT ?2", parts.join(" UNION "))
 }
@@ -52,16 +59,10 @@ pub(super) fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error>
     let tree = tx.org_tree()?;
     let process = tx.sales_process()?;
     let mut builder = PageBuilder::new(pull, &tree, &process);
-    let visible = builder.visible();
-    let relogged_at = sequence::relogged_at(tx)?;
     // SQL narrows the scan to rows the user might see or the device might hold; the rule
     // itself is applied by the page builder, in Rust, by the one permission check.
-    let everything = scans_everything(&visible, pull.cursor, relogged_at);
-    let units: Vec<RecordId> = match &visible {
-        Visibility::Units(set) if !everything => set.iter().copied().collect(),
-        _ => Vec::new(),
-    };
-    let sql = scan_sql(everything, units.len());
+    let scan = builder.scan(sequence::relogged_at(tx)?);
+    let sql = scan_sql(&scan);
     let mut sent: Vec<(RecordId, Vec<u8>)> = Vec::new();
     let mut reached_end = false;
     'scan: loop {
@@ -69,7 +70,7 @@ pub(super) fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error>
             let mut stmt = tx.extension_sql().prepare_cached(&sql)?;
             let mut values: Vec<rusqlite::types::Value> =
                 vec![(builder.cursor() as i64).into(), BATCH.into()];
-            if !everything {
+            if let Scan::Narrowed { units, .. } = &scan {
                 values.push(pull.viewer.user_id.as_bytes().to_vec().into());
                 values.extend(units.iter().map(|u| u.as_bytes().to_vec().into()));
             }

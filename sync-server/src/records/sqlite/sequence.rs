@@ -31,6 +31,9 @@ pub(super) const SYNC_SCHEMA: Migrations = Migrations {
         // order, nothing of visits). Rows written before it are read with the kind core
         // stores.
         Step::Sql("ALTER TABLE sync_log ADD COLUMN kind TEXT"),
+        // A pull reads the kinds its user reads company-wide (the catalogue, the org tree)
+        // along this, not the whole sequence.
+        Step::Sql("CREATE INDEX IF NOT EXISTS sync_log_kind ON sync_log(kind, seq)"),
     ],
     slot: VersionSlot::Named,
 };
