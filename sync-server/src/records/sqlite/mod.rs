@@ -172,9 +172,20 @@ impl SqliteRecords {
 
 #[async_trait]
 impl RecordStore for SqliteRecords {
+    /// From a read-only connection (the last commit), beside the writer: every sync asks
+    /// who its user is first, and waiting for the writer's turn for that would double the
+    /// writer's queue.
     async fn me(&self, tenant: TenantId, profile: RecordId) -> Result<Option<Me>, StoreError> {
-        self.in_group_commit(tenant, move |tx| fieldsales_core::me::resolve(tx, profile))
-            .await
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let found = this.tenant(tenant)?;
+            found
+                .readers
+                .read(|reader| fieldsales_core::me::resolve(reader, profile))
+                .map_err(backend)
+        })
+        .await
+        .map_err(backend)?
     }
 
     async fn push(&self, tenant: TenantId, push: Push) -> Result<Vec<Verdict>, StoreError> {
