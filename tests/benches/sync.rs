@@ -11,7 +11,8 @@
 //!
 //! Run: `cargo bench -p fieldsales-tests --bench sync` (sizes scale with `SYNC_BENCH_SCALE`,
 //! a fraction, default 1; `SYNC_BENCH_ONLY=throughput` runs the third part alone;
-//! `SYNC_BENCH_BACKENDS=sqlite` or `=postgres` runs one storage only).
+//! `SYNC_BENCH_BACKENDS=sqlite` or `=postgres` runs one storage only; `SYNC_BENCH_STALE=1`
+//! leaves the throughput devices behind on their colleagues, as the set-up left them).
 
 use std::time::{Duration, Instant};
 
@@ -230,11 +231,14 @@ async fn initial_and_incremental(
 }
 
 /// 3. 200 devices pushing 50 changed records each, at once. The devices' requests are built
-///    beforehand, so the figure is the server's alone.
+///    beforehand, so the figure is the server's alone. Every device has synced once after
+///    the last colleague joined, as phones in use have: the pull part of each answer holds
+///    what changed since (the colleagues' edits its user may see), not the whole company
+///    directory of the set-up. `SYNC_BENCH_STALE=1` skips that sync, for comparison.
 async fn throughput(backend: Backend, devices: usize) {
     let mut world = World::start_on(backend).await;
     let org = world.org().await;
-    let mut bodies = Vec::new();
+    let mut fleet = Vec::new();
     for d in 0..devices {
         let person = world
             .person(&format!("field{d}"), org.north_team, "sales_rep")
@@ -248,6 +252,14 @@ async fn throughput(backend: Backend, devices: usize) {
         }
         let (created, _) = run(&mut device).await;
         assert!(created.rejected.is_empty(), "{:?}", created.rejected);
+        fleet.push((device, ids));
+    }
+    let stale = std::env::var("SYNC_BENCH_STALE").is_ok_and(|v| v == "1");
+    let mut bodies = Vec::new();
+    for (mut device, ids) in fleet {
+        if !stale {
+            run(&mut device).await;
+        }
         for id in &ids {
             device
                 .store_mut()
