@@ -10,6 +10,7 @@ mod attachments;
 mod auth;
 mod customers;
 mod dashboards;
+mod export;
 mod jobs;
 mod ops;
 mod records;
@@ -36,6 +37,7 @@ use utoipa_axum::routes;
 pub use admin::{AccountFilter, AccountView, CreateAccountRequest, DeviceView, SetPasswordRequest};
 pub use attachments::{UPLOAD_COMPLETE, UPLOAD_OFFSET, UploadState};
 pub use auth::{LoginRequest, LoginResponse, SessionResponse};
+pub use export::XLSX;
 pub use ops::{HealthResponse, HealthStatus, METRICS_CONTENT_TYPE, OpenApiDocument};
 pub use records::{AdminRecord, AdminRecordKind, WrittenRecord};
 
@@ -131,6 +133,9 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dashboards::reports))
         .routes(routes!(dashboards::targets))
         .routes(routes!(dashboards::attention))
+        .routes(routes!(dashboards::org))
+        .routes(routes!(dashboards::person))
+        .routes(routes!(export::export))
         .routes(routes!(ops::health))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
