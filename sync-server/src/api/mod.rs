@@ -161,7 +161,7 @@ pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
 
     router
-        .merge(web::routes())
+        .merge(web::routes(&state.config.web))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.json_body_bytes))
