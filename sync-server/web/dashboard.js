@@ -258,16 +258,28 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-// Splits the points into the bulk and the outliers: the centre is the median position, the
-// spread the median distance from it; a point ten spreads (and at least 20 km) away is an
-// outlier. One mock check-in in another city thus cannot stretch the map over the country.
+// Flags that doubt the fix itself (core's `FlagKind::doubts_position`).
+const DOUBTS = new Set(["mock_location", "emulator", "stale_fix", "fix_after_check_in", "impossible_travel", "fix_on_registered_point"]);
+
+// Splits the points into the bulk and the outliers. The centre is the median position of the
+// points whose fix nobody doubts (of all points when every fix is doubted), the spread their
+// median distance from it; a point ten spreads (and at least 20 km) away is an outlier. One
+// mock check-in in another city thus cannot stretch the map over the country. With fewer
+// than three points and no trusted fix to stand on, no point is called an outlier.
 function bulkAndOutliers(points) {
-  if (points.length < 3) return { bulk: points, outliers: [], centre: points[0] };
-  const centre = { lat: median(points.map((p) => p.lat)), lon: median(points.map((p) => p.lon)) };
-  const far = points.map((p) => kmBetween(centre, p));
-  const limit = Math.max(20, 10 * median(far));
+  const trusted = points.filter((p) => !p.flags.some((f) => DOUBTS.has(f)));
+  const base = trusted.length > 0 ? trusted : points;
+  if (points.length < 2 || (base === points && points.length < 3)) {
+    return { bulk: points, outliers: [], centre: points[0] };
+  }
+  const centre = { lat: median(base.map((p) => p.lat)), lon: median(base.map((p) => p.lon)) };
+  const limit = Math.max(20, 10 * median(base.map((p) => kmBetween(centre, p))));
   const bulk = [], outliers = [];
-  points.forEach((p, i) => (far[i] > limit ? outliers.push({ ...p, km: far[i] }) : bulk.push(p)));
+  for (const p of points) {
+    const km = kmBetween(centre, p);
+    if (km > limit) outliers.push({ ...p, km });
+    else bulk.push(p);
+  }
   return { bulk, outliers, centre };
 }
 

@@ -1336,6 +1336,17 @@ async fn a_manager_drills_from_the_team_to_a_reps_flagged_check_in() {
         title.contains("張偉") && title.contains("上海一组"),
         "{title}"
     );
+    // The rep's map: their one trusted fix in Shanghai, the mock one in Beijing listed aside.
+    let outliers = browser
+        .script("return [...document.querySelectorAll('#map-outliers li.outlier')].map(l => l.dataset.visitId)")
+        .await;
+    assert_eq!(outliers, json!([flagged_visit.to_string()]));
+    assert_eq!(
+        browser
+            .script("return document.querySelector('#map svg').dataset.bulk")
+            .await,
+        json!("1")
+    );
     let flagged_row = format!("#person-visits tr.visit.flagged[data-visit-id='{flagged_visit}']");
     browser.click(&flagged_row).await;
     let detail = browser
