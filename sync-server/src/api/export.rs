@@ -879,6 +879,7 @@ mod tests {
         for key in ["summary", "win_rate", "flagged", "penalties", "truncated"] {
             assert!(!t(Lang::Zh, key).is_empty() && !t(Lang::En, key).is_empty());
         }
-        assert_eq!(sheet_name("拜访 a:b/c[d]").chars().count(), 9);
+        assert_eq!(sheet_name("拜访 a:b/c[d]"), "拜访 abcd");
+        assert_eq!(sheet_name(&"商".repeat(40)).chars().count(), 31);
     }
 }
