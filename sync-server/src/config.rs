@@ -50,6 +50,78 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// The server's scheduled jobs.
     pub jobs: JobsConfig,
+    /// The browser pages.
+    pub web: WebConfig,
+}
+
+/// The browser pages' settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WebConfig {
+    /// A base-map tile server for the check-in map, as a URL template with `{z}`, `{x}` and
+    /// `{y}` (`https://tiles.example.com/{z}/{x}/{y}.png`); without one the map draws the
+    /// points on a plain background (a closed network has no tile server).
+    pub tile_url: Option<TileUrl>,
+}
+
+/// A checked tile URL template: `http` or `https`, a host, `{z}`, `{x}` and `{y}`, and no
+/// character that could break out of the page's content security policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TileUrl {
+    template: String,
+    origin: String,
+}
+
+impl TileUrl {
+    /// Checks a template.
+    pub fn parse(text: &str) -> Result<TileUrl, String> {
+        let template = text.trim();
+        let rest = template
+            .strip_prefix("https://")
+            .map(|r| ("https", r))
+            .or_else(|| template.strip_prefix("http://").map(|r| ("http", r)));
+        let Some((scheme, rest)) = rest else {
+            return Err(format!(
+                "`{template}` does not start with https:// or http://"
+            ));
+        };
+        let host = rest.split('/').next().unwrap_or_default();
+        let host_ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+        if !host_ok {
+            return Err(format!(
+                "`{template}` has no plain host name after the scheme"
+            ));
+        }
+        let path_ok = template
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"';,<>`\\ ".contains(&b));
+        if !path_ok {
+            return Err(format!(
+                "`{template}` holds a space, quote, comma or semicolon"
+            ));
+        }
+        for part in ["{z}", "{x}", "{y}"] {
+            if !template.contains(part) {
+                return Err(format!("`{template}` lacks {part}"));
+            }
+        }
+        Ok(TileUrl {
+            template: template.to_owned(),
+            origin: format!("{scheme}://{host}"),
+        })
+    }
+
+    /// The template, as configured.
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+
+    /// Its scheme and host, for the content security policy.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
 }
 
 /// The scheduled jobs over every tenant's records (lead reclaim, missing daily reports).
@@ -247,6 +319,9 @@ impl Config {
                 interval: duration(self.jobs.interval),
                 report_lookback_days: self.jobs.report_lookback_days,
             },
+            web: EffectiveWeb {
+                tile_url: self.web.tile_url.as_ref().map(TileUrl::template),
+            },
         })
     }
 }
@@ -266,6 +341,13 @@ struct Effective<'a> {
     storage: EffectiveStorage,
     metrics: EffectiveMetrics,
     jobs: EffectiveJobs,
+    web: EffectiveWeb<'a>,
+}
+
+#[derive(Serialize)]
+struct EffectiveWeb<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tile_url: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -370,6 +452,13 @@ struct Raw {
     metrics: RawMetrics,
     shutdown_grace: String,
     jobs: RawJobs,
+    web: RawWeb,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawWeb {
+    tile_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -461,6 +550,7 @@ impl Default for Raw {
             metrics: RawMetrics::default(),
             shutdown_grace: "30s".to_owned(),
             jobs: RawJobs::default(),
+            web: RawWeb::default(),
         }
     }
 }
@@ -930,6 +1020,17 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
         );
     }
 
+    let tile_url = match raw.web.tile_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => match TileUrl::parse(text) {
+            Ok(url) => Some(url),
+            Err(reason) => {
+                refuse("web.tile_url", reason);
+                None
+            }
+        },
+    };
+
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -976,6 +1077,7 @@ fn check(raw: Raw, origin: &dyn Fn(&str) -> Option<String>) -> Result<Config, Ve
             interval: jobs_interval,
             report_lookback_days: u32::try_from(report_lookback_days).unwrap_or(7),
         },
+        web: WebConfig { tile_url },
     })
 }
 
@@ -1054,5 +1156,30 @@ mod tests {
         let config = check(Raw::default(), &|_| None).expect("defaults must pass their own checks");
         assert_eq!(config.auth.token_lifetime, Duration::from_secs(30 * 86_400));
         assert_eq!(config, Config::defaults());
+    }
+
+    #[test]
+    fn a_tile_url_needs_a_host_and_its_three_placeholders_and_cannot_break_the_policy() {
+        let url = TileUrl::parse("https://tiles.example.com:8443/base/{z}/{x}/{y}.png")
+            .expect("a plain template");
+        assert_eq!(url.origin(), "https://tiles.example.com:8443");
+        for bad in [
+            "ftp://tiles.example.com/{z}/{x}/{y}.png",
+            "https:///{z}/{x}/{y}.png",
+            "https://tiles.example.com/{z}/{x}.png",
+            "https://tiles.example.com/{z}/{x}/{y}.png; script-src *",
+            "https://tiles.example.com/{z}/{x}/{y}.png'",
+            "https://a.example.com,https://b.example.com/{z}/{x}/{y}",
+        ] {
+            assert!(TileUrl::parse(bad).is_err(), "{bad}");
+        }
+        let raw = Raw {
+            web: RawWeb {
+                tile_url: Some("tiles/{z}".to_owned()),
+            },
+            ..Raw::default()
+        };
+        let refused = check(raw, &|_| None).expect_err("refused");
+        assert_eq!(refused[0].key, "web.tile_url");
     }
 }

@@ -34,6 +34,7 @@
 
 pub mod attention;
 pub mod funnel;
+pub mod people;
 pub mod reports;
 pub mod targets;
 pub mod visits;
@@ -54,6 +55,7 @@ use crate::{Currency, Error, LocalDate, RecordId, Result, Timestamp, Zone};
 
 pub use attention::AttentionList;
 pub use funnel::Funnel;
+pub use people::{OrgChart, RepRecords};
 pub use reports::ReportCompliance;
 pub use targets::TargetBoard;
 pub use visits::{Granularity, MapPoints, PointCursor, VisitsDashboard};
@@ -179,6 +181,18 @@ impl Default for DashboardSettings {
     }
 }
 
+/// A part of a viewer's scope a dashboard is narrowed to, for drilling down: a unit and
+/// everything below it, or one person. It only ever narrows: a focus outside the viewer's
+/// scope leaves nobody in it, never someone the viewer could not see anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Focus {
+    /// An org unit and its subtree.
+    Unit(RecordId),
+    /// One person (a rep, or a manager's own records).
+    Person(RecordId),
+}
+
 /// Who is looking: the signed-in user and the org tree their scope is read on.
 #[derive(Debug, Clone)]
 pub struct Viewer {
@@ -186,15 +200,23 @@ pub struct Viewer {
     pub me: Me,
     /// The tenant's org tree.
     pub tree: OrgTree,
+    /// The part of the scope the dashboards are narrowed to; `None` for the whole scope.
+    pub focus: Option<Focus>,
 }
 
 impl Viewer {
-    /// The viewer `me`, with the org tree `store` holds.
+    /// The viewer `me`, with the org tree `store` holds, over their whole scope.
     pub fn of<S: StoreRead>(store: &S, me: Me) -> Result<Viewer> {
         Ok(Viewer {
             me,
             tree: store.org_tree()?,
+            focus: None,
         })
+    }
+
+    /// The same viewer narrowed to `focus`.
+    pub fn focused(self, focus: Option<Focus>) -> Viewer {
+        Viewer { focus, ..self }
     }
 }
 
@@ -264,6 +286,10 @@ pub enum DashboardQuery {
     Attention(DateRange),
     /// A page of check-in points for the map: days, page size, where the page starts.
     MapPoints(DateRange, u32, Option<PointCursor>),
+    /// The units and people of the scope, as a tree.
+    OrgChart,
+    /// One person's own visits, reports and deals over the days.
+    PersonRecords(RecordId, DateRange),
 }
 
 /// A computed dashboard.
@@ -281,6 +307,10 @@ pub enum Dashboard {
     Attention(AttentionList),
     /// A page of check-in points.
     MapPoints(MapPoints),
+    /// The units and people of the scope.
+    OrgChart(OrgChart),
+    /// One person's own records.
+    PersonRecords(RepRecords),
 }
 
 /// Computes `query` for `me` over `store` at `now`, with the tenant's process and the
@@ -293,7 +323,20 @@ pub fn compute<S: StoreRead>(
     now: Timestamp,
     data_as_of: Option<Timestamp>,
 ) -> Result<Dashboard> {
-    let viewer = Viewer::of(store, me)?;
+    compute_within(store, me, None, query, now, data_as_of)
+}
+
+/// [`compute`] narrowed to `focus`, a part of `me`'s scope (drilling down from a region to
+/// a team to a rep).
+pub fn compute_within<S: StoreRead>(
+    store: &S,
+    me: Me,
+    focus: Option<Focus>,
+    query: &DashboardQuery,
+    now: Timestamp,
+    data_as_of: Option<Timestamp>,
+) -> Result<Dashboard> {
+    let viewer = Viewer::of(store, me)?.focused(focus);
     let process = store.sales_process()?;
     let settings = DashboardSettings {
         currency: process.fieldwork.daily_report.currency,
@@ -310,6 +353,10 @@ pub fn compute<S: StoreRead>(
         }
         DashboardQuery::MapPoints(range, limit, after) => {
             Dashboard::MapPoints(visits::visit_map_points(&ctx, *range, *limit, *after)?)
+        }
+        DashboardQuery::OrgChart => Dashboard::OrgChart(people::org_chart(&ctx)?),
+        DashboardQuery::PersonRecords(person, range) => {
+            Dashboard::PersonRecords(people::person_records(&ctx, *person, *range)?)
         }
     })
 }
@@ -423,9 +470,13 @@ impl Scope {
             let (id, name) = row?;
             units.insert(id, name);
         }
+        let visibility = match viewer.focus {
+            None => visible,
+            Some(focus) => narrow(viewer, &mut members, visible, focus),
+        };
         Ok(Scope {
             members,
-            visibility: visible,
+            visibility,
             units,
         })
     }
@@ -461,6 +512,37 @@ impl Scope {
     /// The rep `owner` as a group, if in scope.
     pub fn rep(&self, owner: RecordId) -> Option<Group> {
         self.group_of(owner, GroupBy::Rep)
+    }
+}
+
+/// Keeps the members and units within `focus`. A unit the viewer does not see, or a person
+/// not among the members, leaves nobody: a focus narrows, it never widens.
+fn narrow(
+    viewer: &Viewer,
+    members: &mut HashMap<RecordId, Member>,
+    visible: Visibility,
+    focus: Focus,
+) -> Visibility {
+    match focus {
+        Focus::Unit(unit) => {
+            if !visible.covers(unit) {
+                members.clear();
+                return Visibility::Units(Default::default());
+            }
+            members.retain(|_, m| viewer.tree.is_within(m.unit, unit));
+            Visibility::Units(
+                viewer
+                    .tree
+                    .subtree(unit)
+                    .into_iter()
+                    .filter(|u| visible.covers(*u))
+                    .collect(),
+            )
+        }
+        Focus::Person(person) => {
+            members.retain(|id, _| *id == person);
+            Visibility::Units(Default::default())
+        }
     }
 }
 

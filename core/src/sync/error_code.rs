@@ -57,6 +57,10 @@ pub enum ErrorCode {
     ProfileMissing,
     /// A record written through the admin API is invalid.
     InvalidRecord,
+    /// The unit or person asked for is not in the caller's scope (or does not exist).
+    NotInScope,
+    /// The endpoint is for a device (a phone): a browser session cannot sync.
+    DeviceRequired,
     /// No such endpoint.
     NotFound,
     /// The endpoint exists but not with this method.

@@ -14,7 +14,7 @@ use crate::auth::AdminSession;
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody, ErrorCode};
 use crate::model::{Account, AccountId, ActorId, Device, DeviceId, Login, Password};
 use crate::state::AppState;
-use crate::store::NewAccount;
+use crate::store::{NewAccount, StoreError};
 
 /// A new account.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -327,6 +327,50 @@ pub async fn revoke_account(
         .await?;
     tracing::info!(by = %admin.account_id, account = %account_id, "account revoked");
     Ok(ApiJson(account.into()))
+}
+
+/// How many browser sessions an admin's revocation ended.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BrowserSessionsRevoked {
+    /// The sessions that were live and are now refused.
+    pub revoked: u64,
+}
+
+/// Signs an account out of every browser at once: each of its browser sessions stops
+/// working. Its phones are untouched (revoke a device for that).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/accounts/{account_id}/browser-sessions/revoke",
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("account_id" = String, Path, format = Uuid, description = "The account")),
+    responses(
+        (status = 200, description = "Revoked", body = BrowserSessionsRevoked),
+        (status = 400, description = "`invalid_path`", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`admin_required`", body = ErrorBody),
+        (status = 404, description = "`account_not_found`", body = ErrorBody),
+    )
+)]
+pub async fn revoke_browser_sessions(
+    State(state): State<AppState>,
+    AdminSession(admin): AdminSession,
+    ApiPath(account_id): ApiPath<AccountId>,
+) -> Result<ApiJson<BrowserSessionsRevoked>, ApiError> {
+    if state
+        .store
+        .account(admin.tenant_id, account_id)
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::AccountNotFound { account_id }.into());
+    }
+    let revoked = state
+        .store
+        .revoke_browser_sessions(admin.tenant_id, account_id, state.clock.now())
+        .await?;
+    tracing::info!(by = %admin.account_id, account = %account_id, revoked, "browser sessions revoked");
+    Ok(ApiJson(BrowserSessionsRevoked { revoked }))
 }
 
 /// Lists an account's devices, oldest first, with their actors.

@@ -1,4 +1,10 @@
-//! Sign-in, sign-out and "who am I" for devices.
+//! Sign-in, sign-out and "who am I" for devices and browsers.
+//!
+//! A phone signs in as a device: it gets a device id, a token and an Automerge actor, and
+//! admins see and revoke it among the account's devices. A browser signs in with
+//! `/v1/auth/browser`: a token of the account on no device (no actor, no holdings, never
+//! listed or counted as a device), refused by the sync endpoint, ended by signing out, by an
+//! admin's revocation of the account's browser sessions or of the account.
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, State};
@@ -9,12 +15,13 @@ use utoipa::ToSchema;
 
 use crate::auth::{BearerToken, Lane, Session};
 use crate::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
+use crate::model::{Account, Tenant};
 use crate::model::{
     AccountId, ActorId, DeviceId, DisplayName, Login, Password, TenantId, TenantSlug,
 };
 use crate::serve::PeerAddr;
 use crate::state::AppState;
-use crate::store::{NewSession, SessionDevice};
+use crate::store::{NewBrowserSession, NewSession, SessionDevice};
 
 /// A sign-in from a device (or from the command line's admin client, which sends this type).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -98,13 +105,51 @@ pub struct SessionResponse {
     /// The person's profile record.
     #[schema(value_type = String, format = Uuid)]
     pub profile_id: RecordId,
-    /// The device.
-    pub device_id: DeviceId,
+    /// The device; absent for a browser session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<DeviceId>,
     /// Whether the account may use the admin API.
     pub is_admin: bool,
     /// When the token stops being accepted (UTC milliseconds).
     #[schema(value_type = i64)]
     pub expires_at: Timestamp,
+    /// The server's clock (UTC milliseconds).
+    #[schema(value_type = i64)]
+    pub server_time: Timestamp,
+}
+
+/// A sign-in from a browser.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BrowserLoginRequest {
+    /// The tenant's short name.
+    #[schema(example = "acme")]
+    pub tenant: String,
+    /// The person's login (compared without case).
+    #[schema(example = "li.na")]
+    pub login: String,
+    /// The password, in clear over TLS; never stored or logged.
+    #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "super::send_password")]
+    pub password: Password,
+}
+
+/// A browser's successful sign-in: a token on no device.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BrowserLoginResponse {
+    /// The bearer token for this browser tab; keep it for the tab only.
+    pub token: String,
+    /// When the token stops being accepted (UTC milliseconds).
+    #[schema(value_type = i64)]
+    pub expires_at: Timestamp,
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The account signed in.
+    pub account_id: AccountId,
+    /// The person's profile record.
+    #[schema(value_type = String, format = Uuid)]
+    pub profile_id: RecordId,
+    /// Whether the account may use the admin API.
+    pub is_admin: bool,
     /// The server's clock (UTC milliseconds).
     #[schema(value_type = i64)]
     pub server_time: Timestamp,
@@ -158,82 +203,21 @@ pub async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<ApiJson<LoginResponse>, ApiError> {
     let address = peer.map(|Extension(ConnectInfo(PeerAddr(addr)))| addr.ip());
-    let slug = field("tenant", TenantSlug::parse(&request.tenant))?;
-    let login = field("login", Login::parse(&request.login))?;
     let device_name = field("device_name", DisplayName::parse(&request.device_name))?;
     let requested_device = request
         .device_id
         .as_deref()
         .map(|s| field("device_id", s.parse::<DeviceId>()))
         .transpose()?;
-    if request.password.expose().len() > Password::MAX_BYTES {
-        return Err(bad_credentials());
-    }
-
-    let (tenant_key, login_key) = (request.tenant.trim(), request.login.trim());
-    if let Some(wait) = state
-        .throttle
-        .wait(tenant_key, login_key, address, state.clock.now())
-    {
-        return Err(too_many_attempts(wait));
-    }
-    let lane = if state
-        .throttle
-        .trusted(tenant_key, login_key, state.clock.now())
-    {
-        Lane::Clean
-    } else {
-        Lane::Suspect
-    };
-    let refused = |reason: &'static str| {
-        if let Some(wait) = state
-            .throttle
-            .failed(tenant_key, login_key, address, state.clock.now())
-        {
-            tracing::warn!(tenant = %slug, login = %login_key, ?address, wait_secs = wait.as_secs(),
-                reason, "sign-ins slowed after repeated wrong passwords");
-        }
-        bad_credentials()
-    };
-    let Some(tenant) = state.store.tenant_by_slug(&slug).await? else {
-        state
-            .passwords
-            .verify_in(lane, &request.password, None)
-            .await?;
-        tracing::info!(tenant = %slug, reason = "unknown tenant", "sign-in refused");
-        return Err(refused("unknown tenant"));
-    };
-    let credentials = state.store.credentials(tenant.id, &login).await?;
-    let matched = state
-        .passwords
-        .verify_in(
-            lane,
-            &request.password,
-            credentials.as_ref().map(|c| &c.password_hash),
-        )
-        .await?;
-    let account = match credentials {
-        Some(c) if matched => c.account,
-        Some(c) => {
-            tracing::info!(tenant = %slug, account = %c.account.id, reason = "wrong password", "sign-in refused");
-            return Err(refused("wrong password"));
-        }
-        None => {
-            tracing::info!(tenant = %slug, reason = "unknown login", "sign-in refused");
-            return Err(refused("unknown login"));
-        }
-    };
-    state
-        .throttle
-        .succeeded(tenant_key, login_key, state.clock.now());
-    if account.revoked_at.is_some() {
-        return Err(ApiError::client(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::AccountRevoked,
-            "this account was revoked: wipe local data",
-        ));
-    }
-
+    let (tenant, account) = authenticate(
+        &state,
+        address,
+        &request.tenant,
+        &request.login,
+        &request.password,
+    )
+    .await?;
+    let slug = &tenant.slug;
     let device = match requested_device {
         None => SessionDevice::New(DeviceId::new()),
         Some(id) => match state.store.device(tenant.id, id).await? {
@@ -291,6 +275,142 @@ pub async fn login(
     }))
 }
 
+/// Checks a sign-in's tenant, login and password, slowing repeated wrong passwords: the
+/// tenant and the live account, or `bad_credentials` (never telling which part was wrong),
+/// `too_many_attempts` or `account_revoked`.
+async fn authenticate(
+    state: &AppState,
+    address: Option<std::net::IpAddr>,
+    tenant: &str,
+    login: &str,
+    password: &Password,
+) -> Result<(Tenant, Account), ApiError> {
+    let slug = field("tenant", TenantSlug::parse(tenant))?;
+    let login_name = field("login", Login::parse(login))?;
+    if password.expose().len() > Password::MAX_BYTES {
+        return Err(bad_credentials());
+    }
+    let (tenant_key, login_key) = (tenant.trim(), login.trim());
+    if let Some(wait) = state
+        .throttle
+        .wait(tenant_key, login_key, address, state.clock.now())
+    {
+        return Err(too_many_attempts(wait));
+    }
+    let lane = if state
+        .throttle
+        .trusted(tenant_key, login_key, state.clock.now())
+    {
+        Lane::Clean
+    } else {
+        Lane::Suspect
+    };
+    let refused = |reason: &'static str| {
+        if let Some(wait) = state
+            .throttle
+            .failed(tenant_key, login_key, address, state.clock.now())
+        {
+            tracing::warn!(tenant = %slug, login = %login_key, ?address, wait_secs = wait.as_secs(),
+                reason, "sign-ins slowed after repeated wrong passwords");
+        }
+        bad_credentials()
+    };
+    let Some(tenant) = state.store.tenant_by_slug(&slug).await? else {
+        state.passwords.verify_in(lane, password, None).await?;
+        tracing::info!(tenant = %slug, reason = "unknown tenant", "sign-in refused");
+        return Err(refused("unknown tenant"));
+    };
+    let credentials = state.store.credentials(tenant.id, &login_name).await?;
+    let matched = state
+        .passwords
+        .verify_in(
+            lane,
+            password,
+            credentials.as_ref().map(|c| &c.password_hash),
+        )
+        .await?;
+    let account = match credentials {
+        Some(c) if matched => c.account,
+        Some(c) => {
+            tracing::info!(tenant = %slug, account = %c.account.id, reason = "wrong password", "sign-in refused");
+            return Err(refused("wrong password"));
+        }
+        None => {
+            tracing::info!(tenant = %slug, reason = "unknown login", "sign-in refused");
+            return Err(refused("unknown login"));
+        }
+    };
+    state
+        .throttle
+        .succeeded(tenant_key, login_key, state.clock.now());
+    if account.revoked_at.is_some() {
+        return Err(ApiError::client(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::AccountRevoked,
+            "this account was revoked: wipe local data",
+        ));
+    }
+    Ok((tenant, account))
+}
+
+/// Signs a browser in: a token of the account on no device. The browser can read what the
+/// account may read (dashboards, the admin API for an admin) but cannot sync, and it is not
+/// one of the account's devices.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/browser",
+    tag = "auth",
+    request_body = BrowserLoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = BrowserLoginResponse),
+        (status = 400, description = "Malformed body or invalid field", body = ErrorBody),
+        (status = 401, description = "`bad_credentials` or `account_revoked`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: wrong passwords slowed this login or address; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "`overloaded`: too many sign-ins at once; see `Retry-After`", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+    )
+)]
+pub async fn browser_login(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<PeerAddr>>>,
+    ApiJson(request): ApiJson<BrowserLoginRequest>,
+) -> Result<ApiJson<BrowserLoginResponse>, ApiError> {
+    let address = peer.map(|Extension(ConnectInfo(PeerAddr(addr)))| addr.ip());
+    let (tenant, account) = authenticate(
+        &state,
+        address,
+        &request.tenant,
+        &request.login,
+        &request.password,
+    )
+    .await?;
+    let now = state.clock.now();
+    let lifetime = i64::try_from(state.config.auth.token_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let token = BearerToken::generate().map_err(|e| ApiError::internal(RandomFailed(e)))?;
+    let expires_at = now.plus_millis(lifetime);
+    state
+        .store
+        .start_browser_session(NewBrowserSession {
+            tenant_id: tenant.id,
+            account_id: account.id,
+            token_hash: token.hash(),
+            issued_at: now,
+            expires_at,
+        })
+        .await?;
+    tracing::info!(tenant = %tenant.slug, account = %account.id, "signed in from a browser");
+    Ok(ApiJson(BrowserLoginResponse {
+        token: token.expose().to_owned(),
+        expires_at,
+        tenant_id: tenant.id,
+        account_id: account.id,
+        profile_id: account.profile_id,
+        is_admin: account.is_admin,
+        server_time: now,
+    }))
+}
+
 /// The operating system's random source failed.
 #[derive(Debug, thiserror::Error)]
 #[error("random source failed: {0}")]
@@ -315,7 +435,7 @@ pub async fn logout(
         .store
         .revoke_token(session.token_hash, state.clock.now())
         .await?;
-    tracing::info!(account = %session.account_id, device = %session.device_id, "signed out");
+    tracing::info!(account = %session.account_id, device = ?session.device_id, "signed out");
     Ok(StatusCode::NO_CONTENT)
 }
 

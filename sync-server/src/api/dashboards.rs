@@ -7,16 +7,17 @@
 //! phone's dashboard after a sync and the server's answer compare field for field.
 
 use axum::Json;
-use axum::extract::{Query, State, rejection::QueryRejection};
+use axum::extract::{Path, Query, State, rejection::QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fieldsales_core::dashboard::attention::AttentionList;
 use fieldsales_core::dashboard::funnel::Funnel;
+use fieldsales_core::dashboard::people::{OrgChart, RepRecords};
 use fieldsales_core::dashboard::reports::ReportCompliance;
 use fieldsales_core::dashboard::targets::TargetBoard;
 use fieldsales_core::dashboard::visits::{MapPoints, VisitsDashboard};
 use fieldsales_core::dashboard::{
-    DashboardRequest, DashboardSettings, DateRange, Granularity, GroupBy, PointCursor,
+    DashboardRequest, DashboardSettings, DateRange, Focus, Granularity, GroupBy, PointCursor,
 };
 use fieldsales_core::{LocalDate, RecordId, Timestamp};
 use serde::Deserialize;
@@ -43,6 +44,12 @@ pub struct DashboardParams {
     /// Visits only: `day` (the default) or `week`.
     #[param(value_type = Option<Granularity>)]
     pub granularity: Option<String>,
+    /// Narrows the answer to this org unit of the caller's scope and the units below it.
+    #[param(value_type = Option<RecordId>)]
+    pub unit: Option<String>,
+    /// Narrows the answer to this person of the caller's scope. Not with `unit`.
+    #[param(value_type = Option<RecordId>)]
+    pub rep: Option<String>,
 }
 
 /// The days of a map and where its page starts.
@@ -64,6 +71,12 @@ pub struct MapPointParams {
     /// The previous page's `next.visit_id`. Give with `after_at`.
     #[param(value_type = Option<RecordId>)]
     pub after_id: Option<String>,
+    /// Narrows the points to this org unit of the caller's scope and the units below it.
+    #[param(value_type = Option<RecordId>)]
+    pub unit: Option<String>,
+    /// Narrows the points to this person of the caller's scope. Not with `unit`.
+    #[param(value_type = Option<RecordId>)]
+    pub rep: Option<String>,
 }
 
 impl MapPointParams {
@@ -118,6 +131,26 @@ impl MapPointParams {
         };
         Ok(DashboardQuery::MapPoints(days.range()?, limit, after))
     }
+
+    fn focus(&self) -> Result<Option<Focus>, ApiError> {
+        focus(self.unit.as_deref(), self.rep.as_deref())
+    }
+}
+
+/// The focus a request's `unit` or `rep` names, checked for form only (scope is checked by
+/// [`answer`]).
+fn focus(unit: Option<&str>, rep: Option<&str>) -> Result<Option<Focus>, ApiError> {
+    let id = |field: &str, text: &str| {
+        text.trim()
+            .parse::<RecordId>()
+            .map_err(|_| bad(field, format!("`{text}` is not an ID")))
+    };
+    match (unit, rep) {
+        (None, None) => Ok(None),
+        (Some(u), None) => Ok(Some(Focus::Unit(id("unit", u)?))),
+        (None, Some(r)) => Ok(Some(Focus::Person(id("rep", r)?))),
+        (Some(_), Some(_)) => Err(bad("rep", "give either unit or rep, not both".to_owned())),
+    }
 }
 
 fn bad(field: &str, detail: String) -> ApiError {
@@ -140,7 +173,7 @@ fn day(field: &str, value: Option<&str>) -> Result<LocalDate, ApiError> {
 }
 
 impl DashboardParams {
-    fn range(&self) -> Result<DateRange, ApiError> {
+    pub(super) fn range(&self) -> Result<DateRange, ApiError> {
         let from = day("from", self.from.as_deref())?;
         let to = day("to", self.to.as_deref())?;
         DateRange::new(from, to).map_err(|e| match e {
@@ -149,7 +182,7 @@ impl DashboardParams {
         })
     }
 
-    fn request(&self) -> Result<DashboardRequest, ApiError> {
+    pub(super) fn request(&self) -> Result<DashboardRequest, ApiError> {
         let group_by = match self.group_by.as_deref().map(str::trim) {
             None | Some("rep") => GroupBy::Rep,
             Some("team") => GroupBy::Team,
@@ -167,7 +200,11 @@ impl DashboardParams {
         })
     }
 
-    fn granularity(&self) -> Result<Granularity, ApiError> {
+    pub(super) fn focus(&self) -> Result<Option<Focus>, ApiError> {
+        focus(self.unit.as_deref(), self.rep.as_deref())
+    }
+
+    pub(super) fn granularity(&self) -> Result<Granularity, ApiError> {
         match self.granularity.as_deref().map(str::trim) {
             None | Some("day") => Ok(Granularity::Day),
             Some("week") => Ok(Granularity::Week),
@@ -179,7 +216,7 @@ impl DashboardParams {
     }
 }
 
-fn params(
+pub(super) fn params(
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<DashboardParams, ApiError> {
     query.map(|Query(p)| p).map_err(|rejection| {
@@ -191,16 +228,89 @@ fn params(
     })
 }
 
+/// The caller's dashboards, each narrowed to one focus of their scope (checked once).
+pub(super) struct Dashboards<'a> {
+    state: &'a AppState,
+    viewer: fieldsales_core::me::Me,
+    session: &'a Session,
+    focus: Option<Focus>,
+}
+
+impl<'a> Dashboards<'a> {
+    /// The signed-in caller's dashboards narrowed to `focus`: 404 `not_in_scope` when the
+    /// unit or person is not one the caller sees (or does not exist), so the answer never
+    /// tells a unit of another region from one that does not exist.
+    pub(super) async fn of(
+        state: &'a AppState,
+        session: &'a Session,
+        focus: Option<Focus>,
+    ) -> Result<Dashboards<'a>, ApiError> {
+        let viewer = super::signed_in_user(state, session).await?;
+        let this = Dashboards {
+            state,
+            viewer,
+            session,
+            focus: None,
+        };
+        if let Some(f) = focus {
+            let Dashboard::OrgChart(chart) = this.get(DashboardQuery::OrgChart).await? else {
+                return Err(ApiError::internal(WrongAnswer));
+            };
+            let known = match f {
+                Focus::Unit(u) => chart.units.iter().any(|x| x.id == u),
+                Focus::Person(p) => chart.people.iter().any(|x| x.id == p),
+            };
+            if !known {
+                let (field, what) = match f {
+                    Focus::Unit(_) => ("unit", "unit"),
+                    Focus::Person(_) => ("rep", "person"),
+                };
+                return Err(ApiError::Client {
+                    status: StatusCode::NOT_FOUND,
+                    code: ErrorCode::NotInScope,
+                    detail: format!("{field}: no {what} of your scope has this ID"),
+                    field: Some(field.to_owned()),
+                });
+            }
+        }
+        Ok(Dashboards { focus, ..this })
+    }
+
+    /// The caller's time zone, for local times.
+    pub(super) fn zone(&self) -> fieldsales_core::Zone {
+        self.viewer.zone.clone()
+    }
+
+    /// One dashboard.
+    pub(super) async fn get(&self, query: DashboardQuery) -> Result<Dashboard, ApiError> {
+        Ok(self
+            .state
+            .records
+            .dashboard(
+                self.session.tenant_id,
+                self.viewer.clone(),
+                self.focus,
+                query,
+                self.state.clock.now(),
+            )
+            .await?)
+    }
+}
+
+/// A dashboard of another kind than asked came back: a bug, answered 500.
+#[derive(Debug, thiserror::Error)]
+#[error("the dashboard computed is not the one asked for")]
+pub(super) struct WrongAnswer;
+
 async fn answer(
     state: &AppState,
     session: &Session,
+    focus: Option<Focus>,
     query: DashboardQuery,
 ) -> Result<Response, ApiError> {
-    let viewer = super::signed_in_user(state, session).await?;
-    let now = state.clock.now();
-    let dashboard = state
-        .records
-        .dashboard(session.tenant_id, viewer, query, now)
+    let dashboard = Dashboards::of(state, session, focus)
+        .await?
+        .get(query)
         .await?;
     Ok(match dashboard {
         Dashboard::Funnel(d) => Json(d).into_response(),
@@ -209,6 +319,8 @@ async fn answer(
         Dashboard::Targets(d) => Json(d).into_response(),
         Dashboard::Attention(d) => Json(d).into_response(),
         Dashboard::MapPoints(d) => Json(d).into_response(),
+        Dashboard::OrgChart(d) => Json(d).into_response(),
+        Dashboard::PersonRecords(d) => Json(d).into_response(),
     })
 }
 
@@ -225,6 +337,7 @@ async fn answer(
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
+        (status = 404, description = "`not_in_scope`: `unit` or `rep` is not of the caller's scope", body = ErrorBody),
     )
 )]
 pub async fn funnel(
@@ -233,7 +346,13 @@ pub async fn funnel(
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let p = params(query)?;
-    answer(&state, &session, DashboardQuery::Funnel(p.request()?)).await
+    answer(
+        &state,
+        &session,
+        p.focus()?,
+        DashboardQuery::Funnel(p.request()?),
+    )
+    .await
 }
 
 /// Visits of the caller's scope: planned and done, check-ins by geofence verdict, durations.
@@ -249,6 +368,7 @@ pub async fn funnel(
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
+        (status = 404, description = "`not_in_scope`: `unit` or `rep` is not of the caller's scope", body = ErrorBody),
     )
 )]
 pub async fn visits(
@@ -258,7 +378,7 @@ pub async fn visits(
 ) -> Result<Response, ApiError> {
     let p = params(query)?;
     let q = DashboardQuery::Visits(p.request()?, p.granularity()?);
-    answer(&state, &session, q).await
+    answer(&state, &session, p.focus()?, q).await
 }
 
 /// The check-ins of the caller's scope over the days, for a map, a page at a time, newest
@@ -277,6 +397,7 @@ pub async fn visits(
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
+        (status = 404, description = "`not_in_scope`: `unit` or `rep` is not of the caller's scope", body = ErrorBody),
     )
 )]
 pub async fn visit_points(
@@ -291,7 +412,7 @@ pub async fn visit_points(
             rejection.body_text(),
         )
     })?;
-    answer(&state, &session, p.query()?).await
+    answer(&state, &session, p.focus()?, p.query()?).await
 }
 
 /// Daily-report compliance of the caller's scope: on time, late, missing, false, penalties.
@@ -306,6 +427,7 @@ pub async fn visit_points(
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
+        (status = 404, description = "`not_in_scope`: `unit` or `rep` is not of the caller's scope", body = ErrorBody),
     )
 )]
 pub async fn reports(
@@ -314,7 +436,13 @@ pub async fn reports(
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let p = params(query)?;
-    answer(&state, &session, DashboardQuery::Reports(p.request()?)).await
+    answer(
+        &state,
+        &session,
+        p.focus()?,
+        DashboardQuery::Reports(p.request()?),
+    )
+    .await
 }
 
 /// Target attainment of the caller's scope, as a leaderboard.
@@ -329,6 +457,7 @@ pub async fn reports(
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
+        (status = 404, description = "`not_in_scope`: `unit` or `rep` is not of the caller's scope", body = ErrorBody),
     )
 )]
 pub async fn targets(
@@ -337,7 +466,13 @@ pub async fn targets(
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let p = params(query)?;
-    answer(&state, &session, DashboardQuery::Targets(p.request()?)).await
+    answer(
+        &state,
+        &session,
+        p.focus()?,
+        DashboardQuery::Targets(p.request()?),
+    )
+    .await
 }
 
 /// What needs the caller's attention: overdue deals, leads about to be reclaimed, reports
@@ -353,6 +488,7 @@ pub async fn targets(
         (status = 400, description = "`invalid_field`: `field` names the parameter", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`profile_missing`", body = ErrorBody),
+        (status = 404, description = "`not_in_scope`: `unit` or `rep` is not of the caller's scope", body = ErrorBody),
     )
 )]
 pub async fn attention(
@@ -361,5 +497,96 @@ pub async fn attention(
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let p = params(query)?;
-    answer(&state, &session, DashboardQuery::Attention(p.range()?)).await
+    answer(
+        &state,
+        &session,
+        p.focus()?,
+        DashboardQuery::Attention(p.range()?),
+    )
+    .await
+}
+
+/// The days of a person's records.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonParams {
+    /// The first day, `YYYY-MM-DD`.
+    #[param(required = true, value_type = Option<LocalDate>, example = "2026-03-01")]
+    pub from: Option<String>,
+    /// The last day (included), `YYYY-MM-DD`.
+    #[param(required = true, value_type = Option<LocalDate>, example = "2026-03-31")]
+    pub to: Option<String>,
+}
+
+/// The units and people of the caller's scope as a tree (region, team, rep), for drilling
+/// down; the caller's own name and unit with them.
+#[utoipa::path(
+    get,
+    path = "/v1/dashboards/org",
+    tag = "dashboards",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "An `OrgChart` (core type)", body = OrgChart),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`profile_missing`", body = ErrorBody),
+    )
+)]
+pub async fn org(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {
+    answer(&state, &session, None, DashboardQuery::OrgChart).await
+}
+
+/// One person's own records over the days: their check-ins with the verdict, flags,
+/// accuracy, distance and duration of each, their daily reports with compliance and
+/// penalties, and their deals (every open one, and those closed on the days).
+#[utoipa::path(
+    get,
+    path = "/v1/dashboards/people/{id}",
+    tag = "dashboards",
+    security(("bearer" = [])),
+    params(
+        ("id" = RecordId, Path, description = "The person's profile record"),
+        PersonParams,
+    ),
+    responses(
+        (status = 200, description = "A `RepRecords` (core type)", body = RepRecords),
+        (status = 400, description = "`invalid_path` or `invalid_field`", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`profile_missing`", body = ErrorBody),
+        (status = 404, description = "`not_in_scope`: not a person of the caller's scope", body = ErrorBody),
+    )
+)]
+pub async fn person(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    query: Result<Query<PersonParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let person: RecordId = id.trim().parse().map_err(|_| {
+        ApiError::client(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidPath,
+            format!("`{id}` is not a person's ID"),
+        )
+    })?;
+    let p = query.map(|Query(p)| p).map_err(|rejection| {
+        ApiError::client(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidField,
+            rejection.body_text(),
+        )
+    })?;
+    let range = DashboardParams {
+        from: p.from,
+        to: p.to,
+        ..DashboardParams::default()
+    }
+    .range()?;
+    let focus = Some(Focus::Person(person));
+    answer(
+        &state,
+        &session,
+        focus,
+        DashboardQuery::PersonRecords(person, range),
+    )
+    .await
 }

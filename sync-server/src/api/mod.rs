@@ -10,6 +10,7 @@ mod attachments;
 mod auth;
 mod customers;
 mod dashboards;
+mod export;
 mod jobs;
 mod ops;
 mod records;
@@ -33,9 +34,15 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use admin::{AccountFilter, AccountView, CreateAccountRequest, DeviceView, SetPasswordRequest};
+pub use admin::{
+    AccountFilter, AccountView, BrowserSessionsRevoked, CreateAccountRequest, DeviceView,
+    SetPasswordRequest,
+};
 pub use attachments::{UPLOAD_COMPLETE, UPLOAD_OFFSET, UploadState};
-pub use auth::{LoginRequest, LoginResponse, SessionResponse};
+pub use auth::{
+    BrowserLoginRequest, BrowserLoginResponse, LoginRequest, LoginResponse, SessionResponse,
+};
+pub use export::XLSX;
 pub use ops::{HealthResponse, HealthStatus, METRICS_CONTENT_TYPE, OpenApiDocument};
 pub use records::{AdminRecord, AdminRecordKind, WrittenRecord};
 
@@ -93,7 +100,7 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     components(schemas(ErrorBody, ErrorCode)),
     tags(
-        (name = "auth", description = "Device sign-in and tokens"),
+        (name = "auth", description = "Sign-in of devices and browsers, and tokens"),
         (name = "admin", description = "Accounts and devices of the admin's tenant"),
         (name = "attachments", description = "Photos and files by SHA-256, resumable"),
         (name = "sync", description = "Push and pull of records"),
@@ -108,6 +115,7 @@ struct ApiDoc;
 fn described_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
+        .routes(routes!(auth::browser_login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::session))
         .routes(routes!(admin::create_account, admin::list_accounts))
@@ -116,6 +124,7 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::revoke_account))
         .routes(routes!(admin::list_devices))
         .routes(routes!(admin::revoke_device))
+        .routes(routes!(admin::revoke_browser_sessions))
         .routes(routes!(
             attachments::put_attachment,
             attachments::get_attachment,
@@ -131,6 +140,9 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dashboards::reports))
         .routes(routes!(dashboards::targets))
         .routes(routes!(dashboards::attention))
+        .routes(routes!(dashboards::org))
+        .routes(routes!(dashboards::person))
+        .routes(routes!(export::export))
         .routes(routes!(ops::health))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
@@ -149,7 +161,7 @@ pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
 
     router
-        .merge(web::routes())
+        .merge(web::routes(&state.config.web))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.json_body_bytes))

@@ -71,7 +71,7 @@ fn bad_body(detail: impl Into<String>) -> ApiError {
         (status = 200, description = "A gzip-compressed CBOR `SyncResponse`", body = super::Binary, content_type = "application/vnd.fieldsales.sync+cbor"),
         (status = 400, description = "`malformed_body` or `unsupported_version`", body = ErrorBody),
         (status = 401, description = "No live token; `device_revoked` / `account_revoked` mean: wipe local data", body = ErrorBody),
-        (status = 403, description = "`profile_missing`", body = ErrorBody),
+        (status = 403, description = "`profile_missing`, or `device_required`: a browser session cannot sync", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
         (status = 503, description = "`overloaded`: too many syncs at once; retry after `Retry-After` seconds", body = ErrorBody),
@@ -83,6 +83,7 @@ pub async fn sync(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let device = session.device()?;
     let limit = state.config.limits.sync_body_bytes;
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -181,14 +182,14 @@ pub async fn sync(
     } else {
         let actors = state
             .store
-            .device_actors(session.tenant_id, session.device_id)
+            .device_actors(session.tenant_id, device)
             .await?
             .into_iter()
             .map(|a| automerge::ActorId::from(a.actor.as_bytes().as_slice()))
             .collect();
         let now = state.clock.now();
         Some(Push {
-            device: session.device_id,
+            device,
             actors,
             author: author.clone(),
             // Measured here, on this push: the device's own measurement is only advice.
@@ -201,7 +202,7 @@ pub async fn sync(
     };
     let pushed = push.as_ref().map_or(0, |p| p.records.len());
     let pull = Pull {
-        device: session.device_id,
+        device,
         viewer: author,
         cursor: request.cursor,
         limit: (request.page_limit as usize).clamp(1, state.config.limits.sync_page_records),
@@ -236,7 +237,7 @@ pub async fn sync(
             .collect::<Vec<_>>()
             .join(", ");
         tracing::info!(
-            device = %session.device_id,
+            %device,
             refused = rejected.len(),
             first = %rejected[0].id,
             %rules,

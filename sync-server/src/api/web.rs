@@ -1,32 +1,53 @@
 //! The web dashboard: one page, its script and its style sheet, built into the binary so the
 //! server needs nothing beside itself and the browser needs no outside host (sites on a
 //! closed network have none). The content security policy lets the page talk to this server
-//! only; the page signs in through the login API and reads the dashboards' JSON.
+//! only, and load images from the base-map tile server when one is configured
+//! (`web.tile_url`); the page signs in through the browser sign-in API and reads the
+//! dashboards' JSON.
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::config::WebConfig;
 use crate::state::AppState;
 
 const PAGE: &str = include_str!("../../web/dashboard.html");
 const SCRIPT: &str = include_str!("../../web/dashboard.js");
 const STYLE: &str = include_str!("../../web/dashboard.css");
 
-/// Everything from this server, nothing inline, nothing from elsewhere.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    connect-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'none'; \
-    base-uri 'none'; frame-ancestors 'none'";
+/// Where the page says which tile server to use (a `<meta>` the script reads: no inline
+/// script is needed, and none is allowed).
+const TILE_META: &str = "<meta name=\"fieldsales-tiles\" content=\"\">";
 
-fn asset(body: &'static str, content_type: &'static str) -> Response {
+/// Everything from this server, nothing inline, nothing from elsewhere but the configured
+/// tile server's images.
+fn policy(tiles: Option<&str>) -> String {
+    let images = match tiles {
+        Some(origin) => format!("img-src 'self' data: {origin}"),
+        None => "img-src 'self' data:".to_owned(),
+    };
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+         {images}; font-src 'self'; form-action 'none'; base-uri 'none'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// The page and its policy, made once from the configuration.
+struct Assets {
+    page: String,
+    policy: HeaderValue,
+}
+
+fn asset(body: String, content_type: &'static str, policy: &HeaderValue) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -39,22 +60,48 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     response
 }
 
-async fn page() -> Response {
-    asset(PAGE, "text/html; charset=utf-8")
-}
-
-async fn script() -> Response {
-    asset(SCRIPT, "text/javascript; charset=utf-8")
-}
-
-async fn style() -> Response {
-    asset(STYLE, "text/css; charset=utf-8")
-}
-
-/// `GET /dashboard` and its assets.
-pub fn routes() -> Router<AppState> {
+/// `GET /dashboard` and its assets, with the tile server of `web` if any.
+pub fn routes(web: &WebConfig) -> Router<AppState> {
+    let tiles = web.tile_url.as_ref();
+    // The template holds no quote or angle bracket (checked with the configuration); `&` is
+    // the one character an attribute needs escaped.
+    let template = tiles.map_or(String::new(), |t| t.template().replace('&', "&amp;"));
+    let page = PAGE.replacen(
+        TILE_META,
+        &format!("<meta name=\"fieldsales-tiles\" content=\"{template}\">"),
+        1,
+    );
+    let policy = HeaderValue::from_str(&policy(tiles.map(|t| t.origin())))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
+    let assets = Arc::new(Assets { page, policy });
+    let (a, b, c) = (assets.clone(), assets.clone(), assets);
     Router::new()
-        .route("/dashboard", get(page))
-        .route("/dashboard/dashboard.js", get(script))
-        .route("/dashboard/dashboard.css", get(style))
+        .route(
+            "/dashboard",
+            get(move || async move { asset(a.page.clone(), "text/html; charset=utf-8", &a.policy) }),
+        )
+        .route(
+            "/dashboard/dashboard.js",
+            get(move || async move {
+                asset(SCRIPT.to_owned(), "text/javascript; charset=utf-8", &b.policy)
+            }),
+        )
+        .route(
+            "/dashboard/dashboard.css",
+            get(move || async move { asset(STYLE.to_owned(), "text/css; charset=utf-8", &c.policy) }),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_has_a_tile_meta_to_fill_and_the_policy_names_only_the_tile_origin() {
+        assert_eq!(PAGE.matches(TILE_META).count(), 1);
+        assert!(!policy(None).contains("http"));
+        let with = policy(Some("https://tiles.example.com"));
+        assert!(with.contains("img-src 'self' data: https://tiles.example.com;"));
+        assert!(with.contains("connect-src 'self';"), "{with}");
+    }
 }

@@ -10,8 +10,9 @@ use crate::model::{AccountId, DeviceId, TenantId};
 use crate::state::AppState;
 use crate::store::{TokenHash, TokenRecord};
 
-/// An authenticated caller: one account on one device. Extracting it from a request checks
-/// the bearer token; handlers that take it are unreachable without a live token.
+/// An authenticated caller: one account on one device, or in a browser. Extracting it from a
+/// request checks the bearer token; handlers that take it are unreachable without a live
+/// token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// The caller's tenant; every lookup is scoped by it.
@@ -20,8 +21,9 @@ pub struct Session {
     pub account_id: AccountId,
     /// The caller's profile record.
     pub profile_id: RecordId,
-    /// The device the token was issued to.
-    pub device_id: DeviceId,
+    /// The device the token was issued to; `None` for a browser session, which is no device:
+    /// it cannot sync and is never listed among the account's devices.
+    pub device_id: Option<DeviceId>,
     /// Whether the account may use the admin API.
     pub is_admin: bool,
     /// The token's hash (for sign-out).
@@ -47,7 +49,11 @@ pub fn judge(record: &TokenRecord, now: Timestamp) -> Result<Session, ApiError> 
             "this account was revoked: wipe local data",
         );
     }
-    if record.device.revoked_at.is_some() {
+    if record
+        .device
+        .as_ref()
+        .is_some_and(|d| d.revoked_at.is_some())
+    {
         return refuse(
             ErrorCode::DeviceRevoked,
             "this device was revoked: wipe local data",
@@ -69,7 +75,7 @@ pub fn judge(record: &TokenRecord, now: Timestamp) -> Result<Session, ApiError> 
         tenant_id: record.account.tenant_id,
         account_id: record.account.id,
         profile_id: record.account.profile_id,
-        device_id: record.device.id,
+        device_id: record.device.as_ref().map(|d| d.id),
         is_admin: record.account.is_admin,
         token_hash: record.token_hash,
         expires_at: record.expires_at,
@@ -122,8 +128,24 @@ impl FromRequestParts<AppState> for Session {
             )
         })?;
         let session = judge(&record, state.clock.now())?;
-        tracing::Span::current().record("device", tracing::field::display(session.device_id));
+        if let Some(device) = session.device_id {
+            tracing::Span::current().record("device", tracing::field::display(device));
+        }
         Ok(session)
+    }
+}
+
+impl Session {
+    /// The device of a device's session; a browser session is refused with 403
+    /// `device_required` (it has no device, no actor and no holdings to sync).
+    pub fn device(&self) -> Result<DeviceId, ApiError> {
+        self.device_id.ok_or_else(|| {
+            ApiError::client(
+                StatusCode::FORBIDDEN,
+                ErrorCode::DeviceRequired,
+                "a browser session cannot sync: sign in from the app",
+            )
+        })
     }
 }
 
@@ -181,7 +203,7 @@ mod tests {
                 record: TokenRecord {
                     token_hash: TokenHash([7; 32]),
                     account,
-                    device,
+                    device: Some(device),
                     issued_at: Timestamp::from_millis(ms),
                     expires_at: Timestamp::from_millis(ms + lifetime_ms),
                     revoked_at: None,
@@ -193,7 +215,9 @@ mod tests {
             self
         }
         fn device_revoked(mut self) -> Self {
-            self.record.device.revoked_at = Some(Timestamp::from_millis(1));
+            if let Some(d) = self.record.device.as_mut() {
+                d.revoked_at = Some(Timestamp::from_millis(1));
+            }
             self
         }
         fn token_revoked(mut self) -> Self {

@@ -32,7 +32,7 @@ use fieldsales_core::record::AnyRecord;
 use fieldsales_core::sync::protocol::{Ack, PulledRecord, PushRecord, RejectedRecord};
 use fieldsales_core::{RecordId, Timestamp};
 
-pub use fieldsales_core::dashboard::{Dashboard, DashboardQuery};
+pub use fieldsales_core::dashboard::{Dashboard, DashboardQuery, Focus};
 pub use postgres::PostgresRecords;
 pub use sqlite::SqliteRecords;
 
@@ -149,10 +149,12 @@ pub trait RecordStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// One dashboard of `viewer`'s scope, computed by core's dashboard code over the tenant's
     /// records, as of `now` (also its `data_as_of`: the server's data is always current).
+    /// `focus` narrows it to a unit or a person of the scope (drilling down).
     async fn dashboard(
         &self,
         tenant: TenantId,
         viewer: Me,
+        focus: Option<Focus>,
         query: DashboardQuery,
         now: Timestamp,
     ) -> Result<Dashboard, StoreError>;

@@ -191,6 +191,22 @@ pub struct NewSession {
     pub expires_at: Timestamp,
 }
 
+/// A browser's sign-in to write: a token of the account, on no device. A browser session
+/// has no actor (it cannot sync) and is never listed or counted among the account's devices.
+#[derive(Debug, Clone)]
+pub struct NewBrowserSession {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The account signing in.
+    pub account_id: AccountId,
+    /// The hash of the token handed out.
+    pub token_hash: TokenHash,
+    /// Now.
+    pub issued_at: Timestamp,
+    /// When the token stops being accepted.
+    pub expires_at: Timestamp,
+}
+
 /// Everything needed to judge a bearer token, in one lookup.
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
@@ -198,8 +214,8 @@ pub struct TokenRecord {
     pub token_hash: TokenHash,
     /// The account the token was issued to.
     pub account: Account,
-    /// The device the token was issued to.
-    pub device: Device,
+    /// The device the token was issued to; `None` for a browser session.
+    pub device: Option<Device>,
     /// When it was issued.
     pub issued_at: Timestamp,
     /// When it stops being accepted.
@@ -298,10 +314,23 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         at: Timestamp,
     ) -> Result<Device, StoreError>;
 
-    /// Everything needed to judge a bearer token.
+    /// Writes a browser's sign-in: one token of the account, on no device.
+    async fn start_browser_session(&self, session: NewBrowserSession) -> Result<(), StoreError>;
+
+    /// Revokes every live browser session of an account (an admin's "sign out everywhere in
+    /// the browser"). Returns how many were live. Its devices are untouched.
+    async fn revoke_browser_sessions(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+        at: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Everything needed to judge a bearer token, a device's or a browser's.
     async fn token(&self, hash: TokenHash) -> Result<Option<TokenRecord>, StoreError>;
 
-    /// Revokes one token (sign-out). Returns whether a live token was revoked.
+    /// Revokes one token, a device's or a browser's (sign-out). Returns whether a live token
+    /// was revoked.
     async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<bool, StoreError>;
 
     /// Which device an actor belongs to, within the tenant.

@@ -13,8 +13,8 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    ActorRecord, Credentials, NewAccount, NewSession, NewTenant, PasswordHash, SessionDevice,
-    Store, StoreError, TokenHash, TokenRecord,
+    ActorRecord, Credentials, NewAccount, NewBrowserSession, NewSession, NewTenant, PasswordHash,
+    SessionDevice, Store, StoreError, TokenHash, TokenRecord,
 };
 use crate::model::{
     Account, AccountId, ActorId, Device, DeviceId, DisplayName, Login, Tenant, TenantId, TenantSlug,
@@ -77,6 +77,17 @@ pub const MIGRATIONS: PgMigrations = PgMigrations {
             FOREIGN KEY (tenant_id, device_id) REFERENCES device (tenant_id, id)
         );
         CREATE INDEX device_actor_by_device ON device_actor (tenant_id, device_id, registered_at);",
+        // 2: browser sessions: tokens of an account on no device.
+        "CREATE TABLE browser_session (
+            hash       bytea PRIMARY KEY,
+            tenant_id  uuid NOT NULL,
+            account_id uuid NOT NULL,
+            issued_at  bigint NOT NULL,
+            expires_at bigint NOT NULL,
+            revoked_at bigint,
+            FOREIGN KEY (tenant_id, account_id) REFERENCES account (tenant_id, id)
+        );
+        CREATE INDEX browser_session_by_account ON browser_session (tenant_id, account_id, issued_at);",
     ],
 };
 
@@ -574,22 +585,48 @@ impl Store for PostgresStore {
     }
 
     async fn token(&self, hash: TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-        self.one(
-            &format!(
-                "SELECT {ACCOUNT_COLUMNS}, {DEVICE_COLUMNS},
+        let device = self
+            .one(
+                &format!(
+                    "SELECT {ACCOUNT_COLUMNS}, {DEVICE_COLUMNS},
                         t.issued_at AS t_issued_at, t.expires_at AS t_expires_at,
                         t.revoked_at AS t_revoked_at
                  FROM device_token t
                  JOIN device d ON d.tenant_id = t.tenant_id AND d.id = t.device_id
                  JOIN account a ON a.tenant_id = d.tenant_id AND a.id = d.account_id
                  WHERE t.hash = $1"
+                ),
+                &[&&hash.0[..]],
+                |row| {
+                    Ok(TokenRecord {
+                        token_hash: hash,
+                        account: account_of(row)?,
+                        device: Some(device_of(row)?),
+                        issued_at: ts(get(row, "t_issued_at")?),
+                        expires_at: ts(get(row, "t_expires_at")?),
+                        revoked_at: get::<Option<i64>>(row, "t_revoked_at")?.map(ts),
+                    })
+                },
+            )
+            .await?;
+        if device.is_some() {
+            return Ok(device);
+        }
+        self.one(
+            &format!(
+                "SELECT {ACCOUNT_COLUMNS},
+                        b.issued_at AS t_issued_at, b.expires_at AS t_expires_at,
+                        b.revoked_at AS t_revoked_at
+                 FROM browser_session b
+                 JOIN account a ON a.tenant_id = b.tenant_id AND a.id = b.account_id
+                 WHERE b.hash = $1"
             ),
             &[&&hash.0[..]],
             |row| {
                 Ok(TokenRecord {
                     token_hash: hash,
                     account: account_of(row)?,
-                    device: device_of(row)?,
+                    device: None,
                     issued_at: ts(get(row, "t_issued_at")?),
                     expires_at: ts(get(row, "t_expires_at")?),
                     revoked_at: get::<Option<i64>>(row, "t_revoked_at")?.map(ts),
@@ -599,11 +636,63 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<bool, StoreError> {
+    async fn start_browser_session(&self, s: NewBrowserSession) -> Result<(), StoreError> {
         let conn = client(&self.pool).await?;
         let changed = conn
             .execute(
+                "INSERT INTO browser_session (hash, tenant_id, account_id, issued_at, expires_at)
+                 SELECT $1, tenant_id, id, $4, $5 FROM account
+                 WHERE tenant_id = $2 AND id = $3",
+                &[
+                    &&s.token_hash.0[..],
+                    &uuid(s.tenant_id.as_bytes()),
+                    &uuid(s.account_id.as_bytes()),
+                    &s.issued_at.millis(),
+                    &s.expires_at.millis(),
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        if changed == 0 {
+            return Err(StoreError::AccountNotFound {
+                account_id: s.account_id,
+            });
+        }
+        Ok(())
+    }
+
+    async fn revoke_browser_sessions(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let conn = client(&self.pool).await?;
+        conn.execute(
+            "UPDATE browser_session SET revoked_at = $3
+             WHERE tenant_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+            &[
+                &uuid(tenant.as_bytes()),
+                &uuid(account.as_bytes()),
+                &at.millis(),
+            ],
+        )
+        .await
+        .map_err(backend)
+    }
+
+    async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<bool, StoreError> {
+        let conn = client(&self.pool).await?;
+        let mut changed = conn
+            .execute(
                 "UPDATE device_token SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL",
+                &[&&hash.0[..], &at.millis()],
+            )
+            .await
+            .map_err(backend)?;
+        changed += conn
+            .execute(
+                "UPDATE browser_session SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL",
                 &[&&hash.0[..], &at.millis()],
             )
             .await

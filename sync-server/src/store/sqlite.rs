@@ -16,8 +16,8 @@ use fieldsales_core::{RecordId, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
 
 use super::{
-    ActorRecord, Credentials, NewAccount, NewSession, NewTenant, PasswordHash, SessionDevice,
-    Store, StoreError, TokenHash, TokenRecord,
+    ActorRecord, Credentials, NewAccount, NewBrowserSession, NewSession, NewTenant, PasswordHash,
+    SessionDevice, Store, StoreError, TokenHash, TokenRecord,
 };
 use crate::model::{
     Account, AccountId, ActorId, Device, DeviceId, DisplayName, Login, Tenant, TenantId, TenantSlug,
@@ -72,6 +72,18 @@ const MIGRATIONS: Migrations = Migrations {
         registered_at INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX device_actor_by_device ON device_actor (device_id, registered_at);",
+        ),
+        // 2: browser sessions: tokens of an account on no device.
+        Step::Sql(
+            "CREATE TABLE browser_session (
+        hash BLOB PRIMARY KEY NOT NULL,
+        tenant_id BLOB NOT NULL REFERENCES tenant(id),
+        account_id BLOB NOT NULL REFERENCES account(id),
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    ) STRICT;
+    CREATE INDEX browser_session_by_account ON browser_session (account_id, issued_at);",
         ),
     ],
     slot: VersionSlot::UserVersion,
@@ -818,12 +830,44 @@ impl Store for SqliteStore {
                     .optional()
                 })
                 .map_err(backend)?;
-            found
-                .map(|(account, device, issued, expires, revoked)| {
+            if let Some((account, device, issued, expires, revoked)) = found {
+                return Ok(Some(TokenRecord {
+                    token_hash: hash,
+                    account: account.decode()?,
+                    device: Some(device.decode()?),
+                    issued_at: ts(issued),
+                    expires_at: ts(expires),
+                    revoked_at: opt_ts(revoked),
+                }));
+            }
+            let sql = format!(
+                "SELECT {ACCOUNT_COLUMNS},
+                        b.issued_at AS t_issued_at, b.expires_at AS t_expires_at,
+                        b.revoked_at AS t_revoked_at
+                 FROM browser_session b
+                 JOIN account a ON a.id = b.account_id AND a.tenant_id = b.tenant_id
+                 WHERE b.hash = ?1"
+            );
+            let browser = conn
+                .prepare_cached(&sql)
+                .and_then(|mut st| {
+                    st.query_row([&hash.0[..]], |row| {
+                        Ok((
+                            AccountRow::read(row)?,
+                            col::<i64>(row, "t_issued_at")?,
+                            col::<i64>(row, "t_expires_at")?,
+                            col::<Option<i64>>(row, "t_revoked_at")?,
+                        ))
+                    })
+                    .optional()
+                })
+                .map_err(backend)?;
+            browser
+                .map(|(account, issued, expires, revoked)| {
                     Ok(TokenRecord {
                         token_hash: hash,
                         account: account.decode()?,
-                        device: device.decode()?,
+                        device: None,
                         issued_at: ts(issued),
                         expires_at: ts(expires),
                         revoked_at: opt_ts(revoked),
@@ -834,11 +878,64 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<bool, StoreError> {
+    async fn start_browser_session(&self, s: NewBrowserSession) -> Result<(), StoreError> {
         self.write(move |tx| {
             let changed = tx
                 .execute(
+                    "INSERT INTO browser_session
+                        (hash, tenant_id, account_id, issued_at, expires_at)
+                     SELECT ?1, ?2, ?3, ?4, ?5
+                     FROM account WHERE tenant_id = ?2 AND id = ?3",
+                    params![
+                        &s.token_hash.0[..],
+                        s.tenant_id.as_bytes(),
+                        s.account_id.as_bytes(),
+                        s.issued_at.millis(),
+                        s.expires_at.millis()
+                    ],
+                )
+                .map_err(backend)?;
+            if changed == 0 {
+                return Err(StoreError::AccountNotFound {
+                    account_id: s.account_id,
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn revoke_browser_sessions(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE browser_session SET revoked_at = ?3
+                     WHERE tenant_id = ?1 AND account_id = ?2 AND revoked_at IS NULL",
+                    params![tenant.as_bytes(), account.as_bytes(), at.millis()],
+                )
+                .map_err(backend)?;
+            Ok(changed as u64)
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<bool, StoreError> {
+        self.write(move |tx| {
+            let mut changed = tx
+                .execute(
                     "UPDATE device_token SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
+                    params![&hash.0[..], at.millis()],
+                )
+                .map_err(backend)?;
+            changed += tx
+                .execute(
+                    "UPDATE browser_session SET revoked_at = ?2
+                     WHERE hash = ?1 AND revoked_at IS NULL",
                     params![&hash.0[..], at.millis()],
                 )
                 .map_err(backend)?;

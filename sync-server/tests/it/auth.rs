@@ -34,7 +34,7 @@ async fn a_rep_signs_in_on_a_new_phone_and_gets_a_token_a_device_and_a_fresh_act
     let me = server.get("/v1/auth/session", Some(&signed_in.token)).await;
     assert_eq!(me.status, StatusCode::OK, "{me:?}");
     let me: SessionResponse = me.json();
-    assert_eq!(me.device_id, signed_in.device_id);
+    assert_eq!(me.device_id, Some(signed_in.device_id));
     assert_eq!(me.account_id, rep.id);
 
     // The server knows the actor as this device's.

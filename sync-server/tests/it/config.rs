@@ -4,6 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use fieldsales_server::config::{Config, ConfigError, LogFormat};
+use reqwest::StatusCode;
+
+use crate::support::TestServer;
 
 fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
     vars.iter()
@@ -313,5 +316,53 @@ fn mutated_configuration_files_load_or_are_refused_with_a_reason_never_a_panic()
     assert!(
         loaded > 0,
         "some mutations still load (the corpus is a real file)"
+    );
+}
+
+#[tokio::test]
+async fn a_configured_tile_server_is_the_one_outside_origin_the_dashboard_may_load_images_from() {
+    let server = TestServer::builder()
+        .setting(
+            "WEB__TILE_URL",
+            "https://tiles.example.com/osm/{z}/{x}/{y}.png?key=a&b=c",
+        )
+        .start()
+        .await;
+    let page = server.get("/dashboard", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.body.as_str().expect("the page as text");
+    assert!(
+        html.contains(r#"<meta name="fieldsales-tiles" content="https://tiles.example.com/osm/{z}/{x}/{y}.png?key=a&amp;b=c">"#),
+        "the template reaches the page, escaped"
+    );
+    for path in [
+        "/dashboard",
+        "/dashboard/dashboard.js",
+        "/dashboard/dashboard.css",
+    ] {
+        let answer = server.get(path, None).await;
+        let csp = answer.headers["content-security-policy"]
+            .to_str()
+            .expect("ASCII");
+        assert!(
+            csp.contains("img-src 'self' data: https://tiles.example.com;"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("script-src 'self';") && csp.contains("connect-src 'self';"));
+    }
+
+    // Without one, nothing outside the server is named.
+    let plain = TestServer::start().await;
+    let answer = plain.get("/dashboard", None).await;
+    let csp = answer.headers["content-security-policy"]
+        .to_str()
+        .expect("ASCII");
+    assert!(!csp.contains("http"), "{csp}");
+    assert!(
+        answer
+            .body
+            .as_str()
+            .expect("text")
+            .contains(r#"<meta name="fieldsales-tiles" content="">"#)
     );
 }

@@ -8,7 +8,8 @@ use fieldsales_server::model::{
     AccountId, ActorId, DeviceId, DisplayName, Login, TenantId, TenantSlug,
 };
 use fieldsales_server::store::{
-    NewAccount, NewSession, NewTenant, PasswordHash, SessionDevice, Store, StoreError, TokenHash,
+    NewAccount, NewBrowserSession, NewSession, NewTenant, PasswordHash, SessionDevice, Store,
+    StoreError, TokenHash,
 };
 
 /// Instantiates every case for one backend. `$factory` is an async expression returning a
@@ -70,6 +71,7 @@ mod sqlite {
         revoking_a_device_keeps_the_first_instant,
         a_token_is_revoked_once,
         devices_are_listed_oldest_first,
+        a_browser_session_is_a_token_on_no_device_and_is_revoked_alone,
     );
 }
 
@@ -113,6 +115,7 @@ mod postgres {
         revoking_a_device_keeps_the_first_instant,
         a_token_is_revoked_once,
         devices_are_listed_oldest_first,
+        a_browser_session_is_a_token_on_no_device_and_is_revoked_alone,
     );
 }
 
@@ -377,7 +380,7 @@ mod cases {
 
         let record = store.token(token(7)).await.unwrap().unwrap();
         assert_eq!(record.token_hash, token(7));
-        assert_eq!(record.device, device);
+        assert_eq!(record.device, Some(device.clone()));
         assert_eq!(record.account.id, rep);
         assert_eq!(record.issued_at, at(5));
         assert_eq!(record.expires_at, session.expires_at);
@@ -587,7 +590,7 @@ mod cases {
                 .unwrap()
                 .unwrap()
                 .device
-                .revoked_at,
+                .and_then(|d| d.revoked_at),
             Some(at(3))
         );
         let err = store
@@ -633,6 +636,77 @@ mod cases {
         assert_eq!(
             listed,
             made.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+        );
+    }
+
+    pub async fn a_browser_session_is_a_token_on_no_device_and_is_revoked_alone(store: &dyn Store) {
+        let (acme, rep) = tenant_with_rep(store, "acme").await;
+        store
+            .start_session(SessionBuilder::new_device(acme, rep, 1, at(0)).build())
+            .await
+            .unwrap();
+        for (n, minute) in [(2u8, 1), (3, 2)] {
+            store
+                .start_browser_session(NewBrowserSession {
+                    tenant_id: acme,
+                    account_id: rep,
+                    token_hash: token(n),
+                    issued_at: at(minute),
+                    expires_at: at(minute + 60),
+                })
+                .await
+                .unwrap();
+        }
+        let browser = store.token(token(2)).await.unwrap().unwrap();
+        assert_eq!(browser.account.id, rep);
+        assert_eq!(browser.device, None, "a browser session is no device");
+        assert_eq!(browser.issued_at, at(1));
+        assert_eq!(browser.expires_at, at(61));
+        assert_eq!(
+            store.devices(acme, rep).await.unwrap().len(),
+            1,
+            "only the phone is a device"
+        );
+        let err = store
+            .start_browser_session(NewBrowserSession {
+                tenant_id: TenantId::new(),
+                account_id: rep,
+                token_hash: token(9),
+                issued_at: at(1),
+                expires_at: at(61),
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::AccountNotFound { .. }), "{err:?}");
+        assert!(store.token(token(9)).await.unwrap().is_none());
+
+        // Signing out ends one; an admin ends the rest; the phone's token lives on.
+        assert!(store.revoke_token(token(2), at(5)).await.unwrap());
+        assert_eq!(
+            store.token(token(2)).await.unwrap().unwrap().revoked_at,
+            Some(at(5))
+        );
+        assert_eq!(
+            store
+                .revoke_browser_sessions(acme, rep, at(6))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store.token(token(3)).await.unwrap().unwrap().revoked_at,
+            Some(at(6))
+        );
+        assert_eq!(
+            store
+                .revoke_browser_sessions(acme, rep, at(7))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store.token(token(1)).await.unwrap().unwrap().revoked_at,
+            None
         );
     }
 }

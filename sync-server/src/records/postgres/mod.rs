@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
-use fieldsales_core::dashboard::{self, Dashboard, DashboardQuery};
+use fieldsales_core::dashboard::{self, Dashboard, DashboardQuery, Focus};
 use fieldsales_core::me::Me;
 use fieldsales_core::record::AnyRecord;
 use fieldsales_core::store::Store as CoreStore;
@@ -319,11 +319,12 @@ impl RecordStore for PostgresRecords {
         &self,
         tenant: TenantId,
         viewer: Me,
+        focus: Option<Focus>,
         query: DashboardQuery,
         now: Timestamp,
     ) -> Result<Dashboard, StoreError> {
         self.read_current(tenant, move |reader| {
-            dashboard::compute(reader, viewer, &query, now, Some(now))
+            dashboard::compute_within(reader, viewer, focus, &query, now, Some(now))
         })
         .await
     }

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use fieldsales_core::dashboard::{self, Dashboard, DashboardQuery};
+use fieldsales_core::dashboard::{self, Dashboard, DashboardQuery, Focus};
 use fieldsales_core::me::Me;
 use fieldsales_core::record::AnyRecord;
 use fieldsales_core::store::{Store as CoreStore, StoreOptions};
@@ -229,11 +229,13 @@ impl RecordStore for SqliteRecords {
         &self,
         tenant: TenantId,
         viewer: Me,
+        focus: Option<Focus>,
         query: DashboardQuery,
         now: Timestamp,
     ) -> Result<Dashboard, StoreError> {
         self.with_tenant(tenant, move |store| {
-            dashboard::compute(&*store, viewer, &query, now, Some(now)).map_err(backend)
+            dashboard::compute_within(&*store, viewer, focus, &query, now, Some(now))
+                .map_err(backend)
         })
         .await
     }
