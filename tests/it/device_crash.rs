@@ -42,6 +42,9 @@ fn sync_and_kill(path: &Path, delay: Duration, kill_when: impl Fn(&Seen) -> bool
         .expect("the phone's process starts");
     let out = BufReader::new(child.stdout.take().expect("stdout"));
     let mut seen = Seen::default();
+    let mut killed = false;
+    // After the kill, what the phone printed before it died is still read, so a sync that
+    // finished before the kill is not counted as killed mid-sync.
     for line in out.lines() {
         let Ok(line) = line else { break };
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -54,9 +57,10 @@ fn sync_and_kill(path: &Path, delay: Duration, kill_when: impl Fn(&Seen) -> bool
             ["done"] => seen.done = true,
             _ => {}
         }
-        if seen.done || kill_when(&seen) {
+        if !killed && (seen.done || kill_when(&seen)) {
             std::thread::sleep(delay);
-            break;
+            let _ = child.kill();
+            killed = true;
         }
     }
     let _ = child.kill();
