@@ -504,13 +504,86 @@ impl World {
         }
     }
 
-    /// Starts the server process again on the same port and data.
+    /// Starts the server process again on the same port and data; with several processes
+    /// (PostgreSQL), kills every one that still runs and starts each again on its port.
     pub async fn restart(&mut self) {
-        self.kill();
         let bin = self.bin.clone().expect("a server process");
+        if let Running::Processes { children, .. } = &mut self.running {
+            for child in children.iter_mut() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            let url = self.postgres.clone().expect("processes run on PostgreSQL");
+            for (i, addr) in self.instances.iter().enumerate() {
+                let data = self.dir.path().join(format!("instance-{i}"));
+                children[i] = spawn_server(&bin, &data, *addr, Some(&url));
+            }
+            for addr in &self.instances {
+                wait_until_up(*addr).await;
+            }
+            return;
+        }
+        self.kill();
         let child = spawn_server(&bin, &self.dir.path().join("data"), self.addr, None);
         wait_until_up(self.addr).await;
         self.running = Running::Process(child);
+    }
+
+    /// Stops an in-process server on SQLite and starts it again on the same port and data,
+    /// as a restarted server would.
+    pub async fn restart_in_process(&mut self) {
+        match std::mem::replace(&mut self.running, Running::Stopped) {
+            Running::InProcess { stop, handle } => {
+                let _ = stop.send(());
+                let _ = handle.await;
+            }
+            _ => panic!("restart_in_process needs one server in this process"),
+        }
+        let mut listener = None;
+        for _ in 0..100 {
+            match TcpListener::bind(self.addr).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        let listener = listener.expect("the port is free again");
+        self.running = serve_in_process(&self.dir.path().join("data"), listener, &self.clock).await;
+    }
+
+    /// Stops the world and keeps its files (the server's data and every device's store) to
+    /// be copied and started again with [`World::resume`].
+    pub async fn into_files(mut self) -> TempDir {
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        self.stop().await;
+        dir
+    }
+
+    /// A server in this process on the data a stopped world left in `dir` (see
+    /// [`World::into_files`]), on a fresh port; `admin_token` is the admin's token of that
+    /// world, still valid in its data.
+    pub async fn resume(dir: TempDir, admin_token: String) -> World {
+        install_crypto_provider();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let clock = ManualClock::new(Timestamp::now());
+        let running = serve_in_process(&dir.path().join("data"), listener, &clock).await;
+        World {
+            dir,
+            base: format!("http://{addr}"),
+            addr,
+            clock,
+            admin_token,
+            http: reqwest::Client::new(),
+            running,
+            devices: 0,
+            bin: None,
+            postgres: None,
+            copies: std::sync::atomic::AtomicUsize::new(0),
+            instances: Vec::new(),
+        }
     }
 
     /// Stops an in-process server gracefully.
@@ -739,6 +812,25 @@ impl World {
             .expect("a tenant file");
         Store::open(file).expect("open the tenant's records")
     }
+}
+
+/// The server on the SQLite data in `data`, in this process, on `listener`.
+async fn serve_in_process(data: &Path, listener: TcpListener, clock: &ManualClock) -> Running {
+    let addr = listener.local_addr().expect("addr");
+    let config = Config::load(None, config_env(data, addr, None)).expect("configuration");
+    let store = fieldsales_server::open_store(&config).await.expect("store");
+    let options = fieldsales_server::ServeOptions::from_config(&config);
+    let state = AppState::new(config, store, Arc::new(clock.clone()))
+        .await
+        .expect("state");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        let _ = serve(app(state), listener, None, options, async move {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    Running::InProcess { stop, handle }
 }
 
 /// Runs `start` with worlds on SQLite.

@@ -1,24 +1,41 @@
 //! The server killed with SIGKILL at a random point while several phones push at once, then
 //! started again, cycle after cycle: after every restart each change the server acknowledged
 //! is there, and once the phones sync again everything converges with nothing lost or
-//! doubled. `CRASH_CYCLES` sets the number of cycles (25 here; RELIABILITY.md reports longer
-//! runs), `CRASH_SEED` the random points.
+//! doubled. On SQLite (one server process) and on PostgreSQL (two server processes behind a
+//! balancer, all killed at once).
+//!
+//! A cycle checks what it can at a cost that does not grow with the cycle number: the changes
+//! acknowledged in this cycle, a random sample of earlier ones, and the number of records the
+//! manager holds (ids only). Every `CRASH_FULL_EVERY` cycles and at the end, every record the
+//! manager holds is read whole and compared with the server's copy. Progress goes to stderr
+//! as the loop runs.
+//!
+//! `CRASH_CYCLES` (25 here) and `CRASH_PG_CYCLES` (10 here) set the number of cycles,
+//! `CRASH_SEED` the random points, `CRASH_FULL_EVERY` (25) the full checks,
+//! `CRASH_SERVER_BIN` the server program; RELIABILITY.md reports longer runs.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::io::Write;
+use std::time::{Duration, Instant};
 
 use fieldsales_core::RecordId;
 use fieldsales_core::engine::Engine;
 use fieldsales_core::record::Kind;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::{self, CancelToken, SyncOptions};
 use fieldsales_core::testing::customer;
 use fieldsales_tests::{World, quick, records, sync};
 
-fn env_or(name: &str, default: u64) -> u64 {
+pub(crate) fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// A line on stderr at once, past the test harness's capture, so a long run shows where it is.
+pub(crate) fn progress(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Pushes in small batches with one attempt per request, so a kill lands mid-sync.
@@ -31,25 +48,39 @@ async fn push_once(phone: &mut Engine) {
     let _ = sync::sync_now(phone, &options, &|_| {}, &CancelToken::new()).await;
 }
 
-fn acknowledged(phone: &Engine, created: &[RecordId]) -> Vec<RecordId> {
-    let pending: BTreeSet<RecordId> = phone
+fn pending(phone: &Engine) -> BTreeSet<RecordId> {
+    phone
         .store()
         .pending()
         .expect("outbox")
         .into_iter()
-        .collect();
-    created
-        .iter()
-        .copied()
-        .filter(|id| !pending.contains(id))
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_server_killed_at_random_points_under_concurrent_pushes_loses_no_acknowledged_change() {
-    let cycles = env_or("CRASH_CYCLES", 25);
-    let mut rng = fastrand::Rng::with_seed(env_or("CRASH_SEED", 20_261_205));
-    let mut world = World::start_process(env!("CARGO_BIN_EXE_fieldsales-test-server")).await;
+/// Every record the manager holds, read whole, against the server's copy: every customer
+/// made so far is there once and equal on both sides.
+fn full_check(world: &World, boss: &Engine, all: &[RecordId], label: &str, cycle: u64) {
+    let held = records(boss.store());
+    for id in all {
+        assert!(held.contains_key(id), "{label} cycle {cycle}: {id} missing");
+    }
+    let customers = held.values().filter(|r| r.kind() == Kind::Customer).count();
+    assert_eq!(customers, all.len(), "{label} cycle {cycle}: none doubled");
+    let server = records(&world.server_records());
+    for (id, record) in &held {
+        assert_eq!(
+            Some(format!("{record:?}")),
+            server.get(id).map(|r| format!("{r:?}")),
+            "{label} cycle {cycle}: {id} as the server holds it"
+        );
+    }
+}
+
+async fn crash_loop(mut world: World, label: &str, cycles: u64) {
+    let seed = env_or("CRASH_SEED", 20_261_205);
+    let full_every = env_or("CRASH_FULL_EVERY", 25).max(1);
+    let report_every = (cycles / 10).max(1);
+    let mut rng = fastrand::Rng::with_seed(seed);
     let org = world.org().await;
     let reps = [
         world.person("li.na", org.east_team, "sales_rep").await,
@@ -64,11 +95,18 @@ async fn the_server_killed_at_random_points_under_concurrent_pushes_loses_no_ack
         phones.push(world.device(rep).await);
     }
     let mut boss = world.device(&manager).await;
-    let mut created: Vec<Vec<RecordId>> = vec![Vec::new(); reps.len()];
-    let mut killed_mid_sync = 0;
-    let mut acked_before = 0;
+    sync(&mut boss).await;
+    // What the manager holds besides the customers: the org, the people, the roles.
+    let baseline = boss.store().document_ids().expect("ids").len();
+    let mut all: Vec<RecordId> = Vec::new();
+    let (mut killed_mid_sync, mut full_checks) = (0, 0);
+    let started = Instant::now();
+    progress(&format!(
+        "crash loop ({label}): {cycles} cycles, seed {seed}, a full check every {full_every}"
+    ));
 
-    for cycle in 0..cycles {
+    for cycle in 1..=cycles {
+        let mut this_cycle: Vec<Vec<RecordId>> = vec![Vec::new(); reps.len()];
         for (n, phone) in phones.iter_mut().enumerate() {
             for i in 0..8 {
                 let name = format!("第{cycle}轮{n}号代表的客户{i}有限公司");
@@ -78,62 +116,103 @@ async fn the_server_killed_at_random_points_under_concurrent_pushes_loses_no_ack
                     .expect("created offline")
                     .header
                     .id;
-                created[n].push(id);
+                this_cycle[n].push(id);
             }
         }
-        let pid = world.server_pid();
+        let pids = world.server_pids();
         let delay = Duration::from_millis(rng.u64(0..200));
         let killer = tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            fieldsales_tests::kill_pid(pid);
+            for pid in pids {
+                fieldsales_tests::kill_pid(pid);
+            }
         });
         let [a, b, c] = &mut phones[..] else {
             unreachable!("three phones")
         };
         tokio::join!(push_once(a), push_once(b), push_once(c));
         killer.await.expect("killer");
-        let acked: Vec<RecordId> = phones
-            .iter()
-            .zip(&created)
-            .flat_map(|(p, ids)| acknowledged(p, ids))
-            .collect();
-        // Mid-sync: some of this cycle's changes were acknowledged and some were not.
-        let unpushed = phones
-            .iter()
-            .any(|p| !p.store().pending().expect("outbox").is_empty());
-        if unpushed && acked.len() > acked_before {
+        // Every earlier change was acknowledged at the end of the last cycle; of this
+        // cycle's, those no longer in an outbox were.
+        let mut acked = Vec::new();
+        let mut unpushed = false;
+        for (phone, ids) in phones.iter().zip(&this_cycle) {
+            let outbox = pending(phone);
+            unpushed |= !outbox.is_empty();
+            acked.extend(ids.iter().copied().filter(|id| !outbox.contains(id)));
+        }
+        if unpushed && !acked.is_empty() {
             killed_mid_sync += 1;
         }
 
         world.restart().await;
-        // Everything acknowledged before the kill is there after the restart.
+        // Everything acknowledged before the kill is there after the restart: this cycle's
+        // acknowledged changes, and a sample of the earlier ones.
         sync(&mut boss).await;
-        let held = records(boss.store());
-        for id in &acked {
+        let sample: Vec<RecordId> = (0..8.min(all.len()))
+            .map(|_| all[rng.usize(0..all.len())])
+            .collect();
+        for id in acked.iter().chain(&sample) {
+            let record = boss.store().get_any(*id);
             assert!(
-                held.contains_key(id),
-                "cycle {cycle}: acknowledged {id} lost"
+                record.is_ok_and(|r| r.kind() == Kind::Customer),
+                "{label} cycle {cycle}: acknowledged {id} lost"
             );
         }
         // The phones push what is left; all converge, nothing doubled.
         for phone in &mut phones {
             sync(phone).await;
-            assert!(phone.store().pending().expect("outbox").is_empty());
+            assert!(pending(phone).is_empty(), "{label} cycle {cycle}: pushed");
         }
         sync(&mut boss).await;
-        let held = records(boss.store());
-        let all: Vec<&RecordId> = created.iter().flatten().collect();
-        for id in &all {
-            assert!(held.contains_key(id), "cycle {cycle}: {id} missing");
+        all.extend(this_cycle.iter().flatten());
+        for id in this_cycle.iter().flatten() {
+            assert!(
+                boss.store().get_any(*id).is_ok(),
+                "{label} cycle {cycle}: {id} missing"
+            );
         }
-        let customers = held.values().filter(|r| r.kind() == Kind::Customer).count();
-        assert_eq!(customers, all.len(), "cycle {cycle}: none doubled");
-        acked_before = all.len();
+        assert_eq!(
+            boss.store().document_ids().expect("ids").len(),
+            baseline + all.len(),
+            "{label} cycle {cycle}: none lost, none doubled"
+        );
+        if cycle % full_every == 0 || cycle == cycles {
+            full_check(&world, &boss, &all, label, cycle);
+            full_checks += 1;
+        }
+        if cycle % report_every == 0 || cycle == cycles {
+            progress(&format!(
+                "crash loop ({label}): cycle {cycle} of {cycles}, {cycle} kills, \
+                 {killed_mid_sync} between two acknowledged pushes, {full_checks} full checks, \
+                 {} customers, {:.0} s",
+                all.len(),
+                started.elapsed().as_secs_f64()
+            ));
+        }
     }
-    eprintln!("{cycles} cycles, {killed_mid_sync} killed between two acknowledged pushes");
     assert!(
         killed_mid_sync > 0,
         "no kill landed mid-sync in {cycles} cycles"
     );
     world.stop().await;
+}
+
+/// The server program: the one built with these tests, or `CRASH_SERVER_BIN` (a copy, for a
+/// long run that later builds must not replace under it).
+fn server_bin() -> String {
+    std::env::var("CRASH_SERVER_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_fieldsales-test-server").to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_killed_at_random_points_under_concurrent_pushes_loses_no_acknowledged_change() {
+    let world = World::start_process(&server_bin()).await;
+    crash_loop(world, "sqlite", env_or("CRASH_CYCLES", 25)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgres_killed_at_random_points_lose_no_acknowledged_change() {
+    let world = World::start_processes(&server_bin(), 2).await;
+    crash_loop(world, "postgres", env_or("CRASH_PG_CYCLES", 10)).await;
 }

@@ -24,6 +24,7 @@ mod auth;
 mod authority;
 mod convergence;
 mod crash_loop;
+mod device_crash;
 mod fair_fines;
 mod faults;
 mod field_sync;

@@ -7,6 +7,7 @@ mod bad_files;
 mod contacts_and_products;
 mod demo;
 mod device;
+mod fuzz;
 mod import_customers;
 mod opportunities;
 mod readable;

@@ -412,3 +412,123 @@ async fn eight_phones_uploading_the_same_photo_at_once_all_succeed_and_leave_one
     assert_eq!(downloaded.status(), StatusCode::OK);
     assert_eq!(downloaded.bytes().await.unwrap().as_ref(), bytes.as_slice());
 }
+
+/// Mutated `Content-Range` headers on uploads, with chunks cut from the content or not: every
+/// one is answered without a server error, and the content the server ends up holding whole is
+/// the content its name says. Mutated `Range` headers on a download: every answer is 200 (the
+/// whole), 206 (exactly the bytes its `Content-Range` names) or a refusal, never a server
+/// error. `FUZZ_CASES` runs more cases (see RELIABILITY.md).
+#[tokio::test]
+async fn mutated_byte_ranges_never_break_the_server_or_the_stored_content() {
+    use fieldsales_core::testing::fuzz;
+    let server = TestServer::start().await;
+    let token = rep_token(&server, "acme").await;
+    let len = 3_000usize;
+    let content = photo(len);
+    let sha = sha256_hex(&content);
+    let ranges: Vec<Vec<u8>> = [
+        "bytes 0-999/3000",
+        "bytes 1000-2999/3000",
+        "bytes 2999-2999/3000",
+        "bytes */0",
+        "bytes 0-0/1",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    let mut rng = fastrand::Rng::with_seed(20_261_205);
+    let cases = fuzz::cases(400);
+    let mut sent = 0;
+    for case in 0..cases {
+        let header = fuzz::input(&ranges, case);
+        let Ok(header) = reqwest::header::HeaderValue::from_bytes(&header) else {
+            continue;
+        };
+        let start = rng.usize(0..len);
+        let end = rng.usize(start..=len);
+        let mut body = content[start..end].to_vec();
+        if rng.u8(..) < 16 && !body.is_empty() {
+            body[0] ^= 0xff;
+        }
+        let answer = server
+            .client
+            .put(server.url(&format!("/v1/attachments/{sha}")))
+            .bearer_auth(&token)
+            .header(CONTENT_RANGE, header.clone())
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            !answer.status().is_server_error(),
+            "upload case {case}: {header:?} answered {}",
+            answer.status()
+        );
+        sent += 1;
+        let held = server
+            .client
+            .get(server.url(&format!("/v1/attachments/{sha}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        if held.status() == StatusCode::OK {
+            assert_eq!(held.bytes().await.unwrap().as_ref(), content, "case {case}");
+        }
+    }
+    assert!(sent > cases / 2, "most cases were sendable headers: {sent}");
+
+    // The content whole, for the downloads.
+    let whole = put_chunk(&server, &token, &sha, None, content.clone()).await;
+    assert!(whole.status().is_success(), "{}", whole.status());
+    let ranges: Vec<Vec<u8>> = ["bytes=0-", "bytes=100-199", "bytes=2999-", "bytes=0-99999"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    let mut partial = 0;
+    for case in 0..cases {
+        let header = fuzz::input(&ranges, case);
+        let Ok(header) = reqwest::header::HeaderValue::from_bytes(&header) else {
+            continue;
+        };
+        let answer = server
+            .client
+            .get(server.url(&format!("/v1/attachments/{sha}")))
+            .bearer_auth(&token)
+            .header(RANGE, header.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status();
+        match status {
+            StatusCode::OK => {
+                assert_eq!(
+                    answer.bytes().await.unwrap().as_ref(),
+                    content,
+                    "case {case}"
+                );
+            }
+            StatusCode::PARTIAL_CONTENT => {
+                let named = answer.headers()[CONTENT_RANGE].to_str().unwrap().to_owned();
+                let (span, total) = named
+                    .strip_prefix("bytes ")
+                    .and_then(|r| r.split_once('/'))
+                    .unwrap_or_else(|| panic!("case {case}: {named}"));
+                assert_eq!(total, len.to_string(), "case {case}");
+                let (s, e) = span.split_once('-').unwrap();
+                let (s, e): (usize, usize) = (s.parse().unwrap(), e.parse().unwrap());
+                assert_eq!(
+                    answer.bytes().await.unwrap().as_ref(),
+                    &content[s..=e],
+                    "case {case}: {header:?} answered {named}"
+                );
+                partial += 1;
+            }
+            other => assert!(
+                other.is_client_error(),
+                "download case {case}: {header:?} answered {other}"
+            ),
+        }
+    }
+    assert!(partial > 0, "some mutated ranges were served");
+}
