@@ -189,6 +189,7 @@ pub async fn sync(
         let now = state.clock.now();
         Some(Push {
             device: session.device_id,
+            account: session.account_id,
             actors,
             author: author.clone(),
             // Measured here, on this push: the device's own measurement is only advice.

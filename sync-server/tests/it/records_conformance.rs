@@ -10,7 +10,8 @@ use fieldsales_core::record::{AnyRecord, DataScope, OrgLevel};
 use fieldsales_core::sync::protocol::{Bytes, PushRecord};
 use fieldsales_core::testing::{customer, org_unit, role, user};
 use fieldsales_core::{RecordId, Timestamp};
-use fieldsales_server::model::{DeviceId, TenantId};
+use fieldsales_server::audit::Actor;
+use fieldsales_server::model::{AccountId, DeviceId, TenantId};
 use fieldsales_server::records::{Page, Pull, Push, RecordStore, Verdict};
 use tempfile::TempDir;
 
@@ -114,6 +115,7 @@ mod cases {
         fn push(&self, docs: &mut [(&mut RecordDoc, Vec<automerge::ChangeHash>)]) -> Push {
             Push {
                 device: self.device,
+                account: AccountId::new(),
                 actors: vec![self.actor.clone()],
                 author: self.user.clone(),
                 clock_offset: None,
@@ -180,7 +182,7 @@ mod cases {
             admin.clone().into(),
         ];
         for record in written {
-            records.push(store.put(tenant, record, now).await.unwrap());
+            records.push(store.put(tenant, record, now, Actor::SERVER).await.unwrap());
         }
         let me = |profile: RecordId| async move {
             store.me(tenant, profile).await.unwrap().expect("a user")
@@ -381,7 +383,7 @@ mod cases {
         let mut moved = user("李娜", org.admin.unit_id, "sales_rep");
         moved.header.id = org.li.user_id;
         store
-            .put(tenant, moved.into(), Timestamp::now())
+            .put(tenant, moved.into(), Timestamp::now(), Actor::SERVER)
             .await
             .unwrap();
         let li = store.me(tenant, org.li.user_id).await.unwrap().unwrap();

@@ -4,11 +4,13 @@
 //! case) do so below, with the same cases.
 
 use fieldsales_core::{RecordId, Timestamp};
+use fieldsales_server::audit::Actor;
 use fieldsales_server::model::{
     AccountId, ActorId, DeviceId, DisplayName, Login, TenantId, TenantSlug,
 };
 use fieldsales_server::store::{
-    NewAccount, NewSession, NewTenant, PasswordHash, SessionDevice, Store, StoreError, TokenHash,
+    NewAccount, NewSession, NewTenant, PasswordChange, PasswordHash, SessionDevice, Store,
+    StoreError, TokenHash,
 };
 
 /// Instantiates every case for one backend. `$factory` is an async expression returning a
@@ -189,7 +191,7 @@ mod cases {
     async fn tenant_with_rep(store: &dyn Store, slug: &str) -> (TenantId, AccountId) {
         let tenant = store.create_tenant(new_tenant(slug)).await.unwrap();
         let rep = store
-            .create_account(new_account(tenant.id, "rep"))
+            .create_account(new_account(tenant.id, "rep"), &Actor::SERVER)
             .await
             .unwrap();
         (tenant.id, rep.id)
@@ -225,17 +227,17 @@ mod cases {
         let acme = store.create_tenant(new_tenant("acme")).await.unwrap();
         let globex = store.create_tenant(new_tenant("globex")).await.unwrap();
         let first = store
-            .create_account(new_account(acme.id, "zhang.wei"))
+            .create_account(new_account(acme.id, "zhang.wei"), &Actor::SERVER)
             .await
             .unwrap();
         // The same login in another tenant is another person.
         store
-            .create_account(new_account(globex.id, "zhang.wei"))
+            .create_account(new_account(globex.id, "zhang.wei"), &Actor::SERVER)
             .await
             .unwrap();
 
         let err = store
-            .create_account(new_account(acme.id, "Zhang.Wei"))
+            .create_account(new_account(acme.id, "Zhang.Wei"), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(
@@ -245,7 +247,10 @@ mod cases {
 
         let mut same_person = new_account(acme.id, "wei.zhang");
         same_person.profile_id = first.profile_id;
-        let err = store.create_account(same_person).await.unwrap_err();
+        let err = store
+            .create_account(same_person, &Actor::SERVER)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, StoreError::ProfileTaken { profile_id } if profile_id == first.profile_id),
             "{err:?}"
@@ -256,7 +261,7 @@ mod cases {
     pub async fn an_account_needs_an_existing_tenant(store: &dyn Store) {
         let ghost = TenantId::new();
         let err = store
-            .create_account(new_account(ghost, "rep"))
+            .create_account(new_account(ghost, "rep"), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(
@@ -286,17 +291,25 @@ mod cases {
                 .is_empty()
         );
         let err = store
-            .revoke_account(globex, acme_rep, at(2))
+            .revoke_account(globex, acme_rep, at(2), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::AccountNotFound { .. }), "{err:?}");
         let err = store
-            .revoke_device(globex, device.id, at(2))
+            .revoke_device(globex, device.id, at(2), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::DeviceNotFound { .. }), "{err:?}");
         let err = store
-            .set_password_hash(globex, acme_rep, PasswordHash("x".to_owned()))
+            .set_password_hash(
+                globex,
+                acme_rep,
+                PasswordHash("x".to_owned()),
+                PasswordChange::Own {
+                    by: Actor::SERVER,
+                    at: at(0),
+                },
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::AccountNotFound { .. }), "{err:?}");
@@ -318,7 +331,7 @@ mod cases {
         let acme = store.create_tenant(new_tenant("acme")).await.unwrap();
         for login in ["wang.fang", "li.na", "zhang.wei"] {
             store
-                .create_account(new_account(acme.id, login))
+                .create_account(new_account(acme.id, login), &Actor::SERVER)
                 .await
                 .unwrap();
         }
@@ -339,7 +352,15 @@ mod cases {
         assert_eq!(before.password_hash.0, "$argon2id$hash-of-rep");
         assert_eq!(before.account.id, rep);
         store
-            .set_password_hash(acme, rep, PasswordHash("$argon2id$new".to_owned()))
+            .set_password_hash(
+                acme,
+                rep,
+                PasswordHash("$argon2id$new".to_owned()),
+                PasswordChange::Own {
+                    by: Actor::SERVER,
+                    at: at(0),
+                },
+            )
             .await
             .unwrap();
         let after = store.credentials(acme, &login).await.unwrap().unwrap();
@@ -353,7 +374,15 @@ mod cases {
                 .is_none()
         );
         let err = store
-            .set_password_hash(acme, AccountId::new(), PasswordHash("x".to_owned()))
+            .set_password_hash(
+                acme,
+                AccountId::new(),
+                PasswordHash("x".to_owned()),
+                PasswordChange::Own {
+                    by: Actor::SERVER,
+                    at: at(0),
+                },
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::AccountNotFound { .. }), "{err:?}");
@@ -435,14 +464,17 @@ mod cases {
     pub async fn a_sign_in_on_a_revoked_or_foreign_device_writes_nothing(store: &dyn Store) {
         let (acme, rep) = tenant_with_rep(store, "acme").await;
         let other = store
-            .create_account(new_account(acme, "other.rep"))
+            .create_account(new_account(acme, "other.rep"), &Actor::SERVER)
             .await
             .unwrap();
         let lost = store
             .start_session(SessionBuilder::new_device(acme, rep, 1, at(0)).build())
             .await
             .unwrap();
-        store.revoke_device(acme, lost.id, at(10)).await.unwrap();
+        store
+            .revoke_device(acme, lost.id, at(10), &Actor::SERVER)
+            .await
+            .unwrap();
 
         let err = store
             .start_session(
@@ -499,7 +531,7 @@ mod cases {
     ) {
         let (acme, rep) = tenant_with_rep(store, "acme").await;
         let colleague = store
-            .create_account(new_account(acme, "colleague"))
+            .create_account(new_account(acme, "colleague"), &Actor::SERVER)
             .await
             .unwrap();
         let phone = store
@@ -510,15 +542,24 @@ mod cases {
             .start_session(SessionBuilder::new_device(acme, rep, 2, at(1)).build())
             .await
             .unwrap();
-        store.revoke_device(acme, tablet.id, at(5)).await.unwrap();
+        store
+            .revoke_device(acme, tablet.id, at(5), &Actor::SERVER)
+            .await
+            .unwrap();
         let theirs = store
             .start_session(SessionBuilder::new_device(acme, colleague.id, 3, at(2)).build())
             .await
             .unwrap();
 
-        let revoked = store.revoke_account(acme, rep, at(10)).await.unwrap();
+        let revoked = store
+            .revoke_account(acme, rep, at(10), &Actor::SERVER)
+            .await
+            .unwrap();
         assert_eq!(revoked.revoked_at, Some(at(10)));
-        let again = store.revoke_account(acme, rep, at(20)).await.unwrap();
+        let again = store
+            .revoke_account(acme, rep, at(20), &Actor::SERVER)
+            .await
+            .unwrap();
         assert_eq!(again.revoked_at, Some(at(10)));
 
         assert_eq!(
@@ -576,9 +617,15 @@ mod cases {
             .start_session(SessionBuilder::new_device(acme, rep, 1, at(0)).build())
             .await
             .unwrap();
-        let revoked = store.revoke_device(acme, phone.id, at(3)).await.unwrap();
+        let revoked = store
+            .revoke_device(acme, phone.id, at(3), &Actor::SERVER)
+            .await
+            .unwrap();
         assert_eq!(revoked.revoked_at, Some(at(3)));
-        let again = store.revoke_device(acme, phone.id, at(9)).await.unwrap();
+        let again = store
+            .revoke_device(acme, phone.id, at(9), &Actor::SERVER)
+            .await
+            .unwrap();
         assert_eq!(again.revoked_at, Some(at(3)));
         assert_eq!(
             store
@@ -591,7 +638,7 @@ mod cases {
             Some(at(3))
         );
         let err = store
-            .revoke_device(acme, DeviceId::new(), at(9))
+            .revoke_device(acme, DeviceId::new(), at(9), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::DeviceNotFound { .. }), "{err:?}");
