@@ -78,6 +78,7 @@ pub enum ExportFormat {
 #[into_params(parameter_in = Query)]
 pub struct AuditExport {
     /// `csv` (the default) or `xlsx`.
+    #[param(inline)]
     #[serde(default)]
     pub format: ExportFormat,
     /// Only about this record, account or device.
