@@ -72,6 +72,7 @@ mod sqlite {
         revoking_a_device_keeps_the_first_instant,
         a_token_is_revoked_once,
         devices_are_listed_oldest_first,
+        each_account_write_appends_one_chained_audit_entry_in_its_transaction,
     );
 }
 
@@ -115,6 +116,7 @@ mod postgres {
         revoking_a_device_keeps_the_first_instant,
         a_token_is_revoked_once,
         devices_are_listed_oldest_first,
+        each_account_write_appends_one_chained_audit_entry_in_its_transaction,
     );
 }
 
@@ -657,6 +659,84 @@ mod cases {
             store.token(token(1)).await.unwrap().unwrap().revoked_at,
             Some(at(4))
         );
+    }
+
+    pub async fn each_account_write_appends_one_chained_audit_entry_in_its_transaction(
+        store: &dyn Store,
+    ) {
+        use fieldsales_server::audit::{AuditQuery, verify};
+        let (acme, rep) = tenant_with_rep(store, "acme").await;
+        let (globex, _) = tenant_with_rep(store, "globex").await;
+        let device = store
+            .start_session(SessionBuilder::new_device(acme, rep, 1, at(0)).build())
+            .await
+            .unwrap();
+        store
+            .set_password_hash(
+                acme,
+                rep,
+                PasswordHash("$argon2id$reset".to_owned()),
+                PasswordChange::Reset {
+                    by: Actor::SERVER,
+                    at: at(1),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .token(token(1))
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some(),
+            "a reset signs the devices out"
+        );
+        store
+            .revoke_device(acme, device.id, at(2), &Actor::SERVER)
+            .await
+            .unwrap();
+        // A refused write appends nothing.
+        store
+            .revoke_device(acme, DeviceId::new(), at(3), &Actor::SERVER)
+            .await
+            .unwrap_err();
+        let all = AuditQuery {
+            limit: 100,
+            ..AuditQuery::default()
+        };
+        let ops: Vec<String> = store
+            .audit_entries(acme, &all)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.operation)
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                "account.create",
+                "auth.sign_in",
+                "password.reset",
+                "device.revoke"
+            ]
+        );
+        let by_device = AuditQuery {
+            record: Some(*device.id.as_uuid()),
+            ..all.clone()
+        };
+        assert_eq!(
+            store.audit_entries(acme, &by_device).await.unwrap().len(),
+            2
+        );
+        assert_eq!(store.audit_entries(globex, &all).await.unwrap().len(), 1);
+        let heads = store.audit_heads().await.unwrap();
+        assert_eq!(heads.len(), 2, "one accounts chain per tenant");
+        for head in &heads {
+            let report = verify::chain(store, head).await.unwrap();
+            assert!(report.holds(), "{report}");
+        }
     }
 
     pub async fn devices_are_listed_oldest_first(store: &dyn Store) {
