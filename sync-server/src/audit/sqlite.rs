@@ -211,15 +211,18 @@ pub fn query(
     Ok(out)
 }
 
+/// A head row as stored: tenant, stream, number, hash.
+pub type HeadRow = (Vec<u8>, i64, i64, Vec<u8>);
+
 /// The head of every chain in this database.
-pub fn heads(conn: &Connection) -> rusqlite::Result<Vec<(Vec<u8>, i64, i64, Vec<u8>)>> {
+pub fn heads(conn: &Connection) -> rusqlite::Result<Vec<HeadRow>> {
     let mut stmt = conn.prepare("SELECT tenant_id, stream, seq, hash FROM audit_head")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     rows.collect()
 }
 
 /// Reads the heads into [`ChainHead`]s, a damaged row read as a head that cannot verify.
-pub fn decode_heads(raw: Vec<(Vec<u8>, i64, i64, Vec<u8>)>) -> Vec<ChainHead> {
+pub fn decode_heads(raw: Vec<HeadRow>) -> Vec<ChainHead> {
     raw.into_iter()
         .filter_map(|(tenant, stream, seq, hash)| {
             Some(ChainHead {
