@@ -183,7 +183,7 @@ async fn each_key_operation_of_a_reps_day_leaves_one_entry_with_who_and_what_cha
     );
 
     // A tampered phone deletes the customer, which a rep may not: refused, the permission
-    // named; a deletion the matrix allows is `record.delete` (see the server's own tests).
+    // named; a deletion the matrix allows is record.delete (see the server's own tests).
     phone
         .store_mut()
         .delete(id, Some(li.profile), Some("duplicate".into()))

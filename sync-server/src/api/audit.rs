@@ -34,9 +34,9 @@ pub struct AuditFilter {
     #[param(format = Uuid)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    /// Only this operation (`record.edit`, `opportunity.stage`, `approval.decision`,
-    /// `visit.check_in`, `push.rejected`, `auth.sign_in`, `auth.lockout`, `password.reset`,
-    /// `admin.write`, …).
+    /// Only this operation: record.create, record.edit, record.reassign, record.delete,
+    /// opportunity.stage, approval.decision, visit.check_in, push.rejected, auth.sign_in,
+    /// auth.lockout, password.reset, admin.write, … (an unknown one is refused with the list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
     /// From this server time on (UTC milliseconds, inclusive).

@@ -333,7 +333,8 @@ pub struct AuditEntry {
     pub record_id: Option<Uuid>,
     /// Its kind (`customer`, `opportunity`, `account`, `device`, …).
     pub kind: Option<String>,
-    /// What was done (`record.edit`, `opportunity.stage`, `push.rejected`, `auth.sign_in`, …).
+    /// What was done: one of the names of [`Operation::as_str`] (record.edit, opportunity.stage,
+    /// push.rejected, auth.sign_in, …).
     pub operation: String,
     /// The rule that refused a push.
     pub rule: Option<String>,
