@@ -202,15 +202,19 @@ pub async fn bootstrap_tenant(
         })
         .await?;
     let account = store
-        .create_account(NewAccount {
-            id: AccountId::new(),
-            tenant_id: tenant.id,
-            login: request.admin_login,
-            password_hash,
-            profile_id: request.admin_profile_id.unwrap_or_default(),
-            is_admin: true,
-            created_at: now,
-        })
+        .create_account(
+            NewAccount {
+                id: AccountId::new(),
+                tenant_id: tenant.id,
+                login: request.admin_login,
+                password_hash,
+                profile_id: request.admin_profile_id.unwrap_or_default(),
+                is_admin: true,
+                created_at: now,
+            },
+            // Made on the server host, by whoever runs it: no account of the tenant.
+            &crate::audit::Actor::SERVER,
+        )
         .await?;
     tracing::info!(tenant = %tenant.slug, account = %account.id, "tenant bootstrapped with its first admin");
     Ok((tenant, account))

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;

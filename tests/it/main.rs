@@ -20,6 +20,7 @@ macro_rules! on_postgres {
     };
 }
 
+mod audit;
 mod auth;
 mod authority;
 mod convergence;

@@ -37,6 +37,8 @@ pub enum ErrorCode {
     AccountRevoked,
     /// Unknown tenant, unknown login or wrong password (deliberately not told apart).
     BadCredentials,
+    /// The current password given with a change of password is wrong.
+    WrongPassword,
     /// The device named at sign-in belongs to another account.
     DeviceNotYours,
     /// The endpoint needs an admin account.

@@ -10,11 +10,12 @@ use fieldsales_core::{RecordId, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::audit::Actor;
 use crate::auth::AdminSession;
 use crate::error::{ApiError, ApiJson, ApiPath, ErrorBody, ErrorCode};
 use crate::model::{Account, AccountId, ActorId, Device, DeviceId, Login, Password};
 use crate::state::AppState;
-use crate::store::{NewAccount, StoreError};
+use crate::store::{NewAccount, PasswordChange, StoreError};
 
 /// A new account.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -151,15 +152,18 @@ pub async fn create_account(
     let password_hash = state.passwords.hash(&request.password).await?;
     let account = state
         .store
-        .create_account(NewAccount {
-            id: AccountId::new(),
-            tenant_id: admin.tenant_id,
-            login,
-            password_hash,
-            profile_id,
-            is_admin: request.is_admin,
-            created_at: state.clock.now(),
-        })
+        .create_account(
+            NewAccount {
+                id: AccountId::new(),
+                tenant_id: admin.tenant_id,
+                login,
+                password_hash,
+                profile_id,
+                is_admin: request.is_admin,
+                created_at: state.clock.now(),
+            },
+            &Actor::of(&admin),
+        )
         .await?;
     tracing::info!(by = %admin.account_id, account = %account.id, is_admin = account.is_admin, "account created");
     Ok((StatusCode::CREATED, ApiJson(account.into())))
@@ -257,7 +261,9 @@ fn account_not_found(id: AccountId) -> ApiError {
     )
 }
 
-/// Replaces an account's password. Signed-in devices stay signed in.
+/// Resets an account's password: every device signed in to the account is signed out (its
+/// token refused with `token_revoked`; the device keeps its data and signs in again with the
+/// new password). Recorded in the audit log.
 #[utoipa::path(
     put,
     path = "/v1/admin/accounts/{account_id}/password",
@@ -266,7 +272,7 @@ fn account_not_found(id: AccountId) -> ApiError {
     params(("account_id" = String, Path, format = Uuid, description = "The account")),
     request_body = SetPasswordRequest,
     responses(
-        (status = 204, description = "Password replaced"),
+        (status = 204, description = "Password reset; the account's devices signed out"),
         (status = 400, description = "Malformed body or invalid field", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`admin_required`", body = ErrorBody),
@@ -284,11 +290,15 @@ pub async fn set_password(
         .check_new(state.config.auth.min_password_length)
         .map_err(|e| ApiError::invalid_field("password", &e))?;
     let hash = state.passwords.hash(&request.password).await?;
-    state
+    let change = PasswordChange::Reset {
+        by: Actor::of(&admin),
+        at: state.clock.now(),
+    };
+    let signed_out = state
         .store
-        .set_password_hash(admin.tenant_id, account_id, hash)
+        .set_password_hash(admin.tenant_id, account_id, hash, change)
         .await?;
-    tracing::info!(by = %admin.account_id, account = %account_id, "password replaced");
+    tracing::info!(by = %admin.account_id, account = %account_id, signed_out, "password reset");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -323,7 +333,12 @@ pub async fn revoke_account(
     }
     let account = state
         .store
-        .revoke_account(admin.tenant_id, account_id, state.clock.now())
+        .revoke_account(
+            admin.tenant_id,
+            account_id,
+            state.clock.now(),
+            &Actor::of(&admin),
+        )
         .await?;
     tracing::info!(by = %admin.account_id, account = %account_id, "account revoked");
     Ok(ApiJson(account.into()))
@@ -439,7 +454,12 @@ pub async fn revoke_device(
 ) -> Result<ApiJson<DeviceView>, ApiError> {
     let device = state
         .store
-        .revoke_device(admin.tenant_id, device_id, state.clock.now())
+        .revoke_device(
+            admin.tenant_id,
+            device_id,
+            state.clock.now(),
+            &Actor::of(&admin),
+        )
         .await?;
     let actors = state
         .store

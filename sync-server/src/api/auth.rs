@@ -13,11 +13,12 @@ use fieldsales_core::{RecordId, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{BearerToken, Lane, Session};
+use crate::audit::{Actor, AuditDraft, Operation};
+use crate::auth::{BearerToken, Lane, Lockout, Session};
 use crate::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
-use crate::model::{Account, Tenant};
 use crate::model::{
-    AccountId, ActorId, DeviceId, DisplayName, Login, Password, TenantId, TenantSlug,
+    Account, AccountId, ActorId, DeviceId, DisplayName, Login, Password, Tenant, TenantId,
+    TenantSlug,
 };
 use crate::serve::PeerAddr;
 use crate::state::AppState;
@@ -306,19 +307,21 @@ async fn authenticate(
         Lane::Suspect
     };
     let refused = |reason: &'static str| {
-        if let Some(wait) = state
+        let lockout = state
             .throttle
-            .failed(tenant_key, login_key, address, state.clock.now())
-        {
+            .failed(tenant_key, login_key, address, state.clock.now());
+        if let Some(wait) = lockout.wait() {
             tracing::warn!(tenant = %slug, login = %login_key, ?address, wait_secs = wait.as_secs(),
                 reason, "sign-ins slowed after repeated wrong passwords");
         }
-        bad_credentials()
+        lockout
     };
     let Some(tenant) = state.store.tenant_by_slug(&slug).await? else {
         state.passwords.verify_in(lane, password, None).await?;
         tracing::info!(tenant = %slug, reason = "unknown tenant", "sign-in refused");
-        return Err(refused("unknown tenant"));
+        // No tenant, no log to write a lockout in.
+        refused("unknown tenant");
+        return Err(bad_credentials());
     };
     let credentials = state.store.credentials(tenant.id, &login_name).await?;
     let matched = state
@@ -333,11 +336,23 @@ async fn authenticate(
         Some(c) if matched => c.account,
         Some(c) => {
             tracing::info!(tenant = %slug, account = %c.account.id, reason = "wrong password", "sign-in refused");
-            return Err(refused("wrong password"));
+            let lockout = refused("wrong password");
+            audit_lockout(
+                state,
+                tenant.id,
+                Some(&c.account),
+                &login_name,
+                address,
+                lockout,
+            )
+            .await?;
+            return Err(bad_credentials());
         }
         None => {
             tracing::info!(tenant = %slug, reason = "unknown login", "sign-in refused");
-            return Err(refused("unknown login"));
+            let lockout = refused("unknown login");
+            audit_lockout(state, tenant.id, None, &login_name, address, lockout).await?;
+            return Err(bad_credentials());
         }
     };
     state
@@ -416,6 +431,48 @@ pub async fn browser_login(
 #[error("random source failed: {0}")]
 struct RandomFailed(getrandom::Error);
 
+/// Records a lockout a wrong password started (nothing when it started none): who was
+/// locked out — the account when the login exists — from which address, for how long.
+async fn audit_lockout(
+    state: &AppState,
+    tenant: TenantId,
+    account: Option<&Account>,
+    login: &Login,
+    address: Option<std::net::IpAddr>,
+    lockout: Lockout,
+) -> Result<(), ApiError> {
+    if lockout.wait().is_none() {
+        return Ok(());
+    }
+    let mut notes = vec![format!("login {login}")];
+    if let Some(wait) = lockout.login {
+        notes.push(format!("login locked for {} s", wait.as_secs().max(1)));
+    }
+    if let Some(wait) = lockout.address {
+        let from = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+        notes.push(format!(
+            "address {from} locked for {} s",
+            wait.as_secs().max(1)
+        ));
+    } else if let Some(address) = address {
+        notes.push(format!("from {address}"));
+    }
+    let actor = Actor {
+        account: account.map(|a| a.id),
+        user: account.map(|a| a.profile_id),
+        device: None,
+    };
+    let mut entry = AuditDraft::new(state.clock.now(), actor, Operation::Lockout);
+    if let Some(account) = account {
+        entry = entry.about(*account.id.as_uuid(), "account");
+    }
+    state
+        .store
+        .audit_event(tenant, entry.detail(notes.join("; ")))
+        .await?;
+    Ok(())
+}
+
 /// Signs the calling device out: its token stops working at once.
 #[utoipa::path(
     post,
@@ -490,3 +547,107 @@ mod tests {
         );
     }
 }
+
+/// A change of the caller's own password.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    /// The password now.
+    #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "super::send_password")]
+    pub current_password: Password,
+    /// The new password.
+    #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "super::send_password")]
+    pub new_password: Password,
+}
+
+/// Changes the caller's own password, given the current one. The caller's devices stay
+/// signed in. Wrong current passwords count towards the login's lockout like wrong
+/// sign-ins. Recorded in the audit log.
+#[utoipa::path(
+    put,
+    path = "/v1/auth/password",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, description = "Malformed body or invalid field (a weak new password)", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "`wrong_password`: the current password is wrong", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: see `Retry-After`", body = ErrorBody),
+    )
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<PeerAddr>>>,
+    session: Session,
+    ApiJson(request): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    let address = peer.map(|Extension(ConnectInfo(PeerAddr(addr)))| addr.ip());
+    request
+        .new_password
+        .check_new(state.config.auth.min_password_length)
+        .map_err(|e| ApiError::invalid_field("new_password", &e))?;
+    let account = state
+        .store
+        .account(session.tenant_id, session.account_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(AccountVanished))?;
+    // The throttle's key: this tenant's id stands where a sign-in gives its slug.
+    let (tenant_key, login_key) = (session.tenant_id.to_string(), account.login.to_string());
+    if let Some(wait) = state
+        .throttle
+        .wait(&tenant_key, &login_key, address, state.clock.now())
+    {
+        return Err(too_many_attempts(wait));
+    }
+    let credentials = state
+        .store
+        .credentials(session.tenant_id, &account.login)
+        .await?
+        .ok_or_else(|| ApiError::internal(AccountVanished))?;
+    let matched = request.current_password.expose().len() <= Password::MAX_BYTES
+        && state
+            .passwords
+            .verify_in(
+                Lane::Clean,
+                &request.current_password,
+                Some(&credentials.password_hash),
+            )
+            .await?;
+    if !matched {
+        let lockout = state
+            .throttle
+            .failed(&tenant_key, &login_key, address, state.clock.now());
+        audit_lockout(
+            &state,
+            session.tenant_id,
+            Some(&account),
+            &account.login,
+            address,
+            lockout,
+        )
+        .await?;
+        return Err(ApiError::client(
+            StatusCode::FORBIDDEN,
+            ErrorCode::WrongPassword,
+            "the current password is wrong",
+        ));
+    }
+    let hash = state.passwords.hash(&request.new_password).await?;
+    let change = crate::store::PasswordChange::Own {
+        by: Actor::of(&session),
+        at: state.clock.now(),
+    };
+    state
+        .store
+        .set_password_hash(session.tenant_id, session.account_id, hash, change)
+        .await?;
+    tracing::info!(account = %session.account_id, device = ?session.device_id, "password changed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the signed-in account is not in the store")]
+struct AccountVanished;

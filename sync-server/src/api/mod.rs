@@ -7,6 +7,7 @@
 
 mod admin;
 mod attachments;
+mod audit;
 mod auth;
 mod customers;
 mod dashboards;
@@ -39,8 +40,10 @@ pub use admin::{
     SetPasswordRequest,
 };
 pub use attachments::{UPLOAD_COMPLETE, UPLOAD_OFFSET, UploadState};
+pub use audit::{AuditExport, AuditFilter, AuditPage, ExportFormat, MAX_EXPORT};
 pub use auth::{
-    BrowserLoginRequest, BrowserLoginResponse, LoginRequest, LoginResponse, SessionResponse,
+    BrowserLoginRequest, BrowserLoginResponse, ChangePasswordRequest, LoginRequest, LoginResponse,
+    SessionResponse,
 };
 pub use export::XLSX;
 pub use ops::{HealthResponse, HealthStatus, METRICS_CONTENT_TYPE, OpenApiDocument};
@@ -101,7 +104,8 @@ impl Modify for BearerAuth {
     components(schemas(ErrorBody, ErrorCode)),
     tags(
         (name = "auth", description = "Sign-in of devices and browsers, and tokens"),
-        (name = "admin", description = "Accounts and devices of the admin's tenant"),
+        (name = "admin", description = "Accounts and devices of the admin's tenant, its records \
+            and its audit log"),
         (name = "attachments", description = "Photos and files by SHA-256, resumable"),
         (name = "sync", description = "Push and pull of records"),
         (name = "dashboards", description = "Manager dashboards of the caller's scope"),
@@ -118,6 +122,9 @@ fn described_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::browser_login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::session))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(audit::audit_log))
+        .routes(routes!(audit::export_audit_log))
         .routes(routes!(admin::create_account, admin::list_accounts))
         .routes(routes!(admin::get_account))
         .routes(routes!(admin::set_password))

@@ -312,7 +312,12 @@ pub async fn put_record(
     };
     let id = state
         .records
-        .put(admin.tenant_id, record, now)
+        .put(
+            admin.tenant_id,
+            record,
+            now,
+            crate::audit::Actor::of(&admin),
+        )
         .await
         .map_err(|e| match e {
             AdminWriteError::Invalid(detail) => {

@@ -190,6 +190,7 @@ pub async fn sync(
         let now = state.clock.now();
         Some(Push {
             device,
+            account: session.account_id,
             actors,
             author: author.clone(),
             // Measured here, on this push: the device's own measurement is only advice.

@@ -15,5 +15,5 @@ mod token;
 
 pub use passwords::{Lane, PasswordError, Passwords};
 pub use session::{AdminSession, Session, judge};
-pub use throttle::Throttle;
+pub use throttle::{Lockout, Throttle};
 pub use token::{BearerToken, TOKEN_PREFIX};

@@ -87,6 +87,22 @@ impl<K: Hash + Eq + Clone> Counts<K> {
 /// How long a login that signed in stays trusted (checked first under a flood).
 const TRUSTED_FOR_MS: i64 = 30 * 24 * 3_600_000;
 
+/// The waits one wrong password started: each is a lockout, which the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lockout {
+    /// The login must wait this long.
+    pub login: Option<Duration>,
+    /// The address must wait this long.
+    pub address: Option<Duration>,
+}
+
+impl Lockout {
+    /// The longer wait, if any.
+    pub fn wait(&self) -> Option<Duration> {
+        self.login.max(self.address)
+    }
+}
+
 /// The sign-in throttle of one server instance.
 #[derive(Debug)]
 pub struct Throttle {
@@ -137,15 +153,15 @@ impl Throttle {
         by_login.max(by_address)
     }
 
-    /// Records a wrong password; returns the wait it starts, if it starts one (the login's
-    /// count reached its threshold: a lockout).
+    /// Records a wrong password; returns the waits it starts, if it starts any (the login's
+    /// or the address's count reached its threshold: a lockout).
     pub fn failed(
         &self,
         tenant: &str,
         login: &str,
         address: Option<IpAddr>,
         now: Timestamp,
-    ) -> Option<Duration> {
+    ) -> Lockout {
         let by_login = self
             .logins
             .lock()
@@ -162,7 +178,10 @@ impl Throttle {
                 .unwrap_or_else(PoisonError::into_inner)
                 .fail(a, now, self.address_lockout_after, self.lockout_max)
         });
-        by_login.max(by_address)
+        Lockout {
+            login: by_login,
+            address: by_address,
+        }
     }
 
     /// Whether the login signed in successfully within the last 30 days and has not failed
@@ -219,11 +238,11 @@ mod tests {
     fn five_wrong_passwords_lock_the_login_with_a_wait_that_doubles_up_to_the_most() {
         let t = Throttle::new(5, 100, Duration::from_secs(8));
         for n in 0..4 {
-            assert_eq!(t.failed("acme", "li.na", None, at(n)), None);
+            assert_eq!(t.failed("acme", "li.na", None, at(n)).wait(), None);
             assert_eq!(t.wait("acme", "li.na", None, at(n)), None);
         }
         assert_eq!(
-            t.failed("acme", "li.na", None, at(4)),
+            t.failed("acme", "li.na", None, at(4)).wait(),
             Some(Duration::from_secs(1))
         );
         assert!(
@@ -236,26 +255,26 @@ mod tests {
             "the wait is over"
         );
         assert_eq!(
-            t.failed("acme", "li.na", None, at(5)),
+            t.failed("acme", "li.na", None, at(5)).wait(),
             Some(Duration::from_secs(2))
         );
         assert_eq!(
-            t.failed("acme", "li.na", None, at(7)),
+            t.failed("acme", "li.na", None, at(7)).wait(),
             Some(Duration::from_secs(4))
         );
         assert_eq!(
-            t.failed("acme", "li.na", None, at(11)),
+            t.failed("acme", "li.na", None, at(11)).wait(),
             Some(Duration::from_secs(8))
         );
         assert_eq!(
-            t.failed("acme", "li.na", None, at(19)),
+            t.failed("acme", "li.na", None, at(19)).wait(),
             Some(Duration::from_secs(8))
         );
         // Another login of the tenant is not slowed; a success clears the count.
         assert_eq!(t.wait("acme", "zhao.min", None, at(19)), None);
         t.succeeded("acme", "li.na", at(0));
         assert_eq!(t.wait("acme", "li.na", None, at(19)), None);
-        assert_eq!(t.failed("acme", "li.na", None, at(20)), None);
+        assert_eq!(t.failed("acme", "li.na", None, at(20)).wait(), None);
     }
 
     #[test]
@@ -264,9 +283,12 @@ mod tests {
         let guesser: IpAddr = "203.0.113.9".parse().unwrap();
         let other: IpAddr = "198.51.100.7".parse().unwrap();
         for (n, login) in ["a", "b"].into_iter().enumerate() {
-            assert_eq!(t.failed("acme", login, Some(guesser), at(n as i64)), None);
+            assert_eq!(
+                t.failed("acme", login, Some(guesser), at(n as i64)).wait(),
+                None
+            );
         }
-        assert!(t.failed("acme", "c", Some(guesser), at(2)).is_some());
+        assert!(t.failed("acme", "c", Some(guesser), at(2)).wait().is_some());
         assert!(t.wait("acme", "d", Some(guesser), at(2)).is_some());
         assert_eq!(t.wait("acme", "d", Some(other), at(2)), None);
     }
@@ -275,7 +297,8 @@ mod tests {
     fn a_flood_of_fresh_logins_stays_bounded() {
         let t = Throttle::new(5, u32::MAX, Duration::from_secs(1));
         for n in 0..(MAX_ENTRIES as i64 + 10) {
-            t.failed("acme", &format!("user{n}"), None, at(n / 1_000));
+            t.failed("acme", &format!("user{n}"), None, at(n / 1_000))
+                .wait();
         }
         assert!(t.logins.lock().unwrap().entries.len() <= MAX_ENTRIES);
     }
@@ -287,7 +310,7 @@ mod tests {
         t.succeeded("acme", "li.na", at(0));
         assert!(t.trusted("acme", "LI.NA", at(1)));
         assert!(!t.trusted("acme", "wang.fang", at(1)));
-        t.failed("acme", "li.na", None, at(2));
+        t.failed("acme", "li.na", None, at(2)).wait();
         assert!(!t.trusted("acme", "li.na", at(3)), "failed since");
         t.succeeded("acme", "li.na", at(4));
         assert!(t.trusted("acme", "li.na", at(5)));

@@ -11,24 +11,45 @@ use fieldsales_core::{Error, RecordId, Timestamp};
 
 use super::AdminWriteError;
 use super::ledger::Ledger;
+use crate::audit::{self, Actor, AuditDraft, Operation};
 use crate::jobs::{JobParams, JobReport};
 
-/// Writes `record` as the server, over the fields of the stored one, and renumbers it.
+/// Writes `record` as the server, over the fields of the stored one, and renumbers it; the
+/// audit log records it as `operation` by `by`. A write that changes nothing is not logged.
 fn write_as_server(
     tx: &mut Tx<'_>,
     ledger: &mut impl Ledger,
     record: &AnyRecord,
     now: Timestamp,
+    operation: Operation,
+    by: &Actor,
 ) -> Result<RecordId, Error> {
     let id = record.header().id;
+    let before = tx.find_any(id)?;
     let mut doc = match tx.load_document(id)? {
         Some(doc) => doc,
         None => RecordDoc::empty(tx.actor()),
     };
+    let before_heads = doc.heads();
+    let before_fields = audit::diff::fields(&doc, &before_heads);
     doc.write(record, now).map_err(|e| Error::document(id, e))?;
     let heads = doc.heads();
+    let changes = audit::diff::changes(&before_fields, &audit::diff::fields(&doc, &heads));
     tx.save_document(id, &mut doc, Some(&heads))?;
     ledger.stored(tx, record, &heads, false)?;
+    if before.is_none() || !changes.is_empty() {
+        let draft = AuditDraft::new(now, *by, operation)
+            .about(*id.as_uuid(), record.kind().as_str())
+            .changes(changes);
+        let draft = match (operation, before) {
+            (Operation::JobWrite, before) => {
+                draft.detail(audit::diff::operation(before.as_ref(), record).as_str())
+            }
+            (_, None) => draft.detail("created"),
+            (_, Some(_)) => draft,
+        };
+        ledger.audit(tx, draft)?;
+    }
     Ok(id)
 }
 
@@ -40,6 +61,7 @@ pub(crate) fn put_in(
     ledger: &mut impl Ledger,
     record: &AnyRecord,
     now: Timestamp,
+    by: &Actor,
 ) -> Result<Result<RecordId, AdminWriteError>, Error> {
     let id = record.header().id;
     let before = tx.find_any(id)?;
@@ -51,7 +73,7 @@ pub(crate) fn put_in(
     if before.is_some_and(|before| changes_visibility(&before, record)) {
         ledger.relog_all(tx)?;
     }
-    write_as_server(tx, ledger, record, now)?;
+    write_as_server(tx, ledger, record, now, Operation::AdminWrite, by)?;
     Ok(Ok(id))
 }
 
@@ -85,15 +107,36 @@ pub(crate) fn run_jobs_in(
     let due = fieldsales_core::jobs::due(tx, params.now, params.report_lookback_days)?;
     let mut report = JobReport::default();
     for lead in due.reclaimed_leads {
-        let id = write_as_server(tx, ledger, &AnyRecord::Lead(lead), params.now)?;
+        let id = write_as_server(
+            tx,
+            ledger,
+            &AnyRecord::Lead(lead),
+            params.now,
+            Operation::JobWrite,
+            &Actor::SERVER,
+        )?;
         report.reclaimed_leads.push(id);
     }
     for missing in due.missing_reports {
-        let id = write_as_server(tx, ledger, &AnyRecord::DailyReport(missing), params.now)?;
+        let id = write_as_server(
+            tx,
+            ledger,
+            &AnyRecord::DailyReport(missing),
+            params.now,
+            Operation::JobWrite,
+            &Actor::SERVER,
+        )?;
         report.missing_reports.push(id);
     }
     for withdrawn in due.withdrawn_missing {
-        let id = write_as_server(tx, ledger, &AnyRecord::DailyReport(withdrawn), params.now)?;
+        let id = write_as_server(
+            tx,
+            ledger,
+            &AnyRecord::DailyReport(withdrawn),
+            params.now,
+            Operation::JobWrite,
+            &Actor::SERVER,
+        )?;
         report.withdrawn_missing.push(id);
     }
     Ok(report)

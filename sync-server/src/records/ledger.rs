@@ -1,5 +1,6 @@
 //! The server's own tables as a write sees them: the change sequence (who may see each
-//! record, in which order records last changed) and the devices' holdings.
+//! record, in which order records last changed), the devices' holdings and the records chain
+//! of the audit log.
 //!
 //! The push and the server's own writes ([`super::push`], [`super::admin`]) are written once,
 //! over core's store transaction for the records and over a [`Ledger`] for these tables: the
@@ -12,6 +13,7 @@ use fieldsales_core::record::{AnyRecord, Header, Kind};
 use fieldsales_core::store::Tx;
 use fieldsales_core::{Error, RecordId};
 
+use crate::audit::AuditDraft;
 use crate::model::DeviceId;
 
 /// The change sequence and the holdings, inside a write transaction. `tx` is the core store
@@ -53,4 +55,8 @@ pub(crate) trait Ledger {
     /// next pull judges them all again (the org tree or the roles changed; no record did, so
     /// nothing else would bring them back into a pull).
     fn relog_all(&mut self, tx: &Tx<'_>) -> Result<(), Error>;
+
+    /// Appends an entry to the tenant's records chain of the audit log, committed with the
+    /// write (and undone with it).
+    fn audit(&mut self, tx: &Tx<'_>, entry: AuditDraft) -> Result<(), Error>;
 }

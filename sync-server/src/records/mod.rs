@@ -36,8 +36,9 @@ pub use fieldsales_core::dashboard::{Dashboard, DashboardQuery, Focus};
 pub use postgres::PostgresRecords;
 pub use sqlite::SqliteRecords;
 
+use crate::audit::{Actor, AuditLog};
 use crate::jobs::{JobParams, JobReport};
-use crate::model::{DeviceId, TenantId};
+use crate::model::{AccountId, DeviceId, TenantId};
 use crate::store::StoreError;
 
 /// A device's push, with what the server knows of the device.
@@ -45,6 +46,8 @@ use crate::store::StoreError;
 pub struct Push {
     /// The pushing device.
     pub device: DeviceId,
+    /// The account signed in on it (who the audit log names).
+    pub account: AccountId,
     /// Every actor registered to the device: the only authors its changes may have.
     pub actors: Vec<automerge::ActorId>,
     /// The user signed in on it.
@@ -118,8 +121,11 @@ pub enum AdminWriteError {
 }
 
 /// Tenants' records. See the module documentation.
+///
+/// Every write appends its audit entries to the tenant's records chain in the same
+/// transaction ([`crate::audit`]); [`AuditLog`] reads them.
 #[async_trait]
-pub trait RecordStore: Send + Sync + std::fmt::Debug + 'static {
+pub trait RecordStore: AuditLog + Send + Sync + std::fmt::Debug + 'static {
     /// The user whose profile record is `profile`, with the widest data scope of their roles;
     /// `None` when the tenant has no such (live) profile.
     async fn me(&self, tenant: TenantId, profile: RecordId) -> Result<Option<Me>, StoreError>;
@@ -160,12 +166,13 @@ pub trait RecordStore: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Dashboard, StoreError>;
 
     /// Writes a record as the server (admin: org units, profiles, roles, configuration),
-    /// replacing the fields of an existing one.
+    /// replacing the fields of an existing one; `by` is the admin the audit log names.
     async fn put(
         &self,
         tenant: TenantId,
         record: AnyRecord,
         now: Timestamp,
+        by: Actor,
     ) -> Result<RecordId, AdminWriteError>;
 
     /// The duplicate check of `customer` over the whole tenant, as `viewer` may see it: hits

@@ -13,12 +13,13 @@ use fieldsales_core::doc::encode_heads;
 use fieldsales_core::process::permissions::Operation;
 use fieldsales_core::record::AnyRecord;
 use fieldsales_core::store::{Reader, StoreRead, Tx};
-use fieldsales_core::sync::protocol::PushRecord;
+use fieldsales_core::sync::protocol::{PushRecord, RejectedRecord};
 use rayon::prelude::*;
 
 use super::ledger::Ledger;
 use super::review::{self, Merged, TenantView};
 use super::{Push, Verdict};
+use crate::audit::{self, Actor, AuditDraft, Operation as AuditOperation};
 
 /// Read-only connections a store keeps for later.
 const MAX_IDLE_READERS: usize = 4;
@@ -126,11 +127,14 @@ pub(crate) fn push_blocking(
             }
             Merged::Stored {
                 ack,
+                before,
+                changes,
                 record,
                 heads,
                 device_current,
             } => {
                 ledger.stored(tx, &record, &heads, !can_read(&record))?;
+                ledger.audit(tx, stored_entry(push, before.as_deref(), &record, changes))?;
                 let encoded = encode_heads(&heads);
                 ledger.held(
                     tx,
@@ -141,6 +145,8 @@ pub(crate) fn push_blocking(
                 verdicts.push(Verdict::Accepted(ack));
             }
             Merged::Rejected(rejected) => {
+                let kind = tx.kind_of(pushed.id)?;
+                ledger.audit(tx, rejected_entry(push, &rejected, kind))?;
                 if rejected.server_doc.is_some() {
                     // The device adopts the server's version; when it may not see the
                     // record, its next pull must find the record and remove it.
@@ -157,4 +163,53 @@ pub(crate) fn push_blocking(
         }
     }
     Ok(verdicts)
+}
+
+/// Who pushed, as the audit log names them: from the device's token, never from the push.
+fn pusher(push: &Push) -> Actor {
+    Actor {
+        account: Some(push.account),
+        user: Some(push.author.user_id),
+        device: Some(push.device),
+    }
+}
+
+/// The audit entry of a stored record: the key operation it is and what changed.
+fn stored_entry(
+    push: &Push,
+    before: Option<&AnyRecord>,
+    after: &AnyRecord,
+    changes: Vec<audit::Change>,
+) -> AuditDraft {
+    let draft = AuditDraft::new(
+        push.now,
+        pusher(push),
+        audit::diff::operation(before, after),
+    )
+    .about(*after.header().id.as_uuid(), after.kind().as_str())
+    .changes(changes);
+    match after {
+        // The server's own verdict on a check-in is part of what it recorded.
+        AnyRecord::Visit(visit) if draft.operation == AuditOperation::CheckIn => {
+            match &visit.verdict {
+                Some(verdict) if verdict.suspicious() => draft.detail("check-in judged suspicious"),
+                Some(_) => draft.detail("check-in judged credible"),
+                None => draft,
+            }
+        }
+        _ => draft,
+    }
+}
+
+/// The audit entry of a refused record, with the rule that refused it.
+fn rejected_entry(push: &Push, rejected: &RejectedRecord, kind: Option<String>) -> AuditDraft {
+    let mut draft = AuditDraft::new(push.now, pusher(push), AuditOperation::PushRejected);
+    draft.record_id = Some(*rejected.id.as_uuid());
+    draft.kind = kind;
+    draft.rule = Some(rejected.rule.clone());
+    let detail = match &rejected.field {
+        Some(field) => format!("{field}: {}", rejected.detail),
+        None => rejected.detail.clone(),
+    };
+    draft.detail(detail.chars().take(500).collect::<String>())
 }

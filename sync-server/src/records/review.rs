@@ -14,6 +14,8 @@ use fieldsales_core::sync::protocol::{Ack, Bytes, PushRecord, RejectedRecord};
 use fieldsales_core::{Error, RecordId};
 
 use super::Push;
+use crate::audit::Change;
+use crate::audit::diff::{Fields, changes, fields};
 
 /// What the tenant looks like to the rules during one push: its org tree, its process
 /// configuration and the people's profiles read so far.
@@ -45,6 +47,10 @@ pub(crate) enum Merged {
     /// Stored; the sequence must be bumped.
     Stored {
         ack: Ack,
+        /// The record before the push (`None`: new), for the audit log.
+        before: Option<Box<AnyRecord>>,
+        /// What changed, field by field, for the audit log.
+        changes: Vec<Change>,
         record: Box<AnyRecord>,
         heads: Vec<ChangeHash>,
         device_current: bool,
@@ -117,6 +123,9 @@ enum Stage {
 struct Reviewing {
     /// The merged document, saved (encoding it is the writer's biggest cost otherwise).
     saved: Vec<u8>,
+    /// The record's fields before and after, read from the document (for the audit log).
+    before_fields: Fields,
+    after_fields: Fields,
     heads: Vec<ChangeHash>,
     before: Option<AnyRecord>,
     after: AnyRecord,
@@ -231,9 +240,13 @@ fn stage_of(
         );
     }
     let heads = doc.heads();
+    let before_fields = fields(&doc, &before_heads);
+    let after_fields = fields(&doc, &heads);
     let saved = doc.save();
     Ok(Stage::Review(Box::new(Reviewing {
         saved,
+        before_fields,
+        after_fields,
         heads,
         before,
         after,
@@ -264,6 +277,8 @@ pub(crate) fn merge(
     };
     let Reviewing {
         saved,
+        before_fields,
+        after_fields,
         heads,
         before,
         after,
@@ -282,7 +297,7 @@ pub(crate) fn merge(
         };
         authority::review(&ctx, before.as_ref(), &after)
     };
-    let (record, heads, amended) = match outcome {
+    let (record, heads, amended, after_fields) = match outcome {
         Err(rejection) => {
             return Ok(reject(
                 id,
@@ -294,7 +309,7 @@ pub(crate) fn merge(
         }
         Ok(Outcome::Accept) => {
             tx.save_encoded(id, &saved, &heads, &after)?;
-            (after, heads, false)
+            (after, heads, false, after_fields)
         }
         Ok(Outcome::Amend(record)) => {
             let mut doc =
@@ -302,14 +317,17 @@ pub(crate) fn merge(
             doc.write(&record, push.now)
                 .map_err(|e| Error::document(id, e))?;
             let heads = doc.heads();
+            let amended_fields = fields(&doc, &heads);
             tx.save_encoded(id, &doc.save(), &heads, &record)?;
-            (*record, heads, true)
+            (*record, heads, true, amended_fields)
         }
     };
     let mut sorted = heads.clone();
     sorted.sort();
     Ok(Merged::Stored {
         ack,
+        before: before.map(Box::new),
+        changes: changes(&before_fields, &after_fields),
         record: Box::new(record),
         device_current: !amended && sorted == sorted_device,
         heads,

@@ -28,6 +28,7 @@ use fieldsales_core::{RecordId, Timestamp};
 pub use postgres::{MIGRATIONS as POSTGRES_MIGRATIONS, PostgresStore};
 pub use sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore};
 
+use crate::audit::{Actor, AuditDraft, AuditLog};
 use crate::model::{
     Account, AccountId, ActorId, Device, DeviceId, DisplayName, Login, Tenant, TenantId, TenantSlug,
 };
@@ -237,9 +238,32 @@ pub struct ActorRecord {
     pub registered_at: Timestamp,
 }
 
+/// A password replaced: by its owner, or reset by an admin (which signs every device of the
+/// account out: their tokens are revoked, the devices stay theirs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// The account's owner changed it.
+    Own {
+        /// Who (the owner, on their device).
+        by: Actor,
+        /// Now.
+        at: Timestamp,
+    },
+    /// An admin reset it.
+    Reset {
+        /// Who (the admin).
+        by: Actor,
+        /// Now.
+        at: Timestamp,
+    },
+}
+
 /// Server storage. See the module documentation for why it is async and what it decides.
+///
+/// Every write of an account, a device or a session appends its audit entry to the tenant's
+/// accounts chain in the same transaction ([`crate::audit`]); [`AuditLog`] reads them.
 #[async_trait]
-pub trait Store: Send + Sync + fmt::Debug + 'static {
+pub trait Store: AuditLog + Send + Sync + fmt::Debug + 'static {
     /// Checks that storage answers (for the health endpoint).
     async fn health(&self) -> Result<(), StoreError>;
 
@@ -249,9 +273,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// A tenant by the slug it signs in with.
     async fn tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError>;
 
-    /// Creates an account; [`StoreError::LoginTaken`] or [`StoreError::ProfileTaken`] if
-    /// another account of the tenant has that login or profile.
-    async fn create_account(&self, account: NewAccount) -> Result<Account, StoreError>;
+    /// Creates an account, made by `by`; [`StoreError::LoginTaken`] or
+    /// [`StoreError::ProfileTaken`] if another account of the tenant has that login or
+    /// profile.
+    async fn create_account(&self, account: NewAccount, by: &Actor) -> Result<Account, StoreError>;
 
     /// An account of the tenant.
     async fn account(
@@ -270,24 +295,29 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// All accounts of the tenant, by login.
     async fn accounts(&self, tenant: TenantId) -> Result<Vec<Account>, StoreError>;
 
-    /// Replaces an account's password hash.
+    /// Replaces an account's password hash; a reset also revokes every live token of the
+    /// account. Returns how many tokens were revoked.
     async fn set_password_hash(
         &self,
         tenant: TenantId,
         account: AccountId,
         hash: PasswordHash,
-    ) -> Result<(), StoreError>;
+        change: PasswordChange,
+    ) -> Result<u64, StoreError>;
 
-    /// Revokes an account and every device on it. Revoking twice keeps the first instant.
+    /// Revokes an account and every device on it, by `by`. Revoking twice keeps the first
+    /// instant.
     async fn revoke_account(
         &self,
         tenant: TenantId,
         account: AccountId,
         at: Timestamp,
+        by: &Actor,
     ) -> Result<Account, StoreError>;
 
     /// Writes a sign-in atomically: creates or refreshes the device (name, last sign-in),
-    /// revokes the device's earlier tokens, stores the token hash and registers the actor.
+    /// revokes the device's earlier tokens, stores the token hash, registers the actor and
+    /// appends the sign-in to the audit log.
     /// [`StoreError::DeviceUnavailable`] if an existing device is revoked or not the
     /// account's; nothing is written then.
     async fn start_session(&self, session: NewSession) -> Result<Device, StoreError>;
@@ -306,12 +336,13 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         account: AccountId,
     ) -> Result<Vec<Device>, StoreError>;
 
-    /// Revokes one device. Revoking twice keeps the first instant.
+    /// Revokes one device, by `by`. Revoking twice keeps the first instant.
     async fn revoke_device(
         &self,
         tenant: TenantId,
         device: DeviceId,
         at: Timestamp,
+        by: &Actor,
     ) -> Result<Device, StoreError>;
 
     /// Writes a browser's sign-in: one token of the account, on no device.
@@ -329,9 +360,13 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Everything needed to judge a bearer token, a device's or a browser's.
     async fn token(&self, hash: TokenHash) -> Result<Option<TokenRecord>, StoreError>;
 
-    /// Revokes one token, a device's or a browser's (sign-out). Returns whether a live token
-    /// was revoked.
+    /// Revokes one token, a device's or a browser's (sign-out), audited as its account's
+    /// sign-out. Returns whether a live token was revoked.
     async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<bool, StoreError>;
+
+    /// Appends an entry that records no write of its own (a lockout) to the tenant's
+    /// accounts chain.
+    async fn audit_event(&self, tenant: TenantId, entry: AuditDraft) -> Result<(), StoreError>;
 
     /// Which device an actor belongs to, within the tenant.
     async fn actor(

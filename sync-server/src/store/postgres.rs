@@ -13,8 +13,11 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    ActorRecord, Credentials, NewAccount, NewBrowserSession, NewSession, NewTenant, PasswordHash,
-    SessionDevice, Store, StoreError, TokenHash, TokenRecord,
+    ActorRecord, Credentials, NewAccount, NewBrowserSession, NewSession, NewTenant, PasswordChange,
+    PasswordHash, SessionDevice, Store, StoreError, TokenHash, TokenRecord,
+};
+use crate::audit::{
+    self, Actor, AuditDraft, AuditEntry, AuditLog, AuditQuery, ChainHead, ChainRow, Stream,
 };
 use crate::model::{
     Account, AccountId, ActorId, Device, DeviceId, DisplayName, Login, Tenant, TenantId, TenantSlug,
@@ -189,6 +192,7 @@ impl PostgresStore {
         let pool = postgres::pool(options)?;
         let mut conn = client(&pool).await?;
         MIGRATIONS.apply(&mut conn).await?;
+        audit::postgres::MIGRATIONS.apply(&mut conn).await?;
         Ok(PostgresStore { pool })
     }
 
@@ -307,9 +311,10 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
-        let conn = client(&self.pool).await?;
-        let inserted = conn
+    async fn create_account(&self, new: NewAccount, by: &Actor) -> Result<Account, StoreError> {
+        let mut conn = client(&self.pool).await?;
+        let tx = conn.transaction().await.map_err(backend)?;
+        let inserted = tx
             .execute(
                 "INSERT INTO account
                     (tenant_id, id, login, password_hash, profile_id, is_admin, created_at)
@@ -329,15 +334,25 @@ impl Store for PostgresStore {
             Ok(0) => Err(StoreError::TenantNotFound {
                 tenant_id: new.tenant_id,
             }),
-            Ok(_) => Ok(Account {
-                id: new.id,
-                tenant_id: new.tenant_id,
-                login: new.login,
-                profile_id: new.profile_id,
-                is_admin: new.is_admin,
-                created_at: new.created_at,
-                revoked_at: None,
-            }),
+            Ok(_) => {
+                let account = Account {
+                    id: new.id,
+                    tenant_id: new.tenant_id,
+                    login: new.login,
+                    profile_id: new.profile_id,
+                    is_admin: new.is_admin,
+                    created_at: new.created_at,
+                    revoked_at: None,
+                };
+                append(
+                    &tx,
+                    account.tenant_id,
+                    audit::accounts::account_created(&account, by),
+                )
+                .await?;
+                tx.commit().await.map_err(backend)?;
+                Ok(account)
+            }
             Err(e) => match unique_violation(&e) {
                 Some("account_login") => Err(StoreError::LoginTaken { login: new.login }),
                 Some("account_profile") => Err(StoreError::ProfileTaken {
@@ -394,12 +409,15 @@ impl Store for PostgresStore {
         tenant: TenantId,
         account: AccountId,
         hash: PasswordHash,
-    ) -> Result<(), StoreError> {
-        let conn = client(&self.pool).await?;
-        let changed = conn
+        change: PasswordChange,
+    ) -> Result<u64, StoreError> {
+        let mut conn = client(&self.pool).await?;
+        let tx = conn.transaction().await.map_err(backend)?;
+        let (t, a) = (uuid(tenant.as_bytes()), uuid(account.as_bytes()));
+        let changed = tx
             .execute(
                 "UPDATE account SET password_hash = $3 WHERE tenant_id = $1 AND id = $2",
-                &[&uuid(tenant.as_bytes()), &uuid(account.as_bytes()), &hash.0],
+                &[&t, &a, &hash.0],
             )
             .await
             .map_err(backend)?;
@@ -408,7 +426,26 @@ impl Store for PostgresStore {
                 account_id: account,
             });
         }
-        Ok(())
+        let signed_out = match change {
+            PasswordChange::Own { .. } => 0,
+            PasswordChange::Reset { at, .. } => tx
+                .execute(
+                    "UPDATE device_token SET revoked_at = $3
+                     WHERE tenant_id = $1 AND revoked_at IS NULL AND device_id IN (
+                         SELECT id FROM device WHERE tenant_id = $1 AND account_id = $2)",
+                    &[&t, &a, &at.millis()],
+                )
+                .await
+                .map_err(backend)?,
+        };
+        append(
+            &tx,
+            tenant,
+            audit::accounts::password_changed(account, change, signed_out),
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(signed_out)
     }
 
     async fn revoke_account(
@@ -416,9 +453,13 @@ impl Store for PostgresStore {
         tenant: TenantId,
         account: AccountId,
         at: Timestamp,
+        by: &Actor,
     ) -> Result<Account, StoreError> {
         let mut conn = client(&self.pool).await?;
         let tx = conn.transaction().await.map_err(backend)?;
+        let before = account_in(&*tx, tenant, account)
+            .await?
+            .and_then(|a| a.revoked_at);
         let (t, a, at) = (
             uuid(tenant.as_bytes()),
             uuid(account.as_bytes()),
@@ -444,11 +485,20 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(backend)?;
-        let found = account_in(&*tx, tenant, account).await?;
+        let found =
+            account_in(&*tx, tenant, account)
+                .await?
+                .ok_or(StoreError::AccountNotFound {
+                    account_id: account,
+                })?;
+        append(
+            &tx,
+            tenant,
+            audit::accounts::account_revoked(&found, before, Timestamp::from_millis(at), by),
+        )
+        .await?;
         tx.commit().await.map_err(backend)?;
-        found.ok_or(StoreError::AccountNotFound {
-            account_id: account,
-        })
+        Ok(found)
     }
 
     async fn start_session(&self, s: NewSession) -> Result<Device, StoreError> {
@@ -525,9 +575,29 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(backend)?;
-        let found = device_in(&*tx, s.tenant_id, device_id).await?;
+        let found = device_in(&*tx, s.tenant_id, device_id)
+            .await?
+            .ok_or(StoreError::DeviceNotFound { device_id })?;
+        let profile = account_in(&*tx, s.tenant_id, s.account_id)
+            .await?
+            .ok_or(StoreError::AccountNotFound {
+                account_id: s.account_id,
+            })?
+            .profile_id;
+        append(
+            &tx,
+            s.tenant_id,
+            audit::accounts::signed_in(
+                s.account_id,
+                profile,
+                &found,
+                matches!(s.device, SessionDevice::New(_)),
+                s.issued_at,
+            ),
+        )
+        .await?;
         tx.commit().await.map_err(backend)?;
-        found.ok_or(StoreError::DeviceNotFound { device_id })
+        Ok(found)
     }
 
     async fn device(
@@ -561,9 +631,13 @@ impl Store for PostgresStore {
         tenant: TenantId,
         device: DeviceId,
         at: Timestamp,
+        by: &Actor,
     ) -> Result<Device, StoreError> {
         let mut conn = client(&self.pool).await?;
         let tx = conn.transaction().await.map_err(backend)?;
+        let before = device_in(&*tx, tenant, device)
+            .await?
+            .and_then(|d| d.revoked_at);
         let changed = tx
             .execute(
                 "UPDATE device SET revoked_at = coalesce(revoked_at, $3)
@@ -579,9 +653,17 @@ impl Store for PostgresStore {
         if changed == 0 {
             return Err(StoreError::DeviceNotFound { device_id: device });
         }
-        let found = device_in(&*tx, tenant, device).await?;
+        let found = device_in(&*tx, tenant, device)
+            .await?
+            .ok_or(StoreError::DeviceNotFound { device_id: device })?;
+        append(
+            &tx,
+            tenant,
+            audit::accounts::device_revoked(&found, before, at, by),
+        )
+        .await?;
         tx.commit().await.map_err(backend)?;
-        found.ok_or(StoreError::DeviceNotFound { device_id: device })
+        Ok(found)
     }
 
     async fn token(&self, hash: TokenHash) -> Result<Option<TokenRecord>, StoreError> {
@@ -682,22 +764,51 @@ impl Store for PostgresStore {
     }
 
     async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<bool, StoreError> {
-        let conn = client(&self.pool).await?;
-        let mut changed = conn
-            .execute(
-                "UPDATE device_token SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL",
+        let mut conn = client(&self.pool).await?;
+        let tx = conn.transaction().await.map_err(backend)?;
+        let whose = tx
+            .query_opt(
+                "UPDATE device_token t SET revoked_at = $2
+                 FROM device d JOIN account a ON a.tenant_id = d.tenant_id AND a.id = d.account_id
+                 WHERE t.hash = $1 AND t.revoked_at IS NULL
+                   AND d.tenant_id = t.tenant_id AND d.id = t.device_id
+                 RETURNING a.tenant_id, a.id, a.profile_id, d.id",
                 &[&&hash.0[..], &at.millis()],
             )
             .await
             .map_err(backend)?;
-        changed += conn
-            .execute(
-                "UPDATE browser_session SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL",
-                &[&&hash.0[..], &at.millis()],
-            )
-            .await
-            .map_err(backend)?;
-        Ok(changed > 0)
+        let Some(whose) = whose else {
+            // Not a device's token: a browser's, or none.
+            let revoked = tx
+                .execute(
+                    "UPDATE browser_session SET revoked_at = $2
+                     WHERE hash = $1 AND revoked_at IS NULL",
+                    &[&&hash.0[..], &at.millis()],
+                )
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            return Ok(revoked > 0);
+        };
+        let tenant = TenantId::from_uuid(whose.try_get(0).map_err(backend)?);
+        let account = AccountId::from_uuid(whose.try_get(1).map_err(backend)?);
+        let profile = RecordId::from_uuid(whose.try_get(2).map_err(backend)?);
+        let device = DeviceId::from_uuid(whose.try_get(3).map_err(backend)?);
+        append(
+            &tx,
+            tenant,
+            audit::accounts::signed_out(account, profile, device, at),
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn audit_event(&self, tenant: TenantId, entry: AuditDraft) -> Result<(), StoreError> {
+        let mut conn = client(&self.pool).await?;
+        let tx = conn.transaction().await.map_err(backend)?;
+        append(&tx, tenant, entry).await?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn actor(
@@ -729,5 +840,49 @@ impl Store for PostgresStore {
             actor_of,
         )
         .await
+    }
+}
+
+/// Appends one entry to the tenant's accounts chain, in the caller's transaction.
+async fn append(
+    tx: &deadpool_postgres::Transaction<'_>,
+    tenant: TenantId,
+    entry: AuditDraft,
+) -> Result<(), StoreError> {
+    audit::postgres::append(&**tx, tenant, Stream::Accounts, vec![entry])
+        .await
+        .map_err(backend)
+}
+
+#[async_trait]
+impl AuditLog for PostgresStore {
+    async fn audit_entries(
+        &self,
+        tenant: TenantId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = client(&self.pool).await?;
+        audit::postgres::query(&**conn, tenant, Stream::Accounts, query)
+            .await
+            .map_err(backend)
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        let conn = client(&self.pool).await?;
+        audit::postgres::heads(&**conn, Stream::Accounts)
+            .await
+            .map_err(backend)
+    }
+
+    async fn audit_chain(
+        &self,
+        tenant: TenantId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ChainRow>, StoreError> {
+        let conn = client(&self.pool).await?;
+        audit::postgres::chain_rows(&**conn, tenant, Stream::Accounts, after, limit)
+            .await
+            .map_err(backend)
     }
 }

@@ -16,8 +16,11 @@ use fieldsales_core::{RecordId, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, params};
 
 use super::{
-    ActorRecord, Credentials, NewAccount, NewBrowserSession, NewSession, NewTenant, PasswordHash,
-    SessionDevice, Store, StoreError, TokenHash, TokenRecord,
+    ActorRecord, Credentials, NewAccount, NewBrowserSession, NewSession, NewTenant, PasswordChange,
+    PasswordHash, SessionDevice, Store, StoreError, TokenHash, TokenRecord,
+};
+use crate::audit::{
+    self, Actor, AuditDraft, AuditEntry, AuditLog, AuditQuery, ChainHead, ChainRow, Stream,
 };
 use crate::model::{
     Account, AccountId, ActorId, Device, DeviceId, DisplayName, Login, Tenant, TenantId, TenantSlug,
@@ -85,6 +88,8 @@ const MIGRATIONS: Migrations = Migrations {
     ) STRICT;
     CREATE INDEX browser_session_by_account ON browser_session (account_id, issued_at);",
         ),
+        // 3: the audit log's accounts chains.
+        Step::Sql(crate::audit::sqlite::TABLES),
     ],
     slot: VersionSlot::UserVersion,
 };
@@ -495,7 +500,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
+    async fn create_account(&self, new: NewAccount, by: &Actor) -> Result<Account, StoreError> {
+        let by = *by;
         self.write(move |tx| {
             let tenant_known: bool = tx
                 .query_row(
@@ -545,7 +551,7 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(backend)?;
-            Ok(Account {
+            let account = Account {
                 id: new.id,
                 tenant_id: new.tenant_id,
                 login: new.login,
@@ -553,7 +559,13 @@ impl Store for SqliteStore {
                 is_admin: new.is_admin,
                 created_at: new.created_at,
                 revoked_at: None,
-            })
+            };
+            append(
+                tx,
+                account.tenant_id,
+                audit::accounts::account_created(&account, &by),
+            )?;
+            Ok(account)
         })
         .await
     }
@@ -624,7 +636,8 @@ impl Store for SqliteStore {
         tenant: TenantId,
         account: AccountId,
         hash: PasswordHash,
-    ) -> Result<(), StoreError> {
+        change: PasswordChange,
+    ) -> Result<u64, StoreError> {
         self.write(move |tx| {
             let changed = tx
                 .execute(
@@ -637,7 +650,23 @@ impl Store for SqliteStore {
                     account_id: account,
                 });
             }
-            Ok(())
+            let signed_out = match change {
+                PasswordChange::Own { .. } => 0,
+                PasswordChange::Reset { at, .. } => tx
+                    .execute(
+                        "UPDATE device_token SET revoked_at = ?3
+                         WHERE revoked_at IS NULL AND device_id IN (
+                             SELECT id FROM device WHERE tenant_id = ?1 AND account_id = ?2)",
+                        params![tenant.as_bytes(), account.as_bytes(), at.millis()],
+                    )
+                    .map_err(backend)? as u64,
+            };
+            append(
+                tx,
+                tenant,
+                audit::accounts::password_changed(account, change, signed_out),
+            )?;
+            Ok(signed_out)
         })
         .await
     }
@@ -647,8 +676,11 @@ impl Store for SqliteStore {
         tenant: TenantId,
         account: AccountId,
         at: Timestamp,
+        by: &Actor,
     ) -> Result<Account, StoreError> {
+        let by = *by;
         self.write(move |tx| {
+            let before = query_account(tx, tenant, account)?.and_then(|a| a.revoked_at);
             let changed = tx
                 .execute(
                     "UPDATE account SET revoked_at = coalesce(revoked_at, ?3)
@@ -667,9 +699,16 @@ impl Store for SqliteStore {
                 params![tenant.as_bytes(), account.as_bytes(), at.millis()],
             )
             .map_err(backend)?;
-            query_account(tx, tenant, account)?.ok_or(StoreError::AccountNotFound {
-                account_id: account,
-            })
+            let revoked =
+                query_account(tx, tenant, account)?.ok_or(StoreError::AccountNotFound {
+                    account_id: account,
+                })?;
+            append(
+                tx,
+                tenant,
+                audit::accounts::account_revoked(&revoked, before, at, &by),
+            )?;
+            Ok(revoked)
         })
         .await
     }
@@ -740,8 +779,25 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(backend)?;
-            query_device(tx, s.tenant_id, device_id)?
-                .ok_or(StoreError::DeviceNotFound { device_id })
+            let device = query_device(tx, s.tenant_id, device_id)?
+                .ok_or(StoreError::DeviceNotFound { device_id })?;
+            let profile = query_account(tx, s.tenant_id, s.account_id)?
+                .ok_or(StoreError::AccountNotFound {
+                    account_id: s.account_id,
+                })?
+                .profile_id;
+            append(
+                tx,
+                s.tenant_id,
+                audit::accounts::signed_in(
+                    s.account_id,
+                    profile,
+                    &device,
+                    matches!(s.device, SessionDevice::New(_)),
+                    s.issued_at,
+                ),
+            )?;
+            Ok(device)
         })
         .await
     }
@@ -786,8 +842,11 @@ impl Store for SqliteStore {
         tenant: TenantId,
         device: DeviceId,
         at: Timestamp,
+        by: &Actor,
     ) -> Result<Device, StoreError> {
+        let by = *by;
         self.write(move |tx| {
+            let before = query_device(tx, tenant, device)?.and_then(|d| d.revoked_at);
             let changed = tx
                 .execute(
                     "UPDATE device SET revoked_at = coalesce(revoked_at, ?3)
@@ -798,8 +857,14 @@ impl Store for SqliteStore {
             if changed == 0 {
                 return Err(StoreError::DeviceNotFound { device_id: device });
             }
-            query_device(tx, tenant, device)?
-                .ok_or(StoreError::DeviceNotFound { device_id: device })
+            let revoked = query_device(tx, tenant, device)?
+                .ok_or(StoreError::DeviceNotFound { device_id: device })?;
+            append(
+                tx,
+                tenant,
+                audit::accounts::device_revoked(&revoked, before, at, &by),
+            )?;
+            Ok(revoked)
         })
         .await
     }
@@ -932,6 +997,29 @@ impl Store for SqliteStore {
                     params![&hash.0[..], at.millis()],
                 )
                 .map_err(backend)?;
+            if changed > 0 {
+                let whose: (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) = tx
+                    .query_row(
+                        "SELECT a.tenant_id, a.id, a.profile_id, d.id FROM device_token t
+                         JOIN device d ON d.id = t.device_id
+                         JOIN account a ON a.id = d.account_id
+                         WHERE t.hash = ?1",
+                        [&hash.0[..]],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    )
+                    .map_err(backend)?;
+                let bad = |_| corrupt("a token's device or account is not an id");
+                let tenant = TenantId::from_slice(&whose.0).map_err(bad)?;
+                let account = AccountId::from_slice(&whose.1).map_err(bad)?;
+                let profile = RecordId::from_slice(&whose.2)
+                    .map_err(|_| corrupt("an account's profile is not an id"))?;
+                let device = DeviceId::from_slice(&whose.3).map_err(bad)?;
+                append(
+                    tx,
+                    tenant,
+                    audit::accounts::signed_out(account, profile, device, at),
+                )?;
+            }
             changed += tx
                 .execute(
                     "UPDATE browser_session SET revoked_at = ?2
@@ -942,6 +1030,10 @@ impl Store for SqliteStore {
             Ok(changed > 0)
         })
         .await
+    }
+
+    async fn audit_event(&self, tenant: TenantId, entry: AuditDraft) -> Result<(), StoreError> {
+        self.write(move |tx| append(tx, tenant, entry)).await
     }
 
     async fn actor(
@@ -988,6 +1080,49 @@ impl Store for SqliteStore {
                 })
                 .map_err(backend)?;
             rows.into_iter().map(actor_from).collect()
+        })
+        .await
+    }
+}
+
+/// Appends one entry to the tenant's accounts chain, in the caller's transaction.
+fn append(tx: &Transaction<'_>, tenant: TenantId, entry: AuditDraft) -> Result<(), StoreError> {
+    audit::sqlite::append(tx, tenant, Stream::Accounts, [entry]).map_err(backend)
+}
+
+#[async_trait]
+impl AuditLog for SqliteStore {
+    async fn audit_entries(
+        &self,
+        tenant: TenantId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| {
+            audit::sqlite::query(conn, tenant, Stream::Accounts, &query).map_err(backend)
+        })
+        .await
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        self.read(|conn| {
+            let heads = audit::sqlite::heads(conn).map_err(backend)?;
+            Ok(audit::sqlite::decode_heads(heads)
+                .into_iter()
+                .filter(|h| h.stream == Stream::Accounts)
+                .collect())
+        })
+        .await
+    }
+
+    async fn audit_chain(
+        &self,
+        tenant: TenantId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ChainRow>, StoreError> {
+        self.read(move |conn| {
+            audit::sqlite::chain_rows(conn, tenant, Stream::Accounts, after, limit).map_err(backend)
         })
         .await
     }

@@ -9,6 +9,7 @@
 mod admin;
 mod attachments;
 mod attachments_conformance;
+mod audit;
 mod auth;
 mod binary;
 mod bodies;

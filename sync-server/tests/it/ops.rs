@@ -167,6 +167,8 @@ async fn every_described_operation_is_routed_and_every_routed_operation_is_descr
         ("GET", "/v1/admin/accounts"),
         ("GET", "/v1/admin/accounts/{account_id}"),
         ("GET", "/v1/admin/accounts/{account_id}/devices"),
+        ("GET", "/v1/admin/audit"),
+        ("GET", "/v1/admin/audit/export"),
         ("GET", "/v1/attachments/{sha256}"),
         ("GET", "/v1/auth/session"),
         ("GET", "/v1/dashboards/attention"),
@@ -195,6 +197,7 @@ async fn every_described_operation_is_routed_and_every_routed_operation_is_descr
         ("POST", "/v1/sync"),
         ("PUT", "/v1/admin/accounts/{account_id}/password"),
         ("PUT", "/v1/attachments/{sha256}"),
+        ("PUT", "/v1/auth/password"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()

@@ -10,7 +10,8 @@ use fieldsales_core::record::{AnyRecord, DataScope, OrgLevel};
 use fieldsales_core::sync::protocol::{Bytes, PushRecord};
 use fieldsales_core::testing::{customer, org_unit, role, user};
 use fieldsales_core::{RecordId, Timestamp};
-use fieldsales_server::model::{DeviceId, TenantId};
+use fieldsales_server::audit::Actor;
+use fieldsales_server::model::{AccountId, DeviceId, TenantId};
 use fieldsales_server::records::{Page, Pull, Push, RecordStore, Verdict};
 use tempfile::TempDir;
 
@@ -49,6 +50,7 @@ macro_rules! every_case {
             tenants_never_see_each_others_records,
             the_server_writes_the_org_and_knows_who_a_user_is,
             a_page_ends_at_its_limit_and_the_next_one_continues,
+            a_push_leaves_one_chained_audit_entry_and_its_replay_none,
         );
     };
 }
@@ -114,6 +116,7 @@ mod cases {
         fn push(&self, docs: &mut [(&mut RecordDoc, Vec<automerge::ChangeHash>)]) -> Push {
             Push {
                 device: self.device,
+                account: AccountId::new(),
                 actors: vec![self.actor.clone()],
                 author: self.user.clone(),
                 clock_offset: None,
@@ -180,7 +183,7 @@ mod cases {
             admin.clone().into(),
         ];
         for record in written {
-            records.push(store.put(tenant, record, now).await.unwrap());
+            records.push(store.put(tenant, record, now, Actor::SERVER).await.unwrap());
         }
         let me = |profile: RecordId| async move {
             store.me(tenant, profile).await.unwrap().expect("a user")
@@ -244,6 +247,53 @@ mod cases {
         let after = store.pull(tenant, office.pull(page.cursor)).await.unwrap();
         assert!(after.records.is_empty() && after.removed.is_empty());
         assert_eq!(after.cursor, page.cursor);
+    }
+
+    pub async fn a_push_leaves_one_chained_audit_entry_and_its_replay_none(
+        store: &dyn RecordStore,
+    ) {
+        use fieldsales_server::audit::{AuditQuery, verify};
+        let tenant = TenantId::new();
+        let org = org(store, tenant).await;
+        let all = AuditQuery {
+            limit: 1_000,
+            ..AuditQuery::default()
+        };
+        let before = store.audit_entries(tenant, &all).await.unwrap().len();
+        let phone = Phone::of(org.li.clone());
+        let mut doc = phone.customer("苏州工业园区精密机械有限公司");
+        let id = doc.record_id().unwrap();
+        let push = phone.push(&mut [(&mut doc, vec![])]);
+        let account = push.account;
+        accepted(&store.push(tenant, push.clone()).await.unwrap());
+        // The same changes again store nothing, and log nothing.
+        accepted(&store.push(tenant, push).await.unwrap());
+        let about = AuditQuery {
+            record: Some(*id.as_uuid()),
+            ..all.clone()
+        };
+        let entries = store.audit_entries(tenant, &about).await.unwrap();
+        assert_eq!(entries.len(), 1, "{entries:#?}");
+        let created = &entries[0];
+        assert_eq!(created.operation, "record.create");
+        assert_eq!(created.kind.as_deref(), Some("customer"));
+        assert_eq!(created.account_id, Some(*account.as_uuid()));
+        assert_eq!(created.user_id, Some(*org.li.user_id.as_uuid()));
+        assert_eq!(created.device_id, Some(*phone.device.as_uuid()));
+        assert!(
+            created.changes.iter().any(|c| c.field == "legal_name"
+                && c.after.as_deref() == Some("苏州工业园区精密机械有限公司")),
+            "{created:#?}"
+        );
+        assert_eq!(
+            store.audit_entries(tenant, &all).await.unwrap().len(),
+            before + 1
+        );
+        let heads = store.audit_heads().await.unwrap();
+        let head = heads.iter().find(|h| h.tenant == tenant).expect("a chain");
+        let report = verify::chain(store, head).await.unwrap();
+        assert!(report.holds(), "{report}");
+        assert_eq!(report.entries as usize, before + 1);
     }
 
     pub async fn pushing_the_same_changes_again_changes_nothing(store: &dyn RecordStore) {
@@ -381,7 +431,7 @@ mod cases {
         let mut moved = user("李娜", org.admin.unit_id, "sales_rep");
         moved.header.id = org.li.user_id;
         store
-            .put(tenant, moved.into(), Timestamp::now())
+            .put(tenant, moved.into(), Timestamp::now(), Actor::SERVER)
             .await
             .unwrap();
         let li = store.me(tenant, org.li.user_id).await.unwrap().unwrap();

@@ -18,7 +18,8 @@ use fieldsales_core::record::{AnyRecord, DataScope, OrgLevel};
 use fieldsales_core::sync::protocol::{Bytes, PushRecord};
 use fieldsales_core::testing::{customer, org_unit, role, user};
 use fieldsales_core::{RecordId, Timestamp};
-use fieldsales_server::model::{DeviceId, TenantId};
+use fieldsales_server::audit::Actor;
+use fieldsales_server::model::{AccountId, DeviceId, TenantId};
 use fieldsales_server::postgres::PgOptions;
 use fieldsales_server::postgres::testing::LocalCluster;
 use fieldsales_server::records::{PostgresRecords, Pull, Push, RecordStore, Verdict};
@@ -173,6 +174,7 @@ fn push_of(
         .collect();
     Push {
         device,
+        account: AccountId::new(),
         actors: vec![actor.clone()],
         author: author.clone(),
         clock_offset: None,
@@ -214,7 +216,7 @@ async fn many_writers_on_three_instances_and_readers_following_their_cursors_mis
         AnyRecord::UserProfile(boss.clone()),
     ] {
         instances[0]
-            .put(tenant, record, now)
+            .put(tenant, record, now, Actor::SERVER)
             .await
             .expect("admin write");
     }

@@ -4,12 +4,13 @@
 //! case) do so below, with the same cases.
 
 use fieldsales_core::{RecordId, Timestamp};
+use fieldsales_server::audit::Actor;
 use fieldsales_server::model::{
     AccountId, ActorId, DeviceId, DisplayName, Login, TenantId, TenantSlug,
 };
 use fieldsales_server::store::{
-    NewAccount, NewBrowserSession, NewSession, NewTenant, PasswordHash, SessionDevice, Store,
-    StoreError, TokenHash,
+    NewAccount, NewBrowserSession, NewSession, NewTenant, PasswordChange, PasswordHash,
+    SessionDevice, Store, StoreError, TokenHash,
 };
 
 /// Instantiates every case for one backend. `$factory` is an async expression returning a
@@ -72,6 +73,7 @@ mod sqlite {
         a_token_is_revoked_once,
         devices_are_listed_oldest_first,
         a_browser_session_is_a_token_on_no_device_and_is_revoked_alone,
+        each_account_write_appends_one_chained_audit_entry_in_its_transaction,
     );
 }
 
@@ -116,6 +118,7 @@ mod postgres {
         a_token_is_revoked_once,
         devices_are_listed_oldest_first,
         a_browser_session_is_a_token_on_no_device_and_is_revoked_alone,
+        each_account_write_appends_one_chained_audit_entry_in_its_transaction,
     );
 }
 
@@ -192,7 +195,7 @@ mod cases {
     async fn tenant_with_rep(store: &dyn Store, slug: &str) -> (TenantId, AccountId) {
         let tenant = store.create_tenant(new_tenant(slug)).await.unwrap();
         let rep = store
-            .create_account(new_account(tenant.id, "rep"))
+            .create_account(new_account(tenant.id, "rep"), &Actor::SERVER)
             .await
             .unwrap();
         (tenant.id, rep.id)
@@ -228,17 +231,17 @@ mod cases {
         let acme = store.create_tenant(new_tenant("acme")).await.unwrap();
         let globex = store.create_tenant(new_tenant("globex")).await.unwrap();
         let first = store
-            .create_account(new_account(acme.id, "zhang.wei"))
+            .create_account(new_account(acme.id, "zhang.wei"), &Actor::SERVER)
             .await
             .unwrap();
         // The same login in another tenant is another person.
         store
-            .create_account(new_account(globex.id, "zhang.wei"))
+            .create_account(new_account(globex.id, "zhang.wei"), &Actor::SERVER)
             .await
             .unwrap();
 
         let err = store
-            .create_account(new_account(acme.id, "Zhang.Wei"))
+            .create_account(new_account(acme.id, "Zhang.Wei"), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(
@@ -248,7 +251,10 @@ mod cases {
 
         let mut same_person = new_account(acme.id, "wei.zhang");
         same_person.profile_id = first.profile_id;
-        let err = store.create_account(same_person).await.unwrap_err();
+        let err = store
+            .create_account(same_person, &Actor::SERVER)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, StoreError::ProfileTaken { profile_id } if profile_id == first.profile_id),
             "{err:?}"
@@ -259,7 +265,7 @@ mod cases {
     pub async fn an_account_needs_an_existing_tenant(store: &dyn Store) {
         let ghost = TenantId::new();
         let err = store
-            .create_account(new_account(ghost, "rep"))
+            .create_account(new_account(ghost, "rep"), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(
@@ -289,17 +295,25 @@ mod cases {
                 .is_empty()
         );
         let err = store
-            .revoke_account(globex, acme_rep, at(2))
+            .revoke_account(globex, acme_rep, at(2), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::AccountNotFound { .. }), "{err:?}");
         let err = store
-            .revoke_device(globex, device.id, at(2))
+            .revoke_device(globex, device.id, at(2), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::DeviceNotFound { .. }), "{err:?}");
         let err = store
-            .set_password_hash(globex, acme_rep, PasswordHash("x".to_owned()))
+            .set_password_hash(
+                globex,
+                acme_rep,
+                PasswordHash("x".to_owned()),
+                PasswordChange::Own {
+                    by: Actor::SERVER,
+                    at: at(0),
+                },
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::AccountNotFound { .. }), "{err:?}");
@@ -321,7 +335,7 @@ mod cases {
         let acme = store.create_tenant(new_tenant("acme")).await.unwrap();
         for login in ["wang.fang", "li.na", "zhang.wei"] {
             store
-                .create_account(new_account(acme.id, login))
+                .create_account(new_account(acme.id, login), &Actor::SERVER)
                 .await
                 .unwrap();
         }
@@ -342,7 +356,15 @@ mod cases {
         assert_eq!(before.password_hash.0, "$argon2id$hash-of-rep");
         assert_eq!(before.account.id, rep);
         store
-            .set_password_hash(acme, rep, PasswordHash("$argon2id$new".to_owned()))
+            .set_password_hash(
+                acme,
+                rep,
+                PasswordHash("$argon2id$new".to_owned()),
+                PasswordChange::Own {
+                    by: Actor::SERVER,
+                    at: at(0),
+                },
+            )
             .await
             .unwrap();
         let after = store.credentials(acme, &login).await.unwrap().unwrap();
@@ -356,7 +378,15 @@ mod cases {
                 .is_none()
         );
         let err = store
-            .set_password_hash(acme, AccountId::new(), PasswordHash("x".to_owned()))
+            .set_password_hash(
+                acme,
+                AccountId::new(),
+                PasswordHash("x".to_owned()),
+                PasswordChange::Own {
+                    by: Actor::SERVER,
+                    at: at(0),
+                },
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::AccountNotFound { .. }), "{err:?}");
@@ -438,14 +468,17 @@ mod cases {
     pub async fn a_sign_in_on_a_revoked_or_foreign_device_writes_nothing(store: &dyn Store) {
         let (acme, rep) = tenant_with_rep(store, "acme").await;
         let other = store
-            .create_account(new_account(acme, "other.rep"))
+            .create_account(new_account(acme, "other.rep"), &Actor::SERVER)
             .await
             .unwrap();
         let lost = store
             .start_session(SessionBuilder::new_device(acme, rep, 1, at(0)).build())
             .await
             .unwrap();
-        store.revoke_device(acme, lost.id, at(10)).await.unwrap();
+        store
+            .revoke_device(acme, lost.id, at(10), &Actor::SERVER)
+            .await
+            .unwrap();
 
         let err = store
             .start_session(
@@ -502,7 +535,7 @@ mod cases {
     ) {
         let (acme, rep) = tenant_with_rep(store, "acme").await;
         let colleague = store
-            .create_account(new_account(acme, "colleague"))
+            .create_account(new_account(acme, "colleague"), &Actor::SERVER)
             .await
             .unwrap();
         let phone = store
@@ -513,15 +546,24 @@ mod cases {
             .start_session(SessionBuilder::new_device(acme, rep, 2, at(1)).build())
             .await
             .unwrap();
-        store.revoke_device(acme, tablet.id, at(5)).await.unwrap();
+        store
+            .revoke_device(acme, tablet.id, at(5), &Actor::SERVER)
+            .await
+            .unwrap();
         let theirs = store
             .start_session(SessionBuilder::new_device(acme, colleague.id, 3, at(2)).build())
             .await
             .unwrap();
 
-        let revoked = store.revoke_account(acme, rep, at(10)).await.unwrap();
+        let revoked = store
+            .revoke_account(acme, rep, at(10), &Actor::SERVER)
+            .await
+            .unwrap();
         assert_eq!(revoked.revoked_at, Some(at(10)));
-        let again = store.revoke_account(acme, rep, at(20)).await.unwrap();
+        let again = store
+            .revoke_account(acme, rep, at(20), &Actor::SERVER)
+            .await
+            .unwrap();
         assert_eq!(again.revoked_at, Some(at(10)));
 
         assert_eq!(
@@ -579,9 +621,15 @@ mod cases {
             .start_session(SessionBuilder::new_device(acme, rep, 1, at(0)).build())
             .await
             .unwrap();
-        let revoked = store.revoke_device(acme, phone.id, at(3)).await.unwrap();
+        let revoked = store
+            .revoke_device(acme, phone.id, at(3), &Actor::SERVER)
+            .await
+            .unwrap();
         assert_eq!(revoked.revoked_at, Some(at(3)));
-        let again = store.revoke_device(acme, phone.id, at(9)).await.unwrap();
+        let again = store
+            .revoke_device(acme, phone.id, at(9), &Actor::SERVER)
+            .await
+            .unwrap();
         assert_eq!(again.revoked_at, Some(at(3)));
         assert_eq!(
             store
@@ -594,7 +642,7 @@ mod cases {
             Some(at(3))
         );
         let err = store
-            .revoke_device(acme, DeviceId::new(), at(9))
+            .revoke_device(acme, DeviceId::new(), at(9), &Actor::SERVER)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::DeviceNotFound { .. }), "{err:?}");
@@ -613,6 +661,84 @@ mod cases {
             store.token(token(1)).await.unwrap().unwrap().revoked_at,
             Some(at(4))
         );
+    }
+
+    pub async fn each_account_write_appends_one_chained_audit_entry_in_its_transaction(
+        store: &dyn Store,
+    ) {
+        use fieldsales_server::audit::{AuditQuery, verify};
+        let (acme, rep) = tenant_with_rep(store, "acme").await;
+        let (globex, _) = tenant_with_rep(store, "globex").await;
+        let device = store
+            .start_session(SessionBuilder::new_device(acme, rep, 1, at(0)).build())
+            .await
+            .unwrap();
+        store
+            .set_password_hash(
+                acme,
+                rep,
+                PasswordHash("$argon2id$reset".to_owned()),
+                PasswordChange::Reset {
+                    by: Actor::SERVER,
+                    at: at(1),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .token(token(1))
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some(),
+            "a reset signs the devices out"
+        );
+        store
+            .revoke_device(acme, device.id, at(2), &Actor::SERVER)
+            .await
+            .unwrap();
+        // A refused write appends nothing.
+        store
+            .revoke_device(acme, DeviceId::new(), at(3), &Actor::SERVER)
+            .await
+            .unwrap_err();
+        let all = AuditQuery {
+            limit: 100,
+            ..AuditQuery::default()
+        };
+        let ops: Vec<String> = store
+            .audit_entries(acme, &all)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.operation)
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                "account.create",
+                "auth.sign_in",
+                "password.reset",
+                "device.revoke"
+            ]
+        );
+        let by_device = AuditQuery {
+            record: Some(*device.id.as_uuid()),
+            ..all.clone()
+        };
+        assert_eq!(
+            store.audit_entries(acme, &by_device).await.unwrap().len(),
+            2
+        );
+        assert_eq!(store.audit_entries(globex, &all).await.unwrap().len(), 1);
+        let heads = store.audit_heads().await.unwrap();
+        assert_eq!(heads.len(), 2, "one accounts chain per tenant");
+        for head in &heads {
+            let report = verify::chain(store, head).await.unwrap();
+            assert!(report.holds(), "{report}");
+        }
     }
 
     pub async fn devices_are_listed_oldest_first(store: &dyn Store) {

@@ -20,7 +20,8 @@ use fieldsales_core::{Error, RecordId};
 use tokio::runtime::Handle;
 use uuid::Uuid;
 
-use crate::model::DeviceId;
+use crate::audit::{AuditDraft, Stream};
+use crate::model::{DeviceId, TenantId};
 use crate::postgres::uuid;
 use crate::records::ledger::Ledger;
 use crate::records::page::{LogRow, Reach};
@@ -114,6 +115,10 @@ pub(super) struct PgLedger<'t> {
     call: Pending,
     /// The current call opened a savepoint in PostgreSQL.
     savepoint: bool,
+    /// Audit entries of the group's succeeded calls, and of the current call: appended to the
+    /// tenant's records chain at commit, in the group's order.
+    group_audit: Vec<AuditDraft>,
+    call_audit: Vec<AuditDraft>,
 }
 
 fn pg_error(e: impl std::fmt::Display) -> Error {
@@ -139,6 +144,8 @@ impl<'t> PgLedger<'t> {
             group: Pending::default(),
             call: Pending::default(),
             savepoint: false,
+            group_audit: Vec::new(),
+            call_audit: Vec::new(),
         }
     }
 
@@ -151,6 +158,7 @@ impl<'t> PgLedger<'t> {
     pub fn begin_call(&mut self) {
         self.call_start = (self.seq, self.relogged_at);
         self.call = Pending::default();
+        self.call_audit.clear();
         self.savepoint = false;
     }
 
@@ -159,8 +167,10 @@ impl<'t> PgLedger<'t> {
     /// close the call's savepoint, which dooms the group.
     pub fn end_call(&mut self, succeeded: bool) -> bool {
         let call = std::mem::take(&mut self.call);
+        let audit = std::mem::take(&mut self.call_audit);
         let closed = if succeeded {
             self.group.absorb(call);
+            self.group_audit.extend(audit);
             !self.savepoint || self.run("RELEASE SAVEPOINT call").is_ok()
         } else {
             (self.seq, self.relogged_at) = self.call_start;
@@ -209,11 +219,19 @@ impl<'t> PgLedger<'t> {
     /// commits the PostgreSQL transaction.
     pub fn commit(mut self) -> Result<(), Error> {
         let group = std::mem::take(&mut self.group);
+        let audit = std::mem::take(&mut self.group_audit);
         let (tenant, seq, relogged_at) = (self.tenant, self.seq, self.relogged_at);
         let pg = self.pg;
         self.handle
             .block_on(async move {
                 write(&pg, tenant, group).await?;
+                crate::audit::postgres::append(
+                    &*pg,
+                    TenantId::from_uuid(tenant),
+                    Stream::Records,
+                    audit,
+                )
+                .await?;
                 pg.execute(
                     "UPDATE tenant_counter SET seq = $2, relogged_at = $3 WHERE tenant_id = $1",
                     &[&tenant, &seq, &relogged_at],
@@ -463,6 +481,11 @@ impl Ledger for PgLedger<'_> {
             sequence = last,
             "org tree or roles changed: every record relogged"
         );
+        Ok(())
+    }
+
+    fn audit(&mut self, _tx: &Tx<'_>, entry: AuditDraft) -> Result<(), Error> {
+        self.call_audit.push(entry);
         Ok(())
     }
 }

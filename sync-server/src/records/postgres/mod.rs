@@ -47,6 +47,7 @@ use uuid::Uuid;
 
 use super::push::{self, Readers};
 use super::{AdminWriteError, Page, Pull, Push, RecordStore, Verdict, admin, review};
+use crate::audit::{self, Actor, AuditEntry, AuditLog, AuditQuery, ChainHead, ChainRow, Stream};
 use crate::jobs::{JobParams, JobReport};
 use crate::model::TenantId;
 use crate::postgres::migrate::PgMigrations;
@@ -194,6 +195,7 @@ impl PostgresRecords {
         let identity: Uuid = {
             let mut conn = client(&pool).await?;
             MIGRATIONS.apply(&mut conn).await?;
+            crate::audit::postgres::MIGRATIONS.apply(&mut conn).await?;
             conn.query_one("SELECT id FROM records_identity", &[])
                 .await
                 .map_err(backend)?
@@ -334,12 +336,13 @@ impl RecordStore for PostgresRecords {
         tenant: TenantId,
         record: AnyRecord,
         now: Timestamp,
+        by: Actor,
     ) -> Result<RecordId, AdminWriteError> {
         if let Err(invalid) = record.validate() {
             return Err(AdminWriteError::Invalid(invalid.to_string()));
         }
         self.in_group_commit(tenant, move |tx, ledger| {
-            admin::put_in(tx, ledger, &record, now)
+            admin::put_in(tx, ledger, &record, now, &by)
         })
         .await?
     }
@@ -417,5 +420,38 @@ impl RecordStore for PostgresRecords {
             .await
             .map_err(backend)?;
         Ok(claimed.is_some())
+    }
+}
+
+#[async_trait]
+impl AuditLog for PostgresRecords {
+    async fn audit_entries(
+        &self,
+        tenant: TenantId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = client(&self.inner.pool).await?;
+        audit::postgres::query(&**conn, tenant, Stream::Records, query)
+            .await
+            .map_err(backend)
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        let conn = client(&self.inner.pool).await?;
+        audit::postgres::heads(&**conn, Stream::Records)
+            .await
+            .map_err(backend)
+    }
+
+    async fn audit_chain(
+        &self,
+        tenant: TenantId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ChainRow>, StoreError> {
+        let conn = client(&self.inner.pool).await?;
+        audit::postgres::chain_rows(&**conn, tenant, Stream::Records, after, limit)
+            .await
+            .map_err(backend)
     }
 }

@@ -38,6 +38,7 @@ use fieldsales_core::{RecordId, Timestamp};
 use super::push::{self, Readers};
 use super::{AdminWriteError, Page, Pull, Push, RecordStore, Verdict};
 use super::{admin, review};
+use crate::audit::{self, Actor, AuditEntry, AuditLog, AuditQuery, ChainHead, ChainRow, Stream};
 use crate::jobs::{JobParams, JobReport};
 use crate::model::TenantId;
 use crate::store::StoreError;
@@ -73,7 +74,7 @@ struct Tenant {
 const TENANT_FILE: StoreOptions = StoreOptions {
     durable: true,
     cache_kib: 65_536,
-    extensions: &[&sequence::SYNC_SCHEMA],
+    extensions: &[&sequence::SYNC_SCHEMA, &crate::audit::sqlite::TENANT_SCHEMA],
 };
 
 impl std::fmt::Debug for SqliteRecords {
@@ -191,7 +192,7 @@ impl RecordStore for SqliteRecords {
     async fn push(&self, tenant: TenantId, push: Push) -> Result<Vec<Verdict>, StoreError> {
         let (push, prepared) = self.prepare(tenant, push).await?;
         self.in_group_commit(tenant, move |tx| {
-            push::push_blocking(tx, &mut SqliteLedger, &push, prepared)
+            push::push_blocking(tx, &mut SqliteLedger { tenant }, &push, prepared)
         })
         .await
     }
@@ -211,7 +212,7 @@ impl RecordStore for SqliteRecords {
         self.in_group_commit(tenant, move |tx| {
             let verdicts = match push {
                 Some((push, prepared)) => {
-                    push::push_blocking(tx, &mut SqliteLedger, &push, prepared)?
+                    push::push_blocking(tx, &mut SqliteLedger { tenant }, &push, prepared)?
                 }
                 None => Vec::new(),
             };
@@ -245,13 +246,16 @@ impl RecordStore for SqliteRecords {
         tenant: TenantId,
         record: AnyRecord,
         now: Timestamp,
+        by: Actor,
     ) -> Result<RecordId, AdminWriteError> {
         if let Err(invalid) = record.validate() {
             return Err(AdminWriteError::Invalid(invalid.to_string()));
         }
         self.with_tenant(tenant, move |store| {
             store
-                .transaction(|tx| admin::put_in(tx, &mut SqliteLedger, &record, now))
+                .transaction(|tx| {
+                    admin::put_in(tx, &mut SqliteLedger { tenant }, &record, now, &by)
+                })
                 .map_err(backend)
         })
         .await?
@@ -315,10 +319,87 @@ impl RecordStore for SqliteRecords {
     async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError> {
         self.with_tenant(tenant, move |store| {
             store
-                .transaction(|tx| admin::run_jobs_in(tx, &mut SqliteLedger, params))
+                .transaction(|tx| admin::run_jobs_in(tx, &mut SqliteLedger { tenant }, params))
                 .map_err(backend)
         })
         .await
+    }
+}
+
+impl SqliteRecords {
+    /// A read-only connection to a tenant's file, for the audit tables (`None`: the tenant
+    /// has no file yet). Opening it first migrates the file, so the tables exist.
+    async fn audit_reader<T, F>(&self, tenant: TenantId, f: F) -> Result<Option<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let path = self.dir.join(format!("{tenant}.sqlite3"));
+        if !tokio::fs::try_exists(&path).await.map_err(backend)? {
+            return Ok(None);
+        }
+        let found = self.tenant(tenant)?;
+        tokio::task::spawn_blocking(move || {
+            let conn = rusqlite::Connection::open_with_flags(
+                found.readers.path(),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(backend)?;
+            f(&conn).map(Some).map_err(backend)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+#[async_trait]
+impl AuditLog for SqliteRecords {
+    async fn audit_entries(
+        &self,
+        tenant: TenantId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let query = query.clone();
+        Ok(self
+            .audit_reader(tenant, move |conn| {
+                audit::sqlite::query(conn, tenant, Stream::Records, &query)
+            })
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        let mut heads = Vec::new();
+        for tenant in self.tenants().await? {
+            let raw = self
+                .audit_reader(tenant, audit::sqlite::heads)
+                .await?
+                .unwrap_or_default();
+            heads.extend(
+                audit::sqlite::decode_heads(raw)
+                    .into_iter()
+                    // A head copied in from another tenant's file is that tenant's: it
+                    // cannot verify here, so it is reported under this file's tenant.
+                    .map(|head| ChainHead { tenant, ..head })
+                    .filter(|h| h.stream == Stream::Records),
+            );
+        }
+        Ok(heads)
+    }
+
+    async fn audit_chain(
+        &self,
+        tenant: TenantId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ChainRow>, StoreError> {
+        Ok(self
+            .audit_reader(tenant, move |conn| {
+                audit::sqlite::chain_rows(conn, tenant, Stream::Records, after, limit)
+            })
+            .await?
+            .unwrap_or_default())
     }
 }
 
@@ -457,6 +538,7 @@ mod tests {
         let other_actor = automerge::ActorId::random();
         let push_of = |doc: &mut RecordDoc, since: &[ChangeHash]| Push {
             device: DeviceId::new(),
+            account: crate::model::AccountId::new(),
             actors: vec![device_actor.clone(), other_actor.clone()],
             author: Me {
                 user_id: rep,
@@ -518,7 +600,7 @@ mod tests {
         );
         let verdicts = records
             .in_group_commit(tenant, move |tx| {
-                push::push_blocking(tx, &mut SqliteLedger, &industry_push, prepared)
+                push::push_blocking(tx, &mut SqliteLedger { tenant }, &industry_push, prepared)
             })
             .await
             .unwrap();

@@ -347,7 +347,10 @@ pub(super) fn mark_removed(
 
 /// The sequence and holdings in the tenant's file, written at once in the caller's
 /// transaction.
-pub(super) struct SqliteLedger;
+pub(super) struct SqliteLedger {
+    /// The tenant whose file this is (its audit chain is hashed with it).
+    pub tenant: crate::model::TenantId,
+}
 
 impl Ledger for SqliteLedger {
     fn stored(
@@ -387,5 +390,15 @@ impl Ledger for SqliteLedger {
 
     fn relog_all(&mut self, tx: &Tx<'_>) -> Result<(), Error> {
         relog_all(tx)
+    }
+
+    fn audit(&mut self, tx: &Tx<'_>, entry: crate::audit::AuditDraft) -> Result<(), Error> {
+        crate::audit::sqlite::append(
+            tx.extension_sql(),
+            self.tenant,
+            crate::audit::Stream::Records,
+            [entry],
+        )?;
+        Ok(())
     }
 }

@@ -1,0 +1,334 @@
+//! What a record's change was: which operation (a stage move, a check-in, a decision, …) and
+//! the before and after of each scalar field, hidden fields masked.
+//!
+//! A record is flattened from its own Automerge document at the heads before and after the
+//! change, so every kind — and every field a later version adds — is compared without a list
+//! of fields to keep up to date here.
+
+use std::collections::BTreeMap;
+
+use automerge::{ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+use fieldsales_core::doc::RecordDoc;
+use fieldsales_core::record::AnyRecord;
+
+use super::{Change, MASKED, Operation};
+
+/// Field names whose values no audit entry shows: a contact's or a person's telephone and
+/// e-mail, a product's cost. Matched against every segment of a field's path, in any kind.
+pub const HIDDEN_FIELDS: &[&str] = &["phone", "mobile", "email", "cost"];
+
+/// The longest value an entry keeps (a long note is cut, with `…`).
+const MAX_VALUE_CHARS: usize = 200;
+
+/// The most changes an entry lists; more are summed up in one last change.
+const MAX_CHANGES: usize = 100;
+
+/// Top-level keys of every document that say nothing about the record.
+const ENVELOPE: &[&str] = &["kind", "schema_version"];
+
+fn render(value: &ScalarValue) -> Option<String> {
+    match value {
+        ScalarValue::Null => None,
+        ScalarValue::Str(s) => Some(s.to_string()),
+        ScalarValue::Int(i) => Some(i.to_string()),
+        ScalarValue::Uint(u) => Some(u.to_string()),
+        ScalarValue::F64(f) => Some(f.to_string()),
+        ScalarValue::Boolean(b) => Some(b.to_string()),
+        ScalarValue::Timestamp(t) => Some(t.to_string()),
+        ScalarValue::Counter(c) => Some(i64::from(c).to_string()),
+        ScalarValue::Bytes(b) => Some(hex::encode(b)),
+        other => Some(other.to_string()),
+    }
+}
+
+fn cut(mut text: String) -> String {
+    if let Some((at, _)) = text.char_indices().nth(MAX_VALUE_CHARS) {
+        text.truncate(at);
+        text.push('…');
+    }
+    text
+}
+
+/// A record's scalar fields by path, as its document holds them.
+pub type Fields = BTreeMap<String, String>;
+
+fn walk(
+    doc: &automerge::AutoCommit,
+    heads: &[ChangeHash],
+    obj: &ObjId,
+    prefix: &str,
+    out: &mut Fields,
+) {
+    let path = |key: &str| {
+        if prefix.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    let mut visit = |key: String, value: Value<'_>, id: ObjId| match value {
+        Value::Scalar(s) => {
+            if let Some(text) = render(&s) {
+                out.insert(key, cut(text));
+            }
+        }
+        Value::Object(ObjType::Text) => {
+            let text = doc.text_at(&id, heads).unwrap_or_default();
+            if !text.is_empty() {
+                out.insert(key, cut(text));
+            }
+        }
+        Value::Object(_) => walk(doc, heads, &id, &key, out),
+    };
+    match doc.object_type(obj) {
+        Ok(ObjType::Map | ObjType::Table) => {
+            let items: Vec<_> = doc
+                .map_range_at(obj, .., heads)
+                .map(|item| {
+                    let id = item.id();
+                    (item.key.into_owned(), item.value.into_value(), id)
+                })
+                .collect();
+            for (key, value, id) in items {
+                if prefix.is_empty() && ENVELOPE.contains(&key.as_str()) {
+                    continue;
+                }
+                visit(path(&key), value, id);
+            }
+        }
+        Ok(ObjType::List) => {
+            let items: Vec<_> = doc
+                .list_range_at(obj, .., heads)
+                .map(|item| {
+                    let id = item.id();
+                    (item.value.into_value(), id)
+                })
+                .collect();
+            for (i, (value, id)) in items.into_iter().enumerate() {
+                visit(path(&i.to_string()), value, id);
+            }
+        }
+        Ok(ObjType::Text) => {
+            if let Ok(text) = doc.text_at(obj, heads) {
+                out.insert(prefix.to_owned(), cut(text));
+            }
+        }
+        Err(_) => {}
+    }
+}
+
+/// The fields of the record `doc` holds at `heads`. Read from the document itself: a record
+/// hydrated from one document cannot be written into another (its text remembers where it
+/// came from).
+pub fn fields(doc: &RecordDoc, heads: &[ChangeHash]) -> Fields {
+    let mut out = Fields::new();
+    if !heads.is_empty() {
+        walk(doc.automerge(), heads, &automerge::ROOT, "", &mut out);
+    }
+    out
+}
+
+/// Whether the field at `path` is hidden in the log.
+pub fn is_hidden(path: &str) -> bool {
+    path.split('.')
+        .any(|segment| HIDDEN_FIELDS.contains(&segment))
+}
+
+/// The changed fields from `before` (empty: created) to `after`, hidden ones masked.
+pub fn changes(before: &Fields, after: &Fields) -> Vec<Change> {
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    let mut more = 0_usize;
+    for key in keys {
+        let (b, a) = (before.get(key), after.get(key));
+        if b == a {
+            continue;
+        }
+        if out.len() == MAX_CHANGES {
+            more += 1;
+            continue;
+        }
+        let mask = |v: Option<&String>| {
+            v.map(|v| {
+                if is_hidden(key) {
+                    MASKED.to_owned()
+                } else {
+                    v.clone()
+                }
+            })
+        };
+        out.push(Change {
+            field: key.clone(),
+            before: mask(b),
+            after: mask(a),
+        });
+    }
+    if more > 0 {
+        out.push(Change {
+            field: "…".into(),
+            before: None,
+            after: Some(format!("{more} more fields changed")),
+        });
+    }
+    out
+}
+
+/// Which key operation a device's change of a record is. A change that does several things
+/// is one entry named by the weightiest: a deletion, then the kind's own events (a check-in,
+/// a stage move, a decision, a judgment), then a reassignment, then an edit.
+pub fn operation(before: Option<&AnyRecord>, after: &AnyRecord) -> Operation {
+    let Some(before) = before else {
+        return match after {
+            AnyRecord::Visit(_) => Operation::CheckIn,
+            AnyRecord::Approval(_) => Operation::ApprovalRequest,
+            AnyRecord::DailyReport(r) if r.submitted_at.is_some() => Operation::ReportSubmit,
+            _ => Operation::RecordCreate,
+        };
+    };
+    let (bh, ah) = (before.header(), after.header());
+    if bh.deleted.is_none() && ah.deleted.is_some() {
+        return Operation::RecordDelete;
+    }
+    let own = match (before, after) {
+        (AnyRecord::Visit(b), AnyRecord::Visit(a)) => {
+            if b.check_in != a.check_in {
+                Some(Operation::CheckIn)
+            } else if b.check_out != a.check_out {
+                Some(Operation::CheckOut)
+            } else {
+                None
+            }
+        }
+        (AnyRecord::Opportunity(b), AnyRecord::Opportunity(a)) => {
+            if b.stage != a.stage {
+                Some(Operation::StageChange)
+            } else if b.marked_false != a.marked_false {
+                Some(Operation::Judgment)
+            } else {
+                None
+            }
+        }
+        (AnyRecord::Approval(b), AnyRecord::Approval(a)) => (b.status != a.status
+            || b.decisions != a.decisions)
+            .then_some(Operation::ApprovalDecision),
+        (AnyRecord::DailyReport(b), AnyRecord::DailyReport(a)) => {
+            if b.marked_false != a.marked_false || b.verdict != a.verdict {
+                Some(Operation::Judgment)
+            } else if b.submitted_at.is_none() && a.submitted_at.is_some() {
+                Some(Operation::ReportSubmit)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
+    if let Some(op) = own {
+        return op;
+    }
+    if bh.owner_id != ah.owner_id || bh.org_unit_id != ah.org_unit_id {
+        return Operation::RecordReassign;
+    }
+    Operation::RecordEdit
+}
+
+#[cfg(test)]
+mod tests {
+    use fieldsales_core::record::contact::DecisionRole;
+    use fieldsales_core::record::{Contact, Header, Tombstone};
+    use fieldsales_core::{RecordId, Timestamp};
+
+    use super::*;
+
+    fn contact(phone: &str, name: &str) -> AnyRecord {
+        let rep = RecordId::from_uuid(uuid::Uuid::from_u128(4));
+        let mut header = Header::new(rep, Timestamp::from_millis(0));
+        header.id = RecordId::from_uuid(uuid::Uuid::from_u128(5));
+        AnyRecord::Contact(Contact {
+            header,
+            customer_id: RecordId::from_uuid(uuid::Uuid::from_u128(6)),
+            name: name.into(),
+            title: None,
+            phone: Some(phone.into()),
+            email: Some("li@example.com".into()),
+            decision_role: DecisionRole::Unknown,
+        })
+    }
+
+    /// The changes of writing `before` (if any) and then `after` into one document.
+    fn changes_of(before: Option<&AnyRecord>, after: &AnyRecord) -> Vec<Change> {
+        let actor = automerge::ActorId::from([1_u8; 16]);
+        let mut doc = RecordDoc::empty(&actor);
+        if let Some(before) = before {
+            doc.write(before, Timestamp::from_millis(1)).unwrap();
+        }
+        let before_heads = doc.heads();
+        doc.write(after, Timestamp::from_millis(2)).unwrap();
+        let after_heads = doc.heads();
+        changes(&fields(&doc, &before_heads), &fields(&doc, &after_heads))
+    }
+
+    #[test]
+    fn a_changed_name_is_listed_with_before_and_after() {
+        let changes = changes_of(
+            Some(&contact("13800000000", "李娜")),
+            &contact("13800000000", "李娜娜"),
+        );
+        assert_eq!(
+            changes,
+            vec![Change {
+                field: "name".into(),
+                before: Some("李娜".into()),
+                after: Some("李娜娜".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_telephone_number_and_an_email_never_reach_the_log() {
+        let created = changes_of(None, &contact("13800000000", "李娜"));
+        assert!(created.iter().any(|c| c.field == "name"), "{created:?}");
+        let phone = created.iter().find(|c| c.field == "phone");
+        assert_eq!(phone.and_then(|c| c.after.as_deref()), Some(MASKED));
+        let email = created.iter().find(|c| c.field == "email");
+        assert_eq!(email.and_then(|c| c.after.as_deref()), Some(MASKED));
+        let text = serde_json::to_string(&created).unwrap_or_default();
+        assert!(
+            !text.contains("13800000000") && !text.contains("example.com"),
+            "{text}"
+        );
+        let edited = changes_of(
+            Some(&contact("13800000000", "李娜")),
+            &contact("13900000000", "李娜"),
+        );
+        assert_eq!(
+            edited,
+            vec![Change {
+                field: "phone".into(),
+                before: Some(MASKED.into()),
+                after: Some(MASKED.into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_tombstone_is_a_deletion_and_a_new_owner_a_reassignment() {
+        let before = contact("1", "a");
+        let mut deleted = before.clone();
+        deleted.header_mut().deleted = Some(Tombstone {
+            at: Timestamp::from_millis(5),
+            by: None,
+            reason: None,
+        });
+        assert_eq!(operation(Some(&before), &deleted), Operation::RecordDelete);
+        let mut moved = before.clone();
+        moved.header_mut().owner_id = Some(RecordId::from_uuid(uuid::Uuid::from_u128(9)));
+        assert_eq!(operation(Some(&before), &moved), Operation::RecordReassign);
+        assert_eq!(operation(None, &before), Operation::RecordCreate);
+        assert_eq!(
+            operation(Some(&before), &contact("1", "b")),
+            Operation::RecordEdit
+        );
+    }
+}
