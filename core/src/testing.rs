@@ -524,3 +524,28 @@ pub mod fuzz {
         }
     }
 }
+
+/// A time later today in `zone` than `now`: an hour on, or halfway to midnight when less than
+/// an hour of the day is left — a test of "later today" that runs at any hour.
+pub fn later_today(now: crate::Timestamp, zone: &crate::Zone) -> crate::Timestamp {
+    let midnight = now.local_date(zone).succ().start(zone);
+    now.plus_millis(3_600_000.min(midnight.millis_since(now) / 2))
+}
+
+#[cfg(test)]
+mod later_today_tests {
+    use super::later_today;
+    use crate::{Timestamp, Zone};
+
+    #[test]
+    fn later_today_stays_on_the_same_local_day_at_any_hour() {
+        let zone = Zone::SHANGHAI;
+        let start = Timestamp::parse_rfc3339("2026-12-05T00:00:00+08:00").unwrap();
+        for minute in (0..24 * 60).step_by(7) {
+            let now = start.plus_millis(minute * 60_000);
+            let later = later_today(now, &zone);
+            assert!(later > now, "{minute}");
+            assert_eq!(later.local_date(&zone), now.local_date(&zone), "{minute}");
+        }
+    }
+}

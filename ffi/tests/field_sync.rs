@@ -116,7 +116,11 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .expect("the follow-up is logged");
     assert_eq!(follow_up.subject_id, customer_id);
 
-    let now = fieldsales_core::Timestamp::now().millis();
+    let now = fieldsales_core::Timestamp::now();
+    // Due later today in the rep's zone, whatever the hour; reminded before it is due.
+    let due = fieldsales_core::testing::later_today(now, &fieldsales_core::Zone::SHANGHAI);
+    let now = now.millis();
+    let due = due.millis();
     let task = li
         .clone()
         .create_task(TaskDraft {
@@ -124,10 +128,10 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
             kind: "task".into(),
             title: "发送报价单".into(),
             description: String::new(),
-            due_at_ms: Some(now + 3_600_000),
+            due_at_ms: Some(due),
             start_at_ms: None,
             end_at_ms: None,
-            reminder_at_ms: Some(now + 600_000),
+            reminder_at_ms: Some(now + (due - now) / 2),
         })
         .await
         .expect("a task for myself");

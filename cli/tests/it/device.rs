@@ -176,7 +176,7 @@ fn two_reps_edit_a_shared_customer_offline_and_both_see_the_merged_record() {
     }
 
     // A task for later today: on the agenda until done.
-    let due = an_hour_from_now();
+    let due = later_today();
     let task = wang.ok(&["task", "add", "--title", "给华鑫发报价", "--due", &due]);
     let task_id = task["id"].as_str().expect("task id").to_owned();
     let listed = wang.ok(&["task", "list"]);
@@ -200,11 +200,13 @@ fn two_reps_edit_a_shared_customer_offline_and_both_see_the_merged_record() {
     assert_eq!(server.stop("TERM"), 0);
 }
 
-/// An hour from now, RFC 3339 in UTC (today in Shanghai unless run just before midnight
-/// there; the agenda lists overdue tasks too, so either way it is listed).
-pub fn an_hour_from_now() -> String {
-    let in_an_hour = fieldsales_core::Timestamp::now().plus_millis(3_600_000);
-    in_an_hour.to_utc().to_rfc3339()
+/// A time later today in Shanghai (the reps' zone), RFC 3339 in UTC: an hour from now, or
+/// sooner when the day ends before.
+pub fn later_today() -> String {
+    let now = fieldsales_core::Timestamp::now();
+    fieldsales_core::testing::later_today(now, &fieldsales_core::Zone::SHANGHAI)
+        .to_utc()
+        .to_rfc3339()
 }
 
 #[test]
