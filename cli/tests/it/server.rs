@@ -100,6 +100,17 @@ impl Server {
     }
 }
 
+/// A test that fails before it stops its server still ends it: a server left running would
+/// outlive the test run (and keep whatever it inherited, open files and locks included).
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 #[test]
 fn the_server_starts_on_a_free_port_answers_health_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");
