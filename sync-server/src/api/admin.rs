@@ -200,13 +200,7 @@ pub async fn list_accounts(
     AdminSession(admin): AdminSession,
     filter: Result<Query<AccountFilter>, QueryRejection>,
 ) -> Result<ApiJson<Vec<AccountView>>, ApiError> {
-    let Query(filter) = filter.map_err(|rejection| {
-        ApiError::client(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidField,
-            rejection.body_text(),
-        )
-    })?;
+    let filter = super::query_params(filter)?;
     let accounts = match filter.login.as_deref() {
         None => state.store.accounts(admin.tenant_id).await?,
         Some(text) => {

@@ -3,7 +3,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::{AuditCursor, AuditEntry, AuditQuery, Operation, export, merge_pages};
 use crate::auth::AdminSession;
-use crate::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ApiJson, ErrorBody};
 use crate::model::{InvalidValue, TenantId};
 use crate::state::AppState;
 
@@ -98,14 +98,6 @@ pub struct AuditExport {
     /// Before this server time (UTC milliseconds, exclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<i64>,
-}
-
-fn bad_query(rejection: QueryRejection) -> ApiError {
-    ApiError::client(
-        StatusCode::BAD_REQUEST,
-        ErrorCode::InvalidField,
-        rejection.body_text(),
-    )
 }
 
 fn uuid_field(name: &str, text: Option<&str>) -> Result<Option<Uuid>, ApiError> {
@@ -212,7 +204,7 @@ pub async fn audit_log(
     AdminSession(admin): AdminSession,
     filter: Result<Query<AuditFilter>, QueryRejection>,
 ) -> Result<ApiJson<AuditPage>, ApiError> {
-    let Query(filter) = filter.map_err(bad_query)?;
+    let filter = super::query_params(filter)?;
     let mut query = query_of(
         filter.record.as_deref(),
         filter.user.as_deref(),
@@ -265,7 +257,7 @@ pub async fn export_audit_log(
     AdminSession(admin): AdminSession,
     filter: Result<Query<AuditExport>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(filter) = filter.map_err(bad_query)?;
+    let filter = super::query_params(filter)?;
     let mut query = query_of(
         filter.record.as_deref(),
         filter.user.as_deref(),

@@ -216,18 +216,6 @@ impl DashboardParams {
     }
 }
 
-pub(super) fn params(
-    query: Result<Query<DashboardParams>, QueryRejection>,
-) -> Result<DashboardParams, ApiError> {
-    query.map(|Query(p)| p).map_err(|rejection| {
-        ApiError::client(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidField,
-            rejection.body_text(),
-        )
-    })
-}
-
 /// The caller's dashboards, each narrowed to one focus of their scope (checked once).
 pub(super) struct Dashboards<'a> {
     state: &'a AppState,
@@ -345,7 +333,7 @@ pub async fn funnel(
     session: Session,
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let p = params(query)?;
+    let p = super::query_params(query)?;
     answer(
         &state,
         &session,
@@ -376,7 +364,7 @@ pub async fn visits(
     session: Session,
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let p = params(query)?;
+    let p = super::query_params(query)?;
     let q = DashboardQuery::Visits(p.request()?, p.granularity()?);
     answer(&state, &session, p.focus()?, q).await
 }
@@ -405,13 +393,7 @@ pub async fn visit_points(
     session: Session,
     query: Result<Query<MapPointParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let p = query.map(|Query(p)| p).map_err(|rejection| {
-        ApiError::client(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidField,
-            rejection.body_text(),
-        )
-    })?;
+    let p = super::query_params(query)?;
     answer(&state, &session, p.focus()?, p.query()?).await
 }
 
@@ -435,7 +417,7 @@ pub async fn reports(
     session: Session,
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let p = params(query)?;
+    let p = super::query_params(query)?;
     answer(
         &state,
         &session,
@@ -465,7 +447,7 @@ pub async fn targets(
     session: Session,
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let p = params(query)?;
+    let p = super::query_params(query)?;
     answer(
         &state,
         &session,
@@ -496,7 +478,7 @@ pub async fn attention(
     session: Session,
     query: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let p = params(query)?;
+    let p = super::query_params(query)?;
     answer(
         &state,
         &session,
@@ -568,13 +550,7 @@ pub async fn person(
             format!("`{id}` is not a person's ID"),
         )
     })?;
-    let p = query.map(|Query(p)| p).map_err(|rejection| {
-        ApiError::client(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidField,
-            rejection.body_text(),
-        )
-    })?;
+    let p = super::query_params(query)?;
     let range = DashboardParams {
         from: p.from,
         to: p.to,

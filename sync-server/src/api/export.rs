@@ -162,13 +162,7 @@ pub async fn export(
     session: Session,
     query: Result<Query<ExportParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let p = query.map(|Query(p)| p).map_err(|rejection| {
-        ApiError::client(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidField,
-            rejection.body_text(),
-        )
-    })?;
+    let p = super::query_params(query)?;
     let lang = p.lang()?;
     let compare = p.compare()?;
     let params = p.dashboard();

@@ -255,3 +255,16 @@ async fn signed_in_user(
             )
         })
 }
+
+/// A request's query parameters, or 400 `invalid_field` saying what was wrong with them.
+pub(super) fn query_params<T>(
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    query.map(|axum::extract::Query(p)| p).map_err(|rejection| {
+        ApiError::client(
+            axum::http::StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidField,
+            rejection.body_text(),
+        )
+    })
+}
