@@ -12,6 +12,7 @@ use automerge::{
 use crate::record::{AnyRecord, Kind, Record};
 use reader::OnePass;
 
+pub mod flat;
 mod reader;
 use crate::{RecordId, Timestamp};
 
@@ -149,6 +150,30 @@ impl RecordDoc {
             },
             _ => 0,
         }
+    }
+
+    /// The record inside and its fields flattened by path (see [`flat`]), read together:
+    /// each object of the document is read once for both.
+    pub fn hydrate_with_fields(&self) -> Result<(AnyRecord, flat::Fields), DocError> {
+        let kind = self.kind()?;
+        let view = OnePass::new(&self.doc);
+        let record =
+            AnyRecord::hydrate_as(kind, &view).map_err(|e| DocError::Shape(e.to_string()))?;
+        Ok((record, flat::flatten(&flat::Source::Now(&view))))
+    }
+
+    /// The document's fields flattened by path, as it holds them now (none when empty).
+    pub fn fields(&self) -> flat::Fields {
+        flat::flatten(&flat::Source::Now(&OnePass::new(&self.doc)))
+    }
+
+    /// The document's fields flattened by path, as it held them at `heads` (none at no
+    /// heads: before the record existed).
+    pub fn fields_at(&self, heads: &[ChangeHash]) -> flat::Fields {
+        if heads.is_empty() {
+            return flat::Fields::new();
+        }
+        flat::flatten(&flat::Source::At(&self.doc, heads))
     }
 
     /// The record inside, whatever its kind.

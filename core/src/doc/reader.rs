@@ -21,7 +21,7 @@ use automerge::{AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, Parents,
 use autosurgeon::ReadDoc;
 
 /// One object's current entries, read in one pass.
-enum Entries {
+pub(crate) enum Entries {
     /// A map's keys in order (as `map_range` yields them), each with its winning value.
     Map(Vec<(String, Value<'static>, ObjId)>),
     /// A list's elements by index.
@@ -32,6 +32,8 @@ enum Entries {
 pub(crate) struct OnePass<'a> {
     doc: &'a AutoCommit,
     objects: RefCell<HashMap<ObjId, Rc<Entries>>>,
+    /// Texts read once, for a hydration followed by a flattening of the same document.
+    texts: RefCell<HashMap<ObjId, String>>,
 }
 
 impl<'a> OnePass<'a> {
@@ -39,12 +41,13 @@ impl<'a> OnePass<'a> {
         OnePass {
             doc,
             objects: RefCell::new(HashMap::new()),
+            texts: RefCell::new(HashMap::new()),
         }
     }
 
     /// The entries of `obj`, read now when they were not yet; `None` for text, which is
     /// read with `text` (a `get` on it is rare and asked of the document).
-    fn entries(&self, obj: &ObjId) -> Result<Option<Rc<Entries>>, AutomergeError> {
+    pub(crate) fn entries(&self, obj: &ObjId) -> Result<Option<Rc<Entries>>, AutomergeError> {
         if let Some(found) = self.objects.borrow().get(obj) {
             return Ok(Some(Rc::clone(found)));
         }
@@ -133,7 +136,13 @@ impl ReadDoc for OnePass<'_> {
     }
 
     fn text<O: AsRef<ObjId>>(&self, obj: O) -> Result<String, AutomergeError> {
-        ReadDoc::text(self.doc, obj)
+        let obj = obj.as_ref();
+        if let Some(found) = self.texts.borrow().get(obj) {
+            return Ok(found.clone());
+        }
+        let text = ReadDoc::text(self.doc, obj)?;
+        self.texts.borrow_mut().insert(obj.clone(), text.clone());
+        Ok(text)
     }
 
     fn parents<O: AsRef<ObjId>>(&self, obj: O) -> Result<Parents<'_>, AutomergeError> {

@@ -1,13 +1,11 @@
 //! What a record's change was: which operation (a stage move, a check-in, a decision, …) and
 //! the before and after of each scalar field, hidden fields masked.
 //!
-//! A record is flattened from its own Automerge document at the heads before and after the
-//! change, so every kind — and every field a later version adds — is compared without a list
+//! A record is flattened from its own Automerge document (core's `doc::flat`) before and after
+//! the change, so every kind — and every field a later version adds — is compared without a list
 //! of fields to keep up to date here.
 
-use std::collections::BTreeMap;
-
-use automerge::{ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+use automerge::ChangeHash;
 use fieldsales_core::doc::RecordDoc;
 use fieldsales_core::record::AnyRecord;
 
@@ -23,23 +21,8 @@ const MAX_VALUE_CHARS: usize = 200;
 /// The most changes an entry lists; more are summed up in one last change.
 const MAX_CHANGES: usize = 100;
 
-/// Top-level keys of every document that say nothing about the record.
+/// Top-level keys of every document that say nothing about the record (never listed).
 const ENVELOPE: &[&str] = &["kind", "schema_version"];
-
-fn render(value: &ScalarValue) -> Option<String> {
-    match value {
-        ScalarValue::Null => None,
-        ScalarValue::Str(s) => Some(s.to_string()),
-        ScalarValue::Int(i) => Some(i.to_string()),
-        ScalarValue::Uint(u) => Some(u.to_string()),
-        ScalarValue::F64(f) => Some(f.to_string()),
-        ScalarValue::Boolean(b) => Some(b.to_string()),
-        ScalarValue::Timestamp(t) => Some(t.to_string()),
-        ScalarValue::Counter(c) => Some(i64::from(c).to_string()),
-        ScalarValue::Bytes(b) => Some(hex::encode(b)),
-        other => Some(other.to_string()),
-    }
-}
 
 fn cut(mut text: String) -> String {
     if let Some((at, _)) = text.char_indices().nth(MAX_VALUE_CHARS) {
@@ -49,83 +32,13 @@ fn cut(mut text: String) -> String {
     text
 }
 
-/// A record's scalar fields by path, as its document holds them.
-pub type Fields = BTreeMap<String, String>;
+/// A record's scalar fields by path, as its document holds them (flattened by core, from the
+/// document itself: `RecordDoc::fields`, `fields_at`, `hydrate_with_fields`).
+pub use fieldsales_core::doc::flat::Fields;
 
-fn walk(
-    doc: &automerge::AutoCommit,
-    heads: &[ChangeHash],
-    obj: &ObjId,
-    prefix: &str,
-    out: &mut Fields,
-) {
-    let path = |key: &str| {
-        if prefix.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{prefix}.{key}")
-        }
-    };
-    let mut visit = |key: String, value: Value<'_>, id: ObjId| match value {
-        Value::Scalar(s) => {
-            if let Some(text) = render(&s) {
-                out.insert(key, cut(text));
-            }
-        }
-        Value::Object(ObjType::Text) => {
-            let text = doc.text_at(&id, heads).unwrap_or_default();
-            if !text.is_empty() {
-                out.insert(key, cut(text));
-            }
-        }
-        Value::Object(_) => walk(doc, heads, &id, &key, out),
-    };
-    match doc.object_type(obj) {
-        Ok(ObjType::Map | ObjType::Table) => {
-            let items: Vec<_> = doc
-                .map_range_at(obj, .., heads)
-                .map(|item| {
-                    let id = item.id();
-                    (item.key.into_owned(), item.value.into_value(), id)
-                })
-                .collect();
-            for (key, value, id) in items {
-                if prefix.is_empty() && ENVELOPE.contains(&key.as_str()) {
-                    continue;
-                }
-                visit(path(&key), value, id);
-            }
-        }
-        Ok(ObjType::List) => {
-            let items: Vec<_> = doc
-                .list_range_at(obj, .., heads)
-                .map(|item| {
-                    let id = item.id();
-                    (item.value.into_value(), id)
-                })
-                .collect();
-            for (i, (value, id)) in items.into_iter().enumerate() {
-                visit(path(&i.to_string()), value, id);
-            }
-        }
-        Ok(ObjType::Text) => {
-            if let Ok(text) = doc.text_at(obj, heads) {
-                out.insert(prefix.to_owned(), cut(text));
-            }
-        }
-        Err(_) => {}
-    }
-}
-
-/// The fields of the record `doc` holds at `heads`. Read from the document itself: a record
-/// hydrated from one document cannot be written into another (its text remembers where it
-/// came from).
+/// The fields of the record `doc` holds at `heads` (none at no heads: not yet created).
 pub fn fields(doc: &RecordDoc, heads: &[ChangeHash]) -> Fields {
-    let mut out = Fields::new();
-    if !heads.is_empty() {
-        walk(doc.automerge(), heads, &automerge::ROOT, "", &mut out);
-    }
-    out
+    doc.fields_at(heads)
 }
 
 /// Whether the field at `path` is hidden in the log.
@@ -136,7 +49,11 @@ pub fn is_hidden(path: &str) -> bool {
 
 /// The changed fields from `before` (empty: created) to `after`, hidden ones masked.
 pub fn changes(before: &Fields, after: &Fields) -> Vec<Change> {
-    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    let mut keys: Vec<&String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|key| !ENVELOPE.contains(&key.as_str()))
+        .collect();
     keys.sort();
     keys.dedup();
     let mut out = Vec::new();
@@ -155,7 +72,7 @@ pub fn changes(before: &Fields, after: &Fields) -> Vec<Change> {
                 if is_hidden(key) {
                     MASKED.to_owned()
                 } else {
-                    v.clone()
+                    cut(v.clone())
                 }
             })
         };
@@ -267,6 +184,24 @@ mod tests {
         doc.write(after, Timestamp::from_millis(2)).unwrap();
         let after_heads = doc.heads();
         changes(&fields(&doc, &before_heads), &fields(&doc, &after_heads))
+    }
+
+    #[test]
+    fn the_current_state_reads_as_the_state_at_the_current_heads() {
+        let actor = automerge::ActorId::from([1_u8; 16]);
+        let mut doc = RecordDoc::empty(&actor);
+        assert!(doc.fields().is_empty());
+        doc.write(&contact("13800000000", "李娜"), Timestamp::from_millis(1))
+            .unwrap();
+        let first = doc.heads();
+        doc.write(&contact("13900000000", "李娜娜"), Timestamp::from_millis(2))
+            .unwrap();
+        let now = doc.fields();
+        let heads = doc.heads();
+        assert_eq!(now, fields(&doc, &heads));
+        assert_eq!(now.get("name").map(String::as_str), Some("李娜娜"));
+        assert!(now.keys().any(|k| k.starts_with("header.")), "{now:?}");
+        assert_ne!(now, fields(&doc, &first));
     }
 
     #[test]
