@@ -1,7 +1,8 @@
 //! Several server instances over one PostgreSQL database behave as one server: an admin's
 //! change to the org or to someone's roles made through one is honoured by pulls through every
 //! other, a revoked device is refused by all, the scheduled jobs run once between them, a
-//! photo uploaded through one downloads through another, and a device whose instance dies
+//! photo uploaded through one downloads through another, wrong passwords spread over the
+//! instances slow the login on all of them, and a device whose instance dies
 //! mid-push finishes through another with nothing lost or doubled.
 //! (The scenarios of the other modules also run on three instances: `*::on_postgres::*`.)
 
@@ -15,7 +16,7 @@ use fieldsales_core::store::{Reader, StoreRead};
 use fieldsales_core::sync::{self, CancelToken, SyncError, SyncOptions};
 use fieldsales_core::testing::customer;
 use fieldsales_core::time::ManualClock;
-use fieldsales_tests::{World, quick, records, sync, token_of, try_sync};
+use fieldsales_tests::{PASSWORD, TENANT, World, quick, records, sync, token_of, try_sync};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -166,6 +167,52 @@ async fn a_device_revoked_through_one_instance_is_refused_by_every_instance() {
         matches!(&outcome, Err(SyncError::Revoked { code }) if code == "device_revoked"),
         "{outcome:?}"
     );
+    world.stop().await;
+}
+
+/// A guesser spreads wrong passwords over three instances, one after another: after five in
+/// all (the login's threshold) every instance answers 429 with `Retry-After`, even to the
+/// right password — each instance alone saw two at most, under its own threshold. A
+/// colleague still signs in, and once the wait is over the right password works again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_spread_over_three_instances_slow_the_login_on_every_one() {
+    let world = World::start_postgres(3).await;
+    let bases = world.instance_bases();
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let wang = world.person("wang.fang", org.east_team, "sales_rep").await;
+    let sign_in = |base: &str, login: &str, password: &str| {
+        let request = world.http.post(format!("{base}/v1/auth/login")).json(
+            &json!({"tenant": TENANT, "login": login, "password": password,
+                          "device_name": "phone"}),
+        );
+        async move { request.send().await.expect("sign-in") }
+    };
+    for n in 0..5 {
+        let base = &bases[n % bases.len()];
+        let answer = sign_in(base, &li.login, &format!("guess-{n}")).await;
+        assert_eq!(answer.status(), 401, "guess {n} through {base}");
+    }
+    for base in &bases {
+        let answer = sign_in(base, &li.login, PASSWORD).await;
+        assert_eq!(answer.status(), 429, "{base} slows the login");
+        let retry_after: u64 = answer.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=2).contains(&retry_after), "{retry_after}");
+    }
+    let colleague = sign_in(&bases[0], &wang.login, PASSWORD).await;
+    assert_eq!(colleague.status(), 200, "a colleague signs in as usual");
+    // The first wait is one second (doubling with each further failure), on the instances'
+    // clock.
+    world.clock.advance_millis(1_100);
+    let after = sign_in(&bases[2], &li.login, PASSWORD).await;
+    assert_eq!(after.status(), 200, "the right password after the wait");
+    // The success cleared the shared count: one wrong password is a plain 401 again.
+    let again = sign_in(&bases[1], &li.login, "guess-again").await;
+    assert_eq!(again.status(), 401);
     world.stop().await;
 }
 

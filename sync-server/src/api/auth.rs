@@ -6,6 +6,8 @@
 //! listed or counted as a device), refused by the sync endpoint, ended by signing out, by an
 //! admin's revocation of the account's browser sessions or of the account.
 
+use std::net::IpAddr;
+
 use axum::Extension;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -14,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit::{Actor, AuditDraft, Operation};
-use crate::auth::{BearerToken, Lane, Lockout, Session};
+use crate::auth::{BearerToken, Lane, Lockout, Session, Throttle};
 use crate::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
 use crate::model::{
     Account, AccountId, ActorId, DeviceId, DisplayName, Login, Password, Tenant, TenantId,
@@ -165,6 +167,45 @@ fn bad_credentials() -> ApiError {
 }
 
 /// 429: wrong passwords in a row slowed this login or address down.
+/// How long a sign-in must wait: by this instance's throttle (the login and the address) and
+/// by the login's count that every instance over the store shares (PostgreSQL).
+async fn throttle_wait(
+    state: &AppState,
+    tenant_key: &str,
+    login_key: &str,
+    address: Option<IpAddr>,
+) -> Result<Option<std::time::Duration>, ApiError> {
+    let now = state.clock.now();
+    let here = state.throttle.wait(tenant_key, login_key, address, now);
+    let shared = state
+        .store
+        .sign_in_wait(&Throttle::key(tenant_key, login_key), now)
+        .await?;
+    Ok(here.max(shared))
+}
+
+/// Counts a wrong password here and in the shared count; the waits it starts.
+async fn throttle_failed(
+    state: &AppState,
+    tenant_key: &str,
+    login_key: &str,
+    address: Option<IpAddr>,
+) -> Result<Lockout, ApiError> {
+    let now = state.clock.now();
+    let mut lockout = state.throttle.failed(tenant_key, login_key, address, now);
+    let shared = state
+        .store
+        .sign_in_failed(
+            &Throttle::key(tenant_key, login_key),
+            now,
+            state.throttle.lockout_after(),
+            state.throttle.lockout_max(),
+        )
+        .await?;
+    lockout.login = lockout.login.max(shared);
+    Ok(lockout)
+}
+
 fn too_many_attempts(wait: std::time::Duration) -> ApiError {
     ApiError::Later {
         status: StatusCode::TOO_MANY_REQUESTS,
@@ -292,10 +333,7 @@ async fn authenticate(
         return Err(bad_credentials());
     }
     let (tenant_key, login_key) = (tenant.trim(), login.trim());
-    if let Some(wait) = state
-        .throttle
-        .wait(tenant_key, login_key, address, state.clock.now())
-    {
+    if let Some(wait) = throttle_wait(state, tenant_key, login_key, address).await? {
         return Err(too_many_attempts(wait));
     }
     let lane = if state
@@ -306,21 +344,19 @@ async fn authenticate(
     } else {
         Lane::Suspect
     };
-    let refused = |reason: &'static str| {
-        let lockout = state
-            .throttle
-            .failed(tenant_key, login_key, address, state.clock.now());
+    let refused = async |reason: &'static str| -> Result<Lockout, ApiError> {
+        let lockout = throttle_failed(state, tenant_key, login_key, address).await?;
         if let Some(wait) = lockout.wait() {
             tracing::warn!(tenant = %slug, login = %login_key, ?address, wait_secs = wait.as_secs(),
                 reason, "sign-ins slowed after repeated wrong passwords");
         }
-        lockout
+        Ok(lockout)
     };
     let Some(tenant) = state.store.tenant_by_slug(&slug).await? else {
         state.passwords.verify_in(lane, password, None).await?;
         tracing::info!(tenant = %slug, reason = "unknown tenant", "sign-in refused");
         // No tenant, no log to write a lockout in.
-        refused("unknown tenant");
+        refused("unknown tenant").await?;
         return Err(bad_credentials());
     };
     let credentials = state.store.credentials(tenant.id, &login_name).await?;
@@ -336,7 +372,7 @@ async fn authenticate(
         Some(c) if matched => c.account,
         Some(c) => {
             tracing::info!(tenant = %slug, account = %c.account.id, reason = "wrong password", "sign-in refused");
-            let lockout = refused("wrong password");
+            let lockout = refused("wrong password").await?;
             audit_lockout(
                 state,
                 tenant.id,
@@ -350,7 +386,7 @@ async fn authenticate(
         }
         None => {
             tracing::info!(tenant = %slug, reason = "unknown login", "sign-in refused");
-            let lockout = refused("unknown login");
+            let lockout = refused("unknown login").await?;
             audit_lockout(state, tenant.id, None, &login_name, address, lockout).await?;
             return Err(bad_credentials());
         }
@@ -358,6 +394,10 @@ async fn authenticate(
     state
         .throttle
         .succeeded(tenant_key, login_key, state.clock.now());
+    state
+        .store
+        .sign_in_succeeded(&Throttle::key(tenant_key, login_key))
+        .await?;
     if account.revoked_at.is_some() {
         return Err(ApiError::client(
             StatusCode::UNAUTHORIZED,
@@ -596,10 +636,7 @@ pub async fn change_password(
         .ok_or_else(|| ApiError::internal(AccountVanished))?;
     // The throttle's key: this tenant's id stands where a sign-in gives its slug.
     let (tenant_key, login_key) = (session.tenant_id.to_string(), account.login.to_string());
-    if let Some(wait) = state
-        .throttle
-        .wait(&tenant_key, &login_key, address, state.clock.now())
-    {
+    if let Some(wait) = throttle_wait(&state, &tenant_key, &login_key, address).await? {
         return Err(too_many_attempts(wait));
     }
     let credentials = state
@@ -617,9 +654,7 @@ pub async fn change_password(
             )
             .await?;
     if !matched {
-        let lockout = state
-            .throttle
-            .failed(&tenant_key, &login_key, address, state.clock.now());
+        let lockout = throttle_failed(&state, &tenant_key, &login_key, address).await?;
         audit_lockout(
             &state,
             session.tenant_id,

@@ -10,7 +10,7 @@
 
 mod passwords;
 mod session;
-mod throttle;
+pub mod throttle;
 mod token;
 
 pub use passwords::{Lane, PasswordError, Passwords};

@@ -6,7 +6,10 @@
 //! guesser costs the server nothing — and each further failure doubles the wait, from one
 //! second up to `auth.lockout_max`. A successful sign-in clears its login's count. The counts
 //! live in the instance's memory, bounded in size: a flood of fresh logins or addresses
-//! evicts the oldest entries rather than growing without end.
+//! evicts the oldest entries rather than growing without end. Where several instances share
+//! one store (PostgreSQL), a login's count is also kept in the store
+//! (`Store::sign_in_failed`), so a guesser spreading guesses over the instances is slowed
+//! after the same number of wrong passwords as one talking to a single instance.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -56,11 +59,7 @@ impl<K: Hash + Eq + Clone> Counts<K> {
         });
         f.count = f.count.saturating_add(1);
         f.last = now;
-        if f.count < after {
-            return None;
-        }
-        let doublings = (f.count - after).min(30);
-        let wait = Duration::from_secs(1u64 << doublings).min(max);
+        let wait = backoff(f.count, after, max)?;
         f.until = now.plus_millis(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
         Some(wait)
     }
@@ -82,6 +81,16 @@ impl<K: Hash + Eq + Clone> Counts<K> {
             self.entries.retain(|_, f| f.last > cut);
         }
     }
+}
+
+/// The wait after `count` wrong passwords in a row, when `after` of them start one: one
+/// second, doubling with each further failure, up to `max`.
+pub fn backoff(count: u32, after: u32, max: Duration) -> Option<Duration> {
+    if count < after.max(1) {
+        return None;
+    }
+    let doublings = (count - after.max(1)).min(30);
+    Some(Duration::from_secs(1u64 << doublings).min(max))
 }
 
 /// How long a login that signed in stays trusted (checked first under a flood).
@@ -127,8 +136,20 @@ impl Throttle {
         }
     }
 
-    fn key(tenant: &str, login: &str) -> (String, String) {
+    /// The key a login's failures are counted under: the tenant as signed in with and the
+    /// login, both without case.
+    pub fn key(tenant: &str, login: &str) -> (String, String) {
         (tenant.to_ascii_lowercase(), login.to_lowercase())
+    }
+
+    /// How many wrong passwords in a row start a login's wait.
+    pub fn lockout_after(&self) -> u32 {
+        self.lockout_after
+    }
+
+    /// The longest wait.
+    pub fn lockout_max(&self) -> Duration {
+        self.lockout_max
     }
 
     /// How long a sign-in for `login` of `tenant` from `address` must wait, if it must.

@@ -381,4 +381,32 @@ pub trait Store: AuditLog + Send + Sync + fmt::Debug + 'static {
         tenant: TenantId,
         device: DeviceId,
     ) -> Result<Vec<ActorRecord>, StoreError>;
+
+    /// Records a wrong password for a login (`key`: tenant and login as signed in with,
+    /// without case) in a count every instance over this store shares, and returns the wait
+    /// it now starts ([`crate::auth::throttle::backoff`]). `Ok(None)` as well where the store
+    /// serves one instance only (SQLite): that instance's own throttle counts.
+    async fn sign_in_failed(
+        &self,
+        _key: &(String, String),
+        _now: Timestamp,
+        _after: u32,
+        _max: std::time::Duration,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        Ok(None)
+    }
+
+    /// How long a login must still wait, by the shared count (`None` without one).
+    async fn sign_in_wait(
+        &self,
+        _key: &(String, String),
+        _now: Timestamp,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        Ok(None)
+    }
+
+    /// A successful sign-in: the shared count of the login starts again.
+    async fn sign_in_succeeded(&self, _key: &(String, String)) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

@@ -91,8 +91,24 @@ pub const MIGRATIONS: PgMigrations = PgMigrations {
             FOREIGN KEY (tenant_id, account_id) REFERENCES account (tenant_id, id)
         );
         CREATE INDEX browser_session_by_account ON browser_session (tenant_id, account_id, issued_at);",
+        // 3: wrong passwords in a row per login, shared by every instance (the sign-in
+        // throttle). Keyed by the tenant and login as typed, so unknown ones count too.
+        "CREATE TABLE sign_in_failure (
+            tenant_key text NOT NULL,
+            login_key  text NOT NULL,
+            failures   integer NOT NULL,
+            last_at    bigint NOT NULL,
+            until_at   bigint NOT NULL,
+            PRIMARY KEY (tenant_key, login_key)
+        );
+        CREATE INDEX sign_in_failure_by_age ON sign_in_failure (last_at);",
     ],
 };
+
+/// Rows of logins whose wait is over and whose last failure is older than the longest wait
+/// go, a batch at a time, as new failures arrive: a flood of invented logins does not grow
+/// the table without end.
+const SIGN_IN_PRUNE_BATCH: i64 = 100;
 
 /// The PostgreSQL accounts store. Cheap to clone.
 #[derive(Clone)]
@@ -268,6 +284,86 @@ async fn account_in(
 
 #[async_trait]
 impl Store for PostgresStore {
+    async fn sign_in_failed(
+        &self,
+        key: &(String, String),
+        now: Timestamp,
+        after: u32,
+        max: std::time::Duration,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        let max_ms = i64::try_from(max.as_millis()).unwrap_or(i64::MAX);
+        let conn = client(&self.pool).await?;
+        conn.execute(
+            "DELETE FROM sign_in_failure WHERE (tenant_key, login_key) IN (
+                 SELECT tenant_key, login_key FROM sign_in_failure
+                 WHERE last_at < $1 AND until_at < $2 LIMIT $3)",
+            &[
+                &now.millis().saturating_sub(max_ms),
+                &now.millis(),
+                &SIGN_IN_PRUNE_BATCH,
+            ],
+        )
+        .await
+        .map_err(backend)?;
+        let row = conn
+            .query_one(
+                "INSERT INTO sign_in_failure (tenant_key, login_key, failures, last_at, until_at)
+                 VALUES ($1, $2, 1, $3, $3)
+                 ON CONFLICT (tenant_key, login_key) DO UPDATE
+                 SET failures = LEAST(sign_in_failure.failures, 1000000) + 1, last_at = $3
+                 RETURNING failures",
+                &[&key.0, &key.1, &now.millis()],
+            )
+            .await
+            .map_err(backend)?;
+        let failures: i32 = row.get(0);
+        let wait = crate::auth::throttle::backoff(u32::try_from(failures).unwrap_or(0), after, max);
+        if let Some(wait) = wait {
+            let until = now
+                .millis()
+                .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(0));
+            conn.execute(
+                "UPDATE sign_in_failure SET until_at = GREATEST(until_at, $3)
+                 WHERE tenant_key = $1 AND login_key = $2",
+                &[&key.0, &key.1, &until],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        Ok(wait)
+    }
+
+    async fn sign_in_wait(
+        &self,
+        key: &(String, String),
+        now: Timestamp,
+    ) -> Result<Option<std::time::Duration>, StoreError> {
+        let conn = client(&self.pool).await?;
+        let until: Option<i64> = conn
+            .query_opt(
+                "SELECT until_at FROM sign_in_failure WHERE tenant_key = $1 AND login_key = $2",
+                &[&key.0, &key.1],
+            )
+            .await
+            .map_err(backend)?
+            .map(|row| row.get(0));
+        Ok(until
+            .filter(|until| *until > now.millis())
+            .map(|until| std::time::Duration::from_millis((until - now.millis()) as u64)))
+    }
+
+    async fn sign_in_succeeded(&self, key: &(String, String)) -> Result<(), StoreError> {
+        client(&self.pool)
+            .await?
+            .execute(
+                "DELETE FROM sign_in_failure WHERE tenant_key = $1 AND login_key = $2",
+                &[&key.0, &key.1],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn health(&self) -> Result<(), StoreError> {
         let conn = client(&self.pool).await?;
         conn.query_one("SELECT count(*) FROM tenant", &[])
