@@ -204,3 +204,5 @@ async fn each_key_operation_of_a_reps_day_leaves_one_entry_with_who_and_what_cha
     );
     world.stop().await;
 }
+
+on_postgres!(each_key_operation_of_a_reps_day_leaves_one_entry_with_who_and_what_changed,);

@@ -618,3 +618,19 @@ async fn an_admin_changes_the_matrix_and_the_next_sync_enforces_it() {
     assert_eq!(refused(&synced, c.header.id), vec!["permission.denied"]);
     f.world.stop().await;
 }
+
+on_postgres!(
+    a_daily_report_and_a_deal_planted_in_another_regions_name_are_refused,
+    a_customer_emptied_of_owner_and_unit_stays_in_its_region,
+    a_collaborator_cannot_make_themselves_the_owner,
+    a_rep_cannot_delete_their_own_missing_report,
+    a_rep_cannot_lower_their_own_target,
+    a_rep_cannot_record_a_payment_on_their_order,
+    of_two_offline_claims_of_the_same_lead_the_first_the_server_hears_wins,
+    a_claim_past_the_cap_written_by_a_modified_phone_is_refused,
+    a_follow_up_backdated_to_win_an_ownership_dispute_is_refused,
+    a_stage_entered_without_its_step_approval_is_refused,
+    a_new_customer_duplicating_a_colleagues_is_refused_with_the_owner_to_ask,
+    a_task_is_changed_by_its_assigner_and_answered_by_its_assignee_only,
+    an_admin_changes_the_matrix_and_the_next_sync_enforces_it,
+);

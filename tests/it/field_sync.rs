@@ -260,3 +260,9 @@ async fn a_task_a_manager_gives_is_accepted_or_rejected_on_the_reps_phone_and_th
     );
     world.stop().await;
 }
+
+on_postgres!(
+    a_phone_claiming_inside_for_a_check_in_3_km_away_is_overruled_on_every_device,
+    retiming_a_check_in_after_the_visit_is_refused_at_the_endpoint,
+    a_report_stamped_1755_by_a_clock_two_hours_behind_is_judged_by_receipt_and_late,
+);

@@ -593,3 +593,12 @@ async fn a_whole_day_synced_late_that_evening_is_honest() {
 async fn a_whole_day_synced_the_next_morning_is_honest() {
     an_offline_day_synced_at(24 + 8).await;
 }
+
+on_postgres!(
+    a_location_faker_on_the_registered_point_is_flagged_on_every_device,
+    a_check_in_from_home_for_a_customer_8_km_away_is_outside,
+    a_visit_in_hangzhou_half_an_hour_after_leaving_shanghai_is_impossible_travel,
+    a_phone_clock_wound_back_to_slot_in_an_afternoon_visit_is_caught,
+    a_clock_still_wound_at_the_sync_is_measured_by_the_server_on_the_push,
+    a_colleagues_photo_shown_again_is_flagged,
+);

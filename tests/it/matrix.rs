@@ -524,3 +524,5 @@ fn overwrite(store: &mut fieldsales_core::store::Store, after: AnyRecord) {
     )
     .expect("written locally");
 }
+
+on_postgres!(every_cell_of_the_default_matrix_is_enforced_alike_by_the_server_and_the_phone,);

@@ -128,3 +128,9 @@ async fn moving_a_check_in_after_the_visit_is_refused_and_the_edit_is_kept_as_re
     assert_eq!(phone.store().rejected_changes().expect("listed").len(), 1);
     world.stop().await;
 }
+
+on_postgres!(
+    a_push_carrying_another_devices_changes_is_refused,
+    changes_pushed_under_another_records_id_are_refused,
+    moving_a_check_in_after_the_visit_is_refused_and_the_edit_is_kept_as_rejected,
+);

@@ -345,3 +345,10 @@ async fn two_managers_deciding_offline_the_first_the_server_hears_wins_and_the_o
     assert_eq!(server.decisions[0].verdict, Verdict::Approve);
     world.stop().await;
 }
+
+on_postgres!(
+    a_phone_that_skips_a_stage_or_leaves_its_required_fields_empty_is_refused,
+    an_order_with_15_percent_off_is_not_confirmed_until_a_manager_approves,
+    a_manager_approving_their_own_request_is_refused,
+    two_managers_deciding_offline_the_first_the_server_hears_wins_and_the_other_is_told,
+);

@@ -120,3 +120,5 @@ async fn a_tie_between_two_earlier_check_ins_is_broken_the_same_way_on_phone_and
     );
     world.stop().await;
 }
+
+on_postgres!(a_tie_between_two_earlier_check_ins_is_broken_the_same_way_on_phone_and_server,);
