@@ -332,10 +332,11 @@ pub fn attention(ctx: &Context<'_>, range: DateRange) -> Result<AttentionList> {
         }
     }
 
-    // Deals marked falsely progressed in the range.
+    // Deals marked falsely progressed in the range, along their partial index (`+owner_id`
+    // keeps the planner from reading every deal of the reps in scope instead).
     let false_from = "FROM opportunities
          WHERE deleted = 0 AND false_progress_at >= ?2 AND false_progress_at < ?3
-           AND owner_id IN (SELECT owner_id FROM scope)";
+           AND +owner_id IN (SELECT owner_id FROM scope)";
     let false_progress_total: i64 = ctx
         .conn
         .prepare_cached(&format!("{SCOPE_CTE} SELECT COUNT(*) {false_from}"))?

@@ -26,6 +26,7 @@ pub const CORE: Migrations = Migrations {
         Step::Sql(include_str!("schema/007_fact_indexes.sql")),
         Step::Sql(include_str!("schema/008_work_calendar.sql")),
         Step::Sql(include_str!("schema/009_false_progress.sql")),
+        Step::Sql(include_str!("schema/010_false_progress_index.sql")),
     ],
     slot: VersionSlot::UserVersion,
 };

@@ -401,6 +401,7 @@ fn a_store_from_before_the_day_sums_counts_its_existing_check_ins_after_the_upgr
                  ALTER TABLE users DROP COLUMN started_on;
                  ALTER TABLE users DROP COLUMN left_on;
                  ALTER TABLE users DROP COLUMN leave;
+                 DROP INDEX opportunities_false_progress;
                  ALTER TABLE opportunities DROP COLUMN false_progress_at;
                  ALTER TABLE opportunities DROP COLUMN false_progress_penalty_minor;
                  PRAGMA user_version = 5;",
