@@ -781,6 +781,38 @@ impl World {
             .expect("the user stays signed in")
     }
 
+    /// The audit entries about `record`, oldest first, as an admin reads them.
+    pub async fn audit_of(&self, record: RecordId) -> Vec<fieldsales_server::audit::AuditEntry> {
+        let response = self
+            .http
+            .get(format!("{}/v1/admin/audit?record={record}", self.base))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("audit call");
+        assert_eq!(response.status().as_u16(), 200);
+        let page: fieldsales_server::api::AuditPage = response.json().await.expect("a page");
+        page.entries
+    }
+
+    /// The server's id of the device `engine` is signed in as (a UUID, as text).
+    pub async fn device_id_of(&self, engine: &Engine) -> String {
+        let session: Value = self
+            .http
+            .get(format!("{}/v1/auth/session", self.base))
+            .bearer_auth(token_of(engine))
+            .send()
+            .await
+            .expect("session call")
+            .json()
+            .await
+            .expect("a session");
+        session["device_id"]
+            .as_str()
+            .expect("a device id")
+            .to_owned()
+    }
+
     /// Runs the server's scheduled jobs now, on its clock; returns what they wrote.
     pub async fn run_jobs(&self) -> Value {
         let (status, body) = self.admin("/v1/admin/jobs/run", json!({})).await;

@@ -10,23 +10,13 @@ use fieldsales_core::process::{FieldValues, MoveKind, StageChange};
 use fieldsales_core::record::{Customer, Opportunity};
 use fieldsales_core::testing::{contact, customer, yuan};
 use fieldsales_core::{Clock, RecordId, Timestamp};
-use fieldsales_server::api::AuditPage;
 use fieldsales_server::audit::AuditEntry;
 use fieldsales_tests::{World, sync};
 use std::str::FromStr;
 
 /// The entries about `record`, oldest first, as an admin reads them.
 async fn about(world: &World, record: RecordId) -> Vec<AuditEntry> {
-    let response = world
-        .http
-        .get(format!("{}/v1/admin/audit?record={record}", world.base))
-        .bearer_auth(&world.admin_token)
-        .send()
-        .await
-        .expect("audit call");
-    assert_eq!(response.status().as_u16(), 200);
-    let page: AuditPage = response.json().await.expect("a page");
-    page.entries
+    world.audit_of(record).await
 }
 
 /// The operations of the entries about `record`.

@@ -32,10 +32,28 @@ async fn a_push_carrying_another_devices_changes_is_refused() {
         "the server never stored it"
     );
     assert!(world.server_records().get_any(id).is_err());
+    // The refusal is in the audit log: the rule, and the phone that sent the forged push.
+    let phone_id = world.device_id_of(&phone).await;
+    let entries = world.audit_of(id).await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].operation, "push.rejected");
+    assert_eq!(entries[0].rule.as_deref(), Some("sync.foreign_actor"));
+    assert_eq!(
+        entries[0].device_id.map(|d| d.to_string()),
+        Some(phone_id.clone())
+    );
 
-    // The tablet's own push of the same changes is accepted.
+    // The tablet's own push of the same changes is accepted, and logged as the tablet's.
     let answer = raw_sync(&world, &token_of(&tablet), &request).await;
     assert_eq!(answer.acks.len(), 1, "{:?}", answer.rejected);
+    let tablet_id = world.device_id_of(&tablet).await;
+    let created = world.audit_of(id).await.pop().expect("an entry");
+    assert_eq!(created.operation, "record.create");
+    assert_eq!(
+        created.device_id.map(|d| d.to_string()),
+        Some(tablet_id.clone())
+    );
+    assert_ne!(phone_id, tablet_id);
     world.stop().await;
 }
 
