@@ -376,7 +376,12 @@ pub async fn revoke_browser_sessions(
     }
     let revoked = state
         .store
-        .revoke_browser_sessions(admin.tenant_id, account_id, state.clock.now())
+        .revoke_browser_sessions(
+            admin.tenant_id,
+            account_id,
+            state.clock.now(),
+            Actor::of(&admin),
+        )
         .await?;
     tracing::info!(by = %admin.account_id, account = %account_id, revoked, "browser sessions revoked");
     Ok(ApiJson(BrowserSessionsRevoked { revoked }))

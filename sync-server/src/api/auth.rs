@@ -166,7 +166,6 @@ fn bad_credentials() -> ApiError {
     )
 }
 
-/// 429: wrong passwords in a row slowed this login or address down.
 /// How long a sign-in must wait: by this instance's throttle (the login and the address) and
 /// by the login's count that every instance over the store shares (PostgreSQL).
 async fn throttle_wait(
@@ -206,6 +205,7 @@ async fn throttle_failed(
     Ok(lockout)
 }
 
+/// 429: wrong passwords in a row slowed this login or address down.
 fn too_many_attempts(wait: std::time::Duration) -> ApiError {
     ApiError::Later {
         status: StatusCode::TOO_MANY_REQUESTS,

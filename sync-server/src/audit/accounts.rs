@@ -106,6 +106,44 @@ pub fn signed_in(
     }
 }
 
+/// The account signed in from a browser: a session, on no device.
+pub fn browser_signed_in(account: AccountId, profile: RecordId, at: Timestamp) -> AuditDraft {
+    browser_session(account, profile, at, Operation::SignIn)
+}
+
+/// The account's browser session ended by signing out.
+pub fn browser_signed_out(account: AccountId, profile: RecordId, at: Timestamp) -> AuditDraft {
+    browser_session(account, profile, at, Operation::SignOut)
+}
+
+/// `by` (an admin) ended `count` live browser sessions of the account.
+pub fn browser_sessions_revoked(
+    account: AccountId,
+    count: u64,
+    at: Timestamp,
+    by: &Actor,
+) -> AuditDraft {
+    AuditDraft::new(at, *by, Operation::SignOut)
+        .about(*account.as_uuid(), "account")
+        .detail(format!("browser sessions ended by an admin: {count}"))
+}
+
+fn browser_session(
+    account: AccountId,
+    profile: RecordId,
+    at: Timestamp,
+    operation: Operation,
+) -> AuditDraft {
+    let actor = Actor {
+        account: Some(account),
+        user: Some(profile),
+        device: None,
+    };
+    AuditDraft::new(at, actor, operation)
+        .about(*account.as_uuid(), "account")
+        .detail("browser")
+}
+
 /// The account signed out on `device`.
 pub fn signed_out(
     account: AccountId,

@@ -349,12 +349,14 @@ pub trait Store: AuditLog + Send + Sync + fmt::Debug + 'static {
     async fn start_browser_session(&self, session: NewBrowserSession) -> Result<(), StoreError>;
 
     /// Revokes every live browser session of an account (an admin's "sign out everywhere in
-    /// the browser"). Returns how many were live. Its devices are untouched.
+    /// the browser"), audited as `by`'s when any was live. Returns how many were live. Its
+    /// devices are untouched.
     async fn revoke_browser_sessions(
         &self,
         tenant: TenantId,
         account: AccountId,
         at: Timestamp,
+        by: Actor,
     ) -> Result<u64, StoreError>;
 
     /// Everything needed to judge a bearer token, a device's or a browser's.

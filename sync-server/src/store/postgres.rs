@@ -815,12 +815,14 @@ impl Store for PostgresStore {
     }
 
     async fn start_browser_session(&self, s: NewBrowserSession) -> Result<(), StoreError> {
-        let conn = client(&self.pool).await?;
-        let changed = conn
-            .execute(
+        let mut conn = client(&self.pool).await?;
+        let tx = conn.transaction().await.map_err(backend)?;
+        let profile = tx
+            .query_opt(
                 "INSERT INTO browser_session (hash, tenant_id, account_id, issued_at, expires_at)
                  SELECT $1, tenant_id, id, $4, $5 FROM account
-                 WHERE tenant_id = $2 AND id = $3",
+                 WHERE tenant_id = $2 AND id = $3
+                 RETURNING (SELECT profile_id FROM account WHERE tenant_id = $2 AND id = $3)",
                 &[
                     &&s.token_hash.0[..],
                     &uuid(s.tenant_id.as_bytes()),
@@ -831,11 +833,19 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        if changed == 0 {
+        let Some(profile) = profile else {
             return Err(StoreError::AccountNotFound {
                 account_id: s.account_id,
             });
-        }
+        };
+        let profile = RecordId::from_uuid(profile.try_get(0).map_err(backend)?);
+        append(
+            &tx,
+            s.tenant_id,
+            audit::accounts::browser_signed_in(s.account_id, profile, s.issued_at),
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
         Ok(())
     }
 
@@ -844,19 +854,32 @@ impl Store for PostgresStore {
         tenant: TenantId,
         account: AccountId,
         at: Timestamp,
+        by: Actor,
     ) -> Result<u64, StoreError> {
-        let conn = client(&self.pool).await?;
-        conn.execute(
-            "UPDATE browser_session SET revoked_at = $3
-             WHERE tenant_id = $1 AND account_id = $2 AND revoked_at IS NULL",
-            &[
-                &uuid(tenant.as_bytes()),
-                &uuid(account.as_bytes()),
-                &at.millis(),
-            ],
-        )
-        .await
-        .map_err(backend)
+        let mut conn = client(&self.pool).await?;
+        let tx = conn.transaction().await.map_err(backend)?;
+        let revoked = tx
+            .execute(
+                "UPDATE browser_session SET revoked_at = $3
+                 WHERE tenant_id = $1 AND account_id = $2 AND revoked_at IS NULL",
+                &[
+                    &uuid(tenant.as_bytes()),
+                    &uuid(account.as_bytes()),
+                    &at.millis(),
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        if revoked > 0 {
+            append(
+                &tx,
+                tenant,
+                audit::accounts::browser_sessions_revoked(account, revoked, at, &by),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(revoked)
     }
 
     async fn revoke_token(&self, hash: TokenHash, at: Timestamp) -> Result<bool, StoreError> {
@@ -875,16 +898,32 @@ impl Store for PostgresStore {
             .map_err(backend)?;
         let Some(whose) = whose else {
             // Not a device's token: a browser's, or none.
-            let revoked = tx
-                .execute(
-                    "UPDATE browser_session SET revoked_at = $2
-                     WHERE hash = $1 AND revoked_at IS NULL",
+            let whose = tx
+                .query_opt(
+                    "UPDATE browser_session b SET revoked_at = $2
+                     FROM account a
+                     WHERE b.hash = $1 AND b.revoked_at IS NULL
+                       AND a.tenant_id = b.tenant_id AND a.id = b.account_id
+                     RETURNING a.tenant_id, a.id, a.profile_id",
                     &[&&hash.0[..], &at.millis()],
                 )
                 .await
                 .map_err(backend)?;
+            let Some(whose) = whose else {
+                tx.commit().await.map_err(backend)?;
+                return Ok(false);
+            };
+            let tenant = TenantId::from_uuid(whose.try_get(0).map_err(backend)?);
+            let account = AccountId::from_uuid(whose.try_get(1).map_err(backend)?);
+            let profile = RecordId::from_uuid(whose.try_get(2).map_err(backend)?);
+            append(
+                &tx,
+                tenant,
+                audit::accounts::browser_signed_out(account, profile, at),
+            )
+            .await?;
             tx.commit().await.map_err(backend)?;
-            return Ok(revoked > 0);
+            return Ok(true);
         };
         let tenant = TenantId::from_uuid(whose.try_get(0).map_err(backend)?);
         let account = AccountId::from_uuid(whose.try_get(1).map_err(backend)?);

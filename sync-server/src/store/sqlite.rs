@@ -439,6 +439,22 @@ fn actor_from(raw: ActorRow) -> Result<ActorRecord, StoreError> {
     })
 }
 
+/// The profile of an account signing in or out from a browser, for its audit entry.
+fn browser_profile(
+    tx: &rusqlite::Transaction<'_>,
+    tenant: TenantId,
+    account: AccountId,
+) -> Result<RecordId, StoreError> {
+    let profile: Vec<u8> = tx
+        .query_row(
+            "SELECT profile_id FROM account WHERE tenant_id = ?1 AND id = ?2",
+            params![tenant.as_bytes(), account.as_bytes()],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    RecordId::from_slice(&profile).map_err(|_| corrupt("an account's profile is not an id"))
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn health(&self) -> Result<(), StoreError> {
@@ -965,6 +981,12 @@ impl Store for SqliteStore {
                     account_id: s.account_id,
                 });
             }
+            let profile = browser_profile(tx, s.tenant_id, s.account_id)?;
+            append(
+                tx,
+                s.tenant_id,
+                audit::accounts::browser_signed_in(s.account_id, profile, s.issued_at),
+            )?;
             Ok(())
         })
         .await
@@ -975,6 +997,7 @@ impl Store for SqliteStore {
         tenant: TenantId,
         account: AccountId,
         at: Timestamp,
+        by: Actor,
     ) -> Result<u64, StoreError> {
         self.write(move |tx| {
             let changed = tx
@@ -983,8 +1006,15 @@ impl Store for SqliteStore {
                      WHERE tenant_id = ?1 AND account_id = ?2 AND revoked_at IS NULL",
                     params![tenant.as_bytes(), account.as_bytes(), at.millis()],
                 )
-                .map_err(backend)?;
-            Ok(changed as u64)
+                .map_err(backend)? as u64;
+            if changed > 0 {
+                append(
+                    tx,
+                    tenant,
+                    audit::accounts::browser_sessions_revoked(account, changed, at, &by),
+                )?;
+            }
+            Ok(changed)
         })
         .await
     }
@@ -1020,13 +1050,32 @@ impl Store for SqliteStore {
                     audit::accounts::signed_out(account, profile, device, at),
                 )?;
             }
-            changed += tx
+            let browser = tx
                 .execute(
                     "UPDATE browser_session SET revoked_at = ?2
                      WHERE hash = ?1 AND revoked_at IS NULL",
                     params![&hash.0[..], at.millis()],
                 )
                 .map_err(backend)?;
+            if browser > 0 {
+                let whose: (Vec<u8>, Vec<u8>) = tx
+                    .query_row(
+                        "SELECT tenant_id, account_id FROM browser_session WHERE hash = ?1",
+                        [&hash.0[..]],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .map_err(backend)?;
+                let bad = |_| corrupt("a browser session's account is not an id");
+                let tenant = TenantId::from_slice(&whose.0).map_err(bad)?;
+                let account = AccountId::from_slice(&whose.1).map_err(bad)?;
+                let profile = browser_profile(tx, tenant, account)?;
+                append(
+                    tx,
+                    tenant,
+                    audit::accounts::browser_signed_out(account, profile, at),
+                )?;
+            }
+            changed += browser;
             Ok(changed > 0)
         })
         .await

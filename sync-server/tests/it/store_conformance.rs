@@ -814,7 +814,7 @@ mod cases {
         );
         assert_eq!(
             store
-                .revoke_browser_sessions(acme, rep, at(6))
+                .revoke_browser_sessions(acme, rep, at(6), Actor::SERVER)
                 .await
                 .unwrap(),
             1
@@ -825,7 +825,7 @@ mod cases {
         );
         assert_eq!(
             store
-                .revoke_browser_sessions(acme, rep, at(7))
+                .revoke_browser_sessions(acme, rep, at(7), Actor::SERVER)
                 .await
                 .unwrap(),
             0
@@ -834,5 +834,40 @@ mod cases {
             store.token(token(1)).await.unwrap().unwrap().revoked_at,
             None
         );
+
+        // Each browser sign-in and sign-out is in the audit log, on no device; the admin's
+        // revocation once (the second found nothing live and wrote nothing).
+        let about_rep = fieldsales_server::audit::AuditQuery {
+            record: Some(*rep.as_uuid()),
+            limit: 100,
+            ..Default::default()
+        };
+        let entries = store.audit_entries(acme, &about_rep).await.unwrap();
+        let browser: Vec<(&str, Option<&str>, bool)> = entries
+            .iter()
+            .filter(|e| e.operation.starts_with("auth."))
+            .map(|e| {
+                (
+                    e.operation.as_str(),
+                    e.detail.as_deref(),
+                    e.device_id.is_none(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            browser,
+            [
+                ("auth.sign_in", Some("browser"), true),
+                ("auth.sign_in", Some("browser"), true),
+                ("auth.sign_out", Some("browser"), true),
+                (
+                    "auth.sign_out",
+                    Some("browser sessions ended by an admin: 1"),
+                    true
+                ),
+            ],
+            "{entries:#?}"
+        );
+        assert_eq!(entries[entries.len() - 1].account_id, None, "by the server");
     }
 }
