@@ -438,6 +438,28 @@ async fn a_manager_finds_a_deals_progress_false_and_the_rep_can_neither_undo_nor
         cny(250),
         "the tenant's penalty, not the phone's"
     );
+    // The audit log holds the manager's judgment (with what it changed) and the rep's refused
+    // attempt to mark her own deal, with its rule.
+    let logged = world.audit_of(id).await;
+    let judged: Vec<_> = logged
+        .iter()
+        .filter(|e| e.operation == "record.judgment")
+        .collect();
+    assert_eq!(judged.len(), 1, "{logged:#?}");
+    assert_eq!(judged[0].user_id, Some(*wang.profile.as_uuid()));
+    assert!(
+        judged[0]
+            .changes
+            .iter()
+            .any(|c| c.field.starts_with("marked_false")),
+        "{judged:#?}"
+    );
+    assert!(
+        logged.iter().any(|e| e.operation == "push.rejected"
+            && e.rule.as_deref() == Some("permission.denied")
+            && e.user_id == Some(*li.profile.as_uuid())),
+        "{logged:#?}"
+    );
 
     // The rep's phone receives it.
     sync(&mut rep_phone).await;

@@ -218,6 +218,20 @@ async fn an_order_with_15_percent_off_is_not_confirmed_until_a_manager_approves(
         .expect("approved");
     let report = sync(&mut manager).await;
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    // The audit log: the rep's request, then the manager's decision.
+    let logged = world.audit_of(approval.header.id).await;
+    let requested: Vec<_> = logged
+        .iter()
+        .filter(|e| e.operation == "approval.request")
+        .collect();
+    let decided: Vec<_> = logged
+        .iter()
+        .filter(|e| e.operation == "approval.decision")
+        .collect();
+    assert_eq!((requested.len(), decided.len()), (1, 1), "{logged:#?}");
+    assert_eq!(requested[0].user_id, Some(*li.profile.as_uuid()));
+    assert_eq!(decided[0].user_id, Some(*wang.profile.as_uuid()));
+    assert!(requested[0].seq < decided[0].seq);
     sync(&mut phone).await;
     match phone.confirm_order(order.header.id).expect("confirmed") {
         ConfirmOutcome::Confirmed(o) => assert_eq!(o.status, OrderStatus::Confirmed),
