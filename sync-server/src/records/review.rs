@@ -169,8 +169,8 @@ fn stage_of(
     };
     let before_heads = doc.heads();
     // Hydrated and flattened (for the audit entry) together, from the document as stored:
-    // one read of each object, and reading the current state is several times cheaper than
-    // reading the old heads after the merge.
+    // one read of each object for both, instead of reading the old heads again after the
+    // merge.
     let (before, before_fields) = match before_row {
         Some(_) => {
             let (record, fields) = doc
