@@ -86,6 +86,25 @@ async fn a_customer_reassigned_from_rep_a_to_rep_b_moves_with_its_whole_history(
     assert!(rep_b.store().get::<Customer>(id).is_err(), "not B's yet");
 
     reassign(&mut manager, id, b.profile).await;
+    // The audit log holds the reassignment once, from the manager's phone, owner before → after.
+    let manager_phone = world.device_id_of(&manager).await;
+    let logged = world.audit_of(id).await;
+    let moved: Vec<_> = logged
+        .iter()
+        .filter(|e| e.operation == "record.reassign")
+        .collect();
+    assert_eq!(moved.len(), 1, "{logged:#?}");
+    assert_eq!(
+        moved[0].device_id.map(|d| d.to_string()),
+        Some(manager_phone)
+    );
+    let owner = moved[0]
+        .changes
+        .iter()
+        .find(|c| c.field == "header.owner_id")
+        .expect("the owner's change");
+    assert_eq!(owner.after.as_deref(), Some(b.profile.to_string().as_str()));
+    assert_ne!(owner.before, owner.after);
 
     sync(&mut rep_b).await;
     let received: Customer = rep_b.store().get(id).expect("B holds it");
