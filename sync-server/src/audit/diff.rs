@@ -5,8 +5,6 @@
 //! the change, so every kind — and every field a later version adds — is compared without a list
 //! of fields to keep up to date here.
 
-use automerge::ChangeHash;
-use fieldsales_core::doc::RecordDoc;
 use fieldsales_core::record::AnyRecord;
 
 use super::{Change, MASKED, Operation};
@@ -35,11 +33,6 @@ fn cut(mut text: String) -> String {
 /// A record's scalar fields by path, as its document holds them (flattened by core, from the
 /// document itself: `RecordDoc::fields`, `fields_at`, `hydrate_with_fields`).
 pub use fieldsales_core::doc::flat::Fields;
-
-/// The fields of the record `doc` holds at `heads` (none at no heads: not yet created).
-pub fn fields(doc: &RecordDoc, heads: &[ChangeHash]) -> Fields {
-    doc.fields_at(heads)
-}
 
 /// Whether the field at `path` is hidden in the log.
 pub fn is_hidden(path: &str) -> bool {
@@ -152,6 +145,7 @@ pub fn operation(before: Option<&AnyRecord>, after: &AnyRecord) -> Operation {
 
 #[cfg(test)]
 mod tests {
+    use fieldsales_core::doc::RecordDoc;
     use fieldsales_core::record::contact::DecisionRole;
     use fieldsales_core::record::{Contact, Header, Tombstone};
     use fieldsales_core::{RecordId, Timestamp};
@@ -183,7 +177,7 @@ mod tests {
         let before_heads = doc.heads();
         doc.write(after, Timestamp::from_millis(2)).unwrap();
         let after_heads = doc.heads();
-        changes(&fields(&doc, &before_heads), &fields(&doc, &after_heads))
+        changes(&doc.fields_at(&before_heads), &doc.fields_at(&after_heads))
     }
 
     #[test]
@@ -198,10 +192,10 @@ mod tests {
             .unwrap();
         let now = doc.fields();
         let heads = doc.heads();
-        assert_eq!(now, fields(&doc, &heads));
+        assert_eq!(now, doc.fields_at(&heads));
         assert_eq!(now.get("name").map(String::as_str), Some("李娜娜"));
         assert!(now.keys().any(|k| k.starts_with("header.")), "{now:?}");
-        assert_ne!(now, fields(&doc, &first));
+        assert_ne!(now, doc.fields_at(&first));
     }
 
     #[test]

@@ -30,11 +30,11 @@ fn write_as_server(
         Some(doc) => doc,
         None => RecordDoc::empty(tx.actor()),
     };
-    let before_heads = doc.heads();
-    let before_fields = audit::diff::fields(&doc, &before_heads);
+    // Flattened as held now, before and after the write (no reads at past heads).
+    let before_fields = doc.fields();
     doc.write(record, now).map_err(|e| Error::document(id, e))?;
     let heads = doc.heads();
-    let changes = audit::diff::changes(&before_fields, &audit::diff::fields(&doc, &heads));
+    let changes = audit::diff::changes(&before_fields, &doc.fields());
     tx.save_document(id, &mut doc, Some(&heads))?;
     ledger.stored(tx, record, &heads, false)?;
     if before.is_none() || !changes.is_empty() {
