@@ -51,8 +51,33 @@ fn workbook_corpus(team: &Team) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn run(team: &Team, corpus: &[Vec<u8>], extension: &str, default_cases: u64) {
+/// Runs the mutated cases. The seeds themselves must import (so the cases reach the parser
+/// and not only the file check); `survivors` asks that some mutated cases import too, which
+/// holds for CSV files but not reliably for workbooks: a workbook's bytes change with the time
+/// it was written, and most flips inside a deflated, CRC-checked member are refused.
+fn run(team: &Team, corpus: &[Vec<u8>], extension: &str, default_cases: u64, survivors: bool) {
     let mut store = team.store();
+    for (i, seed) in corpus.iter().enumerate() {
+        let file = team.path(&format!("seed.{extension}"));
+        std::fs::write(&file, seed).expect("write");
+        let options = ImportOptions {
+            dry_run: true,
+            ..ImportOptions::default()
+        };
+        let imported = ENTITIES
+            .iter()
+            .filter(|&&entity| {
+                match import_file(&mut store, entity, &file, &options, &NoProgress) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        assert!(!e.to_string().is_empty(), "seed {i}: an empty error");
+                        false
+                    }
+                }
+            })
+            .count();
+        assert!(imported > 0, "seed {i} imports as none of the kinds");
+    }
     let (mut read, mut refused) = (0, 0);
     for case in 0..fuzz::cases(default_cases) {
         let input = fuzz::input(corpus, case);
@@ -82,7 +107,7 @@ fn run(team: &Team, corpus: &[Vec<u8>], extension: &str, default_cases: u64) {
     let report = store.check_consistency().expect("checked");
     assert!(report.is_consistent(), "{report:?}");
     assert!(
-        read > 0 && refused > 0,
+        refused > 0 && (read > 0 || !survivors),
         "{extension}: {read} read, {refused} refused"
     );
 }
@@ -90,12 +115,12 @@ fn run(team: &Team, corpus: &[Vec<u8>], extension: &str, default_cases: u64) {
 #[test]
 fn mutated_csv_files_import_or_fail_with_a_typed_error() {
     let team = Team::new();
-    run(&team, &csv_corpus(), "csv", 600);
+    run(&team, &csv_corpus(), "csv", 600, true);
 }
 
 #[test]
 fn mutated_workbooks_import_or_fail_with_a_typed_error() {
     let team = Team::new();
     let corpus = workbook_corpus(&team);
-    run(&team, &corpus, "xlsx", 200);
+    run(&team, &corpus, "xlsx", 200, false);
 }
