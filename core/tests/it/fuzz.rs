@@ -144,3 +144,95 @@ fn mutated_process_files_load_or_fail_with_errors_that_name_a_place() {
         }
     });
 }
+
+/// Real sync messages of every kind: a phone's first push of one record of each kind (their
+/// Automerge changes as the outbox holds them) and the server's answer carrying the same
+/// documents whole. They seed the coverage-guided corpora of `fuzz/` (`real-*` in
+/// `fuzz/corpus/sync_cbor` and `fuzz/corpus/sync_body`), which start from these instead of
+/// from nothing.
+fn real_messages() -> (SyncRequest, SyncResponse) {
+    let rep = RecordId::new();
+    use fieldsales_core::store::StoreRead;
+    let mut store = fieldsales_core::store::Store::open_in_memory().expect("store");
+    let mut request = SyncRequest {
+        cursor: 0,
+        push: Vec::new(),
+        page_limit: 500,
+        clock_offset: None,
+        sent_at: Some(Timestamp::from_millis(1_773_018_000_250)),
+        version: PROTOCOL_VERSION,
+    };
+    let mut response = SyncResponse {
+        server_time: Timestamp::from_millis(1_773_018_000_000),
+        acks: Vec::new(),
+        rejected: Vec::new(),
+        records: Vec::new(),
+        removed: Vec::new(),
+        cursor: 0,
+        has_more: false,
+    };
+    for record in fieldsales_core::testing::one_of_each(rep) {
+        let id = record.header().id;
+        store
+            .transaction(|tx| tx.create_any(record))
+            .expect("created");
+        let heads = Bytes(fieldsales_core::doc::encode_heads(
+            &store.heads(id).expect("heads"),
+        ));
+        request.push.push(PushRecord {
+            id,
+            changes: Bytes(store.unacked_changes(id).expect("changes")),
+            heads: heads.clone(),
+        });
+        let doc = store.document_bytes(id).expect("read").expect("a document");
+        response.records.push(PulledRecord {
+            id,
+            doc: Bytes(doc),
+            heads: heads.clone(),
+        });
+        response.acks.push(Ack { id, heads });
+        response.cursor += 1;
+    }
+    (request, response)
+}
+
+#[test]
+fn real_sync_messages_seed_the_coverage_guided_corpora() {
+    let (request, response) = real_messages();
+    let seeds = [
+        (
+            "real-request",
+            protocol::encode(&request).expect("encodes"),
+            cbor_of(&request),
+        ),
+        (
+            "real-response",
+            protocol::encode(&response).expect("encodes"),
+            cbor_of(&response),
+        ),
+    ];
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    if std::env::var_os("FUZZ_SEED_WRITE").is_some() {
+        for (name, body, cbor) in &seeds {
+            std::fs::write(corpus.join("sync_body").join(name), body).expect("written");
+            std::fs::write(corpus.join("sync_cbor").join(name), cbor).expect("written");
+        }
+    }
+    // The kept seeds still decode as the protocol is today: a seed the decoder refuses
+    // would only exercise its first check. (Their bytes differ from a fresh encoding: the
+    // ids and the documents' actors are random.)
+    let body = std::fs::read(corpus.join("sync_body/real-request")).expect("a kept seed");
+    let kept = protocol::decode::<SyncRequest>(&body, LIMIT).expect("the kept request decodes");
+    assert_eq!(kept.push.len(), request.push.len());
+    let body = std::fs::read(corpus.join("sync_body/real-response")).expect("a kept seed");
+    let kept = protocol::decode::<SyncResponse>(&body, LIMIT).expect("the kept answer decodes");
+    assert_eq!(kept.records.len(), response.records.len());
+    for name in ["real-request", "real-response"] {
+        let cbor = std::fs::read(corpus.join("sync_cbor").join(name)).expect("a kept seed");
+        assert!(
+            protocol::decode::<SyncRequest>(&gzip(&cbor), LIMIT).is_ok()
+                || protocol::decode::<SyncResponse>(&gzip(&cbor), LIMIT).is_ok(),
+            "{name} decodes"
+        );
+    }
+}
