@@ -310,7 +310,13 @@ fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
-    bench_single_visit(dir.path());
+    // STORE_BENCH_ONLY=bulk runs only the bulk write, search and duplicate check.
+    let only_bulk = std::env::var("STORE_BENCH_ONLY").is_ok_and(|v| v == "bulk");
+    if !only_bulk {
+        bench_single_visit(dir.path());
+    }
     let bulk = bench_bulk_and_search(dir.path());
-    bench_open(&bulk);
+    if !only_bulk {
+        bench_open(&bulk);
+    }
 }

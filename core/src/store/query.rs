@@ -246,6 +246,42 @@ pub(crate) fn search(
         .collect())
 }
 
+/// A name bigram more customers than this carry (a city, a trade: 北京, 科技) is left out of
+/// the duplicate check's candidate query, which would otherwise rank a large share of the
+/// company's customers for every new one; names that share only such grams are not near
+/// duplicates in any useful sense.
+const COMMON_GRAM: i64 = 1_000;
+
+/// The rarest grams kept whatever their counts, so that short and ordinary names still find
+/// their candidates.
+const MIN_GRAMS: usize = 4;
+
+/// The grams of `grams` that tell customers apart: those at most [`COMMON_GRAM`] customers
+/// carry, or the [`MIN_GRAMS`] rarest when fewer are.
+fn telling_grams(conn: &Connection, grams: Vec<String>) -> Result<Vec<String>> {
+    if grams.len() <= MIN_GRAMS {
+        return Ok(grams);
+    }
+    let mut count = conn.prepare_cached("SELECT doc FROM customer_gram_counts WHERE term = ?1")?;
+    let mut counted: Vec<(i64, String)> = Vec::with_capacity(grams.len());
+    for gram in grams {
+        let docs: Option<i64> = count
+            .query_row([gram.to_lowercase()], |r| r.get(0))
+            .optional()?;
+        counted.push((docs.unwrap_or(0), gram));
+    }
+    counted.sort();
+    let rare = counted
+        .iter()
+        .take_while(|(docs, _)| *docs <= COMMON_GRAM)
+        .count();
+    Ok(counted
+        .into_iter()
+        .take(rare.max(MIN_GRAMS))
+        .map(|(_, gram)| gram)
+        .collect())
+}
+
 /// The duplicate check for a customer about to be created (deleted customers included).
 ///
 /// `exact` is a customer whose legal or English name normalises to the same key as the new
@@ -292,6 +328,7 @@ pub(crate) fn find_duplicates(
     let mut grams: Vec<String> = all.iter().flat_map(|n| name_grams(n)).collect();
     grams.sort();
     grams.dedup();
+    let grams = telling_grams(conn, grams)?;
     if grams.is_empty() {
         return Ok(report);
     }
@@ -351,4 +388,51 @@ fn near_duplicate(conn: &Connection, id: RecordId, score: f64) -> Result<Option<
             })
         })
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::testing;
+
+    #[test]
+    fn grams_most_customers_share_are_left_out_unless_too_few_remain() {
+        let mut store = Store::open_in_memory().unwrap();
+        let rep = RecordId::new();
+        let chars: Vec<char> = "东南西北春夏秋冬金木水火土山川日月星辰江河湖海云雷风雨"
+            .chars()
+            .collect();
+        store
+            .transaction(|tx| {
+                for a in &chars {
+                    for b in &chars[..20] {
+                        for c in &chars[..2] {
+                            tx.create(testing::customer(
+                                rep,
+                                &format!("北京{a}{b}{c}科技有限公司"),
+                            ))?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        let grams = |name: &str| name_grams(&normalize_company_name(name));
+        let kept = telling_grams(store.connection(), grams("北京华兴明达科技有限公司")).unwrap();
+        assert_eq!(kept.len(), 5, "{kept:?}");
+        assert!(!kept.iter().any(|g| g == "北京" || g == "科技"), "{kept:?}");
+        // Four grams or fewer are all kept; of a name made of common grams, the rarest four.
+        let short = grams("北京科技");
+        assert_eq!(
+            telling_grams(store.connection(), short.clone()).unwrap(),
+            short
+        );
+        let common = telling_grams(store.connection(), grams("北京东南东科技")).unwrap();
+        assert_eq!(common.len(), MIN_GRAMS, "{common:?}");
+        assert!(
+            !common.iter().any(|g| g == "北京" || g == "科技"),
+            "{common:?}"
+        );
+    }
 }

@@ -27,6 +27,7 @@ pub const CORE: Migrations = Migrations {
         Step::Sql(include_str!("schema/008_work_calendar.sql")),
         Step::Sql(include_str!("schema/009_false_progress.sql")),
         Step::Sql(include_str!("schema/010_false_progress_index.sql")),
+        Step::Sql(include_str!("schema/011_gram_counts.sql")),
     ],
     slot: VersionSlot::UserVersion,
 };

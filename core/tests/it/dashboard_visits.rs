@@ -404,6 +404,7 @@ fn a_store_from_before_the_day_sums_counts_its_existing_check_ins_after_the_upgr
                  DROP INDEX opportunities_false_progress;
                  ALTER TABLE opportunities DROP COLUMN false_progress_at;
                  ALTER TABLE opportunities DROP COLUMN false_progress_penalty_minor;
+                 DROP TABLE customer_gram_counts;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

@@ -76,3 +76,57 @@ fn a_deleted_customer_still_blocks_its_name() {
         other => panic!("expected a duplicate of the voided record, got {other:?}"),
     }
 }
+
+/// A company where every customer shares a city and a trade (北京, 科技): the duplicate check
+/// leaves those grams out of its candidate query (so it does not rank every customer for each
+/// new one) and still finds the near duplicate by the grams that tell names apart.
+#[test]
+fn grams_the_whole_company_shares_do_not_hide_a_near_duplicate() {
+    let rep = RecordId::new();
+    let mut store = Store::open_in_memory().unwrap();
+    let chars: Vec<char> = "东南西北春夏秋冬金木水火土山川日月星辰江河湖海云雷风雨"
+        .chars()
+        .collect();
+    store
+        .transaction(|tx| {
+            for (i, a) in chars.iter().enumerate() {
+                for b in &chars {
+                    for c in &chars[..(i % 3) + 1] {
+                        tx.create(testing::customer(
+                            rep,
+                            &format!("北京{a}{b}{c}科技有限公司"),
+                        ))?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let target = store
+        .create(testing::customer(rep, "北京华兴明达科技发展有限公司"))
+        .unwrap();
+    let probe = testing::customer(rep, "北京华兴明达科技有限公司");
+    let report = store
+        .find_duplicates(&probe, DEFAULT_NEAR_THRESHOLD)
+        .unwrap();
+    assert!(report.exact.is_none());
+    assert_eq!(
+        report.near.first().map(|n| n.id),
+        Some(target.header.id),
+        "{:?}",
+        report.near
+    );
+    // A name whose grams the fillers share keeps its rarest ones and finds its namesake.
+    let probe = testing::customer(rep, "北京东南东科技服务有限公司");
+    let report = store
+        .find_duplicates(&probe, DEFAULT_NEAR_THRESHOLD)
+        .unwrap();
+    assert!(
+        report
+            .near
+            .iter()
+            .any(|n| n.legal_name == "北京东南东科技有限公司"),
+        "{:?}",
+        report.near
+    );
+}
