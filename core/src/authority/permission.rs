@@ -338,7 +338,9 @@ pub fn check_change(
             .at("header.org_unit_id"));
         }
         need(Operation::Create, h)?;
-        if !h.shared_with.is_empty() {
+        // Sharing a new record with its creator alone is no share: it is how whoever gives
+        // a task to a colleague keeps seeing it (their right to create it decides).
+        if h.shared_with.iter().any(|u| *u != me.user_id) {
             need(Operation::Share, h)?;
         }
         // A record born marked false carries a finding, which needs its right as much as a

@@ -381,3 +381,35 @@ fn follow_ups_about_a_customer_and_its_opportunities_form_its_history() {
     let texts: Vec<&str> = history.iter().map(|f| f.text.as_str()).collect();
     assert_eq!(texts, vec!["演示方案", "上门拜访"]);
 }
+
+/// A rep gives a task to a colleague of the team (the rep's right to create tasks there):
+/// the phone makes it, shared with the rep alone so the rep keeps seeing it, and the server
+/// accepts it; sharing it with a third person is a share, which a rep may not make.
+#[test]
+fn a_rep_gives_a_colleague_a_task_and_keeps_seeing_it() {
+    let mut field = Field::at("2026-03-10T09:00:00+08:00");
+    let rep = field.rep.me().clone();
+    let colleague = field.manager.me().user_id;
+    let task = field
+        .rep
+        .create_task(task_for(
+            colleague,
+            "帮我核对报价单",
+            t("2026-03-10T17:00:00+08:00"),
+            t("2026-03-10T16:30:00+08:00"),
+        ))
+        .expect("a rep gives a colleague a task");
+    assert_eq!(task.header.owner_id, Some(colleague));
+    assert!(task.header.shared_with.contains(&rep.user_id));
+    field
+        .review_as(&rep, None, None, task.clone())
+        .expect("the server accepts it");
+    let mut shared = task;
+    shared.header.id = RecordId::new();
+    shared.header.shared_with.insert(RecordId::new());
+    let refused = field
+        .review_as(&rep, None, None, shared)
+        .expect_err("a share with someone else is refused");
+    assert_eq!(refused.rule.as_str(), "permission.denied", "{refused}");
+    assert!(refused.to_string().contains("share"), "{refused}");
+}
