@@ -110,6 +110,13 @@ enum Running {
         stop: oneshot::Sender<()>,
         handle: JoinHandle<()>,
     },
+    /// One server in this process on a tokio runtime of its own ([`World::resume`]): shutting
+    /// that runtime down drops every task the server runs, its connections' included.
+    OwnRuntime {
+        stop: oneshot::Sender<()>,
+        handle: JoinHandle<()>,
+        runtime: tokio::runtime::Runtime,
+    },
     /// Several instances in this process, behind a balancer.
     Instances {
         stops: Vec<oneshot::Sender<()>>,
@@ -537,8 +544,56 @@ impl World {
                 let _ = stop.send(());
                 let _ = handle.await;
             }
+            Running::OwnRuntime {
+                stop,
+                handle,
+                runtime,
+            } => {
+                let _ = stop.send(());
+                let _ = handle.await;
+                shut_down(runtime).await;
+            }
             _ => panic!("restart_in_process needs one server in this process"),
         }
+        self.serve_again_in_process().await;
+    }
+
+    /// Kills a server started by [`World::resume`] and starts it again on the same port and
+    /// data: its task is aborted and its runtime shut down with no graceful stop, so every
+    /// task of the server is dropped where it waits — a request in flight is never answered
+    /// (a push read but not yet written, a commit whose answer is not yet sent), every
+    /// connection is cut. Aborting the server's task alone would not do: each connection runs
+    /// in a task of its own, and the aborted accept loop only tells them to finish the request
+    /// in flight and close, which is a graceful stop (the property test
+    /// `a_kill_cuts_every_connection_of_the_killed_server` tells the two apart). The admin's
+    /// HTTP client is replaced, as a restarted browser would reconnect.
+    ///
+    /// What it does not model: a death in the middle of a SQLite write. Work already handed
+    /// to a blocking thread (a group commit under way) runs to its end before the files are
+    /// opened again, and the old server's files are closed as an exiting process closes them.
+    /// A real SIGKILL of the server binary at any instant, mid-write included, is
+    /// `tests/it/crash_loop.rs`.
+    pub async fn kill_in_process_and_restart(&mut self) {
+        match std::mem::replace(&mut self.running, Running::Stopped) {
+            Running::OwnRuntime {
+                stop,
+                handle,
+                runtime,
+            } => {
+                handle.abort();
+                shut_down(runtime).await;
+                // Only now: a dropped sender would have been a graceful stop.
+                drop(stop);
+            }
+            _ => panic!("kill_in_process_and_restart needs a server started by World::resume"),
+        }
+        self.http = reqwest::Client::new();
+        self.serve_again_in_process().await;
+    }
+
+    /// Starts the in-process server again on its port (free again once the old one is gone)
+    /// and its data.
+    async fn serve_again_in_process(&mut self) {
         let mut listener = None;
         for _ in 0..100 {
             match TcpListener::bind(self.addr).await {
@@ -563,7 +618,8 @@ impl World {
 
     /// A server in this process on the data a stopped world left in `dir` (see
     /// [`World::into_files`]), on a fresh port; `admin_token` is the admin's token of that
-    /// world, still valid in its data.
+    /// world, still valid in its data. The server runs on a tokio runtime of its own, so that
+    /// it can be killed ([`World::kill_in_process_and_restart`]) as well as restarted.
     pub async fn resume(dir: TempDir, admin_token: String) -> World {
         install_crypto_provider();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -592,6 +648,15 @@ impl World {
             Running::InProcess { stop, handle } => {
                 let _ = stop.send(());
                 let _ = handle.await;
+            }
+            Running::OwnRuntime {
+                stop,
+                handle,
+                runtime,
+            } => {
+                let _ = stop.send(());
+                let _ = handle.await;
+                shut_down(runtime).await;
             }
             Running::Process(mut child) => {
                 let _ = child.kill();
@@ -846,23 +911,54 @@ impl World {
     }
 }
 
-/// The server on the SQLite data in `data`, in this process, on `listener`.
+/// The server on the SQLite data in `data`, in this process, on `listener`: on a runtime of
+/// its own, where its state is made too, so that nothing of it runs elsewhere once that runtime
+/// is shut down ([`World::kill_in_process_and_restart`]). Returns once it serves.
 async fn serve_in_process(data: &Path, listener: TcpListener, clock: &ManualClock) -> Running {
     let addr = listener.local_addr().expect("addr");
     let config = Config::load(None, config_env(data, addr, None)).expect("configuration");
-    let store = fieldsales_server::open_store(&config).await.expect("store");
-    let options = fieldsales_server::ServeOptions::from_config(&config);
-    let state = AppState::new(config, store, Arc::new(clock.clone()))
-        .await
-        .expect("state");
+    let listener = listener.into_std().expect("the listener");
+    let clock = clock.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("in-process-server")
+        .enable_all()
+        .build()
+        .expect("the server's runtime");
     let (stop, stopped) = oneshot::channel::<()>();
-    let handle = tokio::spawn(async move {
+    let (up, is_up) = oneshot::channel::<()>();
+    let handle = runtime.spawn(async move {
+        let listener = TcpListener::from_std(listener).expect("the listener");
+        let store = fieldsales_server::open_store(&config).await.expect("store");
+        let options = fieldsales_server::ServeOptions::from_config(&config);
+        let state = AppState::new(config, store, Arc::new(clock))
+            .await
+            .expect("state");
+        let _ = up.send(());
         let _ = serve(app(state), listener, None, options, async move {
             let _ = stopped.await;
         })
         .await;
     });
-    Running::InProcess { stop, handle }
+    if is_up.await.is_err() {
+        match handle.await {
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            other => panic!("the in-process server did not start: {other:?}"),
+        }
+    }
+    Running::OwnRuntime {
+        stop,
+        handle,
+        runtime,
+    }
+}
+
+/// Shuts an in-process server's runtime down: every task is dropped where it waits, and
+/// blocking work already running (a write transaction) ends first.
+async fn shut_down(runtime: tokio::runtime::Runtime) {
+    tokio::task::spawn_blocking(move || runtime.shutdown_timeout(Duration::from_secs(60)))
+        .await
+        .expect("the server's runtime shut down");
 }
 
 /// Runs `start` with worlds on SQLite.
@@ -901,6 +997,15 @@ fn copy_from_postgres(url: String, dir: PathBuf) -> PathBuf {
 
 impl Drop for World {
     fn drop(&mut self) {
+        if matches!(self.running, Running::OwnRuntime { .. })
+            && let Running::OwnRuntime { stop, runtime, .. } =
+                std::mem::replace(&mut self.running, Running::Stopped)
+        {
+            // Dropping a runtime inside another one panics; this one is left to end alone.
+            runtime.shutdown_background();
+            drop(stop);
+            return;
+        }
         match &mut self.running {
             Running::Process(child) => {
                 let _ = child.kill();
