@@ -100,6 +100,10 @@ async fn crash_loop(mut world: World, label: &str, cycles: u64) {
     let baseline = boss.store().document_ids().expect("ids").len();
     let mut all: Vec<RecordId> = Vec::new();
     let (mut killed_mid_sync, mut full_checks) = (0, 0);
+    // The kill falls at a random point of a window that follows how long the three pushes
+    // take when no kill cuts them (they slow down as the tenant grows), so long runs keep
+    // killing mid-sync rather than after every push has ended.
+    let mut window_ms = 200u64;
     let started = Instant::now();
     progress(&format!(
         "crash loop ({label}): {cycles} cycles, seed {seed}, a full check every {full_every}"
@@ -120,7 +124,8 @@ async fn crash_loop(mut world: World, label: &str, cycles: u64) {
             }
         }
         let pids = world.server_pids();
-        let delay = Duration::from_millis(rng.u64(0..200));
+        let delay = Duration::from_millis(rng.u64(0..window_ms));
+        let pushing = Instant::now();
         let killer = tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             for pid in pids {
@@ -131,6 +136,7 @@ async fn crash_loop(mut world: World, label: &str, cycles: u64) {
             unreachable!("three phones")
         };
         tokio::join!(push_once(a), push_once(b), push_once(c));
+        let pushed_in = pushing.elapsed().as_millis() as u64;
         killer.await.expect("killer");
         // Every earlier change was acknowledged at the end of the last cycle; of this
         // cycle's, those no longer in an outbox were.
@@ -143,6 +149,10 @@ async fn crash_loop(mut world: World, label: &str, cycles: u64) {
         }
         if unpushed && !acked.is_empty() {
             killed_mid_sync += 1;
+        }
+        if !unpushed {
+            // Every push ended before the kill: a full measure of this cycle's pushes.
+            window_ms = ((window_ms + pushed_in * 3 / 2) / 2).clamp(20, 10_000);
         }
 
         world.restart().await;
@@ -185,7 +195,7 @@ async fn crash_loop(mut world: World, label: &str, cycles: u64) {
             progress(&format!(
                 "crash loop ({label}): cycle {cycle} of {cycles}, {cycle} kills, \
                  {killed_mid_sync} between two acknowledged pushes, {full_checks} full checks, \
-                 {} customers, {:.0} s",
+                 {} customers, kill window {window_ms} ms, {:.0} s",
                 all.len(),
                 started.elapsed().as_secs_f64()
             ));
