@@ -3,7 +3,8 @@
 //!
 //! The server decides a user's [`Me`] at sign-in and at every sync from its copy of the
 //! tenant (profile, unit, roles, the widest data scope among the roles); the phone keeps what
-//! the server said. Both call [`resolve`], over any store, so the answer cannot drift between
+//! the server said at sign-in and takes what every sync answer says (an admin's change of role
+//! or team reaches the phone's own rules at its next sync). Both call [`resolve`], over any store, so the answer cannot drift between
 //! a backend and another.
 
 use rusqlite::OptionalExtension;
@@ -13,7 +14,7 @@ use crate::record::DataScope;
 use crate::store::{StoreRead, read::sql};
 use crate::{Error, RecordId, Result, Zone};
 
-/// Who is acting on this device: what the server said at sign-in.
+/// Who is acting on this device: what the server said at sign-in or at the last sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     /// The user's profile record.

@@ -349,3 +349,64 @@ on_postgres!(
     a_manager_moved_to_another_team_swaps_teams_at_the_next_sync_though_no_record_changed,
     a_north_rep_never_receives_an_east_record_in_any_sync_body,
 );
+
+/// An admin makes a rep a manager and, later, a rep again: at the next sync the phone's own
+/// rules act as the server now sees the user (its `Me` comes with every sync answer), not as
+/// at sign-in — the promoted phone may reassign a colleague's customer, the demoted one no
+/// longer may, and the identity survives the app restarting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_reaches_the_phones_own_rules_at_the_next_sync() {
+    use fieldsales_core::process::permissions::Operation;
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let wang = world.person("wang.fang", org.east_team, "sales_rep").await;
+    let mut li_phone = world.device(&li).await;
+    let mut wang_phone = world.device(&wang).await;
+    let theirs = li_phone
+        .store_mut()
+        .create(customer(li.profile, "杭州钱塘精密仪器有限公司"))
+        .expect("created")
+        .header
+        .id;
+    sync(&mut li_phone).await;
+    sync(&mut wang_phone).await;
+    assert!(
+        wang_phone.store().get::<Customer>(theirs).is_err(),
+        "a rep sees their own"
+    );
+
+    let set_role = |role: &str| {
+        json!({"kind": "user_profile", "id": wang.profile.to_string(),
+               "name": "wang.fang", "employee_no": "wang.fang",
+               "unit_id": org.east_team.to_string(), "roles": [role],
+               "zone": "Asia/Shanghai"})
+    };
+    world.put(set_role("sales_manager")).await;
+    sync(&mut wang_phone).await;
+    assert_eq!(wang_phone.me().roles, vec!["sales_manager".to_owned()]);
+    assert_eq!(
+        wang_phone.me().scope,
+        fieldsales_core::record::DataScope::Subtree
+    );
+    assert!(
+        wang_phone
+            .allowed_operations(theirs)
+            .expect("the team's customer arrived")
+            .contains(&Operation::Reassign),
+        "the promoted phone may hand the team's customers over"
+    );
+    // The app restarts: the identity the last sync brought is the one it resumes with.
+    let store = wang_phone.into_store();
+    let mut wang_phone = Engine::resume(store).expect("resumes").expect("signed in");
+    assert_eq!(wang_phone.me().roles, vec!["sales_manager".to_owned()]);
+
+    world.put(set_role("sales_rep")).await;
+    sync(&mut wang_phone).await;
+    assert_eq!(wang_phone.me().roles, vec!["sales_rep".to_owned()]);
+    assert!(
+        wang_phone.store().get::<Customer>(theirs).is_err(),
+        "the colleague's customer left the demoted phone"
+    );
+    world.stop().await;
+}

@@ -84,6 +84,18 @@ impl Engine {
         &self.me
     }
 
+    /// Takes who the user now is, as the server resolved them at a sync (another unit,
+    /// other roles), and remembers it in the store.
+    pub(crate) fn set_me(&mut self, me: Me) -> Result<()> {
+        let json = serde_json::to_vec(&me).map_err(|e| Error::InvalidInput {
+            field: "me",
+            detail: e.to_string(),
+        })?;
+        self.store.set_meta(META_ME, &json)?;
+        self.me = me;
+        Ok(())
+    }
+
     /// The local store.
     pub fn store(&self) -> &Store {
         &self.store

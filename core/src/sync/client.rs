@@ -420,6 +420,12 @@ pub async fn sync_now(
             }
             Ok(outcome)
         })?;
+        if let Some(me) = &response.me
+            && me.user_id == engine.me().user_id
+            && me != engine.me()
+        {
+            engine.set_me(me.clone())?;
+        }
         totals.rounds += 1;
         totals.pages += 1;
         totals.records_up += pushed as u64;

@@ -130,6 +130,11 @@ pub struct SyncResponse {
     pub cursor: u64,
     /// Whether more pages wait beyond `cursor`.
     pub has_more: bool,
+    /// Who the user is now, as the server resolved them for this sync (unit, roles, widest
+    /// scope, zone): an admin's change of role or team reaches the phone's own rules at the
+    /// next sync, not at the next sign-in. Absent from servers older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<crate::me::Me>,
 }
 
 /// A pushed record the server accepted (possibly with its own amendments, which arrive
@@ -351,6 +356,7 @@ mod tests {
             removed: vec![RecordId::new()],
             cursor: 42,
             has_more: true,
+            me: Some(crate::testing::rep()),
         }
     }
 

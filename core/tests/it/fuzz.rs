@@ -67,6 +67,7 @@ fn sync_corpus() -> Vec<Vec<u8>> {
         removed: vec![RecordId::new()],
         cursor: 7,
         has_more: true,
+        me: Some(fieldsales_core::testing::rep()),
     };
     let mut corpus = Vec::new();
     for cbor in [
@@ -170,6 +171,7 @@ fn real_messages() -> (SyncRequest, SyncResponse) {
         removed: Vec::new(),
         cursor: 0,
         has_more: false,
+        me: Some(fieldsales_core::testing::rep()),
     };
     for record in fieldsales_core::testing::one_of_each(rep) {
         let id = record.header().id;

@@ -202,6 +202,7 @@ pub async fn sync(
         })
     };
     let pushed = push.as_ref().map_or(0, |p| p.records.len());
+    let me = author.clone();
     let pull = Pull {
         device,
         viewer: author,
@@ -267,6 +268,7 @@ pub async fn sync(
         removed: page.removed,
         cursor: page.cursor,
         has_more: page.has_more,
+        me: Some(me),
     };
     let body = protocol::encode(&response).map_err(ApiError::internal)?;
     let mut answer = (StatusCode::OK, body).into_response();
