@@ -101,8 +101,9 @@ async fn crash_loop(mut world: World, label: &str, cycles: u64) {
     let mut all: Vec<RecordId> = Vec::new();
     let (mut killed_mid_sync, mut full_checks) = (0, 0);
     // The kill falls at a random point of a window that follows how long the three pushes
-    // take when no kill cuts them (they slow down as the tenant grows), so long runs keep
-    // killing mid-sync rather than after every push has ended.
+    // take (they slow down as the tenant grows): it shrinks towards one and a half times their
+    // time when a kill comes after every push ended, and grows when a kill comes before the
+    // first answer, so long runs keep killing mid-sync.
     let mut window_ms = 200u64;
     let started = Instant::now();
     progress(&format!(
@@ -151,8 +152,13 @@ async fn crash_loop(mut world: World, label: &str, cycles: u64) {
             killed_mid_sync += 1;
         }
         if !unpushed {
-            // Every push ended before the kill: a full measure of this cycle's pushes.
+            // Every push ended before the kill: a full measure of this cycle's pushes, and
+            // the window was too long.
             window_ms = ((window_ms + pushed_in * 3 / 2) / 2).clamp(20, 10_000);
+        } else if acked.is_empty() {
+            // The kill came before the first answer: the pushes have grown slower than the
+            // window.
+            window_ms = (window_ms * 11 / 10).min(10_000);
         }
 
         world.restart().await;
