@@ -23,7 +23,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fuzz="$root/fuzz"
 triple="x86_64-unknown-linux-gnu"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$fuzz/target}"
-# FUZZ_PROFILE=dev builds without optimisation: a quarter of the build time, for the short
+# FUZZ_PROFILE=dev builds without optimisation: about half the build time, for the short
 # run in CI; long runs want the release build (several times the executions per second).
 profile="${FUZZ_PROFILE:-release}"
 if [ "$profile" = dev ]; then
