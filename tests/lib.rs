@@ -539,21 +539,9 @@ impl World {
     /// Stops an in-process server on SQLite and starts it again on the same port and data,
     /// as a restarted server would.
     pub async fn restart_in_process(&mut self) {
-        match std::mem::replace(&mut self.running, Running::Stopped) {
-            Running::InProcess { stop, handle } => {
-                let _ = stop.send(());
-                let _ = handle.await;
-            }
-            Running::OwnRuntime {
-                stop,
-                handle,
-                runtime,
-            } => {
-                let _ = stop.send(());
-                let _ = handle.await;
-                shut_down(runtime).await;
-            }
-            _ => panic!("restart_in_process needs one server in this process"),
+        let running = std::mem::replace(&mut self.running, Running::Stopped);
+        if stop_in_process(running).await.is_some() {
+            panic!("restart_in_process needs one server in this process");
         }
         self.serve_again_in_process().await;
     }
@@ -644,20 +632,12 @@ impl World {
 
     /// Stops an in-process server gracefully.
     pub async fn stop(mut self) {
-        match std::mem::replace(&mut self.running, Running::Stopped) {
-            Running::InProcess { stop, handle } => {
-                let _ = stop.send(());
-                let _ = handle.await;
-            }
-            Running::OwnRuntime {
-                stop,
-                handle,
-                runtime,
-            } => {
-                let _ = stop.send(());
-                let _ = handle.await;
-                shut_down(runtime).await;
-            }
+        let running = std::mem::replace(&mut self.running, Running::Stopped);
+        let Some(running) = stop_in_process(running).await else {
+            return;
+        };
+        match running {
+            Running::InProcess { .. } | Running::OwnRuntime { .. } => {}
             Running::Process(mut child) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -950,6 +930,29 @@ async fn serve_in_process(data: &Path, listener: TcpListener, clock: &ManualCloc
         stop,
         handle,
         runtime,
+    }
+}
+
+/// Stops a server running in this process gracefully (its stop signal, then its end);
+/// gives back any other kind of server untouched.
+async fn stop_in_process(running: Running) -> Option<Running> {
+    match running {
+        Running::InProcess { stop, handle } => {
+            let _ = stop.send(());
+            let _ = handle.await;
+            None
+        }
+        Running::OwnRuntime {
+            stop,
+            handle,
+            runtime,
+        } => {
+            let _ = stop.send(());
+            let _ = handle.await;
+            shut_down(runtime).await;
+            None
+        }
+        other => Some(other),
     }
 }
 
