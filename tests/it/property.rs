@@ -1,13 +1,22 @@
 //! Random offline histories of up to 40 steps: three reps and a manager work on customers,
-//! contacts, visits (check-ins), opportunities, leads, orders, approvals, daily reports and
-//! tasks — as the app would, through the engine, and as a modified phone would, writing the
+//! contacts, visits (check-ins), follow-ups, visit plans, opportunities, leads, orders,
+//! approvals, daily reports, tasks and targets — as the app would, through the engine, and as a modified phone would, writing the
 //! record straight into its store, so some edits are refused on the phone and some by the
 //! server — and sync in random orders, while an admin moves a rep between teams or changes a
 //! role, and the server is restarted cleanly or killed, at times in the middle of a sync.
 //!
 //! The steps:
-//! - customers created, edited, deleted, reassigned; contacts added; check-ins made and their
-//!   visits edited (the note, allowed; the check-in itself, never) — written into the store;
+//! - customers created, edited, reassigned; contacts added; check-ins made and their visits
+//!   edited (the note, allowed; the check-in itself, never) — written into the store;
+//! - records of every kind above deleted, written into the store (the server judges who may);
+//! - follow-ups logged through the engine about a customer, an opportunity or a lead, now or
+//!   30 or 100 hours ago (beyond the server's 72-hour window), and edited in the store: the
+//!   text (allowed) or the time (never);
+//! - today's visits planned through the engine for oneself or a colleague; what the engine
+//!   refuses (a rep planning a colleague's day) written into the store anyway or skipped;
+//! - targets set through the engine for anyone; what the engine refuses (a rep) written into
+//!   the store anyway or skipped; a target's amount changed in the store (a rep lowering
+//!   their own);
 //! - opportunities opened and moved to any stage as the record says (written into the store,
 //!   so the server's stage rules judge the move), and moved through the engine's own
 //!   [`Engine::move_opportunity`], the target stage's required fields filled first or not, a
@@ -42,13 +51,15 @@
 //! each user and their signed-in devices (synced, so each holds the catalogue, the org, the
 //! process and what its user may see) are made once, and every case starts from a copy of
 //! those files, with a server of its own on them. `PROPERTY_CASES` sets the number of
-//! histories (200 here; RELIABILITY.md reports longer runs).
+//! histories (200 here; RELIABILITY.md reports longer runs); with `PROPERTY_TALLY` set, each
+//! case prints what reached the server, by kind, and what it refused, by kind and rule.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::tasks::NewTask;
 use fieldsales_core::engine::{Engine, NewLead, NewOpportunity, NewOrder, NewOrderLine};
 use fieldsales_core::process::approval::ApprovalStatus as Standing;
@@ -57,9 +68,14 @@ use fieldsales_core::process::{
     Verdict,
 };
 use fieldsales_core::record::approval::ApprovalStatus;
+use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::order::OrderStatus;
 use fieldsales_core::record::task::{TaskKind, TaskStatus};
-use fieldsales_core::record::{Approval, Customer, Kind, Lead, Opportunity, Order, Task, Visit};
+use fieldsales_core::record::visit_plan::PlannedVisit;
+use fieldsales_core::record::{
+    Approval, Customer, FollowUp as FollowUpRecord, Header, Kind, Lead, Opportunity, Order,
+    RecordRef, Target, Task, Visit, VisitPlan,
+};
 use fieldsales_core::scope::OrgTree;
 use fieldsales_core::store::{ListFilter, Store, StoreRead};
 use fieldsales_core::sync::SyncError;
@@ -82,8 +98,12 @@ enum Step {
         field: u8,
         value: u8,
     },
-    /// A device deletes a customer it holds (whether or not it may).
-    Delete { device: usize, record: usize },
+    /// A device deletes a record of a kind of [`DELETED`] it holds (whether or not it may).
+    Delete {
+        device: usize,
+        kind: usize,
+        record: usize,
+    },
     /// A device hands a customer it holds to a rep (the manager may; a rep may not).
     Reassign {
         device: usize,
@@ -156,6 +176,47 @@ enum Step {
         record: usize,
         forced: bool,
     },
+    /// A device logs a follow-up through the engine about a customer, an opportunity or a lead
+    /// it holds (`about`), `hours_ago` hours ago (the server refuses one older than its
+    /// window).
+    FollowUp {
+        device: usize,
+        about: usize,
+        record: usize,
+        hours_ago: usize,
+    },
+    /// A device edits a follow-up it holds in its store: its text, or (`time`) when it
+    /// happened (never allowed).
+    EditFollowUp {
+        device: usize,
+        record: usize,
+        time: bool,
+    },
+    /// A device plans today's visit to a customer it holds for a user (itself included)
+    /// through the engine; when the engine refuses (a rep planning a colleague's day), the
+    /// plan is written into the store anyway (`forced`) or skipped.
+    Plan {
+        device: usize,
+        rep: usize,
+        record: usize,
+        forced: bool,
+    },
+    /// A device sets a target for a user (itself included) through the engine; when the
+    /// engine refuses (a rep), the target is written into the store anyway (`forced`) or
+    /// skipped.
+    SetTarget {
+        device: usize,
+        subject: usize,
+        amount: i64,
+        forced: bool,
+    },
+    /// A device changes the amount of a target it holds in its store (a rep lowering their
+    /// own is refused).
+    EditTarget {
+        device: usize,
+        record: usize,
+        amount: i64,
+    },
     /// An admin moves the third rep to the other team and back, or makes the second rep a
     /// manager and back.
     Admin { change: u8 },
@@ -186,7 +247,8 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (0..3usize).prop_map(|rep| Step::Create { rep }),
         3 => (0..4usize, any::<usize>(), 0..3u8, 0..4u8)
             .prop_map(|(device, record, field, value)| Step::Edit { device, record, field, value }),
-        1 => (0..4usize, any::<usize>()).prop_map(|(device, record)| Step::Delete { device, record }),
+        3 => (0..4usize, 0..DELETED.len(), any::<usize>())
+            .prop_map(|(device, kind, record)| Step::Delete { device, kind, record }),
         1 => (0..4usize, any::<usize>(), 0..3usize)
             .prop_map(|(device, record, to)| Step::Reassign { device, record, to }),
         1 => (0..4usize, any::<usize>()).prop_map(|(device, record)| Step::Contact { device, record }),
@@ -215,6 +277,20 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (manager_or_any(), 0..4usize).prop_map(|(device, to)| Step::GiveTask { device, to }),
         2 => (0..4usize, any::<usize>(), any::<bool>())
             .prop_map(|(device, record, forced)| Step::CompleteTask { device, record, forced }),
+        2 => (0..4usize, 0..3usize, any::<usize>(), prop_oneof![3 => Just(0usize), 1 => Just(30), 1 => Just(100)])
+            .prop_map(|(device, about, record, hours_ago)| Step::FollowUp {
+                device, about, record, hours_ago,
+            }),
+        2 => (0..4usize, any::<usize>(), any::<bool>())
+            .prop_map(|(device, record, time)| Step::EditFollowUp { device, record, time }),
+        2 => (0..4usize, 0..4usize, any::<usize>(), any::<bool>())
+            .prop_map(|(device, rep, record, forced)| Step::Plan { device, rep, record, forced }),
+        2 => (manager_or_any(), 0..4usize, 1..50i64, any::<bool>())
+            .prop_map(|(device, subject, amount, forced)| Step::SetTarget {
+                device, subject, amount, forced,
+            }),
+        1 => (0..4usize, any::<usize>(), 1..50i64)
+            .prop_map(|(device, record, amount)| Step::EditTarget { device, record, amount }),
         1 => (0..2u8).prop_map(|change| Step::Admin { change }),
         1 => Just(Step::Restart),
         2 => (0..4usize, 0..12u64).prop_map(|(device, after_ms)| Step::Kill { device, after_ms }),
@@ -226,6 +302,22 @@ fn step() -> impl Strategy<Value = Step> {
 /// The manual discounts an order's line asks for, in percent: none, within a rep's 10 %,
 /// beyond it (a manager approves), beyond 20 % (a regional director approves too).
 const DISCOUNTS: [u32; 4] = [0, 5, 15, 25];
+
+/// The kinds a step deletes from: every kind a rep or a manager writes.
+const DELETED: [Kind; 12] = [
+    Kind::Customer,
+    Kind::Contact,
+    Kind::Visit,
+    Kind::FollowUp,
+    Kind::Opportunity,
+    Kind::Lead,
+    Kind::Order,
+    Kind::Approval,
+    Kind::DailyReport,
+    Kind::Task,
+    Kind::VisitPlan,
+    Kind::Target,
+];
 
 /// The one product of the catalogue.
 const PRODUCT: &str = "CRM-PRO";
@@ -508,13 +600,18 @@ async fn play(history: Vec<Step>) {
                     })
                     .expect("edited offline");
             }
-            Step::Delete { device, record } => {
-                let Some(id) = pick(&devices[device], Kind::Customer, record) else {
+            Step::Delete {
+                device,
+                kind,
+                record,
+            } => {
+                let Some(id) = pick(&devices[device], DELETED[kind], record) else {
                     continue;
                 };
+                let by = people[device].profile;
                 devices[device]
                     .store_mut()
-                    .delete(id, None, Some("随机删除".into()))
+                    .delete(id, Some(by), Some("随机删除".into()))
                     .expect("deleted offline");
             }
             Step::Reassign { device, record, to } => {
@@ -825,6 +922,117 @@ async fn play(history: Vec<Step>) {
                         .expect("completed offline");
                 }
             }
+            Step::FollowUp {
+                device,
+                about,
+                record,
+                hours_ago,
+            } => {
+                let kind = [Kind::Customer, Kind::Opportunity, Kind::Lead][about];
+                let Some(id) = pick(&devices[device], kind, record) else {
+                    continue;
+                };
+                let engine = &mut devices[device];
+                let at = engine.now().plus_millis(-(hours_ago as i64) * 3_600_000);
+                allowed(engine.log_follow_up(NewFollowUp {
+                    subject: RecordRef { kind, id },
+                    method: FollowUpMethod::Call,
+                    occurred_at: Some(at),
+                    text: format!("跟进{made}"),
+                    next_step: Some("发报价".into()),
+                    visit_id: None,
+                }));
+            }
+            Step::EditFollowUp {
+                device,
+                record,
+                time,
+            } => {
+                let Some(id) = pick(&devices[device], Kind::FollowUp, record) else {
+                    continue;
+                };
+                devices[device]
+                    .store_mut()
+                    .update::<FollowUpRecord>(id, |f| {
+                        if time {
+                            f.occurred_at = f.occurred_at.plus_millis(-3_600_000);
+                        } else {
+                            f.text = autosurgeon::Text::with_value(format!("改过的跟进{made}"));
+                        }
+                        Ok(())
+                    })
+                    .expect("follow-up edited offline");
+            }
+            Step::Plan {
+                device,
+                rep,
+                record,
+                forced,
+            } => {
+                let Some(customer) = pick(&devices[device], Kind::Customer, record) else {
+                    continue;
+                };
+                let rep = people[rep].profile;
+                let engine = &mut devices[device];
+                let day = today(engine);
+                let items = vec![PlannedVisit {
+                    customer_id: customer,
+                    planned_at: None,
+                    purpose: Some(format!("拜访{made}")),
+                }];
+                if allowed(engine.plan_visits(rep, day, items.clone())).is_none() && forced {
+                    // Refused on the phone (a colleague's day): a modified phone writes the
+                    // plan anyway.
+                    let me = engine.me().clone();
+                    let mut header = Header::new(me.user_id, engine.now());
+                    header.owner_id = Some(rep);
+                    header.org_unit_id = Some(me.unit_id);
+                    engine
+                        .store_mut()
+                        .create(VisitPlan {
+                            header,
+                            date: day,
+                            zone: me.zone.clone(),
+                            planned_by: me.user_id,
+                            items,
+                        })
+                        .expect("planned offline");
+                }
+            }
+            Step::SetTarget {
+                device,
+                subject,
+                amount,
+                forced,
+            } => {
+                let subject = people[subject];
+                let engine = &mut devices[device];
+                let me = engine.me().clone();
+                let mut target = testing::target(subject.profile, testing::yuan(amount * 10_000));
+                target.header.created_by = Some(me.user_id);
+                target.header.created_at = engine.now();
+                target.header.org_unit_id = Some(me.unit_id);
+                if allowed(engine.set_target(target.clone())).is_none() && forced {
+                    // Refused on the phone (a rep): a modified phone writes it anyway.
+                    engine.store_mut().create(target).expect("set offline");
+                }
+            }
+            Step::EditTarget {
+                device,
+                record,
+                amount,
+            } => {
+                let Some(id) = pick(&devices[device], Kind::Target, record) else {
+                    continue;
+                };
+                devices[device]
+                    .store_mut()
+                    .update::<Target>(id, |t| {
+                        t.amount = testing::yuan(amount * 10_000);
+                        Ok(())
+                    })
+                    .expect("target changed offline");
+            }
             Step::Admin { change } => {
                 let (person, unit, role) = if change == 0 {
                     moved = !moved;
@@ -881,6 +1089,25 @@ async fn play(history: Vec<Step>) {
         sync_all(&mut devices, &mut refused).await;
     }
     assert_converged(&world, &devices);
+    if std::env::var("PROPERTY_TALLY").is_ok() {
+        let server = records(&world.server_records());
+        let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+        for r in server.values() {
+            let deleted = if r.header().is_deleted() {
+                " deleted"
+            } else {
+                ""
+            };
+            *kinds.entry(format!("{}{deleted}", r.kind())).or_default() += 1;
+        }
+        let mut codes = std::collections::BTreeMap::<String, usize>::new();
+        for d in &devices {
+            for r in d.store().rejected_changes().expect("r") {
+                *codes.entry(format!("{}:{}", r.kind, r.rule)).or_default() += 1;
+            }
+        }
+        eprintln!("TALLY {kinds:?} {codes:?}");
+    }
     for (n, device) in devices.iter().enumerate() {
         let report = device.store().check_consistency().expect("checked");
         assert!(report.is_consistent(), "device {n}: {report:?}");
