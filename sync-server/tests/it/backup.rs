@@ -454,3 +454,85 @@ async fn new_epoch_renews_every_tenant() {
     let after = fieldsales_server::records::sqlite_epoch_of(&file).unwrap();
     assert!(after.is_some() && after != before, "{before:?} → {after:?}");
 }
+
+/// On PostgreSQL, `new-epoch` (run after the database was restored with PostgreSQL's own
+/// tools) gives every tenant a new epoch and the database a new identity: an instance's read
+/// model, which followed the database past the backup, is thrown away and built again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_epoch_on_postgres_renews_every_tenant_and_the_identity() {
+    use fieldsales_core::store::StoreRead;
+    use fieldsales_server::postgres::PgOptions;
+    use fieldsales_server::postgres::testing::LocalCluster;
+    use fieldsales_server::records::{PostgresRecords, RecordStore};
+
+    let url = LocalCluster::shared().database().await.unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let options = PgOptions {
+        url: url.clone(),
+        pool_size: 2,
+    };
+    let models = scratch.path().join("read-models");
+    let records = PostgresRecords::open(&options, &models, None)
+        .await
+        .unwrap();
+    let tenant = TenantId::new();
+    let hq = org_unit("总部", fieldsales_core::record::OrgLevel::Hq, None);
+    records
+        .put(
+            tenant,
+            AnyRecord::OrgUnit(hq),
+            Timestamp::now(),
+            Actor::SERVER,
+        )
+        .await
+        .unwrap();
+    let before = records.epoch(tenant).await.unwrap().unwrap();
+    let model = records.caught_up_copy(tenant).await.unwrap();
+    drop(records);
+
+    let out = Command::new(BIN)
+        .args(["new-epoch"])
+        .env_clear()
+        .env("FIELDSALES_DATA_DIR", scratch.path().join("data"))
+        .env("FIELDSALES_LISTEN", "127.0.0.1:0")
+        .env("FIELDSALES_STORAGE__ENGINE", "postgres")
+        .env("FIELDSALES_STORAGE__POSTGRES_URL", &url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&tenant.to_string()));
+
+    let again = PostgresRecords::open(&options, &models, None)
+        .await
+        .unwrap();
+    let after = again.epoch(tenant).await.unwrap().unwrap();
+    assert_ne!(before, after);
+    let rebuilt = again.caught_up_copy(tenant).await.unwrap();
+    assert_eq!(rebuilt, model, "the same file, built again");
+    let store = fieldsales_core::store::Store::open(&rebuilt).unwrap();
+    assert_eq!(store.document_ids().unwrap().len(), 1);
+}
+
+/// A restore is refused while something listens on the server's address: the server still
+/// runs on the data it would replace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_refuses_while_the_server_still_listens() {
+    let (server, _, _, _) = server_with_data(1).await;
+    let scratch = tempfile::tempdir().unwrap();
+    let target = scratch.path().join("backup");
+    assert!(backup(&data_dir(&server), &target).status.success());
+    let listening = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = Command::new(BIN)
+        .args(["restore", "--from", &target.display().to_string()])
+        .env_clear()
+        .env("FIELDSALES_DATA_DIR", scratch.path().join("data"))
+        .env(
+            "FIELDSALES_LISTEN",
+            listening.local_addr().unwrap().to_string(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stop the server"));
+    assert!(!scratch.path().join("data").exists());
+}
