@@ -27,8 +27,9 @@ pub(crate) const ATTACHMENTS: &str = "attachments";
 pub struct Manifest {
     /// The layout version ([`FORMAT`]).
     pub format: u32,
-    /// When the backup started (RFC 3339, UTC): nothing written after it is in it, some of
-    /// what was written during it may be.
+    /// When the backup started (RFC 3339, UTC): everything committed before it is in it,
+    /// and some of what was committed while it ran (each database as it stood when it was
+    /// copied).
     pub started_at: String,
     /// When it finished.
     pub finished_at: String,

@@ -77,6 +77,9 @@
 //! - **accounts, devices, tokens and actors made after the backup**: gone. A device signed in
 //!   after the backup is asked to sign in again; changes it made under the lost sign-in are
 //!   refused as foreign actors when offered, and kept among its refused changes.
+//! - **revocations and password changes made after the backup are undone** with the rest of
+//!   the accounts: a device revoked since (a stolen phone) has a working token again. The
+//!   operator revokes again what was revoked after the backup was taken.
 //! - **attachments uploaded after the backup**: every device asks the server again which of
 //!   its photos it holds and uploads those it lacks.
 //! - **the audit log** of each chain ends where the backup was taken (both chains verify):
