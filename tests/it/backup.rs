@@ -347,6 +347,7 @@ async fn twenty_devices_sync_through_a_backup_and_a_restore_and_lose_nothing() {
     for phone in &mut phones {
         let report = sync(&mut phone.engine).await;
         assert!(!report.server_restored);
+        assert_eq!(report.held_back, 0, "{}: {report:?}", phone.person.login);
     }
     let report = session::upload_pending(&mut phones[0].engine, &CancelToken::new())
         .await
@@ -465,6 +466,10 @@ async fn a_change_built_on_another_devices_lost_change_waits_for_it() {
     let report = sync(&mut manager).await;
     assert!(report.server_restored);
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(
+        report.held_back, 1,
+        "the customer waits for the rep's offer"
+    );
     assert!(manager.store().rejected_changes().expect("read").is_empty());
     assert_eq!(manager.store().pending().expect("outbox"), vec![id]);
     let held: Customer = manager.store().get(id).expect("kept");
@@ -482,6 +487,7 @@ async fn a_change_built_on_another_devices_lost_change_waits_for_it() {
     assert!(report.server_restored && report.rejected.is_empty());
     let report = sync(&mut manager).await;
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(report.held_back, 0, "{report:?}");
     sync(&mut rep).await;
     let AnyRecord::Customer(on_server) = &records(&world.server_records())[&id] else {
         panic!("a customer");

@@ -111,6 +111,12 @@ pub struct SyncReport {
     pub server_restored: bool,
     /// Records the restored server did not hold that the device queued to offer again.
     pub reoffered: usize,
+    /// Records holding changes the server lacks that this device cannot push, as the last
+    /// round found them: another device's (or the server's) changes a restored server lost
+    /// and their author has not offered again yet, and this device's own changes built on
+    /// them. They stay in the outbox; a later sync pushes what is its own once the server has
+    /// what it builds on.
+    pub held_back: usize,
 }
 
 /// Why a sync or sign-in failed.
@@ -399,12 +405,14 @@ pub async fn sync_now(
     let mut reoffered = 0;
     // Once per sync, a round that held records back and received some goes round again.
     let mut awaited_once = false;
+    let mut held_back = 0;
     for _ in 0..options.max_rounds.max(1) {
         if cancel.is_cancelled() {
             return Err(SyncError::Cancelled);
         }
         let pending_before = engine.store().pending()?.len();
-        let mut request = build_request(engine, options)?;
+        let (mut request, waiting) = build_request(engine, options)?;
+        held_back = waiting;
         let pushed = request.push.len();
         let (response, bytes_up, bytes_down, offset) = send(
             engine,
@@ -477,10 +485,16 @@ pub async fn sync_now(
         clock_offset: last_offset,
         server_restored,
         reoffered,
+        held_back,
     })
 }
 
-fn build_request(engine: &Engine, options: &SyncOptions) -> Result<SyncRequest, SyncError> {
+/// The next request, and how many pending records it holds back (their own changes wait
+/// for changes the server lacks).
+fn build_request(
+    engine: &Engine,
+    options: &SyncOptions,
+) -> Result<(SyncRequest, usize), SyncError> {
     let store = engine.store();
     let mut request = SyncRequest::new(apply::cursor(store)?);
     request.page_limit = options.page_limit;
@@ -489,10 +503,11 @@ fn build_request(engine: &Engine, options: &SyncOptions) -> Result<SyncRequest, 
     if apply::recovering(store)? {
         // Following a restored server's sequence from its start: what it lacks is known
         // only once every page has told the device what it holds.
-        return Ok(request);
+        return Ok((request, 0));
     }
     let own = store.own_actors()?;
     let mut bytes = 0usize;
+    let mut waiting = 0;
     for id in store.pending()? {
         if request.push.len() >= options.push_records {
             break;
@@ -500,6 +515,9 @@ fn build_request(engine: &Engine, options: &SyncOptions) -> Result<SyncRequest, 
         // Only this device's own changes on what the server holds: after a restore the
         // device may also hold others' changes the server lost, which their authors offer.
         let offer = store.offerable_changes(id, &own)?;
+        if offer.waiting > 0 {
+            waiting += 1;
+        }
         if offer.offered == 0 && offer.waiting > 0 {
             continue;
         }
@@ -518,7 +536,7 @@ fn build_request(engine: &Engine, options: &SyncOptions) -> Result<SyncRequest, 
             heads: Bytes(heads),
         });
     }
-    Ok(request)
+    Ok((request, waiting))
 }
 
 /// Sends one request with retries, each attempt stamped with the device's send time; returns
