@@ -499,3 +499,132 @@ async fn a_change_built_on_another_devices_lost_change_waits_for_it() {
     );
     crate::convergence::assert_converged(&world, &[&rep, &manager]);
 }
+
+/// PostgreSQL's own binaries (`FIELDSALES_PG_BIN`, else the newest installed).
+fn pg_bin(program: &str) -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("FIELDSALES_PG_BIN") {
+        return std::path::PathBuf::from(dir).join(program);
+    }
+    let mut versions: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL installed")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .expect("a PostgreSQL version")
+        .1
+        .join(program)
+}
+
+/// The operator's path on PostgreSQL: `pg_dump` while two server instances serve, more
+/// changes, every instance stopped, `pg_restore` over the database, `fieldsales-server
+/// new-epoch`, instances started again. Each device notices, and nothing is lost; the
+/// instances' read models (which had followed the database past the dump) are rebuilt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_pg_restore_and_new_epoch_lose_nothing() {
+    let started = Instant::now();
+    let mut world = World::start_processes(SERVER, 2).await;
+    let url = world.postgres_url().expect("on PostgreSQL").to_owned();
+    let org = world.org().await;
+    let mut phones = Vec::new();
+    for (login, unit, role) in [
+        ("li.na", org.east_team, "sales_rep"),
+        ("wang.wei", org.east_team, "sales_rep"),
+        ("chen.jing", org.east_team, "sales_manager"),
+    ] {
+        let person = world.person(login, unit, role).await;
+        let engine = world.device(&person).await;
+        phones.push(Phone {
+            person,
+            engine,
+            rep: role == "sales_rep",
+        });
+    }
+    for (n, phone) in phones.iter_mut().enumerate() {
+        if phone.rep {
+            create(phone, &format!("第{n}号代表的老客户有限公司"));
+        }
+        sync(&mut phone.engine).await;
+    }
+    let dump = world.dir.path().join("fieldsales.dump");
+    let out = Command::new(pg_bin("pg_dump"))
+        .args(["--format=custom", "--file"])
+        .arg(&dump)
+        .arg("--dbname")
+        .arg(&url)
+        .output()
+        .expect("pg_dump runs");
+    assert!(out.status.success(), "{}", text(&out));
+
+    let mut pushed_after = Vec::new();
+    for (n, phone) in phones.iter_mut().enumerate() {
+        if phone.rep {
+            pushed_after.push(create(phone, &format!("第{n}号代表备份后的客户有限公司")));
+            sync(&mut phone.engine).await;
+            create(phone, &format!("第{n}号代表未推送的客户有限公司"));
+        } else {
+            sync(&mut phone.engine).await;
+        }
+    }
+    let expected: Vec<BTreeMap<RecordId, Customer>> = phones.iter().map(own_customers).collect();
+
+    world.kill();
+    let out = Command::new(pg_bin("pg_restore"))
+        .args(["--clean", "--if-exists", "--single-transaction", "--dbname"])
+        .arg(&url)
+        .arg(&dump)
+        .output()
+        .expect("pg_restore runs");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = Command::new(CLI)
+        .arg("new-epoch")
+        .env_clear()
+        .env("FIELDSALES_DATA_DIR", world.data_dir())
+        .env("FIELDSALES_LISTEN", "127.0.0.1:0")
+        .env("FIELDSALES_LOG__LEVEL", "warn")
+        .env("FIELDSALES_STORAGE__ENGINE", "postgres")
+        .env("FIELDSALES_STORAGE__POSTGRES_URL", &url)
+        .output()
+        .expect("the command line runs");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 tenant(s) renewed"));
+    world.restart().await;
+    let restored = records(&world.server_records());
+    for id in &pushed_after {
+        assert!(!restored.contains_key(id), "the database is the dump's");
+    }
+
+    for phone in &mut phones {
+        let report = sync(&mut phone.engine).await;
+        assert!(report.server_restored, "{}", phone.person.login);
+    }
+    for phone in &mut phones {
+        sync(&mut phone.engine).await;
+    }
+    let server = records(&world.server_records());
+    for (phone, own) in phones.iter().zip(&expected) {
+        for id in own.keys() {
+            assert!(
+                server.contains_key(id),
+                "{}'s customer {id} is on the server",
+                phone.person.login
+            );
+        }
+        assert!(
+            phone
+                .engine
+                .store()
+                .rejected_changes()
+                .expect("read")
+                .is_empty()
+        );
+    }
+    let engines: Vec<&Engine> = phones.iter().map(|p| &p.engine).collect();
+    crate::convergence::assert_converged(&world, &engines);
+    eprintln!(
+        "pg_dump, pg_restore and new-epoch with two instances: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
