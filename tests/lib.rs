@@ -502,12 +502,32 @@ impl World {
         }
     }
 
-    /// Kills the server process at once (SIGKILL): no graceful anything.
+    /// Kills the server process at once (SIGKILL): no graceful anything. With several
+    /// processes (PostgreSQL), kills every one; [`World::restart`] starts them again.
     pub fn kill(&mut self) {
-        if let Running::Process(child) = &mut self.running {
-            let _ = child.kill();
-            let _ = child.wait();
-            self.running = Running::Stopped;
+        match &mut self.running {
+            Running::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                self.running = Running::Stopped;
+            }
+            Running::Processes { children, .. } => {
+                for child in children.iter_mut() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The data folder of the first server (process or instance), as an operator's command
+    /// on the server host is given it.
+    pub fn data_dir(&self) -> PathBuf {
+        if self.instances.is_empty() {
+            self.dir.path().join("data")
+        } else {
+            self.dir.path().join("instance-0")
         }
     }
 

@@ -21,6 +21,20 @@ use crate::{RecordId, Timestamp};
 /// or an attack.
 pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
 
+/// What a device may offer of a record's changes (see [`RecordDoc::own_changes_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnChanges {
+    /// The changes offered, concatenated, in causal order.
+    pub bytes: Vec<u8>,
+    /// How many changes are offered.
+    pub offered: usize,
+    /// How many changes after the given heads wait for their authors.
+    pub waiting: usize,
+    /// The heads of the document made of the given heads and the offered changes: what the
+    /// other side holds once it has merged them.
+    pub heads: Vec<ChangeHash>,
+}
+
 /// An Automerge document holding one record.
 pub struct RecordDoc {
     doc: AutoCommit,
@@ -300,6 +314,52 @@ impl RecordDoc {
             .collect()
     }
 
+    /// The changes made after `heads` that a device may offer as its own: those by one of
+    /// `own` whose dependencies are all at or before `heads` or among the changes offered
+    /// (in causal order, as concatenated raw change bytes). The others wait: a change by
+    /// another actor is its author's to send (the server refuses it from anyone else), and so
+    /// is every own change built on one the other side lacks. After a server was restored from
+    /// a backup, a device may hold both kinds; otherwise every change after the acknowledged
+    /// heads is its own and this is [`RecordDoc::changes_since`].
+    pub fn own_changes_since(&mut self, heads: &[ChangeHash], own: &[ActorId]) -> OwnChanges {
+        use std::collections::HashSet;
+        let known = self.known(heads);
+        let changes = self.doc.get_changes(&known);
+        let after: HashSet<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+        let mut offered: HashSet<ChangeHash> = HashSet::new();
+        let mut bytes = Vec::new();
+        let mut waiting = 0;
+        // Every dependency named by an offered change: what is left are the tips.
+        let mut covered: HashSet<ChangeHash> = HashSet::new();
+        for change in &changes {
+            let ready = own.contains(change.actor_id())
+                && change
+                    .deps()
+                    .iter()
+                    .all(|d| !after.contains(d) || offered.contains(d));
+            if ready {
+                offered.insert(change.hash());
+                covered.extend(change.deps().iter().copied());
+                bytes.extend_from_slice(change.raw_bytes());
+            } else {
+                waiting += 1;
+            }
+        }
+        let mut tips: Vec<ChangeHash> = known
+            .into_iter()
+            .chain(offered.iter().copied())
+            .filter(|h| !covered.contains(h))
+            .collect();
+        tips.sort_unstable();
+        tips.dedup();
+        OwnChanges {
+            bytes,
+            offered: offered.len(),
+            waiting,
+            heads: tips,
+        }
+    }
+
     /// How many changes were made after `heads` (hashes the document lacks are ignored).
     pub fn count_changes_since(&mut self, heads: &[ChangeHash]) -> usize {
         // The usual answer (the other side has exactly this document) costs no change
@@ -377,5 +437,53 @@ impl std::fmt::Debug for RecordDoc {
             .field("kind", &self.kind_code().ok())
             .field("id", &self.record_id())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod own_changes_tests {
+    use super::*;
+    use crate::record::Customer;
+    use crate::testing::customer;
+
+    /// A device holds changes the other side lacks by itself and by another actor: it offers
+    /// its own that build only on what the other side holds, and the heads the other side
+    /// will have; its own change built on the other actor's waits.
+    #[test]
+    fn only_own_changes_on_what_the_other_side_holds_are_offered() {
+        let own = ActorId::random();
+        let other = ActorId::random();
+        let base = customer(RecordId::new(), "上海申通电子有限公司");
+        let at = Timestamp::from_millis(1_773_018_000_000);
+        let mut doc = RecordDoc::create(&AnyRecord::Customer(base.clone()), &own, at).unwrap();
+        let held = doc.heads();
+
+        // Another actor's edit and an own concurrent edit, then an own edit on both.
+        let mut theirs = doc.fork_as(&other);
+        let mut edited: Customer = base.clone();
+        edited.industry = Some("物流".into());
+        theirs.write(&AnyRecord::Customer(edited), at).unwrap();
+        let mut mine = doc.fork_as(&own);
+        let mut edited: Customer = base.clone();
+        edited.tier = Some("B".into());
+        mine.write(&AnyRecord::Customer(edited), at).unwrap();
+        let concurrent = mine.heads();
+        mine.apply(&theirs.changes_since(&held)).unwrap();
+        let mut last: Customer = mine.hydrate_as().unwrap();
+        last.address = Some("上海市浦东新区".into());
+        mine.write(&AnyRecord::Customer(last), at).unwrap();
+
+        let offer = mine.own_changes_since(&held, std::slice::from_ref(&own));
+        assert_eq!((offer.offered, offer.waiting), (1, 2), "{offer:?}");
+        assert_eq!(offer.heads, concurrent);
+        let mut other_side = RecordDoc::load(&doc.save(), &other).unwrap();
+        other_side.apply(&offer.bytes).unwrap();
+        assert!(other_side.same_heads(&offer.heads));
+
+        // With every actor its own, everything goes, as `changes_since` sends it.
+        let all = mine.own_changes_since(&held, &[own, other]);
+        assert_eq!((all.offered, all.waiting), (3, 0));
+        assert_eq!(all.bytes, mine.changes_since(&held));
+        assert!(mine.same_heads(&all.heads));
     }
 }

@@ -9,14 +9,15 @@
 //! | ---- | ------- |
 //! | 0 | done |
 //! | 1 | any other failure (I/O, a damaged database, a bug) |
-//! | 2 | usage: unknown command or option, missing argument, unsupported file type, no password given |
-//! | 3 | refused: a validation or business rule said no (a bad configuration, a weak password, a tenant or login that exists, an unknown account or device, bad rows in an import, a duplicate, a process file with errors, a database newer than the program, a stage move the rules refuse: the JSON error names the `rule`) |
+//! | 2 | usage: unknown command or option, missing argument, unsupported file type, no password given, no such backup folder |
+//! | 3 | refused: a validation or business rule said no (a bad configuration, a weak password, a tenant or login that exists, an unknown account or device, bad rows in an import, a duplicate, a process file with errors, a database newer than the program, a stage move the rules refuse: the JSON error names the `rule`; a backup of PostgreSQL storage, a backup that never finished or is damaged, a non-empty target or data folder, a server still running) |
 //! | 4 | authentication: the server refused the credentials or the caller is not an admin, or the account or device is revoked |
 //! | 5 | network: an address could not be listened on or a server could not be reached |
 
 use std::process::ExitCode;
 
 use crate::RunError;
+use crate::backup::BackupError;
 use crate::bootstrap::BootstrapError;
 use crate::store::StoreError;
 
@@ -25,11 +26,14 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes (the same for fieldsales and fieldsales-server):
   0  done
   1  any other failure (I/O, a damaged database)
-  2  usage: unknown command or option, missing argument, unsupported file type, no password
+  2  usage: unknown command or option, missing argument, unsupported file type, no password,
+     no such backup folder
   3  refused: a bad configuration, a weak password, a tenant or login that exists, an
      unknown account or device, bad rows in an import, a duplicate, a process file with
      errors, a database newer than the program, a business rule (a stage move, a discount;
-     the rule's code is in the message and in the JSON error's `rule`)
+     the rule's code is in the message and in the JSON error's `rule`); a backup of
+     PostgreSQL storage, an unfinished or damaged backup, a target or data folder that is
+     not empty, a server still running on the data
   4  authentication refused, not an admin, or the account or device revoked
   5  network: an address could not be listened on, a server could not be reached";
 
@@ -70,6 +74,25 @@ impl ExitKind {
             RunError::Serve(_) => ExitKind::Network,
             RunError::Store(StoreError::SchemaTooNew { .. }) => ExitKind::Refused,
             RunError::DataDir { .. } | RunError::Store(_) | RunError::Passwords(_) => {
+                ExitKind::Other
+            }
+        }
+    }
+
+    /// The kind of a backup, restore or new epoch that failed.
+    pub fn of_backup(e: &BackupError) -> ExitKind {
+        match e {
+            BackupError::NoBackup { .. } => ExitKind::Usage,
+            BackupError::Postgres
+            | BackupError::NoData { .. }
+            | BackupError::TargetNotEmpty { .. }
+            | BackupError::Unfinished { .. }
+            | BackupError::BadManifest { .. }
+            | BackupError::Damaged { .. }
+            | BackupError::DataNotEmpty { .. }
+            | BackupError::ServerRunning { .. }
+            | BackupError::Store(StoreError::SchemaTooNew { .. }) => ExitKind::Refused,
+            BackupError::Sqlite { .. } | BackupError::Io { .. } | BackupError::Store(_) => {
                 ExitKind::Other
             }
         }

@@ -23,6 +23,7 @@ macro_rules! on_postgres {
 mod audit;
 mod auth;
 mod authority;
+mod backup;
 mod convergence;
 mod crash_loop;
 mod device_crash;

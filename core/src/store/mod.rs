@@ -64,13 +64,17 @@ pub use read::{Reader, StoreRead, StoredDocument};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 pub use sync::{RejectedChange, SetAside};
 
-use crate::doc::{DocError, RecordDoc, decode_heads, encode_heads};
+use crate::doc::{DocError, OwnChanges, RecordDoc, decode_heads, encode_heads};
 use crate::error::{Error, Result};
 use crate::record::{AnyRecord, Kind, Record, Tombstone};
 use crate::time::{Clock, SystemClock};
 use crate::{RecordId, Timestamp};
 
 const META_ACTOR: &str = "actor";
+/// The actors this store wrote changes as before its current one (a sign-in again of the same
+/// user keeps the store and registers a fresh actor; the server keeps the old ones registered
+/// to the device): each as a length byte and the actor's bytes.
+const META_PREVIOUS_ACTORS: &str = "actors.previous";
 
 /// The local store.
 pub struct Store {
@@ -211,10 +215,38 @@ impl Store {
     }
 
     /// Switches the actor for future changes (the server assigns one per device at sign-in).
+    /// The one it replaces stays among [`Store::own_actors`]: changes it made are still this
+    /// device's own.
     pub fn set_actor(&mut self, actor: ActorId) -> Result<()> {
+        if actor != self.actor {
+            let mut previous = meta_get(&self.conn, META_PREVIOUS_ACTORS)?.unwrap_or_default();
+            let bytes = self.actor.to_bytes();
+            if let Ok(len) = u8::try_from(bytes.len())
+                && !decode_actors(&previous).contains(&self.actor)
+            {
+                previous.push(len);
+                previous.extend_from_slice(bytes);
+                meta_set(&self.conn, META_PREVIOUS_ACTORS, previous)?;
+            }
+        }
         meta_set(&self.conn, META_ACTOR, actor.to_bytes().to_vec())?;
         self.actor = actor;
         Ok(())
+    }
+
+    /// Every actor whose changes are this device's own: the current one and those it wrote
+    /// as before (until the store is wiped). The sync client pushes only their changes: the
+    /// server refuses any other actor's from this device.
+    pub fn own_actors(&self) -> Result<Vec<ActorId>> {
+        own_actors_of(&self.conn, &self.actor)
+    }
+
+    /// What of `id`'s unacknowledged changes this device may push now: its own, on what the
+    /// server holds (see [`RecordDoc::own_changes_since`]); `own` from [`Store::own_actors`].
+    pub fn offerable_changes(&self, id: RecordId, own: &[ActorId]) -> Result<OwnChanges> {
+        let (mut doc, acked) = load_doc_with_acked(&self.conn, id, &self.actor)?
+            .ok_or_else(|| Error::not_found(None, id))?;
+        Ok(doc.own_changes_since(&acked, own))
     }
 
     /// The clock the store stamps writes with.
@@ -964,6 +996,28 @@ fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
         .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
         .query_row([key], |r| r.get(0))
         .optional()?)
+}
+
+/// The current actor and the previous ones kept in the store's settings.
+fn own_actors_of(conn: &Connection, actor: &ActorId) -> Result<Vec<ActorId>> {
+    let mut actors = vec![actor.clone()];
+    if let Some(previous) = meta_get(conn, META_PREVIOUS_ACTORS)? {
+        actors.extend(decode_actors(&previous));
+    }
+    Ok(actors)
+}
+
+/// Actors kept as a length byte and the actor's bytes each.
+fn decode_actors(mut bytes: &[u8]) -> Vec<ActorId> {
+    let mut actors = Vec::new();
+    while let Some((&len, rest)) = bytes.split_first() {
+        let Some(actor) = rest.get(..usize::from(len)) else {
+            break;
+        };
+        actors.push(ActorId::from(actor));
+        bytes = &rest[usize::from(len)..];
+    }
+    actors
 }
 
 fn meta_set(conn: &Connection, key: &str, value: Vec<u8>) -> Result<()> {

@@ -217,6 +217,61 @@ impl Tx<'_> {
         Ok(true)
     }
 
+    /// Forgets every acknowledgement: the server this store syncs with was restored from a
+    /// backup and holds none of them for certain. Each record the server sends again records
+    /// its heads anew; the outbox is left as it is.
+    pub fn forget_acknowledgements(&mut self) -> Result<usize> {
+        Ok(self.tx.execute(
+            "UPDATE documents SET acked_heads = NULL WHERE acked_heads IS NOT NULL",
+            [],
+        )?)
+    }
+
+    /// Queues for upload every record the server has not acknowledged since
+    /// [`Tx::forget_acknowledgements`] that holds a change by one of `own` (this device's
+    /// actors): after a restored server sent everything it holds for the user, these are the
+    /// records it lacks, which the device offers again. A record holding only other actors'
+    /// changes is theirs to offer. Returns how many were queued.
+    pub fn queue_unacknowledged(&mut self, own: &[automerge::ActorId]) -> Result<usize> {
+        let ids: Vec<RecordId> = {
+            let mut stmt = self.tx.prepare(
+                "SELECT id FROM documents WHERE acked_heads IS NULL
+                     AND id NOT IN (SELECT id FROM outbox)",
+            )?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut queued = 0;
+        for id in ids {
+            let Some(mut doc) = load_doc(&self.tx, id, self.actor)? else {
+                continue;
+            };
+            if doc.actors_since(&[]).iter().any(|a| own.contains(a)) {
+                self.tx
+                    .prepare_cached("INSERT OR IGNORE INTO outbox (id, queued_at) VALUES (?1, ?2)")?
+                    .execute(params![id, self.now])?;
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Marks every attachment the server was known to hold as not uploaded: a restored
+    /// server may lack those uploaded after its backup. The next upload run asks the server
+    /// first (`HEAD`) and sends only what it lacks. Returns how many were marked.
+    pub fn forget_uploads(&mut self) -> Result<usize> {
+        Ok(self.tx.execute(
+            "UPDATE attachments SET uploaded_bytes = 0, uploaded_at = NULL
+             WHERE uploaded_at IS NOT NULL",
+            [],
+        )?)
+    }
+
+    /// The actors whose changes are this device's own (see [`Store::own_actors`]).
+    pub fn own_actors(&self) -> Result<Vec<automerge::ActorId>> {
+        super::own_actors_of(&self.tx, self.actor)
+    }
+
     /// Whether `id` has local changes the server has not acknowledged.
     pub fn is_pending(&self, id: RecordId) -> Result<bool> {
         Ok(self
@@ -225,6 +280,14 @@ impl Tx<'_> {
             .query_row([id], |_| Ok(()))
             .optional()?
             .is_some())
+    }
+
+    /// Removes a value of the store's own settings within the transaction.
+    pub fn delete_meta(&mut self, key: &str) -> Result<()> {
+        self.tx
+            .prepare_cached("DELETE FROM meta WHERE key = ?1")?
+            .execute([key])?;
+        Ok(())
     }
 
     /// Sets a value of the store's own settings within the transaction.

@@ -106,6 +106,17 @@ pub struct SyncReport {
     pub server_time: Timestamp,
     /// The device's clock offset measured by the last round.
     pub clock_offset: Option<ClockOffset>,
+    /// The server had been restored from a backup (its epoch changed): the device pulled
+    /// everything again and offered what the server lacked.
+    pub server_restored: bool,
+    /// Records the restored server did not hold that the device queued to offer again.
+    pub reoffered: usize,
+    /// Records holding changes the server lacks that this device cannot push, as the last
+    /// round found them: another device's (or the server's) changes a restored server lost
+    /// and their author has not offered again yet, and this device's own changes built on
+    /// them. They stay in the outbox; a later sync pushes what is its own once the server has
+    /// what it builds on.
+    pub held_back: usize,
 }
 
 /// Why a sync or sign-in failed.
@@ -390,12 +401,18 @@ pub async fn sync_now(
     let mut rejected = Vec::new();
     let mut last_offset = None;
     let mut server_time = None;
+    let mut server_restored = false;
+    let mut reoffered = 0;
+    // Once per sync, a round that held records back and received some goes round again.
+    let mut awaited_once = false;
+    let mut held_back = 0;
     for _ in 0..options.max_rounds.max(1) {
         if cancel.is_cancelled() {
             return Err(SyncError::Cancelled);
         }
         let pending_before = engine.store().pending()?.len();
-        let mut request = build_request(engine, options)?;
+        let (mut request, waiting) = build_request(engine, options)?;
+        held_back = waiting;
         let pushed = request.push.len();
         let (response, bytes_up, bytes_down, offset) = send(
             engine,
@@ -435,13 +452,23 @@ pub async fn sync_now(
         last_offset = offset.or(last_offset);
         server_time = Some(response.server_time);
         progress(&totals);
+        server_restored |= outcome.server_restored;
+        reoffered += outcome.reoffered;
         // Done when no page waits and the outbox is empty; also when a push settled
-        // nothing (a server that keeps a record unacknowledged must not spin the loop).
+        // nothing (a server that keeps a record unacknowledged must not spin the loop). The
+        // page that ends a recovery from a restored server settled nothing by design: what
+        // the server lacks is pushed from the next round. So did a round that held records
+        // back (own changes built on changes the server lacked) and received records: what
+        // it received may be what they waited for (once per sync: a busy tenant must not keep
+        // it going).
         let pending_after = engine.store().pending()?.len();
         let settled = outcome.acked + outcome.rejected.len();
-        if !response.has_more
-            && (pending_after == 0 || settled == 0 || pending_after >= pending_before)
-        {
+        let received_awaited =
+            !awaited_once && outcome.received > 0 && pushed < pending_before && pending_after > 0;
+        awaited_once |= received_awaited;
+        let pushes_waited = outcome.server_restored || outcome.recovered || received_awaited;
+        let more = response.has_more || (pushes_waited && pending_after > 0);
+        if !more && (pending_after == 0 || settled == 0 || pending_after >= pending_before) {
             break;
         }
     }
@@ -456,32 +483,60 @@ pub async fn sync_now(
         rejected,
         server_time,
         clock_offset: last_offset,
+        server_restored,
+        reoffered,
+        held_back,
     })
 }
 
-fn build_request(engine: &Engine, options: &SyncOptions) -> Result<SyncRequest, SyncError> {
+/// The next request, and how many pending records it holds back (their own changes wait
+/// for changes the server lacks).
+fn build_request(
+    engine: &Engine,
+    options: &SyncOptions,
+) -> Result<(SyncRequest, usize), SyncError> {
     let store = engine.store();
     let mut request = SyncRequest::new(apply::cursor(store)?);
     request.page_limit = options.page_limit;
     request.clock_offset = engine.clock_offset()?;
+    request.epoch = apply::epoch(store)?;
+    if apply::recovering(store)? {
+        // Following a restored server's sequence from its start: what it lacks is known
+        // only once every page has told the device what it holds.
+        return Ok((request, 0));
+    }
+    let own = store.own_actors()?;
     let mut bytes = 0usize;
+    let mut waiting = 0;
     for id in store.pending()? {
         if request.push.len() >= options.push_records {
             break;
         }
-        let changes = store.unacked_changes(id)?;
-        if !request.push.is_empty() && bytes + changes.len() > options.push_bytes {
+        // Only this device's own changes on what the server holds: after a restore the
+        // device may also hold others' changes the server lost, which their authors offer.
+        let offer = store.offerable_changes(id, &own)?;
+        if offer.waiting > 0 {
+            waiting += 1;
+        }
+        if offer.offered == 0 && offer.waiting > 0 {
+            continue;
+        }
+        if !request.push.is_empty() && bytes + offer.bytes.len() > options.push_bytes {
             break;
         }
-        bytes += changes.len();
-        let heads = encode_heads(&store.heads(id)?);
+        bytes += offer.bytes.len();
+        let heads = if offer.waiting == 0 {
+            encode_heads(&store.heads(id)?)
+        } else {
+            encode_heads(&offer.heads)
+        };
         request.push.push(PushRecord {
             id,
-            changes: Bytes(changes),
+            changes: Bytes(offer.bytes),
             heads: Bytes(heads),
         });
     }
-    Ok(request)
+    Ok((request, waiting))
 }
 
 /// Sends one request with retries, each attempt stamped with the device's send time; returns

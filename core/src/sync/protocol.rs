@@ -86,6 +86,12 @@ pub struct SyncRequest {
     /// from older clients; their pushes are then judged with no measured clock.
     #[serde(default)]
     pub sent_at: Option<Timestamp>,
+    /// The server epoch the cursor belongs to, as the last answer gave it (absent: never
+    /// told, or a client older than epochs). A server restored from a backup has a new epoch:
+    /// it then ignores this request's push, pulls from the start and answers with its epoch
+    /// (see [`SyncResponse::epoch`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
 }
 
 impl SyncRequest {
@@ -98,6 +104,7 @@ impl SyncRequest {
             page_limit: 1_000,
             clock_offset: None,
             sent_at: None,
+            epoch: None,
         }
     }
 }
@@ -135,6 +142,15 @@ pub struct SyncResponse {
     /// next sync, not at the next sign-in. Absent from servers older than the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub me: Option<crate::me::Me>,
+    /// The epoch of the server's change sequence, which `cursor` belongs to: random, and new
+    /// whenever the server is restored from a backup (its sequence then starts over from an
+    /// older state). When it differs from the epoch the request carried, the server ignored
+    /// the request's push and this page starts from the beginning of its sequence, with every
+    /// record the user may see sent whole: the device forgets what the server acknowledged,
+    /// follows the pages to the end, then offers again what the server turned out to lack.
+    /// Absent from servers older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
 }
 
 /// A pushed record the server accepted (possibly with its own amendments, which arrive
@@ -357,6 +373,7 @@ mod tests {
             cursor: 42,
             has_more: true,
             me: Some(crate::testing::rep()),
+            epoch: Some(0x5eed_cafe_f00d),
         }
     }
 
@@ -366,6 +383,45 @@ mod tests {
         let body = encode(&response).expect("encodes");
         let back: SyncResponse = decode(&body, 1 << 20).expect("decodes");
         assert_eq!(back, response);
+    }
+
+    /// A request or an answer of a peer older than epochs (no `epoch` key) still decodes,
+    /// as having none; one without an epoch writes no key an older peer would trip on.
+    #[test]
+    fn messages_without_an_epoch_decode_both_ways() {
+        #[derive(Serialize)]
+        struct OldRequest {
+            version: u32,
+            cursor: u64,
+            push: Vec<PushRecord>,
+            page_limit: u32,
+            clock_offset: Option<ClockOffset>,
+        }
+        let old = encode(&OldRequest {
+            version: PROTOCOL_VERSION,
+            cursor: 7,
+            push: Vec::new(),
+            page_limit: 10,
+            clock_offset: None,
+        })
+        .unwrap();
+        let request: SyncRequest = decode(&old, 1 << 20).unwrap();
+        assert_eq!((request.cursor, request.epoch), (7, None));
+
+        let mut response = sample();
+        response.epoch = None;
+        let mut cbor = Vec::new();
+        ciborium::into_writer(&response, &mut cbor).unwrap();
+        let value: ciborium::Value = ciborium::from_reader(cbor.as_slice()).unwrap();
+        let keys: Vec<String> = value
+            .as_map()
+            .unwrap()
+            .iter()
+            .filter_map(|(k, _)| k.as_text().map(str::to_owned))
+            .collect();
+        assert!(!keys.contains(&"epoch".to_owned()), "{keys:?}");
+        let back: SyncResponse = decode(&encode(&response).unwrap(), 1 << 20).unwrap();
+        assert_eq!(back.epoch, None);
     }
 
     #[test]

@@ -44,6 +44,7 @@ fn sync_corpus() -> Vec<Vec<u8>> {
             measured_at: Timestamp::from_millis(1_773_018_000_000),
         }),
         sent_at: Some(Timestamp::from_millis(1_773_018_000_250)),
+        epoch: Some(0x0123_4567_89ab_cdef),
     };
     let response = SyncResponse {
         server_time: Timestamp::from_millis(1_773_018_000_000),
@@ -68,6 +69,7 @@ fn sync_corpus() -> Vec<Vec<u8>> {
         cursor: 7,
         has_more: true,
         me: Some(fieldsales_core::testing::rep()),
+        epoch: Some(0x0123_4567_89ab_cdef),
     };
     let mut corpus = Vec::new();
     for cbor in [
@@ -162,6 +164,7 @@ fn real_messages() -> (SyncRequest, SyncResponse) {
         clock_offset: None,
         sent_at: Some(Timestamp::from_millis(1_773_018_000_250)),
         version: PROTOCOL_VERSION,
+        epoch: Some(0x0123_4567_89ab_cdef),
     };
     let mut response = SyncResponse {
         server_time: Timestamp::from_millis(1_773_018_000_000),
@@ -172,6 +175,7 @@ fn real_messages() -> (SyncRequest, SyncResponse) {
         cursor: 0,
         has_more: false,
         me: Some(fieldsales_core::testing::rep()),
+        epoch: Some(0x0123_4567_89ab_cdef),
     };
     for record in fieldsales_core::testing::one_of_each(rep) {
         let id = record.header().id;

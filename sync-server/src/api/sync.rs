@@ -9,6 +9,11 @@
 //! most `limits.push_records` records. The push is applied before the page is read,
 //! in the same transaction, so the page already holds the server's amendments to what was
 //! pushed; the answer leaves once both are committed.
+//!
+//! Every answer names the epoch of the tenant's change sequence; a request whose cursor
+//! belongs to another epoch (the server was restored from a backup since the device last
+//! synced) has its push ignored and is answered from the start of the sequence (see
+//! [`crate::backup`]).
 
 use std::sync::Arc;
 
@@ -210,11 +215,23 @@ pub async fn sync(
         limit: (request.page_limit as usize).clamp(1, state.config.limits.sync_page_records),
         max_bytes: state.config.limits.sync_page_bytes,
         max_scan: state.config.limits.sync_page_scan,
+        epoch: request.epoch,
     };
     let (verdicts, page) = state
         .records
         .push_and_pull(session.tenant_id, push, pull)
         .await?;
+    if page.restarted {
+        tracing::info!(
+            %device,
+            device_epoch = request.epoch.unwrap_or_default(),
+            epoch = page.epoch.unwrap_or_default(),
+            ignored_push = pushed,
+            "a device of another epoch (the server was restored): it starts over"
+        );
+    }
+    // An ignored push stored nothing.
+    let pushed = if page.restarted { 0 } else { pushed };
     let mut acks = Vec::new();
     let mut rejected: Vec<protocol::RejectedRecord> = Vec::new();
     for verdict in verdicts {
@@ -269,6 +286,7 @@ pub async fn sync(
         cursor: page.cursor,
         has_more: page.has_more,
         me: Some(me),
+        epoch: page.epoch,
     };
     let body = protocol::encode(&response).map_err(ApiError::internal)?;
     let mut answer = (StatusCode::OK, body).into_response();

@@ -33,13 +33,21 @@ use fieldsales_core::sync::protocol::{Ack, PulledRecord, PushRecord, RejectedRec
 use fieldsales_core::{RecordId, Timestamp};
 
 pub use fieldsales_core::dashboard::{Dashboard, DashboardQuery, Focus};
-pub use postgres::PostgresRecords;
-pub use sqlite::SqliteRecords;
+pub use postgres::{PostgresRecords, renew_epochs as postgres_renew_epochs};
+pub use sqlite::{SqliteRecords, epoch_of as sqlite_epoch_of, renew_epoch as renew_sqlite_epoch};
 
 use crate::audit::{Actor, AuditLog};
 use crate::jobs::{JobParams, JobReport};
 use crate::model::{AccountId, DeviceId, TenantId};
 use crate::store::StoreError;
+
+/// A new random epoch for a change sequence (63 bits, so that it fits SQLite's and
+/// PostgreSQL's signed integers). See [`crate::backup`].
+pub(crate) fn random_epoch() -> Result<u64, getrandom::Error> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)?;
+    Ok(u64::from_le_bytes(bytes) & (i64::MAX as u64))
+}
 
 /// A device's push, with what the server knows of the device.
 #[derive(Debug, Clone)]
@@ -86,6 +94,19 @@ pub struct Pull {
     /// Sequence entries examined at most (a user who sees little of a large tenant gets
     /// empty pages that still advance the cursor instead of one endless scan).
     pub max_scan: usize,
+    /// The epoch the device's cursor belongs to, when it knows one. When the sequence has
+    /// another (the server was restored from a backup), the page starts from the beginning
+    /// and every record the user may see is sent whole (see [`crate::backup`]).
+    pub epoch: Option<u64>,
+}
+
+impl Pull {
+    /// Whether a sequence of epoch `current` must start this device over: its cursor
+    /// belongs to another epoch. A device that names none (never told, or older than
+    /// epochs) keeps its cursor.
+    pub fn restarts_at(&self, current: Option<u64>) -> bool {
+        matches!((self.epoch, current), (Some(theirs), Some(ours)) if theirs != ours)
+    }
 }
 
 /// One page.
@@ -99,6 +120,11 @@ pub struct Page {
     pub cursor: u64,
     /// Whether more entries wait beyond the cursor.
     pub has_more: bool,
+    /// The epoch of the sequence the cursor belongs to (`None`: the tenant has no sequence
+    /// yet).
+    pub epoch: Option<u64>,
+    /// The device's cursor belonged to another epoch: this page starts from the beginning.
+    pub restarted: bool,
 }
 
 /// Why an admin write was refused.
@@ -140,18 +166,29 @@ pub trait RecordStore: AuditLog + Send + Sync + std::fmt::Debug + 'static {
     /// One sync call: the push (if any), then the page after it, so the page holds what the
     /// push stored. A backend may run both in one transaction (one disk sync per call); the
     /// default runs them one after the other.
+    ///
+    /// A device whose cursor belongs to another epoch than the sequence's (the server was
+    /// restored from a backup) has its push ignored: its changes may build on changes the
+    /// restored server lacks, and it offers them again once its pull has caught up.
     async fn push_and_pull(
         &self,
         tenant: TenantId,
         push: Option<Push>,
         pull: Pull,
     ) -> Result<(Vec<Verdict>, Page), StoreError> {
+        let push = match push {
+            Some(_) if pull.restarts_at(self.epoch(tenant).await?) => None,
+            push => push,
+        };
         let verdicts = match push {
             Some(push) => self.push(tenant, push).await?,
             None => Vec::new(),
         };
         Ok((verdicts, self.pull(tenant, pull).await?))
     }
+
+    /// The epoch of the tenant's change sequence (`None`: it has none yet).
+    async fn epoch(&self, tenant: TenantId) -> Result<Option<u64>, StoreError>;
 
     /// One dashboard of `viewer`'s scope, computed by core's dashboard code over the tenant's
     /// records, as of `now` (also its `data_as_of`: the server's data is always current).

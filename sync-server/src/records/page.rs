@@ -261,6 +261,7 @@ mod tests {
             limit: 100,
             max_bytes: 1 << 20,
             max_scan: 1000,
+            epoch: None,
         };
         let process = SalesProcess::standard();
         PageBuilder::new(&pull, &tree, &process).scan(relogged_at)

@@ -110,6 +110,7 @@ fn sync_body(push: Vec<PushRecord>) -> Vec<u8> {
         page_limit: 100,
         clock_offset: None,
         sent_at: None,
+        epoch: None,
     })
     .unwrap()
 }

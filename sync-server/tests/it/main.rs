@@ -11,6 +11,7 @@ mod attachments;
 mod attachments_conformance;
 mod audit;
 mod auth;
+mod backup;
 mod binary;
 mod bodies;
 mod config;

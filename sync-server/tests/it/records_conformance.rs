@@ -51,6 +51,7 @@ macro_rules! every_case {
             the_server_writes_the_org_and_knows_who_a_user_is,
             a_page_ends_at_its_limit_and_the_next_one_continues,
             a_push_leaves_one_chained_audit_entry_and_its_replay_none,
+            a_device_of_another_epoch_starts_over_and_its_push_waits,
         );
     };
 }
@@ -140,6 +141,7 @@ mod cases {
                 limit: 500,
                 max_bytes: 8 << 20,
                 max_scan: 10_000,
+                epoch: None,
             }
         }
 
@@ -294,6 +296,82 @@ mod cases {
         let report = verify::chain(store, head).await.unwrap();
         assert!(report.holds(), "{report}");
         assert_eq!(report.entries as usize, before + 1);
+    }
+
+    /// A device whose cursor belongs to another epoch than the sequence's (the server was
+    /// restored from a backup since): its push is ignored, and its pull starts from the
+    /// beginning with every record it may see sent whole, even those the server's holdings
+    /// say it has; the answer names the sequence's epoch, under which the device then carries
+    /// on as usual.
+    pub async fn a_device_of_another_epoch_starts_over_and_its_push_waits(store: &dyn RecordStore) {
+        let tenant = TenantId::new();
+        let org = org(store, tenant).await;
+        let phone = Phone::of(org.li.clone());
+        let mut pushed = phone.customer("宁波港口物流有限公司");
+        let pushed_id = pushed.record_id().unwrap();
+        accepted(
+            &store
+                .push(tenant, phone.push(&mut [(&mut pushed, vec![])]))
+                .await
+                .unwrap(),
+        );
+        let first = store.pull(tenant, phone.pull(0)).await.unwrap();
+        let epoch = first.epoch.expect("the sequence has an epoch");
+        assert!(!first.restarted);
+        let caught_up = store
+            .pull(
+                tenant,
+                Pull {
+                    epoch: Some(epoch),
+                    ..phone.pull(first.cursor)
+                },
+            )
+            .await
+            .unwrap();
+        assert!(caught_up.records.is_empty() && !caught_up.restarted);
+        assert_eq!(store.epoch(tenant).await.unwrap(), Some(epoch));
+
+        let mut waiting = phone.customer("温州鞋业有限公司");
+        let waiting_id = waiting.record_id().unwrap();
+        let other = epoch ^ 0x5a5a;
+        let (verdicts, page) = store
+            .push_and_pull(
+                tenant,
+                Some(phone.push(&mut [(&mut waiting, vec![])])),
+                Pull {
+                    epoch: Some(other),
+                    ..phone.pull(caught_up.cursor)
+                },
+            )
+            .await
+            .unwrap();
+        assert!(verdicts.is_empty(), "the push waits: {verdicts:?}");
+        assert!(page.restarted);
+        assert_eq!(page.epoch, Some(epoch));
+        assert_eq!(
+            sent(&page, &org),
+            vec![pushed_id],
+            "its own record, which it holds, is sent whole again"
+        );
+        assert!(
+            !ids(&page).contains(&waiting_id),
+            "the ignored push stored nothing"
+        );
+        // Under the sequence's epoch it carries on: nothing new.
+        let after = store
+            .pull(
+                tenant,
+                Pull {
+                    epoch: Some(epoch),
+                    ..phone.pull(page.cursor)
+                },
+            )
+            .await
+            .unwrap();
+        assert!(after.records.is_empty() && !after.restarted);
+        // A device that names no epoch (older than epochs) keeps its cursor.
+        let legacy = store.pull(tenant, phone.pull(page.cursor)).await.unwrap();
+        assert!(legacy.records.is_empty() && !legacy.restarted);
     }
 
     pub async fn pushing_the_same_changes_again_changes_nothing(store: &dyn RecordStore) {

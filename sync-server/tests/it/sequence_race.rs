@@ -253,6 +253,7 @@ async fn many_writers_on_three_instances_and_readers_following_their_cursors_mis
                                 limit: 7,
                                 max_bytes: 1 << 24,
                                 max_scan: 100_000,
+                                epoch: None,
                             },
                         )
                         .await

@@ -123,8 +123,44 @@ pub const MIGRATIONS: PgMigrations = PgMigrations {
         // 2: a pull reads the kinds its user reads company-wide (the catalogue, the org
         // tree) along this, not the whole sequence.
         "CREATE INDEX record_kind ON record (tenant_id, kind, seq);",
+        // 3: the epoch of each tenant's sequence, random, renewed by `fieldsales-server
+        // new-epoch` after the database is restored from a backup (see `crate::backup`).
+        "ALTER TABLE tenant_counter ADD COLUMN epoch bigint NOT NULL
+             DEFAULT (('x' || substr(md5(gen_random_uuid()::text), 1, 16))::bit(64)::bigint
+                      & 9223372036854775807);",
     ],
 };
+
+/// Gives every tenant's sequence a new epoch and the database a new identity, after it was
+/// restored from a backup (`fieldsales-server new-epoch`, with every instance stopped): each
+/// device then pulls from the start and offers again what the database lacks, and each
+/// instance throws its read models away (they followed the database past the backup) and
+/// builds them again. Returns the tenants and their new epochs.
+pub async fn renew_epochs(options: &PgOptions) -> Result<Vec<(TenantId, u64)>, StoreError> {
+    let pool = crate::postgres::pool(options)?;
+    let mut conn = client(&pool).await?;
+    MIGRATIONS.apply(&mut conn).await?;
+    let tx = conn.transaction().await.map_err(backend)?;
+    tx.execute("UPDATE records_identity SET id = gen_random_uuid()", &[])
+        .await
+        .map_err(backend)?;
+    let rows = tx
+        .query(
+            "UPDATE tenant_counter SET epoch = (('x' || substr(md5(gen_random_uuid()::text), 1,
+                 16))::bit(64)::bigint & 9223372036854775807)
+             RETURNING tenant_id, epoch",
+            &[],
+        )
+        .await
+        .map_err(backend)?;
+    tx.commit().await.map_err(backend)?;
+    let mut renewed: Vec<(TenantId, u64)> = rows
+        .iter()
+        .map(|r| (TenantId::from_uuid(r.get(0)), r.get::<_, i64>(1) as u64))
+        .collect();
+    renewed.sort();
+    Ok(renewed)
+}
 
 /// Tenants' records in PostgreSQL, with this instance's read models under a directory.
 #[derive(Clone)]
@@ -371,6 +407,18 @@ impl RecordStore for PostgresRecords {
             )
         })
         .await
+    }
+
+    async fn epoch(&self, tenant: TenantId) -> Result<Option<u64>, StoreError> {
+        let conn = client(&self.inner.pool).await?;
+        let row = conn
+            .query_opt(
+                "SELECT epoch FROM tenant_counter WHERE tenant_id = $1",
+                &[&uuid(tenant.as_bytes())],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row.map(|r| r.get::<_, i64>(0) as u64))
     }
 
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {

@@ -117,7 +117,7 @@ impl PostgresRecords {
         )?;
         // The snapshot starts with this statement.
         let counter = handle.block_on(tx.query_opt(
-            "SELECT seq, relogged_at FROM tenant_counter WHERE tenant_id = $1",
+            "SELECT seq, relogged_at, epoch FROM tenant_counter WHERE tenant_id = $1",
             &[&tenant_id],
         ))?;
         let Some(counter) = counter else {
@@ -128,6 +128,18 @@ impl PostgresRecords {
             });
         };
         let (last, relogged_at): (i64, i64) = (counter.get(0), counter.get(1));
+        let epoch = counter.get::<_, i64>(2) as u64;
+        let device = uuid(pull.device.as_bytes());
+        let restarted = pull.restarts_at(Some(epoch));
+        if restarted {
+            // The database was restored from a backup: the device starts over, and is sent
+            // every record it may see whole, whatever the (restored) holdings say it has.
+            handle.block_on(tx.execute(
+                "UPDATE device_record SET heads = NULL, heads_cursor = 0
+                 WHERE tenant_id = $1 AND device_id = $2 AND heads IS NOT NULL",
+                &[&tenant_id, &device],
+            ))?;
+        }
         // The read model at least as new as the snapshot: the tree, the permissions and who
         // the viewer is now.
         let (tree, process, me) = {
@@ -151,6 +163,7 @@ impl PostgresRecords {
         };
         let pull = Pull {
             viewer: me,
+            cursor: if restarted { 0 } else { pull.cursor },
             ..pull.clone()
         };
         let mut builder = PageBuilder::new(&pull, &tree, &process);
@@ -161,7 +174,6 @@ impl PostgresRecords {
         };
         let sql = scan_sql(&scan);
         let stmt = handle.block_on(tx.prepare_cached(&sql))?;
-        let device = uuid(pull.device.as_bytes());
         let user = *pull.viewer.user_id.as_uuid();
         let mut sent: Vec<(RecordId, Vec<u8>)> = Vec::new();
         let mut reached_end = false;
@@ -238,7 +250,9 @@ impl PostgresRecords {
                 }
             }
         }
-        let page = builder.finish(reached_end.then_some(last as u64));
+        let mut page = builder.finish(reached_end.then_some(last as u64));
+        page.epoch = Some(epoch);
+        page.restarted = restarted;
         let page_cursor = page.cursor as i64;
         if !sent.is_empty() {
             let records: Vec<Uuid> = sent.iter().map(|(id, _)| *id.as_uuid()).collect();

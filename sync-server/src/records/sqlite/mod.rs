@@ -209,12 +209,15 @@ impl RecordStore for SqliteRecords {
         };
         // One call of the group commit: the page is read after the push's writes, in the
         // same transaction, and one disk sync covers both.
+        // A device of another epoch (the file was restored from a backup) has its push
+        // ignored: it offers its changes again once it has caught up.
         self.in_group_commit(tenant, move |tx| {
+            let restarts = pull.restarts_at(Some(sequence::epoch(tx)?));
             let verdicts = match push {
-                Some((push, prepared)) => {
+                Some((push, prepared)) if !restarts => {
                     push::push_blocking(tx, &mut SqliteLedger { tenant }, &push, prepared)?
                 }
-                None => Vec::new(),
+                _ => Vec::new(),
             };
             Ok((verdicts, pull::pull_blocking(tx, &pull)?))
         })
@@ -316,6 +319,16 @@ impl RecordStore for SqliteRecords {
         .map_err(backend)?
     }
 
+    async fn epoch(&self, tenant: TenantId) -> Result<Option<u64>, StoreError> {
+        self.audit_reader(tenant, |conn| {
+            conn.query_row("SELECT epoch FROM sync_counter WHERE id = 1", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|epoch| epoch as u64)
+        })
+        .await
+    }
+
     async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError> {
         self.with_tenant(tenant, move |store| {
             store
@@ -324,6 +337,41 @@ impl RecordStore for SqliteRecords {
         })
         .await
     }
+}
+
+/// Gives the tenant file at `path` a new epoch (see [`crate::backup`]), bringing its schema
+/// up to date first; returns the epoch. For a file no server has open: a restored one.
+pub fn renew_epoch(path: &std::path::Path) -> Result<u64, StoreError> {
+    let mut store =
+        CoreStore::open_with_options(path, Arc::new(SystemClock), TENANT_FILE).map_err(backend)?;
+    store
+        .transaction(|tx| sequence::renew_epoch(tx.extension_sql()))
+        .map_err(backend)
+}
+
+/// The epoch of the tenant file at `path`, read without changing anything (`None`: the
+/// file predates epochs).
+pub fn epoch_of(path: &std::path::Path) -> Result<Option<u64>, StoreError> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(backend)?;
+    let has_epoch: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('sync_counter') WHERE name = 'epoch'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    if !has_epoch {
+        return Ok(None);
+    }
+    conn.query_row("SELECT epoch FROM sync_counter WHERE id = 1", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|e| Some(e as u64))
+    .map_err(backend)
 }
 
 impl SqliteRecords {

@@ -56,6 +56,21 @@ fn scan_sql(scan: &Scan) -> String {
 /// The next page of `pull`, its holdings recorded.
 pub(super) fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error> {
     const BATCH: i64 = 1024;
+    let epoch = sequence::epoch(tx)?;
+    let restarted = pull.restarts_at(Some(epoch));
+    let restart;
+    let pull = if restarted {
+        // The server was restored from a backup: the device starts over, and is sent every
+        // record it may see whole, whatever the (restored) holdings say it has.
+        sequence::forget_held_heads(tx, pull.device)?;
+        restart = Pull {
+            cursor: 0,
+            ..pull.clone()
+        };
+        &restart
+    } else {
+        pull
+    };
     let tree = tx.org_tree()?;
     let process = tx.sales_process()?;
     let mut builder = PageBuilder::new(pull, &tree, &process);
@@ -111,7 +126,9 @@ pub(super) fn pull_blocking(tx: &mut Tx<'_>, pull: &Pull) -> Result<Page, Error>
     } else {
         None
     };
-    let page = builder.finish(end);
+    let mut page = builder.finish(end);
+    page.epoch = Some(epoch);
+    page.restarted = restarted;
     for (id, heads) in &sent {
         sequence::mark_held(tx, pull.device, *id, Some(heads), page.cursor)?;
     }

@@ -34,6 +34,13 @@ pub(super) const SYNC_SCHEMA: Migrations = Migrations {
         // A pull reads the kinds its user reads company-wide (the catalogue, the org tree)
         // along this, not the whole sequence.
         Step::Sql("CREATE INDEX IF NOT EXISTS sync_log_kind ON sync_log(kind, seq)"),
+        // The sequence's epoch: random, new whenever the file is restored from a backup, so a
+        // device whose cursor belongs to another epoch pulls from the start (see
+        // `crate::backup`). SQLite's `random()` draws from the system's randomness.
+        Step::Sql(
+            "ALTER TABLE sync_counter ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+             UPDATE sync_counter SET epoch = random() & 9223372036854775807;",
+        ),
     ],
     slot: VersionSlot::Named,
 };
@@ -113,6 +120,48 @@ pub(super) fn last_seq(tx: &Tx<'_>) -> Result<u64, Error> {
         .prepare_cached("SELECT seq FROM sync_counter WHERE id = 1")?
         .query_row([], |r| r.get(0))?;
     Ok(seq as u64)
+}
+
+/// The epoch of the change sequence (see [`crate::backup`]).
+pub(super) fn epoch(tx: &Tx<'_>) -> Result<u64, Error> {
+    let epoch: i64 = tx
+        .extension_sql()
+        .prepare_cached("SELECT epoch FROM sync_counter WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    Ok(epoch as u64)
+}
+
+/// Gives the change sequence a new epoch, other than the one it had; returns it. Every cursor
+/// handed out before then belongs to the old one: the devices pull from the start again.
+pub(crate) fn renew_epoch(conn: &rusqlite::Connection) -> Result<u64, Error> {
+    let old: i64 = conn.query_row("SELECT epoch FROM sync_counter WHERE id = 1", [], |r| {
+        r.get(0)
+    })?;
+    let new = loop {
+        let drawn =
+            crate::records::random_epoch().map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        if drawn as i64 != old {
+            break drawn;
+        }
+    };
+    conn.execute(
+        "UPDATE sync_counter SET epoch = ?1 WHERE id = 1",
+        [new as i64],
+    )?;
+    Ok(new)
+}
+
+/// Forgets which heads the device holds of every record (it still holds them, and is told
+/// to delete those it may no longer see): a device whose cursor belongs to an older epoch is
+/// then sent every record it may see whole, and learns from them what the server holds.
+pub(super) fn forget_held_heads(tx: &Tx<'_>, device: DeviceId) -> Result<(), Error> {
+    tx.extension_sql()
+        .prepare_cached(
+            "UPDATE device_records SET heads = NULL, heads_cursor = 0
+             WHERE device_id = ?1 AND heads IS NOT NULL",
+        )?
+        .execute([device.as_bytes().as_slice()])?;
+    Ok(())
 }
 
 /// The sequence number after the last renumbering of every record.
