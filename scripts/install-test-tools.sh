@@ -15,6 +15,8 @@
 #            when no /usr/lib/postgresql/<version>/bin/pg_ctl exists: the tests start a throwaway
 #            cluster of their own on a Unix socket (sync-server/src/postgres/testing.rs); the
 #            package's own cluster service is not needed and not started
+#   OpenSSL  Debian `libssl-dev`, only when its headers are missing: the mobile library's store
+#            is SQLCipher (core's `encryption` feature), which links the system's libcrypto
 #   Python   PyPI `openapi-spec-validator` (validates the server's OpenAPI document) and
 #            `prometheus-client` (its OpenMetrics parser reads the server's /metrics), for
 #            sync-server/tests/it/ops.rs; Debian `python3` and `python3-pip` only when missing
@@ -58,6 +60,7 @@ have_postgres() {
     return 1
 }
 have_postgres || apt_wanted+=(postgresql-15)
+[ -f /usr/include/openssl/evp.h ] || apt_wanted+=(libssl-dev)
 
 if [ "${#apt_wanted[@]}" -gt 0 ]; then
     say "apt-get install ${apt_wanted[*]}"

@@ -35,7 +35,7 @@ val cargoNdkBuild by tasks.registering(Exec::class) {
         "-t", "arm64-v8a", "-t", "armeabi-v7a", "-t", "x86_64", "-t", "x86",
         "--platform", minApi.toString(),
         "-o", rustJniLibs.absolutePath,
-        "build", "--profile", "mobile", "-p", "fieldsales-ffi", "--lib",
+        "build", "--profile", "mobile", "-p", "fieldsales-ffi", "--lib", "--features", "vendored-openssl",
     )
     // Packed relocations (loaded since API level 23): about 1.3 MB less per ABI.
     environment("RUSTFLAGS", "-C link-arg=-Wl,--pack-dyn-relocs=android")

@@ -16,6 +16,8 @@ use fieldsales_core::store::StoreRead;
 use fieldsales_core::{RecordId, testing};
 
 const OPEN_CHILD_ENV: &str = "FIELDSALES_BENCH_OPEN";
+/// The key (hex) the open child opens an encrypted store with.
+const OPEN_KEY_ENV: &str = "FIELDSALES_BENCH_OPEN_KEY";
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -254,13 +256,26 @@ fn bench_bulk_and_search(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 fn bench_open(path: &std::path::Path) {
+    let (median, peak) = open_runs(path, None);
+    println!("open a store holding 100,000 records (fresh process, 5 runs)");
+    println!(
+        "  median {}    peak resident memory {:.1} MiB    goals: ≤ 100 ms, ≤ 60 MB",
+        ms(median),
+        peak
+    );
+}
+
+/// Five opens in fresh processes: the median time and the highest peak memory.
+fn open_runs(path: &std::path::Path, key_hex: Option<&str>) -> (Duration, f64) {
     let mut times = Vec::new();
     let mut peak = 0.0_f64;
     for _ in 0..5 {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .env(OPEN_CHILD_ENV, path)
-            .output()
-            .unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child.env(OPEN_CHILD_ENV, path);
+        if let Some(key) = key_hex {
+            child.env(OPEN_KEY_ENV, key);
+        }
+        let out = child.output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         let mut parts = text.split_whitespace();
         let micros: f64 = parts
@@ -275,18 +290,21 @@ fn bench_open(path: &std::path::Path) {
         peak = peak.max(hwm);
     }
     times.sort();
-    println!("open a store holding 100,000 records (fresh process, 5 runs)");
-    println!(
-        "  median {}    peak resident memory {:.1} MiB    goals: ≤ 100 ms, ≤ 60 MB",
-        ms(percentile(&times, 0.5)),
-        peak
-    );
+    (percentile(&times, 0.5), peak)
 }
 
 /// The child of `bench_open`: open, run the first query a screen would, report.
 fn open_child(path: &str) {
     let t = Instant::now();
-    let store = Store::open(path).unwrap();
+    let store = match std::env::var(OPEN_KEY_ENV) {
+        #[cfg(feature = "encryption")]
+        Ok(key) => Store::open_encrypted(
+            path,
+            &fieldsales_core::store::StoreKey::from_vec(hex::decode(key).unwrap()).unwrap(),
+        )
+        .unwrap(),
+        _ => Store::open(path).unwrap(),
+    };
     let hits = store.search("科技", &[], 20).unwrap();
     let took = t.elapsed();
     assert!(!hits.is_empty());
@@ -310,6 +328,15 @@ fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
+    // STORE_BENCH_ONLY=encryption (with `--features encryption`) compares a plain and an
+    // encrypted store: a single visit's write, opening 100,000 records, a photo stored and read.
+    if std::env::var("STORE_BENCH_ONLY").is_ok_and(|v| v == "encryption") {
+        #[cfg(feature = "encryption")]
+        encryption::bench(dir.path());
+        #[cfg(not(feature = "encryption"))]
+        println!("STORE_BENCH_ONLY=encryption needs `--features encryption`");
+        return;
+    }
     // STORE_BENCH_ONLY=bulk runs only the bulk write, search and duplicate check.
     let only_bulk = std::env::var("STORE_BENCH_ONLY").is_ok_and(|v| v == "bulk");
     if !only_bulk {
@@ -318,5 +345,140 @@ fn main() {
     let bulk = bench_bulk_and_search(dir.path());
     if !only_bulk {
         bench_open(&bulk);
+    }
+}
+
+/// What encryption at rest costs: the same work on a plain and an encrypted store, interleaved
+/// so that the machine's load falls on both alike.
+#[cfg(feature = "encryption")]
+mod encryption {
+    use std::time::{Duration, Instant};
+
+    use fieldsales_core::attachments::Attachments;
+    use fieldsales_core::store::{Store, StoreKey};
+    use fieldsales_core::{RecordId, testing};
+
+    use super::{ms, open_runs, percentile};
+
+    pub(super) fn bench(dir: &std::path::Path) {
+        let key = StoreKey::generate().unwrap();
+        single_visit(dir, &key);
+        photos(dir, &key);
+        let plain = super::bench_bulk_and_search(dir);
+        // The same 100,000 records in an encrypted copy, made as SQLCipher documents it.
+        let encrypted = dir.join("bulk-encrypted.sqlite");
+        let conn = rusqlite::Connection::open(&plain).unwrap();
+        conn.execute_batch(&format!(
+            "ATTACH DATABASE '{}' AS enc KEY \"x'{}'\"; SELECT sqlcipher_export('enc'); DETACH DATABASE enc;",
+            encrypted.display(),
+            hex::encode_upper(key.as_bytes())
+        ))
+        .unwrap();
+        drop(conn);
+        let key_hex = hex::encode(key.as_bytes());
+        let (mut plain_t, mut enc_t) = (Vec::new(), Vec::new());
+        let mut peaks = (0.0_f64, 0.0_f64);
+        for _ in 0..3 {
+            let (t, p) = open_runs(&plain, None);
+            plain_t.push(t);
+            peaks.0 = peaks.0.max(p);
+            let (t, p) = open_runs(&encrypted, Some(&key_hex));
+            enc_t.push(t);
+            peaks.1 = peaks.1.max(p);
+        }
+        plain_t.sort();
+        enc_t.sort();
+        let (p, e) = (plain_t[1], enc_t[1]);
+        println!("open 100,000 records and search once (fresh process; median of 3 medians of 5)");
+        println!(
+            "  plain {} ({:.1} MiB peak)    encrypted {} ({:.1} MiB peak)    ratio {:.2}×",
+            ms(p),
+            peaks.0,
+            ms(e),
+            peaks.1,
+            e.as_secs_f64() / p.as_secs_f64()
+        );
+    }
+
+    fn single_visit(dir: &std::path::Path, key: &StoreKey) {
+        const ROUNDS: usize = 20;
+        const EACH: usize = 100;
+        let mut plain = Store::open(dir.join("single-plain.sqlite")).unwrap();
+        let mut encrypted = Store::open_encrypted(dir.join("single-enc.sqlite"), key).unwrap();
+        let rep = RecordId::new();
+        let mut stores = [&mut plain, &mut encrypted];
+        let customers: Vec<RecordId> = stores
+            .iter_mut()
+            .map(|s| {
+                s.create(testing::customer(rep, "华为技术有限公司"))
+                    .unwrap()
+                    .header
+                    .id
+            })
+            .collect();
+        let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+        for _ in 0..ROUNDS {
+            for (n, store) in stores.iter_mut().enumerate() {
+                for _ in 0..EACH {
+                    let visit = testing::visit(rep, customers[n]);
+                    let t = Instant::now();
+                    store.create(visit).unwrap();
+                    times[n].push(t.elapsed());
+                }
+            }
+        }
+        for t in &mut times {
+            t.sort();
+        }
+        let (p, e) = (percentile(&times[0], 0.5), percentile(&times[1], 0.5));
+        println!(
+            "single visit write, {} each, interleaved: plain median {} p99 {}    encrypted median {} p99 {}    ratio {:.2}×",
+            ROUNDS * EACH,
+            ms(p),
+            ms(percentile(&times[0], 0.99)),
+            ms(e),
+            ms(percentile(&times[1], 0.99)),
+            e.as_secs_f64() / p.as_secs_f64()
+        );
+    }
+
+    fn photos(dir: &std::path::Path, key: &StoreKey) {
+        const N: usize = 20;
+        let mut plain = Store::open(dir.join("photos-plain.sqlite")).unwrap();
+        let mut encrypted = Store::open_encrypted(dir.join("photos-enc.sqlite"), key).unwrap();
+        let plain_files = Attachments::beside(&plain, 64 << 20).unwrap();
+        let sealed_files = Attachments::beside(&encrypted, 64 << 20).unwrap();
+        let mut put: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+        let mut get: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+        for i in 0..N {
+            // A 3 MB photo, different every time (the same content is stored once).
+            let photo: Vec<u8> = (0..3_000_000u32)
+                .map(|b| (b.wrapping_mul(2_654_435_761).wrapping_add(i as u32) >> 13) as u8)
+                .collect();
+            for (n, (store, files)) in [(&mut plain, &plain_files), (&mut encrypted, &sealed_files)]
+                .into_iter()
+                .enumerate()
+            {
+                let t = Instant::now();
+                let a = files.put(store, &photo, "image/jpeg").unwrap();
+                put[n].push(t.elapsed());
+                let t = Instant::now();
+                assert_eq!(
+                    files.get(&a.sha256).unwrap().map(|b| b.len()),
+                    Some(photo.len())
+                );
+                get[n].push(t.elapsed());
+            }
+        }
+        for t in put.iter_mut().chain(get.iter_mut()) {
+            t.sort();
+        }
+        println!(
+            "a 3 MB photo, {N} each: store plain {} sealed {}    read back plain {} sealed {}",
+            ms(percentile(&put[0], 0.5)),
+            ms(percentile(&put[1], 0.5)),
+            ms(percentile(&get[0], 0.5)),
+            ms(percentile(&get[1], 0.5)),
+        );
     }
 }

@@ -90,6 +90,13 @@ pub enum Error {
         /// The newest this build knows.
         supported: i64,
     },
+    /// The store's file cannot be read with the key given: a wrong key, no key for an
+    /// encrypted store, a key for a plain one, or a file that is not a store. Nothing was
+    /// written: the file is as it was.
+    #[error(
+        "the store cannot be opened with this key (a wrong key, no key for an encrypted store, a key for a plain one, or not a store file); nothing was changed"
+    )]
+    WrongKey,
     /// Input from outside could not be read (malformed ID, time, amount).
     #[error("invalid {field}: {detail}")]
     InvalidInput {

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use fieldsales_core::engine::{ChangedRecord as CoreChange, Engine as CoreEngine};
 use fieldsales_core::me::Me;
 use fieldsales_core::record::DataScope;
-use fieldsales_core::store::Store;
+use fieldsales_core::store::{Store, StoreKey};
 use fieldsales_core::{RecordId, Timestamp};
 
 use crate::error::{FieldsalesError, OrInvalid};
@@ -248,25 +248,51 @@ pub(crate) async fn blocking<T: Send + 'static>(
         })?
 }
 
+/// Opens the store at `path`: encrypted with `key` (32 bytes from [`generate_store_key`], kept
+/// in the platform keystore), or plain when `key` is `None`. A wrong key is
+/// `FieldsalesError::WrongKey` and leaves the file as it was.
+pub(crate) fn open_store(path: &str, key: Option<Vec<u8>>) -> Result<Store, FieldsalesError> {
+    match key {
+        None => Ok(Store::open(path)?),
+        Some(bytes) => Ok(Store::open_encrypted(path, &StoreKey::from_vec(bytes)?)?),
+    }
+}
+
+/// A new random key for an encrypted store (32 bytes from the operating system's generator):
+/// the app keeps it in the platform keystore (Android Keystore, iOS Keychain) and passes it to
+/// `sign_in`, `open_engine` and `resume_engine` on every start.
+#[uniffi::export]
+pub fn generate_store_key() -> Result<Vec<u8>, FieldsalesError> {
+    Ok(StoreKey::generate()?.as_bytes().to_vec())
+}
+
 /// Opens (or creates) the local store at `path` for `user`, without the server: for a user
 /// whose identity the app already holds, and for tests. Signing in through the server is the
-/// usual way to get an engine.
-#[uniffi::export(async_runtime = "tokio")]
-pub async fn open_engine(path: String, user: SignedInUser) -> Result<Arc<Engine>, FieldsalesError> {
+/// usual way to get an engine. With `key`, the store is encrypted (see `generate_store_key`).
+#[uniffi::export(async_runtime = "tokio", default(key = None))]
+pub async fn open_engine(
+    path: String,
+    user: SignedInUser,
+    key: Option<Vec<u8>>,
+) -> Result<Arc<Engine>, FieldsalesError> {
     let me = user.checked()?;
     blocking(move || {
-        let store = Store::open(&path)?;
+        let store = open_store(&path, key)?;
         Engine::wrap(CoreEngine::new(store, me)?)
     })
     .await
 }
 
-/// Reopens the store at `path` as the user last signed in on it, or `None` when nobody is
-/// (a first start, or after sign-out): the app then shows the sign-in screen.
-#[uniffi::export(async_runtime = "tokio")]
-pub async fn resume_engine(path: String) -> Result<Option<Arc<Engine>>, FieldsalesError> {
+/// Reopens the store at `path` (with its `key` when it is encrypted) as the user last signed
+/// in on it, or `None` when nobody is (a first start, or after sign-out): the app then shows
+/// the sign-in screen.
+#[uniffi::export(async_runtime = "tokio", default(key = None))]
+pub async fn resume_engine(
+    path: String,
+    key: Option<Vec<u8>>,
+) -> Result<Option<Arc<Engine>>, FieldsalesError> {
     blocking(move || {
-        let store = Store::open(&path)?;
+        let store = open_store(&path, key)?;
         CoreEngine::resume(store)?.map(Engine::wrap).transpose()
     })
     .await
@@ -274,6 +300,22 @@ pub async fn resume_engine(path: String) -> Result<Option<Arc<Engine>>, Fieldsal
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Engine {
+    /// Whether the store is encrypted at rest.
+    pub async fn is_encrypted(self: Arc<Self>) -> Result<bool, FieldsalesError> {
+        self.read(|e| Ok(e.store().is_encrypted())).await
+    }
+
+    /// Changes the key of an encrypted store to `new_key` (the old one no longer opens it);
+    /// the app saves the new key in its keystore first. A plain store is refused with
+    /// `InvalidInput`.
+    pub async fn change_store_key(
+        self: Arc<Self>,
+        new_key: Vec<u8>,
+    ) -> Result<(), FieldsalesError> {
+        let key = StoreKey::from_vec(new_key)?;
+        self.write(move |e| Ok(e.store_mut().rekey(&key)?)).await
+    }
+
     /// The signed-in user.
     pub async fn me(self: Arc<Self>) -> Result<SignedInUser, FieldsalesError> {
         self.read(|e| Ok(SignedInUser::from(e.me()))).await

@@ -82,6 +82,10 @@ pub enum FieldsalesError {
         /// The server's sentence.
         detail: String,
     },
+    /// The store cannot be opened with the key given: a wrong key, no key for an encrypted
+    /// store, or a key for a plain one. Nothing was changed; open it again with its key.
+    #[error("the store cannot be opened with this key; nothing was changed")]
+    WrongKey,
     /// The local database failed (disk full, file damaged...).
     #[error("local storage failed: {detail}")]
     Storage {
@@ -228,6 +232,7 @@ impl From<CoreError> for FieldsalesError {
                 storage(format!("a stored record cannot be read: {e}"))
             }
             CoreError::NewerDatabase { .. } => storage(e.to_string()),
+            CoreError::WrongKey => F::WrongKey,
             CoreError::Storage(sqlite) => storage(sqlite.to_string()),
             CoreError::Io(io) => storage(io.to_string()),
             other => F::Internal {

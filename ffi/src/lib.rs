@@ -37,7 +37,7 @@ pub use dashboards::{
 };
 pub use engine::{
     ChangeEvent, ChangeListener, ChangeSubscription, ChangedRecord, Engine, SignedInUser,
-    open_engine, resume_engine,
+    generate_store_key, open_engine, resume_engine,
 };
 pub use error::FieldsalesError;
 pub use fieldwork::{

@@ -10,7 +10,6 @@
 //! What a sync applied reaches the change listeners exactly like a screen's write: the change
 //! journal watches the store's connection, which the sync writes through.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -227,11 +226,13 @@ impl Drop for CancelOnDrop {
 }
 
 /// Signs in through the server and opens (or creates) the store at `store_path` for this
-/// user. A store that belonged to another user is wiped first.
-#[uniffi::export(async_runtime = "tokio")]
+/// user, encrypted with `key` when one is given (see `generate_store_key`). A store that
+/// belonged to another user is wiped first.
+#[uniffi::export(async_runtime = "tokio", default(key = None))]
 pub async fn sign_in(
     request: SignInRequest,
     store_path: String,
+    key: Option<Vec<u8>>,
 ) -> Result<Arc<Engine>, FieldsalesError> {
     if request.server_url.trim().is_empty() {
         return Err(FieldsalesError::InvalidInput {
@@ -246,8 +247,8 @@ pub async fn sign_in(
         password: request.password,
         device_name: request.device_name,
     };
-    let path = PathBuf::from(store_path);
-    let core = core_sync::sign_in(&sign_in, &path).await?;
+    let store = blocking(move || crate::engine::open_store(&store_path, key)).await?;
+    let core = core_sync::sign_in_store(&sign_in, store).await?;
     blocking(move || Engine::wrap(core)).await
 }
 

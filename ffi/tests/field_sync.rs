@@ -34,6 +34,7 @@ async fn phone(base: &str, person: &Person, dir: &tempfile::TempDir) -> Arc<Engi
     sign_in(
         login(base, &person.login, PASSWORD),
         path_of(dir, person).to_string_lossy().into_owned(),
+        None,
     )
     .await
     .expect("the sign-in succeeds")
@@ -347,14 +348,15 @@ async fn each_sign_in_and_sync_failure_is_one_an_app_can_act_on() {
     assert_eq!(
         sign_in(
             login(&world.base, &rep.login, "not-the-password"),
-            path("a")
+            path("a"),
+            None
         )
         .await
         .err(),
         Some(FieldsalesError::BadCredentials)
     );
     assert!(matches!(
-        sign_in(login("", &rep.login, PASSWORD), path("b")).await.err(),
+        sign_in(login("", &rep.login, PASSWORD), path("b"), None).await.err(),
         Some(FieldsalesError::InvalidInput { field, .. }) if field == "request.server_url"
     ));
     // Nothing listens on a port just freed.
@@ -363,7 +365,7 @@ async fn each_sign_in_and_sync_failure_is_one_an_app_can_act_on() {
         format!("http://{}", l.local_addr().expect("addr"))
     };
     assert_eq!(
-        sign_in(login(&closed, &rep.login, PASSWORD), path("c"))
+        sign_in(login(&closed, &rep.login, PASSWORD), path("c"), None)
             .await
             .err(),
         Some(FieldsalesError::Offline)
@@ -444,5 +446,136 @@ async fn each_sign_in_and_sync_failure_is_one_an_app_can_act_on() {
             .is_empty(),
         "wiped"
     );
+    world.stop().await;
+}
+
+/// Phones with encrypted stores, against a real server: the rep's photo is sealed on the
+/// phone and arrives whole at the server; the manager's encrypted phone downloads it into its
+/// own sealed folder; a wrong key is refused and changes nothing; sign-out deletes the store
+/// and its photos.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_phones_sync_a_photo_and_sign_out_leaves_nothing() {
+    use fieldsales_core::attachments::{Attachments, client};
+    use fieldsales_core::record::visit::AttachmentRef;
+    use fieldsales_core::store::{Store, StoreKey};
+    use fieldsales_ffi::{generate_store_key, resume_engine};
+
+    let world = World::start().await;
+    let org = world.org().await;
+    let rep = world.person("li.na", org.east_team, "sales_rep").await;
+    let manager = world
+        .person("chen.jing", org.east_team, "sales_manager")
+        .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rep_key = generate_store_key().expect("a key");
+    assert_eq!(rep_key.len(), 32);
+    let rep_path = path_of(&dir, &rep);
+    let phone = sign_in(
+        login(&world.base, &rep.login, PASSWORD),
+        rep_path.to_string_lossy().into_owned(),
+        Some(rep_key.clone()),
+    )
+    .await
+    .expect("the sign-in succeeds");
+    assert!(phone.clone().is_encrypted().await.unwrap());
+
+    let photo: Vec<u8> = (0..180_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let source = dir.path().join("shelf.jpg");
+    std::fs::write(&source, &photo).unwrap();
+    phone
+        .clone()
+        .queue_attachment(source.to_string_lossy().into_owned(), "image/jpeg".into())
+        .await
+        .unwrap();
+    let uploaded = phone
+        .clone()
+        .upload_attachments(SyncCancel::new())
+        .await
+        .unwrap();
+    assert_eq!(uploaded.uploaded, 1, "{uploaded:?}");
+    let state = phone.clone().attachment_states().await.unwrap().remove(0);
+    let sealed = std::fs::read(
+        fieldsales_core::attachments::folder_beside(&rep_path)
+            .join(&state.sha256[..2])
+            .join(&state.sha256),
+    )
+    .unwrap();
+    assert!(
+        !sealed.windows(64).any(|w| w == &photo[5_000..5_064]),
+        "the photo is sealed on the phone"
+    );
+
+    // The manager's phone, encrypted with its own key, downloads it.
+    let manager_key = StoreKey::generate().unwrap();
+    let manager_path = path_of(&dir, &manager);
+    let store = Store::open_encrypted(&manager_path, &manager_key).unwrap();
+    let mut engine = fieldsales_core::sync::sign_in_store(
+        &fieldsales_core::sync::SignIn {
+            server_url: world.base.clone(),
+            tenant: TENANT.into(),
+            login: manager.login.clone(),
+            password: PASSWORD.into(),
+            device_name: "manager's phone".into(),
+        },
+        store,
+    )
+    .await
+    .expect("the manager signs in");
+    let session: serde_json::Value = serde_json::from_slice(
+        &engine
+            .store()
+            .meta(fieldsales_core::sync::client::META_SESSION)
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let token = session["token"].as_str().unwrap().to_owned();
+    let files = Attachments::beside(engine.store(), 1 << 20).unwrap();
+    assert!(files.is_sealed());
+    let attachment = AttachmentRef {
+        sha256: state.sha256.clone(),
+        size: state.size,
+        mime: state.mime.clone(),
+    };
+    client::download(
+        &reqwest::Client::new(),
+        &world.base,
+        &token,
+        &files,
+        engine.store_mut(),
+        &attachment,
+    )
+    .await
+    .expect("downloaded");
+    assert_eq!(files.get(&state.sha256).unwrap(), Some(photo.clone()));
+    drop(engine);
+
+    // A wrong key, or none: refused, the file as it was; the right key opens it.
+    let before = std::fs::read(&manager_path).unwrap();
+    let path = manager_path.to_string_lossy().into_owned();
+    assert_eq!(
+        resume_engine(path.clone(), Some(generate_store_key().unwrap()))
+            .await
+            .err(),
+        Some(FieldsalesError::WrongKey)
+    );
+    assert_eq!(
+        resume_engine(path.clone(), None).await.err(),
+        Some(FieldsalesError::WrongKey)
+    );
+    assert_eq!(std::fs::read(&manager_path).unwrap(), before);
+    let resumed = resume_engine(path, Some(manager_key.as_bytes().to_vec()))
+        .await
+        .unwrap()
+        .expect("still signed in");
+    assert_eq!(
+        resumed.me().await.unwrap().user_id,
+        manager.profile.to_string()
+    );
+
+    // The rep signs out: the store and its photos are gone.
+    phone.sign_out().await.unwrap();
+    assert!(!rep_path.exists());
+    assert!(!fieldsales_core::attachments::folder_beside(&rep_path).exists());
     world.stop().await;
 }

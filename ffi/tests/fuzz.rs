@@ -149,7 +149,7 @@ async fn mutated_strings_from_an_app_end_in_a_value_or_an_error_it_can_act_on() 
         zone: "Asia/Shanghai".into(),
     };
     let path = dir.path().join("rep.sqlite").to_string_lossy().into_owned();
-    let phone = open_engine(path, rep).await.expect("the store opens");
+    let phone = open_engine(path, rep, None).await.expect("the store opens");
     let customer = phone
         .clone()
         .create_customer(customer_at_site("上海明远贸易有限公司", &["展会"]))

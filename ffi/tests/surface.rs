@@ -21,9 +21,9 @@ use fieldsales_ffi::{
     ContactDraft, CustomerDraft, Engine, FieldValue, FieldsalesError, LeadConversion,
     LocalTimeEvent, LocalTimeListener, Money, NewLead, NewOpportunity, ReportEdit, SignInRequest,
     SignedInUser, StageMove, SyncCancel, TaskDraft, apply_rate, default_sync_options, format_money,
-    library_version, local_date_of, local_time_on, new_record_id, next_local_time_events,
-    open_engine, parse_record_id, resume_engine, sign_in, start_of_local_day, validate_coordinates,
-    validate_zone, watch_local_times,
+    generate_store_key, library_version, local_date_of, local_time_on, new_record_id,
+    next_local_time_events, open_engine, parse_record_id, resume_engine, sign_in,
+    start_of_local_day, validate_coordinates, validate_zone, watch_local_times,
 };
 use fieldsales_tests::{PASSWORD, TENANT, World};
 
@@ -63,7 +63,7 @@ impl Team {
     }
 
     async fn phone(&self, who: &SignedInUser) -> Arc<Engine> {
-        open_engine(self.path(who), who.clone())
+        open_engine(self.path(who), who.clone(), None)
             .await
             .expect("the store opens")
     }
@@ -561,15 +561,75 @@ async fn every_error_an_app_meets_from_the_engine_is_one_it_can_act_on() {
     // Storage: the store path is a folder.
     let folder = team.dir.path().to_string_lossy().into_owned();
     assert!(matches!(
-        open_engine(folder, rep.clone()).await,
+        open_engine(folder, rep.clone(), None).await,
         Err(FieldsalesError::Storage { .. })
     ));
     // A user with a scope this version does not know is refused before anything is opened.
     let mut odd = rep.clone();
     odd.scope = "galaxy".into();
     assert!(matches!(
-        open_engine(team.path(&odd), odd).await,
+        open_engine(team.path(&odd), odd, None).await,
         Err(FieldsalesError::InvalidInput { field, .. }) if field == "user.scope"
+    ));
+}
+
+/// An encrypted store through the surface: the key from `generate_store_key`, a bad key
+/// refused as input, a wrong one as `WrongKey`, a new key replacing the old one.
+#[tokio::test]
+async fn an_encrypted_store_opens_with_its_key_and_takes_a_new_one() {
+    let team = Team::new();
+    let rep = team.user(&["sales_rep"], DataScope::Own);
+    let key = generate_store_key().unwrap();
+    assert_ne!(key, generate_store_key().unwrap());
+    assert!(matches!(
+        open_engine(team.path(&rep), rep.clone(), Some(vec![1; 31])).await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "key"
+    ));
+    let created = {
+        let phone = open_engine(team.path(&rep), rep.clone(), Some(key.clone()))
+            .await
+            .unwrap();
+        assert!(phone.clone().is_encrypted().await.unwrap());
+        let created = phone
+            .clone()
+            .create_customer(customer_at_site("成都锦江酒店管理有限公司", &["展会"]))
+            .await
+            .unwrap()
+            .customer;
+        phone.clone().change_store_key(key.clone()).await.unwrap();
+        let new_key = generate_store_key().unwrap();
+        phone
+            .clone()
+            .change_store_key(new_key.clone())
+            .await
+            .unwrap();
+        (created, new_key)
+    };
+    let (created, new_key) = created;
+    assert!(matches!(
+        resume_engine(team.path(&rep), Some(key)).await,
+        Err(FieldsalesError::WrongKey)
+    ));
+    let phone = resume_engine(team.path(&rep), Some(new_key))
+        .await
+        .unwrap()
+        .expect("a user");
+    assert_eq!(
+        phone
+            .clone()
+            .get_customer(created.id.clone())
+            .await
+            .unwrap()
+            .legal_name,
+        created.legal_name
+    );
+    // A plain store has no key to change.
+    let plain = team.user(&["sales_rep"], DataScope::Own);
+    let phone = team.phone(&plain).await;
+    assert!(!phone.clone().is_encrypted().await.unwrap());
+    assert!(matches!(
+        phone.change_store_key(generate_store_key().unwrap()).await,
+        Err(FieldsalesError::InvalidInput { field, .. }) if field == "key"
     ));
 }
 
@@ -579,7 +639,7 @@ async fn an_app_restarted_offline_finds_the_user_it_had() {
     let rep = team.user(&["sales_rep"], DataScope::Own);
     let fresh = team.dir.path().join("nobody.sqlite");
     assert!(
-        resume_engine(fresh.to_string_lossy().into_owned())
+        resume_engine(fresh.to_string_lossy().into_owned(), None)
             .await
             .unwrap()
             .is_none()
@@ -593,7 +653,7 @@ async fn an_app_restarted_offline_finds_the_user_it_had() {
             .unwrap()
             .customer
     };
-    let phone = resume_engine(team.path(&rep))
+    let phone = resume_engine(team.path(&rep), None)
         .await
         .unwrap()
         .expect("a user");
@@ -766,6 +826,7 @@ async fn signed_in(world: &World, login: &str, dir: &tempfile::TempDir) -> Arc<E
             .join(format!("{login}.sqlite"))
             .to_string_lossy()
             .into_owned(),
+        None,
     )
     .await
     .expect("the sign-in succeeds")
@@ -795,6 +856,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
             .join("wrong.sqlite")
             .to_string_lossy()
             .into_owned(),
+        None,
     )
     .await;
     assert_eq!(refused.err(), Some(FieldsalesError::BadCredentials));

@@ -58,7 +58,7 @@ fn phone() -> &'static Phone {
         };
         let path = dir.path().join("rep.sqlite").to_string_lossy().into_owned();
         let (engine, customer) = runtime.block_on(async {
-            let engine = open_engine(path, rep).await.expect("the store opens");
+            let engine = open_engine(path, rep, None).await.expect("the store opens");
             let customer = engine
                 .clone()
                 .create_customer(draft("上海明远贸易有限公司", "展会"))

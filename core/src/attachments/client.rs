@@ -6,8 +6,6 @@
 //! SHA-256 before they keep it. The caller passes the server address and the device token
 //! explicitly; the session layer decides when to run these (on Wi-Fi, after a record sync).
 
-use std::io::{Read, Seek, SeekFrom, Write};
-
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use serde::Deserialize;
@@ -145,14 +143,9 @@ pub async fn upload(
         Some(h) => h.bytes.min(total),
         None => 0,
     };
-    let mut file = std::fs::File::open(files.path_of(&attachment.sha256)?)?;
     let chunk_bytes = chunk_bytes.max(1);
     loop {
-        file.seek(SeekFrom::Start(offset))?;
-        let mut chunk = Vec::with_capacity(chunk_bytes);
-        Read::by_ref(&mut file)
-            .take(chunk_bytes as u64)
-            .read_to_end(&mut chunk)?;
+        let chunk = files.read_range(&attachment.sha256, offset, chunk_bytes as u64)?;
         let end = offset + chunk.len() as u64;
         let range = if total == 0 {
             "bytes */0".to_string()
@@ -231,7 +224,7 @@ pub async fn download(
     if let Some(dir) = part.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+    let have = files.partial_content(&part)?;
     let limit = files.max_bytes();
     let mut request = http
         .get(url(base_url, sha256))
@@ -257,6 +250,9 @@ pub async fn download(
         .write(true)
         .truncate(!append)
         .open(&part)?;
+    if !append || have == 0 {
+        files.begin(&mut out)?;
+    }
     let mut written = if append { have } else { 0 };
     while let Some(chunk) = response.chunk().await? {
         written += chunk.len() as u64;
@@ -268,11 +264,11 @@ pub async fn download(
                 format!("the download of {sha256} exceeds the {limit} byte limit"),
             )));
         }
-        out.write_all(&chunk)?;
+        files.append(&mut out, &chunk)?;
     }
     out.sync_all()?;
     drop(out);
-    let bytes = std::fs::read(&part)?;
+    let bytes = files.read_content(&part)?;
     if sha256_hex(&bytes) != *sha256 {
         std::fs::remove_file(&part)?;
         return Err(TransferError::HashMismatch(sha256.clone()));

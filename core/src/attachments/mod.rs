@@ -11,11 +11,13 @@
 //! file whose content does not match its name.
 
 pub mod client;
+mod seal;
 pub mod session;
 
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
@@ -33,6 +35,8 @@ const MAX_MIME_CHARS: usize = 100;
 pub struct Attachments {
     dir: PathBuf,
     max_bytes: u64,
+    /// The photo cipher of an encrypted store: every file is sealed ([`seal`]).
+    seal: Option<Arc<seal::Seal>>,
 }
 
 /// An attachment this device holds whose upload has not finished.
@@ -113,16 +117,84 @@ impl Attachments {
                 detail: "an in-memory store has no folder for attachments".into(),
             });
         };
-        let mut name = path.file_name().unwrap_or_default().to_os_string();
-        name.push(".attachments");
-        Self::open(path.with_file_name(name), max_bytes)
+        let mut files = Self::open(folder_beside(path), max_bytes)?;
+        files.seal = store
+            .attachment_key()?
+            .map(|key| Arc::new(seal::Seal::new(&key)));
+        Ok(files)
     }
 
-    /// The attachment folder at `dir`, created if needed.
+    /// The attachment folder at `dir`, created if needed; its files are plain.
     pub fn open(dir: impl Into<PathBuf>, max_bytes: u64) -> Result<Attachments> {
         let dir = dir.into();
         fs::create_dir_all(&dir)?;
-        Ok(Attachments { dir, max_bytes })
+        Ok(Attachments {
+            dir,
+            max_bytes,
+            seal: None,
+        })
+    }
+
+    /// Whether the files are sealed (the store is encrypted).
+    pub fn is_sealed(&self) -> bool {
+        self.seal.is_some()
+    }
+
+    /// `len` bytes of the content of `sha256` from `offset` (fewer at its end), for an upload.
+    pub(crate) fn read_range(&self, sha256: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let mut file = fs::File::open(self.path_of(sha256)?)?;
+        match &self.seal {
+            Some(seal) => Ok(seal.read_range(&mut file, offset, len)?),
+            None => {
+                use std::io::{Seek, SeekFrom};
+                file.seek(SeekFrom::Start(offset))?;
+                let mut chunk = Vec::new();
+                file.take(len).read_to_end(&mut chunk)?;
+                Ok(chunk)
+            }
+        }
+    }
+
+    /// Starts a file of content: the sealed file's header, or nothing.
+    pub(crate) fn begin(&self, out: &mut fs::File) -> std::io::Result<()> {
+        match &self.seal {
+            Some(seal) => seal.begin(out),
+            None => Ok(()),
+        }
+    }
+
+    /// Appends content to a file begun with [`Attachments::begin`].
+    pub(crate) fn append(&self, out: &mut fs::File, bytes: &[u8]) -> std::io::Result<()> {
+        match &self.seal {
+            Some(seal) => seal.append(out, bytes),
+            None => out.write_all(bytes),
+        }
+    }
+
+    /// The content of the file at `path` (sealed or plain).
+    pub(crate) fn read_content(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        match &self.seal {
+            Some(seal) => seal.open_all(&mut fs::File::open(path)?),
+            None => fs::read(path),
+        }
+    }
+
+    /// How much content a download cut short kept at `part`, with any record a crash tore
+    /// cut off; 0 when there is none.
+    pub(crate) fn partial_content(&self, part: &Path) -> std::io::Result<u64> {
+        match &self.seal {
+            Some(seal) => {
+                let mut file = match fs::OpenOptions::new().read(true).write(true).open(part) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+                    Err(e) => return Err(e),
+                };
+                let (content, whole) = seal.whole_records(&mut file)?;
+                file.set_len(whole)?;
+                Ok(content)
+            }
+            None => Ok(fs::metadata(part).map(|m| m.len()).unwrap_or(0)),
+        }
     }
 
     /// The largest attachment accepted, bytes.
@@ -158,7 +230,10 @@ impl Attachments {
         let sha256 = sha256_hex(bytes);
         let path = self.path_of(&sha256)?;
         if !path.is_file() {
-            write_atomically(&path, |f| f.write_all(bytes))?;
+            write_atomically(&path, |f| {
+                self.begin(f)?;
+                self.append(f, bytes)
+            })?;
         }
         let attachment = AttachmentRef {
             sha256,
@@ -181,7 +256,8 @@ impl Attachments {
         let copied = (|| -> Result<u64> {
             let mut input = fs::File::open(source)?;
             let mut out = fs::File::create(&tmp)?;
-            let mut buf = vec![0u8; 64 * 1024];
+            self.begin(&mut out)?;
+            let mut buf = vec![0u8; seal::RECORD_BYTES];
             let mut total = 0u64;
             loop {
                 let n = input.read(&mut buf)?;
@@ -191,7 +267,7 @@ impl Attachments {
                 total += n as u64;
                 self.check_size(total)?;
                 hasher.update(&buf[..n]);
-                out.write_all(&buf[..n])?;
+                self.append(&mut out, &buf[..n])?;
             }
             out.sync_all()?;
             Ok(total)
@@ -226,19 +302,24 @@ impl Attachments {
     /// matches its hash (a damaged disk) is removed and reported.
     pub fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path_of(sha256)?;
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
+        let bytes = match self.read_content(&path) {
+            Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            // A sealed file that does not open is damaged like one whose hash is wrong.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => None,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => None,
             Err(e) => return Err(e.into()),
         };
-        if sha256_hex(&bytes) != sha256 {
-            fs::remove_file(&path)?;
-            return Err(Error::rule(
-                RuleCode::AttachmentDamaged,
-                format!("the stored copy of {sha256} was damaged and has been removed"),
-            ));
+        match bytes {
+            Some(bytes) if sha256_hex(&bytes) == sha256 => Ok(Some(bytes)),
+            _ => {
+                fs::remove_file(&path)?;
+                Err(Error::rule(
+                    RuleCode::AttachmentDamaged,
+                    format!("the stored copy of {sha256} was damaged and has been removed"),
+                ))
+            }
         }
-        Ok(Some(bytes))
     }
 
     /// Attachments this device stored whose upload has not finished, oldest first.
@@ -401,6 +482,13 @@ fn check_mime(mime: &str) -> Result<String> {
     Ok(mime.to_ascii_lowercase())
 }
 
+/// The attachment folder of the store file at `store`: `<file>.attachments` beside it.
+pub fn folder_beside(store: &Path) -> PathBuf {
+    let mut name = store.file_name().unwrap_or_default().to_os_string();
+    name.push(".attachments");
+    store.with_file_name(name)
+}
+
 /// Writes a file through a temporary beside it and a rename.
 pub(crate) fn write_atomically(
     path: &Path,
@@ -427,6 +515,55 @@ pub(crate) fn write_atomically(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A download into a sealed folder cut short keeps its whole records (a record torn by
+    /// a crash is cut off), resumes after them, and ranges read across records.
+    #[cfg(feature = "encryption")]
+    #[test]
+    fn a_sealed_download_cut_short_keeps_its_whole_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::store::StoreKey::generate().unwrap();
+        let store = Store::open_encrypted(dir.path().join("rep.sqlite"), &key).unwrap();
+        let files = Attachments::beside(&store, 1 << 20).unwrap();
+        let content: Vec<u8> = (0..150_000u32).map(|i| (i % 253) as u8).collect();
+        let sha256 = sha256_hex(&content);
+        let part = files.partial_path_of(&sha256).unwrap();
+        fs::create_dir_all(part.parent().unwrap()).unwrap();
+        let mut out = fs::File::create(&part).unwrap();
+        files.begin(&mut out).unwrap();
+        files.append(&mut out, &content[..70_000]).unwrap();
+        files.append(&mut out, &content[70_000..100_000]).unwrap();
+        let whole = out.metadata().unwrap().len();
+        // The crash: half a record's header and nonce.
+        out.write_all(&[0x10, 0x27, 0, 0, 1, 2, 3, 4, 5]).unwrap();
+        drop(out);
+        assert_eq!(files.partial_content(&part).unwrap(), 100_000);
+        assert_eq!(
+            fs::metadata(&part).unwrap().len(),
+            whole,
+            "the torn record is cut off"
+        );
+        let mut out = fs::OpenOptions::new().append(true).open(&part).unwrap();
+        files.append(&mut out, &content[100_000..]).unwrap();
+        drop(out);
+        assert_eq!(files.read_content(&part).unwrap(), content);
+        fs::rename(&part, files.path_of(&sha256).unwrap()).unwrap();
+        for (offset, len) in [(0, 10), (65_000, 10_000), (65_536, 65_536), (149_990, 100)] {
+            let end = (offset + len).min(content.len());
+            assert_eq!(
+                files
+                    .read_range(&sha256, offset as u64, len as u64)
+                    .unwrap(),
+                &content[offset..end],
+                "{offset}+{len}"
+            );
+        }
+        assert_eq!(
+            files.partial_content(&part).unwrap(),
+            0,
+            "no partial file left"
+        );
+    }
 
     fn store_in(dir: &Path) -> Store {
         Store::open(dir.join("rep.sqlite")).unwrap()

@@ -37,6 +37,8 @@ mod consistency;
 mod customers;
 pub(crate) mod directory;
 mod facts;
+#[cfg(feature = "encryption")]
+mod key;
 pub mod migrate;
 mod projection;
 mod query;
@@ -57,6 +59,8 @@ pub use consistency::ConsistencyReport;
 pub use customers::DEFAULT_NEAR_THRESHOLD;
 pub use directory::PersonRow;
 pub use facts::{Facts, ProfileCache};
+#[cfg(feature = "encryption")]
+pub use key::{STORE_KEY_BYTES, StoreKey};
 pub use query::{
     DeletedFilter, DuplicateReport, ListFilter, NearDuplicate, RecordSummary, SearchHit,
 };
@@ -71,6 +75,9 @@ use crate::time::{Clock, SystemClock};
 use crate::{RecordId, Timestamp};
 
 const META_ACTOR: &str = "actor";
+/// The random key photos are sealed with, kept inside an encrypted store (so changing the
+/// store's key leaves them as they are, and wiping the store leaves them unreadable).
+pub(crate) const META_ATTACHMENT_KEY: &str = "attachments.key";
 /// The actors this store wrote changes as before its current one (a sign-in again of the same
 /// user keeps the store and registers a fresh actor; the server keeps the old ones registered
 /// to the device): each as a length byte and the actor's bytes.
@@ -82,6 +89,8 @@ pub struct Store {
     actor: ActorId,
     clock: Arc<dyn Clock>,
     path: Option<PathBuf>,
+    /// Whether the file is encrypted (opened with a key).
+    encrypted: bool,
 }
 
 /// How a store file is opened, beyond the phone's defaults.
@@ -122,6 +131,67 @@ pub enum Applied {
     UnknownKind(String),
 }
 
+/// Reads the schema: [`Error::WrongKey`] when the file cannot be read as a database (a wrong
+/// key, no key for an encrypted store, a key for a plain one, not a store at all).
+fn readable(conn: &Connection) -> Result<()> {
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            Err(Error::WrongKey)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The photo key as kept in the store's meta table.
+mod zeroize_bytes {
+    use crate::{Error, Result};
+
+    /// The photo key: 32 bytes.
+    #[cfg(feature = "encryption")]
+    pub(crate) struct Key(pub(crate) zeroize::Zeroizing<[u8; 32]>);
+
+    /// Without encryption there is never a photo key.
+    #[cfg(not(feature = "encryption"))]
+    pub(crate) enum Key {}
+
+    impl Key {
+        #[cfg(feature = "encryption")]
+        pub(super) fn from_meta(bytes: Vec<u8>) -> Result<Key> {
+            let bytes = zeroize::Zeroizing::new(bytes);
+            let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                Error::Internal("the store's photo key is missing or damaged".into())
+            })?;
+            Ok(Key(zeroize::Zeroizing::new(key)))
+        }
+
+        #[cfg(not(feature = "encryption"))]
+        pub(super) fn from_meta(_: Vec<u8>) -> Result<Key> {
+            Err(Error::Internal(
+                "an encrypted store in a build without encryption".into(),
+            ))
+        }
+
+        #[cfg(feature = "encryption")]
+        pub(super) fn random_meta() -> Result<Vec<u8>> {
+            Ok(super::StoreKey::generate()?.as_bytes().to_vec())
+        }
+
+        #[cfg(not(feature = "encryption"))]
+        pub(super) fn random_meta() -> Result<Vec<u8>> {
+            Err(Error::Internal(
+                "an encrypted store in a build without encryption".into(),
+            ))
+        }
+    }
+}
+
+pub(crate) use zeroize_bytes::Key as AttachmentKey;
+
 impl Store {
     /// Opens (or creates) the store at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
@@ -140,6 +210,33 @@ impl Store {
         options: StoreOptions,
     ) -> Result<Store> {
         let path = path.as_ref();
+        let conn = Self::connect(path)?;
+        Self::init(conn, clock, Some(path.to_path_buf()), options, false)
+    }
+
+    /// Opens (or creates) the encrypted store at `path` with `key` (see [`StoreKey`]). A
+    /// wrong key, or a file that is not an encrypted store, is [`Error::WrongKey`], found
+    /// before anything is written.
+    #[cfg(feature = "encryption")]
+    pub fn open_encrypted(path: impl AsRef<Path>, key: &StoreKey) -> Result<Store> {
+        Self::open_encrypted_with_options(path, key, Arc::new(SystemClock), StoreOptions::default())
+    }
+
+    /// [`Store::open_encrypted`] with a clock and options of the caller's.
+    #[cfg(feature = "encryption")]
+    pub fn open_encrypted_with_options(
+        path: impl AsRef<Path>,
+        key: &StoreKey,
+        clock: Arc<dyn Clock>,
+        options: StoreOptions,
+    ) -> Result<Store> {
+        let path = path.as_ref();
+        let conn = Self::connect(path)?;
+        conn.execute_batch(&key.statement("key"))?;
+        Self::init(conn, clock, Some(path.to_path_buf()), options, true)
+    }
+
+    fn connect(path: &Path) -> Result<Connection> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -151,7 +248,52 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Self::init(conn, clock, Some(path.to_path_buf()), options)
+        // SQLCipher would also write a wrong key's failed page check to the log (logcat on a
+        // phone); the caller gets `Error::WrongKey` instead.
+        #[cfg(feature = "encryption")]
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        Ok(conn)
+    }
+
+    /// Whether the store's file is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// Changes the key of an encrypted store: every page is written again under `new`, in
+    /// one transaction (a crash leaves the store under the old key or the new one, never
+    /// between). The photos' own key, kept inside, is unchanged.
+    #[cfg(feature = "encryption")]
+    pub fn rekey(&mut self, new: &StoreKey) -> Result<()> {
+        if !self.encrypted {
+            return Err(Error::InvalidInput {
+                field: "key",
+                detail: "the store is not encrypted: it has no key to change".into(),
+            });
+        }
+        self.conn.execute_batch(&new.statement("rekey"))?;
+        readable(&self.conn)
+    }
+
+    /// The key photos are sealed with: `None` for a plain store.
+    pub(crate) fn attachment_key(&self) -> Result<Option<AttachmentKey>> {
+        if !self.encrypted {
+            return Ok(None);
+        }
+        let bytes = meta_get(&self.conn, META_ATTACHMENT_KEY)?.unwrap_or_default();
+        AttachmentKey::from_meta(bytes).map(Some)
+    }
+
+    /// Writes a new photo key into an encrypted store that has none (a new store, a wiped one).
+    fn ensure_attachment_key(&mut self) -> Result<()> {
+        if self.encrypted && meta_get(&self.conn, META_ATTACHMENT_KEY)?.is_none() {
+            meta_set(
+                &self.conn,
+                META_ATTACHMENT_KEY,
+                AttachmentKey::random_meta()?,
+            )?;
+        }
+        Ok(())
     }
 
     /// A store in memory, gone when dropped.
@@ -161,6 +303,7 @@ impl Store {
             Arc::new(SystemClock),
             None,
             StoreOptions::default(),
+            false,
         )
     }
 
@@ -171,6 +314,7 @@ impl Store {
             clock,
             None,
             StoreOptions::default(),
+            false,
         )
     }
 
@@ -179,7 +323,11 @@ impl Store {
         clock: Arc<dyn Clock>,
         path: Option<PathBuf>,
         options: StoreOptions,
+        encrypted: bool,
     ) -> Result<Store> {
+        // First a read of the schema: a wrong key (or none for an encrypted file, or a key
+        // for a plain one) fails here, before anything is written.
+        readable(&conn)?;
         // WAL: readers never block the writer. See `StoreOptions::durable` for `synchronous`.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let synchronous = if options.durable { "FULL" } else { "NORMAL" };
@@ -201,12 +349,15 @@ impl Store {
                 actor
             }
         };
-        Ok(Store {
+        let mut store = Store {
             conn,
             actor,
             clock,
             path,
-        })
+            encrypted,
+        };
+        store.ensure_attachment_key()?;
+        Ok(store)
     }
 
     /// The Automerge actor this store writes changes as.

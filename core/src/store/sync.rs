@@ -95,7 +95,9 @@ impl Store {
     }
 
     /// Erases every record, setting and refused edit (a revoked device, a sign-out), then
-    /// compacts the file so the erased pages do not linger on disk.
+    /// compacts the file so the erased pages do not linger on disk, and deletes the photos
+    /// beside it (on an encrypted store their key went with the settings first, so a copy
+    /// that survives on the disk cannot be read).
     pub fn wipe(&mut self) -> Result<()> {
         self.transaction(|tx| {
             let ids: Vec<RecordId> = {
@@ -116,7 +118,14 @@ impl Store {
         meta_set(&self.conn, super::META_ACTOR, actor.to_bytes().to_vec())?;
         self.actor = actor;
         self.conn.execute_batch("VACUUM")?;
-        Ok(())
+        if let Some(path) = &self.path {
+            match std::fs::remove_dir_all(crate::attachments::folder_beside(path)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.ensure_attachment_key()
     }
 }
 

@@ -256,7 +256,12 @@ fn url(base: &str, path: &str) -> String {
 /// A store that belonged to another user is wiped first; the same user signing in again on
 /// the same store keeps its data and its device.
 pub async fn sign_in(request: &SignIn, store_path: &Path) -> Result<Engine, SyncError> {
-    let mut store = Store::open(store_path)?;
+    sign_in_store(request, Store::open(store_path)?).await
+}
+
+/// [`sign_in`] into a store the caller opened (an encrypted one, with its key).
+pub async fn sign_in_store(request: &SignIn, store: Store) -> Result<Engine, SyncError> {
+    let mut store = store;
     let previous = saved_session(&store)?;
     let same_user = previous.as_ref().is_some_and(|s| {
         s.tenant == request.tenant && s.login.eq_ignore_ascii_case(&request.login)
@@ -374,8 +379,13 @@ pub async fn check_duplicates_online(
     serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
-/// Deletes a store's database file and its WAL and shared-memory files.
+/// Deletes a store's database file, its WAL and shared-memory files and its photos.
 pub fn delete_store_files(path: &Path) -> Result<(), SyncError> {
+    match std::fs::remove_dir_all(crate::attachments::folder_beside(path)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(crate::Error::Io(e).into()),
+    }
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);

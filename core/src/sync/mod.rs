@@ -14,6 +14,6 @@ pub mod protocol;
 pub use apply::{META_CURSOR, META_LAST_SUCCESS, PageOutcome, apply_page, cursor};
 pub use client::{
     CancelToken, SignIn, SyncError, SyncOptions, SyncProgress, SyncReport, check_duplicates_online,
-    sign_in, sign_out, sync_now,
+    sign_in, sign_in_store, sign_out, sync_now,
 };
 pub use error_code::ErrorCode;

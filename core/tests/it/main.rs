@@ -14,6 +14,8 @@ mod dashboard_targets;
 mod dashboard_visits;
 mod dashboard_world;
 mod dedup;
+#[cfg(feature = "encryption")]
+mod encryption;
 mod field_reports;
 mod field_tasks;
 mod field_truth;

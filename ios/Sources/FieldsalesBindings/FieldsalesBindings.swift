@@ -618,6 +618,24 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
 
 
 
@@ -1111,6 +1129,18 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * [`Engine::visit_map_points`].
      */
     func visitsDashboard(from: String, to: String, groupBy: String, granularity: String) async throws  -> VisitsDashboard
+    
+    /**
+     * Changes the key of an encrypted store to `new_key` (the old one no longer opens it);
+     * the app saves the new key in its keystore first. A plain store is refused with
+     * `InvalidInput`.
+     */
+    func changeStoreKey(newKey: Data) async throws 
+    
+    /**
+     * Whether the store is encrypted at rest.
+     */
+    func isEncrypted() async throws  -> Bool
     
     /**
      * The signed-in user.
@@ -1908,6 +1938,46 @@ open func visitsDashboard(from: String, to: String, groupBy: String, granularity
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeVisitsDashboard_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Changes the key of an encrypted store to `new_key` (the old one no longer opens it);
+     * the app saves the new key in its keystore first. A plain store is refused with
+     * `InvalidInput`.
+     */
+open func changeStoreKey(newKey: Data)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_change_store_key(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(newKey)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_void,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_void,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Whether the store is encrypted at rest.
+     */
+open func isEncrypted()async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_is_encrypted(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_i8,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_i8,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -11697,6 +11767,11 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
          */detail: String
     )
     /**
+     * The store cannot be opened with the key given: a wrong key, no key for an encrypted
+     * store, or a key for a plain one. Nothing was changed; open it again with its key.
+     */
+    case WrongKey
+    /**
      * The local database failed (disk full, file damaged...).
      */
     case Storage(
@@ -11781,14 +11856,15 @@ public struct FfiConverterTypeFieldsalesError: FfiConverterRustBuffer {
             code: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Storage(
+        case 12: return .WrongKey
+        case 13: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .InvalidInput(
+        case 14: return .InvalidInput(
             field: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Internal(
+        case 15: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -11858,19 +11934,23 @@ public struct FfiConverterTypeFieldsalesError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Storage(detail):
+        case .WrongKey:
             writeInt(&buf, Int32(12))
+        
+        
+        case let .Storage(detail):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .InvalidInput(field,detail):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(field, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -12191,6 +12271,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -13515,15 +13619,27 @@ public func libraryVersion() -> String  {
 })
 }
 /**
+ * A new random key for an encrypted store (32 bytes from the operating system's generator):
+ * the app keeps it in the platform keystore (Android Keystore, iOS Keychain) and passes it to
+ * `sign_in`, `open_engine` and `resume_engine` on every start.
+ */
+public func generateStoreKey()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeFieldsalesError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_func_generate_store_key(uniffiCallStatus
+    )
+})
+}
+/**
  * Opens (or creates) the local store at `path` for `user`, without the server: for a user
  * whose identity the app already holds, and for tests. Signing in through the server is the
- * usual way to get an engine.
+ * usual way to get an engine. With `key`, the store is encrypted (see `generate_store_key`).
  */
-public func openEngine(path: String, user: SignedInUser)async throws  -> Engine  {
+public func openEngine(path: String, user: SignedInUser, key: Data? = nil)async throws  -> Engine  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_fieldsales_ffi_fn_func_open_engine(FfiConverterString.lower(path),FfiConverterTypeSignedInUser_lower(user)
+                uniffi_fieldsales_ffi_fn_func_open_engine(FfiConverterString.lower(path),FfiConverterTypeSignedInUser_lower(user),FfiConverterOptionData.lower(key)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_u64,
@@ -13534,14 +13650,15 @@ public func openEngine(path: String, user: SignedInUser)async throws  -> Engine 
         )
 }
 /**
- * Reopens the store at `path` as the user last signed in on it, or `None` when nobody is
- * (a first start, or after sign-out): the app then shows the sign-in screen.
+ * Reopens the store at `path` (with its `key` when it is encrypted) as the user last signed
+ * in on it, or `None` when nobody is (a first start, or after sign-out): the app then shows
+ * the sign-in screen.
  */
-public func resumeEngine(path: String)async throws  -> Engine?  {
+public func resumeEngine(path: String, key: Data? = nil)async throws  -> Engine?  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_fieldsales_ffi_fn_func_resume_engine(FfiConverterString.lower(path)
+                uniffi_fieldsales_ffi_fn_func_resume_engine(FfiConverterString.lower(path),FfiConverterOptionData.lower(key)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -13667,13 +13784,14 @@ public func defaultSyncOptions() -> SyncOptions  {
 }
 /**
  * Signs in through the server and opens (or creates) the store at `store_path` for this
- * user. A store that belonged to another user is wiped first.
+ * user, encrypted with `key` when one is given (see `generate_store_key`). A store that
+ * belonged to another user is wiped first.
  */
-public func signIn(request: SignInRequest, storePath: String)async throws  -> Engine  {
+public func signIn(request: SignInRequest, storePath: String, key: Data? = nil)async throws  -> Engine  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_fieldsales_ffi_fn_func_sign_in(FfiConverterTypeSignInRequest_lower(request),FfiConverterString.lower(storePath)
+                uniffi_fieldsales_ffi_fn_func_sign_in(FfiConverterTypeSignInRequest_lower(request),FfiConverterString.lower(storePath),FfiConverterOptionData.lower(key)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_u64,
@@ -13756,10 +13874,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_func_library_version() != 51253) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_func_open_engine() != 40195) {
+    if (uniffi_fieldsales_ffi_checksum_func_generate_store_key() != 51973) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_func_resume_engine() != 29444) {
+    if (uniffi_fieldsales_ffi_checksum_func_open_engine() != 41500) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_func_resume_engine() != 18999) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_func_new_record_id() != 34790) {
@@ -13786,7 +13907,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_func_default_sync_options() != 36072) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_func_sign_in() != 58935) {
+    if (uniffi_fieldsales_ffi_checksum_func_sign_in() != 43167) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_func_local_date_of() != 20503) {
@@ -13880,6 +14001,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 29179) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_change_store_key() != 58588) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_is_encrypted() != 36539) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_me() != 49635) {

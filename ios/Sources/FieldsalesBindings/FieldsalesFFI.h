@@ -461,6 +461,16 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(uint64_t ptr, R
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by, RustBuffer granularity
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHANGE_STORE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHANGE_STORE_KEY
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_change_store_key(uint64_t ptr, RustBuffer new_key
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_IS_ENCRYPTED
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_IS_ENCRYPTED
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_is_encrypted(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ME
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ME
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_me(uint64_t ptr
@@ -778,14 +788,20 @@ RustBuffer uniffi_fieldsales_ffi_fn_func_library_version(RustCallStatus *_Nonnul
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_GENERATE_STORE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_GENERATE_STORE_KEY
+RustBuffer uniffi_fieldsales_ffi_fn_func_generate_store_key(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_OPEN_ENGINE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_OPEN_ENGINE
-uint64_t uniffi_fieldsales_ffi_fn_func_open_engine(RustBuffer path, RustBuffer user
+uint64_t uniffi_fieldsales_ffi_fn_func_open_engine(RustBuffer path, RustBuffer user, RustBuffer key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_RESUME_ENGINE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_RESUME_ENGINE
-uint64_t uniffi_fieldsales_ffi_fn_func_resume_engine(RustBuffer path
+uint64_t uniffi_fieldsales_ffi_fn_func_resume_engine(RustBuffer path, RustBuffer key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_NEW_RECORD_ID
@@ -832,7 +848,7 @@ RustBuffer uniffi_fieldsales_ffi_fn_func_default_sync_options(RustCallStatus *_N
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_SIGN_IN
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_SIGN_IN
-uint64_t uniffi_fieldsales_ffi_fn_func_sign_in(RustBuffer request, RustBuffer store_path
+uint64_t uniffi_fieldsales_ffi_fn_func_sign_in(RustBuffer request, RustBuffer store_path, RustBuffer key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_LOCAL_DATE_OF
@@ -1121,6 +1137,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_func_library_version(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_GENERATE_STORE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_GENERATE_STORE_KEY
+uint16_t uniffi_fieldsales_ffi_checksum_func_generate_store_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_OPEN_ENGINE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_OPEN_ENGINE
 uint16_t uniffi_fieldsales_ffi_checksum_func_open_engine(void
@@ -1370,6 +1392,18 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISITS_DASHBOARD
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISITS_DASHBOARD
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHANGE_STORE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHANGE_STORE_KEY
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_change_store_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_IS_ENCRYPTED
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_IS_ENCRYPTED
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_is_encrypted(void
     
 );
 #endif

@@ -62,6 +62,7 @@ class InputErrorsTest {
                 is FieldsalesException.NotSignedIn -> "show sign-in"
                 is FieldsalesException.Cancelled -> "nothing to show"
                 is FieldsalesException.ServerRefused -> "show ${e.code}"
+                is FieldsalesException.WrongKey -> "unlock the keystore and open again"
                 is FieldsalesException.Storage -> "report storage"
                 is FieldsalesException.Internal -> "report bug"
             }

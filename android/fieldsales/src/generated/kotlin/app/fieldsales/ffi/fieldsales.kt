@@ -750,6 +750,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_fieldsales_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_func_generate_store_key(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_open_engine(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_resume_engine(
@@ -833,6 +835,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_change_store_key(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_is_encrypted(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_me(
     ): Int
@@ -1029,6 +1035,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,`granularity`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_change_store_key(`ptr`: Long,`newKey`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_is_encrypted(`ptr`: Long,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_me(`ptr`: Long,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_observe_changes(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1155,9 +1165,11 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_fieldsales_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_fieldsales_ffi_fn_func_open_engine(`path`: RustBuffer.ByValue,`user`: RustBuffer.ByValue,
+    external fun uniffi_fieldsales_ffi_fn_func_generate_store_key(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldsales_ffi_fn_func_open_engine(`path`: RustBuffer.ByValue,`user`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_fieldsales_ffi_fn_func_resume_engine(`path`: RustBuffer.ByValue,
+    external fun uniffi_fieldsales_ffi_fn_func_resume_engine(`path`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_func_new_record_id(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1175,7 +1187,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldsales_ffi_fn_func_default_sync_options(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_fieldsales_ffi_fn_func_sign_in(`request`: RustBuffer.ByValue,`storePath`: RustBuffer.ByValue,
+    external fun uniffi_fieldsales_ffi_fn_func_sign_in(`request`: RustBuffer.ByValue,`storePath`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_func_local_date_of(`atMs`: Long,`zone`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1307,10 +1319,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_func_library_version() and 0xFFFF) != 51253) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_func_open_engine() and 0xFFFF) != 40195) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_generate_store_key() and 0xFFFF) != 51973) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_func_resume_engine() and 0xFFFF) != 29444) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_open_engine() and 0xFFFF) != 41500) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_resume_engine() and 0xFFFF) != 18999) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_func_new_record_id() and 0xFFFF) != 34790) {
@@ -1337,7 +1352,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_func_default_sync_options() and 0xFFFF) != 36072) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_func_sign_in() and 0xFFFF) != 58935) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_sign_in() and 0xFFFF) != 43167) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_func_local_date_of() and 0xFFFF) != 20503) {
@@ -1431,6 +1446,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 29179) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_change_store_key() and 0xFFFF) != 58588) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_is_encrypted() and 0xFFFF) != 36539) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_me() and 0xFFFF) != 49635) {
@@ -2013,6 +2034,25 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
         val byteBuf = toUtf8(value)
         buf.putInt(byteBuf.limit())
         buf.put(byteBuf)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
     }
 }
 
@@ -2853,6 +2893,18 @@ public interface EngineInterface {
      * [`Engine::visit_map_points`].
      */
     suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String, `granularity`: kotlin.String): VisitsDashboard
+    
+    /**
+     * Changes the key of an encrypted store to `new_key` (the old one no longer opens it);
+     * the app saves the new key in its keystore first. A plain store is refused with
+     * `InvalidInput`.
+     */
+    suspend fun `changeStoreKey`(`newKey`: kotlin.ByteArray)
+    
+    /**
+     * Whether the store is encrypted at rest.
+     */
+    suspend fun `isEncrypted`(): kotlin.Boolean
     
     /**
      * The signed-in user.
@@ -3868,6 +3920,58 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeVisitsDashboard.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Changes the key of an encrypted store to `new_key` (the old one no longer opens it);
+     * the app saves the new key in its keystore first. A plain store is refused with
+     * `InvalidInput`.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `changeStoreKey`(`newKey`: kotlin.ByteArray) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_change_store_key(
+                uniffiHandle,
+                
+        FfiConverterByteArray.lower(`newKey`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Whether the store is encrypted at rest.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `isEncrypted`() : kotlin.Boolean {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_is_encrypted(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_i8(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_i8(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_i8(future) },
+        // lift function
+        { FfiConverterBoolean.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -12432,6 +12536,16 @@ sealed class FieldsalesException: kotlin.Exception() {
     }
     
     /**
+     * The store cannot be opened with the key given: a wrong key, no key for an encrypted
+     * store, or a key for a plain one. Nothing was changed; open it again with its key.
+     */
+    class WrongKey(
+        ) : FieldsalesException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
      * The local database failed (disk full, file damaged...).
      */
     class Storage(
@@ -12526,14 +12640,15 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            12 -> FieldsalesException.Storage(
+            12 -> FieldsalesException.WrongKey()
+            13 -> FieldsalesException.Storage(
                 FfiConverterString.read(buf),
                 )
-            13 -> FieldsalesException.InvalidInput(
+            14 -> FieldsalesException.InvalidInput(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            14 -> FieldsalesException.Internal(
+            15 -> FieldsalesException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -12596,6 +12711,10 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
                 + FfiConverterUShort.allocationSize(value.`status`)
                 + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is FieldsalesException.WrongKey -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
             )
             is FieldsalesException.Storage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -12673,19 +12792,23 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is FieldsalesException.Storage -> {
+            is FieldsalesException.WrongKey -> {
                 buf.putInt(12)
+                Unit
+            }
+            is FieldsalesException.Storage -> {
+                buf.putInt(13)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is FieldsalesException.InvalidInput -> {
-                buf.putInt(13)
+                buf.putInt(14)
                 FfiConverterString.write(value.`field`, buf)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is FieldsalesException.Internal -> {
-                buf.putInt(14)
+                buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -13062,6 +13185,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
         }
     }
 }
@@ -14586,17 +14741,34 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
     
 
         /**
+         * A new random key for an encrypted store (32 bytes from the operating system's generator):
+         * the app keeps it in the platform keystore (Android Keystore, iOS Keychain) and passes it to
+         * `sign_in`, `open_engine` and `resume_engine` on every start.
+         */
+    @Throws(FieldsalesException::class) fun `generateStoreKey`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCallWithError(FieldsalesException) { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_func_generate_store_key(
+    
+        _status)
+}
+    )
+    }
+    
+
+        /**
          * Opens (or creates) the local store at `path` for `user`, without the server: for a user
          * whose identity the app already holds, and for tests. Signing in through the server is the
-         * usual way to get an engine.
+         * usual way to get an engine. With `key`, the store is encrypted (see `generate_store_key`).
          */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `openEngine`(`path`: kotlin.String, `user`: SignedInUser) : Engine {
+     suspend fun `openEngine`(`path`: kotlin.String, `user`: SignedInUser, `key`: kotlin.ByteArray? = null) : Engine {
         return uniffiRustCallAsync(
         UniffiLib.uniffi_fieldsales_ffi_fn_func_open_engine(
         FfiConverterString.lower(`path`),
-        FfiConverterTypeSignedInUser.lower(`user`),),
+        FfiConverterTypeSignedInUser.lower(`user`),
+        FfiConverterOptionalByteArray.lower(`key`),),
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_u64(future, callback, continuation) },
         { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_u64(future, continuation) },
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_u64(future) },
@@ -14608,15 +14780,17 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
     }
 
         /**
-         * Reopens the store at `path` as the user last signed in on it, or `None` when nobody is
-         * (a first start, or after sign-out): the app then shows the sign-in screen.
+         * Reopens the store at `path` (with its `key` when it is encrypted) as the user last signed
+         * in on it, or `None` when nobody is (a first start, or after sign-out): the app then shows
+         * the sign-in screen.
          */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `resumeEngine`(`path`: kotlin.String) : Engine? {
+     suspend fun `resumeEngine`(`path`: kotlin.String, `key`: kotlin.ByteArray? = null) : Engine? {
         return uniffiRustCallAsync(
         UniffiLib.uniffi_fieldsales_ffi_fn_func_resume_engine(
-        FfiConverterString.lower(`path`),),
+        FfiConverterString.lower(`path`),
+        FfiConverterOptionalByteArray.lower(`key`),),
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
         { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
@@ -14773,15 +14947,17 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
 
         /**
          * Signs in through the server and opens (or creates) the store at `store_path` for this
-         * user. A store that belonged to another user is wiped first.
+         * user, encrypted with `key` when one is given (see `generate_store_key`). A store that
+         * belonged to another user is wiped first.
          */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `signIn`(`request`: SignInRequest, `storePath`: kotlin.String) : Engine {
+     suspend fun `signIn`(`request`: SignInRequest, `storePath`: kotlin.String, `key`: kotlin.ByteArray? = null) : Engine {
         return uniffiRustCallAsync(
         UniffiLib.uniffi_fieldsales_ffi_fn_func_sign_in(
         FfiConverterTypeSignInRequest.lower(`request`),
-        FfiConverterString.lower(`storePath`),),
+        FfiConverterString.lower(`storePath`),
+        FfiConverterOptionalByteArray.lower(`key`),),
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_u64(future, callback, continuation) },
         { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_u64(future, continuation) },
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_u64(future) },
