@@ -17,6 +17,8 @@
 //! - targets set through the engine for anyone; what the engine refuses (a rep) written into
 //!   the store anyway or skipped; a target's amount changed in the store (a rep lowering
 //!   their own);
+//! - what only an admin may write, written into a device's store: a product's price, a
+//!   role's scope, the user's own roles, an org unit's name, the process configuration;
 //! - opportunities opened and moved to any stage as the record says (written into the store,
 //!   so the server's stage rules judge the move), and moved through the engine's own
 //!   [`Engine::move_opportunity`], the target stage's required fields filled first or not, a
@@ -73,15 +75,16 @@ use fieldsales_core::record::order::OrderStatus;
 use fieldsales_core::record::task::{TaskKind, TaskStatus};
 use fieldsales_core::record::visit_plan::PlannedVisit;
 use fieldsales_core::record::{
-    Approval, Customer, FollowUp as FollowUpRecord, Header, Kind, Lead, Opportunity, Order,
-    RecordRef, Target, Task, Visit, VisitPlan,
+    Approval, Customer, DataScope, FollowUp as FollowUpRecord, Header, Kind, Lead, Opportunity,
+    Order, OrgUnit, ProcessConfig, Product, RecordRef, Role, Target, Task, UserProfile, Visit,
+    VisitPlan,
 };
 use fieldsales_core::scope::OrgTree;
 use fieldsales_core::store::{ListFilter, Store, StoreRead};
 use fieldsales_core::sync::SyncError;
 use fieldsales_core::sync::client::META_SESSION;
 use fieldsales_core::{BasisPoints, Error, LocalDate, RecordId, testing};
-use fieldsales_tests::{Org, Person, World, records, sync, try_sync};
+use fieldsales_tests::{Org, Person, TENANT, World, records, sync, try_sync};
 use proptest::prelude::*;
 use serde_json::json;
 use tempfile::TempDir;
@@ -217,6 +220,9 @@ enum Step {
         record: usize,
         amount: i64,
     },
+    /// A device writes what only an admin may, straight into its store: a product's price, a
+    /// role's scope, its own roles, an org unit's name or the process configuration (`what`).
+    Forge { device: usize, what: usize },
     /// An admin moves the third rep to the other team and back, or makes the second rep a
     /// manager and back.
     Admin { change: u8 },
@@ -291,6 +297,7 @@ fn step() -> impl Strategy<Value = Step> {
             }),
         1 => (0..4usize, any::<usize>(), 1..50i64)
             .prop_map(|(device, record, amount)| Step::EditTarget { device, record, amount }),
+        1 => (0..4usize, 0..5usize).prop_map(|(device, what)| Step::Forge { device, what }),
         1 => (0..2u8).prop_map(|change| Step::Admin { change }),
         1 => Just(Step::Restart),
         2 => (0..4usize, 0..12u64).prop_map(|(device, after_ms)| Step::Kill { device, after_ms }),
@@ -1032,6 +1039,75 @@ async fn play(history: Vec<Step>) {
                         Ok(())
                     })
                     .expect("target changed offline");
+            }
+            Step::Forge { device, what } => {
+                let me = people[device].profile;
+                let kind = [
+                    Kind::Product,
+                    Kind::Role,
+                    Kind::UserProfile,
+                    Kind::OrgUnit,
+                    Kind::ProcessConfig,
+                ][what];
+                let id = match kind {
+                    Kind::UserProfile => me,
+                    Kind::ProcessConfig => {
+                        // No admin imported a process in these histories: the forged one is a
+                        // creation (a modified phone writing the tenant's configuration).
+                        let id = ProcessConfig::id_for(TENANT);
+                        if pick(&devices[device], kind, 0).is_none() {
+                            let mut config = testing::process_config();
+                            config.header = Header::unowned(Some(me), devices[device].now());
+                            config.header.id = id;
+                            devices[device]
+                                .store_mut()
+                                .create(config)
+                                .expect("forged offline");
+                            continue;
+                        }
+                        id
+                    }
+                    _ => {
+                        let Some(id) = pick(&devices[device], kind, 0) else {
+                            continue;
+                        };
+                        id
+                    }
+                };
+                let store = devices[device].store_mut();
+                let forged = match kind {
+                    Kind::Product => store
+                        .update::<Product>(id, |p| {
+                            p.list_price = testing::yuan(1);
+                            Ok(())
+                        })
+                        .map(drop),
+                    Kind::Role => store
+                        .update::<Role>(id, |r| {
+                            r.data_scope = DataScope::All;
+                            Ok(())
+                        })
+                        .map(drop),
+                    Kind::UserProfile => store
+                        .update::<UserProfile>(id, |u| {
+                            u.roles.insert("admin".into());
+                            Ok(())
+                        })
+                        .map(drop),
+                    Kind::OrgUnit => store
+                        .update::<OrgUnit>(id, |u| {
+                            u.name = format!("改名{made}");
+                            Ok(())
+                        })
+                        .map(drop),
+                    _ => store
+                        .update::<ProcessConfig>(id, |c| {
+                            c.revision += 1;
+                            Ok(())
+                        })
+                        .map(drop),
+                };
+                forged.expect("forged offline");
             }
             Step::Admin { change } => {
                 let (person, unit, role) = if change == 0 {
