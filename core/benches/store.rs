@@ -276,6 +276,12 @@ fn open_runs(path: &std::path::Path, key_hex: Option<&str>) -> (Duration, f64) {
             child.env(OPEN_KEY_ENV, key);
         }
         let out = child.output().unwrap();
+        if !out.status.success() {
+            panic!(
+                "the open child failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let text = String::from_utf8_lossy(&out.stdout);
         let mut parts = text.split_whitespace();
         let micros: f64 = parts
@@ -368,8 +374,13 @@ mod encryption {
         // The same 100,000 records in an encrypted copy, made as SQLCipher documents it.
         let encrypted = dir.join("bulk-encrypted.sqlite");
         let conn = rusqlite::Connection::open(&plain).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        // sqlcipher_export copies the schema and the rows, not the schema version.
         conn.execute_batch(&format!(
-            "ATTACH DATABASE '{}' AS enc KEY \"x'{}'\"; SELECT sqlcipher_export('enc'); DETACH DATABASE enc;",
+            "ATTACH DATABASE '{}' AS enc KEY \"x'{}'\"; SELECT sqlcipher_export('enc'); \
+             PRAGMA enc.user_version = {version}; DETACH DATABASE enc;",
             encrypted.display(),
             hex::encode_upper(key.as_bytes())
         ))
