@@ -451,8 +451,8 @@ async fn each_sign_in_and_sync_failure_is_one_an_app_can_act_on() {
 
 /// Phones with encrypted stores, against a real server: the rep's photo is sealed on the
 /// phone and arrives whole at the server; the manager's encrypted phone downloads it into its
-/// own sealed folder; a wrong key is refused and changes nothing; sign-out deletes the store
-/// and its photos.
+/// own sealed folder; a wrong key is refused and changes nothing; a revoked phone is wiped,
+/// photos included; sign-out deletes the store and its photos.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypted_phones_sync_a_photo_and_sign_out_leaves_nothing() {
     use fieldsales_core::attachments::{Attachments, client};
