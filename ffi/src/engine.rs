@@ -266,6 +266,16 @@ pub fn generate_store_key() -> Result<Vec<u8>, FieldsalesError> {
     Ok(StoreKey::generate()?.as_bytes().to_vec())
 }
 
+/// Encrypts the plain store at `path` (and its photos) in place with `key`: for an app that
+/// kept its store plain before it turned encryption on. Run it before opening the store; the
+/// store then opens only with `key`. A crash leaves the plain store or the encrypted one,
+/// never a mix. A store that is already encrypted is `WrongKey`.
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn encrypt_store(path: String, key: Vec<u8>) -> Result<(), FieldsalesError> {
+    let key = StoreKey::from_vec(key)?;
+    blocking(move || Ok(Store::encrypt_plain(&path, &key)?)).await
+}
+
 /// Opens (or creates) the local store at `path` for `user`, without the server: for a user
 /// whose identity the app already holds, and for tests. Signing in through the server is the
 /// usual way to get an engine. With `key`, the store is encrypted (see `generate_store_key`).

@@ -37,7 +37,7 @@ pub use dashboards::{
 };
 pub use engine::{
     ChangeEvent, ChangeListener, ChangeSubscription, ChangedRecord, Engine, SignedInUser,
-    generate_store_key, open_engine, resume_engine,
+    encrypt_store, generate_store_key, open_engine, resume_engine,
 };
 pub use error::FieldsalesError;
 pub use fieldwork::{

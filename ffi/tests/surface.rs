@@ -20,9 +20,9 @@ use fieldsales_core::{RecordId, testing};
 use fieldsales_ffi::{
     ContactDraft, CustomerDraft, Engine, FieldValue, FieldsalesError, LeadConversion,
     LocalTimeEvent, LocalTimeListener, Money, NewLead, NewOpportunity, ReportEdit, SignInRequest,
-    SignedInUser, StageMove, SyncCancel, TaskDraft, apply_rate, default_sync_options, format_money,
-    generate_store_key, library_version, local_date_of, local_time_on, new_record_id,
-    next_local_time_events, open_engine, parse_record_id, resume_engine, sign_in,
+    SignedInUser, StageMove, SyncCancel, TaskDraft, apply_rate, default_sync_options,
+    encrypt_store, format_money, generate_store_key, library_version, local_date_of, local_time_on,
+    new_record_id, next_local_time_events, open_engine, parse_record_id, resume_engine, sign_in,
     start_of_local_day, validate_coordinates, validate_zone, watch_local_times,
 };
 use fieldsales_tests::{PASSWORD, TENANT, World};
@@ -623,14 +623,40 @@ async fn an_encrypted_store_opens_with_its_key_and_takes_a_new_one() {
             .legal_name,
         created.legal_name
     );
-    // A plain store has no key to change.
+    // A plain store has no key to change; encrypted in place, it opens with its new key only.
     let plain = team.user(&["sales_rep"], DataScope::Own);
     let phone = team.phone(&plain).await;
     assert!(!phone.clone().is_encrypted().await.unwrap());
+    let kept = phone
+        .clone()
+        .create_customer(customer_at_site("重庆山城物流有限公司", &["展会"]))
+        .await
+        .unwrap()
+        .customer;
     assert!(matches!(
         phone.change_store_key(generate_store_key().unwrap()).await,
         Err(FieldsalesError::InvalidInput { field, .. }) if field == "key"
     ));
+    let key = generate_store_key().unwrap();
+    encrypt_store(team.path(&plain), key.clone()).await.unwrap();
+    assert_eq!(
+        encrypt_store(team.path(&plain), key.clone()).await,
+        Err(FieldsalesError::WrongKey),
+        "already encrypted"
+    );
+    assert!(matches!(
+        resume_engine(team.path(&plain), None).await,
+        Err(FieldsalesError::WrongKey)
+    ));
+    let phone = resume_engine(team.path(&plain), Some(key))
+        .await
+        .unwrap()
+        .expect("a user");
+    assert!(phone.clone().is_encrypted().await.unwrap());
+    assert_eq!(
+        phone.get_customer(kept.id).await.unwrap().legal_name,
+        kept.legal_name
+    );
 }
 
 #[tokio::test]

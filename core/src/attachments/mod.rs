@@ -144,8 +144,10 @@ impl Attachments {
     pub(crate) fn read_range(&self, sha256: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
         let mut file = fs::File::open(self.path_of(sha256)?)?;
         match &self.seal {
-            Some(seal) => Ok(seal.read_range(&mut file, offset, len)?),
-            None => {
+            Some(seal) if seal.is_sealed(&mut file)? => {
+                Ok(seal.read_range(&mut file, offset, len)?)
+            }
+            _ => {
                 use std::io::{Seek, SeekFrom};
                 file.seek(SeekFrom::Start(offset))?;
                 let mut chunk = Vec::new();
@@ -171,12 +173,60 @@ impl Attachments {
         }
     }
 
-    /// The content of the file at `path` (sealed or plain).
+    /// The content of the file at `path`: sealed, or plain (in a sealed folder, a photo
+    /// stored before the store was encrypted and not sealed yet; its hash still vouches for it).
     pub(crate) fn read_content(&self, path: &Path) -> std::io::Result<Vec<u8>> {
         match &self.seal {
-            Some(seal) => seal.open_all(&mut fs::File::open(path)?),
+            Some(seal) => {
+                let mut file = fs::File::open(path)?;
+                if seal.is_sealed(&mut file)? {
+                    seal.open_all(&mut file)
+                } else {
+                    fs::read(path)
+                }
+            }
             None => fs::read(path),
         }
+    }
+
+    /// Seals every plain file of a sealed folder (the photos of a store encrypted in place),
+    /// each written whole beside it and renamed over it; a file whose content no longer
+    /// matches its name is removed, as [`Attachments::get`] would. Returns how many were
+    /// sealed.
+    #[cfg(feature = "encryption")]
+    pub(crate) fn seal_plain_files(&self) -> Result<usize> {
+        let Some(seal) = &self.seal else {
+            return Ok(0);
+        };
+        let mut sealed = 0;
+        for shard in fs::read_dir(&self.dir)? {
+            let shard = shard?;
+            if !shard.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in fs::read_dir(shard.path())? {
+                let path = entry?.path();
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                if !is_sha256_hex(name) || seal.is_sealed(&mut fs::File::open(&path)?)? {
+                    // Downloads under way (`.part`) start again sealed.
+                    continue;
+                }
+                let bytes = fs::read(&path)?;
+                if sha256_hex(&bytes) != name {
+                    fs::remove_file(&path)?;
+                    continue;
+                }
+                write_atomically(&path, |f| {
+                    seal.begin(f)?;
+                    seal.append(f, &bytes)
+                })?;
+                sealed += 1;
+            }
+        }
+        Ok(sealed)
     }
 
     /// How much content a download cut short kept at `part`, with any record a crash tore

@@ -1,6 +1,6 @@
 //! Photos sealed at rest on an encrypted store (feature `encryption`).
 //!
-//! A sealed file is `FSA1` followed by records, each a piece of the content of at most
+//! A sealed file is `FSSEALD1` followed by records, each a piece of the content of at most
 //! [`RECORD_BYTES`]: its plaintext length (4 bytes, little-endian), a random 24-byte nonce,
 //! and the piece sealed with XChaCha20-Poly1305 (its 16-byte tag at the end) under the
 //! store's photo key. Records let a download cut short keep what it received (each piece a
@@ -28,7 +28,7 @@ mod sealed {
     use super::RECORD_BYTES;
     use crate::store::AttachmentKey;
 
-    const MAGIC: &[u8; 4] = b"FSA1";
+    const MAGIC: &[u8; 8] = b"FSSEALD1";
     const NONCE: usize = 24;
     const TAG: usize = 16;
 
@@ -76,6 +76,18 @@ mod sealed {
             Ok(())
         }
 
+        /// Whether the file begins as a sealed file does (a photo stored before its store was
+        /// encrypted does not); leaves the file just after that beginning.
+        pub(crate) fn is_sealed(&self, file: &mut (impl Read + Seek)) -> io::Result<bool> {
+            file.seek(SeekFrom::Start(0))?;
+            let mut magic = [0u8; 8];
+            match file.read_exact(&mut magic) {
+                Ok(()) => Ok(&magic == MAGIC),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+
         /// The content of a whole sealed file; an error when any record fails to open.
         pub(crate) fn open_all(&self, file: &mut (impl Read + Seek)) -> io::Result<Vec<u8>> {
             let mut out = Vec::new();
@@ -104,11 +116,11 @@ mod sealed {
             file.seek(SeekFrom::Start(0))?;
             let end = file.seek(SeekFrom::End(0))?;
             file.seek(SeekFrom::Start(0))?;
-            let mut magic = [0u8; 4];
-            if end < 4 || file.read_exact(&mut magic).is_err() || &magic != MAGIC {
+            let mut magic = [0u8; 8];
+            if end < 8 || file.read_exact(&mut magic).is_err() || &magic != MAGIC {
                 return Ok((0, 0));
             }
-            let (mut plain, mut at) = (0u64, 4u64);
+            let (mut plain, mut at) = (0u64, 8u64);
             loop {
                 let mut len = [0u8; 4];
                 if at + 4 > end {
@@ -133,10 +145,7 @@ mod sealed {
             len: u64,
             out: &mut Vec<u8>,
         ) -> io::Result<()> {
-            file.seek(SeekFrom::Start(0))?;
-            let mut magic = [0u8; 4];
-            file.read_exact(&mut magic)?;
-            if &magic != MAGIC {
+            if !self.is_sealed(file)? {
                 return Err(damaged("not a sealed file"));
             }
             let stop = offset.saturating_add(len);
@@ -212,6 +221,9 @@ mod plain {
             match *self {}
         }
         pub(crate) fn whole_records(&self, _: &mut (impl Read + Seek)) -> io::Result<(u64, u64)> {
+            match *self {}
+        }
+        pub(crate) fn is_sealed(&self, _: &mut (impl Read + Seek)) -> io::Result<bool> {
             match *self {}
         }
     }

@@ -62,6 +62,18 @@ impl StoreKey {
         self.0.as_slice()
     }
 
+    /// The key as SQLCipher reads a raw key in a string: `x'<hex>'`.
+    pub(crate) fn raw_literal(&self) -> Zeroizing<String> {
+        use std::fmt::Write as _;
+        let mut text = Zeroizing::new(String::with_capacity(4 + 2 * STORE_KEY_BYTES));
+        text.push_str("x'");
+        for b in self.0.iter() {
+            let _ = write!(text, "{b:02X}");
+        }
+        text.push('\'');
+        text
+    }
+
     /// The statement that sets (`pragma` = `key`) or changes (`rekey`) the key of a SQLCipher
     /// connection: a raw key in hex, so SQLCipher derives nothing from it.
     pub(crate) fn statement(&self, pragma: &str) -> Zeroizing<String> {

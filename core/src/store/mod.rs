@@ -78,6 +78,9 @@ const META_ACTOR: &str = "actor";
 /// The random key photos are sealed with, kept inside an encrypted store (so changing the
 /// store's key leaves them as they are, and wiping the store leaves them unreadable).
 pub(crate) const META_ATTACHMENT_KEY: &str = "attachments.key";
+/// Set while the photos of a store encrypted in place are not all sealed yet.
+#[cfg(feature = "encryption")]
+const META_SEALING: &str = "attachments.sealing";
 /// The actors this store wrote changes as before its current one (a sign-in again of the same
 /// user keeps the store and registers a fresh actor; the server keeps the old ones registered
 /// to the device): each as a length byte and the actor's bytes.
@@ -145,6 +148,21 @@ fn readable(conn: &Connection) -> Result<()> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Deletes a database file and its WAL and shared-memory files, if there.
+#[cfg(feature = "encryption")]
+fn remove_store_files(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(PathBuf::from(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// The photo key as kept in the store's meta table.
@@ -233,7 +251,64 @@ impl Store {
         let path = path.as_ref();
         let conn = Self::connect(path)?;
         conn.execute_batch(&key.statement("key"))?;
-        Self::init(conn, clock, Some(path.to_path_buf()), options, true)
+        let store = Self::init(conn, clock, Some(path.to_path_buf()), options, true)?;
+        if meta_get(&store.conn, META_SEALING)?.is_some() {
+            // Encrypted in place, and cut short before every photo was sealed.
+            crate::attachments::Attachments::beside(&store, u64::MAX)?.seal_plain_files()?;
+            store
+                .conn
+                .execute("DELETE FROM meta WHERE key = ?1", [META_SEALING])?;
+        }
+        Ok(store)
+    }
+
+    /// Encrypts the plain store at `path` in place with `key`, for an app that kept its store
+    /// plain before it turned encryption on; its photos are sealed too. The encrypted copy is
+    /// written beside the file and renamed over it, so a crash leaves the plain store or the
+    /// encrypted one, never a mix; a crash before every photo is sealed is finished by the
+    /// next [`Store::open_encrypted`] (a photo not sealed yet reads as before meanwhile). A
+    /// store that is already encrypted is [`Error::WrongKey`].
+    #[cfg(feature = "encryption")]
+    pub fn encrypt_plain(path: impl AsRef<Path>, key: &StoreKey) -> Result<()> {
+        let path = path.as_ref();
+        let plain = Store::open(path)?;
+        let version: i64 = plain
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let mut name = path.as_os_str().to_owned();
+        name.push(".encrypting");
+        let copy = PathBuf::from(name);
+        remove_store_files(&copy)?;
+        plain.conn.execute(
+            "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+            params![copy.to_string_lossy(), &*key.raw_literal()],
+        )?;
+        let exported = plain.conn.execute_batch(&format!(
+            "SELECT sqlcipher_export('encrypted'); PRAGMA encrypted.user_version = {version};
+             INSERT OR REPLACE INTO encrypted.meta (key, value) VALUES ('{META_SEALING}', x'01');"
+        ));
+        plain.conn.execute_batch("DETACH DATABASE encrypted")?;
+        exported?;
+        plain
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        drop(plain);
+        std::fs::File::open(&copy)?.sync_all()?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            match std::fs::remove_file(PathBuf::from(side)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        std::fs::rename(&copy, path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        // Opening it seals the photos (the copy says they wait).
+        Store::open_encrypted(path, key).map(drop)
     }
 
     fn connect(path: &Path) -> Result<Connection> {

@@ -206,3 +206,47 @@ fn a_wipe_deletes_the_photos_and_their_key() {
         Some(&b"new photo"[..])
     );
 }
+
+#[test]
+fn a_plain_store_is_encrypted_in_place_with_its_photos() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rep.sqlite");
+    let mut store = Store::open(&path).unwrap();
+    let id = store
+        .create(testing::customer(RecordId::new(), NAME))
+        .unwrap()
+        .header
+        .id;
+    let files = Attachments::beside(&store, 1 << 20).unwrap();
+    assert!(!files.is_sealed());
+    let photo: Vec<u8> = (0..150_000u32).map(|i| (i % 241) as u8).collect();
+    let a = files.put(&mut store, &photo, "image/jpeg").unwrap();
+    let pending = store.pending().unwrap();
+    drop(store);
+
+    Store::encrypt_plain(&path, &key(5)).unwrap();
+    for bytes in file_bytes(&path) {
+        assert!(!contains(&bytes, NAME.as_bytes()), "no name left in clear");
+    }
+    let on_disk = std::fs::read(files.path_of(&a.sha256).unwrap()).unwrap();
+    assert!(
+        !contains(&on_disk, &photo[2_000..2_064]),
+        "the photo is sealed"
+    );
+    assert!(matches!(Store::open(&path), Err(Error::WrongKey)));
+    assert!(matches!(
+        Store::encrypt_plain(&path, &key(5)),
+        Err(Error::WrongKey)
+    ));
+    let store = Store::open_encrypted(&path, &key(5)).unwrap();
+    assert_eq!(store.get::<Customer>(id).unwrap().legal_name, NAME);
+    assert_eq!(store.pending().unwrap(), pending, "the outbox is kept");
+    assert!(store.check_consistency().unwrap().is_consistent());
+    let files = Attachments::beside(&store, 1 << 20).unwrap();
+    assert_eq!(files.get(&a.sha256).unwrap(), Some(photo.clone()));
+
+    // A photo still plain in a sealed folder (the sealing cut short) reads as before.
+    let plain_copy = files.path_of(&a.sha256).unwrap();
+    std::fs::write(&plain_copy, &photo).unwrap();
+    assert_eq!(files.get(&a.sha256).unwrap(), Some(photo));
+}

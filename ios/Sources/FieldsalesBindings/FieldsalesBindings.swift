@@ -13619,6 +13619,26 @@ public func libraryVersion() -> String  {
 })
 }
 /**
+ * Encrypts the plain store at `path` (and its photos) in place with `key`: for an app that
+ * kept its store plain before it turned encryption on. Run it before opening the store; the
+ * store then opens only with `key`. A crash leaves the plain store or the encrypted one,
+ * never a mix. A store that is already encrypted is `WrongKey`.
+ */
+public func encryptStore(path: String, key: Data)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_func_encrypt_store(FfiConverterString.lower(path),FfiConverterData.lower(key)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_void,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_void,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+/**
  * A new random key for an encrypted store (32 bytes from the operating system's generator):
  * the app keeps it in the platform keystore (Android Keystore, iOS Keychain) and passes it to
  * `sign_in`, `open_engine` and `resume_engine` on every start.
@@ -13872,6 +13892,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_func_library_version() != 51253) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_func_encrypt_store() != 18615) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_func_generate_store_key() != 51973) {

@@ -788,6 +788,11 @@ RustBuffer uniffi_fieldsales_ffi_fn_func_library_version(RustCallStatus *_Nonnul
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_ENCRYPT_STORE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_ENCRYPT_STORE
+uint64_t uniffi_fieldsales_ffi_fn_func_encrypt_store(RustBuffer path, RustBuffer key
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_GENERATE_STORE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_GENERATE_STORE_KEY
 RustBuffer uniffi_fieldsales_ffi_fn_func_generate_store_key(RustCallStatus *_Nonnull out_status
@@ -1134,6 +1139,12 @@ void ffi_fieldsales_ffi_rust_future_complete_void(uint64_t handle, RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 uint16_t uniffi_fieldsales_ffi_checksum_func_library_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_ENCRYPT_STORE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_ENCRYPT_STORE
+uint16_t uniffi_fieldsales_ffi_checksum_func_encrypt_store(void
     
 );
 #endif

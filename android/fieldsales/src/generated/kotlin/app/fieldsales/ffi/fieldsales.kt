@@ -750,6 +750,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_fieldsales_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_func_encrypt_store(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_generate_store_key(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_open_engine(
@@ -1165,6 +1167,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_fieldsales_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_fieldsales_ffi_fn_func_encrypt_store(`path`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_func_generate_store_key(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldsales_ffi_fn_func_open_engine(`path`: RustBuffer.ByValue,`user`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
@@ -1317,6 +1321,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_func_library_version() and 0xFFFF) != 51253) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_encrypt_store() and 0xFFFF) != 18615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_func_generate_store_key() and 0xFFFF) != 51973) {
@@ -14739,6 +14746,30 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
     )
     }
     
+
+        /**
+         * Encrypts the plain store at `path` (and its photos) in place with `key`: for an app that
+         * kept its store plain before it turned encryption on. Run it before opening the store; the
+         * store then opens only with `key`. A crash leaves the plain store or the encrypted one,
+         * never a mix. A store that is already encrypted is `WrongKey`.
+         */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `encryptStore`(`path`: kotlin.String, `key`: kotlin.ByteArray) {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_fieldsales_ffi_fn_func_encrypt_store(
+        FfiConverterString.lower(`path`),
+        FfiConverterByteArray.lower(`key`),),
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
 
         /**
          * A new random key for an encrypted store (32 bytes from the operating system's generator):
