@@ -170,7 +170,12 @@ pub(super) async fn seed(
     dir: &Path,
 ) -> Result<(Vec<Region>, Vec<Team>), DemoError> {
     // The standard process, loaded as an admin loads a process file: every phone pulls it.
-    let process = SalesProcess::standard()
+    // One setting differs: the day simulated may be a Friday synced on a Monday (nearly four
+    // days later), which the default 48 hours would flag as uploaded late; the demo's phones
+    // upload the day as soon as the demo runs, so it allows four days.
+    let mut standard = SalesProcess::standard();
+    standard.fieldwork.device_clock.max_upload_delay_hours = 96;
+    let process = standard
         .to_toml()
         .map_err(|e| DemoError::Server(format!("the standard process: {e}")))?;
     admin
