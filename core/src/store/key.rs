@@ -77,13 +77,13 @@ impl StoreKey {
     /// The statement that sets (`pragma` = `key`) or changes (`rekey`) the key of a SQLCipher
     /// connection: a raw key in hex, so SQLCipher derives nothing from it.
     pub(crate) fn statement(&self, pragma: &str) -> Zeroizing<String> {
-        use std::fmt::Write as _;
-        let mut sql = Zeroizing::new(String::with_capacity(32 + 2 * STORE_KEY_BYTES));
-        let _ = write!(sql, "PRAGMA {pragma} = \"x'");
-        for b in self.0.iter() {
-            let _ = write!(sql, "{b:02X}");
-        }
-        sql.push_str("'\";");
+        let literal = self.raw_literal();
+        let mut sql = Zeroizing::new(String::with_capacity(32 + literal.len()));
+        sql.push_str("PRAGMA ");
+        sql.push_str(pragma);
+        sql.push_str(" = \"");
+        sql.push_str(&literal);
+        sql.push_str("\";");
         sql
     }
 }

@@ -150,9 +150,8 @@ fn readable(conn: &Connection) -> Result<()> {
     }
 }
 
-/// Deletes a database file and its WAL and shared-memory files, if there.
-#[cfg(feature = "encryption")]
-fn remove_store_files(path: &Path) -> Result<()> {
+/// Deletes a database file and its WAL, shared-memory and journal files, if there.
+pub(crate) fn remove_store_files(path: &Path) -> Result<()> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);

@@ -386,16 +386,7 @@ pub fn delete_store_files(path: &Path) -> Result<(), SyncError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(crate::Error::Io(e).into()),
     }
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        match std::fs::remove_file(&name) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(crate::Error::Io(e).into()),
-        }
-    }
-    Ok(())
+    Ok(crate::store::remove_store_files(path)?)
 }
 
 /// Runs push/pull rounds until nothing is left; reports progress after every page.

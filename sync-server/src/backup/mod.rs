@@ -297,31 +297,15 @@ pub async fn new_epoch(config: &Config) -> Result<Vec<(TenantId, u64)>, BackupEr
 
 /// Gives every tenant file under `dir` a new epoch.
 fn renew_tenant_epochs(dir: &std::path::Path) -> Result<Vec<(TenantId, u64)>, BackupError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(BackupError::Io {
-                path: dir.to_owned(),
-                source,
-            });
-        }
-    };
     let mut renewed = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| BackupError::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
-        let name = entry.file_name();
+    for name in take::list(dir)? {
         let Some(tenant) = name
-            .to_str()
-            .and_then(|n| n.strip_suffix(".sqlite3"))
+            .strip_suffix(".sqlite3")
             .and_then(|id| id.parse::<TenantId>().ok())
         else {
             continue;
         };
-        let epoch = crate::records::renew_sqlite_epoch(&entry.path())?;
+        let epoch = crate::records::renew_sqlite_epoch(&dir.join(&name))?;
         renewed.push((tenant, epoch));
     }
     renewed.sort();

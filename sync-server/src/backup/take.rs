@@ -253,7 +253,7 @@ fn attachments(data: &Path) -> Result<(Vec<Source>, Skipped), BackupError> {
 }
 
 /// The names in a folder (none when it does not exist).
-fn list(dir: &Path) -> Result<Vec<String>, BackupError> {
+pub(super) fn list(dir: &Path) -> Result<Vec<String>, BackupError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
