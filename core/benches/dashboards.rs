@@ -94,6 +94,7 @@ fn org() -> Org {
     }
     let director = testing::user("区域总监", east.header.id, "regional_director");
     let me = Me {
+        hidden: Default::default(),
         user_id: director.header.id,
         unit_id: east.header.id,
         roles: vec!["regional_director".into(), "sales_manager".into()],

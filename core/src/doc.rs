@@ -385,6 +385,30 @@ impl RecordDoc {
         actors
     }
 
+    /// The keys among `keys` that the changes since `heads` gave a value at the document's
+    /// root (anything but `null` or a deletion), even one taken back by a later change: the
+    /// value would stay in the history every reader of the document gets.
+    pub fn root_values_since(&mut self, heads: &[ChangeHash], keys: &[&str]) -> Vec<String> {
+        use automerge::legacy::{Key, ObjectId, OpType};
+        let known = self.known(heads);
+        let mut found: Vec<String> = Vec::new();
+        for change in self.doc.get_changes(&known) {
+            for op in change.decode().operations {
+                let (ObjectId::Root, Key::Map(key)) = (&op.obj, &op.key) else {
+                    continue;
+                };
+                let empty = matches!(
+                    op.action,
+                    OpType::Delete | OpType::Put(automerge::ScalarValue::Null)
+                );
+                if !empty && keys.contains(&key.as_str()) && !found.iter().any(|k| k == key) {
+                    found.push(key.to_string());
+                }
+            }
+        }
+        found
+    }
+
     /// The whole document, as stored and sent.
     ///
     /// Column compression is off: a record's document is well under a kilobyte, where

@@ -11,6 +11,7 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use crate::record::DataScope;
+use crate::record::private::Hidden;
 use crate::store::{StoreRead, read::sql};
 use crate::{Error, RecordId, Result, Zone};
 
@@ -27,6 +28,10 @@ pub struct Me {
     pub scope: DataScope,
     /// The user's own time zone: "today" and report deadlines follow it.
     pub zone: Zone,
+    /// The sensitive fields the user's roles hide: their companions never reach the user's
+    /// devices, and the phone shows them as hidden.
+    #[serde(default)]
+    pub hidden: Hidden,
 }
 
 impl Me {
@@ -74,11 +79,20 @@ pub fn resolve<S: StoreRead + ?Sized>(store: &S, profile: RecordId) -> Result<Op
     }
     let roles: Vec<String> = roles.split_whitespace().map(str::to_owned).collect();
     let mut scope = DataScope::Own;
-    let mut stmt = conn.prepare_cached("SELECT code, data_scope FROM roles WHERE deleted = 0")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut hidden = Vec::new();
+    let mut stmt =
+        conn.prepare_cached("SELECT code, data_scope, hidden_fields FROM roles WHERE deleted = 0")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
     for row in rows {
-        let (code, data_scope) = row?;
+        let (code, data_scope, hides) = row?;
         if roles.contains(&code) {
+            hidden.push(hides);
             let candidate = DataScope::from_code(&data_scope);
             if breadth(&candidate) > breadth(&scope) {
                 scope = candidate;
@@ -90,6 +104,7 @@ pub fn resolve<S: StoreRead + ?Sized>(store: &S, profile: RecordId) -> Result<Op
         unit_id,
         roles,
         scope,
+        hidden: Hidden::common(hidden.iter().map(String::as_str)),
         zone: zone.parse().map_err(|_| {
             Error::Internal(format!(
                 "the profile {profile} is stored with an unknown zone"

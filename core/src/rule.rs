@@ -218,6 +218,15 @@ string_enum! {
         PermissionCreator = "permission.creator",
         /// A record nobody owns names no unit: it would be tenant-wide.
         PermissionNoUnit = "permission.no_unit",
+        // Sensitive fields.
+        /// The user's roles hide this field (`field` names it: `contact.phone`): they may
+        /// neither see nor write it.
+        FieldHidden = "field.hidden",
+        /// A sensitive field's value was written into its record's own document, where every
+        /// reader of the record (and of its history) would get it; it belongs in its companion.
+        FieldInDocument = "field.in_document",
+        /// A sensitive field's companion names a record the server does not hold.
+        FieldNoRecord = "field.no_record",
         // Records, scope and sync.
         /// The record breaks its own rules.
         RecordInvalid = "record.invalid",

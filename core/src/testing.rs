@@ -31,6 +31,7 @@ pub fn morning() -> Timestamp {
 /// A rep of their own unit who sees only their own records, in Shanghai.
 pub fn rep() -> crate::me::Me {
     crate::me::Me {
+        hidden: Default::default(),
         user_id: RecordId::new(),
         unit_id: RecordId::new(),
         roles: vec!["sales_rep".into()],
@@ -418,6 +419,17 @@ pub fn one_of_each(rep: RecordId) -> Vec<AnyRecord> {
     let c = customer(rep, "华为技术有限公司");
     let p = product("CRM-STD", "CRM 标准版", yuan(20_000));
     let o = order(rep, c.header.id, &p, 3);
+    // A contact's e-mail in its companion, written on its own (the contact's own creation
+    // writes its companions too).
+    let other = contact(rep, c.header.id, "王芳");
+    let email = private::PrivateField::new(
+        SensitiveField::ContactEmail,
+        &other.header,
+        private::Value {
+            text: Some("wang@example.com".into()),
+            amount: None,
+        },
+    );
     vec![
         hq.into(),
         region.into(),
@@ -437,6 +449,7 @@ pub fn one_of_each(rep: RecordId) -> Vec<AnyRecord> {
         target(rep, yuan(1_000_000)).into(),
         process_config().into(),
         c.into(),
+        email.into(),
     ]
 }
 

@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use fieldsales_core::GeoPoint as CoreGeoPoint;
 use fieldsales_core::engine::{DuplicateHit as CoreHit, Engine as CoreEngine};
+use fieldsales_core::me::Me;
 use fieldsales_core::record::contact::DecisionRole;
 use fieldsales_core::record::{
-    Contact as CoreContact, Customer as CoreCustomer, Header, Kind, StringSet,
+    Contact as CoreContact, Customer as CoreCustomer, Header, Kind, SensitiveField, StringSet,
 };
 use fieldsales_core::store::ListFilter;
 use fieldsales_core::store::StoreRead;
@@ -269,10 +270,14 @@ pub struct Contact {
     pub email: Option<String>,
     /// Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
     pub decision_role: String,
+    /// The fields the user's roles hide (`phone`, `email`): never on this device, to be shown
+    /// as "hidden" rather than empty.
+    pub hidden_fields: Vec<String>,
 }
 
-impl From<CoreContact> for Contact {
-    fn from(c: CoreContact) -> Self {
+impl Contact {
+    /// The contact as `me` sees it.
+    pub(crate) fn shown(c: CoreContact, me: &Me) -> Contact {
         Contact {
             id: c.header.id.to_string(),
             customer_id: c.customer_id.to_string(),
@@ -281,6 +286,10 @@ impl From<CoreContact> for Contact {
             phone: c.phone,
             email: c.email,
             decision_role: c.decision_role.as_str().to_string(),
+            hidden_fields: SensitiveField::of_kind(Kind::Contact)
+                .filter(|f| me.hidden.hides(*f))
+                .map(|f| f.field().to_string())
+                .collect(),
         }
     }
 }
@@ -512,7 +521,7 @@ impl Engine {
             };
             let role = draft.role()?;
             draft.apply(role, &mut contact);
-            Ok(e.add_contact(contact)?.into())
+            Ok(Contact::shown(e.add_contact(contact)?, e.me()))
         })
         .await
     }
@@ -526,7 +535,10 @@ impl Engine {
         self.write(move |e| {
             let id = record_id("contact_id", &id)?;
             let role = draft.role()?;
-            Ok(e.update_contact(id, |c| draft.apply(role, c))?.into())
+            Ok(Contact::shown(
+                e.update_contact(id, |c| draft.apply(role, c))?,
+                e.me(),
+            ))
         })
         .await
     }
@@ -546,7 +558,12 @@ impl Engine {
                     ..ListFilter::default()
                 })?
                 .into_iter()
-                .map(|row| Ok(e.store().get::<CoreContact>(row.id)?.into()))
+                .map(|row| {
+                    Ok(Contact::shown(
+                        e.store().get::<CoreContact>(row.id)?,
+                        e.me(),
+                    ))
+                })
                 .collect()
         })
         .await

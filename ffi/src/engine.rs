@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use fieldsales_core::engine::{ChangedRecord as CoreChange, Engine as CoreEngine};
 use fieldsales_core::me::Me;
 use fieldsales_core::record::DataScope;
+use fieldsales_core::record::SensitiveField;
+use fieldsales_core::record::private::Hidden;
 use fieldsales_core::store::{Store, StoreKey};
 use fieldsales_core::{RecordId, Timestamp};
 
@@ -37,6 +39,11 @@ pub struct SignedInUser {
     pub scope: String,
     /// The user's IANA time zone: "today" and the report deadline follow it.
     pub zone: String,
+    /// The fields the user's roles hide (`contact.phone`, `contact.email`, `user.phone`,
+    /// `user.email`, `product.cost`): they never reach this device, and a screen shows them as
+    /// hidden rather than empty.
+    #[uniffi(default = [])]
+    pub hidden_fields: Vec<String>,
 }
 
 impl From<&Me> for SignedInUser {
@@ -47,6 +54,7 @@ impl From<&Me> for SignedInUser {
             roles: me.roles.clone(),
             scope: me.scope.as_str().to_string(),
             zone: me.zone.to_string(),
+            hidden_fields: me.hidden.iter().map(|f| f.code().to_string()).collect(),
         }
     }
 }
@@ -59,6 +67,12 @@ impl SignedInUser {
             roles: self.roles.clone(),
             scope: self.scope.parse::<DataScope>().or_invalid("user.scope")?,
             zone: crate::time::zone("user.zone", &self.zone)?,
+            hidden: Hidden::of(
+                self.hidden_fields
+                    .iter()
+                    .map(|f| f.parse::<SensitiveField>().or_invalid("user.hidden_fields"))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
         })
     }
 }

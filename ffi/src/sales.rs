@@ -150,12 +150,12 @@ pub struct ConvertedLead {
     pub opportunity: Opportunity,
 }
 
-impl From<CoreConverted> for ConvertedLead {
-    fn from(c: CoreConverted) -> Self {
+impl ConvertedLead {
+    fn shown(c: CoreConverted, me: &fieldsales_core::me::Me) -> Self {
         ConvertedLead {
             lead: c.lead.into(),
             customer: c.customer.into(),
-            contact: c.contact.map(Contact::from),
+            contact: c.contact.map(|contact| Contact::shown(contact, me)),
             opportunity: c.opportunity.into(),
         }
     }
@@ -544,7 +544,8 @@ impl Engine {
                 opportunity_name: conversion.opportunity_name,
                 amount: conversion.amount.checked("amount")?,
             };
-            Ok(e.convert_lead(lead, request)?.into())
+            let converted = e.convert_lead(lead, request)?;
+            Ok(ConvertedLead::shown(converted, e.me()))
         })
         .await
     }

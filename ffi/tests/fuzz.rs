@@ -147,6 +147,7 @@ async fn mutated_strings_from_an_app_end_in_a_value_or_an_error_it_can_act_on() 
         roles: vec!["sales_rep".into()],
         scope: "own".into(),
         zone: "Asia/Shanghai".into(),
+        hidden_fields: Vec::new(),
     };
     let path = dir.path().join("rep.sqlite").to_string_lossy().into_owned();
     let phone = open_engine(path, rep, None).await.expect("the store opens");

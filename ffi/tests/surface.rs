@@ -51,6 +51,7 @@ impl Team {
             roles: roles.iter().map(|r| r.to_string()).collect(),
             scope: scope.as_str().to_string(),
             zone: "Asia/Shanghai".into(),
+            hidden_fields: Vec::new(),
         }
     }
 

@@ -55,6 +55,7 @@ fn phone() -> &'static Phone {
             roles: vec!["sales_rep".into()],
             scope: "own".into(),
             zone: "Asia/Shanghai".into(),
+            hidden_fields: Vec::new(),
         };
         let path = dir.path().join("rep.sqlite").to_string_lossy().into_owned();
         let (engine, customer) = runtime.block_on(async {

@@ -7,7 +7,7 @@ use fieldsales_core::engine::NewOpportunity;
 use fieldsales_core::engine::visits::CheckInRequest;
 use fieldsales_core::fieldwork::DevicePosition;
 use fieldsales_core::process::{FieldValues, MoveKind, StageChange};
-use fieldsales_core::record::{Customer, Opportunity};
+use fieldsales_core::record::{Customer, Opportunity, SensitiveField};
 use fieldsales_core::testing::{contact, customer, yuan};
 use fieldsales_core::{Clock, RecordId, Timestamp};
 use fieldsales_server::audit::AuditEntry;
@@ -85,24 +85,31 @@ async fn each_key_operation_of_a_reps_day_leaves_one_entry_with_who_and_what_cha
     assert_eq!(edit.changes[0].after.as_deref(), Some("南通海工"));
     assert_eq!(edit.at, world.clock.now().millis(), "the server's time");
 
-    // A contact with a telephone number: the number is masked.
+    // A contact with a telephone number: the number is in the phone's companion, whose
+    // entry masks it.
     let mut person = contact(li.profile, id, "王经理");
     person.phone = Some("13812345678".into());
     let person = phone.store_mut().create(person).expect("contact");
     sync(&mut phone).await;
     let made = last(about(&world, person.header.id).await);
     assert_eq!(made.operation, "record.create");
-    let phone_change = made
+    let companion = SensitiveField::ContactPhone.companion_id(person.header.id);
+    let phone_made = last(about(&world, companion).await);
+    assert_eq!(phone_made.operation, "record.create");
+    assert_eq!(phone_made.kind.as_deref(), Some("private"));
+    let phone_change = phone_made
         .changes
         .iter()
-        .find(|c| c.field == "phone")
+        .find(|c| c.field == "value.text")
         .expect("listed");
     assert_eq!(phone_change.after.as_deref(), Some("***"));
-    assert!(
-        !serde_json::to_string(&made)
-            .unwrap()
-            .contains("13812345678")
-    );
+    for entry in [&made, &phone_made] {
+        assert!(
+            !serde_json::to_string(entry)
+                .unwrap()
+                .contains("13812345678")
+        );
+    }
 
     // A check-in, with the server's verdict.
     let now = world.clock.now();

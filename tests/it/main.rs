@@ -31,6 +31,7 @@ mod fair_fines;
 mod faults;
 mod field_sync;
 mod field_truth;
+mod hidden;
 mod instances;
 mod jobs;
 mod layering;

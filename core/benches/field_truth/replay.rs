@@ -173,6 +173,7 @@ impl Replay {
             rep,
             Phone {
                 me: Me {
+                    hidden: Default::default(),
                     user_id: rep,
                     unit_id: RecordId::new(),
                     roles: vec!["sales_rep".into()],

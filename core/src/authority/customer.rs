@@ -268,6 +268,7 @@ mod tests {
 
     fn person(unit: RecordId, scope: DataScope) -> Me {
         Me {
+            hidden: Default::default(),
             user_id: RecordId::new(),
             unit_id: unit,
             roles: vec![],

@@ -191,7 +191,10 @@ pub fn review(
             "the record is outside your data scope",
         ));
     }
-    let mut amended = attributed_to_owner_unit(ctx, after);
+    let mut amended = match after {
+        AnyRecord::Private(companion) => Some(with_record_reach(ctx, companion)?),
+        _ => attributed_to_owner_unit(ctx, after),
+    };
     let current = amended.as_ref().unwrap_or(after);
     permission::check_change(&grants, &vantage, before, current)?;
     if let Err(invalid) = current.validate() {
@@ -252,6 +255,43 @@ fn attributed_to_owner_unit(ctx: &Context<'_>, record: &AnyRecord) -> Option<Any
     let mut amended = record.clone();
     amended.header_mut().org_unit_id = Some(unit);
     Some(amended)
+}
+
+/// A sensitive field's companion with its record's reach (owner, unit, creator, sharing,
+/// tombstone): it is seen by exactly who sees the record, whatever the device wrote.
+fn with_record_reach(
+    ctx: &Context<'_>,
+    companion: &crate::record::PrivateField,
+) -> std::result::Result<AnyRecord, Rejection> {
+    let found = ctx
+        .lookup
+        .record(companion.of.id)
+        .map_err(|e| Rejection::new(RuleCode::ServerLookup, e.to_string()))?;
+    let record = found.ok_or_else(|| {
+        Rejection::new(
+            RuleCode::FieldNoRecord,
+            format!(
+                "no {} {} to hold this field of",
+                companion.of.kind, companion.of.id
+            ),
+        )
+        .at("of")
+    })?;
+    if record.kind() != companion.of.kind {
+        return Err(Rejection::new(
+            RuleCode::RecordInvalid,
+            format!(
+                "{} is a {}, not a {}",
+                companion.of.id,
+                record.kind(),
+                companion.of.kind
+            ),
+        )
+        .at("of"));
+    }
+    let mut amended = companion.clone();
+    amended.header = crate::record::private::with_reach(&companion.header, record.header());
+    Ok(amended.into())
 }
 
 fn header_unchanged(before: &Header, after: &Header) -> std::result::Result<(), Rejection> {

@@ -26,7 +26,8 @@ use crate::RecordId;
 use crate::me::Me;
 use crate::process::SalesProcess;
 use crate::process::permissions::{KindGrants, Operation, Right};
-use crate::record::{AnyRecord, DataScope, Header, Kind};
+use crate::record::private::Hidden;
+use crate::record::{AnyRecord, DataScope, Header, Kind, SensitiveField};
 use crate::rule::RuleCode;
 use crate::scope::{OrgTree, Visibility};
 
@@ -57,12 +58,17 @@ fn wider(a: Option<DataScope>, b: &DataScope) -> Option<DataScope> {
 pub struct Grants {
     kinds: BTreeMap<Kind, KindGrants>,
     rights: BTreeMap<Right, DataScope>,
+    /// The sensitive fields the user's roles hide.
+    hidden: Hidden,
 }
 
 impl Grants {
     /// The grants of `me`'s roles in `process`.
     pub fn of(me: &Me, process: &SalesProcess) -> Grants {
-        let mut out = Grants::default();
+        let mut out = Grants {
+            hidden: me.hidden.clone(),
+            ..Grants::default()
+        };
         for code in &me.roles {
             let Some(role) = process.roles.iter().find(|r| &r.code == code) else {
                 continue;
@@ -117,9 +123,33 @@ impl Grants {
     }
 
     /// Whether `op` on a record of `kind` with this header is within the user's grants.
+    ///
+    /// A sensitive field's companion ([`Kind::Private`], its header carrying its record's
+    /// reach) is read by who reads the record, unless the user's roles hide the field, and
+    /// written by who edits the record (or, for the tenant-wide records, holds the right to
+    /// manage them) and may see the field.
     pub fn covers(&self, at: &Vantage<'_>, kind: Kind, op: &Operation, h: &Header) -> bool {
+        if kind == Kind::Private {
+            let Some(field) = SensitiveField::of_companion(h.id) else {
+                return false;
+            };
+            if self.hidden.hides(field) {
+                return false;
+            }
+            let parent = field.kind();
+            return match (op, tenant_wide(parent)) {
+                (Operation::Read, _) => self.covers(at, parent, &Operation::Read, h),
+                (_, Some(right)) => self.holds(at, &right, h),
+                (_, None) => self.covers(at, parent, &Operation::Edit, h),
+            };
+        }
         self.reach(kind, op)
             .is_some_and(|scope| at.within(scope, h, !matches!(op, Operation::Create)))
+    }
+
+    /// Whether the user's roles hide a sensitive field.
+    pub fn hides(&self, field: SensitiveField) -> bool {
+        self.hidden.hides(field)
     }
 
     /// Whether a right is held over the record with this header.
@@ -314,6 +344,31 @@ pub fn check_change(
         }
     };
     let h = after.header();
+    if kind == Kind::Private {
+        // A sensitive field's companion, its header its record's reach: written by who edits
+        // the record (or manages the tenant-wide ones) and may see the field.
+        let Some(field) = SensitiveField::of_companion(h.id) else {
+            return Err(Rejection::new(
+                RuleCode::RecordInvalid,
+                "this ID names no sensitive field",
+            ));
+        };
+        if grants.hides(field) {
+            return Err(Rejection::new(
+                RuleCode::FieldHidden,
+                format!("your role does not see {field}"),
+            )
+            .at(field.code()));
+        }
+        let changed = before.is_none_or(|b| b != after);
+        if changed && !grants.covers(at, kind, &Operation::Edit, h) {
+            return Err(denied(
+                format!("{}.{}", field.kind(), Operation::Edit),
+                format!("your role may not change this {}", field.kind()),
+            ));
+        }
+        return Ok(());
+    }
     if let Some(right) = tenant_wide(kind) {
         let changed = before.is_none_or(|b| b != after);
         return if changed {

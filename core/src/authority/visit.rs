@@ -118,6 +118,7 @@ mod tests {
         Scene {
             tree: OrgTree::from_units([&team]),
             rep: Me {
+                hidden: Default::default(),
                 user_id: profile.header.id,
                 unit_id: team.header.id,
                 roles: vec!["sales_rep".into()],

@@ -5,7 +5,9 @@
 //! every operation to announce what it touched (and miss the opportunity a lead conversion
 //! created beside the customer), the store's own connection records it: temporary triggers on
 //! the documents table (the truth every write goes through) note each record written or
-//! forgotten into a temporary table. They live on this connection only, are never part of the
+//! forgotten into a temporary table. A sensitive field's companion is not a record of its
+//! own to a screen: its change is announced as a change of the record it belongs to (read
+//! from the `companions` projection, which a companion's write and removal always touch). They live on this connection only, are never part of the
 //! file's schema, and their rows belong to the writing transaction, so a write that rolls back
 //! announces nothing. The caller drains the journal after each operation and tells listeners.
 
@@ -32,17 +34,31 @@ CREATE TEMP TABLE IF NOT EXISTS changed_records (
     removed INTEGER NOT NULL
 );
 CREATE TEMP TRIGGER IF NOT EXISTS changed_records_insert AFTER INSERT ON main.documents
+    WHEN new.kind <> 'private'
 BEGIN
     INSERT INTO changed_records (id, kind, removed) VALUES (new.id, new.kind, 0);
 END;
 CREATE TEMP TRIGGER IF NOT EXISTS changed_records_update AFTER UPDATE OF doc, heads, kind
-    ON main.documents
+    ON main.documents WHEN new.kind <> 'private'
 BEGIN
     INSERT INTO changed_records (id, kind, removed) VALUES (new.id, new.kind, 0);
 END;
 CREATE TEMP TRIGGER IF NOT EXISTS changed_records_delete AFTER DELETE ON main.documents
+    WHEN old.kind <> 'private'
 BEGIN
     INSERT INTO changed_records (id, kind, removed) VALUES (old.id, old.kind, 1);
+END;
+CREATE TEMP TRIGGER IF NOT EXISTS changed_companions_insert AFTER INSERT ON main.companions
+BEGIN
+    INSERT INTO changed_records (id, kind, removed)
+    SELECT new.record_id, new.record_kind, 0
+    WHERE EXISTS (SELECT 1 FROM main.documents WHERE id = new.record_id);
+END;
+CREATE TEMP TRIGGER IF NOT EXISTS changed_companions_delete AFTER DELETE ON main.companions
+BEGIN
+    INSERT INTO changed_records (id, kind, removed)
+    SELECT old.record_id, old.record_kind, 0
+    WHERE EXISTS (SELECT 1 FROM main.documents WHERE id = old.record_id);
 END;
 ";
 
@@ -169,6 +185,7 @@ mod tests {
     #[test]
     fn without_tracking_nothing_is_noted() {
         let me = Me {
+            hidden: Default::default(),
             user_id: RecordId::new(),
             unit_id: RecordId::new(),
             roles: vec!["sales_rep".into()],

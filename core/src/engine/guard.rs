@@ -13,7 +13,8 @@ use std::ops::Deref;
 use super::Engine;
 use crate::authority::permission::{Grants, Vantage, check_change};
 use crate::me::Me;
-use crate::record::{AnyRecord, Record, Tombstone};
+use crate::record::{AnyRecord, Record, SensitiveField, Tombstone};
+use crate::rule::RuleCode;
 use crate::scope::OrgTree;
 use crate::store::{Store, StoreRead, Tx};
 use crate::{Error, RecordId, Result};
@@ -27,6 +28,17 @@ pub(crate) struct Checker {
 
 impl Checker {
     fn check(&self, before: Option<&AnyRecord>, after: &AnyRecord) -> Result<()> {
+        // A field the user's roles hide is neither seen nor written: the device holds no
+        // value of it to start from, and the server would refuse the companion.
+        for field in SensitiveField::of_kind(after.kind()) {
+            let was = before.map(|b| field.read(b)).unwrap_or_default();
+            if self.me.hidden.hides(field) && field.read(after) != was {
+                return Err(Error::NotAllowed(format!(
+                    "{}: your role does not see {field}",
+                    RuleCode::FieldHidden
+                )));
+            }
+        }
         let at = Vantage::new(&self.tree, &self.me);
         check_change(&self.grants, &at, before, after).map_err(|refused| {
             let permission = refused

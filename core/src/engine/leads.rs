@@ -14,7 +14,9 @@ use crate::process::{ReleaseCause, RepLoad, check_claim, pick_assignee};
 use crate::record::contact::DecisionRole;
 use crate::record::follow_up::FollowUpMethod;
 use crate::record::lead::{LeadConversion, LeadEvent, LeadEventKind, LeadStatus};
-use crate::record::{Contact, Customer, FollowUp, Header, Kind, Lead, Opportunity, RecordRef};
+use crate::record::{
+    Contact, Customer, FollowUp, Header, Kind, Lead, Opportunity, RecordRef, SensitiveField,
+};
 use crate::rule::RuleCode;
 use crate::store::{Facts, StoreRead};
 use crate::{Error, Money, RecordId, Result};
@@ -272,13 +274,22 @@ impl Engine {
                 score: existing.score,
             });
         }
+        // The lead's phone and e-mail become the contact's, unless the user's roles hide a
+        // contact's: then the lead keeps them and the contact starts without.
+        let hidden = &self.me().hidden;
         let contact = lead.contact_name.as_ref().map(|name| Contact {
             header: Header::new(me, now),
             customer_id: customer.header.id,
             name: name.clone(),
             title: None,
-            phone: lead.phone.clone(),
-            email: lead.email.clone(),
+            phone: lead
+                .phone
+                .clone()
+                .filter(|_| !hidden.hides(SensitiveField::ContactPhone)),
+            email: lead
+                .email
+                .clone()
+                .filter(|_| !hidden.hides(SensitiveField::ContactEmail)),
             decision_role: DecisionRole::Unknown,
         });
         let opportunity = self.new_opportunity_value(

@@ -23,6 +23,7 @@ pub mod lead;
 pub mod opportunity;
 pub mod order;
 pub mod org;
+pub mod private;
 pub mod process_config;
 pub mod product;
 pub mod target;
@@ -45,6 +46,7 @@ pub use lead::Lead;
 pub use opportunity::Opportunity;
 pub use order::Order;
 pub use org::{DataScope, OrgLevel, OrgUnit, Role, UserProfile};
+pub use private::{PrivateField, SensitiveField};
 pub use process_config::ProcessConfig;
 pub use product::Product;
 pub use sets::{IdSet, StringSet};
@@ -268,6 +270,8 @@ kinds! {
     Target => "target", Target;
     /// The tenant's sales-process configuration.
     ProcessConfig => "process_config", ProcessConfig;
+    /// A sensitive field of a record, in its own document (see [`private`]).
+    Private => "private", PrivateField;
 }
 
 impl fmt::Display for Kind {

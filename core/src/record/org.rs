@@ -207,7 +207,9 @@ pub struct Role {
     pub data_scope: DataScope,
     /// Permission codes (`approve`, `manage_config`, `mark_report_false`, ...).
     pub permissions: StringSet,
-    /// Fields hidden from this role (`contact.phone`): they never reach its devices.
+    /// Fields hidden from this role (`contact.phone`; one of
+    /// [`super::SensitiveField::ALL`]): their companions never reach the devices of a user
+    /// all of whose roles hide them ([`crate::me::Me::hidden`]).
     pub hidden_fields: StringSet,
 }
 
@@ -226,6 +228,15 @@ impl Role {
             });
         }
         check::required(Kind::Role, "name", &self.name)?;
+        for field in self.hidden_fields.iter() {
+            if let Err(unknown) = field.parse::<super::SensitiveField>() {
+                return Err(InvalidRecord::Invalid {
+                    kind: Kind::Role,
+                    field: "hidden_fields",
+                    detail: unknown.to_string(),
+                });
+            }
+        }
         check::known(
             Kind::Role,
             "data_scope",

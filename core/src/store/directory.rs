@@ -153,19 +153,16 @@ pub(crate) fn customer_legal_names(conn: &Connection) -> Result<HashMap<RecordId
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The live contacts of `customer` with exactly this name, with their phones, by id.
+/// The live contacts of `customer` with exactly this name, by id.
 pub(crate) fn contacts_named(
     conn: &Connection,
     customer: RecordId,
     name: &str,
-) -> Result<Vec<(RecordId, Option<String>)>> {
+) -> Result<Vec<RecordId>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, phone FROM contacts
-         WHERE customer_id = ?1 AND name = ?2 AND deleted = 0 ORDER BY id",
+        "SELECT id FROM contacts WHERE customer_id = ?1 AND name = ?2 AND deleted = 0 ORDER BY id",
     )?;
-    let rows = stmt.query_map(rusqlite::params![customer, name], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
+    let rows = stmt.query_map(rusqlite::params![customer, name], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -70,6 +70,7 @@ pub use sync::{RejectedChange, SetAside};
 
 use crate::doc::{DocError, OwnChanges, RecordDoc, decode_heads, encode_heads};
 use crate::error::{Error, Result};
+use crate::record::private::{self, PrivateField, SensitiveField};
 use crate::record::{AnyRecord, Kind, Record, Tombstone};
 use crate::time::{Clock, SystemClock};
 use crate::{RecordId, Timestamp};
@@ -531,12 +532,14 @@ impl Store {
                 |chunk| {
                     chunk
                         .into_iter()
-                        .map(|r| prepare(r, &actor, now))
+                        .map(|r| prepare_all(r, &actor, now))
                         .collect::<Vec<_>>()
                 },
                 |prepared| {
-                    for p in prepared {
-                        tx.insert_prepared(p?)?;
+                    for documents in prepared {
+                        for p in documents? {
+                            tx.insert_prepared(p)?;
+                        }
                     }
                     Ok(())
                 },
@@ -577,9 +580,12 @@ impl Store {
 
     /// Records with changes the server has not acknowledged, oldest first.
     pub fn pending(&self) -> Result<Vec<RecordId>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM outbox ORDER BY queued_at, id")?;
+        let mut stmt = self.conn.prepare_cached(
+            // A record's companions after the record: the server judges a companion by
+            // the record it belongs to.
+            "SELECT o.id FROM outbox o LEFT JOIN documents d ON d.id = o.id
+                 ORDER BY o.queued_at, d.kind = 'private', o.id",
+        )?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -668,11 +674,14 @@ impl Tx<'_> {
     }
 
     /// Creates a record of any kind.
+    ///
+    /// A record's sensitive fields go into companion documents of their own, created after
+    /// the record's (see [`crate::record::private`]).
     pub fn create_any(&mut self, mut record: AnyRecord) -> Result<AnyRecord> {
         self.attribute_to_owner_unit(&mut record)?;
-        let prepared = prepare(record, self.actor, self.now)?;
-        let record = prepared.record.clone();
-        self.insert_prepared(prepared)?;
+        for prepared in prepare_all(record.clone(), self.actor, self.now)? {
+            self.insert_prepared(prepared)?;
+        }
         Ok(record)
     }
 
@@ -728,6 +737,16 @@ impl Tx<'_> {
         let mut doc =
             load_doc(&self.tx, id, self.actor)?.ok_or_else(|| Error::not_found(R::KIND, id))?;
         let mut record: R = doc.hydrate_as().map_err(|e| Error::document(id, e))?;
+        let private = SensitiveField::of_kind(R::KIND).next().is_some();
+        if private {
+            let mut any: AnyRecord = record.into();
+            read::join_private(&self.tx, self.actor, &mut any)?;
+            record = R::try_from(any).map_err(|other| Error::WrongKind {
+                id,
+                expected: R::KIND,
+                found: other.kind().to_string(),
+            })?;
+        }
         let before_id = record.header().id;
         f(&mut record)?;
         if record.header().id != before_id {
@@ -738,14 +757,92 @@ impl Tx<'_> {
         }
         record.validate()?;
         let any: AnyRecord = record.clone().into();
+        let own = if private { private::strip(&any) } else { any };
         let changed = doc
-            .write(&any, self.now)
+            .write(&own, self.now)
             .map_err(|e| Error::document(id, e))?;
         if changed {
-            self.store_doc(id, &mut doc, &any, None)?;
+            self.store_doc(id, &mut doc, &own, None)?;
             self.enqueue(id)?;
         }
+        if private {
+            self.write_companions(&record.clone().into())?;
+        }
         Ok(record)
+    }
+
+    /// Writes the companions of `record` (the whole record, its sensitive fields set): a
+    /// companion created for a value newly set, changed when its value or the record's reach
+    /// (owner, unit, sharing, tombstone) moved. A field this store holds no companion of and
+    /// the record leaves empty is left alone: it may be hidden from the user.
+    fn write_companions(&mut self, record: &AnyRecord) -> Result<()> {
+        for field in SensitiveField::of_kind(record.kind()) {
+            let value = field.read(record);
+            let id = field.companion_id(record.header().id);
+            match load_doc(&self.tx, id, self.actor)? {
+                Some(mut doc) => {
+                    let current: PrivateField =
+                        doc.hydrate_as().map_err(|e| Error::document(id, e))?;
+                    let next = PrivateField {
+                        header: private::with_reach(&current.header, record.header()),
+                        value,
+                        ..current.clone()
+                    };
+                    if next != current {
+                        let next: AnyRecord = next.into();
+                        if doc
+                            .write(&next, self.now)
+                            .map_err(|e| Error::document(id, e))?
+                        {
+                            self.store_doc(id, &mut doc, &next, None)?;
+                            self.enqueue(id)?;
+                        }
+                    }
+                }
+                None if !value.is_empty() => {
+                    let companion = PrivateField::new(field, record.header(), value);
+                    let prepared = prepare(companion.into(), self.actor, self.now)?;
+                    self.insert_prepared(prepared)?;
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the companions this store holds of `record` to its reach (owner, unit, sharing,
+    /// tombstone), leaving their values alone; the companions changed. The server calls it
+    /// after storing a record a device pushed, which may have moved the record without its
+    /// companions (a device that may not see them cannot move them).
+    pub fn align_companions(
+        &mut self,
+        record: &AnyRecord,
+    ) -> Result<Vec<(AnyRecord, Vec<ChangeHash>)>> {
+        let mut changed = Vec::new();
+        for field in SensitiveField::of_kind(record.kind()) {
+            let id = field.companion_id(record.header().id);
+            let Some(mut doc) = load_doc(&self.tx, id, self.actor)? else {
+                continue;
+            };
+            let current: PrivateField = doc.hydrate_as().map_err(|e| Error::document(id, e))?;
+            if private::same_reach(&current.header, record.header()) {
+                continue;
+            }
+            let next: AnyRecord = PrivateField {
+                header: private::with_reach(&current.header, record.header()),
+                ..current
+            }
+            .into();
+            if doc
+                .write(&next, self.now)
+                .map_err(|e| Error::document(id, e))?
+            {
+                self.store_doc(id, &mut doc, &next, None)?;
+                self.enqueue(id)?;
+                changed.push((next, doc.heads()));
+            }
+        }
+        Ok(changed)
     }
 
     /// Writes a tombstone on any record.
@@ -770,7 +867,9 @@ impl Tx<'_> {
         doc.write(&record, self.now)
             .map_err(|e| Error::document(id, e))?;
         self.store_doc(id, &mut doc, &record, None)?;
-        self.enqueue(id)
+        self.enqueue(id)?;
+        self.align_companions(&record)?;
+        Ok(())
     }
 
     /// Applies changes received from the server; see [`Store::apply_remote`].
@@ -1148,6 +1247,19 @@ struct Prepared {
     heads: Vec<u8>,
 }
 
+/// A new record's documents, ready to insert in this order: the record's own, its sensitive
+/// fields cleared, then a companion for each sensitive field it sets.
+fn prepare_all(record: AnyRecord, actor: &ActorId, now: Timestamp) -> Result<Vec<Prepared>> {
+    record.validate()?;
+    let (own, companions) = private::split(record);
+    let mut out = Vec::with_capacity(1 + companions.len());
+    out.push(prepare(own, actor, now)?);
+    for companion in companions {
+        out.push(prepare(companion.into(), actor, now)?);
+    }
+    Ok(out)
+}
+
 fn prepare(record: AnyRecord, actor: &ActorId, now: Timestamp) -> Result<Prepared> {
     record.validate()?;
     let id = record.header().id;
@@ -1160,30 +1272,7 @@ fn prepare(record: AnyRecord, actor: &ActorId, now: Timestamp) -> Result<Prepare
 }
 
 fn set_tombstone(record: &mut AnyRecord, tomb: Tombstone) {
-    macro_rules! tomb {
-        ($($v:ident),+) => {
-            match record { $( AnyRecord::$v(r) => r.header.deleted = Some(tomb), )+ }
-        };
-    }
-    tomb!(
-        OrgUnit,
-        UserProfile,
-        Role,
-        Customer,
-        Contact,
-        FollowUp,
-        Lead,
-        Opportunity,
-        Visit,
-        VisitPlan,
-        DailyReport,
-        Task,
-        Approval,
-        Product,
-        Order,
-        Target,
-        ProcessConfig
-    );
+    record.header_mut().deleted = Some(tomb);
 }
 
 fn load_doc(conn: &Connection, id: RecordId, actor: &ActorId) -> Result<Option<RecordDoc>> {

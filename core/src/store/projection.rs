@@ -28,6 +28,7 @@ const KIND_TABLES: &[(Kind, &str)] = &[
     (Kind::Product, "products"),
     (Kind::Order, "orders"),
     (Kind::Target, "targets"),
+    (Kind::Private, "companions"),
 ];
 
 /// Child tables keyed by another column.
@@ -38,6 +39,15 @@ const CHILD_TABLES: &[(Kind, &str, &str)] = &[
     (Kind::VisitPlan, "visit_plan_items", "plan_id"),
     (Kind::Order, "payments", "order_id"),
 ];
+
+/// The fields a role hides, space-separated, as the `roles` projection keeps them.
+pub(crate) fn hidden_codes(role: &crate::record::Role) -> String {
+    role.hidden_fields
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 fn b(v: bool) -> i64 {
     i64::from(v)
@@ -289,9 +299,17 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
         }
         AnyRecord::Role(r) => {
             conn.prepare_cached(
-                "INSERT INTO roles (id, code, name, data_scope, deleted) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO roles (id, code, name, data_scope, hidden_fields, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![r.header.id, r.code, r.name, r.data_scope.as_str(), d])?;
+            .execute(params![
+                r.header.id,
+                r.code,
+                r.name,
+                r.data_scope.as_str(),
+                hidden_codes(r),
+                d
+            ])?;
         }
         AnyRecord::Customer(c) => {
             conn.prepare_cached(
@@ -615,6 +633,12 @@ fn write_kind(conn: &Connection, record: &AnyRecord, deleted: bool) -> rusqlite:
                 t.amount.currency.code(),
                 d
             ])?;
+        }
+        AnyRecord::Private(p) => {
+            conn.prepare_cached(
+                "INSERT INTO companions (id, record_id, record_kind) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![p.header.id, p.of.id, p.of.kind.as_str()])?;
         }
         AnyRecord::ProcessConfig(_) => {}
     }

@@ -18,7 +18,9 @@ use super::{Store, Tx, load_doc, meta_get, process_config_id};
 use crate::doc::{RecordDoc, decode_heads};
 use crate::error::{Error, Result};
 use crate::process::SalesProcess;
-use crate::record::{AnyRecord, Customer, Kind, ProcessConfig, Record};
+use crate::record::{
+    AnyRecord, Customer, Kind, PrivateField, ProcessConfig, Record, SensitiveField,
+};
 use crate::scope::OrgTree;
 use crate::{RecordId, Timestamp};
 
@@ -44,6 +46,23 @@ pub(crate) fn sql<S: StoreRead + ?Sized>(store: &S) -> &Connection {
     store.sql(sealed::INSIDE)
 }
 
+/// Sets `record`'s sensitive fields from the companions this store holds; a field without one
+/// keeps what the record's own document says (nothing, since sensitive fields moved out).
+pub(crate) fn join_private(
+    conn: &Connection,
+    actor: &ActorId,
+    record: &mut AnyRecord,
+) -> Result<()> {
+    for field in SensitiveField::of_kind(record.kind()) {
+        let id = field.companion_id(record.header().id);
+        if let Some(doc) = load_doc(conn, id, actor)? {
+            let companion: PrivateField = doc.hydrate_as().map_err(|e| Error::document(id, e))?;
+            field.write(record, companion.value);
+        }
+    }
+    Ok(())
+}
+
 /// A stored document as the server merges into it: its saved bytes and its heads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDocument {
@@ -57,17 +76,33 @@ pub struct StoredDocument {
 /// cannot be implemented outside core.
 pub trait StoreRead: sealed::Sealed {
     /// A record of a known kind.
+    ///
+    /// A record's sensitive fields are read from their companions (see
+    /// [`crate::record::private`]); one this store does not hold reads as empty (the user's
+    /// roles may hide it: [`crate::me::Me::hidden`]).
     fn get<R: Record>(&self, id: RecordId) -> Result<R> {
         let doc = load_doc(sql(self), id, self.doc_actor(sealed::INSIDE))?
             .ok_or_else(|| Error::not_found(R::KIND, id))?;
-        doc.hydrate_as::<R>().map_err(|e| Error::document(id, e))
+        let record = doc.hydrate_as::<R>().map_err(|e| Error::document(id, e))?;
+        if SensitiveField::of_kind(R::KIND).next().is_none() {
+            return Ok(record);
+        }
+        let mut any: AnyRecord = record.into();
+        join_private(sql(self), self.doc_actor(sealed::INSIDE), &mut any)?;
+        R::try_from(any).map_err(|other| Error::WrongKind {
+            id,
+            expected: R::KIND,
+            found: other.kind().to_string(),
+        })
     }
 
-    /// A record of any kind.
+    /// A record of any kind, its sensitive fields read from their companions.
     fn get_any(&self, id: RecordId) -> Result<AnyRecord> {
         let doc = load_doc(sql(self), id, self.doc_actor(sealed::INSIDE))?
             .ok_or_else(|| Error::not_found(None, id))?;
-        doc.hydrate().map_err(|e| Error::document(id, e))
+        let mut record = doc.hydrate().map_err(|e| Error::document(id, e))?;
+        join_private(sql(self), self.doc_actor(sealed::INSIDE), &mut record)?;
+        Ok(record)
     }
 
     /// A record of any kind, `None` when the store does not hold it.
@@ -233,13 +268,29 @@ pub trait StoreRead: sealed::Sealed {
         directory::customer_legal_names(sql(self))
     }
 
-    /// The live contacts of `customer` with exactly this name, with their phones, by id.
+    /// The live contacts of `customer` with exactly this name, with their phones (from the
+    /// phones' companions, where this store holds them), by id.
     fn contacts_named(
         &self,
         customer: RecordId,
         name: &str,
     ) -> Result<Vec<(RecordId, Option<String>)>> {
-        directory::contacts_named(sql(self), customer, name)
+        let actor = self.doc_actor(sealed::INSIDE);
+        directory::contacts_named(sql(self), customer, name)?
+            .into_iter()
+            .map(|id| {
+                let phone = SensitiveField::ContactPhone.companion_id(id);
+                let phone = match load_doc(sql(self), phone, actor)? {
+                    Some(doc) => {
+                        let companion: PrivateField =
+                            doc.hydrate_as().map_err(|e| Error::document(phone, e))?;
+                        companion.value.text
+                    }
+                    None => None,
+                };
+                Ok((id, phone))
+            })
+            .collect()
     }
 
     /// The live approvals about `subject` (an order, an opportunity), by id.

@@ -28,9 +28,36 @@ pub const CORE: Migrations = Migrations {
         Step::Sql(include_str!("schema/009_false_progress.sql")),
         Step::Sql(include_str!("schema/010_false_progress_index.sql")),
         Step::Sql(include_str!("schema/011_gram_counts.sql")),
+        Step::Code(role_hidden_fields),
+        Step::Sql(include_str!("schema/013_companions.sql")),
     ],
     slot: VersionSlot::UserVersion,
 };
+
+/// Migration 12: the fields each role hides, beside its scope in the `roles` projection, so
+/// that who a user is ([`crate::me::resolve`]) reads them without loading a document.
+fn role_hidden_fields(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE roles ADD COLUMN hidden_fields TEXT NOT NULL DEFAULT ''")?;
+    let actor = automerge::ActorId::random();
+    let mut stmt = tx.prepare("SELECT id, doc FROM documents WHERE kind = 'role'")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+    })?;
+    for row in rows {
+        let (id, bytes) = row?;
+        // A projection: a document that does not read is left to the next rebuild.
+        let Ok(role) = crate::doc::RecordDoc::load(&bytes, &actor)
+            .and_then(|doc| doc.hydrate_as::<crate::record::Role>())
+        else {
+            continue;
+        };
+        tx.execute(
+            "UPDATE roles SET hidden_fields = ?2 WHERE id = ?1",
+            rusqlite::params![id, super::projection::hidden_codes(&role)],
+        )?;
+    }
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = CORE.steps.len() as i64;

@@ -151,6 +151,7 @@ fn a_check_in_at_half_past_eleven_at_night_in_shanghai_counts_on_that_shanghai_d
     for zone in [Zone::SHANGHAI, Zone::UTC, "Europe/Berlin".parse().unwrap()] {
         let mut desk = Desk::new(&w, &server, w.eve, sh("2026-03-16 10:00"));
         desk.viewer.me = Me {
+            hidden: Default::default(),
             zone: zone.clone(),
             ..desk.viewer.me.clone()
         };
@@ -405,6 +406,8 @@ fn a_store_from_before_the_day_sums_counts_its_existing_check_ins_after_the_upgr
                  ALTER TABLE opportunities DROP COLUMN false_progress_at;
                  ALTER TABLE opportunities DROP COLUMN false_progress_penalty_minor;
                  DROP TABLE customer_gram_counts;
+                 ALTER TABLE roles DROP COLUMN hidden_fields;
+                 DROP TABLE companions;
                  PRAGMA user_version = 5;",
             )
             .unwrap();

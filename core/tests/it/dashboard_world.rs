@@ -128,6 +128,7 @@ impl World {
     pub fn me(&self, user: RecordId) -> Me {
         let (role, scope) = self.roles[&user].clone();
         Me {
+            hidden: Default::default(),
             user_id: user,
             unit_id: self.unit_of[&user],
             roles: vec![role.to_string()],

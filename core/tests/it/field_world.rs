@@ -82,6 +82,7 @@ impl Field {
             Engine::new(store, me).unwrap()
         };
         let rep = phone(Me {
+            hidden: Default::default(),
             user_id: rep_profile.header.id,
             unit_id: team.header.id,
             roles: vec!["sales_rep".into()],
@@ -89,6 +90,7 @@ impl Field {
             zone: zone.clone(),
         });
         let manager = phone(Me {
+            hidden: Default::default(),
             user_id: manager_profile.header.id,
             unit_id: team.header.id,
             roles: vec!["sales_manager".into()],

@@ -24,6 +24,7 @@ mod field_world;
 mod forward_compat;
 mod fuzz;
 mod old_documents;
+mod private_fields;
 mod roundtrip;
 mod sales_approvals;
 mod sales_commission;

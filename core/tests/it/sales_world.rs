@@ -71,6 +71,7 @@ impl World {
     pub fn me(&self, who: Who) -> Me {
         let (_, p, scope) = self.profiles.iter().find(|(w, _, _)| *w == who).unwrap();
         Me {
+            hidden: Default::default(),
             user_id: p.header.id,
             unit_id: p.unit_id,
             roles: p.roles.iter().cloned().collect(),

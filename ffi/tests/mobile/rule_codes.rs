@@ -7,10 +7,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use fieldsales_core::process::SalesProcess;
+use fieldsales_core::record::SensitiveField;
 use fieldsales_core::rule::RuleCode;
 
 /// Where an `area.name` token stands for something that is not a rule: a record's field as a
-/// refusal or an input error names it (`check_in.position`, `customer.legal_name`).
+/// refusal or an input error names it (`check_in.position`, `customer.legal_name`), and the
+/// sensitive fields a role may hide (`product.cost`).
 const FIELD_PATHS: &[&str] = &["check_in.position", "check_in.at", "customer.legal_name"];
 
 fn root() -> PathBuf {
@@ -122,6 +124,7 @@ fn unknown_codes(files: &[PathBuf], root: &Path) -> Vec<String> {
                 && !codes.contains(token.as_str())
                 && !config.contains(&token)
                 && !FIELD_PATHS.contains(&token.as_str())
+                && token.parse::<SensitiveField>().is_err()
             {
                 found.push(format!(
                     "{}: `{token}`",

@@ -4839,6 +4839,11 @@ public struct Contact: Equatable, Hashable {
      * Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
      */
     public let decisionRole: String
+    /**
+     * The fields the user's roles hide (`phone`, `email`): never on this device, to be shown
+     * as "hidden" rather than empty.
+     */
+    public let hiddenFields: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4863,7 +4868,11 @@ public struct Contact: Equatable, Hashable {
          */email: String?, 
         /**
          * Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
-         */decisionRole: String) {
+         */decisionRole: String, 
+        /**
+         * The fields the user's roles hide (`phone`, `email`): never on this device, to be shown
+         * as "hidden" rather than empty.
+         */hiddenFields: [String]) {
         self.id = id
         self.customerId = customerId
         self.name = name
@@ -4871,6 +4880,7 @@ public struct Contact: Equatable, Hashable {
         self.phone = phone
         self.email = email
         self.decisionRole = decisionRole
+        self.hiddenFields = hiddenFields
     }
 
     
@@ -4895,7 +4905,8 @@ public struct FfiConverterTypeContact: FfiConverterRustBuffer {
                 title: FfiConverterOptionString.read(from: &buf), 
                 phone: FfiConverterOptionString.read(from: &buf), 
                 email: FfiConverterOptionString.read(from: &buf), 
-                decisionRole: FfiConverterString.read(from: &buf)
+                decisionRole: FfiConverterString.read(from: &buf), 
+                hiddenFields: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -4907,6 +4918,7 @@ public struct FfiConverterTypeContact: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.phone, into: &buf)
         FfiConverterOptionString.write(value.email, into: &buf)
         FfiConverterString.write(value.decisionRole, into: &buf)
+        FfiConverterSequenceString.write(value.hiddenFields, into: &buf)
     }
 }
 
@@ -9532,6 +9544,12 @@ public struct SignedInUser: Equatable, Hashable {
      * The user's IANA time zone: "today" and the report deadline follow it.
      */
     public let zone: String
+    /**
+     * The fields the user's roles hide (`contact.phone`, `contact.email`, `user.phone`,
+     * `user.email`, `product.cost`): they never reach this device, and a screen shows them as
+     * hidden rather than empty.
+     */
+    public let hiddenFields: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -9550,12 +9568,18 @@ public struct SignedInUser: Equatable, Hashable {
          */scope: String, 
         /**
          * The user's IANA time zone: "today" and the report deadline follow it.
-         */zone: String) {
+         */zone: String, 
+        /**
+         * The fields the user's roles hide (`contact.phone`, `contact.email`, `user.phone`,
+         * `user.email`, `product.cost`): they never reach this device, and a screen shows them as
+         * hidden rather than empty.
+         */hiddenFields: [String] = []) {
         self.userId = userId
         self.unitId = unitId
         self.roles = roles
         self.scope = scope
         self.zone = zone
+        self.hiddenFields = hiddenFields
     }
 
     
@@ -9578,7 +9602,8 @@ public struct FfiConverterTypeSignedInUser: FfiConverterRustBuffer {
                 unitId: FfiConverterString.read(from: &buf), 
                 roles: FfiConverterSequenceString.read(from: &buf), 
                 scope: FfiConverterString.read(from: &buf), 
-                zone: FfiConverterString.read(from: &buf)
+                zone: FfiConverterString.read(from: &buf), 
+                hiddenFields: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -9588,6 +9613,7 @@ public struct FfiConverterTypeSignedInUser: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.roles, into: &buf)
         FfiConverterString.write(value.scope, into: &buf)
         FfiConverterString.write(value.zone, into: &buf)
+        FfiConverterSequenceString.write(value.hiddenFields, into: &buf)
     }
 }
 

@@ -96,6 +96,10 @@ struct MeSchema {
     scope: fieldsales_core::record::DataScope,
     /// Their time zone: "today" and report deadlines follow it.
     zone: fieldsales_core::Zone,
+    /// The fields their roles hide (`contact.phone`, `contact.email`, `user.phone`,
+    /// `user.email`, `product.cost`): never sent to their devices.
+    #[serde(default)]
+    hidden: Vec<String>,
 }
 
 /// The caller's session.
@@ -572,6 +576,7 @@ mod tests {
     #[test]
     fn the_described_me_is_the_shape_core_writes() {
         let me = Me {
+            hidden: Default::default(),
             user_id: RecordId::new(),
             unit_id: RecordId::new(),
             roles: vec!["sales_manager".to_owned()],

@@ -5,7 +5,7 @@
 //! the change, so every kind — and every field a later version adds — is compared without a list
 //! of fields to keep up to date here.
 
-use fieldsales_core::record::AnyRecord;
+use fieldsales_core::record::{AnyRecord, Kind};
 
 use super::{Change, MASKED, Operation};
 
@@ -49,6 +49,12 @@ pub fn changes(before: &Fields, after: &Fields) -> Vec<Change> {
         .collect();
     keys.sort();
     keys.dedup();
+    // A sensitive field's companion holds nothing but the field: its value is masked whatever
+    // the field is called.
+    let companion = [before, after]
+        .iter()
+        .any(|f| f.get("kind").map(String::as_str) == Some(Kind::Private.as_str()));
+    let hidden = |key: &str| is_hidden(key) || (companion && key.starts_with("value"));
     let mut out = Vec::new();
     let mut more = 0_usize;
     for key in keys {
@@ -62,7 +68,7 @@ pub fn changes(before: &Fields, after: &Fields) -> Vec<Change> {
         }
         let mask = |v: Option<&String>| {
             v.map(|v| {
-                if is_hidden(key) {
+                if hidden(key) {
                     MASKED.to_owned()
                 } else {
                     cut(v.clone())

@@ -6,6 +6,7 @@
 
 use fieldsales_core::doc::RecordDoc;
 use fieldsales_core::record::AnyRecord;
+use fieldsales_core::record::private::{self, PrivateField, SensitiveField};
 use fieldsales_core::store::{StoreRead, Tx};
 use fieldsales_core::{Error, RecordId, Timestamp};
 
@@ -16,7 +17,32 @@ use crate::jobs::{JobParams, JobReport};
 
 /// Writes `record` as the server, over the fields of the stored one, and renumbers it; the
 /// audit log records it as `operation` by `by`. A write that changes nothing is not logged.
+/// The record's sensitive fields go to their companions (written after it, with its reach),
+/// never into its own document.
 fn write_as_server(
+    tx: &mut Tx<'_>,
+    ledger: &mut impl Ledger,
+    record: &AnyRecord,
+    now: Timestamp,
+    operation: Operation,
+    by: &Actor,
+) -> Result<RecordId, Error> {
+    let own = private::strip(record);
+    let id = write_one(tx, ledger, &own, now, operation, by)?;
+    for field in SensitiveField::of_kind(record.kind()) {
+        let value = field.read(record);
+        let companion_id = field.companion_id(id);
+        let held = tx.kind_of(companion_id)?.is_some();
+        if held || !value.is_empty() {
+            let companion = PrivateField::new(field, own.header(), value);
+            write_one(tx, ledger, &companion.into(), now, operation, by)?;
+        }
+    }
+    Ok(id)
+}
+
+/// Writes one document as the server; see [`write_as_server`].
+fn write_one(
     tx: &mut Tx<'_>,
     ledger: &mut impl Ledger,
     record: &AnyRecord,
@@ -88,7 +114,10 @@ fn changes_visibility(before: &AnyRecord, after: &AnyRecord) -> bool {
         (AnyRecord::UserProfile(b), AnyRecord::UserProfile(a)) => {
             b.unit_id != a.unit_id || b.roles != a.roles || b.active != a.active
         }
-        (AnyRecord::Role(b), AnyRecord::Role(a)) => b.data_scope != a.data_scope,
+        // A field hidden or shown: its companions leave or reach the role's devices.
+        (AnyRecord::Role(b), AnyRecord::Role(a)) => {
+            b.data_scope != a.data_scope || b.hidden_fields != a.hidden_fields
+        }
         // The permission matrix decides who reads which kind.
         (AnyRecord::ProcessConfig(b), AnyRecord::ProcessConfig(a)) => {
             b.process.roles != a.process.roles

@@ -251,6 +251,7 @@ mod tests {
         let pull = Pull {
             device: DeviceId::new(),
             viewer: Me {
+                hidden: Default::default(),
                 user_id: RecordId::new(),
                 unit_id: team,
                 roles: roles.iter().map(|r| r.to_string()).collect(),

@@ -13,7 +13,7 @@ use fieldsales_core::doc::encode_heads;
 use fieldsales_core::process::permissions::Operation;
 use fieldsales_core::record::AnyRecord;
 use fieldsales_core::store::{Reader, StoreRead, Tx};
-use fieldsales_core::sync::protocol::{PushRecord, RejectedRecord};
+use fieldsales_core::sync::protocol::{Bytes, PushRecord, RejectedRecord};
 use rayon::prelude::*;
 
 use super::ledger::Ledger;
@@ -135,6 +135,11 @@ pub(crate) fn push_blocking(
             } => {
                 ledger.stored(tx, &record, &heads, !can_read(&record))?;
                 ledger.audit(tx, stored_entry(push, before.as_deref(), &record, changes))?;
+                // A record moved (reassigned, shared, deleted) takes its sensitive fields'
+                // companions along, which the device may not hold.
+                for (companion, heads) in tx.align_companions(&record)? {
+                    ledger.stored(tx, &companion, &heads, !can_read(&companion))?;
+                }
                 let encoded = encode_heads(&heads);
                 ledger.held(
                     tx,
@@ -144,17 +149,21 @@ pub(crate) fn push_blocking(
                 )?;
                 verdicts.push(Verdict::Accepted(ack));
             }
-            Merged::Rejected(rejected) => {
+            Merged::Rejected(mut rejected) => {
                 let kind = tx.kind_of(pushed.id)?;
                 ledger.audit(tx, rejected_entry(push, &rejected, kind))?;
                 if rejected.server_doc.is_some() {
-                    // The device adopts the server's version; when it may not see the
-                    // record, its next pull must find the record and remove it.
+                    // The device adopts the server's version, unless it may not see the
+                    // record: then it is sent nothing of it (a device may push to any ID,
+                    // a companion's derived one included), and its next pull removes what it
+                    // holds.
                     ledger.held(tx, push.device, pushed.id, None)?;
                     if let Some((kind, header)) = ledger.logged(tx, pushed.id)?
                         && !kind
                             .is_some_and(|kind| grants.covers(&at, kind, &Operation::Read, &header))
                     {
+                        rejected.server_doc = None;
+                        rejected.server_heads = Bytes(Vec::new());
                         ledger.relog_moved(tx, pushed.id)?;
                     }
                 }

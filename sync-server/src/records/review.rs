@@ -6,7 +6,7 @@ use automerge::ChangeHash;
 use fieldsales_core::authority::{self, Context, Outcome};
 use fieldsales_core::doc::{RecordDoc, decode_heads, encode_heads};
 use fieldsales_core::process::SalesProcess;
-use fieldsales_core::record::{AnyRecord, Kind};
+use fieldsales_core::record::{AnyRecord, Kind, SensitiveField};
 use fieldsales_core::rule::RuleCode;
 use fieldsales_core::scope::OrgTree;
 use fieldsales_core::store::{Facts, ProfileCache, StoreRead, StoredDocument, Tx};
@@ -237,6 +237,27 @@ fn stage_of(
         Ok(both) => both,
         Err(e) => return rejected(RuleCode::RecordInvalid, None, e.to_string()),
     };
+    // A sensitive field lives in its companion: a value written into the record's own
+    // document would reach every reader of the record, in its history even once cleared.
+    let sensitive: Vec<&str> = SensitiveField::of_kind(after.kind())
+        .map(SensitiveField::field)
+        .collect();
+    if !sensitive.is_empty()
+        && let Some(field) = doc
+            .root_values_since(&before_heads, &sensitive)
+            .into_iter()
+            .next()
+    {
+        return rejected(
+            RuleCode::FieldInDocument,
+            Some(format!("{}.{field}", after.kind())),
+            format!(
+                "a {}'s {field} is kept in its own document, never in the {}'s",
+                after.kind(),
+                after.kind()
+            ),
+        );
+    }
     if ADMIN_KINDS.contains(&after.kind()) {
         return rejected(
             RuleCode::ScopeAdminOnly,

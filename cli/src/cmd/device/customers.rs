@@ -6,7 +6,9 @@ use std::path::Path;
 
 use fieldsales_cli::ExitKind;
 use fieldsales_core::engine::Engine;
-use fieldsales_core::record::{Contact, Customer, Header, Kind, Opportunity, UserProfile};
+use fieldsales_core::record::{
+    Contact, Customer, Header, Kind, Opportunity, SensitiveField, UserProfile,
+};
 use fieldsales_core::store::{ListFilter, StoreRead};
 use fieldsales_core::{GeoPoint, Money, RecordId, Timestamp};
 use serde::Serialize;
@@ -100,6 +102,9 @@ struct ContactView {
     phone: Option<String>,
     email: Option<String>,
     decision_role: String,
+    /// The fields the user's roles hide (`phone`, `email`): shown as hidden, not empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hidden: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -184,6 +189,10 @@ fn view(engine: &Engine, c: &Customer) -> Result<CustomerView, Failure> {
             phone: k.phone,
             email: k.email,
             decision_role: k.decision_role.to_string(),
+            hidden: SensitiveField::of_kind(Kind::Contact)
+                .filter(|f| engine.me().hidden.hides(*f))
+                .map(SensitiveField::field)
+                .collect(),
         })
         .collect();
     let opportunities = related::<Opportunity>(engine, Kind::Opportunity, c.header.id)?
@@ -363,8 +372,8 @@ fn print_whole(out: &Output, engine: &Engine, c: &Customer) -> Result<(), Failur
                     k.name.clone(),
                     or_dash(k.title.as_deref()),
                     k.decision_role.replace('_', " "),
-                    or_dash(k.phone.as_deref()),
-                    or_dash(k.email.as_deref()),
+                    shown(k, "phone", k.phone.as_deref()),
+                    shown(k, "email", k.email.as_deref()),
                 ]);
             }
             contacts.indent(2).write(w)?;
@@ -380,6 +389,15 @@ fn print_whole(out: &Output, engine: &Engine, c: &Customer) -> Result<(), Failur
         }
     });
     Ok(())
+}
+
+/// A contact's field as the table shows it: "hidden" when the user's roles hide it.
+fn shown(contact: &ContactView, field: &str, value: Option<&str>) -> String {
+    if contact.hidden.contains(&field) {
+        "hidden".to_string()
+    } else {
+        or_dash(value)
+    }
 }
 
 /// Runs a customer command on the phone at `path`.

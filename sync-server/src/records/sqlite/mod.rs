@@ -589,6 +589,7 @@ mod tests {
             account: crate::model::AccountId::new(),
             actors: vec![device_actor.clone(), other_actor.clone()],
             author: Me {
+                hidden: Default::default(),
                 user_id: rep,
                 unit_id: RecordId::new(),
                 roles: vec!["sales_rep".into()],

@@ -7315,6 +7315,12 @@ data class Contact (
      * Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
      */
     val `decisionRole`: kotlin.String
+    , 
+    /**
+     * The fields the user's roles hide (`phone`, `email`): never on this device, to be shown
+     * as "hidden" rather than empty.
+     */
+    val `hiddenFields`: List<kotlin.String>
     
 ){
     
@@ -7338,6 +7344,7 @@ public object FfiConverterTypeContact: FfiConverterRustBuffer<Contact> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -7348,7 +7355,8 @@ public object FfiConverterTypeContact: FfiConverterRustBuffer<Contact> {
             FfiConverterOptionalString.allocationSize(value.`title`) +
             FfiConverterOptionalString.allocationSize(value.`phone`) +
             FfiConverterOptionalString.allocationSize(value.`email`) +
-            FfiConverterString.allocationSize(value.`decisionRole`)
+            FfiConverterString.allocationSize(value.`decisionRole`) +
+            FfiConverterSequenceString.allocationSize(value.`hiddenFields`)
     )
 
     override fun write(value: Contact, buf: ByteBuffer) {
@@ -7359,6 +7367,7 @@ public object FfiConverterTypeContact: FfiConverterRustBuffer<Contact> {
             FfiConverterOptionalString.write(value.`phone`, buf)
             FfiConverterOptionalString.write(value.`email`, buf)
             FfiConverterString.write(value.`decisionRole`, buf)
+            FfiConverterSequenceString.write(value.`hiddenFields`, buf)
     }
 }
 
@@ -10702,6 +10711,13 @@ data class SignedInUser (
      * The user's IANA time zone: "today" and the report deadline follow it.
      */
     val `zone`: kotlin.String
+    , 
+    /**
+     * The fields the user's roles hide (`contact.phone`, `contact.email`, `user.phone`,
+     * `user.email`, `product.cost`): they never reach this device, and a screen shows them as
+     * hidden rather than empty.
+     */
+    val `hiddenFields`: List<kotlin.String> = listOf() 
     
 ){
     
@@ -10723,6 +10739,7 @@ public object FfiConverterTypeSignedInUser: FfiConverterRustBuffer<SignedInUser>
             FfiConverterSequenceString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -10731,7 +10748,8 @@ public object FfiConverterTypeSignedInUser: FfiConverterRustBuffer<SignedInUser>
             FfiConverterString.allocationSize(value.`unitId`) +
             FfiConverterSequenceString.allocationSize(value.`roles`) +
             FfiConverterString.allocationSize(value.`scope`) +
-            FfiConverterString.allocationSize(value.`zone`)
+            FfiConverterString.allocationSize(value.`zone`) +
+            FfiConverterSequenceString.allocationSize(value.`hiddenFields`)
     )
 
     override fun write(value: SignedInUser, buf: ByteBuffer) {
@@ -10740,6 +10758,7 @@ public object FfiConverterTypeSignedInUser: FfiConverterRustBuffer<SignedInUser>
             FfiConverterSequenceString.write(value.`roles`, buf)
             FfiConverterString.write(value.`scope`, buf)
             FfiConverterString.write(value.`zone`, buf)
+            FfiConverterSequenceString.write(value.`hiddenFields`, buf)
     }
 }
 
