@@ -556,6 +556,28 @@ impl World {
         self.running = Running::Process(child);
     }
 
+    /// Stops an in-process server on SQLite, runs `offline` with its configuration (an
+    /// operator's command against the stopped server), and starts it again on the same port
+    /// and data.
+    pub async fn with_server_stopped<F, Fut, T>(&mut self, offline: F) -> T
+    where
+        F: FnOnce(Config) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        let running = std::mem::replace(&mut self.running, Running::Stopped);
+        if stop_in_process(running).await.is_some() {
+            panic!("with_server_stopped needs one server in this process");
+        }
+        let config = Config::load(
+            None,
+            config_env(&self.dir.path().join("data"), self.addr, None),
+        )
+        .expect("the server's configuration");
+        let out = offline(config).await;
+        self.serve_again_in_process().await;
+        out
+    }
+
     /// Stops an in-process server on SQLite and starts it again on the same port and data,
     /// as a restarted server would.
     pub async fn restart_in_process(&mut self) {

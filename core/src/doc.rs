@@ -385,6 +385,17 @@ impl RecordDoc {
         actors
     }
 
+    /// The changes that depend on none: where the document's history starts (one, unless
+    /// the same document was begun on two devices at once).
+    pub fn roots(&mut self) -> Vec<ChangeHash> {
+        self.doc
+            .get_changes(&[])
+            .iter()
+            .filter(|c| c.deps().is_empty())
+            .map(|c| c.hash())
+            .collect()
+    }
+
     /// The keys among `keys` that the changes since `heads` gave a value at the document's
     /// root (anything but `null` or a deletion), even one taken back by a later change: the
     /// value would stay in the history every reader of the document gets.

@@ -230,6 +230,9 @@ string_enum! {
         // Records, scope and sync.
         /// The record breaks its own rules.
         RecordInvalid = "record.invalid",
+        /// The server re-created the record with a fresh history (its sensitive fields moved
+        /// to their own documents); an edit made on the copy it replaced is set aside.
+        RecordReCreated = "record.re_created",
         /// A record cannot change its kind.
         RecordKindChanged = "record.kind_changed",
         /// Only an admin writes this.

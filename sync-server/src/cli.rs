@@ -72,6 +72,12 @@ enum Command {
     /// means than `restore`), so each device syncs again from the start and offers what the
     /// restored data lacks. On PostgreSQL, the instances also rebuild their read models.
     NewEpoch,
+    /// Move the sensitive fields (phones, e-mails, costs) of records written before they had
+    /// documents of their own out of those records, with every server instance stopped: each
+    /// such record is re-created with a fresh history, and every tenant gets a new epoch so
+    /// each device replaces its copy. Needed once, before any role hides a field, on a server
+    /// whose data predates hidden fields; running it again changes nothing.
+    MoveHiddenFields,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +117,7 @@ pub async fn main() -> ExitCode {
         Command::Backup { to } => backup(config, to).await,
         Command::Restore { from, force } => restore(config, from, force).await,
         Command::NewEpoch => new_epoch(config).await,
+        Command::MoveHiddenFields => move_hidden_fields(config).await,
         Command::Bootstrap(args) => {
             let request = match args.into_request() {
                 Ok(request) => request,
@@ -187,6 +194,19 @@ async fn new_epoch(config: Config) -> ExitCode {
                 println!("tenant {tenant}: new epoch {epoch:016x}");
             }
             println!("{} tenant(s) renewed", epochs.len());
+            ExitKind::Ok.into()
+        }
+        Err(e) => fail(ExitKind::of_backup(&e), e),
+    }
+}
+
+async fn move_hidden_fields(config: Config) -> ExitCode {
+    match backup::move_hidden_fields(&config).await {
+        Ok(tenants) => {
+            for (tenant, moved, epoch) in &tenants {
+                println!("tenant {tenant}: {moved} record(s) re-created; new epoch {epoch:016x}");
+            }
+            println!("{} tenant(s) upgraded", tenants.len());
             ExitKind::Ok.into()
         }
         Err(e) => fail(ExitKind::of_backup(&e), e),

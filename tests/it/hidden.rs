@@ -458,6 +458,196 @@ async fn a_colleagues_phone_stays_on_the_server_and_a_deleted_contact_takes_its_
     world.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_from_before_hidden_fields_moves_them_out_and_devices_replace_their_copies() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    rep_role_hides(&world, &["contact.phone"]).await;
+    let rep = world.person("rep", org.east_team, "sales_rep").await;
+    let manager = world
+        .person("manager", org.east_team, "sales_manager")
+        .await;
+    let proxy = Proxy::start(world.addr).await;
+    let mut phone = world.device_via(&rep, &proxy.base).await;
+    let mut desk = world.device(&manager).await;
+    let c = phone
+        .store_mut()
+        .create(customer(rep.profile, "常州天宁精工机械有限公司"))
+        .expect("created");
+    sync(&mut phone).await;
+    sync(&mut desk).await;
+
+    // A contact as the version before companions wrote it, the phone in its own document,
+    // held by the server and by both devices (as pulled from that version).
+    let mut buyer = contact(rep.profile, c.header.id, "钱采购");
+    buyer.header.org_unit_id = Some(org.east_team);
+    buyer.phone = Some(FIRST.into());
+    let id = buyer.header.id;
+    let (bytes, heads) = world
+        .server_records()
+        .transaction(|tx| {
+            let mut doc = fieldsales_core::doc::RecordDoc::create(
+                &buyer.clone().into(),
+                tx.actor(),
+                tx.now(),
+            )
+            .expect("a document");
+            tx.save_document(id, &mut doc, None)?;
+            Ok((doc.save(), doc.heads()))
+        })
+        .expect("written the old way");
+    assert!(contains(&bytes, FIRST.as_bytes()), "the old shape");
+    for device in [&mut phone, &mut desk] {
+        device
+            .store_mut()
+            .apply_remote(id, &bytes, &heads)
+            .expect("held as pulled");
+    }
+    // The manager edits it offline, on the old history.
+    desk.store_mut()
+        .update::<Contact>(id, |c| {
+            c.title = Some("采购总监".into());
+            Ok(())
+        })
+        .expect("edited");
+
+    let upgraded = world
+        .with_server_stopped(|config| async move {
+            fieldsales_server::backup::move_hidden_fields(&config)
+                .await
+                .expect("upgraded")
+        })
+        .await;
+    assert_eq!(upgraded.len(), 1);
+    assert_eq!(upgraded[0].1, 1, "one record re-created");
+
+    let server = world.server_records();
+    let own = server.document_bytes(id).expect("read").expect("held");
+    assert!(
+        !contains(&own, FIRST.as_bytes()),
+        "the server's history no longer holds it"
+    );
+    assert_eq!(
+        server.get::<Contact>(id).expect("joined").phone.as_deref(),
+        Some(FIRST),
+        "the phone is in its companion"
+    );
+
+    // The rep's device starts over and replaces its copy: the phone leaves it, history
+    // included, and no answer carries it.
+    let bodies_before = proxy.response_bodies().len();
+    sync(&mut phone).await;
+    assert_eq!(phone.store().get::<Contact>(id).expect("held").phone, None);
+    let held = phone
+        .store()
+        .document_bytes(id)
+        .expect("read")
+        .expect("held");
+    assert!(
+        !contains(&held, FIRST.as_bytes()),
+        "the rep's copy was replaced"
+    );
+    assert_absent(
+        &proxy.response_bodies()[bodies_before..],
+        &[FIRST],
+        "after the upgrade",
+    );
+
+    // The manager's copy is replaced too, the phone comes back from its companion, and the
+    // offline edit made on the old history is set aside for the manager to see.
+    sync(&mut desk).await;
+    let seen = desk.store().get::<Contact>(id).expect("held");
+    assert_eq!(seen.phone.as_deref(), Some(FIRST));
+    let set_aside = desk.store().rejected_changes().expect("read");
+    assert!(
+        set_aside
+            .iter()
+            .any(|r| r.record_id == id && r.rule == "record.re_created"),
+        "{set_aside:?}"
+    );
+    sync(&mut desk).await;
+    sync(&mut phone).await;
+
+    // A second run re-creates nothing.
+    let again = world
+        .with_server_stopped(|config| async move {
+            fieldsales_server::backup::move_hidden_fields(&config)
+                .await
+                .expect("upgraded")
+        })
+        .await;
+    assert_eq!(again[0].1, 0);
+    world.stop().await;
+}
+
+/// The operator's command on PostgreSQL, every instance stopped: the tenant is examined
+/// (nothing written before companions here, so nothing re-created), its epoch renewed, and
+/// the devices carry on with the phone where it belongs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_moving_hidden_fields_renews_the_epoch_and_devices_carry_on() {
+    const SERVER: &str = env!("CARGO_BIN_EXE_fieldsales-test-server");
+    const CLI: &str = env!("CARGO_BIN_EXE_fieldsales-test-cli");
+    let mut world = World::start_processes(SERVER, 1).await;
+    let url = world.postgres_url().expect("on PostgreSQL").to_owned();
+    let org = world.org().await;
+    rep_role_hides(&world, &["contact.phone"]).await;
+    let rep = world.person("rep", org.east_team, "sales_rep").await;
+    let manager = world
+        .person("manager", org.east_team, "sales_manager")
+        .await;
+    let mut phone = world.device(&rep).await;
+    let mut desk = world.device(&manager).await;
+    let c = phone
+        .store_mut()
+        .create(customer(rep.profile, "扬州瘦西湖文旅有限公司"))
+        .expect("created");
+    sync(&mut phone).await;
+    sync(&mut desk).await;
+    let mut buyer = contact(rep.profile, c.header.id, "郑采购");
+    buyer.header.created_by = Some(manager.profile);
+    buyer.phone = Some(FIRST.into());
+    let buyer = desk.store_mut().create(buyer).expect("created").header.id;
+    sync(&mut desk).await;
+
+    world.kill();
+    let out = std::process::Command::new(CLI)
+        .arg("move-hidden-fields")
+        .env_clear()
+        .env("FIELDSALES_DATA_DIR", world.data_dir())
+        .env("FIELDSALES_LISTEN", "127.0.0.1:0")
+        .env("FIELDSALES_LOG__LEVEL", "warn")
+        .env("FIELDSALES_STORAGE__ENGINE", "postgres")
+        .env("FIELDSALES_STORAGE__POSTGRES_URL", &url)
+        .output()
+        .expect("the command line runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("0 record(s) re-created"), "{stdout}");
+    assert!(stdout.contains("1 tenant(s) upgraded"), "{stdout}");
+    world.restart().await;
+
+    let report = sync(&mut phone).await;
+    assert!(report.server_restored, "{report:?}");
+    sync(&mut desk).await;
+    assert_eq!(
+        phone.store().get::<Contact>(buyer).expect("held").phone,
+        None
+    );
+    assert_eq!(
+        desk.store()
+            .get::<Contact>(buyer)
+            .expect("held")
+            .phone
+            .as_deref(),
+        Some(FIRST)
+    );
+    world.stop().await;
+}
+
 on_postgres!(
     a_hidden_phone_reaches_no_rep_device_until_the_role_shows_it,
     a_colleagues_phone_stays_on_the_server_and_a_deleted_contact_takes_its_phone_along,

@@ -810,6 +810,52 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Moves the sensitive fields of a record written before they had companions out of its
+    /// own document: when that document ever held a value of one (its history included), the
+    /// record's current values go to companions (one this store holds already keeps its own)
+    /// and its document is replaced by a new one, with a fresh history, holding the record
+    /// without them. Returns the documents written, the record's first, with their heads;
+    /// none when the record needed nothing. Devices replace their copy of a re-created record
+    /// rather than merge it (see `re_created`).
+    pub fn move_private_out(&mut self, id: RecordId) -> Result<Vec<(AnyRecord, Vec<ChangeHash>)>> {
+        let Some(mut doc) = load_doc(&self.tx, id, self.actor)? else {
+            return Ok(Vec::new());
+        };
+        let Ok(mut record) = doc.hydrate() else {
+            return Ok(Vec::new());
+        };
+        let fields: Vec<&str> = SensitiveField::of_kind(record.kind())
+            .map(SensitiveField::field)
+            .collect();
+        if fields.is_empty() || doc.root_values_since(&[], &fields).is_empty() {
+            return Ok(Vec::new());
+        }
+        read::join_private(&self.tx, self.actor, &mut record)?;
+        let own = private::strip(&record);
+        let mut fresh =
+            RecordDoc::create(&own, self.actor, self.now).map_err(|e| Error::document(id, e))?;
+        self.store_doc(id, &mut fresh, &own, None)?;
+        self.enqueue(id)?;
+        let mut written = vec![(own.clone(), fresh.heads())];
+        for field in SensitiveField::of_kind(record.kind()) {
+            let value = field.read(&record);
+            let companion = field.companion_id(id);
+            if value.is_empty() || load_doc(&self.tx, companion, self.actor)?.is_some() {
+                continue;
+            }
+            let prepared = prepare(
+                PrivateField::new(field, own.header(), value).into(),
+                self.actor,
+                self.now,
+            )?;
+            let heads = decode_heads(&prepared.heads).map_err(|e| Error::document(companion, e))?;
+            let made = prepared.record.clone();
+            self.insert_prepared(prepared)?;
+            written.push((made, heads));
+        }
+        Ok(written)
+    }
+
     /// Brings the companions this store holds of `record` to its reach (owner, unit, sharing,
     /// tombstone), leaving their values alone; the companions changed. The server calls it
     /// after storing a record a device pushed, which may have moved the record without its
@@ -937,14 +983,35 @@ impl Tx<'_> {
                 (doc, Source::New, Some(hydrated))
             }
             Some(local_heads) => match covering(decoded, &local_heads) {
-                Some((doc, hydrated)) => (doc, Source::Covering, Some(hydrated)),
-                None => {
+                Ok((doc, hydrated)) => (doc, Source::Covering, Some(hydrated)),
+                Err(decoded) => {
                     let mut doc = load_doc(&self.tx, id, self.actor)?
                         .ok_or_else(|| Error::not_found(None, id))?;
-                    // On an error the half-merged copy is dropped with the transaction's work.
-                    doc.apply_or_discard(bytes)
-                        .map_err(|e| Error::document(id, e))?;
-                    (doc, Source::Merged, None)
+                    match re_created(decoded, &mut doc) {
+                        Some((fresh, record)) => {
+                            // What the user changed on the old history cannot apply to the
+                            // new one: it is set aside for them to see, not lost.
+                            if self.is_pending(id)? {
+                                self.set_aside(
+                                    id,
+                                    SetAside {
+                                        rule: crate::rule::RuleCode::RecordReCreated.as_str(),
+                                        field: None,
+                                        detail: "the server re-created the record; this edit \
+                                                 was made on the copy it replaced",
+                                    },
+                                )?;
+                            }
+                            (fresh, Source::Covering, Some(Ok(record)))
+                        }
+                        None => {
+                            // On an error the half-merged copy is dropped with the
+                            // transaction's work.
+                            doc.apply_or_discard(bytes)
+                                .map_err(|e| Error::document(id, e))?;
+                            (doc, Source::Merged, None)
+                        }
+                    }
                 }
             },
         };
@@ -1221,13 +1288,34 @@ impl Decoded {
 fn covering(
     decoded: Decoded,
     local_heads: &[u8],
-) -> Option<(RecordDoc, std::result::Result<AnyRecord, DocError>)> {
-    let local_heads = decode_heads(local_heads).ok()?;
-    let (mut doc, record) = decoded.0.ok()?;
-    local_heads
-        .iter()
-        .all(|h| doc.has_change(h))
-        .then_some((doc, record))
+) -> std::result::Result<(RecordDoc, std::result::Result<AnyRecord, DocError>), Box<Decoded>> {
+    let Ok(local_heads) = decode_heads(local_heads) else {
+        return Err(Box::new(decoded));
+    };
+    match decoded.0 {
+        Ok((mut doc, record)) => {
+            if local_heads.iter().all(|h| doc.has_change(h)) {
+                Ok((doc, record))
+            } else {
+                Err(Box::new(Decoded(Ok((doc, record)))))
+            }
+        }
+        Err(e) => Err(Box::new(Decoded(Err(e)))),
+    }
+}
+
+/// The received document, when it shares no change with the stored one `local` and is a
+/// record with sensitive fields: the server re-created it with a fresh history (the upgrade
+/// that moved its sensitive fields out of its own document), and it replaces the stored one
+/// instead of merging with it, which would bring the old history back.
+fn re_created(decoded: Box<Decoded>, local: &mut RecordDoc) -> Option<(RecordDoc, AnyRecord)> {
+    match decoded.0 {
+        Ok((mut doc, Ok(record))) => {
+            let sensitive = SensitiveField::of_kind(record.kind()).next().is_some();
+            (sensitive && !local.roots().iter().any(|h| doc.has_change(h))).then_some((doc, record))
+        }
+        _ => None,
+    }
 }
 
 /// Where the document of a received record came from.

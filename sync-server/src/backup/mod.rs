@@ -295,6 +295,57 @@ pub async fn new_epoch(config: &Config) -> Result<Vec<(TenantId, u64)>, BackupEr
     }
 }
 
+/// The upgrade of a server whose tenants were written before sensitive fields had companion
+/// documents, with every server instance stopped: each record whose own document ever held a
+/// sensitive value is re-created without it, its values in companions (see
+/// [`crate::records::RecordStore::move_private_out`]), and every tenant then gets a new
+/// epoch, so each device pulls everything again and replaces its copy of a re-created
+/// record rather than merging the old history back. Returns, per tenant, the records
+/// re-created and the new epoch. Running it again re-creates nothing.
+pub async fn move_hidden_fields(
+    config: &Config,
+) -> Result<Vec<(TenantId, usize, u64)>, BackupError> {
+    server_stopped(config)?;
+    let records: Box<dyn crate::records::RecordStore> =
+        match (config.storage.engine, &config.storage.postgres) {
+            (StorageEngine::Postgres, Some(pg)) => Box::new(
+                crate::records::PostgresRecords::open(
+                    pg,
+                    config.data_dir.join("read-models"),
+                    None,
+                )
+                .await?,
+            ),
+            (StorageEngine::Postgres, None) => {
+                return Err(BackupError::Store(crate::store::StoreError::Backend(
+                    Box::new(std::io::Error::other(
+                        "storage.engine is postgres but no storage.postgres_url is set",
+                    )),
+                )));
+            }
+            (StorageEngine::Sqlite, _) => Box::new(crate::records::SqliteRecords::new(
+                config.data_dir.join(manifest::TENANTS),
+            )),
+        };
+    let now = fieldsales_core::time::Clock::now(&fieldsales_core::time::SystemClock);
+    let mut moved = Vec::new();
+    for tenant in records.tenants().await? {
+        moved.push((tenant, records.move_private_out(tenant, now).await?));
+    }
+    drop(records);
+    let epochs = new_epoch(config).await?;
+    Ok(moved
+        .into_iter()
+        .map(|(tenant, n)| {
+            let epoch = epochs
+                .iter()
+                .find(|(t, _)| *t == tenant)
+                .map_or(0, |(_, e)| *e);
+            (tenant, n, epoch)
+        })
+        .collect())
+}
+
 /// Gives every tenant file under `dir` a new epoch.
 fn renew_tenant_epochs(dir: &std::path::Path) -> Result<Vec<(TenantId, u64)>, BackupError> {
     let mut renewed = Vec::new();

@@ -5,8 +5,8 @@
 //! [`Ledger`].
 
 use fieldsales_core::doc::RecordDoc;
-use fieldsales_core::record::AnyRecord;
 use fieldsales_core::record::private::{self, PrivateField, SensitiveField};
+use fieldsales_core::record::{AnyRecord, Kind};
 use fieldsales_core::store::{StoreRead, Tx};
 use fieldsales_core::{Error, RecordId, Timestamp};
 
@@ -124,6 +124,44 @@ fn changes_visibility(before: &AnyRecord, after: &AnyRecord) -> bool {
         }
         _ => false,
     }
+}
+
+/// The upgrade of a tenant written before sensitive fields had companion documents, in the
+/// caller's transaction: each record whose own document ever held a sensitive value (its
+/// history included) is re-created without it, the values in companions
+/// ([`Tx::move_private_out`]); each document written is renumbered and logged. Returns how
+/// many records were re-created; a second run finds none.
+pub(crate) fn move_private_out_in(
+    tx: &mut Tx<'_>,
+    ledger: &mut impl Ledger,
+    now: Timestamp,
+) -> Result<usize, Error> {
+    let mut moved = 0;
+    for id in tx.document_ids()? {
+        let Some(Ok(kind)) = tx.kind_of(id)?.map(|k| k.parse::<Kind>()) else {
+            continue;
+        };
+        if SensitiveField::of_kind(kind).next().is_none() {
+            continue;
+        }
+        let written = tx.move_private_out(id)?;
+        if written.is_empty() {
+            continue;
+        }
+        moved += 1;
+        for (record, heads) in &written {
+            ledger.stored(tx, record, heads, false)?;
+            let draft = AuditDraft::new(now, Actor::SERVER, Operation::AdminWrite)
+                .about(*record.header().id.as_uuid(), record.kind().as_str())
+                .detail(if record.kind() == Kind::Private {
+                    "a sensitive field moved out of its record's document"
+                } else {
+                    "re-created without its sensitive fields, its history begun anew"
+                });
+            ledger.audit(tx, draft)?;
+        }
+    }
+    Ok(moved)
 }
 
 /// One run of the scheduled jobs over a tenant (see [`fieldsales_core::jobs`]), in the

@@ -224,6 +224,13 @@ pub trait RecordStore: AuditLog + Send + Sync + std::fmt::Debug + 'static {
     /// Every tenant that has records.
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
 
+    /// Moves the sensitive fields of records written before they had companion documents
+    /// out of those records' own documents, re-creating each such record with a fresh
+    /// history (see `admin::move_private_out_in`); returns how many were re-created. Run by
+    /// `fieldsales-server move-hidden-fields`, which then renews the epochs.
+    async fn move_private_out(&self, tenant: TenantId, now: Timestamp)
+    -> Result<usize, StoreError>;
+
     /// Runs the scheduled jobs over one tenant's records (see [`crate::jobs`]).
     async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError>;
 

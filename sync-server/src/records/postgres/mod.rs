@@ -433,6 +433,17 @@ impl RecordStore for PostgresRecords {
         Ok(rows.iter().map(|r| TenantId::from_uuid(r.get(0))).collect())
     }
 
+    async fn move_private_out(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.in_group_commit(tenant, move |tx, ledger| {
+            admin::move_private_out_in(tx, ledger, now)
+        })
+        .await
+    }
+
     async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError> {
         self.in_group_commit(tenant, move |tx, ledger| {
             admin::run_jobs_in(tx, ledger, params)

@@ -329,6 +329,19 @@ impl RecordStore for SqliteRecords {
         .await
     }
 
+    async fn move_private_out(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.with_tenant(tenant, move |store| {
+            store
+                .transaction(|tx| admin::move_private_out_in(tx, &mut SqliteLedger { tenant }, now))
+                .map_err(backend)
+        })
+        .await
+    }
+
     async fn run_jobs(&self, tenant: TenantId, params: JobParams) -> Result<JobReport, StoreError> {
         self.with_tenant(tenant, move |store| {
             store
