@@ -72,7 +72,7 @@ pub trait Lookup {
     fn record(&self, id: RecordId) -> Result<Option<AnyRecord>>;
     /// The rep's live visits whose check-in lies within `window_ms` of `at` (either side),
     /// other than `except`: at most `per_side` on each side, the nearest in time. The phone and
-    /// the server answer with [`fieldwork::visit_ids_near`].
+    /// the server answer with one query ([`crate::store::Facts`]).
     fn visits_near(
         &self,
         rep: RecordId,

@@ -2,7 +2,7 @@
 //! and one person's own records — their visits with the verdicts, flags and numbers of each
 //! check-in, their daily reports with their compliance and penalties, and their deals.
 //!
-//! Both are read through the same [`Scope`] as every other dashboard, so a person or a unit
+//! Both are read through the same `Scope` as every other dashboard, so a person or a unit
 //! outside the viewer's scope is simply not there: asking for a rep of another region gives
 //! an empty answer, never their records.
 

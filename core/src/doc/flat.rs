@@ -4,7 +4,7 @@
 //! Read from the document rather than from a hydrated record, so every kind and every key the
 //! document holds is listed — also keys a newer version wrote — without a list of fields to
 //! keep up to date. The current state is read through the same one-pass view a hydration
-//! uses ([`super::reader`]), so hydrating and flattening a document together reads each of
+//! uses (`doc::reader`), so hydrating and flattening a document together reads each of
 //! its objects once.
 
 use std::collections::BTreeMap;
