@@ -752,6 +752,29 @@ impl World {
         }
     }
 
+    /// Sets the fields a role of [`World::org`] hides (`contact.phone`, …), through the admin
+    /// API as an admin would.
+    pub async fn hide_fields(&self, role: &str, fields: &[&str]) {
+        use fieldsales_core::record::{Kind, Role};
+        let store = self.server_records();
+        let found = store
+            .list(&fieldsales_core::store::ListFilter {
+                kind: Some(Kind::Role),
+                ..Default::default()
+            })
+            .expect("roles")
+            .into_iter()
+            .map(|row| store.get::<Role>(row.id).expect("a role"))
+            .find(|r| r.code == role)
+            .expect("a role of the org");
+        self.put(
+            json!({"kind": "role", "id": found.header.id.to_string(), "code": found.code,
+                        "name": found.name, "data_scope": found.data_scope.as_str(),
+                        "hidden_fields": fields}),
+        )
+        .await;
+    }
+
     /// A person named by their login: profile record and account.
     pub async fn person(&self, login: &str, unit: RecordId, role: &str) -> Person {
         self.named_person(login, login, unit, role).await

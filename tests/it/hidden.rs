@@ -9,8 +9,8 @@ use fieldsales_core::RecordId;
 use fieldsales_core::doc::encode_heads;
 use fieldsales_core::engine::Engine;
 use fieldsales_core::record::private::Value;
-use fieldsales_core::record::{Contact, Kind, PrivateField, Role, SensitiveField};
-use fieldsales_core::store::{ListFilter, StoreRead};
+use fieldsales_core::record::{Contact, PrivateField, SensitiveField};
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::protocol::{self, Bytes, PushRecord, SyncRequest, SyncResponse};
 use fieldsales_core::testing::{contact, customer};
 use fieldsales_tests::proxy::{Proxy, contains};
@@ -23,23 +23,7 @@ const THIRD: &str = "+86 139 5555 6666";
 
 /// Sets the fields the `sales_rep` role hides.
 async fn rep_role_hides(world: &World, fields: &[&str]) {
-    let store = world.server_records();
-    let role = store
-        .list(&ListFilter {
-            kind: Some(Kind::Role),
-            ..ListFilter::default()
-        })
-        .expect("roles")
-        .into_iter()
-        .map(|row| store.get::<Role>(row.id).expect("a role"))
-        .find(|r| r.code == "sales_rep")
-        .expect("the rep role");
-    world
-        .put(
-            json!({"kind": "role", "id": role.header.id.to_string(), "code": "sales_rep",
-                    "name": "sales_rep", "data_scope": "own", "hidden_fields": fields}),
-        )
-        .await;
+    world.hide_fields("sales_rep", fields).await;
 }
 
 /// The manager sets the contact's phone and syncs.

@@ -61,6 +61,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use fieldsales_core::doc::RecordDoc;
 use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::tasks::NewTask;
 use fieldsales_core::engine::{Engine, NewLead, NewOpportunity, NewOrder, NewOrderLine};
@@ -74,6 +75,7 @@ use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::order::OrderStatus;
 use fieldsales_core::record::task::{TaskKind, TaskStatus};
 use fieldsales_core::record::visit_plan::PlannedVisit;
+use fieldsales_core::record::{AnyRecord, SensitiveField};
 use fieldsales_core::record::{
     Approval, Customer, DataScope, FollowUp as FollowUpRecord, Header, Kind, Lead, Opportunity,
     Order, OrgUnit, ProcessConfig, Product, RecordRef, Role, Target, Task, UserProfile, Visit,
@@ -406,6 +408,8 @@ async fn template() -> &'static Template {
     }
     let mut world = World::start().await;
     let org = world.org().await;
+    // Reps do not see contacts' phones (the manager does): no history may hand one to them.
+    world.hide_fields("sales_rep", &["contact.phone"]).await;
     let reps: Vec<Person> = vec![
         world.person("li.na", org.east_team, "sales_rep").await,
         world.person("wang.wei", org.east_team, "sales_rep").await,
@@ -528,11 +532,34 @@ fn assert_converged(world: &World, devices: &[Engine]) {
             .expect("resolved")
             .expect("an active user");
         let held = records(device.store());
+        // A sensitive field's companion is seen with its record, unless the user's roles
+        // hide the field.
+        let hidden = |r: &AnyRecord| match r {
+            AnyRecord::Private(p) => p.sensitive().is_none_or(|f| me.hidden.hides(f)),
+            _ => false,
+        };
         let visible: Vec<_> = server
             .iter()
-            .filter(|(_, r)| tree.can_see(&me, r.header()))
+            .filter(|(_, r)| tree.can_see(&me, r.header()) && !hidden(r))
             .map(|(id, _)| *id)
             .collect();
+        // Nor does any document the device holds carry a hidden field in its history.
+        for (id, record) in &held {
+            let fields: Vec<&str> = SensitiveField::of_kind(record.kind())
+                .filter(|f| me.hidden.hides(*f))
+                .map(SensitiveField::field)
+                .collect();
+            if fields.is_empty() {
+                continue;
+            }
+            let bytes = device.store().document_bytes(*id).expect("read");
+            let mut doc = RecordDoc::load(&bytes.expect("held"), &automerge::ActorId::random())
+                .expect("a document");
+            assert!(
+                doc.root_values_since(&[], &fields).is_empty(),
+                "record {id} on the device of {user} carries a hidden field in its history"
+            );
+        }
         assert_eq!(
             held.keys().copied().collect::<Vec<_>>(),
             visible,

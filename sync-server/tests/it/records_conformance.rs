@@ -6,7 +6,7 @@ use std::ops::Deref;
 
 use fieldsales_core::doc::{RecordDoc, encode_heads};
 use fieldsales_core::me::Me;
-use fieldsales_core::record::{AnyRecord, DataScope, OrgLevel};
+use fieldsales_core::record::{AnyRecord, DataScope, OrgLevel, SensitiveField};
 use fieldsales_core::sync::protocol::{Bytes, PushRecord};
 use fieldsales_core::testing::{customer, org_unit, role, user};
 use fieldsales_core::{RecordId, Timestamp};
@@ -162,7 +162,8 @@ mod cases {
         li: Me,
         wang: Me,
         admin: Me,
-        /// The org's own records (units, roles, profiles), which every pull may carry too.
+        /// The org's own records (units, roles, profiles and their phones' and e-mails'
+        /// companions), which every pull may carry too.
         records: Vec<RecordId>,
     }
 
@@ -185,7 +186,10 @@ mod cases {
             admin.clone().into(),
         ];
         for record in written {
-            records.push(store.put(tenant, record, now, Actor::SERVER).await.unwrap());
+            let kind = record.kind();
+            let id = store.put(tenant, record, now, Actor::SERVER).await.unwrap();
+            records.push(id);
+            records.extend(SensitiveField::of_kind(kind).map(|f| f.companion_id(id)));
         }
         let me = |profile: RecordId| async move {
             store.me(tenant, profile).await.unwrap().expect("a user")
