@@ -325,3 +325,30 @@ async fn an_admin_tool_finds_the_account_a_person_names_by_login() {
         .json();
     assert!(elsewhere.is_empty());
 }
+
+#[tokio::test]
+async fn a_role_may_hide_only_the_fields_that_live_in_documents_of_their_own() {
+    let server = TestServer::start().await;
+    let acme = server.tenant("acme").await;
+    let admin = server
+        .sign_in(&SignIn::new(&acme.slug, "admin", crate::support::ADMIN_PASSWORD).on("laptop"))
+        .await
+        .token;
+    let unknown = json!({"kind": "role", "code": "sales_rep", "name": "销售代表",
+                         "data_scope": "own", "hidden_fields": ["contact.phone", "customer.tier"]});
+    let refused = server
+        .post("/v1/admin/records", Some(&admin), Some(unknown))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidRecord);
+    assert!(refused.detail.contains("customer.tier"), "{refused:?}");
+    assert!(
+        refused.detail.contains("contact.phone, contact.email"),
+        "names the fields that can be hidden: {refused:?}"
+    );
+    let known = json!({"kind": "role", "code": "sales_rep", "name": "销售代表",
+                       "data_scope": "own", "hidden_fields": ["contact.phone", "product.cost"]});
+    let written = server
+        .post("/v1/admin/records", Some(&admin), Some(known))
+        .await;
+    assert_eq!(written.status, StatusCode::CREATED, "{written:?}");
+}
