@@ -531,6 +531,27 @@ impl World {
         }
     }
 
+    /// Runs the server's command line `cli` (a test binary of it) with `args` over this
+    /// world's data, and its PostgreSQL database on PostgreSQL, as an operator would: on
+    /// SQLite it listens where the server does, so a command that needs the server stopped
+    /// can tell whether it runs.
+    pub fn operator(&self, cli: &str, args: &[&str]) -> std::process::Output {
+        let mut command = Command::new(cli);
+        command
+            .args(args)
+            .env_clear()
+            .env("FIELDSALES_DATA_DIR", self.data_dir())
+            .env("FIELDSALES_LOG__LEVEL", "warn");
+        match self.postgres_url() {
+            Some(url) => command
+                .env("FIELDSALES_LISTEN", "127.0.0.1:0")
+                .env("FIELDSALES_STORAGE__ENGINE", "postgres")
+                .env("FIELDSALES_STORAGE__POSTGRES_URL", url),
+            None => command.env("FIELDSALES_LISTEN", self.addr.to_string()),
+        };
+        command.output().expect("the command line runs")
+    }
+
     /// Starts the server process again on the same port and data; with several processes
     /// (PostgreSQL), kills every one that still runs and starts each again on its port.
     pub async fn restart(&mut self) {

@@ -30,14 +30,7 @@ const CLI: &str = env!("CARGO_BIN_EXE_fieldsales-test-cli");
 
 /// `fieldsales-server` on the world's data folder, as the operator runs it beside the server.
 fn operator(world: &World, args: &[&str]) -> Output {
-    Command::new(CLI)
-        .args(args)
-        .env_clear()
-        .env("FIELDSALES_DATA_DIR", world.dir.path().join("data"))
-        .env("FIELDSALES_LISTEN", world.addr.to_string())
-        .env("FIELDSALES_LOG__LEVEL", "warn")
-        .output()
-        .expect("the command line runs")
+    world.operator(CLI, args)
 }
 
 fn text(out: &Output) -> String {
@@ -578,16 +571,7 @@ async fn on_postgres_a_pg_restore_and_new_epoch_lose_nothing() {
         .output()
         .expect("pg_restore runs");
     assert!(out.status.success(), "{}", text(&out));
-    let out = Command::new(CLI)
-        .arg("new-epoch")
-        .env_clear()
-        .env("FIELDSALES_DATA_DIR", world.data_dir())
-        .env("FIELDSALES_LISTEN", "127.0.0.1:0")
-        .env("FIELDSALES_LOG__LEVEL", "warn")
-        .env("FIELDSALES_STORAGE__ENGINE", "postgres")
-        .env("FIELDSALES_STORAGE__POSTGRES_URL", &url)
-        .output()
-        .expect("the command line runs");
+    let out = world.operator(CLI, &["new-epoch"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 tenant(s) renewed"));
     world.restart().await;

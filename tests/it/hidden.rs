@@ -564,6 +564,104 @@ async fn a_server_from_before_hidden_fields_moves_them_out_and_devices_replace_t
     world.stop().await;
 }
 
+/// What a modified phone may write into a companion, as the server judges it: one for a
+/// record the server does not hold is refused, one of a colleague's profile is the people
+/// admin's to write, and one claiming another reach than its record's takes the record's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_companions_are_refused_or_take_their_records_reach() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let rep = world.person("rep", org.east_team, "sales_rep").await;
+    let manager = world
+        .person("manager", org.east_team, "sales_manager")
+        .await;
+    let mut phone = world.device(&rep).await;
+    let mut desk = world.device(&manager).await;
+    let text = |t: &str| Value {
+        text: Some(t.into()),
+        amount: None,
+    };
+    let c = phone
+        .store_mut()
+        .create(customer(rep.profile, "嘉兴南湖纺织有限公司"))
+        .expect("created");
+    let buyer = phone
+        .store_mut()
+        .create(contact(rep.profile, c.header.id, "冯采购"))
+        .expect("created")
+        .header
+        .id;
+    sync(&mut phone).await;
+    sync(&mut desk).await;
+
+    // A phone for a contact nobody created.
+    let nowhere = contact(rep.profile, c.header.id, "无名氏").header;
+    let orphan = PrivateField::new(SensitiveField::ContactPhone, &nowhere, text(FIRST));
+    let orphan = phone.store_mut().create(orphan).expect("written").header.id;
+    // The rep's own profile's phone: the people admin's to write.
+    let profile = phone
+        .store()
+        .get::<fieldsales_core::record::UserProfile>(rep.profile)
+        .expect("the rep's profile")
+        .header;
+    let own = PrivateField::new(SensitiveField::UserPhone, &profile, text(SECOND));
+    let own = phone.store_mut().create(own).expect("written").header.id;
+    let report = sync(&mut phone).await;
+    let rule = |id: RecordId| {
+        report
+            .rejected
+            .iter()
+            .find(|(r, _)| *r == id)
+            .map(|(_, rule)| rule.clone())
+    };
+    assert_eq!(
+        rule(orphan).as_deref(),
+        Some("field.no_record"),
+        "{report:?}"
+    );
+    assert_eq!(
+        rule(own).as_deref(),
+        Some("permission.denied"),
+        "{report:?}"
+    );
+    let server = world.server_records();
+    assert!(server.find_any(orphan).expect("read").is_none());
+    assert!(server.find_any(own).expect("read").is_none());
+
+    // The manager writes the rep's contact's e-mail claiming it for themself: the server
+    // gives it the contact's reach, so the rep keeps seeing it.
+    let email = SensitiveField::ContactEmail.companion_id(buyer);
+    desk.store_mut()
+        .update::<PrivateField>(email, |p| {
+            p.value = text("feng@jiaxing.example");
+            p.header.owner_id = Some(manager.profile);
+            Ok(())
+        })
+        .expect("written");
+    sync(&mut desk).await;
+    let held = world
+        .server_records()
+        .get::<PrivateField>(email)
+        .expect("on the server");
+    assert_eq!(
+        held.header.owner_id,
+        Some(rep.profile),
+        "the contact's owner"
+    );
+    assert_eq!(held.value.text.as_deref(), Some("feng@jiaxing.example"));
+    sync(&mut phone).await;
+    assert_eq!(
+        phone
+            .store()
+            .get::<Contact>(buyer)
+            .expect("held")
+            .email
+            .as_deref(),
+        Some("feng@jiaxing.example")
+    );
+    world.stop().await;
+}
+
 /// The operator's command on PostgreSQL, every instance stopped: the tenant is examined
 /// (nothing written before companions here, so nothing re-created), its epoch renewed, and
 /// the devices carry on with the phone where it belongs.
@@ -572,7 +670,7 @@ async fn on_postgres_moving_hidden_fields_renews_the_epoch_and_devices_carry_on(
     const SERVER: &str = env!("CARGO_BIN_EXE_fieldsales-test-server");
     const CLI: &str = env!("CARGO_BIN_EXE_fieldsales-test-cli");
     let mut world = World::start_processes(SERVER, 1).await;
-    let url = world.postgres_url().expect("on PostgreSQL").to_owned();
+    assert!(world.postgres_url().is_some(), "on PostgreSQL");
     let org = world.org().await;
     rep_role_hides(&world, &["contact.phone"]).await;
     let rep = world.person("rep", org.east_team, "sales_rep").await;
@@ -594,16 +692,7 @@ async fn on_postgres_moving_hidden_fields_renews_the_epoch_and_devices_carry_on(
     sync(&mut desk).await;
 
     world.kill();
-    let out = std::process::Command::new(CLI)
-        .arg("move-hidden-fields")
-        .env_clear()
-        .env("FIELDSALES_DATA_DIR", world.data_dir())
-        .env("FIELDSALES_LISTEN", "127.0.0.1:0")
-        .env("FIELDSALES_LOG__LEVEL", "warn")
-        .env("FIELDSALES_STORAGE__ENGINE", "postgres")
-        .env("FIELDSALES_STORAGE__POSTGRES_URL", &url)
-        .output()
-        .expect("the command line runs");
+    let out = world.operator(CLI, &["move-hidden-fields"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -736,17 +736,9 @@ impl Tx<'_> {
     ) -> Result<R> {
         let mut doc =
             load_doc(&self.tx, id, self.actor)?.ok_or_else(|| Error::not_found(R::KIND, id))?;
-        let mut record: R = doc.hydrate_as().map_err(|e| Error::document(id, e))?;
+        let hydrated: R = doc.hydrate_as().map_err(|e| Error::document(id, e))?;
+        let mut record = read::joined(&self.tx, self.actor, hydrated)?;
         let private = SensitiveField::of_kind(R::KIND).next().is_some();
-        if private {
-            let mut any: AnyRecord = record.into();
-            read::join_private(&self.tx, self.actor, &mut any)?;
-            record = R::try_from(any).map_err(|other| Error::WrongKind {
-                id,
-                expected: R::KIND,
-                found: other.kind().to_string(),
-            })?;
-        }
         let before_id = record.header().id;
         f(&mut record)?;
         if record.header().id != before_id {
@@ -766,16 +758,23 @@ impl Tx<'_> {
             self.enqueue(id)?;
         }
         if private {
-            self.write_companions(&record.clone().into())?;
+            self.write_companions(&record.clone().into(), Values::Set)?;
         }
         Ok(record)
     }
 
-    /// Writes the companions of `record` (the whole record, its sensitive fields set): a
-    /// companion created for a value newly set, changed when its value or the record's reach
-    /// (owner, unit, sharing, tombstone) moved. A field this store holds no companion of and
-    /// the record leaves empty is left alone: it may be hidden from the user.
-    fn write_companions(&mut self, record: &AnyRecord) -> Result<()> {
+    /// Brings the companions of `record` in step with it: each one this store holds takes
+    /// the record's reach (owner, unit, creator, sharing, tombstone) and, with
+    /// [`Values::Set`], the record's value of its field; with `Values::Set` a companion is
+    /// created for a value newly set. A field this store holds no companion of and the record
+    /// leaves empty is left alone: it may be hidden from the user. Returns the companions
+    /// written, with their heads.
+    fn write_companions(
+        &mut self,
+        record: &AnyRecord,
+        values: Values,
+    ) -> Result<Vec<(AnyRecord, Vec<ChangeHash>)>> {
+        let mut written = Vec::new();
         for field in SensitiveField::of_kind(record.kind()) {
             let value = field.read(record);
             let id = field.companion_id(record.header().id);
@@ -785,29 +784,38 @@ impl Tx<'_> {
                         doc.hydrate_as().map_err(|e| Error::document(id, e))?;
                     let next = PrivateField {
                         header: private::with_reach(&current.header, record.header()),
-                        value,
+                        value: match values {
+                            Values::Set => value,
+                            Values::Kept => current.value.clone(),
+                        },
                         ..current.clone()
                     };
-                    if next != current {
-                        let next: AnyRecord = next.into();
-                        if doc
-                            .write(&next, self.now)
-                            .map_err(|e| Error::document(id, e))?
-                        {
-                            self.store_doc(id, &mut doc, &next, None)?;
-                            self.enqueue(id)?;
-                        }
+                    if next == current {
+                        continue;
+                    }
+                    let next: AnyRecord = next.into();
+                    if doc
+                        .write(&next, self.now)
+                        .map_err(|e| Error::document(id, e))?
+                    {
+                        self.store_doc(id, &mut doc, &next, None)?;
+                        self.enqueue(id)?;
+                        written.push((next, doc.heads()));
                     }
                 }
-                None if !value.is_empty() => {
+                None if values == Values::Set && !value.is_empty() => {
                     let companion = PrivateField::new(field, record.header(), value);
                     let prepared = prepare(companion.into(), self.actor, self.now)?;
+                    let heads =
+                        decode_heads(&prepared.heads).map_err(|e| Error::document(id, e))?;
+                    let made = prepared.record.clone();
                     self.insert_prepared(prepared)?;
+                    written.push((made, heads));
                 }
                 None => {}
             }
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Moves the sensitive fields of a record written before they had companions out of its
@@ -837,58 +845,21 @@ impl Tx<'_> {
         self.store_doc(id, &mut fresh, &own, None)?;
         self.enqueue(id)?;
         let mut written = vec![(own.clone(), fresh.heads())];
-        for field in SensitiveField::of_kind(record.kind()) {
-            let value = field.read(&record);
-            let companion = field.companion_id(id);
-            if value.is_empty() || load_doc(&self.tx, companion, self.actor)?.is_some() {
-                continue;
-            }
-            let prepared = prepare(
-                PrivateField::new(field, own.header(), value).into(),
-                self.actor,
-                self.now,
-            )?;
-            let heads = decode_heads(&prepared.heads).map_err(|e| Error::document(companion, e))?;
-            let made = prepared.record.clone();
-            self.insert_prepared(prepared)?;
-            written.push((made, heads));
-        }
+        // `record` holds the companions' values where they exist (those stay as they are);
+        // the others are made from the old document's values.
+        written.extend(self.write_companions(&record, Values::Set)?);
         Ok(written)
     }
 
-    /// Brings the companions this store holds of `record` to its reach (owner, unit, sharing,
-    /// tombstone), leaving their values alone; the companions changed. The server calls it
-    /// after storing a record a device pushed, which may have moved the record without its
-    /// companions (a device that may not see them cannot move them).
+    /// Brings the companions this store holds of `record` to its reach, leaving their values
+    /// alone; returns the companions changed. The server calls it after storing a record a
+    /// device pushed, which may have moved the record without its companions (a device that
+    /// may not see them cannot move them).
     pub fn align_companions(
         &mut self,
         record: &AnyRecord,
     ) -> Result<Vec<(AnyRecord, Vec<ChangeHash>)>> {
-        let mut changed = Vec::new();
-        for field in SensitiveField::of_kind(record.kind()) {
-            let id = field.companion_id(record.header().id);
-            let Some(mut doc) = load_doc(&self.tx, id, self.actor)? else {
-                continue;
-            };
-            let current: PrivateField = doc.hydrate_as().map_err(|e| Error::document(id, e))?;
-            if private::same_reach(&current.header, record.header()) {
-                continue;
-            }
-            let next: AnyRecord = PrivateField {
-                header: private::with_reach(&current.header, record.header()),
-                ..current
-            }
-            .into();
-            if doc
-                .write(&next, self.now)
-                .map_err(|e| Error::document(id, e))?
-            {
-                self.store_doc(id, &mut doc, &next, None)?;
-                self.enqueue(id)?;
-                changed.push((next, doc.heads()));
-            }
-        }
-        Ok(changed)
+        self.write_companions(record, Values::Kept)
     }
 
     /// Writes a tombstone on any record.
@@ -1316,6 +1287,15 @@ fn re_created(decoded: Box<Decoded>, local: &mut RecordDoc) -> Option<(RecordDoc
         }
         _ => None,
     }
+}
+
+/// What [`Tx::write_companions`] does with a companion's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Values {
+    /// Sets the record's value (the record is whole, as its user sees it).
+    Set,
+    /// Keeps the companion's own (only the reach follows the record).
+    Kept,
 }
 
 /// Where the document of a received record came from.

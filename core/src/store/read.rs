@@ -63,6 +63,22 @@ pub(crate) fn join_private(
     Ok(())
 }
 
+/// `record` with its sensitive fields joined ([`join_private`]); a kind without any is
+/// returned as it is.
+pub(crate) fn joined<R: Record>(conn: &Connection, actor: &ActorId, record: R) -> Result<R> {
+    if SensitiveField::of_kind(R::KIND).next().is_none() {
+        return Ok(record);
+    }
+    let id = record.id();
+    let mut any: AnyRecord = record.into();
+    join_private(conn, actor, &mut any)?;
+    R::try_from(any).map_err(|other| Error::WrongKind {
+        id,
+        expected: R::KIND,
+        found: other.kind().to_string(),
+    })
+}
+
 /// A stored document as the server merges into it: its saved bytes and its heads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDocument {
@@ -84,16 +100,7 @@ pub trait StoreRead: sealed::Sealed {
         let doc = load_doc(sql(self), id, self.doc_actor(sealed::INSIDE))?
             .ok_or_else(|| Error::not_found(R::KIND, id))?;
         let record = doc.hydrate_as::<R>().map_err(|e| Error::document(id, e))?;
-        if SensitiveField::of_kind(R::KIND).next().is_none() {
-            return Ok(record);
-        }
-        let mut any: AnyRecord = record.into();
-        join_private(sql(self), self.doc_actor(sealed::INSIDE), &mut any)?;
-        R::try_from(any).map_err(|other| Error::WrongKind {
-            id,
-            expected: R::KIND,
-            found: other.kind().to_string(),
-        })
+        joined(sql(self), self.doc_actor(sealed::INSIDE), record)
     }
 
     /// A record of any kind, its sensitive fields read from their companions.
