@@ -154,10 +154,12 @@ pub(crate) fn list(conn: &Connection, filter: &ListFilter) -> Result<Vec<RecordS
         DeletedFilter::Include => {}
     }
     sql.push_str(" ORDER BY occurred_at IS NULL, occurred_at DESC, id");
+    // SQLite's integers are signed 64-bit: a larger limit ("all of them") is no limit.
+    let most = i64::MAX as usize;
     sql.push_str(&format!(
         " LIMIT {} OFFSET {}",
-        filter.limit.unwrap_or(500),
-        filter.offset
+        filter.limit.unwrap_or(500).min(most),
+        filter.offset.min(most)
     ));
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), |r| {

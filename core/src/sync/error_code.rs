@@ -90,6 +90,9 @@ pub enum ErrorCode {
     Timeout,
     /// Something failed on the server; details are in its log.
     Internal,
+    /// What the request changes moved on since the caller read it (the process
+    /// configuration's revision): read it again and redo the change.
+    Conflict,
 }
 
 impl ErrorCode {
