@@ -7,7 +7,9 @@
 
 pub mod admin_api;
 pub mod demo;
-pub mod transfer;
+/// Moving customers, contacts and products between spreadsheets and a store: shared with the
+/// server, whose admin console imports through the same checks.
+pub use fieldsales_server::transfer;
 
 /// Exit codes: one scheme for this command line and the server program.
 pub use fieldsales_server::exit::{self, ExitKind};

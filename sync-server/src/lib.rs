@@ -29,6 +29,7 @@ pub mod serve;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod transfer;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -9,9 +9,11 @@ mod admin;
 mod attachments;
 mod audit;
 mod auth;
+mod console;
 mod customers;
 mod dashboards;
 mod export;
+mod import;
 mod jobs;
 mod ops;
 mod records;
@@ -44,6 +46,10 @@ pub use audit::{AuditExport, AuditFilter, AuditPage, ExportFormat, MAX_EXPORT};
 pub use auth::{
     BrowserLoginRequest, BrowserLoginResponse, ChangePasswordRequest, LoginRequest, LoginResponse,
     SessionResponse,
+};
+pub use console::{
+    ConsoleView, HandOverRequest, MatrixRequest, MatrixView, OtherAccount, PersonAccount,
+    PersonView, ProcessView, Revision, RoleView, UnitView,
 };
 pub use export::XLSX;
 pub use ops::{HealthResponse, HealthStatus, METRICS_CONTENT_TYPE, OpenApiDocument};
@@ -138,6 +144,10 @@ fn described_routes() -> OpenApiRouter<AppState> {
             attachments::head_attachment
         ))
         .routes(routes!(records::put_record))
+        .routes(routes!(console::console))
+        .routes(routes!(console::set_matrix))
+        .routes(routes!(console::hand_over))
+        .routes(routes!(import::import))
         .routes(routes!(jobs::run_jobs))
         .routes(routes!(sync::sync))
         .routes(routes!(customers::duplicates))

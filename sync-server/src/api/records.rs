@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 
 use crate::auth::AdminSession;
 use crate::error::{ApiError, ApiJson, ErrorBody, ErrorCode};
-use crate::records::AdminWriteError;
 use crate::state::AppState;
 
 /// A record an admin writes, by kind. `id` names an existing record to replace its fields;
@@ -115,7 +114,8 @@ pub enum AdminRecord {
     ProcessConfig {
         /// The process file.
         toml: String,
-        /// Its revision.
+        /// Its revision: above the stored one's, else 409 `conflict` (another admin loaded a
+        /// later one since).
         revision: i64,
     },
 }
@@ -215,6 +215,7 @@ fn strings(items: Vec<String>) -> StringSet {
         (status = 400, description = "Malformed body, invalid field or `invalid_record`", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "`admin_required`", body = ErrorBody),
+        (status = 409, description = "`conflict`: a process configuration of this or a later revision is loaded", body = ErrorBody),
     )
 )]
 pub async fn put_record(
@@ -319,17 +320,7 @@ pub async fn put_record(
             crate::audit::Actor::of(&admin),
         )
         .await
-        .map_err(|e| match e {
-            AdminWriteError::Invalid(detail) => {
-                ApiError::client(StatusCode::BAD_REQUEST, ErrorCode::InvalidRecord, detail)
-            }
-            AdminWriteError::WrongKind { .. } => ApiError::client(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::InvalidRecord,
-                e.to_string(),
-            ),
-            AdminWriteError::Store(s) => s.into(),
-        })?;
+        .map_err(super::console::refused)?;
     tracing::info!(by = %admin.account_id, record = %id, %kind, "record written by admin");
     Ok((StatusCode::CREATED, ApiJson(WrittenRecord { id, kind })))
 }

@@ -1,10 +1,10 @@
-//! The web dashboard: one page, its script and its style sheet, built into the binary so the
-//! server needs nothing beside itself and the browser needs no outside host (sites on a
-//! closed network have none). The content security policy lets the page talk to this server
-//! only, and load images from the base-map tile server when one is configured
-//! (`web.tile_url`); the page signs in through the browser sign-in API and reads the
-//! dashboards' JSON.
-
+//! The web dashboard and the admin console: one page each, with its script and its style
+//! sheet, built into the binary so the server needs nothing beside itself and the browser
+//! needs no outside host (sites on a closed network have none). The content security policy
+//! lets a page talk to this server only, and the dashboard load images from the base-map
+//! tile server when one is configured (`web.tile_url`); both pages sign in through the
+//! browser sign-in API and read JSON: the dashboards', and the admin API (the console,
+//! refused to anyone but an admin by the API itself, not by the page).
 use std::sync::Arc;
 
 use axum::Router;
@@ -18,6 +18,9 @@ use crate::state::AppState;
 const PAGE: &str = include_str!("../../web/dashboard.html");
 const SCRIPT: &str = include_str!("../../web/dashboard.js");
 const STYLE: &str = include_str!("../../web/dashboard.css");
+const ADMIN_PAGE: &str = include_str!("../../web/admin.html");
+const ADMIN_SCRIPT: &str = include_str!("../../web/admin.js");
+const ADMIN_STYLE: &str = include_str!("../../web/admin.css");
 
 /// Where the page says which tile server to use (a `<meta>` the script reads: no inline
 /// script is needed, and none is allowed).
@@ -60,7 +63,8 @@ fn asset(body: String, content_type: &'static str, policy: &HeaderValue) -> Resp
     response
 }
 
-/// `GET /dashboard` and its assets, with the tile server of `web` if any.
+/// `GET /dashboard` and its assets, with the tile server of `web` if any; `GET /admin`, the
+/// admin console, and its assets.
 pub fn routes(web: &WebConfig) -> Router<AppState> {
     let tiles = web.tile_url.as_ref();
     // The template holds no quote or angle bracket (checked with the configuration); `&` is
@@ -71,11 +75,29 @@ pub fn routes(web: &WebConfig) -> Router<AppState> {
         &format!("<meta name=\"fieldsales-tiles\" content=\"{template}\">"),
         1,
     );
+    // The console shows no map: nothing but this server.
+    let admin = HeaderValue::from_str(&policy(None))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     let policy = HeaderValue::from_str(&policy(tiles.map(|t| t.origin())))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     let assets = Arc::new(Assets { page, policy });
     let (a, b, c) = (assets.clone(), assets.clone(), assets);
+    let (d, e, f) = (admin.clone(), admin.clone(), admin);
     Router::new()
+        .route(
+            "/admin",
+            get(move || async move { asset(ADMIN_PAGE.to_owned(), "text/html; charset=utf-8", &d) }),
+        )
+        .route(
+            "/admin/admin.js",
+            get(move || async move {
+                asset(ADMIN_SCRIPT.to_owned(), "text/javascript; charset=utf-8", &e)
+            }),
+        )
+        .route(
+            "/admin/admin.css",
+            get(move || async move { asset(ADMIN_STYLE.to_owned(), "text/css; charset=utf-8", &f) }),
+        )
         .route(
             "/dashboard",
             get(move || async move { asset(a.page.clone(), "text/html; charset=utf-8", &a.policy) }),

@@ -32,6 +32,7 @@ use fieldsales_core::record::AnyRecord;
 use fieldsales_core::sync::protocol::{Ack, PulledRecord, PushRecord, RejectedRecord};
 use fieldsales_core::{RecordId, Timestamp};
 
+pub use admin::{Console, HandedOver};
 pub use fieldsales_core::dashboard::{Dashboard, DashboardQuery, Focus};
 pub use postgres::{PostgresRecords, renew_epochs as postgres_renew_epochs};
 pub use sqlite::{SqliteRecords, epoch_of as sqlite_epoch_of, renew_epoch as renew_sqlite_epoch};
@@ -141,6 +142,15 @@ pub enum AdminWriteError {
         /// Its stored kind.
         found: String,
     },
+    /// The configuration changed since the admin read it (a write must carry a revision
+    /// above the stored one).
+    #[error(
+        "the process configuration is at revision {stored} now: read it again and redo the change"
+    )]
+    Stale {
+        /// The stored revision.
+        stored: i64,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -211,6 +221,46 @@ pub trait RecordStore: AuditLog + Send + Sync + std::fmt::Debug + 'static {
         now: Timestamp,
         by: Actor,
     ) -> Result<RecordId, AdminWriteError>;
+
+    /// The org tree, people, roles and process configuration, for the admin console.
+    async fn console(&self, tenant: TenantId) -> Result<Console, StoreError>;
+
+    /// Hands a leaving person's customers, contacts, open leads and open deals over to a
+    /// colleague (see `admin::hand_over_in`); `by` is the admin the audit log names.
+    async fn hand_over(
+        &self,
+        tenant: TenantId,
+        from: RecordId,
+        to: RecordId,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<HandedOver, AdminWriteError>;
+
+    /// Gives a role of the process configuration another permission matrix, when the
+    /// configuration is still at `revision`; returns the new revision.
+    async fn set_matrix(
+        &self,
+        tenant: TenantId,
+        role: String,
+        permissions: fieldsales_core::process::permissions::RolePermissions,
+        revision: i64,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<i64, AdminWriteError>;
+
+    /// An admin's import of `table` (read from `file`): see `admin::import_in`. The outer
+    /// error is storage's; the inner one refuses the file as a whole, with nothing written.
+    #[allow(clippy::too_many_arguments)]
+    async fn import(
+        &self,
+        tenant: TenantId,
+        entity: crate::transfer::Entity,
+        table: crate::transfer::Table,
+        file: std::path::PathBuf,
+        options: crate::transfer::ImportOptions,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<Result<crate::transfer::ImportReport, crate::transfer::TransferError>, StoreError>;
 
     /// The duplicate check of `customer` over the whole tenant, as `viewer` may see it: hits
     /// outside their scope redacted to the configured fields.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use fieldsales_core::dedup::fold_width_and_case;
 use fieldsales_core::record::contact::DecisionRole;
 use fieldsales_core::record::{Contact, Header, IdSet, Record};
-use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{RecordId, Result};
 
 use super::Reason;
@@ -81,7 +81,7 @@ fn decision_role(text: &str) -> Option<DecisionRole> {
 /// Reads a contact row; the customer is looked up in the store.
 pub(super) fn parse(
     view: &mut RowView<'_>,
-    store: &Store,
+    store: &impl StoreRead,
     context: &mut Context,
 ) -> Result<Option<Candidate>> {
     let customer = match view.required("customer") {
@@ -167,7 +167,7 @@ pub(super) fn parse(
 }
 
 /// A contact with the same name and phone at the same customer is already present.
-pub(super) fn check_store(store: &Store, contact: &Contact) -> Result<Verdict> {
+pub(super) fn check_store(store: &impl StoreRead, contact: &Contact) -> Result<Verdict> {
     Ok(
         match existing_contact(
             store,

@@ -2,7 +2,6 @@
 
 use fieldsales_core::dedup::normalize_company_name;
 use fieldsales_core::record::{Customer, Header, IdSet, Record};
-use fieldsales_core::store::Store;
 use fieldsales_core::store::StoreRead;
 use fieldsales_core::{GeoPoint, RecordId, Result};
 
@@ -156,7 +155,7 @@ fn location(view: &mut RowView<'_>) -> Option<Option<GeoPoint>> {
 /// voided customer) is a duplicate the row may not create: a customer another rep owns is
 /// shared with that rep's consent, not created twice.
 pub(super) fn check_store(
-    store: &Store,
+    store: &impl StoreRead,
     customer: &Customer,
     near_threshold: f64,
 ) -> Result<Verdict> {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use fieldsales_core::authority::{Known, Lookup};
 use fieldsales_core::dedup::normalize_company_name;
-use fieldsales_core::store::{Facts, Store, StoreRead};
+use fieldsales_core::store::{Facts, StoreRead};
 use fieldsales_core::{RecordId, Result};
 
 use super::Reason;
@@ -31,7 +31,7 @@ pub(crate) struct Directory {
 
 impl Directory {
     /// Reads every live user of the store.
-    pub(crate) fn load(store: &Store) -> Result<Directory> {
+    pub(crate) fn load(store: &impl StoreRead) -> Result<Directory> {
         let mut directory = Directory::default();
         for person in store.people()? {
             let (id, name, employee_no, active) =
@@ -119,7 +119,7 @@ pub(crate) struct Customers {
 impl Customers {
     pub(crate) fn find(
         &mut self,
-        store: &Store,
+        store: &impl StoreRead,
         value: &str,
     ) -> Result<std::result::Result<CustomerRef, Reason>> {
         let value = value.trim();
@@ -159,14 +159,14 @@ impl Customers {
 }
 
 /// Legal names of customers by id, for exporting contacts.
-pub(crate) fn customer_names(store: &Store) -> Result<HashMap<RecordId, String>> {
+pub(crate) fn customer_names(store: &impl StoreRead) -> Result<HashMap<RecordId, String>> {
     store.customer_legal_names()
 }
 
 /// A live contact of `customer` with this name and phone (phones compared by their digits,
 /// so `138 0013 8000` is `13800138000`).
 pub(crate) fn existing_contact(
-    store: &Store,
+    store: &impl StoreRead,
     customer: RecordId,
     name: &str,
     phone: Option<&str>,
@@ -188,7 +188,10 @@ pub(crate) fn existing_contact(
 
 /// A live product with this code (codes compare trimmed and without regard to case, as the
 /// rules compare them).
-pub(crate) fn product_by_code(store: &Store, code: &str) -> Result<Option<(RecordId, String)>> {
+pub(crate) fn product_by_code(
+    store: &impl StoreRead,
+    code: &str,
+) -> Result<Option<(RecordId, String)>> {
     Ok(match Facts::new(store).product_by_code(code)? {
         Known::Found(product) => Some((product.header.id, product.name)),
         Known::Missing | Known::Unknowable => None,

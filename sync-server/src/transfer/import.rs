@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use fieldsales_core::record::AnyRecord;
-use fieldsales_core::store::{DEFAULT_NEAR_THRESHOLD, Store};
+use fieldsales_core::store::{DEFAULT_NEAR_THRESHOLD, Store, StoreRead};
 use fieldsales_core::{RecordId, Timestamp};
 
 use super::directory::{Customers, Directory};
 use super::{
     AlreadyPresent, Columns, Entity, ImportReport, NearDuplicateWarning, Progress, Reason, Row,
-    RowProblem, TransferError, contacts, customers, products, read_table,
+    RowProblem, Table, TransferError, contacts, customers, products, read_table,
 };
 
 /// How to import.
@@ -52,8 +52,32 @@ pub fn import_file(
     let table = read_table(path, options.sheet.as_deref());
     progress.finish();
     let table = table?;
+    let now = store.clock().now();
+    let (mut report, new_records) = check(&*store, entity, &table, path, options, progress, now)?;
+    if !options.dry_run && !new_records.is_empty() {
+        progress.start("writing", None);
+        let written = store.create_batch(new_records);
+        progress.finish();
+        report.imported = written?;
+    }
+    Ok(report)
+}
+
+/// Checks every row of `table` (read from `file`) against `read` and against the rows above
+/// it: the report, and the records to create (none of them written). The caller writes them
+/// all in one transaction, or none on a dry run: a device's store ([`import_file`]) or the
+/// server's (the admin console's import).
+pub fn check(
+    read: &impl StoreRead,
+    entity: Entity,
+    table: &Table,
+    file: &Path,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+    now: Timestamp,
+) -> Result<(ImportReport, Vec<AnyRecord>), TransferError> {
     let columns = Columns::map(entity.fields(), &table.headers, table.header_row)?;
-    let directory = Directory::load(store)?;
+    let directory = Directory::load(read)?;
     let default_owner = match &options.default_owner {
         None => None,
         Some(value) => {
@@ -71,12 +95,12 @@ pub fn import_file(
         directory,
         customers: Customers::default(),
         default_owner,
-        now: store.clock().now(),
+        now,
     };
 
     let mut report = ImportReport {
         entity,
-        file: path.to_owned(),
+        file: file.to_owned(),
         sheet: table.sheet.clone(),
         dry_run: options.dry_run,
         rows: table.rows.len(),
@@ -94,7 +118,7 @@ pub fn import_file(
         let mut view = RowView::new(row, &columns);
         let candidate = match entity {
             Entity::Customers => customers::parse(&mut view, &context),
-            Entity::Contacts => contacts::parse(&mut view, store, &mut context)?,
+            Entity::Contacts => contacts::parse(&mut view, read, &mut context)?,
             Entity::Products => products::parse(&mut view, &context),
         };
         progress.advance(1);
@@ -120,9 +144,9 @@ pub fn import_file(
             continue;
         }
         let verdict = match &candidate.record {
-            AnyRecord::Customer(c) => customers::check_store(store, c, options.near_threshold)?,
-            AnyRecord::Contact(c) => contacts::check_store(store, c)?,
-            AnyRecord::Product(p) => products::check_store(store, p)?,
+            AnyRecord::Customer(c) => customers::check_store(read, c, options.near_threshold)?,
+            AnyRecord::Contact(c) => contacts::check_store(read, c)?,
+            AnyRecord::Product(p) => products::check_store(read, p)?,
             _ => Verdict::New { near: Vec::new() },
         };
         match verdict {
@@ -152,15 +176,8 @@ pub fn import_file(
         }
     }
     progress.finish();
-
     report.imported = new_records.len();
-    if !options.dry_run && !new_records.is_empty() {
-        progress.start("writing", None);
-        let written = store.create_batch(new_records);
-        progress.finish();
-        report.imported = written?;
-    }
-    Ok(report)
+    Ok((report, new_records))
 }
 
 /// What a row refers to, resolved once per import.

@@ -30,17 +30,18 @@ use std::fmt;
 use std::path::PathBuf;
 
 use fieldsales_core::RecordId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::ExitKind;
+use crate::exit::ExitKind;
 
 pub use columns::{Columns, Field, fold_header};
 pub use export::{ExportReport, HeaderLanguage, export_file};
-pub use import::{ImportOptions, import_file};
-pub use table::{Cell, FileFormat, Row, Table, read_table};
+pub use fieldsales_core::store::DEFAULT_NEAR_THRESHOLD;
+pub use import::{ImportOptions, check, import_file};
+pub use table::{Cell, FileFormat, Row, Table, read_table, read_table_bytes};
 
 /// The kinds of record moved through files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
     /// Customer companies.
@@ -226,7 +227,7 @@ impl TransferError {
 }
 
 /// Why one row was refused.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Reason {
     /// A required value is empty.
@@ -288,6 +289,7 @@ pub enum Reason {
     /// another owner.
     DuplicateCustomer {
         /// The existing customer.
+        #[schema(value_type = String, format = Uuid)]
         existing_id: RecordId,
         /// Its legal name.
         existing_name: String,
@@ -299,6 +301,7 @@ pub enum Reason {
     /// The product code belongs to another product.
     ProductCodeTaken {
         /// The existing product.
+        #[schema(value_type = String, format = Uuid)]
         existing_id: RecordId,
         /// Its name.
         existing_name: String,
@@ -357,7 +360,7 @@ impl fmt::Display for Reason {
 }
 
 /// A refused row and every reason it was refused.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RowProblem {
     /// The row number as the spreadsheet shows it.
     pub row: usize,
@@ -366,20 +369,22 @@ pub struct RowProblem {
 }
 
 /// A row whose record the store holds already.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AlreadyPresent {
     /// The row number.
     pub row: usize,
     /// The record in the store.
+    #[schema(value_type = String, format = Uuid)]
     pub existing_id: RecordId,
 }
 
 /// A row imported with a warning: a customer whose name is close to an existing one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NearDuplicateWarning {
     /// The row number.
     pub row: usize,
     /// The existing customer.
+    #[schema(value_type = String, format = Uuid)]
     pub existing_id: RecordId,
     /// Its legal name.
     pub existing_name: String,
@@ -388,11 +393,12 @@ pub struct NearDuplicateWarning {
 }
 
 /// What an import did (or, on a dry run, would do).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// What was imported.
     pub entity: Entity,
     /// The file.
+    #[schema(value_type = String)]
     pub file: PathBuf,
     /// The sheet read, for workbooks.
     pub sheet: Option<String>,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use fieldsales_core::dedup::fold_width_and_case;
 use fieldsales_core::process::text::parse_money;
 use fieldsales_core::record::{Header, Product, Record};
-use fieldsales_core::store::Store;
+use fieldsales_core::store::StoreRead;
 use fieldsales_core::{Currency, Money, Result};
 
 use super::Reason;
@@ -180,7 +180,7 @@ fn price(
 
 /// Product codes are unique: the same code and name is already present, the same code with
 /// another name is refused.
-pub(super) fn check_store(store: &Store, product: &Product) -> Result<Verdict> {
+pub(super) fn check_store(store: &impl StoreRead, product: &Product) -> Result<Verdict> {
     Ok(match product_by_code(store, product.code.trim())? {
         None => Verdict::New { near: Vec::new() },
         Some((id, name)) if name.trim() == product.name.trim() => Verdict::Present(id),

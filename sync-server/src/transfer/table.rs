@@ -86,11 +86,25 @@ pub struct Table {
 
 /// Reads `path` (a CSV file or a workbook; `sheet` picks a sheet, the first by default).
 pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, TransferError> {
-    let numbered = match FileFormat::for_reading(path)? {
-        FileFormat::Csv => read_csv(path)?,
-        FileFormat::Workbook => read_workbook(path, sheet)?,
+    let format = FileFormat::for_reading(path)?;
+    let bytes = std::fs::read(path).map_err(|source| TransferError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    read_table_bytes(path, format, &bytes, sheet)
+}
+
+/// Reads the table of a file's bytes (an upload): `path` is its name, for the messages.
+pub fn read_table_bytes(
+    path: &Path,
+    format: FileFormat,
+    bytes: &[u8],
+    sheet: Option<&str>,
+) -> Result<Table, TransferError> {
+    let (sheet, rows) = match format {
+        FileFormat::Csv => read_csv(path, bytes)?,
+        FileFormat::Workbook => read_workbook(path, bytes, sheet)?,
     };
-    let (sheet, rows) = numbered;
     into_table(path, sheet, rows)
 }
 
@@ -133,12 +147,8 @@ fn is_blank(cells: &[Cell]) -> bool {
 
 type Numbered = (Option<String>, Vec<(usize, Vec<Cell>)>);
 
-fn read_csv(path: &Path) -> Result<Numbered, TransferError> {
-    let bytes = std::fs::read(path).map_err(|source| TransferError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let text = decode_text(path, &bytes)?;
+fn read_csv(path: &Path, bytes: &[u8]) -> Result<Numbered, TransferError> {
+    let text = decode_text(path, bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -171,19 +181,17 @@ fn decode_text(path: &Path, bytes: &[u8]) -> Result<String, TransferError> {
     Ok(text.into_owned())
 }
 
-fn read_workbook(path: &Path, sheet: Option<&str>) -> Result<Numbered, TransferError> {
+fn read_workbook(
+    path: &Path,
+    bytes: &[u8],
+    sheet: Option<&str>,
+) -> Result<Numbered, TransferError> {
     let not_a_workbook = |detail: String| TransferError::NotAWorkbook {
         path: path.to_owned(),
         detail,
     };
-    if let Err(source) = std::fs::metadata(path) {
-        return Err(TransferError::Io {
-            path: path.to_owned(),
-            source,
-        });
-    }
-    let mut workbook =
-        calamine::open_workbook_auto(path).map_err(|e| not_a_workbook(e.to_string()))?;
+    let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| not_a_workbook(e.to_string()))?;
     let names = workbook.sheet_names();
     let name = match sheet {
         Some(wanted) => names

@@ -383,6 +383,56 @@ impl RecordStore for PostgresRecords {
         .await?
     }
 
+    async fn console(&self, tenant: TenantId) -> Result<admin::Console, StoreError> {
+        self.read_current(tenant, admin::console_of).await
+    }
+
+    async fn hand_over(
+        &self,
+        tenant: TenantId,
+        from: RecordId,
+        to: RecordId,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<admin::HandedOver, AdminWriteError> {
+        self.in_group_commit(tenant, move |tx, ledger| {
+            admin::hand_over_in(tx, ledger, from, to, now, &by)
+        })
+        .await?
+    }
+
+    async fn set_matrix(
+        &self,
+        tenant: TenantId,
+        role: String,
+        permissions: fieldsales_core::process::permissions::RolePermissions,
+        revision: i64,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<i64, AdminWriteError> {
+        self.in_group_commit(tenant, move |tx, ledger| {
+            admin::set_matrix_in(tx, ledger, &role, permissions, revision, now, &by)
+        })
+        .await?
+    }
+
+    async fn import(
+        &self,
+        tenant: TenantId,
+        entity: crate::transfer::Entity,
+        table: crate::transfer::Table,
+        file: PathBuf,
+        options: crate::transfer::ImportOptions,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<Result<crate::transfer::ImportReport, crate::transfer::TransferError>, StoreError>
+    {
+        self.in_group_commit(tenant, move |tx, ledger| {
+            admin::import_in(tx, ledger, entity, &table, &file, &options, now, &by)
+        })
+        .await
+    }
+
     async fn duplicates(
         &self,
         tenant: TenantId,

@@ -264,6 +264,88 @@ impl RecordStore for SqliteRecords {
         .await?
     }
 
+    async fn console(&self, tenant: TenantId) -> Result<admin::Console, StoreError> {
+        let found = self.tenant(tenant)?;
+        tokio::task::spawn_blocking(move || found.readers.read(admin::console_of).map_err(backend))
+            .await
+            .map_err(backend)?
+    }
+
+    async fn hand_over(
+        &self,
+        tenant: TenantId,
+        from: RecordId,
+        to: RecordId,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<admin::HandedOver, AdminWriteError> {
+        self.with_tenant(tenant, move |store| {
+            store
+                .transaction(|tx| {
+                    admin::hand_over_in(tx, &mut SqliteLedger { tenant }, from, to, now, &by)
+                })
+                .map_err(backend)
+        })
+        .await?
+    }
+
+    async fn set_matrix(
+        &self,
+        tenant: TenantId,
+        role: String,
+        permissions: fieldsales_core::process::permissions::RolePermissions,
+        revision: i64,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<i64, AdminWriteError> {
+        self.with_tenant(tenant, move |store| {
+            store
+                .transaction(|tx| {
+                    admin::set_matrix_in(
+                        tx,
+                        &mut SqliteLedger { tenant },
+                        &role,
+                        permissions,
+                        revision,
+                        now,
+                        &by,
+                    )
+                })
+                .map_err(backend)
+        })
+        .await?
+    }
+
+    async fn import(
+        &self,
+        tenant: TenantId,
+        entity: crate::transfer::Entity,
+        table: crate::transfer::Table,
+        file: PathBuf,
+        options: crate::transfer::ImportOptions,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<Result<crate::transfer::ImportReport, crate::transfer::TransferError>, StoreError>
+    {
+        self.with_tenant(tenant, move |store| {
+            store
+                .transaction(|tx| {
+                    admin::import_in(
+                        tx,
+                        &mut SqliteLedger { tenant },
+                        entity,
+                        &table,
+                        &file,
+                        &options,
+                        now,
+                        &by,
+                    )
+                })
+                .map_err(backend)
+        })
+        .await
+    }
+
     async fn duplicates(
         &self,
         tenant: TenantId,
