@@ -28,6 +28,7 @@ const TEXT = {
     title: "管理控制台", sign_in: "登录", sign_out: "退出", tenant: "租户", login: "账号", password: "密码",
     refused: "此控制台仅供管理员使用", reload: "重新加载", loading: "加载中…",
     tab_org: "组织架构", tab_users: "用户", tab_roles: "角色与权限", tab_process: "流程配置", tab_audit: "审计日志",
+    edit_role: "编辑角色", new_role: "— 新角色 —", role_saved: "角色 {code} 已保存",
     tab_import: "导入", import: "导入", import_go: "导入", import_entity: "导入内容", import_file: "文件",
     import_owner: "默认负责人", import_dry_run: "只检查，不写入", import_row: "行", import_outcome: "结果",
     import_hint: "从 CSV 或 Excel 导入客户、联系人或产品。每一行都先检查，通过的行一次写入；有问题的行按行号列出原因，已存在的记录不会重复创建。",
@@ -84,6 +85,7 @@ const TEXT = {
     title: "Admin console", sign_in: "Sign in", sign_out: "Sign out", tenant: "Tenant", login: "Login", password: "Password",
     refused: "This console is for admins only", reload: "Reload", loading: "Loading…",
     tab_org: "Org tree", tab_users: "Users", tab_roles: "Roles and permissions", tab_process: "Process", tab_audit: "Audit log",
+    edit_role: "Edit a role", new_role: "— a new role —", role_saved: "Role {code} saved",
     tab_import: "Import", import: "Import", import_go: "Import", import_entity: "What", import_file: "File",
     import_owner: "Default owner", import_dry_run: "Check only, write nothing", import_row: "Row", import_outcome: "Outcome",
     import_hint: "Import customers, contacts or products from CSV or Excel. Every row is checked first and the rows that pass are written together; refused rows are listed by row number with every reason, and records already present are not created again.",
@@ -558,12 +560,63 @@ function drawRoles() {
     body.append(tr);
   }
   if (!data.roles.length) emptyRow(body, 4);
+  drawRoleForm();
   const codes = Object.keys(data.process?.matrix || {});
   $("matrix-none").hidden = Boolean(data.process);
   $("save-matrix").disabled = !data.process;
   if (matrix.dirty) return; // the admin's edits stay on screen
   fillSelect($("matrix-role"), codes.map((c) => [c, roleName(c) === c ? c : `${roleName(c)} (${c})`]));
   drawMatrix();
+}
+
+// The role form: a role's name, data scope and hidden fields (its code names it in people's
+// profiles and in the matrix, so an existing role's code is not edited here).
+function drawRoleForm() {
+  const keep = $("role-pick").value;
+  fillSelect($("role-pick"), [["", t("new_role")], ...[...data.roles].sort((a, b) => a.code.localeCompare(b.code)).map((r) => [r.id, `${r.name} (${r.code})`])]);
+  fillSelect($("role-scope"), data.scopes.map((s) => [s, label("scope", s)]));
+  const box = $("role-hidden");
+  for (const l of box.querySelectorAll("label")) l.remove();
+  for (const f of data.hideable_fields) {
+    const l = el("label", { class: "check" });
+    l.append(el("input", { type: "checkbox", name: "hidden", value: f }), el("code", {}, f));
+    box.append(l);
+  }
+  if ([...$("role-pick").options].some((o) => o.value === keep)) $("role-pick").value = keep;
+  pickRole();
+}
+
+function pickRole() {
+  const role = data.roles.find((r) => r.id === $("role-pick").value);
+  $("role-code").value = role?.code ?? "";
+  $("role-code").readOnly = Boolean(role);
+  $("role-name").value = role?.name ?? "";
+  $("role-scope").value = role?.data_scope ?? "own";
+  for (const i of $("role-hidden").querySelectorAll("input[name=hidden]")) i.checked = Boolean(role?.hidden_fields.includes(i.value));
+}
+
+async function saveRole(event) {
+  event.preventDefault();
+  clearMessages("role-form", "role-status", "role-error");
+  const id = $("role-pick").value;
+  const code = $("role-code").value.trim();
+  const record = {
+    kind: "role", code, name: $("role-name").value.trim(), data_scope: $("role-scope").value,
+    permissions: data.roles.find((r) => r.id === id)?.permissions ?? [],
+    hidden_fields: [...$("role-hidden").querySelectorAll("input[name=hidden]:checked")].map((i) => i.value),
+  };
+  if (id) record.id = id;
+  await busy($("save-role"), async () => {
+    try {
+      const written = await send("/v1/admin/records", "POST", record);
+      $("role-pick").append(el("option", { value: written.id }, code));
+      $("role-pick").value = written.id;
+      $("role-status").textContent = fill(t("role_saved"), { code });
+      await loadConsole();
+    } catch (e) {
+      fail("role-error", e, $("role-form"));
+    }
+  });
 }
 
 // A select of "—" and the scopes, showing `value` (kept even when the page does not know it).
@@ -972,6 +1025,7 @@ function clearConsole() {
   for (const f of $("console").querySelectorAll("form")) f.reset();
   for (const e of $("console").querySelectorAll('[role="alert"], [role="status"]')) e.textContent = "";
   for (const l of $("new-user-roles").querySelectorAll("label")) l.remove();
+  for (const l of $("role-hidden").querySelectorAll("label")) l.remove();
   $("process-toml").value = "";
   $("audit-more").hidden = true;
   $("matrix-reload").hidden = true;
@@ -1030,6 +1084,8 @@ function init() {
   });
   $("hand-over-form").addEventListener("submit", handOver);
 
+  $("role-form").addEventListener("submit", saveRole);
+  $("role-pick").addEventListener("change", pickRole);
   $("matrix-form").addEventListener("submit", (e) => e.preventDefault());
   $("matrix-role").addEventListener("change", switchMatrixRole);
   $("save-matrix").addEventListener("click", saveMatrix);

@@ -743,6 +743,32 @@ async fn in_the_browser_an_admin_edits_the_matrix_and_process_hands_work_over_an
         console["process"]["matrix"]["sales_rep"]["kinds"]["customer"]["create"],
         "own"
     );
+    // A role's setting: reps no longer see contacts' phone numbers.
+    let rep_role = console["roles"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["code"] == "sales_rep"))
+        .and_then(|r| r["id"].as_str())
+        .expect("the rep role")
+        .to_owned();
+    browser
+        .script(&format!(
+            "const p = document.getElementById('role-pick'); p.value = '{rep_role}'; p.dispatchEvent(new Event('change'));
+             document.querySelector(\"#role-hidden input[value='contact.phone']\").checked = true; return true"
+        ))
+        .await;
+    browser.click("#save-role").await;
+    browser
+        .wait_for("return document.getElementById('role-status').textContent || document.getElementById('role-error').textContent")
+        .await;
+    assert_eq!(browser.text("#role-error").await, "");
+    let (_, console) = get(&world, &world.admin_token, "/v1/admin/console").await;
+    let role = console["roles"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["code"] == "sales_rep"))
+        .cloned()
+        .expect("the rep role");
+    assert_eq!(role["hidden_fields"], json!(["contact.phone"]), "{role}");
+    assert_eq!(role["data_scope"], "own", "the rest of the role stays");
     screens(&browser, "roles").await;
 
     // The process configuration: a bad value is refused in the form, the text kept.

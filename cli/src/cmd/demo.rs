@@ -116,6 +116,11 @@ fn print(
         "Web dashboard: {}  (tenant {}, login {}, password {})",
         report.dashboard_url, report.tenant, report.manager_login, report.manager_password
     )?;
+    writeln!(
+        w,
+        "Admin console: {}  (tenant {}, login {}, password {})",
+        report.admin_url, report.tenant, report.admin_login, report.admin_password
+    )?;
     writeln!(w, "Data:          {}", report.data_dir.display())?;
     if !exiting {
         writeln!(w, "Serving until Ctrl-C.")?;

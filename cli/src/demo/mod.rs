@@ -252,6 +252,9 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
     Ok(Demo {
         report: DemoReport {
             dashboard_url: format!("{base}/dashboard"),
+            admin_url: format!("{base}/admin"),
+            admin_login: ADMIN_LOGIN.into(),
+            admin_password: ADMIN_PASSWORD.into(),
             server: base,
             tenant: TENANT.into(),
             manager_login,

@@ -187,6 +187,12 @@ pub struct DemoReport {
     pub manager_login: String,
     /// Their password.
     pub manager_password: String,
+    /// The admin console.
+    pub admin_url: String,
+    /// The admin's login for it.
+    pub admin_login: String,
+    /// Their password.
+    pub admin_password: String,
     /// Where the data is.
     pub data_dir: PathBuf,
     /// What the simulation did.
