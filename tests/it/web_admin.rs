@@ -601,6 +601,33 @@ async fn an_admin_imports_customers_and_contacts_with_a_row_report_and_reps_get_
     };
     assert_eq!(joined.phone.as_deref(), Some("13800138000"));
     assert_eq!(contact.customer_id, hongda.header.id);
+
+    // Products: the catalogue reaches every rep; a code used twice in the file is refused.
+    let products = "产品编码,产品名称,标准价格,成本\n\
+                    P-100,工业传感器,1280.00,700\n\
+                    P-100,工业传感器 二代,1580.00,800\n";
+    let (status, report) = import(
+        &world,
+        &token,
+        "entity=products&file=p.csv",
+        products.as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (status, report["imported"].as_u64()),
+        (200, Some(1)),
+        "{report}"
+    );
+    assert_eq!(report["rejected"][0]["row"], 3, "{report}");
+    sync(&mut phone).await;
+    let sensor = records(phone.store())
+        .into_values()
+        .find_map(|r| match r {
+            AnyRecord::Product(p) => Some(p),
+            _ => None,
+        })
+        .expect("the product reached the rep");
+    assert_eq!(sensor.code, "P-100");
     world.stop().await;
 }
 

@@ -417,8 +417,9 @@ pub struct HandOverRequest {
 
 /// Hands a leaving person's customers, contacts, open leads and open deals over to a
 /// colleague: each gets the colleague as owner and their unit, leaves the leaver's devices
-/// and reaches the colleague's at the next pull, and is logged as `record.reassign` naming
-/// both. Won and lost deals, converted and closed leads stay with who worked them.
+/// and reaches the colleague's at the next pull, and is logged in the audit log as a
+/// reassignment naming both. Won and lost deals, converted and closed leads stay with who
+/// worked them.
 #[utoipa::path(
     post,
     path = "/v1/admin/hand-over",
