@@ -18,8 +18,13 @@
 //!   marked missing; the next run withdraws (tombstones) that missing report, and the report
 //!   that arrived is judged on its own merits by the push review.
 //!
+//! - A deal past its stage's longest time (`max_days`) gets a reminder to its owner and their
+//!   manager ([`overdue_stages`]): once per stage entry, again every `reminder_every_hours` if
+//!   the stage says so. The deal is written back with `overdue_reminded_at`, so the reminder
+//!   reaches both phones as a synced record and the next run does not repeat it.
+//!
 //! Each is idempotent: a reclaimed lead is no longer held, a settled day is not settled
-//! again. [`overdue_stages`] works the same way for stage reminders.
+//! again, a reminded deal is not reminded again before its time.
 
 use std::collections::BTreeSet;
 
@@ -43,6 +48,9 @@ pub struct Due {
     pub missing_reports: Vec<DailyReport>,
     /// Missing reports withdrawn (tombstoned) because the rep's report for the day arrived.
     pub withdrawn_missing: Vec<DailyReport>,
+    /// Deals past their stage's longest time whose reminder is due, each with the reminder
+    /// recorded (`overdue_reminded_at`), to write back.
+    pub stage_reminders: Vec<StageReminder>,
 }
 
 /// Everything due in the tenant `store` holds at `now`, looking back `report_lookback_days`
@@ -61,7 +69,9 @@ pub fn due<S: StoreRead>(store: &S, now: Timestamp, report_lookback_days: u32) -
     let calendar = &process.fieldwork.calendar;
     let mut missing_reports = Vec::new();
     let mut withdrawn_missing = Vec::new();
-    for person in store.people()? {
+    let people = store.people()?;
+    let stage_reminders = stage_reminders_due(store, &process.stages, &people, now)?;
+    for person in people {
         if !person.active
             || !person
                 .roles
@@ -145,7 +155,51 @@ pub fn due<S: StoreRead>(store: &S, now: Timestamp, report_lookback_days: u32) -
         reclaimed_leads,
         missing_reports,
         withdrawn_missing,
+        stage_reminders,
     })
+}
+
+/// The stage reminders due at `now`: only the open deals whose stage's time has run out are
+/// loaded (found in the projection); a person's manager comes from the org tree.
+fn stage_reminders_due<S: StoreRead>(
+    store: &S,
+    stages: &[StageRule],
+    people: &[directory::PersonRow],
+    now: Timestamp,
+) -> Result<Vec<StageReminder>> {
+    let limits = stage_limits(stages);
+    if limits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tree = store.org_tree()?;
+    let units: std::collections::HashMap<RecordId, RecordId> =
+        people.iter().map(|p| (p.id, p.unit_id)).collect();
+    let manager = |user: RecordId| {
+        let unit = units.get(&user).copied()?;
+        tree.manager_of(user, unit)
+    };
+    let mut due = Vec::new();
+    for id in store.stages_run_out(&limits, now)? {
+        let deal: Opportunity = store.get(id)?;
+        due.extend(overdue_stages(
+            std::slice::from_ref(&deal),
+            stages,
+            manager,
+            now,
+        ));
+    }
+    Ok(due)
+}
+
+/// Per stage with a longest time, that time in milliseconds.
+pub fn stage_limits(stages: &[StageRule]) -> std::collections::HashMap<String, i64> {
+    stages
+        .iter()
+        .filter_map(|s| {
+            s.max_days
+                .map(|d| (s.key.clone(), i64::from(d) * 24 * 3_600_000))
+        })
+        .collect()
 }
 
 /// A lead the job took back into the pool.

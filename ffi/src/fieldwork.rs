@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::reports::ReportSections;
-use fieldsales_core::engine::tasks::NewTask;
+use fieldsales_core::engine::tasks::{NewTask, ReminderKind as CoreReminderKind};
 use fieldsales_core::engine::visits::CheckInRequest;
 use fieldsales_core::fieldwork::report::ReportDay;
 use fieldsales_core::fieldwork::{CheckInVerdict, DeviceIntegrity, DevicePosition as CorePosition};
@@ -448,16 +448,28 @@ pub struct Agenda {
     pub planned_visits: Vec<PlannedVisit>,
 }
 
+/// What a reminder is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ReminderKind {
+    /// A task or schedule entry of the user's.
+    Task,
+    /// A deal past its stage's longest time: to its owner and their manager, as the server's
+    /// job recorded it (once per stage entry, again at the stage's interval).
+    OverdueStage,
+}
+
 /// A reminder that falls due.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Reminder {
-    /// The task.
-    pub task_id: String,
-    /// Its title.
+    /// What it is about.
+    pub kind: ReminderKind,
+    /// The task, schedule entry or deal.
+    pub record_id: String,
+    /// Its title: the task's, or the deal's name and its stage.
     pub title: String,
     /// When to remind, ms.
     pub remind_at_ms: i64,
-    /// When it is due, ms.
+    /// When it is due (a deal: when its stage's time ran out), ms.
     pub due_at_ms: Option<i64>,
 }
 
@@ -743,7 +755,9 @@ impl Engine {
         .await
     }
 
-    /// Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+    /// Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+    /// the user's tasks and schedule entries, and the overdue-stage reminders of deals they
+    /// own or whose owner they manage.
     pub async fn reminders_due(
         self: Arc<Self>,
         from_ms: i64,
@@ -755,7 +769,11 @@ impl Engine {
             Ok(e.reminders_due(from, until)?
                 .into_iter()
                 .map(|r| Reminder {
-                    task_id: r.task_id.to_string(),
+                    kind: match r.kind {
+                        CoreReminderKind::OverdueStage => ReminderKind::OverdueStage,
+                        _ => ReminderKind::Task,
+                    },
+                    record_id: r.record_id.to_string(),
                     title: r.title,
                     remind_at_ms: r.remind_at.millis(),
                     due_at_ms: ms(r.due_at),

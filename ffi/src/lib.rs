@@ -42,8 +42,8 @@ pub use engine::{
 pub use error::FieldsalesError;
 pub use fieldwork::{
     Agenda, Attachment, CheckedIn, DailyReport, DeviceIntegritySignal, DevicePosition,
-    PlannedVisit, Reminder, ReportComment, ReportEdit, Task, TaskDraft, VerdictFlag, Visit,
-    VisitVerdict,
+    PlannedVisit, Reminder, ReminderKind, ReportComment, ReportEdit, Task, TaskDraft, VerdictFlag,
+    Visit, VisitVerdict,
 };
 pub use id::{new_record_id, parse_record_id};
 pub use local_clock::{

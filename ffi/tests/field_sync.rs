@@ -142,7 +142,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .await
         .expect("reminders");
     assert!(
-        reminders.iter().any(|r| r.task_id == task.id),
+        reminders.iter().any(|r| r.record_id == task.id),
         "{reminders:?}"
     );
     let today = li.clone().today().await.expect("today");

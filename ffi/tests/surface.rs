@@ -1250,7 +1250,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
             .await
             .unwrap()
             .iter()
-            .any(|r| r.task_id == quote.id)
+            .any(|r| r.record_id == quote.id && r.kind == fieldsales_ffi::ReminderKind::Task)
     );
     let done = rep.clone().complete_task(quote.id.clone()).await.unwrap();
     assert_eq!(done.status, "completed");

@@ -35,6 +35,11 @@ pub struct JobReport {
     /// (written offline before the cut-off, synced after it; the report is judged on its own).
     #[schema(value_type = Vec<String>)]
     pub withdrawn_missing: Vec<RecordId>,
+    /// Deals past their stage's longest time reminded now (the owner and their manager get
+    /// the deal with `overdue_reminded_at` at their next pull).
+    #[schema(value_type = Vec<String>)]
+    #[serde(default)]
+    pub stage_reminders: Vec<RecordId>,
 }
 
 /// What a run needs besides the tenant's records.

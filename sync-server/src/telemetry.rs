@@ -88,6 +88,8 @@ enum JobOutput {
     missing_report,
     /// Missing reports withdrawn because the report arrived after all.
     withdrawn_missing_report,
+    /// Deals reminded of their stage's time running out.
+    stage_reminder,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -331,6 +333,7 @@ impl Metrics {
                         JobOutput::withdrawn_missing_report,
                         report.withdrawn_missing.len(),
                     ),
+                    (JobOutput::stage_reminder, report.stage_reminders.len()),
                 ] {
                     self.job_output
                         .get_or_create(&JobOutputLabels { record })

@@ -1,7 +1,9 @@
 //! The server's scheduled jobs through the real server: a lead nobody followed up goes back
-//! to the pool, and a day without a report becomes a missing report with its penalty. Both
-//! are written by the server and reach the devices by pull.
+//! to the pool, a day without a report becomes a missing report with its penalty, and a deal
+//! past its stage's time reminds its owner and their manager. All are written by the server
+//! and reach the devices by pull.
 
+use fieldsales_core::engine::tasks::ReminderKind;
 use fieldsales_core::engine::{Engine, NewLead};
 use fieldsales_core::fieldwork::{Judge, ReportState as Compliance};
 use fieldsales_core::process::ReleaseCause;
@@ -326,3 +328,76 @@ on_postgres!(
     the_server_reclaims_on_its_own_schedule_without_anyone_asking,
     a_rep_without_a_report_gets_a_missing_report_with_the_penalty_that_the_manager_sees,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deal_past_its_stages_time_reminds_its_owner_and_manager_on_their_phones_once_a_day() {
+    use fieldsales_core::record::Opportunity;
+    use fieldsales_core::testing::{customer, opportunity, yuan};
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let boss = world
+        .person("zhou.jie", org.east_team, "sales_manager")
+        .await;
+    world
+        .put(
+            serde_json::json!({"kind": "org_unit", "id": org.east_team.to_string(),
+            "name": "上海一组", "level": "team", "parent_id": org.east.to_string(),
+            "manager_id": boss.profile.to_string(), "zone": "Asia/Shanghai"}),
+        )
+        .await;
+    let clock = ManualClock::new(world.clock.now());
+    let mut phone = world.device_on_clock(&li, &clock).await;
+    let entered = clock.now();
+    let mut c = customer(li.profile, "宁波海通物流有限公司");
+    c.header.org_unit_id = Some(org.east_team);
+    let c = phone.store_mut().create(c).expect("customer").header.id;
+    // In the standard process's first stage, whose longest time is 14 days, reminded every 24 h.
+    let mut deal = opportunity(li.profile, c, "海通 仓储系统", yuan(90_000));
+    deal.header.org_unit_id = Some(org.east_team);
+    deal.stage_history[0].at = entered;
+    let deal = phone.store_mut().create(deal).expect("deal").header.id;
+    let report = sync(&mut phone).await;
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    let mut bosses = world.device_on_clock(&boss, &clock).await;
+
+    at(&world, &clock, entered.plus_millis(14 * DAY - HOUR));
+    let run = world.run_jobs().await;
+    assert!(ids(&run, "stage_reminders").is_empty(), "not yet: {run}");
+
+    let due = entered.plus_millis(14 * DAY);
+    at(&world, &clock, due);
+    let run = world.run_jobs().await;
+    assert_eq!(ids(&run, "stage_reminders"), vec![deal], "{run}");
+    for device in [&mut phone, &mut bosses] {
+        sync(device).await;
+        let held: Opportunity = device.store().get(deal).expect("the deal is on the phone");
+        assert_eq!(held.overdue_reminded_at, Some(due));
+    }
+    // Both phones hand the reminder to the notification scheduler.
+    for device in [&phone, &bosses] {
+        let reminders = device
+            .reminders_due(due.plus_millis(-HOUR), due.plus_millis(HOUR))
+            .expect("reminders");
+        assert_eq!(reminders.len(), 1, "{reminders:?}");
+        assert_eq!(reminders[0].kind, ReminderKind::OverdueStage);
+        assert_eq!(reminders[0].record_id, deal);
+        assert_eq!(reminders[0].remind_at, due);
+        assert_eq!(reminders[0].due_at, Some(due));
+        assert!(
+            reminders[0].title.starts_with("海通 仓储系统"),
+            "{reminders:?}"
+        );
+    }
+    assert!(
+        phone.overdue_opportunities().expect("reminders").is_empty(),
+        "recorded: not due again yet"
+    );
+
+    // Not again within the stage's interval; again once it has passed.
+    at(&world, &clock, due.plus_millis(HOUR));
+    assert!(ids(&world.run_jobs().await, "stage_reminders").is_empty());
+    at(&world, &clock, due.plus_millis(24 * HOUR));
+    assert_eq!(ids(&world.run_jobs().await, "stage_reminders"), vec![deal]);
+    world.stop().await;
+}

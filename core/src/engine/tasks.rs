@@ -4,7 +4,9 @@
 //! A task given to someone else is owned by the assignee and shared with the assigner, so it
 //! reaches both through sync; the assignee's acceptance or refusal travels back the same way.
 //! The phone schedules OS notifications from [`Engine::reminders_due`] because a reminder must
-//! fire with the app closed and no signal.
+//! fire with the app closed and no signal: a task's or schedule entry's own reminder, and a
+//! deal's overdue-stage reminder the server's job recorded (`overdue_reminded_at`) for its
+//! owner and their manager.
 
 use autosurgeon::Text;
 use rusqlite::params;
@@ -62,14 +64,26 @@ pub struct Agenda {
 /// A reminder the phone should raise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reminder {
-    /// The task.
-    pub task_id: RecordId,
-    /// Its title, for the notification.
+    /// What it is about.
+    pub kind: ReminderKind,
+    /// The task, schedule entry or deal.
+    pub record_id: RecordId,
+    /// Its title, for the notification: the task's, or the deal's name and its stage.
     pub title: String,
     /// When to raise it.
     pub remind_at: Timestamp,
-    /// When the task is due (or the entry starts).
+    /// When the task is due (or the entry starts); when the deal's stage time ran out.
     pub due_at: Option<Timestamp>,
+}
+
+crate::string_enum! {
+    /// What a reminder is about.
+    pub enum ReminderKind {
+        /// A task or schedule entry.
+        Task = "task",
+        /// A deal past its stage's longest time (to its owner and their manager).
+        OverdueStage = "overdue_stage",
+    }
 }
 
 fn is_active(status: &TaskStatus) -> bool {
@@ -281,17 +295,61 @@ impl Engine {
             let rows = stmt.query_map(params![me, from, until], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        ids.into_iter()
+        let mut due = ids
+            .into_iter()
             .map(|id| {
                 let t: Task = self.store().get(id)?;
                 Ok(Reminder {
-                    task_id: t.header.id,
+                    kind: ReminderKind::Task,
+                    record_id: t.header.id,
                     title: t.title.clone(),
                     remind_at: t.reminder_at.unwrap_or(from),
                     due_at: t.when(),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        due.extend(self.stage_reminders_recorded(from, until)?);
+        due.sort_by_key(|r| (r.remind_at, r.record_id));
+        Ok(due)
+    }
+
+    /// The overdue-stage reminders the server recorded in `[from, until)` on open deals this
+    /// device holds, for the signed-in user when they own the deal or manage its owner.
+    fn stage_reminders_recorded(&self, from: Timestamp, until: Timestamp) -> Result<Vec<Reminder>> {
+        let me = self.me().user_id;
+        let process = self.process()?;
+        let limits = crate::jobs::stage_limits(&process.stages);
+        let mut due = Vec::new();
+        // A reminder is recorded only once the stage's time has run out.
+        for id in self.store().stages_run_out(&limits, until)? {
+            let deal: crate::record::Opportunity = self.store().get(id)?;
+            let Some(at) = deal
+                .overdue_reminded_at
+                .filter(|t| *t >= from && *t < until)
+            else {
+                continue;
+            };
+            let Some(owner) = deal.header.owner_id else {
+                continue;
+            };
+            if owner != me && self.manager_of(owner)? != Some(me) {
+                continue;
+            }
+            let stage = process.stages.iter().find(|s| s.key == deal.stage);
+            let stage_name = stage.map_or(deal.stage.as_str(), |s| s.name.as_str());
+            let due_at = match (limits.get(&deal.stage), deal.stage_entered_at()) {
+                (Some(limit), Some(entered)) => Some(entered.plus_millis(*limit)),
+                _ => None,
+            };
+            due.push(Reminder {
+                kind: ReminderKind::OverdueStage,
+                record_id: deal.header.id,
+                title: format!("{}: {stage_name}", deal.name),
+                remind_at: at,
+                due_at,
+            });
+        }
+        Ok(due)
     }
 }
 

@@ -192,6 +192,39 @@ pub(crate) fn open_opportunities(conn: &Connection) -> Result<Vec<RecordId>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// See [`super::StoreRead::stages_run_out`].
+pub(crate) fn stages_run_out(
+    conn: &Connection,
+    limits: &HashMap<String, i64>,
+    now: Timestamp,
+) -> Result<Vec<RecordId>> {
+    let Some(shortest) = limits.values().min() else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, stage, stage_entered_at FROM opportunities
+         WHERE outcome IS NULL AND deleted = 0 AND stage_entered_at <= ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([now.millis().saturating_sub(*shortest)], |r| {
+        Ok((
+            r.get::<_, RecordId>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, stage, entered) = row?;
+        if limits
+            .get(&stage)
+            .is_some_and(|limit| entered.saturating_add(*limit) <= now.millis())
+        {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
 /// The live orders in this status (`confirmed`, …), by id.
 pub(crate) fn orders_in(conn: &Connection, status: &str) -> Result<Vec<RecordId>> {
     let mut stmt =

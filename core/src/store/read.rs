@@ -315,6 +315,17 @@ pub trait StoreRead: sealed::Sealed {
         directory::open_opportunities(sql(self))
     }
 
+    /// The open opportunities whose stage's time has run out at `now`: `limits` gives, per
+    /// stage, its longest time in milliseconds (stages without one never run out). Read from
+    /// the projection alone, so a scheduled run loads only the deals it reminds.
+    fn stages_run_out(
+        &self,
+        limits: &HashMap<String, i64>,
+        now: Timestamp,
+    ) -> Result<Vec<RecordId>> {
+        directory::stages_run_out(sql(self), limits, now)
+    }
+
     /// The live orders in this status (`confirmed`, …), by id.
     fn orders_in(&self, status: &str) -> Result<Vec<RecordId>> {
         directory::orders_in(sql(self), status)

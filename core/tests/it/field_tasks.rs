@@ -233,7 +233,7 @@ fn reminders_due_in_a_window_are_listed_for_the_phone_to_schedule() {
         1,
         "the 19:00 reminder lies outside [16:00, 19:00)"
     );
-    assert_eq!(window[0].task_id, id);
+    assert_eq!(window[0].record_id, id);
     assert_eq!(window[0].remind_at, t("2026-03-10T16:30:00+08:00"));
     field.rep.reject_task(id, "已转给同事").unwrap();
     let later = field
@@ -244,7 +244,7 @@ fn reminders_due_in_a_window_are_listed_for_the_phone_to_schedule() {
         )
         .unwrap();
     assert_eq!(
-        later.iter().map(|r| r.task_id).collect::<Vec<_>>(),
+        later.iter().map(|r| r.record_id).collect::<Vec<_>>(),
         vec![own.header.id],
         "a rejected task reminds no one"
     );

@@ -1233,7 +1233,9 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func rejectTask(taskId: String, reason: String) async throws  -> Task
     
     /**
-     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+     * the user's tasks and schedule entries, and the overdue-stage reminders of deals they
+     * own or whose owner they manage.
      */
     func remindersDue(fromMs: Int64, untilMs: Int64) async throws  -> [Reminder]
     
@@ -2291,7 +2293,9 @@ open func rejectTask(taskId: String, reason: String)async throws  -> Task  {
 }
     
     /**
-     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+     * the user's tasks and schedule entries, and the overdue-stage reminders of deals they
+     * own or whose owner they manage.
      */
 open func remindersDue(fromMs: Int64, untilMs: Int64)async throws  -> [Reminder]  {
     return
@@ -8680,11 +8684,15 @@ public func FfiConverterTypeRejectedChange_lower(_ value: RejectedChange) -> Rus
  */
 public struct Reminder: Equatable, Hashable {
     /**
-     * The task.
+     * What it is about.
      */
-    public let taskId: String
+    public let kind: ReminderKind
     /**
-     * Its title.
+     * The task, schedule entry or deal.
+     */
+    public let recordId: String
+    /**
+     * Its title: the task's, or the deal's name and its stage.
      */
     public let title: String
     /**
@@ -8692,7 +8700,7 @@ public struct Reminder: Equatable, Hashable {
      */
     public let remindAtMs: Int64
     /**
-     * When it is due, ms.
+     * When it is due (a deal: when its stage's time ran out), ms.
      */
     public let dueAtMs: Int64?
 
@@ -8700,18 +8708,22 @@ public struct Reminder: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The task.
-         */taskId: String, 
+         * What it is about.
+         */kind: ReminderKind, 
         /**
-         * Its title.
+         * The task, schedule entry or deal.
+         */recordId: String, 
+        /**
+         * Its title: the task's, or the deal's name and its stage.
          */title: String, 
         /**
          * When to remind, ms.
          */remindAtMs: Int64, 
         /**
-         * When it is due, ms.
+         * When it is due (a deal: when its stage's time ran out), ms.
          */dueAtMs: Int64?) {
-        self.taskId = taskId
+        self.kind = kind
+        self.recordId = recordId
         self.title = title
         self.remindAtMs = remindAtMs
         self.dueAtMs = dueAtMs
@@ -8733,7 +8745,8 @@ public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reminder {
         return
             try Reminder(
-                taskId: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeReminderKind.read(from: &buf), 
+                recordId: FfiConverterString.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 remindAtMs: FfiConverterInt64.read(from: &buf), 
                 dueAtMs: FfiConverterOptionInt64.read(from: &buf)
@@ -8741,7 +8754,8 @@ public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Reminder, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.taskId, into: &buf)
+        FfiConverterTypeReminderKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.recordId, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterInt64.write(value.remindAtMs, into: &buf)
         FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
@@ -12096,6 +12110,82 @@ public func FfiConverterTypeLocalTimeEvent_lower(_ value: LocalTimeEvent) -> Rus
 
 
 /**
+ * What a reminder is about.
+ */
+
+public enum ReminderKind: Equatable, Hashable {
+    
+    /**
+     * A task or schedule entry of the user's.
+     */
+    case task
+    /**
+     * A deal past its stage's longest time: to its owner and their manager, as the server's
+     * job recorded it (once per stage entry, again at the stage's interval).
+     */
+    case overdueStage
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReminderKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReminderKind: FfiConverterRustBuffer {
+    typealias SwiftType = ReminderKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReminderKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .task
+        
+        case 2: return .overdueStage
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReminderKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .task:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .overdueStage:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderKind_lift(_ buf: RustBuffer) throws -> ReminderKind {
+    return try FfiConverterTypeReminderKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReminderKind_lower(_ value: ReminderKind) -> RustBuffer {
+    return FfiConverterTypeReminderKind.lower(value)
+}
+
+
+
+/**
  * What a stage move did.
  */
 
@@ -14106,7 +14196,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_reject_task() != 467) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() != 6426) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() != 42245) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_report_draft() != 46814) {

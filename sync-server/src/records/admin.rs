@@ -237,6 +237,17 @@ pub(crate) fn run_jobs_in(
         )?;
         report.withdrawn_missing.push(id);
     }
+    for reminder in due.stage_reminders {
+        let id = write_as_server(
+            tx,
+            ledger,
+            &AnyRecord::Opportunity(reminder.opportunity),
+            params.now,
+            Operation::JobWrite,
+            &Actor::SERVER,
+        )?;
+        report.stage_reminders.push(id);
+    }
     Ok(report)
 }
 

@@ -4,9 +4,13 @@ import app.fieldsales.ffi.CustomerDraft
 import app.fieldsales.ffi.DeviceIntegritySignal
 import app.fieldsales.ffi.DevicePosition
 import app.fieldsales.ffi.FieldsalesException
+import app.fieldsales.ffi.Reminder
+import app.fieldsales.ffi.ReminderKind
 import app.fieldsales.ffi.TaskDraft
 import app.fieldsales.ffi.signIn
 import java.nio.file.Files
+import java.time.Duration
+import java.time.Instant
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
@@ -88,6 +92,19 @@ class FieldDayTest {
                 val moved = rep.postponeTask(quoteId, later)
                 assertEquals(later, moved.dueAtMs)
                 assertEquals(now + 47 * HOUR_MS, moved.reminderAtMs, "the reminder moves with the task")
+
+                // The reminders go to the app's notification scheduler: the accepted task's at its
+                // new time, moved with the task.
+                val scheduled = mutableListOf<Pair<String, Instant>>()
+                val scheduler =
+                    object : NotificationScheduler {
+                        override fun schedule(reminder: Reminder, at: Instant) {
+                            scheduled += reminder.recordId to at
+                        }
+                    }
+                val handed = rep.scheduleReminders(scheduler, Instant.ofEpochMilli(now), Duration.ofDays(3))
+                assertEquals(listOf(quoteId to Instant.ofEpochMilli(now + 47 * HOUR_MS)), scheduled.filter { it.first == quoteId })
+                assertEquals(ReminderKind.TASK, handed.single { it.recordId == quoteId }.kind)
 
                 val blank = assertFailsWith<FieldsalesException.RuleViolated> { rep.rejectTask(surveyId, " ") }
                 assertEquals("task.reason_required", blank.rule)

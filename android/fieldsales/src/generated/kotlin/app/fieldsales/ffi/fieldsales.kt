@@ -1509,7 +1509,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reject_task() and 0xFFFF) != 467) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() and 0xFFFF) != 6426) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() and 0xFFFF) != 42245) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_draft() and 0xFFFF) != 46814) {
@@ -3004,7 +3004,9 @@ public interface EngineInterface {
     suspend fun `rejectTask`(`taskId`: kotlin.String, `reason`: kotlin.String): Task
     
     /**
-     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+     * the user's tasks and schedule entries, and the overdue-stage reminders of deals they
+     * own or whose owner they manage.
      */
     suspend fun `remindersDue`(`fromMs`: kotlin.Long, `untilMs`: kotlin.Long): List<Reminder>
     
@@ -4401,7 +4403,9 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
-     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications.
+     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+     * the user's tasks and schedule entries, and the overdue-stage reminders of deals they
+     * own or whose owner they manage.
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -10086,12 +10090,17 @@ public object FfiConverterTypeRejectedChange: FfiConverterRustBuffer<RejectedCha
  */
 data class Reminder (
     /**
-     * The task.
+     * What it is about.
      */
-    val `taskId`: kotlin.String
+    val `kind`: ReminderKind
     , 
     /**
-     * Its title.
+     * The task, schedule entry or deal.
+     */
+    val `recordId`: kotlin.String
+    , 
+    /**
+     * Its title: the task's, or the deal's name and its stage.
      */
     val `title`: kotlin.String
     , 
@@ -10101,7 +10110,7 @@ data class Reminder (
     val `remindAtMs`: kotlin.Long
     , 
     /**
-     * When it is due, ms.
+     * When it is due (a deal: when its stage's time ran out), ms.
      */
     val `dueAtMs`: kotlin.Long?
     
@@ -10120,6 +10129,7 @@ data class Reminder (
 public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
     override fun read(buf: ByteBuffer): Reminder {
         return Reminder(
+            FfiConverterTypeReminderKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
@@ -10128,14 +10138,16 @@ public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
     }
 
     override fun allocationSize(value: Reminder) = (
-            FfiConverterString.allocationSize(value.`taskId`) +
+            FfiConverterTypeReminderKind.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`recordId`) +
             FfiConverterString.allocationSize(value.`title`) +
             FfiConverterLong.allocationSize(value.`remindAtMs`) +
             FfiConverterOptionalLong.allocationSize(value.`dueAtMs`)
     )
 
     override fun write(value: Reminder, buf: ByteBuffer) {
-            FfiConverterString.write(value.`taskId`, buf)
+            FfiConverterTypeReminderKind.write(value.`kind`, buf)
+            FfiConverterString.write(value.`recordId`, buf)
             FfiConverterString.write(value.`title`, buf)
             FfiConverterLong.write(value.`remindAtMs`, buf)
             FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
@@ -12951,6 +12963,52 @@ public object FfiConverterTypeLocalTimeEvent : FfiConverterRustBuffer<LocalTimeE
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What a reminder is about.
+ */
+
+enum class ReminderKind {
+    
+    /**
+     * A task or schedule entry of the user's.
+     */
+    TASK,
+    /**
+     * A deal past its stage's longest time: to its owner and their manager, as the server's
+     * job recorded it (once per stage entry, again at the stage's interval).
+     */
+    OVERDUE_STAGE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReminderKind: FfiConverterRustBuffer<ReminderKind> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        ReminderKind.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ReminderKind) = 4UL
+
+    override fun write(value: ReminderKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 
