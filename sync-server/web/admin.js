@@ -28,6 +28,7 @@ const TEXT = {
     title: "管理控制台", sign_in: "登录", sign_out: "退出", tenant: "租户", login: "账号", password: "密码",
     refused: "此控制台仅供管理员使用", reload: "重新加载", loading: "加载中…",
     tab_org: "组织架构", tab_users: "用户", tab_roles: "角色与权限", tab_process: "流程配置", tab_audit: "审计日志",
+    edit_unit: "新增或修改组织单元", unit_pick: "单元", new_unit: "— 新单元 —", unit_saved: "已保存：{name}",
     edit_role: "编辑角色", new_role: "— 新角色 —", role_saved: "角色 {code} 已保存",
     tab_import: "导入", import: "导入", import_go: "导入", import_entity: "导入内容", import_file: "文件",
     import_owner: "默认负责人", import_dry_run: "只检查，不写入", import_row: "行", import_outcome: "结果",
@@ -85,6 +86,7 @@ const TEXT = {
     title: "Admin console", sign_in: "Sign in", sign_out: "Sign out", tenant: "Tenant", login: "Login", password: "Password",
     refused: "This console is for admins only", reload: "Reload", loading: "Loading…",
     tab_org: "Org tree", tab_users: "Users", tab_roles: "Roles and permissions", tab_process: "Process", tab_audit: "Audit log",
+    edit_unit: "Add or change a unit", unit_pick: "Unit", new_unit: "— a new unit —", unit_saved: "Saved: {name}",
     edit_role: "Edit a role", new_role: "— a new role —", role_saved: "Role {code} saved",
     tab_import: "Import", import: "Import", import_go: "Import", import_entity: "What", import_file: "File",
     import_owner: "Default owner", import_dry_run: "Check only, write nothing", import_row: "Row", import_outcome: "Outcome",
@@ -368,9 +370,34 @@ function drawOrg() {
   for (const ul of tree.querySelectorAll("ul")) if (!ul.children.length) ul.remove();
   if (!tree.children.length) tree.append(el("li", { class: "none" }, t("none")));
 
+  const keep = $("unit-pick").value;
+  fillSelect($("unit-pick"), [["", t("new_unit")], ...unitOptions()]);
   fillSelect($("unit-level"), LEVELS.map((l) => [l, label("level", l)]));
   fillSelect($("unit-parent"), [["", t("no_parent")], ...unitOptions()]);
   fillSelect($("unit-manager"), [["", t("nobody")], ...peopleSorted().filter((p) => p.active).map((p) => [p.id, p.name])]);
+  if (find.unit.has(keep)) $("unit-pick").value = keep;
+  pickUnit();
+}
+
+// The unit form edits the unit picked, or makes a new one.
+function pickUnit() {
+  const unit = find.unit.get($("unit-pick").value);
+  $("unit-name").value = unit?.name ?? "";
+  $("unit-level").value = unit?.level ?? LEVELS[0];
+  $("unit-parent").value = unit?.parent_id ?? "";
+  $("unit-manager").value = unit?.manager_id ?? "";
+  $("add-unit").textContent = t(unit ? "save" : "add");
+  // A unit cannot move under itself or under one of its own units.
+  for (const o of $("unit-parent").options) o.disabled = Boolean(unit && o.value && within(o.value, unit.id));
+  if (!unit) suggestLevel();
+}
+
+// Whether unit `id` is `root` or lies below it.
+function within(id, root) {
+  for (let at = find.unit.get(id), seen = 0; at && seen <= data.units.length; at = find.unit.get(at.parent_id), seen++) {
+    if (at.id === root) return true;
+  }
+  return false;
 }
 
 // A new unit's level follows its parent's: the level below it (a team under a team).
@@ -384,14 +411,20 @@ async function addUnit(event) {
   event.preventDefault();
   const form = $("unit-form");
   clearMessages("unit-form", "unit-error", "unit-status");
+  const editing = find.unit.get($("unit-pick").value);
   const record = { kind: "org_unit", name: $("unit-name").value.trim(), level: $("unit-level").value };
+  if (editing) {
+    record.id = editing.id;
+    if (editing.zone) record.zone = editing.zone;
+  }
   if ($("unit-parent").value) record.parent_id = $("unit-parent").value;
   if ($("unit-manager").value) record.manager_id = $("unit-manager").value;
   await busy($("add-unit"), async () => {
     try {
-      await send("/v1/admin/records", "POST", record);
-      $("unit-name").value = "";
-      $("unit-status").textContent = fill(t("unit_added"), { name: record.name });
+      const written = await send("/v1/admin/records", "POST", record);
+      if (!editing) $("unit-pick").append(el("option", { value: written.id }, record.name));
+      $("unit-pick").value = written.id;
+      $("unit-status").textContent = fill(t(editing ? "unit_saved" : "unit_added"), { name: record.name });
       await loadConsole();
     } catch (e) {
       fail("unit-error", e, form);
@@ -1075,7 +1108,10 @@ function init() {
   $("tabs").addEventListener("keydown", tabKeys);
 
   $("unit-form").addEventListener("submit", addUnit);
-  $("unit-parent").addEventListener("change", suggestLevel);
+  $("unit-parent").addEventListener("change", () => {
+    if (!$("unit-pick").value) suggestLevel();
+  });
+  $("unit-pick").addEventListener("change", pickUnit);
 
   $("new-user-form").addEventListener("submit", createUser);
   $("people").addEventListener("click", (e) => {

@@ -735,6 +735,46 @@ async fn in_the_browser_an_admin_edits_the_matrix_and_process_hands_work_over_an
         tree.contains("华东大区") && tree.contains("上海一组"),
         "{tree}"
     );
+    // A unit renamed and given a manager; it cannot move under itself.
+    browser
+        .script(&format!(
+            "const p = document.getElementById('unit-pick'); p.value = '{}'; p.dispatchEvent(new Event('change')); return true",
+            org.east_team
+        ))
+        .await;
+    let own = browser
+        .script(&format!(
+            "return document.querySelector(\"#unit-parent option[value='{}']\").disabled",
+            org.east_team
+        ))
+        .await;
+    assert_eq!(own, json!(true), "a unit is no parent of itself");
+    browser.type_into("#unit-name", "上海一组（浦东）").await;
+    browser
+        .script(&format!(
+            "document.getElementById('unit-manager').value = '{}'; return true",
+            leaver.profile
+        ))
+        .await;
+    browser.click("#add-unit").await;
+    browser
+        .wait_for("return document.getElementById('unit-status').textContent || document.getElementById('unit-error').textContent")
+        .await;
+    assert_eq!(browser.text("#unit-error").await, "");
+    let (_, console) = get(&world, &world.admin_token, "/v1/admin/console").await;
+    let team = console["units"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["id"] == org.east_team.to_string()))
+        .cloned()
+        .expect("the team");
+    assert_eq!(team["name"], "上海一组（浦东）");
+    assert_eq!(
+        team["parent_id"],
+        org.east.to_string(),
+        "still in its region"
+    );
+    assert_eq!(team["manager_id"], leaver.profile.to_string());
+    assert_eq!(team["zone"], "Asia/Shanghai", "its zone kept");
     screens(&browser, "org").await;
     tab(&browser, "users").await;
     let people = browser.text("#tab-users").await;
