@@ -10,6 +10,7 @@
 //! regenerates them and `tests/bindings.rs` fails when they drift.
 
 mod attachments;
+mod connect;
 mod customers;
 mod dashboards;
 mod engine;
@@ -25,6 +26,10 @@ mod task;
 mod time;
 
 pub use attachments::{AttachmentState, AttachmentUploads, RefusedAttachment};
+pub use connect::{
+    SyncActivity, SyncConnection, SyncSchedule, SyncStatus, SyncStatusListener,
+    default_sync_schedule,
+};
 pub use customers::{
     Contact, ContactDraft, CreatedCustomer, Customer, CustomerDraft, DuplicateCheck, DuplicateHit,
     LocationProposal, SearchHit,

@@ -54,7 +54,7 @@ pub struct SyncOptions {
 }
 
 impl SyncOptions {
-    fn checked(&self) -> Result<CoreOptions, FieldsalesError> {
+    pub(crate) fn checked(&self) -> Result<CoreOptions, FieldsalesError> {
         let invalid = |field: &str, detail: &str| FieldsalesError::InvalidInput {
             field: field.into(),
             detail: detail.into(),

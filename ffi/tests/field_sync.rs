@@ -1,15 +1,17 @@
 //! A rep's day in the field and its sync, through the uniffi surface the apps call, against a
 //! real server on loopback: check-in offline, a photo, a follow-up, a task, the daily report,
 //! then the rep's sync and the manager's, whose dashboards show the rep's visit; a sync
-//! cancelled against a server that never answers; every sign-in and sync failure an app meets.
+//! cancelled against a server that never answers; every sign-in and sync failure an app meets;
+//! continuous sync sending a change by itself and riding out an outage.
 
 use fieldsales_core::store::StoreRead;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fieldsales_ffi::{
-    Engine, FieldsalesError, ReportEdit, SignInRequest, SyncCancel, SyncOptions, SyncProgress,
-    SyncProgressListener, TaskDraft, default_sync_options, sign_in,
+    Engine, FieldsalesError, ReportEdit, SignInRequest, SyncActivity, SyncCancel, SyncOptions,
+    SyncProgress, SyncProgressListener, SyncSchedule, SyncStatus, SyncStatusListener, TaskDraft,
+    default_sync_options, default_sync_schedule, sign_in,
 };
 use fieldsales_tests::{PASSWORD, Person, TENANT, World};
 
@@ -577,5 +579,122 @@ async fn encrypted_phones_sync_a_photo_and_sign_out_leaves_nothing() {
     phone.sign_out().await.unwrap();
     assert!(!rep_path.exists());
     assert!(!fieldsales_core::attachments::folder_beside(&rep_path).exists());
+    world.stop().await;
+}
+
+/// Keeps every sync status it is told of.
+#[derive(Default)]
+struct Statuses(Mutex<Vec<SyncStatus>>);
+
+impl SyncStatusListener for Statuses {
+    fn on_status(&self, status: SyncStatus) {
+        self.0.lock().expect("statuses").push(status);
+    }
+}
+
+impl Statuses {
+    /// Waits until the latest status satisfies `want` (at most 20 s); returns it.
+    async fn until(&self, what: &str, want: impl Fn(&SyncStatus) -> bool) -> SyncStatus {
+        for _ in 0..400 {
+            if let Some(last) = self.0.lock().expect("statuses").last()
+                && want(last)
+            {
+                return last.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "the status never became {what}: {:?}",
+            self.0.lock().expect("statuses").last()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_phone_sends_its_changes_by_itself_and_rides_out_an_outage() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let rep = world.person("li.na", org.east_team, "sales_rep").await;
+    let devices = tempfile::tempdir().expect("temp dir");
+    let li = phone(&world.base, &rep, &devices).await;
+
+    // A schedule out of bounds is refused, naming the field.
+    let statuses = Arc::new(Statuses::default());
+    let bad = SyncSchedule {
+        every_ms: 0,
+        ..default_sync_schedule()
+    };
+    match li.clone().connect(quick_sync(), bad, statuses.clone()) {
+        Err(FieldsalesError::InvalidInput { field, .. }) => assert_eq!(field, "schedule.every_ms"),
+        other => panic!("refused: {:?}", other.map(|_| ())),
+    }
+
+    // The timer is an hour away: whatever syncs below was started by a change or a nudge.
+    let schedule = SyncSchedule {
+        every_ms: 3_600_000,
+        settle_ms: 50,
+        retry_first_ms: 100,
+        retry_longest_ms: 400,
+    };
+    let connection = li
+        .clone()
+        .connect(quick_sync(), schedule, statuses.clone())
+        .expect("connected");
+    let first = statuses
+        .until("synced", |s| {
+            s.connected && matches!(s.activity, SyncActivity::Waiting { .. })
+        })
+        .await;
+    let first_at = first.last_synced_at_ms.expect("a first sync");
+
+    // A local write goes up by itself once it settles.
+    let created = li
+        .clone()
+        .create_customer(customer_at_site("宁波港联物流有限公司", &[]))
+        .await
+        .expect("a customer");
+    let id: fieldsales_core::RecordId = created.customer.id.parse().expect("an id");
+    statuses
+        .until("synced again with nothing left to send", |s| {
+            s.pending_changes == 0
+                && s.last_synced_at_ms.is_some_and(|t| t > first_at)
+                && matches!(s.activity, SyncActivity::Waiting { .. })
+        })
+        .await;
+    assert!(
+        world.server_records().find_any(id).expect("read").is_some(),
+        "the customer reached the server without a sync call"
+    );
+
+    // The server goes away: a nudge fails, the retries back off, the status says so.
+    world
+        .with_server_stopped(|_| async {
+            connection.sync_soon();
+            let down = statuses
+                .until("failing", |s| {
+                    !s.connected && s.failures >= 2 && s.last_error.is_some()
+                })
+                .await;
+            assert!(!down.needs_user, "an outage is not the user's to mend");
+        })
+        .await;
+    // Back: the network returns, the phone syncs at once.
+    connection.sync_soon();
+    let back = statuses
+        .until("connected again", |s| s.connected && s.failures == 0)
+        .await;
+    assert_eq!(back.last_error, None);
+
+    connection.disconnect();
+    statuses
+        .until("stopped", |s| s.activity == SyncActivity::Stopped)
+        .await;
+    for _ in 0..100 {
+        if connection.is_stopped() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(connection.is_stopped());
     world.stop().await;
 }

@@ -20,9 +20,10 @@ use fieldsales_core::{RecordId, testing};
 use fieldsales_ffi::{
     ContactDraft, CustomerDraft, Engine, FieldValue, FieldsalesError, LeadConversion,
     LocalTimeEvent, LocalTimeListener, Money, NewLead, NewOpportunity, ReportEdit, SignInRequest,
-    SignedInUser, StageMove, SyncCancel, TaskDraft, apply_rate, default_sync_options,
-    encrypt_store, format_money, generate_store_key, library_version, local_date_of, local_time_on,
-    new_record_id, next_local_time_events, open_engine, parse_record_id, resume_engine, sign_in,
+    SignedInUser, StageMove, SyncActivity, SyncCancel, SyncStatus, SyncStatusListener, TaskDraft,
+    apply_rate, default_sync_options, default_sync_schedule, encrypt_store, format_money,
+    generate_store_key, library_version, local_date_of, local_time_on, new_record_id,
+    next_local_time_events, open_engine, parse_record_id, resume_engine, sign_in,
     start_of_local_day, validate_coordinates, validate_zone, watch_local_times,
 };
 use fieldsales_tests::{PASSWORD, TENANT, World};
@@ -1317,6 +1318,39 @@ async fn with_the_server_gone_a_sync_is_offline_and_a_waiting_upload_holds_no_sc
             .unwrap_err(),
         FieldsalesError::Offline
     );
+    // Continuous sync with the server gone: it says offline, retries, and stops on request.
+    let heard = Arc::new(Heard::default());
+    let connection = phone
+        .clone()
+        .connect(quick_sync(), default_sync_schedule(), heard.clone())
+        .expect("connects");
+    connection.sync_soon();
+    let mut failed = None;
+    for _ in 0..200 {
+        failed = heard
+            .0
+            .lock()
+            .expect("heard")
+            .iter()
+            .find(|s| s.failures > 0)
+            .cloned();
+        if failed.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let failed = failed.expect("the failure is reported");
+    assert!(!failed.connected && !failed.needs_user, "{failed:?}");
+    assert!(failed.last_error.is_some());
+    connection.disconnect();
+    for _ in 0..200 {
+        if connection.is_stopped() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(connection.is_stopped());
+    assert_eq!(connection.status().activity, SyncActivity::Stopped);
     assert_eq!(
         phone
             .clone()
@@ -1359,6 +1393,16 @@ async fn with_the_server_gone_a_sync_is_offline_and_a_waiting_upload_holds_no_sc
     let states = phone.attachment_states().await.unwrap();
     assert_eq!(states.len(), 1);
     assert_eq!(states[0].upload, "pending", "it waits for the next upload");
+}
+
+/// Keeps the sync statuses it is told of.
+#[derive(Default)]
+struct Heard(Mutex<Vec<SyncStatus>>);
+
+impl SyncStatusListener for Heard {
+    fn on_status(&self, status: SyncStatus) {
+        self.0.lock().expect("heard").push(status);
+    }
 }
 
 /// Keeps the local-time events it is told of.

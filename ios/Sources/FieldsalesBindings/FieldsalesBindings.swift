@@ -503,6 +503,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -1008,6 +1024,14 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * `Offline` and the attachments stay pending; `cancel` stops it.
      */
     func uploadAttachments(cancel: SyncCancel) async throws  -> AttachmentUploads
+    
+    /**
+     * Starts continuous sync: a sync now, then after local changes, every
+     * `schedule.every_ms`, and whenever [`SyncConnection::sync_soon`] is called; failures are
+     * retried after a growing wait. `listener` hears every status change. Keep the returned
+     * connection; disconnecting or dropping it stops the sync.
+     */
+    func connect(options: SyncOptions, schedule: SyncSchedule, listener: SyncStatusListener) throws  -> SyncConnection
     
     /**
      * A manager approves a proposed location: it becomes the customer's geofence centre.
@@ -1527,6 +1551,24 @@ open func uploadAttachments(cancel: SyncCancel)async throws  -> AttachmentUpload
             liftFunc: FfiConverterTypeAttachmentUploads_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
+}
+    
+    /**
+     * Starts continuous sync: a sync now, then after local changes, every
+     * `schedule.every_ms`, and whenever [`SyncConnection::sync_soon`] is called; failures are
+     * retried after a growing wait. `listener` hears every status change. Keep the returned
+     * connection; disconnecting or dropping it stops the sync.
+     */
+open func connect(options: SyncOptions, schedule: SyncSchedule, listener: SyncStatusListener)throws  -> SyncConnection  {
+    return try  FfiConverterTypeSyncConnection_lift(try rustCallWithError(FfiConverterTypeFieldsalesError_lift) {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_engine_connect(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncOptions_lower(options),
+        FfiConverterTypeSyncSchedule_lower(schedule),
+        FfiConverterTypeSyncStatusListener_lower(listener),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -3278,6 +3320,188 @@ public func FfiConverterTypeSyncCancel_lower(_ value: SyncCancel) -> UInt64 {
 
 
 /**
+ * A running continuous sync. Keep it for as long as the device should stay in sync.
+ */
+public protocol SyncConnectionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops: a running sync is cancelled (pages already committed stay) and no other
+     * starts. The status ends `Stopped`.
+     */
+    func disconnect() 
+    
+    /**
+     * Whether the loop has ended (disconnected, or the session can no longer sync).
+     */
+    func isStopped()  -> Bool
+    
+    /**
+     * The status now.
+     */
+    func status()  -> SyncStatus
+    
+    /**
+     * Syncs at once, skipping any wait (the network came back, the user pulled to refresh);
+     * the retry wait starts over.
+     */
+    func syncSoon() 
+    
+}
+/**
+ * A running continuous sync. Keep it for as long as the device should stay in sync.
+ */
+open class SyncConnection: SyncConnectionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_fieldsales_ffi_fn_clone_syncconnection(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_fieldsales_ffi_fn_free_syncconnection(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops: a running sync is cancelled (pages already committed stay) and no other
+     * starts. The status ends `Stopped`.
+     */
+open func disconnect()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_syncconnection_disconnect(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether the loop has ended (disconnected, or the session can no longer sync).
+     */
+open func isStopped() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_syncconnection_is_stopped(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The status now.
+     */
+open func status() -> SyncStatus  {
+    return try!  FfiConverterTypeSyncStatus_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_syncconnection_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Syncs at once, skipping any wait (the network came back, the user pulled to refresh);
+     * the retry wait starts over.
+     */
+open func syncSoon()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_syncconnection_sync_soon(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncConnection: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncConnection
+
+    public static func lift(_ handle: UInt64) throws -> SyncConnection {
+        return SyncConnection(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SyncConnection) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncConnection {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncConnection, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncConnection_lift(_ handle: UInt64) throws -> SyncConnection {
+    return try FfiConverterTypeSyncConnection.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncConnection_lower(_ value: SyncConnection) -> UInt64 {
+    return FfiConverterTypeSyncConnection.lower(value)
+}
+
+
+
+
+
+
+/**
  * Told how a running sync progresses, on a library thread.
  */
 public protocol SyncProgressListener: AnyObject, Sendable {
@@ -3480,6 +3704,218 @@ public func FfiConverterTypeSyncProgressListener_lift(_ handle: UInt64) throws -
 #endif
 public func FfiConverterTypeSyncProgressListener_lower(_ value: SyncProgressListener) -> UInt64 {
     return FfiConverterTypeSyncProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Told every change of a connection's [`SyncStatus`]. Called on a library thread; hand it
+ * to the UI thread and return quickly.
+ */
+public protocol SyncStatusListener: AnyObject, Sendable {
+    
+    /**
+     * The status changed.
+     */
+    func onStatus(status: SyncStatus) 
+    
+}
+/**
+ * Told every change of a connection's [`SyncStatus`]. Called on a library thread; hand it
+ * to the UI thread and return quickly.
+ */
+open class SyncStatusListenerImpl: SyncStatusListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_fieldsales_ffi_fn_clone_syncstatuslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_fieldsales_ffi_fn_free_syncstatuslistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The status changed.
+     */
+open func onStatus(status: SyncStatus)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_method_syncstatuslistener_on_status(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncStatus_lower(status),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncStatusListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncStatusListener = UniffiVTableCallbackInterfaceSyncStatusListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncStatusListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncStatusListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncStatusListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncStatusListener: handle missing in uniffiClone")
+            }
+        },
+        onStatus: { (
+            uniffiHandle: UInt64,
+            status: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncStatusListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onStatus(
+                     status: try FfiConverterTypeSyncStatus_lift(status)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncStatusListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncStatusListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncStatusListener() {
+    uniffi_fieldsales_ffi_fn_init_callback_vtable_syncstatuslistener(UniffiCallbackInterfaceSyncStatusListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStatusListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncStatusListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncStatusListener
+
+    public static func lift(_ handle: UInt64) throws -> SyncStatusListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncStatusListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncStatusListener) -> UInt64 {
+         if let rustImpl = value as? SyncStatusListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatusListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncStatusListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatusListener_lift(_ handle: UInt64) throws -> SyncStatusListener {
+    return try FfiConverterTypeSyncStatusListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatusListener_lower(_ value: SyncStatusListener) -> UInt64 {
+    return FfiConverterTypeSyncStatusListener.lower(value)
 }
 
 
@@ -10076,6 +10512,218 @@ public func FfiConverterTypeSyncProgress_lower(_ value: SyncProgress) -> RustBuf
 
 
 /**
+ * How a connection paces itself. Times in milliseconds.
+ */
+public struct SyncSchedule: Equatable, Hashable {
+    /**
+     * Sync at least this often while connected.
+     */
+    public let everyMs: Int64
+    /**
+     * After a local change, wait this long for more before syncing (a form saved field by
+     * field goes up in one sync).
+     */
+    public let settleMs: Int64
+    /**
+     * The first wait after a failed sync; each failure in a row doubles it.
+     */
+    public let retryFirstMs: Int64
+    /**
+     * The longest wait after failures.
+     */
+    public let retryLongestMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Sync at least this often while connected.
+         */everyMs: Int64, 
+        /**
+         * After a local change, wait this long for more before syncing (a form saved field by
+         * field goes up in one sync).
+         */settleMs: Int64, 
+        /**
+         * The first wait after a failed sync; each failure in a row doubles it.
+         */retryFirstMs: Int64, 
+        /**
+         * The longest wait after failures.
+         */retryLongestMs: Int64) {
+        self.everyMs = everyMs
+        self.settleMs = settleMs
+        self.retryFirstMs = retryFirstMs
+        self.retryLongestMs = retryLongestMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncSchedule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncSchedule: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncSchedule {
+        return
+            try SyncSchedule(
+                everyMs: FfiConverterInt64.read(from: &buf), 
+                settleMs: FfiConverterInt64.read(from: &buf), 
+                retryFirstMs: FfiConverterInt64.read(from: &buf), 
+                retryLongestMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncSchedule, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.everyMs, into: &buf)
+        FfiConverterInt64.write(value.settleMs, into: &buf)
+        FfiConverterInt64.write(value.retryFirstMs, into: &buf)
+        FfiConverterInt64.write(value.retryLongestMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSchedule_lift(_ buf: RustBuffer) throws -> SyncSchedule {
+    return try FfiConverterTypeSyncSchedule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSchedule_lower(_ value: SyncSchedule) -> RustBuffer {
+    return FfiConverterTypeSyncSchedule.lower(value)
+}
+
+
+/**
+ * Where continuous sync stands.
+ */
+public struct SyncStatus: Equatable, Hashable {
+    /**
+     * What the connection is doing.
+     */
+    public let activity: SyncActivity
+    /**
+     * Whether the last sync reached the server and finished.
+     */
+    public let connected: Bool
+    /**
+     * When a sync last finished (ms).
+     */
+    public let lastSyncedAtMs: Int64?
+    /**
+     * Why the last sync failed, when it did (cleared by the next that succeeds).
+     */
+    public let lastError: String?
+    /**
+     * The last failure is one only the user can mend (the session expired or was revoked,
+     * the store's key is wrong): the connection stopped; sign in again.
+     */
+    public let needsUser: Bool
+    /**
+     * Local changes waiting to go up.
+     */
+    public let pendingChanges: Int64
+    /**
+     * Failed syncs in a row.
+     */
+    public let failures: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What the connection is doing.
+         */activity: SyncActivity, 
+        /**
+         * Whether the last sync reached the server and finished.
+         */connected: Bool, 
+        /**
+         * When a sync last finished (ms).
+         */lastSyncedAtMs: Int64?, 
+        /**
+         * Why the last sync failed, when it did (cleared by the next that succeeds).
+         */lastError: String?, 
+        /**
+         * The last failure is one only the user can mend (the session expired or was revoked,
+         * the store's key is wrong): the connection stopped; sign in again.
+         */needsUser: Bool, 
+        /**
+         * Local changes waiting to go up.
+         */pendingChanges: Int64, 
+        /**
+         * Failed syncs in a row.
+         */failures: Int32) {
+        self.activity = activity
+        self.connected = connected
+        self.lastSyncedAtMs = lastSyncedAtMs
+        self.lastError = lastError
+        self.needsUser = needsUser
+        self.pendingChanges = pendingChanges
+        self.failures = failures
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatus {
+        return
+            try SyncStatus(
+                activity: FfiConverterTypeSyncActivity.read(from: &buf), 
+                connected: FfiConverterBool.read(from: &buf), 
+                lastSyncedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                needsUser: FfiConverterBool.read(from: &buf), 
+                pendingChanges: FfiConverterInt64.read(from: &buf), 
+                failures: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
+        FfiConverterTypeSyncActivity.write(value.activity, into: &buf)
+        FfiConverterBool.write(value.connected, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSyncedAtMs, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterBool.write(value.needsUser, into: &buf)
+        FfiConverterInt64.write(value.pendingChanges, into: &buf)
+        FfiConverterInt32.write(value.failures, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lift(_ buf: RustBuffer) throws -> SyncStatus {
+    return try FfiConverterTypeSyncStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
+    return FfiConverterTypeSyncStatus.lower(value)
+}
+
+
+/**
  * What a finished sync did.
  */
 public struct SyncSummary: Equatable, Hashable {
@@ -12272,6 +12920,107 @@ public func FfiConverterTypeStageMove_lower(_ value: StageMove) -> RustBuffer {
 }
 
 
+
+/**
+ * What the connection is doing.
+ */
+
+public enum SyncActivity: Equatable, Hashable {
+    
+    /**
+     * A sync is running: its records so far.
+     */
+    case syncing(
+        /**
+         * Records sent up so far.
+         */uploaded: Int64, 
+        /**
+         * Records received so far.
+         */downloaded: Int64
+    )
+    /**
+     * Waiting for the next sync, at the latest at this instant (ms).
+     */
+    case waiting(
+        /**
+         * When the next sync starts unless a change or the network starts it sooner.
+         */nextAtMs: Int64
+    )
+    /**
+     * Disconnected, or the session can no longer sync (see `last_error`).
+     */
+    case stopped
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncActivity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncActivity: FfiConverterRustBuffer {
+    typealias SwiftType = SyncActivity
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncActivity {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .syncing(uploaded: try FfiConverterInt64.read(from: &buf), downloaded: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 2: return .waiting(nextAtMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 3: return .stopped
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncActivity, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .syncing(uploaded,downloaded):
+            writeInt(&buf, Int32(1))
+            FfiConverterInt64.write(uploaded, into: &buf)
+            FfiConverterInt64.write(downloaded, into: &buf)
+            
+        
+        case let .waiting(nextAtMs):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(nextAtMs, into: &buf)
+            
+        
+        case .stopped:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncActivity_lift(_ buf: RustBuffer) throws -> SyncActivity {
+    return try FfiConverterTypeSyncActivity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncActivity_lower(_ value: SyncActivity) -> RustBuffer {
+    return FfiConverterTypeSyncActivity.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -13735,6 +14484,17 @@ public func libraryVersion() -> String  {
 })
 }
 /**
+ * Five minutes between syncs, two seconds for changes to settle, retries from five seconds
+ * doubling up to five minutes.
+ */
+public func defaultSyncSchedule() -> SyncSchedule  {
+    return try!  FfiConverterTypeSyncSchedule_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_fieldsales_ffi_fn_func_default_sync_schedule(uniffiCallStatus
+    )
+})
+}
+/**
  * Encrypts the plain store at `path` (and its photos) in place with `key`: for an app that
  * kept its store plain before it turned encryption on. Run it before opening the store; the
  * store then opens only with `key`. A crash leaves the plain store or the encrypted one,
@@ -14010,6 +14770,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_func_library_version() != 51253) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_func_default_sync_schedule() != 28620) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_func_encrypt_store() != 18615) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14061,6 +14824,21 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_func_validate_zone() != 52274) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_syncconnection_disconnect() != 49494) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_syncconnection_is_stopped() != 14103) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_syncconnection_status() != 53755) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_syncconnection_sync_soon() != 58585) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_syncstatuslistener_on_status() != 9045) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_changelistener_on_change() != 57546) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14077,6 +14855,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_upload_attachments() != 56223) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_connect() != 45878) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_approve_location() != 64732) {
@@ -14308,6 +15089,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitChangeListener()
     uniffiCallbackInitLocalTimeListener()
     uniffiCallbackInitSyncProgressListener()
+    uniffiCallbackInitSyncStatusListener()
     return InitializationResult.ok
 }()
 

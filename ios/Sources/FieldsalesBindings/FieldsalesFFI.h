@@ -243,6 +243,13 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATUS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATUS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncStatusListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHANGE_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHANGE_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceChangeListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -262,6 +269,15 @@ typedef void (*UniffiCallbackInterfaceLocalTimeListenerMethod0)(uint64_t, RustBu
 typedef void (*UniffiCallbackInterfaceSyncProgressListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATUS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATUS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSyncStatusListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncStatusListenerMethod0 _Nonnull onStatus;
+} UniffiVTableCallbackInterfaceSyncStatusListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANGE_LISTENER
@@ -290,6 +306,56 @@ typedef struct UniffiVTableCallbackInterfaceSyncProgressListener {
     UniffiCallbackInterfaceSyncProgressListenerMethod0 _Nonnull onProgress;
 } UniffiVTableCallbackInterfaceSyncProgressListener;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_SYNCCONNECTION
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_SYNCCONNECTION
+uint64_t uniffi_fieldsales_ffi_fn_clone_syncconnection(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FREE_SYNCCONNECTION
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FREE_SYNCCONNECTION
+void uniffi_fieldsales_ffi_fn_free_syncconnection(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCONNECTION_DISCONNECT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCONNECTION_DISCONNECT
+void uniffi_fieldsales_ffi_fn_method_syncconnection_disconnect(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCONNECTION_IS_STOPPED
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCONNECTION_IS_STOPPED
+int8_t uniffi_fieldsales_ffi_fn_method_syncconnection_is_stopped(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCONNECTION_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCONNECTION_STATUS
+RustBuffer uniffi_fieldsales_ffi_fn_method_syncconnection_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCONNECTION_SYNC_SOON
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCCONNECTION_SYNC_SOON
+void uniffi_fieldsales_ffi_fn_method_syncconnection_sync_soon(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_SYNCSTATUSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_SYNCSTATUSLISTENER
+uint64_t uniffi_fieldsales_ffi_fn_clone_syncstatuslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FREE_SYNCSTATUSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FREE_SYNCSTATUSLISTENER
+void uniffi_fieldsales_ffi_fn_free_syncstatuslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_INIT_CALLBACK_VTABLE_SYNCSTATUSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_INIT_CALLBACK_VTABLE_SYNCSTATUSLISTENER
+void uniffi_fieldsales_ffi_fn_init_callback_vtable_syncstatuslistener(const UniffiVTableCallbackInterfaceSyncStatusListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCSTATUSLISTENER_ON_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_SYNCSTATUSLISTENER_ON_STATUS
+void uniffi_fieldsales_ffi_fn_method_syncstatuslistener_on_status(uint64_t ptr, RustBuffer status, RustCallStatus *_Nonnull out_status
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_CHANGELISTENER
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_CHANGELISTENER
@@ -354,6 +420,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_queue_attachment(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_UPLOAD_ATTACHMENTS
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_UPLOAD_ATTACHMENTS
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_upload_attachments(uint64_t ptr, uint64_t cancel
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CONNECT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CONNECT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_connect(uint64_t ptr, RustBuffer options, RustBuffer schedule, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_APPROVE_LOCATION
@@ -788,6 +859,12 @@ RustBuffer uniffi_fieldsales_ffi_fn_func_library_version(RustCallStatus *_Nonnul
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_DEFAULT_SYNC_SCHEDULE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_DEFAULT_SYNC_SCHEDULE
+RustBuffer uniffi_fieldsales_ffi_fn_func_default_sync_schedule(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_ENCRYPT_STORE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_ENCRYPT_STORE
 uint64_t uniffi_fieldsales_ffi_fn_func_encrypt_store(RustBuffer path, RustBuffer key
@@ -1142,6 +1219,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_func_library_version(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_DEFAULT_SYNC_SCHEDULE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_DEFAULT_SYNC_SCHEDULE
+uint16_t uniffi_fieldsales_ffi_checksum_func_default_sync_schedule(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_ENCRYPT_STORE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_FUNC_ENCRYPT_STORE
 uint16_t uniffi_fieldsales_ffi_checksum_func_encrypt_store(void
@@ -1244,6 +1327,36 @@ uint16_t uniffi_fieldsales_ffi_checksum_func_validate_zone(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCONNECTION_DISCONNECT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCONNECTION_DISCONNECT
+uint16_t uniffi_fieldsales_ffi_checksum_method_syncconnection_disconnect(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCONNECTION_IS_STOPPED
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCONNECTION_IS_STOPPED
+uint16_t uniffi_fieldsales_ffi_checksum_method_syncconnection_is_stopped(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCONNECTION_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCONNECTION_STATUS
+uint16_t uniffi_fieldsales_ffi_checksum_method_syncconnection_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCONNECTION_SYNC_SOON
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCCONNECTION_SYNC_SOON
+uint16_t uniffi_fieldsales_ffi_checksum_method_syncconnection_sync_soon(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCSTATUSLISTENER_ON_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_SYNCSTATUSLISTENER_ON_STATUS
+uint16_t uniffi_fieldsales_ffi_checksum_method_syncstatuslistener_on_status(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_CHANGELISTENER_ON_CHANGE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_CHANGELISTENER_ON_CHANGE
 uint16_t uniffi_fieldsales_ffi_checksum_method_changelistener_on_change(void
@@ -1277,6 +1390,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_queue_attachment(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_UPLOAD_ATTACHMENTS
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_UPLOAD_ATTACHMENTS
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_upload_attachments(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CONNECT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CONNECT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_connect(void
     
 );
 #endif

@@ -8,7 +8,9 @@ import app.fieldsales.ffi.GeoPoint
 import app.fieldsales.ffi.ReportEdit
 import app.fieldsales.ffi.SignInRequest
 import app.fieldsales.ffi.SyncCancel
+import app.fieldsales.ffi.SyncActivity
 import app.fieldsales.ffi.SyncOptions
+import app.fieldsales.ffi.SyncSchedule
 import app.fieldsales.ffi.resumeEngine
 import app.fieldsales.ffi.signIn
 import java.nio.file.Files
@@ -123,5 +125,41 @@ class SyncTest {
         runBlocking<Unit> {
             val request = phoneOf(env("FIELDSALES_TEST_REP")).copy(password = "not-the-password")
             assertFailsWith<FieldsalesException.BadCredentials> { signIn(request, newStore("wrong")) }
+        }
+
+    @Test
+    fun `continuous sync sends a change by itself, stops when closed and resumes when started again`() =
+        runBlocking<Unit> {
+            signIn(phoneOf(env("FIELDSALES_TEST_REP")), newStore("rep-connected")).use { rep ->
+                // The timer is an hour away: what syncs below was started by the change itself.
+                val schedule = SyncSchedule(everyMs = 3_600_000, settleMs = 50, retryFirstMs = 100, retryLongestMs = 400)
+                val first = SyncService(rep, quick, schedule)
+                val synced =
+                    withTimeout(20_000) {
+                        first.status.first { it != null && it.connected && it.activity is SyncActivity.Waiting }
+                    }!!
+                val before = assertNotNull(synced.lastSyncedAtMs)
+                rep.createCustomer(
+                    CustomerDraft("宁波港联物流有限公司", null, null, null, "物流", null, null, null, "B", null, emptyList()),
+                )
+                val after =
+                    withTimeout(20_000) {
+                        first.status.first { s ->
+                            s != null && s.pendingChanges == 0L && (s.lastSyncedAtMs ?: 0) > before && s.activity is SyncActivity.Waiting
+                        }
+                    }!!
+                assertEquals(null, after.lastError)
+
+                // Interrupted: closed, it stops; a new service resumes where the store stands.
+                first.close()
+                withTimeout(20_000) { first.status.first { it?.activity == SyncActivity.Stopped } }
+                SyncService(rep, quick, schedule).use { again ->
+                    val resumed = withTimeout(20_000) { again.status.first { it != null && it.connected } }!!
+                    assertEquals(0L, resumed.pendingChanges)
+                    assertEquals(0, resumed.failures)
+                }
+                val wrong = assertFailsWith<FieldsalesException.InvalidInput> { SyncService(rep, quick, schedule.copy(everyMs = 0)) }
+                assertEquals("schedule.every_ms", wrong.field)
+            }
         }
 }

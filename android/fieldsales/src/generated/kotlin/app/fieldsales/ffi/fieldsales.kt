@@ -657,6 +657,9 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceSyncStatusListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceChangeListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`event`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -665,6 +668,25 @@ internal interface UniffiCallbackInterfaceLocalTimeListenerMethod0 : com.sun.jna
 }
 internal interface UniffiCallbackInterfaceSyncProgressListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`progress`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onStatus")
+internal open class UniffiVTableCallbackInterfaceSyncStatusListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onStatus`: UniffiCallbackInterfaceSyncStatusListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onStatus`: UniffiCallbackInterfaceSyncStatusListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceSyncStatusListener(`uniffiFree`,`uniffiClone`,`onStatus`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSyncStatusListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onStatus` = other.`onStatus`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onChange")
 internal open class UniffiVTableCallbackInterfaceChangeListener(
@@ -750,6 +772,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_fieldsales_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_func_default_sync_schedule(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_encrypt_store(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_generate_store_key(
@@ -784,6 +808,16 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_func_validate_zone(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_syncconnection_disconnect(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_syncconnection_is_stopped(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_syncconnection_status(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_syncconnection_sync_soon(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_syncstatuslistener_on_status(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_changelistener_on_change(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_changesubscription_cancel(
@@ -795,6 +829,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldsales_ffi_checksum_method_engine_queue_attachment(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_upload_attachments(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_connect(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_approve_location(
     ): Int
@@ -965,10 +1001,31 @@ internal object UniffiLib {
         uniffiCallbackInterfaceChangeListener.register(this)
         uniffiCallbackInterfaceLocalTimeListener.register(this)
         uniffiCallbackInterfaceSyncProgressListener.register(this)
+        uniffiCallbackInterfaceSyncStatusListener.register(this)
         
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_fieldsales_ffi_fn_clone_syncconnection(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_free_syncconnection(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_method_syncconnection_disconnect(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_method_syncconnection_is_stopped(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_fieldsales_ffi_fn_method_syncconnection_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_fieldsales_ffi_fn_method_syncconnection_sync_soon(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_clone_syncstatuslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_free_syncstatuslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_init_callback_vtable_syncstatuslistener(`vtable`: UniffiVTableCallbackInterfaceSyncStatusListener,
+    ): Unit
+    external fun uniffi_fieldsales_ffi_fn_method_syncstatuslistener_on_status(`ptr`: Long,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_fieldsales_ffi_fn_clone_changelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_fieldsales_ffi_fn_free_changelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -994,6 +1051,8 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_queue_attachment(`ptr`: Long,`filePath`: RustBuffer.ByValue,`mime`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_upload_attachments(`ptr`: Long,`cancel`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_connect(`ptr`: Long,`options`: RustBuffer.ByValue,`schedule`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_approve_location(`ptr`: Long,`customerId`: RustBuffer.ByValue,
     ): Long
@@ -1167,6 +1226,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_fieldsales_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_fieldsales_ffi_fn_func_default_sync_schedule(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_fieldsales_ffi_fn_func_encrypt_store(`path`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_func_generate_store_key(uniffi_out_err: UniffiRustCallStatus, 
@@ -1323,6 +1384,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_func_library_version() and 0xFFFF) != 51253) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_default_sync_schedule() and 0xFFFF) != 28620) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_func_encrypt_store() and 0xFFFF) != 18615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1374,6 +1438,21 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_func_validate_zone() and 0xFFFF) != 52274) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_syncconnection_disconnect() and 0xFFFF) != 49494) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_syncconnection_is_stopped() and 0xFFFF) != 14103) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_syncconnection_status() and 0xFFFF) != 53755) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_syncconnection_sync_soon() and 0xFFFF) != 58585) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_syncstatuslistener_on_status() and 0xFFFF) != 9045) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_changelistener_on_change() and 0xFFFF) != 57546) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1390,6 +1469,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_upload_attachments() and 0xFFFF) != 56223) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_connect() and 0xFFFF) != 45878) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_approve_location() and 0xFFFF) != 64732) {
@@ -1892,6 +1974,29 @@ public object FfiConverterUInt: FfiConverter<UInt, Int> {
 
     override fun write(value: UInt, buf: ByteBuffer) {
         buf.putInt(value.toInt())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterInt: FfiConverter<Int, Int> {
+    override fun lift(value: Int): Int {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Int {
+        return buf.getInt()
+    }
+
+    override fun lower(value: Int): Int {
+        return value
+    }
+
+    override fun allocationSize(value: Int) = 4UL
+
+    override fun write(value: Int, buf: ByteBuffer) {
+        buf.putInt(value)
     }
 }
 
@@ -2781,6 +2886,14 @@ public interface EngineInterface {
     suspend fun `uploadAttachments`(`cancel`: SyncCancel): AttachmentUploads
     
     /**
+     * Starts continuous sync: a sync now, then after local changes, every
+     * `schedule.every_ms`, and whenever [`SyncConnection::sync_soon`] is called; failures are
+     * retried after a growing wait. `listener` hears every status change. Keep the returned
+     * connection; disconnecting or dropping it stops the sync.
+     */
+    fun `connect`(`options`: SyncOptions, `schedule`: SyncSchedule, `listener`: SyncStatusListener): SyncConnection
+    
+    /**
      * A manager approves a proposed location: it becomes the customer's geofence centre.
      * The rep who proposed it cannot approve it (`NotAllowed`).
      */
@@ -3373,6 +3486,29 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         FieldsalesException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * Starts continuous sync: a sync now, then after local changes, every
+     * `schedule.every_ms`, and whenever [`SyncConnection::sync_soon`] is called; failures are
+     * retried after a growing wait. `listener` hears every status change. Keep the returned
+     * connection; disconnecting or dropping it stops the sync.
+     */
+    @Throws(FieldsalesException::class)override fun `connect`(`options`: SyncOptions, `schedule`: SyncSchedule, `listener`: SyncStatusListener): SyncConnection {
+            return FfiConverterTypeSyncConnection.lift(
+    callWithHandle {
+    uniffiRustCallWithError(FieldsalesException) { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_connect(
+        it,
+        
+        FfiConverterTypeSyncOptions.lower(`options`),
+        FfiConverterTypeSyncSchedule.lower(`schedule`),
+        FfiConverterTypeSyncStatusListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -5911,6 +6047,338 @@ public object FfiConverterTypeSyncCancel: FfiConverter<SyncCancel, Long> {
 
 
 /**
+ * A running continuous sync. Keep it for as long as the device should stay in sync.
+ */
+public interface SyncConnectionInterface {
+    
+    /**
+     * Stops: a running sync is cancelled (pages already committed stay) and no other
+     * starts. The status ends `Stopped`.
+     */
+    fun `disconnect`()
+    
+    /**
+     * Whether the loop has ended (disconnected, or the session can no longer sync).
+     */
+    fun `isStopped`(): kotlin.Boolean
+    
+    /**
+     * The status now.
+     */
+    fun `status`(): SyncStatus
+    
+    /**
+     * Syncs at once, skipping any wait (the network came back, the user pulled to refresh);
+     * the retry wait starts over.
+     */
+    fun `syncSoon`()
+    
+    companion object
+}
+
+/**
+ * A running continuous sync. Keep it for as long as the device should stay in sync.
+ */
+open class SyncConnection: Disposable, AutoCloseable, SyncConnectionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_fieldsales_ffi_fn_free_syncconnection(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_clone_syncconnection(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops: a running sync is cancelled (pages already committed stay) and no other
+     * starts. The status ends `Stopped`.
+     */override fun `disconnect`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_syncconnection_disconnect(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Whether the loop has ended (disconnected, or the session can no longer sync).
+     */override fun `isStopped`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_syncconnection_is_stopped(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The status now.
+     */override fun `status`(): SyncStatus {
+            return FfiConverterTypeSyncStatus.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_syncconnection_status(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Syncs at once, skipping any wait (the network came back, the user pulled to refresh);
+     * the retry wait starts over.
+     */override fun `syncSoon`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_syncconnection_sync_soon(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncConnection: FfiConverter<SyncConnection, Long> {
+    override fun lower(value: SyncConnection): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): SyncConnection {
+        return SyncConnection(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): SyncConnection {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SyncConnection) = 8UL
+
+    override fun write(value: SyncConnection, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Told how a running sync progresses, on a library thread.
  */
 public interface SyncProgressListener {
@@ -6133,6 +6601,331 @@ public object FfiConverterTypeSyncProgressListener: FfiConverter<SyncProgressLis
     override fun allocationSize(value: SyncProgressListener) = 8UL
 
     override fun write(value: SyncProgressListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Told every change of a connection's [`SyncStatus`]. Called on a library thread; hand it
+ * to the UI thread and return quickly.
+ */
+public interface SyncStatusListener {
+    
+    /**
+     * The status changed.
+     */
+    fun `onStatus`(`status`: SyncStatus)
+    
+    companion object
+}
+
+/**
+ * Told every change of a connection's [`SyncStatus`]. Called on a library thread; hand it
+ * to the UI thread and return quickly.
+ */
+open class SyncStatusListenerImpl: Disposable, AutoCloseable, SyncStatusListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_fieldsales_ffi_fn_free_syncstatuslistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_clone_syncstatuslistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * The status changed.
+     */override fun `onStatus`(`status`: SyncStatus)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_method_syncstatuslistener_on_status(
+        it,
+        
+        FfiConverterTypeSyncStatus.lower(`status`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceSyncStatusListener {
+    internal object `onStatus`: UniffiCallbackInterfaceSyncStatusListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSyncStatusListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onStatus`(
+                    FfiConverterTypeSyncStatus.lift(`status`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeSyncStatusListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeSyncStatusListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceSyncStatusListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onStatus`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_fieldsales_ffi_fn_init_callback_vtable_syncstatuslistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncStatusListener: FfiConverter<SyncStatusListener, Long> {
+    internal val handleMap = UniffiHandleMap<SyncStatusListener>()
+
+    override fun lower(value: SyncStatusListener): Long {
+        if (value is SyncStatusListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): SyncStatusListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncStatusListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): SyncStatusListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SyncStatusListener) = 8UL
+
+    override fun write(value: SyncStatusListener, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -11086,6 +11879,158 @@ public object FfiConverterTypeSyncProgress: FfiConverterRustBuffer<SyncProgress>
 
 
 /**
+ * How a connection paces itself. Times in milliseconds.
+ */
+data class SyncSchedule (
+    /**
+     * Sync at least this often while connected.
+     */
+    val `everyMs`: kotlin.Long
+    , 
+    /**
+     * After a local change, wait this long for more before syncing (a form saved field by
+     * field goes up in one sync).
+     */
+    val `settleMs`: kotlin.Long
+    , 
+    /**
+     * The first wait after a failed sync; each failure in a row doubles it.
+     */
+    val `retryFirstMs`: kotlin.Long
+    , 
+    /**
+     * The longest wait after failures.
+     */
+    val `retryLongestMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncSchedule: FfiConverterRustBuffer<SyncSchedule> {
+    override fun read(buf: ByteBuffer): SyncSchedule {
+        return SyncSchedule(
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncSchedule) = (
+            FfiConverterLong.allocationSize(value.`everyMs`) +
+            FfiConverterLong.allocationSize(value.`settleMs`) +
+            FfiConverterLong.allocationSize(value.`retryFirstMs`) +
+            FfiConverterLong.allocationSize(value.`retryLongestMs`)
+    )
+
+    override fun write(value: SyncSchedule, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`everyMs`, buf)
+            FfiConverterLong.write(value.`settleMs`, buf)
+            FfiConverterLong.write(value.`retryFirstMs`, buf)
+            FfiConverterLong.write(value.`retryLongestMs`, buf)
+    }
+}
+
+
+
+/**
+ * Where continuous sync stands.
+ */
+data class SyncStatus (
+    /**
+     * What the connection is doing.
+     */
+    val `activity`: SyncActivity
+    , 
+    /**
+     * Whether the last sync reached the server and finished.
+     */
+    val `connected`: kotlin.Boolean
+    , 
+    /**
+     * When a sync last finished (ms).
+     */
+    val `lastSyncedAtMs`: kotlin.Long?
+    , 
+    /**
+     * Why the last sync failed, when it did (cleared by the next that succeeds).
+     */
+    val `lastError`: kotlin.String?
+    , 
+    /**
+     * The last failure is one only the user can mend (the session expired or was revoked,
+     * the store's key is wrong): the connection stopped; sign in again.
+     */
+    val `needsUser`: kotlin.Boolean
+    , 
+    /**
+     * Local changes waiting to go up.
+     */
+    val `pendingChanges`: kotlin.Long
+    , 
+    /**
+     * Failed syncs in a row.
+     */
+    val `failures`: kotlin.Int
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
+    override fun read(buf: ByteBuffer): SyncStatus {
+        return SyncStatus(
+            FfiConverterTypeSyncActivity.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncStatus) = (
+            FfiConverterTypeSyncActivity.allocationSize(value.`activity`) +
+            FfiConverterBoolean.allocationSize(value.`connected`) +
+            FfiConverterOptionalLong.allocationSize(value.`lastSyncedAtMs`) +
+            FfiConverterOptionalString.allocationSize(value.`lastError`) +
+            FfiConverterBoolean.allocationSize(value.`needsUser`) +
+            FfiConverterLong.allocationSize(value.`pendingChanges`) +
+            FfiConverterInt.allocationSize(value.`failures`)
+    )
+
+    override fun write(value: SyncStatus, buf: ByteBuffer) {
+            FfiConverterTypeSyncActivity.write(value.`activity`, buf)
+            FfiConverterBoolean.write(value.`connected`, buf)
+            FfiConverterOptionalLong.write(value.`lastSyncedAtMs`, buf)
+            FfiConverterOptionalString.write(value.`lastError`, buf)
+            FfiConverterBoolean.write(value.`needsUser`, buf)
+            FfiConverterLong.write(value.`pendingChanges`, buf)
+            FfiConverterInt.write(value.`failures`, buf)
+    }
+}
+
+
+
+/**
  * What a finished sync did.
  */
 data class SyncSummary (
@@ -13115,6 +14060,128 @@ public object FfiConverterTypeStageMove : FfiConverterRustBuffer<StageMove>{
 
 
 
+/**
+ * What the connection is doing.
+ */
+sealed class SyncActivity {
+    
+    /**
+     * A sync is running: its records so far.
+     */
+    data class Syncing(
+        /**
+         * Records sent up so far.
+         */
+        val `uploaded`: kotlin.Long, 
+        /**
+         * Records received so far.
+         */
+        val `downloaded`: kotlin.Long) : SyncActivity()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Waiting for the next sync, at the latest at this instant (ms).
+     */
+    data class Waiting(
+        /**
+         * When the next sync starts unless a change or the network starts it sooner.
+         */
+        val `nextAtMs`: kotlin.Long) : SyncActivity()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Disconnected, or the session can no longer sync (see `last_error`).
+     */
+    object Stopped : SyncActivity()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncActivity : FfiConverterRustBuffer<SyncActivity>{
+    override fun read(buf: ByteBuffer): SyncActivity {
+        return when(buf.getInt()) {
+            1 -> SyncActivity.Syncing(
+                FfiConverterLong.read(buf),
+                FfiConverterLong.read(buf),
+                )
+            2 -> SyncActivity.Waiting(
+                FfiConverterLong.read(buf),
+                )
+            3 -> SyncActivity.Stopped
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: SyncActivity): ULong = when(value) {
+        is SyncActivity.Syncing -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`uploaded`)
+                + FfiConverterLong.allocationSize(value.`downloaded`)
+            )
+        }
+        is SyncActivity.Waiting -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterLong.allocationSize(value.`nextAtMs`)
+            )
+        }
+        is SyncActivity.Stopped -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: SyncActivity, buf: ByteBuffer) {
+        when(value) {
+            is SyncActivity.Syncing -> {
+                buf.putInt(1)
+                FfiConverterLong.write(value.`uploaded`, buf)
+                FfiConverterLong.write(value.`downloaded`, buf)
+                Unit
+            }
+            is SyncActivity.Waiting -> {
+                buf.putInt(2)
+                FfiConverterLong.write(value.`nextAtMs`, buf)
+                Unit
+            }
+            is SyncActivity.Stopped -> {
+                buf.putInt(3)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -14817,6 +15884,20 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_fieldsales_ffi_fn_func_library_version(
+    
+        _status)
+}
+    )
+    }
+    
+
+        /**
+         * Five minutes between syncs, two seconds for changes to settle, retries from five seconds
+         * doubling up to five minutes.
+         */ fun `defaultSyncSchedule`(): SyncSchedule {
+            return FfiConverterTypeSyncSchedule.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_fieldsales_ffi_fn_func_default_sync_schedule(
     
         _status)
 }
