@@ -495,6 +495,31 @@ async fn an_admin_imports_customers_and_contacts_with_a_row_report_and_reps_get_
         "{body}"
     );
 
+    // A file past the row limit is refused before any row is checked.
+    let mut huge = String::from("客户名称,负责人\n");
+    for i in 0..5_001 {
+        huge.push_str(&format!("客户{i},wang.wu\n"));
+    }
+    let (status, body) = import(
+        &world,
+        &token,
+        "entity=customers&file=big.csv",
+        huge.as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("file")),
+        "{body}"
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("5001 rows"),
+        "{body}"
+    );
+
     // A dry run reports and writes nothing.
     let (status, report) = import(
         &world,
