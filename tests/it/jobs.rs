@@ -399,5 +399,19 @@ async fn a_deal_past_its_stages_time_reminds_its_owner_and_manager_on_their_phon
     assert!(ids(&world.run_jobs().await, "stage_reminders").is_empty());
     at(&world, &clock, due.plus_millis(24 * HOUR));
     assert_eq!(ids(&world.run_jobs().await, "stage_reminders"), vec![deal]);
+
+    // A modified phone dates the reminder a year ahead to silence the next ones: the server
+    // does not take a reminder from the future for one sent.
+    sync(&mut phone).await;
+    phone
+        .store_mut()
+        .update::<Opportunity>(deal, |o| {
+            o.overdue_reminded_at = Some(due.plus_millis(365 * DAY));
+            Ok(())
+        })
+        .expect("written on the phone");
+    sync(&mut phone).await;
+    at(&world, &clock, due.plus_millis(26 * HOUR));
+    assert_eq!(ids(&world.run_jobs().await, "stage_reminders"), vec![deal]);
     world.stop().await;
 }

@@ -649,7 +649,9 @@ pub fn stage_overdue(
     }
     let remind_now = match clock.last_reminder_at {
         None => true,
-        Some(last) if last < due_at => true,
+        // A reminder from before this stay ran out, or one dated in the future (a device's
+        // clock, or a modified phone silencing its manager), is no reminder of this overdue.
+        Some(last) if last < due_at || last > now => true,
         Some(last) => {
             stage.reminder_every_hours > 0
                 && now.millis_since(last) >= i64::from(stage.reminder_every_hours) * HOUR_MS
