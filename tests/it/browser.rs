@@ -433,8 +433,17 @@ pub(crate) fn artifact(name: &str) -> PathBuf {
 
 /// The page at a 390 px phone's width: nothing wider than the screen, and a screenshot.
 pub(crate) async fn fits_a_phone(browser: &Chromedriver, name: &str) {
+    at_both_widths(browser, name, true).await;
+}
+
+/// The page at a 390 px phone's width (nothing wider than the screen) and at 1440 px, a
+/// screenshot at each; `reload` loads it again at each width and waits until it has drawn
+/// (a page that lays itself out once), else the page as it stands is measured.
+pub(crate) async fn at_both_widths(browser: &Chromedriver, name: &str, reload: bool) {
     browser.viewport(390, 844, true).await;
-    browser.reload().await;
+    if reload {
+        browser.reload().await;
+    }
     let widths = browser
         .script("return [document.documentElement.scrollWidth, window.innerWidth]")
         .await;
@@ -451,7 +460,9 @@ pub(crate) async fn fits_a_phone(browser: &Chromedriver, name: &str) {
         .screenshot(&artifact(&format!("{name}-390.png")))
         .await;
     browser.viewport(1440, 900, false).await;
-    browser.reload().await;
+    if reload {
+        browser.reload().await;
+    }
     browser
         .screenshot(&artifact(&format!("{name}-1440.png")))
         .await;

@@ -1195,12 +1195,15 @@ async fn a_simplified_chinese_page_draws_simplified_glyphs_and_english_is_englis
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dashboard_page_is_served_by_the_server_under_a_strict_policy() {
+async fn the_dashboard_and_the_admin_console_are_served_by_the_server_under_a_strict_policy() {
     let world = World::start().await;
     for (path, kind) in [
         ("/dashboard", "text/html"),
         ("/dashboard/dashboard.js", "text/javascript"),
         ("/dashboard/dashboard.css", "text/css"),
+        ("/admin", "text/html"),
+        ("/admin/admin.js", "text/javascript"),
+        ("/admin/admin.css", "text/css"),
     ] {
         let response = world
             .http
