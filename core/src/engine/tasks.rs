@@ -319,6 +319,8 @@ impl Engine {
         let me = self.me().user_id;
         let process = self.process()?;
         let limits = crate::jobs::stage_limits(&process.stages);
+        // Read once, and only when a deal of someone else's needs it.
+        let mut tree: Option<crate::scope::OrgTree> = None;
         let mut due = Vec::new();
         // A reminder is recorded only once the stage's time has run out.
         for id in self.store().stages_run_out(&limits, until)? {
@@ -332,8 +334,18 @@ impl Engine {
             let Some(owner) = deal.header.owner_id else {
                 continue;
             };
-            if owner != me && self.manager_of(owner)? != Some(me) {
-                continue;
+            if owner != me {
+                let tree = match &tree {
+                    Some(tree) => tree,
+                    None => tree.insert(self.org_tree()?),
+                };
+                let unit = match self.user_profile(owner)? {
+                    Some(profile) => profile.unit_id,
+                    None => continue,
+                };
+                if tree.manager_of(owner, unit) != Some(me) {
+                    continue;
+                }
             }
             let stage = process.stages.iter().find(|s| s.key == deal.stage);
             let stage_name = stage.map_or(deal.stage.as_str(), |s| s.name.as_str());
