@@ -193,6 +193,31 @@ impl Engine {
         })
     }
 
+    /// Deletes (voids) a customer the user may see, with its contacts, in one write; the
+    /// permission to delete customers decides, here and again on the server. Its deals,
+    /// orders, visits and follow-ups stay: they are the history of what was sold and done.
+    /// A voided customer is found by the duplicate check, to be restored rather than
+    /// created again.
+    pub fn delete_customer(&mut self, id: RecordId, reason: Option<String>) -> Result<()> {
+        let customer = self.customer(id)?;
+        let contacts: Vec<Contact> = of_customer(self.store(), customer.header.id)?;
+        let by = Some(self.me().user_id);
+        self.guarded()?.transaction(|tx| {
+            for contact in &contacts {
+                tx.delete(contact.header.id, by, reason.clone())?;
+            }
+            tx.delete(id, by, reason)
+        })
+    }
+
+    /// Deletes a contact of a customer the user may see.
+    pub fn delete_contact(&mut self, id: RecordId, reason: Option<String>) -> Result<()> {
+        let contact: Contact = self.store().get(id)?;
+        self.customer(contact.customer_id)?;
+        let by = Some(self.me().user_id);
+        self.guarded()?.delete(id, by, reason)
+    }
+
     /// Searches names and titles over `kinds`, best first, keeping only what the user may
     /// see (a device may hold records it shows only in part, such as duplicate hits).
     pub fn search_visible(

@@ -13,7 +13,7 @@ use rusqlite::params;
 
 use crate::record::task::{Postponement, TaskKind, TaskStatus};
 use crate::record::visit_plan::PlannedVisit;
-use crate::record::{Header, RecordRef, Task, UserProfile};
+use crate::record::{Header, Kind, RecordRef, Task, UserProfile};
 use crate::store::StoreRead;
 use crate::{Error, LocalDate, RecordId, Result, Timestamp};
 
@@ -235,8 +235,29 @@ impl Engine {
     /// The signed-in user's day (`date` in their own zone): schedule entries, tasks due and
     /// overdue, and planned visits.
     pub fn agenda(&self, date: LocalDate) -> Result<Agenda> {
+        self.agenda_of(self.me().user_id, date)
+    }
+
+    /// A user's day (`date` in that user's zone): the signed-in user's own, or, for a manager,
+    /// that of someone in a unit their scope covers (as [`Engine::plan_visits`] allows).
+    /// Only entries the signed-in user may see are listed.
+    pub fn agenda_of(&self, user: RecordId, date: LocalDate) -> Result<Agenda> {
         let me = self.me().clone();
-        let (from, until) = super::reports::day_window(date, &me.zone);
+        let tree = self.org_tree()?;
+        let zone = if user == me.user_id {
+            me.zone.clone()
+        } else {
+            let profile = self
+                .user_profile(user)?
+                .ok_or_else(|| Error::not_found(Kind::UserProfile, user))?;
+            if !me.manages_others() || !tree.visible_units(&me).covers(profile.unit_id) {
+                return Err(Error::NotAllowed(
+                    "a colleague's day is open to the managers whose scope covers them".into(),
+                ));
+            }
+            profile.zone
+        };
+        let (from, until) = super::reports::day_window(date, &zone);
         let ids: Vec<RecordId> = {
             let mut stmt = self.store().connection().prepare_cached(
                 "SELECT id FROM tasks
@@ -245,7 +266,7 @@ impl Engine {
                              AND COALESCE(end_at, start_at) >= ?2)
                         OR (kind <> 'schedule' AND due_at < ?3))",
             )?;
-            let rows = stmt.query_map(params![me.user_id, from, until], |r| r.get(0))?;
+            let rows = stmt.query_map(params![user, from, until], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut agenda = Agenda {
@@ -254,12 +275,16 @@ impl Engine {
             tasks_due: Vec::new(),
             overdue: Vec::new(),
             planned_visits: self
-                .plan_for(me.user_id, date)?
+                .plan_for(user, date)?
+                .filter(|p| tree.can_see(&me, &p.header))
                 .map(|p| p.items)
                 .unwrap_or_default(),
         };
         for id in ids {
             let t: Task = self.store().get(id)?;
+            if !tree.can_see(&me, &t.header) {
+                continue;
+            }
             match (&t.kind, t.when()) {
                 (TaskKind::Schedule, _) => agenda.schedule.push(t),
                 (_, Some(due)) if due >= from => agenda.tasks_due.push(t),

@@ -301,6 +301,45 @@ fn a_manager_plans_the_reps_day_and_the_plan_shows_done_not_done_and_unplanned()
 }
 
 #[test]
+fn a_manager_opens_a_reps_day_and_a_rep_cannot_open_the_managers() {
+    let mut field = Field::at("2026-03-10T08:00:00+08:00");
+    let rep = field.rep.me().user_id;
+    let a = field.customer("华为技术有限公司", Some(shanghai()));
+    let plan = field
+        .manager
+        .plan_visits(
+            rep,
+            day("2026-03-10"),
+            vec![PlannedVisit {
+                customer_id: a,
+                planned_at: None,
+                purpose: Some("签约".into()),
+            }],
+        )
+        .unwrap();
+    let task = manager_assigns(&mut field, "准备报价单");
+    crate::send(field.manager.store(), field.rep.store_mut(), plan.header.id);
+
+    // The same day, from the rep's phone and from the manager's.
+    let own = field.rep.agenda(day("2026-03-10")).unwrap();
+    let seen = field.manager.agenda_of(rep, day("2026-03-10")).unwrap();
+    assert_eq!(own, seen);
+    assert_eq!(seen.tasks_due.len(), 1);
+    assert_eq!(seen.tasks_due[0].header.id, task);
+    assert_eq!(seen.planned_visits.len(), 1);
+
+    // Not the other way round, and not someone unknown.
+    let manager = field.manager.me().user_id;
+    let err = field.rep.agenda_of(manager, day("2026-03-10")).unwrap_err();
+    assert!(matches!(err, Error::NotAllowed(_)), "{err:?}");
+    let err = field
+        .manager
+        .agenda_of(RecordId::new(), day("2026-03-10"))
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+}
+
+#[test]
 fn a_follow_up_on_a_lead_restarts_its_reclaim_timer() {
     let mut field = Field::at("2026-03-12T15:00:00+08:00");
     let rep = field.rep.me().user_id;

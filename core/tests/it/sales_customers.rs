@@ -204,3 +204,49 @@ fn a_rep_edits_a_customer_but_only_a_manager_moves_its_location() {
         .unwrap();
     assert_eq!(moved.location, Some(elsewhere));
 }
+
+#[test]
+fn deleting_a_customer_voids_its_contacts_with_it_as_the_matrix_allows() {
+    let world = World::new();
+    let mut li = world.phone(Who::RepLi);
+    let li_id = world.id(Who::RepLi);
+    let (c, _) = li
+        .create_customer(Customer::new(testing::header(li_id), "华为技术有限公司"))
+        .unwrap();
+    let contact = li
+        .add_contact(testing::contact(li_id, c.header.id, "周杰"))
+        .unwrap();
+    // The standard matrix lets no rep delete a customer, their own included.
+    let err = li.delete_customer(c.header.id, None).unwrap_err();
+    assert!(
+        matches!(err, Error::NotAllowed(ref m) if m.starts_with("customer.delete")),
+        "{err:?}"
+    );
+    // A colleague's phone holding it (as a duplicate hit would) cannot even find it.
+    let mut zhao = world.phone(Who::RepZhao);
+    sync(&li, &mut zhao, c.header.id);
+    let err = zhao.delete_customer(c.header.id, None).unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+
+    // Their manager voids it, and its contact with it, in one write.
+    let mut wang = world.phone(Who::ManagerWang);
+    let wang_id = world.id(Who::ManagerWang);
+    sync(&li, &mut wang, c.header.id);
+    sync(&li, &mut wang, contact.header.id);
+    wang.delete_customer(c.header.id, Some("录错".into()))
+        .unwrap();
+    let voided: Customer = wang.store().get(c.header.id).unwrap();
+    let tombstone = voided.header.deleted.expect("voided");
+    assert_eq!(tombstone.by, Some(wang_id));
+    assert_eq!(tombstone.reason.as_deref(), Some("录错"));
+    let gone: fieldsales_core::record::Contact = wang.store().get(contact.header.id).unwrap();
+    assert!(gone.header.is_deleted(), "its contact goes with it");
+    // Deleting again changes nothing.
+    wang.delete_customer(c.header.id, None).unwrap();
+    wang.delete_contact(contact.header.id, None).unwrap();
+    let still: Customer = wang.store().get(c.header.id).unwrap();
+    assert_eq!(
+        still.header.deleted.and_then(|t| t.reason).as_deref(),
+        Some("录错")
+    );
+}
