@@ -6,11 +6,13 @@
 //! open it (or, when the user may not see it, show whom to ask for a share from
 //! [`DuplicateHit`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use fieldsales_core::GeoPoint as CoreGeoPoint;
 use fieldsales_core::engine::{DuplicateHit as CoreHit, Engine as CoreEngine};
 use fieldsales_core::me::Me;
+use fieldsales_core::process::OwnershipRule as CoreRule;
 use fieldsales_core::record::contact::DecisionRole;
 use fieldsales_core::record::{
     Contact as CoreContact, Customer as CoreCustomer, Header, Kind, SensitiveField, StringSet,
@@ -61,6 +63,10 @@ pub struct Customer {
     pub created_at_ms: i64,
     /// Whether it was deleted (voided).
     pub deleted: bool,
+    /// The tenant's own fields (an ERP code, a credit rating...), by key.
+    pub custom_fields: HashMap<String, String>,
+    /// How an ownership conflict over this company was settled, if one was.
+    pub ownership: Option<OwnershipVerdict>,
 }
 
 impl From<CoreCustomer> for Customer {
@@ -93,8 +99,55 @@ impl From<CoreCustomer> for Customer {
             source: c.source,
             tags: c.tags.iter().cloned().collect(),
             notes: c.notes.as_str().to_string(),
+            custom_fields: c.custom_fields.into_iter().collect(),
+            ownership: c.ownership.map(|o| OwnershipVerdict {
+                owner_id: o.winner_id.to_string(),
+                rule: OwnershipRule::of(&o.rule),
+                contender_ids: o.contenders.iter().map(|c| c.to_string()).collect(),
+                decided_at_ms: Some(o.decided_at.millis()),
+                customer_id: None,
+            }),
         }
     }
+}
+
+/// Which of the three ownership rules decided a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OwnershipRule {
+    /// Rule 1: the record carries the registered full name.
+    RegisteredFullName,
+    /// Rule 2: the first follow-up was logged on this record.
+    FirstFollowUp,
+    /// Rule 3: the first opportunity was created on this record.
+    FirstOpportunity,
+    /// A rule a newer version of the product defines.
+    Other,
+}
+
+impl OwnershipRule {
+    fn of(code: &str) -> OwnershipRule {
+        match code.parse::<CoreRule>() {
+            Ok(CoreRule::RegisteredFullName) => OwnershipRule::RegisteredFullName,
+            Ok(CoreRule::FirstFollowUp) => OwnershipRule::FirstFollowUp,
+            Ok(CoreRule::FirstOpportunity) => OwnershipRule::FirstOpportunity,
+            _ => OwnershipRule::Other,
+        }
+    }
+}
+
+/// Who owns a company several reps followed under different records, and why.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct OwnershipVerdict {
+    /// The winning rep.
+    pub owner_id: String,
+    /// The winning record, when the verdict was just given.
+    pub customer_id: Option<String>,
+    /// The rule that decided.
+    pub rule: OwnershipRule,
+    /// The contending records.
+    pub contender_ids: Vec<String>,
+    /// When it was decided, epoch ms (as written on the records).
+    pub decided_at_ms: Option<i64>,
 }
 
 /// A customer location a rep's check-in proposed, waiting for (or decided by) a manager.
@@ -143,11 +196,37 @@ pub struct CustomerDraft {
     pub source: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// The tenant's own fields, by key (at most 100, keys up to 64 and values up to 1,000
+    /// characters).
+    #[uniffi(default)]
+    pub custom_fields: HashMap<String, String>,
 }
 
+/// The most custom fields a customer carries.
+const MAX_CUSTOM_FIELDS: usize = 100;
+
 impl CustomerDraft {
-    /// The location, checked: the one field of a draft the FFI must convert.
+    /// The location, checked (and the custom fields bounded): what of a draft the FFI must
+    /// check before core sees it.
     fn location(&self) -> Result<Option<CoreGeoPoint>, FieldsalesError> {
+        if self.custom_fields.len() > MAX_CUSTOM_FIELDS {
+            return Err(FieldsalesError::InvalidInput {
+                field: "customer.custom_fields".into(),
+                detail: format!(
+                    "{} custom fields; at most {MAX_CUSTOM_FIELDS}",
+                    self.custom_fields.len()
+                ),
+            });
+        }
+        for (key, value) in &self.custom_fields {
+            let key_ok = !key.trim().is_empty() && key.chars().count() <= 64;
+            if !key_ok || value.chars().count() > 1_000 {
+                return Err(FieldsalesError::InvalidInput {
+                    field: format!("customer.custom_fields.{key}"),
+                    detail: "a key of 1 to 64 characters, a value of at most 1,000".into(),
+                });
+            }
+        }
         self.location
             .map(|p| p.checked("customer.location"))
             .transpose()
@@ -166,6 +245,7 @@ impl CustomerDraft {
         c.tier = self.tier;
         c.source = self.source;
         c.tags = self.tags.into_iter().collect::<StringSet>();
+        c.custom_fields = self.custom_fields.into_iter().collect();
     }
 
     fn new_customer(self, core: &CoreEngine) -> Result<CoreCustomer, FieldsalesError> {
@@ -539,6 +619,65 @@ impl Engine {
                 e.update_contact(id, |c| draft.apply(role, c))?,
                 e.me(),
             ))
+        })
+        .await
+    }
+
+    /// Deletes (voids) a customer the user may see, and its contacts with it, as the
+    /// permission matrix allows (by default a manager of its owner, not a rep); its deals,
+    /// orders, visits and follow-ups stay as history. The duplicate check still finds it, to
+    /// be restored rather than created again.
+    pub async fn delete_customer(
+        self: Arc<Self>,
+        customer_id: String,
+        reason: Option<String>,
+    ) -> Result<(), FieldsalesError> {
+        let id = record_id("customer_id", &customer_id)?;
+        self.write(move |e| Ok(e.delete_customer(id, reason)?))
+            .await
+    }
+
+    /// Deletes a contact of a customer the user may see, as the permission matrix allows.
+    pub async fn delete_contact(
+        self: Arc<Self>,
+        contact_id: String,
+        reason: Option<String>,
+    ) -> Result<(), FieldsalesError> {
+        let id = record_id("contact_id", &contact_id)?;
+        self.write(move |e| Ok(e.delete_contact(id, reason)?)).await
+    }
+
+    /// A manager settles which rep owns a company that several reps follow as separate
+    /// customer records (`contender_ids`, two or more): the record with the registered full
+    /// name, then the first follow-up, then the first opportunity. The verdict is written on
+    /// every contending record. Refused for a rep (not allowed) and when no rule decides
+    /// (`ownership.undecided`).
+    pub async fn resolve_customer_ownership(
+        self: Arc<Self>,
+        registered_full_name: Option<String>,
+        contender_ids: Vec<String>,
+    ) -> Result<OwnershipVerdict, FieldsalesError> {
+        if contender_ids.len() > 50 {
+            return Err(FieldsalesError::InvalidInput {
+                field: "contender_ids".into(),
+                detail: format!("{} contenders; at most 50", contender_ids.len()),
+            });
+        }
+        let contenders = contender_ids
+            .iter()
+            .map(|id| record_id("contender_ids", id))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write(move |e| {
+            let verdict =
+                e.resolve_customer_ownership(registered_full_name.as_deref(), &contenders)?;
+            let written: CoreCustomer = e.store().get(verdict.customer)?;
+            Ok(OwnershipVerdict {
+                owner_id: verdict.owner.to_string(),
+                customer_id: Some(verdict.customer.to_string()),
+                rule: OwnershipRule::of(verdict.rule.as_str()),
+                contender_ids: contenders.iter().map(|c| c.to_string()).collect(),
+                decided_at_ms: written.ownership.map(|o| o.decided_at.millis()),
+            })
         })
         .await
     }

@@ -13,12 +13,14 @@ use fieldsales_core::engine::follow_ups::NewFollowUp;
 use fieldsales_core::engine::reports::ReportSections;
 use fieldsales_core::engine::tasks::{NewTask, ReminderKind as CoreReminderKind};
 use fieldsales_core::engine::visits::CheckInRequest;
+use fieldsales_core::fieldwork::PlanOutcome as CoreOutcome;
 use fieldsales_core::fieldwork::report::ReportDay;
 use fieldsales_core::fieldwork::{CheckInVerdict, DeviceIntegrity, DevicePosition as CorePosition};
 use fieldsales_core::record::daily_report::DailyReport as CoreReport;
 use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::task::{Task as CoreTask, TaskKind};
 use fieldsales_core::record::visit::Visit as CoreVisit;
+use fieldsales_core::record::visit_plan::PlannedVisit as CorePlanned;
 use fieldsales_core::record::{Kind, RecordRef};
 
 use crate::engine::{Engine, ms, optional_id, record_id};
@@ -241,6 +243,9 @@ pub struct DailyReport {
     pub submitted_at_ms: Option<i64>,
     /// Comments by managers, oldest first.
     pub comments: Vec<ReportComment>,
+    /// A manager's finding that the report is false (who, when, what was false), if any.
+    #[uniffi(default = None)]
+    pub marked_false: Option<ReportComment>,
 }
 
 /// Where the signed-in rep's report of a day stands, for the app's reminder. A day off by the
@@ -339,6 +344,11 @@ impl From<CoreReport> for DailyReport {
                     text: c.text,
                 })
                 .collect(),
+            marked_false: r.marked_false.map(|c| ReportComment {
+                by_id: c.by.to_string(),
+                at_ms: c.at.millis(),
+                text: c.text,
+            }),
         }
     }
 }
@@ -431,6 +441,89 @@ pub struct PlannedVisit {
     pub planned_at_ms: Option<i64>,
     /// Why.
     pub purpose: Option<String>,
+}
+
+/// A rep's visit plan for one day.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct VisitPlan {
+    /// Record ID.
+    pub id: String,
+    /// The rep whose day it is.
+    pub rep_id: String,
+    /// The local day, `YYYY-MM-DD`.
+    pub date: String,
+    /// Who wrote the list last: the rep, or their manager.
+    pub planned_by_id: String,
+    /// The planned visits, in order.
+    pub visits: Vec<PlannedVisit>,
+}
+
+impl From<fieldsales_core::record::VisitPlan> for VisitPlan {
+    fn from(p: fieldsales_core::record::VisitPlan) -> Self {
+        VisitPlan {
+            id: p.header.id.to_string(),
+            rep_id: p.header.owner_id.unwrap_or(p.planned_by).to_string(),
+            date: p.date.to_string(),
+            planned_by_id: p.planned_by.to_string(),
+            visits: p.items.into_iter().map(PlannedVisit::from).collect(),
+        }
+    }
+}
+
+impl From<CorePlanned> for PlannedVisit {
+    fn from(p: CorePlanned) -> Self {
+        PlannedVisit {
+            customer_id: p.customer_id.to_string(),
+            planned_at_ms: ms(p.planned_at),
+            purpose: p.purpose,
+        }
+    }
+}
+
+/// How one planned customer, or one unplanned visit, came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PlanOutcome {
+    /// Planned and visited.
+    PlannedDone,
+    /// Planned, not visited.
+    PlannedNotDone,
+    /// Visited without a plan.
+    Unplanned,
+}
+
+/// One line of plan versus actual.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PlanLine {
+    /// The customer.
+    pub customer_id: String,
+    /// How it came out.
+    pub outcome: PlanOutcome,
+    /// The visit, when there was one.
+    pub visit_id: Option<String>,
+}
+
+/// A day's plan against its visits.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PlanVsActual {
+    /// Planned customers in plan order, then unplanned visits in check-in order.
+    pub lines: Vec<PlanLine>,
+    /// Planned visits done over planned visits, in basis points; `None` when nothing was
+    /// planned.
+    pub completion_bp: Option<i64>,
+}
+
+fn agenda(a: fieldsales_core::engine::tasks::Agenda) -> Agenda {
+    Agenda {
+        date: a.date.to_string(),
+        schedule: tasks(a.schedule),
+        tasks_due: tasks(a.tasks_due),
+        overdue: tasks(a.overdue),
+        planned_visits: a
+            .planned_visits
+            .into_iter()
+            .map(PlannedVisit::from)
+            .collect(),
+    }
 }
 
 /// The home screen's day.
@@ -662,6 +755,18 @@ impl Engine {
             .await
     }
 
+    /// A manager finds a submitted report of a rep they manage false, saying what was false
+    /// (`report.reason_required` when blank); the false-report penalty applies to the rep.
+    pub async fn mark_report_false(
+        self: Arc<Self>,
+        report_id: String,
+        reason: String,
+    ) -> Result<DailyReport, FieldsalesError> {
+        let id = record_id("report_id", &report_id)?;
+        self.write(move |e| Ok(e.mark_report_false(id, &reason)?.into()))
+            .await
+    }
+
     /// A manager marks a report of a rep they manage as read.
     pub async fn mark_report_read(
         self: Arc<Self>,
@@ -734,20 +839,101 @@ impl Engine {
 
     /// Today's agenda in the user's zone.
     pub async fn today(self: Arc<Self>) -> Result<Agenda, FieldsalesError> {
-        self.read(|e| {
-            let a = e.today()?;
-            Ok(Agenda {
-                date: a.date.to_string(),
-                schedule: tasks(a.schedule),
-                tasks_due: tasks(a.tasks_due),
-                overdue: tasks(a.overdue),
-                planned_visits: a
-                    .planned_visits
+        self.read(|e| Ok(agenda(e.today()?))).await
+    }
+
+    /// A user's day (`YYYY-MM-DD` in that user's zone): the signed-in user's own, or, for a
+    /// manager, the day of someone their scope covers (schedule, tasks, planned visits they
+    /// may see). Refused for a colleague outside the user's scope (not allowed).
+    pub async fn agenda_of(
+        self: Arc<Self>,
+        user_id: String,
+        date: String,
+    ) -> Result<Agenda, FieldsalesError> {
+        let user = record_id("user_id", &user_id)?;
+        let date = crate::time::date("date", &date)?;
+        self.read(move |e| Ok(agenda(e.agenda_of(user, date)?)))
+            .await
+    }
+
+    /// Plans a rep's visits for a local day (`YYYY-MM-DD`), replacing that day's list (at
+    /// most 100): a rep plans their own day, a manager the day of a rep in their scope.
+    pub async fn plan_visits(
+        self: Arc<Self>,
+        rep_id: String,
+        date: String,
+        visits: Vec<PlannedVisit>,
+    ) -> Result<VisitPlan, FieldsalesError> {
+        let rep = record_id("rep_id", &rep_id)?;
+        let date = crate::time::date("date", &date)?;
+        if visits.len() > fieldsales_core::engine::plans::MAX_PLANNED_VISITS {
+            return Err(FieldsalesError::InvalidInput {
+                field: "visits".into(),
+                detail: format!(
+                    "{} visits planned; at most {}",
+                    visits.len(),
+                    fieldsales_core::engine::plans::MAX_PLANNED_VISITS
+                ),
+            });
+        }
+        let items = visits
+            .into_iter()
+            .map(|v| {
+                Ok(CorePlanned {
+                    customer_id: record_id("visits.customer_id", &v.customer_id)?,
+                    planned_at: v
+                        .planned_at_ms
+                        .map(|at| instant("visits.planned_at_ms", at))
+                        .transpose()?,
+                    purpose: v.purpose,
+                })
+            })
+            .collect::<Result<Vec<_>, FieldsalesError>>()?;
+        self.write(move |e| Ok(e.plan_visits(rep, date, items)?.into()))
+            .await
+    }
+
+    /// A rep's visit plan for a local day, if one is on this device.
+    pub async fn plan_for(
+        self: Arc<Self>,
+        rep_id: String,
+        date: String,
+    ) -> Result<Option<VisitPlan>, FieldsalesError> {
+        let rep = record_id("rep_id", &rep_id)?;
+        let date = crate::time::date("date", &date)?;
+        self.read(move |e| {
+            Ok(match e.plan_for(rep, date)? {
+                Some(plan) if e.can_see(&plan.header)? => Some(plan.into()),
+                _ => None,
+            })
+        })
+        .await
+    }
+
+    /// A rep's day planned against their visits: each planned customer done or not done, then
+    /// the visits nobody planned, with the share of planned visits done.
+    pub async fn plan_vs_actual(
+        self: Arc<Self>,
+        rep_id: String,
+        date: String,
+    ) -> Result<PlanVsActual, FieldsalesError> {
+        let rep = record_id("rep_id", &rep_id)?;
+        let date = crate::time::date("date", &date)?;
+        self.read(move |e| {
+            let result = e.plan_vs_actual(rep, date)?;
+            Ok(PlanVsActual {
+                completion_bp: result.completion().map(|b| i64::from(b.0)),
+                lines: result
+                    .lines
                     .into_iter()
-                    .map(|p| PlannedVisit {
-                        customer_id: p.customer_id.to_string(),
-                        planned_at_ms: ms(p.planned_at),
-                        purpose: p.purpose,
+                    .map(|l| PlanLine {
+                        customer_id: l.customer_id.to_string(),
+                        outcome: match l.outcome {
+                            CoreOutcome::PlannedDone => PlanOutcome::PlannedDone,
+                            CoreOutcome::PlannedNotDone => PlanOutcome::PlannedNotDone,
+                            _ => PlanOutcome::Unplanned,
+                        },
+                        visit_id: l.visit_id.map(|v| v.to_string()),
                     })
                     .collect(),
             })

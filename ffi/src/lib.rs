@@ -13,15 +13,18 @@ mod attachments;
 mod connect;
 mod customers;
 mod dashboards;
+mod directory;
 mod engine;
 mod error;
 mod fieldwork;
 mod id;
 mod local_clock;
 mod money;
+mod orders;
 mod place;
 mod sales;
 mod sync;
+mod targets;
 mod task;
 mod time;
 
@@ -32,7 +35,7 @@ pub use connect::{
 };
 pub use customers::{
     Contact, ContactDraft, CreatedCustomer, Customer, CustomerDraft, DuplicateCheck, DuplicateHit,
-    LocationProposal, SearchHit,
+    LocationProposal, OwnershipRule, OwnershipVerdict, SearchHit,
 };
 pub use dashboards::{
     AttentionDashboard, CheckInPoint, FunnelDashboard, FunnelFigures, FunnelRow, LeadAtRisk,
@@ -40,21 +43,26 @@ pub use dashboards::{
     StageFigures, StageName, TargetDashboard, TargetRow, VisitFigures, VisitRow, VisitsDashboard,
     WaitingApproval,
 };
+pub use directory::{Colleague, Operation, OrgUnit, UnitLevel};
 pub use engine::{
     ChangeEvent, ChangeListener, ChangeSubscription, ChangedRecord, Engine, SignedInUser,
     encrypt_store, generate_store_key, open_engine, resume_engine,
 };
 pub use error::FieldsalesError;
 pub use fieldwork::{
-    Agenda, Attachment, CheckedIn, DailyReport, DeviceIntegritySignal, DevicePosition,
-    PlannedVisit, Reminder, ReminderKind, ReportComment, ReportEdit, Task, TaskDraft, VerdictFlag,
-    Visit, VisitVerdict,
+    Agenda, Attachment, CheckedIn, DailyReport, DeviceIntegritySignal, DevicePosition, PlanLine,
+    PlanOutcome, PlanVsActual, PlannedVisit, Reminder, ReminderKind, ReportComment, ReportEdit,
+    Task, TaskDraft, VerdictFlag, Visit, VisitPlan, VisitVerdict,
 };
 pub use id::{new_record_id, parse_record_id};
 pub use local_clock::{
     LocalTimeEvent, LocalTimeListener, next_local_time_events, watch_local_times,
 };
 pub use money::{Money, apply_rate, format_money};
+pub use orders::{
+    ConfirmOutcome, DeliveryStatus, NewOrder, NewOrderLine, Order, OrderLine, OrderStatus, Payment,
+    PriceQuote, Product,
+};
 pub use place::{GeoPoint, validate_coordinates};
 pub use sales::{
     Approval, ApprovalDecision, ConvertedLead, FieldValue, FollowUp, Lead, LeadConversion, NewLead,
@@ -63,6 +71,10 @@ pub use sales::{
 pub use sync::{
     RefusedRecord, RejectedChange, SignInRequest, SyncCancel, SyncOptions, SyncProgress,
     SyncProgressListener, SyncSummary, default_sync_options, sign_in,
+};
+pub use targets::{
+    Attainment, CommissionComponent, CommissionLine, CommissionStatement, NewTarget, PeriodKind,
+    Target, TargetMetric, TargetSubject,
 };
 pub use task::TaskHandle;
 pub use time::{local_date_of, local_time_on, start_of_local_day, validate_zone};

@@ -18,11 +18,13 @@ use fieldsales_core::store::Store;
 use fieldsales_core::store::StoreRead;
 use fieldsales_core::{RecordId, testing};
 use fieldsales_ffi::{
-    ContactDraft, CustomerDraft, Engine, FieldValue, FieldsalesError, LeadConversion,
-    LocalTimeEvent, LocalTimeListener, Money, NewLead, NewOpportunity, ReportEdit, SignInRequest,
-    SignedInUser, StageMove, SyncActivity, SyncCancel, SyncStatus, SyncStatusListener, TaskDraft,
-    apply_rate, default_sync_options, default_sync_schedule, encrypt_store, format_money,
-    generate_store_key, library_version, local_date_of, local_time_on, new_record_id,
+    ConfirmOutcome, ContactDraft, CustomerDraft, DeliveryStatus, Engine, FieldValue,
+    FieldsalesError, LeadConversion, LocalTimeEvent, LocalTimeListener, Money, NewLead,
+    NewOpportunity, NewOrder, NewOrderLine, NewTarget, Operation, OrderStatus, OwnershipRule,
+    PeriodKind, PlanOutcome, PlannedVisit, ReportEdit, SignInRequest, SignedInUser, StageMove,
+    SyncActivity, SyncCancel, SyncStatus, SyncStatusListener, TargetMetric, TargetSubject,
+    TaskDraft, apply_rate, default_sync_options, default_sync_schedule, encrypt_store,
+    format_money, generate_store_key, library_version, local_date_of, local_time_on, new_record_id,
     next_local_time_events, open_engine, parse_record_id, resume_engine, sign_in,
     start_of_local_day, validate_coordinates, validate_zone, watch_local_times,
 };
@@ -1413,6 +1415,455 @@ impl LocalTimeListener for Clockwatch {
     fn on_local_time(&self, event: LocalTimeEvent) {
         self.0.lock().expect("clockwatch").push(event);
     }
+}
+
+/// The quarter's first day of a `YYYY-MM-DD` day.
+fn quarter_start(day: &str) -> String {
+    let month: u32 = day[5..7].parse().expect("a month");
+    format!("{}-{:02}-01", &day[..4], (month - 1) / 3 * 3 + 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let wang = world.person("wang.wei", org.east_team, "sales_rep").await;
+    let zhou = world
+        .person("zhou.min", org.east_team, "sales_manager")
+        .await;
+    world
+        .put(
+            serde_json::json!({"kind": "role", "code": "finance", "name": "财务",
+            "data_scope": "all"}),
+        )
+        .await;
+    let qian = world.person("qian.li", org.hq, "finance").await;
+    world
+        .put(
+            serde_json::json!({"kind": "org_unit", "id": org.east_team.to_string(),
+            "name": "上海一组", "level": "team", "parent_id": org.east.to_string(),
+            "manager_id": zhou.profile.to_string(), "zone": "Asia/Shanghai"}),
+        )
+        .await;
+    // The catalogue: one product at ¥10,000 (¥9,500 for tier A), added by an HQ admin.
+    let admin = world.person("admin.hq", org.hq, "admin").await;
+    let mut desk = world.device(&admin).await;
+    fieldsales_tests::sync(&mut desk).await;
+    desk.create_product(testing::product(
+        "P-100",
+        "销售云专业版",
+        testing::yuan(10_000),
+    ))
+    .expect("the product");
+    fieldsales_tests::sync(&mut desk).await;
+    drop(desk);
+
+    let devices = tempfile::tempdir().expect("temp dir");
+    let rep = signed_in(&world, &li.login, &devices).await;
+    let other = signed_in(&world, &wang.login, &devices).await;
+    let boss = signed_in(&world, &zhou.login, &devices).await;
+    let cash = signed_in(&world, &qian.login, &devices).await;
+    // Twice round: what one phone pushes reaches the phones that synced before it.
+    let sync_all = || async {
+        for phone in [&rep, &other, &boss, &cash, &rep, &other, &boss, &cash] {
+            phone
+                .clone()
+                .sync(quick_sync(), None, SyncCancel::new())
+                .await
+                .unwrap();
+        }
+    };
+    sync_all().await;
+    let today = rep.clone().today().await.unwrap().date;
+    let li_id = li.profile.to_string();
+
+    // The company directory and the org tree, from the phone.
+    let people = rep.clone().directory().await.unwrap();
+    let manager = people
+        .iter()
+        .find(|p| p.id == zhou.profile.to_string())
+        .expect("the manager is listed");
+    assert!(manager.is_my_manager && manager.active);
+    assert_eq!(manager.roles, vec!["sales_manager".to_string()]);
+    assert!(
+        !people
+            .iter()
+            .any(|p| p.id == wang.profile.to_string() && p.is_my_manager)
+    );
+    let units = rep.clone().org_units().await.unwrap();
+    assert_eq!(units[0].level, fieldsales_ffi::UnitLevel::Headquarters);
+    assert!(units.iter().any(|u| u.id == org.east_team.to_string()));
+    let me_listed = rep.clone().colleague(li_id.clone()).await.unwrap();
+    assert_eq!(me_listed.unit_id, org.east_team.to_string());
+
+    // A customer with the tenant's own fields, and a quote from the catalogue.
+    let customer = rep
+        .clone()
+        .create_customer(CustomerDraft {
+            custom_fields: HashMap::from([("erp_code".to_string(), "C-0001".to_string())]),
+            ..customer_at_site("上海华通电子有限公司", &[])
+        })
+        .await
+        .unwrap()
+        .customer;
+    assert_eq!(customer.custom_fields["erp_code"], "C-0001");
+    let too_many = rep
+        .clone()
+        .create_customer(CustomerDraft {
+            custom_fields: (0..101).map(|n| (format!("f{n}"), "x".into())).collect(),
+            ..customer_at_site("上海华通二号有限公司", &[])
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&too_many, FieldsalesError::InvalidInput { field, .. } if field == "customer.custom_fields"),
+        "{too_many:?}"
+    );
+    let products = rep.clone().products(false).await.unwrap();
+    assert_eq!(products.len(), 1);
+    assert_eq!(
+        (products[0].code.as_str(), products[0].cost_hidden),
+        ("P-100", false)
+    );
+    let quote = rep
+        .clone()
+        .price_quote("P-100".into(), customer.id.clone(), 6, 500, today.clone())
+        .await
+        .unwrap();
+    assert_eq!(quote.product_id, products[0].id);
+    assert_eq!(quote.line.rule_price, yuan(9_500), "the tier-A price");
+    assert_eq!(quote.line.amount, yuan(6 * 9_025), "then 5% off by hand");
+    for (quantity, off, field) in [(0, 0, "quantity"), (1, 10_001, "manual_discount_bp")] {
+        let bad = rep
+            .clone()
+            .price_quote(
+                "P-100".into(),
+                customer.id.clone(),
+                quantity,
+                off,
+                today.clone(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&bad, FieldsalesError::InvalidInput { field: f, .. } if f == field),
+            "{bad:?}"
+        );
+    }
+    let unknown = rep
+        .clone()
+        .price_quote("P-999".into(), customer.id.clone(), 1, 0, today.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unknown, FieldsalesError::RuleViolated { rule, .. } if rule == "product.unknown"),
+        "{unknown:?}"
+    );
+
+    // The order: ¥54,150 needs the manager's approval before it is confirmed.
+    let order = rep
+        .clone()
+        .create_order(NewOrder {
+            customer_id: customer.id.clone(),
+            opportunity_id: None,
+            number: "HT-2026-001".into(),
+            lines: vec![NewOrderLine {
+                product_code: "P-100".into(),
+                quantity: 6,
+                manual_discount_bp: 500,
+            }],
+            priced_on: today.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (order.status, order.total.clone()),
+        (OrderStatus::Draft, yuan(54_150))
+    );
+    let approval = match rep.clone().confirm_order(order.id.clone()).await.unwrap() {
+        ConfirmOutcome::AwaitingApproval { approval } => approval,
+        other => panic!("expected an approval first, got {other:?}"),
+    };
+    assert_eq!(approval.subject_id, order.id);
+    sync_all().await;
+    boss.clone()
+        .decide_approval(approval.id.clone(), true, Some("同意".into()))
+        .await
+        .unwrap();
+    sync_all().await;
+    let confirmed = match rep.clone().confirm_order(order.id.clone()).await.unwrap() {
+        ConfirmOutcome::Confirmed { order } => order,
+        other => panic!("expected the order confirmed, got {other:?}"),
+    };
+    assert_eq!(confirmed.status, OrderStatus::Confirmed);
+    assert!(confirmed.confirmed_at_ms.is_some());
+    // Payments are finance's, delivery a manager's: not the rep's.
+    let now_ms = confirmed.confirmed_at_ms.unwrap();
+    let refused = rep
+        .clone()
+        .record_payment(
+            order.id.clone(),
+            yuan(20_000),
+            now_ms,
+            Some("银行转账".into()),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, FieldsalesError::NotAllowed { .. }),
+        "{refused:?}"
+    );
+    sync_all().await;
+    let paid = cash
+        .clone()
+        .record_payment(
+            order.id.clone(),
+            yuan(20_000),
+            now_ms,
+            Some("银行转账".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!((paid.paid.clone(), paid.payments.len()), (yuan(20_000), 1));
+    let delivered = boss
+        .clone()
+        .set_delivery(order.id.clone(), DeliveryStatus::Partial)
+        .await
+        .unwrap();
+    assert_eq!(delivered.delivery, DeliveryStatus::Partial);
+    sync_all().await;
+    let seen = rep.clone().get_order(order.id.clone()).await.unwrap();
+    assert_eq!(
+        (seen.paid.clone(), seen.delivery),
+        (yuan(20_000), DeliveryStatus::Partial)
+    );
+    assert_eq!(
+        rep.clone()
+            .orders_of(customer.id.clone())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(rep.clone().my_orders().await.unwrap()[0].id, order.id);
+    assert!(other.clone().my_orders().await.unwrap().is_empty());
+
+    // The manager sets the rep's quarter target; the rep cannot set their own.
+    let target = NewTarget {
+        period: PeriodKind::Quarter,
+        period_start: quarter_start(&today),
+        subject: TargetSubject::Rep,
+        subject_id: li_id.clone(),
+        metric: TargetMetric::WonAmount,
+        amount: yuan(100_000),
+    };
+    let own = rep.clone().set_target(target.clone()).await.unwrap_err();
+    assert!(matches!(own, FieldsalesError::NotAllowed { .. }), "{own:?}");
+    let set = boss.clone().set_target(target).await.unwrap();
+    assert_eq!(
+        set.set_by_id.as_deref(),
+        Some(zhou.profile.to_string().as_str())
+    );
+    assert_eq!(
+        boss.clone().targets_of(li_id.clone()).await.unwrap()[0].id,
+        set.id
+    );
+    let standing = boss
+        .clone()
+        .target_attainment(set.id.clone())
+        .await
+        .unwrap();
+    assert_eq!(standing.achieved, yuan(54_150));
+    assert_eq!(standing.attainment_bp, Some(5_415));
+    sync_all().await;
+    let statement = rep
+        .clone()
+        .commission_statement(li_id.clone(), today.clone())
+        .await
+        .unwrap();
+    assert_eq!(statement.sales, yuan(54_150));
+    assert!(!statement.lines.is_empty());
+    assert!(statement.lines.iter().all(|l| !l.explanation.is_empty()));
+    let colleague = other
+        .clone()
+        .commission_statement(li_id.clone(), today.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(colleague, FieldsalesError::NotAllowed { .. }),
+        "{colleague:?}"
+    );
+
+    // The manager plans the rep's day and opens it; the rep cannot open the manager's.
+    let plan = boss
+        .clone()
+        .plan_visits(
+            li_id.clone(),
+            today.clone(),
+            vec![PlannedVisit {
+                customer_id: customer.id.clone(),
+                planned_at_ms: None,
+                purpose: Some("回款跟进".into()),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (plan.rep_id.as_str(), plan.visits.len()),
+        (li_id.as_str(), 1)
+    );
+    assert_eq!(
+        boss.clone()
+            .plan_for(li_id.clone(), today.clone())
+            .await
+            .unwrap(),
+        Some(plan.clone())
+    );
+    let day = boss
+        .clone()
+        .agenda_of(li_id.clone(), today.clone())
+        .await
+        .unwrap();
+    assert_eq!(day.planned_visits.len(), 1);
+    let closed = rep
+        .clone()
+        .agenda_of(zhou.profile.to_string(), today.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(closed, FieldsalesError::NotAllowed { .. }),
+        "{closed:?}"
+    );
+    let against = boss
+        .clone()
+        .plan_vs_actual(li_id.clone(), today.clone())
+        .await
+        .unwrap();
+    assert_eq!(against.lines[0].outcome, PlanOutcome::PlannedNotDone);
+    assert_eq!(against.completion_bp, Some(0));
+
+    // What each may do with the customer, as the server will judge it.
+    let rep_may = rep
+        .clone()
+        .allowed_operations(customer.id.clone())
+        .await
+        .unwrap();
+    assert!(rep_may.contains(&Operation::Edit) && !rep_may.contains(&Operation::Delete));
+    let boss_may = boss
+        .clone()
+        .allowed_operations(customer.id.clone())
+        .await
+        .unwrap();
+    assert!(boss_may.contains(&Operation::Delete));
+
+    // A report found false.
+    let report = rep.clone().report_draft(today.clone()).await.unwrap();
+    rep.clone().submit_report(report.id.clone()).await.unwrap();
+    sync_all().await;
+    let found = boss
+        .clone()
+        .mark_report_false(report.id.clone(), "拜访记录与定位不符".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        found.marked_false.map(|m| m.text),
+        Some("拜访记录与定位不符".to_string())
+    );
+
+    // Two reps follow one company under two records: the manager settles who owns it.
+    let theirs = other
+        .clone()
+        .create_customer(customer_at_site("华通电子(上海)", &[]))
+        .await
+        .unwrap()
+        .customer;
+    sync_all().await;
+    let verdict = boss
+        .clone()
+        .resolve_customer_ownership(
+            Some("上海华通电子有限公司".into()),
+            vec![customer.id.clone(), theirs.id.clone()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(verdict.owner_id, li_id);
+    assert_eq!(verdict.rule, OwnershipRule::RegisteredFullName);
+    let by_rep = rep
+        .clone()
+        .resolve_customer_ownership(None, vec![customer.id.clone(), theirs.id.clone()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(by_rep, FieldsalesError::NotAllowed { .. }),
+        "{by_rep:?}"
+    );
+
+    // A rep deletes a contact; deleting the customer is the manager's, and its contacts go
+    // with it on every phone.
+    let first = rep
+        .clone()
+        .create_contact(
+            customer.id.clone(),
+            ContactDraft {
+                name: "周杰".into(),
+                title: None,
+                phone: None,
+                email: None,
+                decision_role: "user".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let second = rep
+        .clone()
+        .create_contact(
+            customer.id.clone(),
+            ContactDraft {
+                name: "陈静".into(),
+                title: None,
+                phone: None,
+                email: None,
+                decision_role: "influencer".into(),
+            },
+        )
+        .await
+        .unwrap();
+    rep.clone()
+        .delete_contact(first.id.clone(), Some("已离职".into()))
+        .await
+        .unwrap();
+    let not_theirs = rep
+        .clone()
+        .delete_customer(customer.id.clone(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(not_theirs, FieldsalesError::NotAllowed { .. }),
+        "{not_theirs:?}"
+    );
+    sync_all().await;
+    boss.clone()
+        .delete_customer(customer.id.clone(), Some("重复录入".into()))
+        .await
+        .unwrap();
+    sync_all().await;
+    let voided = rep.clone().get_customer(customer.id.clone()).await.unwrap();
+    assert!(voided.deleted);
+    assert_eq!(
+        voided.ownership.map(|o| o.rule),
+        Some(OwnershipRule::RegisteredFullName)
+    );
+    assert!(
+        rep.clone()
+            .contacts_of(customer.id.clone())
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.id != first.id && c.id != second.id),
+        "no contact of a voided customer is listed"
+    );
+    world.stop().await;
 }
 
 #[tokio::test]

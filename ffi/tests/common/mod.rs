@@ -49,6 +49,7 @@ pub fn customer_at_site(legal_name: &str, tags: &[&str]) -> CustomerDraft {
         tier: Some("A".into()),
         source: None,
         tags: tags.iter().map(|t| t.to_string()).collect(),
+        custom_fields: Default::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The servers the Kotlin sync tests talk to, started by this test process: a real server on
-//! loopback with a team (a rep and a manager), and a store signed in to a second server that
+//! loopback with a team (two reps and their manager), finance at headquarters and a catalogue
+//! of one product (¥10,000, ¥9,500 for tier-A customers, added by an admin), and a store signed in to a second server that
 //! was then replaced by a listener that accepts connections and never answers. The JVM learns
 //! where they are from environment variables.
 
@@ -28,12 +29,39 @@ pub fn start() -> Servers {
     let stores = tempfile::tempdir().expect("temp dir");
     let silent_store = stores.path().join("silent.sqlite");
     let (world, silent) = runtime.block_on(async {
-        let world = World::start().await;
+        let mut world = World::start().await;
         let org = world.org().await;
         world.person("li.na", org.east_team, "sales_rep").await;
-        world
+        world.person("zhao.lei", org.east_team, "sales_rep").await;
+        let manager = world
             .person("zhou.min", org.east_team, "sales_manager")
             .await;
+        world
+            .put(
+                serde_json::json!({"kind": "org_unit", "id": org.east_team.to_string(),
+                "name": "上海一组", "level": "team", "parent_id": org.east.to_string(),
+                "manager_id": manager.profile.to_string(), "zone": "Asia/Shanghai"}),
+            )
+            .await;
+        world
+            .put(
+                serde_json::json!({"kind": "role", "code": "finance", "name": "财务",
+                "data_scope": "all"}),
+            )
+            .await;
+        world.person("qian.li", org.hq, "finance").await;
+        let admin = world.person("admin.hq", org.hq, "admin").await;
+        let mut desk = world.device(&admin).await;
+        fieldsales_tests::sync(&mut desk).await;
+        desk.create_product(fieldsales_core::testing::product(
+            "P-100",
+            "销售云专业版",
+            fieldsales_core::testing::yuan(10_000),
+        ))
+        .expect("the catalogue's product");
+        let added = fieldsales_tests::sync(&mut desk).await;
+        assert!(added.rejected.is_empty(), "{:?}", added.rejected);
+        drop(desk);
 
         let gone = World::start().await;
         let org = gone.org().await;
@@ -62,6 +90,8 @@ pub fn start() -> Servers {
         ("FIELDSALES_TEST_PASSWORD".into(), PASSWORD.into()),
         ("FIELDSALES_TEST_REP".into(), "li.na".into()),
         ("FIELDSALES_TEST_MANAGER".into(), "zhou.min".into()),
+        ("FIELDSALES_TEST_OTHER_REP".into(), "zhao.lei".into()),
+        ("FIELDSALES_TEST_FINANCE".into(), "qian.li".into()),
         (
             "FIELDSALES_TEST_SILENT_STORE".into(),
             silent_store.display().to_string(),

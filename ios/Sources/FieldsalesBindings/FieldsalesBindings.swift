@@ -1066,6 +1066,19 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func customers() async throws  -> [Customer]
     
     /**
+     * Deletes a contact of a customer the user may see, as the permission matrix allows.
+     */
+    func deleteContact(contactId: String, reason: String?) async throws 
+    
+    /**
+     * Deletes (voids) a customer the user may see, and its contacts with it, as the
+     * permission matrix allows (by default a manager of its owner, not a rep); its deals,
+     * orders, visits and follow-ups stay as history. The duplicate check still finds it, to
+     * be restored rather than created again.
+     */
+    func deleteCustomer(customerId: String, reason: String?) async throws 
+    
+    /**
      * A customer the user may see.
      */
     func getCustomer(id: String) async throws  -> Customer
@@ -1088,6 +1101,15 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * notes for the rep to read).
      */
     func rejectLocation(customerId: String, reason: String) async throws  -> Customer
+    
+    /**
+     * A manager settles which rep owns a company that several reps follow as separate
+     * customer records (`contender_ids`, two or more): the record with the registered full
+     * name, then the first follow-up, then the first opportunity. The verdict is written on
+     * every contending record. Refused for a rep (not allowed) and when no rule decides
+     * (`ownership.undecided`).
+     */
+    func resolveCustomerOwnership(registeredFullName: String?, contenderIds: [String]) async throws  -> OwnershipVerdict
     
     /**
      * Searches names and titles (any three characters of a Chinese name match) over
@@ -1155,6 +1177,28 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func visitsDashboard(from: String, to: String, groupBy: String, granularity: String) async throws  -> VisitsDashboard
     
     /**
+     * What the signed-in user may do with a record now, from the synced permission matrix
+     * and org tree: the check the server runs on their next push. An app shows the buttons
+     * of these operations only.
+     */
+    func allowedOperations(recordId: String) async throws  -> [Operation]
+    
+    /**
+     * A colleague on this device.
+     */
+    func colleague(userId: String) async throws  -> Colleague
+    
+    /**
+     * The company directory: every colleague on this device, active first, by name.
+     */
+    func directory() async throws  -> [Colleague]
+    
+    /**
+     * The org tree's units, headquarters first, then by name within each level.
+     */
+    func orgUnits() async throws  -> [OrgUnit]
+    
+    /**
      * Changes the key of an encrypted store to `new_key` (the old one no longer opens it);
      * the app saves the new key in its keystore first. A plain store is refused with
      * `InvalidInput`.
@@ -1194,6 +1238,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * uploaded by a later sync.
      */
     func addVisitPhoto(visitId: String, filePath: String, mime: String) async throws  -> Visit
+    
+    /**
+     * A user's day (`YYYY-MM-DD` in that user's zone): the signed-in user's own, or, for a
+     * manager, the day of someone their scope covers (schedule, tasks, planned visits they
+     * may see). Refused for a colleague outside the user's scope (not allowed).
+     */
+    func agendaOf(userId: String, date: String) async throws  -> Agenda
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
@@ -1240,9 +1291,32 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func logFollowUp(subjectKind: String, subjectId: String, method: String, text: String, nextStep: String?, visitId: String?) async throws  -> FollowUp
     
     /**
+     * A manager finds a submitted report of a rep they manage false, saying what was false
+     * (`report.reason_required` when blank); the false-report penalty applies to the rep.
+     */
+    func markReportFalse(reportId: String, reason: String) async throws  -> DailyReport
+    
+    /**
      * A manager marks a report of a rep they manage as read.
      */
     func markReportRead(reportId: String) async throws  -> DailyReport
+    
+    /**
+     * A rep's visit plan for a local day, if one is on this device.
+     */
+    func planFor(repId: String, date: String) async throws  -> VisitPlan?
+    
+    /**
+     * Plans a rep's visits for a local day (`YYYY-MM-DD`), replacing that day's list (at
+     * most 100): a rep plans their own day, a manager the day of a rep in their scope.
+     */
+    func planVisits(repId: String, date: String, visits: [PlannedVisit]) async throws  -> VisitPlan
+    
+    /**
+     * A rep's day planned against their visits: each planned customer done or not done, then
+     * the visits nobody planned, with the share of planned visits done.
+     */
+    func planVsActual(repId: String, date: String) async throws  -> PlanVsActual
     
     /**
      * The assignee moves an open task or schedule entry to a later time, ms; its reminder
@@ -1295,6 +1369,57 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
      */
     func visitsOn(repId: String, date: String) async throws  -> [Visit]
+    
+    /**
+     * Confirms an order, or asks for the approval its amount or discount needs first (the
+     * approval is created and synced to the approvers). Refused once cancelled
+     * (`order.cancelled`) or when its approval was rejected (`order.approval_rejected`).
+     */
+    func confirmOrder(orderId: String) async throws  -> ConfirmOutcome
+    
+    /**
+     * Drafts an order at a customer the user may see, its lines priced by the rules.
+     */
+    func createOrder(order: NewOrder) async throws  -> Order
+    
+    /**
+     * An order the user may see.
+     */
+    func getOrder(orderId: String) async throws  -> Order
+    
+    /**
+     * The orders the signed-in user owns, newest first.
+     */
+    func myOrders() async throws  -> [Order]
+    
+    /**
+     * The orders of a customer the user may see, newest first.
+     */
+    func ordersOf(customerId: String) async throws  -> [Order]
+    
+    /**
+     * Prices `quantity` of the product `product_code` for a customer on a local day
+     * (`YYYY-MM-DD`), with a manual discount: the customer's tier price, volume breaks and
+     * promotions, as the order will be priced. Refused for an unknown product
+     * (`product.unknown`) or one no longer sold (`product.inactive`).
+     */
+    func priceQuote(productCode: String, customerId: String, quantity: Int64, manualDiscountBp: Int32, pricedOn: String) async throws  -> PriceQuote
+    
+    /**
+     * The catalogue: products still sold, by code (with `include_inactive`, every product).
+     */
+    func products(includeInactive: Bool) async throws  -> [Product]
+    
+    /**
+     * Records a payment collected on a confirmed order (`order.not_confirmed` otherwise), in
+     * the order's currency.
+     */
+    func recordPayment(orderId: String, amount: Money, receivedAtMs: Int64, method: String?) async throws  -> Order
+    
+    /**
+     * Sets how far a confirmed order is delivered.
+     */
+    func setDelivery(orderId: String, delivery: DeliveryStatus) async throws  -> Order
     
     /**
      * Pending approvals waiting for one of the user's roles (not their own requests).
@@ -1414,6 +1539,28 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * sides agree. Progress goes to `listener`; `cancel` stops it.
      */
     func sync(options: SyncOptions, listener: SyncProgressListener?, cancel: SyncCancel) async throws  -> SyncSummary
+    
+    /**
+     * A rep's commission statement for the configured period containing the local day
+     * `date` (`YYYY-MM-DD`): their own, or, for a manager, a rep's.
+     */
+    func commissionStatement(repId: String, date: String) async throws  -> CommissionStatement
+    
+    /**
+     * Sets a target (a manager for a rep of their team, a director for a team of their
+     * region); nobody sets their own (`target.own` on the server, not allowed here).
+     */
+    func setTarget(target: NewTarget) async throws  -> Target
+    
+    /**
+     * Where a target stands now: what counted so far in its period and the share reached.
+     */
+    func targetAttainment(targetId: String) async throws  -> Attainment
+    
+    /**
+     * The targets of a rep or unit that the user may see, newest period first.
+     */
+    func targetsOf(subjectId: String) async throws  -> [Target]
     
 }
 /**
@@ -1688,6 +1835,47 @@ open func customers()async throws  -> [Customer]  {
 }
     
     /**
+     * Deletes a contact of a customer the user may see, as the permission matrix allows.
+     */
+open func deleteContact(contactId: String, reason: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_delete_contact(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(contactId),FfiConverterOptionString.lower(reason)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_void,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_void,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Deletes (voids) a customer the user may see, and its contacts with it, as the
+     * permission matrix allows (by default a manager of its owner, not a rep); its deals,
+     * orders, visits and follow-ups stay as history. The duplicate check still finds it, to
+     * be restored rather than created again.
+     */
+open func deleteCustomer(customerId: String, reason: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_delete_customer(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(customerId),FfiConverterOptionString.lower(reason)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_void,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_void,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * A customer the user may see.
      */
 open func getCustomer(id: String)async throws  -> Customer  {
@@ -1763,6 +1951,29 @@ open func rejectLocation(customerId: String, reason: String)async throws  -> Cus
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeCustomer_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A manager settles which rep owns a company that several reps follow as separate
+     * customer records (`contender_ids`, two or more): the record with the registered full
+     * name, then the first follow-up, then the first opportunity. The verdict is written on
+     * every contending record. Refused for a rep (not allowed) and when no rule decides
+     * (`ownership.undecided`).
+     */
+open func resolveCustomerOwnership(registeredFullName: String?, contenderIds: [String])async throws  -> OwnershipVerdict  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_resolve_customer_ownership(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(registeredFullName),FfiConverterSequenceString.lower(contenderIds)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOwnershipVerdict_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -1987,6 +2198,84 @@ open func visitsDashboard(from: String, to: String, groupBy: String, granularity
 }
     
     /**
+     * What the signed-in user may do with a record now, from the synced permission matrix
+     * and org tree: the check the server runs on their next push. An app shows the buttons
+     * of these operations only.
+     */
+open func allowedOperations(recordId: String)async throws  -> [Operation]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_allowed_operations(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(recordId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOperation.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A colleague on this device.
+     */
+open func colleague(userId: String)async throws  -> Colleague  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_colleague(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeColleague_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The company directory: every colleague on this device, active first, by name.
+     */
+open func directory()async throws  -> [Colleague]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_directory(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeColleague.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The org tree's units, headquarters first, then by name within each level.
+     */
+open func orgUnits()async throws  -> [OrgUnit]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_org_units(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOrgUnit.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * Changes the key of an encrypted store to `new_key` (the old one no longer opens it);
      * the app saves the new key in its keystore first. A plain store is refused with
      * `InvalidInput`.
@@ -2115,6 +2404,27 @@ open func addVisitPhoto(visitId: String, filePath: String, mime: String)async th
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeVisit_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A user's day (`YYYY-MM-DD` in that user's zone): the signed-in user's own, or, for a
+     * manager, the day of someone their scope covers (schedule, tasks, planned visits they
+     * may see). Refused for a colleague outside the user's scope (not allowed).
+     */
+open func agendaOf(userId: String, date: String)async throws  -> Agenda  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_agenda_of(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(date)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAgenda_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -2276,6 +2586,26 @@ open func logFollowUp(subjectKind: String, subjectId: String, method: String, te
 }
     
     /**
+     * A manager finds a submitted report of a rep they manage false, saying what was false
+     * (`report.reason_required` when blank); the false-report penalty applies to the rep.
+     */
+open func markReportFalse(reportId: String, reason: String)async throws  -> DailyReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_mark_report_false(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(reportId),FfiConverterString.lower(reason)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDailyReport_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
      * A manager marks a report of a rep they manage as read.
      */
 open func markReportRead(reportId: String)async throws  -> DailyReport  {
@@ -2290,6 +2620,65 @@ open func markReportRead(reportId: String)async throws  -> DailyReport  {
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeDailyReport_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A rep's visit plan for a local day, if one is on this device.
+     */
+open func planFor(repId: String, date: String)async throws  -> VisitPlan?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_plan_for(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeVisitPlan.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Plans a rep's visits for a local day (`YYYY-MM-DD`), replacing that day's list (at
+     * most 100): a rep plans their own day, a manager the day of a rep in their scope.
+     */
+open func planVisits(repId: String, date: String, visits: [PlannedVisit])async throws  -> VisitPlan  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_plan_visits(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date),FfiConverterSequenceTypePlannedVisit.lower(visits)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVisitPlan_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A rep's day planned against their visits: each planned customer done or not done, then
+     * the visits nobody planned, with the share of planned visits done.
+     */
+open func planVsActual(repId: String, date: String)async throws  -> PlanVsActual  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_plan_vs_actual(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePlanVsActual_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -2468,6 +2857,183 @@ open func visitsOn(repId: String, date: String)async throws  -> [Visit]  {
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterSequenceTypeVisit.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Confirms an order, or asks for the approval its amount or discount needs first (the
+     * approval is created and synced to the approvers). Refused once cancelled
+     * (`order.cancelled`) or when its approval was rejected (`order.approval_rejected`).
+     */
+open func confirmOrder(orderId: String)async throws  -> ConfirmOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_confirm_order(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeConfirmOutcome_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Drafts an order at a customer the user may see, its lines priced by the rules.
+     */
+open func createOrder(order: NewOrder)async throws  -> Order  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_create_order(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewOrder_lower(order)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOrder_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * An order the user may see.
+     */
+open func getOrder(orderId: String)async throws  -> Order  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_get_order(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOrder_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The orders the signed-in user owns, newest first.
+     */
+open func myOrders()async throws  -> [Order]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_my_orders(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOrder.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The orders of a customer the user may see, newest first.
+     */
+open func ordersOf(customerId: String)async throws  -> [Order]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_orders_of(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(customerId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeOrder.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Prices `quantity` of the product `product_code` for a customer on a local day
+     * (`YYYY-MM-DD`), with a manual discount: the customer's tier price, volume breaks and
+     * promotions, as the order will be priced. Refused for an unknown product
+     * (`product.unknown`) or one no longer sold (`product.inactive`).
+     */
+open func priceQuote(productCode: String, customerId: String, quantity: Int64, manualDiscountBp: Int32, pricedOn: String)async throws  -> PriceQuote  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_price_quote(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(productCode),FfiConverterString.lower(customerId),FfiConverterInt64.lower(quantity),FfiConverterInt32.lower(manualDiscountBp),FfiConverterString.lower(pricedOn)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePriceQuote_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The catalogue: products still sold, by code (with `include_inactive`, every product).
+     */
+open func products(includeInactive: Bool)async throws  -> [Product]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_products(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(includeInactive)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeProduct.lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Records a payment collected on a confirmed order (`order.not_confirmed` otherwise), in
+     * the order's currency.
+     */
+open func recordPayment(orderId: String, amount: Money, receivedAtMs: Int64, method: String?)async throws  -> Order  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_record_payment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId),FfiConverterTypeMoney_lower(amount),FfiConverterInt64.lower(receivedAtMs),FfiConverterOptionString.lower(method)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOrder_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Sets how far a confirmed order is delivered.
+     */
+open func setDelivery(orderId: String, delivery: DeliveryStatus)async throws  -> Order  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_set_delivery(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId),FfiConverterTypeDeliveryStatus_lower(delivery)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOrder_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -2895,6 +3461,84 @@ open func sync(options: SyncOptions, listener: SyncProgressListener?, cancel: Sy
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeSyncSummary_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A rep's commission statement for the configured period containing the local day
+     * `date` (`YYYY-MM-DD`): their own, or, for a manager, a rep's.
+     */
+open func commissionStatement(repId: String, date: String)async throws  -> CommissionStatement  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_commission_statement(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCommissionStatement_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Sets a target (a manager for a rep of their team, a director for a team of their
+     * region); nobody sets their own (`target.own` on the server, not allowed here).
+     */
+open func setTarget(target: NewTarget)async throws  -> Target  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_set_target(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewTarget_lower(target)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTarget_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * Where a target stands now: what counted so far in its period and the share reached.
+     */
+open func targetAttainment(targetId: String)async throws  -> Attainment  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_target_attainment(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(targetId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAttainment_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * The targets of a rep or unit that the user may see, newest period first.
+     */
+open func targetsOf(subjectId: String)async throws  -> [Target]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_targets_of(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(subjectId)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeTarget.lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -4729,6 +5373,85 @@ public func FfiConverterTypeAttachmentUploads_lower(_ value: AttachmentUploads) 
 
 
 /**
+ * Where a target stands.
+ */
+public struct Attainment: Equatable, Hashable {
+    /**
+     * The target.
+     */
+    public let target: Target
+    /**
+     * What counted so far in its period.
+     */
+    public let achieved: Money
+    /**
+     * Achieved over target in basis points (12,500 is 125%); `None` for a zero target.
+     */
+    public let attainmentBp: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The target.
+         */target: Target, 
+        /**
+         * What counted so far in its period.
+         */achieved: Money, 
+        /**
+         * Achieved over target in basis points (12,500 is 125%); `None` for a zero target.
+         */attainmentBp: Int64?) {
+        self.target = target
+        self.achieved = achieved
+        self.attainmentBp = attainmentBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Attainment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttainment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Attainment {
+        return
+            try Attainment(
+                target: FfiConverterTypeTarget.read(from: &buf), 
+                achieved: FfiConverterTypeMoney.read(from: &buf), 
+                attainmentBp: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Attainment, into buf: inout [UInt8]) {
+        FfiConverterTypeTarget.write(value.target, into: &buf)
+        FfiConverterTypeMoney.write(value.achieved, into: &buf)
+        FfiConverterOptionInt64.write(value.attainmentBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttainment_lift(_ buf: RustBuffer) throws -> Attainment {
+    return try FfiConverterTypeAttainment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttainment_lower(_ value: Attainment) -> RustBuffer {
+    return FfiConverterTypeAttainment.lower(value)
+}
+
+
+/**
  * What needs the manager's attention now.
  */
 public struct AttentionDashboard: Equatable, Hashable {
@@ -5248,6 +5971,403 @@ public func FfiConverterTypeCheckedIn_lower(_ value: CheckedIn) -> RustBuffer {
 
 
 /**
+ * A colleague as the directory lists them.
+ */
+public struct Colleague: Equatable, Hashable {
+    /**
+     * Their user ID.
+     */
+    public let id: String
+    /**
+     * Full name.
+     */
+    public let name: String
+    /**
+     * Employee number.
+     */
+    public let employeeNo: String
+    /**
+     * Job title.
+     */
+    public let title: String?
+    /**
+     * Their unit.
+     */
+    public let unitId: String
+    /**
+     * Their unit's name, when the unit is on this device.
+     */
+    public let unitName: String?
+    /**
+     * Role codes.
+     */
+    public let roles: [String]
+    /**
+     * Phone; `None` when unset or hidden from the user (see `hidden_fields`).
+     */
+    public let phone: String?
+    /**
+     * E-mail; `None` when unset or hidden.
+     */
+    public let email: String?
+    /**
+     * Their IANA time zone.
+     */
+    public let zone: String
+    /**
+     * Whether the account is active (a colleague who left is listed as inactive).
+     */
+    public let active: Bool
+    /**
+     * Whether they manage the signed-in user's unit or one above it.
+     */
+    public let isMyManager: Bool
+    /**
+     * The fields the user's roles hide (`phone`, `email`): shown as "hidden", not empty.
+     */
+    public let hiddenFields: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Their user ID.
+         */id: String, 
+        /**
+         * Full name.
+         */name: String, 
+        /**
+         * Employee number.
+         */employeeNo: String, 
+        /**
+         * Job title.
+         */title: String?, 
+        /**
+         * Their unit.
+         */unitId: String, 
+        /**
+         * Their unit's name, when the unit is on this device.
+         */unitName: String?, 
+        /**
+         * Role codes.
+         */roles: [String], 
+        /**
+         * Phone; `None` when unset or hidden from the user (see `hidden_fields`).
+         */phone: String?, 
+        /**
+         * E-mail; `None` when unset or hidden.
+         */email: String?, 
+        /**
+         * Their IANA time zone.
+         */zone: String, 
+        /**
+         * Whether the account is active (a colleague who left is listed as inactive).
+         */active: Bool, 
+        /**
+         * Whether they manage the signed-in user's unit or one above it.
+         */isMyManager: Bool, 
+        /**
+         * The fields the user's roles hide (`phone`, `email`): shown as "hidden", not empty.
+         */hiddenFields: [String]) {
+        self.id = id
+        self.name = name
+        self.employeeNo = employeeNo
+        self.title = title
+        self.unitId = unitId
+        self.unitName = unitName
+        self.roles = roles
+        self.phone = phone
+        self.email = email
+        self.zone = zone
+        self.active = active
+        self.isMyManager = isMyManager
+        self.hiddenFields = hiddenFields
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Colleague: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeColleague: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Colleague {
+        return
+            try Colleague(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                employeeNo: FfiConverterString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf), 
+                unitId: FfiConverterString.read(from: &buf), 
+                unitName: FfiConverterOptionString.read(from: &buf), 
+                roles: FfiConverterSequenceString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                zone: FfiConverterString.read(from: &buf), 
+                active: FfiConverterBool.read(from: &buf), 
+                isMyManager: FfiConverterBool.read(from: &buf), 
+                hiddenFields: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Colleague, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.employeeNo, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterString.write(value.unitId, into: &buf)
+        FfiConverterOptionString.write(value.unitName, into: &buf)
+        FfiConverterSequenceString.write(value.roles, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterString.write(value.zone, into: &buf)
+        FfiConverterBool.write(value.active, into: &buf)
+        FfiConverterBool.write(value.isMyManager, into: &buf)
+        FfiConverterSequenceString.write(value.hiddenFields, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeColleague_lift(_ buf: RustBuffer) throws -> Colleague {
+    return try FfiConverterTypeColleague.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeColleague_lower(_ value: Colleague) -> RustBuffer {
+    return FfiConverterTypeColleague.lower(value)
+}
+
+
+/**
+ * One explained line of a commission statement.
+ */
+public struct CommissionLine: Equatable, Hashable {
+    /**
+     * Which component.
+     */
+    public let component: CommissionComponent
+    /**
+     * The amount the rate applies to.
+     */
+    public let basis: Money
+    /**
+     * The rate in basis points (3% is 300).
+     */
+    public let rateBp: Int64
+    /**
+     * The commission of this component.
+     */
+    public let amount: Money
+    /**
+     * The line in words, for the rep.
+     */
+    public let explanation: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Which component.
+         */component: CommissionComponent, 
+        /**
+         * The amount the rate applies to.
+         */basis: Money, 
+        /**
+         * The rate in basis points (3% is 300).
+         */rateBp: Int64, 
+        /**
+         * The commission of this component.
+         */amount: Money, 
+        /**
+         * The line in words, for the rep.
+         */explanation: String) {
+        self.component = component
+        self.basis = basis
+        self.rateBp = rateBp
+        self.amount = amount
+        self.explanation = explanation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CommissionLine: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCommissionLine: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CommissionLine {
+        return
+            try CommissionLine(
+                component: FfiConverterTypeCommissionComponent.read(from: &buf), 
+                basis: FfiConverterTypeMoney.read(from: &buf), 
+                rateBp: FfiConverterInt64.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
+                explanation: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CommissionLine, into buf: inout [UInt8]) {
+        FfiConverterTypeCommissionComponent.write(value.component, into: &buf)
+        FfiConverterTypeMoney.write(value.basis, into: &buf)
+        FfiConverterInt64.write(value.rateBp, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+        FfiConverterString.write(value.explanation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommissionLine_lift(_ buf: RustBuffer) throws -> CommissionLine {
+    return try FfiConverterTypeCommissionLine.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommissionLine_lower(_ value: CommissionLine) -> RustBuffer {
+    return FfiConverterTypeCommissionLine.lower(value)
+}
+
+
+/**
+ * A rep's commission for one period.
+ */
+public struct CommissionStatement: Equatable, Hashable {
+    /**
+     * The rep.
+     */
+    public let repId: String
+    /**
+     * The period's length.
+     */
+    public let period: PeriodKind
+    /**
+     * Its first day, `YYYY-MM-DD`.
+     */
+    public let periodStart: String
+    /**
+     * What counted in the period.
+     */
+    public let sales: Money
+    /**
+     * Attainment against the rep's target, in basis points, when there is one.
+     */
+    public let attainmentBp: Int64?
+    /**
+     * One line per component that applies.
+     */
+    public let lines: [CommissionLine]
+    /**
+     * The sum of the lines.
+     */
+    public let total: Money
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The rep.
+         */repId: String, 
+        /**
+         * The period's length.
+         */period: PeriodKind, 
+        /**
+         * Its first day, `YYYY-MM-DD`.
+         */periodStart: String, 
+        /**
+         * What counted in the period.
+         */sales: Money, 
+        /**
+         * Attainment against the rep's target, in basis points, when there is one.
+         */attainmentBp: Int64?, 
+        /**
+         * One line per component that applies.
+         */lines: [CommissionLine], 
+        /**
+         * The sum of the lines.
+         */total: Money) {
+        self.repId = repId
+        self.period = period
+        self.periodStart = periodStart
+        self.sales = sales
+        self.attainmentBp = attainmentBp
+        self.lines = lines
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CommissionStatement: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCommissionStatement: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CommissionStatement {
+        return
+            try CommissionStatement(
+                repId: FfiConverterString.read(from: &buf), 
+                period: FfiConverterTypePeriodKind.read(from: &buf), 
+                periodStart: FfiConverterString.read(from: &buf), 
+                sales: FfiConverterTypeMoney.read(from: &buf), 
+                attainmentBp: FfiConverterOptionInt64.read(from: &buf), 
+                lines: FfiConverterSequenceTypeCommissionLine.read(from: &buf), 
+                total: FfiConverterTypeMoney.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CommissionStatement, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.repId, into: &buf)
+        FfiConverterTypePeriodKind.write(value.period, into: &buf)
+        FfiConverterString.write(value.periodStart, into: &buf)
+        FfiConverterTypeMoney.write(value.sales, into: &buf)
+        FfiConverterOptionInt64.write(value.attainmentBp, into: &buf)
+        FfiConverterSequenceTypeCommissionLine.write(value.lines, into: &buf)
+        FfiConverterTypeMoney.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommissionStatement_lift(_ buf: RustBuffer) throws -> CommissionStatement {
+    return try FfiConverterTypeCommissionStatement.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommissionStatement_lower(_ value: CommissionStatement) -> RustBuffer {
+    return FfiConverterTypeCommissionStatement.lower(value)
+}
+
+
+/**
  * A person at a customer.
  */
 public struct Contact: Equatable, Hashable {
@@ -5711,6 +6831,14 @@ public struct Customer: Equatable, Hashable {
      * Whether it was deleted (voided).
      */
     public let deleted: Bool
+    /**
+     * The tenant's own fields (an ERP code, a credit rating...), by key.
+     */
+    public let customFields: [String: String]
+    /**
+     * How an ownership conflict over this company was settled, if one was.
+     */
+    public let ownership: OwnershipVerdict?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5768,7 +6896,13 @@ public struct Customer: Equatable, Hashable {
          */createdAtMs: Int64, 
         /**
          * Whether it was deleted (voided).
-         */deleted: Bool) {
+         */deleted: Bool, 
+        /**
+         * The tenant's own fields (an ERP code, a credit rating...), by key.
+         */customFields: [String: String], 
+        /**
+         * How an ownership conflict over this company was settled, if one was.
+         */ownership: OwnershipVerdict?) {
         self.id = id
         self.ownerId = ownerId
         self.sharedWith = sharedWith
@@ -5787,6 +6921,8 @@ public struct Customer: Equatable, Hashable {
         self.notes = notes
         self.createdAtMs = createdAtMs
         self.deleted = deleted
+        self.customFields = customFields
+        self.ownership = ownership
     }
 
     
@@ -5822,7 +6958,9 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
                 tags: FfiConverterSequenceString.read(from: &buf), 
                 notes: FfiConverterString.read(from: &buf), 
                 createdAtMs: FfiConverterInt64.read(from: &buf), 
-                deleted: FfiConverterBool.read(from: &buf)
+                deleted: FfiConverterBool.read(from: &buf), 
+                customFields: FfiConverterDictionaryStringString.read(from: &buf), 
+                ownership: FfiConverterOptionTypeOwnershipVerdict.read(from: &buf)
         )
     }
 
@@ -5845,6 +6983,8 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
         FfiConverterString.write(value.notes, into: &buf)
         FfiConverterInt64.write(value.createdAtMs, into: &buf)
         FfiConverterBool.write(value.deleted, into: &buf)
+        FfiConverterDictionaryStringString.write(value.customFields, into: &buf)
+        FfiConverterOptionTypeOwnershipVerdict.write(value.ownership, into: &buf)
     }
 }
 
@@ -5912,6 +7052,11 @@ public struct CustomerDraft: Equatable, Hashable {
      * Tags.
      */
     public let tags: [String]
+    /**
+     * The tenant's own fields, by key (at most 100, keys up to 64 and values up to 1,000
+     * characters).
+     */
+    public let customFields: [String: String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5948,7 +7093,11 @@ public struct CustomerDraft: Equatable, Hashable {
          */source: String?, 
         /**
          * Tags.
-         */tags: [String]) {
+         */tags: [String], 
+        /**
+         * The tenant's own fields, by key (at most 100, keys up to 64 and values up to 1,000
+         * characters).
+         */customFields: [String: String] = [:]) {
         self.legalName = legalName
         self.shortName = shortName
         self.englishName = englishName
@@ -5960,6 +7109,7 @@ public struct CustomerDraft: Equatable, Hashable {
         self.tier = tier
         self.source = source
         self.tags = tags
+        self.customFields = customFields
     }
 
     
@@ -5988,7 +7138,8 @@ public struct FfiConverterTypeCustomerDraft: FfiConverterRustBuffer {
                 location: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
                 tier: FfiConverterOptionString.read(from: &buf), 
                 source: FfiConverterOptionString.read(from: &buf), 
-                tags: FfiConverterSequenceString.read(from: &buf)
+                tags: FfiConverterSequenceString.read(from: &buf), 
+                customFields: FfiConverterDictionaryStringString.read(from: &buf)
         )
     }
 
@@ -6004,6 +7155,7 @@ public struct FfiConverterTypeCustomerDraft: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.tier, into: &buf)
         FfiConverterOptionString.write(value.source, into: &buf)
         FfiConverterSequenceString.write(value.tags, into: &buf)
+        FfiConverterDictionaryStringString.write(value.customFields, into: &buf)
     }
 }
 
@@ -6075,6 +7227,10 @@ public struct DailyReport: Equatable, Hashable {
      * Comments by managers, oldest first.
      */
     public let comments: [ReportComment]
+    /**
+     * A manager's finding that the report is false (who, when, what was false), if any.
+     */
+    public let markedFalse: ReportComment?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6114,7 +7270,10 @@ public struct DailyReport: Equatable, Hashable {
          */submittedAtMs: Int64?, 
         /**
          * Comments by managers, oldest first.
-         */comments: [ReportComment]) {
+         */comments: [ReportComment], 
+        /**
+         * A manager's finding that the report is false (who, when, what was false), if any.
+         */markedFalse: ReportComment? = nil) {
         self.id = id
         self.ownerId = ownerId
         self.date = date
@@ -6127,6 +7286,7 @@ public struct DailyReport: Equatable, Hashable {
         self.followUpIds = followUpIds
         self.submittedAtMs = submittedAtMs
         self.comments = comments
+        self.markedFalse = markedFalse
     }
 
     
@@ -6156,7 +7316,8 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
                 visitIds: FfiConverterSequenceString.read(from: &buf), 
                 followUpIds: FfiConverterSequenceString.read(from: &buf), 
                 submittedAtMs: FfiConverterOptionInt64.read(from: &buf), 
-                comments: FfiConverterSequenceTypeReportComment.read(from: &buf)
+                comments: FfiConverterSequenceTypeReportComment.read(from: &buf), 
+                markedFalse: FfiConverterOptionTypeReportComment.read(from: &buf)
         )
     }
 
@@ -6173,6 +7334,7 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
         FfiConverterSequenceString.write(value.followUpIds, into: &buf)
         FfiConverterOptionInt64.write(value.submittedAtMs, into: &buf)
         FfiConverterSequenceTypeReportComment.write(value.comments, into: &buf)
+        FfiConverterOptionTypeReportComment.write(value.markedFalse, into: &buf)
     }
 }
 
@@ -8253,6 +9415,295 @@ public func FfiConverterTypeNewOpportunity_lower(_ value: NewOpportunity) -> Rus
 
 
 /**
+ * What a new order says.
+ */
+public struct NewOrder: Equatable, Hashable {
+    /**
+     * The customer.
+     */
+    public let customerId: String
+    /**
+     * The opportunity it closes, if any.
+     */
+    public let opportunityId: String?
+    /**
+     * Order or contract number.
+     */
+    public let number: String
+    /**
+     * The lines (1 to 200).
+     */
+    public let lines: [NewOrderLine]
+    /**
+     * The local day prices apply (promotions), `YYYY-MM-DD`.
+     */
+    public let pricedOn: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The customer.
+         */customerId: String, 
+        /**
+         * The opportunity it closes, if any.
+         */opportunityId: String?, 
+        /**
+         * Order or contract number.
+         */number: String, 
+        /**
+         * The lines (1 to 200).
+         */lines: [NewOrderLine], 
+        /**
+         * The local day prices apply (promotions), `YYYY-MM-DD`.
+         */pricedOn: String) {
+        self.customerId = customerId
+        self.opportunityId = opportunityId
+        self.number = number
+        self.lines = lines
+        self.pricedOn = pricedOn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewOrder: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewOrder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewOrder {
+        return
+            try NewOrder(
+                customerId: FfiConverterString.read(from: &buf), 
+                opportunityId: FfiConverterOptionString.read(from: &buf), 
+                number: FfiConverterString.read(from: &buf), 
+                lines: FfiConverterSequenceTypeNewOrderLine.read(from: &buf), 
+                pricedOn: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewOrder, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterOptionString.write(value.opportunityId, into: &buf)
+        FfiConverterString.write(value.number, into: &buf)
+        FfiConverterSequenceTypeNewOrderLine.write(value.lines, into: &buf)
+        FfiConverterString.write(value.pricedOn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewOrder_lift(_ buf: RustBuffer) throws -> NewOrder {
+    return try FfiConverterTypeNewOrder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewOrder_lower(_ value: NewOrder) -> RustBuffer {
+    return FfiConverterTypeNewOrder.lower(value)
+}
+
+
+/**
+ * One line asked for.
+ */
+public struct NewOrderLine: Equatable, Hashable {
+    /**
+     * The product code.
+     */
+    public let productCode: String
+    /**
+     * How many (1 or more).
+     */
+    public let quantity: Int64
+    /**
+     * The manual discount off the rule price, in basis points (0 to 10,000).
+     */
+    public let manualDiscountBp: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The product code.
+         */productCode: String, 
+        /**
+         * How many (1 or more).
+         */quantity: Int64, 
+        /**
+         * The manual discount off the rule price, in basis points (0 to 10,000).
+         */manualDiscountBp: Int32) {
+        self.productCode = productCode
+        self.quantity = quantity
+        self.manualDiscountBp = manualDiscountBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewOrderLine: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewOrderLine: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewOrderLine {
+        return
+            try NewOrderLine(
+                productCode: FfiConverterString.read(from: &buf), 
+                quantity: FfiConverterInt64.read(from: &buf), 
+                manualDiscountBp: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewOrderLine, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.productCode, into: &buf)
+        FfiConverterInt64.write(value.quantity, into: &buf)
+        FfiConverterInt32.write(value.manualDiscountBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewOrderLine_lift(_ buf: RustBuffer) throws -> NewOrderLine {
+    return try FfiConverterTypeNewOrderLine.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewOrderLine_lower(_ value: NewOrderLine) -> RustBuffer {
+    return FfiConverterTypeNewOrderLine.lower(value)
+}
+
+
+/**
+ * A new target.
+ */
+public struct NewTarget: Equatable, Hashable {
+    /**
+     * Month, quarter or year.
+     */
+    public let period: PeriodKind
+    /**
+     * The first day of the period, `YYYY-MM-DD` (the 1st of a month; of January, April,
+     * July or October for a quarter; of January for a year).
+     */
+    public let periodStart: String
+    /**
+     * Rep, team or region.
+     */
+    public let subject: TargetSubject
+    /**
+     * The rep or unit.
+     */
+    public let subjectId: String
+    /**
+     * What it counts.
+     */
+    public let metric: TargetMetric
+    /**
+     * The amount to reach (positive).
+     */
+    public let amount: Money
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Month, quarter or year.
+         */period: PeriodKind, 
+        /**
+         * The first day of the period, `YYYY-MM-DD` (the 1st of a month; of January, April,
+         * July or October for a quarter; of January for a year).
+         */periodStart: String, 
+        /**
+         * Rep, team or region.
+         */subject: TargetSubject, 
+        /**
+         * The rep or unit.
+         */subjectId: String, 
+        /**
+         * What it counts.
+         */metric: TargetMetric, 
+        /**
+         * The amount to reach (positive).
+         */amount: Money) {
+        self.period = period
+        self.periodStart = periodStart
+        self.subject = subject
+        self.subjectId = subjectId
+        self.metric = metric
+        self.amount = amount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewTarget: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewTarget: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewTarget {
+        return
+            try NewTarget(
+                period: FfiConverterTypePeriodKind.read(from: &buf), 
+                periodStart: FfiConverterString.read(from: &buf), 
+                subject: FfiConverterTypeTargetSubject.read(from: &buf), 
+                subjectId: FfiConverterString.read(from: &buf), 
+                metric: FfiConverterTypeTargetMetric.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewTarget, into buf: inout [UInt8]) {
+        FfiConverterTypePeriodKind.write(value.period, into: &buf)
+        FfiConverterString.write(value.periodStart, into: &buf)
+        FfiConverterTypeTargetSubject.write(value.subject, into: &buf)
+        FfiConverterString.write(value.subjectId, into: &buf)
+        FfiConverterTypeTargetMetric.write(value.metric, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewTarget_lift(_ buf: RustBuffer) throws -> NewTarget {
+    return try FfiConverterTypeNewTarget.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewTarget_lower(_ value: NewTarget) -> RustBuffer {
+    return FfiConverterTypeNewTarget.lower(value)
+}
+
+
+/**
  * A sales opportunity (deal).
  */
 public struct Opportunity: Equatable, Hashable {
@@ -8422,6 +9873,445 @@ public func FfiConverterTypeOpportunity_lower(_ value: Opportunity) -> RustBuffe
 
 
 /**
+ * An order or contract.
+ */
+public struct Order: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * The rep it counts for.
+     */
+    public let ownerId: String?
+    /**
+     * The customer.
+     */
+    public let customerId: String
+    /**
+     * The opportunity it closes, if any.
+     */
+    public let opportunityId: String?
+    /**
+     * Order or contract number.
+     */
+    public let number: String
+    /**
+     * The priced lines.
+     */
+    public let lines: [OrderLine]
+    /**
+     * The sum of the lines.
+     */
+    public let total: Money
+    /**
+     * Where it stands.
+     */
+    public let status: OrderStatus
+    /**
+     * The approval it asked for, if any.
+     */
+    public let approvalId: String?
+    /**
+     * When it was confirmed, epoch ms.
+     */
+    public let confirmedAtMs: Int64?
+    /**
+     * Whether it is the customer's first business (the new-customer bonus).
+     */
+    public let newCustomer: Bool
+    /**
+     * Payments collected, in the order they were recorded.
+     */
+    public let payments: [Payment]
+    /**
+     * The sum of the payments.
+     */
+    public let paid: Money
+    /**
+     * Delivery progress.
+     */
+    public let delivery: DeliveryStatus
+    /**
+     * Whether it was deleted.
+     */
+    public let deleted: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * The rep it counts for.
+         */ownerId: String?, 
+        /**
+         * The customer.
+         */customerId: String, 
+        /**
+         * The opportunity it closes, if any.
+         */opportunityId: String?, 
+        /**
+         * Order or contract number.
+         */number: String, 
+        /**
+         * The priced lines.
+         */lines: [OrderLine], 
+        /**
+         * The sum of the lines.
+         */total: Money, 
+        /**
+         * Where it stands.
+         */status: OrderStatus, 
+        /**
+         * The approval it asked for, if any.
+         */approvalId: String?, 
+        /**
+         * When it was confirmed, epoch ms.
+         */confirmedAtMs: Int64?, 
+        /**
+         * Whether it is the customer's first business (the new-customer bonus).
+         */newCustomer: Bool, 
+        /**
+         * Payments collected, in the order they were recorded.
+         */payments: [Payment], 
+        /**
+         * The sum of the payments.
+         */paid: Money, 
+        /**
+         * Delivery progress.
+         */delivery: DeliveryStatus, 
+        /**
+         * Whether it was deleted.
+         */deleted: Bool) {
+        self.id = id
+        self.ownerId = ownerId
+        self.customerId = customerId
+        self.opportunityId = opportunityId
+        self.number = number
+        self.lines = lines
+        self.total = total
+        self.status = status
+        self.approvalId = approvalId
+        self.confirmedAtMs = confirmedAtMs
+        self.newCustomer = newCustomer
+        self.payments = payments
+        self.paid = paid
+        self.delivery = delivery
+        self.deleted = deleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Order: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Order {
+        return
+            try Order(
+                id: FfiConverterString.read(from: &buf), 
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                customerId: FfiConverterString.read(from: &buf), 
+                opportunityId: FfiConverterOptionString.read(from: &buf), 
+                number: FfiConverterString.read(from: &buf), 
+                lines: FfiConverterSequenceTypeOrderLine.read(from: &buf), 
+                total: FfiConverterTypeMoney.read(from: &buf), 
+                status: FfiConverterTypeOrderStatus.read(from: &buf), 
+                approvalId: FfiConverterOptionString.read(from: &buf), 
+                confirmedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                newCustomer: FfiConverterBool.read(from: &buf), 
+                payments: FfiConverterSequenceTypePayment.read(from: &buf), 
+                paid: FfiConverterTypeMoney.read(from: &buf), 
+                delivery: FfiConverterTypeDeliveryStatus.read(from: &buf), 
+                deleted: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Order, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterOptionString.write(value.opportunityId, into: &buf)
+        FfiConverterString.write(value.number, into: &buf)
+        FfiConverterSequenceTypeOrderLine.write(value.lines, into: &buf)
+        FfiConverterTypeMoney.write(value.total, into: &buf)
+        FfiConverterTypeOrderStatus.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.approvalId, into: &buf)
+        FfiConverterOptionInt64.write(value.confirmedAtMs, into: &buf)
+        FfiConverterBool.write(value.newCustomer, into: &buf)
+        FfiConverterSequenceTypePayment.write(value.payments, into: &buf)
+        FfiConverterTypeMoney.write(value.paid, into: &buf)
+        FfiConverterTypeDeliveryStatus.write(value.delivery, into: &buf)
+        FfiConverterBool.write(value.deleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrder_lift(_ buf: RustBuffer) throws -> Order {
+    return try FfiConverterTypeOrder.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrder_lower(_ value: Order) -> RustBuffer {
+    return FfiConverterTypeOrder.lower(value)
+}
+
+
+/**
+ * One priced line.
+ */
+public struct OrderLine: Equatable, Hashable {
+    /**
+     * The product code.
+     */
+    public let productCode: String
+    /**
+     * How many.
+     */
+    public let quantity: Int64
+    /**
+     * List price per unit.
+     */
+    public let listPrice: Money
+    /**
+     * Tier, volume and promotion discounts together, off list, in basis points (10% is
+     * 1000).
+     */
+    public let ruleDiscountBp: Int32
+    /**
+     * The promotion applied, if any.
+     */
+    public let promotion: String?
+    /**
+     * Price per unit after the rule discounts.
+     */
+    public let rulePrice: Money
+    /**
+     * The manual discount, off the rule price, in basis points.
+     */
+    public let manualDiscountBp: Int32
+    /**
+     * Final price per unit.
+     */
+    public let unitPrice: Money
+    /**
+     * Final price × quantity.
+     */
+    public let amount: Money
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The product code.
+         */productCode: String, 
+        /**
+         * How many.
+         */quantity: Int64, 
+        /**
+         * List price per unit.
+         */listPrice: Money, 
+        /**
+         * Tier, volume and promotion discounts together, off list, in basis points (10% is
+         * 1000).
+         */ruleDiscountBp: Int32, 
+        /**
+         * The promotion applied, if any.
+         */promotion: String?, 
+        /**
+         * Price per unit after the rule discounts.
+         */rulePrice: Money, 
+        /**
+         * The manual discount, off the rule price, in basis points.
+         */manualDiscountBp: Int32, 
+        /**
+         * Final price per unit.
+         */unitPrice: Money, 
+        /**
+         * Final price × quantity.
+         */amount: Money) {
+        self.productCode = productCode
+        self.quantity = quantity
+        self.listPrice = listPrice
+        self.ruleDiscountBp = ruleDiscountBp
+        self.promotion = promotion
+        self.rulePrice = rulePrice
+        self.manualDiscountBp = manualDiscountBp
+        self.unitPrice = unitPrice
+        self.amount = amount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrderLine: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderLine: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderLine {
+        return
+            try OrderLine(
+                productCode: FfiConverterString.read(from: &buf), 
+                quantity: FfiConverterInt64.read(from: &buf), 
+                listPrice: FfiConverterTypeMoney.read(from: &buf), 
+                ruleDiscountBp: FfiConverterInt32.read(from: &buf), 
+                promotion: FfiConverterOptionString.read(from: &buf), 
+                rulePrice: FfiConverterTypeMoney.read(from: &buf), 
+                manualDiscountBp: FfiConverterInt32.read(from: &buf), 
+                unitPrice: FfiConverterTypeMoney.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrderLine, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.productCode, into: &buf)
+        FfiConverterInt64.write(value.quantity, into: &buf)
+        FfiConverterTypeMoney.write(value.listPrice, into: &buf)
+        FfiConverterInt32.write(value.ruleDiscountBp, into: &buf)
+        FfiConverterOptionString.write(value.promotion, into: &buf)
+        FfiConverterTypeMoney.write(value.rulePrice, into: &buf)
+        FfiConverterInt32.write(value.manualDiscountBp, into: &buf)
+        FfiConverterTypeMoney.write(value.unitPrice, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderLine_lift(_ buf: RustBuffer) throws -> OrderLine {
+    return try FfiConverterTypeOrderLine.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderLine_lower(_ value: OrderLine) -> RustBuffer {
+    return FfiConverterTypeOrderLine.lower(value)
+}
+
+
+/**
+ * A unit of the org tree.
+ */
+public struct OrgUnit: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * Name.
+     */
+    public let name: String
+    /**
+     * Its level.
+     */
+    public let level: UnitLevel
+    /**
+     * The unit above; `None` for headquarters.
+     */
+    public let parentId: String?
+    /**
+     * Its manager.
+     */
+    public let managerId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * Name.
+         */name: String, 
+        /**
+         * Its level.
+         */level: UnitLevel, 
+        /**
+         * The unit above; `None` for headquarters.
+         */parentId: String?, 
+        /**
+         * Its manager.
+         */managerId: String?) {
+        self.id = id
+        self.name = name
+        self.level = level
+        self.parentId = parentId
+        self.managerId = managerId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OrgUnit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrgUnit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrgUnit {
+        return
+            try OrgUnit(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                level: FfiConverterTypeUnitLevel.read(from: &buf), 
+                parentId: FfiConverterOptionString.read(from: &buf), 
+                managerId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OrgUnit, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeUnitLevel.write(value.level, into: &buf)
+        FfiConverterOptionString.write(value.parentId, into: &buf)
+        FfiConverterOptionString.write(value.managerId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrgUnit_lift(_ buf: RustBuffer) throws -> OrgUnit {
+    return try FfiConverterTypeOrgUnit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrgUnit_lower(_ value: OrgUnit) -> RustBuffer {
+    return FfiConverterTypeOrgUnit.lower(value)
+}
+
+
+/**
  * A deal past its stage's allowed time.
  */
 public struct OverdueDeal: Equatable, Hashable {
@@ -8551,6 +10441,344 @@ public func FfiConverterTypeOverdueDeal_lower(_ value: OverdueDeal) -> RustBuffe
 
 
 /**
+ * Who owns a company several reps followed under different records, and why.
+ */
+public struct OwnershipVerdict: Equatable, Hashable {
+    /**
+     * The winning rep.
+     */
+    public let ownerId: String
+    /**
+     * The winning record, when the verdict was just given.
+     */
+    public let customerId: String?
+    /**
+     * The rule that decided.
+     */
+    public let rule: OwnershipRule
+    /**
+     * The contending records.
+     */
+    public let contenderIds: [String]
+    /**
+     * When it was decided, epoch ms (as written on the records).
+     */
+    public let decidedAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The winning rep.
+         */ownerId: String, 
+        /**
+         * The winning record, when the verdict was just given.
+         */customerId: String?, 
+        /**
+         * The rule that decided.
+         */rule: OwnershipRule, 
+        /**
+         * The contending records.
+         */contenderIds: [String], 
+        /**
+         * When it was decided, epoch ms (as written on the records).
+         */decidedAtMs: Int64?) {
+        self.ownerId = ownerId
+        self.customerId = customerId
+        self.rule = rule
+        self.contenderIds = contenderIds
+        self.decidedAtMs = decidedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OwnershipVerdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOwnershipVerdict: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OwnershipVerdict {
+        return
+            try OwnershipVerdict(
+                ownerId: FfiConverterString.read(from: &buf), 
+                customerId: FfiConverterOptionString.read(from: &buf), 
+                rule: FfiConverterTypeOwnershipRule.read(from: &buf), 
+                contenderIds: FfiConverterSequenceString.read(from: &buf), 
+                decidedAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OwnershipVerdict, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.ownerId, into: &buf)
+        FfiConverterOptionString.write(value.customerId, into: &buf)
+        FfiConverterTypeOwnershipRule.write(value.rule, into: &buf)
+        FfiConverterSequenceString.write(value.contenderIds, into: &buf)
+        FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwnershipVerdict_lift(_ buf: RustBuffer) throws -> OwnershipVerdict {
+    return try FfiConverterTypeOwnershipVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwnershipVerdict_lower(_ value: OwnershipVerdict) -> RustBuffer {
+    return FfiConverterTypeOwnershipVerdict.lower(value)
+}
+
+
+/**
+ * A payment collected.
+ */
+public struct Payment: Equatable, Hashable {
+    /**
+     * The payment's ID within the order.
+     */
+    public let id: String
+    /**
+     * How much.
+     */
+    public let amount: Money
+    /**
+     * When it was received, epoch ms.
+     */
+    public let receivedAtMs: Int64
+    /**
+     * Bank transfer, cash...
+     */
+    public let method: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The payment's ID within the order.
+         */id: String, 
+        /**
+         * How much.
+         */amount: Money, 
+        /**
+         * When it was received, epoch ms.
+         */receivedAtMs: Int64, 
+        /**
+         * Bank transfer, cash...
+         */method: String?) {
+        self.id = id
+        self.amount = amount
+        self.receivedAtMs = receivedAtMs
+        self.method = method
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Payment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePayment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Payment {
+        return
+            try Payment(
+                id: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
+                receivedAtMs: FfiConverterInt64.read(from: &buf), 
+                method: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Payment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+        FfiConverterInt64.write(value.receivedAtMs, into: &buf)
+        FfiConverterOptionString.write(value.method, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayment_lift(_ buf: RustBuffer) throws -> Payment {
+    return try FfiConverterTypePayment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePayment_lower(_ value: Payment) -> RustBuffer {
+    return FfiConverterTypePayment.lower(value)
+}
+
+
+/**
+ * One line of plan versus actual.
+ */
+public struct PlanLine: Equatable, Hashable {
+    /**
+     * The customer.
+     */
+    public let customerId: String
+    /**
+     * How it came out.
+     */
+    public let outcome: PlanOutcome
+    /**
+     * The visit, when there was one.
+     */
+    public let visitId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The customer.
+         */customerId: String, 
+        /**
+         * How it came out.
+         */outcome: PlanOutcome, 
+        /**
+         * The visit, when there was one.
+         */visitId: String?) {
+        self.customerId = customerId
+        self.outcome = outcome
+        self.visitId = visitId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlanLine: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlanLine: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlanLine {
+        return
+            try PlanLine(
+                customerId: FfiConverterString.read(from: &buf), 
+                outcome: FfiConverterTypePlanOutcome.read(from: &buf), 
+                visitId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlanLine, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.customerId, into: &buf)
+        FfiConverterTypePlanOutcome.write(value.outcome, into: &buf)
+        FfiConverterOptionString.write(value.visitId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanLine_lift(_ buf: RustBuffer) throws -> PlanLine {
+    return try FfiConverterTypePlanLine.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanLine_lower(_ value: PlanLine) -> RustBuffer {
+    return FfiConverterTypePlanLine.lower(value)
+}
+
+
+/**
+ * A day's plan against its visits.
+ */
+public struct PlanVsActual: Equatable, Hashable {
+    /**
+     * Planned customers in plan order, then unplanned visits in check-in order.
+     */
+    public let lines: [PlanLine]
+    /**
+     * Planned visits done over planned visits, in basis points; `None` when nothing was
+     * planned.
+     */
+    public let completionBp: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Planned customers in plan order, then unplanned visits in check-in order.
+         */lines: [PlanLine], 
+        /**
+         * Planned visits done over planned visits, in basis points; `None` when nothing was
+         * planned.
+         */completionBp: Int64?) {
+        self.lines = lines
+        self.completionBp = completionBp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlanVsActual: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlanVsActual: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlanVsActual {
+        return
+            try PlanVsActual(
+                lines: FfiConverterSequenceTypePlanLine.read(from: &buf), 
+                completionBp: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlanVsActual, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypePlanLine.write(value.lines, into: &buf)
+        FfiConverterOptionInt64.write(value.completionBp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanVsActual_lift(_ buf: RustBuffer) throws -> PlanVsActual {
+    return try FfiConverterTypePlanVsActual.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanVsActual_lower(_ value: PlanVsActual) -> RustBuffer {
+    return FfiConverterTypePlanVsActual.lower(value)
+}
+
+
+/**
  * A visit planned for the day.
  */
 public struct PlannedVisit: Equatable, Hashable {
@@ -8626,6 +10854,234 @@ public func FfiConverterTypePlannedVisit_lift(_ buf: RustBuffer) throws -> Plann
 #endif
 public func FfiConverterTypePlannedVisit_lower(_ value: PlannedVisit) -> RustBuffer {
     return FfiConverterTypePlannedVisit.lower(value)
+}
+
+
+/**
+ * A product priced for a customer: what a quote line shows before the order exists.
+ */
+public struct PriceQuote: Equatable, Hashable {
+    /**
+     * The product.
+     */
+    public let productId: String
+    /**
+     * The priced line.
+     */
+    public let line: OrderLine
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The product.
+         */productId: String, 
+        /**
+         * The priced line.
+         */line: OrderLine) {
+        self.productId = productId
+        self.line = line
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PriceQuote: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePriceQuote: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PriceQuote {
+        return
+            try PriceQuote(
+                productId: FfiConverterString.read(from: &buf), 
+                line: FfiConverterTypeOrderLine.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PriceQuote, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.productId, into: &buf)
+        FfiConverterTypeOrderLine.write(value.line, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePriceQuote_lift(_ buf: RustBuffer) throws -> PriceQuote {
+    return try FfiConverterTypePriceQuote.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePriceQuote_lower(_ value: PriceQuote) -> RustBuffer {
+    return FfiConverterTypePriceQuote.lower(value)
+}
+
+
+/**
+ * A product of the catalogue.
+ */
+public struct Product: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * The code an order line names.
+     */
+    public let code: String
+    /**
+     * Name.
+     */
+    public let name: String
+    /**
+     * Specification.
+     */
+    public let spec: String?
+    /**
+     * Unit of sale (套, 台...).
+     */
+    public let unit: String?
+    /**
+     * List price per unit.
+     */
+    public let listPrice: Money
+    /**
+     * Cost per unit; `None` when unset or when the user's roles hide it.
+     */
+    public let cost: Money?
+    /**
+     * Whether the user's roles hide the cost (show "hidden", not "empty").
+     */
+    public let costHidden: Bool
+    /**
+     * Category.
+     */
+    public let category: String?
+    /**
+     * Product line.
+     */
+    public let productLine: String?
+    /**
+     * Whether it is still sold.
+     */
+    public let active: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * The code an order line names.
+         */code: String, 
+        /**
+         * Name.
+         */name: String, 
+        /**
+         * Specification.
+         */spec: String?, 
+        /**
+         * Unit of sale (套, 台...).
+         */unit: String?, 
+        /**
+         * List price per unit.
+         */listPrice: Money, 
+        /**
+         * Cost per unit; `None` when unset or when the user's roles hide it.
+         */cost: Money?, 
+        /**
+         * Whether the user's roles hide the cost (show "hidden", not "empty").
+         */costHidden: Bool, 
+        /**
+         * Category.
+         */category: String?, 
+        /**
+         * Product line.
+         */productLine: String?, 
+        /**
+         * Whether it is still sold.
+         */active: Bool) {
+        self.id = id
+        self.code = code
+        self.name = name
+        self.spec = spec
+        self.unit = unit
+        self.listPrice = listPrice
+        self.cost = cost
+        self.costHidden = costHidden
+        self.category = category
+        self.productLine = productLine
+        self.active = active
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Product: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProduct: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Product {
+        return
+            try Product(
+                id: FfiConverterString.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                spec: FfiConverterOptionString.read(from: &buf), 
+                unit: FfiConverterOptionString.read(from: &buf), 
+                listPrice: FfiConverterTypeMoney.read(from: &buf), 
+                cost: FfiConverterOptionTypeMoney.read(from: &buf), 
+                costHidden: FfiConverterBool.read(from: &buf), 
+                category: FfiConverterOptionString.read(from: &buf), 
+                productLine: FfiConverterOptionString.read(from: &buf), 
+                active: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Product, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.spec, into: &buf)
+        FfiConverterOptionString.write(value.unit, into: &buf)
+        FfiConverterTypeMoney.write(value.listPrice, into: &buf)
+        FfiConverterOptionTypeMoney.write(value.cost, into: &buf)
+        FfiConverterBool.write(value.costHidden, into: &buf)
+        FfiConverterOptionString.write(value.category, into: &buf)
+        FfiConverterOptionString.write(value.productLine, into: &buf)
+        FfiConverterBool.write(value.active, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProduct_lift(_ buf: RustBuffer) throws -> Product {
+    return try FfiConverterTypeProduct.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProduct_lower(_ value: Product) -> RustBuffer {
+    return FfiConverterTypeProduct.lower(value)
 }
 
 
@@ -10817,6 +13273,135 @@ public func FfiConverterTypeSyncSummary_lower(_ value: SyncSummary) -> RustBuffe
 
 
 /**
+ * A target.
+ */
+public struct Target: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * Month, quarter or year.
+     */
+    public let period: PeriodKind
+    /**
+     * The first day of the period, `YYYY-MM-DD`.
+     */
+    public let periodStart: String
+    /**
+     * Rep, team or region.
+     */
+    public let subject: TargetSubject
+    /**
+     * The rep or unit.
+     */
+    public let subjectId: String
+    /**
+     * What it counts.
+     */
+    public let metric: TargetMetric
+    /**
+     * The amount to reach.
+     */
+    public let amount: Money
+    /**
+     * Who set it.
+     */
+    public let setById: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * Month, quarter or year.
+         */period: PeriodKind, 
+        /**
+         * The first day of the period, `YYYY-MM-DD`.
+         */periodStart: String, 
+        /**
+         * Rep, team or region.
+         */subject: TargetSubject, 
+        /**
+         * The rep or unit.
+         */subjectId: String, 
+        /**
+         * What it counts.
+         */metric: TargetMetric, 
+        /**
+         * The amount to reach.
+         */amount: Money, 
+        /**
+         * Who set it.
+         */setById: String?) {
+        self.id = id
+        self.period = period
+        self.periodStart = periodStart
+        self.subject = subject
+        self.subjectId = subjectId
+        self.metric = metric
+        self.amount = amount
+        self.setById = setById
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Target: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTarget: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Target {
+        return
+            try Target(
+                id: FfiConverterString.read(from: &buf), 
+                period: FfiConverterTypePeriodKind.read(from: &buf), 
+                periodStart: FfiConverterString.read(from: &buf), 
+                subject: FfiConverterTypeTargetSubject.read(from: &buf), 
+                subjectId: FfiConverterString.read(from: &buf), 
+                metric: FfiConverterTypeTargetMetric.read(from: &buf), 
+                amount: FfiConverterTypeMoney.read(from: &buf), 
+                setById: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Target, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypePeriodKind.write(value.period, into: &buf)
+        FfiConverterString.write(value.periodStart, into: &buf)
+        FfiConverterTypeTargetSubject.write(value.subject, into: &buf)
+        FfiConverterString.write(value.subjectId, into: &buf)
+        FfiConverterTypeTargetMetric.write(value.metric, into: &buf)
+        FfiConverterTypeMoney.write(value.amount, into: &buf)
+        FfiConverterOptionString.write(value.setById, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTarget_lift(_ buf: RustBuffer) throws -> Target {
+    return try FfiConverterTypeTarget.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTarget_lower(_ value: Target) -> RustBuffer {
+    return FfiConverterTypeTarget.lower(value)
+}
+
+
+/**
  * Target attainment of the user's scope, as a leaderboard.
  */
 public struct TargetDashboard: Equatable, Hashable {
@@ -11760,6 +14345,105 @@ public func FfiConverterTypeVisitFigures_lower(_ value: VisitFigures) -> RustBuf
 
 
 /**
+ * A rep's visit plan for one day.
+ */
+public struct VisitPlan: Equatable, Hashable {
+    /**
+     * Record ID.
+     */
+    public let id: String
+    /**
+     * The rep whose day it is.
+     */
+    public let repId: String
+    /**
+     * The local day, `YYYY-MM-DD`.
+     */
+    public let date: String
+    /**
+     * Who wrote the list last: the rep, or their manager.
+     */
+    public let plannedById: String
+    /**
+     * The planned visits, in order.
+     */
+    public let visits: [PlannedVisit]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Record ID.
+         */id: String, 
+        /**
+         * The rep whose day it is.
+         */repId: String, 
+        /**
+         * The local day, `YYYY-MM-DD`.
+         */date: String, 
+        /**
+         * Who wrote the list last: the rep, or their manager.
+         */plannedById: String, 
+        /**
+         * The planned visits, in order.
+         */visits: [PlannedVisit]) {
+        self.id = id
+        self.repId = repId
+        self.date = date
+        self.plannedById = plannedById
+        self.visits = visits
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitPlan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitPlan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitPlan {
+        return
+            try VisitPlan(
+                id: FfiConverterString.read(from: &buf), 
+                repId: FfiConverterString.read(from: &buf), 
+                date: FfiConverterString.read(from: &buf), 
+                plannedById: FfiConverterString.read(from: &buf), 
+                visits: FfiConverterSequenceTypePlannedVisit.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitPlan, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.repId, into: &buf)
+        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterString.write(value.plannedById, into: &buf)
+        FfiConverterSequenceTypePlannedVisit.write(value.visits, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitPlan_lift(_ buf: RustBuffer) throws -> VisitPlan {
+    return try FfiConverterTypeVisitPlan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitPlan_lower(_ value: VisitPlan) -> RustBuffer {
+    return FfiConverterTypeVisitPlan.lower(value)
+}
+
+
+/**
  * One group's visits in one period.
  */
 public struct VisitRow: Equatable, Hashable {
@@ -12193,6 +14877,284 @@ public func FfiConverterTypeWaitingApproval_lift(_ buf: RustBuffer) throws -> Wa
 public func FfiConverterTypeWaitingApproval_lower(_ value: WaitingApproval) -> RustBuffer {
     return FfiConverterTypeWaitingApproval.lower(value)
 }
+
+
+/**
+ * Which part of the commission a line is.
+ */
+
+public enum CommissionComponent: Equatable, Hashable {
+    
+    /**
+     * The base rate on all sales.
+     */
+    case base
+    /**
+     * The bonus on sales to new customers.
+     */
+    case newCustomerBonus
+    /**
+     * The bonus for the attainment tier reached.
+     */
+    case attainmentBonus
+    /**
+     * A component a newer version of the product defines.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CommissionComponent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCommissionComponent: FfiConverterRustBuffer {
+    typealias SwiftType = CommissionComponent
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CommissionComponent {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .base
+        
+        case 2: return .newCustomerBonus
+        
+        case 3: return .attainmentBonus
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CommissionComponent, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .base:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .newCustomerBonus:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .attainmentBonus:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommissionComponent_lift(_ buf: RustBuffer) throws -> CommissionComponent {
+    return try FfiConverterTypeCommissionComponent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommissionComponent_lower(_ value: CommissionComponent) -> RustBuffer {
+    return FfiConverterTypeCommissionComponent.lower(value)
+}
+
+
+
+/**
+ * What asking to confirm an order did.
+ */
+
+public enum ConfirmOutcome: Equatable, Hashable {
+    
+    /**
+     * Confirmed: it counts as won business.
+     */
+    case confirmed(
+        /**
+         * The order.
+         */order: Order
+    )
+    /**
+     * It needs this approval first (just requested, or still pending); confirm again once
+     * it is approved.
+     */
+    case awaitingApproval(
+        /**
+         * The approval request.
+         */approval: Approval
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ConfirmOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConfirmOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = ConfirmOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConfirmOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .confirmed(order: try FfiConverterTypeOrder.read(from: &buf)
+        )
+        
+        case 2: return .awaitingApproval(approval: try FfiConverterTypeApproval.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ConfirmOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .confirmed(order):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeOrder.write(order, into: &buf)
+            
+        
+        case let .awaitingApproval(approval):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeApproval.write(approval, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConfirmOutcome_lift(_ buf: RustBuffer) throws -> ConfirmOutcome {
+    return try FfiConverterTypeConfirmOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConfirmOutcome_lower(_ value: ConfirmOutcome) -> RustBuffer {
+    return FfiConverterTypeConfirmOutcome.lower(value)
+}
+
+
+
+/**
+ * How far an order is delivered.
+ */
+
+public enum DeliveryStatus: Equatable, Hashable {
+    
+    /**
+     * Nothing delivered.
+     */
+    case pending
+    /**
+     * Partly delivered.
+     */
+    case partial
+    /**
+     * Fully delivered.
+     */
+    case delivered
+    /**
+     * A state a newer version of the product defines (never written by this one).
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DeliveryStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeliveryStatus: FfiConverterRustBuffer {
+    typealias SwiftType = DeliveryStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeliveryStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .partial
+        
+        case 3: return .delivered
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DeliveryStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .partial:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .delivered:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeliveryStatus_lift(_ buf: RustBuffer) throws -> DeliveryStatus {
+    return try FfiConverterTypeDeliveryStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeliveryStatus_lower(_ value: DeliveryStatus) -> RustBuffer {
+    return FfiConverterTypeDeliveryStatus.lower(value)
+}
+
 
 
 /**
@@ -12758,6 +15720,521 @@ public func FfiConverterTypeLocalTimeEvent_lower(_ value: LocalTimeEvent) -> Rus
 
 
 /**
+ * What a user may do with a record.
+ */
+
+public enum Operation: Equatable, Hashable {
+    
+    /**
+     * Make a new record of its kind.
+     */
+    case create
+    /**
+     * See it.
+     */
+    case read
+    /**
+     * Change its fields.
+     */
+    case edit
+    /**
+     * Delete it or bring it back.
+     */
+    case delete
+    /**
+     * Give it another owner or unit.
+     */
+    case reassign
+    /**
+     * Change who it is shared with.
+     */
+    case share
+    /**
+     * Decide on it (an approval).
+     */
+    case approve
+    /**
+     * Export it to a file.
+     */
+    case export
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Operation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOperation: FfiConverterRustBuffer {
+    typealias SwiftType = Operation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Operation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .create
+        
+        case 2: return .read
+        
+        case 3: return .edit
+        
+        case 4: return .delete
+        
+        case 5: return .reassign
+        
+        case 6: return .share
+        
+        case 7: return .approve
+        
+        case 8: return .export
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Operation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .create:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .read:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .edit:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .delete:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .reassign:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .share:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .approve:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .export:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOperation_lift(_ buf: RustBuffer) throws -> Operation {
+    return try FfiConverterTypeOperation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOperation_lower(_ value: Operation) -> RustBuffer {
+    return FfiConverterTypeOperation.lower(value)
+}
+
+
+
+/**
+ * Where an order stands.
+ */
+
+public enum OrderStatus: Equatable, Hashable {
+    
+    /**
+     * Being prepared.
+     */
+    case draft
+    /**
+     * Waiting for its approval.
+     */
+    case pendingApproval
+    /**
+     * Confirmed: counts as won business.
+     */
+    case confirmed
+    /**
+     * Cancelled.
+     */
+    case cancelled
+    /**
+     * A state a newer version of the product defines.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OrderStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrderStatus: FfiConverterRustBuffer {
+    typealias SwiftType = OrderStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OrderStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .draft
+        
+        case 2: return .pendingApproval
+        
+        case 3: return .confirmed
+        
+        case 4: return .cancelled
+        
+        case 5: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OrderStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .draft:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .pendingApproval:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .confirmed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderStatus_lift(_ buf: RustBuffer) throws -> OrderStatus {
+    return try FfiConverterTypeOrderStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrderStatus_lower(_ value: OrderStatus) -> RustBuffer {
+    return FfiConverterTypeOrderStatus.lower(value)
+}
+
+
+
+/**
+ * Which of the three ownership rules decided a conflict.
+ */
+
+public enum OwnershipRule: Equatable, Hashable {
+    
+    /**
+     * Rule 1: the record carries the registered full name.
+     */
+    case registeredFullName
+    /**
+     * Rule 2: the first follow-up was logged on this record.
+     */
+    case firstFollowUp
+    /**
+     * Rule 3: the first opportunity was created on this record.
+     */
+    case firstOpportunity
+    /**
+     * A rule a newer version of the product defines.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OwnershipRule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOwnershipRule: FfiConverterRustBuffer {
+    typealias SwiftType = OwnershipRule
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OwnershipRule {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .registeredFullName
+        
+        case 2: return .firstFollowUp
+        
+        case 3: return .firstOpportunity
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OwnershipRule, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .registeredFullName:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .firstFollowUp:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .firstOpportunity:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwnershipRule_lift(_ buf: RustBuffer) throws -> OwnershipRule {
+    return try FfiConverterTypeOwnershipRule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwnershipRule_lower(_ value: OwnershipRule) -> RustBuffer {
+    return FfiConverterTypeOwnershipRule.lower(value)
+}
+
+
+
+/**
+ * The length of a target's or a commission's period.
+ */
+
+public enum PeriodKind: Equatable, Hashable {
+    
+    /**
+     * A calendar month.
+     */
+    case month
+    /**
+     * A calendar quarter.
+     */
+    case quarter
+    /**
+     * A calendar year.
+     */
+    case year
+    /**
+     * A period a newer version of the product defines.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PeriodKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePeriodKind: FfiConverterRustBuffer {
+    typealias SwiftType = PeriodKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PeriodKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .month
+        
+        case 2: return .quarter
+        
+        case 3: return .year
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PeriodKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .month:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .quarter:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .year:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePeriodKind_lift(_ buf: RustBuffer) throws -> PeriodKind {
+    return try FfiConverterTypePeriodKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePeriodKind_lower(_ value: PeriodKind) -> RustBuffer {
+    return FfiConverterTypePeriodKind.lower(value)
+}
+
+
+
+/**
+ * How one planned customer, or one unplanned visit, came out.
+ */
+
+public enum PlanOutcome: Equatable, Hashable {
+    
+    /**
+     * Planned and visited.
+     */
+    case plannedDone
+    /**
+     * Planned, not visited.
+     */
+    case plannedNotDone
+    /**
+     * Visited without a plan.
+     */
+    case unplanned
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PlanOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlanOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = PlanOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlanOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .plannedDone
+        
+        case 2: return .plannedNotDone
+        
+        case 3: return .unplanned
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PlanOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .plannedDone:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .plannedNotDone:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unplanned:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanOutcome_lift(_ buf: RustBuffer) throws -> PlanOutcome {
+    return try FfiConverterTypePlanOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlanOutcome_lower(_ value: PlanOutcome) -> RustBuffer {
+    return FfiConverterTypePlanOutcome.lower(value)
+}
+
+
+
+/**
  * What a reminder is about.
  */
 
@@ -13018,6 +16495,291 @@ public func FfiConverterTypeSyncActivity_lift(_ buf: RustBuffer) throws -> SyncA
 #endif
 public func FfiConverterTypeSyncActivity_lower(_ value: SyncActivity) -> RustBuffer {
     return FfiConverterTypeSyncActivity.lower(value)
+}
+
+
+
+/**
+ * What a target counts.
+ */
+
+public enum TargetMetric: Equatable, Hashable {
+    
+    /**
+     * The amount of confirmed orders.
+     */
+    case wonAmount
+    /**
+     * The amount of payments collected.
+     */
+    case collectedAmount
+    /**
+     * A measure a newer version of the product defines.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TargetMetric: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTargetMetric: FfiConverterRustBuffer {
+    typealias SwiftType = TargetMetric
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TargetMetric {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .wonAmount
+        
+        case 2: return .collectedAmount
+        
+        case 3: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TargetMetric, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .wonAmount:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .collectedAmount:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTargetMetric_lift(_ buf: RustBuffer) throws -> TargetMetric {
+    return try FfiConverterTypeTargetMetric.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTargetMetric_lower(_ value: TargetMetric) -> RustBuffer {
+    return FfiConverterTypeTargetMetric.lower(value)
+}
+
+
+
+/**
+ * Whom a target is for.
+ */
+
+public enum TargetSubject: Equatable, Hashable {
+    
+    /**
+     * One rep: the subject is a user.
+     */
+    case rep
+    /**
+     * A team: the subject is an org unit.
+     */
+    case team
+    /**
+     * A region: the subject is an org unit.
+     */
+    case region
+    /**
+     * A subject a newer version of the product defines.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TargetSubject: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTargetSubject: FfiConverterRustBuffer {
+    typealias SwiftType = TargetSubject
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TargetSubject {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .rep
+        
+        case 2: return .team
+        
+        case 3: return .region
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TargetSubject, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .rep:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .team:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .region:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTargetSubject_lift(_ buf: RustBuffer) throws -> TargetSubject {
+    return try FfiConverterTypeTargetSubject.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTargetSubject_lower(_ value: TargetSubject) -> RustBuffer {
+    return FfiConverterTypeTargetSubject.lower(value)
+}
+
+
+
+/**
+ * How high a unit sits in the org tree.
+ */
+
+public enum UnitLevel: Equatable, Hashable {
+    
+    /**
+     * Headquarters, the root.
+     */
+    case headquarters
+    /**
+     * A region (大区).
+     */
+    case region
+    /**
+     * A district (分区).
+     */
+    case district
+    /**
+     * A sales team.
+     */
+    case team
+    /**
+     * A level a newer version of the product defines.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension UnitLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUnitLevel: FfiConverterRustBuffer {
+    typealias SwiftType = UnitLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UnitLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .headquarters
+        
+        case 2: return .region
+        
+        case 3: return .district
+        
+        case 4: return .team
+        
+        case 5: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: UnitLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .headquarters:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .region:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .district:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .team:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnitLevel_lift(_ buf: RustBuffer) throws -> UnitLevel {
+    return try FfiConverterTypeUnitLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUnitLevel_lower(_ value: UnitLevel) -> RustBuffer {
+    return FfiConverterTypeUnitLevel.lower(value)
 }
 
 
@@ -13504,6 +17266,78 @@ fileprivate struct FfiConverterOptionTypeMoney: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeOwnershipVerdict: FfiConverterRustBuffer {
+    typealias SwiftType = OwnershipVerdict?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOwnershipVerdict.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOwnershipVerdict.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeReportComment: FfiConverterRustBuffer {
+    typealias SwiftType = ReportComment?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeReportComment.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeReportComment.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeVisitPlan: FfiConverterRustBuffer {
+    typealias SwiftType = VisitPlan?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeVisitPlan.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeVisitPlan.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeVisitVerdict: FfiConverterRustBuffer {
     typealias SwiftType = VisitVerdict?
 
@@ -13703,6 +17537,56 @@ fileprivate struct FfiConverterSequenceTypeCheckInPoint: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeColleague: FfiConverterRustBuffer {
+    typealias SwiftType = [Colleague]
+
+    public static func write(_ value: [Colleague], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeColleague.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Colleague] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Colleague]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeColleague.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCommissionLine: FfiConverterRustBuffer {
+    typealias SwiftType = [CommissionLine]
+
+    public static func write(_ value: [CommissionLine], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCommissionLine.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CommissionLine] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CommissionLine]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCommissionLine.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeContact: FfiConverterRustBuffer {
     typealias SwiftType = [Contact]
 
@@ -13878,6 +17762,31 @@ fileprivate struct FfiConverterSequenceTypeLeadAtRisk: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeNewOrderLine: FfiConverterRustBuffer {
+    typealias SwiftType = [NewOrderLine]
+
+    public static func write(_ value: [NewOrderLine], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeNewOrderLine.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [NewOrderLine] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [NewOrderLine]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeNewOrderLine.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer {
     typealias SwiftType = [Opportunity]
 
@@ -13895,6 +17804,81 @@ fileprivate struct FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeOpportunity.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrder: FfiConverterRustBuffer {
+    typealias SwiftType = [Order]
+
+    public static func write(_ value: [Order], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrder.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Order] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Order]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrder.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrderLine: FfiConverterRustBuffer {
+    typealias SwiftType = [OrderLine]
+
+    public static func write(_ value: [OrderLine], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrderLine.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrderLine] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OrderLine]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrderLine.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOrgUnit: FfiConverterRustBuffer {
+    typealias SwiftType = [OrgUnit]
+
+    public static func write(_ value: [OrgUnit], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOrgUnit.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OrgUnit] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OrgUnit]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOrgUnit.read(from: &buf))
         }
         return seq
     }
@@ -13928,6 +17912,56 @@ fileprivate struct FfiConverterSequenceTypeOverdueDeal: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePayment: FfiConverterRustBuffer {
+    typealias SwiftType = [Payment]
+
+    public static func write(_ value: [Payment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePayment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Payment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Payment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePayment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePlanLine: FfiConverterRustBuffer {
+    typealias SwiftType = [PlanLine]
+
+    public static func write(_ value: [PlanLine], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePlanLine.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PlanLine] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PlanLine]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePlanLine.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer {
     typealias SwiftType = [PlannedVisit]
 
@@ -13945,6 +17979,31 @@ fileprivate struct FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePlannedVisit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeProduct: FfiConverterRustBuffer {
+    typealias SwiftType = [Product]
+
+    public static func write(_ value: [Product], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeProduct.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Product] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Product]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeProduct.read(from: &buf))
         }
         return seq
     }
@@ -14228,6 +18287,31 @@ fileprivate struct FfiConverterSequenceTypeStageName: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeTarget: FfiConverterRustBuffer {
+    typealias SwiftType = [Target]
+
+    public static func write(_ value: [Target], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTarget.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Target] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Target]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTarget.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeTargetRow: FfiConverterRustBuffer {
     typealias SwiftType = [TargetRow]
 
@@ -14397,6 +18481,57 @@ fileprivate struct FfiConverterSequenceTypeLocalTimeEvent: FfiConverterRustBuffe
             seq.append(try FfiConverterTypeLocalTimeEvent.read(from: &buf))
         }
         return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOperation: FfiConverterRustBuffer {
+    typealias SwiftType = [Operation]
+
+    public static func write(_ value: [Operation], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOperation.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Operation] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Operation]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOperation.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
+    public static func write(_ value: [String: String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterString.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: String] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: String]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterString.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
     }
 }
 
@@ -14878,6 +19013,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_customers() != 28775) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_delete_contact() != 54998) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_delete_customer() != 61551) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_get_customer() != 32597) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14888,6 +19029,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_reject_location() != 50176) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_resolve_customer_ownership() != 62750) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_search() != 47587) {
@@ -14923,6 +19067,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 29179) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_allowed_operations() != 63424) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_colleague() != 13753) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_directory() != 15118) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_org_units() != 54715) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_change_store_key() != 58588) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14942,6 +19098,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() != 46917) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_agenda_of() != 50474) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_check_in() != 2403) {
@@ -14968,7 +19127,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() != 12905) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_mark_report_false() != 31886) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read() != 37370) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_plan_for() != 60906) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_plan_visits() != 48957) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_plan_vs_actual() != 59219) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_postpone_task() != 45048) {
@@ -14996,6 +19167,33 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_visits_on() != 8684) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_confirm_order() != 3259) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_create_order() != 40551) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_get_order() != 5094) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_my_orders() != 31975) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_orders_of() != 11407) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_price_quote() != 21158) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_products() != 43896) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_record_payment() != 13637) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_set_delivery() != 2065) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me() != 35060) {
@@ -15062,6 +19260,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_sync() != 34371) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_commission_statement() != 3028) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_set_target() != 18622) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_target_attainment() != 4915) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_targets_of() != 3676) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time() != 6191) {

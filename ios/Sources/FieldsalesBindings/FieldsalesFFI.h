@@ -457,6 +457,16 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_create_customer(uint64_t ptr, Ru
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_customers(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DELETE_CONTACT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DELETE_CONTACT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_delete_contact(uint64_t ptr, RustBuffer contact_id, RustBuffer reason
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DELETE_CUSTOMER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DELETE_CUSTOMER
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_delete_customer(uint64_t ptr, RustBuffer customer_id, RustBuffer reason
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_GET_CUSTOMER
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_GET_CUSTOMER
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_get_customer(uint64_t ptr, RustBuffer id
@@ -475,6 +485,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_propose_location(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REJECT_LOCATION
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REJECT_LOCATION
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_reject_location(uint64_t ptr, RustBuffer customer_id, RustBuffer reason
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_RESOLVE_CUSTOMER_OWNERSHIP
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_RESOLVE_CUSTOMER_OWNERSHIP
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_resolve_customer_ownership(uint64_t ptr, RustBuffer registered_full_name, RustBuffer contender_ids
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SEARCH
@@ -532,6 +547,26 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(uint64_t ptr, R
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(uint64_t ptr, RustBuffer from, RustBuffer to, RustBuffer group_by, RustBuffer granularity
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ALLOWED_OPERATIONS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ALLOWED_OPERATIONS
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_allowed_operations(uint64_t ptr, RustBuffer record_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COLLEAGUE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COLLEAGUE
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_colleague(uint64_t ptr, RustBuffer user_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DIRECTORY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_DIRECTORY
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_directory(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ORG_UNITS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ORG_UNITS
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_org_units(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHANGE_STORE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHANGE_STORE_KEY
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_change_store_key(uint64_t ptr, RustBuffer new_key
@@ -565,6 +600,11 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_accept_task(uint64_t ptr, RustBu
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ADD_VISIT_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ADD_VISIT_PHOTO
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(uint64_t ptr, RustBuffer visit_id, RustBuffer file_path, RustBuffer mime
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_AGENDA_OF
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_AGENDA_OF
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_agenda_of(uint64_t ptr, RustBuffer user_id, RustBuffer date
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CHECK_IN
@@ -607,9 +647,29 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_edit_report(uint64_t ptr, RustBu
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(uint64_t ptr, RustBuffer subject_kind, RustBuffer subject_id, RustBuffer method, RustBuffer text, RustBuffer next_step, RustBuffer visit_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MARK_REPORT_FALSE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MARK_REPORT_FALSE
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_mark_report_false(uint64_t ptr, RustBuffer report_id, RustBuffer reason
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MARK_REPORT_READ
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MARK_REPORT_READ
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_mark_report_read(uint64_t ptr, RustBuffer report_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PLAN_FOR
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PLAN_FOR
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_plan_for(uint64_t ptr, RustBuffer rep_id, RustBuffer date
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PLAN_VISITS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PLAN_VISITS
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_plan_visits(uint64_t ptr, RustBuffer rep_id, RustBuffer date, RustBuffer visits
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PLAN_VS_ACTUAL
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PLAN_VS_ACTUAL
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_plan_vs_actual(uint64_t ptr, RustBuffer rep_id, RustBuffer date
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_POSTPONE_TASK
@@ -655,6 +715,51 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_today(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_ON
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_ON
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_visits_on(uint64_t ptr, RustBuffer rep_id, RustBuffer date
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CONFIRM_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CONFIRM_ORDER
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_confirm_order(uint64_t ptr, RustBuffer order_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CREATE_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_CREATE_ORDER
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_create_order(uint64_t ptr, RustBuffer order
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_GET_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_GET_ORDER
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_get_order(uint64_t ptr, RustBuffer order_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MY_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_MY_ORDERS
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_my_orders(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ORDERS_OF
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_ORDERS_OF
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_orders_of(uint64_t ptr, RustBuffer customer_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PRICE_QUOTE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PRICE_QUOTE
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_price_quote(uint64_t ptr, RustBuffer product_code, RustBuffer customer_id, int64_t quantity, int32_t manual_discount_bp, RustBuffer priced_on
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PRODUCTS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_PRODUCTS
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_products(uint64_t ptr, int8_t include_inactive
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_RECORD_PAYMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_RECORD_PAYMENT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_record_payment(uint64_t ptr, RustBuffer order_id, RustBuffer amount, int64_t received_at_ms, RustBuffer method
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SET_DELIVERY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SET_DELIVERY
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_set_delivery(uint64_t ptr, RustBuffer order_id, RustBuffer delivery
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_APPROVALS_WAITING_FOR_ME
@@ -765,6 +870,26 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_sign_out(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SYNC
 uint64_t uniffi_fieldsales_ffi_fn_method_engine_sync(uint64_t ptr, RustBuffer options, RustBuffer listener, uint64_t cancel
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COMMISSION_STATEMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_COMMISSION_STATEMENT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_commission_statement(uint64_t ptr, RustBuffer rep_id, RustBuffer date
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SET_TARGET
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SET_TARGET
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_set_target(uint64_t ptr, RustBuffer target
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_TARGET_ATTAINMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_TARGET_ATTAINMENT
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_target_attainment(uint64_t ptr, RustBuffer target_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_TARGETS_OF
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_TARGETS_OF
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_targets_of(uint64_t ptr, RustBuffer subject_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_CLONE_LOCALTIMELISTENER
@@ -1435,6 +1560,18 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_customers(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DELETE_CONTACT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DELETE_CONTACT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_delete_contact(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DELETE_CUSTOMER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DELETE_CUSTOMER
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_delete_customer(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_GET_CUSTOMER
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_GET_CUSTOMER
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_get_customer(void
@@ -1456,6 +1593,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_propose_location(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REJECT_LOCATION
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_REJECT_LOCATION
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_reject_location(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_RESOLVE_CUSTOMER_OWNERSHIP
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_RESOLVE_CUSTOMER_OWNERSHIP
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_resolve_customer_ownership(void
     
 );
 #endif
@@ -1525,6 +1668,30 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ALLOWED_OPERATIONS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ALLOWED_OPERATIONS
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_allowed_operations(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COLLEAGUE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COLLEAGUE
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_colleague(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DIRECTORY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_DIRECTORY
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_directory(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ORG_UNITS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ORG_UNITS
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_org_units(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHANGE_STORE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CHANGE_STORE_KEY
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_change_store_key(void
@@ -1564,6 +1731,12 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_accept_task(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ADD_VISIT_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ADD_VISIT_PHOTO
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_AGENDA_OF
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_AGENDA_OF
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_agenda_of(void
     
 );
 #endif
@@ -1615,9 +1788,33 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MARK_REPORT_FALSE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MARK_REPORT_FALSE
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_mark_report_false(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MARK_REPORT_READ
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MARK_REPORT_READ
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PLAN_FOR
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PLAN_FOR
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_plan_for(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PLAN_VISITS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PLAN_VISITS
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_plan_visits(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PLAN_VS_ACTUAL
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PLAN_VS_ACTUAL
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_plan_vs_actual(void
     
 );
 #endif
@@ -1672,6 +1869,60 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_today(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISITS_ON
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_VISITS_ON
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_visits_on(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CONFIRM_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CONFIRM_ORDER
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_confirm_order(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CREATE_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_CREATE_ORDER
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_create_order(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_GET_ORDER
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_GET_ORDER
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_get_order(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MY_ORDERS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_MY_ORDERS
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_my_orders(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ORDERS_OF
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_ORDERS_OF
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_orders_of(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PRICE_QUOTE
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PRICE_QUOTE
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_price_quote(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PRODUCTS
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_PRODUCTS
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_products(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_RECORD_PAYMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_RECORD_PAYMENT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_record_payment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SET_DELIVERY
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SET_DELIVERY
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_set_delivery(void
     
 );
 #endif
@@ -1804,6 +2055,30 @@ uint16_t uniffi_fieldsales_ffi_checksum_method_engine_sign_out(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SYNC
 uint16_t uniffi_fieldsales_ffi_checksum_method_engine_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COMMISSION_STATEMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_COMMISSION_STATEMENT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_commission_statement(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SET_TARGET
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_SET_TARGET
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_set_target(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TARGET_ATTAINMENT
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TARGET_ATTAINMENT
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_target_attainment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TARGETS_OF
+#define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_CHECKSUM_METHOD_ENGINE_TARGETS_OF
+uint16_t uniffi_fieldsales_ffi_checksum_method_engine_targets_of(void
     
 );
 #endif

@@ -844,6 +844,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_customers(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_delete_contact(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_delete_customer(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_get_customer(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_pending_location_proposals(
@@ -851,6 +855,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldsales_ffi_checksum_method_engine_propose_location(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_reject_location(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_resolve_customer_ownership(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_search(
     ): Int
@@ -874,6 +880,14 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_allowed_operations(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_colleague(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_directory(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_org_units(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_change_store_key(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_is_encrypted(
@@ -887,6 +901,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldsales_ffi_checksum_method_engine_accept_task(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_agenda_of(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_check_in(
     ): Int
@@ -904,7 +920,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_mark_report_false(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_plan_for(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_plan_visits(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_plan_vs_actual(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_postpone_task(
     ): Int
@@ -923,6 +947,24 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldsales_ffi_checksum_method_engine_today(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_visits_on(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_confirm_order(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_create_order(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_get_order(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_my_orders(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_orders_of(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_price_quote(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_products(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_record_payment(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_set_delivery(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me(
     ): Int
@@ -967,6 +1009,14 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_fieldsales_ffi_checksum_method_engine_sign_out(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_sync(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_commission_statement(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_set_target(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_target_attainment(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_targets_of(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time(
     ): Int
@@ -1066,6 +1116,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_customers(`ptr`: Long,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_delete_contact(`ptr`: Long,`contactId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_delete_customer(`ptr`: Long,`customerId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_get_customer(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_pending_location_proposals(`ptr`: Long,
@@ -1073,6 +1127,8 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_propose_location(`ptr`: Long,`visitId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_reject_location(`ptr`: Long,`customerId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_resolve_customer_ownership(`ptr`: Long,`registeredFullName`: RustBuffer.ByValue,`contenderIds`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_search(`ptr`: Long,`query`: RustBuffer.ByValue,`kinds`: RustBuffer.ByValue,`limit`: Int,
     ): Long
@@ -1096,6 +1152,14 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(`ptr`: Long,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,`groupBy`: RustBuffer.ByValue,`granularity`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_allowed_operations(`ptr`: Long,`recordId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_colleague(`ptr`: Long,`userId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_directory(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_org_units(`ptr`: Long,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_change_store_key(`ptr`: Long,`newKey`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_is_encrypted(`ptr`: Long,
@@ -1109,6 +1173,8 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_accept_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_add_visit_photo(`ptr`: Long,`visitId`: RustBuffer.ByValue,`filePath`: RustBuffer.ByValue,`mime`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_agenda_of(`ptr`: Long,`userId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_check_in(`ptr`: Long,`customerId`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,
     ): Long
@@ -1126,7 +1192,15 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(`ptr`: Long,`subjectKind`: RustBuffer.ByValue,`subjectId`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,`nextStep`: RustBuffer.ByValue,`visitId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_mark_report_false(`ptr`: Long,`reportId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_mark_report_read(`ptr`: Long,`reportId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_plan_for(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_plan_visits(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,`visits`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_plan_vs_actual(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_postpone_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,`toMs`: Long,
     ): Long
@@ -1145,6 +1219,24 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_today(`ptr`: Long,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_visits_on(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_confirm_order(`ptr`: Long,`orderId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_create_order(`ptr`: Long,`order`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_get_order(`ptr`: Long,`orderId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_my_orders(`ptr`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_orders_of(`ptr`: Long,`customerId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_price_quote(`ptr`: Long,`productCode`: RustBuffer.ByValue,`customerId`: RustBuffer.ByValue,`quantity`: Long,`manualDiscountBp`: Int,`pricedOn`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_products(`ptr`: Long,`includeInactive`: Byte,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_record_payment(`ptr`: Long,`orderId`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`receivedAtMs`: Long,`method`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_set_delivery(`ptr`: Long,`orderId`: RustBuffer.ByValue,`delivery`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_approvals_waiting_for_me(`ptr`: Long,
     ): Long
@@ -1189,6 +1281,14 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_sign_out(`ptr`: Long,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_sync(`ptr`: Long,`options`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancel`: Long,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_commission_statement(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_set_target(`ptr`: Long,`target`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_target_attainment(`ptr`: Long,`targetId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_targets_of(`ptr`: Long,`subjectId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_clone_localtimelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1492,6 +1592,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_customers() and 0xFFFF) != 28775) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_delete_contact() and 0xFFFF) != 54998) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_delete_customer() and 0xFFFF) != 61551) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_get_customer() and 0xFFFF) != 32597) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1502,6 +1608,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reject_location() and 0xFFFF) != 50176) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_resolve_customer_ownership() and 0xFFFF) != 62750) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_search() and 0xFFFF) != 47587) {
@@ -1537,6 +1646,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 29179) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_allowed_operations() and 0xFFFF) != 63424) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_colleague() and 0xFFFF) != 13753) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_directory() and 0xFFFF) != 15118) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_org_units() and 0xFFFF) != 54715) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_change_store_key() and 0xFFFF) != 58588) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1556,6 +1677,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() and 0xFFFF) != 46917) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_agenda_of() and 0xFFFF) != 50474) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_in() and 0xFFFF) != 2403) {
@@ -1582,7 +1706,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() and 0xFFFF) != 12905) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_mark_report_false() and 0xFFFF) != 31886) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read() and 0xFFFF) != 37370) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_plan_for() and 0xFFFF) != 60906) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_plan_visits() and 0xFFFF) != 48957) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_plan_vs_actual() and 0xFFFF) != 59219) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_postpone_task() and 0xFFFF) != 45048) {
@@ -1610,6 +1746,33 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_on() and 0xFFFF) != 8684) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_confirm_order() and 0xFFFF) != 3259) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_create_order() and 0xFFFF) != 40551) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_get_order() and 0xFFFF) != 5094) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_my_orders() and 0xFFFF) != 31975) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_orders_of() and 0xFFFF) != 11407) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_price_quote() and 0xFFFF) != 21158) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_products() and 0xFFFF) != 43896) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_record_payment() and 0xFFFF) != 13637) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_set_delivery() and 0xFFFF) != 2065) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me() and 0xFFFF) != 35060) {
@@ -1676,6 +1839,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_sync() and 0xFFFF) != 34371) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_commission_statement() and 0xFFFF) != 3028) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_set_target() and 0xFFFF) != 18622) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_target_attainment() and 0xFFFF) != 4915) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_targets_of() and 0xFFFF) != 3676) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_localtimelistener_on_local_time() and 0xFFFF) != 6191) {
@@ -2926,6 +3101,19 @@ public interface EngineInterface {
     suspend fun `customers`(): List<Customer>
     
     /**
+     * Deletes a contact of a customer the user may see, as the permission matrix allows.
+     */
+    suspend fun `deleteContact`(`contactId`: kotlin.String, `reason`: kotlin.String?)
+    
+    /**
+     * Deletes (voids) a customer the user may see, and its contacts with it, as the
+     * permission matrix allows (by default a manager of its owner, not a rep); its deals,
+     * orders, visits and follow-ups stay as history. The duplicate check still finds it, to
+     * be restored rather than created again.
+     */
+    suspend fun `deleteCustomer`(`customerId`: kotlin.String, `reason`: kotlin.String?)
+    
+    /**
      * A customer the user may see.
      */
     suspend fun `getCustomer`(`id`: kotlin.String): Customer
@@ -2948,6 +3136,15 @@ public interface EngineInterface {
      * notes for the rep to read).
      */
     suspend fun `rejectLocation`(`customerId`: kotlin.String, `reason`: kotlin.String): Customer
+    
+    /**
+     * A manager settles which rep owns a company that several reps follow as separate
+     * customer records (`contender_ids`, two or more): the record with the registered full
+     * name, then the first follow-up, then the first opportunity. The verdict is written on
+     * every contending record. Refused for a rep (not allowed) and when no rule decides
+     * (`ownership.undecided`).
+     */
+    suspend fun `resolveCustomerOwnership`(`registeredFullName`: kotlin.String?, `contenderIds`: List<kotlin.String>): OwnershipVerdict
     
     /**
      * Searches names and titles (any three characters of a Chinese name match) over
@@ -3015,6 +3212,28 @@ public interface EngineInterface {
     suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String, `granularity`: kotlin.String): VisitsDashboard
     
     /**
+     * What the signed-in user may do with a record now, from the synced permission matrix
+     * and org tree: the check the server runs on their next push. An app shows the buttons
+     * of these operations only.
+     */
+    suspend fun `allowedOperations`(`recordId`: kotlin.String): List<Operation>
+    
+    /**
+     * A colleague on this device.
+     */
+    suspend fun `colleague`(`userId`: kotlin.String): Colleague
+    
+    /**
+     * The company directory: every colleague on this device, active first, by name.
+     */
+    suspend fun `directory`(): List<Colleague>
+    
+    /**
+     * The org tree's units, headquarters first, then by name within each level.
+     */
+    suspend fun `orgUnits`(): List<OrgUnit>
+    
+    /**
      * Changes the key of an encrypted store to `new_key` (the old one no longer opens it);
      * the app saves the new key in its keystore first. A plain store is refused with
      * `InvalidInput`.
@@ -3054,6 +3273,13 @@ public interface EngineInterface {
      * uploaded by a later sync.
      */
     suspend fun `addVisitPhoto`(`visitId`: kotlin.String, `filePath`: kotlin.String, `mime`: kotlin.String): Visit
+    
+    /**
+     * A user's day (`YYYY-MM-DD` in that user's zone): the signed-in user's own, or, for a
+     * manager, the day of someone their scope covers (schedule, tasks, planned visits they
+     * may see). Refused for a colleague outside the user's scope (not allowed).
+     */
+    suspend fun `agendaOf`(`userId`: kotlin.String, `date`: kotlin.String): Agenda
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
@@ -3100,9 +3326,32 @@ public interface EngineInterface {
     suspend fun `logFollowUp`(`subjectKind`: kotlin.String, `subjectId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String, `nextStep`: kotlin.String?, `visitId`: kotlin.String?): FollowUp
     
     /**
+     * A manager finds a submitted report of a rep they manage false, saying what was false
+     * (`report.reason_required` when blank); the false-report penalty applies to the rep.
+     */
+    suspend fun `markReportFalse`(`reportId`: kotlin.String, `reason`: kotlin.String): DailyReport
+    
+    /**
      * A manager marks a report of a rep they manage as read.
      */
     suspend fun `markReportRead`(`reportId`: kotlin.String): DailyReport
+    
+    /**
+     * A rep's visit plan for a local day, if one is on this device.
+     */
+    suspend fun `planFor`(`repId`: kotlin.String, `date`: kotlin.String): VisitPlan?
+    
+    /**
+     * Plans a rep's visits for a local day (`YYYY-MM-DD`), replacing that day's list (at
+     * most 100): a rep plans their own day, a manager the day of a rep in their scope.
+     */
+    suspend fun `planVisits`(`repId`: kotlin.String, `date`: kotlin.String, `visits`: List<PlannedVisit>): VisitPlan
+    
+    /**
+     * A rep's day planned against their visits: each planned customer done or not done, then
+     * the visits nobody planned, with the share of planned visits done.
+     */
+    suspend fun `planVsActual`(`repId`: kotlin.String, `date`: kotlin.String): PlanVsActual
     
     /**
      * The assignee moves an open task or schedule entry to a later time, ms; its reminder
@@ -3155,6 +3404,57 @@ public interface EngineInterface {
      * A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
      */
     suspend fun `visitsOn`(`repId`: kotlin.String, `date`: kotlin.String): List<Visit>
+    
+    /**
+     * Confirms an order, or asks for the approval its amount or discount needs first (the
+     * approval is created and synced to the approvers). Refused once cancelled
+     * (`order.cancelled`) or when its approval was rejected (`order.approval_rejected`).
+     */
+    suspend fun `confirmOrder`(`orderId`: kotlin.String): ConfirmOutcome
+    
+    /**
+     * Drafts an order at a customer the user may see, its lines priced by the rules.
+     */
+    suspend fun `createOrder`(`order`: NewOrder): Order
+    
+    /**
+     * An order the user may see.
+     */
+    suspend fun `getOrder`(`orderId`: kotlin.String): Order
+    
+    /**
+     * The orders the signed-in user owns, newest first.
+     */
+    suspend fun `myOrders`(): List<Order>
+    
+    /**
+     * The orders of a customer the user may see, newest first.
+     */
+    suspend fun `ordersOf`(`customerId`: kotlin.String): List<Order>
+    
+    /**
+     * Prices `quantity` of the product `product_code` for a customer on a local day
+     * (`YYYY-MM-DD`), with a manual discount: the customer's tier price, volume breaks and
+     * promotions, as the order will be priced. Refused for an unknown product
+     * (`product.unknown`) or one no longer sold (`product.inactive`).
+     */
+    suspend fun `priceQuote`(`productCode`: kotlin.String, `customerId`: kotlin.String, `quantity`: kotlin.Long, `manualDiscountBp`: kotlin.Int, `pricedOn`: kotlin.String): PriceQuote
+    
+    /**
+     * The catalogue: products still sold, by code (with `include_inactive`, every product).
+     */
+    suspend fun `products`(`includeInactive`: kotlin.Boolean): List<Product>
+    
+    /**
+     * Records a payment collected on a confirmed order (`order.not_confirmed` otherwise), in
+     * the order's currency.
+     */
+    suspend fun `recordPayment`(`orderId`: kotlin.String, `amount`: Money, `receivedAtMs`: kotlin.Long, `method`: kotlin.String?): Order
+    
+    /**
+     * Sets how far a confirmed order is delivered.
+     */
+    suspend fun `setDelivery`(`orderId`: kotlin.String, `delivery`: DeliveryStatus): Order
     
     /**
      * Pending approvals waiting for one of the user's roles (not their own requests).
@@ -3274,6 +3574,28 @@ public interface EngineInterface {
      * sides agree. Progress goes to `listener`; `cancel` stops it.
      */
     suspend fun `sync`(`options`: SyncOptions, `listener`: SyncProgressListener?, `cancel`: SyncCancel): SyncSummary
+    
+    /**
+     * A rep's commission statement for the configured period containing the local day
+     * `date` (`YYYY-MM-DD`): their own, or, for a manager, a rep's.
+     */
+    suspend fun `commissionStatement`(`repId`: kotlin.String, `date`: kotlin.String): CommissionStatement
+    
+    /**
+     * Sets a target (a manager for a rep of their team, a director for a team of their
+     * region); nobody sets their own (`target.own` on the server, not allowed here).
+     */
+    suspend fun `setTarget`(`target`: NewTarget): Target
+    
+    /**
+     * Where a target stands now: what counted so far in its period and the share reached.
+     */
+    suspend fun `targetAttainment`(`targetId`: kotlin.String): Attainment
+    
+    /**
+     * The targets of a rep or unit that the user may see, newest period first.
+     */
+    suspend fun `targetsOf`(`subjectId`: kotlin.String): List<Target>
     
     companion object
 }
@@ -3664,6 +3986,63 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * Deletes a contact of a customer the user may see, as the permission matrix allows.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteContact`(`contactId`: kotlin.String, `reason`: kotlin.String?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_delete_contact(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`contactId`),
+        FfiConverterOptionalString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Deletes (voids) a customer the user may see, and its contacts with it, as the
+     * permission matrix allows (by default a manager of its owner, not a rep); its deals,
+     * orders, visits and follow-ups stay as history. The duplicate check still finds it, to
+     * be restored rather than created again.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteCustomer`(`customerId`: kotlin.String, `reason`: kotlin.String?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_delete_customer(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`customerId`),
+        FfiConverterOptionalString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * A customer the user may see.
      */
     @Throws(FieldsalesException::class)
@@ -3761,6 +4140,36 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeCustomer.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A manager settles which rep owns a company that several reps follow as separate
+     * customer records (`contender_ids`, two or more): the record with the registered full
+     * name, then the first follow-up, then the first opportunity. The verdict is written on
+     * every contending record. Refused for a rep (not allowed) and when no rule decides
+     * (`ownership.undecided`).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `resolveCustomerOwnership`(`registeredFullName`: kotlin.String?, `contenderIds`: List<kotlin.String>) : OwnershipVerdict {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_resolve_customer_ownership(
+                uniffiHandle,
+                
+        FfiConverterOptionalString.lower(`registeredFullName`),
+        FfiConverterSequenceString.lower(`contenderIds`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOwnershipVerdict.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -4072,6 +4481,106 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * What the signed-in user may do with a record now, from the synced permission matrix
+     * and org tree: the check the server runs on their next push. An app shows the buttons
+     * of these operations only.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `allowedOperations`(`recordId`: kotlin.String) : List<Operation> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_allowed_operations(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`recordId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeOperation.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A colleague on this device.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `colleague`(`userId`: kotlin.String) : Colleague {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_colleague(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeColleague.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The company directory: every colleague on this device, active first, by name.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `directory`() : List<Colleague> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_directory(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeColleague.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The org tree's units, headquarters first, then by name within each level.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `orgUnits`() : List<OrgUnit> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_org_units(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeOrgUnit.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Changes the key of an encrypted store to `new_key` (the old one no longer opens it);
      * the app saves the new key in its keystore first. A plain store is refused with
      * `InvalidInput`.
@@ -4238,6 +4747,34 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeVisit.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A user's day (`YYYY-MM-DD` in that user's zone): the signed-in user's own, or, for a
+     * manager, the day of someone their scope covers (schedule, tasks, planned visits they
+     * may see). Refused for a colleague outside the user's scope (not allowed).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `agendaOf`(`userId`: kotlin.String, `date`: kotlin.String) : Agenda {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_agenda_of(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+        FfiConverterString.lower(`date`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAgenda.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -4460,6 +4997,33 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * A manager finds a submitted report of a rep they manage false, saying what was false
+     * (`report.reason_required` when blank); the false-report penalty applies to the rep.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `markReportFalse`(`reportId`: kotlin.String, `reason`: kotlin.String) : DailyReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_mark_report_false(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`reportId`),
+        FfiConverterString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDailyReport.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * A manager marks a report of a rep they manage as read.
      */
     @Throws(FieldsalesException::class)
@@ -4478,6 +5042,87 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeDailyReport.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A rep's visit plan for a local day, if one is on this device.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `planFor`(`repId`: kotlin.String, `date`: kotlin.String) : VisitPlan? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_plan_for(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`repId`),
+        FfiConverterString.lower(`date`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeVisitPlan.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Plans a rep's visits for a local day (`YYYY-MM-DD`), replacing that day's list (at
+     * most 100): a rep plans their own day, a manager the day of a rep in their scope.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `planVisits`(`repId`: kotlin.String, `date`: kotlin.String, `visits`: List<PlannedVisit>) : VisitPlan {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_plan_visits(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`repId`),
+        FfiConverterString.lower(`date`),
+        FfiConverterSequenceTypePlannedVisit.lower(`visits`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVisitPlan.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A rep's day planned against their visits: each planned customer done or not done, then
+     * the visits nobody planned, with the share of planned visits done.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `planVsActual`(`repId`: kotlin.String, `date`: kotlin.String) : PlanVsActual {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_plan_vs_actual(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`repId`),
+        FfiConverterString.lower(`date`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePlanVsActual.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -4714,6 +5359,244 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeVisit.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Confirms an order, or asks for the approval its amount or discount needs first (the
+     * approval is created and synced to the approvers). Refused once cancelled
+     * (`order.cancelled`) or when its approval was rejected (`order.approval_rejected`).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `confirmOrder`(`orderId`: kotlin.String) : ConfirmOutcome {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_confirm_order(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`orderId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeConfirmOutcome.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Drafts an order at a customer the user may see, its lines priced by the rules.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createOrder`(`order`: NewOrder) : Order {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_create_order(
+                uniffiHandle,
+                
+        FfiConverterTypeNewOrder.lower(`order`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOrder.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * An order the user may see.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `getOrder`(`orderId`: kotlin.String) : Order {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_get_order(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`orderId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOrder.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The orders the signed-in user owns, newest first.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `myOrders`() : List<Order> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_my_orders(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeOrder.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The orders of a customer the user may see, newest first.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `ordersOf`(`customerId`: kotlin.String) : List<Order> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_orders_of(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`customerId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeOrder.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Prices `quantity` of the product `product_code` for a customer on a local day
+     * (`YYYY-MM-DD`), with a manual discount: the customer's tier price, volume breaks and
+     * promotions, as the order will be priced. Refused for an unknown product
+     * (`product.unknown`) or one no longer sold (`product.inactive`).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `priceQuote`(`productCode`: kotlin.String, `customerId`: kotlin.String, `quantity`: kotlin.Long, `manualDiscountBp`: kotlin.Int, `pricedOn`: kotlin.String) : PriceQuote {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_price_quote(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`productCode`),
+        FfiConverterString.lower(`customerId`),
+        FfiConverterLong.lower(`quantity`),
+        FfiConverterInt.lower(`manualDiscountBp`),
+        FfiConverterString.lower(`pricedOn`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePriceQuote.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The catalogue: products still sold, by code (with `include_inactive`, every product).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `products`(`includeInactive`: kotlin.Boolean) : List<Product> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_products(
+                uniffiHandle,
+                
+        FfiConverterBoolean.lower(`includeInactive`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeProduct.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Records a payment collected on a confirmed order (`order.not_confirmed` otherwise), in
+     * the order's currency.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `recordPayment`(`orderId`: kotlin.String, `amount`: Money, `receivedAtMs`: kotlin.Long, `method`: kotlin.String?) : Order {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_record_payment(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`orderId`),
+        FfiConverterTypeMoney.lower(`amount`),
+        FfiConverterLong.lower(`receivedAtMs`),
+        FfiConverterOptionalString.lower(`method`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOrder.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sets how far a confirmed order is delivered.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setDelivery`(`orderId`: kotlin.String, `delivery`: DeliveryStatus) : Order {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_set_delivery(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`orderId`),
+        FfiConverterTypeDeliveryStatus.lower(`delivery`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOrder.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -5282,6 +6165,109 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeSyncSummary.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A rep's commission statement for the configured period containing the local day
+     * `date` (`YYYY-MM-DD`): their own, or, for a manager, a rep's.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `commissionStatement`(`repId`: kotlin.String, `date`: kotlin.String) : CommissionStatement {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_commission_statement(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`repId`),
+        FfiConverterString.lower(`date`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCommissionStatement.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sets a target (a manager for a rep of their team, a director for a team of their
+     * region); nobody sets their own (`target.own` on the server, not allowed here).
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setTarget`(`target`: NewTarget) : Target {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_set_target(
+                uniffiHandle,
+                
+        FfiConverterTypeNewTarget.lower(`target`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTarget.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Where a target stands now: what counted so far in its period and the share reached.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `targetAttainment`(`targetId`: kotlin.String) : Attainment {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_target_attainment(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`targetId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAttainment.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The targets of a rep or unit that the user may see, newest period first.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `targetsOf`(`subjectId`: kotlin.String) : List<Target> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_targets_of(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`subjectId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeTarget.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -7702,6 +8688,61 @@ public object FfiConverterTypeAttachmentUploads: FfiConverterRustBuffer<Attachme
 
 
 /**
+ * Where a target stands.
+ */
+data class Attainment (
+    /**
+     * The target.
+     */
+    val `target`: Target
+    , 
+    /**
+     * What counted so far in its period.
+     */
+    val `achieved`: Money
+    , 
+    /**
+     * Achieved over target in basis points (12,500 is 125%); `None` for a zero target.
+     */
+    val `attainmentBp`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttainment: FfiConverterRustBuffer<Attainment> {
+    override fun read(buf: ByteBuffer): Attainment {
+        return Attainment(
+            FfiConverterTypeTarget.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Attainment) = (
+            FfiConverterTypeTarget.allocationSize(value.`target`) +
+            FfiConverterTypeMoney.allocationSize(value.`achieved`) +
+            FfiConverterOptionalLong.allocationSize(value.`attainmentBp`)
+    )
+
+    override fun write(value: Attainment, buf: ByteBuffer) {
+            FfiConverterTypeTarget.write(value.`target`, buf)
+            FfiConverterTypeMoney.write(value.`achieved`, buf)
+            FfiConverterOptionalLong.write(value.`attainmentBp`, buf)
+    }
+}
+
+
+
+/**
  * What needs the manager's attention now.
  */
 data class AttentionDashboard (
@@ -8069,6 +9110,299 @@ public object FfiConverterTypeCheckedIn: FfiConverterRustBuffer<CheckedIn> {
     override fun write(value: CheckedIn, buf: ByteBuffer) {
             FfiConverterTypeVisit.write(value.`visit`, buf)
             FfiConverterBoolean.write(value.`proposedLocation`, buf)
+    }
+}
+
+
+
+/**
+ * A colleague as the directory lists them.
+ */
+data class Colleague (
+    /**
+     * Their user ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Full name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Employee number.
+     */
+    val `employeeNo`: kotlin.String
+    , 
+    /**
+     * Job title.
+     */
+    val `title`: kotlin.String?
+    , 
+    /**
+     * Their unit.
+     */
+    val `unitId`: kotlin.String
+    , 
+    /**
+     * Their unit's name, when the unit is on this device.
+     */
+    val `unitName`: kotlin.String?
+    , 
+    /**
+     * Role codes.
+     */
+    val `roles`: List<kotlin.String>
+    , 
+    /**
+     * Phone; `None` when unset or hidden from the user (see `hidden_fields`).
+     */
+    val `phone`: kotlin.String?
+    , 
+    /**
+     * E-mail; `None` when unset or hidden.
+     */
+    val `email`: kotlin.String?
+    , 
+    /**
+     * Their IANA time zone.
+     */
+    val `zone`: kotlin.String
+    , 
+    /**
+     * Whether the account is active (a colleague who left is listed as inactive).
+     */
+    val `active`: kotlin.Boolean
+    , 
+    /**
+     * Whether they manage the signed-in user's unit or one above it.
+     */
+    val `isMyManager`: kotlin.Boolean
+    , 
+    /**
+     * The fields the user's roles hide (`phone`, `email`): shown as "hidden", not empty.
+     */
+    val `hiddenFields`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeColleague: FfiConverterRustBuffer<Colleague> {
+    override fun read(buf: ByteBuffer): Colleague {
+        return Colleague(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Colleague) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`employeeNo`) +
+            FfiConverterOptionalString.allocationSize(value.`title`) +
+            FfiConverterString.allocationSize(value.`unitId`) +
+            FfiConverterOptionalString.allocationSize(value.`unitName`) +
+            FfiConverterSequenceString.allocationSize(value.`roles`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterString.allocationSize(value.`zone`) +
+            FfiConverterBoolean.allocationSize(value.`active`) +
+            FfiConverterBoolean.allocationSize(value.`isMyManager`) +
+            FfiConverterSequenceString.allocationSize(value.`hiddenFields`)
+    )
+
+    override fun write(value: Colleague, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`employeeNo`, buf)
+            FfiConverterOptionalString.write(value.`title`, buf)
+            FfiConverterString.write(value.`unitId`, buf)
+            FfiConverterOptionalString.write(value.`unitName`, buf)
+            FfiConverterSequenceString.write(value.`roles`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterString.write(value.`zone`, buf)
+            FfiConverterBoolean.write(value.`active`, buf)
+            FfiConverterBoolean.write(value.`isMyManager`, buf)
+            FfiConverterSequenceString.write(value.`hiddenFields`, buf)
+    }
+}
+
+
+
+/**
+ * One explained line of a commission statement.
+ */
+data class CommissionLine (
+    /**
+     * Which component.
+     */
+    val `component`: CommissionComponent
+    , 
+    /**
+     * The amount the rate applies to.
+     */
+    val `basis`: Money
+    , 
+    /**
+     * The rate in basis points (3% is 300).
+     */
+    val `rateBp`: kotlin.Long
+    , 
+    /**
+     * The commission of this component.
+     */
+    val `amount`: Money
+    , 
+    /**
+     * The line in words, for the rep.
+     */
+    val `explanation`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCommissionLine: FfiConverterRustBuffer<CommissionLine> {
+    override fun read(buf: ByteBuffer): CommissionLine {
+        return CommissionLine(
+            FfiConverterTypeCommissionComponent.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CommissionLine) = (
+            FfiConverterTypeCommissionComponent.allocationSize(value.`component`) +
+            FfiConverterTypeMoney.allocationSize(value.`basis`) +
+            FfiConverterLong.allocationSize(value.`rateBp`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterString.allocationSize(value.`explanation`)
+    )
+
+    override fun write(value: CommissionLine, buf: ByteBuffer) {
+            FfiConverterTypeCommissionComponent.write(value.`component`, buf)
+            FfiConverterTypeMoney.write(value.`basis`, buf)
+            FfiConverterLong.write(value.`rateBp`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+            FfiConverterString.write(value.`explanation`, buf)
+    }
+}
+
+
+
+/**
+ * A rep's commission for one period.
+ */
+data class CommissionStatement (
+    /**
+     * The rep.
+     */
+    val `repId`: kotlin.String
+    , 
+    /**
+     * The period's length.
+     */
+    val `period`: PeriodKind
+    , 
+    /**
+     * Its first day, `YYYY-MM-DD`.
+     */
+    val `periodStart`: kotlin.String
+    , 
+    /**
+     * What counted in the period.
+     */
+    val `sales`: Money
+    , 
+    /**
+     * Attainment against the rep's target, in basis points, when there is one.
+     */
+    val `attainmentBp`: kotlin.Long?
+    , 
+    /**
+     * One line per component that applies.
+     */
+    val `lines`: List<CommissionLine>
+    , 
+    /**
+     * The sum of the lines.
+     */
+    val `total`: Money
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCommissionStatement: FfiConverterRustBuffer<CommissionStatement> {
+    override fun read(buf: ByteBuffer): CommissionStatement {
+        return CommissionStatement(
+            FfiConverterString.read(buf),
+            FfiConverterTypePeriodKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterSequenceTypeCommissionLine.read(buf),
+            FfiConverterTypeMoney.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CommissionStatement) = (
+            FfiConverterString.allocationSize(value.`repId`) +
+            FfiConverterTypePeriodKind.allocationSize(value.`period`) +
+            FfiConverterString.allocationSize(value.`periodStart`) +
+            FfiConverterTypeMoney.allocationSize(value.`sales`) +
+            FfiConverterOptionalLong.allocationSize(value.`attainmentBp`) +
+            FfiConverterSequenceTypeCommissionLine.allocationSize(value.`lines`) +
+            FfiConverterTypeMoney.allocationSize(value.`total`)
+    )
+
+    override fun write(value: CommissionStatement, buf: ByteBuffer) {
+            FfiConverterString.write(value.`repId`, buf)
+            FfiConverterTypePeriodKind.write(value.`period`, buf)
+            FfiConverterString.write(value.`periodStart`, buf)
+            FfiConverterTypeMoney.write(value.`sales`, buf)
+            FfiConverterOptionalLong.write(value.`attainmentBp`, buf)
+            FfiConverterSequenceTypeCommissionLine.write(value.`lines`, buf)
+            FfiConverterTypeMoney.write(value.`total`, buf)
     }
 }
 
@@ -8444,6 +9778,16 @@ data class Customer (
      * Whether it was deleted (voided).
      */
     val `deleted`: kotlin.Boolean
+    , 
+    /**
+     * The tenant's own fields (an ERP code, a credit rating...), by key.
+     */
+    val `customFields`: Map<kotlin.String, kotlin.String>
+    , 
+    /**
+     * How an ownership conflict over this company was settled, if one was.
+     */
+    val `ownership`: OwnershipVerdict?
     
 ){
     
@@ -8478,6 +9822,8 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterMapStringString.read(buf),
+            FfiConverterOptionalTypeOwnershipVerdict.read(buf),
         )
     }
 
@@ -8499,7 +9845,9 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterSequenceString.allocationSize(value.`tags`) +
             FfiConverterString.allocationSize(value.`notes`) +
             FfiConverterLong.allocationSize(value.`createdAtMs`) +
-            FfiConverterBoolean.allocationSize(value.`deleted`)
+            FfiConverterBoolean.allocationSize(value.`deleted`) +
+            FfiConverterMapStringString.allocationSize(value.`customFields`) +
+            FfiConverterOptionalTypeOwnershipVerdict.allocationSize(value.`ownership`)
     )
 
     override fun write(value: Customer, buf: ByteBuffer) {
@@ -8521,6 +9869,8 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterString.write(value.`notes`, buf)
             FfiConverterLong.write(value.`createdAtMs`, buf)
             FfiConverterBoolean.write(value.`deleted`, buf)
+            FfiConverterMapStringString.write(value.`customFields`, buf)
+            FfiConverterOptionalTypeOwnershipVerdict.write(value.`ownership`, buf)
     }
 }
 
@@ -8584,6 +9934,12 @@ data class CustomerDraft (
      * Tags.
      */
     val `tags`: List<kotlin.String>
+    , 
+    /**
+     * The tenant's own fields, by key (at most 100, keys up to 64 and values up to 1,000
+     * characters).
+     */
+    val `customFields`: Map<kotlin.String, kotlin.String> = mapOf() 
     
 ){
     
@@ -8611,6 +9967,7 @@ public object FfiConverterTypeCustomerDraft: FfiConverterRustBuffer<CustomerDraf
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterMapStringString.read(buf),
         )
     }
 
@@ -8625,7 +9982,8 @@ public object FfiConverterTypeCustomerDraft: FfiConverterRustBuffer<CustomerDraf
             FfiConverterOptionalTypeGeoPoint.allocationSize(value.`location`) +
             FfiConverterOptionalString.allocationSize(value.`tier`) +
             FfiConverterOptionalString.allocationSize(value.`source`) +
-            FfiConverterSequenceString.allocationSize(value.`tags`)
+            FfiConverterSequenceString.allocationSize(value.`tags`) +
+            FfiConverterMapStringString.allocationSize(value.`customFields`)
     )
 
     override fun write(value: CustomerDraft, buf: ByteBuffer) {
@@ -8640,6 +9998,7 @@ public object FfiConverterTypeCustomerDraft: FfiConverterRustBuffer<CustomerDraf
             FfiConverterOptionalString.write(value.`tier`, buf)
             FfiConverterOptionalString.write(value.`source`, buf)
             FfiConverterSequenceString.write(value.`tags`, buf)
+            FfiConverterMapStringString.write(value.`customFields`, buf)
     }
 }
 
@@ -8708,6 +10067,11 @@ data class DailyReport (
      * Comments by managers, oldest first.
      */
     val `comments`: List<ReportComment>
+    , 
+    /**
+     * A manager's finding that the report is false (who, when, what was false), if any.
+     */
+    val `markedFalse`: ReportComment? = null 
     
 ){
     
@@ -8736,6 +10100,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterSequenceString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterSequenceTypeReportComment.read(buf),
+            FfiConverterOptionalTypeReportComment.read(buf),
         )
     }
 
@@ -8751,7 +10116,8 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterSequenceString.allocationSize(value.`visitIds`) +
             FfiConverterSequenceString.allocationSize(value.`followUpIds`) +
             FfiConverterOptionalLong.allocationSize(value.`submittedAtMs`) +
-            FfiConverterSequenceTypeReportComment.allocationSize(value.`comments`)
+            FfiConverterSequenceTypeReportComment.allocationSize(value.`comments`) +
+            FfiConverterOptionalTypeReportComment.allocationSize(value.`markedFalse`)
     )
 
     override fun write(value: DailyReport, buf: ByteBuffer) {
@@ -8767,6 +10133,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterSequenceString.write(value.`followUpIds`, buf)
             FfiConverterOptionalLong.write(value.`submittedAtMs`, buf)
             FfiConverterSequenceTypeReportComment.write(value.`comments`, buf)
+            FfiConverterOptionalTypeReportComment.write(value.`markedFalse`, buf)
     }
 }
 
@@ -10254,6 +11621,212 @@ public object FfiConverterTypeNewOpportunity: FfiConverterRustBuffer<NewOpportun
 
 
 /**
+ * What a new order says.
+ */
+data class NewOrder (
+    /**
+     * The customer.
+     */
+    val `customerId`: kotlin.String
+    , 
+    /**
+     * The opportunity it closes, if any.
+     */
+    val `opportunityId`: kotlin.String?
+    , 
+    /**
+     * Order or contract number.
+     */
+    val `number`: kotlin.String
+    , 
+    /**
+     * The lines (1 to 200).
+     */
+    val `lines`: List<NewOrderLine>
+    , 
+    /**
+     * The local day prices apply (promotions), `YYYY-MM-DD`.
+     */
+    val `pricedOn`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewOrder: FfiConverterRustBuffer<NewOrder> {
+    override fun read(buf: ByteBuffer): NewOrder {
+        return NewOrder(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeNewOrderLine.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewOrder) = (
+            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterOptionalString.allocationSize(value.`opportunityId`) +
+            FfiConverterString.allocationSize(value.`number`) +
+            FfiConverterSequenceTypeNewOrderLine.allocationSize(value.`lines`) +
+            FfiConverterString.allocationSize(value.`pricedOn`)
+    )
+
+    override fun write(value: NewOrder, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterOptionalString.write(value.`opportunityId`, buf)
+            FfiConverterString.write(value.`number`, buf)
+            FfiConverterSequenceTypeNewOrderLine.write(value.`lines`, buf)
+            FfiConverterString.write(value.`pricedOn`, buf)
+    }
+}
+
+
+
+/**
+ * One line asked for.
+ */
+data class NewOrderLine (
+    /**
+     * The product code.
+     */
+    val `productCode`: kotlin.String
+    , 
+    /**
+     * How many (1 or more).
+     */
+    val `quantity`: kotlin.Long
+    , 
+    /**
+     * The manual discount off the rule price, in basis points (0 to 10,000).
+     */
+    val `manualDiscountBp`: kotlin.Int
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewOrderLine: FfiConverterRustBuffer<NewOrderLine> {
+    override fun read(buf: ByteBuffer): NewOrderLine {
+        return NewOrderLine(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewOrderLine) = (
+            FfiConverterString.allocationSize(value.`productCode`) +
+            FfiConverterLong.allocationSize(value.`quantity`) +
+            FfiConverterInt.allocationSize(value.`manualDiscountBp`)
+    )
+
+    override fun write(value: NewOrderLine, buf: ByteBuffer) {
+            FfiConverterString.write(value.`productCode`, buf)
+            FfiConverterLong.write(value.`quantity`, buf)
+            FfiConverterInt.write(value.`manualDiscountBp`, buf)
+    }
+}
+
+
+
+/**
+ * A new target.
+ */
+data class NewTarget (
+    /**
+     * Month, quarter or year.
+     */
+    val `period`: PeriodKind
+    , 
+    /**
+     * The first day of the period, `YYYY-MM-DD` (the 1st of a month; of January, April,
+     * July or October for a quarter; of January for a year).
+     */
+    val `periodStart`: kotlin.String
+    , 
+    /**
+     * Rep, team or region.
+     */
+    val `subject`: TargetSubject
+    , 
+    /**
+     * The rep or unit.
+     */
+    val `subjectId`: kotlin.String
+    , 
+    /**
+     * What it counts.
+     */
+    val `metric`: TargetMetric
+    , 
+    /**
+     * The amount to reach (positive).
+     */
+    val `amount`: Money
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewTarget: FfiConverterRustBuffer<NewTarget> {
+    override fun read(buf: ByteBuffer): NewTarget {
+        return NewTarget(
+            FfiConverterTypePeriodKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeTargetSubject.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeTargetMetric.read(buf),
+            FfiConverterTypeMoney.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewTarget) = (
+            FfiConverterTypePeriodKind.allocationSize(value.`period`) +
+            FfiConverterString.allocationSize(value.`periodStart`) +
+            FfiConverterTypeTargetSubject.allocationSize(value.`subject`) +
+            FfiConverterString.allocationSize(value.`subjectId`) +
+            FfiConverterTypeTargetMetric.allocationSize(value.`metric`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`)
+    )
+
+    override fun write(value: NewTarget, buf: ByteBuffer) {
+            FfiConverterTypePeriodKind.write(value.`period`, buf)
+            FfiConverterString.write(value.`periodStart`, buf)
+            FfiConverterTypeTargetSubject.write(value.`subject`, buf)
+            FfiConverterString.write(value.`subjectId`, buf)
+            FfiConverterTypeTargetMetric.write(value.`metric`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+    }
+}
+
+
+
+/**
  * A sales opportunity (deal).
  */
 data class Opportunity (
@@ -10381,6 +11954,332 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
 
 
 /**
+ * An order or contract.
+ */
+data class Order (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * The rep it counts for.
+     */
+    val `ownerId`: kotlin.String?
+    , 
+    /**
+     * The customer.
+     */
+    val `customerId`: kotlin.String
+    , 
+    /**
+     * The opportunity it closes, if any.
+     */
+    val `opportunityId`: kotlin.String?
+    , 
+    /**
+     * Order or contract number.
+     */
+    val `number`: kotlin.String
+    , 
+    /**
+     * The priced lines.
+     */
+    val `lines`: List<OrderLine>
+    , 
+    /**
+     * The sum of the lines.
+     */
+    val `total`: Money
+    , 
+    /**
+     * Where it stands.
+     */
+    val `status`: OrderStatus
+    , 
+    /**
+     * The approval it asked for, if any.
+     */
+    val `approvalId`: kotlin.String?
+    , 
+    /**
+     * When it was confirmed, epoch ms.
+     */
+    val `confirmedAtMs`: kotlin.Long?
+    , 
+    /**
+     * Whether it is the customer's first business (the new-customer bonus).
+     */
+    val `newCustomer`: kotlin.Boolean
+    , 
+    /**
+     * Payments collected, in the order they were recorded.
+     */
+    val `payments`: List<Payment>
+    , 
+    /**
+     * The sum of the payments.
+     */
+    val `paid`: Money
+    , 
+    /**
+     * Delivery progress.
+     */
+    val `delivery`: DeliveryStatus
+    , 
+    /**
+     * Whether it was deleted.
+     */
+    val `deleted`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOrder: FfiConverterRustBuffer<Order> {
+    override fun read(buf: ByteBuffer): Order {
+        return Order(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeOrderLine.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeOrderStatus.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypePayment.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeDeliveryStatus.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Order) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterOptionalString.allocationSize(value.`opportunityId`) +
+            FfiConverterString.allocationSize(value.`number`) +
+            FfiConverterSequenceTypeOrderLine.allocationSize(value.`lines`) +
+            FfiConverterTypeMoney.allocationSize(value.`total`) +
+            FfiConverterTypeOrderStatus.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`approvalId`) +
+            FfiConverterOptionalLong.allocationSize(value.`confirmedAtMs`) +
+            FfiConverterBoolean.allocationSize(value.`newCustomer`) +
+            FfiConverterSequenceTypePayment.allocationSize(value.`payments`) +
+            FfiConverterTypeMoney.allocationSize(value.`paid`) +
+            FfiConverterTypeDeliveryStatus.allocationSize(value.`delivery`) +
+            FfiConverterBoolean.allocationSize(value.`deleted`)
+    )
+
+    override fun write(value: Order, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterOptionalString.write(value.`opportunityId`, buf)
+            FfiConverterString.write(value.`number`, buf)
+            FfiConverterSequenceTypeOrderLine.write(value.`lines`, buf)
+            FfiConverterTypeMoney.write(value.`total`, buf)
+            FfiConverterTypeOrderStatus.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`approvalId`, buf)
+            FfiConverterOptionalLong.write(value.`confirmedAtMs`, buf)
+            FfiConverterBoolean.write(value.`newCustomer`, buf)
+            FfiConverterSequenceTypePayment.write(value.`payments`, buf)
+            FfiConverterTypeMoney.write(value.`paid`, buf)
+            FfiConverterTypeDeliveryStatus.write(value.`delivery`, buf)
+            FfiConverterBoolean.write(value.`deleted`, buf)
+    }
+}
+
+
+
+/**
+ * One priced line.
+ */
+data class OrderLine (
+    /**
+     * The product code.
+     */
+    val `productCode`: kotlin.String
+    , 
+    /**
+     * How many.
+     */
+    val `quantity`: kotlin.Long
+    , 
+    /**
+     * List price per unit.
+     */
+    val `listPrice`: Money
+    , 
+    /**
+     * Tier, volume and promotion discounts together, off list, in basis points (10% is
+     * 1000).
+     */
+    val `ruleDiscountBp`: kotlin.Int
+    , 
+    /**
+     * The promotion applied, if any.
+     */
+    val `promotion`: kotlin.String?
+    , 
+    /**
+     * Price per unit after the rule discounts.
+     */
+    val `rulePrice`: Money
+    , 
+    /**
+     * The manual discount, off the rule price, in basis points.
+     */
+    val `manualDiscountBp`: kotlin.Int
+    , 
+    /**
+     * Final price per unit.
+     */
+    val `unitPrice`: Money
+    , 
+    /**
+     * Final price × quantity.
+     */
+    val `amount`: Money
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOrderLine: FfiConverterRustBuffer<OrderLine> {
+    override fun read(buf: ByteBuffer): OrderLine {
+        return OrderLine(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterTypeMoney.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OrderLine) = (
+            FfiConverterString.allocationSize(value.`productCode`) +
+            FfiConverterLong.allocationSize(value.`quantity`) +
+            FfiConverterTypeMoney.allocationSize(value.`listPrice`) +
+            FfiConverterInt.allocationSize(value.`ruleDiscountBp`) +
+            FfiConverterOptionalString.allocationSize(value.`promotion`) +
+            FfiConverterTypeMoney.allocationSize(value.`rulePrice`) +
+            FfiConverterInt.allocationSize(value.`manualDiscountBp`) +
+            FfiConverterTypeMoney.allocationSize(value.`unitPrice`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`)
+    )
+
+    override fun write(value: OrderLine, buf: ByteBuffer) {
+            FfiConverterString.write(value.`productCode`, buf)
+            FfiConverterLong.write(value.`quantity`, buf)
+            FfiConverterTypeMoney.write(value.`listPrice`, buf)
+            FfiConverterInt.write(value.`ruleDiscountBp`, buf)
+            FfiConverterOptionalString.write(value.`promotion`, buf)
+            FfiConverterTypeMoney.write(value.`rulePrice`, buf)
+            FfiConverterInt.write(value.`manualDiscountBp`, buf)
+            FfiConverterTypeMoney.write(value.`unitPrice`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+    }
+}
+
+
+
+/**
+ * A unit of the org tree.
+ */
+data class OrgUnit (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Its level.
+     */
+    val `level`: UnitLevel
+    , 
+    /**
+     * The unit above; `None` for headquarters.
+     */
+    val `parentId`: kotlin.String?
+    , 
+    /**
+     * Its manager.
+     */
+    val `managerId`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOrgUnit: FfiConverterRustBuffer<OrgUnit> {
+    override fun read(buf: ByteBuffer): OrgUnit {
+        return OrgUnit(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeUnitLevel.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OrgUnit) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeUnitLevel.allocationSize(value.`level`) +
+            FfiConverterOptionalString.allocationSize(value.`parentId`) +
+            FfiConverterOptionalString.allocationSize(value.`managerId`)
+    )
+
+    override fun write(value: OrgUnit, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeUnitLevel.write(value.`level`, buf)
+            FfiConverterOptionalString.write(value.`parentId`, buf)
+            FfiConverterOptionalString.write(value.`managerId`, buf)
+    }
+}
+
+
+
+/**
  * A deal past its stage's allowed time.
  */
 data class OverdueDeal (
@@ -10476,6 +12375,243 @@ public object FfiConverterTypeOverdueDeal: FfiConverterRustBuffer<OverdueDeal> {
 
 
 /**
+ * Who owns a company several reps followed under different records, and why.
+ */
+data class OwnershipVerdict (
+    /**
+     * The winning rep.
+     */
+    val `ownerId`: kotlin.String
+    , 
+    /**
+     * The winning record, when the verdict was just given.
+     */
+    val `customerId`: kotlin.String?
+    , 
+    /**
+     * The rule that decided.
+     */
+    val `rule`: OwnershipRule
+    , 
+    /**
+     * The contending records.
+     */
+    val `contenderIds`: List<kotlin.String>
+    , 
+    /**
+     * When it was decided, epoch ms (as written on the records).
+     */
+    val `decidedAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOwnershipVerdict: FfiConverterRustBuffer<OwnershipVerdict> {
+    override fun read(buf: ByteBuffer): OwnershipVerdict {
+        return OwnershipVerdict(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeOwnershipRule.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OwnershipVerdict) = (
+            FfiConverterString.allocationSize(value.`ownerId`) +
+            FfiConverterOptionalString.allocationSize(value.`customerId`) +
+            FfiConverterTypeOwnershipRule.allocationSize(value.`rule`) +
+            FfiConverterSequenceString.allocationSize(value.`contenderIds`) +
+            FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`)
+    )
+
+    override fun write(value: OwnershipVerdict, buf: ByteBuffer) {
+            FfiConverterString.write(value.`ownerId`, buf)
+            FfiConverterOptionalString.write(value.`customerId`, buf)
+            FfiConverterTypeOwnershipRule.write(value.`rule`, buf)
+            FfiConverterSequenceString.write(value.`contenderIds`, buf)
+            FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * A payment collected.
+ */
+data class Payment (
+    /**
+     * The payment's ID within the order.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * How much.
+     */
+    val `amount`: Money
+    , 
+    /**
+     * When it was received, epoch ms.
+     */
+    val `receivedAtMs`: kotlin.Long
+    , 
+    /**
+     * Bank transfer, cash...
+     */
+    val `method`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePayment: FfiConverterRustBuffer<Payment> {
+    override fun read(buf: ByteBuffer): Payment {
+        return Payment(
+            FfiConverterString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Payment) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterLong.allocationSize(value.`receivedAtMs`) +
+            FfiConverterOptionalString.allocationSize(value.`method`)
+    )
+
+    override fun write(value: Payment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+            FfiConverterLong.write(value.`receivedAtMs`, buf)
+            FfiConverterOptionalString.write(value.`method`, buf)
+    }
+}
+
+
+
+/**
+ * One line of plan versus actual.
+ */
+data class PlanLine (
+    /**
+     * The customer.
+     */
+    val `customerId`: kotlin.String
+    , 
+    /**
+     * How it came out.
+     */
+    val `outcome`: PlanOutcome
+    , 
+    /**
+     * The visit, when there was one.
+     */
+    val `visitId`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlanLine: FfiConverterRustBuffer<PlanLine> {
+    override fun read(buf: ByteBuffer): PlanLine {
+        return PlanLine(
+            FfiConverterString.read(buf),
+            FfiConverterTypePlanOutcome.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PlanLine) = (
+            FfiConverterString.allocationSize(value.`customerId`) +
+            FfiConverterTypePlanOutcome.allocationSize(value.`outcome`) +
+            FfiConverterOptionalString.allocationSize(value.`visitId`)
+    )
+
+    override fun write(value: PlanLine, buf: ByteBuffer) {
+            FfiConverterString.write(value.`customerId`, buf)
+            FfiConverterTypePlanOutcome.write(value.`outcome`, buf)
+            FfiConverterOptionalString.write(value.`visitId`, buf)
+    }
+}
+
+
+
+/**
+ * A day's plan against its visits.
+ */
+data class PlanVsActual (
+    /**
+     * Planned customers in plan order, then unplanned visits in check-in order.
+     */
+    val `lines`: List<PlanLine>
+    , 
+    /**
+     * Planned visits done over planned visits, in basis points; `None` when nothing was
+     * planned.
+     */
+    val `completionBp`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlanVsActual: FfiConverterRustBuffer<PlanVsActual> {
+    override fun read(buf: ByteBuffer): PlanVsActual {
+        return PlanVsActual(
+            FfiConverterSequenceTypePlanLine.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PlanVsActual) = (
+            FfiConverterSequenceTypePlanLine.allocationSize(value.`lines`) +
+            FfiConverterOptionalLong.allocationSize(value.`completionBp`)
+    )
+
+    override fun write(value: PlanVsActual, buf: ByteBuffer) {
+            FfiConverterSequenceTypePlanLine.write(value.`lines`, buf)
+            FfiConverterOptionalLong.write(value.`completionBp`, buf)
+    }
+}
+
+
+
+/**
  * A visit planned for the day.
  */
 data class PlannedVisit (
@@ -10525,6 +12661,172 @@ public object FfiConverterTypePlannedVisit: FfiConverterRustBuffer<PlannedVisit>
             FfiConverterString.write(value.`customerId`, buf)
             FfiConverterOptionalLong.write(value.`plannedAtMs`, buf)
             FfiConverterOptionalString.write(value.`purpose`, buf)
+    }
+}
+
+
+
+/**
+ * A product priced for a customer: what a quote line shows before the order exists.
+ */
+data class PriceQuote (
+    /**
+     * The product.
+     */
+    val `productId`: kotlin.String
+    , 
+    /**
+     * The priced line.
+     */
+    val `line`: OrderLine
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePriceQuote: FfiConverterRustBuffer<PriceQuote> {
+    override fun read(buf: ByteBuffer): PriceQuote {
+        return PriceQuote(
+            FfiConverterString.read(buf),
+            FfiConverterTypeOrderLine.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PriceQuote) = (
+            FfiConverterString.allocationSize(value.`productId`) +
+            FfiConverterTypeOrderLine.allocationSize(value.`line`)
+    )
+
+    override fun write(value: PriceQuote, buf: ByteBuffer) {
+            FfiConverterString.write(value.`productId`, buf)
+            FfiConverterTypeOrderLine.write(value.`line`, buf)
+    }
+}
+
+
+
+/**
+ * A product of the catalogue.
+ */
+data class Product (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * The code an order line names.
+     */
+    val `code`: kotlin.String
+    , 
+    /**
+     * Name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Specification.
+     */
+    val `spec`: kotlin.String?
+    , 
+    /**
+     * Unit of sale (套, 台...).
+     */
+    val `unit`: kotlin.String?
+    , 
+    /**
+     * List price per unit.
+     */
+    val `listPrice`: Money
+    , 
+    /**
+     * Cost per unit; `None` when unset or when the user's roles hide it.
+     */
+    val `cost`: Money?
+    , 
+    /**
+     * Whether the user's roles hide the cost (show "hidden", not "empty").
+     */
+    val `costHidden`: kotlin.Boolean
+    , 
+    /**
+     * Category.
+     */
+    val `category`: kotlin.String?
+    , 
+    /**
+     * Product line.
+     */
+    val `productLine`: kotlin.String?
+    , 
+    /**
+     * Whether it is still sold.
+     */
+    val `active`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProduct: FfiConverterRustBuffer<Product> {
+    override fun read(buf: ByteBuffer): Product {
+        return Product(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalTypeMoney.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Product) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`spec`) +
+            FfiConverterOptionalString.allocationSize(value.`unit`) +
+            FfiConverterTypeMoney.allocationSize(value.`listPrice`) +
+            FfiConverterOptionalTypeMoney.allocationSize(value.`cost`) +
+            FfiConverterBoolean.allocationSize(value.`costHidden`) +
+            FfiConverterOptionalString.allocationSize(value.`category`) +
+            FfiConverterOptionalString.allocationSize(value.`productLine`) +
+            FfiConverterBoolean.allocationSize(value.`active`)
+    )
+
+    override fun write(value: Product, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`spec`, buf)
+            FfiConverterOptionalString.write(value.`unit`, buf)
+            FfiConverterTypeMoney.write(value.`listPrice`, buf)
+            FfiConverterOptionalTypeMoney.write(value.`cost`, buf)
+            FfiConverterBoolean.write(value.`costHidden`, buf)
+            FfiConverterOptionalString.write(value.`category`, buf)
+            FfiConverterOptionalString.write(value.`productLine`, buf)
+            FfiConverterBoolean.write(value.`active`, buf)
     }
 }
 
@@ -12096,6 +14398,101 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
 
 
 /**
+ * A target.
+ */
+data class Target (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Month, quarter or year.
+     */
+    val `period`: PeriodKind
+    , 
+    /**
+     * The first day of the period, `YYYY-MM-DD`.
+     */
+    val `periodStart`: kotlin.String
+    , 
+    /**
+     * Rep, team or region.
+     */
+    val `subject`: TargetSubject
+    , 
+    /**
+     * The rep or unit.
+     */
+    val `subjectId`: kotlin.String
+    , 
+    /**
+     * What it counts.
+     */
+    val `metric`: TargetMetric
+    , 
+    /**
+     * The amount to reach.
+     */
+    val `amount`: Money
+    , 
+    /**
+     * Who set it.
+     */
+    val `setById`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTarget: FfiConverterRustBuffer<Target> {
+    override fun read(buf: ByteBuffer): Target {
+        return Target(
+            FfiConverterString.read(buf),
+            FfiConverterTypePeriodKind.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeTargetSubject.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeTargetMetric.read(buf),
+            FfiConverterTypeMoney.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Target) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypePeriodKind.allocationSize(value.`period`) +
+            FfiConverterString.allocationSize(value.`periodStart`) +
+            FfiConverterTypeTargetSubject.allocationSize(value.`subject`) +
+            FfiConverterString.allocationSize(value.`subjectId`) +
+            FfiConverterTypeTargetMetric.allocationSize(value.`metric`) +
+            FfiConverterTypeMoney.allocationSize(value.`amount`) +
+            FfiConverterOptionalString.allocationSize(value.`setById`)
+    )
+
+    override fun write(value: Target, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypePeriodKind.write(value.`period`, buf)
+            FfiConverterString.write(value.`periodStart`, buf)
+            FfiConverterTypeTargetSubject.write(value.`subject`, buf)
+            FfiConverterString.write(value.`subjectId`, buf)
+            FfiConverterTypeTargetMetric.write(value.`metric`, buf)
+            FfiConverterTypeMoney.write(value.`amount`, buf)
+            FfiConverterOptionalString.write(value.`setById`, buf)
+    }
+}
+
+
+
+/**
  * Target attainment of the user's scope, as a leaderboard.
  */
 data class TargetDashboard (
@@ -12793,6 +15190,77 @@ public object FfiConverterTypeVisitFigures: FfiConverterRustBuffer<VisitFigures>
 
 
 /**
+ * A rep's visit plan for one day.
+ */
+data class VisitPlan (
+    /**
+     * Record ID.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * The rep whose day it is.
+     */
+    val `repId`: kotlin.String
+    , 
+    /**
+     * The local day, `YYYY-MM-DD`.
+     */
+    val `date`: kotlin.String
+    , 
+    /**
+     * Who wrote the list last: the rep, or their manager.
+     */
+    val `plannedById`: kotlin.String
+    , 
+    /**
+     * The planned visits, in order.
+     */
+    val `visits`: List<PlannedVisit>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitPlan: FfiConverterRustBuffer<VisitPlan> {
+    override fun read(buf: ByteBuffer): VisitPlan {
+        return VisitPlan(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypePlannedVisit.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitPlan) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`repId`) +
+            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterString.allocationSize(value.`plannedById`) +
+            FfiConverterSequenceTypePlannedVisit.allocationSize(value.`visits`)
+    )
+
+    override fun write(value: VisitPlan, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`repId`, buf)
+            FfiConverterString.write(value.`date`, buf)
+            FfiConverterString.write(value.`plannedById`, buf)
+            FfiConverterSequenceTypePlannedVisit.write(value.`visits`, buf)
+    }
+}
+
+
+
+/**
  * One group's visits in one period.
  */
 data class VisitRow (
@@ -13105,6 +15573,211 @@ public object FfiConverterTypeWaitingApproval: FfiConverterRustBuffer<WaitingApp
             FfiConverterLong.write(value.`createdAtMs`, buf)
     }
 }
+
+
+
+/**
+ * Which part of the commission a line is.
+ */
+
+enum class CommissionComponent {
+    
+    /**
+     * The base rate on all sales.
+     */
+    BASE,
+    /**
+     * The bonus on sales to new customers.
+     */
+    NEW_CUSTOMER_BONUS,
+    /**
+     * The bonus for the attainment tier reached.
+     */
+    ATTAINMENT_BONUS,
+    /**
+     * A component a newer version of the product defines.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCommissionComponent: FfiConverterRustBuffer<CommissionComponent> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        CommissionComponent.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: CommissionComponent) = 4UL
+
+    override fun write(value: CommissionComponent, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What asking to confirm an order did.
+ */
+sealed class ConfirmOutcome {
+    
+    /**
+     * Confirmed: it counts as won business.
+     */
+    data class Confirmed(
+        /**
+         * The order.
+         */
+        val `order`: app.fieldsales.ffi.Order) : ConfirmOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * It needs this approval first (just requested, or still pending); confirm again once
+     * it is approved.
+     */
+    data class AwaitingApproval(
+        /**
+         * The approval request.
+         */
+        val `approval`: app.fieldsales.ffi.Approval) : ConfirmOutcome()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConfirmOutcome : FfiConverterRustBuffer<ConfirmOutcome>{
+    override fun read(buf: ByteBuffer): ConfirmOutcome {
+        return when(buf.getInt()) {
+            1 -> ConfirmOutcome.Confirmed(
+                FfiConverterTypeOrder.read(buf),
+                )
+            2 -> ConfirmOutcome.AwaitingApproval(
+                FfiConverterTypeApproval.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ConfirmOutcome): ULong = when(value) {
+        is ConfirmOutcome.Confirmed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeOrder.allocationSize(value.`order`)
+            )
+        }
+        is ConfirmOutcome.AwaitingApproval -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeApproval.allocationSize(value.`approval`)
+            )
+        }
+    }
+
+    override fun write(value: ConfirmOutcome, buf: ByteBuffer) {
+        when(value) {
+            is ConfirmOutcome.Confirmed -> {
+                buf.putInt(1)
+                FfiConverterTypeOrder.write(value.`order`, buf)
+                Unit
+            }
+            is ConfirmOutcome.AwaitingApproval -> {
+                buf.putInt(2)
+                FfiConverterTypeApproval.write(value.`approval`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * How far an order is delivered.
+ */
+
+enum class DeliveryStatus {
+    
+    /**
+     * Nothing delivered.
+     */
+    PENDING,
+    /**
+     * Partly delivered.
+     */
+    PARTIAL,
+    /**
+     * Fully delivered.
+     */
+    DELIVERED,
+    /**
+     * A state a newer version of the product defines (never written by this one).
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeliveryStatus: FfiConverterRustBuffer<DeliveryStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        DeliveryStatus.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DeliveryStatus) = 4UL
+
+    override fun write(value: DeliveryStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -13916,6 +16589,287 @@ public object FfiConverterTypeLocalTimeEvent : FfiConverterRustBuffer<LocalTimeE
 
 
 /**
+ * What a user may do with a record.
+ */
+
+enum class Operation {
+    
+    /**
+     * Make a new record of its kind.
+     */
+    CREATE,
+    /**
+     * See it.
+     */
+    READ,
+    /**
+     * Change its fields.
+     */
+    EDIT,
+    /**
+     * Delete it or bring it back.
+     */
+    DELETE,
+    /**
+     * Give it another owner or unit.
+     */
+    REASSIGN,
+    /**
+     * Change who it is shared with.
+     */
+    SHARE,
+    /**
+     * Decide on it (an approval).
+     */
+    APPROVE,
+    /**
+     * Export it to a file.
+     */
+    EXPORT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOperation: FfiConverterRustBuffer<Operation> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        Operation.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Operation) = 4UL
+
+    override fun write(value: Operation, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where an order stands.
+ */
+
+enum class OrderStatus {
+    
+    /**
+     * Being prepared.
+     */
+    DRAFT,
+    /**
+     * Waiting for its approval.
+     */
+    PENDING_APPROVAL,
+    /**
+     * Confirmed: counts as won business.
+     */
+    CONFIRMED,
+    /**
+     * Cancelled.
+     */
+    CANCELLED,
+    /**
+     * A state a newer version of the product defines.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOrderStatus: FfiConverterRustBuffer<OrderStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        OrderStatus.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: OrderStatus) = 4UL
+
+    override fun write(value: OrderStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Which of the three ownership rules decided a conflict.
+ */
+
+enum class OwnershipRule {
+    
+    /**
+     * Rule 1: the record carries the registered full name.
+     */
+    REGISTERED_FULL_NAME,
+    /**
+     * Rule 2: the first follow-up was logged on this record.
+     */
+    FIRST_FOLLOW_UP,
+    /**
+     * Rule 3: the first opportunity was created on this record.
+     */
+    FIRST_OPPORTUNITY,
+    /**
+     * A rule a newer version of the product defines.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOwnershipRule: FfiConverterRustBuffer<OwnershipRule> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        OwnershipRule.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: OwnershipRule) = 4UL
+
+    override fun write(value: OwnershipRule, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The length of a target's or a commission's period.
+ */
+
+enum class PeriodKind {
+    
+    /**
+     * A calendar month.
+     */
+    MONTH,
+    /**
+     * A calendar quarter.
+     */
+    QUARTER,
+    /**
+     * A calendar year.
+     */
+    YEAR,
+    /**
+     * A period a newer version of the product defines.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePeriodKind: FfiConverterRustBuffer<PeriodKind> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        PeriodKind.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PeriodKind) = 4UL
+
+    override fun write(value: PeriodKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How one planned customer, or one unplanned visit, came out.
+ */
+
+enum class PlanOutcome {
+    
+    /**
+     * Planned and visited.
+     */
+    PLANNED_DONE,
+    /**
+     * Planned, not visited.
+     */
+    PLANNED_NOT_DONE,
+    /**
+     * Visited without a plan.
+     */
+    UNPLANNED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePlanOutcome: FfiConverterRustBuffer<PlanOutcome> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        PlanOutcome.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PlanOutcome) = 4UL
+
+    override fun write(value: PlanOutcome, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What a reminder is about.
  */
 
@@ -14175,6 +17129,165 @@ public object FfiConverterTypeSyncActivity : FfiConverterRustBuffer<SyncActivity
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What a target counts.
+ */
+
+enum class TargetMetric {
+    
+    /**
+     * The amount of confirmed orders.
+     */
+    WON_AMOUNT,
+    /**
+     * The amount of payments collected.
+     */
+    COLLECTED_AMOUNT,
+    /**
+     * A measure a newer version of the product defines.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTargetMetric: FfiConverterRustBuffer<TargetMetric> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        TargetMetric.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: TargetMetric) = 4UL
+
+    override fun write(value: TargetMetric, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Whom a target is for.
+ */
+
+enum class TargetSubject {
+    
+    /**
+     * One rep: the subject is a user.
+     */
+    REP,
+    /**
+     * A team: the subject is an org unit.
+     */
+    TEAM,
+    /**
+     * A region: the subject is an org unit.
+     */
+    REGION,
+    /**
+     * A subject a newer version of the product defines.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTargetSubject: FfiConverterRustBuffer<TargetSubject> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        TargetSubject.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: TargetSubject) = 4UL
+
+    override fun write(value: TargetSubject, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How high a unit sits in the org tree.
+ */
+
+enum class UnitLevel {
+    
+    /**
+     * Headquarters, the root.
+     */
+    HEADQUARTERS,
+    /**
+     * A region (大区).
+     */
+    REGION,
+    /**
+     * A district (分区).
+     */
+    DISTRICT,
+    /**
+     * A sales team.
+     */
+    TEAM,
+    /**
+     * A level a newer version of the product defines.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUnitLevel: FfiConverterRustBuffer<UnitLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        UnitLevel.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: UnitLevel) = 4UL
+
+    override fun write(value: UnitLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 
@@ -14826,6 +17939,102 @@ public object FfiConverterOptionalTypeMoney: FfiConverterRustBuffer<Money?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeOwnershipVerdict: FfiConverterRustBuffer<OwnershipVerdict?> {
+    override fun read(buf: ByteBuffer): OwnershipVerdict? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeOwnershipVerdict.read(buf)
+    }
+
+    override fun allocationSize(value: OwnershipVerdict?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeOwnershipVerdict.allocationSize(value)
+        }
+    }
+
+    override fun write(value: OwnershipVerdict?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeOwnershipVerdict.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeReportComment: FfiConverterRustBuffer<ReportComment?> {
+    override fun read(buf: ByteBuffer): ReportComment? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeReportComment.read(buf)
+    }
+
+    override fun allocationSize(value: ReportComment?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeReportComment.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ReportComment?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeReportComment.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeVisitPlan: FfiConverterRustBuffer<VisitPlan?> {
+    override fun read(buf: ByteBuffer): VisitPlan? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeVisitPlan.read(buf)
+    }
+
+    override fun allocationSize(value: VisitPlan?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeVisitPlan.allocationSize(value)
+        }
+    }
+
+    override fun write(value: VisitPlan?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeVisitPlan.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeVisitVerdict: FfiConverterRustBuffer<VisitVerdict?> {
     override fun read(buf: ByteBuffer): VisitVerdict? {
         if (buf.get().toInt() == 0) {
@@ -15054,6 +18263,62 @@ public object FfiConverterSequenceTypeCheckInPoint: FfiConverterRustBuffer<List<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeColleague: FfiConverterRustBuffer<List<Colleague>> {
+    override fun read(buf: ByteBuffer): List<Colleague> {
+        val len = buf.getInt()
+        return List<Colleague>(len) {
+            FfiConverterTypeColleague.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Colleague>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeColleague.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Colleague>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeColleague.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCommissionLine: FfiConverterRustBuffer<List<CommissionLine>> {
+    override fun read(buf: ByteBuffer): List<CommissionLine> {
+        val len = buf.getInt()
+        return List<CommissionLine>(len) {
+            FfiConverterTypeCommissionLine.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CommissionLine>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCommissionLine.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CommissionLine>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCommissionLine.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeContact: FfiConverterRustBuffer<List<Contact>> {
     override fun read(buf: ByteBuffer): List<Contact> {
         val len = buf.getInt()
@@ -15250,6 +18515,34 @@ public object FfiConverterSequenceTypeLeadAtRisk: FfiConverterRustBuffer<List<Le
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeNewOrderLine: FfiConverterRustBuffer<List<NewOrderLine>> {
+    override fun read(buf: ByteBuffer): List<NewOrderLine> {
+        val len = buf.getInt()
+        return List<NewOrderLine>(len) {
+            FfiConverterTypeNewOrderLine.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<NewOrderLine>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeNewOrderLine.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<NewOrderLine>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeNewOrderLine.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer<List<Opportunity>> {
     override fun read(buf: ByteBuffer): List<Opportunity> {
         val len = buf.getInt()
@@ -15268,6 +18561,90 @@ public object FfiConverterSequenceTypeOpportunity: FfiConverterRustBuffer<List<O
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeOpportunity.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOrder: FfiConverterRustBuffer<List<Order>> {
+    override fun read(buf: ByteBuffer): List<Order> {
+        val len = buf.getInt()
+        return List<Order>(len) {
+            FfiConverterTypeOrder.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Order>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOrder.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Order>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOrder.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOrderLine: FfiConverterRustBuffer<List<OrderLine>> {
+    override fun read(buf: ByteBuffer): List<OrderLine> {
+        val len = buf.getInt()
+        return List<OrderLine>(len) {
+            FfiConverterTypeOrderLine.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OrderLine>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOrderLine.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OrderLine>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOrderLine.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOrgUnit: FfiConverterRustBuffer<List<OrgUnit>> {
+    override fun read(buf: ByteBuffer): List<OrgUnit> {
+        val len = buf.getInt()
+        return List<OrgUnit>(len) {
+            FfiConverterTypeOrgUnit.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OrgUnit>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOrgUnit.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OrgUnit>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOrgUnit.write(it, buf)
         }
     }
 }
@@ -15306,6 +18683,62 @@ public object FfiConverterSequenceTypeOverdueDeal: FfiConverterRustBuffer<List<O
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePayment: FfiConverterRustBuffer<List<Payment>> {
+    override fun read(buf: ByteBuffer): List<Payment> {
+        val len = buf.getInt()
+        return List<Payment>(len) {
+            FfiConverterTypePayment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Payment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePayment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Payment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePayment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePlanLine: FfiConverterRustBuffer<List<PlanLine>> {
+    override fun read(buf: ByteBuffer): List<PlanLine> {
+        val len = buf.getInt()
+        return List<PlanLine>(len) {
+            FfiConverterTypePlanLine.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PlanLine>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePlanLine.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PlanLine>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePlanLine.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer<List<PlannedVisit>> {
     override fun read(buf: ByteBuffer): List<PlannedVisit> {
         val len = buf.getInt()
@@ -15324,6 +18757,34 @@ public object FfiConverterSequenceTypePlannedVisit: FfiConverterRustBuffer<List<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypePlannedVisit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeProduct: FfiConverterRustBuffer<List<Product>> {
+    override fun read(buf: ByteBuffer): List<Product> {
+        val len = buf.getInt()
+        return List<Product>(len) {
+            FfiConverterTypeProduct.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Product>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeProduct.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Product>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeProduct.write(it, buf)
         }
     }
 }
@@ -15642,6 +19103,34 @@ public object FfiConverterSequenceTypeStageName: FfiConverterRustBuffer<List<Sta
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeTarget: FfiConverterRustBuffer<List<Target>> {
+    override fun read(buf: ByteBuffer): List<Target> {
+        val len = buf.getInt()
+        return List<Target>(len) {
+            FfiConverterTypeTarget.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Target>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTarget.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Target>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTarget.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeTargetRow: FfiConverterRustBuffer<List<TargetRow>> {
     override fun read(buf: ByteBuffer): List<TargetRow> {
         val len = buf.getInt()
@@ -15828,6 +19317,73 @@ public object FfiConverterSequenceTypeLocalTimeEvent: FfiConverterRustBuffer<Lis
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeLocalTimeEvent.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOperation: FfiConverterRustBuffer<List<Operation>> {
+    override fun read(buf: ByteBuffer): List<Operation> {
+        val len = buf.getInt()
+        return List<Operation>(len) {
+            FfiConverterTypeOperation.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Operation>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOperation.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Operation>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOperation.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.String, kotlin.String>> {
+    override fun read(buf: ByteBuffer): Map<kotlin.String, kotlin.String> {
+        val len = buf.getInt()
+        return buildMap<kotlin.String, kotlin.String>(len) {
+            repeat(len) {
+                val k = FfiConverterString.read(buf)
+                val v = FfiConverterString.read(buf)
+                this[k] = v
+            }
+        }
+    }
+
+    override fun allocationSize(value: Map<kotlin.String, kotlin.String>): ULong {
+        val spaceForMapSize = 4UL
+        val spaceForChildren = value.map { (k, v) ->
+            FfiConverterString.allocationSize(k) +
+            FfiConverterString.allocationSize(v)
+        }.sum()
+        return spaceForMapSize + spaceForChildren
+    }
+
+    override fun write(value: Map<kotlin.String, kotlin.String>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        // The parens on `(k, v)` here ensure we're calling the right method,
+        // which is important for compatibility with older android devices.
+        // Ref https://blog.danlew.net/2017/03/16/kotlin-puzzler-whose-line-is-it-anyways/
+        value.forEach { (k, v) ->
+            FfiConverterString.write(k, buf)
+            FfiConverterString.write(v, buf)
         }
     }
 }
