@@ -153,7 +153,9 @@ pub(crate) fn list(conn: &Connection, filter: &ListFilter) -> Result<Vec<RecordS
         DeletedFilter::Only => sql.push_str(" AND deleted = 1"),
         DeletedFilter::Include => {}
     }
-    sql.push_str(" ORDER BY occurred_at IS NULL, occurred_at DESC, id");
+    // Newest first: by the record's instant, then (records without one, such as customers,
+    // and ties) by ID, time-ordered at creation.
+    sql.push_str(" ORDER BY occurred_at IS NULL, occurred_at DESC, id DESC");
     // SQLite's integers are signed 64-bit: a larger limit ("all of them") is no limit.
     let most = i64::MAX as usize;
     sql.push_str(&format!(

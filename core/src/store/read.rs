@@ -219,7 +219,8 @@ pub trait StoreRead: sealed::Sealed {
         meta_get(sql(self), key)
     }
 
-    /// Lists records by the common index.
+    /// Lists records by the common index, newest first: by the record's instant, then by ID
+    /// (time-ordered at creation) for records without one and for ties.
     fn list(&self, filter: &ListFilter) -> Result<Vec<RecordSummary>> {
         query::list(sql(self), filter)
     }
