@@ -23,7 +23,7 @@ struct AgendaView: View {
                 }
             }
             Button(syncing == nil ? "Sync" : "Syncing… \(syncing?.recordsDown ?? 0) received") {
-                Task { await sync() }
+                _Concurrency.Task { await sync() }
             }
             if let problem { Text(problem).foregroundColor(.red) }
         }

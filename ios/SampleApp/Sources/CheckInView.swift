@@ -17,7 +17,7 @@ struct CheckInView: View {
     var body: some View {
         Form {
             TextField("Note", text: $note)
-            Button("Check in") { Task { await checkIn() } }
+            Button("Check in") { _Concurrency.Task { await checkIn() } }
                 .disabled(location == nil || checkedIn != nil)
             if let verdict = checkedIn?.visit.verdict {
                 Section("Verdict (\(verdict.judgedBy))") {

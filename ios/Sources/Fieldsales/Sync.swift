@@ -19,7 +19,7 @@ extension Engine {
     public func syncing(options: SyncOptions = defaultSyncOptions()) -> AsyncThrowingStream<SyncState, Error> {
         let (stream, continuation) = AsyncThrowingStream<SyncState, Error>.makeStream(bufferingPolicy: .unbounded)
         let cancel = SyncCancel()
-        let work = Task {
+        let work = _Concurrency.Task {
             do {
                 let summary = try await self.sync(
                     options: options,

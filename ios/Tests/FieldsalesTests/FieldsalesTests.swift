@@ -69,8 +69,8 @@ final class LocalClockTests: XCTestCase {
     func testLeavingAScreenCancelsItsWaitAtOnce() async throws {
         let midnight = try nextMidnight(in: shanghai)
         // Noon: the next event is twelve hours away.
-        let waiting = Task { try await nextLocalTimeEvents(zone: shanghai, clockOffset: offsetPutting(midnight, lead: 12 * 3600)) }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        let waiting = _Concurrency.Task { try await nextLocalTimeEvents(zone: shanghai, clockOffset: offsetPutting(midnight, lead: 12 * 3600)) }
+        try await _Concurrency.Task.sleep(nanoseconds: 200_000_000)
         let started = Date()
         waiting.cancel()
         _ = try? await waiting.value
