@@ -21,6 +21,7 @@ mod id;
 mod local_clock;
 mod money;
 mod orders;
+mod pages;
 mod place;
 mod sales;
 mod sync;
@@ -62,6 +63,10 @@ pub use money::{Money, apply_rate, format_money};
 pub use orders::{
     ConfirmOutcome, DeliveryStatus, NewOrder, NewOrderLine, Order, OrderLine, OrderStatus, Payment,
     PriceQuote, Product,
+};
+pub use pages::{
+    CustomerFilter, CustomerPage, OpportunityFilter, OpportunityPage, PageRequest, TaskFilter,
+    TaskPage, VisitFilter, VisitPage,
 };
 pub use place::{GeoPoint, validate_coordinates};
 pub use sales::{

@@ -18,15 +18,16 @@ use fieldsales_core::store::Store;
 use fieldsales_core::store::StoreRead;
 use fieldsales_core::{RecordId, testing};
 use fieldsales_ffi::{
-    ConfirmOutcome, ContactDraft, CustomerDraft, DeliveryStatus, Engine, FieldValue,
-    FieldsalesError, LeadConversion, LocalTimeEvent, LocalTimeListener, Money, NewLead,
-    NewOpportunity, NewOrder, NewOrderLine, NewTarget, Operation, OrderStatus, OwnershipRule,
-    PeriodKind, PlanOutcome, PlannedVisit, ReportEdit, SignInRequest, SignedInUser, StageMove,
-    SyncActivity, SyncCancel, SyncStatus, SyncStatusListener, TargetMetric, TargetSubject,
-    TaskDraft, apply_rate, default_sync_options, default_sync_schedule, encrypt_store,
-    format_money, generate_store_key, library_version, local_date_of, local_time_on, new_record_id,
-    next_local_time_events, open_engine, parse_record_id, resume_engine, sign_in,
-    start_of_local_day, validate_coordinates, validate_zone, watch_local_times,
+    ConfirmOutcome, ContactDraft, CustomerDraft, CustomerFilter, DeliveryStatus, Engine,
+    FieldValue, FieldsalesError, LeadConversion, LocalTimeEvent, LocalTimeListener, Money, NewLead,
+    NewOpportunity, NewOrder, NewOrderLine, NewTarget, Operation, OpportunityFilter, OrderStatus,
+    OwnershipRule, PageRequest, PeriodKind, PlanOutcome, PlannedVisit, ReportEdit, SignInRequest,
+    SignedInUser, StageMove, SyncActivity, SyncCancel, SyncStatus, SyncStatusListener,
+    TargetMetric, TargetSubject, TaskDraft, TaskFilter, VisitFilter, apply_rate,
+    default_sync_options, default_sync_schedule, encrypt_store, format_money, generate_store_key,
+    library_version, local_date_of, local_time_on, new_record_id, next_local_time_events,
+    open_engine, parse_record_id, resume_engine, sign_in, start_of_local_day, validate_coordinates,
+    validate_zone, watch_local_times,
 };
 use fieldsales_tests::{PASSWORD, TENANT, World};
 
@@ -339,6 +340,72 @@ async fn a_rep_works_a_lead_from_the_pool_to_a_deal_and_moves_it_by_the_rules() 
         .unwrap();
     assert_eq!(deal.stage, "opportunity");
     assert_eq!(deal.expected_close.as_deref(), Some("2026-09-30"));
+    // The big lists, a page at a time, with their filters.
+    let deals = phone
+        .clone()
+        .opportunity_page(
+            OpportunityFilter {
+                stage: Some("opportunity".into()),
+                ..OpportunityFilter::default()
+            },
+            PageRequest {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(deals.items, vec![deal.clone()]);
+    assert_eq!(deals.next_offset, None);
+    let none = phone
+        .clone()
+        .opportunity_page(
+            OpportunityFilter {
+                stage: Some("won".into()),
+                ..OpportunityFilter::default()
+            },
+            PageRequest {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(none.items.is_empty());
+    let mut seen = Vec::new();
+    let mut offset = Some(0);
+    while let Some(at) = offset {
+        let page = phone
+            .clone()
+            .customer_page(
+                CustomerFilter::default(),
+                PageRequest {
+                    offset: at,
+                    limit: 1,
+                },
+            )
+            .await
+            .unwrap();
+        seen.extend(page.items.into_iter().map(|c| c.id));
+        offset = page.next_offset;
+    }
+    // A full page says there may be more: the second read finds the end.
+    assert_eq!(seen, vec![customer.id.clone()]);
+    let too_big = phone
+        .clone()
+        .customer_page(
+            CustomerFilter::default(),
+            PageRequest {
+                offset: 0,
+                limit: 501,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&too_big, FieldsalesError::InvalidInput { field, .. } if field == "page.limit"),
+        "{too_big:?}"
+    );
 
     // Initiation needs its budget, bid date and decision chain first.
     match phone
@@ -1199,6 +1266,40 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     assert_eq!(back.comments[0].by_id, zhou.profile.to_string());
     let accepted = rep.clone().accept_task(quote.id.clone()).await.unwrap();
     assert_eq!(accepted.status, "open");
+    let open = rep
+        .clone()
+        .my_task_page(
+            TaskFilter {
+                status: Some("open".into()),
+            },
+            PageRequest {
+                offset: 0,
+                limit: 50,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        open.items.iter().map(|t| &t.id).collect::<Vec<_>>(),
+        vec![&quote.id]
+    );
+    let visits = rep
+        .clone()
+        .visit_page(
+            VisitFilter {
+                owner_id: Some(me.user_id.clone()),
+                customer_id: Some(customer.id.clone()),
+                from_date: Some(today.date.clone()),
+                to_date: Some(today.date.clone()),
+            },
+            PageRequest {
+                offset: 0,
+                limit: 50,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(visits.items.len(), 1);
     let later = now + 2 * 86_400_000;
     let postponed = rep
         .clone()

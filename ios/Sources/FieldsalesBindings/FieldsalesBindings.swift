@@ -1422,6 +1422,26 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func setDelivery(orderId: String, delivery: DeliveryStatus) async throws  -> Order
     
     /**
+     * A page of the customers the user may see, newest first.
+     */
+    func customerPage(filter: CustomerFilter, page: PageRequest) async throws  -> CustomerPage
+    
+    /**
+     * A page of the signed-in user's own tasks and schedule entries, latest first.
+     */
+    func myTaskPage(filter: TaskFilter, page: PageRequest) async throws  -> TaskPage
+    
+    /**
+     * A page of the opportunities the user may see, newest first.
+     */
+    func opportunityPage(filter: OpportunityFilter, page: PageRequest) async throws  -> OpportunityPage
+    
+    /**
+     * A page of the visits the user may see, latest check-in first.
+     */
+    func visitPage(filter: VisitFilter, page: PageRequest) async throws  -> VisitPage
+    
+    /**
      * Pending approvals waiting for one of the user's roles (not their own requests).
      */
     func approvalsWaitingForMe() async throws  -> [Approval]
@@ -3034,6 +3054,82 @@ open func setDelivery(orderId: String, delivery: DeliveryStatus)async throws  ->
             completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeOrder_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A page of the customers the user may see, newest first.
+     */
+open func customerPage(filter: CustomerFilter, page: PageRequest)async throws  -> CustomerPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_customer_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeCustomerFilter_lower(filter),FfiConverterTypePageRequest_lower(page)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCustomerPage_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A page of the signed-in user's own tasks and schedule entries, latest first.
+     */
+open func myTaskPage(filter: TaskFilter, page: PageRequest)async throws  -> TaskPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_my_task_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeTaskFilter_lower(filter),FfiConverterTypePageRequest_lower(page)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTaskPage_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A page of the opportunities the user may see, newest first.
+     */
+open func opportunityPage(filter: OpportunityFilter, page: PageRequest)async throws  -> OpportunityPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_opportunity_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeOpportunityFilter_lower(filter),FfiConverterTypePageRequest_lower(page)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOpportunityPage_lift,
+            errorHandler: FfiConverterTypeFieldsalesError_lift
+        )
+}
+    
+    /**
+     * A page of the visits the user may see, latest check-in first.
+     */
+open func visitPage(filter: VisitFilter, page: PageRequest)async throws  -> VisitPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_fieldsales_ffi_fn_method_engine_visit_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeVisitFilter_lower(filter),FfiConverterTypePageRequest_lower(page)
+                )
+            },
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVisitPage_lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -7176,6 +7272,144 @@ public func FfiConverterTypeCustomerDraft_lower(_ value: CustomerDraft) -> RustB
 
 
 /**
+ * Filters of the customer list.
+ */
+public struct CustomerFilter: Equatable, Hashable {
+    /**
+     * Only the customers of this owner.
+     */
+    public let ownerId: String?
+    /**
+     * Voided (deleted) customers too.
+     */
+    public let includeDeleted: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only the customers of this owner.
+         */ownerId: String? = nil, 
+        /**
+         * Voided (deleted) customers too.
+         */includeDeleted: Bool = false) {
+        self.ownerId = ownerId
+        self.includeDeleted = includeDeleted
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CustomerFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCustomerFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomerFilter {
+        return
+            try CustomerFilter(
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                includeDeleted: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CustomerFilter, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterBool.write(value.includeDeleted, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerFilter_lift(_ buf: RustBuffer) throws -> CustomerFilter {
+    return try FfiConverterTypeCustomerFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerFilter_lower(_ value: CustomerFilter) -> RustBuffer {
+    return FfiConverterTypeCustomerFilter.lower(value)
+}
+
+
+/**
+ * A page of customers.
+ */
+public struct CustomerPage: Equatable, Hashable {
+    /**
+     * The customers, newest first.
+     */
+    public let items: [Customer]
+    /**
+     * Where the next page starts; `None` when this is the last.
+     */
+    public let nextOffset: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The customers, newest first.
+         */items: [Customer], 
+        /**
+         * Where the next page starts; `None` when this is the last.
+         */nextOffset: Int64?) {
+        self.items = items
+        self.nextOffset = nextOffset
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CustomerPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCustomerPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomerPage {
+        return
+            try CustomerPage(
+                items: FfiConverterSequenceTypeCustomer.read(from: &buf), 
+                nextOffset: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CustomerPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeCustomer.write(value.items, into: &buf)
+        FfiConverterOptionInt64.write(value.nextOffset, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerPage_lift(_ buf: RustBuffer) throws -> CustomerPage {
+    return try FfiConverterTypeCustomerPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomerPage_lower(_ value: CustomerPage) -> RustBuffer {
+    return FfiConverterTypeCustomerPage.lower(value)
+}
+
+
+/**
  * A daily report.
  */
 public struct DailyReport: Equatable, Hashable {
@@ -9873,6 +10107,154 @@ public func FfiConverterTypeOpportunity_lower(_ value: Opportunity) -> RustBuffe
 
 
 /**
+ * Filters of the opportunity list.
+ */
+public struct OpportunityFilter: Equatable, Hashable {
+    /**
+     * Only this owner's.
+     */
+    public let ownerId: String?
+    /**
+     * Only this customer's.
+     */
+    public let customerId: String?
+    /**
+     * Only deals in this stage (its key).
+     */
+    public let stage: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only this owner's.
+         */ownerId: String? = nil, 
+        /**
+         * Only this customer's.
+         */customerId: String? = nil, 
+        /**
+         * Only deals in this stage (its key).
+         */stage: String? = nil) {
+        self.ownerId = ownerId
+        self.customerId = customerId
+        self.stage = stage
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpportunityFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpportunityFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpportunityFilter {
+        return
+            try OpportunityFilter(
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                customerId: FfiConverterOptionString.read(from: &buf), 
+                stage: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpportunityFilter, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterOptionString.write(value.customerId, into: &buf)
+        FfiConverterOptionString.write(value.stage, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpportunityFilter_lift(_ buf: RustBuffer) throws -> OpportunityFilter {
+    return try FfiConverterTypeOpportunityFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpportunityFilter_lower(_ value: OpportunityFilter) -> RustBuffer {
+    return FfiConverterTypeOpportunityFilter.lower(value)
+}
+
+
+/**
+ * A page of opportunities.
+ */
+public struct OpportunityPage: Equatable, Hashable {
+    /**
+     * The opportunities, newest first.
+     */
+    public let items: [Opportunity]
+    /**
+     * Where the next page starts; `None` when this is the last.
+     */
+    public let nextOffset: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The opportunities, newest first.
+         */items: [Opportunity], 
+        /**
+         * Where the next page starts; `None` when this is the last.
+         */nextOffset: Int64?) {
+        self.items = items
+        self.nextOffset = nextOffset
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OpportunityPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOpportunityPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OpportunityPage {
+        return
+            try OpportunityPage(
+                items: FfiConverterSequenceTypeOpportunity.read(from: &buf), 
+                nextOffset: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OpportunityPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeOpportunity.write(value.items, into: &buf)
+        FfiConverterOptionInt64.write(value.nextOffset, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpportunityPage_lift(_ buf: RustBuffer) throws -> OpportunityPage {
+    return try FfiConverterTypeOpportunityPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOpportunityPage_lower(_ value: OpportunityPage) -> RustBuffer {
+    return FfiConverterTypeOpportunityPage.lower(value)
+}
+
+
+/**
  * An order or contract.
  */
 public struct Order: Equatable, Hashable {
@@ -10536,6 +10918,75 @@ public func FfiConverterTypeOwnershipVerdict_lift(_ buf: RustBuffer) throws -> O
 #endif
 public func FfiConverterTypeOwnershipVerdict_lower(_ value: OwnershipVerdict) -> RustBuffer {
     return FfiConverterTypeOwnershipVerdict.lower(value)
+}
+
+
+/**
+ * Which slice of a list to read.
+ */
+public struct PageRequest: Equatable, Hashable {
+    /**
+     * Where to start: 0, then the previous page's `next_offset`.
+     */
+    public let offset: Int64
+    /**
+     * How many records at most (1 to 500).
+     */
+    public let limit: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where to start: 0, then the previous page's `next_offset`.
+         */offset: Int64 = Int64(0), 
+        /**
+         * How many records at most (1 to 500).
+         */limit: Int32 = 50) {
+        self.offset = offset
+        self.limit = limit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PageRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePageRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PageRequest {
+        return
+            try PageRequest(
+                offset: FfiConverterInt64.read(from: &buf), 
+                limit: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PageRequest, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.offset, into: &buf)
+        FfiConverterInt32.write(value.limit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRequest_lift(_ buf: RustBuffer) throws -> PageRequest {
+    return try FfiConverterTypePageRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRequest_lower(_ value: PageRequest) -> RustBuffer {
+    return FfiConverterTypePageRequest.lower(value)
 }
 
 
@@ -13938,6 +14389,134 @@ public func FfiConverterTypeTaskDraft_lower(_ value: TaskDraft) -> RustBuffer {
 
 
 /**
+ * Filters of the signed-in user's tasks.
+ */
+public struct TaskFilter: Equatable, Hashable {
+    /**
+     * Only tasks in this status (`proposed`, `open`, `done`, `rejected`...).
+     */
+    public let status: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only tasks in this status (`proposed`, `open`, `done`, `rejected`...).
+         */status: String? = nil) {
+        self.status = status
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TaskFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskFilter {
+        return
+            try TaskFilter(
+                status: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TaskFilter, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.status, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskFilter_lift(_ buf: RustBuffer) throws -> TaskFilter {
+    return try FfiConverterTypeTaskFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskFilter_lower(_ value: TaskFilter) -> RustBuffer {
+    return FfiConverterTypeTaskFilter.lower(value)
+}
+
+
+/**
+ * A page of tasks.
+ */
+public struct TaskPage: Equatable, Hashable {
+    /**
+     * The tasks, latest due first.
+     */
+    public let items: [Task]
+    /**
+     * Where the next page starts; `None` when this is the last.
+     */
+    public let nextOffset: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The tasks, latest due first.
+         */items: [Task], 
+        /**
+         * Where the next page starts; `None` when this is the last.
+         */nextOffset: Int64?) {
+        self.items = items
+        self.nextOffset = nextOffset
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TaskPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskPage {
+        return
+            try TaskPage(
+                items: FfiConverterSequenceTypeTask.read(from: &buf), 
+                nextOffset: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TaskPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeTask.write(value.items, into: &buf)
+        FfiConverterOptionInt64.write(value.nextOffset, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskPage_lift(_ buf: RustBuffer) throws -> TaskPage {
+    return try FfiConverterTypeTaskPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskPage_lower(_ value: TaskPage) -> RustBuffer {
+    return FfiConverterTypeTaskPage.lower(value)
+}
+
+
+/**
  * One reason a check-in looks suspicious.
  */
 public struct VerdictFlag: Equatable, Hashable {
@@ -14341,6 +14920,164 @@ public func FfiConverterTypeVisitFigures_lift(_ buf: RustBuffer) throws -> Visit
 #endif
 public func FfiConverterTypeVisitFigures_lower(_ value: VisitFigures) -> RustBuffer {
     return FfiConverterTypeVisitFigures.lower(value)
+}
+
+
+/**
+ * Filters of the visit list.
+ */
+public struct VisitFilter: Equatable, Hashable {
+    /**
+     * Only this rep's.
+     */
+    public let ownerId: String?
+    /**
+     * Only at this customer.
+     */
+    public let customerId: String?
+    /**
+     * Only on or after this local day, `YYYY-MM-DD`.
+     */
+    public let fromDate: String?
+    /**
+     * Only on or before this local day, `YYYY-MM-DD`.
+     */
+    public let toDate: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only this rep's.
+         */ownerId: String? = nil, 
+        /**
+         * Only at this customer.
+         */customerId: String? = nil, 
+        /**
+         * Only on or after this local day, `YYYY-MM-DD`.
+         */fromDate: String? = nil, 
+        /**
+         * Only on or before this local day, `YYYY-MM-DD`.
+         */toDate: String? = nil) {
+        self.ownerId = ownerId
+        self.customerId = customerId
+        self.fromDate = fromDate
+        self.toDate = toDate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitFilter {
+        return
+            try VisitFilter(
+                ownerId: FfiConverterOptionString.read(from: &buf), 
+                customerId: FfiConverterOptionString.read(from: &buf), 
+                fromDate: FfiConverterOptionString.read(from: &buf), 
+                toDate: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitFilter, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.ownerId, into: &buf)
+        FfiConverterOptionString.write(value.customerId, into: &buf)
+        FfiConverterOptionString.write(value.fromDate, into: &buf)
+        FfiConverterOptionString.write(value.toDate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitFilter_lift(_ buf: RustBuffer) throws -> VisitFilter {
+    return try FfiConverterTypeVisitFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitFilter_lower(_ value: VisitFilter) -> RustBuffer {
+    return FfiConverterTypeVisitFilter.lower(value)
+}
+
+
+/**
+ * A page of visits.
+ */
+public struct VisitPage: Equatable, Hashable {
+    /**
+     * The visits, latest check-in first.
+     */
+    public let items: [Visit]
+    /**
+     * Where the next page starts; `None` when this is the last.
+     */
+    public let nextOffset: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The visits, latest check-in first.
+         */items: [Visit], 
+        /**
+         * Where the next page starts; `None` when this is the last.
+         */nextOffset: Int64?) {
+        self.items = items
+        self.nextOffset = nextOffset
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VisitPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVisitPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitPage {
+        return
+            try VisitPage(
+                items: FfiConverterSequenceTypeVisit.read(from: &buf), 
+                nextOffset: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VisitPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeVisit.write(value.items, into: &buf)
+        FfiConverterOptionInt64.write(value.nextOffset, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitPage_lift(_ buf: RustBuffer) throws -> VisitPage {
+    return try FfiConverterTypeVisitPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVisitPage_lower(_ value: VisitPage) -> RustBuffer {
+    return FfiConverterTypeVisitPage.lower(value)
 }
 
 
@@ -19194,6 +19931,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_set_delivery() != 2065) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_customer_page() != 56278) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_my_task_page() != 23482) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_opportunity_page() != 30959) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visit_page() != 58285) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me() != 35060) {

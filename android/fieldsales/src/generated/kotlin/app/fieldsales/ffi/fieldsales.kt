@@ -966,6 +966,14 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_set_delivery(
     ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_customer_page(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_my_task_page(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_opportunity_page(
+    ): Int
+    external fun uniffi_fieldsales_ffi_checksum_method_engine_visit_page(
+    ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me(
     ): Int
     external fun uniffi_fieldsales_ffi_checksum_method_engine_assign_lead(
@@ -1237,6 +1245,14 @@ internal object UniffiLib {
     external fun uniffi_fieldsales_ffi_fn_method_engine_record_payment(`ptr`: Long,`orderId`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`receivedAtMs`: Long,`method`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_set_delivery(`ptr`: Long,`orderId`: RustBuffer.ByValue,`delivery`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_customer_page(`ptr`: Long,`filter`: RustBuffer.ByValue,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_my_task_page(`ptr`: Long,`filter`: RustBuffer.ByValue,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_opportunity_page(`ptr`: Long,`filter`: RustBuffer.ByValue,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_fieldsales_ffi_fn_method_engine_visit_page(`ptr`: Long,`filter`: RustBuffer.ByValue,`page`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_approvals_waiting_for_me(`ptr`: Long,
     ): Long
@@ -1773,6 +1789,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_set_delivery() and 0xFFFF) != 2065) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_customer_page() and 0xFFFF) != 56278) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_my_task_page() and 0xFFFF) != 23482) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_opportunity_page() and 0xFFFF) != 30959) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visit_page() and 0xFFFF) != 58285) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_approvals_waiting_for_me() and 0xFFFF) != 35060) {
@@ -3455,6 +3483,26 @@ public interface EngineInterface {
      * Sets how far a confirmed order is delivered.
      */
     suspend fun `setDelivery`(`orderId`: kotlin.String, `delivery`: DeliveryStatus): Order
+    
+    /**
+     * A page of the customers the user may see, newest first.
+     */
+    suspend fun `customerPage`(`filter`: CustomerFilter, `page`: PageRequest): CustomerPage
+    
+    /**
+     * A page of the signed-in user's own tasks and schedule entries, latest first.
+     */
+    suspend fun `myTaskPage`(`filter`: TaskFilter, `page`: PageRequest): TaskPage
+    
+    /**
+     * A page of the opportunities the user may see, newest first.
+     */
+    suspend fun `opportunityPage`(`filter`: OpportunityFilter, `page`: PageRequest): OpportunityPage
+    
+    /**
+     * A page of the visits the user may see, latest check-in first.
+     */
+    suspend fun `visitPage`(`filter`: VisitFilter, `page`: PageRequest): VisitPage
     
     /**
      * Pending approvals waiting for one of the user's roles (not their own requests).
@@ -5597,6 +5645,110 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeOrder.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A page of the customers the user may see, newest first.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `customerPage`(`filter`: CustomerFilter, `page`: PageRequest) : CustomerPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_customer_page(
+                uniffiHandle,
+                
+        FfiConverterTypeCustomerFilter.lower(`filter`),
+        FfiConverterTypePageRequest.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCustomerPage.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A page of the signed-in user's own tasks and schedule entries, latest first.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `myTaskPage`(`filter`: TaskFilter, `page`: PageRequest) : TaskPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_my_task_page(
+                uniffiHandle,
+                
+        FfiConverterTypeTaskFilter.lower(`filter`),
+        FfiConverterTypePageRequest.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTaskPage.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A page of the opportunities the user may see, newest first.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `opportunityPage`(`filter`: OpportunityFilter, `page`: PageRequest) : OpportunityPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_opportunity_page(
+                uniffiHandle,
+                
+        FfiConverterTypeOpportunityFilter.lower(`filter`),
+        FfiConverterTypePageRequest.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOpportunityPage.lift(it) },
+        // Error FFI converter
+        FieldsalesException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A page of the visits the user may see, latest check-in first.
+     */
+    @Throws(FieldsalesException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `visitPage`(`filter`: VisitFilter, `page`: PageRequest) : VisitPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_visit_page(
+                uniffiHandle,
+                
+        FfiConverterTypeVisitFilter.lower(`filter`),
+        FfiConverterTypePageRequest.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVisitPage.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -10005,6 +10157,100 @@ public object FfiConverterTypeCustomerDraft: FfiConverterRustBuffer<CustomerDraf
 
 
 /**
+ * Filters of the customer list.
+ */
+data class CustomerFilter (
+    /**
+     * Only the customers of this owner.
+     */
+    val `ownerId`: kotlin.String? = null 
+    , 
+    /**
+     * Voided (deleted) customers too.
+     */
+    val `includeDeleted`: kotlin.Boolean = false 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCustomerFilter: FfiConverterRustBuffer<CustomerFilter> {
+    override fun read(buf: ByteBuffer): CustomerFilter {
+        return CustomerFilter(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CustomerFilter) = (
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterBoolean.allocationSize(value.`includeDeleted`)
+    )
+
+    override fun write(value: CustomerFilter, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterBoolean.write(value.`includeDeleted`, buf)
+    }
+}
+
+
+
+/**
+ * A page of customers.
+ */
+data class CustomerPage (
+    /**
+     * The customers, newest first.
+     */
+    val `items`: List<Customer>
+    , 
+    /**
+     * Where the next page starts; `None` when this is the last.
+     */
+    val `nextOffset`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCustomerPage: FfiConverterRustBuffer<CustomerPage> {
+    override fun read(buf: ByteBuffer): CustomerPage {
+        return CustomerPage(
+            FfiConverterSequenceTypeCustomer.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CustomerPage) = (
+            FfiConverterSequenceTypeCustomer.allocationSize(value.`items`) +
+            FfiConverterOptionalLong.allocationSize(value.`nextOffset`)
+    )
+
+    override fun write(value: CustomerPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeCustomer.write(value.`items`, buf)
+            FfiConverterOptionalLong.write(value.`nextOffset`, buf)
+    }
+}
+
+
+
+/**
  * A daily report.
  */
 data class DailyReport (
@@ -11954,6 +12200,108 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
 
 
 /**
+ * Filters of the opportunity list.
+ */
+data class OpportunityFilter (
+    /**
+     * Only this owner's.
+     */
+    val `ownerId`: kotlin.String? = null 
+    , 
+    /**
+     * Only this customer's.
+     */
+    val `customerId`: kotlin.String? = null 
+    , 
+    /**
+     * Only deals in this stage (its key).
+     */
+    val `stage`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpportunityFilter: FfiConverterRustBuffer<OpportunityFilter> {
+    override fun read(buf: ByteBuffer): OpportunityFilter {
+        return OpportunityFilter(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpportunityFilter) = (
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterOptionalString.allocationSize(value.`customerId`) +
+            FfiConverterOptionalString.allocationSize(value.`stage`)
+    )
+
+    override fun write(value: OpportunityFilter, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterOptionalString.write(value.`customerId`, buf)
+            FfiConverterOptionalString.write(value.`stage`, buf)
+    }
+}
+
+
+
+/**
+ * A page of opportunities.
+ */
+data class OpportunityPage (
+    /**
+     * The opportunities, newest first.
+     */
+    val `items`: List<Opportunity>
+    , 
+    /**
+     * Where the next page starts; `None` when this is the last.
+     */
+    val `nextOffset`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOpportunityPage: FfiConverterRustBuffer<OpportunityPage> {
+    override fun read(buf: ByteBuffer): OpportunityPage {
+        return OpportunityPage(
+            FfiConverterSequenceTypeOpportunity.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OpportunityPage) = (
+            FfiConverterSequenceTypeOpportunity.allocationSize(value.`items`) +
+            FfiConverterOptionalLong.allocationSize(value.`nextOffset`)
+    )
+
+    override fun write(value: OpportunityPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeOpportunity.write(value.`items`, buf)
+            FfiConverterOptionalLong.write(value.`nextOffset`, buf)
+    }
+}
+
+
+
+/**
  * An order or contract.
  */
 data class Order (
@@ -12440,6 +12788,53 @@ public object FfiConverterTypeOwnershipVerdict: FfiConverterRustBuffer<Ownership
             FfiConverterTypeOwnershipRule.write(value.`rule`, buf)
             FfiConverterSequenceString.write(value.`contenderIds`, buf)
             FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * Which slice of a list to read.
+ */
+data class PageRequest (
+    /**
+     * Where to start: 0, then the previous page's `next_offset`.
+     */
+    val `offset`: kotlin.Long = 0L 
+    , 
+    /**
+     * How many records at most (1 to 500).
+     */
+    val `limit`: kotlin.Int = 50 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePageRequest: FfiConverterRustBuffer<PageRequest> {
+    override fun read(buf: ByteBuffer): PageRequest {
+        return PageRequest(
+            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PageRequest) = (
+            FfiConverterLong.allocationSize(value.`offset`) +
+            FfiConverterInt.allocationSize(value.`limit`)
+    )
+
+    override fun write(value: PageRequest, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`offset`, buf)
+            FfiConverterInt.write(value.`limit`, buf)
     }
 }
 
@@ -14889,6 +15284,92 @@ public object FfiConverterTypeTaskDraft: FfiConverterRustBuffer<TaskDraft> {
 
 
 /**
+ * Filters of the signed-in user's tasks.
+ */
+data class TaskFilter (
+    /**
+     * Only tasks in this status (`proposed`, `open`, `done`, `rejected`...).
+     */
+    val `status`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTaskFilter: FfiConverterRustBuffer<TaskFilter> {
+    override fun read(buf: ByteBuffer): TaskFilter {
+        return TaskFilter(
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TaskFilter) = (
+            FfiConverterOptionalString.allocationSize(value.`status`)
+    )
+
+    override fun write(value: TaskFilter, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`status`, buf)
+    }
+}
+
+
+
+/**
+ * A page of tasks.
+ */
+data class TaskPage (
+    /**
+     * The tasks, latest due first.
+     */
+    val `items`: List<Task>
+    , 
+    /**
+     * Where the next page starts; `None` when this is the last.
+     */
+    val `nextOffset`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTaskPage: FfiConverterRustBuffer<TaskPage> {
+    override fun read(buf: ByteBuffer): TaskPage {
+        return TaskPage(
+            FfiConverterSequenceTypeTask.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TaskPage) = (
+            FfiConverterSequenceTypeTask.allocationSize(value.`items`) +
+            FfiConverterOptionalLong.allocationSize(value.`nextOffset`)
+    )
+
+    override fun write(value: TaskPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeTask.write(value.`items`, buf)
+            FfiConverterOptionalLong.write(value.`nextOffset`, buf)
+    }
+}
+
+
+
+/**
  * One reason a check-in looks suspicious.
  */
 data class VerdictFlag (
@@ -15184,6 +15665,116 @@ public object FfiConverterTypeVisitFigures: FfiConverterRustBuffer<VisitFigures>
             FfiConverterULong.write(value.`checkedOut`, buf)
             FfiConverterULong.write(value.`totalDurationS`, buf)
             FfiConverterOptionalULong.write(value.`averageDurationS`, buf)
+    }
+}
+
+
+
+/**
+ * Filters of the visit list.
+ */
+data class VisitFilter (
+    /**
+     * Only this rep's.
+     */
+    val `ownerId`: kotlin.String? = null 
+    , 
+    /**
+     * Only at this customer.
+     */
+    val `customerId`: kotlin.String? = null 
+    , 
+    /**
+     * Only on or after this local day, `YYYY-MM-DD`.
+     */
+    val `fromDate`: kotlin.String? = null 
+    , 
+    /**
+     * Only on or before this local day, `YYYY-MM-DD`.
+     */
+    val `toDate`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitFilter: FfiConverterRustBuffer<VisitFilter> {
+    override fun read(buf: ByteBuffer): VisitFilter {
+        return VisitFilter(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitFilter) = (
+            FfiConverterOptionalString.allocationSize(value.`ownerId`) +
+            FfiConverterOptionalString.allocationSize(value.`customerId`) +
+            FfiConverterOptionalString.allocationSize(value.`fromDate`) +
+            FfiConverterOptionalString.allocationSize(value.`toDate`)
+    )
+
+    override fun write(value: VisitFilter, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`ownerId`, buf)
+            FfiConverterOptionalString.write(value.`customerId`, buf)
+            FfiConverterOptionalString.write(value.`fromDate`, buf)
+            FfiConverterOptionalString.write(value.`toDate`, buf)
+    }
+}
+
+
+
+/**
+ * A page of visits.
+ */
+data class VisitPage (
+    /**
+     * The visits, latest check-in first.
+     */
+    val `items`: List<Visit>
+    , 
+    /**
+     * Where the next page starts; `None` when this is the last.
+     */
+    val `nextOffset`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVisitPage: FfiConverterRustBuffer<VisitPage> {
+    override fun read(buf: ByteBuffer): VisitPage {
+        return VisitPage(
+            FfiConverterSequenceTypeVisit.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VisitPage) = (
+            FfiConverterSequenceTypeVisit.allocationSize(value.`items`) +
+            FfiConverterOptionalLong.allocationSize(value.`nextOffset`)
+    )
+
+    override fun write(value: VisitPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeVisit.write(value.`items`, buf)
+            FfiConverterOptionalLong.write(value.`nextOffset`, buf)
     }
 }
 
