@@ -7,6 +7,7 @@ import app.fieldsales.ffi.FieldsalesException
 import app.fieldsales.ffi.Reminder
 import app.fieldsales.ffi.ReminderKind
 import app.fieldsales.ffi.TaskDraft
+import app.fieldsales.ffi.resumeEngine
 import app.fieldsales.ffi.signIn
 import java.nio.file.Files
 import java.time.Duration
@@ -111,6 +112,29 @@ class FieldDayTest {
                 val rejected = rep.rejectTask(surveyId, "本周在外地")
                 assertEquals("本周在外地", rejected.rejectReason)
                 assertFailsWith<FieldsalesException.NotAllowed> { rep.deleteTask(surveyId) }
+            }
+        }
+
+    @Test
+    fun `a deal overdue in its stage reaches the rep's phone by sync and its reminder goes to the scheduler`() =
+        runBlocking<Unit> {
+            val engine = assertNotNull(resumeEngine(env("FIELDSALES_TEST_REMINDER_STORE")), "the harness signed this store in")
+            engine.use {
+                val deal = env("FIELDSALES_TEST_REMINDER_DEAL")
+                val due = Instant.ofEpochMilli(env("FIELDSALES_TEST_REMINDER_AT_MS").toLong())
+                engine.syncNow(quick)
+                val scheduled = mutableListOf<Pair<Reminder, Instant>>()
+                val scheduler =
+                    object : NotificationScheduler {
+                        override fun schedule(reminder: Reminder, at: Instant) {
+                            scheduled += reminder to at
+                        }
+                    }
+                engine.scheduleReminders(scheduler, due.minus(Duration.ofHours(1)), Duration.ofHours(2))
+                val (reminder, at) = scheduled.single { it.first.recordId == deal }
+                assertEquals(ReminderKind.OVERDUE_STAGE, reminder.kind)
+                assertEquals(due, at, "raised when the server's job recorded it")
+                assertTrue(reminder.title.startsWith("海通 仓储系统"), reminder.title)
             }
         }
 
