@@ -29,7 +29,7 @@ pub struct AttachmentState {
     /// `pending` (nothing sent), `partial` (the next upload continues) or `uploaded`.
     pub upload: String,
     /// Bytes the server is known to hold.
-    pub uploaded_bytes: u64,
+    pub uploaded_bytes: i64,
     /// When this device stored it, ms.
     pub stored_at_ms: i64,
     /// When the server confirmed the whole content, ms.
@@ -43,7 +43,7 @@ impl From<AttachmentStatus> for AttachmentState {
             size: s.attachment.size,
             mime: s.attachment.mime,
             upload: s.upload.as_str().to_string(),
-            uploaded_bytes: s.uploaded_bytes,
+            uploaded_bytes: crate::signed(s.uploaded_bytes),
             stored_at_ms: s.stored_at.millis(),
             uploaded_at_ms: ms(s.uploaded_at),
         }
@@ -56,7 +56,7 @@ pub struct RefusedAttachment {
     /// The attachment.
     pub sha256: String,
     /// The HTTP status.
-    pub status: u16,
+    pub status: i32,
     /// The server's stable code (`too_large`...), empty when it gave none.
     pub code: String,
 }
@@ -65,9 +65,9 @@ pub struct RefusedAttachment {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AttachmentUploads {
     /// Attachments the server now holds whole.
-    pub uploaded: u32,
+    pub uploaded: i32,
     /// Attachments still to upload (refused ones included).
-    pub still_pending: u32,
+    pub still_pending: i32,
     /// Attachments the server refused.
     pub refused: Vec<RefusedAttachment>,
 }
@@ -75,14 +75,14 @@ pub struct AttachmentUploads {
 impl From<UploadReport> for AttachmentUploads {
     fn from(r: UploadReport) -> Self {
         AttachmentUploads {
-            uploaded: r.uploaded,
-            still_pending: r.still_pending,
+            uploaded: crate::signed32(r.uploaded),
+            still_pending: crate::signed32(r.still_pending),
             refused: r
                 .refused
                 .into_iter()
                 .map(|x| RefusedAttachment {
                     sha256: x.sha256,
-                    status: x.status,
+                    status: crate::signed32(x.status),
                     code: x.code,
                 })
                 .collect(),

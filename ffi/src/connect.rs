@@ -228,8 +228,8 @@ impl SyncProgressListener for OnProgress {
     fn on_progress(&self, progress: SyncProgress) {
         self.0.update(|s| {
             s.activity = SyncActivity::Syncing {
-                uploaded: progress.records_up as i64,
-                downloaded: progress.records_down as i64,
+                uploaded: progress.records_up,
+                downloaded: progress.records_down,
             }
         });
     }

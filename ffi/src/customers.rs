@@ -558,8 +558,15 @@ impl Engine {
         self: Arc<Self>,
         query: String,
         kinds: Vec<String>,
-        limit: u32,
+        limit: i32,
     ) -> Result<Vec<SearchHit>, FieldsalesError> {
+        let limit = usize::try_from(limit)
+            .ok()
+            .filter(|l| (1..=500).contains(l))
+            .ok_or_else(|| FieldsalesError::InvalidInput {
+                field: "limit".into(),
+                detail: format!("{limit} hits; 1 to 500"),
+            })?;
         self.read(move |e| {
             let kinds = kinds
                 .iter()
@@ -569,7 +576,7 @@ impl Engine {
                     field: "kinds".into(),
                     detail: "expected record kinds such as customer, contact, lead".into(),
                 })?;
-            Ok(e.search_visible(&query, &kinds, limit as usize)?
+            Ok(e.search_visible(&query, &kinds, limit)?
                 .into_iter()
                 .map(|hit| SearchHit {
                     id: hit.id.to_string(),

@@ -27,17 +27,17 @@ pub struct StageFigures {
     /// The stage's code.
     pub stage: String,
     /// Open deals in the stage now.
-    pub open: u64,
+    pub open: i64,
     /// Their amount.
     pub open_amount: Money,
     /// Their amount times the stage's win probability.
     pub weighted_amount: Money,
     /// Entries into the stage within the range.
-    pub entered: u64,
+    pub entered: i64,
     /// Of those, how many moved on to a later stage or were won.
-    pub advanced: u64,
+    pub advanced: i64,
     /// Advanced over entered, in basis points (25% is 2500); none when nothing entered.
-    pub conversion_bp: Option<u32>,
+    pub conversion_bp: Option<i32>,
 }
 
 /// The funnel figures of one group, or of the whole scope.
@@ -50,15 +50,15 @@ pub struct FunnelFigures {
     /// Weighted forecast.
     pub weighted_forecast: Money,
     /// Deals won within the range.
-    pub won: u64,
+    pub won: i64,
     /// Their amount.
     pub won_amount: Money,
     /// Deals lost within the range.
-    pub lost: u64,
+    pub lost: i64,
     /// Won over closed, in basis points; none when nothing closed.
-    pub win_rate_bp: Option<u32>,
+    pub win_rate_bp: Option<i32>,
     /// Deals whose progress a manager marked false (虚假推进) within the range.
-    pub false_progress: u64,
+    pub false_progress: i64,
     /// The fines of those marks.
     pub false_progress_penalties: Money,
 }
@@ -71,21 +71,21 @@ impl From<CoreFigures> for FunnelFigures {
                 .into_iter()
                 .map(|s: CoreStage| StageFigures {
                     stage: s.stage,
-                    open: s.open,
+                    open: crate::signed(s.open),
                     open_amount: s.open_amount.into(),
                     weighted_amount: s.weighted_amount.into(),
-                    entered: s.entered,
-                    advanced: s.advanced,
-                    conversion_bp: s.conversion.map(|b| b.0),
+                    entered: crate::signed(s.entered),
+                    advanced: crate::signed(s.advanced),
+                    conversion_bp: s.conversion.map(|b| b.0).map(crate::signed32),
                 })
                 .collect(),
             pipeline: f.pipeline.into(),
             weighted_forecast: f.weighted_forecast.into(),
-            won: f.won,
+            won: crate::signed(f.won),
             won_amount: f.won_amount.into(),
-            lost: f.lost,
-            win_rate_bp: f.win_rate.map(|b| b.0),
-            false_progress: f.false_progress,
+            lost: crate::signed(f.lost),
+            win_rate_bp: f.win_rate.map(|b| b.0).map(crate::signed32),
+            false_progress: crate::signed(f.false_progress),
             false_progress_penalties: f.false_progress_penalties.into(),
         }
     }
@@ -116,7 +116,7 @@ pub struct FunnelDashboard {
     /// The whole scope.
     pub total: FunnelFigures,
     /// Deals left out because their currency differs.
-    pub excluded_other_currency: u64,
+    pub excluded_other_currency: i64,
 }
 
 /// A stage's code and display name.
@@ -127,7 +127,7 @@ pub struct StageName {
     /// Name to show.
     pub name: String,
     /// Configured win probability, basis points.
-    pub win_probability_bp: u32,
+    pub win_probability_bp: i32,
 }
 
 impl From<Funnel> for FunnelDashboard {
@@ -141,7 +141,7 @@ impl From<Funnel> for FunnelDashboard {
                 .map(|s| StageName {
                     key: s.key,
                     name: s.name,
-                    win_probability_bp: s.win_probability.0,
+                    win_probability_bp: crate::signed32(s.win_probability.0),
                 })
                 .collect(),
             rows: f
@@ -154,7 +154,7 @@ impl From<Funnel> for FunnelDashboard {
                 })
                 .collect(),
             total: f.total.into(),
-            excluded_other_currency: f.excluded_other_currency,
+            excluded_other_currency: crate::signed(f.excluded_other_currency),
         }
     }
 }
@@ -206,9 +206,13 @@ impl Engine {
         self: Arc<Self>,
         from: String,
         to: String,
-        limit: u32,
+        limit: i32,
         after: Option<MapPointsCursor>,
     ) -> Result<MapPointsPage, FieldsalesError> {
+        let limit = u32::try_from(limit).map_err(|_| FieldsalesError::InvalidInput {
+            field: "limit".into(),
+            detail: format!("{limit} points; 1 to the configured page size"),
+        })?;
         let range = DateRange::new(
             crate::time::date("from", &from)?,
             crate::time::date("to", &to)?,
@@ -261,49 +265,49 @@ fn request(from: &str, to: &str, group_by: &str) -> Result<DashboardRequest, Fie
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct VisitFigures {
     /// Planned visits.
-    pub planned: u64,
+    pub planned: i64,
     /// Planned visits that happened.
-    pub planned_done: u64,
+    pub planned_done: i64,
     /// Visits without a plan.
-    pub unplanned: u64,
+    pub unplanned: i64,
     /// Check-ins.
-    pub check_ins: u64,
+    pub check_ins: i64,
     /// Check-ins inside the fence.
-    pub inside: u64,
+    pub inside: i64,
     /// Check-ins outside the fence.
-    pub outside: u64,
+    pub outside: i64,
     /// Check-ins whose accuracy straddled the fence.
-    pub cannot_tell: u64,
+    pub cannot_tell: i64,
     /// Check-ins at customers with no location.
-    pub unable_to_verify: u64,
+    pub unable_to_verify: i64,
     /// Check-ins not judged yet.
-    pub unjudged: u64,
+    pub unjudged: i64,
     /// Check-ins with at least one flag.
-    pub flagged: u64,
+    pub flagged: i64,
     /// Visits checked out.
-    pub checked_out: u64,
+    pub checked_out: i64,
     /// Time at customers, seconds.
-    pub total_duration_s: u64,
+    pub total_duration_s: i64,
     /// Average visit, seconds.
-    pub average_duration_s: Option<u64>,
+    pub average_duration_s: Option<i64>,
 }
 
 impl From<CoreVisitFigures> for VisitFigures {
     fn from(f: CoreVisitFigures) -> Self {
         VisitFigures {
-            planned: f.planned,
-            planned_done: f.planned_done,
-            unplanned: f.unplanned,
-            check_ins: f.check_ins,
-            inside: f.inside,
-            outside: f.outside,
-            cannot_tell: f.cannot_tell,
-            unable_to_verify: f.unable_to_verify,
-            unjudged: f.unjudged,
-            flagged: f.flagged,
-            checked_out: f.checked_out,
-            total_duration_s: f.total_duration_s,
-            average_duration_s: f.average_duration_s,
+            planned: crate::signed(f.planned),
+            planned_done: crate::signed(f.planned_done),
+            unplanned: crate::signed(f.unplanned),
+            check_ins: crate::signed(f.check_ins),
+            inside: crate::signed(f.inside),
+            outside: crate::signed(f.outside),
+            cannot_tell: crate::signed(f.cannot_tell),
+            unable_to_verify: crate::signed(f.unable_to_verify),
+            unjudged: crate::signed(f.unjudged),
+            flagged: crate::signed(f.flagged),
+            checked_out: crate::signed(f.checked_out),
+            total_duration_s: crate::signed(f.total_duration_s),
+            average_duration_s: f.average_duration_s.map(crate::signed),
         }
     }
 }
@@ -427,19 +431,19 @@ impl From<CoreVisits> for VisitsDashboard {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ReportFigures {
     /// Reports submitted on time.
-    pub on_time: u64,
+    pub on_time: i64,
     /// Reports submitted late.
-    pub late: u64,
+    pub late: i64,
     /// Days without a report.
-    pub missing: u64,
+    pub missing: i64,
     /// Of those, days where not even a draft exists.
-    pub missing_unfiled: u64,
+    pub missing_unfiled: i64,
     /// Reports a manager marked false.
-    pub false_reports: u64,
+    pub false_reports: i64,
     /// Submitted reports the server has not received yet.
-    pub awaiting_receipt: u64,
+    pub awaiting_receipt: i64,
     /// Days not judged yet.
-    pub unjudged: u64,
+    pub unjudged: i64,
     /// Penalties under the configured rules.
     pub penalties: Money,
 }
@@ -447,13 +451,13 @@ pub struct ReportFigures {
 impl From<CoreReportFigures> for ReportFigures {
     fn from(f: CoreReportFigures) -> Self {
         ReportFigures {
-            on_time: f.on_time,
-            late: f.late,
-            missing: f.missing,
-            missing_unfiled: f.missing_unfiled,
-            false_reports: f.false_reports,
-            awaiting_receipt: f.awaiting_receipt,
-            unjudged: f.unjudged,
+            on_time: crate::signed(f.on_time),
+            late: crate::signed(f.late),
+            missing: crate::signed(f.missing),
+            missing_unfiled: crate::signed(f.missing_unfiled),
+            false_reports: crate::signed(f.false_reports),
+            awaiting_receipt: crate::signed(f.awaiting_receipt),
+            unjudged: crate::signed(f.unjudged),
             penalties: f.penalties.into(),
         }
     }
@@ -503,7 +507,7 @@ impl From<ReportCompliance> for ReportDashboard {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TargetRow {
     /// Place on the board, 1 first.
-    pub rank: u32,
+    pub rank: i32,
     /// The target record.
     pub target_id: String,
     /// The rep, team or region it is for.
@@ -523,7 +527,7 @@ pub struct TargetRow {
     /// What was achieved so far.
     pub achieved: Money,
     /// Achieved over the goal, basis points (85% is 8500); none for a zero goal.
-    pub attainment_bp: Option<u32>,
+    pub attainment_bp: Option<i32>,
 }
 
 /// Target attainment of the user's scope, as a leaderboard.
@@ -536,7 +540,7 @@ pub struct TargetDashboard {
     /// Best first.
     pub leaderboard: Vec<TargetRow>,
     /// Targets left out because their currency differs.
-    pub excluded_other_currency: u64,
+    pub excluded_other_currency: i64,
 }
 
 impl From<TargetBoard> for TargetDashboard {
@@ -548,7 +552,7 @@ impl From<TargetBoard> for TargetDashboard {
                 .leaderboard
                 .into_iter()
                 .map(|r| TargetRow {
-                    rank: r.rank,
+                    rank: crate::signed32(r.rank),
                     target_id: r.target_id.to_string(),
                     subject_id: r.subject.id.to_string(),
                     subject_name: r.subject.name,
@@ -558,10 +562,10 @@ impl From<TargetBoard> for TargetDashboard {
                     metric: r.metric.as_str().to_string(),
                     target: r.target.into(),
                     achieved: r.achieved.into(),
-                    attainment_bp: r.attainment.map(|b| b.0),
+                    attainment_bp: r.attainment.map(|b| b.0).map(crate::signed32),
                 })
                 .collect(),
-            excluded_other_currency: b.excluded_other_currency,
+            excluded_other_currency: crate::signed(b.excluded_other_currency),
         }
     }
 }
@@ -671,15 +675,15 @@ pub struct AttentionDashboard {
     /// Deals stuck past their stage's time, most overdue first (cut at the configured limit).
     pub overdue_opportunities: Vec<OverdueDeal>,
     /// How many there are in all.
-    pub overdue_opportunities_total: u64,
+    pub overdue_opportunities_total: i64,
     /// Leads about to go back to the pool.
     pub leads_due_for_reclaim: Vec<LeadAtRisk>,
     /// How many there are in all.
-    pub leads_due_for_reclaim_total: u64,
+    pub leads_due_for_reclaim_total: i64,
     /// Leads that went back to the pool within the range.
     pub reclaimed_leads: Vec<ReclaimedLead>,
     /// How many there are in all.
-    pub reclaimed_leads_total: u64,
+    pub reclaimed_leads_total: i64,
     /// Approvals waiting for the user.
     pub approvals_waiting: Vec<WaitingApproval>,
     /// The user's own changes the server refused.
@@ -688,7 +692,7 @@ pub struct AttentionDashboard {
     /// they were marked (cut at the configured limit).
     pub false_progress: Vec<FalselyProgressedDeal>,
     /// How many there are in all.
-    pub false_progress_total: u64,
+    pub false_progress_total: i64,
 }
 
 /// A deal whose progress a manager marked false.
@@ -728,7 +732,7 @@ impl From<AttentionList> for AttentionDashboard {
                     amount: o.amount.into(),
                 })
                 .collect(),
-            overdue_opportunities_total: a.overdue_opportunities_total,
+            overdue_opportunities_total: crate::signed(a.overdue_opportunities_total),
             leads_due_for_reclaim: a
                 .leads_due_for_reclaim
                 .into_iter()
@@ -742,7 +746,7 @@ impl From<AttentionList> for AttentionDashboard {
                     due_now: l.due_now,
                 })
                 .collect(),
-            leads_due_for_reclaim_total: a.leads_due_for_reclaim_total,
+            leads_due_for_reclaim_total: crate::signed(a.leads_due_for_reclaim_total),
             reclaimed_leads: a
                 .reclaimed_leads
                 .into_iter()
@@ -755,7 +759,7 @@ impl From<AttentionList> for AttentionDashboard {
                     status: l.status,
                 })
                 .collect(),
-            reclaimed_leads_total: a.reclaimed_leads_total,
+            reclaimed_leads_total: crate::signed(a.reclaimed_leads_total),
             approvals_waiting: a
                 .approvals_waiting
                 .into_iter()
@@ -796,7 +800,7 @@ impl From<AttentionList> for AttentionDashboard {
                     penalty_minor: f.penalty_minor,
                 })
                 .collect(),
-            false_progress_total: a.false_progress_total,
+            false_progress_total: crate::signed(a.false_progress_total),
         }
     }
 }

@@ -347,8 +347,9 @@ impl Engine {
 
     /// How many records have changes the server has not acknowledged yet (the "not synced"
     /// badge).
-    pub async fn pending_count(self: Arc<Self>) -> Result<u64, FieldsalesError> {
-        self.read(|e| Ok(e.store().pending()?.len() as u64)).await
+    pub async fn pending_count(self: Arc<Self>) -> Result<i64, FieldsalesError> {
+        self.read(|e| Ok(crate::signed(e.store().pending()?.len())))
+            .await
     }
 
     /// Registers a listener told of every change from now on; keep the subscription for as

@@ -76,7 +76,7 @@ pub enum FieldsalesError {
     #[error("the server refused the request ({status} {code}): {detail}")]
     ServerRefused {
         /// The HTTP status.
-        status: u16,
+        status: i32,
         /// The server's stable code, for the app to branch on.
         code: String,
         /// The server's sentence.
@@ -262,7 +262,7 @@ impl From<SyncError> for FieldsalesError {
                 code,
                 detail,
             } => F::ServerRefused {
-                status,
+                status: i32::from(status),
                 code,
                 detail,
             },

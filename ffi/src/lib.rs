@@ -91,3 +91,15 @@ uniffi::setup_scaffolding!("fieldsales");
 pub fn library_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+/// A count or a rate the library keeps unsigned, as the signed integer the Kotlin and Swift
+/// APIs use (Kotlin's unsigned types are not for public APIs); saturating, though no count or
+/// rate here comes near the limit.
+pub(crate) fn signed<T: TryInto<i64>>(value: T) -> i64 {
+    value.try_into().unwrap_or(i64::MAX)
+}
+
+/// As [`signed`], for the small numbers (basis points, ranks, steps, HTTP statuses).
+pub(crate) fn signed32<T: TryInto<i32>>(value: T) -> i32 {
+    value.try_into().unwrap_or(i32::MAX)
+}

@@ -44,10 +44,14 @@ pub fn format_money(amount: Money) -> Result<String, FieldsalesError> {
 /// The amount times a rate in basis points (10% is 1000), rounded half away from zero to the
 /// minor unit, once: the discount on a price, the commission on a deal.
 #[uniffi::export]
-pub fn apply_rate(amount: Money, rate_bp: u32) -> Result<Money, FieldsalesError> {
+pub fn apply_rate(amount: Money, rate_bp: i32) -> Result<Money, FieldsalesError> {
+    let rate = u32::try_from(rate_bp).map_err(|_| FieldsalesError::InvalidInput {
+        field: "rate_bp".into(),
+        detail: format!("{rate_bp} is not a rate: 0 or more basis points"),
+    })?;
     Ok(amount
         .checked("amount")?
-        .apply_rate(BasisPoints(rate_bp))
+        .apply_rate(BasisPoints(rate))
         .into())
 }
 

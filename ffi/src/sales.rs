@@ -339,7 +339,7 @@ pub enum StageMove {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ApprovalDecision {
     /// The step decided (0-based).
-    pub step: u32,
+    pub step: i32,
     /// The approver.
     pub by: String,
     /// The role they decided as.
@@ -370,7 +370,7 @@ pub struct Approval {
     /// The amount at stake.
     pub amount: Option<Money>,
     /// The deepest discount asked, in basis points (10% is 1000).
-    pub discount_bp: Option<u32>,
+    pub discount_bp: Option<i32>,
     /// `pending`, `approved`, `rejected` or `withdrawn`.
     pub status: String,
     /// While pending: the roles the current step waits for.
@@ -396,14 +396,14 @@ impl From<CoreApproval> for Approval {
             rule: a.rule,
             title: a.title,
             amount: a.amount.map(Money::from),
-            discount_bp: a.discount.map(|d| d.0),
+            discount_bp: a.discount.map(|d| d.0).map(crate::signed32),
             status: a.status.as_str().to_string(),
             waiting_for,
             decisions: a
                 .decisions
                 .into_iter()
                 .map(|d| ApprovalDecision {
-                    step: d.step,
+                    step: crate::signed32(d.step),
                     by: d.by.to_string(),
                     role: d.role,
                     verdict: d.verdict.as_str().to_string(),

@@ -40,13 +40,13 @@ pub struct SignInRequest {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncOptions {
     /// Attempts of one request before the sync gives up as offline.
-    pub max_attempts: u32,
+    pub max_attempts: i32,
     /// The first wait between attempts, ms; doubled after each failure, with jitter.
-    pub initial_backoff_ms: u64,
+    pub initial_backoff_ms: i64,
     /// The longest wait between attempts, ms.
-    pub max_backoff_ms: u64,
+    pub max_backoff_ms: i64,
     /// How long one request may take, ms.
-    pub request_timeout_ms: u64,
+    pub request_timeout_ms: i64,
     /// Whether the sync also uploads pending photos and files after the records (false on a
     /// metered connection; `upload_attachments` sends them later). Defaults to true.
     #[uniffi(default = true)]
@@ -59,26 +59,35 @@ impl SyncOptions {
             field: field.into(),
             detail: detail.into(),
         };
-        if self.max_attempts == 0 {
-            return Err(invalid("options.max_attempts", "must be at least 1"));
-        }
-        if self.request_timeout_ms == 0 {
+        let max_attempts = u32::try_from(self.max_attempts)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| invalid("options.max_attempts", "must be at least 1"))?;
+        let ms = |field: &str, v: i64| {
+            u64::try_from(v)
+                .map(Duration::from_millis)
+                .map_err(|_| invalid(field, "must not be negative"))
+        };
+        let initial_backoff = ms("options.initial_backoff_ms", self.initial_backoff_ms)?;
+        let max_backoff = ms("options.max_backoff_ms", self.max_backoff_ms)?;
+        let request_timeout = ms("options.request_timeout_ms", self.request_timeout_ms)?;
+        if request_timeout.is_zero() {
             return Err(invalid(
                 "options.request_timeout_ms",
                 "must be at least 1 ms",
             ));
         }
-        if self.max_backoff_ms < self.initial_backoff_ms {
+        if max_backoff < initial_backoff {
             return Err(invalid(
                 "options.max_backoff_ms",
                 "must not be less than initial_backoff_ms",
             ));
         }
         Ok(CoreOptions {
-            max_attempts: self.max_attempts,
-            initial_backoff: Duration::from_millis(self.initial_backoff_ms),
-            max_backoff: Duration::from_millis(self.max_backoff_ms),
-            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            max_attempts,
+            initial_backoff,
+            max_backoff,
+            request_timeout,
             ..CoreOptions::default()
         })
     }
@@ -89,10 +98,10 @@ impl SyncOptions {
 pub fn default_sync_options() -> SyncOptions {
     let d = CoreOptions::default();
     SyncOptions {
-        max_attempts: d.max_attempts,
-        initial_backoff_ms: u64::try_from(d.initial_backoff.as_millis()).unwrap_or(u64::MAX),
-        max_backoff_ms: u64::try_from(d.max_backoff.as_millis()).unwrap_or(u64::MAX),
-        request_timeout_ms: u64::try_from(d.request_timeout.as_millis()).unwrap_or(u64::MAX),
+        max_attempts: crate::signed32(d.max_attempts),
+        initial_backoff_ms: crate::signed(d.initial_backoff.as_millis()),
+        max_backoff_ms: crate::signed(d.max_backoff.as_millis()),
+        request_timeout_ms: crate::signed(d.request_timeout.as_millis()),
         upload_attachments: true,
     }
 }
@@ -101,34 +110,34 @@ pub fn default_sync_options() -> SyncOptions {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncProgress {
     /// Round trips completed.
-    pub rounds: u32,
+    pub rounds: i32,
     /// Pages committed to the store.
-    pub pages: u32,
+    pub pages: i32,
     /// HTTP requests sent, retries included.
-    pub requests: u32,
+    pub requests: i32,
     /// Records pushed.
-    pub records_up: u64,
+    pub records_up: i64,
     /// Records received.
-    pub records_down: u64,
+    pub records_down: i64,
     /// Records removed because they left the user's view.
-    pub records_removed: u64,
+    pub records_removed: i64,
     /// Bytes sent, as on the wire.
-    pub bytes_up: u64,
+    pub bytes_up: i64,
     /// Bytes received, as on the wire.
-    pub bytes_down: u64,
+    pub bytes_down: i64,
 }
 
 impl From<&core_sync::SyncProgress> for SyncProgress {
     fn from(p: &core_sync::SyncProgress) -> Self {
         SyncProgress {
-            rounds: p.rounds,
-            pages: p.pages,
-            requests: p.requests,
-            records_up: p.records_up,
-            records_down: p.records_down,
-            records_removed: p.records_removed,
-            bytes_up: p.bytes_up,
-            bytes_down: p.bytes_down,
+            rounds: crate::signed32(p.rounds),
+            pages: crate::signed32(p.pages),
+            requests: crate::signed32(p.requests),
+            records_up: crate::signed(p.records_up),
+            records_down: crate::signed(p.records_down),
+            records_removed: crate::signed(p.records_removed),
+            bytes_up: crate::signed(p.bytes_up),
+            bytes_down: crate::signed(p.bytes_down),
         }
     }
 }

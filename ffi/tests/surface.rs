@@ -856,7 +856,7 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     assert!(attention.approvals_waiting.is_empty(), "{attention:?}");
     assert_eq!(
         attention.overdue_opportunities_total,
-        attention.overdue_opportunities.len() as u64
+        attention.overdue_opportunities.len() as i64
     );
     assert!(matches!(
         boss.clone().attention_dashboard("2026-13-01".into(), "2026-12-31".into())

@@ -87,3 +87,39 @@ fn committed_bindings_match_what_the_generator_writes_now() {
         drift.join("\n  ")
     );
 }
+
+/// Kotlin's unsigned types are experimental in spirit and awkward in an app's code (`1u`,
+/// `toULong()`), so the library's public API speaks `Int` and `Long` only: the generated
+/// bindings name an unsigned type nowhere a caller sees it (uniffi writes API types fully
+/// qualified, `kotlin.UInt`; its own converters use the bare names internally).
+#[test]
+fn the_kotlin_api_has_no_unsigned_types() {
+    let dir = project_root().join(OUTPUTS[0].1);
+    let mut found = Vec::new();
+    let files = files_under(&dir, Some("kt"));
+    assert!(
+        !files.is_empty(),
+        "no generated Kotlin under {}",
+        dir.display()
+    );
+    for file in files {
+        let text = std::fs::read_to_string(dir.join(&file)).expect("generated Kotlin");
+        for (n, line) in text.lines().enumerate() {
+            for unsigned in [
+                "kotlin.UByte",
+                "kotlin.UShort",
+                "kotlin.UInt",
+                "kotlin.ULong",
+            ] {
+                if line.contains(unsigned) {
+                    found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "unsigned types in the Kotlin API:\n{}",
+        found.join("\n")
+    );
+}

@@ -8,10 +8,10 @@
 
 use std::net::TcpListener;
 
+use fieldsales_core::Clock;
 use fieldsales_core::sync::{SignIn, sign_in};
 use fieldsales_core::testing;
 use fieldsales_core::time::ManualClock;
-use fieldsales_core::Clock;
 use fieldsales_tests::{PASSWORD, TENANT, World};
 
 /// Keeps the servers up while the JVM runs.

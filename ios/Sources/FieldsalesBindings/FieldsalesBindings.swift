@@ -471,38 +471,6 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
-    typealias FfiType = UInt16
-    typealias SwiftType = UInt16
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -512,22 +480,6 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     }
 
     public static func write(_ value: Int32, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -1116,7 +1068,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
      */
-    func search(query: String, kinds: [String], limit: UInt32) async throws  -> [SearchHit]
+    func search(query: String, kinds: [String], limit: Int32) async throws  -> [SearchHit]
     
     /**
      * Shares a customer with a collaborator (its owner, or a manager above them).
@@ -1167,7 +1119,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * most `limit` (1 to the configured page size); pass the previous page's `next` to read
      * on.
      */
-    func visitMapPoints(from: String, to: String, limit: UInt32, after: MapPointsCursor?) async throws  -> MapPointsPage
+    func visitMapPoints(from: String, to: String, limit: Int32, after: MapPointsCursor?) async throws  -> MapPointsPage
     
     /**
      * The visits of the user's scope between two local days, one row per group and
@@ -1225,7 +1177,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * How many records have changes the server has not acknowledged yet (the "not synced"
      * badge).
      */
-    func pendingCount() async throws  -> UInt64
+    func pendingCount() async throws  -> Int64
     
     /**
      * The assignee accepts a task someone gave them: it becomes `open`.
@@ -2003,12 +1955,12 @@ open func resolveCustomerOwnership(registeredFullName: String?, contenderIds: [S
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
      */
-open func search(query: String, kinds: [String], limit: UInt32)async throws  -> [SearchHit]  {
+open func search(query: String, kinds: [String], limit: Int32)async throws  -> [SearchHit]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_search(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(query),FfiConverterSequenceString.lower(kinds),FfiConverterUInt32.lower(limit)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(query),FfiConverterSequenceString.lower(kinds),FfiConverterInt32.lower(limit)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2180,12 +2132,12 @@ open func targetDashboard(from: String, to: String, groupBy: String)async throws
      * most `limit` (1 to the configured page size); pass the previous page's `next` to read
      * on.
      */
-open func visitMapPoints(from: String, to: String, limit: UInt32, after: MapPointsCursor?)async throws  -> MapPointsPage  {
+open func visitMapPoints(from: String, to: String, limit: Int32, after: MapPointsCursor?)async throws  -> MapPointsPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterUInt32.lower(limit),FfiConverterOptionTypeMapPointsCursor.lower(after)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterInt32.lower(limit),FfiConverterOptionTypeMapPointsCursor.lower(after)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2372,7 +2324,7 @@ open func observeChanges(listener: ChangeListener) -> ChangeSubscription  {
      * How many records have changes the server has not acknowledged yet (the "not synced"
      * badge).
      */
-open func pendingCount()async throws  -> UInt64  {
+open func pendingCount()async throws  -> Int64  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2380,10 +2332,10 @@ open func pendingCount()async throws  -> UInt64  {
                         self.uniffiCloneHandle()
                 )
             },
-            pollFunc: ffi_fieldsales_ffi_rust_future_poll_u64,
-            completeFunc: ffi_fieldsales_ffi_rust_future_complete_u64,
-            freeFunc: ffi_fieldsales_ffi_rust_future_free_u64,
-            liftFunc: FfiConverterUInt64.lift,
+            pollFunc: ffi_fieldsales_ffi_rust_future_poll_i64,
+            completeFunc: ffi_fieldsales_ffi_rust_future_complete_i64,
+            freeFunc: ffi_fieldsales_ffi_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
             errorHandler: FfiConverterTypeFieldsalesError_lift
         )
 }
@@ -4948,7 +4900,7 @@ public struct Approval: Equatable, Hashable {
     /**
      * The deepest discount asked, in basis points (10% is 1000).
      */
-    public let discountBp: UInt32?
+    public let discountBp: Int32?
     /**
      * `pending`, `approved`, `rejected` or `withdrawn`.
      */
@@ -4992,7 +4944,7 @@ public struct Approval: Equatable, Hashable {
          */amount: Money?, 
         /**
          * The deepest discount asked, in basis points (10% is 1000).
-         */discountBp: UInt32?, 
+         */discountBp: Int32?, 
         /**
          * `pending`, `approved`, `rejected` or `withdrawn`.
          */status: String, 
@@ -5042,7 +4994,7 @@ public struct FfiConverterTypeApproval: FfiConverterRustBuffer {
                 rule: FfiConverterString.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 amount: FfiConverterOptionTypeMoney.read(from: &buf), 
-                discountBp: FfiConverterOptionUInt32.read(from: &buf), 
+                discountBp: FfiConverterOptionInt32.read(from: &buf), 
                 status: FfiConverterString.read(from: &buf), 
                 waitingFor: FfiConverterSequenceString.read(from: &buf), 
                 decisions: FfiConverterSequenceTypeApprovalDecision.read(from: &buf), 
@@ -5058,7 +5010,7 @@ public struct FfiConverterTypeApproval: FfiConverterRustBuffer {
         FfiConverterString.write(value.rule, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
-        FfiConverterOptionUInt32.write(value.discountBp, into: &buf)
+        FfiConverterOptionInt32.write(value.discountBp, into: &buf)
         FfiConverterString.write(value.status, into: &buf)
         FfiConverterSequenceString.write(value.waitingFor, into: &buf)
         FfiConverterSequenceTypeApprovalDecision.write(value.decisions, into: &buf)
@@ -5089,7 +5041,7 @@ public struct ApprovalDecision: Equatable, Hashable {
     /**
      * The step decided (0-based).
      */
-    public let step: UInt32
+    public let step: Int32
     /**
      * The approver.
      */
@@ -5116,7 +5068,7 @@ public struct ApprovalDecision: Equatable, Hashable {
     public init(
         /**
          * The step decided (0-based).
-         */step: UInt32, 
+         */step: Int32, 
         /**
          * The approver.
          */by: String, 
@@ -5156,7 +5108,7 @@ public struct FfiConverterTypeApprovalDecision: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApprovalDecision {
         return
             try ApprovalDecision(
-                step: FfiConverterUInt32.read(from: &buf), 
+                step: FfiConverterInt32.read(from: &buf), 
                 by: FfiConverterString.read(from: &buf), 
                 role: FfiConverterString.read(from: &buf), 
                 verdict: FfiConverterString.read(from: &buf), 
@@ -5166,7 +5118,7 @@ public struct FfiConverterTypeApprovalDecision: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: ApprovalDecision, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.step, into: &buf)
+        FfiConverterInt32.write(value.step, into: &buf)
         FfiConverterString.write(value.by, into: &buf)
         FfiConverterString.write(value.role, into: &buf)
         FfiConverterString.write(value.verdict, into: &buf)
@@ -5293,7 +5245,7 @@ public struct AttachmentState: Equatable, Hashable {
     /**
      * Bytes the server is known to hold.
      */
-    public let uploadedBytes: UInt64
+    public let uploadedBytes: Int64
     /**
      * When this device stored it, ms.
      */
@@ -5320,7 +5272,7 @@ public struct AttachmentState: Equatable, Hashable {
          */upload: String, 
         /**
          * Bytes the server is known to hold.
-         */uploadedBytes: UInt64, 
+         */uploadedBytes: Int64, 
         /**
          * When this device stored it, ms.
          */storedAtMs: Int64, 
@@ -5356,7 +5308,7 @@ public struct FfiConverterTypeAttachmentState: FfiConverterRustBuffer {
                 size: FfiConverterInt64.read(from: &buf), 
                 mime: FfiConverterString.read(from: &buf), 
                 upload: FfiConverterString.read(from: &buf), 
-                uploadedBytes: FfiConverterUInt64.read(from: &buf), 
+                uploadedBytes: FfiConverterInt64.read(from: &buf), 
                 storedAtMs: FfiConverterInt64.read(from: &buf), 
                 uploadedAtMs: FfiConverterOptionInt64.read(from: &buf)
         )
@@ -5367,7 +5319,7 @@ public struct FfiConverterTypeAttachmentState: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.size, into: &buf)
         FfiConverterString.write(value.mime, into: &buf)
         FfiConverterString.write(value.upload, into: &buf)
-        FfiConverterUInt64.write(value.uploadedBytes, into: &buf)
+        FfiConverterInt64.write(value.uploadedBytes, into: &buf)
         FfiConverterInt64.write(value.storedAtMs, into: &buf)
         FfiConverterOptionInt64.write(value.uploadedAtMs, into: &buf)
     }
@@ -5396,11 +5348,11 @@ public struct AttachmentUploads: Equatable, Hashable {
     /**
      * Attachments the server now holds whole.
      */
-    public let uploaded: UInt32
+    public let uploaded: Int32
     /**
      * Attachments still to upload (refused ones included).
      */
-    public let stillPending: UInt32
+    public let stillPending: Int32
     /**
      * Attachments the server refused.
      */
@@ -5411,10 +5363,10 @@ public struct AttachmentUploads: Equatable, Hashable {
     public init(
         /**
          * Attachments the server now holds whole.
-         */uploaded: UInt32, 
+         */uploaded: Int32, 
         /**
          * Attachments still to upload (refused ones included).
-         */stillPending: UInt32, 
+         */stillPending: Int32, 
         /**
          * Attachments the server refused.
          */refused: [RefusedAttachment]) {
@@ -5439,15 +5391,15 @@ public struct FfiConverterTypeAttachmentUploads: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentUploads {
         return
             try AttachmentUploads(
-                uploaded: FfiConverterUInt32.read(from: &buf), 
-                stillPending: FfiConverterUInt32.read(from: &buf), 
+                uploaded: FfiConverterInt32.read(from: &buf), 
+                stillPending: FfiConverterInt32.read(from: &buf), 
                 refused: FfiConverterSequenceTypeRefusedAttachment.read(from: &buf)
         )
     }
 
     public static func write(_ value: AttachmentUploads, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.uploaded, into: &buf)
-        FfiConverterUInt32.write(value.stillPending, into: &buf)
+        FfiConverterInt32.write(value.uploaded, into: &buf)
+        FfiConverterInt32.write(value.stillPending, into: &buf)
         FfiConverterSequenceTypeRefusedAttachment.write(value.refused, into: &buf)
     }
 }
@@ -5562,7 +5514,7 @@ public struct AttentionDashboard: Equatable, Hashable {
     /**
      * How many there are in all.
      */
-    public let overdueOpportunitiesTotal: UInt64
+    public let overdueOpportunitiesTotal: Int64
     /**
      * Leads about to go back to the pool.
      */
@@ -5570,7 +5522,7 @@ public struct AttentionDashboard: Equatable, Hashable {
     /**
      * How many there are in all.
      */
-    public let leadsDueForReclaimTotal: UInt64
+    public let leadsDueForReclaimTotal: Int64
     /**
      * Leads that went back to the pool within the range.
      */
@@ -5578,7 +5530,7 @@ public struct AttentionDashboard: Equatable, Hashable {
     /**
      * How many there are in all.
      */
-    public let reclaimedLeadsTotal: UInt64
+    public let reclaimedLeadsTotal: Int64
     /**
      * Approvals waiting for the user.
      */
@@ -5595,7 +5547,7 @@ public struct AttentionDashboard: Equatable, Hashable {
     /**
      * How many there are in all.
      */
-    public let falseProgressTotal: UInt64
+    public let falseProgressTotal: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5608,19 +5560,19 @@ public struct AttentionDashboard: Equatable, Hashable {
          */overdueOpportunities: [OverdueDeal], 
         /**
          * How many there are in all.
-         */overdueOpportunitiesTotal: UInt64, 
+         */overdueOpportunitiesTotal: Int64, 
         /**
          * Leads about to go back to the pool.
          */leadsDueForReclaim: [LeadAtRisk], 
         /**
          * How many there are in all.
-         */leadsDueForReclaimTotal: UInt64, 
+         */leadsDueForReclaimTotal: Int64, 
         /**
          * Leads that went back to the pool within the range.
          */reclaimedLeads: [ReclaimedLead], 
         /**
          * How many there are in all.
-         */reclaimedLeadsTotal: UInt64, 
+         */reclaimedLeadsTotal: Int64, 
         /**
          * Approvals waiting for the user.
          */approvalsWaiting: [WaitingApproval], 
@@ -5633,7 +5585,7 @@ public struct AttentionDashboard: Equatable, Hashable {
          */falseProgress: [FalselyProgressedDeal], 
         /**
          * How many there are in all.
-         */falseProgressTotal: UInt64) {
+         */falseProgressTotal: Int64) {
         self.dataAsOfMs = dataAsOfMs
         self.overdueOpportunities = overdueOpportunities
         self.overdueOpportunitiesTotal = overdueOpportunitiesTotal
@@ -5665,30 +5617,30 @@ public struct FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer {
             try AttentionDashboard(
                 dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
                 overdueOpportunities: FfiConverterSequenceTypeOverdueDeal.read(from: &buf), 
-                overdueOpportunitiesTotal: FfiConverterUInt64.read(from: &buf), 
+                overdueOpportunitiesTotal: FfiConverterInt64.read(from: &buf), 
                 leadsDueForReclaim: FfiConverterSequenceTypeLeadAtRisk.read(from: &buf), 
-                leadsDueForReclaimTotal: FfiConverterUInt64.read(from: &buf), 
+                leadsDueForReclaimTotal: FfiConverterInt64.read(from: &buf), 
                 reclaimedLeads: FfiConverterSequenceTypeReclaimedLead.read(from: &buf), 
-                reclaimedLeadsTotal: FfiConverterUInt64.read(from: &buf), 
+                reclaimedLeadsTotal: FfiConverterInt64.read(from: &buf), 
                 approvalsWaiting: FfiConverterSequenceTypeWaitingApproval.read(from: &buf), 
                 rejectedChanges: FfiConverterSequenceTypeRefusedChange.read(from: &buf), 
                 falseProgress: FfiConverterSequenceTypeFalselyProgressedDeal.read(from: &buf), 
-                falseProgressTotal: FfiConverterUInt64.read(from: &buf)
+                falseProgressTotal: FfiConverterInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: AttentionDashboard, into buf: inout [UInt8]) {
         FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
         FfiConverterSequenceTypeOverdueDeal.write(value.overdueOpportunities, into: &buf)
-        FfiConverterUInt64.write(value.overdueOpportunitiesTotal, into: &buf)
+        FfiConverterInt64.write(value.overdueOpportunitiesTotal, into: &buf)
         FfiConverterSequenceTypeLeadAtRisk.write(value.leadsDueForReclaim, into: &buf)
-        FfiConverterUInt64.write(value.leadsDueForReclaimTotal, into: &buf)
+        FfiConverterInt64.write(value.leadsDueForReclaimTotal, into: &buf)
         FfiConverterSequenceTypeReclaimedLead.write(value.reclaimedLeads, into: &buf)
-        FfiConverterUInt64.write(value.reclaimedLeadsTotal, into: &buf)
+        FfiConverterInt64.write(value.reclaimedLeadsTotal, into: &buf)
         FfiConverterSequenceTypeWaitingApproval.write(value.approvalsWaiting, into: &buf)
         FfiConverterSequenceTypeRefusedChange.write(value.rejectedChanges, into: &buf)
         FfiConverterSequenceTypeFalselyProgressedDeal.write(value.falseProgress, into: &buf)
-        FfiConverterUInt64.write(value.falseProgressTotal, into: &buf)
+        FfiConverterInt64.write(value.falseProgressTotal, into: &buf)
     }
 }
 
@@ -8378,7 +8330,7 @@ public struct FunnelDashboard: Equatable, Hashable {
     /**
      * Deals left out because their currency differs.
      */
-    public let excludedOtherCurrency: UInt64
+    public let excludedOtherCurrency: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -8400,7 +8352,7 @@ public struct FunnelDashboard: Equatable, Hashable {
          */total: FunnelFigures, 
         /**
          * Deals left out because their currency differs.
-         */excludedOtherCurrency: UInt64) {
+         */excludedOtherCurrency: Int64) {
         self.dataAsOfMs = dataAsOfMs
         self.currency = currency
         self.stageNames = stageNames
@@ -8430,7 +8382,7 @@ public struct FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer {
                 stageNames: FfiConverterSequenceTypeStageName.read(from: &buf), 
                 rows: FfiConverterSequenceTypeFunnelRow.read(from: &buf), 
                 total: FfiConverterTypeFunnelFigures.read(from: &buf), 
-                excludedOtherCurrency: FfiConverterUInt64.read(from: &buf)
+                excludedOtherCurrency: FfiConverterInt64.read(from: &buf)
         )
     }
 
@@ -8440,7 +8392,7 @@ public struct FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer {
         FfiConverterSequenceTypeStageName.write(value.stageNames, into: &buf)
         FfiConverterSequenceTypeFunnelRow.write(value.rows, into: &buf)
         FfiConverterTypeFunnelFigures.write(value.total, into: &buf)
-        FfiConverterUInt64.write(value.excludedOtherCurrency, into: &buf)
+        FfiConverterInt64.write(value.excludedOtherCurrency, into: &buf)
     }
 }
 
@@ -8479,7 +8431,7 @@ public struct FunnelFigures: Equatable, Hashable {
     /**
      * Deals won within the range.
      */
-    public let won: UInt64
+    public let won: Int64
     /**
      * Their amount.
      */
@@ -8487,15 +8439,15 @@ public struct FunnelFigures: Equatable, Hashable {
     /**
      * Deals lost within the range.
      */
-    public let lost: UInt64
+    public let lost: Int64
     /**
      * Won over closed, in basis points; none when nothing closed.
      */
-    public let winRateBp: UInt32?
+    public let winRateBp: Int32?
     /**
      * Deals whose progress a manager marked false (虚假推进) within the range.
      */
-    public let falseProgress: UInt64
+    public let falseProgress: Int64
     /**
      * The fines of those marks.
      */
@@ -8515,19 +8467,19 @@ public struct FunnelFigures: Equatable, Hashable {
          */weightedForecast: Money, 
         /**
          * Deals won within the range.
-         */won: UInt64, 
+         */won: Int64, 
         /**
          * Their amount.
          */wonAmount: Money, 
         /**
          * Deals lost within the range.
-         */lost: UInt64, 
+         */lost: Int64, 
         /**
          * Won over closed, in basis points; none when nothing closed.
-         */winRateBp: UInt32?, 
+         */winRateBp: Int32?, 
         /**
          * Deals whose progress a manager marked false (虚假推进) within the range.
-         */falseProgress: UInt64, 
+         */falseProgress: Int64, 
         /**
          * The fines of those marks.
          */falseProgressPenalties: Money) {
@@ -8561,11 +8513,11 @@ public struct FfiConverterTypeFunnelFigures: FfiConverterRustBuffer {
                 stages: FfiConverterSequenceTypeStageFigures.read(from: &buf), 
                 pipeline: FfiConverterTypeMoney.read(from: &buf), 
                 weightedForecast: FfiConverterTypeMoney.read(from: &buf), 
-                won: FfiConverterUInt64.read(from: &buf), 
+                won: FfiConverterInt64.read(from: &buf), 
                 wonAmount: FfiConverterTypeMoney.read(from: &buf), 
-                lost: FfiConverterUInt64.read(from: &buf), 
-                winRateBp: FfiConverterOptionUInt32.read(from: &buf), 
-                falseProgress: FfiConverterUInt64.read(from: &buf), 
+                lost: FfiConverterInt64.read(from: &buf), 
+                winRateBp: FfiConverterOptionInt32.read(from: &buf), 
+                falseProgress: FfiConverterInt64.read(from: &buf), 
                 falseProgressPenalties: FfiConverterTypeMoney.read(from: &buf)
         )
     }
@@ -8574,11 +8526,11 @@ public struct FfiConverterTypeFunnelFigures: FfiConverterRustBuffer {
         FfiConverterSequenceTypeStageFigures.write(value.stages, into: &buf)
         FfiConverterTypeMoney.write(value.pipeline, into: &buf)
         FfiConverterTypeMoney.write(value.weightedForecast, into: &buf)
-        FfiConverterUInt64.write(value.won, into: &buf)
+        FfiConverterInt64.write(value.won, into: &buf)
         FfiConverterTypeMoney.write(value.wonAmount, into: &buf)
-        FfiConverterUInt64.write(value.lost, into: &buf)
-        FfiConverterOptionUInt32.write(value.winRateBp, into: &buf)
-        FfiConverterUInt64.write(value.falseProgress, into: &buf)
+        FfiConverterInt64.write(value.lost, into: &buf)
+        FfiConverterOptionInt32.write(value.winRateBp, into: &buf)
+        FfiConverterInt64.write(value.falseProgress, into: &buf)
         FfiConverterTypeMoney.write(value.falseProgressPenalties, into: &buf)
     }
 }
@@ -11656,7 +11608,7 @@ public struct RefusedAttachment: Equatable, Hashable {
     /**
      * The HTTP status.
      */
-    public let status: UInt16
+    public let status: Int32
     /**
      * The server's stable code (`too_large`...), empty when it gave none.
      */
@@ -11670,7 +11622,7 @@ public struct RefusedAttachment: Equatable, Hashable {
          */sha256: String, 
         /**
          * The HTTP status.
-         */status: UInt16, 
+         */status: Int32, 
         /**
          * The server's stable code (`too_large`...), empty when it gave none.
          */code: String) {
@@ -11696,14 +11648,14 @@ public struct FfiConverterTypeRefusedAttachment: FfiConverterRustBuffer {
         return
             try RefusedAttachment(
                 sha256: FfiConverterString.read(from: &buf), 
-                status: FfiConverterUInt16.read(from: &buf), 
+                status: FfiConverterInt32.read(from: &buf), 
                 code: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: RefusedAttachment, into buf: inout [UInt8]) {
         FfiConverterString.write(value.sha256, into: &buf)
-        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterInt32.write(value.status, into: &buf)
         FfiConverterString.write(value.code, into: &buf)
     }
 }
@@ -12488,31 +12440,31 @@ public struct ReportFigures: Equatable, Hashable {
     /**
      * Reports submitted on time.
      */
-    public let onTime: UInt64
+    public let onTime: Int64
     /**
      * Reports submitted late.
      */
-    public let late: UInt64
+    public let late: Int64
     /**
      * Days without a report.
      */
-    public let missing: UInt64
+    public let missing: Int64
     /**
      * Of those, days where not even a draft exists.
      */
-    public let missingUnfiled: UInt64
+    public let missingUnfiled: Int64
     /**
      * Reports a manager marked false.
      */
-    public let falseReports: UInt64
+    public let falseReports: Int64
     /**
      * Submitted reports the server has not received yet.
      */
-    public let awaitingReceipt: UInt64
+    public let awaitingReceipt: Int64
     /**
      * Days not judged yet.
      */
-    public let unjudged: UInt64
+    public let unjudged: Int64
     /**
      * Penalties under the configured rules.
      */
@@ -12523,25 +12475,25 @@ public struct ReportFigures: Equatable, Hashable {
     public init(
         /**
          * Reports submitted on time.
-         */onTime: UInt64, 
+         */onTime: Int64, 
         /**
          * Reports submitted late.
-         */late: UInt64, 
+         */late: Int64, 
         /**
          * Days without a report.
-         */missing: UInt64, 
+         */missing: Int64, 
         /**
          * Of those, days where not even a draft exists.
-         */missingUnfiled: UInt64, 
+         */missingUnfiled: Int64, 
         /**
          * Reports a manager marked false.
-         */falseReports: UInt64, 
+         */falseReports: Int64, 
         /**
          * Submitted reports the server has not received yet.
-         */awaitingReceipt: UInt64, 
+         */awaitingReceipt: Int64, 
         /**
          * Days not judged yet.
-         */unjudged: UInt64, 
+         */unjudged: Int64, 
         /**
          * Penalties under the configured rules.
          */penalties: Money) {
@@ -12571,25 +12523,25 @@ public struct FfiConverterTypeReportFigures: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportFigures {
         return
             try ReportFigures(
-                onTime: FfiConverterUInt64.read(from: &buf), 
-                late: FfiConverterUInt64.read(from: &buf), 
-                missing: FfiConverterUInt64.read(from: &buf), 
-                missingUnfiled: FfiConverterUInt64.read(from: &buf), 
-                falseReports: FfiConverterUInt64.read(from: &buf), 
-                awaitingReceipt: FfiConverterUInt64.read(from: &buf), 
-                unjudged: FfiConverterUInt64.read(from: &buf), 
+                onTime: FfiConverterInt64.read(from: &buf), 
+                late: FfiConverterInt64.read(from: &buf), 
+                missing: FfiConverterInt64.read(from: &buf), 
+                missingUnfiled: FfiConverterInt64.read(from: &buf), 
+                falseReports: FfiConverterInt64.read(from: &buf), 
+                awaitingReceipt: FfiConverterInt64.read(from: &buf), 
+                unjudged: FfiConverterInt64.read(from: &buf), 
                 penalties: FfiConverterTypeMoney.read(from: &buf)
         )
     }
 
     public static func write(_ value: ReportFigures, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.onTime, into: &buf)
-        FfiConverterUInt64.write(value.late, into: &buf)
-        FfiConverterUInt64.write(value.missing, into: &buf)
-        FfiConverterUInt64.write(value.missingUnfiled, into: &buf)
-        FfiConverterUInt64.write(value.falseReports, into: &buf)
-        FfiConverterUInt64.write(value.awaitingReceipt, into: &buf)
-        FfiConverterUInt64.write(value.unjudged, into: &buf)
+        FfiConverterInt64.write(value.onTime, into: &buf)
+        FfiConverterInt64.write(value.late, into: &buf)
+        FfiConverterInt64.write(value.missing, into: &buf)
+        FfiConverterInt64.write(value.missingUnfiled, into: &buf)
+        FfiConverterInt64.write(value.falseReports, into: &buf)
+        FfiConverterInt64.write(value.awaitingReceipt, into: &buf)
+        FfiConverterInt64.write(value.unjudged, into: &buf)
         FfiConverterTypeMoney.write(value.penalties, into: &buf)
     }
 }
@@ -13001,7 +12953,7 @@ public struct StageFigures: Equatable, Hashable {
     /**
      * Open deals in the stage now.
      */
-    public let `open`: UInt64
+    public let `open`: Int64
     /**
      * Their amount.
      */
@@ -13013,15 +12965,15 @@ public struct StageFigures: Equatable, Hashable {
     /**
      * Entries into the stage within the range.
      */
-    public let entered: UInt64
+    public let entered: Int64
     /**
      * Of those, how many moved on to a later stage or were won.
      */
-    public let advanced: UInt64
+    public let advanced: Int64
     /**
      * Advanced over entered, in basis points (25% is 2500); none when nothing entered.
      */
-    public let conversionBp: UInt32?
+    public let conversionBp: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -13031,7 +12983,7 @@ public struct StageFigures: Equatable, Hashable {
          */stage: String, 
         /**
          * Open deals in the stage now.
-         */`open`: UInt64, 
+         */`open`: Int64, 
         /**
          * Their amount.
          */openAmount: Money, 
@@ -13040,13 +12992,13 @@ public struct StageFigures: Equatable, Hashable {
          */weightedAmount: Money, 
         /**
          * Entries into the stage within the range.
-         */entered: UInt64, 
+         */entered: Int64, 
         /**
          * Of those, how many moved on to a later stage or were won.
-         */advanced: UInt64, 
+         */advanced: Int64, 
         /**
          * Advanced over entered, in basis points (25% is 2500); none when nothing entered.
-         */conversionBp: UInt32?) {
+         */conversionBp: Int32?) {
         self.stage = stage
         self.`open` = `open`
         self.openAmount = openAmount
@@ -13073,23 +13025,23 @@ public struct FfiConverterTypeStageFigures: FfiConverterRustBuffer {
         return
             try StageFigures(
                 stage: FfiConverterString.read(from: &buf), 
-                open: FfiConverterUInt64.read(from: &buf), 
+                open: FfiConverterInt64.read(from: &buf), 
                 openAmount: FfiConverterTypeMoney.read(from: &buf), 
                 weightedAmount: FfiConverterTypeMoney.read(from: &buf), 
-                entered: FfiConverterUInt64.read(from: &buf), 
-                advanced: FfiConverterUInt64.read(from: &buf), 
-                conversionBp: FfiConverterOptionUInt32.read(from: &buf)
+                entered: FfiConverterInt64.read(from: &buf), 
+                advanced: FfiConverterInt64.read(from: &buf), 
+                conversionBp: FfiConverterOptionInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: StageFigures, into buf: inout [UInt8]) {
         FfiConverterString.write(value.stage, into: &buf)
-        FfiConverterUInt64.write(value.`open`, into: &buf)
+        FfiConverterInt64.write(value.`open`, into: &buf)
         FfiConverterTypeMoney.write(value.openAmount, into: &buf)
         FfiConverterTypeMoney.write(value.weightedAmount, into: &buf)
-        FfiConverterUInt64.write(value.entered, into: &buf)
-        FfiConverterUInt64.write(value.advanced, into: &buf)
-        FfiConverterOptionUInt32.write(value.conversionBp, into: &buf)
+        FfiConverterInt64.write(value.entered, into: &buf)
+        FfiConverterInt64.write(value.advanced, into: &buf)
+        FfiConverterOptionInt32.write(value.conversionBp, into: &buf)
     }
 }
 
@@ -13124,7 +13076,7 @@ public struct StageName: Equatable, Hashable {
     /**
      * Configured win probability, basis points.
      */
-    public let winProbabilityBp: UInt32
+    public let winProbabilityBp: Int32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -13137,7 +13089,7 @@ public struct StageName: Equatable, Hashable {
          */name: String, 
         /**
          * Configured win probability, basis points.
-         */winProbabilityBp: UInt32) {
+         */winProbabilityBp: Int32) {
         self.key = key
         self.name = name
         self.winProbabilityBp = winProbabilityBp
@@ -13161,14 +13113,14 @@ public struct FfiConverterTypeStageName: FfiConverterRustBuffer {
             try StageName(
                 key: FfiConverterString.read(from: &buf), 
                 name: FfiConverterString.read(from: &buf), 
-                winProbabilityBp: FfiConverterUInt32.read(from: &buf)
+                winProbabilityBp: FfiConverterInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: StageName, into buf: inout [UInt8]) {
         FfiConverterString.write(value.key, into: &buf)
         FfiConverterString.write(value.name, into: &buf)
-        FfiConverterUInt32.write(value.winProbabilityBp, into: &buf)
+        FfiConverterInt32.write(value.winProbabilityBp, into: &buf)
     }
 }
 
@@ -13195,19 +13147,19 @@ public struct SyncOptions: Equatable, Hashable {
     /**
      * Attempts of one request before the sync gives up as offline.
      */
-    public let maxAttempts: UInt32
+    public let maxAttempts: Int32
     /**
      * The first wait between attempts, ms; doubled after each failure, with jitter.
      */
-    public let initialBackoffMs: UInt64
+    public let initialBackoffMs: Int64
     /**
      * The longest wait between attempts, ms.
      */
-    public let maxBackoffMs: UInt64
+    public let maxBackoffMs: Int64
     /**
      * How long one request may take, ms.
      */
-    public let requestTimeoutMs: UInt64
+    public let requestTimeoutMs: Int64
     /**
      * Whether the sync also uploads pending photos and files after the records (false on a
      * metered connection; `upload_attachments` sends them later). Defaults to true.
@@ -13219,16 +13171,16 @@ public struct SyncOptions: Equatable, Hashable {
     public init(
         /**
          * Attempts of one request before the sync gives up as offline.
-         */maxAttempts: UInt32, 
+         */maxAttempts: Int32, 
         /**
          * The first wait between attempts, ms; doubled after each failure, with jitter.
-         */initialBackoffMs: UInt64, 
+         */initialBackoffMs: Int64, 
         /**
          * The longest wait between attempts, ms.
-         */maxBackoffMs: UInt64, 
+         */maxBackoffMs: Int64, 
         /**
          * How long one request may take, ms.
-         */requestTimeoutMs: UInt64, 
+         */requestTimeoutMs: Int64, 
         /**
          * Whether the sync also uploads pending photos and files after the records (false on a
          * metered connection; `upload_attachments` sends them later). Defaults to true.
@@ -13256,19 +13208,19 @@ public struct FfiConverterTypeSyncOptions: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncOptions {
         return
             try SyncOptions(
-                maxAttempts: FfiConverterUInt32.read(from: &buf), 
-                initialBackoffMs: FfiConverterUInt64.read(from: &buf), 
-                maxBackoffMs: FfiConverterUInt64.read(from: &buf), 
-                requestTimeoutMs: FfiConverterUInt64.read(from: &buf), 
+                maxAttempts: FfiConverterInt32.read(from: &buf), 
+                initialBackoffMs: FfiConverterInt64.read(from: &buf), 
+                maxBackoffMs: FfiConverterInt64.read(from: &buf), 
+                requestTimeoutMs: FfiConverterInt64.read(from: &buf), 
                 uploadAttachments: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: SyncOptions, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.maxAttempts, into: &buf)
-        FfiConverterUInt64.write(value.initialBackoffMs, into: &buf)
-        FfiConverterUInt64.write(value.maxBackoffMs, into: &buf)
-        FfiConverterUInt64.write(value.requestTimeoutMs, into: &buf)
+        FfiConverterInt32.write(value.maxAttempts, into: &buf)
+        FfiConverterInt64.write(value.initialBackoffMs, into: &buf)
+        FfiConverterInt64.write(value.maxBackoffMs, into: &buf)
+        FfiConverterInt64.write(value.requestTimeoutMs, into: &buf)
         FfiConverterBool.write(value.uploadAttachments, into: &buf)
     }
 }
@@ -13296,63 +13248,63 @@ public struct SyncProgress: Equatable, Hashable {
     /**
      * Round trips completed.
      */
-    public let rounds: UInt32
+    public let rounds: Int32
     /**
      * Pages committed to the store.
      */
-    public let pages: UInt32
+    public let pages: Int32
     /**
      * HTTP requests sent, retries included.
      */
-    public let requests: UInt32
+    public let requests: Int32
     /**
      * Records pushed.
      */
-    public let recordsUp: UInt64
+    public let recordsUp: Int64
     /**
      * Records received.
      */
-    public let recordsDown: UInt64
+    public let recordsDown: Int64
     /**
      * Records removed because they left the user's view.
      */
-    public let recordsRemoved: UInt64
+    public let recordsRemoved: Int64
     /**
      * Bytes sent, as on the wire.
      */
-    public let bytesUp: UInt64
+    public let bytesUp: Int64
     /**
      * Bytes received, as on the wire.
      */
-    public let bytesDown: UInt64
+    public let bytesDown: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * Round trips completed.
-         */rounds: UInt32, 
+         */rounds: Int32, 
         /**
          * Pages committed to the store.
-         */pages: UInt32, 
+         */pages: Int32, 
         /**
          * HTTP requests sent, retries included.
-         */requests: UInt32, 
+         */requests: Int32, 
         /**
          * Records pushed.
-         */recordsUp: UInt64, 
+         */recordsUp: Int64, 
         /**
          * Records received.
-         */recordsDown: UInt64, 
+         */recordsDown: Int64, 
         /**
          * Records removed because they left the user's view.
-         */recordsRemoved: UInt64, 
+         */recordsRemoved: Int64, 
         /**
          * Bytes sent, as on the wire.
-         */bytesUp: UInt64, 
+         */bytesUp: Int64, 
         /**
          * Bytes received, as on the wire.
-         */bytesDown: UInt64) {
+         */bytesDown: Int64) {
         self.rounds = rounds
         self.pages = pages
         self.requests = requests
@@ -13379,26 +13331,26 @@ public struct FfiConverterTypeSyncProgress: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncProgress {
         return
             try SyncProgress(
-                rounds: FfiConverterUInt32.read(from: &buf), 
-                pages: FfiConverterUInt32.read(from: &buf), 
-                requests: FfiConverterUInt32.read(from: &buf), 
-                recordsUp: FfiConverterUInt64.read(from: &buf), 
-                recordsDown: FfiConverterUInt64.read(from: &buf), 
-                recordsRemoved: FfiConverterUInt64.read(from: &buf), 
-                bytesUp: FfiConverterUInt64.read(from: &buf), 
-                bytesDown: FfiConverterUInt64.read(from: &buf)
+                rounds: FfiConverterInt32.read(from: &buf), 
+                pages: FfiConverterInt32.read(from: &buf), 
+                requests: FfiConverterInt32.read(from: &buf), 
+                recordsUp: FfiConverterInt64.read(from: &buf), 
+                recordsDown: FfiConverterInt64.read(from: &buf), 
+                recordsRemoved: FfiConverterInt64.read(from: &buf), 
+                bytesUp: FfiConverterInt64.read(from: &buf), 
+                bytesDown: FfiConverterInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: SyncProgress, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.rounds, into: &buf)
-        FfiConverterUInt32.write(value.pages, into: &buf)
-        FfiConverterUInt32.write(value.requests, into: &buf)
-        FfiConverterUInt64.write(value.recordsUp, into: &buf)
-        FfiConverterUInt64.write(value.recordsDown, into: &buf)
-        FfiConverterUInt64.write(value.recordsRemoved, into: &buf)
-        FfiConverterUInt64.write(value.bytesUp, into: &buf)
-        FfiConverterUInt64.write(value.bytesDown, into: &buf)
+        FfiConverterInt32.write(value.rounds, into: &buf)
+        FfiConverterInt32.write(value.pages, into: &buf)
+        FfiConverterInt32.write(value.requests, into: &buf)
+        FfiConverterInt64.write(value.recordsUp, into: &buf)
+        FfiConverterInt64.write(value.recordsDown, into: &buf)
+        FfiConverterInt64.write(value.recordsRemoved, into: &buf)
+        FfiConverterInt64.write(value.bytesUp, into: &buf)
+        FfiConverterInt64.write(value.bytesDown, into: &buf)
     }
 }
 
@@ -13871,7 +13823,7 @@ public struct TargetDashboard: Equatable, Hashable {
     /**
      * Targets left out because their currency differs.
      */
-    public let excludedOtherCurrency: UInt64
+    public let excludedOtherCurrency: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -13887,7 +13839,7 @@ public struct TargetDashboard: Equatable, Hashable {
          */leaderboard: [TargetRow], 
         /**
          * Targets left out because their currency differs.
-         */excludedOtherCurrency: UInt64) {
+         */excludedOtherCurrency: Int64) {
         self.dataAsOfMs = dataAsOfMs
         self.currency = currency
         self.leaderboard = leaderboard
@@ -13913,7 +13865,7 @@ public struct FfiConverterTypeTargetDashboard: FfiConverterRustBuffer {
                 dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
                 currency: FfiConverterString.read(from: &buf), 
                 leaderboard: FfiConverterSequenceTypeTargetRow.read(from: &buf), 
-                excludedOtherCurrency: FfiConverterUInt64.read(from: &buf)
+                excludedOtherCurrency: FfiConverterInt64.read(from: &buf)
         )
     }
 
@@ -13921,7 +13873,7 @@ public struct FfiConverterTypeTargetDashboard: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
         FfiConverterString.write(value.currency, into: &buf)
         FfiConverterSequenceTypeTargetRow.write(value.leaderboard, into: &buf)
-        FfiConverterUInt64.write(value.excludedOtherCurrency, into: &buf)
+        FfiConverterInt64.write(value.excludedOtherCurrency, into: &buf)
     }
 }
 
@@ -13948,7 +13900,7 @@ public struct TargetRow: Equatable, Hashable {
     /**
      * Place on the board, 1 first.
      */
-    public let rank: UInt32
+    public let rank: Int32
     /**
      * The target record.
      */
@@ -13988,14 +13940,14 @@ public struct TargetRow: Equatable, Hashable {
     /**
      * Achieved over the goal, basis points (85% is 8500); none for a zero goal.
      */
-    public let attainmentBp: UInt32?
+    public let attainmentBp: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * Place on the board, 1 first.
-         */rank: UInt32, 
+         */rank: Int32, 
         /**
          * The target record.
          */targetId: String, 
@@ -14025,7 +13977,7 @@ public struct TargetRow: Equatable, Hashable {
          */achieved: Money, 
         /**
          * Achieved over the goal, basis points (85% is 8500); none for a zero goal.
-         */attainmentBp: UInt32?) {
+         */attainmentBp: Int32?) {
         self.rank = rank
         self.targetId = targetId
         self.subjectId = subjectId
@@ -14055,7 +14007,7 @@ public struct FfiConverterTypeTargetRow: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TargetRow {
         return
             try TargetRow(
-                rank: FfiConverterUInt32.read(from: &buf), 
+                rank: FfiConverterInt32.read(from: &buf), 
                 targetId: FfiConverterString.read(from: &buf), 
                 subjectId: FfiConverterString.read(from: &buf), 
                 subjectName: FfiConverterString.read(from: &buf), 
@@ -14065,12 +14017,12 @@ public struct FfiConverterTypeTargetRow: FfiConverterRustBuffer {
                 metric: FfiConverterString.read(from: &buf), 
                 target: FfiConverterTypeMoney.read(from: &buf), 
                 achieved: FfiConverterTypeMoney.read(from: &buf), 
-                attainmentBp: FfiConverterOptionUInt32.read(from: &buf)
+                attainmentBp: FfiConverterOptionInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: TargetRow, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.rank, into: &buf)
+        FfiConverterInt32.write(value.rank, into: &buf)
         FfiConverterString.write(value.targetId, into: &buf)
         FfiConverterString.write(value.subjectId, into: &buf)
         FfiConverterString.write(value.subjectName, into: &buf)
@@ -14080,7 +14032,7 @@ public struct FfiConverterTypeTargetRow: FfiConverterRustBuffer {
         FfiConverterString.write(value.metric, into: &buf)
         FfiConverterTypeMoney.write(value.target, into: &buf)
         FfiConverterTypeMoney.write(value.achieved, into: &buf)
-        FfiConverterOptionUInt32.write(value.attainmentBp, into: &buf)
+        FfiConverterOptionInt32.write(value.attainmentBp, into: &buf)
     }
 }
 
@@ -14751,98 +14703,98 @@ public struct VisitFigures: Equatable, Hashable {
     /**
      * Planned visits.
      */
-    public let planned: UInt64
+    public let planned: Int64
     /**
      * Planned visits that happened.
      */
-    public let plannedDone: UInt64
+    public let plannedDone: Int64
     /**
      * Visits without a plan.
      */
-    public let unplanned: UInt64
+    public let unplanned: Int64
     /**
      * Check-ins.
      */
-    public let checkIns: UInt64
+    public let checkIns: Int64
     /**
      * Check-ins inside the fence.
      */
-    public let inside: UInt64
+    public let inside: Int64
     /**
      * Check-ins outside the fence.
      */
-    public let outside: UInt64
+    public let outside: Int64
     /**
      * Check-ins whose accuracy straddled the fence.
      */
-    public let cannotTell: UInt64
+    public let cannotTell: Int64
     /**
      * Check-ins at customers with no location.
      */
-    public let unableToVerify: UInt64
+    public let unableToVerify: Int64
     /**
      * Check-ins not judged yet.
      */
-    public let unjudged: UInt64
+    public let unjudged: Int64
     /**
      * Check-ins with at least one flag.
      */
-    public let flagged: UInt64
+    public let flagged: Int64
     /**
      * Visits checked out.
      */
-    public let checkedOut: UInt64
+    public let checkedOut: Int64
     /**
      * Time at customers, seconds.
      */
-    public let totalDurationS: UInt64
+    public let totalDurationS: Int64
     /**
      * Average visit, seconds.
      */
-    public let averageDurationS: UInt64?
+    public let averageDurationS: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * Planned visits.
-         */planned: UInt64, 
+         */planned: Int64, 
         /**
          * Planned visits that happened.
-         */plannedDone: UInt64, 
+         */plannedDone: Int64, 
         /**
          * Visits without a plan.
-         */unplanned: UInt64, 
+         */unplanned: Int64, 
         /**
          * Check-ins.
-         */checkIns: UInt64, 
+         */checkIns: Int64, 
         /**
          * Check-ins inside the fence.
-         */inside: UInt64, 
+         */inside: Int64, 
         /**
          * Check-ins outside the fence.
-         */outside: UInt64, 
+         */outside: Int64, 
         /**
          * Check-ins whose accuracy straddled the fence.
-         */cannotTell: UInt64, 
+         */cannotTell: Int64, 
         /**
          * Check-ins at customers with no location.
-         */unableToVerify: UInt64, 
+         */unableToVerify: Int64, 
         /**
          * Check-ins not judged yet.
-         */unjudged: UInt64, 
+         */unjudged: Int64, 
         /**
          * Check-ins with at least one flag.
-         */flagged: UInt64, 
+         */flagged: Int64, 
         /**
          * Visits checked out.
-         */checkedOut: UInt64, 
+         */checkedOut: Int64, 
         /**
          * Time at customers, seconds.
-         */totalDurationS: UInt64, 
+         */totalDurationS: Int64, 
         /**
          * Average visit, seconds.
-         */averageDurationS: UInt64?) {
+         */averageDurationS: Int64?) {
         self.planned = planned
         self.plannedDone = plannedDone
         self.unplanned = unplanned
@@ -14874,36 +14826,36 @@ public struct FfiConverterTypeVisitFigures: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitFigures {
         return
             try VisitFigures(
-                planned: FfiConverterUInt64.read(from: &buf), 
-                plannedDone: FfiConverterUInt64.read(from: &buf), 
-                unplanned: FfiConverterUInt64.read(from: &buf), 
-                checkIns: FfiConverterUInt64.read(from: &buf), 
-                inside: FfiConverterUInt64.read(from: &buf), 
-                outside: FfiConverterUInt64.read(from: &buf), 
-                cannotTell: FfiConverterUInt64.read(from: &buf), 
-                unableToVerify: FfiConverterUInt64.read(from: &buf), 
-                unjudged: FfiConverterUInt64.read(from: &buf), 
-                flagged: FfiConverterUInt64.read(from: &buf), 
-                checkedOut: FfiConverterUInt64.read(from: &buf), 
-                totalDurationS: FfiConverterUInt64.read(from: &buf), 
-                averageDurationS: FfiConverterOptionUInt64.read(from: &buf)
+                planned: FfiConverterInt64.read(from: &buf), 
+                plannedDone: FfiConverterInt64.read(from: &buf), 
+                unplanned: FfiConverterInt64.read(from: &buf), 
+                checkIns: FfiConverterInt64.read(from: &buf), 
+                inside: FfiConverterInt64.read(from: &buf), 
+                outside: FfiConverterInt64.read(from: &buf), 
+                cannotTell: FfiConverterInt64.read(from: &buf), 
+                unableToVerify: FfiConverterInt64.read(from: &buf), 
+                unjudged: FfiConverterInt64.read(from: &buf), 
+                flagged: FfiConverterInt64.read(from: &buf), 
+                checkedOut: FfiConverterInt64.read(from: &buf), 
+                totalDurationS: FfiConverterInt64.read(from: &buf), 
+                averageDurationS: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: VisitFigures, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.planned, into: &buf)
-        FfiConverterUInt64.write(value.plannedDone, into: &buf)
-        FfiConverterUInt64.write(value.unplanned, into: &buf)
-        FfiConverterUInt64.write(value.checkIns, into: &buf)
-        FfiConverterUInt64.write(value.inside, into: &buf)
-        FfiConverterUInt64.write(value.outside, into: &buf)
-        FfiConverterUInt64.write(value.cannotTell, into: &buf)
-        FfiConverterUInt64.write(value.unableToVerify, into: &buf)
-        FfiConverterUInt64.write(value.unjudged, into: &buf)
-        FfiConverterUInt64.write(value.flagged, into: &buf)
-        FfiConverterUInt64.write(value.checkedOut, into: &buf)
-        FfiConverterUInt64.write(value.totalDurationS, into: &buf)
-        FfiConverterOptionUInt64.write(value.averageDurationS, into: &buf)
+        FfiConverterInt64.write(value.planned, into: &buf)
+        FfiConverterInt64.write(value.plannedDone, into: &buf)
+        FfiConverterInt64.write(value.unplanned, into: &buf)
+        FfiConverterInt64.write(value.checkIns, into: &buf)
+        FfiConverterInt64.write(value.inside, into: &buf)
+        FfiConverterInt64.write(value.outside, into: &buf)
+        FfiConverterInt64.write(value.cannotTell, into: &buf)
+        FfiConverterInt64.write(value.unableToVerify, into: &buf)
+        FfiConverterInt64.write(value.unjudged, into: &buf)
+        FfiConverterInt64.write(value.flagged, into: &buf)
+        FfiConverterInt64.write(value.checkedOut, into: &buf)
+        FfiConverterInt64.write(value.totalDurationS, into: &buf)
+        FfiConverterOptionInt64.write(value.averageDurationS, into: &buf)
     }
 }
 
@@ -16145,7 +16097,7 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     case ServerRefused(
         /**
          * The HTTP status.
-         */status: UInt16, 
+         */status: Int32, 
         /**
          * The server's stable code, for the app to branch on.
          */code: String, 
@@ -16239,7 +16191,7 @@ public struct FfiConverterTypeFieldsalesError: FfiConverterRustBuffer {
         case 9: return .NotSignedIn
         case 10: return .Cancelled
         case 11: return .ServerRefused(
-            status: try FfiConverterUInt16.read(from: &buf), 
+            status: try FfiConverterInt32.read(from: &buf), 
             code: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
@@ -16316,7 +16268,7 @@ public struct FfiConverterTypeFieldsalesError: FfiConverterRustBuffer {
         
         case let .ServerRefused(status,code,detail):
             writeInt(&buf, Int32(11))
-            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterInt32.write(status, into: &buf)
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
@@ -17523,8 +17475,8 @@ public func FfiConverterTypeUnitLevel_lower(_ value: UnitLevel) -> RustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -17532,37 +17484,13 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
+        FfiConverterInt32.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
-    typealias SwiftType = UInt64?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt64.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt64.read(from: &buf)
+        case 1: return try FfiConverterInt32.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -19504,12 +19432,12 @@ public func watchLocalTimes(zone: String, timesOfDay: [String], clockOffsetMs: I
  * The amount times a rate in basis points (10% is 1000), rounded half away from zero to the
  * minor unit, once: the discount on a price, the commission on a deal.
  */
-public func applyRate(amount: Money, rateBp: UInt32)throws  -> Money  {
+public func applyRate(amount: Money, rateBp: Int32)throws  -> Money  {
     return try  FfiConverterTypeMoney_lift(try rustCallWithError(FfiConverterTypeFieldsalesError_lift) {
         uniffiCallStatus in
     uniffi_fieldsales_ffi_fn_func_apply_rate(
         FfiConverterTypeMoney_lower(amount),
-        FfiConverterUInt32.lower(rateBp),uniffiCallStatus
+        FfiConverterInt32.lower(rateBp),uniffiCallStatus
     )
 })
 }
@@ -19669,7 +19597,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_func_watch_local_times() != 17100) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_func_apply_rate() != 395) {
+    if (uniffi_fieldsales_ffi_checksum_func_apply_rate() != 53829) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_func_format_money() != 41727) {
@@ -19771,7 +19699,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_resolve_customer_ownership() != 62750) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_search() != 47587) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_search() != 20480) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_share_customer() != 41644) {
@@ -19798,7 +19726,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() != 35200) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() != 25650) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() != 32680) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 29179) {
@@ -19828,7 +19756,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_observe_changes() != 63675) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_pending_count() != 41816) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_pending_count() != 48210) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_accept_task() != 42710) {

@@ -494,7 +494,7 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_resolve_customer_ownership(uint6
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SEARCH
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SEARCH
-uint64_t uniffi_fieldsales_ffi_fn_method_engine_search(uint64_t ptr, RustBuffer query, RustBuffer kinds, uint32_t limit
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_search(uint64_t ptr, RustBuffer query, RustBuffer kinds, int32_t limit
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SHARE_CUSTOMER
@@ -539,7 +539,7 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(uint64_t ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISIT_MAP_POINTS
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISIT_MAP_POINTS
-uint64_t uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(uint64_t ptr, RustBuffer from, RustBuffer to, uint32_t limit, RustBuffer after
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(uint64_t ptr, RustBuffer from, RustBuffer to, int32_t limit, RustBuffer after
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_VISITS_DASHBOARD
@@ -1054,7 +1054,7 @@ uint64_t uniffi_fieldsales_ffi_fn_func_watch_local_times(RustBuffer zone, RustBu
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_APPLY_RATE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_APPLY_RATE
-RustBuffer uniffi_fieldsales_ffi_fn_func_apply_rate(RustBuffer amount, uint32_t rate_bp, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_fieldsales_ffi_fn_func_apply_rate(RustBuffer amount, int32_t rate_bp, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_FORMAT_MONEY

@@ -61,7 +61,7 @@ class EngineTest {
             assertEquals(created.customer.id, e.existingId)
             assertTrue(e.score >= 0.99, "score ${e.score}")
             assertEquals(created.customer, engine.getCustomer(e.existingId))
-            assertEquals(1UL, engine.pendingCount())
+            assertEquals(1L, engine.pendingCount())
         }
 
     @Test

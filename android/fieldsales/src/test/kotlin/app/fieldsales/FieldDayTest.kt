@@ -51,9 +51,9 @@ class FieldDayTest {
                 assertEquals("pending", rep.attachmentState(sha)?.upload)
 
                 val summary = rep.syncNow(quick)
-                assertEquals(1u, assertNotNull(summary.attachments, "$summary").uploaded)
+                assertEquals(1, assertNotNull(summary.attachments, "$summary").uploaded)
                 assertEquals("uploaded", rep.attachmentState(sha)?.upload)
-                assertEquals(0u, rep.uploadAttachmentsNow().stillPending)
+                assertEquals(0, rep.uploadAttachmentsNow().stillPending)
 
                 signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager-location")).use { manager ->
                     manager.syncNow(quick)
@@ -147,7 +147,7 @@ class FieldDayTest {
                 val targets = manager.targetDashboard(today, today, "rep")
                 assertNotNull(targets.dataAsOfMs, "synced once")
                 val attention = manager.attentionDashboard(today, today)
-                assertEquals(attention.overdueOpportunities.size.toULong(), attention.overdueOpportunitiesTotal)
+                assertEquals(attention.overdueOpportunities.size.toLong(), attention.overdueOpportunitiesTotal)
                 val bad = assertFailsWith<FieldsalesException.InvalidInput> { manager.targetDashboard(today, today, "galaxy") }
                 assertEquals("group_by", bad.field)
             }

@@ -15,7 +15,7 @@ class MoneyAndIdsTest {
 
     @Test
     fun `a ten percent discount on 999_99 yuan rounds once to the fen`() {
-        assertEquals(yuan(10_000), applyRate(yuan(99_999), 1_000u))
+        assertEquals(yuan(10_000), applyRate(yuan(99_999), 1_000))
     }
 
     @Test

@@ -109,9 +109,9 @@ class SalesDayTest {
                     assertEquals("approved", boss.decideApproval(waiting.id, true, "同意").status)
                     boss.syncNow(quick)
                     val board = boss.visitsDashboard(today, today, "rep", "day")
-                    assertTrue(board.rows.any { it.groupId == rep.me().userId && it.figures.checkIns >= 1UL }, "$board")
+                    assertTrue(board.rows.any { it.groupId == rep.me().userId && it.figures.checkIns >= 1L }, "$board")
                     val reports = boss.reportDashboard(today, today, "rep")
-                    assertTrue(reports.total.onTime + reports.total.late >= 1UL, "$reports")
+                    assertTrue(reports.total.onTime + reports.total.late >= 1L, "$reports")
                 }
                 rep.syncNow(quick)
                 val confirmed = rep.confirmOrder(order.id) as ConfirmOutcome.Confirmed

@@ -35,7 +35,7 @@ internal fun env(name: String): String =
     assertNotNull(System.getenv(name), "$name is set by the Rust harness (ffi/tests/mobile/kotlin.rs)")
 
 internal val quick =
-    SyncOptions(maxAttempts = 2u, initialBackoffMs = 20u, maxBackoffMs = 100u, requestTimeoutMs = 30_000u)
+    SyncOptions(maxAttempts = 2, initialBackoffMs = 20L, maxBackoffMs = 100L, requestTimeoutMs = 30_000L)
 
 // People's Square, Shanghai.
 internal const val SITE_LAT = 31.2304
@@ -77,7 +77,7 @@ class SyncTest {
                 val done = states.last() as SyncState.Done
                 assertTrue(done.summary.refused.isEmpty(), "${done.summary}")
                 assertTrue(states.any { it is SyncState.Running }, "progress was reported")
-                assertEquals(0UL, rep.pendingCount())
+                assertEquals(0L, rep.pendingCount())
 
                 signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager")).use { manager ->
                     val listening = CompletableDeferred<Unit>()
@@ -89,11 +89,11 @@ class SyncTest {
 
                     val board = manager.visitsDashboard(today, today, "rep", "day")
                     // Other tests of this run check the same rep in on the same server.
-                    assertTrue(board.total.checkIns >= 1UL, "$board")
-                    val map = manager.visitMapPoints(today, today, 500u, null)
+                    assertTrue(board.total.checkIns >= 1L, "$board")
+                    val map = manager.visitMapPoints(today, today, 500, null)
                     assertTrue(map.points.any { it.visitId == visit.id && it.repId == rep.me().userId }, "$map")
                     val reports = manager.reportDashboard(today, today, "rep")
-                    assertTrue(reports.total.onTime + reports.total.late >= 1UL, "$reports")
+                    assertTrue(reports.total.onTime + reports.total.late >= 1L, "$reports")
                 }
             }
         }
@@ -103,7 +103,7 @@ class SyncTest {
         runBlocking<Unit> {
             val engine = assertNotNull(resumeEngine(env("FIELDSALES_TEST_SILENT_STORE")), "the harness signed this store in")
             engine.use {
-                val running = async { engine.syncNow(quick.copy(requestTimeoutMs = 120_000u)) }
+                val running = async { engine.syncNow(quick.copy(requestTimeoutMs = 120_000L)) }
                 delay(300)
                 assertTrue(running.isActive, "the sync waits on the server")
                 withTimeout(10_000) { running.cancel(); running.join() }

@@ -1527,7 +1527,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_func_watch_local_times() and 0xFFFF) != 17100) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_func_apply_rate() and 0xFFFF) != 395) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_apply_rate() and 0xFFFF) != 53829) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_func_format_money() and 0xFFFF) != 41727) {
@@ -1629,7 +1629,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_resolve_customer_ownership() and 0xFFFF) != 62750) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_search() and 0xFFFF) != 47587) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_search() and 0xFFFF) != 20480) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_share_customer() and 0xFFFF) != 41644) {
@@ -1656,7 +1656,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() and 0xFFFF) != 35200) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() and 0xFFFF) != 25650) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() and 0xFFFF) != 32680) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 29179) {
@@ -1686,7 +1686,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_observe_changes() and 0xFFFF) != 63675) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_pending_count() and 0xFFFF) != 41816) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_pending_count() and 0xFFFF) != 48210) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_accept_task() and 0xFFFF) != 42710) {
@@ -2133,56 +2133,6 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
-public object FfiConverterUShort: FfiConverter<UShort, Short> {
-    override fun lift(value: Short): UShort {
-        return value.toUShort()
-    }
-
-    fun lift(value: Int): UShort {
-        return value.toUShort()
-    }
-
-    override fun read(buf: ByteBuffer): UShort {
-        return lift(buf.getShort())
-    }
-
-    override fun lower(value: UShort): Short {
-        return value.toShort()
-    }
-
-    override fun allocationSize(value: UShort) = 2UL
-
-    override fun write(value: UShort, buf: ByteBuffer) {
-        buf.putShort(value.toShort())
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterUInt: FfiConverter<UInt, Int> {
-    override fun lift(value: Int): UInt {
-        return value.toUInt()
-    }
-
-    override fun read(buf: ByteBuffer): UInt {
-        return lift(buf.getInt())
-    }
-
-    override fun lower(value: UInt): Int {
-        return value.toInt()
-    }
-
-    override fun allocationSize(value: UInt) = 4UL
-
-    override fun write(value: UInt, buf: ByteBuffer) {
-        buf.putInt(value.toInt())
-    }
-}
-
-/**
- * @suppress
- */
 public object FfiConverterInt: FfiConverter<Int, Int> {
     override fun lift(value: Int): Int {
         return value
@@ -2200,29 +2150,6 @@ public object FfiConverterInt: FfiConverter<Int, Int> {
 
     override fun write(value: Int, buf: ByteBuffer) {
         buf.putInt(value)
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterULong: FfiConverter<ULong, Long> {
-    override fun lift(value: Long): ULong {
-        return value.toULong()
-    }
-
-    override fun read(buf: ByteBuffer): ULong {
-        return lift(buf.getLong())
-    }
-
-    override fun lower(value: ULong): Long {
-        return value.toLong()
-    }
-
-    override fun allocationSize(value: ULong) = 8UL
-
-    override fun write(value: ULong, buf: ByteBuffer) {
-        buf.putLong(value.toLong())
     }
 }
 
@@ -3179,7 +3106,7 @@ public interface EngineInterface {
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
      */
-    suspend fun `search`(`query`: kotlin.String, `kinds`: List<kotlin.String>, `limit`: kotlin.UInt): List<SearchHit>
+    suspend fun `search`(`query`: kotlin.String, `kinds`: List<kotlin.String>, `limit`: kotlin.Int): List<SearchHit>
     
     /**
      * Shares a customer with a collaborator (its owner, or a manager above them).
@@ -3230,7 +3157,7 @@ public interface EngineInterface {
      * most `limit` (1 to the configured page size); pass the previous page's `next` to read
      * on.
      */
-    suspend fun `visitMapPoints`(`from`: kotlin.String, `to`: kotlin.String, `limit`: kotlin.UInt, `after`: MapPointsCursor?): MapPointsPage
+    suspend fun `visitMapPoints`(`from`: kotlin.String, `to`: kotlin.String, `limit`: kotlin.Int, `after`: MapPointsCursor?): MapPointsPage
     
     /**
      * The visits of the user's scope between two local days, one row per group and
@@ -3288,7 +3215,7 @@ public interface EngineInterface {
      * How many records have changes the server has not acknowledged yet (the "not synced"
      * badge).
      */
-    suspend fun `pendingCount`(): kotlin.ULong
+    suspend fun `pendingCount`(): kotlin.Long
     
     /**
      * The assignee accepts a task someone gave them: it becomes `open`.
@@ -4231,7 +4158,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `search`(`query`: kotlin.String, `kinds`: List<kotlin.String>, `limit`: kotlin.UInt) : List<SearchHit> {
+    override suspend fun `search`(`query`: kotlin.String, `kinds`: List<kotlin.String>, `limit`: kotlin.Int) : List<SearchHit> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_search(
@@ -4239,7 +4166,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
                 
         FfiConverterString.lower(`query`),
         FfiConverterSequenceString.lower(`kinds`),
-        FfiConverterUInt.lower(`limit`),
+        FfiConverterInt.lower(`limit`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -4475,7 +4402,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `visitMapPoints`(`from`: kotlin.String, `to`: kotlin.String, `limit`: kotlin.UInt, `after`: MapPointsCursor?) : MapPointsPage {
+    override suspend fun `visitMapPoints`(`from`: kotlin.String, `to`: kotlin.String, `limit`: kotlin.Int, `after`: MapPointsCursor?) : MapPointsPage {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(
@@ -4483,7 +4410,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
                 
         FfiConverterString.lower(`from`),
         FfiConverterString.lower(`to`),
-        FfiConverterUInt.lower(`limit`),
+        FfiConverterInt.lower(`limit`),
         FfiConverterOptionalTypeMapPointsCursor.lower(`after`),
             )
         },
@@ -4728,7 +4655,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `pendingCount`() : kotlin.ULong {
+    override suspend fun `pendingCount`() : kotlin.Long {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_pending_count(
@@ -4736,11 +4663,11 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
                 
             )
         },
-        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_u64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_u64(future, continuation) },
-        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_u64(future) },
+        { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_fieldsales_ffi_rust_future_free_i64(future) },
         // lift function
-        { FfiConverterULong.lift(it) },
+        { FfiConverterLong.lift(it) },
         // Error FFI converter
         FieldsalesException.ErrorHandler,
     )
@@ -8478,7 +8405,7 @@ data class Approval (
     /**
      * The deepest discount asked, in basis points (10% is 1000).
      */
-    val `discountBp`: kotlin.UInt?
+    val `discountBp`: kotlin.Int?
     , 
     /**
      * `pending`, `approved`, `rejected` or `withdrawn`.
@@ -8522,7 +8449,7 @@ public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalTypeMoney.read(buf),
-            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalInt.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterSequenceTypeApprovalDecision.read(buf),
@@ -8538,7 +8465,7 @@ public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
             FfiConverterString.allocationSize(value.`rule`) +
             FfiConverterString.allocationSize(value.`title`) +
             FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterOptionalUInt.allocationSize(value.`discountBp`) +
+            FfiConverterOptionalInt.allocationSize(value.`discountBp`) +
             FfiConverterString.allocationSize(value.`status`) +
             FfiConverterSequenceString.allocationSize(value.`waitingFor`) +
             FfiConverterSequenceTypeApprovalDecision.allocationSize(value.`decisions`) +
@@ -8553,7 +8480,7 @@ public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
             FfiConverterString.write(value.`rule`, buf)
             FfiConverterString.write(value.`title`, buf)
             FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
-            FfiConverterOptionalUInt.write(value.`discountBp`, buf)
+            FfiConverterOptionalInt.write(value.`discountBp`, buf)
             FfiConverterString.write(value.`status`, buf)
             FfiConverterSequenceString.write(value.`waitingFor`, buf)
             FfiConverterSequenceTypeApprovalDecision.write(value.`decisions`, buf)
@@ -8570,7 +8497,7 @@ data class ApprovalDecision (
     /**
      * The step decided (0-based).
      */
-    val `step`: kotlin.UInt
+    val `step`: kotlin.Int
     , 
     /**
      * The approver.
@@ -8612,7 +8539,7 @@ data class ApprovalDecision (
 public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalDecision> {
     override fun read(buf: ByteBuffer): ApprovalDecision {
         return ApprovalDecision(
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
@@ -8622,7 +8549,7 @@ public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalD
     }
 
     override fun allocationSize(value: ApprovalDecision) = (
-            FfiConverterUInt.allocationSize(value.`step`) +
+            FfiConverterInt.allocationSize(value.`step`) +
             FfiConverterString.allocationSize(value.`by`) +
             FfiConverterString.allocationSize(value.`role`) +
             FfiConverterString.allocationSize(value.`verdict`) +
@@ -8631,7 +8558,7 @@ public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalD
     )
 
     override fun write(value: ApprovalDecision, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`step`, buf)
+            FfiConverterInt.write(value.`step`, buf)
             FfiConverterString.write(value.`by`, buf)
             FfiConverterString.write(value.`role`, buf)
             FfiConverterString.write(value.`verdict`, buf)
@@ -8724,7 +8651,7 @@ data class AttachmentState (
     /**
      * Bytes the server is known to hold.
      */
-    val `uploadedBytes`: kotlin.ULong
+    val `uploadedBytes`: kotlin.Long
     , 
     /**
      * When this device stored it, ms.
@@ -8755,7 +8682,7 @@ public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<Attachment
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterOptionalLong.read(buf),
         )
@@ -8766,7 +8693,7 @@ public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<Attachment
             FfiConverterLong.allocationSize(value.`size`) +
             FfiConverterString.allocationSize(value.`mime`) +
             FfiConverterString.allocationSize(value.`upload`) +
-            FfiConverterULong.allocationSize(value.`uploadedBytes`) +
+            FfiConverterLong.allocationSize(value.`uploadedBytes`) +
             FfiConverterLong.allocationSize(value.`storedAtMs`) +
             FfiConverterOptionalLong.allocationSize(value.`uploadedAtMs`)
     )
@@ -8776,7 +8703,7 @@ public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<Attachment
             FfiConverterLong.write(value.`size`, buf)
             FfiConverterString.write(value.`mime`, buf)
             FfiConverterString.write(value.`upload`, buf)
-            FfiConverterULong.write(value.`uploadedBytes`, buf)
+            FfiConverterLong.write(value.`uploadedBytes`, buf)
             FfiConverterLong.write(value.`storedAtMs`, buf)
             FfiConverterOptionalLong.write(value.`uploadedAtMs`, buf)
     }
@@ -8791,12 +8718,12 @@ data class AttachmentUploads (
     /**
      * Attachments the server now holds whole.
      */
-    val `uploaded`: kotlin.UInt
+    val `uploaded`: kotlin.Int
     , 
     /**
      * Attachments still to upload (refused ones included).
      */
-    val `stillPending`: kotlin.UInt
+    val `stillPending`: kotlin.Int
     , 
     /**
      * Attachments the server refused.
@@ -8818,21 +8745,21 @@ data class AttachmentUploads (
 public object FfiConverterTypeAttachmentUploads: FfiConverterRustBuffer<AttachmentUploads> {
     override fun read(buf: ByteBuffer): AttachmentUploads {
         return AttachmentUploads(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterSequenceTypeRefusedAttachment.read(buf),
         )
     }
 
     override fun allocationSize(value: AttachmentUploads) = (
-            FfiConverterUInt.allocationSize(value.`uploaded`) +
-            FfiConverterUInt.allocationSize(value.`stillPending`) +
+            FfiConverterInt.allocationSize(value.`uploaded`) +
+            FfiConverterInt.allocationSize(value.`stillPending`) +
             FfiConverterSequenceTypeRefusedAttachment.allocationSize(value.`refused`)
     )
 
     override fun write(value: AttachmentUploads, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`uploaded`, buf)
-            FfiConverterUInt.write(value.`stillPending`, buf)
+            FfiConverterInt.write(value.`uploaded`, buf)
+            FfiConverterInt.write(value.`stillPending`, buf)
             FfiConverterSequenceTypeRefusedAttachment.write(value.`refused`, buf)
     }
 }
@@ -8911,7 +8838,7 @@ data class AttentionDashboard (
     /**
      * How many there are in all.
      */
-    val `overdueOpportunitiesTotal`: kotlin.ULong
+    val `overdueOpportunitiesTotal`: kotlin.Long
     , 
     /**
      * Leads about to go back to the pool.
@@ -8921,7 +8848,7 @@ data class AttentionDashboard (
     /**
      * How many there are in all.
      */
-    val `leadsDueForReclaimTotal`: kotlin.ULong
+    val `leadsDueForReclaimTotal`: kotlin.Long
     , 
     /**
      * Leads that went back to the pool within the range.
@@ -8931,7 +8858,7 @@ data class AttentionDashboard (
     /**
      * How many there are in all.
      */
-    val `reclaimedLeadsTotal`: kotlin.ULong
+    val `reclaimedLeadsTotal`: kotlin.Long
     , 
     /**
      * Approvals waiting for the user.
@@ -8952,7 +8879,7 @@ data class AttentionDashboard (
     /**
      * How many there are in all.
      */
-    val `falseProgressTotal`: kotlin.ULong
+    val `falseProgressTotal`: kotlin.Long
     
 ){
     
@@ -8971,44 +8898,44 @@ public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<Attenti
         return AttentionDashboard(
             FfiConverterOptionalLong.read(buf),
             FfiConverterSequenceTypeOverdueDeal.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterSequenceTypeLeadAtRisk.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterSequenceTypeReclaimedLead.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterSequenceTypeWaitingApproval.read(buf),
             FfiConverterSequenceTypeRefusedChange.read(buf),
             FfiConverterSequenceTypeFalselyProgressedDeal.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
         )
     }
 
     override fun allocationSize(value: AttentionDashboard) = (
             FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
             FfiConverterSequenceTypeOverdueDeal.allocationSize(value.`overdueOpportunities`) +
-            FfiConverterULong.allocationSize(value.`overdueOpportunitiesTotal`) +
+            FfiConverterLong.allocationSize(value.`overdueOpportunitiesTotal`) +
             FfiConverterSequenceTypeLeadAtRisk.allocationSize(value.`leadsDueForReclaim`) +
-            FfiConverterULong.allocationSize(value.`leadsDueForReclaimTotal`) +
+            FfiConverterLong.allocationSize(value.`leadsDueForReclaimTotal`) +
             FfiConverterSequenceTypeReclaimedLead.allocationSize(value.`reclaimedLeads`) +
-            FfiConverterULong.allocationSize(value.`reclaimedLeadsTotal`) +
+            FfiConverterLong.allocationSize(value.`reclaimedLeadsTotal`) +
             FfiConverterSequenceTypeWaitingApproval.allocationSize(value.`approvalsWaiting`) +
             FfiConverterSequenceTypeRefusedChange.allocationSize(value.`rejectedChanges`) +
             FfiConverterSequenceTypeFalselyProgressedDeal.allocationSize(value.`falseProgress`) +
-            FfiConverterULong.allocationSize(value.`falseProgressTotal`)
+            FfiConverterLong.allocationSize(value.`falseProgressTotal`)
     )
 
     override fun write(value: AttentionDashboard, buf: ByteBuffer) {
             FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
             FfiConverterSequenceTypeOverdueDeal.write(value.`overdueOpportunities`, buf)
-            FfiConverterULong.write(value.`overdueOpportunitiesTotal`, buf)
+            FfiConverterLong.write(value.`overdueOpportunitiesTotal`, buf)
             FfiConverterSequenceTypeLeadAtRisk.write(value.`leadsDueForReclaim`, buf)
-            FfiConverterULong.write(value.`leadsDueForReclaimTotal`, buf)
+            FfiConverterLong.write(value.`leadsDueForReclaimTotal`, buf)
             FfiConverterSequenceTypeReclaimedLead.write(value.`reclaimedLeads`, buf)
-            FfiConverterULong.write(value.`reclaimedLeadsTotal`, buf)
+            FfiConverterLong.write(value.`reclaimedLeadsTotal`, buf)
             FfiConverterSequenceTypeWaitingApproval.write(value.`approvalsWaiting`, buf)
             FfiConverterSequenceTypeRefusedChange.write(value.`rejectedChanges`, buf)
             FfiConverterSequenceTypeFalselyProgressedDeal.write(value.`falseProgress`, buf)
-            FfiConverterULong.write(value.`falseProgressTotal`, buf)
+            FfiConverterLong.write(value.`falseProgressTotal`, buf)
     }
 }
 
@@ -10967,7 +10894,7 @@ data class FunnelDashboard (
     /**
      * Deals left out because their currency differs.
      */
-    val `excludedOtherCurrency`: kotlin.ULong
+    val `excludedOtherCurrency`: kotlin.Long
     
 ){
     
@@ -10989,7 +10916,7 @@ public object FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer<FunnelDash
             FfiConverterSequenceTypeStageName.read(buf),
             FfiConverterSequenceTypeFunnelRow.read(buf),
             FfiConverterTypeFunnelFigures.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
         )
     }
 
@@ -10999,7 +10926,7 @@ public object FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer<FunnelDash
             FfiConverterSequenceTypeStageName.allocationSize(value.`stageNames`) +
             FfiConverterSequenceTypeFunnelRow.allocationSize(value.`rows`) +
             FfiConverterTypeFunnelFigures.allocationSize(value.`total`) +
-            FfiConverterULong.allocationSize(value.`excludedOtherCurrency`)
+            FfiConverterLong.allocationSize(value.`excludedOtherCurrency`)
     )
 
     override fun write(value: FunnelDashboard, buf: ByteBuffer) {
@@ -11008,7 +10935,7 @@ public object FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer<FunnelDash
             FfiConverterSequenceTypeStageName.write(value.`stageNames`, buf)
             FfiConverterSequenceTypeFunnelRow.write(value.`rows`, buf)
             FfiConverterTypeFunnelFigures.write(value.`total`, buf)
-            FfiConverterULong.write(value.`excludedOtherCurrency`, buf)
+            FfiConverterLong.write(value.`excludedOtherCurrency`, buf)
     }
 }
 
@@ -11036,7 +10963,7 @@ data class FunnelFigures (
     /**
      * Deals won within the range.
      */
-    val `won`: kotlin.ULong
+    val `won`: kotlin.Long
     , 
     /**
      * Their amount.
@@ -11046,17 +10973,17 @@ data class FunnelFigures (
     /**
      * Deals lost within the range.
      */
-    val `lost`: kotlin.ULong
+    val `lost`: kotlin.Long
     , 
     /**
      * Won over closed, in basis points; none when nothing closed.
      */
-    val `winRateBp`: kotlin.UInt?
+    val `winRateBp`: kotlin.Int?
     , 
     /**
      * Deals whose progress a manager marked false (虚假推进) within the range.
      */
-    val `falseProgress`: kotlin.ULong
+    val `falseProgress`: kotlin.Long
     , 
     /**
      * The fines of those marks.
@@ -11081,11 +11008,11 @@ public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigure
             FfiConverterSequenceTypeStageFigures.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterTypeMoney.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterOptionalUInt.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalInt.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterTypeMoney.read(buf),
         )
     }
@@ -11094,11 +11021,11 @@ public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigure
             FfiConverterSequenceTypeStageFigures.allocationSize(value.`stages`) +
             FfiConverterTypeMoney.allocationSize(value.`pipeline`) +
             FfiConverterTypeMoney.allocationSize(value.`weightedForecast`) +
-            FfiConverterULong.allocationSize(value.`won`) +
+            FfiConverterLong.allocationSize(value.`won`) +
             FfiConverterTypeMoney.allocationSize(value.`wonAmount`) +
-            FfiConverterULong.allocationSize(value.`lost`) +
-            FfiConverterOptionalUInt.allocationSize(value.`winRateBp`) +
-            FfiConverterULong.allocationSize(value.`falseProgress`) +
+            FfiConverterLong.allocationSize(value.`lost`) +
+            FfiConverterOptionalInt.allocationSize(value.`winRateBp`) +
+            FfiConverterLong.allocationSize(value.`falseProgress`) +
             FfiConverterTypeMoney.allocationSize(value.`falseProgressPenalties`)
     )
 
@@ -11106,11 +11033,11 @@ public object FfiConverterTypeFunnelFigures: FfiConverterRustBuffer<FunnelFigure
             FfiConverterSequenceTypeStageFigures.write(value.`stages`, buf)
             FfiConverterTypeMoney.write(value.`pipeline`, buf)
             FfiConverterTypeMoney.write(value.`weightedForecast`, buf)
-            FfiConverterULong.write(value.`won`, buf)
+            FfiConverterLong.write(value.`won`, buf)
             FfiConverterTypeMoney.write(value.`wonAmount`, buf)
-            FfiConverterULong.write(value.`lost`, buf)
-            FfiConverterOptionalUInt.write(value.`winRateBp`, buf)
-            FfiConverterULong.write(value.`falseProgress`, buf)
+            FfiConverterLong.write(value.`lost`, buf)
+            FfiConverterOptionalInt.write(value.`winRateBp`, buf)
+            FfiConverterLong.write(value.`falseProgress`, buf)
             FfiConverterTypeMoney.write(value.`falseProgressPenalties`, buf)
     }
 }
@@ -13318,7 +13245,7 @@ data class RefusedAttachment (
     /**
      * The HTTP status.
      */
-    val `status`: kotlin.UShort
+    val `status`: kotlin.Int
     , 
     /**
      * The server's stable code (`too_large`...), empty when it gave none.
@@ -13341,20 +13268,20 @@ public object FfiConverterTypeRefusedAttachment: FfiConverterRustBuffer<RefusedA
     override fun read(buf: ByteBuffer): RefusedAttachment {
         return RefusedAttachment(
             FfiConverterString.read(buf),
-            FfiConverterUShort.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: RefusedAttachment) = (
             FfiConverterString.allocationSize(value.`sha256`) +
-            FfiConverterUShort.allocationSize(value.`status`) +
+            FfiConverterInt.allocationSize(value.`status`) +
             FfiConverterString.allocationSize(value.`code`)
     )
 
     override fun write(value: RefusedAttachment, buf: ByteBuffer) {
             FfiConverterString.write(value.`sha256`, buf)
-            FfiConverterUShort.write(value.`status`, buf)
+            FfiConverterInt.write(value.`status`, buf)
             FfiConverterString.write(value.`code`, buf)
     }
 }
@@ -13908,37 +13835,37 @@ data class ReportFigures (
     /**
      * Reports submitted on time.
      */
-    val `onTime`: kotlin.ULong
+    val `onTime`: kotlin.Long
     , 
     /**
      * Reports submitted late.
      */
-    val `late`: kotlin.ULong
+    val `late`: kotlin.Long
     , 
     /**
      * Days without a report.
      */
-    val `missing`: kotlin.ULong
+    val `missing`: kotlin.Long
     , 
     /**
      * Of those, days where not even a draft exists.
      */
-    val `missingUnfiled`: kotlin.ULong
+    val `missingUnfiled`: kotlin.Long
     , 
     /**
      * Reports a manager marked false.
      */
-    val `falseReports`: kotlin.ULong
+    val `falseReports`: kotlin.Long
     , 
     /**
      * Submitted reports the server has not received yet.
      */
-    val `awaitingReceipt`: kotlin.ULong
+    val `awaitingReceipt`: kotlin.Long
     , 
     /**
      * Days not judged yet.
      */
-    val `unjudged`: kotlin.ULong
+    val `unjudged`: kotlin.Long
     , 
     /**
      * Penalties under the configured rules.
@@ -13960,36 +13887,36 @@ data class ReportFigures (
 public object FfiConverterTypeReportFigures: FfiConverterRustBuffer<ReportFigures> {
     override fun read(buf: ByteBuffer): ReportFigures {
         return ReportFigures(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterTypeMoney.read(buf),
         )
     }
 
     override fun allocationSize(value: ReportFigures) = (
-            FfiConverterULong.allocationSize(value.`onTime`) +
-            FfiConverterULong.allocationSize(value.`late`) +
-            FfiConverterULong.allocationSize(value.`missing`) +
-            FfiConverterULong.allocationSize(value.`missingUnfiled`) +
-            FfiConverterULong.allocationSize(value.`falseReports`) +
-            FfiConverterULong.allocationSize(value.`awaitingReceipt`) +
-            FfiConverterULong.allocationSize(value.`unjudged`) +
+            FfiConverterLong.allocationSize(value.`onTime`) +
+            FfiConverterLong.allocationSize(value.`late`) +
+            FfiConverterLong.allocationSize(value.`missing`) +
+            FfiConverterLong.allocationSize(value.`missingUnfiled`) +
+            FfiConverterLong.allocationSize(value.`falseReports`) +
+            FfiConverterLong.allocationSize(value.`awaitingReceipt`) +
+            FfiConverterLong.allocationSize(value.`unjudged`) +
             FfiConverterTypeMoney.allocationSize(value.`penalties`)
     )
 
     override fun write(value: ReportFigures, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`onTime`, buf)
-            FfiConverterULong.write(value.`late`, buf)
-            FfiConverterULong.write(value.`missing`, buf)
-            FfiConverterULong.write(value.`missingUnfiled`, buf)
-            FfiConverterULong.write(value.`falseReports`, buf)
-            FfiConverterULong.write(value.`awaitingReceipt`, buf)
-            FfiConverterULong.write(value.`unjudged`, buf)
+            FfiConverterLong.write(value.`onTime`, buf)
+            FfiConverterLong.write(value.`late`, buf)
+            FfiConverterLong.write(value.`missing`, buf)
+            FfiConverterLong.write(value.`missingUnfiled`, buf)
+            FfiConverterLong.write(value.`falseReports`, buf)
+            FfiConverterLong.write(value.`awaitingReceipt`, buf)
+            FfiConverterLong.write(value.`unjudged`, buf)
             FfiConverterTypeMoney.write(value.`penalties`, buf)
     }
 }
@@ -14278,7 +14205,7 @@ data class StageFigures (
     /**
      * Open deals in the stage now.
      */
-    val `open`: kotlin.ULong
+    val `open`: kotlin.Long
     , 
     /**
      * Their amount.
@@ -14293,17 +14220,17 @@ data class StageFigures (
     /**
      * Entries into the stage within the range.
      */
-    val `entered`: kotlin.ULong
+    val `entered`: kotlin.Long
     , 
     /**
      * Of those, how many moved on to a later stage or were won.
      */
-    val `advanced`: kotlin.ULong
+    val `advanced`: kotlin.Long
     , 
     /**
      * Advanced over entered, in basis points (25% is 2500); none when nothing entered.
      */
-    val `conversionBp`: kotlin.UInt?
+    val `conversionBp`: kotlin.Int?
     
 ){
     
@@ -14321,33 +14248,33 @@ public object FfiConverterTypeStageFigures: FfiConverterRustBuffer<StageFigures>
     override fun read(buf: ByteBuffer): StageFigures {
         return StageFigures(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterOptionalUInt.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalInt.read(buf),
         )
     }
 
     override fun allocationSize(value: StageFigures) = (
             FfiConverterString.allocationSize(value.`stage`) +
-            FfiConverterULong.allocationSize(value.`open`) +
+            FfiConverterLong.allocationSize(value.`open`) +
             FfiConverterTypeMoney.allocationSize(value.`openAmount`) +
             FfiConverterTypeMoney.allocationSize(value.`weightedAmount`) +
-            FfiConverterULong.allocationSize(value.`entered`) +
-            FfiConverterULong.allocationSize(value.`advanced`) +
-            FfiConverterOptionalUInt.allocationSize(value.`conversionBp`)
+            FfiConverterLong.allocationSize(value.`entered`) +
+            FfiConverterLong.allocationSize(value.`advanced`) +
+            FfiConverterOptionalInt.allocationSize(value.`conversionBp`)
     )
 
     override fun write(value: StageFigures, buf: ByteBuffer) {
             FfiConverterString.write(value.`stage`, buf)
-            FfiConverterULong.write(value.`open`, buf)
+            FfiConverterLong.write(value.`open`, buf)
             FfiConverterTypeMoney.write(value.`openAmount`, buf)
             FfiConverterTypeMoney.write(value.`weightedAmount`, buf)
-            FfiConverterULong.write(value.`entered`, buf)
-            FfiConverterULong.write(value.`advanced`, buf)
-            FfiConverterOptionalUInt.write(value.`conversionBp`, buf)
+            FfiConverterLong.write(value.`entered`, buf)
+            FfiConverterLong.write(value.`advanced`, buf)
+            FfiConverterOptionalInt.write(value.`conversionBp`, buf)
     }
 }
 
@@ -14370,7 +14297,7 @@ data class StageName (
     /**
      * Configured win probability, basis points.
      */
-    val `winProbabilityBp`: kotlin.UInt
+    val `winProbabilityBp`: kotlin.Int
     
 ){
     
@@ -14389,20 +14316,20 @@ public object FfiConverterTypeStageName: FfiConverterRustBuffer<StageName> {
         return StageName(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
         )
     }
 
     override fun allocationSize(value: StageName) = (
             FfiConverterString.allocationSize(value.`key`) +
             FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterUInt.allocationSize(value.`winProbabilityBp`)
+            FfiConverterInt.allocationSize(value.`winProbabilityBp`)
     )
 
     override fun write(value: StageName, buf: ByteBuffer) {
             FfiConverterString.write(value.`key`, buf)
             FfiConverterString.write(value.`name`, buf)
-            FfiConverterUInt.write(value.`winProbabilityBp`, buf)
+            FfiConverterInt.write(value.`winProbabilityBp`, buf)
     }
 }
 
@@ -14415,22 +14342,22 @@ data class SyncOptions (
     /**
      * Attempts of one request before the sync gives up as offline.
      */
-    val `maxAttempts`: kotlin.UInt
+    val `maxAttempts`: kotlin.Int
     , 
     /**
      * The first wait between attempts, ms; doubled after each failure, with jitter.
      */
-    val `initialBackoffMs`: kotlin.ULong
+    val `initialBackoffMs`: kotlin.Long
     , 
     /**
      * The longest wait between attempts, ms.
      */
-    val `maxBackoffMs`: kotlin.ULong
+    val `maxBackoffMs`: kotlin.Long
     , 
     /**
      * How long one request may take, ms.
      */
-    val `requestTimeoutMs`: kotlin.ULong
+    val `requestTimeoutMs`: kotlin.Long
     , 
     /**
      * Whether the sync also uploads pending photos and files after the records (false on a
@@ -14453,27 +14380,27 @@ data class SyncOptions (
 public object FfiConverterTypeSyncOptions: FfiConverterRustBuffer<SyncOptions> {
     override fun read(buf: ByteBuffer): SyncOptions {
         return SyncOptions(
-            FfiConverterUInt.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
 
     override fun allocationSize(value: SyncOptions) = (
-            FfiConverterUInt.allocationSize(value.`maxAttempts`) +
-            FfiConverterULong.allocationSize(value.`initialBackoffMs`) +
-            FfiConverterULong.allocationSize(value.`maxBackoffMs`) +
-            FfiConverterULong.allocationSize(value.`requestTimeoutMs`) +
+            FfiConverterInt.allocationSize(value.`maxAttempts`) +
+            FfiConverterLong.allocationSize(value.`initialBackoffMs`) +
+            FfiConverterLong.allocationSize(value.`maxBackoffMs`) +
+            FfiConverterLong.allocationSize(value.`requestTimeoutMs`) +
             FfiConverterBoolean.allocationSize(value.`uploadAttachments`)
     )
 
     override fun write(value: SyncOptions, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`maxAttempts`, buf)
-            FfiConverterULong.write(value.`initialBackoffMs`, buf)
-            FfiConverterULong.write(value.`maxBackoffMs`, buf)
-            FfiConverterULong.write(value.`requestTimeoutMs`, buf)
+            FfiConverterInt.write(value.`maxAttempts`, buf)
+            FfiConverterLong.write(value.`initialBackoffMs`, buf)
+            FfiConverterLong.write(value.`maxBackoffMs`, buf)
+            FfiConverterLong.write(value.`requestTimeoutMs`, buf)
             FfiConverterBoolean.write(value.`uploadAttachments`, buf)
     }
 }
@@ -14487,42 +14414,42 @@ data class SyncProgress (
     /**
      * Round trips completed.
      */
-    val `rounds`: kotlin.UInt
+    val `rounds`: kotlin.Int
     , 
     /**
      * Pages committed to the store.
      */
-    val `pages`: kotlin.UInt
+    val `pages`: kotlin.Int
     , 
     /**
      * HTTP requests sent, retries included.
      */
-    val `requests`: kotlin.UInt
+    val `requests`: kotlin.Int
     , 
     /**
      * Records pushed.
      */
-    val `recordsUp`: kotlin.ULong
+    val `recordsUp`: kotlin.Long
     , 
     /**
      * Records received.
      */
-    val `recordsDown`: kotlin.ULong
+    val `recordsDown`: kotlin.Long
     , 
     /**
      * Records removed because they left the user's view.
      */
-    val `recordsRemoved`: kotlin.ULong
+    val `recordsRemoved`: kotlin.Long
     , 
     /**
      * Bytes sent, as on the wire.
      */
-    val `bytesUp`: kotlin.ULong
+    val `bytesUp`: kotlin.Long
     , 
     /**
      * Bytes received, as on the wire.
      */
-    val `bytesDown`: kotlin.ULong
+    val `bytesDown`: kotlin.Long
     
 ){
     
@@ -14539,37 +14466,37 @@ data class SyncProgress (
 public object FfiConverterTypeSyncProgress: FfiConverterRustBuffer<SyncProgress> {
     override fun read(buf: ByteBuffer): SyncProgress {
         return SyncProgress(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
         )
     }
 
     override fun allocationSize(value: SyncProgress) = (
-            FfiConverterUInt.allocationSize(value.`rounds`) +
-            FfiConverterUInt.allocationSize(value.`pages`) +
-            FfiConverterUInt.allocationSize(value.`requests`) +
-            FfiConverterULong.allocationSize(value.`recordsUp`) +
-            FfiConverterULong.allocationSize(value.`recordsDown`) +
-            FfiConverterULong.allocationSize(value.`recordsRemoved`) +
-            FfiConverterULong.allocationSize(value.`bytesUp`) +
-            FfiConverterULong.allocationSize(value.`bytesDown`)
+            FfiConverterInt.allocationSize(value.`rounds`) +
+            FfiConverterInt.allocationSize(value.`pages`) +
+            FfiConverterInt.allocationSize(value.`requests`) +
+            FfiConverterLong.allocationSize(value.`recordsUp`) +
+            FfiConverterLong.allocationSize(value.`recordsDown`) +
+            FfiConverterLong.allocationSize(value.`recordsRemoved`) +
+            FfiConverterLong.allocationSize(value.`bytesUp`) +
+            FfiConverterLong.allocationSize(value.`bytesDown`)
     )
 
     override fun write(value: SyncProgress, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`rounds`, buf)
-            FfiConverterUInt.write(value.`pages`, buf)
-            FfiConverterUInt.write(value.`requests`, buf)
-            FfiConverterULong.write(value.`recordsUp`, buf)
-            FfiConverterULong.write(value.`recordsDown`, buf)
-            FfiConverterULong.write(value.`recordsRemoved`, buf)
-            FfiConverterULong.write(value.`bytesUp`, buf)
-            FfiConverterULong.write(value.`bytesDown`, buf)
+            FfiConverterInt.write(value.`rounds`, buf)
+            FfiConverterInt.write(value.`pages`, buf)
+            FfiConverterInt.write(value.`requests`, buf)
+            FfiConverterLong.write(value.`recordsUp`, buf)
+            FfiConverterLong.write(value.`recordsDown`, buf)
+            FfiConverterLong.write(value.`recordsRemoved`, buf)
+            FfiConverterLong.write(value.`bytesUp`, buf)
+            FfiConverterLong.write(value.`bytesDown`, buf)
     }
 }
 
@@ -14909,7 +14836,7 @@ data class TargetDashboard (
     /**
      * Targets left out because their currency differs.
      */
-    val `excludedOtherCurrency`: kotlin.ULong
+    val `excludedOtherCurrency`: kotlin.Long
     
 ){
     
@@ -14929,7 +14856,7 @@ public object FfiConverterTypeTargetDashboard: FfiConverterRustBuffer<TargetDash
             FfiConverterOptionalLong.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeTargetRow.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
         )
     }
 
@@ -14937,14 +14864,14 @@ public object FfiConverterTypeTargetDashboard: FfiConverterRustBuffer<TargetDash
             FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
             FfiConverterString.allocationSize(value.`currency`) +
             FfiConverterSequenceTypeTargetRow.allocationSize(value.`leaderboard`) +
-            FfiConverterULong.allocationSize(value.`excludedOtherCurrency`)
+            FfiConverterLong.allocationSize(value.`excludedOtherCurrency`)
     )
 
     override fun write(value: TargetDashboard, buf: ByteBuffer) {
             FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
             FfiConverterString.write(value.`currency`, buf)
             FfiConverterSequenceTypeTargetRow.write(value.`leaderboard`, buf)
-            FfiConverterULong.write(value.`excludedOtherCurrency`, buf)
+            FfiConverterLong.write(value.`excludedOtherCurrency`, buf)
     }
 }
 
@@ -14957,7 +14884,7 @@ data class TargetRow (
     /**
      * Place on the board, 1 first.
      */
-    val `rank`: kotlin.UInt
+    val `rank`: kotlin.Int
     , 
     /**
      * The target record.
@@ -15007,7 +14934,7 @@ data class TargetRow (
     /**
      * Achieved over the goal, basis points (85% is 8500); none for a zero goal.
      */
-    val `attainmentBp`: kotlin.UInt?
+    val `attainmentBp`: kotlin.Int?
     
 ){
     
@@ -15024,7 +14951,7 @@ data class TargetRow (
 public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
     override fun read(buf: ByteBuffer): TargetRow {
         return TargetRow(
-            FfiConverterUInt.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
@@ -15034,12 +14961,12 @@ public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
             FfiConverterString.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
-            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalInt.read(buf),
         )
     }
 
     override fun allocationSize(value: TargetRow) = (
-            FfiConverterUInt.allocationSize(value.`rank`) +
+            FfiConverterInt.allocationSize(value.`rank`) +
             FfiConverterString.allocationSize(value.`targetId`) +
             FfiConverterString.allocationSize(value.`subjectId`) +
             FfiConverterString.allocationSize(value.`subjectName`) +
@@ -15049,11 +14976,11 @@ public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
             FfiConverterString.allocationSize(value.`metric`) +
             FfiConverterTypeMoney.allocationSize(value.`target`) +
             FfiConverterTypeMoney.allocationSize(value.`achieved`) +
-            FfiConverterOptionalUInt.allocationSize(value.`attainmentBp`)
+            FfiConverterOptionalInt.allocationSize(value.`attainmentBp`)
     )
 
     override fun write(value: TargetRow, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`rank`, buf)
+            FfiConverterInt.write(value.`rank`, buf)
             FfiConverterString.write(value.`targetId`, buf)
             FfiConverterString.write(value.`subjectId`, buf)
             FfiConverterString.write(value.`subjectName`, buf)
@@ -15063,7 +14990,7 @@ public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
             FfiConverterString.write(value.`metric`, buf)
             FfiConverterTypeMoney.write(value.`target`, buf)
             FfiConverterTypeMoney.write(value.`achieved`, buf)
-            FfiConverterOptionalUInt.write(value.`attainmentBp`, buf)
+            FfiConverterOptionalInt.write(value.`attainmentBp`, buf)
     }
 }
 
@@ -15542,67 +15469,67 @@ data class VisitFigures (
     /**
      * Planned visits.
      */
-    val `planned`: kotlin.ULong
+    val `planned`: kotlin.Long
     , 
     /**
      * Planned visits that happened.
      */
-    val `plannedDone`: kotlin.ULong
+    val `plannedDone`: kotlin.Long
     , 
     /**
      * Visits without a plan.
      */
-    val `unplanned`: kotlin.ULong
+    val `unplanned`: kotlin.Long
     , 
     /**
      * Check-ins.
      */
-    val `checkIns`: kotlin.ULong
+    val `checkIns`: kotlin.Long
     , 
     /**
      * Check-ins inside the fence.
      */
-    val `inside`: kotlin.ULong
+    val `inside`: kotlin.Long
     , 
     /**
      * Check-ins outside the fence.
      */
-    val `outside`: kotlin.ULong
+    val `outside`: kotlin.Long
     , 
     /**
      * Check-ins whose accuracy straddled the fence.
      */
-    val `cannotTell`: kotlin.ULong
+    val `cannotTell`: kotlin.Long
     , 
     /**
      * Check-ins at customers with no location.
      */
-    val `unableToVerify`: kotlin.ULong
+    val `unableToVerify`: kotlin.Long
     , 
     /**
      * Check-ins not judged yet.
      */
-    val `unjudged`: kotlin.ULong
+    val `unjudged`: kotlin.Long
     , 
     /**
      * Check-ins with at least one flag.
      */
-    val `flagged`: kotlin.ULong
+    val `flagged`: kotlin.Long
     , 
     /**
      * Visits checked out.
      */
-    val `checkedOut`: kotlin.ULong
+    val `checkedOut`: kotlin.Long
     , 
     /**
      * Time at customers, seconds.
      */
-    val `totalDurationS`: kotlin.ULong
+    val `totalDurationS`: kotlin.Long
     , 
     /**
      * Average visit, seconds.
      */
-    val `averageDurationS`: kotlin.ULong?
+    val `averageDurationS`: kotlin.Long?
     
 ){
     
@@ -15619,52 +15546,52 @@ data class VisitFigures (
 public object FfiConverterTypeVisitFigures: FfiConverterRustBuffer<VisitFigures> {
     override fun read(buf: ByteBuffer): VisitFigures {
         return VisitFigures(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
         )
     }
 
     override fun allocationSize(value: VisitFigures) = (
-            FfiConverterULong.allocationSize(value.`planned`) +
-            FfiConverterULong.allocationSize(value.`plannedDone`) +
-            FfiConverterULong.allocationSize(value.`unplanned`) +
-            FfiConverterULong.allocationSize(value.`checkIns`) +
-            FfiConverterULong.allocationSize(value.`inside`) +
-            FfiConverterULong.allocationSize(value.`outside`) +
-            FfiConverterULong.allocationSize(value.`cannotTell`) +
-            FfiConverterULong.allocationSize(value.`unableToVerify`) +
-            FfiConverterULong.allocationSize(value.`unjudged`) +
-            FfiConverterULong.allocationSize(value.`flagged`) +
-            FfiConverterULong.allocationSize(value.`checkedOut`) +
-            FfiConverterULong.allocationSize(value.`totalDurationS`) +
-            FfiConverterOptionalULong.allocationSize(value.`averageDurationS`)
+            FfiConverterLong.allocationSize(value.`planned`) +
+            FfiConverterLong.allocationSize(value.`plannedDone`) +
+            FfiConverterLong.allocationSize(value.`unplanned`) +
+            FfiConverterLong.allocationSize(value.`checkIns`) +
+            FfiConverterLong.allocationSize(value.`inside`) +
+            FfiConverterLong.allocationSize(value.`outside`) +
+            FfiConverterLong.allocationSize(value.`cannotTell`) +
+            FfiConverterLong.allocationSize(value.`unableToVerify`) +
+            FfiConverterLong.allocationSize(value.`unjudged`) +
+            FfiConverterLong.allocationSize(value.`flagged`) +
+            FfiConverterLong.allocationSize(value.`checkedOut`) +
+            FfiConverterLong.allocationSize(value.`totalDurationS`) +
+            FfiConverterOptionalLong.allocationSize(value.`averageDurationS`)
     )
 
     override fun write(value: VisitFigures, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`planned`, buf)
-            FfiConverterULong.write(value.`plannedDone`, buf)
-            FfiConverterULong.write(value.`unplanned`, buf)
-            FfiConverterULong.write(value.`checkIns`, buf)
-            FfiConverterULong.write(value.`inside`, buf)
-            FfiConverterULong.write(value.`outside`, buf)
-            FfiConverterULong.write(value.`cannotTell`, buf)
-            FfiConverterULong.write(value.`unableToVerify`, buf)
-            FfiConverterULong.write(value.`unjudged`, buf)
-            FfiConverterULong.write(value.`flagged`, buf)
-            FfiConverterULong.write(value.`checkedOut`, buf)
-            FfiConverterULong.write(value.`totalDurationS`, buf)
-            FfiConverterOptionalULong.write(value.`averageDurationS`, buf)
+            FfiConverterLong.write(value.`planned`, buf)
+            FfiConverterLong.write(value.`plannedDone`, buf)
+            FfiConverterLong.write(value.`unplanned`, buf)
+            FfiConverterLong.write(value.`checkIns`, buf)
+            FfiConverterLong.write(value.`inside`, buf)
+            FfiConverterLong.write(value.`outside`, buf)
+            FfiConverterLong.write(value.`cannotTell`, buf)
+            FfiConverterLong.write(value.`unableToVerify`, buf)
+            FfiConverterLong.write(value.`unjudged`, buf)
+            FfiConverterLong.write(value.`flagged`, buf)
+            FfiConverterLong.write(value.`checkedOut`, buf)
+            FfiConverterLong.write(value.`totalDurationS`, buf)
+            FfiConverterOptionalLong.write(value.`averageDurationS`, buf)
     }
 }
 
@@ -16766,7 +16693,7 @@ sealed class FieldsalesException: kotlin.Exception() {
         /**
          * The HTTP status.
          */
-        val `status`: kotlin.UShort, 
+        val `status`: kotlin.Int, 
         
         /**
          * The server's stable code, for the app to branch on.
@@ -16883,7 +16810,7 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
             9 -> FieldsalesException.NotSignedIn()
             10 -> FieldsalesException.Cancelled()
             11 -> FieldsalesException.ServerRefused(
-                FfiConverterUShort.read(buf),
+                FfiConverterInt.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
@@ -16955,7 +16882,7 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
             is FieldsalesException.ServerRefused -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterUShort.allocationSize(value.`status`)
+                + FfiConverterInt.allocationSize(value.`status`)
                 + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`detail`)
             )
@@ -17034,7 +16961,7 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
             }
             is FieldsalesException.ServerRefused -> {
                 buf.putInt(11)
-                FfiConverterUShort.write(value.`status`, buf)
+                FfiConverterInt.write(value.`status`, buf)
                 FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
@@ -17890,60 +17817,28 @@ public object FfiConverterTypeUnitLevel: FfiConverterRustBuffer<UnitLevel> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
-    override fun read(buf: ByteBuffer): kotlin.UInt? {
+public object FfiConverterOptionalInt: FfiConverterRustBuffer<kotlin.Int?> {
+    override fun read(buf: ByteBuffer): kotlin.Int? {
         if (buf.get().toInt() == 0) {
             return null
         }
-        return FfiConverterUInt.read(buf)
+        return FfiConverterInt.read(buf)
     }
 
-    override fun allocationSize(value: kotlin.UInt?): ULong {
+    override fun allocationSize(value: kotlin.Int?): ULong {
         if (value == null) {
             return 1UL
         } else {
-            return 1UL + FfiConverterUInt.allocationSize(value)
+            return 1UL + FfiConverterInt.allocationSize(value)
         }
     }
 
-    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
+    override fun write(value: kotlin.Int?, buf: ByteBuffer) {
         if (value == null) {
             buf.put(0)
         } else {
             buf.put(1)
-            FfiConverterUInt.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
-    override fun read(buf: ByteBuffer): kotlin.ULong? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterULong.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.ULong?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterULong.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterULong.write(value, buf)
+            FfiConverterInt.write(value, buf)
         }
     }
 }
@@ -20220,14 +20115,14 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
          * The amount times a rate in basis points (10% is 1000), rounded half away from zero to the
          * minor unit, once: the discount on a price, the commission on a deal.
          */
-    @Throws(FieldsalesException::class) fun `applyRate`(`amount`: Money, `rateBp`: kotlin.UInt): Money {
+    @Throws(FieldsalesException::class) fun `applyRate`(`amount`: Money, `rateBp`: kotlin.Int): Money {
             return FfiConverterTypeMoney.lift(
     uniffiRustCallWithError(FieldsalesException) { _status ->
     UniffiLib.uniffi_fieldsales_ffi_fn_func_apply_rate(
     
         
         FfiConverterTypeMoney.lower(`amount`),
-        FfiConverterUInt.lower(`rateBp`),_status)
+        FfiConverterInt.lower(`rateBp`),_status)
 }
     )
     }
