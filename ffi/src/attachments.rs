@@ -26,8 +26,8 @@ pub struct AttachmentState {
     pub size: i64,
     /// MIME type.
     pub mime: String,
-    /// `pending` (nothing sent), `partial` (the next upload continues) or `uploaded`.
-    pub upload: String,
+    /// Nothing sent, partly sent (the next upload continues), or uploaded.
+    pub upload: crate::codes::UploadState,
     /// Bytes the server is known to hold.
     pub uploaded_bytes: i64,
     /// When this device stored it, ms.
@@ -42,7 +42,7 @@ impl From<AttachmentStatus> for AttachmentState {
             sha256: s.attachment.sha256,
             size: s.attachment.size,
             mime: s.attachment.mime,
-            upload: s.upload.as_str().to_string(),
+            upload: s.upload.into(),
             uploaded_bytes: crate::signed(s.uploaded_bytes),
             stored_at_ms: s.stored_at.millis(),
             uploaded_at_ms: ms(s.uploaded_at),

@@ -21,7 +21,7 @@ use fieldsales_core::store::ListFilter;
 use fieldsales_core::store::StoreRead;
 
 use crate::engine::{Engine, ms, record_id};
-use crate::error::{FieldsalesError, OrInvalid};
+use crate::error::FieldsalesError;
 use crate::place::GeoPoint;
 
 /// A customer company as a screen shows it.
@@ -91,7 +91,7 @@ impl From<CoreCustomer> for Customer {
                 visit_id: p.visit_id.map(|v| v.to_string()),
                 proposed_by_id: p.proposed_by.to_string(),
                 proposed_at_ms: p.proposed_at.millis(),
-                status: p.status.as_str().to_string(),
+                status: p.status.into(),
                 decided_by_id: p.decided_by.map(|d| d.to_string()),
                 decided_at_ms: ms(p.decided_at),
             }),
@@ -163,8 +163,8 @@ pub struct LocationProposal {
     pub proposed_by_id: String,
     /// When, ms.
     pub proposed_at_ms: i64,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    /// Waiting, approved or rejected.
+    pub status: crate::codes::ProposalStatus,
     /// The manager who decided.
     pub decided_by_id: Option<String>,
     /// When it was decided, ms.
@@ -326,7 +326,7 @@ pub struct SearchHit {
     /// The record.
     pub id: String,
     /// Its kind.
-    pub kind: String,
+    pub kind: crate::codes::RecordKind,
     /// Its title (name, subject).
     pub title: String,
     /// Its owner.
@@ -348,11 +348,11 @@ pub struct Contact {
     pub phone: Option<String>,
     /// E-mail.
     pub email: Option<String>,
-    /// Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
-    pub decision_role: String,
-    /// The fields the user's roles hide (`phone`, `email`): never on this device, to be shown
-    /// as "hidden" rather than empty.
-    pub hidden_fields: Vec<String>,
+    /// Place in the decision.
+    pub decision_role: crate::codes::DecisionRole,
+    /// Its fields the user's roles hide: never on this device, to be shown as "hidden" rather
+    /// than empty.
+    pub hidden_fields: Vec<crate::codes::SensitiveField>,
 }
 
 impl Contact {
@@ -365,10 +365,10 @@ impl Contact {
             title: c.title,
             phone: c.phone,
             email: c.email,
-            decision_role: c.decision_role.as_str().to_string(),
+            decision_role: c.decision_role.into(),
             hidden_fields: SensitiveField::of_kind(Kind::Contact)
                 .filter(|f| me.hidden.hides(*f))
-                .map(|f| f.field().to_string())
+                .map(Into::into)
                 .collect(),
         }
     }
@@ -385,15 +385,13 @@ pub struct ContactDraft {
     pub phone: Option<String>,
     /// E-mail.
     pub email: Option<String>,
-    /// Decision role code (see [`Contact::decision_role`]).
-    pub decision_role: String,
+    /// Place in the decision.
+    pub decision_role: crate::codes::DecisionRole,
 }
 
 impl ContactDraft {
     fn role(&self) -> Result<DecisionRole, FieldsalesError> {
-        self.decision_role
-            .parse::<DecisionRole>()
-            .or_invalid("contact.decision_role")
+        self.decision_role.core("contact.decision_role")
     }
 
     fn apply(self, role: DecisionRole, c: &mut CoreContact) {
@@ -557,7 +555,7 @@ impl Engine {
     pub async fn search(
         self: Arc<Self>,
         query: String,
-        kinds: Vec<String>,
+        kinds: Vec<crate::codes::RecordKind>,
         limit: i32,
     ) -> Result<Vec<SearchHit>, FieldsalesError> {
         let limit = usize::try_from(limit)
@@ -570,17 +568,13 @@ impl Engine {
         self.read(move |e| {
             let kinds = kinds
                 .iter()
-                .map(|k| k.parse::<Kind>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| FieldsalesError::InvalidInput {
-                    field: "kinds".into(),
-                    detail: "expected record kinds such as customer, contact, lead".into(),
-                })?;
+                .map(|k| k.core("kinds"))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(e.search_visible(&query, &kinds, limit)?
                 .into_iter()
                 .map(|hit| SearchHit {
                     id: hit.id.to_string(),
-                    kind: hit.kind.as_str().to_string(),
+                    kind: hit.kind.into(),
                     title: hit.title,
                     owner_id: hit.owner_id.map(|o| o.to_string()),
                 })

@@ -12,7 +12,7 @@ use fieldsales_core::dashboard::funnel::{FunnelFigures as CoreFigures, StageFigu
 use fieldsales_core::dashboard::reports::{ReportCompliance, ReportFigures as CoreReportFigures};
 use fieldsales_core::dashboard::targets::TargetBoard;
 use fieldsales_core::dashboard::visits::{
-    CheckInPoint as CorePoint, Granularity, MapPoints as CoreMapPoints, PointCursor,
+    CheckInPoint as CorePoint, MapPoints as CoreMapPoints, PointCursor,
     VisitFigures as CoreVisitFigures, VisitsDashboard as CoreVisits,
 };
 use fieldsales_core::dashboard::{DashboardRequest, DateRange, Funnel, GroupBy};
@@ -162,39 +162,30 @@ impl From<Funnel> for FunnelDashboard {
 #[uniffi::export(async_runtime = "tokio")]
 impl Engine {
     /// The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
-    /// one row per `rep`, `team` or `region`.
+    /// one row per rep, team or region.
     pub async fn funnel_dashboard(
         self: Arc<Self>,
         from: String,
         to: String,
-        group_by: String,
+        group_by: crate::codes::GroupBy,
     ) -> Result<FunnelDashboard, FieldsalesError> {
-        let req = request(&from, &to, &group_by)?;
+        let req = request(&from, &to, group_by)?;
         self.read(move |e| Ok(e.funnel_dashboard(&req)?.into()))
             .await
     }
 
-    /// The visits of the user's scope between two local days, one row per group and
-    /// `day` or `week`; the check-ins for a map come page by page from
+    /// The visits of the user's scope between two local days, one row per group and day or
+    /// week; the check-ins for a map come page by page from
     /// [`Engine::visit_map_points`].
     pub async fn visits_dashboard(
         self: Arc<Self>,
         from: String,
         to: String,
-        group_by: String,
-        granularity: String,
+        group_by: crate::codes::GroupBy,
+        granularity: crate::codes::Granularity,
     ) -> Result<VisitsDashboard, FieldsalesError> {
-        let req = request(&from, &to, &group_by)?;
-        let granularity = match granularity.as_str() {
-            "day" => Granularity::Day,
-            "week" => Granularity::Week,
-            _ => {
-                return Err(FieldsalesError::InvalidInput {
-                    field: "granularity".into(),
-                    detail: "expected one of: day, week".into(),
-                });
-            }
-        };
+        let req = request(&from, &to, group_by)?;
+        let granularity = granularity.into();
         self.read(move |e| Ok(e.visits_dashboard(&req, granularity)?.into()))
             .await
     }
@@ -234,29 +225,23 @@ impl Engine {
         self: Arc<Self>,
         from: String,
         to: String,
-        group_by: String,
+        group_by: crate::codes::GroupBy,
     ) -> Result<ReportDashboard, FieldsalesError> {
-        let req = request(&from, &to, &group_by)?;
+        let req = request(&from, &to, group_by)?;
         self.read(move |e| Ok(e.report_dashboard(&req)?.into()))
             .await
     }
 }
 
 /// A dashboard request from the app's strings.
-fn request(from: &str, to: &str, group_by: &str) -> Result<DashboardRequest, FieldsalesError> {
+fn request(
+    from: &str,
+    to: &str,
+    group_by: crate::codes::GroupBy,
+) -> Result<DashboardRequest, FieldsalesError> {
     let from = crate::time::date("from", from)?;
     let to = crate::time::date("to", to)?;
-    let group_by = match group_by {
-        "rep" => GroupBy::Rep,
-        "team" => GroupBy::Team,
-        "region" => GroupBy::Region,
-        _ => {
-            return Err(FieldsalesError::InvalidInput {
-                field: "group_by".into(),
-                detail: "expected one of: rep, team, region".into(),
-            });
-        }
-    };
+    let group_by: GroupBy = group_by.into();
     let range = DateRange::new(from, to)?;
     Ok(DashboardRequest { range, group_by })
 }
@@ -343,7 +328,7 @@ pub struct CheckInPoint {
     /// Where.
     pub lon: f64,
     /// The fence verdict, when judged.
-    pub fence: Option<String>,
+    pub fence: Option<crate::codes::FenceStatus>,
     /// Flag codes.
     pub flags: Vec<String>,
 }
@@ -389,7 +374,7 @@ impl From<CorePoint> for CheckInPoint {
             at_ms: p.at.millis(),
             lat: p.lat,
             lon: p.lon,
-            fence: p.fence.map(|f| f.as_str().to_string()),
+            fence: p.fence.map(Into::into),
             flags: p.flags,
         }
     }
@@ -514,14 +499,14 @@ pub struct TargetRow {
     pub subject_id: String,
     /// Its name.
     pub subject_name: String,
-    /// `month`, `quarter` or `year`.
-    pub period: String,
+    /// Month, quarter or year.
+    pub period: crate::targets::PeriodKind,
     /// The period's first day, `YYYY-MM-DD`.
     pub period_start: String,
     /// The period's last day, `YYYY-MM-DD`.
     pub period_end: String,
-    /// `won_amount` or `collected_amount`.
-    pub metric: String,
+    /// What it counts.
+    pub metric: crate::targets::TargetMetric,
     /// The goal.
     pub target: Money,
     /// What was achieved so far.
@@ -556,10 +541,10 @@ impl From<TargetBoard> for TargetDashboard {
                     target_id: r.target_id.to_string(),
                     subject_id: r.subject.id.to_string(),
                     subject_name: r.subject.name,
-                    period: r.period.as_str().to_string(),
+                    period: r.period.into(),
                     period_start: r.period_start.to_string(),
                     period_end: r.period_end.to_string(),
-                    metric: r.metric.as_str().to_string(),
+                    metric: r.metric.into(),
                     target: r.target.into(),
                     achieved: r.achieved.into(),
                     attainment_bp: r.attainment.map(|b| b.0).map(crate::signed32),
@@ -624,7 +609,7 @@ pub struct ReclaimedLead {
     /// When, ms.
     pub at_ms: i64,
     /// Its status now.
-    pub status: String,
+    pub status: crate::codes::LeadStatus,
 }
 
 /// An approval waiting for the user's decision.
@@ -639,7 +624,7 @@ pub struct WaitingApproval {
     /// Their name.
     pub requester_name: String,
     /// The kind of record it is about.
-    pub subject_kind: String,
+    pub subject_kind: crate::codes::RecordKind,
     /// The record.
     pub subject_id: String,
     /// The rule that asked for it.
@@ -658,7 +643,7 @@ pub struct RefusedChange {
     /// The record.
     pub record_id: String,
     /// Its kind.
-    pub kind: String,
+    pub kind: crate::codes::RecordKind,
     /// The rule's stable code.
     pub reason_code: String,
     /// Why, in words.
@@ -756,7 +741,11 @@ impl From<AttentionList> for AttentionDashboard {
                     from_id: l.from.id.to_string(),
                     from_name: l.from.name,
                     at_ms: l.at.millis(),
-                    status: l.status,
+                    status: l
+                        .status
+                        .parse::<fieldsales_core::record::lead::LeadStatus>()
+                        .map(Into::into)
+                        .unwrap_or(crate::codes::LeadStatus::Other),
                 })
                 .collect(),
             reclaimed_leads_total: crate::signed(a.reclaimed_leads_total),
@@ -768,7 +757,7 @@ impl From<AttentionList> for AttentionDashboard {
                     title: w.title,
                     requester_id: w.requester.id.to_string(),
                     requester_name: w.requester.name,
-                    subject_kind: w.subject_kind,
+                    subject_kind: crate::codes::RecordKind::of_code(&w.subject_kind),
                     subject_id: w.subject_id.to_string(),
                     rule: w.rule,
                     amount: w.amount.map(Money::from),
@@ -781,7 +770,7 @@ impl From<AttentionList> for AttentionDashboard {
                 .into_iter()
                 .map(|r| RefusedChange {
                     record_id: r.record_id.to_string(),
-                    kind: r.kind,
+                    kind: crate::codes::RecordKind::of_code(&r.kind),
                     reason_code: r.reason_code,
                     detail: r.detail,
                     rejected_at_ms: r.rejected_at.millis(),
@@ -808,15 +797,14 @@ impl From<AttentionList> for AttentionDashboard {
 #[uniffi::export(async_runtime = "tokio")]
 impl Engine {
     /// Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
-    /// leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
-    /// `region`.
+    /// leaderboard of the targets whose period overlaps them, one per rep, team or region.
     pub async fn target_dashboard(
         self: Arc<Self>,
         from: String,
         to: String,
-        group_by: String,
+        group_by: crate::codes::GroupBy,
     ) -> Result<TargetDashboard, FieldsalesError> {
-        let req = request(&from, &to, &group_by)?;
+        let req = request(&from, &to, group_by)?;
         self.read(move |e| Ok(e.target_dashboard(&req)?.into()))
             .await
     }

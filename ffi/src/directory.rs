@@ -46,8 +46,9 @@ pub struct Colleague {
     pub active: bool,
     /// Whether they manage the signed-in user's unit or one above it.
     pub is_my_manager: bool,
-    /// The fields the user's roles hide (`phone`, `email`): shown as "hidden", not empty.
-    pub hidden_fields: Vec<String>,
+    /// Its fields the user's roles hide: never on this device, to be shown as "hidden" rather
+    /// than empty.
+    pub hidden_fields: Vec<crate::codes::SensitiveField>,
 }
 
 /// How high a unit sits in the org tree.
@@ -122,7 +123,7 @@ fn colleague(p: CoreProfile, me: &Me, units: &[CoreUnit], above_me: &[CoreUnit])
         active: p.active,
         hidden_fields: SensitiveField::of_kind(Kind::UserProfile)
             .filter(|f| me.hidden.hides(*f))
-            .map(|f| f.field().to_string())
+            .map(Into::into)
             .collect(),
     }
 }

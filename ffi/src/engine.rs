@@ -17,8 +17,6 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use fieldsales_core::engine::{ChangedRecord as CoreChange, Engine as CoreEngine};
 use fieldsales_core::me::Me;
-use fieldsales_core::record::DataScope;
-use fieldsales_core::record::SensitiveField;
 use fieldsales_core::record::private::Hidden;
 use fieldsales_core::store::{Store, StoreKey};
 use fieldsales_core::{RecordId, Timestamp};
@@ -35,15 +33,14 @@ pub struct SignedInUser {
     pub unit_id: String,
     /// Role codes such as `sales_rep` or `sales_manager`.
     pub roles: Vec<String>,
-    /// How much of the org the user sees: `own`, `subtree`, `region` or `all`.
-    pub scope: String,
+    /// How much of the org the user sees.
+    pub scope: crate::codes::DataScope,
     /// The user's IANA time zone: "today" and the report deadline follow it.
     pub zone: String,
-    /// The fields the user's roles hide (`contact.phone`, `contact.email`, `user.phone`,
-    /// `user.email`, `product.cost`): they never reach this device, and a screen shows them as
-    /// hidden rather than empty.
+    /// The fields the user's roles hide: they never reach this device, and a screen shows
+    /// them as hidden rather than empty.
     #[uniffi(default = [])]
-    pub hidden_fields: Vec<String>,
+    pub hidden_fields: Vec<crate::codes::SensitiveField>,
 }
 
 impl From<&Me> for SignedInUser {
@@ -52,9 +49,9 @@ impl From<&Me> for SignedInUser {
             user_id: me.user_id.to_string(),
             unit_id: me.unit_id.to_string(),
             roles: me.roles.clone(),
-            scope: me.scope.as_str().to_string(),
+            scope: me.scope.clone().into(),
             zone: me.zone.to_string(),
-            hidden_fields: me.hidden.iter().map(|f| f.code().to_string()).collect(),
+            hidden_fields: me.hidden.iter().map(Into::into).collect(),
         }
     }
 }
@@ -65,12 +62,12 @@ impl SignedInUser {
             user_id: record_id("user.user_id", &self.user_id)?,
             unit_id: record_id("user.unit_id", &self.unit_id)?,
             roles: self.roles.clone(),
-            scope: self.scope.parse::<DataScope>().or_invalid("user.scope")?,
+            scope: self.scope.core("user.scope")?,
             zone: crate::time::zone("user.zone", &self.zone)?,
             hidden: Hidden::of(
                 self.hidden_fields
                     .iter()
-                    .map(|f| f.parse::<SensitiveField>().or_invalid("user.hidden_fields"))
+                    .map(|f| f.core("user.hidden_fields"))
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         })
@@ -100,8 +97,8 @@ pub(crate) fn ms(at: Option<Timestamp>) -> Option<i64> {
 pub struct ChangedRecord {
     /// The record.
     pub id: String,
-    /// Its kind: `customer`, `contact`, `lead`, `opportunity`, `visit`...
-    pub kind: String,
+    /// Its kind.
+    pub kind: crate::codes::RecordKind,
     /// Whether it left the device (out of the user's scope, or signed out). A deleted record
     /// stays, marked deleted.
     pub removed: bool,
@@ -112,23 +109,29 @@ pub struct ChangedRecord {
 pub struct ChangeEvent {
     /// Every record changed, each once.
     pub records: Vec<ChangedRecord>,
-    /// The kinds among them, sorted, each once: a list screen refreshes when its kind is here.
-    pub kinds: Vec<String>,
+    /// The kinds among them, each once: a list screen refreshes when its kind is here.
+    pub kinds: Vec<crate::codes::RecordKind>,
 }
 
 impl ChangeEvent {
     fn of(changes: Vec<CoreChange>) -> Self {
-        let kinds: BTreeSet<String> = changes.iter().map(|c| c.kind.clone()).collect();
+        let codes: BTreeSet<&str> = changes.iter().map(|c| c.kind.as_str()).collect();
+        let mut kinds: Vec<crate::codes::RecordKind> = Vec::new();
+        for kind in codes.into_iter().map(crate::codes::RecordKind::of_code) {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
         ChangeEvent {
             records: changes
                 .into_iter()
                 .map(|c| ChangedRecord {
                     id: c.id.to_string(),
-                    kind: c.kind,
+                    kind: crate::codes::RecordKind::of_code(&c.kind),
                     removed: c.removed,
                 })
                 .collect(),
-            kinds: kinds.into_iter().collect(),
+            kinds,
         }
     }
 }

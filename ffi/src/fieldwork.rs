@@ -17,14 +17,13 @@ use fieldsales_core::fieldwork::PlanOutcome as CoreOutcome;
 use fieldsales_core::fieldwork::report::ReportDay;
 use fieldsales_core::fieldwork::{CheckInVerdict, DeviceIntegrity, DevicePosition as CorePosition};
 use fieldsales_core::record::daily_report::DailyReport as CoreReport;
-use fieldsales_core::record::follow_up::FollowUpMethod;
-use fieldsales_core::record::task::{Task as CoreTask, TaskKind};
+use fieldsales_core::record::task::Task as CoreTask;
 use fieldsales_core::record::visit::Visit as CoreVisit;
 use fieldsales_core::record::visit_plan::PlannedVisit as CorePlanned;
 use fieldsales_core::record::{Kind, RecordRef};
 
 use crate::engine::{Engine, ms, optional_id, record_id};
-use crate::error::{FieldsalesError, OrInvalid};
+use crate::error::FieldsalesError;
 use crate::place::GeoPoint;
 use crate::sales::FollowUp;
 use crate::time::instant;
@@ -97,8 +96,8 @@ impl DevicePosition {
 /// One reason a check-in looks suspicious.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct VerdictFlag {
-    /// The rule's code, such as `poor_accuracy` or `mock_location`.
-    pub kind: String,
+    /// Which rule raised it.
+    pub kind: crate::codes::CheckInFlag,
     /// What was measured, in the rule's unit.
     pub observed: Option<f64>,
     /// The configured limit.
@@ -108,8 +107,8 @@ pub struct VerdictFlag {
 /// How a check-in was judged.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct VisitVerdict {
-    /// `inside`, `outside`, `cannot_tell` or `unable_to_verify`.
-    pub fence: String,
+    /// Where the check-in stands against the fence.
+    pub fence: crate::codes::FenceStatus,
     /// Metres from the customer's location, when it has one.
     pub distance_m: Option<f64>,
     /// The fix's accuracy, metres.
@@ -118,8 +117,8 @@ pub struct VisitVerdict {
     pub radius_m: f64,
     /// Every reason for suspicion.
     pub flags: Vec<VerdictFlag>,
-    /// `device` (this phone, offline) or `server` (the judgement that counts).
-    pub judged_by: String,
+    /// This phone (offline, provisional) or the server (the judgement that counts).
+    pub judged_by: crate::codes::Judge,
     /// When.
     pub judged_at_ms: i64,
 }
@@ -127,7 +126,7 @@ pub struct VisitVerdict {
 impl From<CheckInVerdict> for VisitVerdict {
     fn from(v: CheckInVerdict) -> Self {
         VisitVerdict {
-            fence: v.fence.as_str().to_string(),
+            fence: v.fence.into(),
             distance_m: v.distance_m,
             accuracy_m: v.accuracy_m,
             radius_m: v.radius_m,
@@ -135,12 +134,12 @@ impl From<CheckInVerdict> for VisitVerdict {
                 .flags
                 .into_iter()
                 .map(|f| VerdictFlag {
-                    kind: f.kind.as_str().to_string(),
+                    kind: f.kind.into(),
                     observed: f.observed,
                     limit: f.limit,
                 })
                 .collect(),
-            judged_by: v.judged_by.as_str().to_string(),
+            judged_by: v.judged_by.into(),
             judged_at_ms: v.judged_at.millis(),
         }
     }
@@ -225,8 +224,8 @@ pub struct DailyReport {
     pub owner_id: Option<String>,
     /// The local day, `YYYY-MM-DD`.
     pub date: String,
-    /// `draft`, `submitted` or `missing`.
-    pub state: String,
+    /// Draft, submitted, or missing (recorded by the server after the deadline).
+    pub state: crate::codes::ReportState,
     /// Today's work.
     pub summary: String,
     /// Results.
@@ -253,8 +252,8 @@ pub struct DailyReport {
 /// nothing: the app reminds no one and nobody is fined.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ReportDue {
-    /// `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
-    pub status: String,
+    /// Submitted (nothing to remind), open, overdue, missing, or a day off.
+    pub status: ReportDueStatus,
     /// The deadline, ms, when open or overdue.
     pub deadline_ms: Option<i64>,
     /// When the day becomes missing, ms, when overdue.
@@ -263,15 +262,29 @@ pub struct ReportDue {
     pub penalty_minor: Option<i64>,
     /// The penalty's currency, when missing.
     pub currency: Option<String>,
-    /// Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
-    /// or `left`.
-    pub day_off: Option<String>,
+    /// Why nothing is owed on a day off.
+    pub day_off: Option<crate::codes::DayOff>,
+}
+
+/// Where a rep's report of a day stands, for the reminder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum ReportDueStatus {
+    /// Submitted: nothing to remind.
+    Submitted,
+    /// Open, before its deadline.
+    Open,
+    /// Past its deadline, not yet missing.
+    Overdue,
+    /// Missing: the penalty applies.
+    Missing,
+    /// A day off: nothing is owed.
+    DayOff,
 }
 
 impl ReportDue {
     fn of(day: Option<ReportDay>) -> Self {
         let none = ReportDue {
-            status: "submitted".into(),
+            status: ReportDueStatus::Submitted,
             deadline_ms: None,
             missing_at_ms: None,
             penalty_minor: None,
@@ -281,7 +294,7 @@ impl ReportDue {
         match day {
             None => none,
             Some(ReportDay::Open { deadline }) => ReportDue {
-                status: "open".into(),
+                status: ReportDueStatus::Open,
                 deadline_ms: Some(deadline.millis()),
                 ..none
             },
@@ -289,20 +302,20 @@ impl ReportDue {
                 deadline,
                 missing_at,
             }) => ReportDue {
-                status: "overdue".into(),
+                status: ReportDueStatus::Overdue,
                 deadline_ms: Some(deadline.millis()),
                 missing_at_ms: Some(missing_at.millis()),
                 ..none
             },
             Some(ReportDay::Missing(verdict)) => ReportDue {
-                status: "missing".into(),
+                status: ReportDueStatus::Missing,
                 penalty_minor: Some(verdict.penalty.minor),
                 currency: Some(verdict.penalty.currency.code().to_string()),
                 ..none
             },
             Some(ReportDay::DayOff(why)) => ReportDue {
-                status: "day_off".into(),
-                day_off: Some(why.as_str().to_string()),
+                status: ReportDueStatus::DayOff,
+                day_off: Some(why.into()),
                 ..none
             },
         }
@@ -327,7 +340,7 @@ impl From<CoreReport> for DailyReport {
             id: r.header.id.to_string(),
             owner_id: r.header.owner_id.map(|o| o.to_string()),
             date: r.date.to_string(),
-            state: r.state.as_str().to_string(),
+            state: r.state.into(),
             summary: r.summary.as_str().to_string(),
             results: r.results.as_str().to_string(),
             problems: r.problems.as_str().to_string(),
@@ -373,14 +386,14 @@ pub struct Task {
     pub id: String,
     /// Who does it.
     pub owner_id: Option<String>,
-    /// `task` or `schedule`.
-    pub kind: String,
+    /// A task or a calendar entry.
+    pub kind: crate::codes::TaskKind,
     /// Title.
     pub title: String,
     /// Who gave it (the owner for one's own tasks).
     pub assigner_id: String,
-    /// `proposed`, `open`, `rejected`, `completed` or `cancelled`.
-    pub status: String,
+    /// Where it stands.
+    pub status: crate::codes::TaskStatus,
     /// Why the assignee rejected it.
     pub reject_reason: Option<String>,
     /// Due, ms.
@@ -398,10 +411,10 @@ impl From<CoreTask> for Task {
         Task {
             id: t.header.id.to_string(),
             owner_id: t.header.owner_id.map(|o| o.to_string()),
-            kind: t.kind.as_str().to_string(),
+            kind: t.kind.into(),
             title: t.title,
             assigner_id: t.assigner_id.to_string(),
-            status: t.status.as_str().to_string(),
+            status: t.status.into(),
             reject_reason: t.reject_reason,
             due_at_ms: ms(t.due_at),
             start_at_ms: ms(t.start_at),
@@ -416,8 +429,8 @@ impl From<CoreTask> for Task {
 pub struct TaskDraft {
     /// Who does it.
     pub assignee_id: String,
-    /// `task` or `schedule`.
-    pub kind: String,
+    /// A task or a calendar entry.
+    pub kind: crate::codes::TaskKind,
     /// Title.
     pub title: String,
     /// Details.
@@ -654,21 +667,19 @@ impl Engine {
     /// Logs a follow-up (call, visit, message...) about a customer, lead or opportunity.
     pub async fn log_follow_up(
         self: Arc<Self>,
-        subject_kind: String,
+        subject_kind: crate::codes::RecordKind,
         subject_id: String,
-        method: String,
+        method: crate::codes::FollowUpMethod,
         text: String,
         next_step: Option<String>,
         visit_id: Option<String>,
     ) -> Result<FollowUp, FieldsalesError> {
-        let kind = match subject_kind.as_str() {
-            "customer" => Kind::Customer,
-            "lead" => Kind::Lead,
-            "opportunity" => Kind::Opportunity,
+        let kind = match subject_kind.core("subject_kind")? {
+            kind @ (Kind::Customer | Kind::Lead | Kind::Opportunity) => kind,
             _ => {
                 return Err(FieldsalesError::InvalidInput {
                     field: "subject_kind".into(),
-                    detail: "expected one of: customer, lead, opportunity".into(),
+                    detail: "a follow-up is about a customer, a lead or an opportunity".into(),
                 });
             }
         };
@@ -677,7 +688,7 @@ impl Engine {
                 kind,
                 id: record_id("subject_id", &subject_id)?,
             },
-            method: method.parse::<FollowUpMethod>().or_invalid("method")?,
+            method: method.core("method")?,
             occurred_at: None,
             text,
             next_step,
@@ -781,7 +792,7 @@ impl Engine {
     pub async fn create_task(self: Arc<Self>, draft: TaskDraft) -> Result<Task, FieldsalesError> {
         let new = NewTask {
             assignee: record_id("draft.assignee_id", &draft.assignee_id)?,
-            kind: draft.kind.parse::<TaskKind>().or_invalid("draft.kind")?,
+            kind: draft.kind.core("draft.kind")?,
             title: draft.title,
             description: draft.description,
             due_at: optional_instant("draft.due_at_ms", draft.due_at_ms)?,

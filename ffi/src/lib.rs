@@ -10,6 +10,7 @@
 //! regenerates them and `tests/bindings.rs` fails when they drift.
 
 mod attachments;
+mod codes;
 mod connect;
 mod customers;
 mod dashboards;
@@ -30,6 +31,11 @@ mod task;
 mod time;
 
 pub use attachments::{AttachmentState, AttachmentUploads, RefusedAttachment};
+pub use codes::{
+    ApprovalStatus, ApprovalVerdict, CheckInFlag, DataScope, DayOff, DealOutcome, DecisionRole,
+    FenceStatus, FollowUpMethod, Granularity, GroupBy, Judge, LeadStatus, ProposalStatus,
+    RecordKind, ReportState, TaskKind, TaskStatus, UploadState,
+};
 pub use connect::{
     SyncActivity, SyncConnection, SyncSchedule, SyncStatus, SyncStatusListener,
     default_sync_schedule,
@@ -52,8 +58,8 @@ pub use engine::{
 pub use error::FieldsalesError;
 pub use fieldwork::{
     Agenda, Attachment, CheckedIn, DailyReport, DeviceIntegritySignal, DevicePosition, PlanLine,
-    PlanOutcome, PlanVsActual, PlannedVisit, Reminder, ReminderKind, ReportComment, ReportEdit,
-    Task, TaskDraft, VerdictFlag, Visit, VisitPlan, VisitVerdict,
+    PlanOutcome, PlanVsActual, PlannedVisit, Reminder, ReminderKind, ReportComment,
+    ReportDueStatus, ReportEdit, Task, TaskDraft, VerdictFlag, Visit, VisitPlan, VisitVerdict,
 };
 pub use id::{new_record_id, parse_record_id};
 pub use local_clock::{

@@ -9,7 +9,6 @@
 
 use std::sync::Arc;
 
-use fieldsales_core::record::task::TaskStatus;
 use fieldsales_core::record::{
     Customer as CoreCustomer, Header, Opportunity as CoreOpportunity, Record, Task as CoreTask,
     visit::Visit as CoreVisit,
@@ -18,7 +17,7 @@ use fieldsales_core::store::{DeletedFilter, ListFilter, StoreRead};
 
 use crate::customers::Customer;
 use crate::engine::{Engine, optional_id};
-use crate::error::{FieldsalesError, OrInvalid};
+use crate::error::FieldsalesError;
 use crate::fieldwork::{Task, Visit};
 use crate::sales::Opportunity;
 use crate::time::date;
@@ -82,9 +81,9 @@ pub struct VisitFilter {
 /// Filters of the signed-in user's tasks.
 #[derive(Debug, Clone, PartialEq, Eq, Default, uniffi::Record)]
 pub struct TaskFilter {
-    /// Only tasks in this status (`proposed`, `open`, `done`, `rejected`...).
+    /// Only tasks in this status.
     #[uniffi(default)]
-    pub status: Option<String>,
+    pub status: Option<crate::codes::TaskStatus>,
 }
 
 /// A page of customers.
@@ -266,10 +265,7 @@ impl Engine {
         filter: TaskFilter,
         page: PageRequest,
     ) -> Result<TaskPage, FieldsalesError> {
-        let status = filter
-            .status
-            .map(|s| s.parse::<TaskStatus>().or_invalid("filter.status"))
-            .transpose()?;
+        let status = filter.status.map(|s| s.core("filter.status")).transpose()?;
         self.read(move |e| {
             let (items, next_offset) = self::page(
                 e,

@@ -16,7 +16,6 @@ use fieldsales_core::engine::{
     NewOpportunity as CoreNewOpportunity, StageMoveResult,
 };
 use fieldsales_core::process::{FieldValue as CoreFieldValue, FieldValues, Verdict};
-use fieldsales_core::record::follow_up::FollowUpMethod;
 use fieldsales_core::record::lead::LeadStatus;
 use fieldsales_core::record::{
     Approval as CoreApproval, FollowUp as CoreFollowUp, Kind, Lead as CoreLead,
@@ -27,7 +26,7 @@ use fieldsales_core::store::StoreRead;
 
 use crate::customers::{Contact, Customer};
 use crate::engine::{Engine, ms, optional_id, record_id};
-use crate::error::{FieldsalesError, OrInvalid};
+use crate::error::FieldsalesError;
 use crate::money::Money;
 
 /// A sales lead.
@@ -47,8 +46,8 @@ pub struct Lead {
     pub email: Option<String>,
     /// Where it came from.
     pub source: Option<String>,
-    /// `new`, `assigned`, `following`, `converted`, `pooled` or `closed`.
-    pub status: String,
+    /// Where it stands.
+    pub status: crate::codes::LeadStatus,
     /// When the current holder got it, epoch ms.
     pub assigned_at_ms: Option<i64>,
     /// The last follow-up, epoch ms: the reclaim timer runs from here.
@@ -67,7 +66,7 @@ impl From<CoreLead> for Lead {
             phone: l.phone,
             email: l.email,
             source: l.source,
-            status: l.status.as_str().to_string(),
+            status: l.status.into(),
             assigned_at_ms: ms(l.assigned_at),
             last_follow_up_at_ms: ms(l.last_follow_up_at),
             converted_customer_id: l.conversion.map(|c| c.customer_id.to_string()),
@@ -95,14 +94,14 @@ pub struct NewLead {
 pub struct FollowUp {
     /// Record ID.
     pub id: String,
-    /// What it is about: `customer`, `lead` or `opportunity`.
-    pub subject_kind: String,
+    /// What it is about: a customer, a lead or an opportunity.
+    pub subject_kind: crate::codes::RecordKind,
     /// The record it is about.
     pub subject_id: String,
     /// The customer, when known.
     pub customer_id: Option<String>,
-    /// `visit`, `call`, `message` or `meeting`.
-    pub method: String,
+    /// How it happened.
+    pub method: crate::codes::FollowUpMethod,
     /// When it happened, epoch ms.
     pub occurred_at_ms: i64,
     /// What was said.
@@ -115,10 +114,10 @@ impl From<CoreFollowUp> for FollowUp {
     fn from(f: CoreFollowUp) -> Self {
         FollowUp {
             id: f.header.id.to_string(),
-            subject_kind: f.subject.kind.as_str().to_string(),
+            subject_kind: f.subject.kind.into(),
             subject_id: f.subject.id.to_string(),
             customer_id: f.customer_id.map(|c| c.to_string()),
-            method: f.method.as_str().to_string(),
+            method: f.method.into(),
             occurred_at_ms: f.occurred_at.millis(),
             text: f.text.as_str().to_string(),
             next_step: f.next_step,
@@ -259,8 +258,8 @@ pub struct Opportunity {
     pub stage_entered_at_ms: Option<i64>,
     /// Stage field values, by field key.
     pub fields: HashMap<String, FieldValue>,
-    /// `won` or `lost` once closed.
-    pub outcome: Option<String>,
+    /// Won or lost, once closed.
+    pub outcome: Option<crate::codes::DealOutcome>,
     /// Why it was won or lost.
     pub outcome_reason: Option<String>,
     /// A manager's finding that its progress was false (虚假推进), with the fine.
@@ -292,7 +291,7 @@ impl From<CoreOpportunity> for Opportunity {
             expected_close: o.expected_close.map(|d| d.to_string()),
             stage: o.stage,
             fields: o.fields.into_iter().map(|(k, v)| (k, v.into())).collect(),
-            outcome: o.outcome.as_ref().map(|x| x.kind.as_str().to_string()),
+            outcome: o.outcome.as_ref().map(|x| x.kind.clone().into()),
             outcome_reason: o.outcome.map(|x| x.reason),
             marked_false: o.marked_false.map(|m| FalseProgress {
                 by_id: m.by.to_string(),
@@ -344,8 +343,8 @@ pub struct ApprovalDecision {
     pub by: String,
     /// The role they decided as.
     pub role: String,
-    /// `approve` or `reject`.
-    pub verdict: String,
+    /// Approve or reject.
+    pub verdict: crate::codes::ApprovalVerdict,
     /// Their comment.
     pub comment: Option<String>,
     /// When, epoch ms.
@@ -359,8 +358,8 @@ pub struct Approval {
     pub id: String,
     /// Who asked.
     pub requester_id: String,
-    /// The kind of the record it is about (`order`, `opportunity`, `customer`).
-    pub subject_kind: String,
+    /// The kind of the record it is about (an order, an opportunity, a customer).
+    pub subject_kind: crate::codes::RecordKind,
     /// The record it is about.
     pub subject_id: String,
     /// Why it is needed, as a rule code.
@@ -371,8 +370,8 @@ pub struct Approval {
     pub amount: Option<Money>,
     /// The deepest discount asked, in basis points (10% is 1000).
     pub discount_bp: Option<i32>,
-    /// `pending`, `approved`, `rejected` or `withdrawn`.
-    pub status: String,
+    /// Where it stands.
+    pub status: crate::codes::ApprovalStatus,
     /// While pending: the roles the current step waits for.
     pub waiting_for: Vec<String>,
     /// The decisions so far, in the order the server accepted them.
@@ -391,13 +390,13 @@ impl From<CoreApproval> for Approval {
         Approval {
             id: a.header.id.to_string(),
             requester_id: a.requester().to_string(),
-            subject_kind: a.subject.kind.as_str().to_string(),
+            subject_kind: a.subject.kind.into(),
             subject_id: a.subject.id.to_string(),
             rule: a.rule,
             title: a.title,
             amount: a.amount.map(Money::from),
             discount_bp: a.discount.map(|d| d.0).map(crate::signed32),
-            status: a.status.as_str().to_string(),
+            status: a.status.into(),
             waiting_for,
             decisions: a
                 .decisions
@@ -406,7 +405,7 @@ impl From<CoreApproval> for Approval {
                     step: crate::signed32(d.step),
                     by: d.by.to_string(),
                     role: d.role,
-                    verdict: d.verdict.as_str().to_string(),
+                    verdict: d.verdict.into(),
                     comment: d.comment,
                     at_ms: d.at.millis(),
                 })
@@ -514,17 +513,16 @@ impl Engine {
         .await
     }
 
-    /// Logs a follow-up on a held lead (`method`: `visit`, `call`, `message`, `meeting`); the
-    /// reclaim timer starts again.
+    /// Logs a follow-up on a held lead; the reclaim timer starts again.
     pub async fn follow_up_lead(
         self: Arc<Self>,
         lead_id: String,
-        method: String,
+        method: crate::codes::FollowUpMethod,
         text: String,
     ) -> Result<FollowUp, FieldsalesError> {
         self.write(move |e| {
             let lead = record_id("lead_id", &lead_id)?;
-            let method = method.parse::<FollowUpMethod>().or_invalid("method")?;
+            let method = method.core("method")?;
             Ok(e.follow_up_lead(lead, method, &text)?.1.into())
         })
         .await

@@ -175,7 +175,7 @@ pub struct RejectedChange {
     /// The record.
     pub record_id: String,
     /// Its kind.
-    pub kind: String,
+    pub kind: crate::codes::RecordKind,
     /// The rule's stable code.
     pub rule: String,
     /// The field at fault, when one is.
@@ -302,7 +302,7 @@ impl Engine {
                 .map(|r| RejectedChange {
                     seq: r.seq,
                     record_id: r.record_id.to_string(),
-                    kind: r.kind,
+                    kind: crate::codes::RecordKind::of_code(&r.kind),
                     rule: r.rule,
                     field: r.field,
                     detail: r.detail,

@@ -85,6 +85,27 @@ pub enum TargetMetric {
     Other,
 }
 
+impl From<CoreSubject> for TargetSubject {
+    fn from(s: CoreSubject) -> Self {
+        match s {
+            CoreSubject::Rep => TargetSubject::Rep,
+            CoreSubject::Team => TargetSubject::Team,
+            CoreSubject::Region => TargetSubject::Region,
+            CoreSubject::Other(_) => TargetSubject::Other,
+        }
+    }
+}
+
+impl From<CoreMetric> for TargetMetric {
+    fn from(m: CoreMetric) -> Self {
+        match m {
+            CoreMetric::WonAmount => TargetMetric::WonAmount,
+            CoreMetric::CollectedAmount => TargetMetric::CollectedAmount,
+            CoreMetric::Other(_) => TargetMetric::Other,
+        }
+    }
+}
+
 /// A target.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Target {
@@ -112,18 +133,9 @@ impl From<CoreTarget> for Target {
             id: t.header.id.to_string(),
             period: t.period.into(),
             period_start: t.period_start.to_string(),
-            subject: match t.subject {
-                CoreSubject::Rep => TargetSubject::Rep,
-                CoreSubject::Team => TargetSubject::Team,
-                CoreSubject::Region => TargetSubject::Region,
-                CoreSubject::Other(_) => TargetSubject::Other,
-            },
+            subject: t.subject.into(),
             subject_id: t.subject_id.to_string(),
-            metric: match t.metric {
-                CoreMetric::WonAmount => TargetMetric::WonAmount,
-                CoreMetric::CollectedAmount => TargetMetric::CollectedAmount,
-                CoreMetric::Other(_) => TargetMetric::Other,
-            },
+            metric: t.metric.into(),
             amount: t.amount.into(),
             set_by_id: t.header.created_by.map(|u| u.to_string()),
         }

@@ -87,8 +87,12 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .await
         .expect("the check-in is recorded offline");
     let verdict = checked.visit.verdict.clone().expect("the phone judged it");
-    assert_eq!(verdict.fence, "inside", "{verdict:?}");
-    assert_eq!(verdict.judged_by, "device");
+    assert_eq!(
+        verdict.fence,
+        fieldsales_ffi::FenceStatus::Inside,
+        "{verdict:?}"
+    );
+    assert_eq!(verdict.judged_by, fieldsales_ffi::Judge::Device);
     let visit_id = checked.visit.id.clone();
 
     let photo = devices.path().join("gate.jpg");
@@ -108,9 +112,9 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
     let follow_up = li
         .clone()
         .log_follow_up(
-            "customer".into(),
+            fieldsales_ffi::RecordKind::Customer,
             customer_id.clone(),
-            "visit".into(),
+            fieldsales_ffi::FollowUpMethod::Visit,
             "介绍了新产品线".into(),
             Some("下周报价".into()),
             Some(visit_id.clone()),
@@ -128,7 +132,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .clone()
         .create_task(TaskDraft {
             assignee_id: me.user_id.clone(),
-            kind: "task".into(),
+            kind: fieldsales_ffi::TaskKind::Task,
             title: "发送报价单".into(),
             description: String::new(),
             due_at_ms: Some(due),
@@ -154,7 +158,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .complete_task(task.id.clone())
         .await
         .expect("done");
-    assert_eq!(done.status, "completed");
+    assert_eq!(done.status, fieldsales_ffi::TaskStatus::Completed);
 
     let visits = li
         .clone()
@@ -174,7 +178,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .report_draft(today.date.clone())
         .await
         .expect("a draft of today's report");
-    assert_eq!(draft.state, "draft");
+    assert_eq!(draft.state, fieldsales_ffi::ReportState::Draft);
     assert!(draft.visit_ids.contains(&visit_id), "{draft:?}");
     let edited = li
         .clone()
@@ -195,7 +199,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .submit_report(draft.id.clone())
         .await
         .expect("submitted offline");
-    assert_eq!(submitted.state, "submitted");
+    assert_eq!(submitted.state, fieldsales_ffi::ReportState::Submitted);
     assert!(li.clone().pending_count().await.expect("pending") > 0);
 
     // Back in signal: the rep's phone syncs.
@@ -236,11 +240,12 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
     assert!(summary.progress.records_down >= 4, "{summary:?}");
     settle().await;
     let kinds = heard.kinds();
-    for kind in ["customer", "visit", "daily_report"] {
-        assert!(
-            kinds.iter().any(|k| k == kind),
-            "{kind} not heard: {kinds:?}"
-        );
+    for kind in [
+        fieldsales_ffi::RecordKind::Customer,
+        fieldsales_ffi::RecordKind::Visit,
+        fieldsales_ffi::RecordKind::DailyReport,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?} not heard: {kinds:?}");
     }
 
     let board = zhou
@@ -248,8 +253,8 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .visits_dashboard(
             today.date.clone(),
             today.date.clone(),
-            "rep".into(),
-            "day".into(),
+            fieldsales_ffi::GroupBy::Rep,
+            fieldsales_ffi::Granularity::Day,
         )
         .await
         .expect("the team's visits");
@@ -268,7 +273,11 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
     );
     let reports = zhou
         .clone()
-        .report_dashboard(today.date.clone(), today.date.clone(), "rep".into())
+        .report_dashboard(
+            today.date.clone(),
+            today.date.clone(),
+            fieldsales_ffi::GroupBy::Rep,
+        )
         .await
         .expect("the team's reports");
     assert!(

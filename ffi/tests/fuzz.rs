@@ -96,7 +96,10 @@ async fn calls(phone: Arc<Engine>, customer: String, case: u64, s: String, t: St
     acted_on(
         "search",
         case,
-        phone.clone().search(s.clone(), vec![t.clone()], 20).await,
+        phone
+            .clone()
+            .search(s.clone(), vec![fieldsales_ffi::RecordKind::Customer], 20)
+            .await,
     );
     acted_on(
         "search",
@@ -126,7 +129,7 @@ async fn calls(phone: Arc<Engine>, customer: String, case: u64, s: String, t: St
         title: Some(t.clone()),
         phone: Some(t.clone()),
         email: Some(s.clone()),
-        decision_role: t.clone(),
+        decision_role: fieldsales_ffi::DecisionRole::Unknown,
     };
     acted_on(
         "create_contact",
@@ -145,7 +148,7 @@ async fn mutated_strings_from_an_app_end_in_a_value_or_an_error_it_can_act_on() 
         user_id: RecordId::new().to_string(),
         unit_id: RecordId::new().to_string(),
         roles: vec!["sales_rep".into()],
-        scope: "own".into(),
+        scope: fieldsales_ffi::DataScope::Own,
         zone: "Asia/Shanghai".into(),
         hidden_fields: Vec::new(),
     };

@@ -53,7 +53,7 @@ impl Team {
             user_id: RecordId::new().to_string(),
             unit_id: self.unit.to_string(),
             roles: roles.iter().map(|r| r.to_string()).collect(),
-            scope: scope.as_str().to_string(),
+            scope: scope.into(),
             zone: "Asia/Shanghai".into(),
             hidden_fields: Vec::new(),
         }
@@ -147,13 +147,17 @@ async fn a_rep_creates_a_customer_offline_and_the_second_try_names_the_existing_
 
     let hits = phone
         .clone()
-        .search("明远贸易".into(), vec!["customer".into()], 10)
+        .search(
+            "明远贸易".into(),
+            vec![fieldsales_ffi::RecordKind::Customer],
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(
-        (hits[0].id.as_str(), hits[0].kind.as_str()),
-        (id.as_str(), "customer")
+        (hits[0].id.as_str(), hits[0].kind),
+        (id.as_str(), fieldsales_ffi::RecordKind::Customer)
     );
 
     let colleague = RecordId::new().to_string();
@@ -179,7 +183,7 @@ async fn a_rep_creates_a_customer_offline_and_the_second_try_names_the_existing_
                 title: Some("采购经理".into()),
                 phone: Some("+86 138 0013 8000".into()),
                 email: None,
-                decision_role: "decision_maker".into(),
+                decision_role: fieldsales_ffi::DecisionRole::DecisionMaker,
             },
         )
         .await
@@ -193,7 +197,7 @@ async fn a_rep_creates_a_customer_offline_and_the_second_try_names_the_existing_
                 title: Some("采购总监".into()),
                 phone: contact.phone.clone(),
                 email: Some("wang@mingyuan.example".into()),
-                decision_role: "decision_maker".into(),
+                decision_role: fieldsales_ffi::DecisionRole::DecisionMaker,
             },
         )
         .await
@@ -238,10 +242,15 @@ async fn a_listener_hears_which_records_a_write_changed_until_it_is_cancelled() 
         .unwrap();
     let events = recorder.take();
     assert_eq!(events.len(), 2, "one event per write: {events:?}");
-    assert_eq!(events[0].kinds, vec!["lead".to_string()]);
+    assert_eq!(events[0].kinds, vec![fieldsales_ffi::RecordKind::Lead]);
     assert_eq!(
         events[1].kinds,
-        ["contact", "customer", "lead", "opportunity"]
+        [
+            fieldsales_ffi::RecordKind::Contact,
+            fieldsales_ffi::RecordKind::Customer,
+            fieldsales_ffi::RecordKind::Lead,
+            fieldsales_ffi::RecordKind::Opportunity
+        ]
     );
     let ids: Vec<&str> = events[1].records.iter().map(|r| r.id.as_str()).collect();
     assert!(ids.contains(&converted.customer.id.as_str()));
@@ -286,7 +295,7 @@ async fn a_rep_works_a_lead_from_the_pool_to_a_deal_and_moves_it_by_the_rules() 
         )
         .await
         .unwrap();
-    assert_eq!(pooled.status, "pooled");
+    assert_eq!(pooled.status, fieldsales_ffi::LeadStatus::Pooled);
     assert_eq!(
         phone.clone().lead_pool().await.unwrap(),
         vec![pooled.clone()]
@@ -296,20 +305,27 @@ async fn a_rep_works_a_lead_from_the_pool_to_a_deal_and_moves_it_by_the_rules() 
     assert_eq!(claimed.owner_id.as_deref(), Some(rep.user_id.as_str()));
     let follow_up = phone
         .clone()
-        .follow_up_lead(pooled.id.clone(), "call".into(), "约了周四上门".into())
+        .follow_up_lead(
+            pooled.id.clone(),
+            fieldsales_ffi::FollowUpMethod::Call,
+            "约了周四上门".into(),
+        )
         .await
         .unwrap();
     assert_eq!(
-        (follow_up.subject_kind.as_str(), follow_up.method.as_str()),
-        ("lead", "call")
+        (follow_up.subject_kind, follow_up.method),
+        (
+            fieldsales_ffi::RecordKind::Lead,
+            fieldsales_ffi::FollowUpMethod::Call
+        )
     );
     assert_eq!(
         phone.clone().my_leads().await.unwrap()[0].status,
-        "following"
+        fieldsales_ffi::LeadStatus::Following
     );
 
     let returned = phone.clone().return_lead(pooled.id.clone()).await.unwrap();
-    assert_eq!(returned.status, "pooled");
+    assert_eq!(returned.status, fieldsales_ffi::LeadStatus::Pooled);
     // The waiting period after a release keeps the rep from claiming it straight back.
     match phone
         .clone()
@@ -505,8 +521,11 @@ async fn a_manager_decides_an_approval_and_a_rep_withdraws_their_own() {
         .decide_approval(waiting[0].id.clone(), true, Some("同意".into()))
         .await
         .unwrap();
-    assert_eq!(decided.status, "approved");
-    assert_eq!(decided.decisions[0].verdict, "approve");
+    assert_eq!(decided.status, fieldsales_ffi::ApprovalStatus::Approved);
+    assert_eq!(
+        decided.decisions[0].verdict,
+        fieldsales_ffi::ApprovalVerdict::Approve
+    );
     match boss
         .clone()
         .decide_approval(waiting[0].id.clone(), false, None)
@@ -531,7 +550,7 @@ async fn a_manager_decides_an_approval_and_a_rep_withdraws_their_own() {
         .withdraw_approval(request.header.id.to_string())
         .await
         .unwrap();
-    assert_eq!(withdrawn.status, "withdrawn");
+    assert_eq!(withdrawn.status, fieldsales_ffi::ApprovalStatus::Withdrawn);
 }
 
 #[tokio::test]
@@ -588,7 +607,7 @@ async fn every_error_an_app_meets_from_the_engine_is_one_it_can_act_on() {
                 title: None,
                 phone: None,
                 email: None,
-                decision_role: "boss".into(),
+                decision_role: fieldsales_ffi::DecisionRole::Other,
             },
         )
         .await
@@ -599,7 +618,7 @@ async fn every_error_an_app_meets_from_the_engine_is_one_it_can_act_on() {
     );
     let bad_kind = phone
         .clone()
-        .search("天河".into(), vec!["gadget".into()], 5)
+        .search("天河".into(), vec![fieldsales_ffi::RecordKind::Other], 5)
         .await;
     assert!(matches!(
         bad_kind,
@@ -637,7 +656,7 @@ async fn every_error_an_app_meets_from_the_engine_is_one_it_can_act_on() {
     ));
     // A user with a scope this version does not know is refused before anything is opened.
     let mut odd = rep.clone();
-    odd.scope = "galaxy".into();
+    odd.scope = fieldsales_ffi::DataScope::Other;
     assert!(matches!(
         open_engine(team.path(&odd), odd, None).await,
         Err(FieldsalesError::InvalidInput { field, .. }) if field == "user.scope"
@@ -805,7 +824,11 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     let boss = team.phone(&manager).await;
     let funnel = boss
         .clone()
-        .funnel_dashboard("2026-01-01".into(), "2026-12-31".into(), "rep".into())
+        .funnel_dashboard(
+            "2026-01-01".into(),
+            "2026-12-31".into(),
+            fieldsales_ffi::GroupBy::Rep,
+        )
         .await
         .unwrap();
     assert_eq!(funnel.data_as_of_ms, None, "never synced");
@@ -814,13 +837,11 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     assert_eq!(funnel.rows[0].group_name, "张伟");
     assert!(matches!(
         boss.clone()
-            .funnel_dashboard("2026-01-01".into(), "2026-12-31".into(), "galaxy".into())
-            .await,
-        Err(FieldsalesError::InvalidInput { field, .. }) if field == "group_by"
-    ));
-    assert!(matches!(
-        boss.clone()
-            .funnel_dashboard("2026-12-31".into(), "2026-01-01".into(), "team".into())
+            .funnel_dashboard(
+                "2026-12-31".into(),
+                "2026-01-01".into(),
+                fieldsales_ffi::GroupBy::Team
+            )
             .await,
         Err(FieldsalesError::InvalidInput { .. })
     ));
@@ -828,24 +849,22 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     // The quarter's target of the rep, set by the manager before: nothing won yet.
     let board = boss
         .clone()
-        .target_dashboard("2026-01-01".into(), "2026-03-31".into(), "rep".into())
+        .target_dashboard(
+            "2026-01-01".into(),
+            "2026-03-31".into(),
+            fieldsales_ffi::GroupBy::Rep,
+        )
         .await
         .unwrap();
     assert_eq!(board.leaderboard.len(), 1, "{board:?}");
     let row = &board.leaderboard[0];
     assert_eq!(
-        (row.rank, row.subject_name.as_str(), row.period.as_str()),
-        (1, "张伟", "quarter")
+        (row.rank, row.subject_name.as_str(), row.period),
+        (1, "张伟", fieldsales_ffi::PeriodKind::Quarter)
     );
     assert_eq!(row.target, yuan(500_000));
     assert_eq!(row.achieved, yuan(0));
     assert_eq!(row.attainment_bp, Some(0));
-    assert!(matches!(
-        boss.clone()
-            .target_dashboard("2026-01-01".into(), "2026-03-31".into(), "galaxy".into())
-            .await,
-        Err(FieldsalesError::InvalidInput { field, .. }) if field == "group_by"
-    ));
 
     let attention = boss
         .clone()
@@ -882,7 +901,7 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     let today = boss.clone().today().await.unwrap().date;
     let funnel = boss
         .clone()
-        .funnel_dashboard(today.clone(), today.clone(), "rep".into())
+        .funnel_dashboard(today.clone(), today.clone(), fieldsales_ffi::GroupBy::Rep)
         .await
         .unwrap();
     assert_eq!(
@@ -981,7 +1000,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     assert!(checked.proposed_location);
     assert_eq!(
         checked.visit.verdict.as_ref().unwrap().fence,
-        "unable_to_verify"
+        fieldsales_ffi::FenceStatus::UnableToVerify
     );
     let visit_id = checked.visit.id.clone();
     // One proposal waits at a time.
@@ -1019,8 +1038,8 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .await
         .unwrap();
     assert_eq!(
-        (queued.upload.as_str(), queued.uploaded_bytes),
-        ("pending", 0)
+        (queued.upload, queued.uploaded_bytes),
+        (fieldsales_ffi::UploadState::Pending, 0)
     );
     assert_eq!(rep.clone().attachment_states().await.unwrap().len(), 2);
     let bad_type = rep
@@ -1036,9 +1055,9 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     let follow_up = rep
         .clone()
         .log_follow_up(
-            "customer".into(),
+            fieldsales_ffi::RecordKind::Customer,
             customer.id.clone(),
-            "visit".into(),
+            fieldsales_ffi::FollowUpMethod::Visit,
             "介绍了新产品线".into(),
             Some("下周报价".into()),
             Some(visit_id.clone()),
@@ -1078,14 +1097,23 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     // Before submitting, the reminder says what is owed (nothing on a weekend); after, nothing.
     let due = rep.clone().report_due(today.date.clone()).await.unwrap();
     assert!(
-        matches!(due.status.as_str(), "open" | "overdue" | "day_off"),
+        matches!(
+            due.status,
+            fieldsales_ffi::ReportDueStatus::Open
+                | fieldsales_ffi::ReportDueStatus::Overdue
+                | fieldsales_ffi::ReportDueStatus::DayOff
+        ),
         "{due:?}"
     );
-    assert_eq!(due.day_off.is_some(), due.status == "day_off", "{due:?}");
+    assert_eq!(
+        due.day_off.is_some(),
+        due.status == fieldsales_ffi::ReportDueStatus::DayOff,
+        "{due:?}"
+    );
     let submitted = rep.clone().submit_report(report.id.clone()).await.unwrap();
-    assert_eq!(submitted.state, "submitted");
+    assert_eq!(submitted.state, fieldsales_ffi::ReportState::Submitted);
     let due = rep.clone().report_due(today.date.clone()).await.unwrap();
-    assert_eq!(due.status, "submitted");
+    assert_eq!(due.status, fieldsales_ffi::ReportDueStatus::Submitted);
 
     // Back in signal: records first, then the two files.
     let summary = rep
@@ -1108,7 +1136,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .await
         .unwrap()
         .expect("the photo is on the phone");
-    assert_eq!(state.upload, "uploaded");
+    assert_eq!(state.upload, fieldsales_ffi::UploadState::Uploaded);
     assert!(state.uploaded_at_ms.is_some());
     let nothing_left = rep
         .clone()
@@ -1131,24 +1159,13 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .visits_dashboard(
             today.date.clone(),
             today.date.clone(),
-            "rep".into(),
-            "day".into(),
+            fieldsales_ffi::GroupBy::Rep,
+            fieldsales_ffi::Granularity::Day,
         )
         .await
         .unwrap();
     assert!(visits.data_as_of_ms.is_some());
     assert_eq!(visits.total.check_ins, 1, "{visits:?}");
-    assert!(matches!(
-        boss.clone()
-            .visits_dashboard(
-                today.date.clone(),
-                today.date.clone(),
-                "rep".into(),
-                "hour".into()
-            )
-            .await,
-        Err(FieldsalesError::InvalidInput { field, .. }) if field == "granularity"
-    ));
     let map = boss
         .clone()
         .visit_map_points(today.date.clone(), today.date.clone(), 50, None)
@@ -1165,7 +1182,11 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     ));
     let reports = boss
         .clone()
-        .report_dashboard(today.date.clone(), today.date.clone(), "rep".into())
+        .report_dashboard(
+            today.date.clone(),
+            today.date.clone(),
+            fieldsales_ffi::GroupBy::Rep,
+        )
         .await
         .unwrap();
     assert_eq!(reports.total.on_time + reports.total.late, 1, "{reports:?}");
@@ -1173,8 +1194,11 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     assert_eq!(proposals.len(), 1, "{proposals:?}");
     let proposal = proposals[0].location_proposal.clone().unwrap();
     assert_eq!(
-        (proposal.status.as_str(), proposal.visit_id.as_deref()),
-        ("pending", Some(visit_id.as_str()))
+        (proposal.status, proposal.visit_id.as_deref()),
+        (
+            fieldsales_ffi::ProposalStatus::Pending,
+            Some(visit_id.as_str())
+        )
     );
     // The rep cannot approve their own proposal.
     assert!(matches!(
@@ -1231,7 +1255,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     let now = fieldsales_core::Timestamp::now().millis();
     let given = |title: &str| TaskDraft {
         assignee_id: me.user_id.clone(),
-        kind: "task".into(),
+        kind: fieldsales_ffi::TaskKind::Task,
         title: title.into(),
         description: String::new(),
         due_at_ms: Some(now + 86_400_000),
@@ -1242,7 +1266,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     let quote = boss.clone().create_task(given("发送报价单")).await.unwrap();
     let survey = boss.clone().create_task(given("做竞品调研")).await.unwrap();
     let stale = boss.clone().create_task(given("旧任务")).await.unwrap();
-    assert_eq!(quote.status, "proposed");
+    assert_eq!(quote.status, fieldsales_ffi::TaskStatus::Proposed);
     assert_eq!(quote.assigner_id, zhou.profile.to_string());
     boss.clone().delete_task(stale.id.clone()).await.unwrap();
     boss.clone()
@@ -1265,12 +1289,12 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .unwrap();
     assert_eq!(back.comments[0].by_id, zhou.profile.to_string());
     let accepted = rep.clone().accept_task(quote.id.clone()).await.unwrap();
-    assert_eq!(accepted.status, "open");
+    assert_eq!(accepted.status, fieldsales_ffi::TaskStatus::Open);
     let open = rep
         .clone()
         .my_task_page(
             TaskFilter {
-                status: Some("open".into()),
+                status: Some(fieldsales_ffi::TaskStatus::Open),
             },
             PageRequest {
                 offset: 0,
@@ -1336,8 +1360,8 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .await
         .unwrap();
     assert_eq!(
-        (rejected.status.as_str(), rejected.reject_reason.as_deref()),
-        ("rejected", Some("本周在外地"))
+        (rejected.status, rejected.reject_reason.as_deref()),
+        (fieldsales_ffi::TaskStatus::Rejected, Some("本周在外地"))
     );
     // The assignee rejects; only who gave a task deletes it.
     assert!(matches!(
@@ -1357,7 +1381,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
             .any(|r| r.record_id == quote.id && r.kind == fieldsales_ffi::ReminderKind::Task)
     );
     let done = rep.clone().complete_task(quote.id.clone()).await.unwrap();
-    assert_eq!(done.status, "completed");
+    assert_eq!(done.status, fieldsales_ffi::TaskStatus::Completed);
     assert!(rep.clone().rejected_changes().await.unwrap().is_empty());
     assert!(!rep.clone().dismiss_rejected_change(1).await.unwrap());
 
@@ -1495,7 +1519,11 @@ async fn with_the_server_gone_a_sync_is_offline_and_a_waiting_upload_holds_no_sc
     );
     let states = phone.attachment_states().await.unwrap();
     assert_eq!(states.len(), 1);
-    assert_eq!(states[0].upload, "pending", "it waits for the next upload");
+    assert_eq!(
+        states[0].upload,
+        fieldsales_ffi::UploadState::Pending,
+        "it waits for the next upload"
+    );
 }
 
 /// Keeps the sync statuses it is told of.
@@ -1911,7 +1939,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
                 title: None,
                 phone: None,
                 email: None,
-                decision_role: "user".into(),
+                decision_role: fieldsales_ffi::DecisionRole::User,
             },
         )
         .await
@@ -1925,7 +1953,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
                 title: None,
                 phone: None,
                 email: None,
-                decision_role: "influencer".into(),
+                decision_role: fieldsales_ffi::DecisionRole::Influencer,
             },
         )
         .await

@@ -81,7 +81,7 @@ impl Recorder {
     }
 
     /// The kinds of every event heard, in order, without taking them.
-    pub fn kinds(&self) -> Vec<String> {
+    pub fn kinds(&self) -> Vec<fieldsales_ffi::RecordKind> {
         let events = self.0.lock().expect("recorder");
         events.iter().flat_map(|e| e.kinds.clone()).collect()
     }

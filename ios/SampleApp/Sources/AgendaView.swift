@@ -29,7 +29,7 @@ struct AgendaView: View {
         }
         .task {
             await load()
-            for await _ in engine.changes(of: ["task"]) { await load() }
+            for await _ in engine.changes(of: [.task]) { await load() }
         }
     }
 

@@ -22,7 +22,7 @@ struct DailyReportView: View {
                 TextField("Summary", text: $summary, axis: .vertical)
                 TextField("Plan for tomorrow", text: $planTomorrow, axis: .vertical)
                 Button("Submit") { _Concurrency.Task { await submit(report.id) } }
-                    .disabled(report.state != "draft")
+                    .disabled(report.state != .draft)
             }
             if let problem { Text(problem).foregroundColor(.red) }
         }

@@ -110,7 +110,7 @@ struct CustomerPicker: View {
         .navigationTitle("Customers")
         .task {
             await load()
-            for await _ in engine.changes(of: ["customer"]) { await load() }
+            for await _ in engine.changes(of: [.customer]) { await load() }
         }
     }
 

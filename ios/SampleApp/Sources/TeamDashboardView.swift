@@ -32,13 +32,13 @@ struct TeamDashboardView: View {
         }
         .task {
             await load()
-            for await _ in engine.changes(of: ["opportunity"]) { await load() }
+            for await _ in engine.changes(of: [.opportunity]) { await load() }
         }
     }
 
     private func load() async {
         do {
-            funnel = try await engine.funnelDashboard(from: from, to: to, groupBy: "rep")
+            funnel = try await engine.funnelDashboard(from: from, to: to, groupBy: .rep)
         } catch {
             problem = "\(error)"
         }

@@ -70,16 +70,16 @@ struct TodayView: View {
     /// The reminder as the library gives it.
     private func inWords(_ due: ReportDue) -> String? {
         switch due.status {
-        case "open":
+        case .open:
             return due.deadlineMs.map { "Daily report due by \(clockTime($0))" } ?? "Daily report due today"
-        case "overdue":
+        case .overdue:
             return "Daily report overdue"
-        case "missing":
+        case .missing:
             return "Daily report missing"
-        case "day_off":
-            let why = (due.dayOff ?? "day off").replacingOccurrences(of: "_", with: " ")
+        case .dayOff:
+            let why = due.dayOff.map { "\($0)" } ?? "day off"
             return "No daily report due today (\(why))"
-        default:
+        case .submitted:
             return nil
         }
     }

@@ -17,9 +17,9 @@ extension Engine {
         return stream
     }
 
-    /// The changes that touch records of `kinds` (`customer`, `visit`...): what a list view
+    /// The changes that touch records of `kinds` (`.customer`, `.visit`...): what a list view
     /// refreshes on.
-    public func changes(of kinds: Set<String>) -> AsyncFilterSequence<AsyncStream<ChangeEvent>> {
+    public func changes(of kinds: Set<RecordKind>) -> AsyncFilterSequence<AsyncStream<ChangeEvent>> {
         changes().filter { event in event.kinds.contains(where: kinds.contains) }
     }
 }

@@ -9,10 +9,10 @@ import Foundation
 
 extension Engine {
     /// `query`'s answer now, then again after every change that touches records of `kinds`
-    /// (`customer`, `opportunity`, `visit`, `task`...). Iterate it in the view's `.task`;
+    /// (`.customer`, `.opportunity`, `.visit`, `.task`...). Iterate it in the view's `.task`;
     /// cancelling the task stops listening. A failing query ends the stream with its error.
     public func live<T: Equatable & Sendable>(
-        kinds: Set<String>,
+        kinds: Set<RecordKind>,
         _ query: @escaping @Sendable (Engine) async throws -> T
     ) -> AsyncThrowingStream<T, Error> {
         liveWhen({ event in event.kinds.contains(where: kinds.contains) }, query)
@@ -78,7 +78,7 @@ public struct LiveListState<T: Equatable & Sendable>: Equatable, Sendable {
 /// (call it when the user scrolls near the end).
 public final class LiveList<T: Equatable & Sendable>: @unchecked Sendable {
     private let engine: Engine
-    private let kinds: Set<String>
+    private let kinds: Set<RecordKind>
     private let pageSize: Int32
     private let readPage: @Sendable (Engine, PageRequest) async throws -> ([T], Int64?)
     private let lock = NSLock()
@@ -87,7 +87,7 @@ public final class LiveList<T: Equatable & Sendable>: @unchecked Sendable {
 
     init(
         engine: Engine,
-        kinds: Set<String>,
+        kinds: Set<RecordKind>,
         pageSize: Int32,
         readPage: @escaping @Sendable (Engine, PageRequest) async throws -> ([T], Int64?)
     ) {
@@ -167,7 +167,7 @@ public final class LiveList<T: Equatable & Sendable>: @unchecked Sendable {
 extension Engine {
     /// The customers the user may see, live and paged, newest first.
     public func liveCustomers(filter: CustomerFilter = CustomerFilter(), pageSize: Int32 = 50) -> LiveList<Customer> {
-        LiveList(engine: self, kinds: ["customer"], pageSize: pageSize) { engine, page in
+        LiveList(engine: self, kinds: [.customer], pageSize: pageSize) { engine, page in
             let got = try await engine.customerPage(filter: filter, page: page)
             return (got.items, got.nextOffset)
         }
@@ -178,7 +178,7 @@ extension Engine {
         filter: OpportunityFilter = OpportunityFilter(),
         pageSize: Int32 = 50
     ) -> LiveList<Opportunity> {
-        LiveList(engine: self, kinds: ["opportunity"], pageSize: pageSize) { engine, page in
+        LiveList(engine: self, kinds: [.opportunity], pageSize: pageSize) { engine, page in
             let got = try await engine.opportunityPage(filter: filter, page: page)
             return (got.items, got.nextOffset)
         }
@@ -186,7 +186,7 @@ extension Engine {
 
     /// The visits the user may see, live and paged, latest check-in first.
     public func liveVisits(filter: VisitFilter = VisitFilter(), pageSize: Int32 = 50) -> LiveList<Visit> {
-        LiveList(engine: self, kinds: ["visit"], pageSize: pageSize) { engine, page in
+        LiveList(engine: self, kinds: [.visit], pageSize: pageSize) { engine, page in
             let got = try await engine.visitPage(filter: filter, page: page)
             return (got.items, got.nextOffset)
         }
@@ -194,7 +194,7 @@ extension Engine {
 
     /// The signed-in user's own tasks and schedule entries, live and paged, latest first.
     public func liveMyTasks(filter: TaskFilter = TaskFilter(), pageSize: Int32 = 50) -> LiveList<Task> {
-        LiveList(engine: self, kinds: ["task"], pageSize: pageSize) { engine, page in
+        LiveList(engine: self, kinds: [.task], pageSize: pageSize) { engine, page in
             let got = try await engine.myTaskPage(filter: filter, page: page)
             return (got.items, got.nextOffset)
         }

@@ -1068,7 +1068,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
      */
-    func search(query: String, kinds: [String], limit: Int32) async throws  -> [SearchHit]
+    func search(query: String, kinds: [RecordKind], limit: Int32) async throws  -> [SearchHit]
     
     /**
      * Shares a customer with a collaborator (its owner, or a manager above them).
@@ -1098,21 +1098,20 @@ public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
-     * one row per `rep`, `team` or `region`.
+     * one row per rep, team or region.
      */
-    func funnelDashboard(from: String, to: String, groupBy: String) async throws  -> FunnelDashboard
+    func funnelDashboard(from: String, to: String, groupBy: GroupBy) async throws  -> FunnelDashboard
     
     /**
      * Daily-report compliance of the user's scope between two local days.
      */
-    func reportDashboard(from: String, to: String, groupBy: String) async throws  -> ReportDashboard
+    func reportDashboard(from: String, to: String, groupBy: GroupBy) async throws  -> ReportDashboard
     
     /**
      * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
-     * leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
-     * `region`.
+     * leaderboard of the targets whose period overlaps them, one per rep, team or region.
      */
-    func targetDashboard(from: String, to: String, groupBy: String) async throws  -> TargetDashboard
+    func targetDashboard(from: String, to: String, groupBy: GroupBy) async throws  -> TargetDashboard
     
     /**
      * One page of the check-ins between two local days for the team map, newest first, at
@@ -1122,11 +1121,11 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func visitMapPoints(from: String, to: String, limit: Int32, after: MapPointsCursor?) async throws  -> MapPointsPage
     
     /**
-     * The visits of the user's scope between two local days, one row per group and
-     * `day` or `week`; the check-ins for a map come page by page from
+     * The visits of the user's scope between two local days, one row per group and day or
+     * week; the check-ins for a map come page by page from
      * [`Engine::visit_map_points`].
      */
-    func visitsDashboard(from: String, to: String, groupBy: String, granularity: String) async throws  -> VisitsDashboard
+    func visitsDashboard(from: String, to: String, groupBy: GroupBy, granularity: Granularity) async throws  -> VisitsDashboard
     
     /**
      * What the signed-in user may do with a record now, from the synced permission matrix
@@ -1240,7 +1239,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
     /**
      * Logs a follow-up (call, visit, message...) about a customer, lead or opportunity.
      */
-    func logFollowUp(subjectKind: String, subjectId: String, method: String, text: String, nextStep: String?, visitId: String?) async throws  -> FollowUp
+    func logFollowUp(subjectKind: RecordKind, subjectId: String, method: FollowUpMethod, text: String, nextStep: String?, visitId: String?) async throws  -> FollowUp
     
     /**
      * A manager finds a submitted report of a rep they manage false, saying what was false
@@ -1431,10 +1430,9 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func decideApproval(id: String, approve: Bool, comment: String?) async throws  -> Approval
     
     /**
-     * Logs a follow-up on a held lead (`method`: `visit`, `call`, `message`, `meeting`); the
-     * reclaim timer starts again.
+     * Logs a follow-up on a held lead; the reclaim timer starts again.
      */
-    func followUpLead(leadId: String, method: String, text: String) async throws  -> FollowUp
+    func followUpLead(leadId: String, method: FollowUpMethod, text: String) async throws  -> FollowUp
     
     /**
      * An opportunity the user may see.
@@ -1955,12 +1953,12 @@ open func resolveCustomerOwnership(registeredFullName: String?, contenderIds: [S
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
      */
-open func search(query: String, kinds: [String], limit: Int32)async throws  -> [SearchHit]  {
+open func search(query: String, kinds: [RecordKind], limit: Int32)async throws  -> [SearchHit]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_search(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(query),FfiConverterSequenceString.lower(kinds),FfiConverterInt32.lower(limit)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(query),FfiConverterSequenceTypeRecordKind.lower(kinds),FfiConverterInt32.lower(limit)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2069,14 +2067,14 @@ open func attentionDashboard(from: String, to: String)async throws  -> Attention
     
     /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
-     * one row per `rep`, `team` or `region`.
+     * one row per rep, team or region.
      */
-open func funnelDashboard(from: String, to: String, groupBy: String)async throws  -> FunnelDashboard  {
+open func funnelDashboard(from: String, to: String, groupBy: GroupBy)async throws  -> FunnelDashboard  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterString.lower(groupBy)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterTypeGroupBy_lower(groupBy)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2090,12 +2088,12 @@ open func funnelDashboard(from: String, to: String, groupBy: String)async throws
     /**
      * Daily-report compliance of the user's scope between two local days.
      */
-open func reportDashboard(from: String, to: String, groupBy: String)async throws  -> ReportDashboard  {
+open func reportDashboard(from: String, to: String, groupBy: GroupBy)async throws  -> ReportDashboard  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterString.lower(groupBy)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterTypeGroupBy_lower(groupBy)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2108,15 +2106,14 @@ open func reportDashboard(from: String, to: String, groupBy: String)async throws
     
     /**
      * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
-     * leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
-     * `region`.
+     * leaderboard of the targets whose period overlaps them, one per rep, team or region.
      */
-open func targetDashboard(from: String, to: String, groupBy: String)async throws  -> TargetDashboard  {
+open func targetDashboard(from: String, to: String, groupBy: GroupBy)async throws  -> TargetDashboard  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterString.lower(groupBy)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterTypeGroupBy_lower(groupBy)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2149,16 +2146,16 @@ open func visitMapPoints(from: String, to: String, limit: Int32, after: MapPoint
 }
     
     /**
-     * The visits of the user's scope between two local days, one row per group and
-     * `day` or `week`; the check-ins for a map come page by page from
+     * The visits of the user's scope between two local days, one row per group and day or
+     * week; the check-ins for a map come page by page from
      * [`Engine::visit_map_points`].
      */
-open func visitsDashboard(from: String, to: String, groupBy: String, granularity: String)async throws  -> VisitsDashboard  {
+open func visitsDashboard(from: String, to: String, groupBy: GroupBy, granularity: Granularity)async throws  -> VisitsDashboard  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterString.lower(groupBy),FfiConverterString.lower(granularity)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterTypeGroupBy_lower(groupBy),FfiConverterTypeGranularity_lower(granularity)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2541,12 +2538,12 @@ open func editReport(reportId: String, edit: ReportEdit)async throws  -> DailyRe
     /**
      * Logs a follow-up (call, visit, message...) about a customer, lead or opportunity.
      */
-open func logFollowUp(subjectKind: String, subjectId: String, method: String, text: String, nextStep: String?, visitId: String?)async throws  -> FollowUp  {
+open func logFollowUp(subjectKind: RecordKind, subjectId: String, method: FollowUpMethod, text: String, nextStep: String?, visitId: String?)async throws  -> FollowUp  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(subjectKind),FfiConverterString.lower(subjectId),FfiConverterString.lower(method),FfiConverterString.lower(text),FfiConverterOptionString.lower(nextStep),FfiConverterOptionString.lower(visitId)
+                        self.uniffiCloneHandle(),FfiConverterTypeRecordKind_lower(subjectKind),FfiConverterString.lower(subjectId),FfiConverterTypeFollowUpMethod_lower(method),FfiConverterString.lower(text),FfiConverterOptionString.lower(nextStep),FfiConverterOptionString.lower(visitId)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -3222,15 +3219,14 @@ open func decideApproval(id: String, approve: Bool, comment: String?)async throw
 }
     
     /**
-     * Logs a follow-up on a held lead (`method`: `visit`, `call`, `message`, `meeting`); the
-     * reclaim timer starts again.
+     * Logs a follow-up on a held lead; the reclaim timer starts again.
      */
-open func followUpLead(leadId: String, method: String, text: String)async throws  -> FollowUp  {
+open func followUpLead(leadId: String, method: FollowUpMethod, text: String)async throws  -> FollowUp  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_follow_up_lead(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(leadId),FfiConverterString.lower(method),FfiConverterString.lower(text)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(leadId),FfiConverterTypeFollowUpMethod_lower(method),FfiConverterString.lower(text)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -4878,9 +4874,9 @@ public struct Approval: Equatable, Hashable {
      */
     public let requesterId: String
     /**
-     * The kind of the record it is about (`order`, `opportunity`, `customer`).
+     * The kind of the record it is about (an order, an opportunity, a customer).
      */
-    public let subjectKind: String
+    public let subjectKind: RecordKind
     /**
      * The record it is about.
      */
@@ -4902,9 +4898,9 @@ public struct Approval: Equatable, Hashable {
      */
     public let discountBp: Int32?
     /**
-     * `pending`, `approved`, `rejected` or `withdrawn`.
+     * Where it stands.
      */
-    public let status: String
+    public let status: ApprovalStatus
     /**
      * While pending: the roles the current step waits for.
      */
@@ -4928,8 +4924,8 @@ public struct Approval: Equatable, Hashable {
          * Who asked.
          */requesterId: String, 
         /**
-         * The kind of the record it is about (`order`, `opportunity`, `customer`).
-         */subjectKind: String, 
+         * The kind of the record it is about (an order, an opportunity, a customer).
+         */subjectKind: RecordKind, 
         /**
          * The record it is about.
          */subjectId: String, 
@@ -4946,8 +4942,8 @@ public struct Approval: Equatable, Hashable {
          * The deepest discount asked, in basis points (10% is 1000).
          */discountBp: Int32?, 
         /**
-         * `pending`, `approved`, `rejected` or `withdrawn`.
-         */status: String, 
+         * Where it stands.
+         */status: ApprovalStatus, 
         /**
          * While pending: the roles the current step waits for.
          */waitingFor: [String], 
@@ -4989,13 +4985,13 @@ public struct FfiConverterTypeApproval: FfiConverterRustBuffer {
             try Approval(
                 id: FfiConverterString.read(from: &buf), 
                 requesterId: FfiConverterString.read(from: &buf), 
-                subjectKind: FfiConverterString.read(from: &buf), 
+                subjectKind: FfiConverterTypeRecordKind.read(from: &buf), 
                 subjectId: FfiConverterString.read(from: &buf), 
                 rule: FfiConverterString.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 amount: FfiConverterOptionTypeMoney.read(from: &buf), 
                 discountBp: FfiConverterOptionInt32.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeApprovalStatus.read(from: &buf), 
                 waitingFor: FfiConverterSequenceString.read(from: &buf), 
                 decisions: FfiConverterSequenceTypeApprovalDecision.read(from: &buf), 
                 decidedAtMs: FfiConverterOptionInt64.read(from: &buf)
@@ -5005,13 +5001,13 @@ public struct FfiConverterTypeApproval: FfiConverterRustBuffer {
     public static func write(_ value: Approval, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterString.write(value.requesterId, into: &buf)
-        FfiConverterString.write(value.subjectKind, into: &buf)
+        FfiConverterTypeRecordKind.write(value.subjectKind, into: &buf)
         FfiConverterString.write(value.subjectId, into: &buf)
         FfiConverterString.write(value.rule, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
         FfiConverterOptionInt32.write(value.discountBp, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterTypeApprovalStatus.write(value.status, into: &buf)
         FfiConverterSequenceString.write(value.waitingFor, into: &buf)
         FfiConverterSequenceTypeApprovalDecision.write(value.decisions, into: &buf)
         FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
@@ -5051,9 +5047,9 @@ public struct ApprovalDecision: Equatable, Hashable {
      */
     public let role: String
     /**
-     * `approve` or `reject`.
+     * Approve or reject.
      */
-    public let verdict: String
+    public let verdict: ApprovalVerdict
     /**
      * Their comment.
      */
@@ -5076,8 +5072,8 @@ public struct ApprovalDecision: Equatable, Hashable {
          * The role they decided as.
          */role: String, 
         /**
-         * `approve` or `reject`.
-         */verdict: String, 
+         * Approve or reject.
+         */verdict: ApprovalVerdict, 
         /**
          * Their comment.
          */comment: String?, 
@@ -5111,7 +5107,7 @@ public struct FfiConverterTypeApprovalDecision: FfiConverterRustBuffer {
                 step: FfiConverterInt32.read(from: &buf), 
                 by: FfiConverterString.read(from: &buf), 
                 role: FfiConverterString.read(from: &buf), 
-                verdict: FfiConverterString.read(from: &buf), 
+                verdict: FfiConverterTypeApprovalVerdict.read(from: &buf), 
                 comment: FfiConverterOptionString.read(from: &buf), 
                 atMs: FfiConverterInt64.read(from: &buf)
         )
@@ -5121,7 +5117,7 @@ public struct FfiConverterTypeApprovalDecision: FfiConverterRustBuffer {
         FfiConverterInt32.write(value.step, into: &buf)
         FfiConverterString.write(value.by, into: &buf)
         FfiConverterString.write(value.role, into: &buf)
-        FfiConverterString.write(value.verdict, into: &buf)
+        FfiConverterTypeApprovalVerdict.write(value.verdict, into: &buf)
         FfiConverterOptionString.write(value.comment, into: &buf)
         FfiConverterInt64.write(value.atMs, into: &buf)
     }
@@ -5239,9 +5235,9 @@ public struct AttachmentState: Equatable, Hashable {
      */
     public let mime: String
     /**
-     * `pending` (nothing sent), `partial` (the next upload continues) or `uploaded`.
+     * Nothing sent, partly sent (the next upload continues), or uploaded.
      */
-    public let upload: String
+    public let upload: UploadState
     /**
      * Bytes the server is known to hold.
      */
@@ -5268,8 +5264,8 @@ public struct AttachmentState: Equatable, Hashable {
          * MIME type.
          */mime: String, 
         /**
-         * `pending` (nothing sent), `partial` (the next upload continues) or `uploaded`.
-         */upload: String, 
+         * Nothing sent, partly sent (the next upload continues), or uploaded.
+         */upload: UploadState, 
         /**
          * Bytes the server is known to hold.
          */uploadedBytes: Int64, 
@@ -5307,7 +5303,7 @@ public struct FfiConverterTypeAttachmentState: FfiConverterRustBuffer {
                 sha256: FfiConverterString.read(from: &buf), 
                 size: FfiConverterInt64.read(from: &buf), 
                 mime: FfiConverterString.read(from: &buf), 
-                upload: FfiConverterString.read(from: &buf), 
+                upload: FfiConverterTypeUploadState.read(from: &buf), 
                 uploadedBytes: FfiConverterInt64.read(from: &buf), 
                 storedAtMs: FfiConverterInt64.read(from: &buf), 
                 uploadedAtMs: FfiConverterOptionInt64.read(from: &buf)
@@ -5318,7 +5314,7 @@ public struct FfiConverterTypeAttachmentState: FfiConverterRustBuffer {
         FfiConverterString.write(value.sha256, into: &buf)
         FfiConverterInt64.write(value.size, into: &buf)
         FfiConverterString.write(value.mime, into: &buf)
-        FfiConverterString.write(value.upload, into: &buf)
+        FfiConverterTypeUploadState.write(value.upload, into: &buf)
         FfiConverterInt64.write(value.uploadedBytes, into: &buf)
         FfiConverterInt64.write(value.storedAtMs, into: &buf)
         FfiConverterOptionInt64.write(value.uploadedAtMs, into: &buf)
@@ -5669,9 +5665,9 @@ public struct ChangeEvent: Equatable, Hashable {
      */
     public let records: [ChangedRecord]
     /**
-     * The kinds among them, sorted, each once: a list screen refreshes when its kind is here.
+     * The kinds among them, each once: a list screen refreshes when its kind is here.
      */
-    public let kinds: [String]
+    public let kinds: [RecordKind]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5680,8 +5676,8 @@ public struct ChangeEvent: Equatable, Hashable {
          * Every record changed, each once.
          */records: [ChangedRecord], 
         /**
-         * The kinds among them, sorted, each once: a list screen refreshes when its kind is here.
-         */kinds: [String]) {
+         * The kinds among them, each once: a list screen refreshes when its kind is here.
+         */kinds: [RecordKind]) {
         self.records = records
         self.kinds = kinds
     }
@@ -5703,13 +5699,13 @@ public struct FfiConverterTypeChangeEvent: FfiConverterRustBuffer {
         return
             try ChangeEvent(
                 records: FfiConverterSequenceTypeChangedRecord.read(from: &buf), 
-                kinds: FfiConverterSequenceString.read(from: &buf)
+                kinds: FfiConverterSequenceTypeRecordKind.read(from: &buf)
         )
     }
 
     public static func write(_ value: ChangeEvent, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeChangedRecord.write(value.records, into: &buf)
-        FfiConverterSequenceString.write(value.kinds, into: &buf)
+        FfiConverterSequenceTypeRecordKind.write(value.kinds, into: &buf)
     }
 }
 
@@ -5738,9 +5734,9 @@ public struct ChangedRecord: Equatable, Hashable {
      */
     public let id: String
     /**
-     * Its kind: `customer`, `contact`, `lead`, `opportunity`, `visit`...
+     * Its kind.
      */
-    public let kind: String
+    public let kind: RecordKind
     /**
      * Whether it left the device (out of the user's scope, or signed out). A deleted record
      * stays, marked deleted.
@@ -5754,8 +5750,8 @@ public struct ChangedRecord: Equatable, Hashable {
          * The record.
          */id: String, 
         /**
-         * Its kind: `customer`, `contact`, `lead`, `opportunity`, `visit`...
-         */kind: String, 
+         * Its kind.
+         */kind: RecordKind, 
         /**
          * Whether it left the device (out of the user's scope, or signed out). A deleted record
          * stays, marked deleted.
@@ -5782,14 +5778,14 @@ public struct FfiConverterTypeChangedRecord: FfiConverterRustBuffer {
         return
             try ChangedRecord(
                 id: FfiConverterString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeRecordKind.read(from: &buf), 
                 removed: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: ChangedRecord, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeRecordKind.write(value.kind, into: &buf)
         FfiConverterBool.write(value.removed, into: &buf)
     }
 }
@@ -5845,7 +5841,7 @@ public struct CheckInPoint: Equatable, Hashable {
     /**
      * The fence verdict, when judged.
      */
-    public let fence: String?
+    public let fence: FenceStatus?
     /**
      * Flag codes.
      */
@@ -5877,7 +5873,7 @@ public struct CheckInPoint: Equatable, Hashable {
          */lon: Double, 
         /**
          * The fence verdict, when judged.
-         */fence: String?, 
+         */fence: FenceStatus?, 
         /**
          * Flag codes.
          */flags: [String]) {
@@ -5915,7 +5911,7 @@ public struct FfiConverterTypeCheckInPoint: FfiConverterRustBuffer {
                 atMs: FfiConverterInt64.read(from: &buf), 
                 lat: FfiConverterDouble.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
-                fence: FfiConverterOptionString.read(from: &buf), 
+                fence: FfiConverterOptionTypeFenceStatus.read(from: &buf), 
                 flags: FfiConverterSequenceString.read(from: &buf)
         )
     }
@@ -5928,7 +5924,7 @@ public struct FfiConverterTypeCheckInPoint: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.atMs, into: &buf)
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.lon, into: &buf)
-        FfiConverterOptionString.write(value.fence, into: &buf)
+        FfiConverterOptionTypeFenceStatus.write(value.fence, into: &buf)
         FfiConverterSequenceString.write(value.flags, into: &buf)
     }
 }
@@ -6071,9 +6067,10 @@ public struct Colleague: Equatable, Hashable {
      */
     public let isMyManager: Bool
     /**
-     * The fields the user's roles hide (`phone`, `email`): shown as "hidden", not empty.
+     * Its fields the user's roles hide: never on this device, to be shown as "hidden" rather
+     * than empty.
      */
-    public let hiddenFields: [String]
+    public let hiddenFields: [SensitiveField]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6115,8 +6112,9 @@ public struct Colleague: Equatable, Hashable {
          * Whether they manage the signed-in user's unit or one above it.
          */isMyManager: Bool, 
         /**
-         * The fields the user's roles hide (`phone`, `email`): shown as "hidden", not empty.
-         */hiddenFields: [String]) {
+         * Its fields the user's roles hide: never on this device, to be shown as "hidden" rather
+         * than empty.
+         */hiddenFields: [SensitiveField]) {
         self.id = id
         self.name = name
         self.employeeNo = employeeNo
@@ -6160,7 +6158,7 @@ public struct FfiConverterTypeColleague: FfiConverterRustBuffer {
                 zone: FfiConverterString.read(from: &buf), 
                 active: FfiConverterBool.read(from: &buf), 
                 isMyManager: FfiConverterBool.read(from: &buf), 
-                hiddenFields: FfiConverterSequenceString.read(from: &buf)
+                hiddenFields: FfiConverterSequenceTypeSensitiveField.read(from: &buf)
         )
     }
 
@@ -6177,7 +6175,7 @@ public struct FfiConverterTypeColleague: FfiConverterRustBuffer {
         FfiConverterString.write(value.zone, into: &buf)
         FfiConverterBool.write(value.active, into: &buf)
         FfiConverterBool.write(value.isMyManager, into: &buf)
-        FfiConverterSequenceString.write(value.hiddenFields, into: &buf)
+        FfiConverterSequenceTypeSensitiveField.write(value.hiddenFields, into: &buf)
     }
 }
 
@@ -6444,14 +6442,14 @@ public struct Contact: Equatable, Hashable {
      */
     public let email: String?
     /**
-     * Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
+     * Place in the decision.
      */
-    public let decisionRole: String
+    public let decisionRole: DecisionRole
     /**
-     * The fields the user's roles hide (`phone`, `email`): never on this device, to be shown
-     * as "hidden" rather than empty.
+     * Its fields the user's roles hide: never on this device, to be shown as "hidden" rather
+     * than empty.
      */
-    public let hiddenFields: [String]
+    public let hiddenFields: [SensitiveField]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6475,12 +6473,12 @@ public struct Contact: Equatable, Hashable {
          * E-mail.
          */email: String?, 
         /**
-         * Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
-         */decisionRole: String, 
+         * Place in the decision.
+         */decisionRole: DecisionRole, 
         /**
-         * The fields the user's roles hide (`phone`, `email`): never on this device, to be shown
-         * as "hidden" rather than empty.
-         */hiddenFields: [String]) {
+         * Its fields the user's roles hide: never on this device, to be shown as "hidden" rather
+         * than empty.
+         */hiddenFields: [SensitiveField]) {
         self.id = id
         self.customerId = customerId
         self.name = name
@@ -6513,8 +6511,8 @@ public struct FfiConverterTypeContact: FfiConverterRustBuffer {
                 title: FfiConverterOptionString.read(from: &buf), 
                 phone: FfiConverterOptionString.read(from: &buf), 
                 email: FfiConverterOptionString.read(from: &buf), 
-                decisionRole: FfiConverterString.read(from: &buf), 
-                hiddenFields: FfiConverterSequenceString.read(from: &buf)
+                decisionRole: FfiConverterTypeDecisionRole.read(from: &buf), 
+                hiddenFields: FfiConverterSequenceTypeSensitiveField.read(from: &buf)
         )
     }
 
@@ -6525,8 +6523,8 @@ public struct FfiConverterTypeContact: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.title, into: &buf)
         FfiConverterOptionString.write(value.phone, into: &buf)
         FfiConverterOptionString.write(value.email, into: &buf)
-        FfiConverterString.write(value.decisionRole, into: &buf)
-        FfiConverterSequenceString.write(value.hiddenFields, into: &buf)
+        FfiConverterTypeDecisionRole.write(value.decisionRole, into: &buf)
+        FfiConverterSequenceTypeSensitiveField.write(value.hiddenFields, into: &buf)
     }
 }
 
@@ -6567,9 +6565,9 @@ public struct ContactDraft: Equatable, Hashable {
      */
     public let email: String?
     /**
-     * Decision role code (see [`Contact::decision_role`]).
+     * Place in the decision.
      */
-    public let decisionRole: String
+    public let decisionRole: DecisionRole
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6587,8 +6585,8 @@ public struct ContactDraft: Equatable, Hashable {
          * E-mail.
          */email: String?, 
         /**
-         * Decision role code (see [`Contact::decision_role`]).
-         */decisionRole: String) {
+         * Place in the decision.
+         */decisionRole: DecisionRole) {
         self.name = name
         self.title = title
         self.phone = phone
@@ -6616,7 +6614,7 @@ public struct FfiConverterTypeContactDraft: FfiConverterRustBuffer {
                 title: FfiConverterOptionString.read(from: &buf), 
                 phone: FfiConverterOptionString.read(from: &buf), 
                 email: FfiConverterOptionString.read(from: &buf), 
-                decisionRole: FfiConverterString.read(from: &buf)
+                decisionRole: FfiConverterTypeDecisionRole.read(from: &buf)
         )
     }
 
@@ -6625,7 +6623,7 @@ public struct FfiConverterTypeContactDraft: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.title, into: &buf)
         FfiConverterOptionString.write(value.phone, into: &buf)
         FfiConverterOptionString.write(value.email, into: &buf)
-        FfiConverterString.write(value.decisionRole, into: &buf)
+        FfiConverterTypeDecisionRole.write(value.decisionRole, into: &buf)
     }
 }
 
@@ -7378,9 +7376,9 @@ public struct DailyReport: Equatable, Hashable {
      */
     public let date: String
     /**
-     * `draft`, `submitted` or `missing`.
+     * Draft, submitted, or missing (recorded by the server after the deadline).
      */
-    public let state: String
+    public let state: ReportState
     /**
      * Today's work.
      */
@@ -7431,8 +7429,8 @@ public struct DailyReport: Equatable, Hashable {
          * The local day, `YYYY-MM-DD`.
          */date: String, 
         /**
-         * `draft`, `submitted` or `missing`.
-         */state: String, 
+         * Draft, submitted, or missing (recorded by the server after the deadline).
+         */state: ReportState, 
         /**
          * Today's work.
          */summary: String, 
@@ -7494,7 +7492,7 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
                 id: FfiConverterString.read(from: &buf), 
                 ownerId: FfiConverterOptionString.read(from: &buf), 
                 date: FfiConverterString.read(from: &buf), 
-                state: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypeReportState.read(from: &buf), 
                 summary: FfiConverterString.read(from: &buf), 
                 results: FfiConverterString.read(from: &buf), 
                 problems: FfiConverterString.read(from: &buf), 
@@ -7511,7 +7509,7 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.ownerId, into: &buf)
         FfiConverterString.write(value.date, into: &buf)
-        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterTypeReportState.write(value.state, into: &buf)
         FfiConverterString.write(value.summary, into: &buf)
         FfiConverterString.write(value.results, into: &buf)
         FfiConverterString.write(value.problems, into: &buf)
@@ -8183,9 +8181,9 @@ public struct FollowUp: Equatable, Hashable {
      */
     public let id: String
     /**
-     * What it is about: `customer`, `lead` or `opportunity`.
+     * What it is about: a customer, a lead or an opportunity.
      */
-    public let subjectKind: String
+    public let subjectKind: RecordKind
     /**
      * The record it is about.
      */
@@ -8195,9 +8193,9 @@ public struct FollowUp: Equatable, Hashable {
      */
     public let customerId: String?
     /**
-     * `visit`, `call`, `message` or `meeting`.
+     * How it happened.
      */
-    public let method: String
+    public let method: FollowUpMethod
     /**
      * When it happened, epoch ms.
      */
@@ -8218,8 +8216,8 @@ public struct FollowUp: Equatable, Hashable {
          * Record ID.
          */id: String, 
         /**
-         * What it is about: `customer`, `lead` or `opportunity`.
-         */subjectKind: String, 
+         * What it is about: a customer, a lead or an opportunity.
+         */subjectKind: RecordKind, 
         /**
          * The record it is about.
          */subjectId: String, 
@@ -8227,8 +8225,8 @@ public struct FollowUp: Equatable, Hashable {
          * The customer, when known.
          */customerId: String?, 
         /**
-         * `visit`, `call`, `message` or `meeting`.
-         */method: String, 
+         * How it happened.
+         */method: FollowUpMethod, 
         /**
          * When it happened, epoch ms.
          */occurredAtMs: Int64, 
@@ -8265,10 +8263,10 @@ public struct FfiConverterTypeFollowUp: FfiConverterRustBuffer {
         return
             try FollowUp(
                 id: FfiConverterString.read(from: &buf), 
-                subjectKind: FfiConverterString.read(from: &buf), 
+                subjectKind: FfiConverterTypeRecordKind.read(from: &buf), 
                 subjectId: FfiConverterString.read(from: &buf), 
                 customerId: FfiConverterOptionString.read(from: &buf), 
-                method: FfiConverterString.read(from: &buf), 
+                method: FfiConverterTypeFollowUpMethod.read(from: &buf), 
                 occurredAtMs: FfiConverterInt64.read(from: &buf), 
                 text: FfiConverterString.read(from: &buf), 
                 nextStep: FfiConverterOptionString.read(from: &buf)
@@ -8277,10 +8275,10 @@ public struct FfiConverterTypeFollowUp: FfiConverterRustBuffer {
 
     public static func write(_ value: FollowUp, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
-        FfiConverterString.write(value.subjectKind, into: &buf)
+        FfiConverterTypeRecordKind.write(value.subjectKind, into: &buf)
         FfiConverterString.write(value.subjectId, into: &buf)
         FfiConverterOptionString.write(value.customerId, into: &buf)
-        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterTypeFollowUpMethod.write(value.method, into: &buf)
         FfiConverterInt64.write(value.occurredAtMs, into: &buf)
         FfiConverterString.write(value.text, into: &buf)
         FfiConverterOptionString.write(value.nextStep, into: &buf)
@@ -8732,9 +8730,9 @@ public struct Lead: Equatable, Hashable {
      */
     public let source: String?
     /**
-     * `new`, `assigned`, `following`, `converted`, `pooled` or `closed`.
+     * Where it stands.
      */
-    public let status: String
+    public let status: LeadStatus
     /**
      * When the current holder got it, epoch ms.
      */
@@ -8773,8 +8771,8 @@ public struct Lead: Equatable, Hashable {
          * Where it came from.
          */source: String?, 
         /**
-         * `new`, `assigned`, `following`, `converted`, `pooled` or `closed`.
-         */status: String, 
+         * Where it stands.
+         */status: LeadStatus, 
         /**
          * When the current holder got it, epoch ms.
          */assignedAtMs: Int64?, 
@@ -8820,7 +8818,7 @@ public struct FfiConverterTypeLead: FfiConverterRustBuffer {
                 phone: FfiConverterOptionString.read(from: &buf), 
                 email: FfiConverterOptionString.read(from: &buf), 
                 source: FfiConverterOptionString.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeLeadStatus.read(from: &buf), 
                 assignedAtMs: FfiConverterOptionInt64.read(from: &buf), 
                 lastFollowUpAtMs: FfiConverterOptionInt64.read(from: &buf), 
                 convertedCustomerId: FfiConverterOptionString.read(from: &buf)
@@ -8835,7 +8833,7 @@ public struct FfiConverterTypeLead: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.phone, into: &buf)
         FfiConverterOptionString.write(value.email, into: &buf)
         FfiConverterOptionString.write(value.source, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterTypeLeadStatus.write(value.status, into: &buf)
         FfiConverterOptionInt64.write(value.assignedAtMs, into: &buf)
         FfiConverterOptionInt64.write(value.lastFollowUpAtMs, into: &buf)
         FfiConverterOptionString.write(value.convertedCustomerId, into: &buf)
@@ -9081,9 +9079,9 @@ public struct LocationProposal: Equatable, Hashable {
      */
     public let proposedAtMs: Int64
     /**
-     * `pending`, `approved` or `rejected`.
+     * Waiting, approved or rejected.
      */
-    public let status: String
+    public let status: ProposalStatus
     /**
      * The manager who decided.
      */
@@ -9112,8 +9110,8 @@ public struct LocationProposal: Equatable, Hashable {
          * When, ms.
          */proposedAtMs: Int64, 
         /**
-         * `pending`, `approved` or `rejected`.
-         */status: String, 
+         * Waiting, approved or rejected.
+         */status: ProposalStatus, 
         /**
          * The manager who decided.
          */decidedById: String?, 
@@ -9151,7 +9149,7 @@ public struct FfiConverterTypeLocationProposal: FfiConverterRustBuffer {
                 visitId: FfiConverterOptionString.read(from: &buf), 
                 proposedById: FfiConverterString.read(from: &buf), 
                 proposedAtMs: FfiConverterInt64.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeProposalStatus.read(from: &buf), 
                 decidedById: FfiConverterOptionString.read(from: &buf), 
                 decidedAtMs: FfiConverterOptionInt64.read(from: &buf)
         )
@@ -9163,7 +9161,7 @@ public struct FfiConverterTypeLocationProposal: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.visitId, into: &buf)
         FfiConverterString.write(value.proposedById, into: &buf)
         FfiConverterInt64.write(value.proposedAtMs, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterTypeProposalStatus.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.decidedById, into: &buf)
         FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
     }
@@ -9930,9 +9928,9 @@ public struct Opportunity: Equatable, Hashable {
      */
     public let fields: [String: FieldValue]
     /**
-     * `won` or `lost` once closed.
+     * Won or lost, once closed.
      */
-    public let outcome: String?
+    public let outcome: DealOutcome?
     /**
      * Why it was won or lost.
      */
@@ -9973,8 +9971,8 @@ public struct Opportunity: Equatable, Hashable {
          * Stage field values, by field key.
          */fields: [String: FieldValue], 
         /**
-         * `won` or `lost` once closed.
-         */outcome: String?, 
+         * Won or lost, once closed.
+         */outcome: DealOutcome?, 
         /**
          * Why it was won or lost.
          */outcomeReason: String?, 
@@ -10020,7 +10018,7 @@ public struct FfiConverterTypeOpportunity: FfiConverterRustBuffer {
                 stage: FfiConverterString.read(from: &buf), 
                 stageEnteredAtMs: FfiConverterOptionInt64.read(from: &buf), 
                 fields: FfiConverterDictionaryStringTypeFieldValue.read(from: &buf), 
-                outcome: FfiConverterOptionString.read(from: &buf), 
+                outcome: FfiConverterOptionTypeDealOutcome.read(from: &buf), 
                 outcomeReason: FfiConverterOptionString.read(from: &buf), 
                 markedFalse: FfiConverterOptionTypeFalseProgress.read(from: &buf)
         )
@@ -10036,7 +10034,7 @@ public struct FfiConverterTypeOpportunity: FfiConverterRustBuffer {
         FfiConverterString.write(value.stage, into: &buf)
         FfiConverterOptionInt64.write(value.stageEnteredAtMs, into: &buf)
         FfiConverterDictionaryStringTypeFieldValue.write(value.fields, into: &buf)
-        FfiConverterOptionString.write(value.outcome, into: &buf)
+        FfiConverterOptionTypeDealOutcome.write(value.outcome, into: &buf)
         FfiConverterOptionString.write(value.outcomeReason, into: &buf)
         FfiConverterOptionTypeFalseProgress.write(value.markedFalse, into: &buf)
     }
@@ -11515,7 +11513,7 @@ public struct ReclaimedLead: Equatable, Hashable {
     /**
      * Its status now.
      */
-    public let status: String
+    public let status: LeadStatus
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -11537,7 +11535,7 @@ public struct ReclaimedLead: Equatable, Hashable {
          */atMs: Int64, 
         /**
          * Its status now.
-         */status: String) {
+         */status: LeadStatus) {
         self.leadId = leadId
         self.companyName = companyName
         self.fromId = fromId
@@ -11567,7 +11565,7 @@ public struct FfiConverterTypeReclaimedLead: FfiConverterRustBuffer {
                 fromId: FfiConverterString.read(from: &buf), 
                 fromName: FfiConverterString.read(from: &buf), 
                 atMs: FfiConverterInt64.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf)
+                status: FfiConverterTypeLeadStatus.read(from: &buf)
         )
     }
 
@@ -11577,7 +11575,7 @@ public struct FfiConverterTypeReclaimedLead: FfiConverterRustBuffer {
         FfiConverterString.write(value.fromId, into: &buf)
         FfiConverterString.write(value.fromName, into: &buf)
         FfiConverterInt64.write(value.atMs, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterTypeLeadStatus.write(value.status, into: &buf)
     }
 }
 
@@ -11687,7 +11685,7 @@ public struct RefusedChange: Equatable, Hashable {
     /**
      * Its kind.
      */
-    public let kind: String
+    public let kind: RecordKind
     /**
      * The rule's stable code.
      */
@@ -11709,7 +11707,7 @@ public struct RefusedChange: Equatable, Hashable {
          */recordId: String, 
         /**
          * Its kind.
-         */kind: String, 
+         */kind: RecordKind, 
         /**
          * The rule's stable code.
          */reasonCode: String, 
@@ -11743,7 +11741,7 @@ public struct FfiConverterTypeRefusedChange: FfiConverterRustBuffer {
         return
             try RefusedChange(
                 recordId: FfiConverterString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeRecordKind.read(from: &buf), 
                 reasonCode: FfiConverterString.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf), 
                 rejectedAtMs: FfiConverterInt64.read(from: &buf)
@@ -11752,7 +11750,7 @@ public struct FfiConverterTypeRefusedChange: FfiConverterRustBuffer {
 
     public static func write(_ value: RefusedChange, into buf: inout [UInt8]) {
         FfiConverterString.write(value.recordId, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeRecordKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.reasonCode, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
         FfiConverterInt64.write(value.rejectedAtMs, into: &buf)
@@ -11860,7 +11858,7 @@ public struct RejectedChange: Equatable, Hashable {
     /**
      * Its kind.
      */
-    public let kind: String
+    public let kind: RecordKind
     /**
      * The rule's stable code.
      */
@@ -11893,7 +11891,7 @@ public struct RejectedChange: Equatable, Hashable {
          */recordId: String, 
         /**
          * Its kind.
-         */kind: String, 
+         */kind: RecordKind, 
         /**
          * The rule's stable code.
          */rule: String, 
@@ -11937,7 +11935,7 @@ public struct FfiConverterTypeRejectedChange: FfiConverterRustBuffer {
             try RejectedChange(
                 seq: FfiConverterInt64.read(from: &buf), 
                 recordId: FfiConverterString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeRecordKind.read(from: &buf), 
                 rule: FfiConverterString.read(from: &buf), 
                 field: FfiConverterOptionString.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf), 
@@ -11949,7 +11947,7 @@ public struct FfiConverterTypeRejectedChange: FfiConverterRustBuffer {
     public static func write(_ value: RejectedChange, into buf: inout [UInt8]) {
         FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterString.write(value.recordId, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeRecordKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.rule, into: &buf)
         FfiConverterOptionString.write(value.field, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
@@ -12238,9 +12236,9 @@ public func FfiConverterTypeReportDashboard_lower(_ value: ReportDashboard) -> R
  */
 public struct ReportDue: Equatable, Hashable {
     /**
-     * `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+     * Submitted (nothing to remind), open, overdue, missing, or a day off.
      */
-    public let status: String
+    public let status: ReportDueStatus
     /**
      * The deadline, ms, when open or overdue.
      */
@@ -12258,17 +12256,16 @@ public struct ReportDue: Equatable, Hashable {
      */
     public let currency: String?
     /**
-     * Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
-     * or `left`.
+     * Why nothing is owed on a day off.
      */
-    public let dayOff: String?
+    public let dayOff: DayOff?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
-         */status: String, 
+         * Submitted (nothing to remind), open, overdue, missing, or a day off.
+         */status: ReportDueStatus, 
         /**
          * The deadline, ms, when open or overdue.
          */deadlineMs: Int64?, 
@@ -12282,9 +12279,8 @@ public struct ReportDue: Equatable, Hashable {
          * The penalty's currency, when missing.
          */currency: String?, 
         /**
-         * Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
-         * or `left`.
-         */dayOff: String?) {
+         * Why nothing is owed on a day off.
+         */dayOff: DayOff?) {
         self.status = status
         self.deadlineMs = deadlineMs
         self.missingAtMs = missingAtMs
@@ -12309,22 +12305,22 @@ public struct FfiConverterTypeReportDue: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportDue {
         return
             try ReportDue(
-                status: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeReportDueStatus.read(from: &buf), 
                 deadlineMs: FfiConverterOptionInt64.read(from: &buf), 
                 missingAtMs: FfiConverterOptionInt64.read(from: &buf), 
                 penaltyMinor: FfiConverterOptionInt64.read(from: &buf), 
                 currency: FfiConverterOptionString.read(from: &buf), 
-                dayOff: FfiConverterOptionString.read(from: &buf)
+                dayOff: FfiConverterOptionTypeDayOff.read(from: &buf)
         )
     }
 
     public static func write(_ value: ReportDue, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterTypeReportDueStatus.write(value.status, into: &buf)
         FfiConverterOptionInt64.write(value.deadlineMs, into: &buf)
         FfiConverterOptionInt64.write(value.missingAtMs, into: &buf)
         FfiConverterOptionInt64.write(value.penaltyMinor, into: &buf)
         FfiConverterOptionString.write(value.currency, into: &buf)
-        FfiConverterOptionString.write(value.dayOff, into: &buf)
+        FfiConverterOptionTypeDayOff.write(value.dayOff, into: &buf)
     }
 }
 
@@ -12652,7 +12648,7 @@ public struct SearchHit: Equatable, Hashable {
     /**
      * Its kind.
      */
-    public let kind: String
+    public let kind: RecordKind
     /**
      * Its title (name, subject).
      */
@@ -12670,7 +12666,7 @@ public struct SearchHit: Equatable, Hashable {
          */id: String, 
         /**
          * Its kind.
-         */kind: String, 
+         */kind: RecordKind, 
         /**
          * Its title (name, subject).
          */title: String, 
@@ -12700,7 +12696,7 @@ public struct FfiConverterTypeSearchHit: FfiConverterRustBuffer {
         return
             try SearchHit(
                 id: FfiConverterString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeRecordKind.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 ownerId: FfiConverterOptionString.read(from: &buf)
         )
@@ -12708,7 +12704,7 @@ public struct FfiConverterTypeSearchHit: FfiConverterRustBuffer {
 
     public static func write(_ value: SearchHit, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeRecordKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterOptionString.write(value.ownerId, into: &buf)
     }
@@ -12846,19 +12842,18 @@ public struct SignedInUser: Equatable, Hashable {
      */
     public let roles: [String]
     /**
-     * How much of the org the user sees: `own`, `subtree`, `region` or `all`.
+     * How much of the org the user sees.
      */
-    public let scope: String
+    public let scope: DataScope
     /**
      * The user's IANA time zone: "today" and the report deadline follow it.
      */
     public let zone: String
     /**
-     * The fields the user's roles hide (`contact.phone`, `contact.email`, `user.phone`,
-     * `user.email`, `product.cost`): they never reach this device, and a screen shows them as
-     * hidden rather than empty.
+     * The fields the user's roles hide: they never reach this device, and a screen shows
+     * them as hidden rather than empty.
      */
-    public let hiddenFields: [String]
+    public let hiddenFields: [SensitiveField]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -12873,16 +12868,15 @@ public struct SignedInUser: Equatable, Hashable {
          * Role codes such as `sales_rep` or `sales_manager`.
          */roles: [String], 
         /**
-         * How much of the org the user sees: `own`, `subtree`, `region` or `all`.
-         */scope: String, 
+         * How much of the org the user sees.
+         */scope: DataScope, 
         /**
          * The user's IANA time zone: "today" and the report deadline follow it.
          */zone: String, 
         /**
-         * The fields the user's roles hide (`contact.phone`, `contact.email`, `user.phone`,
-         * `user.email`, `product.cost`): they never reach this device, and a screen shows them as
-         * hidden rather than empty.
-         */hiddenFields: [String] = []) {
+         * The fields the user's roles hide: they never reach this device, and a screen shows
+         * them as hidden rather than empty.
+         */hiddenFields: [SensitiveField] = []) {
         self.userId = userId
         self.unitId = unitId
         self.roles = roles
@@ -12910,9 +12904,9 @@ public struct FfiConverterTypeSignedInUser: FfiConverterRustBuffer {
                 userId: FfiConverterString.read(from: &buf), 
                 unitId: FfiConverterString.read(from: &buf), 
                 roles: FfiConverterSequenceString.read(from: &buf), 
-                scope: FfiConverterString.read(from: &buf), 
+                scope: FfiConverterTypeDataScope.read(from: &buf), 
                 zone: FfiConverterString.read(from: &buf), 
-                hiddenFields: FfiConverterSequenceString.read(from: &buf)
+                hiddenFields: FfiConverterSequenceTypeSensitiveField.read(from: &buf)
         )
     }
 
@@ -12920,9 +12914,9 @@ public struct FfiConverterTypeSignedInUser: FfiConverterRustBuffer {
         FfiConverterString.write(value.userId, into: &buf)
         FfiConverterString.write(value.unitId, into: &buf)
         FfiConverterSequenceString.write(value.roles, into: &buf)
-        FfiConverterString.write(value.scope, into: &buf)
+        FfiConverterTypeDataScope.write(value.scope, into: &buf)
         FfiConverterString.write(value.zone, into: &buf)
-        FfiConverterSequenceString.write(value.hiddenFields, into: &buf)
+        FfiConverterSequenceTypeSensitiveField.write(value.hiddenFields, into: &buf)
     }
 }
 
@@ -13914,9 +13908,9 @@ public struct TargetRow: Equatable, Hashable {
      */
     public let subjectName: String
     /**
-     * `month`, `quarter` or `year`.
+     * Month, quarter or year.
      */
-    public let period: String
+    public let period: PeriodKind
     /**
      * The period's first day, `YYYY-MM-DD`.
      */
@@ -13926,9 +13920,9 @@ public struct TargetRow: Equatable, Hashable {
      */
     public let periodEnd: String
     /**
-     * `won_amount` or `collected_amount`.
+     * What it counts.
      */
-    public let metric: String
+    public let metric: TargetMetric
     /**
      * The goal.
      */
@@ -13958,8 +13952,8 @@ public struct TargetRow: Equatable, Hashable {
          * Its name.
          */subjectName: String, 
         /**
-         * `month`, `quarter` or `year`.
-         */period: String, 
+         * Month, quarter or year.
+         */period: PeriodKind, 
         /**
          * The period's first day, `YYYY-MM-DD`.
          */periodStart: String, 
@@ -13967,8 +13961,8 @@ public struct TargetRow: Equatable, Hashable {
          * The period's last day, `YYYY-MM-DD`.
          */periodEnd: String, 
         /**
-         * `won_amount` or `collected_amount`.
-         */metric: String, 
+         * What it counts.
+         */metric: TargetMetric, 
         /**
          * The goal.
          */target: Money, 
@@ -14011,10 +14005,10 @@ public struct FfiConverterTypeTargetRow: FfiConverterRustBuffer {
                 targetId: FfiConverterString.read(from: &buf), 
                 subjectId: FfiConverterString.read(from: &buf), 
                 subjectName: FfiConverterString.read(from: &buf), 
-                period: FfiConverterString.read(from: &buf), 
+                period: FfiConverterTypePeriodKind.read(from: &buf), 
                 periodStart: FfiConverterString.read(from: &buf), 
                 periodEnd: FfiConverterString.read(from: &buf), 
-                metric: FfiConverterString.read(from: &buf), 
+                metric: FfiConverterTypeTargetMetric.read(from: &buf), 
                 target: FfiConverterTypeMoney.read(from: &buf), 
                 achieved: FfiConverterTypeMoney.read(from: &buf), 
                 attainmentBp: FfiConverterOptionInt32.read(from: &buf)
@@ -14026,10 +14020,10 @@ public struct FfiConverterTypeTargetRow: FfiConverterRustBuffer {
         FfiConverterString.write(value.targetId, into: &buf)
         FfiConverterString.write(value.subjectId, into: &buf)
         FfiConverterString.write(value.subjectName, into: &buf)
-        FfiConverterString.write(value.period, into: &buf)
+        FfiConverterTypePeriodKind.write(value.period, into: &buf)
         FfiConverterString.write(value.periodStart, into: &buf)
         FfiConverterString.write(value.periodEnd, into: &buf)
-        FfiConverterString.write(value.metric, into: &buf)
+        FfiConverterTypeTargetMetric.write(value.metric, into: &buf)
         FfiConverterTypeMoney.write(value.target, into: &buf)
         FfiConverterTypeMoney.write(value.achieved, into: &buf)
         FfiConverterOptionInt32.write(value.attainmentBp, into: &buf)
@@ -14065,9 +14059,9 @@ public struct Task: Equatable, Hashable {
      */
     public let ownerId: String?
     /**
-     * `task` or `schedule`.
+     * A task or a calendar entry.
      */
-    public let kind: String
+    public let kind: TaskKind
     /**
      * Title.
      */
@@ -14077,9 +14071,9 @@ public struct Task: Equatable, Hashable {
      */
     public let assignerId: String
     /**
-     * `proposed`, `open`, `rejected`, `completed` or `cancelled`.
+     * Where it stands.
      */
-    public let status: String
+    public let status: TaskStatus
     /**
      * Why the assignee rejected it.
      */
@@ -14111,8 +14105,8 @@ public struct Task: Equatable, Hashable {
          * Who does it.
          */ownerId: String?, 
         /**
-         * `task` or `schedule`.
-         */kind: String, 
+         * A task or a calendar entry.
+         */kind: TaskKind, 
         /**
          * Title.
          */title: String, 
@@ -14120,8 +14114,8 @@ public struct Task: Equatable, Hashable {
          * Who gave it (the owner for one's own tasks).
          */assignerId: String, 
         /**
-         * `proposed`, `open`, `rejected`, `completed` or `cancelled`.
-         */status: String, 
+         * Where it stands.
+         */status: TaskStatus, 
         /**
          * Why the assignee rejected it.
          */rejectReason: String?, 
@@ -14168,10 +14162,10 @@ public struct FfiConverterTypeTask: FfiConverterRustBuffer {
             try Task(
                 id: FfiConverterString.read(from: &buf), 
                 ownerId: FfiConverterOptionString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeTaskKind.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 assignerId: FfiConverterString.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeTaskStatus.read(from: &buf), 
                 rejectReason: FfiConverterOptionString.read(from: &buf), 
                 dueAtMs: FfiConverterOptionInt64.read(from: &buf), 
                 startAtMs: FfiConverterOptionInt64.read(from: &buf), 
@@ -14183,10 +14177,10 @@ public struct FfiConverterTypeTask: FfiConverterRustBuffer {
     public static func write(_ value: Task, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.ownerId, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeTaskKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterString.write(value.assignerId, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterTypeTaskStatus.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.rejectReason, into: &buf)
         FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
         FfiConverterOptionInt64.write(value.startAtMs, into: &buf)
@@ -14220,9 +14214,9 @@ public struct TaskDraft: Equatable, Hashable {
      */
     public let assigneeId: String
     /**
-     * `task` or `schedule`.
+     * A task or a calendar entry.
      */
-    public let kind: String
+    public let kind: TaskKind
     /**
      * Title.
      */
@@ -14255,8 +14249,8 @@ public struct TaskDraft: Equatable, Hashable {
          * Who does it.
          */assigneeId: String, 
         /**
-         * `task` or `schedule`.
-         */kind: String, 
+         * A task or a calendar entry.
+         */kind: TaskKind, 
         /**
          * Title.
          */title: String, 
@@ -14302,7 +14296,7 @@ public struct FfiConverterTypeTaskDraft: FfiConverterRustBuffer {
         return
             try TaskDraft(
                 assigneeId: FfiConverterString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeTaskKind.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 description: FfiConverterString.read(from: &buf), 
                 dueAtMs: FfiConverterOptionInt64.read(from: &buf), 
@@ -14314,7 +14308,7 @@ public struct FfiConverterTypeTaskDraft: FfiConverterRustBuffer {
 
     public static func write(_ value: TaskDraft, into buf: inout [UInt8]) {
         FfiConverterString.write(value.assigneeId, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeTaskKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterString.write(value.description, into: &buf)
         FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
@@ -14345,16 +14339,16 @@ public func FfiConverterTypeTaskDraft_lower(_ value: TaskDraft) -> RustBuffer {
  */
 public struct TaskFilter: Equatable, Hashable {
     /**
-     * Only tasks in this status (`proposed`, `open`, `done`, `rejected`...).
+     * Only tasks in this status.
      */
-    public let status: String?
+    public let status: TaskStatus?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Only tasks in this status (`proposed`, `open`, `done`, `rejected`...).
-         */status: String? = nil) {
+         * Only tasks in this status.
+         */status: TaskStatus? = nil) {
         self.status = status
     }
 
@@ -14374,12 +14368,12 @@ public struct FfiConverterTypeTaskFilter: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskFilter {
         return
             try TaskFilter(
-                status: FfiConverterOptionString.read(from: &buf)
+                status: FfiConverterOptionTypeTaskStatus.read(from: &buf)
         )
     }
 
     public static func write(_ value: TaskFilter, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionTypeTaskStatus.write(value.status, into: &buf)
     }
 }
 
@@ -14473,9 +14467,9 @@ public func FfiConverterTypeTaskPage_lower(_ value: TaskPage) -> RustBuffer {
  */
 public struct VerdictFlag: Equatable, Hashable {
     /**
-     * The rule's code, such as `poor_accuracy` or `mock_location`.
+     * Which rule raised it.
      */
-    public let kind: String
+    public let kind: CheckInFlag
     /**
      * What was measured, in the rule's unit.
      */
@@ -14489,8 +14483,8 @@ public struct VerdictFlag: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The rule's code, such as `poor_accuracy` or `mock_location`.
-         */kind: String, 
+         * Which rule raised it.
+         */kind: CheckInFlag, 
         /**
          * What was measured, in the rule's unit.
          */observed: Double?, 
@@ -14518,14 +14512,14 @@ public struct FfiConverterTypeVerdictFlag: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerdictFlag {
         return
             try VerdictFlag(
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeCheckInFlag.read(from: &buf), 
                 observed: FfiConverterOptionDouble.read(from: &buf), 
                 limit: FfiConverterOptionDouble.read(from: &buf)
         )
     }
 
     public static func write(_ value: VerdictFlag, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeCheckInFlag.write(value.kind, into: &buf)
         FfiConverterOptionDouble.write(value.observed, into: &buf)
         FfiConverterOptionDouble.write(value.limit, into: &buf)
     }
@@ -15226,9 +15220,9 @@ public func FfiConverterTypeVisitRow_lower(_ value: VisitRow) -> RustBuffer {
  */
 public struct VisitVerdict: Equatable, Hashable {
     /**
-     * `inside`, `outside`, `cannot_tell` or `unable_to_verify`.
+     * Where the check-in stands against the fence.
      */
-    public let fence: String
+    public let fence: FenceStatus
     /**
      * Metres from the customer's location, when it has one.
      */
@@ -15246,9 +15240,9 @@ public struct VisitVerdict: Equatable, Hashable {
      */
     public let flags: [VerdictFlag]
     /**
-     * `device` (this phone, offline) or `server` (the judgement that counts).
+     * This phone (offline, provisional) or the server (the judgement that counts).
      */
-    public let judgedBy: String
+    public let judgedBy: Judge
     /**
      * When.
      */
@@ -15258,8 +15252,8 @@ public struct VisitVerdict: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * `inside`, `outside`, `cannot_tell` or `unable_to_verify`.
-         */fence: String, 
+         * Where the check-in stands against the fence.
+         */fence: FenceStatus, 
         /**
          * Metres from the customer's location, when it has one.
          */distanceM: Double?, 
@@ -15273,8 +15267,8 @@ public struct VisitVerdict: Equatable, Hashable {
          * Every reason for suspicion.
          */flags: [VerdictFlag], 
         /**
-         * `device` (this phone, offline) or `server` (the judgement that counts).
-         */judgedBy: String, 
+         * This phone (offline, provisional) or the server (the judgement that counts).
+         */judgedBy: Judge, 
         /**
          * When.
          */judgedAtMs: Int64) {
@@ -15303,23 +15297,23 @@ public struct FfiConverterTypeVisitVerdict: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitVerdict {
         return
             try VisitVerdict(
-                fence: FfiConverterString.read(from: &buf), 
+                fence: FfiConverterTypeFenceStatus.read(from: &buf), 
                 distanceM: FfiConverterOptionDouble.read(from: &buf), 
                 accuracyM: FfiConverterDouble.read(from: &buf), 
                 radiusM: FfiConverterDouble.read(from: &buf), 
                 flags: FfiConverterSequenceTypeVerdictFlag.read(from: &buf), 
-                judgedBy: FfiConverterString.read(from: &buf), 
+                judgedBy: FfiConverterTypeJudge.read(from: &buf), 
                 judgedAtMs: FfiConverterInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: VisitVerdict, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.fence, into: &buf)
+        FfiConverterTypeFenceStatus.write(value.fence, into: &buf)
         FfiConverterOptionDouble.write(value.distanceM, into: &buf)
         FfiConverterDouble.write(value.accuracyM, into: &buf)
         FfiConverterDouble.write(value.radiusM, into: &buf)
         FfiConverterSequenceTypeVerdictFlag.write(value.flags, into: &buf)
-        FfiConverterString.write(value.judgedBy, into: &buf)
+        FfiConverterTypeJudge.write(value.judgedBy, into: &buf)
         FfiConverterInt64.write(value.judgedAtMs, into: &buf)
     }
 }
@@ -15442,7 +15436,7 @@ public struct WaitingApproval: Equatable, Hashable {
     /**
      * The kind of record it is about.
      */
-    public let subjectKind: String
+    public let subjectKind: RecordKind
     /**
      * The record.
      */
@@ -15481,7 +15475,7 @@ public struct WaitingApproval: Equatable, Hashable {
          */requesterName: String, 
         /**
          * The kind of record it is about.
-         */subjectKind: String, 
+         */subjectKind: RecordKind, 
         /**
          * The record.
          */subjectId: String, 
@@ -15529,7 +15523,7 @@ public struct FfiConverterTypeWaitingApproval: FfiConverterRustBuffer {
                 title: FfiConverterString.read(from: &buf), 
                 requesterId: FfiConverterString.read(from: &buf), 
                 requesterName: FfiConverterString.read(from: &buf), 
-                subjectKind: FfiConverterString.read(from: &buf), 
+                subjectKind: FfiConverterTypeRecordKind.read(from: &buf), 
                 subjectId: FfiConverterString.read(from: &buf), 
                 rule: FfiConverterString.read(from: &buf), 
                 amount: FfiConverterOptionTypeMoney.read(from: &buf), 
@@ -15543,7 +15537,7 @@ public struct FfiConverterTypeWaitingApproval: FfiConverterRustBuffer {
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterString.write(value.requesterId, into: &buf)
         FfiConverterString.write(value.requesterName, into: &buf)
-        FfiConverterString.write(value.subjectKind, into: &buf)
+        FfiConverterTypeRecordKind.write(value.subjectKind, into: &buf)
         FfiConverterString.write(value.subjectId, into: &buf)
         FfiConverterString.write(value.rule, into: &buf)
         FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
@@ -15566,6 +15560,321 @@ public func FfiConverterTypeWaitingApproval_lift(_ buf: RustBuffer) throws -> Wa
 public func FfiConverterTypeWaitingApproval_lower(_ value: WaitingApproval) -> RustBuffer {
     return FfiConverterTypeWaitingApproval.lower(value)
 }
+
+
+/**
+ * Where an approval request stands.
+ */
+
+public enum ApprovalStatus: Equatable, Hashable {
+    
+    /**
+     * Waiting for a decision.
+     */
+    case pending
+    /**
+     * Approved by every step.
+     */
+    case approved
+    /**
+     * Rejected at a step.
+     */
+    case rejected
+    /**
+     * Withdrawn by the requester.
+     */
+    case withdrawn
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ApprovalStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApprovalStatus: FfiConverterRustBuffer {
+    typealias SwiftType = ApprovalStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApprovalStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .approved
+        
+        case 3: return .rejected
+        
+        case 4: return .withdrawn
+        
+        case 5: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ApprovalStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .approved:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .withdrawn:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApprovalStatus_lift(_ buf: RustBuffer) throws -> ApprovalStatus {
+    return try FfiConverterTypeApprovalStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApprovalStatus_lower(_ value: ApprovalStatus) -> RustBuffer {
+    return FfiConverterTypeApprovalStatus.lower(value)
+}
+
+
+
+/**
+ * An approver's decision.
+ */
+
+public enum ApprovalVerdict: Equatable, Hashable {
+    
+    /**
+     * Approve.
+     */
+    case approve
+    /**
+     * Reject.
+     */
+    case reject
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ApprovalVerdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApprovalVerdict: FfiConverterRustBuffer {
+    typealias SwiftType = ApprovalVerdict
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApprovalVerdict {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .approve
+        
+        case 2: return .reject
+        
+        case 3: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ApprovalVerdict, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .approve:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .reject:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApprovalVerdict_lift(_ buf: RustBuffer) throws -> ApprovalVerdict {
+    return try FfiConverterTypeApprovalVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApprovalVerdict_lower(_ value: ApprovalVerdict) -> RustBuffer {
+    return FfiConverterTypeApprovalVerdict.lower(value)
+}
+
+
+
+/**
+ * Why a check-in was flagged for a manager's look.
+ */
+
+public enum CheckInFlag: Equatable, Hashable {
+    
+    /**
+     * The fix was too coarse.
+     */
+    case poorAccuracy
+    /**
+     * The OS said the position was mocked.
+     */
+    case mockLocation
+    /**
+     * The phone is rooted or jailbroken.
+     */
+    case rootedDevice
+    /**
+     * An emulator.
+     */
+    case emulator
+    /**
+     * The fix was old at check-in.
+     */
+    case staleFix
+    /**
+     * The fix was taken after the check-in it claims.
+     */
+    case fixAfterCheckIn
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CheckInFlag: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckInFlag: FfiConverterRustBuffer {
+    typealias SwiftType = CheckInFlag
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckInFlag {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .poorAccuracy
+        
+        case 2: return .mockLocation
+        
+        case 3: return .rootedDevice
+        
+        case 4: return .emulator
+        
+        case 5: return .staleFix
+        
+        case 6: return .fixAfterCheckIn
+        
+        case 7: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CheckInFlag, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .poorAccuracy:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .mockLocation:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .rootedDevice:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .emulator:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .staleFix:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .fixAfterCheckIn:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckInFlag_lift(_ buf: RustBuffer) throws -> CheckInFlag {
+    return try FfiConverterTypeCheckInFlag.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckInFlag_lower(_ value: CheckInFlag) -> RustBuffer {
+    return FfiConverterTypeCheckInFlag.lower(value)
+}
+
 
 
 /**
@@ -15752,6 +16061,426 @@ public func FfiConverterTypeConfirmOutcome_lower(_ value: ConfirmOutcome) -> Rus
 
 
 /**
+ * How much of the org a user sees.
+ */
+
+public enum DataScope: Equatable, Hashable {
+    
+    /**
+     * Their own records.
+     */
+    case own
+    /**
+     * Their unit and the units below it.
+     */
+    case subtree
+    /**
+     * Their region.
+     */
+    case region
+    /**
+     * The whole company.
+     */
+    case all
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DataScope: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDataScope: FfiConverterRustBuffer {
+    typealias SwiftType = DataScope
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DataScope {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .own
+        
+        case 2: return .subtree
+        
+        case 3: return .region
+        
+        case 4: return .all
+        
+        case 5: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DataScope, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .own:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .subtree:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .region:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .all:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataScope_lift(_ buf: RustBuffer) throws -> DataScope {
+    return try FfiConverterTypeDataScope.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataScope_lower(_ value: DataScope) -> RustBuffer {
+    return FfiConverterTypeDataScope.lower(value)
+}
+
+
+
+/**
+ * Why no report is owed on a day.
+ */
+
+public enum DayOff: Equatable, Hashable {
+    
+    /**
+     * A rest day of the work week.
+     */
+    case restDay
+    /**
+     * A public holiday.
+     */
+    case publicHoliday
+    /**
+     * Approved leave.
+     */
+    case leave
+    /**
+     * Before the user's first working day.
+     */
+    case notStarted
+    /**
+     * After the user's last working day.
+     */
+    case left
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DayOff: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDayOff: FfiConverterRustBuffer {
+    typealias SwiftType = DayOff
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DayOff {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .restDay
+        
+        case 2: return .publicHoliday
+        
+        case 3: return .leave
+        
+        case 4: return .notStarted
+        
+        case 5: return .left
+        
+        case 6: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DayOff, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .restDay:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .publicHoliday:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .leave:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .notStarted:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .left:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDayOff_lift(_ buf: RustBuffer) throws -> DayOff {
+    return try FfiConverterTypeDayOff.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDayOff_lower(_ value: DayOff) -> RustBuffer {
+    return FfiConverterTypeDayOff.lower(value)
+}
+
+
+
+/**
+ * How a closed deal ended.
+ */
+
+public enum DealOutcome: Equatable, Hashable {
+    
+    /**
+     * Won.
+     */
+    case won
+    /**
+     * Lost.
+     */
+    case lost
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DealOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDealOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = DealOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DealOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .won
+        
+        case 2: return .lost
+        
+        case 3: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DealOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .won:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .lost:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDealOutcome_lift(_ buf: RustBuffer) throws -> DealOutcome {
+    return try FfiConverterTypeDealOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDealOutcome_lower(_ value: DealOutcome) -> RustBuffer {
+    return FfiConverterTypeDealOutcome.lower(value)
+}
+
+
+
+/**
+ * A contact's place in the customer's decision.
+ */
+
+public enum DecisionRole: Equatable, Hashable {
+    
+    /**
+     * Decides.
+     */
+    case decisionMaker
+    /**
+     * Weighs in.
+     */
+    case influencer
+    /**
+     * Uses what is bought.
+     */
+    case user
+    /**
+     * Controls access.
+     */
+    case gatekeeper
+    /**
+     * Not known yet.
+     */
+    case unknown
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DecisionRole: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDecisionRole: FfiConverterRustBuffer {
+    typealias SwiftType = DecisionRole
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DecisionRole {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .decisionMaker
+        
+        case 2: return .influencer
+        
+        case 3: return .user
+        
+        case 4: return .gatekeeper
+        
+        case 5: return .unknown
+        
+        case 6: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DecisionRole, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .decisionMaker:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .influencer:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .user:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .gatekeeper:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDecisionRole_lift(_ buf: RustBuffer) throws -> DecisionRole {
+    return try FfiConverterTypeDecisionRole.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDecisionRole_lower(_ value: DecisionRole) -> RustBuffer {
+    return FfiConverterTypeDecisionRole.lower(value)
+}
+
+
+
+/**
  * How far an order is delivered.
  */
 
@@ -15842,6 +16571,111 @@ public func FfiConverterTypeDeliveryStatus_lift(_ buf: RustBuffer) throws -> Del
 #endif
 public func FfiConverterTypeDeliveryStatus_lower(_ value: DeliveryStatus) -> RustBuffer {
     return FfiConverterTypeDeliveryStatus.lower(value)
+}
+
+
+
+/**
+ * Where a check-in stands against its customer's geofence.
+ */
+
+public enum FenceStatus: Equatable, Hashable {
+    
+    /**
+     * Inside the fence.
+     */
+    case inside
+    /**
+     * Outside it.
+     */
+    case outside
+    /**
+     * The fix is too coarse to tell.
+     */
+    case cannotTell
+    /**
+     * The customer has no location to measure against.
+     */
+    case unableToVerify
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FenceStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFenceStatus: FfiConverterRustBuffer {
+    typealias SwiftType = FenceStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FenceStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inside
+        
+        case 2: return .outside
+        
+        case 3: return .cannotTell
+        
+        case 4: return .unableToVerify
+        
+        case 5: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FenceStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .inside:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .outside:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .cannotTell:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unableToVerify:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFenceStatus_lift(_ buf: RustBuffer) throws -> FenceStatus {
+    return try FfiConverterTypeFenceStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFenceStatus_lower(_ value: FenceStatus) -> RustBuffer {
+    return FfiConverterTypeFenceStatus.lower(value)
 }
 
 
@@ -16310,6 +17144,481 @@ public func FfiConverterTypeFieldsalesError_lift(_ buf: RustBuffer) throws -> Fi
 public func FfiConverterTypeFieldsalesError_lower(_ value: FieldsalesError) -> RustBuffer {
     return FfiConverterTypeFieldsalesError.lower(value)
 }
+
+
+/**
+ * How a follow-up happened.
+ */
+
+public enum FollowUpMethod: Equatable, Hashable {
+    
+    /**
+     * In person.
+     */
+    case visit
+    /**
+     * A phone call.
+     */
+    case call
+    /**
+     * A message.
+     */
+    case message
+    /**
+     * A meeting.
+     */
+    case meeting
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FollowUpMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFollowUpMethod: FfiConverterRustBuffer {
+    typealias SwiftType = FollowUpMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FollowUpMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .visit
+        
+        case 2: return .call
+        
+        case 3: return .message
+        
+        case 4: return .meeting
+        
+        case 5: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FollowUpMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .visit:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .call:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .message:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .meeting:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUpMethod_lift(_ buf: RustBuffer) throws -> FollowUpMethod {
+    return try FfiConverterTypeFollowUpMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUpMethod_lower(_ value: FollowUpMethod) -> RustBuffer {
+    return FfiConverterTypeFollowUpMethod.lower(value)
+}
+
+
+
+/**
+ * The period of a dashboard's rows over time.
+ */
+
+public enum Granularity: Equatable, Hashable {
+    
+    /**
+     * One row per day.
+     */
+    case day
+    /**
+     * One row per week.
+     */
+    case week
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Granularity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGranularity: FfiConverterRustBuffer {
+    typealias SwiftType = Granularity
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Granularity {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .day
+        
+        case 2: return .week
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Granularity, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .day:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .week:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGranularity_lift(_ buf: RustBuffer) throws -> Granularity {
+    return try FfiConverterTypeGranularity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGranularity_lower(_ value: Granularity) -> RustBuffer {
+    return FfiConverterTypeGranularity.lower(value)
+}
+
+
+
+/**
+ * How a dashboard groups its rows.
+ */
+
+public enum GroupBy: Equatable, Hashable {
+    
+    /**
+     * One row per rep.
+     */
+    case rep
+    /**
+     * One row per team.
+     */
+    case team
+    /**
+     * One row per region.
+     */
+    case region
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension GroupBy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGroupBy: FfiConverterRustBuffer {
+    typealias SwiftType = GroupBy
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GroupBy {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .rep
+        
+        case 2: return .team
+        
+        case 3: return .region
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: GroupBy, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .rep:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .team:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .region:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupBy_lift(_ buf: RustBuffer) throws -> GroupBy {
+    return try FfiConverterTypeGroupBy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupBy_lower(_ value: GroupBy) -> RustBuffer {
+    return FfiConverterTypeGroupBy.lower(value)
+}
+
+
+
+/**
+ * Who judged a check-in.
+ */
+
+public enum Judge: Equatable, Hashable {
+    
+    /**
+     * This phone, offline: provisional.
+     */
+    case device
+    /**
+     * The server: the judgement that counts.
+     */
+    case server
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Judge: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeJudge: FfiConverterRustBuffer {
+    typealias SwiftType = Judge
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Judge {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .device
+        
+        case 2: return .server
+        
+        case 3: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Judge, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .device:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .server:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJudge_lift(_ buf: RustBuffer) throws -> Judge {
+    return try FfiConverterTypeJudge.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeJudge_lower(_ value: Judge) -> RustBuffer {
+    return FfiConverterTypeJudge.lower(value)
+}
+
+
+
+/**
+ * Where a lead stands.
+ */
+
+public enum LeadStatus: Equatable, Hashable {
+    
+    /**
+     * Just created.
+     */
+    case new
+    /**
+     * Given to a rep.
+     */
+    case assigned
+    /**
+     * Being followed up.
+     */
+    case following
+    /**
+     * Became a customer and a deal.
+     */
+    case converted
+    /**
+     * In a team's pool, for a rep to claim.
+     */
+    case pooled
+    /**
+     * Closed without conversion.
+     */
+    case closed
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LeadStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLeadStatus: FfiConverterRustBuffer {
+    typealias SwiftType = LeadStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LeadStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .new
+        
+        case 2: return .assigned
+        
+        case 3: return .following
+        
+        case 4: return .converted
+        
+        case 5: return .pooled
+        
+        case 6: return .closed
+        
+        case 7: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LeadStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .new:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .assigned:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .following:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .converted:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .pooled:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLeadStatus_lift(_ buf: RustBuffer) throws -> LeadStatus {
+    return try FfiConverterTypeLeadStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLeadStatus_lower(_ value: LeadStatus) -> RustBuffer {
+    return FfiConverterTypeLeadStatus.lower(value)
+}
+
 
 
 /**
@@ -16924,6 +18233,346 @@ public func FfiConverterTypePlanOutcome_lower(_ value: PlanOutcome) -> RustBuffe
 
 
 /**
+ * Where a location proposal stands.
+ */
+
+public enum ProposalStatus: Equatable, Hashable {
+    
+    /**
+     * Waiting for a manager.
+     */
+    case pending
+    /**
+     * Approved: the customer's location moved.
+     */
+    case approved
+    /**
+     * Rejected.
+     */
+    case rejected
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ProposalStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProposalStatus: FfiConverterRustBuffer {
+    typealias SwiftType = ProposalStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProposalStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .approved
+        
+        case 3: return .rejected
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ProposalStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .approved:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProposalStatus_lift(_ buf: RustBuffer) throws -> ProposalStatus {
+    return try FfiConverterTypeProposalStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProposalStatus_lower(_ value: ProposalStatus) -> RustBuffer {
+    return FfiConverterTypeProposalStatus.lower(value)
+}
+
+
+
+/**
+ * The kinds of record.
+ */
+
+public enum RecordKind: Equatable, Hashable {
+    
+    /**
+     * A unit of the org tree.
+     */
+    case orgUnit
+    /**
+     * A user's profile.
+     */
+    case userProfile
+    /**
+     * A role and its permissions.
+     */
+    case role
+    /**
+     * A customer company.
+     */
+    case customer
+    /**
+     * A person at a customer.
+     */
+    case contact
+    /**
+     * A call, visit, message or meeting logged.
+     */
+    case followUp
+    /**
+     * A sales lead.
+     */
+    case lead
+    /**
+     * A deal in the sales process.
+     */
+    case opportunity
+    /**
+     * A check-in at a customer.
+     */
+    case visit
+    /**
+     * A day's planned visits.
+     */
+    case visitPlan
+    /**
+     * A daily report.
+     */
+    case dailyReport
+    /**
+     * A task or schedule entry.
+     */
+    case task
+    /**
+     * An approval request.
+     */
+    case approval
+    /**
+     * A product of the catalogue.
+     */
+    case product
+    /**
+     * An order or contract.
+     */
+    case order
+    /**
+     * A sales target.
+     */
+    case target
+    /**
+     * The tenant's process configuration.
+     */
+    case processConfig
+    /**
+     * A sensitive field's companion (never shown on its own).
+     */
+    case `private`
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RecordKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordKind: FfiConverterRustBuffer {
+    typealias SwiftType = RecordKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .orgUnit
+        
+        case 2: return .userProfile
+        
+        case 3: return .role
+        
+        case 4: return .customer
+        
+        case 5: return .contact
+        
+        case 6: return .followUp
+        
+        case 7: return .lead
+        
+        case 8: return .opportunity
+        
+        case 9: return .visit
+        
+        case 10: return .visitPlan
+        
+        case 11: return .dailyReport
+        
+        case 12: return .task
+        
+        case 13: return .approval
+        
+        case 14: return .product
+        
+        case 15: return .order
+        
+        case 16: return .target
+        
+        case 17: return .processConfig
+        
+        case 18: return .`private`
+        
+        case 19: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RecordKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .orgUnit:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .userProfile:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .role:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .customer:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .contact:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .followUp:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .lead:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .opportunity:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .visit:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .visitPlan:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .dailyReport:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .task:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .approval:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .product:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .order:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .target:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .processConfig:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .`private`:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(19))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordKind_lift(_ buf: RustBuffer) throws -> RecordKind {
+    return try FfiConverterTypeRecordKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordKind_lower(_ value: RecordKind) -> RustBuffer {
+    return FfiConverterTypeRecordKind.lower(value)
+}
+
+
+
+/**
  * What a reminder is about.
  */
 
@@ -16995,6 +18644,322 @@ public func FfiConverterTypeReminderKind_lift(_ buf: RustBuffer) throws -> Remin
 #endif
 public func FfiConverterTypeReminderKind_lower(_ value: ReminderKind) -> RustBuffer {
     return FfiConverterTypeReminderKind.lower(value)
+}
+
+
+
+/**
+ * Where a rep's report of a day stands, for the reminder.
+ */
+
+public enum ReportDueStatus: Equatable, Hashable {
+    
+    /**
+     * Submitted: nothing to remind.
+     */
+    case submitted
+    /**
+     * Open, before its deadline.
+     */
+    case `open`
+    /**
+     * Past its deadline, not yet missing.
+     */
+    case overdue
+    /**
+     * Missing: the penalty applies.
+     */
+    case missing
+    /**
+     * A day off: nothing is owed.
+     */
+    case dayOff
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReportDueStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportDueStatus: FfiConverterRustBuffer {
+    typealias SwiftType = ReportDueStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportDueStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .submitted
+        
+        case 2: return .`open`
+        
+        case 3: return .overdue
+        
+        case 4: return .missing
+        
+        case 5: return .dayOff
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReportDueStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .submitted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .`open`:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .overdue:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .missing:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .dayOff:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportDueStatus_lift(_ buf: RustBuffer) throws -> ReportDueStatus {
+    return try FfiConverterTypeReportDueStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportDueStatus_lower(_ value: ReportDueStatus) -> RustBuffer {
+    return FfiConverterTypeReportDueStatus.lower(value)
+}
+
+
+
+/**
+ * Where a daily report stands.
+ */
+
+public enum ReportState: Equatable, Hashable {
+    
+    /**
+     * Being written.
+     */
+    case draft
+    /**
+     * Submitted.
+     */
+    case submitted
+    /**
+     * Never submitted: recorded by the server after the deadline.
+     */
+    case missing
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReportState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportState: FfiConverterRustBuffer {
+    typealias SwiftType = ReportState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .draft
+        
+        case 2: return .submitted
+        
+        case 3: return .missing
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReportState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .draft:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .submitted:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .missing:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportState_lift(_ buf: RustBuffer) throws -> ReportState {
+    return try FfiConverterTypeReportState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportState_lower(_ value: ReportState) -> RustBuffer {
+    return FfiConverterTypeReportState.lower(value)
+}
+
+
+
+/**
+ * A field a role may hide: it lives in a companion document that never reaches a device
+ * whose user's roles all hide it, and a screen shows it as "hidden", not as empty.
+ */
+
+public enum SensitiveField: Equatable, Hashable {
+    
+    /**
+     * A contact's phone.
+     */
+    case contactPhone
+    /**
+     * A contact's e-mail.
+     */
+    case contactEmail
+    /**
+     * A colleague's phone.
+     */
+    case userPhone
+    /**
+     * A colleague's e-mail.
+     */
+    case userEmail
+    /**
+     * A product's cost.
+     */
+    case productCost
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SensitiveField: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSensitiveField: FfiConverterRustBuffer {
+    typealias SwiftType = SensitiveField
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SensitiveField {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .contactPhone
+        
+        case 2: return .contactEmail
+        
+        case 3: return .userPhone
+        
+        case 4: return .userEmail
+        
+        case 5: return .productCost
+        
+        case 6: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SensitiveField, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .contactPhone:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .contactEmail:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .userPhone:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .userEmail:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .productCost:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSensitiveField_lift(_ buf: RustBuffer) throws -> SensitiveField {
+    return try FfiConverterTypeSensitiveField.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSensitiveField_lower(_ value: SensitiveField) -> RustBuffer {
+    return FfiConverterTypeSensitiveField.lower(value)
 }
 
 
@@ -17369,6 +19334,206 @@ public func FfiConverterTypeTargetSubject_lower(_ value: TargetSubject) -> RustB
 
 
 /**
+ * A task or a calendar entry.
+ */
+
+public enum TaskKind: Equatable, Hashable {
+    
+    /**
+     * A task with a due time.
+     */
+    case task
+    /**
+     * A calendar entry with a start and an end.
+     */
+    case schedule
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TaskKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskKind: FfiConverterRustBuffer {
+    typealias SwiftType = TaskKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .task
+        
+        case 2: return .schedule
+        
+        case 3: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TaskKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .task:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .schedule:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskKind_lift(_ buf: RustBuffer) throws -> TaskKind {
+    return try FfiConverterTypeTaskKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskKind_lower(_ value: TaskKind) -> RustBuffer {
+    return FfiConverterTypeTaskKind.lower(value)
+}
+
+
+
+/**
+ * Where a task stands.
+ */
+
+public enum TaskStatus: Equatable, Hashable {
+    
+    /**
+     * Given by someone else, waiting for the assignee to accept.
+     */
+    case proposed
+    /**
+     * Accepted or one's own: to be done.
+     */
+    case `open`
+    /**
+     * Refused by the assignee, with a reason.
+     */
+    case rejected
+    /**
+     * Done.
+     */
+    case completed
+    /**
+     * Called off.
+     */
+    case cancelled
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TaskStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTaskStatus: FfiConverterRustBuffer {
+    typealias SwiftType = TaskStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TaskStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .proposed
+        
+        case 2: return .`open`
+        
+        case 3: return .rejected
+        
+        case 4: return .completed
+        
+        case 5: return .cancelled
+        
+        case 6: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TaskStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .proposed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .`open`:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .completed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskStatus_lift(_ buf: RustBuffer) throws -> TaskStatus {
+    return try FfiConverterTypeTaskStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTaskStatus_lower(_ value: TaskStatus) -> RustBuffer {
+    return FfiConverterTypeTaskStatus.lower(value)
+}
+
+
+
+/**
  * How high a unit sits in the org tree.
  */
 
@@ -17469,6 +19634,101 @@ public func FfiConverterTypeUnitLevel_lift(_ buf: RustBuffer) throws -> UnitLeve
 #endif
 public func FfiConverterTypeUnitLevel_lower(_ value: UnitLevel) -> RustBuffer {
     return FfiConverterTypeUnitLevel.lower(value)
+}
+
+
+
+/**
+ * How far an attachment's upload got.
+ */
+
+public enum UploadState: Equatable, Hashable {
+    
+    /**
+     * Nothing sent yet.
+     */
+    case pending
+    /**
+     * Part sent; the next upload continues from there.
+     */
+    case partial
+    /**
+     * The server holds the whole, verified content.
+     */
+    case uploaded
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension UploadState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUploadState: FfiConverterRustBuffer {
+    typealias SwiftType = UploadState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UploadState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .partial
+        
+        case 3: return .uploaded
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: UploadState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .partial:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .uploaded:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadState_lift(_ buf: RustBuffer) throws -> UploadState {
+    return try FfiConverterTypeUploadState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadState_lower(_ value: UploadState) -> RustBuffer {
+    return FfiConverterTypeUploadState.lower(value)
 }
 
 
@@ -18019,6 +20279,102 @@ fileprivate struct FfiConverterOptionTypeVisitVerdict: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeVisitVerdict.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDayOff: FfiConverterRustBuffer {
+    typealias SwiftType = DayOff?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDayOff.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDayOff.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDealOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = DealOutcome?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDealOutcome.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDealOutcome.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFenceStatus: FfiConverterRustBuffer {
+    typealias SwiftType = FenceStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFenceStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFenceStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTaskStatus: FfiConverterRustBuffer {
+    typealias SwiftType = TaskStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTaskStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTaskStatus.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -19177,6 +21533,56 @@ fileprivate struct FfiConverterSequenceTypeOperation: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeRecordKind: FfiConverterRustBuffer {
+    typealias SwiftType = [RecordKind]
+
+    public static func write(_ value: [RecordKind], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRecordKind.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RecordKind] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RecordKind]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRecordKind.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSensitiveField: FfiConverterRustBuffer {
+    typealias SwiftType = [SensitiveField]
+
+    public static func write(_ value: [SensitiveField], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSensitiveField.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SensitiveField] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SensitiveField]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSensitiveField.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
     public static func write(_ value: [String: String], into buf: inout [UInt8]) {
         let len = Int32(value.count)
@@ -19699,7 +22105,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_resolve_customer_ownership() != 62750) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_search() != 20480) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_search() != 8042) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_share_customer() != 41644) {
@@ -19717,19 +22123,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard() != 32600) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() != 39916) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() != 54340) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() != 64798) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() != 9850) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() != 35200) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() != 4123) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() != 32680) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 29179) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 39486) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_allowed_operations() != 63424) {
@@ -19789,7 +22195,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_edit_report() != 11129) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() != 12905) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() != 57930) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_mark_report_false() != 31886) {
@@ -19894,7 +22300,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_decide_approval() != 1404) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_follow_up_lead() != 60698) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_follow_up_lead() != 30976) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_get_opportunity() != 46591) {

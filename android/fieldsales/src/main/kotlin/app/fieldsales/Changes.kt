@@ -3,6 +3,7 @@ package app.fieldsales
 import app.fieldsales.ffi.ChangeEvent
 import app.fieldsales.ffi.ChangeListener
 import app.fieldsales.ffi.Engine
+import app.fieldsales.ffi.RecordKind
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
@@ -43,8 +44,8 @@ fun Engine.changes(onRegistered: () -> Unit = {}): Flow<ChangeEvent> =
         }
     }.buffer(Channel.UNLIMITED)
 
-/** The changes that touch records of [kinds] (`customer`, `visit`, ...): what a list screen refreshes on. */
+/** The changes that touch records of [kinds]: what a list screen refreshes on. */
 fun Engine.changesOf(
-    vararg kinds: String,
+    vararg kinds: RecordKind,
     onRegistered: () -> Unit = {},
 ): Flow<ChangeEvent> = changes(onRegistered).filter { event -> event.kinds.any { it in kinds } }

@@ -6,6 +6,7 @@ import app.fieldsales.ffi.Engine
 import app.fieldsales.ffi.Opportunity
 import app.fieldsales.ffi.OpportunityFilter
 import app.fieldsales.ffi.PageRequest
+import app.fieldsales.ffi.RecordKind
 import app.fieldsales.ffi.Task
 import app.fieldsales.ffi.TaskFilter
 import app.fieldsales.ffi.Visit
@@ -28,11 +29,11 @@ import kotlinx.coroutines.launch
 
 /**
  * [query] as a Flow: its answer when collection starts, then again after every change that
- * touches records of [kinds] (`customer`, `opportunity`, `visit`, `task`, ...). Collect it in
+ * touches records of [kinds]. Collect it in
  * the screen's lifecycle scope; cancelling the collector stops listening.
  */
 fun <T> Engine.live(
-    vararg kinds: String,
+    vararg kinds: RecordKind,
     query: suspend Engine.() -> T,
 ): Flow<T> = liveWhen({ event -> event.kinds.any { it in kinds } }, query)
 
@@ -82,7 +83,7 @@ class Page<T>(
  */
 class LiveList<T> internal constructor(
     private val engine: Engine,
-    private val kinds: Array<out String>,
+    private val kinds: Array<out RecordKind>,
     private val pageSize: Int,
     private val readPage: suspend Engine.(PageRequest) -> Page<T>,
 ) {
@@ -127,23 +128,23 @@ class LiveList<T> internal constructor(
 fun Engine.liveCustomers(
     filter: CustomerFilter = CustomerFilter(),
     pageSize: Int = 50,
-): LiveList<Customer> = LiveList(this, arrayOf("customer"), pageSize) { page -> customerPage(filter, page).let { Page(it.items, it.nextOffset) } }
+): LiveList<Customer> = LiveList(this, arrayOf(RecordKind.CUSTOMER), pageSize) { page -> customerPage(filter, page).let { Page(it.items, it.nextOffset) } }
 
 /** The opportunities the user may see, live and paged, newest first. */
 fun Engine.liveOpportunities(
     filter: OpportunityFilter = OpportunityFilter(),
     pageSize: Int = 50,
 ): LiveList<Opportunity> =
-    LiveList(this, arrayOf("opportunity"), pageSize) { page -> opportunityPage(filter, page).let { Page(it.items, it.nextOffset) } }
+    LiveList(this, arrayOf(RecordKind.OPPORTUNITY), pageSize) { page -> opportunityPage(filter, page).let { Page(it.items, it.nextOffset) } }
 
 /** The visits the user may see, live and paged, latest check-in first. */
 fun Engine.liveVisits(
     filter: VisitFilter = VisitFilter(),
     pageSize: Int = 50,
-): LiveList<Visit> = LiveList(this, arrayOf("visit"), pageSize) { page -> visitPage(filter, page).let { Page(it.items, it.nextOffset) } }
+): LiveList<Visit> = LiveList(this, arrayOf(RecordKind.VISIT), pageSize) { page -> visitPage(filter, page).let { Page(it.items, it.nextOffset) } }
 
 /** The signed-in user's own tasks and schedule entries, live and paged, latest first. */
 fun Engine.liveMyTasks(
     filter: TaskFilter = TaskFilter(),
     pageSize: Int = 50,
-): LiveList<Task> = LiveList(this, arrayOf("task"), pageSize) { page -> myTaskPage(filter, page).let { Page(it.items, it.nextOffset) } }
+): LiveList<Task> = LiveList(this, arrayOf(RecordKind.TASK), pageSize) { page -> myTaskPage(filter, page).let { Page(it.items, it.nextOffset) } }

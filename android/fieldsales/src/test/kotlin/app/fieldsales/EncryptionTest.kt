@@ -1,5 +1,6 @@
 package app.fieldsales
 
+import app.fieldsales.ffi.DataScope
 import app.fieldsales.ffi.CustomerDraft
 import app.fieldsales.ffi.FieldsalesException
 import app.fieldsales.ffi.GeoPoint
@@ -46,7 +47,7 @@ private class TestKeyStore(val file: File) {
     }
 }
 
-private fun user() = SignedInUser(newRecordId(), newRecordId(), listOf("sales_rep"), "own", "Asia/Shanghai")
+private fun user() = SignedInUser(newRecordId(), newRecordId(), listOf("sales_rep"), DataScope.OWN, "Asia/Shanghai")
 
 private fun draft() =
     CustomerDraft(

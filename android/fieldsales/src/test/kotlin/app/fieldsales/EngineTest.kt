@@ -1,5 +1,8 @@
 package app.fieldsales
 
+import app.fieldsales.ffi.DataScope
+import app.fieldsales.ffi.DecisionRole
+import app.fieldsales.ffi.RecordKind
 import app.fieldsales.ffi.ContactDraft
 import app.fieldsales.ffi.CustomerDraft
 import app.fieldsales.ffi.Engine
@@ -27,7 +30,7 @@ import org.junit.Test
 
 private val teamUnit = newRecordId()
 
-private fun rep(): SignedInUser = SignedInUser(newRecordId(), teamUnit, listOf("sales_rep"), "own", "Asia/Shanghai")
+private fun rep(): SignedInUser = SignedInUser(newRecordId(), teamUnit, listOf("sales_rep"), DataScope.OWN, "Asia/Shanghai")
 
 private fun storePath(): String = Files.createTempDirectory("fieldsales").resolve("rep.sqlite").toString()
 
@@ -69,12 +72,12 @@ class EngineTest {
         withEngine { engine ->
             val customerId = engine.createCustomer(customer("杭州云栖科技有限公司")).customer.id
             val listening = CompletableDeferred<Unit>()
-            val heard = async { engine.changesOf("contact", onRegistered = { listening.complete(Unit) }).first() }
+            val heard = async { engine.changesOf(RecordKind.CONTACT, onRegistered = { listening.complete(Unit) }).first() }
             withTimeout(5_000) { listening.await() }
             val contact =
-                engine.createContact(customerId, ContactDraft("李娜", "采购经理", "0571-8888 6666", null, "decision_maker"))
+                engine.createContact(customerId, ContactDraft("李娜", "采购经理", "0571-8888 6666", null, DecisionRole.DECISION_MAKER))
             val event = withTimeout(5_000) { heard.await() }
-            assertEquals(listOf("contact"), event.kinds)
+            assertEquals(listOf(RecordKind.CONTACT), event.kinds)
             assertEquals(contact.id, event.records.single().id)
         }
 

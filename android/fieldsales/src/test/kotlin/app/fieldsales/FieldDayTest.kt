@@ -4,9 +4,13 @@ import app.fieldsales.ffi.CustomerDraft
 import app.fieldsales.ffi.DeviceIntegritySignal
 import app.fieldsales.ffi.DevicePosition
 import app.fieldsales.ffi.FieldsalesException
+import app.fieldsales.ffi.GroupBy
 import app.fieldsales.ffi.Reminder
 import app.fieldsales.ffi.ReminderKind
 import app.fieldsales.ffi.TaskDraft
+import app.fieldsales.ffi.TaskKind
+import app.fieldsales.ffi.TaskStatus
+import app.fieldsales.ffi.UploadState
 import app.fieldsales.ffi.resumeEngine
 import app.fieldsales.ffi.signIn
 import java.nio.file.Files
@@ -48,11 +52,11 @@ class FieldDayTest {
                 Files.write(photo, "\u00FF\u00D8 the shop front".toByteArray())
                 val visit = rep.addVisitPhoto(checked.visit.id, photo.toString(), "image/jpeg")
                 val sha = visit.photos.single().sha256
-                assertEquals("pending", rep.attachmentState(sha)?.upload)
+                assertEquals(UploadState.PENDING, rep.attachmentState(sha)?.upload)
 
                 val summary = rep.syncNow(quick)
                 assertEquals(1, assertNotNull(summary.attachments, "$summary").uploaded)
-                assertEquals("uploaded", rep.attachmentState(sha)?.upload)
+                assertEquals(UploadState.UPLOADED, rep.attachmentState(sha)?.upload)
                 assertEquals(0, rep.uploadAttachmentsNow().stillPending)
 
                 signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager-location")).use { manager ->
@@ -78,17 +82,17 @@ class FieldDayTest {
                     signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager-tasks")).use { manager ->
                         // The rep's profile reaches the manager's new phone by sync.
                         manager.syncNow(quick)
-                        fun given(title: String) = TaskDraft(repId, "task", title, "", now + 24 * HOUR_MS, null, null, now + 23 * HOUR_MS)
+                        fun given(title: String) = TaskDraft(repId, TaskKind.TASK, title, "", now + 24 * HOUR_MS, null, null, now + 23 * HOUR_MS)
                         val quote = manager.createTask(given("发送报价单"))
                         val survey = manager.createTask(given("做竞品调研"))
                         val stale = manager.createTask(given("旧任务"))
-                        assertEquals("proposed", stale.status)
+                        assertEquals(TaskStatus.PROPOSED, stale.status)
                         manager.deleteTask(stale.id)
                         manager.syncNow(quick)
                         Pair(quote.id, survey.id)
                     }
                 rep.syncNow(quick)
-                assertEquals("open", rep.acceptTask(quoteId).status)
+                assertEquals(TaskStatus.OPEN, rep.acceptTask(quoteId).status)
                 val later = now + 48 * HOUR_MS
                 val moved = rep.postponeTask(quoteId, later)
                 assertEquals(later, moved.dueAtMs)
@@ -144,12 +148,12 @@ class FieldDayTest {
             signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager-boards")).use { manager ->
                 manager.syncNow(quick)
                 val today = manager.today().date
-                val targets = manager.targetDashboard(today, today, "rep")
+                val targets = manager.targetDashboard(today, today, GroupBy.REP)
                 assertNotNull(targets.dataAsOfMs, "synced once")
                 val attention = manager.attentionDashboard(today, today)
                 assertEquals(attention.overdueOpportunities.size.toLong(), attention.overdueOpportunitiesTotal)
-                val bad = assertFailsWith<FieldsalesException.InvalidInput> { manager.targetDashboard(today, today, "galaxy") }
-                assertEquals("group_by", bad.field)
+                val bad = assertFailsWith<FieldsalesException.InvalidInput> { manager.targetDashboard("2026-13-40", today, GroupBy.REP) }
+                assertEquals("from", bad.field)
             }
         }
 }

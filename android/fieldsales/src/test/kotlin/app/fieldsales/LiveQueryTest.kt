@@ -1,5 +1,6 @@
 package app.fieldsales
 
+import app.fieldsales.ffi.DataScope
 import app.fieldsales.ffi.CustomerDraft
 import app.fieldsales.ffi.CustomerFilter
 import app.fieldsales.ffi.FieldsalesException
@@ -43,7 +44,7 @@ class LiveQueryTest {
     @Test
     fun `a live customer list follows local writes and pages in as the screen scrolls`() =
         runBlocking<Unit> {
-            val me = SignedInUser(newRecordId(), newRecordId(), listOf("sales_rep"), "own", "Asia/Shanghai")
+            val me = SignedInUser(newRecordId(), newRecordId(), listOf("sales_rep"), DataScope.OWN, "Asia/Shanghai")
             val path = Files.createTempDirectory("fieldsales-live").resolve("rep.sqlite").toString()
             openEngine(path, me).use { engine ->
                 val list = engine.liveCustomers(pageSize = 2)

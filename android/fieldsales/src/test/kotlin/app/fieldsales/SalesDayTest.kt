@@ -1,13 +1,19 @@
 package app.fieldsales
 
+import app.fieldsales.ffi.ApprovalStatus
 import app.fieldsales.ffi.ConfirmOutcome
 import app.fieldsales.ffi.ContactDraft
 import app.fieldsales.ffi.CustomerDraft
+import app.fieldsales.ffi.DecisionRole
 import app.fieldsales.ffi.DeliveryStatus
 import app.fieldsales.ffi.DeviceIntegritySignal
 import app.fieldsales.ffi.DevicePosition
+import app.fieldsales.ffi.FenceStatus
 import app.fieldsales.ffi.FieldsalesException
+import app.fieldsales.ffi.FollowUpMethod
 import app.fieldsales.ffi.GeoPoint
+import app.fieldsales.ffi.Granularity
+import app.fieldsales.ffi.GroupBy
 import app.fieldsales.ffi.Money
 import app.fieldsales.ffi.NewOrder
 import app.fieldsales.ffi.NewOrderLine
@@ -18,7 +24,9 @@ import app.fieldsales.ffi.OwnershipRule
 import app.fieldsales.ffi.PeriodKind
 import app.fieldsales.ffi.PlanOutcome
 import app.fieldsales.ffi.PlannedVisit
+import app.fieldsales.ffi.RecordKind
 import app.fieldsales.ffi.ReportEdit
+import app.fieldsales.ffi.ReportState
 import app.fieldsales.ffi.TargetMetric
 import app.fieldsales.ffi.TargetSubject
 import app.fieldsales.ffi.UnitLevel
@@ -77,8 +85,8 @@ class SalesDayTest {
 
                 // At the customer: check in, log what was said, price the quote.
                 val visit = rep.checkIn(customer.id, atTheSite(), "上门拜访").visit
-                assertEquals("inside", visit.verdict?.fence)
-                rep.logFollowUp("customer", customer.id, "visit", "客户要六套专业版", "下午发报价", visit.id)
+                assertEquals(FenceStatus.INSIDE, visit.verdict?.fence)
+                rep.logFollowUp(RecordKind.CUSTOMER, customer.id, FollowUpMethod.VISIT, "客户要六套专业版", "下午发报价", visit.id)
                 val product = rep.products(false).single { it.code == "P-100" }
                 val quote = rep.priceQuote(product.code, customer.id, 6L, 500, today)
                 assertEquals(yuan(9_500), quote.line.rulePrice, "the tier-A price")
@@ -100,17 +108,17 @@ class SalesDayTest {
                 val draft = rep.reportDraft(today)
                 assertTrue(visit.id in draft.visitIds)
                 rep.editReport(draft.id, ReportEdit("拜访苏州恒远", "报价已发", null, "跟进审批"))
-                assertEquals("submitted", rep.submitReport(draft.id).state)
+                assertEquals(ReportState.SUBMITTED, rep.submitReport(draft.id).state)
                 assertTrue(rep.syncNow(quick).refused.isEmpty())
 
                 signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("day-manager")).use { boss ->
                     boss.syncNow(quick)
                     val waiting = boss.approvalsWaitingForMe().single { it.subjectId == order.id }
-                    assertEquals("approved", boss.decideApproval(waiting.id, true, "同意").status)
+                    assertEquals(ApprovalStatus.APPROVED, boss.decideApproval(waiting.id, true, "同意").status)
                     boss.syncNow(quick)
-                    val board = boss.visitsDashboard(today, today, "rep", "day")
+                    val board = boss.visitsDashboard(today, today, GroupBy.REP, Granularity.DAY)
                     assertTrue(board.rows.any { it.groupId == rep.me().userId && it.figures.checkIns >= 1L }, "$board")
-                    val reports = boss.reportDashboard(today, today, "rep")
+                    val reports = boss.reportDashboard(today, today, GroupBy.REP)
                     assertTrue(reports.total.onTime + reports.total.late >= 1L, "$reports")
                 }
                 rep.syncNow(quick)
@@ -181,7 +189,7 @@ class SalesDayTest {
                         val repId = rep.me().userId
                         val mine = rep.createCustomer(tierA("常州东升电气有限公司")).customer
                         val theirs = other.createCustomer(tierA("东升电气(常州)")).customer
-                        val contact = rep.createContact(mine.id, ContactDraft("周杰", "采购", null, null, "decision_maker"))
+                        val contact = rep.createContact(mine.id, ContactDraft("周杰", "采购", null, null, DecisionRole.DECISION_MAKER))
                         rep.syncNow(quick)
                         other.syncNow(quick)
                         boss.syncNow(quick)
@@ -213,7 +221,7 @@ class SalesDayTest {
                         assertEquals("拜访记录与定位不符", found.markedFalse?.text)
 
                         // A contact the rep deletes; the customer only the manager does, with its contacts.
-                        val second = rep.createContact(mine.id, ContactDraft("陈静", null, null, null, "user"))
+                        val second = rep.createContact(mine.id, ContactDraft("陈静", null, null, null, DecisionRole.USER))
                         rep.deleteContact(second.id, "已离职")
                         assertFailsWith<FieldsalesException.NotAllowed> { rep.deleteCustomer(mine.id, null) }
                         rep.syncNow(quick)

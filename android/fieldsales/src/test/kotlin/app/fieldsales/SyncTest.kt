@@ -3,9 +3,14 @@ package app.fieldsales
 import app.fieldsales.ffi.CustomerDraft
 import app.fieldsales.ffi.DeviceIntegritySignal
 import app.fieldsales.ffi.DevicePosition
+import app.fieldsales.ffi.FenceStatus
 import app.fieldsales.ffi.FieldsalesException
 import app.fieldsales.ffi.GeoPoint
+import app.fieldsales.ffi.Granularity
+import app.fieldsales.ffi.GroupBy
+import app.fieldsales.ffi.RecordKind
 import app.fieldsales.ffi.ReportEdit
+import app.fieldsales.ffi.ReportState
 import app.fieldsales.ffi.SignInRequest
 import app.fieldsales.ffi.SyncCancel
 import app.fieldsales.ffi.SyncActivity
@@ -66,12 +71,12 @@ class SyncTest {
                         sinceBootMs = null,
                     )
                 val visit = rep.checkIn(customer.id, fix, "初次拜访").visit
-                assertEquals("inside", visit.verdict?.fence)
+                assertEquals(FenceStatus.INSIDE, visit.verdict?.fence)
                 val today = rep.today().date
                 val draft = rep.reportDraft(today)
                 assertTrue(visit.id in draft.visitIds)
                 rep.editReport(draft.id, ReportEdit("拜访上海华通", null, null, "发送报价"))
-                assertEquals("submitted", rep.submitReport(draft.id).state)
+                assertEquals(ReportState.SUBMITTED, rep.submitReport(draft.id).state)
 
                 val states = rep.syncing(quick).toList()
                 val done = states.last() as SyncState.Done
@@ -81,18 +86,18 @@ class SyncTest {
 
                 signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager")).use { manager ->
                     val listening = CompletableDeferred<Unit>()
-                    val heard = async { manager.changesOf("visit", onRegistered = { listening.complete(Unit) }).first() }
+                    val heard = async { manager.changesOf(RecordKind.VISIT, onRegistered = { listening.complete(Unit) }).first() }
                     withTimeout(5_000) { listening.await() }
                     manager.syncNow(quick)
                     val event = withTimeout(10_000) { heard.await() }
                     assertTrue(event.records.any { it.id == visit.id }, "$event")
 
-                    val board = manager.visitsDashboard(today, today, "rep", "day")
+                    val board = manager.visitsDashboard(today, today, GroupBy.REP, Granularity.DAY)
                     // Other tests of this run check the same rep in on the same server.
                     assertTrue(board.total.checkIns >= 1L, "$board")
                     val map = manager.visitMapPoints(today, today, 500, null)
                     assertTrue(map.points.any { it.visitId == visit.id && it.repId == rep.me().userId }, "$map")
-                    val reports = manager.reportDashboard(today, today, "rep")
+                    val reports = manager.reportDashboard(today, today, GroupBy.REP)
                     assertTrue(reports.total.onTime + reports.total.late >= 1L, "$reports")
                 }
             }

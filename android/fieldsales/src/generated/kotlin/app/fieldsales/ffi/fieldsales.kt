@@ -1629,7 +1629,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_resolve_customer_ownership() and 0xFFFF) != 62750) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_search() and 0xFFFF) != 20480) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_search() and 0xFFFF) != 8042) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_share_customer() and 0xFFFF) != 41644) {
@@ -1647,19 +1647,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard() and 0xFFFF) != 32600) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() and 0xFFFF) != 39916) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() and 0xFFFF) != 54340) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() and 0xFFFF) != 64798) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() and 0xFFFF) != 9850) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() and 0xFFFF) != 35200) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() and 0xFFFF) != 4123) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() and 0xFFFF) != 32680) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 29179) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 39486) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_allowed_operations() and 0xFFFF) != 63424) {
@@ -1719,7 +1719,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_edit_report() and 0xFFFF) != 11129) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() and 0xFFFF) != 12905) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_log_follow_up() and 0xFFFF) != 57930) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_mark_report_false() and 0xFFFF) != 31886) {
@@ -1824,7 +1824,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_decide_approval() and 0xFFFF) != 1404) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_follow_up_lead() and 0xFFFF) != 60698) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_follow_up_lead() and 0xFFFF) != 30976) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_get_opportunity() and 0xFFFF) != 46591) {
@@ -3106,7 +3106,7 @@ public interface EngineInterface {
      * `kinds` (empty: customers, contacts, opportunities, leads, products, orders), best
      * first, only records the user may see.
      */
-    suspend fun `search`(`query`: kotlin.String, `kinds`: List<kotlin.String>, `limit`: kotlin.Int): List<SearchHit>
+    suspend fun `search`(`query`: kotlin.String, `kinds`: List<RecordKind>, `limit`: kotlin.Int): List<SearchHit>
     
     /**
      * Shares a customer with a collaborator (its owner, or a manager above them).
@@ -3136,21 +3136,20 @@ public interface EngineInterface {
     
     /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
-     * one row per `rep`, `team` or `region`.
+     * one row per rep, team or region.
      */
-    suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): FunnelDashboard
+    suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy): FunnelDashboard
     
     /**
      * Daily-report compliance of the user's scope between two local days.
      */
-    suspend fun `reportDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): ReportDashboard
+    suspend fun `reportDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy): ReportDashboard
     
     /**
      * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
-     * leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
-     * `region`.
+     * leaderboard of the targets whose period overlaps them, one per rep, team or region.
      */
-    suspend fun `targetDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String): TargetDashboard
+    suspend fun `targetDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy): TargetDashboard
     
     /**
      * One page of the check-ins between two local days for the team map, newest first, at
@@ -3160,11 +3159,11 @@ public interface EngineInterface {
     suspend fun `visitMapPoints`(`from`: kotlin.String, `to`: kotlin.String, `limit`: kotlin.Int, `after`: MapPointsCursor?): MapPointsPage
     
     /**
-     * The visits of the user's scope between two local days, one row per group and
-     * `day` or `week`; the check-ins for a map come page by page from
+     * The visits of the user's scope between two local days, one row per group and day or
+     * week; the check-ins for a map come page by page from
      * [`Engine::visit_map_points`].
      */
-    suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String, `granularity`: kotlin.String): VisitsDashboard
+    suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy, `granularity`: Granularity): VisitsDashboard
     
     /**
      * What the signed-in user may do with a record now, from the synced permission matrix
@@ -3278,7 +3277,7 @@ public interface EngineInterface {
     /**
      * Logs a follow-up (call, visit, message...) about a customer, lead or opportunity.
      */
-    suspend fun `logFollowUp`(`subjectKind`: kotlin.String, `subjectId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String, `nextStep`: kotlin.String?, `visitId`: kotlin.String?): FollowUp
+    suspend fun `logFollowUp`(`subjectKind`: RecordKind, `subjectId`: kotlin.String, `method`: FollowUpMethod, `text`: kotlin.String, `nextStep`: kotlin.String?, `visitId`: kotlin.String?): FollowUp
     
     /**
      * A manager finds a submitted report of a rep they manage false, saying what was false
@@ -3469,10 +3468,9 @@ public interface EngineInterface {
     suspend fun `decideApproval`(`id`: kotlin.String, `approve`: kotlin.Boolean, `comment`: kotlin.String?): Approval
     
     /**
-     * Logs a follow-up on a held lead (`method`: `visit`, `call`, `message`, `meeting`); the
-     * reclaim timer starts again.
+     * Logs a follow-up on a held lead; the reclaim timer starts again.
      */
-    suspend fun `followUpLead`(`leadId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String): FollowUp
+    suspend fun `followUpLead`(`leadId`: kotlin.String, `method`: FollowUpMethod, `text`: kotlin.String): FollowUp
     
     /**
      * An opportunity the user may see.
@@ -4158,14 +4156,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `search`(`query`: kotlin.String, `kinds`: List<kotlin.String>, `limit`: kotlin.Int) : List<SearchHit> {
+    override suspend fun `search`(`query`: kotlin.String, `kinds`: List<RecordKind>, `limit`: kotlin.Int) : List<SearchHit> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_search(
                 uniffiHandle,
                 
         FfiConverterString.lower(`query`),
-        FfiConverterSequenceString.lower(`kinds`),
+        FfiConverterSequenceTypeRecordKind.lower(`kinds`),
         FfiConverterInt.lower(`limit`),
             )
         },
@@ -4313,11 +4311,11 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
     
     /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
-     * one row per `rep`, `team` or `region`.
+     * one row per rep, team or region.
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String) : FunnelDashboard {
+    override suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy) : FunnelDashboard {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(
@@ -4325,7 +4323,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
                 
         FfiConverterString.lower(`from`),
         FfiConverterString.lower(`to`),
-        FfiConverterString.lower(`groupBy`),
+        FfiConverterTypeGroupBy.lower(`groupBy`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -4344,7 +4342,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `reportDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String) : ReportDashboard {
+    override suspend fun `reportDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy) : ReportDashboard {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(
@@ -4352,7 +4350,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
                 
         FfiConverterString.lower(`from`),
         FfiConverterString.lower(`to`),
-        FfiConverterString.lower(`groupBy`),
+        FfiConverterTypeGroupBy.lower(`groupBy`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -4368,12 +4366,11 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
     
     /**
      * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
-     * leaderboard of the targets whose period overlaps them, one per `rep`, `team` or
-     * `region`.
+     * leaderboard of the targets whose period overlaps them, one per rep, team or region.
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `targetDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String) : TargetDashboard {
+    override suspend fun `targetDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy) : TargetDashboard {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(
@@ -4381,7 +4378,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
                 
         FfiConverterString.lower(`from`),
         FfiConverterString.lower(`to`),
-        FfiConverterString.lower(`groupBy`),
+        FfiConverterTypeGroupBy.lower(`groupBy`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -4426,13 +4423,13 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
-     * The visits of the user's scope between two local days, one row per group and
-     * `day` or `week`; the check-ins for a map come page by page from
+     * The visits of the user's scope between two local days, one row per group and day or
+     * week; the check-ins for a map come page by page from
      * [`Engine::visit_map_points`].
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: kotlin.String, `granularity`: kotlin.String) : VisitsDashboard {
+    override suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy, `granularity`: Granularity) : VisitsDashboard {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(
@@ -4440,8 +4437,8 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
                 
         FfiConverterString.lower(`from`),
         FfiConverterString.lower(`to`),
-        FfiConverterString.lower(`groupBy`),
-        FfiConverterString.lower(`granularity`),
+        FfiConverterTypeGroupBy.lower(`groupBy`),
+        FfiConverterTypeGranularity.lower(`granularity`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -4946,15 +4943,15 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `logFollowUp`(`subjectKind`: kotlin.String, `subjectId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String, `nextStep`: kotlin.String?, `visitId`: kotlin.String?) : FollowUp {
+    override suspend fun `logFollowUp`(`subjectKind`: RecordKind, `subjectId`: kotlin.String, `method`: FollowUpMethod, `text`: kotlin.String, `nextStep`: kotlin.String?, `visitId`: kotlin.String?) : FollowUp {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_log_follow_up(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`subjectKind`),
+        FfiConverterTypeRecordKind.lower(`subjectKind`),
         FfiConverterString.lower(`subjectId`),
-        FfiConverterString.lower(`method`),
+        FfiConverterTypeFollowUpMethod.lower(`method`),
         FfiConverterString.lower(`text`),
         FfiConverterOptionalString.lower(`nextStep`),
         FfiConverterOptionalString.lower(`visitId`),
@@ -5864,19 +5861,18 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
-     * Logs a follow-up on a held lead (`method`: `visit`, `call`, `message`, `meeting`); the
-     * reclaim timer starts again.
+     * Logs a follow-up on a held lead; the reclaim timer starts again.
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `followUpLead`(`leadId`: kotlin.String, `method`: kotlin.String, `text`: kotlin.String) : FollowUp {
+    override suspend fun `followUpLead`(`leadId`: kotlin.String, `method`: FollowUpMethod, `text`: kotlin.String) : FollowUp {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_follow_up_lead(
                 uniffiHandle,
                 
         FfiConverterString.lower(`leadId`),
-        FfiConverterString.lower(`method`),
+        FfiConverterTypeFollowUpMethod.lower(`method`),
         FfiConverterString.lower(`text`),
             )
         },
@@ -8378,9 +8374,9 @@ data class Approval (
     val `requesterId`: kotlin.String
     , 
     /**
-     * The kind of the record it is about (`order`, `opportunity`, `customer`).
+     * The kind of the record it is about (an order, an opportunity, a customer).
      */
-    val `subjectKind`: kotlin.String
+    val `subjectKind`: RecordKind
     , 
     /**
      * The record it is about.
@@ -8408,9 +8404,9 @@ data class Approval (
     val `discountBp`: kotlin.Int?
     , 
     /**
-     * `pending`, `approved`, `rejected` or `withdrawn`.
+     * Where it stands.
      */
-    val `status`: kotlin.String
+    val `status`: ApprovalStatus
     , 
     /**
      * While pending: the roles the current step waits for.
@@ -8444,13 +8440,13 @@ public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
         return Approval(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeRecordKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalTypeMoney.read(buf),
             FfiConverterOptionalInt.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeApprovalStatus.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterSequenceTypeApprovalDecision.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -8460,13 +8456,13 @@ public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
     override fun allocationSize(value: Approval) = (
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`requesterId`) +
-            FfiConverterString.allocationSize(value.`subjectKind`) +
+            FfiConverterTypeRecordKind.allocationSize(value.`subjectKind`) +
             FfiConverterString.allocationSize(value.`subjectId`) +
             FfiConverterString.allocationSize(value.`rule`) +
             FfiConverterString.allocationSize(value.`title`) +
             FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
             FfiConverterOptionalInt.allocationSize(value.`discountBp`) +
-            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterTypeApprovalStatus.allocationSize(value.`status`) +
             FfiConverterSequenceString.allocationSize(value.`waitingFor`) +
             FfiConverterSequenceTypeApprovalDecision.allocationSize(value.`decisions`) +
             FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`)
@@ -8475,13 +8471,13 @@ public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
     override fun write(value: Approval, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterString.write(value.`requesterId`, buf)
-            FfiConverterString.write(value.`subjectKind`, buf)
+            FfiConverterTypeRecordKind.write(value.`subjectKind`, buf)
             FfiConverterString.write(value.`subjectId`, buf)
             FfiConverterString.write(value.`rule`, buf)
             FfiConverterString.write(value.`title`, buf)
             FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
             FfiConverterOptionalInt.write(value.`discountBp`, buf)
-            FfiConverterString.write(value.`status`, buf)
+            FfiConverterTypeApprovalStatus.write(value.`status`, buf)
             FfiConverterSequenceString.write(value.`waitingFor`, buf)
             FfiConverterSequenceTypeApprovalDecision.write(value.`decisions`, buf)
             FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
@@ -8510,9 +8506,9 @@ data class ApprovalDecision (
     val `role`: kotlin.String
     , 
     /**
-     * `approve` or `reject`.
+     * Approve or reject.
      */
-    val `verdict`: kotlin.String
+    val `verdict`: ApprovalVerdict
     , 
     /**
      * Their comment.
@@ -8542,7 +8538,7 @@ public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalD
             FfiConverterInt.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeApprovalVerdict.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterLong.read(buf),
         )
@@ -8552,7 +8548,7 @@ public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalD
             FfiConverterInt.allocationSize(value.`step`) +
             FfiConverterString.allocationSize(value.`by`) +
             FfiConverterString.allocationSize(value.`role`) +
-            FfiConverterString.allocationSize(value.`verdict`) +
+            FfiConverterTypeApprovalVerdict.allocationSize(value.`verdict`) +
             FfiConverterOptionalString.allocationSize(value.`comment`) +
             FfiConverterLong.allocationSize(value.`atMs`)
     )
@@ -8561,7 +8557,7 @@ public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalD
             FfiConverterInt.write(value.`step`, buf)
             FfiConverterString.write(value.`by`, buf)
             FfiConverterString.write(value.`role`, buf)
-            FfiConverterString.write(value.`verdict`, buf)
+            FfiConverterTypeApprovalVerdict.write(value.`verdict`, buf)
             FfiConverterOptionalString.write(value.`comment`, buf)
             FfiConverterLong.write(value.`atMs`, buf)
     }
@@ -8644,9 +8640,9 @@ data class AttachmentState (
     val `mime`: kotlin.String
     , 
     /**
-     * `pending` (nothing sent), `partial` (the next upload continues) or `uploaded`.
+     * Nothing sent, partly sent (the next upload continues), or uploaded.
      */
-    val `upload`: kotlin.String
+    val `upload`: UploadState
     , 
     /**
      * Bytes the server is known to hold.
@@ -8681,7 +8677,7 @@ public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<Attachment
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeUploadState.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -8692,7 +8688,7 @@ public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<Attachment
             FfiConverterString.allocationSize(value.`sha256`) +
             FfiConverterLong.allocationSize(value.`size`) +
             FfiConverterString.allocationSize(value.`mime`) +
-            FfiConverterString.allocationSize(value.`upload`) +
+            FfiConverterTypeUploadState.allocationSize(value.`upload`) +
             FfiConverterLong.allocationSize(value.`uploadedBytes`) +
             FfiConverterLong.allocationSize(value.`storedAtMs`) +
             FfiConverterOptionalLong.allocationSize(value.`uploadedAtMs`)
@@ -8702,7 +8698,7 @@ public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<Attachment
             FfiConverterString.write(value.`sha256`, buf)
             FfiConverterLong.write(value.`size`, buf)
             FfiConverterString.write(value.`mime`, buf)
-            FfiConverterString.write(value.`upload`, buf)
+            FfiConverterTypeUploadState.write(value.`upload`, buf)
             FfiConverterLong.write(value.`uploadedBytes`, buf)
             FfiConverterLong.write(value.`storedAtMs`, buf)
             FfiConverterOptionalLong.write(value.`uploadedAtMs`, buf)
@@ -8951,9 +8947,9 @@ data class ChangeEvent (
     val `records`: List<ChangedRecord>
     , 
     /**
-     * The kinds among them, sorted, each once: a list screen refreshes when its kind is here.
+     * The kinds among them, each once: a list screen refreshes when its kind is here.
      */
-    val `kinds`: List<kotlin.String>
+    val `kinds`: List<RecordKind>
     
 ){
     
@@ -8971,18 +8967,18 @@ public object FfiConverterTypeChangeEvent: FfiConverterRustBuffer<ChangeEvent> {
     override fun read(buf: ByteBuffer): ChangeEvent {
         return ChangeEvent(
             FfiConverterSequenceTypeChangedRecord.read(buf),
-            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeRecordKind.read(buf),
         )
     }
 
     override fun allocationSize(value: ChangeEvent) = (
             FfiConverterSequenceTypeChangedRecord.allocationSize(value.`records`) +
-            FfiConverterSequenceString.allocationSize(value.`kinds`)
+            FfiConverterSequenceTypeRecordKind.allocationSize(value.`kinds`)
     )
 
     override fun write(value: ChangeEvent, buf: ByteBuffer) {
             FfiConverterSequenceTypeChangedRecord.write(value.`records`, buf)
-            FfiConverterSequenceString.write(value.`kinds`, buf)
+            FfiConverterSequenceTypeRecordKind.write(value.`kinds`, buf)
     }
 }
 
@@ -8998,9 +8994,9 @@ data class ChangedRecord (
     val `id`: kotlin.String
     , 
     /**
-     * Its kind: `customer`, `contact`, `lead`, `opportunity`, `visit`...
+     * Its kind.
      */
-    val `kind`: kotlin.String
+    val `kind`: RecordKind
     , 
     /**
      * Whether it left the device (out of the user's scope, or signed out). A deleted record
@@ -9024,20 +9020,20 @@ public object FfiConverterTypeChangedRecord: FfiConverterRustBuffer<ChangedRecor
     override fun read(buf: ByteBuffer): ChangedRecord {
         return ChangedRecord(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeRecordKind.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
 
     override fun allocationSize(value: ChangedRecord) = (
             FfiConverterString.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypeRecordKind.allocationSize(value.`kind`) +
             FfiConverterBoolean.allocationSize(value.`removed`)
     )
 
     override fun write(value: ChangedRecord, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypeRecordKind.write(value.`kind`, buf)
             FfiConverterBoolean.write(value.`removed`, buf)
     }
 }
@@ -9086,7 +9082,7 @@ data class CheckInPoint (
     /**
      * The fence verdict, when judged.
      */
-    val `fence`: kotlin.String?
+    val `fence`: FenceStatus?
     , 
     /**
      * Flag codes.
@@ -9115,7 +9111,7 @@ public object FfiConverterTypeCheckInPoint: FfiConverterRustBuffer<CheckInPoint>
             FfiConverterLong.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeFenceStatus.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
@@ -9128,7 +9124,7 @@ public object FfiConverterTypeCheckInPoint: FfiConverterRustBuffer<CheckInPoint>
             FfiConverterLong.allocationSize(value.`atMs`) +
             FfiConverterDouble.allocationSize(value.`lat`) +
             FfiConverterDouble.allocationSize(value.`lon`) +
-            FfiConverterOptionalString.allocationSize(value.`fence`) +
+            FfiConverterOptionalTypeFenceStatus.allocationSize(value.`fence`) +
             FfiConverterSequenceString.allocationSize(value.`flags`)
     )
 
@@ -9140,7 +9136,7 @@ public object FfiConverterTypeCheckInPoint: FfiConverterRustBuffer<CheckInPoint>
             FfiConverterLong.write(value.`atMs`, buf)
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`lon`, buf)
-            FfiConverterOptionalString.write(value.`fence`, buf)
+            FfiConverterOptionalTypeFenceStatus.write(value.`fence`, buf)
             FfiConverterSequenceString.write(value.`flags`, buf)
     }
 }
@@ -9259,9 +9255,10 @@ data class Colleague (
     val `isMyManager`: kotlin.Boolean
     , 
     /**
-     * The fields the user's roles hide (`phone`, `email`): shown as "hidden", not empty.
+     * Its fields the user's roles hide: never on this device, to be shown as "hidden" rather
+     * than empty.
      */
-    val `hiddenFields`: List<kotlin.String>
+    val `hiddenFields`: List<SensitiveField>
     
 ){
     
@@ -9290,7 +9287,7 @@ public object FfiConverterTypeColleague: FfiConverterRustBuffer<Colleague> {
             FfiConverterString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
-            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeSensitiveField.read(buf),
         )
     }
 
@@ -9307,7 +9304,7 @@ public object FfiConverterTypeColleague: FfiConverterRustBuffer<Colleague> {
             FfiConverterString.allocationSize(value.`zone`) +
             FfiConverterBoolean.allocationSize(value.`active`) +
             FfiConverterBoolean.allocationSize(value.`isMyManager`) +
-            FfiConverterSequenceString.allocationSize(value.`hiddenFields`)
+            FfiConverterSequenceTypeSensitiveField.allocationSize(value.`hiddenFields`)
     )
 
     override fun write(value: Colleague, buf: ByteBuffer) {
@@ -9323,7 +9320,7 @@ public object FfiConverterTypeColleague: FfiConverterRustBuffer<Colleague> {
             FfiConverterString.write(value.`zone`, buf)
             FfiConverterBoolean.write(value.`active`, buf)
             FfiConverterBoolean.write(value.`isMyManager`, buf)
-            FfiConverterSequenceString.write(value.`hiddenFields`, buf)
+            FfiConverterSequenceTypeSensitiveField.write(value.`hiddenFields`, buf)
     }
 }
 
@@ -9522,15 +9519,15 @@ data class Contact (
     val `email`: kotlin.String?
     , 
     /**
-     * Place in the decision: `decision_maker`, `influencer`, `user`, `gatekeeper`, `unknown`.
+     * Place in the decision.
      */
-    val `decisionRole`: kotlin.String
+    val `decisionRole`: DecisionRole
     , 
     /**
-     * The fields the user's roles hide (`phone`, `email`): never on this device, to be shown
-     * as "hidden" rather than empty.
+     * Its fields the user's roles hide: never on this device, to be shown as "hidden" rather
+     * than empty.
      */
-    val `hiddenFields`: List<kotlin.String>
+    val `hiddenFields`: List<SensitiveField>
     
 ){
     
@@ -9553,8 +9550,8 @@ public object FfiConverterTypeContact: FfiConverterRustBuffer<Contact> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterSequenceString.read(buf),
+            FfiConverterTypeDecisionRole.read(buf),
+            FfiConverterSequenceTypeSensitiveField.read(buf),
         )
     }
 
@@ -9565,8 +9562,8 @@ public object FfiConverterTypeContact: FfiConverterRustBuffer<Contact> {
             FfiConverterOptionalString.allocationSize(value.`title`) +
             FfiConverterOptionalString.allocationSize(value.`phone`) +
             FfiConverterOptionalString.allocationSize(value.`email`) +
-            FfiConverterString.allocationSize(value.`decisionRole`) +
-            FfiConverterSequenceString.allocationSize(value.`hiddenFields`)
+            FfiConverterTypeDecisionRole.allocationSize(value.`decisionRole`) +
+            FfiConverterSequenceTypeSensitiveField.allocationSize(value.`hiddenFields`)
     )
 
     override fun write(value: Contact, buf: ByteBuffer) {
@@ -9576,8 +9573,8 @@ public object FfiConverterTypeContact: FfiConverterRustBuffer<Contact> {
             FfiConverterOptionalString.write(value.`title`, buf)
             FfiConverterOptionalString.write(value.`phone`, buf)
             FfiConverterOptionalString.write(value.`email`, buf)
-            FfiConverterString.write(value.`decisionRole`, buf)
-            FfiConverterSequenceString.write(value.`hiddenFields`, buf)
+            FfiConverterTypeDecisionRole.write(value.`decisionRole`, buf)
+            FfiConverterSequenceTypeSensitiveField.write(value.`hiddenFields`, buf)
     }
 }
 
@@ -9608,9 +9605,9 @@ data class ContactDraft (
     val `email`: kotlin.String?
     , 
     /**
-     * Decision role code (see [`Contact::decision_role`]).
+     * Place in the decision.
      */
-    val `decisionRole`: kotlin.String
+    val `decisionRole`: DecisionRole
     
 ){
     
@@ -9631,7 +9628,7 @@ public object FfiConverterTypeContactDraft: FfiConverterRustBuffer<ContactDraft>
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeDecisionRole.read(buf),
         )
     }
 
@@ -9640,7 +9637,7 @@ public object FfiConverterTypeContactDraft: FfiConverterRustBuffer<ContactDraft>
             FfiConverterOptionalString.allocationSize(value.`title`) +
             FfiConverterOptionalString.allocationSize(value.`phone`) +
             FfiConverterOptionalString.allocationSize(value.`email`) +
-            FfiConverterString.allocationSize(value.`decisionRole`)
+            FfiConverterTypeDecisionRole.allocationSize(value.`decisionRole`)
     )
 
     override fun write(value: ContactDraft, buf: ByteBuffer) {
@@ -9648,7 +9645,7 @@ public object FfiConverterTypeContactDraft: FfiConverterRustBuffer<ContactDraft>
             FfiConverterOptionalString.write(value.`title`, buf)
             FfiConverterOptionalString.write(value.`phone`, buf)
             FfiConverterOptionalString.write(value.`email`, buf)
-            FfiConverterString.write(value.`decisionRole`, buf)
+            FfiConverterTypeDecisionRole.write(value.`decisionRole`, buf)
     }
 }
 
@@ -10197,9 +10194,9 @@ data class DailyReport (
     val `date`: kotlin.String
     , 
     /**
-     * `draft`, `submitted` or `missing`.
+     * Draft, submitted, or missing (recorded by the server after the deadline).
      */
-    val `state`: kotlin.String
+    val `state`: ReportState
     , 
     /**
      * Today's work.
@@ -10264,7 +10261,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeReportState.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
@@ -10281,7 +10278,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`ownerId`) +
             FfiConverterString.allocationSize(value.`date`) +
-            FfiConverterString.allocationSize(value.`state`) +
+            FfiConverterTypeReportState.allocationSize(value.`state`) +
             FfiConverterString.allocationSize(value.`summary`) +
             FfiConverterString.allocationSize(value.`results`) +
             FfiConverterString.allocationSize(value.`problems`) +
@@ -10297,7 +10294,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`ownerId`, buf)
             FfiConverterString.write(value.`date`, buf)
-            FfiConverterString.write(value.`state`, buf)
+            FfiConverterTypeReportState.write(value.`state`, buf)
             FfiConverterString.write(value.`summary`, buf)
             FfiConverterString.write(value.`results`, buf)
             FfiConverterString.write(value.`problems`, buf)
@@ -10777,9 +10774,9 @@ data class FollowUp (
     val `id`: kotlin.String
     , 
     /**
-     * What it is about: `customer`, `lead` or `opportunity`.
+     * What it is about: a customer, a lead or an opportunity.
      */
-    val `subjectKind`: kotlin.String
+    val `subjectKind`: RecordKind
     , 
     /**
      * The record it is about.
@@ -10792,9 +10789,9 @@ data class FollowUp (
     val `customerId`: kotlin.String?
     , 
     /**
-     * `visit`, `call`, `message` or `meeting`.
+     * How it happened.
      */
-    val `method`: kotlin.String
+    val `method`: FollowUpMethod
     , 
     /**
      * When it happened, epoch ms.
@@ -10827,10 +10824,10 @@ public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
     override fun read(buf: ByteBuffer): FollowUp {
         return FollowUp(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeRecordKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeFollowUpMethod.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -10839,10 +10836,10 @@ public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
 
     override fun allocationSize(value: FollowUp) = (
             FfiConverterString.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`subjectKind`) +
+            FfiConverterTypeRecordKind.allocationSize(value.`subjectKind`) +
             FfiConverterString.allocationSize(value.`subjectId`) +
             FfiConverterOptionalString.allocationSize(value.`customerId`) +
-            FfiConverterString.allocationSize(value.`method`) +
+            FfiConverterTypeFollowUpMethod.allocationSize(value.`method`) +
             FfiConverterLong.allocationSize(value.`occurredAtMs`) +
             FfiConverterString.allocationSize(value.`text`) +
             FfiConverterOptionalString.allocationSize(value.`nextStep`)
@@ -10850,10 +10847,10 @@ public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
 
     override fun write(value: FollowUp, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
-            FfiConverterString.write(value.`subjectKind`, buf)
+            FfiConverterTypeRecordKind.write(value.`subjectKind`, buf)
             FfiConverterString.write(value.`subjectId`, buf)
             FfiConverterOptionalString.write(value.`customerId`, buf)
-            FfiConverterString.write(value.`method`, buf)
+            FfiConverterTypeFollowUpMethod.write(value.`method`, buf)
             FfiConverterLong.write(value.`occurredAtMs`, buf)
             FfiConverterString.write(value.`text`, buf)
             FfiConverterOptionalString.write(value.`nextStep`, buf)
@@ -11186,9 +11183,9 @@ data class Lead (
     val `source`: kotlin.String?
     , 
     /**
-     * `new`, `assigned`, `following`, `converted`, `pooled` or `closed`.
+     * Where it stands.
      */
-    val `status`: kotlin.String
+    val `status`: LeadStatus
     , 
     /**
      * When the current holder got it, epoch ms.
@@ -11227,7 +11224,7 @@ public object FfiConverterTypeLead: FfiConverterRustBuffer<Lead> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLeadStatus.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -11242,7 +11239,7 @@ public object FfiConverterTypeLead: FfiConverterRustBuffer<Lead> {
             FfiConverterOptionalString.allocationSize(value.`phone`) +
             FfiConverterOptionalString.allocationSize(value.`email`) +
             FfiConverterOptionalString.allocationSize(value.`source`) +
-            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterTypeLeadStatus.allocationSize(value.`status`) +
             FfiConverterOptionalLong.allocationSize(value.`assignedAtMs`) +
             FfiConverterOptionalLong.allocationSize(value.`lastFollowUpAtMs`) +
             FfiConverterOptionalString.allocationSize(value.`convertedCustomerId`)
@@ -11256,7 +11253,7 @@ public object FfiConverterTypeLead: FfiConverterRustBuffer<Lead> {
             FfiConverterOptionalString.write(value.`phone`, buf)
             FfiConverterOptionalString.write(value.`email`, buf)
             FfiConverterOptionalString.write(value.`source`, buf)
-            FfiConverterString.write(value.`status`, buf)
+            FfiConverterTypeLeadStatus.write(value.`status`, buf)
             FfiConverterOptionalLong.write(value.`assignedAtMs`, buf)
             FfiConverterOptionalLong.write(value.`lastFollowUpAtMs`, buf)
             FfiConverterOptionalString.write(value.`convertedCustomerId`, buf)
@@ -11437,9 +11434,9 @@ data class LocationProposal (
     val `proposedAtMs`: kotlin.Long
     , 
     /**
-     * `pending`, `approved` or `rejected`.
+     * Waiting, approved or rejected.
      */
-    val `status`: kotlin.String
+    val `status`: ProposalStatus
     , 
     /**
      * The manager who decided.
@@ -11471,7 +11468,7 @@ public object FfiConverterTypeLocationProposal: FfiConverterRustBuffer<LocationP
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeProposalStatus.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
         )
@@ -11483,7 +11480,7 @@ public object FfiConverterTypeLocationProposal: FfiConverterRustBuffer<LocationP
             FfiConverterOptionalString.allocationSize(value.`visitId`) +
             FfiConverterString.allocationSize(value.`proposedById`) +
             FfiConverterLong.allocationSize(value.`proposedAtMs`) +
-            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterTypeProposalStatus.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`decidedById`) +
             FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`)
     )
@@ -11494,7 +11491,7 @@ public object FfiConverterTypeLocationProposal: FfiConverterRustBuffer<LocationP
             FfiConverterOptionalString.write(value.`visitId`, buf)
             FfiConverterString.write(value.`proposedById`, buf)
             FfiConverterLong.write(value.`proposedAtMs`, buf)
-            FfiConverterString.write(value.`status`, buf)
+            FfiConverterTypeProposalStatus.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`decidedById`, buf)
             FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
     }
@@ -12049,9 +12046,9 @@ data class Opportunity (
     val `fields`: Map<kotlin.String, FieldValue>
     , 
     /**
-     * `won` or `lost` once closed.
+     * Won or lost, once closed.
      */
-    val `outcome`: kotlin.String?
+    val `outcome`: DealOutcome?
     , 
     /**
      * Why it was won or lost.
@@ -12087,7 +12084,7 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterMapStringTypeFieldValue.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeDealOutcome.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeFalseProgress.read(buf),
         )
@@ -12103,7 +12100,7 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterString.allocationSize(value.`stage`) +
             FfiConverterOptionalLong.allocationSize(value.`stageEnteredAtMs`) +
             FfiConverterMapStringTypeFieldValue.allocationSize(value.`fields`) +
-            FfiConverterOptionalString.allocationSize(value.`outcome`) +
+            FfiConverterOptionalTypeDealOutcome.allocationSize(value.`outcome`) +
             FfiConverterOptionalString.allocationSize(value.`outcomeReason`) +
             FfiConverterOptionalTypeFalseProgress.allocationSize(value.`markedFalse`)
     )
@@ -12118,7 +12115,7 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterString.write(value.`stage`, buf)
             FfiConverterOptionalLong.write(value.`stageEnteredAtMs`, buf)
             FfiConverterMapStringTypeFieldValue.write(value.`fields`, buf)
-            FfiConverterOptionalString.write(value.`outcome`, buf)
+            FfiConverterOptionalTypeDealOutcome.write(value.`outcome`, buf)
             FfiConverterOptionalString.write(value.`outcomeReason`, buf)
             FfiConverterOptionalTypeFalseProgress.write(value.`markedFalse`, buf)
     }
@@ -13186,7 +13183,7 @@ data class ReclaimedLead (
     /**
      * Its status now.
      */
-    val `status`: kotlin.String
+    val `status`: LeadStatus
     
 ){
     
@@ -13208,7 +13205,7 @@ public object FfiConverterTypeReclaimedLead: FfiConverterRustBuffer<ReclaimedLea
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLeadStatus.read(buf),
         )
     }
 
@@ -13218,7 +13215,7 @@ public object FfiConverterTypeReclaimedLead: FfiConverterRustBuffer<ReclaimedLea
             FfiConverterString.allocationSize(value.`fromId`) +
             FfiConverterString.allocationSize(value.`fromName`) +
             FfiConverterLong.allocationSize(value.`atMs`) +
-            FfiConverterString.allocationSize(value.`status`)
+            FfiConverterTypeLeadStatus.allocationSize(value.`status`)
     )
 
     override fun write(value: ReclaimedLead, buf: ByteBuffer) {
@@ -13227,7 +13224,7 @@ public object FfiConverterTypeReclaimedLead: FfiConverterRustBuffer<ReclaimedLea
             FfiConverterString.write(value.`fromId`, buf)
             FfiConverterString.write(value.`fromName`, buf)
             FfiConverterLong.write(value.`atMs`, buf)
-            FfiConverterString.write(value.`status`, buf)
+            FfiConverterTypeLeadStatus.write(value.`status`, buf)
     }
 }
 
@@ -13300,7 +13297,7 @@ data class RefusedChange (
     /**
      * Its kind.
      */
-    val `kind`: kotlin.String
+    val `kind`: RecordKind
     , 
     /**
      * The rule's stable code.
@@ -13333,7 +13330,7 @@ public object FfiConverterTypeRefusedChange: FfiConverterRustBuffer<RefusedChang
     override fun read(buf: ByteBuffer): RefusedChange {
         return RefusedChange(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeRecordKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
@@ -13342,7 +13339,7 @@ public object FfiConverterTypeRefusedChange: FfiConverterRustBuffer<RefusedChang
 
     override fun allocationSize(value: RefusedChange) = (
             FfiConverterString.allocationSize(value.`recordId`) +
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypeRecordKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`reasonCode`) +
             FfiConverterString.allocationSize(value.`detail`) +
             FfiConverterLong.allocationSize(value.`rejectedAtMs`)
@@ -13350,7 +13347,7 @@ public object FfiConverterTypeRefusedChange: FfiConverterRustBuffer<RefusedChang
 
     override fun write(value: RefusedChange, buf: ByteBuffer) {
             FfiConverterString.write(value.`recordId`, buf)
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypeRecordKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`reasonCode`, buf)
             FfiConverterString.write(value.`detail`, buf)
             FfiConverterLong.write(value.`rejectedAtMs`, buf)
@@ -13424,7 +13421,7 @@ data class RejectedChange (
     /**
      * Its kind.
      */
-    val `kind`: kotlin.String
+    val `kind`: RecordKind
     , 
     /**
      * The rule's stable code.
@@ -13468,7 +13465,7 @@ public object FfiConverterTypeRejectedChange: FfiConverterRustBuffer<RejectedCha
         return RejectedChange(
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeRecordKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
@@ -13480,7 +13477,7 @@ public object FfiConverterTypeRejectedChange: FfiConverterRustBuffer<RejectedCha
     override fun allocationSize(value: RejectedChange) = (
             FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterString.allocationSize(value.`recordId`) +
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypeRecordKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`rule`) +
             FfiConverterOptionalString.allocationSize(value.`field`) +
             FfiConverterString.allocationSize(value.`detail`) +
@@ -13491,7 +13488,7 @@ public object FfiConverterTypeRejectedChange: FfiConverterRustBuffer<RejectedCha
     override fun write(value: RejectedChange, buf: ByteBuffer) {
             FfiConverterLong.write(value.`seq`, buf)
             FfiConverterString.write(value.`recordId`, buf)
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypeRecordKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`rule`, buf)
             FfiConverterOptionalString.write(value.`field`, buf)
             FfiConverterString.write(value.`detail`, buf)
@@ -13690,9 +13687,9 @@ public object FfiConverterTypeReportDashboard: FfiConverterRustBuffer<ReportDash
  */
 data class ReportDue (
     /**
-     * `submitted` (nothing to remind), `open`, `overdue`, `missing` or `day_off`.
+     * Submitted (nothing to remind), open, overdue, missing, or a day off.
      */
-    val `status`: kotlin.String
+    val `status`: ReportDueStatus
     , 
     /**
      * The deadline, ms, when open or overdue.
@@ -13715,10 +13712,9 @@ data class ReportDue (
     val `currency`: kotlin.String?
     , 
     /**
-     * Why nothing is owed on a day off: `rest_day`, `public_holiday`, `leave`, `not_started`
-     * or `left`.
+     * Why nothing is owed on a day off.
      */
-    val `dayOff`: kotlin.String?
+    val `dayOff`: DayOff?
     
 ){
     
@@ -13735,31 +13731,31 @@ data class ReportDue (
 public object FfiConverterTypeReportDue: FfiConverterRustBuffer<ReportDue> {
     override fun read(buf: ByteBuffer): ReportDue {
         return ReportDue(
-            FfiConverterString.read(buf),
+            FfiConverterTypeReportDueStatus.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeDayOff.read(buf),
         )
     }
 
     override fun allocationSize(value: ReportDue) = (
-            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterTypeReportDueStatus.allocationSize(value.`status`) +
             FfiConverterOptionalLong.allocationSize(value.`deadlineMs`) +
             FfiConverterOptionalLong.allocationSize(value.`missingAtMs`) +
             FfiConverterOptionalLong.allocationSize(value.`penaltyMinor`) +
             FfiConverterOptionalString.allocationSize(value.`currency`) +
-            FfiConverterOptionalString.allocationSize(value.`dayOff`)
+            FfiConverterOptionalTypeDayOff.allocationSize(value.`dayOff`)
     )
 
     override fun write(value: ReportDue, buf: ByteBuffer) {
-            FfiConverterString.write(value.`status`, buf)
+            FfiConverterTypeReportDueStatus.write(value.`status`, buf)
             FfiConverterOptionalLong.write(value.`deadlineMs`, buf)
             FfiConverterOptionalLong.write(value.`missingAtMs`, buf)
             FfiConverterOptionalLong.write(value.`penaltyMinor`, buf)
             FfiConverterOptionalString.write(value.`currency`, buf)
-            FfiConverterOptionalString.write(value.`dayOff`, buf)
+            FfiConverterOptionalTypeDayOff.write(value.`dayOff`, buf)
     }
 }
 
@@ -13990,7 +13986,7 @@ data class SearchHit (
     /**
      * Its kind.
      */
-    val `kind`: kotlin.String
+    val `kind`: RecordKind
     , 
     /**
      * Its title (name, subject).
@@ -14018,7 +14014,7 @@ public object FfiConverterTypeSearchHit: FfiConverterRustBuffer<SearchHit> {
     override fun read(buf: ByteBuffer): SearchHit {
         return SearchHit(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeRecordKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -14026,14 +14022,14 @@ public object FfiConverterTypeSearchHit: FfiConverterRustBuffer<SearchHit> {
 
     override fun allocationSize(value: SearchHit) = (
             FfiConverterString.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypeRecordKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`title`) +
             FfiConverterOptionalString.allocationSize(value.`ownerId`)
     )
 
     override fun write(value: SearchHit, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypeRecordKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`title`, buf)
             FfiConverterOptionalString.write(value.`ownerId`, buf)
     }
@@ -14132,9 +14128,9 @@ data class SignedInUser (
     val `roles`: List<kotlin.String>
     , 
     /**
-     * How much of the org the user sees: `own`, `subtree`, `region` or `all`.
+     * How much of the org the user sees.
      */
-    val `scope`: kotlin.String
+    val `scope`: DataScope
     , 
     /**
      * The user's IANA time zone: "today" and the report deadline follow it.
@@ -14142,11 +14138,10 @@ data class SignedInUser (
     val `zone`: kotlin.String
     , 
     /**
-     * The fields the user's roles hide (`contact.phone`, `contact.email`, `user.phone`,
-     * `user.email`, `product.cost`): they never reach this device, and a screen shows them as
-     * hidden rather than empty.
+     * The fields the user's roles hide: they never reach this device, and a screen shows
+     * them as hidden rather than empty.
      */
-    val `hiddenFields`: List<kotlin.String> = listOf() 
+    val `hiddenFields`: List<SensitiveField> = listOf() 
     
 ){
     
@@ -14166,9 +14161,9 @@ public object FfiConverterTypeSignedInUser: FfiConverterRustBuffer<SignedInUser>
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterTypeDataScope.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeSensitiveField.read(buf),
         )
     }
 
@@ -14176,18 +14171,18 @@ public object FfiConverterTypeSignedInUser: FfiConverterRustBuffer<SignedInUser>
             FfiConverterString.allocationSize(value.`userId`) +
             FfiConverterString.allocationSize(value.`unitId`) +
             FfiConverterSequenceString.allocationSize(value.`roles`) +
-            FfiConverterString.allocationSize(value.`scope`) +
+            FfiConverterTypeDataScope.allocationSize(value.`scope`) +
             FfiConverterString.allocationSize(value.`zone`) +
-            FfiConverterSequenceString.allocationSize(value.`hiddenFields`)
+            FfiConverterSequenceTypeSensitiveField.allocationSize(value.`hiddenFields`)
     )
 
     override fun write(value: SignedInUser, buf: ByteBuffer) {
             FfiConverterString.write(value.`userId`, buf)
             FfiConverterString.write(value.`unitId`, buf)
             FfiConverterSequenceString.write(value.`roles`, buf)
-            FfiConverterString.write(value.`scope`, buf)
+            FfiConverterTypeDataScope.write(value.`scope`, buf)
             FfiConverterString.write(value.`zone`, buf)
-            FfiConverterSequenceString.write(value.`hiddenFields`, buf)
+            FfiConverterSequenceTypeSensitiveField.write(value.`hiddenFields`, buf)
     }
 }
 
@@ -14902,9 +14897,9 @@ data class TargetRow (
     val `subjectName`: kotlin.String
     , 
     /**
-     * `month`, `quarter` or `year`.
+     * Month, quarter or year.
      */
-    val `period`: kotlin.String
+    val `period`: PeriodKind
     , 
     /**
      * The period's first day, `YYYY-MM-DD`.
@@ -14917,9 +14912,9 @@ data class TargetRow (
     val `periodEnd`: kotlin.String
     , 
     /**
-     * `won_amount` or `collected_amount`.
+     * What it counts.
      */
-    val `metric`: kotlin.String
+    val `metric`: TargetMetric
     , 
     /**
      * The goal.
@@ -14955,10 +14950,10 @@ public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterTypePeriodKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeTargetMetric.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterOptionalInt.read(buf),
@@ -14970,10 +14965,10 @@ public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
             FfiConverterString.allocationSize(value.`targetId`) +
             FfiConverterString.allocationSize(value.`subjectId`) +
             FfiConverterString.allocationSize(value.`subjectName`) +
-            FfiConverterString.allocationSize(value.`period`) +
+            FfiConverterTypePeriodKind.allocationSize(value.`period`) +
             FfiConverterString.allocationSize(value.`periodStart`) +
             FfiConverterString.allocationSize(value.`periodEnd`) +
-            FfiConverterString.allocationSize(value.`metric`) +
+            FfiConverterTypeTargetMetric.allocationSize(value.`metric`) +
             FfiConverterTypeMoney.allocationSize(value.`target`) +
             FfiConverterTypeMoney.allocationSize(value.`achieved`) +
             FfiConverterOptionalInt.allocationSize(value.`attainmentBp`)
@@ -14984,10 +14979,10 @@ public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
             FfiConverterString.write(value.`targetId`, buf)
             FfiConverterString.write(value.`subjectId`, buf)
             FfiConverterString.write(value.`subjectName`, buf)
-            FfiConverterString.write(value.`period`, buf)
+            FfiConverterTypePeriodKind.write(value.`period`, buf)
             FfiConverterString.write(value.`periodStart`, buf)
             FfiConverterString.write(value.`periodEnd`, buf)
-            FfiConverterString.write(value.`metric`, buf)
+            FfiConverterTypeTargetMetric.write(value.`metric`, buf)
             FfiConverterTypeMoney.write(value.`target`, buf)
             FfiConverterTypeMoney.write(value.`achieved`, buf)
             FfiConverterOptionalInt.write(value.`attainmentBp`, buf)
@@ -15011,9 +15006,9 @@ data class Task (
     val `ownerId`: kotlin.String?
     , 
     /**
-     * `task` or `schedule`.
+     * A task or a calendar entry.
      */
-    val `kind`: kotlin.String
+    val `kind`: TaskKind
     , 
     /**
      * Title.
@@ -15026,9 +15021,9 @@ data class Task (
     val `assignerId`: kotlin.String
     , 
     /**
-     * `proposed`, `open`, `rejected`, `completed` or `cancelled`.
+     * Where it stands.
      */
-    val `status`: kotlin.String
+    val `status`: TaskStatus
     , 
     /**
      * Why the assignee rejected it.
@@ -15072,10 +15067,10 @@ public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
         return Task(
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterTypeTaskKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeTaskStatus.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -15087,10 +15082,10 @@ public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
     override fun allocationSize(value: Task) = (
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`ownerId`) +
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypeTaskKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`title`) +
             FfiConverterString.allocationSize(value.`assignerId`) +
-            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterTypeTaskStatus.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`rejectReason`) +
             FfiConverterOptionalLong.allocationSize(value.`dueAtMs`) +
             FfiConverterOptionalLong.allocationSize(value.`startAtMs`) +
@@ -15101,10 +15096,10 @@ public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
     override fun write(value: Task, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`ownerId`, buf)
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypeTaskKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`title`, buf)
             FfiConverterString.write(value.`assignerId`, buf)
-            FfiConverterString.write(value.`status`, buf)
+            FfiConverterTypeTaskStatus.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`rejectReason`, buf)
             FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
             FfiConverterOptionalLong.write(value.`startAtMs`, buf)
@@ -15125,9 +15120,9 @@ data class TaskDraft (
     val `assigneeId`: kotlin.String
     , 
     /**
-     * `task` or `schedule`.
+     * A task or a calendar entry.
      */
-    val `kind`: kotlin.String
+    val `kind`: TaskKind
     , 
     /**
      * Title.
@@ -15175,7 +15170,7 @@ public object FfiConverterTypeTaskDraft: FfiConverterRustBuffer<TaskDraft> {
     override fun read(buf: ByteBuffer): TaskDraft {
         return TaskDraft(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeTaskKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -15187,7 +15182,7 @@ public object FfiConverterTypeTaskDraft: FfiConverterRustBuffer<TaskDraft> {
 
     override fun allocationSize(value: TaskDraft) = (
             FfiConverterString.allocationSize(value.`assigneeId`) +
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypeTaskKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`title`) +
             FfiConverterString.allocationSize(value.`description`) +
             FfiConverterOptionalLong.allocationSize(value.`dueAtMs`) +
@@ -15198,7 +15193,7 @@ public object FfiConverterTypeTaskDraft: FfiConverterRustBuffer<TaskDraft> {
 
     override fun write(value: TaskDraft, buf: ByteBuffer) {
             FfiConverterString.write(value.`assigneeId`, buf)
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypeTaskKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`title`, buf)
             FfiConverterString.write(value.`description`, buf)
             FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
@@ -15215,9 +15210,9 @@ public object FfiConverterTypeTaskDraft: FfiConverterRustBuffer<TaskDraft> {
  */
 data class TaskFilter (
     /**
-     * Only tasks in this status (`proposed`, `open`, `done`, `rejected`...).
+     * Only tasks in this status.
      */
-    val `status`: kotlin.String? = null 
+    val `status`: TaskStatus? = null 
     
 ){
     
@@ -15234,16 +15229,16 @@ data class TaskFilter (
 public object FfiConverterTypeTaskFilter: FfiConverterRustBuffer<TaskFilter> {
     override fun read(buf: ByteBuffer): TaskFilter {
         return TaskFilter(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeTaskStatus.read(buf),
         )
     }
 
     override fun allocationSize(value: TaskFilter) = (
-            FfiConverterOptionalString.allocationSize(value.`status`)
+            FfiConverterOptionalTypeTaskStatus.allocationSize(value.`status`)
     )
 
     override fun write(value: TaskFilter, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalTypeTaskStatus.write(value.`status`, buf)
     }
 }
 
@@ -15301,9 +15296,9 @@ public object FfiConverterTypeTaskPage: FfiConverterRustBuffer<TaskPage> {
  */
 data class VerdictFlag (
     /**
-     * The rule's code, such as `poor_accuracy` or `mock_location`.
+     * Which rule raised it.
      */
-    val `kind`: kotlin.String
+    val `kind`: CheckInFlag
     , 
     /**
      * What was measured, in the rule's unit.
@@ -15330,20 +15325,20 @@ data class VerdictFlag (
 public object FfiConverterTypeVerdictFlag: FfiConverterRustBuffer<VerdictFlag> {
     override fun read(buf: ByteBuffer): VerdictFlag {
         return VerdictFlag(
-            FfiConverterString.read(buf),
+            FfiConverterTypeCheckInFlag.read(buf),
             FfiConverterOptionalDouble.read(buf),
             FfiConverterOptionalDouble.read(buf),
         )
     }
 
     override fun allocationSize(value: VerdictFlag) = (
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypeCheckInFlag.allocationSize(value.`kind`) +
             FfiConverterOptionalDouble.allocationSize(value.`observed`) +
             FfiConverterOptionalDouble.allocationSize(value.`limit`)
     )
 
     override fun write(value: VerdictFlag, buf: ByteBuffer) {
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypeCheckInFlag.write(value.`kind`, buf)
             FfiConverterOptionalDouble.write(value.`observed`, buf)
             FfiConverterOptionalDouble.write(value.`limit`, buf)
     }
@@ -15846,9 +15841,9 @@ public object FfiConverterTypeVisitRow: FfiConverterRustBuffer<VisitRow> {
  */
 data class VisitVerdict (
     /**
-     * `inside`, `outside`, `cannot_tell` or `unable_to_verify`.
+     * Where the check-in stands against the fence.
      */
-    val `fence`: kotlin.String
+    val `fence`: FenceStatus
     , 
     /**
      * Metres from the customer's location, when it has one.
@@ -15871,9 +15866,9 @@ data class VisitVerdict (
     val `flags`: List<VerdictFlag>
     , 
     /**
-     * `device` (this phone, offline) or `server` (the judgement that counts).
+     * This phone (offline, provisional) or the server (the judgement that counts).
      */
-    val `judgedBy`: kotlin.String
+    val `judgedBy`: Judge
     , 
     /**
      * When.
@@ -15895,33 +15890,33 @@ data class VisitVerdict (
 public object FfiConverterTypeVisitVerdict: FfiConverterRustBuffer<VisitVerdict> {
     override fun read(buf: ByteBuffer): VisitVerdict {
         return VisitVerdict(
-            FfiConverterString.read(buf),
+            FfiConverterTypeFenceStatus.read(buf),
             FfiConverterOptionalDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterSequenceTypeVerdictFlag.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeJudge.read(buf),
             FfiConverterLong.read(buf),
         )
     }
 
     override fun allocationSize(value: VisitVerdict) = (
-            FfiConverterString.allocationSize(value.`fence`) +
+            FfiConverterTypeFenceStatus.allocationSize(value.`fence`) +
             FfiConverterOptionalDouble.allocationSize(value.`distanceM`) +
             FfiConverterDouble.allocationSize(value.`accuracyM`) +
             FfiConverterDouble.allocationSize(value.`radiusM`) +
             FfiConverterSequenceTypeVerdictFlag.allocationSize(value.`flags`) +
-            FfiConverterString.allocationSize(value.`judgedBy`) +
+            FfiConverterTypeJudge.allocationSize(value.`judgedBy`) +
             FfiConverterLong.allocationSize(value.`judgedAtMs`)
     )
 
     override fun write(value: VisitVerdict, buf: ByteBuffer) {
-            FfiConverterString.write(value.`fence`, buf)
+            FfiConverterTypeFenceStatus.write(value.`fence`, buf)
             FfiConverterOptionalDouble.write(value.`distanceM`, buf)
             FfiConverterDouble.write(value.`accuracyM`, buf)
             FfiConverterDouble.write(value.`radiusM`, buf)
             FfiConverterSequenceTypeVerdictFlag.write(value.`flags`, buf)
-            FfiConverterString.write(value.`judgedBy`, buf)
+            FfiConverterTypeJudge.write(value.`judgedBy`, buf)
             FfiConverterLong.write(value.`judgedAtMs`, buf)
     }
 }
@@ -16010,7 +16005,7 @@ data class WaitingApproval (
     /**
      * The kind of record it is about.
      */
-    val `subjectKind`: kotlin.String
+    val `subjectKind`: RecordKind
     , 
     /**
      * The record.
@@ -16056,7 +16051,7 @@ public object FfiConverterTypeWaitingApproval: FfiConverterRustBuffer<WaitingApp
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeRecordKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalTypeMoney.read(buf),
@@ -16070,7 +16065,7 @@ public object FfiConverterTypeWaitingApproval: FfiConverterRustBuffer<WaitingApp
             FfiConverterString.allocationSize(value.`title`) +
             FfiConverterString.allocationSize(value.`requesterId`) +
             FfiConverterString.allocationSize(value.`requesterName`) +
-            FfiConverterString.allocationSize(value.`subjectKind`) +
+            FfiConverterTypeRecordKind.allocationSize(value.`subjectKind`) +
             FfiConverterString.allocationSize(value.`subjectId`) +
             FfiConverterString.allocationSize(value.`rule`) +
             FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
@@ -16083,7 +16078,7 @@ public object FfiConverterTypeWaitingApproval: FfiConverterRustBuffer<WaitingApp
             FfiConverterString.write(value.`title`, buf)
             FfiConverterString.write(value.`requesterId`, buf)
             FfiConverterString.write(value.`requesterName`, buf)
-            FfiConverterString.write(value.`subjectKind`, buf)
+            FfiConverterTypeRecordKind.write(value.`subjectKind`, buf)
             FfiConverterString.write(value.`subjectId`, buf)
             FfiConverterString.write(value.`rule`, buf)
             FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
@@ -16091,6 +16086,177 @@ public object FfiConverterTypeWaitingApproval: FfiConverterRustBuffer<WaitingApp
             FfiConverterLong.write(value.`createdAtMs`, buf)
     }
 }
+
+
+
+/**
+ * Where an approval request stands.
+ */
+
+enum class ApprovalStatus {
+    
+    /**
+     * Waiting for a decision.
+     */
+    PENDING,
+    /**
+     * Approved by every step.
+     */
+    APPROVED,
+    /**
+     * Rejected at a step.
+     */
+    REJECTED,
+    /**
+     * Withdrawn by the requester.
+     */
+    WITHDRAWN,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeApprovalStatus: FfiConverterRustBuffer<ApprovalStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        ApprovalStatus.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ApprovalStatus) = 4UL
+
+    override fun write(value: ApprovalStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * An approver's decision.
+ */
+
+enum class ApprovalVerdict {
+    
+    /**
+     * Approve.
+     */
+    APPROVE,
+    /**
+     * Reject.
+     */
+    REJECT,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeApprovalVerdict: FfiConverterRustBuffer<ApprovalVerdict> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        ApprovalVerdict.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ApprovalVerdict) = 4UL
+
+    override fun write(value: ApprovalVerdict, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why a check-in was flagged for a manager's look.
+ */
+
+enum class CheckInFlag {
+    
+    /**
+     * The fix was too coarse.
+     */
+    POOR_ACCURACY,
+    /**
+     * The OS said the position was mocked.
+     */
+    MOCK_LOCATION,
+    /**
+     * The phone is rooted or jailbroken.
+     */
+    ROOTED_DEVICE,
+    /**
+     * An emulator.
+     */
+    EMULATOR,
+    /**
+     * The fix was old at check-in.
+     */
+    STALE_FIX,
+    /**
+     * The fix was taken after the check-in it claims.
+     */
+    FIX_AFTER_CHECK_IN,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckInFlag: FfiConverterRustBuffer<CheckInFlag> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        CheckInFlag.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: CheckInFlag) = 4UL
+
+    override fun write(value: CheckInFlag, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -16247,6 +16413,234 @@ public object FfiConverterTypeConfirmOutcome : FfiConverterRustBuffer<ConfirmOut
 
 
 /**
+ * How much of the org a user sees.
+ */
+
+enum class DataScope {
+    
+    /**
+     * Their own records.
+     */
+    OWN,
+    /**
+     * Their unit and the units below it.
+     */
+    SUBTREE,
+    /**
+     * Their region.
+     */
+    REGION,
+    /**
+     * The whole company.
+     */
+    ALL,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDataScope: FfiConverterRustBuffer<DataScope> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        DataScope.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DataScope) = 4UL
+
+    override fun write(value: DataScope, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why no report is owed on a day.
+ */
+
+enum class DayOff {
+    
+    /**
+     * A rest day of the work week.
+     */
+    REST_DAY,
+    /**
+     * A public holiday.
+     */
+    PUBLIC_HOLIDAY,
+    /**
+     * Approved leave.
+     */
+    LEAVE,
+    /**
+     * Before the user's first working day.
+     */
+    NOT_STARTED,
+    /**
+     * After the user's last working day.
+     */
+    LEFT,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDayOff: FfiConverterRustBuffer<DayOff> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        DayOff.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DayOff) = 4UL
+
+    override fun write(value: DayOff, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How a closed deal ended.
+ */
+
+enum class DealOutcome {
+    
+    /**
+     * Won.
+     */
+    WON,
+    /**
+     * Lost.
+     */
+    LOST,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDealOutcome: FfiConverterRustBuffer<DealOutcome> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        DealOutcome.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DealOutcome) = 4UL
+
+    override fun write(value: DealOutcome, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * A contact's place in the customer's decision.
+ */
+
+enum class DecisionRole {
+    
+    /**
+     * Decides.
+     */
+    DECISION_MAKER,
+    /**
+     * Weighs in.
+     */
+    INFLUENCER,
+    /**
+     * Uses what is bought.
+     */
+    USER,
+    /**
+     * Controls access.
+     */
+    GATEKEEPER,
+    /**
+     * Not known yet.
+     */
+    UNKNOWN,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDecisionRole: FfiConverterRustBuffer<DecisionRole> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        DecisionRole.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DecisionRole) = 4UL
+
+    override fun write(value: DecisionRole, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * How far an order is delivered.
  */
 
@@ -16291,6 +16685,63 @@ public object FfiConverterTypeDeliveryStatus: FfiConverterRustBuffer<DeliverySta
     override fun allocationSize(value: DeliveryStatus) = 4UL
 
     override fun write(value: DeliveryStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a check-in stands against its customer's geofence.
+ */
+
+enum class FenceStatus {
+    
+    /**
+     * Inside the fence.
+     */
+    INSIDE,
+    /**
+     * Outside it.
+     */
+    OUTSIDE,
+    /**
+     * The fix is too coarse to tell.
+     */
+    CANNOT_TELL,
+    /**
+     * The customer has no location to measure against.
+     */
+    UNABLE_TO_VERIFY,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFenceStatus: FfiConverterRustBuffer<FenceStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        FenceStatus.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: FenceStatus) = 4UL
+
+    override fun write(value: FenceStatus, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -16994,6 +17445,271 @@ public object FfiConverterTypeFieldsalesError : FfiConverterRustBuffer<Fieldsale
 
 
 /**
+ * How a follow-up happened.
+ */
+
+enum class FollowUpMethod {
+    
+    /**
+     * In person.
+     */
+    VISIT,
+    /**
+     * A phone call.
+     */
+    CALL,
+    /**
+     * A message.
+     */
+    MESSAGE,
+    /**
+     * A meeting.
+     */
+    MEETING,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFollowUpMethod: FfiConverterRustBuffer<FollowUpMethod> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        FollowUpMethod.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: FollowUpMethod) = 4UL
+
+    override fun write(value: FollowUpMethod, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The period of a dashboard's rows over time.
+ */
+
+enum class Granularity {
+    
+    /**
+     * One row per day.
+     */
+    DAY,
+    /**
+     * One row per week.
+     */
+    WEEK;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeGranularity: FfiConverterRustBuffer<Granularity> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        Granularity.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Granularity) = 4UL
+
+    override fun write(value: Granularity, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How a dashboard groups its rows.
+ */
+
+enum class GroupBy {
+    
+    /**
+     * One row per rep.
+     */
+    REP,
+    /**
+     * One row per team.
+     */
+    TEAM,
+    /**
+     * One row per region.
+     */
+    REGION;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeGroupBy: FfiConverterRustBuffer<GroupBy> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        GroupBy.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: GroupBy) = 4UL
+
+    override fun write(value: GroupBy, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Who judged a check-in.
+ */
+
+enum class Judge {
+    
+    /**
+     * This phone, offline: provisional.
+     */
+    DEVICE,
+    /**
+     * The server: the judgement that counts.
+     */
+    SERVER,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeJudge: FfiConverterRustBuffer<Judge> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        Judge.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Judge) = 4UL
+
+    override fun write(value: Judge, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a lead stands.
+ */
+
+enum class LeadStatus {
+    
+    /**
+     * Just created.
+     */
+    NEW,
+    /**
+     * Given to a rep.
+     */
+    ASSIGNED,
+    /**
+     * Being followed up.
+     */
+    FOLLOWING,
+    /**
+     * Became a customer and a deal.
+     */
+    CONVERTED,
+    /**
+     * In a team's pool, for a rep to claim.
+     */
+    POOLED,
+    /**
+     * Closed without conversion.
+     */
+    CLOSED,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLeadStatus: FfiConverterRustBuffer<LeadStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        LeadStatus.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: LeadStatus) = 4UL
+
+    override fun write(value: LeadStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Something that happened on the user's local clock.
  */
 sealed class LocalTimeEvent {
@@ -17388,6 +18104,172 @@ public object FfiConverterTypePlanOutcome: FfiConverterRustBuffer<PlanOutcome> {
 
 
 /**
+ * Where a location proposal stands.
+ */
+
+enum class ProposalStatus {
+    
+    /**
+     * Waiting for a manager.
+     */
+    PENDING,
+    /**
+     * Approved: the customer's location moved.
+     */
+    APPROVED,
+    /**
+     * Rejected.
+     */
+    REJECTED,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProposalStatus: FfiConverterRustBuffer<ProposalStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        ProposalStatus.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ProposalStatus) = 4UL
+
+    override fun write(value: ProposalStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The kinds of record.
+ */
+
+enum class RecordKind {
+    
+    /**
+     * A unit of the org tree.
+     */
+    ORG_UNIT,
+    /**
+     * A user's profile.
+     */
+    USER_PROFILE,
+    /**
+     * A role and its permissions.
+     */
+    ROLE,
+    /**
+     * A customer company.
+     */
+    CUSTOMER,
+    /**
+     * A person at a customer.
+     */
+    CONTACT,
+    /**
+     * A call, visit, message or meeting logged.
+     */
+    FOLLOW_UP,
+    /**
+     * A sales lead.
+     */
+    LEAD,
+    /**
+     * A deal in the sales process.
+     */
+    OPPORTUNITY,
+    /**
+     * A check-in at a customer.
+     */
+    VISIT,
+    /**
+     * A day's planned visits.
+     */
+    VISIT_PLAN,
+    /**
+     * A daily report.
+     */
+    DAILY_REPORT,
+    /**
+     * A task or schedule entry.
+     */
+    TASK,
+    /**
+     * An approval request.
+     */
+    APPROVAL,
+    /**
+     * A product of the catalogue.
+     */
+    PRODUCT,
+    /**
+     * An order or contract.
+     */
+    ORDER,
+    /**
+     * A sales target.
+     */
+    TARGET,
+    /**
+     * The tenant's process configuration.
+     */
+    PROCESS_CONFIG,
+    /**
+     * A sensitive field's companion (never shown on its own).
+     */
+    PRIVATE,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRecordKind: FfiConverterRustBuffer<RecordKind> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        RecordKind.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RecordKind) = 4UL
+
+    override fun write(value: RecordKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What a reminder is about.
  */
 
@@ -17425,6 +18307,178 @@ public object FfiConverterTypeReminderKind: FfiConverterRustBuffer<ReminderKind>
     override fun allocationSize(value: ReminderKind) = 4UL
 
     override fun write(value: ReminderKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a rep's report of a day stands, for the reminder.
+ */
+
+enum class ReportDueStatus {
+    
+    /**
+     * Submitted: nothing to remind.
+     */
+    SUBMITTED,
+    /**
+     * Open, before its deadline.
+     */
+    OPEN,
+    /**
+     * Past its deadline, not yet missing.
+     */
+    OVERDUE,
+    /**
+     * Missing: the penalty applies.
+     */
+    MISSING,
+    /**
+     * A day off: nothing is owed.
+     */
+    DAY_OFF;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportDueStatus: FfiConverterRustBuffer<ReportDueStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        ReportDueStatus.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ReportDueStatus) = 4UL
+
+    override fun write(value: ReportDueStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a daily report stands.
+ */
+
+enum class ReportState {
+    
+    /**
+     * Being written.
+     */
+    DRAFT,
+    /**
+     * Submitted.
+     */
+    SUBMITTED,
+    /**
+     * Never submitted: recorded by the server after the deadline.
+     */
+    MISSING,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReportState: FfiConverterRustBuffer<ReportState> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        ReportState.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ReportState) = 4UL
+
+    override fun write(value: ReportState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * A field a role may hide: it lives in a companion document that never reaches a device
+ * whose user's roles all hide it, and a screen shows it as "hidden", not as empty.
+ */
+
+enum class SensitiveField {
+    
+    /**
+     * A contact's phone.
+     */
+    CONTACT_PHONE,
+    /**
+     * A contact's e-mail.
+     */
+    CONTACT_EMAIL,
+    /**
+     * A colleague's phone.
+     */
+    USER_PHONE,
+    /**
+     * A colleague's e-mail.
+     */
+    USER_EMAIL,
+    /**
+     * A product's cost.
+     */
+    PRODUCT_COST,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSensitiveField: FfiConverterRustBuffer<SensitiveField> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        SensitiveField.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SensitiveField) = 4UL
+
+    override fun write(value: SensitiveField, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -17757,6 +18811,116 @@ public object FfiConverterTypeTargetSubject: FfiConverterRustBuffer<TargetSubjec
 
 
 /**
+ * A task or a calendar entry.
+ */
+
+enum class TaskKind {
+    
+    /**
+     * A task with a due time.
+     */
+    TASK,
+    /**
+     * A calendar entry with a start and an end.
+     */
+    SCHEDULE,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTaskKind: FfiConverterRustBuffer<TaskKind> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        TaskKind.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: TaskKind) = 4UL
+
+    override fun write(value: TaskKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a task stands.
+ */
+
+enum class TaskStatus {
+    
+    /**
+     * Given by someone else, waiting for the assignee to accept.
+     */
+    PROPOSED,
+    /**
+     * Accepted or one's own: to be done.
+     */
+    OPEN,
+    /**
+     * Refused by the assignee, with a reason.
+     */
+    REJECTED,
+    /**
+     * Done.
+     */
+    COMPLETED,
+    /**
+     * Called off.
+     */
+    CANCELLED,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTaskStatus: FfiConverterRustBuffer<TaskStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        TaskStatus.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: TaskStatus) = 4UL
+
+    override fun write(value: TaskStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * How high a unit sits in the org tree.
  */
 
@@ -17805,6 +18969,59 @@ public object FfiConverterTypeUnitLevel: FfiConverterRustBuffer<UnitLevel> {
     override fun allocationSize(value: UnitLevel) = 4UL
 
     override fun write(value: UnitLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How far an attachment's upload got.
+ */
+
+enum class UploadState {
+    
+    /**
+     * Nothing sent yet.
+     */
+    PENDING,
+    /**
+     * Part sent; the next upload continues from there.
+     */
+    PARTIAL,
+    /**
+     * The server holds the whole, verified content.
+     */
+    UPLOADED,
+    /**
+     * A value a newer version of the product wrote, which this version cannot name.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUploadState: FfiConverterRustBuffer<UploadState> {
+    override fun read(buf: ByteBuffer) = try {
+        
+        UploadState.entries[buf.getInt() - 1]
+        
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: UploadState) = 4UL
+
+    override fun write(value: UploadState, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -18543,6 +19760,134 @@ public object FfiConverterOptionalTypeVisitVerdict: FfiConverterRustBuffer<Visit
         } else {
             buf.put(1)
             FfiConverterTypeVisitVerdict.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDayOff: FfiConverterRustBuffer<DayOff?> {
+    override fun read(buf: ByteBuffer): DayOff? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDayOff.read(buf)
+    }
+
+    override fun allocationSize(value: DayOff?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDayOff.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DayOff?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDayOff.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDealOutcome: FfiConverterRustBuffer<DealOutcome?> {
+    override fun read(buf: ByteBuffer): DealOutcome? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDealOutcome.read(buf)
+    }
+
+    override fun allocationSize(value: DealOutcome?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDealOutcome.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DealOutcome?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDealOutcome.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeFenceStatus: FfiConverterRustBuffer<FenceStatus?> {
+    override fun read(buf: ByteBuffer): FenceStatus? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFenceStatus.read(buf)
+    }
+
+    override fun allocationSize(value: FenceStatus?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFenceStatus.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FenceStatus?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFenceStatus.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTaskStatus: FfiConverterRustBuffer<TaskStatus?> {
+    override fun read(buf: ByteBuffer): TaskStatus? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTaskStatus.read(buf)
+    }
+
+    override fun allocationSize(value: TaskStatus?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTaskStatus.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TaskStatus?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTaskStatus.write(value, buf)
         }
     }
 }
@@ -19831,6 +21176,62 @@ public object FfiConverterSequenceTypeOperation: FfiConverterRustBuffer<List<Ope
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeOperation.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRecordKind: FfiConverterRustBuffer<List<RecordKind>> {
+    override fun read(buf: ByteBuffer): List<RecordKind> {
+        val len = buf.getInt()
+        return List<RecordKind>(len) {
+            FfiConverterTypeRecordKind.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RecordKind>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRecordKind.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RecordKind>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRecordKind.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSensitiveField: FfiConverterRustBuffer<List<SensitiveField>> {
+    override fun read(buf: ByteBuffer): List<SensitiveField> {
+        val len = buf.getInt()
+        return List<SensitiveField>(len) {
+            FfiConverterTypeSensitiveField.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SensitiveField>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSensitiveField.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SensitiveField>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSensitiveField.write(it, buf)
         }
     }
 }

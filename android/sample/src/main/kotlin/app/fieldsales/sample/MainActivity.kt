@@ -28,6 +28,7 @@ import androidx.compose.ui.unit.dp
 import app.fieldsales.changesOf
 import app.fieldsales.ffi.Customer
 import app.fieldsales.ffi.Engine
+import app.fieldsales.ffi.RecordKind
 import app.fieldsales.ffi.resumeEngine
 
 /** Opens the signed-in user's store, or says to sign in (the sign-in screen is not in the sample). */
@@ -125,7 +126,7 @@ fun CustomerPicker(engine: Engine, lastFix: () -> Location?) {
     var chosen by remember { mutableStateOf<Customer?>(null) }
     LaunchedEffect(engine) {
         customers = engine.customers()
-        engine.changesOf("customer").collect { customers = engine.customers() }
+        engine.changesOf(RecordKind.CUSTOMER).collect { customers = engine.customers() }
     }
     when (val c = chosen) {
         null ->

@@ -27,8 +27,13 @@ import app.fieldsales.ffi.DailyReport
 import app.fieldsales.ffi.DevicePosition
 import app.fieldsales.ffi.Engine
 import app.fieldsales.ffi.FieldsalesException
+import app.fieldsales.ffi.Granularity
+import app.fieldsales.ffi.GroupBy
+import app.fieldsales.ffi.RecordKind
 import app.fieldsales.ffi.ReportDue
+import app.fieldsales.ffi.ReportDueStatus
 import app.fieldsales.ffi.ReportEdit
+import app.fieldsales.ffi.ReportState
 import app.fieldsales.ffi.VisitsDashboard
 import app.fieldsales.syncing
 import java.time.Instant
@@ -103,12 +108,12 @@ fun TodayScreen(engine: Engine) {
         val today = engine.today()
         agenda = today
         reminder = engine.reportDue(today.date).inWords()
-        engine.changesOf("task").collect { agenda = engine.today() }
+        engine.changesOf(RecordKind.TASK).collect { agenda = engine.today() }
     }
     LaunchedEffect(engine, agenda?.date) {
         val day = agenda?.date ?: return@LaunchedEffect
         // A report written or judged, the calendar or the rep's leave changed: ask again.
-        engine.changesOf("daily_report", "process_config", "user").collect {
+        engine.changesOf(RecordKind.DAILY_REPORT, RecordKind.PROCESS_CONFIG, RecordKind.USER_PROFILE).collect {
             reminder = engine.reportDue(day).inWords()
         }
     }
@@ -148,11 +153,11 @@ fun TodayScreen(engine: Engine) {
  */
 fun ReportDue.inWords(): String? =
     when (status) {
-        "open" -> deadlineMs?.let { "Daily report due by ${clockTime(it)}" } ?: "Daily report due today"
-        "overdue" -> "Daily report overdue" + (missingAtMs?.let { "; missing from ${clockTime(it)}" } ?: "")
-        "missing" -> "Daily report missing"
-        "day_off" -> "No daily report due today (${dayOff?.replace('_', ' ') ?: "day off"})"
-        else -> null
+        ReportDueStatus.OPEN -> deadlineMs?.let { "Daily report due by ${clockTime(it)}" } ?: "Daily report due today"
+        ReportDueStatus.OVERDUE -> "Daily report overdue" + (missingAtMs?.let { "; missing from ${clockTime(it)}" } ?: "")
+        ReportDueStatus.MISSING -> "Daily report missing"
+        ReportDueStatus.DAY_OFF -> "No daily report due today (${dayOff?.name?.lowercase()?.replace('_', ' ') ?: "day off"})"
+        ReportDueStatus.SUBMITTED -> null
     }
 
 private fun clockTime(ms: Long): String =
@@ -176,7 +181,7 @@ fun DailyReportScreen(engine: Engine, date: String) {
             Text("${r.date} · ${r.state} · ${r.visitIds.size} visits, ${r.followUpIds.size} follow-ups")
             OutlinedTextField(value = summary, onValueChange = { summary = it }, label = { Text("Summary") })
             OutlinedTextField(value = plan, onValueChange = { plan = it }, label = { Text("Plan for tomorrow") })
-            Button(enabled = r.state == "draft", onClick = {
+            Button(enabled = r.state == ReportState.DRAFT, onClick = {
                 scope.launch {
                     try {
                         engine.editReport(r.id, ReportEdit(summary, null, null, plan))
@@ -195,8 +200,8 @@ fun DailyReportScreen(engine: Engine, date: String) {
 fun TeamDashboardScreen(engine: Engine, from: String, to: String) {
     var board by remember { mutableStateOf<VisitsDashboard?>(null) }
     LaunchedEffect(from, to) {
-        board = engine.visitsDashboard(from, to, "rep", "day")
-        engine.changesOf("visit").collect { board = engine.visitsDashboard(from, to, "rep", "day") }
+        board = engine.visitsDashboard(from, to, GroupBy.REP, Granularity.DAY)
+        engine.changesOf(RecordKind.VISIT).collect { board = engine.visitsDashboard(from, to, GroupBy.REP, Granularity.DAY) }
     }
     board?.let { b ->
         LazyColumn(Modifier.padding(16.dp)) {
