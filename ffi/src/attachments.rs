@@ -13,7 +13,7 @@ use fieldsales_core::attachments::AttachmentStatus;
 use fieldsales_core::attachments::session::{self, UploadReport};
 use fieldsales_core::sync::SyncError;
 
-use crate::engine::{Engine, blocking, lock, ms};
+use crate::engine::{Engine, blocking, lock};
 use crate::error::FieldsalesError;
 use crate::sync::{CancelOnDrop, SyncCancel, cancelled};
 
@@ -30,10 +30,10 @@ pub struct AttachmentState {
     pub upload: crate::codes::UploadState,
     /// Bytes the server is known to hold.
     pub uploaded_bytes: i64,
-    /// When this device stored it, ms.
-    pub stored_at_ms: i64,
-    /// When the server confirmed the whole content, ms.
-    pub uploaded_at_ms: Option<i64>,
+    /// When this device stored it.
+    pub stored_at: fieldsales_core::Timestamp,
+    /// When the server confirmed the whole content.
+    pub uploaded_at: Option<fieldsales_core::Timestamp>,
 }
 
 impl From<AttachmentStatus> for AttachmentState {
@@ -44,8 +44,8 @@ impl From<AttachmentStatus> for AttachmentState {
             mime: s.attachment.mime,
             upload: s.upload.into(),
             uploaded_bytes: crate::signed(s.uploaded_bytes),
-            stored_at_ms: s.stored_at.millis(),
-            uploaded_at_ms: ms(s.uploaded_at),
+            stored_at: s.stored_at,
+            uploaded_at: s.uploaded_at,
         }
     }
 }

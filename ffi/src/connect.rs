@@ -98,7 +98,7 @@ pub enum SyncActivity {
     /// Waiting for the next sync, at the latest at this instant (ms).
     Waiting {
         /// When the next sync starts unless a change or the network starts it sooner.
-        next_at_ms: i64,
+        next_at: fieldsales_core::Timestamp,
     },
     /// Disconnected, or the session can no longer sync (see `last_error`).
     Stopped,
@@ -112,7 +112,7 @@ pub struct SyncStatus {
     /// Whether the last sync reached the server and finished.
     pub connected: bool,
     /// When a sync last finished (ms).
-    pub last_synced_at_ms: Option<i64>,
+    pub last_synced_at: Option<fieldsales_core::Timestamp>,
     /// Why the last sync failed, when it did (cleared by the next that succeeds).
     pub last_error: Option<String>,
     /// The last failure is one only the user can mend (the session expired or was revoked,
@@ -235,8 +235,8 @@ impl SyncProgressListener for OnProgress {
     }
 }
 
-fn now_ms() -> i64 {
-    fieldsales_core::Timestamp::now().millis()
+fn now() -> fieldsales_core::Timestamp {
+    fieldsales_core::Timestamp::now()
 }
 
 /// Whether a failure is one only the user can mend: retrying would not help.
@@ -267,11 +267,9 @@ impl Engine {
         options.checked()?;
         let shared = Arc::new(Shared {
             status: Mutex::new(SyncStatus {
-                activity: SyncActivity::Waiting {
-                    next_at_ms: now_ms(),
-                },
+                activity: SyncActivity::Waiting { next_at: now() },
                 connected: false,
-                last_synced_at_ms: None,
+                last_synced_at: None,
                 last_error: None,
                 needs_user: false,
                 pending_changes: 0,
@@ -329,7 +327,7 @@ async fn run(engine: Arc<Engine>, options: SyncOptions, pace: Pace, shared: Arc<
                 failures = 0;
                 shared.update(|s| {
                     s.connected = true;
-                    s.last_synced_at_ms = Some(now_ms());
+                    s.last_synced_at = Some(now());
                     s.last_error = None;
                     s.failures = 0;
                     s.pending_changes = pending;
@@ -364,7 +362,7 @@ async fn run(engine: Arc<Engine>, options: SyncOptions, pace: Pace, shared: Arc<
         let until = Instant::now() + wait;
         shared.update(|s| {
             s.activity = SyncActivity::Waiting {
-                next_at_ms: now_ms().saturating_add(wait.as_millis() as i64),
+                next_at: now().plus_millis(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
             }
         });
         if !wait_for_turn(&engine, &shared, until, pace.settle, &mut failures).await {

@@ -20,7 +20,7 @@ use fieldsales_core::record::{
 use fieldsales_core::store::ListFilter;
 use fieldsales_core::store::StoreRead;
 
-use crate::engine::{Engine, ms, record_id};
+use crate::engine::{Engine, record_id};
 use crate::error::FieldsalesError;
 use crate::place::GeoPoint;
 
@@ -59,8 +59,8 @@ pub struct Customer {
     pub tags: Vec<String>,
     /// Longer notes.
     pub notes: String,
-    /// Created, epoch ms.
-    pub created_at_ms: i64,
+    /// Created.
+    pub created_at: fieldsales_core::Timestamp,
     /// Whether it was deleted (voided).
     pub deleted: bool,
     /// The tenant's own fields (an ERP code, a credit rating...), by key.
@@ -76,7 +76,7 @@ impl From<CoreCustomer> for Customer {
             owner_id: c.header.owner_id.map(|o| o.to_string()),
             shared_with: c.header.shared_with.iter().map(|u| u.to_string()).collect(),
             deleted: c.header.is_deleted(),
-            created_at_ms: c.header.created_at.millis(),
+            created_at: c.header.created_at,
             legal_name: c.legal_name,
             short_name: c.short_name,
             english_name: c.english_name,
@@ -90,10 +90,10 @@ impl From<CoreCustomer> for Customer {
                 accuracy_m: p.accuracy_m,
                 visit_id: p.visit_id.map(|v| v.to_string()),
                 proposed_by_id: p.proposed_by.to_string(),
-                proposed_at_ms: p.proposed_at.millis(),
+                proposed_at: p.proposed_at,
                 status: p.status.into(),
                 decided_by_id: p.decided_by.map(|d| d.to_string()),
-                decided_at_ms: ms(p.decided_at),
+                decided_at: p.decided_at,
             }),
             tier: c.tier,
             source: c.source,
@@ -104,7 +104,7 @@ impl From<CoreCustomer> for Customer {
                 owner_id: o.winner_id.to_string(),
                 rule: OwnershipRule::of(&o.rule),
                 contender_ids: o.contenders.iter().map(|c| c.to_string()).collect(),
-                decided_at_ms: Some(o.decided_at.millis()),
+                decided_at: Some(o.decided_at),
                 customer_id: None,
             }),
         }
@@ -146,8 +146,8 @@ pub struct OwnershipVerdict {
     pub rule: OwnershipRule,
     /// The contending records.
     pub contender_ids: Vec<String>,
-    /// When it was decided, epoch ms (as written on the records).
-    pub decided_at_ms: Option<i64>,
+    /// When it was decided (as written on the records).
+    pub decided_at: Option<fieldsales_core::Timestamp>,
 }
 
 /// A customer location a rep's check-in proposed, waiting for (or decided by) a manager.
@@ -161,14 +161,14 @@ pub struct LocationProposal {
     pub visit_id: Option<String>,
     /// The rep who proposed it.
     pub proposed_by_id: String,
-    /// When, ms.
-    pub proposed_at_ms: i64,
+    /// When.
+    pub proposed_at: fieldsales_core::Timestamp,
     /// Waiting, approved or rejected.
     pub status: crate::codes::ProposalStatus,
     /// The manager who decided.
     pub decided_by_id: Option<String>,
-    /// When it was decided, ms.
-    pub decided_at_ms: Option<i64>,
+    /// When it was decided.
+    pub decided_at: Option<fieldsales_core::Timestamp>,
 }
 
 /// What the user typed for a new customer, or the edited fields of one.
@@ -280,8 +280,8 @@ pub struct DuplicateHit {
     pub tier: Option<String>,
     /// Address, when shown.
     pub address: Option<String>,
-    /// Created, epoch ms, when shown.
-    pub created_at_ms: Option<i64>,
+    /// Created, when shown.
+    pub created_at: Option<fieldsales_core::Timestamp>,
 }
 
 impl From<CoreHit> for DuplicateHit {
@@ -297,7 +297,7 @@ impl From<CoreHit> for DuplicateHit {
             industry: h.industry,
             tier: h.tier,
             address: h.address,
-            created_at_ms: ms(h.created_at),
+            created_at: h.created_at,
         }
     }
 }
@@ -677,7 +677,7 @@ impl Engine {
                 customer_id: Some(verdict.customer.to_string()),
                 rule: OwnershipRule::of(verdict.rule.as_str()),
                 contender_ids: contenders.iter().map(|c| c.to_string()).collect(),
-                decided_at_ms: written.ownership.map(|o| o.decided_at.millis()),
+                decided_at: written.ownership.map(|o| o.decided_at),
             })
         })
         .await

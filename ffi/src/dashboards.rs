@@ -3,7 +3,7 @@
 //!
 //! Computed in core over the local store, from the data of the last sync, with the same
 //! functions the server's dashboard API runs; each result says how fresh it is
-//! (`data_as_of_ms`) so a manager reading it offline knows.
+//! (`data_as_of`) so a manager reading it offline knows.
 
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use fieldsales_core::dashboard::visits::{
 };
 use fieldsales_core::dashboard::{DashboardRequest, DateRange, Funnel, GroupBy};
 
-use crate::engine::{Engine, ms};
+use crate::engine::Engine;
 use crate::error::FieldsalesError;
 use crate::money::Money;
 
@@ -105,8 +105,8 @@ pub struct FunnelRow {
 /// The sales funnel of the user's scope.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct FunnelDashboard {
-    /// When the data was last brought up to date by a sync, epoch ms; none if never.
-    pub data_as_of_ms: Option<i64>,
+    /// When the data was last brought up to date by a sync; none if never.
+    pub data_as_of: Option<fieldsales_core::Timestamp>,
     /// The currency of the amounts; deals in another are left out and counted below.
     pub currency: String,
     /// The stages as configured: code and name.
@@ -133,7 +133,7 @@ pub struct StageName {
 impl From<Funnel> for FunnelDashboard {
     fn from(f: Funnel) -> Self {
         FunnelDashboard {
-            data_as_of_ms: ms(f.data_as_of),
+            data_as_of: f.data_as_of,
             currency: f.currency.code().to_string(),
             stage_names: f
                 .stages
@@ -165,11 +165,11 @@ impl Engine {
     /// one row per rep, team or region.
     pub async fn funnel_dashboard(
         self: Arc<Self>,
-        from: String,
-        to: String,
+        from: fieldsales_core::LocalDate,
+        to: fieldsales_core::LocalDate,
         group_by: crate::codes::GroupBy,
     ) -> Result<FunnelDashboard, FieldsalesError> {
-        let req = request(&from, &to, group_by)?;
+        let req = request(from, to, group_by)?;
         self.read(move |e| Ok(e.funnel_dashboard(&req)?.into()))
             .await
     }
@@ -179,12 +179,12 @@ impl Engine {
     /// [`Engine::visit_map_points`].
     pub async fn visits_dashboard(
         self: Arc<Self>,
-        from: String,
-        to: String,
+        from: fieldsales_core::LocalDate,
+        to: fieldsales_core::LocalDate,
         group_by: crate::codes::GroupBy,
         granularity: crate::codes::Granularity,
     ) -> Result<VisitsDashboard, FieldsalesError> {
-        let req = request(&from, &to, group_by)?;
+        let req = request(from, to, group_by)?;
         let granularity = granularity.into();
         self.read(move |e| Ok(e.visits_dashboard(&req, granularity)?.into()))
             .await
@@ -195,8 +195,8 @@ impl Engine {
     /// on.
     pub async fn visit_map_points(
         self: Arc<Self>,
-        from: String,
-        to: String,
+        from: fieldsales_core::LocalDate,
+        to: fieldsales_core::LocalDate,
         limit: i32,
         after: Option<MapPointsCursor>,
     ) -> Result<MapPointsPage, FieldsalesError> {
@@ -204,14 +204,11 @@ impl Engine {
             field: "limit".into(),
             detail: format!("{limit} points; 1 to the configured page size"),
         })?;
-        let range = DateRange::new(
-            crate::time::date("from", &from)?,
-            crate::time::date("to", &to)?,
-        )?;
+        let range = DateRange::new(from, to)?;
         let after = after
             .map(|c| -> Result<PointCursor, FieldsalesError> {
                 Ok(PointCursor {
-                    at: fieldsales_core::Timestamp::from_millis(c.at_ms),
+                    at: c.at,
                     visit_id: crate::engine::record_id("after.visit_id", &c.visit_id)?,
                 })
             })
@@ -223,11 +220,11 @@ impl Engine {
     /// Daily-report compliance of the user's scope between two local days.
     pub async fn report_dashboard(
         self: Arc<Self>,
-        from: String,
-        to: String,
+        from: fieldsales_core::LocalDate,
+        to: fieldsales_core::LocalDate,
         group_by: crate::codes::GroupBy,
     ) -> Result<ReportDashboard, FieldsalesError> {
-        let req = request(&from, &to, group_by)?;
+        let req = request(from, to, group_by)?;
         self.read(move |e| Ok(e.report_dashboard(&req)?.into()))
             .await
     }
@@ -235,12 +232,10 @@ impl Engine {
 
 /// A dashboard request from the app's strings.
 fn request(
-    from: &str,
-    to: &str,
+    from: fieldsales_core::LocalDate,
+    to: fieldsales_core::LocalDate,
     group_by: crate::codes::GroupBy,
 ) -> Result<DashboardRequest, FieldsalesError> {
-    let from = crate::time::date("from", from)?;
-    let to = crate::time::date("to", to)?;
     let group_by: GroupBy = group_by.into();
     let range = DateRange::new(from, to)?;
     Ok(DashboardRequest { range, group_by })
@@ -305,7 +300,7 @@ pub struct VisitRow {
     /// Its name.
     pub group_name: String,
     /// The first day of the period, `YYYY-MM-DD`.
-    pub period: String,
+    pub period: fieldsales_core::LocalDate,
     /// The counts.
     pub figures: VisitFigures,
 }
@@ -321,8 +316,8 @@ pub struct CheckInPoint {
     pub rep_name: String,
     /// The customer.
     pub customer_id: String,
-    /// When, ms.
-    pub at_ms: i64,
+    /// When.
+    pub at: fieldsales_core::Timestamp,
     /// Where.
     pub lat: f64,
     /// Where.
@@ -336,8 +331,8 @@ pub struct CheckInPoint {
 /// The team's visits.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct VisitsDashboard {
-    /// When the data was last synced, ms.
-    pub data_as_of_ms: Option<i64>,
+    /// When the data was last synced.
+    pub data_as_of: Option<fieldsales_core::Timestamp>,
     /// Rows per group and period.
     pub rows: Vec<VisitRow>,
     /// The whole scope.
@@ -347,8 +342,8 @@ pub struct VisitsDashboard {
 /// One page of check-ins for the team map, newest first.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct MapPointsPage {
-    /// When the data was last synced, ms.
-    pub data_as_of_ms: Option<i64>,
+    /// When the data was last synced.
+    pub data_as_of: Option<fieldsales_core::Timestamp>,
     /// The check-ins of this page.
     pub points: Vec<CheckInPoint>,
     /// Where the next page starts (pass both to the next call); none on the last page.
@@ -358,8 +353,8 @@ pub struct MapPointsPage {
 /// Where a page of map points ends.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct MapPointsCursor {
-    /// The check-in time of the page's last point, ms.
-    pub at_ms: i64,
+    /// The check-in time of the page's last point.
+    pub at: fieldsales_core::Timestamp,
     /// Its visit.
     pub visit_id: String,
 }
@@ -371,7 +366,7 @@ impl From<CorePoint> for CheckInPoint {
             rep_id: p.rep.id.to_string(),
             rep_name: p.rep.name,
             customer_id: p.customer_id.to_string(),
-            at_ms: p.at.millis(),
+            at: p.at,
             lat: p.lat,
             lon: p.lon,
             fence: p.fence.map(Into::into),
@@ -383,10 +378,10 @@ impl From<CorePoint> for CheckInPoint {
 impl From<CoreMapPoints> for MapPointsPage {
     fn from(m: CoreMapPoints) -> Self {
         MapPointsPage {
-            data_as_of_ms: ms(m.data_as_of),
+            data_as_of: m.data_as_of,
             points: m.points.into_iter().map(CheckInPoint::from).collect(),
             next: m.next.map(|c| MapPointsCursor {
-                at_ms: c.at.millis(),
+                at: c.at,
                 visit_id: c.visit_id.to_string(),
             }),
         }
@@ -396,14 +391,14 @@ impl From<CoreMapPoints> for MapPointsPage {
 impl From<CoreVisits> for VisitsDashboard {
     fn from(v: CoreVisits) -> Self {
         VisitsDashboard {
-            data_as_of_ms: ms(v.data_as_of),
+            data_as_of: v.data_as_of,
             rows: v
                 .rows
                 .into_iter()
                 .map(|r| VisitRow {
                     group_id: r.group.id.to_string(),
                     group_name: r.group.name,
-                    period: r.period.to_string(),
+                    period: r.period,
                     figures: r.figures.into(),
                 })
                 .collect(),
@@ -462,8 +457,8 @@ pub struct ReportRow {
 /// The team's daily-report compliance.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ReportDashboard {
-    /// When the data was last synced, ms.
-    pub data_as_of_ms: Option<i64>,
+    /// When the data was last synced.
+    pub data_as_of: Option<fieldsales_core::Timestamp>,
     /// One row per group.
     pub rows: Vec<ReportRow>,
     /// The whole scope.
@@ -473,7 +468,7 @@ pub struct ReportDashboard {
 impl From<ReportCompliance> for ReportDashboard {
     fn from(r: ReportCompliance) -> Self {
         ReportDashboard {
-            data_as_of_ms: ms(r.data_as_of),
+            data_as_of: r.data_as_of,
             rows: r
                 .groups
                 .into_iter()
@@ -502,9 +497,9 @@ pub struct TargetRow {
     /// Month, quarter or year.
     pub period: crate::targets::PeriodKind,
     /// The period's first day, `YYYY-MM-DD`.
-    pub period_start: String,
+    pub period_start: fieldsales_core::LocalDate,
     /// The period's last day, `YYYY-MM-DD`.
-    pub period_end: String,
+    pub period_end: fieldsales_core::LocalDate,
     /// What it counts.
     pub metric: crate::targets::TargetMetric,
     /// The goal.
@@ -518,8 +513,8 @@ pub struct TargetRow {
 /// Target attainment of the user's scope, as a leaderboard.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TargetDashboard {
-    /// When the data was last synced, ms.
-    pub data_as_of_ms: Option<i64>,
+    /// When the data was last synced.
+    pub data_as_of: Option<fieldsales_core::Timestamp>,
     /// The currency of the amounts; targets in another are left out and counted below.
     pub currency: String,
     /// Best first.
@@ -531,7 +526,7 @@ pub struct TargetDashboard {
 impl From<TargetBoard> for TargetDashboard {
     fn from(b: TargetBoard) -> Self {
         TargetDashboard {
-            data_as_of_ms: ms(b.data_as_of),
+            data_as_of: b.data_as_of,
             currency: b.currency.code().to_string(),
             leaderboard: b
                 .leaderboard
@@ -542,8 +537,8 @@ impl From<TargetBoard> for TargetDashboard {
                     subject_id: r.subject.id.to_string(),
                     subject_name: r.subject.name,
                     period: r.period.into(),
-                    period_start: r.period_start.to_string(),
-                    period_end: r.period_end.to_string(),
+                    period_start: r.period_start,
+                    period_end: r.period_end,
                     metric: r.metric.into(),
                     target: r.target.into(),
                     achieved: r.achieved.into(),
@@ -568,8 +563,8 @@ pub struct OverdueDeal {
     pub owner_name: String,
     /// Its stage's code.
     pub stage: String,
-    /// When it was due to move on, ms.
-    pub due_at_ms: i64,
+    /// When it was due to move on.
+    pub due_at: fieldsales_core::Timestamp,
     /// How long overdue, ms.
     pub overdue_ms: i64,
     /// Its amount.
@@ -587,10 +582,10 @@ pub struct LeadAtRisk {
     pub owner_id: String,
     /// The rep's name.
     pub owner_name: String,
-    /// Last followed up, ms.
-    pub idle_since_ms: i64,
-    /// When it goes back to the pool, ms.
-    pub due_at_ms: i64,
+    /// Last followed up.
+    pub idle_since: fieldsales_core::Timestamp,
+    /// When it goes back to the pool.
+    pub due_at: fieldsales_core::Timestamp,
     /// Whether it is due already (the next reclaim run takes it).
     pub due_now: bool,
 }
@@ -606,8 +601,8 @@ pub struct ReclaimedLead {
     pub from_id: String,
     /// The rep's name.
     pub from_name: String,
-    /// When, ms.
-    pub at_ms: i64,
+    /// When.
+    pub at: fieldsales_core::Timestamp,
     /// Its status now.
     pub status: crate::codes::LeadStatus,
 }
@@ -633,8 +628,8 @@ pub struct WaitingApproval {
     pub amount: Option<Money>,
     /// The roles of its steps, in order.
     pub step_roles: Vec<String>,
-    /// When it was asked for, ms.
-    pub created_at_ms: i64,
+    /// When it was asked for.
+    pub created_at: fieldsales_core::Timestamp,
 }
 
 /// One of the user's own changes the server refused.
@@ -648,15 +643,15 @@ pub struct RefusedChange {
     pub reason_code: String,
     /// Why, in words.
     pub detail: String,
-    /// When, ms.
-    pub rejected_at_ms: i64,
+    /// When.
+    pub rejected_at: fieldsales_core::Timestamp,
 }
 
 /// What needs the manager's attention now.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AttentionDashboard {
-    /// When the data was last synced, ms.
-    pub data_as_of_ms: Option<i64>,
+    /// When the data was last synced.
+    pub data_as_of: Option<fieldsales_core::Timestamp>,
     /// Deals stuck past their stage's time, most overdue first (cut at the configured limit).
     pub overdue_opportunities: Vec<OverdueDeal>,
     /// How many there are in all.
@@ -693,8 +688,8 @@ pub struct FalselyProgressedDeal {
     pub owner_name: String,
     /// Its stage.
     pub stage: String,
-    /// When the manager marked it, ms.
-    pub marked_at_ms: i64,
+    /// When the manager marked it.
+    pub marked_at: fieldsales_core::Timestamp,
     /// The fine, in minor units of the deal's currency.
     pub penalty_minor: i64,
 }
@@ -702,7 +697,7 @@ pub struct FalselyProgressedDeal {
 impl From<AttentionList> for AttentionDashboard {
     fn from(a: AttentionList) -> Self {
         AttentionDashboard {
-            data_as_of_ms: ms(a.data_as_of),
+            data_as_of: a.data_as_of,
             overdue_opportunities: a
                 .overdue_opportunities
                 .into_iter()
@@ -712,7 +707,7 @@ impl From<AttentionList> for AttentionDashboard {
                     owner_id: o.owner.id.to_string(),
                     owner_name: o.owner.name,
                     stage: o.stage,
-                    due_at_ms: o.due_at.millis(),
+                    due_at: o.due_at,
                     overdue_ms: o.overdue_ms,
                     amount: o.amount.into(),
                 })
@@ -726,8 +721,8 @@ impl From<AttentionList> for AttentionDashboard {
                     company_name: l.company_name,
                     owner_id: l.owner.id.to_string(),
                     owner_name: l.owner.name,
-                    idle_since_ms: l.idle_since.millis(),
-                    due_at_ms: l.due_at.millis(),
+                    idle_since: l.idle_since,
+                    due_at: l.due_at,
                     due_now: l.due_now,
                 })
                 .collect(),
@@ -740,7 +735,7 @@ impl From<AttentionList> for AttentionDashboard {
                     company_name: l.company_name,
                     from_id: l.from.id.to_string(),
                     from_name: l.from.name,
-                    at_ms: l.at.millis(),
+                    at: l.at,
                     status: l
                         .status
                         .parse::<fieldsales_core::record::lead::LeadStatus>()
@@ -762,7 +757,7 @@ impl From<AttentionList> for AttentionDashboard {
                     rule: w.rule,
                     amount: w.amount.map(Money::from),
                     step_roles: w.step_roles,
-                    created_at_ms: w.created_at.millis(),
+                    created_at: w.created_at,
                 })
                 .collect(),
             rejected_changes: a
@@ -773,7 +768,7 @@ impl From<AttentionList> for AttentionDashboard {
                     kind: crate::codes::RecordKind::of_code(&r.kind),
                     reason_code: r.reason_code,
                     detail: r.detail,
-                    rejected_at_ms: r.rejected_at.millis(),
+                    rejected_at: r.rejected_at,
                 })
                 .collect(),
             false_progress: a
@@ -785,7 +780,7 @@ impl From<AttentionList> for AttentionDashboard {
                     owner_id: f.owner.id.to_string(),
                     owner_name: f.owner.name,
                     stage: f.stage,
-                    marked_at_ms: f.marked_at.millis(),
+                    marked_at: f.marked_at,
                     penalty_minor: f.penalty_minor,
                 })
                 .collect(),
@@ -800,11 +795,11 @@ impl Engine {
     /// leaderboard of the targets whose period overlaps them, one per rep, team or region.
     pub async fn target_dashboard(
         self: Arc<Self>,
-        from: String,
-        to: String,
+        from: fieldsales_core::LocalDate,
+        to: fieldsales_core::LocalDate,
         group_by: crate::codes::GroupBy,
     ) -> Result<TargetDashboard, FieldsalesError> {
-        let req = request(&from, &to, group_by)?;
+        let req = request(from, to, group_by)?;
         self.read(move |e| Ok(e.target_dashboard(&req)?.into()))
             .await
     }
@@ -813,11 +808,9 @@ impl Engine {
     /// that went back to the pool.
     pub async fn attention_dashboard(
         self: Arc<Self>,
-        from: String,
-        to: String,
+        from: fieldsales_core::LocalDate,
+        to: fieldsales_core::LocalDate,
     ) -> Result<AttentionDashboard, FieldsalesError> {
-        let from = crate::time::date("from", &from)?;
-        let to = crate::time::date("to", &to)?;
         let range = DateRange::new(from, to)?;
         self.read(move |e| Ok(e.attention_list(range)?.into()))
             .await

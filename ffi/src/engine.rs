@@ -15,11 +15,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
+use fieldsales_core::RecordId;
 use fieldsales_core::engine::{ChangedRecord as CoreChange, Engine as CoreEngine};
 use fieldsales_core::me::Me;
 use fieldsales_core::record::private::Hidden;
 use fieldsales_core::store::{Store, StoreKey};
-use fieldsales_core::{RecordId, Timestamp};
 
 use crate::error::{FieldsalesError, OrInvalid};
 use crate::task;
@@ -85,11 +85,6 @@ pub(crate) fn optional_id(
     text: Option<&str>,
 ) -> Result<Option<RecordId>, FieldsalesError> {
     text.map(|t| record_id(field, t)).transpose()
-}
-
-/// An optional instant as epoch milliseconds.
-pub(crate) fn ms(at: Option<Timestamp>) -> Option<i64> {
-    at.map(Timestamp::millis)
 }
 
 /// One record a write or a sync changed.

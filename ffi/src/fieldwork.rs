@@ -22,11 +22,10 @@ use fieldsales_core::record::visit::Visit as CoreVisit;
 use fieldsales_core::record::visit_plan::PlannedVisit as CorePlanned;
 use fieldsales_core::record::{Kind, RecordRef};
 
-use crate::engine::{Engine, ms, optional_id, record_id};
+use crate::engine::{Engine, optional_id, record_id};
 use crate::error::FieldsalesError;
 use crate::place::GeoPoint;
 use crate::sales::FollowUp;
-use crate::time::instant;
 
 /// A position exactly as the phone's OS gave it.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -37,9 +36,9 @@ pub struct DevicePosition {
     pub lon: f64,
     /// Horizontal accuracy, metres.
     pub accuracy_m: f64,
-    /// When the OS took the fix, ms on the device clock (derived from the fix's
+    /// When the OS took the fix, by the device clock (derived from the fix's
     /// elapsed-realtime stamp, so a cached fix shows its true age).
-    pub fix_time_ms: i64,
+    pub fix_time: fieldsales_core::Timestamp,
     /// The OS marked the fix as mock or simulated.
     pub is_mock: bool,
     /// The app's integrity check: `None` when none ran.
@@ -82,7 +81,7 @@ impl DevicePosition {
         Ok(CorePosition {
             point,
             accuracy_m: self.accuracy_m,
-            fix_time: instant(&format!("{field}.fix_time_ms"), self.fix_time_ms)?,
+            fix_time: self.fix_time,
             mock: self.is_mock,
             integrity: self.integrity.map(|i| DeviceIntegrity {
                 rooted: i.rooted,
@@ -120,7 +119,7 @@ pub struct VisitVerdict {
     /// This phone (offline, provisional) or the server (the judgement that counts).
     pub judged_by: crate::codes::Judge,
     /// When.
-    pub judged_at_ms: i64,
+    pub judged_at: fieldsales_core::Timestamp,
 }
 
 impl From<CheckInVerdict> for VisitVerdict {
@@ -140,7 +139,7 @@ impl From<CheckInVerdict> for VisitVerdict {
                 })
                 .collect(),
             judged_by: v.judged_by.into(),
-            judged_at_ms: v.judged_at.millis(),
+            judged_at: v.judged_at,
         }
     }
 }
@@ -165,14 +164,14 @@ pub struct Visit {
     pub owner_id: Option<String>,
     /// The customer.
     pub customer_id: String,
-    /// When the rep checked in, ms.
-    pub checked_in_at_ms: i64,
+    /// When the rep checked in.
+    pub checked_in_at: fieldsales_core::Timestamp,
     /// Where, as reported.
     pub lat: f64,
     /// Where, as reported.
     pub lon: f64,
-    /// When the rep checked out, ms.
-    pub checked_out_at_ms: Option<i64>,
+    /// When the rep checked out.
+    pub checked_out_at: Option<fieldsales_core::Timestamp>,
     /// The note.
     pub note: String,
     /// Photos.
@@ -187,10 +186,10 @@ impl From<CoreVisit> for Visit {
             id: v.header.id.to_string(),
             owner_id: v.header.owner_id.map(|o| o.to_string()),
             customer_id: v.customer_id.to_string(),
-            checked_in_at_ms: v.check_in.at.millis(),
+            checked_in_at: v.check_in.at,
             lat: v.check_in.position.point.lat,
             lon: v.check_in.position.point.lon,
-            checked_out_at_ms: v.check_out.as_ref().map(|c| c.at.millis()),
+            checked_out_at: v.check_out.as_ref().map(|c| c.at),
             note: v.note.as_str().to_string(),
             photos: v
                 .photos
@@ -223,7 +222,7 @@ pub struct DailyReport {
     /// Its author.
     pub owner_id: Option<String>,
     /// The local day, `YYYY-MM-DD`.
-    pub date: String,
+    pub date: fieldsales_core::LocalDate,
     /// Draft, submitted, or missing (recorded by the server after the deadline).
     pub state: crate::codes::ReportState,
     /// Today's work.
@@ -238,8 +237,8 @@ pub struct DailyReport {
     pub visit_ids: Vec<String>,
     /// Follow-ups of the day.
     pub follow_up_ids: Vec<String>,
-    /// When submitted, ms.
-    pub submitted_at_ms: Option<i64>,
+    /// When submitted.
+    pub submitted_at: Option<fieldsales_core::Timestamp>,
     /// Comments by managers, oldest first.
     pub comments: Vec<ReportComment>,
     /// A manager's finding that the report is false (who, when, what was false), if any.
@@ -254,10 +253,10 @@ pub struct DailyReport {
 pub struct ReportDue {
     /// Submitted (nothing to remind), open, overdue, missing, or a day off.
     pub status: ReportDueStatus,
-    /// The deadline, ms, when open or overdue.
-    pub deadline_ms: Option<i64>,
-    /// When the day becomes missing, ms, when overdue.
-    pub missing_at_ms: Option<i64>,
+    /// The deadline, when open or overdue.
+    pub deadline: Option<fieldsales_core::Timestamp>,
+    /// When the day becomes missing, when overdue.
+    pub missing_at: Option<fieldsales_core::Timestamp>,
     /// The penalty owed, in minor units of `currency`, when missing.
     pub penalty_minor: Option<i64>,
     /// The penalty's currency, when missing.
@@ -285,8 +284,8 @@ impl ReportDue {
     fn of(day: Option<ReportDay>) -> Self {
         let none = ReportDue {
             status: ReportDueStatus::Submitted,
-            deadline_ms: None,
-            missing_at_ms: None,
+            deadline: None,
+            missing_at: None,
             penalty_minor: None,
             currency: None,
             day_off: None,
@@ -295,7 +294,7 @@ impl ReportDue {
             None => none,
             Some(ReportDay::Open { deadline }) => ReportDue {
                 status: ReportDueStatus::Open,
-                deadline_ms: Some(deadline.millis()),
+                deadline: Some(deadline),
                 ..none
             },
             Some(ReportDay::Overdue {
@@ -303,8 +302,8 @@ impl ReportDue {
                 missing_at,
             }) => ReportDue {
                 status: ReportDueStatus::Overdue,
-                deadline_ms: Some(deadline.millis()),
-                missing_at_ms: Some(missing_at.millis()),
+                deadline: Some(deadline),
+                missing_at: Some(missing_at),
                 ..none
             },
             Some(ReportDay::Missing(verdict)) => ReportDue {
@@ -327,8 +326,8 @@ impl ReportDue {
 pub struct ReportComment {
     /// The manager.
     pub by_id: String,
-    /// When, ms.
-    pub at_ms: i64,
+    /// When.
+    pub at: fieldsales_core::Timestamp,
     /// What they said.
     pub text: String,
 }
@@ -339,7 +338,7 @@ impl From<CoreReport> for DailyReport {
         DailyReport {
             id: r.header.id.to_string(),
             owner_id: r.header.owner_id.map(|o| o.to_string()),
-            date: r.date.to_string(),
+            date: r.date,
             state: r.state.into(),
             summary: r.summary.as_str().to_string(),
             results: r.results.as_str().to_string(),
@@ -347,19 +346,19 @@ impl From<CoreReport> for DailyReport {
             plan_tomorrow: r.plan_tomorrow.as_str().to_string(),
             visit_ids: ids(r.visit_ids),
             follow_up_ids: ids(r.follow_up_ids),
-            submitted_at_ms: ms(r.submitted_at),
+            submitted_at: r.submitted_at,
             comments: r
                 .comments
                 .into_iter()
                 .map(|c| ReportComment {
                     by_id: c.by.to_string(),
-                    at_ms: c.at.millis(),
+                    at: c.at,
                     text: c.text,
                 })
                 .collect(),
             marked_false: r.marked_false.map(|c| ReportComment {
                 by_id: c.by.to_string(),
-                at_ms: c.at.millis(),
+                at: c.at,
                 text: c.text,
             }),
         }
@@ -396,14 +395,14 @@ pub struct Task {
     pub status: crate::codes::TaskStatus,
     /// Why the assignee rejected it.
     pub reject_reason: Option<String>,
-    /// Due, ms.
-    pub due_at_ms: Option<i64>,
-    /// A schedule entry's start, ms.
-    pub start_at_ms: Option<i64>,
-    /// A schedule entry's end, ms.
-    pub end_at_ms: Option<i64>,
-    /// When to remind, ms.
-    pub reminder_at_ms: Option<i64>,
+    /// Due.
+    pub due_at: Option<fieldsales_core::Timestamp>,
+    /// A schedule entry's start.
+    pub start_at: Option<fieldsales_core::Timestamp>,
+    /// A schedule entry's end.
+    pub end_at: Option<fieldsales_core::Timestamp>,
+    /// When to remind.
+    pub reminder_at: Option<fieldsales_core::Timestamp>,
 }
 
 impl From<CoreTask> for Task {
@@ -416,10 +415,10 @@ impl From<CoreTask> for Task {
             assigner_id: t.assigner_id.to_string(),
             status: t.status.into(),
             reject_reason: t.reject_reason,
-            due_at_ms: ms(t.due_at),
-            start_at_ms: ms(t.start_at),
-            end_at_ms: ms(t.end_at),
-            reminder_at_ms: ms(t.reminder_at),
+            due_at: t.due_at,
+            start_at: t.start_at,
+            end_at: t.end_at,
+            reminder_at: t.reminder_at,
         }
     }
 }
@@ -435,14 +434,14 @@ pub struct TaskDraft {
     pub title: String,
     /// Details.
     pub description: String,
-    /// Due, ms.
-    pub due_at_ms: Option<i64>,
-    /// A schedule entry's start, ms.
-    pub start_at_ms: Option<i64>,
-    /// A schedule entry's end, ms.
-    pub end_at_ms: Option<i64>,
-    /// When to remind, ms.
-    pub reminder_at_ms: Option<i64>,
+    /// Due.
+    pub due_at: Option<fieldsales_core::Timestamp>,
+    /// A schedule entry's start.
+    pub start_at: Option<fieldsales_core::Timestamp>,
+    /// A schedule entry's end.
+    pub end_at: Option<fieldsales_core::Timestamp>,
+    /// When to remind.
+    pub reminder_at: Option<fieldsales_core::Timestamp>,
 }
 
 /// A visit planned for the day.
@@ -450,8 +449,8 @@ pub struct TaskDraft {
 pub struct PlannedVisit {
     /// The customer.
     pub customer_id: String,
-    /// When, ms.
-    pub planned_at_ms: Option<i64>,
+    /// When.
+    pub planned_at: Option<fieldsales_core::Timestamp>,
     /// Why.
     pub purpose: Option<String>,
 }
@@ -464,7 +463,7 @@ pub struct VisitPlan {
     /// The rep whose day it is.
     pub rep_id: String,
     /// The local day, `YYYY-MM-DD`.
-    pub date: String,
+    pub date: fieldsales_core::LocalDate,
     /// Who wrote the list last: the rep, or their manager.
     pub planned_by_id: String,
     /// The planned visits, in order.
@@ -476,7 +475,7 @@ impl From<fieldsales_core::record::VisitPlan> for VisitPlan {
         VisitPlan {
             id: p.header.id.to_string(),
             rep_id: p.header.owner_id.unwrap_or(p.planned_by).to_string(),
-            date: p.date.to_string(),
+            date: p.date,
             planned_by_id: p.planned_by.to_string(),
             visits: p.items.into_iter().map(PlannedVisit::from).collect(),
         }
@@ -487,7 +486,7 @@ impl From<CorePlanned> for PlannedVisit {
     fn from(p: CorePlanned) -> Self {
         PlannedVisit {
             customer_id: p.customer_id.to_string(),
-            planned_at_ms: ms(p.planned_at),
+            planned_at: p.planned_at,
             purpose: p.purpose,
         }
     }
@@ -527,7 +526,7 @@ pub struct PlanVsActual {
 
 fn agenda(a: fieldsales_core::engine::tasks::Agenda) -> Agenda {
     Agenda {
-        date: a.date.to_string(),
+        date: a.date,
         schedule: tasks(a.schedule),
         tasks_due: tasks(a.tasks_due),
         overdue: tasks(a.overdue),
@@ -543,7 +542,7 @@ fn agenda(a: fieldsales_core::engine::tasks::Agenda) -> Agenda {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Agenda {
     /// The local day, `YYYY-MM-DD`.
-    pub date: String,
+    pub date: fieldsales_core::LocalDate,
     /// Calendar entries of the day.
     pub schedule: Vec<Task>,
     /// Tasks due that day.
@@ -573,17 +572,10 @@ pub struct Reminder {
     pub record_id: String,
     /// Its title: the task's, or the deal's name and its stage.
     pub title: String,
-    /// When to remind, ms.
-    pub remind_at_ms: i64,
-    /// When it is due (a deal: when its stage's time ran out), ms.
-    pub due_at_ms: Option<i64>,
-}
-
-fn optional_instant(
-    field: &str,
-    at: Option<i64>,
-) -> Result<Option<fieldsales_core::Timestamp>, FieldsalesError> {
-    at.map(|t| instant(field, t)).transpose()
+    /// When to remind.
+    pub remind_at: fieldsales_core::Timestamp,
+    /// When it is due (a deal: when its stage's time ran out).
+    pub due_at: Option<fieldsales_core::Timestamp>,
 }
 
 fn tasks(v: Vec<CoreTask>) -> Vec<Task> {
@@ -651,10 +643,9 @@ impl Engine {
     pub async fn visits_on(
         self: Arc<Self>,
         rep_id: String,
-        date: String,
+        date: fieldsales_core::LocalDate,
     ) -> Result<Vec<Visit>, FieldsalesError> {
         let rep = record_id("rep_id", &rep_id)?;
-        let date = crate::time::date("date", &date)?;
         self.read(move |e| {
             Ok(e.visits_on(rep, date)?
                 .into_iter()
@@ -701,9 +692,8 @@ impl Engine {
     /// day's visits and follow-ups when there is none yet.
     pub async fn report_draft(
         self: Arc<Self>,
-        date: String,
+        date: fieldsales_core::LocalDate,
     ) -> Result<DailyReport, FieldsalesError> {
-        let date = crate::time::date("date", &date)?;
         self.write(move |e| Ok(e.report_draft(date)?.into())).await
     }
 
@@ -735,8 +725,10 @@ impl Engine {
 
     /// The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
     /// overdue, missing, submitted, or a day off when nothing is owed.
-    pub async fn report_due(self: Arc<Self>, date: String) -> Result<ReportDue, FieldsalesError> {
-        let date = crate::time::date("date", &date)?;
+    pub async fn report_due(
+        self: Arc<Self>,
+        date: fieldsales_core::LocalDate,
+    ) -> Result<ReportDue, FieldsalesError> {
         self.read(move |e| Ok(ReportDue::of(e.report_due(date)?)))
             .await
     }
@@ -746,10 +738,9 @@ impl Engine {
     pub async fn report_of(
         self: Arc<Self>,
         rep_id: String,
-        date: String,
+        date: fieldsales_core::LocalDate,
     ) -> Result<Option<DailyReport>, FieldsalesError> {
         let rep = record_id("rep_id", &rep_id)?;
-        let date = crate::time::date("date", &date)?;
         self.read(move |e| Ok(e.report_of(rep, date)?.map(DailyReport::from)))
             .await
     }
@@ -795,10 +786,10 @@ impl Engine {
             kind: draft.kind.core("draft.kind")?,
             title: draft.title,
             description: draft.description,
-            due_at: optional_instant("draft.due_at_ms", draft.due_at_ms)?,
-            start_at: optional_instant("draft.start_at_ms", draft.start_at_ms)?,
-            end_at: optional_instant("draft.end_at_ms", draft.end_at_ms)?,
-            reminder_at: optional_instant("draft.reminder_at_ms", draft.reminder_at_ms)?,
+            due_at: draft.due_at,
+            start_at: draft.start_at,
+            end_at: draft.end_at,
+            reminder_at: draft.reminder_at,
             related: None,
         };
         self.write(move |e| Ok(e.create_task(new)?.into())).await
@@ -827,10 +818,9 @@ impl Engine {
     pub async fn postpone_task(
         self: Arc<Self>,
         task_id: String,
-        to_ms: i64,
+        to: fieldsales_core::Timestamp,
     ) -> Result<Task, FieldsalesError> {
         let id = record_id("task_id", &task_id)?;
-        let to = instant("to_ms", to_ms)?;
         self.write(move |e| Ok(e.postpone_task(id, to)?.into()))
             .await
     }
@@ -859,10 +849,9 @@ impl Engine {
     pub async fn agenda_of(
         self: Arc<Self>,
         user_id: String,
-        date: String,
+        date: fieldsales_core::LocalDate,
     ) -> Result<Agenda, FieldsalesError> {
         let user = record_id("user_id", &user_id)?;
-        let date = crate::time::date("date", &date)?;
         self.read(move |e| Ok(agenda(e.agenda_of(user, date)?)))
             .await
     }
@@ -872,11 +861,10 @@ impl Engine {
     pub async fn plan_visits(
         self: Arc<Self>,
         rep_id: String,
-        date: String,
+        date: fieldsales_core::LocalDate,
         visits: Vec<PlannedVisit>,
     ) -> Result<VisitPlan, FieldsalesError> {
         let rep = record_id("rep_id", &rep_id)?;
-        let date = crate::time::date("date", &date)?;
         if visits.len() > fieldsales_core::engine::plans::MAX_PLANNED_VISITS {
             return Err(FieldsalesError::InvalidInput {
                 field: "visits".into(),
@@ -892,10 +880,7 @@ impl Engine {
             .map(|v| {
                 Ok(CorePlanned {
                     customer_id: record_id("visits.customer_id", &v.customer_id)?,
-                    planned_at: v
-                        .planned_at_ms
-                        .map(|at| instant("visits.planned_at_ms", at))
-                        .transpose()?,
+                    planned_at: v.planned_at,
                     purpose: v.purpose,
                 })
             })
@@ -908,10 +893,9 @@ impl Engine {
     pub async fn plan_for(
         self: Arc<Self>,
         rep_id: String,
-        date: String,
+        date: fieldsales_core::LocalDate,
     ) -> Result<Option<VisitPlan>, FieldsalesError> {
         let rep = record_id("rep_id", &rep_id)?;
-        let date = crate::time::date("date", &date)?;
         self.read(move |e| {
             Ok(match e.plan_for(rep, date)? {
                 Some(plan) if e.can_see(&plan.header)? => Some(plan.into()),
@@ -926,10 +910,9 @@ impl Engine {
     pub async fn plan_vs_actual(
         self: Arc<Self>,
         rep_id: String,
-        date: String,
+        date: fieldsales_core::LocalDate,
     ) -> Result<PlanVsActual, FieldsalesError> {
         let rep = record_id("rep_id", &rep_id)?;
-        let date = crate::time::date("date", &date)?;
         self.read(move |e| {
             let result = e.plan_vs_actual(rep, date)?;
             Ok(PlanVsActual {
@@ -952,16 +935,14 @@ impl Engine {
         .await
     }
 
-    /// Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+    /// Reminders falling due in `[from, until)`, for the app to schedule notifications:
     /// the user's tasks and schedule entries, and the overdue-stage reminders of deals they
     /// own or whose owner they manage.
     pub async fn reminders_due(
         self: Arc<Self>,
-        from_ms: i64,
-        until_ms: i64,
+        from: fieldsales_core::Timestamp,
+        until: fieldsales_core::Timestamp,
     ) -> Result<Vec<Reminder>, FieldsalesError> {
-        let from = instant("from_ms", from_ms)?;
-        let until = instant("until_ms", until_ms)?;
         self.read(move |e| {
             Ok(e.reminders_due(from, until)?
                 .into_iter()
@@ -972,8 +953,8 @@ impl Engine {
                     },
                     record_id: r.record_id.to_string(),
                     title: r.title,
-                    remind_at_ms: r.remind_at.millis(),
-                    due_at_ms: ms(r.due_at),
+                    remind_at: r.remind_at,
+                    due_at: r.due_at,
                 })
                 .collect())
         })

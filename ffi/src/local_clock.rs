@@ -35,20 +35,20 @@ const MAX_TIMES_OF_DAY: usize = 96;
 /// Something that happened on the user's local clock.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum LocalTimeEvent {
-    /// The local calendar day is now `date` (`YYYY-MM-DD`): midnight passed, or the device
+    /// The local calendar day is now `date`: midnight passed, or the device
     /// clock was changed.
     DayChanged {
         /// The new local day.
-        date: String,
+        date: fieldsales_core::LocalDate,
     },
     /// The wall-clock time `time_of_day` passed on the local day `date`.
     TimeReached {
         /// The local day on which it passed.
-        date: String,
+        date: fieldsales_core::LocalDate,
         /// The watched time, as `HH:MM` (or `HH:MM:SS` when it has seconds).
         time_of_day: String,
-        /// The instant it was due, UTC milliseconds: later than now when the phone slept.
-        due_at_ms: i64,
+        /// The instant it was due,: later than now when the phone slept.
+        due_at: fieldsales_core::Timestamp,
     },
 }
 
@@ -129,12 +129,7 @@ impl LocalSchedule {
             // Forward over midnight, it happened at the start of today; a clock set back
             // across midnight makes it happen now.
             let at = today.start(&self.zone).max(since.min(now));
-            due.push((
-                at,
-                LocalTimeEvent::DayChanged {
-                    date: today.to_string(),
-                },
-            ));
+            due.push((at, LocalTimeEvent::DayChanged { date: today }));
         }
         for &time in &self.times {
             if let Some((day, at)) = self.latest_occurrence(time, now)
@@ -143,9 +138,9 @@ impl LocalSchedule {
                 due.push((
                     at,
                     LocalTimeEvent::TimeReached {
-                        date: day.to_string(),
+                        date: day,
                         time_of_day: format_time_of_day(time),
-                        due_at_ms: at.millis(),
+                        due_at: at,
                     },
                 ));
             }
@@ -272,14 +267,16 @@ mod tests {
     }
 
     fn day_changed(date: &str) -> LocalTimeEvent {
-        LocalTimeEvent::DayChanged { date: date.into() }
+        LocalTimeEvent::DayChanged {
+            date: date.parse().unwrap(),
+        }
     }
 
     fn reached(date: &str, time: &str, due: &str) -> LocalTimeEvent {
         LocalTimeEvent::TimeReached {
-            date: date.into(),
+            date: date.parse().unwrap(),
             time_of_day: time.into(),
-            due_at_ms: at(due).millis(),
+            due_at: at(due),
         }
     }
 

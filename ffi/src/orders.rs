@@ -21,11 +21,10 @@ use fieldsales_core::record::{Kind, Order as CoreOrder, Product as CoreProduct, 
 use fieldsales_core::store::{ListFilter, StoreRead};
 use fieldsales_core::{BasisPoints, RecordId};
 
-use crate::engine::{Engine, ms, optional_id, record_id};
+use crate::engine::{Engine, optional_id, record_id};
 use crate::error::FieldsalesError;
 use crate::money::Money;
 use crate::sales::Approval;
-use crate::time::{date, instant};
 
 /// The most lines one order holds.
 const MAX_LINES: usize = 200;
@@ -201,8 +200,8 @@ pub struct Payment {
     pub id: String,
     /// How much.
     pub amount: Money,
-    /// When it was received, epoch ms.
-    pub received_at_ms: i64,
+    /// When it was received.
+    pub received_at: fieldsales_core::Timestamp,
     /// Bank transfer, cash...
     pub method: Option<String>,
 }
@@ -212,7 +211,7 @@ impl From<CorePayment> for Payment {
         Payment {
             id: p.id.to_string(),
             amount: p.amount.into(),
-            received_at_ms: p.received_at.millis(),
+            received_at: p.received_at,
             method: p.method,
         }
     }
@@ -239,8 +238,8 @@ pub struct Order {
     pub status: OrderStatus,
     /// The approval it asked for, if any.
     pub approval_id: Option<String>,
-    /// When it was confirmed, epoch ms.
-    pub confirmed_at_ms: Option<i64>,
+    /// When it was confirmed.
+    pub confirmed_at: Option<fieldsales_core::Timestamp>,
     /// Whether it is the customer's first business (the new-customer bonus).
     pub new_customer: bool,
     /// Payments collected, in the order they were recorded.
@@ -274,7 +273,7 @@ impl From<CoreOrder> for Order {
             total: o.total.into(),
             status: o.status.into(),
             approval_id: o.approval_id.map(|a| a.to_string()),
-            confirmed_at_ms: ms(o.confirmed_at),
+            confirmed_at: o.confirmed_at,
             new_customer: o.new_customer,
             payments: o.payments.into_iter().map(Payment::from).collect(),
             delivery: o.delivery.into(),
@@ -305,7 +304,7 @@ pub struct NewOrder {
     /// The lines (1 to 200).
     pub lines: Vec<NewOrderLine>,
     /// The local day prices apply (promotions), `YYYY-MM-DD`.
-    pub priced_on: String,
+    pub priced_on: fieldsales_core::LocalDate,
 }
 
 /// What asking to confirm an order did.
@@ -401,12 +400,12 @@ impl Engine {
         customer_id: String,
         quantity: i64,
         manual_discount_bp: i32,
-        priced_on: String,
+        priced_on: fieldsales_core::LocalDate,
     ) -> Result<PriceQuote, FieldsalesError> {
         let customer = record_id("customer_id", &customer_id)?;
         let count = self::quantity("quantity", quantity)?;
         let off = discount("manual_discount_bp", manual_discount_bp)?;
-        let on = date("priced_on", &priced_on)?;
+        let on = priced_on;
         self.read(move |e| {
             let quote = e.price_quote(&product_code, customer, count, off, on)?;
             Ok(PriceQuote {
@@ -444,7 +443,7 @@ impl Engine {
             opportunity_id: optional_id("order.opportunity_id", order.opportunity_id.as_deref())?,
             number: order.number,
             lines,
-            on: date("order.priced_on", &order.priced_on)?,
+            on: order.priced_on,
         };
         self.write(move |e| Ok(e.create_order(new)?.into())).await
     }
@@ -523,12 +522,12 @@ impl Engine {
         self: Arc<Self>,
         order_id: String,
         amount: Money,
-        received_at_ms: i64,
+        received_at: fieldsales_core::Timestamp,
         method: Option<String>,
     ) -> Result<Order, FieldsalesError> {
         let id = record_id("order_id", &order_id)?;
         let amount = amount.checked("amount")?;
-        let at = instant("received_at_ms", received_at_ms)?;
+        let at = received_at;
         self.write(move |e| Ok(e.record_payment(id, amount, at, method)?.into()))
             .await
     }

@@ -20,7 +20,6 @@ use crate::engine::{Engine, optional_id};
 use crate::error::FieldsalesError;
 use crate::fieldwork::{Task, Visit};
 use crate::sales::Opportunity;
-use crate::time::date;
 
 /// The most records one page holds.
 pub const MAX_PAGE: i32 = 500;
@@ -72,10 +71,10 @@ pub struct VisitFilter {
     pub customer_id: Option<String>,
     /// Only on or after this local day, `YYYY-MM-DD`.
     #[uniffi(default)]
-    pub from_date: Option<String>,
+    pub from_date: Option<fieldsales_core::LocalDate>,
     /// Only on or before this local day, `YYYY-MM-DD`.
     #[uniffi(default)]
-    pub to_date: Option<String>,
+    pub to_date: Option<fieldsales_core::LocalDate>,
 }
 
 /// Filters of the signed-in user's tasks.
@@ -232,14 +231,7 @@ impl Engine {
     ) -> Result<VisitPage, FieldsalesError> {
         let owner = optional_id("filter.owner_id", filter.owner_id.as_deref())?;
         let customer = optional_id("filter.customer_id", filter.customer_id.as_deref())?;
-        let from_date = filter
-            .from_date
-            .map(|d| date("filter.from_date", &d))
-            .transpose()?;
-        let to_date = filter
-            .to_date
-            .map(|d| date("filter.to_date", &d))
-            .transpose()?;
+        let (from_date, to_date) = (filter.from_date, filter.to_date);
         self.read(move |e| {
             let (items, next_offset) = self::page(
                 e,

@@ -25,7 +25,7 @@ use fieldsales_core::store::ListFilter;
 use fieldsales_core::store::StoreRead;
 
 use crate::customers::{Contact, Customer};
-use crate::engine::{Engine, ms, optional_id, record_id};
+use crate::engine::{Engine, optional_id, record_id};
 use crate::error::FieldsalesError;
 use crate::money::Money;
 
@@ -48,10 +48,10 @@ pub struct Lead {
     pub source: Option<String>,
     /// Where it stands.
     pub status: crate::codes::LeadStatus,
-    /// When the current holder got it, epoch ms.
-    pub assigned_at_ms: Option<i64>,
-    /// The last follow-up, epoch ms: the reclaim timer runs from here.
-    pub last_follow_up_at_ms: Option<i64>,
+    /// When the current holder got it.
+    pub assigned_at: Option<fieldsales_core::Timestamp>,
+    /// The last follow-up: the reclaim timer runs from here.
+    pub last_follow_up_at: Option<fieldsales_core::Timestamp>,
     /// The customer it became, once converted.
     pub converted_customer_id: Option<String>,
 }
@@ -67,8 +67,8 @@ impl From<CoreLead> for Lead {
             email: l.email,
             source: l.source,
             status: l.status.into(),
-            assigned_at_ms: ms(l.assigned_at),
-            last_follow_up_at_ms: ms(l.last_follow_up_at),
+            assigned_at: l.assigned_at,
+            last_follow_up_at: l.last_follow_up_at,
             converted_customer_id: l.conversion.map(|c| c.customer_id.to_string()),
         }
     }
@@ -102,8 +102,8 @@ pub struct FollowUp {
     pub customer_id: Option<String>,
     /// How it happened.
     pub method: crate::codes::FollowUpMethod,
-    /// When it happened, epoch ms.
-    pub occurred_at_ms: i64,
+    /// When it happened.
+    pub occurred_at: fieldsales_core::Timestamp,
     /// What was said.
     pub text: String,
     /// The next step agreed.
@@ -118,7 +118,7 @@ impl From<CoreFollowUp> for FollowUp {
             subject_id: f.subject.id.to_string(),
             customer_id: f.customer_id.map(|c| c.to_string()),
             method: f.method.into(),
-            occurred_at_ms: f.occurred_at.millis(),
+            occurred_at: f.occurred_at,
             text: f.text.as_str().to_string(),
             next_step: f.next_step,
         }
@@ -178,10 +178,10 @@ pub enum FieldValue {
         /// The amount.
         value: Money,
     },
-    /// A local day, `YYYY-MM-DD`.
+    /// A local day.
     Date {
         /// The day.
-        value: String,
+        value: fieldsales_core::LocalDate,
     },
     /// References of archived documents.
     Attachments {
@@ -206,9 +206,7 @@ impl From<CoreFieldValue> for FieldValue {
             CoreFieldValue::Text(value) => FieldValue::Text { value },
             CoreFieldValue::Number(value) => FieldValue::Number { value },
             CoreFieldValue::Money(m) => FieldValue::Amount { value: m.into() },
-            CoreFieldValue::Date(d) => FieldValue::Date {
-                value: d.to_string(),
-            },
+            CoreFieldValue::Date(value) => FieldValue::Date { value },
             CoreFieldValue::Attachments(value) => FieldValue::Attachments { value },
             CoreFieldValue::List(value) => FieldValue::Names { value },
             CoreFieldValue::Flag(value) => FieldValue::Flag { value },
@@ -225,9 +223,7 @@ fn field_values(values: HashMap<String, FieldValue>) -> Result<FieldValues, Fiel
                 FieldValue::Text { value } => CoreFieldValue::Text(value),
                 FieldValue::Number { value } => CoreFieldValue::Number(value),
                 FieldValue::Amount { value } => CoreFieldValue::Money(value.checked(&field)?),
-                FieldValue::Date { value } => {
-                    CoreFieldValue::Date(crate::time::date(&field, &value)?)
-                }
+                FieldValue::Date { value } => CoreFieldValue::Date(value),
                 FieldValue::Attachments { value } => CoreFieldValue::Attachments(value),
                 FieldValue::Names { value } => CoreFieldValue::List(value),
                 FieldValue::Flag { value } => CoreFieldValue::Flag(value),
@@ -251,11 +247,11 @@ pub struct Opportunity {
     /// Expected amount.
     pub amount: Money,
     /// Expected close day, `YYYY-MM-DD`.
-    pub expected_close: Option<String>,
+    pub expected_close: Option<fieldsales_core::LocalDate>,
     /// The current stage's code.
     pub stage: String,
-    /// When the current stage was entered, epoch ms.
-    pub stage_entered_at_ms: Option<i64>,
+    /// When the current stage was entered.
+    pub stage_entered_at: Option<fieldsales_core::Timestamp>,
     /// Stage field values, by field key.
     pub fields: HashMap<String, FieldValue>,
     /// Won or lost, once closed.
@@ -271,8 +267,8 @@ pub struct Opportunity {
 pub struct FalseProgress {
     /// The manager who marked it.
     pub by_id: String,
-    /// When, epoch ms.
-    pub at_ms: i64,
+    /// When.
+    pub at: fieldsales_core::Timestamp,
     /// What was false.
     pub reason: String,
     /// The fine the rep owes for it (the tenant's configured penalty, fixed by the server).
@@ -285,17 +281,17 @@ impl From<CoreOpportunity> for Opportunity {
             id: o.header.id.to_string(),
             owner_id: o.header.owner_id.map(|x| x.to_string()),
             customer_id: o.customer_id.to_string(),
-            stage_entered_at_ms: ms(o.stage_entered_at()),
+            stage_entered_at: o.stage_entered_at(),
             name: o.name,
             amount: o.amount.into(),
-            expected_close: o.expected_close.map(|d| d.to_string()),
+            expected_close: o.expected_close,
             stage: o.stage,
             fields: o.fields.into_iter().map(|(k, v)| (k, v.into())).collect(),
             outcome: o.outcome.as_ref().map(|x| x.kind.clone().into()),
             outcome_reason: o.outcome.map(|x| x.reason),
             marked_false: o.marked_false.map(|m| FalseProgress {
                 by_id: m.by.to_string(),
-                at_ms: m.at.millis(),
+                at: m.at,
                 reason: m.reason,
                 penalty: m.penalty.into(),
             }),
@@ -313,7 +309,7 @@ pub struct NewOpportunity {
     /// Expected amount.
     pub amount: Money,
     /// Expected close day, `YYYY-MM-DD`.
-    pub expected_close: Option<String>,
+    pub expected_close: Option<fieldsales_core::LocalDate>,
     /// Values of the opening stage's fields.
     pub fields: HashMap<String, FieldValue>,
 }
@@ -347,8 +343,8 @@ pub struct ApprovalDecision {
     pub verdict: crate::codes::ApprovalVerdict,
     /// Their comment.
     pub comment: Option<String>,
-    /// When, epoch ms.
-    pub at_ms: i64,
+    /// When.
+    pub at: fieldsales_core::Timestamp,
 }
 
 /// An approval request.
@@ -376,8 +372,8 @@ pub struct Approval {
     pub waiting_for: Vec<String>,
     /// The decisions so far, in the order the server accepted them.
     pub decisions: Vec<ApprovalDecision>,
-    /// When it was decided, epoch ms.
-    pub decided_at_ms: Option<i64>,
+    /// When it was decided.
+    pub decided_at: Option<fieldsales_core::Timestamp>,
 }
 
 impl From<CoreApproval> for Approval {
@@ -407,10 +403,10 @@ impl From<CoreApproval> for Approval {
                     role: d.role,
                     verdict: d.verdict.into(),
                     comment: d.comment,
-                    at_ms: d.at.millis(),
+                    at: d.at,
                 })
                 .collect(),
-            decided_at_ms: ms(a.decided_at),
+            decided_at: a.decided_at,
         }
     }
 }
@@ -558,10 +554,7 @@ impl Engine {
                 customer_id: record_id("customer_id", &opportunity.customer_id)?,
                 name: opportunity.name,
                 amount: opportunity.amount.checked("amount")?,
-                expected_close: opportunity
-                    .expected_close
-                    .map(|d| crate::time::date("expected_close", &d))
-                    .transpose()?,
+                expected_close: opportunity.expected_close,
                 fields: field_values(opportunity.fields)?,
             };
             Ok(e.create_opportunity(new)?.into())

@@ -158,8 +158,8 @@ pub struct SyncSummary {
     pub progress: SyncProgress,
     /// Records the server refused; the user's versions are in `rejected_changes()`.
     pub refused: Vec<RefusedRecord>,
-    /// The server's time at the end, ms.
-    pub server_time_ms: i64,
+    /// The server's time at the end.
+    pub server_time: fieldsales_core::Timestamp,
     /// What the attachment upload after the records did; `None` when it was not asked for
     /// or stopped early (offline, cancelled...): the attachments stay pending for the next
     /// sync or `upload_attachments`, which reports why.
@@ -182,10 +182,10 @@ pub struct RejectedChange {
     pub field: Option<String>,
     /// Why, in words.
     pub detail: String,
-    /// When it was refused, ms.
-    pub rejected_at_ms: i64,
-    /// When the user dismissed it, ms.
-    pub resolved_at_ms: Option<i64>,
+    /// When it was refused.
+    pub rejected_at: fieldsales_core::Timestamp,
+    /// When the user dismissed it.
+    pub resolved_at: Option<fieldsales_core::Timestamp>,
 }
 
 /// Told how a running sync progresses, on a library thread.
@@ -306,8 +306,8 @@ impl Engine {
                     rule: r.rule,
                     field: r.field,
                     detail: r.detail,
-                    rejected_at_ms: r.rejected_at.millis(),
-                    resolved_at_ms: r.resolved_at.map(|t| t.millis()),
+                    rejected_at: r.rejected_at,
+                    resolved_at: r.resolved_at,
                 })
                 .collect())
         })
@@ -383,7 +383,7 @@ impl Engine {
                     rule,
                 })
                 .collect(),
-            server_time_ms: report.server_time.millis(),
+            server_time: report.server_time,
             attachments,
         })
     }

@@ -21,7 +21,6 @@ use fieldsales_core::{BasisPoints, Error as CoreError};
 use crate::engine::{Engine, record_id};
 use crate::error::FieldsalesError;
 use crate::money::Money;
-use crate::time::date;
 
 /// The length of a target's or a commission's period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -114,7 +113,7 @@ pub struct Target {
     /// Month, quarter or year.
     pub period: PeriodKind,
     /// The first day of the period, `YYYY-MM-DD`.
-    pub period_start: String,
+    pub period_start: fieldsales_core::LocalDate,
     /// Rep, team or region.
     pub subject: TargetSubject,
     /// The rep or unit.
@@ -132,7 +131,7 @@ impl From<CoreTarget> for Target {
         Target {
             id: t.header.id.to_string(),
             period: t.period.into(),
-            period_start: t.period_start.to_string(),
+            period_start: t.period_start,
             subject: t.subject.into(),
             subject_id: t.subject_id.to_string(),
             metric: t.metric.into(),
@@ -149,7 +148,7 @@ pub struct NewTarget {
     pub period: PeriodKind,
     /// The first day of the period, `YYYY-MM-DD` (the 1st of a month; of January, April,
     /// July or October for a quarter; of January for a year).
-    pub period_start: String,
+    pub period_start: fieldsales_core::LocalDate,
     /// Rep, team or region.
     pub subject: TargetSubject,
     /// The rep or unit.
@@ -207,7 +206,7 @@ pub struct CommissionStatement {
     /// The period's length.
     pub period: PeriodKind,
     /// Its first day, `YYYY-MM-DD`.
-    pub period_start: String,
+    pub period_start: fieldsales_core::LocalDate,
     /// What counted in the period.
     pub sales: Money,
     /// Attainment against the rep's target, in basis points, when there is one.
@@ -227,7 +226,7 @@ impl From<CoreStatement> for CommissionStatement {
         CommissionStatement {
             rep_id: s.rep.to_string(),
             period: s.period.kind.into(),
-            period_start: s.period.start.to_string(),
+            period_start: s.period.start,
             sales: s.sales.into(),
             attainment_bp: bp(s.attainment),
             lines: s
@@ -257,7 +256,7 @@ impl Engine {
     /// region); nobody sets their own (`target.own` on the server, not allowed here).
     pub async fn set_target(self: Arc<Self>, target: NewTarget) -> Result<Target, FieldsalesError> {
         let period = target.period.core()?;
-        let period_start = date("target.period_start", &target.period_start)?;
+        let period_start = target.period_start;
         let subject_id = record_id("target.subject_id", &target.subject_id)?;
         let amount = target.amount.checked("target.amount")?;
         if amount.minor <= 0 {
@@ -372,10 +371,10 @@ impl Engine {
     pub async fn commission_statement(
         self: Arc<Self>,
         rep_id: String,
-        date: String,
+        date: fieldsales_core::LocalDate,
     ) -> Result<CommissionStatement, FieldsalesError> {
         let rep = record_id("rep_id", &rep_id)?;
-        let day = crate::time::date("date", &date)?;
+        let day = date;
         self.read(move |e| Ok(e.commission_statement(rep, day)?.into()))
             .await
     }

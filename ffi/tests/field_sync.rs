@@ -126,8 +126,6 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
     let now = fieldsales_core::Timestamp::now();
     // Due later today in the rep's zone, whatever the hour; reminded before it is due.
     let due = fieldsales_core::testing::later_today(now, &fieldsales_core::Zone::SHANGHAI);
-    let now = now.millis();
-    let due = due.millis();
     let task = li
         .clone()
         .create_task(TaskDraft {
@@ -135,16 +133,16 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
             kind: fieldsales_ffi::TaskKind::Task,
             title: "发送报价单".into(),
             description: String::new(),
-            due_at_ms: Some(due),
-            start_at_ms: None,
-            end_at_ms: None,
-            reminder_at_ms: Some(now + (due - now) / 2),
+            due_at: Some(due),
+            start_at: None,
+            end_at: None,
+            reminder_at: Some(now.plus_millis(due.millis_since(now) / 2)),
         })
         .await
         .expect("a task for myself");
     let reminders = li
         .clone()
-        .reminders_due(now, now + 3_600_000)
+        .reminders_due(now, now.plus_millis(3_600_000))
         .await
         .expect("reminders");
     assert!(
@@ -162,7 +160,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
 
     let visits = li
         .clone()
-        .visits_on(me.user_id.clone(), today.date.clone())
+        .visits_on(me.user_id.clone(), today.date)
         .await
         .expect("my visits today");
     assert_eq!(visits.len(), 1);
@@ -171,11 +169,11 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
         .check_out(visit_id.clone(), Some(fix(10.0, 6.0, 1_000)))
         .await
         .expect("checked out");
-    assert!(out.checked_out_at_ms.is_some());
+    assert!(out.checked_out_at.is_some());
 
     let draft = li
         .clone()
-        .report_draft(today.date.clone())
+        .report_draft(today.date)
         .await
         .expect("a draft of today's report");
     assert_eq!(draft.state, fieldsales_ffi::ReportState::Draft);
@@ -251,18 +249,18 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
     let board = zhou
         .clone()
         .visits_dashboard(
-            today.date.clone(),
-            today.date.clone(),
+            today.date,
+            today.date,
             fieldsales_ffi::GroupBy::Rep,
             fieldsales_ffi::Granularity::Day,
         )
         .await
         .expect("the team's visits");
-    assert!(board.data_as_of_ms.is_some());
+    assert!(board.data_as_of.is_some());
     assert_eq!(board.total.check_ins, 1, "{board:?}");
     let map = zhou
         .clone()
-        .visit_map_points(today.date.clone(), today.date.clone(), 100, None)
+        .visit_map_points(today.date, today.date, 100, None)
         .await
         .expect("the team's map");
     assert!(
@@ -273,11 +271,7 @@ async fn a_rep_works_a_day_offline_and_the_manager_sees_it_after_both_sync() {
     );
     let reports = zhou
         .clone()
-        .report_dashboard(
-            today.date.clone(),
-            today.date.clone(),
-            fieldsales_ffi::GroupBy::Rep,
-        )
+        .report_dashboard(today.date, today.date, fieldsales_ffi::GroupBy::Rep)
         .await
         .expect("the team's reports");
     assert!(
@@ -654,7 +648,7 @@ async fn a_connected_phone_sends_its_changes_by_itself_and_rides_out_an_outage()
             s.connected && matches!(s.activity, SyncActivity::Waiting { .. })
         })
         .await;
-    let first_at = first.last_synced_at_ms.expect("a first sync");
+    let first_at = first.last_synced_at.expect("a first sync");
 
     // A local write goes up by itself once it settles.
     let created = li
@@ -666,7 +660,7 @@ async fn a_connected_phone_sends_its_changes_by_itself_and_rides_out_an_outage()
     statuses
         .until("synced again with nothing left to send", |s| {
             s.pending_changes == 0
-                && s.last_synced_at_ms.is_some_and(|t| t > first_at)
+                && s.last_synced_at.is_some_and(|t| t > first_at)
                 && matches!(s.activity, SyncActivity::Waiting { .. })
         })
         .await;

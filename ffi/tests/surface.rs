@@ -32,6 +32,11 @@ use fieldsales_ffi::{
 use fieldsales_tests::{PASSWORD, TENANT, World};
 
 mod common;
+
+/// A local day, as the apps' date pickers give it.
+fn day(text: &str) -> fieldsales_core::LocalDate {
+    text.parse().expect("a calendar day")
+}
 use common::{Recorder, customer_at_site, fix, quick_sync};
 
 /// A rep or a manager of one team, each with their own store file.
@@ -349,13 +354,13 @@ async fn a_rep_works_a_lead_from_the_pool_to_a_deal_and_moves_it_by_the_rules() 
             customer_id: customer.id.clone(),
             name: "产线改造".into(),
             amount: yuan(800_000),
-            expected_close: Some("2026-09-30".into()),
+            expected_close: Some(day("2026-09-30")),
             fields: HashMap::new(),
         })
         .await
         .unwrap();
     assert_eq!(deal.stage, "opportunity");
-    assert_eq!(deal.expected_close.as_deref(), Some("2026-09-30"));
+    assert_eq!(deal.expected_close, Some(day("2026-09-30")));
     // The big lists, a page at a time, with their filters.
     let deals = phone
         .clone()
@@ -456,7 +461,7 @@ async fn a_rep_works_a_lead_from_the_pool_to_a_deal_and_moves_it_by_the_rules() 
         (
             "latest_bid_date".to_string(),
             FieldValue::Date {
-                value: "2026-07-01".into(),
+                value: day("2026-07-01"),
             },
         ),
         ("design_unit".to_string(), list(&["华东设计院"])),
@@ -825,21 +830,21 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     let funnel = boss
         .clone()
         .funnel_dashboard(
-            "2026-01-01".into(),
-            "2026-12-31".into(),
+            day("2026-01-01"),
+            day("2026-12-31"),
             fieldsales_ffi::GroupBy::Rep,
         )
         .await
         .unwrap();
-    assert_eq!(funnel.data_as_of_ms, None, "never synced");
+    assert_eq!(funnel.data_as_of, None, "never synced");
     assert_eq!(funnel.total.pipeline, yuan(300_000));
     assert_eq!(funnel.rows.len(), 1);
     assert_eq!(funnel.rows[0].group_name, "张伟");
     assert!(matches!(
         boss.clone()
             .funnel_dashboard(
-                "2026-12-31".into(),
-                "2026-01-01".into(),
+                day("2026-12-31"),
+                day("2026-01-01"),
                 fieldsales_ffi::GroupBy::Team
             )
             .await,
@@ -850,8 +855,8 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     let board = boss
         .clone()
         .target_dashboard(
-            "2026-01-01".into(),
-            "2026-03-31".into(),
+            day("2026-01-01"),
+            day("2026-03-31"),
             fieldsales_ffi::GroupBy::Rep,
         )
         .await
@@ -868,19 +873,21 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
 
     let attention = boss
         .clone()
-        .attention_dashboard("2026-01-01".into(), "2026-12-31".into())
+        .attention_dashboard(day("2026-01-01"), day("2026-12-31"))
         .await
         .unwrap();
-    assert_eq!(attention.data_as_of_ms, None);
+    assert_eq!(attention.data_as_of, None);
     assert!(attention.approvals_waiting.is_empty(), "{attention:?}");
     assert_eq!(
         attention.overdue_opportunities_total,
         attention.overdue_opportunities.len() as i64
     );
+    // Days are typed: a thirteenth month cannot be sent. The wrong order still can.
     assert!(matches!(
-        boss.clone().attention_dashboard("2026-13-01".into(), "2026-12-31".into())
+        boss.clone()
+            .attention_dashboard(day("2026-12-31"), day("2026-01-01"))
             .await,
-        Err(FieldsalesError::InvalidInput { field, .. }) if field == "from"
+        Err(FieldsalesError::InvalidInput { .. })
     ));
 
     // The manager finds the deal's progress false: the standard penalty, on both boards.
@@ -901,7 +908,7 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     let today = boss.clone().today().await.unwrap().date;
     let funnel = boss
         .clone()
-        .funnel_dashboard(today.clone(), today.clone(), fieldsales_ffi::GroupBy::Rep)
+        .funnel_dashboard(today, today, fieldsales_ffi::GroupBy::Rep)
         .await
         .unwrap();
     assert_eq!(
@@ -913,7 +920,7 @@ async fn a_manager_reads_the_team_funnel_from_what_is_on_the_phone() {
     );
     let attention = boss
         .clone()
-        .attention_dashboard(today.clone(), today.clone())
+        .attention_dashboard(today, today)
         .await
         .unwrap();
     assert_eq!(attention.false_progress_total, 1);
@@ -1067,7 +1074,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     assert_eq!(follow_up.customer_id.as_deref(), Some(customer.id.as_str()));
     assert_eq!(
         rep.clone()
-            .visits_on(me.user_id.clone(), today.date.clone())
+            .visits_on(me.user_id.clone(), today.date)
             .await
             .unwrap()
             .len(),
@@ -1078,9 +1085,9 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .check_out(visit_id.clone(), Some(fix(5.0, 6.0, 2_000)))
         .await
         .unwrap();
-    assert!(out.checked_out_at_ms.is_some());
+    assert!(out.checked_out_at.is_some());
 
-    let report = rep.clone().report_draft(today.date.clone()).await.unwrap();
+    let report = rep.clone().report_draft(today.date).await.unwrap();
     assert!(report.visit_ids.contains(&visit_id));
     rep.clone()
         .edit_report(
@@ -1095,7 +1102,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .await
         .unwrap();
     // Before submitting, the reminder says what is owed (nothing on a weekend); after, nothing.
-    let due = rep.clone().report_due(today.date.clone()).await.unwrap();
+    let due = rep.clone().report_due(today.date).await.unwrap();
     assert!(
         matches!(
             due.status,
@@ -1112,7 +1119,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     );
     let submitted = rep.clone().submit_report(report.id.clone()).await.unwrap();
     assert_eq!(submitted.state, fieldsales_ffi::ReportState::Submitted);
-    let due = rep.clone().report_due(today.date.clone()).await.unwrap();
+    let due = rep.clone().report_due(today.date).await.unwrap();
     assert_eq!(due.status, fieldsales_ffi::ReportDueStatus::Submitted);
 
     // Back in signal: records first, then the two files.
@@ -1137,7 +1144,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         .unwrap()
         .expect("the photo is on the phone");
     assert_eq!(state.upload, fieldsales_ffi::UploadState::Uploaded);
-    assert!(state.uploaded_at_ms.is_some());
+    assert!(state.uploaded_at.is_some());
     let nothing_left = rep
         .clone()
         .upload_attachments(SyncCancel::new())
@@ -1157,18 +1164,18 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     let visits = boss
         .clone()
         .visits_dashboard(
-            today.date.clone(),
-            today.date.clone(),
+            today.date,
+            today.date,
             fieldsales_ffi::GroupBy::Rep,
             fieldsales_ffi::Granularity::Day,
         )
         .await
         .unwrap();
-    assert!(visits.data_as_of_ms.is_some());
+    assert!(visits.data_as_of.is_some());
     assert_eq!(visits.total.check_ins, 1, "{visits:?}");
     let map = boss
         .clone()
-        .visit_map_points(today.date.clone(), today.date.clone(), 50, None)
+        .visit_map_points(today.date, today.date, 50, None)
         .await
         .unwrap();
     assert_eq!(map.points.len(), 1, "{map:?}");
@@ -1176,17 +1183,13 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     assert!(map.next.is_none(), "one check-in fits one page");
     assert!(matches!(
         boss.clone()
-            .visit_map_points(today.date.clone(), today.date.clone(), 0, None)
+            .visit_map_points(today.date, today.date, 0, None)
             .await,
         Err(FieldsalesError::InvalidInput { field, .. }) if field == "limit"
     ));
     let reports = boss
         .clone()
-        .report_dashboard(
-            today.date.clone(),
-            today.date.clone(),
-            fieldsales_ffi::GroupBy::Rep,
-        )
+        .report_dashboard(today.date, today.date, fieldsales_ffi::GroupBy::Rep)
         .await
         .unwrap();
     assert_eq!(reports.total.on_time + reports.total.late, 1, "{reports:?}");
@@ -1223,7 +1226,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
 
     let their_report = boss
         .clone()
-        .report_of(me.user_id.clone(), today.date.clone())
+        .report_of(me.user_id.clone(), today.date)
         .await
         .unwrap()
         .expect("the rep's report reached the manager");
@@ -1258,10 +1261,10 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
         kind: fieldsales_ffi::TaskKind::Task,
         title: title.into(),
         description: String::new(),
-        due_at_ms: Some(now + 86_400_000),
-        start_at_ms: None,
-        end_at_ms: None,
-        reminder_at_ms: Some(now + 82_800_000),
+        due_at: Some(fieldsales_core::Timestamp::from_millis(now + 86_400_000)),
+        start_at: None,
+        end_at: None,
+        reminder_at: Some(fieldsales_core::Timestamp::from_millis(now + 82_800_000)),
     };
     let quote = boss.clone().create_task(given("发送报价单")).await.unwrap();
     let survey = boss.clone().create_task(given("做竞品调研")).await.unwrap();
@@ -1283,7 +1286,7 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     assert_eq!(mine.location, Some(proposal.point));
     let back = rep
         .clone()
-        .report_of(me.user_id.clone(), today.date.clone())
+        .report_of(me.user_id.clone(), today.date)
         .await
         .unwrap()
         .unwrap();
@@ -1313,8 +1316,8 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
             VisitFilter {
                 owner_id: Some(me.user_id.clone()),
                 customer_id: Some(customer.id.clone()),
-                from_date: Some(today.date.clone()),
-                to_date: Some(today.date.clone()),
+                from_date: Some(today.date),
+                to_date: Some(today.date),
             },
             PageRequest {
                 offset: 0,
@@ -1327,18 +1330,29 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     let later = now + 2 * 86_400_000;
     let postponed = rep
         .clone()
-        .postpone_task(quote.id.clone(), later)
+        .postpone_task(
+            quote.id.clone(),
+            fieldsales_core::Timestamp::from_millis(later),
+        )
         .await
         .unwrap();
-    assert_eq!(postponed.due_at_ms, Some(later));
     assert_eq!(
-        postponed.reminder_at_ms,
-        Some(now + 82_800_000 + 86_400_000),
+        postponed.due_at,
+        Some(fieldsales_core::Timestamp::from_millis(later))
+    );
+    assert_eq!(
+        postponed.reminder_at,
+        Some(fieldsales_core::Timestamp::from_millis(
+            now + 82_800_000 + 86_400_000
+        )),
         "the reminder moves with the task"
     );
     match rep
         .clone()
-        .postpone_task(quote.id.clone(), now - 1_000)
+        .postpone_task(
+            quote.id.clone(),
+            fieldsales_core::Timestamp::from_millis(now - 1_000),
+        )
         .await
         .unwrap_err()
     {
@@ -1374,7 +1388,10 @@ async fn a_rep_works_the_day_and_the_manager_answers_through_the_server() {
     ));
     assert!(
         rep.clone()
-            .reminders_due(now, later + 86_400_000)
+            .reminders_due(
+                fieldsales_core::Timestamp::from_millis(now),
+                fieldsales_core::Timestamp::from_millis(later + 86_400_000)
+            )
             .await
             .unwrap()
             .iter()
@@ -1547,9 +1564,10 @@ impl LocalTimeListener for Clockwatch {
 }
 
 /// The quarter's first day of a `YYYY-MM-DD` day.
-fn quarter_start(day: &str) -> String {
-    let month: u32 = day[5..7].parse().expect("a month");
-    format!("{}-{:02}-01", &day[..4], (month - 1) / 3 * 3 + 1)
+fn quarter_start(date: fieldsales_core::LocalDate) -> fieldsales_core::LocalDate {
+    let text = date.to_string();
+    let month: u32 = text[5..7].parse().expect("a month");
+    day(&format!("{}-{:02}-01", &text[..4], (month - 1) / 3 * 3 + 1))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1657,7 +1675,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
     );
     let quote = rep
         .clone()
-        .price_quote("P-100".into(), customer.id.clone(), 6, 500, today.clone())
+        .price_quote("P-100".into(), customer.id.clone(), 6, 500, today)
         .await
         .unwrap();
     assert_eq!(quote.product_id, products[0].id);
@@ -1666,13 +1684,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
     for (quantity, off, field) in [(0, 0, "quantity"), (1, 10_001, "manual_discount_bp")] {
         let bad = rep
             .clone()
-            .price_quote(
-                "P-100".into(),
-                customer.id.clone(),
-                quantity,
-                off,
-                today.clone(),
-            )
+            .price_quote("P-100".into(), customer.id.clone(), quantity, off, today)
             .await
             .unwrap_err();
         assert!(
@@ -1682,7 +1694,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
     }
     let unknown = rep
         .clone()
-        .price_quote("P-999".into(), customer.id.clone(), 1, 0, today.clone())
+        .price_quote("P-999".into(), customer.id.clone(), 1, 0, today)
         .await
         .unwrap_err();
     assert!(
@@ -1702,7 +1714,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
                 quantity: 6,
                 manual_discount_bp: 500,
             }],
-            priced_on: today.clone(),
+            priced_on: today,
         })
         .await
         .unwrap();
@@ -1726,17 +1738,12 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
         other => panic!("expected the order confirmed, got {other:?}"),
     };
     assert_eq!(confirmed.status, OrderStatus::Confirmed);
-    assert!(confirmed.confirmed_at_ms.is_some());
+    assert!(confirmed.confirmed_at.is_some());
     // Payments are finance's, delivery a manager's: not the rep's.
-    let now_ms = confirmed.confirmed_at_ms.unwrap();
+    let now = confirmed.confirmed_at.unwrap();
     let refused = rep
         .clone()
-        .record_payment(
-            order.id.clone(),
-            yuan(20_000),
-            now_ms,
-            Some("银行转账".into()),
-        )
+        .record_payment(order.id.clone(), yuan(20_000), now, Some("银行转账".into()))
         .await
         .unwrap_err();
     assert!(
@@ -1746,12 +1753,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
     sync_all().await;
     let paid = cash
         .clone()
-        .record_payment(
-            order.id.clone(),
-            yuan(20_000),
-            now_ms,
-            Some("银行转账".into()),
-        )
+        .record_payment(order.id.clone(), yuan(20_000), now, Some("银行转账".into()))
         .await
         .unwrap();
     assert_eq!((paid.paid.clone(), paid.payments.len()), (yuan(20_000), 1));
@@ -1781,7 +1783,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
     // The manager sets the rep's quarter target; the rep cannot set their own.
     let target = NewTarget {
         period: PeriodKind::Quarter,
-        period_start: quarter_start(&today),
+        period_start: quarter_start(today),
         subject: TargetSubject::Rep,
         subject_id: li_id.clone(),
         metric: TargetMetric::WonAmount,
@@ -1808,7 +1810,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
     sync_all().await;
     let statement = rep
         .clone()
-        .commission_statement(li_id.clone(), today.clone())
+        .commission_statement(li_id.clone(), today)
         .await
         .unwrap();
     assert_eq!(statement.sales, yuan(54_150));
@@ -1816,7 +1818,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
     assert!(statement.lines.iter().all(|l| !l.explanation.is_empty()));
     let colleague = other
         .clone()
-        .commission_statement(li_id.clone(), today.clone())
+        .commission_statement(li_id.clone(), today)
         .await
         .unwrap_err();
     assert!(
@@ -1829,10 +1831,10 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
         .clone()
         .plan_visits(
             li_id.clone(),
-            today.clone(),
+            today,
             vec![PlannedVisit {
                 customer_id: customer.id.clone(),
-                planned_at_ms: None,
+                planned_at: None,
                 purpose: Some("回款跟进".into()),
             }],
         )
@@ -1843,21 +1845,14 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
         (li_id.as_str(), 1)
     );
     assert_eq!(
-        boss.clone()
-            .plan_for(li_id.clone(), today.clone())
-            .await
-            .unwrap(),
+        boss.clone().plan_for(li_id.clone(), today).await.unwrap(),
         Some(plan.clone())
     );
-    let day = boss
-        .clone()
-        .agenda_of(li_id.clone(), today.clone())
-        .await
-        .unwrap();
+    let day = boss.clone().agenda_of(li_id.clone(), today).await.unwrap();
     assert_eq!(day.planned_visits.len(), 1);
     let closed = rep
         .clone()
-        .agenda_of(zhou.profile.to_string(), today.clone())
+        .agenda_of(zhou.profile.to_string(), today)
         .await
         .unwrap_err();
     assert!(
@@ -1866,7 +1861,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
     );
     let against = boss
         .clone()
-        .plan_vs_actual(li_id.clone(), today.clone())
+        .plan_vs_actual(li_id.clone(), today)
         .await
         .unwrap();
     assert_eq!(against.lines[0].outcome, PlanOutcome::PlannedNotDone);
@@ -1887,7 +1882,7 @@ async fn a_rep_sells_from_the_catalogue_and_the_team_around_them_does_its_part()
     assert!(boss_may.contains(&Operation::Delete));
 
     // A report found false.
-    let report = rep.clone().report_draft(today.clone()).await.unwrap();
+    let report = rep.clone().report_draft(today).await.unwrap();
     rep.clone().submit_report(report.id.clone()).await.unwrap();
     sync_all().await;
     let found = boss
@@ -2009,12 +2004,12 @@ async fn the_helpers_a_screen_formats_and_checks_with_answer_without_a_store() {
         "Asia/Shanghai"
     );
     let deadline =
-        local_time_on("2026-03-10".into(), "18:00".into(), "Asia/Shanghai".into()).unwrap();
-    let midnight = start_of_local_day("2026-03-10".into(), "Asia/Shanghai".into()).unwrap();
-    assert_eq!(deadline - midnight, 18 * 3_600_000);
+        local_time_on(day("2026-03-10"), "18:00".into(), "Asia/Shanghai".into()).unwrap();
+    let midnight = start_of_local_day(day("2026-03-10"), "Asia/Shanghai".into()).unwrap();
+    assert_eq!(deadline.millis_since(midnight), 18 * 3_600_000);
     assert_eq!(
-        local_date_of(midnight - 1, "Asia/Shanghai".into()).unwrap(),
-        "2026-03-09"
+        local_date_of(midnight.plus_millis(-1), "Asia/Shanghai".into()).unwrap(),
+        day("2026-03-09")
     );
     assert_eq!(format_money(yuan(1_234)).unwrap(), "1234.00 CNY");
     assert_eq!(apply_rate(yuan(1_000), 1_000).unwrap(), yuan(100));
@@ -2027,9 +2022,13 @@ async fn the_helpers_a_screen_formats_and_checks_with_answer_without_a_store() {
 
     // The report screen waits for 18:00 with a clock that is 300 ms short of it.
     let now = fieldsales_core::Timestamp::now().millis();
-    let tomorrow = local_date_of(now + 86_400_000, "Asia/Shanghai".into()).unwrap();
-    let due = local_time_on(tomorrow.clone(), "18:00".into(), "Asia/Shanghai".into()).unwrap();
-    let offset = due - now - 300;
+    let tomorrow = local_date_of(
+        fieldsales_core::Timestamp::from_millis(now + 86_400_000),
+        "Asia/Shanghai".into(),
+    )
+    .unwrap();
+    let due = local_time_on(tomorrow, "18:00".into(), "Asia/Shanghai".into()).unwrap();
+    let offset = due.millis() - now - 300;
     let events = tokio::time::timeout(
         std::time::Duration::from_secs(10),
         next_local_time_events("Asia/Shanghai".into(), vec!["18:00".into()], offset),
@@ -2048,7 +2047,7 @@ async fn the_helpers_a_screen_formats_and_checks_with_answer_without_a_store() {
     let watch = watch_local_times(
         "Asia/Shanghai".into(),
         vec!["18:00".into()],
-        due - now - 300,
+        due.millis() - now - 300,
         heard.clone(),
     )
     .unwrap();

@@ -21,7 +21,7 @@ pub fn fix(metres_north: f64, accuracy_m: f64, age_ms: i64) -> DevicePosition {
         lat: SITE.0 + metres_north / 111_320.0,
         lon: SITE.1,
         accuracy_m,
-        fix_time_ms: fieldsales_core::Timestamp::now().millis() - age_ms,
+        fix_time: fieldsales_core::Timestamp::now().plus_millis(-age_ms),
         is_mock: false,
         integrity: Some(DeviceIntegritySignal {
             rooted: false,

@@ -44,7 +44,7 @@ struct CheckInView: View {
             lon: location.coordinate.longitude,
             accuracyM: location.horizontalAccuracy,
             // The fix's own time, as Core Location stamped it, never the time of the tap.
-            fixTimeMs: Int64(location.timestamp.timeIntervalSince1970 * 1000),
+            fixTime: location.timestamp,
             isMock: location.sourceInformation?.isSimulatedBySoftware ?? false,
             integrity: nil,
             sinceBootMs: sinceBootMs(of: location)

@@ -7,7 +7,7 @@ import SwiftUI
 struct DailyReportView: View {
     let engine: Engine
     /// The local day, `YYYY-MM-DD`.
-    let date: String
+    let date: DateComponents
     @State private var report: DailyReport?
     @State private var summary = ""
     @State private var planTomorrow = ""

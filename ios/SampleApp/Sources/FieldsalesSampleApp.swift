@@ -45,7 +45,7 @@ struct FieldsalesSampleApp: App {
 struct MainTabs: View {
     let engine: Engine
     @StateObject private var location = LocationFeed()
-    @State private var today: String?
+    @State private var today: DateComponents?
     @State private var problem: String?
 
     var body: some View {
@@ -72,8 +72,8 @@ struct MainTabs: View {
 
             Group {
                 if let today {
-                    // The month so far: "YYYY-MM-01" through the library's today.
-                    TeamDashboardView(engine: engine, from: String(today.prefix(8)) + "01", to: today)
+                    // The month so far: its first day through the library's today.
+                    TeamDashboardView(engine: engine, from: firstOfMonth(today), to: today)
                 } else {
                     Text(problem ?? "…")
                 }
@@ -138,4 +138,11 @@ final class LocationFeed: NSObject, ObservableObject, CLLocationManagerDelegate 
     func locationManager(_ manager: CLLocationManager, didUpdateLocations locations: [CLLocation]) {
         latest = locations.last
     }
+}
+
+/// The first day of `day`'s month.
+func firstOfMonth(_ day: DateComponents) -> DateComponents {
+    var first = day
+    first.day = 1
+    return first
 }

@@ -6,8 +6,8 @@ import SwiftUI
 
 struct TeamDashboardView: View {
     let engine: Engine
-    let from: String
-    let to: String
+    let from: DateComponents
+    let to: DateComponents
     @State private var funnel: FunnelDashboard?
     @State private var problem: String?
 

@@ -38,11 +38,7 @@ struct TodayView: View {
         do {
             await refresh(try localDate(of: Date(), in: zone))
             for await event in try localTimeEvents(zone: zone, timesOfDay: [deadline]) {
-                if let day = event.localDay {
-                    await refresh(day)
-                } else if let today {
-                    await refresh(today)
-                }
+                await refresh(event.localDay)
             }
         } catch {
             problem = "\(error)"
@@ -52,7 +48,7 @@ struct TodayView: View {
     /// A report written or judged, the calendar or the rep's leave changed: ask again.
     private func followTheRecords() async {
         guard let engine else { return }
-        for await _ in engine.changes(of: ["daily_report", "process_config", "user"]) {
+        for await _ in engine.changes(of: [.dailyReport, .processConfig, .userProfile]) {
             if let today { await refresh(today) }
         }
     }
@@ -61,7 +57,7 @@ struct TodayView: View {
         today = day
         guard let engine else { return }
         do {
-            reminder = inWords(try await engine.reportDue(date: dayTitle(day)))
+            reminder = inWords(try await engine.reportDue(date: day))
         } catch {
             problem = "\(error)"
         }
@@ -71,7 +67,7 @@ struct TodayView: View {
     private func inWords(_ due: ReportDue) -> String? {
         switch due.status {
         case .open:
-            return due.deadlineMs.map { "Daily report due by \(clockTime($0))" } ?? "Daily report due today"
+            return due.deadline.map { "Daily report due by \(clockTime($0))" } ?? "Daily report due today"
         case .overdue:
             return "Daily report overdue"
         case .missing:
@@ -84,13 +80,13 @@ struct TodayView: View {
         }
     }
 
-    private func clockTime(_ ms: Int64) -> String {
-        let format = DateFormatter()
-        format.dateFormat = "HH:mm"
-        return format.string(from: Date(timeIntervalSince1970: TimeInterval(ms) / 1000))
-    }
-
     private func dayTitle(_ day: DateComponents) -> String {
         String(format: "%04d-%02d-%02d", day.year ?? 0, day.month ?? 0, day.day ?? 0)
+    }
+
+    private func clockTime(_ at: Date) -> String {
+        let format = DateFormatter()
+        format.dateFormat = "HH:mm"
+        return format.string(from: at)
     }
 }

@@ -3,6 +3,7 @@
 
 // swiftlint:disable all
 import Foundation
+import Foundation
 
 // Depending on the consumer's build setup, the low-level FFI code
 // might be in a separate module, or it might be compiled inline into
@@ -1094,38 +1095,38 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * What needs the user's attention now; `from`..`to` (local days) selects the leads
      * that went back to the pool.
      */
-    func attentionDashboard(from: String, to: String) async throws  -> AttentionDashboard
+    func attentionDashboard(from: LocalDate, to: LocalDate) async throws  -> AttentionDashboard
     
     /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
      * one row per rep, team or region.
      */
-    func funnelDashboard(from: String, to: String, groupBy: GroupBy) async throws  -> FunnelDashboard
+    func funnelDashboard(from: LocalDate, to: LocalDate, groupBy: GroupBy) async throws  -> FunnelDashboard
     
     /**
      * Daily-report compliance of the user's scope between two local days.
      */
-    func reportDashboard(from: String, to: String, groupBy: GroupBy) async throws  -> ReportDashboard
+    func reportDashboard(from: LocalDate, to: LocalDate, groupBy: GroupBy) async throws  -> ReportDashboard
     
     /**
      * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
      * leaderboard of the targets whose period overlaps them, one per rep, team or region.
      */
-    func targetDashboard(from: String, to: String, groupBy: GroupBy) async throws  -> TargetDashboard
+    func targetDashboard(from: LocalDate, to: LocalDate, groupBy: GroupBy) async throws  -> TargetDashboard
     
     /**
      * One page of the check-ins between two local days for the team map, newest first, at
      * most `limit` (1 to the configured page size); pass the previous page's `next` to read
      * on.
      */
-    func visitMapPoints(from: String, to: String, limit: Int32, after: MapPointsCursor?) async throws  -> MapPointsPage
+    func visitMapPoints(from: LocalDate, to: LocalDate, limit: Int32, after: MapPointsCursor?) async throws  -> MapPointsPage
     
     /**
      * The visits of the user's scope between two local days, one row per group and day or
      * week; the check-ins for a map come page by page from
      * [`Engine::visit_map_points`].
      */
-    func visitsDashboard(from: String, to: String, groupBy: GroupBy, granularity: Granularity) async throws  -> VisitsDashboard
+    func visitsDashboard(from: LocalDate, to: LocalDate, groupBy: GroupBy, granularity: Granularity) async throws  -> VisitsDashboard
     
     /**
      * What the signed-in user may do with a record now, from the synced permission matrix
@@ -1195,7 +1196,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * manager, the day of someone their scope covers (schedule, tasks, planned visits they
      * may see). Refused for a colleague outside the user's scope (not allowed).
      */
-    func agendaOf(userId: String, date: String) async throws  -> Agenda
+    func agendaOf(userId: String, date: LocalDate) async throws  -> Agenda
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
@@ -1255,25 +1256,25 @@ public protocol EngineProtocol: AnyObject, Sendable {
     /**
      * A rep's visit plan for a local day, if one is on this device.
      */
-    func planFor(repId: String, date: String) async throws  -> VisitPlan?
+    func planFor(repId: String, date: LocalDate) async throws  -> VisitPlan?
     
     /**
      * Plans a rep's visits for a local day (`YYYY-MM-DD`), replacing that day's list (at
      * most 100): a rep plans their own day, a manager the day of a rep in their scope.
      */
-    func planVisits(repId: String, date: String, visits: [PlannedVisit]) async throws  -> VisitPlan
+    func planVisits(repId: String, date: LocalDate, visits: [PlannedVisit]) async throws  -> VisitPlan
     
     /**
      * A rep's day planned against their visits: each planned customer done or not done, then
      * the visits nobody planned, with the share of planned visits done.
      */
-    func planVsActual(repId: String, date: String) async throws  -> PlanVsActual
+    func planVsActual(repId: String, date: LocalDate) async throws  -> PlanVsActual
     
     /**
      * The assignee moves an open task or schedule entry to a later time, ms; its reminder
      * moves with it (`task.postpone_to_past` when the time is not in the future).
      */
-    func postponeTask(taskId: String, toMs: Int64) async throws  -> Task
+    func postponeTask(taskId: String, to: Timestamp) async throws  -> Task
     
     /**
      * The assignee rejects a task someone gave them, saying why (`task.reason_required`
@@ -1282,29 +1283,29 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func rejectTask(taskId: String, reason: String) async throws  -> Task
     
     /**
-     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+     * Reminders falling due in `[from, until)`, for the app to schedule notifications:
      * the user's tasks and schedule entries, and the overdue-stage reminders of deals they
      * own or whose owner they manage.
      */
-    func remindersDue(fromMs: Int64, untilMs: Int64) async throws  -> [Reminder]
+    func remindersDue(from: Timestamp, until: Timestamp) async throws  -> [Reminder]
     
     /**
      * The user's report of a local day (`YYYY-MM-DD`), created as a draft gathering the
      * day's visits and follow-ups when there is none yet.
      */
-    func reportDraft(date: String) async throws  -> DailyReport
+    func reportDraft(date: LocalDate) async throws  -> DailyReport
     
     /**
      * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
      * overdue, missing, submitted, or a day off when nothing is owed.
      */
-    func reportDue(date: String) async throws  -> ReportDue
+    func reportDue(date: LocalDate) async throws  -> ReportDue
     
     /**
      * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
      * opens it from the team's list to read and comment.
      */
-    func reportOf(repId: String, date: String) async throws  -> DailyReport?
+    func reportOf(repId: String, date: LocalDate) async throws  -> DailyReport?
     
     /**
      * Submits a report; its on-time judgement follows the user's zone and deadline.
@@ -1319,7 +1320,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
     /**
      * A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
      */
-    func visitsOn(repId: String, date: String) async throws  -> [Visit]
+    func visitsOn(repId: String, date: LocalDate) async throws  -> [Visit]
     
     /**
      * Confirms an order, or asks for the approval its amount or discount needs first (the
@@ -1354,7 +1355,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * promotions, as the order will be priced. Refused for an unknown product
      * (`product.unknown`) or one no longer sold (`product.inactive`).
      */
-    func priceQuote(productCode: String, customerId: String, quantity: Int64, manualDiscountBp: Int32, pricedOn: String) async throws  -> PriceQuote
+    func priceQuote(productCode: String, customerId: String, quantity: Int64, manualDiscountBp: Int32, pricedOn: LocalDate) async throws  -> PriceQuote
     
     /**
      * The catalogue: products still sold, by code (with `include_inactive`, every product).
@@ -1365,7 +1366,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * Records a payment collected on a confirmed order (`order.not_confirmed` otherwise), in
      * the order's currency.
      */
-    func recordPayment(orderId: String, amount: Money, receivedAtMs: Int64, method: String?) async throws  -> Order
+    func recordPayment(orderId: String, amount: Money, receivedAt: Timestamp, method: String?) async throws  -> Order
     
     /**
      * Sets how far a confirmed order is delivered.
@@ -1514,7 +1515,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * A rep's commission statement for the configured period containing the local day
      * `date` (`YYYY-MM-DD`): their own, or, for a manager, a rep's.
      */
-    func commissionStatement(repId: String, date: String) async throws  -> CommissionStatement
+    func commissionStatement(repId: String, date: LocalDate) async throws  -> CommissionStatement
     
     /**
      * Sets a target (a manager for a rep of their team, a director for a team of their
@@ -2049,12 +2050,12 @@ open func updateCustomer(id: String, draft: CustomerDraft)async throws  -> Custo
      * What needs the user's attention now; `from`..`to` (local days) selects the leads
      * that went back to the pool.
      */
-open func attentionDashboard(from: String, to: String)async throws  -> AttentionDashboard  {
+open func attentionDashboard(from: LocalDate, to: LocalDate)async throws  -> AttentionDashboard  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_attention_dashboard(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to)
+                        self.uniffiCloneHandle(),FfiConverterTypeLocalDate_lower(from),FfiConverterTypeLocalDate_lower(to)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2069,12 +2070,12 @@ open func attentionDashboard(from: String, to: String)async throws  -> Attention
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
      * one row per rep, team or region.
      */
-open func funnelDashboard(from: String, to: String, groupBy: GroupBy)async throws  -> FunnelDashboard  {
+open func funnelDashboard(from: LocalDate, to: LocalDate, groupBy: GroupBy)async throws  -> FunnelDashboard  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterTypeGroupBy_lower(groupBy)
+                        self.uniffiCloneHandle(),FfiConverterTypeLocalDate_lower(from),FfiConverterTypeLocalDate_lower(to),FfiConverterTypeGroupBy_lower(groupBy)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2088,12 +2089,12 @@ open func funnelDashboard(from: String, to: String, groupBy: GroupBy)async throw
     /**
      * Daily-report compliance of the user's scope between two local days.
      */
-open func reportDashboard(from: String, to: String, groupBy: GroupBy)async throws  -> ReportDashboard  {
+open func reportDashboard(from: LocalDate, to: LocalDate, groupBy: GroupBy)async throws  -> ReportDashboard  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterTypeGroupBy_lower(groupBy)
+                        self.uniffiCloneHandle(),FfiConverterTypeLocalDate_lower(from),FfiConverterTypeLocalDate_lower(to),FfiConverterTypeGroupBy_lower(groupBy)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2108,12 +2109,12 @@ open func reportDashboard(from: String, to: String, groupBy: GroupBy)async throw
      * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
      * leaderboard of the targets whose period overlaps them, one per rep, team or region.
      */
-open func targetDashboard(from: String, to: String, groupBy: GroupBy)async throws  -> TargetDashboard  {
+open func targetDashboard(from: LocalDate, to: LocalDate, groupBy: GroupBy)async throws  -> TargetDashboard  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterTypeGroupBy_lower(groupBy)
+                        self.uniffiCloneHandle(),FfiConverterTypeLocalDate_lower(from),FfiConverterTypeLocalDate_lower(to),FfiConverterTypeGroupBy_lower(groupBy)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2129,12 +2130,12 @@ open func targetDashboard(from: String, to: String, groupBy: GroupBy)async throw
      * most `limit` (1 to the configured page size); pass the previous page's `next` to read
      * on.
      */
-open func visitMapPoints(from: String, to: String, limit: Int32, after: MapPointsCursor?)async throws  -> MapPointsPage  {
+open func visitMapPoints(from: LocalDate, to: LocalDate, limit: Int32, after: MapPointsCursor?)async throws  -> MapPointsPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterInt32.lower(limit),FfiConverterOptionTypeMapPointsCursor.lower(after)
+                        self.uniffiCloneHandle(),FfiConverterTypeLocalDate_lower(from),FfiConverterTypeLocalDate_lower(to),FfiConverterInt32.lower(limit),FfiConverterOptionTypeMapPointsCursor.lower(after)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2150,12 +2151,12 @@ open func visitMapPoints(from: String, to: String, limit: Int32, after: MapPoint
      * week; the check-ins for a map come page by page from
      * [`Engine::visit_map_points`].
      */
-open func visitsDashboard(from: String, to: String, groupBy: GroupBy, granularity: Granularity)async throws  -> VisitsDashboard  {
+open func visitsDashboard(from: LocalDate, to: LocalDate, groupBy: GroupBy, granularity: Granularity)async throws  -> VisitsDashboard  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(from),FfiConverterString.lower(to),FfiConverterTypeGroupBy_lower(groupBy),FfiConverterTypeGranularity_lower(granularity)
+                        self.uniffiCloneHandle(),FfiConverterTypeLocalDate_lower(from),FfiConverterTypeLocalDate_lower(to),FfiConverterTypeGroupBy_lower(groupBy),FfiConverterTypeGranularity_lower(granularity)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2382,12 +2383,12 @@ open func addVisitPhoto(visitId: String, filePath: String, mime: String)async th
      * manager, the day of someone their scope covers (schedule, tasks, planned visits they
      * may see). Refused for a colleague outside the user's scope (not allowed).
      */
-open func agendaOf(userId: String, date: String)async throws  -> Agenda  {
+open func agendaOf(userId: String, date: LocalDate)async throws  -> Agenda  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_agenda_of(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(date)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterTypeLocalDate_lower(date)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2596,12 +2597,12 @@ open func markReportRead(reportId: String)async throws  -> DailyReport  {
     /**
      * A rep's visit plan for a local day, if one is on this device.
      */
-open func planFor(repId: String, date: String)async throws  -> VisitPlan?  {
+open func planFor(repId: String, date: LocalDate)async throws  -> VisitPlan?  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_plan_for(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterTypeLocalDate_lower(date)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2616,12 +2617,12 @@ open func planFor(repId: String, date: String)async throws  -> VisitPlan?  {
      * Plans a rep's visits for a local day (`YYYY-MM-DD`), replacing that day's list (at
      * most 100): a rep plans their own day, a manager the day of a rep in their scope.
      */
-open func planVisits(repId: String, date: String, visits: [PlannedVisit])async throws  -> VisitPlan  {
+open func planVisits(repId: String, date: LocalDate, visits: [PlannedVisit])async throws  -> VisitPlan  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_plan_visits(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date),FfiConverterSequenceTypePlannedVisit.lower(visits)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterTypeLocalDate_lower(date),FfiConverterSequenceTypePlannedVisit.lower(visits)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2636,12 +2637,12 @@ open func planVisits(repId: String, date: String, visits: [PlannedVisit])async t
      * A rep's day planned against their visits: each planned customer done or not done, then
      * the visits nobody planned, with the share of planned visits done.
      */
-open func planVsActual(repId: String, date: String)async throws  -> PlanVsActual  {
+open func planVsActual(repId: String, date: LocalDate)async throws  -> PlanVsActual  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_plan_vs_actual(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterTypeLocalDate_lower(date)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2656,12 +2657,12 @@ open func planVsActual(repId: String, date: String)async throws  -> PlanVsActual
      * The assignee moves an open task or schedule entry to a later time, ms; its reminder
      * moves with it (`task.postpone_to_past` when the time is not in the future).
      */
-open func postponeTask(taskId: String, toMs: Int64)async throws  -> Task  {
+open func postponeTask(taskId: String, to: Timestamp)async throws  -> Task  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_postpone_task(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(taskId),FfiConverterInt64.lower(toMs)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(taskId),FfiConverterTypeTimestamp_lower(to)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2693,16 +2694,16 @@ open func rejectTask(taskId: String, reason: String)async throws  -> Task  {
 }
     
     /**
-     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+     * Reminders falling due in `[from, until)`, for the app to schedule notifications:
      * the user's tasks and schedule entries, and the overdue-stage reminders of deals they
      * own or whose owner they manage.
      */
-open func remindersDue(fromMs: Int64, untilMs: Int64)async throws  -> [Reminder]  {
+open func remindersDue(from: Timestamp, until: Timestamp)async throws  -> [Reminder]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_reminders_due(
-                        self.uniffiCloneHandle(),FfiConverterInt64.lower(fromMs),FfiConverterInt64.lower(untilMs)
+                        self.uniffiCloneHandle(),FfiConverterTypeTimestamp_lower(from),FfiConverterTypeTimestamp_lower(until)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2717,12 +2718,12 @@ open func remindersDue(fromMs: Int64, untilMs: Int64)async throws  -> [Reminder]
      * The user's report of a local day (`YYYY-MM-DD`), created as a draft gathering the
      * day's visits and follow-ups when there is none yet.
      */
-open func reportDraft(date: String)async throws  -> DailyReport  {
+open func reportDraft(date: LocalDate)async throws  -> DailyReport  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_report_draft(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(date)
+                        self.uniffiCloneHandle(),FfiConverterTypeLocalDate_lower(date)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2737,12 +2738,12 @@ open func reportDraft(date: String)async throws  -> DailyReport  {
      * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
      * overdue, missing, submitted, or a day off when nothing is owed.
      */
-open func reportDue(date: String)async throws  -> ReportDue  {
+open func reportDue(date: LocalDate)async throws  -> ReportDue  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_report_due(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(date)
+                        self.uniffiCloneHandle(),FfiConverterTypeLocalDate_lower(date)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2757,12 +2758,12 @@ open func reportDue(date: String)async throws  -> ReportDue  {
      * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
      * opens it from the team's list to read and comment.
      */
-open func reportOf(repId: String, date: String)async throws  -> DailyReport?  {
+open func reportOf(repId: String, date: LocalDate)async throws  -> DailyReport?  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_report_of(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterTypeLocalDate_lower(date)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2814,12 +2815,12 @@ open func today()async throws  -> Agenda  {
     /**
      * A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
      */
-open func visitsOn(repId: String, date: String)async throws  -> [Visit]  {
+open func visitsOn(repId: String, date: LocalDate)async throws  -> [Visit]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_visits_on(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterTypeLocalDate_lower(date)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2933,12 +2934,12 @@ open func ordersOf(customerId: String)async throws  -> [Order]  {
      * promotions, as the order will be priced. Refused for an unknown product
      * (`product.unknown`) or one no longer sold (`product.inactive`).
      */
-open func priceQuote(productCode: String, customerId: String, quantity: Int64, manualDiscountBp: Int32, pricedOn: String)async throws  -> PriceQuote  {
+open func priceQuote(productCode: String, customerId: String, quantity: Int64, manualDiscountBp: Int32, pricedOn: LocalDate)async throws  -> PriceQuote  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_price_quote(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(productCode),FfiConverterString.lower(customerId),FfiConverterInt64.lower(quantity),FfiConverterInt32.lower(manualDiscountBp),FfiConverterString.lower(pricedOn)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(productCode),FfiConverterString.lower(customerId),FfiConverterInt64.lower(quantity),FfiConverterInt32.lower(manualDiscountBp),FfiConverterTypeLocalDate_lower(pricedOn)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -2972,12 +2973,12 @@ open func products(includeInactive: Bool)async throws  -> [Product]  {
      * Records a payment collected on a confirmed order (`order.not_confirmed` otherwise), in
      * the order's currency.
      */
-open func recordPayment(orderId: String, amount: Money, receivedAtMs: Int64, method: String?)async throws  -> Order  {
+open func recordPayment(orderId: String, amount: Money, receivedAt: Timestamp, method: String?)async throws  -> Order  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_record_payment(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId),FfiConverterTypeMoney_lower(amount),FfiConverterInt64.lower(receivedAtMs),FfiConverterOptionString.lower(method)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(orderId),FfiConverterTypeMoney_lower(amount),FfiConverterTypeTimestamp_lower(receivedAt),FfiConverterOptionString.lower(method)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -3513,12 +3514,12 @@ open func sync(options: SyncOptions, listener: SyncProgressListener?, cancel: Sy
      * A rep's commission statement for the configured period containing the local day
      * `date` (`YYYY-MM-DD`): their own, or, for a manager, a rep's.
      */
-open func commissionStatement(repId: String, date: String)async throws  -> CommissionStatement  {
+open func commissionStatement(repId: String, date: LocalDate)async throws  -> CommissionStatement  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_fieldsales_ffi_fn_method_engine_commission_statement(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterString.lower(date)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(repId),FfiConverterTypeLocalDate_lower(date)
                 )
             },
             pollFunc: ffi_fieldsales_ffi_rust_future_poll_rust_buffer,
@@ -4769,7 +4770,7 @@ public struct Agenda: Equatable, Hashable {
     /**
      * The local day, `YYYY-MM-DD`.
      */
-    public let date: String
+    public let date: LocalDate
     /**
      * Calendar entries of the day.
      */
@@ -4792,7 +4793,7 @@ public struct Agenda: Equatable, Hashable {
     public init(
         /**
          * The local day, `YYYY-MM-DD`.
-         */date: String, 
+         */date: LocalDate, 
         /**
          * Calendar entries of the day.
          */schedule: [Task], 
@@ -4828,7 +4829,7 @@ public struct FfiConverterTypeAgenda: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Agenda {
         return
             try Agenda(
-                date: FfiConverterString.read(from: &buf), 
+                date: FfiConverterTypeLocalDate.read(from: &buf), 
                 schedule: FfiConverterSequenceTypeTask.read(from: &buf), 
                 tasksDue: FfiConverterSequenceTypeTask.read(from: &buf), 
                 overdue: FfiConverterSequenceTypeTask.read(from: &buf), 
@@ -4837,7 +4838,7 @@ public struct FfiConverterTypeAgenda: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Agenda, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterTypeLocalDate.write(value.date, into: &buf)
         FfiConverterSequenceTypeTask.write(value.schedule, into: &buf)
         FfiConverterSequenceTypeTask.write(value.tasksDue, into: &buf)
         FfiConverterSequenceTypeTask.write(value.overdue, into: &buf)
@@ -4910,9 +4911,9 @@ public struct Approval: Equatable, Hashable {
      */
     public let decisions: [ApprovalDecision]
     /**
-     * When it was decided, epoch ms.
+     * When it was decided.
      */
-    public let decidedAtMs: Int64?
+    public let decidedAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4951,8 +4952,8 @@ public struct Approval: Equatable, Hashable {
          * The decisions so far, in the order the server accepted them.
          */decisions: [ApprovalDecision], 
         /**
-         * When it was decided, epoch ms.
-         */decidedAtMs: Int64?) {
+         * When it was decided.
+         */decidedAt: Timestamp?) {
         self.id = id
         self.requesterId = requesterId
         self.subjectKind = subjectKind
@@ -4964,7 +4965,7 @@ public struct Approval: Equatable, Hashable {
         self.status = status
         self.waitingFor = waitingFor
         self.decisions = decisions
-        self.decidedAtMs = decidedAtMs
+        self.decidedAt = decidedAt
     }
 
     
@@ -4994,7 +4995,7 @@ public struct FfiConverterTypeApproval: FfiConverterRustBuffer {
                 status: FfiConverterTypeApprovalStatus.read(from: &buf), 
                 waitingFor: FfiConverterSequenceString.read(from: &buf), 
                 decisions: FfiConverterSequenceTypeApprovalDecision.read(from: &buf), 
-                decidedAtMs: FfiConverterOptionInt64.read(from: &buf)
+                decidedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -5010,7 +5011,7 @@ public struct FfiConverterTypeApproval: FfiConverterRustBuffer {
         FfiConverterTypeApprovalStatus.write(value.status, into: &buf)
         FfiConverterSequenceString.write(value.waitingFor, into: &buf)
         FfiConverterSequenceTypeApprovalDecision.write(value.decisions, into: &buf)
-        FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.decidedAt, into: &buf)
     }
 }
 
@@ -5055,9 +5056,9 @@ public struct ApprovalDecision: Equatable, Hashable {
      */
     public let comment: String?
     /**
-     * When, epoch ms.
+     * When.
      */
-    public let atMs: Int64
+    public let at: Timestamp
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5078,14 +5079,14 @@ public struct ApprovalDecision: Equatable, Hashable {
          * Their comment.
          */comment: String?, 
         /**
-         * When, epoch ms.
-         */atMs: Int64) {
+         * When.
+         */at: Timestamp) {
         self.step = step
         self.by = by
         self.role = role
         self.verdict = verdict
         self.comment = comment
-        self.atMs = atMs
+        self.at = at
     }
 
     
@@ -5109,7 +5110,7 @@ public struct FfiConverterTypeApprovalDecision: FfiConverterRustBuffer {
                 role: FfiConverterString.read(from: &buf), 
                 verdict: FfiConverterTypeApprovalVerdict.read(from: &buf), 
                 comment: FfiConverterOptionString.read(from: &buf), 
-                atMs: FfiConverterInt64.read(from: &buf)
+                at: FfiConverterTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -5119,7 +5120,7 @@ public struct FfiConverterTypeApprovalDecision: FfiConverterRustBuffer {
         FfiConverterString.write(value.role, into: &buf)
         FfiConverterTypeApprovalVerdict.write(value.verdict, into: &buf)
         FfiConverterOptionString.write(value.comment, into: &buf)
-        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
     }
 }
 
@@ -5243,13 +5244,13 @@ public struct AttachmentState: Equatable, Hashable {
      */
     public let uploadedBytes: Int64
     /**
-     * When this device stored it, ms.
+     * When this device stored it.
      */
-    public let storedAtMs: Int64
+    public let storedAt: Timestamp
     /**
-     * When the server confirmed the whole content, ms.
+     * When the server confirmed the whole content.
      */
-    public let uploadedAtMs: Int64?
+    public let uploadedAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5270,18 +5271,18 @@ public struct AttachmentState: Equatable, Hashable {
          * Bytes the server is known to hold.
          */uploadedBytes: Int64, 
         /**
-         * When this device stored it, ms.
-         */storedAtMs: Int64, 
+         * When this device stored it.
+         */storedAt: Timestamp, 
         /**
-         * When the server confirmed the whole content, ms.
-         */uploadedAtMs: Int64?) {
+         * When the server confirmed the whole content.
+         */uploadedAt: Timestamp?) {
         self.sha256 = sha256
         self.size = size
         self.mime = mime
         self.upload = upload
         self.uploadedBytes = uploadedBytes
-        self.storedAtMs = storedAtMs
-        self.uploadedAtMs = uploadedAtMs
+        self.storedAt = storedAt
+        self.uploadedAt = uploadedAt
     }
 
     
@@ -5305,8 +5306,8 @@ public struct FfiConverterTypeAttachmentState: FfiConverterRustBuffer {
                 mime: FfiConverterString.read(from: &buf), 
                 upload: FfiConverterTypeUploadState.read(from: &buf), 
                 uploadedBytes: FfiConverterInt64.read(from: &buf), 
-                storedAtMs: FfiConverterInt64.read(from: &buf), 
-                uploadedAtMs: FfiConverterOptionInt64.read(from: &buf)
+                storedAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                uploadedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -5316,8 +5317,8 @@ public struct FfiConverterTypeAttachmentState: FfiConverterRustBuffer {
         FfiConverterString.write(value.mime, into: &buf)
         FfiConverterTypeUploadState.write(value.upload, into: &buf)
         FfiConverterInt64.write(value.uploadedBytes, into: &buf)
-        FfiConverterInt64.write(value.storedAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.uploadedAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.storedAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.uploadedAt, into: &buf)
     }
 }
 
@@ -5500,9 +5501,9 @@ public func FfiConverterTypeAttainment_lower(_ value: Attainment) -> RustBuffer 
  */
 public struct AttentionDashboard: Equatable, Hashable {
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    public let dataAsOfMs: Int64?
+    public let dataAsOf: Timestamp?
     /**
      * Deals stuck past their stage's time, most overdue first (cut at the configured limit).
      */
@@ -5549,8 +5550,8 @@ public struct AttentionDashboard: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * When the data was last synced, ms.
-         */dataAsOfMs: Int64?, 
+         * When the data was last synced.
+         */dataAsOf: Timestamp?, 
         /**
          * Deals stuck past their stage's time, most overdue first (cut at the configured limit).
          */overdueOpportunities: [OverdueDeal], 
@@ -5582,7 +5583,7 @@ public struct AttentionDashboard: Equatable, Hashable {
         /**
          * How many there are in all.
          */falseProgressTotal: Int64) {
-        self.dataAsOfMs = dataAsOfMs
+        self.dataAsOf = dataAsOf
         self.overdueOpportunities = overdueOpportunities
         self.overdueOpportunitiesTotal = overdueOpportunitiesTotal
         self.leadsDueForReclaim = leadsDueForReclaim
@@ -5611,7 +5612,7 @@ public struct FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttentionDashboard {
         return
             try AttentionDashboard(
-                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                dataAsOf: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 overdueOpportunities: FfiConverterSequenceTypeOverdueDeal.read(from: &buf), 
                 overdueOpportunitiesTotal: FfiConverterInt64.read(from: &buf), 
                 leadsDueForReclaim: FfiConverterSequenceTypeLeadAtRisk.read(from: &buf), 
@@ -5626,7 +5627,7 @@ public struct FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: AttentionDashboard, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.dataAsOf, into: &buf)
         FfiConverterSequenceTypeOverdueDeal.write(value.overdueOpportunities, into: &buf)
         FfiConverterInt64.write(value.overdueOpportunitiesTotal, into: &buf)
         FfiConverterSequenceTypeLeadAtRisk.write(value.leadsDueForReclaim, into: &buf)
@@ -5827,9 +5828,9 @@ public struct CheckInPoint: Equatable, Hashable {
      */
     public let customerId: String
     /**
-     * When, ms.
+     * When.
      */
-    public let atMs: Int64
+    public let at: Timestamp
     /**
      * Where.
      */
@@ -5863,8 +5864,8 @@ public struct CheckInPoint: Equatable, Hashable {
          * The customer.
          */customerId: String, 
         /**
-         * When, ms.
-         */atMs: Int64, 
+         * When.
+         */at: Timestamp, 
         /**
          * Where.
          */lat: Double, 
@@ -5881,7 +5882,7 @@ public struct CheckInPoint: Equatable, Hashable {
         self.repId = repId
         self.repName = repName
         self.customerId = customerId
-        self.atMs = atMs
+        self.at = at
         self.lat = lat
         self.lon = lon
         self.fence = fence
@@ -5908,7 +5909,7 @@ public struct FfiConverterTypeCheckInPoint: FfiConverterRustBuffer {
                 repId: FfiConverterString.read(from: &buf), 
                 repName: FfiConverterString.read(from: &buf), 
                 customerId: FfiConverterString.read(from: &buf), 
-                atMs: FfiConverterInt64.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
                 lat: FfiConverterDouble.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
                 fence: FfiConverterOptionTypeFenceStatus.read(from: &buf), 
@@ -5921,7 +5922,7 @@ public struct FfiConverterTypeCheckInPoint: FfiConverterRustBuffer {
         FfiConverterString.write(value.repId, into: &buf)
         FfiConverterString.write(value.repName, into: &buf)
         FfiConverterString.write(value.customerId, into: &buf)
-        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.lon, into: &buf)
         FfiConverterOptionTypeFenceStatus.write(value.fence, into: &buf)
@@ -6309,7 +6310,7 @@ public struct CommissionStatement: Equatable, Hashable {
     /**
      * Its first day, `YYYY-MM-DD`.
      */
-    public let periodStart: String
+    public let periodStart: LocalDate
     /**
      * What counted in the period.
      */
@@ -6338,7 +6339,7 @@ public struct CommissionStatement: Equatable, Hashable {
          */period: PeriodKind, 
         /**
          * Its first day, `YYYY-MM-DD`.
-         */periodStart: String, 
+         */periodStart: LocalDate, 
         /**
          * What counted in the period.
          */sales: Money, 
@@ -6378,7 +6379,7 @@ public struct FfiConverterTypeCommissionStatement: FfiConverterRustBuffer {
             try CommissionStatement(
                 repId: FfiConverterString.read(from: &buf), 
                 period: FfiConverterTypePeriodKind.read(from: &buf), 
-                periodStart: FfiConverterString.read(from: &buf), 
+                periodStart: FfiConverterTypeLocalDate.read(from: &buf), 
                 sales: FfiConverterTypeMoney.read(from: &buf), 
                 attainmentBp: FfiConverterOptionInt64.read(from: &buf), 
                 lines: FfiConverterSequenceTypeCommissionLine.read(from: &buf), 
@@ -6389,7 +6390,7 @@ public struct FfiConverterTypeCommissionStatement: FfiConverterRustBuffer {
     public static func write(_ value: CommissionStatement, into buf: inout [UInt8]) {
         FfiConverterString.write(value.repId, into: &buf)
         FfiConverterTypePeriodKind.write(value.period, into: &buf)
-        FfiConverterString.write(value.periodStart, into: &buf)
+        FfiConverterTypeLocalDate.write(value.periodStart, into: &buf)
         FfiConverterTypeMoney.write(value.sales, into: &buf)
         FfiConverterOptionInt64.write(value.attainmentBp, into: &buf)
         FfiConverterSequenceTypeCommissionLine.write(value.lines, into: &buf)
@@ -6870,9 +6871,9 @@ public struct Customer: Equatable, Hashable {
      */
     public let notes: String
     /**
-     * Created, epoch ms.
+     * Created.
      */
-    public let createdAtMs: Int64
+    public let createdAt: Timestamp
     /**
      * Whether it was deleted (voided).
      */
@@ -6938,8 +6939,8 @@ public struct Customer: Equatable, Hashable {
          * Longer notes.
          */notes: String, 
         /**
-         * Created, epoch ms.
-         */createdAtMs: Int64, 
+         * Created.
+         */createdAt: Timestamp, 
         /**
          * Whether it was deleted (voided).
          */deleted: Bool, 
@@ -6965,7 +6966,7 @@ public struct Customer: Equatable, Hashable {
         self.source = source
         self.tags = tags
         self.notes = notes
-        self.createdAtMs = createdAtMs
+        self.createdAt = createdAt
         self.deleted = deleted
         self.customFields = customFields
         self.ownership = ownership
@@ -7003,7 +7004,7 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
                 source: FfiConverterOptionString.read(from: &buf), 
                 tags: FfiConverterSequenceString.read(from: &buf), 
                 notes: FfiConverterString.read(from: &buf), 
-                createdAtMs: FfiConverterInt64.read(from: &buf), 
+                createdAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 deleted: FfiConverterBool.read(from: &buf), 
                 customFields: FfiConverterDictionaryStringString.read(from: &buf), 
                 ownership: FfiConverterOptionTypeOwnershipVerdict.read(from: &buf)
@@ -7027,7 +7028,7 @@ public struct FfiConverterTypeCustomer: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.source, into: &buf)
         FfiConverterSequenceString.write(value.tags, into: &buf)
         FfiConverterString.write(value.notes, into: &buf)
-        FfiConverterInt64.write(value.createdAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.createdAt, into: &buf)
         FfiConverterBool.write(value.deleted, into: &buf)
         FfiConverterDictionaryStringString.write(value.customFields, into: &buf)
         FfiConverterOptionTypeOwnershipVerdict.write(value.ownership, into: &buf)
@@ -7374,7 +7375,7 @@ public struct DailyReport: Equatable, Hashable {
     /**
      * The local day, `YYYY-MM-DD`.
      */
-    public let date: String
+    public let date: LocalDate
     /**
      * Draft, submitted, or missing (recorded by the server after the deadline).
      */
@@ -7404,9 +7405,9 @@ public struct DailyReport: Equatable, Hashable {
      */
     public let followUpIds: [String]
     /**
-     * When submitted, ms.
+     * When submitted.
      */
-    public let submittedAtMs: Int64?
+    public let submittedAt: Timestamp?
     /**
      * Comments by managers, oldest first.
      */
@@ -7427,7 +7428,7 @@ public struct DailyReport: Equatable, Hashable {
          */ownerId: String?, 
         /**
          * The local day, `YYYY-MM-DD`.
-         */date: String, 
+         */date: LocalDate, 
         /**
          * Draft, submitted, or missing (recorded by the server after the deadline).
          */state: ReportState, 
@@ -7450,8 +7451,8 @@ public struct DailyReport: Equatable, Hashable {
          * Follow-ups of the day.
          */followUpIds: [String], 
         /**
-         * When submitted, ms.
-         */submittedAtMs: Int64?, 
+         * When submitted.
+         */submittedAt: Timestamp?, 
         /**
          * Comments by managers, oldest first.
          */comments: [ReportComment], 
@@ -7468,7 +7469,7 @@ public struct DailyReport: Equatable, Hashable {
         self.planTomorrow = planTomorrow
         self.visitIds = visitIds
         self.followUpIds = followUpIds
-        self.submittedAtMs = submittedAtMs
+        self.submittedAt = submittedAt
         self.comments = comments
         self.markedFalse = markedFalse
     }
@@ -7491,7 +7492,7 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
             try DailyReport(
                 id: FfiConverterString.read(from: &buf), 
                 ownerId: FfiConverterOptionString.read(from: &buf), 
-                date: FfiConverterString.read(from: &buf), 
+                date: FfiConverterTypeLocalDate.read(from: &buf), 
                 state: FfiConverterTypeReportState.read(from: &buf), 
                 summary: FfiConverterString.read(from: &buf), 
                 results: FfiConverterString.read(from: &buf), 
@@ -7499,7 +7500,7 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
                 planTomorrow: FfiConverterString.read(from: &buf), 
                 visitIds: FfiConverterSequenceString.read(from: &buf), 
                 followUpIds: FfiConverterSequenceString.read(from: &buf), 
-                submittedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                submittedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 comments: FfiConverterSequenceTypeReportComment.read(from: &buf), 
                 markedFalse: FfiConverterOptionTypeReportComment.read(from: &buf)
         )
@@ -7508,7 +7509,7 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
     public static func write(_ value: DailyReport, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.ownerId, into: &buf)
-        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterTypeLocalDate.write(value.date, into: &buf)
         FfiConverterTypeReportState.write(value.state, into: &buf)
         FfiConverterString.write(value.summary, into: &buf)
         FfiConverterString.write(value.results, into: &buf)
@@ -7516,7 +7517,7 @@ public struct FfiConverterTypeDailyReport: FfiConverterRustBuffer {
         FfiConverterString.write(value.planTomorrow, into: &buf)
         FfiConverterSequenceString.write(value.visitIds, into: &buf)
         FfiConverterSequenceString.write(value.followUpIds, into: &buf)
-        FfiConverterOptionInt64.write(value.submittedAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.submittedAt, into: &buf)
         FfiConverterSequenceTypeReportComment.write(value.comments, into: &buf)
         FfiConverterOptionTypeReportComment.write(value.markedFalse, into: &buf)
     }
@@ -7624,10 +7625,10 @@ public struct DevicePosition: Equatable, Hashable {
      */
     public let accuracyM: Double
     /**
-     * When the OS took the fix, ms on the device clock (derived from the fix's
+     * When the OS took the fix, by the device clock (derived from the fix's
      * elapsed-realtime stamp, so a cached fix shows its true age).
      */
-    public let fixTimeMs: Int64
+    public let fixTime: Timestamp
     /**
      * The OS marked the fix as mock or simulated.
      */
@@ -7657,9 +7658,9 @@ public struct DevicePosition: Equatable, Hashable {
          * Horizontal accuracy, metres.
          */accuracyM: Double, 
         /**
-         * When the OS took the fix, ms on the device clock (derived from the fix's
+         * When the OS took the fix, by the device clock (derived from the fix's
          * elapsed-realtime stamp, so a cached fix shows its true age).
-         */fixTimeMs: Int64, 
+         */fixTime: Timestamp, 
         /**
          * The OS marked the fix as mock or simulated.
          */isMock: Bool, 
@@ -7675,7 +7676,7 @@ public struct DevicePosition: Equatable, Hashable {
         self.lat = lat
         self.lon = lon
         self.accuracyM = accuracyM
-        self.fixTimeMs = fixTimeMs
+        self.fixTime = fixTime
         self.isMock = isMock
         self.integrity = integrity
         self.sinceBootMs = sinceBootMs
@@ -7700,7 +7701,7 @@ public struct FfiConverterTypeDevicePosition: FfiConverterRustBuffer {
                 lat: FfiConverterDouble.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
                 accuracyM: FfiConverterDouble.read(from: &buf), 
-                fixTimeMs: FfiConverterInt64.read(from: &buf), 
+                fixTime: FfiConverterTypeTimestamp.read(from: &buf), 
                 isMock: FfiConverterBool.read(from: &buf), 
                 integrity: FfiConverterOptionTypeDeviceIntegritySignal.read(from: &buf), 
                 sinceBootMs: FfiConverterOptionInt64.read(from: &buf)
@@ -7711,7 +7712,7 @@ public struct FfiConverterTypeDevicePosition: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.lon, into: &buf)
         FfiConverterDouble.write(value.accuracyM, into: &buf)
-        FfiConverterInt64.write(value.fixTimeMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.fixTime, into: &buf)
         FfiConverterBool.write(value.isMock, into: &buf)
         FfiConverterOptionTypeDeviceIntegritySignal.write(value.integrity, into: &buf)
         FfiConverterOptionInt64.write(value.sinceBootMs, into: &buf)
@@ -7849,9 +7850,9 @@ public struct DuplicateHit: Equatable, Hashable {
      */
     public let address: String?
     /**
-     * Created, epoch ms, when shown.
+     * Created, when shown.
      */
-    public let createdAtMs: Int64?
+    public let createdAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7888,8 +7889,8 @@ public struct DuplicateHit: Equatable, Hashable {
          * Address, when shown.
          */address: String?, 
         /**
-         * Created, epoch ms, when shown.
-         */createdAtMs: Int64?) {
+         * Created, when shown.
+         */createdAt: Timestamp?) {
         self.id = id
         self.score = score
         self.voided = voided
@@ -7900,7 +7901,7 @@ public struct DuplicateHit: Equatable, Hashable {
         self.industry = industry
         self.tier = tier
         self.address = address
-        self.createdAtMs = createdAtMs
+        self.createdAt = createdAt
     }
 
     
@@ -7929,7 +7930,7 @@ public struct FfiConverterTypeDuplicateHit: FfiConverterRustBuffer {
                 industry: FfiConverterOptionString.read(from: &buf), 
                 tier: FfiConverterOptionString.read(from: &buf), 
                 address: FfiConverterOptionString.read(from: &buf), 
-                createdAtMs: FfiConverterOptionInt64.read(from: &buf)
+                createdAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -7944,7 +7945,7 @@ public struct FfiConverterTypeDuplicateHit: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.industry, into: &buf)
         FfiConverterOptionString.write(value.tier, into: &buf)
         FfiConverterOptionString.write(value.address, into: &buf)
-        FfiConverterOptionInt64.write(value.createdAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.createdAt, into: &buf)
     }
 }
 
@@ -7973,9 +7974,9 @@ public struct FalseProgress: Equatable, Hashable {
      */
     public let byId: String
     /**
-     * When, epoch ms.
+     * When.
      */
-    public let atMs: Int64
+    public let at: Timestamp
     /**
      * What was false.
      */
@@ -7992,8 +7993,8 @@ public struct FalseProgress: Equatable, Hashable {
          * The manager who marked it.
          */byId: String, 
         /**
-         * When, epoch ms.
-         */atMs: Int64, 
+         * When.
+         */at: Timestamp, 
         /**
          * What was false.
          */reason: String, 
@@ -8001,7 +8002,7 @@ public struct FalseProgress: Equatable, Hashable {
          * The fine the rep owes for it (the tenant's configured penalty, fixed by the server).
          */penalty: Money) {
         self.byId = byId
-        self.atMs = atMs
+        self.at = at
         self.reason = reason
         self.penalty = penalty
     }
@@ -8023,7 +8024,7 @@ public struct FfiConverterTypeFalseProgress: FfiConverterRustBuffer {
         return
             try FalseProgress(
                 byId: FfiConverterString.read(from: &buf), 
-                atMs: FfiConverterInt64.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 penalty: FfiConverterTypeMoney.read(from: &buf)
         )
@@ -8031,7 +8032,7 @@ public struct FfiConverterTypeFalseProgress: FfiConverterRustBuffer {
 
     public static func write(_ value: FalseProgress, into buf: inout [UInt8]) {
         FfiConverterString.write(value.byId, into: &buf)
-        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterTypeMoney.write(value.penalty, into: &buf)
     }
@@ -8078,9 +8079,9 @@ public struct FalselyProgressedDeal: Equatable, Hashable {
      */
     public let stage: String
     /**
-     * When the manager marked it, ms.
+     * When the manager marked it.
      */
-    public let markedAtMs: Int64
+    public let markedAt: Timestamp
     /**
      * The fine, in minor units of the deal's currency.
      */
@@ -8105,8 +8106,8 @@ public struct FalselyProgressedDeal: Equatable, Hashable {
          * Its stage.
          */stage: String, 
         /**
-         * When the manager marked it, ms.
-         */markedAtMs: Int64, 
+         * When the manager marked it.
+         */markedAt: Timestamp, 
         /**
          * The fine, in minor units of the deal's currency.
          */penaltyMinor: Int64) {
@@ -8115,7 +8116,7 @@ public struct FalselyProgressedDeal: Equatable, Hashable {
         self.ownerId = ownerId
         self.ownerName = ownerName
         self.stage = stage
-        self.markedAtMs = markedAtMs
+        self.markedAt = markedAt
         self.penaltyMinor = penaltyMinor
     }
 
@@ -8140,7 +8141,7 @@ public struct FfiConverterTypeFalselyProgressedDeal: FfiConverterRustBuffer {
                 ownerId: FfiConverterString.read(from: &buf), 
                 ownerName: FfiConverterString.read(from: &buf), 
                 stage: FfiConverterString.read(from: &buf), 
-                markedAtMs: FfiConverterInt64.read(from: &buf), 
+                markedAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 penaltyMinor: FfiConverterInt64.read(from: &buf)
         )
     }
@@ -8151,7 +8152,7 @@ public struct FfiConverterTypeFalselyProgressedDeal: FfiConverterRustBuffer {
         FfiConverterString.write(value.ownerId, into: &buf)
         FfiConverterString.write(value.ownerName, into: &buf)
         FfiConverterString.write(value.stage, into: &buf)
-        FfiConverterInt64.write(value.markedAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.markedAt, into: &buf)
         FfiConverterInt64.write(value.penaltyMinor, into: &buf)
     }
 }
@@ -8197,9 +8198,9 @@ public struct FollowUp: Equatable, Hashable {
      */
     public let method: FollowUpMethod
     /**
-     * When it happened, epoch ms.
+     * When it happened.
      */
-    public let occurredAtMs: Int64
+    public let occurredAt: Timestamp
     /**
      * What was said.
      */
@@ -8228,8 +8229,8 @@ public struct FollowUp: Equatable, Hashable {
          * How it happened.
          */method: FollowUpMethod, 
         /**
-         * When it happened, epoch ms.
-         */occurredAtMs: Int64, 
+         * When it happened.
+         */occurredAt: Timestamp, 
         /**
          * What was said.
          */text: String, 
@@ -8241,7 +8242,7 @@ public struct FollowUp: Equatable, Hashable {
         self.subjectId = subjectId
         self.customerId = customerId
         self.method = method
-        self.occurredAtMs = occurredAtMs
+        self.occurredAt = occurredAt
         self.text = text
         self.nextStep = nextStep
     }
@@ -8267,7 +8268,7 @@ public struct FfiConverterTypeFollowUp: FfiConverterRustBuffer {
                 subjectId: FfiConverterString.read(from: &buf), 
                 customerId: FfiConverterOptionString.read(from: &buf), 
                 method: FfiConverterTypeFollowUpMethod.read(from: &buf), 
-                occurredAtMs: FfiConverterInt64.read(from: &buf), 
+                occurredAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 text: FfiConverterString.read(from: &buf), 
                 nextStep: FfiConverterOptionString.read(from: &buf)
         )
@@ -8279,7 +8280,7 @@ public struct FfiConverterTypeFollowUp: FfiConverterRustBuffer {
         FfiConverterString.write(value.subjectId, into: &buf)
         FfiConverterOptionString.write(value.customerId, into: &buf)
         FfiConverterTypeFollowUpMethod.write(value.method, into: &buf)
-        FfiConverterInt64.write(value.occurredAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.occurredAt, into: &buf)
         FfiConverterString.write(value.text, into: &buf)
         FfiConverterOptionString.write(value.nextStep, into: &buf)
     }
@@ -8306,9 +8307,9 @@ public func FfiConverterTypeFollowUp_lower(_ value: FollowUp) -> RustBuffer {
  */
 public struct FunnelDashboard: Equatable, Hashable {
     /**
-     * When the data was last brought up to date by a sync, epoch ms; none if never.
+     * When the data was last brought up to date by a sync; none if never.
      */
-    public let dataAsOfMs: Int64?
+    public let dataAsOf: Timestamp?
     /**
      * The currency of the amounts; deals in another are left out and counted below.
      */
@@ -8334,8 +8335,8 @@ public struct FunnelDashboard: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * When the data was last brought up to date by a sync, epoch ms; none if never.
-         */dataAsOfMs: Int64?, 
+         * When the data was last brought up to date by a sync; none if never.
+         */dataAsOf: Timestamp?, 
         /**
          * The currency of the amounts; deals in another are left out and counted below.
          */currency: String, 
@@ -8351,7 +8352,7 @@ public struct FunnelDashboard: Equatable, Hashable {
         /**
          * Deals left out because their currency differs.
          */excludedOtherCurrency: Int64) {
-        self.dataAsOfMs = dataAsOfMs
+        self.dataAsOf = dataAsOf
         self.currency = currency
         self.stageNames = stageNames
         self.rows = rows
@@ -8375,7 +8376,7 @@ public struct FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunnelDashboard {
         return
             try FunnelDashboard(
-                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                dataAsOf: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 currency: FfiConverterString.read(from: &buf), 
                 stageNames: FfiConverterSequenceTypeStageName.read(from: &buf), 
                 rows: FfiConverterSequenceTypeFunnelRow.read(from: &buf), 
@@ -8385,7 +8386,7 @@ public struct FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: FunnelDashboard, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.dataAsOf, into: &buf)
         FfiConverterString.write(value.currency, into: &buf)
         FfiConverterSequenceTypeStageName.write(value.stageNames, into: &buf)
         FfiConverterSequenceTypeFunnelRow.write(value.rows, into: &buf)
@@ -8734,13 +8735,13 @@ public struct Lead: Equatable, Hashable {
      */
     public let status: LeadStatus
     /**
-     * When the current holder got it, epoch ms.
+     * When the current holder got it.
      */
-    public let assignedAtMs: Int64?
+    public let assignedAt: Timestamp?
     /**
-     * The last follow-up, epoch ms: the reclaim timer runs from here.
+     * The last follow-up: the reclaim timer runs from here.
      */
-    public let lastFollowUpAtMs: Int64?
+    public let lastFollowUpAt: Timestamp?
     /**
      * The customer it became, once converted.
      */
@@ -8774,11 +8775,11 @@ public struct Lead: Equatable, Hashable {
          * Where it stands.
          */status: LeadStatus, 
         /**
-         * When the current holder got it, epoch ms.
-         */assignedAtMs: Int64?, 
+         * When the current holder got it.
+         */assignedAt: Timestamp?, 
         /**
-         * The last follow-up, epoch ms: the reclaim timer runs from here.
-         */lastFollowUpAtMs: Int64?, 
+         * The last follow-up: the reclaim timer runs from here.
+         */lastFollowUpAt: Timestamp?, 
         /**
          * The customer it became, once converted.
          */convertedCustomerId: String?) {
@@ -8790,8 +8791,8 @@ public struct Lead: Equatable, Hashable {
         self.email = email
         self.source = source
         self.status = status
-        self.assignedAtMs = assignedAtMs
-        self.lastFollowUpAtMs = lastFollowUpAtMs
+        self.assignedAt = assignedAt
+        self.lastFollowUpAt = lastFollowUpAt
         self.convertedCustomerId = convertedCustomerId
     }
 
@@ -8819,8 +8820,8 @@ public struct FfiConverterTypeLead: FfiConverterRustBuffer {
                 email: FfiConverterOptionString.read(from: &buf), 
                 source: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterTypeLeadStatus.read(from: &buf), 
-                assignedAtMs: FfiConverterOptionInt64.read(from: &buf), 
-                lastFollowUpAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                assignedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                lastFollowUpAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 convertedCustomerId: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -8834,8 +8835,8 @@ public struct FfiConverterTypeLead: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.email, into: &buf)
         FfiConverterOptionString.write(value.source, into: &buf)
         FfiConverterTypeLeadStatus.write(value.status, into: &buf)
-        FfiConverterOptionInt64.write(value.assignedAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.lastFollowUpAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.assignedAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.lastFollowUpAt, into: &buf)
         FfiConverterOptionString.write(value.convertedCustomerId, into: &buf)
     }
 }
@@ -8877,13 +8878,13 @@ public struct LeadAtRisk: Equatable, Hashable {
      */
     public let ownerName: String
     /**
-     * Last followed up, ms.
+     * Last followed up.
      */
-    public let idleSinceMs: Int64
+    public let idleSince: Timestamp
     /**
-     * When it goes back to the pool, ms.
+     * When it goes back to the pool.
      */
-    public let dueAtMs: Int64
+    public let dueAt: Timestamp
     /**
      * Whether it is due already (the next reclaim run takes it).
      */
@@ -8905,11 +8906,11 @@ public struct LeadAtRisk: Equatable, Hashable {
          * The rep's name.
          */ownerName: String, 
         /**
-         * Last followed up, ms.
-         */idleSinceMs: Int64, 
+         * Last followed up.
+         */idleSince: Timestamp, 
         /**
-         * When it goes back to the pool, ms.
-         */dueAtMs: Int64, 
+         * When it goes back to the pool.
+         */dueAt: Timestamp, 
         /**
          * Whether it is due already (the next reclaim run takes it).
          */dueNow: Bool) {
@@ -8917,8 +8918,8 @@ public struct LeadAtRisk: Equatable, Hashable {
         self.companyName = companyName
         self.ownerId = ownerId
         self.ownerName = ownerName
-        self.idleSinceMs = idleSinceMs
-        self.dueAtMs = dueAtMs
+        self.idleSince = idleSince
+        self.dueAt = dueAt
         self.dueNow = dueNow
     }
 
@@ -8942,8 +8943,8 @@ public struct FfiConverterTypeLeadAtRisk: FfiConverterRustBuffer {
                 companyName: FfiConverterString.read(from: &buf), 
                 ownerId: FfiConverterString.read(from: &buf), 
                 ownerName: FfiConverterString.read(from: &buf), 
-                idleSinceMs: FfiConverterInt64.read(from: &buf), 
-                dueAtMs: FfiConverterInt64.read(from: &buf), 
+                idleSince: FfiConverterTypeTimestamp.read(from: &buf), 
+                dueAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 dueNow: FfiConverterBool.read(from: &buf)
         )
     }
@@ -8953,8 +8954,8 @@ public struct FfiConverterTypeLeadAtRisk: FfiConverterRustBuffer {
         FfiConverterString.write(value.companyName, into: &buf)
         FfiConverterString.write(value.ownerId, into: &buf)
         FfiConverterString.write(value.ownerName, into: &buf)
-        FfiConverterInt64.write(value.idleSinceMs, into: &buf)
-        FfiConverterInt64.write(value.dueAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.idleSince, into: &buf)
+        FfiConverterTypeTimestamp.write(value.dueAt, into: &buf)
         FfiConverterBool.write(value.dueNow, into: &buf)
     }
 }
@@ -9075,9 +9076,9 @@ public struct LocationProposal: Equatable, Hashable {
      */
     public let proposedById: String
     /**
-     * When, ms.
+     * When.
      */
-    public let proposedAtMs: Int64
+    public let proposedAt: Timestamp
     /**
      * Waiting, approved or rejected.
      */
@@ -9087,9 +9088,9 @@ public struct LocationProposal: Equatable, Hashable {
      */
     public let decidedById: String?
     /**
-     * When it was decided, ms.
+     * When it was decided.
      */
-    public let decidedAtMs: Int64?
+    public let decidedAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -9107,8 +9108,8 @@ public struct LocationProposal: Equatable, Hashable {
          * The rep who proposed it.
          */proposedById: String, 
         /**
-         * When, ms.
-         */proposedAtMs: Int64, 
+         * When.
+         */proposedAt: Timestamp, 
         /**
          * Waiting, approved or rejected.
          */status: ProposalStatus, 
@@ -9116,16 +9117,16 @@ public struct LocationProposal: Equatable, Hashable {
          * The manager who decided.
          */decidedById: String?, 
         /**
-         * When it was decided, ms.
-         */decidedAtMs: Int64?) {
+         * When it was decided.
+         */decidedAt: Timestamp?) {
         self.point = point
         self.accuracyM = accuracyM
         self.visitId = visitId
         self.proposedById = proposedById
-        self.proposedAtMs = proposedAtMs
+        self.proposedAt = proposedAt
         self.status = status
         self.decidedById = decidedById
-        self.decidedAtMs = decidedAtMs
+        self.decidedAt = decidedAt
     }
 
     
@@ -9148,10 +9149,10 @@ public struct FfiConverterTypeLocationProposal: FfiConverterRustBuffer {
                 accuracyM: FfiConverterDouble.read(from: &buf), 
                 visitId: FfiConverterOptionString.read(from: &buf), 
                 proposedById: FfiConverterString.read(from: &buf), 
-                proposedAtMs: FfiConverterInt64.read(from: &buf), 
+                proposedAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 status: FfiConverterTypeProposalStatus.read(from: &buf), 
                 decidedById: FfiConverterOptionString.read(from: &buf), 
-                decidedAtMs: FfiConverterOptionInt64.read(from: &buf)
+                decidedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -9160,10 +9161,10 @@ public struct FfiConverterTypeLocationProposal: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.accuracyM, into: &buf)
         FfiConverterOptionString.write(value.visitId, into: &buf)
         FfiConverterString.write(value.proposedById, into: &buf)
-        FfiConverterInt64.write(value.proposedAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.proposedAt, into: &buf)
         FfiConverterTypeProposalStatus.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.decidedById, into: &buf)
-        FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.decidedAt, into: &buf)
     }
 }
 
@@ -9188,9 +9189,9 @@ public func FfiConverterTypeLocationProposal_lower(_ value: LocationProposal) ->
  */
 public struct MapPointsCursor: Equatable, Hashable {
     /**
-     * The check-in time of the page's last point, ms.
+     * The check-in time of the page's last point.
      */
-    public let atMs: Int64
+    public let at: Timestamp
     /**
      * Its visit.
      */
@@ -9200,12 +9201,12 @@ public struct MapPointsCursor: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The check-in time of the page's last point, ms.
-         */atMs: Int64, 
+         * The check-in time of the page's last point.
+         */at: Timestamp, 
         /**
          * Its visit.
          */visitId: String) {
-        self.atMs = atMs
+        self.at = at
         self.visitId = visitId
     }
 
@@ -9225,13 +9226,13 @@ public struct FfiConverterTypeMapPointsCursor: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MapPointsCursor {
         return
             try MapPointsCursor(
-                atMs: FfiConverterInt64.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
                 visitId: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: MapPointsCursor, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
         FfiConverterString.write(value.visitId, into: &buf)
     }
 }
@@ -9257,9 +9258,9 @@ public func FfiConverterTypeMapPointsCursor_lower(_ value: MapPointsCursor) -> R
  */
 public struct MapPointsPage: Equatable, Hashable {
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    public let dataAsOfMs: Int64?
+    public let dataAsOf: Timestamp?
     /**
      * The check-ins of this page.
      */
@@ -9273,15 +9274,15 @@ public struct MapPointsPage: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * When the data was last synced, ms.
-         */dataAsOfMs: Int64?, 
+         * When the data was last synced.
+         */dataAsOf: Timestamp?, 
         /**
          * The check-ins of this page.
          */points: [CheckInPoint], 
         /**
          * Where the next page starts (pass both to the next call); none on the last page.
          */next: MapPointsCursor?) {
-        self.dataAsOfMs = dataAsOfMs
+        self.dataAsOf = dataAsOf
         self.points = points
         self.next = next
     }
@@ -9302,14 +9303,14 @@ public struct FfiConverterTypeMapPointsPage: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MapPointsPage {
         return
             try MapPointsPage(
-                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                dataAsOf: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 points: FfiConverterSequenceTypeCheckInPoint.read(from: &buf), 
                 next: FfiConverterOptionTypeMapPointsCursor.read(from: &buf)
         )
     }
 
     public static func write(_ value: MapPointsPage, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.dataAsOf, into: &buf)
         FfiConverterSequenceTypeCheckInPoint.write(value.points, into: &buf)
         FfiConverterOptionTypeMapPointsCursor.write(value.next, into: &buf)
     }
@@ -9518,7 +9519,7 @@ public struct NewOpportunity: Equatable, Hashable {
     /**
      * Expected close day, `YYYY-MM-DD`.
      */
-    public let expectedClose: String?
+    public let expectedClose: LocalDate?
     /**
      * Values of the opening stage's fields.
      */
@@ -9538,7 +9539,7 @@ public struct NewOpportunity: Equatable, Hashable {
          */amount: Money, 
         /**
          * Expected close day, `YYYY-MM-DD`.
-         */expectedClose: String?, 
+         */expectedClose: LocalDate?, 
         /**
          * Values of the opening stage's fields.
          */fields: [String: FieldValue]) {
@@ -9568,7 +9569,7 @@ public struct FfiConverterTypeNewOpportunity: FfiConverterRustBuffer {
                 customerId: FfiConverterString.read(from: &buf), 
                 name: FfiConverterString.read(from: &buf), 
                 amount: FfiConverterTypeMoney.read(from: &buf), 
-                expectedClose: FfiConverterOptionString.read(from: &buf), 
+                expectedClose: FfiConverterOptionTypeLocalDate.read(from: &buf), 
                 fields: FfiConverterDictionaryStringTypeFieldValue.read(from: &buf)
         )
     }
@@ -9577,7 +9578,7 @@ public struct FfiConverterTypeNewOpportunity: FfiConverterRustBuffer {
         FfiConverterString.write(value.customerId, into: &buf)
         FfiConverterString.write(value.name, into: &buf)
         FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterOptionString.write(value.expectedClose, into: &buf)
+        FfiConverterOptionTypeLocalDate.write(value.expectedClose, into: &buf)
         FfiConverterDictionaryStringTypeFieldValue.write(value.fields, into: &buf)
     }
 }
@@ -9621,7 +9622,7 @@ public struct NewOrder: Equatable, Hashable {
     /**
      * The local day prices apply (promotions), `YYYY-MM-DD`.
      */
-    public let pricedOn: String
+    public let pricedOn: LocalDate
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -9640,7 +9641,7 @@ public struct NewOrder: Equatable, Hashable {
          */lines: [NewOrderLine], 
         /**
          * The local day prices apply (promotions), `YYYY-MM-DD`.
-         */pricedOn: String) {
+         */pricedOn: LocalDate) {
         self.customerId = customerId
         self.opportunityId = opportunityId
         self.number = number
@@ -9668,7 +9669,7 @@ public struct FfiConverterTypeNewOrder: FfiConverterRustBuffer {
                 opportunityId: FfiConverterOptionString.read(from: &buf), 
                 number: FfiConverterString.read(from: &buf), 
                 lines: FfiConverterSequenceTypeNewOrderLine.read(from: &buf), 
-                pricedOn: FfiConverterString.read(from: &buf)
+                pricedOn: FfiConverterTypeLocalDate.read(from: &buf)
         )
     }
 
@@ -9677,7 +9678,7 @@ public struct FfiConverterTypeNewOrder: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.opportunityId, into: &buf)
         FfiConverterString.write(value.number, into: &buf)
         FfiConverterSequenceTypeNewOrderLine.write(value.lines, into: &buf)
-        FfiConverterString.write(value.pricedOn, into: &buf)
+        FfiConverterTypeLocalDate.write(value.pricedOn, into: &buf)
     }
 }
 
@@ -9788,7 +9789,7 @@ public struct NewTarget: Equatable, Hashable {
      * The first day of the period, `YYYY-MM-DD` (the 1st of a month; of January, April,
      * July or October for a quarter; of January for a year).
      */
-    public let periodStart: String
+    public let periodStart: LocalDate
     /**
      * Rep, team or region.
      */
@@ -9815,7 +9816,7 @@ public struct NewTarget: Equatable, Hashable {
         /**
          * The first day of the period, `YYYY-MM-DD` (the 1st of a month; of January, April,
          * July or October for a quarter; of January for a year).
-         */periodStart: String, 
+         */periodStart: LocalDate, 
         /**
          * Rep, team or region.
          */subject: TargetSubject, 
@@ -9853,7 +9854,7 @@ public struct FfiConverterTypeNewTarget: FfiConverterRustBuffer {
         return
             try NewTarget(
                 period: FfiConverterTypePeriodKind.read(from: &buf), 
-                periodStart: FfiConverterString.read(from: &buf), 
+                periodStart: FfiConverterTypeLocalDate.read(from: &buf), 
                 subject: FfiConverterTypeTargetSubject.read(from: &buf), 
                 subjectId: FfiConverterString.read(from: &buf), 
                 metric: FfiConverterTypeTargetMetric.read(from: &buf), 
@@ -9863,7 +9864,7 @@ public struct FfiConverterTypeNewTarget: FfiConverterRustBuffer {
 
     public static func write(_ value: NewTarget, into buf: inout [UInt8]) {
         FfiConverterTypePeriodKind.write(value.period, into: &buf)
-        FfiConverterString.write(value.periodStart, into: &buf)
+        FfiConverterTypeLocalDate.write(value.periodStart, into: &buf)
         FfiConverterTypeTargetSubject.write(value.subject, into: &buf)
         FfiConverterString.write(value.subjectId, into: &buf)
         FfiConverterTypeTargetMetric.write(value.metric, into: &buf)
@@ -9914,15 +9915,15 @@ public struct Opportunity: Equatable, Hashable {
     /**
      * Expected close day, `YYYY-MM-DD`.
      */
-    public let expectedClose: String?
+    public let expectedClose: LocalDate?
     /**
      * The current stage's code.
      */
     public let stage: String
     /**
-     * When the current stage was entered, epoch ms.
+     * When the current stage was entered.
      */
-    public let stageEnteredAtMs: Int64?
+    public let stageEnteredAt: Timestamp?
     /**
      * Stage field values, by field key.
      */
@@ -9960,13 +9961,13 @@ public struct Opportunity: Equatable, Hashable {
          */amount: Money, 
         /**
          * Expected close day, `YYYY-MM-DD`.
-         */expectedClose: String?, 
+         */expectedClose: LocalDate?, 
         /**
          * The current stage's code.
          */stage: String, 
         /**
-         * When the current stage was entered, epoch ms.
-         */stageEnteredAtMs: Int64?, 
+         * When the current stage was entered.
+         */stageEnteredAt: Timestamp?, 
         /**
          * Stage field values, by field key.
          */fields: [String: FieldValue], 
@@ -9986,7 +9987,7 @@ public struct Opportunity: Equatable, Hashable {
         self.amount = amount
         self.expectedClose = expectedClose
         self.stage = stage
-        self.stageEnteredAtMs = stageEnteredAtMs
+        self.stageEnteredAt = stageEnteredAt
         self.fields = fields
         self.outcome = outcome
         self.outcomeReason = outcomeReason
@@ -10014,9 +10015,9 @@ public struct FfiConverterTypeOpportunity: FfiConverterRustBuffer {
                 customerId: FfiConverterString.read(from: &buf), 
                 name: FfiConverterString.read(from: &buf), 
                 amount: FfiConverterTypeMoney.read(from: &buf), 
-                expectedClose: FfiConverterOptionString.read(from: &buf), 
+                expectedClose: FfiConverterOptionTypeLocalDate.read(from: &buf), 
                 stage: FfiConverterString.read(from: &buf), 
-                stageEnteredAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                stageEnteredAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 fields: FfiConverterDictionaryStringTypeFieldValue.read(from: &buf), 
                 outcome: FfiConverterOptionTypeDealOutcome.read(from: &buf), 
                 outcomeReason: FfiConverterOptionString.read(from: &buf), 
@@ -10030,9 +10031,9 @@ public struct FfiConverterTypeOpportunity: FfiConverterRustBuffer {
         FfiConverterString.write(value.customerId, into: &buf)
         FfiConverterString.write(value.name, into: &buf)
         FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterOptionString.write(value.expectedClose, into: &buf)
+        FfiConverterOptionTypeLocalDate.write(value.expectedClose, into: &buf)
         FfiConverterString.write(value.stage, into: &buf)
-        FfiConverterOptionInt64.write(value.stageEnteredAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.stageEnteredAt, into: &buf)
         FfiConverterDictionaryStringTypeFieldValue.write(value.fields, into: &buf)
         FfiConverterOptionTypeDealOutcome.write(value.outcome, into: &buf)
         FfiConverterOptionString.write(value.outcomeReason, into: &buf)
@@ -10245,9 +10246,9 @@ public struct Order: Equatable, Hashable {
      */
     public let approvalId: String?
     /**
-     * When it was confirmed, epoch ms.
+     * When it was confirmed.
      */
-    public let confirmedAtMs: Int64?
+    public let confirmedAt: Timestamp?
     /**
      * Whether it is the customer's first business (the new-customer bonus).
      */
@@ -10300,8 +10301,8 @@ public struct Order: Equatable, Hashable {
          * The approval it asked for, if any.
          */approvalId: String?, 
         /**
-         * When it was confirmed, epoch ms.
-         */confirmedAtMs: Int64?, 
+         * When it was confirmed.
+         */confirmedAt: Timestamp?, 
         /**
          * Whether it is the customer's first business (the new-customer bonus).
          */newCustomer: Bool, 
@@ -10326,7 +10327,7 @@ public struct Order: Equatable, Hashable {
         self.total = total
         self.status = status
         self.approvalId = approvalId
-        self.confirmedAtMs = confirmedAtMs
+        self.confirmedAt = confirmedAt
         self.newCustomer = newCustomer
         self.payments = payments
         self.paid = paid
@@ -10359,7 +10360,7 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
                 total: FfiConverterTypeMoney.read(from: &buf), 
                 status: FfiConverterTypeOrderStatus.read(from: &buf), 
                 approvalId: FfiConverterOptionString.read(from: &buf), 
-                confirmedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                confirmedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 newCustomer: FfiConverterBool.read(from: &buf), 
                 payments: FfiConverterSequenceTypePayment.read(from: &buf), 
                 paid: FfiConverterTypeMoney.read(from: &buf), 
@@ -10378,7 +10379,7 @@ public struct FfiConverterTypeOrder: FfiConverterRustBuffer {
         FfiConverterTypeMoney.write(value.total, into: &buf)
         FfiConverterTypeOrderStatus.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.approvalId, into: &buf)
-        FfiConverterOptionInt64.write(value.confirmedAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.confirmedAt, into: &buf)
         FfiConverterBool.write(value.newCustomer, into: &buf)
         FfiConverterSequenceTypePayment.write(value.payments, into: &buf)
         FfiConverterTypeMoney.write(value.paid, into: &buf)
@@ -10668,9 +10669,9 @@ public struct OverdueDeal: Equatable, Hashable {
      */
     public let stage: String
     /**
-     * When it was due to move on, ms.
+     * When it was due to move on.
      */
-    public let dueAtMs: Int64
+    public let dueAt: Timestamp
     /**
      * How long overdue, ms.
      */
@@ -10699,8 +10700,8 @@ public struct OverdueDeal: Equatable, Hashable {
          * Its stage's code.
          */stage: String, 
         /**
-         * When it was due to move on, ms.
-         */dueAtMs: Int64, 
+         * When it was due to move on.
+         */dueAt: Timestamp, 
         /**
          * How long overdue, ms.
          */overdueMs: Int64, 
@@ -10712,7 +10713,7 @@ public struct OverdueDeal: Equatable, Hashable {
         self.ownerId = ownerId
         self.ownerName = ownerName
         self.stage = stage
-        self.dueAtMs = dueAtMs
+        self.dueAt = dueAt
         self.overdueMs = overdueMs
         self.amount = amount
     }
@@ -10738,7 +10739,7 @@ public struct FfiConverterTypeOverdueDeal: FfiConverterRustBuffer {
                 ownerId: FfiConverterString.read(from: &buf), 
                 ownerName: FfiConverterString.read(from: &buf), 
                 stage: FfiConverterString.read(from: &buf), 
-                dueAtMs: FfiConverterInt64.read(from: &buf), 
+                dueAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 overdueMs: FfiConverterInt64.read(from: &buf), 
                 amount: FfiConverterTypeMoney.read(from: &buf)
         )
@@ -10750,7 +10751,7 @@ public struct FfiConverterTypeOverdueDeal: FfiConverterRustBuffer {
         FfiConverterString.write(value.ownerId, into: &buf)
         FfiConverterString.write(value.ownerName, into: &buf)
         FfiConverterString.write(value.stage, into: &buf)
-        FfiConverterInt64.write(value.dueAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.dueAt, into: &buf)
         FfiConverterInt64.write(value.overdueMs, into: &buf)
         FfiConverterTypeMoney.write(value.amount, into: &buf)
     }
@@ -10793,9 +10794,9 @@ public struct OwnershipVerdict: Equatable, Hashable {
      */
     public let contenderIds: [String]
     /**
-     * When it was decided, epoch ms (as written on the records).
+     * When it was decided (as written on the records).
      */
-    public let decidedAtMs: Int64?
+    public let decidedAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -10813,13 +10814,13 @@ public struct OwnershipVerdict: Equatable, Hashable {
          * The contending records.
          */contenderIds: [String], 
         /**
-         * When it was decided, epoch ms (as written on the records).
-         */decidedAtMs: Int64?) {
+         * When it was decided (as written on the records).
+         */decidedAt: Timestamp?) {
         self.ownerId = ownerId
         self.customerId = customerId
         self.rule = rule
         self.contenderIds = contenderIds
-        self.decidedAtMs = decidedAtMs
+        self.decidedAt = decidedAt
     }
 
     
@@ -10842,7 +10843,7 @@ public struct FfiConverterTypeOwnershipVerdict: FfiConverterRustBuffer {
                 customerId: FfiConverterOptionString.read(from: &buf), 
                 rule: FfiConverterTypeOwnershipRule.read(from: &buf), 
                 contenderIds: FfiConverterSequenceString.read(from: &buf), 
-                decidedAtMs: FfiConverterOptionInt64.read(from: &buf)
+                decidedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -10851,7 +10852,7 @@ public struct FfiConverterTypeOwnershipVerdict: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.customerId, into: &buf)
         FfiConverterTypeOwnershipRule.write(value.rule, into: &buf)
         FfiConverterSequenceString.write(value.contenderIds, into: &buf)
-        FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.decidedAt, into: &buf)
     }
 }
 
@@ -10953,9 +10954,9 @@ public struct Payment: Equatable, Hashable {
      */
     public let amount: Money
     /**
-     * When it was received, epoch ms.
+     * When it was received.
      */
-    public let receivedAtMs: Int64
+    public let receivedAt: Timestamp
     /**
      * Bank transfer, cash...
      */
@@ -10971,14 +10972,14 @@ public struct Payment: Equatable, Hashable {
          * How much.
          */amount: Money, 
         /**
-         * When it was received, epoch ms.
-         */receivedAtMs: Int64, 
+         * When it was received.
+         */receivedAt: Timestamp, 
         /**
          * Bank transfer, cash...
          */method: String?) {
         self.id = id
         self.amount = amount
-        self.receivedAtMs = receivedAtMs
+        self.receivedAt = receivedAt
         self.method = method
     }
 
@@ -11000,7 +11001,7 @@ public struct FfiConverterTypePayment: FfiConverterRustBuffer {
             try Payment(
                 id: FfiConverterString.read(from: &buf), 
                 amount: FfiConverterTypeMoney.read(from: &buf), 
-                receivedAtMs: FfiConverterInt64.read(from: &buf), 
+                receivedAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 method: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -11008,7 +11009,7 @@ public struct FfiConverterTypePayment: FfiConverterRustBuffer {
     public static func write(_ value: Payment, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterTypeMoney.write(value.amount, into: &buf)
-        FfiConverterInt64.write(value.receivedAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.receivedAt, into: &buf)
         FfiConverterOptionString.write(value.method, into: &buf)
     }
 }
@@ -11188,9 +11189,9 @@ public struct PlannedVisit: Equatable, Hashable {
      */
     public let customerId: String
     /**
-     * When, ms.
+     * When.
      */
-    public let plannedAtMs: Int64?
+    public let plannedAt: Timestamp?
     /**
      * Why.
      */
@@ -11203,13 +11204,13 @@ public struct PlannedVisit: Equatable, Hashable {
          * The customer.
          */customerId: String, 
         /**
-         * When, ms.
-         */plannedAtMs: Int64?, 
+         * When.
+         */plannedAt: Timestamp?, 
         /**
          * Why.
          */purpose: String?) {
         self.customerId = customerId
-        self.plannedAtMs = plannedAtMs
+        self.plannedAt = plannedAt
         self.purpose = purpose
     }
 
@@ -11230,14 +11231,14 @@ public struct FfiConverterTypePlannedVisit: FfiConverterRustBuffer {
         return
             try PlannedVisit(
                 customerId: FfiConverterString.read(from: &buf), 
-                plannedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                plannedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 purpose: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: PlannedVisit, into buf: inout [UInt8]) {
         FfiConverterString.write(value.customerId, into: &buf)
-        FfiConverterOptionInt64.write(value.plannedAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.plannedAt, into: &buf)
         FfiConverterOptionString.write(value.purpose, into: &buf)
     }
 }
@@ -11507,9 +11508,9 @@ public struct ReclaimedLead: Equatable, Hashable {
      */
     public let fromName: String
     /**
-     * When, ms.
+     * When.
      */
-    public let atMs: Int64
+    public let at: Timestamp
     /**
      * Its status now.
      */
@@ -11531,8 +11532,8 @@ public struct ReclaimedLead: Equatable, Hashable {
          * The rep's name.
          */fromName: String, 
         /**
-         * When, ms.
-         */atMs: Int64, 
+         * When.
+         */at: Timestamp, 
         /**
          * Its status now.
          */status: LeadStatus) {
@@ -11540,7 +11541,7 @@ public struct ReclaimedLead: Equatable, Hashable {
         self.companyName = companyName
         self.fromId = fromId
         self.fromName = fromName
-        self.atMs = atMs
+        self.at = at
         self.status = status
     }
 
@@ -11564,7 +11565,7 @@ public struct FfiConverterTypeReclaimedLead: FfiConverterRustBuffer {
                 companyName: FfiConverterString.read(from: &buf), 
                 fromId: FfiConverterString.read(from: &buf), 
                 fromName: FfiConverterString.read(from: &buf), 
-                atMs: FfiConverterInt64.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
                 status: FfiConverterTypeLeadStatus.read(from: &buf)
         )
     }
@@ -11574,7 +11575,7 @@ public struct FfiConverterTypeReclaimedLead: FfiConverterRustBuffer {
         FfiConverterString.write(value.companyName, into: &buf)
         FfiConverterString.write(value.fromId, into: &buf)
         FfiConverterString.write(value.fromName, into: &buf)
-        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
         FfiConverterTypeLeadStatus.write(value.status, into: &buf)
     }
 }
@@ -11695,9 +11696,9 @@ public struct RefusedChange: Equatable, Hashable {
      */
     public let detail: String
     /**
-     * When, ms.
+     * When.
      */
-    public let rejectedAtMs: Int64
+    public let rejectedAt: Timestamp
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -11715,13 +11716,13 @@ public struct RefusedChange: Equatable, Hashable {
          * Why, in words.
          */detail: String, 
         /**
-         * When, ms.
-         */rejectedAtMs: Int64) {
+         * When.
+         */rejectedAt: Timestamp) {
         self.recordId = recordId
         self.kind = kind
         self.reasonCode = reasonCode
         self.detail = detail
-        self.rejectedAtMs = rejectedAtMs
+        self.rejectedAt = rejectedAt
     }
 
     
@@ -11744,7 +11745,7 @@ public struct FfiConverterTypeRefusedChange: FfiConverterRustBuffer {
                 kind: FfiConverterTypeRecordKind.read(from: &buf), 
                 reasonCode: FfiConverterString.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf), 
-                rejectedAtMs: FfiConverterInt64.read(from: &buf)
+                rejectedAt: FfiConverterTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -11753,7 +11754,7 @@ public struct FfiConverterTypeRefusedChange: FfiConverterRustBuffer {
         FfiConverterTypeRecordKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.reasonCode, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
-        FfiConverterInt64.write(value.rejectedAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.rejectedAt, into: &buf)
     }
 }
 
@@ -11872,13 +11873,13 @@ public struct RejectedChange: Equatable, Hashable {
      */
     public let detail: String
     /**
-     * When it was refused, ms.
+     * When it was refused.
      */
-    public let rejectedAtMs: Int64
+    public let rejectedAt: Timestamp
     /**
-     * When the user dismissed it, ms.
+     * When the user dismissed it.
      */
-    public let resolvedAtMs: Int64?
+    public let resolvedAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -11902,19 +11903,19 @@ public struct RejectedChange: Equatable, Hashable {
          * Why, in words.
          */detail: String, 
         /**
-         * When it was refused, ms.
-         */rejectedAtMs: Int64, 
+         * When it was refused.
+         */rejectedAt: Timestamp, 
         /**
-         * When the user dismissed it, ms.
-         */resolvedAtMs: Int64?) {
+         * When the user dismissed it.
+         */resolvedAt: Timestamp?) {
         self.seq = seq
         self.recordId = recordId
         self.kind = kind
         self.rule = rule
         self.field = field
         self.detail = detail
-        self.rejectedAtMs = rejectedAtMs
-        self.resolvedAtMs = resolvedAtMs
+        self.rejectedAt = rejectedAt
+        self.resolvedAt = resolvedAt
     }
 
     
@@ -11939,8 +11940,8 @@ public struct FfiConverterTypeRejectedChange: FfiConverterRustBuffer {
                 rule: FfiConverterString.read(from: &buf), 
                 field: FfiConverterOptionString.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf), 
-                rejectedAtMs: FfiConverterInt64.read(from: &buf), 
-                resolvedAtMs: FfiConverterOptionInt64.read(from: &buf)
+                rejectedAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                resolvedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -11951,8 +11952,8 @@ public struct FfiConverterTypeRejectedChange: FfiConverterRustBuffer {
         FfiConverterString.write(value.rule, into: &buf)
         FfiConverterOptionString.write(value.field, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
-        FfiConverterInt64.write(value.rejectedAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.resolvedAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.rejectedAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.resolvedAt, into: &buf)
     }
 }
 
@@ -11989,13 +11990,13 @@ public struct Reminder: Equatable, Hashable {
      */
     public let title: String
     /**
-     * When to remind, ms.
+     * When to remind.
      */
-    public let remindAtMs: Int64
+    public let remindAt: Timestamp
     /**
-     * When it is due (a deal: when its stage's time ran out), ms.
+     * When it is due (a deal: when its stage's time ran out).
      */
-    public let dueAtMs: Int64?
+    public let dueAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -12010,16 +12011,16 @@ public struct Reminder: Equatable, Hashable {
          * Its title: the task's, or the deal's name and its stage.
          */title: String, 
         /**
-         * When to remind, ms.
-         */remindAtMs: Int64, 
+         * When to remind.
+         */remindAt: Timestamp, 
         /**
-         * When it is due (a deal: when its stage's time ran out), ms.
-         */dueAtMs: Int64?) {
+         * When it is due (a deal: when its stage's time ran out).
+         */dueAt: Timestamp?) {
         self.kind = kind
         self.recordId = recordId
         self.title = title
-        self.remindAtMs = remindAtMs
-        self.dueAtMs = dueAtMs
+        self.remindAt = remindAt
+        self.dueAt = dueAt
     }
 
     
@@ -12041,8 +12042,8 @@ public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
                 kind: FfiConverterTypeReminderKind.read(from: &buf), 
                 recordId: FfiConverterString.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
-                remindAtMs: FfiConverterInt64.read(from: &buf), 
-                dueAtMs: FfiConverterOptionInt64.read(from: &buf)
+                remindAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                dueAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -12050,8 +12051,8 @@ public struct FfiConverterTypeReminder: FfiConverterRustBuffer {
         FfiConverterTypeReminderKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.recordId, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
-        FfiConverterInt64.write(value.remindAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.remindAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.dueAt, into: &buf)
     }
 }
 
@@ -12080,9 +12081,9 @@ public struct ReportComment: Equatable, Hashable {
      */
     public let byId: String
     /**
-     * When, ms.
+     * When.
      */
-    public let atMs: Int64
+    public let at: Timestamp
     /**
      * What they said.
      */
@@ -12095,13 +12096,13 @@ public struct ReportComment: Equatable, Hashable {
          * The manager.
          */byId: String, 
         /**
-         * When, ms.
-         */atMs: Int64, 
+         * When.
+         */at: Timestamp, 
         /**
          * What they said.
          */text: String) {
         self.byId = byId
-        self.atMs = atMs
+        self.at = at
         self.text = text
     }
 
@@ -12122,14 +12123,14 @@ public struct FfiConverterTypeReportComment: FfiConverterRustBuffer {
         return
             try ReportComment(
                 byId: FfiConverterString.read(from: &buf), 
-                atMs: FfiConverterInt64.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
                 text: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ReportComment, into buf: inout [UInt8]) {
         FfiConverterString.write(value.byId, into: &buf)
-        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
         FfiConverterString.write(value.text, into: &buf)
     }
 }
@@ -12155,9 +12156,9 @@ public func FfiConverterTypeReportComment_lower(_ value: ReportComment) -> RustB
  */
 public struct ReportDashboard: Equatable, Hashable {
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    public let dataAsOfMs: Int64?
+    public let dataAsOf: Timestamp?
     /**
      * One row per group.
      */
@@ -12171,15 +12172,15 @@ public struct ReportDashboard: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * When the data was last synced, ms.
-         */dataAsOfMs: Int64?, 
+         * When the data was last synced.
+         */dataAsOf: Timestamp?, 
         /**
          * One row per group.
          */rows: [ReportRow], 
         /**
          * The whole scope.
          */total: ReportFigures) {
-        self.dataAsOfMs = dataAsOfMs
+        self.dataAsOf = dataAsOf
         self.rows = rows
         self.total = total
     }
@@ -12200,14 +12201,14 @@ public struct FfiConverterTypeReportDashboard: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportDashboard {
         return
             try ReportDashboard(
-                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                dataAsOf: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 rows: FfiConverterSequenceTypeReportRow.read(from: &buf), 
                 total: FfiConverterTypeReportFigures.read(from: &buf)
         )
     }
 
     public static func write(_ value: ReportDashboard, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.dataAsOf, into: &buf)
         FfiConverterSequenceTypeReportRow.write(value.rows, into: &buf)
         FfiConverterTypeReportFigures.write(value.total, into: &buf)
     }
@@ -12240,13 +12241,13 @@ public struct ReportDue: Equatable, Hashable {
      */
     public let status: ReportDueStatus
     /**
-     * The deadline, ms, when open or overdue.
+     * The deadline, when open or overdue.
      */
-    public let deadlineMs: Int64?
+    public let deadline: Timestamp?
     /**
-     * When the day becomes missing, ms, when overdue.
+     * When the day becomes missing, when overdue.
      */
-    public let missingAtMs: Int64?
+    public let missingAt: Timestamp?
     /**
      * The penalty owed, in minor units of `currency`, when missing.
      */
@@ -12267,11 +12268,11 @@ public struct ReportDue: Equatable, Hashable {
          * Submitted (nothing to remind), open, overdue, missing, or a day off.
          */status: ReportDueStatus, 
         /**
-         * The deadline, ms, when open or overdue.
-         */deadlineMs: Int64?, 
+         * The deadline, when open or overdue.
+         */deadline: Timestamp?, 
         /**
-         * When the day becomes missing, ms, when overdue.
-         */missingAtMs: Int64?, 
+         * When the day becomes missing, when overdue.
+         */missingAt: Timestamp?, 
         /**
          * The penalty owed, in minor units of `currency`, when missing.
          */penaltyMinor: Int64?, 
@@ -12282,8 +12283,8 @@ public struct ReportDue: Equatable, Hashable {
          * Why nothing is owed on a day off.
          */dayOff: DayOff?) {
         self.status = status
-        self.deadlineMs = deadlineMs
-        self.missingAtMs = missingAtMs
+        self.deadline = deadline
+        self.missingAt = missingAt
         self.penaltyMinor = penaltyMinor
         self.currency = currency
         self.dayOff = dayOff
@@ -12306,8 +12307,8 @@ public struct FfiConverterTypeReportDue: FfiConverterRustBuffer {
         return
             try ReportDue(
                 status: FfiConverterTypeReportDueStatus.read(from: &buf), 
-                deadlineMs: FfiConverterOptionInt64.read(from: &buf), 
-                missingAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                deadline: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                missingAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 penaltyMinor: FfiConverterOptionInt64.read(from: &buf), 
                 currency: FfiConverterOptionString.read(from: &buf), 
                 dayOff: FfiConverterOptionTypeDayOff.read(from: &buf)
@@ -12316,8 +12317,8 @@ public struct FfiConverterTypeReportDue: FfiConverterRustBuffer {
 
     public static func write(_ value: ReportDue, into buf: inout [UInt8]) {
         FfiConverterTypeReportDueStatus.write(value.status, into: &buf)
-        FfiConverterOptionInt64.write(value.deadlineMs, into: &buf)
-        FfiConverterOptionInt64.write(value.missingAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.deadline, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.missingAt, into: &buf)
         FfiConverterOptionInt64.write(value.penaltyMinor, into: &buf)
         FfiConverterOptionString.write(value.currency, into: &buf)
         FfiConverterOptionTypeDayOff.write(value.dayOff, into: &buf)
@@ -13470,7 +13471,7 @@ public struct SyncStatus: Equatable, Hashable {
     /**
      * When a sync last finished (ms).
      */
-    public let lastSyncedAtMs: Int64?
+    public let lastSyncedAt: Timestamp?
     /**
      * Why the last sync failed, when it did (cleared by the next that succeeds).
      */
@@ -13500,7 +13501,7 @@ public struct SyncStatus: Equatable, Hashable {
          */connected: Bool, 
         /**
          * When a sync last finished (ms).
-         */lastSyncedAtMs: Int64?, 
+         */lastSyncedAt: Timestamp?, 
         /**
          * Why the last sync failed, when it did (cleared by the next that succeeds).
          */lastError: String?, 
@@ -13516,7 +13517,7 @@ public struct SyncStatus: Equatable, Hashable {
          */failures: Int32) {
         self.activity = activity
         self.connected = connected
-        self.lastSyncedAtMs = lastSyncedAtMs
+        self.lastSyncedAt = lastSyncedAt
         self.lastError = lastError
         self.needsUser = needsUser
         self.pendingChanges = pendingChanges
@@ -13541,7 +13542,7 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
             try SyncStatus(
                 activity: FfiConverterTypeSyncActivity.read(from: &buf), 
                 connected: FfiConverterBool.read(from: &buf), 
-                lastSyncedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                lastSyncedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 lastError: FfiConverterOptionString.read(from: &buf), 
                 needsUser: FfiConverterBool.read(from: &buf), 
                 pendingChanges: FfiConverterInt64.read(from: &buf), 
@@ -13552,7 +13553,7 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
     public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
         FfiConverterTypeSyncActivity.write(value.activity, into: &buf)
         FfiConverterBool.write(value.connected, into: &buf)
-        FfiConverterOptionInt64.write(value.lastSyncedAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.lastSyncedAt, into: &buf)
         FfiConverterOptionString.write(value.lastError, into: &buf)
         FfiConverterBool.write(value.needsUser, into: &buf)
         FfiConverterInt64.write(value.pendingChanges, into: &buf)
@@ -13589,9 +13590,9 @@ public struct SyncSummary: Equatable, Hashable {
      */
     public let refused: [RefusedRecord]
     /**
-     * The server's time at the end, ms.
+     * The server's time at the end.
      */
-    public let serverTimeMs: Int64
+    public let serverTime: Timestamp
     /**
      * What the attachment upload after the records did; `None` when it was not asked for
      * or stopped early (offline, cancelled...): the attachments stay pending for the next
@@ -13609,8 +13610,8 @@ public struct SyncSummary: Equatable, Hashable {
          * Records the server refused; the user's versions are in `rejected_changes()`.
          */refused: [RefusedRecord], 
         /**
-         * The server's time at the end, ms.
-         */serverTimeMs: Int64, 
+         * The server's time at the end.
+         */serverTime: Timestamp, 
         /**
          * What the attachment upload after the records did; `None` when it was not asked for
          * or stopped early (offline, cancelled...): the attachments stay pending for the next
@@ -13618,7 +13619,7 @@ public struct SyncSummary: Equatable, Hashable {
          */attachments: AttachmentUploads?) {
         self.progress = progress
         self.refused = refused
-        self.serverTimeMs = serverTimeMs
+        self.serverTime = serverTime
         self.attachments = attachments
     }
 
@@ -13640,7 +13641,7 @@ public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
             try SyncSummary(
                 progress: FfiConverterTypeSyncProgress.read(from: &buf), 
                 refused: FfiConverterSequenceTypeRefusedRecord.read(from: &buf), 
-                serverTimeMs: FfiConverterInt64.read(from: &buf), 
+                serverTime: FfiConverterTypeTimestamp.read(from: &buf), 
                 attachments: FfiConverterOptionTypeAttachmentUploads.read(from: &buf)
         )
     }
@@ -13648,7 +13649,7 @@ public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
     public static func write(_ value: SyncSummary, into buf: inout [UInt8]) {
         FfiConverterTypeSyncProgress.write(value.progress, into: &buf)
         FfiConverterSequenceTypeRefusedRecord.write(value.refused, into: &buf)
-        FfiConverterInt64.write(value.serverTimeMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.serverTime, into: &buf)
         FfiConverterOptionTypeAttachmentUploads.write(value.attachments, into: &buf)
     }
 }
@@ -13684,7 +13685,7 @@ public struct Target: Equatable, Hashable {
     /**
      * The first day of the period, `YYYY-MM-DD`.
      */
-    public let periodStart: String
+    public let periodStart: LocalDate
     /**
      * Rep, team or region.
      */
@@ -13717,7 +13718,7 @@ public struct Target: Equatable, Hashable {
          */period: PeriodKind, 
         /**
          * The first day of the period, `YYYY-MM-DD`.
-         */periodStart: String, 
+         */periodStart: LocalDate, 
         /**
          * Rep, team or region.
          */subject: TargetSubject, 
@@ -13761,7 +13762,7 @@ public struct FfiConverterTypeTarget: FfiConverterRustBuffer {
             try Target(
                 id: FfiConverterString.read(from: &buf), 
                 period: FfiConverterTypePeriodKind.read(from: &buf), 
-                periodStart: FfiConverterString.read(from: &buf), 
+                periodStart: FfiConverterTypeLocalDate.read(from: &buf), 
                 subject: FfiConverterTypeTargetSubject.read(from: &buf), 
                 subjectId: FfiConverterString.read(from: &buf), 
                 metric: FfiConverterTypeTargetMetric.read(from: &buf), 
@@ -13773,7 +13774,7 @@ public struct FfiConverterTypeTarget: FfiConverterRustBuffer {
     public static func write(_ value: Target, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterTypePeriodKind.write(value.period, into: &buf)
-        FfiConverterString.write(value.periodStart, into: &buf)
+        FfiConverterTypeLocalDate.write(value.periodStart, into: &buf)
         FfiConverterTypeTargetSubject.write(value.subject, into: &buf)
         FfiConverterString.write(value.subjectId, into: &buf)
         FfiConverterTypeTargetMetric.write(value.metric, into: &buf)
@@ -13803,9 +13804,9 @@ public func FfiConverterTypeTarget_lower(_ value: Target) -> RustBuffer {
  */
 public struct TargetDashboard: Equatable, Hashable {
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    public let dataAsOfMs: Int64?
+    public let dataAsOf: Timestamp?
     /**
      * The currency of the amounts; targets in another are left out and counted below.
      */
@@ -13823,8 +13824,8 @@ public struct TargetDashboard: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * When the data was last synced, ms.
-         */dataAsOfMs: Int64?, 
+         * When the data was last synced.
+         */dataAsOf: Timestamp?, 
         /**
          * The currency of the amounts; targets in another are left out and counted below.
          */currency: String, 
@@ -13834,7 +13835,7 @@ public struct TargetDashboard: Equatable, Hashable {
         /**
          * Targets left out because their currency differs.
          */excludedOtherCurrency: Int64) {
-        self.dataAsOfMs = dataAsOfMs
+        self.dataAsOf = dataAsOf
         self.currency = currency
         self.leaderboard = leaderboard
         self.excludedOtherCurrency = excludedOtherCurrency
@@ -13856,7 +13857,7 @@ public struct FfiConverterTypeTargetDashboard: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TargetDashboard {
         return
             try TargetDashboard(
-                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                dataAsOf: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 currency: FfiConverterString.read(from: &buf), 
                 leaderboard: FfiConverterSequenceTypeTargetRow.read(from: &buf), 
                 excludedOtherCurrency: FfiConverterInt64.read(from: &buf)
@@ -13864,7 +13865,7 @@ public struct FfiConverterTypeTargetDashboard: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: TargetDashboard, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.dataAsOf, into: &buf)
         FfiConverterString.write(value.currency, into: &buf)
         FfiConverterSequenceTypeTargetRow.write(value.leaderboard, into: &buf)
         FfiConverterInt64.write(value.excludedOtherCurrency, into: &buf)
@@ -13914,11 +13915,11 @@ public struct TargetRow: Equatable, Hashable {
     /**
      * The period's first day, `YYYY-MM-DD`.
      */
-    public let periodStart: String
+    public let periodStart: LocalDate
     /**
      * The period's last day, `YYYY-MM-DD`.
      */
-    public let periodEnd: String
+    public let periodEnd: LocalDate
     /**
      * What it counts.
      */
@@ -13956,10 +13957,10 @@ public struct TargetRow: Equatable, Hashable {
          */period: PeriodKind, 
         /**
          * The period's first day, `YYYY-MM-DD`.
-         */periodStart: String, 
+         */periodStart: LocalDate, 
         /**
          * The period's last day, `YYYY-MM-DD`.
-         */periodEnd: String, 
+         */periodEnd: LocalDate, 
         /**
          * What it counts.
          */metric: TargetMetric, 
@@ -14006,8 +14007,8 @@ public struct FfiConverterTypeTargetRow: FfiConverterRustBuffer {
                 subjectId: FfiConverterString.read(from: &buf), 
                 subjectName: FfiConverterString.read(from: &buf), 
                 period: FfiConverterTypePeriodKind.read(from: &buf), 
-                periodStart: FfiConverterString.read(from: &buf), 
-                periodEnd: FfiConverterString.read(from: &buf), 
+                periodStart: FfiConverterTypeLocalDate.read(from: &buf), 
+                periodEnd: FfiConverterTypeLocalDate.read(from: &buf), 
                 metric: FfiConverterTypeTargetMetric.read(from: &buf), 
                 target: FfiConverterTypeMoney.read(from: &buf), 
                 achieved: FfiConverterTypeMoney.read(from: &buf), 
@@ -14021,8 +14022,8 @@ public struct FfiConverterTypeTargetRow: FfiConverterRustBuffer {
         FfiConverterString.write(value.subjectId, into: &buf)
         FfiConverterString.write(value.subjectName, into: &buf)
         FfiConverterTypePeriodKind.write(value.period, into: &buf)
-        FfiConverterString.write(value.periodStart, into: &buf)
-        FfiConverterString.write(value.periodEnd, into: &buf)
+        FfiConverterTypeLocalDate.write(value.periodStart, into: &buf)
+        FfiConverterTypeLocalDate.write(value.periodEnd, into: &buf)
         FfiConverterTypeTargetMetric.write(value.metric, into: &buf)
         FfiConverterTypeMoney.write(value.target, into: &buf)
         FfiConverterTypeMoney.write(value.achieved, into: &buf)
@@ -14079,21 +14080,21 @@ public struct Task: Equatable, Hashable {
      */
     public let rejectReason: String?
     /**
-     * Due, ms.
+     * Due.
      */
-    public let dueAtMs: Int64?
+    public let dueAt: Timestamp?
     /**
-     * A schedule entry's start, ms.
+     * A schedule entry's start.
      */
-    public let startAtMs: Int64?
+    public let startAt: Timestamp?
     /**
-     * A schedule entry's end, ms.
+     * A schedule entry's end.
      */
-    public let endAtMs: Int64?
+    public let endAt: Timestamp?
     /**
-     * When to remind, ms.
+     * When to remind.
      */
-    public let reminderAtMs: Int64?
+    public let reminderAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -14120,17 +14121,17 @@ public struct Task: Equatable, Hashable {
          * Why the assignee rejected it.
          */rejectReason: String?, 
         /**
-         * Due, ms.
-         */dueAtMs: Int64?, 
+         * Due.
+         */dueAt: Timestamp?, 
         /**
-         * A schedule entry's start, ms.
-         */startAtMs: Int64?, 
+         * A schedule entry's start.
+         */startAt: Timestamp?, 
         /**
-         * A schedule entry's end, ms.
-         */endAtMs: Int64?, 
+         * A schedule entry's end.
+         */endAt: Timestamp?, 
         /**
-         * When to remind, ms.
-         */reminderAtMs: Int64?) {
+         * When to remind.
+         */reminderAt: Timestamp?) {
         self.id = id
         self.ownerId = ownerId
         self.kind = kind
@@ -14138,10 +14139,10 @@ public struct Task: Equatable, Hashable {
         self.assignerId = assignerId
         self.status = status
         self.rejectReason = rejectReason
-        self.dueAtMs = dueAtMs
-        self.startAtMs = startAtMs
-        self.endAtMs = endAtMs
-        self.reminderAtMs = reminderAtMs
+        self.dueAt = dueAt
+        self.startAt = startAt
+        self.endAt = endAt
+        self.reminderAt = reminderAt
     }
 
     
@@ -14167,10 +14168,10 @@ public struct FfiConverterTypeTask: FfiConverterRustBuffer {
                 assignerId: FfiConverterString.read(from: &buf), 
                 status: FfiConverterTypeTaskStatus.read(from: &buf), 
                 rejectReason: FfiConverterOptionString.read(from: &buf), 
-                dueAtMs: FfiConverterOptionInt64.read(from: &buf), 
-                startAtMs: FfiConverterOptionInt64.read(from: &buf), 
-                endAtMs: FfiConverterOptionInt64.read(from: &buf), 
-                reminderAtMs: FfiConverterOptionInt64.read(from: &buf)
+                dueAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                startAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                endAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                reminderAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -14182,10 +14183,10 @@ public struct FfiConverterTypeTask: FfiConverterRustBuffer {
         FfiConverterString.write(value.assignerId, into: &buf)
         FfiConverterTypeTaskStatus.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.rejectReason, into: &buf)
-        FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.startAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.endAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.reminderAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.dueAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.startAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.endAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.reminderAt, into: &buf)
     }
 }
 
@@ -14226,21 +14227,21 @@ public struct TaskDraft: Equatable, Hashable {
      */
     public let description: String
     /**
-     * Due, ms.
+     * Due.
      */
-    public let dueAtMs: Int64?
+    public let dueAt: Timestamp?
     /**
-     * A schedule entry's start, ms.
+     * A schedule entry's start.
      */
-    public let startAtMs: Int64?
+    public let startAt: Timestamp?
     /**
-     * A schedule entry's end, ms.
+     * A schedule entry's end.
      */
-    public let endAtMs: Int64?
+    public let endAt: Timestamp?
     /**
-     * When to remind, ms.
+     * When to remind.
      */
-    public let reminderAtMs: Int64?
+    public let reminderAt: Timestamp?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -14258,25 +14259,25 @@ public struct TaskDraft: Equatable, Hashable {
          * Details.
          */description: String, 
         /**
-         * Due, ms.
-         */dueAtMs: Int64?, 
+         * Due.
+         */dueAt: Timestamp?, 
         /**
-         * A schedule entry's start, ms.
-         */startAtMs: Int64?, 
+         * A schedule entry's start.
+         */startAt: Timestamp?, 
         /**
-         * A schedule entry's end, ms.
-         */endAtMs: Int64?, 
+         * A schedule entry's end.
+         */endAt: Timestamp?, 
         /**
-         * When to remind, ms.
-         */reminderAtMs: Int64?) {
+         * When to remind.
+         */reminderAt: Timestamp?) {
         self.assigneeId = assigneeId
         self.kind = kind
         self.title = title
         self.description = description
-        self.dueAtMs = dueAtMs
-        self.startAtMs = startAtMs
-        self.endAtMs = endAtMs
-        self.reminderAtMs = reminderAtMs
+        self.dueAt = dueAt
+        self.startAt = startAt
+        self.endAt = endAt
+        self.reminderAt = reminderAt
     }
 
     
@@ -14299,10 +14300,10 @@ public struct FfiConverterTypeTaskDraft: FfiConverterRustBuffer {
                 kind: FfiConverterTypeTaskKind.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 description: FfiConverterString.read(from: &buf), 
-                dueAtMs: FfiConverterOptionInt64.read(from: &buf), 
-                startAtMs: FfiConverterOptionInt64.read(from: &buf), 
-                endAtMs: FfiConverterOptionInt64.read(from: &buf), 
-                reminderAtMs: FfiConverterOptionInt64.read(from: &buf)
+                dueAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                startAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                endAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                reminderAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -14311,10 +14312,10 @@ public struct FfiConverterTypeTaskDraft: FfiConverterRustBuffer {
         FfiConverterTypeTaskKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterString.write(value.description, into: &buf)
-        FfiConverterOptionInt64.write(value.dueAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.startAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.endAtMs, into: &buf)
-        FfiConverterOptionInt64.write(value.reminderAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.dueAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.startAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.endAt, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.reminderAt, into: &buf)
     }
 }
 
@@ -14558,9 +14559,9 @@ public struct Visit: Equatable, Hashable {
      */
     public let customerId: String
     /**
-     * When the rep checked in, ms.
+     * When the rep checked in.
      */
-    public let checkedInAtMs: Int64
+    public let checkedInAt: Timestamp
     /**
      * Where, as reported.
      */
@@ -14570,9 +14571,9 @@ public struct Visit: Equatable, Hashable {
      */
     public let lon: Double
     /**
-     * When the rep checked out, ms.
+     * When the rep checked out.
      */
-    public let checkedOutAtMs: Int64?
+    public let checkedOutAt: Timestamp?
     /**
      * The note.
      */
@@ -14599,8 +14600,8 @@ public struct Visit: Equatable, Hashable {
          * The customer.
          */customerId: String, 
         /**
-         * When the rep checked in, ms.
-         */checkedInAtMs: Int64, 
+         * When the rep checked in.
+         */checkedInAt: Timestamp, 
         /**
          * Where, as reported.
          */lat: Double, 
@@ -14608,8 +14609,8 @@ public struct Visit: Equatable, Hashable {
          * Where, as reported.
          */lon: Double, 
         /**
-         * When the rep checked out, ms.
-         */checkedOutAtMs: Int64?, 
+         * When the rep checked out.
+         */checkedOutAt: Timestamp?, 
         /**
          * The note.
          */note: String, 
@@ -14622,10 +14623,10 @@ public struct Visit: Equatable, Hashable {
         self.id = id
         self.ownerId = ownerId
         self.customerId = customerId
-        self.checkedInAtMs = checkedInAtMs
+        self.checkedInAt = checkedInAt
         self.lat = lat
         self.lon = lon
-        self.checkedOutAtMs = checkedOutAtMs
+        self.checkedOutAt = checkedOutAt
         self.note = note
         self.photos = photos
         self.verdict = verdict
@@ -14650,10 +14651,10 @@ public struct FfiConverterTypeVisit: FfiConverterRustBuffer {
                 id: FfiConverterString.read(from: &buf), 
                 ownerId: FfiConverterOptionString.read(from: &buf), 
                 customerId: FfiConverterString.read(from: &buf), 
-                checkedInAtMs: FfiConverterInt64.read(from: &buf), 
+                checkedInAt: FfiConverterTypeTimestamp.read(from: &buf), 
                 lat: FfiConverterDouble.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
-                checkedOutAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                checkedOutAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 note: FfiConverterString.read(from: &buf), 
                 photos: FfiConverterSequenceTypeAttachment.read(from: &buf), 
                 verdict: FfiConverterOptionTypeVisitVerdict.read(from: &buf)
@@ -14664,10 +14665,10 @@ public struct FfiConverterTypeVisit: FfiConverterRustBuffer {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.ownerId, into: &buf)
         FfiConverterString.write(value.customerId, into: &buf)
-        FfiConverterInt64.write(value.checkedInAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.checkedInAt, into: &buf)
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.lon, into: &buf)
-        FfiConverterOptionInt64.write(value.checkedOutAtMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.checkedOutAt, into: &buf)
         FfiConverterString.write(value.note, into: &buf)
         FfiConverterSequenceTypeAttachment.write(value.photos, into: &buf)
         FfiConverterOptionTypeVisitVerdict.write(value.verdict, into: &buf)
@@ -14884,11 +14885,11 @@ public struct VisitFilter: Equatable, Hashable {
     /**
      * Only on or after this local day, `YYYY-MM-DD`.
      */
-    public let fromDate: String?
+    public let fromDate: LocalDate?
     /**
      * Only on or before this local day, `YYYY-MM-DD`.
      */
-    public let toDate: String?
+    public let toDate: LocalDate?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -14901,10 +14902,10 @@ public struct VisitFilter: Equatable, Hashable {
          */customerId: String? = nil, 
         /**
          * Only on or after this local day, `YYYY-MM-DD`.
-         */fromDate: String? = nil, 
+         */fromDate: LocalDate? = nil, 
         /**
          * Only on or before this local day, `YYYY-MM-DD`.
-         */toDate: String? = nil) {
+         */toDate: LocalDate? = nil) {
         self.ownerId = ownerId
         self.customerId = customerId
         self.fromDate = fromDate
@@ -14929,16 +14930,16 @@ public struct FfiConverterTypeVisitFilter: FfiConverterRustBuffer {
             try VisitFilter(
                 ownerId: FfiConverterOptionString.read(from: &buf), 
                 customerId: FfiConverterOptionString.read(from: &buf), 
-                fromDate: FfiConverterOptionString.read(from: &buf), 
-                toDate: FfiConverterOptionString.read(from: &buf)
+                fromDate: FfiConverterOptionTypeLocalDate.read(from: &buf), 
+                toDate: FfiConverterOptionTypeLocalDate.read(from: &buf)
         )
     }
 
     public static func write(_ value: VisitFilter, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.ownerId, into: &buf)
         FfiConverterOptionString.write(value.customerId, into: &buf)
-        FfiConverterOptionString.write(value.fromDate, into: &buf)
-        FfiConverterOptionString.write(value.toDate, into: &buf)
+        FfiConverterOptionTypeLocalDate.write(value.fromDate, into: &buf)
+        FfiConverterOptionTypeLocalDate.write(value.toDate, into: &buf)
     }
 }
 
@@ -15042,7 +15043,7 @@ public struct VisitPlan: Equatable, Hashable {
     /**
      * The local day, `YYYY-MM-DD`.
      */
-    public let date: String
+    public let date: LocalDate
     /**
      * Who wrote the list last: the rep, or their manager.
      */
@@ -15063,7 +15064,7 @@ public struct VisitPlan: Equatable, Hashable {
          */repId: String, 
         /**
          * The local day, `YYYY-MM-DD`.
-         */date: String, 
+         */date: LocalDate, 
         /**
          * Who wrote the list last: the rep, or their manager.
          */plannedById: String, 
@@ -15095,7 +15096,7 @@ public struct FfiConverterTypeVisitPlan: FfiConverterRustBuffer {
             try VisitPlan(
                 id: FfiConverterString.read(from: &buf), 
                 repId: FfiConverterString.read(from: &buf), 
-                date: FfiConverterString.read(from: &buf), 
+                date: FfiConverterTypeLocalDate.read(from: &buf), 
                 plannedById: FfiConverterString.read(from: &buf), 
                 visits: FfiConverterSequenceTypePlannedVisit.read(from: &buf)
         )
@@ -15104,7 +15105,7 @@ public struct FfiConverterTypeVisitPlan: FfiConverterRustBuffer {
     public static func write(_ value: VisitPlan, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterString.write(value.repId, into: &buf)
-        FfiConverterString.write(value.date, into: &buf)
+        FfiConverterTypeLocalDate.write(value.date, into: &buf)
         FfiConverterString.write(value.plannedById, into: &buf)
         FfiConverterSequenceTypePlannedVisit.write(value.visits, into: &buf)
     }
@@ -15141,7 +15142,7 @@ public struct VisitRow: Equatable, Hashable {
     /**
      * The first day of the period, `YYYY-MM-DD`.
      */
-    public let period: String
+    public let period: LocalDate
     /**
      * The counts.
      */
@@ -15158,7 +15159,7 @@ public struct VisitRow: Equatable, Hashable {
          */groupName: String, 
         /**
          * The first day of the period, `YYYY-MM-DD`.
-         */period: String, 
+         */period: LocalDate, 
         /**
          * The counts.
          */figures: VisitFigures) {
@@ -15186,7 +15187,7 @@ public struct FfiConverterTypeVisitRow: FfiConverterRustBuffer {
             try VisitRow(
                 groupId: FfiConverterString.read(from: &buf), 
                 groupName: FfiConverterString.read(from: &buf), 
-                period: FfiConverterString.read(from: &buf), 
+                period: FfiConverterTypeLocalDate.read(from: &buf), 
                 figures: FfiConverterTypeVisitFigures.read(from: &buf)
         )
     }
@@ -15194,7 +15195,7 @@ public struct FfiConverterTypeVisitRow: FfiConverterRustBuffer {
     public static func write(_ value: VisitRow, into buf: inout [UInt8]) {
         FfiConverterString.write(value.groupId, into: &buf)
         FfiConverterString.write(value.groupName, into: &buf)
-        FfiConverterString.write(value.period, into: &buf)
+        FfiConverterTypeLocalDate.write(value.period, into: &buf)
         FfiConverterTypeVisitFigures.write(value.figures, into: &buf)
     }
 }
@@ -15246,7 +15247,7 @@ public struct VisitVerdict: Equatable, Hashable {
     /**
      * When.
      */
-    public let judgedAtMs: Int64
+    public let judgedAt: Timestamp
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -15271,14 +15272,14 @@ public struct VisitVerdict: Equatable, Hashable {
          */judgedBy: Judge, 
         /**
          * When.
-         */judgedAtMs: Int64) {
+         */judgedAt: Timestamp) {
         self.fence = fence
         self.distanceM = distanceM
         self.accuracyM = accuracyM
         self.radiusM = radiusM
         self.flags = flags
         self.judgedBy = judgedBy
-        self.judgedAtMs = judgedAtMs
+        self.judgedAt = judgedAt
     }
 
     
@@ -15303,7 +15304,7 @@ public struct FfiConverterTypeVisitVerdict: FfiConverterRustBuffer {
                 radiusM: FfiConverterDouble.read(from: &buf), 
                 flags: FfiConverterSequenceTypeVerdictFlag.read(from: &buf), 
                 judgedBy: FfiConverterTypeJudge.read(from: &buf), 
-                judgedAtMs: FfiConverterInt64.read(from: &buf)
+                judgedAt: FfiConverterTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -15314,7 +15315,7 @@ public struct FfiConverterTypeVisitVerdict: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.radiusM, into: &buf)
         FfiConverterSequenceTypeVerdictFlag.write(value.flags, into: &buf)
         FfiConverterTypeJudge.write(value.judgedBy, into: &buf)
-        FfiConverterInt64.write(value.judgedAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.judgedAt, into: &buf)
     }
 }
 
@@ -15339,9 +15340,9 @@ public func FfiConverterTypeVisitVerdict_lower(_ value: VisitVerdict) -> RustBuf
  */
 public struct VisitsDashboard: Equatable, Hashable {
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    public let dataAsOfMs: Int64?
+    public let dataAsOf: Timestamp?
     /**
      * Rows per group and period.
      */
@@ -15355,15 +15356,15 @@ public struct VisitsDashboard: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * When the data was last synced, ms.
-         */dataAsOfMs: Int64?, 
+         * When the data was last synced.
+         */dataAsOf: Timestamp?, 
         /**
          * Rows per group and period.
          */rows: [VisitRow], 
         /**
          * The whole scope.
          */total: VisitFigures) {
-        self.dataAsOfMs = dataAsOfMs
+        self.dataAsOf = dataAsOf
         self.rows = rows
         self.total = total
     }
@@ -15384,14 +15385,14 @@ public struct FfiConverterTypeVisitsDashboard: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitsDashboard {
         return
             try VisitsDashboard(
-                dataAsOfMs: FfiConverterOptionInt64.read(from: &buf), 
+                dataAsOf: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 rows: FfiConverterSequenceTypeVisitRow.read(from: &buf), 
                 total: FfiConverterTypeVisitFigures.read(from: &buf)
         )
     }
 
     public static func write(_ value: VisitsDashboard, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.dataAsOfMs, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.dataAsOf, into: &buf)
         FfiConverterSequenceTypeVisitRow.write(value.rows, into: &buf)
         FfiConverterTypeVisitFigures.write(value.total, into: &buf)
     }
@@ -15454,9 +15455,9 @@ public struct WaitingApproval: Equatable, Hashable {
      */
     public let stepRoles: [String]
     /**
-     * When it was asked for, ms.
+     * When it was asked for.
      */
-    public let createdAtMs: Int64
+    public let createdAt: Timestamp
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -15489,8 +15490,8 @@ public struct WaitingApproval: Equatable, Hashable {
          * The roles of its steps, in order.
          */stepRoles: [String], 
         /**
-         * When it was asked for, ms.
-         */createdAtMs: Int64) {
+         * When it was asked for.
+         */createdAt: Timestamp) {
         self.approvalId = approvalId
         self.title = title
         self.requesterId = requesterId
@@ -15500,7 +15501,7 @@ public struct WaitingApproval: Equatable, Hashable {
         self.rule = rule
         self.amount = amount
         self.stepRoles = stepRoles
-        self.createdAtMs = createdAtMs
+        self.createdAt = createdAt
     }
 
     
@@ -15528,7 +15529,7 @@ public struct FfiConverterTypeWaitingApproval: FfiConverterRustBuffer {
                 rule: FfiConverterString.read(from: &buf), 
                 amount: FfiConverterOptionTypeMoney.read(from: &buf), 
                 stepRoles: FfiConverterSequenceString.read(from: &buf), 
-                createdAtMs: FfiConverterInt64.read(from: &buf)
+                createdAt: FfiConverterTypeTimestamp.read(from: &buf)
         )
     }
 
@@ -15542,7 +15543,7 @@ public struct FfiConverterTypeWaitingApproval: FfiConverterRustBuffer {
         FfiConverterString.write(value.rule, into: &buf)
         FfiConverterOptionTypeMoney.write(value.amount, into: &buf)
         FfiConverterSequenceString.write(value.stepRoles, into: &buf)
-        FfiConverterInt64.write(value.createdAtMs, into: &buf)
+        FfiConverterTypeTimestamp.write(value.createdAt, into: &buf)
     }
 }
 
@@ -16711,12 +16712,12 @@ public enum FieldValue: Equatable, Hashable {
          */value: Money
     )
     /**
-     * A local day, `YYYY-MM-DD`.
+     * A local day.
      */
     case date(
         /**
          * The day.
-         */value: String
+         */value: LocalDate
     )
     /**
      * References of archived documents.
@@ -16772,7 +16773,7 @@ public struct FfiConverterTypeFieldValue: FfiConverterRustBuffer {
         case 3: return .amount(value: try FfiConverterTypeMoney.read(from: &buf)
         )
         
-        case 4: return .date(value: try FfiConverterString.read(from: &buf)
+        case 4: return .date(value: try FfiConverterTypeLocalDate.read(from: &buf)
         )
         
         case 5: return .attachments(value: try FfiConverterSequenceString.read(from: &buf)
@@ -16809,7 +16810,7 @@ public struct FfiConverterTypeFieldValue: FfiConverterRustBuffer {
         
         case let .date(value):
             writeInt(&buf, Int32(4))
-            FfiConverterString.write(value, into: &buf)
+            FfiConverterTypeLocalDate.write(value, into: &buf)
             
         
         case let .attachments(value):
@@ -17628,13 +17629,13 @@ public func FfiConverterTypeLeadStatus_lower(_ value: LeadStatus) -> RustBuffer 
 public enum LocalTimeEvent: Equatable, Hashable {
     
     /**
-     * The local calendar day is now `date` (`YYYY-MM-DD`): midnight passed, or the device
+     * The local calendar day is now `date`: midnight passed, or the device
      * clock was changed.
      */
     case dayChanged(
         /**
          * The new local day.
-         */date: String
+         */date: LocalDate
     )
     /**
      * The wall-clock time `time_of_day` passed on the local day `date`.
@@ -17642,13 +17643,13 @@ public enum LocalTimeEvent: Equatable, Hashable {
     case timeReached(
         /**
          * The local day on which it passed.
-         */date: String, 
+         */date: LocalDate, 
         /**
          * The watched time, as `HH:MM` (or `HH:MM:SS` when it has seconds).
          */timeOfDay: String, 
         /**
-         * The instant it was due, UTC milliseconds: later than now when the phone slept.
-         */dueAtMs: Int64
+         * The instant it was due,: later than now when the phone slept.
+         */dueAt: Timestamp
     )
 
 
@@ -17671,10 +17672,10 @@ public struct FfiConverterTypeLocalTimeEvent: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .dayChanged(date: try FfiConverterString.read(from: &buf)
+        case 1: return .dayChanged(date: try FfiConverterTypeLocalDate.read(from: &buf)
         )
         
-        case 2: return .timeReached(date: try FfiConverterString.read(from: &buf), timeOfDay: try FfiConverterString.read(from: &buf), dueAtMs: try FfiConverterInt64.read(from: &buf)
+        case 2: return .timeReached(date: try FfiConverterTypeLocalDate.read(from: &buf), timeOfDay: try FfiConverterString.read(from: &buf), dueAt: try FfiConverterTypeTimestamp.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -17687,14 +17688,14 @@ public struct FfiConverterTypeLocalTimeEvent: FfiConverterRustBuffer {
         
         case let .dayChanged(date):
             writeInt(&buf, Int32(1))
-            FfiConverterString.write(date, into: &buf)
+            FfiConverterTypeLocalDate.write(date, into: &buf)
             
         
-        case let .timeReached(date,timeOfDay,dueAtMs):
+        case let .timeReached(date,timeOfDay,dueAt):
             writeInt(&buf, Int32(2))
-            FfiConverterString.write(date, into: &buf)
+            FfiConverterTypeLocalDate.write(date, into: &buf)
             FfiConverterString.write(timeOfDay, into: &buf)
-            FfiConverterInt64.write(dueAtMs, into: &buf)
+            FfiConverterTypeTimestamp.write(dueAt, into: &buf)
             
         }
     }
@@ -19075,7 +19076,7 @@ public enum SyncActivity: Equatable, Hashable {
     case waiting(
         /**
          * When the next sync starts unless a change or the network starts it sooner.
-         */nextAtMs: Int64
+         */nextAt: Timestamp
     )
     /**
      * Disconnected, or the session can no longer sync (see `last_error`).
@@ -19105,7 +19106,7 @@ public struct FfiConverterTypeSyncActivity: FfiConverterRustBuffer {
         case 1: return .syncing(uploaded: try FfiConverterInt64.read(from: &buf), downloaded: try FfiConverterInt64.read(from: &buf)
         )
         
-        case 2: return .waiting(nextAtMs: try FfiConverterInt64.read(from: &buf)
+        case 2: return .waiting(nextAt: try FfiConverterTypeTimestamp.read(from: &buf)
         )
         
         case 3: return .stopped
@@ -19124,9 +19125,9 @@ public struct FfiConverterTypeSyncActivity: FfiConverterRustBuffer {
             FfiConverterInt64.write(downloaded, into: &buf)
             
         
-        case let .waiting(nextAtMs):
+        case let .waiting(nextAt):
             writeInt(&buf, Int32(2))
-            FfiConverterInt64.write(nextAtMs, into: &buf)
+            FfiConverterTypeTimestamp.write(nextAt, into: &buf)
             
         
         case .stopped:
@@ -20383,6 +20384,54 @@ fileprivate struct FfiConverterOptionTypeTaskStatus: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLocalDate: FfiConverterRustBuffer {
+    typealias SwiftType = LocalDate?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLocalDate.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLocalDate.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Timestamp?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -21631,6 +21680,102 @@ fileprivate struct FfiConverterDictionaryStringTypeFieldValue: FfiConverterRustB
         return dict
     }
 }
+
+
+
+
+public typealias LocalDate = DateComponents
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLocalDate: FfiConverter {
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LocalDate {
+        let builtinValue = try FfiConverterString.read(from: &buf)
+        return { let p = builtinValue.split(separator: "-").compactMap { Int($0) }; return DateComponents(calendar: Calendar(identifier: .gregorian), year: p.count == 3 ? p[0] : nil, month: p.count == 3 ? p[1] : nil, day: p.count == 3 ? p[2] : nil) }()
+    }
+
+    public static func write(_ value: LocalDate, into buf: inout [UInt8]) {
+        let builtinValue = String(format: "%04d-%02d-%02d", value.year ?? 0, value.month ?? 0, value.day ?? 0)
+        return FfiConverterString.write(builtinValue, into: &buf)
+    }
+
+    public static func lift(_ value: RustBuffer) throws -> LocalDate {
+        let builtinValue = try FfiConverterString.lift(value)
+        return { let p = builtinValue.split(separator: "-").compactMap { Int($0) }; return DateComponents(calendar: Calendar(identifier: .gregorian), year: p.count == 3 ? p[0] : nil, month: p.count == 3 ? p[1] : nil, day: p.count == 3 ? p[2] : nil) }()
+    }
+
+    public static func lower(_ value: LocalDate) -> RustBuffer {
+        let builtinValue = String(format: "%04d-%02d-%02d", value.year ?? 0, value.month ?? 0, value.day ?? 0)
+        return FfiConverterString.lower(builtinValue)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocalDate_lift(_ value: RustBuffer) throws -> LocalDate {
+    return try FfiConverterTypeLocalDate.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLocalDate_lower(_ value: LocalDate) -> RustBuffer {
+    return FfiConverterTypeLocalDate.lower(value)
+}
+
+
+
+
+
+public typealias Timestamp = Date
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimestamp: FfiConverter {
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Timestamp {
+        let builtinValue = try FfiConverterInt64.read(from: &buf)
+        return Date(timeIntervalSince1970: Double(builtinValue) / 1000)
+    }
+
+    public static func write(_ value: Timestamp, into buf: inout [UInt8]) {
+        let builtinValue = Int64((value.timeIntervalSince1970 * 1000).rounded())
+        return FfiConverterInt64.write(builtinValue, into: &buf)
+    }
+
+    public static func lift(_ value: Int64) throws -> Timestamp {
+        let builtinValue = try FfiConverterInt64.lift(value)
+        return Date(timeIntervalSince1970: Double(builtinValue) / 1000)
+    }
+
+    public static func lower(_ value: Timestamp) -> Int64 {
+        let builtinValue = Int64((value.timeIntervalSince1970 * 1000).rounded())
+        return FfiConverterInt64.lower(builtinValue)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimestamp_lift(_ value: Int64) throws -> Timestamp {
+    return try FfiConverterTypeTimestamp.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimestamp_lower(_ value: Timestamp) -> Int64 {
+    return FfiConverterTypeTimestamp.lower(value)
+}
+
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -21904,14 +22049,14 @@ public func signIn(request: SignInRequest, storePath: String, key: Data? = nil)a
         )
 }
 /**
- * The local calendar day (`YYYY-MM-DD`) of the instant `at_ms` in `zone`: the day a visit is
- * counted on, the day a daily report belongs to.
+ * The local calendar day of the instant `at` in `zone`: the day a visit is counted on, the
+ * day a daily report belongs to.
  */
-public func localDateOf(atMs: Int64, zone: String)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeFieldsalesError_lift) {
+public func localDateOf(at: Timestamp, zone: String)throws  -> LocalDate  {
+    return try  FfiConverterTypeLocalDate_lift(try rustCallWithError(FfiConverterTypeFieldsalesError_lift) {
         uniffiCallStatus in
     uniffi_fieldsales_ffi_fn_func_local_date_of(
-        FfiConverterInt64.lower(atMs),
+        FfiConverterTypeTimestamp_lower(at),
         FfiConverterString.lower(zone),uniffiCallStatus
     )
 })
@@ -21922,11 +22067,11 @@ public func localDateOf(atMs: Int64, zone: String)throws  -> String  {
  * daylight-saving change is its first occurrence; one skipped by the change is the first
  * instant after the gap.
  */
-public func localTimeOn(date: String, timeOfDay: String, zone: String)throws  -> Int64  {
-    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypeFieldsalesError_lift) {
+public func localTimeOn(date: LocalDate, timeOfDay: String, zone: String)throws  -> Timestamp  {
+    return try  FfiConverterTypeTimestamp_lift(try rustCallWithError(FfiConverterTypeFieldsalesError_lift) {
         uniffiCallStatus in
     uniffi_fieldsales_ffi_fn_func_local_time_on(
-        FfiConverterString.lower(date),
+        FfiConverterTypeLocalDate_lower(date),
         FfiConverterString.lower(timeOfDay),
         FfiConverterString.lower(zone),uniffiCallStatus
     )
@@ -21936,11 +22081,11 @@ public func localTimeOn(date: String, timeOfDay: String, zone: String)throws  ->
  * The first instant of the local day `date` in `zone` (midnight, or the first instant after
  * a daylight-saving gap at midnight).
  */
-public func startOfLocalDay(date: String, zone: String)throws  -> Int64  {
-    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypeFieldsalesError_lift) {
+public func startOfLocalDay(date: LocalDate, zone: String)throws  -> Timestamp  {
+    return try  FfiConverterTypeTimestamp_lift(try rustCallWithError(FfiConverterTypeFieldsalesError_lift) {
         uniffiCallStatus in
     uniffi_fieldsales_ffi_fn_func_start_of_local_day(
-        FfiConverterString.lower(date),
+        FfiConverterTypeLocalDate_lower(date),
         FfiConverterString.lower(zone),uniffiCallStatus
     )
 })
@@ -22018,13 +22163,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_func_sign_in() != 43167) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_func_local_date_of() != 20503) {
+    if (uniffi_fieldsales_ffi_checksum_func_local_date_of() != 16277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_func_local_time_on() != 1739) {
+    if (uniffi_fieldsales_ffi_checksum_func_local_time_on() != 937) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_func_start_of_local_day() != 27870) {
+    if (uniffi_fieldsales_ffi_checksum_func_start_of_local_day() != 36352) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_func_validate_zone() != 52274) {
@@ -22120,22 +22265,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_update_customer() != 41072) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard() != 32600) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard() != 3027) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() != 54340) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() != 41356) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() != 9850) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() != 8577) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() != 4123) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() != 13873) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() != 32680) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() != 13503) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 39486) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() != 23226) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_allowed_operations() != 63424) {
@@ -22171,7 +22316,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() != 46917) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_agenda_of() != 50474) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_agenda_of() != 22752) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_check_in() != 2403) {
@@ -22204,31 +22349,31 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read() != 37370) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_plan_for() != 60906) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_plan_for() != 12809) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_plan_visits() != 48957) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_plan_visits() != 42189) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_plan_vs_actual() != 59219) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_plan_vs_actual() != 19042) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_postpone_task() != 45048) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_postpone_task() != 7464) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_reject_task() != 467) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() != 42245) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() != 42597) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_report_draft() != 46814) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_draft() != 15563) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_report_due() != 32074) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_due() != 26473) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_report_of() != 65451) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_report_of() != 25708) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_submit_report() != 34537) {
@@ -22237,7 +22382,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_today() != 57105) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_on() != 8684) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_visits_on() != 47669) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_confirm_order() != 3259) {
@@ -22255,13 +22400,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_orders_of() != 11407) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_price_quote() != 21158) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_price_quote() != 32510) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_products() != 43896) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_record_payment() != 13637) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_record_payment() != 33361) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_set_delivery() != 2065) {
@@ -22345,7 +22490,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_fieldsales_ffi_checksum_method_engine_sync() != 34371) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_fieldsales_ffi_checksum_method_engine_commission_statement() != 3028) {
+    if (uniffi_fieldsales_ffi_checksum_method_engine_commission_statement() != 27125) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_fieldsales_ffi_checksum_method_engine_set_target() != 18622) {

@@ -674,7 +674,7 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_plan_vs_actual(uint64_t ptr, Rus
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_POSTPONE_TASK
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_POSTPONE_TASK
-uint64_t uniffi_fieldsales_ffi_fn_method_engine_postpone_task(uint64_t ptr, RustBuffer task_id, int64_t to_ms
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_postpone_task(uint64_t ptr, RustBuffer task_id, int64_t to
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REJECT_TASK
@@ -684,7 +684,7 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_reject_task(uint64_t ptr, RustBu
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REMINDERS_DUE
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REMINDERS_DUE
-uint64_t uniffi_fieldsales_ffi_fn_method_engine_reminders_due(uint64_t ptr, int64_t from_ms, int64_t until_ms
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_reminders_due(uint64_t ptr, int64_t from, int64_t until
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_REPORT_DRAFT
@@ -754,7 +754,7 @@ uint64_t uniffi_fieldsales_ffi_fn_method_engine_products(uint64_t ptr, int8_t in
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_RECORD_PAYMENT
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_RECORD_PAYMENT
-uint64_t uniffi_fieldsales_ffi_fn_method_engine_record_payment(uint64_t ptr, RustBuffer order_id, RustBuffer amount, int64_t received_at_ms, RustBuffer method
+uint64_t uniffi_fieldsales_ffi_fn_method_engine_record_payment(uint64_t ptr, RustBuffer order_id, RustBuffer amount, int64_t received_at, RustBuffer method
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_METHOD_ENGINE_SET_DELIVERY
@@ -1080,7 +1080,7 @@ uint64_t uniffi_fieldsales_ffi_fn_func_sign_in(RustBuffer request, RustBuffer st
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_LOCAL_DATE_OF
 #define UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_LOCAL_DATE_OF
-RustBuffer uniffi_fieldsales_ffi_fn_func_local_date_of(int64_t at_ms, RustBuffer zone, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_fieldsales_ffi_fn_func_local_date_of(int64_t at, RustBuffer zone, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_FIELDSALES_FFI_FN_FUNC_LOCAL_TIME_ON

@@ -23,7 +23,7 @@ import app.fieldsales.ffi.startOfLocalDay as ffiStartOfLocalDay
  *
  * @throws FieldsalesException.InvalidInput when the library does not know the zone.
  */
-fun localDateOf(instant: Instant, zone: ZoneId): LocalDate = LocalDate.parse(ffiLocalDateOf(instant.toEpochMilli(), zone.id))
+fun localDateOf(instant: Instant, zone: ZoneId): LocalDate = ffiLocalDateOf(instant, zone.id)
 
 /**
  * The first instant of [date] in [zone].
@@ -33,7 +33,7 @@ fun localDateOf(instant: Instant, zone: ZoneId): LocalDate = LocalDate.parse(ffi
 fun startOfLocalDay(
     date: LocalDate,
     zone: ZoneId,
-): Instant = Instant.ofEpochMilli(ffiStartOfLocalDay(date.toString(), zone.id))
+): Instant = ffiStartOfLocalDay(date, zone.id)
 
 /**
  * When the wall-clock [time] happens on [date] in [zone], such as that day's report deadline.
@@ -46,12 +46,12 @@ fun localTimeOn(
     date: LocalDate,
     time: LocalTime,
     zone: ZoneId,
-): Instant = Instant.ofEpochMilli(ffiLocalTimeOn(date.toString(), wallTime(time), zone.id))
+): Instant = ffiLocalTimeOn(date, wallTime(time), zone.id)
 
 /** The local day an event happened on. */
 val LocalTimeEvent.localDate: LocalDate
     get() =
         when (this) {
-            is LocalTimeEvent.DayChanged -> LocalDate.parse(date)
-            is LocalTimeEvent.TimeReached -> LocalDate.parse(date)
+            is LocalTimeEvent.DayChanged -> date
+            is LocalTimeEvent.TimeReached -> date
         }

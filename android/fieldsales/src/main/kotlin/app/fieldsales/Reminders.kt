@@ -32,9 +32,9 @@ suspend fun Engine.scheduleReminders(
     now: Instant = Instant.now(),
     ahead: Duration = Duration.ofDays(2),
 ): List<Reminder> {
-    val due = remindersDue(now.toEpochMilli(), now.plus(ahead).toEpochMilli())
+    val due = remindersDue(now, now.plus(ahead))
     for (reminder in due) {
-        scheduler.schedule(reminder, Instant.ofEpochMilli(reminder.remindAtMs))
+        scheduler.schedule(reminder, reminder.remindAt)
     }
     return due
 }

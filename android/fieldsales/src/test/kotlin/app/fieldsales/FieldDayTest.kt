@@ -27,12 +27,10 @@ import org.junit.Test
 // started: a location proposal and its approval, a photo uploaded after the records, tasks given
 // and answered. Every rule runs in Rust; these tests only drive the calls an app makes.
 
-private const val HOUR_MS = 3_600_000L
-
 /** A clean fix taken 2 s ago, [metresNorth] of the site. */
 private fun fixNorth(metresNorth: Double): DevicePosition =
     DevicePosition(
-        SITE_LAT + metresNorth / 111_320.0, SITE_LON, 8.0, System.currentTimeMillis() - 2_000, false,
+        SITE_LAT + metresNorth / 111_320.0, SITE_LON, 8.0, Instant.now().minusSeconds(2), false,
         DeviceIntegritySignal(rooted = false, emulator = false),
         sinceBootMs = null,
     )
@@ -77,12 +75,12 @@ class FieldDayTest {
         runBlocking<Unit> {
             signIn(phoneOf(env("FIELDSALES_TEST_REP")), newStore("rep-tasks")).use { rep ->
                 val repId = rep.me().userId
-                val now = System.currentTimeMillis()
+                val now = Instant.ofEpochMilli(System.currentTimeMillis())
                 val (quoteId, surveyId) =
                     signIn(phoneOf(env("FIELDSALES_TEST_MANAGER")), newStore("manager-tasks")).use { manager ->
                         // The rep's profile reaches the manager's new phone by sync.
                         manager.syncNow(quick)
-                        fun given(title: String) = TaskDraft(repId, TaskKind.TASK, title, "", now + 24 * HOUR_MS, null, null, now + 23 * HOUR_MS)
+                        fun given(title: String) = TaskDraft(repId, TaskKind.TASK, title, "", now.plus(Duration.ofHours(24)), null, null, now.plus(Duration.ofHours(23)))
                         val quote = manager.createTask(given("发送报价单"))
                         val survey = manager.createTask(given("做竞品调研"))
                         val stale = manager.createTask(given("旧任务"))
@@ -93,10 +91,10 @@ class FieldDayTest {
                     }
                 rep.syncNow(quick)
                 assertEquals(TaskStatus.OPEN, rep.acceptTask(quoteId).status)
-                val later = now + 48 * HOUR_MS
+                val later = now.plus(Duration.ofHours(48))
                 val moved = rep.postponeTask(quoteId, later)
-                assertEquals(later, moved.dueAtMs)
-                assertEquals(now + 47 * HOUR_MS, moved.reminderAtMs, "the reminder moves with the task")
+                assertEquals(later, moved.dueAt)
+                assertEquals(now.plus(Duration.ofHours(47)), moved.reminderAt, "the reminder moves with the task")
 
                 // The reminders go to the app's notification scheduler: the accepted task's at its
                 // new time, moved with the task.
@@ -107,8 +105,8 @@ class FieldDayTest {
                             scheduled += reminder.recordId to at
                         }
                     }
-                val handed = rep.scheduleReminders(scheduler, Instant.ofEpochMilli(now), Duration.ofDays(3))
-                assertEquals(listOf(quoteId to Instant.ofEpochMilli(now + 47 * HOUR_MS)), scheduled.filter { it.first == quoteId })
+                val handed = rep.scheduleReminders(scheduler, now, Duration.ofDays(3))
+                assertEquals(listOf(quoteId to now.plus(Duration.ofHours(47))), scheduled.filter { it.first == quoteId })
                 assertEquals(ReminderKind.TASK, handed.single { it.recordId == quoteId }.kind)
 
                 val blank = assertFailsWith<FieldsalesException.RuleViolated> { rep.rejectTask(surveyId, " ") }
@@ -149,11 +147,11 @@ class FieldDayTest {
                 manager.syncNow(quick)
                 val today = manager.today().date
                 val targets = manager.targetDashboard(today, today, GroupBy.REP)
-                assertNotNull(targets.dataAsOfMs, "synced once")
+                assertNotNull(targets.dataAsOf, "synced once")
                 val attention = manager.attentionDashboard(today, today)
                 assertEquals(attention.overdueOpportunities.size.toLong(), attention.overdueOpportunitiesTotal)
-                val bad = assertFailsWith<FieldsalesException.InvalidInput> { manager.targetDashboard("2026-13-40", today, GroupBy.REP) }
-                assertEquals("from", bad.field)
+                val bad = assertFailsWith<FieldsalesException.InvalidInput> { manager.targetDashboard(today.plusDays(1), today, GroupBy.REP) }
+                assertEquals("range", bad.field)
             }
         }
 }

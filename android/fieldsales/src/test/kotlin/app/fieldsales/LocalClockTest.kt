@@ -28,7 +28,7 @@ class LocalClockTest {
                 withTimeout(5_000) {
                     localTimeEvents(SHANGHAI, clockOffset = offsetPutting(midnight, justBefore)).first()
                 }
-            assertEquals(LocalTimeEvent.DayChanged(localDateOf(midnight, SHANGHAI).toString()), event)
+            assertEquals(LocalTimeEvent.DayChanged(localDateOf(midnight, SHANGHAI)), event)
         }
 
     @Test
@@ -44,7 +44,7 @@ class LocalClockTest {
                         clockOffset = offsetPutting(deadline, justBefore),
                     ).take(1).toList()
                 }
-            assertEquals(listOf(LocalTimeEvent.TimeReached(date.toString(), "18:00", deadline.toEpochMilli())), events)
+            assertEquals(listOf(LocalTimeEvent.TimeReached(date, "18:00", deadline)), events)
             assertEquals(date, events.single().localDate)
         }
 
@@ -56,7 +56,7 @@ class LocalClockTest {
                 withTimeout(5_000) {
                     nextLocalTimeEvents(SHANGHAI, clockOffset = offsetPutting(midnight, justBefore))
                 }
-            assertEquals(listOf(LocalTimeEvent.DayChanged(localDateOf(midnight, SHANGHAI).toString())), events)
+            assertEquals(listOf(LocalTimeEvent.DayChanged(localDateOf(midnight, SHANGHAI))), events)
         }
 
     @Test

@@ -57,15 +57,12 @@ private fun tierA(
 /** A clean fix taken 3 s ago, 30 m north of the site. */
 private fun atTheSite(): DevicePosition =
     DevicePosition(
-        SITE_LAT + 30.0 / 111_320.0, SITE_LON, 8.0, System.currentTimeMillis() - 3_000, false,
+        SITE_LAT + 30.0 / 111_320.0, SITE_LON, 8.0, java.time.Instant.now().minusSeconds(3), false,
         DeviceIntegritySignal(rooted = false, emulator = false),
         sinceBootMs = null,
     )
 
-private fun quarterStart(day: String): String {
-    val d = LocalDate.parse(day)
-    return LocalDate.of(d.year, (d.monthValue - 1) / 3 * 3 + 1, 1).toString()
-}
+private fun quarterStart(day: LocalDate): LocalDate = LocalDate.of(day.year, (day.monthValue - 1) / 3 * 3 + 1, 1)
 
 class SalesDayTest {
     @Test
@@ -142,7 +139,7 @@ class SalesDayTest {
                     )
                 // ¥19,000 at no discount needs nobody's approval.
                 val confirmed = (rep.confirmOrder(order.id) as ConfirmOutcome.Confirmed).order
-                val at = assertNotNull(confirmed.confirmedAtMs)
+                val at = assertNotNull(confirmed.confirmedAt)
                 assertFailsWith<FieldsalesException.NotAllowed> { rep.recordPayment(order.id, yuan(5_000), at, "现金") }
                 rep.syncNow(quick)
 

@@ -66,7 +66,7 @@ class SyncTest {
                 // 40 m north of the gate, 8 m accuracy, a fix taken 5 s ago on a clean phone.
                 val fix =
                     DevicePosition(
-                        SITE_LAT + 40.0 / 111_320.0, SITE_LON, 8.0, System.currentTimeMillis() - 5_000, false,
+                        SITE_LAT + 40.0 / 111_320.0, SITE_LON, 8.0, java.time.Instant.now().minusSeconds(5), false,
                         DeviceIntegritySignal(rooted = false, emulator = false),
                         sinceBootMs = null,
                     )
@@ -143,14 +143,14 @@ class SyncTest {
                     withTimeout(20_000) {
                         first.status.first { it != null && it.connected && it.activity is SyncActivity.Waiting }
                     }!!
-                val before = assertNotNull(synced.lastSyncedAtMs)
+                val before = assertNotNull(synced.lastSyncedAt)
                 rep.createCustomer(
                     CustomerDraft("宁波港联物流有限公司", null, null, null, "物流", null, null, null, "B", null, emptyList()),
                 )
                 val after =
                     withTimeout(20_000) {
                         first.status.first { s ->
-                            s != null && s.pendingChanges == 0L && (s.lastSyncedAtMs ?: 0) > before && s.activity is SyncActivity.Waiting
+                            s != null && s.pendingChanges == 0L && (s.lastSyncedAt ?: java.time.Instant.EPOCH) > before && s.activity is SyncActivity.Waiting
                         }
                     }!!
                 assertEquals(null, after.lastError)

@@ -1210,11 +1210,11 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_plan_vs_actual(`ptr`: Long,`repId`: RustBuffer.ByValue,`date`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_fieldsales_ffi_fn_method_engine_postpone_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,`toMs`: Long,
+    external fun uniffi_fieldsales_ffi_fn_method_engine_postpone_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,`to`: Long,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_reject_task(`ptr`: Long,`taskId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_fieldsales_ffi_fn_method_engine_reminders_due(`ptr`: Long,`fromMs`: Long,`untilMs`: Long,
+    external fun uniffi_fieldsales_ffi_fn_method_engine_reminders_due(`ptr`: Long,`from`: Long,`until`: Long,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_report_draft(`ptr`: Long,`date`: RustBuffer.ByValue,
     ): Long
@@ -1242,7 +1242,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_products(`ptr`: Long,`includeInactive`: Byte,
     ): Long
-    external fun uniffi_fieldsales_ffi_fn_method_engine_record_payment(`ptr`: Long,`orderId`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`receivedAtMs`: Long,`method`: RustBuffer.ByValue,
+    external fun uniffi_fieldsales_ffi_fn_method_engine_record_payment(`ptr`: Long,`orderId`: RustBuffer.ByValue,`amount`: RustBuffer.ByValue,`receivedAt`: Long,`method`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_fieldsales_ffi_fn_method_engine_set_delivery(`ptr`: Long,`orderId`: RustBuffer.ByValue,`delivery`: RustBuffer.ByValue,
     ): Long
@@ -1370,7 +1370,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_fieldsales_ffi_fn_func_sign_in(`request`: RustBuffer.ByValue,`storePath`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_fieldsales_ffi_fn_func_local_date_of(`atMs`: Long,`zone`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_fieldsales_ffi_fn_func_local_date_of(`at`: Long,`zone`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_fieldsales_ffi_fn_func_local_time_on(`date`: RustBuffer.ByValue,`timeOfDay`: RustBuffer.ByValue,`zone`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1542,13 +1542,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_func_sign_in() and 0xFFFF) != 43167) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_func_local_date_of() and 0xFFFF) != 20503) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_local_date_of() and 0xFFFF) != 16277) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_func_local_time_on() and 0xFFFF) != 1739) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_local_time_on() and 0xFFFF) != 937) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_func_start_of_local_day() and 0xFFFF) != 27870) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_func_start_of_local_day() and 0xFFFF) != 36352) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_func_validate_zone() and 0xFFFF) != 52274) {
@@ -1644,22 +1644,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_update_customer() and 0xFFFF) != 41072) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard() and 0xFFFF) != 32600) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_attention_dashboard() and 0xFFFF) != 3027) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() and 0xFFFF) != 54340) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_funnel_dashboard() and 0xFFFF) != 41356) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() and 0xFFFF) != 9850) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_dashboard() and 0xFFFF) != 8577) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() and 0xFFFF) != 4123) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_target_dashboard() and 0xFFFF) != 13873) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() and 0xFFFF) != 32680) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visit_map_points() and 0xFFFF) != 13503) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 39486) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_dashboard() and 0xFFFF) != 23226) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_allowed_operations() and 0xFFFF) != 63424) {
@@ -1695,7 +1695,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_add_visit_photo() and 0xFFFF) != 46917) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_agenda_of() and 0xFFFF) != 50474) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_agenda_of() and 0xFFFF) != 22752) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_check_in() and 0xFFFF) != 2403) {
@@ -1728,31 +1728,31 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_mark_report_read() and 0xFFFF) != 37370) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_plan_for() and 0xFFFF) != 60906) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_plan_for() and 0xFFFF) != 12809) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_plan_visits() and 0xFFFF) != 48957) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_plan_visits() and 0xFFFF) != 42189) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_plan_vs_actual() and 0xFFFF) != 59219) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_plan_vs_actual() and 0xFFFF) != 19042) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_postpone_task() and 0xFFFF) != 45048) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_postpone_task() and 0xFFFF) != 7464) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reject_task() and 0xFFFF) != 467) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() and 0xFFFF) != 42245) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_reminders_due() and 0xFFFF) != 42597) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_draft() and 0xFFFF) != 46814) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_draft() and 0xFFFF) != 15563) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_due() and 0xFFFF) != 32074) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_due() and 0xFFFF) != 26473) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_of() and 0xFFFF) != 65451) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_report_of() and 0xFFFF) != 25708) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_submit_report() and 0xFFFF) != 34537) {
@@ -1761,7 +1761,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_today() and 0xFFFF) != 57105) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_on() and 0xFFFF) != 8684) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_visits_on() and 0xFFFF) != 47669) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_confirm_order() and 0xFFFF) != 3259) {
@@ -1779,13 +1779,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_orders_of() and 0xFFFF) != 11407) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_price_quote() and 0xFFFF) != 21158) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_price_quote() and 0xFFFF) != 32510) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_products() and 0xFFFF) != 43896) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_record_payment() and 0xFFFF) != 13637) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_record_payment() and 0xFFFF) != 33361) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_set_delivery() and 0xFFFF) != 2065) {
@@ -1869,7 +1869,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_sync() and 0xFFFF) != 34371) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_commission_statement() and 0xFFFF) != 3028) {
+    if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_commission_statement() and 0xFFFF) != 27125) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_fieldsales_ffi_checksum_method_engine_set_target() and 0xFFFF) != 18622) {
@@ -3132,38 +3132,38 @@ public interface EngineInterface {
      * What needs the user's attention now; `from`..`to` (local days) selects the leads
      * that went back to the pool.
      */
-    suspend fun `attentionDashboard`(`from`: kotlin.String, `to`: kotlin.String): AttentionDashboard
+    suspend fun `attentionDashboard`(`from`: LocalDate, `to`: LocalDate): AttentionDashboard
     
     /**
      * The sales funnel of the user's scope between two local days (`YYYY-MM-DD`, inclusive),
      * one row per rep, team or region.
      */
-    suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy): FunnelDashboard
+    suspend fun `funnelDashboard`(`from`: LocalDate, `to`: LocalDate, `groupBy`: GroupBy): FunnelDashboard
     
     /**
      * Daily-report compliance of the user's scope between two local days.
      */
-    suspend fun `reportDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy): ReportDashboard
+    suspend fun `reportDashboard`(`from`: LocalDate, `to`: LocalDate, `groupBy`: GroupBy): ReportDashboard
     
     /**
      * Target attainment of the user's scope between two local days (`YYYY-MM-DD`), as a
      * leaderboard of the targets whose period overlaps them, one per rep, team or region.
      */
-    suspend fun `targetDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy): TargetDashboard
+    suspend fun `targetDashboard`(`from`: LocalDate, `to`: LocalDate, `groupBy`: GroupBy): TargetDashboard
     
     /**
      * One page of the check-ins between two local days for the team map, newest first, at
      * most `limit` (1 to the configured page size); pass the previous page's `next` to read
      * on.
      */
-    suspend fun `visitMapPoints`(`from`: kotlin.String, `to`: kotlin.String, `limit`: kotlin.Int, `after`: MapPointsCursor?): MapPointsPage
+    suspend fun `visitMapPoints`(`from`: LocalDate, `to`: LocalDate, `limit`: kotlin.Int, `after`: MapPointsCursor?): MapPointsPage
     
     /**
      * The visits of the user's scope between two local days, one row per group and day or
      * week; the check-ins for a map come page by page from
      * [`Engine::visit_map_points`].
      */
-    suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy, `granularity`: Granularity): VisitsDashboard
+    suspend fun `visitsDashboard`(`from`: LocalDate, `to`: LocalDate, `groupBy`: GroupBy, `granularity`: Granularity): VisitsDashboard
     
     /**
      * What the signed-in user may do with a record now, from the synced permission matrix
@@ -3233,7 +3233,7 @@ public interface EngineInterface {
      * manager, the day of someone their scope covers (schedule, tasks, planned visits they
      * may see). Refused for a colleague outside the user's scope (not allowed).
      */
-    suspend fun `agendaOf`(`userId`: kotlin.String, `date`: kotlin.String): Agenda
+    suspend fun `agendaOf`(`userId`: kotlin.String, `date`: LocalDate): Agenda
     
     /**
      * Checks in at a customer, offline: the visit is recorded with the phone's verdict. In
@@ -3293,25 +3293,25 @@ public interface EngineInterface {
     /**
      * A rep's visit plan for a local day, if one is on this device.
      */
-    suspend fun `planFor`(`repId`: kotlin.String, `date`: kotlin.String): VisitPlan?
+    suspend fun `planFor`(`repId`: kotlin.String, `date`: LocalDate): VisitPlan?
     
     /**
      * Plans a rep's visits for a local day (`YYYY-MM-DD`), replacing that day's list (at
      * most 100): a rep plans their own day, a manager the day of a rep in their scope.
      */
-    suspend fun `planVisits`(`repId`: kotlin.String, `date`: kotlin.String, `visits`: List<PlannedVisit>): VisitPlan
+    suspend fun `planVisits`(`repId`: kotlin.String, `date`: LocalDate, `visits`: List<PlannedVisit>): VisitPlan
     
     /**
      * A rep's day planned against their visits: each planned customer done or not done, then
      * the visits nobody planned, with the share of planned visits done.
      */
-    suspend fun `planVsActual`(`repId`: kotlin.String, `date`: kotlin.String): PlanVsActual
+    suspend fun `planVsActual`(`repId`: kotlin.String, `date`: LocalDate): PlanVsActual
     
     /**
      * The assignee moves an open task or schedule entry to a later time, ms; its reminder
      * moves with it (`task.postpone_to_past` when the time is not in the future).
      */
-    suspend fun `postponeTask`(`taskId`: kotlin.String, `toMs`: kotlin.Long): Task
+    suspend fun `postponeTask`(`taskId`: kotlin.String, `to`: Timestamp): Task
     
     /**
      * The assignee rejects a task someone gave them, saying why (`task.reason_required`
@@ -3320,29 +3320,29 @@ public interface EngineInterface {
     suspend fun `rejectTask`(`taskId`: kotlin.String, `reason`: kotlin.String): Task
     
     /**
-     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+     * Reminders falling due in `[from, until)`, for the app to schedule notifications:
      * the user's tasks and schedule entries, and the overdue-stage reminders of deals they
      * own or whose owner they manage.
      */
-    suspend fun `remindersDue`(`fromMs`: kotlin.Long, `untilMs`: kotlin.Long): List<Reminder>
+    suspend fun `remindersDue`(`from`: Timestamp, `until`: Timestamp): List<Reminder>
     
     /**
      * The user's report of a local day (`YYYY-MM-DD`), created as a draft gathering the
      * day's visits and follow-ups when there is none yet.
      */
-    suspend fun `reportDraft`(`date`: kotlin.String): DailyReport
+    suspend fun `reportDraft`(`date`: LocalDate): DailyReport
     
     /**
      * The signed-in rep's own report of a local day (`YYYY-MM-DD`), for the reminder: open,
      * overdue, missing, submitted, or a day off when nothing is owed.
      */
-    suspend fun `reportDue`(`date`: kotlin.String): ReportDue
+    suspend fun `reportDue`(`date`: LocalDate): ReportDue
     
     /**
      * A rep's report of a local day (`YYYY-MM-DD`), if one is on this device: a manager
      * opens it from the team's list to read and comment.
      */
-    suspend fun `reportOf`(`repId`: kotlin.String, `date`: kotlin.String): DailyReport?
+    suspend fun `reportOf`(`repId`: kotlin.String, `date`: LocalDate): DailyReport?
     
     /**
      * Submits a report; its on-time judgement follows the user's zone and deadline.
@@ -3357,7 +3357,7 @@ public interface EngineInterface {
     /**
      * A rep's visits on a local day (`YYYY-MM-DD`), as far as this user may see them.
      */
-    suspend fun `visitsOn`(`repId`: kotlin.String, `date`: kotlin.String): List<Visit>
+    suspend fun `visitsOn`(`repId`: kotlin.String, `date`: LocalDate): List<Visit>
     
     /**
      * Confirms an order, or asks for the approval its amount or discount needs first (the
@@ -3392,7 +3392,7 @@ public interface EngineInterface {
      * promotions, as the order will be priced. Refused for an unknown product
      * (`product.unknown`) or one no longer sold (`product.inactive`).
      */
-    suspend fun `priceQuote`(`productCode`: kotlin.String, `customerId`: kotlin.String, `quantity`: kotlin.Long, `manualDiscountBp`: kotlin.Int, `pricedOn`: kotlin.String): PriceQuote
+    suspend fun `priceQuote`(`productCode`: kotlin.String, `customerId`: kotlin.String, `quantity`: kotlin.Long, `manualDiscountBp`: kotlin.Int, `pricedOn`: LocalDate): PriceQuote
     
     /**
      * The catalogue: products still sold, by code (with `include_inactive`, every product).
@@ -3403,7 +3403,7 @@ public interface EngineInterface {
      * Records a payment collected on a confirmed order (`order.not_confirmed` otherwise), in
      * the order's currency.
      */
-    suspend fun `recordPayment`(`orderId`: kotlin.String, `amount`: Money, `receivedAtMs`: kotlin.Long, `method`: kotlin.String?): Order
+    suspend fun `recordPayment`(`orderId`: kotlin.String, `amount`: Money, `receivedAt`: Timestamp, `method`: kotlin.String?): Order
     
     /**
      * Sets how far a confirmed order is delivered.
@@ -3552,7 +3552,7 @@ public interface EngineInterface {
      * A rep's commission statement for the configured period containing the local day
      * `date` (`YYYY-MM-DD`): their own, or, for a manager, a rep's.
      */
-    suspend fun `commissionStatement`(`repId`: kotlin.String, `date`: kotlin.String): CommissionStatement
+    suspend fun `commissionStatement`(`repId`: kotlin.String, `date`: LocalDate): CommissionStatement
     
     /**
      * Sets a target (a manager for a rep of their team, a director for a team of their
@@ -4288,14 +4288,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `attentionDashboard`(`from`: kotlin.String, `to`: kotlin.String) : AttentionDashboard {
+    override suspend fun `attentionDashboard`(`from`: LocalDate, `to`: LocalDate) : AttentionDashboard {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_attention_dashboard(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`from`),
-        FfiConverterString.lower(`to`),
+        FfiConverterTypeLocalDate.lower(`from`),
+        FfiConverterTypeLocalDate.lower(`to`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -4315,14 +4315,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `funnelDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy) : FunnelDashboard {
+    override suspend fun `funnelDashboard`(`from`: LocalDate, `to`: LocalDate, `groupBy`: GroupBy) : FunnelDashboard {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_funnel_dashboard(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`from`),
-        FfiConverterString.lower(`to`),
+        FfiConverterTypeLocalDate.lower(`from`),
+        FfiConverterTypeLocalDate.lower(`to`),
         FfiConverterTypeGroupBy.lower(`groupBy`),
             )
         },
@@ -4342,14 +4342,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `reportDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy) : ReportDashboard {
+    override suspend fun `reportDashboard`(`from`: LocalDate, `to`: LocalDate, `groupBy`: GroupBy) : ReportDashboard {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_dashboard(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`from`),
-        FfiConverterString.lower(`to`),
+        FfiConverterTypeLocalDate.lower(`from`),
+        FfiConverterTypeLocalDate.lower(`to`),
         FfiConverterTypeGroupBy.lower(`groupBy`),
             )
         },
@@ -4370,14 +4370,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `targetDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy) : TargetDashboard {
+    override suspend fun `targetDashboard`(`from`: LocalDate, `to`: LocalDate, `groupBy`: GroupBy) : TargetDashboard {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_target_dashboard(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`from`),
-        FfiConverterString.lower(`to`),
+        FfiConverterTypeLocalDate.lower(`from`),
+        FfiConverterTypeLocalDate.lower(`to`),
         FfiConverterTypeGroupBy.lower(`groupBy`),
             )
         },
@@ -4399,14 +4399,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `visitMapPoints`(`from`: kotlin.String, `to`: kotlin.String, `limit`: kotlin.Int, `after`: MapPointsCursor?) : MapPointsPage {
+    override suspend fun `visitMapPoints`(`from`: LocalDate, `to`: LocalDate, `limit`: kotlin.Int, `after`: MapPointsCursor?) : MapPointsPage {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_visit_map_points(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`from`),
-        FfiConverterString.lower(`to`),
+        FfiConverterTypeLocalDate.lower(`from`),
+        FfiConverterTypeLocalDate.lower(`to`),
         FfiConverterInt.lower(`limit`),
         FfiConverterOptionalTypeMapPointsCursor.lower(`after`),
             )
@@ -4429,14 +4429,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `visitsDashboard`(`from`: kotlin.String, `to`: kotlin.String, `groupBy`: GroupBy, `granularity`: Granularity) : VisitsDashboard {
+    override suspend fun `visitsDashboard`(`from`: LocalDate, `to`: LocalDate, `groupBy`: GroupBy, `granularity`: Granularity) : VisitsDashboard {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_visits_dashboard(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`from`),
-        FfiConverterString.lower(`to`),
+        FfiConverterTypeLocalDate.lower(`from`),
+        FfiConverterTypeLocalDate.lower(`to`),
         FfiConverterTypeGroupBy.lower(`groupBy`),
         FfiConverterTypeGranularity.lower(`granularity`),
             )
@@ -4732,14 +4732,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `agendaOf`(`userId`: kotlin.String, `date`: kotlin.String) : Agenda {
+    override suspend fun `agendaOf`(`userId`: kotlin.String, `date`: LocalDate) : Agenda {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_agenda_of(
                 uniffiHandle,
                 
         FfiConverterString.lower(`userId`),
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5025,14 +5025,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `planFor`(`repId`: kotlin.String, `date`: kotlin.String) : VisitPlan? {
+    override suspend fun `planFor`(`repId`: kotlin.String, `date`: LocalDate) : VisitPlan? {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_plan_for(
                 uniffiHandle,
                 
         FfiConverterString.lower(`repId`),
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5052,14 +5052,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `planVisits`(`repId`: kotlin.String, `date`: kotlin.String, `visits`: List<PlannedVisit>) : VisitPlan {
+    override suspend fun `planVisits`(`repId`: kotlin.String, `date`: LocalDate, `visits`: List<PlannedVisit>) : VisitPlan {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_plan_visits(
                 uniffiHandle,
                 
         FfiConverterString.lower(`repId`),
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
         FfiConverterSequenceTypePlannedVisit.lower(`visits`),
             )
         },
@@ -5080,14 +5080,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `planVsActual`(`repId`: kotlin.String, `date`: kotlin.String) : PlanVsActual {
+    override suspend fun `planVsActual`(`repId`: kotlin.String, `date`: LocalDate) : PlanVsActual {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_plan_vs_actual(
                 uniffiHandle,
                 
         FfiConverterString.lower(`repId`),
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5107,14 +5107,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `postponeTask`(`taskId`: kotlin.String, `toMs`: kotlin.Long) : Task {
+    override suspend fun `postponeTask`(`taskId`: kotlin.String, `to`: Timestamp) : Task {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_postpone_task(
                 uniffiHandle,
                 
         FfiConverterString.lower(`taskId`),
-        FfiConverterLong.lower(`toMs`),
+        FfiConverterTypeTimestamp.lower(`to`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5156,20 +5156,20 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
-     * Reminders falling due in `[from_ms, until_ms)`, for the app to schedule notifications:
+     * Reminders falling due in `[from, until)`, for the app to schedule notifications:
      * the user's tasks and schedule entries, and the overdue-stage reminders of deals they
      * own or whose owner they manage.
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `remindersDue`(`fromMs`: kotlin.Long, `untilMs`: kotlin.Long) : List<Reminder> {
+    override suspend fun `remindersDue`(`from`: Timestamp, `until`: Timestamp) : List<Reminder> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_reminders_due(
                 uniffiHandle,
                 
-        FfiConverterLong.lower(`fromMs`),
-        FfiConverterLong.lower(`untilMs`),
+        FfiConverterTypeTimestamp.lower(`from`),
+        FfiConverterTypeTimestamp.lower(`until`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5189,13 +5189,13 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `reportDraft`(`date`: kotlin.String) : DailyReport {
+    override suspend fun `reportDraft`(`date`: LocalDate) : DailyReport {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_draft(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5215,13 +5215,13 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `reportDue`(`date`: kotlin.String) : ReportDue {
+    override suspend fun `reportDue`(`date`: LocalDate) : ReportDue {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_due(
                 uniffiHandle,
                 
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5241,14 +5241,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `reportOf`(`repId`: kotlin.String, `date`: kotlin.String) : DailyReport? {
+    override suspend fun `reportOf`(`repId`: kotlin.String, `date`: LocalDate) : DailyReport? {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_report_of(
                 uniffiHandle,
                 
         FfiConverterString.lower(`repId`),
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5316,14 +5316,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `visitsOn`(`repId`: kotlin.String, `date`: kotlin.String) : List<Visit> {
+    override suspend fun `visitsOn`(`repId`: kotlin.String, `date`: LocalDate) : List<Visit> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_visits_on(
                 uniffiHandle,
                 
         FfiConverterString.lower(`repId`),
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5471,7 +5471,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `priceQuote`(`productCode`: kotlin.String, `customerId`: kotlin.String, `quantity`: kotlin.Long, `manualDiscountBp`: kotlin.Int, `pricedOn`: kotlin.String) : PriceQuote {
+    override suspend fun `priceQuote`(`productCode`: kotlin.String, `customerId`: kotlin.String, `quantity`: kotlin.Long, `manualDiscountBp`: kotlin.Int, `pricedOn`: LocalDate) : PriceQuote {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_price_quote(
@@ -5481,7 +5481,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         FfiConverterString.lower(`customerId`),
         FfiConverterLong.lower(`quantity`),
         FfiConverterInt.lower(`manualDiscountBp`),
-        FfiConverterString.lower(`pricedOn`),
+        FfiConverterTypeLocalDate.lower(`pricedOn`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5526,7 +5526,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `recordPayment`(`orderId`: kotlin.String, `amount`: Money, `receivedAtMs`: kotlin.Long, `method`: kotlin.String?) : Order {
+    override suspend fun `recordPayment`(`orderId`: kotlin.String, `amount`: Money, `receivedAt`: Timestamp, `method`: kotlin.String?) : Order {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_record_payment(
@@ -5534,7 +5534,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
                 
         FfiConverterString.lower(`orderId`),
         FfiConverterTypeMoney.lower(`amount`),
-        FfiConverterLong.lower(`receivedAtMs`),
+        FfiConverterTypeTimestamp.lower(`receivedAt`),
         FfiConverterOptionalString.lower(`method`),
             )
         },
@@ -6252,14 +6252,14 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      */
     @Throws(FieldsalesException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `commissionStatement`(`repId`: kotlin.String, `date`: kotlin.String) : CommissionStatement {
+    override suspend fun `commissionStatement`(`repId`: kotlin.String, `date`: LocalDate) : CommissionStatement {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_fieldsales_ffi_fn_method_engine_commission_statement(
                 uniffiHandle,
                 
         FfiConverterString.lower(`repId`),
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_fieldsales_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -8295,7 +8295,7 @@ data class Agenda (
     /**
      * The local day, `YYYY-MM-DD`.
      */
-    val `date`: kotlin.String
+    val `date`: LocalDate
     , 
     /**
      * Calendar entries of the day.
@@ -8332,7 +8332,7 @@ data class Agenda (
 public object FfiConverterTypeAgenda: FfiConverterRustBuffer<Agenda> {
     override fun read(buf: ByteBuffer): Agenda {
         return Agenda(
-            FfiConverterString.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
             FfiConverterSequenceTypeTask.read(buf),
             FfiConverterSequenceTypeTask.read(buf),
             FfiConverterSequenceTypeTask.read(buf),
@@ -8341,7 +8341,7 @@ public object FfiConverterTypeAgenda: FfiConverterRustBuffer<Agenda> {
     }
 
     override fun allocationSize(value: Agenda) = (
-            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterTypeLocalDate.allocationSize(value.`date`) +
             FfiConverterSequenceTypeTask.allocationSize(value.`schedule`) +
             FfiConverterSequenceTypeTask.allocationSize(value.`tasksDue`) +
             FfiConverterSequenceTypeTask.allocationSize(value.`overdue`) +
@@ -8349,7 +8349,7 @@ public object FfiConverterTypeAgenda: FfiConverterRustBuffer<Agenda> {
     )
 
     override fun write(value: Agenda, buf: ByteBuffer) {
-            FfiConverterString.write(value.`date`, buf)
+            FfiConverterTypeLocalDate.write(value.`date`, buf)
             FfiConverterSequenceTypeTask.write(value.`schedule`, buf)
             FfiConverterSequenceTypeTask.write(value.`tasksDue`, buf)
             FfiConverterSequenceTypeTask.write(value.`overdue`, buf)
@@ -8419,9 +8419,9 @@ data class Approval (
     val `decisions`: List<ApprovalDecision>
     , 
     /**
-     * When it was decided, epoch ms.
+     * When it was decided.
      */
-    val `decidedAtMs`: kotlin.Long?
+    val `decidedAt`: Timestamp?
     
 ){
     
@@ -8449,7 +8449,7 @@ public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
             FfiConverterTypeApprovalStatus.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterSequenceTypeApprovalDecision.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
         )
     }
 
@@ -8465,7 +8465,7 @@ public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
             FfiConverterTypeApprovalStatus.allocationSize(value.`status`) +
             FfiConverterSequenceString.allocationSize(value.`waitingFor`) +
             FfiConverterSequenceTypeApprovalDecision.allocationSize(value.`decisions`) +
-            FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`)
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`decidedAt`)
     )
 
     override fun write(value: Approval, buf: ByteBuffer) {
@@ -8480,7 +8480,7 @@ public object FfiConverterTypeApproval: FfiConverterRustBuffer<Approval> {
             FfiConverterTypeApprovalStatus.write(value.`status`, buf)
             FfiConverterSequenceString.write(value.`waitingFor`, buf)
             FfiConverterSequenceTypeApprovalDecision.write(value.`decisions`, buf)
-            FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`decidedAt`, buf)
     }
 }
 
@@ -8516,9 +8516,9 @@ data class ApprovalDecision (
     val `comment`: kotlin.String?
     , 
     /**
-     * When, epoch ms.
+     * When.
      */
-    val `atMs`: kotlin.Long
+    val `at`: Timestamp
     
 ){
     
@@ -8540,7 +8540,7 @@ public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalD
             FfiConverterString.read(buf),
             FfiConverterTypeApprovalVerdict.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
         )
     }
 
@@ -8550,7 +8550,7 @@ public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalD
             FfiConverterString.allocationSize(value.`role`) +
             FfiConverterTypeApprovalVerdict.allocationSize(value.`verdict`) +
             FfiConverterOptionalString.allocationSize(value.`comment`) +
-            FfiConverterLong.allocationSize(value.`atMs`)
+            FfiConverterTypeTimestamp.allocationSize(value.`at`)
     )
 
     override fun write(value: ApprovalDecision, buf: ByteBuffer) {
@@ -8559,7 +8559,7 @@ public object FfiConverterTypeApprovalDecision: FfiConverterRustBuffer<ApprovalD
             FfiConverterString.write(value.`role`, buf)
             FfiConverterTypeApprovalVerdict.write(value.`verdict`, buf)
             FfiConverterOptionalString.write(value.`comment`, buf)
-            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`at`, buf)
     }
 }
 
@@ -8650,14 +8650,14 @@ data class AttachmentState (
     val `uploadedBytes`: kotlin.Long
     , 
     /**
-     * When this device stored it, ms.
+     * When this device stored it.
      */
-    val `storedAtMs`: kotlin.Long
+    val `storedAt`: Timestamp
     , 
     /**
-     * When the server confirmed the whole content, ms.
+     * When the server confirmed the whole content.
      */
-    val `uploadedAtMs`: kotlin.Long?
+    val `uploadedAt`: Timestamp?
     
 ){
     
@@ -8679,8 +8679,8 @@ public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<Attachment
             FfiConverterString.read(buf),
             FfiConverterTypeUploadState.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
         )
     }
 
@@ -8690,8 +8690,8 @@ public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<Attachment
             FfiConverterString.allocationSize(value.`mime`) +
             FfiConverterTypeUploadState.allocationSize(value.`upload`) +
             FfiConverterLong.allocationSize(value.`uploadedBytes`) +
-            FfiConverterLong.allocationSize(value.`storedAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`uploadedAtMs`)
+            FfiConverterTypeTimestamp.allocationSize(value.`storedAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`uploadedAt`)
     )
 
     override fun write(value: AttachmentState, buf: ByteBuffer) {
@@ -8700,8 +8700,8 @@ public object FfiConverterTypeAttachmentState: FfiConverterRustBuffer<Attachment
             FfiConverterString.write(value.`mime`, buf)
             FfiConverterTypeUploadState.write(value.`upload`, buf)
             FfiConverterLong.write(value.`uploadedBytes`, buf)
-            FfiConverterLong.write(value.`storedAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`uploadedAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`storedAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`uploadedAt`, buf)
     }
 }
 
@@ -8822,9 +8822,9 @@ public object FfiConverterTypeAttainment: FfiConverterRustBuffer<Attainment> {
  */
 data class AttentionDashboard (
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    val `dataAsOfMs`: kotlin.Long?
+    val `dataAsOf`: Timestamp?
     , 
     /**
      * Deals stuck past their stage's time, most overdue first (cut at the configured limit).
@@ -8892,7 +8892,7 @@ data class AttentionDashboard (
 public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<AttentionDashboard> {
     override fun read(buf: ByteBuffer): AttentionDashboard {
         return AttentionDashboard(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterSequenceTypeOverdueDeal.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterSequenceTypeLeadAtRisk.read(buf),
@@ -8907,7 +8907,7 @@ public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<Attenti
     }
 
     override fun allocationSize(value: AttentionDashboard) = (
-            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`dataAsOf`) +
             FfiConverterSequenceTypeOverdueDeal.allocationSize(value.`overdueOpportunities`) +
             FfiConverterLong.allocationSize(value.`overdueOpportunitiesTotal`) +
             FfiConverterSequenceTypeLeadAtRisk.allocationSize(value.`leadsDueForReclaim`) +
@@ -8921,7 +8921,7 @@ public object FfiConverterTypeAttentionDashboard: FfiConverterRustBuffer<Attenti
     )
 
     override fun write(value: AttentionDashboard, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`dataAsOf`, buf)
             FfiConverterSequenceTypeOverdueDeal.write(value.`overdueOpportunities`, buf)
             FfiConverterLong.write(value.`overdueOpportunitiesTotal`, buf)
             FfiConverterSequenceTypeLeadAtRisk.write(value.`leadsDueForReclaim`, buf)
@@ -9065,9 +9065,9 @@ data class CheckInPoint (
     val `customerId`: kotlin.String
     , 
     /**
-     * When, ms.
+     * When.
      */
-    val `atMs`: kotlin.Long
+    val `at`: Timestamp
     , 
     /**
      * Where.
@@ -9108,7 +9108,7 @@ public object FfiConverterTypeCheckInPoint: FfiConverterRustBuffer<CheckInPoint>
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterOptionalTypeFenceStatus.read(buf),
@@ -9121,7 +9121,7 @@ public object FfiConverterTypeCheckInPoint: FfiConverterRustBuffer<CheckInPoint>
             FfiConverterString.allocationSize(value.`repId`) +
             FfiConverterString.allocationSize(value.`repName`) +
             FfiConverterString.allocationSize(value.`customerId`) +
-            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
             FfiConverterDouble.allocationSize(value.`lat`) +
             FfiConverterDouble.allocationSize(value.`lon`) +
             FfiConverterOptionalTypeFenceStatus.allocationSize(value.`fence`) +
@@ -9133,7 +9133,7 @@ public object FfiConverterTypeCheckInPoint: FfiConverterRustBuffer<CheckInPoint>
             FfiConverterString.write(value.`repId`, buf)
             FfiConverterString.write(value.`repName`, buf)
             FfiConverterString.write(value.`customerId`, buf)
-            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`at`, buf)
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`lon`, buf)
             FfiConverterOptionalTypeFenceStatus.write(value.`fence`, buf)
@@ -9414,7 +9414,7 @@ data class CommissionStatement (
     /**
      * Its first day, `YYYY-MM-DD`.
      */
-    val `periodStart`: kotlin.String
+    val `periodStart`: LocalDate
     , 
     /**
      * What counted in the period.
@@ -9453,7 +9453,7 @@ public object FfiConverterTypeCommissionStatement: FfiConverterRustBuffer<Commis
         return CommissionStatement(
             FfiConverterString.read(buf),
             FfiConverterTypePeriodKind.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterSequenceTypeCommissionLine.read(buf),
@@ -9464,7 +9464,7 @@ public object FfiConverterTypeCommissionStatement: FfiConverterRustBuffer<Commis
     override fun allocationSize(value: CommissionStatement) = (
             FfiConverterString.allocationSize(value.`repId`) +
             FfiConverterTypePeriodKind.allocationSize(value.`period`) +
-            FfiConverterString.allocationSize(value.`periodStart`) +
+            FfiConverterTypeLocalDate.allocationSize(value.`periodStart`) +
             FfiConverterTypeMoney.allocationSize(value.`sales`) +
             FfiConverterOptionalLong.allocationSize(value.`attainmentBp`) +
             FfiConverterSequenceTypeCommissionLine.allocationSize(value.`lines`) +
@@ -9474,7 +9474,7 @@ public object FfiConverterTypeCommissionStatement: FfiConverterRustBuffer<Commis
     override fun write(value: CommissionStatement, buf: ByteBuffer) {
             FfiConverterString.write(value.`repId`, buf)
             FfiConverterTypePeriodKind.write(value.`period`, buf)
-            FfiConverterString.write(value.`periodStart`, buf)
+            FfiConverterTypeLocalDate.write(value.`periodStart`, buf)
             FfiConverterTypeMoney.write(value.`sales`, buf)
             FfiConverterOptionalLong.write(value.`attainmentBp`, buf)
             FfiConverterSequenceTypeCommissionLine.write(value.`lines`, buf)
@@ -9846,9 +9846,9 @@ data class Customer (
     val `notes`: kotlin.String
     , 
     /**
-     * Created, epoch ms.
+     * Created.
      */
-    val `createdAtMs`: kotlin.Long
+    val `createdAt`: Timestamp
     , 
     /**
      * Whether it was deleted (voided).
@@ -9896,7 +9896,7 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterMapStringString.read(buf),
             FfiConverterOptionalTypeOwnershipVerdict.read(buf),
@@ -9920,7 +9920,7 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterOptionalString.allocationSize(value.`source`) +
             FfiConverterSequenceString.allocationSize(value.`tags`) +
             FfiConverterString.allocationSize(value.`notes`) +
-            FfiConverterLong.allocationSize(value.`createdAtMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`createdAt`) +
             FfiConverterBoolean.allocationSize(value.`deleted`) +
             FfiConverterMapStringString.allocationSize(value.`customFields`) +
             FfiConverterOptionalTypeOwnershipVerdict.allocationSize(value.`ownership`)
@@ -9943,7 +9943,7 @@ public object FfiConverterTypeCustomer: FfiConverterRustBuffer<Customer> {
             FfiConverterOptionalString.write(value.`source`, buf)
             FfiConverterSequenceString.write(value.`tags`, buf)
             FfiConverterString.write(value.`notes`, buf)
-            FfiConverterLong.write(value.`createdAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`createdAt`, buf)
             FfiConverterBoolean.write(value.`deleted`, buf)
             FfiConverterMapStringString.write(value.`customFields`, buf)
             FfiConverterOptionalTypeOwnershipVerdict.write(value.`ownership`, buf)
@@ -10191,7 +10191,7 @@ data class DailyReport (
     /**
      * The local day, `YYYY-MM-DD`.
      */
-    val `date`: kotlin.String
+    val `date`: LocalDate
     , 
     /**
      * Draft, submitted, or missing (recorded by the server after the deadline).
@@ -10229,9 +10229,9 @@ data class DailyReport (
     val `followUpIds`: List<kotlin.String>
     , 
     /**
-     * When submitted, ms.
+     * When submitted.
      */
-    val `submittedAtMs`: kotlin.Long?
+    val `submittedAt`: Timestamp?
     , 
     /**
      * Comments by managers, oldest first.
@@ -10260,7 +10260,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
         return DailyReport(
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
             FfiConverterTypeReportState.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
@@ -10268,7 +10268,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterString.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterSequenceString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterSequenceTypeReportComment.read(buf),
             FfiConverterOptionalTypeReportComment.read(buf),
         )
@@ -10277,7 +10277,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
     override fun allocationSize(value: DailyReport) = (
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`ownerId`) +
-            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterTypeLocalDate.allocationSize(value.`date`) +
             FfiConverterTypeReportState.allocationSize(value.`state`) +
             FfiConverterString.allocationSize(value.`summary`) +
             FfiConverterString.allocationSize(value.`results`) +
@@ -10285,7 +10285,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterString.allocationSize(value.`planTomorrow`) +
             FfiConverterSequenceString.allocationSize(value.`visitIds`) +
             FfiConverterSequenceString.allocationSize(value.`followUpIds`) +
-            FfiConverterOptionalLong.allocationSize(value.`submittedAtMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`submittedAt`) +
             FfiConverterSequenceTypeReportComment.allocationSize(value.`comments`) +
             FfiConverterOptionalTypeReportComment.allocationSize(value.`markedFalse`)
     )
@@ -10293,7 +10293,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
     override fun write(value: DailyReport, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`ownerId`, buf)
-            FfiConverterString.write(value.`date`, buf)
+            FfiConverterTypeLocalDate.write(value.`date`, buf)
             FfiConverterTypeReportState.write(value.`state`, buf)
             FfiConverterString.write(value.`summary`, buf)
             FfiConverterString.write(value.`results`, buf)
@@ -10301,7 +10301,7 @@ public object FfiConverterTypeDailyReport: FfiConverterRustBuffer<DailyReport> {
             FfiConverterString.write(value.`planTomorrow`, buf)
             FfiConverterSequenceString.write(value.`visitIds`, buf)
             FfiConverterSequenceString.write(value.`followUpIds`, buf)
-            FfiConverterOptionalLong.write(value.`submittedAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`submittedAt`, buf)
             FfiConverterSequenceTypeReportComment.write(value.`comments`, buf)
             FfiConverterOptionalTypeReportComment.write(value.`markedFalse`, buf)
     }
@@ -10376,10 +10376,10 @@ data class DevicePosition (
     val `accuracyM`: kotlin.Double
     , 
     /**
-     * When the OS took the fix, ms on the device clock (derived from the fix's
+     * When the OS took the fix, by the device clock (derived from the fix's
      * elapsed-realtime stamp, so a cached fix shows its true age).
      */
-    val `fixTimeMs`: kotlin.Long
+    val `fixTime`: Timestamp
     , 
     /**
      * The OS marked the fix as mock or simulated.
@@ -10417,7 +10417,7 @@ public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosit
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalTypeDeviceIntegritySignal.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -10428,7 +10428,7 @@ public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosit
             FfiConverterDouble.allocationSize(value.`lat`) +
             FfiConverterDouble.allocationSize(value.`lon`) +
             FfiConverterDouble.allocationSize(value.`accuracyM`) +
-            FfiConverterLong.allocationSize(value.`fixTimeMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`fixTime`) +
             FfiConverterBoolean.allocationSize(value.`isMock`) +
             FfiConverterOptionalTypeDeviceIntegritySignal.allocationSize(value.`integrity`) +
             FfiConverterOptionalLong.allocationSize(value.`sinceBootMs`)
@@ -10438,7 +10438,7 @@ public object FfiConverterTypeDevicePosition: FfiConverterRustBuffer<DevicePosit
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`lon`, buf)
             FfiConverterDouble.write(value.`accuracyM`, buf)
-            FfiConverterLong.write(value.`fixTimeMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`fixTime`, buf)
             FfiConverterBoolean.write(value.`isMock`, buf)
             FfiConverterOptionalTypeDeviceIntegritySignal.write(value.`integrity`, buf)
             FfiConverterOptionalLong.write(value.`sinceBootMs`, buf)
@@ -10550,9 +10550,9 @@ data class DuplicateHit (
     val `address`: kotlin.String?
     , 
     /**
-     * Created, epoch ms, when shown.
+     * Created, when shown.
      */
-    val `createdAtMs`: kotlin.Long?
+    val `createdAt`: Timestamp?
     
 ){
     
@@ -10579,7 +10579,7 @@ public object FfiConverterTypeDuplicateHit: FfiConverterRustBuffer<DuplicateHit>
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
         )
     }
 
@@ -10594,7 +10594,7 @@ public object FfiConverterTypeDuplicateHit: FfiConverterRustBuffer<DuplicateHit>
             FfiConverterOptionalString.allocationSize(value.`industry`) +
             FfiConverterOptionalString.allocationSize(value.`tier`) +
             FfiConverterOptionalString.allocationSize(value.`address`) +
-            FfiConverterOptionalLong.allocationSize(value.`createdAtMs`)
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`createdAt`)
     )
 
     override fun write(value: DuplicateHit, buf: ByteBuffer) {
@@ -10608,7 +10608,7 @@ public object FfiConverterTypeDuplicateHit: FfiConverterRustBuffer<DuplicateHit>
             FfiConverterOptionalString.write(value.`industry`, buf)
             FfiConverterOptionalString.write(value.`tier`, buf)
             FfiConverterOptionalString.write(value.`address`, buf)
-            FfiConverterOptionalLong.write(value.`createdAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`createdAt`, buf)
     }
 }
 
@@ -10624,9 +10624,9 @@ data class FalseProgress (
     val `byId`: kotlin.String
     , 
     /**
-     * When, epoch ms.
+     * When.
      */
-    val `atMs`: kotlin.Long
+    val `at`: Timestamp
     , 
     /**
      * What was false.
@@ -10654,7 +10654,7 @@ public object FfiConverterTypeFalseProgress: FfiConverterRustBuffer<FalseProgres
     override fun read(buf: ByteBuffer): FalseProgress {
         return FalseProgress(
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeMoney.read(buf),
         )
@@ -10662,14 +10662,14 @@ public object FfiConverterTypeFalseProgress: FfiConverterRustBuffer<FalseProgres
 
     override fun allocationSize(value: FalseProgress) = (
             FfiConverterString.allocationSize(value.`byId`) +
-            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
             FfiConverterString.allocationSize(value.`reason`) +
             FfiConverterTypeMoney.allocationSize(value.`penalty`)
     )
 
     override fun write(value: FalseProgress, buf: ByteBuffer) {
             FfiConverterString.write(value.`byId`, buf)
-            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`at`, buf)
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterTypeMoney.write(value.`penalty`, buf)
     }
@@ -10707,9 +10707,9 @@ data class FalselyProgressedDeal (
     val `stage`: kotlin.String
     , 
     /**
-     * When the manager marked it, ms.
+     * When the manager marked it.
      */
-    val `markedAtMs`: kotlin.Long
+    val `markedAt`: Timestamp
     , 
     /**
      * The fine, in minor units of the deal's currency.
@@ -10736,7 +10736,7 @@ public object FfiConverterTypeFalselyProgressedDeal: FfiConverterRustBuffer<Fals
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterLong.read(buf),
         )
     }
@@ -10747,7 +10747,7 @@ public object FfiConverterTypeFalselyProgressedDeal: FfiConverterRustBuffer<Fals
             FfiConverterString.allocationSize(value.`ownerId`) +
             FfiConverterString.allocationSize(value.`ownerName`) +
             FfiConverterString.allocationSize(value.`stage`) +
-            FfiConverterLong.allocationSize(value.`markedAtMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`markedAt`) +
             FfiConverterLong.allocationSize(value.`penaltyMinor`)
     )
 
@@ -10757,7 +10757,7 @@ public object FfiConverterTypeFalselyProgressedDeal: FfiConverterRustBuffer<Fals
             FfiConverterString.write(value.`ownerId`, buf)
             FfiConverterString.write(value.`ownerName`, buf)
             FfiConverterString.write(value.`stage`, buf)
-            FfiConverterLong.write(value.`markedAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`markedAt`, buf)
             FfiConverterLong.write(value.`penaltyMinor`, buf)
     }
 }
@@ -10794,9 +10794,9 @@ data class FollowUp (
     val `method`: FollowUpMethod
     , 
     /**
-     * When it happened, epoch ms.
+     * When it happened.
      */
-    val `occurredAtMs`: kotlin.Long
+    val `occurredAt`: Timestamp
     , 
     /**
      * What was said.
@@ -10828,7 +10828,7 @@ public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterTypeFollowUpMethod.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -10840,7 +10840,7 @@ public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
             FfiConverterString.allocationSize(value.`subjectId`) +
             FfiConverterOptionalString.allocationSize(value.`customerId`) +
             FfiConverterTypeFollowUpMethod.allocationSize(value.`method`) +
-            FfiConverterLong.allocationSize(value.`occurredAtMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`occurredAt`) +
             FfiConverterString.allocationSize(value.`text`) +
             FfiConverterOptionalString.allocationSize(value.`nextStep`)
     )
@@ -10851,7 +10851,7 @@ public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
             FfiConverterString.write(value.`subjectId`, buf)
             FfiConverterOptionalString.write(value.`customerId`, buf)
             FfiConverterTypeFollowUpMethod.write(value.`method`, buf)
-            FfiConverterLong.write(value.`occurredAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`occurredAt`, buf)
             FfiConverterString.write(value.`text`, buf)
             FfiConverterOptionalString.write(value.`nextStep`, buf)
     }
@@ -10864,9 +10864,9 @@ public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
  */
 data class FunnelDashboard (
     /**
-     * When the data was last brought up to date by a sync, epoch ms; none if never.
+     * When the data was last brought up to date by a sync; none if never.
      */
-    val `dataAsOfMs`: kotlin.Long?
+    val `dataAsOf`: Timestamp?
     , 
     /**
      * The currency of the amounts; deals in another are left out and counted below.
@@ -10908,7 +10908,7 @@ data class FunnelDashboard (
 public object FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer<FunnelDashboard> {
     override fun read(buf: ByteBuffer): FunnelDashboard {
         return FunnelDashboard(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeStageName.read(buf),
             FfiConverterSequenceTypeFunnelRow.read(buf),
@@ -10918,7 +10918,7 @@ public object FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer<FunnelDash
     }
 
     override fun allocationSize(value: FunnelDashboard) = (
-            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`dataAsOf`) +
             FfiConverterString.allocationSize(value.`currency`) +
             FfiConverterSequenceTypeStageName.allocationSize(value.`stageNames`) +
             FfiConverterSequenceTypeFunnelRow.allocationSize(value.`rows`) +
@@ -10927,7 +10927,7 @@ public object FfiConverterTypeFunnelDashboard: FfiConverterRustBuffer<FunnelDash
     )
 
     override fun write(value: FunnelDashboard, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`dataAsOf`, buf)
             FfiConverterString.write(value.`currency`, buf)
             FfiConverterSequenceTypeStageName.write(value.`stageNames`, buf)
             FfiConverterSequenceTypeFunnelRow.write(value.`rows`, buf)
@@ -11188,14 +11188,14 @@ data class Lead (
     val `status`: LeadStatus
     , 
     /**
-     * When the current holder got it, epoch ms.
+     * When the current holder got it.
      */
-    val `assignedAtMs`: kotlin.Long?
+    val `assignedAt`: Timestamp?
     , 
     /**
-     * The last follow-up, epoch ms: the reclaim timer runs from here.
+     * The last follow-up: the reclaim timer runs from here.
      */
-    val `lastFollowUpAtMs`: kotlin.Long?
+    val `lastFollowUpAt`: Timestamp?
     , 
     /**
      * The customer it became, once converted.
@@ -11225,8 +11225,8 @@ public object FfiConverterTypeLead: FfiConverterRustBuffer<Lead> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterTypeLeadStatus.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -11240,8 +11240,8 @@ public object FfiConverterTypeLead: FfiConverterRustBuffer<Lead> {
             FfiConverterOptionalString.allocationSize(value.`email`) +
             FfiConverterOptionalString.allocationSize(value.`source`) +
             FfiConverterTypeLeadStatus.allocationSize(value.`status`) +
-            FfiConverterOptionalLong.allocationSize(value.`assignedAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`lastFollowUpAtMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`assignedAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`lastFollowUpAt`) +
             FfiConverterOptionalString.allocationSize(value.`convertedCustomerId`)
     )
 
@@ -11254,8 +11254,8 @@ public object FfiConverterTypeLead: FfiConverterRustBuffer<Lead> {
             FfiConverterOptionalString.write(value.`email`, buf)
             FfiConverterOptionalString.write(value.`source`, buf)
             FfiConverterTypeLeadStatus.write(value.`status`, buf)
-            FfiConverterOptionalLong.write(value.`assignedAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`lastFollowUpAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`assignedAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`lastFollowUpAt`, buf)
             FfiConverterOptionalString.write(value.`convertedCustomerId`, buf)
     }
 }
@@ -11287,14 +11287,14 @@ data class LeadAtRisk (
     val `ownerName`: kotlin.String
     , 
     /**
-     * Last followed up, ms.
+     * Last followed up.
      */
-    val `idleSinceMs`: kotlin.Long
+    val `idleSince`: Timestamp
     , 
     /**
-     * When it goes back to the pool, ms.
+     * When it goes back to the pool.
      */
-    val `dueAtMs`: kotlin.Long
+    val `dueAt`: Timestamp
     , 
     /**
      * Whether it is due already (the next reclaim run takes it).
@@ -11320,8 +11320,8 @@ public object FfiConverterTypeLeadAtRisk: FfiConverterRustBuffer<LeadAtRisk> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
@@ -11331,8 +11331,8 @@ public object FfiConverterTypeLeadAtRisk: FfiConverterRustBuffer<LeadAtRisk> {
             FfiConverterString.allocationSize(value.`companyName`) +
             FfiConverterString.allocationSize(value.`ownerId`) +
             FfiConverterString.allocationSize(value.`ownerName`) +
-            FfiConverterLong.allocationSize(value.`idleSinceMs`) +
-            FfiConverterLong.allocationSize(value.`dueAtMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`idleSince`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`dueAt`) +
             FfiConverterBoolean.allocationSize(value.`dueNow`)
     )
 
@@ -11341,8 +11341,8 @@ public object FfiConverterTypeLeadAtRisk: FfiConverterRustBuffer<LeadAtRisk> {
             FfiConverterString.write(value.`companyName`, buf)
             FfiConverterString.write(value.`ownerId`, buf)
             FfiConverterString.write(value.`ownerName`, buf)
-            FfiConverterLong.write(value.`idleSinceMs`, buf)
-            FfiConverterLong.write(value.`dueAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`idleSince`, buf)
+            FfiConverterTypeTimestamp.write(value.`dueAt`, buf)
             FfiConverterBoolean.write(value.`dueNow`, buf)
     }
 }
@@ -11429,9 +11429,9 @@ data class LocationProposal (
     val `proposedById`: kotlin.String
     , 
     /**
-     * When, ms.
+     * When.
      */
-    val `proposedAtMs`: kotlin.Long
+    val `proposedAt`: Timestamp
     , 
     /**
      * Waiting, approved or rejected.
@@ -11444,9 +11444,9 @@ data class LocationProposal (
     val `decidedById`: kotlin.String?
     , 
     /**
-     * When it was decided, ms.
+     * When it was decided.
      */
-    val `decidedAtMs`: kotlin.Long?
+    val `decidedAt`: Timestamp?
     
 ){
     
@@ -11467,10 +11467,10 @@ public object FfiConverterTypeLocationProposal: FfiConverterRustBuffer<LocationP
             FfiConverterDouble.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterTypeProposalStatus.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
         )
     }
 
@@ -11479,10 +11479,10 @@ public object FfiConverterTypeLocationProposal: FfiConverterRustBuffer<LocationP
             FfiConverterDouble.allocationSize(value.`accuracyM`) +
             FfiConverterOptionalString.allocationSize(value.`visitId`) +
             FfiConverterString.allocationSize(value.`proposedById`) +
-            FfiConverterLong.allocationSize(value.`proposedAtMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`proposedAt`) +
             FfiConverterTypeProposalStatus.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`decidedById`) +
-            FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`)
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`decidedAt`)
     )
 
     override fun write(value: LocationProposal, buf: ByteBuffer) {
@@ -11490,10 +11490,10 @@ public object FfiConverterTypeLocationProposal: FfiConverterRustBuffer<LocationP
             FfiConverterDouble.write(value.`accuracyM`, buf)
             FfiConverterOptionalString.write(value.`visitId`, buf)
             FfiConverterString.write(value.`proposedById`, buf)
-            FfiConverterLong.write(value.`proposedAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`proposedAt`, buf)
             FfiConverterTypeProposalStatus.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`decidedById`, buf)
-            FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`decidedAt`, buf)
     }
 }
 
@@ -11504,9 +11504,9 @@ public object FfiConverterTypeLocationProposal: FfiConverterRustBuffer<LocationP
  */
 data class MapPointsCursor (
     /**
-     * The check-in time of the page's last point, ms.
+     * The check-in time of the page's last point.
      */
-    val `atMs`: kotlin.Long
+    val `at`: Timestamp
     , 
     /**
      * Its visit.
@@ -11528,18 +11528,18 @@ data class MapPointsCursor (
 public object FfiConverterTypeMapPointsCursor: FfiConverterRustBuffer<MapPointsCursor> {
     override fun read(buf: ByteBuffer): MapPointsCursor {
         return MapPointsCursor(
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: MapPointsCursor) = (
-            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
             FfiConverterString.allocationSize(value.`visitId`)
     )
 
     override fun write(value: MapPointsCursor, buf: ByteBuffer) {
-            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`at`, buf)
             FfiConverterString.write(value.`visitId`, buf)
     }
 }
@@ -11551,9 +11551,9 @@ public object FfiConverterTypeMapPointsCursor: FfiConverterRustBuffer<MapPointsC
  */
 data class MapPointsPage (
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    val `dataAsOfMs`: kotlin.Long?
+    val `dataAsOf`: Timestamp?
     , 
     /**
      * The check-ins of this page.
@@ -11580,20 +11580,20 @@ data class MapPointsPage (
 public object FfiConverterTypeMapPointsPage: FfiConverterRustBuffer<MapPointsPage> {
     override fun read(buf: ByteBuffer): MapPointsPage {
         return MapPointsPage(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterSequenceTypeCheckInPoint.read(buf),
             FfiConverterOptionalTypeMapPointsCursor.read(buf),
         )
     }
 
     override fun allocationSize(value: MapPointsPage) = (
-            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`dataAsOf`) +
             FfiConverterSequenceTypeCheckInPoint.allocationSize(value.`points`) +
             FfiConverterOptionalTypeMapPointsCursor.allocationSize(value.`next`)
     )
 
     override fun write(value: MapPointsPage, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`dataAsOf`, buf)
             FfiConverterSequenceTypeCheckInPoint.write(value.`points`, buf)
             FfiConverterOptionalTypeMapPointsCursor.write(value.`next`, buf)
     }
@@ -11741,7 +11741,7 @@ data class NewOpportunity (
     /**
      * Expected close day, `YYYY-MM-DD`.
      */
-    val `expectedClose`: kotlin.String?
+    val `expectedClose`: LocalDate?
     , 
     /**
      * Values of the opening stage's fields.
@@ -11766,7 +11766,7 @@ public object FfiConverterTypeNewOpportunity: FfiConverterRustBuffer<NewOpportun
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeMoney.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeLocalDate.read(buf),
             FfiConverterMapStringTypeFieldValue.read(buf),
         )
     }
@@ -11775,7 +11775,7 @@ public object FfiConverterTypeNewOpportunity: FfiConverterRustBuffer<NewOpportun
             FfiConverterString.allocationSize(value.`customerId`) +
             FfiConverterString.allocationSize(value.`name`) +
             FfiConverterTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterOptionalString.allocationSize(value.`expectedClose`) +
+            FfiConverterOptionalTypeLocalDate.allocationSize(value.`expectedClose`) +
             FfiConverterMapStringTypeFieldValue.allocationSize(value.`fields`)
     )
 
@@ -11783,7 +11783,7 @@ public object FfiConverterTypeNewOpportunity: FfiConverterRustBuffer<NewOpportun
             FfiConverterString.write(value.`customerId`, buf)
             FfiConverterString.write(value.`name`, buf)
             FfiConverterTypeMoney.write(value.`amount`, buf)
-            FfiConverterOptionalString.write(value.`expectedClose`, buf)
+            FfiConverterOptionalTypeLocalDate.write(value.`expectedClose`, buf)
             FfiConverterMapStringTypeFieldValue.write(value.`fields`, buf)
     }
 }
@@ -11817,7 +11817,7 @@ data class NewOrder (
     /**
      * The local day prices apply (promotions), `YYYY-MM-DD`.
      */
-    val `pricedOn`: kotlin.String
+    val `pricedOn`: LocalDate
     
 ){
     
@@ -11838,7 +11838,7 @@ public object FfiConverterTypeNewOrder: FfiConverterRustBuffer<NewOrder> {
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeNewOrderLine.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
         )
     }
 
@@ -11847,7 +11847,7 @@ public object FfiConverterTypeNewOrder: FfiConverterRustBuffer<NewOrder> {
             FfiConverterOptionalString.allocationSize(value.`opportunityId`) +
             FfiConverterString.allocationSize(value.`number`) +
             FfiConverterSequenceTypeNewOrderLine.allocationSize(value.`lines`) +
-            FfiConverterString.allocationSize(value.`pricedOn`)
+            FfiConverterTypeLocalDate.allocationSize(value.`pricedOn`)
     )
 
     override fun write(value: NewOrder, buf: ByteBuffer) {
@@ -11855,7 +11855,7 @@ public object FfiConverterTypeNewOrder: FfiConverterRustBuffer<NewOrder> {
             FfiConverterOptionalString.write(value.`opportunityId`, buf)
             FfiConverterString.write(value.`number`, buf)
             FfiConverterSequenceTypeNewOrderLine.write(value.`lines`, buf)
-            FfiConverterString.write(value.`pricedOn`, buf)
+            FfiConverterTypeLocalDate.write(value.`pricedOn`, buf)
     }
 }
 
@@ -11929,7 +11929,7 @@ data class NewTarget (
      * The first day of the period, `YYYY-MM-DD` (the 1st of a month; of January, April,
      * July or October for a quarter; of January for a year).
      */
-    val `periodStart`: kotlin.String
+    val `periodStart`: LocalDate
     , 
     /**
      * Rep, team or region.
@@ -11967,7 +11967,7 @@ public object FfiConverterTypeNewTarget: FfiConverterRustBuffer<NewTarget> {
     override fun read(buf: ByteBuffer): NewTarget {
         return NewTarget(
             FfiConverterTypePeriodKind.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
             FfiConverterTypeTargetSubject.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeTargetMetric.read(buf),
@@ -11977,7 +11977,7 @@ public object FfiConverterTypeNewTarget: FfiConverterRustBuffer<NewTarget> {
 
     override fun allocationSize(value: NewTarget) = (
             FfiConverterTypePeriodKind.allocationSize(value.`period`) +
-            FfiConverterString.allocationSize(value.`periodStart`) +
+            FfiConverterTypeLocalDate.allocationSize(value.`periodStart`) +
             FfiConverterTypeTargetSubject.allocationSize(value.`subject`) +
             FfiConverterString.allocationSize(value.`subjectId`) +
             FfiConverterTypeTargetMetric.allocationSize(value.`metric`) +
@@ -11986,7 +11986,7 @@ public object FfiConverterTypeNewTarget: FfiConverterRustBuffer<NewTarget> {
 
     override fun write(value: NewTarget, buf: ByteBuffer) {
             FfiConverterTypePeriodKind.write(value.`period`, buf)
-            FfiConverterString.write(value.`periodStart`, buf)
+            FfiConverterTypeLocalDate.write(value.`periodStart`, buf)
             FfiConverterTypeTargetSubject.write(value.`subject`, buf)
             FfiConverterString.write(value.`subjectId`, buf)
             FfiConverterTypeTargetMetric.write(value.`metric`, buf)
@@ -12028,7 +12028,7 @@ data class Opportunity (
     /**
      * Expected close day, `YYYY-MM-DD`.
      */
-    val `expectedClose`: kotlin.String?
+    val `expectedClose`: LocalDate?
     , 
     /**
      * The current stage's code.
@@ -12036,9 +12036,9 @@ data class Opportunity (
     val `stage`: kotlin.String
     , 
     /**
-     * When the current stage was entered, epoch ms.
+     * When the current stage was entered.
      */
-    val `stageEnteredAtMs`: kotlin.Long?
+    val `stageEnteredAt`: Timestamp?
     , 
     /**
      * Stage field values, by field key.
@@ -12080,9 +12080,9 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeMoney.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeLocalDate.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterMapStringTypeFieldValue.read(buf),
             FfiConverterOptionalTypeDealOutcome.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -12096,9 +12096,9 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterString.allocationSize(value.`customerId`) +
             FfiConverterString.allocationSize(value.`name`) +
             FfiConverterTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterOptionalString.allocationSize(value.`expectedClose`) +
+            FfiConverterOptionalTypeLocalDate.allocationSize(value.`expectedClose`) +
             FfiConverterString.allocationSize(value.`stage`) +
-            FfiConverterOptionalLong.allocationSize(value.`stageEnteredAtMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`stageEnteredAt`) +
             FfiConverterMapStringTypeFieldValue.allocationSize(value.`fields`) +
             FfiConverterOptionalTypeDealOutcome.allocationSize(value.`outcome`) +
             FfiConverterOptionalString.allocationSize(value.`outcomeReason`) +
@@ -12111,9 +12111,9 @@ public object FfiConverterTypeOpportunity: FfiConverterRustBuffer<Opportunity> {
             FfiConverterString.write(value.`customerId`, buf)
             FfiConverterString.write(value.`name`, buf)
             FfiConverterTypeMoney.write(value.`amount`, buf)
-            FfiConverterOptionalString.write(value.`expectedClose`, buf)
+            FfiConverterOptionalTypeLocalDate.write(value.`expectedClose`, buf)
             FfiConverterString.write(value.`stage`, buf)
-            FfiConverterOptionalLong.write(value.`stageEnteredAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`stageEnteredAt`, buf)
             FfiConverterMapStringTypeFieldValue.write(value.`fields`, buf)
             FfiConverterOptionalTypeDealOutcome.write(value.`outcome`, buf)
             FfiConverterOptionalString.write(value.`outcomeReason`, buf)
@@ -12275,9 +12275,9 @@ data class Order (
     val `approvalId`: kotlin.String?
     , 
     /**
-     * When it was confirmed, epoch ms.
+     * When it was confirmed.
      */
-    val `confirmedAtMs`: kotlin.Long?
+    val `confirmedAt`: Timestamp?
     , 
     /**
      * Whether it is the customer's first business (the new-customer bonus).
@@ -12328,7 +12328,7 @@ public object FfiConverterTypeOrder: FfiConverterRustBuffer<Order> {
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeOrderStatus.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterSequenceTypePayment.read(buf),
             FfiConverterTypeMoney.read(buf),
@@ -12347,7 +12347,7 @@ public object FfiConverterTypeOrder: FfiConverterRustBuffer<Order> {
             FfiConverterTypeMoney.allocationSize(value.`total`) +
             FfiConverterTypeOrderStatus.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`approvalId`) +
-            FfiConverterOptionalLong.allocationSize(value.`confirmedAtMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`confirmedAt`) +
             FfiConverterBoolean.allocationSize(value.`newCustomer`) +
             FfiConverterSequenceTypePayment.allocationSize(value.`payments`) +
             FfiConverterTypeMoney.allocationSize(value.`paid`) +
@@ -12365,7 +12365,7 @@ public object FfiConverterTypeOrder: FfiConverterRustBuffer<Order> {
             FfiConverterTypeMoney.write(value.`total`, buf)
             FfiConverterTypeOrderStatus.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`approvalId`, buf)
-            FfiConverterOptionalLong.write(value.`confirmedAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`confirmedAt`, buf)
             FfiConverterBoolean.write(value.`newCustomer`, buf)
             FfiConverterSequenceTypePayment.write(value.`payments`, buf)
             FfiConverterTypeMoney.write(value.`paid`, buf)
@@ -12581,9 +12581,9 @@ data class OverdueDeal (
     val `stage`: kotlin.String
     , 
     /**
-     * When it was due to move on, ms.
+     * When it was due to move on.
      */
-    val `dueAtMs`: kotlin.Long
+    val `dueAt`: Timestamp
     , 
     /**
      * How long overdue, ms.
@@ -12615,7 +12615,7 @@ public object FfiConverterTypeOverdueDeal: FfiConverterRustBuffer<OverdueDeal> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterTypeMoney.read(buf),
         )
@@ -12627,7 +12627,7 @@ public object FfiConverterTypeOverdueDeal: FfiConverterRustBuffer<OverdueDeal> {
             FfiConverterString.allocationSize(value.`ownerId`) +
             FfiConverterString.allocationSize(value.`ownerName`) +
             FfiConverterString.allocationSize(value.`stage`) +
-            FfiConverterLong.allocationSize(value.`dueAtMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`dueAt`) +
             FfiConverterLong.allocationSize(value.`overdueMs`) +
             FfiConverterTypeMoney.allocationSize(value.`amount`)
     )
@@ -12638,7 +12638,7 @@ public object FfiConverterTypeOverdueDeal: FfiConverterRustBuffer<OverdueDeal> {
             FfiConverterString.write(value.`ownerId`, buf)
             FfiConverterString.write(value.`ownerName`, buf)
             FfiConverterString.write(value.`stage`, buf)
-            FfiConverterLong.write(value.`dueAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`dueAt`, buf)
             FfiConverterLong.write(value.`overdueMs`, buf)
             FfiConverterTypeMoney.write(value.`amount`, buf)
     }
@@ -12671,9 +12671,9 @@ data class OwnershipVerdict (
     val `contenderIds`: List<kotlin.String>
     , 
     /**
-     * When it was decided, epoch ms (as written on the records).
+     * When it was decided (as written on the records).
      */
-    val `decidedAtMs`: kotlin.Long?
+    val `decidedAt`: Timestamp?
     
 ){
     
@@ -12694,7 +12694,7 @@ public object FfiConverterTypeOwnershipVerdict: FfiConverterRustBuffer<Ownership
             FfiConverterOptionalString.read(buf),
             FfiConverterTypeOwnershipRule.read(buf),
             FfiConverterSequenceString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
         )
     }
 
@@ -12703,7 +12703,7 @@ public object FfiConverterTypeOwnershipVerdict: FfiConverterRustBuffer<Ownership
             FfiConverterOptionalString.allocationSize(value.`customerId`) +
             FfiConverterTypeOwnershipRule.allocationSize(value.`rule`) +
             FfiConverterSequenceString.allocationSize(value.`contenderIds`) +
-            FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`)
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`decidedAt`)
     )
 
     override fun write(value: OwnershipVerdict, buf: ByteBuffer) {
@@ -12711,7 +12711,7 @@ public object FfiConverterTypeOwnershipVerdict: FfiConverterRustBuffer<Ownership
             FfiConverterOptionalString.write(value.`customerId`, buf)
             FfiConverterTypeOwnershipRule.write(value.`rule`, buf)
             FfiConverterSequenceString.write(value.`contenderIds`, buf)
-            FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`decidedAt`, buf)
     }
 }
 
@@ -12779,9 +12779,9 @@ data class Payment (
     val `amount`: Money
     , 
     /**
-     * When it was received, epoch ms.
+     * When it was received.
      */
-    val `receivedAtMs`: kotlin.Long
+    val `receivedAt`: Timestamp
     , 
     /**
      * Bank transfer, cash...
@@ -12805,7 +12805,7 @@ public object FfiConverterTypePayment: FfiConverterRustBuffer<Payment> {
         return Payment(
             FfiConverterString.read(buf),
             FfiConverterTypeMoney.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -12813,14 +12813,14 @@ public object FfiConverterTypePayment: FfiConverterRustBuffer<Payment> {
     override fun allocationSize(value: Payment) = (
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterTypeMoney.allocationSize(value.`amount`) +
-            FfiConverterLong.allocationSize(value.`receivedAtMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`receivedAt`) +
             FfiConverterOptionalString.allocationSize(value.`method`)
     )
 
     override fun write(value: Payment, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterTypeMoney.write(value.`amount`, buf)
-            FfiConverterLong.write(value.`receivedAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`receivedAt`, buf)
             FfiConverterOptionalString.write(value.`method`, buf)
     }
 }
@@ -12940,9 +12940,9 @@ data class PlannedVisit (
     val `customerId`: kotlin.String
     , 
     /**
-     * When, ms.
+     * When.
      */
-    val `plannedAtMs`: kotlin.Long?
+    val `plannedAt`: Timestamp?
     , 
     /**
      * Why.
@@ -12965,20 +12965,20 @@ public object FfiConverterTypePlannedVisit: FfiConverterRustBuffer<PlannedVisit>
     override fun read(buf: ByteBuffer): PlannedVisit {
         return PlannedVisit(
             FfiConverterString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: PlannedVisit) = (
             FfiConverterString.allocationSize(value.`customerId`) +
-            FfiConverterOptionalLong.allocationSize(value.`plannedAtMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`plannedAt`) +
             FfiConverterOptionalString.allocationSize(value.`purpose`)
     )
 
     override fun write(value: PlannedVisit, buf: ByteBuffer) {
             FfiConverterString.write(value.`customerId`, buf)
-            FfiConverterOptionalLong.write(value.`plannedAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`plannedAt`, buf)
             FfiConverterOptionalString.write(value.`purpose`, buf)
     }
 }
@@ -13176,9 +13176,9 @@ data class ReclaimedLead (
     val `fromName`: kotlin.String
     , 
     /**
-     * When, ms.
+     * When.
      */
-    val `atMs`: kotlin.Long
+    val `at`: Timestamp
     , 
     /**
      * Its status now.
@@ -13204,7 +13204,7 @@ public object FfiConverterTypeReclaimedLead: FfiConverterRustBuffer<ReclaimedLea
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterTypeLeadStatus.read(buf),
         )
     }
@@ -13214,7 +13214,7 @@ public object FfiConverterTypeReclaimedLead: FfiConverterRustBuffer<ReclaimedLea
             FfiConverterString.allocationSize(value.`companyName`) +
             FfiConverterString.allocationSize(value.`fromId`) +
             FfiConverterString.allocationSize(value.`fromName`) +
-            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
             FfiConverterTypeLeadStatus.allocationSize(value.`status`)
     )
 
@@ -13223,7 +13223,7 @@ public object FfiConverterTypeReclaimedLead: FfiConverterRustBuffer<ReclaimedLea
             FfiConverterString.write(value.`companyName`, buf)
             FfiConverterString.write(value.`fromId`, buf)
             FfiConverterString.write(value.`fromName`, buf)
-            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`at`, buf)
             FfiConverterTypeLeadStatus.write(value.`status`, buf)
     }
 }
@@ -13310,9 +13310,9 @@ data class RefusedChange (
     val `detail`: kotlin.String
     , 
     /**
-     * When, ms.
+     * When.
      */
-    val `rejectedAtMs`: kotlin.Long
+    val `rejectedAt`: Timestamp
     
 ){
     
@@ -13333,7 +13333,7 @@ public object FfiConverterTypeRefusedChange: FfiConverterRustBuffer<RefusedChang
             FfiConverterTypeRecordKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
         )
     }
 
@@ -13342,7 +13342,7 @@ public object FfiConverterTypeRefusedChange: FfiConverterRustBuffer<RefusedChang
             FfiConverterTypeRecordKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`reasonCode`) +
             FfiConverterString.allocationSize(value.`detail`) +
-            FfiConverterLong.allocationSize(value.`rejectedAtMs`)
+            FfiConverterTypeTimestamp.allocationSize(value.`rejectedAt`)
     )
 
     override fun write(value: RefusedChange, buf: ByteBuffer) {
@@ -13350,7 +13350,7 @@ public object FfiConverterTypeRefusedChange: FfiConverterRustBuffer<RefusedChang
             FfiConverterTypeRecordKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`reasonCode`, buf)
             FfiConverterString.write(value.`detail`, buf)
-            FfiConverterLong.write(value.`rejectedAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`rejectedAt`, buf)
     }
 }
 
@@ -13439,14 +13439,14 @@ data class RejectedChange (
     val `detail`: kotlin.String
     , 
     /**
-     * When it was refused, ms.
+     * When it was refused.
      */
-    val `rejectedAtMs`: kotlin.Long
+    val `rejectedAt`: Timestamp
     , 
     /**
-     * When the user dismissed it, ms.
+     * When the user dismissed it.
      */
-    val `resolvedAtMs`: kotlin.Long?
+    val `resolvedAt`: Timestamp?
     
 ){
     
@@ -13469,8 +13469,8 @@ public object FfiConverterTypeRejectedChange: FfiConverterRustBuffer<RejectedCha
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
         )
     }
 
@@ -13481,8 +13481,8 @@ public object FfiConverterTypeRejectedChange: FfiConverterRustBuffer<RejectedCha
             FfiConverterString.allocationSize(value.`rule`) +
             FfiConverterOptionalString.allocationSize(value.`field`) +
             FfiConverterString.allocationSize(value.`detail`) +
-            FfiConverterLong.allocationSize(value.`rejectedAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`resolvedAtMs`)
+            FfiConverterTypeTimestamp.allocationSize(value.`rejectedAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`resolvedAt`)
     )
 
     override fun write(value: RejectedChange, buf: ByteBuffer) {
@@ -13492,8 +13492,8 @@ public object FfiConverterTypeRejectedChange: FfiConverterRustBuffer<RejectedCha
             FfiConverterString.write(value.`rule`, buf)
             FfiConverterOptionalString.write(value.`field`, buf)
             FfiConverterString.write(value.`detail`, buf)
-            FfiConverterLong.write(value.`rejectedAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`resolvedAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`rejectedAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`resolvedAt`, buf)
     }
 }
 
@@ -13519,14 +13519,14 @@ data class Reminder (
     val `title`: kotlin.String
     , 
     /**
-     * When to remind, ms.
+     * When to remind.
      */
-    val `remindAtMs`: kotlin.Long
+    val `remindAt`: Timestamp
     , 
     /**
-     * When it is due (a deal: when its stage's time ran out), ms.
+     * When it is due (a deal: when its stage's time ran out).
      */
-    val `dueAtMs`: kotlin.Long?
+    val `dueAt`: Timestamp?
     
 ){
     
@@ -13546,8 +13546,8 @@ public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
             FfiConverterTypeReminderKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
         )
     }
 
@@ -13555,16 +13555,16 @@ public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
             FfiConverterTypeReminderKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`recordId`) +
             FfiConverterString.allocationSize(value.`title`) +
-            FfiConverterLong.allocationSize(value.`remindAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`dueAtMs`)
+            FfiConverterTypeTimestamp.allocationSize(value.`remindAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`dueAt`)
     )
 
     override fun write(value: Reminder, buf: ByteBuffer) {
             FfiConverterTypeReminderKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`recordId`, buf)
             FfiConverterString.write(value.`title`, buf)
-            FfiConverterLong.write(value.`remindAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`remindAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`dueAt`, buf)
     }
 }
 
@@ -13580,9 +13580,9 @@ data class ReportComment (
     val `byId`: kotlin.String
     , 
     /**
-     * When, ms.
+     * When.
      */
-    val `atMs`: kotlin.Long
+    val `at`: Timestamp
     , 
     /**
      * What they said.
@@ -13605,20 +13605,20 @@ public object FfiConverterTypeReportComment: FfiConverterRustBuffer<ReportCommen
     override fun read(buf: ByteBuffer): ReportComment {
         return ReportComment(
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: ReportComment) = (
             FfiConverterString.allocationSize(value.`byId`) +
-            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
             FfiConverterString.allocationSize(value.`text`)
     )
 
     override fun write(value: ReportComment, buf: ByteBuffer) {
             FfiConverterString.write(value.`byId`, buf)
-            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`at`, buf)
             FfiConverterString.write(value.`text`, buf)
     }
 }
@@ -13630,9 +13630,9 @@ public object FfiConverterTypeReportComment: FfiConverterRustBuffer<ReportCommen
  */
 data class ReportDashboard (
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    val `dataAsOfMs`: kotlin.Long?
+    val `dataAsOf`: Timestamp?
     , 
     /**
      * One row per group.
@@ -13659,20 +13659,20 @@ data class ReportDashboard (
 public object FfiConverterTypeReportDashboard: FfiConverterRustBuffer<ReportDashboard> {
     override fun read(buf: ByteBuffer): ReportDashboard {
         return ReportDashboard(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterSequenceTypeReportRow.read(buf),
             FfiConverterTypeReportFigures.read(buf),
         )
     }
 
     override fun allocationSize(value: ReportDashboard) = (
-            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`dataAsOf`) +
             FfiConverterSequenceTypeReportRow.allocationSize(value.`rows`) +
             FfiConverterTypeReportFigures.allocationSize(value.`total`)
     )
 
     override fun write(value: ReportDashboard, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`dataAsOf`, buf)
             FfiConverterSequenceTypeReportRow.write(value.`rows`, buf)
             FfiConverterTypeReportFigures.write(value.`total`, buf)
     }
@@ -13692,14 +13692,14 @@ data class ReportDue (
     val `status`: ReportDueStatus
     , 
     /**
-     * The deadline, ms, when open or overdue.
+     * The deadline, when open or overdue.
      */
-    val `deadlineMs`: kotlin.Long?
+    val `deadline`: Timestamp?
     , 
     /**
-     * When the day becomes missing, ms, when overdue.
+     * When the day becomes missing, when overdue.
      */
-    val `missingAtMs`: kotlin.Long?
+    val `missingAt`: Timestamp?
     , 
     /**
      * The penalty owed, in minor units of `currency`, when missing.
@@ -13732,8 +13732,8 @@ public object FfiConverterTypeReportDue: FfiConverterRustBuffer<ReportDue> {
     override fun read(buf: ByteBuffer): ReportDue {
         return ReportDue(
             FfiConverterTypeReportDueStatus.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeDayOff.read(buf),
@@ -13742,8 +13742,8 @@ public object FfiConverterTypeReportDue: FfiConverterRustBuffer<ReportDue> {
 
     override fun allocationSize(value: ReportDue) = (
             FfiConverterTypeReportDueStatus.allocationSize(value.`status`) +
-            FfiConverterOptionalLong.allocationSize(value.`deadlineMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`missingAtMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`deadline`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`missingAt`) +
             FfiConverterOptionalLong.allocationSize(value.`penaltyMinor`) +
             FfiConverterOptionalString.allocationSize(value.`currency`) +
             FfiConverterOptionalTypeDayOff.allocationSize(value.`dayOff`)
@@ -13751,8 +13751,8 @@ public object FfiConverterTypeReportDue: FfiConverterRustBuffer<ReportDue> {
 
     override fun write(value: ReportDue, buf: ByteBuffer) {
             FfiConverterTypeReportDueStatus.write(value.`status`, buf)
-            FfiConverterOptionalLong.write(value.`deadlineMs`, buf)
-            FfiConverterOptionalLong.write(value.`missingAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`deadline`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`missingAt`, buf)
             FfiConverterOptionalLong.write(value.`penaltyMinor`, buf)
             FfiConverterOptionalString.write(value.`currency`, buf)
             FfiConverterOptionalTypeDayOff.write(value.`dayOff`, buf)
@@ -14578,7 +14578,7 @@ data class SyncStatus (
     /**
      * When a sync last finished (ms).
      */
-    val `lastSyncedAtMs`: kotlin.Long?
+    val `lastSyncedAt`: Timestamp?
     , 
     /**
      * Why the last sync failed, when it did (cleared by the next that succeeds).
@@ -14618,7 +14618,7 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
         return SyncStatus(
             FfiConverterTypeSyncActivity.read(buf),
             FfiConverterBoolean.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterLong.read(buf),
@@ -14629,7 +14629,7 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
     override fun allocationSize(value: SyncStatus) = (
             FfiConverterTypeSyncActivity.allocationSize(value.`activity`) +
             FfiConverterBoolean.allocationSize(value.`connected`) +
-            FfiConverterOptionalLong.allocationSize(value.`lastSyncedAtMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`lastSyncedAt`) +
             FfiConverterOptionalString.allocationSize(value.`lastError`) +
             FfiConverterBoolean.allocationSize(value.`needsUser`) +
             FfiConverterLong.allocationSize(value.`pendingChanges`) +
@@ -14639,7 +14639,7 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
     override fun write(value: SyncStatus, buf: ByteBuffer) {
             FfiConverterTypeSyncActivity.write(value.`activity`, buf)
             FfiConverterBoolean.write(value.`connected`, buf)
-            FfiConverterOptionalLong.write(value.`lastSyncedAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`lastSyncedAt`, buf)
             FfiConverterOptionalString.write(value.`lastError`, buf)
             FfiConverterBoolean.write(value.`needsUser`, buf)
             FfiConverterLong.write(value.`pendingChanges`, buf)
@@ -14664,9 +14664,9 @@ data class SyncSummary (
     val `refused`: List<RefusedRecord>
     , 
     /**
-     * The server's time at the end, ms.
+     * The server's time at the end.
      */
-    val `serverTimeMs`: kotlin.Long
+    val `serverTime`: Timestamp
     , 
     /**
      * What the attachment upload after the records did; `None` when it was not asked for
@@ -14692,7 +14692,7 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
         return SyncSummary(
             FfiConverterTypeSyncProgress.read(buf),
             FfiConverterSequenceTypeRefusedRecord.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterOptionalTypeAttachmentUploads.read(buf),
         )
     }
@@ -14700,14 +14700,14 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
     override fun allocationSize(value: SyncSummary) = (
             FfiConverterTypeSyncProgress.allocationSize(value.`progress`) +
             FfiConverterSequenceTypeRefusedRecord.allocationSize(value.`refused`) +
-            FfiConverterLong.allocationSize(value.`serverTimeMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`serverTime`) +
             FfiConverterOptionalTypeAttachmentUploads.allocationSize(value.`attachments`)
     )
 
     override fun write(value: SyncSummary, buf: ByteBuffer) {
             FfiConverterTypeSyncProgress.write(value.`progress`, buf)
             FfiConverterSequenceTypeRefusedRecord.write(value.`refused`, buf)
-            FfiConverterLong.write(value.`serverTimeMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`serverTime`, buf)
             FfiConverterOptionalTypeAttachmentUploads.write(value.`attachments`, buf)
     }
 }
@@ -14731,7 +14731,7 @@ data class Target (
     /**
      * The first day of the period, `YYYY-MM-DD`.
      */
-    val `periodStart`: kotlin.String
+    val `periodStart`: LocalDate
     , 
     /**
      * Rep, team or region.
@@ -14775,7 +14775,7 @@ public object FfiConverterTypeTarget: FfiConverterRustBuffer<Target> {
         return Target(
             FfiConverterString.read(buf),
             FfiConverterTypePeriodKind.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
             FfiConverterTypeTargetSubject.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypeTargetMetric.read(buf),
@@ -14787,7 +14787,7 @@ public object FfiConverterTypeTarget: FfiConverterRustBuffer<Target> {
     override fun allocationSize(value: Target) = (
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterTypePeriodKind.allocationSize(value.`period`) +
-            FfiConverterString.allocationSize(value.`periodStart`) +
+            FfiConverterTypeLocalDate.allocationSize(value.`periodStart`) +
             FfiConverterTypeTargetSubject.allocationSize(value.`subject`) +
             FfiConverterString.allocationSize(value.`subjectId`) +
             FfiConverterTypeTargetMetric.allocationSize(value.`metric`) +
@@ -14798,7 +14798,7 @@ public object FfiConverterTypeTarget: FfiConverterRustBuffer<Target> {
     override fun write(value: Target, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterTypePeriodKind.write(value.`period`, buf)
-            FfiConverterString.write(value.`periodStart`, buf)
+            FfiConverterTypeLocalDate.write(value.`periodStart`, buf)
             FfiConverterTypeTargetSubject.write(value.`subject`, buf)
             FfiConverterString.write(value.`subjectId`, buf)
             FfiConverterTypeTargetMetric.write(value.`metric`, buf)
@@ -14814,9 +14814,9 @@ public object FfiConverterTypeTarget: FfiConverterRustBuffer<Target> {
  */
 data class TargetDashboard (
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    val `dataAsOfMs`: kotlin.Long?
+    val `dataAsOf`: Timestamp?
     , 
     /**
      * The currency of the amounts; targets in another are left out and counted below.
@@ -14848,7 +14848,7 @@ data class TargetDashboard (
 public object FfiConverterTypeTargetDashboard: FfiConverterRustBuffer<TargetDashboard> {
     override fun read(buf: ByteBuffer): TargetDashboard {
         return TargetDashboard(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeTargetRow.read(buf),
             FfiConverterLong.read(buf),
@@ -14856,14 +14856,14 @@ public object FfiConverterTypeTargetDashboard: FfiConverterRustBuffer<TargetDash
     }
 
     override fun allocationSize(value: TargetDashboard) = (
-            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`dataAsOf`) +
             FfiConverterString.allocationSize(value.`currency`) +
             FfiConverterSequenceTypeTargetRow.allocationSize(value.`leaderboard`) +
             FfiConverterLong.allocationSize(value.`excludedOtherCurrency`)
     )
 
     override fun write(value: TargetDashboard, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`dataAsOf`, buf)
             FfiConverterString.write(value.`currency`, buf)
             FfiConverterSequenceTypeTargetRow.write(value.`leaderboard`, buf)
             FfiConverterLong.write(value.`excludedOtherCurrency`, buf)
@@ -14904,12 +14904,12 @@ data class TargetRow (
     /**
      * The period's first day, `YYYY-MM-DD`.
      */
-    val `periodStart`: kotlin.String
+    val `periodStart`: LocalDate
     , 
     /**
      * The period's last day, `YYYY-MM-DD`.
      */
-    val `periodEnd`: kotlin.String
+    val `periodEnd`: LocalDate
     , 
     /**
      * What it counts.
@@ -14951,8 +14951,8 @@ public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTypePeriodKind.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
             FfiConverterTypeTargetMetric.read(buf),
             FfiConverterTypeMoney.read(buf),
             FfiConverterTypeMoney.read(buf),
@@ -14966,8 +14966,8 @@ public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
             FfiConverterString.allocationSize(value.`subjectId`) +
             FfiConverterString.allocationSize(value.`subjectName`) +
             FfiConverterTypePeriodKind.allocationSize(value.`period`) +
-            FfiConverterString.allocationSize(value.`periodStart`) +
-            FfiConverterString.allocationSize(value.`periodEnd`) +
+            FfiConverterTypeLocalDate.allocationSize(value.`periodStart`) +
+            FfiConverterTypeLocalDate.allocationSize(value.`periodEnd`) +
             FfiConverterTypeTargetMetric.allocationSize(value.`metric`) +
             FfiConverterTypeMoney.allocationSize(value.`target`) +
             FfiConverterTypeMoney.allocationSize(value.`achieved`) +
@@ -14980,8 +14980,8 @@ public object FfiConverterTypeTargetRow: FfiConverterRustBuffer<TargetRow> {
             FfiConverterString.write(value.`subjectId`, buf)
             FfiConverterString.write(value.`subjectName`, buf)
             FfiConverterTypePeriodKind.write(value.`period`, buf)
-            FfiConverterString.write(value.`periodStart`, buf)
-            FfiConverterString.write(value.`periodEnd`, buf)
+            FfiConverterTypeLocalDate.write(value.`periodStart`, buf)
+            FfiConverterTypeLocalDate.write(value.`periodEnd`, buf)
             FfiConverterTypeTargetMetric.write(value.`metric`, buf)
             FfiConverterTypeMoney.write(value.`target`, buf)
             FfiConverterTypeMoney.write(value.`achieved`, buf)
@@ -15031,24 +15031,24 @@ data class Task (
     val `rejectReason`: kotlin.String?
     , 
     /**
-     * Due, ms.
+     * Due.
      */
-    val `dueAtMs`: kotlin.Long?
+    val `dueAt`: Timestamp?
     , 
     /**
-     * A schedule entry's start, ms.
+     * A schedule entry's start.
      */
-    val `startAtMs`: kotlin.Long?
+    val `startAt`: Timestamp?
     , 
     /**
-     * A schedule entry's end, ms.
+     * A schedule entry's end.
      */
-    val `endAtMs`: kotlin.Long?
+    val `endAt`: Timestamp?
     , 
     /**
-     * When to remind, ms.
+     * When to remind.
      */
-    val `reminderAtMs`: kotlin.Long?
+    val `reminderAt`: Timestamp?
     
 ){
     
@@ -15072,10 +15072,10 @@ public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
             FfiConverterString.read(buf),
             FfiConverterTypeTaskStatus.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
         )
     }
 
@@ -15087,10 +15087,10 @@ public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
             FfiConverterString.allocationSize(value.`assignerId`) +
             FfiConverterTypeTaskStatus.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`rejectReason`) +
-            FfiConverterOptionalLong.allocationSize(value.`dueAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`startAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`endAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`reminderAtMs`)
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`dueAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`startAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`endAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`reminderAt`)
     )
 
     override fun write(value: Task, buf: ByteBuffer) {
@@ -15101,10 +15101,10 @@ public object FfiConverterTypeTask: FfiConverterRustBuffer<Task> {
             FfiConverterString.write(value.`assignerId`, buf)
             FfiConverterTypeTaskStatus.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`rejectReason`, buf)
-            FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`startAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`endAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`reminderAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`dueAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`startAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`endAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`reminderAt`, buf)
     }
 }
 
@@ -15135,24 +15135,24 @@ data class TaskDraft (
     val `description`: kotlin.String
     , 
     /**
-     * Due, ms.
+     * Due.
      */
-    val `dueAtMs`: kotlin.Long?
+    val `dueAt`: Timestamp?
     , 
     /**
-     * A schedule entry's start, ms.
+     * A schedule entry's start.
      */
-    val `startAtMs`: kotlin.Long?
+    val `startAt`: Timestamp?
     , 
     /**
-     * A schedule entry's end, ms.
+     * A schedule entry's end.
      */
-    val `endAtMs`: kotlin.Long?
+    val `endAt`: Timestamp?
     , 
     /**
-     * When to remind, ms.
+     * When to remind.
      */
-    val `reminderAtMs`: kotlin.Long?
+    val `reminderAt`: Timestamp?
     
 ){
     
@@ -15173,10 +15173,10 @@ public object FfiConverterTypeTaskDraft: FfiConverterRustBuffer<TaskDraft> {
             FfiConverterTypeTaskKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
         )
     }
 
@@ -15185,10 +15185,10 @@ public object FfiConverterTypeTaskDraft: FfiConverterRustBuffer<TaskDraft> {
             FfiConverterTypeTaskKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`title`) +
             FfiConverterString.allocationSize(value.`description`) +
-            FfiConverterOptionalLong.allocationSize(value.`dueAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`startAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`endAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`reminderAtMs`)
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`dueAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`startAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`endAt`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`reminderAt`)
     )
 
     override fun write(value: TaskDraft, buf: ByteBuffer) {
@@ -15196,10 +15196,10 @@ public object FfiConverterTypeTaskDraft: FfiConverterRustBuffer<TaskDraft> {
             FfiConverterTypeTaskKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`title`, buf)
             FfiConverterString.write(value.`description`, buf)
-            FfiConverterOptionalLong.write(value.`dueAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`startAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`endAtMs`, buf)
-            FfiConverterOptionalLong.write(value.`reminderAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`dueAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`startAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`endAt`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`reminderAt`, buf)
     }
 }
 
@@ -15366,9 +15366,9 @@ data class Visit (
     val `customerId`: kotlin.String
     , 
     /**
-     * When the rep checked in, ms.
+     * When the rep checked in.
      */
-    val `checkedInAtMs`: kotlin.Long
+    val `checkedInAt`: Timestamp
     , 
     /**
      * Where, as reported.
@@ -15381,9 +15381,9 @@ data class Visit (
     val `lon`: kotlin.Double
     , 
     /**
-     * When the rep checked out, ms.
+     * When the rep checked out.
      */
-    val `checkedOutAtMs`: kotlin.Long?
+    val `checkedOutAt`: Timestamp?
     , 
     /**
      * The note.
@@ -15418,10 +15418,10 @@ public object FfiConverterTypeVisit: FfiConverterRustBuffer<Visit> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeAttachment.read(buf),
             FfiConverterOptionalTypeVisitVerdict.read(buf),
@@ -15432,10 +15432,10 @@ public object FfiConverterTypeVisit: FfiConverterRustBuffer<Visit> {
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`ownerId`) +
             FfiConverterString.allocationSize(value.`customerId`) +
-            FfiConverterLong.allocationSize(value.`checkedInAtMs`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`checkedInAt`) +
             FfiConverterDouble.allocationSize(value.`lat`) +
             FfiConverterDouble.allocationSize(value.`lon`) +
-            FfiConverterOptionalLong.allocationSize(value.`checkedOutAtMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`checkedOutAt`) +
             FfiConverterString.allocationSize(value.`note`) +
             FfiConverterSequenceTypeAttachment.allocationSize(value.`photos`) +
             FfiConverterOptionalTypeVisitVerdict.allocationSize(value.`verdict`)
@@ -15445,10 +15445,10 @@ public object FfiConverterTypeVisit: FfiConverterRustBuffer<Visit> {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`ownerId`, buf)
             FfiConverterString.write(value.`customerId`, buf)
-            FfiConverterLong.write(value.`checkedInAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`checkedInAt`, buf)
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`lon`, buf)
-            FfiConverterOptionalLong.write(value.`checkedOutAtMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`checkedOutAt`, buf)
             FfiConverterString.write(value.`note`, buf)
             FfiConverterSequenceTypeAttachment.write(value.`photos`, buf)
             FfiConverterOptionalTypeVisitVerdict.write(value.`verdict`, buf)
@@ -15609,12 +15609,12 @@ data class VisitFilter (
     /**
      * Only on or after this local day, `YYYY-MM-DD`.
      */
-    val `fromDate`: kotlin.String? = null 
+    val `fromDate`: LocalDate? = null 
     , 
     /**
      * Only on or before this local day, `YYYY-MM-DD`.
      */
-    val `toDate`: kotlin.String? = null 
+    val `toDate`: LocalDate? = null 
     
 ){
     
@@ -15633,23 +15633,23 @@ public object FfiConverterTypeVisitFilter: FfiConverterRustBuffer<VisitFilter> {
         return VisitFilter(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeLocalDate.read(buf),
+            FfiConverterOptionalTypeLocalDate.read(buf),
         )
     }
 
     override fun allocationSize(value: VisitFilter) = (
             FfiConverterOptionalString.allocationSize(value.`ownerId`) +
             FfiConverterOptionalString.allocationSize(value.`customerId`) +
-            FfiConverterOptionalString.allocationSize(value.`fromDate`) +
-            FfiConverterOptionalString.allocationSize(value.`toDate`)
+            FfiConverterOptionalTypeLocalDate.allocationSize(value.`fromDate`) +
+            FfiConverterOptionalTypeLocalDate.allocationSize(value.`toDate`)
     )
 
     override fun write(value: VisitFilter, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`ownerId`, buf)
             FfiConverterOptionalString.write(value.`customerId`, buf)
-            FfiConverterOptionalString.write(value.`fromDate`, buf)
-            FfiConverterOptionalString.write(value.`toDate`, buf)
+            FfiConverterOptionalTypeLocalDate.write(value.`fromDate`, buf)
+            FfiConverterOptionalTypeLocalDate.write(value.`toDate`, buf)
     }
 }
 
@@ -15719,7 +15719,7 @@ data class VisitPlan (
     /**
      * The local day, `YYYY-MM-DD`.
      */
-    val `date`: kotlin.String
+    val `date`: LocalDate
     , 
     /**
      * Who wrote the list last: the rep, or their manager.
@@ -15748,7 +15748,7 @@ public object FfiConverterTypeVisitPlan: FfiConverterRustBuffer<VisitPlan> {
         return VisitPlan(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypePlannedVisit.read(buf),
         )
@@ -15757,7 +15757,7 @@ public object FfiConverterTypeVisitPlan: FfiConverterRustBuffer<VisitPlan> {
     override fun allocationSize(value: VisitPlan) = (
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`repId`) +
-            FfiConverterString.allocationSize(value.`date`) +
+            FfiConverterTypeLocalDate.allocationSize(value.`date`) +
             FfiConverterString.allocationSize(value.`plannedById`) +
             FfiConverterSequenceTypePlannedVisit.allocationSize(value.`visits`)
     )
@@ -15765,7 +15765,7 @@ public object FfiConverterTypeVisitPlan: FfiConverterRustBuffer<VisitPlan> {
     override fun write(value: VisitPlan, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterString.write(value.`repId`, buf)
-            FfiConverterString.write(value.`date`, buf)
+            FfiConverterTypeLocalDate.write(value.`date`, buf)
             FfiConverterString.write(value.`plannedById`, buf)
             FfiConverterSequenceTypePlannedVisit.write(value.`visits`, buf)
     }
@@ -15790,7 +15790,7 @@ data class VisitRow (
     /**
      * The first day of the period, `YYYY-MM-DD`.
      */
-    val `period`: kotlin.String
+    val `period`: LocalDate
     , 
     /**
      * The counts.
@@ -15814,7 +15814,7 @@ public object FfiConverterTypeVisitRow: FfiConverterRustBuffer<VisitRow> {
         return VisitRow(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeLocalDate.read(buf),
             FfiConverterTypeVisitFigures.read(buf),
         )
     }
@@ -15822,14 +15822,14 @@ public object FfiConverterTypeVisitRow: FfiConverterRustBuffer<VisitRow> {
     override fun allocationSize(value: VisitRow) = (
             FfiConverterString.allocationSize(value.`groupId`) +
             FfiConverterString.allocationSize(value.`groupName`) +
-            FfiConverterString.allocationSize(value.`period`) +
+            FfiConverterTypeLocalDate.allocationSize(value.`period`) +
             FfiConverterTypeVisitFigures.allocationSize(value.`figures`)
     )
 
     override fun write(value: VisitRow, buf: ByteBuffer) {
             FfiConverterString.write(value.`groupId`, buf)
             FfiConverterString.write(value.`groupName`, buf)
-            FfiConverterString.write(value.`period`, buf)
+            FfiConverterTypeLocalDate.write(value.`period`, buf)
             FfiConverterTypeVisitFigures.write(value.`figures`, buf)
     }
 }
@@ -15873,7 +15873,7 @@ data class VisitVerdict (
     /**
      * When.
      */
-    val `judgedAtMs`: kotlin.Long
+    val `judgedAt`: Timestamp
     
 ){
     
@@ -15896,7 +15896,7 @@ public object FfiConverterTypeVisitVerdict: FfiConverterRustBuffer<VisitVerdict>
             FfiConverterDouble.read(buf),
             FfiConverterSequenceTypeVerdictFlag.read(buf),
             FfiConverterTypeJudge.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
         )
     }
 
@@ -15907,7 +15907,7 @@ public object FfiConverterTypeVisitVerdict: FfiConverterRustBuffer<VisitVerdict>
             FfiConverterDouble.allocationSize(value.`radiusM`) +
             FfiConverterSequenceTypeVerdictFlag.allocationSize(value.`flags`) +
             FfiConverterTypeJudge.allocationSize(value.`judgedBy`) +
-            FfiConverterLong.allocationSize(value.`judgedAtMs`)
+            FfiConverterTypeTimestamp.allocationSize(value.`judgedAt`)
     )
 
     override fun write(value: VisitVerdict, buf: ByteBuffer) {
@@ -15917,7 +15917,7 @@ public object FfiConverterTypeVisitVerdict: FfiConverterRustBuffer<VisitVerdict>
             FfiConverterDouble.write(value.`radiusM`, buf)
             FfiConverterSequenceTypeVerdictFlag.write(value.`flags`, buf)
             FfiConverterTypeJudge.write(value.`judgedBy`, buf)
-            FfiConverterLong.write(value.`judgedAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`judgedAt`, buf)
     }
 }
 
@@ -15928,9 +15928,9 @@ public object FfiConverterTypeVisitVerdict: FfiConverterRustBuffer<VisitVerdict>
  */
 data class VisitsDashboard (
     /**
-     * When the data was last synced, ms.
+     * When the data was last synced.
      */
-    val `dataAsOfMs`: kotlin.Long?
+    val `dataAsOf`: Timestamp?
     , 
     /**
      * Rows per group and period.
@@ -15957,20 +15957,20 @@ data class VisitsDashboard (
 public object FfiConverterTypeVisitsDashboard: FfiConverterRustBuffer<VisitsDashboard> {
     override fun read(buf: ByteBuffer): VisitsDashboard {
         return VisitsDashboard(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
             FfiConverterSequenceTypeVisitRow.read(buf),
             FfiConverterTypeVisitFigures.read(buf),
         )
     }
 
     override fun allocationSize(value: VisitsDashboard) = (
-            FfiConverterOptionalLong.allocationSize(value.`dataAsOfMs`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`dataAsOf`) +
             FfiConverterSequenceTypeVisitRow.allocationSize(value.`rows`) +
             FfiConverterTypeVisitFigures.allocationSize(value.`total`)
     )
 
     override fun write(value: VisitsDashboard, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`dataAsOfMs`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`dataAsOf`, buf)
             FfiConverterSequenceTypeVisitRow.write(value.`rows`, buf)
             FfiConverterTypeVisitFigures.write(value.`total`, buf)
     }
@@ -16028,9 +16028,9 @@ data class WaitingApproval (
     val `stepRoles`: List<kotlin.String>
     , 
     /**
-     * When it was asked for, ms.
+     * When it was asked for.
      */
-    val `createdAtMs`: kotlin.Long
+    val `createdAt`: Timestamp
     
 ){
     
@@ -16056,7 +16056,7 @@ public object FfiConverterTypeWaitingApproval: FfiConverterRustBuffer<WaitingApp
             FfiConverterString.read(buf),
             FfiConverterOptionalTypeMoney.read(buf),
             FfiConverterSequenceString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
         )
     }
 
@@ -16070,7 +16070,7 @@ public object FfiConverterTypeWaitingApproval: FfiConverterRustBuffer<WaitingApp
             FfiConverterString.allocationSize(value.`rule`) +
             FfiConverterOptionalTypeMoney.allocationSize(value.`amount`) +
             FfiConverterSequenceString.allocationSize(value.`stepRoles`) +
-            FfiConverterLong.allocationSize(value.`createdAtMs`)
+            FfiConverterTypeTimestamp.allocationSize(value.`createdAt`)
     )
 
     override fun write(value: WaitingApproval, buf: ByteBuffer) {
@@ -16083,7 +16083,7 @@ public object FfiConverterTypeWaitingApproval: FfiConverterRustBuffer<WaitingApp
             FfiConverterString.write(value.`rule`, buf)
             FfiConverterOptionalTypeMoney.write(value.`amount`, buf)
             FfiConverterSequenceString.write(value.`stepRoles`, buf)
-            FfiConverterLong.write(value.`createdAtMs`, buf)
+            FfiConverterTypeTimestamp.write(value.`createdAt`, buf)
     }
 }
 
@@ -16801,13 +16801,13 @@ sealed class FieldValue {
     }
     
     /**
-     * A local day, `YYYY-MM-DD`.
+     * A local day.
      */
     data class Date(
         /**
          * The day.
          */
-        val `value`: kotlin.String) : FieldValue()
+        val `value`: app.fieldsales.ffi.LocalDate) : FieldValue()
         
     {
         
@@ -16886,7 +16886,7 @@ public object FfiConverterTypeFieldValue : FfiConverterRustBuffer<FieldValue>{
                 FfiConverterTypeMoney.read(buf),
                 )
             4 -> FieldValue.Date(
-                FfiConverterString.read(buf),
+                FfiConverterTypeLocalDate.read(buf),
                 )
             5 -> FieldValue.Attachments(
                 FfiConverterSequenceString.read(buf),
@@ -16927,7 +16927,7 @@ public object FfiConverterTypeFieldValue : FfiConverterRustBuffer<FieldValue>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterString.allocationSize(value.`value`)
+                + FfiConverterTypeLocalDate.allocationSize(value.`value`)
             )
         }
         is FieldValue.Attachments -> {
@@ -16972,7 +16972,7 @@ public object FfiConverterTypeFieldValue : FfiConverterRustBuffer<FieldValue>{
             }
             is FieldValue.Date -> {
                 buf.putInt(4)
-                FfiConverterString.write(value.`value`, buf)
+                FfiConverterTypeLocalDate.write(value.`value`, buf)
                 Unit
             }
             is FieldValue.Attachments -> {
@@ -17715,14 +17715,14 @@ public object FfiConverterTypeLeadStatus: FfiConverterRustBuffer<LeadStatus> {
 sealed class LocalTimeEvent {
     
     /**
-     * The local calendar day is now `date` (`YYYY-MM-DD`): midnight passed, or the device
+     * The local calendar day is now `date`: midnight passed, or the device
      * clock was changed.
      */
     data class DayChanged(
         /**
          * The new local day.
          */
-        val `date`: kotlin.String) : LocalTimeEvent()
+        val `date`: app.fieldsales.ffi.LocalDate) : LocalTimeEvent()
         
     {
         
@@ -17737,15 +17737,15 @@ sealed class LocalTimeEvent {
         /**
          * The local day on which it passed.
          */
-        val `date`: kotlin.String, 
+        val `date`: app.fieldsales.ffi.LocalDate, 
         /**
          * The watched time, as `HH:MM` (or `HH:MM:SS` when it has seconds).
          */
         val `timeOfDay`: kotlin.String, 
         /**
-         * The instant it was due, UTC milliseconds: later than now when the phone slept.
+         * The instant it was due,: later than now when the phone slept.
          */
-        val `dueAtMs`: kotlin.Long) : LocalTimeEvent()
+        val `dueAt`: app.fieldsales.ffi.Timestamp) : LocalTimeEvent()
         
     {
         
@@ -17770,12 +17770,12 @@ public object FfiConverterTypeLocalTimeEvent : FfiConverterRustBuffer<LocalTimeE
     override fun read(buf: ByteBuffer): LocalTimeEvent {
         return when(buf.getInt()) {
             1 -> LocalTimeEvent.DayChanged(
-                FfiConverterString.read(buf),
+                FfiConverterTypeLocalDate.read(buf),
                 )
             2 -> LocalTimeEvent.TimeReached(
+                FfiConverterTypeLocalDate.read(buf),
                 FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                FfiConverterLong.read(buf),
+                FfiConverterTypeTimestamp.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -17786,16 +17786,16 @@ public object FfiConverterTypeLocalTimeEvent : FfiConverterRustBuffer<LocalTimeE
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterString.allocationSize(value.`date`)
+                + FfiConverterTypeLocalDate.allocationSize(value.`date`)
             )
         }
         is LocalTimeEvent.TimeReached -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterString.allocationSize(value.`date`)
+                + FfiConverterTypeLocalDate.allocationSize(value.`date`)
                 + FfiConverterString.allocationSize(value.`timeOfDay`)
-                + FfiConverterLong.allocationSize(value.`dueAtMs`)
+                + FfiConverterTypeTimestamp.allocationSize(value.`dueAt`)
             )
         }
     }
@@ -17804,14 +17804,14 @@ public object FfiConverterTypeLocalTimeEvent : FfiConverterRustBuffer<LocalTimeE
         when(value) {
             is LocalTimeEvent.DayChanged -> {
                 buf.putInt(1)
-                FfiConverterString.write(value.`date`, buf)
+                FfiConverterTypeLocalDate.write(value.`date`, buf)
                 Unit
             }
             is LocalTimeEvent.TimeReached -> {
                 buf.putInt(2)
-                FfiConverterString.write(value.`date`, buf)
+                FfiConverterTypeLocalDate.write(value.`date`, buf)
                 FfiConverterString.write(value.`timeOfDay`, buf)
-                FfiConverterLong.write(value.`dueAtMs`, buf)
+                FfiConverterTypeTimestamp.write(value.`dueAt`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -18617,7 +18617,7 @@ sealed class SyncActivity {
         /**
          * When the next sync starts unless a change or the network starts it sooner.
          */
-        val `nextAtMs`: kotlin.Long) : SyncActivity()
+        val `nextAt`: app.fieldsales.ffi.Timestamp) : SyncActivity()
         
     {
         
@@ -18652,7 +18652,7 @@ public object FfiConverterTypeSyncActivity : FfiConverterRustBuffer<SyncActivity
                 FfiConverterLong.read(buf),
                 )
             2 -> SyncActivity.Waiting(
-                FfiConverterLong.read(buf),
+                FfiConverterTypeTimestamp.read(buf),
                 )
             3 -> SyncActivity.Stopped
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
@@ -18672,7 +18672,7 @@ public object FfiConverterTypeSyncActivity : FfiConverterRustBuffer<SyncActivity
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterLong.allocationSize(value.`nextAtMs`)
+                + FfiConverterTypeTimestamp.allocationSize(value.`nextAt`)
             )
         }
         is SyncActivity.Stopped -> {
@@ -18693,7 +18693,7 @@ public object FfiConverterTypeSyncActivity : FfiConverterRustBuffer<SyncActivity
             }
             is SyncActivity.Waiting -> {
                 buf.putInt(2)
-                FfiConverterLong.write(value.`nextAtMs`, buf)
+                FfiConverterTypeTimestamp.write(value.`nextAt`, buf)
                 Unit
             }
             is SyncActivity.Stopped -> {
@@ -19888,6 +19888,70 @@ public object FfiConverterOptionalTypeTaskStatus: FfiConverterRustBuffer<TaskSta
         } else {
             buf.put(1)
             FfiConverterTypeTaskStatus.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLocalDate: FfiConverterRustBuffer<LocalDate?> {
+    override fun read(buf: ByteBuffer): LocalDate? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLocalDate.read(buf)
+    }
+
+    override fun allocationSize(value: LocalDate?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLocalDate.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LocalDate?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLocalDate.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTimestamp: FfiConverterRustBuffer<Timestamp?> {
+    override fun read(buf: ByteBuffer): Timestamp? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTimestamp.read(buf)
+    }
+
+    override fun allocationSize(value: Timestamp?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTimestamp.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Timestamp?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTimestamp.write(value, buf)
         }
     }
 }
@@ -21318,6 +21382,78 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
 
 
 
+public typealias LocalDate = java.time.LocalDate
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLocalDate: FfiConverter<LocalDate, RustBuffer.ByValue> {
+    override fun lift(value: RustBuffer.ByValue): LocalDate {
+        val builtinValue = FfiConverterString.lift(value)
+        return java.time.LocalDate.parse(builtinValue)
+    }
+
+    override fun lower(value: LocalDate): RustBuffer.ByValue {
+        val builtinValue = value.toString()
+        return FfiConverterString.lower(builtinValue)
+    }
+
+    override fun read(buf: ByteBuffer): LocalDate {
+        val builtinValue = FfiConverterString.read(buf)
+        return java.time.LocalDate.parse(builtinValue)
+    }
+
+    override fun allocationSize(value: LocalDate): ULong {
+        val builtinValue = value.toString()
+        return FfiConverterString.allocationSize(builtinValue)
+    }
+
+    override fun write(value: LocalDate, buf: ByteBuffer) {
+        val builtinValue = value.toString()
+        FfiConverterString.write(builtinValue, buf)
+    }
+}
+
+
+
+
+
+public typealias Timestamp = java.time.Instant
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTimestamp: FfiConverter<Timestamp, Long> {
+    override fun lift(value: Long): Timestamp {
+        val builtinValue = FfiConverterLong.lift(value)
+        return java.time.Instant.ofEpochMilli(builtinValue)
+    }
+
+    override fun lower(value: Timestamp): Long {
+        val builtinValue = value.toEpochMilli()
+        return FfiConverterLong.lower(builtinValue)
+    }
+
+    override fun read(buf: ByteBuffer): Timestamp {
+        val builtinValue = FfiConverterLong.read(buf)
+        return java.time.Instant.ofEpochMilli(builtinValue)
+    }
+
+    override fun allocationSize(value: Timestamp): ULong {
+        val builtinValue = value.toEpochMilli()
+        return FfiConverterLong.allocationSize(builtinValue)
+    }
+
+    override fun write(value: Timestamp, buf: ByteBuffer) {
+        val builtinValue = value.toEpochMilli()
+        FfiConverterLong.write(builtinValue, buf)
+    }
+}
+
+
+
+
+
 
 
 
@@ -21601,16 +21737,16 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
     }
 
         /**
-         * The local calendar day (`YYYY-MM-DD`) of the instant `at_ms` in `zone`: the day a visit is
-         * counted on, the day a daily report belongs to.
+         * The local calendar day of the instant `at` in `zone`: the day a visit is counted on, the
+         * day a daily report belongs to.
          */
-    @Throws(FieldsalesException::class) fun `localDateOf`(`atMs`: kotlin.Long, `zone`: kotlin.String): kotlin.String {
-            return FfiConverterString.lift(
+    @Throws(FieldsalesException::class) fun `localDateOf`(`at`: Timestamp, `zone`: kotlin.String): LocalDate {
+            return FfiConverterTypeLocalDate.lift(
     uniffiRustCallWithError(FieldsalesException) { _status ->
     UniffiLib.uniffi_fieldsales_ffi_fn_func_local_date_of(
     
         
-        FfiConverterLong.lower(`atMs`),
+        FfiConverterTypeTimestamp.lower(`at`),
         FfiConverterString.lower(`zone`),_status)
 }
     )
@@ -21623,13 +21759,13 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
          * daylight-saving change is its first occurrence; one skipped by the change is the first
          * instant after the gap.
          */
-    @Throws(FieldsalesException::class) fun `localTimeOn`(`date`: kotlin.String, `timeOfDay`: kotlin.String, `zone`: kotlin.String): kotlin.Long {
-            return FfiConverterLong.lift(
+    @Throws(FieldsalesException::class) fun `localTimeOn`(`date`: LocalDate, `timeOfDay`: kotlin.String, `zone`: kotlin.String): Timestamp {
+            return FfiConverterTypeTimestamp.lift(
     uniffiRustCallWithError(FieldsalesException) { _status ->
     UniffiLib.uniffi_fieldsales_ffi_fn_func_local_time_on(
     
         
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
         FfiConverterString.lower(`timeOfDay`),
         FfiConverterString.lower(`zone`),_status)
 }
@@ -21641,13 +21777,13 @@ public object FfiConverterMapStringTypeFieldValue: FfiConverterRustBuffer<Map<ko
          * The first instant of the local day `date` in `zone` (midnight, or the first instant after
          * a daylight-saving gap at midnight).
          */
-    @Throws(FieldsalesException::class) fun `startOfLocalDay`(`date`: kotlin.String, `zone`: kotlin.String): kotlin.Long {
-            return FfiConverterLong.lift(
+    @Throws(FieldsalesException::class) fun `startOfLocalDay`(`date`: LocalDate, `zone`: kotlin.String): Timestamp {
+            return FfiConverterTypeTimestamp.lift(
     uniffiRustCallWithError(FieldsalesException) { _status ->
     UniffiLib.uniffi_fieldsales_ffi_fn_func_start_of_local_day(
     
         
-        FfiConverterString.lower(`date`),
+        FfiConverterTypeLocalDate.lower(`date`),
         FfiConverterString.lower(`zone`),_status)
 }
     )

@@ -94,7 +94,7 @@ private enum class Tab(val title: String) { CheckIn("Check in"), Today("Today"),
 @Composable
 fun MainTabs(engine: Engine, lastFix: () -> Location?) {
     var tab by remember { mutableStateOf(Tab.Today) }
-    var today by remember { mutableStateOf<String?>(null) }
+    var today by remember { mutableStateOf<java.time.LocalDate?>(null) }
     LaunchedEffect(engine) { today = engine.today().date }
     Scaffold(
         bottomBar = {
@@ -112,8 +112,8 @@ fun MainTabs(engine: Engine, lastFix: () -> Location?) {
                 tab == Tab.Today -> TodayScreen(engine)
                 day == null -> Text("…")
                 tab == Tab.Report -> DailyReportScreen(engine, day)
-                // The month so far: "YYYY-MM-01" through the library's today.
-                else -> TeamDashboardScreen(engine, day.take(8) + "01", day)
+                // The month so far: its first day through the library's today.
+                else -> TeamDashboardScreen(engine, day.withDayOfMonth(1), day)
             }
         }
     }

@@ -54,13 +54,13 @@ import kotlinx.coroutines.launch
 fun Location.asDevicePosition(): DevicePosition {
     // One reading of each clock, so the age and the fix time agree.
     val nowElapsedNanos = SystemClock.elapsedRealtimeNanos()
-    val nowWallMs = System.currentTimeMillis()
-    val ageMs = (nowElapsedNanos - elapsedRealtimeNanos) / 1_000_000
+    val nowWall = Instant.now()
+    val ageNanos = nowElapsedNanos - elapsedRealtimeNanos
     return DevicePosition(
         lat = latitude,
         lon = longitude,
         accuracyM = accuracy.toDouble(),
-        fixTimeMs = nowWallMs - ageMs,
+        fixTime = nowWall.minusNanos(ageNanos),
         isMock = if (Build.VERSION.SDK_INT >= 31) isMock else @Suppress("DEPRECATION") isFromMockProvider,
         integrity = null,
         sinceBootMs = elapsedRealtimeNanos / 1_000_000,
@@ -153,18 +153,17 @@ fun TodayScreen(engine: Engine) {
  */
 fun ReportDue.inWords(): String? =
     when (status) {
-        ReportDueStatus.OPEN -> deadlineMs?.let { "Daily report due by ${clockTime(it)}" } ?: "Daily report due today"
-        ReportDueStatus.OVERDUE -> "Daily report overdue" + (missingAtMs?.let { "; missing from ${clockTime(it)}" } ?: "")
+        ReportDueStatus.OPEN -> deadline?.let { "Daily report due by ${clockTime(it)}" } ?: "Daily report due today"
+        ReportDueStatus.OVERDUE -> "Daily report overdue" + (missingAt?.let { "; missing from ${clockTime(it)}" } ?: "")
         ReportDueStatus.MISSING -> "Daily report missing"
         ReportDueStatus.DAY_OFF -> "No daily report due today (${dayOff?.name?.lowercase()?.replace('_', ' ') ?: "day off"})"
         ReportDueStatus.SUBMITTED -> null
     }
 
-private fun clockTime(ms: Long): String =
-    Instant.ofEpochMilli(ms).atZone(ZoneId.systemDefault()).format(DateTimeFormatter.ofPattern("HH:mm"))
+private fun clockTime(at: Instant): String = at.atZone(ZoneId.systemDefault()).format(DateTimeFormatter.ofPattern("HH:mm"))
 
 @Composable
-fun DailyReportScreen(engine: Engine, date: String) {
+fun DailyReportScreen(engine: Engine, date: java.time.LocalDate) {
     val scope = rememberCoroutineScope()
     var report by remember { mutableStateOf<DailyReport?>(null) }
     var summary by remember { mutableStateOf("") }
@@ -197,7 +196,7 @@ fun DailyReportScreen(engine: Engine, date: String) {
 }
 
 @Composable
-fun TeamDashboardScreen(engine: Engine, from: String, to: String) {
+fun TeamDashboardScreen(engine: Engine, from: java.time.LocalDate, to: java.time.LocalDate) {
     var board by remember { mutableStateOf<VisitsDashboard?>(null) }
     LaunchedEffect(from, to) {
         board = engine.visitsDashboard(from, to, GroupBy.REP, Granularity.DAY)
