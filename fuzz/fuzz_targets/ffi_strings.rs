@@ -1,16 +1,18 @@
 //! Strings an app hands the library through the FFI: the input is cut into two strings
-//! (decoded as uniffi decodes them), passed as ids, dates, times of day, zones, currencies,
-//! search queries and the fields of a customer and a contact to the exported functions and to
-//! a rep's engine on a real store. Every call ends in a value or an error an app can act on:
+//! (decoded as uniffi decodes them), passed as ids, local days (read as the FFI reads a
+//! `YYYY-MM-DD` it is given), times of day, zones, currencies, search queries and the fields of
+//! a customer (its custom fields included) and a contact to the exported functions and to a
+//! rep's engine on a real store. Every call ends in a value or an error an app can act on:
 //! never a panic, never `Internal` (how a panic in the store's work reaches the app).
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
 
+use fieldsales_core::{LocalDate, Timestamp};
 use fieldsales_ffi::{
-    ContactDraft, CustomerDraft, Engine, FieldsalesError, GeoPoint, Money, SignedInUser,
-    format_money, local_date_of, local_time_on, open_engine, parse_record_id, start_of_local_day,
-    validate_zone,
+    ContactDraft, CustomerDraft, DataScope, DecisionRole, Engine, FieldsalesError, GeoPoint,
+    Money, RecordKind, SignedInUser, format_money, local_date_of, local_time_on, open_engine,
+    parse_record_id, start_of_local_day, validate_zone,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -37,6 +39,7 @@ fn draft(legal_name: &str, tag: &str) -> CustomerDraft {
         tier: Some("A".into()),
         source: None,
         tags: vec![tag.to_owned()],
+        custom_fields: [(tag.to_owned(), legal_name.to_owned())].into(),
     }
 }
 
@@ -53,7 +56,7 @@ fn phone() -> &'static Phone {
             user_id: fieldsales_core::RecordId::new().to_string(),
             unit_id: fieldsales_core::RecordId::new().to_string(),
             roles: vec!["sales_rep".into()],
-            scope: "own".into(),
+            scope: DataScope::Own,
             zone: "Asia/Shanghai".into(),
             hidden_fields: Vec::new(),
         };
@@ -97,15 +100,14 @@ fuzz_target!(|data: &[u8]| {
         .fold(0i64, |n, &b| n.wrapping_mul(31).wrapping_add(i64::from(b)));
     acted_on("parse_record_id", parse_record_id(s.clone()));
     acted_on("validate_zone", validate_zone(s.clone()));
-    acted_on("local_date_of", local_date_of(millis, s.clone()));
-    acted_on(
-        "start_of_local_day",
-        start_of_local_day(s.clone(), t.clone()),
-    );
-    acted_on(
-        "local_time_on",
-        local_time_on(t.clone(), s.clone(), t.clone()),
-    );
+    // Within the calendar's range, as the FFI checks an instant it is given.
+    let at = Timestamp::from_millis(millis % 8_000_000_000_000_000);
+    acted_on("local_date_of", local_date_of(at, s.clone()));
+    let day = s.parse::<LocalDate>().ok();
+    if let Some(day) = day {
+        acted_on("start_of_local_day", start_of_local_day(day, t.clone()));
+        acted_on("local_time_on", local_time_on(day, t.clone(), t.clone()));
+    }
     acted_on(
         "format_money",
         format_money(Money {
@@ -117,12 +119,17 @@ fuzz_target!(|data: &[u8]| {
     let engine = &phone.engine;
     phone.runtime.block_on(async {
         acted_on("get_customer", engine.clone().get_customer(s.clone()).await);
-        acted_on("report_due", engine.clone().report_due(s.clone()).await);
+        if let Some(day) = day {
+            acted_on("report_due", engine.clone().report_due(day).await);
+        }
         acted_on("claim_lead", engine.clone().claim_lead(s.clone()).await);
         acted_on("accept_task", engine.clone().accept_task(s.clone()).await);
         acted_on(
             "search",
-            engine.clone().search(s.clone(), vec![t.clone()], 20).await,
+            engine
+                .clone()
+                .search(s.clone(), vec![RecordKind::Customer], 20)
+                .await,
         );
         let mut customer = draft(&s, &t);
         customer.tier = Some(t.clone());
@@ -152,7 +159,7 @@ fuzz_target!(|data: &[u8]| {
                 title: Some(t.clone()),
                 phone: Some(t.clone()),
                 email: Some(s.clone()),
-                decision_role: t.clone(),
+                decision_role: DecisionRole::Unknown,
             };
             acted_on(
                 "create_contact",
