@@ -9,6 +9,8 @@
 //! Generated bindings are committed under `android/` and `ios/`; `scripts/generate-bindings.sh`
 //! regenerates them and `tests/bindings.rs` fails when they drift.
 
+#![warn(missing_docs)]
+
 mod attachments;
 mod codes;
 mod connect;
