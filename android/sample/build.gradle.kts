@@ -32,5 +32,6 @@ dependencies {
     implementation(libs.compose.material3)
     implementation(libs.activity.compose)
     implementation(libs.lifecycle.runtime.compose)
+    implementation(libs.work.runtime)
     implementation(libs.kotlinx.coroutines.core)
 }

@@ -11,6 +11,19 @@ struct FieldsalesSampleApp: App {
     @State private var engine: Engine?
     @State private var problem: String?
 
+    init() {
+        BackgroundSync.register(storePath: { FieldsalesSampleApp.storePath() })
+        BackgroundSync.schedule()
+    }
+
+    /// The signed-in user's store, in the app's support folder.
+    static func storePath() -> String {
+        let folder = (try? FileManager.default.url(
+            for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
+        )) ?? FileManager.default.temporaryDirectory
+        return folder.appendingPathComponent("fieldsales.sqlite").path
+    }
+
     var body: some Scene {
         WindowGroup {
             Group {
@@ -31,10 +44,7 @@ struct FieldsalesSampleApp: App {
 
     private func resume() async {
         do {
-            let folder = try FileManager.default.url(
-                for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
-            )
-            engine = try await resumeEngine(path: folder.appendingPathComponent("fieldsales.sqlite").path)
+            engine = try await resumeEngine(path: FieldsalesSampleApp.storePath())
         } catch {
             problem = "\(error)"
         }

@@ -214,6 +214,9 @@ class SalesDayTest {
                         rep.submitReport(report.id)
                         rep.syncNow(quick)
                         boss.syncNow(quick)
+                        val commented = boss.commentReport(report.id, "请补充拜访照片")
+                        assertEquals(listOf("请补充拜访照片"), commented.comments.map { it.text })
+                        boss.markReportRead(report.id)
                         val found = boss.markReportFalse(report.id, "拜访记录与定位不符")
                         assertEquals("拜访记录与定位不符", found.markedFalse?.text)
 

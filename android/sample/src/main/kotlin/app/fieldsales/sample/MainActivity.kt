@@ -35,7 +35,8 @@ import app.fieldsales.ffi.resumeEngine
 class MainActivity : ComponentActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        val storePath = filesDir.resolve("fieldsales.sqlite").absolutePath
+        val storePath = storePath(this)
+        SyncWorker.schedule(this)
         setContent {
             var engine by remember { mutableStateOf<Engine?>(null) }
             LaunchedEffect(Unit) { engine = resumeEngine(storePath) }
