@@ -18,7 +18,7 @@ enum BackgroundSync {
                 if let engine = try? await resumeEngine(path: storePath()) {
                     outcome = await engine.syncInBackground()
                 }
-                if outcome != .needsUser { schedule() }
+                if outcome != .needsUser { BackgroundSync.schedule() }
                 task.setTaskCompleted(success: outcome == .done)
             }
             task.expirationHandler = { work.cancel() }

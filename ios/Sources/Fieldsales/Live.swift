@@ -83,7 +83,7 @@ public final class LiveList<T: Equatable & Sendable>: @unchecked Sendable {
     private let readPage: @Sendable (Engine, PageRequest) async throws -> ([T], Int64?)
     private let lock = NSLock()
     private var pages = 1
-    private var marks: [AsyncStream<Void>.Continuation] = []
+    private var marks: [UUID: AsyncStream<Void>.Continuation] = [:]
 
     init(
         engine: Engine,
@@ -99,9 +99,9 @@ public final class LiveList<T: Equatable & Sendable>: @unchecked Sendable {
 
     /// Loads one more page into every `state()` stream.
     public func loadMore() {
-        let waiting: [AsyncStream<Void>.Continuation] = lock.withLock {
+        let waiting: [AsyncStream<Void>.Continuation] = locked {
             pages += 1
-            return marks
+            return Array(marks.values)
         }
         for mark in waiting {
             mark.yield()
@@ -111,7 +111,8 @@ public final class LiveList<T: Equatable & Sendable>: @unchecked Sendable {
     /// The list now, and again after every change or `loadMore()`.
     public func state() -> AsyncThrowingStream<LiveListState<T>, Error> {
         let (dirty, mark) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        lock.withLock { marks.append(mark) }
+        let key = UUID()
+        locked { marks[key] = mark }
         let kinds = self.kinds
         let listening = engine.liveWhen({ event in event.kinds.contains(where: kinds.contains) }) { _ in
             // A change: a fresh token, so the answer differs from the last and is passed on.
@@ -131,7 +132,7 @@ public final class LiveList<T: Equatable & Sendable>: @unchecked Sendable {
             var last: LiveListState<T>?
             do {
                 for await _ in dirty {
-                    let now = try await self.read(count: self.lock.withLock { self.pages })
+                    let now = try await self.read(count: self.locked { self.pages })
                     if now != last {
                         last = now
                         continuation.yield(now)
@@ -142,12 +143,20 @@ public final class LiveList<T: Equatable & Sendable>: @unchecked Sendable {
                 continuation.finish(throwing: error)
             }
         }
-        continuation.onTermination = { _ in
+        continuation.onTermination = { [weak self] _ in
             listen.cancel()
             run.cancel()
             mark.finish()
+            self?.locked { _ = self?.marks.removeValue(forKey: key) }
         }
         return stream
+    }
+
+    /// Runs `body` holding the lock (NSLock's `withLock` is not on every OS version served).
+    private func locked<R>(_ body: () -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
     }
 
     private func read(count: Int) async throws -> LiveListState<T> {
@@ -193,7 +202,10 @@ extension Engine {
     }
 
     /// The signed-in user's own tasks and schedule entries, live and paged, latest first.
-    public func liveMyTasks(filter: TaskFilter = TaskFilter(), pageSize: Int32 = 50) -> LiveList<Task> {
+    public func liveMyTasks(
+        filter: TaskFilter = TaskFilter(),
+        pageSize: Int32 = 50
+    ) -> LiveList<FieldsalesBindings.Task> {
         LiveList(engine: self, kinds: [.task], pageSize: pageSize) { engine, page in
             let got = try await engine.myTaskPage(filter: filter, page: page)
             return (got.items, got.nextOffset)
