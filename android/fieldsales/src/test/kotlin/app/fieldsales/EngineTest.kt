@@ -90,6 +90,15 @@ class EngineTest {
             val nf = assertFailsWith<FieldsalesException.NotFound> { engine.getCustomer(missing) }
             assertEquals("customer", nf.kind)
             assertEquals(missing, nf.id)
+            // `OTHER` names a value a newer version wrote: shown when read, refused when sent.
+            val kind = assertFailsWith<FieldsalesException.InvalidInput> { engine.search("锦江", listOf(RecordKind.OTHER), 5) }
+            assertEquals("kinds", kind.field)
+            val customerId = engine.createCustomer(customer("成都锦江宾馆有限公司")).customer.id
+            val role =
+                assertFailsWith<FieldsalesException.InvalidInput> {
+                    engine.createContact(customerId, ContactDraft("王芳", null, null, null, DecisionRole.OTHER))
+                }
+            assertEquals("contact.decision_role", role.field)
         }
 
     @Test
