@@ -12,6 +12,9 @@ use uniffi::{GenerateOptions, TargetLanguage};
 
 use crate::support::{files_under, host_cdylib, project_root};
 
+#[path = "../../bindgen/swift_cases.rs"]
+mod swift_cases;
+
 /// Output folders of the script, per language. Keep in step with scripts/generate-bindings.sh.
 const OUTPUTS: [(TargetLanguage, &str); 2] = [
     (
@@ -23,6 +26,7 @@ const OUTPUTS: [(TargetLanguage, &str); 2] = [
 
 fn generate(language: TargetLanguage, out_dir: &Path) {
     let library = host_cdylib();
+    let swift = matches!(language, TargetLanguage::Swift);
     uniffi::generate(GenerateOptions {
         languages: vec![language],
         source: library.to_str().expect("a UTF-8 target path").into(),
@@ -33,6 +37,14 @@ fn generate(language: TargetLanguage, out_dir: &Path) {
         metadata_no_deps: false,
     })
     .expect("uniffi-bindgen reads the host library");
+    // The generator binary lowers the Swift error enum's cases after generating; so does this.
+    if swift {
+        for file in files_under(out_dir, Some("swift")) {
+            let path = out_dir.join(file);
+            let text = std::fs::read_to_string(&path).expect("generated Swift");
+            std::fs::write(&path, swift_cases::lower_error_cases(&text)).expect("rewritten");
+        }
+    }
 }
 
 fn differences(committed: &Path, fresh: &Path) -> Vec<String> {

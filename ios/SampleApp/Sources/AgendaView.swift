@@ -42,9 +42,9 @@ struct AgendaView: View {
             for try await state in engine.syncing() {
                 if case .running(let progress) = state { syncing = progress }
             }
-        } catch FieldsalesError.Offline {
+        } catch FieldsalesError.offline {
             problem = "No connection: your changes are kept and sync later."
-        } catch FieldsalesError.AuthExpired {
+        } catch FieldsalesError.authExpired {
             problem = "Please sign in again."
         } catch {
             problem = "\(error)"

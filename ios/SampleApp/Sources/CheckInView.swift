@@ -51,7 +51,7 @@ struct CheckInView: View {
         )
         do {
             checkedIn = try await engine.checkIn(customerId: customerId, position: position, note: note)
-        } catch FieldsalesError.RuleViolated(let rule, let detail) {
+        } catch FieldsalesError.ruleViolated(let rule, let detail) {
             problem = "\(rule): \(detail)"
         } catch {
             problem = "\(error)"

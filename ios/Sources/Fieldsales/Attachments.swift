@@ -8,7 +8,7 @@ import Foundation
 extension Engine {
     /// Uploads every pending photo and file now, resuming each where the server stopped;
     /// cancelling the task stops it at once (what the server already holds stays). Offline it
-    /// throws `FieldsalesError.Offline` and the files stay pending.
+    /// throws `FieldsalesError.offline` and the files stay pending.
     public func uploadAttachmentsNow() async throws -> AttachmentUploads {
         let cancel = SyncCancel()
         return try await withTaskCancellationHandler {

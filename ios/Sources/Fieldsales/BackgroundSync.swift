@@ -43,7 +43,7 @@ extension Engine {
 /// The scheduler's answer to a failed background sync.
 public func backgroundOutcome(of error: FieldsalesError) -> BackgroundOutcome {
     switch error {
-    case .NotSignedIn, .AuthExpired, .Revoked, .BadCredentials, .WrongKey:
+    case .notSignedIn, .authExpired, .revoked, .badCredentials, .wrongKey:
         return .needsUser
     default:
         return .retryLater

@@ -15,7 +15,7 @@ import Foundation
 ///   - zone: a region zone with an IANA identifier, such as `TimeZone.current` on a phone.
 ///   - timesOfDay: wall-clock times such as the 18:00 report deadline (hour and minute).
 ///   - clockOffset: server time minus device time, as sync measured it.
-/// - Throws: `FieldsalesError.InvalidInput` when the zone, a time of day or the offset is
+/// - Throws: `FieldsalesError.invalidInput` when the zone, a time of day or the offset is
 ///   refused; nothing is started then.
 public func localTimeEvents(
     zone: TimeZone,
@@ -37,7 +37,7 @@ public func localTimeEvents(
 /// Suspends until the local day of `zone` changes or one of `timesOfDay` passes, and returns
 /// what fell due. Cancelling the task stops the wait in the library at once.
 ///
-/// - Throws: `FieldsalesError.InvalidInput` when the zone, a time of day or the offset is refused.
+/// - Throws: `FieldsalesError.invalidInput` when the zone, a time of day or the offset is refused.
 public func nextLocalTimeEvents(
     zone: TimeZone,
     timesOfDay: [DateComponents] = [],

@@ -4,7 +4,7 @@
 //
 // Zones must have IANA identifiers (`TimeZone(identifier: "Asia/Shanghai")`, what
 // `TimeZone.current` gives on a phone). A fixed-offset zone such as `TimeZone(secondsFromGMT:)`
-// has no daylight-saving rules and is refused with `FieldsalesError.InvalidInput`.
+// has no daylight-saving rules and is refused with `FieldsalesError.invalidInput`.
 
 import Foundation
 import FieldsalesBindings

@@ -16859,7 +16859,7 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     /**
      * The record does not exist on this device (or is no longer visible to this user).
      */
-    case NotFound(
+    case notFound(
         /**
          * The kind of record looked for, such as `customer`.
          */kind: String, 
@@ -16870,7 +16870,7 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     /**
      * The new record looks like one that already exists; the app offers the existing one.
      */
-    case Duplicate(
+    case duplicate(
         /**
          * The record that already exists.
          */existingId: String, 
@@ -16881,7 +16881,7 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     /**
      * A rule of the sales process refused the change.
      */
-    case RuleViolated(
+    case ruleViolated(
         /**
          * A stable code of the rule, such as `stage.required_fields`, for the app to branch on.
          */rule: String, 
@@ -16892,7 +16892,7 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     /**
      * The signed-in user may not do this.
      */
-    case NotAllowed(
+    case notAllowed(
         /**
          * What was refused and who may do it, in words (`only a manager may assign leads`).
          */action: String
@@ -16900,16 +16900,16 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     /**
      * This needs the server and the device has no connection; nothing was changed.
      */
-    case Offline
+    case offline
     /**
      * The server no longer accepts this device's session; the user must sign in again.
      */
-    case AuthExpired
+    case authExpired
     /**
      * An admin revoked this device or account; the local store has already been wiped and
      * the app goes back to the sign-in screen.
      */
-    case Revoked(
+    case revoked(
         /**
          * `device_revoked` or `account_revoked`.
          */code: String
@@ -16917,19 +16917,19 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     /**
      * Unknown tenant or login, or wrong password.
      */
-    case BadCredentials
+    case badCredentials
     /**
      * Nobody is signed in on this store; sign in first.
      */
-    case NotSignedIn
+    case notSignedIn
     /**
      * The caller cancelled the work; what had been committed stays committed.
      */
-    case Cancelled
+    case cancelled
     /**
      * The server refused the request for a reason the app shows as it is.
      */
-    case ServerRefused(
+    case serverRefused(
         /**
          * The HTTP status.
          */status: Int32, 
@@ -16944,11 +16944,11 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
      * The store cannot be opened with the key given: a wrong key, no key for an encrypted
      * store, or a key for a plain one. Nothing was changed; open it again with its key.
      */
-    case WrongKey
+    case wrongKey
     /**
      * The local database failed (disk full, file damaged...).
      */
-    case Storage(
+    case storage(
         /**
          * What failed, without record contents.
          */detail: String
@@ -16956,7 +16956,7 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
     /**
      * A value given by the app cannot be used.
      */
-    case InvalidInput(
+    case invalidInput(
         /**
          * The argument or record field at fault, such as `zone`.
          */field: String, 
@@ -16968,7 +16968,7 @@ enum FieldsalesError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
      * A fault inside the library or the operating system refused a resource (a thread, a
      * file handle). The app can only report it; the detail is for the bug report.
      */
-    case Internal(
+    case `internal`(
         /**
          * What failed.
          */detail: String
@@ -17002,43 +17002,43 @@ public struct FfiConverterTypeFieldsalesError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .NotFound(
+        case 1: return .notFound(
             kind: try FfiConverterString.read(from: &buf), 
             id: try FfiConverterString.read(from: &buf)
             )
-        case 2: return .Duplicate(
+        case 2: return .duplicate(
             existingId: try FfiConverterString.read(from: &buf), 
             score: try FfiConverterDouble.read(from: &buf)
             )
-        case 3: return .RuleViolated(
+        case 3: return .ruleViolated(
             rule: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .NotAllowed(
+        case 4: return .notAllowed(
             action: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .Offline
-        case 6: return .AuthExpired
-        case 7: return .Revoked(
+        case 5: return .offline
+        case 6: return .authExpired
+        case 7: return .revoked(
             code: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .BadCredentials
-        case 9: return .NotSignedIn
-        case 10: return .Cancelled
-        case 11: return .ServerRefused(
+        case 8: return .badCredentials
+        case 9: return .notSignedIn
+        case 10: return .cancelled
+        case 11: return .serverRefused(
             status: try FfiConverterInt32.read(from: &buf), 
             code: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .WrongKey
-        case 13: return .Storage(
+        case 12: return .wrongKey
+        case 13: return .storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .InvalidInput(
+        case 14: return .invalidInput(
             field: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .Internal(
+        case 15: return .`internal`(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -17053,77 +17053,77 @@ public struct FfiConverterTypeFieldsalesError: FfiConverterRustBuffer {
 
         
         
-        case let .NotFound(kind,id):
+        case let .notFound(kind,id):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(kind, into: &buf)
             FfiConverterString.write(id, into: &buf)
             
         
-        case let .Duplicate(existingId,score):
+        case let .duplicate(existingId,score):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(existingId, into: &buf)
             FfiConverterDouble.write(score, into: &buf)
             
         
-        case let .RuleViolated(rule,detail):
+        case let .ruleViolated(rule,detail):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(rule, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .NotAllowed(action):
+        case let .notAllowed(action):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(action, into: &buf)
             
         
-        case .Offline:
+        case .offline:
             writeInt(&buf, Int32(5))
         
         
-        case .AuthExpired:
+        case .authExpired:
             writeInt(&buf, Int32(6))
         
         
-        case let .Revoked(code):
+        case let .revoked(code):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(code, into: &buf)
             
         
-        case .BadCredentials:
+        case .badCredentials:
             writeInt(&buf, Int32(8))
         
         
-        case .NotSignedIn:
+        case .notSignedIn:
             writeInt(&buf, Int32(9))
         
         
-        case .Cancelled:
+        case .cancelled:
             writeInt(&buf, Int32(10))
         
         
-        case let .ServerRefused(status,code,detail):
+        case let .serverRefused(status,code,detail):
             writeInt(&buf, Int32(11))
             FfiConverterInt32.write(status, into: &buf)
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
-        case .WrongKey:
+        case .wrongKey:
             writeInt(&buf, Int32(12))
         
         
-        case let .Storage(detail):
+        case let .storage(detail):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidInput(field,detail):
+        case let .invalidInput(field,detail):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(field, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Internal(detail):
+        case let .`internal`(detail):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             

@@ -41,7 +41,7 @@ final class LocalDaysTests: XCTestCase {
 
     func testAFixedOffsetZoneIsRefusedNamingTheZone() {
         XCTAssertThrowsError(try localDate(of: Date(), in: TimeZone(secondsFromGMT: 8 * 3600)!)) { error in
-            guard case let FieldsalesError.InvalidInput(field, _) = error else {
+            guard case let FieldsalesError.invalidInput(field, _) = error else {
                 return XCTFail("expected InvalidInput, got \(error)")
             }
             XCTAssertEqual(field, "zone")
@@ -79,7 +79,7 @@ final class LocalClockTests: XCTestCase {
 
     func testAWatchOnADeadlineTypedWithoutMinutesIsRefused() {
         XCTAssertThrowsError(try localTimeEvents(zone: shanghai, timesOfDay: [DateComponents(hour: 18)])) { error in
-            guard case let FieldsalesError.InvalidInput(field, _) = error else {
+            guard case let FieldsalesError.invalidInput(field, _) = error else {
                 return XCTFail("expected InvalidInput, got \(error)")
             }
             XCTAssertEqual(field, "times_of_day")
