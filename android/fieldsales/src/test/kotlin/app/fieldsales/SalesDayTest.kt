@@ -192,7 +192,10 @@ class SalesDayTest {
                         boss.syncNow(quick)
 
                         // The rep's day, planned and opened by the manager; not the other way round.
+                        val first = boss.planVisits(repId, today, listOf(PlannedVisit(theirs.id, null, "拜访")))
+                        // Planned again: the day's list is replaced, on the same plan.
                         val plan = boss.planVisits(repId, today, listOf(PlannedVisit(mine.id, null, "送样")))
+                        assertEquals(first.id, plan.id)
                         assertEquals(plan, boss.planFor(repId, today))
                         assertEquals(listOf(mine.id), boss.agendaOf(repId, today).plannedVisits.map { it.customerId })
                         assertFailsWith<FieldsalesException.NotAllowed> { rep.agendaOf(boss.me().userId, today) }
