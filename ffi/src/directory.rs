@@ -7,8 +7,10 @@
 //! permission check is the one the server runs on every push ([`Engine::allowed_operations`]
 //! answers from the synced permission matrix and org tree, offline).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use fieldsales_core::RecordId;
 use fieldsales_core::me::Me;
 use fieldsales_core::process::permissions::Operation as CoreOperation;
 use fieldsales_core::record::{
@@ -44,7 +46,8 @@ pub struct Colleague {
     pub zone: String,
     /// Whether the account is active (a colleague who left is listed as inactive).
     pub active: bool,
-    /// Whether they manage the signed-in user's unit or one above it.
+    /// Whether they are the signed-in user's manager (of the nearest unit above the user that
+    /// has one), as approvals and reminders reckon it.
     pub is_my_manager: bool,
     /// Its fields the user's roles hide: never on this device, to be shown as "hidden" rather
     /// than empty.
@@ -102,29 +105,42 @@ pub enum Operation {
     Export,
 }
 
-fn colleague(p: CoreProfile, me: &Me, units: &[CoreUnit], above_me: &[CoreUnit]) -> Colleague {
-    Colleague {
-        id: p.header.id.to_string(),
-        unit_name: units
-            .iter()
-            .find(|u| u.header.id == p.unit_id)
-            .map(|u| u.name.clone()),
-        is_my_manager: above_me
-            .iter()
-            .any(|u| u.manager_id == Some(p.header.id) && p.header.id != me.user_id),
-        name: p.name,
-        employee_no: p.employee_no,
-        title: p.title,
-        unit_id: p.unit_id.to_string(),
-        roles: p.roles.iter().cloned().collect(),
-        phone: p.phone,
-        email: p.email,
-        zone: p.zone.to_string(),
-        active: p.active,
-        hidden_fields: SensitiveField::of_kind(Kind::UserProfile)
-            .filter(|f| me.hidden.hides(*f))
-            .map(Into::into)
-            .collect(),
+/// What every entry of the directory is shown against: unit names, and the user's manager.
+struct Known {
+    unit_names: HashMap<RecordId, String>,
+    my_manager: Option<RecordId>,
+}
+
+impl Known {
+    fn of(e: &fieldsales_core::engine::Engine) -> Result<Known, FieldsalesError> {
+        Ok(Known {
+            unit_names: all::<CoreUnit>(e)?
+                .into_iter()
+                .map(|u| (u.header.id, u.name))
+                .collect(),
+            my_manager: e.manager_of(e.me().user_id)?,
+        })
+    }
+
+    fn colleague(&self, p: CoreProfile, me: &Me) -> Colleague {
+        Colleague {
+            id: p.header.id.to_string(),
+            unit_name: self.unit_names.get(&p.unit_id).cloned(),
+            is_my_manager: self.my_manager == Some(p.header.id),
+            name: p.name,
+            employee_no: p.employee_no,
+            title: p.title,
+            unit_id: p.unit_id.to_string(),
+            roles: p.roles.iter().cloned().collect(),
+            phone: p.phone,
+            email: p.email,
+            zone: p.zone.to_string(),
+            active: p.active,
+            hidden_fields: SensitiveField::of_kind(Kind::UserProfile)
+                .filter(|f| me.hidden.hides(*f))
+                .map(Into::into)
+                .collect(),
+        }
     }
 }
 
@@ -147,17 +163,10 @@ impl Engine {
     /// The company directory: every colleague on this device, active first, by name.
     pub async fn directory(self: Arc<Self>) -> Result<Vec<Colleague>, FieldsalesError> {
         self.read(|e| {
-            let units: Vec<CoreUnit> = all(e)?;
-            let tree = e.org_tree()?;
-            let mine = e.me().unit_id;
-            let above_me: Vec<CoreUnit> = units
-                .iter()
-                .filter(|u| tree.is_within(mine, u.header.id))
-                .cloned()
-                .collect();
+            let known = Known::of(e)?;
             let mut people: Vec<Colleague> = all::<CoreProfile>(e)?
                 .into_iter()
-                .map(|p| colleague(p, e.me(), &units, &above_me))
+                .map(|p| known.colleague(p, e.me()))
                 .collect();
             people.sort_by(|a, b| (!a.active, &a.name).cmp(&(!b.active, &b.name)));
             Ok(people)
@@ -232,15 +241,7 @@ impl Engine {
             let profile = e
                 .user_profile(id)?
                 .ok_or_else(|| fieldsales_core::Error::not_found(Kind::UserProfile, id))?;
-            let units: Vec<CoreUnit> = all(e)?;
-            let tree = e.org_tree()?;
-            let mine = e.me().unit_id;
-            let above_me: Vec<CoreUnit> = units
-                .iter()
-                .filter(|u| tree.is_within(mine, u.header.id))
-                .cloned()
-                .collect();
-            Ok(colleague(profile, e.me(), &units, &above_me))
+            Ok(Known::of(e)?.colleague(profile, e.me()))
         })
         .await
     }

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use fieldsales_core::record::{
-    Customer as CoreCustomer, Header, Opportunity as CoreOpportunity, Record, Task as CoreTask,
+    Customer as CoreCustomer, Opportunity as CoreOpportunity, Record, Task as CoreTask,
     visit::Visit as CoreVisit,
 };
 use fieldsales_core::store::{DeletedFilter, ListFilter, StoreRead};
@@ -145,7 +145,6 @@ fn page<R: Record, T>(
     e: &fieldsales_core::engine::Engine,
     filter: ListFilter,
     request: PageRequest,
-    header: impl Fn(&R) -> &Header,
     show: impl Fn(R) -> T,
 ) -> Result<(Vec<T>, Option<i64>), FieldsalesError> {
     let (offset, limit) = request.checked()?;
@@ -160,7 +159,7 @@ fn page<R: Record, T>(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let record: R = e.store().get(row.id)?;
-        if tree.can_see(e.me(), header(&record)) {
+        if tree.can_see(e.me(), record.header()) {
             out.push(show(record));
         }
     }
@@ -177,7 +176,7 @@ impl Engine {
     ) -> Result<CustomerPage, FieldsalesError> {
         let owner = optional_id("filter.owner_id", filter.owner_id.as_deref())?;
         self.read(move |e| {
-            let (items, next_offset) = self::page(
+            let (items, next_offset) = self::page::<CoreCustomer, _>(
                 e,
                 ListFilter {
                     owner,
@@ -189,7 +188,6 @@ impl Engine {
                     ..ListFilter::default()
                 },
                 page,
-                |c: &CoreCustomer| &c.header,
                 Customer::from,
             )?;
             Ok(CustomerPage { items, next_offset })
@@ -206,7 +204,7 @@ impl Engine {
         let owner = optional_id("filter.owner_id", filter.owner_id.as_deref())?;
         let customer = optional_id("filter.customer_id", filter.customer_id.as_deref())?;
         self.read(move |e| {
-            let (items, next_offset) = self::page(
+            let (items, next_offset) = self::page::<CoreOpportunity, _>(
                 e,
                 ListFilter {
                     owner,
@@ -215,7 +213,6 @@ impl Engine {
                     ..ListFilter::default()
                 },
                 page,
-                |o: &CoreOpportunity| &o.header,
                 Opportunity::from,
             )?;
             Ok(OpportunityPage { items, next_offset })
@@ -233,7 +230,7 @@ impl Engine {
         let customer = optional_id("filter.customer_id", filter.customer_id.as_deref())?;
         let (from_date, to_date) = (filter.from_date, filter.to_date);
         self.read(move |e| {
-            let (items, next_offset) = self::page(
+            let (items, next_offset) = self::page::<CoreVisit, _>(
                 e,
                 ListFilter {
                     owner,
@@ -243,7 +240,6 @@ impl Engine {
                     ..ListFilter::default()
                 },
                 page,
-                |v: &CoreVisit| &v.header,
                 Visit::from,
             )?;
             Ok(VisitPage { items, next_offset })
@@ -259,7 +255,7 @@ impl Engine {
     ) -> Result<TaskPage, FieldsalesError> {
         let status = filter.status.map(|s| s.core("filter.status")).transpose()?;
         self.read(move |e| {
-            let (items, next_offset) = self::page(
+            let (items, next_offset) = self::page::<CoreTask, _>(
                 e,
                 ListFilter {
                     owner: Some(e.me().user_id),
@@ -267,7 +263,6 @@ impl Engine {
                     ..ListFilter::default()
                 },
                 page,
-                |t: &CoreTask| &t.header,
                 Task::from,
             )?;
             Ok(TaskPage { items, next_offset })

@@ -6064,7 +6064,8 @@ public struct Colleague: Equatable, Hashable {
      */
     public let active: Bool
     /**
-     * Whether they manage the signed-in user's unit or one above it.
+     * Whether they are the signed-in user's manager (of the nearest unit above the user that
+     * has one), as approvals and reminders reckon it.
      */
     public let isMyManager: Bool
     /**
@@ -6110,7 +6111,8 @@ public struct Colleague: Equatable, Hashable {
          * Whether the account is active (a colleague who left is listed as inactive).
          */active: Bool, 
         /**
-         * Whether they manage the signed-in user's unit or one above it.
+         * Whether they are the signed-in user's manager (of the nearest unit above the user that
+         * has one), as approvals and reminders reckon it.
          */isMyManager: Bool, 
         /**
          * Its fields the user's roles hide: never on this device, to be shown as "hidden" rather

@@ -9250,7 +9250,8 @@ data class Colleague (
     val `active`: kotlin.Boolean
     , 
     /**
-     * Whether they manage the signed-in user's unit or one above it.
+     * Whether they are the signed-in user's manager (of the nearest unit above the user that
+     * has one), as approvals and reminders reckon it.
      */
     val `isMyManager`: kotlin.Boolean
     , 
