@@ -75,6 +75,23 @@ fn corrupt(e: impl std::fmt::Display) -> DocError {
     DocError::Corrupt(e.to_string())
 }
 
+/// The kind code in the root of the document `doc` reads, as written.
+fn kind_code_in(doc: &impl autosurgeon::ReadDoc) -> Result<String, DocError> {
+    match doc.get(&automerge::ROOT, "kind").map_err(corrupt)? {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(k) => Ok(k.to_string()),
+            _ => Err(DocError::MissingKind),
+        },
+        _ => Err(DocError::MissingKind),
+    }
+}
+
+/// The kind of the record `doc` holds, when this version knows it.
+fn kind_in(doc: &impl autosurgeon::ReadDoc) -> Result<Kind, DocError> {
+    let code = kind_code_in(doc)?;
+    code.parse().map_err(|_| DocError::UnknownKind(code))
+}
+
 /// A change hash as raw bytes, for storage and the wire.
 pub fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
     let mut sorted: Vec<&ChangeHash> = heads.iter().collect();
@@ -139,19 +156,12 @@ impl RecordDoc {
 
     /// The kind code in the document's root, as written.
     pub fn kind_code(&self) -> Result<String, DocError> {
-        match self.doc.get(automerge::ROOT, "kind").map_err(corrupt)? {
-            Some((Value::Scalar(s), _)) => match s.as_ref() {
-                ScalarValue::Str(k) => Ok(k.to_string()),
-                _ => Err(DocError::MissingKind),
-            },
-            _ => Err(DocError::MissingKind),
-        }
+        kind_code_in(&self.doc)
     }
 
     /// The kind, when this version knows it.
     pub fn kind(&self) -> Result<Kind, DocError> {
-        let code = self.kind_code()?;
-        code.parse().map_err(|_| DocError::UnknownKind(code))
+        kind_in(&self.doc)
     }
 
     /// The schema version the document was last written with (0 when absent).
@@ -169,8 +179,10 @@ impl RecordDoc {
     /// The record inside and its fields flattened by path (see [`flat`]), read together:
     /// each object of the document is read once for both.
     pub fn hydrate_with_fields(&self) -> Result<(AnyRecord, flat::Fields), DocError> {
-        let kind = self.kind()?;
         let view = OnePass::new(&self.doc);
+        // Through the view: the root is read once, for the kind and the hydration alike
+        // (a lone `get` on the document seeks from the start of the root).
+        let kind = kind_in(&view)?;
         let record =
             AnyRecord::hydrate_as(kind, &view).map_err(|e| DocError::Shape(e.to_string()))?;
         Ok((record, flat::flatten(&flat::Source::Now(&view))))
@@ -192,9 +204,9 @@ impl RecordDoc {
 
     /// The record inside, whatever its kind.
     pub fn hydrate(&self) -> Result<AnyRecord, DocError> {
-        let kind = self.kind()?;
-        AnyRecord::hydrate_as(kind, &OnePass::new(&self.doc))
-            .map_err(|e| DocError::Shape(e.to_string()))
+        let view = OnePass::new(&self.doc);
+        let kind = kind_in(&view)?;
+        AnyRecord::hydrate_as(kind, &view).map_err(|e| DocError::Shape(e.to_string()))
     }
 
     /// The record inside, which must be an `R`.

@@ -46,77 +46,95 @@ impl Source<'_> {
             Source::At(doc, heads) => doc.text_at(obj, heads).ok(),
         }
     }
-
-    fn object_type(&self, obj: &ObjId) -> Option<ObjType> {
-        match self {
-            Source::Now(view) => autosurgeon::ReadDoc::object_type(*view, obj),
-            Source::At(doc, _) => doc.object_type(obj).ok(),
-        }
-    }
-
-    /// The entries of a map or list (keys, or indexes as text), in order.
-    fn items(&self, obj: &ObjId, kind: ObjType) -> Vec<(String, Value<'static>, ObjId)> {
-        match (self, kind) {
-            (Source::Now(view), _) => match view.entries(obj).ok().flatten().as_deref() {
-                Some(Entries::Map(entries)) => entries.clone(),
-                Some(Entries::List(entries)) => entries
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (value, id))| (i.to_string(), value.clone(), id.clone()))
-                    .collect(),
-                None => Vec::new(),
-            },
-            (Source::At(doc, heads), ObjType::List) => doc
-                .list_range_at(obj, .., heads)
-                .enumerate()
-                .map(|(i, item)| {
-                    let id = item.id();
-                    (i.to_string(), item.value.into_value(), id)
-                })
-                .collect(),
-            (Source::At(doc, heads), _) => doc
-                .map_range_at(obj, .., heads)
-                .map(|item| {
-                    let id = item.id();
-                    (item.key.into_owned(), item.value.into_value(), id)
-                })
-                .collect(),
-        }
-    }
 }
 
 /// Flattens the root of the document `from` reads.
 pub(crate) fn flatten(from: &Source<'_>) -> Fields {
     let mut out = Fields::new();
-    walk(from, &automerge::ROOT, "", &mut out);
+    let mut path = String::new();
+    walk(from, &automerge::ROOT, &mut path, &mut out);
     out
 }
 
-fn walk(from: &Source<'_>, obj: &ObjId, prefix: &str, out: &mut Fields) {
-    let Some(kind) = from.object_type(obj) else {
-        return;
-    };
-    if kind == ObjType::Text {
-        if let Some(text) = from.text(obj).filter(|t| !t.is_empty()) {
-            out.insert(prefix.to_owned(), text);
-        }
-        return;
-    }
-    for (key, value, id) in from.items(obj, kind) {
-        let path = if prefix.is_empty() {
-            key
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match value {
-            Value::Scalar(s) => {
-                if let Some(text) = render(&s) {
-                    out.insert(path, text);
+/// Adds the fields of `obj` under `path` (the object's own path, restored on return).
+fn walk(from: &Source<'_>, obj: &ObjId, path: &mut String, out: &mut Fields) {
+    match from {
+        // The view's copy of the object, read in place: the hydration read it already.
+        Source::Now(view) => match view.entries(obj).ok().flatten() {
+            Some(entries) => match &*entries {
+                Entries::Map(entries) => {
+                    for (key, value, id) in entries {
+                        visit(from, path, key, value, id, out);
+                    }
+                }
+                Entries::List(entries) => {
+                    for (i, (value, id)) in entries.iter().enumerate() {
+                        visit(from, path, &i.to_string(), value, id, out);
+                    }
+                }
+            },
+            // Not a map or a list: text, or nothing readable.
+            None => {
+                if view.is_text(obj) {
+                    text_at(from, obj, path, out);
                 }
             }
-            Value::Object(_) => walk(from, &id, &path, out),
-        }
+        },
+        Source::At(doc, heads) => match doc.object_type(obj) {
+            Ok(ObjType::Text) => text_at(from, obj, path, out),
+            Ok(ObjType::List) => {
+                for (i, item) in doc.list_range_at(obj, .., heads).enumerate() {
+                    let id = item.id();
+                    visit(
+                        from,
+                        path,
+                        &i.to_string(),
+                        &item.value.into_value(),
+                        &id,
+                        out,
+                    );
+                }
+            }
+            Ok(_) => {
+                for item in doc.map_range_at(obj, .., heads) {
+                    let id = item.id();
+                    visit(from, path, &item.key, &item.value.into_value(), &id, out);
+                }
+            }
+            Err(_) => {}
+        },
     }
+}
+
+fn text_at(from: &Source<'_>, obj: &ObjId, path: &str, out: &mut Fields) {
+    if let Some(text) = from.text(obj).filter(|t| !t.is_empty()) {
+        out.insert(path.to_owned(), text);
+    }
+}
+
+/// Adds one entry of an object whose path is `path`.
+fn visit(
+    from: &Source<'_>,
+    path: &mut String,
+    key: &str,
+    value: &Value<'_>,
+    id: &ObjId,
+    out: &mut Fields,
+) {
+    let len = path.len();
+    if len > 0 {
+        path.push('.');
+    }
+    path.push_str(key);
+    match value {
+        Value::Scalar(s) => {
+            if let Some(text) = render(s) {
+                out.insert(path.clone(), text);
+            }
+        }
+        Value::Object(_) => walk(from, id, path, out),
+    }
+    path.truncate(len);
 }
 
 #[cfg(test)]

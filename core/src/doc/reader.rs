@@ -78,6 +78,16 @@ impl<'a> OnePass<'a> {
     }
 }
 
+impl OnePass<'_> {
+    /// Whether `obj` is a text (which [`OnePass::entries`] leaves to `text`).
+    pub(crate) fn is_text(&self, obj: &ObjId) -> bool {
+        matches!(
+            automerge::ReadDoc::object_type(self.doc, obj),
+            Ok(ObjType::Text)
+        )
+    }
+}
+
 impl ReadDoc for OnePass<'_> {
     type Parents<'b>
         = Parents<'b>
