@@ -95,7 +95,7 @@ fn write_one(
             (_, None, None) => draft.detail("created"),
             (_, Some(_), None) => draft,
         };
-        ledger.audit(tx, draft)?;
+        ledger.audit(tx, vec![draft])?;
     }
     Ok(id)
 }
@@ -189,7 +189,7 @@ pub(crate) fn move_private_out_in(
                 } else {
                     "re-created without its sensitive fields, its history begun anew"
                 });
-            ledger.audit(tx, draft)?;
+            ledger.audit(tx, vec![draft])?;
         }
     }
     Ok(moved)

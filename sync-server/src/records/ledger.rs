@@ -56,7 +56,8 @@ pub(crate) trait Ledger {
     /// nothing else would bring them back into a pull).
     fn relog_all(&mut self, tx: &Tx<'_>) -> Result<(), Error>;
 
-    /// Appends an entry to the tenant's records chain of the audit log, committed with the
-    /// write (and undone with it).
-    fn audit(&mut self, tx: &Tx<'_>, entry: AuditDraft) -> Result<(), Error>;
+    /// Appends entries, in order, to the tenant's records chain of the audit log, committed
+    /// with the write (and undone with it). A push appends all of its entries at once: the
+    /// chain's head is read and moved once per push, not once per record.
+    fn audit(&mut self, tx: &Tx<'_>, entries: Vec<AuditDraft>) -> Result<(), Error>;
 }

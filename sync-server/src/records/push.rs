@@ -111,6 +111,7 @@ pub(crate) fn push_blocking(
     let can_read =
         |record: &AnyRecord| grants.covers(&at, record.kind(), &Operation::Read, record.header());
     let mut verdicts = Vec::with_capacity(push.records.len());
+    let mut entries = Vec::with_capacity(push.records.len());
     let mut prepared = prepared.into_iter();
     for pushed in &push.records {
         let ready = prepared.next().flatten();
@@ -134,7 +135,7 @@ pub(crate) fn push_blocking(
                 device_current,
             } => {
                 ledger.stored(tx, &record, &heads, !can_read(&record))?;
-                ledger.audit(tx, stored_entry(push, before.as_deref(), &record, changes))?;
+                entries.push(stored_entry(push, before.as_deref(), &record, changes));
                 // A record moved (reassigned, shared, deleted) takes its sensitive fields'
                 // companions along, which the device may not hold.
                 for (companion, heads) in tx.align_companions(&record)? {
@@ -151,7 +152,7 @@ pub(crate) fn push_blocking(
             }
             Merged::Rejected(mut rejected) => {
                 let kind = tx.kind_of(pushed.id)?;
-                ledger.audit(tx, rejected_entry(push, &rejected, kind))?;
+                entries.push(rejected_entry(push, &rejected, kind));
                 if rejected.server_doc.is_some() {
                     // The device adopts the server's version, unless it may not see the
                     // record: then it is sent nothing of it (a device may push to any ID,
@@ -170,6 +171,9 @@ pub(crate) fn push_blocking(
                 verdicts.push(Verdict::Rejected(rejected));
             }
         }
+    }
+    if !entries.is_empty() {
+        ledger.audit(tx, entries)?;
     }
     Ok(verdicts)
 }

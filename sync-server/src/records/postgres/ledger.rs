@@ -484,8 +484,8 @@ impl Ledger for PgLedger<'_> {
         Ok(())
     }
 
-    fn audit(&mut self, _tx: &Tx<'_>, entry: AuditDraft) -> Result<(), Error> {
-        self.call_audit.push(entry);
+    fn audit(&mut self, _tx: &Tx<'_>, entries: Vec<AuditDraft>) -> Result<(), Error> {
+        self.call_audit.extend(entries);
         Ok(())
     }
 }

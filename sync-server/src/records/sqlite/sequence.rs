@@ -441,12 +441,12 @@ impl Ledger for SqliteLedger {
         relog_all(tx)
     }
 
-    fn audit(&mut self, tx: &Tx<'_>, entry: crate::audit::AuditDraft) -> Result<(), Error> {
+    fn audit(&mut self, tx: &Tx<'_>, entries: Vec<crate::audit::AuditDraft>) -> Result<(), Error> {
         crate::audit::sqlite::append(
             tx.extension_sql(),
             self.tenant,
             crate::audit::Stream::Records,
-            [entry],
+            entries,
         )?;
         Ok(())
     }
