@@ -33,6 +33,7 @@
 //! # Ok(()) }
 //! ```
 
+mod checkpoint;
 mod consistency;
 mod customers;
 pub(crate) mod directory;
@@ -55,6 +56,7 @@ use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
+pub use checkpoint::{Checkpointed, checkpoint};
 pub use consistency::ConsistencyReport;
 pub use customers::DEFAULT_NEAR_THRESHOLD;
 pub use directory::PersonRow;
@@ -109,6 +111,11 @@ pub struct StoreOptions {
     /// Schemas of other crates kept in the same file, migrated after core's (the server's sync
     /// tables). Their SQL goes through [`Tx::extension_sql`].
     pub extensions: &'static [&'static migrate::Migrations],
+    /// The write-ahead log is checkpointed beside the writer: its owner calls [`checkpoint`]
+    /// from another thread, and the writer checkpoints only a log grown past a backstop (see
+    /// that module: a server's writer is spared the commits that would each copy and sync a
+    /// thousand pages).
+    pub checkpoint_beside: bool,
 }
 
 impl Default for StoreOptions {
@@ -117,6 +124,7 @@ impl Default for StoreOptions {
             durable: false,
             cache_kib: 2_000,
             extensions: &[],
+            checkpoint_beside: false,
         }
     }
 }
@@ -413,6 +421,13 @@ impl Store {
         // indexes keeps its undo pages in memory instead of spilling them to a temporary
         // file, page by page, on every write.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        if options.checkpoint_beside {
+            conn.pragma_update(
+                None,
+                "wal_autocheckpoint",
+                checkpoint::WRITER_BACKSTOP_FRAMES,
+            )?;
+        }
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(128);
         schema::migrate(&mut conn, options.extensions)?;

@@ -44,6 +44,7 @@ const READ_MODEL: StoreOptions = StoreOptions {
     durable: false,
     cache_kib: 65_536,
     extensions: &[],
+    checkpoint_beside: false,
 };
 
 /// Opens the read model of `tenant` under `dir`, throwing away one copied from another

@@ -7,7 +7,14 @@
 //! pushing at once thus share a handful of commits instead of waiting for two hundred disk
 //! syncs one after another, and a pushing device still hears "accepted" only once its
 //! records are on disk. Tenants never wait on each other.
+//!
+//! The writer only appends to the tenant's write-ahead log: a commit schedules a checkpoint,
+//! run [`CHECKPOINT_DELAY`] later from a connection of its own on the blocking pool (one at a
+//! time per tenant, covering every commit of that while), instead of the commit that
+//! crosses a thousand pages copying them all into the database file and syncing it while
+//! every caller of its group waits.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
 use fieldsales_core::Error;
@@ -30,6 +37,10 @@ pub(super) type Job = Box<dyn FnOnce(&mut Tx<'_>) -> (Answer, bool) + Send>;
 /// enough that the first callers are not held for everyone's work. Calls left queued are run
 /// by the threads that queued them (each thread that queues a call drains the queue once).
 const MAX_GROUP: usize = 32;
+
+/// How long after the commit that schedules it a checkpoint runs: a busy tenant is
+/// checkpointed a few times a second, each time copying what the commits of that while wrote.
+const CHECKPOINT_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Tenant {
     /// Takes the store and runs every queued call in one transaction; returns at once when
@@ -66,6 +77,7 @@ impl Tenant {
                 if let Some(metrics) = metrics {
                     metrics.observe_group_commit(answers.len());
                 }
+                self.schedule_checkpoint();
             }
             Err(e) => {
                 tracing::error!(error = %e, calls = answers.len(), "a tenant's group commit failed");
@@ -73,6 +85,32 @@ impl Tenant {
         }
         for answer in answers {
             answer(committed.clone());
+        }
+    }
+
+    /// Checkpoints the tenant's log [`CHECKPOINT_DELAY`] from now, unless a checkpoint is
+    /// already scheduled or running (it then covers this commit, or the next commit
+    /// schedules one that does). A log not checkpointed yet is as durable as the file.
+    fn schedule_checkpoint(&self) {
+        if self.checkpointing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let flag = Arc::clone(&self.checkpointing);
+        let path = self.readers.path().to_path_buf();
+        let run = move || {
+            if let Err(e) = fieldsales_core::store::checkpoint(&path) {
+                tracing::warn!(error = %e, "a tenant's log could not be checkpointed");
+            }
+            flag.store(false, Ordering::Release);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    tokio::time::sleep(CHECKPOINT_DELAY).await;
+                    let _ = tokio::task::spawn_blocking(run).await;
+                });
+            }
+            Err(_) => run(),
         }
     }
 }

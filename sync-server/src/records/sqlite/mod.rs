@@ -67,14 +67,18 @@ struct Tenant {
     actor: automerge::ActorId,
     /// Read-only connections beside the writer.
     readers: Readers,
+    /// Whether a checkpoint of the tenant's log is scheduled or running (see [`commit`]).
+    checkpointing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How a tenant's file is opened: durable, a page cache of up to 64 MiB (a server's tenant is
-/// read and written all day; the phone's stays 2 MB), with the sync tables beside core's.
+/// read and written all day; the phone's stays 2 MB), with the sync tables beside core's, its
+/// log checkpointed beside the writer (see [`commit`]).
 const TENANT_FILE: StoreOptions = StoreOptions {
     durable: true,
     cache_kib: 65_536,
     extensions: &[&sequence::SYNC_SCHEMA, &crate::audit::sqlite::TENANT_SCHEMA],
+    checkpoint_beside: true,
 };
 
 impl std::fmt::Debug for SqliteRecords {
@@ -124,6 +128,7 @@ impl SqliteRecords {
             store: Mutex::new(store),
             queue: Mutex::new(Vec::new()),
             readers: Readers::new(path),
+            checkpointing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         });
         tenants.insert(tenant, Arc::clone(&found));
         Ok(found)
@@ -574,6 +579,57 @@ mod tests {
             })
             .await
             .unwrap()
+    }
+
+    /// The writer leaves the log to a checkpoint beside it: after a commit that wrote
+    /// thousands of pages, a checkpoint runs shortly after on its own, so the log starts over
+    /// at a later commit (with the writer checkpointing only at its backstop, it would keep
+    /// growing).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_commit_has_the_log_checkpointed_beside_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = SqliteRecords::new(dir.path());
+        let tenant = TenantId::new();
+        records
+            .in_group_commit(tenant, |tx| {
+                let mut insert = tx
+                    .extension_sql()
+                    .prepare("INSERT INTO sync_log (record_id, seq, heads) VALUES (?1, ?2, ?3)")?;
+                for n in 0..2_000_i64 {
+                    insert.execute(params![n.to_be_bytes().to_vec(), n, vec![7_u8; 4_000]])?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        // The log's header counts its restarts (its checkpoint sequence number, bytes 12 to
+        // 16): read, not checkpointed, so the test itself copies nothing.
+        let wal = dir.path().join(format!("{tenant}.sqlite3-wal"));
+        let restarts = || {
+            let bytes = std::fs::read(&wal).unwrap();
+            u32::from_be_bytes(bytes[12..16].try_into().unwrap())
+        };
+        let big = std::fs::metadata(&wal).unwrap().len();
+        assert!(big > 2_000 * 4_096, "{big} bytes in the log");
+        let before = restarts();
+        let mut commits = 0_i64;
+        while restarts() == before && commits < 50 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let n = 10_000 + commits;
+            records
+                .in_group_commit(tenant, move |tx| {
+                    tx.extension_sql().execute(
+                        "INSERT INTO sync_log (record_id, seq, heads) VALUES (?1, ?2, x'')",
+                        params![n.to_be_bytes().to_vec(), n],
+                    )?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+            commits += 1;
+        }
+        assert_ne!(restarts(), before, "the log never started over");
+        assert_eq!(count_rows(&records, tenant).await, 2_000 + commits);
     }
 
     /// Forty devices' calls arrive at once and are queued into group commits: every caller
