@@ -24,6 +24,11 @@ use fieldsales_core::sync::{self, CancelToken, SyncOptions, SyncReport};
 use fieldsales_core::testing::{customer, daily_report, visit};
 use fieldsales_tests::{Backend, World, post_sync, push_of, quick, token_of};
 
+/// The server binary's allocator (see its `main`): the server runs in this process, so the
+/// figures are those of the allocator it ships with, not the system's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn options() -> SyncOptions {
     SyncOptions {
         // The server takes at most 2,000 records a push (limits.push_records).
