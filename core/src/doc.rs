@@ -211,14 +211,15 @@ impl RecordDoc {
 
     /// The record inside, which must be an `R`.
     pub fn hydrate_as<R: Record>(&self) -> Result<R, DocError> {
-        let code = self.kind_code()?;
+        let view = OnePass::new(&self.doc);
+        let code = kind_code_in(&view)?;
         if code != R::KIND.as_str() {
             return Err(DocError::WrongKind {
                 expected: R::KIND,
                 found: code,
             });
         }
-        autosurgeon::hydrate(&OnePass::new(&self.doc)).map_err(|e| DocError::Shape(e.to_string()))
+        autosurgeon::hydrate(&view).map_err(|e| DocError::Shape(e.to_string()))
     }
 
     /// Writes `record` over the document's current state and commits one change.
