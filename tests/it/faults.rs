@@ -106,6 +106,87 @@ async fn replaying_an_identical_push_changes_nothing() {
     world.stop().await;
 }
 
+/// The device works out its offers a slice of the outbox at a time; a request's limits
+/// (records and bytes) cut across the slices, and what a full request leaves is offered by
+/// the next one: every record arrives once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbox_bigger_than_a_request_goes_in_several_and_every_record_arrives_once() {
+    let mut world = World::start().await;
+    let org = world.org().await;
+    let li = world.person("li.na", org.east_team, "sales_rep").await;
+    let m = world
+        .person("manager", org.east_team, "sales_manager")
+        .await;
+    let mut phone = world.device(&li).await;
+    let mut ids = Vec::new();
+    for i in 0..150 {
+        let created = phone
+            .store_mut()
+            .create(customer(li.profile, &format!("芜湖第{i}精密机械厂")))
+            .expect("created");
+        ids.push(created.header.id);
+    }
+    let one = phone
+        .store()
+        .offerable_changes(ids[0], &phone.store().own_actors().expect("actors"))
+        .expect("offer")
+        .bytes
+        .len();
+    // By bytes: about seven records a request; then by count: 45 a request.
+    for (round, options) in [
+        SyncOptions {
+            push_bytes: one * 7,
+            ..quick()
+        },
+        SyncOptions {
+            push_records: 45,
+            ..quick()
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if round == 1 {
+            for id in &ids {
+                phone
+                    .store_mut()
+                    .update::<Customer>(*id, |c| {
+                        c.tier = Some("重点".into());
+                        Ok(())
+                    })
+                    .expect("edited");
+            }
+        }
+        let report = sync::sync_now(&mut phone, &options, &|_| {}, &CancelToken::new())
+            .await
+            .expect("synced");
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        assert_eq!(
+            report.progress.records_up, 150,
+            "each record pushed once: {report:?}"
+        );
+        let least = if round == 0 { 150 / 8 } else { 4 };
+        assert!(
+            report.progress.requests >= least,
+            "the limit cut the outbox into requests: {} requests",
+            report.progress.requests
+        );
+        assert!(phone.store().pending().expect("outbox").is_empty());
+    }
+    let mut boss = world.device(&m).await;
+    sync(&mut boss).await;
+    let held = records(boss.store());
+    for id in &ids {
+        match held.get(id) {
+            Some(fieldsales_core::record::AnyRecord::Customer(c)) => {
+                assert_eq!(c.tier.as_deref(), Some("重点"), "{id} has its edit")
+            }
+            other => panic!("{id} arrived as {other:?}"),
+        }
+    }
+    world.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_is_killed_mid_sync_and_after_a_restart_nothing_is_lost_or_doubled() {
     let mut world = World::start_process(env!("CARGO_BIN_EXE_fieldsales-test-server")).await;

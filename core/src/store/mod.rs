@@ -485,9 +485,41 @@ impl Store {
     /// What of `id`'s unacknowledged changes this device may push now: its own, on what the
     /// server holds (see [`RecordDoc::own_changes_since`]); `own` from [`Store::own_actors`].
     pub fn offerable_changes(&self, id: RecordId, own: &[ActorId]) -> Result<OwnChanges> {
-        let (mut doc, acked) = load_doc_with_acked(&self.conn, id, &self.actor)?
-            .ok_or_else(|| Error::not_found(None, id))?;
-        Ok(doc.own_changes_since(&acked, own))
+        let mut offers = self.offerable_changes_of(&[id], own)?;
+        offers.pop().ok_or_else(|| Error::not_found(None, id))
+    }
+
+    /// [`Store::offerable_changes`] of each of `ids`, in their order. The stored rows are
+    /// read on this connection; loading each document and picking its changes (the cost)
+    /// runs on the pool, a document per task, so a push of many edited records is prepared
+    /// on every core of the phone.
+    pub fn offerable_changes_of(
+        &self,
+        ids: &[RecordId],
+        own: &[ActorId],
+    ) -> Result<Vec<OwnChanges>> {
+        use rayon::prelude::*;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT doc, acked_heads FROM documents WHERE id = ?1")?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let row: Option<(Vec<u8>, Option<Vec<u8>>)> = stmt
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            rows.push((id, row.ok_or_else(|| Error::not_found(None, id))?));
+        }
+        let actor = &self.actor;
+        rows.into_par_iter()
+            .map(|(id, (bytes, acked))| {
+                let mut doc = RecordDoc::load(&bytes, actor).map_err(|e| Error::document(id, e))?;
+                let acked = match acked {
+                    Some(a) => decode_heads(&a).map_err(|e| Error::document(id, e))?,
+                    None => Vec::new(),
+                };
+                Ok(doc.own_changes_since(&acked, own))
+            })
+            .collect()
     }
 
     /// The clock the store stamps writes with.

@@ -490,6 +490,9 @@ pub async fn sync_now(
     })
 }
 
+/// Outbox records whose offers are worked out together (see [`build_request`]).
+const OFFER_SLICE: usize = 64;
+
 /// The next request, and how many pending records it holds back (their own changes wait
 /// for changes the server lacks).
 fn build_request(
@@ -509,33 +512,46 @@ fn build_request(
     let own = store.own_actors()?;
     let mut bytes = 0usize;
     let mut waiting = 0;
-    for id in store.pending()? {
-        if request.push.len() >= options.push_records {
-            break;
-        }
+    let pending = store.pending()?;
+    // The outbox in slices whose offers are worked out together on the pool, a slice no
+    // bigger than what the request still takes: what a full request leaves unused is little
+    // work.
+    let mut rest = &pending[..];
+    'outbox: while !rest.is_empty() {
+        let room = options
+            .push_records
+            .saturating_sub(request.push.len())
+            .max(1);
+        let (ids, after) = rest.split_at(rest.len().min(room).min(OFFER_SLICE));
+        rest = after;
         // Only this device's own changes on what the server holds: after a restore the
         // device may also hold others' changes the server lost, which their authors offer.
-        let offer = store.offerable_changes(id, &own)?;
-        if offer.waiting > 0 {
-            waiting += 1;
+        let offers = store.offerable_changes_of(ids, &own)?;
+        for (&id, offer) in ids.iter().zip(offers) {
+            if request.push.len() >= options.push_records {
+                break 'outbox;
+            }
+            if offer.waiting > 0 {
+                waiting += 1;
+            }
+            if offer.offered == 0 && offer.waiting > 0 {
+                continue;
+            }
+            if !request.push.is_empty() && bytes + offer.bytes.len() > options.push_bytes {
+                break 'outbox;
+            }
+            bytes += offer.bytes.len();
+            let heads = if offer.waiting == 0 {
+                encode_heads(&store.heads(id)?)
+            } else {
+                encode_heads(&offer.heads)
+            };
+            request.push.push(PushRecord {
+                id,
+                changes: Bytes(offer.bytes),
+                heads: Bytes(heads),
+            });
         }
-        if offer.offered == 0 && offer.waiting > 0 {
-            continue;
-        }
-        if !request.push.is_empty() && bytes + offer.bytes.len() > options.push_bytes {
-            break;
-        }
-        bytes += offer.bytes.len();
-        let heads = if offer.waiting == 0 {
-            encode_heads(&store.heads(id)?)
-        } else {
-            encode_heads(&offer.heads)
-        };
-        request.push.push(PushRecord {
-            id,
-            changes: Bytes(offer.bytes),
-            heads: Bytes(heads),
-        });
     }
     Ok((request, waiting))
 }

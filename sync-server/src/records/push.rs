@@ -24,8 +24,9 @@ use crate::audit::{self, Actor, AuditDraft, Operation as AuditOperation};
 /// Read-only connections a store keeps for later.
 const MAX_IDLE_READERS: usize = 4;
 
-/// Records prepared per task: small pushes stay on one core, large ones spread.
-const MIN_CHUNK: usize = 16;
+/// Records prepared per task: few, so that a push's records spread evenly over the pool's
+/// threads (each task takes a read connection from the idle ones, which costs little).
+const MIN_CHUNK: usize = 4;
 
 /// Read-only connections to a core store file (WAL: they read the last commit while the
 /// writer writes).
