@@ -20,25 +20,39 @@ use crate::{RecordId, Result, Timestamp};
 /// The rules' window on a store (a phone's store, a transaction, a reader).
 pub struct Facts<'s, S: StoreRead> {
     store: &'s S,
-    profiles: Profiles<'s>,
+    kept: Kept<'s>,
 }
 
-/// People's profiles read through [`Facts`], kept: the review of a push asks for the owner's
-/// profile of every pushed record, and a push cannot change a profile (only an admin writes
-/// them), so one read serves the whole push.
+/// What [`Facts`] keeps between questions, for one push's review:
+///
+/// - people's profiles: the review of a push asks for the owner's profile of every pushed
+///   record, and a push cannot change a profile (only an admin writes them), so one read
+///   serves the whole push;
+/// - the visits read as a check-in's neighbours, with the heads they were read at: the visits
+///   of one rep's push are each other's neighbours, so each one would otherwise be loaded
+///   and hydrated again for every visit of the push after it. A kept visit is used only while
+///   its stored heads are still the ones it was read at, so a visit written meanwhile (by the
+///   same push) is read again.
 #[derive(Debug, Default)]
-pub struct ProfileCache(RefCell<HashMap<RecordId, Option<AnyRecord>>>);
-
-enum Profiles<'s> {
-    Own(ProfileCache),
-    Shared(&'s ProfileCache),
+pub struct FactCache {
+    profiles: RefCell<HashMap<RecordId, Option<AnyRecord>>>,
+    visits: RefCell<HashMap<RecordId, (Vec<u8>, Visit)>>,
 }
 
-impl Profiles<'_> {
-    fn cache(&self) -> &ProfileCache {
+/// Visits a [`FactCache`] keeps at most; past it, it starts again empty (a push holds at
+/// most a few thousand records, so this bounds its memory, not its use).
+const MAX_KEPT_VISITS: usize = 4_096;
+
+enum Kept<'s> {
+    Own(FactCache),
+    Shared(&'s FactCache),
+}
+
+impl Kept<'_> {
+    fn cache(&self) -> &FactCache {
         match self {
-            Profiles::Own(c) => c,
-            Profiles::Shared(c) => c,
+            Kept::Own(c) => c,
+            Kept::Shared(c) => c,
         }
     }
 }
@@ -48,23 +62,23 @@ impl<'s, S: StoreRead> Facts<'s, S> {
     pub fn new(store: &'s S) -> Self {
         Facts {
             store,
-            profiles: Profiles::Own(ProfileCache::default()),
+            kept: Kept::Own(FactCache::default()),
         }
     }
 
-    /// The facts of `store`, keeping profiles in `cache` (which may outlive these facts: one
-    /// cache for every record of a push).
-    pub fn sharing(store: &'s S, cache: &'s ProfileCache) -> Self {
+    /// The facts of `store`, keeping what they read in `cache` (which may outlive these
+    /// facts: one cache for every record of a push).
+    pub fn sharing(store: &'s S, cache: &'s FactCache) -> Self {
         Facts {
             store,
-            profiles: Profiles::Shared(cache),
+            kept: Kept::Shared(cache),
         }
     }
 }
 
 impl<S: StoreRead> Lookup for Facts<'_, S> {
     fn record(&self, id: RecordId) -> Result<Option<AnyRecord>> {
-        let cache = &self.profiles.cache().0;
+        let cache = &self.kept.cache().profiles;
         if let Some(found) = cache.borrow().get(&id) {
             return Ok(found.clone());
         }
@@ -83,9 +97,23 @@ impl<S: StoreRead> Lookup for Facts<'_, S> {
         except: RecordId,
         per_side: usize,
     ) -> Result<Vec<Visit>> {
+        let kept = &self.kept.cache().visits;
         visits_near(sql(self.store), rep, at, window_ms, except, per_side)?
             .into_iter()
-            .map(|id| self.store.get::<Visit>(id))
+            .map(|(id, heads)| {
+                if let Some((read_at, visit)) = kept.borrow().get(&id)
+                    && *read_at == heads
+                {
+                    return Ok(visit.clone());
+                }
+                let visit = self.store.get::<Visit>(id)?;
+                let mut kept = kept.borrow_mut();
+                if kept.len() >= MAX_KEPT_VISITS {
+                    kept.clear();
+                }
+                kept.insert(id, (heads, visit.clone()));
+                Ok(visit)
+            })
             .collect()
     }
 
@@ -160,7 +188,7 @@ impl<S: StoreRead> Lookup for Facts<'_, S> {
     }
 }
 
-/// The ids of `rep`'s live visits whose check-in lies within `window_ms` of `at`, other than
+/// The ids of `rep`'s live visits, with their documents' stored heads, whose check-in lies within `window_ms` of `at`, other than
 /// `except`: at most `per_side` on each side, the nearest in time; of two checked in at the
 /// same instant, the one with the larger id counts as the later (ids are UUID v7), so every
 /// store breaks ties the same way.
@@ -171,30 +199,32 @@ fn visits_near(
     window_ms: i64,
     except: RecordId,
     per_side: usize,
-) -> Result<Vec<RecordId>> {
+) -> Result<Vec<(RecordId, Vec<u8>)>> {
     let limit = i64::try_from(per_side).unwrap_or(i64::MAX);
     let mut ids = Vec::new();
     for (sql, low, high) in [
         (
-            "SELECT id FROM visits INDEXED BY visits_owner_time
-             WHERE owner_id = ?1 AND check_in_at >= ?2 AND check_in_at <= ?3 AND id <> ?4
-               AND deleted = 0
-             ORDER BY check_in_at DESC, id DESC LIMIT ?5",
+            "SELECT v.id, d.heads FROM visits v INDEXED BY visits_owner_time
+               JOIN documents d ON d.id = v.id
+             WHERE v.owner_id = ?1 AND v.check_in_at >= ?2 AND v.check_in_at <= ?3
+               AND v.id <> ?4 AND v.deleted = 0
+             ORDER BY v.check_in_at DESC, v.id DESC LIMIT ?5",
             at.plus_millis(-window_ms),
             at,
         ),
         (
-            "SELECT id FROM visits INDEXED BY visits_owner_time
-             WHERE owner_id = ?1 AND check_in_at > ?2 AND check_in_at <= ?3 AND id <> ?4
-               AND deleted = 0
-             ORDER BY check_in_at, id LIMIT ?5",
+            "SELECT v.id, d.heads FROM visits v INDEXED BY visits_owner_time
+               JOIN documents d ON d.id = v.id
+             WHERE v.owner_id = ?1 AND v.check_in_at > ?2 AND v.check_in_at <= ?3
+               AND v.id <> ?4 AND v.deleted = 0
+             ORDER BY v.check_in_at, v.id LIMIT ?5",
             at,
             at.plus_millis(window_ms),
         ),
     ] {
         let mut stmt = conn.prepare_cached(sql)?;
         let rows = stmt.query_map(rusqlite::params![rep, low, high, except, limit], |r| {
-            r.get::<_, RecordId>(0)
+            Ok((r.get::<_, RecordId>(0)?, r.get::<_, Vec<u8>>(1)?))
         })?;
         for id in rows {
             ids.push(id?);
@@ -213,4 +243,56 @@ pub(crate) fn product_id_by_code(conn: &Connection, code: &str) -> Result<Option
         )?
         .query_row([code.trim()], |r| r.get(0))
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::testing;
+
+    /// A visit kept as a check-in's neighbour is used again only while its document has not
+    /// moved: one written meanwhile (in the server's review, by the same push) is read again.
+    #[test]
+    fn a_kept_neighbour_is_read_again_once_its_document_moved() {
+        let mut store = Store::open_in_memory().unwrap();
+        let rep = RecordId::new();
+        let customer = store
+            .create(testing::customer(rep, "苏州工业园区精密机械"))
+            .unwrap();
+        let earlier = store
+            .create(testing::visit(rep, customer.header.id))
+            .unwrap();
+        let mut later = testing::visit(rep, customer.header.id);
+        later.check_in.at = earlier.check_in.at.plus_millis(3_600_000);
+        let later = store.create(later).unwrap();
+        let cache = FactCache::default();
+        let near = |store: &Store| {
+            Facts::sharing(store, &cache)
+                .visits_near(rep, later.check_in.at, 36 * 3_600_000, later.header.id, 24)
+                .unwrap()
+        };
+
+        let first = near(&store);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].header.id, earlier.header.id);
+        assert_eq!(first[0].plan_id, None);
+        assert_eq!(near(&store)[0], first[0], "asked again, the same visit");
+
+        let plan = RecordId::new();
+        store
+            .update::<Visit>(earlier.header.id, |v| {
+                v.plan_id = Some(plan);
+                Ok(())
+            })
+            .unwrap();
+        let again = near(&store);
+        assert_eq!(again.len(), 1);
+        assert_eq!(
+            again[0].plan_id,
+            Some(plan),
+            "the visit as it is now, not as kept"
+        );
+        assert_eq!(cache.visits.borrow().len(), 1);
+    }
 }

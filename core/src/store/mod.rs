@@ -60,7 +60,7 @@ pub use checkpoint::{Checkpointed, checkpoint};
 pub use consistency::ConsistencyReport;
 pub use customers::DEFAULT_NEAR_THRESHOLD;
 pub use directory::PersonRow;
-pub use facts::{Facts, ProfileCache};
+pub use facts::{FactCache, Facts};
 #[cfg(feature = "encryption")]
 pub use key::{STORE_KEY_BYTES, StoreKey};
 pub use query::{

@@ -9,7 +9,7 @@ use fieldsales_core::process::SalesProcess;
 use fieldsales_core::record::{AnyRecord, Kind, SensitiveField};
 use fieldsales_core::rule::RuleCode;
 use fieldsales_core::scope::OrgTree;
-use fieldsales_core::store::{Facts, ProfileCache, StoreRead, StoredDocument, Tx};
+use fieldsales_core::store::{FactCache, Facts, StoreRead, StoredDocument, Tx};
 use fieldsales_core::sync::protocol::{Ack, Bytes, PushRecord, RejectedRecord};
 use fieldsales_core::{Error, RecordId};
 
@@ -18,11 +18,11 @@ use crate::audit::Change;
 use crate::audit::diff::{Fields, changes};
 
 /// What the tenant looks like to the rules during one push: its org tree, its process
-/// configuration and the people's profiles read so far.
+/// configuration and what the rules' facts have read so far (see [`FactCache`]).
 pub(crate) struct TenantView {
     pub tree: OrgTree,
     pub process: SalesProcess,
-    profiles: ProfileCache,
+    facts: FactCache,
 }
 
 impl TenantView {
@@ -30,7 +30,7 @@ impl TenantView {
         Ok(TenantView {
             tree: tx.org_tree()?,
             process: tx.sales_process()?,
-            profiles: ProfileCache::default(),
+            facts: FactCache::default(),
         })
     }
 }
@@ -313,7 +313,7 @@ pub(crate) fn merge(
         sorted_device,
     } = r;
     let outcome = {
-        let lookup = Facts::sharing(&*tx, &view.profiles);
+        let lookup = Facts::sharing(&*tx, &view.facts);
         let ctx = Context {
             author: &push.author,
             tree: &view.tree,
