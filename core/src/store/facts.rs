@@ -188,10 +188,10 @@ impl<S: StoreRead> Lookup for Facts<'_, S> {
     }
 }
 
-/// The ids of `rep`'s live visits, with their documents' stored heads, whose check-in lies within `window_ms` of `at`, other than
-/// `except`: at most `per_side` on each side, the nearest in time; of two checked in at the
-/// same instant, the one with the larger id counts as the later (ids are UUID v7), so every
-/// store breaks ties the same way.
+/// The ids of `rep`'s live visits whose check-in lies within `window_ms` of `at`, other than
+/// `except`, each with its document's stored heads: at most `per_side` on each side, the
+/// nearest in time; of two checked in at the same instant, the one with the larger id counts
+/// as the later (ids are UUID v7), so every store breaks ties the same way.
 fn visits_near(
     conn: &Connection,
     rep: RecordId,

@@ -499,24 +499,17 @@ impl Store {
         own: &[ActorId],
     ) -> Result<Vec<OwnChanges>> {
         use rayon::prelude::*;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT doc, acked_heads FROM documents WHERE id = ?1")?;
-        let mut rows = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let row: Option<(Vec<u8>, Option<Vec<u8>>)> = stmt
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            rows.push((id, row.ok_or_else(|| Error::not_found(None, id))?));
-        }
+        let rows = ids
+            .iter()
+            .map(|&id| {
+                let row = doc_with_acked_row(&self.conn, id)?;
+                Ok((id, row.ok_or_else(|| Error::not_found(None, id))?))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let actor = &self.actor;
         rows.into_par_iter()
-            .map(|(id, (bytes, acked))| {
-                let mut doc = RecordDoc::load(&bytes, actor).map_err(|e| Error::document(id, e))?;
-                let acked = match acked {
-                    Some(a) => decode_heads(&a).map_err(|e| Error::document(id, e))?,
-                    None => Vec::new(),
-                };
+            .map(|(id, row)| {
+                let (mut doc, acked) = loaded_with_acked(id, row, actor)?;
                 Ok(doc.own_changes_since(&acked, own))
             })
             .collect()
@@ -1405,19 +1398,34 @@ fn load_doc_with_acked(
     id: RecordId,
     actor: &ActorId,
 ) -> Result<Option<(RecordDoc, Vec<ChangeHash>)>> {
-    let row: Option<(Vec<u8>, Option<Vec<u8>>)> = conn
+    doc_with_acked_row(conn, id)?
+        .map(|row| loaded_with_acked(id, row, actor))
+        .transpose()
+}
+
+/// The stored document of `id` and the heads the server last acknowledged, as stored.
+type DocWithAcked = (Vec<u8>, Option<Vec<u8>>);
+
+fn doc_with_acked_row(conn: &Connection, id: RecordId) -> Result<Option<DocWithAcked>> {
+    Ok(conn
         .prepare_cached("SELECT doc, acked_heads FROM documents WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((bytes, acked)) = row else {
-        return Ok(None);
-    };
+        .optional()?)
+}
+
+/// A row of [`doc_with_acked_row`] loaded: the work, without the connection (so it can run
+/// on the pool).
+fn loaded_with_acked(
+    id: RecordId,
+    (bytes, acked): DocWithAcked,
+    actor: &ActorId,
+) -> Result<(RecordDoc, Vec<ChangeHash>)> {
     let doc = RecordDoc::load(&bytes, actor).map_err(|e| Error::document(id, e))?;
     let acked = match acked {
         Some(a) => decode_heads(&a).map_err(|e| Error::document(id, e))?,
         None => Vec::new(),
     };
-    Ok(Some((doc, acked)))
+    Ok((doc, acked))
 }
 
 fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
