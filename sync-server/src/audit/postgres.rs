@@ -3,7 +3,8 @@
 //! transaction of the change, so concurrent writers of one chain (several instances) take
 //! turns and numbers follow each other without gaps, on ordinary row locks only.
 
-use tokio_postgres::{GenericClient, Row};
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::chain::{self, GENESIS};
@@ -55,7 +56,7 @@ pub const MIGRATIONS: PgMigrations = PgMigrations {
 };
 
 /// Appends `drafts`, in order, to the chain `stream` of `tenant`, inside the caller's
-/// transaction.
+/// transaction: sealed one after the other here, written [`BATCH`] entries per statement.
 pub async fn append(
     tx: &impl GenericClient,
     tenant: TenantId,
@@ -67,60 +68,118 @@ pub async fn append(
     }
     let t = *tenant.as_uuid();
     let code = stream.code() as i16;
-    tx.execute(
-        "INSERT INTO audit_head (tenant_id, stream, seq, hash) VALUES ($1, $2, 0, $3)
-         ON CONFLICT (tenant_id, stream) DO NOTHING",
-        &[&t, &code, &&GENESIS[..]],
-    )
-    .await?;
-    let head = tx
-        .query_one(
-            "SELECT seq, hash FROM audit_head WHERE tenant_id = $1 AND stream = $2 FOR UPDATE",
-            &[&t, &code],
-        )
-        .await?;
+    const HEAD: &str =
+        "SELECT seq, hash FROM audit_head WHERE tenant_id = $1 AND stream = $2 FOR UPDATE";
+    // The chain's head row is created once (by whichever writer comes first), then locked.
+    let head = match tx
+        .query_opt(&tx.prepare_cached(HEAD).await?, &[&t, &code])
+        .await?
+    {
+        Some(head) => head,
+        None => {
+            tx.execute(
+                "INSERT INTO audit_head (tenant_id, stream, seq, hash) VALUES ($1, $2, 0, $3)
+                 ON CONFLICT (tenant_id, stream) DO NOTHING",
+                &[&t, &code, &&GENESIS[..]],
+            )
+            .await?;
+            tx.query_one(HEAD, &[&t, &code]).await?
+        }
+    };
     let mut seq = head.get::<_, i64>(0).max(0) as u64;
     let stored: Vec<u8> = head.get(1);
     let mut prev = <[u8; 32]>::try_from(stored.as_slice()).unwrap_or([0xff; 32]);
-    let statement = tx
-        .prepare(
-            "INSERT INTO audit_entry (tenant_id, stream, seq, at, account_id, user_id, device_id,
-                 record_id, kind, operation, rule, changes, detail, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .await?;
-    for draft in drafts {
-        seq += 1;
-        let (entry, hash) = chain::seal(tenant, stream, seq, &prev, draft);
+    // Sealed in order on this side (each hash chains the one before), then written a batch
+    // of entries per statement: one round trip for a group commit's entries, not one each.
+    let mut drafts = drafts.into_iter().peekable();
+    while drafts.peek().is_some() {
+        let mut batch = Columns::default();
+        for draft in drafts.by_ref().take(BATCH) {
+            seq += 1;
+            let (entry, hash) = chain::seal(tenant, stream, seq, &prev, draft);
+            batch.push(entry, &prev, &hash);
+            prev = hash;
+        }
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO audit_entry (tenant_id, stream, seq, at, account_id, user_id,
+                     device_id, record_id, kind, operation, rule, changes, detail, prev_hash, hash)
+                 SELECT $1, $2, e.* FROM unnest($3::int8[], $4::int8[], $5::uuid[], $6::uuid[],
+                 $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[],
+                 $13::text[], $14::bytea[], $15::bytea[])
+                 AS e(seq, at, account_id, user_id, device_id, record_id, kind, operation, rule,
+                      changes, detail, prev_hash, hash)",
+            )
+            .await?;
         tx.execute(
-            &statement,
+            &insert,
             &[
                 &t,
                 &code,
-                &(seq as i64),
-                &entry.at,
-                &entry.account_id,
-                &entry.user_id,
-                &entry.device_id,
-                &entry.record_id,
-                &entry.kind,
-                &entry.operation,
-                &entry.rule,
-                &chain::changes_json(&entry.changes),
-                &entry.detail,
-                &&prev[..],
-                &&hash[..],
+                &batch.seq,
+                &batch.at,
+                &batch.account_id,
+                &batch.user_id,
+                &batch.device_id,
+                &batch.record_id,
+                &batch.kind,
+                &batch.operation,
+                &batch.rule,
+                &batch.changes,
+                &batch.detail,
+                &batch.prev_hash,
+                &batch.hash,
             ],
         )
         .await?;
-        prev = hash;
     }
-    tx.execute(
-        "UPDATE audit_head SET seq = $3, hash = $4 WHERE tenant_id = $1 AND stream = $2",
-        &[&t, &code, &(seq as i64), &&prev[..]],
-    )
-    .await?;
+    let head = tx
+        .prepare_cached(
+            "UPDATE audit_head SET seq = $3, hash = $4 WHERE tenant_id = $1 AND stream = $2",
+        )
+        .await?;
+    tx.execute(&head, &[&t, &code, &(seq as i64), &&prev[..]])
+        .await?;
     Ok(())
+}
+
+/// Entries written per statement.
+const BATCH: usize = 1_000;
+
+/// A batch of sealed entries, column by column (what `unnest` takes).
+#[derive(Default)]
+struct Columns {
+    seq: Vec<i64>,
+    at: Vec<i64>,
+    account_id: Vec<Option<Uuid>>,
+    user_id: Vec<Option<Uuid>>,
+    device_id: Vec<Option<Uuid>>,
+    record_id: Vec<Option<Uuid>>,
+    kind: Vec<Option<String>>,
+    operation: Vec<String>,
+    rule: Vec<Option<String>>,
+    changes: Vec<String>,
+    detail: Vec<Option<String>>,
+    prev_hash: Vec<Vec<u8>>,
+    hash: Vec<Vec<u8>>,
+}
+
+impl Columns {
+    fn push(&mut self, entry: AuditEntry, prev: &[u8; 32], hash: &[u8; 32]) {
+        self.seq.push(entry.seq as i64);
+        self.at.push(entry.at);
+        self.account_id.push(entry.account_id);
+        self.user_id.push(entry.user_id);
+        self.device_id.push(entry.device_id);
+        self.record_id.push(entry.record_id);
+        self.changes.push(chain::changes_json(&entry.changes));
+        self.kind.push(entry.kind);
+        self.operation.push(entry.operation);
+        self.rule.push(entry.rule);
+        self.detail.push(entry.detail);
+        self.prev_hash.push(prev.to_vec());
+        self.hash.push(hash.to_vec());
+    }
 }
 
 const COLUMNS: &str = "stream, seq, at, account_id, user_id, device_id, record_id, kind, \

@@ -10,6 +10,10 @@
 //! migrations ([`migrate`]). `tenant_id` leads every key of every per-tenant table, so the
 //! same schema can be distributed by tenant later (see ARCHITECTURE.md, "Past one
 //! PostgreSQL"). No correctness depends on advisory locks or LISTEN/NOTIFY.
+//!
+//! The statements of a sync (the group commit's, the catch-up's, the pull's, the audit
+//! append's) are prepared once per pooled connection (`prepare_cached`) and then cost one
+//! round trip each, not two: under a tenant's counter lock every round trip counts.
 
 pub mod migrate;
 #[cfg(feature = "testing")]

@@ -984,7 +984,7 @@ async fn append(
     tenant: TenantId,
     entry: AuditDraft,
 ) -> Result<(), StoreError> {
-    audit::postgres::append(&**tx, tenant, Stream::Accounts, vec![entry])
+    audit::postgres::append(tx, tenant, Stream::Accounts, vec![entry])
         .await
         .map_err(backend)
 }
@@ -997,14 +997,14 @@ impl AuditLog for PostgresStore {
         query: &AuditQuery,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let conn = client(&self.pool).await?;
-        audit::postgres::query(&**conn, tenant, Stream::Accounts, query)
+        audit::postgres::query(&conn, tenant, Stream::Accounts, query)
             .await
             .map_err(backend)
     }
 
     async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
         let conn = client(&self.pool).await?;
-        audit::postgres::heads(&**conn, Stream::Accounts)
+        audit::postgres::heads(&conn, Stream::Accounts)
             .await
             .map_err(backend)
     }
@@ -1016,7 +1016,7 @@ impl AuditLog for PostgresStore {
         limit: usize,
     ) -> Result<Vec<ChainRow>, StoreError> {
         let conn = client(&self.pool).await?;
-        audit::postgres::chain_rows(&**conn, tenant, Stream::Accounts, after, limit)
+        audit::postgres::chain_rows(&conn, tenant, Stream::Accounts, after, limit)
             .await
             .map_err(backend)
     }

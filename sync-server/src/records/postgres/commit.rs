@@ -145,14 +145,19 @@ impl PostgresRecords {
         }
         let pg = handle.block_on(conn.transaction()).map_err(backend)?;
         let counter = handle
-            .block_on(pg.query_one(
-                "SELECT seq, relogged_at FROM tenant_counter WHERE tenant_id = $1 FOR UPDATE",
-                &[&tenant_id],
-            ))
+            .block_on(async {
+                let statement = pg
+                    .prepare_cached(
+                        "SELECT seq, relogged_at FROM tenant_counter WHERE tenant_id = $1 \
+                         FOR UPDATE",
+                    )
+                    .await?;
+                pg.query_one(&statement, &[&tenant_id]).await
+            })
             .map_err(backend)?;
         let (seq, relogged_at): (i64, i64) = (counter.get(0), counter.get(1));
         let mut store = tenant.model.lock().unwrap_or_else(PoisonError::into_inner);
-        let reached = catch_up_with(&mut store, &*pg, handle, tenant_id)?;
+        let reached = catch_up_with(&mut store, &pg, handle, tenant_id)?;
         if reached != seq {
             return Err(StoreError::Corrupt {
                 detail: format!(

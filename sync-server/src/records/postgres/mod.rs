@@ -540,14 +540,14 @@ impl AuditLog for PostgresRecords {
         query: &AuditQuery,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let conn = client(&self.inner.pool).await?;
-        audit::postgres::query(&**conn, tenant, Stream::Records, query)
+        audit::postgres::query(&conn, tenant, Stream::Records, query)
             .await
             .map_err(backend)
     }
 
     async fn audit_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
         let conn = client(&self.inner.pool).await?;
-        audit::postgres::heads(&**conn, Stream::Records)
+        audit::postgres::heads(&conn, Stream::Records)
             .await
             .map_err(backend)
     }
@@ -559,7 +559,7 @@ impl AuditLog for PostgresRecords {
         limit: usize,
     ) -> Result<Vec<ChainRow>, StoreError> {
         let conn = client(&self.inner.pool).await?;
-        audit::postgres::chain_rows(&**conn, tenant, Stream::Records, after, limit)
+        audit::postgres::chain_rows(&conn, tenant, Stream::Records, after, limit)
             .await
             .map_err(backend)
     }

@@ -20,10 +20,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use deadpool_postgres::GenericClient;
 use fieldsales_core::doc::decode_heads;
 use fieldsales_core::store::{Received, Store as CoreStore, StoreOptions, StoreRead};
 use fieldsales_core::time::SystemClock;
-use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
 use super::{PostgresRecords, Tenant, backend, uuid};
@@ -121,8 +121,8 @@ async fn changes_after(
     tenant: Uuid,
     after: i64,
 ) -> Result<Changes, StoreError> {
-    let rows = pg
-        .query(
+    let statement = pg
+        .prepare_cached(
             "SELECT c.seq, r.id, r.heads, r.doc, r.changed_seq
              FROM tenant_counter c
              LEFT JOIN LATERAL (
@@ -131,8 +131,11 @@ async fn changes_after(
                  ORDER BY changed_seq LIMIT $3
              ) r ON true
              WHERE c.tenant_id = $1",
-            &[&tenant, &after, &PAGE],
         )
+        .await
+        .map_err(backend)?;
+    let rows = pg
+        .query(&statement, &[&tenant, &after, &PAGE])
         .await
         .map_err(backend)?;
     let counter = rows.first().map_or(0, |r| r.get::<_, i64>(0));
@@ -208,7 +211,7 @@ impl PostgresRecords {
         let handle = &self.inner.handle;
         let pg = handle.block_on(super::client(&self.inner.pool))?;
         let mut store = tenant.model.lock().unwrap_or_else(PoisonError::into_inner);
-        catch_up_with(&mut store, &**pg, handle, uuid(tenant.id.as_bytes()))?;
+        catch_up_with(&mut store, &pg, handle, uuid(tenant.id.as_bytes()))?;
         Ok(())
     }
 
@@ -222,7 +225,7 @@ impl PostgresRecords {
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
         };
-        catch_up_with(&mut store, &**pg, handle, uuid(tenant.id.as_bytes()))?;
+        catch_up_with(&mut store, &pg, handle, uuid(tenant.id.as_bytes()))?;
         Ok(())
     }
 }
