@@ -9,7 +9,7 @@
 //!    caught up and the commit;
 //! 2. it brings the read model up to that counter (usually nothing, or the few documents
 //!    another instance committed since this one last looked: pushes catch up before they
-//!    queue too);
+//!    queue too), and takes in the calls that queued meanwhile (up to [`MAX_GROUP`]);
 //! 3. it runs each call in a savepoint of the read model's transaction (core's review over
 //!    core's facts; a failing call undoes only itself), the sequence and holdings collected by
 //!    the [`PgLedger`];
@@ -102,10 +102,11 @@ impl PostgresRecords {
         if jobs.is_empty() {
             return;
         }
-        let calls = jobs.len();
-        let mut answers = Vec::with_capacity(calls);
+        let mut answers = Vec::with_capacity(MAX_GROUP);
         let committed = self.group(tenant, jobs, &mut answers);
         let committed = committed.map_err(|e| e.to_string());
+        // The calls that ran, with those that joined while the group waited for its lock.
+        let calls = answers.len();
         match &committed {
             Ok(()) => {
                 if let Some(metrics) = &self.inner.metrics {
@@ -165,6 +166,14 @@ impl PostgresRecords {
                     tenant.id
                 ),
             });
+        }
+        // Calls that queued while this group waited for the counter row join it: the lock
+        // is held for them anyway, and each commit costs its round trips and its disk sync.
+        let mut jobs = jobs;
+        {
+            let mut queue = tenant.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let more = queue.len().min(MAX_GROUP.saturating_sub(jobs.len()));
+            jobs.extend(queue.drain(..more));
         }
         let mut ledger = PgLedger::new(pg, handle.clone(), tenant_id, seq, relogged_at);
         store
