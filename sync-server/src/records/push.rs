@@ -26,7 +26,7 @@ const MAX_IDLE_READERS: usize = 4;
 
 /// Records prepared per task: few, so that a push's records spread evenly over the pool's
 /// threads (each task takes a read connection from the idle ones, which costs little).
-const MIN_CHUNK: usize = 4;
+const PER_TASK: usize = 4;
 
 /// Read-only connections to a core store file (WAL: they read the last commit while the
 /// writer writes).
@@ -92,7 +92,7 @@ impl Readers {
             .unwrap_or_else(|_| records.iter().map(|_| None).collect())
         };
         push.records
-            .par_chunks(MIN_CHUNK)
+            .par_chunks(PER_TASK)
             .flat_map_iter(prepare_chunk)
             .collect()
     }
