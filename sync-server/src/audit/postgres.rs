@@ -71,10 +71,7 @@ pub async fn append(
     const HEAD: &str =
         "SELECT seq, hash FROM audit_head WHERE tenant_id = $1 AND stream = $2 FOR UPDATE";
     // The chain's head row is created once (by whichever writer comes first), then locked.
-    let head = match tx
-        .query_opt(&tx.prepare_cached(HEAD).await?, &[&t, &code])
-        .await?
-    {
+    let head = match crate::postgres::query_opt(tx, HEAD, &[&t, &code]).await? {
         Some(head) => head,
         None => {
             tx.execute(
@@ -100,19 +97,15 @@ pub async fn append(
             batch.push(entry, &prev, &hash);
             prev = hash;
         }
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO audit_entry (tenant_id, stream, seq, at, account_id, user_id,
+        crate::postgres::execute(
+            tx,
+            "INSERT INTO audit_entry (tenant_id, stream, seq, at, account_id, user_id,
                      device_id, record_id, kind, operation, rule, changes, detail, prev_hash, hash)
                  SELECT $1, $2, e.* FROM unnest($3::int8[], $4::int8[], $5::uuid[], $6::uuid[],
                  $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[],
                  $13::text[], $14::bytea[], $15::bytea[])
                  AS e(seq, at, account_id, user_id, device_id, record_id, kind, operation, rule,
                       changes, detail, prev_hash, hash)",
-            )
-            .await?;
-        tx.execute(
-            &insert,
             &[
                 &t,
                 &code,
@@ -133,13 +126,12 @@ pub async fn append(
         )
         .await?;
     }
-    let head = tx
-        .prepare_cached(
-            "UPDATE audit_head SET seq = $3, hash = $4 WHERE tenant_id = $1 AND stream = $2",
-        )
-        .await?;
-    tx.execute(&head, &[&t, &code, &(seq as i64), &&prev[..]])
-        .await?;
+    crate::postgres::execute(
+        tx,
+        "UPDATE audit_head SET seq = $3, hash = $4 WHERE tenant_id = $1 AND stream = $2",
+        &[&t, &code, &(seq as i64), &&prev[..]],
+    )
+    .await?;
     Ok(())
 }
 

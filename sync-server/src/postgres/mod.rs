@@ -12,16 +12,17 @@
 //! PostgreSQL"). No correctness depends on advisory locks or LISTEN/NOTIFY.
 //!
 //! The statements of a sync (the group commit's, the catch-up's, the pull's, the audit
-//! append's) are prepared once per pooled connection (`prepare_cached`) and then cost one
-//! round trip each, not two: under a tenant's counter lock every round trip counts.
+//! append's) go through [`execute`] and its siblings: prepared once per pooled connection and
+//! then one round trip each, not two — under a tenant's counter lock every round trip counts.
 
 pub mod migrate;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use crate::store::StoreError;
@@ -69,6 +70,46 @@ pub fn pool(options: &PgOptions) -> Result<Pool, StoreError> {
 /// Any failure of the driver or the pool, as a storage failure.
 pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Backend(Box::new(e))
+}
+
+/// The parameters of a statement.
+pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// Runs `sql`, prepared once per pooled connection and kept (deadpool's statement cache):
+/// after the first time, one round trip instead of two. For the statements of the sync path.
+pub(crate) async fn execute(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<u64, tokio_postgres::Error> {
+    c.execute(&c.prepare_cached(sql).await?, params).await
+}
+
+/// [`execute`]'s counterpart for the rows of a query.
+pub(crate) async fn query(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    c.query(&c.prepare_cached(sql).await?, params).await
+}
+
+/// [`execute`]'s counterpart for at most one row.
+pub(crate) async fn query_opt(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Option<Row>, tokio_postgres::Error> {
+    c.query_opt(&c.prepare_cached(sql).await?, params).await
+}
+
+/// [`execute`]'s counterpart for exactly one row.
+pub(crate) async fn query_one(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Row, tokio_postgres::Error> {
+    c.query_one(&c.prepare_cached(sql).await?, params).await
 }
 
 /// A pooled connection.

@@ -146,15 +146,11 @@ impl PostgresRecords {
         }
         let pg = handle.block_on(conn.transaction()).map_err(backend)?;
         let counter = handle
-            .block_on(async {
-                let statement = pg
-                    .prepare_cached(
-                        "SELECT seq, relogged_at FROM tenant_counter WHERE tenant_id = $1 \
-                         FOR UPDATE",
-                    )
-                    .await?;
-                pg.query_one(&statement, &[&tenant_id]).await
-            })
+            .block_on(crate::postgres::query_one(
+                &pg,
+                "SELECT seq, relogged_at FROM tenant_counter WHERE tenant_id = $1 FOR UPDATE",
+                &[&tenant_id],
+            ))
             .map_err(backend)?;
         let (seq, relogged_at): (i64, i64) = (counter.get(0), counter.get(1));
         let mut store = tenant.model.lock().unwrap_or_else(PoisonError::into_inner);

@@ -232,12 +232,12 @@ impl<'t> PgLedger<'t> {
                     audit,
                 )
                 .await?;
-                let counter = pg
-                    .prepare_cached(
-                        "UPDATE tenant_counter SET seq = $2, relogged_at = $3 WHERE tenant_id = $1",
-                    )
-                    .await?;
-                pg.execute(&counter, &[&tenant, &seq, &relogged_at]).await?;
+                crate::postgres::execute(
+                    &pg,
+                    "UPDATE tenant_counter SET seq = $2, relogged_at = $3 WHERE tenant_id = $1",
+                    &[&tenant, &seq, &relogged_at],
+                )
+                .await?;
                 pg.commit().await
             })
             .map_err(pg_error)
@@ -286,49 +286,43 @@ async fn write(
     }
     let mut written = 0;
     if !ids.is_empty() {
-        written += pg
-            .execute(
-                &pg.prepare_cached(
-                    "INSERT INTO record AS r (tenant_id, id, kind, doc, heads, changed_seq, seq,
-                         owner_id, org_unit_id, created_by, shared_with, moved_at)
-                     SELECT $1, u.id, u.kind, u.doc, u.heads, u.changed, u.seq, u.owner, u.unit,
-                         u.creator, u.shared, CASE WHEN u.left_holder THEN u.seq ELSE 0 END
-                     FROM unnest($2::uuid[], $3::text[], $4::bytea[], $5::bytea[], $6::int8[],
-                         $7::int8[], $8::uuid[], $9::uuid[], $10::uuid[], $11::bytea[], $12::bool[])
-                         AS u(id, kind, doc, heads, changed, seq, owner, unit, creator, shared,
-                              left_holder)
-                     ON CONFLICT (tenant_id, id) DO UPDATE SET
-                         kind = excluded.kind, doc = excluded.doc, heads = excluded.heads,
-                         changed_seq = excluded.changed_seq, seq = excluded.seq,
-                         owner_id = excluded.owner_id, org_unit_id = excluded.org_unit_id,
-                         created_by = excluded.created_by, shared_with = excluded.shared_with,
-                         moved_at = CASE
-                             WHEN excluded.moved_at > 0
-                               OR (r.owner_id, r.org_unit_id, r.created_by, r.shared_with)
-                                  IS DISTINCT FROM (excluded.owner_id, excluded.org_unit_id,
-                                                    excluded.created_by, excluded.shared_with)
-                             THEN excluded.seq ELSE r.moved_at END",
-                )
-                .await?,
-                &[
-                    &tenant, &ids, &kinds, &docs, &heads, &changed, &seqs, &owners, &units,
-                    &creators, &shared, &left,
-                ],
-            )
-            .await?;
+        written += crate::postgres::execute(
+            pg,
+            "INSERT INTO record AS r (tenant_id, id, kind, doc, heads, changed_seq, seq,
+                     owner_id, org_unit_id, created_by, shared_with, moved_at)
+                 SELECT $1, u.id, u.kind, u.doc, u.heads, u.changed, u.seq, u.owner, u.unit,
+                     u.creator, u.shared, CASE WHEN u.left_holder THEN u.seq ELSE 0 END
+                 FROM unnest($2::uuid[], $3::text[], $4::bytea[], $5::bytea[], $6::int8[],
+                     $7::int8[], $8::uuid[], $9::uuid[], $10::uuid[], $11::bytea[], $12::bool[])
+                     AS u(id, kind, doc, heads, changed, seq, owner, unit, creator, shared,
+                          left_holder)
+                 ON CONFLICT (tenant_id, id) DO UPDATE SET
+                     kind = excluded.kind, doc = excluded.doc, heads = excluded.heads,
+                     changed_seq = excluded.changed_seq, seq = excluded.seq,
+                     owner_id = excluded.owner_id, org_unit_id = excluded.org_unit_id,
+                     created_by = excluded.created_by, shared_with = excluded.shared_with,
+                     moved_at = CASE
+                         WHEN excluded.moved_at > 0
+                           OR (r.owner_id, r.org_unit_id, r.created_by, r.shared_with)
+                              IS DISTINCT FROM (excluded.owner_id, excluded.org_unit_id,
+                                                excluded.created_by, excluded.shared_with)
+                         THEN excluded.seq ELSE r.moved_at END",
+            &[
+                &tenant, &ids, &kinds, &docs, &heads, &changed, &seqs, &owners, &units, &creators,
+                &shared, &left,
+            ],
+        )
+        .await?;
     }
     if !moved_ids.is_empty() {
-        written += pg
-            .execute(
-                &pg.prepare_cached(
-                    "UPDATE record AS r SET seq = u.seq, moved_at = greatest(r.moved_at, u.moved)
-                     FROM unnest($2::uuid[], $3::int8[], $4::int8[]) AS u(id, seq, moved)
-                     WHERE r.tenant_id = $1 AND r.id = u.id",
-                )
-                .await?,
-                &[&tenant, &moved_ids, &moved_seqs, &moved_min],
-            )
-            .await?;
+        written += crate::postgres::execute(
+            pg,
+            "UPDATE record AS r SET seq = u.seq, moved_at = greatest(r.moved_at, u.moved)
+                 FROM unnest($2::uuid[], $3::int8[], $4::int8[]) AS u(id, seq, moved)
+                 WHERE r.tenant_id = $1 AND r.id = u.id",
+            &[&tenant, &moved_ids, &moved_seqs, &moved_min],
+        )
+        .await?;
     }
     let (mut with_heads, mut untracked) = (Vec::new(), Vec::new());
     for ((device, id), heads) in pending.held {
@@ -341,36 +335,30 @@ async fn write(
         let devices: Vec<Uuid> = with_heads.iter().map(|h| h.0).collect();
         let records: Vec<Uuid> = with_heads.iter().map(|h| h.1).collect();
         let heads: Vec<Vec<u8>> = with_heads.into_iter().map(|h| h.2).collect();
-        written += pg
-            .execute(
-                &pg.prepare_cached(
-                    "INSERT INTO device_record (tenant_id, device_id, record_id, held, heads,
-                         heads_cursor)
-                     SELECT $1, u.device, u.record, true, u.heads, 0
-                     FROM unnest($2::uuid[], $3::uuid[], $4::bytea[]) AS u(device, record, heads)
-                     ON CONFLICT (tenant_id, device_id, record_id) DO UPDATE SET
-                         held = true, heads = excluded.heads, heads_cursor = 0",
-                )
-                .await?,
-                &[&tenant, &devices, &records, &heads],
-            )
-            .await?;
+        written += crate::postgres::execute(
+            pg,
+            "INSERT INTO device_record (tenant_id, device_id, record_id, held, heads,
+                     heads_cursor)
+                 SELECT $1, u.device, u.record, true, u.heads, 0
+                 FROM unnest($2::uuid[], $3::uuid[], $4::bytea[]) AS u(device, record, heads)
+                 ON CONFLICT (tenant_id, device_id, record_id) DO UPDATE SET
+                     held = true, heads = excluded.heads, heads_cursor = 0",
+            &[&tenant, &devices, &records, &heads],
+        )
+        .await?;
     }
     if !untracked.is_empty() {
         let devices: Vec<Uuid> = untracked.iter().map(|h| h.0).collect();
         let records: Vec<Uuid> = untracked.iter().map(|h| h.1).collect();
-        written += pg
-            .execute(
-                &pg.prepare_cached(
-                    "INSERT INTO device_record (tenant_id, device_id, record_id, held)
-                     SELECT $1, u.device, u.record, true
-                     FROM unnest($2::uuid[], $3::uuid[]) AS u(device, record)
-                     ON CONFLICT (tenant_id, device_id, record_id) DO UPDATE SET held = true",
-                )
-                .await?,
-                &[&tenant, &devices, &records],
-            )
-            .await?;
+        written += crate::postgres::execute(
+            pg,
+            "INSERT INTO device_record (tenant_id, device_id, record_id, held)
+                 SELECT $1, u.device, u.record, true
+                 FROM unnest($2::uuid[], $3::uuid[]) AS u(device, record)
+                 ON CONFLICT (tenant_id, device_id, record_id) DO UPDATE SET held = true",
+            &[&tenant, &devices, &records],
+        )
+        .await?;
     }
     Ok(written)
 }
@@ -442,18 +430,12 @@ impl Ledger for PgLedger<'_> {
         }
         let found = self
             .handle
-            .block_on(async {
-                let statement = self
-                    .pg
-                    .prepare_cached(
-                        "SELECT kind, owner_id, org_unit_id, created_by, shared_with FROM record
-                         WHERE tenant_id = $1 AND id = $2",
-                    )
-                    .await?;
-                self.pg
-                    .query_opt(&statement, &[&self.tenant, id.as_uuid()])
-                    .await
-            })
+            .block_on(crate::postgres::query_opt(
+                &self.pg,
+                "SELECT kind, owner_id, org_unit_id, created_by, shared_with FROM record
+                 WHERE tenant_id = $1 AND id = $2",
+                &[&self.tenant, id.as_uuid()],
+            ))
             .map_err(pg_error)?;
         Ok(found.map(|r| {
             let kind: String = r.get(0);

@@ -121,9 +121,9 @@ async fn changes_after(
     tenant: Uuid,
     after: i64,
 ) -> Result<Changes, StoreError> {
-    let statement = pg
-        .prepare_cached(
-            "SELECT c.seq, r.id, r.heads, r.doc, r.changed_seq
+    let rows = crate::postgres::query(
+        pg,
+        "SELECT c.seq, r.id, r.heads, r.doc, r.changed_seq
              FROM tenant_counter c
              LEFT JOIN LATERAL (
                  SELECT id, heads, doc, changed_seq FROM record
@@ -131,13 +131,10 @@ async fn changes_after(
                  ORDER BY changed_seq LIMIT $3
              ) r ON true
              WHERE c.tenant_id = $1",
-        )
-        .await
-        .map_err(backend)?;
-    let rows = pg
-        .query(&statement, &[&tenant, &after, &PAGE])
-        .await
-        .map_err(backend)?;
+        &[&tenant, &after, &PAGE],
+    )
+    .await
+    .map_err(backend)?;
     let counter = rows.first().map_or(0, |r| r.get::<_, i64>(0));
     let mut docs = Vec::with_capacity(rows.len());
     for row in &rows {

@@ -116,14 +116,11 @@ impl PostgresRecords {
                 .start(),
         )?;
         // The snapshot starts with this statement.
-        let counter = handle.block_on(async {
-            let statement = tx
-                .prepare_cached(
-                    "SELECT seq, relogged_at, epoch FROM tenant_counter WHERE tenant_id = $1",
-                )
-                .await?;
-            tx.query_opt(&statement, &[&tenant_id]).await
-        })?;
+        let counter = handle.block_on(crate::postgres::query_opt(
+            &tx,
+            "SELECT seq, relogged_at, epoch FROM tenant_counter WHERE tenant_id = $1",
+            &[&tenant_id],
+        ))?;
         let Some(counter) = counter else {
             // Nothing was ever written for this tenant.
             return Ok(Page {
@@ -138,15 +135,12 @@ impl PostgresRecords {
         if restarted {
             // The database was restored from a backup: the device starts over, and is sent
             // every record it may see whole, whatever the (restored) holdings say it has.
-            handle.block_on(async {
-                let statement = tx
-                    .prepare_cached(
-                        "UPDATE device_record SET heads = NULL, heads_cursor = 0
+            handle.block_on(crate::postgres::execute(
+                &tx,
+                "UPDATE device_record SET heads = NULL, heads_cursor = 0
                  WHERE tenant_id = $1 AND device_id = $2 AND heads IS NOT NULL",
-                    )
-                    .await?;
-                tx.execute(&statement, &[&tenant_id, &device]).await
-            })?;
+                &[&tenant_id, &device],
+            ))?;
         }
         // The read model at least as new as the snapshot: the tree, the permissions and who
         // the viewer is now.
@@ -240,7 +234,8 @@ impl PostgresRecords {
         if !sent.is_empty() {
             let ids: Vec<Uuid> = sent.iter().map(|(id, _)| *id.as_uuid()).collect();
             let docs: HashMap<Uuid, Vec<u8>> = handle
-                .block_on(tx.query(
+                .block_on(crate::postgres::query(
+                    &tx,
                     "SELECT id, doc FROM record WHERE tenant_id = $1 AND id = ANY($2)",
                     &[&tenant_id, &ids],
                 ))?
@@ -265,36 +260,25 @@ impl PostgresRecords {
         if !sent.is_empty() {
             let records: Vec<Uuid> = sent.iter().map(|(id, _)| *id.as_uuid()).collect();
             let heads: Vec<Vec<u8>> = sent.into_iter().map(|(_, h)| h).collect();
-            handle.block_on(async {
-                let statement = tx
-                    .prepare_cached(
-                        "INSERT INTO device_record (tenant_id, device_id, record_id, held, heads,
+            handle.block_on(crate::postgres::execute(
+                &tx,
+                "INSERT INTO device_record (tenant_id, device_id, record_id, held, heads,
                      heads_cursor)
                  SELECT $1, $2, u.record, true, u.heads, $5
                  FROM unnest($3::uuid[], $4::bytea[]) AS u(record, heads)
                  ON CONFLICT (tenant_id, device_id, record_id) DO UPDATE SET
                      held = true, heads = excluded.heads, heads_cursor = excluded.heads_cursor",
-                    )
-                    .await?;
-                tx.execute(
-                    &statement,
-                    &[&tenant_id, &device, &records, &heads, &page_cursor],
-                )
-                .await
-            })?;
+                &[&tenant_id, &device, &records, &heads, &page_cursor],
+            ))?;
         }
         if !page.removed.is_empty() {
             let removed: Vec<Uuid> = page.removed.iter().map(|id| *id.as_uuid()).collect();
-            handle.block_on(async {
-                let statement = tx
-                    .prepare_cached(
-                        "UPDATE device_record SET held = false, heads = NULL, removed_cursor = $4
+            handle.block_on(crate::postgres::execute(
+                &tx,
+                "UPDATE device_record SET held = false, heads = NULL, removed_cursor = $4
                  WHERE tenant_id = $1 AND device_id = $2 AND record_id = ANY($3)",
-                    )
-                    .await?;
-                tx.execute(&statement, &[&tenant_id, &device, &removed, &page_cursor])
-                    .await
-            })?;
+                &[&tenant_id, &device, &removed, &page_cursor],
+            ))?;
         }
         handle.block_on(tx.commit())?;
         Ok(page)
@@ -309,13 +293,13 @@ async fn holdings(
     scanned: &[Scanned],
 ) -> Result<HashMap<RecordId, HeldRow>, tokio_postgres::Error> {
     let ids: Vec<Uuid> = scanned.iter().map(|s| *s.row.id.as_uuid()).collect();
-    let statement = tx
-        .prepare_cached(
-            "SELECT record_id, held, heads, heads_cursor, removed_cursor FROM device_record
+    let rows = crate::postgres::query(
+        tx,
+        "SELECT record_id, held, heads, heads_cursor, removed_cursor FROM device_record
              WHERE tenant_id = $1 AND device_id = $2 AND record_id = ANY($3)",
-        )
-        .await?;
-    let rows = tx.query(&statement, &[&tenant, &device, &ids]).await?;
+        &[&tenant, &device, &ids],
+    )
+    .await?;
     Ok(rows
         .iter()
         .map(|r| {
