@@ -128,7 +128,7 @@ impl PostgresRecords {
     fn group(
         &self,
         tenant: &Tenant,
-        jobs: Vec<Job>,
+        mut jobs: Vec<Job>,
         answers: &mut Vec<Answer>,
     ) -> Result<(), StoreError> {
         let handle = &self.inner.handle;
@@ -165,7 +165,6 @@ impl PostgresRecords {
         }
         // Calls that queued while this group waited for the counter row join it: the lock
         // is held for them anyway, and each commit costs its round trips and its disk sync.
-        let mut jobs = jobs;
         {
             let mut queue = tenant.queue.lock().unwrap_or_else(PoisonError::into_inner);
             let more = queue.len().min(MAX_GROUP.saturating_sub(jobs.len()));
