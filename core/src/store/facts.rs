@@ -188,6 +188,20 @@ impl<S: StoreRead> Lookup for Facts<'_, S> {
     }
 }
 
+/// `rep`'s visits checked in up to an instant, latest first (see [`visits_near`]).
+const NEAR_BEFORE: &str = "SELECT v.id, d.heads FROM visits v INDEXED BY visits_owner_time
+       JOIN documents d ON d.id = v.id
+     WHERE v.owner_id = ?1 AND v.check_in_at >= ?2 AND v.check_in_at <= ?3
+       AND v.id <> ?4 AND v.deleted = 0
+     ORDER BY v.check_in_at DESC, v.id DESC LIMIT ?5";
+
+/// `rep`'s visits checked in after an instant, earliest first (see [`visits_near`]).
+const NEAR_AFTER: &str = "SELECT v.id, d.heads FROM visits v INDEXED BY visits_owner_time
+       JOIN documents d ON d.id = v.id
+     WHERE v.owner_id = ?1 AND v.check_in_at > ?2 AND v.check_in_at <= ?3
+       AND v.id <> ?4 AND v.deleted = 0
+     ORDER BY v.check_in_at, v.id LIMIT ?5";
+
 /// The ids of `rep`'s live visits whose check-in lies within `window_ms` of `at`, other than
 /// `except`, each with its document's stored heads: at most `per_side` on each side, the
 /// nearest in time; of two checked in at the same instant, the one with the larger id counts
@@ -203,24 +217,8 @@ fn visits_near(
     let limit = i64::try_from(per_side).unwrap_or(i64::MAX);
     let mut ids = Vec::new();
     for (sql, low, high) in [
-        (
-            "SELECT v.id, d.heads FROM visits v INDEXED BY visits_owner_time
-               JOIN documents d ON d.id = v.id
-             WHERE v.owner_id = ?1 AND v.check_in_at >= ?2 AND v.check_in_at <= ?3
-               AND v.id <> ?4 AND v.deleted = 0
-             ORDER BY v.check_in_at DESC, v.id DESC LIMIT ?5",
-            at.plus_millis(-window_ms),
-            at,
-        ),
-        (
-            "SELECT v.id, d.heads FROM visits v INDEXED BY visits_owner_time
-               JOIN documents d ON d.id = v.id
-             WHERE v.owner_id = ?1 AND v.check_in_at > ?2 AND v.check_in_at <= ?3
-               AND v.id <> ?4 AND v.deleted = 0
-             ORDER BY v.check_in_at, v.id LIMIT ?5",
-            at,
-            at.plus_millis(window_ms),
-        ),
+        (NEAR_BEFORE, at.plus_millis(-window_ms), at),
+        (NEAR_AFTER, at, at.plus_millis(window_ms)),
     ] {
         let mut stmt = conn.prepare_cached(sql)?;
         let rows = stmt.query_map(rusqlite::params![rep, low, high, except, limit], |r| {
@@ -250,6 +248,44 @@ mod tests {
     use super::*;
     use crate::store::Store;
     use crate::testing;
+
+    /// The neighbour queries run once per reviewed visit: each is compiled once per
+    /// connection, not again on every use because its `LIMIT` is a bound parameter (SQLite
+    /// marks such a statement to be compiled anew whenever the parameter is bound again, and
+    /// the statement cache clears the bindings of every statement handed back).
+    #[test]
+    fn the_neighbour_queries_are_compiled_once_however_often_they_run() {
+        use rusqlite::StatementStatus::RePrepare;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        let mut store = Store::open(&path).unwrap();
+        let rep = RecordId::new();
+        let customer = store
+            .create(testing::customer(rep, "苏州工业园区精密机械"))
+            .unwrap();
+        let visit = store
+            .create(testing::visit(rep, customer.header.id))
+            .unwrap();
+        let reader = crate::store::Reader::open(&path).unwrap();
+        for conn in [sql(&store), sql(&reader)] {
+            for per_side in [24, 3, 24, 7] {
+                let found = visits_near(
+                    conn,
+                    rep,
+                    visit.check_in.at,
+                    3_600_000,
+                    RecordId::new(),
+                    per_side,
+                )
+                .unwrap();
+                assert_eq!(found.len(), 1);
+            }
+            for query in [NEAR_BEFORE, NEAR_AFTER] {
+                let stmt = conn.prepare_cached(query).unwrap();
+                assert_eq!(stmt.get_status(RePrepare), 0, "{query}");
+            }
+        }
+    }
 
     /// A visit kept as a check-in's neighbour is used again only while its document has not
     /// moved: one written meanwhile (in the server's review, by the same push) is read again.

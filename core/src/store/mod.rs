@@ -159,6 +159,23 @@ fn readable(conn: &Connection) -> Result<()> {
     }
 }
 
+/// Turns on SQLite's query planner stability guarantee for `conn`: a statement's plan never
+/// depends on the values bound to it. Without it, a statement whose plan *could* depend on a
+/// bound value (a `LIMIT ?`, a `LIKE ?`, an `=` whose selectivity is guessed from a small
+/// integer) is marked to be compiled again whenever that parameter is bound anew — and the
+/// statement cache clears every binding when a statement is handed back, so such a statement
+/// was parsed and planned again on every use (the review of a pushed visit read its
+/// neighbours twice per visit that way). The store runs no `ANALYZE`, so there were no
+/// statistics for a bound value to improve a plan with; partial indexes are named by queries
+/// that repeat their conditions literally.
+pub(crate) fn stable_plans(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(())
+}
+
 /// Deletes a database file and its WAL, shared-memory and journal files, if there.
 pub(crate) fn remove_store_files(path: &Path) -> Result<()> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
@@ -430,6 +447,7 @@ impl Store {
         }
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(128);
+        stable_plans(&conn)?;
         schema::migrate(&mut conn, options.extensions)?;
         let actor = match meta_get(&conn, META_ACTOR)? {
             Some(bytes) if !bytes.is_empty() => ActorId::from(bytes),

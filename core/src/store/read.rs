@@ -386,6 +386,7 @@ impl Reader {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        super::stable_plans(&conn)?;
         Ok(Reader {
             conn,
             actor: ActorId::random(),
