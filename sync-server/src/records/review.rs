@@ -123,6 +123,9 @@ enum Stage {
 struct Reviewing {
     /// The merged document, saved (encoding it is the writer's biggest cost otherwise).
     saved: Vec<u8>,
+    /// The merged document itself, for an amendment by the review (loading `saved` again
+    /// would cost the writer a load per amended record: every new visit's verdict).
+    doc: RecordDoc,
     /// The record's fields before and after, read from the document (for the audit log).
     before_fields: Fields,
     after_fields: Fields,
@@ -272,6 +275,7 @@ fn stage_of(
     let saved = doc.save();
     Ok(Stage::Review(Box::new(Reviewing {
         saved,
+        doc,
         before_fields,
         after_fields,
         heads,
@@ -304,6 +308,7 @@ pub(crate) fn merge(
     };
     let Reviewing {
         saved,
+        doc,
         before_fields,
         after_fields,
         heads,
@@ -339,8 +344,7 @@ pub(crate) fn merge(
             (after, heads, false, after_fields)
         }
         Ok(Outcome::Amend(record)) => {
-            let mut doc =
-                RecordDoc::load(&saved, tx.actor()).map_err(|e| Error::document(id, e))?;
+            let mut doc = doc;
             doc.write(&record, push.now)
                 .map_err(|e| Error::document(id, e))?;
             let heads = doc.heads();
