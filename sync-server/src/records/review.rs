@@ -123,9 +123,6 @@ enum Stage {
 struct Reviewing {
     /// The merged document, saved (encoding it is the writer's biggest cost otherwise).
     saved: Vec<u8>,
-    /// The merged document itself, for an amendment by the review (loading `saved` again
-    /// would cost the writer a load per amended record: every new visit's verdict).
-    doc: RecordDoc,
     /// The record's fields before and after, read from the document (for the audit log).
     before_fields: Fields,
     after_fields: Fields,
@@ -275,7 +272,6 @@ fn stage_of(
     let saved = doc.save();
     Ok(Stage::Review(Box::new(Reviewing {
         saved,
-        doc,
         before_fields,
         after_fields,
         heads,
@@ -308,7 +304,6 @@ pub(crate) fn merge(
     };
     let Reviewing {
         saved,
-        doc,
         before_fields,
         after_fields,
         heads,
@@ -344,7 +339,8 @@ pub(crate) fn merge(
             (after, heads, false, after_fields)
         }
         Ok(Outcome::Amend(record)) => {
-            let mut doc = doc;
+            let mut doc =
+                RecordDoc::load(&saved, tx.actor()).map_err(|e| Error::document(id, e))?;
             doc.write(&record, push.now)
                 .map_err(|e| Error::document(id, e))?;
             let heads = doc.heads();
