@@ -249,6 +249,18 @@ mod tests {
     use crate::store::Store;
     use crate::testing;
 
+    /// A rep with one customer and one visit there, in `store`.
+    fn rep_with_a_visit(store: &mut Store) -> (RecordId, Visit) {
+        let rep = RecordId::new();
+        let customer = store
+            .create(testing::customer(rep, "苏州工业园区精密机械"))
+            .unwrap();
+        let visit = store
+            .create(testing::visit(rep, customer.header.id))
+            .unwrap();
+        (rep, visit)
+    }
+
     /// The neighbour queries run once per reviewed visit: each is compiled once per
     /// connection, not again on every use because its `LIMIT` is a bound parameter (SQLite
     /// marks such a statement to be compiled anew whenever the parameter is bound again, and
@@ -259,13 +271,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.sqlite");
         let mut store = Store::open(&path).unwrap();
-        let rep = RecordId::new();
-        let customer = store
-            .create(testing::customer(rep, "苏州工业园区精密机械"))
-            .unwrap();
-        let visit = store
-            .create(testing::visit(rep, customer.header.id))
-            .unwrap();
+        let (rep, visit) = rep_with_a_visit(&mut store);
         let reader = crate::store::Reader::open(&path).unwrap();
         for conn in [sql(&store), sql(&reader)] {
             for per_side in [24, 3, 24, 7] {
@@ -292,14 +298,8 @@ mod tests {
     #[test]
     fn a_kept_neighbour_is_read_again_once_its_document_moved() {
         let mut store = Store::open_in_memory().unwrap();
-        let rep = RecordId::new();
-        let customer = store
-            .create(testing::customer(rep, "苏州工业园区精密机械"))
-            .unwrap();
-        let earlier = store
-            .create(testing::visit(rep, customer.header.id))
-            .unwrap();
-        let mut later = testing::visit(rep, customer.header.id);
+        let (rep, earlier) = rep_with_a_visit(&mut store);
+        let mut later = testing::visit(rep, earlier.customer_id);
         later.check_in.at = earlier.check_in.at.plus_millis(3_600_000);
         let later = store.create(later).unwrap();
         let cache = FactCache::default();

@@ -167,8 +167,9 @@ fn readable(conn: &Connection) -> Result<()> {
 /// was parsed and planned again on every use (the review of a pushed visit read its
 /// neighbours twice per visit that way). The store runs no `ANALYZE`, so there were no
 /// statistics for a bound value to improve a plan with; partial indexes are named by queries
-/// that repeat their conditions literally.
-pub(crate) fn stable_plans(conn: &Connection) -> rusqlite::Result<()> {
+/// that repeat their conditions literally. Public for the other SQLite files of the workspace
+/// (the server's accounts store), which cache their statements the same way.
+pub fn stable_plans(conn: &Connection) -> rusqlite::Result<()> {
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,

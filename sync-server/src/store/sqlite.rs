@@ -234,13 +234,7 @@ fn configure(conn: &Connection, options: &SqliteOptions) -> Result<(), StoreErro
         .map_err(backend)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(backend)?;
-    // Plans that do not depend on bound values: otherwise a cached statement with a
-    // `LIMIT ?` is compiled again on every use (see core's store for the why).
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-        true,
-    )
-    .map_err(backend)?;
+    fieldsales_core::store::stable_plans(conn).map_err(backend)?;
     Ok(())
 }
 
