@@ -87,6 +87,81 @@ fn company(i: usize) -> String {
     }
 }
 
+/// The server's amendment of a pushed visit, as its review does it for every new visit: the
+/// saved document loaded, the server's verdict and time of receipt written, the document
+/// saved. Written as the whole record (`RecordDoc::write`, comparing every field with the
+/// document) and as the judgement alone (`RecordDoc::amend`), interleaved visit by visit so
+/// the machine's load falls on both alike.
+fn bench_server_verdict() {
+    use fieldsales_core::Timestamp;
+    use fieldsales_core::doc::RecordDoc;
+    use fieldsales_core::fieldwork::{CheckFlag, CheckInVerdict, FenceStatus, FlagKind, Judge};
+    use fieldsales_core::record::Visit;
+
+    const VISITS: usize = 2_000;
+    let at = Timestamp::from_millis(1_773_018_000_000);
+    let phone = automerge::ActorId::random();
+    let server = automerge::ActorId::random();
+    let pushed: Vec<(Vec<u8>, Visit)> = (0..VISITS)
+        .map(|_| {
+            let visit = testing::visit(RecordId::new(), RecordId::new());
+            let mut doc = RecordDoc::create(&visit.clone().into(), &phone, at).unwrap();
+            (doc.save(), visit)
+        })
+        .collect();
+    let judged = |visit: &Visit| Visit {
+        verdict: Some(CheckInVerdict {
+            fence: FenceStatus::Inside,
+            distance_m: Some(40.0),
+            accuracy_m: 120.0,
+            radius_m: 200.0,
+            flags: vec![CheckFlag {
+                kind: FlagKind::PoorAccuracy,
+                observed: Some(120.0),
+                limit: Some(100.0),
+            }],
+            judged_by: Judge::Server,
+            judged_at: at,
+        }),
+        received_at: Some(at),
+        ..visit.clone()
+    };
+    let mut whole = Vec::with_capacity(VISITS);
+    let mut judgement = Vec::with_capacity(VISITS);
+    for (i, (saved, visit)) in pushed.iter().enumerate() {
+        let current = AnyRecord::from(visit.clone());
+        let amended = AnyRecord::from(judged(visit));
+        for alone in [i % 2 == 0, i % 2 == 1] {
+            let started = Instant::now();
+            let mut doc = RecordDoc::load(saved, &server).unwrap();
+            if alone {
+                doc.amend(&current, &amended, at).unwrap();
+            } else {
+                doc.write(&amended, at).unwrap();
+            }
+            std::hint::black_box(doc.save());
+            let took = started.elapsed();
+            if alone {
+                judgement.push(took);
+            } else {
+                whole.push(took);
+            }
+        }
+    }
+    whole.sort();
+    judgement.sort();
+    let (w, j) = (percentile(&whole, 0.5), percentile(&judgement, 0.5));
+    println!(
+        "server verdict on a pushed visit ({VISITS} visits; load, write, save): whole record \
+         median {} p99 {}; judgement alone median {} p99 {} ({:.2}x faster)",
+        ms(w),
+        ms(percentile(&whole, 0.99)),
+        ms(j),
+        ms(percentile(&judgement, 0.99)),
+        w.as_secs_f64() / j.as_secs_f64()
+    );
+}
+
 fn bench_single_visit(dir: &std::path::Path) {
     const N: usize = 2_000;
     let mut store = Store::open(dir.join("single.sqlite")).unwrap();
@@ -343,10 +418,16 @@ fn main() {
         println!("STORE_BENCH_ONLY=encryption needs `--features encryption`");
         return;
     }
+    // STORE_BENCH_ONLY=verdict runs only the server's amendment of a pushed visit.
+    if std::env::var("STORE_BENCH_ONLY").is_ok_and(|v| v == "verdict") {
+        bench_server_verdict();
+        return;
+    }
     // STORE_BENCH_ONLY=bulk runs only the bulk write, search and duplicate check.
     let only_bulk = std::env::var("STORE_BENCH_ONLY").is_ok_and(|v| v == "bulk");
     if !only_bulk {
         bench_single_visit(dir.path());
+        bench_server_verdict();
     }
     let bulk = bench_bulk_and_search(dir.path());
     if !only_bulk {

@@ -341,7 +341,8 @@ pub(crate) fn merge(
         Ok(Outcome::Amend(record)) => {
             let mut doc =
                 RecordDoc::load(&saved, tx.actor()).map_err(|e| Error::document(id, e))?;
-            doc.write(&record, push.now)
+            // Usually the header's unit and a visit's judgement: those keys alone.
+            doc.amend(&after, &record, push.now)
                 .map_err(|e| Error::document(id, e))?;
             let heads = doc.heads();
             let amended_fields = doc.fields();
