@@ -72,6 +72,50 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// The machine's processor time so far (Linux's `/proc/stat`, every core): how much of the
+/// burst's processor the set-up used, server, database and devices together. `None` where
+/// the file cannot be read.
+struct Processor {
+    busy: u64,
+    total: u64,
+}
+
+impl Processor {
+    fn read() -> Option<Processor> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+        let ticks: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|t| t.parse().ok())
+            .collect::<Option<_>>()?;
+        // user nice system idle iowait irq softirq steal (guest time is within user).
+        let idle = ticks.get(3)? + ticks.get(4).copied().unwrap_or(0);
+        let total: u64 = ticks.iter().take(8).sum();
+        Some(Processor {
+            busy: total - idle,
+            total,
+        })
+    }
+
+    /// "; processor …" for the figure line: busy share of all cores over `wall`, and the
+    /// processor time per 1,000 accepted changes.
+    fn since(&self, before: &Processor, wall: Duration, accepted: u64) -> String {
+        let total = self.total.saturating_sub(before.total);
+        if total == 0 || accepted == 0 {
+            return String::new();
+        }
+        let share = self.busy.saturating_sub(before.busy) as f64 / total as f64;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let seconds = share * cores * wall.as_secs_f64();
+        format!(
+            "; processor {:.0} % of {cores} cores busy, {:.0} ms per 1,000 changes",
+            share * 100.0,
+            seconds * 1_000_000.0 / accepted as f64
+        )
+    }
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -283,6 +327,7 @@ async fn throughput(backend: Backend, devices: usize) {
             protocol::encode(&request).expect("encodes"),
         ));
     }
+    let cpu_before = Processor::read();
     let started = Instant::now();
     let tasks: Vec<_> = bodies
         .into_iter()
@@ -316,11 +361,15 @@ async fn throughput(backend: Backend, devices: usize) {
         latencies.push(took);
     }
     let wall = started.elapsed();
+    let processor = match (cpu_before, Processor::read()) {
+        (Some(before), Some(after)) => after.since(&before, wall, accepted),
+        _ => String::new(),
+    };
     latencies.sort();
     let p99 = latencies[(latencies.len() * 99).div_ceil(100).saturating_sub(1)];
     println!(
         "throughput, {}: {devices} devices x 50 changed records at once: {accepted} accepted \
-         in {:.2} s = {:.0} changes/s; request latency p50 {:.0} ms, p99 {:.0} ms",
+         in {:.2} s = {:.0} changes/s; request latency p50 {:.0} ms, p99 {:.0} ms{processor}",
         name(backend),
         wall.as_secs_f64(),
         accepted as f64 / wall.as_secs_f64(),
