@@ -79,10 +79,10 @@ fn corrupt(e: impl std::fmt::Display) -> DocError {
 /// inserted in one operation.
 ///
 /// Written key by key, each key of a new object costs a splice of the document's operation
-/// columns (a server's verdict in a visit: a dozen keys, two thirds of the amendment's time);
-/// built as an empty document's root, it is encoded once and goes into the record's document
-/// in one batch. The result reads exactly as a key-by-key write's would; a
-/// concurrent edit of the object it replaces no longer shows, as with any replaced value.
+/// columns (a server's verdict in a visit: about a dozen keys); built as an empty document's
+/// root, it is encoded once and goes into the record's document in one batch. The result
+/// reads exactly as a key-by-key write's would; a concurrent edit of the object it replaces
+/// no longer shows, as with any replaced value.
 fn put_new_object(
     doc: &mut AutoCommit,
     key: &str,
