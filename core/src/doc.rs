@@ -82,7 +82,9 @@ fn corrupt(e: impl std::fmt::Display) -> DocError {
 /// columns (a server's verdict in a visit: about a dozen keys); built as an empty document's
 /// root, it is encoded once and goes into the record's document in one batch. The result
 /// reads exactly as a key-by-key write's would; a concurrent edit of the object it replaces
-/// no longer shows, as with any replaced value.
+/// no longer shows, as with any replaced value — so it is for objects only the server writes
+/// (a visit's verdict), never for what devices edit too (a header, a note: those are written
+/// in place).
 fn put_new_object(
     doc: &mut AutoCommit,
     key: &str,
