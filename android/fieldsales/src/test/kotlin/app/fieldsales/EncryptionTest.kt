@@ -10,7 +10,6 @@ import app.fieldsales.ffi.newRecordId
 import app.fieldsales.ffi.openEngine
 import app.fieldsales.ffi.resumeEngine
 import java.io.File
-import java.nio.file.Files
 import java.security.KeyStore
 import javax.crypto.KeyGenerator
 import kotlin.test.assertContentEquals
@@ -71,7 +70,7 @@ class EncryptionTest {
     @Test
     fun `the store opens with the key from the keystore and not with another`() =
         runBlocking<Unit> {
-            val dir = Files.createTempDirectory("fieldsales-encrypted").toFile()
+            val dir = tempFolder("fieldsales-encrypted").toFile()
             val keys = TestKeyStore(File(dir, "test.p12"))
             val path = File(dir, "rep.sqlite").path
             val wrapped = File(dir, "fieldsales.key")
@@ -99,7 +98,7 @@ class EncryptionTest {
     @Test
     fun `a new key from the vault replaces the old one`() =
         runBlocking<Unit> {
-            val dir = Files.createTempDirectory("fieldsales-rekey").toFile()
+            val dir = tempFolder("fieldsales-rekey").toFile()
             val keys = TestKeyStore(File(dir, "test.p12"))
             val path = File(dir, "rep.sqlite").path
             val wrapped = File(dir, "fieldsales.key")

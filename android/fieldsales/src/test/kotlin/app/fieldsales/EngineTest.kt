@@ -12,7 +12,6 @@ import app.fieldsales.ffi.SignedInUser
 import app.fieldsales.ffi.newRecordId
 import app.fieldsales.ffi.openEngine
 import app.fieldsales.ffi.resumeEngine
-import java.nio.file.Files
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
@@ -32,7 +31,7 @@ private val teamUnit = newRecordId()
 
 private fun rep(): SignedInUser = SignedInUser(newRecordId(), teamUnit, listOf("sales_rep"), DataScope.OWN, "Asia/Shanghai")
 
-private fun storePath(): String = Files.createTempDirectory("fieldsales").resolve("rep.sqlite").toString()
+private fun storePath(): String = tempFolder("fieldsales").resolve("rep.sqlite").toString()
 
 private fun customer(legalName: String) =
     CustomerDraft(

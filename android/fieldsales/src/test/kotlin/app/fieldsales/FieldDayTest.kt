@@ -46,7 +46,7 @@ class FieldDayTest {
                 val checked = rep.checkIn(customer.id, fixNorth(0.0), "初次拜访")
                 assertTrue(checked.proposedLocation, "a customer without a location gets a proposal")
 
-                val photo = Files.createTempFile("shop-front", ".jpg")
+                val photo = tempFolder("shop-front").resolve("shop-front.jpg")
                 Files.write(photo, "\u00FF\u00D8 the shop front".toByteArray())
                 val visit = rep.addVisitPhoto(checked.visit.id, photo.toString(), "image/jpeg")
                 val sha = visit.photos.single().sha256

@@ -10,7 +10,6 @@ import app.fieldsales.ffi.SignedInUser
 import app.fieldsales.ffi.newRecordId
 import app.fieldsales.ffi.openEngine
 import app.fieldsales.ffi.signIn
-import java.nio.file.Files
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNull
@@ -45,7 +44,7 @@ class LiveQueryTest {
     fun `a live customer list follows local writes and pages in as the screen scrolls`() =
         runBlocking<Unit> {
             val me = SignedInUser(newRecordId(), newRecordId(), listOf("sales_rep"), DataScope.OWN, "Asia/Shanghai")
-            val path = Files.createTempDirectory("fieldsales-live").resolve("rep.sqlite").toString()
+            val path = tempFolder("fieldsales-live").resolve("rep.sqlite").toString()
             openEngine(path, me).use { engine ->
                 val list = engine.liveCustomers(pageSize = 2)
                 val seen = answers(list.state)

@@ -2,6 +2,8 @@ package app.fieldsales
 
 import app.fieldsales.ffi.LocalTimeEvent
 import app.fieldsales.ffi.LocalTimeListener
+import java.nio.file.Files
+import java.nio.file.Path
 import java.time.Duration
 import java.time.Instant
 import java.time.LocalDate
@@ -11,6 +13,15 @@ import java.util.concurrent.CopyOnWriteArrayList
 // Builders for the field scenarios of the tests. The local-clock tests do not wait for a real
 // midnight: they give the library a clock offset (as sync would after meeting a server whose
 // clock is ahead) that puts the phone's corrected "now" just before the moment under test.
+
+/**
+ * A new folder for one test's files (store, keys, photos), removed with everything in it when
+ * the test run ends, so runs leave nothing behind in the machine's temporary folder.
+ */
+internal fun tempFolder(prefix: String): Path =
+    Files.createTempDirectory(prefix).also { dir ->
+        Runtime.getRuntime().addShutdownHook(Thread { dir.toFile().deleteRecursively() })
+    }
 
 internal val SHANGHAI: ZoneId = ZoneId.of("Asia/Shanghai")
 internal val NEW_YORK: ZoneId = ZoneId.of("America/New_York")

@@ -18,7 +18,6 @@ import app.fieldsales.ffi.SyncOptions
 import app.fieldsales.ffi.SyncSchedule
 import app.fieldsales.ffi.resumeEngine
 import app.fieldsales.ffi.signIn
-import java.nio.file.Files
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
@@ -49,7 +48,7 @@ internal const val SITE_LON = 121.4737
 internal fun phoneOf(login: String): SignInRequest =
     SignInRequest(env("FIELDSALES_TEST_SERVER_URL"), env("FIELDSALES_TEST_TENANT"), login, env("FIELDSALES_TEST_PASSWORD"), "$login's phone")
 
-internal fun newStore(name: String): String = Files.createTempDirectory("fieldsales-sync").resolve("$name.sqlite").toString()
+internal fun newStore(name: String): String = tempFolder("fieldsales-sync").resolve("$name.sqlite").toString()
 
 class SyncTest {
     @Test
