@@ -110,6 +110,13 @@ impl Lookup for Server {
         Ok(Default::default())
     }
 
+    fn exact_duplicate(
+        &self,
+        _: &Customer,
+    ) -> fieldsales_core::Result<Option<fieldsales_core::store::NearDuplicate>> {
+        Ok(None)
+    }
+
     fn open_leads_of(&self, _: RecordId, _: RecordId) -> fieldsales_core::Result<u32> {
         Ok(0)
     }

@@ -100,24 +100,48 @@ pub fn duplicate_check(
     rules: &CustomerRules,
 ) -> Result<DuplicateCheck> {
     let report = lookup.duplicates(customer, DEFAULT_NEAR_THRESHOLD)?;
-    let hit = |id: RecordId, score: f64| -> Result<Option<DuplicateHit>> {
-        let Some(AnyRecord::Customer(existing)) = lookup.record(id)? else {
-            return Ok(None);
-        };
-        let visible = grants.covers(at, Kind::Customer, &Operation::Read, &existing.header);
-        Ok(Some(DuplicateHit::redacted(
-            &existing, score, visible, rules,
-        )))
-    };
     let exact = match &report.exact {
-        Some(n) => hit(n.id, n.score)?,
+        Some(n) => hit(lookup, grants, at, rules, n.id, n.score)?,
         None => None,
     };
     let mut near = Vec::new();
     for n in &report.near {
-        near.extend(hit(n.id, n.score)?);
+        near.extend(hit(lookup, grants, at, rules, n.id, n.score)?);
     }
     Ok(DuplicateCheck { exact, near })
+}
+
+/// The exact hit of [`duplicate_check`] alone — the customer the review refuses a new one
+/// for — without looking for near ones, which only inform the person creating it.
+pub fn exact_duplicate(
+    lookup: &dyn Lookup,
+    grants: &Grants,
+    at: &Vantage<'_>,
+    customer: &Customer,
+    rules: &CustomerRules,
+) -> Result<Option<DuplicateHit>> {
+    match lookup.exact_duplicate(customer)? {
+        Some(n) => hit(lookup, grants, at, rules, n.id, n.score),
+        None => Ok(None),
+    }
+}
+
+/// The hit on the existing customer `id`, as far as the user at `at` may see it.
+fn hit(
+    lookup: &dyn Lookup,
+    grants: &Grants,
+    at: &Vantage<'_>,
+    rules: &CustomerRules,
+    id: RecordId,
+    score: f64,
+) -> Result<Option<DuplicateHit>> {
+    let Some(AnyRecord::Customer(existing)) = lookup.record(id)? else {
+        return Ok(None);
+    };
+    let visible = grants.covers(at, Kind::Customer, &Operation::Read, &existing.header);
+    Ok(Some(DuplicateHit::redacted(
+        &existing, score, visible, rules,
+    )))
 }
 
 /// What a `customer.duplicate` refusal says, as its detail carries it: for people, and the
@@ -150,9 +174,9 @@ pub fn review_customer(
     let renamed = before
         .is_none_or(|b| b.legal_name != after.legal_name || b.english_name != after.english_name);
     if renamed && !after.header.is_deleted() {
-        let check = duplicate_check(ctx.lookup, grants, at, after, &ctx.process.customers)
+        let exact = exact_duplicate(ctx.lookup, grants, at, after, &ctx.process.customers)
             .map_err(|e| Rejection::new(RuleCode::ServerLookup, e.to_string()))?;
-        if let Some(existing) = check.exact {
+        if let Some(existing) = exact {
             let notice = DuplicateNotice {
                 message: format!(
                     "this company exists already{}: ask its owner to share it",
@@ -253,6 +277,12 @@ mod tests {
             _: f64,
         ) -> crate::Result<crate::store::DuplicateReport> {
             Ok(Default::default())
+        }
+        fn exact_duplicate(
+            &self,
+            _: &crate::record::Customer,
+        ) -> crate::Result<Option<crate::store::NearDuplicate>> {
+            Ok(None)
         }
         fn open_leads_of(&self, _: RecordId, _: RecordId) -> crate::Result<u32> {
             Ok(0)

@@ -140,13 +140,10 @@ pub fn check_in_facts(
 }
 
 /// The customer's registered location, when this storage holds the customer and it has one.
+/// A customer this storage does not hold (pushed later in the same sync) has no location to
+/// compare with yet: "unable to verify".
 fn customer_location(lookup: &dyn Lookup, visit: &Visit) -> crate::Result<Option<GeoPoint>> {
-    Ok(match lookup.record(visit.customer_id)? {
-        Some(AnyRecord::Customer(c)) if !c.header.is_deleted() => c.location,
-        // A customer this storage does not hold (pushed later in the same sync) has no
-        // location to compare with yet: "unable to verify".
-        _ => None,
-    })
+    lookup.customer_location(visit.customer_id)
 }
 
 /// A visit whose check-in fix stands for where the rep was (no verdict yet counts: nothing

@@ -28,11 +28,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::fieldwork::ClockOffset;
 use crate::me::Me;
+use crate::place::GeoPoint;
 use crate::process::SalesProcess;
 use crate::record::{AnyRecord, Approval, Customer, Header, Product, Visit};
 use crate::rule::RuleCode;
 use crate::scope::OrgTree;
-use crate::store::DuplicateReport;
+use crate::store::{DuplicateReport, NearDuplicate};
 use crate::{RecordId, Result, Timestamp};
 
 /// Why a pushed record was refused; sent to the device as is.
@@ -70,6 +71,12 @@ impl Rejection {
 pub trait Lookup {
     /// A record by ID, if this storage has it.
     fn record(&self, id: RecordId) -> Result<Option<AnyRecord>>;
+    /// The registered location of customer `id`, when this storage holds the customer, it is
+    /// not voided and it has one: what a check-in is measured against. The default reads the
+    /// whole record; a store answers from its customer rows.
+    fn customer_location(&self, id: RecordId) -> Result<Option<GeoPoint>> {
+        Ok(registered_location(self.record(id)?.as_ref()))
+    }
     /// The rep's live visits whose check-in lies within `window_ms` of `at` (either side),
     /// other than `except`: at most `per_side` on each side, the nearest in time. The phone and
     /// the server answer with one query ([`crate::store::Facts`]).
@@ -108,10 +115,23 @@ pub trait Lookup {
     /// The duplicate check's candidates for `customer` (the same normalised name; names that
     /// score at least `near_threshold`), voided customers included, itself excluded.
     fn duplicates(&self, customer: &Customer, near_threshold: f64) -> Result<DuplicateReport>;
+    /// The `exact` candidate of [`Lookup::duplicates`] alone (the same normalised legal or
+    /// English name), without ranking near ones: what the review refuses a customer for.
+    fn exact_duplicate(&self, customer: &Customer) -> Result<Option<NearDuplicate>>;
     /// How many open leads (new, assigned, followed up) `rep` holds, besides `except`.
     fn open_leads_of(&self, rep: RecordId, except: RecordId) -> Result<u32>;
     /// The latest live approval about `subject` under `rule` (`stage:initiation`), if any.
     fn approval_for(&self, subject: RecordId, rule: &str) -> Result<Option<Approval>>;
+}
+
+/// A customer's registered location as [`Lookup::customer_location`] answers it from the
+/// whole record: none for a voided customer, a customer without one, a record of another kind
+/// or no record.
+pub fn registered_location(record: Option<&AnyRecord>) -> Option<GeoPoint> {
+    match record {
+        Some(AnyRecord::Customer(c)) if !c.header.is_deleted() => c.location,
+        _ => None,
+    }
 }
 
 /// An answer from a [`Lookup`] that may not be able to tell.

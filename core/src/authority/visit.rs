@@ -93,6 +93,12 @@ mod tests {
         ) -> crate::Result<crate::store::DuplicateReport> {
             Ok(Default::default())
         }
+        fn exact_duplicate(
+            &self,
+            _: &crate::record::Customer,
+        ) -> crate::Result<Option<crate::store::NearDuplicate>> {
+            Ok(None)
+        }
         fn open_leads_of(&self, _: RecordId, _: RecordId) -> crate::Result<u32> {
             Ok(0)
         }

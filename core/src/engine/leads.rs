@@ -267,8 +267,7 @@ impl Engine {
         };
         let mut customer = Customer::new(Header::new(me, now), legal_name);
         customer.source = Some(lead.source.clone().unwrap_or_else(|| "lead".into()));
-        let threshold = crate::store::DEFAULT_NEAR_THRESHOLD;
-        if let Some(existing) = self.store().find_duplicates(&customer, threshold)?.exact {
+        if let Some(existing) = self.store().find_exact_duplicate(&customer)? {
             return Err(Error::DuplicateCustomer {
                 existing_id: existing.id,
                 score: existing.score,

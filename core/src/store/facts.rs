@@ -10,9 +10,10 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::read::sql;
-use super::{DuplicateReport, StoreRead};
+use super::{DuplicateReport, NearDuplicate, StoreRead};
 use crate::authority::{Known, Lookup};
 use crate::dedup::fold_width_and_case;
+use crate::place::GeoPoint;
 use crate::record::approval::ApprovalStatus;
 use crate::record::{AnyRecord, Approval, Customer, Product, Visit};
 use crate::{RecordId, Result, Timestamp};
@@ -89,6 +90,17 @@ impl<S: StoreRead> Lookup for Facts<'_, S> {
         Ok(found)
     }
 
+    fn customer_location(&self, id: RecordId) -> Result<Option<GeoPoint>> {
+        let row: Option<(Option<f64>, Option<f64>)> = sql(self.store)
+            .prepare_cached("SELECT lat, lon FROM customers WHERE id = ?1 AND deleted = 0")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(match row {
+            Some((Some(lat), Some(lon))) => Some(GeoPoint { lat, lon }),
+            _ => None,
+        })
+    }
+
     fn visits_near(
         &self,
         rep: RecordId,
@@ -158,6 +170,10 @@ impl<S: StoreRead> Lookup for Facts<'_, S> {
 
     fn duplicates(&self, customer: &Customer, near_threshold: f64) -> Result<DuplicateReport> {
         self.store.find_duplicates(customer, near_threshold)
+    }
+
+    fn exact_duplicate(&self, customer: &Customer) -> Result<Option<NearDuplicate>> {
+        self.store.find_exact_duplicate(customer)
     }
 
     fn open_leads_of(&self, rep: RecordId, except: RecordId) -> Result<u32> {
@@ -290,6 +306,48 @@ mod tests {
                 let stmt = conn.prepare_cached(query).unwrap();
                 assert_eq!(stmt.get_status(RePrepare), 0, "{query}");
             }
+        }
+    }
+
+    /// A customer's location read from its row is the one its document holds, as the
+    /// rules would read it from the whole record: with and without a location, voided, moved
+    /// by a manager, a record of another kind, a customer the store does not hold.
+    #[test]
+    fn a_customers_location_from_its_row_is_the_one_its_document_holds() {
+        let mut store = Store::open_in_memory().unwrap();
+        let (rep, visit) = rep_with_a_visit(&mut store);
+        let located = visit.customer_id;
+        let mut bare = testing::customer(rep, "无锡新区无定位商贸");
+        bare.location = None;
+        let bare = store.create(bare).unwrap().header.id;
+        let voided = store
+            .create(testing::customer(rep, "常州作废贸易有限公司"))
+            .unwrap()
+            .header
+            .id;
+        store.delete(voided, Some(rep), None).unwrap();
+        let there = GeoPoint {
+            lat: 31.298_886_1,
+            lon: 120.585_315_7,
+        };
+        store
+            .update::<Customer>(located, |c| {
+                c.location = Some(there);
+                Ok(())
+            })
+            .unwrap();
+        let facts = Facts::new(&store);
+        for (id, expected) in [
+            (located, Some(there)),
+            (bare, None),
+            (voided, None),
+            (visit.header.id, None),
+            (RecordId::new(), None),
+        ] {
+            let whole = crate::authority::registered_location(facts.record(id).unwrap().as_ref());
+            let from_row = facts.customer_location(id).unwrap();
+            assert_eq!(from_row, whole, "{id}");
+            assert_eq!(from_row, expected, "{id}");
         }
     }
 

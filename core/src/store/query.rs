@@ -297,36 +297,15 @@ pub(crate) fn find_duplicates(
     near_threshold: f64,
 ) -> Result<DuplicateReport> {
     let own_id = customer.header.id;
-    let strong: Vec<String> = [
-        Some(customer.legal_name.as_str()),
-        customer.english_name.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(normalize_company_name)
-    .filter(|n| !n.is_empty())
-    .collect();
     let all: Vec<String> = customer
         .names()
         .map(normalize_company_name)
         .filter(|n| !n.is_empty())
         .collect();
-    let mut report = DuplicateReport::default();
-
-    let mut exact_stmt = conn.prepare_cached(
-        "SELECT n.customer_id FROM customer_names n
-         WHERE n.norm = ?1 AND n.source IN ('legal', 'english') AND n.customer_id != ?2
-         ORDER BY n.customer_id LIMIT 1",
-    )?;
-    for norm in &strong {
-        if let Some(id) = exact_stmt
-            .query_row(rusqlite::params![norm, own_id], |r| r.get::<_, RecordId>(0))
-            .optional()?
-        {
-            report.exact = near_duplicate(conn, id, 1.0)?;
-            break;
-        }
-    }
+    let mut report = DuplicateReport {
+        exact: exact_duplicate(conn, customer)?,
+        near: Vec::new(),
+    };
 
     // Candidates share at least one name bigram; score them on their names.
     let mut grams: Vec<String> = all.iter().flat_map(|n| name_grams(n)).collect();
@@ -377,6 +356,41 @@ pub(crate) fn find_duplicates(
     near.truncate(20);
     report.near = near;
     Ok(report)
+}
+
+/// The exact half of [`find_duplicates`] alone: a customer (voided included, itself
+/// excluded) whose legal or English name normalises to the same key as `customer`'s legal or
+/// English name — one indexed look-up per name, without ranking near candidates. What
+/// refuses a new customer; the near ones only inform the person creating it.
+pub(crate) fn exact_duplicate(
+    conn: &Connection,
+    customer: &Customer,
+) -> Result<Option<NearDuplicate>> {
+    let mut exact = conn.prepare_cached(
+        "SELECT n.customer_id FROM customer_names n
+         WHERE n.norm = ?1 AND n.source IN ('legal', 'english') AND n.customer_id != ?2
+         ORDER BY n.customer_id LIMIT 1",
+    )?;
+    let strong = [
+        Some(customer.legal_name.as_str()),
+        customer.english_name.as_deref(),
+    ];
+    for norm in strong
+        .into_iter()
+        .flatten()
+        .map(normalize_company_name)
+        .filter(|n| !n.is_empty())
+    {
+        if let Some(id) = exact
+            .query_row(rusqlite::params![norm, customer.header.id], |r| {
+                r.get::<_, RecordId>(0)
+            })
+            .optional()?
+        {
+            return near_duplicate(conn, id, 1.0);
+        }
+    }
+    Ok(None)
 }
 
 fn near_duplicate(conn: &Connection, id: RecordId, score: f64) -> Result<Option<NearDuplicate>> {

@@ -13,7 +13,7 @@ use automerge::{ActorId, ChangeHash};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use super::directory::{self, PersonRow};
-use super::query::{self, DuplicateReport, ListFilter, RecordSummary, SearchHit};
+use super::query::{self, DuplicateReport, ListFilter, NearDuplicate, RecordSummary, SearchHit};
 use super::{Store, Tx, load_doc, meta_get, process_config_id};
 use crate::doc::{RecordDoc, decode_heads};
 use crate::error::{Error, Result};
@@ -242,6 +242,12 @@ pub trait StoreRead: sealed::Sealed {
     /// never reported.
     fn find_duplicates(&self, customer: &Customer, near_threshold: f64) -> Result<DuplicateReport> {
         query::find_duplicates(sql(self), customer, near_threshold)
+    }
+
+    /// The `exact` half of [`StoreRead::find_duplicates`] alone, without ranking near
+    /// candidates: what refuses a new customer.
+    fn find_exact_duplicate(&self, customer: &Customer) -> Result<Option<NearDuplicate>> {
+        query::exact_duplicate(sql(self), customer)
     }
 
     /// Every live person, by id.

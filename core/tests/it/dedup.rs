@@ -130,3 +130,39 @@ fn grams_the_whole_company_shares_do_not_hide_a_near_duplicate() {
         report.near
     );
 }
+
+/// The exact half asked alone — what the server's review refuses a new customer for — answers
+/// what the whole check's `exact` does: name variants, an English name, a voided namesake, a
+/// near name, an unrelated one, and the customer itself (never its own duplicate).
+#[test]
+fn the_exact_check_alone_agrees_with_the_whole_check() {
+    let (mut store, huawei, rep) = store_with_huawei();
+    let voided = store
+        .create(testing::customer(rep, "中兴通讯股份有限公司"))
+        .unwrap()
+        .header
+        .id;
+    store
+        .delete(voided, Some(rep), Some("作废".into()))
+        .unwrap();
+    let mut english = testing::customer(rep, "深圳鹏程电子有限公司");
+    english.english_name = Some("Huawei Co., Ltd.".into());
+    let itself = store.get::<Customer>(huawei).unwrap();
+    let probes = [
+        (testing::customer(rep, "华为技术股份有限公司"), Some(huawei)),
+        (english, Some(huawei)),
+        (testing::customer(rep, "中兴通讯有限公司"), Some(voided)),
+        (testing::customer(rep, "华为终端有限公司"), None),
+        (testing::customer(rep, "杭州新远贸易有限公司"), None),
+        (itself, None),
+    ];
+    for (probe, expected) in probes {
+        let whole = store
+            .find_duplicates(&probe, DEFAULT_NEAR_THRESHOLD)
+            .unwrap()
+            .exact;
+        let alone = store.find_exact_duplicate(&probe).unwrap();
+        assert_eq!(alone, whole, "{}", probe.legal_name);
+        assert_eq!(alone.map(|n| n.id), expected, "{}", probe.legal_name);
+    }
+}
