@@ -1,5 +1,8 @@
 //! Whole-system sync benchmarks against a real server on loopback.
 //!
+//! 0. The seeding: 10 reps each create their share of the records below offline, each record
+//!    carrying its owner's unit as a phone's engine writes it, and push it: records/s (the
+//!    creation rate: the server reviews and stores every one).
 //! 1. Initial sync of a manager's device: 10k customers, 50k visits, 5k daily reports of
 //!    their team: wall time, bytes on the wire, requests, against the saved documents' size.
 //! 2. Incremental sync of 100 changed records: round trips and wall time.
@@ -181,21 +184,29 @@ async fn initial_and_incremental(
         team.push((person, device));
     }
 
-    // Seeding: each rep creates their share offline and pushes it.
+    // Seeding: each rep creates their share offline and pushes it. Each record carries its
+    // owner's unit, as a phone's engine writes it (the server would otherwise amend every
+    // record with the unit, work no phone's push asks of it).
     let seed = Instant::now();
+    let unit = Some(org.east_team);
     for (r, (person, device)) in team.iter_mut().enumerate() {
         let mut batch: Vec<AnyRecord> = Vec::new();
         let mut own_customers = Vec::new();
         for i in 0..customers / reps {
-            let c = customer(person.profile, &company_name(r * 1_000_000 + i));
+            let mut c = customer(person.profile, &company_name(r * 1_000_000 + i));
+            c.header.org_unit_id = unit;
             own_customers.push(c.header.id);
             batch.push(c.into());
         }
         for i in 0..visits / reps {
-            batch.push(visit(person.profile, own_customers[i % own_customers.len()]).into());
+            let mut v = visit(person.profile, own_customers[i % own_customers.len()]);
+            v.header.org_unit_id = unit;
+            batch.push(v.into());
         }
         for _ in 0..reports / reps {
-            batch.push(daily_report(person.profile).into());
+            let mut d = daily_report(person.profile);
+            d.header.org_unit_id = unit;
+            batch.push(d.into());
         }
         device.store_mut().create_batch(batch).expect("seeded");
         let (pushed, _) = run(device).await;
