@@ -266,3 +266,45 @@ pub async fn run(options: &DemoOptions, progress: &dyn Progress) -> Result<Demo,
         server,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever day the demo runs, its tenant takes the day it simulates, synced that day:
+    /// from the simulated day's first hour to the end of today (a Friday synced on a Monday,
+    /// the longest) is within the upload windows of the demo's process. With the standard
+    /// follow-up window (72 hours) the Friday's follow-ups were refused on every Monday.
+    #[test]
+    fn the_simulated_day_is_within_the_tenants_windows_whatever_day_the_demo_runs() {
+        let zone = Zone::SHANGHAI;
+        let process = org::process();
+        let windows = [
+            ("follow-ups", process.customers.follow_up_backdate_hours),
+            (
+                "late uploads",
+                process.fieldwork.device_clock.max_upload_delay_hours,
+            ),
+        ];
+        let mut longest = 0;
+        let mut today = LocalDate::from_ymd(2026, 12, 7).expect("a Monday");
+        for _ in 0..14 {
+            let simulated = last_working_day_before(today);
+            let hours = today
+                .succ()
+                .start(&zone)
+                .millis_since(simulated.start(&zone))
+                / HOUR_MS;
+            longest = longest.max(hours);
+            for (what, window) in windows {
+                assert!(
+                    hours <= i64::from(window),
+                    "{today}: the day simulated, {simulated}, is up to {hours} hours old; \
+                     the window for {what} is {window} hours"
+                );
+            }
+            today = today.succ();
+        }
+        assert_eq!(longest, 96, "a Friday synced on a Monday");
+    }
+}

@@ -161,6 +161,22 @@ fn unit(
     }
 }
 
+/// The hours the demo's tenant allows between a record and its upload: the day simulated may
+/// be a Friday synced on a Monday (up to four days later, the Monday's evening), and the
+/// demo's phones upload the day only when the demo runs.
+pub(super) const UPLOAD_WINDOW_HOURS: u32 = 96;
+
+/// The demo tenant's process: the standard one, but for the two windows a day synced days
+/// later would pass — a visit uploaded late (flagged after the default 48 hours) and a
+/// follow-up older than its receipt allows (refused after the default 72 hours, so a Friday's
+/// follow-ups synced on a Monday morning were refused) — both [`UPLOAD_WINDOW_HOURS`].
+pub(super) fn process() -> SalesProcess {
+    let mut standard = SalesProcess::standard();
+    standard.fieldwork.device_clock.max_upload_delay_hours = UPLOAD_WINDOW_HOURS;
+    standard.customers.follow_up_backdate_hours = UPLOAD_WINDOW_HOURS;
+    standard
+}
+
 /// The org: the standard process, the four roles, HQ and its catalogue keeper, then each
 /// region with its director and teams; people's names drawn from `rng`, their phones' stores
 /// under `dir/devices`.
@@ -169,13 +185,8 @@ pub(super) async fn seed(
     rng: &mut fastrand::Rng,
     dir: &Path,
 ) -> Result<(Vec<Region>, Vec<Team>), DemoError> {
-    // The standard process, loaded as an admin loads a process file: every phone pulls it.
-    // One setting differs: the day simulated may be a Friday synced on a Monday (nearly four
-    // days later), which the default 48 hours would flag as uploaded late; the demo's phones
-    // upload the day as soon as the demo runs, so it allows four days.
-    let mut standard = SalesProcess::standard();
-    standard.fieldwork.device_clock.max_upload_delay_hours = 96;
-    let process = standard
+    // The demo's process, loaded as an admin loads a process file: every phone pulls it.
+    let process = process()
         .to_toml()
         .map_err(|e| DemoError::Server(format!("the standard process: {e}")))?;
     admin
