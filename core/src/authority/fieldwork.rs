@@ -43,7 +43,7 @@ pub fn check_in_facts(
     settings: &FieldworkSettings,
     receipt: Option<Receipt>,
 ) -> crate::Result<CheckInFacts> {
-    let customer_location = customer_location(lookup, visit)?;
+    let customer_location = lookup.customer_location(visit.customer_id)?;
     let Some(rep) = visit.header.owner_id else {
         return Err(InvalidRecord::Missing {
             kind: Kind::Visit,
@@ -137,13 +137,6 @@ pub fn check_in_facts(
         },
         day,
     })
-}
-
-/// The customer's registered location, when this storage holds the customer and it has one.
-/// A customer this storage does not hold (pushed later in the same sync) has no location to
-/// compare with yet: "unable to verify".
-fn customer_location(lookup: &dyn Lookup, visit: &Visit) -> crate::Result<Option<GeoPoint>> {
-    lookup.customer_location(visit.customer_id)
 }
 
 /// A visit whose check-in fix stands for where the rep was (no verdict yet counts: nothing
@@ -295,7 +288,10 @@ pub fn review_visit_verdict(
         Some(held) => {
             let mut verdict = held.clone();
             let after = AfterCheckIn {
-                customer_location: customer_location(ctx.lookup, visit).map_err(lookup_failed)?,
+                customer_location: ctx
+                    .lookup
+                    .customer_location(visit.customer_id)
+                    .map_err(lookup_failed)?,
                 reused_photo: reused,
             };
             add_visit_flags(

@@ -72,8 +72,9 @@ pub trait Lookup {
     /// A record by ID, if this storage has it.
     fn record(&self, id: RecordId) -> Result<Option<AnyRecord>>;
     /// The registered location of customer `id`, when this storage holds the customer, it is
-    /// not voided and it has one: what a check-in is measured against. The default reads the
-    /// whole record; a store answers from its customer rows.
+    /// not voided and it has one: what a check-in is measured against. A customer this
+    /// storage does not hold yet (pushed later in the same sync) has none: "unable to
+    /// verify". The default reads the whole record; a store answers from its customer rows.
     fn customer_location(&self, id: RecordId) -> Result<Option<GeoPoint>> {
         Ok(registered_location(self.record(id)?.as_ref()))
     }
