@@ -8,24 +8,29 @@
 //! 2. Incremental sync of 100 changed records: round trips and wall time.
 //! 3. 200 devices each pushing 50 changed records at once: accepted changes/s, p99 latency,
 //!    and the processor the whole machine spent per 1,000 accepted changes (Linux).
+//! 4. Month-end: 200 reps each confirming 25 new orders offline and pushing at once:
+//!    accepted orders/s, p99 latency, processor per 1,000 orders.
 //!
-//! Parts 1 and 2 run on SQLite and on one PostgreSQL instance; part 3 on one SQLite server,
-//! one PostgreSQL instance and two PostgreSQL instances (the PostgreSQL instances behind the
-//! tests' round-robin balancer, in this process, over a local cluster that writes durably).
+//! Parts 0 to 2 run on SQLite and on one PostgreSQL instance; parts 3 and 4 on one SQLite
+//! server, one PostgreSQL instance and two PostgreSQL instances (the PostgreSQL instances
+//! behind the tests' round-robin balancer, in this process, over a local cluster that writes
+//! durably).
 //!
 //! Run: `cargo bench -p fieldsales-tests --bench sync` (sizes scale with `SYNC_BENCH_SCALE`,
-//! a fraction, default 1; `SYNC_BENCH_ONLY=throughput` runs the third part alone;
+//! a fraction, default 1; `SYNC_BENCH_ONLY=initial`, `=throughput` or `=month-end` runs parts
+//! 0–2, part 3 or part 4 alone;
 //! `SYNC_BENCH_BACKENDS=sqlite` or `=postgres` runs one storage only; `SYNC_BENCH_STALE=1`
 //! leaves the throughput devices behind on their colleagues, as the set-up left them).
 
 use std::time::{Duration, Instant};
 
-use fieldsales_core::engine::Engine;
+use fieldsales_core::engine::{ConfirmOutcome, Engine, NewOrder, NewOrderLine};
 use fieldsales_core::record::{AnyRecord, Customer, Kind};
 use fieldsales_core::store::StoreRead;
 use fieldsales_core::sync::protocol::{self, SyncRequest, SyncResponse};
 use fieldsales_core::sync::{self, CancelToken, SyncOptions, SyncReport};
-use fieldsales_core::testing::{customer, daily_report, visit};
+use fieldsales_core::testing::{customer, daily_report, product, visit, yuan};
+use fieldsales_core::{BasisPoints, Timestamp, Zone};
 use fieldsales_tests::{Backend, World, post_sync, push_of, quick, token_of};
 
 /// The server binary's allocator (see its `main`): the server runs in this process, so the
@@ -103,8 +108,8 @@ impl Processor {
     }
 
     /// "; processor …" for the figure line: busy share of all cores over `wall`, and the
-    /// processor time per 1,000 accepted changes.
-    fn since(&self, before: &Processor, wall: Duration, accepted: u64) -> String {
+    /// processor time per 1,000 accepted `what` (changes, orders).
+    fn since(&self, before: &Processor, wall: Duration, accepted: u64, what: &str) -> String {
         let total = self.total.saturating_sub(before.total);
         if total == 0 || accepted == 0 {
             return String::new();
@@ -113,7 +118,7 @@ impl Processor {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         let seconds = share * cores * wall.as_secs_f64();
         format!(
-            "; processor {:.0} % of {cores} cores busy, {:.0} ms per 1,000 changes",
+            "; processor {:.0} % of {cores} cores busy, {:.0} ms per 1,000 {what}",
             share * 100.0,
             seconds * 1_000_000.0 / accepted as f64
         )
@@ -136,7 +141,14 @@ async fn main() {
     let only = std::env::var("SYNC_BENCH_BACKENDS").ok();
     let sqlite = only.as_deref() != Some("postgres");
     let postgres = only.as_deref() != Some("sqlite");
-    if std::env::var("SYNC_BENCH_ONLY").as_deref() != Ok("throughput") {
+    let only_part = std::env::var("SYNC_BENCH_ONLY").ok();
+    const PARTS: [&str; 3] = ["initial", "throughput", "month-end"];
+    if let Some(unknown) = only_part.as_deref().filter(|p| !PARTS.contains(p)) {
+        eprintln!("SYNC_BENCH_ONLY={unknown}: not a part; the parts are {PARTS:?}");
+        std::process::exit(2);
+    }
+    let part = |name: &str| only_part.as_deref().is_none_or(|o| o == name);
+    if part("initial") {
         if sqlite {
             initial_and_incremental(Backend::Sqlite, customers, visits, reports, reps).await;
         }
@@ -145,12 +157,23 @@ async fn main() {
             initial_and_incremental(one, customers, visits, reports, reps).await;
         }
     }
+    let mut backends = Vec::new();
     if sqlite {
-        throughput(Backend::Sqlite, n(200.0)).await;
+        backends.push(Backend::Sqlite);
     }
     if postgres {
-        throughput(Backend::Postgres { instances: 1 }, n(200.0)).await;
-        throughput(Backend::Postgres { instances: 2 }, n(200.0)).await;
+        backends.push(Backend::Postgres { instances: 1 });
+        backends.push(Backend::Postgres { instances: 2 });
+    }
+    if part("throughput") {
+        for &backend in &backends {
+            throughput(backend, n(200.0)).await;
+        }
+    }
+    if part("month-end") {
+        for &backend in &backends {
+            month_end(backend, n(200.0)).await;
+        }
     }
 }
 
@@ -339,6 +362,47 @@ async fn throughput(backend: Backend, devices: usize) {
             protocol::encode(&request).expect("encodes"),
         ));
     }
+    let burst = burst(&world, bodies).await;
+    println!(
+        "throughput, {}: {devices} devices x 50 changed records at once: {}",
+        name(backend),
+        burst.line("changes")
+    );
+    world.stop().await;
+}
+
+/// What a burst of syncs sent at once came to.
+struct Burst {
+    accepted: u64,
+    wall: Duration,
+    latencies: Vec<Duration>,
+    /// The machine's processor before and after, where it could be read.
+    processor: Option<(Processor, Processor)>,
+}
+
+impl Burst {
+    /// "N accepted in … s = …/s; request latency p50 …, p99 …; processor …", per `what`.
+    fn line(&self, what: &str) -> String {
+        let p99 = self.latencies[(self.latencies.len() * 99).div_ceil(100).saturating_sub(1)];
+        format!(
+            "{} accepted in {:.2} s = {:.0} {what}/s; request latency p50 {:.0} ms, p99 {:.0} ms{}",
+            self.accepted,
+            self.wall.as_secs_f64(),
+            self.accepted as f64 / self.wall.as_secs_f64(),
+            ms(self.latencies[self.latencies.len() / 2]),
+            ms(p99),
+            self.processor
+                .as_ref()
+                .map(|(before, after)| after.since(before, self.wall, self.accepted, what))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// Sends every prepared sync body at once, each with its device's token, and waits for all
+/// the answers. A server at its limit of syncs at once answers 503; a phone tries again
+/// shortly, and the wait counts in its latency.
+async fn burst(world: &World, bodies: Vec<(String, Vec<u8>)>) -> Burst {
     let cpu_before = Processor::read();
     let started = Instant::now();
     let tasks: Vec<_> = bodies
@@ -348,8 +412,6 @@ async fn throughput(backend: Backend, devices: usize) {
             let base = world.base.clone();
             tokio::spawn(async move {
                 let sent = Instant::now();
-                // A server at its limit of syncs at once answers 503; a phone tries again
-                // shortly, and the wait counts in its latency.
                 let (status, answer) = loop {
                     let (status, answer) =
                         post_sync(&http, &base, &token, protocol::CONTENT_TYPE, body.clone()).await;
@@ -361,6 +423,7 @@ async fn throughput(backend: Backend, devices: usize) {
                 let took = sent.elapsed();
                 assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
                 let answer: SyncResponse = protocol::decode(&answer, 1 << 26).expect("decodes");
+                assert!(answer.rejected.is_empty(), "{:?}", answer.rejected);
                 (answer.acks.len() as u64, took)
             })
         })
@@ -373,20 +436,85 @@ async fn throughput(backend: Backend, devices: usize) {
         latencies.push(took);
     }
     let wall = started.elapsed();
-    let processor = match (cpu_before, Processor::read()) {
-        (Some(before), Some(after)) => after.since(&before, wall, accepted),
-        _ => String::new(),
-    };
+    let processor = cpu_before.zip(Processor::read());
     latencies.sort();
-    let p99 = latencies[(latencies.len() * 99).div_ceil(100).saturating_sub(1)];
+    Burst {
+        accepted,
+        wall,
+        latencies,
+        processor,
+    }
+}
+
+/// Orders each rep confirms in the month-end part.
+const MONTH_END_ORDERS: usize = 25;
+
+/// 4. Month-end: every rep books orders at once. Each rep's phone holds one of their
+///    customers and the catalogue, and confirms [`MONTH_END_ORDERS`] orders offline (one to
+///    three of the product at 5 % off: within a rep's own discount and under any amount that
+///    needs an approval); then every phone pushes at once. The server prices every line again
+///    from its catalogue and asks the approval rules of each order, and every order is new
+///    (the creation path: documents made, projections and audit entries written).
+async fn month_end(backend: Backend, reps: usize) {
+    let mut world = World::start_on(backend).await;
+    let org = world.org().await;
+    let admin = world.person("admin.hq", org.hq, "admin").await;
+    let mut desk = world.device(&admin).await;
+    run(&mut desk).await;
+    desk.create_product(product("CRM-PRO", "销售云专业版", yuan(10_000)))
+        .expect("product");
+    let (added, _) = run(&mut desk).await;
+    assert!(added.rejected.is_empty(), "{:?}", added.rejected);
+    let mut fleet = Vec::new();
+    for r in 0..reps {
+        let person = world
+            .person(&format!("month{r}"), org.north_team, "sales_rep")
+            .await;
+        let mut device = world.device(&person).await;
+        let mut c = customer(person.profile, &company_name(700_000_000 + r));
+        c.header.org_unit_id = Some(org.north_team);
+        let c = device.store_mut().create(c).expect("created");
+        fleet.push((device, c.header.id));
+    }
+    // Every phone holds the catalogue and its colleagues, and its customer is on the server.
+    for (device, _) in &mut fleet {
+        let (synced, _) = run(device).await;
+        assert!(synced.rejected.is_empty(), "{:?}", synced.rejected);
+    }
+    let today = Timestamp::now().local_date(&Zone::SHANGHAI);
+    let mut bodies = Vec::new();
+    for (r, (mut device, customer)) in fleet.into_iter().enumerate() {
+        let mut request = SyncRequest::new(sync::cursor(device.store()).expect("cursor"));
+        for i in 0..MONTH_END_ORDERS {
+            let order = device
+                .create_order(NewOrder {
+                    customer_id: customer,
+                    opportunity_id: None,
+                    number: format!("HT-{r:04}-{i:02}"),
+                    lines: vec![NewOrderLine {
+                        product_code: "CRM-PRO".into(),
+                        quantity: 1 + (i % 3) as u32,
+                        manual_discount: BasisPoints::percent(5),
+                    }],
+                    on: today,
+                })
+                .expect("order");
+            match device.confirm_order(order.header.id).expect("confirmed") {
+                ConfirmOutcome::Confirmed(_) => {}
+                other => panic!("no approval should be needed: {other:?}"),
+            }
+            request.push.push(push_of(&device, order.header.id));
+        }
+        bodies.push((
+            token_of(&device),
+            protocol::encode(&request).expect("encodes"),
+        ));
+    }
+    let burst = burst(&world, bodies).await;
     println!(
-        "throughput, {}: {devices} devices x 50 changed records at once: {accepted} accepted \
-         in {:.2} s = {:.0} changes/s; request latency p50 {:.0} ms, p99 {:.0} ms{processor}",
+        "month-end, {}: {reps} reps x {MONTH_END_ORDERS} orders confirmed at once: {}",
         name(backend),
-        wall.as_secs_f64(),
-        accepted as f64 / wall.as_secs_f64(),
-        ms(latencies[latencies.len() / 2]),
-        ms(p99)
+        burst.line("orders")
     );
     world.stop().await;
 }
