@@ -357,10 +357,7 @@ async fn throughput(backend: Backend, devices: usize) {
         for id in &ids {
             request.push.push(push_of(&device, *id));
         }
-        bodies.push((
-            token_of(&device),
-            protocol::encode(&request).expect("encodes"),
-        ));
+        bodies.push(body_of(&device, &request));
     }
     let burst = burst(&world, bodies).await;
     println!(
@@ -369,6 +366,14 @@ async fn throughput(backend: Backend, devices: usize) {
         burst.line("changes")
     );
     world.stop().await;
+}
+
+/// A device's sync request as a burst sends it: the device's token and the encoded body.
+fn body_of(device: &Engine, request: &SyncRequest) -> (String, Vec<u8>) {
+    (
+        token_of(device),
+        protocol::encode(request).expect("encodes"),
+    )
 }
 
 /// What a burst of syncs sent at once came to.
@@ -505,10 +510,7 @@ async fn month_end(backend: Backend, reps: usize) {
             }
             request.push.push(push_of(&device, order.header.id));
         }
-        bodies.push((
-            token_of(&device),
-            protocol::encode(&request).expect("encodes"),
-        ));
+        bodies.push(body_of(&device, &request));
     }
     let burst = burst(&world, bodies).await;
     println!(
