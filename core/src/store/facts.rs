@@ -310,8 +310,8 @@ mod tests {
     }
 
     /// A customer's location read from its row is the one its document holds, as the
-    /// rules would read it from the whole record: with and without a location, voided, moved
-    /// by a manager, a record of another kind, a customer the store does not hold.
+    /// rules would read it from the whole record: with and without a location, voided,
+    /// moved by an edit, a record of another kind, a customer the store does not hold.
     #[test]
     fn a_customers_location_from_its_row_is_the_one_its_document_holds() {
         let mut store = Store::open_in_memory().unwrap();
